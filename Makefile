@@ -1,0 +1,124 @@
+# clobvault -- see README.md.  Programs land in $(BUILD)/.
+BUILD	?= build
+CC	?= cc
+PKGS	= libsodium libsecp256k1 msgpack libseccomp jansson libcurl libmicrohttpd
+
+WARN	= -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
+	  -Wformat=2 -Wno-unused-parameter
+CFLAGS	?= -O2 -g
+CFLAGS	+= -std=c11 -D_GNU_SOURCE -fstack-protector-strong -D_FORTIFY_SOURCE=2 \
+	   -fPIE $(WARN) -I. $(SANFLAGS)
+ifeq ($(CI),true)
+CFLAGS	+= -Werror
+endif
+LDFLAGS	+= -pie -Wl,-z,relro,-z,now $(SANFLAGS)
+PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+LDLIBS	= -Wl,--as-needed $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+TESTLIBS = $(shell pkg-config --libs cmocka 2>/dev/null)
+
+# One static library per folder; a daemon's entry file holds main().
+COMMON_SRC	= $(wildcard common/*.c)
+VAULTD_SRC	= $(filter-out vaultd/vaultd.c, $(wildcard vaultd/*.c))
+SIGNERD_SRC	= $(filter-out signerd/signerd.c, $(wildcard signerd/*.c))
+NETD_SRC	= $(filter-out netd/netd.c, $(wildcard netd/*.c))
+VAULTCTL_SRC	= $(filter-out vaultctl/vaultctl.c, $(wildcard vaultctl/*.c))
+TX_SRC		= $(wildcard tests/testexchange/*.c)
+TEST_SRC	= $(wildcard tests/test_*.c)
+FUZZ_SRC	= $(wildcard tests/fuzz/fuzz_*.c)
+
+obj = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
+LIBCOMMON	= $(BUILD)/libcommon.a
+LIBVAULTD	= $(BUILD)/libvaultd.a
+LIBSIGNERD	= $(BUILD)/libsignerd.a
+LIBNETD		= $(BUILD)/libnetd.a
+LIBVAULTCTL	= $(BUILD)/libvaultctl.a
+DAEMONLIBS	= $(LIBVAULTD) $(LIBSIGNERD) $(LIBNETD) $(LIBVAULTCTL)
+
+PROGS	= $(BUILD)/vaultd $(BUILD)/signerd $(BUILD)/netd $(BUILD)/vaultctl \
+	  $(if $(TX_SRC),$(BUILD)/testexchange)
+TESTS	= $(patsubst tests/%.c,$(BUILD)/tests/%,$(TEST_SRC))
+REPLAYS	= $(patsubst tests/fuzz/%.c,$(BUILD)/tests/replay_%,$(FUZZ_SRC))
+
+.PHONY: all deps check unit integration san valgrind fuzz demo bench clean
+all: $(PROGS) $(TESTS) $(REPLAYS)
+
+deps:
+	@scripts/install-deps
+
+$(BUILD)/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(PKG_CFLAGS) -MMD -MP -c $< -o $@
+
+$(LIBCOMMON): $(call obj,$(COMMON_SRC))
+$(LIBVAULTD): $(call obj,$(VAULTD_SRC))
+$(LIBSIGNERD): $(call obj,$(SIGNERD_SRC))
+$(LIBNETD): $(call obj,$(NETD_SRC))
+$(LIBVAULTCTL): $(call obj,$(VAULTCTL_SRC))
+$(BUILD)/%.a:
+	@mkdir -p $(dir $@)
+	rm -f $@ && ar rcs $@ $^
+
+$(BUILD)/vaultd: $(BUILD)/obj/vaultd/vaultd.o $(LIBVAULTD) $(LIBCOMMON)
+$(BUILD)/signerd: $(BUILD)/obj/signerd/signerd.o $(LIBSIGNERD) $(LIBCOMMON)
+$(BUILD)/netd: $(BUILD)/obj/netd/netd.o $(LIBNETD) $(LIBCOMMON)
+$(BUILD)/vaultctl: $(BUILD)/obj/vaultctl/vaultctl.o $(LIBVAULTCTL) $(LIBCOMMON)
+$(BUILD)/testexchange: $(call obj,$(TX_SRC)) $(LIBCOMMON)
+$(PROGS):
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+# Unit and integration tests link every folder's library.
+$(BUILD)/tests/%: $(BUILD)/obj/tests/%.o $(DAEMONLIBS) $(LIBCOMMON)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) $(TESTLIBS)
+
+# Each fuzz target is also built with a plain driver that replays its
+# corpus, so `make check` runs every saved input without clang.
+$(BUILD)/tests/replay_%: $(BUILD)/obj/tests/fuzz/%.o $(BUILD)/obj/tests/fuzz/replay.o \
+    $(DAEMONLIBS) $(LIBCOMMON)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+check: deps
+	$(MAKE) all
+	BUILD=$(BUILD) tests/run-tests
+
+unit: all
+	BUILD=$(BUILD) tests/run-tests unit
+
+integration: all
+	BUILD=$(BUILD) tests/run-tests integration
+
+# The whole suite under AddressSanitizer and UndefinedBehaviorSanitizer.
+san: deps
+	$(MAKE) BUILD=build-san SANFLAGS="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" all
+	BUILD=build-san ASAN_OPTIONS=detect_leaks=1 tests/run-tests
+
+valgrind: all
+	BUILD=$(BUILD) VALGRIND=1 tests/run-tests unit
+
+# libFuzzer targets, FUZZTIME seconds each (default 60).
+FUZZTIME ?= 60
+FUZZFLAGS = -O1 -g -fsanitize=fuzzer,address,undefined -std=c11 -D_GNU_SOURCE -I.
+fuzz: deps
+	@mkdir -p $(BUILD)/fuzz
+	@set -e; for f in $(FUZZ_SRC); do \
+	    n=$$(basename $$f .c); \
+	    clang $(FUZZFLAGS) $(PKG_CFLAGS) -o $(BUILD)/fuzz/$$n $$f \
+	        $(filter-out vaultd/vaultd.c signerd/signerd.c netd/netd.c vaultctl/vaultctl.c, \
+	          $(COMMON_SRC) $(VAULTD_SRC) $(SIGNERD_SRC) $(NETD_SRC)) $(LDLIBS); \
+	    mkdir -p $(BUILD)/fuzz/$$n.new; \
+	    $(BUILD)/fuzz/$$n -max_total_time=$(FUZZTIME) $(BUILD)/fuzz/$$n.new tests/fuzz/corpus/$$n; \
+	done
+
+demo: deps
+	$(MAKE) all
+	BUILD=$(BUILD) scripts/demo
+
+bench: deps
+	$(MAKE) all
+	BUILD=$(BUILD) scripts/bench
+
+clean:
+	rm -rf build build-san
+
+-include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)

@@ -1,0 +1,47 @@
+/*
+ * What signerd and netd share as children of vaultd: their command line,
+ * the handshake, and the answers every child gives (status, test probes).
+ * The channel to vaultd is always file descriptor CHILD_FD.
+ */
+#ifndef CV_CHILD_H
+#define CV_CHILD_H
+
+#include "common/msg.h"
+#include "common/privsep.h"
+
+#define CHILD_FD	3
+
+struct child_opts {
+	int		 verbose;
+	int		 testmode;	/* -T: answer MSG_PROBE_REQ */
+	const char	*user;		/* -u: unprivileged user */
+	const char	*chroot_dir;	/* -C: empty directory */
+};
+
+/* Parse "-d -T -u USER -C DIR"; exits with a message on misuse. */
+void	child_parse_args(const char *procname, int argc, char **argv,
+	    struct child_opts *);
+
+/* Send MSG_HELLO_REQ and check vaultd's MSG_HELLO_ANS; fatal on mismatch. */
+void	child_hello(struct chan *, const char *procname);
+
+/* Queue MSG_STATUS_ANS describing this process's sandbox. */
+int	child_status_ans(struct chan *, uint32_t id,
+	    const struct privsep_state *) CV_WUR;
+
+/*
+ * Test mode only: do what MSG_PROBE_REQ asks -- a forbidden system call
+ * (which the sandbox answers by killing us) or a malformed frame to
+ * vaultd.  Fatal outside test mode: vaultd never sends it then.
+ */
+void	child_probe(struct chan *, struct msg *, int testmode);
+
+/*
+ * Serve vaultd until it closes the channel: decode each frame and hand it
+ * to dispatch, flush answers when input runs dry.  A malformed frame from
+ * vaultd is fatal.  Returns on EOF.
+ */
+void	child_loop(struct chan *,
+	    void (*dispatch)(struct chan *, struct msg *, void *), void *arg);
+
+#endif

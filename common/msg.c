@@ -1,0 +1,661 @@
+/*
+ * Framing and strict decoding of clobvault's messages (see msg.h).
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <sodium.h>
+
+#include "common/msg.h"
+#include "common/utf8.h"
+
+#define MSG_MAX_DEPTH	4
+
+static const struct {
+	const char	*name;
+	int		 nfields;
+} msg_table[MSG_TYPE_MAX] = {
+	[MSG_NONE] =		{ "MSG_NONE", -1 },
+	[MSG_ERROR_ANS] =	{ "MSG_ERROR_ANS", 2 },
+	[MSG_HELLO_REQ] =	{ "MSG_HELLO_REQ", 2 },
+	[MSG_HELLO_ANS] =	{ "MSG_HELLO_ANS", 1 },
+	[MSG_STATUS_REQ] =	{ "MSG_STATUS_REQ", 0 },
+	[MSG_STATUS_ANS] =	{ "MSG_STATUS_ANS", 6 },
+	[MSG_PROBE_REQ] =	{ "MSG_PROBE_REQ", 1 },
+	[MSG_PROBE_ANS] =	{ "MSG_PROBE_ANS", 0 },
+	[MSG_CTL_HELLO_REQ] =	{ "MSG_CTL_HELLO_REQ", 1 },
+	[MSG_CTL_HELLO_ANS] =	{ "MSG_CTL_HELLO_ANS", 1 },
+	[MSG_CTL_STATUS_REQ] =	{ "MSG_CTL_STATUS_REQ", 0 },
+	[MSG_CTL_STATUS_ANS] =	{ "MSG_CTL_STATUS_ANS", 3 },
+	[MSG_CTL_PROBE_REQ] =	{ "MSG_CTL_PROBE_REQ", 2 },
+	[MSG_CTL_PROBE_ANS] =	{ "MSG_CTL_PROBE_ANS", 0 },
+};
+
+const char *
+msg_name(uint32_t type)
+{
+	if (type >= MSG_TYPE_MAX || msg_table[type].name == NULL)
+		return "MSG_?";
+	return msg_table[type].name;
+}
+
+int
+msg_nfields(uint32_t type)
+{
+	if (type == MSG_NONE || type >= MSG_TYPE_MAX ||
+	    msg_table[type].name == NULL)
+		return -1;
+	return msg_table[type].nfields;
+}
+
+/* Buffers */
+
+void
+msgbuf_free(struct msgbuf *b)
+{
+	if (b->data != NULL) {
+		sodium_memzero(b->data, b->cap);
+		free(b->data);
+	}
+	memset(b, 0, sizeof(*b));
+}
+
+/* Grow by copying, so no stale copy of a secret is left in freed memory. */
+static int
+msgbuf_reserve(struct msgbuf *b, size_t need)
+{
+	uint8_t	*n;
+	size_t	 cap;
+
+	if (need <= b->cap)
+		return 0;
+	if (need > 2 * (MSG_MAX_FRAME + MSG_HDR_LEN) * 8)
+		return CV_ERR_MSG_TOOBIG;
+	cap = b->cap ? b->cap : 256;
+	while (cap < need)
+		cap *= 2;
+	if ((n = malloc(cap)) == NULL)
+		return CV_ERR_NOMEM;
+	if (b->len)
+		memcpy(n, b->data, b->len);
+	if (b->data != NULL) {
+		sodium_memzero(b->data, b->cap);
+		free(b->data);
+	}
+	b->data = n;
+	b->cap = cap;
+	return 0;
+}
+
+int
+msgbuf_add(struct msgbuf *b, const void *p, size_t len)
+{
+	int	r;
+
+	if (len > SIZE_MAX - b->len)
+		return CV_ERR_MSG_TOOBIG;
+	if ((r = msgbuf_reserve(b, b->len + len)) != 0)
+		return r;
+	if (len)
+		memcpy(b->data + b->len, p, len);
+	b->len += len;
+	return 0;
+}
+
+/* Writing */
+
+static int
+msg_w_write(void *data, const char *p, size_t len)
+{
+	struct msg_w	*w = data;
+	int		 r;
+
+	if (w->err)
+		return -1;
+	if ((r = msgbuf_add(&w->buf, p, len)) != 0) {
+		w->err = r;
+		return -1;
+	}
+	return 0;
+}
+
+void
+msg_begin(struct msg_w *w, uint32_t type, uint32_t id)
+{
+	static const uint8_t	zero[MSG_HDR_LEN];
+	int			n = msg_nfields(type);
+
+	memset(w, 0, sizeof(*w));
+	w->type = type;
+	msgpack_packer_init(&w->pk, w, msg_w_write);
+	if (n < 0) {
+		w->err = CV_ERR_MSG_UNKNOWN;
+		return;
+	}
+	(void)msg_w_write(w, (const char *)zero, sizeof(zero));
+	msgpack_pack_array(&w->pk, 2 + (size_t)n);
+	msgpack_pack_uint32(&w->pk, type);
+	msgpack_pack_uint32(&w->pk, id);
+}
+
+void
+msg_put_u64(struct msg_w *w, uint64_t v)
+{
+	msgpack_pack_uint64(&w->pk, v);
+}
+
+void
+msg_put_i64(struct msg_w *w, int64_t v)
+{
+	msgpack_pack_int64(&w->pk, v);
+}
+
+void
+msg_put_bool(struct msg_w *w, int v)
+{
+	if (v)
+		msgpack_pack_true(&w->pk);
+	else
+		msgpack_pack_false(&w->pk);
+}
+
+void
+msg_put_strn(struct msg_w *w, const char *s, size_t len)
+{
+	msgpack_pack_str(&w->pk, len);
+	msgpack_pack_str_body(&w->pk, s, len);
+}
+
+void
+msg_put_str(struct msg_w *w, const char *s)
+{
+	msg_put_strn(w, s, strlen(s));
+}
+
+void
+msg_put_bin(struct msg_w *w, const void *p, size_t len)
+{
+	msgpack_pack_bin(&w->pk, len);
+	msgpack_pack_bin_body(&w->pk, p, len);
+}
+
+void
+msg_put_array(struct msg_w *w, uint32_t n)
+{
+	msgpack_pack_array(&w->pk, n);
+}
+
+int
+msg_finish(struct msg_w *w)
+{
+	uint32_t	len;
+
+	if (w->err)
+		return w->err;
+	if (w->buf.len < MSG_HDR_LEN)
+		return CV_ERR_INTERNAL;
+	if (w->buf.len - MSG_HDR_LEN > MSG_MAX_FRAME)
+		return (w->err = CV_ERR_MSG_TOOBIG);
+	len = htonl((uint32_t)(w->buf.len - MSG_HDR_LEN));
+	memcpy(w->buf.data, &len, sizeof(len));
+	return 0;
+}
+
+void
+msg_w_free(struct msg_w *w)
+{
+	msgbuf_free(&w->buf);
+}
+
+/* Reading */
+
+/* Read a k-byte big-endian count at *off, advancing it. */
+static int
+prescan_be(const uint8_t *p, size_t len, size_t *off, size_t k, uint64_t *v)
+{
+	size_t	i;
+
+	if (len - *off < k)
+		return CV_ERR_MSG_TRUNCATED;
+	*v = 0;
+	for (i = 0; i < k; i++)
+		*v = (*v << 8) | p[(*off)++];
+	return 0;
+}
+
+/*
+ * Walk the msgpack bytes before msgpack-c allocates for them: every
+ * container must fit its element count in the bytes that remain (each
+ * element takes at least one), nesting is bounded, and the object ends
+ * exactly at len.  This keeps a hostile header from making the unpacker
+ * allocate for millions of elements that are not there.
+ */
+static int
+msg_prescan(const uint8_t *p, size_t len)
+{
+	uint64_t	left[MSG_MAX_DEPTH + 2];
+	uint64_t	n, skip;
+	size_t		off = 0, cnt;
+	int		depth = 0, map, r;
+	uint8_t		c;
+
+	left[0] = 1;
+	while (depth >= 0) {
+		if (left[depth] == 0) {
+			depth--;
+			continue;
+		}
+		left[depth]--;
+		if (off >= len)
+			return CV_ERR_MSG_TRUNCATED;
+		c = p[off++];
+		skip = 0;
+		cnt = 0;	/* bytes of a length or count field */
+		map = 0;
+		if (c <= 0x7f || c >= 0xe0 || c == 0xc0 || c == 0xc2 ||
+		    c == 0xc3)
+			continue;
+		if ((c & 0xe0) == 0xa0)
+			skip = c & 0x1f;
+		else if ((c & 0xf0) == 0x90 || (c & 0xf0) == 0x80) {
+			n = c & 0x0f;
+			map = (c & 0xf0) == 0x80;
+			goto container;
+		} else switch (c) {
+		case 0xcc: case 0xd0: skip = 1; break;
+		case 0xcd: case 0xd1: skip = 2; break;
+		case 0xce: case 0xd2: case 0xca: skip = 4; break;
+		case 0xcf: case 0xd3: case 0xcb: skip = 8; break;
+		case 0xd4: skip = 2; break;
+		case 0xd5: skip = 3; break;
+		case 0xd6: skip = 5; break;
+		case 0xd7: skip = 9; break;
+		case 0xd8: skip = 17; break;
+		case 0xc4: case 0xd9: cnt = 1; break;
+		case 0xc5: case 0xda: cnt = 2; break;
+		case 0xc6: case 0xdb: cnt = 4; break;
+		case 0xc7: cnt = 1; skip = 1; break;	/* ext: +type byte */
+		case 0xc8: cnt = 2; skip = 1; break;
+		case 0xc9: cnt = 4; skip = 1; break;
+		case 0xdc: case 0xde: case 0xdd: case 0xdf:
+			map = c == 0xde || c == 0xdf;
+			if ((r = prescan_be(p, len, &off,
+			    (c == 0xdc || c == 0xde) ? 2 : 4, &n)) != 0)
+				return r;
+			goto container;
+		default:
+			return CV_ERR_MSG_MALFORMED;	/* 0xc1 */
+		}
+		if (cnt) {
+			if ((r = prescan_be(p, len, &off, cnt, &n)) != 0)
+				return r;
+			skip += n;
+		}
+		if (len - off < skip)
+			return CV_ERR_MSG_TRUNCATED;
+		off += skip;
+		continue;
+ container:
+		if (map)
+			n *= 2;
+		if (n > len - off)
+			return CV_ERR_MSG_TRUNCATED;
+		if (depth == MSG_MAX_DEPTH)
+			return CV_ERR_MSG_MALFORMED;
+		left[++depth] = n;
+	}
+	return off == len ? 0 : CV_ERR_MSG_TRAILING;
+}
+
+int
+msg_decode(struct msg *m, const uint8_t *p, size_t len)
+{
+	const msgpack_object	*o;
+	size_t			 off = 0;
+	int			 r, n;
+
+	memset(m, 0, sizeof(*m));
+	if (len == 0)
+		return CV_ERR_MSG_TRUNCATED;
+	if ((r = msg_prescan(p, len)) != 0)
+		return r;
+	msgpack_unpacked_init(&m->up);
+	m->live = 1;
+	switch (msgpack_unpack_next(&m->up, (const char *)p, len, &off)) {
+	case MSGPACK_UNPACK_SUCCESS:
+		break;
+	case MSGPACK_UNPACK_CONTINUE:
+		r = CV_ERR_MSG_TRUNCATED;
+		goto fail;
+	case MSGPACK_UNPACK_NOMEM_ERROR:
+		r = CV_ERR_NOMEM;
+		goto fail;
+	default:
+		r = CV_ERR_MSG_MALFORMED;
+		goto fail;
+	}
+	if (off != len) {
+		r = CV_ERR_MSG_TRAILING;
+		goto fail;
+	}
+	o = &m->up.data;
+	if (o->type != MSGPACK_OBJECT_ARRAY || o->via.array.size < 2) {
+		r = CV_ERR_MSG_MALFORMED;
+		goto fail;
+	}
+	if (o->via.array.ptr[0].type != MSGPACK_OBJECT_POSITIVE_INTEGER ||
+	    o->via.array.ptr[1].type != MSGPACK_OBJECT_POSITIVE_INTEGER ||
+	    o->via.array.ptr[1].via.u64 > UINT32_MAX) {
+		r = CV_ERR_MSG_TYPE;
+		goto fail;
+	}
+	if (o->via.array.ptr[0].via.u64 >= MSG_TYPE_MAX ||
+	    (n = msg_nfields((uint32_t)o->via.array.ptr[0].via.u64)) < 0) {
+		r = CV_ERR_MSG_UNKNOWN;
+		goto fail;
+	}
+	if (o->via.array.size != 2 + (uint32_t)n) {
+		r = CV_ERR_MSG_COUNT;
+		goto fail;
+	}
+	m->type = (uint32_t)o->via.array.ptr[0].via.u64;
+	m->id = (uint32_t)o->via.array.ptr[1].via.u64;
+	m->rd.f = o->via.array.ptr + 2;
+	m->rd.n = (uint32_t)n;
+	m->rd.pos = 0;
+	return 0;
+ fail:
+	msg_clear(m);
+	return r;
+}
+
+void
+msg_clear(struct msg *m)
+{
+	if (m->live)
+		msgpack_unpacked_destroy(&m->up);
+	memset(m, 0, sizeof(*m));
+}
+
+static int
+rd_next(struct msg_rd *rd, const msgpack_object **o)
+{
+	if (rd->pos >= rd->n)
+		return CV_ERR_MSG_COUNT;
+	*o = &rd->f[rd->pos];
+	return 0;
+}
+
+int
+msg_get_u64(struct msg_rd *rd, uint64_t *v)
+{
+	const msgpack_object	*o;
+	int			 r;
+
+	if ((r = rd_next(rd, &o)) != 0)
+		return r;
+	if (o->type != MSGPACK_OBJECT_POSITIVE_INTEGER)
+		return CV_ERR_MSG_TYPE;
+	*v = o->via.u64;
+	rd->pos++;
+	return 0;
+}
+
+int
+msg_get_i64(struct msg_rd *rd, int64_t *v)
+{
+	const msgpack_object	*o;
+	int			 r;
+
+	if ((r = rd_next(rd, &o)) != 0)
+		return r;
+	if (o->type == MSGPACK_OBJECT_NEGATIVE_INTEGER)
+		*v = o->via.i64;
+	else if (o->type == MSGPACK_OBJECT_POSITIVE_INTEGER &&
+	    o->via.u64 <= INT64_MAX)
+		*v = (int64_t)o->via.u64;
+	else
+		return CV_ERR_MSG_TYPE;
+	rd->pos++;
+	return 0;
+}
+
+int
+msg_get_bool(struct msg_rd *rd, int *v)
+{
+	const msgpack_object	*o;
+	int			 r;
+
+	if ((r = rd_next(rd, &o)) != 0)
+		return r;
+	if (o->type != MSGPACK_OBJECT_BOOLEAN)
+		return CV_ERR_MSG_TYPE;
+	*v = o->via.boolean ? 1 : 0;
+	rd->pos++;
+	return 0;
+}
+
+int
+msg_get_str(struct msg_rd *rd, const char **s, size_t *len, size_t max)
+{
+	const msgpack_object	*o;
+	int			 r;
+
+	if ((r = rd_next(rd, &o)) != 0)
+		return r;
+	if (o->type != MSGPACK_OBJECT_STR)
+		return CV_ERR_MSG_TYPE;
+	if (o->via.str.size > max)
+		return CV_ERR_MSG_LENGTH;
+	if (!utf8_valid((const uint8_t *)o->via.str.ptr, o->via.str.size))
+		return CV_ERR_MSG_STRING;
+	*s = o->via.str.ptr;
+	*len = o->via.str.size;
+	rd->pos++;
+	return 0;
+}
+
+int
+msg_get_strbuf(struct msg_rd *rd, char *buf, size_t bufsz)
+{
+	const char	*s;
+	size_t		 len;
+	int		 r;
+
+	if (bufsz == 0)
+		return CV_ERR_INTERNAL;
+	if ((r = msg_get_str(rd, &s, &len, bufsz - 1)) != 0)
+		return r;
+	memcpy(buf, s, len);
+	buf[len] = '\0';
+	return 0;
+}
+
+int
+msg_get_bin(struct msg_rd *rd, const uint8_t **p, size_t *len, size_t max)
+{
+	const msgpack_object	*o;
+	int			 r;
+
+	if ((r = rd_next(rd, &o)) != 0)
+		return r;
+	if (o->type != MSGPACK_OBJECT_BIN)
+		return CV_ERR_MSG_TYPE;
+	if (o->via.bin.size > max)
+		return CV_ERR_MSG_LENGTH;
+	*p = (const uint8_t *)o->via.bin.ptr;
+	*len = o->via.bin.size;
+	rd->pos++;
+	return 0;
+}
+
+int
+msg_get_array(struct msg_rd *rd, struct msg_rd *sub, uint32_t max)
+{
+	const msgpack_object	*o;
+	int			 r;
+
+	if ((r = rd_next(rd, &o)) != 0)
+		return r;
+	if (o->type != MSGPACK_OBJECT_ARRAY)
+		return CV_ERR_MSG_TYPE;
+	if (o->via.array.size > max)
+		return CV_ERR_MSG_LENGTH;
+	sub->f = o->via.array.ptr;
+	sub->n = o->via.array.size;
+	sub->pos = 0;
+	rd->pos++;
+	return 0;
+}
+
+int
+msg_rd_done(const struct msg_rd *rd)
+{
+	return rd->pos == rd->n ? 0 : CV_ERR_MSG_COUNT;
+}
+
+/* Channels */
+
+void
+chan_init(struct chan *c, int fd)
+{
+	memset(c, 0, sizeof(*c));
+	c->fd = fd;
+}
+
+void
+chan_free(struct chan *c)
+{
+	msgbuf_free(&c->in);
+	msgbuf_free(&c->out);
+	if (c->fd != -1)
+		close(c->fd);
+	c->fd = -1;
+	c->inoff = c->outoff = 0;
+}
+
+int
+chan_fill(struct chan *c)
+{
+	ssize_t	n;
+	int	r;
+
+	/* Drop what has been consumed before reading more. */
+	if (c->inoff > 0) {
+		memmove(c->in.data, c->in.data + c->inoff, c->in.len - c->inoff);
+		c->in.len -= c->inoff;
+		sodium_memzero(c->in.data + c->in.len, c->inoff);
+		c->inoff = 0;
+	}
+	if ((r = msgbuf_reserve(&c->in, c->in.len + 65536)) != 0)
+		return r;
+	for (;;) {
+		n = read(c->fd, c->in.data + c->in.len, c->in.cap - c->in.len);
+		if (n == -1 && errno == EINTR)
+			continue;
+		break;
+	}
+	if (n == -1)
+		return (errno == EAGAIN || errno == EWOULDBLOCK) ?
+		    CV_ERR_AGAIN : CV_ERR_IO;
+	if (n == 0)
+		return CV_ERR_EOF;
+	c->in.len += (size_t)n;
+	return 0;
+}
+
+int
+chan_next(struct chan *c, struct msg *m)
+{
+	uint32_t	len;
+	size_t		avail = c->in.len - c->inoff;
+	int		r;
+
+	memset(m, 0, sizeof(*m));
+	if (avail < MSG_HDR_LEN)
+		return CV_ERR_AGAIN;
+	memcpy(&len, c->in.data + c->inoff, sizeof(len));
+	len = ntohl(len);
+	if (len > MSG_MAX_FRAME)
+		return CV_ERR_MSG_TOOBIG;
+	if (avail - MSG_HDR_LEN < len)
+		return CV_ERR_AGAIN;
+	r = msg_decode(m, c->in.data + c->inoff + MSG_HDR_LEN, len);
+	c->inoff += MSG_HDR_LEN + len;
+	return r;
+}
+
+int
+chan_queue(struct chan *c, struct msg_w *w)
+{
+	int	r;
+
+	if ((r = msg_finish(w)) == 0)
+		r = msgbuf_add(&c->out, w->buf.data, w->buf.len);
+	msg_w_free(w);
+	return r;
+}
+
+int
+chan_flush(struct chan *c)
+{
+	ssize_t	n;
+
+	while (c->outoff < c->out.len) {
+		n = write(c->fd, c->out.data + c->outoff,
+		    c->out.len - c->outoff);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n == -1)
+			return (errno == EAGAIN || errno == EWOULDBLOCK) ?
+			    CV_ERR_AGAIN : CV_ERR_IO;
+		c->outoff += (size_t)n;
+	}
+	sodium_memzero(c->out.data, c->out.len);
+	c->out.len = c->outoff = 0;
+	return 0;
+}
+
+int
+chan_pending(const struct chan *c)
+{
+	return c->outoff < c->out.len;
+}
+
+int
+chan_send(struct chan *c, struct msg_w *w)
+{
+	int	r;
+
+	if ((r = chan_queue(c, w)) != 0)
+		return r;
+	return chan_flush(c);
+}
+
+int
+chan_recv(struct chan *c, struct msg *m)
+{
+	int	r;
+
+	for (;;) {
+		r = chan_next(c, m);
+		if (r != CV_ERR_AGAIN)
+			return r;
+		if ((r = chan_fill(c)) != 0)
+			return r;
+	}
+}
+
+int
+msg_error_ans(struct chan *c, uint32_t id, int code, const char *text)
+{
+	struct msg_w	w;
+
+	msg_begin(&w, MSG_ERROR_ANS, id);
+	msg_put_i64(&w, code);
+	msg_put_str(&w, text);
+	return chan_queue(c, &w);
+}

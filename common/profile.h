@@ -1,0 +1,28 @@
+/*
+ * Exchange profiles as data (DESIGN.md section 1): one code path, the
+ * differences in this table.
+ */
+#ifndef CV_PROFILE_H
+#define CV_PROFILE_H
+
+#include <stdint.h>
+
+enum profile_auth {
+	PROFILE_AUTH_CLOB,	/* L1 EIP-712 + L2 HMAC (+ builder) */
+	PROFILE_AUTH_BEARER,	/* server-issued bearer token */
+};
+
+struct profile {
+	const char		*name;
+	enum profile_auth	 auth;
+	const char		*hdr_prefix;	/* "OPENFISH_", "POLY_" */
+	uint64_t		 chain_id;	/* EIP-712 chainId, 0 if none */
+	int			 signs_query;	/* HMAC covers "?query" */
+	int			 needs_invite;	/* first key needs a code */
+	const char		*base_url;
+};
+
+/* The profile called name, or NULL. */
+const struct profile	*profile_find(const char *name);
+
+#endif

@@ -1,0 +1,93 @@
+/*
+ * signerd: the only clobvault process that will hold plaintext secrets.
+ * It has no file system (chroot to an empty directory when root), no
+ * network (empty namespaces where allowed, and no socket syscalls), and
+ * talks only to vaultd over CHILD_FD.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include <seccomp.h>
+#include <sodium.h>
+
+#include "common/child.h"
+#include "common/log.h"
+
+/* Everything signerd may do once set up.  Anything else kills it. */
+static const struct sandbox_rule signerd_rules[] = {
+	{ SCMP_SYS(read),		"messages from vaultd" },
+	{ SCMP_SYS(write),		"answers to vaultd, log lines" },
+	{ SCMP_SYS(exit_group),		"exit" },
+	{ SCMP_SYS(exit),		"exit" },
+	{ SCMP_SYS(brk),		"malloc" },
+	{ SCMP_SYS(mmap),		"malloc, sodium_malloc" },
+	{ SCMP_SYS(munmap),		"free, sodium_free" },
+	{ SCMP_SYS(mremap),		"realloc of large buffers" },
+	{ SCMP_SYS(mprotect),		"guard pages, noaccess while idle" },
+	{ SCMP_SYS(madvise),		"MADV_DONTDUMP on secret pages" },
+	{ SCMP_SYS(mlock),		"keep secrets out of swap" },
+	{ SCMP_SYS(munlock),		"sodium_free" },
+	{ SCMP_SYS(getrandom),		"key generation, signing blinding" },
+	{ SCMP_SYS(clock_gettime),	"timestamp freshness, log time" },
+	{ SCMP_SYS(getpid),		"log lines" },
+	{ SCMP_SYS(rt_sigreturn),	"return from a signal handler" },
+};
+
+struct signerd_state {
+	struct child_opts	opts;
+	struct privsep_state	ps;
+};
+
+static void
+signerd_dispatch(struct chan *c, struct msg *m, void *arg)
+{
+	struct signerd_state	*sd = arg;
+	struct msg_w	w;
+	int		r = 0;
+
+	switch (m->type) {
+	case MSG_STATUS_REQ:
+		r = child_status_ans(c, m->id, &sd->ps);
+		break;
+	case MSG_PROBE_REQ:
+		child_probe(c, m, sd->opts.testmode);
+		msg_begin(&w, MSG_PROBE_ANS, m->id);
+		r = chan_queue(c, &w);
+		break;
+	default:
+		fatalx("unexpected %s from vaultd", msg_name(m->type));
+	}
+	if (r != 0)
+		fatalx("%s: %s", msg_name(m->type), cv_strerror(r));
+}
+
+int
+main(int argc, char **argv)
+{
+	struct signerd_state	sd;
+	struct privsep_conf	conf;
+	struct chan		c;
+
+	harden_process();
+	child_parse_args("signerd", argc, argv, &sd.opts);
+	log_init("signerd", sd.opts.verbose);
+	if (sodium_init() < 0)
+		fatalx("libsodium initialisation failed");
+
+	chan_init(&c, CHILD_FD);
+	child_hello(&c, "signerd");
+
+	conf.user = sd.opts.user;
+	conf.chroot_dir = sd.opts.chroot_dir;
+	conf.unshare = 1;
+	conf.rules = signerd_rules;
+	conf.nrules = sizeof(signerd_rules) / sizeof(signerd_rules[0]);
+	privsep_enter(&conf, &sd.ps);
+	log_debug("sandboxed: uid %u chroot %d netns %d mntns %d",
+	    (unsigned)sd.ps.uid, sd.ps.chrooted, sd.ps.netns, sd.ps.mntns);
+
+	child_loop(&c, signerd_dispatch, &sd);
+	chan_free(&c);
+	exit(0);
+}

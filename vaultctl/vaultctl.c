@@ -1,0 +1,75 @@
+/*
+ * vaultctl: the operator's command line.  Human output by default, one
+ * JSON document with --json, and exit codes by class of failure.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/log.h"
+#include "common/privsep.h"
+#include "vaultctl/vaultctl.h"
+
+static const struct {
+	const char	*name;
+	int		(*fn)(struct vaultctl *, int, char **);
+	const char	*help;
+} commands[] = {
+	{ "status",	cmd_status,	"processes, pids, uptime, restarts, sandbox" },
+	{ "debug",	cmd_debug,	"debug probe CHILD KIND (vaultd -T only)" },
+};
+
+static int
+usage(void)
+{
+	size_t	i;
+
+	fprintf(stderr, "usage: vaultctl [--json] command [args]\n");
+	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		fprintf(stderr, "  %-10s %s\n", commands[i].name,
+		    commands[i].help);
+	fprintf(stderr, "exit codes: 0 ok, 1 failure, 2 usage, 3 vaultd not "
+	    "running, 4 denied, 5 locked,\n  6 wrong passphrase, 7 tampered "
+	    "or corrupt, 8 not found, 9 transport, 10 exchange error\n");
+	return EXIT_USAGE;
+}
+
+int
+main(int argc, char **argv)
+{
+	struct vaultctl	vc;
+	size_t		i;
+	int		r;
+
+	harden_process();
+	log_init("vaultctl", 0);
+	memset(&vc, 0, sizeof(vc));
+	vc.chan.fd = -1;
+	argc--;
+	argv++;
+	while (argc > 0 && argv[0][0] == '-') {
+		if (strcmp(argv[0], "--json") == 0)
+			vc.json = 1;
+		else if (strcmp(argv[0], "--help") == 0 ||
+		    strcmp(argv[0], "-h") == 0)
+			return usage();
+		else {
+			fprintf(stderr, "vaultctl: unknown option %s\n",
+			    argv[0]);
+			return usage();
+		}
+		argc--;
+		argv++;
+	}
+	if (argc == 0)
+		return usage();
+	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		if (strcmp(argv[0], commands[i].name) == 0) {
+			r = commands[i].fn(&vc, argc, argv);
+			if (vc.chan.fd != -1)
+				chan_free(&vc.chan);
+			return r;
+		}
+	fprintf(stderr, "vaultctl: unknown command %s\n", argv[0]);
+	return usage();
+}

@@ -1,0 +1,56 @@
+/*
+ * vaultctl: the operator's CLI over vaultd's control socket.
+ */
+#ifndef VAULTCTL_H
+#define VAULTCTL_H
+
+#include <jansson.h>
+
+#include "common/msg.h"
+
+/* Exit codes: one per class of failure a script may act on. */
+enum vaultctl_exit {
+	EXIT_OK		= 0,
+	EXIT_FAIL	= 1,	/* anything not below */
+	EXIT_USAGE	= 2,
+	EXIT_NOTRUNNING	= 3,	/* vaultd not reachable */
+	EXIT_DENIED	= 4,	/* refused by policy */
+	EXIT_LOCKED	= 5,
+	EXIT_BADPASS	= 6,
+	EXIT_TAMPERED	= 7,	/* vault or audit log fails authentication */
+	EXIT_NOTFOUND	= 8,
+	EXIT_TRANSPORT	= 9,	/* cannot reach the exchange */
+	EXIT_EXCHANGE	= 10,	/* the exchange answered with an error */
+};
+
+struct vaultctl {
+	int		 json;
+	struct chan	 chan;
+	uint32_t	 next_id;
+	char		 errtext[256];	/* vaultd's text for the last error */
+};
+
+/* The exit code for a CV_ERR_* code. */
+int	vaultctl_exit_code(int err);
+
+/* Connect to vaultd and shake hands.  CV_ERR_NOTRUNNING if nobody answers. */
+int	vaultctl_connect(struct vaultctl *) CV_WUR;
+
+/*
+ * Send w and wait for the answer of type ans, decoded into m (clear it
+ * after).  An MSG_ERROR_ANS becomes its code, with its text in errtext.
+ */
+int	vaultctl_call(struct vaultctl *, struct msg_w *w, uint32_t ans,
+	    struct msg *m) CV_WUR;
+
+/* Print j as the one JSON document of this run, and free it. */
+void	vaultctl_print_json(json_t *j);
+
+/* Report err for what (to stderr, or as JSON) and return its exit code. */
+int	vaultctl_fail(struct vaultctl *, const char *what, int err);
+
+/* Commands: argv[0] is the command word. */
+int	cmd_status(struct vaultctl *, int argc, char **argv);
+int	cmd_debug(struct vaultctl *, int argc, char **argv);
+
+#endif

@@ -1,0 +1,135 @@
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+
+#include "common/home.h"
+#include "vaultctl/vaultctl.h"
+
+int
+vaultctl_exit_code(int err)
+{
+	switch (err) {
+	case CV_OK:			return EXIT_OK;
+	case CV_ERR_USAGE:		return EXIT_USAGE;
+	case CV_ERR_NOTRUNNING:		return EXIT_NOTRUNNING;
+	case CV_ERR_DENIED:		return EXIT_DENIED;
+	case CV_ERR_LOCKED:		return EXIT_LOCKED;
+	case CV_ERR_BADPASS:		return EXIT_BADPASS;
+	case CV_ERR_TAMPERED:
+	case CV_ERR_CORRUPT:
+	case CV_ERR_FORMAT_VERSION:	return EXIT_TAMPERED;
+	case CV_ERR_NOTFOUND:		return EXIT_NOTFOUND;
+	case CV_ERR_TRANSPORT:		return EXIT_TRANSPORT;
+	case CV_ERR_EXCHANGE:		return EXIT_EXCHANGE;
+	default:			return EXIT_FAIL;
+	}
+}
+
+int
+vaultctl_connect(struct vaultctl *vc)
+{
+	struct sockaddr_un	sun;
+	struct msg_w		w;
+	struct msg		m;
+	char			home[4096];
+	uint64_t		version;
+	int			fd, r, n;
+
+	if ((r = home_path(home, sizeof(home))) != 0)
+		return r;
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	n = snprintf(sun.sun_path, sizeof(sun.sun_path), "%s/%s", home,
+	    HOME_CONTROL_SOCK);
+	if (n < 0 || (size_t)n >= sizeof(sun.sun_path))
+		return CV_ERR_TOOLONG;
+	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1)
+		return CV_ERR_IO;
+	if (connect(fd, (struct sockaddr *)&sun, sizeof(sun)) == -1) {
+		snprintf(vc->errtext, sizeof(vc->errtext),
+		    "cannot reach vaultd at %s (%s); start it with: vaultd",
+		    sun.sun_path, strerror(errno));
+		close(fd);
+		return CV_ERR_NOTRUNNING;
+	}
+	chan_init(&vc->chan, fd);
+	msg_begin(&w, MSG_CTL_HELLO_REQ, ++vc->next_id);
+	msg_put_u64(&w, MSG_VERSION);
+	if ((r = vaultctl_call(vc, &w, MSG_CTL_HELLO_ANS, &m)) != 0)
+		return r;
+	r = msg_get_u64(&m.rd, &version);
+	msg_clear(&m);
+	if (r != 0)
+		return r;
+	return version == MSG_VERSION ? 0 : CV_ERR_MSG_VERSION;
+}
+
+int
+vaultctl_call(struct vaultctl *vc, struct msg_w *w, uint32_t ans,
+    struct msg *m)
+{
+	const char	*text;
+	size_t		 len;
+	int64_t		 code;
+	uint32_t	 id = vc->next_id;
+	int		 r;
+
+	if ((r = chan_send(&vc->chan, w)) != 0)
+		return r == CV_ERR_IO ? CV_ERR_NOTRUNNING : r;
+	if ((r = chan_recv(&vc->chan, m)) != 0) {
+		if (r == CV_ERR_EOF)
+			snprintf(vc->errtext, sizeof(vc->errtext),
+			    "vaultd closed the connection (see its log)");
+		return r == CV_ERR_EOF ? CV_ERR_NOTRUNNING : r;
+	}
+	if (m->id != id) {
+		msg_clear(m);
+		return CV_ERR_MSG_STATE;
+	}
+	if (m->type == MSG_ERROR_ANS) {
+		if ((r = msg_get_i64(&m->rd, &code)) == 0 &&
+		    (r = msg_get_str(&m->rd, &text, &len, MSG_MAX_STR)) == 0)
+			snprintf(vc->errtext, sizeof(vc->errtext), "%.*s",
+			    (int)len, text);
+		msg_clear(m);
+		if (r != 0)
+			return r;
+		return code < 0 && code > -1000 ? (int)code : CV_ERR_INTERNAL;
+	}
+	if (m->type != ans) {
+		msg_clear(m);
+		return CV_ERR_MSG_STATE;
+	}
+	return 0;
+}
+
+void
+vaultctl_print_json(json_t *j)
+{
+	char	*s;
+
+	if ((s = json_dumps(j, JSON_INDENT(2) | JSON_SORT_KEYS)) != NULL) {
+		printf("%s\n", s);
+		free(s);
+	}
+	json_decref(j);
+}
+
+int
+vaultctl_fail(struct vaultctl *vc, const char *what, int err)
+{
+	const char	*detail = vc->errtext[0] ? vc->errtext :
+			    cv_strerror(err);
+
+	if (vc->json)
+		vaultctl_print_json(json_pack("{s:s, s:s, s:i, s:s}",
+		    "error", what, "reason", cv_strerror(err),
+		    "code", err, "detail", detail));
+	else
+		fprintf(stderr, "vaultctl: %s: %s\n", what, detail);
+	return vaultctl_exit_code(err);
+}

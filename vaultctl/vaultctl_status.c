@@ -1,0 +1,151 @@
+/*
+ * vaultctl status: each process, its pid, uptime, restarts and sandbox.
+ * vaultctl debug probe: test mode only, make a child misbehave.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "vaultctl/vaultctl.h"
+
+struct proc {
+	char		name[16], state[16], last_exit[160];
+	uint64_t	pid, uptime, restarts, uid;
+	int64_t		seccomp, nnp;
+	int		chroot, netns, mntns;
+};
+
+static int
+proc_get(struct msg_rd *list, struct proc *p)
+{
+	struct msg_rd	rd;
+	int		r;
+
+	if ((r = msg_get_array(list, &rd, 12)) != 0)
+		return r;
+	if (rd.n != 12)
+		return CV_ERR_MSG_COUNT;
+	if ((r = msg_get_strbuf(&rd, p->name, sizeof(p->name))) != 0 ||
+	    (r = msg_get_u64(&rd, &p->pid)) != 0 ||
+	    (r = msg_get_u64(&rd, &p->uptime)) != 0 ||
+	    (r = msg_get_u64(&rd, &p->restarts)) != 0 ||
+	    (r = msg_get_strbuf(&rd, p->state, sizeof(p->state))) != 0 ||
+	    (r = msg_get_i64(&rd, &p->seccomp)) != 0 ||
+	    (r = msg_get_i64(&rd, &p->nnp)) != 0 ||
+	    (r = msg_get_u64(&rd, &p->uid)) != 0 ||
+	    (r = msg_get_bool(&rd, &p->chroot)) != 0 ||
+	    (r = msg_get_bool(&rd, &p->netns)) != 0 ||
+	    (r = msg_get_bool(&rd, &p->mntns)) != 0 ||
+	    (r = msg_get_strbuf(&rd, p->last_exit, sizeof(p->last_exit))) != 0)
+		return r;
+	return msg_rd_done(&rd);
+}
+
+static void
+sandbox_text(const struct proc *p, char *buf, size_t len)
+{
+	if (strcmp(p->name, "vaultd") == 0)
+		snprintf(buf, len, "supervisor, no seccomp, nnp");
+	else if (strcmp(p->state, "up") != 0)
+		snprintf(buf, len, "-");
+	else
+		snprintf(buf, len, "seccomp=%s nnp=%lld uid=%llu%s%s%s",
+		    p->seccomp == 2 ? "filter" : p->seccomp == 0 ? "OFF" :
+		    "?", (long long)p->nnp, (unsigned long long)p->uid,
+		    p->chroot ? " chroot" : "", p->netns ? " netns" : "",
+		    p->mntns ? " mntns" : "");
+}
+
+int
+cmd_status(struct vaultctl *vc, int argc, char **argv)
+{
+	struct msg_w	 w;
+	struct msg	 m;
+	struct msg_rd	 list;
+	struct proc	 p;
+	json_t		*procs = NULL, *j;
+	char		 home[4096], sb[128];
+	int		 testmode, r;
+	uint32_t	 i;
+
+	if (argc != 1)
+		return vaultctl_fail(vc, "usage: vaultctl status",
+		    CV_ERR_USAGE);
+	if ((r = vaultctl_connect(vc)) != 0)
+		return vaultctl_fail(vc, "status", r);
+	msg_begin(&w, MSG_CTL_STATUS_REQ, ++vc->next_id);
+	if ((r = vaultctl_call(vc, &w, MSG_CTL_STATUS_ANS, &m)) != 0)
+		return vaultctl_fail(vc, "status", r);
+	if ((r = msg_get_strbuf(&m.rd, home, sizeof(home))) != 0 ||
+	    (r = msg_get_bool(&m.rd, &testmode)) != 0 ||
+	    (r = msg_get_array(&m.rd, &list, 8)) != 0)
+		goto bad;
+	procs = json_array();
+	if (!vc->json) {
+		printf("home %s%s\n", home, testmode ? " (test mode)" : "");
+		printf("%-8s %-8s %7s %9s %8s  %s\n", "PROCESS", "STATE",
+		    "PID", "UPTIME", "RESTARTS", "SANDBOX");
+	}
+	for (i = 0; i < list.n; i++) {
+		if ((r = proc_get(&list, &p)) != 0)
+			goto bad;
+		sandbox_text(&p, sb, sizeof(sb));
+		if (!vc->json) {
+			printf("%-8s %-8s %7llu %8llus %8llu  %s\n", p.name,
+			    p.state, (unsigned long long)p.pid,
+			    (unsigned long long)p.uptime,
+			    (unsigned long long)p.restarts, sb);
+			if (p.last_exit[0])
+				printf("%-8s last exit: %s\n", "",
+				    p.last_exit);
+			continue;
+		}
+		j = json_pack("{s:s, s:s, s:I, s:I, s:I, s:{s:I, s:I, s:I, "
+		    "s:b, s:b, s:b}, s:s}", "name", p.name, "state", p.state,
+		    "pid", (json_int_t)p.pid, "uptime_s",
+		    (json_int_t)p.uptime, "restarts", (json_int_t)p.restarts,
+		    "sandbox", "seccomp", (json_int_t)p.seccomp,
+		    "no_new_privs", (json_int_t)p.nnp, "uid",
+		    (json_int_t)p.uid, "chroot", p.chroot, "netns", p.netns,
+		    "mntns", p.mntns, "last_exit", p.last_exit);
+		json_array_append_new(procs, j);
+	}
+	if ((r = msg_rd_done(&m.rd)) != 0 || (r = msg_rd_done(&list)) != 0)
+		goto bad;
+	msg_clear(&m);
+	if (vc->json)
+		vaultctl_print_json(json_pack("{s:s, s:b, s:o}", "home", home,
+		    "testmode", testmode, "processes", procs));
+	else
+		json_decref(procs);
+	return EXIT_OK;
+ bad:
+	json_decref(procs);
+	msg_clear(&m);
+	return vaultctl_fail(vc, "status: bad answer from vaultd", r);
+}
+
+int
+cmd_debug(struct vaultctl *vc, int argc, char **argv)
+{
+	struct msg_w	w;
+	struct msg	m;
+	int		r;
+
+	if (argc != 4 || strcmp(argv[1], "probe") != 0)
+		return vaultctl_fail(vc, "usage: vaultctl debug probe "
+		    "signerd|netd open|socket|execve|ptrace|garbage|oversize",
+		    CV_ERR_USAGE);
+	if ((r = vaultctl_connect(vc)) != 0)
+		return vaultctl_fail(vc, "debug probe", r);
+	msg_begin(&w, MSG_CTL_PROBE_REQ, ++vc->next_id);
+	msg_put_str(&w, argv[2]);
+	msg_put_str(&w, argv[3]);
+	if ((r = vaultctl_call(vc, &w, MSG_CTL_PROBE_ANS, &m)) != 0)
+		return vaultctl_fail(vc, "debug probe", r);
+	msg_clear(&m);
+	if (vc->json)
+		vaultctl_print_json(json_pack("{s:b}", "sent", 1));
+	else
+		printf("probe %s sent to %s\n", argv[3], argv[2]);
+	return EXIT_OK;
+}

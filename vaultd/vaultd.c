@@ -1,0 +1,343 @@
+/*
+ * vaultd: clobvault's parent and supervisor.  It owns $CLOBVAULT_HOME,
+ * starts signerd and netd over socketpairs, restarts a child that dies
+ * or misbehaves, and serves vaultctl on the control socket.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <sys/signalfd.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+
+#include <sodium.h>
+
+#include "common/home.h"
+#include "common/log.h"
+#include "common/privsep.h"
+#include "vaultd/vaultd.h"
+
+#define VAULTD_STOP_GRACE_MS	3000
+
+static void __attribute__((noreturn))
+usage(void)
+{
+	fprintf(stderr, "usage: vaultd [-dfT] [-u user]\n"
+	    "  -f       stay in the foreground, log to standard error\n"
+	    "  -d       debug logging\n"
+	    "  -u user  unprivileged user for the children (default nobody)\n"
+	    "  -T       test mode: accept sandbox test probes\n"
+	    "State lives in $CLOBVAULT_HOME (default ~/.clobvault).\n");
+	exit(2);
+}
+
+int64_t
+vaultd_now_ms(void)
+{
+	struct timespec	ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* The directory holding vaultd's own executable, where the children are. */
+static void
+exe_dir(char *buf, size_t len)
+{
+	ssize_t	 n;
+	char	*slash;
+
+	if ((n = readlink("/proc/self/exe", buf, len - 1)) == -1)
+		fatal("readlink /proc/self/exe");
+	buf[n] = '\0';
+	if ((slash = strrchr(buf, '/')) == NULL)
+		fatalx("odd executable path %s", buf);
+	*slash = '\0';
+}
+
+/*
+ * Detach from the terminal.  The parent returns only when the daemon says
+ * it is ready (or failed), so `vaultd && vaultctl status` works.
+ */
+static int
+daemonize(const char *home)
+{
+	char	logpath[PATH_MAX], c;
+	int	pfd[2], fd;
+	pid_t	pid;
+
+	if (pipe2(pfd, O_CLOEXEC) == -1)
+		fatal("pipe");
+	if ((pid = fork()) == -1)
+		fatal("fork");
+	if (pid > 0) {
+		close(pfd[1]);
+		if (read(pfd[0], &c, 1) == 1 && c == 'R')
+			_exit(0);
+		fprintf(stderr, "vaultd: failed to start; see %s/vaultd.log\n",
+		    home);
+		_exit(1);
+	}
+	close(pfd[0]);
+	if (setsid() == -1)
+		fatal("setsid");
+	if ((pid = fork()) == -1)
+		fatal("fork");
+	if (pid > 0)
+		_exit(0);
+	if ((size_t)snprintf(logpath, sizeof(logpath), "%s/vaultd.log",
+	    home) >= sizeof(logpath))
+		fatalx("home path too long");
+	if ((fd = open(logpath, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC,
+	    0600)) == -1)
+		fatal("open %s", logpath);
+	dup2(fd, STDERR_FILENO);
+	close(fd);
+	if ((fd = open("/dev/null", O_RDWR)) == -1)
+		fatal("/dev/null");
+	dup2(fd, STDIN_FILENO);
+	dup2(fd, STDOUT_FILENO);
+	if (fd > STDERR_FILENO)
+		close(fd);
+	return pfd[1];
+}
+
+static void
+vaultd_signals(struct vaultd *vd)
+{
+	sigset_t	set;
+
+	signal(SIGPIPE, SIG_IGN);
+	sigemptyset(&set);
+	sigaddset(&set, SIGCHLD);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGHUP);
+	if (sigprocmask(SIG_BLOCK, &set, NULL) == -1)
+		fatal("sigprocmask");
+	if ((vd->sig_fd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC)) == -1)
+		fatal("signalfd");
+}
+
+static void
+vaultd_reap(struct vaultd *vd)
+{
+	pid_t	pid;
+	int	status;
+
+	while ((pid = waitpid(-1, &status, WNOHANG)) > 0)
+		child_reaped(vd, pid, status);
+}
+
+static void
+vaultd_signal(struct vaultd *vd)
+{
+	struct signalfd_siginfo	si;
+	size_t			i;
+
+	while (read(vd->sig_fd, &si, sizeof(si)) == sizeof(si)) {
+		switch (si.ssi_signo) {
+		case SIGCHLD:
+			vaultd_reap(vd);
+			break;
+		case SIGTERM:
+		case SIGINT:
+			if (vd->stopping)
+				break;
+			log_info("signal %d: stopping", (int)si.ssi_signo);
+			vd->stopping = 1;
+			for (i = 0; i < 2; i++)
+				if (vd->children[i].pid > 0)
+					kill(vd->children[i].pid, SIGTERM);
+			break;
+		case SIGHUP:
+			log_info("SIGHUP: nothing to reload yet");
+			break;
+		}
+	}
+}
+
+static int
+children_gone(struct vaultd *vd)
+{
+	return vd->children[0].state == CHILD_DOWN &&
+	    vd->children[1].state == CHILD_DOWN;
+}
+
+static void
+vaultd_loop(struct vaultd *vd)
+{
+	struct pollfd	 pfd[3 + VAULTD_MAX_CLIENTS];
+	struct client	*cl_at[3 + VAULTD_MAX_CLIENTS];
+	int64_t		 now, t, next, stop_at = 0;
+	size_t		 i, n;
+	int		 timeout;
+
+	for (;;) {
+		now = vaultd_now_ms();
+		if (vd->stopping) {
+			if (stop_at == 0)
+				stop_at = now + VAULTD_STOP_GRACE_MS;
+			if (children_gone(vd))
+				return;
+			if (now >= stop_at)
+				for (i = 0; i < 2; i++)
+					if (vd->children[i].pid > 0)
+						kill(vd->children[i].pid,
+						    SIGKILL);
+		}
+		next = vd->stopping ? now + 100 : -1;
+		for (i = 0; i < 2; i++) {
+			child_timers(vd, &vd->children[i], now);
+			t = child_next_timer(&vd->children[i]);
+			if (t >= 0 && (next < 0 || t < next))
+				next = t;
+		}
+		timeout = next < 0 ? -1 : next <= now ? 0 :
+		    (int)(next - now);
+
+		n = 0;
+		pfd[n].fd = vd->sig_fd;
+		pfd[n++].events = POLLIN;
+		for (i = 0; i < 2; i++) {
+			struct child *ch = &vd->children[i];
+
+			pfd[n].fd = ch->chan.fd;
+			pfd[n].events = POLLIN |
+			    (chan_pending(&ch->chan) ? POLLOUT : 0);
+			if (ch->state != CHILD_HELLO && ch->state != CHILD_UP)
+				pfd[n].fd = -1;
+			n++;
+		}
+		pfd[n].fd = vd->stopping ? -1 : vd->listen_fd;
+		pfd[n++].events = POLLIN;
+		for (i = 0; i < VAULTD_MAX_CLIENTS; i++) {
+			struct client *cl = &vd->clients[i];
+
+			if (cl->chan.fd == -1)
+				continue;
+			cl_at[n] = cl;
+			pfd[n].fd = cl->chan.fd;
+			pfd[n++].events = POLLIN |
+			    (chan_pending(&cl->chan) ? POLLOUT : 0);
+		}
+
+		if (poll(pfd, n, timeout) == -1) {
+			if (errno == EINTR)
+				continue;
+			fatal("poll");
+		}
+		if (pfd[0].revents & POLLIN)
+			vaultd_signal(vd);
+		for (i = 0; i < 2; i++) {
+			struct child *ch = &vd->children[i];
+
+			if (pfd[1 + i].fd == -1 || pfd[1 + i].revents == 0)
+				continue;
+			if (ch->state != CHILD_HELLO && ch->state != CHILD_UP)
+				continue;
+			if ((pfd[1 + i].revents & POLLOUT) &&
+			    chan_flush(&ch->chan) == CV_ERR_IO)
+				child_kill(ch, "write failed");
+			else if (pfd[1 + i].revents & (POLLIN | POLLHUP |
+			    POLLERR))
+				child_readable(vd, ch);
+		}
+		if (pfd[3].revents & POLLIN)
+			control_accept(vd);
+		for (i = 4; i < n; i++) {
+			if (pfd[i].revents & POLLOUT) {
+				int r = chan_flush(&cl_at[i]->chan);
+
+				if (r != 0 && r != CV_ERR_AGAIN) {
+					control_close(cl_at[i]);
+					continue;
+				}
+			}
+			if (pfd[i].revents & (POLLIN | POLLHUP | POLLERR))
+				control_readable(vd, cl_at[i]);
+		}
+	}
+}
+
+int
+main(int argc, char **argv)
+{
+	struct vaultd	 vd;
+	char		 exedir[PATH_MAX];
+	int		 ch, foreground = 0, ready_fd = -1, r;
+	size_t		 i;
+
+	harden_process();
+	memset(&vd, 0, sizeof(vd));
+	vd.user = "nobody";
+	vd.listen_fd = -1;
+	for (i = 0; i < VAULTD_MAX_CLIENTS; i++)
+		vd.clients[i].chan.fd = -1;
+	while ((ch = getopt(argc, argv, "dfTu:")) != -1) {
+		switch (ch) {
+		case 'd':
+			vd.verbose++;
+			break;
+		case 'f':
+			foreground = 1;
+			break;
+		case 'T':
+			vd.testmode = 1;
+			break;
+		case 'u':
+			vd.user = optarg;
+			break;
+		default:
+			usage();
+		}
+	}
+	if (optind != argc)
+		usage();
+	log_init("vaultd", vd.verbose);
+	if (sodium_init() < 0)
+		fatalx("libsodium initialisation failed");
+	if (geteuid() == 0 && getpwnam(vd.user) == NULL)
+		fatalx("user %s does not exist: create it or pass -u USER",
+		    vd.user);
+
+	if ((r = home_prepare(vd.home, sizeof(vd.home))) != 0)
+		exit(1);
+	if ((size_t)snprintf(vd.sockpath, sizeof(vd.sockpath), "%s/%s",
+	    vd.home, HOME_CONTROL_SOCK) >= sizeof(vd.sockpath) ||
+	    (size_t)snprintf(vd.emptydir, sizeof(vd.emptydir), "%s/empty",
+	    vd.home) >= sizeof(vd.emptydir))
+		fatalx("CLOBVAULT_HOME path too long");
+	if ((r = home_emptydir(vd.emptydir)) != 0)
+		exit(1);
+	exe_dir(exedir, sizeof(exedir));
+	child_setup(&vd, &vd.children[0], "signerd", exedir);
+	child_setup(&vd, &vd.children[1], "netd", exedir);
+
+	if (!foreground)
+		ready_fd = daemonize(vd.home);
+	vaultd_signals(&vd);
+	if ((r = control_listen(&vd)) != 0)
+		fatalx("cannot serve the control socket: %s", cv_strerror(r));
+	vd.started_ms = vaultd_now_ms();
+	log_info("started (home %s%s)", vd.home,
+	    vd.testmode ? ", test mode" : "");
+	if (ready_fd != -1) {
+		(void)!write(ready_fd, "R", 1);
+		close(ready_fd);
+	}
+
+	vaultd_loop(&vd);
+
+	control_shutdown(&vd);
+	log_info("stopped");
+	return 0;
+}

@@ -1,0 +1,269 @@
+/*
+ * The control socket: vaultctl's way in.  Only the vaultd user (or root)
+ * may connect (SO_PEERCRED); the first message must be the handshake; a
+ * client that sends anything malformed or out of turn is disconnected.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+
+#include "common/log.h"
+#include "vaultd/vaultd.h"
+
+int
+control_listen(struct vaultd *vd)
+{
+	struct sockaddr_un	sun;
+	mode_t			old;
+	int			fd, probe;
+
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	if (strlen(vd->sockpath) >= sizeof(sun.sun_path)) {
+		log_warnx("control socket path too long: %s", vd->sockpath);
+		return CV_ERR_TOOLONG;
+	}
+	memcpy(sun.sun_path, vd->sockpath, strlen(vd->sockpath) + 1);
+
+	/* A socket that answers belongs to a running vaultd. */
+	if ((probe = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1)
+		return CV_ERR_IO;
+	if (connect(probe, (struct sockaddr *)&sun, sizeof(sun)) == 0) {
+		close(probe);
+		log_warnx("another vaultd is already serving %s",
+		    vd->sockpath);
+		return CV_ERR_EXISTS;
+	}
+	close(probe);
+	if (unlink(vd->sockpath) == -1 && errno != ENOENT) {
+		log_warn("unlink stale %s", vd->sockpath);
+		return CV_ERR_IO;
+	}
+
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd == -1)
+		return CV_ERR_IO;
+	old = umask(0177);
+	if (bind(fd, (struct sockaddr *)&sun, sizeof(sun)) == -1) {
+		umask(old);
+		log_warn("bind %s", vd->sockpath);
+		close(fd);
+		return CV_ERR_IO;
+	}
+	umask(old);
+	if (chmod(vd->sockpath, 0600) == -1 || listen(fd, 16) == -1) {
+		log_warn("listen %s", vd->sockpath);
+		close(fd);
+		unlink(vd->sockpath);
+		return CV_ERR_IO;
+	}
+	vd->listen_fd = fd;
+	return 0;
+}
+
+void
+control_shutdown(struct vaultd *vd)
+{
+	size_t	i;
+
+	for (i = 0; i < VAULTD_MAX_CLIENTS; i++)
+		control_close(&vd->clients[i]);
+	if (vd->listen_fd != -1) {
+		close(vd->listen_fd);
+		vd->listen_fd = -1;
+		unlink(vd->sockpath);
+	}
+}
+
+void
+control_close(struct client *cl)
+{
+	if (cl->chan.fd != -1)
+		chan_free(&cl->chan);
+	memset(cl, 0, sizeof(*cl));
+	cl->chan.fd = -1;
+}
+
+void
+control_accept(struct vaultd *vd)
+{
+	struct ucred	cred;
+	socklen_t	len = sizeof(cred);
+	size_t		i;
+	int		fd;
+
+	fd = accept4(vd->listen_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+	if (fd == -1) {
+		if (errno != EAGAIN && errno != EINTR)
+			log_warn("accept on control socket");
+		return;
+	}
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) == -1) {
+		log_warn("SO_PEERCRED");
+		close(fd);
+		return;
+	}
+	if (cred.uid != geteuid() && cred.uid != 0) {
+		log_warnx("refused control connection from uid %u (pid %ld)",
+		    (unsigned)cred.uid, (long)cred.pid);
+		close(fd);
+		return;
+	}
+	for (i = 0; i < VAULTD_MAX_CLIENTS; i++)
+		if (vd->clients[i].chan.fd == -1)
+			break;
+	if (i == VAULTD_MAX_CLIENTS) {
+		log_warnx("too many control connections; refusing pid %ld",
+		    (long)cred.pid);
+		close(fd);
+		return;
+	}
+	chan_init(&vd->clients[i].chan, fd);
+	vd->clients[i].uid = cred.uid;
+	vd->clients[i].hello = 0;
+}
+
+static void
+put_proc(struct msg_w *w, const char *name, long pid, int64_t up_ms,
+    unsigned restarts, const char *state, int seccomp, int nnp, uint64_t uid,
+    int chrooted, int netns, int mntns, const char *last_exit)
+{
+	msg_put_array(w, 12);
+	msg_put_str(w, name);
+	msg_put_u64(w, pid > 0 ? (uint64_t)pid : 0);
+	msg_put_u64(w, up_ms > 0 ? (uint64_t)(up_ms / 1000) : 0);
+	msg_put_u64(w, restarts);
+	msg_put_str(w, state);
+	msg_put_i64(w, seccomp);
+	msg_put_i64(w, nnp);
+	msg_put_u64(w, uid);
+	msg_put_bool(w, chrooted);
+	msg_put_bool(w, netns);
+	msg_put_bool(w, mntns);
+	msg_put_str(w, last_exit);
+}
+
+static int
+control_status(struct vaultd *vd, struct client *cl, struct msg *m)
+{
+	static const char *states[] = { "down", "starting", "up", "down" };
+	struct msg_w	 w;
+	int64_t		 now = vaultd_now_ms();
+	size_t		 i;
+
+	msg_begin(&w, MSG_CTL_STATUS_ANS, m->id);
+	msg_put_str(&w, vd->home);
+	msg_put_bool(&w, vd->testmode);
+	msg_put_array(&w, 3);
+	put_proc(&w, "vaultd", (long)getpid(), now - vd->started_ms, 0, "up",
+	    0, 1, geteuid(), 0, 0, 0, "");
+	for (i = 0; i < 2; i++) {
+		struct child *ch = &vd->children[i];
+		int up = ch->state == CHILD_UP && ch->have_status;
+
+		put_proc(&w, ch->name, up ? (long)ch->pid : 0,
+		    up ? now - ch->started_ms : 0, ch->restarts,
+		    states[ch->state], up ? ch->proc_seccomp : -1,
+		    up ? ch->proc_nnp : -1, up ? ch->uid : 0,
+		    up && ch->chrooted, up && ch->netns, up && ch->mntns,
+		    ch->last_exit);
+	}
+	return chan_queue(&cl->chan, &w);
+}
+
+static int
+control_probe(struct vaultd *vd, struct client *cl, struct msg *m)
+{
+	struct child	*ch;
+	struct msg_w	 w;
+	char		 name[16], kind[32];
+	int		 r;
+
+	if ((r = msg_get_strbuf(&m->rd, name, sizeof(name))) != 0 ||
+	    (r = msg_get_strbuf(&m->rd, kind, sizeof(kind))) != 0)
+		return r;
+	if (!vd->testmode)
+		return msg_error_ans(&cl->chan, m->id, CV_ERR_DENIED,
+		    "test probes are off (vaultd was not started with -T)");
+	if ((ch = child_by_name(vd, name)) == NULL)
+		return msg_error_ans(&cl->chan, m->id, CV_ERR_NOTFOUND,
+		    "no such child");
+	if ((r = child_send_probe(ch, kind)) != 0)
+		return msg_error_ans(&cl->chan, m->id, r, cv_strerror(r));
+	log_info("control: test probe %s sent to %s", kind, name);
+	msg_begin(&w, MSG_CTL_PROBE_ANS, m->id);
+	return chan_queue(&cl->chan, &w);
+}
+
+/* The one dispatcher for control clients. */
+static int
+control_dispatch(struct vaultd *vd, struct client *cl, struct msg *m)
+{
+	struct msg_w	w;
+	uint64_t	version;
+	int		r;
+
+	if (!cl->hello) {
+		if (m->type != MSG_CTL_HELLO_REQ)
+			return CV_ERR_MSG_STATE;
+		if ((r = msg_get_u64(&m->rd, &version)) != 0)
+			return r;
+		if (version != MSG_VERSION)
+			return CV_ERR_MSG_VERSION;
+		cl->hello = 1;
+		msg_begin(&w, MSG_CTL_HELLO_ANS, m->id);
+		msg_put_u64(&w, MSG_VERSION);
+		return chan_queue(&cl->chan, &w);
+	}
+	switch (m->type) {
+	case MSG_CTL_STATUS_REQ:
+		return control_status(vd, cl, m);
+	case MSG_CTL_PROBE_REQ:
+		return control_probe(vd, cl, m);
+	default:
+		return CV_ERR_MSG_STATE;
+	}
+}
+
+void
+control_readable(struct vaultd *vd, struct client *cl)
+{
+	struct msg	m;
+	int		r;
+
+	if ((r = chan_fill(&cl->chan)) == CV_ERR_AGAIN)
+		return;
+	if (r != 0) {
+		control_close(cl);
+		return;
+	}
+	while ((r = chan_next(&cl->chan, &m)) == 0) {
+		r = control_dispatch(vd, cl, &m);
+		if (r != 0) {
+			log_warnx("control client sent %s: %s; disconnecting",
+			    msg_name(m.type), cv_strerror(r));
+			/* Tell a version mismatch; then hang up. */
+			if (r == CV_ERR_MSG_VERSION &&
+			    msg_error_ans(&cl->chan, m.id, r,
+			    "vaultctl and vaultd versions differ") == 0)
+				(void)!chan_flush(&cl->chan);
+			msg_clear(&m);
+			control_close(cl);
+			return;
+		}
+		msg_clear(&m);
+	}
+	if (r != CV_ERR_AGAIN) {
+		log_warnx("control client sent a malformed message: %s",
+		    cv_strerror(r));
+		control_close(cl);
+		return;
+	}
+	if ((r = chan_flush(&cl->chan)) != 0 && r != CV_ERR_AGAIN)
+		control_close(cl);
+}
