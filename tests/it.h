@@ -1,0 +1,270 @@
+/*
+ * Helpers for integration tests: a temporary CLOBVAULT_HOME, the real
+ * vaultd started from $CLOBVAULT_BUILD, and the control protocol spoken
+ * directly.  Header-only so each test program stays one file.
+ */
+#ifndef CV_TESTS_IT_H
+#define CV_TESTS_IT_H
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+
+#include "common/msg.h"
+
+struct it_proc {
+	char		name[16], state[16], last_exit[160];
+	uint64_t	pid, uptime, restarts, uid;
+	int64_t		seccomp, nnp;
+	int		chroot, netns, mntns;
+};
+
+struct it {
+	char	home[48];
+	char	build[256];
+	char	log[128];
+	char	sock[100];
+	pid_t	vaultd;
+};
+
+static inline int64_t
+it_ms(void)
+{
+	struct timespec	ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static inline void
+it_sleep_ms(int ms)
+{
+	struct timespec	ts = { ms / 1000, (ms % 1000) * 1000000L };
+
+	nanosleep(&ts, NULL);
+}
+
+/* A fresh home; the build directory from $CLOBVAULT_BUILD. */
+static inline void
+it_init(struct it *t)
+{
+	const char	*b = getenv("CLOBVAULT_BUILD");
+
+	memset(t, 0, sizeof(*t));
+	snprintf(t->build, sizeof(t->build), "%s", b ? b : "build");
+	snprintf(t->home, sizeof(t->home), "/tmp/cvit.XXXXXX");
+	if (mkdtemp(t->home) == NULL)
+		abort();
+	snprintf(t->log, sizeof(t->log), "%s.log", t->home);
+	snprintf(t->sock, sizeof(t->sock), "%s/run/control.sock", t->home);
+	setenv("CLOBVAULT_HOME", t->home, 1);
+}
+
+/* Connect to the control socket and shake hands; -1 if nobody answers. */
+static inline int
+it_connect(struct it *t, struct chan *c)
+{
+	struct sockaddr_un	sun;
+	struct msg_w		w;
+	struct msg		m;
+	int			fd;
+
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	snprintf(sun.sun_path, sizeof(sun.sun_path), "%s", t->sock);
+	if ((fd = socket(AF_UNIX, SOCK_STREAM, 0)) == -1)
+		return -1;
+	if (connect(fd, (struct sockaddr *)&sun, sizeof(sun)) == -1) {
+		close(fd);
+		return -1;
+	}
+	chan_init(c, fd);
+	msg_begin(&w, MSG_CTL_HELLO_REQ, 1);
+	msg_put_u64(&w, MSG_VERSION);
+	if (chan_send(c, &w) != 0 || chan_recv(c, &m) != 0) {
+		chan_free(c);
+		return -1;
+	}
+	msg_clear(&m);
+	return 0;
+}
+
+/* Query status; fills procs[3] (vaultd, signerd, netd).  0 on success. */
+static inline int
+it_status(struct it *t, struct it_proc *procs)
+{
+	struct chan	c;
+	struct msg_w	w;
+	struct msg	m;
+	struct msg_rd	list, rd;
+	char		home[256];
+	int		testmode, r = -1;
+	uint32_t	i;
+
+	if (it_connect(t, &c) != 0)
+		return -1;
+	msg_begin(&w, MSG_CTL_STATUS_REQ, 2);
+	if (chan_send(&c, &w) != 0 || chan_recv(&c, &m) != 0)
+		goto out;
+	if (m.type != MSG_CTL_STATUS_ANS ||
+	    msg_get_strbuf(&m.rd, home, sizeof(home)) != 0 ||
+	    msg_get_bool(&m.rd, &testmode) != 0 ||
+	    msg_get_array(&m.rd, &list, 3) != 0 || list.n != 3)
+		goto clear;
+	for (i = 0; i < 3; i++) {
+		struct it_proc *p = &procs[i];
+
+		if (msg_get_array(&list, &rd, 12) != 0 ||
+		    msg_get_strbuf(&rd, p->name, sizeof(p->name)) != 0 ||
+		    msg_get_u64(&rd, &p->pid) != 0 ||
+		    msg_get_u64(&rd, &p->uptime) != 0 ||
+		    msg_get_u64(&rd, &p->restarts) != 0 ||
+		    msg_get_strbuf(&rd, p->state, sizeof(p->state)) != 0 ||
+		    msg_get_i64(&rd, &p->seccomp) != 0 ||
+		    msg_get_i64(&rd, &p->nnp) != 0 ||
+		    msg_get_u64(&rd, &p->uid) != 0 ||
+		    msg_get_bool(&rd, &p->chroot) != 0 ||
+		    msg_get_bool(&rd, &p->netns) != 0 ||
+		    msg_get_bool(&rd, &p->mntns) != 0 ||
+		    msg_get_strbuf(&rd, p->last_exit,
+		    sizeof(p->last_exit)) != 0)
+			goto clear;
+	}
+	r = 0;
+ clear:
+	msg_clear(&m);
+ out:
+	chan_free(&c);
+	return r;
+}
+
+/*
+ * Wait until both children report up with pids other than the ones
+ * given (0: any).  Returns the milliseconds it took, -1 on time-out.
+ */
+static inline int
+it_wait_up(struct it *t, struct it_proc *procs, uint64_t not_signerd,
+    uint64_t not_netd, int timeout_ms)
+{
+	int64_t	start = it_ms();
+
+	while (it_ms() - start < timeout_ms) {
+		if (it_status(t, procs) == 0 &&
+		    strcmp(procs[1].state, "up") == 0 &&
+		    strcmp(procs[2].state, "up") == 0 && procs[1].pid != 0 &&
+		    procs[2].pid != 0 && procs[1].pid != not_signerd &&
+		    procs[2].pid != not_netd)
+			return (int)(it_ms() - start);
+		it_sleep_ms(20);
+	}
+	return -1;
+}
+
+/* Start vaultd -f with extra args; wait for both children.  0 on success. */
+static inline int
+it_start(struct it *t, const char *arg1, const char *arg2)
+{
+	struct it_proc	procs[3];
+	char		path[300];
+	int		fd;
+
+	snprintf(path, sizeof(path), "%s/vaultd", t->build);
+	if ((t->vaultd = fork()) == -1)
+		return -1;
+	if (t->vaultd == 0) {
+		fd = open(t->log, O_WRONLY | O_CREAT | O_APPEND, 0600);
+		if (fd == -1)
+			_exit(126);
+		dup2(fd, STDERR_FILENO);
+		execl(path, "vaultd", "-f", arg1, arg2, (char *)NULL);
+		_exit(127);
+	}
+	return it_wait_up(t, procs, 0, 0, 5000) < 0 ? -1 : 0;
+}
+
+/* 1 if vaultd's log contains s. */
+static inline int
+it_log_has(struct it *t, const char *s)
+{
+	char	 buf[65536];
+	size_t	 n;
+	FILE	*f;
+
+	if ((f = fopen(t->log, "r")) == NULL)
+		return 0;
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	return strstr(buf, s) != NULL;
+}
+
+/* SIGTERM vaultd; its exit status, or -1 if it is not gone in ms. */
+static inline int
+it_stop(struct it *t, int ms)
+{
+	int64_t	start = it_ms();
+	int	status;
+	pid_t	p;
+
+	if (t->vaultd <= 0)
+		return 0;
+	kill(t->vaultd, SIGTERM);
+	while (it_ms() - start < ms) {
+		p = waitpid(t->vaultd, &status, WNOHANG);
+		if (p == t->vaultd) {
+			t->vaultd = 0;
+			return WIFEXITED(status) ? WEXITSTATUS(status) : 128;
+		}
+		it_sleep_ms(10);
+	}
+	return -1;
+}
+
+/* Stop whatever is left and remove the home. */
+static inline void
+it_cleanup(struct it *t)
+{
+	char	cmd[300];
+
+	if (t->vaultd > 0 && it_stop(t, 5000) == -1) {
+		kill(t->vaultd, SIGKILL);
+		waitpid(t->vaultd, NULL, 0);
+	}
+	if (getenv("IT_KEEP") == NULL) {
+		snprintf(cmd, sizeof(cmd), "rm -rf '%s' '%s'", t->home, t->log);
+		(void)!system(cmd);
+	}
+}
+
+/* Run a command, capturing stdout into out; returns its exit status. */
+static inline int
+it_run(char *out, size_t outlen, const char *cmd)
+{
+	FILE	*f;
+	size_t	 n = 0;
+	int	 st;
+
+	if ((f = popen(cmd, "r")) == NULL)
+		return -1;
+	if (out != NULL) {
+		n = fread(out, 1, outlen - 1, f);
+		out[n] = '\0';
+	} else {
+		char buf[4096];
+		while (fread(buf, 1, sizeof(buf), f) > 0)
+			;
+	}
+	st = pclose(f);
+	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+#endif

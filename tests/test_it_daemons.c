@@ -1,0 +1,386 @@
+/*
+ * The three processes, end to end: sandboxes as the kernel reports them,
+ * restarts after kill -9, forbidden system calls killing signerd with
+ * SIGSYS, hostile messages from children and control clients, clean
+ * shutdown, and vaultctl status.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+#include <jansson.h>
+
+#include "tests/it.h"
+
+static int
+setup(void **state)
+{
+	static struct it	t;
+
+	it_init(&t);
+	*state = &t;
+	return it_start(&t, "-T", NULL);
+}
+
+static int
+teardown(void **state)
+{
+	it_cleanup(*state);
+	return 0;
+}
+
+/* The value of "Key:" in /proc/PID/status, -1 if absent. */
+static long
+proc_field(uint64_t pid, const char *key)
+{
+	char	 path[64], line[256];
+	size_t	 k = strlen(key);
+	long	 v = -1;
+	FILE	*f;
+
+	snprintf(path, sizeof(path), "/proc/%llu/status",
+	    (unsigned long long)pid);
+	if ((f = fopen(path, "r")) == NULL)
+		return -1;
+	while (fgets(line, sizeof(line), f) != NULL)
+		if (strncmp(line, key, k) == 0 && line[k] == ':')
+			v = strtol(line + k + 1, NULL, 10);
+	fclose(f);
+	return v;
+}
+
+static void
+test_sandboxed(void **state)
+{
+	struct it	*t = *state;
+	struct it_proc	 p[3];
+	struct stat	 st;
+	char		 link[64], root[256], want[256];
+	ssize_t		 n;
+	int		 i;
+
+	assert_int_equal(it_status(t, p), 0);
+	assert_string_equal(p[0].name, "vaultd");
+	assert_string_equal(p[1].name, "signerd");
+	assert_string_equal(p[2].name, "netd");
+	assert_int_equal(p[0].pid, (uint64_t)t->vaultd);
+	for (i = 1; i < 3; i++) {
+		assert_string_equal(p[i].state, "up");
+		assert_int_equal(proc_field(p[i].pid, "Seccomp"), 2);
+		assert_int_equal(proc_field(p[i].pid, "NoNewPrivs"), 1);
+		assert_int_equal(p[i].seccomp, 2);
+		assert_int_equal(p[i].nnp, 1);
+		if (geteuid() == 0)
+			assert_int_not_equal(proc_field(p[i].pid, "Uid"), 0);
+	}
+	/* vaultd itself is hardened too: no core dumps, no new privileges */
+	assert_int_equal(proc_field(p[0].pid, "NoNewPrivs"), 1);
+
+	if (geteuid() == 0) {
+		/* signerd's root is the empty directory */
+		assert_true(p[1].chroot);
+		snprintf(link, sizeof(link), "/proc/%llu/root",
+		    (unsigned long long)p[1].pid);
+		n = readlink(link, root, sizeof(root) - 1);
+		assert_true(n > 0);
+		root[n] = '\0';
+		snprintf(want, sizeof(want), "%s/empty", t->home);
+		assert_string_equal(root, want);
+		assert_false(p[2].chroot);
+	}
+
+	assert_int_equal(stat(t->sock, &st), 0);
+	assert_int_equal(st.st_mode & 0777, 0600);
+	assert_int_equal(stat(t->home, &st), 0);
+	assert_int_equal(st.st_mode & 0777, 0700);
+}
+
+static void
+test_kill9_restart(void **state)
+{
+	struct it	*t = *state;
+	struct it_proc	 p[3], q[3];
+	int		 ms;
+
+	assert_int_equal(it_status(t, p), 0);
+	assert_int_equal(kill((pid_t)p[2].pid, SIGKILL), 0);
+	ms = it_wait_up(t, q, 0, p[2].pid, 1000);
+	assert_true(ms >= 0);
+	assert_int_equal(q[2].restarts, 1);
+	assert_string_equal(q[2].last_exit, "killed by signal 9, SIGKILL");
+
+	assert_int_equal(kill((pid_t)p[1].pid, SIGKILL), 0);
+	ms = it_wait_up(t, q, p[1].pid, 0, 1000);
+	assert_true(ms >= 0);
+	assert_int_equal(q[1].restarts, 1);
+	assert_int_equal(q[0].pid, (uint64_t)t->vaultd);
+	assert_int_equal(kill(t->vaultd, 0), 0);
+	assert_int_equal(proc_field(q[1].pid, "Seccomp"), 2);
+	assert_int_equal(proc_field(q[2].pid, "Seccomp"), 2);
+}
+
+static void
+probe(struct it *t, const char *child, const char *kind)
+{
+	char	cmd[512];
+
+	snprintf(cmd, sizeof(cmd), "%s/vaultctl debug probe %s %s",
+	    t->build, child, kind);
+	assert_int_equal(it_run(NULL, 0, cmd), 0);
+}
+
+static void
+test_forbidden_syscalls(void **state)
+{
+	static const char	*kinds[] = { "open", "socket", "execve",
+				    "ptrace" };
+	struct it		*t = *state;
+	struct it_proc		 p[3], q[3];
+	char			 line[160];
+	size_t			 i;
+
+	for (i = 0; i < 4; i++) {
+		assert_int_equal(it_status(t, p), 0);
+		probe(t, "signerd", kinds[i]);
+		assert_true(it_wait_up(t, q, p[1].pid, 0, 8000) >= 0);
+		assert_int_equal(q[1].restarts, i + 1);
+		assert_string_equal(q[1].last_exit, "killed by signal 31, "
+		    "SIGSYS (forbidden system call: sandbox violation)");
+		snprintf(line, sizeof(line), "signerd (pid %llu) died: killed "
+		    "by signal 31, SIGSYS", (unsigned long long)p[1].pid);
+		assert_true(it_log_has(t, line));
+		assert_int_equal(q[0].pid, (uint64_t)t->vaultd);
+	}
+	/* netd has no business opening files either */
+	assert_int_equal(it_status(t, p), 0);
+	probe(t, "netd", "execve");
+	assert_true(it_wait_up(t, q, 0, p[2].pid, 8000) >= 0);
+	assert_string_equal(q[2].last_exit, "killed by signal 31, "
+	    "SIGSYS (forbidden system call: sandbox violation)");
+}
+
+static void
+test_hostile_child(void **state)
+{
+	struct it	*t = *state;
+	struct it_proc	 p[3], q[3];
+	char		 line[200];
+
+	assert_int_equal(it_status(t, p), 0);
+	probe(t, "netd", "garbage");
+	assert_true(it_wait_up(t, q, 0, p[2].pid, 5000) >= 0);
+	assert_string_equal(q[2].last_exit,
+	    "killed by vaultd: malformed message: malformed message");
+	snprintf(line, sizeof(line), "netd (pid %llu) is broken: malformed "
+	    "message: malformed message; killing it",
+	    (unsigned long long)p[2].pid);
+	assert_true(it_log_has(t, line));
+
+	probe(t, "signerd", "oversize");
+	assert_true(it_wait_up(t, q, p[1].pid, 0, 5000) >= 0);
+	assert_string_equal(q[1].last_exit,
+	    "killed by vaultd: malformed message: message frame too large");
+	assert_int_equal(kill(t->vaultd, 0), 0);
+}
+
+/* Write raw bytes to a fresh control connection; 1 if vaultd hung up. */
+static int
+control_raw(struct it *t, const void *p, size_t len, int handshake)
+{
+	struct sockaddr_un	sun;
+	struct chan		c;
+	char			buf[64];
+	int			fd;
+
+	if (handshake) {
+		if (it_connect(t, &c) != 0)
+			return -1;
+		fd = c.fd;
+	} else {
+		memset(&sun, 0, sizeof(sun));
+		sun.sun_family = AF_UNIX;
+		snprintf(sun.sun_path, sizeof(sun.sun_path), "%s", t->sock);
+		fd = socket(AF_UNIX, SOCK_STREAM, 0);
+		if (connect(fd, (struct sockaddr *)&sun, sizeof(sun)) == -1)
+			return -1;
+	}
+	if (write(fd, p, len) != (ssize_t)len)
+		return -1;
+	len = (size_t)read(fd, buf, sizeof(buf));
+	close(fd);
+	return len == 0;
+}
+
+static void
+test_hostile_control(void **state)
+{
+	struct it	*t = *state;
+	struct it_proc	 p[3];
+	struct chan	 c;
+	struct msg_w	 w;
+	struct msg	 m;
+	int64_t		 code;
+	int		 fd;
+	static const uint8_t garbage[] = { 0, 0, 0, 3, 0xc1, 0xc1, 0xc1 };
+	static const uint8_t oversize[] = { 0x7f, 0xff, 0xff, 0xff };
+	/* MSG_CTL_STATUS_REQ before the handshake */
+	static const uint8_t early[] = { 0, 0, 0, 3, 0x92, 0x0a, 0x01 };
+	/* MSG_STATUS_REQ, a child's message, on the control socket */
+	static const uint8_t wrongpeer[] = { 0, 0, 0, 3, 0x92, 0x04, 0x02 };
+
+	assert_int_equal(control_raw(t, garbage, sizeof(garbage), 0), 1);
+	assert_int_equal(control_raw(t, oversize, sizeof(oversize), 0), 1);
+	assert_int_equal(control_raw(t, early, sizeof(early), 0), 1);
+	assert_int_equal(control_raw(t, wrongpeer, sizeof(wrongpeer), 1), 1);
+
+	/* a version mismatch is answered, then the line is closed */
+	memset(&c, 0, sizeof(c));
+	fd = socket(AF_UNIX, SOCK_STREAM, 0);
+	{
+		struct sockaddr_un sun;
+
+		memset(&sun, 0, sizeof(sun));
+		sun.sun_family = AF_UNIX;
+		snprintf(sun.sun_path, sizeof(sun.sun_path), "%s", t->sock);
+		assert_int_equal(connect(fd, (struct sockaddr *)&sun,
+		    sizeof(sun)), 0);
+	}
+	chan_init(&c, fd);
+	msg_begin(&w, MSG_CTL_HELLO_REQ, 9);
+	msg_put_u64(&w, MSG_VERSION + 1);
+	assert_int_equal(chan_send(&c, &w), 0);
+	assert_int_equal(chan_recv(&c, &m), 0);
+	assert_int_equal(m.type, MSG_ERROR_ANS);
+	assert_int_equal(msg_get_i64(&m.rd, &code), 0);
+	assert_int_equal(code, CV_ERR_MSG_VERSION);
+	msg_clear(&m);
+	assert_int_equal(chan_recv(&c, &m), CV_ERR_EOF);
+	chan_free(&c);
+
+	/* vaultd and its children are untouched */
+	assert_int_equal(it_status(t, p), 0);
+	assert_int_equal(p[1].restarts, 0);
+	assert_int_equal(p[2].restarts, 0);
+	assert_true(it_log_has(t, "control client sent a malformed message: "
+	    "malformed message"));
+}
+
+static void
+test_sigterm(void **state)
+{
+	struct it	*t = *state;
+	struct it_proc	 p[3];
+	struct stat	 st;
+
+	assert_int_equal(it_status(t, p), 0);
+	assert_int_equal(it_stop(t, 3000), 0);
+	it_sleep_ms(50);
+	assert_int_equal(kill((pid_t)p[1].pid, 0), -1);
+	assert_int_equal(errno, ESRCH);
+	assert_int_equal(kill((pid_t)p[2].pid, 0), -1);
+	assert_int_equal(stat(t->sock, &st), -1);
+	assert_true(it_log_has(t, "vaultd"));
+	assert_true(it_log_has(t, "stopped"));
+}
+
+static void
+test_vaultctl_status(void **state)
+{
+	struct it	*t = *state;
+	char		 out[8192], cmd[512];
+	json_t		*j, *procs;
+	json_error_t	 err;
+
+	snprintf(cmd, sizeof(cmd), "%s/vaultctl --json status", t->build);
+	assert_int_equal(it_run(out, sizeof(out), cmd), 0);
+	j = json_loads(out, 0, &err);
+	assert_non_null(j);
+	assert_true(json_is_true(json_object_get(j, "testmode")));
+	assert_string_equal(json_string_value(json_object_get(j, "home")),
+	    t->home);
+	procs = json_object_get(j, "processes");
+	assert_int_equal(json_array_size(procs), 3);
+	assert_string_equal(json_string_value(json_object_get(
+	    json_array_get(procs, 1), "name")), "signerd");
+	assert_int_equal(json_integer_value(json_object_get(json_object_get(
+	    json_array_get(procs, 1), "sandbox"), "seccomp")), 2);
+	assert_int_equal(json_integer_value(json_object_get(json_object_get(
+	    json_array_get(procs, 2), "sandbox"), "no_new_privs")), 1);
+	json_decref(j);
+
+	snprintf(cmd, sizeof(cmd), "%s/vaultctl status", t->build);
+	assert_int_equal(it_run(out, sizeof(out), cmd), 0);
+	assert_non_null(strstr(out, "PROCESS  STATE"));
+	assert_non_null(strstr(out, "signerd  up"));
+
+	/* not running: exit 3, and --json still prints one document */
+	assert_int_equal(it_stop(t, 3000), 0);
+	snprintf(cmd, sizeof(cmd), "%s/vaultctl --json status 2>/dev/null",
+	    t->build);
+	assert_int_equal(it_run(out, sizeof(out), cmd), 3);
+	j = json_loads(out, 0, &err);
+	assert_non_null(j);
+	assert_string_equal(json_string_value(json_object_get(j, "reason")),
+	    "vaultd is not running");
+	json_decref(j);
+	snprintf(cmd, sizeof(cmd), "%s/vaultctl bogus 2>/dev/null", t->build);
+	assert_int_equal(it_run(NULL, 0, cmd), 2);
+}
+
+/* Without -T, vaultd refuses to forward probes. */
+static void
+test_probes_need_testmode(void **state)
+{
+	struct it	t;
+	char		out[1024], cmd[512];
+
+	it_init(&t);
+	assert_int_equal(it_start(&t, NULL, NULL), 0);
+	snprintf(cmd, sizeof(cmd), "%s/vaultctl debug probe signerd open 2>&1",
+	    t.build);
+	assert_int_equal(it_run(out, sizeof(out), cmd), 4);
+	assert_string_equal(out, "vaultctl: debug probe: test probes are off "
+	    "(vaultd was not started with -T)\n");
+	it_cleanup(&t);
+}
+
+/* A home others can read is refused, with the fix in the message. */
+static void
+test_home_perms(void **state)
+{
+	struct it	t;
+	char		out[2048], cmd[512];
+
+	it_init(&t);
+	assert_int_equal(chmod(t.home, 0755), 0);
+	snprintf(cmd, sizeof(cmd), "%s/vaultd -f 2>&1", t.build);
+	assert_int_equal(it_run(out, sizeof(out), cmd), 1);
+	assert_non_null(strstr(out, "is open to other users (mode 755); "
+	    "fix it with: chmod 700"));
+	it_cleanup(&t);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_sandboxed, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_kill9_restart, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_forbidden_syscalls, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_hostile_child, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_hostile_control, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_sigterm, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_vaultctl_status, setup,
+		    teardown),
+		cmocka_unit_test(test_probes_need_testmode),
+		cmocka_unit_test(test_home_perms),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

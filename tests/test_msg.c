@@ -1,0 +1,307 @@
+/*
+ * common/msg.c: framing and strict decoding.  Every refusal is asserted
+ * with its exact CV_ERR_MSG_* code.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/socket.h>
+
+#include <cmocka.h>
+
+#include "common/msg.h"
+
+/* Decode raw msgpack bytes as a frame payload. */
+static int
+decode(const uint8_t *p, size_t len)
+{
+	struct msg	m;
+	int		r;
+
+	r = msg_decode(&m, p, len);
+	if (r == 0)
+		msg_clear(&m);
+	return r;
+}
+
+/* Build a HELLO_REQ frame; return its payload in buf. */
+static size_t
+hello_frame(uint8_t *buf, size_t len, uint64_t version, const char *name)
+{
+	struct msg_w	w;
+	size_t		n;
+
+	msg_begin(&w, MSG_HELLO_REQ, 7);
+	msg_put_u64(&w, version);
+	msg_put_str(&w, name);
+	assert_int_equal(msg_finish(&w), 0);
+	n = w.buf.len - MSG_HDR_LEN;
+	assert_true(n <= len);
+	memcpy(buf, w.buf.data + MSG_HDR_LEN, n);
+	msg_w_free(&w);
+	return n;
+}
+
+static void
+test_roundtrip(void **state)
+{
+	uint8_t		buf[64];
+	struct msg	m;
+	uint64_t	v;
+	char		name[16];
+	size_t		n = hello_frame(buf, sizeof(buf), MSG_VERSION, "signerd");
+
+	/* [2, 7, 1, "signerd"] exactly */
+	static const uint8_t want[] = { 0x94, 0x02, 0x07, 0x01, 0xa7,
+	    's', 'i', 'g', 'n', 'e', 'r', 'd' };
+	assert_int_equal(n, sizeof(want));
+	assert_memory_equal(buf, want, sizeof(want));
+
+	assert_int_equal(msg_decode(&m, buf, n), 0);
+	assert_int_equal(m.type, MSG_HELLO_REQ);
+	assert_int_equal(m.id, 7);
+	assert_int_equal(msg_get_u64(&m.rd, &v), 0);
+	assert_int_equal(v, MSG_VERSION);
+	assert_int_equal(msg_get_strbuf(&m.rd, name, sizeof(name)), 0);
+	assert_string_equal(name, "signerd");
+	assert_int_equal(msg_rd_done(&m.rd), 0);
+	assert_int_equal(msg_get_u64(&m.rd, &v), CV_ERR_MSG_COUNT);
+	msg_clear(&m);
+}
+
+static void
+test_truncated(void **state)
+{
+	uint8_t	buf[64];
+	size_t	n = hello_frame(buf, sizeof(buf), MSG_VERSION, "signerd");
+	size_t	i;
+
+	assert_int_equal(decode(buf, 0), CV_ERR_MSG_TRUNCATED);
+	for (i = 1; i < n; i++)
+		assert_int_equal(decode(buf, i), CV_ERR_MSG_TRUNCATED);
+}
+
+static void
+test_trailing(void **state)
+{
+	uint8_t	buf[64];
+	size_t	n = hello_frame(buf, sizeof(buf), MSG_VERSION, "signerd");
+
+	buf[n] = 0xc0;
+	assert_int_equal(decode(buf, n + 1), CV_ERR_MSG_TRAILING);
+}
+
+static void
+test_not_array(void **state)
+{
+	static const uint8_t	intval[] = { 0x05 };
+	static const uint8_t	short_arr[] = { 0x91, 0x02 };
+	static const uint8_t	bad_byte[] = { 0x92, 0x02, 0xc1 };
+
+	assert_int_equal(decode(intval, sizeof(intval)), CV_ERR_MSG_MALFORMED);
+	assert_int_equal(decode(short_arr, sizeof(short_arr)),
+	    CV_ERR_MSG_MALFORMED);
+	assert_int_equal(decode(bad_byte, sizeof(bad_byte)),
+	    CV_ERR_MSG_MALFORMED);
+}
+
+static void
+test_wrong_type(void **state)
+{
+	/* type as a string, id negative, id past 32 bits */
+	static const uint8_t	strtype[] = { 0x92, 0xa1, 'x', 0x00 };
+	static const uint8_t	negid[] = { 0x93, 0x03, 0xff, 0xc0 };
+	static const uint8_t	bigid[] = { 0x92, 0x04, 0xcf, 0, 0, 0, 1, 0,
+	    0, 0, 0 };
+	/* HELLO_REQ with a string version and an int name */
+	static const uint8_t	fields[] = { 0x94, 0x02, 0x00, 0xa1, '1',
+	    0x05 };
+	struct msg		m;
+	uint64_t		v;
+	const char		*s;
+	size_t			len;
+
+	assert_int_equal(decode(strtype, sizeof(strtype)), CV_ERR_MSG_TYPE);
+	assert_int_equal(decode(negid, sizeof(negid)), CV_ERR_MSG_TYPE);
+	assert_int_equal(decode(bigid, sizeof(bigid)), CV_ERR_MSG_TYPE);
+	assert_int_equal(msg_decode(&m, fields, sizeof(fields)), 0);
+	assert_int_equal(msg_get_u64(&m.rd, &v), CV_ERR_MSG_TYPE);
+	m.rd.pos = 1;
+	assert_int_equal(msg_get_str(&m.rd, &s, &len, 8), CV_ERR_MSG_TYPE);
+	msg_clear(&m);
+}
+
+static void
+test_unknown_and_count(void **state)
+{
+	static const uint8_t	zero[] = { 0x92, 0x00, 0x00 };
+	static const uint8_t	big[] = { 0x92, 0xcd, 0x03, 0xe7, 0x00 };
+	static const uint8_t	few[] = { 0x93, 0x02, 0x00, 0x01 };
+	static const uint8_t	many[] = { 0x93, 0x04, 0x00, 0x01 };
+
+	assert_int_equal(decode(zero, sizeof(zero)), CV_ERR_MSG_UNKNOWN);
+	assert_int_equal(decode(big, sizeof(big)), CV_ERR_MSG_UNKNOWN);
+	assert_int_equal(decode(few, sizeof(few)), CV_ERR_MSG_COUNT);
+	assert_int_equal(decode(many, sizeof(many)), CV_ERR_MSG_COUNT);
+}
+
+static void
+test_strings(void **state)
+{
+	uint8_t		buf[64];
+	struct msg	m;
+	uint64_t	v;
+	const char	*s;
+	size_t		len, n;
+	char		small[4];
+
+	n = hello_frame(buf, sizeof(buf), 1, "signerd");
+	assert_int_equal(msg_decode(&m, buf, n), 0);
+	assert_int_equal(msg_get_u64(&m.rd, &v), 0);
+	assert_int_equal(msg_get_str(&m.rd, &s, &len, 6), CV_ERR_MSG_LENGTH);
+	assert_int_equal(msg_get_strbuf(&m.rd, small, sizeof(small)),
+	    CV_ERR_MSG_LENGTH);
+	msg_clear(&m);
+
+	/* an embedded NUL, an overlong '/', a lone surrogate */
+	n = hello_frame(buf, sizeof(buf), 1, "ab");
+	buf[n - 1] = 0x00;
+	assert_int_equal(msg_decode(&m, buf, n), 0);
+	assert_int_equal(msg_get_u64(&m.rd, &v), 0);
+	assert_int_equal(msg_get_str(&m.rd, &s, &len, 8), CV_ERR_MSG_STRING);
+	msg_clear(&m);
+	buf[n - 2] = 0xc0;
+	buf[n - 1] = 0xaf;
+	assert_int_equal(msg_decode(&m, buf, n), 0);
+	assert_int_equal(msg_get_u64(&m.rd, &v), 0);
+	assert_int_equal(msg_get_str(&m.rd, &s, &len, 8), CV_ERR_MSG_STRING);
+	msg_clear(&m);
+	n = hello_frame(buf, sizeof(buf), 1, "abc");
+	memcpy(buf + n - 3, "\xed\xa0\x80", 3);
+	assert_int_equal(msg_decode(&m, buf, n), 0);
+	assert_int_equal(msg_get_u64(&m.rd, &v), 0);
+	assert_int_equal(msg_get_str(&m.rd, &s, &len, 8), CV_ERR_MSG_STRING);
+	msg_clear(&m);
+}
+
+static void
+test_hostile_counts(void **state)
+{
+	/* array32 of 4 billion elements in 9 bytes: refused before allocating */
+	static const uint8_t	arr[] = { 0xdd, 0xff, 0xff, 0xff, 0xff, 0x02,
+	    0x00, 0x00, 0x00 };
+	static const uint8_t	str[] = { 0x93, 0x02, 0x00, 0xdb, 0xff,
+	    0xff, 0xff, 0xff, 'a' };
+	static const uint8_t	deep[] = { 0x91, 0x91, 0x91, 0x91, 0x91,
+	    0x91, 0x00 };
+
+	assert_int_equal(decode(arr, sizeof(arr)), CV_ERR_MSG_TRUNCATED);
+	assert_int_equal(decode(str, sizeof(str)), CV_ERR_MSG_TRUNCATED);
+	assert_int_equal(decode(deep, sizeof(deep)), CV_ERR_MSG_MALFORMED);
+}
+
+static void
+test_frames(void **state)
+{
+	struct chan	a, b;
+	struct msg_w	w;
+	struct msg	m;
+	uint64_t	v;
+	int		sv[2], i;
+	static const uint8_t	oversize[] = { 0x00, 0x10, 0x00, 0x01 };
+	static const uint8_t	partial[] = { 0x00, 0x00, 0x00, 0x03, 0x92 };
+
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+	chan_init(&a, sv[0]);
+	chan_init(&b, sv[1]);
+
+	/* pipelined: three frames in one write, three messages out */
+	for (i = 0; i < 3; i++) {
+		msg_begin(&w, MSG_HELLO_ANS, (uint32_t)i);
+		msg_put_u64(&w, (uint64_t)i + 10);
+		assert_int_equal(chan_queue(&a, &w), 0);
+	}
+	assert_int_equal(chan_flush(&a), 0);
+	for (i = 0; i < 3; i++) {
+		assert_int_equal(chan_recv(&b, &m), 0);
+		assert_int_equal(m.type, MSG_HELLO_ANS);
+		assert_int_equal(m.id, i);
+		assert_int_equal(msg_get_u64(&m.rd, &v), 0);
+		assert_int_equal(v, (uint64_t)i + 10);
+		msg_clear(&m);
+	}
+	assert_int_equal(chan_next(&b, &m), CV_ERR_AGAIN);
+
+	/* a partial frame waits; an oversized header is refused at once */
+	assert_int_equal(write(sv[0], partial, sizeof(partial)),
+	    (ssize_t)sizeof(partial));
+	assert_int_equal(chan_fill(&b), 0);
+	assert_int_equal(chan_next(&b, &m), CV_ERR_AGAIN);
+	chan_free(&a);
+	chan_free(&b);
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+	chan_init(&a, sv[0]);
+	chan_init(&b, sv[1]);
+	assert_int_equal(write(sv[0], oversize, sizeof(oversize)),
+	    (ssize_t)sizeof(oversize));
+	assert_int_equal(chan_fill(&b), 0);
+	assert_int_equal(chan_next(&b, &m), CV_ERR_MSG_TOOBIG);
+
+	/* EOF */
+	chan_free(&a);
+	assert_int_equal(chan_fill(&b), CV_ERR_EOF);
+	chan_free(&b);
+}
+
+static void
+test_finish_toobig(void **state)
+{
+	static uint8_t	big[MSG_MAX_FRAME];
+	struct msg_w	w;
+
+	msg_begin(&w, MSG_HELLO_REQ, 1);
+	msg_put_u64(&w, 1);
+	msg_put_bin(&w, big, sizeof(big));
+	assert_int_equal(msg_finish(&w), CV_ERR_MSG_TOOBIG);
+	msg_w_free(&w);
+
+	msg_begin(&w, 999, 1);
+	assert_int_equal(msg_finish(&w), CV_ERR_MSG_UNKNOWN);
+	msg_w_free(&w);
+}
+
+static void
+test_names(void **state)
+{
+	int	t;
+
+	assert_string_equal(msg_name(MSG_HELLO_REQ), "MSG_HELLO_REQ");
+	assert_string_equal(msg_name(MSG_TYPE_MAX), "MSG_?");
+	for (t = 1; t < MSG_TYPE_MAX; t++) {
+		assert_true(msg_nfields((uint32_t)t) >= 0);
+		assert_int_equal(strncmp(msg_name((uint32_t)t), "MSG_", 4), 0);
+	}
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_roundtrip),
+		cmocka_unit_test(test_truncated),
+		cmocka_unit_test(test_trailing),
+		cmocka_unit_test(test_not_array),
+		cmocka_unit_test(test_wrong_type),
+		cmocka_unit_test(test_unknown_and_count),
+		cmocka_unit_test(test_strings),
+		cmocka_unit_test(test_hostile_counts),
+		cmocka_unit_test(test_frames),
+		cmocka_unit_test(test_finish_toobig),
+		cmocka_unit_test(test_names),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
