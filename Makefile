@@ -79,7 +79,7 @@ $(BUILD)/tests/replay_%: $(BUILD)/obj/tests/fuzz/%.o $(BUILD)/obj/tests/fuzz/rep
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 check: deps
-	$(MAKE) all
+	$(MAKE) -j2 all
 	BUILD=$(BUILD) tests/run-tests
 
 unit: all
@@ -90,7 +90,7 @@ integration: all
 
 # The whole suite under AddressSanitizer and UndefinedBehaviorSanitizer.
 san: deps
-	$(MAKE) BUILD=build-san SANFLAGS="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" all
+	$(MAKE) -j2 BUILD=build-san SANFLAGS="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" all
 	BUILD=build-san ASAN_OPTIONS=detect_leaks=1 tests/run-tests
 
 valgrind: all
@@ -111,7 +111,7 @@ fuzz: deps
 	done
 
 demo: deps
-	$(MAKE) all
+	$(MAKE) -j2 all
 	BUILD=$(BUILD) scripts/demo
 
 clean:

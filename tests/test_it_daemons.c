@@ -194,6 +194,7 @@ control_raw(struct it *t, const void *p, size_t len, int handshake)
 	char			buf[64];
 	int			fd;
 
+	chan_init(&c, -1);
 	if (handshake) {
 		if (it_connect(t, &c) != 0)
 			return -1;
@@ -209,7 +210,10 @@ control_raw(struct it *t, const void *p, size_t len, int handshake)
 	if (write(fd, p, len) != (ssize_t)len)
 		return -1;
 	len = (size_t)read(fd, buf, sizeof(buf));
-	close(fd);
+	if (handshake)
+		chan_free(&c);
+	else
+		close(fd);
 	return len == 0;
 }
 
