@@ -25,6 +25,7 @@ VAULTCTL_SRC	= $(filter-out vaultctl/vaultctl.c, $(wildcard vaultctl/*.c))
 TX_SRC		= $(wildcard tests/testexchange/*.c)
 TEST_SRC	= $(wildcard tests/test_*.c)
 FUZZ_SRC	= $(wildcard tests/fuzz/fuzz_*.c)
+BENCH_SRC	= $(wildcard tests/bench/bench_*.c)
 
 obj = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
 LIBCOMMON	= $(BUILD)/libcommon.a
@@ -38,8 +39,9 @@ PROGS	= $(BUILD)/vaultd $(BUILD)/signerd $(BUILD)/netd $(BUILD)/vaultctl \
 	  $(if $(TX_SRC),$(BUILD)/testexchange)
 TESTS	= $(patsubst tests/%.c,$(BUILD)/tests/%,$(TEST_SRC))
 REPLAYS	= $(patsubst tests/fuzz/%.c,$(BUILD)/tests/replay_%,$(FUZZ_SRC))
+BENCHES	= $(patsubst tests/bench/%.c,$(BUILD)/tests/bench/%,$(BENCH_SRC))
 
-.PHONY: all deps check unit integration san valgrind fuzz demo clean
+.PHONY: all deps check unit integration san valgrind fuzz demo bench clean
 all: $(PROGS) $(TESTS) $(REPLAYS)
 
 deps:
@@ -113,6 +115,15 @@ fuzz: deps
 demo: deps
 	$(MAKE) -j2 all
 	BUILD=$(BUILD) scripts/demo
+
+# Benchmarks (DESIGN.md section 9): figures, never timed tests.
+$(BUILD)/tests/bench/%: $(BUILD)/obj/tests/bench/%.o $(LIBSIGNERD) $(LIBCOMMON)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+bench: deps
+	$(MAKE) -j2 $(BENCHES)
+	@for b in $(BENCHES); do $$b || exit 1; done
 
 clean:
 	rm -rf build build-san

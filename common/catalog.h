@@ -1,0 +1,65 @@
+/*
+ * The endpoint catalog of DESIGN.md section 3 (Openfish / Polymarket): every
+ * call clobvault makes, with the authentication it needs.  Until the policy
+ * language exists this table is the verdict: vaultd's gate and signerd both
+ * admit exactly these endpoints at exactly their level, and nothing else.
+ */
+#ifndef CV_CATALOG_H
+#define CV_CATALOG_H
+
+#include <stddef.h>
+
+#include "common/cv_err.h"
+
+/*
+ * Authentication levels.  The catalog's rows use NONE, L1 and L2; BUILDER
+ * (the builder HMAC set) is a level a signing request may ask for, and no
+ * row admits it yet.
+ */
+enum catalog_auth {
+	CATALOG_NONE = 0,	/* unauthenticated: never signed */
+	CATALOG_L1,		/* wallet key, EIP-712 ClobAuth */
+	CATALOG_L2,		/* API key HMAC */
+	CATALOG_BUILDER,	/* builder key HMAC */
+};
+
+/*
+ * One endpoint.  invite: the call carries the invitation code header
+ * where the profile needs one.  call: the SDKs' name for it.
+ */
+struct catalog_entry {
+	const char		*method;	/* "GET", "POST", "DELETE" */
+	const char		*path;		/* without "?query" */
+	enum catalog_auth	 auth;
+	int			 invite;
+	const char		*call;
+};
+
+/*
+ * The row for method and the path exactly as sent: the path is compared
+ * byte for byte up to its first '?' (or its end), the method exactly
+ * (upper case).  NULL when there is none.  catalog_findn takes a path of
+ * pathlen bytes that need not be NUL-terminated; a NUL inside it matches
+ * nothing.
+ */
+const struct catalog_entry	*catalog_find(const char *method,
+				    const char *path);
+const struct catalog_entry	*catalog_findn(const char *method,
+				    const char *path, size_t pathlen);
+
+/*
+ * The verdict of the catalog: 0 when method and path (as sent) name a row
+ * whose level is exactly auth, CV_ERR_DENIED otherwise (unknown endpoint,
+ * or a known one at another level).  A NONE row is admitted only at NONE:
+ * such a call goes out unsigned.
+ */
+int	catalog_admit(const char *method, const char *path, size_t pathlen,
+	    enum catalog_auth auth) CV_WUR;
+
+/* Row i of the table in its order, NULL past the last one. */
+const struct catalog_entry	*catalog_at(size_t i);
+
+/* "none", "L1", "L2", "builder"; "?" for a value out of the enum. */
+const char	*catalog_auth_name(enum catalog_auth);
+
+#endif

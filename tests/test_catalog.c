@@ -1,0 +1,208 @@
+/*
+ * common/catalog.c: the endpoint catalog of DESIGN.md section 3, row for
+ * row, matched on the path before '?', and everything else not found.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "common/catalog.h"
+
+/* DESIGN.md section 3, written out again: the table must say this. */
+static const struct catalog_entry want[] = {
+	{ "POST", "/auth/api-key", CATALOG_L1, 1, "create_api_key" },
+	{ "GET", "/auth/derive-api-key", CATALOG_L1, 0, "derive_api_key" },
+	{ "GET", "/auth/api-keys", CATALOG_L2, 0, "get_api_keys" },
+	{ "DELETE", "/auth/api-key", CATALOG_L2, 0, "delete_api_key" },
+	{ "GET", "/auth/ban-status/closed-only", CATALOG_L2, 0,
+	    "get_closed_only_mode" },
+	{ "POST", "/auth/builder-api-key", CATALOG_L2, 0,
+	    "create_builder_api_key" },
+	{ "GET", "/auth/builder-api-key", CATALOG_L2, 0,
+	    "get_builder_api_keys" },
+	{ "DELETE", "/auth/builder-api-key", CATALOG_L2, 0,
+	    "revoke_builder_api_key" },
+	{ "GET", "/balance-allowance", CATALOG_L2, 0,
+	    "get_balance_allowance" },
+	{ "GET", "/balance-allowance/update", CATALOG_L2, 0,
+	    "update_balance_allowance" },
+	{ "GET", "/notifications", CATALOG_L2, 0, "get_notifications" },
+	{ "DELETE", "/notifications", CATALOG_L2, 0, "drop_notifications" },
+	{ "POST", "/waitlist", CATALOG_NONE, 0, "join_waitlist" },
+	{ "GET", "/time", CATALOG_NONE, 0, "get_server_time" },
+};
+
+#define NWANT	(sizeof(want) / sizeof(want[0]))
+
+static const enum catalog_auth levels[] = {
+	CATALOG_NONE, CATALOG_L1, CATALOG_L2, CATALOG_BUILDER,
+};
+
+static void
+test_table(void **state)
+{
+	const struct catalog_entry	*e;
+	size_t				 i;
+
+	for (i = 0; i < NWANT; i++) {
+		assert_non_null(e = catalog_at(i));
+		assert_string_equal(e->method, want[i].method);
+		assert_string_equal(e->path, want[i].path);
+		assert_int_equal(e->auth, want[i].auth);
+		assert_int_equal(e->invite, want[i].invite);
+		assert_string_equal(e->call, want[i].call);
+	}
+	assert_null(catalog_at(NWANT));
+	assert_null(catalog_at((size_t)-1));
+}
+
+/* Each row by its own path, with a query, and at exactly its level. */
+static void
+test_every_row_found(void **state)
+{
+	const struct catalog_entry	*e;
+	char				 p[256];
+	size_t				 i, j;
+
+	for (i = 0; (e = catalog_at(i)) != NULL; i++) {
+		assert_ptr_equal(catalog_find(e->method, e->path), e);
+		snprintf(p, sizeof(p), "%s?a=1&b=%%3F", e->path);
+		assert_ptr_equal(catalog_find(e->method, p), e);
+		snprintf(p, sizeof(p), "%s?", e->path);
+		assert_ptr_equal(catalog_find(e->method, p), e);
+		assert_ptr_equal(catalog_findn(e->method, e->path,
+		    strlen(e->path)), e);
+
+		for (j = 0; j < sizeof(levels) / sizeof(levels[0]); j++)
+			assert_int_equal(catalog_admit(e->method, e->path,
+			    strlen(e->path), levels[j]),
+			    levels[j] == e->auth ? 0 : CV_ERR_DENIED);
+		snprintf(p, sizeof(p), "%s?x=y", e->path);
+		assert_int_equal(catalog_admit(e->method, p, strlen(p),
+		    e->auth), 0);
+	}
+}
+
+/* The queries the SDKs really send land on their rows. */
+static void
+test_queries_as_sent(void **state)
+{
+	const struct catalog_entry	*e;
+
+	e = catalog_find("DELETE", "/auth/builder-api-key?apiKey="
+	    "019894b9-cb40-79c4-b2bd-6aecb6f8c6c5");
+	assert_non_null(e);
+	assert_string_equal(e->call, "revoke_builder_api_key");
+	e = catalog_find("GET",
+	    "/balance-allowance?asset_type=CONDITIONAL&token_id=1&"
+	    "signature_type=0");
+	assert_non_null(e);
+	assert_string_equal(e->call, "get_balance_allowance");
+	e = catalog_find("DELETE", "/notifications?ids=a,b");
+	assert_non_null(e);
+	assert_string_equal(e->call, "drop_notifications");
+	e = catalog_find("GET", "/notifications?signature_type=1");
+	assert_non_null(e);
+	assert_string_equal(e->call, "get_notifications");
+}
+
+static void
+test_unknown_paths(void **state)
+{
+	static const char *const paths[] = {
+		"", "/", "?", "?/time", "/time/", "//time", "/TIME", "time",
+		"/time#x", " /time", "/time ", "/auth", "/auth/", "/auth/api",
+		"/auth/api-key/", "/auth/api-keys/", "/auth/api-key%3F",
+		"/auth/./api-key", "/auth/../auth/api-key", "/order",
+		"/orders", "/balance-allowance/", "/balance-allowance/updat",
+		"/notification", "/agent/account/state?signature_type=0",
+	};
+	size_t	i, j;
+
+	for (i = 0; i < sizeof(paths) / sizeof(paths[0]); i++) {
+		assert_null(catalog_find("GET", paths[i]));
+		assert_null(catalog_find("POST", paths[i]));
+		assert_null(catalog_find("DELETE", paths[i]));
+		for (j = 0; j < sizeof(levels) / sizeof(levels[0]); j++)
+			assert_int_equal(catalog_admit("GET", paths[i],
+			    strlen(paths[i]), levels[j]), CV_ERR_DENIED);
+	}
+	assert_null(catalog_find("GET", NULL));
+	assert_null(catalog_findn("GET", NULL, 0));
+}
+
+/* Methods are matched exactly, upper case, on every row. */
+static void
+test_unknown_methods(void **state)
+{
+	static const char *const methods[] = {
+		"", "get", "Get", "post", "delete", "PUT", "PATCH", "HEAD",
+		"OPTIONS", "GET ", " GET", "GETX", "POSTS",
+	};
+	const struct catalog_entry	*e;
+	size_t				 i, j;
+
+	for (i = 0; (e = catalog_at(i)) != NULL; i++) {
+		for (j = 0; j < sizeof(methods) / sizeof(methods[0]); j++)
+			assert_null(catalog_find(methods[j], e->path));
+		assert_null(catalog_find(NULL, e->path));
+	}
+	/* Right path, the other row's method. */
+	assert_null(catalog_find("POST", "/time"));
+	assert_null(catalog_find("GET", "/waitlist"));
+	assert_null(catalog_find("POST", "/auth/derive-api-key"));
+	assert_null(catalog_find("DELETE", "/auth/api-keys"));
+	assert_null(catalog_find("GET", "/auth/api-key"));
+	assert_null(catalog_find("POST", "/notifications"));
+}
+
+/* A length-bounded path: what follows it is not read, a NUL in it fails. */
+static void
+test_findn_bounds(void **state)
+{
+	static const char	buf[] = "/timeXYZ";
+	static const char	nul[] = "/time\0?x";
+	const struct catalog_entry *e;
+
+	assert_non_null(e = catalog_findn("GET", buf, 5));
+	assert_string_equal(e->path, "/time");
+	assert_null(catalog_findn("GET", buf, 6));
+	assert_null(catalog_findn("GET", buf, 4));
+	assert_null(catalog_findn("GET", buf, 0));
+	assert_null(catalog_findn("GET", nul, sizeof(nul) - 1));
+	assert_null(catalog_findn("GET", nul, 6));
+	assert_int_equal(catalog_admit("GET", nul, sizeof(nul) - 1,
+	    CATALOG_NONE), CV_ERR_DENIED);
+	assert_int_equal(catalog_admit("GET", buf, 5, CATALOG_NONE), 0);
+}
+
+static void
+test_auth_names(void **state)
+{
+	assert_string_equal(catalog_auth_name(CATALOG_NONE), "none");
+	assert_string_equal(catalog_auth_name(CATALOG_L1), "L1");
+	assert_string_equal(catalog_auth_name(CATALOG_L2), "L2");
+	assert_string_equal(catalog_auth_name(CATALOG_BUILDER), "builder");
+	assert_string_equal(catalog_auth_name((enum catalog_auth)99), "?");
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_table),
+		cmocka_unit_test(test_every_row_found),
+		cmocka_unit_test(test_queries_as_sent),
+		cmocka_unit_test(test_unknown_paths),
+		cmocka_unit_test(test_unknown_methods),
+		cmocka_unit_test(test_findn_bounds),
+		cmocka_unit_test(test_auth_names),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
