@@ -21,7 +21,7 @@
 #include "common/cv_err.h"
 
 /* Bump when any message changes; checked by MSG_HELLO_REQ. */
-#define MSG_VERSION		1
+#define MSG_VERSION		2
 
 #define MSG_HDR_LEN		4
 #define MSG_MAX_FRAME		(1024 * 1024)	/* payload bytes */
@@ -41,10 +41,50 @@ enum msg_type {
 	MSG_CTL_HELLO_REQ,	/* vaultctl -> vaultd: [version] */
 	MSG_CTL_HELLO_ANS,	/* [version] */
 	MSG_CTL_STATUS_REQ,	/* vaultctl -> vaultd: [] */
-	MSG_CTL_STATUS_ANS,	/* [home, testmode, [[name, pid, uptime,
+	MSG_CTL_STATUS_ANS,	/* [home, testmode, vault, [[name, pid, uptime,
 				    restarts, state, sandbox, last_exit]...]] */
 	MSG_CTL_PROBE_REQ,	/* vaultctl -> vaultd, test mode: [child, kind] */
 	MSG_CTL_PROBE_ANS,	/* [] */
+
+	/* The vault.  vaultd holds ciphertext; signerd holds the keys. */
+	MSG_VAULT_CREATE_REQ,	/* vaultd -> signerd: [cred, keyfile, ops, mem] */
+	MSG_VAULT_CREATE_ANS,	/* [file, audit public key] */
+	MSG_VAULT_UNLOCK_REQ,	/* vaultd -> signerd: [file, cred, keyfile] */
+	MSG_VAULT_UNLOCK_ANS,	/* [audit public key, generation] */
+	MSG_VAULT_LOCK_REQ,	/* vaultd -> signerd: [] */
+	MSG_VAULT_LOCK_ANS,	/* [] */
+	MSG_VAULT_PUT_REQ,	/* vaultd -> signerd: [type, account, key id,
+				    nonce, payload] */
+	MSG_VAULT_PUT_ANS,	/* [file, info] */
+	MSG_VAULT_DEL_REQ,	/* vaultd -> signerd: [type, account, key id] */
+	MSG_VAULT_DEL_ANS,	/* [file] */
+	MSG_VAULT_PASSWD_REQ,	/* vaultd -> signerd: [old, new, keyfile, ops,
+				    mem] */
+	MSG_VAULT_PASSWD_ANS,	/* [file] */
+	MSG_VAULT_COMMIT_REQ,	/* vaultd -> signerd: [generation, written] */
+	MSG_VAULT_COMMIT_ANS,	/* [] */
+	MSG_VAULT_LIST_REQ,	/* vaultd -> signerd: [] */
+	MSG_VAULT_LIST_ANS,	/* [[type, flags, account, key id, nonce,
+				    info]...] */
+	MSG_AUDIT_SIGN_REQ,	/* vaultd -> signerd: [checkpoint line] */
+	MSG_AUDIT_SIGN_ANS,	/* [signature hex, file with the new anchor] */
+
+	MSG_CTL_INIT_REQ,	/* vaultctl -> vaultd: [cred, keyfile, kdf] */
+	MSG_CTL_INIT_ANS,	/* [] */
+	MSG_CTL_UNLOCK_REQ,	/* vaultctl -> vaultd: [cred, keyfile] */
+	MSG_CTL_UNLOCK_ANS,	/* [was already unlocked] */
+	MSG_CTL_LOCK_REQ,	/* vaultctl -> vaultd: [] */
+	MSG_CTL_LOCK_ANS,	/* [was already locked] */
+	MSG_CTL_PASSWD_REQ,	/* vaultctl -> vaultd: [old, new, keyfile, kdf] */
+	MSG_CTL_PASSWD_ANS,	/* [] */
+	MSG_CTL_PUT_REQ,	/* vaultctl -> vaultd: as MSG_VAULT_PUT_REQ */
+	MSG_CTL_PUT_ANS,	/* [info] */
+	MSG_CTL_DEL_REQ,	/* vaultctl -> vaultd: as MSG_VAULT_DEL_REQ */
+	MSG_CTL_DEL_ANS,	/* [] */
+	MSG_CTL_LIST_REQ,	/* vaultctl -> vaultd: [] */
+	MSG_CTL_LIST_ANS,	/* as MSG_VAULT_LIST_ANS */
+	MSG_CTL_AUDIT_REQ,	/* vaultctl -> vaultd: [verify, tail] */
+	MSG_CTL_AUDIT_ANS,	/* [result, text] */
 	MSG_TYPE_MAX
 };
 

@@ -6,6 +6,7 @@
  */
 #include <errno.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 #include <seccomp.h>
@@ -13,6 +14,10 @@
 
 #include "common/child.h"
 #include "common/log.h"
+#include "common/secp.h"
+#include "signerd/signerd_vault.h"
+
+struct secp256k1_context_struct	*signerd_secp;
 
 /* Everything signerd may do once set up.  Anything else kills it. */
 static const struct sandbox_rule signerd_rules[] = {
@@ -37,6 +42,7 @@ static const struct sandbox_rule signerd_rules[] = {
 struct signerd_state {
 	struct child_opts	opts;
 	struct privsep_state	ps;
+	struct signerd_vault	vault;
 };
 
 static void
@@ -55,6 +61,17 @@ signerd_dispatch(struct chan *c, struct msg *m, void *arg)
 		msg_begin(&w, MSG_PROBE_ANS, m->id);
 		r = chan_queue(c, &w);
 		break;
+	case MSG_VAULT_CREATE_REQ:
+	case MSG_VAULT_UNLOCK_REQ:
+	case MSG_VAULT_LOCK_REQ:
+	case MSG_VAULT_PUT_REQ:
+	case MSG_VAULT_DEL_REQ:
+	case MSG_VAULT_PASSWD_REQ:
+	case MSG_VAULT_COMMIT_REQ:
+	case MSG_VAULT_LIST_REQ:
+	case MSG_AUDIT_SIGN_REQ:
+		signerd_vault_dispatch(&sd->vault, c, m);
+		break;
 	default:
 		fatalx("unexpected %s from vaultd", msg_name(m->type));
 	}
@@ -70,11 +87,14 @@ main(int argc, char **argv)
 	struct chan		c;
 
 	harden_process();
+	memset(&sd, 0, sizeof(sd));
 	child_parse_args("signerd", argc, argv, &sd.opts);
 	log_init("signerd", sd.opts.verbose);
 	if (sodium_init() < 0)
 		fatalx("libsodium initialisation failed");
 
+	if ((signerd_secp = secp_ctx_new()) == NULL)
+		fatalx("cannot create the secp256k1 context");
 	chan_init(&c, CHILD_FD);
 	child_hello(&c, "signerd");
 
@@ -88,6 +108,8 @@ main(int argc, char **argv)
 	    (unsigned)sd.ps.uid, sd.ps.chrooted, sd.ps.netns, sd.ps.mntns);
 
 	child_loop(&c, signerd_dispatch, &sd);
+	signerd_vault_lock(&sd.vault);
+	secp_ctx_free(signerd_secp);
 	chan_free(&c);
 	exit(0);
 }

@@ -7,6 +7,7 @@
 #define CV_TESTS_IT_H
 
 #include <errno.h>
+#include <stdarg.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
@@ -106,7 +107,7 @@ it_status(struct it *t, struct it_proc *procs)
 	struct msg_w	w;
 	struct msg	m;
 	struct msg_rd	list, rd;
-	char		home[256];
+	char		home[256], vault[16];
 	int		testmode, r = -1;
 	uint32_t	i;
 
@@ -118,6 +119,7 @@ it_status(struct it *t, struct it_proc *procs)
 	if (m.type != MSG_CTL_STATUS_ANS ||
 	    msg_get_strbuf(&m.rd, home, sizeof(home)) != 0 ||
 	    msg_get_bool(&m.rd, &testmode) != 0 ||
+	    msg_get_strbuf(&m.rd, vault, sizeof(vault)) != 0 ||
 	    msg_get_array(&m.rd, &list, 3) != 0 || list.n != 3)
 		goto clear;
 	for (i = 0; i < 3; i++) {
@@ -265,6 +267,96 @@ it_run(char *out, size_t outlen, const char *cmd)
 	}
 	st = pclose(f);
 	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+/*
+ * Run vaultctl with args (a printf format), standard input from the bytes
+ * in, output (stdout and stderr) into out.  Returns the exit status.
+ */
+static inline int
+it_ctl(struct it *t, const char *in, char *out, size_t outlen,
+    const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+
+static inline int
+it_ctl(struct it *t, const char *in, char *out, size_t outlen,
+    const char *fmt, ...)
+{
+	char	 args[2048], cmd[4096], inpath[128];
+	va_list	 ap;
+	FILE	*f;
+	int	 r;
+
+	va_start(ap, fmt);
+	vsnprintf(args, sizeof(args), fmt, ap);
+	va_end(ap);
+	snprintf(inpath, sizeof(inpath), "%s.stdin", t->home);
+	if ((f = fopen(inpath, "w")) == NULL)
+		return -1;
+	if (in != NULL)
+		fputs(in, f);
+	fclose(f);
+	snprintf(cmd, sizeof(cmd), "%s/vaultctl %s <%s 2>&1", t->build, args,
+	    inpath);
+	r = it_run(out, outlen, cmd);
+	unlink(inpath);
+	return r;
+}
+
+/* Write s to path with mode. */
+static inline void
+it_write(const char *path, const char *s, mode_t mode)
+{
+	FILE	*f;
+
+	unlink(path);
+	if ((f = fopen(path, "w")) == NULL)
+		abort();
+	fputs(s, f);
+	fclose(f);
+	chmod(path, mode);
+}
+
+/* Read a whole file into a malloc'd buffer; NULL if absent. */
+static inline char *
+it_slurp(const char *path, size_t *len)
+{
+	struct stat	 st;
+	char		*buf;
+	FILE		*f;
+
+	if ((f = fopen(path, "r")) == NULL)
+		return NULL;
+	if (fstat(fileno(f), &st) == -1 ||
+	    (buf = malloc((size_t)st.st_size + 1)) == NULL) {
+		fclose(f);
+		return NULL;
+	}
+	*len = fread(buf, 1, (size_t)st.st_size, f);
+	buf[*len] = '\0';
+	fclose(f);
+	return buf;
+}
+
+/* Start vaultd with up to three extra arguments (NULL-terminated). */
+static inline int
+it_start3(struct it *t, const char *a1, const char *a2, const char *a3)
+{
+	struct it_proc	procs[3];
+	char		path[300];
+	int		fd;
+
+	snprintf(path, sizeof(path), "%s/vaultd", t->build);
+	if ((t->vaultd = fork()) == -1)
+		return -1;
+	if (t->vaultd == 0) {
+		fd = open(t->log, O_WRONLY | O_CREAT | O_APPEND, 0600);
+		if (fd == -1)
+			_exit(126);
+		dup2(fd, STDERR_FILENO);
+		execl(path, "vaultd", "-f", "-T", a1, a2, a3, (char *)NULL);
+		_exit(127);
+	}
+	return it_wait_up(t, procs, 0, 0, 5000) < 0 ? -1 : 0;
 }
 
 #endif

@@ -54,8 +54,8 @@ test_roundtrip(void **state)
 	char		name[16];
 	size_t		n = hello_frame(buf, sizeof(buf), MSG_VERSION, "signerd");
 
-	/* [2, 7, 1, "signerd"] exactly */
-	static const uint8_t want[] = { 0x94, 0x02, 0x07, 0x01, 0xa7,
+	/* [2, 7, MSG_VERSION, "signerd"] exactly */
+	static const uint8_t want[] = { 0x94, 0x02, 0x07, MSG_VERSION, 0xa7,
 	    's', 'i', 'g', 'n', 'e', 'r', 'd' };
 	assert_int_equal(n, sizeof(want));
 	assert_memory_equal(buf, want, sizeof(want));

@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <sodium.h>
+
 #include "common/log.h"
 #include "common/privsep.h"
 #include "vaultctl/vaultctl.h"
@@ -16,6 +18,15 @@ static const struct {
 	const char	*help;
 } commands[] = {
 	{ "status",	cmd_status,	"processes, pids, uptime, restarts, sandbox" },
+	{ "init",	cmd_init,	"[--passphrase-file F | --keyfile F] [--kdf L]" },
+	{ "unlock",	cmd_unlock,	"[--passphrase-file F | --keyfile F]" },
+	{ "lock",	cmd_lock,	"forget every key in memory" },
+	{ "passwd",	cmd_passwd,	"change what unlocks the vault" },
+	{ "account",	cmd_account,	"add NAME --profile P [--url U] [--ca-file F] | list | remove NAME" },
+	{ "wallet",	cmd_wallet,	"generate | import | address --account A" },
+	{ "apikey",	cmd_apikey,	"import | list --account A" },
+	{ "invite",	cmd_invite,	"set | show | clear --account A" },
+	{ "audit",	cmd_audit,	"show [--tail N] | verify" },
 	{ "debug",	cmd_debug,	"debug probe CHILD KIND (vaultd -T only)" },
 };
 
@@ -43,6 +54,10 @@ main(int argc, char **argv)
 
 	harden_process();
 	log_init("vaultctl", 0);
+	if (sodium_init() < 0) {
+		fprintf(stderr, "vaultctl: libsodium initialisation failed\n");
+		return EXIT_FAIL;
+	}
 	memset(&vc, 0, sizeof(vc));
 	vc.chan.fd = -1;
 	argc--;

@@ -52,5 +52,14 @@ int	vaultctl_fail(struct vaultctl *, const char *what, int err);
 /* Commands: argv[0] is the command word. */
 int	cmd_status(struct vaultctl *, int argc, char **argv);
 int	cmd_debug(struct vaultctl *, int argc, char **argv);
+int	cmd_init(struct vaultctl *, int argc, char **argv);
+int	cmd_unlock(struct vaultctl *, int argc, char **argv);
+int	cmd_lock(struct vaultctl *, int argc, char **argv);
+int	cmd_passwd(struct vaultctl *, int argc, char **argv);
+int	cmd_audit(struct vaultctl *, int argc, char **argv);
+int	cmd_account(struct vaultctl *, int argc, char **argv);
+int	cmd_wallet(struct vaultctl *, int argc, char **argv);
+int	cmd_apikey(struct vaultctl *, int argc, char **argv);
+int	cmd_invite(struct vaultctl *, int argc, char **argv);
 
 #endif

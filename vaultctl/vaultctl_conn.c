@@ -2,6 +2,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 #include <sys/socket.h>
 #include <sys/un.h>
@@ -68,18 +69,57 @@ vaultctl_connect(struct vaultctl *vc)
 	return version == MSG_VERSION ? 0 : CV_ERR_MSG_VERSION;
 }
 
+static int	vaultctl_recv(struct vaultctl *, uint32_t, struct msg *);
+
 int
 vaultctl_call(struct vaultctl *vc, struct msg_w *w, uint32_t ans,
     struct msg *m)
 {
+	struct msgbuf	 frame;
+	struct timespec	 pause = { 0, 50 * 1000 * 1000 };
+	uint32_t	 id = vc->next_id;
+	int		 r, tries = 0;
+
+	/* Kept (and wiped) to resend while vaultd is busy with another. */
+	memset(&frame, 0, sizeof(frame));
+	if ((r = msg_finish(w)) != 0 ||
+	    (r = msgbuf_add(&frame, w->buf.data, w->buf.len)) != 0) {
+		msg_w_free(w);
+		return r;
+	}
+ again:
+	if ((r = chan_send(&vc->chan, w)) != 0) {
+		msgbuf_free(&frame);
+		return r == CV_ERR_IO ? CV_ERR_NOTRUNNING : r;
+	}
+	if ((r = vaultctl_recv(vc, id, m)) == CV_ERR_AGAIN && ++tries < 100) {
+		nanosleep(&pause, NULL);
+		memset(w, 0, sizeof(*w));
+		if ((r = msgbuf_add(&w->buf, frame.data, frame.len)) != 0) {
+			msgbuf_free(&frame);
+			return r;
+		}
+		goto again;
+	}
+	msgbuf_free(&frame);
+	if (r != 0)
+		return r;
+	if (m->type != ans) {
+		msg_clear(m);
+		return CV_ERR_MSG_STATE;
+	}
+	return 0;
+}
+
+/* The answer to id: 0 with m, or the code of an MSG_ERROR_ANS. */
+static int
+vaultctl_recv(struct vaultctl *vc, uint32_t id, struct msg *m)
+{
 	const char	*text;
 	size_t		 len;
 	int64_t		 code;
-	uint32_t	 id = vc->next_id;
 	int		 r;
 
-	if ((r = chan_send(&vc->chan, w)) != 0)
-		return r == CV_ERR_IO ? CV_ERR_NOTRUNNING : r;
 	if ((r = chan_recv(&vc->chan, m)) != 0) {
 		if (r == CV_ERR_EOF)
 			snprintf(vc->errtext, sizeof(vc->errtext),
@@ -99,10 +139,6 @@ vaultctl_call(struct vaultctl *vc, struct msg_w *w, uint32_t ans,
 		if (r != 0)
 			return r;
 		return code < 0 && code > -1000 ? (int)code : CV_ERR_INTERNAL;
-	}
-	if (m->type != ans) {
-		msg_clear(m);
-		return CV_ERR_MSG_STATE;
 	}
 	return 0;
 }

@@ -63,7 +63,7 @@ cmd_status(struct vaultctl *vc, int argc, char **argv)
 	struct msg_rd	 list;
 	struct proc	 p;
 	json_t		*procs = NULL, *j;
-	char		 home[4096], sb[128];
+	char		 home[4096], sb[128], vault[16];
 	int		 testmode, r;
 	uint32_t	 i;
 
@@ -77,11 +77,13 @@ cmd_status(struct vaultctl *vc, int argc, char **argv)
 		return vaultctl_fail(vc, "status", r);
 	if ((r = msg_get_strbuf(&m.rd, home, sizeof(home))) != 0 ||
 	    (r = msg_get_bool(&m.rd, &testmode)) != 0 ||
+	    (r = msg_get_strbuf(&m.rd, vault, sizeof(vault))) != 0 ||
 	    (r = msg_get_array(&m.rd, &list, 8)) != 0)
 		goto bad;
 	procs = json_array();
 	if (!vc->json) {
-		printf("home %s%s\n", home, testmode ? " (test mode)" : "");
+		printf("home %s%s\nvault %s\n", home,
+		    testmode ? " (test mode)" : "", vault);
 		printf("%-8s %-8s %7s %9s %8s  %s\n", "PROCESS", "STATE",
 		    "PID", "UPTIME", "RESTARTS", "SANDBOX");
 	}
@@ -113,8 +115,9 @@ cmd_status(struct vaultctl *vc, int argc, char **argv)
 		goto bad;
 	msg_clear(&m);
 	if (vc->json)
-		vaultctl_print_json(json_pack("{s:s, s:b, s:o}", "home", home,
-		    "testmode", testmode, "processes", procs));
+		vaultctl_print_json(json_pack("{s:s, s:b, s:s, s:o}", "home",
+		    home, "testmode", testmode, "vault", vault, "processes",
+		    procs));
 	else
 		json_decref(procs);
 	return EXIT_OK;

@@ -30,9 +30,12 @@
 static void __attribute__((noreturn))
 usage(void)
 {
-	fprintf(stderr, "usage: vaultd [-dfT] [-u user]\n"
+	fprintf(stderr, "usage: vaultd [-dfT] [-u user] [-p passfile | "
+	    "-k keyfile]\n"
 	    "  -f       stay in the foreground, log to standard error\n"
 	    "  -d       debug logging\n"
+	    "  -p file  unlock the vault unattended with this passphrase\n"
+	    "  -k file  unlock the vault unattended with this keyfile\n"
 	    "  -u user  unprivileged user for the children (default nobody)\n"
 	    "  -T       test mode: accept sandbox test probes\n"
 	    "State lives in $CLOBVAULT_HOME (default ~/.clobvault).\n");
@@ -280,9 +283,10 @@ main(int argc, char **argv)
 	memset(&vd, 0, sizeof(vd));
 	vd.user = "nobody";
 	vd.listen_fd = -1;
+	vd.audit_fd = -1;
 	for (i = 0; i < VAULTD_MAX_CLIENTS; i++)
 		vd.clients[i].chan.fd = -1;
-	while ((ch = getopt(argc, argv, "dfTu:")) != -1) {
+	while ((ch = getopt(argc, argv, "dfTu:p:k:")) != -1) {
 		switch (ch) {
 		case 'd':
 			vd.verbose++;
@@ -295,6 +299,13 @@ main(int argc, char **argv)
 			break;
 		case 'u':
 			vd.user = optarg;
+			break;
+		case 'p':
+		case 'k':
+			if (vd.unlock_file != NULL)
+				usage();
+			vd.unlock_file = optarg;
+			vd.unlock_keyfile = ch == 'k';
 			break;
 		default:
 			usage();
@@ -318,6 +329,8 @@ main(int argc, char **argv)
 		fatalx("CLOBVAULT_HOME path too long");
 	if ((r = home_emptydir(vd.emptydir)) != 0)
 		exit(1);
+	vault_setup(&vd);
+	vaultd_audit_open(&vd);
 	exe_dir(exedir, sizeof(exedir));
 	child_setup(&vd, &vd.children[0], "signerd", exedir);
 	child_setup(&vd, &vd.children[1], "netd", exedir);

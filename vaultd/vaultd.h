@@ -8,6 +8,7 @@
 #include <sys/types.h>
 #include <time.h>
 
+#include "common/audit.h"
 #include "common/msg.h"
 
 #define VAULTD_MAX_CLIENTS	16
@@ -37,6 +38,7 @@ struct child {
 	unsigned	 backoff_ms;
 	unsigned	 restarts;
 	uint32_t	 next_id;
+	uint32_t	 status_id;	/* of the outstanding MSG_STATUS_REQ */
 	char		 last_exit[160];
 	/* From the child's MSG_STATUS_ANS and from /proc. */
 	int		 have_status;
@@ -50,6 +52,25 @@ struct client {
 	struct chan	 chan;
 	int		 hello;
 	uid_t		 uid;
+	uint64_t	 serial;	/* names it across slot reuse */
+};
+
+/* The one vault operation in flight between vaultd and signerd. */
+struct vault_op {
+	int		 active;
+	int		 committing;	/* file written, commit sent */
+	uint32_t	 id;		/* of the request to signerd */
+	uint32_t	 sent;		/* its type */
+	uint64_t	 client;	/* serial; 0 for vaultd's own */
+	uint32_t	 cl_id;
+	const char	*what;		/* audit operation name */
+	char		 account[65];
+	char		 key_id[65];
+	uint64_t	 nonce;
+	uint8_t		 rtype;
+	uint64_t	 generation;
+	int		 write_err;
+	char		 info[512];
 };
 
 struct vaultd {
@@ -65,6 +86,26 @@ struct vaultd {
 	int		 sig_fd;
 	struct child	 children[2];
 	struct client	 clients[VAULTD_MAX_CLIENTS];
+	uint64_t	 next_serial;
+
+	/* The vault: ciphertext on disk, keys in signerd. */
+	char		 vaultpath[PATH_MAX];
+	char		 auditpath[PATH_MAX];
+	const char	*unlock_file;	/* -p or -k: unlock unattended */
+	int		 unlock_keyfile;
+	int		 unlocked;
+	uint64_t	 generation;
+	uint8_t		 audit_pk[32];
+	int		 have_audit_pk;
+	unsigned	 bad_unlocks;
+	int64_t		 unlock_after_ms;
+	struct vault_op	 op;
+
+	/* The audit log: vaultd appends, signerd signs checkpoints. */
+	int		 audit_fd;
+	struct audit_chain chain;
+	int		 checkpoint_due;
+	struct audit_rec ckpt;		/* the checkpoint being signed */
 };
 
 int64_t	 vaultd_now_ms(void);
@@ -80,6 +121,8 @@ void	 child_timers(struct vaultd *, struct child *, int64_t now);
 int64_t	 child_next_timer(const struct child *);
 struct child *child_by_name(struct vaultd *, const char *);
 int	 child_send_probe(struct child *, const char *kind) CV_WUR;
+uint32_t child_new_id(struct child *);
+int	 child_send(struct child *, struct msg_w *) CV_WUR;
 
 /* vaultd_control.c */
 int	 control_listen(struct vaultd *) CV_WUR;
@@ -87,5 +130,28 @@ void	 control_accept(struct vaultd *);
 void	 control_readable(struct vaultd *, struct client *);
 void	 control_close(struct client *);
 void	 control_shutdown(struct vaultd *);
+/* Answer the client called serial, if it is still connected. */
+void	 control_answer(struct vaultd *, uint64_t serial, struct msg_w *);
+void	 control_error(struct vaultd *, uint64_t serial, uint32_t id, int code,
+	    const char *text);
+
+/* vaultd_vault.c */
+void	 vault_setup(struct vaultd *);
+int	 vault_control(struct vaultd *, struct client *, struct msg *) CV_WUR;
+int	 vaultd_audit_ctl(struct vaultd *, struct client *, struct msg *) CV_WUR;
+int	 vault_signerd_answer(struct vaultd *, struct msg *) CV_WUR;
+void	 vault_signerd_up(struct vaultd *);
+void	 vault_signerd_lost(struct vaultd *);
+const char *vault_state(struct vaultd *);
+
+/* vaultd_audit.c */
+void	 vaultd_audit_open(struct vaultd *);
+/* Append one record; key_id may be "" or NULL.  Fatal if it cannot. */
+void	 vaultd_audit(struct vaultd *, const char *actor, const char *account,
+	    const char *op, const char *verdict, const char *key_id);
+/* Start a signed checkpoint if one is due and nothing else is running. */
+void	 vaultd_audit_checkpoint(struct vaultd *);
+int	 vaultd_audit_signed(struct vaultd *, const char *sig, size_t len)
+	    CV_WUR;
 
 #endif

@@ -188,6 +188,8 @@ child_reaped(struct vaultd *vd, pid_t pid, int status)
 	ch->state = CHILD_DOWN;
 	ch->pid = 0;
 	ch->have_status = 0;
+	if (strcmp(ch->name, "signerd") == 0)
+		vault_signerd_lost(vd);
 	if (vd->stopping)
 		return;
 	if (now - ch->started_ms >= VAULTD_STABLE_MS)
@@ -219,7 +221,13 @@ child_read_proc(struct child *ch)
 	fclose(f);
 }
 
-static int
+uint32_t
+child_new_id(struct child *ch)
+{
+	return ++ch->next_id;
+}
+
+int
 child_send(struct child *ch, struct msg_w *w)
 {
 	int	r;
@@ -235,7 +243,8 @@ child_query_status(struct child *ch)
 {
 	struct msg_w	w;
 
-	msg_begin(&w, MSG_STATUS_REQ, ++ch->next_id);
+	ch->status_id = ++ch->next_id;
+	msg_begin(&w, MSG_STATUS_REQ, ch->status_id);
 	ch->status_sent_ms = vaultd_now_ms();
 	return child_send(ch, &w);
 }
@@ -282,7 +291,7 @@ vd_status_ans(struct child *ch, struct msg *m)
 	uint64_t	pid;
 	int		r;
 
-	if (ch->status_sent_ms == 0 || m->id != ch->next_id)
+	if (ch->status_sent_ms == 0 || m->id != ch->status_id)
 		return CV_ERR_MSG_STATE;
 	if ((r = msg_get_u64(&m->rd, &pid)) != 0 ||
 	    (r = msg_get_u64(&m->rd, &ch->uid)) != 0 ||
@@ -308,16 +317,36 @@ vd_status_ans(struct child *ch, struct msg *m)
 
 /* The one dispatcher for messages from a child. */
 static int
-child_dispatch(struct child *ch, struct msg *m)
+child_dispatch(struct vaultd *vd, struct child *ch, struct msg *m)
 {
-	if (ch->state == CHILD_HELLO)
-		return m->type == MSG_HELLO_REQ ? vd_hello_req(ch, m) :
-		    CV_ERR_MSG_STATE;
+	int	r;
+
+	if (ch->state == CHILD_HELLO) {
+		if (m->type != MSG_HELLO_REQ)
+			return CV_ERR_MSG_STATE;
+		if ((r = vd_hello_req(ch, m)) == 0 &&
+		    strcmp(ch->name, "signerd") == 0)
+			vault_signerd_up(vd);
+		return r;
+	}
 	switch (m->type) {
 	case MSG_STATUS_ANS:
 		return vd_status_ans(ch, m);
 	case MSG_PROBE_ANS:
 		return 0;
+	case MSG_ERROR_ANS:
+	case MSG_VAULT_CREATE_ANS:
+	case MSG_VAULT_UNLOCK_ANS:
+	case MSG_VAULT_LOCK_ANS:
+	case MSG_VAULT_PUT_ANS:
+	case MSG_VAULT_DEL_ANS:
+	case MSG_VAULT_PASSWD_ANS:
+	case MSG_VAULT_COMMIT_ANS:
+	case MSG_VAULT_LIST_ANS:
+	case MSG_AUDIT_SIGN_ANS:
+		if (strcmp(ch->name, "signerd") != 0)
+			return CV_ERR_MSG_STATE;
+		return vault_signerd_answer(vd, m);
 	default:
 		return CV_ERR_MSG_STATE;
 	}
@@ -343,7 +372,7 @@ child_readable(struct vaultd *vd, struct child *ch)
 		return;
 	}
 	while ((r = chan_next(&ch->chan, &m)) == 0) {
-		r = child_dispatch(ch, &m);
+		r = child_dispatch(vd, ch, &m);
 		if (r != 0) {
 			snprintf(why, sizeof(why), "%s: %s", msg_name(m.type),
 			    cv_strerror(r));
@@ -358,7 +387,6 @@ child_readable(struct vaultd *vd, struct child *ch)
 		    cv_strerror(r));
 		child_kill(ch, why);
 	}
-	(void)vd;
 }
 
 void

@@ -126,6 +126,46 @@ control_accept(struct vaultd *vd)
 	chan_init(&vd->clients[i].chan, fd);
 	vd->clients[i].uid = cred.uid;
 	vd->clients[i].hello = 0;
+	vd->clients[i].serial = ++vd->next_serial;
+}
+
+static struct client *
+client_by_serial(struct vaultd *vd, uint64_t serial)
+{
+	size_t	i;
+
+	for (i = 0; serial != 0 && i < VAULTD_MAX_CLIENTS; i++)
+		if (vd->clients[i].chan.fd != -1 &&
+		    vd->clients[i].serial == serial)
+			return &vd->clients[i];
+	return NULL;
+}
+
+void
+control_answer(struct vaultd *vd, uint64_t serial, struct msg_w *w)
+{
+	struct client	*cl = client_by_serial(vd, serial);
+	int		 r;
+
+	if (cl == NULL) {
+		msg_w_free(w);
+		return;
+	}
+	if ((r = chan_queue(&cl->chan, w)) != 0 ||
+	    ((r = chan_flush(&cl->chan)) != 0 && r != CV_ERR_AGAIN))
+		control_close(cl);
+}
+
+void
+control_error(struct vaultd *vd, uint64_t serial, uint32_t id, int code,
+    const char *text)
+{
+	struct msg_w	w;
+
+	msg_begin(&w, MSG_ERROR_ANS, id);
+	msg_put_i64(&w, code);
+	msg_put_str(&w, text);
+	control_answer(vd, serial, &w);
 }
 
 static void
@@ -159,6 +199,7 @@ control_status(struct vaultd *vd, struct client *cl, struct msg *m)
 	msg_begin(&w, MSG_CTL_STATUS_ANS, m->id);
 	msg_put_str(&w, vd->home);
 	msg_put_bool(&w, vd->testmode);
+	msg_put_str(&w, vault_state(vd));
 	msg_put_array(&w, 3);
 	put_proc(&w, "vaultd", (long)getpid(), now - vd->started_ms, 0, "up",
 	    0, 1, geteuid(), 0, 0, 0, "");
@@ -226,7 +267,7 @@ control_dispatch(struct vaultd *vd, struct client *cl, struct msg *m)
 	case MSG_CTL_PROBE_REQ:
 		return control_probe(vd, cl, m);
 	default:
-		return CV_ERR_MSG_STATE;
+		return vault_control(vd, cl, m);
 	}
 }
 

@@ -1,0 +1,632 @@
+/*
+ * signerd's side of the vault (see signerd_vault.h).  vaultd hands in
+ * ciphertext and credentials; out come sealed files and public facts
+ * (addresses, fingerprints, masked codes), never a secret.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <sodium.h>
+
+#include "common/audit.h"
+#include "common/encode.h"
+#include "common/clob_auth.h"
+#include "common/log.h"
+#include "common/secp.h"
+#include "signerd/signerd_vault.h"
+
+#define AUDIT_ACCOUNT	"clobvault"
+#define INFO_MAX	512
+#define PASSPHRASE_MAX	160	/* an API passphrase travels as a header */
+#define INVITE_MAX	128
+
+extern struct secp256k1_context_struct	*signerd_secp;
+
+static int
+vault_copy(const struct vault *src, struct vault *dst)
+{
+	uint8_t	*buf;
+	size_t	 len;
+	int	 r;
+
+	if ((r = vault_fmt_encode(src, &buf, &len)) != 0)
+		return r;
+	r = vault_fmt_parse(buf, len, dst);
+	free(buf);
+	return r;
+}
+
+void
+signerd_vault_lock(struct signerd_vault *sv)
+{
+	vault_free(&sv->v);
+	vault_keys_free(&sv->keys);
+	vault_free(&sv->pv);
+	vault_keys_free(&sv->pkeys);
+	secret_free(&sv->audit_sk);
+	sodium_memzero(sv->audit_pk, sizeof(sv->audit_pk));
+	sv->unlocked = sv->pending = sv->pending_create = 0;
+}
+
+/* Seal pt as a record of pv, replacing one with the same identity. */
+static int
+put_record(struct vault *pv, const struct vault_keys *keys, uint8_t type,
+    const char *account, const char *key_id, uint64_t nonce,
+    const uint8_t *pt, size_t ptlen)
+{
+	struct vault_rec	rec;
+	long			i;
+	int			r;
+
+	memset(&rec, 0, sizeof(rec));
+	rec.type = type;
+	snprintf(rec.account, sizeof(rec.account), "%s", account);
+	snprintf(rec.key_id, sizeof(rec.key_id), "%s", key_id);
+	rec.nonce = nonce;
+	if ((r = vault_crypto_seal(keys, &pv->hdr, &rec, pt, ptlen)) != 0)
+		return r;
+	if ((i = vault_find_record(pv, type, account, key_id)) >= 0 &&
+	    (r = vault_del_record(pv, (size_t)i)) != 0)
+		goto out;
+	r = vault_add_record(pv, &rec);
+ out:
+	free(rec.body);
+	return r;
+}
+
+/* Encode pv with the next generation, MAC it, and answer with the file. */
+static int
+seal_and_answer(struct signerd_vault *sv, struct chan *c, uint32_t type,
+    uint32_t id, const struct vault_keys *keys, const char *info)
+{
+	struct msg_w	 w;
+	uint8_t		*buf = NULL;
+	size_t		 len;
+	int		 r;
+
+	sv->pv.hdr.generation = sv->pending_create ? 1 :
+	    sv->v.hdr.generation + 1;
+	if ((r = vault_fmt_encode(&sv->pv, &buf, &len)) != 0)
+		return r;
+	if ((r = vault_crypto_seal_file(keys, buf, len)) != 0)
+		goto out;
+	memcpy(sv->pv.mac, buf + len - VAULT_MAC_LEN, VAULT_MAC_LEN);
+	msg_begin(&w, type, id);
+	if (type == MSG_AUDIT_SIGN_ANS)
+		msg_put_str(&w, info);
+	msg_put_bin(&w, buf, len);
+	if (type == MSG_VAULT_CREATE_ANS)
+		msg_put_bin(&w, sv->audit_pk, sizeof(sv->audit_pk));
+	else if (info != NULL && type != MSG_AUDIT_SIGN_ANS)
+		msg_put_str(&w, info);
+	if ((r = chan_queue(c, &w)) != 0)
+		goto out;
+	sv->pending = 1;
+ out:
+	free(buf);
+	return r;
+}
+
+static int
+get_cred(struct msg_rd *rd, struct vault_cred *cred)
+{
+	int	r;
+
+	if ((r = msg_get_bin(rd, &cred->p, &cred->len, VAULT_MAX_PASS)) != 0)
+		return r;
+	return msg_get_bool(rd, &cred->keyfile);
+}
+
+/* Open the audit signing key of the current vault. */
+static int
+load_audit_key(struct signerd_vault *sv)
+{
+	long	i;
+	int	r;
+
+	i = vault_find_record(&sv->v, VAULT_REC_AUDIT_KEY, AUDIT_ACCOUNT, "");
+	if (i < 0)
+		return CV_ERR_CORRUPT;
+	if ((r = vault_crypto_open(&sv->keys, &sv->v.hdr, &sv->v.recs[i],
+	    &sv->audit_sk)) != 0)
+		return r;
+	if (sv->audit_sk.len != crypto_sign_SECRETKEYBYTES) {
+		secret_free(&sv->audit_sk);
+		return CV_ERR_CORRUPT;
+	}
+	crypto_sign_ed25519_sk_to_pk(sv->audit_pk, sv->audit_sk.p);
+	secret_lock(&sv->audit_sk);
+	return 0;
+}
+
+static int
+vault_create(struct signerd_vault *sv, struct chan *c, struct msg *m)
+{
+	struct vault_cred	cred;
+	struct secret		sk;
+	uint64_t		ops, mem;
+	int			r;
+
+	memset(&sk, 0, sizeof(sk));
+	if ((r = get_cred(&m->rd, &cred)) != 0 ||
+	    (r = msg_get_u64(&m->rd, &ops)) != 0 ||
+	    (r = msg_get_u64(&m->rd, &mem)) != 0)
+		fatalx("%s: %s", msg_name(m->type), cv_strerror(r));
+	memset(&sv->pv, 0, sizeof(sv->pv));
+	if ((r = vault_crypto_create(&sv->pv.hdr, &cred, ops, mem,
+	    &sv->pkeys)) != 0)
+		goto out;
+	if ((r = audit_key_new(&sk, sv->audit_pk)) != 0)
+		goto out;
+	if ((r = put_record(&sv->pv, &sv->pkeys, VAULT_REC_AUDIT_KEY,
+	    AUDIT_ACCOUNT, "", 0, sk.p, sk.len)) != 0)
+		goto out;
+	sv->pending_create = 1;
+	r = seal_and_answer(sv, c, MSG_VAULT_CREATE_ANS, m->id, &sv->pkeys,
+	    NULL);
+ out:
+	secret_free(&sk);
+	if (r != 0) {
+		vault_free(&sv->pv);
+		vault_keys_free(&sv->pkeys);
+		sv->pending_create = 0;
+	}
+	return r;
+}
+
+static int
+vault_unlock(struct signerd_vault *sv, struct chan *c, struct msg *m)
+{
+	struct vault_cred	 cred;
+	struct msg_w		 w;
+	const uint8_t		*file;
+	size_t			 len;
+	int			 r;
+
+	if ((r = msg_get_bin(&m->rd, &file, &len, VAULT_MAX_FILE)) != 0 ||
+	    (r = get_cred(&m->rd, &cred)) != 0)
+		fatalx("%s: %s", msg_name(m->type), cv_strerror(r));
+	if ((r = vault_crypto_load(file, len, &cred, 0, &sv->v,
+	    &sv->keys)) != 0)
+		return r;
+	if ((r = load_audit_key(sv)) != 0) {
+		signerd_vault_lock(sv);
+		return r;
+	}
+	sv->unlocked = 1;
+	msg_begin(&w, MSG_VAULT_UNLOCK_ANS, m->id);
+	msg_put_bin(&w, sv->audit_pk, sizeof(sv->audit_pk));
+	msg_put_u64(&w, sv->v.hdr.generation);
+	return chan_queue(c, &w);
+}
+
+static int
+printable(const uint8_t *p, size_t len, size_t max)
+{
+	size_t	i;
+
+	if (len == 0 || len > max)
+		return 0;
+	for (i = 0; i < len; i++)
+		if (p[i] < 0x21 || p[i] > 0x7e)
+			return 0;
+	return 1;
+}
+
+/* A short public fingerprint of a secret, for listings. */
+static void
+fingerprint(const uint8_t *p, size_t len, char out[17])
+{
+	uint8_t	h[8];
+
+	crypto_generichash(h, sizeof(h), p, len,
+	    (const uint8_t *)"clobvault-fp", 12);
+	hex_encode(h, sizeof(h), out);
+}
+
+/*
+ * Check a credential payload "secret NUL passphrase" and fingerprint its
+ * decoded secret.  The payload is in vaultd's frame, wiped with it.
+ */
+static int
+check_cred(const uint8_t *p, size_t len, char fp[17])
+{
+	struct secret	key;
+	const uint8_t	*nul;
+	size_t		 slen, klen;
+	char		 text[256];
+	int		 r;
+
+	if ((nul = memchr(p, 0, len)) == NULL)
+		return CV_ERR_INVALID;
+	slen = (size_t)(nul - p);
+	if (slen == 0 || slen >= sizeof(text) ||
+	    !printable(nul + 1, len - slen - 1, PASSPHRASE_MAX))
+		return CV_ERR_INVALID;
+	if ((r = secret_alloc(&key, CLOB_HMAC_KEY_MAX)) != 0)
+		return r;
+	/* the decoder wants a C string: a stack copy, wiped below */
+	memcpy(text, p, slen);
+	text[slen] = '\0';
+	r = clob_hmac_key_decode(text, key.p, key.len, &klen);
+	sodium_memzero(text, sizeof(text));
+	if (r == 0)
+		fingerprint(key.p, klen, fp);
+	secret_free(&key);
+	return r == 0 ? 0 : CV_ERR_INVALID;
+}
+
+static int
+has_account(const struct vault *v, const char *account)
+{
+	return vault_find_record(v, VAULT_REC_ACCOUNT, account, "") >= 0;
+}
+
+/* Refuse a second credential of the same kind, account and nonce. */
+static int
+nonce_taken(const struct vault *v, uint8_t type, const char *account,
+    uint64_t nonce)
+{
+	size_t	i;
+
+	for (i = 0; i < v->nrecs; i++)
+		if (v->recs[i].type == type && v->recs[i].nonce == nonce &&
+		    strcmp(v->recs[i].account, account) == 0)
+			return 1;
+	return 0;
+}
+
+static int
+vault_put(struct signerd_vault *sv, struct chan *c, struct msg *m)
+{
+	struct secret	 key;
+	const uint8_t	*payload;
+	uint8_t		 addr[ETH_ADDR_LEN];
+	uint64_t	 type, nonce;
+	size_t		 len;
+	char		 account[VAULT_MAX_NAME + 1], key_id[VAULT_MAX_NAME + 1];
+	char		 info[INFO_MAX];
+	int		 r;
+
+	memset(&key, 0, sizeof(key));
+	info[0] = '\0';
+	if ((r = msg_get_u64(&m->rd, &type)) != 0 ||
+	    (r = msg_get_strbuf(&m->rd, account, sizeof(account))) != 0 ||
+	    (r = msg_get_strbuf(&m->rd, key_id, sizeof(key_id))) != 0 ||
+	    (r = msg_get_u64(&m->rd, &nonce)) != 0 ||
+	    (r = msg_get_bin(&m->rd, &payload, &len, VAULT_MAX_BODY)) != 0)
+		fatalx("%s: %s", msg_name(m->type), cv_strerror(r));
+	if (!vault_fmt_name_valid(account, strlen(account)))
+		return CV_ERR_INVALID;
+	if (type != VAULT_REC_ACCOUNT && !has_account(&sv->v, account))
+		return CV_ERR_NOTFOUND;
+	switch (type) {
+	case VAULT_REC_ACCOUNT:
+		if (has_account(&sv->v, account))
+			return CV_ERR_EXISTS;
+		if (len == 0 || key_id[0] != '\0')
+			return CV_ERR_INVALID;
+		snprintf(info, sizeof(info), "%s", account);
+		break;
+	case VAULT_REC_WALLET_KEY:
+		if (vault_find_record(&sv->v, type, account, "") >= 0)
+			return CV_ERR_EXISTS;
+		if (key_id[0] != '\0' || (len != 0 && len != 32))
+			return CV_ERR_INVALID;
+		if ((r = secret_alloc(&key, 32)) != 0)
+			return r;
+		if (len == 32)
+			memcpy(key.p, payload, 32);
+		else
+			do
+				randombytes_buf(key.p, 32);
+			while (secp_seckey_check(signerd_secp, key.p) != 0);
+		if ((r = secp_address(signerd_secp, key.p, addr)) != 0) {
+			r = CV_ERR_INVALID;	/* not a valid scalar */
+			goto out;
+		}
+		eth_address_eip55(addr, info);
+		payload = key.p;
+		len = key.len;
+		break;
+	case VAULT_REC_API_CRED:
+	case VAULT_REC_BUILDER_CRED:
+		if (!vault_fmt_name_valid(key_id, strlen(key_id)))
+			return CV_ERR_INVALID;
+		if (vault_find_record(&sv->v, (uint8_t)type, account,
+		    key_id) >= 0 || nonce_taken(&sv->v, (uint8_t)type, account,
+		    nonce))
+			return CV_ERR_EXISTS;
+		if ((r = check_cred(payload, len, info)) != 0)
+			return r;
+		break;
+	case VAULT_REC_INVITE:
+		if (key_id[0] != '\0' || !printable(payload, len, INVITE_MAX))
+			return CV_ERR_INVALID;
+		snprintf(info, sizeof(info), "%c%c%s (%zu characters)",
+		    payload[0], len > 1 ? '*' : ' ', len > 2 ? "***" : "",
+		    len);
+		break;
+	default:
+		return CV_ERR_INVALID;
+	}
+	if ((r = vault_copy(&sv->v, &sv->pv)) != 0)
+		goto out;
+	if ((r = put_record(&sv->pv, &sv->keys, (uint8_t)type, account,
+	    key_id, nonce, payload, len)) != 0 ||
+	    (r = seal_and_answer(sv, c, MSG_VAULT_PUT_ANS, m->id, &sv->keys,
+	    info)) != 0)
+		vault_free(&sv->pv);
+ out:
+	secret_free(&key);
+	return r;
+}
+
+static int
+vault_del(struct signerd_vault *sv, struct chan *c, struct msg *m)
+{
+	uint64_t	type;
+	char		account[VAULT_MAX_NAME + 1], key_id[VAULT_MAX_NAME + 1];
+	size_t		i;
+	long		k;
+	int		r;
+
+	if ((r = msg_get_u64(&m->rd, &type)) != 0 ||
+	    (r = msg_get_strbuf(&m->rd, account, sizeof(account))) != 0 ||
+	    (r = msg_get_strbuf(&m->rd, key_id, sizeof(key_id))) != 0)
+		fatalx("%s: %s", msg_name(m->type), cv_strerror(r));
+	if (type == VAULT_REC_AUDIT_KEY || type == 0 || type > VAULT_REC_MAX)
+		return CV_ERR_INVALID;
+	if (vault_find_record(&sv->v, (uint8_t)type, account, key_id) < 0)
+		return CV_ERR_NOTFOUND;
+	if ((r = vault_copy(&sv->v, &sv->pv)) != 0)
+		return r;
+	if (type == VAULT_REC_ACCOUNT) {
+		/* an account goes with everything it holds */
+		for (i = sv->pv.nrecs; i-- > 0; )
+			if (strcmp(sv->pv.recs[i].account, account) == 0 &&
+			    sv->pv.recs[i].type != VAULT_REC_AUDIT_KEY &&
+			    (r = vault_del_record(&sv->pv, i)) != 0)
+				goto fail;
+	} else if ((k = vault_find_record(&sv->pv, (uint8_t)type, account,
+	    key_id)) < 0 || (r = vault_del_record(&sv->pv, (size_t)k)) != 0)
+		goto fail;
+	if ((r = seal_and_answer(sv, c, MSG_VAULT_DEL_ANS, m->id, &sv->keys,
+	    NULL)) == 0)
+		return 0;
+ fail:
+	vault_free(&sv->pv);
+	return r != 0 ? r : CV_ERR_INTERNAL;
+}
+
+static int
+vault_passwd(struct signerd_vault *sv, struct chan *c, struct msg *m)
+{
+	struct vault_cred	oldc, newc;
+	uint64_t		ops, mem;
+	int			r, keyfile;
+
+	if ((r = msg_get_bin(&m->rd, &oldc.p, &oldc.len, VAULT_MAX_PASS)) ||
+	    (r = msg_get_bin(&m->rd, &newc.p, &newc.len, VAULT_MAX_PASS)) ||
+	    (r = msg_get_bool(&m->rd, &keyfile)) != 0 ||
+	    (r = msg_get_u64(&m->rd, &ops)) != 0 ||
+	    (r = msg_get_u64(&m->rd, &mem)) != 0)
+		fatalx("%s: %s", msg_name(m->type), cv_strerror(r));
+	oldc.keyfile = (sv->v.hdr.flags & VAULT_FLAG_KEYFILE) != 0;
+	newc.keyfile = keyfile;
+	if ((r = vault_copy(&sv->v, &sv->pv)) != 0)
+		return r;
+	if ((r = vault_crypto_rewrap(&sv->pv.hdr, &oldc, &newc, ops,
+	    mem)) != 0 ||
+	    (r = seal_and_answer(sv, c, MSG_VAULT_PASSWD_ANS, m->id,
+	    &sv->keys, NULL)) != 0)
+		vault_free(&sv->pv);
+	return r;
+}
+
+static void
+vault_commit(struct signerd_vault *sv, struct chan *c, struct msg *m)
+{
+	struct msg_w	w;
+	uint64_t	generation;
+	int		written, r;
+
+	if ((r = msg_get_u64(&m->rd, &generation)) != 0 ||
+	    (r = msg_get_bool(&m->rd, &written)) != 0)
+		fatalx("%s: %s", msg_name(m->type), cv_strerror(r));
+	if (generation != sv->pv.hdr.generation)
+		fatalx("commit of generation %llu, pending %llu",
+		    (unsigned long long)generation,
+		    (unsigned long long)sv->pv.hdr.generation);
+	if (written) {
+		vault_free(&sv->v);
+		sv->v = sv->pv;
+		memset(&sv->pv, 0, sizeof(sv->pv));
+		if (sv->pending_create) {
+			sv->keys = sv->pkeys;
+			memset(&sv->pkeys, 0, sizeof(sv->pkeys));
+			if (load_audit_key(sv) != 0)
+				fatalx("new vault without its audit key");
+			sv->unlocked = 1;
+		}
+	} else {
+		vault_free(&sv->pv);
+		vault_keys_free(&sv->pkeys);
+	}
+	sv->pending = sv->pending_create = 0;
+	msg_begin(&w, MSG_VAULT_COMMIT_ANS, m->id);
+	if ((r = chan_queue(c, &w)) != 0)
+		fatalx("%s: %s", msg_name(m->type), cv_strerror(r));
+}
+
+/* The public fact a listing shows for one record. */
+static int
+record_info(struct signerd_vault *sv, const struct vault_rec *rec,
+    char *info, size_t len)
+{
+	struct secret	pt;
+	uint8_t		addr[ETH_ADDR_LEN];
+	const uint8_t	*nul;
+	int		r;
+
+	info[0] = '\0';
+	if ((r = vault_crypto_open(&sv->keys, &sv->v.hdr, rec, &pt)) != 0)
+		return r;
+	switch (rec->type) {
+	case VAULT_REC_ACCOUNT:	/* not secret: profile and URL */
+		snprintf(info, len, "%.*s", (int)pt.len, (const char *)pt.p);
+		break;
+	case VAULT_REC_WALLET_KEY:
+		if (secp_address(signerd_secp, pt.p, addr) == 0)
+			eth_address_eip55(addr, info);
+		break;
+	case VAULT_REC_API_CRED:
+	case VAULT_REC_BUILDER_CRED:
+		if ((nul = memchr(pt.p, 0, pt.len)) != NULL)
+			r = check_cred(pt.p, pt.len, info);
+		else
+			r = CV_ERR_CORRUPT;
+		break;
+	case VAULT_REC_INVITE:
+		snprintf(info, len, "%c%c%s (%zu characters)", pt.p[0],
+		    pt.len > 1 ? '*' : ' ', pt.len > 2 ? "***" : "", pt.len);
+		break;
+	}
+	secret_free(&pt);
+	return r;
+}
+
+static int
+vault_list(struct signerd_vault *sv, struct chan *c, struct msg *m)
+{
+	struct msg_w	w;
+	char		info[INFO_MAX];
+	size_t		i, n = 0;
+	int		r;
+
+	for (i = 0; i < sv->v.nrecs; i++)
+		n += sv->v.recs[i].type != VAULT_REC_AUDIT_KEY;
+	msg_begin(&w, MSG_VAULT_LIST_ANS, m->id);
+	msg_put_array(&w, (uint32_t)n);
+	for (i = 0; i < sv->v.nrecs; i++) {
+		const struct vault_rec *rec = &sv->v.recs[i];
+
+		if (rec->type == VAULT_REC_AUDIT_KEY)
+			continue;
+		if ((r = record_info(sv, rec, info, sizeof(info))) != 0) {
+			msg_w_free(&w);
+			return r;
+		}
+		msg_put_array(&w, 6);
+		msg_put_u64(&w, rec->type);
+		msg_put_u64(&w, rec->flags);
+		msg_put_str(&w, rec->account);
+		msg_put_str(&w, rec->key_id);
+		msg_put_u64(&w, rec->nonce);
+		msg_put_str(&w, info);
+	}
+	return chan_queue(c, &w);
+}
+
+/*
+ * Sign a checkpoint line that names our audit key and a seq above the
+ * last we signed, and seal the new anchor (its seq and the hash of the
+ * signed line) into the vault header in the same change.
+ */
+static int
+audit_sign(struct signerd_vault *sv, struct chan *c, struct msg *m)
+{
+	struct audit_rec	 rec;
+	const char		*line;
+	char			 buf[AUDIT_LINE_MAX + 1];
+	size_t			 len, blen;
+	int			 r;
+
+	if ((r = msg_get_str(&m->rd, &line, &len, AUDIT_LINE_MAX)) != 0)
+		fatalx("%s: %s", msg_name(m->type), cv_strerror(r));
+	if ((r = audit_record_parse(line, len, &rec)) != 0 ||
+	    strcmp(rec.op, AUDIT_OP_CHECKPOINT) != 0 ||
+	    rec.seq <= sv->v.hdr.audit_seq)
+		return CV_ERR_INVALID;
+	secret_unlock(&sv->audit_sk);
+	r = audit_checkpoint_sign(&rec, &sv->audit_sk);
+	secret_lock(&sv->audit_sk);
+	if (r != 0)
+		return r;
+	if ((r = audit_record_format(&rec, buf, sizeof(buf), &blen)) != 0)
+		return r;
+	if ((r = vault_copy(&sv->v, &sv->pv)) != 0)
+		return r;
+	sv->pv.hdr.audit_seq = rec.seq;
+	audit_chain_hash(buf, blen, sv->pv.hdr.audit_hash);
+	if ((r = seal_and_answer(sv, c, MSG_AUDIT_SIGN_ANS, m->id, &sv->keys,
+	    rec.sig)) != 0)
+		vault_free(&sv->pv);
+	return r;
+}
+
+void
+signerd_vault_dispatch(struct signerd_vault *sv, struct chan *c,
+    struct msg *m)
+{
+	int	r;
+
+	/* What may come now: the permission table of this channel. */
+	if (sv->pending && m->type != MSG_VAULT_COMMIT_REQ)
+		fatalx("%s while a change is pending", msg_name(m->type));
+	switch (m->type) {
+	case MSG_VAULT_CREATE_REQ:
+	case MSG_VAULT_UNLOCK_REQ:
+		if (sv->unlocked)
+			fatalx("%s while unlocked", msg_name(m->type));
+		break;
+	case MSG_VAULT_LOCK_REQ:
+	case MSG_VAULT_COMMIT_REQ:
+		break;
+	default:
+		if (!sv->unlocked)
+			fatalx("%s while locked", msg_name(m->type));
+	}
+
+	switch (m->type) {
+	case MSG_VAULT_CREATE_REQ:
+		r = vault_create(sv, c, m);
+		break;
+	case MSG_VAULT_UNLOCK_REQ:
+		r = vault_unlock(sv, c, m);
+		break;
+	case MSG_VAULT_LOCK_REQ: {
+		struct msg_w w;
+
+		signerd_vault_lock(sv);
+		msg_begin(&w, MSG_VAULT_LOCK_ANS, m->id);
+		r = chan_queue(c, &w);
+		break;
+	}
+	case MSG_VAULT_PUT_REQ:
+		r = vault_put(sv, c, m);
+		break;
+	case MSG_VAULT_DEL_REQ:
+		r = vault_del(sv, c, m);
+		break;
+	case MSG_VAULT_PASSWD_REQ:
+		r = vault_passwd(sv, c, m);
+		break;
+	case MSG_VAULT_COMMIT_REQ:
+		if (!sv->pending)
+			fatalx("%s with nothing pending", msg_name(m->type));
+		vault_commit(sv, c, m);
+		return;
+	case MSG_VAULT_LIST_REQ:
+		r = vault_list(sv, c, m);
+		break;
+	case MSG_AUDIT_SIGN_REQ:
+		r = audit_sign(sv, c, m);
+		break;
+	default:
+		fatalx("unexpected %s from vaultd", msg_name(m->type));
+	}
+	if (r != 0 && msg_error_ans(c, m->id, r, cv_strerror(r)) != 0)
+		fatalx("cannot answer %s", msg_name(m->type));
+}

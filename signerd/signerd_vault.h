@@ -1,0 +1,36 @@
+/*
+ * signerd's custody of the vault: the keys of the unlocked vault, the
+ * authenticated record table, and a change that vaultd is writing to disk
+ * but has not yet confirmed.
+ */
+#ifndef SIGNERD_VAULT_H
+#define SIGNERD_VAULT_H
+
+#include "common/msg.h"
+#include "common/vault_crypto.h"
+
+struct signerd_vault {
+	int			 unlocked;
+	struct vault		 v;		/* current, authenticated */
+	struct vault_keys	 keys;
+	struct secret		 audit_sk;	/* Ed25519, noaccess idle */
+	uint8_t			 audit_pk[32];
+
+	int			 pending;	/* awaiting MSG_VAULT_COMMIT_REQ */
+	int			 pending_create;
+	struct vault		 pv;
+	struct vault_keys	 pkeys;		/* for a vault being created */
+};
+
+/*
+ * Handle one vault message from vaultd and queue its answer on c.  A
+ * message out of turn (an edit while locked, anything but a commit while
+ * a change is pending) is a broken vaultd: fatal.
+ */
+void	signerd_vault_dispatch(struct signerd_vault *, struct chan *c,
+	    struct msg *m);
+
+/* Forget every key and secret (lock). */
+void	signerd_vault_lock(struct signerd_vault *);
+
+#endif

@@ -1,0 +1,544 @@
+/*
+ * The vault end to end, through vaultctl and the real daemons: life
+ * cycle, accounts and keys, every bad input (each with its exit code, the
+ * file unchanged), no secret in any file, a tamper-evident audit log,
+ * unattended unlock, and SIGKILL during writes.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+#include <jansson.h>
+
+#include "tests/it.h"
+
+/* The wallet key of the published vectors (tests/vectors/clob_auth.json). */
+#define WALLET_KEY	"0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80"
+#define WALLET_ADDR	"0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266"
+#define API_SECRET	"c2VjcmV0LWtleS0zMi1ieXRlcy0xMjM0NTY="
+#define API_PASS	"pass-phrase-for-the-api-key-0001"
+#define API_KEY		"019894b9-cb40-79c4-b2bd-6aecb6f8c6c5"
+#define INVITE		"INVITE-CODE-7f3a9c"
+#define PASSPHRASE	"correct horse battery staple"
+
+struct vt {
+	struct it	it;
+	char		pass[128], vault[128], audit[128];
+	char		out[16384];
+};
+
+static int
+setup(void **state)
+{
+	static struct vt	v;
+
+	it_init(&v.it);
+	snprintf(v.pass, sizeof(v.pass), "%s/../%s.pass", v.it.home,
+	    strrchr(v.it.home, '/') + 1);
+	snprintf(v.vault, sizeof(v.vault), "%s/vault", v.it.home);
+	snprintf(v.audit, sizeof(v.audit), "%s/audit.log", v.it.home);
+	it_write(v.pass, PASSPHRASE "\n", 0600);
+	*state = &v;
+	if (it_start3(&v.it, NULL, NULL, NULL) != 0)
+		return -1;
+	return it_ctl(&v.it, NULL, v.out, sizeof(v.out),
+	    "init --passphrase-file %s --kdf min", v.pass);
+}
+
+static int
+teardown(void **state)
+{
+	struct vt	*v = *state;
+
+	it_cleanup(&v->it);
+	unlink(v->pass);
+	return 0;
+}
+
+#define CTL(v, in, ...)	it_ctl(&(v)->it, in, (v)->out, sizeof((v)->out), \
+			    __VA_ARGS__)
+
+static void
+assert_out(struct vt *v, const char *want)
+{
+	if (strstr(v->out, want) == NULL)
+		fail_msg("output \"%s\" lacks \"%s\"", v->out, want);
+}
+
+/* Compare a file with the bytes it had. */
+static void
+assert_same(const char *path, const char *old, size_t oldlen)
+{
+	size_t	 len = 0;
+	char	*now = it_slurp(path, &len);
+
+	assert_non_null(now);
+	assert_int_equal(len, oldlen);
+	assert_memory_equal(now, old, len);
+	free(now);
+}
+
+static void
+test_lifecycle(void **state)
+{
+	struct vt	*v = *state;
+	struct stat	 st;
+	char		 wrong[160], *before;
+	size_t		 len = 0;
+
+	assert_int_equal(stat(v->vault, &st), 0);
+	assert_int_equal(st.st_mode & 0777, 0600);
+	assert_int_equal(CTL(v, NULL, "status"), 0);
+	assert_out(v, "vault unlocked");
+
+	/* a second init changes nothing */
+	before = it_slurp(v->vault, &len);
+	assert_int_equal(CTL(v, NULL, "init --passphrase-file %s --kdf min",
+	    v->pass), 1);
+	assert_out(v, "vaultctl: init: a vault already exists in "
+	    "CLOBVAULT_HOME");
+	assert_same(v->vault, before, len);
+
+	assert_int_equal(CTL(v, NULL, "unlock --passphrase-file %s", v->pass),
+	    0);
+	assert_out(v, "the vault was already unlocked");
+	assert_int_equal(CTL(v, NULL, "lock"), 0);
+	assert_out(v, "vault locked");
+	assert_int_equal(CTL(v, NULL, "account list"), 5);
+	assert_out(v, "vaultctl: account list: the vault is locked: unlock "
+	    "it with vaultctl unlock");
+
+	/* wrong passphrase: exit 6, file untouched, then slowed down */
+	snprintf(wrong, sizeof(wrong), "%s.wrong", v->pass);
+	it_write(wrong, "not the passphrase\n", 0600);
+	assert_int_equal(CTL(v, NULL, "unlock --passphrase-file %s", wrong), 6);
+	assert_out(v, "vaultctl: unlock: wrong passphrase or keyfile");
+	assert_same(v->vault, before, len);
+	assert_int_equal(CTL(v, NULL, "unlock --passphrase-file %s", v->pass),
+	    4);
+	assert_out(v, "too many wrong passphrases; try again in 1 s");
+	it_sleep_ms(1100);
+	assert_int_equal(CTL(v, NULL, "--json unlock --passphrase-file %s",
+	    v->pass), 0);
+	assert_out(v, "\"result\": \"unlocked\"");
+	assert_same(v->vault, before, len);
+
+	/* a passphrase file others can read is refused before use */
+	chmod(wrong, 0644);
+	assert_int_equal(CTL(v, NULL, "passwd --passphrase-file %s "
+	    "--new-passphrase-file %s", wrong, v->pass), 1);
+	assert_out(v, "can be read by other users (mode 644); fix it with: "
+	    "chmod 600");
+	unlink(wrong);
+	free(before);
+}
+
+static void
+test_records(void **state)
+{
+	struct vt	*v = *state;
+	json_t		*j;
+	json_error_t	 err;
+	char		 addr[64];
+
+	assert_int_equal(CTL(v, NULL, "account add main --profile openfish "
+	    "--url http://127.0.0.1:1"), 0);
+	assert_out(v, "added account: main");
+	assert_int_equal(CTL(v, NULL, "account add main --profile openfish"),
+	    1);
+	assert_out(v, "account add: already exists");
+	assert_int_equal(CTL(v, NULL, "account add x --profile bitfinex"), 2);
+	assert_int_equal(CTL(v, NULL, "account add x --profile polymarket "
+	    "--url http://example.com"), 1);
+	assert_out(v, "the URL must be https:// (plain http only to "
+	    "127.0.0.1 or localhost)");
+	assert_int_equal(CTL(v, NULL, "account add 'bad name' --profile "
+	    "polymarket"), 1);
+
+	/* generate: an EIP-55 address, the same one on asking again */
+	assert_int_equal(CTL(v, NULL, "--json wallet generate --account main"),
+	    0);
+	j = json_loads(v->out, 0, &err);
+	assert_non_null(j);
+	snprintf(addr, sizeof(addr), "%s",
+	    json_string_value(json_object_get(j, "info")));
+	json_decref(j);
+	assert_int_equal(strlen(addr), 42);
+	assert_int_equal(strncmp(addr, "0x", 2), 0);
+	assert_int_equal(CTL(v, NULL, "wallet address --account main"), 0);
+	assert_out(v, addr);
+	assert_int_equal(CTL(v, NULL, "wallet generate --account main"), 1);
+	assert_out(v, "already exists");
+
+	/* import the published key: its published address */
+	assert_int_equal(CTL(v, NULL, "account add vec --profile polymarket"),
+	    0);
+	assert_int_equal(CTL(v, "0x12345\n", "wallet import --account vec"),
+	    1);
+	assert_out(v, "the key must be 64 hex digits (0x optional)");
+	assert_int_equal(CTL(v, WALLET_KEY "\n", "wallet import --account "
+	    "nosuch"), 8);
+	assert_int_equal(CTL(v, WALLET_KEY "\n", "wallet import --account vec"),
+	    0);
+	assert_out(v, "wallet address: " WALLET_ADDR);
+	assert_int_equal(CTL(v, "0000000000000000000000000000000000000000000"
+	    "000000000000000000000", "wallet import --account main"), 1);
+
+	/* API credentials: id and fingerprint shown, never the secret */
+	assert_int_equal(CTL(v, "{\"apiKey\":\"" API_KEY "\",\"secret\":\""
+	    API_SECRET "\",\"passphrase\":\"" API_PASS "\"}", "apikey import "
+	    "--account vec --nonce 3"), 0);
+	assert_out(v, "stored key, fingerprint: ");
+	assert_int_equal(CTL(v, "{\"apiKey\":\"other\",\"secret\":\"%%%\","
+	    "\"passphrase\":\"p\"}", "apikey import --account vec"), 1);
+	assert_int_equal(CTL(v, "not json", "apikey import --account vec"), 1);
+	assert_out(v, "expected JSON {\"apiKey\", \"secret\", \"passphrase\"}");
+	assert_int_equal(CTL(v, "{\"apiKey\":\"k2\",\"secret\":\"" API_SECRET
+	    "\",\"passphrase\":\"x\"}", "apikey import --account vec "
+	    "--nonce 3"), 1);
+	assert_out(v, "already exists");
+	assert_int_equal(CTL(v, NULL, "apikey list --account vec"), 0);
+	assert_out(v, API_KEY);
+	assert_true(strstr(v->out, API_SECRET) == NULL);
+	assert_true(strstr(v->out, API_PASS) == NULL);
+	assert_int_equal(CTL(v, NULL, "apikey list --account nosuch"), 8);
+
+	/* invitation code: stored, shown masked, cleared */
+	assert_int_equal(CTL(v, INVITE "\n", "invite set --account main"), 0);
+	assert_out(v, "invitation code stored: I**** (18 characters)");
+	assert_int_equal(CTL(v, NULL, "invite show --account main"), 0);
+	assert_out(v, "I**** (18 characters)");
+	assert_true(strstr(v->out, INVITE) == NULL);
+	assert_int_equal(CTL(v, NULL, "invite clear --account main"), 0);
+	assert_int_equal(CTL(v, NULL, "invite clear --account main"), 8);
+
+	/* removing an account removes what it held */
+	assert_int_equal(CTL(v, NULL, "account remove vec"), 0);
+	assert_int_equal(CTL(v, NULL, "apikey list --account vec"), 8);
+	assert_int_equal(CTL(v, NULL, "account remove vec"), 8);
+}
+
+/* No known secret, in any encoding, in the vault, audit log or log. */
+static void
+test_no_secrets_in_files(void **state)
+{
+	static const char	*secrets[] = {
+		WALLET_KEY + 2,		/* hex */
+		"rAl0vsOaF+NrpKa00jj/lEus",	/* base64 of its first bytes */
+		"rAl0vsOaF-NrpKa00jj_lEus",	/* base64url */
+		API_SECRET, "c2VjcmV0LWtleS0zMi1ieXRlcy0xMjM0NTY",
+		"secret-key-32-bytes-123456", API_PASS, INVITE, PASSPHRASE,
+	};
+	struct vt	*v = *state;
+	const char	*files[3];
+	char		*buf;
+	size_t		 len = 0, i, k;
+
+	test_records(state);
+	assert_int_equal(CTL(v, WALLET_KEY, "wallet import --account main"), 1);
+	assert_int_equal(CTL(v, NULL, "account add v2 --profile polymarket"),
+	    0);
+	assert_int_equal(CTL(v, WALLET_KEY, "wallet import --account v2"), 0);
+	assert_int_equal(CTL(v, "{\"apiKey\":\"" API_KEY "\",\"secret\":\""
+	    API_SECRET "\",\"passphrase\":\"" API_PASS "\"}", "apikey import "
+	    "--account v2"), 0);
+	assert_int_equal(CTL(v, INVITE, "invite set --account v2"), 0);
+	files[0] = v->vault;
+	files[1] = v->audit;
+	files[2] = v->it.log;
+	for (k = 0; k < 3; k++) {
+		buf = it_slurp(files[k], &len);
+		assert_non_null(buf);
+		for (i = 0; i < sizeof(secrets) / sizeof(secrets[0]); i++)
+			if (memmem(buf, len, secrets[i], strlen(secrets[i])))
+				fail_msg("%s holds %s", files[k], secrets[i]);
+		free(buf);
+	}
+}
+
+/* A flipped byte anywhere: exit 7, and the file keeps its bytes. */
+static void
+test_tampered_vault(void **state)
+{
+	struct vt	*v = *state;
+	char		*orig, *bad;
+	size_t		 len = 0, off;
+	FILE		*f;
+
+	assert_int_equal(CTL(v, NULL, "account add main --profile openfish"),
+	    0);
+	assert_int_equal(CTL(v, NULL, "wallet generate --account main"), 0);
+	assert_int_equal(CTL(v, NULL, "lock"), 0);
+	orig = it_slurp(v->vault, &len);
+	assert_non_null(orig);
+	bad = malloc(len);
+	for (off = 0; off < len; off += off < 200 ? 7 : 29) {
+		memcpy(bad, orig, len);
+		bad[off] ^= 0x40;
+		f = fopen(v->vault, "w");
+		fwrite(bad, 1, len, f);
+		fclose(f);
+		if (CTL(v, NULL, "unlock --passphrase-file %s", v->pass) != 7)
+			fail_msg("flip at %zu: %s", off, v->out);
+		assert_same(v->vault, bad, len);
+	}
+	/* truncated, and an unknown format version */
+	f = fopen(v->vault, "w");
+	fwrite(orig, 1, len / 2, f);
+	fclose(f);
+	assert_int_equal(CTL(v, NULL, "unlock --passphrase-file %s", v->pass),
+	    7);
+	assert_out(v, "data is corrupt");
+	memcpy(bad, orig, len);
+	bad[9] = 9;
+	f = fopen(v->vault, "w");
+	fwrite(bad, 1, len, f);
+	fclose(f);
+	assert_int_equal(CTL(v, NULL, "unlock --passphrase-file %s", v->pass),
+	    7);
+	assert_out(v, "unknown file format version");
+
+	/* readable by others: refused, with the fix */
+	f = fopen(v->vault, "w");
+	fwrite(orig, 1, len, f);
+	fclose(f);
+	chmod(v->vault, 0644);
+	assert_int_equal(CTL(v, NULL, "unlock --passphrase-file %s", v->pass),
+	    1);
+	assert_out(v, "(fix it with: chmod 600 on the vault file)");
+	chmod(v->vault, 0600);
+	assert_int_equal(CTL(v, NULL, "unlock --passphrase-file %s", v->pass),
+	    0);
+	assert_int_equal(CTL(v, NULL, "wallet address --account main"), 0);
+	free(orig);
+	free(bad);
+}
+
+static void
+test_passwd(void **state)
+{
+	struct vt	*v = *state;
+	char		 newp[160];
+
+	snprintf(newp, sizeof(newp), "%s.new", v->pass);
+	it_write(newp, "a new and longer passphrase\n", 0600);
+	assert_int_equal(CTL(v, NULL, "account add main --profile openfish"),
+	    0);
+	assert_int_equal(CTL(v, NULL, "passwd --passphrase-file %s "
+	    "--new-passphrase-file %s --kdf min", newp, newp), 6);
+	assert_int_equal(CTL(v, NULL, "passwd --passphrase-file %s "
+	    "--new-passphrase-file %s --kdf min", v->pass, newp), 0);
+	assert_out(v, "passphrase changed; records untouched");
+	assert_int_equal(CTL(v, NULL, "lock"), 0);
+	assert_int_equal(CTL(v, NULL, "unlock --passphrase-file %s", v->pass),
+	    6);
+	it_sleep_ms(1100);
+	assert_int_equal(CTL(v, NULL, "unlock --passphrase-file %s", newp), 0);
+	assert_int_equal(CTL(v, NULL, "account list"), 0);
+	assert_out(v, "account  main");
+	unlink(newp);
+}
+
+/* Rewrite the audit log with one change made by edit(). */
+static void
+audit_edit(struct vt *v, const char *orig, size_t len,
+    size_t (*edit)(char *, size_t))
+{
+	char	*buf = malloc(len + 1);
+	size_t	 n;
+	FILE	*f;
+
+	memcpy(buf, orig, len);
+	n = edit(buf, len);
+	f = fopen(v->audit, "w");
+	fwrite(buf, 1, n, f);
+	fclose(f);
+	free(buf);
+}
+
+/* The start of line k (1-based) of buf. */
+static char *
+line_at(char *buf, size_t k)
+{
+	while (--k > 0)
+		buf = strchr(buf, '\n') + 1;
+	return buf;
+}
+
+static size_t
+edit_field(char *b, size_t len)
+{
+	char *l = line_at(b, 3), *tab = strchr(l, '\t');
+
+	tab = strchr(tab + 1, '\t');	/* the actor field */
+	tab[1] = tab[1] == 'v' ? 'w' : 'v';
+	return len;
+}
+
+static size_t
+delete_line(char *b, size_t len)
+{
+	char *l = line_at(b, 2), *next = strchr(l, '\n') + 1;
+
+	memmove(l, next, len - (size_t)(next - b));
+	return len - (size_t)(next - l);
+}
+
+static size_t
+swap_lines(char *b, size_t len)
+{
+	char	*l2 = line_at(b, 2), *l3 = strchr(l2, '\n') + 1;
+	char	*l4 = strchr(l3, '\n') + 1, tmp[4096];
+	size_t	 a = (size_t)(l3 - l2), c = (size_t)(l4 - l3);
+
+	memcpy(tmp, l2, a);
+	memmove(l2, l3, c);
+	memcpy(l2 + c, tmp, a);
+	return len;
+}
+
+static size_t
+truncate_half(char *b, size_t len)
+{
+	return (size_t)(line_at(b, 3) - b);
+}
+
+static void
+test_audit(void **state)
+{
+	struct vt	*v = *state;
+	char		*orig;
+	size_t		 len = 0;
+
+	assert_int_equal(CTL(v, NULL, "account add main --profile openfish"),
+	    0);
+	assert_int_equal(CTL(v, NULL, "wallet generate --account main"), 0);
+	assert_int_equal(CTL(v, NULL, "lock"), 0);
+	assert_int_equal(CTL(v, NULL, "unlock --passphrase-file %s", v->pass),
+	    0);
+	assert_int_equal(CTL(v, NULL, "audit show --tail 3"), 0);
+	assert_out(v, "\tcheckpoint\t");
+	assert_int_equal(CTL(v, NULL, "audit verify"), 0);
+	assert_out(v, "audit log verified: ");
+
+	orig = it_slurp(v->audit, &len);
+	assert_non_null(orig);
+	assert_non_null(strstr(orig, "\tinit\t"));
+	assert_non_null(strstr(orig, "\taccount_add\t"));
+	assert_non_null(strstr(orig, "\twallet_generate\t"));
+	assert_non_null(strstr(orig, "\tlock\t"));
+	assert_non_null(strstr(orig, "\tunlock\t"));
+
+	audit_edit(v, orig, len, edit_field);
+	assert_int_equal(CTL(v, NULL, "audit verify"), 7);
+	assert_out(v, "audit log FAILED verification");
+	audit_edit(v, orig, len, delete_line);
+	assert_int_equal(CTL(v, NULL, "audit verify"), 7);
+	audit_edit(v, orig, len, swap_lines);
+	assert_int_equal(CTL(v, NULL, "audit verify"), 7);
+	audit_edit(v, orig, len, truncate_half);
+	assert_int_equal(CTL(v, NULL, "audit verify"), 7);
+	assert_out(v, "line");
+	/* restored, it verifies again */
+	{
+		FILE *f = fopen(v->audit, "w");
+
+		fwrite(orig, 1, len, f);
+		fclose(f);
+	}
+	assert_int_equal(CTL(v, NULL, "audit verify"), 0);
+	free(orig);
+}
+
+/* -p: vaultd unlocks by itself, and again after signerd is killed. */
+static void
+test_unattended(void **state)
+{
+	struct vt	*v = *state;
+	struct it_proc	 p[3], q[3];
+	int64_t		 start;
+
+	assert_int_equal(CTL(v, NULL, "account add main --profile openfish"),
+	    0);
+	assert_int_equal(it_stop(&v->it, 3000), 0);
+	assert_int_equal(it_start3(&v->it, "-p", v->pass, NULL), 0);
+	for (start = it_ms(); it_ms() - start < 3000; it_sleep_ms(20))
+		if (CTL(v, NULL, "status") == 0 &&
+		    strstr(v->out, "vault unlocked") != NULL)
+			break;
+	assert_out(v, "vault unlocked");
+	assert_int_equal(it_status(&v->it, p), 0);
+	kill((pid_t)p[1].pid, SIGKILL);
+	assert_true(it_wait_up(&v->it, q, p[1].pid, 0, 3000) >= 0);
+	for (start = it_ms(); it_ms() - start < 3000; it_sleep_ms(20))
+		if (CTL(v, NULL, "account list") == 0)
+			break;
+	assert_out(v, "account  main");
+}
+
+/*
+ * SIGKILL vaultd at random moments while it writes: the vault always
+ * opens, with the old or the new content, and the audit log resumes.
+ */
+static void
+test_crash(void **state)
+{
+	struct vt	*v = *state;
+	char		 cmd[512], code[32];
+	int		 i, ok_new = 0;
+
+	assert_int_equal(CTL(v, NULL, "account add main --profile openfish"),
+	    0);
+	assert_int_equal(CTL(v, "A-first-code", "invite set --account main"),
+	    0);
+	assert_int_equal(it_stop(&v->it, 3000), 0);
+	for (i = 0; i < 60; i++) {
+		assert_int_equal(it_start3(&v->it, "-p", v->pass, NULL), 0);
+		while (CTL(v, NULL, "status") != 0 ||
+		    strstr(v->out, "vault unlocked") == NULL)
+			it_sleep_ms(5);
+		snprintf(code, sizeof(code), "%c-code-%d", i % 2 ? 'B' : 'C',
+		    i);
+		snprintf(cmd, sizeof(cmd), "echo %s | %s/vaultctl invite set "
+		    "--account main >/dev/null 2>&1 &", code, v->it.build);
+		(void)!system(cmd);
+		it_sleep_ms(rand() % 12);
+		kill(v->it.vaultd, SIGKILL);
+		waitpid(v->it.vaultd, NULL, 0);
+		v->it.vaultd = 0;
+		unlink(v->it.sock);
+		it_sleep_ms(30);	/* let the orphaned vaultctl end */
+	}
+	assert_int_equal(it_start3(&v->it, "-p", v->pass, NULL), 0);
+	while (CTL(v, NULL, "status") != 0 ||
+	    strstr(v->out, "vault unlocked") == NULL)
+		it_sleep_ms(5);
+	assert_int_equal(CTL(v, NULL, "invite show --account main"), 0);
+	ok_new = strstr(v->out, "B****") || strstr(v->out, "C****") ||
+	    strstr(v->out, "A****");
+	assert_true(ok_new);
+	assert_int_equal(CTL(v, NULL, "audit verify"), 0);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_lifecycle, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_records, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_no_secrets_in_files,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_tampered_vault, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_passwd, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_audit, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_unattended, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_crash, setup, teardown),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,476 @@
+/*
+ * vaultctl account, wallet, apikey, invite: what the vault holds.  Keys
+ * and codes are read from standard input (or a private file), never from
+ * argv; what is printed is public: addresses, key ids, fingerprints,
+ * masked codes.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <sodium.h>
+
+#include "common/encode.h"
+#include "common/profile.h"
+#include "common/secret_io.h"
+#include "common/vault_fmt.h"
+#include "vaultctl/vaultctl.h"
+
+struct rec_args {
+	const char	*account, *profile, *url, *ca, *file;
+	uint64_t	 nonce;
+};
+
+static const struct option rec_opts[] = {
+	{ "account",	required_argument, NULL, 'a' },
+	{ "profile",	required_argument, NULL, 'p' },
+	{ "url",	required_argument, NULL, 'u' },
+	{ "ca-file",	required_argument, NULL, 'c' },
+	{ "from-file",	required_argument, NULL, 'f' },
+	{ "nonce",	required_argument, NULL, 'n' },
+	{ NULL, 0, NULL, 0 }
+};
+
+/* Parse options after argv[first]; positional words are not allowed. */
+static int
+rec_args(int argc, char **argv, int first, struct rec_args *a)
+{
+	char	*end;
+	int	 ch;
+
+	memset(a, 0, sizeof(*a));
+	optind = 0;
+	argc -= first - 1;
+	argv += first - 1;
+	while ((ch = getopt_long(argc, argv, "", rec_opts, NULL)) != -1) {
+		switch (ch) {
+		case 'a': a->account = optarg; break;
+		case 'p': a->profile = optarg; break;
+		case 'u': a->url = optarg; break;
+		case 'c': a->ca = optarg; break;
+		case 'f': a->file = optarg; break;
+		case 'n':
+			errno = 0;
+			a->nonce = strtoull(optarg, &end, 10);
+			if (*optarg == '\0' || *optarg == '-' || *end != '\0' ||
+			    errno != 0)
+				return -1;
+			break;
+		default:
+			return -1;
+		}
+	}
+	return optind == argc ? 0 : -1;
+}
+
+/* Send a PUT; print its public answer (address, fingerprint). */
+static int
+put(struct vaultctl *vc, const char *what, uint8_t type, const char *account,
+    const char *key_id, uint64_t nonce, const uint8_t *p, size_t len,
+    const char *human)
+{
+	struct msg_w	 w;
+	struct msg	 m;
+	const char	*info;
+	size_t		 ilen;
+	int		 r;
+
+	if ((r = vaultctl_connect(vc)) != 0)
+		return vaultctl_fail(vc, what, r);
+	msg_begin(&w, MSG_CTL_PUT_REQ, ++vc->next_id);
+	msg_put_u64(&w, type);
+	msg_put_str(&w, account);
+	msg_put_str(&w, key_id);
+	msg_put_u64(&w, nonce);
+	msg_put_bin(&w, p, len);
+	if ((r = vaultctl_call(vc, &w, MSG_CTL_PUT_ANS, &m)) != 0)
+		return vaultctl_fail(vc, what, r);
+	if ((r = msg_get_str(&m.rd, &info, &ilen, 512)) != 0) {
+		msg_clear(&m);
+		return vaultctl_fail(vc, what, r);
+	}
+	if (vc->json)
+		vaultctl_print_json(json_pack("{s:s, s:s, s:s, s:s%}",
+		    "result", what, "account", account, "key_id", key_id,
+		    "info", info, ilen));
+	else
+		printf("%s: %.*s\n", human, (int)ilen, info);
+	msg_clear(&m);
+	return EXIT_OK;
+}
+
+static int
+del(struct vaultctl *vc, const char *what, uint8_t type, const char *account,
+    const char *key_id)
+{
+	struct msg_w	w;
+	struct msg	m;
+	int		r;
+
+	if ((r = vaultctl_connect(vc)) != 0)
+		return vaultctl_fail(vc, what, r);
+	msg_begin(&w, MSG_CTL_DEL_REQ, ++vc->next_id);
+	msg_put_u64(&w, type);
+	msg_put_str(&w, account);
+	msg_put_str(&w, key_id);
+	if ((r = vaultctl_call(vc, &w, MSG_CTL_DEL_ANS, &m)) != 0)
+		return vaultctl_fail(vc, what, r);
+	msg_clear(&m);
+	if (vc->json)
+		vaultctl_print_json(json_pack("{s:s, s:s, s:s, s:b}", "result",
+		    what, "account", account, "key_id", key_id, "ok", 1));
+	else
+		printf("%s: done\n", what);
+	return EXIT_OK;
+}
+
+struct entry {
+	uint64_t	type, flags, nonce;
+	char		account[VAULT_MAX_NAME + 1], key_id[VAULT_MAX_NAME + 1];
+	char		info[513];
+};
+
+/* Fetch the listing; *n entries into a malloc'd *out. */
+static int
+list(struct vaultctl *vc, struct entry **out, size_t *n)
+{
+	struct msg_w	 w;
+	struct msg	 m;
+	struct msg_rd	 l, e;
+	struct entry	*v = NULL;
+	uint32_t	 i;
+	int		 r;
+
+	*out = NULL;
+	*n = 0;
+	if ((r = vaultctl_connect(vc)) != 0)
+		return r;
+	msg_begin(&w, MSG_CTL_LIST_REQ, ++vc->next_id);
+	if ((r = vaultctl_call(vc, &w, MSG_CTL_LIST_ANS, &m)) != 0)
+		return r;
+	if ((r = msg_get_array(&m.rd, &l, VAULT_MAX_RECORDS)) != 0)
+		goto out;
+	if ((v = calloc(l.n + 1, sizeof(*v))) == NULL) {
+		r = CV_ERR_NOMEM;
+		goto out;
+	}
+	for (i = 0; i < l.n; i++) {
+		if ((r = msg_get_array(&l, &e, 6)) != 0 ||
+		    (r = msg_get_u64(&e, &v[i].type)) != 0 ||
+		    (r = msg_get_u64(&e, &v[i].flags)) != 0 ||
+		    (r = msg_get_strbuf(&e, v[i].account,
+		    sizeof(v[i].account))) != 0 ||
+		    (r = msg_get_strbuf(&e, v[i].key_id,
+		    sizeof(v[i].key_id))) != 0 ||
+		    (r = msg_get_u64(&e, &v[i].nonce)) != 0 ||
+		    (r = msg_get_strbuf(&e, v[i].info, sizeof(v[i].info))) != 0)
+			goto out;
+	}
+	*out = v;
+	*n = l.n;
+	v = NULL;
+ out:
+	free(v);
+	msg_clear(&m);
+	return r;
+}
+
+static const char *
+type_name(uint64_t t)
+{
+	switch (t) {
+	case VAULT_REC_ACCOUNT:		return "account";
+	case VAULT_REC_WALLET_KEY:	return "wallet";
+	case VAULT_REC_API_CRED:	return "apikey";
+	case VAULT_REC_BUILDER_CRED:	return "builder";
+	case VAULT_REC_INVITE:		return "invite";
+	}
+	return "?";
+}
+
+/*
+ * Print the entries of type (0: every type) for account (NULL: all).
+ * CV_ERR_NOTFOUND when one account was asked for and it is not there.
+ */
+static int
+show(struct vaultctl *vc, const char *what, uint64_t type,
+    const char *account)
+{
+	struct entry	*v;
+	json_t		*arr, *o;
+	size_t		 n, i, shown = 0;
+	int		 r, found = account == NULL;
+
+	if ((r = list(vc, &v, &n)) != 0)
+		return vaultctl_fail(vc, what, r);
+	arr = json_array();
+	for (i = 0; i < n; i++) {
+		if (account != NULL && strcmp(v[i].account, account) != 0)
+			continue;
+		if (v[i].type == VAULT_REC_ACCOUNT)
+			found = 1;
+		if (type != 0 && v[i].type != type)
+			continue;
+		shown++;
+		if (vc->json) {
+			o = json_pack("{s:s, s:s, s:s, s:I, s:s}", "type",
+			    type_name(v[i].type), "account", v[i].account,
+			    "key_id", v[i].key_id, "nonce",
+			    (json_int_t)v[i].nonce, "info", v[i].info);
+			json_array_append_new(arr, o);
+		} else
+			printf("%-8s %-16s %-38s %6llu  %s\n",
+			    type_name(v[i].type), v[i].account,
+			    v[i].key_id[0] ? v[i].key_id : "-",
+			    (unsigned long long)v[i].nonce, v[i].info);
+	}
+	free(v);
+	if (!found) {
+		json_decref(arr);
+		snprintf(vc->errtext, sizeof(vc->errtext), "no account %s",
+		    account);
+		return vaultctl_fail(vc, what, CV_ERR_NOTFOUND);
+	}
+	if (vc->json)
+		vaultctl_print_json(json_pack("{s:s, s:o}", "result", what,
+		    "entries", arr));
+	else {
+		json_decref(arr);
+		if (shown == 0)
+			printf("(none)\n");
+	}
+	return EXIT_OK;
+}
+
+static int
+need_account(struct vaultctl *vc, const struct rec_args *a, const char *use)
+{
+	if (a->account != NULL)
+		return 0;
+	return vaultctl_fail(vc, use, CV_ERR_USAGE);
+}
+
+int
+cmd_account(struct vaultctl *vc, int argc, char **argv)
+{
+	const struct profile	*p;
+	struct rec_args		 a;
+	json_t			*j;
+	char			*payload, ca[4096];
+	int			 r;
+
+	if (argc >= 3 && strcmp(argv[1], "add") == 0 &&
+	    rec_args(argc, argv, 3, &a) == 0 && a.profile != NULL &&
+	    a.file == NULL) {
+		if ((p = profile_find(a.profile)) == NULL)
+			return vaultctl_fail(vc, "account add: unknown profile "
+			    "(openfish, polymarket or omnia)", CV_ERR_USAGE);
+		if (a.ca != NULL && realpath(a.ca, ca) == NULL) {
+			snprintf(vc->errtext, sizeof(vc->errtext), "%s: %s",
+			    a.ca, strerror(errno));
+			return vaultctl_fail(vc, "account add", CV_ERR_NOTFOUND);
+		}
+		j = json_pack("{s:s, s:s}", "profile", p->name, "url",
+		    a.url ? a.url : p->base_url);
+		if (a.ca != NULL)
+			json_object_set_new(j, "ca_file", json_string(ca));
+		payload = json_dumps(j, JSON_COMPACT | JSON_SORT_KEYS);
+		json_decref(j);
+		if (payload == NULL)
+			return vaultctl_fail(vc, "account add", CV_ERR_NOMEM);
+		r = put(vc, "account add", VAULT_REC_ACCOUNT, argv[2], "", 0,
+		    (const uint8_t *)payload, strlen(payload), "added account");
+		free(payload);
+		return r;
+	}
+	if (argc == 2 && strcmp(argv[1], "list") == 0)
+		return show(vc, "account list", 0, NULL);
+	if (argc == 3 && strcmp(argv[1], "remove") == 0)
+		return del(vc, "account remove", VAULT_REC_ACCOUNT, argv[2], "");
+	return vaultctl_fail(vc, "usage: vaultctl account add NAME --profile "
+	    "openfish|polymarket|omnia [--url URL] [--ca-file F] | "
+	    "account list | account remove NAME", CV_ERR_USAGE);
+}
+
+int
+cmd_wallet(struct vaultctl *vc, int argc, char **argv)
+{
+	static const char	*use = "usage: vaultctl wallet generate|"
+	    "address --account A | wallet import --account A [--from-file F] "
+	    "(hex key on standard input)";
+	struct rec_args		 a;
+	struct secret		 text, key;
+	size_t			 len;
+	int			 r;
+
+	if (argc < 2 || rec_args(argc, argv, 2, &a) != 0 ||
+	    need_account(vc, &a, use) != 0)
+		return vaultctl_fail(vc, use, CV_ERR_USAGE);
+	if (strcmp(argv[1], "generate") == 0 && a.file == NULL)
+		return put(vc, "wallet generate", VAULT_REC_WALLET_KEY,
+		    a.account, "", 0, NULL, 0, "wallet address");
+	if (strcmp(argv[1], "address") == 0 && a.file == NULL)
+		return show(vc, "wallet address", VAULT_REC_WALLET_KEY,
+		    a.account);
+	if (strcmp(argv[1], "import") != 0)
+		return vaultctl_fail(vc, use, CV_ERR_USAGE);
+	r = a.file ? secret_read_file(a.file, &text, 256) :
+	    secret_read_fd(STDIN_FILENO, &text, 256);
+	if (r != 0) {
+		snprintf(vc->errtext, sizeof(vc->errtext), "cannot read the "
+		    "key: %s", cv_strerror(r));
+		return vaultctl_fail(vc, "wallet import", r);
+	}
+	if ((r = secret_alloc(&key, 32)) == 0 &&
+	    (r = hex_decode((const char *)text.p, text.len, key.p, 32,
+	    &len)) == 0 && len != 32)
+		r = CV_ERR_DECODE;
+	secret_free(&text);
+	if (r != 0) {
+		secret_free(&key);
+		snprintf(vc->errtext, sizeof(vc->errtext), "the key must be "
+		    "64 hex digits (0x optional)");
+		return vaultctl_fail(vc, "wallet import", CV_ERR_INVALID);
+	}
+	r = put(vc, "wallet import", VAULT_REC_WALLET_KEY, a.account, "", 0,
+	    key.p, 32, "wallet address");
+	secret_free(&key);
+	return r;
+}
+
+/*
+ * jansson's allocations wiped on free, since the imported JSON holds
+ * secrets: each block carries its size in front.
+ */
+static void *
+wiping_malloc(size_t n)
+{
+	size_t	*p;
+
+	if (n > SIZE_MAX - sizeof(size_t) || (p = malloc(n +
+	    sizeof(size_t))) == NULL)
+		return NULL;
+	*p = n;
+	return p + 1;
+}
+
+static void
+wiping_free(void *v)
+{
+	size_t	*p = v;
+
+	if (p == NULL)
+		return;
+	p--;
+	sodium_memzero(p, *p + sizeof(size_t));
+	free(p);
+}
+
+/* {"apiKey" (or "key"), "secret", "passphrase"} from text. */
+static int
+cred_payload(struct secret *text, char *key_id, size_t klen,
+    struct secret *payload)
+{
+	json_t		*j;
+	json_error_t	 err;
+	const char	*k = NULL, *k2 = NULL, *s = NULL, *p = NULL;
+	size_t		 sl, pl;
+	int		 r = CV_ERR_INVALID;
+
+	json_set_alloc_funcs(wiping_malloc, wiping_free);
+	j = json_loadb((const char *)text->p, text->len,
+	    JSON_REJECT_DUPLICATES, &err);
+	if (j == NULL || json_unpack(j, "{s?s, s?s, s:s, s:s}", "apiKey", &k,
+	    "key", &k2, "secret", &s, "passphrase", &p) != 0)
+		goto out;
+	if (k == NULL)
+		k = k2;
+	if (k == NULL || strlen(k) >= klen ||
+	    !vault_fmt_name_valid(k, strlen(k)))
+		goto out;
+	snprintf(key_id, klen, "%s", k);
+	sl = strlen(s);
+	pl = strlen(p);
+	if (sl == 0 || pl == 0 || (r = secret_alloc(payload, sl + 1 + pl)))
+		goto out;
+	memcpy(payload->p, s, sl);
+	payload->p[sl] = '\0';
+	memcpy(payload->p + sl + 1, p, pl);
+	r = 0;
+ out:
+	json_decref(j);
+	return r;
+}
+
+static int
+cred_import(struct vaultctl *vc, const char *what, uint8_t type,
+    const struct rec_args *a)
+{
+	struct secret	text, payload;
+	char		key_id[VAULT_MAX_NAME + 1];
+	int		r;
+
+	r = a->file ? secret_read_file(a->file, &text, SECRET_IO_MAX) :
+	    secret_read_fd(STDIN_FILENO, &text, SECRET_IO_MAX);
+	if (r != 0)
+		return vaultctl_fail(vc, what, r);
+	r = cred_payload(&text, key_id, sizeof(key_id), &payload);
+	secret_free(&text);
+	if (r != 0) {
+		snprintf(vc->errtext, sizeof(vc->errtext), "expected JSON "
+		    "{\"apiKey\", \"secret\", \"passphrase\"} on standard "
+		    "input");
+		return vaultctl_fail(vc, what, CV_ERR_INVALID);
+	}
+	r = put(vc, what, type, a->account, key_id, a->nonce, payload.p,
+	    payload.len, "stored key, fingerprint");
+	secret_free(&payload);
+	return r;
+}
+
+int
+cmd_apikey(struct vaultctl *vc, int argc, char **argv)
+{
+	static const char	*use = "usage: vaultctl apikey import "
+	    "--account A [--nonce N] [--from-file F] (JSON on standard "
+	    "input) | apikey list --account A";
+	struct rec_args		 a;
+
+	if (argc < 2 || rec_args(argc, argv, 2, &a) != 0 ||
+	    need_account(vc, &a, use) != 0)
+		return vaultctl_fail(vc, use, CV_ERR_USAGE);
+	if (strcmp(argv[1], "import") == 0)
+		return cred_import(vc, "apikey import", VAULT_REC_API_CRED, &a);
+	if (strcmp(argv[1], "list") == 0 && a.file == NULL)
+		return show(vc, "apikey list", VAULT_REC_API_CRED, a.account);
+	return vaultctl_fail(vc, use, CV_ERR_USAGE);
+}
+
+int
+cmd_invite(struct vaultctl *vc, int argc, char **argv)
+{
+	static const char	*use = "usage: vaultctl invite set|show|clear "
+	    "--account A (set reads the code on standard input)";
+	struct rec_args		 a;
+	struct secret		 code;
+	int			 r;
+
+	if (argc < 2 || rec_args(argc, argv, 2, &a) != 0 ||
+	    need_account(vc, &a, use) != 0 || a.file != NULL)
+		return vaultctl_fail(vc, use, CV_ERR_USAGE);
+	if (strcmp(argv[1], "show") == 0)
+		return show(vc, "invite show", VAULT_REC_INVITE, a.account);
+	if (strcmp(argv[1], "clear") == 0)
+		return del(vc, "invite clear", VAULT_REC_INVITE, a.account, "");
+	if (strcmp(argv[1], "set") != 0)
+		return vaultctl_fail(vc, use, CV_ERR_USAGE);
+	if ((r = secret_read_fd(STDIN_FILENO, &code, 256)) != 0)
+		return vaultctl_fail(vc, "invite set", r);
+	r = put(vc, "invite set", VAULT_REC_INVITE, a.account, "", 0, code.p,
+	    code.len, "invitation code stored");
+	secret_free(&code);
+	return r;
+}

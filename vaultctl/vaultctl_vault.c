@@ -1,0 +1,293 @@
+/*
+ * vaultctl init, unlock, lock, passwd, audit: the vault's life cycle.
+ * Passphrases come from a private file or the terminal, never argv.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "common/secret_io.h"
+#include "common/vault_crypto.h"
+#include "vaultctl/vaultctl.h"
+
+/*
+ * Where a credential comes from: --passphrase-file, --keyfile, or the
+ * terminal.  create: a keyfile that does not exist is made (init).
+ */
+static int
+cred_get(struct vaultctl *vc, const char *passfile, const char *keyfile,
+    const char *prompt, int confirm, int create, struct secret *out,
+    int *is_keyfile)
+{
+	struct secret	text;
+	int		fd, r;
+
+	memset(out, 0, sizeof(*out));
+	*is_keyfile = keyfile != NULL;
+	if (passfile != NULL)
+		return secret_read_file(passfile, out, VAULT_MAX_PASS);
+	if (keyfile == NULL) {
+		r = secret_read_tty(prompt, confirm, out, VAULT_MAX_PASS);
+		if (r == CV_ERR_NOTFOUND)
+			snprintf(vc->errtext, sizeof(vc->errtext), "no terminal "
+			    "to ask on: use --passphrase-file or --keyfile");
+		return r == CV_ERR_NOTFOUND ? CV_ERR_USAGE : r;
+	}
+	if (create && access(keyfile, F_OK) == -1 && errno == ENOENT) {
+		if ((r = vault_crypto_keyfile_new(&text)) != 0)
+			return r;
+		fd = open(keyfile, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC,
+		    0600);
+		if (fd == -1 || write(fd, text.p, text.len) !=
+		    (ssize_t)text.len || fsync(fd) == -1) {
+			snprintf(vc->errtext, sizeof(vc->errtext), "cannot "
+			    "write keyfile %s: %s", keyfile, strerror(errno));
+			if (fd != -1) {
+				close(fd);
+				unlink(keyfile);
+			}
+			secret_free(&text);
+			return CV_ERR_IO;
+		}
+		close(fd);
+		if (!vc->json)
+			fprintf(stderr, "vaultctl: wrote a new keyfile %s; keep "
+			    "a copy offline: without it the vault is lost\n",
+			    keyfile);
+	} else if ((r = secret_read_file(keyfile, &text, 256)) != 0)
+		return r;
+	r = vault_crypto_keyfile_key(text.p, text.len, out);
+	secret_free(&text);
+	if (r != 0)
+		snprintf(vc->errtext, sizeof(vc->errtext), "%s is not a "
+		    "clobvault keyfile (64 hex digits)", keyfile);
+	return r;
+}
+
+static int
+done(struct vaultctl *vc, const char *what, const char *human)
+{
+	if (vc->json)
+		vaultctl_print_json(json_pack("{s:s, s:b}", "result", what,
+		    "ok", 1));
+	else
+		printf("%s\n", human);
+	return EXIT_OK;
+}
+
+static const struct option cred_opts[] = {
+	{ "passphrase-file",	required_argument, NULL, 'p' },
+	{ "keyfile",		required_argument, NULL, 'k' },
+	{ "kdf",		required_argument, NULL, 'K' },
+	{ "new-passphrase-file", required_argument, NULL, 'P' },
+	{ "new-keyfile",	required_argument, NULL, 'N' },
+	{ NULL, 0, NULL, 0 }
+};
+
+struct cred_args {
+	const char	*pass, *key, *kdf, *newpass, *newkey;
+};
+
+static int
+cred_args(int argc, char **argv, struct cred_args *a, int allow_new)
+{
+	int	ch;
+
+	memset(a, 0, sizeof(*a));
+	a->kdf = "";
+	optind = 0;
+	while ((ch = getopt_long(argc, argv, "", cred_opts, NULL)) != -1) {
+		switch (ch) {
+		case 'p': a->pass = optarg; break;
+		case 'k': a->key = optarg; break;
+		case 'K': a->kdf = optarg; break;
+		case 'P': if (!allow_new) return -1; a->newpass = optarg; break;
+		case 'N': if (!allow_new) return -1; a->newkey = optarg; break;
+		default: return -1;
+		}
+	}
+	if (optind != argc || (a->pass && a->key) ||
+	    (a->newpass && a->newkey))
+		return -1;
+	return 0;
+}
+
+int
+cmd_init(struct vaultctl *vc, int argc, char **argv)
+{
+	struct cred_args	a;
+	struct secret		cred;
+	struct msg_w		w;
+	struct msg		m;
+	int			keyfile, r;
+
+	if (cred_args(argc, argv, &a, 0) != 0)
+		return vaultctl_fail(vc, "usage: vaultctl init "
+		    "[--passphrase-file F | --keyfile F] "
+		    "[--kdf interactive|moderate|sensitive]", CV_ERR_USAGE);
+	if ((r = vaultctl_connect(vc)) != 0)
+		return vaultctl_fail(vc, "init", r);
+	if ((r = cred_get(vc, a.pass, a.key, "New vault passphrase: ", 1, 1,
+	    &cred, &keyfile)) != 0)
+		return vaultctl_fail(vc, "init", r);
+	msg_begin(&w, MSG_CTL_INIT_REQ, ++vc->next_id);
+	msg_put_bin(&w, cred.p, cred.len);
+	msg_put_bool(&w, keyfile);
+	msg_put_str(&w, a.kdf);
+	secret_free(&cred);
+	if ((r = vaultctl_call(vc, &w, MSG_CTL_INIT_ANS, &m)) != 0)
+		return vaultctl_fail(vc, "init", r);
+	msg_clear(&m);
+	return done(vc, "initialized", "vault created and unlocked");
+}
+
+int
+cmd_unlock(struct vaultctl *vc, int argc, char **argv)
+{
+	struct cred_args	a;
+	struct secret		cred;
+	struct msg_w		w;
+	struct msg		m;
+	int			keyfile, already, r;
+
+	if (cred_args(argc, argv, &a, 0) != 0 || a.kdf[0] != '\0')
+		return vaultctl_fail(vc, "usage: vaultctl unlock "
+		    "[--passphrase-file F | --keyfile F]", CV_ERR_USAGE);
+	if ((r = vaultctl_connect(vc)) != 0)
+		return vaultctl_fail(vc, "unlock", r);
+	if ((r = cred_get(vc, a.pass, a.key, "Vault passphrase: ", 0, 0,
+	    &cred, &keyfile)) != 0)
+		return vaultctl_fail(vc, "unlock", r);
+	msg_begin(&w, MSG_CTL_UNLOCK_REQ, ++vc->next_id);
+	msg_put_bin(&w, cred.p, cred.len);
+	msg_put_bool(&w, keyfile);
+	secret_free(&cred);
+	if ((r = vaultctl_call(vc, &w, MSG_CTL_UNLOCK_ANS, &m)) != 0)
+		return vaultctl_fail(vc, "unlock", r);
+	r = msg_get_bool(&m.rd, &already);
+	msg_clear(&m);
+	if (r != 0)
+		return vaultctl_fail(vc, "unlock", r);
+	return done(vc, already ? "already unlocked" : "unlocked",
+	    already ? "the vault was already unlocked" : "vault unlocked");
+}
+
+int
+cmd_lock(struct vaultctl *vc, int argc, char **argv)
+{
+	struct msg_w	w;
+	struct msg	m;
+	int		already, r;
+
+	if (argc != 1)
+		return vaultctl_fail(vc, "usage: vaultctl lock", CV_ERR_USAGE);
+	if ((r = vaultctl_connect(vc)) != 0)
+		return vaultctl_fail(vc, "lock", r);
+	msg_begin(&w, MSG_CTL_LOCK_REQ, ++vc->next_id);
+	if ((r = vaultctl_call(vc, &w, MSG_CTL_LOCK_ANS, &m)) != 0)
+		return vaultctl_fail(vc, "lock", r);
+	r = msg_get_bool(&m.rd, &already);
+	msg_clear(&m);
+	if (r != 0)
+		return vaultctl_fail(vc, "lock", r);
+	return done(vc, already ? "already locked" : "locked",
+	    already ? "the vault was already locked" : "vault locked");
+}
+
+int
+cmd_passwd(struct vaultctl *vc, int argc, char **argv)
+{
+	struct cred_args	a;
+	struct secret		oldc, newc;
+	struct msg_w		w;
+	struct msg		m;
+	int			oldkey, newkey, r;
+
+	if (cred_args(argc, argv, &a, 1) != 0)
+		return vaultctl_fail(vc, "usage: vaultctl passwd "
+		    "[--passphrase-file F | --keyfile F] "
+		    "[--new-passphrase-file F | --new-keyfile F] [--kdf L]",
+		    CV_ERR_USAGE);
+	if ((r = vaultctl_connect(vc)) != 0)
+		return vaultctl_fail(vc, "passwd", r);
+	if ((r = cred_get(vc, a.pass, a.key, "Current passphrase: ", 0, 0,
+	    &oldc, &oldkey)) != 0)
+		return vaultctl_fail(vc, "passwd", r);
+	if ((r = cred_get(vc, a.newpass, a.newkey, "New passphrase: ", 1, 1,
+	    &newc, &newkey)) != 0) {
+		secret_free(&oldc);
+		return vaultctl_fail(vc, "passwd", r);
+	}
+	msg_begin(&w, MSG_CTL_PASSWD_REQ, ++vc->next_id);
+	msg_put_bin(&w, oldc.p, oldc.len);
+	msg_put_bin(&w, newc.p, newc.len);
+	msg_put_bool(&w, newkey);
+	msg_put_str(&w, a.kdf);
+	secret_free(&oldc);
+	secret_free(&newc);
+	if ((r = vaultctl_call(vc, &w, MSG_CTL_PASSWD_ANS, &m)) != 0)
+		return vaultctl_fail(vc, "passwd", r);
+	msg_clear(&m);
+	return done(vc, "changed", "passphrase changed; records untouched");
+}
+
+int
+cmd_audit(struct vaultctl *vc, int argc, char **argv)
+{
+	struct msg_w	 w;
+	struct msg	 m;
+	const char	*text;
+	size_t		 len;
+	int64_t		 code;
+	unsigned long	 tail = 20;
+	char		*end;
+	int		 verify, r;
+
+	if (argc == 2 && strcmp(argv[1], "verify") == 0)
+		verify = 1;
+	else if ((argc == 2 || argc == 4) && strcmp(argv[1], "show") == 0) {
+		verify = 0;
+		if (argc == 4) {
+			errno = 0;
+			tail = strtoul(argv[3], &end, 10);
+			if (strcmp(argv[2], "--tail") != 0 || *end != '\0' ||
+			    errno != 0 || tail == 0 || tail > 100000)
+				goto usage;
+		}
+	} else
+		goto usage;
+	if ((r = vaultctl_connect(vc)) != 0)
+		return vaultctl_fail(vc, "audit", r);
+	msg_begin(&w, MSG_CTL_AUDIT_REQ, ++vc->next_id);
+	msg_put_bool(&w, verify);
+	msg_put_u64(&w, tail);
+	if ((r = vaultctl_call(vc, &w, MSG_CTL_AUDIT_ANS, &m)) != 0)
+		return vaultctl_fail(vc, "audit", r);
+	if ((r = msg_get_i64(&m.rd, &code)) != 0 ||
+	    (r = msg_get_str(&m.rd, &text, &len, MSG_MAX_FRAME)) != 0) {
+		msg_clear(&m);
+		return vaultctl_fail(vc, "audit", r);
+	}
+	if (code < -1000 || code > 0)
+		code = CV_ERR_INTERNAL;
+	if (vc->json)
+		vaultctl_print_json(json_pack("{s:s, s:b, s:s%}", "result",
+		    verify ? "verify" : "show", "ok", code == 0,
+		    verify ? "summary" : "lines", text, len));
+	else if (verify || code != 0)
+		printf("%.*s\n", (int)len, text);
+	else
+		fwrite(text, 1, len, stdout);
+	msg_clear(&m);
+	if (code != 0 && !vc->json)
+		fprintf(stderr, "vaultctl: audit: %s\n",
+		    cv_strerror((int)code));
+	return vaultctl_exit_code((int)code);
+ usage:
+	return vaultctl_fail(vc, "usage: vaultctl audit show [--tail N] | "
+	    "vaultctl audit verify", CV_ERR_USAGE);
+}

@@ -1,0 +1,790 @@
+/*
+ * vaultd's side of the vault.  vaultd keeps only ciphertext: it reads the
+ * vault file for signerd, writes what signerd seals, and keeps the state
+ * (none, locked, unlocked) that decides which requests are permitted.
+ * One operation is in flight at a time; it continues when signerd answers:
+ *
+ *	vaultctl -> CTL_x_REQ -> vaultd -> VAULT_x_REQ -> signerd
+ *	signerd -> VAULT_x_ANS (sealed file) -> vaultd writes it atomically
+ *	vaultd -> VAULT_COMMIT_REQ (written or not) -> signerd -> _ANS
+ *	vaultd -> audit record -> CTL_x_ANS -> vaultctl
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/stat.h>
+
+#include <jansson.h>
+#include <sodium.h>
+
+#include "common/log.h"
+#include "common/profile.h"
+#include "common/secret_io.h"
+#include "common/vault_crypto.h"
+#include "vaultd/vaultd.h"
+
+#define SIGNERD(vd)		(&(vd)->children[0])
+#define UNLOCK_BACKOFF_MAX_MS	30000
+
+static const char	*op_what(uint32_t sent, uint8_t rtype, size_t plen);
+
+void
+vault_setup(struct vaultd *vd)
+{
+	if ((size_t)snprintf(vd->vaultpath, sizeof(vd->vaultpath), "%s/vault",
+	    vd->home) >= sizeof(vd->vaultpath) ||
+	    (size_t)snprintf(vd->auditpath, sizeof(vd->auditpath),
+	    "%s/audit.log", vd->home) >= sizeof(vd->auditpath))
+		fatalx("CLOBVAULT_HOME path too long");
+}
+
+static int
+vault_exists(struct vaultd *vd)
+{
+	struct stat	st;
+
+	return lstat(vd->vaultpath, &st) == 0;
+}
+
+const char *
+vault_state(struct vaultd *vd)
+{
+	if (vd->unlocked)
+		return "unlocked";
+	return vault_exists(vd) ? "locked" : "none";
+}
+
+static void
+op_clear(struct vaultd *vd)
+{
+	memset(&vd->op, 0, sizeof(vd->op));
+}
+
+/* Send w (built with id) to signerd as the operation in flight. */
+static int
+op_send(struct vaultd *vd, struct msg_w *w, uint32_t id, uint32_t sent)
+{
+	int	r;
+
+	if ((r = child_send(SIGNERD(vd), w)) != 0) {
+		log_warnx("cannot send %s to signerd: %s", msg_name(sent),
+		    cv_strerror(r));
+		return CV_ERR_NOTRUNNING;
+	}
+	vd->op.active = 1;
+	vd->op.id = id;
+	vd->op.sent = sent;
+	return 0;
+}
+
+static void
+op_fail(struct vaultd *vd, int code, const char *text)
+{
+	if (vd->op.what != NULL)
+		vaultd_audit(vd, vd->op.client ? "vaultctl" : "vaultd",
+		    vd->op.account, vd->op.what, "fail", vd->op.key_id);
+	if (vd->op.client)
+		control_error(vd, vd->op.client, vd->op.cl_id, code, text);
+	else
+		log_warnx("%s: %s", vd->op.what ? vd->op.what : "vault", text);
+	op_clear(vd);
+	vaultd_audit_checkpoint(vd);
+}
+
+static void
+op_done(struct vaultd *vd, struct msg_w *ans)
+{
+	if (vd->op.what != NULL)
+		vaultd_audit(vd, vd->op.client ? "vaultctl" : "vaultd",
+		    vd->op.account, vd->op.what, "ok", vd->op.key_id[0] ?
+		    vd->op.key_id : vd->op.info);
+	if (vd->op.client)
+		control_answer(vd, vd->op.client, ans);
+	else {
+		if (vd->op.what != NULL)
+			log_info("%s: done", vd->op.what);
+		msg_w_free(ans);
+	}
+	op_clear(vd);
+	vaultd_audit_checkpoint(vd);
+}
+
+/* Refuse politely what cannot start now.  1 if refused. */
+static int
+refuse_now(struct vaultd *vd, struct client *cl, struct msg *m, int need)
+{
+	const char	*why = NULL;
+	int		 code = 0;
+
+	if (vd->op.active) {
+		code = CV_ERR_AGAIN;
+		why = "another vault operation is in progress; retry";
+	} else if (SIGNERD(vd)->state != CHILD_UP) {
+		code = CV_ERR_AGAIN;	/* vaultctl retries for a while */
+		why = "signerd is (re)starting; retry in a moment";
+	} else if (need == 1 && !vault_exists(vd)) {
+		code = CV_ERR_NOTFOUND;
+		why = "no vault yet: create one with vaultctl init";
+	} else if (need == 2 && !vd->unlocked) {
+		code = vault_exists(vd) ? CV_ERR_LOCKED : CV_ERR_NOTFOUND;
+		why = vault_exists(vd) ? "the vault is locked: "
+		    "unlock it with vaultctl unlock" :
+		    "no vault yet: create one with vaultctl init";
+	}
+	if (why == NULL)
+		return 0;
+	control_error(vd, cl->serial, m->id, code, why);
+	return 1;
+}
+
+static int
+kdf_from_name(struct vaultd *vd, const char *name, uint64_t *ops,
+    uint64_t *mem)
+{
+	enum vault_kdf_level	l;
+
+	if (strcmp(name, "interactive") == 0)
+		l = VAULT_KDF_INTERACTIVE;
+	else if (strcmp(name, "moderate") == 0 || *name == '\0')
+		l = VAULT_KDF_MODERATE;
+	else if (strcmp(name, "sensitive") == 0)
+		l = VAULT_KDF_SENSITIVE;
+	else if (strcmp(name, "min") == 0 && vd->testmode)
+		l = VAULT_KDF_MIN;	/* tests only: -T */
+	else
+		return CV_ERR_INVALID;
+	return vault_kdf_params(l, ops, mem);
+}
+
+static void
+op_from(struct vaultd *vd, struct client *cl, struct msg *m)
+{
+	op_clear(vd);
+	vd->op.client = cl ? cl->serial : 0;
+	vd->op.cl_id = m ? m->id : 0;
+}
+
+static int
+ctl_init(struct vaultd *vd, struct client *cl, struct msg *m)
+{
+	struct msg_w	 w;
+	const uint8_t	*cred;
+	size_t		 len;
+	uint64_t	 ops, mem;
+	uint32_t	 id;
+	char		 kdf[16];
+	int		 keyfile, r;
+
+	if ((r = msg_get_bin(&m->rd, &cred, &len, VAULT_MAX_PASS)) != 0 ||
+	    (r = msg_get_bool(&m->rd, &keyfile)) != 0 ||
+	    (r = msg_get_strbuf(&m->rd, kdf, sizeof(kdf))) != 0)
+		return r;
+	if (refuse_now(vd, cl, m, 0))
+		return 0;
+	if (vault_exists(vd)) {
+		control_error(vd, cl->serial, m->id, CV_ERR_EXISTS,
+		    "a vault already exists in CLOBVAULT_HOME");
+		return 0;
+	}
+	if (keyfile)
+		ops = mem = 0;
+	else if (kdf_from_name(vd, kdf, &ops, &mem) != 0) {
+		control_error(vd, cl->serial, m->id, CV_ERR_USAGE,
+		    "unknown --kdf: use interactive, moderate or sensitive");
+		return 0;
+	}
+	op_from(vd, cl, m);
+	vd->op.what = "init";
+	id = child_new_id(SIGNERD(vd));
+	msg_begin(&w, MSG_VAULT_CREATE_REQ, id);
+	msg_put_bin(&w, cred, len);
+	msg_put_bool(&w, keyfile);
+	msg_put_u64(&w, ops);
+	msg_put_u64(&w, mem);
+	if ((r = op_send(vd, &w, id, MSG_VAULT_CREATE_REQ)) != 0)
+		op_fail(vd, r, "signerd is not reachable");
+	return 0;
+}
+
+/* Start an unlock with cred; client 0 means vaultd unlocks itself. */
+static void
+unlock_start(struct vaultd *vd, struct client *cl, struct msg *m,
+    const uint8_t *cred, size_t len, int keyfile)
+{
+	struct msg_w	 w;
+	uint8_t		*file = NULL;
+	size_t		 flen;
+	uint32_t	 id;
+	char		 text[200];
+	int		 r;
+
+	op_from(vd, cl, m);
+	vd->op.what = "unlock";
+	if ((r = vault_fmt_read(vd->vaultpath, &file, &flen)) != 0) {
+		snprintf(text, sizeof(text), "cannot read %.100s: %s%s",
+		    vd->vaultpath, cv_strerror(r), r == CV_ERR_PERM ?
+		    " (fix it with: chmod 600 on the vault file)" : "");
+		op_fail(vd, r, text);
+		return;
+	}
+	id = child_new_id(SIGNERD(vd));
+	msg_begin(&w, MSG_VAULT_UNLOCK_REQ, id);
+	msg_put_bin(&w, file, flen);
+	msg_put_bin(&w, cred, len);
+	msg_put_bool(&w, keyfile);
+	free(file);
+	if ((r = op_send(vd, &w, id, MSG_VAULT_UNLOCK_REQ)) != 0)
+		op_fail(vd, r, "signerd is not reachable");
+}
+
+static int
+ctl_unlock(struct vaultd *vd, struct client *cl, struct msg *m)
+{
+	struct msg_w	 w;
+	const uint8_t	*cred;
+	size_t		 len;
+	int64_t		 now = vaultd_now_ms();
+	char		 text[128];
+	int		 keyfile, r;
+
+	if ((r = msg_get_bin(&m->rd, &cred, &len, VAULT_MAX_PASS)) != 0 ||
+	    (r = msg_get_bool(&m->rd, &keyfile)) != 0)
+		return r;
+	if (refuse_now(vd, cl, m, 1))
+		return 0;
+	if (vd->unlocked) {
+		msg_begin(&w, MSG_CTL_UNLOCK_ANS, m->id);
+		msg_put_bool(&w, 1);
+		control_answer(vd, cl->serial, &w);
+		return 0;
+	}
+	if (now < vd->unlock_after_ms) {
+		snprintf(text, sizeof(text), "too many wrong passphrases; "
+		    "try again in %lld s",
+		    (long long)(vd->unlock_after_ms - now + 999) / 1000);
+		control_error(vd, cl->serial, m->id, CV_ERR_DENIED, text);
+		return 0;
+	}
+	unlock_start(vd, cl, m, cred, len, keyfile);
+	return 0;
+}
+
+static int
+ctl_lock(struct vaultd *vd, struct client *cl, struct msg *m)
+{
+	struct msg_w	w;
+	uint32_t	id;
+	int		r;
+
+	if (refuse_now(vd, cl, m, 0))
+		return 0;
+	if (!vd->unlocked) {
+		msg_begin(&w, MSG_CTL_LOCK_ANS, m->id);
+		msg_put_bool(&w, 1);
+		control_answer(vd, cl->serial, &w);
+		return 0;
+	}
+	op_from(vd, cl, m);
+	vd->op.what = "lock";
+	id = child_new_id(SIGNERD(vd));
+	msg_begin(&w, MSG_VAULT_LOCK_REQ, id);
+	if ((r = op_send(vd, &w, id, MSG_VAULT_LOCK_REQ)) != 0)
+		op_fail(vd, r, "signerd is not reachable");
+	return 0;
+}
+
+static int
+ctl_passwd(struct vaultd *vd, struct client *cl, struct msg *m)
+{
+	struct msg_w	 w;
+	const uint8_t	*oldc, *newc;
+	size_t		 olen, nlen;
+	uint64_t	 ops = 0, mem = 0;
+	uint32_t	 id;
+	char		 kdf[16];
+	int		 keyfile, r;
+
+	if ((r = msg_get_bin(&m->rd, &oldc, &olen, VAULT_MAX_PASS)) != 0 ||
+	    (r = msg_get_bin(&m->rd, &newc, &nlen, VAULT_MAX_PASS)) != 0 ||
+	    (r = msg_get_bool(&m->rd, &keyfile)) != 0 ||
+	    (r = msg_get_strbuf(&m->rd, kdf, sizeof(kdf))) != 0)
+		return r;
+	if (refuse_now(vd, cl, m, 2))
+		return 0;
+	if (!keyfile && kdf_from_name(vd, kdf, &ops, &mem) != 0) {
+		control_error(vd, cl->serial, m->id, CV_ERR_USAGE,
+		    "unknown --kdf: use interactive, moderate or sensitive");
+		return 0;
+	}
+	op_from(vd, cl, m);
+	vd->op.what = "passwd";
+	id = child_new_id(SIGNERD(vd));
+	msg_begin(&w, MSG_VAULT_PASSWD_REQ, id);
+	msg_put_bin(&w, oldc, olen);
+	msg_put_bin(&w, newc, nlen);
+	msg_put_bool(&w, keyfile);
+	msg_put_u64(&w, ops);
+	msg_put_u64(&w, mem);
+	if ((r = op_send(vd, &w, id, MSG_VAULT_PASSWD_REQ)) != 0)
+		op_fail(vd, r, "signerd is not reachable");
+	return 0;
+}
+
+/*
+ * An account's record: {"profile": a known profile, "url": https://...
+ * or http:// to loopback (the local test exchange), "ca_file": optional}.
+ */
+static int
+account_valid(const uint8_t *p, size_t len, char *why, size_t whylen)
+{
+	json_t		*j;
+	json_error_t	 err;
+	const char	*profile = NULL, *url = NULL, *ca = NULL;
+	int		 ok = 0;
+
+	if ((j = json_loadb((const char *)p, len, JSON_REJECT_DUPLICATES,
+	    &err)) == NULL) {
+		snprintf(why, whylen, "account record is not JSON");
+		return 0;
+	}
+	if (json_unpack(j, "{s:s, s:s, s?s !}", "profile", &profile, "url",
+	    &url, "ca_file", &ca) != 0)
+		snprintf(why, whylen, "account record needs profile and url");
+	else if (profile_find(profile) == NULL)
+		snprintf(why, whylen, "unknown profile %s: use openfish, "
+		    "polymarket or omnia", profile);
+	else if (strncmp(url, "https://", 8) != 0 &&
+	    strncmp(url, "http://127.0.0.1", 16) != 0 &&
+	    strncmp(url, "http://localhost", 16) != 0)
+		snprintf(why, whylen, "the URL must be https:// (plain http "
+		    "only to 127.0.0.1 or localhost)");
+	else if (strlen(url) > 200 || (ca != NULL && (strlen(ca) > 200 ||
+	    ca[0] != '/')))
+		snprintf(why, whylen, "URL or CA file path too long, or the "
+		    "CA file path is not absolute");
+	else
+		ok = 1;
+	json_decref(j);
+	return ok;
+}
+
+static int
+ctl_put(struct vaultd *vd, struct client *cl, struct msg *m)
+{
+	struct msg_w	 w;
+	const uint8_t	*payload;
+	size_t		 len;
+	uint64_t	 type, nonce;
+	uint32_t	 id;
+	char		 account[VAULT_MAX_NAME + 1], key_id[VAULT_MAX_NAME + 1];
+	char		 why[128];
+	int		 r;
+
+	if ((r = msg_get_u64(&m->rd, &type)) != 0 ||
+	    (r = msg_get_strbuf(&m->rd, account, sizeof(account))) != 0 ||
+	    (r = msg_get_strbuf(&m->rd, key_id, sizeof(key_id))) != 0 ||
+	    (r = msg_get_u64(&m->rd, &nonce)) != 0 ||
+	    (r = msg_get_bin(&m->rd, &payload, &len, VAULT_MAX_BODY)) != 0)
+		return r;
+	if (refuse_now(vd, cl, m, 2))
+		return 0;
+	if (type == 0 || type == VAULT_REC_AUDIT_KEY || type > VAULT_REC_MAX ||
+	    !vault_fmt_name_valid(account, strlen(account))) {
+		control_error(vd, cl->serial, m->id, CV_ERR_INVALID,
+		    "invalid record type or account name (letters, digits "
+		    "and ._:@- only)");
+		return 0;
+	}
+	if (type == VAULT_REC_ACCOUNT &&
+	    !account_valid(payload, len, why, sizeof(why))) {
+		control_error(vd, cl->serial, m->id, CV_ERR_INVALID, why);
+		return 0;
+	}
+	op_from(vd, cl, m);
+	vd->op.what = op_what(MSG_VAULT_PUT_REQ, (uint8_t)type, len);
+	snprintf(vd->op.account, sizeof(vd->op.account), "%s", account);
+	snprintf(vd->op.key_id, sizeof(vd->op.key_id), "%s", key_id);
+	vd->op.rtype = (uint8_t)type;
+	vd->op.nonce = nonce;
+	id = child_new_id(SIGNERD(vd));
+	msg_begin(&w, MSG_VAULT_PUT_REQ, id);
+	msg_put_u64(&w, type);
+	msg_put_str(&w, account);
+	msg_put_str(&w, key_id);
+	msg_put_u64(&w, nonce);
+	msg_put_bin(&w, payload, len);
+	if ((r = op_send(vd, &w, id, MSG_VAULT_PUT_REQ)) != 0)
+		op_fail(vd, r, "signerd is not reachable");
+	return 0;
+}
+
+static int
+ctl_del(struct vaultd *vd, struct client *cl, struct msg *m)
+{
+	struct msg_w	w;
+	uint64_t	type;
+	uint32_t	id;
+	char		account[VAULT_MAX_NAME + 1], key_id[VAULT_MAX_NAME + 1];
+	int		r;
+
+	if ((r = msg_get_u64(&m->rd, &type)) != 0 ||
+	    (r = msg_get_strbuf(&m->rd, account, sizeof(account))) != 0 ||
+	    (r = msg_get_strbuf(&m->rd, key_id, sizeof(key_id))) != 0)
+		return r;
+	if (refuse_now(vd, cl, m, 2))
+		return 0;
+	if (type == 0 || type == VAULT_REC_AUDIT_KEY || type > VAULT_REC_MAX) {
+		control_error(vd, cl->serial, m->id, CV_ERR_INVALID,
+		    "invalid record type");
+		return 0;
+	}
+	op_from(vd, cl, m);
+	vd->op.what = op_what(MSG_VAULT_DEL_REQ, (uint8_t)type, 0);
+	snprintf(vd->op.account, sizeof(vd->op.account), "%s", account);
+	snprintf(vd->op.key_id, sizeof(vd->op.key_id), "%s", key_id);
+	snprintf(vd->op.info, sizeof(vd->op.info), "%s", key_id);
+	id = child_new_id(SIGNERD(vd));
+	msg_begin(&w, MSG_VAULT_DEL_REQ, id);
+	msg_put_u64(&w, type);
+	msg_put_str(&w, account);
+	msg_put_str(&w, key_id);
+	if ((r = op_send(vd, &w, id, MSG_VAULT_DEL_REQ)) != 0)
+		op_fail(vd, r, "signerd is not reachable");
+	return 0;
+}
+
+static int
+ctl_list(struct vaultd *vd, struct client *cl, struct msg *m)
+{
+	struct msg_w	w;
+	uint32_t	id;
+	int		r;
+
+	if (refuse_now(vd, cl, m, 2))
+		return 0;
+	op_from(vd, cl, m);
+	id = child_new_id(SIGNERD(vd));
+	msg_begin(&w, MSG_VAULT_LIST_REQ, id);
+	if ((r = op_send(vd, &w, id, MSG_VAULT_LIST_REQ)) != 0)
+		op_fail(vd, r, "signerd is not reachable");
+	return 0;
+}
+
+static const char *
+op_what(uint32_t sent, uint8_t rtype, size_t plen)
+{
+	int	put = sent == MSG_VAULT_PUT_REQ;
+
+	switch (rtype) {
+	case VAULT_REC_ACCOUNT:
+		return put ? "account add" : "account remove";
+	case VAULT_REC_WALLET_KEY:
+		return put ? (plen ? "wallet import" : "wallet generate") :
+		    "wallet remove";
+	case VAULT_REC_API_CRED:
+		return put ? "apikey import" : "apikey remove";
+	case VAULT_REC_BUILDER_CRED:
+		return put ? "builder import" : "builder remove";
+	case VAULT_REC_INVITE:
+		return put ? "invite set" : "invite clear";
+	}
+	return "vault change";
+}
+
+int
+vault_control(struct vaultd *vd, struct client *cl, struct msg *m)
+{
+	switch (m->type) {
+	case MSG_CTL_INIT_REQ:
+		return ctl_init(vd, cl, m);
+	case MSG_CTL_UNLOCK_REQ:
+		return ctl_unlock(vd, cl, m);
+	case MSG_CTL_LOCK_REQ:
+		return ctl_lock(vd, cl, m);
+	case MSG_CTL_PASSWD_REQ:
+		return ctl_passwd(vd, cl, m);
+	case MSG_CTL_PUT_REQ:
+		return ctl_put(vd, cl, m);
+	case MSG_CTL_DEL_REQ:
+		return ctl_del(vd, cl, m);
+	case MSG_CTL_LIST_REQ:
+		return ctl_list(vd, cl, m);
+	case MSG_CTL_AUDIT_REQ:
+		return vaultd_audit_ctl(vd, cl, m);
+	default:
+		return CV_ERR_MSG_STATE;
+	}
+}
+
+/*
+ * signerd sealed a new vault file: check its structure (signerd is not
+ * trusted to be sane), write it atomically, then tell signerd whether it
+ * is on disk so it keeps or drops the change.
+ */
+static int
+write_and_commit(struct vaultd *vd, const uint8_t *file, size_t len)
+{
+	struct vault	v;
+	struct msg_w	w;
+	uint32_t	id;
+	int		r;
+
+	memset(&v, 0, sizeof(v));
+	if ((r = vault_fmt_parse(file, len, &v)) != 0)
+		return r;
+	vd->op.generation = v.hdr.generation;
+	vault_free(&v);
+	if (vd->op.generation <= vd->generation && vd->op.sent !=
+	    MSG_VAULT_CREATE_REQ)
+		return CV_ERR_MSG_STATE;	/* would roll the file back */
+	vd->op.write_err = vault_fmt_write_file(vd->vaultpath, file, len);
+	if (vd->op.write_err != 0)
+		log_warnx("writing %s: %s; the old vault is intact",
+		    vd->vaultpath, cv_strerror(vd->op.write_err));
+	id = child_new_id(SIGNERD(vd));
+	msg_begin(&w, MSG_VAULT_COMMIT_REQ, id);
+	msg_put_u64(&w, vd->op.generation);
+	msg_put_bool(&w, vd->op.write_err == 0);
+	if ((r = child_send(SIGNERD(vd), &w)) != 0)
+		return r;
+	vd->op.id = id;
+	vd->op.committing = 1;
+	return 0;
+}
+
+static int
+commit_ans(struct vaultd *vd)
+{
+	struct msg_w	w;
+	char		text[160];
+	uint32_t	ans;
+
+	if (vd->op.write_err != 0) {
+		snprintf(text, sizeof(text), "could not write the vault file "
+		    "(%s); nothing changed", cv_strerror(vd->op.write_err));
+		op_fail(vd, vd->op.write_err, text);
+		return 0;
+	}
+	vd->generation = vd->op.generation;
+	if (vd->op.sent == MSG_VAULT_CREATE_REQ)
+		vd->unlocked = 1;
+	if (vd->op.sent == MSG_AUDIT_SIGN_REQ) {
+		msg_begin(&w, MSG_CTL_PUT_ANS, 0);	/* nobody waits */
+		msg_put_str(&w, "");
+		op_done(vd, &w);
+		return 0;
+	}
+	ans = vd->op.sent == MSG_VAULT_CREATE_REQ ? MSG_CTL_INIT_ANS :
+	    vd->op.sent == MSG_VAULT_PASSWD_REQ ? MSG_CTL_PASSWD_ANS :
+	    vd->op.sent == MSG_VAULT_PUT_REQ ? MSG_CTL_PUT_ANS :
+	    MSG_CTL_DEL_ANS;
+	msg_begin(&w, ans, vd->op.cl_id);
+	if (ans == MSG_CTL_PUT_ANS)
+		msg_put_str(&w, vd->op.info);
+	op_done(vd, &w);
+	return 0;
+}
+
+/* Re-encode signerd's listing for vaultctl, checking every field. */
+static int
+list_ans(struct vaultd *vd, struct msg *m)
+{
+	struct msg_rd	 list, e;
+	struct msg_w	 w;
+	const char	*s[3];
+	size_t		 n[3];
+	uint64_t	 type, flags, nonce;
+	uint32_t	 i;
+	int		 r;
+
+	if ((r = msg_get_array(&m->rd, &list, VAULT_MAX_RECORDS)) != 0)
+		return r;
+	msg_begin(&w, MSG_CTL_LIST_ANS, vd->op.cl_id);
+	msg_put_array(&w, list.n);
+	for (i = 0; i < list.n; i++) {
+		if ((r = msg_get_array(&list, &e, 6)) != 0 || e.n != 6 ||
+		    (r = msg_get_u64(&e, &type)) != 0 ||
+		    (r = msg_get_u64(&e, &flags)) != 0 ||
+		    (r = msg_get_str(&e, &s[0], &n[0], VAULT_MAX_NAME)) != 0 ||
+		    (r = msg_get_str(&e, &s[1], &n[1], VAULT_MAX_NAME)) != 0 ||
+		    (r = msg_get_u64(&e, &nonce)) != 0 ||
+		    (r = msg_get_str(&e, &s[2], &n[2], 512)) != 0) {
+			msg_w_free(&w);
+			return r != 0 ? r : CV_ERR_MSG_COUNT;
+		}
+		msg_put_array(&w, 6);
+		msg_put_u64(&w, type);
+		msg_put_u64(&w, flags);
+		msg_put_strn(&w, s[0], n[0]);
+		msg_put_strn(&w, s[1], n[1]);
+		msg_put_u64(&w, nonce);
+		msg_put_strn(&w, s[2], n[2]);
+	}
+	op_done(vd, &w);
+	return 0;
+}
+
+static void
+unlock_failed(struct vaultd *vd, int code, const char *text)
+{
+	int64_t	delay;
+
+	if (code == CV_ERR_BADPASS) {
+		vd->bad_unlocks++;
+		delay = 1000LL << (vd->bad_unlocks > 5 ? 5 :
+		    vd->bad_unlocks - 1);
+		if (delay > UNLOCK_BACKOFF_MAX_MS)
+			delay = UNLOCK_BACKOFF_MAX_MS;
+		vd->unlock_after_ms = vaultd_now_ms() + delay;
+	}
+	op_fail(vd, code, text);
+}
+
+int
+vault_signerd_answer(struct vaultd *vd, struct msg *m)
+{
+	struct msg_w	 w;
+	const uint8_t	*file, *pk;
+	const char	*text, *info;
+	size_t		 len, pklen, tlen;
+	int64_t		 code;
+	uint64_t	 gen;
+	int		 r;
+
+	if (!vd->op.active || m->id != vd->op.id)
+		return CV_ERR_MSG_STATE;
+	if (m->type == MSG_ERROR_ANS) {
+		if (vd->op.committing)
+			return CV_ERR_MSG_STATE;
+		if ((r = msg_get_i64(&m->rd, &code)) != 0 ||
+		    (r = msg_get_str(&m->rd, &text, &tlen, 256)) != 0)
+			return r;
+		if (code >= 0 || code < -1000)
+			return CV_ERR_MSG_STATE;
+		snprintf(vd->op.info, sizeof(vd->op.info), "%.*s", (int)tlen,
+		    text);
+		if (vd->op.sent == MSG_VAULT_UNLOCK_REQ)
+			unlock_failed(vd, (int)code, vd->op.info);
+		else
+			op_fail(vd, (int)code, vd->op.info);
+		return 0;
+	}
+	if (vd->op.committing)
+		return m->type == MSG_VAULT_COMMIT_ANS ? commit_ans(vd) :
+		    CV_ERR_MSG_STATE;
+	if (m->type != vd->op.sent + 1)		/* _ANS follows its _REQ */
+		return CV_ERR_MSG_STATE;
+
+	switch (m->type) {
+	case MSG_VAULT_CREATE_ANS:
+		if ((r = msg_get_bin(&m->rd, &file, &len, VAULT_MAX_FILE)) ||
+		    (r = msg_get_bin(&m->rd, &pk, &pklen, 32)) != 0)
+			return r;
+		if (pklen != sizeof(vd->audit_pk))
+			return CV_ERR_MSG_LENGTH;
+		memcpy(vd->audit_pk, pk, pklen);
+		vd->have_audit_pk = 1;
+		vd->generation = 0;
+		return write_and_commit(vd, file, len);
+	case MSG_VAULT_PUT_ANS:
+		if ((r = msg_get_bin(&m->rd, &file, &len, VAULT_MAX_FILE)) ||
+		    (r = msg_get_str(&m->rd, &info, &tlen, 512)) != 0)
+			return r;
+		snprintf(vd->op.info, sizeof(vd->op.info), "%.*s", (int)tlen,
+		    info);
+		return write_and_commit(vd, file, len);
+	case MSG_VAULT_DEL_ANS:
+	case MSG_VAULT_PASSWD_ANS:
+		if ((r = msg_get_bin(&m->rd, &file, &len, VAULT_MAX_FILE)) != 0)
+			return r;
+		return write_and_commit(vd, file, len);
+	case MSG_VAULT_UNLOCK_ANS:
+		if ((r = msg_get_bin(&m->rd, &pk, &pklen, 32)) != 0 ||
+		    (r = msg_get_u64(&m->rd, &gen)) != 0)
+			return r;
+		if (pklen != sizeof(vd->audit_pk))
+			return CV_ERR_MSG_LENGTH;
+		memcpy(vd->audit_pk, pk, pklen);
+		vd->have_audit_pk = 1;
+		vd->generation = gen;
+		vd->unlocked = 1;
+		vd->bad_unlocks = 0;
+		vd->unlock_after_ms = 0;
+		msg_begin(&w, MSG_CTL_UNLOCK_ANS, vd->op.cl_id);
+		msg_put_bool(&w, 0);
+		op_done(vd, &w);
+		return 0;
+	case MSG_VAULT_LOCK_ANS:
+		vd->unlocked = 0;
+		msg_begin(&w, MSG_CTL_LOCK_ANS, vd->op.cl_id);
+		msg_put_bool(&w, 0);
+		op_done(vd, &w);
+		return 0;
+	case MSG_VAULT_LIST_ANS:
+		return list_ans(vd, m);
+	case MSG_AUDIT_SIGN_ANS:
+		if ((r = msg_get_str(&m->rd, &info, &tlen, AUDIT_HEX_SIG)) ||
+		    (r = msg_get_bin(&m->rd, &file, &len, VAULT_MAX_FILE)) ||
+		    (r = vaultd_audit_signed(vd, info, tlen)) != 0)
+			return r;
+		return write_and_commit(vd, file, len);
+	default:
+		return CV_ERR_MSG_STATE;
+	}
+}
+
+/*
+ * Unattended unlock: from -p FILE (a passphrase), -k FILE (a keyfile), or
+ * the systemd credential clobvault-passphrase.  Run whenever signerd
+ * (re)starts, since a new signerd holds no keys.
+ */
+void
+vault_signerd_up(struct vaultd *vd)
+{
+	struct secret	 text, key;
+	const char	*dir = getenv("CREDENTIALS_DIRECTORY");
+	char		 cred[4096];
+	const char	*path = vd->unlock_file;
+	int		 keyfile = vd->unlock_keyfile, r;
+
+	memset(&key, 0, sizeof(key));
+	if (path == NULL && dir != NULL && *dir != '\0') {
+		snprintf(cred, sizeof(cred), "%s/clobvault-passphrase", dir);
+		if (access(cred, R_OK) == 0)
+			path = cred;
+	}
+	if (path == NULL || !vault_exists(vd) || vd->op.active)
+		return;
+	if ((r = secret_read_file(path, &text, SECRET_IO_MAX)) != 0) {
+		log_warnx("cannot unlock from %s: %s", path, cv_strerror(r));
+		return;
+	}
+	if (keyfile && (r = vault_crypto_keyfile_key(text.p, text.len,
+	    &key)) != 0) {
+		log_warnx("%s is not a keyfile: %s", path, cv_strerror(r));
+		secret_free(&text);
+		return;
+	}
+	log_info("unlocking the vault from %s", path);
+	if (keyfile)
+		unlock_start(vd, NULL, NULL, key.p, key.len, 1);
+	else
+		unlock_start(vd, NULL, NULL, text.p, text.len, 0);
+	secret_free(&key);
+	secret_free(&text);
+}
+
+/* signerd died: its keys died with it, and so did any operation. */
+void
+vault_signerd_lost(struct vaultd *vd)
+{
+	if (vd->op.active)
+		op_fail(vd, CV_ERR_NOTRUNNING, "signerd stopped during the "
+		    "operation; the vault is now locked");
+	if (vd->unlocked)
+		vaultd_audit(vd, "vaultd", "", "lock", "ok",
+		    "signerd stopped: keys gone");
+	vd->unlocked = 0;
+}
