@@ -784,7 +784,7 @@ vault_signerd_lost(struct vaultd *vd)
 		op_fail(vd, CV_ERR_NOTRUNNING, "signerd stopped during the "
 		    "operation; the vault is now locked");
 	if (vd->unlocked)
-		vaultd_audit(vd, "vaultd", "", "lock", "ok",
-		    "signerd stopped: keys gone");
+		vaultd_audit(vd, "vaultd", "", "lock.signerd_stopped", "ok",
+		    NULL);
 	vd->unlocked = 0;
 }
