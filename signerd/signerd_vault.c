@@ -566,9 +566,23 @@ audit_sign(struct signerd_vault *sv, struct chan *c, struct msg *m)
 	return r;
 }
 
+static void	vault_dispatch(struct signerd_vault *, struct chan *,
+		    struct msg *);
+
+/* The keys are readable only while a message is handled. */
 void
 signerd_vault_dispatch(struct signerd_vault *sv, struct chan *c,
     struct msg *m)
+{
+	secret_unlock(&sv->keys.s);
+	secret_unlock(&sv->pkeys.s);
+	vault_dispatch(sv, c, m);
+	secret_lock(&sv->keys.s);
+	secret_lock(&sv->pkeys.s);
+}
+
+static void
+vault_dispatch(struct signerd_vault *sv, struct chan *c, struct msg *m)
 {
 	int	r;
 
