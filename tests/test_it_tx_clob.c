@@ -61,27 +61,6 @@ start_polymarket(void **state)
 	return 0;
 }
 
-static int
-stop(void **state)
-{
-	txt_cleanup(*state);
-	return 0;
-}
-
-static void
-expect(const struct txr *r, long status, const char *body)
-{
-	if (r->status != status || (body != NULL &&
-	    (r->body == NULL || strcmp(r->body, body) != 0)))
-		fprintf(stderr, "got %ld %s\n", r->status,
-		    r->body ? r->body : "(none)");
-	assert_int_equal(r->status, status);
-	if (body != NULL) {
-		assert_non_null(r->body);
-		assert_string_equal(r->body, body);
-	}
-}
-
 static void
 expect_verdict(struct txt *t, const char *target, const char *v)
 {
@@ -137,31 +116,31 @@ test_public(void **state)
 	    json_integer_value(r.json) <= now + 2);
 	txr_free(&r);
 	txt_req(t, "GET", "/", NULL, NULL, &r);
-	expect(&r, 200, "\"OK\"");
+	txt_expect(&r, 200, "\"OK\"");
 	txr_free(&r);
 	txt_req(t, "POST", "/waitlist", NULL, "{\"email\":\"a@b.example\"}",
 	    &r);
-	expect(&r, 200, "{}");
+	txt_expect(&r, 200, "{}");
 	txr_free(&r);
 	txt_req(t, "POST", "/waitlist", NULL, "{\"email\":\"no-at-sign\"}",
 	    &r);
-	expect(&r, 400, "{\"error\":\"invalid email\"}");
+	txt_expect(&r, 400, "{\"error\":\"invalid email\"}");
 	txr_free(&r);
 	txt_req(t, "POST", "/waitlist", NULL, "{\"email\":\"a@b\",\"x\":1}",
 	    &r);
-	expect(&r, 400, "{\"error\":\"invalid email\"}");
+	txt_expect(&r, 400, "{\"error\":\"invalid email\"}");
 	txr_free(&r);
 	txt_req(t, "POST", "/waitlist", NULL, "not json", &r);
-	expect(&r, 400, "{\"error\":\"invalid email\"}");
+	txt_expect(&r, 400, "{\"error\":\"invalid email\"}");
 	txr_free(&r);
 	txt_req(t, "GET", "/nope", NULL, NULL, &r);
-	expect(&r, 404, "{\"error\":\"not found\"}");
+	txt_expect(&r, 404, "{\"error\":\"not found\"}");
 	txr_free(&r);
 	txt_req(t, "PUT", "/auth/api-key", NULL, NULL, &r);
-	expect(&r, 405, "{\"error\":\"method not allowed\"}");
+	txt_expect(&r, 405, "{\"error\":\"method not allowed\"}");
 	txr_free(&r);
 	txt_req(t, "GET", "/__tx/nope", NULL, NULL, &r);
-	expect(&r, 404, "{\"error\":\"not found\"}");
+	txt_expect(&r, 404, "{\"error\":\"not found\"}");
 	txr_free(&r);
 }
 
@@ -183,27 +162,27 @@ test_openfish_invitations(void **state)
 
 	h = txt_l1(OF, &w1, 56, txt_now(), 0);
 	txt_req(t, "POST", "/auth/api-key", h, NULL, &r);
-	expect(&r, 400, "{\"error\":\"invitation code required\"}");
+	txt_expect(&r, 400, "{\"error\":\"invitation code required\"}");
 	txr_free(&r);
 	curl_slist_free_all(h);
 	expect_verdict(t, "/auth/api-key", "invite:missing");
 	h = txt_hdr(txt_l1(OF, &w1, 56, txt_now(), 0), OF, "INVITATION_CODE",
 	    "CODE-ONE");
 	txt_req(t, "POST", "/auth/api-key", h, NULL, &r);
-	expect(&r, 400, "{\"error\":\"invalid invitation code\"}");
+	txt_expect(&r, 400, "{\"error\":\"invalid invitation code\"}");
 	txr_free(&r);
 	curl_slist_free_all(h);
 	h = txt_hdr(txt_l1(OF, &w1, 56, txt_now(), 0), OF, "INVITATION_CODE",
 	    "OLD-CODE");
 	txt_req(t, "POST", "/auth/api-key", h, NULL, &r);
-	expect(&r, 400, "{\"error\":\"invitation code expired\"}");
+	txt_expect(&r, 400, "{\"error\":\"invitation code expired\"}");
 	txr_free(&r);
 	curl_slist_free_all(h);
 	/* A bad L1 signature is refused before the code is looked at. */
 	h = txt_hdr(txt_l1(OF, &w1, 137, txt_now(), 0), OF, "INVITATION_CODE",
 	    "CODE-ONE-1");
 	txt_req(t, "POST", "/auth/api-key", h, NULL, &r);
-	expect(&r, 401, L1_REFUSED);
+	txt_expect(&r, 401, L1_REFUSED);
 	txr_free(&r);
 	curl_slist_free_all(h);
 
@@ -217,7 +196,7 @@ test_openfish_invitations(void **state)
 	/* Same nonce again: 409. */
 	h = txt_l1(OF, &w1, 56, txt_now(), 0);
 	txt_req(t, "POST", "/auth/api-key", h, NULL, &r);
-	expect(&r, 409,
+	txt_expect(&r, 409,
 	    "{\"error\":\"API key already exists for this nonce\"}");
 	txr_free(&r);
 	curl_slist_free_all(h);
@@ -236,7 +215,7 @@ test_openfish_invitations(void **state)
 	curl_slist_free_all(h);
 	h = txt_l1(OF, &w1, 56, txt_now(), 9);
 	txt_req(t, "GET", "/auth/derive-api-key", h, NULL, &r);
-	expect(&r, 404, "{\"error\":\"API key not found\"}");
+	txt_expect(&r, 404, "{\"error\":\"API key not found\"}");
 	txr_free(&r);
 	curl_slist_free_all(h);
 	/* The second code opens the second address. */
@@ -254,7 +233,7 @@ l1_refused(struct txt *t, struct curl_slist *h, long status,
 	struct txr	r;
 
 	txt_req(t, "GET", "/auth/derive-api-key", h, NULL, &r);
-	expect(&r, status, body);
+	txt_expect(&r, status, body);
 	txr_free(&r);
 	curl_slist_free_all(h);
 	expect_verdict(t, "/auth/derive-api-key", verdict);
@@ -316,7 +295,7 @@ test_l1_refusals(void **state)
 	/* A good one, for contrast. */
 	h = txt_l1(OF, &w1, 56, now, 0);
 	txt_req(t, "GET", "/auth/derive-api-key", h, NULL, &r);
-	expect(&r, 200, NULL);
+	txt_expect(&r, 200, NULL);
 	txr_free(&r);
 	curl_slist_free_all(h);
 }
@@ -334,14 +313,14 @@ test_openfish_l2(void **state)
 	assert_int_equal(create(t, OF, &w1, 56, 0, "CODE-ONE-1", &c), 200);
 	l2(t, OF, &c, &w1, "GET", "/auth/api-keys", NULL, NULL, &r);
 	snprintf(want, sizeof(want), "{\"apiKeys\":[\"%s\"]}", c.key);
-	expect(&r, 200, want);
+	txt_expect(&r, 200, want);
 	txr_free(&r);
 	/* Openfish signs path?query: with the query, 200; without, 401. */
 	l2(t, OF, &c, &w1, "GET", q, NULL, NULL, &r);
-	expect(&r, 200, NULL);
+	txt_expect(&r, 200, NULL);
 	txr_free(&r);
 	l2(t, OF, &c, &w1, "GET", q, "/balance-allowance", NULL, &r);
-	expect(&r, 401, L2_REFUSED);
+	txt_expect(&r, 401, L2_REFUSED);
 	txr_free(&r);
 	expect_verdict(t, q, "l2:bad-signature");
 	/* A changed body. */
@@ -349,67 +328,67 @@ test_openfish_l2(void **state)
 	    "/auth/builder-api-key", "{\"builderId\":\"b1\"}");
 	txt_req(t, "POST", "/auth/builder-api-key", h, "{\"builderId\":\"b2\"}",
 	    &r);
-	expect(&r, 401, L2_REFUSED);
+	txt_expect(&r, 401, L2_REFUSED);
 	txr_free(&r);
 	curl_slist_free_all(h);
 	/* Another method than signed. */
 	h = txt_l2(OF, &c, w1.eip55, txt_now(), "GET", "/auth/api-key", NULL);
 	txt_req(t, "DELETE", "/auth/api-key", h, NULL, &r);
-	expect(&r, 401, L2_REFUSED);
+	txt_expect(&r, 401, L2_REFUSED);
 	txr_free(&r);
 	curl_slist_free_all(h);
 	/* Stale timestamp. */
 	h = txt_l2(OF, &c, w1.eip55, txt_now() - 60, "GET", "/auth/api-keys",
 	    NULL);
 	txt_req(t, "GET", "/auth/api-keys", h, NULL, &r);
-	expect(&r, 401, L2_REFUSED);
+	txt_expect(&r, 401, L2_REFUSED);
 	txr_free(&r);
 	curl_slist_free_all(h);
 	expect_verdict(t, "/auth/api-keys", "l2:stale");
 	/* Wrong address, passphrase, secret, unknown key. */
 	l2(t, OF, &c, &w2, "GET", "/auth/api-keys", NULL, NULL, &r);
-	expect(&r, 401, L2_REFUSED);
+	txt_expect(&r, 401, L2_REFUSED);
 	txr_free(&r);
 	expect_verdict(t, "/auth/api-keys", "l2:address-mismatch");
 	bad = c;
 	bad.passphrase[0] = bad.passphrase[0] == 'a' ? 'b' : 'a';
 	l2(t, OF, &bad, &w1, "GET", "/auth/api-keys", NULL, NULL, &r);
-	expect(&r, 401, L2_REFUSED);
+	txt_expect(&r, 401, L2_REFUSED);
 	txr_free(&r);
 	expect_verdict(t, "/auth/api-keys", "l2:bad-passphrase");
 	bad = c;
 	snprintf(bad.secret, sizeof(bad.secret), "%s",
 	    "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=");
 	l2(t, OF, &bad, &w1, "GET", "/auth/api-keys", NULL, NULL, &r);
-	expect(&r, 401, L2_REFUSED);
+	txt_expect(&r, 401, L2_REFUSED);
 	txr_free(&r);
 	expect_verdict(t, "/auth/api-keys", "l2:bad-signature");
 	bad = c;
 	snprintf(bad.key, sizeof(bad.key), "%s",
 	    "00000000-0000-4000-8000-000000000000");
 	l2(t, OF, &bad, &w1, "GET", "/auth/api-keys", NULL, NULL, &r);
-	expect(&r, 401, L2_REFUSED);
+	txt_expect(&r, 401, L2_REFUSED);
 	txr_free(&r);
 	expect_verdict(t, "/auth/api-keys", "l2:unknown-key");
 	/* No headers at all. */
 	txt_req(t, "GET", "/auth/api-keys", NULL, NULL, &r);
-	expect(&r, 401, L2_REFUSED);
+	txt_expect(&r, 401, L2_REFUSED);
 	txr_free(&r);
 	expect_verdict(t, "/auth/api-keys", "l2:missing-header");
 	/* Delete: {} once; the key is unknown afterwards. */
 	l2(t, OF, &c, &w1, "DELETE", "/auth/api-key", NULL, NULL, &r);
-	expect(&r, 200, "{}");
+	txt_expect(&r, 200, "{}");
 	txr_free(&r);
 	l2(t, OF, &c, &w1, "GET", "/auth/api-keys", NULL, NULL, &r);
-	expect(&r, 401, L2_REFUSED);
+	txt_expect(&r, 401, L2_REFUSED);
 	txr_free(&r);
 	expect_verdict(t, "/auth/api-keys", "l2:unknown-key");
 	l2(t, OF, &c, &w1, "DELETE", "/auth/api-key", NULL, NULL, &r);
-	expect(&r, 401, L2_REFUSED);
+	txt_expect(&r, 401, L2_REFUSED);
 	txr_free(&r);
 	h = txt_l1(OF, &w1, 56, txt_now(), 0);
 	txt_req(t, "GET", "/auth/derive-api-key", h, NULL, &r);
-	expect(&r, 404, "{\"error\":\"API key not found\"}");
+	txt_expect(&r, 404, "{\"error\":\"API key not found\"}");
 	txr_free(&r);
 	curl_slist_free_all(h);
 }
@@ -428,7 +407,7 @@ test_openfish_endpoints(void **state)
 	/* Closed-only, set per address by the exchange. */
 	l2(t, OF, &c, &w1, "GET", "/auth/ban-status/closed-only", NULL, NULL,
 	    &r);
-	expect(&r, 200, "{\"closed_only\":false}");
+	txt_expect(&r, 200, "{\"closed_only\":false}");
 	txr_free(&r);
 	snprintf(want, sizeof(want),
 	    "{\"address\":\"%s\",\"closed_only\":true}", w1.eip55);
@@ -436,30 +415,30 @@ test_openfish_endpoints(void **state)
 	txr_free(&r);
 	l2(t, OF, &c, &w1, "GET", "/auth/ban-status/closed-only", NULL, NULL,
 	    &r);
-	expect(&r, 200, "{\"closed_only\":true}");
+	txt_expect(&r, 200, "{\"closed_only\":true}");
 	txr_free(&r);
 
 	/* Builder keys. */
 	l2(t, OF, &c, &w1, "POST", "/auth/builder-api-key", NULL, NULL, &r);
-	expect(&r, 400, "{\"error\":\"builderId required\"}");
+	txt_expect(&r, 400, "{\"error\":\"builderId required\"}");
 	txr_free(&r);
 	l2(t, OF, &c, &w1, "POST", "/auth/builder-api-key", NULL,
 	    "{\"builderId\":\"a b\"}", &r);
-	expect(&r, 400, "{\"error\":\"invalid builderId\"}");
+	txt_expect(&r, 400, "{\"error\":\"invalid builderId\"}");
 	txr_free(&r);
 	l2(t, OF, &c, &w1, "POST", "/auth/builder-api-key", NULL,
 	    "{\"builderId\":\"x\",\"y\":1}", &r);
-	expect(&r, 400, "{\"error\":\"invalid body\"}");
+	txt_expect(&r, 400, "{\"error\":\"invalid body\"}");
 	txr_free(&r);
 	l2(t, OF, &c, &w1, "POST", "/auth/builder-api-key", NULL,
 	    "{\"builderId\":\"builder-7\"}", &r);
-	expect(&r, 200, NULL);
+	txt_expect(&r, 200, NULL);
 	assert_int_equal(txt_creds(r.json, &b), 0);
 	assert_string_equal(json_string_value(json_object_get(r.json,
 	    "builderId")), "builder-7");
 	txr_free(&r);
 	l2(t, OF, &c, &w1, "GET", "/auth/builder-api-key", NULL, NULL, &r);
-	expect(&r, 200, NULL);
+	txt_expect(&r, 200, NULL);
 	e = json_array_get(json_object_get(r.json, "apiKeys"), 0);
 	assert_int_equal(json_array_size(json_object_get(r.json, "apiKeys")),
 	    1);
@@ -475,7 +454,7 @@ test_openfish_endpoints(void **state)
 	h = txt_hmac_hdrs(h, OF, "BUILDER_", &b, NULL, txt_now(), "GET",
 	    "/auth/api-keys", NULL);
 	txt_req(t, "GET", "/auth/api-keys", h, NULL, &r);
-	expect(&r, 200, NULL);
+	txt_expect(&r, 200, NULL);
 	txr_free(&r);
 	curl_slist_free_all(h);
 	bad = b;
@@ -484,60 +463,60 @@ test_openfish_endpoints(void **state)
 	h = txt_hmac_hdrs(h, OF, "BUILDER_", &bad, NULL, txt_now(), "GET",
 	    "/auth/api-keys", NULL);
 	txt_req(t, "GET", "/auth/api-keys", h, NULL, &r);
-	expect(&r, 401, L2_REFUSED);
+	txt_expect(&r, 401, L2_REFUSED);
 	txr_free(&r);
 	curl_slist_free_all(h);
 	expect_verdict(t, "/auth/api-keys", "builder:bad-passphrase");
 	/* Revoke: 400 without or with a malformed apiKey, 404, then {}. */
 	l2(t, OF, &c, &w1, "DELETE", "/auth/builder-api-key", NULL, NULL, &r);
-	expect(&r, 400, "{\"error\":\"apiKey required\"}");
+	txt_expect(&r, 400, "{\"error\":\"apiKey required\"}");
 	txr_free(&r);
 	l2(t, OF, &c, &w1, "DELETE", "/auth/builder-api-key?apiKey=nope", NULL,
 	    NULL, &r);
-	expect(&r, 400, "{\"error\":\"invalid apiKey\"}");
+	txt_expect(&r, 400, "{\"error\":\"invalid apiKey\"}");
 	txr_free(&r);
 	l2(t, OF, &c, &w1, "DELETE", "/auth/builder-api-key?apiKey="
 	    "00000000-0000-4000-8000-000000000000", NULL, NULL, &r);
-	expect(&r, 404, "{\"error\":\"builder api key not found\"}");
+	txt_expect(&r, 404, "{\"error\":\"builder api key not found\"}");
 	txr_free(&r);
 	snprintf(target, sizeof(target), "/auth/builder-api-key?apiKey=%s",
 	    b.key);
 	l2(t, OF, &c, &w1, "DELETE", target, NULL, NULL, &r);
-	expect(&r, 200, "{}");
+	txt_expect(&r, 200, "{}");
 	txr_free(&r);
 	l2(t, OF, &c, &w1, "DELETE", target, NULL, NULL, &r);
-	expect(&r, 404, "{\"error\":\"builder api key not found\"}");
+	txt_expect(&r, 404, "{\"error\":\"builder api key not found\"}");
 	txr_free(&r);
 	l2(t, OF, &c, &w1, "GET", "/auth/builder-api-key", NULL, NULL, &r);
-	expect(&r, 200, "{\"apiKeys\":[]}");
+	txt_expect(&r, 200, "{\"apiKeys\":[]}");
 	txr_free(&r);
 
 	/* Balance and allowance. */
 	l2(t, OF, &c, &w1, "GET", "/balance-allowance", NULL, NULL, &r);
-	expect(&r, 400, "{\"error\":\"invalid asset_type\"}");
+	txt_expect(&r, 400, "{\"error\":\"invalid asset_type\"}");
 	txr_free(&r);
 	l2(t, OF, &c, &w1, "GET", "/balance-allowance?asset_type=USDC", NULL,
 	    NULL, &r);
-	expect(&r, 400, "{\"error\":\"invalid asset_type\"}");
+	txt_expect(&r, 400, "{\"error\":\"invalid asset_type\"}");
 	txr_free(&r);
 	l2(t, OF, &c, &w1, "GET", "/balance-allowance?asset_type=CONDITIONAL",
 	    NULL, NULL, &r);
-	expect(&r, 400, "{\"error\":\"invalid token_id\"}");
+	txt_expect(&r, 400, "{\"error\":\"invalid token_id\"}");
 	txr_free(&r);
 	l2(t, OF, &c, &w1, "GET",
 	    "/balance-allowance?asset_type=CONDITIONAL&token_id=12x", NULL,
 	    NULL, &r);
-	expect(&r, 400, "{\"error\":\"invalid token_id\"}");
+	txt_expect(&r, 400, "{\"error\":\"invalid token_id\"}");
 	txr_free(&r);
 	l2(t, OF, &c, &w1, "GET",
 	    "/balance-allowance?asset_type=COLLATERAL&signature_type=3", NULL,
 	    NULL, &r);
-	expect(&r, 400, "{\"error\":\"invalid signature_type\"}");
+	txt_expect(&r, 400, "{\"error\":\"invalid signature_type\"}");
 	txr_free(&r);
 	l2(t, OF, &c, &w1, "GET",
 	    "/balance-allowance?asset_type=COLLATERAL&asset_type=COLLATERAL",
 	    NULL, NULL, &r);
-	expect(&r, 400, "{\"error\":\"invalid asset_type\"}");
+	txt_expect(&r, 400, "{\"error\":\"invalid asset_type\"}");
 	txr_free(&r);
 	snprintf(want, sizeof(want), "{\"address\":\"%s\",\"asset_type\":"
 	    "\"CONDITIONAL\",\"token_id\":\"123\",\"balance\":\"900\","
@@ -546,14 +525,14 @@ test_openfish_endpoints(void **state)
 	txr_free(&r);
 	l2(t, OF, &c, &w1, "GET", "/balance-allowance?asset_type=CONDITIONAL"
 	    "&token_id=123&signature_type=0", NULL, NULL, &r);
-	expect(&r, 200, "{\"balance\":\"0\",\"allowances\":{"
+	txt_expect(&r, 200, "{\"balance\":\"0\",\"allowances\":{"
 	    "\"0x4bFb41d5B3570DeFd03C39a9A4D8dE6Bd8B8982E\":\"5\","
 	    "\"0xC5d563A36AE78145C45a50134d48A1215220f80a\":\"5\","
 	    "\"0xd91E80cF2E7be2e162c6513ceD06f1dD0dA35296\":\"5\"}}");
 	txr_free(&r);
 	l2(t, OF, &c, &w1, "GET", "/balance-allowance/update?asset_type="
 	    "CONDITIONAL&token_id=123", NULL, NULL, &r);
-	expect(&r, 200, "{\"balance\":\"900\",\"net_usdc_taker\":\"0\","
+	txt_expect(&r, 200, "{\"balance\":\"900\",\"net_usdc_taker\":\"0\","
 	    "\"net_usdc_maker\":\"0\"}");
 	txr_free(&r);
 	l2(t, OF, &c, &w1, "GET", "/balance-allowance?asset_type=CONDITIONAL"
@@ -573,7 +552,7 @@ test_openfish_endpoints(void **state)
 	txr_free(&r);
 	l2(t, OF, &c, &w1, "GET", "/notifications?signature_type=0", NULL, NULL,
 	    &r);
-	expect(&r, 200, NULL);
+	txt_expect(&r, 200, NULL);
 	assert_int_equal(json_array_size(r.json), 2);
 	e = json_array_get(r.json, 0);
 	assert_int_equal(json_integer_value(json_object_get(e, "type")), 4);
@@ -583,22 +562,22 @@ test_openfish_endpoints(void **state)
 	    e, "payload"), "k")), "v");
 	txr_free(&r);
 	l2(t, OF, &c, &w1, "DELETE", "/notifications?ids=1,x", NULL, NULL, &r);
-	expect(&r, 400, "{\"error\":\"invalid ids\"}");
+	txt_expect(&r, 400, "{\"error\":\"invalid ids\"}");
 	txr_free(&r);
 	l2(t, OF, &c, &w1, "DELETE", "/notifications?ids=", NULL, NULL, &r);
-	expect(&r, 400, "{\"error\":\"invalid ids\"}");
+	txt_expect(&r, 400, "{\"error\":\"invalid ids\"}");
 	txr_free(&r);
 	l2(t, OF, &c, &w1, "DELETE", "/notifications?ids=1", NULL, NULL, &r);
-	expect(&r, 200, "{}");
+	txt_expect(&r, 200, "{}");
 	txr_free(&r);
 	l2(t, OF, &c, &w1, "GET", "/notifications", NULL, NULL, &r);
 	assert_int_equal(json_array_size(r.json), 1);
 	txr_free(&r);
 	l2(t, OF, &c, &w1, "DELETE", "/notifications", NULL, NULL, &r);
-	expect(&r, 200, "{}");
+	txt_expect(&r, 200, "{}");
 	txr_free(&r);
 	l2(t, OF, &c, &w1, "GET", "/notifications", NULL, NULL, &r);
-	expect(&r, 200, "[]");
+	txt_expect(&r, 200, "[]");
 	txr_free(&r);
 }
 
@@ -616,23 +595,23 @@ test_polymarket(void **state)
 	assert_int_equal(create(t, PM, &w1, 137, 0, NULL, &c), 200);
 	h = txt_l1(PM, &w1, 137, txt_now(), 0);
 	txt_req(t, "POST", "/auth/api-key", h, NULL, &r);
-	expect(&r, 400, "{\"error\":\"Could not create api key\"}");
+	txt_expect(&r, 400, "{\"error\":\"Could not create api key\"}");
 	txr_free(&r);
 	curl_slist_free_all(h);
 	l2(t, PM, &c, &w1, "GET", q, "/notifications", NULL, &r);
-	expect(&r, 200, "[]");
+	txt_expect(&r, 200, "[]");
 	txr_free(&r);
 	/* A signature over path?query is not what Polymarket verifies. */
 	l2(t, PM, &c, &w1, "GET", q, q, NULL, &r);
-	expect(&r, 401, L2_REFUSED);
+	txt_expect(&r, 401, L2_REFUSED);
 	txr_free(&r);
 	/* Openfish's prefix means nothing here. */
 	l2(t, OF, &c, &w1, "GET", "/auth/api-keys", NULL, NULL, &r);
-	expect(&r, 401, L2_REFUSED);
+	txt_expect(&r, 401, L2_REFUSED);
 	txr_free(&r);
 	/* Builder key without builderId: the account's builder id. */
 	l2(t, PM, &c, &w1, "POST", "/auth/builder-api-key", NULL, NULL, &r);
-	expect(&r, 200, NULL);
+	txt_expect(&r, 200, NULL);
 	assert_int_equal(strlen(json_string_value(json_object_get(r.json,
 	    "builderId"))), 36);
 	txr_free(&r);
@@ -669,7 +648,7 @@ test_state_file(void **state)
 	txr_free(&r);
 	curl_slist_free_all(h);
 	l2(&t, OF, &c, &w1, "GET", "/auth/api-keys", NULL, NULL, &r);
-	expect(&r, 200, NULL);
+	txt_expect(&r, 200, NULL);
 	txr_free(&r);
 	/* The used code stays used across the restart. */
 	assert_int_equal(create(&t, OF, &w2, 56, 0, "STATE-CODE", NULL), 400);
@@ -725,17 +704,17 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_public, start_openfish,
-		    stop),
+		    txt_fixture_stop),
 		cmocka_unit_test_setup_teardown(test_openfish_invitations,
-		    start_openfish, stop),
+		    start_openfish, txt_fixture_stop),
 		cmocka_unit_test_setup_teardown(test_l1_refusals,
-		    start_openfish, stop),
+		    start_openfish, txt_fixture_stop),
 		cmocka_unit_test_setup_teardown(test_openfish_l2,
-		    start_openfish, stop),
+		    start_openfish, txt_fixture_stop),
 		cmocka_unit_test_setup_teardown(test_openfish_endpoints,
-		    start_openfish, stop),
+		    start_openfish, txt_fixture_stop),
 		cmocka_unit_test_setup_teardown(test_polymarket,
-		    start_polymarket, stop),
+		    start_polymarket, txt_fixture_stop),
 		cmocka_unit_test(test_state_file),
 		cmocka_unit_test(test_tls),
 	};

@@ -48,27 +48,6 @@ start(void **state)
 	return 0;
 }
 
-static int
-stop(void **state)
-{
-	txt_cleanup(*state);
-	return 0;
-}
-
-static void
-expect(const struct txr *r, long status, const char *body)
-{
-	if (r->status != status || (body != NULL &&
-	    (r->body == NULL || strcmp(r->body, body) != 0)))
-		fprintf(stderr, "got %ld %s\n", r->status,
-		    r->body ? r->body : "(none)");
-	assert_int_equal(r->status, status);
-	if (body != NULL) {
-		assert_non_null(r->body);
-		assert_string_equal(r->body, body);
-	}
-}
-
 static void
 admin_ok(struct txt *t, const char *body)
 {
@@ -128,15 +107,15 @@ test_fail_next(void **state)
 	assert_int_equal(txt_start(&t, "polymarket", "--fail-next", "1", NULL,
 	    NULL), 0);
 	get_time(&t, &r);
-	expect(&r, 503, INJECTED);
+	txt_expect(&r, 503, INJECTED);
 	txr_free(&r);
 	assert_int_equal(get_time(&t, NULL), 200);
 	admin_ok(&t, "{\"fail_next\":2,\"fail_status\":502}");
 	get_time(&t, &r);
-	expect(&r, 502, INJECTED);
+	txt_expect(&r, 502, INJECTED);
 	txr_free(&r);
 	get_time(&t, &r);
-	expect(&r, 502, INJECTED);
+	txt_expect(&r, 502, INJECTED);
 	txr_free(&r);
 	assert_int_equal(get_time(&t, NULL), 200);
 	assert_true(txt_log_has(&t,
@@ -194,13 +173,13 @@ test_clock_offset(void **state)
 	txr_free(&r);
 	h = txt_l1(PM, &w1, 137, txt_now(), 0);
 	txt_req(&t, "POST", "/auth/api-key", h, NULL, &r);
-	expect(&r, 401, "{\"error\":\"Invalid L1 Request headers\"}");
+	txt_expect(&r, 401, "{\"error\":\"Invalid L1 Request headers\"}");
 	txr_free(&r);
 	curl_slist_free_all(h);
 	/* Signed with the server's time, as useServerTime clients do. */
 	h = txt_l1(PM, &w1, 137, srv, 0);
 	txt_req(&t, "POST", "/auth/api-key", h, NULL, &r);
-	expect(&r, 200, NULL);
+	txt_expect(&r, 200, NULL);
 	txr_free(&r);
 	curl_slist_free_all(h);
 	admin_ok(&t, "{\"clock_offset\":-7200}");
@@ -222,20 +201,20 @@ test_propagation(void **state)
 	admin_ok(t, "{\"propagation_ms\":1500}");
 	h = txt_l1(PM, &w1, 137, txt_now(), 0);
 	txt_req(t, "POST", "/auth/api-key", h, NULL, &r);
-	expect(&r, 200, NULL);
+	txt_expect(&r, 200, NULL);
 	assert_int_equal(txt_creds(r.json, &c), 0);
 	txr_free(&r);
 	curl_slist_free_all(h);
 	h = txt_l2(PM, &c, w1.eip55, txt_now(), "GET", "/auth/api-keys", NULL);
 	txt_req(t, "GET", "/auth/api-keys", h, NULL, &r);
-	expect(&r, 401, L2_REFUSED);
+	txt_expect(&r, 401, L2_REFUSED);
 	txr_free(&r);
 	curl_slist_free_all(h);
 	assert_true(txt_log_has(t, "\"verdict\":\"l2:propagating\""));
 	txt_sleep_ms(1700);
 	h = txt_l2(PM, &c, w1.eip55, txt_now(), "GET", "/auth/api-keys", NULL);
 	txt_req(t, "GET", "/auth/api-keys", h, NULL, &r);
-	expect(&r, 200, NULL);
+	txt_expect(&r, 200, NULL);
 	txr_free(&r);
 	curl_slist_free_all(h);
 }
@@ -257,7 +236,7 @@ test_propagation_flag(void **state)
 	curl_slist_free_all(h);
 	h = txt_l2(PM, &c, w1.eip55, txt_now(), "GET", "/auth/api-keys", NULL);
 	txt_req(&t, "GET", "/auth/api-keys", h, NULL, &r);
-	expect(&r, 401, L2_REFUSED);
+	txt_expect(&r, 401, L2_REFUSED);
 	txr_free(&r);
 	curl_slist_free_all(h);
 	txt_cleanup(&t);
@@ -275,7 +254,7 @@ test_rate_limit(void **state)
 	for (i = 0; i < 3; i++)
 		assert_int_equal(get_time(&t, NULL), 200);
 	get_time(&t, &r);
-	expect(&r, 429, LIMITED);
+	txt_expect(&r, 429, LIMITED);
 	assert_string_equal(r.retry_after, "1");
 	txr_free(&r);
 	/* Admin calls are not counted or limited. */
@@ -303,14 +282,14 @@ test_omnia_format(void **state)
 	assert_int_equal(txt_start(&t, "omnia", "--fail-next", "1",
 	    "--rate-limit", "1"), 0);
 	txt_req(&t, "GET", "/v3/api-keys", NULL, NULL, &r);
-	expect(&r, 503, "{\"code\":\"INTERNAL_ERROR\","
+	txt_expect(&r, 503, "{\"code\":\"INTERNAL_ERROR\","
 	    "\"description\":\"injected failure\"}");
 	txr_free(&r);
 	txt_req(&t, "GET", "/v3/api-keys", NULL, NULL, &r);
-	expect(&r, 401, NULL);
+	txt_expect(&r, 401, NULL);
 	txr_free(&r);
 	txt_req(&t, "GET", "/v3/api-keys", NULL, NULL, &r);
-	expect(&r, 429, "{\"code\":\"TOO_MANY_REQUESTS\","
+	txt_expect(&r, 429, "{\"code\":\"TOO_MANY_REQUESTS\","
 	    "\"description\":\"rate limit exceeded\"}");
 	txr_free(&r);
 	txt_cleanup(&t);
@@ -329,39 +308,39 @@ test_admin(void **state)
 	    "\"window\":30,\"profile\":\"polymarket\",\"chain_id\":137}");
 	txr_free(&r);
 	txt_admin(t, "POST", "faults", "{\"bogus\":1}", &r);
-	expect(&r, 400,
+	txt_expect(&r, 400,
 	    "{\"error\":\"bad fault setting\",\"field\":\"bogus\"}");
 	txr_free(&r);
 	txt_admin(t, "POST", "faults", "{\"fail_status\":600}", &r);
-	expect(&r, 400, "{\"error\":\"bad fault setting\","
+	txt_expect(&r, 400, "{\"error\":\"bad fault setting\","
 	    "\"field\":\"fail_status\"}");
 	txr_free(&r);
 	/* Nothing changes when one field is bad. */
 	txt_admin(t, "POST", "faults", "{\"fail_next\":5,\"latency_ms\":\"1\"}",
 	    &r);
-	expect(&r, 400, "{\"error\":\"bad fault setting\","
+	txt_expect(&r, 400, "{\"error\":\"bad fault setting\","
 	    "\"field\":\"latency_ms\"}");
 	txr_free(&r);
 	assert_int_equal(get_time(t, NULL), 200);
 	txt_admin(t, "POST", "faults", "[]", &r);
-	expect(&r, 400, "{\"error\":\"body must be a JSON object\"}");
+	txt_expect(&r, 400, "{\"error\":\"body must be a JSON object\"}");
 	txr_free(&r);
 	txt_admin(t, "POST", "faults", "{\"window\":-1}", &r);
-	expect(&r, 400, "{\"error\":\"bad window\"}");
+	txt_expect(&r, 400, "{\"error\":\"bad window\"}");
 	txr_free(&r);
 	txt_admin(t, "POST", "invites", "{\"code\":\"a b\"}", &r);
-	expect(&r, 400, "{\"error\":\"bad code\"}");
+	txt_expect(&r, 400, "{\"error\":\"bad code\"}");
 	txr_free(&r);
 	txt_admin(t, "POST", "invites", "{\"code\":\"ok\",\"x\":1}", &r);
-	expect(&r, 400, "{\"error\":\"unknown field\"}");
+	txt_expect(&r, 400, "{\"error\":\"unknown field\"}");
 	txr_free(&r);
 	txt_admin(t, "POST", "closed-only", "{\"address\":\"0x12\","
 	    "\"closed_only\":true}", &r);
-	expect(&r, 400, "{\"error\":\"expected {address, closed_only}\"}");
+	txt_expect(&r, 400, "{\"error\":\"expected {address, closed_only}\"}");
 	txr_free(&r);
 	txt_admin(t, "POST", "omnia/keys", "{\"label\":\"x\","
 	    "\"permissions\":[]}", &r);
-	expect(&r, 404, "{\"error\":\"not an omnia exchange\"}");
+	txt_expect(&r, 404, "{\"error\":\"not an omnia exchange\"}");
 	txr_free(&r);
 	assert_int_equal(txt_admin(t, "GET", "log", NULL, &r), 200);
 	assert_true(json_is_array(r.json));
@@ -379,7 +358,7 @@ test_no_admin(void **state)
 	assert_int_equal(txt_start(&t, "polymarket", "--no-admin", NULL, NULL,
 	    NULL), 0);
 	txt_admin(&t, "POST", "faults", "{\"fail_next\":1}", &r);
-	expect(&r, 404, "{\"error\":\"not found\"}");
+	txt_expect(&r, 404, "{\"error\":\"not found\"}");
 	txr_free(&r);
 	assert_int_equal(get_time(&t, NULL), 200);
 	txt_cleanup(&t);
@@ -398,7 +377,7 @@ test_bounds(void **state)
 	memset(big, 'a', 69999);
 	big[69999] = '\0';
 	txt_req(t, "POST", "/waitlist", NULL, big, &r);
-	expect(&r, 413, "{\"error\":\"request body too large\"}");
+	txt_expect(&r, 413, "{\"error\":\"request body too large\"}");
 	txr_free(&r);
 	free(big);
 	target = malloc(5000);
@@ -419,16 +398,16 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_latency),
 		cmocka_unit_test(test_fail_next),
-		cmocka_unit_test_setup_teardown(test_drop, start, stop),
+		cmocka_unit_test_setup_teardown(test_drop, start, txt_fixture_stop),
 		cmocka_unit_test(test_drop_flag),
 		cmocka_unit_test(test_clock_offset),
-		cmocka_unit_test_setup_teardown(test_propagation, start, stop),
+		cmocka_unit_test_setup_teardown(test_propagation, start, txt_fixture_stop),
 		cmocka_unit_test(test_propagation_flag),
 		cmocka_unit_test(test_rate_limit),
 		cmocka_unit_test(test_omnia_format),
-		cmocka_unit_test_setup_teardown(test_admin, start, stop),
+		cmocka_unit_test_setup_teardown(test_admin, start, txt_fixture_stop),
 		cmocka_unit_test(test_no_admin),
-		cmocka_unit_test_setup_teardown(test_bounds, start, stop),
+		cmocka_unit_test_setup_teardown(test_bounds, start, txt_fixture_stop),
 	};
 
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);

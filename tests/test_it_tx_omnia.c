@@ -51,27 +51,6 @@ start(void **state)
 	return 0;
 }
 
-static int
-stop(void **state)
-{
-	txt_cleanup(*state);
-	return 0;
-}
-
-static void
-expect(const struct txr *r, long status, const char *body)
-{
-	if (r->status != status || (body != NULL &&
-	    (r->body == NULL || strcmp(r->body, body) != 0)))
-		fprintf(stderr, "got %ld %s\n", r->status,
-		    r->body ? r->body : "(none)");
-	assert_int_equal(r->status, status);
-	if (body != NULL) {
-		assert_non_null(r->body);
-		assert_string_equal(r->body, body);
-	}
-}
-
 static void
 key_from(json_t *o, struct okey *k)
 {
@@ -159,34 +138,34 @@ test_token(void **state)
 	assert_non_null(strchr(strchr(tok, '.') + 1, '.'));
 
 	assert_int_equal(token(t, k.id, "AAAA", tok, sizeof(tok), &r), 401);
-	expect(&r, 401, BAD_CREDS);
+	txt_expect(&r, 401, BAD_CREDS);
 	txr_free(&r);
 	assert_int_equal(token(t, "00000000-0000-4000-8000-000000000000",
 	    k.secret, tok, sizeof(tok), &r), 401);
-	expect(&r, 401, BAD_CREDS);
+	txt_expect(&r, 401, BAD_CREDS);
 	txr_free(&r);
 	txt_req(t, "POST", "/v3/auth/token", NULL, "{\"keyId\":\"x\"}", &r);
-	expect(&r, 400, BAD_TOKEN_SCHEMA);
+	txt_expect(&r, 400, BAD_TOKEN_SCHEMA);
 	txr_free(&r);
 	snprintf(body, sizeof(body), "{\"keyId\":\"%s\",\"secret\":\"%s\","
 	    "\"extra\":1}", k.id, k.secret);
 	txt_req(t, "POST", "/v3/auth/token", NULL, body, &r);
-	expect(&r, 400, BAD_TOKEN_SCHEMA);
+	txt_expect(&r, 400, BAD_TOKEN_SCHEMA);
 	txr_free(&r);
 	snprintf(body, sizeof(body), "{\"keyId\":\"%s\",\"secret\":\"%s\","
 	    "\"secret\":\"%s\"}", k.id, k.secret, k.secret);
 	txt_req(t, "POST", "/v3/auth/token", NULL, body, &r);
-	expect(&r, 400, BAD_TOKEN_SCHEMA);
+	txt_expect(&r, 400, BAD_TOKEN_SCHEMA);
 	txr_free(&r);
 	txt_req(t, "POST", "/v3/auth/token", NULL, "[1]", &r);
-	expect(&r, 400, BAD_TOKEN_SCHEMA);
+	txt_expect(&r, 400, BAD_TOKEN_SCHEMA);
 	txr_free(&r);
 	txt_req(t, "GET", "/v3/auth/token", NULL, NULL, &r);
-	expect(&r, 405, "{\"code\":\"METHOD_NOT_ALLOWED\","
+	txt_expect(&r, 405, "{\"code\":\"METHOD_NOT_ALLOWED\","
 	    "\"description\":\"method not allowed\"}");
 	txr_free(&r);
 	txt_req(t, "GET", "/v3/nothing", NULL, NULL, &r);
-	expect(&r, 404, "{\"code\":\"NOT_FOUND\","
+	txt_expect(&r, 404, "{\"code\":\"NOT_FOUND\","
 	    "\"description\":\"no such endpoint\"}");
 	txr_free(&r);
 	/* No secret in the request log. */
@@ -206,17 +185,17 @@ test_keys(void **state)
 	assert_int_equal(token(t, k.id, k.secret, tok, sizeof(tok), NULL),
 	    200);
 	bearer(t, NULL, "GET", "/v3/api-keys", NULL, &r);
-	expect(&r, 401, "{\"code\":\"UNAUTHORIZED\","
+	txt_expect(&r, 401, "{\"code\":\"UNAUTHORIZED\","
 	    "\"description\":\"missing bearer token\"}");
 	txr_free(&r);
 	bearer(t, "not-a-token", "GET", "/v3/api-keys", NULL, &r);
-	expect(&r, 401, BAD_TOKEN);
+	txt_expect(&r, 401, BAD_TOKEN);
 	txr_free(&r);
 	bearer(t, "a b", "GET", "/v3/api-keys", NULL, &r);
-	expect(&r, 401, BAD_TOKEN);
+	txt_expect(&r, 401, BAD_TOKEN);
 	txr_free(&r);
 	bearer(t, tok, "GET", "/v3/api-keys", NULL, &r);
-	expect(&r, 200, NULL);
+	txt_expect(&r, 200, NULL);
 	e = json_array_get(json_object_get(r.json, "apiKeys"), 0);
 	assert_string_equal(json_string_value(json_object_get(e, "apiKeyId")),
 	    k.id);
@@ -227,31 +206,31 @@ test_keys(void **state)
 	/* Create within the caller's permissions; beyond them, 403. */
 	bearer(t, tok, "POST", "/v3/api-keys",
 	    "{\"label\":\"bot\",\"permissions\":[\"read\",\"withdraw\"]}", &r);
-	expect(&r, 403, "{\"code\":\"INVALID_PERMISSIONS\","
+	txt_expect(&r, 403, "{\"code\":\"INVALID_PERMISSIONS\","
 	    "\"description\":\"permissions exceed the calling key's\"}");
 	txr_free(&r);
 	bearer(t, tok, "POST", "/v3/api-keys", "{\"label\":\"bot\"}", &r);
-	expect(&r, 400, BAD_KEY_SCHEMA);
+	txt_expect(&r, 400, BAD_KEY_SCHEMA);
 	txr_free(&r);
 	bearer(t, tok, "POST", "/v3/api-keys",
 	    "{\"label\":\"bot\",\"permissions\":\"read\"}", &r);
-	expect(&r, 400, BAD_KEY_SCHEMA);
+	txt_expect(&r, 400, BAD_KEY_SCHEMA);
 	txr_free(&r);
 	bearer(t, tok, "POST", "/v3/api-keys",
 	    "{\"label\":\"bot\",\"permissions\":[\"read\",\"read\"]}", &r);
-	expect(&r, 400, BAD_KEY_SCHEMA);
+	txt_expect(&r, 400, BAD_KEY_SCHEMA);
 	txr_free(&r);
 	bearer(t, tok, "POST", "/v3/api-keys",
 	    "{\"label\":\"\",\"permissions\":[\"read\"]}", &r);
-	expect(&r, 400, BAD_KEY_SCHEMA);
+	txt_expect(&r, 400, BAD_KEY_SCHEMA);
 	txr_free(&r);
 	bearer(t, tok, "POST", "/v3/api-keys",
 	    "{\"label\":\"bot\",\"permissions\":[\"read\"],\"x\":true}", &r);
-	expect(&r, 400, BAD_KEY_SCHEMA);
+	txt_expect(&r, 400, BAD_KEY_SCHEMA);
 	txr_free(&r);
 	bearer(t, tok, "POST", "/v3/api-keys",
 	    "{\"label\":\"bot\",\"permissions\":[\"read\"]}", &r);
-	expect(&r, 201, NULL);
+	txt_expect(&r, 201, NULL);
 	key_from(r.json, &k2);
 	assert_string_equal(json_string_value(json_object_get(r.json,
 	    "label")), "bot");
@@ -260,17 +239,17 @@ test_keys(void **state)
 	assert_int_equal(token(t, k2.id, k2.secret, tok2, sizeof(tok2), NULL),
 	    200);
 	bearer(t, tok2, "GET", "/v3/api-keys", NULL, &r);
-	expect(&r, 200, NULL);
+	txt_expect(&r, 200, NULL);
 	assert_int_equal(json_array_size(json_object_get(r.json, "apiKeys")),
 	    2);
 	txr_free(&r);
 	/* It cannot grant "trade", which it lacks. */
 	bearer(t, tok2, "POST", "/v3/api-keys",
 	    "{\"label\":\"x\",\"permissions\":[\"trade\"]}", &r);
-	expect(&r, 403, NULL);
+	txt_expect(&r, 403, NULL);
 	txr_free(&r);
 	bearer(t, tok, "DELETE", "/v3/api-keys", NULL, &r);
-	expect(&r, 405, NULL);
+	txt_expect(&r, 405, NULL);
 	txr_free(&r);
 }
 
@@ -290,7 +269,7 @@ test_rotate(void **state)
 	    NULL), 200);
 	bearer(t, tok, "POST", "/v3/api-keys",
 	    "{\"label\":\"two\",\"permissions\":[]}", &r);
-	expect(&r, 201, NULL);
+	txt_expect(&r, 201, NULL);
 	key_from(r.json, &k2);
 	txr_free(&r);
 	assert_int_equal(token(t, k2.id, k2.secret, tok2, sizeof(tok2), NULL),
@@ -299,52 +278,52 @@ test_rotate(void **state)
 	/* Another account's key is not found. */
 	snprintf(target, sizeof(target), "/v3/api-keys/%s/rotate", other.id);
 	bearer(t, tok, "POST", target, NULL, &r);
-	expect(&r, 404, "{\"code\":\"NOT_FOUND\","
+	txt_expect(&r, 404, "{\"code\":\"NOT_FOUND\","
 	    "\"description\":\"api key not found\"}");
 	txr_free(&r);
 	bearer(t, tok, "POST", "/v3/api-keys/nope/rotate", NULL, &r);
-	expect(&r, 404, NULL);
+	txt_expect(&r, 404, NULL);
 	txr_free(&r);
 	snprintf(target, sizeof(target), "/v3/api-keys/%s/rotate", k.id);
 	bearer(t, tok, "POST", target, "{\"x\":1}", &r);
-	expect(&r, 400, "{\"code\":\"INVALID_SCHEMA\","
+	txt_expect(&r, 400, "{\"code\":\"INVALID_SCHEMA\","
 	    "\"description\":\"expected no body\"}");
 	txr_free(&r);
 	bearer(t, tok, "GET", target, NULL, &r);
-	expect(&r, 405, NULL);
+	txt_expect(&r, 405, NULL);
 	txr_free(&r);
 
 	/* k2 rotates k: k's secret and tokens die at once; k2's live. */
 	bearer(t, tok2, "POST", target, NULL, &r);
-	expect(&r, 200, NULL);
+	txt_expect(&r, 200, NULL);
 	key_from(r.json, &rot);
 	assert_string_equal(rot.id, k.id);
 	assert_string_not_equal(rot.secret, k.secret);
 	txr_free(&r);
 	bearer(t, tok, "GET", "/v3/api-keys", NULL, &r);
-	expect(&r, 401, BAD_TOKEN);
+	txt_expect(&r, 401, BAD_TOKEN);
 	txr_free(&r);
 	assert_int_equal(token(t, k.id, k.secret, tok, sizeof(tok), &r), 401);
-	expect(&r, 401, BAD_CREDS);
+	txt_expect(&r, 401, BAD_CREDS);
 	txr_free(&r);
 	bearer(t, tok2, "GET", "/v3/api-keys", NULL, &r);
-	expect(&r, 200, NULL);
+	txt_expect(&r, 200, NULL);
 	txr_free(&r);
 	bearer(t, toko, "GET", "/v3/api-keys", NULL, &r);
-	expect(&r, 200, NULL);
+	txt_expect(&r, 200, NULL);
 	txr_free(&r);
 	assert_int_equal(token(t, k.id, rot.secret, tok, sizeof(tok), NULL),
 	    200);
 	bearer(t, tok, "GET", "/v3/api-keys", NULL, &r);
-	expect(&r, 200, NULL);
+	txt_expect(&r, 200, NULL);
 	txr_free(&r);
 	/* A key may rotate itself; its own token dies with it. */
 	snprintf(target, sizeof(target), "/v3/api-keys/%s/rotate", k2.id);
 	bearer(t, tok2, "POST", target, "{}", &r);
-	expect(&r, 200, NULL);
+	txt_expect(&r, 200, NULL);
 	txr_free(&r);
 	bearer(t, tok2, "GET", "/v3/api-keys", NULL, &r);
-	expect(&r, 401, BAD_TOKEN);
+	txt_expect(&r, 401, BAD_TOKEN);
 	txr_free(&r);
 }
 
@@ -365,7 +344,7 @@ test_expiry(void **state)
 	    200);
 	txt_sleep_ms(2100);
 	bearer(t, tok, "GET", "/v3/api-keys", NULL, &r);
-	expect(&r, 401, "{\"code\":\"UNAUTHORIZED\","
+	txt_expect(&r, 401, "{\"code\":\"UNAUTHORIZED\","
 	    "\"description\":\"token expired\"}");
 	txr_free(&r);
 	assert_int_equal(txt_admin(t, "POST", "faults",
@@ -374,13 +353,13 @@ test_expiry(void **state)
 	assert_int_equal(token(t, k.id, k.secret, tok, sizeof(tok), NULL),
 	    200);
 	bearer(t, tok, "GET", "/v3/api-keys", NULL, &r);
-	expect(&r, 200, NULL);
+	txt_expect(&r, 200, NULL);
 	txr_free(&r);
 	assert_int_equal(txt_admin(t, "POST", "faults",
 	    "{\"clock_offset\":86401}", &r), 200);
 	txr_free(&r);
 	bearer(t, tok, "GET", "/v3/api-keys", NULL, &r);
-	expect(&r, 401, "{\"code\":\"UNAUTHORIZED\","
+	txt_expect(&r, 401, "{\"code\":\"UNAUTHORIZED\","
 	    "\"description\":\"token expired\"}");
 	txr_free(&r);
 }
@@ -399,7 +378,7 @@ test_propagation(void **state)
 	txr_free(&r);
 	seed(t, "[\"read\"]", &k);
 	assert_int_equal(token(t, k.id, k.secret, tok, sizeof(tok), &r), 401);
-	expect(&r, 401, BAD_CREDS);
+	txt_expect(&r, 401, BAD_CREDS);
 	txr_free(&r);
 	txt_sleep_ms(1700);
 	assert_int_equal(token(t, k.id, k.secret, tok, sizeof(tok), NULL),
@@ -410,11 +389,11 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_token, start, stop),
-		cmocka_unit_test_setup_teardown(test_keys, start, stop),
-		cmocka_unit_test_setup_teardown(test_rotate, start, stop),
-		cmocka_unit_test_setup_teardown(test_expiry, start, stop),
-		cmocka_unit_test_setup_teardown(test_propagation, start, stop),
+		cmocka_unit_test_setup_teardown(test_token, start, txt_fixture_stop),
+		cmocka_unit_test_setup_teardown(test_keys, start, txt_fixture_stop),
+		cmocka_unit_test_setup_teardown(test_rotate, start, txt_fixture_stop),
+		cmocka_unit_test_setup_teardown(test_expiry, start, txt_fixture_stop),
+		cmocka_unit_test_setup_teardown(test_propagation, start, txt_fixture_stop),
 	};
 
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);

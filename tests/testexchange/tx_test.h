@@ -455,4 +455,29 @@ txt_verdict(const struct txt *t, const char *target, char *out, size_t len)
 	return out;
 }
 
+#ifdef cmocka_unit_test
+/* CMocka teardown: stop the exchange and remove its files. */
+static inline int
+txt_fixture_stop(void **state)
+{
+	txt_cleanup(*state);
+	return 0;
+}
+
+/* Assert the status and, unless NULL, the exact body of an answer. */
+static inline void
+txt_expect(const struct txr *r, long status, const char *body)
+{
+	if (r->status != status || (body != NULL &&
+	    (r->body == NULL || strcmp(r->body, body) != 0)))
+		fprintf(stderr, "got %ld %s\n", r->status,
+		    r->body ? r->body : "(none)");
+	assert_int_equal(r->status, status);
+	if (body != NULL) {
+		assert_non_null(r->body);
+		assert_string_equal(r->body, body);
+	}
+}
+#endif
+
 #endif
