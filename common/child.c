@@ -141,3 +141,27 @@ child_loop(struct chan *c,
 		msg_clear(&m);
 	}
 }
+
+int
+child_common(struct chan *c, struct msg *m, const struct child_opts *o,
+    const struct privsep_state *st)
+{
+	struct msg_w	w;
+	int		r;
+
+	switch (m->type) {
+	case MSG_STATUS_REQ:
+		r = child_status_ans(c, m->id, st);
+		break;
+	case MSG_PROBE_REQ:
+		child_probe(c, m, o->testmode);
+		msg_begin(&w, MSG_PROBE_ANS, m->id);
+		r = chan_queue(c, &w);
+		break;
+	default:
+		return 0;
+	}
+	if (r != 0)
+		fatalx("%s: %s", msg_name(m->type), cv_strerror(r));
+	return 1;
+}

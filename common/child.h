@@ -37,6 +37,14 @@ int	child_status_ans(struct chan *, uint32_t id,
 void	child_probe(struct chan *, struct msg *, int testmode);
 
 /*
+ * Answer what every child answers alike: MSG_STATUS_REQ and, in test
+ * mode, MSG_PROBE_REQ.  Returns 1 if m was one of them (fatal if the
+ * answer cannot be queued), 0 if the caller must handle it.
+ */
+int	child_common(struct chan *, struct msg *, const struct child_opts *,
+	    const struct privsep_state *);
+
+/*
  * Serve vaultd until it closes the channel: decode each frame and hand it
  * to dispatch, flush answers when input runs dry.  A malformed frame from
  * vaultd is fatal.  Returns on EOF.

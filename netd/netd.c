@@ -42,23 +42,9 @@ static void
 netd_dispatch(struct chan *c, struct msg *m, void *arg)
 {
 	struct netd_state	*sd = arg;
-	struct msg_w	w;
-	int		r = 0;
 
-	switch (m->type) {
-	case MSG_STATUS_REQ:
-		r = child_status_ans(c, m->id, &sd->ps);
-		break;
-	case MSG_PROBE_REQ:
-		child_probe(c, m, sd->opts.testmode);
-		msg_begin(&w, MSG_PROBE_ANS, m->id);
-		r = chan_queue(c, &w);
-		break;
-	default:
+	if (!child_common(c, m, &sd->opts, &sd->ps))
 		fatalx("unexpected %s from vaultd", msg_name(m->type));
-	}
-	if (r != 0)
-		fatalx("%s: %s", msg_name(m->type), cv_strerror(r));
 }
 
 int

@@ -49,18 +49,10 @@ static void
 signerd_dispatch(struct chan *c, struct msg *m, void *arg)
 {
 	struct signerd_state	*sd = arg;
-	struct msg_w	w;
-	int		r = 0;
 
+	if (child_common(c, m, &sd->opts, &sd->ps))
+		return;
 	switch (m->type) {
-	case MSG_STATUS_REQ:
-		r = child_status_ans(c, m->id, &sd->ps);
-		break;
-	case MSG_PROBE_REQ:
-		child_probe(c, m, sd->opts.testmode);
-		msg_begin(&w, MSG_PROBE_ANS, m->id);
-		r = chan_queue(c, &w);
-		break;
 	case MSG_VAULT_CREATE_REQ:
 	case MSG_VAULT_UNLOCK_REQ:
 	case MSG_VAULT_LOCK_REQ:
@@ -75,8 +67,6 @@ signerd_dispatch(struct chan *c, struct msg *m, void *arg)
 	default:
 		fatalx("unexpected %s from vaultd", msg_name(m->type));
 	}
-	if (r != 0)
-		fatalx("%s: %s", msg_name(m->type), cv_strerror(r));
 }
 
 int

@@ -171,9 +171,9 @@ it_wait_up(struct it *t, struct it_proc *procs, uint64_t not_signerd,
 	return -1;
 }
 
-/* Start vaultd -f with extra args; wait for both children.  0 on success. */
+/* Start vaultd -f with up to three extra arguments (NULL ends them). */
 static inline int
-it_start(struct it *t, const char *arg1, const char *arg2)
+it_start_args(struct it *t, const char *a1, const char *a2, const char *a3)
 {
 	struct it_proc	procs[3];
 	char		path[300];
@@ -187,10 +187,17 @@ it_start(struct it *t, const char *arg1, const char *arg2)
 		if (fd == -1)
 			_exit(126);
 		dup2(fd, STDERR_FILENO);
-		execl(path, "vaultd", "-f", arg1, arg2, (char *)NULL);
+		execl(path, "vaultd", "-f", a1, a2, a3, (char *)NULL);
 		_exit(127);
 	}
 	return it_wait_up(t, procs, 0, 0, 5000) < 0 ? -1 : 0;
+}
+
+/* Start vaultd -f with extra args; wait for both children.  0 on success. */
+static inline int
+it_start(struct it *t, const char *arg1, const char *arg2)
+{
+	return it_start_args(t, arg1, arg2, NULL);
 }
 
 /* 1 if vaultd's log contains s. */
@@ -335,28 +342,6 @@ it_slurp(const char *path, size_t *len)
 	buf[*len] = '\0';
 	fclose(f);
 	return buf;
-}
-
-/* Start vaultd with up to three extra arguments (NULL-terminated). */
-static inline int
-it_start3(struct it *t, const char *a1, const char *a2, const char *a3)
-{
-	struct it_proc	procs[3];
-	char		path[300];
-	int		fd;
-
-	snprintf(path, sizeof(path), "%s/vaultd", t->build);
-	if ((t->vaultd = fork()) == -1)
-		return -1;
-	if (t->vaultd == 0) {
-		fd = open(t->log, O_WRONLY | O_CREAT | O_APPEND, 0600);
-		if (fd == -1)
-			_exit(126);
-		dup2(fd, STDERR_FILENO);
-		execl(path, "vaultd", "-f", "-T", a1, a2, a3, (char *)NULL);
-		_exit(127);
-	}
-	return it_wait_up(t, procs, 0, 0, 5000) < 0 ? -1 : 0;
 }
 
 #endif

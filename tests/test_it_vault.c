@@ -41,7 +41,7 @@ setup(void **state)
 	snprintf(v.audit, sizeof(v.audit), "%s/audit.log", v.it.home);
 	it_write(v.pass, PASSPHRASE "\n", 0600);
 	*state = &v;
-	if (it_start3(&v.it, NULL, NULL, NULL) != 0)
+	if (it_start_args(&v.it, "-T", NULL, NULL) != 0)
 		return -1;
 	return it_ctl(&v.it, NULL, v.out, sizeof(v.out),
 	    "init --passphrase-file %s --kdf min", v.pass);
@@ -463,7 +463,7 @@ test_unattended(void **state)
 	assert_int_equal(CTL(v, NULL, "account add main --profile openfish"),
 	    0);
 	assert_int_equal(it_stop(&v->it, 3000), 0);
-	assert_int_equal(it_start3(&v->it, "-p", v->pass, NULL), 0);
+	assert_int_equal(it_start_args(&v->it, "-T", "-p", v->pass), 0);
 	for (start = it_ms(); it_ms() - start < 3000; it_sleep_ms(20))
 		if (CTL(v, NULL, "status") == 0 &&
 		    strstr(v->out, "vault unlocked") != NULL)
@@ -496,7 +496,7 @@ test_crash(void **state)
 	    0);
 	assert_int_equal(it_stop(&v->it, 3000), 0);
 	for (i = 0; i < 60; i++) {
-		assert_int_equal(it_start3(&v->it, "-p", v->pass, NULL), 0);
+		assert_int_equal(it_start_args(&v->it, "-T", "-p", v->pass), 0);
 		while (CTL(v, NULL, "status") != 0 ||
 		    strstr(v->out, "vault unlocked") == NULL)
 			it_sleep_ms(5);
@@ -514,7 +514,7 @@ test_crash(void **state)
 		unlink(v->it.sock);
 		it_sleep_ms(30);	/* let the orphaned vaultctl end */
 	}
-	assert_int_equal(it_start3(&v->it, "-p", v->pass, NULL), 0);
+	assert_int_equal(it_start_args(&v->it, "-T", "-p", v->pass), 0);
 	while (CTL(v, NULL, "status") != 0 ||
 	    strstr(v->out, "vault unlocked") == NULL)
 		it_sleep_ms(5);
