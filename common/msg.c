@@ -66,6 +66,10 @@ static const struct {
 	[MSG_CTL_LIST_ANS] =	{ "MSG_CTL_LIST_ANS", 1 },
 	[MSG_CTL_AUDIT_REQ] =	{ "MSG_CTL_AUDIT_REQ", 2 },
 	[MSG_CTL_AUDIT_ANS] =	{ "MSG_CTL_AUDIT_ANS", 2 },
+	[MSG_SIGN_REQ] =	{ "MSG_SIGN_REQ", 7 },
+	[MSG_SIGN_ANS] =	{ "MSG_SIGN_ANS", 1 },
+	[MSG_CTL_HEADERS_REQ] =	{ "MSG_CTL_HEADERS_REQ", 6 },
+	[MSG_CTL_HEADERS_ANS] =	{ "MSG_CTL_HEADERS_ANS", 1 },
 };
 
 const char *

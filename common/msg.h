@@ -21,7 +21,7 @@
 #include "common/cv_err.h"
 
 /* Bump when any message changes; checked by MSG_HELLO_REQ. */
-#define MSG_VERSION		2
+#define MSG_VERSION		3
 
 #define MSG_HDR_LEN		4
 #define MSG_MAX_FRAME		(1024 * 1024)	/* payload bytes */
@@ -85,6 +85,14 @@ enum msg_type {
 	MSG_CTL_LIST_ANS,	/* as MSG_VAULT_LIST_ANS */
 	MSG_CTL_AUDIT_REQ,	/* vaultctl -> vaultd: [verify, tail] */
 	MSG_CTL_AUDIT_ANS,	/* [result, text] */
+
+	/* Signing: a canonical request, gated and audited by vaultd. */
+	MSG_SIGN_REQ,		/* vaultd -> signerd: [account, level, method,
+				    path, body, timestamp, nonce] */
+	MSG_SIGN_ANS,		/* [[name, value]...] */
+	MSG_CTL_HEADERS_REQ,	/* vaultctl -> vaultd: [account, level,
+				    method, path, body, nonce] */
+	MSG_CTL_HEADERS_ANS,	/* [[name, value]...] */
 	MSG_TYPE_MAX
 };
 

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <jansson.h>
 #include <seccomp.h>
 #include <sodium.h>
 
@@ -62,6 +63,7 @@ signerd_dispatch(struct chan *c, struct msg *m, void *arg)
 	case MSG_VAULT_COMMIT_REQ:
 	case MSG_VAULT_LIST_REQ:
 	case MSG_AUDIT_SIGN_REQ:
+	case MSG_SIGN_REQ:
 		signerd_vault_dispatch(&sd->vault, c, m);
 		break;
 	default:
@@ -85,6 +87,8 @@ main(int argc, char **argv)
 
 	if ((signerd_secp = secp_ctx_new()) == NULL)
 		fatalx("cannot create the secp256k1 context");
+	/* jansson would read /dev/urandom on first use: seed it now */
+	json_object_seed(randombytes_random() | 1);
 	chan_init(&c, CHILD_FD);
 	child_hello(&c, "signerd");
 

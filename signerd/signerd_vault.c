@@ -638,6 +638,9 @@ vault_dispatch(struct signerd_vault *sv, struct chan *c, struct msg *m)
 	case MSG_AUDIT_SIGN_REQ:
 		r = audit_sign(sv, c, m);
 		break;
+	case MSG_SIGN_REQ:
+		r = signerd_sign(sv, c, m);
+		break;
 	default:
 		fatalx("unexpected %s from vaultd", msg_name(m->type));
 	}

@@ -30,6 +30,14 @@ struct signerd_vault {
 void	signerd_vault_dispatch(struct signerd_vault *, struct chan *c,
 	    struct msg *m);
 
+/*
+ * Check a canonical signing request's shape and sign it with the named
+ * account's keys; queue MSG_SIGN_ANS (signerd_req.c).  A refusal is
+ * returned for the caller to answer with MSG_ERROR_ANS.
+ */
+int	signerd_sign(struct signerd_vault *, struct chan *c, struct msg *m)
+	    CV_WUR;
+
 /* Forget every key and secret (lock). */
 void	signerd_vault_lock(struct signerd_vault *);
 

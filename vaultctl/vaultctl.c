@@ -27,6 +27,7 @@ static const struct {
 	{ "apikey",	cmd_apikey,	"import | list --account A" },
 	{ "invite",	cmd_invite,	"set | show | clear --account A" },
 	{ "audit",	cmd_audit,	"show [--tail N] | verify" },
+	{ "headers",	cmd_headers,	"l1|l2|builder --account A [--method M --path P] [--body B] [--nonce N]" },
 	{ "debug",	cmd_debug,	"debug probe CHILD KIND (vaultd -T only)" },
 };
 

@@ -61,5 +61,6 @@ int	cmd_account(struct vaultctl *, int argc, char **argv);
 int	cmd_wallet(struct vaultctl *, int argc, char **argv);
 int	cmd_apikey(struct vaultctl *, int argc, char **argv);
 int	cmd_invite(struct vaultctl *, int argc, char **argv);
+int	cmd_headers(struct vaultctl *, int argc, char **argv);
 
 #endif

@@ -149,6 +149,11 @@ void	 vaultd_audit_open(struct vaultd *);
 /* Append one record; key_id may be "" or NULL.  Fatal if it cannot. */
 void	 vaultd_audit(struct vaultd *, const char *actor, const char *account,
 	    const char *op, const char *verdict, const char *key_id);
+/* The same for a signing verdict: method, path as sent, body digest. */
+void	 vaultd_audit_req(struct vaultd *, const char *actor,
+	    const char *account, const char *op, const char *method,
+	    const char *path, size_t pathlen, const uint8_t *body,
+	    size_t bodylen, const char *verdict, const char *key_id);
 /* Start a signed checkpoint if one is due and nothing else is running. */
 void	 vaultd_audit_checkpoint(struct vaultd *);
 int	 vaultd_audit_signed(struct vaultd *, const char *sig, size_t len)

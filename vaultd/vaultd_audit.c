@@ -14,6 +14,9 @@
 #include <unistd.h>
 #include <sys/stat.h>
 
+#include <sodium.h>
+
+#include "common/encode.h"
 #include "common/log.h"
 #include "common/vault_fmt.h"
 #include "vaultd/vaultd.h"
@@ -110,7 +113,20 @@ void
 vaultd_audit(struct vaultd *vd, const char *actor, const char *account,
     const char *op, const char *verdict, const char *key_id)
 {
-	struct audit_rec	rec;
+	vaultd_audit_req(vd, actor, account, op, NULL, NULL, 0, NULL, 0,
+	    verdict, key_id);
+}
+
+void
+vaultd_audit_req(struct vaultd *vd, const char *actor, const char *account,
+    const char *op, const char *method, const char *path, size_t pathlen,
+    const uint8_t *body, size_t bodylen, const char *verdict,
+    const char *key_id)
+{
+	crypto_generichash_state	h;
+	struct audit_rec		rec;
+	uint8_t				digest[AUDIT_HASH_LEN];
+	char				pbuf[AUDIT_MAX_PATH + 1];
 	char			line[AUDIT_LINE_MAX + 1];
 	size_t			len;
 	int			r;
@@ -123,6 +139,22 @@ vaultd_audit(struct vaultd *vd, const char *actor, const char *account,
 	fill(rec.op, sizeof(rec.op), op);	/* "account add": account_add */
 	fill(rec.verdict, sizeof(rec.verdict), verdict);
 	fill(rec.key_id, sizeof(rec.key_id), key_id);
+	if (method != NULL && path != NULL && pathlen > 0 && path[0] == '/') {
+		fill(rec.method, sizeof(rec.method), method);
+		snprintf(pbuf, sizeof(pbuf), "%.*s", (int)pathlen, path);
+		fill(rec.path, sizeof(rec.path), pbuf);
+		/* the request digest: method, path as sent, body */
+		crypto_generichash_init(&h, NULL, 0, sizeof(digest));
+		crypto_generichash_update(&h, (const uint8_t *)method,
+		    strlen(method));
+		crypto_generichash_update(&h, (const uint8_t *)" ", 1);
+		crypto_generichash_update(&h, (const uint8_t *)path, pathlen);
+		crypto_generichash_update(&h, (const uint8_t *)"\n", 1);
+		if (bodylen > 0)
+			crypto_generichash_update(&h, body, bodylen);
+		crypto_generichash_final(&h, digest, sizeof(digest));
+		hex_encode(digest, sizeof(digest), rec.digest);
+	}
 	if ((r = audit_chain_append(&vd->chain, &rec, line, sizeof(line),
 	    &len)) != 0)
 		fatalx("audit: cannot format a record for %s: %s", op,

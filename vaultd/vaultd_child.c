@@ -344,6 +344,7 @@ child_dispatch(struct vaultd *vd, struct child *ch, struct msg *m)
 	case MSG_VAULT_COMMIT_ANS:
 	case MSG_VAULT_LIST_ANS:
 	case MSG_AUDIT_SIGN_ANS:
+	case MSG_SIGN_ANS:
 		if (strcmp(ch->name, "signerd") != 0)
 			return CV_ERR_MSG_STATE;
 		return vault_signerd_answer(vd, m);

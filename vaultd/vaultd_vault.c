@@ -13,12 +13,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 #include <sys/stat.h>
 
 #include <jansson.h>
 #include <sodium.h>
 
+#include "common/catalog.h"
 #include "common/log.h"
 #include "common/profile.h"
 #include "common/secret_io.h"
@@ -472,6 +474,94 @@ ctl_list(struct vaultd *vd, struct client *cl, struct msg *m)
 	return 0;
 }
 
+/*
+ * The verdict gate.  Until the policy language exists, the verdict admits
+ * exactly the endpoint catalog at its auth level (builder headers ride on
+ * an L2 endpoint) and denies everything else.  The verdict is on the
+ * audit log before signerd sees the request: no record, no signature
+ * (vaultd_audit stops vaultd if it cannot append).
+ */
+static int
+ctl_headers(struct vaultd *vd, struct client *cl, struct msg *m)
+{
+	struct msg_w	 w;
+	const char	*path;
+	const uint8_t	*body;
+	size_t		 plen, blen;
+	uint64_t	 level, nonce;
+	uint32_t	 id;
+	char		 account[VAULT_MAX_NAME + 1], method[8], ts[24];
+	int		 r;
+
+	if ((r = msg_get_strbuf(&m->rd, account, sizeof(account))) != 0 ||
+	    (r = msg_get_u64(&m->rd, &level)) != 0 ||
+	    (r = msg_get_strbuf(&m->rd, method, sizeof(method))) != 0 ||
+	    (r = msg_get_str(&m->rd, &path, &plen, 4096)) != 0 ||
+	    (r = msg_get_bin(&m->rd, &body, &blen, 65536)) != 0 ||
+	    (r = msg_get_u64(&m->rd, &nonce)) != 0)
+		return r;
+	if (refuse_now(vd, cl, m, 2))
+		return 0;
+	if ((level != CATALOG_L1 && level != CATALOG_L2 &&
+	    level != CATALOG_BUILDER) ||
+	    catalog_admit(method, path, plen, level == CATALOG_BUILDER ?
+	    CATALOG_L2 : (enum catalog_auth)level) != 0) {
+		vaultd_audit_req(vd, "vaultctl", account, "sign", method, path,
+		    plen, body, blen, "deny", NULL);
+		vaultd_audit_checkpoint(vd);
+		control_error(vd, cl->serial, m->id, CV_ERR_DENIED,
+		    "not an endpoint of the catalog at that auth level");
+		return 0;
+	}
+	vaultd_audit_req(vd, "vaultctl", account, "sign", method, path, plen,
+	    body, blen, "allow", NULL);
+	op_from(vd, cl, m);
+	snprintf(vd->op.account, sizeof(vd->op.account), "%s", account);
+	snprintf(ts, sizeof(ts), "%lld", (long long)time(NULL));
+	id = child_new_id(SIGNERD(vd));
+	msg_begin(&w, MSG_SIGN_REQ, id);
+	msg_put_str(&w, account);
+	msg_put_u64(&w, level);
+	msg_put_str(&w, method);
+	msg_put_strn(&w, path, plen);
+	msg_put_bin(&w, body, blen);
+	msg_put_str(&w, ts);
+	msg_put_u64(&w, nonce);
+	if ((r = op_send(vd, &w, id, MSG_SIGN_REQ)) != 0)
+		op_fail(vd, r, "signerd is not reachable");
+	return 0;
+}
+
+/* Pass signerd's header list on to vaultctl, checking every field. */
+static int
+sign_ans(struct vaultd *vd, struct msg *m)
+{
+	struct msg_rd	 list, e;
+	struct msg_w	 w;
+	const char	*n, *v;
+	size_t		 nl, vl;
+	uint32_t	 i;
+	int		 r;
+
+	if ((r = msg_get_array(&m->rd, &list, 16)) != 0)
+		return r;
+	msg_begin(&w, MSG_CTL_HEADERS_ANS, vd->op.cl_id);
+	msg_put_array(&w, list.n);
+	for (i = 0; i < list.n; i++) {
+		if ((r = msg_get_array(&list, &e, 2)) != 0 || e.n != 2 ||
+		    (r = msg_get_str(&e, &n, &nl, 64)) != 0 ||
+		    (r = msg_get_str(&e, &v, &vl, 256)) != 0) {
+			msg_w_free(&w);
+			return r != 0 ? r : CV_ERR_MSG_COUNT;
+		}
+		msg_put_array(&w, 2);
+		msg_put_strn(&w, n, nl);
+		msg_put_strn(&w, v, vl);
+	}
+	op_done(vd, &w);
+	return 0;
+}
+
 static const char *
 op_what(uint32_t sent, uint8_t rtype, size_t plen)
 {
@@ -513,6 +603,8 @@ vault_control(struct vaultd *vd, struct client *cl, struct msg *m)
 		return ctl_list(vd, cl, m);
 	case MSG_CTL_AUDIT_REQ:
 		return vaultd_audit_ctl(vd, cl, m);
+	case MSG_CTL_HEADERS_REQ:
+		return ctl_headers(vd, cl, m);
 	default:
 		return CV_ERR_MSG_STATE;
 	}
@@ -665,6 +757,9 @@ vault_signerd_answer(struct vaultd *vd, struct msg *m)
 			return CV_ERR_MSG_STATE;
 		snprintf(vd->op.info, sizeof(vd->op.info), "%.*s", (int)tlen,
 		    text);
+		if (vd->op.sent == MSG_SIGN_REQ)
+			vaultd_audit(vd, "signerd", vd->op.account, "sign",
+			    "refused", NULL);
 		if (vd->op.sent == MSG_VAULT_UNLOCK_REQ)
 			unlock_failed(vd, (int)code, vd->op.info);
 		else
@@ -724,6 +819,8 @@ vault_signerd_answer(struct vaultd *vd, struct msg *m)
 		return 0;
 	case MSG_VAULT_LIST_ANS:
 		return list_ans(vd, m);
+	case MSG_SIGN_ANS:
+		return sign_ans(vd, m);
 	case MSG_AUDIT_SIGN_ANS:
 		if ((r = msg_get_str(&m->rd, &info, &tlen, AUDIT_HEX_SIG)) ||
 		    (r = msg_get_bin(&m->rd, &file, &len, VAULT_MAX_FILE)) ||
