@@ -19,8 +19,8 @@
 #include "common/eth.h"
 #include "common/keccak.h"
 #include "common/secp.h"
+#include "tests/vectors.h"
 
-#define VECTORS	"tests/vectors/clob_auth.json"
 
 struct fixture {
 	json_t					*root;
@@ -39,12 +39,10 @@ static int
 setup(void **state)
 {
 	struct fixture	*f;
-	json_error_t	 err;
 
 	if ((f = calloc(1, sizeof(*f))) == NULL)
 		return -1;
-	if ((f->root = json_load_file(VECTORS, 0, &err)) == NULL) {
-		print_error("%s:%d: %s\n", VECTORS, err.line, err.text);
+	if ((f->root = vectors_load()) == NULL) {
 		free(f);
 		return -1;
 	}
@@ -66,27 +64,6 @@ teardown(void **state)
 	json_decref(f->root);
 	free(f);
 	return 0;
-}
-
-/* obj[key] as a string; the test fails when it is missing. */
-static const char *
-str(json_t *obj, const char *key)
-{
-	const char	*s = json_string_value(json_object_get(obj, key));
-
-	if (s == NULL)
-		fail_msg("vector field \"%s\" missing", key);
-	return s;
-}
-
-static uint64_t
-u64(json_t *obj, const char *key)
-{
-	json_t	*v = json_object_get(obj, key);
-
-	if (!json_is_integer(v) || json_integer_value(v) < 0)
-		fail_msg("vector field \"%s\" missing", key);
-	return (uint64_t)json_integer_value(v);
 }
 
 /* Decode "0x..." hex of exactly len bytes. */
@@ -132,11 +109,11 @@ vector_wallet(struct fixture *f, json_t *v, uint8_t sk[32],
 
 	if (json_object_get(v, "private_key") != NULL)
 		w = v;
-	unhex(str(w, "private_key"), sk, 32);
+	unhex(vec_str(w, "private_key"), sk, 32);
 	assert_int_equal(secp_seckey_check(f->ctx, sk), 0);
 	assert_int_equal(secp_address(f->ctx, sk, addr), 0);
 	eth_address_eip55(addr, txt);
-	assert_string_equal(txt, str(w, "address_eip55"));
+	assert_string_equal(txt, vec_str(w, "address_eip55"));
 }
 
 /* The keccak256 of both EIP-712 type strings. */
@@ -152,12 +129,12 @@ test_typehashes(void **state)
 	    "string message)";
 	uint8_t		 d[32];
 
-	assert_string_equal(str(e, "type"), clobauth);
-	assert_string_equal(str(e, "message"), CLOB_AUTH_MESSAGE);
+	assert_string_equal(vec_str(e, "type"), clobauth);
+	assert_string_equal(vec_str(e, "message"), CLOB_AUTH_MESSAGE);
 	keccak256((const uint8_t *)domain, sizeof(domain) - 1, d);
-	assert_hex(d, 32, str(e, "typehash_EIP712Domain"));
+	assert_hex(d, 32, vec_str(e, "typehash_EIP712Domain"));
 	keccak256((const uint8_t *)clobauth, sizeof(clobauth) - 1, d);
-	assert_hex(d, 32, str(e, "typehash_ClobAuth"));
+	assert_hex(d, 32, vec_str(e, "typehash_ClobAuth"));
 }
 
 /* The first vector publishes the intermediate hashes too. */
@@ -167,16 +144,16 @@ test_eip712_hashes(void **state)
 	struct fixture	*f = *state;
 	json_t		*v = json_array_get(clobauth_vectors(f), 0);
 	uint8_t		 sk[32], addr[ETH_ADDR_LEN], h[32];
-	const char	*ts = str(v, "timestamp");
-	uint64_t	 chain = u64(v, "chain_id"), nonce = u64(v, "nonce");
+	const char	*ts = vec_str(v, "timestamp");
+	uint64_t	 chain = vec_u64(v, "chain_id"), nonce = vec_u64(v, "nonce");
 
 	vector_wallet(f, v, sk, addr);
 	clob_auth_domain_separator(chain, h);
-	assert_hex(h, 32, str(v, "domain_separator"));
+	assert_hex(h, 32, vec_str(v, "domain_separator"));
 	clob_auth_struct_hash(addr, ts, nonce, h);
-	assert_hex(h, 32, str(v, "struct_hash"));
+	assert_hex(h, 32, vec_str(v, "struct_hash"));
 	clob_auth_digest(chain, addr, ts, nonce, h);
-	assert_hex(h, 32, str(v, "digest"));
+	assert_hex(h, 32, vec_str(v, "digest"));
 }
 
 /* Every L1 signature, byte for byte, and recovery back to the signer. */
@@ -191,10 +168,10 @@ test_l1_signatures(void **state)
 
 	json_array_foreach(list, i, v) {
 		vector_wallet(f, v, sk, addr);
-		clob_auth_digest(u64(v, "chain_id"), addr, str(v, "timestamp"),
-		    u64(v, "nonce"), digest);
+		clob_auth_digest(vec_u64(v, "chain_id"), addr, vec_str(v, "timestamp"),
+		    vec_u64(v, "nonce"), digest);
 		assert_int_equal(secp_sign(f->ctx, sk, digest, sig), 0);
-		assert_hex(sig, sizeof(sig), str(v, "signature"));
+		assert_hex(sig, sizeof(sig), vec_str(v, "signature"));
 
 		memset(got, 0, sizeof(got));
 		assert_int_equal(secp_recover(f->ctx, sig, digest, got), 0);
@@ -234,9 +211,9 @@ test_high_s_refused(void **state)
 	uint8_t		 digest[32], sig[65], twin[65];
 
 	vector_wallet(f, v, sk, addr);
-	clob_auth_digest(u64(v, "chain_id"), addr, str(v, "timestamp"),
-	    u64(v, "nonce"), digest);
-	unhex(str(v, "signature"), sig, sizeof(sig));
+	clob_auth_digest(vec_u64(v, "chain_id"), addr, vec_str(v, "timestamp"),
+	    vec_u64(v, "nonce"), digest);
+	unhex(vec_str(v, "signature"), sig, sizeof(sig));
 
 	memcpy(twin, sig, sizeof(sig));
 	negate_s(twin + 32);
@@ -266,9 +243,9 @@ test_bad_sig_refused(void **state)
 	size_t		 i;
 
 	vector_wallet(f, v, sk, addr);
-	clob_auth_digest(u64(v, "chain_id"), addr, str(v, "timestamp"),
-	    u64(v, "nonce"), digest);
-	unhex(str(v, "signature"), sig, sizeof(sig));
+	clob_auth_digest(vec_u64(v, "chain_id"), addr, vec_str(v, "timestamp"),
+	    vec_u64(v, "nonce"), digest);
+	unhex(vec_str(v, "signature"), sig, sizeof(sig));
 
 	for (i = 0; i < sizeof(bad_v); i++) {
 		memcpy(bad, sig, sizeof(sig));
@@ -326,16 +303,16 @@ assert_hmac(json_t *v, const char *secret_key)
 {
 	uint8_t		 key[CLOB_HMAC_KEY_MAX];
 	char		 sig[CLOB_HMAC_SIG_LEN];
-	const char	*body = str(v, "body");
+	const char	*body = vec_str(v, "body");
 	size_t		 keylen;
 
-	assert_int_equal(clob_hmac_key_decode(str(v, secret_key), key,
+	assert_int_equal(clob_hmac_key_decode(vec_str(v, secret_key), key,
 	    sizeof(key), &keylen), 0);
 	memset(sig, 0, sizeof(sig));
-	assert_int_equal(clob_hmac_sign(key, keylen, str(v, "timestamp"),
-	    str(v, "method"), str(v, "request_path"),
+	assert_int_equal(clob_hmac_sign(key, keylen, vec_str(v, "timestamp"),
+	    vec_str(v, "method"), vec_str(v, "request_path"),
 	    (const uint8_t *)body, strlen(body), sig), 0);
-	assert_string_equal(sig, str(v, "signature"));
+	assert_string_equal(sig, vec_str(v, "signature"));
 }
 
 static void
@@ -373,15 +350,15 @@ test_hmac_empty_body(void **state)
 
 	v = json_array_get(json_object_get(json_object_get(f->root,
 	    "hmac_sha256"), "vectors"), 2);
-	assert_string_equal(str(v, "body"), "");
-	assert_int_equal(clob_hmac_key_decode(str(v, "secret"), key,
+	assert_string_equal(vec_str(v, "body"), "");
+	assert_int_equal(clob_hmac_key_decode(vec_str(v, "secret"), key,
 	    sizeof(key), &keylen), 0);
 	assert_int_equal(clob_hmac_sign(key, keylen, "1", "GET", "/", NULL, 0,
 	    a), 0);
 	assert_int_equal(clob_hmac_sign(key, keylen, "1", "GET", "/",
 	    (const uint8_t *)"ignored", 0, b), 0);
-	assert_string_equal(a, str(v, "signature"));
-	assert_string_equal(b, str(v, "signature"));
+	assert_string_equal(a, vec_str(v, "signature"));
+	assert_string_equal(b, vec_str(v, "signature"));
 }
 
 /* A secret in either alphabet, padded or not, is the same key. */

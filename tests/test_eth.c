@@ -15,8 +15,8 @@
 #include "common/encode.h"
 #include "common/eth.h"
 #include "common/secp.h"
+#include "tests/vectors.h"
 
-#define VECTORS	"tests/vectors/clob_auth.json"
 
 /* EIP-55's examples: all valid, including the all-caps and all-lower. */
 static const char *const eip55_examples[] = {
@@ -29,27 +29,6 @@ static const char *const eip55_examples[] = {
 	"0xdbF03B407c01E7cD3CBea99509d93f8DDDC8C6FB",
 	"0xD1220A0cf47c7B9Be7A2E6BA89F429762e7b9aDb",
 };
-
-static int
-setup(void **state)
-{
-	json_error_t	 err;
-	json_t		*root;
-
-	if ((root = json_load_file(VECTORS, 0, &err)) == NULL) {
-		print_error("%s:%d: %s\n", VECTORS, err.line, err.text);
-		return -1;
-	}
-	*state = root;
-	return 0;
-}
-
-static int
-teardown(void **state)
-{
-	json_decref(*state);
-	return 0;
-}
 
 static const char *
 wallet_str(void **state, const char *key)
@@ -209,5 +188,5 @@ main(void)
 		cmocka_unit_test(test_parse_refused),
 	};
 
-	return cmocka_run_group_tests(tests, setup, teardown);
+	return cmocka_run_group_tests(tests, vectors_setup, vectors_teardown);
 }

@@ -15,8 +15,8 @@
 
 #include "common/encode.h"
 #include "common/keccak.h"
+#include "tests/vectors.h"
 
-#define VECTORS	"tests/vectors/clob_auth.json"
 
 static void
 assert_hex_digest(const uint8_t d[KECCAK256_LEN], const char *want)
@@ -29,27 +29,6 @@ assert_hex_digest(const uint8_t d[KECCAK256_LEN], const char *want)
 		assert_string_equal(got + 2, want);
 	else
 		assert_string_equal(got, want);
-}
-
-static int
-setup(void **state)
-{
-	json_error_t	 err;
-	json_t		*root;
-
-	if ((root = json_load_file(VECTORS, 0, &err)) == NULL) {
-		print_error("%s:%d: %s\n", VECTORS, err.line, err.text);
-		return -1;
-	}
-	*state = root;
-	return 0;
-}
-
-static int
-teardown(void **state)
-{
-	json_decref(*state);
-	return 0;
 }
 
 static void
@@ -164,5 +143,5 @@ main(void)
 		cmocka_unit_test(test_typehashes),
 	};
 
-	return cmocka_run_group_tests(tests, setup, teardown);
+	return cmocka_run_group_tests(tests, vectors_setup, vectors_teardown);
 }

@@ -21,9 +21,9 @@
 #include "common/profile.h"
 #include "common/secmem.h"
 #include "common/secp.h"
+#include "tests/vectors.h"
 #include "signerd/signerd_sign.h"
 
-#define VECTORS		"tests/vectors/clob_auth.json"
 #define NOW		1712345678
 #define NOW_TEXT	"1712345678"
 #define API_KEY		"7f0c2a8e-5b1d-4c3e-9a6f-2d8b1e4c7a90"
@@ -40,27 +40,6 @@ struct fixture {
 	const char				*wallet_eip55;
 	struct secret				 zero_key;
 };
-
-/* obj[key] as a string; the test fails when it is missing. */
-static const char *
-str(json_t *obj, const char *key)
-{
-	const char	*s = json_string_value(json_object_get(obj, key));
-
-	if (s == NULL)
-		fail_msg("vector field \"%s\" missing", key);
-	return s;
-}
-
-static uint64_t
-u64(json_t *obj, const char *key)
-{
-	json_t	*v = json_object_get(obj, key);
-
-	if (!json_is_integer(v) || json_integer_value(v) < 0)
-		fail_msg("vector field \"%s\" missing", key);
-	return (uint64_t)json_integer_value(v);
-}
 
 /* A secret's text decoded into fresh guarded memory, as signerd holds it. */
 static void
@@ -87,15 +66,13 @@ static int
 setup(void **state)
 {
 	struct fixture	*f;
-	json_error_t	 err;
 	json_t		*w, *h;
 	size_t		 n;
 	const char	*sk, *sec;
 
 	if ((f = calloc(1, sizeof(*f))) == NULL)
 		return -1;
-	if ((f->root = json_load_file(VECTORS, 0, &err)) == NULL) {
-		print_error("%s:%d: %s\n", VECTORS, err.line, err.text);
+	if ((f->root = vectors_load()) == NULL) {
 		free(f);
 		return -1;
 	}
@@ -224,22 +201,22 @@ test_l1_vectors(void **state)
 	assert_int_equal(json_array_size(list), 3);
 	json_array_foreach(list, i, v) {
 		if (json_object_get(v, "private_key") != NULL) {
-			load_hex_key(str(v, "private_key"), &sk);
-			addr = str(v, "address_eip55");
+			load_hex_key(vec_str(v, "private_key"), &sk);
+			addr = vec_str(v, "address_eip55");
 		} else {
-			load_hex_key(str(json_object_get(f->root, "wallet"),
+			load_hex_key(vec_str(json_object_get(f->root, "wallet"),
 			    "private_key"), &sk);
 			addr = f->wallet_eip55;
 		}
 		snprintf(nonce, sizeof(nonce), "%llu",
-		    (unsigned long long)u64(v, "nonce"));
+		    (unsigned long long)vec_u64(v, "nonce"));
 		for (j = 0; j < NELEM(prof); j++)
 		for (k = 0; k < NELEM(ep); k++)
 		for (use_wallet = 0; use_wallet < 2; use_wallet++) {
-			p = with_chain(prof[j], u64(v, "chain_id"));
+			p = with_chain(prof[j], vec_u64(v, "chain_id"));
 			req = mkreq(CATALOG_L1, ep[k][0], ep[k][1], NULL,
-			    str(v, "timestamp"));
-			req.nonce = u64(v, "nonce");
+			    vec_str(v, "timestamp"));
+			req.nonce = vec_u64(v, "nonce");
 			memset(&h, 0xa5, sizeof(h));
 			sign_headers_clear(&h);
 			if (use_wallet) {
@@ -255,9 +232,9 @@ test_l1_vectors(void **state)
 			assert_names(&h, pfx[j], l1_names, NELEM(l1_names));
 			assert_string_equal(h.h[0].value, addr);
 			assert_string_equal(h.h[1].value,
-			    str(v, "signature"));
+			    vec_str(v, "signature"));
 			assert_string_equal(h.h[2].value,
-			    str(v, "timestamp"));
+			    vec_str(v, "timestamp"));
 			assert_string_equal(h.h[3].value, nonce);
 			snprintf(name, sizeof(name), "%sSIGNATURE", pfx[j]);
 			assert_ptr_equal(sign_headers_get(&h, name),
@@ -505,28 +482,28 @@ test_l2_vectors(void **state)
 	size_t			 i, j, real = 0;
 
 	json_array_foreach(hmac_vectors(f), i, v) {
-		if (strcmp(str(v, "method"), "test-sign") == 0) {
+		if (strcmp(vec_str(v, "method"), "test-sign") == 0) {
 			/* Not a method: never past the shape check. */
-			req = mkreq(CATALOG_L2, str(v, "method"),
-			    str(v, "request_path"), str(v, "body"),
-			    str(v, "timestamp"));
+			req = mkreq(CATALOG_L2, vec_str(v, "method"),
+			    vec_str(v, "request_path"), vec_str(v, "body"),
+			    vec_str(v, "timestamp"));
 			sign_headers_clear(&h);
 			assert_int_equal(sign_l2(profile_find("polymarket"),
 			    f->wallet_lower, API_KEY, f->zero_key.p,
 			    f->zero_key.len, PASSPHRASE, &req, &h),
 			    CV_ERR_INVALID);
 			assert_int_equal(sign_req_check(&req,
-			    strtoll(str(v, "timestamp"), NULL, 10), 30),
+			    strtoll(vec_str(v, "timestamp"), NULL, 10), 30),
 			    CV_ERR_INVALID);
 			continue;
 		}
 		real++;
-		load_hmac_key(str(v, "secret"), &key);
-		path = str(v, "request_path");
+		load_hmac_key(vec_str(v, "secret"), &key);
+		path = vec_str(v, "request_path");
 		for (j = 0; j < NELEM(prof); j++) {
 			p = profile_find(prof[j]);
-			req = mkreq(CATALOG_L2, str(v, "method"), path,
-			    str(v, "body"), str(v, "timestamp"));
+			req = mkreq(CATALOG_L2, vec_str(v, "method"), path,
+			    vec_str(v, "body"), vec_str(v, "timestamp"));
 			sign_headers_clear(&h);
 			assert_int_equal(sign_l2(p, f->wallet_eip55, API_KEY,
 			    key.p, key.len, PASSPHRASE, &req, &h), 0);
@@ -535,19 +512,19 @@ test_l2_vectors(void **state)
 			assert_string_equal(h.h[1].value, API_KEY);
 			assert_string_equal(h.h[2].value, PASSPHRASE);
 			assert_string_equal(h.h[4].value,
-			    str(v, "timestamp"));
+			    vec_str(v, "timestamp"));
 			if (p->signs_query || (q = strchr(path, '?')) == NULL)
 				assert_string_equal(h.h[3].value,
-				    str(v, "signature"));
+				    vec_str(v, "signature"));
 			else {
 				snprintf(bare, sizeof(bare), "%.*s",
 				    (int)(q - path), path);
-				hmac_of(&key, str(v, "timestamp"),
-				    str(v, "method"), bare, str(v, "body"),
+				hmac_of(&key, vec_str(v, "timestamp"),
+				    vec_str(v, "method"), bare, vec_str(v, "body"),
 				    sig);
 				assert_string_equal(h.h[3].value, sig);
 				assert_string_not_equal(h.h[3].value,
-				    str(v, "signature"));
+				    vec_str(v, "signature"));
 			}
 			sign_headers_clear(&h);
 		}
@@ -572,16 +549,16 @@ test_query_signing(void **state)
 	size_t			 i;
 
 	json_array_foreach(hmac_vectors(f), i, x)
-		if (strstr(str(x, "source"), "hmac_includes_query_string"))
+		if (strstr(vec_str(x, "source"), "hmac_includes_query_string"))
 			v = x;
 	assert_non_null(v);
-	assert_string_equal(str(v, "request_path"),
+	assert_string_equal(vec_str(v, "request_path"),
 	    "/agent/account/state?signature_type=0");
-	hmac_of(&f->zero_key, str(v, "timestamp"), "GET",
+	hmac_of(&f->zero_key, vec_str(v, "timestamp"), "GET",
 	    "/agent/account/state", "", bare);
 
-	req = mkreq(CATALOG_L2, "GET", str(v, "request_path"), NULL,
-	    str(v, "timestamp"));
+	req = mkreq(CATALOG_L2, "GET", vec_str(v, "request_path"), NULL,
+	    vec_str(v, "timestamp"));
 	sign_headers_clear(&of);
 	sign_headers_clear(&pm);
 	assert_int_equal(sign_l2(profile_find("openfish"), f->wallet_lower,
@@ -589,16 +566,16 @@ test_query_signing(void **state)
 	assert_int_equal(sign_l2(profile_find("polymarket"), f->wallet_lower,
 	    API_KEY, f->zero_key.p, f->zero_key.len, PASSPHRASE, &req, &pm), 0);
 	assert_string_equal(sign_headers_get(&of, "OPENFISH_SIGNATURE"),
-	    str(v, "signature"));
+	    vec_str(v, "signature"));
 	assert_string_equal(sign_headers_get(&pm, "POLY_SIGNATURE"), bare);
-	assert_string_not_equal(bare, str(v, "signature"));
+	assert_string_not_equal(bare, vec_str(v, "signature"));
 
 	assert_int_equal(sign_builder(profile_find("openfish"), API_KEY,
 	    f->zero_key.p, f->zero_key.len, PASSPHRASE, &req, &of), 0);
 	assert_int_equal(sign_builder(profile_find("polymarket"), API_KEY,
 	    f->zero_key.p, f->zero_key.len, PASSPHRASE, &req, &pm), 0);
 	assert_string_equal(sign_headers_get(&of,
-	    "OPENFISH_BUILDER_SIGNATURE"), str(v, "signature"));
+	    "OPENFISH_BUILDER_SIGNATURE"), vec_str(v, "signature"));
 	assert_string_equal(sign_headers_get(&pm, "POLY_BUILDER_SIGNATURE"),
 	    bare);
 
@@ -627,20 +604,20 @@ test_builder_vector(void **state)
 	size_t			 i, j;
 
 	b = json_object_get(f->root, "builder_hmac");
-	load_hmac_key(str(b, "secret"), &bkey);
-	load_hmac_key(str(v4, "secret"), &l2key);
+	load_hmac_key(vec_str(b, "secret"), &bkey);
+	load_hmac_key(vec_str(v4, "secret"), &l2key);
 
-	req = mkreq(CATALOG_BUILDER, str(b, "method"), str(b, "request_path"),
-	    str(b, "body"), str(b, "timestamp"));
+	req = mkreq(CATALOG_BUILDER, vec_str(b, "method"), vec_str(b, "request_path"),
+	    vec_str(b, "body"), vec_str(b, "timestamp"));
 	sign_headers_clear(&h);
 	assert_int_equal(sign_builder(profile_find("polymarket"),
-	    str(b, "key"), bkey.p, bkey.len, str(b, "passphrase"), &req, &h),
+	    vec_str(b, "key"), bkey.p, bkey.len, vec_str(b, "passphrase"), &req, &h),
 	    0);
 	assert_names(&h, "POLY_", builder_names, NELEM(builder_names));
-	assert_string_equal(h.h[0].value, str(b, "key"));
-	assert_string_equal(h.h[1].value, str(b, "passphrase"));
-	assert_string_equal(h.h[2].value, str(b, "signature"));
-	assert_string_equal(h.h[3].value, str(b, "timestamp"));
+	assert_string_equal(h.h[0].value, vec_str(b, "key"));
+	assert_string_equal(h.h[1].value, vec_str(b, "passphrase"));
+	assert_string_equal(h.h[2].value, vec_str(b, "signature"));
+	assert_string_equal(h.h[3].value, vec_str(b, "timestamp"));
 	sign_headers_clear(&h);
 
 	/* L2 then builder into one set: nine headers, each its own key. */
@@ -648,7 +625,7 @@ test_builder_vector(void **state)
 	assert_int_equal(sign_l2(profile_find("polymarket"), f->wallet_eip55,
 	    API_KEY, l2key.p, l2key.len, PASSPHRASE, &req, &h), 0);
 	assert_int_equal(sign_builder(profile_find("polymarket"),
-	    str(b, "key"), bkey.p, bkey.len, str(b, "passphrase"), &req, &h),
+	    vec_str(b, "key"), bkey.p, bkey.len, vec_str(b, "passphrase"), &req, &h),
 	    0);
 	assert_int_equal(h.n, SIGN_HDR_MAX);
 	assert_int_equal(h.n, NELEM(l2_names) + NELEM(builder_names));
@@ -663,16 +640,16 @@ test_builder_vector(void **state)
 	for (i = 0; i < h.n; i++)
 		for (j = i + 1; j < h.n; j++)
 			assert_string_not_equal(h.h[i].name, h.h[j].name);
-	hmac_of(&l2key, str(b, "timestamp"), str(b, "method"),
-	    str(b, "request_path"), str(b, "body"), l2sig);
+	hmac_of(&l2key, vec_str(b, "timestamp"), vec_str(b, "method"),
+	    vec_str(b, "request_path"), vec_str(b, "body"), l2sig);
 	assert_string_equal(sign_headers_get(&h, "POLY_SIGNATURE"), l2sig);
 	assert_string_equal(sign_headers_get(&h, "POLY_BUILDER_SIGNATURE"),
-	    str(b, "signature"));
-	assert_string_not_equal(l2sig, str(b, "signature"));
+	    vec_str(b, "signature"));
+	assert_string_not_equal(l2sig, vec_str(b, "signature"));
 
 	/* Full now: another set does not fit, and h stays as it is. */
 	assert_int_equal(sign_builder(profile_find("openfish"),
-	    str(b, "key"), bkey.p, bkey.len, str(b, "passphrase"), &req, &h),
+	    vec_str(b, "key"), bkey.p, bkey.len, vec_str(b, "passphrase"), &req, &h),
 	    CV_ERR_TOOLONG);
 	assert_int_equal(h.n, SIGN_HDR_MAX);
 	sign_headers_clear(&h);
@@ -680,7 +657,7 @@ test_builder_vector(void **state)
 	/* Builder on an L1 request: refused. */
 	req.level = CATALOG_L1;
 	assert_int_equal(sign_builder(profile_find("polymarket"),
-	    str(b, "key"), bkey.p, bkey.len, str(b, "passphrase"), &req, &h),
+	    vec_str(b, "key"), bkey.p, bkey.len, vec_str(b, "passphrase"), &req, &h),
 	    CV_ERR_INVALID);
 	assert_int_equal(h.n, 0);
 

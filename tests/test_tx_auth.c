@@ -18,9 +18,9 @@
 #include "common/clob_auth.h"
 #include "common/encode.h"
 #include "common/secp.h"
+#include "tests/vectors.h"
 #include "tests/testexchange/tx_auth.c"
 
-#define VECTORS	"tests/vectors/clob_auth.json"
 
 static json_t				*vec;
 static struct secp256k1_context_struct	*ctx;
@@ -30,7 +30,7 @@ setup(void **state)
 {
 	if (sodium_init() < 0 || (ctx = secp_ctx_new()) == NULL)
 		return -1;
-	vec = json_load_file(VECTORS, JSON_REJECT_DUPLICATES, NULL);
+	vec = vectors_load();
 	return vec == NULL ? -1 : 0;
 }
 
@@ -40,15 +40,6 @@ teardown(void **state)
 	json_decref(vec);
 	secp_ctx_free(ctx);
 	return 0;
-}
-
-static const char *
-str(json_t *o, const char *k)
-{
-	const char	*s = json_string_value(json_object_get(o, k));
-
-	assert_non_null(s);
-	return s;
 }
 
 static void
@@ -68,7 +59,7 @@ vector_address(json_t *v, char out[ETH_ADDR_STRLEN])
 	uint8_t	 sk[32], a[ETH_ADDR_LEN];
 
 	seckey(pk != NULL ? json_string_value(pk) :
-	    str(json_object_get(vec, "wallet"), "private_key"), sk);
+	    vec_str(json_object_get(vec, "wallet"), "private_key"), sk);
 	assert_int_equal(secp_address(ctx, sk, a), 0);
 	eth_address_eip55(a, out);
 }
@@ -87,7 +78,7 @@ l1_vectors(void)
 static int64_t
 ts_of(json_t *v)
 {
-	return strtoll(str(v, "timestamp"), NULL, 10);
+	return strtoll(vec_str(v, "timestamp"), NULL, 10);
 }
 
 /* Every published L1 signature verifies, for both address spellings. */
@@ -111,8 +102,8 @@ test_l1_vectors(void **state)
 		    json_integer_value(json_object_get(v, "nonce")));
 		for (j = 0; j < 2; j++) {
 			h.address = j == 0 ? eip55 : lower;
-			h.signature = str(v, "signature");
-			h.timestamp = str(v, "timestamp");
+			h.signature = vec_str(v, "signature");
+			h.timestamp = vec_str(v, "timestamp");
 			h.nonce = nonce;
 			assert_int_equal(tx_l1_verify(ctx, (uint64_t)
 			    json_integer_value(json_object_get(v, "chain_id")),
@@ -143,8 +134,8 @@ test_l1_refusals(void **state)
 	vector_address(json_array_get(l1_vectors(), 2), other);
 	chain = (uint64_t)json_integer_value(json_object_get(v, "chain_id"));
 	h.address = eip55;
-	h.signature = str(v, "signature");
-	h.timestamp = str(v, "timestamp");
+	h.signature = vec_str(v, "signature");
+	h.timestamp = vec_str(v, "timestamp");
 	h.nonce = "23";
 
 	/* Wrong chain: the digest differs, the signer is someone else. */
@@ -267,7 +258,7 @@ test_l1_roundtrip(void **state)
 	uint64_t		 n;
 	const char		*why;
 
-	seckey(str(json_object_get(vec, "wallet"), "private_key"), sk);
+	seckey(vec_str(json_object_get(vec, "wallet"), "private_key"), sk);
 	assert_int_equal(secp_address(ctx, sk, a), 0);
 	eth_address_eip55(a, addr);
 	clob_auth_digest(56, a, "1700000000", 12345678901234ULL, digest);
@@ -315,10 +306,10 @@ hmac_vector(json_t *v)
 {
 	const char	*why;
 
-	assert_int_equal(tx_hmac_check(str(v, "secret"), str(v, "timestamp"),
-	    str(v, "method"), str(v, "request_path"),
-	    (const uint8_t *)str(v, "body"), strlen(str(v, "body")),
-	    str(v, "signature"), &why), 0);
+	assert_int_equal(tx_hmac_check(vec_str(v, "secret"), vec_str(v, "timestamp"),
+	    vec_str(v, "method"), vec_str(v, "request_path"),
+	    (const uint8_t *)vec_str(v, "body"), strlen(vec_str(v, "body")),
+	    vec_str(v, "signature"), &why), 0);
 	assert_string_equal(why, "ok");
 }
 
@@ -357,52 +348,52 @@ test_hmac_refusals(void **state)
 	char		 sig[64], body[64];
 
 	/* A changed body. */
-	snprintf(body, sizeof(body), "%s", str(v, "body"));
+	snprintf(body, sizeof(body), "%s", vec_str(v, "body"));
 	body[3] ^= 1;
-	assert_int_equal(tx_hmac_check(str(v, "secret"), str(v, "timestamp"),
-	    str(v, "method"), str(v, "request_path"), (const uint8_t *)body,
-	    strlen(body), str(v, "signature"), &why), CV_ERR_BADSIG);
+	assert_int_equal(tx_hmac_check(vec_str(v, "secret"), vec_str(v, "timestamp"),
+	    vec_str(v, "method"), vec_str(v, "request_path"), (const uint8_t *)body,
+	    strlen(body), vec_str(v, "signature"), &why), CV_ERR_BADSIG);
 	assert_string_equal(why, "bad-signature");
 	/* A body left out. */
-	assert_int_equal(tx_hmac_check(str(v, "secret"), str(v, "timestamp"),
-	    str(v, "method"), str(v, "request_path"), NULL, 0,
-	    str(v, "signature"), &why), CV_ERR_BADSIG);
+	assert_int_equal(tx_hmac_check(vec_str(v, "secret"), vec_str(v, "timestamp"),
+	    vec_str(v, "method"), vec_str(v, "request_path"), NULL, 0,
+	    vec_str(v, "signature"), &why), CV_ERR_BADSIG);
 	/* Another method, path, timestamp or secret. */
-	assert_int_equal(tx_hmac_check(str(v, "secret"), str(v, "timestamp"),
-	    "POST", str(v, "request_path"), (const uint8_t *)str(v, "body"),
-	    strlen(str(v, "body")), str(v, "signature"), &why), CV_ERR_BADSIG);
-	assert_int_equal(tx_hmac_check(str(v, "secret"), "1000001",
-	    str(v, "method"), str(v, "request_path"),
-	    (const uint8_t *)str(v, "body"), strlen(str(v, "body")),
-	    str(v, "signature"), &why), CV_ERR_BADSIG);
+	assert_int_equal(tx_hmac_check(vec_str(v, "secret"), vec_str(v, "timestamp"),
+	    "POST", vec_str(v, "request_path"), (const uint8_t *)vec_str(v, "body"),
+	    strlen(vec_str(v, "body")), vec_str(v, "signature"), &why), CV_ERR_BADSIG);
+	assert_int_equal(tx_hmac_check(vec_str(v, "secret"), "1000001",
+	    vec_str(v, "method"), vec_str(v, "request_path"),
+	    (const uint8_t *)vec_str(v, "body"), strlen(vec_str(v, "body")),
+	    vec_str(v, "signature"), &why), CV_ERR_BADSIG);
 	assert_int_equal(tx_hmac_check(
-	    "AQAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=", str(v, "timestamp"),
-	    str(v, "method"), str(v, "request_path"),
-	    (const uint8_t *)str(v, "body"), strlen(str(v, "body")),
-	    str(v, "signature"), &why), CV_ERR_BADSIG);
+	    "AQAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=", vec_str(v, "timestamp"),
+	    vec_str(v, "method"), vec_str(v, "request_path"),
+	    (const uint8_t *)vec_str(v, "body"), strlen(vec_str(v, "body")),
+	    vec_str(v, "signature"), &why), CV_ERR_BADSIG);
 	/* Openfish signs the query: a signature over the bare path fails. */
-	assert_int_equal(tx_hmac_check(str(of, "secret"), str(of, "timestamp"),
-	    str(of, "method"), "/agent/account/state", NULL, 0,
-	    str(of, "signature"), &why), CV_ERR_BADSIG);
+	assert_int_equal(tx_hmac_check(vec_str(of, "secret"), vec_str(of, "timestamp"),
+	    vec_str(of, "method"), "/agent/account/state", NULL, 0,
+	    vec_str(of, "signature"), &why), CV_ERR_BADSIG);
 	/* The standard alphabet and a dropped '=' are other strings. */
-	snprintf(sig, sizeof(sig), "%s", str(of, "signature"));
+	snprintf(sig, sizeof(sig), "%s", vec_str(of, "signature"));
 	assert_non_null(strpbrk(sig, "-_"));
 	to_std(sig);
-	assert_int_equal(tx_hmac_check(str(of, "secret"), str(of, "timestamp"),
-	    str(of, "method"), str(of, "request_path"), NULL, 0, sig, &why),
+	assert_int_equal(tx_hmac_check(vec_str(of, "secret"), vec_str(of, "timestamp"),
+	    vec_str(of, "method"), vec_str(of, "request_path"), NULL, 0, sig, &why),
 	    CV_ERR_BADSIG);
-	snprintf(sig, sizeof(sig), "%s", str(of, "signature"));
+	snprintf(sig, sizeof(sig), "%s", vec_str(of, "signature"));
 	sig[strlen(sig) - 1] = '\0';
-	assert_int_equal(tx_hmac_check(str(of, "secret"), str(of, "timestamp"),
-	    str(of, "method"), str(of, "request_path"), NULL, 0, sig, &why),
+	assert_int_equal(tx_hmac_check(vec_str(of, "secret"), vec_str(of, "timestamp"),
+	    vec_str(of, "method"), vec_str(of, "request_path"), NULL, 0, sig, &why),
 	    CV_ERR_BADSIG);
-	assert_int_equal(tx_hmac_check(str(of, "secret"), str(of, "timestamp"),
-	    str(of, "method"), str(of, "request_path"), NULL, 0, NULL, &why),
+	assert_int_equal(tx_hmac_check(vec_str(of, "secret"), vec_str(of, "timestamp"),
+	    vec_str(of, "method"), vec_str(of, "request_path"), NULL, 0, NULL, &why),
 	    CV_ERR_BADSIG);
 	/* A secret that is not base64 verifies nothing. */
-	assert_int_equal(tx_hmac_check("not base64!", str(of, "timestamp"),
-	    str(of, "method"), str(of, "request_path"), NULL, 0,
-	    str(of, "signature"), &why), CV_ERR_DECODE);
+	assert_int_equal(tx_hmac_check("not base64!", vec_str(of, "timestamp"),
+	    vec_str(of, "method"), vec_str(of, "request_path"), NULL, 0,
+	    vec_str(of, "signature"), &why), CV_ERR_DECODE);
 	assert_string_equal(why, "hmac-failed");
 }
 
@@ -415,9 +406,9 @@ test_hmac_secret_forms(void **state)
 	    vec, "hmac_sha256"), "vectors"), 4);
 
 	assert_int_equal(tx_hmac_check("c2VjcmV0LWtleS0zMi1ieXRlcy0xMjM0NTY",
-	    str(v, "timestamp"), str(v, "method"), str(v, "request_path"),
-	    (const uint8_t *)str(v, "body"), strlen(str(v, "body")),
-	    str(v, "signature"), &why), 0);
+	    vec_str(v, "timestamp"), vec_str(v, "method"), vec_str(v, "request_path"),
+	    (const uint8_t *)vec_str(v, "body"), strlen(vec_str(v, "body")),
+	    vec_str(v, "signature"), &why), 0);
 }
 
 static void
