@@ -43,6 +43,7 @@ cv_strerror(int e)
 	case CV_ERR_EXCHANGE:		return "exchange returned an error";
 	case CV_ERR_USAGE:		return "usage error";
 	case CV_ERR_BADSIG:		return "signature does not verify";
+	case CV_ERR_RESPONSE:		return "malformed answer from the exchange";
 	}
 	return "unknown error";
 }

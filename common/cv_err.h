@@ -52,6 +52,7 @@ enum cv_err {
 	CV_ERR_EXCHANGE		= -55,	/* exchange answered with an error */
 	CV_ERR_USAGE		= -56,	/* command line misuse */
 	CV_ERR_BADSIG		= -57,	/* signature does not verify */
+	CV_ERR_RESPONSE		= -58,	/* the exchange's answer is malformed */
 };
 
 const char	*cv_strerror(int) CV_WUR;

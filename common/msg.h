@@ -21,7 +21,7 @@
 #include "common/cv_err.h"
 
 /* Bump when any message changes; checked by MSG_HELLO_REQ. */
-#define MSG_VERSION		3
+#define MSG_VERSION		4
 
 #define MSG_HDR_LEN		4
 #define MSG_MAX_FRAME		(1024 * 1024)	/* payload bytes */
@@ -48,9 +48,10 @@ enum msg_type {
 
 	/* The vault.  vaultd holds ciphertext; signerd holds the keys. */
 	MSG_VAULT_CREATE_REQ,	/* vaultd -> signerd: [cred, keyfile, ops, mem] */
-	MSG_VAULT_CREATE_ANS,	/* [file, audit public key] */
+	MSG_VAULT_CREATE_ANS,	/* [file, audit public key, box public key] */
 	MSG_VAULT_UNLOCK_REQ,	/* vaultd -> signerd: [file, cred, keyfile] */
-	MSG_VAULT_UNLOCK_ANS,	/* [audit public key, generation] */
+	MSG_VAULT_UNLOCK_ANS,	/* [audit public key, generation, box public
+				    key] */
 	MSG_VAULT_LOCK_REQ,	/* vaultd -> signerd: [] */
 	MSG_VAULT_LOCK_ANS,	/* [] */
 	MSG_VAULT_PUT_REQ,	/* vaultd -> signerd: [type, account, key id,
@@ -93,6 +94,29 @@ enum msg_type {
 	MSG_CTL_HEADERS_REQ,	/* vaultctl -> vaultd: [account, level,
 				    method, path, body, nonce] */
 	MSG_CTL_HEADERS_ANS,	/* [[name, value]...] */
+
+	/* The vault, continued: what the exchange gives and takes. */
+	MSG_VAULT_STORE_REQ,	/* vaultd -> signerd: [type, account, nonce,
+				    sealed box from netd] */
+	MSG_VAULT_STORE_ANS,	/* [file, key id, info] */
+	MSG_VAULT_MARK_REQ,	/* vaultd -> signerd: [type, account, key id,
+				    record flags] */
+	MSG_VAULT_MARK_ANS,	/* [file] */
+	MSG_VAULT_ACCOUNT_REQ,	/* vaultd -> signerd: [account] */
+	MSG_VAULT_ACCOUNT_ANS,	/* [account JSON: profile, url, ca_file, pin] */
+
+	/* Exchange calls: vaultctl asks, vaultd routes, netd calls. */
+	MSG_CTL_CALL_REQ,	/* vaultctl -> vaultd: [account, call,
+				    [[name, value]...]] */
+	MSG_CTL_CALL_ANS,	/* [http status, result JSON, vault change] */
+	MSG_NET_CALL_REQ,	/* vaultd -> netd: [account, profile, url,
+				    CA PEM, pin, call, [[name, value]...],
+				    box public key] */
+	MSG_NET_CALL_ANS,	/* [http status, result JSON, effect, record
+				    type, key id, nonce, sealed box] */
+	MSG_NET_SIGN_REQ,	/* netd -> vaultd: [call id, level, method,
+				    path, body, nonce] */
+	MSG_NET_SIGN_ANS,	/* [[name, value]...] */
 	MSG_TYPE_MAX
 };
 

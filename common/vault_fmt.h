@@ -87,7 +87,8 @@ enum vault_rec_type {
 };
 
 #define VAULT_RECF_REVOKED	0x01	/* kept for history, not for use */
-#define VAULT_RECF_KNOWN	VAULT_RECF_REVOKED
+#define VAULT_RECF_USED		0x02	/* an invitation code spent */
+#define VAULT_RECF_KNOWN	(VAULT_RECF_REVOKED | VAULT_RECF_USED)
 
 struct vault_hdr {
 	uint16_t	version;

@@ -64,6 +64,9 @@ signerd_dispatch(struct chan *c, struct msg *m, void *arg)
 	case MSG_VAULT_LIST_REQ:
 	case MSG_AUDIT_SIGN_REQ:
 	case MSG_SIGN_REQ:
+	case MSG_VAULT_STORE_REQ:
+	case MSG_VAULT_MARK_REQ:
+	case MSG_VAULT_ACCOUNT_REQ:
 		signerd_vault_dispatch(&sd->vault, c, m);
 		break;
 	default:

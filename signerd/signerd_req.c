@@ -112,7 +112,7 @@ sign_with(struct signerd_vault *sv, const struct sign_req *req,
     const struct profile *p, uint64_t level, struct sign_headers *out)
 {
 	struct secret		 wallet, cred, bcred, key, bkey, invite;
-	const struct vault_rec	*crec = NULL, *brec = NULL;
+	const struct vault_rec	*crec = NULL, *brec = NULL, *irec = NULL;
 	struct sign_wallet	 w;
 	const char		*pass, *bpass, *code = NULL;
 	size_t			 klen, bklen;
@@ -130,8 +130,10 @@ sign_with(struct signerd_vault *sv, const struct sign_req *req,
 	if ((r = sign_wallet_init(signerd_secp, wallet.p, &w)) != 0)
 		goto out;
 	if (level == CATALOG_L1) {
+		/* an invitation code is single-use: a spent one stays home */
 		if (open_rec(sv, VAULT_REC_INVITE, req->account, &invite,
-		    NULL) == 0 && (r = terminated(&invite)) == 0)
+		    &irec) == 0 && !(irec->flags & VAULT_RECF_USED) &&
+		    (r = terminated(&invite)) == 0)
 			code = (const char *)invite.p;
 		r = sign_l1_wallet(signerd_secp, &w, p, req, code, out);
 		goto out;
@@ -157,6 +159,24 @@ sign_with(struct signerd_vault *sv, const struct sign_req *req,
 	secret_free(&bkey);
 	secret_free(&invite);
 	return r;
+}
+
+int
+signerd_account(struct signerd_vault *sv, struct chan *c, struct msg *m)
+{
+	struct secret	 pt;
+	struct msg_w	 w;
+	char		 account[VAULT_MAX_NAME + 1];
+	int		 r;
+
+	if ((r = msg_get_strbuf(&m->rd, account, sizeof(account))) != 0)
+		fatalx("%s: %s", msg_name(m->type), cv_strerror(r));
+	if ((r = open_rec(sv, VAULT_REC_ACCOUNT, account, &pt, NULL)) != 0)
+		return r;
+	msg_begin(&w, MSG_VAULT_ACCOUNT_ANS, m->id);
+	msg_put_strn(&w, (const char *)pt.p, pt.len);
+	secret_free(&pt);
+	return chan_queue(c, &w);
 }
 
 int

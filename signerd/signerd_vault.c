@@ -46,13 +46,15 @@ signerd_vault_lock(struct signerd_vault *sv)
 	vault_keys_free(&sv->pkeys);
 	secret_free(&sv->audit_sk);
 	sodium_memzero(sv->audit_pk, sizeof(sv->audit_pk));
+	secret_free(&sv->box_sk);
+	sodium_memzero(sv->box_pk, sizeof(sv->box_pk));
 	sv->unlocked = sv->pending = sv->pending_create = 0;
 }
 
 /* Seal pt as a record of pv, replacing one with the same identity. */
 static int
 put_record(struct vault *pv, const struct vault_keys *keys, uint8_t type,
-    const char *account, const char *key_id, uint64_t nonce,
+    uint8_t flags, const char *account, const char *key_id, uint64_t nonce,
     const uint8_t *pt, size_t ptlen)
 {
 	struct vault_rec	rec;
@@ -61,6 +63,7 @@ put_record(struct vault *pv, const struct vault_keys *keys, uint8_t type,
 
 	memset(&rec, 0, sizeof(rec));
 	rec.type = type;
+	rec.flags = flags;	/* authenticated with the body */
 	snprintf(rec.account, sizeof(rec.account), "%s", account);
 	snprintf(rec.key_id, sizeof(rec.key_id), "%s", key_id);
 	rec.nonce = nonce;
@@ -96,9 +99,13 @@ seal_and_answer(struct signerd_vault *sv, struct chan *c, uint32_t type,
 	if (type == MSG_AUDIT_SIGN_ANS)
 		msg_put_str(&w, info);
 	msg_put_bin(&w, buf, len);
-	if (type == MSG_VAULT_CREATE_ANS)
+	if (type == MSG_VAULT_CREATE_ANS) {
 		msg_put_bin(&w, sv->audit_pk, sizeof(sv->audit_pk));
-	else if (info != NULL && type != MSG_AUDIT_SIGN_ANS)
+		msg_put_bin(&w, sv->box_pk, sizeof(sv->box_pk));
+	} else if (type == MSG_VAULT_STORE_ANS) {
+		msg_put_str(&w, info);			/* key id */
+		msg_put_str(&w, info + strlen(info) + 1); /* fingerprint */
+	} else if (info != NULL && type != MSG_AUDIT_SIGN_ANS)
 		msg_put_str(&w, info);
 	if ((r = chan_queue(c, &w)) != 0)
 		goto out;
@@ -140,6 +147,26 @@ load_audit_key(struct signerd_vault *sv)
 	return 0;
 }
 
+/*
+ * A fresh X25519 key pair per unlock: netd seals what the exchange
+ * returns to its public half, so only signerd reads a new credential.
+ */
+static int
+box_key_new(struct signerd_vault *sv)
+{
+	int	r;
+
+	secret_free(&sv->box_sk);
+	if ((r = secret_alloc(&sv->box_sk, crypto_box_SECRETKEYBYTES)) != 0)
+		return r;
+	if (crypto_box_keypair(sv->box_pk, sv->box_sk.p) != 0) {
+		secret_free(&sv->box_sk);
+		return CV_ERR_INTERNAL;
+	}
+	secret_lock(&sv->box_sk);
+	return 0;
+}
+
 static int
 vault_create(struct signerd_vault *sv, struct chan *c, struct msg *m)
 {
@@ -157,9 +184,10 @@ vault_create(struct signerd_vault *sv, struct chan *c, struct msg *m)
 	if ((r = vault_crypto_create(&sv->pv.hdr, &cred, ops, mem,
 	    &sv->pkeys)) != 0)
 		goto out;
-	if ((r = audit_key_new(&sk, sv->audit_pk)) != 0)
+	if ((r = audit_key_new(&sk, sv->audit_pk)) != 0 ||
+	    (r = box_key_new(sv)) != 0)
 		goto out;
-	if ((r = put_record(&sv->pv, &sv->pkeys, VAULT_REC_AUDIT_KEY,
+	if ((r = put_record(&sv->pv, &sv->pkeys, VAULT_REC_AUDIT_KEY, 0,
 	    AUDIT_ACCOUNT, "", 0, sk.p, sk.len)) != 0)
 		goto out;
 	sv->pending_create = 1;
@@ -190,7 +218,7 @@ vault_unlock(struct signerd_vault *sv, struct chan *c, struct msg *m)
 	if ((r = vault_crypto_load(file, len, &cred, 0, &sv->v,
 	    &sv->keys)) != 0)
 		return r;
-	if ((r = load_audit_key(sv)) != 0) {
+	if ((r = load_audit_key(sv)) != 0 || (r = box_key_new(sv)) != 0) {
 		signerd_vault_lock(sv);
 		return r;
 	}
@@ -198,6 +226,7 @@ vault_unlock(struct signerd_vault *sv, struct chan *c, struct msg *m)
 	msg_begin(&w, MSG_VAULT_UNLOCK_ANS, m->id);
 	msg_put_bin(&w, sv->audit_pk, sizeof(sv->audit_pk));
 	msg_put_u64(&w, sv->v.hdr.generation);
+	msg_put_bin(&w, sv->box_pk, sizeof(sv->box_pk));
 	return chan_queue(c, &w);
 }
 
@@ -353,7 +382,7 @@ vault_put(struct signerd_vault *sv, struct chan *c, struct msg *m)
 	}
 	if ((r = vault_copy(&sv->v, &sv->pv)) != 0)
 		goto out;
-	if ((r = put_record(&sv->pv, &sv->keys, (uint8_t)type, account,
+	if ((r = put_record(&sv->pv, &sv->keys, (uint8_t)type, 0, account,
 	    key_id, nonce, payload, len)) != 0 ||
 	    (r = seal_and_answer(sv, c, MSG_VAULT_PUT_ANS, m->id, &sv->keys,
 	    info)) != 0)
@@ -398,6 +427,117 @@ vault_del(struct signerd_vault *sv, struct chan *c, struct msg *m)
  fail:
 	vault_free(&sv->pv);
 	return r != 0 ? r : CV_ERR_INTERNAL;
+}
+
+/*
+ * A credential the exchange returned, sealed by netd to our box key:
+ * "key id NUL secret NUL passphrase".  vaultd passes the box without
+ * reading it; we check it like an import and seal it into the vault.
+ */
+static int
+vault_store(struct signerd_vault *sv, struct chan *c, struct msg *m)
+{
+	struct secret	 pt;
+	const uint8_t	*box, *nul;
+	uint64_t	 type, nonce;
+	size_t		 len, idlen;
+	char		 account[VAULT_MAX_NAME + 1];
+	char		 info[VAULT_MAX_NAME + 1 + 17];
+	int		 r;
+
+	memset(&pt, 0, sizeof(pt));
+	if ((r = msg_get_u64(&m->rd, &type)) != 0 ||
+	    (r = msg_get_strbuf(&m->rd, account, sizeof(account))) != 0 ||
+	    (r = msg_get_u64(&m->rd, &nonce)) != 0 ||
+	    (r = msg_get_bin(&m->rd, &box, &len, VAULT_MAX_BODY)) != 0)
+		fatalx("%s: %s", msg_name(m->type), cv_strerror(r));
+	if (type != VAULT_REC_API_CRED && type != VAULT_REC_BUILDER_CRED)
+		return CV_ERR_INVALID;
+	if (!has_account(&sv->v, account))
+		return CV_ERR_NOTFOUND;
+	if (len <= crypto_box_SEALBYTES)
+		return CV_ERR_INVALID;
+	if ((r = secret_alloc(&pt, len - crypto_box_SEALBYTES)) != 0)
+		return r;
+	secret_unlock(&sv->box_sk);
+	r = crypto_box_seal_open(pt.p, box, len, sv->box_pk, sv->box_sk.p);
+	secret_lock(&sv->box_sk);
+	if (r != 0) {
+		r = CV_ERR_TAMPERED;
+		goto out;
+	}
+	r = CV_ERR_INVALID;
+	if ((nul = memchr(pt.p, 0, pt.len)) == NULL)
+		goto out;
+	idlen = (size_t)(nul - pt.p);
+	if (idlen == 0 || idlen > VAULT_MAX_NAME)
+		goto out;
+	memcpy(info, pt.p, idlen);
+	info[idlen] = '\0';
+	if (!vault_fmt_name_valid(info, idlen))
+		goto out;
+	if ((r = check_cred(nul + 1, pt.len - idlen - 1,
+	    info + idlen + 1)) != 0)
+		goto out;
+	if (vault_find_record(&sv->v, (uint8_t)type, account, info) >= 0) {
+		r = CV_ERR_EXISTS;
+		goto out;
+	}
+	/* builder keys carry no exchange nonce: number them in order */
+	if (type == VAULT_REC_BUILDER_CRED)
+		for (nonce = 0; nonce_taken(&sv->v, (uint8_t)type, account,
+		    nonce); nonce++)
+			;
+	else if (nonce_taken(&sv->v, (uint8_t)type, account, nonce)) {
+		r = CV_ERR_EXISTS;
+		goto out;
+	}
+	if ((r = vault_copy(&sv->v, &sv->pv)) != 0)
+		goto out;
+	if ((r = put_record(&sv->pv, &sv->keys, (uint8_t)type, 0, account,
+	    info, nonce, nul + 1, pt.len - idlen - 1)) != 0 ||
+	    (r = seal_and_answer(sv, c, MSG_VAULT_STORE_ANS, m->id,
+	    &sv->keys, info)) != 0)
+		vault_free(&sv->pv);
+ out:
+	secret_free(&pt);
+	return r;
+}
+
+/* Set a record's flags: today only an invitation code marked used. */
+static int
+vault_mark(struct signerd_vault *sv, struct chan *c, struct msg *m)
+{
+	const struct vault_rec	*rec;
+	struct secret	pt;
+	uint64_t	type, flags;
+	char		account[VAULT_MAX_NAME + 1], key_id[VAULT_MAX_NAME + 1];
+	long		k;
+	int		r;
+
+	if ((r = msg_get_u64(&m->rd, &type)) != 0 ||
+	    (r = msg_get_strbuf(&m->rd, account, sizeof(account))) != 0 ||
+	    (r = msg_get_strbuf(&m->rd, key_id, sizeof(key_id))) != 0 ||
+	    (r = msg_get_u64(&m->rd, &flags)) != 0)
+		fatalx("%s: %s", msg_name(m->type), cv_strerror(r));
+	if (type != VAULT_REC_INVITE || flags != VAULT_RECF_USED)
+		return CV_ERR_INVALID;
+	if ((k = vault_find_record(&sv->v, (uint8_t)type, account,
+	    key_id)) < 0)
+		return CV_ERR_NOTFOUND;
+	rec = &sv->v.recs[k];
+	/* the flags are authenticated: seal the body anew with them */
+	if ((r = vault_crypto_open(&sv->keys, &sv->v.hdr, rec, &pt)) != 0)
+		return r;
+	if ((r = vault_copy(&sv->v, &sv->pv)) == 0 &&
+	    ((r = put_record(&sv->pv, &sv->keys, rec->type,
+	    rec->flags | (uint8_t)flags, account, key_id, rec->nonce, pt.p,
+	    pt.len)) != 0 ||
+	    (r = seal_and_answer(sv, c, MSG_VAULT_MARK_ANS, m->id, &sv->keys,
+	    NULL)) != 0))
+		vault_free(&sv->pv);
+	secret_free(&pt);
+	return r;
 }
 
 static int
@@ -453,6 +593,8 @@ vault_commit(struct signerd_vault *sv, struct chan *c, struct msg *m)
 	} else {
 		vault_free(&sv->pv);
 		vault_keys_free(&sv->pkeys);
+		if (sv->pending_create)
+			secret_free(&sv->box_sk);
 	}
 	sv->pending = sv->pending_create = 0;
 	msg_begin(&w, MSG_VAULT_COMMIT_ANS, m->id);
@@ -489,8 +631,9 @@ record_info(struct signerd_vault *sv, const struct vault_rec *rec,
 			r = CV_ERR_CORRUPT;
 		break;
 	case VAULT_REC_INVITE:
-		snprintf(info, len, "%c%c%s (%zu characters)", pt.p[0],
-		    pt.len > 1 ? '*' : ' ', pt.len > 2 ? "***" : "", pt.len);
+		snprintf(info, len, "%c%c%s (%zu characters)%s", pt.p[0],
+		    pt.len > 1 ? '*' : ' ', pt.len > 2 ? "***" : "", pt.len,
+		    (rec->flags & VAULT_RECF_USED) ? ", used" : "");
 		break;
 	}
 	secret_free(&pt);
@@ -586,8 +729,13 @@ vault_dispatch(struct signerd_vault *sv, struct chan *c, struct msg *m)
 {
 	int	r;
 
-	/* What may come now: the permission table of this channel. */
-	if (sv->pending && m->type != MSG_VAULT_COMMIT_REQ)
+	/*
+	 * What may come now: the permission table of this channel.  While
+	 * a change is pending, only its commit and what reads the committed
+	 * state (signing, an account's routing facts).
+	 */
+	if (sv->pending && m->type != MSG_VAULT_COMMIT_REQ &&
+	    m->type != MSG_SIGN_REQ && m->type != MSG_VAULT_ACCOUNT_REQ)
 		fatalx("%s while a change is pending", msg_name(m->type));
 	switch (m->type) {
 	case MSG_VAULT_CREATE_REQ:
@@ -623,6 +771,15 @@ vault_dispatch(struct signerd_vault *sv, struct chan *c, struct msg *m)
 		break;
 	case MSG_VAULT_DEL_REQ:
 		r = vault_del(sv, c, m);
+		break;
+	case MSG_VAULT_STORE_REQ:
+		r = vault_store(sv, c, m);
+		break;
+	case MSG_VAULT_MARK_REQ:
+		r = vault_mark(sv, c, m);
+		break;
+	case MSG_VAULT_ACCOUNT_REQ:
+		r = signerd_account(sv, c, m);
 		break;
 	case MSG_VAULT_PASSWD_REQ:
 		r = vault_passwd(sv, c, m);

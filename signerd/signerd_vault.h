@@ -15,6 +15,9 @@ struct signerd_vault {
 	struct vault_keys	 keys;
 	struct secret		 audit_sk;	/* Ed25519, noaccess idle */
 	uint8_t			 audit_pk[32];
+	/* Credentials from the exchange reach us sealed to this key. */
+	struct secret		 box_sk;	/* X25519, noaccess idle */
+	uint8_t			 box_pk[32];
 
 	int			 pending;	/* awaiting MSG_VAULT_COMMIT_REQ */
 	int			 pending_create;
@@ -36,6 +39,10 @@ void	signerd_vault_dispatch(struct signerd_vault *, struct chan *c,
  * returned for the caller to answer with MSG_ERROR_ANS.
  */
 int	signerd_sign(struct signerd_vault *, struct chan *c, struct msg *m)
+	    CV_WUR;
+
+/* The account record's JSON, for vaultd to route a call (not secret). */
+int	signerd_account(struct signerd_vault *, struct chan *c, struct msg *m)
 	    CV_WUR;
 
 /* Forget every key and secret (lock). */

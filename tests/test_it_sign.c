@@ -219,10 +219,14 @@ test_gate(void **state)
 }
 
 /* Hostile peer: this test is vaultd, a real signerd the other end. */
+#define PM_ACCOUNT	"{\"profile\":\"polymarket\"," \
+			"\"url\":\"https://clob.polymarket.com\"}"
+
 struct peer {
 	struct chan	c;
 	pid_t		pid;
 	uint32_t	id;
+	uint8_t		box_pk[32];	/* signerd's, from MSG_VAULT_CREATE_ANS */
 };
 
 static void
@@ -287,8 +291,7 @@ peer_start(struct peer *p)
 	size_t		len;
 	char		path[300];
 	int		sv[2];
-	static const char acct[] = "{\"profile\":\"polymarket\","
-	    "\"url\":\"https://clob.polymarket.com\"}";
+	static const char acct[] = PM_ACCOUNT;
 
 	memset(p, 0, sizeof(*p));
 	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
@@ -317,7 +320,19 @@ peer_start(struct peer *p)
 	msg_put_u64(&w, ops);
 	msg_put_u64(&w, mem);
 	peer_send(p, &w);
-	assert_int_equal(peer_answer(p, MSG_VAULT_CREATE_ANS), 0);
+	{
+		const uint8_t	*b;
+		size_t		 blen;
+
+		assert_int_equal(chan_recv(&p->c, &m), 0);
+		assert_int_equal(m.type, MSG_VAULT_CREATE_ANS);
+		assert_int_equal(msg_get_bin(&m.rd, &b, &blen, 1 << 20), 0);
+		assert_int_equal(msg_get_bin(&m.rd, &b, &blen, 32), 0);
+		assert_int_equal(msg_get_bin(&m.rd, &b, &blen, 32), 0);
+		assert_int_equal(blen, 32);
+		memcpy(p->box_pk, b, 32);
+		msg_clear(&m);
+	}
 	peer_commit(p, 1);
 	peer_put(p, 1, "pm", acct, strlen(acct), 2);
 	assert_int_equal(hex_decode(WALLET_KEY, 64, key, 32, &len), 0);
@@ -438,6 +453,182 @@ test_hostile_peer(void **state)
 	}
 }
 
+/* MSG_VAULT_STORE_REQ with a box of plaintext pt sealed to pk. */
+static int64_t
+peer_store(struct peer *p, uint64_t type, const char *acct, uint64_t nonce,
+    const uint8_t *pk, const void *pt, size_t ptlen, int flip, char *key_id)
+{
+	struct msg_w	 w;
+	struct msg	 m;
+	uint8_t		 box[512];
+	const uint8_t	*f;
+	size_t		 flen;
+	int64_t		 code = 0;
+
+	assert_true(ptlen + crypto_box_SEALBYTES <= sizeof(box));
+	assert_int_equal(crypto_box_seal(box, pt, ptlen, pk), 0);
+	if (flip)
+		box[ptlen + crypto_box_SEALBYTES - 1] ^= 1;
+	msg_begin(&w, MSG_VAULT_STORE_REQ, ++p->id);
+	msg_put_u64(&w, type);
+	msg_put_str(&w, acct);
+	msg_put_u64(&w, nonce);
+	msg_put_bin(&w, box, ptlen + crypto_box_SEALBYTES);
+	peer_send(p, &w);
+	assert_int_equal(chan_recv(&p->c, &m), 0);
+	assert_int_equal(m.id, p->id);
+	if (m.type == MSG_ERROR_ANS)
+		assert_int_equal(msg_get_i64(&m.rd, &code), 0);
+	else {
+		assert_int_equal(m.type, MSG_VAULT_STORE_ANS);
+		assert_int_equal(msg_get_bin(&m.rd, &f, &flen, 1 << 20), 0);
+		assert_int_equal(msg_get_strbuf(&m.rd, key_id, 65), 0);
+	}
+	msg_clear(&m);
+	return code;
+}
+
+/* The header value called name in a MSG_SIGN_ANS for request p->id. */
+static int
+peer_sign_has(struct peer *p, const char *acct, uint64_t level,
+    const char *method, const char *path, const char *name, char *val)
+{
+	struct msg_w	 w;
+	struct msg	 m;
+	struct msg_rd	 list, e;
+	const char	*n, *v;
+	size_t		 nl, vl;
+	char		 ts[32];
+	uint32_t	 i;
+	int		 found = 0;
+
+	snprintf(ts, sizeof(ts), "%lld", (long long)time(NULL));
+	msg_begin(&w, MSG_SIGN_REQ, ++p->id);
+	msg_put_str(&w, acct);
+	msg_put_u64(&w, level);
+	msg_put_str(&w, method);
+	msg_put_str(&w, path);
+	msg_put_bin(&w, "", 0);
+	msg_put_str(&w, ts);
+	msg_put_u64(&w, 0);
+	peer_send(p, &w);
+	assert_int_equal(chan_recv(&p->c, &m), 0);
+	assert_int_equal(m.type, MSG_SIGN_ANS);
+	assert_int_equal(msg_get_array(&m.rd, &list, 16), 0);
+	for (i = 0; i < list.n; i++) {
+		assert_int_equal(msg_get_array(&list, &e, 2), 0);
+		assert_int_equal(msg_get_str(&e, &n, &nl, 64), 0);
+		assert_int_equal(msg_get_str(&e, &v, &vl, 256), 0);
+		if (nl == strlen(name) && memcmp(n, name, nl) == 0) {
+			snprintf(val, 257, "%.*s", (int)vl, v);
+			found = 1;
+		}
+	}
+	msg_clear(&m);
+	return found;
+}
+
+/*
+ * Credentials from the exchange: only a box sealed to signerd's key for
+ * this unlock is opened; a flipped byte, another key, a malformed
+ * plaintext, a second copy are refused with their codes and store
+ * nothing.  Signing works while a change is pending.  An invitation code
+ * marked used no longer goes out with L1.
+ */
+static void
+test_store_box(void **state)
+{
+	static const char cred[] = "key-1\0" SECRET "\0pass-1";
+	static const char of[] = "{\"profile\":\"openfish\","
+	    "\"url\":\"https://127.0.0.1:1\"}";
+	struct peer	p;
+	struct msg_w	w;
+	struct msg	m;
+	uint8_t		other_pk[32], other_sk[32], key[32];
+	const char	*json;
+	size_t		len;
+	char		id[65], val[257];
+
+	(void)state;
+	peer_start(&p);
+	crypto_box_keypair(other_pk, other_sk);
+	assert_int_equal(peer_store(&p, VAULT_REC_API_CRED, "pm", 0, p.box_pk,
+	    cred, sizeof(cred) - 1, 1, id), CV_ERR_TAMPERED);
+	assert_int_equal(peer_store(&p, VAULT_REC_API_CRED, "pm", 0, other_pk,
+	    cred, sizeof(cred) - 1, 0, id), CV_ERR_TAMPERED);
+	assert_int_equal(peer_store(&p, VAULT_REC_API_CRED, "pm", 0, p.box_pk,
+	    "key-1", 5, 0, id), CV_ERR_INVALID);
+	assert_int_equal(peer_store(&p, VAULT_REC_API_CRED, "pm", 0, p.box_pk,
+	    "bad key\0" SECRET "\0p", 10 + sizeof(SECRET), 0, id),
+	    CV_ERR_INVALID);
+	assert_int_equal(peer_store(&p, VAULT_REC_WALLET_KEY, "pm", 0,
+	    p.box_pk, cred, sizeof(cred) - 1, 0, id), CV_ERR_INVALID);
+	assert_int_equal(peer_store(&p, VAULT_REC_API_CRED, "nosuch", 0,
+	    p.box_pk, cred, sizeof(cred) - 1, 0, id), CV_ERR_NOTFOUND);
+	/* nothing stored: L2 has no key yet */
+	assert_int_equal(peer_sign(&p, "pm", CATALOG_L2, "GET",
+	    "/auth/api-keys", 0, 0), CV_ERR_NOTFOUND);
+
+	assert_int_equal(peer_store(&p, VAULT_REC_API_CRED, "pm", 0, p.box_pk,
+	    cred, sizeof(cred) - 1, 0, id), 0);
+	assert_string_equal(id, "key-1");
+	/* pending: a signature still comes, from the committed vault */
+	assert_int_equal(peer_sign(&p, "pm", CATALOG_L2, "GET",
+	    "/auth/api-keys", 0, 0), CV_ERR_NOTFOUND);
+	msg_begin(&w, MSG_VAULT_ACCOUNT_REQ, ++p.id);
+	msg_put_str(&w, "pm");
+	peer_send(&p, &w);
+	assert_int_equal(chan_recv(&p.c, &m), 0);
+	assert_int_equal(m.type, MSG_VAULT_ACCOUNT_ANS);
+	assert_int_equal(msg_get_str(&m.rd, &json, &len, 4096), 0);
+	assert_int_equal(len, strlen(PM_ACCOUNT));
+	assert_memory_equal(json, PM_ACCOUNT, len);
+	msg_clear(&m);
+	peer_commit(&p, 4);
+	assert_true(peer_sign_has(&p, "pm", CATALOG_L2, "GET",
+	    "/auth/api-keys", "POLY_API_KEY", val));
+	assert_string_equal(val, "key-1");
+	assert_int_equal(peer_store(&p, VAULT_REC_API_CRED, "pm", 0, p.box_pk,
+	    cred, sizeof(cred) - 1, 0, id), CV_ERR_EXISTS);
+
+	/* the invitation code: sent on create until marked used */
+	peer_put(&p, VAULT_REC_ACCOUNT, "of", of, strlen(of), 5);
+	assert_int_equal(hex_decode(WALLET_KEY, 64, key, 32, &len), 0);
+	peer_put(&p, VAULT_REC_WALLET_KEY, "of", key, 32, 6);
+	peer_put(&p, VAULT_REC_INVITE, "of", "INVITE-42", 9, 7);
+	assert_true(peer_sign_has(&p, "of", CATALOG_L1, "POST",
+	    "/auth/api-key", "OPENFISH_INVITATION_CODE", val));
+	assert_string_equal(val, "INVITE-42");
+	msg_begin(&w, MSG_VAULT_MARK_REQ, ++p.id);
+	msg_put_u64(&w, VAULT_REC_INVITE);
+	msg_put_str(&w, "of");
+	msg_put_str(&w, "");
+	msg_put_u64(&w, VAULT_RECF_REVOKED);
+	peer_send(&p, &w);
+	assert_int_equal(peer_answer(&p, MSG_VAULT_MARK_ANS), CV_ERR_INVALID);
+	msg_begin(&w, MSG_VAULT_MARK_REQ, ++p.id);
+	msg_put_u64(&w, VAULT_REC_INVITE);
+	msg_put_str(&w, "pm");
+	msg_put_str(&w, "");
+	msg_put_u64(&w, VAULT_RECF_USED);
+	peer_send(&p, &w);
+	assert_int_equal(peer_answer(&p, MSG_VAULT_MARK_ANS), CV_ERR_NOTFOUND);
+	msg_begin(&w, MSG_VAULT_MARK_REQ, ++p.id);
+	msg_put_u64(&w, VAULT_REC_INVITE);
+	msg_put_str(&w, "of");
+	msg_put_str(&w, "");
+	msg_put_u64(&w, VAULT_RECF_USED);
+	peer_send(&p, &w);
+	assert_int_equal(peer_answer(&p, MSG_VAULT_MARK_ANS), 0);
+	peer_commit(&p, 8);
+	assert_false(peer_sign_has(&p, "of", CATALOG_L1, "POST",
+	    "/auth/api-key", "OPENFISH_INVITATION_CODE", val));
+	assert_true(peer_sign_has(&p, "of", CATALOG_L1, "POST",
+	    "/auth/api-key", "OPENFISH_SIGNATURE", val));
+	chan_free(&p.c);
+	assert_int_equal(waitpid(p.pid, NULL, 0), p.pid);
+}
+
 /* A control client cannot speak the signing channel's messages. */
 static void
 test_control_cannot_sign(void **state)
@@ -471,6 +662,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_control_cannot_sign,
 		    setup, teardown),
 		cmocka_unit_test(test_hostile_peer),
+		cmocka_unit_test(test_store_box),
 	};
 
 	if (sodium_init() < 0)

@@ -197,7 +197,9 @@ vaultd_loop(struct vaultd *vd)
 						kill(vd->children[i].pid,
 						    SIGKILL);
 		}
-		next = vd->stopping ? now + 100 : -1;
+		vaultd_audit_tick(vd, now);
+		vaultd_sign_flush(vd);
+		next = vd->stopping ? now + 100 : vaultd_audit_next_ms(vd);
 		for (i = 0; i < 2; i++) {
 			child_timers(vd, &vd->children[i], now);
 			t = child_next_timer(&vd->children[i]);

@@ -17,6 +17,8 @@
 #define VAULTD_BACKOFF_MIN_MS	100
 #define VAULTD_BACKOFF_MAX_MS	30000
 #define VAULTD_STABLE_MS	10000	/* up this long: backoff resets */
+#define AUDIT_CKPT_RECORDS	1000	/* signing records per checkpoint, */
+#define AUDIT_CKPT_AGE_MS	60000	/* or the oldest unsigned one this old */
 
 enum child_state {
 	CHILD_DOWN,		/* waiting for its restart time */
@@ -39,6 +41,7 @@ struct child {
 	unsigned	 restarts;
 	uint32_t	 next_id;
 	uint32_t	 status_id;	/* of the outstanding MSG_STATUS_REQ */
+	uint32_t	 probe_id;	/* of the last MSG_PROBE_REQ */
 	char		 last_exit[160];
 	/* From the child's MSG_STATUS_ANS and from /proc. */
 	int		 have_status;
@@ -68,9 +71,59 @@ struct vault_op {
 	char		 key_id[65];
 	uint64_t	 nonce;
 	uint8_t		 rtype;
+	int		 call;		/* a step of the exchange call */
 	uint64_t	 generation;
 	int		 write_err;
 	char		 info[512];
+};
+
+/*
+ * A request to signerd that reads the committed vault and may overlap
+ * with others and with a vault operation: a signature, or an account's
+ * routing facts.  Its answer goes back to where it came from.
+ */
+#define VAULTD_SIGN_MAX		256
+struct sign_slot {
+	int		 used;
+	uint32_t	 id;		/* of the request to signerd */
+	uint32_t	 sent;		/* MSG_SIGN_REQ, MSG_VAULT_ACCOUNT_REQ */
+	uint64_t	 client;	/* control client serial, or 0 */
+	int		 netd;		/* asked by netd */
+	uint32_t	 from_id;	/* the asker's request id */
+	char		 account[65];
+};
+
+/* The one exchange call in progress (vaultd_call.c). */
+enum call_state {
+	CALL_NONE,
+	CALL_ACCOUNT,		/* asked signerd for the account */
+	CALL_NET,		/* netd is calling the exchange */
+	CALL_STORE,		/* storing the new credential */
+	CALL_MARK,		/* marking the invitation code used */
+	CALL_REMOVE,		/* removing a key the exchange dropped */
+};
+
+struct vd_call {
+	enum call_state	 state;
+	int		 op_started;	/* the vault op of this state is sent */
+	uint64_t	 client;
+	uint32_t	 cl_id;
+	uint32_t	 net_id;	/* of MSG_NET_CALL_REQ */
+	char		 account[65];
+	char		 name[33];
+	size_t		 nparams;
+	char		 pname[8][33];
+	char		 pvalue[8][257];
+	/* netd's answer */
+	uint64_t	 status;
+	char		*result;
+	uint64_t	 effect;
+	uint64_t	 rtype;
+	char		 key_id[65];
+	uint64_t	 nonce;
+	uint8_t		*box;
+	size_t		 boxlen;
+	char		 change[512];	/* what happened in the vault */
 };
 
 struct vaultd {
@@ -100,11 +153,21 @@ struct vaultd {
 	unsigned	 bad_unlocks;
 	int64_t		 unlock_after_ms;
 	struct vault_op	 op;
+	uint8_t		 box_pk[32];	/* signerd's, for netd's sealed boxes */
+
+	/* Signing: overlapping requests, verdicts group-committed. */
+	struct sign_slot signs[VAULTD_SIGN_MAX];
+	size_t		 nsigns;
+	struct msgbuf	 held;		/* frames for signerd awaiting the sync */
+	struct vd_call	 call;
 
 	/* The audit log: vaultd appends, signerd signs checkpoints. */
 	int		 audit_fd;
 	struct audit_chain chain;
 	int		 checkpoint_due;
+	int		 audit_dirty;		/* written, not yet fdatasync'd */
+	uint64_t	 audit_unsigned;	/* records since the checkpoint */
+	int64_t		 audit_first_ms;	/* when the first of them came */
 	struct audit_rec ckpt;		/* the checkpoint being signed */
 };
 
@@ -144,6 +207,44 @@ void	 vault_signerd_up(struct vaultd *);
 void	 vault_signerd_lost(struct vaultd *);
 const char *vault_state(struct vaultd *);
 
+/* Start a vault operation for a step of the exchange call. */
+int	 vault_op_call(struct vaultd *, struct msg_w *, uint32_t id,
+	    uint32_t sent, const char *what, const char *account,
+	    const char *key_id) CV_WUR;
+/* The key id of the account's first record of type in the vault file. */
+int	 vault_file_key_id(struct vaultd *, uint8_t type, const char *account,
+	    char *out, size_t outlen) CV_WUR;
+
+/* vaultd_sign.c */
+struct sign_origin {
+	uint64_t	 client;	/* control client serial, or 0 */
+	int		 netd;
+	uint32_t	 id;		/* the asker's request id */
+};
+/* Gate, audit and queue one signing request; answers refusals itself. */
+void	 vaultd_sign_request(struct vaultd *, const struct sign_origin *,
+	    const char *actor, const char *account, uint64_t level,
+	    const char *method, const char *path, size_t pathlen,
+	    const uint8_t *body, size_t bodylen, uint64_t nonce);
+/* Ask signerd for an account's routing facts (for the call). */
+int	 vaultd_sign_account(struct vaultd *, const char *account) CV_WUR;
+/* signerd answered: 1 if it was a slot's answer, 0 if not, or an error. */
+int	 vaultd_sign_answer(struct vaultd *, struct msg *) CV_WUR;
+/* Once per loop: sync the audit log, then release the held requests. */
+void	 vaultd_sign_flush(struct vaultd *);
+int	 vaultd_sign_busy(const struct vaultd *);
+void	 vaultd_sign_lost(struct vaultd *);
+
+/* vaultd_call.c */
+int	 vaultd_call_ctl(struct vaultd *, struct client *, struct msg *) CV_WUR;
+void	 vaultd_call_account(struct vaultd *, int code, const char *json,
+	    size_t len);
+int	 vaultd_call_netd(struct vaultd *, struct msg *) CV_WUR;
+void	 vaultd_call_step(struct vaultd *, int code, const char *text,
+	    const char *key_id);
+void	 vaultd_call_kick(struct vaultd *);
+void	 vaultd_call_lost(struct vaultd *, const char *who);
+
 /* vaultd_audit.c */
 void	 vaultd_audit_open(struct vaultd *);
 /* Append one record; key_id may be "" or NULL.  Fatal if it cannot. */
@@ -154,6 +255,16 @@ void	 vaultd_audit_req(struct vaultd *, const char *actor,
 	    const char *account, const char *op, const char *method,
 	    const char *path, size_t pathlen, const uint8_t *body,
 	    size_t bodylen, const char *verdict, const char *key_id);
+/* A signing verdict, written now and fdatasync'd with its batch. */
+void	 vaultd_audit_sign(struct vaultd *, const char *actor,
+	    const char *account, const char *method, const char *path,
+	    size_t pathlen, const uint8_t *body, size_t bodylen,
+	    const char *verdict);
+/* fdatasync what vaultd_audit_sign wrote; fatal if it cannot. */
+void	 vaultd_audit_sync(struct vaultd *);
+/* Checkpoints for signing records are periodic: due by count or age. */
+void	 vaultd_audit_tick(struct vaultd *, int64_t now);
+int64_t	 vaultd_audit_next_ms(const struct vaultd *);
 /* Start a signed checkpoint if one is due and nothing else is running. */
 void	 vaultd_audit_checkpoint(struct vaultd *);
 int	 vaultd_audit_signed(struct vaultd *, const char *sig, size_t len)

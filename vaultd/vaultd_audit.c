@@ -83,15 +83,32 @@ vaultd_audit_open(struct vaultd *vd)
 }
 
 static int
-audit_write(struct vaultd *vd, const char *line, size_t len)
+audit_write(struct vaultd *vd, const char *line, size_t len, int sync)
 {
 	ssize_t	n;
 
 	while ((n = write(vd->audit_fd, line, len)) == -1 && errno == EINTR)
 		;
-	if (n != (ssize_t)len || fsync(vd->audit_fd) == -1)
+	if (n != (ssize_t)len)
 		return CV_ERR_IO;
+	if (!sync) {
+		vd->audit_dirty = 1;
+		return 0;
+	}
+	if (fsync(vd->audit_fd) == -1)
+		return CV_ERR_IO;
+	vd->audit_dirty = 0;
 	return 0;
+}
+
+void
+vaultd_audit_sync(struct vaultd *vd)
+{
+	if (!vd->audit_dirty)
+		return;
+	if (fdatasync(vd->audit_fd) == -1)
+		fatal("audit: cannot sync %s", vd->auditpath);
+	vd->audit_dirty = 0;
 }
 
 static void
@@ -117,11 +134,63 @@ vaultd_audit(struct vaultd *vd, const char *actor, const char *account,
 	    verdict, key_id);
 }
 
+static void	audit_record(struct vaultd *, const char *, const char *,
+		    const char *, const char *, const char *, size_t,
+		    const uint8_t *, size_t, const char *, const char *, int);
+
 void
 vaultd_audit_req(struct vaultd *vd, const char *actor, const char *account,
     const char *op, const char *method, const char *path, size_t pathlen,
     const uint8_t *body, size_t bodylen, const char *verdict,
     const char *key_id)
+{
+	audit_record(vd, actor, account, op, method, path, pathlen, body,
+	    bodylen, verdict, key_id, 1);
+	vd->checkpoint_due = 1;
+}
+
+/*
+ * A signing verdict.  The line is written before signerd sees the
+ * request and synced, with every other verdict of the same loop turn,
+ * before the requests are released to signerd (vaultd_sign_flush).
+ * Its checkpoint comes with the next AUDIT_CKPT_RECORDS records or
+ * AUDIT_CKPT_AGE_MS, whichever is first, or the next lifecycle event.
+ */
+void
+vaultd_audit_sign(struct vaultd *vd, const char *actor, const char *account,
+    const char *method, const char *path, size_t pathlen,
+    const uint8_t *body, size_t bodylen, const char *verdict)
+{
+	audit_record(vd, actor, account, "sign", method, path, pathlen, body,
+	    bodylen, verdict, NULL, 0);
+	if (vd->audit_unsigned++ == 0)
+		vd->audit_first_ms = vaultd_now_ms();
+	if (vd->audit_unsigned >= AUDIT_CKPT_RECORDS)
+		vd->checkpoint_due = 1;
+}
+
+void
+vaultd_audit_tick(struct vaultd *vd, int64_t now)
+{
+	if (vd->audit_unsigned > 0 &&
+	    now - vd->audit_first_ms >= AUDIT_CKPT_AGE_MS)
+		vd->checkpoint_due = 1;
+	vaultd_audit_checkpoint(vd);
+}
+
+int64_t
+vaultd_audit_next_ms(const struct vaultd *vd)
+{
+	if (vd->audit_unsigned == 0 || vd->checkpoint_due)
+		return -1;
+	return vd->audit_first_ms + AUDIT_CKPT_AGE_MS;
+}
+
+static void
+audit_record(struct vaultd *vd, const char *actor, const char *account,
+    const char *op, const char *method, const char *path, size_t pathlen,
+    const uint8_t *body, size_t bodylen, const char *verdict,
+    const char *key_id, int sync)
 {
 	crypto_generichash_state	h;
 	struct audit_rec		rec;
@@ -159,9 +228,8 @@ vaultd_audit_req(struct vaultd *vd, const char *actor, const char *account,
 	    &len)) != 0)
 		fatalx("audit: cannot format a record for %s: %s", op,
 		    cv_strerror(r));
-	if ((r = audit_write(vd, line, len)) != 0)
+	if ((r = audit_write(vd, line, len, sync)) != 0)
 		fatal("audit: cannot append to %s", vd->auditpath);
-	vd->checkpoint_due = 1;
 }
 
 void
@@ -214,8 +282,9 @@ vaultd_audit_signed(struct vaultd *vd, const char *sig, size_t siglen)
 	if ((r = audit_chain_append(&vd->chain, &vd->ckpt, line,
 	    sizeof(line), &len)) != 0)
 		return r;
-	if (audit_write(vd, line, len) != 0)
+	if (audit_write(vd, line, len, 1) != 0)
 		fatal("audit: cannot append to %s", vd->auditpath);
+	vd->audit_unsigned = 0;
 	return 0;
 }
 

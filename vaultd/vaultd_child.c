@@ -190,6 +190,8 @@ child_reaped(struct vaultd *vd, pid_t pid, int status)
 	ch->have_status = 0;
 	if (strcmp(ch->name, "signerd") == 0)
 		vault_signerd_lost(vd);
+	else
+		vaultd_call_lost(vd, ch->name);
 	if (vd->stopping)
 		return;
 	if (now - ch->started_ms >= VAULTD_STABLE_MS)
@@ -256,7 +258,8 @@ child_send_probe(struct child *ch, const char *kind)
 
 	if (ch->state != CHILD_UP)
 		return CV_ERR_NOTRUNNING;
-	msg_begin(&w, MSG_PROBE_REQ, ++ch->next_id);
+	ch->probe_id = ++ch->next_id;
+	msg_begin(&w, MSG_PROBE_REQ, ch->probe_id);
 	msg_put_str(&w, kind);
 	return child_send(ch, &w);
 }
@@ -334,7 +337,15 @@ child_dispatch(struct vaultd *vd, struct child *ch, struct msg *m)
 		return vd_status_ans(ch, m);
 	case MSG_PROBE_ANS:
 		return 0;
+	case MSG_NET_SIGN_REQ:
+	case MSG_NET_CALL_ANS:
+		if (strcmp(ch->name, "netd") != 0)
+			return CV_ERR_MSG_STATE;
+		return vaultd_call_netd(vd, m);
 	case MSG_ERROR_ANS:
+		if (strcmp(ch->name, "netd") == 0)
+			return vaultd_call_netd(vd, m);
+		/* FALLTHROUGH */
 	case MSG_VAULT_CREATE_ANS:
 	case MSG_VAULT_UNLOCK_ANS:
 	case MSG_VAULT_LOCK_ANS:
@@ -345,6 +356,9 @@ child_dispatch(struct vaultd *vd, struct child *ch, struct msg *m)
 	case MSG_VAULT_LIST_ANS:
 	case MSG_AUDIT_SIGN_ANS:
 	case MSG_SIGN_ANS:
+	case MSG_VAULT_STORE_ANS:
+	case MSG_VAULT_MARK_ANS:
+	case MSG_VAULT_ACCOUNT_ANS:
 		if (strcmp(ch->name, "signerd") != 0)
 			return CV_ERR_MSG_STATE;
 		return vault_signerd_answer(vd, m);

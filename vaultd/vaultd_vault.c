@@ -81,6 +81,22 @@ op_send(struct vaultd *vd, struct msg_w *w, uint32_t id, uint32_t sent)
 	return 0;
 }
 
+/* What follows an operation: the call's next step, a checkpoint. */
+static void
+op_next(struct vaultd *vd, int code, const char *text)
+{
+	char	info[sizeof(vd->op.info)], key_id[sizeof(vd->op.key_id)];
+	int	call = vd->op.call;
+
+	snprintf(info, sizeof(info), "%s", text);
+	snprintf(key_id, sizeof(key_id), "%s", vd->op.key_id);
+	op_clear(vd);
+	if (call)
+		vaultd_call_step(vd, code, info, key_id);
+	vaultd_audit_checkpoint(vd);
+	vaultd_call_kick(vd);
+}
+
 static void
 op_fail(struct vaultd *vd, int code, const char *text)
 {
@@ -89,10 +105,9 @@ op_fail(struct vaultd *vd, int code, const char *text)
 		    vd->op.account, vd->op.what, "fail", vd->op.key_id);
 	if (vd->op.client)
 		control_error(vd, vd->op.client, vd->op.cl_id, code, text);
-	else
+	else if (!vd->op.call)
 		log_warnx("%s: %s", vd->op.what ? vd->op.what : "vault", text);
-	op_clear(vd);
-	vaultd_audit_checkpoint(vd);
+	op_next(vd, code, text);
 }
 
 static void
@@ -105,12 +120,50 @@ op_done(struct vaultd *vd, struct msg_w *ans)
 	if (vd->op.client)
 		control_answer(vd, vd->op.client, ans);
 	else {
-		if (vd->op.what != NULL)
+		if (vd->op.what != NULL && !vd->op.call)
 			log_info("%s: done", vd->op.what);
 		msg_w_free(ans);
 	}
+	op_next(vd, 0, vd->op.info);
+}
+
+int
+vault_op_call(struct vaultd *vd, struct msg_w *w, uint32_t id, uint32_t sent,
+    const char *what, const char *account, const char *key_id)
+{
 	op_clear(vd);
-	vaultd_audit_checkpoint(vd);
+	vd->op.call = 1;
+	vd->op.what = what;
+	snprintf(vd->op.account, sizeof(vd->op.account), "%s", account);
+	snprintf(vd->op.key_id, sizeof(vd->op.key_id), "%s", key_id);
+	return op_send(vd, w, id, sent);
+}
+
+int
+vault_file_key_id(struct vaultd *vd, uint8_t type, const char *account,
+    char *out, size_t outlen)
+{
+	struct vault	 v;
+	uint8_t		*buf = NULL;
+	size_t		 len, i;
+	int		 r;
+
+	memset(&v, 0, sizeof(v));
+	if ((r = vault_fmt_read(vd->vaultpath, &buf, &len)) != 0)
+		return r;
+	if ((r = vault_fmt_parse(buf, len, &v)) == 0) {
+		r = CV_ERR_NOTFOUND;
+		for (i = 0; i < v.nrecs; i++)
+			if (v.recs[i].type == type &&
+			    strcmp(v.recs[i].account, account) == 0) {
+				snprintf(out, outlen, "%s", v.recs[i].key_id);
+				r = 0;
+				break;
+			}
+	}
+	vault_free(&v);
+	free(buf);
+	return r;
 }
 
 /* Refuse politely what cannot start now.  1 if refused. */
@@ -282,6 +335,11 @@ ctl_lock(struct vaultd *vd, struct client *cl, struct msg *m)
 
 	if (refuse_now(vd, cl, m, 0))
 		return 0;
+	if (vaultd_sign_busy(vd) || vd->call.state != CALL_NONE) {
+		control_error(vd, cl->serial, m->id, CV_ERR_AGAIN,
+		    "signing requests or an exchange call in flight; retry");
+		return 0;
+	}
 	if (!vd->unlocked) {
 		msg_begin(&w, MSG_CTL_LOCK_ANS, m->id);
 		msg_put_bool(&w, 1);
@@ -474,24 +532,17 @@ ctl_list(struct vaultd *vd, struct client *cl, struct msg *m)
 	return 0;
 }
 
-/*
- * The verdict gate.  Until the policy language exists, the verdict admits
- * exactly the endpoint catalog at its auth level (builder headers ride on
- * an L2 endpoint) and denies everything else.  The verdict is on the
- * audit log before signerd sees the request: no record, no signature
- * (vaultd_audit stops vaultd if it cannot append).
- */
+/* vaultctl headers: the signing path of vaultd_sign.c, for a person. */
 static int
 ctl_headers(struct vaultd *vd, struct client *cl, struct msg *m)
 {
-	struct msg_w	 w;
-	const char	*path;
-	const uint8_t	*body;
-	size_t		 plen, blen;
-	uint64_t	 level, nonce;
-	uint32_t	 id;
-	char		 account[VAULT_MAX_NAME + 1], method[8], ts[24];
-	int		 r;
+	struct sign_origin	 o;
+	const char		*path;
+	const uint8_t		*body;
+	size_t			 plen, blen;
+	uint64_t		 level, nonce;
+	char			 account[VAULT_MAX_NAME + 1], method[8];
+	int			 r;
 
 	if ((r = msg_get_strbuf(&m->rd, account, sizeof(account))) != 0 ||
 	    (r = msg_get_u64(&m->rd, &level)) != 0 ||
@@ -500,65 +551,13 @@ ctl_headers(struct vaultd *vd, struct client *cl, struct msg *m)
 	    (r = msg_get_bin(&m->rd, &body, &blen, 65536)) != 0 ||
 	    (r = msg_get_u64(&m->rd, &nonce)) != 0)
 		return r;
-	if (refuse_now(vd, cl, m, 2))
+	if (!vd->unlocked && refuse_now(vd, cl, m, 2))
 		return 0;
-	if ((level != CATALOG_L1 && level != CATALOG_L2 &&
-	    level != CATALOG_BUILDER) ||
-	    catalog_admit(method, path, plen, level == CATALOG_BUILDER ?
-	    CATALOG_L2 : (enum catalog_auth)level) != 0) {
-		vaultd_audit_req(vd, "vaultctl", account, "sign", method, path,
-		    plen, body, blen, "deny", NULL);
-		vaultd_audit_checkpoint(vd);
-		control_error(vd, cl->serial, m->id, CV_ERR_DENIED,
-		    "not an endpoint of the catalog at that auth level");
-		return 0;
-	}
-	vaultd_audit_req(vd, "vaultctl", account, "sign", method, path, plen,
-	    body, blen, "allow", NULL);
-	op_from(vd, cl, m);
-	snprintf(vd->op.account, sizeof(vd->op.account), "%s", account);
-	snprintf(ts, sizeof(ts), "%lld", (long long)time(NULL));
-	id = child_new_id(SIGNERD(vd));
-	msg_begin(&w, MSG_SIGN_REQ, id);
-	msg_put_str(&w, account);
-	msg_put_u64(&w, level);
-	msg_put_str(&w, method);
-	msg_put_strn(&w, path, plen);
-	msg_put_bin(&w, body, blen);
-	msg_put_str(&w, ts);
-	msg_put_u64(&w, nonce);
-	if ((r = op_send(vd, &w, id, MSG_SIGN_REQ)) != 0)
-		op_fail(vd, r, "signerd is not reachable");
-	return 0;
-}
-
-/* Pass signerd's header list on to vaultctl, checking every field. */
-static int
-sign_ans(struct vaultd *vd, struct msg *m)
-{
-	struct msg_rd	 list, e;
-	struct msg_w	 w;
-	const char	*n, *v;
-	size_t		 nl, vl;
-	uint32_t	 i;
-	int		 r;
-
-	if ((r = msg_get_array(&m->rd, &list, 16)) != 0)
-		return r;
-	msg_begin(&w, MSG_CTL_HEADERS_ANS, vd->op.cl_id);
-	msg_put_array(&w, list.n);
-	for (i = 0; i < list.n; i++) {
-		if ((r = msg_get_array(&list, &e, 2)) != 0 || e.n != 2 ||
-		    (r = msg_get_str(&e, &n, &nl, 64)) != 0 ||
-		    (r = msg_get_str(&e, &v, &vl, 256)) != 0) {
-			msg_w_free(&w);
-			return r != 0 ? r : CV_ERR_MSG_COUNT;
-		}
-		msg_put_array(&w, 2);
-		msg_put_strn(&w, n, nl);
-		msg_put_strn(&w, v, vl);
-	}
-	op_done(vd, &w);
+	o.client = cl->serial;
+	o.netd = 0;
+	o.id = m->id;
+	vaultd_sign_request(vd, &o, "vaultctl", account, level, method, path,
+	    plen, body, blen, nonce);
 	return 0;
 }
 
@@ -605,6 +604,8 @@ vault_control(struct vaultd *vd, struct client *cl, struct msg *m)
 		return vaultd_audit_ctl(vd, cl, m);
 	case MSG_CTL_HEADERS_REQ:
 		return ctl_headers(vd, cl, m);
+	case MSG_CTL_CALL_REQ:
+		return vaultd_call_ctl(vd, cl, m);
 	default:
 		return CV_ERR_MSG_STATE;
 	}
@@ -615,12 +616,12 @@ vault_control(struct vaultd *vd, struct client *cl, struct msg *m)
  * trusted to be sane), write it atomically, then tell signerd whether it
  * is on disk so it keeps or drops the change.
  */
+static int	commit_send(struct vaultd *);
+
 static int
 write_and_commit(struct vaultd *vd, const uint8_t *file, size_t len)
 {
 	struct vault	v;
-	struct msg_w	w;
-	uint32_t	id;
 	int		r;
 
 	memset(&v, 0, sizeof(v));
@@ -635,6 +636,17 @@ write_and_commit(struct vaultd *vd, const uint8_t *file, size_t len)
 	if (vd->op.write_err != 0)
 		log_warnx("writing %s: %s; the old vault is intact",
 		    vd->vaultpath, cv_strerror(vd->op.write_err));
+	return commit_send(vd);
+}
+
+/* Tell signerd whether its change is on disk (op.write_err). */
+static int
+commit_send(struct vaultd *vd)
+{
+	struct msg_w	w;
+	uint32_t	id;
+	int		r;
+
 	id = child_new_id(SIGNERD(vd));
 	msg_begin(&w, MSG_VAULT_COMMIT_REQ, id);
 	msg_put_u64(&w, vd->op.generation);
@@ -653,6 +665,13 @@ commit_ans(struct vaultd *vd)
 	char		text[160];
 	uint32_t	ans;
 
+	if (vd->op.write_err == CV_ERR_AGAIN &&
+	    vd->op.sent == MSG_AUDIT_SIGN_REQ) {
+		op_clear(vd);			/* a stale checkpoint */
+		vaultd_audit_checkpoint(vd);
+		vaultd_call_kick(vd);
+		return 0;
+	}
 	if (vd->op.write_err != 0) {
 		snprintf(text, sizeof(text), "could not write the vault file "
 		    "(%s); nothing changed", cv_strerror(vd->op.write_err));
@@ -662,7 +681,7 @@ commit_ans(struct vaultd *vd)
 	vd->generation = vd->op.generation;
 	if (vd->op.sent == MSG_VAULT_CREATE_REQ)
 		vd->unlocked = 1;
-	if (vd->op.sent == MSG_AUDIT_SIGN_REQ) {
+	if (vd->op.sent == MSG_AUDIT_SIGN_REQ || vd->op.call) {
 		msg_begin(&w, MSG_CTL_PUT_ANS, 0);	/* nobody waits */
 		msg_put_str(&w, "");
 		op_done(vd, &w);
@@ -738,13 +757,15 @@ int
 vault_signerd_answer(struct vaultd *vd, struct msg *m)
 {
 	struct msg_w	 w;
-	const uint8_t	*file, *pk;
+	const uint8_t	*file, *pk, *bpk;
 	const char	*text, *info;
-	size_t		 len, pklen, tlen;
+	size_t		 len, pklen, bpklen, tlen;
 	int64_t		 code;
 	uint64_t	 gen;
 	int		 r;
 
+	if ((r = vaultd_sign_answer(vd, m)) != 0)
+		return r < 0 ? r : 0;
 	if (!vd->op.active || m->id != vd->op.id)
 		return CV_ERR_MSG_STATE;
 	if (m->type == MSG_ERROR_ANS) {
@@ -757,9 +778,6 @@ vault_signerd_answer(struct vaultd *vd, struct msg *m)
 			return CV_ERR_MSG_STATE;
 		snprintf(vd->op.info, sizeof(vd->op.info), "%.*s", (int)tlen,
 		    text);
-		if (vd->op.sent == MSG_SIGN_REQ)
-			vaultd_audit(vd, "signerd", vd->op.account, "sign",
-			    "refused", NULL);
 		if (vd->op.sent == MSG_VAULT_UNLOCK_REQ)
 			unlock_failed(vd, (int)code, vd->op.info);
 		else
@@ -775,11 +793,14 @@ vault_signerd_answer(struct vaultd *vd, struct msg *m)
 	switch (m->type) {
 	case MSG_VAULT_CREATE_ANS:
 		if ((r = msg_get_bin(&m->rd, &file, &len, VAULT_MAX_FILE)) ||
-		    (r = msg_get_bin(&m->rd, &pk, &pklen, 32)) != 0)
+		    (r = msg_get_bin(&m->rd, &pk, &pklen, 32)) != 0 ||
+		    (r = msg_get_bin(&m->rd, &bpk, &bpklen, 32)) != 0)
 			return r;
-		if (pklen != sizeof(vd->audit_pk))
+		if (pklen != sizeof(vd->audit_pk) ||
+		    bpklen != sizeof(vd->box_pk))
 			return CV_ERR_MSG_LENGTH;
 		memcpy(vd->audit_pk, pk, pklen);
+		memcpy(vd->box_pk, bpk, bpklen);
 		vd->have_audit_pk = 1;
 		vd->generation = 0;
 		return write_and_commit(vd, file, len);
@@ -790,18 +811,30 @@ vault_signerd_answer(struct vaultd *vd, struct msg *m)
 		snprintf(vd->op.info, sizeof(vd->op.info), "%.*s", (int)tlen,
 		    info);
 		return write_and_commit(vd, file, len);
+	case MSG_VAULT_STORE_ANS:
+		if ((r = msg_get_bin(&m->rd, &file, &len, VAULT_MAX_FILE)) ||
+		    (r = msg_get_strbuf(&m->rd, vd->op.key_id,
+		    sizeof(vd->op.key_id))) != 0 ||
+		    (r = msg_get_strbuf(&m->rd, vd->op.info,
+		    sizeof(vd->op.info))) != 0)
+			return r;
+		return write_and_commit(vd, file, len);
 	case MSG_VAULT_DEL_ANS:
+	case MSG_VAULT_MARK_ANS:
 	case MSG_VAULT_PASSWD_ANS:
 		if ((r = msg_get_bin(&m->rd, &file, &len, VAULT_MAX_FILE)) != 0)
 			return r;
 		return write_and_commit(vd, file, len);
 	case MSG_VAULT_UNLOCK_ANS:
 		if ((r = msg_get_bin(&m->rd, &pk, &pklen, 32)) != 0 ||
-		    (r = msg_get_u64(&m->rd, &gen)) != 0)
+		    (r = msg_get_u64(&m->rd, &gen)) != 0 ||
+		    (r = msg_get_bin(&m->rd, &bpk, &bpklen, 32)) != 0)
 			return r;
-		if (pklen != sizeof(vd->audit_pk))
+		if (pklen != sizeof(vd->audit_pk) ||
+		    bpklen != sizeof(vd->box_pk))
 			return CV_ERR_MSG_LENGTH;
 		memcpy(vd->audit_pk, pk, pklen);
+		memcpy(vd->box_pk, bpk, bpklen);
 		vd->have_audit_pk = 1;
 		vd->generation = gen;
 		vd->unlocked = 1;
@@ -819,12 +852,17 @@ vault_signerd_answer(struct vaultd *vd, struct msg *m)
 		return 0;
 	case MSG_VAULT_LIST_ANS:
 		return list_ans(vd, m);
-	case MSG_SIGN_ANS:
-		return sign_ans(vd, m);
 	case MSG_AUDIT_SIGN_ANS:
 		if ((r = msg_get_str(&m->rd, &info, &tlen, AUDIT_HEX_SIG)) ||
-		    (r = msg_get_bin(&m->rd, &file, &len, VAULT_MAX_FILE)) ||
-		    (r = vaultd_audit_signed(vd, info, tlen)) != 0)
+		    (r = msg_get_bin(&m->rd, &file, &len, VAULT_MAX_FILE)))
+			return r;
+		if (vd->ckpt.seq != vd->chain.seq + 1) {
+			/* records came meanwhile: drop it, sign anew */
+			vd->checkpoint_due = 1;
+			vd->op.write_err = CV_ERR_AGAIN;
+			return commit_send(vd);
+		}
+		if ((r = vaultd_audit_signed(vd, info, tlen)) != 0)
 			return r;
 		return write_and_commit(vd, file, len);
 	default:
@@ -877,6 +915,8 @@ vault_signerd_up(struct vaultd *vd)
 void
 vault_signerd_lost(struct vaultd *vd)
 {
+	vaultd_sign_lost(vd);
+	vaultd_call_lost(vd, "signerd");
 	if (vd->op.active)
 		op_fail(vd, CV_ERR_NOTRUNNING, "signerd stopped during the "
 		    "operation; the vault is now locked");
