@@ -117,13 +117,14 @@ demo: deps
 	BUILD=$(BUILD) scripts/demo
 
 # Benchmarks (DESIGN.md section 9): figures, never timed tests.
+# bench_path starts the daemons built here, as the integration tests do.
 $(BUILD)/tests/bench/%: $(BUILD)/obj/tests/bench/%.o $(LIBSIGNERD) $(LIBCOMMON)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 bench: deps
-	$(MAKE) -j2 $(BENCHES)
-	@for b in $(BENCHES); do $$b || exit 1; done
+	$(MAKE) -j2 $(PROGS) $(BENCHES)
+	@for b in $(BENCHES); do CLOBVAULT_BUILD=$(BUILD) $$b || exit 1; done
 
 clean:
 	rm -rf build build-san

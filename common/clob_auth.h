@@ -21,7 +21,10 @@
 #define CLOB_SIG_HEX_LEN	133	/* "0x" + 130 hex + NUL */
 #define CLOB_HMAC_KEY_MAX	128	/* decoded secret bytes */
 
-/* keccak256 of the EIP-712 domain {name "ClobAuthDomain", version "1", chainId}. */
+/*
+ * keccak256 of the EIP-712 domain {name "ClobAuthDomain", version "1",
+ * chainId}, remembered for the last few chain ids (per thread).
+ */
 void	clob_auth_domain_separator(uint64_t chain_id, uint8_t out[32]);
 
 /*

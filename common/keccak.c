@@ -1,3 +1,4 @@
+#include <endian.h>
 #include <stdint.h>
 #include <string.h>
 
@@ -28,15 +29,6 @@ static const uint64_t round_const[KECCAK_ROUNDS] = {
 	0x0000000080000001ULL, 0x8000000080008008ULL,
 };
 
-/* Rotation of lane x + 5 * y in the rho step. */
-static const unsigned int rho_offset[25] = {
-	 0,  1, 62, 28, 27,
-	36, 44,  6, 55, 20,
-	 3, 10, 43, 25, 39,
-	41, 45, 15, 21,  8,
-	18,  2, 61, 56, 14,
-};
-
 static uint64_t	rotl64(uint64_t, unsigned int);
 static void	keccak_f1600(uint64_t[25]);
 static void	keccak_absorb_block(uint64_t[25], const uint8_t *);
@@ -47,51 +39,112 @@ rotl64(uint64_t v, unsigned int n)
 	return (v << n) | (v >> ((64 - n) & 63));
 }
 
+/*
+ * Each round is written out lane by lane, so the hot loop has no index
+ * arithmetic: theta's column parities c and their effect d; theta's xor,
+ * rho and pi in one pass into b; chi row by row back into a; iota.  The
+ * rotations and destinations are the published rho offsets and pi
+ * positions.
+ */
 static void
 keccak_f1600(uint64_t a[25])
 {
-	uint64_t	b[25], c[5], d;
-	unsigned int	round, x, y;
+	uint64_t	b[25], c[5], d[5];
+	unsigned int	round;
 
 	for (round = 0; round < KECCAK_ROUNDS; round++) {
-		/* theta: mix each column's parity into its neighbours */
-		for (x = 0; x < 5; x++)
-			c[x] = a[x] ^ a[x + 5] ^ a[x + 10] ^ a[x + 15] ^
-			    a[x + 20];
-		for (x = 0; x < 5; x++) {
-			d = c[(x + 4) % 5] ^ rotl64(c[(x + 1) % 5], 1);
-			for (y = 0; y < 25; y += 5)
-				a[y + x] ^= d;
-		}
-		/* rho and pi: rotate each lane, move (x,y) to (y,2x+3y) */
-		for (y = 0; y < 5; y++)
-			for (x = 0; x < 5; x++)
-				b[y + 5 * ((2 * x + 3 * y) % 5)] =
-				    rotl64(a[x + 5 * y], rho_offset[x + 5 * y]);
-		/* chi: the only non-linear step, row by row */
-		for (y = 0; y < 25; y += 5)
-			for (x = 0; x < 5; x++)
-				a[y + x] = b[y + x] ^
-				    (~b[y + (x + 1) % 5] & b[y + (x + 2) % 5]);
+		/* theta: each column's parity, mixed into its neighbours */
+		c[0] = a[0] ^ a[5] ^ a[10] ^ a[15] ^ a[20];
+		c[1] = a[1] ^ a[6] ^ a[11] ^ a[16] ^ a[21];
+		c[2] = a[2] ^ a[7] ^ a[12] ^ a[17] ^ a[22];
+		c[3] = a[3] ^ a[8] ^ a[13] ^ a[18] ^ a[23];
+		c[4] = a[4] ^ a[9] ^ a[14] ^ a[19] ^ a[24];
+		d[0] = c[4] ^ rotl64(c[1], 1);
+		d[1] = c[0] ^ rotl64(c[2], 1);
+		d[2] = c[1] ^ rotl64(c[3], 1);
+		d[3] = c[2] ^ rotl64(c[4], 1);
+		d[4] = c[3] ^ rotl64(c[0], 1);
+
+		/*
+		 * theta's xor (d of the lane's column x), then rho (the
+		 * lane's rotation) and pi: lane (x, y), a[x + 5 * y], moves
+		 * to (y, 2x + 3y mod 5).
+		 */
+		b[ 0] = a[ 0] ^ d[0];
+		b[10] = rotl64(a[ 1] ^ d[1],  1);
+		b[20] = rotl64(a[ 2] ^ d[2], 62);
+		b[ 5] = rotl64(a[ 3] ^ d[3], 28);
+		b[15] = rotl64(a[ 4] ^ d[4], 27);
+		b[16] = rotl64(a[ 5] ^ d[0], 36);
+		b[ 1] = rotl64(a[ 6] ^ d[1], 44);
+		b[11] = rotl64(a[ 7] ^ d[2],  6);
+		b[21] = rotl64(a[ 8] ^ d[3], 55);
+		b[ 6] = rotl64(a[ 9] ^ d[4], 20);
+		b[ 7] = rotl64(a[10] ^ d[0],  3);
+		b[17] = rotl64(a[11] ^ d[1], 10);
+		b[ 2] = rotl64(a[12] ^ d[2], 43);
+		b[12] = rotl64(a[13] ^ d[3], 25);
+		b[22] = rotl64(a[14] ^ d[4], 39);
+		b[23] = rotl64(a[15] ^ d[0], 41);
+		b[ 8] = rotl64(a[16] ^ d[1], 45);
+		b[18] = rotl64(a[17] ^ d[2], 15);
+		b[ 3] = rotl64(a[18] ^ d[3], 21);
+		b[13] = rotl64(a[19] ^ d[4],  8);
+		b[14] = rotl64(a[20] ^ d[0], 18);
+		b[24] = rotl64(a[21] ^ d[1],  2);
+		b[ 9] = rotl64(a[22] ^ d[2], 61);
+		b[19] = rotl64(a[23] ^ d[3], 56);
+		b[ 4] = rotl64(a[24] ^ d[4], 14);
+
+		/* chi: the only non-linear step, within each row */
+		a[ 0] = b[ 0] ^ (~b[ 1] & b[ 2]);
+		a[ 1] = b[ 1] ^ (~b[ 2] & b[ 3]);
+		a[ 2] = b[ 2] ^ (~b[ 3] & b[ 4]);
+		a[ 3] = b[ 3] ^ (~b[ 4] & b[ 0]);
+		a[ 4] = b[ 4] ^ (~b[ 0] & b[ 1]);
+
+		a[ 5] = b[ 5] ^ (~b[ 6] & b[ 7]);
+		a[ 6] = b[ 6] ^ (~b[ 7] & b[ 8]);
+		a[ 7] = b[ 7] ^ (~b[ 8] & b[ 9]);
+		a[ 8] = b[ 8] ^ (~b[ 9] & b[ 5]);
+		a[ 9] = b[ 9] ^ (~b[ 5] & b[ 6]);
+
+		a[10] = b[10] ^ (~b[11] & b[12]);
+		a[11] = b[11] ^ (~b[12] & b[13]);
+		a[12] = b[12] ^ (~b[13] & b[14]);
+		a[13] = b[13] ^ (~b[14] & b[10]);
+		a[14] = b[14] ^ (~b[10] & b[11]);
+
+		a[15] = b[15] ^ (~b[16] & b[17]);
+		a[16] = b[16] ^ (~b[17] & b[18]);
+		a[17] = b[17] ^ (~b[18] & b[19]);
+		a[18] = b[18] ^ (~b[19] & b[15]);
+		a[19] = b[19] ^ (~b[15] & b[16]);
+
+		a[20] = b[20] ^ (~b[21] & b[22]);
+		a[21] = b[21] ^ (~b[22] & b[23]);
+		a[22] = b[22] ^ (~b[23] & b[24]);
+		a[23] = b[23] ^ (~b[24] & b[20]);
+		a[24] = b[24] ^ (~b[20] & b[21]);
+
 		/* iota */
 		a[0] ^= round_const[round];
 	}
 	sodium_memzero(b, sizeof(b));
 	sodium_memzero(c, sizeof(c));
+	sodium_memzero(d, sizeof(d));
 }
 
 /* XOR one rate-sized block into the state, lanes little-endian. */
 static void
 keccak_absorb_block(uint64_t a[25], const uint8_t *p)
 {
-	unsigned int	i, k;
+	unsigned int	i;
 	uint64_t	lane;
 
 	for (i = 0; i < KECCAK_RATE / 8; i++) {
-		lane = 0;
-		for (k = 0; k < 8; k++)
-			lane |= (uint64_t)p[8 * i + k] << (8 * k);
-		a[i] ^= lane;
+		memcpy(&lane, p + 8 * i, sizeof(lane));
+		a[i] ^= le64toh(lane);
 	}
 	keccak_f1600(a);
 }

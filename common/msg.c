@@ -670,6 +670,20 @@ chan_flush(struct chan *c)
 }
 
 int
+chan_has_frame(const struct chan *c)
+{
+	const uint8_t	*p = c->in.data + c->inoff;
+	size_t		 have = c->in.len - c->inoff;
+	uint32_t	 len;
+
+	if (have < MSG_HDR_LEN)
+		return 0;
+	len = (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
+	    (uint32_t)p[2] << 8 | p[3];
+	return have - MSG_HDR_LEN >= len;
+}
+
+int
 chan_pending(const struct chan *c)
 {
 	return c->outoff < c->out.len;

@@ -226,6 +226,8 @@ int	chan_queue(struct chan *, struct msg_w *w) CV_WUR;
 /* Write what is queued: 0 when all is out, CV_ERR_AGAIN, CV_ERR_IO. */
 int	chan_flush(struct chan *) CV_WUR;
 int	chan_pending(const struct chan *);
+/* 1 if a whole frame is buffered: chan_next will not need to read. */
+int	chan_has_frame(const struct chan *);
 
 /*
  * Blocking helpers for simple peers: send w (freeing it) and flush; read

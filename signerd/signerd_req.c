@@ -107,58 +107,157 @@ terminated(struct secret *pt)
 	return 0;
 }
 
-static int
-sign_with(struct signerd_vault *sv, const struct sign_req *req,
-    const struct profile *p, uint64_t level, struct sign_headers *out)
-{
-	struct secret		 wallet, cred, bcred, key, bkey, invite;
-	const struct vault_rec	*crec = NULL, *brec = NULL, *irec = NULL;
+/*
+ * One account's signing material, decoded once and kept in guarded
+ * memory (sv->cache, noaccess between messages) until the vault changes
+ * or locks: each signature then costs the signature alone.  The *err
+ * fields keep why a piece is missing, to answer exactly as a fresh
+ * lookup would.
+ */
+#define SIGN_CACHE_MAX	16
+#define PASS_MAX	160
+#define CODE_MAX	128
+
+struct acct_keys {
+	char			 account[VAULT_MAX_NAME + 1];
+	const struct profile	*p;
+	int			 perr, werr, cerr, berr;
+	uint8_t			 seckey[32];
 	struct sign_wallet	 w;
-	const char		*pass, *bpass, *code = NULL;
-	size_t			 klen, bklen;
+	char			 key_id[VAULT_MAX_NAME + 1];
+	uint8_t			 key[CLOB_HMAC_KEY_MAX];
+	size_t			 klen;
+	char			 pass[PASS_MAX + 1];
+	char			 bkey_id[VAULT_MAX_NAME + 1];
+	uint8_t			 bkey[CLOB_HMAC_KEY_MAX];
+	size_t			 bklen;
+	char			 bpass[PASS_MAX + 1];
+	int			 have_invite;
+	char			 invite[CODE_MAX + 1];
+};
+
+void
+signerd_sign_forget(struct signerd_vault *sv)
+{
+	secret_free(&sv->cache);	/* wipes */
+	sv->ncache = 0;
+}
+
+/* An API or builder credential: key id, decoded secret, passphrase. */
+static int
+load_cred(struct signerd_vault *sv, uint8_t type, const char *account,
+    char *key_id, uint8_t *key, size_t *klen, char *pass)
+{
+	const struct vault_rec	*rec = NULL;
+	struct secret		 pt, k;
+	const char		*pp;
 	int			 r;
 
-	memset(&wallet, 0, sizeof(wallet));
-	memset(&cred, 0, sizeof(cred));
-	memset(&bcred, 0, sizeof(bcred));
-	memset(&key, 0, sizeof(key));
-	memset(&bkey, 0, sizeof(bkey));
-	memset(&invite, 0, sizeof(invite));
-	if ((r = open_rec(sv, VAULT_REC_WALLET_KEY, req->account, &wallet,
-	    NULL)) != 0 || wallet.len != 32)
+	memset(&pt, 0, sizeof(pt));
+	memset(&k, 0, sizeof(k));
+	if ((r = open_rec(sv, type, account, &pt, &rec)) != 0 ||
+	    (r = terminated(&pt)) != 0 ||
+	    (r = split_cred(&pt, &k, klen, &pp)) != 0)
 		goto out;
-	if ((r = sign_wallet_init(signerd_secp, wallet.p, &w)) != 0)
-		goto out;
-	if (level == CATALOG_L1) {
-		/* an invitation code is single-use: a spent one stays home */
-		if (open_rec(sv, VAULT_REC_INVITE, req->account, &invite,
-		    &irec) == 0 && !(irec->flags & VAULT_RECF_USED) &&
-		    (r = terminated(&invite)) == 0)
-			code = (const char *)invite.p;
-		r = sign_l1_wallet(signerd_secp, &w, p, req, code, out);
+	if (strlen(pp) > PASS_MAX || *klen > CLOB_HMAC_KEY_MAX) {
+		r = CV_ERR_CORRUPT;
 		goto out;
 	}
-	if ((r = open_rec(sv, VAULT_REC_API_CRED, req->account, &cred,
-	    &crec)) != 0 || (r = terminated(&cred)) != 0 ||
-	    (r = split_cred(&cred, &key, &klen, &pass)) != 0)
-		goto out;
-	if ((r = sign_l2(p, w.addr_text, crec->key_id, key.p, klen, pass, req,
-	    out)) != 0 || level != CATALOG_BUILDER)
-		goto out;
-	if ((r = open_rec(sv, VAULT_REC_BUILDER_CRED, req->account, &bcred,
-	    &brec)) != 0 || (r = terminated(&bcred)) != 0 ||
-	    (r = split_cred(&bcred, &bkey, &bklen, &bpass)) != 0)
-		goto out;
-	r = sign_builder(p, brec->key_id, bkey.p, bklen, bpass, req, out);
+	memcpy(key, k.p, *klen);
+	memcpy(pass, pp, strlen(pp) + 1);
+	snprintf(key_id, VAULT_MAX_NAME + 1, "%s", rec->key_id);
  out:
-	sodium_memzero(&w, sizeof(w));
-	secret_free(&wallet);
-	secret_free(&cred);
-	secret_free(&bcred);
-	secret_free(&key);
-	secret_free(&bkey);
-	secret_free(&invite);
+	secret_free(&pt);
+	secret_free(&k);
 	return r;
+}
+
+static void
+load_keys(struct signerd_vault *sv, const char *account,
+    struct acct_keys *ak)
+{
+	const struct vault_rec	*irec = NULL;
+	struct secret		 pt;
+
+	memset(ak, 0, sizeof(*ak));
+	snprintf(ak->account, sizeof(ak->account), "%s", account);
+	ak->perr = account_profile(sv, account, &ak->p);
+	if ((ak->werr = open_rec(sv, VAULT_REC_WALLET_KEY, account, &pt,
+	    NULL)) == 0) {
+		if (pt.len == sizeof(ak->seckey)) {
+			memcpy(ak->seckey, pt.p, sizeof(ak->seckey));
+			ak->werr = sign_wallet_init(signerd_secp, ak->seckey,
+			    &ak->w);
+		} else
+			ak->werr = CV_ERR_CORRUPT;
+		secret_free(&pt);
+	}
+	ak->cerr = load_cred(sv, VAULT_REC_API_CRED, account, ak->key_id,
+	    ak->key, &ak->klen, ak->pass);
+	ak->berr = load_cred(sv, VAULT_REC_BUILDER_CRED, account, ak->bkey_id,
+	    ak->bkey, &ak->bklen, ak->bpass);
+	/* an invitation code is single-use: a spent one stays home */
+	if (open_rec(sv, VAULT_REC_INVITE, account, &pt, &irec) == 0) {
+		if (!(irec->flags & VAULT_RECF_USED) && pt.len > 0 &&
+		    pt.len <= CODE_MAX &&
+		    memchr(pt.p, '\0', pt.len) == NULL) {
+			memcpy(ak->invite, pt.p, pt.len);
+			ak->invite[pt.len] = '\0';
+			ak->have_invite = 1;
+		}
+		secret_free(&pt);
+	}
+}
+
+/* The account's material: from the cache, or loaded into it. */
+static int
+account_keys(struct signerd_vault *sv, const char *account,
+    struct acct_keys **out)
+{
+	struct acct_keys	*ak;
+	size_t			 i;
+	int			 r;
+
+	if (sv->cache.p == NULL && (r = secret_alloc(&sv->cache,
+	    SIGN_CACHE_MAX * sizeof(struct acct_keys))) != 0)
+		return r;
+	ak = (struct acct_keys *)sv->cache.p;
+	for (i = 0; i < sv->ncache; i++)
+		if (strcmp(ak[i].account, account) == 0) {
+			*out = &ak[i];
+			return 0;
+		}
+	if (sv->ncache == SIGN_CACHE_MAX) {	/* start over */
+		sodium_memzero(sv->cache.p, sv->cache.len);
+		sv->ncache = 0;
+	}
+	load_keys(sv, account, &ak[sv->ncache]);
+	*out = &ak[sv->ncache++];
+	return 0;
+}
+
+static int
+sign_with(const struct acct_keys *ak, const struct sign_req *req,
+    uint64_t level, struct sign_headers *out)
+{
+	int	r;
+
+	if (ak->perr != 0)
+		return ak->perr;
+	if (ak->werr != 0)
+		return ak->werr;
+	if (level == CATALOG_L1)
+		return sign_l1_wallet(signerd_secp, &ak->w, ak->p, req,
+		    ak->have_invite ? ak->invite : NULL, out);
+	if (ak->cerr != 0)
+		return ak->cerr;
+	if ((r = sign_l2(ak->p, ak->w.addr_text, ak->key_id, ak->key,
+	    ak->klen, ak->pass, req, out)) != 0 || level != CATALOG_BUILDER)
+		return r;
+	if (ak->berr != 0)
+		return ak->berr;
+	return sign_builder(ak->p, ak->bkey_id, ak->bkey, ak->bklen,
+	    ak->bpass, req, out);
 }
 
 int
@@ -182,7 +281,7 @@ signerd_account(struct signerd_vault *sv, struct chan *c, struct msg *m)
 int
 signerd_sign(struct signerd_vault *sv, struct chan *c, struct msg *m)
 {
-	const struct profile	*p;
+	struct acct_keys	*ak;
 	struct sign_req		 req;
 	struct sign_headers	 h;
 	struct msg_w		 w;
@@ -217,9 +316,9 @@ signerd_sign(struct signerd_vault *sv, struct chan *c, struct msg *m)
 	if ((r = sign_req_check(&req, (int64_t)time(NULL),
 	    SIGN_SKEW_DEFAULT)) != 0)
 		return r;
-	if ((r = account_profile(sv, account, &p)) != 0)
+	if ((r = account_keys(sv, account, &ak)) != 0)
 		return r;
-	if ((r = sign_with(sv, &req, p, level, &h)) != 0) {
+	if ((r = sign_with(ak, &req, level, &h)) != 0) {
 		sign_headers_clear(&h);
 		return r;
 	}

@@ -48,6 +48,7 @@ signerd_vault_lock(struct signerd_vault *sv)
 	sodium_memzero(sv->audit_pk, sizeof(sv->audit_pk));
 	secret_free(&sv->box_sk);
 	sodium_memzero(sv->box_pk, sizeof(sv->box_pk));
+	signerd_sign_forget(sv);
 	sv->unlocked = sv->pending = sv->pending_create = 0;
 }
 
@@ -580,6 +581,7 @@ vault_commit(struct signerd_vault *sv, struct chan *c, struct msg *m)
 		    (unsigned long long)generation,
 		    (unsigned long long)sv->pv.hdr.generation);
 	if (written) {
+		signerd_sign_forget(sv);
 		vault_free(&sv->v);
 		sv->v = sv->pv;
 		memset(&sv->pv, 0, sizeof(sv->pv));
@@ -712,16 +714,29 @@ audit_sign(struct signerd_vault *sv, struct chan *c, struct msg *m)
 static void	vault_dispatch(struct signerd_vault *, struct chan *,
 		    struct msg *);
 
-/* The keys are readable only while a message is handled. */
+/*
+ * The keys are readable only while messages are handled: opened for the
+ * first of a burst, closed again once no whole message is waiting, before
+ * signerd blocks for more.  (A page-protection change costs a TLB flush;
+ * once per burst keeps it off the per-signature cost.)
+ */
 void
 signerd_vault_dispatch(struct signerd_vault *sv, struct chan *c,
     struct msg *m)
 {
-	secret_unlock(&sv->keys.s);
-	secret_unlock(&sv->pkeys.s);
+	if (!sv->open) {
+		secret_unlock(&sv->keys.s);
+		secret_unlock(&sv->pkeys.s);
+		secret_unlock(&sv->cache);
+		sv->open = 1;
+	}
 	vault_dispatch(sv, c, m);
-	secret_lock(&sv->keys.s);
-	secret_lock(&sv->pkeys.s);
+	if (!chan_has_frame(c)) {
+		secret_lock(&sv->keys.s);
+		secret_lock(&sv->pkeys.s);
+		secret_lock(&sv->cache);
+		sv->open = 0;
+	}
 }
 
 static void

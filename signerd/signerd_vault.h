@@ -19,6 +19,11 @@ struct signerd_vault {
 	struct secret		 box_sk;	/* X25519, noaccess idle */
 	uint8_t			 box_pk[32];
 
+	/* Each account's signing material, decoded on first use. */
+	struct secret		 cache;		/* noaccess idle */
+	size_t			 ncache;
+	int			 open;		/* the keys are readable now */
+
 	int			 pending;	/* awaiting MSG_VAULT_COMMIT_REQ */
 	int			 pending_create;
 	struct vault		 pv;
@@ -44,6 +49,9 @@ int	signerd_sign(struct signerd_vault *, struct chan *c, struct msg *m)
 /* The account record's JSON, for vaultd to route a call (not secret). */
 int	signerd_account(struct signerd_vault *, struct chan *c, struct msg *m)
 	    CV_WUR;
+
+/* Forget the decoded signing material (the vault changed or locked). */
+void	signerd_sign_forget(struct signerd_vault *);
 
 /* Forget every key and secret (lock). */
 void	signerd_vault_lock(struct signerd_vault *);

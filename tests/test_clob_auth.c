@@ -156,6 +156,58 @@ test_eip712_hashes(void **state)
 	assert_hex(h, 32, vec_str(v, "digest"));
 }
 
+/* keccak256 of a string's bytes, as EIP-712 encodes a "string". */
+static void
+keccak_str(const char *str, uint8_t out[32])
+{
+	keccak256((const uint8_t *)str, strlen(str), out);
+}
+
+/*
+ * clob_auth.c keeps the constant hashes precomputed and the domain
+ * separators cached per chain id: both must equal the EIP-712 encoding
+ * made from the strings, for more chain ids than the cache holds, each
+ * asked twice and out of order.
+ */
+static void
+test_eip712_from_strings(void **state)
+{
+	static const uint64_t	chains[] = { 137, 80002, 1, 56, 0,
+				    UINT64_MAX, 137, 31337, 80002, 137 };
+	static const uint8_t	addr[ETH_ADDR_LEN] = { 0xf3, 0x9f, 0xd6 };
+	uint8_t			enc[5 * 32], want[32], got[32];
+	size_t			i;
+	int			k;
+
+	(void)state;
+	for (i = 0; i < sizeof(chains) / sizeof(chains[0]); i++) {
+		memset(enc, 0, sizeof(enc));
+		keccak_str("EIP712Domain(string name,string version,"
+		    "uint256 chainId)", enc);
+		keccak_str("ClobAuthDomain", enc + 32);
+		keccak_str("1", enc + 64);
+		for (k = 0; k < 8; k++)
+			enc[127 - k] = (uint8_t)(chains[i] >> (8 * k));
+		keccak256(enc, 4 * 32, want);
+		for (k = 0; k < 2; k++) {
+			memset(got, 0, sizeof(got));
+			clob_auth_domain_separator(chains[i], got);
+			assert_memory_equal(got, want, 32);
+		}
+	}
+
+	memset(enc, 0, sizeof(enc));
+	keccak_str("ClobAuth(address address,string timestamp,"
+	    "uint256 nonce,string message)", enc);
+	memcpy(enc + 64 - ETH_ADDR_LEN, addr, ETH_ADDR_LEN);
+	keccak_str("1712345678", enc + 64);
+	enc[127] = 7;
+	keccak_str(CLOB_AUTH_MESSAGE, enc + 128);
+	keccak256(enc, sizeof(enc), want);
+	clob_auth_struct_hash(addr, "1712345678", 7, got);
+	assert_memory_equal(got, want, 32);
+}
+
 /* Every L1 signature, byte for byte, and recovery back to the signer. */
 static void
 test_l1_signatures(void **state)
@@ -457,6 +509,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_typehashes),
 		cmocka_unit_test(test_eip712_hashes),
+		cmocka_unit_test(test_eip712_from_strings),
 		cmocka_unit_test(test_l1_signatures),
 		cmocka_unit_test(test_high_s_refused),
 		cmocka_unit_test(test_bad_sig_refused),

@@ -178,8 +178,8 @@ children_gone(struct vaultd *vd)
 static void
 vaultd_loop(struct vaultd *vd)
 {
-	struct pollfd	 pfd[3 + VAULTD_MAX_CLIENTS];
-	struct client	*cl_at[3 + VAULTD_MAX_CLIENTS];
+	struct pollfd	 pfd[4 + VAULTD_MAX_CLIENTS];	/* signals, */
+	struct client	*cl_at[4 + VAULTD_MAX_CLIENTS];	/* 2 children, listen */
 	int64_t		 now, t, next, stop_at = 0;
 	size_t		 i, n;
 	int		 timeout;
@@ -199,6 +199,7 @@ vaultd_loop(struct vaultd *vd)
 		}
 		vaultd_audit_tick(vd, now);
 		vaultd_sign_flush(vd);
+		control_flush_all(vd);
 		next = vd->stopping ? now + 100 : vaultd_audit_next_ms(vd);
 		for (i = 0; i < 2; i++) {
 			child_timers(vd, &vd->children[i], now);
@@ -351,6 +352,7 @@ main(int argc, char **argv)
 	}
 
 	vaultd_loop(&vd);
+	vaultd_audit_sync(&vd);
 
 	control_shutdown(&vd);
 	log_info("stopped");

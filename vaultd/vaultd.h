@@ -17,8 +17,8 @@
 #define VAULTD_BACKOFF_MIN_MS	100
 #define VAULTD_BACKOFF_MAX_MS	30000
 #define VAULTD_STABLE_MS	10000	/* up this long: backoff resets */
-#define AUDIT_CKPT_RECORDS	1000	/* signing records per checkpoint, */
-#define AUDIT_CKPT_AGE_MS	60000	/* or the oldest unsigned one this old */
+#define AUDIT_CKPT_RECORDS	100000	/* signing records per checkpoint, */
+#define AUDIT_CKPT_AGE_MS	10000	/* or the oldest unsigned one this old */
 
 enum child_state {
 	CHILD_DOWN,		/* waiting for its restart time */
@@ -165,7 +165,8 @@ struct vaultd {
 	int		 audit_fd;
 	struct audit_chain chain;
 	int		 checkpoint_due;
-	int		 audit_dirty;		/* written, not yet fdatasync'd */
+	int		 audit_dirty;		/* not yet fdatasync'd */
+	struct msgbuf	 audit_pend;		/* this turn's signing records */
 	uint64_t	 audit_unsigned;	/* records since the checkpoint */
 	int64_t		 audit_first_ms;	/* when the first of them came */
 	struct audit_rec ckpt;		/* the checkpoint being signed */
@@ -193,6 +194,8 @@ void	 control_accept(struct vaultd *);
 void	 control_readable(struct vaultd *, struct client *);
 void	 control_close(struct client *);
 void	 control_shutdown(struct vaultd *);
+/* Write what is queued for every client (once per loop turn). */
+void	 control_flush_all(struct vaultd *);
 /* Answer the client called serial, if it is still connected. */
 void	 control_answer(struct vaultd *, uint64_t serial, struct msg_w *);
 void	 control_error(struct vaultd *, uint64_t serial, uint32_t id, int code,

@@ -83,19 +83,51 @@ vaultd_audit_open(struct vaultd *vd)
 }
 
 static int
+write_all(int fd, const void *buf, size_t len)
+{
+	const uint8_t	*p = buf;
+	ssize_t		 n;
+
+	while (len > 0) {
+		if ((n = write(fd, p, len)) == -1) {
+			if (errno == EINTR)
+				continue;
+			return CV_ERR_IO;
+		}
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+/* Write the signing records of this loop turn, in order. */
+static int
+audit_write_pending(struct vaultd *vd)
+{
+	int	r;
+
+	if (vd->audit_pend.len == 0)
+		return 0;
+	r = write_all(vd->audit_fd, vd->audit_pend.data, vd->audit_pend.len);
+	msgbuf_free(&vd->audit_pend);
+	return r;
+}
+
+/*
+ * A lifecycle record is written and fsync'd at once; a signing record
+ * joins the turn's batch, written and fdatasync'd by vaultd_audit_sync
+ * before any of the turn's requests reaches signerd.
+ */
+static int
 audit_write(struct vaultd *vd, const char *line, size_t len, int sync)
 {
-	ssize_t	n;
-
-	while ((n = write(vd->audit_fd, line, len)) == -1 && errno == EINTR)
-		;
-	if (n != (ssize_t)len)
-		return CV_ERR_IO;
 	if (!sync) {
 		vd->audit_dirty = 1;
-		return 0;
+		return msgbuf_add(&vd->audit_pend, line, len);
 	}
-	if (fsync(vd->audit_fd) == -1)
+	if (audit_write_pending(vd) != 0 ||
+	    write_all(vd->audit_fd, line, len) != 0 ||
+	    fsync(vd->audit_fd) == -1)
 		return CV_ERR_IO;
 	vd->audit_dirty = 0;
 	return 0;
@@ -106,8 +138,8 @@ vaultd_audit_sync(struct vaultd *vd)
 {
 	if (!vd->audit_dirty)
 		return;
-	if (fdatasync(vd->audit_fd) == -1)
-		fatal("audit: cannot sync %s", vd->auditpath);
+	if (audit_write_pending(vd) != 0 || fdatasync(vd->audit_fd) == -1)
+		fatal("audit: cannot write %s", vd->auditpath);
 	vd->audit_dirty = 0;
 }
 
@@ -377,6 +409,7 @@ vaultd_audit_ctl(struct vaultd *vd, struct client *cl, struct msg *m)
 	if ((r = msg_get_bool(&m->rd, &verify)) != 0 ||
 	    (r = msg_get_u64(&m->rd, &tail)) != 0)
 		return r;
+	vaultd_audit_sync(vd);		/* the file holds every record */
 	msg_begin(&w, MSG_CTL_AUDIT_ANS, m->id);
 	if (verify) {
 		r = audit_verify_now(vd, text, sizeof(text));

@@ -151,9 +151,23 @@ control_answer(struct vaultd *vd, uint64_t serial, struct msg_w *w)
 		msg_w_free(w);
 		return;
 	}
-	if ((r = chan_queue(&cl->chan, w)) != 0 ||
-	    ((r = chan_flush(&cl->chan)) != 0 && r != CV_ERR_AGAIN))
+	if ((r = chan_queue(&cl->chan, w)) != 0)
 		control_close(cl);
+}
+
+void
+control_flush_all(struct vaultd *vd)
+{
+	size_t	i;
+	int	r;
+
+	for (i = 0; i < VAULTD_MAX_CLIENTS; i++) {
+		struct client *cl = &vd->clients[i];
+
+		if (cl->chan.fd != -1 && chan_pending(&cl->chan) &&
+		    (r = chan_flush(&cl->chan)) != 0 && r != CV_ERR_AGAIN)
+			control_close(cl);
+	}
 }
 
 void

@@ -164,6 +164,10 @@ vaultd_sign_account(struct vaultd *vd, const char *account)
 	return 0;
 }
 
+/*
+ * End of a loop turn: the turn's verdicts are written and fdatasync'd
+ * together, then its requests go to signerd together.
+ */
 void
 vaultd_sign_flush(struct vaultd *vd)
 {

@@ -17,6 +17,7 @@
 #include "common/catalog.h"
 #include "common/clob_auth.h"
 #include "common/encode.h"
+#include "common/keccak.h"
 #include "common/profile.h"
 #include "common/secmem.h"
 #include "common/secp.h"
@@ -56,6 +57,8 @@ static double	run(struct bench *, op_fn, double);
 static int	cmp_double(const void *, const void *);
 static int	op_secp_sign(struct bench *);
 static int	op_hmac(struct bench *);
+static int	op_keccak(struct bench *);
+static int	op_digest(struct bench *);
 static int	op_check(struct bench *);
 static int	op_l1(struct bench *);
 static int	op_l1_wallet(struct bench *);
@@ -99,6 +102,30 @@ op_hmac(struct bench *b)
 	    crypto_auth_hmacsha256_final(&st, mac) != 0)
 		return -1;
 	b->sink ^= mac[0];
+	return 0;
+}
+
+/* One Keccak-f[1600] permutation's worth: a 64-byte input (a public key). */
+static int
+op_keccak(struct bench *b)
+{
+	uint8_t	in[64], out[KECCAK256_LEN];
+
+	memset(in, 0x5a, sizeof(in));
+	memcpy(in, &b->i, sizeof(b->i));
+	keccak256(in, sizeof(in), out);
+	b->sink ^= out[0];
+	return 0;
+}
+
+/* The L1 EIP-712 digest alone, a new nonce each time. */
+static int
+op_digest(struct bench *b)
+{
+	uint8_t	out[32];
+
+	clob_auth_digest(b->p->chain_id, b->w.addr, TS, b->i, out);
+	b->sink ^= out[0];
 	return 0;
 }
 
@@ -213,6 +240,8 @@ main(int argc, char **argv)
 	} rows[] = {
 		{ "secp_sign (raw, recoverable)", op_secp_sign },
 		{ "HMAC-SHA256 (raw, 27 B msg)", op_hmac },
+		{ "keccak256 (64 B, 1 permutation)", op_keccak },
+		{ "clob_auth_digest (EIP-712)", op_digest },
 		{ "sign_req_check (L2 gate)", op_check },
 		{ "sign_l1 (derives address)", op_l1 },
 		{ "sign_l1_wallet (address once)", op_l1_wallet },
