@@ -238,24 +238,37 @@ account_keys(struct signerd_vault *sv, const char *account,
 
 static int
 sign_with(const struct acct_keys *ak, const struct sign_req *req,
-    uint64_t level, struct sign_headers *out)
+    uint64_t level, struct sign_headers *out, const char **why)
 {
 	int	r;
 
-	if (ak->perr != 0)
-		return ak->perr;
-	if (ak->werr != 0)
-		return ak->werr;
+	if ((r = ak->perr) != 0) {
+		*why = r == CV_ERR_NOTFOUND ? "no such account in the vault" :
+		    r == CV_ERR_INVALID ? "not an Openfish or Polymarket "
+		    "account" : NULL;
+		return r;
+	}
+	if ((r = ak->werr) != 0) {
+		*why = r == CV_ERR_NOTFOUND ? "the account has no wallet key: "
+		    "vaultctl wallet generate or wallet import" : NULL;
+		return r;
+	}
 	if (level == CATALOG_L1)
 		return sign_l1_wallet(signerd_secp, &ak->w, ak->p, req,
 		    ak->have_invite ? ak->invite : NULL, out);
-	if (ak->cerr != 0)
-		return ak->cerr;
+	if ((r = ak->cerr) != 0) {
+		*why = r == CV_ERR_NOTFOUND ? "the account has no API key in "
+		    "the vault: vaultctl apikey create-or-derive" : NULL;
+		return r;
+	}
 	if ((r = sign_l2(ak->p, ak->w.addr_text, ak->key_id, ak->key,
 	    ak->klen, ak->pass, req, out)) != 0 || level != CATALOG_BUILDER)
 		return r;
-	if (ak->berr != 0)
-		return ak->berr;
+	if ((r = ak->berr) != 0) {
+		*why = r == CV_ERR_NOTFOUND ? "the account has no builder key "
+		    "in the vault: vaultctl builder create" : NULL;
+		return r;
+	}
 	return sign_builder(ak->p, ak->bkey_id, ak->bkey, ak->bklen,
 	    ak->bpass, req, out);
 }
@@ -282,6 +295,7 @@ int
 signerd_sign(struct signerd_vault *sv, struct chan *c, struct msg *m)
 {
 	struct acct_keys	*ak;
+	const char		*why = NULL;
 	struct sign_req		 req;
 	struct sign_headers	 h;
 	struct msg_w		 w;
@@ -318,9 +332,13 @@ signerd_sign(struct signerd_vault *sv, struct chan *c, struct msg *m)
 		return r;
 	if ((r = account_keys(sv, account, &ak)) != 0)
 		return r;
-	if ((r = sign_with(ak, &req, level, &h)) != 0) {
+	if ((r = sign_with(ak, &req, level, &h, &why)) != 0) {
 		sign_headers_clear(&h);
-		return r;
+		if (why == NULL)
+			return r;
+		if (msg_error_ans(c, m->id, r, why) != 0)
+			fatalx("cannot answer %s", msg_name(m->type));
+		return 0;
 	}
 	msg_begin(&w, MSG_SIGN_ANS, m->id);
 	msg_put_array(&w, (uint32_t)h.n);

@@ -858,6 +858,13 @@ vault_signerd_answer(struct vaultd *vd, struct msg *m)
 			return r;
 		if (vd->ckpt.seq != vd->chain.seq + 1) {
 			/* records came meanwhile: drop it, sign anew */
+			struct vault v;
+
+			memset(&v, 0, sizeof(v));
+			if ((r = vault_fmt_parse(file, len, &v)) != 0)
+				return r;
+			vd->op.generation = v.hdr.generation;
+			vault_free(&v);
 			vd->checkpoint_due = 1;
 			vd->op.write_err = CV_ERR_AGAIN;
 			return commit_send(vd);
