@@ -16,9 +16,11 @@ struct child_opts {
 	int		 testmode;	/* -T: answer MSG_PROBE_REQ */
 	const char	*user;		/* -u: unprivileged user */
 	const char	*chroot_dir;	/* -C: empty directory */
+	int		 timeout;	/* -t: netd's HTTP time-out in seconds
+					    (tests: honoured with -T only) */
 };
 
-/* Parse "-d -T -u USER -C DIR"; exits with a message on misuse. */
+/* Parse "-d -T -u USER -C DIR -t SECONDS"; exits with a message on misuse. */
 void	child_parse_args(const char *procname, int argc, char **argv,
 	    struct child_opts *);
 
@@ -30,11 +32,17 @@ int	child_status_ans(struct chan *, uint32_t id,
 	    const struct privsep_state *) CV_WUR;
 
 /*
- * Test mode only: do what MSG_PROBE_REQ asks -- a forbidden system call
- * (which the sandbox answers by killing us) or a malformed frame to
- * vaultd.  Fatal outside test mode: vaultd never sends it then.
+ * Test mode only: do what MSG_PROBE_REQ asks -- a system call the sandbox
+ * may forbid (open: /etc/passwd for reading, openw: /dev/null for
+ * writing, socket, fork, execve, ptrace), which kills us, a malformed
+ * frame to vaultd, or "vaultfile": open <-C dir>/../vault (the vault
+ * file) for reading.  Queues the answer: MSG_PROBE_ANS if we are still
+ * alive and, for "vaultfile", the file opened; MSG_ERROR_ANS
+ * [CV_ERR_PERM, "open PATH: reason"] when it did not open.  Returns chan_queue's result.
+ * Fatal outside test mode: vaultd never sends it then.
  */
-void	child_probe(struct chan *, struct msg *, int testmode);
+int	child_probe(struct chan *, struct msg *, const struct child_opts *)
+	    CV_WUR;
 
 /*
  * Answer what every child answers alike: MSG_STATUS_REQ and, in test

@@ -1,4 +1,5 @@
 #include <errno.h>
+#include <fcntl.h>
 #include <grp.h>
 #include <pwd.h>
 #include <sched.h>
@@ -6,11 +7,41 @@
 #include <unistd.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
+#include <sys/syscall.h>
 
+#include <linux/landlock.h>
 #include <seccomp.h>
 
 #include "common/log.h"
 #include "common/privsep.h"
+
+/*
+ * Landlock rights newer than the system's headers: the kernel tells its
+ * ABI at run time and we hand it only the rights that ABI knows.
+ */
+#ifndef LANDLOCK_ACCESS_FS_REFER
+#define LANDLOCK_ACCESS_FS_REFER		(1ULL << 13)	/* ABI 2 */
+#endif
+#ifndef LANDLOCK_ACCESS_FS_TRUNCATE
+#define LANDLOCK_ACCESS_FS_TRUNCATE		(1ULL << 14)	/* ABI 3 */
+#endif
+#ifndef LANDLOCK_ACCESS_FS_IOCTL_DEV
+#define LANDLOCK_ACCESS_FS_IOCTL_DEV		(1ULL << 15)	/* ABI 5 */
+#endif
+#ifndef LANDLOCK_ACCESS_NET_BIND_TCP
+#define LANDLOCK_ACCESS_NET_BIND_TCP		(1ULL << 0)	/* ABI 4 */
+#endif
+#ifndef LANDLOCK_SCOPE_ABSTRACT_UNIX_SOCKET
+#define LANDLOCK_SCOPE_ABSTRACT_UNIX_SOCKET	(1ULL << 0)	/* ABI 6 */
+#define LANDLOCK_SCOPE_SIGNAL			(1ULL << 1)	/* ABI 6 */
+#endif
+
+/* The ruleset as of ABI 6; an older kernel is given the prefix it knows. */
+struct ll_ruleset {
+	uint64_t	fs;
+	uint64_t	net;
+	uint64_t	scoped;
+};
 
 void
 harden_process(void)
@@ -25,8 +56,42 @@ harden_process(void)
 		fatal("prctl(PR_SET_NO_NEW_PRIVS)");
 }
 
+static int
+sandbox_add_cond(scmp_filter_ctx ctx, const struct sandbox_cond *c)
+{
+	uint32_t		 action;
+	struct scmp_arg_cmp	 cmp;
+
+	action = c->err != 0 ? SCMP_ACT_ERRNO((uint32_t)c->err) :
+	    SCMP_ACT_ALLOW;
+	if (c->arg > 5)
+		return -1;
+	memset(&cmp, 0, sizeof(cmp));
+	cmp.arg = c->arg;
+	switch (c->cmp) {
+	case SANDBOX_ANY:
+		/* Unconditional only as a refusal: allowing is a rule. */
+		if (c->err == 0)
+			return -1;
+		return seccomp_rule_add(ctx, action, c->nr, 0);
+	case SANDBOX_EQ:
+		cmp.op = SCMP_CMP_EQ;
+		cmp.datum_a = c->value;
+		break;
+	case SANDBOX_MASKED_EQ:
+		cmp.op = SCMP_CMP_MASKED_EQ;
+		cmp.datum_a = c->mask;
+		cmp.datum_b = c->value;
+		break;
+	default:
+		return -1;
+	}
+	return seccomp_rule_add_array(ctx, action, c->nr, 1, &cmp);
+}
+
 int
-sandbox_install(const struct sandbox_rule *rules, size_t n)
+sandbox_install_conds(const struct sandbox_rule *rules, size_t n,
+    const struct sandbox_cond *conds, size_t nconds)
 {
 	scmp_filter_ctx	ctx;
 	size_t		i;
@@ -34,15 +99,28 @@ sandbox_install(const struct sandbox_rule *rules, size_t n)
 
 	if ((ctx = seccomp_init(SCMP_ACT_KILL_PROCESS)) == NULL)
 		return CV_ERR_SANDBOX;
+	/* Every thread, including any a library started already. */
+	if (seccomp_attr_set(ctx, SCMP_FLTATR_CTL_TSYNC, 1) != 0)
+		goto out;
 	for (i = 0; i < n; i++)
-		if (seccomp_rule_add(ctx, SCMP_ACT_ALLOW, rules[i].nr, 0) != 0) {
+		if (seccomp_rule_add(ctx, SCMP_ACT_ALLOW, rules[i].nr,
+		    0) != 0) {
 			log_warnx("seccomp: cannot allow syscall %d (%s)",
 			    rules[i].nr, rules[i].why);
+			goto out;
+		}
+	for (i = 0; i < nconds; i++)
+		if (sandbox_add_cond(ctx, &conds[i]) != 0) {
+			log_warnx("seccomp: cannot add the rule on syscall %d "
+			    "(%s)", conds[i].nr, conds[i].why);
 			goto out;
 		}
 #ifdef __SANITIZE_ADDRESS__
 	/* ASan's runtime asks before every noreturn call (make san only) */
 	if (seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(sigaltstack), 0))
+		goto out;
+	/* ... and names each thread it registers (netd's resolver) */
+	if (seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(gettid), 0))
 		goto out;
 #endif
 	if (seccomp_load(ctx) != 0)
@@ -53,8 +131,94 @@ sandbox_install(const struct sandbox_rule *rules, size_t n)
 	return r;
 }
 
+int
+sandbox_install(const struct sandbox_rule *rules, size_t n)
+{
+	return sandbox_install_conds(rules, n, NULL, 0);
+}
+
+int
+landlock_restrict_ro(const char *const *ro, int *abi)
+{
+	struct landlock_path_beneath_attr	 pb;
+	struct ll_ruleset			 rs;
+	size_t					 rslen, i;
+	long					 v;
+	int					 fd, pfd;
+	int					 r = CV_ERR_SANDBOX;
+
+	*abi = 0;
+	v = syscall(SYS_landlock_create_ruleset, NULL, 0,
+	    LANDLOCK_CREATE_RULESET_VERSION);
+	if (v < 0) {
+		if (errno == ENOSYS || errno == EOPNOTSUPP) {
+			log_warnx("no Landlock in this kernel (%s): the file "
+			    "system is not restricted", strerror(errno));
+			return 0;
+		}
+		log_warn("landlock_create_ruleset(VERSION)");
+		return CV_ERR_SANDBOX;
+	}
+
+	memset(&rs, 0, sizeof(rs));
+	rs.fs = (LANDLOCK_ACCESS_FS_MAKE_SYM << 1) - 1;		/* ABI 1 */
+	if (v >= 2)
+		rs.fs |= LANDLOCK_ACCESS_FS_REFER;
+	if (v >= 3)
+		rs.fs |= LANDLOCK_ACCESS_FS_TRUNCATE;
+	if (v >= 5)
+		rs.fs |= LANDLOCK_ACCESS_FS_IOCTL_DEV;
+	rslen = sizeof(rs.fs);
+	if (v >= 4) {
+		/* Never listen; connect stays open (any port may serve). */
+		rs.net = LANDLOCK_ACCESS_NET_BIND_TCP;
+		rslen = offsetof(struct ll_ruleset, scoped);
+	}
+	if (v >= 6) {
+		rs.scoped = LANDLOCK_SCOPE_ABSTRACT_UNIX_SOCKET |
+		    LANDLOCK_SCOPE_SIGNAL;
+		rslen = sizeof(rs);
+	}
+	if ((fd = (int)syscall(SYS_landlock_create_ruleset, &rs, rslen,
+	    0)) < 0) {
+		log_warn("landlock_create_ruleset");
+		return CV_ERR_SANDBOX;
+	}
+	for (i = 0; ro[i] != NULL; i++) {
+		if ((pfd = open(ro[i], O_PATH | O_CLOEXEC)) == -1) {
+			if (errno == ENOENT) {
+				log_debug("landlock: no %s, skipped", ro[i]);
+				continue;
+			}
+			log_warn("landlock: %s", ro[i]);
+			goto out;
+		}
+		memset(&pb, 0, sizeof(pb));
+		pb.allowed_access = LANDLOCK_ACCESS_FS_READ_FILE |
+		    LANDLOCK_ACCESS_FS_READ_DIR;
+		pb.parent_fd = pfd;
+		if (syscall(SYS_landlock_add_rule, fd,
+		    LANDLOCK_RULE_PATH_BENEATH, &pb, 0) != 0) {
+			log_warn("landlock: rule for %s", ro[i]);
+			close(pfd);
+			goto out;
+		}
+		close(pfd);
+	}
+	if (syscall(SYS_landlock_restrict_self, fd, 0) != 0) {
+		log_warn("landlock_restrict_self");
+		goto out;
+	}
+	*abi = (int)v;
+	r = 0;
+ out:
+	close(fd);
+	return r;
+}
+
 void
-privsep_enter(const struct privsep_conf *conf, struct privsep_state *st)
+privsep_enter_more(const struct privsep_conf *conf,
+    const struct privsep_more *more, struct privsep_state *st)
 {
 	struct passwd	*pw = NULL;
 	uid_t		 uid = 0;
@@ -102,7 +266,19 @@ privsep_enter(const struct privsep_conf *conf, struct privsep_state *st)
 	}
 	st->uid = getuid();
 
-	if (sandbox_install(conf->rules, conf->nrules) != 0)
+	if (more != NULL && more->ro != NULL &&
+	    landlock_restrict_ro(more->ro, &st->landlock) != 0)
+		fatalx("cannot restrict the file system with Landlock");
+
+	if (sandbox_install_conds(conf->rules, conf->nrules,
+	    more != NULL ? more->conds : NULL,
+	    more != NULL ? more->nconds : 0) != 0)
 		fatalx("cannot install the seccomp sandbox");
 	st->seccomp = 1;
+}
+
+void
+privsep_enter(const struct privsep_conf *conf, struct privsep_state *st)
+{
+	privsep_enter_more(conf, NULL, st);
 }

@@ -1,14 +1,16 @@
 /*
  * The fixed start-up order every child daemon follows, in one place:
  * harden the process, enter empty namespaces where asked and allowed,
- * chroot (when root), drop privileges (when root), install the seccomp
- * allow-list.  Each step that fails is fatal; the sandbox is never
- * optional.  The caller opens whatever it needs before calling.
+ * chroot (when root), drop privileges (when root), restrict the file
+ * system with Landlock (where asked), install the seccomp allow-list.
+ * Each step that fails is fatal; the sandbox is never optional.  The
+ * caller opens whatever it needs before calling.
  */
 #ifndef CV_PRIVSEP_H
 #define CV_PRIVSEP_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 #include "common/cv_err.h"
@@ -18,6 +20,37 @@ struct sandbox_rule {
 	int		 nr;		/* SCMP_SYS(name) */
 	const char	*why;
 };
+
+/* What a conditional rule looks at in one argument of the call. */
+enum sandbox_cmp {
+	SANDBOX_EQ = 1,		/* argument == value */
+	SANDBOX_MASKED_EQ,	/* (argument & mask) == value */
+	SANDBOX_ANY,		/* whatever the arguments (with err) */
+};
+
+/*
+ * A system call allowed only when one argument passes cmp -- or, with
+ * err, refused with that errno instead of killing the process (for
+ * what a library tries and does without).  Write them with the macros.
+ */
+struct sandbox_cond {
+	int		 nr;		/* SCMP_SYS(name) */
+	enum sandbox_cmp cmp;
+	unsigned int	 arg;		/* 0..5: which argument cmp reads */
+	uint64_t	 mask;
+	uint64_t	 value;
+	int		 err;		/* 0: allow; else fail with errno err */
+	const char	*why;
+};
+
+#define SANDBOX_ALLOW_EQ(sys, arg, v, why)				\
+	{ SCMP_SYS(sys), SANDBOX_EQ, (arg), 0, (v), 0, (why) }
+#define SANDBOX_ALLOW_MASKED(sys, arg, mask, v, why)			\
+	{ SCMP_SYS(sys), SANDBOX_MASKED_EQ, (arg), (mask), (v), 0, (why) }
+#define SANDBOX_ERRNO(sys, e, why)					\
+	{ SCMP_SYS(sys), SANDBOX_ANY, 0, 0, 0, (e), (why) }
+#define SANDBOX_ERRNO_EQ(sys, arg, v, e, why)				\
+	{ SCMP_SYS(sys), SANDBOX_EQ, (arg), 0, (v), (e), (why) }
 
 struct privsep_conf {
 	const char			*user;		/* drop to, when root */
@@ -34,6 +67,7 @@ struct privsep_state {
 	int	netns;
 	int	mntns;
 	int	seccomp;
+	int	landlock;	/* Landlock ABI enforced, 0: none */
 };
 
 /*
@@ -46,9 +80,45 @@ void	harden_process(void);
 void	privsep_enter(const struct privsep_conf *, struct privsep_state *);
 
 /*
+ * More of the sandbox, for a daemon that needs it (netd): rules on
+ * system call arguments, and a Landlock domain.  A separate structure so
+ * that a daemon that fills privsep_conf field by field never leaves one
+ * of these unset.
+ */
+struct privsep_more {
+	const char *const		*ro;	/* NULL-terminated, or NULL */
+	const struct sandbox_cond	*conds;
+	size_t				 nconds;
+};
+
+/*
+ * The same, with more->conds added to the seccomp filter and, before
+ * seccomp, a Landlock domain in which the process
+ * may read files and list directories under the paths of ro (a
+ * NULL-terminated list; a path that does not exist is skipped) and
+ * nothing else: no write, create, remove, rename, truncate, execute or
+ * device ioctl anywhere, no TCP bind, no signal or abstract socket
+ * outside the domain -- as far as the kernel's Landlock ABI knows those
+ * rights.  A kernel without Landlock gets a warning and st->landlock 0;
+ * any other Landlock failure is fatal.  more->ro NULL: no Landlock.
+ */
+void	privsep_enter_more(const struct privsep_conf *,
+	    const struct privsep_more *more, struct privsep_state *);
+
+/*
  * Install a seccomp filter that kills the process on any system call not
- * in rules.  CV_ERR_SANDBOX on failure.
+ * in rules (all threads).  CV_ERR_SANDBOX on failure.
  */
 int	sandbox_install(const struct sandbox_rule *, size_t) CV_WUR;
+/* The same, with the conditional rules of conds as well. */
+int	sandbox_install_conds(const struct sandbox_rule *, size_t,
+	    const struct sandbox_cond *conds, size_t nconds) CV_WUR;
+
+/*
+ * Enter the Landlock domain privsep_enter_more describes.  0 with *abi the
+ * ABI enforced, or 0 with *abi 0 when the kernel has no Landlock;
+ * CV_ERR_SANDBOX when a path or the domain cannot be set up.
+ */
+int	landlock_restrict_ro(const char *const *ro, int *abi) CV_WUR;
 
 #endif

@@ -1,76 +1,264 @@
 /*
  * netd: the unprivileged, network-facing process.  It makes the
- * exchange's HTTPS calls and never holds the wallet key or an HMAC
- * secret.  It talks to vaultd over CHILD_FD.
+ * exchange's HTTPS calls for vaultd (MSG_NET_CALL_REQ), asks vaultd for
+ * the signed headers of each request (MSG_NET_SIGN_REQ), and never holds
+ * the wallet key or an HMAC secret: what it must see -- a passphrase in a
+ * header, a new credential on its way to signerd, sealed to signerd's box
+ * key -- it sees transiently, in memory wiped after use.
+ *
+ * Start-up: harden, flags, handshake, then everything that needs the
+ * file system (the system CA bundle, libcurl and OpenSSL set-up) before
+ * the privilege drop, Landlock (read-only /etc and the libraries) and
+ * the seccomp allow-list below.
  */
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/sched.h>
 #include <stdlib.h>
+#include <string.h>
+#include <time.h>
 #include <unistd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
 
+#include <jansson.h>
 #include <seccomp.h>
 #include <sodium.h>
 
-#include "common/child.h"
 #include "common/log.h"
+#include "netd/netd.h"
 
 /*
- * Everything netd may do once set up.  The network calls libcurl needs
- * are added with the HTTPS client; until then netd has none.
+ * Everything netd may do once set up: what strace -f showed over real
+ * calls (tests/test_it_netd.c with ND_STRACE=FILE: TLS, HTTP/1.1 and 2,
+ * retries, the threaded resolver on /etc/hosts and on DNS), and two
+ * calls of glibc paths the tests cannot reach, marked so.  Anything
+ * else kills netd.
  */
 static const struct sandbox_rule netd_rules[] = {
-	{ SCMP_SYS(read),		"messages from vaultd" },
+	{ SCMP_SYS(read),		"messages from vaultd, /etc files" },
 	{ SCMP_SYS(write),		"answers to vaultd, log lines" },
+	{ SCMP_SYS(writev),		"glibc: DNS over TCP (not reached)" },
 	{ SCMP_SYS(exit_group),		"exit" },
-	{ SCMP_SYS(exit),		"exit" },
+	{ SCMP_SYS(exit),		"end of a resolver thread" },
 	{ SCMP_SYS(brk),		"malloc" },
-	{ SCMP_SYS(mmap),		"malloc" },
+	{ SCMP_SYS(mmap),		"malloc, stacks, sodium_malloc" },
 	{ SCMP_SYS(munmap),		"free" },
 	{ SCMP_SYS(mremap),		"realloc of large buffers" },
-	{ SCMP_SYS(mprotect),		"sodium_malloc guard pages" },
-	{ SCMP_SYS(madvise),		"malloc trimming" },
-	{ SCMP_SYS(getrandom),		"random request nonces" },
-	{ SCMP_SYS(clock_gettime),	"timestamps, log time" },
+	{ SCMP_SYS(mprotect),		"guard pages" },
+	{ SCMP_SYS(madvise),		"thread stacks, MADV_DONTDUMP" },
+	{ SCMP_SYS(mlock),		"sodium_malloc: a new credential" },
+	{ SCMP_SYS(munlock),		"sodium_free" },
+	{ SCMP_SYS(getrandom),		"OpenSSL" },
+	{ SCMP_SYS(clock_gettime),	"time-outs, log time (if no vDSO)" },
 	{ SCMP_SYS(getpid),		"log lines" },
 	{ SCMP_SYS(rt_sigreturn),	"return from a signal handler" },
+	{ SCMP_SYS(rt_sigprocmask),	"pthread_create" },
+	{ SCMP_SYS(rt_sigaction),	"glibc's first pthread_create" },
+	{ SCMP_SYS(set_robust_list),	"a new thread" },
+	{ SCMP_SYS(rseq),		"a new thread" },
+	{ SCMP_SYS(futex),		"threads" },
+	{ SCMP_SYS(sched_getaffinity),	"malloc arenas (not reached)" },
+	{ SCMP_SYS(poll),		"curl_multi_poll, the resolver" },
+	{ SCMP_SYS(close),		"sockets, files" },
+	{ SCMP_SYS(fcntl),		"non-blocking sockets" },
+	{ SCMP_SYS(ioctl),		"FIONREAD in glibc's resolver" },
+	{ SCMP_SYS(newfstatat),		"the resolver's /etc files" },
+	{ SCMP_SYS(lseek),		"the resolver's /etc files" },
+	{ SCMP_SYS(uname),		"the resolver: the host's domain" },
+	{ SCMP_SYS(connect),		"to the exchange, to DNS" },
+	{ SCMP_SYS(getsockopt),		"connect result" },
+	{ SCMP_SYS(setsockopt),		"TCP_NODELAY, keep-alive, IP_RECVERR" },
+	{ SCMP_SYS(getsockname),	"curl's connection info" },
+	{ SCMP_SYS(getpeername),	"curl's connection info" },
+	{ SCMP_SYS(sendto),		"HTTP, TLS, DNS" },
+	{ SCMP_SYS(recvfrom),		"HTTP, TLS, DNS" },
+	{ SCMP_SYS(sendmmsg),		"DNS: A and AAAA queries at once" },
 };
 
-struct netd_state {
-	struct child_opts	opts;
-	struct privsep_state	ps;
+#define RO_OPEN_FLAGS	(O_WRONLY | O_RDWR | O_CREAT | O_TRUNC | O_APPEND)
+
+/* The calls netd may make only with some arguments, or not at all. */
+static const struct sandbox_cond netd_conds[] = {
+	SANDBOX_ALLOW_MASKED(openat, 2, RO_OPEN_FLAGS, 0,
+	    "read /etc/hosts, resolv.conf, nsswitch.conf: never to write"),
+	SANDBOX_ALLOW_EQ(socket, 0, AF_INET,	"connect to the exchange"),
+	SANDBOX_ALLOW_EQ(socket, 0, AF_INET6,	"connect to the exchange"),
+	SANDBOX_ERRNO_EQ(socket, 0, AF_UNIX, EACCES,
+	    "glibc asks nscd first: refused, it does without"),
+	SANDBOX_ERRNO_EQ(socket, 0, AF_NETLINK, EACCES,
+	    "getaddrinfo lists interfaces: refused, it does without"),
+	SANDBOX_ALLOW_EQ(socketpair, 0, AF_UNIX,
+	    "curl's resolver thread wakes the loop"),
+	SANDBOX_ALLOW_MASKED(clone, 0, CLONE_THREAD, CLONE_THREAD,
+	    "curl's resolver thread; never a new process"),
+	SANDBOX_ERRNO(clone3, ENOSYS,
+	    "flags out of seccomp's sight: glibc falls back to clone"),
 };
+
+#ifdef __SANITIZE_ADDRESS__
+/*
+ * make san: LeakSanitizer stops the world with ptrace at exit, which the
+ * sandbox forbids; the unit tests find netd's leaks instead.
+ */
+const char	*__asan_default_options(void);
+
+const char *
+__asan_default_options(void)
+{
+	return "detect_leaks=0";
+}
+#endif
+
+/* netd's file system once set up: read-only, only what glibc reads. */
+static const char *const netd_ro[] = {
+	"/etc", "/usr", "/lib", "/lib64", NULL
+};
+
+int64_t
+netd_now_ms(void)
+{
+	struct timespec	ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+int64_t
+netd_time(void)
+{
+	struct timespec	ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec;
+}
 
 static void
-netd_dispatch(struct chan *c, struct msg *m, void *arg)
+netd_dispatch(struct netd *nd, struct msg *m)
 {
-	struct netd_state	*sd = arg;
-
-	if (!child_common(c, m, &sd->opts, &sd->ps))
+	if (child_common(&nd->chan, m, &nd->opts, &nd->ps))
+		return;
+	switch (m->type) {
+	case MSG_NET_CALL_REQ:
+		call_req(nd, m);
+		break;
+	case MSG_NET_SIGN_ANS:
+	case MSG_ERROR_ANS:
+		call_sign_ans(nd, m);
+		break;
+	default:
 		fatalx("unexpected %s from vaultd", msg_name(m->type));
+	}
+}
+
+/*
+ * Serve vaultd and drive the call in flight: one poll over the channel
+ * and libcurl's sockets, never a blocking transfer, so status queries
+ * are answered while the exchange is slow.  Returns when vaultd closes.
+ */
+static void
+netd_loop(struct netd *nd)
+{
+	struct msg	m;
+	int		r;
+
+	for (;;) {
+		while ((r = chan_next(&nd->chan, &m)) == 0) {
+			netd_dispatch(nd, &m);
+			msg_clear(&m);
+		}
+		if (r != CV_ERR_AGAIN)
+			fatalx("malformed message from vaultd: %s",
+			    cv_strerror(r));
+		call_run(nd);
+		if ((r = chan_flush(&nd->chan)) != 0 && r != CV_ERR_AGAIN)
+			fatalx("write to vaultd: %s", cv_strerror(r));
+		http_wait(nd->http, nd->chan.fd, chan_pending(&nd->chan),
+		    call_timeout(nd));
+		if ((r = chan_fill(&nd->chan)) == CV_ERR_EOF)
+			return;
+		if (r != 0 && r != CV_ERR_AGAIN)
+			fatalx("read from vaultd: %s", cv_strerror(r));
+	}
+}
+
+/* The system CA bundle, into memory: no file is opened in the sandbox. */
+static void
+netd_read_ca(struct netd *nd)
+{
+	struct stat	 st;
+	ssize_t		 n;
+	size_t		 off = 0;
+	int		 fd;
+
+	if ((fd = open(NETD_SYSTEM_CA, O_RDONLY | O_CLOEXEC)) == -1) {
+		log_warn("%s (calls without a CA of their own will fail TLS)",
+		    NETD_SYSTEM_CA);
+		return;
+	}
+	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode) ||
+	    st.st_size <= 0 || st.st_size > 16 * NETD_CA_MAX)
+		fatalx("%s: not a CA bundle of a sane size", NETD_SYSTEM_CA);
+	if ((nd->sysca = malloc((size_t)st.st_size)) == NULL)
+		fatalx("out of memory");
+	while (off < (size_t)st.st_size) {
+		n = read(fd, nd->sysca + off, (size_t)st.st_size - off);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			fatal("read %s", NETD_SYSTEM_CA);
+		off += (size_t)n;
+	}
+	nd->syscalen = off;
+	close(fd);
 }
 
 int
 main(int argc, char **argv)
 {
-	struct netd_state	sd;
+	static struct netd	nd;
 	struct privsep_conf	conf;
-	struct chan		c;
+	struct privsep_more	more;
+	int			flags;
 
 	harden_process();
-	child_parse_args("netd", argc, argv, &sd.opts);
-	log_init("netd", sd.opts.verbose);
+	child_parse_args("netd", argc, argv, &nd.opts);
+	log_init("netd", nd.opts.verbose);
+	if (nd.opts.timeout != 0 && !nd.opts.testmode)
+		fatalx("-t is for tests: it needs -T");
 	if (sodium_init() < 0)
 		fatalx("libsodium initialisation failed");
+	/* jansson would read /dev/urandom on first use: seed it now */
+	json_object_seed(randombytes_random() | 1);
+	nd.timeout = nd.opts.timeout != 0 ? nd.opts.timeout : NETD_TIMEOUT;
+	nd.connect_timeout = nd.timeout < NETD_CONNECT_TIMEOUT ? nd.timeout :
+	    NETD_CONNECT_TIMEOUT;
 
-	chan_init(&c, CHILD_FD);
-	child_hello(&c, "netd");
+	chan_init(&nd.chan, CHILD_FD);
+	child_hello(&nd.chan, "netd");
 
-	conf.user = sd.opts.user;
-	conf.chroot_dir = NULL;		/* will need the CA bundle */
+	netd_read_ca(&nd);
+	if (netd_mem_init() != 0)
+		fatalx("libcurl initialisation failed");
+	if (http_init(&nd.http) != 0)
+		fatalx("cannot set up the HTTP client");
+	if ((flags = fcntl(CHILD_FD, F_GETFL)) == -1 ||
+	    fcntl(CHILD_FD, F_SETFL, flags | O_NONBLOCK) == -1)
+		fatal("non-blocking channel");
+
+	conf.user = nd.opts.user;
+	conf.chroot_dir = NULL;		/* glibc's resolver reads /etc */
 	conf.unshare = 0;		/* needs the network */
 	conf.rules = netd_rules;
 	conf.nrules = sizeof(netd_rules) / sizeof(netd_rules[0]);
-	privsep_enter(&conf, &sd.ps);
+	more.ro = netd_ro;
+	more.conds = netd_conds;
+	more.nconds = sizeof(netd_conds) / sizeof(netd_conds[0]);
+	privsep_enter_more(&conf, &more, &nd.ps);
+	log_debug("sandboxed: uid %u landlock ABI %d seccomp %d",
+	    (unsigned)nd.ps.uid, nd.ps.landlock, nd.ps.seccomp);
 
-	child_loop(&c, netd_dispatch, &sd);
-	chan_free(&c);
+	netd_loop(&nd);
+	chan_free(&nd.chan);
 	exit(0);
 }

@@ -159,6 +159,32 @@ test_forbidden_syscalls(void **state)
 	assert_true(it_wait_up(t, q, 0, p[2].pid, 8000) >= 0);
 	assert_string_equal(q[2].last_exit, "killed by signal 31, "
 	    "SIGSYS (forbidden system call: sandbox violation)");
+
+	/* netd cannot read the vault file, even when it may open files */
+	snprintf(line, sizeof(line), "%s/vault", t->home);
+	it_write(line, "not a vault, but present", 0600);
+	probe(t, "netd", "vaultfile");
+	snprintf(line, sizeof(line), "netd: test probe refused: open "
+	    "%s/empty/../vault: Permission denied", t->home);
+	for (i = 0; i < 50 && !it_log_has(t, line); i++)
+		usleep(100000);
+	assert_true(it_log_has(t, line));
+	snprintf(line, sizeof(line), "%s/vault", t->home);
+	assert_int_equal(unlink(line), 0);
+}
+
+/* netd cannot have a request signed outside a call vaultd gave it. */
+static void
+test_netd_forged_sign(void **state)
+{
+	struct it	*t = *state;
+	struct it_proc	 p[3], q[3];
+
+	assert_int_equal(it_status(t, p), 0);
+	probe(t, "netd", "forgesign");
+	assert_true(it_wait_up(t, q, 0, p[2].pid, 5000) >= 0);
+	assert_string_equal(q[2].last_exit, "killed by vaultd: "
+	    "MSG_NET_SIGN_REQ: message not permitted in this state");
 }
 
 static void
@@ -374,6 +400,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_kill9_restart, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_forbidden_syscalls, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_netd_forged_sign, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_hostile_child, setup,
 		    teardown),

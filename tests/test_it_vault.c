@@ -200,11 +200,11 @@ test_records(void **state)
 	    "\",\"passphrase\":\"x\"}", "apikey import --account vec "
 	    "--nonce 3"), 1);
 	assert_out(v, "already exists");
-	assert_int_equal(CTL(v, NULL, "apikey list --account vec"), 0);
+	assert_int_equal(CTL(v, NULL, "apikey list --local --account vec"), 0);
 	assert_out(v, API_KEY);
 	assert_true(strstr(v->out, API_SECRET) == NULL);
 	assert_true(strstr(v->out, API_PASS) == NULL);
-	assert_int_equal(CTL(v, NULL, "apikey list --account nosuch"), 8);
+	assert_int_equal(CTL(v, NULL, "apikey list --local --account nosuch"), 8);
 
 	/* invitation code: stored, shown masked, cleared */
 	assert_int_equal(CTL(v, INVITE "\n", "invite set --account main"), 0);
@@ -217,7 +217,7 @@ test_records(void **state)
 
 	/* removing an account removes what it held */
 	assert_int_equal(CTL(v, NULL, "account remove vec"), 0);
-	assert_int_equal(CTL(v, NULL, "apikey list --account vec"), 8);
+	assert_int_equal(CTL(v, NULL, "apikey list --local --account vec"), 8);
 	assert_int_equal(CTL(v, NULL, "account remove vec"), 8);
 }
 

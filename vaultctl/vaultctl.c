@@ -22,10 +22,19 @@ static const struct {
 	{ "unlock",	cmd_unlock,	"[--passphrase-file F | --keyfile F]" },
 	{ "lock",	cmd_lock,	"forget every key in memory" },
 	{ "passwd",	cmd_passwd,	"change what unlocks the vault" },
-	{ "account",	cmd_account,	"add NAME --profile P [--url U] [--ca-file F] | list | remove NAME" },
+	{ "account",	cmd_account,	"add NAME --profile P [--url U] [--ca-file F] [--pin sha256//B64]\n"
+					"                 | list | remove NAME" },
 	{ "wallet",	cmd_wallet,	"generate | import | address --account A" },
-	{ "apikey",	cmd_apikey,	"import | list --account A" },
 	{ "invite",	cmd_invite,	"set | show | clear --account A" },
+	{ "apikey",	cmd_apikey,	"create|derive|create-or-derive [--nonce N] | list | delete\n"
+					"                 | import | list --local   (each --account A)" },
+	{ "builder",	cmd_builder,	"create --builder-id ID | list | revoke [KEY] | list --local" },
+	{ "closed-only", cmd_call,	"--account A" },
+	{ "balance",	cmd_call,	"[update] --account A [--asset-type COLLATERAL|CONDITIONAL] [--token-id ID]\n"
+					"                 [--signature-type 0|1|2]" },
+	{ "notifications", cmd_call,	"list [--signature-type N] | drop [--id ID]... --account A" },
+	{ "waitlist",	cmd_call,	"join EMAIL --account A" },
+	{ "time",	cmd_call,	"--account A (the exchange's clock)" },
 	{ "audit",	cmd_audit,	"show [--tail N] | verify" },
 	{ "headers",	cmd_headers,	"l1|l2|builder --account A [--method M --path P] [--body B] [--nonce N]" },
 	{ "debug",	cmd_debug,	"debug probe CHILD KIND (vaultd -T only)" },
@@ -38,11 +47,12 @@ usage(void)
 
 	fprintf(stderr, "usage: vaultctl [--json] command [args]\n");
 	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
-		fprintf(stderr, "  %-10s %s\n", commands[i].name,
+		fprintf(stderr, "  %-14s %s\n", commands[i].name,
 		    commands[i].help);
 	fprintf(stderr, "exit codes: 0 ok, 1 failure, 2 usage, 3 vaultd not "
 	    "running, 4 denied, 5 locked,\n  6 wrong passphrase, 7 tampered "
-	    "or corrupt, 8 not found, 9 transport, 10 exchange error\n");
+	    "or corrupt, 8 not found, 9 transport, 10 exchange error,\n"
+	    "  11 malformed answer from the exchange\n");
 	return EXIT_USAGE;
 }
 

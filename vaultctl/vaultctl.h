@@ -21,12 +21,27 @@ enum vaultctl_exit {
 	EXIT_NOTFOUND	= 8,
 	EXIT_TRANSPORT	= 9,	/* cannot reach the exchange */
 	EXIT_EXCHANGE	= 10,	/* the exchange answered with an error */
+	EXIT_RESPONSE	= 11,	/* the exchange's answer was malformed */
 };
+
+/*
+ * How long vaultctl waits for vaultd.  A vault operation answers within
+ * seconds (Argon2id, the wrong-passphrase delay); an exchange call may
+ * take a minute (netd retries with backoff).  While vaultd is busy with
+ * another operation or call it answers CV_ERR_AGAIN and vaultctl resends
+ * for the "again" window.
+ */
+#define VAULTCTL_OP_TIMEOUT_MS		60000
+#define VAULTCTL_OP_AGAIN_MS		5000
+#define VAULTCTL_CALL_TIMEOUT_MS	150000
+#define VAULTCTL_CALL_AGAIN_MS		90000
 
 struct vaultctl {
 	int		 json;
 	struct chan	 chan;
 	uint32_t	 next_id;
+	int		 timeout_ms;	/* 0: VAULTCTL_OP_TIMEOUT_MS */
+	int		 again_ms;	/* 0: VAULTCTL_OP_AGAIN_MS */
 	char		 errtext[256];	/* vaultd's text for the last error */
 };
 
@@ -59,8 +74,15 @@ int	cmd_passwd(struct vaultctl *, int argc, char **argv);
 int	cmd_audit(struct vaultctl *, int argc, char **argv);
 int	cmd_account(struct vaultctl *, int argc, char **argv);
 int	cmd_wallet(struct vaultctl *, int argc, char **argv);
-int	cmd_apikey(struct vaultctl *, int argc, char **argv);
 int	cmd_invite(struct vaultctl *, int argc, char **argv);
 int	cmd_headers(struct vaultctl *, int argc, char **argv);
+/* Exchange calls (vaultctl_calls.c); apikey and builder mix in the local. */
+int	cmd_call(struct vaultctl *, int argc, char **argv);
+int	cmd_apikey(struct vaultctl *, int argc, char **argv);
+int	cmd_builder(struct vaultctl *, int argc, char **argv);
+
+/* What the vault holds: apikey import|list --local, builder list --local. */
+int	rec_apikey(struct vaultctl *, int argc, char **argv);
+int	rec_builder(struct vaultctl *, int argc, char **argv);
 
 #endif

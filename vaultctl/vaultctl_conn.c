@@ -1,4 +1,5 @@
 #include <errno.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,6 +27,7 @@ vaultctl_exit_code(int err)
 	case CV_ERR_NOTFOUND:		return EXIT_NOTFOUND;
 	case CV_ERR_TRANSPORT:		return EXIT_TRANSPORT;
 	case CV_ERR_EXCHANGE:		return EXIT_EXCHANGE;
+	case CV_ERR_RESPONSE:		return EXIT_RESPONSE;
 	default:			return EXIT_FAIL;
 	}
 }
@@ -71,6 +73,15 @@ vaultctl_connect(struct vaultctl *vc)
 
 static int	vaultctl_recv(struct vaultctl *, uint32_t, struct msg *);
 
+static int64_t
+vaultctl_ms(void)
+{
+	struct timespec	ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
 int
 vaultctl_call(struct vaultctl *vc, struct msg_w *w, uint32_t ans,
     struct msg *m)
@@ -78,8 +89,14 @@ vaultctl_call(struct vaultctl *vc, struct msg_w *w, uint32_t ans,
 	struct msgbuf	 frame;
 	struct timespec	 pause = { 0, 50 * 1000 * 1000 };
 	uint32_t	 id = vc->next_id;
-	int		 r, tries = 0;
+	int64_t		 start = vaultctl_ms();
+	int		 again = vc->again_ms ? vc->again_ms :
+			    VAULTCTL_OP_AGAIN_MS;
+	int		 r;
 
+	/* Long windows (exchange calls) need not knock 20 times a second. */
+	if (again > VAULTCTL_OP_AGAIN_MS)
+		pause.tv_nsec = 250 * 1000 * 1000;
 	/* Kept (and wiped) to resend while vaultd is busy with another. */
 	memset(&frame, 0, sizeof(frame));
 	if ((r = msg_finish(w)) != 0 ||
@@ -92,7 +109,8 @@ vaultctl_call(struct vaultctl *vc, struct msg_w *w, uint32_t ans,
 		msgbuf_free(&frame);
 		return r == CV_ERR_IO ? CV_ERR_NOTRUNNING : r;
 	}
-	if ((r = vaultctl_recv(vc, id, m)) == CV_ERR_AGAIN && ++tries < 100) {
+	if ((r = vaultctl_recv(vc, id, m)) == CV_ERR_AGAIN &&
+	    vaultctl_ms() - start < again) {
 		nanosleep(&pause, NULL);
 		memset(w, 0, sizeof(*w));
 		if ((r = msgbuf_add(&w->buf, frame.data, frame.len)) != 0) {
@@ -111,6 +129,44 @@ vaultctl_call(struct vaultctl *vc, struct msg_w *w, uint32_t ans,
 	return 0;
 }
 
+/*
+ * The next message from vaultd, waiting at most vc->timeout_ms: a vaultd
+ * that hangs must not hang a script.
+ */
+static int
+vaultctl_next(struct vaultctl *vc, struct msg *m)
+{
+	struct pollfd	 pfd;
+	int64_t		 deadline, left;
+	int		 timeout = vc->timeout_ms ? vc->timeout_ms :
+			    VAULTCTL_OP_TIMEOUT_MS;
+	int		 r, n;
+
+	deadline = vaultctl_ms() + timeout;
+	for (;;) {
+		if ((r = chan_next(&vc->chan, m)) != CV_ERR_AGAIN)
+			return r;
+		pfd.fd = vc->chan.fd;
+		pfd.events = POLLIN;
+		if ((left = deadline - vaultctl_ms()) < 0)
+			left = 0;
+		n = poll(&pfd, 1, (int)left);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n == -1)
+			return CV_ERR_IO;
+		if (n == 0) {
+			snprintf(vc->errtext, sizeof(vc->errtext), "no answer "
+			    "from vaultd within %d s (an exchange call may "
+			    "still complete: see vaultctl audit show)",
+			    timeout / 1000);
+			return CV_ERR_IO;
+		}
+		if ((r = chan_fill(&vc->chan)) != 0)
+			return r;
+	}
+}
+
 /* The answer to id: 0 with m, or the code of an MSG_ERROR_ANS. */
 static int
 vaultctl_recv(struct vaultctl *vc, uint32_t id, struct msg *m)
@@ -120,7 +176,7 @@ vaultctl_recv(struct vaultctl *vc, uint32_t id, struct msg *m)
 	int64_t		 code;
 	int		 r;
 
-	if ((r = chan_recv(&vc->chan, m)) != 0) {
+	if ((r = vaultctl_next(vc, m)) != 0) {
 		if (r == CV_ERR_EOF)
 			snprintf(vc->errtext, sizeof(vc->errtext),
 			    "vaultd closed the connection (see its log)");

@@ -4,6 +4,7 @@
  * argv; what is printed is public: addresses, key ids, fingerprints,
  * masked codes.
  */
+#include <ctype.h>
 #include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
@@ -20,8 +21,9 @@
 #include "vaultctl/vaultctl.h"
 
 struct rec_args {
-	const char	*account, *profile, *url, *ca, *file;
+	const char	*account, *profile, *url, *ca, *file, *pin;
 	uint64_t	 nonce;
+	int		 local;
 };
 
 static const struct option rec_opts[] = {
@@ -31,6 +33,8 @@ static const struct option rec_opts[] = {
 	{ "ca-file",	required_argument, NULL, 'c' },
 	{ "from-file",	required_argument, NULL, 'f' },
 	{ "nonce",	required_argument, NULL, 'n' },
+	{ "pin",	required_argument, NULL, 'P' },
+	{ "local",	no_argument, NULL, 'l' },
 	{ NULL, 0, NULL, 0 }
 };
 
@@ -52,6 +56,8 @@ rec_args(int argc, char **argv, int first, struct rec_args *a)
 		case 'u': a->url = optarg; break;
 		case 'c': a->ca = optarg; break;
 		case 'f': a->file = optarg; break;
+		case 'P': a->pin = optarg; break;
+		case 'l': a->local = 1; break;
 		case 'n':
 			errno = 0;
 			a->nonce = strtoull(optarg, &end, 10);
@@ -245,12 +251,41 @@ show(struct vaultctl *vc, const char *what, uint64_t type,
 	return EXIT_OK;
 }
 
+/*
+ * A public key pin as libcurl takes it (CURLOPT_PINNEDPUBLICKEY):
+ * "sha256//" and the base64 of 32 bytes, several joined with ';'.
+ */
+static int
+pin_valid(const char *s)
+{
+	size_t	i;
+
+	for (;;) {
+		if (strncmp(s, "sha256//", 8) != 0)
+			return 0;
+		s += 8;
+		for (i = 0; i < 43; i++)
+			if (!isalnum((unsigned char)s[i]) && s[i] != '+' &&
+			    s[i] != '/')
+				return 0;
+		if (s[43] != '=')
+			return 0;
+		s += 44;
+		if (*s == '\0')
+			return 1;
+		if (*s++ != ';')
+			return 0;
+	}
+}
+
+/* 0 if --account was given (the caller reports its absence). */
 static int
 need_account(struct vaultctl *vc, const struct rec_args *a, const char *use)
 {
 	if (a->account != NULL)
 		return 0;
-	return vaultctl_fail(vc, use, CV_ERR_USAGE);
+	snprintf(vc->errtext, sizeof(vc->errtext), "--account A is required");
+	return -1;
 }
 
 int
@@ -264,10 +299,18 @@ cmd_account(struct vaultctl *vc, int argc, char **argv)
 
 	if (argc >= 3 && strcmp(argv[1], "add") == 0 &&
 	    rec_args(argc, argv, 3, &a) == 0 && a.profile != NULL &&
-	    a.file == NULL) {
+	    a.file == NULL && !a.local) {
 		if ((p = profile_find(a.profile)) == NULL)
 			return vaultctl_fail(vc, "account add: unknown profile "
 			    "(openfish, polymarket or omnia)", CV_ERR_USAGE);
+		if (a.pin != NULL && !pin_valid(a.pin))
+			return vaultctl_fail(vc, "account add: --pin takes "
+			    "sha256//BASE64 (the base64 SHA-256 of the server's "
+			    "public key; several joined with ;)", CV_ERR_USAGE);
+		if (a.pin != NULL && a.url != NULL &&
+		    strncmp(a.url, "https://", 8) != 0)
+			return vaultctl_fail(vc, "account add: --pin needs an "
+			    "https:// URL", CV_ERR_USAGE);
 		if (a.ca != NULL && realpath(a.ca, ca) == NULL) {
 			snprintf(vc->errtext, sizeof(vc->errtext), "%s: %s",
 			    a.ca, strerror(errno));
@@ -277,6 +320,8 @@ cmd_account(struct vaultctl *vc, int argc, char **argv)
 		    a.url ? a.url : p->base_url);
 		if (a.ca != NULL)
 			json_object_set_new(j, "ca_file", json_string(ca));
+		if (a.pin != NULL)
+			json_object_set_new(j, "pin", json_string(a.pin));
 		payload = json_dumps(j, JSON_COMPACT | JSON_SORT_KEYS);
 		json_decref(j);
 		if (payload == NULL)
@@ -291,8 +336,9 @@ cmd_account(struct vaultctl *vc, int argc, char **argv)
 	if (argc == 3 && strcmp(argv[1], "remove") == 0)
 		return del(vc, "account remove", VAULT_REC_ACCOUNT, argv[2], "");
 	return vaultctl_fail(vc, "usage: vaultctl account add NAME --profile "
-	    "openfish|polymarket|omnia [--url URL] [--ca-file F] | "
-	    "account list | account remove NAME", CV_ERR_USAGE);
+	    "openfish|polymarket|omnia [--url URL] [--ca-file F] "
+	    "[--pin sha256//BASE64] | account list | account remove NAME",
+	    CV_ERR_USAGE);
 }
 
 int
@@ -431,22 +477,38 @@ cred_import(struct vaultctl *vc, const char *what, uint8_t type,
 	return r;
 }
 
+/* The vault's own API keys: import one, or list them (--local). */
 int
-cmd_apikey(struct vaultctl *vc, int argc, char **argv)
+rec_apikey(struct vaultctl *vc, int argc, char **argv)
 {
 	static const char	*use = "usage: vaultctl apikey import "
 	    "--account A [--nonce N] [--from-file F] (JSON on standard "
-	    "input) | apikey list --account A";
+	    "input) | apikey list --local --account A";
 	struct rec_args		 a;
 
 	if (argc < 2 || rec_args(argc, argv, 2, &a) != 0 ||
 	    need_account(vc, &a, use) != 0)
 		return vaultctl_fail(vc, use, CV_ERR_USAGE);
-	if (strcmp(argv[1], "import") == 0)
+	if (strcmp(argv[1], "import") == 0 && !a.local)
 		return cred_import(vc, "apikey import", VAULT_REC_API_CRED, &a);
-	if (strcmp(argv[1], "list") == 0 && a.file == NULL)
+	if (strcmp(argv[1], "list") == 0 && a.local && a.file == NULL)
 		return show(vc, "apikey list", VAULT_REC_API_CRED, a.account);
 	return vaultctl_fail(vc, use, CV_ERR_USAGE);
+}
+
+/* The vault's builder keys (--local). */
+int
+rec_builder(struct vaultctl *vc, int argc, char **argv)
+{
+	static const char	*use = "usage: vaultctl builder list --local "
+	    "--account A";
+	struct rec_args		 a;
+
+	if (argc < 2 || strcmp(argv[1], "list") != 0 ||
+	    rec_args(argc, argv, 2, &a) != 0 || !a.local ||
+	    a.file != NULL || need_account(vc, &a, use) != 0)
+		return vaultctl_fail(vc, use, CV_ERR_USAGE);
+	return show(vc, "builder list", VAULT_REC_BUILDER_CRED, a.account);
 }
 
 int

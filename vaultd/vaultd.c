@@ -30,14 +30,15 @@
 static void __attribute__((noreturn))
 usage(void)
 {
-	fprintf(stderr, "usage: vaultd [-dfT] [-u user] [-p passfile | "
-	    "-k keyfile]\n"
+	fprintf(stderr, "usage: vaultd [-dfT] [-t seconds] [-u user] "
+	    "[-p passfile | -k keyfile]\n"
 	    "  -f       stay in the foreground, log to standard error\n"
 	    "  -d       debug logging\n"
 	    "  -p file  unlock the vault unattended with this passphrase\n"
 	    "  -k file  unlock the vault unattended with this keyfile\n"
 	    "  -u user  unprivileged user for the children (default nobody)\n"
 	    "  -T       test mode: accept sandbox test probes\n"
+	    "  -t secs  test mode: netd's time-out for one request\n"
 	    "State lives in $CLOBVAULT_HOME (default ~/.clobvault).\n");
 	exit(2);
 }
@@ -289,7 +290,7 @@ main(int argc, char **argv)
 	vd.audit_fd = -1;
 	for (i = 0; i < VAULTD_MAX_CLIENTS; i++)
 		vd.clients[i].chan.fd = -1;
-	while ((ch = getopt(argc, argv, "dfTu:p:k:")) != -1) {
+	while ((ch = getopt(argc, argv, "dfTt:u:p:k:")) != -1) {
 		switch (ch) {
 		case 'd':
 			vd.verbose++;
@@ -303,6 +304,13 @@ main(int argc, char **argv)
 		case 'u':
 			vd.user = optarg;
 			break;
+		case 't':
+			if (strlen(optarg) < 1 || strlen(optarg) > 3 ||
+			    strspn(optarg, "0123456789") != strlen(optarg))
+				usage();
+			snprintf(vd.net_timeout, sizeof(vd.net_timeout), "%s",
+			    optarg);
+			break;
 		case 'p':
 		case 'k':
 			if (vd.unlock_file != NULL)
@@ -314,7 +322,7 @@ main(int argc, char **argv)
 			usage();
 		}
 	}
-	if (optind != argc)
+	if (optind != argc || (vd.net_timeout[0] != '\0' && !vd.testmode))
 		usage();
 	log_init("vaultd", vd.verbose);
 	if (sodium_init() < 0)

@@ -133,6 +133,7 @@ struct vaultd {
 	const char	*user;
 	int		 verbose;
 	int		 testmode;
+	char		 net_timeout[8];	/* -t, test mode: netd's */
 	int		 stopping;
 	int64_t		 started_ms;
 	int		 listen_fd;

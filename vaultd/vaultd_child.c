@@ -49,7 +49,7 @@ child_by_name(struct vaultd *vd, const char *name)
 static void __attribute__((noreturn))
 child_exec(struct vaultd *vd, struct child *ch, int fd)
 {
-	char		*argv[10];
+	char		*argv[12];
 	char		*envp[] = { NULL };	/* nothing inherited */
 	sigset_t	 none;
 	int		 n = 0;
@@ -74,9 +74,11 @@ child_exec(struct vaultd *vd, struct child *ch, int fd)
 		argv[n++] = "-T";
 	argv[n++] = "-u";
 	argv[n++] = (char *)vd->user;
-	if (strcmp(ch->name, "signerd") == 0) {
-		argv[n++] = "-C";
-		argv[n++] = vd->emptydir;
+	argv[n++] = "-C";		/* signerd's root; netd's probe target */
+	argv[n++] = vd->emptydir;
+	if (vd->net_timeout[0] != '\0' && strcmp(ch->name, "netd") == 0) {
+		argv[n++] = "-t";
+		argv[n++] = vd->net_timeout;
 	}
 	argv[n] = NULL;
 	execve(ch->path, argv, envp);

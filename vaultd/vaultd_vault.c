@@ -401,7 +401,7 @@ account_valid(const uint8_t *p, size_t len, char *why, size_t whylen)
 {
 	json_t		*j;
 	json_error_t	 err;
-	const char	*profile = NULL, *url = NULL, *ca = NULL;
+	const char	*profile = NULL, *url = NULL, *ca = NULL, *pin = NULL;
 	int		 ok = 0;
 
 	if ((j = json_loadb((const char *)p, len, JSON_REJECT_DUPLICATES,
@@ -409,8 +409,8 @@ account_valid(const uint8_t *p, size_t len, char *why, size_t whylen)
 		snprintf(why, whylen, "account record is not JSON");
 		return 0;
 	}
-	if (json_unpack(j, "{s:s, s:s, s?s !}", "profile", &profile, "url",
-	    &url, "ca_file", &ca) != 0)
+	if (json_unpack(j, "{s:s, s:s, s?s, s?s !}", "profile", &profile,
+	    "url", &url, "ca_file", &ca, "pin", &pin) != 0)
 		snprintf(why, whylen, "account record needs profile and url");
 	else if (profile_find(profile) == NULL)
 		snprintf(why, whylen, "unknown profile %s: use openfish, "
@@ -424,6 +424,10 @@ account_valid(const uint8_t *p, size_t len, char *why, size_t whylen)
 	    ca[0] != '/')))
 		snprintf(why, whylen, "URL or CA file path too long, or the "
 		    "CA file path is not absolute");
+	else if (pin != NULL && (strlen(pin) > 500 ||
+	    strncmp(pin, "sha256//", 8) != 0))
+		snprintf(why, whylen, "the pin must be sha256//BASE64 "
+		    "(curl's pinned public key form)");
 	else
 		ok = 1;
 	json_decref(j);

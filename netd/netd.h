@@ -1,0 +1,177 @@
+/*
+ * netd's parts: the event loop and its channel to vaultd (netd.c), the
+ * HTTPS client over libcurl's multi interface (netd_http.c), the
+ * exchange calls and their state machine (netd_calls.c, with
+ * netd_call.h), what the exchange's answers mean (netd_answer.c), the
+ * parsing of those answers (netd_parse.c) and the wiping allocator
+ * libcurl and jansson use (netd_mem.c).
+ *
+ * One call is in flight at a time.  A signed request costs a round trip
+ * to vaultd (MSG_NET_SIGN_REQ) for its headers; while netd waits for
+ * those or for the exchange it keeps answering vaultd's status queries.
+ */
+#ifndef NETD_H
+#define NETD_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <jansson.h>
+
+#include "common/child.h"
+#include "common/cv_err.h"
+#include "common/msg.h"
+#include "common/netcall.h"
+#include "common/profile.h"
+
+#define NETD_CONNECT_TIMEOUT	5		/* seconds to connect */
+#define NETD_TIMEOUT		20		/* seconds for one request */
+#define NETD_BODY_MAX		(256 * 1024)	/* answer bytes accepted */
+#define NETD_CA_MAX		(1024 * 1024)	/* CA PEM bytes */
+#define NETD_URL_MAX		512		/* base URL */
+#define NETD_PIN_MAX		1024
+#define NETD_PATH_MAX		1024		/* path and query */
+#define NETD_REQBODY_MAX	1024		/* bodies we send */
+#define NETD_RETRIES		3		/* idempotent calls only */
+#define NETD_BACKOFF_MS		250		/* first retry, then doubled */
+#define NETD_BACKOFF_MAX_MS	2000
+#define NETD_RETRY_AFTER_MAX	5		/* seconds of Retry-After */
+#define NETD_FRESH_MS		(120 * 1000)	/* a new key may 401 ... */
+#define NETD_PROPAGATION_MS	(15 * 1000)	/* ... retried this long */
+#define NETD_SKEW_MAX		10		/* seconds of clock skew */
+#define NETD_HDR_MAX		16		/* signed headers */
+#define NETD_HDR_NAME_MAX	64
+#define NETD_HDR_VALUE_MAX	512
+#define NETD_TEXT_MAX		1024		/* texts being put together */
+#define NETD_ERR_MAX		511		/* an error text sent */
+#define NETD_RESULT_MAX		(512 * 1024)	/* a result JSON sent */
+#define NETD_EXCH_TEXT_MAX	200		/* exchange's error text */
+#define NETD_SYSTEM_CA		"/etc/ssl/certs/ca-certificates.crt"
+
+struct netd_http;
+struct netd_call;
+
+/* A key this netd stored lately, per account: its 401s may be early. */
+struct netd_fresh {
+	char	account[65];
+	int64_t	ms;			/* monotonic, when stored */
+};
+
+struct netd {
+	struct child_opts	 opts;
+	struct privsep_state	 ps;
+	struct chan		 chan;
+	struct netd_http	*http;
+	struct netd_call	*call;		/* the one in flight, or NULL */
+	uint32_t		 next_id;	/* of our MSG_NET_SIGN_REQs */
+	uint8_t			*sysca;		/* system CA bundle, or NULL */
+	size_t			 syscalen;
+	int			 timeout;	/* seconds */
+	int			 connect_timeout;
+	struct netd_fresh	 fresh[8];
+};
+
+/* Milliseconds on the monotonic clock; seconds of the real one. */
+int64_t	netd_now_ms(void);
+int64_t	netd_time(void);
+
+/*
+ * netd_mem.c: route libcurl's and jansson's allocations through
+ * functions that wipe every block they free (response bodies and
+ * headers carry a passphrase or a new credential).  Before any other
+ * use of either library; calls curl_global_init.  0 or CV_ERR_INTERNAL.
+ */
+int	netd_mem_init(void) CV_WUR;
+/* Free (and wipe) what jansson's json_dumps or libcurl returned. */
+void	netd_mem_free(void *);
+
+/* The answer to one HTTP request, as netd_http.c collects it. */
+struct http_res {
+	int		 curlcode;	/* CURLE_OK when an answer came */
+	long		 status;	/* HTTP status, 0 if none */
+	char		 statusline[96];	/* "404 Not Found", printable */
+	int		 retry_after;	/* seconds, -1 if none */
+	int		 too_big;	/* body over NETD_BODY_MAX */
+	int		 connected;	/* a connection was made */
+	int		 sent;		/* the request may have gone out */
+	long		 os_errno;
+	char		 errbuf[256];	/* curl's error text, printable */
+	const uint8_t	*body;		/* guarded, NUL-terminated */
+	size_t		 len;
+};
+
+/* One request, every pointer borrowed until http_clear. */
+struct http_req {
+	const char	*method;	/* GET POST DELETE */
+	const char	*url;		/* base + path?query */
+	const uint8_t	*body;		/* NULL: none */
+	size_t		 bodylen;
+	const char	*const *hdrs;	/* "Name: value", NULL-terminated */
+	const uint8_t	*ca;		/* PEM; NULL: the system bundle */
+	size_t		 calen;
+	const char	*pin;		/* "" or "sha256//..." */
+	int		 timeout;	/* seconds */
+	int		 connect_timeout;
+};
+
+/* netd_http.c.  Set up before the sandbox; one transfer at a time. */
+int	http_init(struct netd_http **) CV_WUR;
+/* Start req; CV_ERR_INTERNAL if libcurl refuses an option. */
+int	http_start(struct netd_http *, const struct http_req *) CV_WUR;
+/* 1 while a transfer is running. */
+int	http_busy(const struct netd_http *);
+/*
+ * Wait up to timeout_ms for the transfer or for fd (the channel; events
+ * POLLIN, and POLLOUT when want_out).
+ */
+void	http_wait(struct netd_http *, int fd, int want_out, int timeout_ms);
+/* Drive the transfer: the result once it is over, else NULL. */
+const struct http_res	*http_run(struct netd_http *);
+/* Forget the transfer: wipe the body and the headers given. */
+void	http_clear(struct netd_http *);
+
+/* netd_calls.c: MSG_NET_CALL_REQ, the answers to our sign requests. */
+void	call_req(struct netd *, struct msg *);
+void	call_sign_ans(struct netd *, struct msg *);
+/* Drive the call in flight: HTTP progress, retry timers. */
+void	call_run(struct netd *);
+/* Milliseconds until call_run has something to do by the clock. */
+int	call_timeout(const struct netd *);
+
+/*
+ * netd_parse.c: pure helpers, each tested in tests/test_netd_parse.c.
+ */
+/* Copy the printable ASCII of in (at most max bytes), '?' for others. */
+void	parse_clean(const char *in, size_t inlen, char *out, size_t outlen,
+	    size_t max);
+/* A 2xx body as JSON: NULL and a reason in why if it is not. */
+json_t	*parse_json(const uint8_t *body, size_t len, int empty_ok,
+	    char *why, size_t whylen);
+/* The exchange's error text of a non-2xx answer, printable, bounded. */
+void	parse_error_text(const uint8_t *body, size_t len,
+	    const char *statusline, long status, char *out, size_t outlen);
+/* Seconds of a Retry-After value, -1 if it is not delta-seconds. */
+int	parse_retry_after(const char *v, size_t len);
+/* A canonical decimal uint64 ("0", "17"; no sign, no leading zero). */
+int	parse_u64(const char *s, uint64_t *out) CV_WUR;
+/* Append value to out percent-encoded (unreserved and ',' kept). */
+int	parse_urlencode(const char *value, char *out, size_t outlen) CV_WUR;
+/*
+ * The credential of a create or derive answer: apiKey (or key), secret
+ * (base64 or base64url, decodable as an HMAC key), passphrase
+ * (printable).  Pointers into j; CV_ERR_RESPONSE and why otherwise.
+ */
+int	parse_cred(json_t *j, const char **key, const char **secret,
+	    const char **pass, char *why, size_t whylen) CV_WUR;
+/* A balance as text: a string kept, a number written out; NULL if not. */
+json_t	*parse_amount(json_t *v);
+/* Normalise a balance-allowance answer; NULL and why if malformed. */
+json_t	*parse_balance(json_t *j, char *why, size_t whylen);
+/* {"apiKeys": [...]} from either builder list shape; NULL and why. */
+json_t	*parse_builder_list(json_t *j, char *why, size_t whylen);
+/* The ids of an API key list, as {"apiKeys": [...]}; NULL and why. */
+json_t	*parse_key_list(json_t *j, char *why, size_t whylen);
+/* The exchange's clock from GET /time; CV_ERR_RESPONSE if none. */
+int	parse_time(json_t *j, int64_t *t) CV_WUR;
+
+#endif

@@ -1,0 +1,317 @@
+/*
+ * netd's HTTPS client: one libcurl multi handle and one easy handle,
+ * reused for every request so that connections (and TLS sessions) to an
+ * exchange are kept between calls.  libcurl is driven from netd's event
+ * loop with curl_multi_poll, which also watches the channel to vaultd:
+ * nothing here blocks.
+ *
+ * Every request: TLS verification on (the CA given, else the system
+ * bundle read at start-up, as a blob: no file is opened in the sandbox),
+ * an optional public key pin, http and https only, no redirect, no
+ * proxy, a connect and a total time-out, and an answer of at most
+ * NETD_BODY_MAX bytes, kept in guarded memory and wiped after use.
+ */
+#include <string.h>
+#include <strings.h>
+
+#include <curl/curl.h>
+#include <sodium.h>
+
+#include "common/log.h"
+#include "netd/netd.h"
+
+struct netd_http {
+	CURLM			*multi;
+	CURL			*easy;
+	int			 busy;		/* easy is in multi */
+	int			 done;
+	struct curl_slist	*hdrs;
+	uint8_t			*buf;		/* NETD_BODY_MAX + 1, guarded */
+	size_t			 len;
+	char			 errbuf[CURL_ERROR_SIZE];
+	struct http_res		 res;
+};
+
+static size_t
+http_write_cb(char *p, size_t size, size_t n, void *arg)
+{
+	struct netd_http	*h = arg;
+	size_t			 len = size * n;
+
+	if (n != 0 && len / n != size)
+		return 0;
+	if (len > NETD_BODY_MAX - h->len) {
+		h->res.too_big = 1;
+		return 0;		/* aborts the transfer */
+	}
+	memcpy(h->buf + h->len, p, len);
+	h->len += len;
+	return len;
+}
+
+static size_t
+http_header_cb(char *p, size_t size, size_t n, void *arg)
+{
+	struct netd_http	*h = arg;
+	size_t			 len = size * n, sp;
+
+	if (len > 5 && memcmp(p, "HTTP/", 5) == 0) {
+		/* A new status line: what came before was interim. */
+		h->res.retry_after = -1;
+		sp = strcspn(p, " ");
+		if (sp < len)
+			parse_clean(p + sp + 1, strcspn(p + sp + 1, "\r\n"),
+			    h->res.statusline, sizeof(h->res.statusline),
+			    sizeof(h->res.statusline) - 1);
+	} else if (len > 12 && strncasecmp(p, "Retry-After:", 12) == 0) {
+		p += 12;
+		len -= 12;
+		while (len > 0 && (*p == ' ' || *p == '\t')) {
+			p++;
+			len--;
+		}
+		h->res.retry_after = parse_retry_after(p,
+		    strcspn(p, "\r\n") < len ? strcspn(p, "\r\n") : len);
+	}
+	return size * n;
+}
+
+int
+http_init(struct netd_http **out)
+{
+	struct netd_http	*h;
+
+	*out = NULL;
+	if ((h = calloc(1, sizeof(*h))) == NULL)
+		return CV_ERR_NOMEM;
+	if ((h->buf = sodium_malloc(NETD_BODY_MAX + 1)) == NULL ||
+	    (h->multi = curl_multi_init()) == NULL ||
+	    (h->easy = curl_easy_init()) == NULL) {
+		if (h->buf != NULL)
+			sodium_free(h->buf);
+		if (h->multi != NULL)
+			curl_multi_cleanup(h->multi);
+		free(h);
+		return CV_ERR_NOMEM;
+	}
+	*out = h;
+	return 0;
+}
+
+int
+http_busy(const struct netd_http *h)
+{
+	return h->busy;
+}
+
+#define SETOPT(opt, val) do {						\
+	if (curl_easy_setopt(h->easy, (opt), (val)) != CURLE_OK) {	\
+		log_warnx("libcurl refuses option %s", #opt);		\
+		goto fail;						\
+	}								\
+} while (0)
+
+int
+http_start(struct netd_http *h, const struct http_req *rq)
+{
+	struct curl_blob	 blob;
+	struct curl_slist	*l;
+	size_t			 i;
+
+	if (h->busy)
+		return CV_ERR_INTERNAL;
+	http_clear(h);
+	curl_easy_reset(h->easy);
+	memset(&h->res, 0, sizeof(h->res));
+	h->res.retry_after = -1;
+	h->errbuf[0] = '\0';
+	h->len = 0;
+	h->done = 0;
+
+	for (i = 0; rq->hdrs != NULL && rq->hdrs[i] != NULL; i++) {
+		if ((l = curl_slist_append(h->hdrs, rq->hdrs[i])) == NULL)
+			goto fail;
+		h->hdrs = l;
+	}
+	/* What the SDKs send; no "Expect: 100-continue" round trip. */
+	if ((l = curl_slist_append(h->hdrs, "Accept: application/json")) ==
+	    NULL)
+		goto fail;
+	h->hdrs = l;
+	if ((l = curl_slist_append(h->hdrs, "Expect:")) == NULL)
+		goto fail;
+	h->hdrs = l;
+	if (rq->bodylen > 0) {
+		if ((l = curl_slist_append(h->hdrs,
+		    "Content-Type: application/json")) == NULL)
+			goto fail;
+		h->hdrs = l;
+	}
+
+	SETOPT(CURLOPT_URL, rq->url);
+	SETOPT(CURLOPT_PROTOCOLS_STR, "http,https");
+	SETOPT(CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
+	SETOPT(CURLOPT_FOLLOWLOCATION, 0L);
+	SETOPT(CURLOPT_PROXY, "");		/* never from the environment */
+	SETOPT(CURLOPT_NOSIGNAL, 1L);
+	SETOPT(CURLOPT_PATH_AS_IS, 1L);		/* the path signed is sent */
+	SETOPT(CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_2TLS);
+	SETOPT(CURLOPT_SSL_VERIFYPEER, 1L);
+	SETOPT(CURLOPT_SSL_VERIFYHOST, 2L);
+	SETOPT(CURLOPT_CAINFO, NULL);		/* only the blob below */
+	SETOPT(CURLOPT_CAPATH, NULL);
+	if (rq->ca != NULL && rq->calen > 0) {
+		blob.data = (void *)(uintptr_t)rq->ca;
+		blob.len = rq->calen;
+		blob.flags = CURL_BLOB_COPY;
+		SETOPT(CURLOPT_CAINFO_BLOB, &blob);
+	}
+	if (rq->pin != NULL && rq->pin[0] != '\0')
+		SETOPT(CURLOPT_PINNEDPUBLICKEY, rq->pin);
+	SETOPT(CURLOPT_CONNECTTIMEOUT, (long)rq->connect_timeout);
+	SETOPT(CURLOPT_TIMEOUT, (long)rq->timeout);
+	SETOPT(CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)NETD_BODY_MAX);
+	SETOPT(CURLOPT_WRITEFUNCTION, http_write_cb);
+	SETOPT(CURLOPT_WRITEDATA, h);
+	SETOPT(CURLOPT_HEADERFUNCTION, http_header_cb);
+	SETOPT(CURLOPT_HEADERDATA, h);
+	SETOPT(CURLOPT_ERRORBUFFER, h->errbuf);
+	SETOPT(CURLOPT_USERAGENT, "clobvault-netd");
+	SETOPT(CURLOPT_HTTPHEADER, h->hdrs);
+	/*
+	 * libcurl sends a request again by itself when a reused connection
+	 * dies before any answer, whatever the method: a POST or DELETE
+	 * gets a connection of its own, so that it goes out once.
+	 */
+	if (strcmp(rq->method, "GET") != 0)
+		SETOPT(CURLOPT_FRESH_CONNECT, 1L);
+	if (strcmp(rq->method, "GET") == 0)
+		SETOPT(CURLOPT_HTTPGET, 1L);
+	else if (strcmp(rq->method, "POST") == 0) {
+		SETOPT(CURLOPT_POST, 1L);
+		SETOPT(CURLOPT_POSTFIELDSIZE, (long)rq->bodylen);
+		SETOPT(CURLOPT_POSTFIELDS, rq->bodylen > 0 ?
+		    (const char *)rq->body : "");
+	} else if (strcmp(rq->method, "DELETE") == 0)
+		SETOPT(CURLOPT_CUSTOMREQUEST, "DELETE");
+	else
+		goto fail;
+	if (curl_multi_add_handle(h->multi, h->easy) != CURLM_OK)
+		goto fail;
+	h->busy = 1;
+	return 0;
+ fail:
+	http_clear(h);
+	return CV_ERR_INTERNAL;
+}
+
+void
+http_wait(struct netd_http *h, int fd, int want_out, int timeout_ms)
+{
+	struct curl_waitfd	wfd;
+	CURLMcode		mc;
+
+	wfd.fd = fd;
+	wfd.events = CURL_WAIT_POLLIN | (want_out ? CURL_WAIT_POLLOUT : 0);
+	wfd.revents = 0;
+	if ((mc = curl_multi_poll(h->multi, &wfd, 1, timeout_ms, NULL)) !=
+	    CURLM_OK)
+		fatalx("curl_multi_poll: %s", curl_multi_strerror(mc));
+}
+
+/* What the finished transfer tells, into h->res. */
+static void
+http_finish(struct netd_http *h, CURLcode cc)
+{
+	curl_off_t	ct = 0, pt = 0;
+	long		status = 0, oserr = 0;
+
+	h->res.curlcode = (int)cc;
+	(void)curl_easy_getinfo(h->easy, CURLINFO_RESPONSE_CODE, &status);
+	(void)curl_easy_getinfo(h->easy, CURLINFO_CONNECT_TIME_T, &ct);
+	(void)curl_easy_getinfo(h->easy, CURLINFO_PRETRANSFER_TIME_T, &pt);
+	(void)curl_easy_getinfo(h->easy, CURLINFO_OS_ERRNO, &oserr);
+	h->res.status = cc == CURLE_OK ? status : 0;
+	h->res.os_errno = oserr;
+	h->res.connected = ct > 0 || pt > 0;
+	switch (cc) {
+	case CURLE_OK:
+		h->res.sent = 1;
+		break;
+	case CURLE_UNSUPPORTED_PROTOCOL:
+	case CURLE_URL_MALFORMAT:
+	case CURLE_COULDNT_RESOLVE_PROXY:
+	case CURLE_COULDNT_RESOLVE_HOST:
+	case CURLE_COULDNT_CONNECT:
+	case CURLE_SSL_CONNECT_ERROR:
+	case CURLE_PEER_FAILED_VERIFICATION:
+	case CURLE_SSL_CERTPROBLEM:
+	case CURLE_SSL_CIPHER:
+	case CURLE_SSL_CACERT_BADFILE:
+	case CURLE_SSL_PINNEDPUBKEYNOTMATCH:
+	case CURLE_SSL_ISSUER_ERROR:
+	case CURLE_SSL_CRL_BADFILE:
+		h->res.sent = 0;	/* nothing went out */
+		break;
+	default:
+		/* Dropped, timed out, refused in the middle: maybe. */
+		h->res.sent = pt > 0 || h->res.status != 0;
+		break;
+	}
+	if (cc == CURLE_FILESIZE_EXCEEDED)
+		h->res.too_big = 1;
+	parse_clean(h->errbuf[0] != '\0' ? h->errbuf : curl_easy_strerror(cc),
+	    strnlen(h->errbuf[0] != '\0' ? h->errbuf : curl_easy_strerror(cc),
+	    sizeof(h->errbuf)), h->res.errbuf, sizeof(h->res.errbuf),
+	    sizeof(h->res.errbuf) - 1);
+	h->buf[h->len] = '\0';
+	h->res.body = h->buf;
+	h->res.len = h->len;
+}
+
+const struct http_res *
+http_run(struct netd_http *h)
+{
+	CURLMsg		*cm;
+	CURLMcode	 mc;
+	int		 running, left;
+
+	if (h->done)
+		return &h->res;
+	if (!h->busy)
+		return NULL;
+	if ((mc = curl_multi_perform(h->multi, &running)) != CURLM_OK)
+		fatalx("curl_multi_perform: %s", curl_multi_strerror(mc));
+	while ((cm = curl_multi_info_read(h->multi, &left)) != NULL) {
+		if (cm->msg != CURLMSG_DONE || cm->easy_handle != h->easy)
+			continue;
+		http_finish(h, cm->data.result);
+		/* The connection stays in the multi handle's cache. */
+		(void)curl_multi_remove_handle(h->multi, h->easy);
+		h->busy = 0;
+		h->done = 1;
+		return &h->res;
+	}
+	return NULL;
+}
+
+void
+http_clear(struct netd_http *h)
+{
+	struct curl_slist	*l;
+
+	if (h->busy) {
+		(void)curl_multi_remove_handle(h->multi, h->easy);
+		h->busy = 0;
+	}
+	/* The header lines hold a passphrase: wipe before freeing. */
+	for (l = h->hdrs; l != NULL; l = l->next)
+		sodium_memzero(l->data, strlen(l->data));
+	curl_slist_free_all(h->hdrs);
+	h->hdrs = NULL;
+	sodium_memzero(h->buf, h->len + 1 <= NETD_BODY_MAX + 1 ?
+	    h->len + 1 : NETD_BODY_MAX + 1);
+	h->len = 0;
+	h->done = 0;
+	memset(&h->res, 0, sizeof(h->res));
+}

@@ -1,0 +1,105 @@
+/*
+ * The allocator libcurl and jansson use in netd.  Through them pass the
+ * request headers (an API passphrase, an invitation code) and the bodies
+ * of answers (a freshly created credential), so every block carries its
+ * size in front and is wiped when it is freed or moved.  realloc never
+ * leaves a copy behind: it allocates, copies and wipes the old block.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include <curl/curl.h>
+#include <jansson.h>
+#include <sodium.h>
+
+#include "netd/netd.h"
+
+/* Keeps the block after the size as aligned as malloc's own. */
+#define MEM_HDR		16
+
+static void *
+mem_malloc(size_t n)
+{
+	uint8_t	*p;
+
+	if (n > SIZE_MAX - MEM_HDR || (p = malloc(n + MEM_HDR)) == NULL)
+		return NULL;
+	memcpy(p, &n, sizeof(n));
+	return p + MEM_HDR;
+}
+
+static size_t
+mem_size(const void *q)
+{
+	size_t	n;
+
+	memcpy(&n, (const uint8_t *)q - MEM_HDR, sizeof(n));
+	return n;
+}
+
+static void
+mem_free(void *q)
+{
+	uint8_t	*p;
+
+	if (q == NULL)
+		return;
+	p = (uint8_t *)q - MEM_HDR;
+	sodium_memzero(p, mem_size(q) + MEM_HDR);
+	free(p);
+}
+
+static void *
+mem_realloc(void *q, size_t n)
+{
+	void	*nq;
+	size_t	 old;
+
+	if (q == NULL)
+		return mem_malloc(n);
+	old = mem_size(q);
+	if ((nq = mem_malloc(n)) == NULL)
+		return NULL;
+	memcpy(nq, q, old < n ? old : n);
+	mem_free(q);
+	return nq;
+}
+
+static void *
+mem_calloc(size_t a, size_t b)
+{
+	void	*q;
+
+	if (b != 0 && a > SIZE_MAX / b)
+		return NULL;
+	if ((q = mem_malloc(a * b)) != NULL)
+		memset(q, 0, a * b);
+	return q;
+}
+
+static char *
+mem_strdup(const char *s)
+{
+	size_t	 n = strlen(s) + 1;
+	char	*q;
+
+	if ((q = mem_malloc(n)) != NULL)
+		memcpy(q, s, n);
+	return q;
+}
+
+void
+netd_mem_free(void *q)
+{
+	mem_free(q);
+}
+
+int
+netd_mem_init(void)
+{
+	json_set_alloc_funcs(mem_malloc, mem_free);
+	if (curl_global_init_mem(CURL_GLOBAL_DEFAULT, mem_malloc, mem_free,
+	    mem_realloc, mem_strdup, mem_calloc) != CURLE_OK)
+		return CV_ERR_INTERNAL;
+	return 0;
+}

@@ -1,0 +1,975 @@
+/*
+ * Every exchange call end to end: vaultctl -> vaultd -> netd -> the local
+ * test exchange, with signatures from signerd, for the openfish profile
+ * (HTTPS with a CA made here, an invitation code) and polymarket (plain
+ * HTTP to loopback).  Exact exit codes and answer fields; faults (5xx,
+ * a dropped connection, 429, a skewed clock), invitation codes that are
+ * wrong or used, a deleted key; the credentials land in the vault; no
+ * output of any command holds a secret; the audit log has the calls and
+ * verifies.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+#include "tests/it.h"
+#include "tests/testexchange/tx_test.h"
+
+#define PASSPHRASE	"calls test passphrase 4f1c"
+#define NO_VAULTD	((const char *)1)
+
+/* The CA and server certificate for 127.0.0.1, made once. */
+static char	certdir[64], ca[128], cert[128], key[128], pin[64];
+
+struct ct {
+	struct it	 it;
+	struct txt	 tx;
+	char		 pass[128], state[128], invite[64];
+	char		 url[64], addr[64];
+	char		 out[65536];
+	char		*all;		/* every output so far */
+	size_t		 alllen;
+	json_t		*secrets;	/* every secret the exchange issued */
+};
+
+static struct ct	ct;
+static int		short_timeout;
+
+/* Run vaultctl (args a printf format); keep its output.  Exit status. */
+static int
+ctl(struct ct *c, const char *in, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* Add what the exchange's state file holds now to c->secrets. */
+static void
+collect_secrets(struct ct *c)
+{
+	static const char *const fields[] = { "secret", "passphrase" };
+	json_t		*st, *e, *s;
+	const char	*v;
+	size_t		 i, k, n;
+
+	if (c->state[0] == '\0' ||
+	    (st = json_load_file(c->state, 0, NULL)) == NULL)
+		return;
+	if (c->secrets == NULL)
+		c->secrets = json_array();
+	for (k = 0; k < 3; k++)
+		json_array_foreach(json_object_get(st, k < 2 ? "creds" :
+		    "invites"), i, e) {
+			v = json_string_value(json_object_get(e, k < 2 ?
+			    fields[k] : "code"));
+			if (v == NULL || *v == '\0')
+				continue;
+			json_array_foreach(c->secrets, n, s)
+				if (strcmp(json_string_value(s), v) == 0)
+					break;
+			if (n == json_array_size(c->secrets))
+				json_array_append_new(c->secrets,
+				    json_string(v));
+		}
+	json_decref(st);
+}
+
+static int
+ctl(struct ct *c, const char *in, const char *fmt, ...)
+{
+	char	 args[2048], *p;
+	va_list	 ap;
+	size_t	 n;
+	int	 r;
+
+	va_start(ap, fmt);
+	vsnprintf(args, sizeof(args), fmt, ap);
+	va_end(ap);
+	r = it_ctl(&c->it, in, c->out, sizeof(c->out), "%s", args);
+	n = strlen(c->out);
+	if ((p = realloc(c->all, c->alllen + n + 1)) == NULL)
+		abort();
+	c->all = p;
+	memcpy(c->all + c->alllen, c->out, n + 1);
+	c->alllen += n;
+	collect_secrets(c);
+	return r;
+}
+
+/* Run vaultctl and insist on its exit status. */
+#define run(c, want, ...)	run_expect((c), (want), __LINE__, __VA_ARGS__)
+
+static void
+run_expect(struct ct *c, int want, int line, const char *in,
+    const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+
+static void
+run_expect(struct ct *c, int want, int line, const char *in,
+    const char *fmt, ...)
+{
+	char	 args[2048];
+	va_list	 ap;
+	int	 r;
+
+	va_start(ap, fmt);
+	vsnprintf(args, sizeof(args), fmt, ap);
+	va_end(ap);
+	if ((r = ctl(c, in, "%s", args)) != want)
+		fail_msg("line %d: vaultctl %s: exit %d, not %d:\n%s", line,
+		    args, r, want, c->out);
+}
+
+static void
+has(struct ct *c, const char *want)
+{
+	if (strstr(c->out, want) == NULL)
+		fail_msg("output \"%s\" lacks \"%s\"", c->out, want);
+}
+
+static void
+lacks(struct ct *c, const char *s)
+{
+	if (strstr(c->out, s) != NULL)
+		fail_msg("output \"%s\" has \"%s\"", c->out, s);
+}
+
+/* The whole output as one JSON document (nothing else on stderr). */
+static json_t *
+out_json(struct ct *c)
+{
+	json_error_t	 err;
+	json_t		*j;
+
+	if ((j = json_loads(c->out, 0, &err)) == NULL)
+		fail_msg("not one JSON document (%s): %s", err.text, c->out);
+	return j;
+}
+
+/*
+ * Check the answer document of a call: {call, account, status, result,
+ * vault}.  Returns result (borrowed from *doc; decref *doc after).
+ */
+static json_t *
+answer(struct ct *c, json_t **doc, const char *call, const char *account,
+    long status)
+{
+	json_t	*j = out_json(c);
+
+	*doc = j;
+	assert_int_equal(json_object_size(j), 5);
+	assert_string_equal(json_string_value(json_object_get(j, "call")),
+	    call);
+	assert_string_equal(json_string_value(json_object_get(j, "account")),
+	    account);
+	assert_int_equal(json_integer_value(json_object_get(j, "status")),
+	    status);
+	assert_true(json_is_string(json_object_get(j, "vault")));
+	assert_non_null(json_object_get(j, "result"));
+	return json_object_get(j, "result");
+}
+
+static const char *
+jstr(json_t *o, const char *k)
+{
+	const char	*s = json_string_value(json_object_get(o, k));
+
+	if (s == NULL)
+		fail_msg("no string %s in %s", k, ct.out);
+	return s;
+}
+
+static void
+admin(struct ct *c, const char *path, const char *body)
+{
+	struct txr	r;
+
+	if (txt_admin(&c->tx, "POST", path, body, &r) != 200)
+		fail_msg("admin %s %s: %ld %s", path, body, r.status,
+		    r.body ? r.body : "");
+	txr_free(&r);
+}
+
+static void
+faults(struct ct *c, const char *body)
+{
+	admin(c, "faults", body);
+}
+
+/* Request log entries since line `from` with method and target. */
+static int
+log_count(struct ct *c, int from, const char *method, const char *target,
+    const char *verdict)
+{
+	char	 line[2048];
+	FILE	*f;
+	json_t	*j;
+	int	 n = 0, i = 0;
+
+	if ((f = fopen(c->tx.log, "r")) == NULL)
+		return 0;
+	while (fgets(line, sizeof(line), f) != NULL) {
+		if (i++ < from || (j = json_loads(line, 0, NULL)) == NULL)
+			continue;
+		if (strcmp(json_string_value(json_object_get(j, "method")),
+		    method) == 0 && strcmp(json_string_value(
+		    json_object_get(j, "target")), target) == 0 &&
+		    (verdict == NULL || strcmp(json_string_value(
+		    json_object_get(j, "verdict")), verdict) == 0))
+			n++;
+		json_decref(j);
+	}
+	fclose(f);
+	return n;
+}
+
+/* Lines in the request log now: a mark for log_count. */
+static int
+log_mark(struct ct *c)
+{
+	char	 line[2048];
+	FILE	*f;
+	int	 n = 0;
+
+	if ((f = fopen(c->tx.log, "r")) == NULL)
+		return 0;
+	while (fgets(line, sizeof(line), f) != NULL)
+		n++;
+	fclose(f);
+	return n;
+}
+
+static int
+group_setup(void **state)
+{
+	char	 cmd[1536], path[128];
+	FILE	*f;
+	int	 r;
+
+	curl_global_init(CURL_GLOBAL_ALL);
+	snprintf(certdir, sizeof(certdir), "/tmp/cvcalls.XXXXXX");
+	if (mkdtemp(certdir) == NULL)
+		return -1;
+	snprintf(ca, sizeof(ca), "%s/ca.pem", certdir);
+	snprintf(cert, sizeof(cert), "%s/server.pem", certdir);
+	snprintf(key, sizeof(key), "%s/server.key", certdir);
+	/* a CA, a server certificate for 127.0.0.1, its public key pin */
+	snprintf(cmd, sizeof(cmd), "(cd %s && printf '%%s\\n' "
+	    "subjectAltName=IP:127.0.0.1 basicConstraints=critical,CA:FALSE "
+	    "extendedKeyUsage=serverAuth >ext && "
+	    "openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 "
+	    "-nodes -keyout ca.key -out ca.pem -days 1 -subj /CN=cvtest-ca "
+	    "-addext basicConstraints=critical,CA:TRUE "
+	    "-addext keyUsage=critical,keyCertSign && "
+	    "openssl req -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 "
+	    "-nodes -keyout server.key -out server.csr -subj /CN=127.0.0.1 && "
+	    "openssl x509 -req -in server.csr -CA ca.pem -CAkey ca.key "
+	    "-set_serial 7 -days 1 -extfile ext -out server.pem && "
+	    "openssl x509 -in server.pem -pubkey -noout | openssl pkey -pubin "
+	    "-outform der | openssl dgst -sha256 -binary | openssl enc -base64 "
+	    ">pin) >/dev/null 2>&1", certdir);
+	if (system(cmd) != 0) {
+		fprintf(stderr, "openssl failed: no CA for the HTTPS tests\n");
+		return -1;
+	}
+	snprintf(path, sizeof(path), "%s/pin", certdir);
+	memcpy(pin, "sha256//", 8);
+	if ((f = fopen(path, "r")) == NULL)
+		return -1;
+	r = fscanf(f, "%44s", pin + 8);
+	fclose(f);
+	return r == 1 && strlen(pin) == 52 ? 0 : -1;
+}
+
+static int
+group_teardown(void **state)
+{
+	char	cmd[128];
+
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", certdir);
+	(void)!system(cmd);
+	secp_ctx_free(txt_secp);
+	curl_global_cleanup();
+	return 0;
+}
+
+/*
+ * vaultd in a fresh home with a vault; the exchange with profile; the
+ * account "main" with a wallet key (and, on openfish, an invitation code).
+ */
+static int
+setup_profile(void **state, const char *profile)
+{
+	struct ct	*c = &ct;
+	const char	*extra[12];
+	json_t		*j;
+	size_t		 n = 0;
+	int		 tls = strcmp(profile, "openfish") == 0;
+
+	free(c->all);
+	memset(c, 0, sizeof(*c));
+	*state = c;
+	it_init(&c->it);
+	if (snprintf(c->pass, sizeof(c->pass), "%s.pass", c->it.home) >=
+	    (int)sizeof(c->pass))
+		return -1;
+	it_write(c->pass, PASSPHRASE "\n", 0600);
+	snprintf(c->invite, sizeof(c->invite), "INV-%08x%08x",
+	    (unsigned)random(), (unsigned)getpid());
+	if (snprintf(c->state, sizeof(c->state), "%s.tx.json", c->it.home) >=
+	    (int)sizeof(c->state))
+		return -1;
+	extra[n++] = "--state";
+	extra[n++] = c->state;
+	if (tls) {
+		extra[n++] = "--tls-cert";
+		extra[n++] = cert;
+		extra[n++] = "--tls-key";
+		extra[n++] = key;
+		extra[n++] = "--invite";
+		extra[n++] = c->invite;
+	}
+	extra[n] = NULL;
+	if (txt_start_argv(&c->tx, profile, extra) != 0)
+		return -1;
+	snprintf(c->tx.cacert, sizeof(c->tx.cacert), "%s", ca);
+	if (snprintf(c->url, sizeof(c->url), "%s", c->tx.url) >=
+	    (int)sizeof(c->url))
+		return -1;
+	if (it_start_args(&c->it, "-T", short_timeout ? "-t" : NULL,
+	    short_timeout ? "2" : NULL) != 0)
+		return -1;
+	if (ctl(c, NULL, "init --passphrase-file %s --kdf min", c->pass) ||
+	    ctl(c, NULL, "account add main --profile %s --url %s%s%s",
+	    profile, c->url, tls ? " --ca-file " : "", tls ? ca : "") ||
+	    ctl(c, NULL, "--json wallet generate --account main"))
+		return -1;
+	if ((j = json_loads(c->out, 0, NULL)) == NULL)
+		return -1;
+	snprintf(c->addr, sizeof(c->addr), "%s",
+	    json_string_value(json_object_get(j, "info")));
+	json_decref(j);
+	if (tls && ctl(c, c->invite, "invite set --account main") != 0)
+		return -1;
+	return 0;
+}
+
+static int
+setup_openfish(void **state)
+{
+	short_timeout = 0;
+	return setup_profile(state, "openfish");
+}
+
+static int
+setup_polymarket(void **state)
+{
+	short_timeout = 0;
+	return setup_profile(state, "polymarket");
+}
+
+/* The same with netd's time-out for one request cut to 2 s (vaultd -t). */
+static int
+setup_polymarket_2s(void **state)
+{
+	short_timeout = 1;
+	return setup_profile(state, "polymarket");
+}
+
+static int
+teardown(void **state)
+{
+	struct ct	*c = *state;
+
+	if (getenv("IT_KEEP") != NULL)
+		fprintf(stderr, "kept: %s, %s\n", c->it.home, c->tx.dir);
+	it_cleanup(&c->it);
+	txt_cleanup(&c->tx);
+	unlink(c->pass);
+	unlink(c->state);
+	free(c->all);
+	c->all = NULL;
+	c->alllen = 0;
+	json_decref(c->secrets);
+	c->secrets = NULL;
+	return 0;
+}
+
+/* Fail if buf holds s. */
+static void
+no_secret(const char *what, const char *buf, size_t len, const char *s)
+{
+	if (s != NULL && s[0] != '\0' && memmem(buf, len, s, strlen(s)))
+		fail_msg("%s holds the secret %s", what, s);
+}
+
+/*
+ * Nothing vaultctl printed, nor the audit log or vaultd's log, holds a
+ * secret the exchange issued (read from its state file after every
+ * command), the invitation code or the vault passphrase.
+ */
+static void
+check_no_secrets(struct ct *c)
+{
+	const char	*what[3];
+	json_t		*e;
+	char		 audit[128], *buf;
+	size_t		 i, k, len = 0;
+
+	snprintf(audit, sizeof(audit), "%s/audit.log", c->it.home);
+	what[0] = "vaultctl output";
+	what[1] = audit;
+	what[2] = c->it.log;
+	collect_secrets(c);
+	assert_non_null(c->secrets);
+	assert_true(json_array_size(c->secrets) >= 2);
+	for (k = 0; k < 3; k++) {
+		if (k == 0) {
+			buf = c->all;
+			len = c->alllen;
+		} else if ((buf = it_slurp(what[k], &len)) == NULL)
+			fail_msg("cannot read %s", what[k]);
+		no_secret(what[k], buf, len, PASSPHRASE);
+		no_secret(what[k], buf, len, c->invite);
+		json_array_foreach(c->secrets, i, e)
+			no_secret(what[k], buf, len, json_string_value(e));
+		if (k > 0)
+			free(buf);
+	}
+}
+
+static void
+check_audit(struct ct *c)
+{
+	char	 audit[128], *buf;
+	size_t	 len = 0;
+
+	snprintf(audit, sizeof(audit), "%s/audit.log", c->it.home);
+	assert_non_null(buf = it_slurp(audit, &len));
+	if (strstr(buf, "/auth/api-key") == NULL ||
+	    strstr(buf, "/auth/builder-api-key") == NULL ||
+	    strstr(buf, "/balance-allowance") == NULL ||
+	    strstr(buf, "/notifications") == NULL)
+		fail_msg("the audit log lacks the calls:\n%s", buf);
+	free(buf);
+	run(c, 0, NULL, "audit verify");
+	has(c, "audit log verified: ");
+}
+
+/* The answer of an API key call: its key id; the vault change in vault. */
+static void
+key_answer(struct ct *c, const char *call, int created, char *key_id,
+    size_t klen)
+{
+	json_t	*doc, *res;
+
+	res = answer(c, &doc, call, "main", 200);
+	snprintf(key_id, klen, "%s", jstr(res, "apiKey"));
+	assert_true(strlen(key_id) >= 8);
+	if (created >= 0)
+		assert_int_equal(json_is_true(json_object_get(res, "created")),
+		    created);
+	json_decref(doc);
+}
+
+/* The fingerprint in a vault change "stored API key K (fingerprint F)". */
+static void
+fingerprint(struct ct *c, const char *key_id, char *fp, size_t len)
+{
+	json_t		*doc = out_json(c);
+	const char	*v = json_string_value(json_object_get(doc, "vault"));
+	const char	*p;
+
+	if (v == NULL || strstr(v, key_id) == NULL ||
+	    (p = strstr(v, "fingerprint ")) == NULL)
+		fail_msg("vault change \"%s\" names no key and fingerprint",
+		    v ? v : "");
+	snprintf(fp, len, "%.16s", p + 12);
+	assert_int_equal(strlen(fp), 16);
+	json_decref(doc);
+}
+
+/* Calls every account makes the same way on both profiles. */
+static void
+common_calls(struct ct *c, const char *key_id)
+{
+	json_t	*doc, *res;
+	char	 body[512], bkey[64], id1[16], id2[16];
+	struct txr r;
+
+	/* the exchange's own list */
+	run(c, 0, NULL, "apikey list --account main");
+	has(c, key_id);
+	run(c, 0, NULL, "--json apikey list --account main");
+	res = answer(c, &doc, "apikey.list", "main", 200);
+	assert_true(json_is_array(json_object_get(res, "apiKeys")));
+	json_decref(doc);
+
+	/* closed-only, as the admin sets it */
+	run(c, 0, NULL, "closed-only --account main");
+	has(c, "closed_only: false");
+	snprintf(body, sizeof(body), "{\"address\":\"%s\","
+	    "\"closed_only\":true}", c->addr);
+	admin(c, "closed-only", body);
+	run(c, 0, NULL, "--json closed-only --account main");
+	res = answer(c, &doc, "closed-only", "main", 200);
+	assert_true(json_is_true(json_object_get(res, "closed_only")));
+	json_decref(doc);
+
+	/* balances: cached, then re-read */
+	snprintf(body, sizeof(body), "{\"address\":\"%s\",\"asset_type\":"
+	    "\"COLLATERAL\",\"balance\":\"250000000\",\"allowance\":\"4242\"}",
+	    c->addr);
+	admin(c, "balance", body);
+	run(c, 0, NULL, "balance --account main");
+	has(c, "balance: ");
+	lacks(c, "250000000");
+	run(c, 0, NULL, "--json balance update --account main "
+	    "--asset-type COLLATERAL --signature-type 0");
+	res = answer(c, &doc, "balance.update", "main", 200);
+	assert_string_equal(jstr(res, "balance"), "250000000");
+	json_decref(doc);
+	run(c, 0, NULL, "balance --account main --asset-type "
+	    "COLLATERAL");
+	has(c, "balance: 250000000");
+	has(c, "4242");
+	snprintf(body, sizeof(body), "{\"address\":\"%s\",\"asset_type\":"
+	    "\"CONDITIONAL\",\"token_id\":\"123456\",\"balance\":\"77\"}",
+	    c->addr);
+	admin(c, "balance", body);
+	run(c, 0, NULL, "balance update --account main "
+	    "--asset-type CONDITIONAL --token-id 123456");
+	has(c, "balance: 77");
+
+	/* notifications: list, drop one, drop the rest */
+	snprintf(body, sizeof(body), "{\"address\":\"%s\",\"type\":1,"
+	    "\"payload\":{\"tag\":\"fill-42\"}}", c->addr);
+	assert_int_equal(txt_admin(&c->tx, "POST", "notifications", body, &r),
+	    200);
+	snprintf(id1, sizeof(id1), "%lld",
+	    (long long)json_integer_value(json_object_get(r.json, "id")));
+	txr_free(&r);
+	snprintf(body, sizeof(body), "{\"address\":\"%s\",\"type\":2,"
+	    "\"payload\":{\"tag\":\"fill-43\"}}", c->addr);
+	assert_int_equal(txt_admin(&c->tx, "POST", "notifications", body, &r),
+	    200);
+	snprintf(id2, sizeof(id2), "%lld",
+	    (long long)json_integer_value(json_object_get(r.json, "id")));
+	txr_free(&r);
+	run(c, 0, NULL, "notifications list --account main "
+	    "--signature-type 0");
+	has(c, "fill-42");
+	has(c, "fill-43");
+	run(c, 0, NULL, "--json notifications drop --account "
+	    "main --id %s", id1);
+	res = answer(c, &doc, "notifications.drop", "main", 200);
+	json_decref(doc);
+	run(c, 0, NULL, "--json notifications list --account "
+	    "main");
+	lacks(c, "fill-42");
+	has(c, "fill-43");
+	run(c, 0, NULL, "notifications drop --account main");
+	run(c, 0, NULL, "notifications list --account main");
+	lacks(c, "fill-43");
+	(void)id2;
+
+	/* builder keys: create, in the vault, listed, revoked */
+	run(c, 0, NULL, "--json builder create --account main "
+	    "--builder-id test-builder.1");
+	res = answer(c, &doc, "builder.create", "main", 200);
+	snprintf(bkey, sizeof(bkey), "%s", jstr(res, "apiKey"));
+	assert_string_equal(jstr(res, "builderId"), "test-builder.1");
+	assert_non_null(strstr(jstr(doc, "vault"), bkey));
+	json_decref(doc);
+	run(c, 0, NULL, "builder list --local --account main");
+	has(c, bkey);
+	run(c, 0, NULL, "builder list --account main");
+	has(c, bkey);
+	has(c, "test-builder.1");
+	run(c, 0, NULL, "--json builder revoke --account main "
+	    "%s", bkey);
+	res = answer(c, &doc, "builder.revoke", "main", 200);
+	json_decref(doc);
+	run(c, 0, NULL, "builder list --account main");
+	lacks(c, bkey);
+	run(c, 0, NULL, "builder list --local --account main");
+	lacks(c, bkey);
+	run(c, 10, NULL, "builder revoke --account main %s",
+	    bkey);
+	has(c, "HTTP 404");
+
+	/* unauthenticated calls */
+	run(c, 0, NULL, "waitlist join calls@example.com "
+	    "--account main");
+	run(c, 0, NULL, "--json waitlist join x@example.com "
+	    "--account main");
+	res = answer(c, &doc, "waitlist.join", "main", 200);
+	json_decref(doc);
+	run(c, 0, NULL, "--json time --account main");
+	res = answer(c, &doc, "time", "main", 200);
+	assert_true(llabs((long long)json_integer_value(json_object_get(res,
+	    "time")) - (long long)time(NULL)) < 60);
+	json_decref(doc);
+	run(c, 0, NULL, "time --account main");
+	has(c, "time: ");
+}
+
+/* Delete the key: gone at the exchange and from the vault. */
+static void
+delete_key(struct ct *c, const char *key_id)
+{
+	json_t	*doc;
+
+	run(c, 0, NULL, "--json apikey delete --account main");
+	(void)answer(c, &doc, "apikey.delete", "main", 200);
+	if (strstr(jstr(doc, "vault"), key_id) == NULL ||
+	    strstr(jstr(doc, "vault"), "removed") == NULL)
+		fail_msg("vault change after delete: %s", c->out);
+	json_decref(doc);
+	run(c, 0, NULL, "apikey list --local --account main");
+	lacks(c, key_id);
+	/* an L2 call now has no key to sign with */
+	run(c, 8, NULL, "apikey list --account main");
+}
+
+static void
+test_openfish(void **state)
+{
+	struct ct	*c = *state;
+	char		 key_id[64], again[64], fp[20];
+
+	/* create-or-derive: created with the invitation code, stored */
+	run(c, 0, NULL, "--json apikey create-or-derive "
+	    "--account main");
+	key_answer(c, "apikey.create-or-derive", 1, key_id, sizeof(key_id));
+	fingerprint(c, key_id, fp, sizeof(fp));
+	run(c, 0, NULL, "apikey list --local --account main");
+	has(c, key_id);
+	has(c, fp);
+	/* the same nonce again: 409, nothing changes */
+	run(c, 10, NULL, "apikey create --account main");
+	has(c, "HTTP 409");
+	has(c, "already exists");
+	run(c, 10, NULL, "--json apikey create --account main "
+	    "--nonce 0");
+	{
+		json_t	*doc, *res = answer(c, &doc, "apikey.create", "main",
+		    409);
+
+		assert_non_null(json_string_value(json_object_get(res,
+		    "error")));
+		json_decref(doc);
+	}
+	/* derive: the same key */
+	run(c, 0, NULL, "--json apikey derive --account main");
+	key_answer(c, "apikey.derive", -1, again, sizeof(again));
+	assert_string_equal(again, key_id);
+	run(c, 0, NULL, "apikey create-or-derive --account "
+	    "main");
+	has(c, key_id);
+	/* a builder id is required (vaultctl says so before anyone else) */
+	run(c, 2, NULL, "builder create --account main");
+	has(c, "--builder-id ID is required");
+
+	common_calls(c, key_id);
+	delete_key(c, key_id);
+	check_audit(c);
+	check_no_secrets(c);
+}
+
+static void
+test_polymarket(void **state)
+{
+	struct ct	*c = *state;
+	char		 key_id[64], again[64], fp[20];
+
+	run(c, 0, NULL, "--json apikey create --account main");
+	key_answer(c, "apikey.create", 1, key_id, sizeof(key_id));
+	fingerprint(c, key_id, fp, sizeof(fp));
+	run(c, 0, NULL, "apikey list --local --account main");
+	has(c, key_id);
+	has(c, fp);
+	/* create refused (400 on polymarket), then derived */
+	run(c, 0, NULL, "--json apikey create-or-derive "
+	    "--account main");
+	key_answer(c, "apikey.create-or-derive", 0, again, sizeof(again));
+	assert_string_equal(again, key_id);
+	run(c, 0, NULL, "apikey derive --account main --nonce 0");
+	has(c, key_id);
+	run(c, 10, NULL, "apikey derive --account main --nonce 5");
+	has(c, "HTTP 404");
+
+	common_calls(c, key_id);
+	/* a second builder key, to be revoked by the vault's choice */
+	run(c, 0, NULL, "builder create --account main --builder-id pm-2");
+	has(c, "apiKey: ");
+	has(c, "builderId: pm-2");
+	has(c, "vault: ");
+	run(c, 0, NULL, "builder revoke --account main");
+	run(c, 0, NULL, "builder list --account main");
+	lacks(c, "pm-2");
+	delete_key(c, key_id);
+	check_audit(c);
+	check_no_secrets(c);
+}
+
+/* Wrong and used invitation codes: exit 10, a hint, no derive. */
+static void
+test_invites(void **state)
+{
+	struct ct	*c = *state;
+	int		 mark;
+
+	run(c, 0, NULL, "account add wrong --profile openfish "
+	    "--url %s --ca-file %s", c->url, ca);
+	run(c, 0, NULL, "wallet generate --account wrong");
+	run(c, 0, "NOT-THE-CODE", "invite set --account wrong");
+	mark = log_mark(c);
+	run(c, 10, NULL, "apikey create-or-derive --account "
+	    "wrong");
+	has(c, "HTTP 400");
+	has(c, "invalid invitation code");
+	has(c, "hint: ");
+	has(c, "invitation code");
+	assert_int_equal(log_count(c, mark, "POST", "/auth/api-key", NULL), 1);
+	assert_int_equal(log_count(c, mark, "GET", "/auth/derive-api-key",
+	    NULL), 0);
+	run(c, 0, NULL, "apikey list --local --account wrong");
+	has(c, "(none)");
+
+	/* main spends the code; a second wallet cannot use it again */
+	run(c, 0, NULL, "apikey create-or-derive --account main");
+	run(c, 0, NULL, "account add second --profile openfish "
+	    "--url %s --ca-file %s", c->url, ca);
+	run(c, 0, NULL, "wallet generate --account second");
+	run(c, 0, c->invite, "invite set --account second");
+	mark = log_mark(c);
+	run(c, 10, NULL, "--json apikey create-or-derive "
+	    "--account second");
+	{
+		json_t	*doc, *res = answer(c, &doc, "apikey.create-or-derive",
+		    "second", 400);
+
+		assert_non_null(strstr(jstr(res, "error"), "invitation code"));
+		assert_non_null(strstr(jstr(res, "hint"), "invitation code"));
+		json_decref(doc);
+	}
+	assert_int_equal(log_count(c, mark, "GET", "/auth/derive-api-key",
+	    NULL), 0);
+	check_no_secrets(c);
+}
+
+/* 5xx then success, a dropped create, 429, a skewed clock. */
+static void
+test_faults(void **state)
+{
+	struct ct	*c = *state;
+	struct txr	 r;
+	char		 key_id[64];
+	int		 mark, rc;
+
+	run(c, 0, NULL, "--json apikey create --account main");
+	key_answer(c, "apikey.create", 1, key_id, sizeof(key_id));
+
+	/* a GET that fails with 503 once is retried */
+	faults(c, "{\"fail_next\":1,\"fail_status\":503}");
+	mark = log_mark(c);
+	run(c, 0, NULL, "apikey list --account main");
+	has(c, key_id);
+	assert_int_equal(log_count(c, mark, "GET", "/auth/api-keys",
+	    "fault:5xx"), 1);
+	assert_int_equal(log_count(c, mark, "GET", "/auth/api-keys", "ok"), 1);
+
+	/* a dropped create is not retried, nor followed by a derive */
+	faults(c, "{\"drop_next\":1}");
+	mark = log_mark(c);
+	run(c, 9, NULL, "apikey create-or-derive --account main "
+	    "--nonce 7");
+	has(c, "127.0.0.1");
+	assert_int_equal(log_count(c, mark, "POST", "/auth/api-key", NULL), 1);
+	assert_int_equal(log_count(c, mark, "GET", "/auth/derive-api-key",
+	    NULL), 0);
+	run(c, 0, NULL, "--json apikey create --account main "
+	    "--nonce 8");
+	json_decref(out_json(c));
+
+	/*
+	 * 429 on a GET: retried after Retry-After (exit 0, the log shows
+	 * the 429 and then the answer).
+	 */
+	faults(c, "{\"rate_limit\":1}");
+	mark = log_mark(c);
+	txt_req(&c->tx, "GET", "/time", NULL, NULL, &r);
+	txr_free(&r);
+	rc = ctl(c, NULL, "--json closed-only --account main");
+	faults(c, "{\"rate_limit\":0}");
+	assert_int_equal(log_count(c, mark, "GET",
+	    "/auth/ban-status/closed-only", "fault:429"), 1);
+	/* a GET: retried after Retry-After */
+	assert_int_equal(rc, 0);
+	assert_int_equal(log_count(c, mark, "GET",
+	    "/auth/ban-status/closed-only", "ok"), 1);
+
+	/*
+	 * The exchange's clock five minutes ahead: the wallet signature is
+	 * refused as stale, and the answer says whose clock is off.  (An L1
+	 * call: netd retries an L2 401 on a key it has just stored.)
+	 */
+	faults(c, "{\"clock_offset\":300}");
+	rc = ctl(c, NULL, "apikey derive --account main");
+	faults(c, "{\"clock_offset\":0}");
+	if (rc != 10)
+		fail_msg("skewed clock: exit %d: %s", rc, c->out);
+	has(c, "HTTP 401");
+	if (strcasestr(c->out, "clock") == NULL)
+		fail_msg("no word of the clock in: %s", c->out);
+	run(c, 0, NULL, "audit verify");
+	check_no_secrets(c);
+}
+
+/*
+ * Transport failures: nobody listening, an untrusted certificate, a
+ * public key pin that matches and one that does not.
+ */
+static void
+test_transport(void **state)
+{
+	struct ct	*c = *state;
+	json_t		*doc;
+
+	run(c, 0, NULL, "account add closed --profile polymarket "
+	    "--url http://127.0.0.1:1");
+	run(c, 9, NULL, "time --account closed");
+	has(c, "127.0.0.1");
+	run(c, 9, NULL, "--json time --account closed");
+	doc = out_json(c);
+	assert_int_equal(json_integer_value(json_object_get(doc, "code")),
+	    -54);
+	json_decref(doc);
+
+	run(c, 0, NULL, "account add noca --profile openfish "
+	    "--url %s", c->url);
+	run(c, 9, NULL, "time --account noca");
+	has(c, "127.0.0.1");
+
+	/* refused before the network: unknown account, locked vault */
+	run(c, 8, NULL, "time --account nosuch");
+	run(c, 0, NULL, "lock");
+	run(c, 5, NULL, "apikey list --account main");
+	run(c, 0, NULL, "unlock --passphrase-file %s", c->pass);
+
+	/* a public key pin that matches, and one that does not */
+	run(c, 0, NULL, "account add pinned --profile openfish "
+	    "--url %s --ca-file %s --pin %s", c->url, ca, pin);
+	run(c, 0, NULL, "time --account pinned");
+	run(c, 0, NULL, "account add badpin --profile openfish "
+	    "--url %s --ca-file %s --pin "
+	    "sha256//AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=", c->url, ca);
+	run(c, 9, NULL, "time --account badpin");
+}
+
+/*
+ * netd's request time-out (20 s, 3 retries on a GET) cannot be shortened
+ * for a test, and waiting it out would double this program's run time.
+ */
+static void
+test_timeout(void **state)
+{
+	struct ct	*c = *state;
+	int		 mark;
+
+	/* an exchange slower than the time-out: named, not retried */
+	faults(c, "{\"latency_ms\":3500}");
+	mark = log_mark(c);
+	run(c, 9, NULL, "time --account main");
+	has(c, "within 2 s");
+	has(c, c->url + strlen("http://"));
+	faults(c, "{\"latency_ms\":0}");
+	sleep(2);		/* the slow request finishes at the exchange */
+	assert_int_equal(log_count(c, mark, "GET", "/time", NULL), 1);
+	run(c, 0, NULL, "time --account main");
+}
+
+/* Usage errors (exit 2, no vaultd needed) and vaultd not running (3). */
+static void
+test_usage(void **state)
+{
+	static const char *const bad[] = {
+		"apikey", "apikey create", "apikey create --account a --nonce x",
+		"apikey create --account a --nonce -1",
+		"apikey derive --account a --nonce 18446744073709551616",
+		"apikey create --account a extra",
+		"apikey delete --account a --nonce 1",
+		"builder create --account a --builder-id 'a b'",
+		"builder create --account a",
+		"builder revoke --account a k1 k2",
+		"balance --account a --asset-type FOO",
+		"balance --account a --token-id 12",
+		"balance --account a --asset-type CONDITIONAL",
+		"balance --account a --asset-type CONDITIONAL --token-id x",
+		"balance update --account a --signature-type 3",
+		"notifications list --account a --id 1",
+		"notifications drop --account a --id 1,2",
+		"waitlist join --account a", "waitlist join nobody --account a",
+		"waitlist --account a", "time", "time --account a --nonce 1",
+		"closed-only --account a --bogus", "apikey list --local",
+		"account add x --profile openfish --pin sha256//short",
+		"account add x --profile openfish --url http://127.0.0.1:1 "
+		    "--pin sha256//AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=",
+	};
+	struct ct	*c = &ct;
+	json_t		*doc;
+	size_t		 i;
+
+	free(c->all);
+	memset(c, 0, sizeof(*c));
+	*state = c;
+	it_init(&c->it);
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		if (ctl(c, NULL, "%s", bad[i]) != 2)
+			fail_msg("%s: not a usage error: %s", bad[i], c->out);
+	run(c, 2, NULL, "balance --account a --asset-type "
+	    "COLLATERAL --token-id 1");
+	has(c, "--token-id goes with --asset-type CONDITIONAL");
+	run(c, 2, NULL, "--json apikey create --account a "
+	    "--nonce x");
+	doc = out_json(c);
+	assert_int_equal(json_integer_value(json_object_get(doc, "code")),
+	    -56);
+	json_decref(doc);
+
+	/* well-formed, but nobody to ask */
+	run(c, 3, NULL, "apikey create --account a --nonce 3");
+	run(c, 3, NULL, "notifications drop --account a --id 1 "
+	    "--id 2");
+	run(c, 3, NULL, "--json balance update --account a "
+	    "--asset-type CONDITIONAL --token-id 5 --signature-type 2");
+	doc = out_json(c);
+	assert_int_equal(json_integer_value(json_object_get(doc, "code")),
+	    -43);
+	json_decref(doc);
+	it_cleanup(&c->it);
+	free(c->all);
+	c->all = NULL;
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_usage),
+		cmocka_unit_test_setup_teardown(test_openfish, setup_openfish,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_polymarket,
+		    setup_polymarket, teardown),
+		cmocka_unit_test_setup_teardown(test_invites, setup_openfish,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_faults, setup_polymarket,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_transport, setup_openfish,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_timeout,
+		    setup_polymarket_2s, teardown),
+	};
+
+	return cmocka_run_group_tests(tests, group_setup, group_teardown);
+}
