@@ -225,11 +225,21 @@ struct sign_origin {
 	int		 netd;
 	uint32_t	 id;		/* the asker's request id */
 };
+/* What a signing request asks for; path and body point into its frame. */
+struct sign_args {
+	uint64_t	 level;
+	char		 method[8];
+	const char	*path;
+	size_t		 pathlen;
+	const uint8_t	*body;
+	size_t		 bodylen;
+	uint64_t	 nonce;
+};
+/* Read [level, method, path, body, nonce], the tail of both requests. */
+int	 vaultd_sign_args(struct msg_rd *, struct sign_args *) CV_WUR;
 /* Gate, audit and queue one signing request; answers refusals itself. */
 void	 vaultd_sign_request(struct vaultd *, const struct sign_origin *,
-	    const char *actor, const char *account, uint64_t level,
-	    const char *method, const char *path, size_t pathlen,
-	    const uint8_t *body, size_t bodylen, uint64_t nonce);
+	    const char *actor, const char *account, const struct sign_args *);
 /* Ask signerd for an account's routing facts (for the call). */
 int	 vaultd_sign_account(struct vaultd *, const char *account) CV_WUR;
 /* signerd answered: 1 if it was a slot's answer, 0 if not, or an error. */

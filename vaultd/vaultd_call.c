@@ -325,34 +325,23 @@ vaultd_call_account(struct vaultd *vd, int code, const char *json,
 static int
 net_sign_req(struct vaultd *vd, struct msg *m)
 {
-	struct sign_origin	 o;
-	const char		*path;
-	const uint8_t		*body;
-	size_t			 plen, blen;
-	uint64_t		 call_id, level, nonce;
-	char			 method[8];
+	struct sign_origin	 o = { 0, 1, m->id };
+	struct sign_args	 a;
+	uint64_t		 call_id;
 	int			 r;
 
 	if ((r = msg_get_u64(&m->rd, &call_id)) != 0 ||
-	    (r = msg_get_u64(&m->rd, &level)) != 0 ||
-	    (r = msg_get_strbuf(&m->rd, method, sizeof(method))) != 0 ||
-	    (r = msg_get_str(&m->rd, &path, &plen, 4096)) != 0 ||
-	    (r = msg_get_bin(&m->rd, &body, &blen, 65536)) != 0 ||
-	    (r = msg_get_u64(&m->rd, &nonce)) != 0)
+	    (r = vaultd_sign_args(&m->rd, &a)) != 0)
 		return r;
-	o.client = 0;
-	o.netd = 1;
-	o.id = m->id;
 	/* netd signs only for the call in progress, as its account */
 	if (vd->call.state != CALL_NET || call_id != vd->call.net_id) {
 		if (call_id == 0 || call_id > NETD(vd)->next_id)
 			return CV_ERR_MSG_STATE;
-		vaultd_sign_request(vd, &o, "netd", "-", CATALOG_NONE, method,
-		    path, plen, body, blen, nonce);	/* denied, audited */
+		a.level = CATALOG_NONE;		/* denied, audited */
+		vaultd_sign_request(vd, &o, "netd", "-", &a);
 		return 0;
 	}
-	vaultd_sign_request(vd, &o, "netd", vd->call.account, level, method,
-	    path, plen, body, blen, nonce);
+	vaultd_sign_request(vd, &o, "netd", vd->call.account, &a);
 	return 0;
 }
 

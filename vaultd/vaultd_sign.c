@@ -85,12 +85,27 @@ sign_blocked(struct vaultd *vd, int *code)
 	return NULL;
 }
 
+int
+vaultd_sign_args(struct msg_rd *rd, struct sign_args *a)
+{
+	int	r;
+
+	if ((r = msg_get_u64(rd, &a->level)) != 0 ||
+	    (r = msg_get_strbuf(rd, a->method, sizeof(a->method))) != 0 ||
+	    (r = msg_get_str(rd, &a->path, &a->pathlen, 4096)) != 0 ||
+	    (r = msg_get_bin(rd, &a->body, &a->bodylen, 65536)) != 0)
+		return r;
+	return msg_get_u64(rd, &a->nonce);
+}
+
 void
 vaultd_sign_request(struct vaultd *vd, const struct sign_origin *o,
-    const char *actor, const char *account, uint64_t level,
-    const char *method, const char *path, size_t pathlen,
-    const uint8_t *body, size_t bodylen, uint64_t nonce)
+    const char *actor, const char *account, const struct sign_args *a)
 {
+	const char	*method = a->method, *path = a->path;
+	const uint8_t	*body = a->body;
+	size_t		 pathlen = a->pathlen, bodylen = a->bodylen;
+	uint64_t	 level = a->level;
 	struct sign_slot	*s;
 	struct msg_w		 w;
 	const char		*why;
@@ -129,7 +144,7 @@ vaultd_sign_request(struct vaultd *vd, const struct sign_origin *o,
 	msg_put_strn(&w, path, pathlen);
 	msg_put_bin(&w, body, bodylen);
 	msg_put_str(&w, ts);
-	msg_put_u64(&w, nonce);
+	msg_put_u64(&w, a->nonce);
 	if (msg_finish(&w) != 0 ||
 	    msgbuf_add(&vd->held, w.buf.data, w.buf.len) != 0) {
 		msg_w_free(&w);

@@ -540,28 +540,17 @@ ctl_list(struct vaultd *vd, struct client *cl, struct msg *m)
 static int
 ctl_headers(struct vaultd *vd, struct client *cl, struct msg *m)
 {
-	struct sign_origin	 o;
-	const char		*path;
-	const uint8_t		*body;
-	size_t			 plen, blen;
-	uint64_t		 level, nonce;
-	char			 account[VAULT_MAX_NAME + 1], method[8];
+	struct sign_origin	 o = { cl->serial, 0, m->id };
+	struct sign_args	 a;
+	char			 account[VAULT_MAX_NAME + 1];
 	int			 r;
 
 	if ((r = msg_get_strbuf(&m->rd, account, sizeof(account))) != 0 ||
-	    (r = msg_get_u64(&m->rd, &level)) != 0 ||
-	    (r = msg_get_strbuf(&m->rd, method, sizeof(method))) != 0 ||
-	    (r = msg_get_str(&m->rd, &path, &plen, 4096)) != 0 ||
-	    (r = msg_get_bin(&m->rd, &body, &blen, 65536)) != 0 ||
-	    (r = msg_get_u64(&m->rd, &nonce)) != 0)
+	    (r = vaultd_sign_args(&m->rd, &a)) != 0)
 		return r;
 	if (!vd->unlocked && refuse_now(vd, cl, m, 2))
 		return 0;
-	o.client = cl->serial;
-	o.netd = 0;
-	o.id = m->id;
-	vaultd_sign_request(vd, &o, "vaultctl", account, level, method, path,
-	    plen, body, blen, nonce);
+	vaultd_sign_request(vd, &o, "vaultctl", account, &a);
 	return 0;
 }
 
