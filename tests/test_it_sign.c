@@ -488,6 +488,21 @@ peer_store(struct peer *p, uint64_t type, const char *acct, uint64_t nonce,
 	return code;
 }
 
+/* MSG_VAULT_MARK_REQ of acct's invitation code; the answer's code. */
+static int64_t
+peer_mark_invite(struct peer *p, const char *acct, uint64_t flags)
+{
+	struct msg_w	w;
+
+	msg_begin(&w, MSG_VAULT_MARK_REQ, ++p->id);
+	msg_put_u64(&w, VAULT_REC_INVITE);
+	msg_put_str(&w, acct);
+	msg_put_str(&w, "");
+	msg_put_u64(&w, flags);
+	peer_send(p, &w);
+	return peer_answer(p, MSG_VAULT_MARK_ANS);
+}
+
 /* The header value called name in a MSG_SIGN_ANS for request p->id. */
 static int
 peer_sign_has(struct peer *p, const char *acct, uint64_t level,
@@ -599,27 +614,11 @@ test_store_box(void **state)
 	assert_true(peer_sign_has(&p, "of", CATALOG_L1, "POST",
 	    "/auth/api-key", "OPENFISH_INVITATION_CODE", val));
 	assert_string_equal(val, "INVITE-42");
-	msg_begin(&w, MSG_VAULT_MARK_REQ, ++p.id);
-	msg_put_u64(&w, VAULT_REC_INVITE);
-	msg_put_str(&w, "of");
-	msg_put_str(&w, "");
-	msg_put_u64(&w, VAULT_RECF_REVOKED);
-	peer_send(&p, &w);
-	assert_int_equal(peer_answer(&p, MSG_VAULT_MARK_ANS), CV_ERR_INVALID);
-	msg_begin(&w, MSG_VAULT_MARK_REQ, ++p.id);
-	msg_put_u64(&w, VAULT_REC_INVITE);
-	msg_put_str(&w, "pm");
-	msg_put_str(&w, "");
-	msg_put_u64(&w, VAULT_RECF_USED);
-	peer_send(&p, &w);
-	assert_int_equal(peer_answer(&p, MSG_VAULT_MARK_ANS), CV_ERR_NOTFOUND);
-	msg_begin(&w, MSG_VAULT_MARK_REQ, ++p.id);
-	msg_put_u64(&w, VAULT_REC_INVITE);
-	msg_put_str(&w, "of");
-	msg_put_str(&w, "");
-	msg_put_u64(&w, VAULT_RECF_USED);
-	peer_send(&p, &w);
-	assert_int_equal(peer_answer(&p, MSG_VAULT_MARK_ANS), 0);
+	assert_int_equal(peer_mark_invite(&p, "of", VAULT_RECF_REVOKED),
+	    CV_ERR_INVALID);
+	assert_int_equal(peer_mark_invite(&p, "pm", VAULT_RECF_USED),
+	    CV_ERR_NOTFOUND);
+	assert_int_equal(peer_mark_invite(&p, "of", VAULT_RECF_USED), 0);
 	peer_commit(&p, 8);
 	assert_false(peer_sign_has(&p, "of", CATALOG_L1, "POST",
 	    "/auth/api-key", "OPENFISH_INVITATION_CODE", val));

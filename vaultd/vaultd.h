@@ -257,7 +257,8 @@ int	 vaultd_call_netd(struct vaultd *, struct msg *) CV_WUR;
 void	 vaultd_call_step(struct vaultd *, int code, const char *text,
 	    const char *key_id);
 void	 vaultd_call_kick(struct vaultd *);
-void	 vaultd_call_lost(struct vaultd *, const char *who);
+/* netd died: the call it was making fails (signerd's loss fails the op). */
+void	 vaultd_call_netd_lost(struct vaultd *);
 
 /* vaultd_audit.c */
 void	 vaultd_audit_open(struct vaultd *);

@@ -552,9 +552,9 @@ vaultd_call_step(struct vaultd *vd, int code, const char *text,
 }
 
 void
-vaultd_call_lost(struct vaultd *vd, const char *who)
+vaultd_call_netd_lost(struct vaultd *vd)
 {
-	if (vd->call.state == CALL_NET && strcmp(who, "netd") == 0)
+	if (vd->call.state == CALL_NET)
 		call_fail(vd, CV_ERR_TRANSPORT, "netd stopped during the call;"
 		    " whether the exchange acted is unknown");
 }

@@ -193,7 +193,7 @@ child_reaped(struct vaultd *vd, pid_t pid, int status)
 	if (strcmp(ch->name, "signerd") == 0)
 		vault_signerd_lost(vd);
 	else
-		vaultd_call_lost(vd, ch->name);
+		vaultd_call_netd_lost(vd);
 	if (vd->stopping)
 		return;
 	if (now - ch->started_ms >= VAULTD_STABLE_MS)

@@ -102,10 +102,6 @@ void
 vaultd_sign_request(struct vaultd *vd, const struct sign_origin *o,
     const char *actor, const char *account, const struct sign_args *a)
 {
-	const char	*method = a->method, *path = a->path;
-	const uint8_t	*body = a->body;
-	size_t		 pathlen = a->pathlen, bodylen = a->bodylen;
-	uint64_t	 level = a->level;
 	struct sign_slot	*s;
 	struct msg_w		 w;
 	const char		*why;
@@ -116,19 +112,20 @@ vaultd_sign_request(struct vaultd *vd, const struct sign_origin *o,
 		origin_error(vd, o->client, o->netd, o->id, code, why);
 		return;
 	}
-	if ((level != CATALOG_L1 && level != CATALOG_L2 &&
-	    level != CATALOG_BUILDER) ||
-	    catalog_admit(method, path, pathlen, level == CATALOG_BUILDER ?
-	    CATALOG_L2 : (enum catalog_auth)level) != 0) {
-		vaultd_audit_req(vd, actor, account, "sign", method, path,
-		    pathlen, body, bodylen, "deny", NULL);
+	if ((a->level != CATALOG_L1 && a->level != CATALOG_L2 &&
+	    a->level != CATALOG_BUILDER) ||
+	    catalog_admit(a->method, a->path, a->pathlen,
+	    a->level == CATALOG_BUILDER ? CATALOG_L2 :
+	    (enum catalog_auth)a->level) != 0) {
+		vaultd_audit_req(vd, actor, account, "sign", a->method, a->path,
+		    a->pathlen, a->body, a->bodylen, "deny", NULL);
 		vaultd_audit_checkpoint(vd);
 		origin_error(vd, o->client, o->netd, o->id, CV_ERR_DENIED,
 		    "not an endpoint of the catalog at that auth level");
 		return;
 	}
-	vaultd_audit_sign(vd, actor, account, method, path, pathlen, body,
-	    bodylen, "allow");
+	vaultd_audit_sign(vd, actor, account, a->method, a->path, a->pathlen,
+	    a->body, a->bodylen, "allow");
 	s = slot_new(vd);		/* sign_blocked saw a free one */
 	s->id = child_new_id(SIGNERD(vd));
 	s->sent = MSG_SIGN_REQ;
@@ -139,10 +136,10 @@ vaultd_sign_request(struct vaultd *vd, const struct sign_origin *o,
 	snprintf(ts, sizeof(ts), "%lld", (long long)time(NULL));
 	msg_begin(&w, MSG_SIGN_REQ, s->id);
 	msg_put_str(&w, account);
-	msg_put_u64(&w, level);
-	msg_put_str(&w, method);
-	msg_put_strn(&w, path, pathlen);
-	msg_put_bin(&w, body, bodylen);
+	msg_put_u64(&w, a->level);
+	msg_put_str(&w, a->method);
+	msg_put_strn(&w, a->path, a->pathlen);
+	msg_put_bin(&w, a->body, a->bodylen);
 	msg_put_str(&w, ts);
 	msg_put_u64(&w, a->nonce);
 	if (msg_finish(&w) != 0 ||

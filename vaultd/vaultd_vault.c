@@ -916,7 +916,6 @@ void
 vault_signerd_lost(struct vaultd *vd)
 {
 	vaultd_sign_lost(vd);
-	vaultd_call_lost(vd, "signerd");
 	if (vd->op.active)
 		op_fail(vd, CV_ERR_NOTRUNNING, "signerd stopped during the "
 		    "operation; the vault is now locked");
