@@ -201,3 +201,22 @@ b64_decode(const char *in, size_t inlen, uint8_t *out, size_t outmax,
 		sodium_memzero(out, need);
 	return r;
 }
+
+int
+dec_decode_u64(const char *s, size_t n, uint64_t *out)
+{
+	uint64_t	v = 0;
+	size_t		i;
+
+	if (n == 0 || n > 20 || (s[0] == '0' && n > 1))
+		return CV_ERR_DECODE;
+	for (i = 0; i < n; i++) {
+		if (s[i] < '0' || s[i] > '9')
+			return CV_ERR_DECODE;
+		if (v > (UINT64_MAX - (uint64_t)(s[i] - '0')) / 10)
+			return CV_ERR_DECODE;
+		v = v * 10 + (uint64_t)(s[i] - '0');
+	}
+	*out = v;
+	return 0;
+}

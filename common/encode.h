@@ -26,6 +26,12 @@ int	hex_decode(const char *in, size_t inlen, uint8_t *out, size_t outmax,
 	    size_t *outlen) CV_WUR;
 
 /*
+ * A canonical decimal below 2^64 of exactly n bytes: digits only, no
+ * sign, no leading zero ("0" itself is canonical).  CV_ERR_DECODE.
+ */
+int	dec_decode_u64(const char *in, size_t n, uint64_t *out) CV_WUR;
+
+/*
  * Padded base64 of in into out (outmax >= B64_ENCODED_SIZE(len)).
  * b64url_encode uses the URL-safe alphabet ("-_") and keeps the '='
  * padding, as the exchanges' HMAC signatures and secrets do.

@@ -1,0 +1,129 @@
+/*
+ * common/url.c: the one rule for exchange URLs.  Hostile forms that a
+ * prefix check let through are refused; the forms clobvault uses pass,
+ * with the host and port netd connects to.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "common/url.h"
+
+static void
+admit(const char *url, const char *scheme, const char *host,
+    const char *port, int loopback)
+{
+	struct url_parts	p;
+	char			why[160] = "";
+	int			r;
+
+	if ((r = url_parse(url, &p, why, sizeof(why))) != 0)
+		fail_msg("%s refused (%d): %s", url, r, why);
+	assert_string_equal(p.scheme, scheme);
+	assert_string_equal(p.host, host);
+	assert_string_equal(p.port, port);
+	assert_int_equal(p.loopback, loopback);
+}
+
+static void
+refuse(const char *url, int code, const char *why_has)
+{
+	struct url_parts	p;
+	char			why[160] = "";
+	int			r;
+
+	memset(&p, 0x55, sizeof(p));
+	if ((r = url_parse(url, &p, why, sizeof(why))) != code)
+		fail_msg("%s: %d, not %d (%s)", url, r, code, why);
+	if (strstr(why, why_has) == NULL)
+		fail_msg("%s: \"%s\" lacks \"%s\"", url, why, why_has);
+	/* nothing half-filled on refusal */
+	assert_int_equal(p.loopback, 0x55555555);
+}
+
+static void
+test_admitted(void **state)
+{
+	admit("http://127.0.0.1:8443/", "http", "127.0.0.1", "8443", 1);
+	admit("http://127.0.0.1", "http", "127.0.0.1", "80", 1);
+	admit("https://api.openfish.me", "https", "api.openfish.me", "443",
+	    0);
+	admit("https://clob.polymarket.com/", "https", "clob.polymarket.com",
+	    "443", 0);
+	admit("http://localhost:9000", "http", "localhost", "9000", 1);
+	admit("https://127.0.0.1:9443/api/", "https", "127.0.0.1", "9443", 1);
+	/* https to any host: TLS verification decides */
+	admit("https://127.0.0.1.evil.com/", "https", "127.0.0.1.evil.com",
+	    "443", 0);
+	/* NULL parts and why are allowed */
+	assert_int_equal(url_parse("https://h", NULL, NULL, 0), 0);
+	assert_int_equal(url_parse("http://x.example", NULL, NULL, 0),
+	    CV_ERR_INVALID);
+}
+
+/* Found by an attack on the prefix check: plain http to a remote host. */
+static void
+test_remote_http(void **state)
+{
+	const char	*https = "the URL must be https:// (plain http only "
+			    "to 127.0.0.1 or localhost)";
+
+	refuse("http://127.0.0.1.evil.com/", CV_ERR_INVALID, https);
+	refuse("http://localhost.evil.com", CV_ERR_INVALID, https);
+	refuse("http://localhost./", CV_ERR_INVALID, https);
+	refuse("http://127.0.0.10/", CV_ERR_INVALID, https);
+	refuse("http://127.0.0.1evil.com/", CV_ERR_INVALID, https);
+	refuse("http://LOCALHOST/", CV_ERR_INVALID, https);
+	refuse("http://example.com", CV_ERR_INVALID, https);
+	/* decided: [::1] and the rest of 127/8 are not plain-http hosts */
+	refuse("http://[::1]/", CV_ERR_INVALID, https);
+	refuse("http://127.0.0.2/", CV_ERR_INVALID, https);
+	refuse("ftp://x", CV_ERR_INVALID, https);
+	refuse("ftp://127.0.0.1/", CV_ERR_INVALID, https);
+	refuse("file:///etc/passwd", CV_ERR_INVALID, "");
+}
+
+static void
+test_parts_refused(void **state)
+{
+	char	longurl[URL_MAX + 2];
+
+	refuse("http://user@127.0.0.1/", CV_ERR_INVALID, "no user");
+	refuse("https://user:pw@h/", CV_ERR_INVALID, "no user");
+	refuse("https://h/?q", CV_ERR_INVALID, "query");
+	refuse("https://h/?", CV_ERR_INVALID, "query");
+	refuse("https://h/#frag", CV_ERR_INVALID, "fragment");
+	refuse("https://h\\@evil/", CV_ERR_INVALID, "printable ASCII");
+	refuse("https:///path", CV_ERR_INVALID, "a scheme and a host");
+	refuse("https://", CV_ERR_INVALID, "a scheme and a host");
+	refuse("http://:80/", CV_ERR_INVALID, "");
+	refuse("127.0.0.1:8080", CV_ERR_INVALID, "");
+	refuse("//127.0.0.1/", CV_ERR_INVALID, "a scheme and a host");
+	refuse("https://h /", CV_ERR_INVALID, "printable ASCII");
+	refuse("https://h\t/", CV_ERR_INVALID, "printable ASCII");
+	refuse("https://h\xc3\xa9/", CV_ERR_INVALID, "printable ASCII");
+	refuse("", CV_ERR_INVALID, "1 to 200 bytes");
+	memset(longurl, 'a', sizeof(longurl) - 1);
+	memcpy(longurl, "https://", 8);
+	longurl[URL_MAX + 1] = '\0';
+	refuse(longurl, CV_ERR_TOOLONG, "1 to 200 bytes");
+	longurl[URL_MAX] = '\0';
+	assert_int_equal(url_parse(longurl, NULL, NULL, 0), 0);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_admitted),
+		cmocka_unit_test(test_remote_http),
+		cmocka_unit_test(test_parts_refused),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
