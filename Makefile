@@ -40,9 +40,10 @@ PROGS	= $(BUILD)/vaultd $(BUILD)/signerd $(BUILD)/netd $(BUILD)/vaultctl \
 TESTS	= $(patsubst tests/%.c,$(BUILD)/tests/%,$(TEST_SRC))
 REPLAYS	= $(patsubst tests/fuzz/%.c,$(BUILD)/tests/replay_%,$(FUZZ_SRC))
 BENCHES	= $(patsubst tests/bench/%.c,$(BUILD)/tests/bench/%,$(BENCH_SRC))
+HOSTILE	= $(BUILD)/tests/hostile_netd
 
 .PHONY: all deps check unit integration san valgrind fuzz demo bench clean
-all: $(PROGS) $(TESTS) $(REPLAYS)
+all: $(PROGS) $(TESTS) $(REPLAYS) $(HOSTILE)
 
 deps:
 	@scripts/install-deps
@@ -72,6 +73,12 @@ $(PROGS):
 $(BUILD)/tests/%: $(BUILD)/obj/tests/%.o $(DAEMONLIBS) $(LIBCOMMON)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) $(TESTLIBS)
+
+# A stand-in netd that attacks vaultd (tests/test_it_hostile.c runs it
+# with vaultd -T -N); built for the tests only, never installed.
+$(HOSTILE): $(BUILD)/obj/tests/hostile/hostile_netd.o $(LIBCOMMON)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 # Each fuzz target is also built with a plain driver that replays its
 # corpus, so `make check` runs every saved input without clang.

@@ -1,23 +1,19 @@
 #include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
-#include <unistd.h>
-#include <sys/mman.h>
-#include <sys/stat.h>
 
 #include <sodium.h>
 
 #include "common/audit.h"
 #include "common/encode.h"
-#include "common/log.h"
 
 /* What a field may hold. */
 enum kind {
 	K_TOKEN,	/* printable ASCII, no space */
 	K_WORD,		/* [a-z0-9_.-] */
-	K_METHOD,	/* [A-Z]+ or "-" */
-	K_PATH,		/* "/..." or "-" */
+	K_METHOD,	/* [A-Z]{1,10}, "!" escaped, or "-" */
+	K_PATH,		/* "/...", "!" escaped, or "-" */
+	K_GEN,		/* decimal or "-" */
 	K_HASH,		/* 64 hex or "-" */
 	K_PREV,		/* 64 hex */
 	K_SIG		/* 128 hex or "-" */
@@ -25,18 +21,21 @@ enum kind {
 
 static int	is_none(const char *);
 static int	is_lowhex(const char *, size_t);
+static int	is_upper(int);
+static int	path_lit(int);
+static int	plain_method(const char *, size_t);
+static int	plain_path(const char *, size_t);
+static int	escaped_valid(const char *, size_t, enum kind);
 static int	field_valid(const char *, size_t, size_t, enum kind);
 static int	time_valid(const char *, size_t);
 static int	rec_valid(const struct audit_rec *);
-static int	is_checkpoint(const struct audit_rec *);
 static int	format_line(const struct audit_rec *, char *, size_t, size_t *,
 		    int) CV_WUR;
-static int	parse_seq(const char *, size_t, uint64_t *) CV_WUR;
+static int	parse_num(const char *, size_t, uint64_t *, int) CV_WUR;
 static int	copy_field(char *, size_t, const char *, size_t) CV_WUR;
 static int	checkpoint_digest(const struct audit_rec *, uint8_t *) CV_WUR;
-static int	next_line(const char *, size_t, size_t, size_t *);
-static int	seq_later(const char *, size_t, size_t, uint64_t);
-static int	fail(struct audit_report *, enum audit_fault, uint64_t);
+
+static const char	hexup[] = "0123456789ABCDEF";
 
 static int
 is_none(const char *s)
@@ -57,10 +56,102 @@ is_lowhex(const char *s, size_t n)
 }
 
 static int
-field_valid(const char *s, size_t n, size_t max, enum kind k)
+is_upper(int c)
+{
+	return c >= 'A' && c <= 'Z';
+}
+
+/* A byte an escaped path keeps as it is. */
+static int
+path_lit(int c)
+{
+	return c >= 0x21 && c <= 0x7e && c != '%' && c != '~';
+}
+
+static int
+plain_method(const char *s, size_t n)
 {
 	size_t	i;
-	char	c;
+
+	if (n == 0 || n > AUDIT_METHOD_PLAIN)
+		return 0;
+	for (i = 0; i < n; i++)
+		if (!is_upper((unsigned char)s[i]))
+			return 0;
+	return 1;
+}
+
+static int
+plain_path(const char *s, size_t n)
+{
+	size_t	i;
+
+	if (n == 0 || n > AUDIT_MAX_PATH || s[0] != '/')
+		return 0;
+	for (i = 0; i < n; i++)
+		if ((unsigned char)s[i] < 0x21 || (unsigned char)s[i] > 0x7e)
+			return 0;
+	return 1;
+}
+
+static int
+unhex(int c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+/*
+ * "!" then literals and %XX (upper-case hex, only for a byte that is not
+ * a literal), then an optional "~": the canonical escaped form, and never
+ * one of a field that would have been kept as it is.
+ */
+static int
+escaped_valid(const char *s, size_t n, enum kind k)
+{
+	char	dec[AUDIT_MAX_PATH];
+	size_t	i, d = 0;
+	int	hi, lo, c, cut = 0;
+
+	if (n == 0 || s[0] != '!')
+		return 0;
+	if (s[n - 1] == '~') {
+		cut = 1;
+		n--;
+	}
+	for (i = 1; i < n; ) {
+		c = (unsigned char)s[i];
+		if (c == '%') {
+			if (i + 2 >= n)
+				return 0;
+			if ((hi = unhex(s[i + 1])) < 0 ||
+			    (lo = unhex(s[i + 2])) < 0)
+				return 0;
+			c = hi * 16 + lo;
+			if (k == K_METHOD ? is_upper(c) : path_lit(c))
+				return 0;
+			i += 3;
+		} else if (k == K_METHOD ? is_upper(c) : path_lit(c))
+			i++;
+		else
+			return 0;
+		dec[d++] = (char)c;
+	}
+	if (k == K_METHOD)
+		return cut ? d == AUDIT_METHOD_SRC : d <= AUDIT_METHOD_SRC &&
+		    !plain_method(dec, d);
+	return cut || !plain_path(dec, d);
+}
+
+static int
+field_valid(const char *s, size_t n, size_t max, enum kind k)
+{
+	uint64_t	v;
+	size_t		i;
+	char		c;
 
 	if (n == 0 || n > max)
 		return 0;
@@ -72,31 +163,24 @@ field_valid(const char *s, size_t n, size_t max, enum kind k)
 		return n == AUDIT_HEX_HASH && is_lowhex(s, n);
 	case K_SIG:
 		return n == AUDIT_HEX_SIG && is_lowhex(s, n);
+	case K_GEN:
+		return parse_num(s, n, &v, 1) == 0;
+	case K_METHOD:
+		return plain_method(s, n) || escaped_valid(s, n, k);
 	case K_PATH:
-		if (s[0] != '/')
-			return 0;
-		break;
+		return plain_path(s, n) || escaped_valid(s, n, k);
 	default:
 		break;
 	}
 	for (i = 0; i < n; i++) {
 		c = s[i];
-		switch (k) {
-		case K_WORD:
+		if (k == K_WORD) {
 			if (!((c >= 'a' && c <= 'z') ||
 			    (c >= '0' && c <= '9') || c == '_' || c == '.' ||
 			    c == '-'))
 				return 0;
-			break;
-		case K_METHOD:
-			if (c < 'A' || c > 'Z')
-				return 0;
-			break;
-		default:
-			if (c < 0x21 || c > 0x7e)
-				return 0;
-			break;
-		}
+		} else if (c < 0x21 || c > 0x7e)
+			return 0;
 	}
 	return 1;
 }
@@ -133,8 +217,8 @@ time_valid(const char *s, size_t n)
 	return d >= 1 && d <= dim;
 }
 
-static int
-is_checkpoint(const struct audit_rec *r)
+int
+audit_rec_is_checkpoint(const struct audit_rec *r)
 {
 	return strcmp(r->op, AUDIT_OP_CHECKPOINT) == 0;
 }
@@ -153,16 +237,19 @@ rec_valid(const struct audit_rec *r)
 	    !FV(r->path, AUDIT_MAX_PATH, K_PATH) ||
 	    !FV(r->verdict, AUDIT_MAX_VERDICT, K_WORD) ||
 	    !FV(r->key_id, AUDIT_MAX_NAME, K_TOKEN) ||
+	    !FV(r->gen, AUDIT_MAX_GEN, K_GEN) ||
 	    !FV(r->digest, AUDIT_HEX_HASH, K_HASH) ||
 	    !FV(r->prev, AUDIT_HEX_HASH, K_PREV) ||
 	    !FV(r->sig, AUDIT_HEX_SIG, K_SIG))
 		return 0;
-	if (!is_checkpoint(r))
+	if (strcmp(r->verdict, AUDIT_V_INTENT) == 0 && is_none(r->gen))
+		return 0;		/* an intent names its generation */
+	if (!audit_rec_is_checkpoint(r))
 		return is_none(r->sig);
-	/* A checkpoint is about the chain, not about a request. */
+	/* A checkpoint is about the chain and the vault that carries it. */
 	return is_none(r->account) && is_none(r->method) &&
 	    is_none(r->path) && is_none(r->verdict) && is_none(r->digest) &&
-	    strlen(r->key_id) == AUDIT_HEX_HASH &&
+	    !is_none(r->gen) && strlen(r->key_id) == AUDIT_HEX_HASH &&
 	    is_lowhex(r->key_id, AUDIT_HEX_HASH);
 }
 
@@ -178,6 +265,7 @@ audit_rec_init(struct audit_rec *r)
 	(void)snprintf(r->path, sizeof(r->path), "-");
 	(void)snprintf(r->verdict, sizeof(r->verdict), "-");
 	(void)snprintf(r->key_id, sizeof(r->key_id), "-");
+	(void)snprintf(r->gen, sizeof(r->gen), "-");
 	(void)snprintf(r->digest, sizeof(r->digest), "-");
 	(void)snprintf(r->prev, sizeof(r->prev), "-");
 	(void)snprintf(r->sig, sizeof(r->sig), "-");
@@ -196,6 +284,168 @@ audit_time_format(time_t t, char out[AUDIT_TIME_LEN + 1])
 	return 0;
 }
 
+static void
+field_map(char *dst, size_t size, const char *src, int word)
+{
+	size_t	i;
+	int	c;
+
+	if (size < 2)
+		return;
+	if (src == NULL || *src == '\0') {
+		(void)snprintf(dst, size, "-");
+		return;
+	}
+	for (i = 0; src[i] != '\0' && i + 1 < size; i++) {
+		c = (unsigned char)src[i];
+		if (word) {
+			if (c >= 'A' && c <= 'Z')
+				c += 'a' - 'A';
+			if (!((c >= 'a' && c <= 'z') ||
+			    (c >= '0' && c <= '9') || c == '.' || c == '-'))
+				c = '_';
+		} else if (c < 0x21 || c > 0x7e)
+			c = '_';
+		dst[i] = (char)c;
+	}
+	dst[i] = '\0';
+}
+
+void
+audit_field_name(char *dst, size_t size, const char *src)
+{
+	field_map(dst, size, src, 0);
+}
+
+void
+audit_field_word(char *dst, size_t size, const char *src)
+{
+	field_map(dst, size, src, 1);
+}
+
+/* "!", then src with bytes that are not literals as %XX, "~" if cut. */
+static void
+escape(char *dst, size_t size, const char *src, size_t len, size_t maxsrc,
+    int method)
+{
+	size_t	i, o = 0;
+	int	c, lit;
+
+	dst[o++] = '!';
+	for (i = 0; i < len && i < maxsrc; i++) {
+		c = (unsigned char)src[i];
+		lit = method ? is_upper(c) : path_lit(c);
+		if (o + (lit ? 1 : 3) > size - 2)	/* room for "~" */
+			break;
+		if (lit)
+			dst[o++] = (char)c;
+		else {
+			dst[o++] = '%';
+			dst[o++] = hexup[c >> 4];
+			dst[o++] = hexup[c & 15];
+		}
+	}
+	if (i < len)
+		dst[o++] = '~';
+	dst[o] = '\0';
+}
+
+void
+audit_field_method(char dst[AUDIT_MAX_METHOD + 1], const char *src,
+    size_t len)
+{
+	if (src == NULL) {
+		(void)snprintf(dst, AUDIT_MAX_METHOD + 1, "-");
+		return;
+	}
+	if (plain_method(src, len)) {
+		memcpy(dst, src, len);
+		dst[len] = '\0';
+		return;
+	}
+	escape(dst, AUDIT_MAX_METHOD + 1, src, len, AUDIT_METHOD_SRC, 1);
+}
+
+void
+audit_field_path(char dst[AUDIT_MAX_PATH + 1], const char *src, size_t len)
+{
+	if (src == NULL) {
+		(void)snprintf(dst, AUDIT_MAX_PATH + 1, "-");
+		return;
+	}
+	if (plain_path(src, len)) {
+		memcpy(dst, src, len);
+		dst[len] = '\0';
+		return;
+	}
+	escape(dst, AUDIT_MAX_PATH + 1, src, len, SIZE_MAX, 0);
+}
+
+void
+audit_field_gen(struct audit_rec *r, uint64_t gen)
+{
+	(void)snprintf(r->gen, sizeof(r->gen), "%llu",
+	    (unsigned long long)gen);
+}
+
+int
+audit_rec_gen(const struct audit_rec *r, uint64_t *gen)
+{
+	if (is_none(r->gen) ||
+	    parse_num(r->gen, strnlen(r->gen, sizeof(r->gen)), gen, 1) != 0)
+		return CV_ERR_INVALID;
+	return 0;
+}
+
+static void
+put_u32(crypto_generichash_state *h, size_t v)
+{
+	uint8_t	b[4];
+
+	b[0] = (uint8_t)(v >> 24);
+	b[1] = (uint8_t)(v >> 16);
+	b[2] = (uint8_t)(v >> 8);
+	b[3] = (uint8_t)v;
+	crypto_generichash_update(h, b, sizeof(b));
+}
+
+static void
+put_u64(crypto_generichash_state *h, uint64_t v)
+{
+	uint8_t	b[8];
+	int	i;
+
+	for (i = 0; i < 8; i++)
+		b[i] = (uint8_t)(v >> (56 - 8 * i));
+	crypto_generichash_update(h, b, sizeof(b));
+}
+
+static void
+put_bytes(crypto_generichash_state *h, const void *p, size_t len)
+{
+	put_u32(h, len);
+	if (len > 0)
+		crypto_generichash_update(h, p, len);
+}
+
+void
+audit_request_digest(const struct audit_req *q, uint8_t out[AUDIT_HASH_LEN])
+{
+	crypto_generichash_state	h;
+	const char			*ts = q->timestamp ? q->timestamp : "";
+
+	crypto_generichash_init(&h, NULL, 0, AUDIT_HASH_LEN);
+	crypto_generichash_update(&h, (const uint8_t *)AUDIT_REQ_DOMAIN,
+	    sizeof(AUDIT_REQ_DOMAIN));		/* with its NUL */
+	put_u64(&h, q->level);
+	put_bytes(&h, q->method, q->method ? q->methodlen : 0);
+	put_bytes(&h, q->path, q->path ? q->pathlen : 0);
+	put_bytes(&h, q->body, q->body ? q->bodylen : 0);
+	put_u64(&h, q->nonce);
+	put_bytes(&h, ts, strlen(ts));
+	crypto_generichash_final(&h, out, AUDIT_HASH_LEN);
+}
+
 /* The line, or with_sig 0 only its signed prefix (up to the last TAB). */
 static int
 format_line(const struct audit_rec *r, char *buf, size_t max, size_t *len,
@@ -207,9 +457,10 @@ format_line(const struct audit_rec *r, char *buf, size_t max, size_t *len,
 	if (!rec_valid(r))
 		return CV_ERR_INVALID;
 	n = snprintf(buf, max, "%llu\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t"
-	    "%s%s", (unsigned long long)r->seq, r->time, r->actor, r->account,
-	    r->op, r->method, r->path, r->verdict, r->key_id, r->digest,
-	    r->prev, with_sig ? r->sig : "", with_sig ? "\n" : "");
+	    "%s\t%s%s", (unsigned long long)r->seq, r->time, r->actor,
+	    r->account, r->op, r->method, r->path, r->verdict, r->key_id,
+	    r->gen, r->digest, r->prev, with_sig ? r->sig : "",
+	    with_sig ? "\n" : "");
 	if (n < 0 || (size_t)n >= max)
 		return CV_ERR_TOOLONG;
 	*len = (size_t)n;
@@ -223,23 +474,12 @@ audit_record_format(const struct audit_rec *r, char *buf, size_t max,
 	return format_line(r, buf, max, len, 1);
 }
 
-/* A decimal seq: digits only, no leading zero, no overflow, not 0. */
+/* Canonical decimal, no overflow; zero only if zero_ok, as "0". */
 static int
-parse_seq(const char *s, size_t n, uint64_t *v)
+parse_num(const char *s, size_t n, uint64_t *v, int zero_ok)
 {
-	uint64_t	x = 0;
-	size_t		i;
-
-	if (n == 0 || n > 20 || s[0] == '0')
+	if (dec_decode_u64(s, n, v) != 0 || (*v == 0 && !zero_ok))
 		return CV_ERR_CORRUPT;
-	for (i = 0; i < n; i++) {
-		if (s[i] < '0' || s[i] > '9')
-			return CV_ERR_CORRUPT;
-		if (x > (UINT64_MAX - (uint64_t)(s[i] - '0')) / 10)
-			return CV_ERR_CORRUPT;
-		x = x * 10 + (uint64_t)(s[i] - '0');
-	}
-	*v = x;
 	return 0;
 }
 
@@ -277,7 +517,7 @@ audit_record_parse(const char *line, size_t len, struct audit_rec *r)
 	}
 	if (i != AUDIT_FIELDS)
 		return CV_ERR_CORRUPT;
-	if (parse_seq(f[0], n[0], &r->seq) != 0 ||
+	if (parse_num(f[0], n[0], &r->seq, 0) != 0 ||
 	    copy_field(r->time, sizeof(r->time), f[1], n[1]) != 0 ||
 	    copy_field(r->actor, sizeof(r->actor), f[2], n[2]) != 0 ||
 	    copy_field(r->account, sizeof(r->account), f[3], n[3]) != 0 ||
@@ -286,9 +526,10 @@ audit_record_parse(const char *line, size_t len, struct audit_rec *r)
 	    copy_field(r->path, sizeof(r->path), f[6], n[6]) != 0 ||
 	    copy_field(r->verdict, sizeof(r->verdict), f[7], n[7]) != 0 ||
 	    copy_field(r->key_id, sizeof(r->key_id), f[8], n[8]) != 0 ||
-	    copy_field(r->digest, sizeof(r->digest), f[9], n[9]) != 0 ||
-	    copy_field(r->prev, sizeof(r->prev), f[10], n[10]) != 0 ||
-	    copy_field(r->sig, sizeof(r->sig), f[11], n[11]) != 0 ||
+	    copy_field(r->gen, sizeof(r->gen), f[9], n[9]) != 0 ||
+	    copy_field(r->digest, sizeof(r->digest), f[10], n[10]) != 0 ||
+	    copy_field(r->prev, sizeof(r->prev), f[11], n[11]) != 0 ||
+	    copy_field(r->sig, sizeof(r->sig), f[12], n[12]) != 0 ||
 	    !rec_valid(r)) {
 		memset(r, 0, sizeof(*r));
 		return CV_ERR_CORRUPT;
@@ -367,7 +608,7 @@ audit_checkpoint_sign(struct audit_rec *r, const struct secret *sk)
 	char	id[AUDIT_HEX_HASH + 1];
 
 	if (sk == NULL || sk->p == NULL || sk->len != AUDIT_SK_LEN ||
-	    !is_checkpoint(r))
+	    !audit_rec_is_checkpoint(r))
 		return CV_ERR_INVALID;
 	/* libsodium's secret key ends with its public key. */
 	audit_key_id(sk->p + AUDIT_SK_LEN - AUDIT_PK_LEN, id);
@@ -388,7 +629,7 @@ audit_checkpoint_verify(const struct audit_rec *r,
 	char	id[AUDIT_HEX_HASH + 1];
 	size_t	n;
 
-	if (!is_checkpoint(r) || is_none(r->sig))
+	if (!audit_rec_is_checkpoint(r) || is_none(r->sig))
 		return CV_ERR_BADSIG;
 	audit_key_id(pk, id);
 	if (strcmp(id, r->key_id) != 0 || checkpoint_digest(r, msg) != 0)
@@ -401,155 +642,3 @@ audit_checkpoint_verify(const struct audit_rec *r,
 	return 0;
 }
 
-/* The line starting at off: 1 and its length with the newline, or 0. */
-static int
-next_line(const char *buf, size_t len, size_t off, size_t *n)
-{
-	const char	*nl;
-
-	if (off >= len)
-		return 0;
-	if ((nl = memchr(buf + off, '\n', len - off)) == NULL)
-		*n = len - off;		/* unterminated: fails to parse */
-	else
-		*n = (size_t)(nl - (buf + off)) + 1;
-	return 1;
-}
-
-/* 1 if a line from off on carries seq want: the log was reordered. */
-static int
-seq_later(const char *buf, size_t len, size_t off, uint64_t want)
-{
-	struct audit_rec	r;
-	size_t			n;
-
-	for (; next_line(buf, len, off, &n); off += n) {
-		if (audit_record_parse(buf + off, n, &r) == 0 && r.seq == want)
-			return 1;
-	}
-	return 0;
-}
-
-static int
-fail(struct audit_report *rep, enum audit_fault f, uint64_t line)
-{
-	rep->fault = f;
-	rep->fault_line = line;
-	switch (f) {
-	case AUDIT_FAULT_MALFORMED:
-		return CV_ERR_CORRUPT;
-	case AUDIT_FAULT_BADSIG:
-		return CV_ERR_BADSIG;
-	default:
-		return CV_ERR_TAMPERED;
-	}
-}
-
-int
-audit_verify(const char *buf, size_t len, const uint8_t pk[AUDIT_PK_LEN],
-    const struct audit_anchor *anchor, struct audit_report *rep)
-{
-	struct audit_rec	r;
-	uint8_t			h[AUDIT_HASH_LEN];
-	char			prev[AUDIT_HEX_HASH + 1];
-	size_t			off = 0, n;
-	uint64_t		line;
-
-	memset(rep, 0, sizeof(*rep));
-	if (anchor != NULL && anchor->seq == 0)
-		anchor = NULL;
-	for (line = 1; next_line(buf, len, off, &n); line++, off += n) {
-		if (audit_record_parse(buf + off, n, &r) != 0)
-			return fail(rep, AUDIT_FAULT_MALFORMED, line);
-		if (r.seq < line)
-			return fail(rep, AUDIT_FAULT_REORDERED, line);
-		if (r.seq > line)
-			return fail(rep, seq_later(buf, len, off + n, line) ?
-			    AUDIT_FAULT_REORDERED : AUDIT_FAULT_DELETED, line);
-		/* The line before is the one whose hash does not match. */
-		hex_encode(rep->head.head, sizeof(rep->head.head), prev);
-		if (strcmp(prev, r.prev) != 0)
-			return fail(rep, AUDIT_FAULT_EDITED, line - 1);
-		if (is_checkpoint(&r)) {
-			if (audit_checkpoint_verify(&r, pk) != 0)
-				return fail(rep, AUDIT_FAULT_BADSIG, line);
-			rep->checkpoints++;
-			rep->last_checkpoint = r.seq;
-			rep->unsigned_tail = 0;
-		} else
-			rep->unsigned_tail++;
-		audit_chain_hash(buf + off, n, h);
-		if (anchor != NULL && r.seq == anchor->seq &&
-		    (!is_checkpoint(&r) ||
-		    sodium_memcmp(h, anchor->hash, sizeof(h)) != 0))
-			return fail(rep, AUDIT_FAULT_EDITED, line);
-		rep->records++;
-		rep->head.seq = r.seq;
-		memcpy(rep->head.head, h, sizeof(h));
-	}
-	if (anchor != NULL && rep->records < anchor->seq)
-		return fail(rep, AUDIT_FAULT_TRUNCATED, line);
-	return 0;
-}
-
-int
-audit_verify_file(const char *path, const uint8_t pk[AUDIT_PK_LEN],
-    const struct audit_anchor *anchor, struct audit_report *rep)
-{
-	struct stat	 st;
-	void		*map = MAP_FAILED;
-	int		 fd, r = CV_ERR_IO;
-
-	memset(rep, 0, sizeof(*rep));
-	if ((fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC |
-	    O_NONBLOCK)) == -1) {
-		r = errno == ENOENT ? CV_ERR_NOTFOUND : CV_ERR_IO;
-		log_warn("%s", path);
-		return r;
-	}
-	if (fstat(fd, &st) == -1) {
-		log_warn("%s", path);
-		goto out;
-	}
-	if (!S_ISREG(st.st_mode) || (uint64_t)st.st_size > AUDIT_MAX_FILE) {
-		log_warnx("%s is not a regular file of a sane size", path);
-		goto out;
-	}
-	if (st.st_size == 0) {
-		r = audit_verify("", 0, pk, anchor, rep);
-		goto out;
-	}
-	if ((map = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd,
-	    0)) == MAP_FAILED) {
-		log_warn("%s", path);
-		goto out;
-	}
-	r = audit_verify(map, (size_t)st.st_size, pk, anchor, rep);
- out:
-	if (map != MAP_FAILED)
-		munmap(map, (size_t)st.st_size);
-	close(fd);
-	return r;
-}
-
-const char *
-audit_fault_str(enum audit_fault f)
-{
-	switch (f) {
-	case AUDIT_FAULT_NONE:
-		return "intact";
-	case AUDIT_FAULT_MALFORMED:
-		return "a line is malformed";
-	case AUDIT_FAULT_EDITED:
-		return "a record was edited (its hash is not the next prev)";
-	case AUDIT_FAULT_DELETED:
-		return "a record is missing (sequence gap)";
-	case AUDIT_FAULT_REORDERED:
-		return "records are out of order";
-	case AUDIT_FAULT_TRUNCATED:
-		return "the log ends before the checkpoint the vault records";
-	case AUDIT_FAULT_BADSIG:
-		return "a checkpoint is unsigned or its signature is invalid";
-	}
-	return "unknown fault";
-}

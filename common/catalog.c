@@ -9,26 +9,33 @@
  * the query, which the match ignores.
  */
 static const struct catalog_entry catalog[] = {
-	{ "POST", "/auth/api-key", CATALOG_L1, 1, "create_api_key" },
-	{ "GET", "/auth/derive-api-key", CATALOG_L1, 0, "derive_api_key" },
-	{ "GET", "/auth/api-keys", CATALOG_L2, 0, "get_api_keys" },
-	{ "DELETE", "/auth/api-key", CATALOG_L2, 0, "delete_api_key" },
+	{ "POST", "/auth/api-key", CATALOG_L1, 1, "create_api_key",
+	    EP_CREATE_API_KEY },
+	{ "GET", "/auth/derive-api-key", CATALOG_L1, 0, "derive_api_key",
+	    EP_DERIVE_API_KEY },
+	{ "GET", "/auth/api-keys", CATALOG_L2, 0, "get_api_keys",
+	    EP_GET_API_KEYS },
+	{ "DELETE", "/auth/api-key", CATALOG_L2, 0, "delete_api_key",
+	    EP_DELETE_API_KEY },
 	{ "GET", "/auth/ban-status/closed-only", CATALOG_L2, 0,
-	    "get_closed_only_mode" },
+	    "get_closed_only_mode", EP_CLOSED_ONLY },
 	{ "POST", "/auth/builder-api-key", CATALOG_L2, 0,
-	    "create_builder_api_key" },
+	    "create_builder_api_key", EP_CREATE_BUILDER_KEY },
 	{ "GET", "/auth/builder-api-key", CATALOG_L2, 0,
-	    "get_builder_api_keys" },
+	    "get_builder_api_keys", EP_GET_BUILDER_KEYS },
 	{ "DELETE", "/auth/builder-api-key", CATALOG_L2, 0,
-	    "revoke_builder_api_key" },
+	    "revoke_builder_api_key", EP_REVOKE_BUILDER_KEY },
 	{ "GET", "/balance-allowance", CATALOG_L2, 0,
-	    "get_balance_allowance" },
+	    "get_balance_allowance", EP_BALANCE },
 	{ "GET", "/balance-allowance/update", CATALOG_L2, 0,
-	    "update_balance_allowance" },
-	{ "GET", "/notifications", CATALOG_L2, 0, "get_notifications" },
-	{ "DELETE", "/notifications", CATALOG_L2, 0, "drop_notifications" },
-	{ "POST", "/waitlist", CATALOG_NONE, 0, "join_waitlist" },
-	{ "GET", "/time", CATALOG_NONE, 0, "get_server_time" },
+	    "update_balance_allowance", EP_BALANCE_UPDATE },
+	{ "GET", "/notifications", CATALOG_L2, 0, "get_notifications",
+	    EP_NOTIFICATIONS },
+	{ "DELETE", "/notifications", CATALOG_L2, 0, "drop_notifications",
+	    EP_DROP_NOTIFICATIONS },
+	{ "POST", "/waitlist", CATALOG_NONE, 0, "join_waitlist",
+	    EP_WAITLIST },
+	{ "GET", "/time", CATALOG_NONE, 0, "get_server_time", EP_TIME },
 };
 
 #define CATALOG_ROWS	(sizeof(catalog) / sizeof(catalog[0]))
@@ -72,6 +79,15 @@ catalog_admit(const char *method, const char *path, size_t pathlen,
 	    e->auth != auth)
 		return CV_ERR_DENIED;
 	return 0;
+}
+
+const struct catalog_entry *
+catalog_get(enum catalog_id id)
+{
+	/* the table is in id order: tests/test_catalog.c checks it */
+	if ((unsigned)id >= CATALOG_ROWS || catalog[id].id != id)
+		return NULL;
+	return &catalog[id];
 }
 
 const struct catalog_entry *

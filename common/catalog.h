@@ -23,6 +23,26 @@ enum catalog_auth {
 	CATALOG_BUILDER,	/* builder key HMAC */
 };
 
+/* Every endpoint by id: the one list that netd's steps, the exchange
+ * calls (common/netcall.c) and vaultd's step check refer to. */
+enum catalog_id {
+	EP_CREATE_API_KEY,
+	EP_DERIVE_API_KEY,
+	EP_GET_API_KEYS,
+	EP_DELETE_API_KEY,
+	EP_CLOSED_ONLY,
+	EP_CREATE_BUILDER_KEY,
+	EP_GET_BUILDER_KEYS,
+	EP_REVOKE_BUILDER_KEY,
+	EP_BALANCE,
+	EP_BALANCE_UPDATE,
+	EP_NOTIFICATIONS,
+	EP_DROP_NOTIFICATIONS,
+	EP_WAITLIST,
+	EP_TIME,
+	EP_COUNT
+};
+
 /*
  * One endpoint.  invite: the call carries the invitation code header
  * where the profile needs one.  call: the SDKs' name for it.
@@ -33,7 +53,11 @@ struct catalog_entry {
 	enum catalog_auth	 auth;
 	int			 invite;
 	const char		*call;
+	enum catalog_id		 id;
 };
+
+/* The row of id; NULL for an id out of the enum. */
+const struct catalog_entry	*catalog_get(enum catalog_id id);
 
 /*
  * The row for method and the path exactly as sent: the path is compared

@@ -6,12 +6,46 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <sys/ptrace.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
+
+#ifdef __SANITIZE_ADDRESS__
+#include <sanitizer/common_interface_defs.h>
+#endif
 
 #include "common/child.h"
 #include "common/log.h"
+
+/*
+ * Lines to vaultd's log pipe, or to a copy of standard error there.  The
+ * pipe is a write-only FIFO; anything else on fd 4 was left open by
+ * whoever started us (a harness's socket, say) and is replaced.
+ */
+static void
+child_log_setup(const char *procname)
+{
+	struct stat	st;
+	int		fl;
+
+	log_init(procname, 0);
+	if (fstat(CHILD_LOG_FD, &st) == 0 && S_ISFIFO(st.st_mode) &&
+	    (fl = fcntl(CHILD_LOG_FD, F_GETFL)) != -1 &&
+	    (fl & O_ACCMODE) == O_WRONLY)
+		log_to_fd(CHILD_LOG_FD, 1);
+	else {
+		/* failing, lines are lost: nothing else could show them */
+		(void)dup2(STDERR_FILENO, CHILD_LOG_FD);
+		log_to_fd(CHILD_LOG_FD, 0);
+	}
+#ifdef __SANITIZE_ADDRESS__
+	/* make san: reports follow the log, fd 2 is closed to us */
+	__sanitizer_set_report_fd((void *)(intptr_t)CHILD_LOG_FD);
+#endif
+}
 
 void
 child_parse_args(const char *procname, int argc, char **argv,
@@ -21,6 +55,7 @@ child_parse_args(const char *procname, int argc, char **argv,
 	long	 n;
 	int	 ch;
 
+	child_log_setup(procname);
 	memset(o, 0, sizeof(*o));
 	o->user = "nobody";
 	while ((ch = getopt(argc, argv, "dTu:C:t:")) != -1) {
@@ -124,6 +159,51 @@ child_probe_vaultfile(struct chan *c, uint32_t id, const char *dir)
 	return chan_queue(c, &w);
 }
 
+/* "rx": map anonymous memory readable and executable. */
+static int
+child_probe_rx(struct chan *c, uint32_t id)
+{
+	struct msg_w	 w;
+	char		 text[128];
+	void		*p;
+
+	p = (void *)syscall(SYS_mmap, NULL, 4096, PROT_READ | PROT_EXEC,
+	    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (p == MAP_FAILED) {
+		snprintf(text, sizeof(text), "mmap PROT_READ|PROT_EXEC: %s",
+		    strerror(errno));
+		log_info("test probe rx: %s", text);
+		return msg_error_ans(c, id, CV_ERR_PERM, text);
+	}
+	log_warnx("test probe rx: executable memory mapped");
+	msg_begin(&w, MSG_PROBE_ANS, id);
+	return chan_queue(c, &w);
+}
+
+/* Log lines: a flood, or raw bytes no log_ function would write. */
+static int
+child_probe_log(struct chan *c, uint32_t id, const char *kind)
+{
+	static const char	forged[] = "test probe logforge: \x1b[31mred\r\n"
+	    "2000-01-01T00:00:00Z vaultd[1]: forged\n";
+	struct msg_w		w;
+	char			longline[3001];
+	int			i;
+
+	if (strcmp(kind, "logflood") == 0) {
+		for (i = 1; i <= CHILD_LOGFLOOD_LINES; i++)
+			log_info("test probe logflood: line %d of %d", i,
+			    CHILD_LOGFLOOD_LINES);
+	} else {
+		(void)!write(CHILD_LOG_FD, forged, sizeof(forged) - 1);
+		memset(longline, 'A', sizeof(longline) - 1);
+		longline[sizeof(longline) - 1] = '\n';
+		(void)!write(CHILD_LOG_FD, longline, sizeof(longline));
+	}
+	msg_begin(&w, MSG_PROBE_ANS, id);
+	return chan_queue(c, &w);
+}
+
 int
 child_probe(struct chan *c, struct msg *m, const struct child_opts *o)
 {
@@ -132,16 +212,21 @@ child_probe(struct chan *c, struct msg *m, const struct child_opts *o)
 	};
 	static const uint8_t	oversize[] = { 0xff, 0xff, 0xff, 0xff };
 	struct msg_w		w;
-	char			kind[32];
+	char			kind[32], byte = '\n';
+	void			*p;
 	int			r;
 
 	if (!o->testmode)
 		fatalx("%s outside test mode", msg_name(m->type));
 	if ((r = msg_get_strbuf(&m->rd, kind, sizeof(kind))) != 0)
 		fatalx("%s: %s", msg_name(m->type), cv_strerror(r));
+	if (strcmp(kind, "logflood") == 0 || strcmp(kind, "logforge") == 0)
+		return child_probe_log(c, m->id, kind);
 	log_info("test probe: %s", kind);
 	if (strcmp(kind, "vaultfile") == 0)
 		return child_probe_vaultfile(c, m->id, o->chroot_dir);
+	if (strcmp(kind, "rx") == 0)
+		return child_probe_rx(c, m->id);
 	if (strcmp(kind, "open") == 0)
 		(void)syscall(SYS_openat, AT_FDCWD, "/etc/passwd", O_RDONLY);
 	else if (strcmp(kind, "openw") == 0)
@@ -156,6 +241,28 @@ child_probe(struct chan *c, struct msg *m, const struct child_opts *o)
 		(void)syscall(SYS_execve, "/bin/sh", NULL, NULL);
 	else if (strcmp(kind, "ptrace") == 0)
 		(void)syscall(SYS_ptrace, PTRACE_TRACEME, 0, NULL, NULL);
+	else if (strcmp(kind, "tiocsti") == 0)
+		(void)syscall(SYS_ioctl, 0, TIOCSTI, &byte);
+	else if (strcmp(kind, "rwx") == 0)
+		(void)syscall(SYS_mmap, NULL, 4096,
+		    PROT_READ | PROT_WRITE | PROT_EXEC,
+		    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	else if (strcmp(kind, "mprotectx") == 0 || strcmp(kind, "pkeyx") == 0) {
+		p = mmap(NULL, 4096, PROT_READ | PROT_WRITE,
+		    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		if (p == MAP_FAILED)
+			fatal("test probe %s: mmap", kind);
+		if (kind[0] == 'm')
+			(void)syscall(SYS_mprotect, p, 4096,
+			    PROT_READ | PROT_WRITE | PROT_EXEC);
+		else
+			(void)syscall(SYS_pkey_mprotect, p, 4096, PROT_READ,
+			    -1);
+		(void)munmap(p, 4096);
+	} else if (strcmp(kind, "stderr") == 0)
+		(void)syscall(SYS_write, 2, "probe\n", 6);
+	else if (strcmp(kind, "stderr64") == 0)
+		(void)syscall(SYS_write, 0x100000002ULL, "probe\n", 6);
 	else if (strcmp(kind, "garbage") == 0)
 		(void)!write(c->fd, garbage, sizeof(garbage));
 	else if (strcmp(kind, "oversize") == 0)

@@ -1,7 +1,8 @@
 /*
  * What signerd and netd share as children of vaultd: their command line,
  * the handshake, and the answers every child gives (status, test probes).
- * The channel to vaultd is always file descriptor CHILD_FD.
+ * The channel to vaultd is always file descriptor CHILD_FD, the write end
+ * of the log pipe CHILD_LOG_FD; 0, 1 and 2 are /dev/null.
  */
 #ifndef CV_CHILD_H
 #define CV_CHILD_H
@@ -10,6 +11,7 @@
 #include "common/privsep.h"
 
 #define CHILD_FD	3
+#define CHILD_LOG_FD	4
 
 struct child_opts {
 	int		 verbose;
@@ -20,7 +22,15 @@ struct child_opts {
 					    (tests: honoured with -T only) */
 };
 
-/* Parse "-d -T -u USER -C DIR -t SECONDS"; exits with a message on misuse. */
+/*
+ * Point the log at CHILD_LOG_FD, then parse "-d -T -u USER -C DIR -t
+ * SECONDS"; exits with a message on misuse.  A write-only pipe on
+ * CHILD_LOG_FD at start is vaultd's log pipe: lines go there bare, and
+ * vaultd adds the time, our name and our pid.  Anything else (started
+ * by hand or by a test harness): CHILD_LOG_FD becomes a copy of standard
+ * error with whole lines, so that the sandbox never needs to let us
+ * write to 0, 1 or 2.
+ */
 void	child_parse_args(const char *procname, int argc, char **argv,
 	    struct child_opts *);
 
@@ -34,15 +44,25 @@ int	child_status_ans(struct chan *, uint32_t id,
 /*
  * Test mode only: do what MSG_PROBE_REQ asks -- a system call the sandbox
  * may forbid (open: /etc/passwd for reading, openw: /dev/null for
- * writing, socket, fork, execve, ptrace), which kills us, a malformed
- * frame to vaultd, or "vaultfile": open <-C dir>/../vault (the vault
- * file) for reading.  Queues the answer: MSG_PROBE_ANS if we are still
- * alive and, for "vaultfile", the file opened; MSG_ERROR_ANS
- * [CV_ERR_PERM, "open PATH: reason"] when it did not open.  Returns chan_queue's result.
- * Fatal outside test mode: vaultd never sends it then.
+ * writing, socket, fork, execve, ptrace; tiocsti: push a byte into the
+ * input of the terminal on fd 0; rwx: map memory writable and
+ * executable; mprotectx: make a writable page executable too; pkeyx:
+ * pkey_mprotect; stderr: write to fd 2; stderr64: the same with bits
+ * above 32 set in the descriptor, which the kernel ignores), which kills
+ * us, a malformed frame to vaultd, "rx": map anonymous memory readable
+ * and executable, "vaultfile": open <-C dir>/../vault (the vault file)
+ * for reading, or log lines: "logflood" logs CHILD_LOGFLOOD_LINES lines
+ * at once, "logforge" writes raw bytes to the log pipe (a terminal
+ * escape, a carriage return, a line dressed as vaultd's, a line longer
+ * than vaultd keeps).  Queues the answer: MSG_PROBE_ANS if we are still
+ * alive and, for "vaultfile" and "rx", the call succeeded; MSG_ERROR_ANS
+ * [CV_ERR_PERM, "CALL: reason"] when it was refused.  Returns
+ * chan_queue's result.  Fatal outside test mode: vaultd never sends it
+ * then.
  */
 int	child_probe(struct chan *, struct msg *, const struct child_opts *)
 	    CV_WUR;
+#define CHILD_LOGFLOOD_LINES	500
 
 /*
  * Answer what every child answers alike: MSG_STATUS_REQ and, in test

@@ -44,6 +44,8 @@ cv_strerror(int e)
 	case CV_ERR_USAGE:		return "usage error";
 	case CV_ERR_BADSIG:		return "signature does not verify";
 	case CV_ERR_RESPONSE:		return "malformed answer from the exchange";
+	case CV_ERR_ROLLBACK:		return "vault and audit log disagree (an older copy was put back)";
+	case CV_ERR_TIMEOUT:		return "deadline passed";
 	}
 	return "unknown error";
 }

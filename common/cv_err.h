@@ -53,6 +53,9 @@ enum cv_err {
 	CV_ERR_USAGE		= -56,	/* command line misuse */
 	CV_ERR_BADSIG		= -57,	/* signature does not verify */
 	CV_ERR_RESPONSE		= -58,	/* the exchange's answer is malformed */
+	CV_ERR_ROLLBACK		= -59,	/* vault and audit log disagree: one
+					   of them was put back to an older copy */
+	CV_ERR_TIMEOUT		= -60,	/* a deadline passed */
 };
 
 const char	*cv_strerror(int) CV_WUR;

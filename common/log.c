@@ -10,6 +10,8 @@
 
 static const char	*log_proc = "clobvault";
 static int		 log_verbose;
+static int		 log_fd = STDERR_FILENO;
+static int		 log_bare;
 
 void
 log_init(const char *procname, int verbose)
@@ -20,26 +22,46 @@ log_init(const char *procname, int verbose)
 	tzset();
 }
 
+void
+log_to_fd(int fd, int bare)
+{
+	log_fd = fd;
+	log_bare = bare;
+}
+
+/* "TIME name[pid]: " into line; its length, or -1 if it does not fit. */
+static int
+log_stamp(char *line, size_t len, const char *name, long pid)
+{
+	struct timespec	 ts;
+	struct tm	 tm;
+	int		 n;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	gmtime_r(&ts.tv_sec, &tm);
+	n = snprintf(line, len, "%04d-%02d-%02dT%02d:%02d:%02dZ %s[%ld]: ",
+	    tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
+	    tm.tm_min, tm.tm_sec, name, pid);
+	return n < 0 || (size_t)n >= len ? -1 : n;
+}
+
 /*
- * One write(2) per line so lines of the three processes sharing one
- * descriptor do not interleave, and so the sandboxes need only write.
+ * One write(2) per line, so that a reader (vaultd, for a child's pipe)
+ * gets whole lines, and so that the sandboxes need only write.
  */
 static void
 vlog(const char *level, int saved_errno, const char *fmt, va_list ap)
 {
-	char		 line[1024];
-	struct timespec	 ts;
-	struct tm	 tm;
-	int		 n, m;
+	char	line[1024];
+	int	n = 0, m;
 
-	clock_gettime(CLOCK_REALTIME, &ts);
-	gmtime_r(&ts.tv_sec, &tm);
-	n = snprintf(line, sizeof(line),
-	    "%04d-%02d-%02dT%02d:%02d:%02dZ %s[%ld]: %s",
-	    tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
-	    tm.tm_min, tm.tm_sec, log_proc, (long)getpid(), level);
-	if (n < 0 || (size_t)n >= sizeof(line))
+	if (!log_bare &&
+	    (n = log_stamp(line, sizeof(line), log_proc, (long)getpid())) < 0)
 		return;
+	m = snprintf(line + n, sizeof(line) - n, "%s", level);
+	if (m < 0 || (size_t)(n + m) >= sizeof(line))
+		return;
+	n += m;
 	m = vsnprintf(line + n, sizeof(line) - n, fmt, ap);
 	if (m < 0)
 		return;
@@ -53,7 +75,24 @@ vlog(const char *level, int saved_errno, const char *fmt, va_list ap)
 			    (int)sizeof(line) - 2 : n + m;
 	}
 	line[n++] = '\n';
-	(void)!write(STDERR_FILENO, line, n);
+	(void)!write(log_fd, line, n);
+}
+
+void
+log_relay(const char *name, long pid, const char *text)
+{
+	char	line[4608];
+	size_t	tlen = strlen(text);
+	int	n;
+
+	if ((n = log_stamp(line, sizeof(line), name, pid)) < 0)
+		return;
+	if (tlen > sizeof(line) - 1 - (size_t)n)
+		tlen = sizeof(line) - 1 - (size_t)n;
+	memcpy(line + n, text, tlen);
+	n += (int)tlen;
+	line[n++] = '\n';
+	(void)!write(log_fd, line, n);
 }
 
 #define LOGFN(name, level, useerrno, cond)		\

@@ -1,12 +1,29 @@
 /*
- * Logging, tagged with the process name.  Lines go to standard error,
- * which vaultd points at its log.  Never pass a secret to these.
+ * Logging, tagged with the process name.  vaultd's lines go to standard
+ * error, which it points at its log; a child's go to the log pipe vaultd
+ * gave it (log_to_fd), and vaultd writes them to its log under the
+ * child's name.  Never pass a secret to these.
  */
 #ifndef CV_LOG_H
 #define CV_LOG_H
 
 /* Set the process tag ("vaultd", "signerd", ...) and verbosity. */
 void	log_init(const char *procname, int verbose);
+
+/*
+ * Children: write every line to fd instead of standard error.  bare: the
+ * line is only the level and the text ("warning: ...\n"), for a reader
+ * that adds the time, the name and the pid it knows itself (vaultd);
+ * otherwise the whole line as log_init's tag makes it.
+ */
+void	log_to_fd(int fd, int bare);
+
+/*
+ * vaultd: write one line "TIME name[pid]: text" for a child.  text is
+ * already cleaned (printable, no newline) by the caller; it is cut to
+ * fit one line.
+ */
+void	log_relay(const char *name, long pid, const char *text);
 
 void	log_info(const char *, ...) __attribute__((format(printf, 1, 2)));
 void	log_debug(const char *, ...) __attribute__((format(printf, 1, 2)));

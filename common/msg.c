@@ -14,91 +14,113 @@
 
 #define MSG_MAX_DEPTH	4
 
-static const struct {
-	const char	*name;
-	int		 nfields;
-} msg_table[MSG_TYPE_MAX] = {
-	[MSG_NONE] =		{ "MSG_NONE", -1 },
-	[MSG_ERROR_ANS] =	{ "MSG_ERROR_ANS", 2 },
-	[MSG_HELLO_REQ] =	{ "MSG_HELLO_REQ", 2 },
-	[MSG_HELLO_ANS] =	{ "MSG_HELLO_ANS", 1 },
-	[MSG_STATUS_REQ] =	{ "MSG_STATUS_REQ", 0 },
-	[MSG_STATUS_ANS] =	{ "MSG_STATUS_ANS", 6 },
-	[MSG_PROBE_REQ] =	{ "MSG_PROBE_REQ", 1 },
-	[MSG_PROBE_ANS] =	{ "MSG_PROBE_ANS", 0 },
-	[MSG_CTL_HELLO_REQ] =	{ "MSG_CTL_HELLO_REQ", 1 },
-	[MSG_CTL_HELLO_ANS] =	{ "MSG_CTL_HELLO_ANS", 1 },
-	[MSG_CTL_STATUS_REQ] =	{ "MSG_CTL_STATUS_REQ", 0 },
-	[MSG_CTL_STATUS_ANS] =	{ "MSG_CTL_STATUS_ANS", 4 },
-	[MSG_CTL_PROBE_REQ] =	{ "MSG_CTL_PROBE_REQ", 2 },
-	[MSG_CTL_PROBE_ANS] =	{ "MSG_CTL_PROBE_ANS", 0 },
-	[MSG_VAULT_CREATE_REQ] = { "MSG_VAULT_CREATE_REQ", 4 },
-	[MSG_VAULT_CREATE_ANS] = { "MSG_VAULT_CREATE_ANS", 3 },
-	[MSG_VAULT_UNLOCK_REQ] = { "MSG_VAULT_UNLOCK_REQ", 3 },
-	[MSG_VAULT_UNLOCK_ANS] = { "MSG_VAULT_UNLOCK_ANS", 3 },
-	[MSG_VAULT_LOCK_REQ] =	{ "MSG_VAULT_LOCK_REQ", 0 },
-	[MSG_VAULT_LOCK_ANS] =	{ "MSG_VAULT_LOCK_ANS", 0 },
-	[MSG_VAULT_PUT_REQ] =	{ "MSG_VAULT_PUT_REQ", 5 },
-	[MSG_VAULT_PUT_ANS] =	{ "MSG_VAULT_PUT_ANS", 2 },
-	[MSG_VAULT_DEL_REQ] =	{ "MSG_VAULT_DEL_REQ", 3 },
-	[MSG_VAULT_DEL_ANS] =	{ "MSG_VAULT_DEL_ANS", 1 },
-	[MSG_VAULT_PASSWD_REQ] = { "MSG_VAULT_PASSWD_REQ", 5 },
-	[MSG_VAULT_PASSWD_ANS] = { "MSG_VAULT_PASSWD_ANS", 1 },
-	[MSG_VAULT_COMMIT_REQ] = { "MSG_VAULT_COMMIT_REQ", 2 },
-	[MSG_VAULT_COMMIT_ANS] = { "MSG_VAULT_COMMIT_ANS", 0 },
-	[MSG_VAULT_LIST_REQ] =	{ "MSG_VAULT_LIST_REQ", 0 },
-	[MSG_VAULT_LIST_ANS] =	{ "MSG_VAULT_LIST_ANS", 1 },
-	[MSG_AUDIT_SIGN_REQ] =	{ "MSG_AUDIT_SIGN_REQ", 1 },
-	[MSG_AUDIT_SIGN_ANS] =	{ "MSG_AUDIT_SIGN_ANS", 2 },
-	[MSG_CTL_INIT_REQ] =	{ "MSG_CTL_INIT_REQ", 3 },
-	[MSG_CTL_INIT_ANS] =	{ "MSG_CTL_INIT_ANS", 0 },
-	[MSG_CTL_UNLOCK_REQ] =	{ "MSG_CTL_UNLOCK_REQ", 2 },
-	[MSG_CTL_UNLOCK_ANS] =	{ "MSG_CTL_UNLOCK_ANS", 1 },
-	[MSG_CTL_LOCK_REQ] =	{ "MSG_CTL_LOCK_REQ", 0 },
-	[MSG_CTL_LOCK_ANS] =	{ "MSG_CTL_LOCK_ANS", 1 },
-	[MSG_CTL_PASSWD_REQ] =	{ "MSG_CTL_PASSWD_REQ", 4 },
-	[MSG_CTL_PASSWD_ANS] =	{ "MSG_CTL_PASSWD_ANS", 0 },
-	[MSG_CTL_PUT_REQ] =	{ "MSG_CTL_PUT_REQ", 5 },
-	[MSG_CTL_PUT_ANS] =	{ "MSG_CTL_PUT_ANS", 1 },
-	[MSG_CTL_DEL_REQ] =	{ "MSG_CTL_DEL_REQ", 3 },
-	[MSG_CTL_DEL_ANS] =	{ "MSG_CTL_DEL_ANS", 0 },
-	[MSG_CTL_LIST_REQ] =	{ "MSG_CTL_LIST_REQ", 0 },
-	[MSG_CTL_LIST_ANS] =	{ "MSG_CTL_LIST_ANS", 1 },
-	[MSG_CTL_AUDIT_REQ] =	{ "MSG_CTL_AUDIT_REQ", 2 },
-	[MSG_CTL_AUDIT_ANS] =	{ "MSG_CTL_AUDIT_ANS", 2 },
-	[MSG_SIGN_REQ] =	{ "MSG_SIGN_REQ", 7 },
-	[MSG_SIGN_ANS] =	{ "MSG_SIGN_ANS", 1 },
-	[MSG_CTL_HEADERS_REQ] =	{ "MSG_CTL_HEADERS_REQ", 6 },
-	[MSG_CTL_HEADERS_ANS] =	{ "MSG_CTL_HEADERS_ANS", 1 },
-	[MSG_VAULT_STORE_REQ] =	{ "MSG_VAULT_STORE_REQ", 4 },
-	[MSG_VAULT_STORE_ANS] =	{ "MSG_VAULT_STORE_ANS", 3 },
-	[MSG_VAULT_MARK_REQ] =	{ "MSG_VAULT_MARK_REQ", 4 },
-	[MSG_VAULT_MARK_ANS] =	{ "MSG_VAULT_MARK_ANS", 1 },
-	[MSG_VAULT_ACCOUNT_REQ] = { "MSG_VAULT_ACCOUNT_REQ", 1 },
-	[MSG_VAULT_ACCOUNT_ANS] = { "MSG_VAULT_ACCOUNT_ANS", 1 },
-	[MSG_CTL_CALL_REQ] =	{ "MSG_CTL_CALL_REQ", 3 },
-	[MSG_CTL_CALL_ANS] =	{ "MSG_CTL_CALL_ANS", 3 },
-	[MSG_NET_CALL_REQ] =	{ "MSG_NET_CALL_REQ", 8 },
-	[MSG_NET_CALL_ANS] =	{ "MSG_NET_CALL_ANS", 7 },
-	[MSG_NET_SIGN_REQ] =	{ "MSG_NET_SIGN_REQ", 6 },
-	[MSG_NET_SIGN_ANS] =	{ "MSG_NET_SIGN_ANS", 1 },
+#define MSG_ROW(n, from, to, fields, doc)	[n] = { #n, from, to, fields, doc },
+static const struct msg_spec msg_table[MSG_TYPE_MAX] = {
+	MSG_LIST(MSG_ROW)
 };
+#undef MSG_ROW
+
+const struct msg_spec *
+msg_spec(uint32_t type)
+{
+	if (type == MSG_NONE || type >= MSG_TYPE_MAX ||
+	    msg_table[type].name == NULL)
+		return NULL;
+	return &msg_table[type];
+}
 
 const char *
 msg_name(uint32_t type)
 {
-	if (type >= MSG_TYPE_MAX || msg_table[type].name == NULL)
-		return "MSG_?";
-	return msg_table[type].name;
+	const struct msg_spec	*sp = msg_spec(type);
+
+	return sp != NULL ? sp->name : "MSG_?";
+}
+
+/* The next token of a fields spec: its letter and bound (0: default). */
+static const char *
+spec_next(const char *p, char *letter, uint64_t *bound)
+{
+	while (*p == ' ')
+		p++;
+	if (*p == '\0')
+		return NULL;
+	*letter = *p++;
+	*bound = 0;
+	while (*p >= '0' && *p <= '9')
+		*bound = *bound * 10 + (uint64_t)(*p++ - '0');
+	return p;
 }
 
 int
 msg_nfields(uint32_t type)
 {
-	if (type == MSG_NONE || type >= MSG_TYPE_MAX ||
-	    msg_table[type].name == NULL)
+	const struct msg_spec	*sp = msg_spec(type);
+	const char		*p;
+	uint64_t		 bound;
+	char			 letter;
+	int			 n = 0;
+
+	if (sp == NULL)
 		return -1;
-	return msg_table[type].nfields;
+	for (p = sp->fields; (p = spec_next(p, &letter, &bound)) != NULL; )
+		n++;
+	return n;
+}
+
+/* Each top-level field against its letter and bound in the table. */
+static int
+msg_check_fields(uint32_t type, const msgpack_object *f, uint32_t n)
+{
+	const char	*p = msg_table[type].fields;
+	uint64_t	 bound;
+	uint32_t	 i;
+	char		 letter;
+
+	for (i = 0; i < n; i++) {
+		if ((p = spec_next(p, &letter, &bound)) == NULL)
+			return CV_ERR_MSG_COUNT;
+		switch (letter) {
+		case 'u':
+			if (f[i].type != MSGPACK_OBJECT_POSITIVE_INTEGER)
+				return CV_ERR_MSG_TYPE;
+			break;
+		case 'i':
+			if (f[i].type != MSGPACK_OBJECT_POSITIVE_INTEGER &&
+			    f[i].type != MSGPACK_OBJECT_NEGATIVE_INTEGER)
+				return CV_ERR_MSG_TYPE;
+			break;
+		case 'b':
+			if (f[i].type != MSGPACK_OBJECT_BOOLEAN)
+				return CV_ERR_MSG_TYPE;
+			break;
+		case 's':
+			if (f[i].type != MSGPACK_OBJECT_STR)
+				return CV_ERR_MSG_TYPE;
+			if (f[i].via.str.size > (bound ? bound : MSG_MAX_STR))
+				return CV_ERR_MSG_LENGTH;
+			if (!utf8_valid((const uint8_t *)f[i].via.str.ptr,
+			    f[i].via.str.size))
+				return CV_ERR_MSG_STRING;
+			break;
+		case 'x':
+			if (f[i].type != MSGPACK_OBJECT_BIN)
+				return CV_ERR_MSG_TYPE;
+			if (f[i].via.bin.size > (bound ? bound : MSG_MAX_FRAME))
+				return CV_ERR_MSG_LENGTH;
+			break;
+		case 'a':
+			if (f[i].type != MSGPACK_OBJECT_ARRAY)
+				return CV_ERR_MSG_TYPE;
+			if (f[i].via.array.size > (bound ? bound :
+			    MSG_MAX_ARRAY))
+				return CV_ERR_MSG_LENGTH;
+			break;
+		default:
+			return CV_ERR_INTERNAL;	/* a typo in MSG_LIST */
+		}
+	}
+	return 0;
 }
 
 /* Buffers */
@@ -411,6 +433,9 @@ msg_decode(struct msg *m, const uint8_t *p, size_t len)
 		r = CV_ERR_MSG_COUNT;
 		goto fail;
 	}
+	if ((r = msg_check_fields((uint32_t)o->via.array.ptr[0].via.u64,
+	    o->via.array.ptr + 2, (uint32_t)n)) != 0)
+		goto fail;
 	m->type = (uint32_t)o->via.array.ptr[0].via.u64;
 	m->id = (uint32_t)o->via.array.ptr[1].via.u64;
 	m->rd.f = o->via.array.ptr + 2;
@@ -717,9 +742,39 @@ int
 msg_error_ans(struct chan *c, uint32_t id, int code, const char *text)
 {
 	struct msg_w	w;
+	size_t		len = strlen(text);
 
+	/* Cut at a character boundary: the peer refuses broken UTF-8. */
+	if (len > MSG_ERROR_TEXT_MAX) {
+		len = MSG_ERROR_TEXT_MAX;
+		while (len > 0 && ((uint8_t)text[len] & 0xc0) == 0x80)
+			len--;
+	}
 	msg_begin(&w, MSG_ERROR_ANS, id);
 	msg_put_i64(&w, code);
-	msg_put_str(&w, text);
+	msg_put_strn(&w, text, len);
 	return chan_queue(c, &w);
+}
+
+int
+msg_get_error(struct msg *m, int *code, char *text, size_t textsz)
+{
+	const char	*t;
+	size_t		 len;
+	int64_t		 c;
+	int		 r;
+
+	if (m->type != MSG_ERROR_ANS || textsz == 0)
+		return CV_ERR_INTERNAL;
+	if ((r = msg_get_i64(&m->rd, &c)) != 0 ||
+	    (r = msg_get_str(&m->rd, &t, &len, MSG_ERROR_TEXT_MAX)) != 0)
+		return r;
+	if (c >= 0 || c < -1000)
+		return CV_ERR_MSG_STATE;
+	if (len >= textsz)
+		len = textsz - 1;
+	memcpy(text, t, len);
+	text[len] = '\0';
+	*code = (int)c;
+	return 0;
 }

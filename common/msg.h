@@ -21,104 +21,152 @@
 #include "common/cv_err.h"
 
 /* Bump when any message changes; checked by MSG_HELLO_REQ. */
-#define MSG_VERSION		4
+#define MSG_VERSION		5
 
 #define MSG_HDR_LEN		4
 #define MSG_MAX_FRAME		(1024 * 1024)	/* payload bytes */
 #define MSG_MAX_STR		4096		/* default string bound */
 #define MSG_MAX_ARRAY		256		/* default nested array bound */
 
-/* Messages come in _REQ/_ANS pairs; the comment says who sends the _REQ. */
+/*
+ * The protocol table: every message, once.  X(name, sender, receiver,
+ * fields, meaning) -- the enum, msg_name(), the decoder's field count,
+ * field types and bounds, and ARCHITECTURE.md's message table (checked by
+ * tests/test_msg.c) all come from this list.
+ *
+ * fields: one token per field, separated by a space: a type letter and an
+ * optional bound.  u unsigned, i signed, b bool, s string (bound: bytes,
+ * default MSG_MAX_STR), x bin (bytes, default the frame), a array
+ * (elements, default MSG_MAX_ARRAY).  The decoder refuses a message
+ * whose fields do not have these types and bounds before any handler
+ * sees it; a handler may bound a field more tightly.
+ *
+ * Messages come in _REQ/_ANS pairs, _ANS right after its _REQ; any
+ * callee may answer a _REQ with MSG_ERROR_ANS instead.
+ */
+#define MSG_LIST(X)							\
+X(MSG_ERROR_ANS, "callee", "caller", "i s1024", "code, text")		\
+X(MSG_HELLO_REQ, "child", "vaultd", "u s15", "version, process name")	\
+X(MSG_HELLO_ANS, "vaultd", "child", "u", "version")			\
+X(MSG_STATUS_REQ, "vaultd", "child", "", "-")				\
+X(MSG_STATUS_ANS, "child", "vaultd", "u u b b b b",			\
+    "pid, uid, chrooted, netns, mntns, seccomp")			\
+X(MSG_PROBE_REQ, "vaultd", "child", "s31",				\
+    "kind (test mode only)")						\
+X(MSG_PROBE_ANS, "child", "vaultd", "", "-")				\
+X(MSG_CTL_HELLO_REQ, "vaultctl", "vaultd", "u", "version")		\
+X(MSG_CTL_HELLO_ANS, "vaultd", "vaultctl", "u", "version")		\
+X(MSG_CTL_STATUS_REQ, "vaultctl", "vaultd", "", "-")			\
+X(MSG_CTL_STATUS_ANS, "vaultd", "vaultctl", "s4096 b s16 a8",		\
+    "home, testmode, vault state, [[name, pid, uptime, restarts, state,"\
+    " seccomp, nnp, uid, chroot, netns, mntns, last exit]...]")		\
+X(MSG_CTL_PROBE_REQ, "vaultctl", "vaultd", "s15 s31",			\
+    "child, kind (test mode only)")					\
+X(MSG_CTL_PROBE_ANS, "vaultd", "vaultctl", "", "-")			\
+X(MSG_VAULT_CREATE_REQ, "vaultd", "signerd", "x1024 b u u",		\
+    "credential, keyfile, ops, mem")					\
+X(MSG_VAULT_CREATE_ANS, "signerd", "vaultd", "x x32 x32",		\
+    "file, audit public key, box public key")				\
+X(MSG_VAULT_UNLOCK_REQ, "vaultd", "signerd", "x x1024 b",		\
+    "file, credential, keyfile")					\
+X(MSG_VAULT_UNLOCK_ANS, "signerd", "vaultd", "x32 u x32",		\
+    "audit public key, generation, box public key")			\
+X(MSG_VAULT_LOCK_REQ, "vaultd", "signerd", "", "-")			\
+X(MSG_VAULT_LOCK_ANS, "signerd", "vaultd", "", "-")			\
+X(MSG_VAULT_PUT_REQ, "vaultd", "signerd", "u s64 s64 u x4096",		\
+    "type, account, key id, nonce, payload")				\
+X(MSG_VAULT_PUT_ANS, "signerd", "vaultd", "x s512", "file, public info") \
+X(MSG_VAULT_DEL_REQ, "vaultd", "signerd", "u s64 s64",			\
+    "type, account, key id")						\
+X(MSG_VAULT_DEL_ANS, "signerd", "vaultd", "x", "file")			\
+X(MSG_VAULT_PASSWD_REQ, "vaultd", "signerd", "x1024 x1024 b u u",	\
+    "old, new, keyfile, ops, mem")					\
+X(MSG_VAULT_PASSWD_ANS, "signerd", "vaultd", "x", "file")		\
+X(MSG_VAULT_COMMIT_REQ, "vaultd", "signerd", "u b",			\
+    "generation, written")						\
+X(MSG_VAULT_COMMIT_ANS, "signerd", "vaultd", "", "-")			\
+X(MSG_VAULT_LIST_REQ, "vaultd", "signerd", "", "-")			\
+X(MSG_VAULT_LIST_ANS, "signerd", "vaultd", "a1024",			\
+    "[[type, flags, account, key id, nonce, info]...]")			\
+X(MSG_AUDIT_SIGN_REQ, "vaultd", "signerd", "s1200", "checkpoint line")	\
+X(MSG_AUDIT_SIGN_ANS, "signerd", "vaultd", "s128 x",			\
+    "signature, file with the new anchor")				\
+X(MSG_CTL_INIT_REQ, "vaultctl", "vaultd", "x1024 b s15",		\
+    "credential, keyfile, kdf")						\
+X(MSG_CTL_INIT_ANS, "vaultd", "vaultctl", "", "-")			\
+X(MSG_CTL_UNLOCK_REQ, "vaultctl", "vaultd", "x1024 b",			\
+    "credential, keyfile")						\
+X(MSG_CTL_UNLOCK_ANS, "vaultd", "vaultctl", "b", "was already unlocked") \
+X(MSG_CTL_LOCK_REQ, "vaultctl", "vaultd", "", "-")			\
+X(MSG_CTL_LOCK_ANS, "vaultd", "vaultctl", "b", "was already locked")	\
+X(MSG_CTL_PASSWD_REQ, "vaultctl", "vaultd", "x1024 x1024 b s15",	\
+    "old, new, keyfile, kdf")						\
+X(MSG_CTL_PASSWD_ANS, "vaultd", "vaultctl", "", "-")			\
+X(MSG_CTL_PUT_REQ, "vaultctl", "vaultd", "u s64 s64 u x4096",		\
+    "type, account, key id, nonce, payload")				\
+X(MSG_CTL_PUT_ANS, "vaultd", "vaultctl", "s512", "public info")		\
+X(MSG_CTL_DEL_REQ, "vaultctl", "vaultd", "u s64 s64",			\
+    "type, account, key id")						\
+X(MSG_CTL_DEL_ANS, "vaultd", "vaultctl", "", "-")			\
+X(MSG_CTL_LIST_REQ, "vaultctl", "vaultd", "", "-")			\
+X(MSG_CTL_LIST_ANS, "vaultd", "vaultctl", "a1024",			\
+    "as MSG_VAULT_LIST_ANS")						\
+X(MSG_CTL_AUDIT_REQ, "vaultctl", "vaultd", "u u",			\
+    "mode (0 show, 1 verify, 2 anchor), tail")				\
+X(MSG_CTL_AUDIT_ANS, "vaultd", "vaultctl", "i s1048576", "code, text")	\
+X(MSG_SIGN_REQ, "vaultd", "signerd", "s64 u s7 s4096 x65536 s23 u",	\
+    "account, level, method, path, body, timestamp, nonce")		\
+X(MSG_SIGN_ANS, "signerd", "vaultd", "a16", "[[name, value]...]")	\
+X(MSG_CTL_HEADERS_REQ, "vaultctl", "vaultd", "s64 u s7 s4096 x65536 u",\
+    "account, level, method, path, body, nonce")			\
+X(MSG_CTL_HEADERS_ANS, "vaultd", "vaultctl", "a16", "[[name, value]...]") \
+X(MSG_VAULT_STORE_REQ, "vaultd", "signerd", "u s64 u x4096",		\
+    "record type, account, nonce, box sealed by netd")			\
+X(MSG_VAULT_STORE_ANS, "signerd", "vaultd", "x s64 s512",		\
+    "file, key id, public info")					\
+X(MSG_VAULT_MARK_REQ, "vaultd", "signerd", "u s64 s64 u",		\
+    "record type, account, key id, record flags")			\
+X(MSG_VAULT_MARK_ANS, "signerd", "vaultd", "x", "file")			\
+X(MSG_VAULT_ACCOUNT_REQ, "vaultd", "signerd", "s64", "account")		\
+X(MSG_VAULT_ACCOUNT_ANS, "signerd", "vaultd", "s4096",			\
+    "account JSON: profile, url, ca_file, pin")				\
+X(MSG_CTL_CALL_REQ, "vaultctl", "vaultd", "s64 s32 a8",			\
+    "account, call, [[name, value]...]")				\
+X(MSG_CTL_CALL_ANS, "vaultd", "vaultctl", "u s524288 s512",		\
+    "HTTP status, result JSON, vault change")				\
+X(MSG_NET_CALL_REQ, "vaultd", "netd",					\
+    "s64 s31 s512 x1048576 s1024 s32 a8 x32",				\
+    "account, profile, URL, CA PEM, pin, call, [[name, value]...], "	\
+    "box public key")							\
+X(MSG_NET_CALL_ANS, "netd", "vaultd", "u s524288 u u s64 u x4096",	\
+    "HTTP status, result JSON, effect, record type, key id, nonce, "	\
+    "sealed box")							\
+X(MSG_NET_SIGN_REQ, "netd", "vaultd", "u u s7 s4096 x65536 u",		\
+    "call id, level, method, path, body, nonce")			\
+X(MSG_NET_SIGN_ANS, "vaultd", "netd", "a16", "[[name, value]...]")
+
+#define MSG_ENUM(name, from, to, fields, doc)	name,
 enum msg_type {
 	MSG_NONE = 0,
-	MSG_ERROR_ANS,		/* any callee: a _REQ failed: [code, text] */
-	MSG_HELLO_REQ,		/* child -> vaultd: [version, procname] */
-	MSG_HELLO_ANS,		/* [version] */
-	MSG_STATUS_REQ,		/* vaultd -> child: [] */
-	MSG_STATUS_ANS,		/* [pid, uid, chroot, netns, mntns, seccomp] */
-	MSG_PROBE_REQ,		/* vaultd -> child, test mode only: [kind] */
-	MSG_PROBE_ANS,		/* [] */
-	MSG_CTL_HELLO_REQ,	/* vaultctl -> vaultd: [version] */
-	MSG_CTL_HELLO_ANS,	/* [version] */
-	MSG_CTL_STATUS_REQ,	/* vaultctl -> vaultd: [] */
-	MSG_CTL_STATUS_ANS,	/* [home, testmode, vault, [[name, pid, uptime,
-				    restarts, state, sandbox, last_exit]...]] */
-	MSG_CTL_PROBE_REQ,	/* vaultctl -> vaultd, test mode: [child, kind] */
-	MSG_CTL_PROBE_ANS,	/* [] */
-
-	/* The vault.  vaultd holds ciphertext; signerd holds the keys. */
-	MSG_VAULT_CREATE_REQ,	/* vaultd -> signerd: [cred, keyfile, ops, mem] */
-	MSG_VAULT_CREATE_ANS,	/* [file, audit public key, box public key] */
-	MSG_VAULT_UNLOCK_REQ,	/* vaultd -> signerd: [file, cred, keyfile] */
-	MSG_VAULT_UNLOCK_ANS,	/* [audit public key, generation, box public
-				    key] */
-	MSG_VAULT_LOCK_REQ,	/* vaultd -> signerd: [] */
-	MSG_VAULT_LOCK_ANS,	/* [] */
-	MSG_VAULT_PUT_REQ,	/* vaultd -> signerd: [type, account, key id,
-				    nonce, payload] */
-	MSG_VAULT_PUT_ANS,	/* [file, info] */
-	MSG_VAULT_DEL_REQ,	/* vaultd -> signerd: [type, account, key id] */
-	MSG_VAULT_DEL_ANS,	/* [file] */
-	MSG_VAULT_PASSWD_REQ,	/* vaultd -> signerd: [old, new, keyfile, ops,
-				    mem] */
-	MSG_VAULT_PASSWD_ANS,	/* [file] */
-	MSG_VAULT_COMMIT_REQ,	/* vaultd -> signerd: [generation, written] */
-	MSG_VAULT_COMMIT_ANS,	/* [] */
-	MSG_VAULT_LIST_REQ,	/* vaultd -> signerd: [] */
-	MSG_VAULT_LIST_ANS,	/* [[type, flags, account, key id, nonce,
-				    info]...] */
-	MSG_AUDIT_SIGN_REQ,	/* vaultd -> signerd: [checkpoint line] */
-	MSG_AUDIT_SIGN_ANS,	/* [signature hex, file with the new anchor] */
-
-	MSG_CTL_INIT_REQ,	/* vaultctl -> vaultd: [cred, keyfile, kdf] */
-	MSG_CTL_INIT_ANS,	/* [] */
-	MSG_CTL_UNLOCK_REQ,	/* vaultctl -> vaultd: [cred, keyfile] */
-	MSG_CTL_UNLOCK_ANS,	/* [was already unlocked] */
-	MSG_CTL_LOCK_REQ,	/* vaultctl -> vaultd: [] */
-	MSG_CTL_LOCK_ANS,	/* [was already locked] */
-	MSG_CTL_PASSWD_REQ,	/* vaultctl -> vaultd: [old, new, keyfile, kdf] */
-	MSG_CTL_PASSWD_ANS,	/* [] */
-	MSG_CTL_PUT_REQ,	/* vaultctl -> vaultd: as MSG_VAULT_PUT_REQ */
-	MSG_CTL_PUT_ANS,	/* [info] */
-	MSG_CTL_DEL_REQ,	/* vaultctl -> vaultd: as MSG_VAULT_DEL_REQ */
-	MSG_CTL_DEL_ANS,	/* [] */
-	MSG_CTL_LIST_REQ,	/* vaultctl -> vaultd: [] */
-	MSG_CTL_LIST_ANS,	/* as MSG_VAULT_LIST_ANS */
-	MSG_CTL_AUDIT_REQ,	/* vaultctl -> vaultd: [verify, tail] */
-	MSG_CTL_AUDIT_ANS,	/* [result, text] */
-
-	/* Signing: a canonical request, gated and audited by vaultd. */
-	MSG_SIGN_REQ,		/* vaultd -> signerd: [account, level, method,
-				    path, body, timestamp, nonce] */
-	MSG_SIGN_ANS,		/* [[name, value]...] */
-	MSG_CTL_HEADERS_REQ,	/* vaultctl -> vaultd: [account, level,
-				    method, path, body, nonce] */
-	MSG_CTL_HEADERS_ANS,	/* [[name, value]...] */
-
-	/* The vault, continued: what the exchange gives and takes. */
-	MSG_VAULT_STORE_REQ,	/* vaultd -> signerd: [type, account, nonce,
-				    sealed box from netd] */
-	MSG_VAULT_STORE_ANS,	/* [file, key id, info] */
-	MSG_VAULT_MARK_REQ,	/* vaultd -> signerd: [type, account, key id,
-				    record flags] */
-	MSG_VAULT_MARK_ANS,	/* [file] */
-	MSG_VAULT_ACCOUNT_REQ,	/* vaultd -> signerd: [account] */
-	MSG_VAULT_ACCOUNT_ANS,	/* [account JSON: profile, url, ca_file, pin] */
-
-	/* Exchange calls: vaultctl asks, vaultd routes, netd calls. */
-	MSG_CTL_CALL_REQ,	/* vaultctl -> vaultd: [account, call,
-				    [[name, value]...]] */
-	MSG_CTL_CALL_ANS,	/* [http status, result JSON, vault change] */
-	MSG_NET_CALL_REQ,	/* vaultd -> netd: [account, profile, url,
-				    CA PEM, pin, call, [[name, value]...],
-				    box public key] */
-	MSG_NET_CALL_ANS,	/* [http status, result JSON, effect, record
-				    type, key id, nonce, sealed box] */
-	MSG_NET_SIGN_REQ,	/* netd -> vaultd: [call id, level, method,
-				    path, body, nonce] */
-	MSG_NET_SIGN_ANS,	/* [[name, value]...] */
+	MSG_LIST(MSG_ENUM)
 	MSG_TYPE_MAX
 };
+#undef MSG_ENUM
+
+/* The bound of MSG_ERROR_ANS's text; longer texts are cut by the sender. */
+#define MSG_ERROR_TEXT_MAX	1024
+
+/* One row of the protocol table, for tests and documentation. */
+struct msg_spec {
+	const char	*name;
+	const char	*from;
+	const char	*to;
+	const char	*fields;
+	const char	*doc;
+};
+
+/* The row of type, NULL if unknown. */
+const struct msg_spec	*msg_spec(uint32_t type);
 
 /* The message's name for logs ("MSG_HELLO_REQ"), "MSG_?" if unknown. */
 const char	*msg_name(uint32_t type);
@@ -236,7 +284,16 @@ int	chan_has_frame(const struct chan *);
 int	chan_send(struct chan *, struct msg_w *w) CV_WUR;
 int	chan_recv(struct chan *, struct msg *m) CV_WUR;
 
-/* Answer request id with MSG_ERROR_ANS [code, text]. */
+/*
+ * Read MSG_ERROR_ANS's fields: a code in [-1000, -1] and its text (at
+ * most MSG_ERROR_TEXT_MAX bytes), copied NUL-terminated into text,
+ * truncated to textsz.  CV_ERR_MSG_STATE for a code out of range.
+ */
+int	msg_get_error(struct msg *m, int *code, char *text, size_t textsz)
+	    CV_WUR;
+
+/* Answer request id with MSG_ERROR_ANS [code, text]; text is cut to
+ * MSG_ERROR_TEXT_MAX bytes at a character boundary. */
 int	msg_error_ans(struct chan *, uint32_t id, int code, const char *text)
 	    CV_WUR;
 

@@ -1,39 +1,64 @@
 /*
  * The exchange calls by name (see netcall.h).
  */
+#include <stdio.h>
 #include <string.h>
 
+#include "common/encode.h"
 #include "common/netcall.h"
+#include "common/vault_fmt.h"
+
+#define API	VAULT_REC_API_CRED
+#define BLD	VAULT_REC_BUILDER_CRED
 
 static const struct netcall netcalls[] = {
-	{ "apikey.create",		{ "nonce" }, 1 },
-	{ "apikey.derive",		{ "nonce" }, 1 },
-	{ "apikey.create-or-derive",	{ "nonce" }, 1 },
-	{ "apikey.list",		{ NULL }, 0 },
-	{ "apikey.delete",		{ NULL }, 1 },
-	{ "closed-only",		{ NULL }, 0 },
-	{ "builder.create",		{ "builder_id" }, 1 },
-	{ "builder.list",		{ NULL }, 0 },
-	{ "builder.revoke",		{ "key" }, 1 },
-	{ "balance",			{ "asset_type", "token_id",
-					  "signature_type" }, 0 },
-	{ "balance.update",		{ "asset_type", "token_id",
-					  "signature_type" }, 0 },
-	{ "notifications.list",		{ "signature_type" }, 0 },
-	{ "notifications.drop",		{ "ids" }, 0 },
-	{ "waitlist.join",		{ "email" }, 0 },
-	{ "time",			{ NULL }, 0 },
+	{ "apikey.create", { "nonce" }, NULL,
+	    { EP_CREATE_API_KEY }, 1, NETCALL_STORE | NETCALL_INVITE_USED,
+	    API },
+	{ "apikey.derive", { "nonce" }, NULL,
+	    { EP_DERIVE_API_KEY }, 1, NETCALL_STORE, API },
+	/* create, then derive on an HTTP 4xx (DESIGN.md section 3) */
+	{ "apikey.create-or-derive", { "nonce" }, NULL,
+	    { EP_CREATE_API_KEY, EP_DERIVE_API_KEY }, 2,
+	    NETCALL_STORE | NETCALL_INVITE_USED, API },
+	{ "apikey.list", { NULL }, NULL, { EP_GET_API_KEYS }, 1, 0, 0 },
+	{ "apikey.delete", { NULL }, NULL, { EP_DELETE_API_KEY }, 1,
+	    NETCALL_REMOVE, API },
+	{ "closed-only", { NULL }, NULL, { EP_CLOSED_ONLY }, 1, 0, 0 },
+	{ "builder.create", { "builder_id" }, "builder_id",
+	    { EP_CREATE_BUILDER_KEY }, 1, NETCALL_STORE, BLD },
+	{ "builder.list", { NULL }, NULL, { EP_GET_BUILDER_KEYS }, 1, 0, 0 },
+	{ "builder.revoke", { "key" }, "key", { EP_REVOKE_BUILDER_KEY }, 1,
+	    NETCALL_REMOVE, BLD },
+	{ "balance", { "asset_type", "token_id", "signature_type" }, NULL,
+	    { EP_BALANCE }, 1, 0, 0 },
+	{ "balance.update", { "asset_type", "token_id", "signature_type" },
+	    NULL, { EP_BALANCE_UPDATE }, 1, 0, 0 },
+	{ "notifications.list", { "signature_type" }, NULL,
+	    { EP_NOTIFICATIONS }, 1, 0, 0 },
+	{ "notifications.drop", { "ids" }, NULL, { EP_DROP_NOTIFICATIONS }, 1,
+	    0, 0 },
+	{ "waitlist.join", { "email" }, "email", { EP_WAITLIST }, 1, 0, 0 },
+	{ "time", { NULL }, NULL, { EP_TIME }, 1, 0, 0 },
 };
+
+#define NETCALLS	(sizeof(netcalls) / sizeof(netcalls[0]))
 
 const struct netcall *
 netcall_find(const char *name)
 {
 	size_t	i;
 
-	for (i = 0; i < sizeof(netcalls) / sizeof(netcalls[0]); i++)
+	for (i = 0; i < NETCALLS; i++)
 		if (strcmp(netcalls[i].name, name) == 0)
 			return &netcalls[i];
 	return NULL;
+}
+
+const struct netcall *
+netcall_at(size_t i)
+{
+	return i < NETCALLS ? &netcalls[i] : NULL;
 }
 
 int
@@ -60,9 +85,276 @@ netcall_value_ok(const char *v, size_t len)
 	return 1;
 }
 
-const struct netcall *
-netcall_at(size_t i)
+const char *
+netcall_param(const struct netcall_params *p, const char *name)
 {
-	return i < sizeof(netcalls) / sizeof(netcalls[0]) ? &netcalls[i] :
-	    NULL;
+	size_t	i;
+
+	for (i = 0; i < p->n && i < NETCALL_PARAMS_MAX; i++)
+		if (strcmp(p->name[i], name) == 0)
+			return p->value[i];
+	return NULL;
+}
+
+/* A decimal below 2^64, no sign, no leading zero. */
+static int
+decimal_u64(const char *v, uint64_t *out)
+{
+	return dec_decode_u64(v, strlen(v), out);
+}
+
+uint64_t
+netcall_nonce(const struct netcall_params *p)
+{
+	const char	*v = netcall_param(p, "nonce");
+	uint64_t	 u;
+
+	return v != NULL && decimal_u64(v, &u) == 0 ? u : 0;
+}
+
+/* The kinds of values, and what each must be. */
+static const struct {
+	const char	*name;
+	const char	*meaning;
+} kinds[] = {
+	{ "nonce", "a decimal number below 2^64" },
+	{ "builder_id", "1-64 of A-Z a-z 0-9 - _ ." },
+	{ "key", "a key id" },
+	{ "asset_type", "COLLATERAL or CONDITIONAL" },
+	{ "token_id", "a decimal token id" },
+	{ "signature_type", "0, 1 or 2" },
+	{ "ids", "decimal ids separated by commas" },
+	{ "email", "an email address" },
+};
+
+static int
+value_of_kind(const char *name, const char *v)
+{
+	uint64_t	u;
+	size_t		i, n = strlen(v);
+
+	if (strcmp(name, "nonce") == 0)
+		return decimal_u64(v, &u) == 0;
+	if (strcmp(name, "builder_id") == 0) {
+		for (i = 0; i < n; i++)
+			if (!((v[i] >= 'a' && v[i] <= 'z') || (v[i] >= 'A' &&
+			    v[i] <= 'Z') || (v[i] >= '0' && v[i] <= '9') ||
+			    v[i] == '-' || v[i] == '_' || v[i] == '.'))
+				return 0;
+		return n <= VAULT_MAX_NAME;
+	}
+	if (strcmp(name, "key") == 0)
+		return vault_fmt_name_valid(v, n);
+	if (strcmp(name, "asset_type") == 0)
+		return strcmp(v, "COLLATERAL") == 0 ||
+		    strcmp(v, "CONDITIONAL") == 0;
+	if (strcmp(name, "token_id") == 0) {
+		for (i = 0; i < n; i++)
+			if (v[i] < '0' || v[i] > '9')
+				return 0;
+		return n <= 78;
+	}
+	if (strcmp(name, "signature_type") == 0)
+		return n == 1 && v[0] >= '0' && v[0] <= '2';
+	if (strcmp(name, "ids") == 0) {
+		/* 1,2,3: decimal ids, comma-separated */
+		for (i = 0; i < n; i++)
+			if (!((v[i] >= '0' && v[i] <= '9') || (v[i] == ',' &&
+			    i > 0 && i + 1 < n && v[i + 1] != ',')))
+				return 0;
+		return 1;
+	}
+	if (strcmp(name, "email") == 0)
+		return strchr(v, '@') != NULL;
+	return 0;
+}
+
+static const char *
+meaning(const char *name)
+{
+	size_t	i;
+
+	for (i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++)
+		if (strcmp(kinds[i].name, name) == 0)
+			return kinds[i].meaning;
+	return "?";
+}
+
+int
+netcall_check(const struct netcall *c, const struct netcall_params *p,
+    char *why, size_t whylen)
+{
+	size_t	i, j;
+
+	if (p->n > NETCALL_PARAMS_MAX) {
+		snprintf(why, whylen, "too many parameters");
+		return CV_ERR_INVALID;
+	}
+	for (i = 0; i < p->n; i++) {
+		if (!netcall_takes(c, p->name[i])) {
+			snprintf(why, whylen, "%s takes no parameter %s",
+			    c->name, p->name[i]);
+			return CV_ERR_INVALID;
+		}
+		for (j = 0; j < i; j++)
+			if (strcmp(p->name[i], p->name[j]) == 0) {
+				snprintf(why, whylen, "parameter %s given "
+				    "twice", p->name[i]);
+				return CV_ERR_INVALID;
+			}
+		if (!netcall_value_ok(p->value[i], strlen(p->value[i])) ||
+		    !value_of_kind(p->name[i], p->value[i])) {
+			snprintf(why, whylen, "%s must be %s", p->name[i],
+			    meaning(p->name[i]));
+			return CV_ERR_INVALID;
+		}
+	}
+	if (c->needs != NULL && netcall_param(p, c->needs) == NULL) {
+		snprintf(why, whylen, "%s needs %s", c->name, c->needs);
+		return CV_ERR_INVALID;
+	}
+	return 0;
+}
+
+int
+netcall_urlencode(const char *v, char *out, size_t outlen)
+{
+	static const char	hex[] = "0123456789ABCDEF";
+	size_t			o = strlen(out);
+	unsigned char		c;
+
+	for (; *v != '\0'; v++) {
+		c = (unsigned char)*v;
+		if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		    (c >= '0' && c <= '9') || c == '-' || c == '.' ||
+		    c == '_' || c == '~' || c == ',') {
+			if (outlen - o < 2)
+				return CV_ERR_TOOLONG;
+			out[o++] = (char)c;
+		} else {
+			if (outlen - o < 4)
+				return CV_ERR_TOOLONG;
+			out[o++] = '%';
+			out[o++] = hex[c >> 4];
+			out[o++] = hex[c & 15];
+		}
+	}
+	out[o] = '\0';
+	return 0;
+}
+
+/* Append s to the string in dst of size len; CV_ERR_TOOLONG if no room. */
+static int
+append(char *dst, size_t len, const char *s)
+{
+	size_t	d = strlen(dst), n = strlen(s);
+
+	if (n >= len - d)
+		return CV_ERR_TOOLONG;
+	memcpy(dst + d, s, n + 1);
+	return 0;
+}
+
+/* Append "?name=value&..." for the parameters named, in that order. */
+static int
+query_add(const struct netcall_params *p, char *path, size_t len,
+    const char *const *names)
+{
+	const char	*v;
+	size_t		 i;
+	int		 first = 1, r;
+
+	for (i = 0; names[i] != NULL; i++) {
+		if ((v = netcall_param(p, names[i])) == NULL)
+			continue;
+		if (append(path, len, first ? "?" : "&") != 0 ||
+		    append(path, len, names[i]) != 0 ||
+		    append(path, len, "=") != 0)
+			return CV_ERR_TOOLONG;
+		if ((r = netcall_urlencode(v, path, len)) != 0)
+			return r;
+		first = 0;
+	}
+	return 0;
+}
+
+/*
+ * {"name":"value"} as a compact JSON encoder writes it: the value is
+ * printable ASCII (netcall_value_ok), so only '"' and '\' are escaped.
+ */
+static int
+json_one(const char *name, const char *v, char *body, size_t bodysz,
+    size_t *bodylen)
+{
+	size_t	o = 0, i;
+	int	n;
+
+	n = snprintf(body, bodysz, "{\"%s\":\"", name);
+	if (n < 0 || (size_t)n >= bodysz)
+		return CV_ERR_TOOLONG;
+	o = (size_t)n;
+	for (i = 0; v[i] != '\0'; i++) {
+		if (o + 3 >= bodysz)
+			return CV_ERR_TOOLONG;
+		if (v[i] == '"' || v[i] == '\\')
+			body[o++] = '\\';
+		body[o++] = v[i];
+	}
+	if (o + 3 > bodysz)
+		return CV_ERR_TOOLONG;
+	memcpy(body + o, "\"}", 3);
+	*bodylen = o + 2;
+	return 0;
+}
+
+int
+netcall_request(enum catalog_id ep, const struct netcall_params *p,
+    char *path, size_t pathsz, char *body, size_t bodysz, size_t *bodylen)
+{
+	static const char *const balance_q[] = { "asset_type", "token_id",
+	    "signature_type", NULL };
+	static const char *const sigtype_q[] = { "signature_type", NULL };
+	static const char *const ids_q[] = { "ids", NULL };
+	const struct catalog_entry	*e;
+	const char			*v;
+	int				 r = 0;
+
+	if ((e = catalog_get(ep)) == NULL || pathsz == 0 || bodysz == 0)
+		return CV_ERR_INVALID;
+	if ((size_t)snprintf(path, pathsz, "%s", e->path) >= pathsz)
+		return CV_ERR_TOOLONG;
+	body[0] = '\0';
+	*bodylen = 0;
+	switch (ep) {
+	case EP_BALANCE:
+	case EP_BALANCE_UPDATE:
+		r = query_add(p, path, pathsz, balance_q);
+		break;
+	case EP_NOTIFICATIONS:
+		r = query_add(p, path, pathsz, sigtype_q);
+		break;
+	case EP_DROP_NOTIFICATIONS:
+		r = query_add(p, path, pathsz, ids_q);
+		break;
+	case EP_REVOKE_BUILDER_KEY:
+		/* The exchange's name for our "key" parameter. */
+		if ((v = netcall_param(p, "key")) == NULL)
+			return CV_ERR_INVALID;
+		if ((r = append(path, pathsz, "?apiKey=")) == 0)
+			r = netcall_urlencode(v, path, pathsz);
+		break;
+	case EP_CREATE_BUILDER_KEY:
+		if ((v = netcall_param(p, "builder_id")) == NULL)
+			return CV_ERR_INVALID;
+		r = json_one("builderId", v, body, bodysz, bodylen);
+		break;
+	case EP_WAITLIST:
+		if ((v = netcall_param(p, "email")) == NULL)
+			return CV_ERR_INVALID;
+		r = json_one("email", v, body, bodysz, bodylen);
+		break;
+	default:
+		break;
+	}
+	return r;
 }

@@ -5,6 +5,7 @@
 #include <sched.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/personality.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
@@ -56,6 +57,37 @@ harden_process(void)
 		fatal("prctl(PR_SET_NO_NEW_PRIVS)");
 }
 
+/*
+ * A descriptor argument in [min, 2^31) with the upper 32 bits clear: one
+ * masked-equality rule per aligned power-of-two block of the range, so
+ * that bits the kernel ignores cannot turn fd 2 into "fd 2^32 + 2".
+ */
+static int
+sandbox_add_fd_ge(scmp_filter_ctx ctx, uint32_t action,
+    const struct sandbox_cond *c)
+{
+	const uint64_t		 end = 1ULL << 31;
+	struct scmp_arg_cmp	 cmp;
+	uint64_t		 lo = c->value, size;
+
+	if (lo >= end)
+		return -1;
+	while (lo < end) {
+		size = lo == 0 ? end : lo & (~lo + 1);	/* its alignment */
+		while (lo + size > end)
+			size >>= 1;
+		memset(&cmp, 0, sizeof(cmp));
+		cmp.arg = c->arg;
+		cmp.op = SCMP_CMP_MASKED_EQ;
+		cmp.datum_a = ~(size - 1);
+		cmp.datum_b = lo;
+		if (seccomp_rule_add_array(ctx, action, c->nr, 1, &cmp) != 0)
+			return -1;
+		lo += size;
+	}
+	return 0;
+}
+
 static int
 sandbox_add_cond(scmp_filter_ctx ctx, const struct sandbox_cond *c)
 {
@@ -83,6 +115,8 @@ sandbox_add_cond(scmp_filter_ctx ctx, const struct sandbox_cond *c)
 		cmp.datum_a = c->mask;
 		cmp.datum_b = c->value;
 		break;
+	case SANDBOX_FD_GE:
+		return sandbox_add_fd_ge(ctx, action, c);
 	default:
 		return -1;
 	}
@@ -223,6 +257,7 @@ privsep_enter_more(const struct privsep_conf *conf,
 	struct passwd	*pw = NULL;
 	uid_t		 uid = 0;
 	gid_t		 gid = 0;
+	int		 pers;
 
 	memset(st, 0, sizeof(*st));
 	harden_process();
@@ -269,6 +304,13 @@ privsep_enter_more(const struct privsep_conf *conf,
 	if (more != NULL && more->ro != NULL &&
 	    landlock_restrict_ro(more->ro, &st->landlock) != 0)
 		fatalx("cannot restrict the file system with Landlock");
+
+	/* Inherited, it would make PROT_READ mean PROT_EXEC as well. */
+	if ((pers = personality(0xffffffff)) == -1)
+		fatal("personality");
+	if ((pers & READ_IMPLIES_EXEC) &&
+	    personality((unsigned long)pers & ~READ_IMPLIES_EXEC) == -1)
+		fatal("cannot clear READ_IMPLIES_EXEC");
 
 	if (sandbox_install_conds(conf->rules, conf->nrules,
 	    more != NULL ? more->conds : NULL,

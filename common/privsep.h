@@ -26,12 +26,21 @@ enum sandbox_cmp {
 	SANDBOX_EQ = 1,		/* argument == value */
 	SANDBOX_MASKED_EQ,	/* (argument & mask) == value */
 	SANDBOX_ANY,		/* whatever the arguments (with err) */
+	SANDBOX_FD_GE,		/* a descriptor >= value, as the kernel
+				   reads it (see below) */
 };
 
 /*
  * A system call allowed only when one argument passes cmp -- or, with
  * err, refused with that errno instead of killing the process (for
  * what a library tries and does without).  Write them with the macros.
+ *
+ * Comparisons read all 64 bits of the argument, while the kernel reads
+ * a descriptor as 32 bits: write(0x100000002, ...) writes to fd 2.
+ * Equality is safe (extra bits fail it); for "fd >= n" use SANDBOX_FD_GE,
+ * which admits only values in [n, 2^31) with the upper 32 bits clear
+ * (libseccomp allows one comparison per argument and rule, so it is a
+ * few masked-equality rules, one per power-of-two block of the range).
  */
 struct sandbox_cond {
 	int		 nr;		/* SCMP_SYS(name) */
@@ -51,6 +60,10 @@ struct sandbox_cond {
 	{ SCMP_SYS(sys), SANDBOX_ANY, 0, 0, 0, (e), (why) }
 #define SANDBOX_ERRNO_EQ(sys, arg, v, e, why)				\
 	{ SCMP_SYS(sys), SANDBOX_EQ, (arg), 0, (v), (e), (why) }
+#define SANDBOX_ERRNO_MASKED(sys, arg, mask, v, e, why)			\
+	{ SCMP_SYS(sys), SANDBOX_MASKED_EQ, (arg), (mask), (v), (e), (why) }
+#define SANDBOX_ALLOW_FD_GE(sys, arg, min, why)				\
+	{ SCMP_SYS(sys), SANDBOX_FD_GE, (arg), 0, (min), 0, (why) }
 
 struct privsep_conf {
 	const char			*user;		/* drop to, when root */
@@ -76,7 +89,11 @@ struct privsep_state {
  */
 void	harden_process(void);
 
-/* Run the whole start-up order; fatal on any failure. */
+/*
+ * Run the whole start-up order; fatal on any failure.  Before seccomp it
+ * also clears the READ_IMPLIES_EXEC personality (inherited across exec,
+ * it would make every readable mapping executable).
+ */
 void	privsep_enter(const struct privsep_conf *, struct privsep_state *);
 
 /*

@@ -154,8 +154,6 @@ void	parse_error_text(const uint8_t *body, size_t len,
 int	parse_retry_after(const char *v, size_t len);
 /* A canonical decimal uint64 ("0", "17"; no sign, no leading zero). */
 int	parse_u64(const char *s, uint64_t *out) CV_WUR;
-/* Append value to out percent-encoded (unreserved and ',' kept). */
-int	parse_urlencode(const char *value, char *out, size_t outlen) CV_WUR;
 /*
  * The credential of a create or derive answer: apiKey (or key), secret
  * (base64 or base64url, decodable as an HMAC key), passphrase

@@ -69,7 +69,7 @@ void
 answer_malformed(struct netd *nd, const char *why)
 {
 	struct netd_call	*cl = nd->call;
-	const struct step_def	*sd = &netd_steps[cl->step];
+	const struct catalog_entry *sd = step_ep(cl->step);
 	char			 maybe[NETD_TEXT_MAX];
 
 	maybe_text(cl, maybe, sizeof(maybe));
@@ -170,7 +170,7 @@ call_refused(struct netd *nd, long status, const char *err, const char *hint)
 {
 	struct netd_call	*cl = nd->call;
 
-	if (status == 401 && netd_steps[cl->step].level != CATALOG_NONE &&
+	if (status == 401 && step_ep(cl->step)->auth != CATALOG_NONE &&
 	    !cl->clock_checked) {
 		cl->clock_checked = 1;
 		cl->held_status = status;
@@ -218,7 +218,7 @@ refusal_hint(const struct netd_call *cl, long status, const char *err,
 		    "rate: wait a little and try again");
 	else if (status >= 500)
 		snprintf(hint, len, "the exchange failed: try again later");
-	else if (status == 401 && netd_steps[cl->step].level == CATALOG_L1)
+	else if (status == 401 && step_ep(cl->step)->auth == CATALOG_L1)
 		snprintf(hint, len, "the exchange refused the wallet "
 		    "signature: check the account's profile and wallet");
 	else if (status == 401)
@@ -333,7 +333,6 @@ void
 answer_success(struct netd *nd, const struct http_res *res)
 {
 	struct netd_call	*cl = nd->call;
-	const struct step_def	*sd = &netd_steps[cl->step];
 	struct answer		 a;
 	json_t			*j, *v;
 	const char		*key, *secret, *pass, *bid;
@@ -343,7 +342,7 @@ answer_success(struct netd *nd, const struct http_res *res)
 
 	memset(&a, 0, sizeof(a));
 	a.status = res->status;
-	if ((j = parse_json(res->body, res->len, sd->empty_ok, why,
+	if ((j = parse_json(res->body, res->len, netd_steps[cl->step].empty_ok, why,
 	    sizeof(why))) == NULL) {
 		if (cl->step == ST_CLOCK)
 			answer_clock(nd, 0);

@@ -9,6 +9,7 @@
 #include <sodium.h>
 
 #include "common/catalog.h"
+#include "common/netcall.h"
 #include "common/vault_fmt.h"
 #include "netd/netd.h"
 
@@ -52,9 +53,7 @@ struct netd_call {
 	char			 pin[NETD_PIN_MAX + 1];
 	uint8_t			 boxpk[BOX_PK_LEN];
 	int			 has_box;
-	size_t			 nparams;
-	char			 pname[PARAM_MAX][NETCALL_NAME_MAX + 1];
-	char			 pvalue[PARAM_MAX][NETCALL_VALUE_MAX + 1];
+	struct netcall_params	 params;
 	uint64_t		 nonce;		/* L1 */
 	int			 or_derive;
 
@@ -81,16 +80,16 @@ struct netd_call {
 	int			 clock_checked;
 };
 
-/* One request of a call, by what it sends and how it authenticates. */
+/* One request of a call: its endpoint in the catalog. */
 struct step_def {
-	const char		*method;
-	const char		*path;
-	enum catalog_auth	 level;
+	enum catalog_id		 ep;
 	int			 empty_ok;	/* no body is a success */
 };
 
 /* The request of each step, indexed by enum step. */
 extern const struct step_def	netd_steps[];
+/* The catalog row of step: method, path, level. */
+const struct catalog_entry	*step_ep(enum step);
 
 /* netd_calls.c */
 /* The value of parameter name of the call, or NULL. */

@@ -27,61 +27,57 @@
 #include <sodium.h>
 
 #include "common/log.h"
+#include "common/url.h"
 #include "netd/netd_call.h"
 
 const struct step_def netd_steps[] = {
-	[ST_CREATE] = { "POST", "/auth/api-key", CATALOG_L1, 0 },
-	[ST_DERIVE] = { "GET", "/auth/derive-api-key", CATALOG_L1, 0 },
-	[ST_KEYS] = { "GET", "/auth/api-keys", CATALOG_L2, 0 },
-	[ST_DELETE] = { "DELETE", "/auth/api-key", CATALOG_L2, 1 },
-	[ST_CLOSED] = { "GET", "/auth/ban-status/closed-only", CATALOG_L2,
-	    0 },
-	[ST_BCREATE] = { "POST", "/auth/builder-api-key", CATALOG_L2, 0 },
-	[ST_BLIST] = { "GET", "/auth/builder-api-key", CATALOG_L2, 0 },
-	[ST_BREVOKE] = { "DELETE", "/auth/builder-api-key", CATALOG_L2, 1 },
-	[ST_BALANCE] = { "GET", "/balance-allowance", CATALOG_L2, 0 },
-	[ST_BALUPD] = { "GET", "/balance-allowance/update", CATALOG_L2, 0 },
-	[ST_NLIST] = { "GET", "/notifications", CATALOG_L2, 0 },
-	[ST_NDROP] = { "DELETE", "/notifications", CATALOG_L2, 1 },
-	[ST_WAITLIST] = { "POST", "/waitlist", CATALOG_NONE, 1 },
-	[ST_TIME] = { "GET", "/time", CATALOG_NONE, 0 },
-	[ST_CLOCK] = { "GET", "/time", CATALOG_NONE, 0 },
+	[ST_CREATE] = { EP_CREATE_API_KEY, 0 },
+	[ST_DERIVE] = { EP_DERIVE_API_KEY, 0 },
+	[ST_KEYS] = { EP_GET_API_KEYS, 0 },
+	[ST_DELETE] = { EP_DELETE_API_KEY, 1 },
+	[ST_CLOSED] = { EP_CLOSED_ONLY, 0 },
+	[ST_BCREATE] = { EP_CREATE_BUILDER_KEY, 0 },
+	[ST_BLIST] = { EP_GET_BUILDER_KEYS, 0 },
+	[ST_BREVOKE] = { EP_REVOKE_BUILDER_KEY, 1 },
+	[ST_BALANCE] = { EP_BALANCE, 0 },
+	[ST_BALUPD] = { EP_BALANCE_UPDATE, 0 },
+	[ST_NLIST] = { EP_NOTIFICATIONS, 0 },
+	[ST_NDROP] = { EP_DROP_NOTIFICATIONS, 1 },
+	[ST_WAITLIST] = { EP_WAITLIST, 1 },
+	[ST_TIME] = { EP_TIME, 0 },
+	[ST_CLOCK] = { EP_TIME, 0 },	/* explains a 401: not a call's step */
 };
 
-/* The first step of each call (common/netcall.c names). */
-static const struct {
-	const char	*call;
-	enum step	 step;
-	int		 or_derive;
-} call_steps[] = {
-	{ "apikey.create", ST_CREATE, 0 },
-	{ "apikey.derive", ST_DERIVE, 0 },
-	{ "apikey.create-or-derive", ST_CREATE, 1 },
-	{ "apikey.list", ST_KEYS, 0 },
-	{ "apikey.delete", ST_DELETE, 0 },
-	{ "closed-only", ST_CLOSED, 0 },
-	{ "builder.create", ST_BCREATE, 0 },
-	{ "builder.list", ST_BLIST, 0 },
-	{ "builder.revoke", ST_BREVOKE, 0 },
-	{ "balance", ST_BALANCE, 0 },
-	{ "balance.update", ST_BALUPD, 0 },
-	{ "notifications.list", ST_NLIST, 0 },
-	{ "notifications.drop", ST_NDROP, 0 },
-	{ "waitlist.join", ST_WAITLIST, 0 },
-	{ "time", ST_TIME, 0 },
-};
+const struct catalog_entry *
+step_ep(enum step st)
+{
+	const struct catalog_entry	*e = catalog_get(netd_steps[st].ep);
+
+	if (e == NULL)
+		fatalx("step %d has no catalog row", (int)st);
+	return e;
+}
+
+/* The step that requests ep first (ST_CLOCK is never a call's step). */
+static int
+step_of(enum catalog_id ep, enum step *st)
+{
+	size_t	i;
+
+	for (i = 0; i < ST_CLOCK; i++)
+		if (netd_steps[i].ep == ep) {
+			*st = (enum step)i;
+			return 0;
+		}
+	return CV_ERR_INVALID;
+}
 
 static void	call_issue(struct netd *);
 
 const char *
 call_param(const struct netd_call *cl, const char *name)
 {
-	size_t	i;
-
-	for (i = 0; i < cl->nparams; i++)
-		if (strcmp(cl->pname[i], name) == 0)
-			return cl->pvalue[i];
-	return NULL;
+	return netcall_param(&cl->params, name);
 }
 
 static void
@@ -226,117 +222,32 @@ call_answer_error(struct netd *nd, long status, const char *err,
 	call_answer(nd, &a);
 }
 
-/* Values vaultd checked already; checked again, with their meaning. */
-static int
-param_check(struct netd *nd, const char *name, const char *v)
-{
-	uint64_t	u;
-	size_t		i, n = strlen(v);
-
-	if (strcmp(name, "nonce") == 0) {
-		if (parse_u64(v, &u) != 0)
-			return CV_ERR_INVALID;
-		nd->call->nonce = u;
-	} else if (strcmp(name, "builder_id") == 0) {
-		for (i = 0; i < n; i++)
-			if (!((v[i] >= 'a' && v[i] <= 'z') || (v[i] >= 'A' &&
-			    v[i] <= 'Z') || (v[i] >= '0' && v[i] <= '9') ||
-			    v[i] == '-' || v[i] == '_' || v[i] == '.'))
-				return CV_ERR_INVALID;
-		if (n > VAULT_MAX_NAME)
-			return CV_ERR_INVALID;
-	} else if (strcmp(name, "key") == 0) {
-		if (!vault_fmt_name_valid(v, n))
-			return CV_ERR_INVALID;
-	} else if (strcmp(name, "asset_type") == 0) {
-		if (strcmp(v, "COLLATERAL") != 0 &&
-		    strcmp(v, "CONDITIONAL") != 0)
-			return CV_ERR_INVALID;
-	} else if (strcmp(name, "token_id") == 0) {
-		if (n > 78)
-			return CV_ERR_INVALID;
-		for (i = 0; i < n; i++)
-			if (v[i] < '0' || v[i] > '9')
-				return CV_ERR_INVALID;
-	} else if (strcmp(name, "signature_type") == 0) {
-		if (n != 1 || v[0] < '0' || v[0] > '2')
-			return CV_ERR_INVALID;
-	} else if (strcmp(name, "ids") == 0) {
-		/* 1,2,3: decimal ids, comma-separated */
-		for (i = 0; i < n; i++)
-			if (!((v[i] >= '0' && v[i] <= '9') || (v[i] == ',' &&
-			    i > 0 && i + 1 < n && v[i + 1] != ',')))
-				return CV_ERR_INVALID;
-	} else if (strcmp(name, "email") == 0) {
-		if (strchr(v, '@') == NULL)
-			return CV_ERR_INVALID;
-	} else
-		return CV_ERR_INVALID;
-	return 0;
-}
-
-static const char *
-param_meaning(const char *name)
-{
-	if (strcmp(name, "nonce") == 0)
-		return "a decimal number below 2^64";
-	if (strcmp(name, "builder_id") == 0)
-		return "1-64 of A-Z a-z 0-9 - _ .";
-	if (strcmp(name, "key") == 0)
-		return "a key id";
-	if (strcmp(name, "asset_type") == 0)
-		return "COLLATERAL or CONDITIONAL";
-	if (strcmp(name, "token_id") == 0)
-		return "a decimal token id";
-	if (strcmp(name, "signature_type") == 0)
-		return "0, 1 or 2";
-	if (strcmp(name, "ids") == 0)
-		return "decimal ids separated by commas";
-	if (strcmp(name, "email") == 0)
-		return "an email address";
-	return "?";
-}
-
 /*
- * The base URL: http or https, a host, no user, query or fragment.
- * Fills cl->base (no trailing '/') and cl->hostport for messages.
+ * The base URL, by the one rule of common/url.h (vaultd checked it too:
+ * we do not rely on that).  Fills cl->base (no trailing '/') and
+ * cl->hostport for messages.
  */
 static int
 url_check(struct netd_call *cl, const char *url)
 {
-	CURLU		*u;
-	char		*scheme = NULL, *host = NULL, *port = NULL, *x = NULL;
-	size_t		 n;
-	int		 r = CV_ERR_INVALID;
+	struct url_parts	p;
+	char			why[160];
+	size_t			n;
+	int			r;
 
-	if ((u = curl_url()) == NULL)
-		return CV_ERR_NOMEM;
-	if (curl_url_set(u, CURLUPART_URL, url, 0) != CURLUE_OK ||
-	    curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) != CURLUE_OK ||
-	    (strcmp(scheme, "https") != 0 && strcmp(scheme, "http") != 0) ||
-	    curl_url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK ||
-	    host[0] == '\0' || strlen(host) > 255 ||
-	    curl_url_get(u, CURLUPART_PORT, &port, CURLU_DEFAULT_PORT) !=
-	    CURLUE_OK)
-		goto out;
-	if (curl_url_get(u, CURLUPART_USER, &x, 0) == CURLUE_OK ||
-	    curl_url_get(u, CURLUPART_QUERY, &x, 0) == CURLUE_OK ||
-	    curl_url_get(u, CURLUPART_FRAGMENT, &x, 0) == CURLUE_OK)
-		goto out;
+	if ((r = url_parse(url, &p, why, sizeof(why))) != 0) {
+		log_warnx("exchange URL refused: %s", why);
+		return r;
+	}
 	n = strlen(url);
 	while (n > 0 && url[n - 1] == '/')
 		n--;
+	if (n >= sizeof(cl->base))
+		return CV_ERR_TOOLONG;
 	memcpy(cl->base, url, n);
 	cl->base[n] = '\0';
-	snprintf(cl->hostport, sizeof(cl->hostport), "%s:%s", host, port);
-	r = 0;
- out:
-	curl_free(x);
-	curl_free(scheme);
-	curl_free(host);
-	curl_free(port);
-	curl_url_cleanup(u);
-	return r;
+	snprintf(cl->hostport, sizeof(cl->hostport), "%s:%s", p.host, p.port);
+	return 0;
 }
 
 /* A curl public key pin: "sha256//" base64, ';'-separated. */
@@ -371,7 +282,7 @@ call_read(struct netd *nd, struct msg *m, char *why, size_t whylen)
 	const uint8_t		*b;
 	char			 profile[32], call[NETCALL_NAME_MAX + 1];
 	char			 url[NETD_URL_MAX + 1];
-	size_t			 len, i, j;
+	size_t			 len, i;
 	int			 r;
 
 	if ((r = msg_get_strbuf(&m->rd, cl->account,
@@ -393,15 +304,15 @@ call_read(struct netd *nd, struct msg *m, char *why, size_t whylen)
 	for (i = 0; i < list.n; i++) {
 		if ((r = msg_get_array(&list, &pair, 2)) != 0 ||
 		    pair.n != 2 ||
-		    (r = msg_get_strbuf(&pair, cl->pname[i],
-		    sizeof(cl->pname[i]))) != 0 ||
+		    (r = msg_get_strbuf(&pair, cl->params.name[i],
+		    sizeof(cl->params.name[i]))) != 0 ||
 		    (r = msg_get_str(&pair, &s, &len,
 		    NETCALL_VALUE_MAX)) != 0)
 			fatalx("%s: parameters: %s", msg_name(m->type),
 			    cv_strerror(r != 0 ? r : CV_ERR_MSG_COUNT));
-		memcpy(cl->pvalue[i], s, len);
-		cl->pvalue[i][len] = '\0';
-		cl->nparams = i + 1;
+		memcpy(cl->params.value[i], s, len);
+		cl->params.value[i][len] = '\0';
+		cl->params.n = i + 1;
 	}
 	if ((r = msg_get_bin(&m->rd, &b, &len, BOX_PK_LEN)) != 0)
 		fatalx("%s: %s", msg_name(m->type), cv_strerror(r));
@@ -440,25 +351,10 @@ call_read(struct netd *nd, struct msg *m, char *why, size_t whylen)
 		snprintf(why, whylen, "bad public key pin (sha256//base64)");
 		return CV_ERR_INVALID;
 	}
-	for (i = 0; i < cl->nparams; i++) {
-		if (!netcall_takes(cl->nc, cl->pname[i])) {
-			snprintf(why, whylen, "%s takes no parameter %s",
-			    cl->nc->name, cl->pname[i]);
-			return CV_ERR_INVALID;
-		}
-		for (j = 0; j < i; j++)
-			if (strcmp(cl->pname[i], cl->pname[j]) == 0) {
-				snprintf(why, whylen, "parameter %s given "
-				    "twice", cl->pname[i]);
-				return CV_ERR_INVALID;
-			}
-		if (!netcall_value_ok(cl->pvalue[i], strlen(cl->pvalue[i])) ||
-		    param_check(nd, cl->pname[i], cl->pvalue[i]) != 0) {
-			snprintf(why, whylen, "%s must be %s", cl->pname[i],
-			    param_meaning(cl->pname[i]));
-			return CV_ERR_INVALID;
-		}
-	}
+	/* vaultd checked them already; checked again, with their meaning */
+	if ((r = netcall_check(cl->nc, &cl->params, why, whylen)) != 0)
+		return r;
+	cl->nonce = netcall_nonce(&cl->params);
 	return 0;
 }
 
@@ -467,7 +363,6 @@ call_req(struct netd *nd, struct msg *m)
 {
 	struct netd_call	*cl;
 	char			 why[NETD_ERR_MAX + 1];
-	size_t			 i;
 	int			 r;
 
 	if (nd->call != NULL) {
@@ -488,31 +383,14 @@ call_req(struct netd *nd, struct msg *m)
 		call_end(nd);
 		return;
 	}
-	for (i = 0; i < sizeof(call_steps) / sizeof(call_steps[0]); i++)
-		if (strcmp(call_steps[i].call, cl->nc->name) == 0)
-			break;
-	if (i == sizeof(call_steps) / sizeof(call_steps[0])) {
+	if (step_of(cl->nc->steps[0], &cl->step) != 0) {
 		call_fail(nd, CV_ERR_INVALID, "netd cannot make call %s",
 		    cl->nc->name);
 		return;
 	}
-	cl->step = call_steps[i].step;
-	cl->or_derive = call_steps[i].or_derive;
-	if (cl->step == ST_BCREATE && call_param(cl, "builder_id") == NULL) {
-		call_fail(nd, CV_ERR_INVALID, "builder.create needs "
-		    "builder_id");
-		return;
-	}
-	if (cl->step == ST_BREVOKE && call_param(cl, "key") == NULL) {
-		call_fail(nd, CV_ERR_INVALID, "builder.revoke needs key");
-		return;
-	}
-	if (cl->step == ST_WAITLIST && call_param(cl, "email") == NULL) {
-		call_fail(nd, CV_ERR_INVALID, "waitlist.join needs email");
-		return;
-	}
-	if (cl->nc->changes && !cl->has_box && (cl->step == ST_CREATE ||
-	    cl->step == ST_DERIVE || cl->step == ST_BCREATE)) {
+	/* create-or-derive: the second step is the derive */
+	cl->or_derive = cl->nc->nsteps > 1;
+	if ((cl->nc->effects & NETCALL_STORE) && !cl->has_box) {
 		call_fail(nd, CV_ERR_INVALID, "%s needs signerd's box key",
 		    cl->nc->name);
 		return;
@@ -522,98 +400,16 @@ call_req(struct netd *nd, struct msg *m)
 	call_issue(nd);
 }
 
-/* Append s to the string in dst of size len; CV_ERR_TOOLONG if no room. */
-static int
-append(char *dst, size_t len, const char *s)
-{
-	size_t	d = strlen(dst), n = strlen(s);
-
-	if (n >= len - d)
-		return CV_ERR_TOOLONG;
-	memcpy(dst + d, s, n + 1);
-	return 0;
-}
-
-/* Append "?name=value&..." for the parameters named, in that order. */
-static int
-query_add(const struct netd_call *cl, char *path, size_t len,
-    const char *const *names)
-{
-	const char	*v;
-	size_t		 i;
-	int		 first = 1, r;
-
-	for (i = 0; names[i] != NULL; i++) {
-		if ((v = call_param(cl, names[i])) == NULL)
-			continue;
-		if (append(path, len, first ? "?" : "&") != 0 ||
-		    append(path, len, names[i]) != 0 ||
-		    append(path, len, "=") != 0)
-			return CV_ERR_TOOLONG;
-		if ((r = parse_urlencode(v, path, len)) != 0)
-			return r;
-		first = 0;
-	}
-	return 0;
-}
-
-/* Method, path?query and body of the current step. */
+/* Method, path?query and body of the current step (common/netcall.c). */
 static int
 call_build(struct netd_call *cl)
 {
-	static const char *const balance_q[] = { "asset_type", "token_id",
-	    "signature_type", NULL };
-	static const char *const sigtype_q[] = { "signature_type", NULL };
-	static const char *const ids_q[] = { "ids", NULL };
-	json_t		*b = NULL;
-	char		*text;
-	int		 r = 0;
+	int	r;
 
-	snprintf(cl->path, sizeof(cl->path), "%s", netd_steps[cl->step].path);
-	cl->bodylen = 0;
-	switch (cl->step) {
-	case ST_BALANCE:
-	case ST_BALUPD:
-		r = query_add(cl, cl->path, sizeof(cl->path), balance_q);
-		break;
-	case ST_NLIST:
-		r = query_add(cl, cl->path, sizeof(cl->path), sigtype_q);
-		break;
-	case ST_NDROP:
-		r = query_add(cl, cl->path, sizeof(cl->path), ids_q);
-		break;
-	case ST_BREVOKE:
-		/* The exchange's name for our "key" parameter. */
-		if ((r = append(cl->path, sizeof(cl->path), "?apiKey=")) == 0)
-			r = parse_urlencode(call_param(cl, "key"), cl->path,
-			    sizeof(cl->path));
-		break;
-	case ST_BCREATE:
-		b = json_pack("{s:s}", "builderId",
-		    call_param(cl, "builder_id"));
-		break;
-	case ST_WAITLIST:
-		b = json_pack("{s:s}", "email", call_param(cl, "email"));
-		break;
-	default:
-		break;
-	}
-	if (r != 0)
+	if ((r = netcall_request(netd_steps[cl->step].ep, &cl->params,
+	    cl->path, sizeof(cl->path), cl->body, sizeof(cl->body),
+	    &cl->bodylen)) != 0)
 		return r;
-	if (b != NULL) {
-		/* The exact bytes signed are the bytes sent. */
-		text = json_dumps(b, JSON_COMPACT);
-		json_decref(b);
-		if (text == NULL)
-			return CV_ERR_NOMEM;
-		if (strlen(text) > NETD_REQBODY_MAX) {
-			netd_mem_free(text);
-			return CV_ERR_TOOLONG;
-		}
-		cl->bodylen = strlen(text);
-		memcpy(cl->body, text, cl->bodylen + 1);
-		netd_mem_free(text);
-	}
 	if ((size_t)snprintf(cl->url, sizeof(cl->url), "%s%s", cl->base,
 	    cl->path) >= sizeof(cl->url))
 		return CV_ERR_TOOLONG;
@@ -628,7 +424,7 @@ call_http(struct netd *nd)
 	int			 r;
 
 	memset(&rq, 0, sizeof(rq));
-	rq.method = netd_steps[cl->step].method;
+	rq.method = step_ep(cl->step)->method;
 	rq.url = cl->url;
 	rq.body = (const uint8_t *)cl->body;
 	rq.bodylen = cl->bodylen;
@@ -660,11 +456,11 @@ call_sign(struct netd *nd)
 	cl->sign_id = nd->next_id;
 	msg_begin(&w, MSG_NET_SIGN_REQ, cl->sign_id);
 	msg_put_u64(&w, cl->id);
-	msg_put_u64(&w, (uint64_t)netd_steps[cl->step].level);
-	msg_put_str(&w, netd_steps[cl->step].method);
+	msg_put_u64(&w, (uint64_t)step_ep(cl->step)->auth);
+	msg_put_str(&w, step_ep(cl->step)->method);
 	msg_put_str(&w, cl->path);
 	msg_put_bin(&w, cl->body, cl->bodylen);
-	msg_put_u64(&w, netd_steps[cl->step].level == CATALOG_L1 ?
+	msg_put_u64(&w, step_ep(cl->step)->auth == CATALOG_L1 ?
 	    cl->nonce : 0);
 	if ((r = chan_queue(&nd->chan, &w)) != 0)
 		fatalx("MSG_NET_SIGN_REQ: %s", cv_strerror(r));
@@ -684,7 +480,7 @@ call_issue(struct netd *nd)
 		call_fail(nd, CV_ERR_INVALID, "the request is too long");
 		return;
 	}
-	if (netd_steps[cl->step].level == CATALOG_NONE)
+	if (step_ep(cl->step)->auth == CATALOG_NONE)
 		call_http(nd);
 	else
 		call_sign(nd);
@@ -805,7 +601,7 @@ call_retry(struct netd *nd, int delay_ms, const char *why)
 {
 	struct netd_call	*cl = nd->call;
 
-	log_info("%s %s: %s; again in %d ms", netd_steps[cl->step].method,
+	log_info("%s %s: %s; again in %d ms", step_ep(cl->step)->method,
 	    cl->path, why, delay_ms);
 	http_clear(nd->http);
 	call_hdrs_free(cl);
@@ -829,7 +625,7 @@ static void
 call_done(struct netd *nd, const struct http_res *res)
 {
 	struct netd_call	*cl = nd->call;
-	const struct step_def	*sd = &netd_steps[cl->step];
+	const struct catalog_entry *sd = step_ep(cl->step);
 	int			 get = strcmp(sd->method, "GET") == 0;
 	int			 delay;
 	char			 why[64];
@@ -890,7 +686,7 @@ call_done(struct netd *nd, const struct http_res *res)
 		return;
 	}
 	/* A key this netd just stored may not have reached every server. */
-	if (res->status == 401 && sd->level == CATALOG_L2 &&
+	if (res->status == 401 && sd->auth == CATALOG_L2 &&
 	    fresh_is(nd, cl->account)) {
 		if (cl->first401_ms == 0)
 			cl->first401_ms = netd_now_ms();

@@ -12,6 +12,7 @@
 #include <sodium.h>
 
 #include "common/clob_auth.h"
+#include "common/encode.h"
 #include "common/vault_fmt.h"
 #include "netd/netd.h"
 
@@ -114,47 +115,7 @@ parse_retry_after(const char *v, size_t len)
 int
 parse_u64(const char *s, uint64_t *out)
 {
-	uint64_t	v = 0;
-	size_t		i, n = strlen(s);
-
-	if (n == 0 || n > 20 || (s[0] == '0' && n > 1))
-		return CV_ERR_DECODE;
-	for (i = 0; i < n; i++) {
-		if (s[i] < '0' || s[i] > '9')
-			return CV_ERR_DECODE;
-		if (v > (UINT64_MAX - (uint64_t)(s[i] - '0')) / 10)
-			return CV_ERR_DECODE;
-		v = v * 10 + (uint64_t)(s[i] - '0');
-	}
-	*out = v;
-	return 0;
-}
-
-int
-parse_urlencode(const char *v, char *out, size_t outlen)
-{
-	static const char	hex[] = "0123456789ABCDEF";
-	size_t			o = strlen(out);
-	unsigned char		c;
-
-	for (; *v != '\0'; v++) {
-		c = (unsigned char)*v;
-		if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-		    (c >= '0' && c <= '9') || c == '-' || c == '.' ||
-		    c == '_' || c == '~' || c == ',') {
-			if (outlen - o < 2)
-				return CV_ERR_TOOLONG;
-			out[o++] = (char)c;
-		} else {
-			if (outlen - o < 4)
-				return CV_ERR_TOOLONG;
-			out[o++] = '%';
-			out[o++] = hex[c >> 4];
-			out[o++] = hex[c & 15];
-		}
-	}
-	out[o] = '\0';
-	return 0;
+	return dec_decode_u64(s, strlen(s), out);
 }
 
 static int

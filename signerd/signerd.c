@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/mman.h>
 
 #include <jansson.h>
 #include <seccomp.h>
@@ -20,17 +21,18 @@
 
 struct secp256k1_context_struct	*signerd_secp;
 
-/* Everything signerd may do once set up.  Anything else kills it. */
+/*
+ * Everything signerd may do once set up.  Anything else kills it: any
+ * ioctl, a write to any descriptor but its two, executable memory.
+ */
 static const struct sandbox_rule signerd_rules[] = {
 	{ SCMP_SYS(read),		"messages from vaultd" },
-	{ SCMP_SYS(write),		"answers to vaultd, log lines" },
 	{ SCMP_SYS(exit_group),		"exit" },
 	{ SCMP_SYS(exit),		"exit" },
 	{ SCMP_SYS(brk),		"malloc" },
-	{ SCMP_SYS(mmap),		"malloc, sodium_malloc" },
 	{ SCMP_SYS(munmap),		"free, sodium_free" },
-	{ SCMP_SYS(mremap),		"realloc of large buffers" },
-	{ SCMP_SYS(mprotect),		"guard pages, noaccess while idle" },
+	{ SCMP_SYS(mremap),		"realloc of large buffers (keeps the "
+					    "protection it had)" },
 	{ SCMP_SYS(madvise),		"MADV_DONTDUMP on secret pages" },
 	{ SCMP_SYS(mlock),		"keep secrets out of swap" },
 	{ SCMP_SYS(munlock),		"sodium_free" },
@@ -38,6 +40,16 @@ static const struct sandbox_rule signerd_rules[] = {
 	{ SCMP_SYS(clock_gettime),	"timestamp freshness, log time" },
 	{ SCMP_SYS(getpid),		"log lines" },
 	{ SCMP_SYS(rt_sigreturn),	"return from a signal handler" },
+};
+
+/* ... and these only with these arguments. */
+static const struct sandbox_cond signerd_conds[] = {
+	SANDBOX_ALLOW_EQ(write, 0, CHILD_FD,	"answers to vaultd"),
+	SANDBOX_ALLOW_EQ(write, 0, CHILD_LOG_FD,	"log lines to vaultd"),
+	SANDBOX_ALLOW_MASKED(mmap, 2, PROT_EXEC, 0,
+	    "malloc, sodium_malloc: never executable"),
+	SANDBOX_ALLOW_MASKED(mprotect, 2, PROT_EXEC, 0,
+	    "guard pages, noaccess while idle: never executable"),
 };
 
 struct signerd_state {
@@ -53,25 +65,8 @@ signerd_dispatch(struct chan *c, struct msg *m, void *arg)
 
 	if (child_common(c, m, &sd->opts, &sd->ps))
 		return;
-	switch (m->type) {
-	case MSG_VAULT_CREATE_REQ:
-	case MSG_VAULT_UNLOCK_REQ:
-	case MSG_VAULT_LOCK_REQ:
-	case MSG_VAULT_PUT_REQ:
-	case MSG_VAULT_DEL_REQ:
-	case MSG_VAULT_PASSWD_REQ:
-	case MSG_VAULT_COMMIT_REQ:
-	case MSG_VAULT_LIST_REQ:
-	case MSG_AUDIT_SIGN_REQ:
-	case MSG_SIGN_REQ:
-	case MSG_VAULT_STORE_REQ:
-	case MSG_VAULT_MARK_REQ:
-	case MSG_VAULT_ACCOUNT_REQ:
-		signerd_vault_dispatch(&sd->vault, c, m);
-		break;
-	default:
-		fatalx("unexpected %s from vaultd", msg_name(m->type));
-	}
+	/* the rest is the vault's: its table permits or it is fatal */
+	signerd_vault_dispatch(&sd->vault, c, m);
 }
 
 int
@@ -79,6 +74,7 @@ main(int argc, char **argv)
 {
 	struct signerd_state	sd;
 	struct privsep_conf	conf;
+	struct privsep_more	more;
 	struct chan		c;
 
 	harden_process();
@@ -100,7 +96,10 @@ main(int argc, char **argv)
 	conf.unshare = 1;
 	conf.rules = signerd_rules;
 	conf.nrules = sizeof(signerd_rules) / sizeof(signerd_rules[0]);
-	privsep_enter(&conf, &sd.ps);
+	more.ro = NULL;			/* chroot instead of Landlock */
+	more.conds = signerd_conds;
+	more.nconds = sizeof(signerd_conds) / sizeof(signerd_conds[0]);
+	privsep_enter_more(&conf, &more, &sd.ps);
 	log_debug("sandboxed: uid %u chroot %d netns %d mntns %d",
 	    (unsigned)sd.ps.uid, sd.ps.chrooted, sd.ps.netns, sd.ps.mntns);
 

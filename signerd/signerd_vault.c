@@ -675,9 +675,11 @@ vault_list(struct signerd_vault *sv, struct chan *c, struct msg *m)
 }
 
 /*
- * Sign a checkpoint line that names our audit key and a seq above the
- * last we signed, and seal the new anchor (its seq and the hash of the
- * signed line) into the vault header in the same change.
+ * Sign a checkpoint line that names our audit key, a seq above the last
+ * we signed and, as its gen, the generation of the file we seal now, and
+ * seal the new anchor (its seq and the hash of the signed line) into
+ * the vault header in the same change.  The generation is what lets a
+ * rollback of either file show at the next unlock.
  */
 static int
 audit_sign(struct signerd_vault *sv, struct chan *c, struct msg *m)
@@ -686,13 +688,16 @@ audit_sign(struct signerd_vault *sv, struct chan *c, struct msg *m)
 	const char		*line;
 	char			 buf[AUDIT_LINE_MAX + 1];
 	size_t			 len, blen;
+	uint64_t		 gen;
 	int			 r;
 
 	if ((r = msg_get_str(&m->rd, &line, &len, AUDIT_LINE_MAX)) != 0)
 		fatalx("%s: %s", msg_name(m->type), cv_strerror(r));
 	if ((r = audit_record_parse(line, len, &rec)) != 0 ||
 	    strcmp(rec.op, AUDIT_OP_CHECKPOINT) != 0 ||
-	    rec.seq <= sv->v.hdr.audit_seq)
+	    rec.seq <= sv->v.hdr.audit_seq ||
+	    audit_rec_gen(&rec, &gen) != 0 ||
+	    gen != sv->v.hdr.generation + 1)	/* as seal_and_answer sets */
 		return CV_ERR_INVALID;
 	secret_unlock(&sv->audit_sk);
 	r = audit_checkpoint_sign(&rec, &sv->audit_sk);
@@ -739,83 +744,77 @@ signerd_vault_dispatch(struct signerd_vault *sv, struct chan *c,
 	}
 }
 
+static int
+vault_lock_req(struct signerd_vault *sv, struct chan *c, struct msg *m)
+{
+	struct msg_w	w;
+
+	signerd_vault_lock(sv);
+	msg_begin(&w, MSG_VAULT_LOCK_ANS, m->id);
+	return chan_queue(c, &w);
+}
+
+static int
+vault_commit_req(struct signerd_vault *sv, struct chan *c, struct msg *m)
+{
+	vault_commit(sv, c, m);
+	return 0;
+}
+
+/*
+ * What vaultd may send, and when: the permission table of this channel.
+ * W_LOCKED / W_UNLOCKED: the vault states it is permitted in; W_PENDING:
+ * also while a change waits for its commit (only what reads the
+ * committed vault); W_ONLY_PENDING: only then.  Anything else from
+ * vaultd is a broken peer, and fatal.
+ */
+#define W_LOCKED	0x01
+#define W_UNLOCKED	0x02
+#define W_PENDING	0x04
+#define W_ONLY_PENDING	0x08
+static const struct {
+	uint32_t	 type;
+	unsigned	 when;
+	int		(*handle)(struct signerd_vault *, struct chan *,
+			    struct msg *);
+} sv_perms[] = {
+	{ MSG_VAULT_CREATE_REQ,	 W_LOCKED,		vault_create },
+	{ MSG_VAULT_UNLOCK_REQ,	 W_LOCKED,		vault_unlock },
+	{ MSG_VAULT_LOCK_REQ,	 W_LOCKED | W_UNLOCKED,	vault_lock_req },
+	{ MSG_VAULT_COMMIT_REQ,	 W_LOCKED | W_UNLOCKED | W_ONLY_PENDING,
+	    vault_commit_req },
+	{ MSG_VAULT_PUT_REQ,	 W_UNLOCKED,		vault_put },
+	{ MSG_VAULT_DEL_REQ,	 W_UNLOCKED,		vault_del },
+	{ MSG_VAULT_STORE_REQ,	 W_UNLOCKED,		vault_store },
+	{ MSG_VAULT_MARK_REQ,	 W_UNLOCKED,		vault_mark },
+	{ MSG_VAULT_PASSWD_REQ,	 W_UNLOCKED,		vault_passwd },
+	{ MSG_VAULT_LIST_REQ,	 W_UNLOCKED,		vault_list },
+	{ MSG_AUDIT_SIGN_REQ,	 W_UNLOCKED,		audit_sign },
+	{ MSG_VAULT_ACCOUNT_REQ, W_UNLOCKED | W_PENDING, signerd_account },
+	{ MSG_SIGN_REQ,		 W_UNLOCKED | W_PENDING, signerd_sign },
+};
+
 static void
 vault_dispatch(struct signerd_vault *sv, struct chan *c, struct msg *m)
 {
-	int	r;
+	size_t		i;
+	unsigned	when;
+	int		r;
 
-	/*
-	 * What may come now: the permission table of this channel.  While
-	 * a change is pending, only its commit and what reads the committed
-	 * state (signing, an account's routing facts).
-	 */
-	if (sv->pending && m->type != MSG_VAULT_COMMIT_REQ &&
-	    m->type != MSG_SIGN_REQ && m->type != MSG_VAULT_ACCOUNT_REQ)
-		fatalx("%s while a change is pending", msg_name(m->type));
-	switch (m->type) {
-	case MSG_VAULT_CREATE_REQ:
-	case MSG_VAULT_UNLOCK_REQ:
-		if (sv->unlocked)
-			fatalx("%s while unlocked", msg_name(m->type));
-		break;
-	case MSG_VAULT_LOCK_REQ:
-	case MSG_VAULT_COMMIT_REQ:
-		break;
-	default:
-		if (!sv->unlocked)
-			fatalx("%s while locked", msg_name(m->type));
-	}
-
-	switch (m->type) {
-	case MSG_VAULT_CREATE_REQ:
-		r = vault_create(sv, c, m);
-		break;
-	case MSG_VAULT_UNLOCK_REQ:
-		r = vault_unlock(sv, c, m);
-		break;
-	case MSG_VAULT_LOCK_REQ: {
-		struct msg_w w;
-
-		signerd_vault_lock(sv);
-		msg_begin(&w, MSG_VAULT_LOCK_ANS, m->id);
-		r = chan_queue(c, &w);
-		break;
-	}
-	case MSG_VAULT_PUT_REQ:
-		r = vault_put(sv, c, m);
-		break;
-	case MSG_VAULT_DEL_REQ:
-		r = vault_del(sv, c, m);
-		break;
-	case MSG_VAULT_STORE_REQ:
-		r = vault_store(sv, c, m);
-		break;
-	case MSG_VAULT_MARK_REQ:
-		r = vault_mark(sv, c, m);
-		break;
-	case MSG_VAULT_ACCOUNT_REQ:
-		r = signerd_account(sv, c, m);
-		break;
-	case MSG_VAULT_PASSWD_REQ:
-		r = vault_passwd(sv, c, m);
-		break;
-	case MSG_VAULT_COMMIT_REQ:
-		if (!sv->pending)
-			fatalx("%s with nothing pending", msg_name(m->type));
-		vault_commit(sv, c, m);
-		return;
-	case MSG_VAULT_LIST_REQ:
-		r = vault_list(sv, c, m);
-		break;
-	case MSG_AUDIT_SIGN_REQ:
-		r = audit_sign(sv, c, m);
-		break;
-	case MSG_SIGN_REQ:
-		r = signerd_sign(sv, c, m);
-		break;
-	default:
+	for (i = 0; i < sizeof(sv_perms) / sizeof(sv_perms[0]); i++)
+		if (sv_perms[i].type == m->type)
+			break;
+	if (i == sizeof(sv_perms) / sizeof(sv_perms[0]))
 		fatalx("unexpected %s from vaultd", msg_name(m->type));
-	}
+	when = sv_perms[i].when;
+	if (!(when & (sv->unlocked ? W_UNLOCKED : W_LOCKED)))
+		fatalx("%s while %s", msg_name(m->type),
+		    sv->unlocked ? "unlocked" : "locked");
+	if (sv->pending && !(when & (W_PENDING | W_ONLY_PENDING)))
+		fatalx("%s while a change is pending", msg_name(m->type));
+	if (!sv->pending && (when & W_ONLY_PENDING))
+		fatalx("%s with nothing pending", msg_name(m->type));
+	r = sv_perms[i].handle(sv, c, m);
 	if (r != 0 && msg_error_ans(c, m->id, r, cv_strerror(r)) != 0)
 		fatalx("cannot answer %s", msg_name(m->type));
 }

@@ -78,6 +78,7 @@ checkpoint(struct log *l, uint64_t i)
 	(void)snprintf(r.actor, sizeof(r.actor), "vaultd");
 	(void)snprintf(r.op, sizeof(r.op), AUDIT_OP_CHECKPOINT);
 	audit_key_id(l->pk, r.key_id);
+	audit_field_gen(&r, i);
 	/* The unsigned form is what crosses to signerd. */
 	r.seq = l->chain.seq + 1;
 	hex_encode(l->chain.head, AUDIT_HASH_LEN, r.prev);
@@ -145,7 +146,7 @@ test_line_format(void **state)
 	(void)snprintf(want, sizeof(want), "1\t2026-01-01T00:00:01Z\t"
 	    "vaultctl:uid=1000\tmain\tl2_sign\tGET\t"
 	    "/balance-allowance?asset_type=COLLATERAL&n=1\tallow\t"
-	    "0b7a6e1c-52c4-4bd6-9a8f-2c0e0d9a1e11\t%s\t%s\t-\n",
+	    "0b7a6e1c-52c4-4bd6-9a8f-2c0e0d9a1e11\t-\t%s\t%s\t-\n",
 	    r.digest, ZEROS);
 	assert_string_equal(buf, want);
 	assert_int_equal(n, strlen(want));
@@ -171,57 +172,68 @@ test_time(void **state)
 static void
 test_parse_strict(void **state)
 {
+#define L0	"1\t2026-01-01T00:00:01Z\ta\t-\top\t"	/* to method */
+#define L1	"\t-\t" ZEROS "\t-\n"		/* digest on */
 	static const char *bad[] = {
 		"",
 		"\n",
-		"1\t2026-01-01T00:00:01Z\ta\t-\top\t-\t-\t-\t-\t-\t" ZEROS
-		    "\t-",
-		"1\t2026-01-01T00:00:01Z\ta\t-\top\t-\t-\t-\t-\t-\t" ZEROS
-		    "\t-\n\n",
-		"1\t2026-01-01T00:00:01Z\ta\t-\top\t-\t-\t-\t-\t-\t" ZEROS
-		    "\t-\r\n",
-		"1\t2026-01-01T00:00:01Z\ta\t-\top\t-\t-\t-\t-\t-\t" ZEROS
-		    "\t-\t-\n",
-		"1\t2026-01-01T00:00:01Z\ta\t-\top\t-\t-\t-\t-\t" ZEROS "\t-\n",
-		"01\t2026-01-01T00:00:01Z\ta\t-\top\t-\t-\t-\t-\t-\t" ZEROS
-		    "\t-\n",
-		"0\t2026-01-01T00:00:01Z\ta\t-\top\t-\t-\t-\t-\t-\t" ZEROS
-		    "\t-\n",
-		"+1\t2026-01-01T00:00:01Z\ta\t-\top\t-\t-\t-\t-\t-\t" ZEROS
-		    "\t-\n",
+		L0 "-\t-\t-\t-\t-\t-\t" ZEROS "\t-",
+		L0 "-\t-\t-\t-\t-" L1 "\n",
+		L0 "-\t-\t-\t-\t-\t-\t" ZEROS "\t-\r\n",
+		L0 "-\t-\t-\t-\t-" L1 "\t-\n",
+		/* the 12 fields of the old format */
+		L0 "-\t-\t-\t-\t-\t" ZEROS "\t-\n",
+		"01\t2026-01-01T00:00:01Z\ta\t-\top\t-\t-\t-\t-\t-" L1,
+		"0\t2026-01-01T00:00:01Z\ta\t-\top\t-\t-\t-\t-\t-" L1,
+		"+1\t2026-01-01T00:00:01Z\ta\t-\top\t-\t-\t-\t-\t-" L1,
 		"18446744073709551616\t2026-01-01T00:00:01Z\ta\t-\top\t-\t-\t"
-		    "-\t-\t-\t" ZEROS "\t-\n",
-		"1\t2026-02-29T00:00:01Z\ta\t-\top\t-\t-\t-\t-\t-\t" ZEROS
-		    "\t-\n",
-		"1\t2026-01-01 00:00:01Z\ta\t-\top\t-\t-\t-\t-\t-\t" ZEROS
-		    "\t-\n",
-		"1\t2026-01-01T24:00:01Z\ta\t-\top\t-\t-\t-\t-\t-\t" ZEROS
-		    "\t-\n",
-		"1\t2026-01-01T00:00:01Z\ta b\t-\top\t-\t-\t-\t-\t-\t" ZEROS
-		    "\t-\n",
-		"1\t2026-01-01T00:00:01Z\t\t-\top\t-\t-\t-\t-\t-\t" ZEROS
-		    "\t-\n",
-		"1\t2026-01-01T00:00:01Z\ta\t-\tOp\t-\t-\t-\t-\t-\t" ZEROS
-		    "\t-\n",
-		"1\t2026-01-01T00:00:01Z\ta\t-\top\tget\t-\t-\t-\t-\t" ZEROS
-		    "\t-\n",
-		"1\t2026-01-01T00:00:01Z\ta\t-\top\tGET\tpath\t-\t-\t-\t"
-		    ZEROS "\t-\n",
-		"1\t2026-01-01T00:00:01Z\ta\t-\top\t-\t-\t-\t-\tABCD\t" ZEROS
-		    "\t-\n",
-		"1\t2026-01-01T00:00:01Z\ta\t-\top\t-\t-\t-\t-\t-\t-\t-\n",
-		"1\t2026-01-01T00:00:01Z\ta\t-\top\t-\t-\t-\t-\t-\t"
+		    "-\t-\t-" L1,
+		"1\t2026-02-29T00:00:01Z\ta\t-\top\t-\t-\t-\t-\t-" L1,
+		"1\t2026-01-01 00:00:01Z\ta\t-\top\t-\t-\t-\t-\t-" L1,
+		"1\t2026-01-01T24:00:01Z\ta\t-\top\t-\t-\t-\t-\t-" L1,
+		"1\t2026-01-01T00:00:01Z\ta b\t-\top\t-\t-\t-\t-\t-" L1,
+		"1\t2026-01-01T00:00:01Z\t\t-\top\t-\t-\t-\t-\t-" L1,
+		"1\t2026-01-01T00:00:01Z\ta\t-\tOp\t-\t-\t-\t-\t-" L1,
+		/* methods and paths outside their syntax, badly escaped */
+		L0 "get\t-\t-\t-\t-" L1,
+		L0 "GETGETGETGE\t-\t-\t-\t-" L1,
+		L0 "!GET\t-\t-\t-\t-" L1,
+		L0 "!%47ET\t-\t-\t-\t-" L1,
+		L0 "!%6g\t-\t-\t-\t-" L1,
+		L0 "!get\t-\t-\t-\t-" L1,
+		L0 "!%00~\t-\t-\t-\t-" L1,
+		L0 "!%6\t-\t-\t-\t-" L1,
+		L0 "!g\t-\t-\t-\t-" L1,
+		L0 "GET\tpath\t-\t-\t-" L1,
+		L0 "GET\t!/a\t-\t-\t-" L1,
+		L0 "GET\t!%2Fa%20\t-\t-\t-" L1,
+		L0 "GET\t!%25%7e\t-\t-\t-" L1,
+		L0 "GET\t!a~b\t-\t-\t-" L1,
+		/* gen: canonical decimal */
+		L0 "-\t-\t-\t-\t01" L1,
+		L0 "-\t-\t-\t-\tx" L1,
+		L0 "-\t-\t-\t-\t18446744073709551616" L1,
+		/* an intent names its generation */
+		L0 "-\t-\tintent\t-\t-" L1,
+		L0 "-\t-\t-\t-\t-\tABCD\t" ZEROS "\t-\n",
+		L0 "-\t-\t-\t-\t-\t-\t-\t-\n",
+		L0 "-\t-\t-\t-\t-\t-\t"
 		    "00000000000000000000000000000000"
 		    "0000000000000000000000000000000A"
 		    "\t-\n",
-		/* A signature on an event; a checkpoint with no key. */
-		"1\t2026-01-01T00:00:01Z\ta\t-\top\t-\t-\t-\t-\t-\t" ZEROS "\t"
-		    ZEROS ZEROS "\n",
-		"1\t2026-01-01T00:00:01Z\ta\t-\tcheckpoint\t-\t-\t-\t-\t-\t"
-		    ZEROS "\t-\n",
+		/* A signature on an event; a checkpoint with no key or gen. */
+		L0 "-\t-\t-\t-\t-\t-\t" ZEROS "\t" ZEROS ZEROS "\n",
+		"1\t2026-01-01T00:00:01Z\ta\t-\tcheckpoint\t-\t-\t-\t-\t1" L1,
+		"1\t2026-01-01T00:00:01Z\ta\t-\tcheckpoint\t-\t-\t-\t" ZEROS
+		    "\t-" L1,
 	};
-	static const char good[] =
-	    "1\t2026-01-01T00:00:01Z\ta\t-\top\t-\t-\t-\t-\t-\t" ZEROS "\t-\n";
+	static const char *good_too[] = {
+		L0 "!%67%65%74\t!path\t-\t-\t0" L1,
+		L0 "!%00%09%0A%FF\t!%25%7E~\t-\t-\t18446744073709551615" L1,
+		L0 "!ABCDEFGHIJK\t/a%20b~\tintent\t-\t3" L1,
+		L0 "!\t!\t-\t-\t-" L1,
+	};
+	static const char good[] = L0 "-\t-\t-\t-\t-" L1;
 	struct audit_rec	r;
 	char			with_nul[sizeof(good)];
 	size_t			i;
@@ -232,6 +244,13 @@ test_parse_strict(void **state)
 		    CV_ERR_CORRUPT)
 			fail_msg("accepted bad line %zu", i);
 	}
+	for (i = 0; i < sizeof(good_too) / sizeof(good_too[0]); i++) {
+		if (audit_record_parse(good_too[i], strlen(good_too[i]), &r)
+		    != 0)
+			fail_msg("refused good line %zu", i);
+	}
+#undef L0
+#undef L1
 	memcpy(with_nul, good, sizeof(good));
 	with_nul[20] = '\0';
 	assert_int_equal(audit_record_parse(with_nul, strlen(good), &r),
@@ -480,10 +499,17 @@ test_sign_refuses(void **state)
 	(void)snprintf(r.path, sizeof(r.path), "/x");
 	assert_int_equal(audit_checkpoint_sign(&r, &sk), CV_ERR_INVALID);
 	(void)snprintf(r.path, sizeof(r.path), "-");
+	/* a checkpoint names the generation of the vault carrying it */
+	assert_int_equal(audit_checkpoint_sign(&r, &sk), CV_ERR_INVALID);
+	audit_field_gen(&r, 7);
 	assert_int_equal(audit_checkpoint_sign(&r, &sk), 0);
 	assert_int_equal(audit_checkpoint_verify(&r, pk), 0);
 	assert_int_equal(audit_checkpoint_verify(&r, pk2), CV_ERR_BADSIG);
-	/* The signature covers seq and time. */
+	/* The signature covers seq, time and gen. */
+	audit_field_gen(&r, 8);
+	assert_int_equal(audit_checkpoint_verify(&r, pk), CV_ERR_BADSIG);
+	audit_field_gen(&r, 7);
+	assert_int_equal(audit_checkpoint_verify(&r, pk), 0);
 	r.seq = 10;
 	assert_int_equal(audit_checkpoint_verify(&r, pk), CV_ERR_BADSIG);
 	secret_free(&sk);
@@ -520,6 +546,355 @@ test_verify_file(void **state)
 	free(l);
 }
 
+/* Fields from a peer format to exact bytes, whatever they hold. */
+static void
+test_hostile_fields(void **state)
+{
+	static const struct {
+		const char	*in;
+		size_t		 len;
+		const char	*method, *path;
+	} c[] = {
+		{ "GET", 3, "GET", "!GET" },
+		{ "get", 3, "!%67%65%74", "!get" },
+		{ "G\0T", 3, "!G%00T", "!G%00T" },
+		{ "G\tT", 3, "!G%09T", "!G%09T" },
+		{ "/a\nb", 4, "!%2F%61%0A%62", "!/a%0Ab" },
+		{ "\xff\x80", 2, "!%FF%80", "!%FF%80" },
+		{ "", 0, "!", "!" },
+		{ "ABCDEFGHIJK", 11, "!ABCDEFGHIJK", "!ABCDEFGHIJK" },
+		{ "ABCDEFGHIJKLMNOPQ", 17, "!ABCDEFGHIJKLMNOP~",
+		    "!ABCDEFGHIJKLMNOPQ" },
+		{ "/x?a=%20&b=~", 12, "!%2F%78%3F%61%3D%25%32%30%26%62%3D%7E",
+		    "/x?a=%20&b=~" },
+		{ "/x y", 4, "!%2F%78%20%79", "!/x%20y" },
+		{ "x%~", 3, "!%78%25%7E", "!x%25%7E" },
+	};
+	struct audit_rec	r, p;
+	char			line[AUDIT_LINE_MAX + 1], big[5000];
+	size_t			i, n;
+
+	for (i = 0; i < sizeof(c) / sizeof(c[0]); i++) {
+		audit_rec_init(&r);
+		r.seq = 1;
+		assert_int_equal(audit_time_format(T0, r.time), 0);
+		(void)snprintf(r.prev, sizeof(r.prev), "%s", ZEROS);
+		audit_field_method(r.method, c[i].in, c[i].len);
+		audit_field_path(r.path, c[i].in, c[i].len);
+		assert_string_equal(r.method, c[i].method);
+		assert_string_equal(r.path, c[i].path);
+		/* and the record formats and parses back */
+		assert_int_equal(audit_record_format(&r, line, sizeof(line),
+		    &n), 0);
+		assert_int_equal(audit_record_parse(line, n, &p), 0);
+		assert_memory_equal(&r, &p, sizeof(r));
+	}
+	/* overlong paths are cut to fit, marked */
+	memset(big, 'a', sizeof(big));
+	big[0] = '/';
+	audit_field_path(r.path, big, sizeof(big));
+	assert_int_equal(strlen(r.path), 512);
+	assert_memory_equal(r.path, "!/aaa", 5);
+	assert_int_equal(r.path[511], '~');
+	big[1] = '\t';
+	audit_field_path(r.path, big, sizeof(big));
+	assert_memory_equal(r.path, "!/%09aa", 7);
+	assert_int_equal(r.path[strlen(r.path) - 1], '~');
+	audit_field_path(r.path, big, 512);
+	assert_int_equal(r.path[strlen(r.path) - 1], '~');
+	big[1] = 'a';
+	audit_field_path(r.path, big, 512);		/* fits: kept */
+	assert_int_equal(strlen(r.path), 512);
+	assert_int_equal(r.path[0], '/');
+	/* names and words: mapped, cut, never empty */
+	audit_field_name(r.account, sizeof(r.account), "a b\tc\n\xff-");
+	assert_string_equal(r.account, "a_b_c__-");
+	audit_field_name(r.account, sizeof(r.account), "");
+	assert_string_equal(r.account, "-");
+	audit_field_name(r.account, sizeof(r.account), NULL);
+	assert_string_equal(r.account, "-");
+	audit_field_name(r.account, sizeof(r.account), big);
+	assert_int_equal(strlen(r.account), AUDIT_MAX_NAME);
+	audit_field_word(r.op, sizeof(r.op), "Account add/x");
+	assert_string_equal(r.op, "account_add_x");
+	audit_field_word(r.verdict, sizeof(r.verdict), "http_404");
+	assert_string_equal(r.verdict, "http_404");
+	audit_field_word(r.verdict, sizeof(r.verdict), big);
+	assert_int_equal(strlen(r.verdict), AUDIT_MAX_VERDICT);
+	/* the longest record still fits a line */
+	audit_rec_init(&r);
+	r.seq = UINT64_MAX - 1;
+	assert_int_equal(audit_time_format(T0, r.time), 0);
+	(void)snprintf(r.prev, sizeof(r.prev), "%s", ZEROS);
+	(void)snprintf(r.digest, sizeof(r.digest), "%s", ZEROS);
+	audit_field_name(r.actor, sizeof(r.actor), big);
+	audit_field_name(r.account, sizeof(r.account), big);
+	audit_field_word(r.op, sizeof(r.op), big);
+	audit_field_method(r.method, "\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff"
+	    "\xff\xff\xff\xff\xff\xff\xff", 17);
+	big[1] = '\t';
+	audit_field_path(r.path, big, sizeof(big));
+	audit_field_word(r.verdict, sizeof(r.verdict), big);
+	audit_field_name(r.key_id, sizeof(r.key_id), big);
+	audit_field_gen(&r, UINT64_MAX);
+	assert_int_equal(audit_record_format(&r, line, sizeof(line), &n), 0);
+	assert_true(n <= AUDIT_LINE_MAX);
+}
+
+static void
+digest_of(uint64_t level, const char *m, const char *path, const char *body,
+    uint64_t nonce, const char *ts, uint8_t out[AUDIT_HASH_LEN])
+{
+	struct audit_req	q;
+
+	memset(&q, 0, sizeof(q));
+	q.level = level;
+	q.method = m;
+	q.methodlen = strlen(m);
+	q.path = path;
+	q.pathlen = strlen(path);
+	q.body = (const uint8_t *)body;
+	q.bodylen = strlen(body);
+	q.nonce = nonce;
+	q.timestamp = ts;
+	audit_request_digest(&q, out);
+}
+
+/* Every field that changes what a signature authorises changes it. */
+static void
+test_request_digest(void **state)
+{
+	static const uint8_t	canon[] =
+	    "clobvault request v1\0"
+	    "\0\0\0\0\0\0\0\1"
+	    "\0\0\0\3GET"
+	    "\0\0\0\4/x?a"
+	    "\0\0\0\2{}"
+	    "\0\0\0\0\0\0\3\11"
+	    "\0\0\0\12" "1767225600";
+	uint8_t	a[AUDIT_HASH_LEN], b[AUDIT_HASH_LEN];
+
+	digest_of(1, "GET", "/x?a", "{}", 777, "1767225600", a);
+	crypto_generichash(b, sizeof(b), canon, sizeof(canon) - 1, NULL, 0);
+	assert_memory_equal(a, b, sizeof(a));
+	digest_of(1, "GET", "/x?a", "{}", 0, "1767225600", b);
+	assert_memory_not_equal(a, b, sizeof(a));	/* the L1 nonce */
+	digest_of(2, "GET", "/x?a", "{}", 777, "1767225600", b);
+	assert_memory_not_equal(a, b, sizeof(a));	/* the level */
+	digest_of(1, "GET", "/x?a", "{}", 777, "1767225601", b);
+	assert_memory_not_equal(a, b, sizeof(a));	/* the timestamp */
+	digest_of(1, "GET", "/x?b", "{}", 777, "1767225600", b);
+	assert_memory_not_equal(a, b, sizeof(a));	/* the query */
+	digest_of(1, "GET", "/x?a", "{ }", 777, "1767225600", b);
+	assert_memory_not_equal(a, b, sizeof(a));	/* the body */
+	/* framing: no field can borrow bytes from the next */
+	digest_of(1, "GE", "T/x?a", "{}", 777, "1767225600", b);
+	assert_memory_not_equal(a, b, sizeof(a));
+	digest_of(1, "GET", "/x?a{", "}", 777, "1767225600", b);
+	assert_memory_not_equal(a, b, sizeof(a));
+}
+
+static void
+write_file(const char *path, const char *p, size_t n)
+{
+	FILE	*f = fopen(path, "w");
+
+	assert_non_null(f);
+	assert_int_equal(fwrite(p, 1, n, f), n);
+	fclose(f);
+}
+
+/* A log in three files: segments 1 and 2, then the current file. */
+static void
+test_segments(void **state)
+{
+	struct log		*l;
+	struct audit_report	 rep;
+	struct audit_log	 log;
+	char			 dir[] = "/tmp/cvseg.XXXXXX", path[64], seg[80];
+
+	assert_non_null(l = malloc(sizeof(*l)));
+	build(l);
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/audit.log", dir);
+	/* lines 1-5 (ending with checkpoint 5), 6-10, 11-12 */
+	snprintf(seg, sizeof(seg), "%s.000001", path);
+	write_file(seg, l->text, l->off[5]);
+	snprintf(seg, sizeof(seg), "%s.000002", path);
+	write_file(seg, l->text + l->off[5], l->off[10] - l->off[5]);
+	write_file(path, l->text + l->off[10], l->len - l->off[10]);
+	assert_int_equal(audit_log_scan(path, &log), 0);
+	assert_int_equal(log.nseg, 2);
+	assert_int_equal(log.gap, 0);
+	assert_int_equal(audit_verify_file(path, l->pk, &l->anchor, &rep), 0);
+	assert_int_equal(rep.records, 12);
+	assert_int_equal(rep.segments, 3);
+	assert_int_equal(rep.checkpoints, 2);
+	/* no current file (a crash mid-rotation): still the whole log */
+	assert_int_equal(unlink(path), 0);
+	assert_int_equal(audit_verify_file(path, l->pk, NULL, &rep), 0);
+	assert_int_equal(rep.records, 10);
+	/* an edit in a segment is named with its file and line */
+	write_file(path, l->text + l->off[10], l->len - l->off[10]);
+	snprintf(seg, sizeof(seg), "%s.000002", path);
+	l->text[l->off[6] + 30] ^= 1;
+	write_file(seg, l->text + l->off[5], l->off[10] - l->off[5]);
+	l->text[l->off[6] + 30] ^= 1;
+	assert_int_equal(audit_verify_file(path, l->pk, &l->anchor, &rep),
+	    CV_ERR_TAMPERED);
+	assert_int_equal(rep.fault, AUDIT_FAULT_EDITED);
+	assert_string_equal(rep.fault_file, "audit.log.000002");
+	assert_int_equal(rep.fault_line, 2);
+	/* the last segment missing: the gap shows where the seqs jump */
+	assert_int_equal(unlink(seg), 0);
+	assert_int_equal(audit_verify_file(path, l->pk, &l->anchor, &rep),
+	    CV_ERR_TAMPERED);
+	assert_int_equal(rep.fault, AUDIT_FAULT_DELETED);
+	assert_string_equal(rep.fault_file, "audit.log");
+	assert_int_equal(rep.fault_line, 1);
+	/* a missing middle segment: deleted, named */
+	snprintf(seg, sizeof(seg), "%s.000003", path);
+	write_file(seg, "", 0);
+	assert_int_equal(audit_verify_file(path, l->pk, &l->anchor, &rep),
+	    CV_ERR_TAMPERED);
+	assert_int_equal(rep.fault, AUDIT_FAULT_DELETED);
+	assert_string_equal(rep.fault_file, "audit.log.000002");
+	assert_int_equal(unlink(seg), 0);
+	snprintf(seg, sizeof(seg), "%s.000001", path);
+	assert_int_equal(unlink(seg), 0);
+	assert_int_equal(unlink(path), 0);
+	assert_int_equal(rmdir(dir), 0);
+	log_free(l);
+	free(l);
+}
+
+/* A record with op, verdict and gen, appended to l. */
+static void
+gen_event(struct log *l, const char *op, const char *verdict, uint64_t gen)
+{
+	struct audit_rec	r;
+
+	audit_rec_init(&r);
+	assert_int_equal(audit_time_format(T0, r.time), 0);
+	(void)snprintf(r.actor, sizeof(r.actor), "vaultctl");
+	(void)snprintf(r.op, sizeof(r.op), "%s", op);
+	(void)snprintf(r.verdict, sizeof(r.verdict), "%s", verdict);
+	if (gen != 0)
+		audit_field_gen(&r, gen);
+	append(l, &r);
+}
+
+/* A write-ahead intent with no outcome is reported, not a fault. */
+static void
+test_interrupted(void **state)
+{
+	struct log		*l;
+	struct audit_report	 rep;
+
+	assert_non_null(l = malloc(sizeof(*l)));
+	memset(l, 0, sizeof(*l));
+	assert_int_equal(audit_key_new(&l->sk, l->pk), 0);
+	gen_event(l, "account_add", "intent", 3);
+	gen_event(l, "account_add", "ok", 3);
+	gen_event(l, "invite_set", "intent", 4);	/* line 3: crashed */
+	gen_event(l, "unlock", "ok", 0);
+	checkpoint(l, 5);
+	gen_event(l, "invite_set", "intent", 5);
+	gen_event(l, "sign", "allow", 0);
+	gen_event(l, "invite_set", "written", 5);
+	gen_event(l, "invite_set", "intent", 6);	/* line 9: at the end */
+	assert_int_equal(verify(l, l->text, l->len, NULL, &rep), 0);
+	assert_int_equal(rep.interrupted, 2);
+	assert_int_equal(rep.interrupted_line, 3);
+	log_free(l);
+	free(l);
+}
+
+/* Feed the whole log l to the cross-check of a vault. */
+static enum audit_gen_verdict
+gen_upto(struct log *l, const struct audit_anchor *a, uint64_t vault_gen,
+    size_t upto)
+{
+	struct audit_gen_check	g;
+	struct audit_rec	r;
+	uint8_t			h[AUDIT_HASH_LEN];
+	size_t			i, n;
+	char			*p;
+
+	audit_gen_init(&g, a, vault_gen, l->pk);
+	for (i = 1; i <= upto; i++) {
+		p = line_at(l, i, &n);
+		assert_int_equal(audit_record_parse(p, n, &r), 0);
+		audit_chain_hash(p, n, h);
+		if (audit_gen_record(&g, &r, h))
+			break;
+	}
+	return audit_gen_end(&g);
+}
+
+static enum audit_gen_verdict
+gen_check(struct log *l, const struct audit_anchor *a, uint64_t vault_gen)
+{
+	return gen_upto(l, a, vault_gen, l->n);
+}
+
+/* Rollback of the vault or of the log, each way, and what is allowed. */
+static void
+test_gen_check(void **state)
+{
+	struct log		*l;
+	struct audit_anchor	 a2, a5, none;
+
+	assert_non_null(l = malloc(sizeof(*l)));
+	memset(l, 0, sizeof(*l));
+	memset(&none, 0, sizeof(none));
+	assert_int_equal(audit_key_new(&l->sk, l->pk), 0);
+	gen_event(l, "init", "intent", 1);
+	gen_event(l, "init", "ok", 1);
+	/* before any checkpoint, a vault with no anchor is fine */
+	assert_int_equal(gen_check(l, &none, 1), AUDIT_GEN_OK);
+	checkpoint(l, 2);			/* seq 3, gen 2 */
+	a2 = l->anchor;
+	gen_event(l, "account_add", "intent", 3);
+	gen_event(l, "account_add", "ok", 3);
+	/* crash after the write, before its checkpoint was written */
+	assert_int_equal(gen_check(l, &a2, 3), AUDIT_GEN_OK);
+	assert_int_equal(gen_check(l, &a2, 2), AUDIT_GEN_VAULT_OLDER);
+	assert_int_equal(gen_check(l, &none, 1), AUDIT_GEN_VAULT_OLDER);
+	checkpoint(l, 4);			/* seq 6, gen 4 */
+	/* the log one unwritten checkpoint ahead */
+	assert_int_equal(gen_check(l, &a2, 3), AUDIT_GEN_OK);
+	a5 = l->anchor;
+	assert_int_equal(gen_check(l, &a5, 4), AUDIT_GEN_OK);
+	gen_event(l, "passwd", "intent", 5);	/* seq 7, crashed */
+	assert_int_equal(gen_check(l, &a5, 4), AUDIT_GEN_OK);
+	assert_int_equal(gen_check(l, &a5, 5), AUDIT_GEN_OK);
+	assert_int_equal(gen_check(l, &a5, 6), AUDIT_GEN_LOG_OLDER);
+	gen_event(l, "unlock", "ok", 0);
+	gen_event(l, "passwd", "intent", 5);	/* seq 9: so 7 was not */
+	gen_event(l, "passwd", "ok", 5);
+	assert_int_equal(gen_check(l, &a5, 5), AUDIT_GEN_OK);
+	assert_int_equal(gen_check(l, &a5, 4), AUDIT_GEN_VAULT_OLDER);
+	/* an older vault whose anchor's checkpoint was written after */
+	assert_int_equal(gen_check(l, &a2, 3), AUDIT_GEN_VAULT_OLDER);
+	/* a write that failed does not count */
+	gen_event(l, "invite_set", "intent", 6);
+	gen_event(l, "invite_set", "fail", 6);
+	assert_int_equal(gen_check(l, &a5, 5), AUDIT_GEN_OK);
+	assert_int_equal(gen_check(l, &a5, 6), AUDIT_GEN_LOG_OLDER);
+	/* two checkpoints, the first proven unwritten by the second */
+	checkpoint(l, 6);
+	gen_event(l, "unlock", "ok", 0);
+	checkpoint(l, 6);
+	assert_int_equal(gen_check(l, &a5, 5), AUDIT_GEN_OK);
+	/* the log cut before the vault's anchor, or another anchor */
+	assert_int_equal(gen_upto(l, &a5, 4, 5), AUDIT_GEN_LOG_OLDER);
+	a5.hash[0] ^= 1;
+	assert_int_equal(gen_upto(l, &a5, 4, 7), AUDIT_GEN_MISMATCH);
+	log_free(l);
+	free(l);
+}
+
 int
 main(void)
 {
@@ -535,6 +910,11 @@ main(void)
 		cmocka_unit_test(test_badsig),
 		cmocka_unit_test(test_sign_refuses),
 		cmocka_unit_test(test_verify_file),
+		cmocka_unit_test(test_hostile_fields),
+		cmocka_unit_test(test_request_digest),
+		cmocka_unit_test(test_segments),
+		cmocka_unit_test(test_interrupted),
+		cmocka_unit_test(test_gen_check),
 	};
 
 	if (sodium_init() < 0)

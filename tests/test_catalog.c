@@ -15,26 +15,26 @@
 
 /* DESIGN.md section 3, written out again: the table must say this. */
 static const struct catalog_entry want[] = {
-	{ "POST", "/auth/api-key", CATALOG_L1, 1, "create_api_key" },
-	{ "GET", "/auth/derive-api-key", CATALOG_L1, 0, "derive_api_key" },
-	{ "GET", "/auth/api-keys", CATALOG_L2, 0, "get_api_keys" },
-	{ "DELETE", "/auth/api-key", CATALOG_L2, 0, "delete_api_key" },
+	{ "POST", "/auth/api-key", CATALOG_L1, 1, "create_api_key", EP_CREATE_API_KEY },
+	{ "GET", "/auth/derive-api-key", CATALOG_L1, 0, "derive_api_key", EP_DERIVE_API_KEY },
+	{ "GET", "/auth/api-keys", CATALOG_L2, 0, "get_api_keys", EP_GET_API_KEYS },
+	{ "DELETE", "/auth/api-key", CATALOG_L2, 0, "delete_api_key", EP_DELETE_API_KEY },
 	{ "GET", "/auth/ban-status/closed-only", CATALOG_L2, 0,
-	    "get_closed_only_mode" },
+	    "get_closed_only_mode", EP_CLOSED_ONLY },
 	{ "POST", "/auth/builder-api-key", CATALOG_L2, 0,
-	    "create_builder_api_key" },
+	    "create_builder_api_key", EP_CREATE_BUILDER_KEY },
 	{ "GET", "/auth/builder-api-key", CATALOG_L2, 0,
-	    "get_builder_api_keys" },
+	    "get_builder_api_keys", EP_GET_BUILDER_KEYS },
 	{ "DELETE", "/auth/builder-api-key", CATALOG_L2, 0,
-	    "revoke_builder_api_key" },
+	    "revoke_builder_api_key", EP_REVOKE_BUILDER_KEY },
 	{ "GET", "/balance-allowance", CATALOG_L2, 0,
-	    "get_balance_allowance" },
+	    "get_balance_allowance", EP_BALANCE },
 	{ "GET", "/balance-allowance/update", CATALOG_L2, 0,
-	    "update_balance_allowance" },
-	{ "GET", "/notifications", CATALOG_L2, 0, "get_notifications" },
-	{ "DELETE", "/notifications", CATALOG_L2, 0, "drop_notifications" },
-	{ "POST", "/waitlist", CATALOG_NONE, 0, "join_waitlist" },
-	{ "GET", "/time", CATALOG_NONE, 0, "get_server_time" },
+	    "update_balance_allowance", EP_BALANCE_UPDATE },
+	{ "GET", "/notifications", CATALOG_L2, 0, "get_notifications", EP_NOTIFICATIONS },
+	{ "DELETE", "/notifications", CATALOG_L2, 0, "drop_notifications", EP_DROP_NOTIFICATIONS },
+	{ "POST", "/waitlist", CATALOG_NONE, 0, "join_waitlist", EP_WAITLIST },
+	{ "GET", "/time", CATALOG_NONE, 0, "get_server_time", EP_TIME },
 };
 
 #define NWANT	(sizeof(want) / sizeof(want[0]))
@@ -56,7 +56,11 @@ test_table(void **state)
 		assert_int_equal(e->auth, want[i].auth);
 		assert_int_equal(e->invite, want[i].invite);
 		assert_string_equal(e->call, want[i].call);
+		assert_int_equal(e->id, want[i].id);
+		assert_ptr_equal(catalog_get(want[i].id), e);
 	}
+	assert_null(catalog_get(EP_COUNT));
+	assert_null(catalog_get((enum catalog_id)-1));
 	assert_null(catalog_at(NWANT));
 	assert_null(catalog_at((size_t)-1));
 }

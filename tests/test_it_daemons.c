@@ -8,10 +8,12 @@
 #include <stddef.h>
 #include <setjmp.h>
 #include <stdint.h>
+#include <pwd.h>
 
 #include <cmocka.h>
 #include <jansson.h>
 
+#include "common/child.h"
 #include "tests/it.h"
 
 static int
@@ -77,6 +79,45 @@ test_sandboxed(void **state)
 	}
 	/* vaultd itself is hardened too: no core dumps, no new privileges */
 	assert_int_equal(proc_field(p[0].pid, "NoNewPrivs"), 1);
+
+	if (geteuid() == 0) {
+		/*
+		 * 0-2 are /dev/null, 3 the channel, 4 the log pipe; signerd
+		 * has no more (netd has libcurl's sockets)
+		 */
+		for (i = 1; i < 3; i++) {
+			static const char *want_fd[] = { "/dev/null",
+			    "/dev/null", "/dev/null", "socket:[", "pipe:[" };
+			int fd;
+
+			for (fd = 0; fd < 6; fd++) {
+				snprintf(link, sizeof(link), "/proc/%llu/fd/%d",
+				    (unsigned long long)p[i].pid, fd);
+				n = readlink(link, root, sizeof(root) - 1);
+				if (fd == 5) {
+					if (i == 1)
+						assert_int_equal(n, -1);
+					continue;
+				}
+				assert_true(n > 0);
+				root[n] = '\0';
+				assert_int_equal(strncmp(root, want_fd[fd],
+				    strlen(want_fd[fd])), 0);
+			}
+		}
+		/* our own user if there is one, else nobody and a warning */
+		if (getpwnam("clobvault") != NULL) {
+			assert_int_equal(p[1].uid, getpwnam("clobvault")->pw_uid);
+			assert_false(it_log_has(t, "user clobvault does not "
+			    "exist"));
+		} else {
+			assert_int_equal(p[1].uid, getpwnam("nobody")->pw_uid);
+			assert_true(it_log_has(t, "]: warning: user clobvault "
+			    "does not exist; children run as the shared nobody: "
+			    "create it with useradd --system clobvault\n"));
+		}
+		assert_int_equal(p[2].uid, p[1].uid);
+	}
 
 	if (geteuid() == 0) {
 		/* signerd's root is the empty directory */
@@ -171,6 +212,186 @@ test_forbidden_syscalls(void **state)
 	assert_true(it_log_has(t, line));
 	snprintf(line, sizeof(line), "%s/vault", t->home);
 	assert_int_equal(unlink(line), 0);
+}
+
+/*
+ * kind kills both children with SIGSYS: vaultd reports it, logs it
+ * after the child's own line, and restarts them.
+ */
+static void
+probe_kills_both(struct it *t, const char *kind)
+{
+	struct it_proc	 p[3], q[3];
+	char		 line[200];
+	int		 i;
+
+	assert_int_equal(it_status(t, p), 0);
+	probe(t, "signerd", kind);
+	probe(t, "netd", kind);
+	assert_true(it_wait_up(t, q, p[1].pid, p[2].pid, 8000) >= 0);
+	for (i = 1; i < 3; i++) {
+		assert_int_equal(q[i].restarts, p[i].restarts + 1);
+		assert_string_equal(q[i].last_exit, "killed by signal 31, "
+		    "SIGSYS (forbidden system call: sandbox violation)");
+		snprintf(line, sizeof(line), "%s[%llu]: test probe: %s\n",
+		    p[i].name, (unsigned long long)p[i].pid, kind);
+		assert_true(it_log_has(t, line));
+		snprintf(line, sizeof(line), "%s (pid %llu) died: killed by "
+		    "signal 31, SIGSYS", p[i].name,
+		    (unsigned long long)p[i].pid);
+		assert_true(it_log_has(t, line));
+	}
+	assert_int_equal(q[0].pid, (uint64_t)t->vaultd);
+}
+
+/* The attack: a child pushing a command into the operator's terminal. */
+static void
+test_probe_tiocsti(void **state)
+{
+	probe_kills_both(*state, "tiocsti");
+}
+
+/* No executable memory, whichever way it is asked for. */
+static void
+test_probe_exec_memory(void **state)
+{
+	struct it	*t = *state;
+	struct it_proc	 p[3], q[3];
+	char		 line[200];
+	int		 i;
+
+	probe_kills_both(t, "rwx");
+	probe_kills_both(t, "mprotectx");
+
+	/* read and execute only: signerd dies, netd is refused (dlopen) */
+	assert_int_equal(it_status(t, p), 0);
+	probe(t, "netd", "rx");
+	snprintf(line, sizeof(line), "netd: test probe refused: mmap "
+	    "PROT_READ|PROT_EXEC: Operation not permitted\n");
+	for (i = 0; i < 50 && !it_log_has(t, line); i++)
+		it_sleep_ms(100);
+	assert_true(it_log_has(t, line));
+	probe(t, "signerd", "rx");
+	assert_true(it_wait_up(t, q, p[1].pid, 0, 8000) >= 0);
+	assert_string_equal(q[1].last_exit, "killed by signal 31, "
+	    "SIGSYS (forbidden system call: sandbox violation)");
+	assert_int_equal(q[2].pid, p[2].pid);
+	assert_int_equal(q[2].restarts, p[2].restarts);
+}
+
+static void
+test_probe_pkey(void **state)
+{
+	probe_kills_both(*state, "pkeyx");
+}
+
+/* Not a byte to fd 2, not even as fd 2 + 2^32. */
+static void
+test_probe_stderr(void **state)
+{
+	probe_kills_both(*state, "stderr");
+	probe_kills_both(*state, "stderr64");
+}
+
+/* How often needle occurs in hay. */
+static int
+count_of(const char *hay, const char *needle)
+{
+	const char	*p = hay;
+	int		 n = 0;
+
+	while ((p = strstr(p, needle)) != NULL) {
+		n++;
+		p += strlen(needle);
+	}
+	return n;
+}
+
+/* The sum of N over vaultd's lines "N lines from NAME dropped". */
+static unsigned long
+dropped_of(const char *log, const char *name)
+{
+	char		 needle[64];
+	const char	*p = log, *q;
+	unsigned long	 sum = 0;
+
+	snprintf(needle, sizeof(needle), " lines from %s dropped: ", name);
+	while ((p = strstr(p, needle)) != NULL) {
+		for (q = p; q > log && q[-1] >= '0' && q[-1] <= '9'; q--)
+			;
+		assert_true(q < p);
+		assert_memory_equal(q - 9, "warning: ", 9);
+		sum += strtoul(q, NULL, 10);
+		p += strlen(needle);
+	}
+	return sum;
+}
+
+/*
+ * A child's lines reach vaultd's log under its name and pid, cleaned
+ * and cut, and at most at its rate: it cannot forge a line of vaultd's,
+ * reach the terminal with an escape, or bury vaultd's lines in its own.
+ */
+static void
+test_child_log(void **state)
+{
+	struct it	*t = *state;
+	struct it_proc	 p[3];
+	char		 want[1300], pre[64];
+	char		*log;
+	size_t		 len;
+	unsigned long	 dropped = 0;
+	int		 i, lines = 0;
+
+	assert_int_equal(it_status(t, p), 0);
+	snprintf(pre, sizeof(pre), "Z netd[%llu]: ",
+	    (unsigned long long)p[2].pid);
+
+	probe(t, "netd", "logforge");
+	snprintf(want, sizeof(want), "%s%s", pre, "2000-01-01T00:00:00Z "
+	    "vaultd[1]: forged\n");
+	for (i = 0; i < 50 && !it_log_has(t, want); i++)
+		it_sleep_ms(100);
+	assert_true(it_log_has(t, want));
+	snprintf(want, sizeof(want), "%stest probe logforge: \\x1b[31mred"
+	    "\\x0d\n", pre);
+	assert_true(it_log_has(t, want));
+	/* a line past 1024 bytes: the first 1024, marked, the rest gone */
+	len = (size_t)snprintf(want, sizeof(want), "%s", pre);
+	memset(want + len, 'A', 1024);
+	snprintf(want + len + 1024, sizeof(want) - len - 1024, " [cut]\n");
+	log = it_slurp(t->log, &len);
+	assert_non_null(log);
+	assert_non_null(strstr(log, want));
+	assert_int_equal(count_of(log, "AAAA\n"), 0);
+	assert_null(memchr(log, 0x1b, len));
+	assert_null(memchr(log, '\r', len));
+	assert_null(strstr(log, "\n2000-01-01T00:00:00Z"));
+	free(log);
+
+	/* a flood: some lines logged, the rest dropped and counted */
+	probe(t, "netd", "logflood");
+	for (i = 0; i < 150; i++) {
+		log = it_slurp(t->log, &len);
+		assert_non_null(log);
+		snprintf(want, sizeof(want), "%stest probe logflood: line ",
+		    pre);
+		lines = count_of(log, want);
+		dropped = dropped_of(log, "netd");
+		free(log);
+		if (lines + dropped == CHILD_LOGFLOOD_LINES)
+			break;
+		it_sleep_ms(100);
+	}
+	assert_int_equal(lines + dropped, CHILD_LOGFLOOD_LINES);
+	assert_true(lines >= 1);
+	assert_true(dropped >= 1);
+	snprintf(want, sizeof(want), "%stest probe logflood: line 1 of %d\n",
+	    pre, CHILD_LOGFLOOD_LINES);
+	assert_true(it_log_has(t, want));
+	/* vaultd was not held up, and netd was not blamed for it */
+	assert_int_equal(it_status(t, p), 0);
+	assert_int_equal(p[2].restarts, 0);
 }
 
 /* netd cannot have a request signed outside a call vaultd gave it. */
@@ -400,6 +621,16 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_kill9_restart, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_forbidden_syscalls, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_probe_tiocsti, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_probe_exec_memory, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_probe_pkey, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_probe_stderr, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_child_log, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_netd_forged_sign, setup,
 		    teardown),

@@ -805,12 +805,19 @@ test_resolver(void **state)
 	assert_int_equal(txt_start(&t, "polymarket", NULL, NULL, NULL, NULL),
 	    0);
 	assert_int_equal(nd_start(&n, NULL, NULL), 0);
-	snprintf(url, sizeof(url), "http://%s:%d/", name, t.port);
+	/*
+	 * Plain http goes only to 127.0.0.1 or localhost (common/url.c), so
+	 * the name is tried over https against the plain test exchange: a
+	 * TLS failure, not a resolver one, shows the name was resolved and
+	 * connected to, twice (the resolver's state survives a call).
+	 */
+	snprintf(url, sizeof(url), "https://%s:%d/", name, t.port);
+	snprintf(line, sizeof(line), "TLS with %s:%d: ", name, t.port);
 	nd_call(&n, &v, url, "time", NULL, &a);
-	expect_ok(&a, NULL);
+	nd_expect_error(&a, CV_ERR_TRANSPORT, line);
 	ndans_free(&a);
 	nd_call(&n, &v, url, "time", NULL, &a);
-	expect_ok(&a, NULL);
+	nd_expect_error(&a, CV_ERR_TRANSPORT, line);
 	ndans_free(&a);
 	assert_int_equal(nd_stop(&n), 0);
 	nd_cleanup(&n);

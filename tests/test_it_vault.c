@@ -371,7 +371,8 @@ line_at(char *buf, size_t k)
 static size_t
 edit_field(char *b, size_t len)
 {
-	char *l = line_at(b, 3), *tab = strchr(l, '\t');
+	/* line 2, an event (line 3 is a checkpoint: its signature fails) */
+	char *l = line_at(b, 2), *tab = strchr(l, '\t');
 
 	tab = strchr(tab + 1, '\t');	/* the actor field */
 	tab[1] = tab[1] == 'v' ? 'w' : 'v';

@@ -6,6 +6,7 @@
 #include <stddef.h>
 #include <setjmp.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 #include <sys/socket.h>
@@ -127,11 +128,9 @@ test_wrong_type(void **state)
 	assert_int_equal(decode(strtype, sizeof(strtype)), CV_ERR_MSG_TYPE);
 	assert_int_equal(decode(negid, sizeof(negid)), CV_ERR_MSG_TYPE);
 	assert_int_equal(decode(bigid, sizeof(bigid)), CV_ERR_MSG_TYPE);
-	assert_int_equal(msg_decode(&m, fields, sizeof(fields)), 0);
-	assert_int_equal(msg_get_u64(&m.rd, &v), CV_ERR_MSG_TYPE);
-	m.rd.pos = 1;
-	assert_int_equal(msg_get_str(&m.rd, &s, &len, 8), CV_ERR_MSG_TYPE);
-	msg_clear(&m);
+	/* the protocol table's types are checked by the decoder itself */
+	assert_int_equal(decode(fields, sizeof(fields)), CV_ERR_MSG_TYPE);
+	(void)m; (void)v; (void)s; (void)len;
 }
 
 static void
@@ -166,25 +165,66 @@ test_strings(void **state)
 	    CV_ERR_MSG_LENGTH);
 	msg_clear(&m);
 
+	/* past the table's bound (s15): refused by the decoder */
+	n = hello_frame(buf, sizeof(buf), 1, "0123456789abcdef");
+	assert_int_equal(decode(buf, n), CV_ERR_MSG_LENGTH);
+
 	/* an embedded NUL, an overlong '/', a lone surrogate */
 	n = hello_frame(buf, sizeof(buf), 1, "ab");
 	buf[n - 1] = 0x00;
-	assert_int_equal(msg_decode(&m, buf, n), 0);
-	assert_int_equal(msg_get_u64(&m.rd, &v), 0);
-	assert_int_equal(msg_get_str(&m.rd, &s, &len, 8), CV_ERR_MSG_STRING);
-	msg_clear(&m);
+	assert_int_equal(decode(buf, n), CV_ERR_MSG_STRING);
 	buf[n - 2] = 0xc0;
 	buf[n - 1] = 0xaf;
-	assert_int_equal(msg_decode(&m, buf, n), 0);
-	assert_int_equal(msg_get_u64(&m.rd, &v), 0);
-	assert_int_equal(msg_get_str(&m.rd, &s, &len, 8), CV_ERR_MSG_STRING);
-	msg_clear(&m);
+	assert_int_equal(decode(buf, n), CV_ERR_MSG_STRING);
 	n = hello_frame(buf, sizeof(buf), 1, "abc");
 	memcpy(buf + n - 3, "\xed\xa0\x80", 3);
-	assert_int_equal(msg_decode(&m, buf, n), 0);
-	assert_int_equal(msg_get_u64(&m.rd, &v), 0);
-	assert_int_equal(msg_get_str(&m.rd, &s, &len, 8), CV_ERR_MSG_STRING);
+	assert_int_equal(decode(buf, n), CV_ERR_MSG_STRING);
+}
+
+/* MSG_ERROR_ANS: the one reader and the one writer. */
+static void
+test_error_ans(void **state)
+{
+	struct chan	c[2];
+	struct msg	m;
+	char		big[MSG_ERROR_TEXT_MAX + 10], text[16];
+	int		sv[2], code;
+
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+	chan_init(&c[0], sv[0]);
+	chan_init(&c[1], sv[1]);
+
+	assert_int_equal(msg_error_ans(&c[0], 9, CV_ERR_DENIED, "no"), 0);
+	assert_int_equal(chan_flush(&c[0]), 0);
+	assert_int_equal(chan_recv(&c[1], &m), 0);
+	assert_int_equal(m.type, MSG_ERROR_ANS);
+	assert_int_equal(m.id, 9);
+	assert_int_equal(msg_get_error(&m, &code, text, sizeof(text)), 0);
+	assert_int_equal(code, CV_ERR_DENIED);
+	assert_string_equal(text, "no");
 	msg_clear(&m);
+
+	/* a long text is cut at the bound, at a character boundary */
+	memset(big, 'a', sizeof(big));
+	memcpy(big + MSG_ERROR_TEXT_MAX - 1, "\xc3\xa9", 2);
+	big[sizeof(big) - 1] = '\0';
+	assert_int_equal(msg_error_ans(&c[0], 10, CV_ERR_INVALID, big), 0);
+	assert_int_equal(chan_flush(&c[0]), 0);
+	assert_int_equal(chan_recv(&c[1], &m), 0);
+	assert_int_equal(m.rd.f[1].via.str.size, MSG_ERROR_TEXT_MAX - 1);
+	assert_int_equal(msg_get_error(&m, &code, text, sizeof(text)), 0);
+	assert_int_equal(strlen(text), sizeof(text) - 1);
+	msg_clear(&m);
+
+	/* a code that is not an error is a broken peer */
+	assert_int_equal(msg_error_ans(&c[0], 11, 5, "five"), 0);
+	assert_int_equal(chan_flush(&c[0]), 0);
+	assert_int_equal(chan_recv(&c[1], &m), 0);
+	assert_int_equal(msg_get_error(&m, &code, text, sizeof(text)),
+	    CV_ERR_MSG_STATE);
+	msg_clear(&m);
+	chan_free(&c[0]);
+	chan_free(&c[1]);
 }
 
 static void
@@ -273,6 +313,48 @@ test_finish_toobig(void **state)
 	msg_w_free(&w);
 }
 
+/*
+ * ARCHITECTURE.md's message table is the protocol table: the rows between
+ * its markers are exactly what MSG_LIST says, in its order.
+ */
+static void
+test_doc_table(void **state)
+{
+	const struct msg_spec	*sp;
+	FILE			*f;
+	char			 want[1024], line[1024];
+	int			 t, in = 0, row = 1;
+
+	assert_non_null(f = fopen("ARCHITECTURE.md", "r"));
+	while (fgets(line, sizeof(line), f) != NULL) {
+		if (strncmp(line, "<!-- msg table begin", 20) == 0) {
+			in = 1;
+			continue;
+		}
+		if (strncmp(line, "<!-- msg table end", 18) == 0)
+			break;
+		if (!in || strncmp(line, "| MSG_", 6) != 0)
+			continue;
+		while (row < MSG_TYPE_MAX && msg_spec((uint32_t)row) == NULL)
+			row++;
+		assert_true(row < MSG_TYPE_MAX);
+		sp = msg_spec((uint32_t)row++);
+		snprintf(want, sizeof(want), "| %s | %s \xe2\x86\x92 %s | %s | "
+		    "`%s` |\n", sp->name, sp->from, sp->to, sp->doc,
+		    sp->fields[0] ? sp->fields : "-");
+		if (strcmp(line, want) != 0)
+			print_error("ARCHITECTURE.md has\n%swhere the protocol "
+			    "table says\n%s", line, want);
+		assert_string_equal(line, want);
+	}
+	fclose(f);
+	for (t = row; t < MSG_TYPE_MAX; t++)
+		if (msg_spec((uint32_t)t) != NULL)
+			print_error("ARCHITECTURE.md lacks %s\n",
+			    msg_name((uint32_t)t));
+	assert_int_equal(row, MSG_TYPE_MAX);
+}
+
 static void
 test_names(void **state)
 {
@@ -301,6 +383,8 @@ main(void)
 		cmocka_unit_test(test_frames),
 		cmocka_unit_test(test_finish_toobig),
 		cmocka_unit_test(test_names),
+		cmocka_unit_test(test_error_ans),
+		cmocka_unit_test(test_doc_table),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -10,6 +10,7 @@
 
 #include <cmocka.h>
 
+#include "common/netcall.h"
 #include "netd/netd.h"
 
 #define B64	"c2VjcmV0LXNlY3JldC1zZWNyZXQtc2VjcmV0LXNlYw=="
@@ -127,13 +128,13 @@ test_urlencode(void **state)
 {
 	char	out[32] = "/p?a=";
 
-	assert_int_equal(parse_urlencode("x y&z=1,2~", out, sizeof(out)), 0);
+	assert_int_equal(netcall_urlencode("x y&z=1,2~", out, sizeof(out)), 0);
 	assert_string_equal(out, "/p?a=x%20y%26z%3D1,2~");
 	out[0] = '\0';
-	assert_int_equal(parse_urlencode("0123456789012345678901234567890",
+	assert_int_equal(netcall_urlencode("0123456789012345678901234567890",
 	    out, sizeof(out)), 0);
 	out[0] = '\0';
-	assert_int_equal(parse_urlencode("01234567890123456789012345678901",
+	assert_int_equal(netcall_urlencode("01234567890123456789012345678901",
 	    out, sizeof(out)), CV_ERR_TOOLONG);
 }
 

@@ -2,6 +2,7 @@
  * vaultctl: the operator's command line.  Human output by default, one
  * JSON document with --json, and exit codes by class of failure.
  */
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -35,7 +36,7 @@ static const struct {
 	{ "notifications", cmd_call,	"list [--signature-type N] | drop [--id ID]... --account A" },
 	{ "waitlist",	cmd_call,	"join EMAIL --account A" },
 	{ "time",	cmd_call,	"--account A (the exchange's clock)" },
-	{ "audit",	cmd_audit,	"show [--tail N] | verify" },
+	{ "audit",	cmd_audit,	"show [--tail N] | verify [--anchor S:H] | anchor" },
 	{ "headers",	cmd_headers,	"l1|l2|builder --account A [--method M --path P] [--body B] [--nonce N]" },
 	{ "debug",	cmd_debug,	"debug probe CHILD KIND (vaultd -T only)" },
 };
@@ -64,6 +65,8 @@ main(int argc, char **argv)
 	int		r;
 
 	harden_process();
+	/* vaultd may close on us (a refusal): an error to report, not death */
+	signal(SIGPIPE, SIG_IGN);
 	log_init("vaultctl", 0);
 	if (sodium_init() < 0) {
 		fprintf(stderr, "vaultctl: libsodium initialisation failed\n");

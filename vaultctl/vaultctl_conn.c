@@ -23,9 +23,11 @@ vaultctl_exit_code(int err)
 	case CV_ERR_BADPASS:		return EXIT_BADPASS;
 	case CV_ERR_TAMPERED:
 	case CV_ERR_CORRUPT:
-	case CV_ERR_FORMAT_VERSION:	return EXIT_TAMPERED;
+	case CV_ERR_FORMAT_VERSION:
+	case CV_ERR_ROLLBACK:		return EXIT_TAMPERED;
 	case CV_ERR_NOTFOUND:		return EXIT_NOTFOUND;
-	case CV_ERR_TRANSPORT:		return EXIT_TRANSPORT;
+	case CV_ERR_TRANSPORT:
+	case CV_ERR_TIMEOUT:		return EXIT_TRANSPORT;
 	case CV_ERR_EXCHANGE:		return EXIT_EXCHANGE;
 	case CV_ERR_RESPONSE:		return EXIT_RESPONSE;
 	default:			return EXIT_FAIL;
@@ -62,8 +64,18 @@ vaultctl_connect(struct vaultctl *vc)
 	chan_init(&vc->chan, fd);
 	msg_begin(&w, MSG_CTL_HELLO_REQ, ++vc->next_id);
 	msg_put_u64(&w, MSG_VERSION);
-	if ((r = vaultctl_call(vc, &w, MSG_CTL_HELLO_ANS, &m)) != 0)
+	if ((r = vaultctl_call(vc, &w, MSG_CTL_HELLO_ANS, &m)) != 0) {
+		/*
+		 * vaultd accepts, then closes a connection it refuses:
+		 * more than VAULTD_MAX_CLIENTS, or a uid other than its
+		 * own or root's.  It does not say which; its log does.
+		 */
+		if (r == CV_ERR_NOTRUNNING)
+			snprintf(vc->errtext, sizeof(vc->errtext), "vaultd "
+			    "closed the connection: too many clients, or this "
+			    "user is not allowed (see vaultd.log)");
 		return r;
+	}
 	r = msg_get_u64(&m.rd, &version);
 	msg_clear(&m);
 	if (r != 0)
@@ -107,7 +119,12 @@ vaultctl_call(struct vaultctl *vc, struct msg_w *w, uint32_t ans,
  again:
 	if ((r = chan_send(&vc->chan, w)) != 0) {
 		msgbuf_free(&frame);
-		return r == CV_ERR_IO ? CV_ERR_NOTRUNNING : r;
+		if (r != CV_ERR_IO)
+			return r;
+		/* EPIPE (SIGPIPE is ignored) or ECONNRESET: vaultd closed */
+		snprintf(vc->errtext, sizeof(vc->errtext), "vaultd closed the "
+		    "connection (see vaultd.log)");
+		return CV_ERR_NOTRUNNING;
 	}
 	if ((r = vaultctl_recv(vc, id, m)) == CV_ERR_AGAIN &&
 	    vaultctl_ms() - start < again) {
@@ -163,7 +180,9 @@ vaultctl_next(struct vaultctl *vc, struct msg *m)
 			return CV_ERR_IO;
 		}
 		if ((r = chan_fill(&vc->chan)) != 0)
-			return r;
+			/* a close with our request unread resets */
+			return r == CV_ERR_IO && errno == ECONNRESET ?
+			    CV_ERR_EOF : r;
 	}
 }
 
@@ -179,7 +198,7 @@ vaultctl_recv(struct vaultctl *vc, uint32_t id, struct msg *m)
 	if ((r = vaultctl_next(vc, m)) != 0) {
 		if (r == CV_ERR_EOF)
 			snprintf(vc->errtext, sizeof(vc->errtext),
-			    "vaultd closed the connection (see its log)");
+			    "vaultd closed the connection (see vaultd.log)");
 		return r == CV_ERR_EOF ? CV_ERR_NOTRUNNING : r;
 	}
 	if (m->id != id) {

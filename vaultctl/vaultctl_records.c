@@ -17,6 +17,7 @@
 #include "common/encode.h"
 #include "common/profile.h"
 #include "common/secret_io.h"
+#include "common/url.h"
 #include "common/vault_fmt.h"
 #include "vaultctl/vaultctl.h"
 
@@ -293,8 +294,9 @@ cmd_account(struct vaultctl *vc, int argc, char **argv)
 {
 	const struct profile	*p;
 	struct rec_args		 a;
+	struct url_parts	 up;
 	json_t			*j;
-	char			*payload, ca[4096];
+	char			*payload, ca[4096], why[160];
 	int			 r;
 
 	if (argc >= 3 && strcmp(argv[1], "add") == 0 &&
@@ -307,8 +309,15 @@ cmd_account(struct vaultctl *vc, int argc, char **argv)
 			return vaultctl_fail(vc, "account add: --pin takes "
 			    "sha256//BASE64 (the base64 SHA-256 of the server's "
 			    "public key; several joined with ;)", CV_ERR_USAGE);
+		/* vaultd checks it again: this is for a clear message */
+		if (a.url != NULL &&
+		    url_parse(a.url, &up, why, sizeof(why)) != 0) {
+			snprintf(vc->errtext, sizeof(vc->errtext), "%.80s: %.150s",
+			    a.url, why);
+			return vaultctl_fail(vc, "account add", CV_ERR_INVALID);
+		}
 		if (a.pin != NULL && a.url != NULL &&
-		    strncmp(a.url, "https://", 8) != 0)
+		    strcmp(up.scheme, "https") != 0)
 			return vaultctl_fail(vc, "account add: --pin needs an "
 			    "https:// URL", CV_ERR_USAGE);
 		if (a.ca != NULL && realpath(a.ca, ca) == NULL) {

@@ -10,6 +10,9 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "common/audit.h"
+#include "common/encode.h"
+#include "common/home.h"
 #include "common/secret_io.h"
 #include "common/vault_crypto.h"
 #include "vaultctl/vaultctl.h"
@@ -235,22 +238,92 @@ cmd_passwd(struct vaultctl *vc, int argc, char **argv)
 	return done(vc, "changed", "passphrase changed; records untouched");
 }
 
+/*
+ * audit verify --anchor SEQ:HASH: the log must hold exactly that
+ * checkpoint (kept elsewhere by the operator from `audit anchor`), so
+ * the vault and the log rolled back together show too.  Read here from
+ * the files themselves; vaultd checked the chain and the signatures.
+ */
+static int
+anchor_check(const char *want, char *text, size_t len)
+{
+	struct audit_log	 log;
+	struct audit_iter	*it = NULL;
+	struct audit_rec	 rec;
+	const char		*line, *colon;
+	uint8_t			 h[AUDIT_HASH_LEN];
+	char			 home[4096], path[4200], hex[AUDIT_HEX_HASH + 1];
+	char			*end;
+	unsigned long long	 seq;
+	size_t			 n;
+	int			 r;
+
+	errno = 0;
+	seq = strtoull(want, &end, 10);
+	colon = end;
+	if (errno != 0 || seq == 0 || *colon != ':' ||
+	    strlen(colon + 1) != AUDIT_HEX_HASH)
+		return CV_ERR_USAGE;
+	if ((r = home_path(home, sizeof(home))) != 0)
+		return r;
+	snprintf(path, sizeof(path), "%s/audit.log", home);
+	if ((r = audit_log_scan(path, &log)) != 0)
+		return r;
+	if ((it = malloc(sizeof(*it))) == NULL)
+		return CV_ERR_NOMEM;
+	r = CV_ERR_TAMPERED;
+	snprintf(text, len, "the log does not reach checkpoint %llu: it was "
+	    "truncated or rolled back (with the vault, if audit verify "
+	    "passed)", seq);
+	if (audit_iter_open(it, &log, 1) != 0)
+		goto out;
+	while (audit_iter_next(it, &line, &n) == 1) {
+		if (audit_record_parse(line, n, &rec) != 0 || rec.seq != seq)
+			continue;
+		audit_chain_hash(line, n, h);
+		hex_encode(h, sizeof(h), hex);
+		if (!audit_rec_is_checkpoint(&rec) ||
+		    strcmp(hex, colon + 1) != 0) {
+			snprintf(text, len, "record %llu (%s line %llu) is not "
+			    "the checkpoint kept: the log was replaced", seq,
+			    it->name, (unsigned long long)it->line);
+			goto out;
+		}
+		snprintf(text, len, "checkpoint %llu is in the log as kept "
+		    "(%s line %llu)", seq, it->name,
+		    (unsigned long long)it->line);
+		r = 0;
+		goto out;
+	}
+ out:
+	audit_iter_close(it);
+	free(it);
+	return r;
+}
+
 int
 cmd_audit(struct vaultctl *vc, int argc, char **argv)
 {
 	struct msg_w	 w;
 	struct msg	 m;
-	const char	*text;
+	const char	*text, *want = NULL, *colon;
 	size_t		 len;
 	int64_t		 code;
 	unsigned long	 tail = 20;
-	char		*end;
-	int		 verify, r;
+	char		*end, atext[300];
+	uint64_t	 mode;
+	int		 r;
 
 	if (argc == 2 && strcmp(argv[1], "verify") == 0)
-		verify = 1;
+		mode = 1;
+	else if (argc == 4 && strcmp(argv[1], "verify") == 0 &&
+	    strcmp(argv[2], "--anchor") == 0) {
+		mode = 1;
+		want = argv[3];
+	} else if (argc == 2 && strcmp(argv[1], "anchor") == 0)
+		mode = 2;
 	else if ((argc == 2 || argc == 4) && strcmp(argv[1], "show") == 0) {
-		verify = 0;
+		mode = 0;
 		if (argc == 4) {
 			errno = 0;
 			tail = strtoul(argv[3], &end, 10);
@@ -263,7 +336,7 @@ cmd_audit(struct vaultctl *vc, int argc, char **argv)
 	if ((r = vaultctl_connect(vc)) != 0)
 		return vaultctl_fail(vc, "audit", r);
 	msg_begin(&w, MSG_CTL_AUDIT_REQ, ++vc->next_id);
-	msg_put_bool(&w, verify);
+	msg_put_u64(&w, mode);
 	msg_put_u64(&w, tail);
 	if ((r = vaultctl_call(vc, &w, MSG_CTL_AUDIT_ANS, &m)) != 0)
 		return vaultctl_fail(vc, "audit", r);
@@ -274,13 +347,33 @@ cmd_audit(struct vaultctl *vc, int argc, char **argv)
 	}
 	if (code < -1000 || code > 0)
 		code = CV_ERR_INTERNAL;
-	if (vc->json)
-		vaultctl_print_json(json_pack("{s:s, s:b, s:s%}", "result",
-		    verify ? "verify" : "show", "ok", code == 0,
-		    verify ? "summary" : "lines", text, len));
-	else if (verify || code != 0)
+	atext[0] = '\0';
+	if (want != NULL && code == 0 &&
+	    (code = anchor_check(want, atext, sizeof(atext))) == CV_ERR_USAGE) {
+		msg_clear(&m);
+		goto usage;
+	}
+	if (mode == 2 && code == 0 && (colon = memchr(text, ':', len)) !=
+	    NULL) {
+		if (vc->json)
+			vaultctl_print_json(json_pack("{s:s, s:b, s:s%, s:s%}",
+			    "result", "anchor", "ok", 1, "seq", text,
+			    (size_t)(colon - text), "hash", colon + 1,
+			    len - (size_t)(colon - text) - 1));
+		else
+			printf("audit anchor: %.*s\n(keep it elsewhere; check "
+			    "later with vaultctl audit verify --anchor "
+			    "%.*s)\n", (int)len, text, (int)len, text);
+	} else if (vc->json)
+		vaultctl_print_json(json_pack("{s:s, s:b, s:s%, s:s}", "result",
+		    mode == 1 ? "verify" : mode == 2 ? "anchor" : "show",
+		    "ok", code == 0, mode == 0 ? "lines" : "summary", text,
+		    len, "anchor", atext));
+	else if (mode != 0 || code != 0) {
 		printf("%.*s\n", (int)len, text);
-	else
+		if (atext[0] != '\0')
+			printf("%s\n", atext);
+	} else
 		fwrite(text, 1, len, stdout);
 	msg_clear(&m);
 	if (code != 0 && !vc->json)
@@ -289,5 +382,6 @@ cmd_audit(struct vaultctl *vc, int argc, char **argv)
 	return vaultctl_exit_code((int)code);
  usage:
 	return vaultctl_fail(vc, "usage: vaultctl audit show [--tail N] | "
-	    "vaultctl audit verify", CV_ERR_USAGE);
+	    "vaultctl audit verify [--anchor SEQ:HASH] | vaultctl audit "
+	    "anchor", CV_ERR_USAGE);
 }

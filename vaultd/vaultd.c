@@ -26,19 +26,24 @@
 #include "vaultd/vaultd.h"
 
 #define VAULTD_STOP_GRACE_MS	3000
+#define VAULTD_USER		"clobvault"	/* the children's, if it exists */
 
 static void __attribute__((noreturn))
 usage(void)
 {
-	fprintf(stderr, "usage: vaultd [-dfT] [-t seconds] [-u user] "
+	fprintf(stderr, "usage: vaultd [-dfT] [-t seconds] [-N netd] [-u user] "
 	    "[-p passfile | -k keyfile]\n"
 	    "  -f       stay in the foreground, log to standard error\n"
 	    "  -d       debug logging\n"
 	    "  -p file  unlock the vault unattended with this passphrase\n"
 	    "  -k file  unlock the vault unattended with this keyfile\n"
-	    "  -u user  unprivileged user for the children (default nobody)\n"
+	    "  -u user  unprivileged user for the children (default clobvault,\n"
+	    "           or nobody if there is no such user)\n"
 	    "  -T       test mode: accept sandbox test probes\n"
 	    "  -t secs  test mode: netd's time-out for one request\n"
+	    "  -N path  test mode: run this program as netd\n"
+	    "  -D secs  test mode: the deadline of one exchange call\n"
+	    "  -S bytes test mode: the audit log's segment size\n"
 	    "State lives in $CLOBVAULT_HOME (default ~/.clobvault).\n");
 	exit(2);
 }
@@ -158,7 +163,7 @@ vaultd_signal(struct vaultd *vd)
 				break;
 			log_info("signal %d: stopping", (int)si.ssi_signo);
 			vd->stopping = 1;
-			for (i = 0; i < 2; i++)
+			for (i = 0; i < CHILD_NUM; i++)
 				if (vd->children[i].pid > 0)
 					kill(vd->children[i].pid, SIGTERM);
 			break;
@@ -169,20 +174,53 @@ vaultd_signal(struct vaultd *vd)
 	}
 }
 
+/*
+ * A child shook hands and vaultd saw its sandbox: features may use it.
+ * A child is gone: what it was doing fails, and each feature says so to
+ * whoever waits.
+ */
+void
+vaultd_child_up(struct vaultd *vd, enum child_id id)
+{
+	if (id == CHILD_SIGNERD)
+		vault_signerd_up(vd);
+}
+
+void
+vaultd_child_lost(struct vaultd *vd, enum child_id id)
+{
+	switch (id) {
+	case CHILD_SIGNERD:
+		vaultd_sign_lost(vd);
+		vault_signerd_lost(vd);
+		break;
+	case CHILD_NETD:
+		vaultd_call_netd_lost(vd);
+		break;
+	default:
+		break;
+	}
+}
+
 static int
 children_gone(struct vaultd *vd)
 {
-	return vd->children[0].state == CHILD_DOWN &&
-	    vd->children[1].state == CHILD_DOWN;
+	size_t	i;
+
+	for (i = 0; i < CHILD_NUM; i++)
+		if (vd->children[i].state != CHILD_DOWN)
+			return 0;
+	return 1;
 }
 
 static void
 vaultd_loop(struct vaultd *vd)
 {
-	struct pollfd	 pfd[4 + VAULTD_MAX_CLIENTS];	/* signals, */
-	struct client	*cl_at[4 + VAULTD_MAX_CLIENTS];	/* 2 children, listen */
+	/* signals, 2 children, listen, clients, the children's log pipes */
+	struct pollfd	 pfd[4 + VAULTD_MAX_CLIENTS + CHILD_NUM];
+	struct client	*cl_at[4 + VAULTD_MAX_CLIENTS + CHILD_NUM];
 	int64_t		 now, t, next, stop_at = 0;
-	size_t		 i, n;
+	size_t		 i, n, logs;
 	int		 timeout;
 
 	for (;;) {
@@ -193,16 +231,23 @@ vaultd_loop(struct vaultd *vd)
 			if (children_gone(vd))
 				return;
 			if (now >= stop_at)
-				for (i = 0; i < 2; i++)
+				for (i = 0; i < CHILD_NUM; i++)
 					if (vd->children[i].pid > 0)
 						kill(vd->children[i].pid,
 						    SIGKILL);
 		}
 		vaultd_audit_tick(vd, now);
+		vaultd_call_tick(vd, now);
+		vaultd_call_kick(vd);
+		control_timers(vd, now);
 		vaultd_sign_flush(vd);
 		control_flush_all(vd);
 		next = vd->stopping ? now + 100 : vaultd_audit_next_ms(vd);
-		for (i = 0; i < 2; i++) {
+		if ((t = vaultd_call_next_ms(vd)) >= 0 && (next < 0 || t < next))
+			next = t;
+		if ((t = control_next_timer(vd)) >= 0 && (next < 0 || t < next))
+			next = t;
+		for (i = 0; i < CHILD_NUM; i++) {
 			child_timers(vd, &vd->children[i], now);
 			t = child_next_timer(&vd->children[i]);
 			if (t >= 0 && (next < 0 || t < next))
@@ -214,7 +259,7 @@ vaultd_loop(struct vaultd *vd)
 		n = 0;
 		pfd[n].fd = vd->sig_fd;
 		pfd[n++].events = POLLIN;
-		for (i = 0; i < 2; i++) {
+		for (i = 0; i < CHILD_NUM; i++) {
 			struct child *ch = &vd->children[i];
 
 			pfd[n].fd = ch->chan.fd;
@@ -236,6 +281,11 @@ vaultd_loop(struct vaultd *vd)
 			pfd[n++].events = POLLIN |
 			    (chan_pending(&cl->chan) ? POLLOUT : 0);
 		}
+		logs = n;
+		for (i = 0; i < CHILD_NUM; i++) {
+			pfd[n].fd = vd->children[i].log_fd;
+			pfd[n++].events = POLLIN;
+		}
 
 		if (poll(pfd, n, timeout) == -1) {
 			if (errno == EINTR)
@@ -244,7 +294,11 @@ vaultd_loop(struct vaultd *vd)
 		}
 		if (pfd[0].revents & POLLIN)
 			vaultd_signal(vd);
-		for (i = 0; i < 2; i++) {
+		for (i = 0; i < CHILD_NUM; i++)		/* not if reaped since */
+			if (pfd[logs + i].revents != 0 &&
+			    pfd[logs + i].fd == vd->children[i].log_fd)
+				childlog_readable(&vd->children[i]);
+		for (i = 0; i < CHILD_NUM; i++) {
 			struct child *ch = &vd->children[i];
 
 			if (pfd[1 + i].fd == -1 || pfd[1 + i].revents == 0)
@@ -260,7 +314,7 @@ vaultd_loop(struct vaultd *vd)
 		}
 		if (pfd[3].revents & POLLIN)
 			control_accept(vd);
-		for (i = 4; i < n; i++) {
+		for (i = 4; i < logs; i++) {
 			if (pfd[i].revents & POLLOUT) {
 				int r = chan_flush(&cl_at[i]->chan);
 
@@ -280,17 +334,17 @@ main(int argc, char **argv)
 {
 	struct vaultd	 vd;
 	char		 exedir[PATH_MAX];
-	int		 ch, foreground = 0, ready_fd = -1, r;
+	int		 ch, foreground = 0, ready_fd = -1, r, shared = 0;
 	size_t		 i;
 
 	harden_process();
 	memset(&vd, 0, sizeof(vd));
-	vd.user = "nobody";
+	vd.user = NULL;
 	vd.listen_fd = -1;
 	vd.audit_fd = -1;
 	for (i = 0; i < VAULTD_MAX_CLIENTS; i++)
 		vd.clients[i].chan.fd = -1;
-	while ((ch = getopt(argc, argv, "dfTt:u:p:k:")) != -1) {
+	while ((ch = getopt(argc, argv, "dfTt:u:p:k:N:D:S:")) != -1) {
 		switch (ch) {
 		case 'd':
 			vd.verbose++;
@@ -311,6 +365,28 @@ main(int argc, char **argv)
 			snprintf(vd.net_timeout, sizeof(vd.net_timeout), "%s",
 			    optarg);
 			break;
+		case 'D':
+			if (strlen(optarg) < 1 || strlen(optarg) > 4 ||
+			    strspn(optarg, "0123456789") != strlen(optarg) ||
+			    atoi(optarg) < 1)
+				usage();
+			vd.call_deadline_ms = (int64_t)atoi(optarg) * 1000;
+			break;
+		case 'N':
+			/* absolute: vaultd execs it long after getopt */
+			if (optarg[0] != '/' || (size_t)snprintf(vd.netd_path,
+			    sizeof(vd.netd_path), "%s", optarg) >=
+			    sizeof(vd.netd_path))
+				usage();
+			break;
+		case 'S':
+			/* the audit segment size, small for tests */
+			if (strlen(optarg) < 1 || strlen(optarg) > 10 ||
+			    strspn(optarg, "0123456789") != strlen(optarg) ||
+			    strtoull(optarg, NULL, 10) < 1)
+				usage();
+			vd.audit_seg_max = strtoull(optarg, NULL, 10);
+			break;
 		case 'p':
 		case 'k':
 			if (vd.unlock_file != NULL)
@@ -325,8 +401,23 @@ main(int argc, char **argv)
 	if (optind != argc || (vd.net_timeout[0] != '\0' && !vd.testmode))
 		usage();
 	log_init("vaultd", vd.verbose);
+	if (vd.netd_path[0] != '\0' && !vd.testmode)
+		fatalx("-N is for tests: it needs -T");
+	if (vd.call_deadline_ms != 0 && !vd.testmode)
+		fatalx("-D is for tests: it needs -T");
+	if (vd.audit_seg_max != 0 && !vd.testmode)
+		fatalx("-S is for tests: it needs -T");
+	if (vd.call_deadline_ms == 0)
+		vd.call_deadline_ms = VAULTD_CALL_DEADLINE_MS;
 	if (sodium_init() < 0)
 		fatalx("libsodium initialisation failed");
+	/* nobody is everyone's: its other processes could signal ours */
+	if (vd.user == NULL && getpwnam(VAULTD_USER) != NULL)
+		vd.user = VAULTD_USER;
+	else if (vd.user == NULL) {
+		vd.user = "nobody";
+		shared = geteuid() == 0;	/* else there is no drop */
+	}
 	if (geteuid() == 0 && getpwnam(vd.user) == NULL)
 		fatalx("user %s does not exist: create it or pass -u USER",
 		    vd.user);
@@ -343,8 +434,8 @@ main(int argc, char **argv)
 	vault_setup(&vd);
 	vaultd_audit_open(&vd);
 	exe_dir(exedir, sizeof(exedir));
-	child_setup(&vd, &vd.children[0], "signerd", exedir);
-	child_setup(&vd, &vd.children[1], "netd", exedir);
+	child_setup(&vd, SIGNERD(&vd), CHILD_SIGNERD, exedir);
+	child_setup(&vd, NETD(&vd), CHILD_NETD, exedir);
 
 	if (!foreground)
 		ready_fd = daemonize(vd.home);
@@ -354,6 +445,10 @@ main(int argc, char **argv)
 	vd.started_ms = vaultd_now_ms();
 	log_info("started (home %s%s)", vd.home,
 	    vd.testmode ? ", test mode" : "");
+	if (shared)
+		log_warnx("user %s does not exist; children run as the shared "
+		    "nobody: create it with useradd --system %s", VAULTD_USER,
+		    VAULTD_USER);
 	if (ready_fd != -1) {
 		(void)!write(ready_fd, "R", 1);
 		close(ready_fd);

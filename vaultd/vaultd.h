@@ -10,15 +10,37 @@
 
 #include "common/audit.h"
 #include "common/msg.h"
+#include "common/netcall.h"
 
-#define VAULTD_MAX_CLIENTS	16
+struct vaultd;
+
+#define VAULTD_MAX_CLIENTS	64
+#define VAULTD_CLIENTS_PER_PID	8	/* one script cannot hold them all */
+#define VAULTD_HELLO_MS		5000	/* a new client's handshake */
+#define VAULTD_IDLE_MS		300000	/* a client with nothing in flight */
+#define VAULTD_DENY_BURST	50	/* denials a client may have at once, */
+#define VAULTD_DENY_PER_S	10	/* refilled at this rate */
+#define VAULTD_CALL_DEADLINE_MS	120000	/* one exchange call, all steps */
 #define VAULTD_STATUS_EVERY_MS	5000	/* liveness query of each child */
 #define VAULTD_STATUS_DEADLINE	15000	/* no answer this long: restart */
+#define VAULTD_CHILDLOG_LINE	1024	/* a child's log line, longer: cut */
+#define VAULTD_CHILDLOG_RATE	20	/* lines a second a child may log, */
+#define VAULTD_CHILDLOG_BURST	100	/* and at once */
+#define VAULTD_CHILDLOG_REPORT_MS 5000	/* dropped lines: one report per */
 #define VAULTD_BACKOFF_MIN_MS	100
 #define VAULTD_BACKOFF_MAX_MS	30000
 #define VAULTD_STABLE_MS	10000	/* up this long: backoff resets */
 #define AUDIT_CKPT_RECORDS	100000	/* signing records per checkpoint, */
 #define AUDIT_CKPT_AGE_MS	10000	/* or the oldest unsigned one this old */
+
+/* The children, by index into vd->children. */
+enum child_id {
+	CHILD_SIGNERD,
+	CHILD_NETD,
+	CHILD_NUM
+};
+#define SIGNERD(vd)	(&(vd)->children[CHILD_SIGNERD])
+#define NETD(vd)	(&(vd)->children[CHILD_NETD])
 
 enum child_state {
 	CHILD_DOWN,		/* waiting for its restart time */
@@ -28,7 +50,8 @@ enum child_state {
 };
 
 struct child {
-	const char	*name;		/* "signerd", "netd" */
+	enum child_id	 id;
+	const char	*name;		/* "signerd", "netd": for logs */
 	char		 path[PATH_MAX];
 	enum child_state state;
 	pid_t		 pid;
@@ -49,13 +72,27 @@ struct child {
 	int		 chrooted, netns, mntns, seccomp_self;
 	int		 proc_seccomp;	/* /proc/PID/status Seccomp: */
 	int		 proc_nnp;	/* /proc/PID/status NoNewPrivs: */
+	/* Its log pipe (vaultd_childlog.c): read end, -1 while down. */
+	int		 log_fd;
+	size_t		 log_len;	/* bytes of a line in log_buf */
+	int		 log_cut;	/* dropping the rest of a long line */
+	int64_t		 log_tokens;	/* lines it may log now, x1000 */
+	int64_t		 log_fill_ms;	/* log_tokens were counted then */
+	uint64_t	 log_dropped;	/* lines over the rate, not reported */
+	int64_t		 log_report_ms;	/* the last report of dropped lines */
+	char		 log_buf[VAULTD_CHILDLOG_LINE];
 };
 
 struct client {
 	struct chan	 chan;
 	int		 hello;
 	uid_t		 uid;
+	pid_t		 pid;
 	uint64_t	 serial;	/* names it across slot reuse */
+	int64_t		 since_ms;	/* connected */
+	int64_t		 last_ms;	/* last byte from it */
+	int64_t		 deny_ms;	/* deny_tokens were counted then */
+	int		 deny_tokens;
 };
 
 /* The one vault operation in flight between vaultd and signerd. */
@@ -71,25 +108,57 @@ struct vault_op {
 	char		 key_id[65];
 	uint64_t	 nonce;
 	uint8_t		 rtype;
-	int		 call;		/* a step of the exchange call */
+	/* who learns the outcome besides the client: the exchange call */
+	void		(*done)(struct vaultd *, int code, const char *text,
+			    const char *key_id);
 	uint64_t	 generation;
 	int		 write_err;
+	int		 rollback;	/* unlock refused: locking signerd */
 	char		 info[512];
 };
+
+/* The header list of a signature, pointing into signerd's answer. */
+#define SIGN_HDRS_MAX	16
+struct sign_hdrs {
+	uint32_t	 n;
+	struct {
+		const char	*name;
+		size_t		 nlen;
+		const char	*value;
+		size_t		 vlen;
+	}		 h[SIGN_HDRS_MAX];
+};
+
+/*
+ * Who asked for a signature, and what to call with the outcome: code 0
+ * with the headers, or a refusal (code, text, hdrs NULL).  The feature
+ * that asked answers its own peer; the signing path knows none of them.
+ */
+struct sign_origin;
+typedef void sign_done_fn(struct vaultd *, const struct sign_origin *,
+    int code, const char *text, const struct sign_hdrs *);
+struct sign_origin {
+	sign_done_fn	*done;
+	uint64_t	 peer;		/* client serial, or netd's pid */
+	uint32_t	 id;		/* the asker's request id */
+	const char	*actor;		/* for the audit record */
+};
+/* An account's routing facts: code 0 with signerd's JSON, or a refusal. */
+typedef void account_done_fn(struct vaultd *, int code, const char *text,
+    size_t len);
 
 /*
  * A request to signerd that reads the committed vault and may overlap
  * with others and with a vault operation: a signature, or an account's
- * routing facts.  Its answer goes back to where it came from.
+ * routing facts.  Its answer goes to the callback of the one who asked.
  */
 #define VAULTD_SIGN_MAX		256
 struct sign_slot {
 	int		 used;
 	uint32_t	 id;		/* of the request to signerd */
 	uint32_t	 sent;		/* MSG_SIGN_REQ, MSG_VAULT_ACCOUNT_REQ */
-	uint64_t	 client;	/* control client serial, or 0 */
-	int		 netd;		/* asked by netd */
-	uint32_t	 from_id;	/* the asker's request id */
+	struct sign_origin origin;	/* MSG_SIGN_REQ */
+	account_done_fn	*account_done;	/* MSG_VAULT_ACCOUNT_REQ */
 	char		 account[65];
 };
 
@@ -109,11 +178,18 @@ struct vd_call {
 	uint64_t	 client;
 	uint32_t	 cl_id;
 	uint32_t	 net_id;	/* of MSG_NET_CALL_REQ */
+	pid_t		 net_pid;	/* the netd it was given to */
+	int64_t		 deadline_ms;
 	char		 account[65];
 	char		 name[33];
-	size_t		 nparams;
-	char		 pname[8][33];
-	char		 pvalue[8][257];
+	const struct netcall *nc;
+	struct netcall_params params;
+	/* What netd was given signatures for in this call. */
+	size_t		 step;		/* the step it is at */
+	unsigned	 signed_steps;	/* bit k: step k was signed */
+	unsigned	 nsigned;
+	int		 invite_signed;	/* an L1 create carried the code */
+	char		 api_key_used[65];	/* the L2 key of the signatures */
 	/* netd's answer */
 	uint64_t	 status;
 	char		*result;
@@ -134,11 +210,13 @@ struct vaultd {
 	int		 verbose;
 	int		 testmode;
 	char		 net_timeout[8];	/* -t, test mode: netd's */
+	int64_t		 call_deadline_ms;	/* -D, test mode */
+	char		 netd_path[PATH_MAX];	/* -N, test mode: a stand-in */
 	int		 stopping;
 	int64_t		 started_ms;
 	int		 listen_fd;
 	int		 sig_fd;
-	struct child	 children[2];
+	struct child	 children[CHILD_NUM];
 	struct client	 clients[VAULTD_MAX_CLIENTS];
 	uint64_t	 next_serial;
 
@@ -171,12 +249,24 @@ struct vaultd {
 	uint64_t	 audit_unsigned;	/* records since the checkpoint */
 	int64_t		 audit_first_ms;	/* when the first of them came */
 	struct audit_rec ckpt;		/* the checkpoint being signed */
+	uint64_t	 audit_seg_max;		/* rotate past this (-S, -T) */
+	uint64_t	 audit_nseg;		/* segments audit.log.N so far */
+	int		 audit_intent;		/* an intent awaits its outcome */
+	uint64_t	 audit_intent_gen;
+	struct audit_anchor unlock_anchor;	/* of the file being unlocked */
+	uint64_t	 unlock_file_gen;
+	int		 have_unlock_anchor;
+	struct audit_anchor last_ckpt;		/* the log's latest, if known */
 };
 
 int64_t	 vaultd_now_ms(void);
 
+/* vaultd.c: what the features hear of the children. */
+void	 vaultd_child_up(struct vaultd *, enum child_id);
+void	 vaultd_child_lost(struct vaultd *, enum child_id);
+
 /* vaultd_child.c */
-void	 child_setup(struct vaultd *, struct child *, const char *name,
+void	 child_setup(struct vaultd *, struct child *, enum child_id,
 	    const char *exedir);
 int	 child_start(struct vaultd *, struct child *) CV_WUR;
 void	 child_kill(struct child *, const char *why);
@@ -188,6 +278,51 @@ struct child *child_by_name(struct vaultd *, const char *);
 int	 child_send_probe(struct child *, const char *kind) CV_WUR;
 uint32_t child_new_id(struct child *);
 int	 child_send(struct child *, struct msg_w *) CV_WUR;
+/* 1 if the child is up, shook hands and shows its seccomp filter. */
+int	 child_ready(const struct child *);
+
+/*
+ * The permission tables (vaultd_child.c, vaultd_control.c): what a peer
+ * may send, in which of its states, and who handles it.  A message not
+ * in the peer's table, or sent in another state, is a broken peer.
+ */
+#define PS_HELLO	0x01	/* handshake not done */
+#define PS_UP		0x02	/* handshake done */
+#define PS_STATUS	0x04	/* child: a status query outstanding */
+#define PS_PROBE	0x08	/* child: a test probe outstanding */
+#define PS_WORK		0x10	/* signerd: a request of ours in flight */
+#define PS_CALL		0x20	/* netd: an exchange call at netd */
+struct child_perm {
+	uint32_t	 type;
+	unsigned	 need;		/* every bit set in the peer's state */
+	int		(*handle)(struct vaultd *, struct child *,
+			    struct msg *);
+};
+/* The state bits of ch now. */
+unsigned	 child_state_bits(const struct vaultd *, const struct child *);
+/* The row of ch's table that admits type in state, or NULL. */
+const struct child_perm *child_perm_find(enum child_id, uint32_t type,
+	    unsigned state);
+
+/*
+ * vaultd_childlog.c: what a child logs, through a pipe of its own.  Each
+ * line is written to vaultd's log as "TIME NAME[PID]: text" with the
+ * name and pid vaultd knows, bytes other than printable ASCII as \xHH
+ * (so a child cannot start a line of its own or move a terminal's
+ * cursor), cut at VAULTD_CHILDLOG_LINE bytes, at most
+ * VAULTD_CHILDLOG_RATE lines a second after a burst of
+ * VAULTD_CHILDLOG_BURST; lines over that are dropped and counted, and
+ * the count is logged at most every VAULTD_CHILDLOG_REPORT_MS, and when
+ * the pipe closes.
+ */
+/* Start reading fd, the read end of ch's new pipe (non-blocking). */
+void	 childlog_open(struct child *ch, int fd);
+/* The pipe is readable: log what came, a bounded amount per call. */
+void	 childlog_readable(struct child *ch);
+/* Report dropped lines if one is due (called as the child answers). */
+void	 childlog_tick(struct child *ch);
+/* ch is gone: log the rest, report what was dropped, close the pipe. */
+void	 childlog_close(struct child *ch);
 
 /* vaultd_control.c */
 int	 control_listen(struct vaultd *) CV_WUR;
@@ -201,30 +336,53 @@ void	 control_flush_all(struct vaultd *);
 void	 control_answer(struct vaultd *, uint64_t serial, struct msg_w *);
 void	 control_error(struct vaultd *, uint64_t serial, uint32_t id, int code,
 	    const char *text);
+/* Count a denial against the client; past its budget it is dropped. */
+void	 control_denied(struct vaultd *, uint64_t serial);
+/* Handshake deadlines and idle time-outs. */
+void	 control_timers(struct vaultd *, int64_t now);
+int64_t	 control_next_timer(const struct vaultd *);
+struct ctl_perm {
+	uint32_t	 type;
+	unsigned	 need;		/* PS_HELLO or PS_UP */
+	int		(*handle)(struct vaultd *, struct client *,
+			    struct msg *);
+};
+const struct ctl_perm *control_perm_find(uint32_t type, unsigned state);
 
-/* vaultd_vault.c */
+/* vaultd_vault.c: the control requests on the vault */
 void	 vault_setup(struct vaultd *);
-int	 vault_control(struct vaultd *, struct client *, struct msg *) CV_WUR;
+int	 vault_ctl_init(struct vaultd *, struct client *, struct msg *) CV_WUR;
+int	 vault_ctl_unlock(struct vaultd *, struct client *, struct msg *)
+	    CV_WUR;
+int	 vault_ctl_lock(struct vaultd *, struct client *, struct msg *) CV_WUR;
+int	 vault_ctl_passwd(struct vaultd *, struct client *, struct msg *)
+	    CV_WUR;
+int	 vault_ctl_put(struct vaultd *, struct client *, struct msg *) CV_WUR;
+int	 vault_ctl_del(struct vaultd *, struct client *, struct msg *) CV_WUR;
+int	 vault_ctl_list(struct vaultd *, struct client *, struct msg *) CV_WUR;
 int	 vaultd_audit_ctl(struct vaultd *, struct client *, struct msg *) CV_WUR;
-int	 vault_signerd_answer(struct vaultd *, struct msg *) CV_WUR;
+/* signerd's answer to a vault operation or a slot's request. */
+int	 vault_signerd_answer(struct vaultd *, struct child *, struct msg *)
+	    CV_WUR;
 void	 vault_signerd_up(struct vaultd *);
 void	 vault_signerd_lost(struct vaultd *);
 const char *vault_state(struct vaultd *);
+/* 1 while a vault operation waits for signerd. */
+int	 vault_busy(const struct vaultd *);
 
-/* Start a vault operation for a step of the exchange call. */
+/*
+ * Start a vault operation for a step of the exchange call; done hears
+ * its outcome.
+ */
 int	 vault_op_call(struct vaultd *, struct msg_w *, uint32_t id,
 	    uint32_t sent, const char *what, const char *account,
-	    const char *key_id) CV_WUR;
+	    const char *key_id, void (*done)(struct vaultd *, int,
+	    const char *, const char *)) CV_WUR;
 /* The key id of the account's first record of type in the vault file. */
 int	 vault_file_key_id(struct vaultd *, uint8_t type, const char *account,
 	    char *out, size_t outlen) CV_WUR;
 
 /* vaultd_sign.c */
-struct sign_origin {
-	uint64_t	 client;	/* control client serial, or 0 */
-	int		 netd;
-	uint32_t	 id;		/* the asker's request id */
-};
 /* What a signing request asks for; path and body point into its frame. */
 struct sign_args {
 	uint64_t	 level;
@@ -237,44 +395,92 @@ struct sign_args {
 };
 /* Read [level, method, path, body, nonce], the tail of both requests. */
 int	 vaultd_sign_args(struct msg_rd *, struct sign_args *) CV_WUR;
-/* Gate, audit and queue one signing request; answers refusals itself. */
-void	 vaultd_sign_request(struct vaultd *, const struct sign_origin *,
-	    const char *actor, const char *account, const struct sign_args *);
-/* Ask signerd for an account's routing facts (for the call). */
-int	 vaultd_sign_account(struct vaultd *, const char *account) CV_WUR;
+/*
+ * Gate, audit and queue one signing request.  o->done hears the outcome,
+ * a refusal at once or the headers when signerd answers.
+ */
+void	 vaultd_sign_request(struct vaultd *, const struct sign_origin *o,
+	    const char *account, const struct sign_args *);
+/* Record a request refused before the gate (by its caller's own check). */
+void	 vaultd_sign_deny(struct vaultd *, const char *actor,
+	    const char *account, const struct sign_args *);
+/* MSG_CTL_HEADERS_REQ: the signing path for a person. */
+int	 vaultd_sign_ctl(struct vaultd *, struct client *, struct msg *) CV_WUR;
+/* Ask signerd for an account's routing facts; done hears the answer. */
+int	 vaultd_sign_account(struct vaultd *, const char *account,
+	    account_done_fn *done) CV_WUR;
 /* signerd answered: 1 if it was a slot's answer, 0 if not, or an error. */
 int	 vaultd_sign_answer(struct vaultd *, struct msg *) CV_WUR;
 /* Once per loop: sync the audit log, then release the held requests. */
 void	 vaultd_sign_flush(struct vaultd *);
 int	 vaultd_sign_busy(const struct vaultd *);
+/* 1 if a slot of ours waits for signerd. */
+int	 vaultd_sign_waiting(const struct vaultd *);
 void	 vaultd_sign_lost(struct vaultd *);
 
 /* vaultd_call.c */
 int	 vaultd_call_ctl(struct vaultd *, struct client *, struct msg *) CV_WUR;
-void	 vaultd_call_account(struct vaultd *, int code, const char *json,
-	    size_t len);
-int	 vaultd_call_netd(struct vaultd *, struct msg *) CV_WUR;
-void	 vaultd_call_step(struct vaultd *, int code, const char *text,
-	    const char *key_id);
+/* netd's messages of a call: its signing requests, its answer. */
+int	 vaultd_call_sign_req(struct vaultd *, struct child *, struct msg *)
+	    CV_WUR;
+int	 vaultd_call_ans(struct vaultd *, struct child *, struct msg *) CV_WUR;
+int	 vaultd_call_error(struct vaultd *, struct child *, struct msg *)
+	    CV_WUR;
+/* 1 while a call is at netd (its messages are permitted). */
+int	 vaultd_call_at_netd(const struct vaultd *);
+/* Start the vault step the call waits for, if the vault is free. */
 void	 vaultd_call_kick(struct vaultd *);
+void	 vaultd_call_tick(struct vaultd *, int64_t now);
+int64_t	 vaultd_call_next_ms(const struct vaultd *);
 /* netd died: the call it was making fails (signerd's loss fails the op). */
 void	 vaultd_call_netd_lost(struct vaultd *);
+/*
+ * Which step of call c, from step from on, the signing request is:
+ * exactly that step's level, method, path with query, body and nonce.
+ * 0 with *step set, CV_ERR_DENIED with why filled in otherwise.
+ */
+int	 vaultd_call_match(const struct netcall *c,
+	    const struct netcall_params *p, size_t from,
+	    const struct sign_args *a, size_t *step, char *why,
+	    size_t whylen) CV_WUR;
 
 /* vaultd_audit.c */
 void	 vaultd_audit_open(struct vaultd *);
-/* Append one record; key_id may be "" or NULL.  Fatal if it cannot. */
+/*
+ * Append a lifecycle record, fsync'd at once, and make a checkpoint due;
+ * key_id may be "" or NULL.  Fields are mapped to their syntax, so only
+ * a failed write stops vaultd (fail-closed).
+ */
 void	 vaultd_audit(struct vaultd *, const char *actor, const char *account,
 	    const char *op, const char *verdict, const char *key_id);
-/* The same for a signing verdict: method, path as sent, body digest. */
-void	 vaultd_audit_req(struct vaultd *, const char *actor,
-	    const char *account, const char *op, const char *method,
-	    const char *path, size_t pathlen, const uint8_t *body,
-	    size_t bodylen, const char *verdict, const char *key_id);
-/* A signing verdict, written now and fdatasync'd with its batch. */
+/*
+ * A signing verdict (allow, deny; refused with req NULL): method and
+ * path escaped as needed, the digest of everything the signature would
+ * authorise (level, method, path, body, nonce, timestamp).  Batched:
+ * fdatasync'd with the loop turn's others by vaultd_audit_sync; never a
+ * checkpoint of its own.
+ */
 void	 vaultd_audit_sign(struct vaultd *, const char *actor,
-	    const char *account, const char *method, const char *path,
-	    size_t pathlen, const uint8_t *body, size_t bodylen,
+	    const char *account, const struct audit_req *req,
 	    const char *verdict);
+/* Write-ahead: the intent of a vault write, durable before the write. */
+void	 vaultd_audit_intent(struct vaultd *, const char *actor,
+	    const char *account, const char *op, const char *key_id,
+	    uint64_t gen);
+/* The outcome of an operation; carries the generation of its intent. */
+void	 vaultd_audit_outcome(struct vaultd *, const char *actor,
+	    const char *account, const char *op, const char *verdict,
+	    const char *key_id);
+/* The anchor and generation of the vault file handed to signerd. */
+void	 vaultd_audit_vault_read(struct vaultd *, const uint8_t *file,
+	    size_t len);
+/*
+ * At unlock: cross-check the vault (its authenticated generation gen and
+ * the anchor vaultd_audit_vault_read saw) with the log.  0, or
+ * CV_ERR_ROLLBACK with a text for the operator.
+ */
+int	 vaultd_audit_rollback(struct vaultd *, uint64_t gen, char *text,
+	    size_t len) CV_WUR;
 /* fdatasync what vaultd_audit_sign wrote; fatal if it cannot. */
 void	 vaultd_audit_sync(struct vaultd *);
 /* Checkpoints for signing records are periodic: due by count or age. */

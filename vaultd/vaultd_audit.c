@@ -1,9 +1,12 @@
 /*
  * vaultd's audit log: every lifecycle event is appended and fsync'd as
- * one line chained to the one before (common/audit.h).  After events, a
- * checkpoint signed by the audit key in signerd closes the chain, and
- * its hash is sealed into the vault header as the anchor that makes a
- * truncated log detectable.
+ * one line chained to the one before (common/audit.h); signing verdicts
+ * are batched and fdatasync'd once per loop turn; a vault write is
+ * preceded by its durable intent and followed by its outcome.  A
+ * checkpoint signed by the audit key in signerd closes the chain, its
+ * hash is sealed into the vault header as the anchor, and after it the
+ * log may rotate into a numbered segment.  At unlock the vault and the
+ * log are cross-checked so that neither can be put back alone.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -22,19 +25,96 @@
 #include "vaultd/vaultd.h"
 
 #define AUDIT_SHOW_MAX	(512 * 1024)
+#define TAIL_WINDOW	(2 * (AUDIT_LINE_MAX + 1))
 
-/* Open the log and find where it ends; cut a line torn by a crash. */
+static void	audit_append(struct vaultd *, struct audit_rec *, int);
+
+/*
+ * The last complete line of the file fd of size bytes into line: 1, or
+ * 0 if it has none.  *good is where that line ends (what follows is a
+ * line torn by a crash).  Reads only the end of the file.
+ */
+static int
+tail_line(int fd, const char *path, off_t size, char *line, size_t *len,
+    off_t *good)
+{
+	char	buf[TAIL_WINDOW];
+	size_t	n, end, start;
+	off_t	from;
+
+	*good = 0;
+	if (size == 0)
+		return 0;
+	n = (size_t)size < sizeof(buf) ? (size_t)size : sizeof(buf);
+	from = size - (off_t)n;
+	if (pread(fd, buf, n, from) != (ssize_t)n)
+		fatal("read %s", path);
+	for (end = n; end > 0 && buf[end - 1] != '\n'; end--)
+		;
+	if (end == 0) {
+		if (from > 0)
+			goto toolong;
+		return 0;		/* one torn line, nothing else */
+	}
+	*good = from + (off_t)end;
+	for (start = end - 1; start > 0 && buf[start - 1] != '\n'; start--)
+		;
+	if (start == 0 && from > 0)
+		goto toolong;
+	*len = end - start;
+	memcpy(line, buf + start, *len);
+	return 1;
+ toolong:
+	fatalx("%s: its last line is longer than any record; vaultd will not "
+	    "append to a broken log (check it with vaultctl audit verify, "
+	    "then move it aside)", path);
+}
+
+/* Resume the chain from the line ending file path (fd, size). */
+static int
+resume_from(struct vaultd *vd, int fd, const char *path, off_t size,
+    off_t *good)
+{
+	struct audit_rec	rec;
+	char			line[TAIL_WINDOW];
+	size_t			len = 0;
+
+	if (!tail_line(fd, path, size, line, &len, good))
+		return 0;
+	if (audit_record_parse(line, len, &rec) != 0)
+		fatalx("%s: its last line is malformed; vaultd will not append "
+		    "to a broken log (check it with vaultctl audit verify on "
+		    "a copy, then move it aside)", path);
+	vd->chain.seq = rec.seq;
+	audit_chain_hash(line, len, vd->chain.head);
+	if (audit_rec_is_checkpoint(&rec)) {
+		vd->last_ckpt.seq = rec.seq;
+		memcpy(vd->last_ckpt.hash, vd->chain.head, AUDIT_HASH_LEN);
+	}
+	return 1;
+}
+
+/*
+ * Open the log and find where it ends, reading only its last lines: the
+ * current file, or after a crash mid-rotation (no current file, or an
+ * empty one) the last segment.  A line torn by a crash is cut.
+ */
 void
 vaultd_audit_open(struct vaultd *vd)
 {
-	struct audit_rec	 rec;
+	struct audit_log	 log;
 	struct stat		 st;
-	char			*buf = NULL;
-	size_t			 off = 0, end, good = 0;
-	ssize_t			 n;
-	uint64_t		 line = 0;
+	char			 seg[PATH_MAX + 32];
+	off_t			 good;
+	int			 fd, r;
 
 	audit_chain_init(&vd->chain);
+	memset(&vd->last_ckpt, 0, sizeof(vd->last_ckpt));
+	if (vd->audit_seg_max == 0)
+		vd->audit_seg_max = AUDIT_SEGMENT_MAX;
+	if ((r = audit_log_scan(vd->auditpath, &log)) != 0)
+		fatalx("%s: %s", vd->auditpath, cv_strerror(r));
+	vd->audit_nseg = log.nseg;
 	vd->audit_fd = open(vd->auditpath, O_RDWR | O_CREAT | O_APPEND |
 	    O_CLOEXEC | O_NOFOLLOW, 0600);
 	if (vd->audit_fd == -1)
@@ -46,40 +126,27 @@ vaultd_audit_open(struct vaultd *vd)
 		fatalx("%s must be a regular file of ours, closed to others "
 		    "(fix it with: chmod 600 %s)", vd->auditpath,
 		    vd->auditpath);
-	if ((uint64_t)st.st_size > AUDIT_MAX_FILE)
-		fatalx("%s is too large", vd->auditpath);
-	if (st.st_size > 0) {
-		if ((buf = malloc((size_t)st.st_size)) == NULL)
-			fatal("audit log");
-		n = pread(vd->audit_fd, buf, (size_t)st.st_size, 0);
-		if (n != st.st_size)
-			fatal("read %s", vd->auditpath);
+	if (!resume_from(vd, vd->audit_fd, vd->auditpath, st.st_size,
+	    &good) && log.nseg > 0) {
+		if (audit_log_file(&log, log.nseg, seg, sizeof(seg)) != 0)
+			fatalx("%s: path too long", vd->auditpath);
+		if ((fd = open(seg, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) == -1 ||
+		    fstat(fd, &st) == -1)
+			fatal("open %s", seg);
+		if (!resume_from(vd, fd, seg, st.st_size, &good) ||
+		    good != st.st_size)
+			fatalx("%s: a segment must end with a whole line", seg);
+		close(fd);
+		good = 0;
+		if (fstat(vd->audit_fd, &st) == -1)
+			fatal("fstat %s", vd->auditpath);
 	}
-	while (off < (size_t)st.st_size) {
-		char *nl = memchr(buf + off, '\n', (size_t)st.st_size - off);
-
-		if (nl == NULL)
-			break;
-		end = (size_t)(nl - buf) + 1;
-		line++;
-		if (audit_record_parse(buf + off, end - off, &rec) != 0 ||
-		    rec.seq != vd->chain.seq + 1)
-			fatalx("%s: line %llu is malformed or out of sequence; "
-			    "vaultd will not append to a broken log (check it "
-			    "with vaultctl audit verify on a copy, then move "
-			    "it aside)", vd->auditpath,
-			    (unsigned long long)line);
-		vd->chain.seq = rec.seq;
-		audit_chain_hash(buf + off, end - off, vd->chain.head);
-		off = good = end;
-	}
-	if (good < (size_t)st.st_size) {
-		log_warnx("%s: cutting %zu bytes of a line torn by a crash",
-		    vd->auditpath, (size_t)st.st_size - good);
-		if (ftruncate(vd->audit_fd, (off_t)good) == -1)
+	if (good < st.st_size) {
+		log_warnx("%s: cutting %lld bytes of a line torn by a crash",
+		    vd->auditpath, (long long)(st.st_size - good));
+		if (ftruncate(vd->audit_fd, good) == -1)
 			fatal("truncate %s", vd->auditpath);
 	}
-	free(buf);
 }
 
 static int
@@ -143,41 +210,77 @@ vaultd_audit_sync(struct vaultd *vd)
 	vd->audit_dirty = 0;
 }
 
+/* A record of vaultd's own, fields mapped to their syntax. */
 static void
-fill(char *dst, size_t len, const char *src)
+rec_start(struct audit_rec *rec, const char *actor, const char *account,
+    const char *op, const char *verdict, const char *key_id)
 {
-	size_t	i;
+	audit_rec_init(rec);
+	if (audit_time_format(time(NULL), rec->time) != 0)
+		fatalx("audit: clock out of range");
+	audit_field_name(rec->actor, sizeof(rec->actor), actor);
+	audit_field_name(rec->account, sizeof(rec->account), account);
+	audit_field_word(rec->op, sizeof(rec->op), op);	/* account_add */
+	audit_field_word(rec->verdict, sizeof(rec->verdict), verdict);
+	audit_field_name(rec->key_id, sizeof(rec->key_id), key_id);
+}
 
-	if (src == NULL || *src == '\0') {
-		snprintf(dst, len, "-");
-		return;
-	}
-	/* a name field holds printable ASCII without spaces */
-	for (i = 0; src[i] != '\0' && i + 1 < len; i++)
-		dst[i] = (src[i] > 0x20 && src[i] < 0x7f) ? src[i] : '_';
-	dst[i] = '\0';
+/*
+ * Chain and write rec.  Every field is of its syntax by construction,
+ * so a failure to format is vaultd's own bug; a failure to write stops
+ * vaultd rather than go on unrecorded.
+ */
+static void
+audit_append(struct vaultd *vd, struct audit_rec *rec, int sync)
+{
+	char	line[AUDIT_LINE_MAX + 1];
+	size_t	len;
+	int	r;
+
+	if ((r = audit_chain_append(&vd->chain, rec, line, sizeof(line),
+	    &len)) != 0)
+		fatalx("audit: a record for %s does not format: %s", rec->op,
+		    cv_strerror(r));
+	if (audit_write(vd, line, len, sync) != 0)
+		fatal("audit: cannot append to %s", vd->auditpath);
 }
 
 void
 vaultd_audit(struct vaultd *vd, const char *actor, const char *account,
     const char *op, const char *verdict, const char *key_id)
 {
-	vaultd_audit_req(vd, actor, account, op, NULL, NULL, 0, NULL, 0,
-	    verdict, key_id);
+	struct audit_rec	rec;
+
+	rec_start(&rec, actor, account, op, verdict, key_id);
+	audit_append(vd, &rec, 1);
+	vd->checkpoint_due = 1;
 }
 
-static void	audit_record(struct vaultd *, const char *, const char *,
-		    const char *, const char *, const char *, size_t,
-		    const uint8_t *, size_t, const char *, const char *, int);
+void
+vaultd_audit_intent(struct vaultd *vd, const char *actor,
+    const char *account, const char *op, const char *key_id, uint64_t gen)
+{
+	struct audit_rec	rec;
+
+	rec_start(&rec, actor, account, op, AUDIT_V_INTENT, key_id);
+	audit_field_gen(&rec, gen);
+	audit_append(vd, &rec, 1);	/* durable before the write */
+	vd->audit_intent = 1;
+	vd->audit_intent_gen = gen;
+}
 
 void
-vaultd_audit_req(struct vaultd *vd, const char *actor, const char *account,
-    const char *op, const char *method, const char *path, size_t pathlen,
-    const uint8_t *body, size_t bodylen, const char *verdict,
+vaultd_audit_outcome(struct vaultd *vd, const char *actor,
+    const char *account, const char *op, const char *verdict,
     const char *key_id)
 {
-	audit_record(vd, actor, account, op, method, path, pathlen, body,
-	    bodylen, verdict, key_id, 1);
+	struct audit_rec	rec;
+
+	rec_start(&rec, actor, account, op, verdict, key_id);
+	if (vd->audit_intent)
+		audit_field_gen(&rec, vd->audit_intent_gen);
+	vd->audit_intent = 0;
+	audit_append(vd, &rec, 1);
 	vd->checkpoint_due = 1;
 }
 
@@ -190,11 +293,19 @@ vaultd_audit_req(struct vaultd *vd, const char *actor, const char *account,
  */
 void
 vaultd_audit_sign(struct vaultd *vd, const char *actor, const char *account,
-    const char *method, const char *path, size_t pathlen,
-    const uint8_t *body, size_t bodylen, const char *verdict)
+    const struct audit_req *req, const char *verdict)
 {
-	audit_record(vd, actor, account, "sign", method, path, pathlen, body,
-	    bodylen, verdict, NULL, 0);
+	struct audit_rec	rec;
+	uint8_t			digest[AUDIT_HASH_LEN];
+
+	rec_start(&rec, actor, account, "sign", verdict, NULL);
+	if (req != NULL) {
+		audit_field_method(rec.method, req->method, req->methodlen);
+		audit_field_path(rec.path, req->path, req->pathlen);
+		audit_request_digest(req, digest);
+		hex_encode(digest, sizeof(digest), rec.digest);
+	}
+	audit_append(vd, &rec, 0);
 	if (vd->audit_unsigned++ == 0)
 		vd->audit_first_ms = vaultd_now_ms();
 	if (vd->audit_unsigned >= AUDIT_CKPT_RECORDS)
@@ -218,52 +329,6 @@ vaultd_audit_next_ms(const struct vaultd *vd)
 	return vd->audit_first_ms + AUDIT_CKPT_AGE_MS;
 }
 
-static void
-audit_record(struct vaultd *vd, const char *actor, const char *account,
-    const char *op, const char *method, const char *path, size_t pathlen,
-    const uint8_t *body, size_t bodylen, const char *verdict,
-    const char *key_id, int sync)
-{
-	crypto_generichash_state	h;
-	struct audit_rec		rec;
-	uint8_t				digest[AUDIT_HASH_LEN];
-	char				pbuf[AUDIT_MAX_PATH + 1];
-	char			line[AUDIT_LINE_MAX + 1];
-	size_t			len;
-	int			r;
-
-	audit_rec_init(&rec);
-	if (audit_time_format(time(NULL), rec.time) != 0)
-		fatalx("audit: clock out of range");
-	fill(rec.actor, sizeof(rec.actor), actor);
-	fill(rec.account, sizeof(rec.account), account);
-	fill(rec.op, sizeof(rec.op), op);	/* "account add": account_add */
-	fill(rec.verdict, sizeof(rec.verdict), verdict);
-	fill(rec.key_id, sizeof(rec.key_id), key_id);
-	if (method != NULL && path != NULL && pathlen > 0 && path[0] == '/') {
-		fill(rec.method, sizeof(rec.method), method);
-		snprintf(pbuf, sizeof(pbuf), "%.*s", (int)pathlen, path);
-		fill(rec.path, sizeof(rec.path), pbuf);
-		/* the request digest: method, path as sent, body */
-		crypto_generichash_init(&h, NULL, 0, sizeof(digest));
-		crypto_generichash_update(&h, (const uint8_t *)method,
-		    strlen(method));
-		crypto_generichash_update(&h, (const uint8_t *)" ", 1);
-		crypto_generichash_update(&h, (const uint8_t *)path, pathlen);
-		crypto_generichash_update(&h, (const uint8_t *)"\n", 1);
-		if (bodylen > 0)
-			crypto_generichash_update(&h, body, bodylen);
-		crypto_generichash_final(&h, digest, sizeof(digest));
-		hex_encode(digest, sizeof(digest), rec.digest);
-	}
-	if ((r = audit_chain_append(&vd->chain, &rec, line, sizeof(line),
-	    &len)) != 0)
-		fatalx("audit: cannot format a record for %s: %s", op,
-		    cv_strerror(r));
-	if ((r = audit_write(vd, line, len, sync)) != 0)
-		fatal("audit: cannot append to %s", vd->auditpath);
-}
-
 void
 vaultd_audit_checkpoint(struct vaultd *vd)
 {
@@ -282,6 +347,8 @@ vaultd_audit_checkpoint(struct vaultd *vd)
 	snprintf(vd->ckpt.actor, sizeof(vd->ckpt.actor), "vaultd");
 	snprintf(vd->ckpt.op, sizeof(vd->ckpt.op), AUDIT_OP_CHECKPOINT);
 	audit_key_id(vd->audit_pk, vd->ckpt.key_id);
+	/* the generation of the vault file that will carry it */
+	audit_field_gen(&vd->ckpt, vd->generation + 1);
 	if (audit_chain_append(&tmp, &vd->ckpt, line, sizeof(line),
 	    &len) != 0)
 		fatalx("audit: cannot format a checkpoint");
@@ -295,6 +362,44 @@ vaultd_audit_checkpoint(struct vaultd *vd)
 	vd->op.id = id;
 	vd->op.sent = MSG_AUDIT_SIGN_REQ;
 	vd->checkpoint_due = 0;
+}
+
+/*
+ * Past the segment size, right after a checkpoint: the current file
+ * becomes the next numbered segment and a new one starts; the chain goes
+ * on.  Rename first, then create, then fsync the directory: a crash in
+ * between leaves segments and no current file, and the next start
+ * resumes from the last segment.
+ */
+static void
+audit_rotate(struct vaultd *vd)
+{
+	struct stat	st;
+	char		seg[PATH_MAX + 32];
+	int		fd;
+
+	if (fstat(vd->audit_fd, &st) == -1 ||
+	    (uint64_t)st.st_size < vd->audit_seg_max)
+		return;
+	if ((size_t)snprintf(seg, sizeof(seg), "%s.%06llu", vd->auditpath,
+	    (unsigned long long)vd->audit_nseg + 1) >= sizeof(seg))
+		return;
+	if (rename(vd->auditpath, seg) == -1) {
+		log_warn("audit: cannot rotate to %s; going on in %s", seg,
+		    vd->auditpath);
+		return;
+	}
+	close(vd->audit_fd);
+	vd->audit_fd = open(vd->auditpath, O_RDWR | O_CREAT | O_EXCL |
+	    O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (vd->audit_fd == -1)
+		fatal("audit: create %s", vd->auditpath);
+	if ((fd = open(vd->home, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1 ||
+	    fsync(fd) == -1)
+		fatal("audit: fsync %s", vd->home);
+	close(fd);
+	vd->audit_nseg++;
+	log_info("audit: rotated to segment %s", seg);
 }
 
 /* signerd signed the checkpoint: append it before the anchor moves. */
@@ -317,7 +422,146 @@ vaultd_audit_signed(struct vaultd *vd, const char *sig, size_t siglen)
 	if (audit_write(vd, line, len, 1) != 0)
 		fatal("audit: cannot append to %s", vd->auditpath);
 	vd->audit_unsigned = 0;
+	vd->last_ckpt.seq = vd->chain.seq;
+	memcpy(vd->last_ckpt.hash, vd->chain.head, AUDIT_HASH_LEN);
+	audit_rotate(vd);
 	return 0;
+}
+
+void
+vaultd_audit_vault_read(struct vaultd *vd, const uint8_t *file, size_t len)
+{
+	struct vault	v;
+
+	memset(&v, 0, sizeof(v));
+	vd->have_unlock_anchor = 0;
+	if (vault_fmt_parse(file, len, &v) != 0)
+		return;			/* signerd will refuse it */
+	vd->unlock_anchor.seq = v.hdr.audit_seq;
+	memcpy(vd->unlock_anchor.hash, v.hdr.audit_hash, AUDIT_HASH_LEN);
+	vd->unlock_file_gen = v.hdr.generation;
+	vd->have_unlock_anchor = 1;
+	vault_free(&v);
+}
+
+/* The file of the log from which the record seq on can be read. */
+static uint64_t
+file_of_seq(const struct audit_log *log, uint64_t seq)
+{
+	struct audit_iter	*it;
+	struct audit_rec	 rec;
+	const char		*line;
+	size_t			 len;
+	uint64_t		 i, at = 1;
+
+	if (seq == 0 || log->nseg == 0 || (it = malloc(sizeof(*it))) == NULL)
+		return 1;
+	for (i = log->nseg + 1; i >= 1; i--) {
+		if (audit_iter_open(it, log, i) != 0)
+			break;
+		if (audit_iter_next(it, &line, &len) == 1 && it->file == i &&
+		    audit_record_parse(line, len, &rec) == 0 &&
+		    rec.seq <= seq) {
+			audit_iter_close(it);
+			at = i;
+			break;
+		}
+		audit_iter_close(it);
+	}
+	free(it);
+	return at;
+}
+
+int
+vaultd_audit_rollback(struct vaultd *vd, uint64_t gen, char *text,
+    size_t tlen)
+{
+	struct audit_gen_check	 g;
+	struct audit_log	 log;
+	struct audit_iter	*it = NULL;
+	struct audit_rec	 rec;
+	const struct audit_anchor *a = &vd->unlock_anchor;
+	const char		*line;
+	uint8_t			 h[AUDIT_HASH_LEN];
+	size_t			 len;
+	int			 r;
+
+	vaultd_audit_sync(vd);
+	if (!vd->have_unlock_anchor || vd->unlock_file_gen != gen) {
+		snprintf(text, tlen, "the vault file changed while it was "
+		    "being unlocked; try again");
+		return CV_ERR_ROLLBACK;
+	}
+	audit_gen_init(&g, a, gen, vd->audit_pk);
+	if ((r = audit_log_scan(vd->auditpath, &log)) != 0 ||
+	    (it = malloc(sizeof(*it))) == NULL ||
+	    audit_iter_open(it, &log, file_of_seq(&log, a->seq)) != 0) {
+		free(it);
+		snprintf(text, tlen, "cannot read the audit log to check the "
+		    "vault against it");
+		return CV_ERR_IO;
+	}
+	while ((r = audit_iter_next(it, &line, &len)) == 1) {
+		if (audit_record_parse(line, len, &rec) != 0) {
+			snprintf(text, tlen, "the audit log does not parse (%s "
+			    "line %llu), so the vault cannot be checked "
+			    "against it: run vaultctl audit verify; the vault "
+			    "stays locked", it->name,
+			    (unsigned long long)it->line);
+			r = CV_ERR_ROLLBACK;
+			goto out;
+		}
+		audit_chain_hash(line, len, h);
+		if (audit_gen_record(&g, &rec, h))
+			break;
+	}
+	if (r < 0) {
+		snprintf(text, tlen, "cannot read the audit log: %s",
+		    cv_strerror(r));
+		goto out;
+	}
+	r = 0;
+	switch (audit_gen_end(&g)) {
+	case AUDIT_GEN_OK:
+		if (g.last_checkpoint != 0) {
+			vd->last_ckpt.seq = g.last_checkpoint;
+			memcpy(vd->last_ckpt.hash, g.last_hash,
+			    AUDIT_HASH_LEN);
+		}
+		goto out;
+	case AUDIT_GEN_VAULT_OLDER:
+		snprintf(text, tlen, "the vault file looks OLDER than the audit "
+		    "log: the log records vault writes (or a checkpoint, seq "
+		    "%llu) past this vault (generation %llu, anchor seq %llu); "
+		    "an older copy of the vault was put back.  The vault stays "
+		    "locked: put the newest vault file back (from your backup) "
+		    "and unlock again", (unsigned long long)g.bad_seq,
+		    (unsigned long long)gen, (unsigned long long)a->seq);
+		break;
+	case AUDIT_GEN_LOG_OLDER:
+		snprintf(text, tlen, "the audit log looks OLDER than the vault: "
+		    "this vault (generation %llu, anchor seq %llu) has writes "
+		    "or a checkpoint the log does not show; an older or "
+		    "truncated copy of audit.log was put back.  The vault "
+		    "stays locked: put the complete audit.log (and its "
+		    "segments) back, check it with vaultctl audit verify, and "
+		    "unlock again", (unsigned long long)gen,
+		    (unsigned long long)a->seq);
+		break;
+	default:
+		snprintf(text, tlen, "the vault (generation %llu, anchor seq "
+		    "%llu) and the audit log do not belong together (at seq "
+		    "%llu): one of them was replaced.  The vault stays locked: "
+		    "run vaultctl audit verify and put back the matching "
+		    "files", (unsigned long long)gen,
+		    (unsigned long long)a->seq, (unsigned long long)g.bad_seq);
+		break;
+	}
+	r = CV_ERR_ROLLBACK;
+ out:
+	audit_iter_close(it);
+	free(it);
+	return r;
 }
 
 static int
@@ -327,7 +571,7 @@ audit_verify_now(struct vaultd *vd, char *text, size_t len)
 	struct audit_anchor	 anchor;
 	struct vault		 v;
 	uint8_t			*file = NULL;
-	size_t			 flen;
+	size_t			 flen, n;
 	int			 r;
 
 	if (!vd->have_audit_pk) {
@@ -350,50 +594,153 @@ audit_verify_now(struct vaultd *vd, char *text, size_t len)
 	free(file);
 	r = audit_verify_file(vd->auditpath, vd->audit_pk, &anchor, &rep);
 	if (r == 0)
-		snprintf(text, len, "audit log verified: %llu records, %llu "
-		    "checkpoints, last checkpoint at %llu, %llu records after "
-		    "it", (unsigned long long)rep.records,
-		    (unsigned long long)rep.checkpoints,
+		snprintf(text, len, "audit log verified: %llu records in %llu "
+		    "file%s, %llu checkpoints, last checkpoint at %llu, %llu "
+		    "records after it", (unsigned long long)rep.records,
+		    (unsigned long long)rep.segments, rep.segments == 1 ?
+		    "" : "s", (unsigned long long)rep.checkpoints,
 		    (unsigned long long)rep.last_checkpoint,
 		    (unsigned long long)rep.unsigned_tail);
 	else
 		snprintf(text, len, "audit log FAILED verification: %s at "
-		    "line %llu", audit_fault_str(rep.fault),
+		    "%s line %llu", audit_fault_str(rep.fault),
+		    rep.fault_file[0] ? rep.fault_file : "audit.log",
 		    (unsigned long long)rep.fault_line);
+	if (r == 0 && rep.interrupted > 0) {
+		n = strlen(text);
+		snprintf(text + n, len - n, "; %llu interrupted vault write%s "
+		    "(an intent with no outcome: a crash between the intent "
+		    "and its record; the vault's generation shows whether it "
+		    "was written), the first at %s line %llu",
+		    (unsigned long long)rep.interrupted,
+		    rep.interrupted == 1 ? "" : "s", rep.interrupted_file,
+		    (unsigned long long)rep.interrupted_line);
+	}
 	return r;
 }
 
-/* The last n lines of the log. */
+/* The end of the file path: at most max bytes, malloc'd. */
+static int
+read_tail(const char *path, size_t max, char **out, size_t *outlen)
+{
+	struct stat	 st;
+	size_t		 size;
+	int		 fd, r = CV_ERR_IO;
+
+	*out = NULL;
+	*outlen = 0;
+	if ((fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) == -1)
+		return errno == ENOENT ? 0 : CV_ERR_IO;
+	if (fstat(fd, &st) == -1)
+		goto out;
+	size = (uint64_t)st.st_size < max ? (size_t)st.st_size : max;
+	if ((*out = malloc(size + 1)) == NULL) {
+		r = CV_ERR_NOMEM;
+		goto out;
+	}
+	if (pread(fd, *out, size, st.st_size - (off_t)size) !=
+	    (ssize_t)size) {
+		free(*out);
+		*out = NULL;
+		goto out;
+	}
+	*outlen = size;
+	r = 0;
+ out:
+	close(fd);
+	return r;
+}
+
+static size_t
+count_lines(const char *p, size_t n)
+{
+	size_t	i, c = 0;
+
+	for (i = 0; i < n; i++)
+		c += p[i] == '\n';
+	return c;
+}
+
+/* The last n lines of the log, across segments, at most AUDIT_SHOW_MAX. */
 static int
 audit_tail(struct vaultd *vd, uint64_t n, char **out, size_t *outlen)
 {
-	struct stat	 st;
-	char		*buf;
-	size_t		 start, size;
-	off_t		 from;
+	struct audit_log	 log;
+	char			 path[PATH_MAX + 32], *buf = NULL, *part, *nb;
+	size_t			 len = 0, plen, start;
+	uint64_t		 i, have = 0;
+	int			 r;
 
 	*out = NULL;
-	if (fstat(vd->audit_fd, &st) == -1)
-		return CV_ERR_IO;
-	size = (size_t)st.st_size < AUDIT_SHOW_MAX ? (size_t)st.st_size :
-	    AUDIT_SHOW_MAX;
-	from = st.st_size - (off_t)size;
-	if ((buf = malloc(size + 1)) == NULL)
-		return CV_ERR_NOMEM;
-	if (pread(vd->audit_fd, buf, size, from) != (ssize_t)size) {
+	vaultd_audit_sync(vd);
+	if ((r = audit_log_scan(vd->auditpath, &log)) != 0)
+		return r;
+	for (i = log.nseg + 1; i >= 1 && have <= n &&
+	    len < AUDIT_SHOW_MAX; i--) {
+		if ((r = audit_log_file(&log, i, path, sizeof(path))) != 0 ||
+		    (r = read_tail(path, AUDIT_SHOW_MAX - len, &part,
+		    &plen)) != 0) {
+			free(buf);
+			return r;
+		}
+		if (part == NULL)
+			continue;
+		if ((nb = malloc(len + plen + 1)) == NULL) {
+			free(part);
+			free(buf);
+			return CV_ERR_NOMEM;
+		}
+		memcpy(nb, part, plen);
+		if (len > 0)
+			memcpy(nb + plen, buf, len);
+		free(part);
 		free(buf);
-		return CV_ERR_IO;
+		buf = nb;
+		len += plen;
+		have = count_lines(buf, len);
 	}
-	start = size;
+	if (buf == NULL && (buf = malloc(1)) == NULL)
+		return CV_ERR_NOMEM;
+	start = len;
 	while (start > 0 && n > 0) {
 		start--;
 		while (start > 0 && buf[start - 1] != '\n')
 			start--;
 		n--;
 	}
-	memmove(buf, buf + start, size - start);
-	*outlen = size - start;
+	memmove(buf, buf + start, len - start);
+	*outlen = len - start;
 	*out = buf;
+	return 0;
+}
+
+/* The log's latest checkpoint as "SEQ:HASH" for the operator to keep. */
+static int
+audit_anchor_text(struct vaultd *vd, char *text, size_t len)
+{
+	struct audit_anchor	 a = vd->last_ckpt;
+	struct vault		 v;
+	uint8_t			*file = NULL;
+	size_t			 flen;
+	char			 hex[AUDIT_HEX_HASH + 1];
+
+	if (a.seq == 0) {
+		/* not seen since start: the vault's anchor is the latest */
+		memset(&v, 0, sizeof(v));
+		if (vault_fmt_read(vd->vaultpath, &file, &flen) == 0 &&
+		    vault_fmt_parse(file, flen, &v) == 0) {
+			a.seq = v.hdr.audit_seq;
+			memcpy(a.hash, v.hdr.audit_hash, sizeof(a.hash));
+			vault_free(&v);
+		}
+		free(file);
+	}
+	if (a.seq == 0) {
+		snprintf(text, len, "no checkpoint yet: unlock the vault");
+		return CV_ERR_NOTFOUND;
+	}
+	hex_encode(a.hash, sizeof(a.hash), hex);
+	snprintf(text, len, "%llu:%s", (unsigned long long)a.seq, hex);
 	return 0;
 }
 
@@ -401,18 +748,30 @@ int
 vaultd_audit_ctl(struct vaultd *vd, struct client *cl, struct msg *m)
 {
 	struct msg_w	 w;
-	uint64_t	 tail;
-	char		 text[256], *lines = NULL;
+	uint64_t	 mode, tail;
+	char		 text[768], *lines = NULL;
 	size_t		 len = 0;
-	int		 verify, r;
+	int		 r;
 
-	if ((r = msg_get_bool(&m->rd, &verify)) != 0 ||
+	if ((r = msg_get_u64(&m->rd, &mode)) != 0 ||
 	    (r = msg_get_u64(&m->rd, &tail)) != 0)
 		return r;
+	if (mode > 2) {
+		control_error(vd, cl->serial, m->id, CV_ERR_USAGE,
+		    "unknown audit mode");
+		return 0;
+	}
+	if (mode == 1 && vd->op.committing) {
+		/* an intent whose outcome is a moment away */
+		control_error(vd, cl->serial, m->id, CV_ERR_AGAIN,
+		    "a vault write is in progress; retry");
+		return 0;
+	}
 	vaultd_audit_sync(vd);		/* the file holds every record */
 	msg_begin(&w, MSG_CTL_AUDIT_ANS, m->id);
-	if (verify) {
-		r = audit_verify_now(vd, text, sizeof(text));
+	if (mode == 1 || mode == 2) {
+		r = mode == 1 ? audit_verify_now(vd, text, sizeof(text)) :
+		    audit_anchor_text(vd, text, sizeof(text));
 		msg_put_i64(&w, r);
 		msg_put_str(&w, text);
 	} else {

@@ -14,6 +14,15 @@
  * vaultd never reads a credential: netd seals it to signerd's box key
  * and vaultd passes the box along.  The call is on the audit log, and so
  * is every signature it needed.
+ *
+ * netd is not trusted to stay within its call.  A signing request is
+ * admitted only if it is exactly the request of the call's next step
+ * (common/netcall.c builds it from the call's parameters: level, method,
+ * path with query, body, nonce), at most NETCALL_SIGN_MAX of them; an
+ * answer's vault change only if the call can have it, for the key it
+ * concerns.  Anything else is recorded, refused, and netd is killed and
+ * restarted.  A call that has not ended by its deadline ends the same
+ * way, with a time-out for the client.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -33,8 +42,6 @@
 #include "common/vault_fmt.h"
 #include "vaultd/vaultd.h"
 
-#define SIGNERD(vd)	(&(vd)->children[0])
-#define NETD(vd)	(&(vd)->children[1])
 #define CA_MAX		(256 * 1024)
 #define RESULT_MAX	(512 * 1024)
 #define BOX_MAX		4096
@@ -98,96 +105,84 @@ change_add(struct vaultd *vd, const char *text)
 	    n > 0 ? "; " : "", text);
 }
 
+static void	call_account(struct vaultd *, int, const char *, size_t);
+
 int
 vaultd_call_ctl(struct vaultd *vd, struct client *cl, struct msg *m)
 {
 	const struct netcall	*nc;
 	struct vd_call		*c = &vd->call;
+	struct netcall_params	 p;
 	struct msg_rd		 list, e;
 	char			 account[VAULT_MAX_NAME + 1];
 	char			 name[NETCALL_NAME_MAX + 1];
-	char			 pn[NETCALL_PARAMS_MAX][33];
-	char			 pv[NETCALL_PARAMS_MAX][NETCALL_VALUE_MAX + 1];
-	const char		*why = NULL;
-	size_t			 i, np = 0;
+	char			 why[256];
 	uint32_t		 k;
 	int			 r, code = CV_ERR_INVALID;
 
+	memset(&p, 0, sizeof(p));
 	if ((r = msg_get_strbuf(&m->rd, account, sizeof(account))) != 0 ||
 	    (r = msg_get_strbuf(&m->rd, name, sizeof(name))) != 0 ||
 	    (r = msg_get_array(&m->rd, &list, NETCALL_PARAMS_MAX)) != 0)
 		return r;
-	if ((nc = netcall_find(name)) == NULL)
-		why = "no such exchange call";
-	else if (!vault_fmt_name_valid(account, strlen(account)))
-		why = "invalid account name";
 	for (k = 0; k < list.n; k++) {
 		if ((r = msg_get_array(&list, &e, 2)) != 0)
 			return r;
 		if (e.n != 2)
 			return CV_ERR_MSG_COUNT;
-		if ((r = msg_get_strbuf(&e, pn[np], sizeof(pn[np]))) != 0 ||
-		    (r = msg_get_strbuf(&e, pv[np], sizeof(pv[np]))) != 0)
+		if ((r = msg_get_strbuf(&e, p.name[k], sizeof(p.name[k]))) != 0 ||
+		    (r = msg_get_strbuf(&e, p.value[k],
+		    sizeof(p.value[k]))) != 0)
 			return r;
-		if (why != NULL)
-			continue;
-		if (!netcall_takes(nc, pn[np]))
-			why = "a parameter this call does not take";
-		else if (!netcall_value_ok(pv[np], strlen(pv[np])))
-			why = "a parameter value that is empty, too long or "
-			    "not printable ASCII";
-		for (i = 0; why == NULL && i < np; i++)
-			if (strcmp(pn[i], pn[np]) == 0)
-				why = "a parameter given twice";
-		np++;
+		p.n = k + 1;
 	}
-	if (why == NULL) {
+	why[0] = '\0';
+	if ((nc = netcall_find(name)) == NULL)
+		snprintf(why, sizeof(why), "no such exchange call");
+	else if (!vault_fmt_name_valid(account, strlen(account)))
+		snprintf(why, sizeof(why), "invalid account name");
+	else if (strcmp(nc->name, "builder.revoke") == 0 &&
+	    netcall_param(&p, "key") == NULL && p.n < NETCALL_PARAMS_MAX) {
+		/* revoke without a key: the one the vault holds */
+		if (vault_file_key_id(vd, VAULT_REC_BUILDER_CRED, account,
+		    p.value[p.n], sizeof(p.value[p.n])) != 0) {
+			code = CV_ERR_NOTFOUND;
+			snprintf(why, sizeof(why), "the vault holds no builder "
+			    "key for this account: name the key to revoke");
+		} else
+			snprintf(p.name[p.n++], sizeof(p.name[0]), "key");
+	}
+	if (why[0] == '\0' && netcall_check(nc, &p, why, sizeof(why)) == 0) {
 		code = CV_ERR_AGAIN;
 		if (c->state != CALL_NONE)
-			why = "another exchange call is in progress; retry";
-		else if (NETD(vd)->state != CHILD_UP ||
-		    SIGNERD(vd)->state != CHILD_UP)
-			why = "netd or signerd is (re)starting; retry";
+			snprintf(why, sizeof(why), "another exchange call is in "
+			    "progress; retry");
+		else if (!child_ready(NETD(vd)) || !child_ready(SIGNERD(vd)))
+			snprintf(why, sizeof(why), "netd or signerd is "
+			    "(re)starting; retry");
 		else if (!vd->unlocked) {
 			code = CV_ERR_LOCKED;
-			why = "the vault is locked: unlock it with vaultctl "
-			    "unlock";
+			snprintf(why, sizeof(why), "the vault is locked: "
+			    "unlock it with vaultctl unlock");
 		}
 	}
-	if (why != NULL) {
+	if (why[0] != '\0') {
 		control_error(vd, cl->serial, m->id, code, why);
 		return 0;
 	}
-	memset(c, 0, sizeof(*c));
-	for (i = 0; i < np; i++) {
-		memcpy(c->pname[i], pn[i], sizeof(c->pname[i]));
-		memcpy(c->pvalue[i], pv[i], sizeof(c->pvalue[i]));
-	}
-	c->nparams = np;
-	c->client = cl->serial;
-	c->cl_id = m->id;
-	snprintf(c->account, sizeof(c->account), "%s", account);
-	snprintf(c->name, sizeof(c->name), "%s", name);
-
-	/* revoke without a key: the one the vault holds */
-	if (strcmp(name, "builder.revoke") == 0 && np == 0) {
-		if (vault_file_key_id(vd, VAULT_REC_BUILDER_CRED, account,
-		    c->pvalue[0], sizeof(c->pvalue[0])) != 0) {
-			control_error(vd, cl->serial, m->id, CV_ERR_NOTFOUND,
-			    "the vault holds no builder key for this account:"
-			    " name the key to revoke");
-			memset(c, 0, sizeof(*c));
-			return 0;
-		}
-		snprintf(c->pname[0], sizeof(c->pname[0]), "key");
-		c->nparams = 1;
-	}
-	if ((r = vaultd_sign_account(vd, account)) != 0) {
+	if ((r = vaultd_sign_account(vd, account, call_account)) != 0) {
 		control_error(vd, cl->serial, m->id, r,
 		    "signerd is busy; retry");
-		memset(c, 0, sizeof(*c));
 		return 0;
 	}
+	memset(c, 0, sizeof(*c));
+	c->nc = nc;
+	c->params = p;
+	c->client = cl->serial;
+	c->cl_id = m->id;
+	c->deadline_ms = vaultd_now_ms() + vd->call_deadline_ms;
+	snprintf(c->account, sizeof(c->account), "%s", account);
+	snprintf(c->name, sizeof(c->name), "%s", name);
 	c->state = CALL_ACCOUNT;
 	return 0;
 }
@@ -241,9 +236,8 @@ read_ca(const char *path, uint8_t **out, size_t *outlen, char *why,
 }
 
 /* signerd's answer to MSG_VAULT_ACCOUNT_REQ: route the call to netd. */
-void
-vaultd_call_account(struct vaultd *vd, int code, const char *json,
-    size_t len)
+static void
+call_account(struct vaultd *vd, int code, const char *json, size_t len)
 {
 	struct vd_call		*c = &vd->call;
 	const struct profile	*p;
@@ -291,7 +285,7 @@ vaultd_call_account(struct vaultd *vd, int code, const char *json,
 		call_fail(vd, r, why);
 		return;
 	}
-	if (NETD(vd)->state != CHILD_UP) {
+	if (!child_ready(NETD(vd))) {
 		json_decref(j);
 		free(cabuf);
 		call_fail(vd, CV_ERR_AGAIN, "netd is (re)starting; retry");
@@ -305,11 +299,11 @@ vaultd_call_account(struct vaultd *vd, int code, const char *json,
 	msg_put_bin(&w, cabuf, calen);
 	msg_put_str(&w, pin != NULL ? pin : "");
 	msg_put_str(&w, c->name);
-	msg_put_array(&w, (uint32_t)c->nparams);
-	for (i = 0; i < c->nparams; i++) {
+	msg_put_array(&w, (uint32_t)c->params.n);
+	for (i = 0; i < c->params.n; i++) {
 		msg_put_array(&w, 2);
-		msg_put_str(&w, c->pname[i]);
-		msg_put_str(&w, c->pvalue[i]);
+		msg_put_str(&w, c->params.name[i]);
+		msg_put_str(&w, c->params.value[i]);
 	}
 	msg_put_bin(&w, vd->box_pk, sizeof(vd->box_pk));
 	json_decref(j);
@@ -319,41 +313,196 @@ vaultd_call_account(struct vaultd *vd, int code, const char *json,
 		call_fail(vd, CV_ERR_AGAIN, "netd is (re)starting; retry");
 		return;
 	}
+	c->net_pid = NETD(vd)->pid;
 	c->state = CALL_NET;
 }
 
-static int
-net_sign_req(struct vaultd *vd, struct msg *m)
+int
+vaultd_call_at_netd(const struct vaultd *vd)
 {
-	struct sign_origin	 o = { 0, 1, m->id };
+	return vd->call.state == CALL_NET;
+}
+
+int
+vaultd_call_match(const struct netcall *c, const struct netcall_params *p,
+    size_t from, const struct sign_args *a, size_t *step, char *why,
+    size_t whylen)
+{
+	const struct catalog_entry	*e;
+	char				 path[NETCALL_PATH_MAX + 1];
+	char				 body[NETCALL_BODY_MAX + 1];
+	size_t				 k, blen;
+	uint64_t			 nonce;
+
+	snprintf(why, whylen, "not a request of %s", c->name);
+	for (k = from; k < c->nsteps; k++) {
+		if ((e = catalog_get(c->steps[k])) == NULL ||
+		    e->auth == CATALOG_NONE || a->level != e->auth ||
+		    strcmp(a->method, e->method) != 0)
+			continue;
+		if (netcall_request(c->steps[k], p, path, sizeof(path), body,
+		    sizeof(body), &blen) != 0)
+			continue;
+		nonce = e->auth == CATALOG_L1 ? netcall_nonce(p) : 0;
+		if (a->pathlen != strlen(path) ||
+		    memcmp(a->path, path, a->pathlen) != 0) {
+			snprintf(why, whylen, "%s %s: not the path %s builds",
+			    e->method, e->path, c->name);
+			continue;
+		}
+		if (a->bodylen != blen || (blen > 0 &&
+		    memcmp(a->body, body, blen) != 0)) {
+			snprintf(why, whylen, "%s %s: not the body %s builds",
+			    e->method, e->path, c->name);
+			continue;
+		}
+		if (a->nonce != nonce) {
+			snprintf(why, whylen, "%s %s: not the nonce of %s",
+			    e->method, e->path, c->name);
+			continue;
+		}
+		*step = k;
+		return 0;
+	}
+	return CV_ERR_DENIED;
+}
+
+/* signerd's answer to a signature of the call: to netd, noted. */
+static void
+net_sign_done(struct vaultd *vd, const struct sign_origin *o, int code,
+    const char *text, const struct sign_hdrs *h)
+{
+	struct vd_call	*c = &vd->call;
+	struct msg_w	 w;
+	uint32_t	 i;
+
+	/* a netd that died meanwhile is not answered, nor its successor */
+	if (NETD(vd)->state != CHILD_UP || (uint64_t)NETD(vd)->pid != o->peer)
+		return;
+	if (code != 0) {
+		msg_begin(&w, MSG_ERROR_ANS, o->id);
+		msg_put_i64(&w, code);
+		msg_put_str(&w, text);
+	} else {
+		msg_begin(&w, MSG_NET_SIGN_ANS, o->id);
+		msg_put_array(&w, h->n);
+		for (i = 0; i < h->n; i++) {
+			msg_put_array(&w, 2);
+			msg_put_strn(&w, h->h[i].name, h->h[i].nlen);
+			msg_put_strn(&w, h->h[i].value, h->h[i].vlen);
+			if (c->state != CALL_NET || c->net_pid !=
+			    (pid_t)o->peer)
+				continue;
+			/* which key signed, whether the code went out */
+			if (h->h[i].nlen >= 7 && h->h[i].vlen < sizeof(
+			    c->api_key_used) && memcmp(h->h[i].name +
+			    h->h[i].nlen - 7, "API_KEY", 7) == 0 &&
+			    (h->h[i].nlen < 15 || memcmp(h->h[i].name +
+			    h->h[i].nlen - 15, "BUILDER_API_KEY", 15) != 0)) {
+				memcpy(c->api_key_used, h->h[i].value,
+				    h->h[i].vlen);
+				c->api_key_used[h->h[i].vlen] = '\0';
+			}
+			if (h->h[i].nlen >= 15 && memcmp(h->h[i].name +
+			    h->h[i].nlen - 15, "INVITATION_CODE", 15) == 0)
+				c->invite_signed = 1;
+		}
+	}
+	if (child_send(NETD(vd), &w) != 0)
+		child_kill(NETD(vd), "cannot answer its request");
+}
+
+int
+vaultd_call_sign_req(struct vaultd *vd, struct child *ch, struct msg *m)
+{
+	struct vd_call		*c = &vd->call;
+	struct sign_origin	 o = { net_sign_done, (uint64_t)ch->pid, m->id,
+				    "netd" };
 	struct sign_args	 a;
 	uint64_t		 call_id;
+	size_t			 step;
+	char			 why[160];
 	int			 r;
 
 	if ((r = msg_get_u64(&m->rd, &call_id)) != 0 ||
 	    (r = vaultd_sign_args(&m->rd, &a)) != 0)
 		return r;
-	/* netd signs only for the call in progress, as its account */
-	if (vd->call.state != CALL_NET || call_id != vd->call.net_id) {
-		if (call_id == 0 || call_id > NETD(vd)->next_id)
-			return CV_ERR_MSG_STATE;
-		a.level = CATALOG_NONE;		/* denied, audited */
-		vaultd_sign_request(vd, &o, "netd", "-", &a);
-		return 0;
+	if (call_id != c->net_id) {
+		vaultd_sign_deny(vd, "netd", c->account, &a);
+		log_warnx("netd asked for a signature for call %llu, not the "
+		    "call in progress", (unsigned long long)call_id);
+		return CV_ERR_MSG_STATE;
 	}
-	vaultd_sign_request(vd, &o, "netd", vd->call.account, &a);
+	if (c->nsigned >= NETCALL_SIGN_MAX) {
+		vaultd_sign_deny(vd, "netd", c->account, &a);
+		log_warnx("netd asked for more than %d signatures in %s",
+		    NETCALL_SIGN_MAX, c->name);
+		return CV_ERR_DENIED;
+	}
+	if (vaultd_call_match(c->nc, &c->params, c->step, &a, &step, why,
+	    sizeof(why)) != 0) {
+		vaultd_sign_deny(vd, "netd", c->account, &a);
+		log_warnx("netd asked for a signature outside %s: %s",
+		    c->name, why);
+		return CV_ERR_DENIED;
+	}
+	c->step = step;
+	c->signed_steps |= 1U << step;
+	c->nsigned++;
+	vaultd_sign_request(vd, &o, c->account, &a);
 	return 0;
 }
 
-static int
-net_call_ans(struct vaultd *vd, struct msg *m)
+/* Why the answer's vault change is not one this call can have, or NULL. */
+static const char *
+effect_refused(const struct vd_call *c)
+{
+	const struct netcall	*nc = c->nc;
+	const char		*key;
+
+	if (c->status < 100 || c->status > 599)
+		return "an HTTP status out of range";
+	if (c->effect == 0)
+		return NULL;
+	if ((c->effect & ~nc->effects) != 0)
+		return "a vault change this call cannot make";
+	if (c->rtype != nc->rtype)
+		return "a change to another kind of key";
+	if (c->signed_steps == 0)
+		return "a vault change without a signed request";
+	if ((c->effect & NETCALL_STORE) && (c->effect & NETCALL_REMOVE))
+		return "a store and a removal at once";
+	if (c->effect & NETCALL_STORE) {
+		if (c->boxlen == 0)
+			return "a store without a sealed credential";
+		if (c->rtype == VAULT_REC_API_CRED &&
+		    c->nonce != netcall_nonce(&c->params))
+			return "a key at another nonce than the call's";
+	}
+	if ((c->effect & NETCALL_INVITE_USED) && !c->invite_signed)
+		return "an invitation code that was not sent";
+	if (c->effect & NETCALL_REMOVE) {
+		key = c->rtype == VAULT_REC_API_CRED ? c->api_key_used :
+		    netcall_param(&c->params, "key");
+		if (key == NULL || key[0] == '\0' ||
+		    strcmp(key, c->key_id) != 0)
+			return "the removal of a key the call did not delete";
+	}
+	return NULL;
+}
+
+int
+vaultd_call_ans(struct vaultd *vd, struct child *ch, struct msg *m)
 {
 	struct vd_call	*c = &vd->call;
-	const char	*res;
+	const char	*res, *why;
 	const uint8_t	*box;
 	size_t		 rlen, blen;
+	char		 text[256];
 	int		 r;
 
+	if (m->id != c->net_id)
+		return CV_ERR_MSG_STATE;
 	if ((r = msg_get_u64(&m->rd, &c->status)) != 0 ||
 	    (r = msg_get_str(&m->rd, &res, &rlen, RESULT_MAX)) != 0 ||
 	    (r = msg_get_u64(&m->rd, &c->effect)) != 0 ||
@@ -362,25 +511,30 @@ net_call_ans(struct vaultd *vd, struct msg *m)
 	    (r = msg_get_u64(&m->rd, &c->nonce)) != 0 ||
 	    (r = msg_get_bin(&m->rd, &box, &blen, BOX_MAX)) != 0)
 		return r;
-	if (c->status < 100 || c->status > 599 ||
-	    (c->effect & ~(uint64_t)(NETCALL_STORE | NETCALL_REMOVE |
-	    NETCALL_INVITE_USED)) != 0 ||
-	    ((c->effect & NETCALL_STORE) && (c->effect & NETCALL_REMOVE)) ||
-	    ((c->effect & NETCALL_INVITE_USED) && !(c->effect &
-	    NETCALL_STORE)) ||
-	    (c->effect != 0 && c->rtype != VAULT_REC_API_CRED &&
-	    c->rtype != VAULT_REC_BUILDER_CRED) ||
-	    ((c->effect & NETCALL_STORE) && blen == 0) ||
-	    ((c->effect & NETCALL_REMOVE) &&
-	    !vault_fmt_name_valid(c->key_id, strlen(c->key_id))))
+	c->boxlen = blen;
+	if ((c->effect & NETCALL_REMOVE) &&
+	    !vault_fmt_name_valid(c->key_id, strlen(c->key_id)))
+		why = "the removal of a key id that is not one";
+	else
+		why = effect_refused(c);
+	if (why != NULL) {
+		c->boxlen = 0;
+		c->key_id[0] = '\0';
+		log_warnx("netd answered %s with %s", c->name, why);
+		call_audit(vd, "forged");
+		snprintf(text, sizeof(text), "netd answered with %s; nothing "
+		    "was changed in the vault and netd was restarted", why);
+		control_error(vd, c->client, c->cl_id, CV_ERR_RESPONSE, text);
+		call_clear(vd);
+		vaultd_audit_checkpoint(vd);
 		return CV_ERR_MSG_STATE;
+	}
 	if ((c->result = strndup(res, rlen)) == NULL)
 		fatal("strndup");
 	if (blen > 0) {
 		if ((c->box = malloc(blen)) == NULL)
 			fatal("malloc");
 		memcpy(c->box, box, blen);
-		c->boxlen = blen;
 	}
 	if (c->effect & NETCALL_STORE)
 		c->state = CALL_STORE;
@@ -394,41 +548,47 @@ net_call_ans(struct vaultd *vd, struct msg *m)
 	return 0;
 }
 
-/* What netd sends besides the answers every child gives. */
 int
-vaultd_call_netd(struct vaultd *vd, struct msg *m)
+vaultd_call_error(struct vaultd *vd, struct child *ch, struct msg *m)
 {
-	const char	*text;
-	char		 buf[512];
-	size_t		 tlen;
-	int64_t		 code;
-	int		 r;
+	char	text[MSG_ERROR_TEXT_MAX + 1];
+	int	code, r;
 
-	if (m->type == MSG_NET_SIGN_REQ)
-		return net_sign_req(vd, m);
-	if (m->type == MSG_ERROR_ANS) {
-		if ((r = msg_get_i64(&m->rd, &code)) != 0 ||
-		    (r = msg_get_str(&m->rd, &text, &tlen, 511)) != 0)
-			return r;
-		if (code >= 0 || code < -1000)
-			return CV_ERR_MSG_STATE;
-		snprintf(buf, sizeof(buf), "%.*s", (int)tlen, text);
-		if (m->id == NETD(vd)->probe_id && m->id != 0) {
-			log_info("netd: test probe refused: %s", buf);
-			return 0;
-		}
-		if (vd->call.state != CALL_NET || m->id != vd->call.net_id)
-			return CV_ERR_MSG_STATE;
-		call_fail(vd, (int)code, buf);
-		return 0;
-	}
-	if (m->type == MSG_NET_CALL_ANS) {
-		if (vd->call.state != CALL_NET || m->id != vd->call.net_id)
-			return CV_ERR_MSG_STATE;
-		return net_call_ans(vd, m);
-	}
-	return CV_ERR_MSG_STATE;
+	if (m->id != vd->call.net_id)
+		return CV_ERR_MSG_STATE;
+	if ((r = msg_get_error(m, &code, text, sizeof(text))) != 0)
+		return r;
+	call_fail(vd, code, text);
+	return 0;
 }
+
+void
+vaultd_call_tick(struct vaultd *vd, int64_t now)
+{
+	struct vd_call	*c = &vd->call;
+	char		 text[256];
+
+	if ((c->state != CALL_ACCOUNT && c->state != CALL_NET) ||
+	    now < c->deadline_ms)
+		return;
+	snprintf(text, sizeof(text), "the exchange call did not finish within "
+	    "%lld s%s", (long long)(vd->call_deadline_ms / 1000),
+	    c->state == CALL_NET ? ": netd was restarted, and whether the "
+	    "exchange acted is unknown" : "");
+	if (c->state == CALL_NET)
+		child_kill(NETD(vd), "the exchange call passed its deadline");
+	call_fail(vd, CV_ERR_TIMEOUT, text);
+}
+
+int64_t
+vaultd_call_next_ms(const struct vaultd *vd)
+{
+	if (vd->call.state != CALL_ACCOUNT && vd->call.state != CALL_NET)
+		return -1;
+	return vd->call.deadline_ms;
+}
+
+static void	call_step(struct vaultd *, int, const char *, const char *);
 
 /* Start the vault step the call waits for, once the vault is free. */
 void
@@ -441,10 +601,10 @@ vaultd_call_kick(struct vaultd *vd)
 	int		 api = c->rtype == VAULT_REC_API_CRED;
 
 	if ((c->state != CALL_STORE && c->state != CALL_MARK &&
-	    c->state != CALL_REMOVE) || c->op_started || vd->op.active)
+	    c->state != CALL_REMOVE) || c->op_started || vault_busy(vd))
 		return;
-	if (!vd->unlocked || SIGNERD(vd)->state != CHILD_UP) {
-		vaultd_call_step(vd, CV_ERR_LOCKED, "the vault was locked "
+	if (!vd->unlocked || !child_ready(SIGNERD(vd))) {
+		call_step(vd, CV_ERR_LOCKED, "the vault was locked "
 		    "meanwhile", c->key_id);
 		return;
 	}
@@ -479,14 +639,14 @@ vaultd_call_kick(struct vaultd *vd)
 	}
 	c->op_started = 1;
 	if (vault_op_call(vd, &w, id, sent, what, c->account,
-	    c->state == CALL_MARK ? "" : c->key_id) != 0)
-		vaultd_call_step(vd, CV_ERR_NOTRUNNING, "signerd is not "
+	    c->state == CALL_MARK ? "" : c->key_id, call_step) != 0)
+		call_step(vd, CV_ERR_NOTRUNNING, "signerd is not "
 		    "reachable", c->key_id);
 }
 
 /* The vault step finished with code; text is its info or error. */
-void
-vaultd_call_step(struct vaultd *vd, int code, const char *text,
+static void
+call_step(struct vaultd *vd, int code, const char *text,
     const char *key_id)
 {
 	struct vd_call	*c = &vd->call;

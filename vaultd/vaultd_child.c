@@ -19,19 +19,34 @@
 #include "common/log.h"
 #include "vaultd/vaultd.h"
 
+static const char *const child_names[CHILD_NUM] = {
+	[CHILD_SIGNERD] = "signerd",
+	[CHILD_NETD] = "netd",
+};
+
 void
-child_setup(struct vaultd *vd, struct child *ch, const char *name,
+child_setup(struct vaultd *vd, struct child *ch, enum child_id id,
     const char *exedir)
 {
+	const char	*name = child_names[id];
+
 	memset(ch, 0, sizeof(*ch));
+	ch->id = id;
 	ch->name = name;
 	ch->chan.fd = -1;
+	ch->log_fd = -1;
 	ch->state = CHILD_DOWN;
 	ch->backoff_ms = VAULTD_BACKOFF_MIN_MS;
+	/* test mode (-N): a stand-in netd, e.g. tests/hostile/ */
+	if (id == CHILD_NETD && vd->testmode &&
+	    vd->netd_path[0] != '\0') {
+		snprintf(ch->path, sizeof(ch->path), "%s", vd->netd_path);
+		log_warnx("test mode: running %s as netd", ch->path);
+		return;
+	}
 	if ((size_t)snprintf(ch->path, sizeof(ch->path), "%s/%s", exedir,
 	    name) >= sizeof(ch->path))
 		fatalx("path of %s too long", name);
-	(void)vd;
 }
 
 struct child *
@@ -39,32 +54,41 @@ child_by_name(struct vaultd *vd, const char *name)
 {
 	size_t	i;
 
-	for (i = 0; i < 2; i++)
-		if (strcmp(vd->children[i].name, name) == 0)
+	for (i = 0; i < CHILD_NUM; i++)
+		if (strcmp(child_names[i], name) == 0)
 			return &vd->children[i];
 	return NULL;
 }
 
-/* In the forked child: become the program, with only CHILD_FD open. */
+/*
+ * In the forked child: become the program with /dev/null on 0, 1 and 2
+ * (never vaultd's terminal or log), the channel fd on CHILD_FD, the
+ * log pipe's write end logfd on CHILD_LOG_FD, and nothing else open.
+ */
 static void __attribute__((noreturn))
-child_exec(struct vaultd *vd, struct child *ch, int fd)
+child_exec(struct vaultd *vd, struct child *ch, int fd, int logfd)
 {
 	char		*argv[12];
 	char		*envp[] = { NULL };	/* nothing inherited */
 	sigset_t	 none;
-	int		 n = 0;
+	int		 n = 0, cfd, lfd, null;
 
 	if (prctl(PR_SET_PDEATHSIG, SIGKILL) == -1)
 		_exit(127);
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
 	signal(SIGPIPE, SIG_DFL);
-	if (fd == CHILD_FD) {
-		if (fcntl(fd, F_SETFD, 0) == -1)
-			_exit(127);
-	} else if (dup2(fd, CHILD_FD) == -1)
+	/* Above 0-4 first, so that no dup2 below overwrites another. */
+	if ((cfd = fcntl(fd, F_DUPFD_CLOEXEC, CHILD_LOG_FD + 1)) == -1 ||
+	    (lfd = fcntl(logfd, F_DUPFD_CLOEXEC, CHILD_LOG_FD + 1)) == -1 ||
+	    (null = open("/dev/null", O_RDWR)) == -1)
 		_exit(127);
-	if (close_range(CHILD_FD + 1, ~0U, 0) == -1)
+	if (dup2(null, STDIN_FILENO) == -1 ||
+	    dup2(null, STDOUT_FILENO) == -1 ||
+	    dup2(null, STDERR_FILENO) == -1 ||
+	    dup2(cfd, CHILD_FD) == -1 || dup2(lfd, CHILD_LOG_FD) == -1)
+		_exit(127);
+	if (close_range(CHILD_LOG_FD + 1, ~0U, 0) == -1)
 		_exit(127);
 
 	argv[n++] = (char *)ch->name;
@@ -82,41 +106,56 @@ child_exec(struct vaultd *vd, struct child *ch, int fd)
 	}
 	argv[n] = NULL;
 	execve(ch->path, argv, envp);
-	fprintf(stderr, "vaultd: cannot execute %s: %s\n", ch->path,
-	    strerror(errno));
+	/* a bare line on the log pipe, as the child would have written */
+	dprintf(CHILD_LOG_FD, "fatal: vaultd cannot execute %s: %s\n",
+	    ch->path, strerror(errno));
 	_exit(127);
 }
 
 int
 child_start(struct vaultd *vd, struct child *ch)
 {
-	int	sv[2];
+	int	sv[2], lp[2];
 	pid_t	pid;
 
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) == -1) {
 		log_warn("socketpair for %s", ch->name);
 		return CV_ERR_IO;
 	}
-	if ((pid = fork()) == -1) {
-		log_warn("fork %s", ch->name);
+	/* its log: the child writes, blocking; vaultd reads, never blocking */
+	if (pipe2(lp, O_CLOEXEC) == -1) {
+		log_warn("log pipe for %s", ch->name);
 		close(sv[0]);
 		close(sv[1]);
 		return CV_ERR_IO;
 	}
+	if ((pid = fork()) == -1) {
+		log_warn("fork %s", ch->name);
+		close(sv[0]);
+		close(sv[1]);
+		close(lp[0]);
+		close(lp[1]);
+		return CV_ERR_IO;
+	}
 	if (pid == 0) {
 		close(sv[0]);
-		child_exec(vd, ch, sv[1]);
+		close(lp[0]);
+		child_exec(vd, ch, sv[1], lp[1]);
 	}
 	close(sv[1]);
-	if (fcntl(sv[0], F_SETFL, O_NONBLOCK) == -1) {
+	close(lp[1]);
+	if (fcntl(sv[0], F_SETFL, O_NONBLOCK) == -1 ||
+	    fcntl(lp[0], F_SETFL, O_NONBLOCK) == -1) {
 		log_warn("nonblocking socket for %s", ch->name);
 		kill(pid, SIGKILL);
 		close(sv[0]);
+		close(lp[0]);
 		ch->pid = pid;
 		ch->state = CHILD_DYING;
 		return CV_ERR_IO;
 	}
 	chan_init(&ch->chan, sv[0]);
+	childlog_open(ch, lp[0]);
 	ch->pid = pid;
 	ch->state = CHILD_HELLO;
 	ch->started_ms = vaultd_now_ms();
@@ -163,12 +202,13 @@ child_reaped(struct vaultd *vd, pid_t pid, int status)
 	int64_t		 now = vaultd_now_ms();
 	size_t		 i;
 
-	for (i = 0; i < 2; i++)
+	for (i = 0; i < CHILD_NUM; i++)
 		if (vd->children[i].pid == pid &&
 		    vd->children[i].state != CHILD_DOWN)
 			ch = &vd->children[i];
 	if (ch == NULL)
 		return;
+	childlog_close(ch);	/* its last lines before the news of its death */
 	if (WIFSIGNALED(status))
 		snprintf(why, sizeof(why), "killed by signal %d, %s",
 		    WTERMSIG(status), signame(WTERMSIG(status)));
@@ -190,10 +230,8 @@ child_reaped(struct vaultd *vd, pid_t pid, int status)
 	ch->state = CHILD_DOWN;
 	ch->pid = 0;
 	ch->have_status = 0;
-	if (strcmp(ch->name, "signerd") == 0)
-		vault_signerd_lost(vd);
-	else
-		vaultd_call_netd_lost(vd);
+	ch->probe_id = 0;
+	vaultd_child_lost(vd, ch->id);
 	if (vd->stopping)
 		return;
 	if (now - ch->started_ms >= VAULTD_STABLE_MS)
@@ -267,7 +305,7 @@ child_send_probe(struct child *ch, const char *kind)
 }
 
 static int
-vd_hello_req(struct child *ch, struct msg *m)
+vd_hello_req(struct vaultd *vd, struct child *ch, struct msg *m)
 {
 	struct msg_w	w;
 	uint64_t	version;
@@ -290,13 +328,16 @@ vd_hello_req(struct child *ch, struct msg *m)
 	return child_query_status(ch);
 }
 
+static void	child_refuse(struct vaultd *, struct child *, const char *);
+
 static int
-vd_status_ans(struct child *ch, struct msg *m)
+vd_status_ans(struct vaultd *vd, struct child *ch, struct msg *m)
 {
 	uint64_t	pid;
-	int		r;
+	char		why[64];
+	int		r, first;
 
-	if (ch->status_sent_ms == 0 || m->id != ch->status_id)
+	if (m->id != ch->status_id)
 		return CV_ERR_MSG_STATE;
 	if ((r = msg_get_u64(&m->rd, &pid)) != 0 ||
 	    (r = msg_get_u64(&m->rd, &ch->uid)) != 0 ||
@@ -308,7 +349,15 @@ vd_status_ans(struct child *ch, struct msg *m)
 	if (pid != (uint64_t)ch->pid)
 		return CV_ERR_MSG_STATE;
 	child_read_proc(ch);
-	if (!ch->have_status)
+	/* the kernel's word, not the child's: no filter, no work */
+	if (ch->proc_seccomp != 2) {
+		snprintf(why, sizeof(why), "no seccomp filter in "
+		    "/proc/%ld/status", (long)ch->pid);
+		child_refuse(vd, ch, why);	/* and restarted */
+		return 0;
+	}
+	first = !ch->have_status;
+	if (first)
 		log_info("%s up: pid %ld uid %llu seccomp %d nnp %d%s%s%s",
 		    ch->name, (long)ch->pid, (unsigned long long)ch->uid,
 		    ch->proc_seccomp, ch->proc_nnp,
@@ -317,56 +366,142 @@ vd_status_ans(struct child *ch, struct msg *m)
 	ch->have_status = 1;
 	ch->status_sent_ms = 0;
 	ch->status_next_ms = vaultd_now_ms() + VAULTD_STATUS_EVERY_MS;
+	/* work is handed to a child only once its sandbox is seen */
+	if (first)
+		vaultd_child_up(vd, ch->id);
+	childlog_tick(ch);	/* lines it logged past its rate, if due */
 	return 0;
 }
 
-/* The one dispatcher for messages from a child. */
+/* A test probe the child refused to make (an unknown kind). */
+static int
+vd_probe_ans(struct vaultd *vd, struct child *ch, struct msg *m)
+{
+	char	text[MSG_ERROR_TEXT_MAX + 1];
+	int	code, r;
+
+	if (m->id != ch->probe_id)
+		return CV_ERR_MSG_STATE;
+	ch->probe_id = 0;
+	if (m->type == MSG_ERROR_ANS) {
+		if ((r = msg_get_error(m, &code, text, sizeof(text))) != 0)
+			return r;
+		log_info("%s: test probe refused: %s", ch->name, text);
+	}
+	return 0;
+}
+
+/*
+ * What each child may send, and when: a child's permission table.  The
+ * first row of the child's table whose type matches and whose state
+ * bits are all set admits the message; anything else is a broken peer.
+ */
+static const struct child_perm signerd_perms[] = {
+	{ MSG_HELLO_REQ,	 PS_HELLO,		vd_hello_req },
+	{ MSG_STATUS_ANS,	 PS_UP | PS_STATUS,	vd_status_ans },
+	{ MSG_PROBE_ANS,	 PS_UP | PS_PROBE,	vd_probe_ans },
+	{ MSG_ERROR_ANS,	 PS_UP | PS_PROBE,	vd_probe_ans },
+	/* answers to our vault operation or to a slot's request */
+	{ MSG_ERROR_ANS,	 PS_UP | PS_WORK,	vault_signerd_answer },
+	{ MSG_VAULT_CREATE_ANS,	 PS_UP | PS_WORK,	vault_signerd_answer },
+	{ MSG_VAULT_UNLOCK_ANS,	 PS_UP | PS_WORK,	vault_signerd_answer },
+	{ MSG_VAULT_LOCK_ANS,	 PS_UP | PS_WORK,	vault_signerd_answer },
+	{ MSG_VAULT_PUT_ANS,	 PS_UP | PS_WORK,	vault_signerd_answer },
+	{ MSG_VAULT_DEL_ANS,	 PS_UP | PS_WORK,	vault_signerd_answer },
+	{ MSG_VAULT_PASSWD_ANS,	 PS_UP | PS_WORK,	vault_signerd_answer },
+	{ MSG_VAULT_COMMIT_ANS,	 PS_UP | PS_WORK,	vault_signerd_answer },
+	{ MSG_VAULT_LIST_ANS,	 PS_UP | PS_WORK,	vault_signerd_answer },
+	{ MSG_AUDIT_SIGN_ANS,	 PS_UP | PS_WORK,	vault_signerd_answer },
+	{ MSG_SIGN_ANS,		 PS_UP | PS_WORK,	vault_signerd_answer },
+	{ MSG_VAULT_STORE_ANS,	 PS_UP | PS_WORK,	vault_signerd_answer },
+	{ MSG_VAULT_MARK_ANS,	 PS_UP | PS_WORK,	vault_signerd_answer },
+	{ MSG_VAULT_ACCOUNT_ANS, PS_UP | PS_WORK,	vault_signerd_answer },
+};
+
+static const struct child_perm netd_perms[] = {
+	{ MSG_HELLO_REQ,	 PS_HELLO,		vd_hello_req },
+	{ MSG_STATUS_ANS,	 PS_UP | PS_STATUS,	vd_status_ans },
+	{ MSG_PROBE_ANS,	 PS_UP | PS_PROBE,	vd_probe_ans },
+	{ MSG_ERROR_ANS,	 PS_UP | PS_PROBE,	vd_probe_ans },
+	/* the call in progress: its signatures, its answer or refusal */
+	{ MSG_NET_SIGN_REQ,	 PS_UP | PS_CALL,	vaultd_call_sign_req },
+	{ MSG_NET_CALL_ANS,	 PS_UP | PS_CALL,	vaultd_call_ans },
+	{ MSG_ERROR_ANS,	 PS_UP | PS_CALL,	vaultd_call_error },
+};
+
+static const struct {
+	const struct child_perm	*rows;
+	size_t			 n;
+} child_tables[CHILD_NUM] = {
+	[CHILD_SIGNERD] = { signerd_perms,
+	    sizeof(signerd_perms) / sizeof(signerd_perms[0]) },
+	[CHILD_NETD] = { netd_perms,
+	    sizeof(netd_perms) / sizeof(netd_perms[0]) },
+};
+
+unsigned
+child_state_bits(const struct vaultd *vd, const struct child *ch)
+{
+	unsigned	bits = 0;
+
+	if (ch->state == CHILD_HELLO)
+		return PS_HELLO;
+	if (ch->state != CHILD_UP)
+		return 0;
+	bits = PS_UP;
+	if (ch->status_sent_ms != 0)
+		bits |= PS_STATUS;
+	if (ch->probe_id != 0)
+		bits |= PS_PROBE;
+	if (ch->id == CHILD_SIGNERD && (vault_busy(vd) ||
+	    vaultd_sign_waiting(vd)))
+		bits |= PS_WORK;
+	if (ch->id == CHILD_NETD && vaultd_call_at_netd(vd))
+		bits |= PS_CALL;
+	return bits;
+}
+
+const struct child_perm *
+child_perm_find(enum child_id id, uint32_t type, unsigned state)
+{
+	size_t	i;
+
+	if ((unsigned)id >= CHILD_NUM)
+		return NULL;
+	for (i = 0; i < child_tables[id].n; i++) {
+		const struct child_perm *p = &child_tables[id].rows[i];
+
+		if (p->type == type && (p->need & state) == p->need)
+			return p;
+	}
+	return NULL;
+}
+
+/* The one dispatcher for messages from a child: its table decides. */
 static int
 child_dispatch(struct vaultd *vd, struct child *ch, struct msg *m)
 {
-	int	r;
+	const struct child_perm	*p;
 
-	if (ch->state == CHILD_HELLO) {
-		if (m->type != MSG_HELLO_REQ)
-			return CV_ERR_MSG_STATE;
-		if ((r = vd_hello_req(ch, m)) == 0 &&
-		    strcmp(ch->name, "signerd") == 0)
-			vault_signerd_up(vd);
-		return r;
-	}
-	switch (m->type) {
-	case MSG_STATUS_ANS:
-		return vd_status_ans(ch, m);
-	case MSG_PROBE_ANS:
-		return 0;
-	case MSG_NET_SIGN_REQ:
-	case MSG_NET_CALL_ANS:
-		if (strcmp(ch->name, "netd") != 0)
-			return CV_ERR_MSG_STATE;
-		return vaultd_call_netd(vd, m);
-	case MSG_ERROR_ANS:
-		if (strcmp(ch->name, "netd") == 0)
-			return vaultd_call_netd(vd, m);
-		/* FALLTHROUGH */
-	case MSG_VAULT_CREATE_ANS:
-	case MSG_VAULT_UNLOCK_ANS:
-	case MSG_VAULT_LOCK_ANS:
-	case MSG_VAULT_PUT_ANS:
-	case MSG_VAULT_DEL_ANS:
-	case MSG_VAULT_PASSWD_ANS:
-	case MSG_VAULT_COMMIT_ANS:
-	case MSG_VAULT_LIST_ANS:
-	case MSG_AUDIT_SIGN_ANS:
-	case MSG_SIGN_ANS:
-	case MSG_VAULT_STORE_ANS:
-	case MSG_VAULT_MARK_ANS:
-	case MSG_VAULT_ACCOUNT_ANS:
-		if (strcmp(ch->name, "signerd") != 0)
-			return CV_ERR_MSG_STATE;
-		return vault_signerd_answer(vd, m);
-	default:
+	if ((p = child_perm_find(ch->id, m->type,
+	    child_state_bits(vd, ch))) == NULL)
 		return CV_ERR_MSG_STATE;
-	}
+	return p->handle(vd, ch, m);
+}
+
+int
+child_ready(const struct child *ch)
+{
+	return ch->state == CHILD_UP && ch->have_status &&
+	    ch->proc_seccomp == 2;
+}
+
+/* A broken peer: on the audit log, then killed and restarted. */
+static void
+child_refuse(struct vaultd *vd, struct child *ch, const char *why)
+{
+	vaultd_audit(vd, ch->name, "", "peer_refused", "killed", NULL);
+	child_kill(ch, why);
 }
 
 void
@@ -394,15 +529,18 @@ child_readable(struct vaultd *vd, struct child *ch)
 			snprintf(why, sizeof(why), "%s: %s", msg_name(m.type),
 			    cv_strerror(r));
 			msg_clear(&m);
-			child_kill(ch, why);
+			child_refuse(vd, ch, why);
 			return;
 		}
 		msg_clear(&m);
+		/* a handler may have given up on it */
+		if (ch->state != CHILD_UP && ch->state != CHILD_HELLO)
+			return;
 	}
 	if (r != CV_ERR_AGAIN) {
 		snprintf(why, sizeof(why), "malformed message: %s",
 		    cv_strerror(r));
-		child_kill(ch, why);
+		child_refuse(vd, ch, why);
 	}
 }
 

@@ -1,7 +1,11 @@
 /*
  * The control socket: vaultctl's way in.  Only the vaultd user (or root)
- * may connect (SO_PEERCRED); the first message must be the handshake; a
- * client that sends anything malformed or out of turn is disconnected.
+ * may connect (SO_PEERCRED); the first message must be the handshake,
+ * within VAULTD_HELLO_MS; what a client may send is its permission table
+ * (ctl_perms below), and a client that sends anything else, anything
+ * malformed, more denied requests than its budget, or nothing at all for
+ * VAULTD_IDLE_MS while nothing of its is in flight, is disconnected.  One
+ * process may hold at most VAULTD_CLIENTS_PER_PID connections.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -92,10 +96,11 @@ control_close(struct client *cl)
 void
 control_accept(struct vaultd *vd)
 {
-	struct ucred	cred;
-	socklen_t	len = sizeof(cred);
-	size_t		i;
-	int		fd;
+	struct ucred	 cred;
+	struct client	*cl;
+	socklen_t	 len = sizeof(cred);
+	size_t		 i, same;
+	int		 fd;
 
 	fd = accept4(vd->listen_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
 	if (fd == -1) {
@@ -114,6 +119,16 @@ control_accept(struct vaultd *vd)
 		close(fd);
 		return;
 	}
+	for (i = 0, same = 0; i < VAULTD_MAX_CLIENTS; i++)
+		if (vd->clients[i].chan.fd != -1 &&
+		    vd->clients[i].pid == cred.pid)
+			same++;
+	if (same >= VAULTD_CLIENTS_PER_PID) {
+		log_warnx("pid %ld holds %zu control connections already; "
+		    "refusing another", (long)cred.pid, same);
+		close(fd);
+		return;
+	}
 	for (i = 0; i < VAULTD_MAX_CLIENTS; i++)
 		if (vd->clients[i].chan.fd == -1)
 			break;
@@ -123,10 +138,75 @@ control_accept(struct vaultd *vd)
 		close(fd);
 		return;
 	}
-	chan_init(&vd->clients[i].chan, fd);
-	vd->clients[i].uid = cred.uid;
-	vd->clients[i].hello = 0;
-	vd->clients[i].serial = ++vd->next_serial;
+	cl = &vd->clients[i];
+	chan_init(&cl->chan, fd);
+	cl->uid = cred.uid;
+	cl->pid = cred.pid;
+	cl->hello = 0;
+	cl->serial = ++vd->next_serial;
+	cl->since_ms = cl->last_ms = cl->deny_ms = vaultd_now_ms();
+	cl->deny_tokens = VAULTD_DENY_BURST;
+}
+
+/* 1 if something the client asked for is still being worked on. */
+static int
+client_busy(const struct vaultd *vd, const struct client *cl)
+{
+	size_t	i;
+
+	if (chan_pending(&cl->chan) || vd->op.client == cl->serial ||
+	    vd->call.client == cl->serial)
+		return 1;
+	for (i = 0; i < VAULTD_SIGN_MAX; i++)
+		if (vd->signs[i].used && vd->signs[i].sent == MSG_SIGN_REQ &&
+		    vd->signs[i].origin.peer == cl->serial &&
+		    vd->signs[i].origin.done != NULL)
+			return 1;
+	return 0;
+}
+
+void
+control_timers(struct vaultd *vd, int64_t now)
+{
+	size_t	i;
+
+	for (i = 0; i < VAULTD_MAX_CLIENTS; i++) {
+		struct client *cl = &vd->clients[i];
+
+		if (cl->chan.fd == -1)
+			continue;
+		if (!cl->hello && now - cl->since_ms >= VAULTD_HELLO_MS) {
+			log_warnx("control client pid %ld: no handshake within "
+			    "%d ms; disconnecting", (long)cl->pid,
+			    VAULTD_HELLO_MS);
+			control_close(cl);
+		} else if (cl->hello && now - cl->last_ms >= VAULTD_IDLE_MS &&
+		    !client_busy(vd, cl)) {
+			log_info("control client pid %ld idle for %d s; "
+			    "disconnecting", (long)cl->pid,
+			    VAULTD_IDLE_MS / 1000);
+			control_close(cl);
+		}
+	}
+}
+
+int64_t
+control_next_timer(const struct vaultd *vd)
+{
+	int64_t	next = -1, t;
+	size_t	i;
+
+	for (i = 0; i < VAULTD_MAX_CLIENTS; i++) {
+		const struct client *cl = &vd->clients[i];
+
+		if (cl->chan.fd == -1)
+			continue;
+		t = cl->hello ? cl->last_ms + VAULTD_IDLE_MS :
+		    cl->since_ms + VAULTD_HELLO_MS;
+		if (next < 0 || t < next)
+			next = t;
+	}
+	return next;
 }
 
 static struct client *
@@ -168,6 +248,35 @@ control_flush_all(struct vaultd *vd)
 		    (r = chan_flush(&cl->chan)) != 0 && r != CV_ERR_AGAIN)
 			control_close(cl);
 	}
+}
+
+/*
+ * A client's denied requests are budgeted: VAULTD_DENY_BURST at once,
+ * refilled at VAULTD_DENY_PER_S.  Past that, every further denial is
+ * still recorded, and the client is disconnected.
+ */
+void
+control_denied(struct vaultd *vd, uint64_t serial)
+{
+	struct client	*cl = client_by_serial(vd, serial);
+	int64_t		 now = vaultd_now_ms(), add;
+
+	if (cl == NULL)
+		return;
+	add = (now - cl->deny_ms) * VAULTD_DENY_PER_S / 1000;
+	if (add > 0) {
+		cl->deny_tokens = cl->deny_tokens + add > VAULTD_DENY_BURST ?
+		    VAULTD_DENY_BURST : cl->deny_tokens + (int)add;
+		cl->deny_ms = now;
+	}
+	if (cl->deny_tokens > 0) {
+		cl->deny_tokens--;
+		return;
+	}
+	log_warnx("control client pid %ld: too many denied requests; "
+	    "disconnecting", (long)cl->pid);
+	(void)!chan_flush(&cl->chan);
+	control_close(cl);
 }
 
 void
@@ -214,10 +323,10 @@ control_status(struct vaultd *vd, struct client *cl, struct msg *m)
 	msg_put_str(&w, vd->home);
 	msg_put_bool(&w, vd->testmode);
 	msg_put_str(&w, vault_state(vd));
-	msg_put_array(&w, 3);
+	msg_put_array(&w, 1 + CHILD_NUM);
 	put_proc(&w, "vaultd", (long)getpid(), now - vd->started_ms, 0, "up",
 	    0, 1, geteuid(), 0, 0, 0, "");
-	for (i = 0; i < 2; i++) {
+	for (i = 0; i < CHILD_NUM; i++) {
 		struct child *ch = &vd->children[i];
 		int up = ch->state == CHILD_UP && ch->have_status;
 
@@ -255,34 +364,67 @@ control_probe(struct vaultd *vd, struct client *cl, struct msg *m)
 	return chan_queue(&cl->chan, &w);
 }
 
-/* The one dispatcher for control clients. */
 static int
-control_dispatch(struct vaultd *vd, struct client *cl, struct msg *m)
+control_hello(struct vaultd *vd, struct client *cl, struct msg *m)
 {
 	struct msg_w	w;
 	uint64_t	version;
 	int		r;
 
-	if (!cl->hello) {
-		if (m->type != MSG_CTL_HELLO_REQ)
-			return CV_ERR_MSG_STATE;
-		if ((r = msg_get_u64(&m->rd, &version)) != 0)
-			return r;
-		if (version != MSG_VERSION)
-			return CV_ERR_MSG_VERSION;
-		cl->hello = 1;
-		msg_begin(&w, MSG_CTL_HELLO_ANS, m->id);
-		msg_put_u64(&w, MSG_VERSION);
-		return chan_queue(&cl->chan, &w);
-	}
-	switch (m->type) {
-	case MSG_CTL_STATUS_REQ:
-		return control_status(vd, cl, m);
-	case MSG_CTL_PROBE_REQ:
-		return control_probe(vd, cl, m);
-	default:
-		return vault_control(vd, cl, m);
-	}
+	if ((r = msg_get_u64(&m->rd, &version)) != 0)
+		return r;
+	if (version != MSG_VERSION)
+		return CV_ERR_MSG_VERSION;
+	cl->hello = 1;
+	msg_begin(&w, MSG_CTL_HELLO_ANS, m->id);
+	msg_put_u64(&w, MSG_VERSION);
+	return chan_queue(&cl->chan, &w);
+}
+
+/*
+ * What a control client may send, and when: its permission table.  The
+ * handshake first and only once; then the requests below.  Whether the
+ * vault's state allows one now is its handler's polite answer; a message
+ * not in the table is a broken client.
+ */
+static const struct ctl_perm ctl_perms[] = {
+	{ MSG_CTL_HELLO_REQ,	PS_HELLO,	control_hello },
+	{ MSG_CTL_STATUS_REQ,	PS_UP,		control_status },
+	{ MSG_CTL_PROBE_REQ,	PS_UP,		control_probe },
+	{ MSG_CTL_INIT_REQ,	PS_UP,		vault_ctl_init },
+	{ MSG_CTL_UNLOCK_REQ,	PS_UP,		vault_ctl_unlock },
+	{ MSG_CTL_LOCK_REQ,	PS_UP,		vault_ctl_lock },
+	{ MSG_CTL_PASSWD_REQ,	PS_UP,		vault_ctl_passwd },
+	{ MSG_CTL_PUT_REQ,	PS_UP,		vault_ctl_put },
+	{ MSG_CTL_DEL_REQ,	PS_UP,		vault_ctl_del },
+	{ MSG_CTL_LIST_REQ,	PS_UP,		vault_ctl_list },
+	{ MSG_CTL_AUDIT_REQ,	PS_UP,		vaultd_audit_ctl },
+	{ MSG_CTL_HEADERS_REQ,	PS_UP,		vaultd_sign_ctl },
+	{ MSG_CTL_CALL_REQ,	PS_UP,		vaultd_call_ctl },
+};
+
+const struct ctl_perm *
+control_perm_find(uint32_t type, unsigned state)
+{
+	size_t	i;
+
+	for (i = 0; i < sizeof(ctl_perms) / sizeof(ctl_perms[0]); i++)
+		if (ctl_perms[i].type == type &&
+		    (ctl_perms[i].need & state) == ctl_perms[i].need)
+			return &ctl_perms[i];
+	return NULL;
+}
+
+/* The one dispatcher for control clients: the table decides. */
+static int
+control_dispatch(struct vaultd *vd, struct client *cl, struct msg *m)
+{
+	const struct ctl_perm	*p;
+
+	if ((p = control_perm_find(m->type, cl->hello ? PS_UP :
+	    PS_HELLO)) == NULL)
+		return CV_ERR_MSG_STATE;
+	return p->handle(vd, cl, m);
 }
 
 void
@@ -297,6 +439,7 @@ control_readable(struct vaultd *vd, struct client *cl)
 		control_close(cl);
 		return;
 	}
+	cl->last_ms = vaultd_now_ms();
 	while ((r = chan_next(&cl->chan, &m)) == 0) {
 		r = control_dispatch(vd, cl, &m);
 		if (r != 0) {
@@ -312,6 +455,8 @@ control_readable(struct vaultd *vd, struct client *cl)
 			return;
 		}
 		msg_clear(&m);
+		if (cl->chan.fd == -1)		/* dropped by a handler */
+			return;
 	}
 	if (r != CV_ERR_AGAIN) {
 		log_warnx("control client sent a malformed message: %s",

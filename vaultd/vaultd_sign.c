@@ -2,16 +2,20 @@
  * vaultd's signing path: the verdict gate, the audit record before the
  * signature, and the requests to signerd that may overlap.
  *
- *	vaultctl or netd -> request -> gate -> audit line written
+ *	feature (control client, exchange call) -> vaultd_sign_request
+ *	    -> gate -> audit line written
  *	end of the loop turn: fdatasync of the log, then the turn's
  *	    MSG_SIGN_REQs go to signerd together
- *	signerd -> MSG_SIGN_ANS -> vaultd checks it -> back to the asker
+ *	signerd -> MSG_SIGN_ANS -> vaultd checks it -> the asker's callback
  *
  * No request reaches signerd before its verdict is on disk: the frames
  * wait in vd->held until vaultd_sign_flush has synced the log, and
  * vaultd stops rather than go on without that record.  Until the policy
  * language exists the verdict admits exactly the endpoint catalog at its
- * level (builder headers ride on an L2 endpoint) and denies the rest.
+ * level (builder headers ride on an L2 endpoint) and denies the rest;
+ * what an exchange call may ask for on top of that is its own check
+ * (vaultd_call.c).  The signing path knows no peer: whoever asks names
+ * the callback that answers its own peer.
  */
 #include <stdio.h>
 #include <string.h>
@@ -20,27 +24,6 @@
 #include "common/catalog.h"
 #include "common/log.h"
 #include "vaultd/vaultd.h"
-
-#define SIGNERD(vd)	(&(vd)->children[0])
-#define NETD(vd)	(&(vd)->children[1])
-
-static void
-origin_error(struct vaultd *vd, uint64_t client, int netd, uint32_t id,
-    int code, const char *text)
-{
-	struct msg_w	w;
-
-	if (netd) {
-		if (NETD(vd)->state != CHILD_UP)
-			return;
-		msg_begin(&w, MSG_ERROR_ANS, id);
-		msg_put_i64(&w, code);
-		msg_put_str(&w, text);
-		if (child_send(NETD(vd), &w) != 0)
-			child_kill(NETD(vd), "cannot answer its request");
-	} else if (client != 0)
-		control_error(vd, client, id, code, text);
-}
 
 static struct sign_slot *
 slot_new(struct vaultd *vd)
@@ -73,7 +56,7 @@ sign_blocked(struct vaultd *vd, int *code)
 		*code = CV_ERR_LOCKED;
 		return "the vault is locked: unlock it with vaultctl unlock";
 	}
-	if (SIGNERD(vd)->state != CHILD_UP)
+	if (!child_ready(SIGNERD(vd)))
 		return "signerd is (re)starting; retry in a moment";
 	/* signerd would be locked, or the checkpoint's chain would move */
 	if (vd->op.active && !vd->op.committing &&
@@ -98,9 +81,52 @@ vaultd_sign_args(struct msg_rd *rd, struct sign_args *a)
 	return msg_get_u64(rd, &a->nonce);
 }
 
+/* The verdict record; written before signerd sees an admitted request. */
+static void
+sign_audit(struct vaultd *vd, const char *actor, const char *account,
+    const struct sign_args *a, const char *ts, const char *verdict)
+{
+	struct audit_req	q;
+
+	/* everything the signature would authorise goes into the digest */
+	memset(&q, 0, sizeof(q));
+	q.level = a->level;
+	q.method = a->method;
+	q.methodlen = strlen(a->method);
+	q.path = a->path;
+	q.pathlen = a->pathlen;
+	q.body = a->body;
+	q.bodylen = a->bodylen;
+	q.nonce = a->nonce;
+	q.timestamp = ts;
+	vaultd_audit_sign(vd, actor, account, &q, verdict);
+}
+
+void
+vaultd_sign_deny(struct vaultd *vd, const char *actor, const char *account,
+    const struct sign_args *a)
+{
+	char	ts[24];
+
+	snprintf(ts, sizeof(ts), "%lld", (long long)time(NULL));
+	sign_audit(vd, actor, account, a, ts, "deny");
+}
+
+/* The catalog's verdict: an endpoint at exactly its level. */
+static int
+sign_gate(const struct sign_args *a)
+{
+	if (a->level != CATALOG_L1 && a->level != CATALOG_L2 &&
+	    a->level != CATALOG_BUILDER)
+		return CV_ERR_DENIED;
+	return catalog_admit(a->method, a->path, a->pathlen,
+	    a->level == CATALOG_BUILDER ? CATALOG_L2 :
+	    (enum catalog_auth)a->level);
+}
+
 void
 vaultd_sign_request(struct vaultd *vd, const struct sign_origin *o,
-    const char *actor, const char *account, const struct sign_args *a)
+    const char *account, const struct sign_args *a)
 {
 	struct sign_slot	*s;
 	struct msg_w		 w;
@@ -109,31 +135,23 @@ vaultd_sign_request(struct vaultd *vd, const struct sign_origin *o,
 	int			 code;
 
 	if ((why = sign_blocked(vd, &code)) != NULL) {
-		origin_error(vd, o->client, o->netd, o->id, code, why);
+		o->done(vd, o, code, why, NULL);
 		return;
 	}
-	if ((a->level != CATALOG_L1 && a->level != CATALOG_L2 &&
-	    a->level != CATALOG_BUILDER) ||
-	    catalog_admit(a->method, a->path, a->pathlen,
-	    a->level == CATALOG_BUILDER ? CATALOG_L2 :
-	    (enum catalog_auth)a->level) != 0) {
-		vaultd_audit_req(vd, actor, account, "sign", a->method, a->path,
-		    a->pathlen, a->body, a->bodylen, "deny", NULL);
-		vaultd_audit_checkpoint(vd);
-		origin_error(vd, o->client, o->netd, o->id, CV_ERR_DENIED,
-		    "not an endpoint of the catalog at that auth level");
+	snprintf(ts, sizeof(ts), "%lld", (long long)time(NULL));
+	if (sign_gate(a) != 0) {
+		/* recorded like an allow: batched, never a checkpoint */
+		sign_audit(vd, o->actor, account, a, ts, "deny");
+		o->done(vd, o, CV_ERR_DENIED, "not an endpoint of the catalog "
+		    "at that auth level", NULL);
 		return;
 	}
-	vaultd_audit_sign(vd, actor, account, a->method, a->path, a->pathlen,
-	    a->body, a->bodylen, "allow");
+	sign_audit(vd, o->actor, account, a, ts, "allow");
 	s = slot_new(vd);		/* sign_blocked saw a free one */
 	s->id = child_new_id(SIGNERD(vd));
 	s->sent = MSG_SIGN_REQ;
-	s->client = o->client;
-	s->netd = o->netd;
-	s->from_id = o->id;
+	s->origin = *o;
 	snprintf(s->account, sizeof(s->account), "%s", account);
-	snprintf(ts, sizeof(ts), "%lld", (long long)time(NULL));
 	msg_begin(&w, MSG_SIGN_REQ, s->id);
 	msg_put_str(&w, account);
 	msg_put_u64(&w, a->level);
@@ -146,15 +164,55 @@ vaultd_sign_request(struct vaultd *vd, const struct sign_origin *o,
 	    msgbuf_add(&vd->held, w.buf.data, w.buf.len) != 0) {
 		msg_w_free(&w);
 		slot_free(vd, s);
-		origin_error(vd, o->client, o->netd, o->id, CV_ERR_NOMEM,
-		    "out of memory");
+		o->done(vd, o, CV_ERR_NOMEM, "out of memory", NULL);
 		return;
 	}
 	msg_w_free(&w);
 }
 
+/* A control client's signature: the headers or the refusal, to it. */
+static void
+ctl_sign_done(struct vaultd *vd, const struct sign_origin *o, int code,
+    const char *text, const struct sign_hdrs *h)
+{
+	struct msg_w	w;
+	uint32_t	i;
+
+	if (code != 0) {
+		control_error(vd, o->peer, o->id, code, text);
+		if (code == CV_ERR_DENIED)
+			control_denied(vd, o->peer);
+		return;
+	}
+	msg_begin(&w, MSG_CTL_HEADERS_ANS, o->id);
+	msg_put_array(&w, h->n);
+	for (i = 0; i < h->n; i++) {
+		msg_put_array(&w, 2);
+		msg_put_strn(&w, h->h[i].name, h->h[i].nlen);
+		msg_put_strn(&w, h->h[i].value, h->h[i].vlen);
+	}
+	control_answer(vd, o->peer, &w);
+}
+
 int
-vaultd_sign_account(struct vaultd *vd, const char *account)
+vaultd_sign_ctl(struct vaultd *vd, struct client *cl, struct msg *m)
+{
+	struct sign_origin	 o = { ctl_sign_done, cl->serial, m->id,
+				    "vaultctl" };
+	struct sign_args	 a;
+	char			 account[65];
+	int			 r;
+
+	if ((r = msg_get_strbuf(&m->rd, account, sizeof(account))) != 0 ||
+	    (r = vaultd_sign_args(&m->rd, &a)) != 0)
+		return r;
+	vaultd_sign_request(vd, &o, account, &a);
+	return 0;
+}
+
+int
+vaultd_sign_account(struct vaultd *vd, const char *account,
+    account_done_fn *done)
 {
 	struct sign_slot	*s;
 	struct msg_w		 w;
@@ -166,6 +224,7 @@ vaultd_sign_account(struct vaultd *vd, const char *account)
 	s = slot_new(vd);
 	s->id = child_new_id(SIGNERD(vd));
 	s->sent = MSG_VAULT_ACCOUNT_REQ;
+	s->account_done = done;
 	snprintf(s->account, sizeof(s->account), "%s", account);
 	msg_begin(&w, MSG_VAULT_ACCOUNT_REQ, s->id);
 	msg_put_str(&w, account);
@@ -199,40 +258,28 @@ vaultd_sign_flush(struct vaultd *vd)
 		child_kill(SIGNERD(vd), "cannot send signing requests");
 }
 
-/* Pass signerd's header list on, checking every field. */
+/* signerd's header list, every field checked; pointers into m. */
 static int
-sign_ans(struct vaultd *vd, struct sign_slot *s, struct msg *m)
+sign_hdrs_read(struct msg *m, struct sign_hdrs *h)
 {
-	struct msg_rd	 list, e;
-	struct msg_w	 w;
-	const char	*n, *v;
-	size_t		 nl, vl;
-	uint32_t	 i;
-	int		 r;
+	struct msg_rd	list, e;
+	uint32_t	i;
+	int		r;
 
-	if ((r = msg_get_array(&m->rd, &list, 16)) != 0)
+	if ((r = msg_get_array(&m->rd, &list, SIGN_HDRS_MAX)) != 0)
 		return r;
-	msg_begin(&w, s->netd ? MSG_NET_SIGN_ANS : MSG_CTL_HEADERS_ANS,
-	    s->from_id);
-	msg_put_array(&w, list.n);
+	h->n = list.n;
 	for (i = 0; i < list.n; i++) {
-		if ((r = msg_get_array(&list, &e, 2)) != 0 || e.n != 2 ||
-		    (r = msg_get_str(&e, &n, &nl, 64)) != 0 ||
-		    (r = msg_get_str(&e, &v, &vl, 256)) != 0) {
-			msg_w_free(&w);
-			return r != 0 ? r : CV_ERR_MSG_COUNT;
-		}
-		msg_put_array(&w, 2);
-		msg_put_strn(&w, n, nl);
-		msg_put_strn(&w, v, vl);
+		if ((r = msg_get_array(&list, &e, 2)) != 0)
+			return r;
+		if (e.n != 2)
+			return CV_ERR_MSG_COUNT;
+		if ((r = msg_get_str(&e, &h->h[i].name, &h->h[i].nlen,
+		    64)) != 0 ||
+		    (r = msg_get_str(&e, &h->h[i].value, &h->h[i].vlen,
+		    256)) != 0)
+			return r;
 	}
-	if (s->netd) {
-		if (NETD(vd)->state != CHILD_UP)
-			msg_w_free(&w);
-		else if (child_send(NETD(vd), &w) != 0)
-			child_kill(NETD(vd), "cannot answer its request");
-	} else
-		control_answer(vd, s->client, &w);
 	return 0;
 }
 
@@ -240,11 +287,12 @@ int
 vaultd_sign_answer(struct vaultd *vd, struct msg *m)
 {
 	struct sign_slot	*s = NULL;
-	const char		*text, *json;
-	char			 buf[256];
-	size_t			 i, tlen;
-	int64_t			 code;
-	int			 r;
+	struct sign_slot	 copy;
+	struct sign_hdrs	 h;
+	const char		*json = NULL;
+	char			 text[MSG_ERROR_TEXT_MAX + 1] = "";
+	size_t			 i, len = 0;
+	int			 code, r;
 
 	for (i = 0; i < VAULTD_SIGN_MAX && vd->nsigns > 0; i++)
 		if (vd->signs[i].used && vd->signs[i].id == m->id) {
@@ -254,30 +302,33 @@ vaultd_sign_answer(struct vaultd *vd, struct msg *m)
 	if (s == NULL)
 		return 0;
 	if (m->type == MSG_ERROR_ANS) {
-		if ((r = msg_get_i64(&m->rd, &code)) != 0 ||
-		    (r = msg_get_str(&m->rd, &text, &tlen, 255)) != 0)
+		if ((r = msg_get_error(m, &code, text, sizeof(text))) != 0)
 			return r;
-		if (code >= 0 || code < -1000)
-			return CV_ERR_MSG_STATE;
-		snprintf(buf, sizeof(buf), "%.*s", (int)tlen, text);
-		if (s->sent == MSG_SIGN_REQ) {
-			vaultd_audit(vd, "signerd", s->account, "sign",
-			    "refused", NULL);
-			origin_error(vd, s->client, s->netd, s->from_id,
-			    (int)code, buf);
-		} else
-			vaultd_call_account(vd, (int)code, buf, 0);
 	} else if (m->type == MSG_SIGN_ANS && s->sent == MSG_SIGN_REQ) {
-		if ((r = sign_ans(vd, s, m)) != 0)
+		if ((r = sign_hdrs_read(m, &h)) != 0)
 			return r;
+		code = 0;
 	} else if (m->type == MSG_VAULT_ACCOUNT_ANS &&
 	    s->sent == MSG_VAULT_ACCOUNT_REQ) {
-		if ((r = msg_get_str(&m->rd, &json, &tlen, 4096)) != 0)
+		if ((r = msg_get_str(&m->rd, &json, &len, 4096)) != 0)
 			return r;
-		vaultd_call_account(vd, 0, json, tlen);
+		code = 0;
 	} else
 		return CV_ERR_MSG_STATE;
+
+	/* the slot is free before its callback runs: it may ask again */
+	copy = *s;
 	slot_free(vd, s);
+	if (copy.sent == MSG_SIGN_REQ) {
+		if (code != 0)		/* batched like the verdicts */
+			vaultd_audit_sign(vd, "signerd", copy.account, NULL,
+			    "refused");
+		copy.origin.done(vd, &copy.origin, code, text,
+		    code == 0 ? &h : NULL);
+	} else if (code != 0)
+		copy.account_done(vd, code, text, strlen(text));
+	else
+		copy.account_done(vd, 0, json, len);
 	return 1;
 }
 
@@ -287,11 +338,18 @@ vaultd_sign_busy(const struct vaultd *vd)
 	return vd->nsigns > 0 || vd->held.len > 0;
 }
 
+int
+vaultd_sign_waiting(const struct vaultd *vd)
+{
+	return vd->nsigns > 0;
+}
+
 /* signerd died: nothing in flight will be answered. */
 void
 vaultd_sign_lost(struct vaultd *vd)
 {
-	size_t	i;
+	struct sign_slot	copy;
+	size_t			i;
 
 	msgbuf_free(&vd->held);
 	for (i = 0; i < VAULTD_SIGN_MAX && vd->nsigns > 0; i++) {
@@ -299,12 +357,13 @@ vaultd_sign_lost(struct vaultd *vd)
 
 		if (!s->used)
 			continue;
-		if (s->sent == MSG_SIGN_REQ)
-			origin_error(vd, s->client, s->netd, s->from_id,
-			    CV_ERR_NOTRUNNING, "signerd stopped; retry");
-		else
-			vaultd_call_account(vd, CV_ERR_NOTRUNNING,
-			    "signerd stopped", 0);
+		copy = *s;
 		slot_free(vd, s);
+		if (copy.sent == MSG_SIGN_REQ)
+			copy.origin.done(vd, &copy.origin, CV_ERR_NOTRUNNING,
+			    "signerd stopped; retry", NULL);
+		else
+			copy.account_done(vd, CV_ERR_NOTRUNNING,
+			    "signerd stopped", 15);
 	}
 }

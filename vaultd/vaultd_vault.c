@@ -24,10 +24,10 @@
 #include "common/log.h"
 #include "common/profile.h"
 #include "common/secret_io.h"
+#include "common/url.h"
 #include "common/vault_crypto.h"
 #include "vaultd/vaultd.h"
 
-#define SIGNERD(vd)		(&(vd)->children[0])
 #define UNLOCK_BACKOFF_MAX_MS	30000
 
 static const char	*op_what(uint32_t sent, uint8_t rtype, size_t plen);
@@ -81,31 +81,34 @@ op_send(struct vaultd *vd, struct msg_w *w, uint32_t id, uint32_t sent)
 	return 0;
 }
 
-/* What follows an operation: the call's next step, a checkpoint. */
+/* What follows an operation: whoever started it hears, a checkpoint. */
 static void
 op_next(struct vaultd *vd, int code, const char *text)
 {
 	char	info[sizeof(vd->op.info)], key_id[sizeof(vd->op.key_id)];
-	int	call = vd->op.call;
+	void	(*done)(struct vaultd *, int, const char *, const char *) =
+		    vd->op.done;
 
 	snprintf(info, sizeof(info), "%s", text);
 	snprintf(key_id, sizeof(key_id), "%s", vd->op.key_id);
 	op_clear(vd);
-	if (call)
-		vaultd_call_step(vd, code, info, key_id);
+	if (done != NULL)
+		done(vd, code, info, key_id);
 	vaultd_audit_checkpoint(vd);
-	vaultd_call_kick(vd);
 }
 
 static void
 op_fail(struct vaultd *vd, int code, const char *text)
 {
+	/* a write on disk whose commit signerd never answered: "written" */
 	if (vd->op.what != NULL)
-		vaultd_audit(vd, vd->op.client ? "vaultctl" : "vaultd",
-		    vd->op.account, vd->op.what, "fail", vd->op.key_id);
+		vaultd_audit_outcome(vd, vd->op.client ? "vaultctl" : "vaultd",
+		    vd->op.account, vd->op.what, code == CV_ERR_ROLLBACK ?
+		    "rollback" : vd->op.committing && vd->op.write_err == 0 ?
+		    AUDIT_V_WRITTEN : AUDIT_V_FAIL, vd->op.key_id);
 	if (vd->op.client)
 		control_error(vd, vd->op.client, vd->op.cl_id, code, text);
-	else if (!vd->op.call)
+	else if (vd->op.done == NULL)
 		log_warnx("%s: %s", vd->op.what ? vd->op.what : "vault", text);
 	op_next(vd, code, text);
 }
@@ -114,13 +117,13 @@ static void
 op_done(struct vaultd *vd, struct msg_w *ans)
 {
 	if (vd->op.what != NULL)
-		vaultd_audit(vd, vd->op.client ? "vaultctl" : "vaultd",
-		    vd->op.account, vd->op.what, "ok", vd->op.key_id[0] ?
+		vaultd_audit_outcome(vd, vd->op.client ? "vaultctl" : "vaultd",
+		    vd->op.account, vd->op.what, AUDIT_V_OK, vd->op.key_id[0] ?
 		    vd->op.key_id : vd->op.info);
 	if (vd->op.client)
 		control_answer(vd, vd->op.client, ans);
 	else {
-		if (vd->op.what != NULL && !vd->op.call)
+		if (vd->op.what != NULL && vd->op.done == NULL)
 			log_info("%s: done", vd->op.what);
 		msg_w_free(ans);
 	}
@@ -129,10 +132,11 @@ op_done(struct vaultd *vd, struct msg_w *ans)
 
 int
 vault_op_call(struct vaultd *vd, struct msg_w *w, uint32_t id, uint32_t sent,
-    const char *what, const char *account, const char *key_id)
+    const char *what, const char *account, const char *key_id,
+    void (*done)(struct vaultd *, int, const char *, const char *))
 {
 	op_clear(vd);
-	vd->op.call = 1;
+	vd->op.done = done;
 	vd->op.what = what;
 	snprintf(vd->op.account, sizeof(vd->op.account), "%s", account);
 	snprintf(vd->op.key_id, sizeof(vd->op.key_id), "%s", key_id);
@@ -176,7 +180,7 @@ refuse_now(struct vaultd *vd, struct client *cl, struct msg *m, int need)
 	if (vd->op.active) {
 		code = CV_ERR_AGAIN;
 		why = "another vault operation is in progress; retry";
-	} else if (SIGNERD(vd)->state != CHILD_UP) {
+	} else if (!child_ready(SIGNERD(vd))) {
 		code = CV_ERR_AGAIN;	/* vaultctl retries for a while */
 		why = "signerd is (re)starting; retry in a moment";
 	} else if (need == 1 && !vault_exists(vd)) {
@@ -221,8 +225,8 @@ op_from(struct vaultd *vd, struct client *cl, struct msg *m)
 	vd->op.cl_id = m ? m->id : 0;
 }
 
-static int
-ctl_init(struct vaultd *vd, struct client *cl, struct msg *m)
+int
+vault_ctl_init(struct vaultd *vd, struct client *cl, struct msg *m)
 {
 	struct msg_w	 w;
 	const uint8_t	*cred;
@@ -284,6 +288,7 @@ unlock_start(struct vaultd *vd, struct client *cl, struct msg *m,
 		op_fail(vd, r, text);
 		return;
 	}
+	vaultd_audit_vault_read(vd, file, flen);	/* its anchor */
 	id = child_new_id(SIGNERD(vd));
 	msg_begin(&w, MSG_VAULT_UNLOCK_REQ, id);
 	msg_put_bin(&w, file, flen);
@@ -294,8 +299,8 @@ unlock_start(struct vaultd *vd, struct client *cl, struct msg *m,
 		op_fail(vd, r, "signerd is not reachable");
 }
 
-static int
-ctl_unlock(struct vaultd *vd, struct client *cl, struct msg *m)
+int
+vault_ctl_unlock(struct vaultd *vd, struct client *cl, struct msg *m)
 {
 	struct msg_w	 w;
 	const uint8_t	*cred;
@@ -326,8 +331,8 @@ ctl_unlock(struct vaultd *vd, struct client *cl, struct msg *m)
 	return 0;
 }
 
-static int
-ctl_lock(struct vaultd *vd, struct client *cl, struct msg *m)
+int
+vault_ctl_lock(struct vaultd *vd, struct client *cl, struct msg *m)
 {
 	struct msg_w	w;
 	uint32_t	id;
@@ -355,8 +360,8 @@ ctl_lock(struct vaultd *vd, struct client *cl, struct msg *m)
 	return 0;
 }
 
-static int
-ctl_passwd(struct vaultd *vd, struct client *cl, struct msg *m)
+int
+vault_ctl_passwd(struct vaultd *vd, struct client *cl, struct msg *m)
 {
 	struct msg_w	 w;
 	const uint8_t	*oldc, *newc;
@@ -415,15 +420,11 @@ account_valid(const uint8_t *p, size_t len, char *why, size_t whylen)
 	else if (profile_find(profile) == NULL)
 		snprintf(why, whylen, "unknown profile %s: use openfish, "
 		    "polymarket or omnia", profile);
-	else if (strncmp(url, "https://", 8) != 0 &&
-	    strncmp(url, "http://127.0.0.1", 16) != 0 &&
-	    strncmp(url, "http://localhost", 16) != 0)
-		snprintf(why, whylen, "the URL must be https:// (plain http "
-		    "only to 127.0.0.1 or localhost)");
-	else if (strlen(url) > 200 || (ca != NULL && (strlen(ca) > 200 ||
-	    ca[0] != '/')))
-		snprintf(why, whylen, "URL or CA file path too long, or the "
-		    "CA file path is not absolute");
+	else if (url_parse(url, NULL, why, whylen) != 0)
+		;	/* why says which rule of common/url.h */
+	else if (ca != NULL && (strlen(ca) > 200 || ca[0] != '/'))
+		snprintf(why, whylen, "the CA file path is too long or not "
+		    "absolute");
 	else if (pin != NULL && (strlen(pin) > 500 ||
 	    strncmp(pin, "sha256//", 8) != 0))
 		snprintf(why, whylen, "the pin must be sha256//BASE64 "
@@ -434,8 +435,8 @@ account_valid(const uint8_t *p, size_t len, char *why, size_t whylen)
 	return ok;
 }
 
-static int
-ctl_put(struct vaultd *vd, struct client *cl, struct msg *m)
+int
+vault_ctl_put(struct vaultd *vd, struct client *cl, struct msg *m)
 {
 	struct msg_w	 w;
 	const uint8_t	*payload;
@@ -484,8 +485,8 @@ ctl_put(struct vaultd *vd, struct client *cl, struct msg *m)
 	return 0;
 }
 
-static int
-ctl_del(struct vaultd *vd, struct client *cl, struct msg *m)
+int
+vault_ctl_del(struct vaultd *vd, struct client *cl, struct msg *m)
 {
 	struct msg_w	w;
 	uint64_t	type;
@@ -519,8 +520,8 @@ ctl_del(struct vaultd *vd, struct client *cl, struct msg *m)
 	return 0;
 }
 
-static int
-ctl_list(struct vaultd *vd, struct client *cl, struct msg *m)
+int
+vault_ctl_list(struct vaultd *vd, struct client *cl, struct msg *m)
 {
 	struct msg_w	w;
 	uint32_t	id;
@@ -533,24 +534,6 @@ ctl_list(struct vaultd *vd, struct client *cl, struct msg *m)
 	msg_begin(&w, MSG_VAULT_LIST_REQ, id);
 	if ((r = op_send(vd, &w, id, MSG_VAULT_LIST_REQ)) != 0)
 		op_fail(vd, r, "signerd is not reachable");
-	return 0;
-}
-
-/* vaultctl headers: the signing path of vaultd_sign.c, for a person. */
-static int
-ctl_headers(struct vaultd *vd, struct client *cl, struct msg *m)
-{
-	struct sign_origin	 o = { cl->serial, 0, m->id };
-	struct sign_args	 a;
-	char			 account[VAULT_MAX_NAME + 1];
-	int			 r;
-
-	if ((r = msg_get_strbuf(&m->rd, account, sizeof(account))) != 0 ||
-	    (r = vaultd_sign_args(&m->rd, &a)) != 0)
-		return r;
-	if (!vd->unlocked && refuse_now(vd, cl, m, 2))
-		return 0;
-	vaultd_sign_request(vd, &o, "vaultctl", account, &a);
 	return 0;
 }
 
@@ -575,35 +558,6 @@ op_what(uint32_t sent, uint8_t rtype, size_t plen)
 	return "vault change";
 }
 
-int
-vault_control(struct vaultd *vd, struct client *cl, struct msg *m)
-{
-	switch (m->type) {
-	case MSG_CTL_INIT_REQ:
-		return ctl_init(vd, cl, m);
-	case MSG_CTL_UNLOCK_REQ:
-		return ctl_unlock(vd, cl, m);
-	case MSG_CTL_LOCK_REQ:
-		return ctl_lock(vd, cl, m);
-	case MSG_CTL_PASSWD_REQ:
-		return ctl_passwd(vd, cl, m);
-	case MSG_CTL_PUT_REQ:
-		return ctl_put(vd, cl, m);
-	case MSG_CTL_DEL_REQ:
-		return ctl_del(vd, cl, m);
-	case MSG_CTL_LIST_REQ:
-		return ctl_list(vd, cl, m);
-	case MSG_CTL_AUDIT_REQ:
-		return vaultd_audit_ctl(vd, cl, m);
-	case MSG_CTL_HEADERS_REQ:
-		return ctl_headers(vd, cl, m);
-	case MSG_CTL_CALL_REQ:
-		return vaultd_call_ctl(vd, cl, m);
-	default:
-		return CV_ERR_MSG_STATE;
-	}
-}
-
 /*
  * signerd sealed a new vault file: check its structure (signerd is not
  * trusted to be sane), write it atomically, then tell signerd whether it
@@ -625,6 +579,14 @@ write_and_commit(struct vaultd *vd, const uint8_t *file, size_t len)
 	if (vd->op.generation <= vd->generation && vd->op.sent !=
 	    MSG_VAULT_CREATE_REQ)
 		return CV_ERR_MSG_STATE;	/* would roll the file back */
+	/*
+	 * Write-ahead: the intent is durable before the file changes (a
+	 * checkpoint's own line, already appended, is its intent).
+	 */
+	if (vd->op.sent != MSG_AUDIT_SIGN_REQ)
+		vaultd_audit_intent(vd, vd->op.client ? "vaultctl" : "vaultd",
+		    vd->op.account, vd->op.what ? vd->op.what : "vault_write",
+		    vd->op.key_id, vd->op.generation);
 	vd->op.write_err = vault_fmt_write_file(vd->vaultpath, file, len);
 	if (vd->op.write_err != 0)
 		log_warnx("writing %s: %s; the old vault is intact",
@@ -674,7 +636,7 @@ commit_ans(struct vaultd *vd)
 	vd->generation = vd->op.generation;
 	if (vd->op.sent == MSG_VAULT_CREATE_REQ)
 		vd->unlocked = 1;
-	if (vd->op.sent == MSG_AUDIT_SIGN_REQ || vd->op.call) {
+	if (vd->op.sent == MSG_AUDIT_SIGN_REQ || vd->op.done != NULL) {
 		msg_begin(&w, MSG_CTL_PUT_ANS, 0);	/* nobody waits */
 		msg_put_str(&w, "");
 		op_done(vd, &w);
@@ -746,8 +708,38 @@ unlock_failed(struct vaultd *vd, int code, const char *text)
 	op_fail(vd, code, text);
 }
 
+/*
+ * signerd unlocked a vault the log disagrees with: lock it again, then
+ * refuse (MSG_VAULT_LOCK_ANS ends the operation with code).
+ */
+static int
+unlock_refused(struct vaultd *vd, int code)
+{
+	struct msg_w	w;
+	uint32_t	id;
+
+	log_warnx("unlock refused: %s", vd->op.info);
+	vd->op.rollback = code;
+	id = child_new_id(SIGNERD(vd));
+	msg_begin(&w, MSG_VAULT_LOCK_REQ, id);
+	if (child_send(SIGNERD(vd), &w) != 0) {
+		child_kill(SIGNERD(vd), "cannot lock a refused vault");
+		unlock_failed(vd, code, vd->op.info);
+		return 0;
+	}
+	vd->op.id = id;
+	vd->op.sent = MSG_VAULT_LOCK_REQ;
+	return 0;
+}
+
 int
-vault_signerd_answer(struct vaultd *vd, struct msg *m)
+vault_busy(const struct vaultd *vd)
+{
+	return vd->op.active;
+}
+
+int
+vault_signerd_answer(struct vaultd *vd, struct child *ch, struct msg *m)
 {
 	struct msg_w	 w;
 	const uint8_t	*file, *pk, *bpk;
@@ -829,6 +821,10 @@ vault_signerd_answer(struct vaultd *vd, struct msg *m)
 		memcpy(vd->audit_pk, pk, pklen);
 		memcpy(vd->box_pk, bpk, bpklen);
 		vd->have_audit_pk = 1;
+		/* the vault and the log must agree, or neither is trusted */
+		if ((r = vaultd_audit_rollback(vd, gen, vd->op.info,
+		    sizeof(vd->op.info))) != 0)
+			return unlock_refused(vd, r);
 		vd->generation = gen;
 		vd->unlocked = 1;
 		vd->bad_unlocks = 0;
@@ -838,6 +834,10 @@ vault_signerd_answer(struct vaultd *vd, struct msg *m)
 		op_done(vd, &w);
 		return 0;
 	case MSG_VAULT_LOCK_ANS:
+		if (vd->op.rollback) {		/* locked again: now refuse */
+			unlock_failed(vd, vd->op.rollback, vd->op.info);
+			return 0;
+		}
 		vd->unlocked = 0;
 		msg_begin(&w, MSG_CTL_LOCK_ANS, vd->op.cl_id);
 		msg_put_bool(&w, 0);
@@ -915,7 +915,6 @@ vault_signerd_up(struct vaultd *vd)
 void
 vault_signerd_lost(struct vaultd *vd)
 {
-	vaultd_sign_lost(vd);
 	if (vd->op.active)
 		op_fail(vd, CV_ERR_NOTRUNNING, "signerd stopped during the "
 		    "operation; the vault is now locked");

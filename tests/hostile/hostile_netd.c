@@ -1,0 +1,678 @@
+/*
+ * hostile_netd: a stand-in for netd that speaks the real protocol and
+ * does what an attacker holding netd could do, to prove vaultd holds
+ * the trust boundary (tests/test_it_hostile.c; vaultd -T -N PATH).
+ *
+ * It starts as netd does -- the same flags, the handshake with
+ * MSG_VERSION and "netd", the privilege drop when root, NoNewPrivs and
+ * a seccomp filter (default allow: vaultd checks there is one, not what
+ * it says) -- and answers MSG_STATUS_REQ and MSG_PROBE_REQ truthfully.
+ * What it does with each MSG_NET_CALL_REQ is read from a scenario file.
+ * vaultd execs children with an empty environment and fixed arguments,
+ * so the files sit beside the executable (readlink /proc/self/exe):
+ *
+ *	EXE.scenario	what to do, read once at start-up
+ *	EXE.log		what happened, one line per event, appended
+ *
+ * Scenario lines (words separated by blanks; '#' starts a comment),
+ * run in order on each call:
+ *
+ *	sign LEVEL METHOD PATH NONCE [BODY]
+ *		MSG_NET_SIGN_REQ for the call in progress; wait for the answer
+ *	sign-as CALLID LEVEL METHOD PATH NONCE [BODY]
+ *		the same naming another call: a number, or cur+N / cur-N
+ *	flood COUNT LEVEL METHOD PATH NONCE
+ *		COUNT signing requests at once, then collect the answers
+ *	seal KEY SECRET PASSPHRASE
+ *		seal a credential of our own to the box key of the call, in
+ *		netd's format (key NUL secret NUL passphrase), for "answer"
+ *	answer STATUS EFFECT RTYPE KEYID NONCE [RESULT]
+ *		MSG_NET_CALL_ANS; EFFECT none or store|remove|invite; RTYPE
+ *		api, builder or a number; KEYID - for none
+ *	hang
+ *		never answer the call (status queries are still answered)
+ *
+ * LEVEL is none, L1, L2, builder or a number; BODY - for none.  A call
+ * the scenario leaves unanswered gets a plain answer: 200, "{}", no
+ * effect.
+ *
+ * Log lines (header names only: a value may be a secret):
+ *	start pid=N uid=N
+ *	call id=N fields=ACCOUNT,PROFILE,URL,PIN,CALL box=32
+ *	sign id=N call=N level=N method=M path=P nonce=N body=N
+ *	    -> MSG_NET_SIGN_ANS headers=NAME,NAME
+ *	    -> MSG_ERROR_ANS code=N text=T
+ *	    -> none (no answer within 10 s)
+ *	flood count=N level=L method=M path=P nonce=N
+ *	    -> MSG_NET_SIGN_ANS id=N (the flood's first)
+ *	flood done headers=N errors=N first_error=N [eof]
+ *	answer id=N status=N effect=N rtype=N key=K box=N
+ *	hang id=N
+ *	eof (vaultd closed the channel)
+ * A line cut short by SIGKILL is never written: each is one write(2).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <limits.h>
+#include <poll.h>
+#include <pwd.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <sys/prctl.h>
+
+#include <seccomp.h>
+#include <sodium.h>
+
+#include "common/child.h"
+#include "common/log.h"
+#include "common/netcall.h"
+
+#define HN_SCENARIO_MAX		(64 * 1024)
+#define HN_ANSWER_MS		10000	/* wait for one signing answer */
+#define HN_FLOOD_MS		60000	/* wait for a flood's answers */
+#define HN_FLOOD_MAX		1000000
+#define HN_WORDS		10
+
+struct hn {
+	struct chan		 chan;
+	struct child_opts	 opts;
+	int			 logfd;
+	char			*scenario;
+	uint32_t		 next_id;	/* of our requests */
+	/* the call in progress */
+	uint32_t		 call_id;
+	int			 answered;
+	uint8_t			 boxpk[crypto_box_PUBLICKEYBYTES];
+	int			 have_boxpk;
+	uint8_t			*box;
+	size_t			 boxlen;
+	/* what the pump saw of our requests */
+	uint64_t		 flood_first, flood_last;
+	uint64_t		 n_headers, n_errors;
+	int64_t			 first_error;
+};
+
+static void	hn_log(struct hn *, const char *, ...)
+		    __attribute__((format(printf, 2, 3)));
+
+static void
+hn_log(struct hn *h, const char *fmt, ...)
+{
+	char	line[2048];
+	va_list	ap;
+	int	n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(line, sizeof(line) - 1, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return;
+	if ((size_t)n > sizeof(line) - 2)
+		n = sizeof(line) - 2;
+	line[n++] = '\n';
+	(void)!write(h->logfd, line, (size_t)n);
+}
+
+static int64_t
+hn_ms(void)
+{
+	struct timespec	ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* EXE.suffix, beside our own executable. */
+static void
+hn_path(char *buf, size_t len, const char *suffix)
+{
+	char	exe[PATH_MAX];
+	ssize_t	n;
+
+	if ((n = readlink("/proc/self/exe", exe, sizeof(exe) - 1)) == -1)
+		fatal("readlink /proc/self/exe");
+	exe[n] = '\0';
+	if ((size_t)snprintf(buf, len, "%s.%s", exe, suffix) >= len)
+		fatalx("path of %s too long", exe);
+}
+
+static void
+hn_read_scenario(struct hn *h)
+{
+	char	path[PATH_MAX];
+	ssize_t	n;
+	size_t	got = 0;
+	int	fd;
+
+	hn_path(path, sizeof(path), "scenario");
+	if ((h->scenario = calloc(1, HN_SCENARIO_MAX + 1)) == NULL)
+		fatal("calloc");
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1) {
+		hn_log(h, "no scenario %s: %s", path, strerror(errno));
+		return;
+	}
+	while (got < HN_SCENARIO_MAX &&
+	    (n = read(fd, h->scenario + got, HN_SCENARIO_MAX - got)) > 0)
+		got += (size_t)n;
+	close(fd);
+}
+
+/* Drop to the user vaultd named, as netd does when started as root. */
+static void
+hn_drop(struct hn *h)
+{
+	struct passwd	*pw;
+
+	if (geteuid() != 0)
+		return;
+	if ((pw = getpwnam(h->opts.user)) == NULL)
+		fatalx("no user %s", h->opts.user);
+	if (setgroups(1, &pw->pw_gid) == -1 ||
+	    setresgid(pw->pw_gid, pw->pw_gid, pw->pw_gid) == -1 ||
+	    setresuid(pw->pw_uid, pw->pw_uid, pw->pw_uid) == -1)
+		fatal("drop to %s", h->opts.user);
+}
+
+/* A filter that allows everything: Seccomp 2 in /proc, no limit. */
+static void
+hn_seccomp(void)
+{
+	scmp_filter_ctx	ctx;
+
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == -1)
+		fatal("PR_SET_NO_NEW_PRIVS");
+	if ((ctx = seccomp_init(SCMP_ACT_ALLOW)) == NULL ||
+	    seccomp_load(ctx) != 0)
+		fatalx("cannot load a seccomp filter");
+	seccomp_release(ctx);
+}
+
+static void
+hn_queue(struct hn *h, struct msg_w *w)
+{
+	int	r;
+
+	if ((r = chan_queue(&h->chan, w)) != 0)
+		fatalx("queue: %s", cv_strerror(r));
+}
+
+static void
+hn_status(struct hn *h, struct msg *m)
+{
+	struct msg_w	w;
+
+	msg_begin(&w, MSG_STATUS_ANS, m->id);
+	msg_put_u64(&w, (uint64_t)getpid());
+	msg_put_u64(&w, (uint64_t)getuid());
+	msg_put_bool(&w, 0);
+	msg_put_bool(&w, 0);
+	msg_put_bool(&w, 0);
+	msg_put_bool(&w, 1);
+	hn_queue(h, &w);
+}
+
+/* Header names of a MSG_NET_SIGN_ANS, comma-separated, into out. */
+static void
+hn_header_names(struct msg *m, char *out, size_t outlen)
+{
+	struct msg_rd	 list, pair;
+	const char	*n;
+	size_t		 nl, used = 0;
+	uint32_t	 i;
+
+	out[0] = '\0';
+	if (msg_get_array(&m->rd, &list, MSG_MAX_ARRAY) != 0) {
+		snprintf(out, outlen, "?");
+		return;
+	}
+	for (i = 0; i < list.n; i++) {
+		if (msg_get_array(&list, &pair, 2) != 0 || pair.n != 2 ||
+		    msg_get_str(&pair, &n, &nl, 256) != 0)
+			break;
+		used += (size_t)snprintf(out + used, outlen - used, "%s%.*s",
+		    i > 0 ? "," : "", (int)nl, n);
+		if (used >= outlen)
+			break;
+	}
+}
+
+static void	hn_call_read(struct hn *, struct msg *);
+static void	hn_call_run(struct hn *);
+
+/*
+ * One message from vaultd.  Requests are answered here; an answer to
+ * one of our requests is counted (flood) and returned through want:
+ * when its id is *want, *got is set and the message is described in
+ * desc.  Returns 0, or CV_ERR_EOF when vaultd is gone.
+ */
+static int
+hn_pump(struct hn *h, int timeout_ms, uint32_t want, int *got, char *desc,
+    size_t desclen)
+{
+	struct pollfd	 pfd;
+	struct msg	 m;
+	const char	*text;
+	size_t		 tl;
+	int64_t		 code, deadline = hn_ms() + timeout_ms, left;
+	char		 names[1024];
+	int		 r;
+
+	for (;;) {
+		r = chan_next(&h->chan, &m);
+		if (r == 0)
+			break;
+		if (r != CV_ERR_AGAIN) {
+			hn_log(h, "malformed message from vaultd: %s",
+			    cv_strerror(r));
+			exit(1);
+		}
+		if ((left = deadline - hn_ms()) <= 0)
+			return 0;
+		pfd.fd = h->chan.fd;
+		pfd.events = POLLIN | (chan_pending(&h->chan) ? POLLOUT : 0);
+		if (poll(&pfd, 1, (int)left) == -1 && errno != EINTR)
+			fatal("poll");
+		if (pfd.revents & POLLOUT) {
+			r = chan_flush(&h->chan);
+			if (r != 0 && r != CV_ERR_AGAIN)
+				return CV_ERR_EOF;
+		}
+		if (pfd.revents & (POLLIN | POLLHUP | POLLERR)) {
+			r = chan_fill(&h->chan);
+			if (r == CV_ERR_EOF || (r != 0 && r != CV_ERR_AGAIN))
+				return CV_ERR_EOF;
+		}
+	}
+	switch (m.type) {
+	case MSG_STATUS_REQ:
+		hn_status(h, &m);
+		break;
+	case MSG_PROBE_REQ:
+		{
+			struct msg_w	w;
+
+			msg_begin(&w, MSG_PROBE_ANS, m.id);
+			hn_queue(h, &w);
+		}
+		break;
+	case MSG_NET_CALL_REQ:
+		if (h->call_id != 0) {
+			hn_log(h, "call id=%u while busy", m.id);
+			if (msg_error_ans(&h->chan, m.id, CV_ERR_AGAIN,
+			    "busy") != 0)
+				fatalx("queue");
+		} else {
+			/* m is gone once the scenario reads the channel */
+			hn_call_read(h, &m);
+			msg_clear(&m);
+			hn_call_run(h);
+			goto flush;
+		}
+		break;
+	case MSG_NET_SIGN_ANS:
+	case MSG_ERROR_ANS:
+		if (m.type == MSG_ERROR_ANS) {
+			if (msg_get_i64(&m.rd, &code) != 0 ||
+			    msg_get_str(&m.rd, &text, &tl, MSG_MAX_STR) != 0) {
+				code = 0;
+				text = "?";
+				tl = 1;
+			}
+			h->n_errors += m.id >= h->flood_first &&
+			    m.id <= h->flood_last;
+			if (h->first_error == 0)
+				h->first_error = code;
+			if (m.id == want && desc != NULL)
+				snprintf(desc, desclen, "MSG_ERROR_ANS code=%lld "
+				    "text=%.*s", (long long)code, (int)tl, text);
+		} else {
+			if (m.id >= h->flood_first && m.id <= h->flood_last &&
+			    h->n_headers++ == 0)
+				hn_log(h, "  -> MSG_NET_SIGN_ANS id=%u (the "
+				    "flood's first)", m.id);
+			if (m.id == want && desc != NULL) {
+				hn_header_names(&m, names, sizeof(names));
+				snprintf(desc, desclen, "MSG_NET_SIGN_ANS "
+				    "headers=%s", names);
+			}
+		}
+		if (m.id == want && got != NULL)
+			*got = 1;
+		break;
+	default:
+		hn_log(h, "unexpected %s id=%u from vaultd", msg_name(m.type),
+		    m.id);
+		break;
+	}
+	msg_clear(&m);
+ flush:
+	if ((r = chan_flush(&h->chan)) != 0 && r != CV_ERR_AGAIN)
+		return CV_ERR_EOF;
+	return 0;
+}
+
+static void __attribute__((noreturn))
+hn_eof(struct hn *h)
+{
+	hn_log(h, "eof");
+	exit(0);
+}
+
+static uint64_t
+hn_level(const char *s)
+{
+	if (strcmp(s, "none") == 0)
+		return 0;
+	if (strcmp(s, "L1") == 0)
+		return 1;
+	if (strcmp(s, "L2") == 0)
+		return 2;
+	if (strcmp(s, "builder") == 0)
+		return 3;
+	return strtoull(s, NULL, 0);
+}
+
+/* A call id: a number, or cur+N / cur-N relative to the call. */
+static uint64_t
+hn_call_id(struct hn *h, const char *s)
+{
+	if (strncmp(s, "cur", 3) == 0)
+		return (uint64_t)((int64_t)h->call_id + strtoll(s + 3, NULL,
+		    10));
+	return strtoull(s, NULL, 0);
+}
+
+static uint32_t
+hn_sign_send(struct hn *h, uint64_t call, char **w, int n)
+{
+	struct msg_w	 mw;
+	const char	*body = n > 5 && strcmp(w[5], "-") != 0 ? w[5] : "";
+	uint32_t	 id = ++h->next_id;
+
+	msg_begin(&mw, MSG_NET_SIGN_REQ, id);
+	msg_put_u64(&mw, call);
+	msg_put_u64(&mw, hn_level(w[1]));
+	msg_put_str(&mw, w[2]);
+	msg_put_str(&mw, w[3]);
+	msg_put_bin(&mw, body, strlen(body));
+	msg_put_u64(&mw, strtoull(w[4], NULL, 10));
+	hn_queue(h, &mw);
+	return id;
+}
+
+/* sign / sign-as: one request, its answer logged. */
+static void
+hn_sign(struct hn *h, uint64_t call, char **w, int n)
+{
+	const char	*body = n > 5 && strcmp(w[5], "-") != 0 ? w[5] : "";
+	char		 desc[1400] = "none (no answer within 10 s)";
+	uint32_t	 id;
+	int64_t		 deadline;
+	int		 got = 0;
+
+	if (n < 5) {
+		hn_log(h, "bad scenario line: sign needs 4 words");
+		return;
+	}
+	id = hn_sign_send(h, call, w, n);
+	hn_log(h, "sign id=%u call=%llu level=%s method=%s path=%s nonce=%s "
+	    "body=%zu", id, (unsigned long long)call, w[1], w[2], w[3], w[4],
+	    strlen(body));
+	deadline = hn_ms() + HN_ANSWER_MS;
+	while (!got && hn_ms() < deadline)
+		if (hn_pump(h, (int)(deadline - hn_ms()), id, &got, desc,
+		    sizeof(desc)) != 0) {
+			hn_log(h, "  -> eof");
+			hn_eof(h);
+		}
+	hn_log(h, "  -> %s", desc);
+}
+
+/* flood COUNT LEVEL METHOD PATH NONCE */
+static void
+hn_flood(struct hn *h, char **w, int n)
+{
+	char		*sw[6];
+	unsigned long	 count, i;
+	int64_t		 deadline;
+
+	if (n < 6 || (count = strtoul(w[1], NULL, 10)) == 0 ||
+	    count > HN_FLOOD_MAX) {
+		hn_log(h, "bad scenario line: flood COUNT LEVEL METHOD PATH "
+		    "NONCE");
+		return;
+	}
+	sw[0] = w[0];
+	for (i = 1; i < 5; i++)
+		sw[i] = w[i + 1];
+	h->n_headers = h->n_errors = 0;
+	h->first_error = 0;
+	h->flood_first = h->next_id + 1;
+	h->flood_last = h->next_id + count;
+	hn_log(h, "flood count=%lu level=%s method=%s path=%s nonce=%s", count,
+	    w[2], w[3], w[4], w[5]);
+	/* queued at once; the pump writes them while it reads answers */
+	for (i = 0; i < count; i++)
+		(void)hn_sign_send(h, h->call_id, sw, 5);
+	deadline = hn_ms() + HN_FLOOD_MS;
+	while (h->n_headers + h->n_errors < count && hn_ms() < deadline)
+		if (hn_pump(h, (int)(deadline - hn_ms()), 0, NULL, NULL,
+		    0) != 0) {
+			hn_log(h, "flood done headers=%llu errors=%llu "
+			    "first_error=%lld eof",
+			    (unsigned long long)h->n_headers,
+			    (unsigned long long)h->n_errors,
+			    (long long)h->first_error);
+			hn_eof(h);
+		}
+	hn_log(h, "flood done headers=%llu errors=%llu first_error=%lld",
+	    (unsigned long long)h->n_headers,
+	    (unsigned long long)h->n_errors, (long long)h->first_error);
+}
+
+/* seal KEY SECRET PASSPHRASE */
+static void
+hn_seal(struct hn *h, char **w, int n)
+{
+	size_t	 kl, sl, pl, len;
+	uint8_t	*pt;
+
+	if (n < 4 || !h->have_boxpk) {
+		hn_log(h, "seal: needs KEY SECRET PASSPHRASE and a box key");
+		return;
+	}
+	kl = strlen(w[1]);
+	sl = strlen(w[2]);
+	pl = strlen(w[3]);
+	len = kl + 1 + sl + 1 + pl;
+	if ((pt = calloc(1, len)) == NULL ||
+	    (h->box = malloc(len + crypto_box_SEALBYTES)) == NULL)
+		fatal("malloc");
+	memcpy(pt, w[1], kl);
+	memcpy(pt + kl + 1, w[2], sl);
+	memcpy(pt + kl + 2 + sl, w[3], pl);
+	if (crypto_box_seal(h->box, pt, len, h->boxpk) != 0)
+		fatalx("crypto_box_seal");
+	h->boxlen = len + crypto_box_SEALBYTES;
+	free(pt);
+}
+
+static uint64_t
+hn_effect(const char *s)
+{
+	uint64_t	e = 0;
+
+	if (strcmp(s, "none") == 0)
+		return 0;
+	if (strstr(s, "store") != NULL)
+		e |= NETCALL_STORE;
+	if (strstr(s, "remove") != NULL)
+		e |= NETCALL_REMOVE;
+	if (strstr(s, "invite") != NULL)
+		e |= NETCALL_INVITE_USED;
+	return e != 0 ? e : strtoull(s, NULL, 0);
+}
+
+static uint64_t
+hn_rtype(const char *s)
+{
+	if (strcmp(s, "api") == 0)
+		return 3;	/* VAULT_REC_API_CRED */
+	if (strcmp(s, "builder") == 0)
+		return 4;	/* VAULT_REC_BUILDER_CRED */
+	return strtoull(s, NULL, 0);
+}
+
+/* answer STATUS EFFECT RTYPE KEYID NONCE [RESULT] */
+static void
+hn_answer(struct hn *h, char **w, int n)
+{
+	static char	 s200[] = "200", none[] = "none", zero[] = "0";
+	static char	 dash[] = "-";
+	char		*dw[7] = { NULL, s200, none, zero, dash, zero, NULL };
+	struct msg_w	 mw;
+	const char	*key, *result;
+	int		 i;
+
+	for (i = 1; i < n && i < 7; i++)
+		dw[i] = w[i];
+	key = strcmp(dw[4], "-") == 0 ? "" : dw[4];
+	result = dw[6] != NULL ? dw[6] : "{}";
+	msg_begin(&mw, MSG_NET_CALL_ANS, h->call_id);
+	msg_put_u64(&mw, strtoull(dw[1], NULL, 10));
+	msg_put_str(&mw, result);
+	msg_put_u64(&mw, hn_effect(dw[2]));
+	msg_put_u64(&mw, hn_rtype(dw[3]));
+	msg_put_str(&mw, key);
+	msg_put_u64(&mw, strtoull(dw[5], NULL, 10));
+	msg_put_bin(&mw, h->box, h->boxlen);
+	hn_queue(h, &mw);
+	hn_log(h, "answer id=%u status=%s effect=%llu rtype=%llu key=%s "
+	    "box=%zu", h->call_id, dw[1],
+	    (unsigned long long)hn_effect(dw[2]),
+	    (unsigned long long)hn_rtype(dw[3]), key, h->boxlen);
+	h->answered = 1;
+}
+
+/* Never answer: serve status queries until vaultd gives up on us. */
+static void __attribute__((noreturn))
+hn_hang(struct hn *h)
+{
+	hn_log(h, "hang id=%u", h->call_id);
+	for (;;)
+		if (hn_pump(h, 1000, 0, NULL, NULL, 0) != 0)
+			hn_eof(h);
+}
+
+/* Log the call's string fields; the box key is its last 32-byte bin. */
+static void
+hn_call_read(struct hn *h, struct msg *m)
+{
+	const msgpack_object	*f;
+	char			 fields[1024];
+	size_t			 used = 0;
+	uint32_t		 i;
+
+	fields[0] = '\0';
+	h->call_id = m->id;
+	h->answered = 0;
+	h->have_boxpk = 0;
+	for (i = 0; i < m->rd.n; i++) {
+		f = &m->rd.f[i];
+		if (f->type == MSGPACK_OBJECT_STR && used < sizeof(fields))
+			used += (size_t)snprintf(fields + used,
+			    sizeof(fields) - used, "%s%.*s", i > 0 ? "," : "",
+			    (int)(f->via.str.size > 200 ? 200 :
+			    f->via.str.size), f->via.str.ptr);
+		else if (f->type == MSGPACK_OBJECT_BIN &&
+		    f->via.bin.size == sizeof(h->boxpk)) {
+			memcpy(h->boxpk, f->via.bin.ptr, sizeof(h->boxpk));
+			h->have_boxpk = 1;
+		}
+	}
+	hn_log(h, "call id=%u fields=%s box=%d", m->id, fields,
+	    h->have_boxpk ? (int)sizeof(h->boxpk) : 0);
+}
+
+/* Run the scenario on the call hn_call_read took in. */
+static void
+hn_call_run(struct hn *h)
+{
+	char	*copy, *line, *save = NULL, *word, *wsave, *w[HN_WORDS];
+	int	 n;
+
+	if ((copy = strdup(h->scenario)) == NULL)
+		fatal("strdup");
+	for (line = strtok_r(copy, "\n", &save); line != NULL;
+	    line = strtok_r(NULL, "\n", &save)) {
+		if (strchr(line, '#') != NULL)
+			*strchr(line, '#') = '\0';
+		n = 0;
+		for (word = strtok_r(line, " \t", &wsave);
+		    word != NULL && n < HN_WORDS;
+		    word = strtok_r(NULL, " \t", &wsave))
+			w[n++] = word;
+		if (n == 0)
+			continue;
+		if (strcmp(w[0], "sign") == 0)
+			hn_sign(h, h->call_id, w, n);
+		else if (strcmp(w[0], "sign-as") == 0 && n >= 6)
+			hn_sign(h, hn_call_id(h, w[1]), w + 1, n - 1);
+		else if (strcmp(w[0], "flood") == 0)
+			hn_flood(h, w, n);
+		else if (strcmp(w[0], "seal") == 0)
+			hn_seal(h, w, n);
+		else if (strcmp(w[0], "answer") == 0)
+			hn_answer(h, w, n);
+		else if (strcmp(w[0], "hang") == 0)
+			hn_hang(h);
+		else
+			hn_log(h, "bad scenario line: %s", w[0]);
+	}
+	free(copy);
+	if (!h->answered)
+		hn_answer(h, NULL, 0);
+	free(h->box);
+	h->box = NULL;
+	h->boxlen = 0;
+	h->call_id = 0;
+}
+
+int
+main(int argc, char **argv)
+{
+	static struct hn	h;
+	char			path[PATH_MAX];
+	int			flags;
+
+	harden_process();
+	child_parse_args("netd", argc, argv, &h.opts);
+	log_init("netd", h.opts.verbose);
+	if (sodium_init() < 0)
+		fatalx("libsodium initialisation failed");
+	hn_path(path, sizeof(path), "log");
+	if ((h.logfd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC,
+	    0600)) == -1)
+		fatal("open %s", path);
+	hn_read_scenario(&h);
+
+	chan_init(&h.chan, CHILD_FD);
+	child_hello(&h.chan, "netd");
+	if ((flags = fcntl(CHILD_FD, F_GETFL)) == -1 ||
+	    fcntl(CHILD_FD, F_SETFL, flags | O_NONBLOCK) == -1)
+		fatal("non-blocking channel");
+	hn_drop(&h);
+	/* "no-seccomp": a netd whose sandbox did not take */
+	if (strstr(h.scenario, "no-seccomp\n") == NULL)
+		hn_seccomp();
+	hn_log(&h, "start pid=%ld uid=%ld", (long)getpid(), (long)getuid());
+
+	for (;;)
+		if (hn_pump(&h, 60000, 0, NULL, NULL, 0) != 0)
+			hn_eof(&h);
+}

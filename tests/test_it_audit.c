@@ -1,0 +1,468 @@
+/*
+ * The audit log and the vault's rollback protection, end to end: hostile
+ * fields from a peer, denials that neither stop vaultd nor rewrite the
+ * vault, segments, the cross-check of the vault and the log at unlock
+ * (each file put back alone, both together against a kept anchor), and
+ * SIGKILL during vault writes with the write-ahead records.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+#include "common/audit.h"
+#include "common/vault_fmt.h"
+#include "tests/it.h"
+
+#define PASSPHRASE	"correct horse battery staple"
+
+struct at {
+	struct it	it;
+	char		pass[128], vault[128], audit[128];
+	char		out[16384];
+};
+
+static int
+setup_args(void **state, const char *a2, const char *a3)
+{
+	static struct at	t;
+
+	it_init(&t.it);
+	snprintf(t.pass, sizeof(t.pass), "%s.pass", t.it.home);
+	snprintf(t.vault, sizeof(t.vault), "%s/vault", t.it.home);
+	snprintf(t.audit, sizeof(t.audit), "%s/audit.log", t.it.home);
+	it_write(t.pass, PASSPHRASE "\n", 0600);
+	*state = &t;
+	if (it_start_args(&t.it, "-T", a2, a3) != 0)
+		return -1;
+	return it_ctl(&t.it, NULL, t.out, sizeof(t.out),
+	    "init --passphrase-file %s --kdf min", t.pass);
+}
+
+static int
+setup(void **state)
+{
+	return setup_args(state, NULL, NULL);
+}
+
+/* Segments of about 1.5 KiB: a rotation after every checkpoint or so. */
+static int
+setup_small(void **state)
+{
+	return setup_args(state, "-S", "1500");
+}
+
+static int
+teardown(void **state)
+{
+	struct at	*t = *state;
+
+	it_cleanup(&t->it);
+	unlink(t->pass);
+	return 0;
+}
+
+#define CTL(t, in, ...)	it_ctl(&(t)->it, in, (t)->out, sizeof((t)->out), \
+			    __VA_ARGS__)
+
+static void
+assert_out(struct at *t, const char *want)
+{
+	if (strstr(t->out, want) == NULL)
+		fail_msg("output \"%s\" lacks \"%s\"", t->out, want);
+}
+
+static void
+copy_file(const char *from, const char *to)
+{
+	size_t	 len = 0;
+	char	*b = it_slurp(from, &len);
+	FILE	*f;
+
+	assert_non_null(b);
+	unlink(to);
+	assert_non_null(f = fopen(to, "w"));
+	assert_int_equal(fwrite(b, 1, len, f), len);
+	fclose(f);
+	chmod(to, 0600);
+	free(b);
+}
+
+static uint64_t
+vault_gen(struct at *t)
+{
+	struct vault	 v;
+	uint8_t		*buf = NULL;
+	size_t		 len;
+	uint64_t	 g;
+
+	memset(&v, 0, sizeof(v));
+	assert_int_equal(vault_fmt_read(t->vault, &buf, &len), 0);
+	assert_int_equal(vault_fmt_parse(buf, len, &v), 0);
+	g = v.hdr.generation;
+	vault_free(&v);
+	free(buf);
+	return g;
+}
+
+static size_t
+count(const char *hay, const char *needle)
+{
+	size_t	n = 0;
+
+	for (; (hay = strstr(hay, needle)) != NULL; hay++)
+		n++;
+	return n;
+}
+
+/*
+ * A lower-case method, bytes outside the path syntax: denied, recorded
+ * escaped, vaultd still up.  Denials are batched like allows: no
+ * checkpoint, no vault rewrite, however many.
+ */
+static void
+test_hostile_denials(void **state)
+{
+	struct at	*t = *state;
+	char		*log;
+	size_t		 len = 0;
+	uint64_t	 g;
+	int		 i;
+
+	assert_int_equal(CTL(t, NULL, "account add A --profile openfish"), 0);
+	it_sleep_ms(100);		/* its checkpoint */
+	g = vault_gen(t);
+	assert_int_equal(CTL(t, NULL, "headers l2 --account A --method get "
+	    "--path /auth/api-keys"), 4);
+	assert_int_equal(CTL(t, NULL, "headers l2 --account A --method GET "
+	    "--path 'auth/x y%%'"), 4);
+	for (i = 0; i < 20; i++)
+		assert_int_equal(CTL(t, NULL, "headers l2 --account A "
+		    "--method DELETE --path /nope"), 4);
+	assert_int_equal(CTL(t, NULL, "status"), 0);
+	assert_int_equal(vault_gen(t), g);	/* no checkpoint forced */
+	assert_int_equal(CTL(t, NULL, "audit verify"), 0);
+	assert_non_null(log = it_slurp(t->audit, &len));
+	assert_non_null(strstr(log, "\tsign\t!%67%65%74\t/auth/api-keys\t"
+	    "deny\t"));
+	assert_non_null(strstr(log, "\tsign\tGET\t!auth/x%20y%25\tdeny\t"));
+	assert_int_equal(count(log, "\tDELETE\t/nope\tdeny\t"), 20);
+	free(log);
+}
+
+/* Wait until vaultd has checkpointed what it last did (the vault moved). */
+static void
+settle(struct at *t)
+{
+	uint64_t	g = 0, h;
+	int		i;
+
+	for (i = 0; i < 100; i++) {
+		h = vault_gen(t);
+		if (h == g)
+			return;
+		g = h;
+		it_sleep_ms(30);
+	}
+}
+
+/* An older vault put back after account add: refused, exit 7. */
+static void
+test_rollback_vault(void **state)
+{
+	struct at	*t = *state;
+	char		 old[160], cur[160];
+
+	snprintf(old, sizeof(old), "%s.vault-old", t->it.home);
+	snprintf(cur, sizeof(cur), "%s.vault-new", t->it.home);
+	settle(t);
+	copy_file(t->vault, old);
+	assert_int_equal(CTL(t, NULL, "account add A --profile openfish"), 0);
+	settle(t);
+	assert_int_equal(CTL(t, NULL, "lock"), 0);
+	settle(t);
+	copy_file(t->vault, cur);
+	copy_file(old, t->vault);
+	assert_int_equal(CTL(t, NULL, "unlock --passphrase-file %s", t->pass),
+	    7);
+	assert_out(t, "the vault file looks OLDER than the audit log");
+	assert_int_equal(CTL(t, NULL, "status"), 0);
+	assert_out(t, "vault locked");
+	/* vaultd -p refuses it the same way, and says so */
+	assert_int_equal(it_stop(&t->it, 3000), 0);
+	assert_int_equal(it_start_args(&t->it, "-T", "-p", t->pass), 0);
+	it_sleep_ms(300);
+	assert_int_equal(CTL(t, NULL, "status"), 0);
+	assert_out(t, "vault locked");
+	assert_true(it_log_has(&t->it, "unlock refused: the vault file looks "
+	    "OLDER"));
+	/* the newest vault back: it unlocks, and after a restart too */
+	copy_file(cur, t->vault);
+	assert_int_equal(it_stop(&t->it, 3000), 0);
+	assert_int_equal(it_start_args(&t->it, "-T", NULL, NULL), 0);
+	assert_int_equal(CTL(t, NULL, "unlock --passphrase-file %s", t->pass),
+	    0);
+	assert_int_equal(CTL(t, NULL, "account list"), 0);
+	assert_out(t, "account  A");
+	assert_int_equal(CTL(t, NULL, "lock"), 0);
+	assert_int_equal(CTL(t, NULL, "unlock --passphrase-file %s", t->pass),
+	    0);
+	assert_int_equal(CTL(t, NULL, "audit verify"), 0);
+	unlink(old);
+	unlink(cur);
+}
+
+/* After passwd, the old vault copy with the old passphrase: refused. */
+static void
+test_rollback_passwd(void **state)
+{
+	struct at	*t = *state;
+	char		 old[160], newp[160];
+
+	snprintf(old, sizeof(old), "%s.vault-old", t->it.home);
+	snprintf(newp, sizeof(newp), "%s.pass2", t->it.home);
+	it_write(newp, "a brand new passphrase\n", 0600);
+	settle(t);
+	copy_file(t->vault, old);
+	assert_int_equal(CTL(t, NULL, "passwd --passphrase-file %s "
+	    "--new-passphrase-file %s --kdf min", t->pass, newp), 0);
+	settle(t);
+	assert_int_equal(CTL(t, NULL, "lock"), 0);
+	copy_file(old, t->vault);
+	assert_int_equal(CTL(t, NULL, "unlock --passphrase-file %s", t->pass),
+	    7);
+	assert_out(t, "OLDER than the audit log");
+	unlink(old);
+	unlink(newp);
+}
+
+/* An older copy of the log (cut at an earlier checkpoint): refused. */
+static void
+test_rollback_log(void **state)
+{
+	struct at	*t = *state;
+	char		 old[160], cur[160];
+
+	snprintf(old, sizeof(old), "%s.log-old", t->it.home);
+	snprintf(cur, sizeof(cur), "%s.log-new", t->it.home);
+	settle(t);
+	copy_file(t->audit, old);
+	assert_int_equal(CTL(t, NULL, "account add A --profile openfish"), 0);
+	settle(t);
+	assert_int_equal(CTL(t, NULL, "lock"), 0);
+	assert_int_equal(it_stop(&t->it, 3000), 0);
+	copy_file(t->audit, cur);
+	copy_file(old, t->audit);
+	assert_int_equal(it_start_args(&t->it, "-T", NULL, NULL), 0);
+	assert_int_equal(CTL(t, NULL, "unlock --passphrase-file %s", t->pass),
+	    7);
+	assert_out(t, "the audit log looks OLDER than the vault");
+	assert_int_equal(it_stop(&t->it, 3000), 0);
+	copy_file(cur, t->audit);
+	assert_int_equal(it_start_args(&t->it, "-T", NULL, NULL), 0);
+	assert_int_equal(CTL(t, NULL, "unlock --passphrase-file %s", t->pass),
+	    0);
+	unlink(old);
+	unlink(cur);
+}
+
+/*
+ * Both files put back together form a consistent older pair: unlock
+ * cannot tell, but the anchor the operator kept elsewhere can.
+ */
+static void
+test_anchor(void **state)
+{
+	struct at	*t = *state;
+	char		 ov[160], ol[160], kept[200], *nl;
+
+	snprintf(ov, sizeof(ov), "%s.vault-old", t->it.home);
+	snprintf(ol, sizeof(ol), "%s.log-old", t->it.home);
+	settle(t);
+	assert_int_equal(CTL(t, NULL, "lock"), 0);
+	copy_file(t->vault, ov);
+	copy_file(t->audit, ol);
+	assert_int_equal(CTL(t, NULL, "unlock --passphrase-file %s", t->pass),
+	    0);
+	assert_int_equal(CTL(t, NULL, "account add A --profile openfish"), 0);
+	settle(t);
+	assert_int_equal(CTL(t, NULL, "audit anchor"), 0);
+	assert_out(t, "audit anchor: ");
+	snprintf(kept, sizeof(kept), "%s", t->out + strlen("audit anchor: "));
+	assert_non_null(nl = strchr(kept, '\n'));
+	*nl = '\0';
+	assert_int_equal(CTL(t, NULL, "--json audit anchor"), 0);
+	assert_out(t, "\"seq\"");
+	assert_int_equal(CTL(t, NULL, "audit verify --anchor %s", kept), 0);
+	assert_out(t, "is in the log as kept");
+	assert_int_equal(CTL(t, NULL, "audit verify --anchor 1:%s",
+	    strchr(kept, ':') + 1), 7);
+	assert_int_equal(CTL(t, NULL, "audit verify --anchor bad"), 2);
+	/* both rolled back together */
+	assert_int_equal(CTL(t, NULL, "lock"), 0);
+	assert_int_equal(it_stop(&t->it, 3000), 0);
+	copy_file(ov, t->vault);
+	copy_file(ol, t->audit);
+	assert_int_equal(it_start_args(&t->it, "-T", NULL, NULL), 0);
+	assert_int_equal(CTL(t, NULL, "unlock --passphrase-file %s", t->pass),
+	    0);
+	assert_int_equal(CTL(t, NULL, "audit verify --anchor %s", kept), 7);
+	assert_out(t, "does not reach checkpoint");
+	unlink(ov);
+	unlink(ol);
+}
+
+/* Small segments: the log rotates, verifies across files, resumes. */
+static void
+test_segments(void **state)
+{
+	struct at	*t = *state;
+	char		 seg[160];
+	int		 i;
+
+	for (i = 0; i < 6; i++) {
+		assert_int_equal(CTL(t, NULL, "account add A%d --profile "
+		    "openfish", i), 0);
+		settle(t);
+	}
+	snprintf(seg, sizeof(seg), "%s.000002", t->audit);
+	assert_int_equal(access(seg, F_OK), 0);
+	assert_int_equal(CTL(t, NULL, "audit verify"), 0);
+	assert_out(t, "audit log verified: ");
+	/* 21 records in three files; the tail reads across them */
+	assert_int_equal(CTL(t, NULL, "audit show --tail 20"), 0);
+	assert_int_equal(count(t->out, "\n"), 20);
+	assert_int_equal(strncmp(t->out, "2\t", 2), 0);
+	assert_int_equal(CTL(t, NULL, "audit show --tail 100"), 0);
+	assert_int_equal(count(t->out, "\n"), 21);
+	/* a crash between the rename and the create: no current file */
+	assert_int_equal(CTL(t, NULL, "lock"), 0);
+	assert_int_equal(it_stop(&t->it, 3000), 0);
+	for (i = 2; ; i++) {
+		snprintf(seg, sizeof(seg), "%s.%06d", t->audit, i);
+		if (access(seg, F_OK) != 0)
+			break;
+	}
+	assert_int_equal(rename(t->audit, seg), 0);
+	assert_int_equal(it_start_args(&t->it, "-T", "-S", "1500"), 0);
+	assert_int_equal(CTL(t, NULL, "unlock --passphrase-file %s", t->pass),
+	    0);
+	settle(t);
+	if (CTL(t, NULL, "audit verify") != 0)
+		fail_msg("%s", t->out);
+	/* a segment taken away: named */
+	snprintf(seg, sizeof(seg), "%s.000002", t->audit);
+	assert_int_equal(unlink(seg), 0);
+	assert_int_equal(CTL(t, NULL, "audit verify"), 7);
+	assert_out(t, "a record is missing (sequence gap) at "
+	    "audit.log.000002");
+}
+
+/*
+ * SIGKILL vaultd at random moments during vault writes, 1,000 times:
+ * every restart unlocks (the cross-check never refuses a crash), every
+ * generation the vault went through has its write-ahead intent in the
+ * log, every intent without an outcome is reported interrupted, and the
+ * log verifies.
+ */
+static void
+test_crash(void **state)
+{
+	struct at	*t = *state;
+	struct audit_rec r;
+	char		 cmd[600], want[64], *log, *p, *nl;
+	char		 seen[4096];
+	size_t		 len = 0;
+	uint64_t	 g, gen, open_gen = 0, open_n = 0, runs;
+	int64_t		 start;
+	int		 i, open = 0, b;
+
+	runs = getenv("IT_CRASH_RUNS") ? strtoull(getenv("IT_CRASH_RUNS"),
+	    NULL, 10) : 1000;
+	assert_int_equal(CTL(t, NULL, "account add main --profile openfish"),
+	    0);
+	assert_int_equal(it_stop(&t->it, 3000), 0);
+	for (i = 0; i < (int)runs; i++) {
+		assert_int_equal(it_start_args(&t->it, "-T", "-p", t->pass), 0);
+		for (start = it_ms(); ; it_sleep_ms(2)) {
+			if (CTL(t, NULL, "status") == 0 &&
+			    strstr(t->out, "vault unlocked") != NULL)
+				break;
+			if (it_ms() - start > 5000)
+				fail_msg("run %d: no unlock: %s", i, t->out);
+		}
+		snprintf(cmd, sizeof(cmd), "for j in 1 2 3; do echo C%d$j | "
+		    "%s/vaultctl invite set --account main; done >/dev/null "
+		    "2>&1 &", i, t->it.build);
+		(void)!system(cmd);
+		it_sleep_ms(rand() % 25);
+		kill(t->it.vaultd, SIGKILL);
+		waitpid(t->it.vaultd, NULL, 0);
+		t->it.vaultd = 0;
+		unlink(t->it.sock);
+	}
+	it_sleep_ms(50);	/* the orphaned vaultctl ends */
+	assert_int_equal(it_start_args(&t->it, "-T", "-p", t->pass), 0);
+	for (start = it_ms(); it_ms() - start < 5000; it_sleep_ms(5))
+		if (CTL(t, NULL, "status") == 0 &&
+		    strstr(t->out, "vault unlocked") != NULL)
+			break;
+	assert_out(t, "vault unlocked");
+	settle(t);
+	assert_int_equal(CTL(t, NULL, "lock"), 0);
+	g = vault_gen(t);
+	assert_true(g < sizeof(seen));
+	memset(seen, 0, sizeof(seen));
+	assert_non_null(log = it_slurp(t->audit, &len));
+	for (p = log; (nl = strchr(p, '\n')) != NULL; p = nl + 1) {
+		assert_int_equal(audit_record_parse(p, (size_t)(nl - p) + 1,
+		    &r), 0);
+		if (audit_rec_gen(&r, &gen) != 0)
+			continue;
+		b = strcmp(r.verdict, AUDIT_V_INTENT) == 0;
+		if (b || audit_rec_is_checkpoint(&r)) {
+			open_n += open;		/* no outcome came */
+			open = b;
+			open_gen = gen;
+			if (gen < sizeof(seen))
+				seen[gen] = 1;
+		} else if (open && gen == open_gen)
+			open = 0;
+	}
+	open_n += open;
+	for (gen = 1; gen <= g; gen++)
+		if (!seen[gen])
+			fail_msg("generation %llu has no intent or checkpoint",
+			    (unsigned long long)gen);
+	assert_int_equal(CTL(t, NULL, "audit verify"), 0);
+	if (open_n > 0) {
+		snprintf(want, sizeof(want), "; %llu interrupted vault write",
+		    (unsigned long long)open_n);
+		assert_out(t, want);
+	} else
+		assert_null(strstr(t->out, "interrupted"));
+	free(log);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_hostile_denials, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_rollback_vault, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_rollback_passwd, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_rollback_log, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_anchor, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_segments, setup_small,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_crash, setup, teardown),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,174 @@
+/*
+ * common/netcall.c: the exchange calls, their steps and the exact bytes
+ * of each request, which netd sends and vaultd expects alike.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "common/netcall.h"
+#include "common/vault_fmt.h"
+
+static void
+params(struct netcall_params *p, ...)
+{
+	va_list		 ap;
+	const char	*n;
+
+	memset(p, 0, sizeof(*p));
+	va_start(ap, p);
+	while ((n = va_arg(ap, const char *)) != NULL) {
+		snprintf(p->name[p->n], sizeof(p->name[0]), "%s", n);
+		snprintf(p->value[p->n], sizeof(p->value[0]), "%s",
+		    va_arg(ap, const char *));
+		p->n++;
+	}
+	va_end(ap);
+}
+
+/* The request of ep for p: path and body as sent. */
+static void
+req(enum catalog_id ep, const struct netcall_params *p, const char *path,
+    const char *body)
+{
+	char	pbuf[NETCALL_PATH_MAX + 1], bbuf[NETCALL_BODY_MAX + 1];
+	size_t	blen;
+
+	assert_int_equal(netcall_request(ep, p, pbuf, sizeof(pbuf), bbuf,
+	    sizeof(bbuf), &blen), 0);
+	assert_string_equal(pbuf, path);
+	assert_int_equal(blen, strlen(body));
+	assert_memory_equal(bbuf, body, blen);
+}
+
+static void
+test_requests(void **state)
+{
+	struct netcall_params	p;
+
+	params(&p, NULL);
+	req(EP_TIME, &p, "/time", "");
+	req(EP_GET_API_KEYS, &p, "/auth/api-keys", "");
+	req(EP_DELETE_API_KEY, &p, "/auth/api-key", "");
+	params(&p, "signature_type", "1", "token_id", "123", "asset_type",
+	    "CONDITIONAL", NULL);
+	req(EP_BALANCE, &p, "/balance-allowance?asset_type=CONDITIONAL&"
+	    "token_id=123&signature_type=1", "");
+	req(EP_BALANCE_UPDATE, &p, "/balance-allowance/update?asset_type="
+	    "CONDITIONAL&token_id=123&signature_type=1", "");
+	req(EP_NOTIFICATIONS, &p, "/notifications?signature_type=1", "");
+	params(&p, "ids", "1,2,3", NULL);
+	req(EP_DROP_NOTIFICATIONS, &p, "/notifications?ids=1,2,3", "");
+	params(&p, "key", "k:1@x", NULL);
+	req(EP_REVOKE_BUILDER_KEY, &p, "/auth/builder-api-key?apiKey=k%3A1%40x",
+	    "");
+	params(&p, "builder_id", "pm-1", NULL);
+	req(EP_CREATE_BUILDER_KEY, &p, "/auth/builder-api-key",
+	    "{\"builderId\":\"pm-1\"}");
+	params(&p, "email", "a\"b\\c@d", NULL);
+	req(EP_WAITLIST, &p, "/waitlist", "{\"email\":\"a\\\"b\\\\c@d\"}");
+}
+
+static void
+test_request_refusals(void **state)
+{
+	struct netcall_params	p;
+	char			path[64], body[8];
+	size_t			blen;
+
+	params(&p, NULL);
+	assert_int_equal(netcall_request(EP_REVOKE_BUILDER_KEY, &p, path,
+	    sizeof(path), body, sizeof(body), &blen), CV_ERR_INVALID);
+	assert_int_equal(netcall_request(EP_COUNT, &p, path, sizeof(path),
+	    body, sizeof(body), &blen), CV_ERR_INVALID);
+	params(&p, "builder_id", "0123456789", NULL);
+	assert_int_equal(netcall_request(EP_CREATE_BUILDER_KEY, &p, path,
+	    sizeof(path), body, sizeof(body), &blen), CV_ERR_TOOLONG);
+	assert_int_equal(netcall_request(EP_GET_BUILDER_KEYS, &p, path,
+	    16, body, sizeof(body), &blen), CV_ERR_TOOLONG);
+}
+
+static void
+test_checks(void **state)
+{
+	const struct netcall	*c;
+	struct netcall_params	 p;
+	char			 why[128];
+
+	assert_non_null(c = netcall_find("apikey.create"));
+	params(&p, "nonce", "5", NULL);
+	assert_int_equal(netcall_check(c, &p, why, sizeof(why)), 0);
+	assert_int_equal(netcall_nonce(&p), 5);
+	params(&p, "nonce", "05", NULL);
+	assert_int_equal(netcall_check(c, &p, why, sizeof(why)),
+	    CV_ERR_INVALID);
+	assert_string_equal(why, "nonce must be a decimal number below 2^64");
+	assert_int_equal(netcall_nonce(&p), 0);
+	params(&p, "nonce", "18446744073709551616", NULL);
+	assert_int_equal(netcall_check(c, &p, why, sizeof(why)),
+	    CV_ERR_INVALID);
+	params(&p, "nonce", "1", "nonce", "2", NULL);
+	assert_int_equal(netcall_check(c, &p, why, sizeof(why)),
+	    CV_ERR_INVALID);
+	assert_string_equal(why, "parameter nonce given twice");
+	params(&p, "email", "a@b", NULL);
+	assert_int_equal(netcall_check(c, &p, why, sizeof(why)),
+	    CV_ERR_INVALID);
+	assert_string_equal(why, "apikey.create takes no parameter email");
+
+	assert_non_null(c = netcall_find("builder.revoke"));
+	params(&p, NULL);
+	assert_int_equal(netcall_check(c, &p, why, sizeof(why)),
+	    CV_ERR_INVALID);
+	assert_string_equal(why, "builder.revoke needs key");
+	params(&p, "key", "a b", NULL);
+	assert_int_equal(netcall_check(c, &p, why, sizeof(why)),
+	    CV_ERR_INVALID);
+	assert_string_equal(why, "key must be a key id");
+	assert_null(netcall_find("apikey.steal"));
+}
+
+/* Every call's steps are catalog rows; effects name their record type. */
+static void
+test_table(void **state)
+{
+	const struct netcall	*c;
+	size_t			 i, k;
+
+	for (i = 0; (c = netcall_at(i)) != NULL; i++) {
+		assert_true(c->nsteps >= 1 && c->nsteps <= NETCALL_STEPS_MAX);
+		for (k = 0; k < c->nsteps; k++)
+			assert_non_null(catalog_get(c->steps[k]));
+		if (c->effects != 0)
+			assert_true(c->rtype == VAULT_REC_API_CRED ||
+			    c->rtype == VAULT_REC_BUILDER_CRED);
+		if (c->needs != NULL)
+			assert_true(netcall_takes(c, c->needs));
+	}
+	assert_int_equal(i, 15);
+	c = netcall_find("apikey.create-or-derive");
+	assert_int_equal(c->nsteps, 2);
+	assert_int_equal(c->steps[0], EP_CREATE_API_KEY);
+	assert_int_equal(c->steps[1], EP_DERIVE_API_KEY);
+	assert_int_equal(netcall_find("time")->effects, 0);
+	assert_int_equal(netcall_find("apikey.delete")->effects,
+	    NETCALL_REMOVE);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_requests),
+		cmocka_unit_test(test_request_refusals),
+		cmocka_unit_test(test_checks),
+		cmocka_unit_test(test_table),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

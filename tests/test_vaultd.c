@@ -1,0 +1,238 @@
+/*
+ * vaultd's trust boundaries as tables: which peer may send what in which
+ * state, and which signing requests an exchange call admits.  The entry
+ * file's three functions are the test's own (vaultd.c holds main).
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "vaultd/vaultd.h"
+
+int64_t
+vaultd_now_ms(void)
+{
+	return 0;
+}
+
+void
+vaultd_child_up(struct vaultd *vd, enum child_id id)
+{
+	(void)vd;
+	(void)id;
+}
+
+void
+vaultd_child_lost(struct vaultd *vd, enum child_id id)
+{
+	(void)vd;
+	(void)id;
+}
+
+static void
+args(struct sign_args *a, uint64_t level, const char *method,
+    const char *path, const char *body, uint64_t nonce)
+{
+	memset(a, 0, sizeof(*a));
+	a->level = level;
+	snprintf(a->method, sizeof(a->method), "%s", method);
+	a->path = path;
+	a->pathlen = strlen(path);
+	a->body = (const uint8_t *)body;
+	a->bodylen = strlen(body);
+	a->nonce = nonce;
+}
+
+static int
+match(const char *call, const char *pname, const char *pvalue, size_t from,
+    uint64_t level, const char *method, const char *path, const char *body,
+    uint64_t nonce, size_t *step)
+{
+	struct netcall_params	p;
+	struct sign_args	a;
+	char			why[160];
+
+	memset(&p, 0, sizeof(p));
+	if (pname != NULL) {
+		snprintf(p.name[0], sizeof(p.name[0]), "%s", pname);
+		snprintf(p.value[0], sizeof(p.value[0]), "%s", pvalue);
+		p.n = 1;
+	}
+	args(&a, level, method, path, body, nonce);
+	return vaultd_call_match(netcall_find(call), &p, from, &a, step, why,
+	    sizeof(why));
+}
+
+/* What a netd playing attacker asked for during `vaultctl time`. */
+static void
+test_time_signs_nothing(void **state)
+{
+	size_t	step;
+
+	assert_int_equal(match("time", NULL, NULL, 0, CATALOG_L1, "GET",
+	    "/auth/derive-api-key", "", 0, &step), CV_ERR_DENIED);
+	assert_int_equal(match("time", NULL, NULL, 0, CATALOG_L1, "GET",
+	    "/auth/derive-api-key", "", 777, &step), CV_ERR_DENIED);
+	assert_int_equal(match("time", NULL, NULL, 0, CATALOG_L1, "POST",
+	    "/auth/api-key", "", 5, &step), CV_ERR_DENIED);
+	assert_int_equal(match("time", NULL, NULL, 0, CATALOG_L2, "DELETE",
+	    "/auth/api-key", "", 0, &step), CV_ERR_DENIED);
+	assert_int_equal(match("time", NULL, NULL, 0, CATALOG_L2, "POST",
+	    "/auth/builder-api-key", "{\"builderId\":\"x\"}", 0, &step),
+	    CV_ERR_DENIED);
+	/* not even its own unsigned request */
+	assert_int_equal(match("time", NULL, NULL, 0, CATALOG_NONE, "GET",
+	    "/time", "", 0, &step), CV_ERR_DENIED);
+}
+
+static void
+test_list_exactly(void **state)
+{
+	size_t	step = 9;
+
+	assert_int_equal(match("apikey.list", NULL, NULL, 0, CATALOG_L2,
+	    "GET", "/auth/api-keys", "", 0, &step), 0);
+	assert_int_equal(step, 0);
+	assert_int_equal(match("apikey.list", NULL, NULL, 0, CATALOG_L2,
+	    "GET", "/auth/api-keys?x=1", "", 0, &step), CV_ERR_DENIED);
+	assert_int_equal(match("apikey.list", NULL, NULL, 0, CATALOG_L2,
+	    "GET", "/auth/api-keys", "{}", 0, &step), CV_ERR_DENIED);
+	assert_int_equal(match("apikey.list", NULL, NULL, 0, CATALOG_L2,
+	    "get", "/auth/api-keys", "", 0, &step), CV_ERR_DENIED);
+	assert_int_equal(match("apikey.list", NULL, NULL, 0, CATALOG_BUILDER,
+	    "GET", "/auth/api-keys", "", 0, &step), CV_ERR_DENIED);
+	assert_int_equal(match("apikey.list", NULL, NULL, 0, CATALOG_L2,
+	    "GET", "/auth/api-keys", "", 1, &step), CV_ERR_DENIED);
+	assert_int_equal(match("apikey.list", NULL, NULL, 0, CATALOG_L1,
+	    "GET", "/auth/api-keys", "", 0, &step), CV_ERR_DENIED);
+}
+
+static void
+test_create_or_derive(void **state)
+{
+	size_t	step = 9;
+
+	/* the call's nonce, its steps in order, never back */
+	assert_int_equal(match("apikey.create-or-derive", "nonce", "5", 0,
+	    CATALOG_L1, "POST", "/auth/api-key", "", 5, &step), 0);
+	assert_int_equal(step, 0);
+	assert_int_equal(match("apikey.create-or-derive", "nonce", "5", 0,
+	    CATALOG_L1, "GET", "/auth/derive-api-key", "", 5, &step), 0);
+	assert_int_equal(step, 1);
+	assert_int_equal(match("apikey.create-or-derive", "nonce", "5", 1,
+	    CATALOG_L1, "POST", "/auth/api-key", "", 5, &step),
+	    CV_ERR_DENIED);
+	assert_int_equal(match("apikey.create-or-derive", "nonce", "5", 0,
+	    CATALOG_L1, "GET", "/auth/derive-api-key", "", 0, &step),
+	    CV_ERR_DENIED);
+	assert_int_equal(match("apikey.derive", NULL, NULL, 0, CATALOG_L1,
+	    "GET", "/auth/derive-api-key", "", 0, &step), 0);
+	assert_int_equal(match("apikey.derive", NULL, NULL, 0, CATALOG_L1,
+	    "GET", "/auth/derive-api-key", "", 777, &step), CV_ERR_DENIED);
+	assert_int_equal(match("apikey.derive", NULL, NULL, 0, CATALOG_L1,
+	    "POST", "/auth/api-key", "", 0, &step), CV_ERR_DENIED);
+}
+
+static void
+test_revoke_names_its_key(void **state)
+{
+	size_t	step;
+
+	assert_int_equal(match("builder.revoke", "key", "b-1", 0, CATALOG_L2,
+	    "DELETE", "/auth/builder-api-key?apiKey=b-1", "", 0, &step), 0);
+	assert_int_equal(match("builder.revoke", "key", "b-1", 0, CATALOG_L2,
+	    "DELETE", "/auth/builder-api-key?apiKey=b-2", "", 0, &step),
+	    CV_ERR_DENIED);
+	assert_int_equal(match("builder.create", "builder_id", "x", 0,
+	    CATALOG_L2, "POST", "/auth/builder-api-key",
+	    "{\"builderId\":\"x\"}", 0, &step), 0);
+	assert_int_equal(match("builder.create", "builder_id", "x", 0,
+	    CATALOG_L2, "POST", "/auth/builder-api-key",
+	    "{\"builderId\":\"y\"}", 0, &step), CV_ERR_DENIED);
+}
+
+/* The permission tables: each peer, each state. */
+static void
+test_child_tables(void **state)
+{
+	const struct child_perm	*p;
+	uint32_t		 t;
+
+	/* the handshake, and only before it is done */
+	assert_non_null(child_perm_find(CHILD_NETD, MSG_HELLO_REQ, PS_HELLO));
+	assert_null(child_perm_find(CHILD_NETD, MSG_HELLO_REQ, PS_UP));
+	assert_null(child_perm_find(CHILD_NETD, MSG_STATUS_ANS, PS_HELLO));
+	/* answers only to what was asked */
+	assert_null(child_perm_find(CHILD_NETD, MSG_STATUS_ANS, PS_UP));
+	assert_non_null(child_perm_find(CHILD_NETD, MSG_STATUS_ANS,
+	    PS_UP | PS_STATUS));
+	assert_null(child_perm_find(CHILD_NETD, MSG_ERROR_ANS, PS_UP));
+	/* netd signs only while it holds a call */
+	assert_null(child_perm_find(CHILD_NETD, MSG_NET_SIGN_REQ, PS_UP));
+	assert_non_null(p = child_perm_find(CHILD_NETD, MSG_NET_SIGN_REQ,
+	    PS_UP | PS_CALL));
+	assert_ptr_equal(p->handle, vaultd_call_sign_req);
+	assert_null(child_perm_find(CHILD_NETD, MSG_NET_CALL_ANS, PS_UP));
+	assert_null(child_perm_find(CHILD_SIGNERD, MSG_NET_SIGN_REQ,
+	    PS_UP | PS_WORK | PS_CALL));
+	/* signerd answers only while something of ours is in flight */
+	assert_null(child_perm_find(CHILD_SIGNERD, MSG_SIGN_ANS, PS_UP));
+	assert_non_null(child_perm_find(CHILD_SIGNERD, MSG_SIGN_ANS,
+	    PS_UP | PS_WORK));
+	assert_null(child_perm_find(CHILD_NUM, MSG_HELLO_REQ, PS_HELLO));
+
+	/* no child sends a request meant for signerd or a control answer */
+	for (t = 1; t < MSG_TYPE_MAX; t++) {
+		const struct msg_spec *sp = msg_spec(t);
+
+		p = child_perm_find(CHILD_NETD, t, ~0U);
+		if (p != NULL)
+			assert_true(strcmp(sp->from, "netd") == 0 ||
+			    strcmp(sp->from, "child") == 0 ||
+			    strcmp(sp->from, "callee") == 0);
+		p = child_perm_find(CHILD_SIGNERD, t, ~0U);
+		if (p != NULL)
+			assert_true(strcmp(sp->from, "signerd") == 0 ||
+			    strcmp(sp->from, "child") == 0 ||
+			    strcmp(sp->from, "callee") == 0);
+	}
+}
+
+static void
+test_control_table(void **state)
+{
+	uint32_t	t;
+
+	assert_non_null(control_perm_find(MSG_CTL_HELLO_REQ, PS_HELLO));
+	assert_null(control_perm_find(MSG_CTL_HELLO_REQ, PS_UP));
+	assert_null(control_perm_find(MSG_CTL_STATUS_REQ, PS_HELLO));
+	assert_non_null(control_perm_find(MSG_CTL_STATUS_REQ, PS_UP));
+	/* nothing meant for signerd or netd reaches through */
+	assert_null(control_perm_find(MSG_SIGN_REQ, PS_UP));
+	assert_null(control_perm_find(MSG_NET_SIGN_REQ, PS_UP));
+	assert_null(control_perm_find(MSG_VAULT_UNLOCK_REQ, PS_UP));
+	for (t = 1; t < MSG_TYPE_MAX; t++)
+		if (control_perm_find(t, PS_UP) != NULL ||
+		    control_perm_find(t, PS_HELLO) != NULL)
+			assert_string_equal(msg_spec(t)->from, "vaultctl");
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_time_signs_nothing),
+		cmocka_unit_test(test_list_exactly),
+		cmocka_unit_test(test_create_or_derive),
+		cmocka_unit_test(test_revoke_names_its_key),
+		cmocka_unit_test(test_child_tables),
+		cmocka_unit_test(test_control_table),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
