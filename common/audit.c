@@ -642,3 +642,14 @@ audit_checkpoint_verify(const struct audit_rec *r,
 	return 0;
 }
 
+
+size_t
+audit_line_fields(const char *line, size_t len)
+{
+	size_t	i, n = 1;
+
+	for (i = 0; i < len; i++)
+		if (line[i] == '\t')
+			n++;
+	return n;
+}

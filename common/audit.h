@@ -195,6 +195,9 @@ void	audit_field_gen(struct audit_rec *rec, uint64_t gen);
 /* rec->gen as a number: 0 and *gen set, or CV_ERR_INVALID for "-". */
 int	audit_rec_gen(const struct audit_rec *rec, uint64_t *gen) CV_WUR;
 
+/* The number of TAB-separated fields of line[0..len). */
+size_t	audit_line_fields(const char *line, size_t len);
+
 /* The request digest (canonical bytes above) into out. */
 void	audit_request_digest(const struct audit_req *req,
 	    uint8_t out[AUDIT_HASH_LEN]);

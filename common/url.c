@@ -1,25 +1,20 @@
 /*
- * Exchange URLs: one check for every process (see url.h).
+ * Exchange URLs: the rule every process applies (see url.h), and the
+ * strict reading vaultd uses without libcurl.
  */
 #include <stdio.h>
 #include <string.h>
 
-#include <curl/curl.h>
-
 #include "common/url.h"
 
-#define URL_WHY_HTTPS	"the URL must be https:// (plain http only to " \
-			"127.0.0.1 or localhost)"
-
-static void
+void
 url_why(char *why, size_t whylen, const char *text)
 {
 	if (why != NULL && whylen > 0)
 		snprintf(why, whylen, "%s", text);
 }
 
-/* 1 if the bytes alone are acceptable: printable ASCII, none of @?#\. */
-static int
+int
 url_bytes_ok(const char *url, size_t len)
 {
 	size_t	i;
@@ -31,91 +26,95 @@ url_bytes_ok(const char *url, size_t len)
 	return 1;
 }
 
-/* 1 if libcurl finds part in u (a user, a query...), even an empty one. */
+/* Labels of letters, digits and inner '-', 1-63 bytes, joined by '.'. */
 static int
-url_has(CURLU *u, CURLUPart part)
+host_ok(const char *h, size_t n)
 {
-	char	*x = NULL;
-	int	 has;
+	size_t	i, label = 0;
 
-	has = curl_url_get(u, part, &x, 0) == CURLUE_OK;
-	curl_free(x);
-	return has;
+	if (n == 0 || n > URL_HOST_MAX)
+		return 0;
+	for (i = 0; i < n; i++) {
+		if (h[i] == '.') {
+			if (label == 0 || h[i - 1] == '-')
+				return 0;
+			label = 0;
+			continue;
+		}
+		if (!((h[i] >= 'a' && h[i] <= 'z') || (h[i] >= 'A' &&
+		    h[i] <= 'Z') || (h[i] >= '0' && h[i] <= '9') ||
+		    (h[i] == '-' && label > 0)))
+			return 0;
+		if (++label > 63)
+			return 0;
+	}
+	return label > 0 && h[n - 1] != '-';
 }
 
 int
-url_parse(const char *url, struct url_parts *parts, char *why,
-    size_t whylen)
+url_check_strict(const char *url, char *why, size_t whylen)
 {
-	struct url_parts	 p;
-	CURLU			*u = NULL;
-	char			*scheme = NULL, *host = NULL, *port = NULL;
-	const char		*auth;
-	size_t			 len;
-	int			 r = CV_ERR_INVALID;
+	const char	*h, *e, *p;
+	size_t		 len = strlen(url), hlen;
+	unsigned long	 port = 0;
+	int		 https;
 
-	memset(&p, 0, sizeof(p));
-	len = strlen(url);
 	if (len == 0 || len > URL_MAX) {
 		url_why(why, whylen, "the URL must be 1 to 200 bytes");
-		r = len == 0 ? CV_ERR_INVALID : CV_ERR_TOOLONG;
-		goto out;
+		return len == 0 ? CV_ERR_INVALID : CV_ERR_TOOLONG;
 	}
 	if (!url_bytes_ok(url, len)) {
 		url_why(why, whylen, "the URL may hold only printable ASCII, "
 		    "and no user, password, query or fragment ('@', '?', "
 		    "'#', '\\')");
-		goto out;
+		return CV_ERR_INVALID;
 	}
-	/* libcurl reads "https:///h" as host h: insist on an authority */
-	if ((auth = strstr(url, "://")) == NULL || auth[3] == '/' ||
-	    auth[3] == ':' || auth[3] == '\0') {
-		url_why(why, whylen, "not a URL with a scheme and a host "
+	if (strncmp(url, "https://", 8) == 0) {
+		https = 1;
+		h = url + 8;
+	} else if (strncmp(url, "http://", 7) == 0) {
+		https = 0;
+		h = url + 7;
+	} else {
+		url_why(why, whylen, strstr(url, "://") != NULL ?
+		    URL_WHY_HTTPS : "not a URL with a scheme and a host "
 		    "(https://HOST[:PORT][/PATH])");
-		goto out;
+		return CV_ERR_INVALID;
 	}
-	if ((u = curl_url()) == NULL) {
-		r = CV_ERR_NOMEM;
-		goto out;
-	}
-	if (curl_url_set(u, CURLUPART_URL, url, 0) != CURLUE_OK ||
-	    curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) != CURLUE_OK ||
-	    curl_url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK ||
-	    curl_url_get(u, CURLUPART_PORT, &port, CURLU_DEFAULT_PORT) !=
-	    CURLUE_OK) {
-		url_why(why, whylen, "not a URL with a scheme and a host "
-		    "(https://HOST[:PORT][/PATH])");
-		goto out;
-	}
-	if (url_has(u, CURLUPART_USER) || url_has(u, CURLUPART_PASSWORD) ||
-	    url_has(u, CURLUPART_OPTIONS) || url_has(u, CURLUPART_QUERY) ||
-	    url_has(u, CURLUPART_FRAGMENT)) {
-		url_why(why, whylen, "the URL may not hold a user, password, "
-		    "query or fragment");
-		goto out;
-	}
-	if (host[0] == '\0' || strlen(host) > URL_HOST_MAX ||
-	    strlen(port) >= sizeof(p.port)) {
-		url_why(why, whylen, "the URL names no host, or one too long");
-		goto out;
-	}
-	p.loopback = strcmp(host, "127.0.0.1") == 0 ||
-	    strcmp(host, "localhost") == 0;
-	if (strcmp(scheme, "https") != 0 &&
-	    (strcmp(scheme, "http") != 0 || !p.loopback)) {
+	e = h + strcspn(h, ":/");
+	hlen = (size_t)(e - h);
+	if (!https && !((hlen == 9 && memcmp(h, "127.0.0.1", 9) == 0) ||
+	    (hlen == 9 && memcmp(h, "localhost", 9) == 0))) {
 		url_why(why, whylen, URL_WHY_HTTPS);
-		goto out;
+		return CV_ERR_INVALID;
 	}
-	snprintf(p.scheme, sizeof(p.scheme), "%s", scheme);
-	snprintf(p.host, sizeof(p.host), "%s", host);
-	snprintf(p.port, sizeof(p.port), "%s", port);
-	if (parts != NULL)
-		*parts = p;
-	r = 0;
- out:
-	curl_free(scheme);
-	curl_free(host);
-	curl_free(port);
-	curl_url_cleanup(u);
-	return r;
+	if (!host_ok(h, hlen)) {
+		url_why(why, whylen, "the URL names no host, or not one of "
+		    "letters, digits, '-' and '.'");
+		return CV_ERR_INVALID;
+	}
+	p = e;
+	if (*p == ':') {
+		for (p++; *p >= '0' && *p <= '9' && p - e <= 5; p++)
+			port = port * 10 + (unsigned long)(*p - '0');
+		if (p == e + 1 || e[1] == '0' || port > 65535) {
+			url_why(why, whylen, "the URL's port must be 1 to "
+			    "65535");
+			return CV_ERR_INVALID;
+		}
+	}
+	if (*p != '\0' && *p != '/') {
+		url_why(why, whylen, "not a URL with a scheme and a host "
+		    "(https://HOST[:PORT][/PATH])");
+		return CV_ERR_INVALID;
+	}
+	for (; *p != '\0'; p++)
+		if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+		    (*p >= '0' && *p <= '9') || *p == '/' || *p == '-' ||
+		    *p == '.' || *p == '_' || *p == '~')) {
+			url_why(why, whylen, "the URL's path may hold only "
+			    "letters, digits and / - . _ ~");
+			return CV_ERR_INVALID;
+		}
+	return 0;
 }

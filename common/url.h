@@ -36,6 +36,9 @@ struct url_parts {
 	int	loopback;			/* 127.0.0.1 or localhost */
 };
 
+#define URL_WHY_HTTPS	"the URL must be https:// (plain http only to " \
+			"127.0.0.1 or localhost)"
+
 /*
  * Check url against the rule above.  0 with parts filled (parts may be
  * NULL); CV_ERR_INVALID or CV_ERR_TOOLONG with a sentence for a person
@@ -43,5 +46,21 @@ struct url_parts {
  */
 int	url_parse(const char *url, struct url_parts *parts, char *why,
 	    size_t whylen) CV_WUR;
+
+/*
+ * The same rule read strictly, without libcurl (vaultd does not load
+ * it): https:// or http://, a host of letters, digits, '-' and '.'
+ * labels, an optional port 1-65535, an optional path of letters, digits
+ * and / - . _ ~.  What it admits, url_parse admits with the same host
+ * (tests/test_url.c checks it); it may refuse a URL url_parse would
+ * take, and netd checks again with url_parse before it connects.
+ * 0, or CV_ERR_INVALID / CV_ERR_TOOLONG with a sentence in why.
+ */
+int	url_check_strict(const char *url, char *why, size_t whylen) CV_WUR;
+
+/* Shared by url.c and url_curl.c. */
+void	url_why(char *why, size_t whylen, const char *text);
+/* 1 if every byte is printable ASCII and none of '@', '?', '#', ''. */
+int	url_bytes_ok(const char *url, size_t len);
 
 #endif

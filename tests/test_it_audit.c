@@ -268,6 +268,22 @@ test_rollback_log(void **state)
 	unlink(cur);
 }
 
+/* A log of the earlier 12-field format: refused at start, saying why. */
+static void
+test_old_format(void **state)
+{
+	struct at	*t = *state;
+
+	assert_int_equal(it_stop(&t->it, 3000), 0);
+	it_write(t->audit, "1\t2026-01-01T00:00:00Z\tvaultctl\t-\tinit\t-\t-"
+	    "\tok\t-\t-\t0000000000000000000000000000000000000000000000000000"
+	    "000000000000\t-\n", 0600);
+	assert_int_not_equal(it_start_args(&t->it, "-T", NULL, NULL), 0);
+	assert_true(it_log_has(&t->it, "audit.log was written by an earlier "
+	    "clobvault (records of 12 fields): this build does not read it; "
+	    "keep that home with the build that made it"));
+}
+
 /*
  * Both files put back together form a consistent older pair: unlock
  * cannot tell, but the anchor the operator kept elsewhere can.
@@ -459,6 +475,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_rollback_log, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_anchor, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_old_format, setup,
+		    teardown),
 		cmocka_unit_test_setup_teardown(test_segments, setup_small,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_crash, setup, teardown),

@@ -116,11 +116,67 @@ test_parts_refused(void **state)
 	assert_int_equal(url_parse(longurl, NULL, NULL, 0), 0);
 }
 
+/*
+ * vaultd's strict reading (no libcurl): a subset of url_parse, with the
+ * same host, and the attacks refused with the same words.
+ */
+static void
+test_strict_subset(void **state)
+{
+	static const char *const urls[] = {
+		"http://127.0.0.1:8443/", "http://127.0.0.1",
+		"https://api.openfish.me", "https://clob.polymarket.com/",
+		"http://localhost:9000", "https://127.0.0.1:9443/api/",
+		"https://127.0.0.1.evil.com/", "https://a-b.c-d.example:1/x_y~z",
+		"http://127.0.0.1.evil.com/", "http://localhost.evil.com",
+		"http://localhost./", "http://127.0.0.10/", "http://LOCALHOST/",
+		"https://h:0/", "https://h:65536/", "https://h:08/",
+		"https://h./", "https://-h/", "https://h-/", "https://a..b/",
+		"https://h/%2e", "https://h/a;b", "https:///h", "https://:1/",
+		"ftp://x", "x", "https://h:443:1/", "https://[::1]/",
+		"https://user@h/", "https://h/?q", "https://h/#f",
+	};
+	struct url_parts	p;
+	char			why[160], host[300];
+	size_t			i, n;
+
+	for (i = 0; i < sizeof(urls) / sizeof(urls[0]); i++) {
+		if (url_check_strict(urls[i], why, sizeof(why)) != 0)
+			continue;
+		if (url_parse(urls[i], &p, why, sizeof(why)) != 0)
+			fail_msg("strict admits %s, libcurl's reading does not",
+			    urls[i]);
+		n = strcspn(strstr(urls[i], "://") + 3, ":/");
+		snprintf(host, sizeof(host), "%.*s", (int)n,
+		    strstr(urls[i], "://") + 3);
+		assert_string_equal(p.host, host);
+	}
+	assert_int_equal(url_check_strict("https://a-b.c-d.example:1/x_y~z",
+	    why, sizeof(why)), 0);
+	assert_int_equal(url_check_strict("http://127.0.0.1:8443/", why,
+	    sizeof(why)), 0);
+	assert_int_equal(url_check_strict("http://localhost./", why,
+	    sizeof(why)), CV_ERR_INVALID);
+	assert_string_equal(why, URL_WHY_HTTPS);
+	assert_int_equal(url_check_strict("http://127.0.0.1.evil.com/", why,
+	    sizeof(why)), CV_ERR_INVALID);
+	assert_string_equal(why, URL_WHY_HTTPS);
+	assert_int_equal(url_check_strict("http://localhost.evil.com", why,
+	    sizeof(why)), CV_ERR_INVALID);
+	assert_string_equal(why, URL_WHY_HTTPS);
+	assert_int_equal(url_check_strict("https://h:65536/", why,
+	    sizeof(why)), CV_ERR_INVALID);
+	assert_string_equal(why, "the URL's port must be 1 to 65535");
+	assert_int_equal(url_check_strict("https://h/%2e", why, sizeof(why)),
+	    CV_ERR_INVALID);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_admitted),
+		cmocka_unit_test(test_strict_subset),
 		cmocka_unit_test(test_remote_http),
 		cmocka_unit_test(test_parts_refused),
 	};

@@ -81,10 +81,16 @@ resume_from(struct vaultd *vd, int fd, const char *path, off_t size,
 
 	if (!tail_line(fd, path, size, line, &len, good))
 		return 0;
-	if (audit_record_parse(line, len, &rec) != 0)
+	if (audit_record_parse(line, len, &rec) != 0) {
+		if (audit_line_fields(line, len) == AUDIT_FIELDS - 1)
+			fatalx("%s was written by an earlier clobvault (records "
+			    "of %d fields): this build does not read it; keep "
+			    "that home with the build that made it", path,
+			    AUDIT_FIELDS - 1);
 		fatalx("%s: its last line is malformed; vaultd will not append "
 		    "to a broken log (check it with vaultctl audit verify on "
 		    "a copy, then move it aside)", path);
+	}
 	vd->chain.seq = rec.seq;
 	audit_chain_hash(line, len, vd->chain.head);
 	if (audit_rec_is_checkpoint(&rec)) {

@@ -420,7 +420,7 @@ account_valid(const uint8_t *p, size_t len, char *why, size_t whylen)
 	else if (profile_find(profile) == NULL)
 		snprintf(why, whylen, "unknown profile %s: use openfish, "
 		    "polymarket or omnia", profile);
-	else if (url_parse(url, NULL, why, whylen) != 0)
+	else if (url_check_strict(url, why, whylen) != 0)
 		;	/* why says which rule of common/url.h */
 	else if (ca != NULL && (strlen(ca) > 200 || ca[0] != '/'))
 		snprintf(why, whylen, "the CA file path is too long or not "
