@@ -15,6 +15,7 @@
  *
  * The account's URL is never contacted: the fake answers for it.
  */
+#include <poll.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -640,6 +641,108 @@ test_url_refused(void **state)
 	    "--url http://127.0.0.1:8443/"), 0);
 }
 
+/* A raw connection to the control socket, no handshake; its fd. */
+static int
+raw_connect(struct ht *t)
+{
+	struct sockaddr_un	sun;
+	int			fd;
+
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	snprintf(sun.sun_path, sizeof(sun.sun_path), "%s", t->it.sock);
+	if ((fd = socket(AF_UNIX, SOCK_STREAM, 0)) == -1)
+		fail_msg("socket");
+	if (connect(fd, (struct sockaddr *)&sun, sizeof(sun)) == -1)
+		fail_msg("connect %s", sun.sun_path);
+	return fd;
+}
+
+/* 1 if vaultd closed fd within ms (end of file, or reset). */
+static int
+closed_within(int fd, int ms)
+{
+	struct pollfd	pfd = { fd, POLLIN, 0 };
+	char		c;
+
+	if (poll(&pfd, 1, ms) != 1)
+		return 0;
+	return read(fd, &c, 1) <= 0;
+}
+
+/*
+ * A local process on the control socket: connections that never shake
+ * hands are dropped after the handshake deadline, and one process holds
+ * at most 8; neither locks the operator out.
+ */
+static void
+test_control_squatter(void **state)
+{
+	struct ht	*t = *state;
+	int		 fds[9], i;
+
+	for (i = 0; i < 9; i++)
+		fds[i] = raw_connect(t);
+	/* the ninth of one process is refused at once */
+	assert_true(closed_within(fds[8], 2000));
+	/* the operator is served meanwhile (another process) */
+	assert_int_equal(CTL(t, NULL, "status"), 0);
+	/* the other eight go at the 5 s handshake deadline, not before */
+	assert_false(closed_within(fds[0], 3000));
+	for (i = 0; i < 8; i++)
+		assert_true(closed_within(fds[i], 4000));
+	for (i = 0; i < 9; i++)
+		close(fds[i]);
+	assert_true(it_log_has(&t->it, "no handshake within 5000 ms"));
+}
+
+/*
+ * Denied requests from one client are budgeted: 50, then the client is
+ * dropped; each denial it got an answer for is on the audit log.
+ */
+static void
+test_control_denial_budget(void **state)
+{
+	struct ht	*t = *state;
+	struct chan	 c;
+	struct msg_w	 w;
+	struct msg	 m;
+	char		 text[64];
+	int		 i, denied = 0, code, r;
+
+	assert_int_equal(it_connect(&t->it, &c), 0);
+	for (i = 0; i < 80; i++) {
+		msg_begin(&w, MSG_CTL_HEADERS_REQ, (uint32_t)(100 + i));
+		msg_put_str(&w, ACCOUNT);
+		msg_put_u64(&w, 2);			/* L2 */
+		msg_put_str(&w, "get");
+		msg_put_str(&w, "/auth/api-keys");
+		msg_put_bin(&w, "", 0);
+		msg_put_u64(&w, 0);
+		if (chan_send(&c, &w) != 0)
+			break;
+	}
+	while ((r = chan_recv(&c, &m)) == 0) {
+		assert_int_equal(m.type, MSG_ERROR_ANS);
+		assert_int_equal(msg_get_error(&m, &code, text, sizeof(text)),
+		    0);
+		assert_int_equal(code, CV_ERR_DENIED);
+		denied++;
+		msg_clear(&m);
+	}
+	chan_free(&c);
+	/* the budget, plus the one that found it empty */
+	assert_int_equal(denied, 51);
+	assert_true(it_log_has(&t->it, "too many denied requests; "
+	    "disconnecting"));
+	assert_int_equal(CTL(t, NULL, "audit show --tail 100000"), 0);
+	for (i = 0, r = 0; (size_t)i < strlen(t->out); i++)
+		if (strncmp(t->out + i, "\tsign\t!%67%65%74\t/auth/api-keys"
+		    "\tdeny\t", 32) == 0)
+			r++;
+	assert_int_equal(r, 51);
+}
+
 /* Run vaultctl status as uid (-1: ourselves); its wait status. */
 static int
 ctl_status_as(struct ht *t, uid_t uid, gid_t gid)
@@ -770,6 +873,10 @@ main(void)
 		    setup_plain, teardown),
 		cmocka_unit_test_setup_teardown(test_no_seccomp,
 		    setup_no_seccomp, teardown),
+		cmocka_unit_test_setup_teardown(test_control_squatter,
+		    setup_plain, teardown),
+		cmocka_unit_test_setup_teardown(test_control_denial_budget,
+		    setup_plain, teardown),
 		cmocka_unit_test_setup_teardown(test_refused_too_many,
 		    setup_plain, teardown),
 		cmocka_unit_test_setup_teardown(test_refused_uid,
