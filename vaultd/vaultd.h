@@ -349,7 +349,7 @@ struct ctl_perm {
 };
 const struct ctl_perm *control_perm_find(uint32_t type, unsigned state);
 
-/* vaultd_vault.c: the control requests on the vault */
+/* vaultd_vault.c, vaultd_vault_ctl.c: the vault */
 void	 vault_setup(struct vaultd *);
 int	 vault_ctl_init(struct vaultd *, struct client *, struct msg *) CV_WUR;
 int	 vault_ctl_unlock(struct vaultd *, struct client *, struct msg *)
@@ -369,6 +369,15 @@ void	 vault_signerd_lost(struct vaultd *);
 const char *vault_state(struct vaultd *);
 /* 1 while a vault operation waits for signerd. */
 int	 vault_busy(const struct vaultd *);
+/* The operation in flight, for the control requests (vaultd_vault_ctl.c). */
+int	 vault_exists(struct vaultd *);
+void	 vault_op_from(struct vaultd *, struct client *, struct msg *);
+int	 vault_op_send(struct vaultd *, struct msg_w *, uint32_t id,
+	    uint32_t sent) CV_WUR;
+void	 vault_op_fail(struct vaultd *, int code, const char *text);
+/* Unlock with cred; client NULL: vaultd unlocks itself (-p, -k). */
+void	 vault_unlock_start(struct vaultd *, struct client *, struct msg *,
+	    const uint8_t *cred, size_t len, int keyfile);
 
 /*
  * Start a vault operation for a step of the exchange call; done hears

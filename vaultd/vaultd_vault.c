@@ -2,6 +2,8 @@
  * vaultd's side of the vault.  vaultd keeps only ciphertext: it reads the
  * vault file for signerd, writes what signerd seals, and keeps the state
  * (none, locked, unlocked) that decides which requests are permitted.
+ * This file is the operation in flight and signerd's answers; the
+ * control requests that start operations are in vaultd_vault_ctl.c.
  * One operation is in flight at a time; it continues when signerd answers:
  *
  *	vaultctl -> CTL_x_REQ -> vaultd -> VAULT_x_REQ -> signerd
@@ -13,24 +15,18 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 #include <sys/stat.h>
 
-#include <jansson.h>
 #include <sodium.h>
 
-#include "common/catalog.h"
 #include "common/log.h"
-#include "common/profile.h"
 #include "common/secret_io.h"
-#include "common/url.h"
 #include "common/vault_crypto.h"
 #include "vaultd/vaultd.h"
 
 #define UNLOCK_BACKOFF_MAX_MS	30000
 
-static const char	*op_what(uint32_t sent, uint8_t rtype, size_t plen);
 
 void
 vault_setup(struct vaultd *vd)
@@ -42,7 +38,7 @@ vault_setup(struct vaultd *vd)
 		fatalx("CLOBVAULT_HOME path too long");
 }
 
-static int
+int
 vault_exists(struct vaultd *vd)
 {
 	struct stat	st;
@@ -65,8 +61,8 @@ op_clear(struct vaultd *vd)
 }
 
 /* Send w (built with id) to signerd as the operation in flight. */
-static int
-op_send(struct vaultd *vd, struct msg_w *w, uint32_t id, uint32_t sent)
+int
+vault_op_send(struct vaultd *vd, struct msg_w *w, uint32_t id, uint32_t sent)
 {
 	int	r;
 
@@ -97,8 +93,8 @@ op_next(struct vaultd *vd, int code, const char *text)
 	vaultd_audit_checkpoint(vd);
 }
 
-static void
-op_fail(struct vaultd *vd, int code, const char *text)
+void
+vault_op_fail(struct vaultd *vd, int code, const char *text)
 {
 	/* a write on disk whose commit signerd never answered: "written" */
 	if (vd->op.what != NULL)
@@ -140,7 +136,7 @@ vault_op_call(struct vaultd *vd, struct msg_w *w, uint32_t id, uint32_t sent,
 	vd->op.what = what;
 	snprintf(vd->op.account, sizeof(vd->op.account), "%s", account);
 	snprintf(vd->op.key_id, sizeof(vd->op.key_id), "%s", key_id);
-	return op_send(vd, w, id, sent);
+	return vault_op_send(vd, w, id, sent);
 }
 
 int
@@ -170,106 +166,18 @@ vault_file_key_id(struct vaultd *vd, uint8_t type, const char *account,
 	return r;
 }
 
-/* Refuse politely what cannot start now.  1 if refused. */
-static int
-refuse_now(struct vaultd *vd, struct client *cl, struct msg *m, int need)
-{
-	const char	*why = NULL;
-	int		 code = 0;
 
-	if (vd->op.active) {
-		code = CV_ERR_AGAIN;
-		why = "another vault operation is in progress; retry";
-	} else if (!child_ready(SIGNERD(vd))) {
-		code = CV_ERR_AGAIN;	/* vaultctl retries for a while */
-		why = "signerd is (re)starting; retry in a moment";
-	} else if (need == 1 && !vault_exists(vd)) {
-		code = CV_ERR_NOTFOUND;
-		why = "no vault yet: create one with vaultctl init";
-	} else if (need == 2 && !vd->unlocked) {
-		code = vault_exists(vd) ? CV_ERR_LOCKED : CV_ERR_NOTFOUND;
-		why = vault_exists(vd) ? "the vault is locked: "
-		    "unlock it with vaultctl unlock" :
-		    "no vault yet: create one with vaultctl init";
-	}
-	if (why == NULL)
-		return 0;
-	control_error(vd, cl->serial, m->id, code, why);
-	return 1;
-}
-
-static int
-kdf_from_name(struct vaultd *vd, const char *name, uint64_t *ops,
-    uint64_t *mem)
-{
-	enum vault_kdf_level	l;
-
-	if (strcmp(name, "interactive") == 0)
-		l = VAULT_KDF_INTERACTIVE;
-	else if (strcmp(name, "moderate") == 0 || *name == '\0')
-		l = VAULT_KDF_MODERATE;
-	else if (strcmp(name, "sensitive") == 0)
-		l = VAULT_KDF_SENSITIVE;
-	else if (strcmp(name, "min") == 0 && vd->testmode)
-		l = VAULT_KDF_MIN;	/* tests only: -T */
-	else
-		return CV_ERR_INVALID;
-	return vault_kdf_params(l, ops, mem);
-}
-
-static void
-op_from(struct vaultd *vd, struct client *cl, struct msg *m)
+void
+vault_op_from(struct vaultd *vd, struct client *cl, struct msg *m)
 {
 	op_clear(vd);
 	vd->op.client = cl ? cl->serial : 0;
 	vd->op.cl_id = m ? m->id : 0;
 }
 
-int
-vault_ctl_init(struct vaultd *vd, struct client *cl, struct msg *m)
-{
-	struct msg_w	 w;
-	const uint8_t	*cred;
-	size_t		 len;
-	uint64_t	 ops, mem;
-	uint32_t	 id;
-	char		 kdf[16];
-	int		 keyfile, r;
-
-	if ((r = msg_get_bin(&m->rd, &cred, &len, VAULT_MAX_PASS)) != 0 ||
-	    (r = msg_get_bool(&m->rd, &keyfile)) != 0 ||
-	    (r = msg_get_strbuf(&m->rd, kdf, sizeof(kdf))) != 0)
-		return r;
-	if (refuse_now(vd, cl, m, 0))
-		return 0;
-	if (vault_exists(vd)) {
-		control_error(vd, cl->serial, m->id, CV_ERR_EXISTS,
-		    "a vault already exists in CLOBVAULT_HOME");
-		return 0;
-	}
-	if (keyfile)
-		ops = mem = 0;
-	else if (kdf_from_name(vd, kdf, &ops, &mem) != 0) {
-		control_error(vd, cl->serial, m->id, CV_ERR_USAGE,
-		    "unknown --kdf: use interactive, moderate or sensitive");
-		return 0;
-	}
-	op_from(vd, cl, m);
-	vd->op.what = "init";
-	id = child_new_id(SIGNERD(vd));
-	msg_begin(&w, MSG_VAULT_CREATE_REQ, id);
-	msg_put_bin(&w, cred, len);
-	msg_put_bool(&w, keyfile);
-	msg_put_u64(&w, ops);
-	msg_put_u64(&w, mem);
-	if ((r = op_send(vd, &w, id, MSG_VAULT_CREATE_REQ)) != 0)
-		op_fail(vd, r, "signerd is not reachable");
-	return 0;
-}
-
 /* Start an unlock with cred; client 0 means vaultd unlocks itself. */
-static void
-unlock_start(struct vaultd *vd, struct client *cl, struct msg *m,
+void
+vault_unlock_start(struct vaultd *vd, struct client *cl, struct msg *m,
     const uint8_t *cred, size_t len, int keyfile)
 {
 	struct msg_w	 w;
@@ -279,13 +187,13 @@ unlock_start(struct vaultd *vd, struct client *cl, struct msg *m,
 	char		 text[200];
 	int		 r;
 
-	op_from(vd, cl, m);
+	vault_op_from(vd, cl, m);
 	vd->op.what = "unlock";
 	if ((r = vault_fmt_read(vd->vaultpath, &file, &flen)) != 0) {
 		snprintf(text, sizeof(text), "cannot read %.100s: %s%s",
 		    vd->vaultpath, cv_strerror(r), r == CV_ERR_PERM ?
 		    " (fix it with: chmod 600 on the vault file)" : "");
-		op_fail(vd, r, text);
+		vault_op_fail(vd, r, text);
 		return;
 	}
 	vaultd_audit_vault_read(vd, file, flen);	/* its anchor */
@@ -295,267 +203,8 @@ unlock_start(struct vaultd *vd, struct client *cl, struct msg *m,
 	msg_put_bin(&w, cred, len);
 	msg_put_bool(&w, keyfile);
 	free(file);
-	if ((r = op_send(vd, &w, id, MSG_VAULT_UNLOCK_REQ)) != 0)
-		op_fail(vd, r, "signerd is not reachable");
-}
-
-int
-vault_ctl_unlock(struct vaultd *vd, struct client *cl, struct msg *m)
-{
-	struct msg_w	 w;
-	const uint8_t	*cred;
-	size_t		 len;
-	int64_t		 now = vaultd_now_ms();
-	char		 text[128];
-	int		 keyfile, r;
-
-	if ((r = msg_get_bin(&m->rd, &cred, &len, VAULT_MAX_PASS)) != 0 ||
-	    (r = msg_get_bool(&m->rd, &keyfile)) != 0)
-		return r;
-	if (refuse_now(vd, cl, m, 1))
-		return 0;
-	if (vd->unlocked) {
-		msg_begin(&w, MSG_CTL_UNLOCK_ANS, m->id);
-		msg_put_bool(&w, 1);
-		control_answer(vd, cl->serial, &w);
-		return 0;
-	}
-	if (now < vd->unlock_after_ms) {
-		snprintf(text, sizeof(text), "too many wrong passphrases; "
-		    "try again in %lld s",
-		    (long long)(vd->unlock_after_ms - now + 999) / 1000);
-		control_error(vd, cl->serial, m->id, CV_ERR_DENIED, text);
-		return 0;
-	}
-	unlock_start(vd, cl, m, cred, len, keyfile);
-	return 0;
-}
-
-int
-vault_ctl_lock(struct vaultd *vd, struct client *cl, struct msg *m)
-{
-	struct msg_w	w;
-	uint32_t	id;
-	int		r;
-
-	if (refuse_now(vd, cl, m, 0))
-		return 0;
-	if (vaultd_sign_busy(vd) || vd->call.state != CALL_NONE) {
-		control_error(vd, cl->serial, m->id, CV_ERR_AGAIN,
-		    "signing requests or an exchange call in flight; retry");
-		return 0;
-	}
-	if (!vd->unlocked) {
-		msg_begin(&w, MSG_CTL_LOCK_ANS, m->id);
-		msg_put_bool(&w, 1);
-		control_answer(vd, cl->serial, &w);
-		return 0;
-	}
-	op_from(vd, cl, m);
-	vd->op.what = "lock";
-	id = child_new_id(SIGNERD(vd));
-	msg_begin(&w, MSG_VAULT_LOCK_REQ, id);
-	if ((r = op_send(vd, &w, id, MSG_VAULT_LOCK_REQ)) != 0)
-		op_fail(vd, r, "signerd is not reachable");
-	return 0;
-}
-
-int
-vault_ctl_passwd(struct vaultd *vd, struct client *cl, struct msg *m)
-{
-	struct msg_w	 w;
-	const uint8_t	*oldc, *newc;
-	size_t		 olen, nlen;
-	uint64_t	 ops = 0, mem = 0;
-	uint32_t	 id;
-	char		 kdf[16];
-	int		 keyfile, r;
-
-	if ((r = msg_get_bin(&m->rd, &oldc, &olen, VAULT_MAX_PASS)) != 0 ||
-	    (r = msg_get_bin(&m->rd, &newc, &nlen, VAULT_MAX_PASS)) != 0 ||
-	    (r = msg_get_bool(&m->rd, &keyfile)) != 0 ||
-	    (r = msg_get_strbuf(&m->rd, kdf, sizeof(kdf))) != 0)
-		return r;
-	if (refuse_now(vd, cl, m, 2))
-		return 0;
-	if (!keyfile && kdf_from_name(vd, kdf, &ops, &mem) != 0) {
-		control_error(vd, cl->serial, m->id, CV_ERR_USAGE,
-		    "unknown --kdf: use interactive, moderate or sensitive");
-		return 0;
-	}
-	op_from(vd, cl, m);
-	vd->op.what = "passwd";
-	id = child_new_id(SIGNERD(vd));
-	msg_begin(&w, MSG_VAULT_PASSWD_REQ, id);
-	msg_put_bin(&w, oldc, olen);
-	msg_put_bin(&w, newc, nlen);
-	msg_put_bool(&w, keyfile);
-	msg_put_u64(&w, ops);
-	msg_put_u64(&w, mem);
-	if ((r = op_send(vd, &w, id, MSG_VAULT_PASSWD_REQ)) != 0)
-		op_fail(vd, r, "signerd is not reachable");
-	return 0;
-}
-
-/*
- * An account's record: {"profile": a known profile, "url": https://...
- * or http:// to loopback (the local test exchange), "ca_file": optional}.
- */
-static int
-account_valid(const uint8_t *p, size_t len, char *why, size_t whylen)
-{
-	json_t		*j;
-	json_error_t	 err;
-	const char	*profile = NULL, *url = NULL, *ca = NULL, *pin = NULL;
-	int		 ok = 0;
-
-	if ((j = json_loadb((const char *)p, len, JSON_REJECT_DUPLICATES,
-	    &err)) == NULL) {
-		snprintf(why, whylen, "account record is not JSON");
-		return 0;
-	}
-	if (json_unpack(j, "{s:s, s:s, s?s, s?s !}", "profile", &profile,
-	    "url", &url, "ca_file", &ca, "pin", &pin) != 0)
-		snprintf(why, whylen, "account record needs profile and url");
-	else if (profile_find(profile) == NULL)
-		snprintf(why, whylen, "unknown profile %s: use openfish, "
-		    "polymarket or omnia", profile);
-	else if (url_check_strict(url, why, whylen) != 0)
-		;	/* why says which rule of common/url.h */
-	else if (ca != NULL && (strlen(ca) > 200 || ca[0] != '/'))
-		snprintf(why, whylen, "the CA file path is too long or not "
-		    "absolute");
-	else if (pin != NULL && (strlen(pin) > 500 ||
-	    strncmp(pin, "sha256//", 8) != 0))
-		snprintf(why, whylen, "the pin must be sha256//BASE64 "
-		    "(curl's pinned public key form)");
-	else
-		ok = 1;
-	json_decref(j);
-	return ok;
-}
-
-int
-vault_ctl_put(struct vaultd *vd, struct client *cl, struct msg *m)
-{
-	struct msg_w	 w;
-	const uint8_t	*payload;
-	size_t		 len;
-	uint64_t	 type, nonce;
-	uint32_t	 id;
-	char		 account[VAULT_MAX_NAME + 1], key_id[VAULT_MAX_NAME + 1];
-	char		 why[128];
-	int		 r;
-
-	if ((r = msg_get_u64(&m->rd, &type)) != 0 ||
-	    (r = msg_get_strbuf(&m->rd, account, sizeof(account))) != 0 ||
-	    (r = msg_get_strbuf(&m->rd, key_id, sizeof(key_id))) != 0 ||
-	    (r = msg_get_u64(&m->rd, &nonce)) != 0 ||
-	    (r = msg_get_bin(&m->rd, &payload, &len, VAULT_MAX_BODY)) != 0)
-		return r;
-	if (refuse_now(vd, cl, m, 2))
-		return 0;
-	if (type == 0 || type == VAULT_REC_AUDIT_KEY || type > VAULT_REC_MAX ||
-	    !vault_fmt_name_valid(account, strlen(account))) {
-		control_error(vd, cl->serial, m->id, CV_ERR_INVALID,
-		    "invalid record type or account name (letters, digits "
-		    "and ._:@- only)");
-		return 0;
-	}
-	if (type == VAULT_REC_ACCOUNT &&
-	    !account_valid(payload, len, why, sizeof(why))) {
-		control_error(vd, cl->serial, m->id, CV_ERR_INVALID, why);
-		return 0;
-	}
-	op_from(vd, cl, m);
-	vd->op.what = op_what(MSG_VAULT_PUT_REQ, (uint8_t)type, len);
-	snprintf(vd->op.account, sizeof(vd->op.account), "%s", account);
-	snprintf(vd->op.key_id, sizeof(vd->op.key_id), "%s", key_id);
-	vd->op.rtype = (uint8_t)type;
-	vd->op.nonce = nonce;
-	id = child_new_id(SIGNERD(vd));
-	msg_begin(&w, MSG_VAULT_PUT_REQ, id);
-	msg_put_u64(&w, type);
-	msg_put_str(&w, account);
-	msg_put_str(&w, key_id);
-	msg_put_u64(&w, nonce);
-	msg_put_bin(&w, payload, len);
-	if ((r = op_send(vd, &w, id, MSG_VAULT_PUT_REQ)) != 0)
-		op_fail(vd, r, "signerd is not reachable");
-	return 0;
-}
-
-int
-vault_ctl_del(struct vaultd *vd, struct client *cl, struct msg *m)
-{
-	struct msg_w	w;
-	uint64_t	type;
-	uint32_t	id;
-	char		account[VAULT_MAX_NAME + 1], key_id[VAULT_MAX_NAME + 1];
-	int		r;
-
-	if ((r = msg_get_u64(&m->rd, &type)) != 0 ||
-	    (r = msg_get_strbuf(&m->rd, account, sizeof(account))) != 0 ||
-	    (r = msg_get_strbuf(&m->rd, key_id, sizeof(key_id))) != 0)
-		return r;
-	if (refuse_now(vd, cl, m, 2))
-		return 0;
-	if (type == 0 || type == VAULT_REC_AUDIT_KEY || type > VAULT_REC_MAX) {
-		control_error(vd, cl->serial, m->id, CV_ERR_INVALID,
-		    "invalid record type");
-		return 0;
-	}
-	op_from(vd, cl, m);
-	vd->op.what = op_what(MSG_VAULT_DEL_REQ, (uint8_t)type, 0);
-	snprintf(vd->op.account, sizeof(vd->op.account), "%s", account);
-	snprintf(vd->op.key_id, sizeof(vd->op.key_id), "%s", key_id);
-	snprintf(vd->op.info, sizeof(vd->op.info), "%s", key_id);
-	id = child_new_id(SIGNERD(vd));
-	msg_begin(&w, MSG_VAULT_DEL_REQ, id);
-	msg_put_u64(&w, type);
-	msg_put_str(&w, account);
-	msg_put_str(&w, key_id);
-	if ((r = op_send(vd, &w, id, MSG_VAULT_DEL_REQ)) != 0)
-		op_fail(vd, r, "signerd is not reachable");
-	return 0;
-}
-
-int
-vault_ctl_list(struct vaultd *vd, struct client *cl, struct msg *m)
-{
-	struct msg_w	w;
-	uint32_t	id;
-	int		r;
-
-	if (refuse_now(vd, cl, m, 2))
-		return 0;
-	op_from(vd, cl, m);
-	id = child_new_id(SIGNERD(vd));
-	msg_begin(&w, MSG_VAULT_LIST_REQ, id);
-	if ((r = op_send(vd, &w, id, MSG_VAULT_LIST_REQ)) != 0)
-		op_fail(vd, r, "signerd is not reachable");
-	return 0;
-}
-
-static const char *
-op_what(uint32_t sent, uint8_t rtype, size_t plen)
-{
-	int	put = sent == MSG_VAULT_PUT_REQ;
-
-	switch (rtype) {
-	case VAULT_REC_ACCOUNT:
-		return put ? "account add" : "account remove";
-	case VAULT_REC_WALLET_KEY:
-		return put ? (plen ? "wallet import" : "wallet generate") :
-		    "wallet remove";
-	case VAULT_REC_API_CRED:
-		return put ? "apikey import" : "apikey remove";
-	case VAULT_REC_BUILDER_CRED:
-		return put ? "builder import" : "builder remove";
-	case VAULT_REC_INVITE:
-		return put ? "invite set" : "invite clear";
-	}
-	return "vault change";
+	if ((r = vault_op_send(vd, &w, id, MSG_VAULT_UNLOCK_REQ)) != 0)
+		vault_op_fail(vd, r, "signerd is not reachable");
 }
 
 /*
@@ -630,7 +279,7 @@ commit_ans(struct vaultd *vd)
 	if (vd->op.write_err != 0) {
 		snprintf(text, sizeof(text), "could not write the vault file "
 		    "(%s); nothing changed", cv_strerror(vd->op.write_err));
-		op_fail(vd, vd->op.write_err, text);
+		vault_op_fail(vd, vd->op.write_err, text);
 		return 0;
 	}
 	vd->generation = vd->op.generation;
@@ -705,7 +354,7 @@ unlock_failed(struct vaultd *vd, int code, const char *text)
 			delay = UNLOCK_BACKOFF_MAX_MS;
 		vd->unlock_after_ms = vaultd_now_ms() + delay;
 	}
-	op_fail(vd, code, text);
+	vault_op_fail(vd, code, text);
 }
 
 /*
@@ -766,7 +415,7 @@ vault_signerd_answer(struct vaultd *vd, struct child *ch, struct msg *m)
 		if (vd->op.sent == MSG_VAULT_UNLOCK_REQ)
 			unlock_failed(vd, (int)code, vd->op.info);
 		else
-			op_fail(vd, (int)code, vd->op.info);
+			vault_op_fail(vd, (int)code, vd->op.info);
 		return 0;
 	}
 	if (vd->op.committing)
@@ -904,9 +553,9 @@ vault_signerd_up(struct vaultd *vd)
 	}
 	log_info("unlocking the vault from %s", path);
 	if (keyfile)
-		unlock_start(vd, NULL, NULL, key.p, key.len, 1);
+		vault_unlock_start(vd, NULL, NULL, key.p, key.len, 1);
 	else
-		unlock_start(vd, NULL, NULL, text.p, text.len, 0);
+		vault_unlock_start(vd, NULL, NULL, text.p, text.len, 0);
 	secret_free(&key);
 	secret_free(&text);
 }
@@ -916,7 +565,7 @@ void
 vault_signerd_lost(struct vaultd *vd)
 {
 	if (vd->op.active)
-		op_fail(vd, CV_ERR_NOTRUNNING, "signerd stopped during the "
+		vault_op_fail(vd, CV_ERR_NOTRUNNING, "signerd stopped during the "
 		    "operation; the vault is now locked");
 	if (vd->unlocked)
 		vaultd_audit(vd, "vaultd", "", "lock.signerd_stopped", "ok",

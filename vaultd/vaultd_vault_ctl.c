@@ -1,0 +1,367 @@
+/*
+ * The control requests on the vault (vaultctl init, unlock, lock, passwd,
+ * put, del, list): each checks its fields and the vault's state, answers
+ * what cannot start now, and starts the one vault operation in flight
+ * (vaultd_vault.c), whose outcome answers the client.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "common/profile.h"
+#include "common/url.h"
+#include "common/vault_crypto.h"
+#include "vaultd/vaultd.h"
+
+static const char	*op_what(uint32_t sent, uint8_t rtype, size_t plen);
+
+/* Refuse politely what cannot start now.  1 if refused. */
+static int
+refuse_now(struct vaultd *vd, struct client *cl, struct msg *m, int need)
+{
+	const char	*why = NULL;
+	int		 code = 0;
+
+	if (vd->op.active) {
+		code = CV_ERR_AGAIN;
+		why = "another vault operation is in progress; retry";
+	} else if (!child_ready(SIGNERD(vd))) {
+		code = CV_ERR_AGAIN;	/* vaultctl retries for a while */
+		why = "signerd is (re)starting; retry in a moment";
+	} else if (need == 1 && !vault_exists(vd)) {
+		code = CV_ERR_NOTFOUND;
+		why = "no vault yet: create one with vaultctl init";
+	} else if (need == 2 && !vd->unlocked) {
+		code = vault_exists(vd) ? CV_ERR_LOCKED : CV_ERR_NOTFOUND;
+		why = vault_exists(vd) ? "the vault is locked: "
+		    "unlock it with vaultctl unlock" :
+		    "no vault yet: create one with vaultctl init";
+	}
+	if (why == NULL)
+		return 0;
+	control_error(vd, cl->serial, m->id, code, why);
+	return 1;
+}
+
+static int
+kdf_from_name(struct vaultd *vd, const char *name, uint64_t *ops,
+    uint64_t *mem)
+{
+	enum vault_kdf_level	l;
+
+	if (strcmp(name, "interactive") == 0)
+		l = VAULT_KDF_INTERACTIVE;
+	else if (strcmp(name, "moderate") == 0 || *name == '\0')
+		l = VAULT_KDF_MODERATE;
+	else if (strcmp(name, "sensitive") == 0)
+		l = VAULT_KDF_SENSITIVE;
+	else if (strcmp(name, "min") == 0 && vd->testmode)
+		l = VAULT_KDF_MIN;	/* tests only: -T */
+	else
+		return CV_ERR_INVALID;
+	return vault_kdf_params(l, ops, mem);
+}
+
+
+int
+vault_ctl_init(struct vaultd *vd, struct client *cl, struct msg *m)
+{
+	struct msg_w	 w;
+	const uint8_t	*cred;
+	size_t		 len;
+	uint64_t	 ops, mem;
+	uint32_t	 id;
+	char		 kdf[16];
+	int		 keyfile, r;
+
+	if ((r = msg_get_bin(&m->rd, &cred, &len, VAULT_MAX_PASS)) != 0 ||
+	    (r = msg_get_bool(&m->rd, &keyfile)) != 0 ||
+	    (r = msg_get_strbuf(&m->rd, kdf, sizeof(kdf))) != 0)
+		return r;
+	if (refuse_now(vd, cl, m, 0))
+		return 0;
+	if (vault_exists(vd)) {
+		control_error(vd, cl->serial, m->id, CV_ERR_EXISTS,
+		    "a vault already exists in CLOBVAULT_HOME");
+		return 0;
+	}
+	if (keyfile)
+		ops = mem = 0;
+	else if (kdf_from_name(vd, kdf, &ops, &mem) != 0) {
+		control_error(vd, cl->serial, m->id, CV_ERR_USAGE,
+		    "unknown --kdf: use interactive, moderate or sensitive");
+		return 0;
+	}
+	vault_op_from(vd, cl, m);
+	vd->op.what = "init";
+	id = child_new_id(SIGNERD(vd));
+	msg_begin(&w, MSG_VAULT_CREATE_REQ, id);
+	msg_put_bin(&w, cred, len);
+	msg_put_bool(&w, keyfile);
+	msg_put_u64(&w, ops);
+	msg_put_u64(&w, mem);
+	if ((r = vault_op_send(vd, &w, id, MSG_VAULT_CREATE_REQ)) != 0)
+		vault_op_fail(vd, r, "signerd is not reachable");
+	return 0;
+}
+
+
+int
+vault_ctl_unlock(struct vaultd *vd, struct client *cl, struct msg *m)
+{
+	struct msg_w	 w;
+	const uint8_t	*cred;
+	size_t		 len;
+	int64_t		 now = vaultd_now_ms();
+	char		 text[128];
+	int		 keyfile, r;
+
+	if ((r = msg_get_bin(&m->rd, &cred, &len, VAULT_MAX_PASS)) != 0 ||
+	    (r = msg_get_bool(&m->rd, &keyfile)) != 0)
+		return r;
+	if (refuse_now(vd, cl, m, 1))
+		return 0;
+	if (vd->unlocked) {
+		msg_begin(&w, MSG_CTL_UNLOCK_ANS, m->id);
+		msg_put_bool(&w, 1);
+		control_answer(vd, cl->serial, &w);
+		return 0;
+	}
+	if (now < vd->unlock_after_ms) {
+		snprintf(text, sizeof(text), "too many wrong passphrases; "
+		    "try again in %lld s",
+		    (long long)(vd->unlock_after_ms - now + 999) / 1000);
+		control_error(vd, cl->serial, m->id, CV_ERR_DENIED, text);
+		return 0;
+	}
+	vault_unlock_start(vd, cl, m, cred, len, keyfile);
+	return 0;
+}
+
+int
+vault_ctl_lock(struct vaultd *vd, struct client *cl, struct msg *m)
+{
+	struct msg_w	w;
+	uint32_t	id;
+	int		r;
+
+	if (refuse_now(vd, cl, m, 0))
+		return 0;
+	if (vaultd_sign_busy(vd) || vd->call.state != CALL_NONE) {
+		control_error(vd, cl->serial, m->id, CV_ERR_AGAIN,
+		    "signing requests or an exchange call in flight; retry");
+		return 0;
+	}
+	if (!vd->unlocked) {
+		msg_begin(&w, MSG_CTL_LOCK_ANS, m->id);
+		msg_put_bool(&w, 1);
+		control_answer(vd, cl->serial, &w);
+		return 0;
+	}
+	vault_op_from(vd, cl, m);
+	vd->op.what = "lock";
+	id = child_new_id(SIGNERD(vd));
+	msg_begin(&w, MSG_VAULT_LOCK_REQ, id);
+	if ((r = vault_op_send(vd, &w, id, MSG_VAULT_LOCK_REQ)) != 0)
+		vault_op_fail(vd, r, "signerd is not reachable");
+	return 0;
+}
+
+int
+vault_ctl_passwd(struct vaultd *vd, struct client *cl, struct msg *m)
+{
+	struct msg_w	 w;
+	const uint8_t	*oldc, *newc;
+	size_t		 olen, nlen;
+	uint64_t	 ops = 0, mem = 0;
+	uint32_t	 id;
+	char		 kdf[16];
+	int		 keyfile, r;
+
+	if ((r = msg_get_bin(&m->rd, &oldc, &olen, VAULT_MAX_PASS)) != 0 ||
+	    (r = msg_get_bin(&m->rd, &newc, &nlen, VAULT_MAX_PASS)) != 0 ||
+	    (r = msg_get_bool(&m->rd, &keyfile)) != 0 ||
+	    (r = msg_get_strbuf(&m->rd, kdf, sizeof(kdf))) != 0)
+		return r;
+	if (refuse_now(vd, cl, m, 2))
+		return 0;
+	if (!keyfile && kdf_from_name(vd, kdf, &ops, &mem) != 0) {
+		control_error(vd, cl->serial, m->id, CV_ERR_USAGE,
+		    "unknown --kdf: use interactive, moderate or sensitive");
+		return 0;
+	}
+	vault_op_from(vd, cl, m);
+	vd->op.what = "passwd";
+	id = child_new_id(SIGNERD(vd));
+	msg_begin(&w, MSG_VAULT_PASSWD_REQ, id);
+	msg_put_bin(&w, oldc, olen);
+	msg_put_bin(&w, newc, nlen);
+	msg_put_bool(&w, keyfile);
+	msg_put_u64(&w, ops);
+	msg_put_u64(&w, mem);
+	if ((r = vault_op_send(vd, &w, id, MSG_VAULT_PASSWD_REQ)) != 0)
+		vault_op_fail(vd, r, "signerd is not reachable");
+	return 0;
+}
+
+/*
+ * An account's record: {"profile": a known profile, "url": https://...
+ * or http:// to loopback (the local test exchange), "ca_file": optional}.
+ */
+static int
+account_valid(const uint8_t *p, size_t len, char *why, size_t whylen)
+{
+	json_t		*j;
+	json_error_t	 err;
+	const char	*profile = NULL, *url = NULL, *ca = NULL, *pin = NULL;
+	int		 ok = 0;
+
+	if ((j = json_loadb((const char *)p, len, JSON_REJECT_DUPLICATES,
+	    &err)) == NULL) {
+		snprintf(why, whylen, "account record is not JSON");
+		return 0;
+	}
+	if (json_unpack(j, "{s:s, s:s, s?s, s?s !}", "profile", &profile,
+	    "url", &url, "ca_file", &ca, "pin", &pin) != 0)
+		snprintf(why, whylen, "account record needs profile and url");
+	else if (profile_find(profile) == NULL)
+		snprintf(why, whylen, "unknown profile %s: use openfish, "
+		    "polymarket or omnia", profile);
+	else if (url_check_strict(url, why, whylen) != 0)
+		;	/* why says which rule of common/url.h */
+	else if (ca != NULL && (strlen(ca) > 200 || ca[0] != '/'))
+		snprintf(why, whylen, "the CA file path is too long or not "
+		    "absolute");
+	else if (pin != NULL && (strlen(pin) > 500 ||
+	    strncmp(pin, "sha256//", 8) != 0))
+		snprintf(why, whylen, "the pin must be sha256//BASE64 "
+		    "(curl's pinned public key form)");
+	else
+		ok = 1;
+	json_decref(j);
+	return ok;
+}
+
+int
+vault_ctl_put(struct vaultd *vd, struct client *cl, struct msg *m)
+{
+	struct msg_w	 w;
+	const uint8_t	*payload;
+	size_t		 len;
+	uint64_t	 type, nonce;
+	uint32_t	 id;
+	char		 account[VAULT_MAX_NAME + 1], key_id[VAULT_MAX_NAME + 1];
+	char		 why[128];
+	int		 r;
+
+	if ((r = msg_get_u64(&m->rd, &type)) != 0 ||
+	    (r = msg_get_strbuf(&m->rd, account, sizeof(account))) != 0 ||
+	    (r = msg_get_strbuf(&m->rd, key_id, sizeof(key_id))) != 0 ||
+	    (r = msg_get_u64(&m->rd, &nonce)) != 0 ||
+	    (r = msg_get_bin(&m->rd, &payload, &len, VAULT_MAX_BODY)) != 0)
+		return r;
+	if (refuse_now(vd, cl, m, 2))
+		return 0;
+	if (type == 0 || type == VAULT_REC_AUDIT_KEY || type > VAULT_REC_MAX ||
+	    !vault_fmt_name_valid(account, strlen(account))) {
+		control_error(vd, cl->serial, m->id, CV_ERR_INVALID,
+		    "invalid record type or account name (letters, digits "
+		    "and ._:@- only)");
+		return 0;
+	}
+	if (type == VAULT_REC_ACCOUNT &&
+	    !account_valid(payload, len, why, sizeof(why))) {
+		control_error(vd, cl->serial, m->id, CV_ERR_INVALID, why);
+		return 0;
+	}
+	vault_op_from(vd, cl, m);
+	vd->op.what = op_what(MSG_VAULT_PUT_REQ, (uint8_t)type, len);
+	snprintf(vd->op.account, sizeof(vd->op.account), "%s", account);
+	snprintf(vd->op.key_id, sizeof(vd->op.key_id), "%s", key_id);
+	vd->op.rtype = (uint8_t)type;
+	vd->op.nonce = nonce;
+	id = child_new_id(SIGNERD(vd));
+	msg_begin(&w, MSG_VAULT_PUT_REQ, id);
+	msg_put_u64(&w, type);
+	msg_put_str(&w, account);
+	msg_put_str(&w, key_id);
+	msg_put_u64(&w, nonce);
+	msg_put_bin(&w, payload, len);
+	if ((r = vault_op_send(vd, &w, id, MSG_VAULT_PUT_REQ)) != 0)
+		vault_op_fail(vd, r, "signerd is not reachable");
+	return 0;
+}
+
+int
+vault_ctl_del(struct vaultd *vd, struct client *cl, struct msg *m)
+{
+	struct msg_w	w;
+	uint64_t	type;
+	uint32_t	id;
+	char		account[VAULT_MAX_NAME + 1], key_id[VAULT_MAX_NAME + 1];
+	int		r;
+
+	if ((r = msg_get_u64(&m->rd, &type)) != 0 ||
+	    (r = msg_get_strbuf(&m->rd, account, sizeof(account))) != 0 ||
+	    (r = msg_get_strbuf(&m->rd, key_id, sizeof(key_id))) != 0)
+		return r;
+	if (refuse_now(vd, cl, m, 2))
+		return 0;
+	if (type == 0 || type == VAULT_REC_AUDIT_KEY || type > VAULT_REC_MAX) {
+		control_error(vd, cl->serial, m->id, CV_ERR_INVALID,
+		    "invalid record type");
+		return 0;
+	}
+	vault_op_from(vd, cl, m);
+	vd->op.what = op_what(MSG_VAULT_DEL_REQ, (uint8_t)type, 0);
+	snprintf(vd->op.account, sizeof(vd->op.account), "%s", account);
+	snprintf(vd->op.key_id, sizeof(vd->op.key_id), "%s", key_id);
+	snprintf(vd->op.info, sizeof(vd->op.info), "%s", key_id);
+	id = child_new_id(SIGNERD(vd));
+	msg_begin(&w, MSG_VAULT_DEL_REQ, id);
+	msg_put_u64(&w, type);
+	msg_put_str(&w, account);
+	msg_put_str(&w, key_id);
+	if ((r = vault_op_send(vd, &w, id, MSG_VAULT_DEL_REQ)) != 0)
+		vault_op_fail(vd, r, "signerd is not reachable");
+	return 0;
+}
+
+int
+vault_ctl_list(struct vaultd *vd, struct client *cl, struct msg *m)
+{
+	struct msg_w	w;
+	uint32_t	id;
+	int		r;
+
+	if (refuse_now(vd, cl, m, 2))
+		return 0;
+	vault_op_from(vd, cl, m);
+	id = child_new_id(SIGNERD(vd));
+	msg_begin(&w, MSG_VAULT_LIST_REQ, id);
+	if ((r = vault_op_send(vd, &w, id, MSG_VAULT_LIST_REQ)) != 0)
+		vault_op_fail(vd, r, "signerd is not reachable");
+	return 0;
+}
+
+static const char *
+op_what(uint32_t sent, uint8_t rtype, size_t plen)
+{
+	int	put = sent == MSG_VAULT_PUT_REQ;
+
+	switch (rtype) {
+	case VAULT_REC_ACCOUNT:
+		return put ? "account add" : "account remove";
+	case VAULT_REC_WALLET_KEY:
+		return put ? (plen ? "wallet import" : "wallet generate") :
+		    "wallet remove";
+	case VAULT_REC_API_CRED:
+		return put ? "apikey import" : "apikey remove";
+	case VAULT_REC_BUILDER_CRED:
+		return put ? "builder import" : "builder remove";
+	case VAULT_REC_INVITE:
+		return put ? "invite set" : "invite clear";
+	}
+	return "vault change";
+}
