@@ -96,95 +96,106 @@ netcall_param(const struct netcall_params *p, const char *name)
 	return NULL;
 }
 
-/* A decimal below 2^64, no sign, no leading zero. */
-static int
-decimal_u64(const char *v, uint64_t *out)
-{
-	return dec_decode_u64(v, strlen(v), out);
-}
-
 uint64_t
 netcall_nonce(const struct netcall_params *p)
 {
 	const char	*v = netcall_param(p, "nonce");
 	uint64_t	 u;
 
-	return v != NULL && decimal_u64(v, &u) == 0 ? u : 0;
+	return v != NULL && dec_decode_u64(v, strlen(v), &u) == 0 ? u : 0;
 }
 
-/* The kinds of values, and what each must be. */
-static const struct {
-	const char	*name;
-	const char	*meaning;
-} kinds[] = {
-	{ "nonce", "a decimal number below 2^64" },
-	{ "builder_id", "1-64 of A-Z a-z 0-9 - _ ." },
-	{ "key", "a key id" },
-	{ "asset_type", "COLLATERAL or CONDITIONAL" },
-	{ "token_id", "a decimal token id" },
-	{ "signature_type", "0, 1 or 2" },
-	{ "ids", "decimal ids separated by commas" },
-	{ "email", "an email address" },
-};
-
+/* Each kind of value: what it must be, for the check and for people. */
 static int
-value_of_kind(const char *name, const char *v)
+is_nonce(const char *v, size_t n)
 {
 	uint64_t	u;
-	size_t		i, n = strlen(v);
 
-	if (strcmp(name, "nonce") == 0)
-		return decimal_u64(v, &u) == 0;
-	if (strcmp(name, "builder_id") == 0) {
-		for (i = 0; i < n; i++)
-			if (!((v[i] >= 'a' && v[i] <= 'z') || (v[i] >= 'A' &&
-			    v[i] <= 'Z') || (v[i] >= '0' && v[i] <= '9') ||
-			    v[i] == '-' || v[i] == '_' || v[i] == '.'))
-				return 0;
-		return n <= VAULT_MAX_NAME;
-	}
-	if (strcmp(name, "key") == 0)
-		return vault_fmt_name_valid(v, n);
-	if (strcmp(name, "asset_type") == 0)
-		return strcmp(v, "COLLATERAL") == 0 ||
-		    strcmp(v, "CONDITIONAL") == 0;
-	if (strcmp(name, "token_id") == 0) {
-		for (i = 0; i < n; i++)
-			if (v[i] < '0' || v[i] > '9')
-				return 0;
-		return n <= 78;
-	}
-	if (strcmp(name, "signature_type") == 0)
-		return n == 1 && v[0] >= '0' && v[0] <= '2';
-	if (strcmp(name, "ids") == 0) {
-		/* 1,2,3: decimal ids, comma-separated */
-		for (i = 0; i < n; i++)
-			if (!((v[i] >= '0' && v[i] <= '9') || (v[i] == ',' &&
-			    i > 0 && i + 1 < n && v[i + 1] != ',')))
-				return 0;
-		return 1;
-	}
-	if (strcmp(name, "email") == 0)
-		return strchr(v, '@') != NULL;
-	return 0;
+	return dec_decode_u64(v, n, &u) == 0;
 }
 
-static const char *
-meaning(const char *name)
+static int
+is_builder_id(const char *v, size_t n)
+{
+	size_t	i;
+
+	for (i = 0; i < n; i++)
+		if (!((v[i] >= 'a' && v[i] <= 'z') || (v[i] >= 'A' &&
+		    v[i] <= 'Z') || (v[i] >= '0' && v[i] <= '9') ||
+		    v[i] == '-' || v[i] == '_' || v[i] == '.'))
+			return 0;
+	return n <= VAULT_MAX_NAME;
+}
+
+static int
+is_asset_type(const char *v, size_t n)
+{
+	return strcmp(v, "COLLATERAL") == 0 || strcmp(v, "CONDITIONAL") == 0;
+}
+
+static int
+is_token_id(const char *v, size_t n)
+{
+	return n <= 78 && strspn(v, "0123456789") == n;
+}
+
+static int
+is_signature_type(const char *v, size_t n)
+{
+	return n == 1 && v[0] >= '0' && v[0] <= '2';
+}
+
+/* 1,2,3: decimal ids, comma-separated */
+static int
+is_ids(const char *v, size_t n)
+{
+	size_t	i;
+
+	for (i = 0; i < n; i++)
+		if (!((v[i] >= '0' && v[i] <= '9') || (v[i] == ',' &&
+		    i > 0 && i + 1 < n && v[i + 1] != ',')))
+			return 0;
+	return 1;
+}
+
+static int
+is_email(const char *v, size_t n)
+{
+	return strchr(v, '@') != NULL;
+}
+
+static const struct kind {
+	const char	*name;
+	int		(*ok)(const char *, size_t);
+	const char	*meaning;
+} kinds[] = {
+	{ "nonce", is_nonce, "a decimal number below 2^64" },
+	{ "builder_id", is_builder_id, "1-64 of A-Z a-z 0-9 - _ ." },
+	{ "key", vault_fmt_name_valid, "a key id" },
+	{ "asset_type", is_asset_type, "COLLATERAL or CONDITIONAL" },
+	{ "token_id", is_token_id, "a decimal token id" },
+	{ "signature_type", is_signature_type, "0, 1 or 2" },
+	{ "ids", is_ids, "decimal ids separated by commas" },
+	{ "email", is_email, "an email address" },
+};
+
+static const struct kind *
+kind_of(const char *name)
 {
 	size_t	i;
 
 	for (i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++)
 		if (strcmp(kinds[i].name, name) == 0)
-			return kinds[i].meaning;
-	return "?";
+			return &kinds[i];
+	return NULL;
 }
 
 int
 netcall_check(const struct netcall *c, const struct netcall_params *p,
     char *why, size_t whylen)
 {
-	size_t	i, j;
+	const struct kind	*k;
+	size_t			 i, j;
 
 	if (p->n > NETCALL_PARAMS_MAX) {
 		snprintf(why, whylen, "too many parameters");
@@ -202,10 +213,12 @@ netcall_check(const struct netcall *c, const struct netcall_params *p,
 				    "twice", p->name[i]);
 				return CV_ERR_INVALID;
 			}
-		if (!netcall_value_ok(p->value[i], strlen(p->value[i])) ||
-		    !value_of_kind(p->name[i], p->value[i])) {
+		k = kind_of(p->name[i]);
+		if (k == NULL || !netcall_value_ok(p->value[i],
+		    strlen(p->value[i])) || !k->ok(p->value[i],
+		    strlen(p->value[i]))) {
 			snprintf(why, whylen, "%s must be %s", p->name[i],
-			    meaning(p->name[i]));
+			    k != NULL ? k->meaning : "?");
 			return CV_ERR_INVALID;
 		}
 	}

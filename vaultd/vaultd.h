@@ -181,8 +181,7 @@ struct vd_call {
 	pid_t		 net_pid;	/* the netd it was given to */
 	int64_t		 deadline_ms;
 	char		 account[65];
-	char		 name[33];
-	const struct netcall *nc;
+	const struct netcall *nc;	/* the call, by its row */
 	struct netcall_params params;
 	/* What netd was given signatures for in this call. */
 	size_t		 step;		/* the step it is at */
@@ -425,6 +424,10 @@ void	 vaultd_sign_flush(struct vaultd *);
 int	 vaultd_sign_busy(const struct vaultd *);
 /* 1 if a slot of ours waits for signerd. */
 int	 vaultd_sign_waiting(const struct vaultd *);
+/* 1 if a signature the control client serial asked for is in flight. */
+int	 vaultd_sign_for_client(const struct vaultd *, uint64_t serial);
+/* Put a header list ([[name, value]...]) into an answer. */
+void	 vaultd_sign_hdrs_put(struct msg_w *, const struct sign_hdrs *);
 void	 vaultd_sign_lost(struct vaultd *);
 
 /* vaultd_call.c */

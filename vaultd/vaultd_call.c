@@ -61,7 +61,7 @@ call_audit(struct vaultd *vd, const char *verdict)
 {
 	char	op[8 + NETCALL_NAME_MAX];	/* longest: 28 */
 
-	snprintf(op, sizeof(op), "call.%s", vd->call.name);
+	snprintf(op, sizeof(op), "call.%s", vd->call.nc->name);
 	vaultd_audit(vd, "vaultctl", vd->call.account, op, verdict,
 	    vd->call.key_id);
 }
@@ -182,7 +182,6 @@ vaultd_call_ctl(struct vaultd *vd, struct client *cl, struct msg *m)
 	c->cl_id = m->id;
 	c->deadline_ms = vaultd_now_ms() + vd->call_deadline_ms;
 	snprintf(c->account, sizeof(c->account), "%s", account);
-	snprintf(c->name, sizeof(c->name), "%s", name);
 	c->state = CALL_ACCOUNT;
 	return 0;
 }
@@ -298,7 +297,7 @@ call_account(struct vaultd *vd, int code, const char *json, size_t len)
 	msg_put_str(&w, url != NULL ? url : p->base_url);
 	msg_put_bin(&w, cabuf, calen);
 	msg_put_str(&w, pin != NULL ? pin : "");
-	msg_put_str(&w, c->name);
+	msg_put_str(&w, c->nc->name);
 	msg_put_array(&w, (uint32_t)c->params.n);
 	for (i = 0; i < c->params.n; i++) {
 		msg_put_array(&w, 2);
@@ -367,6 +366,34 @@ vaultd_call_match(const struct netcall *c, const struct netcall_params *p,
 	return CV_ERR_DENIED;
 }
 
+/* 1 if header i's name ends in suffix ("<PREFIX>API_KEY"). */
+static int
+hdr_named(const struct sign_hdrs *h, uint32_t i, const char *suffix)
+{
+	size_t	n = strlen(suffix);
+
+	return h->h[i].nlen >= n &&
+	    memcmp(h->h[i].name + h->h[i].nlen - n, suffix, n) == 0;
+}
+
+/* What a signature of the call shows: the API key, the code sent. */
+static void
+call_note_hdrs(struct vd_call *c, const struct sign_hdrs *h)
+{
+	uint32_t	i;
+
+	for (i = 0; i < h->n; i++) {
+		if (hdr_named(h, i, "API_KEY") &&
+		    !hdr_named(h, i, "BUILDER_API_KEY") &&
+		    h->h[i].vlen < sizeof(c->api_key_used)) {
+			memcpy(c->api_key_used, h->h[i].value, h->h[i].vlen);
+			c->api_key_used[h->h[i].vlen] = '\0';
+		}
+		if (hdr_named(h, i, "INVITATION_CODE"))
+			c->invite_signed = 1;
+	}
+}
+
 /* signerd's answer to a signature of the call: to netd, noted. */
 static void
 net_sign_done(struct vaultd *vd, const struct sign_origin *o, int code,
@@ -374,41 +401,22 @@ net_sign_done(struct vaultd *vd, const struct sign_origin *o, int code,
 {
 	struct vd_call	*c = &vd->call;
 	struct msg_w	 w;
-	uint32_t	 i;
+	int		 r;
 
 	/* a netd that died meanwhile is not answered, nor its successor */
 	if (NETD(vd)->state != CHILD_UP || (uint64_t)NETD(vd)->pid != o->peer)
 		return;
-	if (code != 0) {
-		msg_begin(&w, MSG_ERROR_ANS, o->id);
-		msg_put_i64(&w, code);
-		msg_put_str(&w, text);
-	} else {
+	if (code != 0)
+		r = msg_error_ans(&NETD(vd)->chan, o->id, code, text);
+	else {
+		if (c->state == CALL_NET && c->net_pid == (pid_t)o->peer)
+			call_note_hdrs(c, h);
 		msg_begin(&w, MSG_NET_SIGN_ANS, o->id);
-		msg_put_array(&w, h->n);
-		for (i = 0; i < h->n; i++) {
-			msg_put_array(&w, 2);
-			msg_put_strn(&w, h->h[i].name, h->h[i].nlen);
-			msg_put_strn(&w, h->h[i].value, h->h[i].vlen);
-			if (c->state != CALL_NET || c->net_pid !=
-			    (pid_t)o->peer)
-				continue;
-			/* which key signed, whether the code went out */
-			if (h->h[i].nlen >= 7 && h->h[i].vlen < sizeof(
-			    c->api_key_used) && memcmp(h->h[i].name +
-			    h->h[i].nlen - 7, "API_KEY", 7) == 0 &&
-			    (h->h[i].nlen < 15 || memcmp(h->h[i].name +
-			    h->h[i].nlen - 15, "BUILDER_API_KEY", 15) != 0)) {
-				memcpy(c->api_key_used, h->h[i].value,
-				    h->h[i].vlen);
-				c->api_key_used[h->h[i].vlen] = '\0';
-			}
-			if (h->h[i].nlen >= 15 && memcmp(h->h[i].name +
-			    h->h[i].nlen - 15, "INVITATION_CODE", 15) == 0)
-				c->invite_signed = 1;
-		}
+		vaultd_sign_hdrs_put(&w, h);
+		r = chan_queue(&NETD(vd)->chan, &w);
 	}
-	if (child_send(NETD(vd), &w) != 0)
+	if (r != 0 || ((r = chan_flush(&NETD(vd)->chan)) != 0 &&
+	    r != CV_ERR_AGAIN))
 		child_kill(NETD(vd), "cannot answer its request");
 }
 
@@ -427,24 +435,23 @@ vaultd_call_sign_req(struct vaultd *vd, struct child *ch, struct msg *m)
 	if ((r = msg_get_u64(&m->rd, &call_id)) != 0 ||
 	    (r = vaultd_sign_args(&m->rd, &a)) != 0)
 		return r;
+	r = CV_ERR_DENIED;
 	if (call_id != c->net_id) {
-		vaultd_sign_deny(vd, "netd", c->account, &a);
-		log_warnx("netd asked for a signature for call %llu, not the "
-		    "call in progress", (unsigned long long)call_id);
-		return CV_ERR_MSG_STATE;
-	}
-	if (c->nsigned >= NETCALL_SIGN_MAX) {
-		vaultd_sign_deny(vd, "netd", c->account, &a);
-		log_warnx("netd asked for more than %d signatures in %s",
-		    NETCALL_SIGN_MAX, c->name);
-		return CV_ERR_DENIED;
-	}
-	if (vaultd_call_match(c->nc, &c->params, c->step, &a, &step, why,
-	    sizeof(why)) != 0) {
+		snprintf(why, sizeof(why), "for call %llu, not the call in "
+		    "progress", (unsigned long long)call_id);
+		r = CV_ERR_MSG_STATE;
+	} else if (c->nsigned >= NETCALL_SIGN_MAX)
+		snprintf(why, sizeof(why), "more than %d in one call",
+		    NETCALL_SIGN_MAX);
+	else if (vaultd_call_match(c->nc, &c->params, c->step, &a, &step,
+	    why, sizeof(why)) == 0)
+		r = 0;
+	if (r != 0) {
+		/* recorded; the caller kills netd for it */
 		vaultd_sign_deny(vd, "netd", c->account, &a);
 		log_warnx("netd asked for a signature outside %s: %s",
-		    c->name, why);
-		return CV_ERR_DENIED;
+		    c->nc->name, why);
+		return r;
 	}
 	c->step = step;
 	c->signed_steps |= 1U << step;
@@ -520,7 +527,7 @@ vaultd_call_ans(struct vaultd *vd, struct child *ch, struct msg *m)
 	if (why != NULL) {
 		c->boxlen = 0;
 		c->key_id[0] = '\0';
-		log_warnx("netd answered %s with %s", c->name, why);
+		log_warnx("netd answered %s with %s", c->nc->name, why);
 		call_audit(vd, "forged");
 		snprintf(text, sizeof(text), "netd answered with %s; nothing "
 		    "was changed in the vault and netd was restarted", why);

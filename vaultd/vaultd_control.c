@@ -152,17 +152,9 @@ control_accept(struct vaultd *vd)
 static int
 client_busy(const struct vaultd *vd, const struct client *cl)
 {
-	size_t	i;
-
-	if (chan_pending(&cl->chan) || vd->op.client == cl->serial ||
-	    vd->call.client == cl->serial)
-		return 1;
-	for (i = 0; i < VAULTD_SIGN_MAX; i++)
-		if (vd->signs[i].used && vd->signs[i].sent == MSG_SIGN_REQ &&
-		    vd->signs[i].origin.peer == cl->serial &&
-		    vd->signs[i].origin.done != NULL)
-			return 1;
-	return 0;
+	return chan_pending(&cl->chan) || vd->op.client == cl->serial ||
+	    vd->call.client == cl->serial ||
+	    vaultd_sign_for_client(vd, cl->serial);
 }
 
 void

@@ -170,13 +170,25 @@ vaultd_sign_request(struct vaultd *vd, const struct sign_origin *o,
 	msg_w_free(&w);
 }
 
+void
+vaultd_sign_hdrs_put(struct msg_w *w, const struct sign_hdrs *h)
+{
+	uint32_t	i;
+
+	msg_put_array(w, h->n);
+	for (i = 0; i < h->n; i++) {
+		msg_put_array(w, 2);
+		msg_put_strn(w, h->h[i].name, h->h[i].nlen);
+		msg_put_strn(w, h->h[i].value, h->h[i].vlen);
+	}
+}
+
 /* A control client's signature: the headers or the refusal, to it. */
 static void
 ctl_sign_done(struct vaultd *vd, const struct sign_origin *o, int code,
     const char *text, const struct sign_hdrs *h)
 {
 	struct msg_w	w;
-	uint32_t	i;
 
 	if (code != 0) {
 		control_error(vd, o->peer, o->id, code, text);
@@ -185,12 +197,7 @@ ctl_sign_done(struct vaultd *vd, const struct sign_origin *o, int code,
 		return;
 	}
 	msg_begin(&w, MSG_CTL_HEADERS_ANS, o->id);
-	msg_put_array(&w, h->n);
-	for (i = 0; i < h->n; i++) {
-		msg_put_array(&w, 2);
-		msg_put_strn(&w, h->h[i].name, h->h[i].nlen);
-		msg_put_strn(&w, h->h[i].value, h->h[i].vlen);
-	}
+	vaultd_sign_hdrs_put(&w, h);
 	control_answer(vd, o->peer, &w);
 }
 
@@ -344,6 +351,19 @@ vaultd_sign_waiting(const struct vaultd *vd)
 	return vd->nsigns > 0;
 }
 
+int
+vaultd_sign_for_client(const struct vaultd *vd, uint64_t serial)
+{
+	size_t	i;
+
+	for (i = 0; i < VAULTD_SIGN_MAX && vd->nsigns > 0; i++)
+		if (vd->signs[i].used && vd->signs[i].sent == MSG_SIGN_REQ &&
+		    vd->signs[i].origin.done == ctl_sign_done &&
+		    vd->signs[i].origin.peer == serial)
+			return 1;
+	return 0;
+}
+
 /* signerd died: nothing in flight will be answered. */
 void
 vaultd_sign_lost(struct vaultd *vd)
@@ -364,6 +384,6 @@ vaultd_sign_lost(struct vaultd *vd)
 			    "signerd stopped; retry", NULL);
 		else
 			copy.account_done(vd, CV_ERR_NOTRUNNING,
-			    "signerd stopped", 15);
+			    "signerd stopped", strlen("signerd stopped"));
 	}
 }
