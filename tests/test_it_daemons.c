@@ -464,6 +464,23 @@ control_raw(struct it *t, const void *p, size_t len, int handshake)
 	return len == 0;
 }
 
+/* How many lines of the audit log hold s. */
+static int
+audit_count(struct it *t, const char *s)
+{
+	char	 path[128], *log, *p;
+	size_t	 len;
+	int	 n = 0;
+
+	snprintf(path, sizeof(path), "%s/audit.log", t->home);
+	if ((log = it_slurp(path, &len)) == NULL)
+		return -1;
+	for (p = log; (p = strstr(p, s)) != NULL; p++)
+		n++;
+	free(log);
+	return n;
+}
+
 static void
 test_hostile_control(void **state)
 {
@@ -516,6 +533,9 @@ test_hostile_control(void **state)
 	assert_int_equal(p[2].restarts, 0);
 	assert_true(it_log_has(t, "control client sent a malformed message: "
 	    "malformed message"));
+	/* each of the five dropped clients is on the audit log */
+	assert_int_equal(audit_count(t, "\tvaultctl\t-\tpeer_refused\t-\t-"
+	    "\tdropped\t"), 5);
 }
 
 static void

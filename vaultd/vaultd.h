@@ -475,6 +475,12 @@ void	 vaultd_audit(struct vaultd *, const char *actor, const char *account,
 void	 vaultd_audit_sign(struct vaultd *, const char *actor,
 	    const char *account, const struct audit_req *req,
 	    const char *verdict);
+/*
+ * A refusal that is not a signing verdict (a control client dropped for
+ * what it sent): batched like one, never a checkpoint of its own.
+ */
+void	 vaultd_audit_refusal(struct vaultd *, const char *actor,
+	    const char *account, const char *op, const char *verdict);
 /* Write-ahead: the intent of a vault write, durable before the write. */
 void	 vaultd_audit_intent(struct vaultd *, const char *actor,
 	    const char *account, const char *op, const char *key_id,

@@ -297,6 +297,21 @@ vaultd_audit_outcome(struct vaultd *vd, const char *actor,
  * Its checkpoint comes with the next AUDIT_CKPT_RECORDS records or
  * AUDIT_CKPT_AGE_MS, whichever is first, or the next lifecycle event.
  */
+/*
+ * A record of the loop turn's batch: written with the others, durable
+ * by the end of the turn (vaultd_audit_sync), checkpointed by count or
+ * age.
+ */
+static void
+audit_batched(struct vaultd *vd, struct audit_rec *rec)
+{
+	audit_append(vd, rec, 0);
+	if (vd->audit_unsigned++ == 0)
+		vd->audit_first_ms = vaultd_now_ms();
+	if (vd->audit_unsigned >= AUDIT_CKPT_RECORDS)
+		vd->checkpoint_due = 1;
+}
+
 void
 vaultd_audit_sign(struct vaultd *vd, const char *actor, const char *account,
     const struct audit_req *req, const char *verdict)
@@ -311,11 +326,17 @@ vaultd_audit_sign(struct vaultd *vd, const char *actor, const char *account,
 		audit_request_digest(req, digest);
 		hex_encode(digest, sizeof(digest), rec.digest);
 	}
-	audit_append(vd, &rec, 0);
-	if (vd->audit_unsigned++ == 0)
-		vd->audit_first_ms = vaultd_now_ms();
-	if (vd->audit_unsigned >= AUDIT_CKPT_RECORDS)
-		vd->checkpoint_due = 1;
+	audit_batched(vd, &rec);
+}
+
+void
+vaultd_audit_refusal(struct vaultd *vd, const char *actor,
+    const char *account, const char *op, const char *verdict)
+{
+	struct audit_rec	rec;
+
+	rec_start(&rec, actor, account, op, verdict, NULL);
+	audit_batched(vd, &rec);
 }
 
 void

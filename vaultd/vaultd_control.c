@@ -437,6 +437,8 @@ control_readable(struct vaultd *vd, struct client *cl)
 		if (r != 0) {
 			log_warnx("control client sent %s: %s; disconnecting",
 			    msg_name(m.type), cv_strerror(r));
+			vaultd_audit_refusal(vd, "vaultctl", "",
+			    "peer_refused", "dropped");
 			/* Tell a version mismatch; then hang up. */
 			if (r == CV_ERR_MSG_VERSION &&
 			    msg_error_ans(&cl->chan, m.id, r,
@@ -453,6 +455,8 @@ control_readable(struct vaultd *vd, struct client *cl)
 	if (r != CV_ERR_AGAIN) {
 		log_warnx("control client sent a malformed message: %s",
 		    cv_strerror(r));
+		vaultd_audit_refusal(vd, "vaultctl", "", "peer_refused",
+		    "dropped");
 		control_close(cl);
 		return;
 	}

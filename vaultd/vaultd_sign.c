@@ -243,8 +243,9 @@ vaultd_sign_account(struct vaultd *vd, const char *account,
 }
 
 /*
- * End of a loop turn: the turn's verdicts are written and fdatasync'd
- * together, then its requests go to signerd together.
+ * End of a loop turn: the turn's records (allows, denials, refusals)
+ * are written and fdatasync'd together, then its requests go to signerd
+ * together.  A turn with only denials still makes them durable.
  */
 void
 vaultd_sign_flush(struct vaultd *vd)
@@ -252,9 +253,9 @@ vaultd_sign_flush(struct vaultd *vd)
 	struct chan	*c = &SIGNERD(vd)->chan;
 	int		 r;
 
+	vaultd_audit_sync(vd);		/* the verdicts first */
 	if (vd->held.len == 0)
 		return;
-	vaultd_audit_sync(vd);		/* the verdicts first */
 	if (SIGNERD(vd)->state != CHILD_UP) {
 		vaultd_sign_lost(vd);
 		return;
