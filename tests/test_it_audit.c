@@ -316,6 +316,12 @@ test_anchor(void **state)
 	assert_int_equal(CTL(t, NULL, "audit verify --anchor 1:%s",
 	    strchr(kept, ':') + 1), 7);
 	assert_int_equal(CTL(t, NULL, "audit verify --anchor bad"), 2);
+	/* the seq is a canonical decimal, the hash 32 bytes of hex */
+	assert_int_equal(CTL(t, NULL, "audit verify --anchor -1:%s",
+	    strchr(kept, ':') + 1), 2);
+	assert_int_equal(CTL(t, NULL, "audit verify --anchor 01:%s",
+	    strchr(kept, ':') + 1), 2);
+	assert_int_equal(CTL(t, NULL, "audit verify --anchor 1:00"), 2);
 	/* both rolled back together */
 	assert_int_equal(CTL(t, NULL, "lock"), 0);
 	assert_int_equal(it_stop(&t->it, 3000), 0);

@@ -251,18 +251,17 @@ anchor_check(const char *want, char *text, size_t len)
 	struct audit_iter	*it = NULL;
 	struct audit_rec	 rec;
 	const char		*line, *colon;
-	uint8_t			 h[AUDIT_HASH_LEN];
-	char			 home[4096], path[4200], hex[AUDIT_HEX_HASH + 1];
-	char			*end;
-	unsigned long long	 seq;
+	uint8_t			 h[AUDIT_HASH_LEN], kept[AUDIT_HASH_LEN];
+	char			 home[4096], path[4200];
+	uint64_t		 seq;
 	size_t			 n;
 	int			 r;
 
-	errno = 0;
-	seq = strtoull(want, &end, 10);
-	colon = end;
-	if (errno != 0 || seq == 0 || *colon != ':' ||
-	    strlen(colon + 1) != AUDIT_HEX_HASH)
+	/* SEQ:HASH as audit anchor prints it */
+	if ((colon = strchr(want, ':')) == NULL ||
+	    dec_decode_u64(want, (size_t)(colon - want), &seq) != 0 ||
+	    seq == 0 || hex_decode(colon + 1, strlen(colon + 1), kept,
+	    sizeof(kept), &n) != 0 || n != sizeof(kept))
 		return CV_ERR_USAGE;
 	if ((r = home_path(home, sizeof(home))) != 0)
 		return r;
@@ -274,23 +273,23 @@ anchor_check(const char *want, char *text, size_t len)
 	r = CV_ERR_TAMPERED;
 	snprintf(text, len, "the log does not reach checkpoint %llu: it was "
 	    "truncated or rolled back (with the vault, if audit verify "
-	    "passed)", seq);
+	    "passed)", (unsigned long long)seq);
 	if (audit_iter_open(it, &log, 1) != 0)
 		goto out;
 	while (audit_iter_next(it, &line, &n) == 1) {
 		if (audit_record_parse(line, n, &rec) != 0 || rec.seq != seq)
 			continue;
 		audit_chain_hash(line, n, h);
-		hex_encode(h, sizeof(h), hex);
 		if (!audit_rec_is_checkpoint(&rec) ||
-		    strcmp(hex, colon + 1) != 0) {
+		    memcmp(h, kept, sizeof(h)) != 0) {
 			snprintf(text, len, "record %llu (%s line %llu) is not "
-			    "the checkpoint kept: the log was replaced", seq,
-			    it->name, (unsigned long long)it->line);
+			    "the checkpoint kept: the log was replaced",
+			    (unsigned long long)seq, it->name,
+			    (unsigned long long)it->line);
 			goto out;
 		}
 		snprintf(text, len, "checkpoint %llu is in the log as kept "
-		    "(%s line %llu)", seq, it->name,
+		    "(%s line %llu)", (unsigned long long)seq, it->name,
 		    (unsigned long long)it->line);
 		r = 0;
 		goto out;
