@@ -203,6 +203,31 @@ test_child_tables(void **state)
 	}
 }
 
+/* And the other way: every message a peer sends has a row for it. */
+static void
+test_every_message_has_a_row(void **state)
+{
+	const struct msg_spec	*sp;
+	uint32_t		 t;
+
+	for (t = 1; t < MSG_TYPE_MAX; t++) {
+		if ((sp = msg_spec(t)) == NULL)
+			continue;
+		if (strcmp(sp->from, "signerd") == 0 ||
+		    strcmp(sp->from, "child") == 0 ||
+		    strcmp(sp->from, "callee") == 0)
+			assert_non_null(child_perm_find(CHILD_SIGNERD, t, ~0U));
+		if (strcmp(sp->from, "netd") == 0 ||
+		    strcmp(sp->from, "child") == 0 ||
+		    strcmp(sp->from, "callee") == 0)
+			assert_non_null(child_perm_find(CHILD_NETD, t, ~0U));
+		if (strcmp(sp->from, "vaultctl") == 0)
+			assert_non_null(control_perm_find(t, PS_UP) != NULL ?
+			    control_perm_find(t, PS_UP) :
+			    control_perm_find(t, PS_HELLO));
+	}
+}
+
 static void
 test_control_table(void **state)
 {
@@ -232,6 +257,7 @@ main(void)
 		cmocka_unit_test(test_revoke_names_its_key),
 		cmocka_unit_test(test_child_tables),
 		cmocka_unit_test(test_control_table),
+		cmocka_unit_test(test_every_message_has_a_row),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
