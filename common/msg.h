@@ -21,7 +21,7 @@
 #include "common/cv_err.h"
 
 /* Bump when any message changes; checked by MSG_HELLO_REQ. */
-#define MSG_VERSION		5
+#define MSG_VERSION		6
 
 #define MSG_HDR_LEN		4
 #define MSG_MAX_FRAME		(1024 * 1024)	/* payload bytes */
@@ -63,14 +63,15 @@ X(MSG_CTL_STATUS_ANS, "vaultd", "vaultctl", "s4096 b s16 a8",		\
 X(MSG_CTL_PROBE_REQ, "vaultctl", "vaultd", "s15 s31",			\
     "child, kind (test mode only)")					\
 X(MSG_CTL_PROBE_ANS, "vaultd", "vaultctl", "", "-")			\
-X(MSG_VAULT_CREATE_REQ, "vaultd", "signerd", "x1024 b u u",		\
-    "credential, keyfile, ops, mem")					\
+X(MSG_VAULT_CREATE_REQ, "vaultd", "signerd", "x1024 b u u x262144",	\
+    "credential, keyfile, ops, mem, default policy text")		\
 X(MSG_VAULT_CREATE_ANS, "signerd", "vaultd", "x x32 x32",		\
     "file, audit public key, box public key")				\
 X(MSG_VAULT_UNLOCK_REQ, "vaultd", "signerd", "x x1024 b",		\
     "file, credential, keyfile")					\
-X(MSG_VAULT_UNLOCK_ANS, "signerd", "vaultd", "x32 u x32",		\
-    "audit public key, generation, box public key")			\
+X(MSG_VAULT_UNLOCK_ANS, "signerd", "vaultd", "x32 u x32 u x262144 a1024",\
+    "audit public key, generation, box public key, policy version, "	\
+    "policy text, [[account, profile]...]")				\
 X(MSG_VAULT_LOCK_REQ, "vaultd", "signerd", "", "-")			\
 X(MSG_VAULT_LOCK_ANS, "signerd", "vaultd", "", "-")			\
 X(MSG_VAULT_PUT_REQ, "vaultd", "signerd", "u s64 s64 u x4096",		\
@@ -143,7 +144,25 @@ X(MSG_NET_CALL_ANS, "netd", "vaultd", "u s524288 u u s64 u x4096",	\
     "sealed box")							\
 X(MSG_NET_SIGN_REQ, "netd", "vaultd", "u u s7 s4096 x65536 u",		\
     "call id, level, method, path, body, nonce")			\
-X(MSG_NET_SIGN_ANS, "vaultd", "netd", "a16", "[[name, value]...]")
+X(MSG_NET_SIGN_ANS, "vaultd", "netd", "a16", "[[name, value]...]")	\
+X(MSG_VAULT_POLICY_REQ, "vaultd", "signerd", "x1024 b u x262144",	\
+    "credential, keyfile, version, policy text")				\
+X(MSG_VAULT_POLICY_ANS, "signerd", "vaultd", "x", "file")		\
+X(MSG_CTL_POLICY_SHOW_REQ, "vaultctl", "vaultd", "", "-")		\
+X(MSG_CTL_POLICY_SHOW_ANS, "vaultd", "vaultctl", "u x32 s262144 s512",	\
+    "version, digest, text, trouble (empty: none)")			\
+X(MSG_CTL_POLICY_APPLY_REQ, "vaultctl", "vaultd", "x1024 b s262144 a64",\
+    "credential, keyfile, text, [[public key, signature]...]")		\
+X(MSG_CTL_POLICY_APPLY_ANS, "vaultd", "vaultctl", "u x32 x32",		\
+    "new version, old digest, new digest")				\
+X(MSG_CTL_APPROVE_LIST_REQ, "vaultctl", "vaultd", "", "-")		\
+X(MSG_CTL_APPROVE_LIST_ANS, "vaultd", "vaultctl", "u a32",		\
+    "policy version, [[id, age ms, left ms, digest, actor, account, "	\
+    "level, method, path, body, rules, granted]...]")			\
+X(MSG_CTL_APPROVE_REQ, "vaultctl", "vaultd", "u b x32 x64",		\
+    "id, grant, approver public key, signature")			\
+X(MSG_CTL_APPROVE_ANS, "vaultd", "vaultctl", "u s256",			\
+    "grants still missing, outcome")
 
 #define MSG_ENUM(name, from, to, fields, doc)	name,
 enum msg_type {

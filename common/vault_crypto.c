@@ -250,7 +250,8 @@ vault_crypto_seal(const struct vault_keys *keys, const struct vault_hdr *h,
 	uint8_t			 ad[VAULT_REC_AD_MAX];
 	size_t			 adlen;
 
-	if (ptlen == 0 || ptlen > VAULT_MAX_BODY || keys->s.p == NULL)
+	if (ptlen == 0 || ptlen > vault_fmt_body_max(rec->type) ||
+	    keys->s.p == NULL)
 		return CV_ERR_INVALID;
 	nr = *rec;
 	nr.body_len = ptlen + VAULT_TAG_LEN;

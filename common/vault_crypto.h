@@ -93,7 +93,7 @@ int	vault_crypto_rewrap(struct vault_hdr *h, const struct vault_cred *old,
 void	vault_keys_free(struct vault_keys *keys);
 
 /*
- * Seal pt[0..ptlen) (1..VAULT_MAX_BODY bytes) into rec, whose cleartext
+ * Seal pt[0..ptlen) (1..vault_fmt_body_max(rec->type) bytes) into rec, whose cleartext
  * fields the caller has set: a fresh random nonce, body_len, and a
  * malloc'd body replacing rec->body.  h gives the vault id bound into the
  * associated data.  CV_ERR_INVALID for a malformed record.

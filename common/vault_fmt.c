@@ -230,7 +230,7 @@ rec_valid(const struct vault_rec *r)
 	    !vault_fmt_name_valid(r->key_id, kn)))
 		return 0;
 	if (r->body_len <= VAULT_TAG_LEN ||
-	    r->body_len > VAULT_MAX_BODY + VAULT_TAG_LEN)
+	    r->body_len > vault_fmt_body_max(r->type) + VAULT_TAG_LEN)
 		return 0;
 	return 1;
 }
@@ -725,4 +725,10 @@ vault_fmt_write_file(const char *path, const uint8_t *buf, size_t len)
 	r = vault_fmt_write_atomic(dfd, name, buf, len);
 	close(dfd);
 	return r;
+}
+
+size_t
+vault_fmt_body_max(uint8_t type)
+{
+	return type == VAULT_REC_POLICY ? VAULT_MAX_POLICY : VAULT_MAX_BODY;
 }

@@ -65,6 +65,7 @@
 #define VAULT_MAX_RECORDS	1024
 #define VAULT_MAX_NAME		64		/* account name, key id */
 #define VAULT_MAX_BODY		4096		/* plaintext of one record */
+#define VAULT_MAX_POLICY	(256 * 1024)	/* of the policy record */
 #define VAULT_MAX_FILE		(4 * 1024 * 1024)
 #define VAULT_OPSLIMIT_MAX	32ULL
 #define VAULT_MEMLIMIT_MAX	(4ULL * 1024 * 1024 * 1024)
@@ -83,8 +84,19 @@ enum vault_rec_type {
 	VAULT_REC_BUILDER_CRED = 4,	/* builder key, secret, passphrase */
 	VAULT_REC_INVITE = 5,		/* Openfish invitation code */
 	VAULT_REC_AUDIT_KEY = 6,	/* Ed25519 checkpoint signing key */
-	VAULT_REC_MAX = VAULT_REC_AUDIT_KEY
+	VAULT_REC_POLICY = 7,		/* the active policy's text */
+	VAULT_REC_MAX = VAULT_REC_POLICY
 };
+
+/*
+ * The policy record: one per vault, account POLICY_ACCOUNT, key id "",
+ * nonce its version (monotonic, from 1), body the text as applied.  Not
+ * secret, but sealed like the rest so that an edit is refused.
+ */
+#define POLICY_ACCOUNT		"@policy"
+
+/* The largest plaintext a record of type may hold. */
+size_t	vault_fmt_body_max(uint8_t type);
 
 #define VAULT_RECF_REVOKED	0x01	/* kept for history, not for use */
 #define VAULT_RECF_USED		0x02	/* an invitation code spent */

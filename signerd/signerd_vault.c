@@ -23,8 +23,8 @@
 
 extern struct secp256k1_context_struct	*signerd_secp;
 
-static int
-vault_copy(const struct vault *src, struct vault *dst)
+int
+sv_vault_copy(const struct vault *src, struct vault *dst)
 {
 	uint8_t	*buf;
 	size_t	 len;
@@ -52,9 +52,8 @@ signerd_vault_lock(struct signerd_vault *sv)
 	sv->unlocked = sv->pending = sv->pending_create = 0;
 }
 
-/* Seal pt as a record of pv, replacing one with the same identity. */
-static int
-put_record(struct vault *pv, const struct vault_keys *keys, uint8_t type,
+int
+sv_put_record(struct vault *pv, const struct vault_keys *keys, uint8_t type,
     uint8_t flags, const char *account, const char *key_id, uint64_t nonce,
     const uint8_t *pt, size_t ptlen)
 {
@@ -79,9 +78,8 @@ put_record(struct vault *pv, const struct vault_keys *keys, uint8_t type,
 	return r;
 }
 
-/* Encode pv with the next generation, MAC it, and answer with the file. */
-static int
-seal_and_answer(struct signerd_vault *sv, struct chan *c, uint32_t type,
+int
+sv_seal_and_answer(struct signerd_vault *sv, struct chan *c, uint32_t type,
     uint32_t id, const struct vault_keys *keys, const char *info)
 {
 	struct msg_w	 w;
@@ -116,8 +114,8 @@ seal_and_answer(struct signerd_vault *sv, struct chan *c, uint32_t type,
 	return r;
 }
 
-static int
-get_cred(struct msg_rd *rd, struct vault_cred *cred)
+int
+sv_get_cred(struct msg_rd *rd, struct vault_cred *cred)
 {
 	int	r;
 
@@ -171,15 +169,18 @@ box_key_new(struct signerd_vault *sv)
 static int
 vault_create(struct signerd_vault *sv, struct chan *c, struct msg *m)
 {
-	struct vault_cred	cred;
-	struct secret		sk;
-	uint64_t		ops, mem;
-	int			r;
+	struct vault_cred	 cred;
+	struct secret		 sk;
+	const uint8_t		*policy;
+	uint64_t		 ops, mem;
+	size_t			 plen;
+	int			 r;
 
 	memset(&sk, 0, sizeof(sk));
-	if ((r = get_cred(&m->rd, &cred)) != 0 ||
+	if ((r = sv_get_cred(&m->rd, &cred)) != 0 ||
 	    (r = msg_get_u64(&m->rd, &ops)) != 0 ||
-	    (r = msg_get_u64(&m->rd, &mem)) != 0)
+	    (r = msg_get_u64(&m->rd, &mem)) != 0 ||
+	    (r = msg_get_bin(&m->rd, &policy, &plen, VAULT_MAX_POLICY)) != 0)
 		fatalx("%s: %s", msg_name(m->type), cv_strerror(r));
 	memset(&sv->pv, 0, sizeof(sv->pv));
 	if ((r = vault_crypto_create(&sv->pv.hdr, &cred, ops, mem,
@@ -188,11 +189,15 @@ vault_create(struct signerd_vault *sv, struct chan *c, struct msg *m)
 	if ((r = audit_key_new(&sk, sv->audit_pk)) != 0 ||
 	    (r = box_key_new(sv)) != 0)
 		goto out;
-	if ((r = put_record(&sv->pv, &sv->pkeys, VAULT_REC_AUDIT_KEY, 0,
+	if ((r = sv_put_record(&sv->pv, &sv->pkeys, VAULT_REC_AUDIT_KEY, 0,
 	    AUDIT_ACCOUNT, "", 0, sk.p, sk.len)) != 0)
 		goto out;
+	/* a new vault starts with the default policy as its version 1 */
+	if (plen > 0 && (r = sv_put_record(&sv->pv, &sv->pkeys,
+	    VAULT_REC_POLICY, 0, POLICY_ACCOUNT, "", 1, policy, plen)) != 0)
+		goto out;
 	sv->pending_create = 1;
-	r = seal_and_answer(sv, c, MSG_VAULT_CREATE_ANS, m->id, &sv->pkeys,
+	r = sv_seal_and_answer(sv, c, MSG_VAULT_CREATE_ANS, m->id, &sv->pkeys,
 	    NULL);
  out:
 	secret_free(&sk);
@@ -214,7 +219,7 @@ vault_unlock(struct signerd_vault *sv, struct chan *c, struct msg *m)
 	int			 r;
 
 	if ((r = msg_get_bin(&m->rd, &file, &len, VAULT_MAX_FILE)) != 0 ||
-	    (r = get_cred(&m->rd, &cred)) != 0)
+	    (r = sv_get_cred(&m->rd, &cred)) != 0)
 		fatalx("%s: %s", msg_name(m->type), cv_strerror(r));
 	if ((r = vault_crypto_load(file, len, &cred, 0, &sv->v,
 	    &sv->keys)) != 0)
@@ -223,11 +228,16 @@ vault_unlock(struct signerd_vault *sv, struct chan *c, struct msg *m)
 		signerd_vault_lock(sv);
 		return r;
 	}
-	sv->unlocked = 1;
 	msg_begin(&w, MSG_VAULT_UNLOCK_ANS, m->id);
 	msg_put_bin(&w, sv->audit_pk, sizeof(sv->audit_pk));
 	msg_put_u64(&w, sv->v.hdr.generation);
 	msg_put_bin(&w, sv->box_pk, sizeof(sv->box_pk));
+	if ((r = signerd_policy_put_facts(sv, &w)) != 0) {
+		msg_w_free(&w);
+		signerd_vault_lock(sv);
+		return r;
+	}
+	sv->unlocked = 1;
 	return chan_queue(c, &w);
 }
 
@@ -327,7 +337,9 @@ vault_put(struct signerd_vault *sv, struct chan *c, struct msg *m)
 	    (r = msg_get_u64(&m->rd, &nonce)) != 0 ||
 	    (r = msg_get_bin(&m->rd, &payload, &len, VAULT_MAX_BODY)) != 0)
 		fatalx("%s: %s", msg_name(m->type), cv_strerror(r));
-	if (!vault_fmt_name_valid(account, strlen(account)))
+	/* names beginning with '@' are the vault's own (POLICY_ACCOUNT) */
+	if (!vault_fmt_name_valid(account, strlen(account)) ||
+	    account[0] == '@')
 		return CV_ERR_INVALID;
 	if (type != VAULT_REC_ACCOUNT && !has_account(&sv->v, account))
 		return CV_ERR_NOTFOUND;
@@ -381,11 +393,11 @@ vault_put(struct signerd_vault *sv, struct chan *c, struct msg *m)
 	default:
 		return CV_ERR_INVALID;
 	}
-	if ((r = vault_copy(&sv->v, &sv->pv)) != 0)
+	if ((r = sv_vault_copy(&sv->v, &sv->pv)) != 0)
 		goto out;
-	if ((r = put_record(&sv->pv, &sv->keys, (uint8_t)type, 0, account,
+	if ((r = sv_put_record(&sv->pv, &sv->keys, (uint8_t)type, 0, account,
 	    key_id, nonce, payload, len)) != 0 ||
-	    (r = seal_and_answer(sv, c, MSG_VAULT_PUT_ANS, m->id, &sv->keys,
+	    (r = sv_seal_and_answer(sv, c, MSG_VAULT_PUT_ANS, m->id, &sv->keys,
 	    info)) != 0)
 		vault_free(&sv->pv);
  out:
@@ -406,23 +418,25 @@ vault_del(struct signerd_vault *sv, struct chan *c, struct msg *m)
 	    (r = msg_get_strbuf(&m->rd, account, sizeof(account))) != 0 ||
 	    (r = msg_get_strbuf(&m->rd, key_id, sizeof(key_id))) != 0)
 		fatalx("%s: %s", msg_name(m->type), cv_strerror(r));
-	if (type == VAULT_REC_AUDIT_KEY || type == 0 || type > VAULT_REC_MAX)
+	if (type == VAULT_REC_AUDIT_KEY || type == VAULT_REC_POLICY ||
+	    type == 0 || type > VAULT_REC_MAX)
 		return CV_ERR_INVALID;
 	if (vault_find_record(&sv->v, (uint8_t)type, account, key_id) < 0)
 		return CV_ERR_NOTFOUND;
-	if ((r = vault_copy(&sv->v, &sv->pv)) != 0)
+	if ((r = sv_vault_copy(&sv->v, &sv->pv)) != 0)
 		return r;
 	if (type == VAULT_REC_ACCOUNT) {
 		/* an account goes with everything it holds */
 		for (i = sv->pv.nrecs; i-- > 0; )
 			if (strcmp(sv->pv.recs[i].account, account) == 0 &&
 			    sv->pv.recs[i].type != VAULT_REC_AUDIT_KEY &&
+			    sv->pv.recs[i].type != VAULT_REC_POLICY &&
 			    (r = vault_del_record(&sv->pv, i)) != 0)
 				goto fail;
 	} else if ((k = vault_find_record(&sv->pv, (uint8_t)type, account,
 	    key_id)) < 0 || (r = vault_del_record(&sv->pv, (size_t)k)) != 0)
 		goto fail;
-	if ((r = seal_and_answer(sv, c, MSG_VAULT_DEL_ANS, m->id, &sv->keys,
+	if ((r = sv_seal_and_answer(sv, c, MSG_VAULT_DEL_ANS, m->id, &sv->keys,
 	    NULL)) == 0)
 		return 0;
  fail:
@@ -493,11 +507,11 @@ vault_store(struct signerd_vault *sv, struct chan *c, struct msg *m)
 		r = CV_ERR_EXISTS;
 		goto out;
 	}
-	if ((r = vault_copy(&sv->v, &sv->pv)) != 0)
+	if ((r = sv_vault_copy(&sv->v, &sv->pv)) != 0)
 		goto out;
-	if ((r = put_record(&sv->pv, &sv->keys, (uint8_t)type, 0, account,
+	if ((r = sv_put_record(&sv->pv, &sv->keys, (uint8_t)type, 0, account,
 	    info, nonce, nul + 1, pt.len - idlen - 1)) != 0 ||
-	    (r = seal_and_answer(sv, c, MSG_VAULT_STORE_ANS, m->id,
+	    (r = sv_seal_and_answer(sv, c, MSG_VAULT_STORE_ANS, m->id,
 	    &sv->keys, info)) != 0)
 		vault_free(&sv->pv);
  out:
@@ -530,11 +544,11 @@ vault_mark(struct signerd_vault *sv, struct chan *c, struct msg *m)
 	/* the flags are authenticated: seal the body anew with them */
 	if ((r = vault_crypto_open(&sv->keys, &sv->v.hdr, rec, &pt)) != 0)
 		return r;
-	if ((r = vault_copy(&sv->v, &sv->pv)) == 0 &&
-	    ((r = put_record(&sv->pv, &sv->keys, rec->type,
+	if ((r = sv_vault_copy(&sv->v, &sv->pv)) == 0 &&
+	    ((r = sv_put_record(&sv->pv, &sv->keys, rec->type,
 	    rec->flags | (uint8_t)flags, account, key_id, rec->nonce, pt.p,
 	    pt.len)) != 0 ||
-	    (r = seal_and_answer(sv, c, MSG_VAULT_MARK_ANS, m->id, &sv->keys,
+	    (r = sv_seal_and_answer(sv, c, MSG_VAULT_MARK_ANS, m->id, &sv->keys,
 	    NULL)) != 0))
 		vault_free(&sv->pv);
 	secret_free(&pt);
@@ -556,11 +570,11 @@ vault_passwd(struct signerd_vault *sv, struct chan *c, struct msg *m)
 		fatalx("%s: %s", msg_name(m->type), cv_strerror(r));
 	oldc.keyfile = (sv->v.hdr.flags & VAULT_FLAG_KEYFILE) != 0;
 	newc.keyfile = keyfile;
-	if ((r = vault_copy(&sv->v, &sv->pv)) != 0)
+	if ((r = sv_vault_copy(&sv->v, &sv->pv)) != 0)
 		return r;
 	if ((r = vault_crypto_rewrap(&sv->pv.hdr, &oldc, &newc, ops,
 	    mem)) != 0 ||
-	    (r = seal_and_answer(sv, c, MSG_VAULT_PASSWD_ANS, m->id,
+	    (r = sv_seal_and_answer(sv, c, MSG_VAULT_PASSWD_ANS, m->id,
 	    &sv->keys, NULL)) != 0)
 		vault_free(&sv->pv);
 	return r;
@@ -651,13 +665,15 @@ vault_list(struct signerd_vault *sv, struct chan *c, struct msg *m)
 	int		r;
 
 	for (i = 0; i < sv->v.nrecs; i++)
-		n += sv->v.recs[i].type != VAULT_REC_AUDIT_KEY;
+		n += sv->v.recs[i].type != VAULT_REC_AUDIT_KEY &&
+		    sv->v.recs[i].type != VAULT_REC_POLICY;
 	msg_begin(&w, MSG_VAULT_LIST_ANS, m->id);
 	msg_put_array(&w, (uint32_t)n);
 	for (i = 0; i < sv->v.nrecs; i++) {
 		const struct vault_rec *rec = &sv->v.recs[i];
 
-		if (rec->type == VAULT_REC_AUDIT_KEY)
+		if (rec->type == VAULT_REC_AUDIT_KEY ||
+		    rec->type == VAULT_REC_POLICY)
 			continue;
 		if ((r = record_info(sv, rec, info, sizeof(info))) != 0) {
 			msg_w_free(&w);
@@ -706,11 +722,11 @@ audit_sign(struct signerd_vault *sv, struct chan *c, struct msg *m)
 		return r;
 	if ((r = audit_record_format(&rec, buf, sizeof(buf), &blen)) != 0)
 		return r;
-	if ((r = vault_copy(&sv->v, &sv->pv)) != 0)
+	if ((r = sv_vault_copy(&sv->v, &sv->pv)) != 0)
 		return r;
 	sv->pv.hdr.audit_seq = rec.seq;
 	audit_chain_hash(buf, blen, sv->pv.hdr.audit_hash);
-	if ((r = seal_and_answer(sv, c, MSG_AUDIT_SIGN_ANS, m->id, &sv->keys,
+	if ((r = sv_seal_and_answer(sv, c, MSG_AUDIT_SIGN_ANS, m->id, &sv->keys,
 	    rec.sig)) != 0)
 		vault_free(&sv->pv);
 	return r;
@@ -790,6 +806,7 @@ static const struct {
 	{ MSG_VAULT_PASSWD_REQ,	 W_UNLOCKED,		vault_passwd },
 	{ MSG_VAULT_LIST_REQ,	 W_UNLOCKED,		vault_list },
 	{ MSG_AUDIT_SIGN_REQ,	 W_UNLOCKED,		audit_sign },
+	{ MSG_VAULT_POLICY_REQ,	 W_UNLOCKED,		signerd_policy_put },
 	{ MSG_VAULT_ACCOUNT_REQ, W_UNLOCKED | W_PENDING, signerd_account },
 	{ MSG_SIGN_REQ,		 W_UNLOCKED | W_PENDING, signerd_sign },
 };

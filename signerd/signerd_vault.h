@@ -56,4 +56,39 @@ void	signerd_sign_forget(struct signerd_vault *);
 /* Forget every key and secret (lock). */
 void	signerd_vault_lock(struct signerd_vault *);
 
+/*
+ * The pieces of a vault change, for the files that make one
+ * (signerd_vault.c, signerd_policy.c).  A change is made on sv->pv, a
+ * copy of the committed vault, then sealed and sent to vaultd as a file
+ * to write; it becomes the vault when vaultd commits it.
+ */
+/* dst = a copy of src (freed with vault_free). */
+int	sv_vault_copy(const struct vault *src, struct vault *dst) CV_WUR;
+/* Seal pt as a record of pv, replacing one with the same identity. */
+int	sv_put_record(struct vault *pv, const struct vault_keys *keys,
+	    uint8_t type, uint8_t flags, const char *account,
+	    const char *key_id, uint64_t nonce, const uint8_t *pt,
+	    size_t ptlen) CV_WUR;
+/* Encode pv with the next generation, MAC it, and answer with the file. */
+int	sv_seal_and_answer(struct signerd_vault *, struct chan *c,
+	    uint32_t type, uint32_t id, const struct vault_keys *keys,
+	    const char *info) CV_WUR;
+/* A credential and its keyfile flag from a request. */
+int	sv_get_cred(struct msg_rd *rd, struct vault_cred *cred) CV_WUR;
+
+/*
+ * signerd_policy.c.  What vaultd learns at unlock besides the keys: the
+ * policy record's version and text (0 and "" when the vault has none)
+ * and each account's profile, put on w.
+ */
+int	signerd_policy_put_facts(struct signerd_vault *, struct msg_w *w)
+	    CV_WUR;
+/*
+ * MSG_VAULT_POLICY_REQ: the operator's credential again, then the new
+ * policy record at exactly the next version.  vaultd has checked the
+ * text; signerd checks who may change it.
+ */
+int	signerd_policy_put(struct signerd_vault *, struct chan *c,
+	    struct msg *m) CV_WUR;
+
 #endif

@@ -38,6 +38,11 @@ static const struct {
 	{ "time",	cmd_call,	"--account A (the exchange's clock)" },
 	{ "audit",	cmd_audit,	"show [--tail N] | verify [--anchor S:H] | anchor" },
 	{ "headers",	cmd_headers,	"l1|l2|builder --account A [--method M --path P] [--body B] [--nonce N]" },
+	{ "policy",	cmd_policy,	"show | lint FILE | diff FILE | test [FILE] --account A --actor W --level L\n"
+					"                 --method M --path P [...] | apply FILE [--approval F]...\n"
+					"                 | sign FILE --key KEYFILE" },
+	{ "approve",	cmd_approve,	"list | grant|deny ID --key KEYFILE" },
+	{ "approver",	cmd_approver,	"keygen FILE (an approver's Ed25519 key)" },
 	{ "debug",	cmd_debug,	"debug probe CHILD KIND (vaultd -T only)" },
 };
 

@@ -7,6 +7,7 @@
 #include <jansson.h>
 
 #include "common/msg.h"
+#include "common/secmem.h"
 
 /* Exit codes: one per class of failure a script may act on. */
 enum vaultctl_exit {
@@ -64,6 +65,15 @@ void	vaultctl_print_json(json_t *j);
 /* Report err for what (to stderr, or as JSON) and return its exit code. */
 int	vaultctl_fail(struct vaultctl *, const char *what, int err);
 
+/*
+ * Where a credential comes from: --passphrase-file, --keyfile, or the
+ * terminal (prompt; confirm: ask twice).  create: a keyfile that does
+ * not exist is made (init).  *out is guarded memory the caller frees.
+ */
+int	vaultctl_cred_get(struct vaultctl *, const char *passfile,
+	    const char *keyfile, const char *prompt, int confirm, int create,
+	    struct secret *out, int *is_keyfile) CV_WUR;
+
 /* Commands: argv[0] is the command word. */
 int	cmd_status(struct vaultctl *, int argc, char **argv);
 int	cmd_debug(struct vaultctl *, int argc, char **argv);
@@ -76,6 +86,10 @@ int	cmd_account(struct vaultctl *, int argc, char **argv);
 int	cmd_wallet(struct vaultctl *, int argc, char **argv);
 int	cmd_invite(struct vaultctl *, int argc, char **argv);
 int	cmd_headers(struct vaultctl *, int argc, char **argv);
+/* The policy and its approvals (vaultctl_policy.c). */
+int	cmd_policy(struct vaultctl *, int argc, char **argv);
+int	cmd_approve(struct vaultctl *, int argc, char **argv);
+int	cmd_approver(struct vaultctl *, int argc, char **argv);
 /* Exchange calls (vaultctl_calls.c); apikey and builder mix in the local. */
 int	cmd_call(struct vaultctl *, int argc, char **argv);
 int	cmd_apikey(struct vaultctl *, int argc, char **argv);

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "common/catalog.h"
+#include "policy/policy.h"
 #include "vaultctl/vaultctl.h"
 
 static const struct option hdr_opts[] = {
@@ -77,6 +78,8 @@ cmd_headers(struct vaultctl *vc, int argc, char **argv)
 	if (optind != argc || account == NULL || method == NULL ||
 	    path == NULL)
 		return vaultctl_fail(vc, use, CV_ERR_USAGE);
+	/* a request held for approval waits up to the policy's timeout */
+	vc->timeout_ms = (POLICY_APPROVAL_TIMEOUT + 30) * 1000;
 	if ((r = vaultctl_connect(vc)) != 0)
 		return vaultctl_fail(vc, "headers", r);
 	msg_begin(&w, MSG_CTL_HEADERS_REQ, ++vc->next_id);

@@ -17,12 +17,8 @@
 #include "common/vault_crypto.h"
 #include "vaultctl/vaultctl.h"
 
-/*
- * Where a credential comes from: --passphrase-file, --keyfile, or the
- * terminal.  create: a keyfile that does not exist is made (init).
- */
-static int
-cred_get(struct vaultctl *vc, const char *passfile, const char *keyfile,
+int
+vaultctl_cred_get(struct vaultctl *vc, const char *passfile, const char *keyfile,
     const char *prompt, int confirm, int create, struct secret *out,
     int *is_keyfile)
 {
@@ -134,7 +130,7 @@ cmd_init(struct vaultctl *vc, int argc, char **argv)
 		    "[--kdf interactive|moderate|sensitive]", CV_ERR_USAGE);
 	if ((r = vaultctl_connect(vc)) != 0)
 		return vaultctl_fail(vc, "init", r);
-	if ((r = cred_get(vc, a.pass, a.key, "New vault passphrase: ", 1, 1,
+	if ((r = vaultctl_cred_get(vc, a.pass, a.key, "New vault passphrase: ", 1, 1,
 	    &cred, &keyfile)) != 0)
 		return vaultctl_fail(vc, "init", r);
 	msg_begin(&w, MSG_CTL_INIT_REQ, ++vc->next_id);
@@ -162,7 +158,7 @@ cmd_unlock(struct vaultctl *vc, int argc, char **argv)
 		    "[--passphrase-file F | --keyfile F]", CV_ERR_USAGE);
 	if ((r = vaultctl_connect(vc)) != 0)
 		return vaultctl_fail(vc, "unlock", r);
-	if ((r = cred_get(vc, a.pass, a.key, "Vault passphrase: ", 0, 0,
+	if ((r = vaultctl_cred_get(vc, a.pass, a.key, "Vault passphrase: ", 0, 0,
 	    &cred, &keyfile)) != 0)
 		return vaultctl_fail(vc, "unlock", r);
 	msg_begin(&w, MSG_CTL_UNLOCK_REQ, ++vc->next_id);
@@ -217,10 +213,10 @@ cmd_passwd(struct vaultctl *vc, int argc, char **argv)
 		    CV_ERR_USAGE);
 	if ((r = vaultctl_connect(vc)) != 0)
 		return vaultctl_fail(vc, "passwd", r);
-	if ((r = cred_get(vc, a.pass, a.key, "Current passphrase: ", 0, 0,
+	if ((r = vaultctl_cred_get(vc, a.pass, a.key, "Current passphrase: ", 0, 0,
 	    &oldc, &oldkey)) != 0)
 		return vaultctl_fail(vc, "passwd", r);
-	if ((r = cred_get(vc, a.newpass, a.newkey, "New passphrase: ", 1, 1,
+	if ((r = vaultctl_cred_get(vc, a.newpass, a.newkey, "New passphrase: ", 1, 1,
 	    &newc, &newkey)) != 0) {
 		secret_free(&oldc);
 		return vaultctl_fail(vc, "passwd", r);

@@ -238,11 +238,15 @@ vaultd_loop(struct vaultd *vd)
 		}
 		vaultd_audit_tick(vd, now);
 		vaultd_call_tick(vd, now);
+		vaultd_approve_tick(vd, now);
 		vaultd_call_kick(vd);
 		control_timers(vd, now);
 		vaultd_sign_flush(vd);
 		control_flush_all(vd);
 		next = vd->stopping ? now + 100 : vaultd_audit_next_ms(vd);
+		if ((t = vaultd_approve_next_ms(vd)) >= 0 &&
+		    (next < 0 || t < next))
+			next = t;
 		if ((t = vaultd_call_next_ms(vd)) >= 0 && (next < 0 || t < next))
 			next = t;
 		if ((t = control_next_timer(vd)) >= 0 && (next < 0 || t < next))

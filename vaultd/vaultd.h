@@ -11,6 +11,7 @@
 #include "common/audit.h"
 #include "common/msg.h"
 #include "common/netcall.h"
+#include "policy/policy.h"
 
 struct vaultd;
 
@@ -108,6 +109,7 @@ struct vault_op {
 	char		 key_id[65];
 	uint64_t	 nonce;
 	uint8_t		 rtype;
+	char		 profile[16];	/* an account record's, on put */
 	/* who learns the outcome besides the client: the exchange call */
 	void		(*done)(struct vaultd *, int code, const char *text,
 			    const char *key_id);
@@ -135,6 +137,7 @@ struct sign_hdrs {
  * that asked answers its own peer; the signing path knows none of them.
  */
 struct sign_origin;
+struct sign_args;
 typedef void sign_done_fn(struct vaultd *, const struct sign_origin *,
     int code, const char *text, const struct sign_hdrs *);
 struct sign_origin {
@@ -142,6 +145,10 @@ struct sign_origin {
 	uint64_t	 peer;		/* client serial, or netd's pid */
 	uint32_t	 id;		/* the asker's request id */
 	const char	*actor;		/* for the audit record */
+	/* who the policy sees: an operator by uid, or a gateway client */
+	enum policy_actor who;
+	uint32_t	 uid;
+	const char	*client;	/* POLICY_ACTOR_CLIENT: its name */
 };
 /* An account's routing facts: code 0 with signerd's JSON, or a refusal. */
 typedef void account_done_fn(struct vaultd *, int code, const char *text,
@@ -160,6 +167,67 @@ struct sign_slot {
 	struct sign_origin origin;	/* MSG_SIGN_REQ */
 	account_done_fn	*account_done;	/* MSG_VAULT_ACCOUNT_REQ */
 	char		 account[65];
+	struct policy_resv resv;	/* budgets, given back if unsigned */
+	uint64_t	 resv_gen;	/* of the budget state they are in */
+};
+
+/*
+ * The policy in force (vaultd_policy.c): parsed from the vault's record
+ * at unlock, replaced by `vaultctl policy apply` once the new record is
+ * on disk.  While the vault's record does not parse (a newer vaultd
+ * wrote it), pol is the empty policy, which denies everything, and
+ * trouble says why.
+ */
+#define VAULTD_PROFILES_MAX	1024
+struct vd_policy {
+	struct policy		*pol;
+	struct policy_state	*st;
+	uint64_t		 gen;		/* +1 with every new state */
+	uint64_t		 version;
+	uint8_t			 digest[POLICY_DIGEST_LEN];
+	char			*text;
+	size_t			 len;
+	char			 trouble[400];
+	/* an apply waiting for its vault write */
+	struct policy		*next;
+	char			*next_text;
+	size_t			 next_len;
+	uint64_t		 apply_client;
+	uint32_t		 apply_id;
+	/* each account's profile, for the profile predicate */
+	size_t			 nprofiles;
+	struct {
+		char	 account[65];
+		char	 profile[16];
+	}			 profiles[VAULTD_PROFILES_MAX];
+};
+
+/*
+ * A signing request held for approval (vaultd_approve.c): the request
+ * itself (path and body copied), who waits for it, and the grants so far.
+ */
+#define VAULTD_PENDING_MAX	32
+struct vd_pending {
+	int			 used;
+	uint64_t		 id;		/* random: names it to approvers */
+	int64_t			 since_ms, deadline_ms;	/* monotonic */
+	uint64_t		 version;	/* of the policy that held it */
+	struct sign_origin	 origin;
+	char			 actor[80];	/* who, for the list */
+	char			 client[65];	/* origin.client points here */
+	char			 account[65];
+	struct sign_args_copy {
+		uint64_t	 level;
+		char		 method[8];
+		char		*path;
+		size_t		 pathlen;
+		uint8_t		*body;
+		size_t		 bodylen;
+		uint64_t	 nonce;
+	}			 a;
+	struct policy_verdict	 v;
+	uint8_t			 digest[32];
+	uint8_t			 granted[8];
 };
 
 /* The one exchange call in progress (vaultd_call.c). */
@@ -177,6 +245,7 @@ struct vd_call {
 	int		 op_started;	/* the vault op of this state is sent */
 	uint64_t	 client;
 	uint32_t	 cl_id;
+	uid_t		 uid;		/* of the client: the policy's operator */
 	uint32_t	 net_id;	/* of MSG_NET_CALL_REQ */
 	pid_t		 net_pid;	/* the netd it was given to */
 	int64_t		 deadline_ms;
@@ -238,6 +307,9 @@ struct vaultd {
 	size_t		 nsigns;
 	struct msgbuf	 held;		/* frames for signerd awaiting the sync */
 	struct vd_call	 call;
+	struct vd_policy policy;
+	struct vd_pending pending[VAULTD_PENDING_MAX];
+	size_t		 npending;
 
 	/* The audit log: vaultd appends, signerd signs checkpoints. */
 	int		 audit_fd;
@@ -333,6 +405,8 @@ void	 control_shutdown(struct vaultd *);
 void	 control_flush_all(struct vaultd *);
 /* Answer the client called serial, if it is still connected. */
 void	 control_answer(struct vaultd *, uint64_t serial, struct msg_w *);
+/* 1 if the client called serial is still connected. */
+int	 control_connected(struct vaultd *, uint64_t serial);
 void	 control_error(struct vaultd *, uint64_t serial, uint32_t id, int code,
 	    const char *text);
 /* Count a denial against the client; past its budget it is dropped. */
@@ -390,6 +464,61 @@ int	 vault_op_call(struct vaultd *, struct msg_w *, uint32_t id,
 int	 vault_file_key_id(struct vaultd *, uint8_t type, const char *account,
 	    char *out, size_t outlen) CV_WUR;
 
+/* A wrong passphrase or keyfile: the next try waits (1 s, doubling). */
+void	 vault_bad_credential(struct vaultd *);
+
+/* vaultd_vault_ctl.c: refuse what cannot start now (need: 1 a vault,
+ * 2 an unlocked one); 1 if refused (the client is answered). */
+int	 vault_ctl_refuse(struct vaultd *, struct client *, struct msg *,
+	    int need);
+
+/* vaultd_policy.c: the policy in force, its changes, its verdicts. */
+/* At unlock: the vault's policy record (version 0: none) and profiles. */
+int	 vaultd_policy_unlocked(struct vaultd *, uint64_t version,
+	    const uint8_t *text, size_t len, struct msg_rd *profiles) CV_WUR;
+/* A new vault: its policy is the default, version 1. */
+int	 vaultd_policy_created(struct vaultd *) CV_WUR;
+/* A committed change of an account record: keep its profile known. */
+void	 vaultd_policy_profile(struct vaultd *, const char *account,
+	    const char *profile);
+int	 vaultd_policy_show_ctl(struct vaultd *, struct client *,
+	    struct msg *) CV_WUR;
+int	 vaultd_policy_apply_ctl(struct vaultd *, struct client *,
+	    struct msg *) CV_WUR;
+/*
+ * The verdict on a signing request: the policy's, with the request as
+ * the policy sees it (catalog and profile filled in).  Budgets are
+ * reserved in v->resv when it admits or holds.
+ */
+void	 vaultd_policy_verdict(struct vaultd *, const struct sign_origin *,
+	    const char *account, const struct sign_args *,
+	    struct policy_verdict *v);
+/* Give back a verdict's budgets: the request did not go out. */
+void	 vaultd_policy_refund(struct vaultd *, const struct policy_verdict *);
+/* The same for a slot's budgets, if its state (gen) is still in force. */
+void	 vaultd_policy_refund_resv(struct vaultd *, const struct policy_resv *,
+	    uint64_t gen);
+/* The request as the policy sees it (pointers into o, account, a). */
+void	 vaultd_policy_req(struct vaultd *, const struct sign_origin *,
+	    const char *account, const struct sign_args *,
+	    struct policy_req *req);
+
+/* vaultd_approve.c: requests held until approvers sign them. */
+/* Hold the request; o->done hears the outcome later. */
+void	 vaultd_approve_hold(struct vaultd *, const struct sign_origin *o,
+	    const char *account, const struct sign_args *,
+	    const struct policy_verdict *);
+int	 vaultd_approve_list_ctl(struct vaultd *, struct client *,
+	    struct msg *) CV_WUR;
+int	 vaultd_approve_ctl(struct vaultd *, struct client *, struct msg *)
+	    CV_WUR;
+/* Refuse every held request (a policy change, a lock), with why. */
+void	 vaultd_approve_cancel_all(struct vaultd *, const char *why);
+void	 vaultd_approve_tick(struct vaultd *, int64_t now);
+/* 1 if a request of the control client serial is held. */
+int	 vaultd_approve_for_client(const struct vaultd *, uint64_t serial);
+int64_t	 vaultd_approve_next_ms(const struct vaultd *);
+
 /* vaultd_sign.c */
 /* What a signing request asks for; path and body point into its frame. */
 struct sign_args {
@@ -409,6 +538,20 @@ int	 vaultd_sign_args(struct msg_rd *, struct sign_args *) CV_WUR;
  */
 void	 vaultd_sign_request(struct vaultd *, const struct sign_origin *o,
 	    const char *account, const struct sign_args *);
+/*
+ * Sign a request the policy has admitted (v: its verdict, whose budgets
+ * are given back if the signature is not made): after an approval.
+ */
+void	 vaultd_sign_admitted(struct vaultd *, const struct sign_origin *o,
+	    const char *account, const struct sign_args *,
+	    const struct policy_verdict *v);
+/* "ID@LINE" of the deciding rule ("none" when none did): the record's. */
+void	 vaultd_sign_rule(const struct policy_verdict *, char *out,
+	    size_t len);
+/* Record a verdict on a (held) request: verdict "held", "approved"... */
+void	 vaultd_sign_verdict(struct vaultd *, const char *actor,
+	    const char *account, const struct sign_args *,
+	    const struct policy_verdict *, const char *verdict);
 /* Record a request refused before the gate (by its caller's own check). */
 void	 vaultd_sign_deny(struct vaultd *, const char *actor,
 	    const char *account, const struct sign_args *);
@@ -474,7 +617,11 @@ void	 vaultd_audit(struct vaultd *, const char *actor, const char *account,
  */
 void	 vaultd_audit_sign(struct vaultd *, const char *actor,
 	    const char *account, const struct audit_req *req,
-	    const char *verdict);
+	    const char *verdict, const char *rule);
+/* A lifecycle record with a digest (a policy's), fsync'd at once. */
+void	 vaultd_audit_digest(struct vaultd *, const char *actor,
+	    const char *account, const char *op, const char *verdict,
+	    const char *key_id, const uint8_t digest[32]);
 /*
  * A refusal that is not a signing verdict (a control client dropped for
  * what it sent): batched like one, never a checkpoint of its own.

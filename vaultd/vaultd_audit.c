@@ -263,6 +263,19 @@ vaultd_audit(struct vaultd *vd, const char *actor, const char *account,
 }
 
 void
+vaultd_audit_digest(struct vaultd *vd, const char *actor, const char *account,
+    const char *op, const char *verdict, const char *key_id,
+    const uint8_t digest[32])
+{
+	struct audit_rec	rec;
+
+	rec_start(&rec, actor, account, op, verdict, key_id);
+	hex_encode(digest, AUDIT_HASH_LEN, rec.digest);
+	audit_append(vd, &rec, 1);
+	vd->checkpoint_due = 1;
+}
+
+void
 vaultd_audit_intent(struct vaultd *vd, const char *actor,
     const char *account, const char *op, const char *key_id, uint64_t gen)
 {
@@ -314,12 +327,13 @@ audit_batched(struct vaultd *vd, struct audit_rec *rec)
 
 void
 vaultd_audit_sign(struct vaultd *vd, const char *actor, const char *account,
-    const struct audit_req *req, const char *verdict)
+    const struct audit_req *req, const char *verdict, const char *rule)
 {
 	struct audit_rec	rec;
 	uint8_t			digest[AUDIT_HASH_LEN];
 
-	rec_start(&rec, actor, account, "sign", verdict, NULL);
+	/* a verdict's key id field names the policy rule that decided it */
+	rec_start(&rec, actor, account, "sign", verdict, rule);
 	if (req != NULL) {
 		audit_field_method(rec.method, req->method, req->methodlen);
 		audit_field_path(rec.path, req->path, req->pathlen);

@@ -179,6 +179,7 @@ vaultd_call_ctl(struct vaultd *vd, struct client *cl, struct msg *m)
 	c->nc = nc;
 	c->params = p;
 	c->client = cl->serial;
+	c->uid = cl->uid;
 	c->cl_id = m->id;
 	c->deadline_ms = vaultd_now_ms() + vd->call_deadline_ms;
 	snprintf(c->account, sizeof(c->account), "%s", account);
@@ -424,8 +425,10 @@ int
 vaultd_call_sign_req(struct vaultd *vd, struct child *ch, struct msg *m)
 {
 	struct vd_call		*c = &vd->call;
+	/* the call's signatures are the operator's who started it */
 	struct sign_origin	 o = { net_sign_done, (uint64_t)ch->pid, m->id,
-				    "netd" };
+				    "netd", POLICY_ACTOR_OPERATOR,
+				    (uint32_t)vd->call.uid, NULL };
 	struct sign_args	 a;
 	uint64_t		 call_id;
 	size_t			 step;

@@ -415,6 +415,7 @@ static const struct child_perm signerd_perms[] = {
 	{ MSG_SIGN_ANS,		 PS_UP | PS_WORK,	vault_signerd_answer },
 	{ MSG_VAULT_STORE_ANS,	 PS_UP | PS_WORK,	vault_signerd_answer },
 	{ MSG_VAULT_MARK_ANS,	 PS_UP | PS_WORK,	vault_signerd_answer },
+	{ MSG_VAULT_POLICY_ANS,	 PS_UP | PS_WORK,	vault_signerd_answer },
 	{ MSG_VAULT_ACCOUNT_ANS, PS_UP | PS_WORK,	vault_signerd_answer },
 };
 

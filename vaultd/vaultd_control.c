@@ -154,7 +154,8 @@ client_busy(const struct vaultd *vd, const struct client *cl)
 {
 	return chan_pending(&cl->chan) || vd->op.client == cl->serial ||
 	    vd->call.client == cl->serial ||
-	    vaultd_sign_for_client(vd, cl->serial);
+	    vaultd_sign_for_client(vd, cl->serial) ||
+	    vaultd_approve_for_client(vd, cl->serial);
 }
 
 void
@@ -225,6 +226,12 @@ control_answer(struct vaultd *vd, uint64_t serial, struct msg_w *w)
 	}
 	if ((r = chan_queue(&cl->chan, w)) != 0)
 		control_close(cl);
+}
+
+int
+control_connected(struct vaultd *vd, uint64_t serial)
+{
+	return client_by_serial(vd, serial) != NULL;
 }
 
 void
@@ -393,6 +400,10 @@ static const struct ctl_perm ctl_perms[] = {
 	{ MSG_CTL_AUDIT_REQ,	PS_UP,		vaultd_audit_ctl },
 	{ MSG_CTL_HEADERS_REQ,	PS_UP,		vaultd_sign_ctl },
 	{ MSG_CTL_CALL_REQ,	PS_UP,		vaultd_call_ctl },
+	{ MSG_CTL_POLICY_SHOW_REQ, PS_UP,	vaultd_policy_show_ctl },
+	{ MSG_CTL_POLICY_APPLY_REQ, PS_UP,	vaultd_policy_apply_ctl },
+	{ MSG_CTL_APPROVE_LIST_REQ, PS_UP,	vaultd_approve_list_ctl },
+	{ MSG_CTL_APPROVE_REQ,	PS_UP,		vaultd_approve_ctl },
 };
 
 const struct ctl_perm *

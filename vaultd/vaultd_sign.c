@@ -10,12 +10,14 @@
  *
  * No request reaches signerd before its verdict is on disk: the frames
  * wait in vd->held until vaultd_sign_flush has synced the log, and
- * vaultd stops rather than go on without that record.  Until the policy
- * language exists the verdict admits exactly the endpoint catalog at its
- * level (builder headers ride on an L2 endpoint) and denies the rest;
- * what an exchange call may ask for on top of that is its own check
- * (vaultd_call.c).  The signing path knows no peer: whoever asks names
- * the callback that answers its own peer.
+ * vaultd stops rather than go on without that record.  The verdict is
+ * the policy's (vaultd_policy.c): allow, deny naming its rule, or hold
+ * for approval (vaultd_approve.c); the record's key id field names the
+ * deciding rule.  What an exchange call may ask for on top of that is
+ * its own check (vaultd_call.c).  A budget the verdict reserved is given
+ * back only when no signature was made (signerd refused or stopped).
+ * The signing path knows no peer: whoever asks names the callback that
+ * answers its own peer.
  */
 #include <stdio.h>
 #include <string.h>
@@ -84,7 +86,8 @@ vaultd_sign_args(struct msg_rd *rd, struct sign_args *a)
 /* The verdict record; written before signerd sees an admitted request. */
 static void
 sign_audit(struct vaultd *vd, const char *actor, const char *account,
-    const struct sign_args *a, const char *ts, const char *verdict)
+    const struct sign_args *a, const char *ts, const char *verdict,
+    const char *rule)
 {
 	struct audit_req	q;
 
@@ -99,7 +102,7 @@ sign_audit(struct vaultd *vd, const char *actor, const char *account,
 	q.bodylen = a->bodylen;
 	q.nonce = a->nonce;
 	q.timestamp = ts;
-	vaultd_audit_sign(vd, actor, account, &q, verdict);
+	vaultd_audit_sign(vd, actor, account, &q, verdict, rule);
 }
 
 void
@@ -109,48 +112,45 @@ vaultd_sign_deny(struct vaultd *vd, const char *actor, const char *account,
 	char	ts[24];
 
 	snprintf(ts, sizeof(ts), "%lld", (long long)time(NULL));
-	sign_audit(vd, actor, account, a, ts, "deny");
-}
-
-/* The catalog's verdict: an endpoint at exactly its level. */
-static int
-sign_gate(const struct sign_args *a)
-{
-	if (a->level != CATALOG_L1 && a->level != CATALOG_L2 &&
-	    a->level != CATALOG_BUILDER)
-		return CV_ERR_DENIED;
-	return catalog_admit(a->method, a->path, a->pathlen,
-	    a->level == CATALOG_BUILDER ? CATALOG_L2 :
-	    (enum catalog_auth)a->level);
+	sign_audit(vd, actor, account, a, ts, "deny", "-");
 }
 
 void
-vaultd_sign_request(struct vaultd *vd, const struct sign_origin *o,
-    const char *account, const struct sign_args *a)
+vaultd_sign_rule(const struct policy_verdict *v, char *out, size_t len)
+{
+	if (v->line > 0)
+		snprintf(out, len, "%s@%d", v->id, v->line);
+	else
+		snprintf(out, len, "%s", v->id);
+}
+
+void
+vaultd_sign_verdict(struct vaultd *vd, const char *actor,
+    const char *account, const struct sign_args *a,
+    const struct policy_verdict *v, const char *verdict)
+{
+	char	ts[24], rule[POLICY_ID_MAX + 16];
+
+	snprintf(ts, sizeof(ts), "%lld", (long long)time(NULL));
+	vaultd_sign_rule(v, rule, sizeof(rule));
+	sign_audit(vd, actor, account, a, ts, verdict, rule);
+}
+
+/* Queue an admitted request for signerd, released at the turn's end. */
+static void
+sign_queue(struct vaultd *vd, const struct sign_origin *o,
+    const char *account, const struct sign_args *a, const char *ts,
+    const struct policy_verdict *v)
 {
 	struct sign_slot	*s;
 	struct msg_w		 w;
-	const char		*why;
-	char			 ts[24];
-	int			 code;
 
-	if ((why = sign_blocked(vd, &code)) != NULL) {
-		o->done(vd, o, code, why, NULL);
-		return;
-	}
-	snprintf(ts, sizeof(ts), "%lld", (long long)time(NULL));
-	if (sign_gate(a) != 0) {
-		/* recorded like an allow: batched, never a checkpoint */
-		sign_audit(vd, o->actor, account, a, ts, "deny");
-		o->done(vd, o, CV_ERR_DENIED, "not an endpoint of the catalog "
-		    "at that auth level", NULL);
-		return;
-	}
-	sign_audit(vd, o->actor, account, a, ts, "allow");
 	s = slot_new(vd);		/* sign_blocked saw a free one */
 	s->id = child_new_id(SIGNERD(vd));
 	s->sent = MSG_SIGN_REQ;
 	s->origin = *o;
+	s->resv = v->resv;
+	s->resv_gen = vd->policy.gen;
 	snprintf(s->account, sizeof(s->account), "%s", account);
 	msg_begin(&w, MSG_SIGN_REQ, s->id);
 	msg_put_str(&w, account);
@@ -164,10 +164,69 @@ vaultd_sign_request(struct vaultd *vd, const struct sign_origin *o,
 	    msgbuf_add(&vd->held, w.buf.data, w.buf.len) != 0) {
 		msg_w_free(&w);
 		slot_free(vd, s);
+		vaultd_policy_refund(vd, v);
 		o->done(vd, o, CV_ERR_NOMEM, "out of memory", NULL);
 		return;
 	}
 	msg_w_free(&w);
+}
+
+void
+vaultd_sign_request(struct vaultd *vd, const struct sign_origin *o,
+    const char *account, const struct sign_args *a)
+{
+	struct policy_verdict	 v;
+	const char		*why;
+	char			 ts[24], rule[POLICY_ID_MAX + 16];
+	int			 code;
+
+	if ((why = sign_blocked(vd, &code)) != NULL) {
+		o->done(vd, o, code, why, NULL);
+		return;
+	}
+	snprintf(ts, sizeof(ts), "%lld", (long long)time(NULL));
+	if (a->level != CATALOG_L1 && a->level != CATALOG_L2 &&
+	    a->level != CATALOG_BUILDER) {
+		/* recorded like an allow: batched, never a checkpoint */
+		sign_audit(vd, o->actor, account, a, ts, "deny", "-");
+		o->done(vd, o, CV_ERR_DENIED, "not an auth level vaultd signs "
+		    "(1 L1, 2 L2, 3 builder)", NULL);
+		return;
+	}
+	vaultd_policy_verdict(vd, o, account, a, &v);
+	vaultd_sign_rule(&v, rule, sizeof(rule));
+	switch (v.effect) {
+	case POLICY_ALLOW:
+		sign_audit(vd, o->actor, account, a, ts, "allow", rule);
+		sign_queue(vd, o, account, a, ts, &v);
+		return;
+	case POLICY_APPROVE:
+		vaultd_approve_hold(vd, o, account, a, &v);
+		return;
+	case POLICY_DENY:
+	default:
+		sign_audit(vd, o->actor, account, a, ts, "deny", rule);
+		o->done(vd, o, CV_ERR_DENIED, v.why, NULL);
+		return;
+	}
+}
+
+void
+vaultd_sign_admitted(struct vaultd *vd, const struct sign_origin *o,
+    const char *account, const struct sign_args *a,
+    const struct policy_verdict *v)
+{
+	const char	*why;
+	char		 ts[24];
+	int		 code;
+
+	if ((why = sign_blocked(vd, &code)) != NULL) {
+		vaultd_policy_refund(vd, v);
+		o->done(vd, o, code, why, NULL);
+		return;
+	}
+	snprintf(ts, sizeof(ts), "%lld", (long long)time(NULL));
+	sign_queue(vd, o, account, a, ts, v);
 }
 
 void
@@ -205,7 +264,8 @@ int
 vaultd_sign_ctl(struct vaultd *vd, struct client *cl, struct msg *m)
 {
 	struct sign_origin	 o = { ctl_sign_done, cl->serial, m->id,
-				    "vaultctl" };
+				    "vaultctl", POLICY_ACTOR_OPERATOR,
+				    (uint32_t)cl->uid, NULL };
 	struct sign_args	 a;
 	char			 account[65];
 	int			 r;
@@ -328,9 +388,12 @@ vaultd_sign_answer(struct vaultd *vd, struct msg *m)
 	copy = *s;
 	slot_free(vd, s);
 	if (copy.sent == MSG_SIGN_REQ) {
-		if (code != 0)		/* batched like the verdicts */
+		if (code != 0) {	/* batched like the verdicts */
 			vaultd_audit_sign(vd, "signerd", copy.account, NULL,
-			    "refused");
+			    "refused", "-");
+			vaultd_policy_refund_resv(vd, &copy.resv,
+			    copy.resv_gen);
+		}
 		copy.origin.done(vd, &copy.origin, code, text,
 		    code == 0 ? &h : NULL);
 	} else if (code != 0)
@@ -380,9 +443,13 @@ vaultd_sign_lost(struct vaultd *vd)
 			continue;
 		copy = *s;
 		slot_free(vd, s);
-		if (copy.sent == MSG_SIGN_REQ)
+		if (copy.sent == MSG_SIGN_REQ) {
+			/* no signature was made: the budget is not spent */
+			vaultd_policy_refund_resv(vd, &copy.resv,
+			    copy.resv_gen);
 			copy.origin.done(vd, &copy.origin, CV_ERR_NOTRUNNING,
 			    "signerd stopped; retry", NULL);
+		}
 		else
 			copy.account_done(vd, CV_ERR_NOTRUNNING,
 			    "signerd stopped", strlen("signerd stopped"));

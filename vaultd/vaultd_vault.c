@@ -268,6 +268,7 @@ commit_ans(struct vaultd *vd)
 	struct msg_w	w;
 	char		text[160];
 	uint32_t	ans;
+	int		r;
 
 	if (vd->op.write_err == CV_ERR_AGAIN &&
 	    vd->op.sent == MSG_AUDIT_SIGN_REQ) {
@@ -283,8 +284,17 @@ commit_ans(struct vaultd *vd)
 		return 0;
 	}
 	vd->generation = vd->op.generation;
-	if (vd->op.sent == MSG_VAULT_CREATE_REQ)
+	if (vd->op.sent == MSG_VAULT_CREATE_REQ) {
 		vd->unlocked = 1;
+		if ((r = vaultd_policy_created(vd)) != 0)
+			fatalx("policy: %s", cv_strerror(r));
+	}
+	if (vd->op.rtype == VAULT_REC_ACCOUNT &&
+	    vd->op.sent == MSG_VAULT_PUT_REQ)
+		vaultd_policy_profile(vd, vd->op.account, vd->op.profile);
+	else if (vd->op.rtype == VAULT_REC_ACCOUNT &&
+	    vd->op.sent == MSG_VAULT_DEL_REQ)
+		vaultd_policy_profile(vd, vd->op.account, NULL);
 	if (vd->op.sent == MSG_AUDIT_SIGN_REQ || vd->op.done != NULL) {
 		msg_begin(&w, MSG_CTL_PUT_ANS, 0);	/* nobody waits */
 		msg_put_str(&w, "");
@@ -344,17 +354,21 @@ list_ans(struct vaultd *vd, struct msg *m)
 static void
 unlock_failed(struct vaultd *vd, int code, const char *text)
 {
+	if (code == CV_ERR_BADPASS)
+		vault_bad_credential(vd);
+	vault_op_fail(vd, code, text);
+}
+
+void
+vault_bad_credential(struct vaultd *vd)
+{
 	int64_t	delay;
 
-	if (code == CV_ERR_BADPASS) {
-		vd->bad_unlocks++;
-		delay = 1000LL << (vd->bad_unlocks > 5 ? 5 :
-		    vd->bad_unlocks - 1);
-		if (delay > UNLOCK_BACKOFF_MAX_MS)
-			delay = UNLOCK_BACKOFF_MAX_MS;
-		vd->unlock_after_ms = vaultd_now_ms() + delay;
-	}
-	vault_op_fail(vd, code, text);
+	vd->bad_unlocks++;
+	delay = 1000LL << (vd->bad_unlocks > 5 ? 5 : vd->bad_unlocks - 1);
+	if (delay > UNLOCK_BACKOFF_MAX_MS)
+		delay = UNLOCK_BACKOFF_MAX_MS;
+	vd->unlock_after_ms = vaultd_now_ms() + delay;
 }
 
 /*
@@ -391,11 +405,12 @@ int
 vault_signerd_answer(struct vaultd *vd, struct child *ch, struct msg *m)
 {
 	struct msg_w	 w;
-	const uint8_t	*file, *pk, *bpk;
+	struct msg_rd	 profiles;
+	const uint8_t	*file, *pk, *bpk, *ptext;
 	const char	*text, *info;
-	size_t		 len, pklen, bpklen, tlen;
+	size_t		 len, pklen, bpklen, tlen, plen;
 	int64_t		 code;
-	uint64_t	 gen;
+	uint64_t	 gen, pver;
 	int		 r;
 
 	if ((r = vaultd_sign_answer(vd, m)) != 0)
@@ -455,6 +470,7 @@ vault_signerd_answer(struct vaultd *vd, struct child *ch, struct msg *m)
 		return write_and_commit(vd, file, len);
 	case MSG_VAULT_DEL_ANS:
 	case MSG_VAULT_MARK_ANS:
+	case MSG_VAULT_POLICY_ANS:
 	case MSG_VAULT_PASSWD_ANS:
 		if ((r = msg_get_bin(&m->rd, &file, &len, VAULT_MAX_FILE)) != 0)
 			return r;
@@ -462,7 +478,11 @@ vault_signerd_answer(struct vaultd *vd, struct child *ch, struct msg *m)
 	case MSG_VAULT_UNLOCK_ANS:
 		if ((r = msg_get_bin(&m->rd, &pk, &pklen, 32)) != 0 ||
 		    (r = msg_get_u64(&m->rd, &gen)) != 0 ||
-		    (r = msg_get_bin(&m->rd, &bpk, &bpklen, 32)) != 0)
+		    (r = msg_get_bin(&m->rd, &bpk, &bpklen, 32)) != 0 ||
+		    (r = msg_get_u64(&m->rd, &pver)) != 0 ||
+		    (r = msg_get_bin(&m->rd, &ptext, &plen,
+		    VAULT_MAX_POLICY)) != 0 ||
+		    (r = msg_get_array(&m->rd, &profiles, 1024)) != 0)
 			return r;
 		if (pklen != sizeof(vd->audit_pk) ||
 		    bpklen != sizeof(vd->box_pk))
@@ -474,6 +494,9 @@ vault_signerd_answer(struct vaultd *vd, struct child *ch, struct msg *m)
 		if ((r = vaultd_audit_rollback(vd, gen, vd->op.info,
 		    sizeof(vd->op.info))) != 0)
 			return unlock_refused(vd, r);
+		if ((r = vaultd_policy_unlocked(vd, pver, ptext, plen,
+		    &profiles)) != 0)
+			return r;
 		vd->generation = gen;
 		vd->unlocked = 1;
 		vd->bad_unlocks = 0;

@@ -12,13 +12,13 @@
 #include "common/profile.h"
 #include "common/url.h"
 #include "common/vault_crypto.h"
+#include "policy/policy.h"
 #include "vaultd/vaultd.h"
 
 static const char	*op_what(uint32_t sent, uint8_t rtype, size_t plen);
 
-/* Refuse politely what cannot start now.  1 if refused. */
-static int
-refuse_now(struct vaultd *vd, struct client *cl, struct msg *m, int need)
+int
+vault_ctl_refuse(struct vaultd *vd, struct client *cl, struct msg *m, int need)
 {
 	const char	*why = NULL;
 	int		 code = 0;
@@ -79,7 +79,7 @@ vault_ctl_init(struct vaultd *vd, struct client *cl, struct msg *m)
 	    (r = msg_get_bool(&m->rd, &keyfile)) != 0 ||
 	    (r = msg_get_strbuf(&m->rd, kdf, sizeof(kdf))) != 0)
 		return r;
-	if (refuse_now(vd, cl, m, 0))
+	if (vault_ctl_refuse(vd, cl, m, 0))
 		return 0;
 	if (vault_exists(vd)) {
 		control_error(vd, cl->serial, m->id, CV_ERR_EXISTS,
@@ -101,6 +101,7 @@ vault_ctl_init(struct vaultd *vd, struct client *cl, struct msg *m)
 	msg_put_bool(&w, keyfile);
 	msg_put_u64(&w, ops);
 	msg_put_u64(&w, mem);
+	msg_put_bin(&w, policy_default_text(), strlen(policy_default_text()));
 	if ((r = vault_op_send(vd, &w, id, MSG_VAULT_CREATE_REQ)) != 0)
 		vault_op_fail(vd, r, "signerd is not reachable");
 	return 0;
@@ -120,7 +121,7 @@ vault_ctl_unlock(struct vaultd *vd, struct client *cl, struct msg *m)
 	if ((r = msg_get_bin(&m->rd, &cred, &len, VAULT_MAX_PASS)) != 0 ||
 	    (r = msg_get_bool(&m->rd, &keyfile)) != 0)
 		return r;
-	if (refuse_now(vd, cl, m, 1))
+	if (vault_ctl_refuse(vd, cl, m, 1))
 		return 0;
 	if (vd->unlocked) {
 		msg_begin(&w, MSG_CTL_UNLOCK_ANS, m->id);
@@ -146,7 +147,7 @@ vault_ctl_lock(struct vaultd *vd, struct client *cl, struct msg *m)
 	uint32_t	id;
 	int		r;
 
-	if (refuse_now(vd, cl, m, 0))
+	if (vault_ctl_refuse(vd, cl, m, 0))
 		return 0;
 	if (vaultd_sign_busy(vd) || vd->call.state != CALL_NONE) {
 		control_error(vd, cl->serial, m->id, CV_ERR_AGAIN,
@@ -184,7 +185,7 @@ vault_ctl_passwd(struct vaultd *vd, struct client *cl, struct msg *m)
 	    (r = msg_get_bool(&m->rd, &keyfile)) != 0 ||
 	    (r = msg_get_strbuf(&m->rd, kdf, sizeof(kdf))) != 0)
 		return r;
-	if (refuse_now(vd, cl, m, 2))
+	if (vault_ctl_refuse(vd, cl, m, 2))
 		return 0;
 	if (!keyfile && kdf_from_name(vd, kdf, &ops, &mem) != 0) {
 		control_error(vd, cl->serial, m->id, CV_ERR_USAGE,
@@ -210,7 +211,8 @@ vault_ctl_passwd(struct vaultd *vd, struct client *cl, struct msg *m)
  * or http:// to loopback (the local test exchange), "ca_file": optional}.
  */
 static int
-account_valid(const uint8_t *p, size_t len, char *why, size_t whylen)
+account_valid(const uint8_t *p, size_t len, char *why, size_t whylen,
+    char *prof, size_t proflen)
 {
 	json_t		*j;
 	json_error_t	 err;
@@ -237,8 +239,10 @@ account_valid(const uint8_t *p, size_t len, char *why, size_t whylen)
 	    strncmp(pin, "sha256//", 8) != 0))
 		snprintf(why, whylen, "the pin must be sha256//BASE64 "
 		    "(curl's pinned public key form)");
-	else
+	else {
+		snprintf(prof, proflen, "%s", profile);
 		ok = 1;
+	}
 	json_decref(j);
 	return ok;
 }
@@ -252,7 +256,7 @@ vault_ctl_put(struct vaultd *vd, struct client *cl, struct msg *m)
 	uint64_t	 type, nonce;
 	uint32_t	 id;
 	char		 account[VAULT_MAX_NAME + 1], key_id[VAULT_MAX_NAME + 1];
-	char		 why[128];
+	char		 why[128], prof[16] = "";
 	int		 r;
 
 	if ((r = msg_get_u64(&m->rd, &type)) != 0 ||
@@ -261,21 +265,25 @@ vault_ctl_put(struct vaultd *vd, struct client *cl, struct msg *m)
 	    (r = msg_get_u64(&m->rd, &nonce)) != 0 ||
 	    (r = msg_get_bin(&m->rd, &payload, &len, VAULT_MAX_BODY)) != 0)
 		return r;
-	if (refuse_now(vd, cl, m, 2))
+	if (vault_ctl_refuse(vd, cl, m, 2))
 		return 0;
-	if (type == 0 || type == VAULT_REC_AUDIT_KEY || type > VAULT_REC_MAX ||
-	    !vault_fmt_name_valid(account, strlen(account))) {
+	if (type == 0 || type == VAULT_REC_AUDIT_KEY ||
+	    type == VAULT_REC_POLICY || type > VAULT_REC_MAX ||
+	    !vault_fmt_name_valid(account, strlen(account)) ||
+	    account[0] == '@') {
 		control_error(vd, cl->serial, m->id, CV_ERR_INVALID,
 		    "invalid record type or account name (letters, digits "
-		    "and ._:@- only)");
+		    "and ._:@- only, not beginning with @)");
 		return 0;
 	}
 	if (type == VAULT_REC_ACCOUNT &&
-	    !account_valid(payload, len, why, sizeof(why))) {
+	    !account_valid(payload, len, why, sizeof(why), prof,
+	    sizeof(prof))) {
 		control_error(vd, cl->serial, m->id, CV_ERR_INVALID, why);
 		return 0;
 	}
 	vault_op_from(vd, cl, m);
+	snprintf(vd->op.profile, sizeof(vd->op.profile), "%s", prof);
 	vd->op.what = op_what(MSG_VAULT_PUT_REQ, (uint8_t)type, len);
 	snprintf(vd->op.account, sizeof(vd->op.account), "%s", account);
 	snprintf(vd->op.key_id, sizeof(vd->op.key_id), "%s", key_id);
@@ -306,15 +314,18 @@ vault_ctl_del(struct vaultd *vd, struct client *cl, struct msg *m)
 	    (r = msg_get_strbuf(&m->rd, account, sizeof(account))) != 0 ||
 	    (r = msg_get_strbuf(&m->rd, key_id, sizeof(key_id))) != 0)
 		return r;
-	if (refuse_now(vd, cl, m, 2))
+	if (vault_ctl_refuse(vd, cl, m, 2))
 		return 0;
-	if (type == 0 || type == VAULT_REC_AUDIT_KEY || type > VAULT_REC_MAX) {
+	if (type == 0 || type == VAULT_REC_AUDIT_KEY ||
+	    type == VAULT_REC_POLICY || type > VAULT_REC_MAX) {
 		control_error(vd, cl->serial, m->id, CV_ERR_INVALID,
-		    "invalid record type");
+		    "invalid record type (the policy changes with vaultctl "
+		    "policy apply)");
 		return 0;
 	}
 	vault_op_from(vd, cl, m);
 	vd->op.what = op_what(MSG_VAULT_DEL_REQ, (uint8_t)type, 0);
+	vd->op.rtype = (uint8_t)type;
 	snprintf(vd->op.account, sizeof(vd->op.account), "%s", account);
 	snprintf(vd->op.key_id, sizeof(vd->op.key_id), "%s", key_id);
 	snprintf(vd->op.info, sizeof(vd->op.info), "%s", key_id);
@@ -335,7 +346,7 @@ vault_ctl_list(struct vaultd *vd, struct client *cl, struct msg *m)
 	uint32_t	id;
 	int		r;
 
-	if (refuse_now(vd, cl, m, 2))
+	if (vault_ctl_refuse(vd, cl, m, 2))
 		return 0;
 	vault_op_from(vd, cl, m);
 	id = child_new_id(SIGNERD(vd));

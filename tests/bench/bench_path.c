@@ -64,6 +64,9 @@
 #define TARGET_L2	100000.0
 #define TARGET_ADDED_US	40.0		/* path p50 minus in process */
 #define TARGET_RSS_KIB	(16 * 1024)
+#define POLICY_RULES	100		/* the policy beside the default */
+#define POLICY_LOSS	5.0		/* % of L2 pipelined, issue goal */
+#define POLICY_ROUNDS	3		/* alternating runs of each */
 
 struct inproc {
 	struct secp256k1_context_struct	*ctx;
@@ -398,6 +401,93 @@ path_piped(struct chan *c, uint32_t *id, struct level *lv, double secs)
 	return 0;
 }
 
+/*
+ * A policy of POLICY_RULES rules that a trader might keep: clients with
+ * order predicates and budgets, denials, approvals, wildcard paths; the
+ * L2 request of the bench is admitted by one catalog rule among them.
+ */
+static int
+policy_write(const char *path)
+{
+	FILE	*f;
+	int	 i;
+
+	if ((f = fopen(path, "w")) == NULL)
+		return -1;
+	fprintf(f, "allow operator account %s catalog label catalog-calls\n"
+	    "deny operator level l1 nonce > 10 label l1-nonces\n", ACCOUNT);
+	for (i = 0; i < POLICY_RULES - 2; i++)
+		switch (i % 4) {
+		case 0:
+			fprintf(f, "allow client bot%d account %s level l2 "
+			    "method POST path /order order side in { BUY SELL } "
+			    "order notional <= %d rate 10/s burst 20 per client\n",
+			    i, ACCOUNT, 100 + i);
+			break;
+		case 1:
+			fprintf(f, "deny any method DELETE path /x%d/* "
+			    "body \"/id\" prefix \"z%d\"\n", i, i);
+			break;
+		case 2:
+			fprintf(f, "allow client bot%d level l2 method GET "
+			    "path { /book /tick-size /data/trades%d } limit "
+			    "1000/day per account\n", i, i);
+			break;
+		default:
+			fprintf(f, "allow operator uid %d method PUT path "
+			    "/v%d/*/orders query market = m%d\n", 1000 + i, i,
+			    i);
+			break;
+		}
+	return fclose(f) == 0 ? 0 : -1;
+}
+
+/*
+ * L2 pipelined under the default policy (the catalog for the operator)
+ * and under POLICY_RULES rules, alternately; the medians.
+ */
+static int
+policy_compare(struct it *t, struct chan *c, uint32_t *id, struct level *l2,
+    const char *passfile, double secs, double *base, double *with)
+{
+	struct level	lv;
+	double		b[POLICY_ROUNDS], w[POLICY_ROUNDS];
+	char		polfile[160], defile[160], out[8192];
+	int		i, r;
+
+	snprintf(polfile, sizeof(polfile), "%s.policy", t->home);
+	snprintf(defile, sizeof(defile), "%s.default", t->home);
+	it_write(defile, "allow operator catalog label default\n", 0600);
+	if (policy_write(polfile) != 0)
+		return -1;
+	for (i = 0; i < POLICY_ROUNDS; i++) {
+		if (it_ctl(t, NULL, out, sizeof(out), "policy apply %s "
+		    "--passphrase-file %s", defile, passfile) != 0)
+			goto fail;
+		lv = *l2;
+		if ((r = path_piped(c, id, &lv, secs)) != 0)
+			return r;
+		b[i] = lv.piped;
+		if (it_ctl(t, NULL, out, sizeof(out), "policy apply %s "
+		    "--passphrase-file %s", polfile, passfile) != 0)
+			goto fail;
+		lv = *l2;
+		if ((r = path_piped(c, id, &lv, secs)) != 0)
+			return r;
+		w[i] = lv.piped;
+	}
+	qsort(b, POLICY_ROUNDS, sizeof(b[0]), cmp_double);
+	qsort(w, POLICY_ROUNDS, sizeof(w[0]), cmp_double);
+	*base = b[POLICY_ROUNDS / 2];
+	*with = w[POLICY_ROUNDS / 2];
+	unlink(polfile);
+	unlink(defile);
+	return 0;
+ fail:
+	fprintf(stderr, "bench_path: policy apply failed: %s", out);
+	return -1;
+}
+
 /* VmRSS of pid in KiB, -1 if it cannot be read. */
 static long
 rss_kib(uint64_t pid)
@@ -494,7 +584,7 @@ main(int argc, char **argv)
 	struct it_proc	procs[3];
 	struct chan	c;
 	char		passfile[128];
-	double		secs = RUN_SECONDS;
+	double		secs = RUN_SECONDS, base, with, loss;
 	uint32_t	id = 1;
 	size_t		i;
 	int		connected = 0, r = 1;
@@ -543,6 +633,19 @@ main(int argc, char **argv)
 		goto out;
 	}
 	report(lv, 2, t.build, secs, procs);
+	if (policy_compare(&t, &c, &id, &lv[1], passfile, secs, &base,
+	    &with) != 0) {
+		fprintf(stderr, "bench_path: the policy runs failed (log %s)\n",
+		    t.log);
+		goto out;
+	}
+	loss = 100.0 * (base - with) / base;
+	printf("\nL2 pipelined, default policy (the catalog)  %10.0f /s\n"
+	    "L2 pipelined, %d-rule policy              %10.0f /s\n"
+	    "throughput loss %.1f %% (goal <= %.0f %%: %s); medians of %d "
+	    "alternating %.1f s runs\n", base, POLICY_RULES, with, loss,
+	    POLICY_LOSS, loss <= POLICY_LOSS ? "yes" : "no", POLICY_ROUNDS,
+	    secs);
 	r = 0;
  out:
 	if (connected)

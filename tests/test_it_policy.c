@@ -1,0 +1,489 @@
+/*
+ * The policy through the real daemons: the default policy a new vault
+ * gets, a denial that names its rule (for vaultctl headers and for an
+ * exchange call's signature), apply with a wrong passphrase changing
+ * nothing, a policy record edited in the vault file refused at unlock,
+ * policy changes that need approvers' signatures, a request held until
+ * two approvers grant it (and a wrong key, a rejection), and a budget
+ * that admits exactly its count under concurrent requests.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+#include <jansson.h>
+#include <sodium.h>
+
+#include "common/encode.h"
+#include "common/vault_fmt.h"
+#include "tests/it.h"
+
+#define WALLET_KEY	"ac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80"
+#define SECRET		"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA="
+#define DEFAULT_POLICY	"# clobvault default policy: what the endpoint " \
+			"catalog admits, for the\n# operator; nothing for " \
+			"anyone else.\nallow operator catalog label default\n"
+
+struct st {
+	struct it	it;
+	char		pass[128], bad[128], pol[128];
+	char		key[3][128];	/* alice, bob, carol */
+	char		pk[3][65];
+	char		out[65536];
+};
+
+#define CTL(s, in, ...)	it_ctl(&(s)->it, in, (s)->out, sizeof((s)->out), \
+			    __VA_ARGS__)
+
+static int
+setup(void **state)
+{
+	static struct st	s;
+	static const char	*names[] = { "alice", "bob", "carol" };
+	char			*nl;
+	int			 i;
+
+	memset(&s, 0, sizeof(s));
+	it_init(&s.it);
+	snprintf(s.pass, sizeof(s.pass), "%s.pass", s.it.home);
+	snprintf(s.bad, sizeof(s.bad), "%s.bad", s.it.home);
+	snprintf(s.pol, sizeof(s.pol), "%s.policy", s.it.home);
+	it_write(s.pass, "policy test passphrase\n", 0600);
+	it_write(s.bad, "not the passphrase\n", 0600);
+	*state = &s;
+	if (it_start(&s.it, "-T", NULL) != 0 ||
+	    CTL(&s, NULL, "init --passphrase-file %s --kdf min", s.pass) != 0 ||
+	    CTL(&s, NULL, "account add pm --profile polymarket") != 0 ||
+	    CTL(&s, WALLET_KEY, "wallet import --account pm") != 0 ||
+	    CTL(&s, "{\"apiKey\":\"k-1\",\"secret\":\"" SECRET "\","
+	    "\"passphrase\":\"pp\"}", "apikey import --account pm") != 0)
+		return -1;
+	for (i = 0; i < 3; i++) {
+		snprintf(s.key[i], sizeof(s.key[i]), "%s.%s", s.it.home,
+		    names[i]);
+		unlink(s.key[i]);
+		if (CTL(&s, NULL, "approver keygen %s", s.key[i]) != 0 ||
+		    (nl = strchr(s.out, '\n')) == NULL || nl - s.out != 64)
+			return -1;
+		memcpy(s.pk[i], s.out, 64);
+	}
+	return 0;
+}
+
+static int
+teardown(void **state)
+{
+	struct st	*s = *state;
+	int		 i;
+
+	it_cleanup(&s->it);
+	unlink(s->pass);
+	unlink(s->bad);
+	unlink(s->pol);
+	for (i = 0; i < 3; i++)
+		unlink(s->key[i]);
+	return 0;
+}
+
+/* Write the policy file: the approvers' declarations, then text. */
+static void
+policy_file(struct st *s, const char *text)
+{
+	char	buf[8192];
+
+	snprintf(buf, sizeof(buf), "approver alice \"%s\"\n"
+	    "approver bob \"%s\"\napprover carol \"%s\"\n%s", s->pk[0],
+	    s->pk[1], s->pk[2], text);
+	it_write(s->pol, buf, 0644);
+}
+
+static json_t *
+json_out(struct st *s)
+{
+	json_error_t	 err;
+	json_t		*j = json_loads(s->out, 0, &err);
+
+	if (j == NULL)
+		fail_msg("not JSON: %s", s->out);
+	return j;
+}
+
+/* A new vault holds the default policy as version 1; it admits the catalog. */
+static void
+test_default(void **state)
+{
+	struct st	*s = *state;
+	json_t		*j;
+
+	assert_int_equal(CTL(s, NULL, "--json policy show"), 0);
+	j = json_out(s);
+	assert_int_equal(json_integer_value(json_object_get(j, "version")), 1);
+	assert_string_equal(json_string_value(json_object_get(j, "text")),
+	    DEFAULT_POLICY);
+	json_decref(j);
+	assert_int_equal(CTL(s, NULL, "headers l2 --account pm --method GET "
+	    "--path /auth/api-keys"), 0);
+	/* outside the catalog: denied, and the denial says why */
+	assert_int_equal(CTL(s, NULL, "headers l2 --account pm --method POST "
+	    "--path /order"), 4);
+	assert_non_null(strstr(s->out, "no rule allows it"));
+}
+
+/* A denial names its rule: the caller's message and the audit record. */
+static void
+test_deny_names_rule(void **state)
+{
+	struct st	*s = *state;
+	uint8_t		 digest[32];
+	char		*log, *text, path[300], hex[65], want[200];
+	size_t		 len, tlen = 0;
+
+	policy_file(s, "allow operator catalog label cat\n"
+	    "deny operator level l2 method GET path /auth/api-keys "
+	    "label no-key-list\n");
+	assert_int_equal(CTL(s, NULL, "policy lint %s", s->pol), 0);
+	assert_int_equal(CTL(s, NULL, "policy apply %s --passphrase-file %s",
+	    s->pol, s->pass), 0);
+	assert_non_null(strstr(s->out, "+ no-key-list (line 5)"));
+	assert_non_null(strstr(s->out, "policy version 2 in force"));
+	assert_int_equal(CTL(s, NULL, "headers l2 --account pm --method GET "
+	    "--path /auth/api-keys"), 4);
+	assert_non_null(strstr(s->out, "denied by rule no-key-list (line 5)"));
+	/* an exchange call's signature is gated the same way */
+	assert_int_equal(CTL(s, NULL, "apikey list --account pm"), 4);
+	assert_non_null(strstr(s->out, "no-key-list"));
+	/* the other catalog calls still pass */
+	assert_int_equal(CTL(s, NULL, "headers l1 --account pm"), 0);
+	snprintf(path, sizeof(path), "%s/audit.log", s->it.home);
+	log = it_slurp(path, &len);
+	assert_non_null(log);
+	assert_non_null(strstr(log, "\tpm\tsign\tGET\t/auth/api-keys\tdeny\t"
+	    "no-key-list@5\t"));
+	/* both digests: the SHA-256 of each text */
+	assert_non_null(text = it_slurp(s->pol, &tlen));
+	crypto_hash_sha256(digest, (const uint8_t *)text, tlen);
+	free(text);
+	hex_encode(digest, sizeof(digest), hex);
+	snprintf(want, sizeof(want), "\tpolicy.applied\t-\t-\tok\tv2\t-\t%s\t",
+	    hex);
+	assert_non_null(strstr(log, want));
+	crypto_hash_sha256(digest, (const uint8_t *)DEFAULT_POLICY,
+	    strlen(DEFAULT_POLICY));
+	hex_encode(digest, sizeof(digest), hex);
+	snprintf(want, sizeof(want), "\tpolicy.replaced\t-\t-\tok\tv1\t-\t%s\t",
+	    hex);
+	assert_non_null(strstr(log, want));
+	free(log);
+	/* the dry run says the same without signing */
+	assert_int_equal(CTL(s, NULL, "policy test --account pm --actor "
+	    "operator --level l2 --method GET --path /auth/api-keys "
+	    "--catalog"), 4);
+	assert_non_null(strstr(s->out, "no-key-list"));
+}
+
+/* A wrong passphrase changes nothing; nor does a text that does not parse. */
+static void
+test_apply_refused(void **state)
+{
+	struct st	*s = *state;
+	json_t		*j;
+
+	policy_file(s, "allow any\n");
+	assert_int_equal(CTL(s, NULL, "policy apply %s --passphrase-file %s",
+	    s->pol, s->bad), 6);
+	policy_file(s, "allow operator level l9\n");
+	assert_int_equal(CTL(s, NULL, "policy apply %s --passphrase-file %s",
+	    s->pol, s->pass), 1);
+	assert_non_null(strstr(s->out, ":4:"));
+	assert_int_equal(CTL(s, NULL, "policy lint %s", s->pol), 1);
+	it_sleep_ms(1100);	/* the wrong-passphrase delay */
+	assert_int_equal(CTL(s, NULL, "--json policy show"), 0);
+	j = json_out(s);
+	assert_int_equal(json_integer_value(json_object_get(j, "version")), 1);
+	json_decref(j);
+}
+
+/* The policy record edited in the vault file: the vault is refused. */
+static void
+test_tampered_record(void **state)
+{
+	struct st	*s = *state;
+	struct vault	 v;
+	char		 path[300];
+	uint8_t		*buf, *out;
+	size_t		 len, olen, i;
+	int		 found = 0;
+
+	assert_int_equal(CTL(s, NULL, "lock"), 0);
+	snprintf(path, sizeof(path), "%s/vault", s->it.home);
+	assert_int_equal(vault_fmt_read(path, &buf, &len), 0);
+	memset(&v, 0, sizeof(v));
+	assert_int_equal(vault_fmt_parse(buf, len, &v), 0);
+	for (i = 0; i < v.nrecs; i++)
+		if (v.recs[i].type == VAULT_REC_POLICY) {
+			v.recs[i].body[0] ^= 0x01;
+			found = 1;
+		}
+	assert_true(found);
+	assert_int_equal(vault_fmt_encode(&v, &out, &olen), 0);
+	assert_int_equal(vault_fmt_write_file(path, out, olen), 0);
+	vault_free(&v);
+	free(buf);
+	free(out);
+	assert_int_equal(CTL(s, NULL, "unlock --passphrase-file %s", s->pass),
+	    7);
+	assert_int_equal(CTL(s, NULL, "headers l1 --account pm"), 5);
+}
+
+static void
+append(const char *path, const char *text)
+{
+	FILE	*f;
+
+	if ((f = fopen(path, "a")) == NULL)
+		abort();
+	fputs(text, f);
+	fclose(f);
+}
+
+/* Changing a policy that names change approvers takes their signatures. */
+static void
+test_change_approvers(void **state)
+{
+	struct st	*s = *state;
+	char		 sig[300];
+
+	policy_file(s, "policy-change approve 2 of { alice bob }\n"
+	    "allow operator catalog\n");
+	assert_int_equal(CTL(s, NULL, "policy apply %s --passphrase-file %s",
+	    s->pol, s->pass), 0);
+	/* now version 2 needs two signatures for version 3 */
+	policy_file(s, "policy-change approve 2 of { alice bob }\n"
+	    "allow operator catalog\nallow any method GET path /time\n");
+	assert_int_equal(CTL(s, NULL, "policy apply %s --passphrase-file %s",
+	    s->pol, s->pass), 4);
+	assert_non_null(strstr(s->out, "needs 2 approvals"));
+	snprintf(sig, sizeof(sig), "%s.sig", s->it.home);
+	assert_int_equal(CTL(s, NULL, "policy sign %s --key %s", s->pol,
+	    s->key[0]), 0);
+	it_write(sig, s->out, 0600);
+	/* one is not enough; carol's is not one of the change approvers */
+	assert_int_equal(CTL(s, NULL, "policy apply %s --passphrase-file %s "
+	    "--approval %s", s->pol, s->pass, sig), 4);
+	assert_non_null(strstr(s->out, "needs 2 approvals"));
+	/* a signature for another version does not count */
+	assert_int_equal(CTL(s, NULL, "policy sign %s --key %s --version 9",
+	    s->pol, s->key[1]), 0);
+	it_write(sig, s->out, 0600);
+	assert_int_equal(CTL(s, NULL, "policy sign %s --key %s", s->pol,
+	    s->key[0]), 0);
+	append(sig, s->out);
+	assert_int_equal(CTL(s, NULL, "policy apply %s --passphrase-file %s "
+	    "--approval %s", s->pol, s->pass, sig), 4);
+	assert_non_null(strstr(s->out, "is not for this text at version 3"));
+	/* alice's and bob's, for this text at version 3 */
+	assert_int_equal(CTL(s, NULL, "policy sign %s --key %s", s->pol,
+	    s->key[1]), 0);
+	it_write(sig, s->out, 0600);
+	assert_int_equal(CTL(s, NULL, "policy sign %s --key %s", s->pol,
+	    s->key[0]), 0);
+	append(sig, s->out);
+	assert_int_equal(CTL(s, NULL, "policy apply %s --passphrase-file %s "
+	    "--approval %s", s->pol, s->pass, sig), 0);
+	assert_non_null(strstr(s->out, "policy version 3 in force"));
+	unlink(sig);
+}
+
+/* Run vaultctl in the background; its output and status into files. */
+static pid_t
+bg_ctl(struct st *s, const char *args, const char *outfile)
+{
+	char	cmd[1024];
+	pid_t	pid;
+
+	snprintf(cmd, sizeof(cmd), "%s/vaultctl %s >%s 2>&1 </dev/null",
+	    s->it.build, args, outfile);
+	if ((pid = fork()) == 0) {
+		int st = system(cmd);
+
+		_exit(WIFEXITED(st) ? WEXITSTATUS(st) : 127);
+	}
+	return pid;
+}
+
+/* The id of the only held request, from approve list --json. */
+static int
+held_id(struct st *s, char id[17])
+{
+	json_t	*j, *p;
+	int64_t	 start = it_ms();
+
+	while (it_ms() - start < 5000) {
+		if (CTL(s, NULL, "--json approve list") != 0)
+			return -1;
+		j = json_out(s);
+		p = json_array_get(json_object_get(j, "pending"), 0);
+		if (p != NULL) {
+			snprintf(id, 17, "%s",
+			    json_string_value(json_object_get(p, "id")));
+			json_decref(j);
+			return 0;
+		}
+		json_decref(j);
+		it_sleep_ms(50);
+	}
+	return -1;
+}
+
+static int
+wait_status(pid_t pid)
+{
+	int	st;
+
+	if (waitpid(pid, &st, 0) != pid)
+		return -1;
+	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+/* An approve rule holds the request until two approvers grant it. */
+static void
+test_approval(void **state)
+{
+	struct st	*s = *state;
+	char		 outfile[200], id[17], args[300], *text;
+	size_t		 len;
+	pid_t		 pid;
+
+	policy_file(s, "allow operator catalog\n"
+	    "approve 2 of { alice bob } operator level l1 label l1-held\n");
+	assert_int_equal(CTL(s, NULL, "policy apply %s --passphrase-file %s",
+	    s->pol, s->pass), 0);
+	snprintf(outfile, sizeof(outfile), "%s.bg", s->it.home);
+	snprintf(args, sizeof(args), "--json headers l1 --account pm");
+	pid = bg_ctl(s, args, outfile);
+	assert_int_equal(held_id(s, id), 0);
+	assert_int_equal(CTL(s, NULL, "approve list"), 0);
+	assert_non_null(strstr(s->out, "held for approval by rule l1-held"));
+	/* carol is an approver, but not of this rule; a bad id is unknown */
+	assert_int_equal(CTL(s, NULL, "approve grant %s --key %s", id,
+	    s->key[2]), 4);
+	assert_int_equal(CTL(s, NULL, "approve grant 0000000000000001 --key "
+	    "%s", s->key[0]), 8);
+	assert_int_equal(CTL(s, NULL, "approve grant %s --key %s", id,
+	    s->key[0]), 0);
+	assert_non_null(strstr(s->out, "(1 more)"));
+	/* still held: the second grant admits it */
+	assert_int_equal(waitpid(pid, NULL, WNOHANG), 0);
+	assert_int_equal(CTL(s, NULL, "approve grant %s --key %s", id,
+	    s->key[1]), 0);
+	assert_int_equal(wait_status(pid), 0);
+	text = it_slurp(outfile, &len);
+	assert_non_null(text);
+	assert_non_null(strstr(text, "POLY_SIGNATURE"));
+	free(text);
+
+	/* a rejection refuses it at once, naming the approver */
+	pid = bg_ctl(s, args, outfile);
+	assert_int_equal(held_id(s, id), 0);
+	assert_int_equal(CTL(s, NULL, "approve deny %s --key %s", id,
+	    s->key[1]), 0);
+	assert_int_equal(wait_status(pid), 4);
+	text = it_slurp(outfile, &len);
+	assert_non_null(strstr(text, "rejected by approver bob"));
+	free(text);
+
+	/* a policy change refuses what is held */
+	pid = bg_ctl(s, args, outfile);
+	assert_int_equal(held_id(s, id), 0);
+	policy_file(s, "allow operator catalog\n");
+	assert_int_equal(CTL(s, NULL, "policy apply %s --passphrase-file %s",
+	    s->pol, s->pass), 0);
+	assert_int_equal(wait_status(pid), 4);
+	text = it_slurp(outfile, &len);
+	assert_non_null(strstr(text, "the policy changed"));
+	free(text);
+
+	/* no approval in time: refused when the deadline passes */
+	policy_file(s, "allow operator catalog\napproval-timeout 1\n"
+	    "approve 1 of { alice } operator level l1 label l1-held\n");
+	assert_int_equal(CTL(s, NULL, "policy apply %s --passphrase-file %s",
+	    s->pol, s->pass), 0);
+	pid = bg_ctl(s, args, outfile);
+	assert_int_equal(held_id(s, id), 0);
+	/* a key the policy does not declare is no approver at all */
+	snprintf(args, sizeof(args), "%s.dave", s->it.home);
+	unlink(args);
+	assert_int_equal(CTL(s, NULL, "approver keygen %s", args), 0);
+	assert_int_equal(CTL(s, NULL, "approve grant %s --key %s", id, args),
+	    4);
+	assert_non_null(strstr(s->out, "not an approver of the policy"));
+	unlink(args);
+	assert_int_equal(wait_status(pid), 4);
+	text = it_slurp(outfile, &len);
+	assert_non_null(strstr(text, "no approval within 1 s"));
+	free(text);
+	unlink(outfile);
+}
+
+/* A count budget admits exactly its count among concurrent requests. */
+static void
+test_budget(void **state)
+{
+	struct st	*s = *state;
+	char		 outfile[8][200];
+	pid_t		 pid[8];
+	int		 i, ok = 0, denied = 0, st;
+
+	policy_file(s, "allow operator catalog level l1 limit 3/day per "
+	    "account label three\nallow operator catalog level l2\n");
+	assert_int_equal(CTL(s, NULL, "policy apply %s --passphrase-file %s",
+	    s->pol, s->pass), 0);
+	for (i = 0; i < 8; i++) {
+		snprintf(outfile[i], sizeof(outfile[i]), "%s.bg%d",
+		    s->it.home, i);
+		pid[i] = bg_ctl(s, "headers l1 --account pm", outfile[i]);
+	}
+	for (i = 0; i < 8; i++) {
+		st = wait_status(pid[i]);
+		ok += st == 0;
+		denied += st == 4;
+		unlink(outfile[i]);
+	}
+	assert_int_equal(ok, 3);
+	assert_int_equal(denied, 5);
+	assert_int_equal(CTL(s, NULL, "headers l1 --account pm"), 4);
+	assert_non_null(strstr(s->out, "denied by rule three (line 4)"));
+	/* a relock keeps the policy in force and what its budgets spent */
+	assert_int_equal(CTL(s, NULL, "lock"), 0);
+	assert_int_equal(CTL(s, NULL, "unlock --passphrase-file %s", s->pass),
+	    0);
+	assert_int_equal(CTL(s, NULL, "headers l1 --account pm"), 4);
+	assert_non_null(strstr(s->out, "denied by rule three (line 4)"));
+	assert_int_equal(CTL(s, NULL, "headers l2 --account pm --method GET "
+	    "--path /auth/api-keys"), 0);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_default, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_deny_names_rule, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_apply_refused, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_tampered_record, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_change_approvers, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_approval, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_budget, setup, teardown),
+	};
+
+	if (sodium_init() < 0)
+		return 1;
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,485 @@
+/*
+ * The policy in vaultd: the verdict gate's rules (libpolicy), where they
+ * come from and how they change.
+ *
+ *	unlock: signerd opens the vault's policy record -> vaultd parses it
+ *	vaultctl policy apply: text, credential, approvals -> vaultd parses
+ *	    and checks the approvals against the policy in force -> signerd
+ *	    checks the credential and seals the record at the next version
+ *	    -> file written -> the new policy is in force; held requests
+ *	    are refused; both digests are on the audit log
+ *
+ * The catalog is one input of a verdict (the `catalog` predicate), not
+ * the verdict; the default policy admits the catalog for the operator.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <sodium.h>
+
+#include "common/catalog.h"
+#include "common/encode.h"
+#include "common/log.h"
+#include "common/vault_crypto.h"
+#include "common/vault_fmt.h"
+#include "vaultd/vaultd.h"
+
+static void	policy_written(struct vaultd *, int, const char *,
+		    const char *);
+
+/* Wall-clock milliseconds: budget windows are UTC days and hours. */
+static int64_t
+wall_ms(void)
+{
+	struct timespec	ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void
+policy_clear(struct vd_policy *p)
+{
+	policy_free(p->pol);
+	policy_state_free(p->st);
+	free(p->text);
+	p->pol = NULL;
+	p->st = NULL;
+	p->text = NULL;
+	p->len = 0;
+}
+
+/*
+ * Put pol (parsed from text) in force; both are then the policy's to
+ * free.  The same text again (a relock and unlock) keeps the policy in
+ * force and its budgets: a state belongs to the policy it was made for.
+ */
+static int
+policy_install(struct vaultd *vd, struct policy *pol, char *text,
+    size_t len, uint64_t version)
+{
+	struct vd_policy	*p = &vd->policy;
+	struct policy_state	*st;
+	uint8_t			 digest[POLICY_DIGEST_LEN];
+
+	policy_digest(text, len, digest);
+	if (p->pol != NULL && p->st != NULL &&
+	    sodium_memcmp(digest, p->digest, sizeof(digest)) == 0) {
+		policy_free(pol);
+		free(text);
+		p->version = version;
+		return 0;
+	}
+	if ((st = policy_state_new(pol)) == NULL)
+		return CV_ERR_NOMEM;
+	policy_clear(p);
+	p->gen++;
+	p->pol = pol;
+	p->st = st;
+	p->text = text;
+	p->len = len;
+	p->version = version;
+	memcpy(p->digest, digest, sizeof(digest));
+	return 0;
+}
+
+int
+vaultd_policy_unlocked(struct vaultd *vd, uint64_t version,
+    const uint8_t *text, size_t len, struct msg_rd *profiles)
+{
+	struct vd_policy	*p = &vd->policy;
+	struct policy_errors	 errs;
+	struct policy		*pol = NULL;
+	struct msg_rd		 e;
+	const char		*src = (const char *)text;
+	char			*copy;
+	uint32_t		 i;
+	int			 r;
+
+	p->nprofiles = 0;
+	for (i = 0; i < profiles->n; i++) {
+		if ((r = msg_get_array(profiles, &e, 2)) != 0)
+			return r;
+		if (e.n != 2)
+			return CV_ERR_MSG_COUNT;
+		if (i >= VAULTD_PROFILES_MAX)
+			continue;
+		if ((r = msg_get_strbuf(&e, p->profiles[i].account,
+		    sizeof(p->profiles[i].account))) != 0 ||
+		    (r = msg_get_strbuf(&e, p->profiles[i].profile,
+		    sizeof(p->profiles[i].profile))) != 0)
+			return r;
+		p->nprofiles++;
+	}
+	p->trouble[0] = '\0';
+	if (version == 0) {		/* a vault from before policies */
+		src = policy_default_text();
+		len = strlen(src);
+	}
+	if ((copy = malloc(len + 1)) == NULL)
+		return CV_ERR_NOMEM;
+	memcpy(copy, src, len);
+	copy[len] = '\0';
+	if (policy_parse(copy, len, &pol, &errs) != 0) {
+		/* fail closed: the empty policy denies every request */
+		snprintf(p->trouble, sizeof(p->trouble), "the vault's policy "
+		    "(version %llu) does not parse here (line %d column %d: "
+		    "%s); every request is denied until a policy is applied",
+		    (unsigned long long)version, errs.n ? errs.e[0].line : 0,
+		    errs.n ? errs.e[0].col : 0,
+		    errs.n ? errs.e[0].msg : "?");
+		log_warnx("%s", p->trouble);
+		if (policy_parse("", 0, &pol, &errs) != 0) {
+			free(copy);
+			return CV_ERR_NOMEM;
+		}
+	}
+	if ((r = policy_install(vd, pol, copy, len, version)) != 0) {
+		policy_free(pol);
+		free(copy);
+	}
+	return r;
+}
+
+int
+vaultd_policy_created(struct vaultd *vd)
+{
+	struct msg_rd	none;
+
+	memset(&none, 0, sizeof(none));
+	return vaultd_policy_unlocked(vd, 1,
+	    (const uint8_t *)policy_default_text(),
+	    strlen(policy_default_text()), &none);
+}
+
+void
+vaultd_policy_profile(struct vaultd *vd, const char *account,
+    const char *profile)
+{
+	struct vd_policy	*p = &vd->policy;
+	size_t			 i;
+
+	for (i = 0; i < p->nprofiles; i++)
+		if (strcmp(p->profiles[i].account, account) == 0)
+			break;
+	if (profile == NULL) {			/* the account is gone */
+		if (i < p->nprofiles)
+			p->profiles[i] = p->profiles[--p->nprofiles];
+		return;
+	}
+	if (i == p->nprofiles) {
+		if (i == VAULTD_PROFILES_MAX)
+			return;
+		p->nprofiles++;
+	}
+	snprintf(p->profiles[i].account, sizeof(p->profiles[i].account),
+	    "%s", account);
+	snprintf(p->profiles[i].profile, sizeof(p->profiles[i].profile),
+	    "%s", profile);
+}
+
+static const char *
+profile_of(struct vaultd *vd, const char *account)
+{
+	size_t	i;
+
+	for (i = 0; i < vd->policy.nprofiles; i++)
+		if (strcmp(vd->policy.profiles[i].account, account) == 0)
+			return vd->policy.profiles[i].profile;
+	return "";
+}
+
+void
+vaultd_policy_req(struct vaultd *vd, const struct sign_origin *o,
+    const char *account, const struct sign_args *a, struct policy_req *req)
+{
+	enum catalog_auth	auth;
+
+	memset(req, 0, sizeof(*req));
+	req->actor = o->who;
+	req->uid = o->uid;
+	req->client = o->client;
+	req->account = account;
+	req->profile = profile_of(vd, account);
+	req->level = (enum policy_level)a->level;
+	req->method = a->method;
+	req->path = a->path;
+	req->pathlen = a->pathlen;
+	req->body = a->body;
+	req->bodylen = a->bodylen;
+	req->nonce = a->nonce;
+	/* the catalog's own rule: builder headers ride on an L2 endpoint */
+	auth = a->level == CATALOG_BUILDER ? CATALOG_L2 :
+	    (enum catalog_auth)a->level;
+	req->in_catalog = (a->level == CATALOG_L1 || a->level == CATALOG_L2 ||
+	    a->level == CATALOG_BUILDER) &&
+	    catalog_admit(a->method, a->path, a->pathlen, auth) == 0;
+}
+
+void
+vaultd_policy_verdict(struct vaultd *vd, const struct sign_origin *o,
+    const char *account, const struct sign_args *a, struct policy_verdict *v)
+{
+	struct policy_req	req;
+
+	memset(v, 0, sizeof(*v));
+	v->effect = POLICY_DENY;
+	v->rule = -1;
+	snprintf(v->id, sizeof(v->id), "none");
+	if (vd->policy.pol == NULL) {
+		snprintf(v->why, sizeof(v->why), "no policy is loaded");
+		return;
+	}
+	vaultd_policy_req(vd, o, account, a, &req);
+	if (policy_eval(vd->policy.pol, vd->policy.st, &req, wall_ms(),
+	    v) != 0) {
+		memset(v, 0, sizeof(*v));
+		v->effect = POLICY_DENY;
+		v->rule = -1;
+		snprintf(v->id, sizeof(v->id), "none");
+		snprintf(v->why, sizeof(v->why), "the request is malformed");
+	}
+}
+
+void
+vaultd_policy_refund(struct vaultd *vd, const struct policy_verdict *v)
+{
+	vaultd_policy_refund_resv(vd, &v->resv, vd->policy.gen);
+}
+
+void
+vaultd_policy_refund_resv(struct vaultd *vd, const struct policy_resv *resv,
+    uint64_t gen)
+{
+	struct policy_verdict	v;
+
+	/* budgets of a policy no longer in force are gone with it */
+	if (vd->policy.st == NULL || resv->n == 0 || gen != vd->policy.gen)
+		return;
+	memset(&v, 0, sizeof(v));
+	v.resv = *resv;
+	policy_refund(vd->policy.st, &v);
+}
+
+int
+vaultd_policy_show_ctl(struct vaultd *vd, struct client *cl, struct msg *m)
+{
+	struct vd_policy	*p = &vd->policy;
+	struct msg_w		 w;
+
+	if (p->pol == NULL) {
+		control_error(vd, cl->serial, m->id, vault_exists(vd) ?
+		    CV_ERR_LOCKED : CV_ERR_NOTFOUND, vault_exists(vd) ?
+		    "the vault is locked: unlock it to read its policy" :
+		    "no vault yet: create one with vaultctl init");
+		return 0;
+	}
+	msg_begin(&w, MSG_CTL_POLICY_SHOW_ANS, m->id);
+	msg_put_u64(&w, p->version);
+	msg_put_bin(&w, p->digest, sizeof(p->digest));
+	msg_put_strn(&w, p->text, p->len);
+	msg_put_str(&w, p->trouble);
+	control_answer(vd, cl->serial, &w);
+	return 0;
+}
+
+/* The approvals a change carries, checked against the policy in force. */
+static int
+apply_approvals(struct vaultd *vd, struct msg_rd *list,
+    const uint8_t digest[POLICY_DIGEST_LEN], uint64_t version, char *why,
+    size_t whylen)
+{
+	const struct policy	*pol = vd->policy.pol;
+	struct msg_rd		 e;
+	const uint8_t		*pk, *sig;
+	uint8_t			 msg[POLICY_CHANGE_MSG_LEN], granted[8];
+	const char		*name;
+	size_t			 pklen, siglen;
+	uint32_t		 i;
+	int			 k, r;
+
+	memset(granted, 0, sizeof(granted));
+	policy_change_msg(digest, version, msg);
+	for (i = 0; i < list->n; i++) {
+		if ((r = msg_get_array(list, &e, 2)) != 0)
+			return r;
+		if (e.n != 2)
+			return CV_ERR_MSG_COUNT;
+		if ((r = msg_get_bin(&e, &pk, &pklen, POLICY_PK_LEN)) != 0 ||
+		    (r = msg_get_bin(&e, &sig, &siglen, POLICY_SIG_LEN)) != 0)
+			return r;
+		if (pklen != POLICY_PK_LEN || siglen != POLICY_SIG_LEN)
+			return CV_ERR_MSG_LENGTH;
+		if ((k = policy_approver_find(pol, pk, &name)) < 0) {
+			snprintf(why, whylen, "an approval is by a key the "
+			    "policy in force does not name as an approver");
+			return CV_ERR_DENIED;
+		}
+		if (crypto_sign_verify_detached(sig, msg, sizeof(msg),
+		    pk) != 0) {
+			snprintf(why, whylen, "the approval by %s is not for "
+			    "this text at version %llu", name,
+			    (unsigned long long)version);
+			return CV_ERR_DENIED;
+		}
+		granted[k / 8] |= (uint8_t)(1U << (k % 8));
+	}
+	if (!policy_change_satisfied(pol, granted)) {
+		snprintf(why, whylen, "the policy in force needs %u "
+		    "approvals of its policy-change approvers for a change "
+		    "(vaultctl policy sign, then apply --approval FILE)",
+		    policy_change_k(pol));
+		return CV_ERR_DENIED;
+	}
+	return 0;
+}
+
+int
+vaultd_policy_apply_ctl(struct vaultd *vd, struct client *cl, struct msg *m)
+{
+	struct vd_policy	*p = &vd->policy;
+	struct policy_errors	 errs;
+	struct policy		*pol = NULL;
+	struct msg_rd		 approvals;
+	struct msg_w		 w;
+	const uint8_t		*cred;
+	const char		*text;
+	uint8_t			 digest[POLICY_DIGEST_LEN];
+	char			 why[300], key_id[24], *copy = NULL;
+	size_t			 credlen, len;
+	uint32_t		 id;
+	int64_t			 now = vaultd_now_ms();
+	int			 keyfile, r;
+
+	if ((r = msg_get_bin(&m->rd, &cred, &credlen, VAULT_MAX_PASS)) != 0 ||
+	    (r = msg_get_bool(&m->rd, &keyfile)) != 0 ||
+	    (r = msg_get_str(&m->rd, &text, &len, POLICY_MAX_TEXT)) != 0 ||
+	    (r = msg_get_array(&m->rd, &approvals, 64)) != 0)
+		return r;
+	if (vault_ctl_refuse(vd, cl, m, 2))
+		return 0;
+	if (vd->call.state != CALL_NONE) {
+		control_error(vd, cl->serial, m->id, CV_ERR_AGAIN,
+		    "an exchange call is in progress; retry");
+		return 0;
+	}
+	if (now < vd->unlock_after_ms) {
+		snprintf(why, sizeof(why), "too many wrong passphrases; try "
+		    "again in %lld s",
+		    (long long)(vd->unlock_after_ms - now + 999) / 1000);
+		control_error(vd, cl->serial, m->id, CV_ERR_DENIED, why);
+		return 0;
+	}
+	if (len == 0) {
+		control_error(vd, cl->serial, m->id, CV_ERR_INVALID, "the "
+		    "policy file is empty (a policy that denies everything "
+		    "still needs a line: a comment will do)");
+		return 0;
+	}
+	if (policy_parse(text, len, &pol, &errs) != 0) {
+		snprintf(why, sizeof(why), "the policy does not parse: line "
+		    "%d column %d: %s%s (vaultctl policy lint FILE lists "
+		    "every error)", errs.n ? errs.e[0].line : 0,
+		    errs.n ? errs.e[0].col : 0, errs.n ? errs.e[0].msg : "?",
+		    errs.n > 1 || errs.more ? ", and more" : "");
+		control_error(vd, cl->serial, m->id, CV_ERR_INVALID, why);
+		return 0;
+	}
+	policy_digest(text, len, digest);
+	if ((r = apply_approvals(vd, &approvals, digest, p->version + 1, why,
+	    sizeof(why))) != 0) {
+		policy_free(pol);
+		if (r != CV_ERR_DENIED)
+			return r;
+		vaultd_audit_digest(vd, "vaultctl", "-", "policy.apply",
+		    "deny", "-", digest);
+		control_error(vd, cl->serial, m->id, r, why);
+		control_denied(vd, cl->serial);
+		return 0;
+	}
+	if ((copy = malloc(len + 1)) == NULL) {
+		policy_free(pol);
+		return CV_ERR_NOMEM;
+	}
+	memcpy(copy, text, len);
+	copy[len] = '\0';
+	snprintf(key_id, sizeof(key_id), "v%llu",
+	    (unsigned long long)(p->version + 1));
+	id = child_new_id(SIGNERD(vd));
+	msg_begin(&w, MSG_VAULT_POLICY_REQ, id);
+	msg_put_bin(&w, cred, credlen);
+	msg_put_bool(&w, keyfile);
+	msg_put_u64(&w, p->version + 1);
+	msg_put_bin(&w, (const uint8_t *)copy, len);
+	if ((r = vault_op_call(vd, &w, id, MSG_VAULT_POLICY_REQ,
+	    "policy.apply", "-", key_id, policy_written)) != 0) {
+		policy_free(pol);
+		free(copy);
+		control_error(vd, cl->serial, m->id, r,
+		    "signerd is not reachable");
+		return 0;
+	}
+	p->next = pol;
+	p->next_text = copy;
+	p->next_len = len;
+	p->apply_client = cl->serial;
+	p->apply_id = m->id;
+	return 0;
+}
+
+/* The vault operation of an apply ended: the new policy, or nothing. */
+static void
+policy_written(struct vaultd *vd, int code, const char *text,
+    const char *key_id)
+{
+	struct vd_policy	*p = &vd->policy;
+	struct policy		*pol = p->next;
+	struct msg_w		 w;
+	uint8_t			 old[POLICY_DIGEST_LEN];
+	uint64_t		 oldv = p->version;
+	char			 oldid[24];
+	char			*copy = p->next_text;
+	size_t			 len = p->next_len;
+	int			 r;
+
+	p->next = NULL;
+	p->next_text = NULL;
+	if (code != 0) {
+		policy_free(pol);
+		free(copy);
+		if (code == CV_ERR_BADPASS) {
+			vault_bad_credential(vd);
+			text = "wrong passphrase or keyfile; the policy is "
+			    "unchanged";
+		} else if (code == CV_ERR_INVALID)
+			text = "signerd refused the change (a version that is "
+			    "not the next one); the policy is unchanged";
+		control_error(vd, p->apply_client, p->apply_id, code, text);
+		return;
+	}
+	memcpy(old, p->digest, sizeof(old));
+	/* held requests end under the rules that held them (budgets back) */
+	vaultd_approve_cancel_all(vd, "the policy changed while it was held; "
+	    "ask again");
+	if ((r = policy_install(vd, pol, copy, len, oldv + 1)) != 0) {
+		/* on disk but not in force here: lock-and-unlock loads it */
+		policy_free(pol);
+		free(copy);
+		fatalx("policy apply: %s", cv_strerror(r));
+	}
+	p->trouble[0] = '\0';
+	snprintf(oldid, sizeof(oldid), "v%llu", (unsigned long long)oldv);
+	vaultd_audit_digest(vd, "vaultctl", "-", "policy.replaced", "ok",
+	    oldid, old);
+	vaultd_audit_digest(vd, "vaultctl", "-", "policy.applied", "ok",
+	    key_id, p->digest);
+	log_info("policy version %llu in force (%zu rules)",
+	    (unsigned long long)p->version, policy_nrules(p->pol));
+	msg_begin(&w, MSG_CTL_POLICY_APPLY_ANS, p->apply_id);
+	msg_put_u64(&w, p->version);
+	msg_put_bin(&w, old, sizeof(old));
+	msg_put_bin(&w, p->digest, sizeof(p->digest));
+	control_answer(vd, p->apply_client, &w);
+}
