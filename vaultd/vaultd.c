@@ -462,6 +462,7 @@ main(int argc, char **argv)
 	vaultd_audit_sync(&vd);
 
 	control_shutdown(&vd);
+	vaultd_policy_free(&vd);
 	log_info("stopped");
 	return 0;
 }

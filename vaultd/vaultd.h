@@ -476,6 +476,8 @@ int	 vault_ctl_refuse(struct vaultd *, struct client *, struct msg *,
 /* At unlock: the vault's policy record (version 0: none) and profiles. */
 int	 vaultd_policy_unlocked(struct vaultd *, uint64_t version,
 	    const uint8_t *text, size_t len, struct msg_rd *profiles) CV_WUR;
+/* vaultd stops: free the policy and what is held (nobody is told). */
+void	 vaultd_policy_free(struct vaultd *);
 /* A new vault: its policy is the default, version 1. */
 int	 vaultd_policy_created(struct vaultd *) CV_WUR;
 /* A committed change of an account record: keep its profile known. */
@@ -512,6 +514,8 @@ int	 vaultd_approve_list_ctl(struct vaultd *, struct client *,
 	    struct msg *) CV_WUR;
 int	 vaultd_approve_ctl(struct vaultd *, struct client *, struct msg *)
 	    CV_WUR;
+/* Free every held request without a word (vaultd stops). */
+void	 vaultd_approve_free(struct vaultd *);
 /* Refuse every held request (a policy change, a lock), with why. */
 void	 vaultd_approve_cancel_all(struct vaultd *, const char *why);
 void	 vaultd_approve_tick(struct vaultd *, int64_t now);

@@ -382,3 +382,13 @@ vaultd_approve_for_client(const struct vaultd *vd, uint64_t serial)
 			return 1;
 	return 0;
 }
+
+void
+vaultd_approve_free(struct vaultd *vd)
+{
+	size_t	i;
+
+	for (i = 0; i < VAULTD_PENDING_MAX && vd->npending > 0; i++)
+		if (vd->pending[i].used)
+			pend_free(vd, &vd->pending[i]);
+}

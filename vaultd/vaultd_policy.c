@@ -143,6 +143,19 @@ vaultd_policy_unlocked(struct vaultd *vd, uint64_t version,
 	return r;
 }
 
+void
+vaultd_policy_free(struct vaultd *vd)
+{
+	struct vd_policy	*p = &vd->policy;
+
+	vaultd_approve_free(vd);
+	policy_clear(p);
+	policy_free(p->next);
+	free(p->next_text);
+	p->next = NULL;
+	p->next_text = NULL;
+}
+
 int
 vaultd_policy_created(struct vaultd *vd)
 {
