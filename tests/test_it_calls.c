@@ -156,7 +156,11 @@ answer(struct ct *c, json_t **doc, const char *call, const char *account,
 	json_t	*j = out_json(c);
 
 	*doc = j;
-	assert_int_equal(json_object_size(j), 5);
+	/* an HTTP error adds the failure's "ok": false, "error", "exit" */
+	assert_int_equal(json_object_size(j), status < 300 ? 5 : 8);
+	if (status >= 300)
+		assert_int_equal(json_integer_value(json_object_get(j,
+		    "exit")), 10);
 	assert_string_equal(json_string_value(json_object_get(j, "call")),
 	    call);
 	assert_string_equal(json_string_value(json_object_get(j, "account")),

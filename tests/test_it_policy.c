@@ -266,7 +266,7 @@ test_change_approvers(void **state)
 	    s->pol, s->pass), 4);
 	assert_non_null(strstr(s->out, "needs 2 approvals"));
 	snprintf(sig, sizeof(sig), "%s.sig", s->it.home);
-	assert_int_equal(CTL(s, NULL, "policy sign %s --key %s", s->pol,
+	assert_int_equal(CTL(s, NULL, "policy sign %s --key-file %s", s->pol,
 	    s->key[0]), 0);
 	it_write(sig, s->out, 0600);
 	/* one is not enough; carol's is not one of the change approvers */
@@ -274,20 +274,20 @@ test_change_approvers(void **state)
 	    "--approval %s", s->pol, s->pass, sig), 4);
 	assert_non_null(strstr(s->out, "needs 2 approvals"));
 	/* a signature for another version does not count */
-	assert_int_equal(CTL(s, NULL, "policy sign %s --key %s --version 9",
-	    s->pol, s->key[1]), 0);
+	assert_int_equal(CTL(s, NULL, "policy sign %s --key-file %s "
+	    "--version 9", s->pol, s->key[1]), 0);
 	it_write(sig, s->out, 0600);
-	assert_int_equal(CTL(s, NULL, "policy sign %s --key %s", s->pol,
+	assert_int_equal(CTL(s, NULL, "policy sign %s --key-file %s", s->pol,
 	    s->key[0]), 0);
 	append(sig, s->out);
 	assert_int_equal(CTL(s, NULL, "policy apply %s --passphrase-file %s "
 	    "--approval %s", s->pol, s->pass, sig), 4);
 	assert_non_null(strstr(s->out, "is not for this text at version 3"));
 	/* alice's and bob's, for this text at version 3 */
-	assert_int_equal(CTL(s, NULL, "policy sign %s --key %s", s->pol,
+	assert_int_equal(CTL(s, NULL, "policy sign %s --key-file %s", s->pol,
 	    s->key[1]), 0);
 	it_write(sig, s->out, 0600);
-	assert_int_equal(CTL(s, NULL, "policy sign %s --key %s", s->pol,
+	assert_int_equal(CTL(s, NULL, "policy sign %s --key-file %s", s->pol,
 	    s->key[0]), 0);
 	append(sig, s->out);
 	assert_int_equal(CTL(s, NULL, "policy apply %s --passphrase-file %s "
@@ -367,16 +367,16 @@ test_approval(void **state)
 	assert_int_equal(CTL(s, NULL, "approve list"), 0);
 	assert_non_null(strstr(s->out, "held for approval by rule l1-held"));
 	/* carol is an approver, but not of this rule; a bad id is unknown */
-	assert_int_equal(CTL(s, NULL, "approve grant %s --key %s", id,
+	assert_int_equal(CTL(s, NULL, "approve grant %s --key-file %s", id,
 	    s->key[2]), 4);
-	assert_int_equal(CTL(s, NULL, "approve grant 0000000000000001 --key "
-	    "%s", s->key[0]), 8);
-	assert_int_equal(CTL(s, NULL, "approve grant %s --key %s", id,
+	assert_int_equal(CTL(s, NULL, "approve grant 0000000000000001 "
+	    "--key-file %s", s->key[0]), 8);
+	assert_int_equal(CTL(s, NULL, "approve grant %s --key-file %s", id,
 	    s->key[0]), 0);
 	assert_non_null(strstr(s->out, "(1 more)"));
 	/* still held: the second grant admits it */
 	assert_int_equal(waitpid(pid, NULL, WNOHANG), 0);
-	assert_int_equal(CTL(s, NULL, "approve grant %s --key %s", id,
+	assert_int_equal(CTL(s, NULL, "approve grant %s --key-file %s", id,
 	    s->key[1]), 0);
 	assert_int_equal(wait_status(pid), 0);
 	text = it_slurp(outfile, &len);
@@ -387,7 +387,7 @@ test_approval(void **state)
 	/* a rejection refuses it at once, naming the approver */
 	pid = bg_ctl(s, args, outfile);
 	assert_int_equal(held_id(s, id), 0);
-	assert_int_equal(CTL(s, NULL, "approve deny %s --key %s", id,
+	assert_int_equal(CTL(s, NULL, "approve deny %s --key-file %s", id,
 	    s->key[1]), 0);
 	assert_int_equal(wait_status(pid), 4);
 	text = it_slurp(outfile, &len);
@@ -416,8 +416,8 @@ test_approval(void **state)
 	snprintf(args, sizeof(args), "%s.dave", s->it.home);
 	unlink(args);
 	assert_int_equal(CTL(s, NULL, "approver keygen %s", args), 0);
-	assert_int_equal(CTL(s, NULL, "approve grant %s --key %s", id, args),
-	    4);
+	assert_int_equal(CTL(s, NULL, "approve grant %s --key-file %s", id,
+	    args), 4);
 	assert_non_null(strstr(s->out, "not an approver of the policy"));
 	unlink(args);
 	assert_int_equal(wait_status(pid), 4);

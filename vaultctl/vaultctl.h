@@ -4,6 +4,8 @@
 #ifndef VAULTCTL_H
 #define VAULTCTL_H
 
+#include <getopt.h>
+
 #include <jansson.h>
 
 #include "common/msg.h"
@@ -59,11 +61,34 @@ int	vaultctl_connect(struct vaultctl *) CV_WUR;
 int	vaultctl_call(struct vaultctl *, struct msg_w *w, uint32_t ans,
 	    struct msg *m) CV_WUR;
 
+/*
+ * jansson's allocator for the whole run, set in main before any JSON
+ * value exists: every block is wiped when freed, since imported JSON
+ * holds secrets.  Text from json_dumps() goes back through
+ * vaultctl_json_free(), never free().
+ */
+void	*vaultctl_json_malloc(size_t);
+void	 vaultctl_json_free(void *);
+
 /* Print j as the one JSON document of this run, and free it. */
 void	vaultctl_print_json(json_t *j);
 
-/* Report err for what (to stderr, or as JSON) and return its exit code. */
+/*
+ * Report err for what (to stderr, or as JSON with "ok": false and the
+ * "exit" code) and return its exit code.
+ */
 int	vaultctl_fail(struct vaultctl *, const char *what, int err);
+
+/*
+ * Options are matched by their whole name, never by a prefix.  Check
+ * argv[1..argc-1] against opts (long options only, "--name VALUE" or
+ * "--name=VALUE") and reset getopt; CV_ERR_USAGE with the option's name
+ * (never its value) in errtext when one is unknown, lacks its value or
+ * has one it does not take.  Then call vaultctl_opt_next() until -1.
+ */
+int	vaultctl_opt_begin(struct vaultctl *, int argc, char **argv,
+	    const struct option *opts) CV_WUR;
+int	vaultctl_opt_next(int argc, char **argv, const struct option *opts);
 
 /*
  * Where a credential comes from: --passphrase-file, --keyfile, or the
@@ -86,10 +111,17 @@ int	cmd_account(struct vaultctl *, int argc, char **argv);
 int	cmd_wallet(struct vaultctl *, int argc, char **argv);
 int	cmd_invite(struct vaultctl *, int argc, char **argv);
 int	cmd_headers(struct vaultctl *, int argc, char **argv);
+int	cmd_keys(struct vaultctl *, int argc, char **argv);
 /* The policy and its approvals (vaultctl_policy.c). */
 int	cmd_policy(struct vaultctl *, int argc, char **argv);
 int	cmd_approve(struct vaultctl *, int argc, char **argv);
 int	cmd_approver(struct vaultctl *, int argc, char **argv);
+/*
+ * An approver's key file (vaultctl approver keygen): the Ed25519 secret
+ * key into guarded memory sk (the caller frees it) and its public key.
+ */
+int	vaultctl_approver_key(struct vaultctl *, const char *path,
+	    struct secret *sk, uint8_t pk[32]) CV_WUR;
 /* Exchange calls (vaultctl_calls.c); apikey and builder mix in the local. */
 int	cmd_call(struct vaultctl *, int argc, char **argv);
 int	cmd_apikey(struct vaultctl *, int argc, char **argv);

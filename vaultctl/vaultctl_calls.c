@@ -154,7 +154,7 @@ call_usage(struct vaultctl *vc, const struct call_cmd *c, const char *word,
 			break;
 		off += (size_t)n;
 	}
-	if (why != NULL)
+	if (why != NULL && why != vc->errtext)
 		snprintf(vc->errtext, sizeof(vc->errtext), "%s", why);
 	return vaultctl_fail(vc, line, CV_ERR_USAGE);
 }
@@ -164,21 +164,20 @@ call_usage(struct vaultctl *vc, const struct call_cmd *c, const char *word,
  * otherwise what is wrong.
  */
 static const char *
-call_parse(const struct call_cmd *c, int argc, char **argv,
-    struct call_req *q)
+call_parse(struct vaultctl *vc, const struct call_cmd *c, int argc,
+    char **argv, struct call_req *q)
 {
 	const char		*asset = NULL, *token = NULL, *sigtype = NULL;
 	const char		*builder = NULL, *word = NULL;
-	static char		 bad[80];
 	unsigned long long	 nonce;
 	size_t			 len;
 	char			*end;
 	int			 ch, given = 0;
 
 	memset(q, 0, sizeof(*q));
-	optind = 0;
-	opterr = 0;
-	while ((ch = getopt_long(argc, argv, "", call_opts, NULL)) != -1) {
+	if (vaultctl_opt_begin(vc, argc, argv, call_opts) != 0)
+		return vc->errtext;
+	while ((ch = vaultctl_opt_next(argc, argv, call_opts)) != -1) {
 		switch (ch) {
 		case 'a':
 			q->account = optarg;
@@ -234,11 +233,8 @@ call_parse(const struct call_cmd *c, int argc, char **argv,
 			snprintf(q->ids + len, sizeof(q->ids) - len, "%s%s",
 			    len ? "," : "", optarg);
 			break;
-		case '?':
 		default:
-			snprintf(bad, sizeof(bad), "unknown option or missing "
-			    "value: %.40s", argv[optind - 1]);
-			return bad;
+			return "unknown option or missing value";
 		}
 	}
 	/* --signature-type belongs to the balance calls as well. */
@@ -346,7 +342,7 @@ put_scalar(const json_t *v)
 		put_text(json_string_value(v));
 	else if ((s = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY)) != NULL) {
 		put_text(s);
-		free(s);
+		vaultctl_json_free(s);
 	}
 }
 
@@ -426,13 +422,25 @@ call_print(struct vaultctl *vc, const char *what, const char *call,
     const char *change, size_t clen)
 {
 	const char	*err, *hint;
+	json_t		*j;
+	char		 text[64];
 	int		 ok = status >= 200 && status <= 299;
 
 	if (vc->json) {
-		vaultctl_print_json(json_pack("{s:s, s:s, s:I, s:O, s:s%}",
-		    "call", call, "account", account, "status",
-		    (json_int_t)status, "result", result, "vault", change,
-		    clen));
+		j = json_pack("{s:s, s:s, s:I, s:O, s:s%}", "call", call,
+		    "account", account, "status", (json_int_t)status,
+		    "result", result, "vault", change, clen);
+		/* a failure, like every other: ok, error and the exit code */
+		if (!ok && j != NULL) {
+			/* the exchange's own text is in result.error */
+			snprintf(text, sizeof(text), "the exchange answered "
+			    "HTTP %llu", (unsigned long long)status);
+			json_object_set_new(j, "ok", json_false());
+			json_object_set_new(j, "error", json_string(text));
+			json_object_set_new(j, "exit",
+			    json_integer(EXIT_EXCHANGE));
+		}
+		vaultctl_print_json(j);
 		return ok ? EXIT_OK : EXIT_EXCHANGE;
 	}
 	if (ok) {
@@ -550,7 +558,7 @@ cmd_call(struct vaultctl *vc, int argc, char **argv)
 	snprintf(what, sizeof(what), "%s%s%s", c->word, c->sub ? " " : "",
 	    c->sub ? c->sub : "");
 	/* getopt_long starts after argv[0]: make the last word argv[0]. */
-	if ((why = call_parse(c, argc - (skip - 1), argv + (skip - 1),
+	if ((why = call_parse(vc, c, argc - (skip - 1), argv + (skip - 1),
 	    &q)) != NULL)
 		return call_usage(vc, c, word, why);
 	return call_run(vc, what, c, &q);

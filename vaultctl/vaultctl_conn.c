@@ -1,3 +1,7 @@
+/*
+ * vaultctl's side of the control socket (connect, call, answer) and its
+ * output: exit codes, the one JSON document, errors.
+ */
 #include <errno.h>
 #include <poll.h>
 #include <stdio.h>
@@ -7,6 +11,8 @@
 #include <unistd.h>
 #include <sys/socket.h>
 #include <sys/un.h>
+
+#include <sodium.h>
 
 #include "common/home.h"
 #include "vaultctl/vaultctl.h"
@@ -218,6 +224,31 @@ vaultctl_recv(struct vaultctl *vc, uint32_t id, struct msg *m)
 	return 0;
 }
 
+void *
+vaultctl_json_malloc(size_t n)
+{
+	size_t	*p;
+
+	/* each block carries its size in front, for the wipe */
+	if (n > SIZE_MAX - sizeof(size_t) ||
+	    (p = malloc(n + sizeof(size_t))) == NULL)
+		return NULL;
+	*p = n;
+	return p + 1;
+}
+
+void
+vaultctl_json_free(void *v)
+{
+	size_t	*p = v;
+
+	if (p == NULL)
+		return;
+	p--;
+	sodium_memzero(p, *p + sizeof(size_t));
+	free(p);
+}
+
 void
 vaultctl_print_json(json_t *j)
 {
@@ -225,7 +256,7 @@ vaultctl_print_json(json_t *j)
 
 	if ((s = json_dumps(j, JSON_INDENT(2) | JSON_SORT_KEYS)) != NULL) {
 		printf("%s\n", s);
-		free(s);
+		vaultctl_json_free(s);
 	}
 	json_decref(j);
 }
@@ -235,12 +266,13 @@ vaultctl_fail(struct vaultctl *vc, const char *what, int err)
 {
 	const char	*detail = vc->errtext[0] ? vc->errtext :
 			    cv_strerror(err);
+	int		 code = vaultctl_exit_code(err);
 
 	if (vc->json)
-		vaultctl_print_json(json_pack("{s:s, s:s, s:i, s:s}",
-		    "error", what, "reason", cv_strerror(err),
-		    "code", err, "detail", detail));
+		vaultctl_print_json(json_pack("{s:b, s:s, s:s, s:i, s:s, s:i}",
+		    "ok", 0, "error", what, "reason", cv_strerror(err),
+		    "code", err, "detail", detail, "exit", code));
 	else
 		fprintf(stderr, "vaultctl: %s: %s\n", what, detail);
-	return vaultctl_exit_code(err);
+	return code;
 }

@@ -51,10 +51,11 @@ cmd_headers(struct vaultctl *vc, int argc, char **argv)
 		level = CATALOG_BUILDER;
 	else
 		return vaultctl_fail(vc, use, CV_ERR_USAGE);
-	optind = 0;
 	argc--;
 	argv++;
-	while ((ch = getopt_long(argc, argv, "", hdr_opts, NULL)) != -1) {
+	if (vaultctl_opt_begin(vc, argc, argv, hdr_opts) != 0)
+		return vaultctl_fail(vc, use, CV_ERR_USAGE);
+	while ((ch = vaultctl_opt_next(argc, argv, hdr_opts)) != -1) {
 		switch (ch) {
 		case 'a': account = optarg; break;
 		case 'm': method = optarg; break;

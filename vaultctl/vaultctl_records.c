@@ -39,18 +39,23 @@ static const struct option rec_opts[] = {
 	{ NULL, 0, NULL, 0 }
 };
 
-/* Parse options after argv[first]; positional words are not allowed. */
+/*
+ * Parse options after argv[first]; positional words are not allowed.
+ * -1 on a usage error (what is wrong in errtext, when known).
+ */
 static int
-rec_args(int argc, char **argv, int first, struct rec_args *a)
+rec_args(struct vaultctl *vc, int argc, char **argv, int first,
+    struct rec_args *a)
 {
 	char	*end;
 	int	 ch;
 
 	memset(a, 0, sizeof(*a));
-	optind = 0;
 	argc -= first - 1;
 	argv += first - 1;
-	while ((ch = getopt_long(argc, argv, "", rec_opts, NULL)) != -1) {
+	if (vaultctl_opt_begin(vc, argc, argv, rec_opts) != 0)
+		return -1;
+	while ((ch = vaultctl_opt_next(argc, argv, rec_opts)) != -1) {
 		switch (ch) {
 		case 'a': a->account = optarg; break;
 		case 'p': a->profile = optarg; break;
@@ -63,14 +68,24 @@ rec_args(int argc, char **argv, int first, struct rec_args *a)
 			errno = 0;
 			a->nonce = strtoull(optarg, &end, 10);
 			if (*optarg == '\0' || *optarg == '-' || *end != '\0' ||
-			    errno != 0)
+			    errno != 0) {
+				snprintf(vc->errtext, sizeof(vc->errtext),
+				    "--nonce takes a decimal number");
 				return -1;
+			}
 			break;
 		default:
 			return -1;
 		}
 	}
-	return optind == argc ? 0 : -1;
+	if (optind != argc) {
+		/* not echoed: it may be a key typed where none belongs */
+		snprintf(vc->errtext, sizeof(vc->errtext), "a word this "
+		    "command does not take (keys and codes go on standard "
+		    "input)");
+		return -1;
+	}
+	return 0;
 }
 
 /* Send a PUT; print its public answer (address, fingerprint). */
@@ -252,6 +267,176 @@ show(struct vaultctl *vc, const char *what, uint64_t type,
 	return EXIT_OK;
 }
 
+/* What the listing says of one account: its settings, its keys counted. */
+static json_t *
+account_row(const struct entry *v, size_t n, const struct entry *acct)
+{
+	json_t		*info, *o;
+	const char	*address = NULL, *invite = "none";
+	json_int_t	 api = 0, builder = 0;
+	size_t		 i;
+
+	for (i = 0; i < n; i++) {
+		if (strcmp(v[i].account, acct->account) != 0 ||
+		    (v[i].flags & VAULT_RECF_REVOKED))
+			continue;
+		switch (v[i].type) {
+		case VAULT_REC_WALLET_KEY:
+			address = v[i].info;
+			break;
+		case VAULT_REC_API_CRED:
+			api++;
+			break;
+		case VAULT_REC_BUILDER_CRED:
+			builder++;
+			break;
+		case VAULT_REC_INVITE:
+			invite = (v[i].flags & VAULT_RECF_USED) ? "used" :
+			    "set";
+			break;
+		}
+	}
+	/* the account record's text is its settings, as account add wrote */
+	if ((info = json_loads(acct->info, JSON_REJECT_DUPLICATES, NULL)) ==
+	    NULL || !json_is_object(info)) {
+		json_decref(info);
+		info = json_object();
+	}
+	o = json_pack("{s:s, s:s, s:s, s:b, s:s?, s:I, s:I, s:s}", "name",
+	    acct->account, "profile", json_is_string(json_object_get(info,
+	    "profile")) ? json_string_value(json_object_get(info, "profile")) :
+	    "?", "url", json_is_string(json_object_get(info, "url")) ?
+	    json_string_value(json_object_get(info, "url")) : "",
+	    "wallet", address != NULL, "address", address, "api_keys", api,
+	    "builder_keys", builder, "invite", invite);
+	if (o != NULL && json_is_string(json_object_get(info, "ca_file")))
+		json_object_set(o, "ca_file", json_object_get(info, "ca_file"));
+	if (o != NULL && json_is_string(json_object_get(info, "pin")))
+		json_object_set(o, "pin", json_object_get(info, "pin"));
+	json_decref(info);
+	return o;
+}
+
+/* account list: the accounts only, one row each, a header row. */
+static int
+account_list(struct vaultctl *vc)
+{
+	struct entry	*v = NULL;
+	json_t		*arr = NULL, *o;
+	size_t		 n, i;
+	int		 r;
+
+	if ((r = list(vc, &v, &n)) != 0)
+		goto out;
+	r = CV_ERR_NOMEM;
+	if ((arr = json_array()) == NULL)
+		goto out;
+	for (i = 0; i < n; i++)
+		if (v[i].type == VAULT_REC_ACCOUNT &&
+		    json_array_append_new(arr, account_row(v, n, &v[i])) != 0)
+			goto out;
+	r = 0;
+	if (vc->json) {
+		vaultctl_print_json(arr);
+		arr = NULL;
+		goto out;
+	}
+	if (json_array_size(arr) == 0)
+		printf("no accounts (vaultctl account add NAME --profile P)\n");
+	else
+		printf("%-16s %-10s %-6s %7s %7s %-6s %s\n", "NAME", "PROFILE",
+		    "WALLET", "APIKEYS", "BUILDER", "INVITE", "URL");
+	json_array_foreach(arr, i, o)
+		printf("%-16s %-10s %-6s %7lld %7lld %-6s %s\n",
+		    json_string_value(json_object_get(o, "name")),
+		    json_string_value(json_object_get(o, "profile")),
+		    json_is_true(json_object_get(o, "wallet")) ? "yes" : "no",
+		    (long long)json_integer_value(json_object_get(o,
+		    "api_keys")),
+		    (long long)json_integer_value(json_object_get(o,
+		    "builder_keys")),
+		    json_string_value(json_object_get(o, "invite")),
+		    json_string_value(json_object_get(o, "url")));
+ out:
+	free(v);
+	json_decref(arr);
+	return r == 0 ? EXIT_OK : vaultctl_fail(vc, "account list", r);
+}
+
+/*
+ * keys list [--account A]: every record but the accounts, one row each:
+ * its type, account, key id, nonce and public fact.
+ */
+int
+cmd_keys(struct vaultctl *vc, int argc, char **argv)
+{
+	static const char	*use = "usage: vaultctl keys list "
+	    "[--account A]";
+	struct rec_args		 a;
+	struct entry		*v = NULL;
+	json_t			*arr = NULL, *o;
+	size_t			 n, i;
+	int			 r, found;
+
+	if (argc < 2 || strcmp(argv[1], "list") != 0 ||
+	    rec_args(vc, argc, argv, 2, &a) != 0 || a.profile != NULL ||
+	    a.url != NULL || a.ca != NULL || a.file != NULL ||
+	    a.pin != NULL || a.local || a.nonce != 0)
+		return vaultctl_fail(vc, use, CV_ERR_USAGE);
+	if ((r = list(vc, &v, &n)) != 0)
+		goto out;
+	r = CV_ERR_NOMEM;
+	if ((arr = json_array()) == NULL)
+		goto out;
+	found = a.account == NULL;
+	for (i = 0; i < n; i++) {
+		if (a.account != NULL && strcmp(v[i].account, a.account) != 0)
+			continue;
+		if (v[i].type == VAULT_REC_ACCOUNT) {
+			found = 1;
+			continue;
+		}
+		o = json_pack("{s:s, s:s, s:s, s:I, s:s, s:b, s:b}", "type",
+		    type_name(v[i].type), "account", v[i].account, "key_id",
+		    v[i].key_id, "nonce", (json_int_t)v[i].nonce, "info",
+		    v[i].info, "revoked", (v[i].flags & VAULT_RECF_REVOKED) !=
+		    0, "used", (v[i].flags & VAULT_RECF_USED) != 0);
+		if (json_array_append_new(arr, o) != 0)
+			goto out;
+	}
+	if (!found) {
+		snprintf(vc->errtext, sizeof(vc->errtext), "no account %s",
+		    a.account);
+		r = CV_ERR_NOTFOUND;
+		goto out;
+	}
+	r = 0;
+	if (vc->json) {
+		vaultctl_print_json(arr);
+		arr = NULL;
+		goto out;
+	}
+	if (json_array_size(arr) == 0)
+		printf("no keys\n");
+	else
+		printf("%-8s %-16s %-38s %6s  %s\n", "TYPE", "ACCOUNT",
+		    "KEY ID", "NONCE", "INFO");
+	json_array_foreach(arr, i, o)
+		printf("%-8s %-16s %-38s %6lld  %s%s\n",
+		    json_string_value(json_object_get(o, "type")),
+		    json_string_value(json_object_get(o, "account")),
+		    *json_string_value(json_object_get(o, "key_id")) ?
+		    json_string_value(json_object_get(o, "key_id")) : "-",
+		    (long long)json_integer_value(json_object_get(o, "nonce")),
+		    json_string_value(json_object_get(o, "info")),
+		    json_is_true(json_object_get(o, "revoked")) ?
+		    " (revoked)" : "");
+ out:
+	free(v);
+	json_decref(arr);
+	return r == 0 ? EXIT_OK : vaultctl_fail(vc, "keys list", r);
+}
+
 /*
  * A public key pin as libcurl takes it (CURLOPT_PINNEDPUBLICKEY):
  * "sha256//" and the base64 of 32 bytes, several joined with ';'.
@@ -300,7 +485,7 @@ cmd_account(struct vaultctl *vc, int argc, char **argv)
 	int			 r;
 
 	if (argc >= 3 && strcmp(argv[1], "add") == 0 &&
-	    rec_args(argc, argv, 3, &a) == 0 && a.profile != NULL &&
+	    rec_args(vc, argc, argv, 3, &a) == 0 && a.profile != NULL &&
 	    a.file == NULL && !a.local) {
 		if ((p = profile_find(a.profile)) == NULL)
 			return vaultctl_fail(vc, "account add: unknown profile "
@@ -337,11 +522,11 @@ cmd_account(struct vaultctl *vc, int argc, char **argv)
 			return vaultctl_fail(vc, "account add", CV_ERR_NOMEM);
 		r = put(vc, "account add", VAULT_REC_ACCOUNT, argv[2], "", 0,
 		    (const uint8_t *)payload, strlen(payload), "added account");
-		free(payload);
+		vaultctl_json_free(payload);
 		return r;
 	}
 	if (argc == 2 && strcmp(argv[1], "list") == 0)
-		return show(vc, "account list", 0, NULL);
+		return account_list(vc);
 	if (argc == 3 && strcmp(argv[1], "remove") == 0)
 		return del(vc, "account remove", VAULT_REC_ACCOUNT, argv[2], "");
 	return vaultctl_fail(vc, "usage: vaultctl account add NAME --profile "
@@ -361,7 +546,7 @@ cmd_wallet(struct vaultctl *vc, int argc, char **argv)
 	size_t			 len;
 	int			 r;
 
-	if (argc < 2 || rec_args(argc, argv, 2, &a) != 0 ||
+	if (argc < 2 || rec_args(vc, argc, argv, 2, &a) != 0 ||
 	    need_account(vc, &a, use) != 0)
 		return vaultctl_fail(vc, use, CV_ERR_USAGE);
 	if (strcmp(argv[1], "generate") == 0 && a.file == NULL)
@@ -397,60 +582,80 @@ cmd_wallet(struct vaultctl *vc, int argc, char **argv)
 }
 
 /*
- * jansson's allocations wiped on free, since the imported JSON holds
- * secrets: each block carries its size in front.
+ * One string field of the imported object into *out (NULL if absent).
+ * -1 with the reason in why when it is there but not a non-empty string.
  */
-static void *
-wiping_malloc(size_t n)
+static int
+cred_field(json_t *j, const char *name, const char **out, char *why,
+    size_t wlen)
 {
-	size_t	*p;
+	json_t	*v;
 
-	if (n > SIZE_MAX - sizeof(size_t) || (p = malloc(n +
-	    sizeof(size_t))) == NULL)
-		return NULL;
-	*p = n;
-	return p + 1;
+	*out = NULL;
+	if ((v = json_object_get(j, name)) == NULL)
+		return 0;
+	if (!json_is_string(v) || json_string_length(v) == 0) {
+		snprintf(why, wlen, "\"%s\" must be a non-empty string",
+		    name);
+		return -1;
+	}
+	*out = json_string_value(v);
+	return 0;
 }
 
-static void
-wiping_free(void *v)
-{
-	size_t	*p = v;
-
-	if (p == NULL)
-		return;
-	p--;
-	sodium_memzero(p, *p + sizeof(size_t));
-	free(p);
-}
-
-/* {"apiKey" (or "key"), "secret", "passphrase"} from text. */
+/*
+ * {"apiKey" (or "key"), "secret", "passphrase"} from text: the key id
+ * into key_id, "secret\0passphrase" into guarded memory.  jansson's
+ * blocks are wiped when freed (main sets the allocator for the whole
+ * run).  -1 with the reason in why, which never quotes the input.
+ */
 static int
 cred_payload(struct secret *text, char *key_id, size_t klen,
-    struct secret *payload)
+    struct secret *payload, char *why, size_t wlen)
 {
 	json_t		*j;
 	json_error_t	 err;
-	const char	*k = NULL, *k2 = NULL, *s = NULL, *p = NULL;
+	const char	*k, *k2, *s, *p;
 	size_t		 sl, pl;
-	int		 r = CV_ERR_INVALID;
+	int		 r = -1;
 
-	json_set_alloc_funcs(wiping_malloc, wiping_free);
+	memset(payload, 0, sizeof(*payload));
 	j = json_loadb((const char *)text->p, text->len,
 	    JSON_REJECT_DUPLICATES, &err);
-	if (j == NULL || json_unpack(j, "{s?s, s?s, s:s, s:s}", "apiKey", &k,
-	    "key", &k2, "secret", &s, "passphrase", &p) != 0)
+	/* err.text may hold a piece of the input: only where it broke */
+	if (j == NULL) {
+		snprintf(why, wlen, "the input is not JSON (line %d, column "
+		    "%d)", err.line, err.column);
+		goto out;
+	}
+	if (!json_is_object(j)) {
+		snprintf(why, wlen, "the input must be one JSON object");
+		goto out;
+	}
+	if (cred_field(j, "apiKey", &k, why, wlen) != 0 ||
+	    cred_field(j, "key", &k2, why, wlen) != 0 ||
+	    cred_field(j, "secret", &s, why, wlen) != 0 ||
+	    cred_field(j, "passphrase", &p, why, wlen) != 0)
 		goto out;
 	if (k == NULL)
 		k = k2;
-	if (k == NULL || strlen(k) >= klen ||
-	    !vault_fmt_name_valid(k, strlen(k)))
+	if (k == NULL || s == NULL || p == NULL) {
+		snprintf(why, wlen, "\"%s\" is missing", k == NULL ?
+		    "apiKey" : s == NULL ? "secret" : "passphrase");
 		goto out;
+	}
+	if (strlen(k) >= klen || !vault_fmt_name_valid(k, strlen(k))) {
+		snprintf(why, wlen, "\"apiKey\" must be 1 to %d letters, "
+		    "digits or . _ : @ -", VAULT_MAX_NAME);
+		goto out;
+	}
 	snprintf(key_id, klen, "%s", k);
 	sl = strlen(s);
 	pl = strlen(p);
-	if (sl == 0 || pl == 0 || (r = secret_alloc(payload, sl + 1 + pl)))
+	if (secret_alloc(payload, sl + 1 + pl) != 0) {
+		snprintf(why, wlen, "out of memory");
 		goto out;
+	}
 	memcpy(payload->p, s, sl);
 	payload->p[sl] = '\0';
 	memcpy(payload->p + sl + 1, p, pl);
@@ -465,20 +670,31 @@ cred_import(struct vaultctl *vc, const char *what, uint8_t type,
     const struct rec_args *a)
 {
 	struct secret	text, payload;
-	char		key_id[VAULT_MAX_NAME + 1];
+	char		key_id[VAULT_MAX_NAME + 1], why[128];
 	int		r;
 
 	r = a->file ? secret_read_file(a->file, &text, SECRET_IO_MAX) :
 	    secret_read_fd(STDIN_FILENO, &text, SECRET_IO_MAX);
-	if (r != 0)
+	if (r == CV_ERR_TOOLONG || r == CV_ERR_INVALID) {
+		snprintf(vc->errtext, sizeof(vc->errtext), "%s: expected JSON "
+		    "{\"apiKey\", \"secret\", \"passphrase\"} %s",
+		    r == CV_ERR_INVALID ? "nothing to read" :
+		    "more than 4096 bytes", a->file ? "in the file" :
+		    "on standard input");
+		return vaultctl_fail(vc, what, CV_ERR_USAGE);
+	}
+	if (r != 0) {
+		snprintf(vc->errtext, sizeof(vc->errtext), "cannot read the "
+		    "key: %s", cv_strerror(r));
 		return vaultctl_fail(vc, what, r);
-	r = cred_payload(&text, key_id, sizeof(key_id), &payload);
+	}
+	r = cred_payload(&text, key_id, sizeof(key_id), &payload, why,
+	    sizeof(why));
 	secret_free(&text);
 	if (r != 0) {
-		snprintf(vc->errtext, sizeof(vc->errtext), "expected JSON "
-		    "{\"apiKey\", \"secret\", \"passphrase\"} on standard "
-		    "input");
-		return vaultctl_fail(vc, what, CV_ERR_INVALID);
+		snprintf(vc->errtext, sizeof(vc->errtext), "%s: expected JSON "
+		    "{\"apiKey\", \"secret\", \"passphrase\"}", why);
+		return vaultctl_fail(vc, what, CV_ERR_USAGE);
 	}
 	r = put(vc, what, type, a->account, key_id, a->nonce, payload.p,
 	    payload.len, "stored key, fingerprint");
@@ -495,7 +711,7 @@ rec_apikey(struct vaultctl *vc, int argc, char **argv)
 	    "input) | apikey list --local --account A";
 	struct rec_args		 a;
 
-	if (argc < 2 || rec_args(argc, argv, 2, &a) != 0 ||
+	if (argc < 2 || rec_args(vc, argc, argv, 2, &a) != 0 ||
 	    need_account(vc, &a, use) != 0)
 		return vaultctl_fail(vc, use, CV_ERR_USAGE);
 	if (strcmp(argv[1], "import") == 0 && !a.local)
@@ -514,7 +730,7 @@ rec_builder(struct vaultctl *vc, int argc, char **argv)
 	struct rec_args		 a;
 
 	if (argc < 2 || strcmp(argv[1], "list") != 0 ||
-	    rec_args(argc, argv, 2, &a) != 0 || !a.local ||
+	    rec_args(vc, argc, argv, 2, &a) != 0 || !a.local ||
 	    a.file != NULL || need_account(vc, &a, use) != 0)
 		return vaultctl_fail(vc, use, CV_ERR_USAGE);
 	return show(vc, "builder list", VAULT_REC_BUILDER_CRED, a.account);
@@ -529,7 +745,7 @@ cmd_invite(struct vaultctl *vc, int argc, char **argv)
 	struct secret		 code;
 	int			 r;
 
-	if (argc < 2 || rec_args(argc, argv, 2, &a) != 0 ||
+	if (argc < 2 || rec_args(vc, argc, argv, 2, &a) != 0 ||
 	    need_account(vc, &a, use) != 0 || a.file != NULL)
 		return vaultctl_fail(vc, use, CV_ERR_USAGE);
 	if (strcmp(argv[1], "show") == 0)

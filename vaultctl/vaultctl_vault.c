@@ -92,26 +92,42 @@ struct cred_args {
 };
 
 static int
-cred_args(int argc, char **argv, struct cred_args *a, int allow_new)
+cred_args(struct vaultctl *vc, int argc, char **argv, struct cred_args *a,
+    int allow_new)
 {
 	int	ch;
 
 	memset(a, 0, sizeof(*a));
 	a->kdf = "";
-	optind = 0;
-	while ((ch = getopt_long(argc, argv, "", cred_opts, NULL)) != -1) {
+	if (vaultctl_opt_begin(vc, argc, argv, cred_opts) != 0)
+		return -1;
+	while ((ch = vaultctl_opt_next(argc, argv, cred_opts)) != -1) {
 		switch (ch) {
 		case 'p': a->pass = optarg; break;
 		case 'k': a->key = optarg; break;
 		case 'K': a->kdf = optarg; break;
-		case 'P': if (!allow_new) return -1; a->newpass = optarg; break;
-		case 'N': if (!allow_new) return -1; a->newkey = optarg; break;
+		case 'P': a->newpass = optarg; break;
+		case 'N': a->newkey = optarg; break;
 		default: return -1;
 		}
 	}
-	if (optind != argc || (a->pass && a->key) ||
-	    (a->newpass && a->newkey))
+	if (!allow_new && (a->newpass || a->newkey)) {
+		snprintf(vc->errtext, sizeof(vc->errtext), "--new-passphrase-"
+		    "file and --new-keyfile are for passwd");
 		return -1;
+	}
+	if ((a->pass && a->key) || (a->newpass && a->newkey)) {
+		snprintf(vc->errtext, sizeof(vc->errtext), "a passphrase file "
+		    "or a keyfile, not both");
+		return -1;
+	}
+	if (optind != argc) {
+		/* not echoed: it may be a passphrase typed in the wrong place */
+		snprintf(vc->errtext, sizeof(vc->errtext), "a word this command "
+		    "does not take (secrets go in --passphrase-file FILE, "
+		    "--keyfile FILE or at the prompt)");
+		return -1;
+	}
 	return 0;
 }
 
@@ -124,7 +140,7 @@ cmd_init(struct vaultctl *vc, int argc, char **argv)
 	struct msg		m;
 	int			keyfile, r;
 
-	if (cred_args(argc, argv, &a, 0) != 0)
+	if (cred_args(vc, argc, argv, &a, 0) != 0)
 		return vaultctl_fail(vc, "usage: vaultctl init "
 		    "[--passphrase-file F | --keyfile F] "
 		    "[--kdf interactive|moderate|sensitive]", CV_ERR_USAGE);
@@ -153,7 +169,7 @@ cmd_unlock(struct vaultctl *vc, int argc, char **argv)
 	struct msg		m;
 	int			keyfile, already, r;
 
-	if (cred_args(argc, argv, &a, 0) != 0 || a.kdf[0] != '\0')
+	if (cred_args(vc, argc, argv, &a, 0) != 0 || a.kdf[0] != '\0')
 		return vaultctl_fail(vc, "usage: vaultctl unlock "
 		    "[--passphrase-file F | --keyfile F]", CV_ERR_USAGE);
 	if ((r = vaultctl_connect(vc)) != 0)
@@ -206,7 +222,7 @@ cmd_passwd(struct vaultctl *vc, int argc, char **argv)
 	struct msg		m;
 	int			oldkey, newkey, r;
 
-	if (cred_args(argc, argv, &a, 1) != 0)
+	if (cred_args(vc, argc, argv, &a, 1) != 0)
 		return vaultctl_fail(vc, "usage: vaultctl passwd "
 		    "[--passphrase-file F | --keyfile F] "
 		    "[--new-passphrase-file F | --new-keyfile F] [--kdf L]",
@@ -306,6 +322,7 @@ cmd_audit(struct vaultctl *vc, int argc, char **argv)
 	int64_t		 code;
 	unsigned long	 tail = 20;
 	char		*end, atext[300];
+	json_t		*j;
 	uint64_t	 mode;
 	int		 r;
 
@@ -359,11 +376,17 @@ cmd_audit(struct vaultctl *vc, int argc, char **argv)
 			printf("audit anchor: %.*s\n(keep it elsewhere; check "
 			    "later with vaultctl audit verify --anchor "
 			    "%.*s)\n", (int)len, text, (int)len, text);
-	} else if (vc->json)
-		vaultctl_print_json(json_pack("{s:s, s:b, s:s%, s:s}", "result",
+	} else if (vc->json) {
+		j = json_pack("{s:s, s:b, s:s%, s:s, s:i}", "result",
 		    mode == 1 ? "verify" : mode == 2 ? "anchor" : "show",
 		    "ok", code == 0, mode == 0 ? "lines" : "summary", text,
-		    len, "anchor", atext));
+		    len, "anchor", atext, "exit",
+		    vaultctl_exit_code((int)code));
+		if (code != 0 && j != NULL)
+			json_object_set_new(j, "error",
+			    json_string(cv_strerror((int)code)));
+		vaultctl_print_json(j);
+	}
 	else if (mode != 0 || code != 0) {
 		printf("%.*s\n", (int)len, text);
 		if (atext[0] != '\0')
