@@ -491,6 +491,7 @@ test_hostile_control(void **state)
 	struct msg	 m;
 	int64_t		 code;
 	int		 fd;
+	char		 want[96];
 	static const uint8_t garbage[] = { 0, 0, 0, 3, 0xc1, 0xc1, 0xc1 };
 	static const uint8_t oversize[] = { 0x7f, 0xff, 0xff, 0xff };
 	/* MSG_CTL_STATUS_REQ before the handshake */
@@ -533,9 +534,10 @@ test_hostile_control(void **state)
 	assert_int_equal(p[2].restarts, 0);
 	assert_true(it_log_has(t, "control client sent a malformed message: "
 	    "malformed message"));
-	/* each of the five dropped clients is on the audit log */
-	assert_int_equal(audit_count(t, "\tvaultctl\t-\tpeer_refused\t-\t-"
-	    "\tdropped\t"), 5);
+	/* each of the five dropped clients is on the audit log, by uid and pid */
+	snprintf(want, sizeof(want), "\tvaultctl:%u:%ld\t-\tpeer_refused\t-"
+	    "\t-\tdropped\t", (unsigned)getuid(), (long)getpid());
+	assert_int_equal(audit_count(t, want), 5);
 }
 
 static void

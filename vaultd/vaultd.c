@@ -7,15 +7,18 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <poll.h>
-#include <pwd.h>
 #include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
 #include <sys/signalfd.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 
 #include <sodium.h>
@@ -26,17 +29,24 @@
 #include "vaultd/vaultd.h"
 
 #define VAULTD_STOP_GRACE_MS	3000
-#define VAULTD_USER		"clobvault"	/* the children's, if it exists */
 
 static void __attribute__((noreturn))
 usage(void)
 {
-	fprintf(stderr, "usage: vaultd [-dfT] [-t seconds] [-N netd] [-u user] "
-	    "[-p passfile | -k keyfile]\n"
+	fprintf(stderr, "usage: vaultd [-dfLnT] [-c conffile] [-g group] "
+	    "[-l logfile] [-u user]\n"
+	    "              [-p passfile | -k keyfile] [-t secs] [-N netd] "
+	    "[-D secs] [-S bytes]\n"
+	    "  -c file  the configuration file (default %s, if it exists;\n"
+	    "           none in test mode)\n"
+	    "  -n       check the configuration and the home, then exit\n"
 	    "  -f       stay in the foreground, log to standard error\n"
+	    "  -l file  log to this file (reopened on SIGHUP)\n"
 	    "  -d       debug logging\n"
+	    "  -g group the control socket admits this group's members too\n"
 	    "  -p file  unlock the vault unattended with this passphrase\n"
 	    "  -k file  unlock the vault unattended with this keyfile\n"
+	    "  -L       if the unattended unlock fails, start locked\n"
 	    "  -u user  unprivileged user for the children (default clobvault,\n"
 	    "           or nobody if there is no such user)\n"
 	    "  -T       test mode: accept sandbox test probes\n"
@@ -44,7 +54,8 @@ usage(void)
 	    "  -N path  test mode: run this program as netd\n"
 	    "  -D secs  test mode: the deadline of one exchange call\n"
 	    "  -S bytes test mode: the audit log's segment size\n"
-	    "State lives in $CLOBVAULT_HOME (default ~/.clobvault).\n");
+	    "State lives in $CLOBVAULT_HOME (default the configuration's home,\n"
+	    "else ~/.clobvault).\n", VAULTD_CONF_DEFAULT);
 	exit(2);
 }
 
@@ -73,13 +84,83 @@ exe_dir(char *buf, size_t len)
 }
 
 /*
- * Detach from the terminal.  The parent returns only when the daemon says
- * it is ready (or failed), so `vaultd && vaultctl status` works.
+ * Point standard error, where vaultd logs, at path (appended, 0600).
+ * -1 with errno if it cannot be opened; the old log stays.
  */
 static int
-daemonize(const char *home)
+log_open(const char *path)
 {
-	char	logpath[PATH_MAX], c;
+	int	fd;
+
+	fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOCTTY,
+	    0600);
+	if (fd == -1)
+		return -1;
+	if (fd != STDERR_FILENO) {
+		if (dup2(fd, STDERR_FILENO) == -1) {
+			close(fd);
+			return -1;
+		}
+		close(fd);
+	}
+	return 0;
+}
+
+/*
+ * The parent of a daemon waits for the daemon's word on fd: 'R', ready
+ * (unlocked, if it unlocks by itself); or 'E', an exit code and why it
+ * stopped; or nothing (it died).  So `vaultd -p FILE` returns 0 only
+ * once the vault is unlocked.
+ */
+static void __attribute__((noreturn))
+daemon_wait(int fd, const char *logpath)
+{
+	struct pollfd	pfd = { fd, POLLIN, 0 };
+	char		buf[320];
+	size_t		got = 0;
+	ssize_t		n;
+	int64_t		end = vaultd_now_ms() + VAULTD_READY_WAIT_MS, left;
+	int		r;
+
+	for (;;) {
+		if ((left = end - vaultd_now_ms()) <= 0) {
+			fprintf(stderr, "vaultd: not ready after %d s; it goes "
+			    "on starting in the background (see %s)\n",
+			    VAULTD_READY_WAIT_MS / 1000, logpath);
+			_exit(1);
+		}
+		if ((r = poll(&pfd, 1, (int)left)) <= 0) {
+			if (r == -1 && errno != EINTR)
+				break;
+			continue;
+		}
+		n = read(fd, buf + got, sizeof(buf) - 1 - got);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		if ((got += (size_t)n) == sizeof(buf) - 1)
+			break;
+	}
+	if (got >= 1 && buf[0] == 'R')
+		_exit(0);
+	if (got >= 2 && buf[0] == 'E') {
+		buf[got] = '\0';
+		fprintf(stderr, "vaultd: %s\n", buf + 2);
+		_exit((unsigned char)buf[1]);
+	}
+	fprintf(stderr, "vaultd: failed to start; see %s\n", logpath);
+	_exit(1);
+}
+
+/*
+ * Detach from the terminal and log to vd->logpath.  The parent returns
+ * only when the daemon says it is ready (or failed), so `vaultd &&
+ * vaultctl status` works; the daemon gets the pipe to say it on.
+ */
+static int
+daemonize(struct vaultd *vd)
+{
 	int	pfd[2], fd;
 	pid_t	pid;
 
@@ -89,11 +170,7 @@ daemonize(const char *home)
 		fatal("fork");
 	if (pid > 0) {
 		close(pfd[1]);
-		if (read(pfd[0], &c, 1) == 1 && c == 'R')
-			_exit(0);
-		fprintf(stderr, "vaultd: failed to start; see %s/vaultd.log\n",
-		    home);
-		_exit(1);
+		daemon_wait(pfd[0], vd->logpath);
 	}
 	close(pfd[0]);
 	if (setsid() == -1)
@@ -102,14 +179,8 @@ daemonize(const char *home)
 		fatal("fork");
 	if (pid > 0)
 		_exit(0);
-	if ((size_t)snprintf(logpath, sizeof(logpath), "%s/vaultd.log",
-	    home) >= sizeof(logpath))
-		fatalx("home path too long");
-	if ((fd = open(logpath, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC,
-	    0600)) == -1)
-		fatal("open %s", logpath);
-	dup2(fd, STDERR_FILENO);
-	close(fd);
+	if (log_open(vd->logpath) == -1)
+		fatal("open %s", vd->logpath);
 	if ((fd = open("/dev/null", O_RDWR)) == -1)
 		fatal("/dev/null");
 	dup2(fd, STDIN_FILENO);
@@ -117,6 +188,60 @@ daemonize(const char *home)
 	if (fd > STDERR_FILENO)
 		close(fd);
 	return pfd[1];
+}
+
+/*
+ * systemd's notification protocol, all of it vaultd needs: one datagram
+ * of "KEY=value" lines to the AF_UNIX socket $NOTIFY_SOCKET names (an
+ * abstract one if it starts with '@').  Read once, at start.
+ */
+static struct sockaddr_un	notify_sun;
+static socklen_t		notify_len;
+
+static void
+notify_init(void)
+{
+	const char	*e = getenv("NOTIFY_SOCKET");
+	size_t		 n;
+
+	if (e == NULL || (e[0] != '/' && e[0] != '@'))
+		return;
+	if ((n = strlen(e)) >= sizeof(notify_sun.sun_path) || n < 2) {
+		log_warnx("$NOTIFY_SOCKET is too long; systemd will not hear "
+		    "that vaultd is ready");
+		return;
+	}
+	memset(&notify_sun, 0, sizeof(notify_sun));
+	notify_sun.sun_family = AF_UNIX;
+	memcpy(notify_sun.sun_path, e, n);
+	if (e[0] == '@')
+		notify_sun.sun_path[0] = '\0';
+	notify_len = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + n +
+	    (e[0] == '/'));
+}
+
+void
+vaultd_notify(const char *fmt, ...)
+{
+	va_list	ap;
+	char	buf[512];
+	int	fd, n;
+
+	if (notify_len == 0)
+		return;
+	va_start(ap, fmt);
+	n = vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return;
+	if ((size_t)n >= sizeof(buf))
+		n = sizeof(buf) - 1;
+	if ((fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0)) == -1)
+		return;
+	if (sendto(fd, buf, (size_t)n, MSG_NOSIGNAL,
+	    (struct sockaddr *)&notify_sun, notify_len) == -1)
+		log_debug("cannot notify systemd: %s", strerror(errno));
+	close(fd);
 }
 
 static void
@@ -146,11 +271,42 @@ vaultd_reap(struct vaultd *vd)
 		child_reaped(vd, pid, status);
 }
 
+/* Stop: the children first (SIGTERM, then SIGKILL after the grace). */
+static void
+vaultd_stop(struct vaultd *vd)
+{
+	size_t	i;
+
+	if (vd->stopping)
+		return;
+	vd->stopping = 1;
+	vaultd_notify("STOPPING=1");
+	for (i = 0; i < CHILD_NUM; i++)
+		if (vd->children[i].pid > 0)
+			kill(vd->children[i].pid, SIGTERM);
+}
+
+/* SIGHUP: a log file that was renamed away starts anew. */
+static void
+vaultd_log_reopen(struct vaultd *vd)
+{
+	if (vd->logpath[0] == '\0') {
+		log_info("SIGHUP: logging to standard error; no log file to "
+		    "reopen");
+		return;
+	}
+	log_info("SIGHUP: reopening the log %s", vd->logpath);
+	if (log_open(vd->logpath) == -1)
+		log_warn("SIGHUP: cannot reopen %s; logging on to the old file",
+		    vd->logpath);
+	else
+		log_info("SIGHUP: log reopened");
+}
+
 static void
 vaultd_signal(struct vaultd *vd)
 {
 	struct signalfd_siginfo	si;
-	size_t			i;
 
 	while (read(vd->sig_fd, &si, sizeof(si)) == sizeof(si)) {
 		switch (si.ssi_signo) {
@@ -162,16 +318,86 @@ vaultd_signal(struct vaultd *vd)
 			if (vd->stopping)
 				break;
 			log_info("signal %d: stopping", (int)si.ssi_signo);
-			vd->stopping = 1;
-			for (i = 0; i < CHILD_NUM; i++)
-				if (vd->children[i].pid > 0)
-					kill(vd->children[i].pid, SIGTERM);
+			vaultd_stop(vd);
 			break;
 		case SIGHUP:
-			log_info("SIGHUP: nothing to reload yet");
+			vaultd_log_reopen(vd);
 			break;
 		}
 	}
+}
+
+/* A start that cannot go on: say why, to the log and whoever waits. */
+static void __attribute__((format(printf, 3, 4)))
+vaultd_start_failed(struct vaultd *vd, int code, const char *fmt, ...)
+{
+	va_list	ap;
+
+	if (vd->stopping)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(vd->start_error, sizeof(vd->start_error), fmt, ap);
+	va_end(ap);
+	log_warnx("%s", vd->start_error);
+	vd->exit_code = code;
+	vaultd_notify("STATUS=%s", vd->start_error);
+	vaultd_stop(vd);
+}
+
+/*
+ * Ready: both children up with their sandboxes seen and, if vaultd
+ * unlocks by itself, its first unlock ended.  The waiting parent and
+ * systemd hear it once.
+ */
+static void
+vaultd_ready_check(struct vaultd *vd)
+{
+	if (vd->ready || vd->stopping)
+		return;
+	if (!child_ready(SIGNERD(vd)) || !child_ready(NETD(vd)))
+		return;
+	if (vd->unattended && !vd->unattended_done && vault_exists(vd))
+		return;
+	vd->ready = 1;
+	log_info("ready: the vault is %s", vault_state(vd));
+	vaultd_notify("READY=1\nSTATUS=ready; the vault is %s",
+	    vault_state(vd));
+	if (vd->ready_fd != -1) {
+		(void)!write(vd->ready_fd, "R", 1);
+		close(vd->ready_fd);
+		vd->ready_fd = -1;
+	}
+}
+
+void
+vaultd_unattended_done(struct vaultd *vd, int code, const char *why)
+{
+	int	first = !vd->unattended_done;
+
+	if (code == CV_ERR_NOTRUNNING)
+		return;		/* signerd died first: it tries again when back */
+	vd->unattended_done = 1;
+	vd->unattended_failed = code != 0;
+	if (code == 0) {
+		if (vd->ready)
+			vaultd_notify("STATUS=ready; the vault is unlocked");
+		vaultd_ready_check(vd);
+		return;
+	}
+	if (!first || vd->ready) {
+		log_warnx("the vault stays locked: %s", why);
+		vaultd_notify("STATUS=the vault stays locked: %s", why);
+		return;
+	}
+	if (vd->start_locked) {
+		log_warnx("starting locked (-L): the unattended unlock failed: "
+		    "%s", why);
+		vaultd_ready_check(vd);
+		return;
+	}
+	vaultd_start_failed(vd, code == CV_ERR_BADPASS ? 6 :
+	    code == CV_ERR_ROLLBACK ? 7 : 1, "cannot unlock the vault: %s; "
+	    "vaultd stops (with -L it would start locked)", why);
 }
 
 /*
@@ -184,6 +410,7 @@ vaultd_child_up(struct vaultd *vd, enum child_id id)
 {
 	if (id == CHILD_SIGNERD)
 		vault_signerd_up(vd);
+	vaultd_ready_check(vd);
 }
 
 void
@@ -336,25 +563,45 @@ vaultd_loop(struct vaultd *vd)
 int
 main(int argc, char **argv)
 {
+	static struct vaultd_conf conf;
 	struct vaultd	 vd;
-	char		 exedir[PATH_MAX];
-	int		 ch, foreground = 0, ready_fd = -1, r, shared = 0;
-	size_t		 i;
+	struct conf_problems pb;
+	const char	*conf_path = NULL, *group = NULL, *logfile = NULL;
+	char		 exedir[PATH_MAX], ubuf[PATH_MAX], msg[320];
+	int		 ch, foreground = 0, check = 0, r, shared = 0, kf;
+	size_t		 i, n;
 
 	harden_process();
 	memset(&vd, 0, sizeof(vd));
+	memset(&pb, 0, sizeof(pb));
 	vd.user = NULL;
 	vd.listen_fd = -1;
 	vd.audit_fd = -1;
+	vd.ready_fd = -1;
 	for (i = 0; i < VAULTD_MAX_CLIENTS; i++)
 		vd.clients[i].chan.fd = -1;
-	while ((ch = getopt(argc, argv, "dfTt:u:p:k:N:D:S:")) != -1) {
+	while ((ch = getopt(argc, argv, "c:dfg:k:l:LnN:p:S:t:Tu:D:")) != -1) {
 		switch (ch) {
+		case 'c':
+			conf_path = optarg;
+			break;
 		case 'd':
 			vd.verbose++;
 			break;
 		case 'f':
 			foreground = 1;
+			break;
+		case 'g':
+			group = optarg;
+			break;
+		case 'l':
+			logfile = optarg;
+			break;
+		case 'L':
+			vd.start_locked = 1;
+			break;
+		case 'n':
+			check = 1;
 			break;
 		case 'T':
 			vd.testmode = 1;
@@ -413,21 +660,38 @@ main(int argc, char **argv)
 		fatalx("-S is for tests: it needs -T");
 	if (vd.call_deadline_ms == 0)
 		vd.call_deadline_ms = VAULTD_CALL_DEADLINE_MS;
+
+	/* the file: -c, else the default if it exists (tests want none) */
+	if (conf_path == NULL && !vd.testmode &&
+	    access(VAULTD_CONF_DEFAULT, F_OK) == 0)
+		conf_path = VAULTD_CONF_DEFAULT;
+	if (conf_path != NULL && conf_load(conf_path, &conf) != 0) {
+		conf_print_errors(&conf, stderr);
+		exit(1);
+	}
+	if (vd.verbose == 0)
+		vd.verbose = conf.debug;
+	log_init("vaultd", vd.verbose);
 	if (sodium_init() < 0)
 		fatalx("libsodium initialisation failed");
-	/* nobody is everyone's: its other processes could signal ours */
-	if (vd.user == NULL && getpwnam(VAULTD_USER) != NULL)
-		vd.user = VAULTD_USER;
-	else if (vd.user == NULL) {
-		vd.user = "nobody";
-		shared = geteuid() == 0;	/* else there is no drop */
+	conf_settle(&vd, &conf, group, logfile, foreground, check, &pb,
+	    &shared);
+	if (check) {
+		for (i = 0; i < pb.n; i++)
+			fprintf(stderr, "vaultd: %s\n", pb.msg[i]);
+		if (pb.n == 0)
+			printf("vaultd: configuration OK\n");
+		return pb.n == 0 ? 0 : 1;
 	}
-	if (geteuid() == 0 && getpwnam(vd.user) == NULL)
-		fatalx("user %s does not exist: create it or pass -u USER",
-		    vd.user);
-
-	if ((r = home_prepare(vd.home, sizeof(vd.home))) != 0)
+	if (pb.n > 0) {
+		for (i = 0; i < pb.n; i++)
+			log_warnx("%s", pb.msg[i]);
 		exit(1);
+	}
+	notify_init();
+	vd.unattended = vault_unattended_path(&vd, ubuf, sizeof(ubuf),
+	    &kf) != NULL;
+
 	if ((size_t)snprintf(vd.sockpath, sizeof(vd.sockpath), "%s/%s",
 	    vd.home, HOME_CONTROL_SOCK) >= sizeof(vd.sockpath) ||
 	    (size_t)snprintf(vd.emptydir, sizeof(vd.emptydir), "%s/empty",
@@ -442,27 +706,43 @@ main(int argc, char **argv)
 	child_setup(&vd, NETD(&vd), CHILD_NETD, exedir);
 
 	if (!foreground)
-		ready_fd = daemonize(vd.home);
+		vd.ready_fd = daemonize(&vd);
+	else if (vd.logpath[0] != '\0' && log_open(vd.logpath) == -1)
+		fatal("open %s", vd.logpath);
 	vaultd_signals(&vd);
 	if ((r = control_listen(&vd)) != 0)
 		fatalx("cannot serve the control socket: %s", cv_strerror(r));
 	vd.started_ms = vaultd_now_ms();
-	log_info("started (home %s%s)", vd.home,
+	log_info("started (home %s%s%s%s%s%s)", vd.home,
+	    conf_path != NULL ? ", configuration " : "",
+	    conf_path != NULL ? conf_path : "",
+	    vd.have_sock_gid ? ", socket group " : "",
+	    vd.have_sock_gid ? (group ? group : conf.group) : "",
 	    vd.testmode ? ", test mode" : "");
 	if (shared)
 		log_warnx("user %s does not exist; children run as the shared "
 		    "nobody: create it with useradd --system %s", VAULTD_USER,
 		    VAULTD_USER);
-	if (ready_fd != -1) {
-		(void)!write(ready_fd, "R", 1);
-		close(ready_fd);
-	}
+	for (i = 0; i < vd.ngateways; i++)
+		log_info("gateway %s is configured; nothing serves it yet",
+		    vd.gateways[i]);
+	vaultd_notify("STATUS=starting");
 
 	vaultd_loop(&vd);
 	vaultd_audit_sync(&vd);
 
 	control_shutdown(&vd);
 	vaultd_policy_free(&vd);
+	if (vd.ready_fd != -1) {
+		/* whoever waits hears why: the start failed, or a signal */
+		n = (size_t)snprintf(msg, sizeof(msg), "E%c%s",
+		    vd.exit_code != 0 ? vd.exit_code : 1,
+		    vd.start_error[0] != '\0' ? vd.start_error :
+		    "stopped by a signal before it was ready");
+		(void)!write(vd.ready_fd, msg, n < sizeof(msg) ? n :
+		    sizeof(msg) - 1);
+		close(vd.ready_fd);
+	}
 	log_info("stopped");
-	return 0;
+	return vd.exit_code;
 }

@@ -5,10 +5,12 @@
 #define VAULTD_H
 
 #include <limits.h>
+#include <stdio.h>
 #include <sys/types.h>
 #include <time.h>
 
 #include "common/audit.h"
+#include "common/home.h"
 #include "common/msg.h"
 #include "common/netcall.h"
 #include "policy/policy.h"
@@ -33,6 +35,9 @@ struct vaultd;
 #define VAULTD_STABLE_MS	10000	/* up this long: backoff resets */
 #define AUDIT_CKPT_RECORDS	100000	/* signing records per checkpoint, */
 #define AUDIT_CKPT_AGE_MS	10000	/* or the oldest unsigned one this old */
+#define VAULTD_GATEWAYS		4	/* gateway lines of vaultd.conf */
+#define VAULTD_GATEWAY_LEN	48	/* "[::1]:65535" and then some */
+#define VAULTD_READY_WAIT_MS	120000	/* vaultd without -f waits this */
 
 /* The children, by index into vd->children. */
 enum child_id {
@@ -94,6 +99,7 @@ struct client {
 	int64_t		 last_ms;	/* last byte from it */
 	int64_t		 deny_ms;	/* deny_tokens were counted then */
 	int		 deny_tokens;
+	char		 actor[AUDIT_MAX_NAME + 1];	/* vaultctl:UID:PID */
 };
 
 /* The one vault operation in flight between vaultd and signerd. */
@@ -117,6 +123,7 @@ struct vault_op {
 	int		 write_err;
 	int		 rollback;	/* unlock refused: locking signerd */
 	char		 info[512];
+	char		 actor[AUDIT_MAX_NAME + 1];	/* "": vaultd's own */
 };
 
 /* The header list of a signature, pointing into signerd's answer. */
@@ -194,6 +201,7 @@ struct vd_policy {
 	size_t			 next_len;
 	uint64_t		 apply_client;
 	uint32_t		 apply_id;
+	char			 apply_actor[AUDIT_MAX_NAME + 1];
 	/* each account's profile, for the profile predicate */
 	size_t			 nprofiles;
 	struct {
@@ -228,6 +236,7 @@ struct vd_pending {
 	struct policy_verdict	 v;
 	uint8_t			 digest[32];
 	uint8_t			 granted[8];
+	char			 origin_actor[AUDIT_MAX_NAME + 1];
 };
 
 /* The one exchange call in progress (vaultd_call.c). */
@@ -268,6 +277,7 @@ struct vd_call {
 	uint8_t		*box;
 	size_t		 boxlen;
 	char		 change[512];	/* what happened in the vault */
+	char		 actor[AUDIT_MAX_NAME + 1];	/* the client's */
 };
 
 struct vaultd {
@@ -328,6 +338,21 @@ struct vaultd {
 	uint64_t	 unlock_file_gen;
 	int		 have_unlock_anchor;
 	struct audit_anchor last_ckpt;		/* the log's latest, if known */
+
+	/* Operations (vaultd.c, vaultd_conf.c; vaultd.conf(5)). */
+	char		 logpath[PATH_MAX];	/* "": standard error */
+	int		 have_sock_gid;		/* -g, socket-group */
+	gid_t		 sock_gid;
+	int		 start_locked;		/* -L */
+	int		 unattended;		/* a credential to unlock with */
+	int		 unattended_done;	/* its first unlock ended */
+	int		 unattended_failed;	/* its last unlock failed */
+	int		 ready;			/* told the waiting parent */
+	int		 ready_fd;		/* to it; -1: nobody waits */
+	int		 exit_code;		/* a failed start's */
+	char		 start_error[256];
+	size_t		 ngateways;		/* stored; nothing serves them */
+	char		 gateways[VAULTD_GATEWAYS][VAULTD_GATEWAY_LEN];
 };
 
 int64_t	 vaultd_now_ms(void);
@@ -335,6 +360,111 @@ int64_t	 vaultd_now_ms(void);
 /* vaultd.c: what the features hear of the children. */
 void	 vaultd_child_up(struct vaultd *, enum child_id);
 void	 vaultd_child_lost(struct vaultd *, enum child_id);
+/*
+ * vaultd.c: an unlock vaultd made by itself (-p, -k, the systemd
+ * credential) ended with code (0: unlocked) and why.  The first one
+ * decides the start: ready, or (without -L) vaultd stops with exit 6 for
+ * a wrong credential, 7 for a rollback, 1 for anything else.
+ */
+void	 vaultd_unattended_done(struct vaultd *, int code, const char *why);
+/*
+ * Tell systemd a state ("READY=1", "STATUS=...", "STOPPING=1"): one
+ * datagram to $NOTIFY_SOCKET, if vaultd was started with one.
+ */
+void	 vaultd_notify(const char *fmt, ...)
+	    __attribute__((format(printf, 1, 2)));
+
+/*
+ * vaultd_conf.c, conf.y: the configuration file, vaultd.conf(5).  One
+ * "key value" a line; conf_parse records every error with its line and
+ * column (line 0: about the file as a whole) and goes on to the next
+ * line.  Values are checked as they are set (conf_set); that users and
+ * groups exist, and the home, is checked by the caller.
+ */
+#ifndef CLOBVAULT_SYSCONFDIR
+#define CLOBVAULT_SYSCONFDIR	"/etc"
+#endif
+#define VAULTD_CONF_DEFAULT	CLOBVAULT_SYSCONFDIR "/clobvault/vaultd.conf"
+#define VAULTD_CONF_MAX		65536	/* bytes of a configuration file */
+#define VAULTD_CONF_VALUE	4096	/* bytes of one value */
+#define VAULTD_CONF_ERRS	20	/* errors kept; then "and more" */
+#define VAULTD_NAME_MAX		32	/* a user or group name */
+#define VAULTD_SEG_MIN		(64ULL << 10)	/* audit-segment-size */
+#define VAULTD_SEG_MAX		(1ULL << 40)
+/* The control socket's path must fit sockaddr_un: the home's bound. */
+#define VAULTD_HOME_MAX		(108 - sizeof("/" HOME_CONTROL_SOCK))
+enum conf_key {
+	CONF_HOME,
+	CONF_USER,
+	CONF_SOCKET_GROUP,
+	CONF_LOG_LEVEL,
+	CONF_LOG_FILE,
+	CONF_AUDIT_SEGMENT_SIZE,
+	CONF_GATEWAY,
+	CONF_NKEYS
+};
+struct vaultd_conf {
+	char		 path[PATH_MAX];	/* the file; "" if none */
+	char		 home[PATH_MAX];	/* "": not set */
+	char		 user[VAULTD_NAME_MAX + 1];
+	char		 group[VAULTD_NAME_MAX + 1];
+	char		 log_file[PATH_MAX];
+	int		 debug;			/* log-level debug */
+	uint64_t	 seg_size;		/* 0: not set */
+	size_t		 ngateways;
+	char		 gateways[VAULTD_GATEWAYS][VAULTD_GATEWAY_LEN];
+	int		 line_of[CONF_NKEYS];	/* where each was set */
+	size_t		 nerrs;
+	int		 more;			/* errors past the ones kept */
+	struct {
+		int	 line, col;
+		char	 msg[200];
+	}		 errs[VAULTD_CONF_ERRS];
+};
+/* The key's name in the file ("socket-group"). */
+const char *conf_key_name(enum conf_key);
+/*
+ * Read and parse path into c (zeroed first).  The file must be a
+ * regular file of at most VAULTD_CONF_MAX bytes, root's or ours,
+ * writable by no one else.  0, CV_ERR_INVALID (errors in c), or the
+ * error of reading it (also in c, at line 0).
+ */
+int	 conf_load(const char *path, struct vaultd_conf *c) CV_WUR;
+/* Parse text (conf.y); 0 or CV_ERR_INVALID with c->errs filled. */
+int	 conf_parse(const char *text, size_t len, struct vaultd_conf *c)
+	    CV_WUR;
+/* The grammar's actions: set key from value, or record why not. */
+void	 conf_set(struct vaultd_conf *, enum conf_key, int kline, int kcol,
+	    const char *value, int vline, int vcol);
+/* Record an error at line:col (printf format). */
+void	 conf_error(struct vaultd_conf *, int line, int col, const char *fmt,
+	    ...) __attribute__((format(printf, 4, 5)));
+/* Print c's errors as "FILE:LINE:COL: text" lines to f. */
+void	 conf_print_errors(const struct vaultd_conf *c, FILE *f);
+/* What the checks before a start found: every one is reported. */
+#define VAULTD_PROBLEMS		8
+struct conf_problems {
+	size_t	 n;
+	char	 msg[VAULTD_PROBLEMS][400];
+};
+#define VAULTD_USER		"clobvault"	/* the children's, if it exists */
+/*
+ * Settle vd's settings: the command line's (already in vd, and group
+ * and logfile), else c's, else the defaults; then check what they name
+ * and, unless check (-n), make the home.  *shared: the children would
+ * run as the shared nobody.
+ */
+void	 conf_settle(struct vaultd *vd, const struct vaultd_conf *c,
+	    const char *group, const char *logfile, int foreground, int check,
+	    struct conf_problems *pb, int *shared);
+/*
+ * Check (create: also make) the home and its run/ directory: ours, a
+ * directory, closed to others; with a socket group (gid non-NULL) its
+ * members may pass through (0710, that group), without one 0700.  0, or
+ * CV_ERR_PERM / CV_ERR_IO / CV_ERR_NOTFOUND (!create, missing) with why.
+ */
+int	 conf_home_check(const char *home, const gid_t *gid, int create,
+	    char *why, size_t whylen) CV_WUR;
 
 /* vaultd_child.c */
 void	 child_setup(struct vaultd *, struct child *, enum child_id,
@@ -466,6 +596,18 @@ int	 vault_file_key_id(struct vaultd *, uint8_t type, const char *account,
 
 /* A wrong passphrase or keyfile: the next try waits (1 s, doubling). */
 void	 vault_bad_credential(struct vaultd *);
+/*
+ * The credential vaultd unlocks with by itself: -p, -k, or the systemd
+ * credential $CREDENTIALS_DIRECTORY/clobvault-passphrase if readable
+ * (into buf); NULL if none.  *keyfile: it is a keyfile.
+ */
+const char *vault_unattended_path(struct vaultd *, char *buf, size_t len,
+	    int *keyfile);
+/*
+ * 1 if the vault is locked only for a moment: vaultd will unlock it by
+ * itself (signerd is restarting, or its unattended unlock is running).
+ */
+int	 vault_unlock_coming(struct vaultd *);
 
 /* vaultd_vault_ctl.c: refuse what cannot start now (need: 1 a vault,
  * 2 an unlocked one); 1 if refused (the client is answered). */

@@ -70,6 +70,7 @@ pend_refuse(struct vaultd *vd, struct vd_pending *p, const char *verdict,
 	struct vd_pending	copy = *p;
 	struct sign_args	a;
 
+	copy.origin.actor = copy.origin_actor;
 	pend_args(p, &a);
 	vaultd_sign_verdict(vd, copy.origin.actor, copy.account, &a, &copy.v,
 	    verdict);
@@ -130,6 +131,10 @@ vaultd_approve_hold(struct vaultd *vd, const struct sign_origin *o,
 	memcpy(p->a.method, a->method, sizeof(p->a.method));
 	p->a.nonce = a->nonce;
 	p->origin = *o;
+	/* the asker may be gone when the request ends: keep who it was */
+	snprintf(p->origin_actor, sizeof(p->origin_actor), "%s",
+	    o->actor != NULL ? o->actor : "");
+	p->origin.actor = p->origin_actor;
 	if (o->client != NULL) {
 		snprintf(p->client, sizeof(p->client), "%s", o->client);
 		snprintf(p->actor, sizeof(p->actor), "client:%s", o->client);
@@ -238,7 +243,7 @@ vaultd_approve_ctl(struct vaultd *vd, struct client *cl, struct msg *m)
 	}
 	snprintf(idtext, sizeof(idtext), "%016llx", (unsigned long long)id);
 	if ((k = policy_approver_find(vd->policy.pol, pk, &name)) < 0) {
-		vaultd_audit_refusal(vd, "vaultctl", p->account, "approve",
+		vaultd_audit_refusal(vd, cl->actor, p->account, "approve",
 		    "deny");
 		control_error(vd, cl->serial, m->id, CV_ERR_DENIED, "that key "
 		    "is not an approver of the policy in force");
@@ -247,7 +252,7 @@ vaultd_approve_ctl(struct vaultd *vd, struct client *cl, struct msg *m)
 	}
 	policy_approval_msg(p->digest, p->version, grant, msg);
 	if (crypto_sign_verify_detached(sig, msg, sizeof(msg), pk) != 0) {
-		vaultd_audit_refusal(vd, "vaultctl", p->account, "approve",
+		vaultd_audit_refusal(vd, cl->actor, p->account, "approve",
 		    "badsig");
 		control_error(vd, cl->serial, m->id, CV_ERR_DENIED, "the "
 		    "signature is not over this request's digest and policy "
@@ -289,6 +294,7 @@ vaultd_approve_ctl(struct vaultd *vd, struct client *cl, struct msg *m)
 	{
 		struct vd_pending	copy = *p;
 
+		copy.origin.actor = copy.origin_actor;
 		pend_args(&copy, &a);
 		vaultd_sign_verdict(vd, copy.origin.actor, copy.account, &a,
 		    &copy.v, "approved");

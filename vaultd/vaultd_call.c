@@ -62,8 +62,8 @@ call_audit(struct vaultd *vd, const char *verdict)
 	char	op[8 + NETCALL_NAME_MAX];	/* longest: 28 */
 
 	snprintf(op, sizeof(op), "call.%s", vd->call.nc->name);
-	vaultd_audit(vd, "vaultctl", vd->call.account, op, verdict,
-	    vd->call.key_id);
+	vaultd_audit(vd, vd->call.actor[0] ? vd->call.actor : "vaultctl",
+	    vd->call.account, op, verdict, vd->call.key_id);
 }
 
 static void
@@ -160,6 +160,9 @@ vaultd_call_ctl(struct vaultd *vd, struct client *cl, struct msg *m)
 		else if (!child_ready(NETD(vd)) || !child_ready(SIGNERD(vd)))
 			snprintf(why, sizeof(why), "netd or signerd is "
 			    "(re)starting; retry");
+		else if (vault_unlock_coming(vd))
+			snprintf(why, sizeof(why), "the vault is unlocking; "
+			    "retry in a moment");
 		else if (!vd->unlocked) {
 			code = CV_ERR_LOCKED;
 			snprintf(why, sizeof(why), "the vault is locked: "
@@ -180,6 +183,7 @@ vaultd_call_ctl(struct vaultd *vd, struct client *cl, struct msg *m)
 	c->params = p;
 	c->client = cl->serial;
 	c->uid = cl->uid;
+	snprintf(c->actor, sizeof(c->actor), "%s", cl->actor);
 	c->cl_id = m->id;
 	c->deadline_ms = vaultd_now_ms() + vd->call_deadline_ms;
 	snprintf(c->account, sizeof(c->account), "%s", account);
@@ -652,6 +656,8 @@ vaultd_call_kick(struct vaultd *vd)
 	    c->state == CALL_MARK ? "" : c->key_id, call_step) != 0)
 		call_step(vd, CV_ERR_NOTRUNNING, "signerd is not "
 		    "reachable", c->key_id);
+	else		/* the vault write is the client's, on the log */
+		snprintf(vd->op.actor, sizeof(vd->op.actor), "%s", c->actor);
 }
 
 /* The vault step finished with code; text is its info or error. */

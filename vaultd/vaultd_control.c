@@ -1,6 +1,8 @@
 /*
- * The control socket: vaultctl's way in.  Only the vaultd user (or root)
- * may connect (SO_PEERCRED); the first message must be the handshake,
+ * The control socket: vaultctl's way in.  Only the vaultd user, root,
+ * and with a socket group (-g, socket-group) that group's members may
+ * connect (SO_PEERCRED, SO_PEERGROUPS); the first message must be the
+ * handshake,
  * within VAULTD_HELLO_MS; what a client may send is its permission table
  * (ctl_perms below), and a client that sends anything else, anything
  * malformed, more denied requests than its budget, or nothing at all for
@@ -9,7 +11,10 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
+#include <pwd.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 #include <sys/socket.h>
@@ -60,7 +65,17 @@ control_listen(struct vaultd *vd)
 		return CV_ERR_IO;
 	}
 	umask(old);
-	if (chmod(vd->sockpath, 0600) == -1 || listen(fd, 16) == -1) {
+	/* with a socket group: 0660, that group's (the home lets it pass) */
+	if (vd->have_sock_gid && chown(vd->sockpath, (uid_t)-1,
+	    vd->sock_gid) == -1) {
+		log_warn("cannot give %s to group %u", vd->sockpath,
+		    (unsigned)vd->sock_gid);
+		close(fd);
+		unlink(vd->sockpath);
+		return CV_ERR_PERM;
+	}
+	if (chmod(vd->sockpath, vd->have_sock_gid ? 0660 : 0600) == -1 ||
+	    listen(fd, 16) == -1) {
 		log_warn("listen %s", vd->sockpath);
 		close(fd);
 		unlink(vd->sockpath);
@@ -93,6 +108,59 @@ control_close(struct client *cl)
 	cl->chan.fd = -1;
 }
 
+/* 1 if gid is among groups[0..n). */
+static int
+gid_in(gid_t gid, const gid_t *groups, size_t n)
+{
+	size_t	i;
+
+	for (i = 0; i < n; i++)
+		if (groups[i] == gid)
+			return 1;
+	return 0;
+}
+
+/*
+ * May this peer connect: vaultd's own uid, root, or a member of the
+ * socket group.  Membership is what the kernel saw when the peer
+ * connected: its gid, or its supplementary groups (SO_PEERGROUPS); on a
+ * kernel without SO_PEERGROUPS, the groups of its user in the group
+ * database.
+ */
+static int
+control_admit(struct vaultd *vd, int fd, const struct ucred *cred)
+{
+	struct passwd	*pw;
+	gid_t		 small[64], *groups = small;
+	socklen_t	 len = sizeof(small);
+	int		 r, e, n, ok = 0;
+
+	if (cred->uid == geteuid() || cred->uid == 0)
+		return 1;
+	if (!vd->have_sock_gid)
+		return 0;
+	if (cred->gid == vd->sock_gid)
+		return 1;
+	r = getsockopt(fd, SOL_SOCKET, SO_PEERGROUPS, groups, &len);
+	if (r == -1 && errno == ERANGE && len > sizeof(small)) {
+		if ((groups = malloc(len)) == NULL)
+			return 0;
+		r = getsockopt(fd, SOL_SOCKET, SO_PEERGROUPS, groups, &len);
+	}
+	e = errno;
+	if (r == 0)
+		ok = gid_in(vd->sock_gid, groups, len / sizeof(gid_t));
+	else if (e == ENOPROTOOPT && (pw = getpwuid(cred->uid)) != NULL) {
+		/* no SO_PEERGROUPS here: the user's groups, as login gives */
+		n = (int)(sizeof(small) / sizeof(small[0]));
+		if (getgrouplist(pw->pw_name, pw->pw_gid, small, &n) != -1)
+			ok = gid_in(vd->sock_gid, small, (size_t)n);
+	}
+	if (groups != small)
+		free(groups);
+	return ok;
+}
+
 void
 control_accept(struct vaultd *vd)
 {
@@ -113,9 +181,10 @@ control_accept(struct vaultd *vd)
 		close(fd);
 		return;
 	}
-	if (cred.uid != geteuid() && cred.uid != 0) {
-		log_warnx("refused control connection from uid %u (pid %ld)",
-		    (unsigned)cred.uid, (long)cred.pid);
+	if (!control_admit(vd, fd, &cred)) {
+		log_warnx("refused control connection from uid %u (pid %ld)%s",
+		    (unsigned)cred.uid, (long)cred.pid, vd->have_sock_gid ?
+		    ": not in the socket group" : "");
 		close(fd);
 		return;
 	}
@@ -142,6 +211,8 @@ control_accept(struct vaultd *vd)
 	chan_init(&cl->chan, fd);
 	cl->uid = cred.uid;
 	cl->pid = cred.pid;
+	snprintf(cl->actor, sizeof(cl->actor), "vaultctl:%u:%ld",
+	    (unsigned)cred.uid, (long)cred.pid);
 	cl->hello = 0;
 	cl->serial = ++vd->next_serial;
 	cl->since_ms = cl->last_ms = cl->deny_ms = vaultd_now_ms();
@@ -448,7 +519,7 @@ control_readable(struct vaultd *vd, struct client *cl)
 		if (r != 0) {
 			log_warnx("control client sent %s: %s; disconnecting",
 			    msg_name(m.type), cv_strerror(r));
-			vaultd_audit_refusal(vd, "vaultctl", "",
+			vaultd_audit_refusal(vd, cl->actor, "",
 			    "peer_refused", "dropped");
 			/* Tell a version mismatch; then hang up. */
 			if (r == CV_ERR_MSG_VERSION &&
@@ -466,7 +537,7 @@ control_readable(struct vaultd *vd, struct client *cl)
 	if (r != CV_ERR_AGAIN) {
 		log_warnx("control client sent a malformed message: %s",
 		    cv_strerror(r));
-		vaultd_audit_refusal(vd, "vaultctl", "", "peer_refused",
+		vaultd_audit_refusal(vd, cl->actor, "", "peer_refused",
 		    "dropped");
 		control_close(cl);
 		return;

@@ -406,7 +406,7 @@ vaultd_policy_apply_ctl(struct vaultd *vd, struct client *cl, struct msg *m)
 		policy_free(pol);
 		if (r != CV_ERR_DENIED)
 			return r;
-		vaultd_audit_digest(vd, "vaultctl", "-", "policy.apply",
+		vaultd_audit_digest(vd, cl->actor, "-", "policy.apply",
 		    "deny", "-", digest);
 		control_error(vd, cl->serial, m->id, r, why);
 		control_denied(vd, cl->serial);
@@ -439,6 +439,8 @@ vaultd_policy_apply_ctl(struct vaultd *vd, struct client *cl, struct msg *m)
 	p->next_len = len;
 	p->apply_client = cl->serial;
 	p->apply_id = m->id;
+	snprintf(p->apply_actor, sizeof(p->apply_actor), "%s", cl->actor);
+	snprintf(vd->op.actor, sizeof(vd->op.actor), "%s", cl->actor);
 	return 0;
 }
 
@@ -484,9 +486,9 @@ policy_written(struct vaultd *vd, int code, const char *text,
 	}
 	p->trouble[0] = '\0';
 	snprintf(oldid, sizeof(oldid), "v%llu", (unsigned long long)oldv);
-	vaultd_audit_digest(vd, "vaultctl", "-", "policy.replaced", "ok",
+	vaultd_audit_digest(vd, p->apply_actor, "-", "policy.replaced", "ok",
 	    oldid, old);
-	vaultd_audit_digest(vd, "vaultctl", "-", "policy.applied", "ok",
+	vaultd_audit_digest(vd, p->apply_actor, "-", "policy.applied", "ok",
 	    key_id, p->digest);
 	log_info("policy version %llu in force (%zu rules)",
 	    (unsigned long long)p->version, policy_nrules(p->pol));

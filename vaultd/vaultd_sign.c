@@ -54,6 +54,10 @@ static const char *
 sign_blocked(struct vaultd *vd, int *code)
 {
 	*code = CV_ERR_AGAIN;
+	/* vaultd unlocks again by itself: not the operator's to do */
+	if (vault_unlock_coming(vd))
+		return child_ready(SIGNERD(vd)) ? "the vault is unlocking; "
+		    "retry in a moment" : "signerd is restarting; retry";
 	if (!vd->unlocked) {
 		*code = CV_ERR_LOCKED;
 		return "the vault is locked: unlock it with vaultctl unlock";
@@ -264,7 +268,7 @@ int
 vaultd_sign_ctl(struct vaultd *vd, struct client *cl, struct msg *m)
 {
 	struct sign_origin	 o = { ctl_sign_done, cl->serial, m->id,
-				    "vaultctl", POLICY_ACTOR_OPERATOR,
+				    cl->actor, POLICY_ACTOR_OPERATOR,
 				    (uint32_t)cl->uid, NULL };
 	struct sign_args	 a;
 	char			 account[65];
@@ -428,12 +432,18 @@ vaultd_sign_for_client(const struct vaultd *vd, uint64_t serial)
 	return 0;
 }
 
-/* signerd died: nothing in flight will be answered. */
+/*
+ * signerd died: nothing in flight will be answered.  An operator's
+ * signature may simply be asked again when vaultd unlocks by itself
+ * (CV_ERR_AGAIN); netd's fail the call, which is never retried blindly.
+ */
 void
 vaultd_sign_lost(struct vaultd *vd)
 {
 	struct sign_slot	copy;
 	size_t			i;
+	int			again = vd->unattended &&
+				    !vd->unattended_failed;
 
 	msgbuf_free(&vd->held);
 	for (i = 0; i < VAULTD_SIGN_MAX && vd->nsigns > 0; i++) {
@@ -447,8 +457,14 @@ vaultd_sign_lost(struct vaultd *vd)
 			/* no signature was made: the budget is not spent */
 			vaultd_policy_refund_resv(vd, &copy.resv,
 			    copy.resv_gen);
-			copy.origin.done(vd, &copy.origin, CV_ERR_NOTRUNNING,
-			    "signerd stopped; retry", NULL);
+			if (again && copy.origin.done == ctl_sign_done)
+				copy.origin.done(vd, &copy.origin,
+				    CV_ERR_AGAIN, "signerd is restarting; "
+				    "retry", NULL);
+			else
+				copy.origin.done(vd, &copy.origin,
+				    CV_ERR_NOTRUNNING, "signerd stopped; "
+				    "retry", NULL);
 		}
 		else
 			copy.account_done(vd, CV_ERR_NOTRUNNING,

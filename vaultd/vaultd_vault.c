@@ -46,12 +46,39 @@ vault_exists(struct vaultd *vd)
 	return lstat(vd->vaultpath, &st) == 0;
 }
 
+/* An unlock is with signerd (its Argon2id may take seconds). */
+static int
+vault_unlocking(const struct vaultd *vd)
+{
+	return vd->op.active && vd->op.sent == MSG_VAULT_UNLOCK_REQ;
+}
+
 const char *
 vault_state(struct vaultd *vd)
 {
 	if (vd->unlocked)
 		return "unlocked";
+	if (vault_unlocking(vd))
+		return "unlocking";
 	return vault_exists(vd) ? "locked" : "none";
+}
+
+int
+vault_unlock_coming(struct vaultd *vd)
+{
+	if (vd->unlocked || !vd->unattended || vd->unattended_failed ||
+	    !vault_exists(vd))
+		return 0;
+	return !child_ready(SIGNERD(vd)) || vault_unlocking(vd);
+}
+
+/* Who the operation in flight is for, on the audit log. */
+static const char *
+op_actor(const struct vaultd *vd)
+{
+	if (vd->op.actor[0] != '\0')
+		return vd->op.actor;
+	return vd->op.client ? "vaultctl" : "vaultd";
 }
 
 static void
@@ -84,12 +111,16 @@ op_next(struct vaultd *vd, int code, const char *text)
 	char	info[sizeof(vd->op.info)], key_id[sizeof(vd->op.key_id)];
 	void	(*done)(struct vaultd *, int, const char *, const char *) =
 		    vd->op.done;
+	int	own_unlock = vd->op.client == 0 && vd->op.what != NULL &&
+		    strcmp(vd->op.what, "unlock") == 0;
 
 	snprintf(info, sizeof(info), "%s", text);
 	snprintf(key_id, sizeof(key_id), "%s", vd->op.key_id);
 	op_clear(vd);
 	if (done != NULL)
 		done(vd, code, info, key_id);
+	if (own_unlock)
+		vaultd_unattended_done(vd, code, info);
 	vaultd_audit_checkpoint(vd);
 }
 
@@ -98,7 +129,7 @@ vault_op_fail(struct vaultd *vd, int code, const char *text)
 {
 	/* a write on disk whose commit signerd never answered: "written" */
 	if (vd->op.what != NULL)
-		vaultd_audit_outcome(vd, vd->op.client ? "vaultctl" : "vaultd",
+		vaultd_audit_outcome(vd, op_actor(vd),
 		    vd->op.account, vd->op.what, code == CV_ERR_ROLLBACK ?
 		    "rollback" : vd->op.committing && vd->op.write_err == 0 ?
 		    AUDIT_V_WRITTEN : AUDIT_V_FAIL, vd->op.key_id);
@@ -113,7 +144,7 @@ static void
 op_done(struct vaultd *vd, struct msg_w *ans)
 {
 	if (vd->op.what != NULL)
-		vaultd_audit_outcome(vd, vd->op.client ? "vaultctl" : "vaultd",
+		vaultd_audit_outcome(vd, op_actor(vd),
 		    vd->op.account, vd->op.what, AUDIT_V_OK, vd->op.key_id[0] ?
 		    vd->op.key_id : vd->op.info);
 	if (vd->op.client)
@@ -173,6 +204,8 @@ vault_op_from(struct vaultd *vd, struct client *cl, struct msg *m)
 	op_clear(vd);
 	vd->op.client = cl ? cl->serial : 0;
 	vd->op.cl_id = m ? m->id : 0;
+	if (cl != NULL)
+		snprintf(vd->op.actor, sizeof(vd->op.actor), "%s", cl->actor);
 }
 
 /* Start an unlock with cred; client 0 means vaultd unlocks itself. */
@@ -233,7 +266,7 @@ write_and_commit(struct vaultd *vd, const uint8_t *file, size_t len)
 	 * checkpoint's own line, already appended, is its intent).
 	 */
 	if (vd->op.sent != MSG_AUDIT_SIGN_REQ)
-		vaultd_audit_intent(vd, vd->op.client ? "vaultctl" : "vaultd",
+		vaultd_audit_intent(vd, op_actor(vd),
 		    vd->op.account, vd->op.what ? vd->op.what : "vault_write",
 		    vd->op.key_id, vd->op.generation);
 	vd->op.write_err = vault_fmt_write_file(vd->vaultpath, file, len);
@@ -542,39 +575,65 @@ vault_signerd_answer(struct vaultd *vd, struct child *ch, struct msg *m)
 	}
 }
 
+const char *
+vault_unattended_path(struct vaultd *vd, char *buf, size_t len, int *keyfile)
+{
+	const char	*dir = getenv("CREDENTIALS_DIRECTORY");
+
+	*keyfile = vd->unlock_keyfile;
+	if (vd->unlock_file != NULL)
+		return vd->unlock_file;
+	*keyfile = 0;
+	if (dir == NULL || *dir == '\0' ||
+	    (size_t)snprintf(buf, len, "%s/clobvault-passphrase", dir) >= len ||
+	    access(buf, R_OK) != 0)
+		return NULL;
+	return buf;
+}
+
 /*
  * Unattended unlock: from -p FILE (a passphrase), -k FILE (a keyfile), or
  * the systemd credential clobvault-passphrase.  Run whenever signerd
- * (re)starts, since a new signerd holds no keys.
+ * (re)starts, since a new signerd holds no keys.  How it ends goes to
+ * vaultd_unattended_done, which decides the start on the first one.
  */
 void
 vault_signerd_up(struct vaultd *vd)
 {
 	struct secret	 text, key;
-	const char	*dir = getenv("CREDENTIALS_DIRECTORY");
-	char		 cred[4096];
-	const char	*path = vd->unlock_file;
-	int		 keyfile = vd->unlock_keyfile, r;
+	char		 cred[PATH_MAX], why[PATH_MAX + 100];
+	const char	*path;
+	int		 keyfile, r;
 
 	memset(&key, 0, sizeof(key));
-	if (path == NULL && dir != NULL && *dir != '\0') {
-		snprintf(cred, sizeof(cred), "%s/clobvault-passphrase", dir);
-		if (access(cred, R_OK) == 0)
-			path = cred;
-	}
-	if (path == NULL || !vault_exists(vd) || vd->op.active)
+	path = vault_unattended_path(vd, cred, sizeof(cred), &keyfile);
+	if (path == NULL || vd->op.active)
 		return;
+	if (!vault_exists(vd)) {
+		if (!vd->unattended_done)
+			log_warnx("no vault to unlock from %s yet: create one "
+			    "with vaultctl init", path);
+		return;
+	}
 	if ((r = secret_read_file(path, &text, SECRET_IO_MAX)) != 0) {
-		log_warnx("cannot unlock from %s: %s", path, cv_strerror(r));
+		snprintf(why, sizeof(why), "cannot read %s: %s", path,
+		    cv_strerror(r));
+		log_warnx("cannot unlock: %s", why);
+		vaultd_unattended_done(vd, r == CV_ERR_NOTRUNNING ?
+		    CV_ERR_IO : r, why);
 		return;
 	}
 	if (keyfile && (r = vault_crypto_keyfile_key(text.p, text.len,
 	    &key)) != 0) {
-		log_warnx("%s is not a keyfile: %s", path, cv_strerror(r));
+		snprintf(why, sizeof(why), "%s is not a keyfile: %s", path,
+		    cv_strerror(r));
+		log_warnx("cannot unlock: %s", why);
 		secret_free(&text);
+		vaultd_unattended_done(vd, CV_ERR_BADPASS, why);
 		return;
 	}
 	log_info("unlocking the vault from %s", path);
+	vaultd_notify("STATUS=unlocking the vault");
 	if (keyfile)
 		vault_unlock_start(vd, NULL, NULL, key.p, key.len, 1);
 	else

@@ -25,7 +25,9 @@ vault_ctl_refuse(struct vaultd *vd, struct client *cl, struct msg *m, int need)
 
 	if (vd->op.active) {
 		code = CV_ERR_AGAIN;
-		why = "another vault operation is in progress; retry";
+		why = vd->op.sent == MSG_VAULT_UNLOCK_REQ && vd->op.client == 0 ?
+		    "the vault is unlocking; retry in a moment" :
+		    "another vault operation is in progress; retry";
 	} else if (!child_ready(SIGNERD(vd))) {
 		code = CV_ERR_AGAIN;	/* vaultctl retries for a while */
 		why = "signerd is (re)starting; retry in a moment";

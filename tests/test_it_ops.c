@@ -1,0 +1,725 @@
+/*
+ * Operating vaultd, through the real binaries: the configuration file
+ * and `vaultd -n`, a home from -c, the control socket's group, SIGHUP
+ * reopening a renamed log, the unattended start (a wrong credential
+ * stops it, -L starts locked, the daemonised parent returns once
+ * unlocked, "unlocking" and "signerd is restarting" during a restart),
+ * and systemd's READY=1 / STOPPING=1.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <grp.h>
+#include <poll.h>
+
+#include <cmocka.h>
+
+#include "tests/it.h"
+
+#define PASSPHRASE	"correct horse battery staple"
+
+struct ot {
+	struct it	it;
+	char		pass[128], wrong[128], conf[128];
+	char		out[16384];
+};
+
+static int
+setup(void **state)
+{
+	static struct ot	o;
+
+	it_init(&o.it);
+	snprintf(o.pass, sizeof(o.pass), "%s.pass", o.it.home);
+	snprintf(o.wrong, sizeof(o.wrong), "%s.wrong", o.it.home);
+	snprintf(o.conf, sizeof(o.conf), "%s.conf", o.it.home);
+	it_write(o.pass, PASSPHRASE "\n", 0600);
+	it_write(o.wrong, "not the passphrase\n", 0600);
+	*state = &o;
+	return 0;
+}
+
+static int
+teardown(void **state)
+{
+	struct ot	*o = *state;
+
+	it_cleanup(&o->it);
+	unlink(o->pass);
+	unlink(o->wrong);
+	unlink(o->conf);
+	return 0;
+}
+
+#define CTL(o, in, ...)	it_ctl(&(o)->it, in, (o)->out, sizeof((o)->out), \
+			    __VA_ARGS__)
+
+static void
+assert_out(struct ot *o, const char *want)
+{
+	if (strstr(o->out, want) == NULL)
+		fail_msg("output \"%s\" lacks \"%s\"", o->out, want);
+}
+
+/* Run a shell command, output (stdout and stderr) into o->out. */
+static int __attribute__((format(printf, 2, 3)))
+sh(struct ot *o, const char *fmt, ...)
+{
+	char	cmd[2048];
+	va_list	ap;
+
+	va_start(ap, fmt);
+	vsnprintf(cmd, sizeof(cmd), fmt, ap);
+	va_end(ap);
+	strncat(cmd, " 2>&1", sizeof(cmd) - strlen(cmd) - 1);
+	return it_run(o->out, sizeof(o->out), cmd);
+}
+
+/* Start "sh -c 'exec CMD'" with its standard error on the test's log. */
+static pid_t
+spawn(struct ot *o, const char *cmd)
+{
+	pid_t	pid;
+	int	fd;
+
+	if ((pid = fork()) == 0) {
+		fd = open(o->it.log, O_WRONLY | O_CREAT | O_APPEND, 0600);
+		if (fd == -1)
+			_exit(126);
+		dup2(fd, STDERR_FILENO);
+		execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);
+		_exit(127);
+	}
+	return pid;
+}
+
+/* The exit status of pid within ms, or -1. */
+static int
+wait_exit(pid_t pid, int ms)
+{
+	int64_t	start = it_ms();
+	int	status;
+
+	while (it_ms() - start < ms) {
+		if (waitpid(pid, &status, WNOHANG) == pid)
+			return WIFEXITED(status) ? WEXITSTATUS(status) : 128;
+		it_sleep_ms(10);
+	}
+	return -1;
+}
+
+/* A vault with the test passphrase (kdf), vaultd stopped again. */
+static void
+make_vault(struct ot *o, const char *kdf)
+{
+	assert_int_equal(it_start_args(&o->it, "-T", NULL, NULL), 0);
+	assert_int_equal(CTL(o, NULL, "init --passphrase-file %s --kdf %s",
+	    o->pass, kdf), 0);
+	assert_int_equal(CTL(o, NULL, "account add main --profile openfish"),
+	    0);
+	assert_int_equal(it_stop(&o->it, 3000), 0);
+}
+
+/* Stop a vaultd that is not our child (a daemon), by its pid. */
+static void
+stop_daemon(struct ot *o)
+{
+	struct it_proc	p[3];
+	int64_t		start;
+
+	assert_int_equal(it_status(&o->it, p), 0);
+	assert_int_equal(kill((pid_t)p[0].pid, SIGTERM), 0);
+	for (start = it_ms(); it_ms() - start < 5000; it_sleep_ms(10))
+		if (kill((pid_t)p[0].pid, 0) == -1)
+			return;
+	fail_msg("daemon %llu did not stop", (unsigned long long)p[0].pid);
+}
+
+static void
+test_check_good(void **state)
+{
+	struct ot	*o = *state;
+	char		 conf[512];
+
+	snprintf(conf, sizeof(conf),
+	    "# vaultd.conf for the tests\n"
+	    "home %s\n"
+	    "user \"nobody\"   # a comment after a value\n"
+	    "\n"
+	    "log-level debug\n"
+	    "log-file %s.vlog\n"
+	    "audit-segment-size 16M\n"
+	    "gateway 127.0.0.1:8443\n"
+	    "gateway [::1]:8443\n"
+	    "socket-group root", o->it.home, o->it.home);
+	it_write(o->conf, conf, 0644);
+	assert_int_equal(sh(o, "%s/vaultd -n -c %s", o->it.build, o->conf),
+	    0);
+	assert_string_equal(o->out, "vaultd: configuration OK\n");
+	/* no file at all (test mode reads no default): the defaults */
+	assert_int_equal(sh(o, "%s/vaultd -T -n", o->it.build), 0);
+	assert_string_equal(o->out, "vaultd: configuration OK\n");
+}
+
+static void
+test_check_bad(void **state)
+{
+	struct ot	*o = *state;
+	char		 want[4096];
+
+	it_write(o->conf,
+	    "home relative/path\n"
+	    "user\n"
+	    "log-level loud   # too loud\n"
+	    "frobnicate 1 2\n"
+	    "gateway 0.0.0.0:8443\n"
+	    "audit-segment-size 12Q\n"
+	    "audit-segment-size 1K\n"
+	    "  log-file /tmp/a /tmp/b\n"
+	    "home \"/tmp/unterminated\n"
+	    "home /tmp/x\n"
+	    "home /tmp/y\n"
+	    "socket-group bad;name\n", 0600);
+	assert_int_equal(sh(o, "%s/vaultd -n -c %s", o->it.build, o->conf),
+	    1);
+	snprintf(want, sizeof(want),
+	    "%1$s:1:6: home relative/path must be an absolute path\n"
+	    "%1$s:2:5: syntax error: unexpected end of line, expecting a "
+	    "value\n"
+	    "%1$s:3:11: log-level loud must be info or debug\n"
+	    "%1$s:4:1: unknown key frobnicate\n"
+	    "%1$s:5:9: gateway 0.0.0.0:8443 is not a loopback address: only "
+	    "127.0.0.1 and [::1] may be used, since any other would need TLS "
+	    "and client certificates, which vaultd does not have\n"
+	    "%1$s:6:20: audit-segment-size 12Q must be a number of bytes, "
+	    "with K, M or G for KiB, MiB or GiB\n"
+	    "%1$s:7:20: audit-segment-size 1K must be from 64K to 1024G\n"
+	    "%1$s:8:19: syntax error: unexpected /tmp/b, expecting end of "
+	    "line\n"
+	    "%1$s:9:6: unterminated string\n"
+	    "%1$s:11:1: home is set twice (first at line 10)\n"
+	    "%1$s:12:17: unexpected character ;\n", o->conf);
+	assert_string_equal(o->out, want);
+	/* the same refuses a start, before anything is made */
+	assert_int_equal(sh(o, "%s/vaultd -f -c %s", o->it.build, o->conf),
+	    1);
+	assert_string_equal(o->out, want);
+
+	/* a file others may write is not trusted */
+	it_write(o->conf, "log-level info\n", 0666);
+	chmod(o->conf, 0666);
+	assert_int_equal(sh(o, "%s/vaultd -n -c %s", o->it.build, o->conf),
+	    1);
+	snprintf(want, sizeof(want), "%s: must belong to root or to uid %u "
+	    "and be writable by no one else (mode 666, uid %u): fix it with "
+	    "chmod go-w\n", o->conf, (unsigned)geteuid(), (unsigned)getuid());
+	assert_string_equal(o->out, want);
+	/* a file that is not there */
+	unlink(o->conf);
+	assert_int_equal(sh(o, "%s/vaultd -n -c %s", o->it.build, o->conf),
+	    1);
+	snprintf(want, sizeof(want), "%s: cannot read it: No such file or "
+	    "directory\n", o->conf);
+	assert_string_equal(o->out, want);
+	/* what only exists outside the file: a group, the home's modes */
+	it_write(o->conf, "socket-group no-such-group-cvit\n", 0600);
+	assert_int_equal(sh(o, "%s/vaultd -T -n -c %s", o->it.build, o->conf),
+	    1);
+	assert_string_equal(o->out, "vaultd: group no-such-group-cvit does "
+	    "not exist: create it with groupadd --system no-such-group-cvit, "
+	    "or name another\n");
+	assert_int_equal(chmod(o->it.home, 0750), 0);
+	assert_int_equal(sh(o, "%s/vaultd -T -n", o->it.build), 1);
+	snprintf(want, sizeof(want), "vaultd: %s is open to other users "
+	    "(mode 750); fix it with: chmod 700 %s\n", o->it.home, o->it.home);
+	assert_string_equal(o->out, want);
+	assert_int_equal(chmod(o->it.home, 0700), 0);
+}
+
+/* The file's home is used, unless $CLOBVAULT_HOME names one. */
+static void
+test_conf_home(void **state)
+{
+	struct ot	*o = *state;
+	char		 home[64], conf[256], cmd[512];
+	struct stat	 st;
+	pid_t		 pid;
+	int64_t		 start;
+
+	snprintf(home, sizeof(home), "%s.other", o->it.home);
+	snprintf(conf, sizeof(conf), "home %s\nlog-level debug\n", home);
+	it_write(o->conf, conf, 0600);
+	snprintf(cmd, sizeof(cmd), "exec env -u CLOBVAULT_HOME %s/vaultd -f "
+	    "-T -c %s", o->it.build, o->conf);
+	pid = spawn(o, cmd);
+	setenv("CLOBVAULT_HOME", home, 1);
+	for (start = it_ms(); it_ms() - start < 5000; it_sleep_ms(20))
+		if (CTL(o, NULL, "status") == 0)
+			break;
+	assert_int_equal(CTL(o, NULL, "status"), 0);
+	snprintf(cmd, sizeof(cmd), "home %s (test mode)", home);
+	assert_out(o, cmd);
+	assert_int_equal(stat(home, &st), 0);
+	assert_int_equal(st.st_mode & 0777, 0700);
+	assert_true(it_log_has(&o->it, "debug: "));	/* log-level debug */
+	snprintf(cmd, sizeof(cmd), "started (home %s, configuration %s, "
+	    "test mode)", home, o->conf);
+	assert_true(it_log_has(&o->it, cmd));
+	/* the test's own home is unused: vaultctl there finds nobody */
+	setenv("CLOBVAULT_HOME", o->it.home, 1);
+	assert_int_equal(CTL(o, NULL, "status"), 3);
+	kill(pid, SIGTERM);
+	assert_int_equal(wait_exit(pid, 5000), 0);
+
+	/* with $CLOBVAULT_HOME set, that one */
+	snprintf(cmd, sizeof(cmd), "exec %s/vaultd -f -T -c %s", o->it.build,
+	    o->conf);
+	pid = spawn(o, cmd);
+	for (start = it_ms(); it_ms() - start < 5000; it_sleep_ms(20))
+		if (CTL(o, NULL, "status") == 0)
+			break;
+	snprintf(cmd, sizeof(cmd), "home %s (test mode)", o->it.home);
+	assert_out(o, cmd);
+	kill(pid, SIGTERM);
+	assert_int_equal(wait_exit(pid, 5000), 0);
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", home);
+	(void)!system(cmd);
+}
+
+/* A group some unprivileged uid can be given: any but root's and ours. */
+static int
+other_group(gid_t *gid, char *name, size_t len)
+{
+	struct group	*gr;
+	int		 found = 0;
+
+	setgrent();
+	while ((gr = getgrent()) != NULL)
+		if (gr->gr_gid != 0 && gr->gr_gid != getgid() &&
+		    strlen(gr->gr_name) < len) {
+			*gid = gr->gr_gid;
+			snprintf(name, len, "%s", gr->gr_name);
+			found = 1;
+			break;
+		}
+	endgrent();
+	return found;
+}
+
+/*
+ * In a child: become uid with primary gid and the supplementary groups
+ * given, connect, shake hands, ask to unlock (or lock).  0 if served,
+ * 3 if the connection was refused, else 1.
+ */
+static int
+as_user(struct ot *o, uid_t uid, gid_t gid, const gid_t *groups, size_t n,
+    int unlock)
+{
+	struct chan	c;
+	struct msg_w	w;
+	struct msg	m;
+	pid_t		pid;
+	int		st;
+
+	if ((pid = fork()) == 0) {
+		signal(SIGPIPE, SIG_IGN);	/* a refusal is a closed socket */
+		if (setgroups(n, groups) == -1 || setgid(gid) == -1 ||
+		    setuid(uid) == -1)
+			_exit(1);
+		if (it_connect(&o->it, &c) != 0)
+			_exit(3);
+		msg_begin(&w, unlock ? MSG_CTL_UNLOCK_REQ : MSG_CTL_LOCK_REQ,
+		    7);
+		if (unlock) {
+			msg_put_bin(&w, (const uint8_t *)PASSPHRASE,
+			    strlen(PASSPHRASE));
+			msg_put_bool(&w, 0);
+		}
+		if (chan_send(&c, &w) != 0 || chan_recv(&c, &m) != 0)
+			_exit(1);
+		_exit(m.type == (unlock ? MSG_CTL_UNLOCK_ANS :
+		    MSG_CTL_LOCK_ANS) ? 0 : 1);
+	}
+	if (waitpid(pid, &st, 0) != pid || !WIFEXITED(st))
+		return -1;
+	return WEXITSTATUS(st);
+}
+
+static void
+test_socket_group(void **state)
+{
+	struct ot	*o = *state;
+	struct stat	 st;
+	char		 name[64], *log, *p, path[128];
+	gid_t		 gid, none[1];
+	size_t		 len;
+
+	if (geteuid() != 0) {
+		print_message("skipped: acting as another uid needs root\n");
+		skip();
+	}
+	if (!other_group(&gid, name, sizeof(name))) {
+		print_message("skipped: no group but root's\n");
+		skip();
+	}
+	make_vault(o, "min");
+	assert_int_equal(it_start_args(&o->it, "-T", "-g", name), 0);
+	assert_int_equal(stat(o->it.sock, &st), 0);
+	assert_int_equal(st.st_mode & 0777, 0660);
+	assert_int_equal(st.st_gid, gid);
+	assert_int_equal(stat(o->it.home, &st), 0);
+	assert_int_equal(st.st_mode & 0777, 0710);
+	assert_int_equal(st.st_gid, gid);
+
+	/* a member by its supplementary groups, and by its gid */
+	assert_int_equal(as_user(o, 64999, 64999, &gid, 1, 1), 0);
+	assert_int_equal(as_user(o, 64998, gid, none, 0, 0), 0);
+	/* someone else: the socket's mode keeps it out */
+	assert_int_equal(as_user(o, 64997, 64997, none, 0, 1), 3);
+	assert_false(it_log_has(&o->it, "uid 64997"));
+	/* and were the way open to all, vaultd refuses it, and says so */
+	snprintf(path, sizeof(path), "%s/run", o->it.home);
+	assert_int_equal(chmod(o->it.home, 0711), 0);
+	assert_int_equal(chmod(path, 0711), 0);
+	assert_int_equal(chmod(o->it.sock, 0666), 0);
+	assert_int_equal(as_user(o, 64997, 64997, none, 0, 1), 3);
+	assert_int_equal(chmod(o->it.sock, 0660), 0);
+	assert_int_equal(chmod(path, 0710), 0);
+	assert_int_equal(chmod(o->it.home, 0710), 0);
+	assert_true(it_log_has(&o->it, "refused control connection from uid "
+	    "64997"));
+	assert_true(it_log_has(&o->it, ": not in the socket group"));
+
+	/* each lock is on the audit log with the client's uid and pid */
+	snprintf(path, sizeof(path), "%s/audit.log", o->it.home);
+	assert_non_null(log = it_slurp(path, &len));
+	assert_non_null(p = strstr(log, "\tvaultctl:64999:"));
+	assert_non_null(strstr(p, "\t-\tunlock\t"));
+	assert_non_null(strstr(log, "\tvaultctl:64998:"));
+	assert_non_null(strstr(strstr(log, "\tvaultctl:64998:"),
+	    "\t-\tlock\t"));
+	assert_null(strstr(log, "\tvaultctl:64997:"));
+	assert_null(strstr(log, "\tvaultctl\t"));
+	free(log);
+
+	/* without the group again: 0700, and the member is refused */
+	assert_int_equal(it_stop(&o->it, 3000), 0);
+	assert_int_equal(chmod(o->it.home, 0700), 0);
+	snprintf(path, sizeof(path), "%s/run", o->it.home);
+	assert_int_equal(chmod(path, 0700), 0);
+	assert_int_equal(it_start_args(&o->it, "-T", NULL, NULL), 0);
+	assert_int_equal(as_user(o, 64999, 64999, &gid, 1, 1), 3);
+}
+
+/* SIGHUP: a log renamed away (logrotate) is reopened anew, 0600. */
+static void
+test_sighup(void **state)
+{
+	struct ot	*o = *state;
+	char		 log[128], old[140], *text;
+	struct stat	 st;
+	size_t		 len;
+	int64_t		 start;
+
+	snprintf(log, sizeof(log), "%s.vlog", o->it.home);
+	snprintf(old, sizeof(old), "%s.1", log);
+	assert_int_equal(it_start_args(&o->it, "-T", "-l", log), 0);
+	assert_non_null(text = it_slurp(log, &len));
+	assert_non_null(strstr(text, "started (home"));
+	free(text);
+	assert_int_equal(rename(log, old), 0);
+	kill(o->it.vaultd, SIGHUP);
+	for (start = it_ms(); it_ms() - start < 3000; it_sleep_ms(10))
+		if (stat(log, &st) == 0)
+			break;
+	assert_int_equal(stat(log, &st), 0);
+	assert_int_equal(st.st_mode & 0777, 0600);
+	it_sleep_ms(100);
+	assert_non_null(text = it_slurp(log, &len));
+	assert_non_null(strstr(text, "vaultd["));
+	assert_non_null(strstr(text, "]: SIGHUP: log reopened\n"));
+	assert_null(strstr(text, "started (home"));
+	free(text);
+	assert_non_null(text = it_slurp(old, &len));
+	assert_non_null(strstr(text, "]: SIGHUP: reopening the log "));
+	free(text);
+	/* the next lines, the children's too, go to the new file */
+	assert_int_equal(it_stop(&o->it, 3000), 0);
+	assert_non_null(text = it_slurp(log, &len));
+	assert_non_null(strstr(text, "]: stopped\n"));
+	free(text);
+	unlink(log);
+	unlink(old);
+}
+
+/* -p with a wrong or unreadable credential stops the start; -L not. */
+static void
+test_wrong_credential(void **state)
+{
+	struct ot	*o = *state;
+	char		 cmd[512];
+	pid_t		 pid;
+
+	make_vault(o, "min");
+	snprintf(cmd, sizeof(cmd), "exec %s/vaultd -f -T -p %s", o->it.build,
+	    o->wrong);
+	pid = spawn(o, cmd);
+	assert_int_equal(wait_exit(pid, 10000), 6);
+	assert_true(it_log_has(&o->it, "warning: cannot unlock the vault: "
+	    "wrong passphrase or keyfile; vaultd stops (with -L it would "
+	    "start locked)"));
+	assert_int_equal(access(o->it.sock, F_OK), -1);	/* removed */
+
+	snprintf(cmd, sizeof(cmd), "exec %s/vaultd -f -T -p %s.none",
+	    o->it.build, o->pass);
+	pid = spawn(o, cmd);
+	assert_int_equal(wait_exit(pid, 10000), 1);
+	snprintf(cmd, sizeof(cmd), "cannot unlock the vault: cannot read "
+	    "%s.none: not found; vaultd stops", o->pass);
+	assert_true(it_log_has(&o->it, cmd));
+
+	/* daemonised: the parent says it, with the code */
+	assert_int_equal(sh(o, "%s/vaultd -T -p %s", o->it.build, o->wrong),
+	    6);
+	assert_string_equal(o->out, "vaultd: cannot unlock the vault: wrong "
+	    "passphrase or keyfile; vaultd stops (with -L it would start "
+	    "locked)\n");
+
+	/* -L: up, locked, and the warning */
+	assert_int_equal(it_start_args(&o->it, "-TL", "-p", o->wrong), 0);
+	assert_int_equal(CTL(o, NULL, "status"), 0);
+	assert_out(o, "vault locked");
+	assert_true(it_log_has(&o->it, "warning: starting locked (-L): the "
+	    "unattended unlock failed: wrong passphrase or keyfile"));
+	/* and a locked vault says so, with no restart to wait for */
+	assert_int_equal(CTL(o, NULL, "headers l1 --account main"), 5);
+	assert_out(o, "the vault is locked: unlock it with vaultctl unlock");
+}
+
+/* Daemonised `vaultd -p` returns once unlocked, not before. */
+static void
+test_daemon_unlocked(void **state)
+{
+	struct ot	*o = *state;
+	struct it_proc	 p[3];
+	char		 cmd[512];
+
+	make_vault(o, "interactive");
+	snprintf(cmd, sizeof(cmd), "%s/vaultd -T -p %s", o->it.build, o->pass);
+	assert_int_equal(sh(o, "%s", cmd), 0);
+	assert_string_equal(o->out, "");
+	assert_int_equal(CTL(o, NULL, "status"), 0);
+	assert_out(o, "vault unlocked");
+	assert_int_equal(it_status(&o->it, p), 0);
+	assert_string_equal(p[1].state, "up");
+	assert_string_equal(p[2].state, "up");
+	stop_daemon(o);
+	/* without a credential it returns once the children are up */
+	assert_int_equal(sh(o, "%s/vaultd -T", o->it.build), 0);
+	assert_int_equal(CTL(o, NULL, "status"), 0);
+	assert_out(o, "vault locked");
+	assert_int_equal(it_status(&o->it, p), 0);
+	assert_string_equal(p[1].state, "up");
+	assert_string_equal(p[2].state, "up");
+	stop_daemon(o);
+}
+
+/* Send MSG_CTL_HEADERS_REQ for account main; the error code and text. */
+static int64_t
+headers_error(struct ot *o, char *text, size_t len)
+{
+	struct chan	c;
+	struct msg_w	w;
+	struct msg	m;
+	int64_t		code = 0;
+
+	text[0] = '\0';
+	if (it_connect(&o->it, &c) != 0)
+		return 1;
+	msg_begin(&w, MSG_CTL_HEADERS_REQ, 9);
+	msg_put_str(&w, "main");
+	msg_put_u64(&w, 1);
+	msg_put_str(&w, "GET");
+	msg_put_str(&w, "/auth/derive-api-key");
+	msg_put_bin(&w, (const uint8_t *)"", 0);
+	msg_put_u64(&w, 0);
+	if (chan_send(&c, &w) == 0 && chan_recv(&c, &m) == 0) {
+		if (m.type == MSG_ERROR_ANS && msg_get_i64(&m.rd, &code) == 0)
+			(void)!msg_get_strbuf(&m.rd, text, len);
+		msg_clear(&m);
+	}
+	chan_free(&c);
+	return code;
+}
+
+/*
+ * signerd killed under -p: the vault shows "unlocking" while vaultd
+ * unlocks again, and a signing request meanwhile is told to retry, not
+ * to unlock.
+ */
+static void
+test_restart_unlocking(void **state)
+{
+	struct ot	*o = *state;
+	struct it_proc	 p[3];
+	char		 text[256];
+	int64_t		 code, start;
+	int		 unlocking = 0, again = 0;
+
+	make_vault(o, "moderate");
+	assert_int_equal(it_start_args(&o->it, "-T", "-p", o->pass), 0);
+	for (start = it_ms(); it_ms() - start < 20000; it_sleep_ms(20))
+		if (CTL(o, NULL, "status") == 0 &&
+		    strstr(o->out, "vault unlocked") != NULL)
+			break;
+	assert_out(o, "vault unlocked");
+	assert_int_equal(it_status(&o->it, p), 0);
+	kill((pid_t)p[1].pid, SIGKILL);
+	code = headers_error(o, text, sizeof(text));
+	assert_int_equal(code, CV_ERR_AGAIN);
+	if (strcmp(text, "signerd is restarting; retry") != 0)
+		assert_string_equal(text, "the vault is unlocking; retry in a "
+		    "moment");
+	for (start = it_ms(); it_ms() - start < 20000; it_sleep_ms(10)) {
+		if (CTL(o, NULL, "status") != 0)
+			continue;
+		if (strstr(o->out, "vault unlocking") != NULL) {
+			unlocking = 1;
+			code = headers_error(o, text, sizeof(text));
+			assert_int_equal(code, CV_ERR_AGAIN);
+			assert_string_equal(text, "the vault is unlocking; "
+			    "retry in a moment");
+			again = 1;
+		}
+		if (strstr(o->out, "vault unlocked") != NULL)
+			break;
+	}
+	assert_out(o, "vault unlocked");
+	assert_true(unlocking);
+	assert_true(again);
+	/* once unlocked, the request goes through to signerd */
+	code = headers_error(o, text, sizeof(text));
+	assert_true(code < 0 && code != CV_ERR_AGAIN && code != CV_ERR_LOCKED);
+	assert_non_null(strstr(text, "no wallet key"));
+}
+
+/* A datagram socket at path ('@': abstract) to stand in for systemd's. */
+static int
+notify_socket(const char *path)
+{
+	struct sockaddr_un	sun;
+	socklen_t		len;
+	int			fd;
+
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	snprintf(sun.sun_path, sizeof(sun.sun_path), "%s", path);
+	len = offsetof(struct sockaddr_un, sun_path) + strlen(path);
+	if (path[0] == '@')
+		sun.sun_path[0] = '\0';
+	else
+		len++;
+	if ((fd = socket(AF_UNIX, SOCK_DGRAM, 0)) == -1 ||
+	    bind(fd, (struct sockaddr *)&sun, len) == -1)
+		abort();
+	return fd;
+}
+
+/* The next datagram within ms into buf; its length, or -1. */
+static int
+notify_recv(int fd, char *buf, size_t len, int ms)
+{
+	struct pollfd	pfd = { fd, POLLIN, 0 };
+	ssize_t		n;
+
+	if (poll(&pfd, 1, ms) != 1 ||
+	    (n = recv(fd, buf, len - 1, 0)) < 0)
+		return -1;
+	buf[n] = '\0';
+	return (int)n;
+}
+
+/* READY=1 once unlocked (with -p) or up (without), STOPPING=1 at TERM. */
+static void
+test_notify(void **state)
+{
+	struct ot	*o = *state;
+	char		 path[128], cmd[1024], buf[512];
+	pid_t		 pid;
+	int		 fd, n;
+
+	make_vault(o, "interactive");
+	snprintf(path, sizeof(path), "%s.notify", o->it.home);
+	fd = notify_socket(path);
+	snprintf(cmd, sizeof(cmd), "NOTIFY_SOCKET=%s exec %s/vaultd -f -T "
+	    "-p %s", path, o->it.build, o->pass);
+	pid = spawn(o, cmd);
+	while ((n = notify_recv(fd, buf, sizeof(buf), 10000)) > 0 &&
+	    strstr(buf, "READY=1") == NULL)
+		assert_null(strstr(buf, "READY"));
+	assert_true(n > 0);
+	assert_string_equal(buf, "READY=1\nSTATUS=ready; the vault is "
+	    "unlocked");
+	assert_int_equal(CTL(o, NULL, "status"), 0);	/* no waiting */
+	assert_out(o, "vault unlocked");
+	kill(pid, SIGTERM);
+	assert_true(notify_recv(fd, buf, sizeof(buf), 5000) > 0);
+	assert_string_equal(buf, "STOPPING=1");
+	assert_int_equal(wait_exit(pid, 5000), 0);
+	close(fd);
+	unlink(path);
+
+	/* abstract, no credential: ready when the children are */
+	snprintf(path, sizeof(path), "@cvit-notify-%ld", (long)getpid());
+	fd = notify_socket(path);
+	snprintf(cmd, sizeof(cmd), "NOTIFY_SOCKET=%s exec %s/vaultd -f -T",
+	    path, o->it.build);
+	pid = spawn(o, cmd);
+	while ((n = notify_recv(fd, buf, sizeof(buf), 10000)) > 0 &&
+	    strstr(buf, "READY=1") == NULL)
+		;
+	assert_true(n > 0);
+	assert_string_equal(buf, "READY=1\nSTATUS=ready; the vault is "
+	    "locked");
+	kill(pid, SIGTERM);
+	assert_int_equal(wait_exit(pid, 5000), 0);
+	close(fd);
+
+	/* a failed start says why, and never READY=1 */
+	snprintf(path, sizeof(path), "%s.notify", o->it.home);
+	fd = notify_socket(path);
+	snprintf(cmd, sizeof(cmd), "NOTIFY_SOCKET=%s exec %s/vaultd -f -T "
+	    "-p %s", path, o->it.build, o->wrong);
+	pid = spawn(o, cmd);
+	assert_int_equal(wait_exit(pid, 10000), 6);
+	while (notify_recv(fd, buf, sizeof(buf), 100) > 0)
+		assert_null(strstr(buf, "READY=1"));
+	close(fd);
+	unlink(path);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_check_good, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_check_bad, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_conf_home, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_socket_group, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_sighup, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_wrong_credential, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_daemon_unlocked, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_restart_unlocking, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_notify, setup, teardown),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
