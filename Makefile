@@ -1,19 +1,46 @@
 # clobvault -- see README.md.  Programs land in $(BUILD)/.
+#
+# For a packager: CFLAGS, CPPFLAGS and LDFLAGS are yours (default
+# CFLAGS -O2 -g); the flags clobvault needs are in CV_CFLAGS, CV_CPPFLAGS
+# and CV_LDFLAGS and are always added.  `make test` builds and runs the
+# tests (no network, installs nothing); `make install` takes PREFIX,
+# DESTDIR and the directories below.
 BUILD	?= build
 CC	?= cc
-PKGS	= libsodium libsecp256k1 msgpack libseccomp jansson libcurl libmicrohttpd
+INSTALL	?= install
+VERSION	:= $(shell sed -n 's/^\#define CLOBVAULT_VERSION[^"]*"\([^"]*\)".*/\1/p' common/version.h)
+
+PREFIX	?= /usr/local
+BINDIR	?= $(PREFIX)/bin
+SBINDIR	?= $(PREFIX)/sbin
+LIBEXECDIR ?= $(PREFIX)/libexec
+MANDIR	?= $(PREFIX)/share/man
+SYSCONFDIR ?= /etc
+UNITDIR	?= $(PREFIX)/lib/systemd/system
+
+# The libraries, per program: each links only what it uses.
+PKGS_VAULTD	= libsodium msgpack libseccomp jansson
+PKGS_SIGNERD	= libsodium libsecp256k1 msgpack libseccomp jansson
+PKGS_NETD	= libsodium msgpack libseccomp jansson libcurl
+PKGS_VAULTCTL	= libsodium msgpack libseccomp jansson libcurl
+PKGS_TX		= libsodium libsecp256k1 jansson libmicrohttpd
+PKGS		= libsodium libsecp256k1 msgpack libseccomp jansson libcurl \
+		  libmicrohttpd
+pkglibs	= -Wl,--as-needed $(shell pkg-config --libs $(1) 2>/dev/null)
 
 WARN	= -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
 	  -Wformat=2 -Wno-unused-parameter
 CFLAGS	?= -O2 -g
-CFLAGS	+= -std=c11 -D_GNU_SOURCE -fstack-protector-strong -D_FORTIFY_SOURCE=2 \
-	   -fPIE $(WARN) -I. -I$(BUILD)/gen $(SANFLAGS)
+CV_CPPFLAGS = -D_GNU_SOURCE -D_FORTIFY_SOURCE=2 -I. -I$(BUILD)/gen
+CV_CFLAGS = -std=c11 -fstack-protector-strong -fPIE $(WARN) $(SANFLAGS)
 ifeq ($(CI),true)
-CFLAGS	+= -Werror
+CV_CFLAGS += -Werror
 endif
-LDFLAGS	+= -pie -Wl,-z,relro,-z,now $(SANFLAGS)
+CV_LDFLAGS = -pie -Wl,-z,relro,-z,now $(SANFLAGS)
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-LDLIBS	= -Wl,--as-needed $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+COMPILE	= $(CC) $(CV_CPPFLAGS) $(CPPFLAGS) $(CV_CFLAGS) $(CFLAGS) $(PKG_CFLAGS)
+LINK	= $(CC) $(CV_CFLAGS) $(CFLAGS) $(CV_LDFLAGS) $(LDFLAGS)
+LDLIBS	= $(call pkglibs,$(PKGS))
 TESTLIBS = $(shell pkg-config --libs cmocka 2>/dev/null)
 
 # One static library per folder; a daemon's entry file holds main().
@@ -39,26 +66,32 @@ LIBNETD		= $(BUILD)/libnetd.a
 LIBVAULTCTL	= $(BUILD)/libvaultctl.a
 DAEMONLIBS	= $(LIBVAULTD) $(LIBSIGNERD) $(LIBNETD) $(LIBVAULTCTL)
 
-PROGS	= $(BUILD)/vaultd $(BUILD)/signerd $(BUILD)/netd $(BUILD)/vaultctl \
-	  $(if $(TX_SRC),$(BUILD)/testexchange)
+INSTALLED = $(BUILD)/vaultd $(BUILD)/signerd $(BUILD)/netd $(BUILD)/vaultctl
+PROGS	= $(INSTALLED) $(if $(TX_SRC),$(BUILD)/testexchange)
 TESTS	= $(patsubst tests/%.c,$(BUILD)/tests/%,$(TEST_SRC))
 REPLAYS	= $(patsubst tests/fuzz/%.c,$(BUILD)/tests/replay_%,$(FUZZ_SRC))
 BENCHES	= $(patsubst tests/bench/%.c,$(BUILD)/tests/bench/%,$(BENCH_SRC))
 HOSTILE	= $(BUILD)/tests/hostile_netd
 
-.PHONY: all deps check unit integration san valgrind fuzz demo bench clean
+# Objects that only pattern rules name would be intermediate, deleted
+# after each build and so rebuilt by the next: keep them all.
+.SECONDARY:
+
+.PHONY: all programs deps check test unit integration san valgrind fuzz \
+	demo bench clean install deb FORCE
 all: $(PROGS) $(TESTS) $(REPLAYS) $(HOSTILE)
+programs: $(INSTALLED)
 
 deps:
 	@scripts/install-deps
 
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(PKG_CFLAGS) -MMD -MP -c $< -o $@
+	$(COMPILE) -MMD -MP -c $< -o $@
 
 $(LIBCOMMON): $(call obj,$(COMMON_SRC))
 $(LIBPOLICY): $(call obj,$(POLICY_SRC)) $(BUILD)/obj/gen/policy/parse.o
-$(LIBVAULTD): $(call obj,$(VAULTD_SRC))
+$(LIBVAULTD): $(call obj,$(VAULTD_SRC)) $(BUILD)/obj/gen/vaultd/conf.o
 $(LIBSIGNERD): $(call obj,$(SIGNERD_SRC))
 $(LIBNETD): $(call obj,$(NETD_SRC))
 $(LIBVAULTCTL): $(call obj,$(VAULTCTL_SRC))
@@ -77,39 +110,71 @@ $(POLICY_GEN): policy/parse.y
 $(POLICY_HDR): $(POLICY_GEN) ;
 $(call obj,policy/policy_lex.c policy/policy_build.c \
     policy/policy_build_rule.c): $(POLICY_HDR)
+# The configuration grammar (vaultd/conf.y, vaultd.conf(5)): a pure
+# parser with its lexer in the same file, so no header to share.
+$(BUILD)/gen/vaultd/conf.c: vaultd/conf.y
+	@mkdir -p $(dir $@)
+	bison -Wall -Werror -o $@ $<
+$(BUILD)/obj/gen/vaultd/conf.o: $(BUILD)/gen/vaultd/conf.c
+	@mkdir -p $(dir $@)
+	$(COMPILE) -Wno-missing-prototypes -MMD -MP -c $< -o $@
 $(BUILD)/obj/gen/policy/parse.o: $(POLICY_GEN)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(PKG_CFLAGS) -Wno-missing-prototypes -MMD -MP -c $< -o $@
+	$(COMPILE) -Wno-missing-prototypes -MMD -MP -c $< -o $@
+
+# The install layout compiled into vaultd (vaultd(8), FILES): where it
+# runs signerd and netd from, and its configuration file.  vaultd's
+# objects are rebuilt when SBINDIR, LIBEXECDIR or SYSCONFDIR change
+# ($(BUILD)/gen/paths is rewritten only then), so `make install` with
+# other directories than the last build's installs a vaultd that agrees.
+PATHS_DEF = -DCLOBVAULT_SBINDIR='"$(SBINDIR)"' \
+	    -DCLOBVAULT_LIBEXECDIR='"$(LIBEXECDIR)"' \
+	    -DCLOBVAULT_SYSCONFDIR='"$(SYSCONFDIR)"'
+$(BUILD)/gen/paths: FORCE
+	@mkdir -p $(dir $@)
+	@echo '$(SBINDIR) $(LIBEXECDIR) $(SYSCONFDIR)' | cmp -s - $@ 2>/dev/null || \
+	    echo '$(SBINDIR) $(LIBEXECDIR) $(SYSCONFDIR)' > $@
+$(call obj,$(wildcard vaultd/*.c)) $(BUILD)/obj/gen/vaultd/conf.o: $(BUILD)/gen/paths
+$(BUILD)/obj/vaultd/%.o $(BUILD)/obj/gen/vaultd/%.o: CV_CPPFLAGS += $(PATHS_DEF)
 
 $(BUILD)/vaultd: $(BUILD)/obj/vaultd/vaultd.o $(LIBVAULTD) $(LIBPOLICY) $(LIBCOMMON)
+	$(LINK) -o $@ $^ $(call pkglibs,$(PKGS_VAULTD))
 $(BUILD)/signerd: $(BUILD)/obj/signerd/signerd.o $(LIBSIGNERD) $(LIBCOMMON)
+	$(LINK) -o $@ $^ $(call pkglibs,$(PKGS_SIGNERD))
 $(BUILD)/netd: $(BUILD)/obj/netd/netd.o $(LIBNETD) $(LIBCOMMON)
+	$(LINK) -o $@ $^ $(call pkglibs,$(PKGS_NETD))
 $(BUILD)/vaultctl: $(BUILD)/obj/vaultctl/vaultctl.o $(LIBVAULTCTL) $(LIBPOLICY) $(LIBCOMMON)
+	$(LINK) -o $@ $^ $(call pkglibs,$(PKGS_VAULTCTL))
 $(BUILD)/testexchange: $(call obj,$(TX_SRC)) $(LIBCOMMON)
-$(PROGS):
-	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+	$(LINK) -o $@ $^ $(call pkglibs,$(PKGS_TX))
 
 # Unit and integration tests link every folder's library.
 $(BUILD)/tests/%: $(BUILD)/obj/tests/%.o $(DAEMONLIBS) $(LIBPOLICY) $(LIBCOMMON)
 	@mkdir -p $(dir $@)
-	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) $(TESTLIBS)
+	$(LINK) -o $@ $^ $(LDLIBS) $(TESTLIBS)
 
 # A stand-in netd that attacks vaultd (tests/test_it_hostile.c runs it
 # with vaultd -T -N); built for the tests only, never installed.
 $(HOSTILE): $(BUILD)/obj/tests/hostile/hostile_netd.o $(LIBCOMMON)
 	@mkdir -p $(dir $@)
-	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+	$(LINK) -o $@ $^ $(LDLIBS)
 
 # Each fuzz target is also built with a plain driver that replays its
 # corpus, so `make check` runs every saved input without clang.
 $(BUILD)/tests/replay_%: $(BUILD)/obj/tests/fuzz/%.o $(BUILD)/obj/tests/fuzz/replay.o \
     $(LIBPOLICY) $(LIBCOMMON)
 	@mkdir -p $(dir $@)
-	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+	$(LINK) -o $@ $^ $(LDLIBS)
 
+# check: what a fresh machine needs (scripts/install-deps), then every
+# test set.  test: the same build and the tests that need no network
+# and install nothing, for packagers (dh_auto_test runs it).
 check: deps
 	$(MAKE) -j2 all
 	BUILD=$(BUILD) tests/run-tests
+
+test: all
+	BUILD=$(BUILD) tests/run-tests unit integration replay
 
 unit: all
 	BUILD=$(BUILD) tests/run-tests unit
@@ -144,17 +209,58 @@ demo: deps
 	$(MAKE) -j2 all
 	BUILD=$(BUILD) scripts/demo
 
-# Benchmarks (DESIGN.md section 9): figures, never timed tests.
+# Benchmarks: figures, never timed tests.
 # bench_path starts the daemons built here, as the integration tests do.
 $(BUILD)/tests/bench/%: $(BUILD)/obj/tests/bench/%.o $(LIBSIGNERD) $(LIBPOLICY) $(LIBCOMMON)
 	@mkdir -p $(dir $@)
-	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+	$(LINK) -o $@ $^ $(LDLIBS)
 
 bench: deps
 	$(MAKE) -j2 $(PROGS) $(BENCHES)
 	@for b in $(BENCHES); do CLOBVAULT_BUILD=$(BUILD) $$b || exit 1; done
 
+# Installation (README.md, "Deploying"): vaultd in SBINDIR, vaultctl in
+# BINDIR, the children in LIBEXECDIR/clobvault, where vaultd runs them.
+# Man pages and the configuration example are installed when present.
+MAN1	= $(wildcard doc/vaultctl.1)
+MAN5	= $(wildcard doc/clobvault-policy.5 doc/vaultd.conf.5)
+MAN8	= $(wildcard doc/vaultd.8)
+CONF_EXAMPLE = $(wildcard dist/vaultd.conf.example)
+install: $(INSTALLED)
+	$(INSTALL) -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(BINDIR) \
+	    $(DESTDIR)$(LIBEXECDIR)/clobvault $(DESTDIR)$(UNITDIR)
+	$(INSTALL) -m 0755 $(BUILD)/vaultd $(DESTDIR)$(SBINDIR)/vaultd
+	$(INSTALL) -m 0755 $(BUILD)/vaultctl $(DESTDIR)$(BINDIR)/vaultctl
+	$(INSTALL) -m 0755 $(BUILD)/signerd $(BUILD)/netd \
+	    $(DESTDIR)$(LIBEXECDIR)/clobvault
+	sed 's|/usr/sbin/vaultd|$(SBINDIR)/vaultd|; s|/etc/clobvault|$(SYSCONFDIR)/clobvault|' \
+	    dist/vaultd.service > $(BUILD)/vaultd.service
+	$(INSTALL) -m 0644 $(BUILD)/vaultd.service $(DESTDIR)$(UNITDIR)/vaultd.service
+	$(if $(MAN1),$(INSTALL) -d $(DESTDIR)$(MANDIR)/man1 && \
+	    $(INSTALL) -m 0644 $(MAN1) $(DESTDIR)$(MANDIR)/man1)
+	$(if $(MAN5),$(INSTALL) -d $(DESTDIR)$(MANDIR)/man5 && \
+	    $(INSTALL) -m 0644 $(MAN5) $(DESTDIR)$(MANDIR)/man5)
+	$(if $(MAN8),$(INSTALL) -d $(DESTDIR)$(MANDIR)/man8 && \
+	    $(INSTALL) -m 0644 $(MAN8) $(DESTDIR)$(MANDIR)/man8)
+	$(if $(CONF_EXAMPLE),$(INSTALL) -d $(DESTDIR)$(SYSCONFDIR)/clobvault && \
+	    $(INSTALL) -m 0644 $(CONF_EXAMPLE) $(DESTDIR)$(SYSCONFDIR)/clobvault)
+
+# The Debian package, built with dpkg-buildpackage in a copy of the tree
+# under $(BUILD)/deb (the source's debian/ stays clean); the package
+# lands in $(BUILD)/deb/clobvault_$(VERSION)_amd64.deb.  Its tests are
+# `make check`'s, so they are skipped here unless DEB_BUILD_OPTIONS says
+# otherwise.  scripts/install-deps --deb installs the tools.
+DEB_BUILD_OPTIONS ?= nocheck
+deb:
+	@scripts/install-deps --deb
+	rm -rf $(BUILD)/deb && mkdir -p $(BUILD)/deb/src
+	tar -cf - --exclude=./.git --exclude='./build*' --exclude=./$(BUILD) \
+	    --exclude=./tests/interop/node_modules . | tar -xf - -C $(BUILD)/deb/src
+	cd $(BUILD)/deb/src && DEB_BUILD_OPTIONS="$(DEB_BUILD_OPTIONS)" \
+	    dpkg-buildpackage -b -us -uc
+	@ls $(BUILD)/deb/*.deb
+
 clean:
-	rm -rf build build-san
+	rm -rf -- '$(or $(BUILD),build)' build-san
 
 -include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)

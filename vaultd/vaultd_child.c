@@ -6,6 +6,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,11 +25,44 @@ static const char *const child_names[CHILD_NUM] = {
 	[CHILD_NETD] = "netd",
 };
 
+/* The install layout, from the Makefile (SBINDIR, LIBEXECDIR). */
+#ifndef CLOBVAULT_SBINDIR
+#define CLOBVAULT_SBINDIR	"/usr/local/sbin"
+#endif
+#ifndef CLOBVAULT_LIBEXECDIR
+#define CLOBVAULT_LIBEXECDIR	"/usr/local/libexec"
+#endif
+
+/*
+ * Where signerd and netd are (vaultd(8), FILES).  An installed vaultd,
+ * SBINDIR/vaultd under / or under a staging root (a DESTDIR, an
+ * unpacked package), runs the same root's LIBEXECDIR/clobvault/; any
+ * other vaultd, as in the build tree, runs those beside its executable.
+ * One rule, no search: which binaries run never depends on what else
+ * happens to exist.
+ */
+static void
+child_dir(const char *exedir, char *buf, size_t len)
+{
+	size_t	el = strlen(exedir), sl = strlen(CLOBVAULT_SBINDIR);
+	int	n;
+
+	if (sl > 1 && el >= sl &&
+	    strcmp(exedir + el - sl, CLOBVAULT_SBINDIR) == 0)
+		n = snprintf(buf, len, "%.*s%s/clobvault", (int)(el - sl),
+		    exedir, CLOBVAULT_LIBEXECDIR);
+	else
+		n = snprintf(buf, len, "%s", exedir);
+	if (n < 0 || (size_t)n >= len)
+		fatalx("path of the children's directory too long");
+}
+
 void
 child_setup(struct vaultd *vd, struct child *ch, enum child_id id,
     const char *exedir)
 {
 	const char	*name = child_names[id];
+	char		 dir[PATH_MAX];
 
 	memset(ch, 0, sizeof(*ch));
 	ch->id = id;
@@ -44,9 +78,14 @@ child_setup(struct vaultd *vd, struct child *ch, enum child_id id,
 		log_warnx("test mode: running %s as netd", ch->path);
 		return;
 	}
-	if ((size_t)snprintf(ch->path, sizeof(ch->path), "%s/%s", exedir,
+	child_dir(exedir, dir, sizeof(dir));
+	if ((size_t)snprintf(ch->path, sizeof(ch->path), "%s/%s", dir,
 	    name) >= sizeof(ch->path))
 		fatalx("path of %s too long", name);
+	/* now, while it can still be said on the terminal */
+	if (access(ch->path, X_OK) == -1)
+		fatal("cannot run %s (vaultd runs its children from %s)",
+		    ch->path, dir);
 }
 
 struct child *

@@ -1,0 +1,281 @@
+#!/bin/sh
+# Packaging and installation, through the real files and binaries:
+#  - the man pages pass `mandoc -T lint` (or groff's warnings);
+#  - `make install DESTDIR=...` lays out the tree README's "Deploying"
+#    describes, each program links only the libraries it needs, and the
+#    installed vaultd runs the installed signerd and netd: `vaultctl
+#    status` and `vaultctl init` through the installed vaultctl;
+#  - the systemd unit passes `systemd-analyze verify`, and vaultd runs
+#    under the unit's capability bounding set with no_new_privs;
+#  - `make deb` builds clobvault_VERSION_ARCH.deb, lintian finds nothing
+#    (debian/clobvault.lintian-overrides explains what it overrides), the
+#    package's layout and modes are right, and the unpacked package runs.
+# A check whose tool is missing is skipped, with the package to install.
+# usage: BUILD=<build dir> tests/test_install.sh   (from the top directory)
+set -u
+B=${BUILD:-build}
+pass=0; fail=0; skip=0
+
+ok() { pass=$((pass + 1)); echo "ok - $*"; }
+no() { fail=$((fail + 1)); echo "FAIL - $*"; }
+skipped() { skip=$((skip + 1)); echo "skip - $*"; }
+check() {	# description command...: ok when the command succeeds
+	check_what=$1; shift
+	if "$@"; then ok "$check_what"; else no "$check_what"; fi
+}
+have() { command -v "$1" >/dev/null 2>&1; }
+
+tmp=$(mktemp -d /tmp/cvinstall.XXXXXX)
+chmod 0700 "$tmp"
+vpid=
+cleanup() {
+	if [ -n "$vpid" ]; then
+		kill "$vpid" 2>/dev/null
+		wait "$vpid" 2>/dev/null
+	fi
+	rm -rf "$tmp"
+}
+trap cleanup EXIT
+trap 'exit 1' INT TERM
+
+# mode owner path: a file's mode (octal) and owner are as expected.
+has_mode() {
+	[ -f "$3" ] && [ "$(stat -c %a "$3")" = "$1" ] &&
+	    [ "$(stat -c %U "$3")" = "$2" ]
+}
+
+# The libraries a program must not need (NEEDED entries).
+needs_none() {	# program lib...
+	f=$1; shift
+	n=$(readelf -d "$f" 2>/dev/null | sed -n 's/.*(NEEDED).*\[\(.*\)\]/\1/p')
+	[ -n "$n" ] || return 1
+	for l in "$@"; do
+		case " $(echo $n) " in *" $l"*) echo "  $f needs $l"; return 1;; esac
+	done
+}
+
+# The pid of vaultd's child running the program at path, or nothing.
+child_running() {	# vaultd-pid path
+	for pd in /proc/[0-9]*; do
+		[ "$(awk '{print $4}' "$pd/stat" 2>/dev/null)" = "$1" ] || continue
+		[ "$(readlink "$pd/exe" 2>/dev/null)" = "$2" ] && return 0
+	done
+	return 1
+}
+
+# Start sbin/vaultd of an installed tree (optionally under a wrapper),
+# check that it runs that tree's children, run the installed vaultctl's
+# status and init, stop it.
+run_tree() {	# label vaultd vaultctl libexecdir [wrapper...]
+	label=$1 vd=$2 vc=$3 lx=$4; shift 4
+	home=$tmp/home-$label
+	mkdir -m 0700 "$home"
+	# no configuration from /etc: an empty one, where vaultd takes -c
+	: >"$tmp/empty.conf"
+	conf=
+	"$vd" -h 2>&1 | grep -q '^ *-c ' && conf="-c $tmp/empty.conf"
+	CLOBVAULT_HOME=$home "$@" "$vd" -f $conf 2>"$tmp/$label.log" &
+	vpid=$!
+	# until it answers with both children up (signerd's handshake)
+	i=0
+	until CLOBVAULT_HOME=$home "$vc" status >"$tmp/$label.status" 2>&1 &&
+	    [ "$(grep -c '^\(signerd\|netd\)  *up' "$tmp/$label.status")" = 2 ]; do
+		i=$((i + 1))
+		if [ $i -ge 50 ] || ! kill -0 "$vpid" 2>/dev/null; then
+			no "$label: vaultctl status shows signerd and netd up"
+			sed 's/^/  /' "$tmp/$label.log" "$tmp/$label.status"
+			kill "$vpid" 2>/dev/null; wait "$vpid" 2>/dev/null
+			vpid=
+			return
+		fi
+		sleep 0.1
+	done
+	ok "$label: vaultctl status shows signerd and netd up"
+	check "$label: vaultd runs $lx/signerd" child_running "$vpid" "$lx/signerd"
+	check "$label: vaultd runs $lx/netd" child_running "$vpid" "$lx/netd"
+	if [ "$(id -u)" -eq 0 ]; then
+		check "$label: signerd is chrooted, in its own namespaces" \
+		    grep -q "^signerd .*chroot netns mntns" "$tmp/$label.status"
+	fi
+	printf 'correct horse battery staple\n' >"$tmp/pass"
+	chmod 0600 "$tmp/pass"
+	check "$label: vaultctl init" sh -c "CLOBVAULT_HOME='$home' '$vc' init \
+	    --kdf interactive --passphrase-file '$tmp/pass' >/dev/null"
+	check "$label: the vault is unlocked" sh -c "CLOBVAULT_HOME='$home' \
+	    '$vc' status | grep -q '^vault unlocked'"
+	kill "$vpid"
+	wait "$vpid"
+	check "$label: vaultd stops on SIGTERM, exit 0" [ $? -eq 0 ]
+	vpid=
+}
+
+# --- the man pages
+if have mandoc; then
+	for m in doc/*.[1-8]; do
+		out=$(mandoc -T lint -W warning "$m" 2>&1)
+		check "mandoc -T lint $m" [ -z "$out" ]
+		[ -z "$out" ] || echo "$out" | sed 's/^/  /'
+	done
+elif have groff; then
+	for m in doc/*.[1-8]; do
+		out=$(groff -mandoc -ww -z "$m" 2>&1)
+		check "groff -ww $m" [ -z "$out" ]
+		[ -z "$out" ] || echo "$out" | sed 's/^/  /'
+	done
+	skipped "mandoc -T lint: no mandoc (scripts/install-deps installs it)"
+else
+	skipped "man pages: neither mandoc nor groff"
+fi
+
+# --- make install into a DESTDIR, with the default PREFIX (/usr/local),
+# which is what $B was built for: nothing is rebuilt.
+inst=$tmp/inst
+if make -s install BUILD="$B" DESTDIR="$inst" >"$tmp/install.log" 2>&1; then
+	ok "make install DESTDIR"
+else
+	no "make install DESTDIR"; sed 's/^/  /' "$tmp/install.log"
+fi
+p=$inst/usr/local
+check "install: sbin/vaultd 0755" has_mode 755 "$(id -un)" "$p/sbin/vaultd"
+check "install: bin/vaultctl 0755" has_mode 755 "$(id -un)" "$p/bin/vaultctl"
+check "install: libexec/clobvault/signerd 0755" \
+    has_mode 755 "$(id -un)" "$p/libexec/clobvault/signerd"
+check "install: libexec/clobvault/netd 0755" \
+    has_mode 755 "$(id -un)" "$p/libexec/clobvault/netd"
+check "install: nothing else beside vaultd and vaultctl" \
+    [ "$(ls "$p/sbin"; ls "$p/bin")" = "vaultd
+vaultctl" ]
+check "install: man8/vaultd.8" has_mode 644 "$(id -un)" "$p/share/man/man8/vaultd.8"
+check "install: man1/vaultctl.1" has_mode 644 "$(id -un)" "$p/share/man/man1/vaultctl.1"
+check "install: man5/clobvault-policy.5" \
+    has_mode 644 "$(id -un)" "$p/share/man/man5/clobvault-policy.5"
+check "install: /etc/clobvault/vaultd.conf.example" \
+    has_mode 644 "$(id -un)" "$inst/etc/clobvault/vaultd.conf.example"
+check "install: the example has comments only" \
+    sh -c "! grep -v '^#' '$inst/etc/clobvault/vaultd.conf.example' | grep -q ."
+unit=$p/lib/systemd/system/vaultd.service
+check "install: lib/systemd/system/vaultd.service 0644" \
+    has_mode 644 "$(id -un)" "$unit"
+check "install: the unit runs /usr/local/sbin/vaultd -f" \
+    grep -qx "ExecStart=/usr/local/sbin/vaultd -f" "$unit"
+
+# Each program links only what it uses.
+check "vaultd needs no libcurl, libsecp256k1, libmicrohttpd" \
+    needs_none "$p/sbin/vaultd" libcurl libsecp256k1 libmicrohttpd libcmocka
+check "signerd needs no libcurl, libmicrohttpd" \
+    needs_none "$p/libexec/clobvault/signerd" libcurl libmicrohttpd libcmocka
+check "netd needs no libsecp256k1, libmicrohttpd" \
+    needs_none "$p/libexec/clobvault/netd" libsecp256k1 libmicrohttpd libcmocka
+check "vaultctl needs no libsecp256k1, libmicrohttpd" \
+    needs_none "$p/bin/vaultctl" libsecp256k1 libmicrohttpd libcmocka
+
+# vaultd -n reads the example, and the example with every setting
+# uncommented: no error in the file (the users and groups it names may
+# not exist here).
+ex=$inst/etc/clobvault/vaultd.conf.example
+if ! "$p/sbin/vaultd" -h 2>&1 | grep -q '^ *-n '; then
+	skipped "vaultd -n: this vaultd has no -n"
+elif [ -f "$ex" ]; then
+	check "vaultd -n -c vaultd.conf.example" sh -c "CLOBVAULT_HOME='$tmp/home-n' \
+	    '$p/sbin/vaultd' -n -c '$ex' >'$tmp/n.out' 2>&1"
+	sed 's/^#\([a-z]\)/\1/' "$ex" >"$tmp/uncommented.conf"
+	CLOBVAULT_HOME=$tmp/home-n "$p/sbin/vaultd" -n -c "$tmp/uncommented.conf" \
+	    >"$tmp/n.out" 2>&1
+	check "vaultd -n: the example's settings, uncommented, parse" \
+	    sh -c "! grep -q '^$tmp/uncommented.conf:' '$tmp/n.out'"
+	grep "^$tmp/uncommented.conf:" "$tmp/n.out" | sed 's/^/  /'
+fi
+
+if [ -x "$p/sbin/vaultd" ]; then
+	run_tree install "$p/sbin/vaultd" "$p/bin/vaultctl" \
+	    "$p/libexec/clobvault"
+fi
+
+# --- the systemd unit
+if have systemd-analyze; then
+	# verify wants ExecStart's program to exist: the installed one.
+	sed "s|^ExecStart=/usr/local/sbin/vaultd|ExecStart=$p/sbin/vaultd|" \
+	    "$unit" >"$tmp/vaultd.service"
+	out=$(systemd-analyze verify --man=no "$tmp/vaultd.service" 2>&1)
+	check "systemd-analyze verify vaultd.service" [ -z "$out" ]
+	[ -z "$out" ] || echo "$out" | sed 's/^/  /'
+else
+	skipped "systemd-analyze verify: no systemd-analyze (package systemd)"
+fi
+for m in $(sed -n 's/^Documentation=//p' dist/vaultd.service); do
+	f=$(echo "$m" | sed -n 's/^man:\(.*\)(\(.\))$/doc\/\1.\2/p')
+	check "the unit's $m is in doc/" [ -f "${f:-/nonexistent}" ]
+done
+caps=$(sed -n 's/^CapabilityBoundingSet=//p' dist/vaultd.service |
+    tr 'A-Z' 'a-z' | sed 's/cap_/+/g; s/ /,/g')
+if [ "$(id -u)" -ne 0 ]; then
+	skipped "vaultd under the unit's capabilities: needs root"
+elif ! have setpriv; then
+	skipped "vaultd under the unit's capabilities: no setpriv (util-linux)"
+elif [ -x "$p/sbin/vaultd" ]; then
+	run_tree caps "$p/sbin/vaultd" "$p/bin/vaultctl" \
+	    "$p/libexec/clobvault" \
+	    setpriv --no-new-privs --bounding-set "-all,$caps"
+fi
+
+# --- the Debian package
+missing=
+for t in dpkg-buildpackage dh fakeroot lintian; do
+	have $t || missing="$missing $t"
+done
+if [ -n "$missing" ]; then
+	skipped "make deb: no$missing (scripts/install-deps --deb installs them)"
+	echo "$pass passed, $fail failed, $skip skipped"
+	[ "$fail" -eq 0 ]
+	exit
+fi
+version=$(sed -n '1s/^clobvault (\([^)]*\)).*/\1/p' debian/changelog)
+check "debian/changelog is at the version in common/version.h" \
+    grep -q "define CLOBVAULT_VERSION[^\"]*\"$version\"" common/version.h
+deb=$B/deb/clobvault_${version}_$(dpkg --print-architecture).deb
+if make -s deb BUILD="$B" >"$tmp/deb.log" 2>&1 && [ -f "$deb" ]; then
+	ok "make deb: $deb"
+else
+	no "make deb: $deb"; tail -30 "$tmp/deb.log" | sed 's/^/  /'
+	echo "$pass passed, $fail failed, $skip skipped"
+	exit 1
+fi
+out=$(lintian -I --tag-display-limit 0 "$B"/deb/clobvault_*.changes 2>&1 |
+    grep -v "running with root privileges is not recommended")
+check "lintian: nothing, or overridden with a reason" [ -z "$out" ]
+[ -z "$out" ] || echo "$out" | sed 's/^/  /'
+
+dpkg-deb -c "$deb" >"$tmp/contents"
+# mode owner path, as dpkg-deb -c lists them
+entry() { grep -q "^$1 $2 .* \./$3\$" "$tmp/contents"; }
+check "deb: usr/sbin/vaultd" entry -rwxr-xr-x root/root usr/sbin/vaultd
+check "deb: usr/bin/vaultctl" entry -rwxr-xr-x root/root usr/bin/vaultctl
+check "deb: usr/lib/clobvault/signerd" \
+    entry -rwxr-xr-x root/root usr/lib/clobvault/signerd
+check "deb: usr/lib/clobvault/netd" entry -rwxr-xr-x root/root usr/lib/clobvault/netd
+check "deb: the unit" entry -rw-r--r-- root/root lib/systemd/system/vaultd.service
+check "deb: the configuration example" \
+    entry -rw-r--r-- root/root etc/clobvault/vaultd.conf.example
+check "deb: vaultd.8" entry -rw-r--r-- root/root usr/share/man/man8/vaultd.8.gz
+check "deb: vaultctl.1" entry -rw-r--r-- root/root usr/share/man/man1/vaultctl.1.gz
+check "deb: clobvault-policy.5" \
+    entry -rw-r--r-- root/root usr/share/man/man5/clobvault-policy.5.gz
+check "deb: copyright" entry -rw-r--r-- root/root usr/share/doc/clobvault/copyright
+check "deb: nothing from the tests" sh -c "! grep -q 'testexchange\|hostile\|/tests/' '$tmp/contents'"
+check "deb: depends on adduser" sh -c "dpkg-deb -f '$deb' Depends | grep -q adduser"
+dpkg-deb -e "$deb" "$tmp/control"
+check "deb: postinst creates the user clobvault" \
+    grep -q "adduser --system.*" "$tmp/control/postinst"
+check "deb: postinst creates /var/lib/clobvault 0700" \
+    grep -q "install -d -m 0700 .*/var/lib/clobvault" "$tmp/control/postinst"
+check "deb: the example is a conffile" \
+    grep -qx "/etc/clobvault/vaultd.conf.example" "$tmp/control/conffiles"
+pkg=$tmp/pkg
+dpkg-deb -x "$deb" "$pkg"
+check "deb: the unit runs /usr/sbin/vaultd -f" \
+    grep -qx "ExecStart=/usr/sbin/vaultd -f" "$pkg/lib/systemd/system/vaultd.service"
+run_tree deb "$pkg/usr/sbin/vaultd" "$pkg/usr/bin/vaultctl" \
+    "$pkg/usr/lib/clobvault"
+
+echo "$pass passed, $fail failed, $skip skipped"
+[ "$fail" -eq 0 ]
