@@ -15,6 +15,7 @@
 
 #include <cmocka.h>
 
+#include "common/version.h"
 #include "tests/it.h"
 
 #define PASSPHRASE	"correct horse battery staple"
@@ -157,6 +158,8 @@ test_check_good(void **state)
 	assert_int_equal(sh(o, "%s/vaultd -n -c %s", o->it.build, o->conf),
 	    0);
 	assert_string_equal(o->out, "vaultd: configuration OK\n");
+	assert_int_equal(sh(o, "%s/vaultd --version", o->it.build), 0);
+	assert_string_equal(o->out, "vaultd " CLOBVAULT_VERSION "\n");
 	/* no file at all (test mode reads no default): the defaults */
 	assert_int_equal(sh(o, "%s/vaultd -T -n", o->it.build), 0);
 	assert_string_equal(o->out, "vaultd: configuration OK\n");

@@ -26,6 +26,7 @@
 #include "common/home.h"
 #include "common/log.h"
 #include "common/privsep.h"
+#include "common/version.h"
 #include "vaultd/vaultd.h"
 
 #define VAULTD_STOP_GRACE_MS	3000
@@ -37,6 +38,7 @@ usage(void)
 	    "[-l logfile] [-u user]\n"
 	    "              [-p passfile | -k keyfile] [-t secs] [-N netd] "
 	    "[-D secs] [-S bytes]\n"
+	    "       vaultd --version\n"
 	    "  -c file  the configuration file (default %s, if it exists;\n"
 	    "           none in test mode)\n"
 	    "  -n       check the configuration and the home, then exit\n"
@@ -580,6 +582,10 @@ main(int argc, char **argv)
 	vd.ready_fd = -1;
 	for (i = 0; i < VAULTD_MAX_CLIENTS; i++)
 		vd.clients[i].chan.fd = -1;
+	if (argc == 2 && strcmp(argv[1], "--version") == 0) {
+		printf("vaultd %s\n", CLOBVAULT_VERSION);
+		return 0;
+	}
 	while ((ch = getopt(argc, argv, "c:dfg:k:l:LnN:p:S:t:Tu:D:")) != -1) {
 		switch (ch) {
 		case 'c':
