@@ -185,7 +185,7 @@ integration: all
 # The whole suite under AddressSanitizer and UndefinedBehaviorSanitizer.
 san: deps
 	$(MAKE) -j2 BUILD=build-san SANFLAGS="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" all
-	BUILD=build-san ASAN_OPTIONS=detect_leaks=1 tests/run-tests
+	BUILD=build-san ASAN_OPTIONS=detect_leaks=1 tests/run-tests unit integration replay interop
 
 valgrind: all
 	BUILD=$(BUILD) VALGRIND=1 tests/run-tests unit
