@@ -698,6 +698,34 @@ test_lists(void **state)
 	want(c, 0);
 }
 
+/*
+ * vaultctl wait: no vaultd (exit 3 at the timeout); vaultd up with no
+ * vault (ready at once; --unlocked: exit 8, no vault); after init, both.
+ */
+static void
+test_wait(void **state)
+{
+	struct ct	*c = *state;
+
+	assert_int_equal(cli(c, NULL, "wait --timeout 1"), 3);
+	assert_non_null(strstr(c->r.err, "wait: vaultd did not answer"));
+	assert_int_equal(it_start(&c->it, "-T", NULL), 0);
+	assert_int_equal(cli(c, NULL, "wait --timeout 5"), 0);
+	assert_string_equal(c->r.out, "vaultd ready, vault none\n");
+	assert_int_equal(cli(c, NULL, "wait --unlocked --timeout 1"), 8);
+	snprintf(c->pass, sizeof(c->pass), "%.100s.pass", c->it.home);
+	it_write(c->pass, "cli test passphrase\n", 0600);
+	assert_int_equal(cli(c, NULL, "init --passphrase-file %s --kdf min",
+	    c->pass), 0);
+	assert_int_equal(cli(c, NULL, "--json wait --unlocked"), 0);
+	assert_string_equal(c->r.out, "{\n  \"ok\": true,\n  \"vault\": "
+	    "\"unlocked\"\n}\n");
+	assert_int_equal(cli(c, NULL, "lock"), 0);
+	assert_int_equal(cli(c, NULL, "wait --unlocked --timeout 1"), 5);
+	assert_int_equal(cli(c, NULL, "wait --timeout x"), 2);
+	unlink(c->pass);
+}
+
 int
 main(void)
 {
@@ -714,6 +742,8 @@ main(void)
 		    setup_vaultd, teardown),
 		cmocka_unit_test_setup_teardown(test_apikey_import_bad,
 		    setup_vaultd, teardown),
+		cmocka_unit_test_setup_teardown(test_wait, setup_bare,
+		    teardown),
 		cmocka_unit_test_setup_teardown(test_lists, setup_vaultd,
 		    teardown),
 	};

@@ -29,6 +29,10 @@ static const struct command {
 	{ "status", cmd_status,
 	    "processes, pids, uptime, restarts, sandbox",
 	    "status" },
+	{ "wait", cmd_wait,
+	    "wait until vaultd is ready (its children up; with --unlocked, "
+	    "the vault too)",
+	    "wait [--unlocked] [--timeout SECONDS]" },
 	{ "init", cmd_init,
 	    "create the vault (passphrase asked twice, or from a file)",
 	    "init [--passphrase-file F | --keyfile F]\n"

@@ -101,6 +101,7 @@ int	vaultctl_cred_get(struct vaultctl *, const char *passfile,
 
 /* Commands: argv[0] is the command word. */
 int	cmd_status(struct vaultctl *, int argc, char **argv);
+int	cmd_wait(struct vaultctl *, int argc, char **argv);
 int	cmd_debug(struct vaultctl *, int argc, char **argv);
 int	cmd_init(struct vaultctl *, int argc, char **argv);
 int	cmd_unlock(struct vaultctl *, int argc, char **argv);

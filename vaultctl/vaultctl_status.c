@@ -1,9 +1,13 @@
 /*
  * vaultctl status: each process, its pid, uptime, restarts and sandbox.
+ * vaultctl wait: until vaultd is ready (and the vault unlocked).
  * vaultctl debug probe: test mode only, make a child misbehave.
  */
+#include <getopt.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "vaultctl/vaultctl.h"
 
@@ -151,4 +155,108 @@ cmd_debug(struct vaultctl *vc, int argc, char **argv)
 	else
 		printf("probe %s sent to %s\n", argv[3], argv[2]);
 	return EXIT_OK;
+}
+
+/*
+ * One status query on a fresh connection: the vault's state and whether
+ * every child is up.  CV_ERR_NOTRUNNING when vaultd does not answer.
+ */
+static int
+wait_query(struct vaultctl *vc, char *vault, size_t vlen, int *children_up)
+{
+	struct msg_w	 w;
+	struct msg	 m;
+	struct msg_rd	 list;
+	struct proc	 p;
+	char		 home[4096];
+	uint32_t	 i;
+	int		 testmode, r;
+
+	if (vc->chan.fd != -1)
+		chan_free(&vc->chan);
+	vc->chan.fd = -1;
+	if ((r = vaultctl_connect(vc)) != 0)
+		return r;
+	msg_begin(&w, MSG_CTL_STATUS_REQ, ++vc->next_id);
+	if ((r = vaultctl_call(vc, &w, MSG_CTL_STATUS_ANS, &m)) != 0)
+		return r;
+	*children_up = 1;
+	if ((r = msg_get_strbuf(&m.rd, home, sizeof(home))) != 0 ||
+	    (r = msg_get_bool(&m.rd, &testmode)) != 0 ||
+	    (r = msg_get_strbuf(&m.rd, vault, vlen)) != 0 ||
+	    (r = msg_get_array(&m.rd, &list, 8)) != 0)
+		goto out;
+	for (i = 0; i < list.n; i++) {
+		if ((r = proc_get(&list, &p)) != 0)
+			goto out;
+		if (strcmp(p.name, "vaultd") != 0 && strcmp(p.state, "up") != 0)
+			*children_up = 0;
+	}
+ out:
+	msg_clear(&m);
+	return r;
+}
+
+static const struct option wait_opts[] = {
+	{ "unlocked",	no_argument,	   NULL, 'u' },
+	{ "timeout",	required_argument, NULL, 't' },
+	{ NULL, 0, NULL, 0 }
+};
+
+/*
+ * vaultctl wait [--unlocked] [--timeout S]: until vaultd answers with
+ * its children up (and, with --unlocked, the vault unlocked), polling
+ * every 100 ms, for at most S seconds (default 60).
+ */
+int
+cmd_wait(struct vaultctl *vc, int argc, char **argv)
+{
+	static const char	*use = "usage: vaultctl wait [--unlocked] "
+	    "[--timeout SECONDS]";
+	struct timespec		 ts = { 0, 100000000L };
+	char			 vault[16] = "", *end;
+	long			 secs = 60;
+	int64_t			 ticks;
+	int			 ch, unlocked = 0, up = 0, r = CV_ERR_NOTRUNNING;
+
+	if (vaultctl_opt_begin(vc, argc, argv, wait_opts) != 0)
+		return vaultctl_fail(vc, use, CV_ERR_USAGE);
+	while ((ch = vaultctl_opt_next(argc, argv, wait_opts)) != -1) {
+		switch (ch) {
+		case 'u':
+			unlocked = 1;
+			break;
+		case 't':
+			secs = strtol(optarg, &end, 10);
+			if (*optarg == '\0' || *end != '\0' || secs < 0 ||
+			    secs > 86400)
+				return vaultctl_fail(vc, use, CV_ERR_USAGE);
+			break;
+		default:
+			return vaultctl_fail(vc, use, CV_ERR_USAGE);
+		}
+	}
+	if (optind != argc)
+		return vaultctl_fail(vc, use, CV_ERR_USAGE);
+	vc->timeout_ms = 5000;
+	vc->again_ms = 1;
+	for (ticks = 0; ticks <= (int64_t)secs * 10; ticks++) {
+		r = wait_query(vc, vault, sizeof(vault), &up);
+		if (r == 0 && up && (!unlocked ||
+		    strcmp(vault, "unlocked") == 0)) {
+			if (vc->json)
+				vaultctl_print_json(json_pack("{s:b, s:s}",
+				    "ok", 1, "vault", vault));
+			else
+				printf("vaultd ready, vault %s\n", vault);
+			return EXIT_OK;
+		}
+		nanosleep(&ts, NULL);
+	}
+	if (r != 0)
+		return vaultctl_fail(vc, "wait: vaultd did not answer", r);
+	snprintf(vc->errtext, sizeof(vc->errtext), "after %ld s: %s, vault "
+	    "%s", secs, up ? "children up" : "children not up", vault);
+	return vaultctl_fail(vc, "wait", !up ? CV_ERR_NOTRUNNING :
+	    strcmp(vault, "none") == 0 ? CV_ERR_NOTFOUND : CV_ERR_LOCKED);
 }
