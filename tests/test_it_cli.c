@@ -237,7 +237,7 @@ test_help(void **state)
 	assert_null(strstr(c->r.out, "vaultctl wallet"));
 	cli(c, NULL, "account --help");
 	want(c, 0);
-	has(c->r.out, "       vaultctl account remove NAME\n");
+	has(c->r.out, "       vaultctl account remove NAME [--force]\n");
 	cli(c, NULL, "apikey create --account a --help");
 	want(c, 0);
 	has(c->r.out, "vaultctl apikey import --account A");

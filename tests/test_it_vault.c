@@ -215,8 +215,14 @@ test_records(void **state)
 	assert_int_equal(CTL(v, NULL, "invite clear --account main"), 0);
 	assert_int_equal(CTL(v, NULL, "invite clear --account main"), 8);
 
+	/* an account holding keys goes only with --force, and says so */
+	assert_int_equal(CTL(v, NULL, "account remove vec"), 1);
+	assert_out(v, "would be destroyed");
+	assert_out(v, "add --force to destroy them with it");
+	assert_int_equal(CTL(v, NULL, "apikey list --local --account vec"), 0);
 	/* removing an account removes what it held */
-	assert_int_equal(CTL(v, NULL, "account remove vec"), 0);
+	assert_int_equal(CTL(v, NULL, "account remove vec --force"), 0);
+	assert_out(v, "are destroyed");
 	assert_int_equal(CTL(v, NULL, "apikey list --local --account vec"), 8);
 	assert_int_equal(CTL(v, NULL, "account remove vec"), 8);
 }

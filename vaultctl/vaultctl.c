@@ -53,7 +53,7 @@ static const struct command {
 	    "account add NAME --profile openfish|polymarket|omnia [--url URL]\n"
 	    "     [--ca-file F] [--pin sha256//BASE64]\n"
 	    "account list\n"
-	    "account remove NAME" },
+	    "account remove NAME [--force]" },
 	{ "keys", cmd_keys,
 	    "the vault's keys and codes: wallet, apikey, builder, invite",
 	    "keys list [--account A]" },

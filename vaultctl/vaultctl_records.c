@@ -200,6 +200,72 @@ list(struct vaultctl *vc, struct entry **out, size_t *n)
 	return r;
 }
 
+static const char	*type_name(uint64_t);
+
+/*
+ * account remove NAME [--force]: an account goes with every key it
+ * holds, so while it holds any (a wallet key, API or builder
+ * credentials, an invitation code) it is removed only with --force,
+ * and what is destroyed is listed first.
+ */
+static int
+account_remove(struct vaultctl *vc, int argc, char **argv)
+{
+	static const char	*use = "usage: vaultctl account remove NAME "
+	    "[--force]";
+	struct entry		*v = NULL;
+	const char		*name = NULL;
+	size_t			 n, i, held = 0;
+	int			 force = 0, found = 0, k, r;
+
+	for (k = 1; k < argc; k++) {
+		if (strcmp(argv[k], "--force") == 0 && !force)
+			force = 1;
+		else if (argv[k][0] != '-' && name == NULL)
+			name = argv[k];
+		else
+			return vaultctl_fail(vc, use, CV_ERR_USAGE);
+	}
+	if (name == NULL)
+		return vaultctl_fail(vc, use, CV_ERR_USAGE);
+	if ((r = list(vc, &v, &n)) != 0)
+		return vaultctl_fail(vc, "account remove", r);
+	for (i = 0; i < n; i++) {
+		if (strcmp(v[i].account, name) != 0)
+			continue;
+		if (v[i].type == VAULT_REC_ACCOUNT)
+			found = 1;
+		else
+			held++;
+	}
+	if (!found) {
+		free(v);
+		snprintf(vc->errtext, sizeof(vc->errtext), "no account %s",
+		    name);
+		return vaultctl_fail(vc, "account remove", CV_ERR_NOTFOUND);
+	}
+	if (held > 0 && !vc->json) {
+		fprintf(stderr, "account %s holds %zu key%s that %s with it:\n",
+		    name, held, held == 1 ? "" : "s", force ? "are destroyed" :
+		    "would be destroyed");
+		for (i = 0; i < n; i++)
+			if (strcmp(v[i].account, name) == 0 &&
+			    v[i].type != VAULT_REC_ACCOUNT)
+				fprintf(stderr, "  %-8s %s%s%s\n",
+				    type_name(v[i].type), v[i].key_id,
+				    v[i].key_id[0] ? " " : "", v[i].info);
+	}
+	free(v);
+	if (held > 0 && !force) {
+		snprintf(vc->errtext, sizeof(vc->errtext), "account %s holds "
+		    "%zu key%s (a generated wallet key cannot be recovered): "
+		    "add --force to destroy them with it", name, held,
+		    held == 1 ? "" : "s");
+		return vaultctl_fail(vc, "account remove", CV_ERR_EXISTS);
+	}
+	return del(vc, "account remove", VAULT_REC_ACCOUNT, name, "");
+}
+
 static const char *
 type_name(uint64_t t)
 {
@@ -527,12 +593,12 @@ cmd_account(struct vaultctl *vc, int argc, char **argv)
 	}
 	if (argc == 2 && strcmp(argv[1], "list") == 0)
 		return account_list(vc);
-	if (argc == 3 && strcmp(argv[1], "remove") == 0)
-		return del(vc, "account remove", VAULT_REC_ACCOUNT, argv[2], "");
+	if ((argc == 3 || argc == 4) && strcmp(argv[1], "remove") == 0)
+		return account_remove(vc, argc - 1, argv + 1);
 	return vaultctl_fail(vc, "usage: vaultctl account add NAME --profile "
 	    "openfish|polymarket|omnia [--url URL] [--ca-file F] "
-	    "[--pin sha256//BASE64] | account list | account remove NAME",
-	    CV_ERR_USAGE);
+	    "[--pin sha256//BASE64] | account list | account remove NAME "
+	    "[--force]", CV_ERR_USAGE);
 }
 
 int
