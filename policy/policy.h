@@ -188,15 +188,18 @@ void	 policy_state_free(struct policy_state *);
  * naming that rule.  A path (before its '?') that is not canonical (not
  * starting with '/', or with a '%', '#', ';', an empty, "." or ".."
  * segment, a trailing '/' other than the root's, or a byte outside
- * 0x21..0x7e) is denied before any rule, with id "path".  Returns 0 (the verdict is in v, whatever it is), or
- * CV_ERR_INVALID for a malformed req (NULL account, method or path).
+ * 0x21..0x7e) is denied before any rule, with id "path".  Returns 0
+ * (the verdict is in v, whatever it is), or CV_ERR_INVALID for a malformed req (NULL account, method or path).
  */
 int	 policy_eval(const struct policy *, struct policy_state *st,
 	    const struct policy_req *req, int64_t now_ms,
 	    struct policy_verdict *v) CV_WUR;
 
-/* Give back what v reserved: only for a request that did not go out. */
-void	 policy_refund(struct policy_state *, const struct policy_verdict *v);
+/*
+ * Give back what a verdict reserved (its resv): only for a request that
+ * did not go out.
+ */
+void	 policy_refund(struct policy_state *, const struct policy_resv *);
 
 /*
  * A dry run that says why: fn hears one line per rule that could apply

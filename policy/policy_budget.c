@@ -457,29 +457,29 @@ pb_take(struct policy_state *st, const struct policy_req *req,
 }
 
 void
-policy_refund(struct policy_state *st, const struct policy_verdict *v)
+policy_refund(struct policy_state *st, const struct policy_resv *resv)
 {
 	const struct pb_def	*d;
 	struct pb_slot		*s;
 	size_t			 i;
 
-	if (st == NULL || v == NULL || v->resv.n > POLICY_RESV_MAX)
+	if (st == NULL || resv == NULL || resv->n > POLICY_RESV_MAX)
 		return;
-	for (i = 0; i < v->resv.n; i++) {
-		if (v->resv.r[i].budget >= st->ndefs ||
-		    v->resv.r[i].slot >= st->nslots)
+	for (i = 0; i < resv->n; i++) {
+		if (resv->r[i].budget >= st->ndefs ||
+		    resv->r[i].slot >= st->nslots)
 			continue;
-		s = &st->slots[v->resv.r[i].slot];
-		d = &st->defs[v->resv.r[i].budget];
-		if (!s->used || s->def != v->resv.r[i].budget ||
-		    s->window != v->resv.r[i].window)
+		s = &st->slots[resv->r[i].slot];
+		d = &st->defs[resv->r[i].budget];
+		if (!s->used || s->def != resv->r[i].budget ||
+		    s->window != resv->r[i].window)
 			continue;
 		if (d->b->kind == PB_RATE)
-			s->val = v->resv.r[i].amount > d->cap - s->val ?
-			    d->cap : s->val + v->resv.r[i].amount;
+			s->val = resv->r[i].amount > d->cap - s->val ?
+			    d->cap : s->val + resv->r[i].amount;
 		else
-			s->val -= v->resv.r[i].amount < s->val ?
-			    v->resv.r[i].amount : s->val;
+			s->val -= resv->r[i].amount < s->val ?
+			    resv->r[i].amount : s->val;
 	}
 }
 

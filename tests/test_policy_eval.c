@@ -752,7 +752,7 @@ test_budget_rate(void **state)
 	v = eval(pol, st, &q, T0 + 200);
 	assert_int_equal(v.effect, POLICY_DENY);
 	/* a refund gives back the one token taken */
-	policy_refund(st, &last);
+	policy_refund(st, &last.resv);
 	v = eval(pol, st, &q, T0 + 200);
 	assert_int_equal(v.effect, POLICY_ALLOW);
 	v = eval(pol, st, &q, T0 + 200);
@@ -800,7 +800,7 @@ test_budget_count(void **state)
 	assert_int_equal(eval(pol, st, &q, T0).effect, POLICY_DENY);
 	/* a refund of this window gives one back, once */
 	q.account = "main";
-	policy_refund(st, &first);
+	policy_refund(st, &first.resv);
 	assert_int_equal(eval(pol, st, &q, end).effect, POLICY_ALLOW);
 	assert_int_equal(eval(pol, st, &q, end).effect, POLICY_DENY);
 	/* the next UTC day */
@@ -809,7 +809,7 @@ test_budget_count(void **state)
 		    POLICY_ALLOW);
 	assert_int_equal(eval(pol, st, &q, end + 1).effect, POLICY_DENY);
 	/* a refund from yesterday gives nothing back today */
-	policy_refund(st, &first);
+	policy_refund(st, &first.resv);
 	assert_int_equal(eval(pol, st, &q, end + 1).effect, POLICY_DENY);
 	policy_state_free(st);
 	policy_free(pol);
@@ -847,7 +847,7 @@ test_budget_sum(void **state)
 	assert_int_equal(eval(pol, st, &q, T0).effect, POLICY_DENY);
 	f[1].value = "0";
 	assert_int_equal(eval(pol, st, &q, T0).effect, POLICY_ALLOW);
-	policy_refund(st, &held);
+	policy_refund(st, &held.resv);
 	f[1].value = "40";
 	assert_int_equal(eval(pol, st, &q, T0).effect, POLICY_ALLOW);
 	assert_int_equal(eval(pol, st, &q, T0).effect, POLICY_DENY);
@@ -1124,7 +1124,7 @@ test_budget_approve(void **state)
 	assert_string_equal(ls.l[ls.n - 1], "verdict: deny: denied by rule w "
 	    "(line 5): budget limit 1/hour exhausted");
 	/* the approvers said no: give it back */
-	policy_refund(st, &v);
+	policy_refund(st, &v.resv);
 	v = eval(pol, st, &q, T0);
 	assert_int_equal(v.effect, POLICY_APPROVE);
 	v = eval(pol, st, &q, T0);

@@ -255,24 +255,37 @@ diff_line(void *arg, char sign, const struct policy_rule_info *o,
 		printf("+ %s (line %d): %s\n", n->id, n->line, n->canon);
 }
 
-/* Print the change from the policy in force to pol; the count. */
+/*
+ * The change from the policy in force to pol, told to d; the count.  A
+ * text in force that does not parse here counts as the empty policy.
+ */
 static int
-print_diff(struct vaultctl *vc, const struct active *a,
-    const struct policy *pol, size_t *count)
+run_diff(const struct active *a, const struct policy *pol,
+    struct diff_out *d, size_t *count)
 {
 	struct policy		*old = NULL;
 	struct policy_errors	 errs;
-	struct diff_out		 d = { NULL, 0 };
 
 	if (policy_parse(a->text, a->len, &old, &errs) != 0 &&
 	    policy_parse("", 0, &old, &errs) != 0)
 		return CV_ERR_NOMEM;
-	*count = policy_diff(old, pol, diff_line, &d);
+	*count = policy_diff(old, pol, diff_line, d);
 	policy_free(old);
+	return 0;
+}
+
+/* Print the change from the policy in force to pol; the count. */
+static int
+print_diff(const struct active *a, const struct policy *pol, size_t *count)
+{
+	struct diff_out	d = { NULL, 0 };
+	int		r;
+
+	if ((r = run_diff(a, pol, &d, count)) != 0)
+		return r;
 	if (*count == 0)
 		printf("no change to the rules of version %llu\n",
 		    (unsigned long long)a->version);
-	(void)vc;
 	return 0;
 }
 
@@ -280,8 +293,7 @@ static int
 policy_diff_cmd(struct vaultctl *vc, int argc, char **argv)
 {
 	struct active	 a;
-	struct policy	*pol = NULL, *old = NULL;
-	struct policy_errors errs;
+	struct policy	*pol = NULL;
 	struct diff_out	 d;
 	char		*text;
 	size_t		 len, n;
@@ -303,20 +315,15 @@ policy_diff_cmd(struct vaultctl *vc, int argc, char **argv)
 	if (vc->json) {
 		d.json = 1;
 		d.arr = json_array();
-		if (policy_parse(a.text, a.len, &old, &errs) != 0 &&
-		    policy_parse("", 0, &old, &errs) != 0)
-			r = CV_ERR_NOMEM;
-		else {
-			n = policy_diff(old, pol, diff_line, &d);
+		if ((r = run_diff(&a, pol, &d, &n)) == 0) {
 			vaultctl_print_json(json_pack("{s:I, s:I, s:o}",
 			    "version", (json_int_t)a.version, "changes",
 			    (json_int_t)n, "diff", d.arr));
 			d.arr = NULL;
 		}
 		json_decref(d.arr);
-		policy_free(old);
 	} else
-		r = print_diff(vc, &a, pol, &n);
+		r = print_diff(&a, pol, &n);
 	policy_free(pol);
 	free(a.text);
 	return r == 0 ? EXIT_OK : vaultctl_fail(vc, "policy diff", r);
@@ -589,7 +596,7 @@ policy_apply(struct vaultctl *vc, int argc, char **argv)
 		printf("changes from version %llu to %llu:\n",
 		    (unsigned long long)a.version,
 		    (unsigned long long)a.version + 1);
-		if ((r = print_diff(vc, &a, pol, &count)) != 0)
+		if ((r = print_diff(&a, pol, &count)) != 0)
 			goto fail;
 	}
 	free(a.text);

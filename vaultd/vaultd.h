@@ -613,6 +613,8 @@ int	 vault_unlock_coming(struct vaultd *);
  * 2 an unlocked one); 1 if refused (the client is answered). */
 int	 vault_ctl_refuse(struct vaultd *, struct client *, struct msg *,
 	    int need);
+/* Refuse a credential during the wrong-passphrase wait; 1 if refused. */
+int	 vault_ctl_backoff(struct vaultd *, struct client *, struct msg *);
 
 /* vaultd_policy.c: the policy in force, its changes, its verdicts. */
 /* At unlock: the vault's policy record (version 0: none) and profiles. */

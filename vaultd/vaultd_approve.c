@@ -63,23 +63,35 @@ pend_free(struct vaultd *vd, struct vd_pending *p)
  * End p without a signature: audited with verdict, budgets given back,
  * the caller told why (unless it is gone: tell 0).
  */
+/*
+ * Move p out of its slot into *copy (its path and body now the copy's
+ * to free) and free the slot, so that the callback that follows may
+ * hold a new request; *a points into the copy.
+ */
+static void
+pend_take(struct vaultd *vd, struct vd_pending *p, struct vd_pending *copy,
+    struct sign_args *a)
+{
+	*copy = *p;
+	copy->origin.actor = copy->origin_actor;
+	copy->origin.client = copy->client[0] ? copy->client : NULL;
+	pend_args(copy, a);
+	p->a.path = NULL;
+	p->a.body = NULL;
+	pend_free(vd, p);
+}
+
 static void
 pend_refuse(struct vaultd *vd, struct vd_pending *p, const char *verdict,
     int code, const char *why, int tell)
 {
-	struct vd_pending	copy = *p;
+	struct vd_pending	copy;
 	struct sign_args	a;
 
-	copy.origin.actor = copy.origin_actor;
-	pend_args(p, &a);
+	pend_take(vd, p, &copy, &a);
 	vaultd_sign_verdict(vd, copy.origin.actor, copy.account, &a, &copy.v,
 	    verdict);
 	vaultd_policy_refund(vd, &copy.v);
-	/* the slot is free before the callback, which may ask again */
-	p->a.path = NULL;
-	p->a.body = NULL;
-	pend_free(vd, p);
-	copy.origin.client = copy.client[0] ? copy.client : NULL;
 	if (tell)
 		copy.origin.done(vd, &copy.origin, code, why, NULL);
 	free(copy.a.path);
@@ -292,16 +304,11 @@ vaultd_approve_ctl(struct vaultd *vd, struct client *cl, struct msg *m)
 	msg_put_str(&w, "approved; the request is signed");
 	control_answer(vd, cl->serial, &w);
 	{
-		struct vd_pending	copy = *p;
+		struct vd_pending	copy;
 
-		copy.origin.actor = copy.origin_actor;
-		pend_args(&copy, &a);
+		pend_take(vd, p, &copy, &a);
 		vaultd_sign_verdict(vd, copy.origin.actor, copy.account, &a,
 		    &copy.v, "approved");
-		p->a.path = NULL;
-		p->a.body = NULL;
-		pend_free(vd, p);
-		copy.origin.client = copy.client[0] ? copy.client : NULL;
 		vaultd_sign_admitted(vd, &copy.origin, copy.account, &a,
 		    &copy.v);
 		free(copy.a.path);

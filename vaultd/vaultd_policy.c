@@ -231,29 +231,31 @@ vaultd_policy_req(struct vaultd *vd, const struct sign_origin *o,
 	    catalog_admit(a->method, a->path, a->pathlen, auth) == 0;
 }
 
+/* A denial that no rule decided, with why. */
+static void
+verdict_none(struct policy_verdict *v, const char *why)
+{
+	memset(v, 0, sizeof(*v));
+	v->effect = POLICY_DENY;
+	v->rule = -1;
+	snprintf(v->id, sizeof(v->id), "none");
+	snprintf(v->why, sizeof(v->why), "%s", why);
+}
+
 void
 vaultd_policy_verdict(struct vaultd *vd, const struct sign_origin *o,
     const char *account, const struct sign_args *a, struct policy_verdict *v)
 {
 	struct policy_req	req;
 
-	memset(v, 0, sizeof(*v));
-	v->effect = POLICY_DENY;
-	v->rule = -1;
-	snprintf(v->id, sizeof(v->id), "none");
 	if (vd->policy.pol == NULL) {
-		snprintf(v->why, sizeof(v->why), "no policy is loaded");
+		verdict_none(v, "no policy is loaded");
 		return;
 	}
 	vaultd_policy_req(vd, o, account, a, &req);
 	if (policy_eval(vd->policy.pol, vd->policy.st, &req, wall_ms(),
-	    v) != 0) {
-		memset(v, 0, sizeof(*v));
-		v->effect = POLICY_DENY;
-		v->rule = -1;
-		snprintf(v->id, sizeof(v->id), "none");
-		snprintf(v->why, sizeof(v->why), "the request is malformed");
-	}
+	    v) != 0)
+		verdict_none(v, "the request is malformed");
 }
 
 void
@@ -266,14 +268,9 @@ void
 vaultd_policy_refund_resv(struct vaultd *vd, const struct policy_resv *resv,
     uint64_t gen)
 {
-	struct policy_verdict	v;
-
 	/* budgets of a policy no longer in force are gone with it */
-	if (vd->policy.st == NULL || resv->n == 0 || gen != vd->policy.gen)
-		return;
-	memset(&v, 0, sizeof(v));
-	v.resv = *resv;
-	policy_refund(vd->policy.st, &v);
+	if (vd->policy.st != NULL && gen == vd->policy.gen)
+		policy_refund(vd->policy.st, resv);
 }
 
 int
@@ -363,7 +360,6 @@ vaultd_policy_apply_ctl(struct vaultd *vd, struct client *cl, struct msg *m)
 	char			 why[300], key_id[24], *copy = NULL;
 	size_t			 credlen, len;
 	uint32_t		 id;
-	int64_t			 now = vaultd_now_ms();
 	int			 keyfile, r;
 
 	if ((r = msg_get_bin(&m->rd, &cred, &credlen, VAULT_MAX_PASS)) != 0 ||
@@ -378,13 +374,8 @@ vaultd_policy_apply_ctl(struct vaultd *vd, struct client *cl, struct msg *m)
 		    "an exchange call is in progress; retry");
 		return 0;
 	}
-	if (now < vd->unlock_after_ms) {
-		snprintf(why, sizeof(why), "too many wrong passphrases; try "
-		    "again in %lld s",
-		    (long long)(vd->unlock_after_ms - now + 999) / 1000);
-		control_error(vd, cl->serial, m->id, CV_ERR_DENIED, why);
+	if (vault_ctl_backoff(vd, cl, m))
 		return 0;
-	}
 	if (len == 0) {
 		control_error(vd, cl->serial, m->id, CV_ERR_INVALID, "the "
 		    "policy file is empty (a policy that denies everything "

@@ -116,8 +116,6 @@ vault_ctl_unlock(struct vaultd *vd, struct client *cl, struct msg *m)
 	struct msg_w	 w;
 	const uint8_t	*cred;
 	size_t		 len;
-	int64_t		 now = vaultd_now_ms();
-	char		 text[128];
 	int		 keyfile, r;
 
 	if ((r = msg_get_bin(&m->rd, &cred, &len, VAULT_MAX_PASS)) != 0 ||
@@ -131,15 +129,24 @@ vault_ctl_unlock(struct vaultd *vd, struct client *cl, struct msg *m)
 		control_answer(vd, cl->serial, &w);
 		return 0;
 	}
-	if (now < vd->unlock_after_ms) {
-		snprintf(text, sizeof(text), "too many wrong passphrases; "
-		    "try again in %lld s",
-		    (long long)(vd->unlock_after_ms - now + 999) / 1000);
-		control_error(vd, cl->serial, m->id, CV_ERR_DENIED, text);
+	if (vault_ctl_backoff(vd, cl, m))
 		return 0;
-	}
 	vault_unlock_start(vd, cl, m, cred, len, keyfile);
 	return 0;
+}
+
+int
+vault_ctl_backoff(struct vaultd *vd, struct client *cl, struct msg *m)
+{
+	int64_t	now = vaultd_now_ms();
+	char	text[128];
+
+	if (now >= vd->unlock_after_ms)
+		return 0;
+	snprintf(text, sizeof(text), "too many wrong passphrases; try again "
+	    "in %lld s", (long long)(vd->unlock_after_ms - now + 999) / 1000);
+	control_error(vd, cl->serial, m->id, CV_ERR_DENIED, text);
+	return 1;
 }
 
 int
