@@ -249,6 +249,13 @@ const char *policy_approver_name(const struct policy *, size_t i);
  */
 int	 policy_approval_satisfied(const struct policy *,
 	    const struct policy_verdict *v, const uint8_t granted[8]);
+/*
+ * 1 when a grant by approver k would count for v: k has not granted
+ * yet and is in the set of an approve rule of v that still needs grants.
+ */
+int	 policy_approval_counts(const struct policy *,
+	    const struct policy_verdict *v, const uint8_t granted[8],
+	    size_t k);
 /* How many more grants v needs at least (0: satisfied). */
 unsigned policy_approval_missing(const struct policy *,
 	    const struct policy_verdict *v, const uint8_t granted[8]);

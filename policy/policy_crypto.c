@@ -226,6 +226,29 @@ policy_approval_missing(const struct policy *pol,
 }
 
 int
+policy_approval_counts(const struct policy *pol,
+    const struct policy_verdict *v, const uint8_t granted[8], size_t k)
+{
+	const struct pol_rule	*r;
+	size_t			 i, j;
+
+	if (policy_approval_missing(pol, v, granted) == UINT32_MAX ||
+	    k >= pol->napprovers || k >= POLICY_MAX_APPROVERS ||
+	    granted_bit(granted, k))
+		return 0;
+	for (i = 0; i < v->napprove; i++) {
+		r = &pol->rules[v->approve[i]];
+		if (count_granted(pol, &r->approvers, granted) >= r->k)
+			continue;
+		for (j = 0; j < r->approvers.n; j++)
+			if (strcmp(r->approvers.v[j],
+			    pol->approvers[k].name) == 0)
+				return 1;
+	}
+	return 0;
+}
+
+int
 policy_approval_satisfied(const struct policy *pol,
     const struct policy_verdict *v, const uint8_t granted[8])
 {

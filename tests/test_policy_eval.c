@@ -1404,6 +1404,19 @@ test_approvals(void **state)
 	memset(g, 0, sizeof(g));
 	assert_int_equal(policy_approval_satisfied(pol, &v, g), 0);
 	assert_int_equal(policy_approval_missing(pol, &v, g), 2);
+	/*
+	 * Whose grant counts: carol's does though it leaves the largest
+	 * shortfall (rule two's) as it was; dave is in no approve rule; a
+	 * grant given already, or for a rule that has its K, does not.
+	 */
+	assert_int_equal(policy_approval_counts(pol, &v, g, 0), 1);
+	assert_int_equal(policy_approval_counts(pol, &v, g, 2), 1);
+	assert_int_equal(policy_approval_counts(pol, &v, g, 3), 0);
+	assert_int_equal(policy_approval_counts(pol, &v, g, 4), 0);
+	g[0] = 0x4;				/* carol */
+	assert_int_equal(policy_approval_missing(pol, &v, g), 2);
+	assert_int_equal(policy_approval_counts(pol, &v, g, 2), 0);
+	assert_int_equal(policy_approval_counts(pol, &v, g, 1), 1);
 	g[0] = 0x1;				/* alice */
 	assert_int_equal(policy_approval_missing(pol, &v, g), 1);
 	g[0] = 0x1 | 0x8;			/* alice, dave */

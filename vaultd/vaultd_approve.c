@@ -237,7 +237,7 @@ vaultd_approve_ctl(struct vaultd *vd, struct client *cl, struct msg *m)
 	char			 why[256], idtext[24];
 	size_t			 pklen, siglen;
 	uint64_t		 id;
-	unsigned		 before, after;
+	unsigned		 after;
 	int			 grant, k, r;
 
 	if ((r = msg_get_u64(&m->rd, &id)) != 0 ||
@@ -283,16 +283,15 @@ vaultd_approve_ctl(struct vaultd *vd, struct client *cl, struct msg *m)
 		control_answer(vd, cl->serial, &w);
 		return 0;
 	}
-	before = policy_approval_missing(vd->policy.pol, &p->v, p->granted);
-	p->granted[k / 8] |= (uint8_t)(1U << (k % 8));
-	after = policy_approval_missing(vd->policy.pol, &p->v, p->granted);
-	if (after == before) {
-		p->granted[k / 8] &= (uint8_t)~(1U << (k % 8));
+	if (!policy_approval_counts(vd->policy.pol, &p->v, p->granted,
+	    (size_t)k)) {
 		control_error(vd, cl->serial, m->id, CV_ERR_DENIED, "that "
 		    "approver's grant does not count for this request (not "
 		    "among its rule's approvers, or already given)");
 		return 0;
 	}
+	p->granted[k / 8] |= (uint8_t)(1U << (k % 8));
+	after = policy_approval_missing(vd->policy.pol, &p->v, p->granted);
 	vaultd_audit(vd, why, p->account, "approve", "grant", idtext);
 	msg_begin(&w, MSG_CTL_APPROVE_ANS, m->id);
 	msg_put_u64(&w, after);
