@@ -1,6 +1,6 @@
 /*
  * The test exchange's Openfish and Polymarket endpoints over real HTTP:
- * every endpoint of DESIGN.md section 3, every refusal with its exact
+ * every endpoint of doc/exchanges.md, every refusal with its exact
  * status and body, the state file and HTTPS.  Requests are signed with
  * common/ (the code signerd uses); the server verifies them as a real
  * exchange does.
@@ -586,9 +586,10 @@ static void
 test_polymarket(void **state)
 {
 	struct txt		*t = *state;
-	struct txcreds		 c;
+	struct txcreds		 c, b;
 	struct curl_slist	*h;
 	struct txr		 r;
+	json_t			*e;
 	const char		*q = "/notifications?signature_type=0";
 
 	assert_int_equal(create(t, PM, &w1, 56, 0, NULL, NULL), 401);
@@ -609,12 +610,35 @@ test_polymarket(void **state)
 	l2(t, OF, &c, &w1, "GET", "/auth/api-keys", NULL, NULL, &r);
 	txt_expect(&r, 401, L2_REFUSED);
 	txr_free(&r);
-	/* Builder key without builderId: the account's builder id. */
+	/*
+	 * Builder key: {key, secret, passphrase}, what the official
+	 * TypeScript client reads; without builderId in the body, the
+	 * account's builder id.
+	 */
 	l2(t, PM, &c, &w1, "POST", "/auth/builder-api-key", NULL, NULL, &r);
 	txt_expect(&r, 200, NULL);
+	assert_int_equal(json_object_size(r.json), 3);
+	assert_int_equal(txt_creds(r.json, &b), 0);
 	assert_int_equal(strlen(json_string_value(json_object_get(r.json,
+	    "key"))), 36);
+	assert_null(json_object_get(r.json, "apiKey"));
+	txr_free(&r);
+	l2(t, PM, &c, &w1, "GET", "/auth/builder-api-key", NULL, NULL, &r);
+	txt_expect(&r, 200, NULL);
+	e = json_array_get(json_object_get(r.json, "apiKeys"), 0);
+	assert_string_equal(json_string_value(json_object_get(e, "apiKey")),
+	    b.key);
+	assert_int_equal(strlen(json_string_value(json_object_get(e,
 	    "builderId"))), 36);
 	txr_free(&r);
+	/* The key works as builder headers. */
+	h = txt_l2(PM, &c, w1.eip55, txt_now(), "GET", "/auth/api-keys", NULL);
+	h = txt_hmac_hdrs(h, PM, "BUILDER_", &b, NULL, txt_now(), "GET",
+	    "/auth/api-keys", NULL);
+	txt_req(t, "GET", "/auth/api-keys", h, NULL, &r);
+	txt_expect(&r, 200, NULL);
+	txr_free(&r);
+	curl_slist_free_all(h);
 }
 
 static void

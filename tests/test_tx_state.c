@@ -1,7 +1,7 @@
 /*
  * tests/testexchange/tx_state.c and tx_store.c: invitation codes,
- * credentials, notifications, Omnia keys and tokens, and the state
- * file's round trip and refusals.
+ * credentials, notifications, Omnia keys and tokens, markets and
+ * orders, and the state file's round trip and refusals.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -223,6 +223,48 @@ tmpfile_path(void)
 	return p;
 }
 
+/* --market TOKEN[:TICK[:negrisk][:fee=BPS]] and what it sets. */
+static void
+test_markets(void **state)
+{
+	static const char *const bad[] = { "", "x", "01", "12a", "1:", "1:0.5",
+	    "1:0.01:neg", "1:0.01:fee=1001", "1:0.01:fee=", "1:0.01:fee=1x",
+	    "1:0.01:negrisk:negrisk", "1:0.01:fee=1:fee=2", "1:negrisk",
+	    "1234567890123456789012345678901234567890123456789012345678901"
+	    "234567890123456789", NULL };	/* 79 digits */
+	struct tx_state		 st;
+	struct tx_market	*m;
+	size_t			 i;
+
+	tx_state_init(&st);
+	for (i = 0; bad[i] != NULL; i++)
+		assert_int_equal(tx_market_spec(&st, bad[i]), CV_ERR_INVALID);
+	assert_int_equal(st.markets.n, 0);
+	assert_int_equal(tx_market_spec(&st, "1234"), 0);
+	assert_non_null(m = tx_market_get(&st, "1234"));
+	assert_int_equal(m->tick_dec, 2);
+	assert_string_equal(tx_tick_str(m), "0.01");
+	assert_false(m->neg_risk);
+	assert_int_equal(m->fee_bps, 0);
+	/* keccak256("1234"): the test exchange's condition id. */
+	assert_string_equal(m->market, "0x387a8233c96e1fc0ad5e284353276177af2"
+	    "186e7afa85296f106336e376669f7");
+	assert_int_equal(tx_market_spec(&st, "99:0.0001:fee=1000:negrisk"), 0);
+	assert_non_null(m = tx_market_get(&st, "99"));
+	assert_string_equal(tx_tick_str(m), "0.0001");
+	assert_true(m->neg_risk);
+	assert_int_equal(m->fee_bps, 1000);
+	/* The same token again replaces it. */
+	assert_int_equal(tx_market_spec(&st, "99:0.1"), 0);
+	assert_int_equal(st.markets.n, 2);
+	assert_string_equal(tx_tick_str(m), "0.1");
+	assert_false(m->neg_risk);
+	assert_null(tx_market_get(&st, "9"));
+	assert_int_equal(tx_tick_parse("0.001"), 3);
+	assert_int_equal(tx_tick_parse("0.05"), -1);
+	tx_state_free(&st);
+}
+
 static void
 test_store_roundtrip(void **state)
 {
@@ -232,6 +274,7 @@ test_store_roundtrip(void **state)
 	struct tx_okey	*ok, *ok2;
 	struct tx_account *a;
 	struct tx_balance *bal;
+	struct tx_order	*o, *o2;
 	struct stat	 sb;
 	uint64_t	 id;
 	char		*path = tmpfile_path();
@@ -256,6 +299,22 @@ test_store_roundtrip(void **state)
 	assert_int_equal(tx_okey_new(&st, NULL, "lbl", perms, 1, 5, 6, &ok),
 	    0);
 	st.waitlist = 3;
+	assert_non_null(o = calloc(1, sizeof(*o)));
+	snprintf(o->id, sizeof(o->id), "0x%064d", 7);
+	o->hash[0] = 0xab;
+	tx_uuid(o->owner);
+	memcpy(o->addr, A, ETH_ADDR_LEN);
+	memcpy(o->maker, B, ETH_ADDR_LEN);
+	memcpy(o->token, "1234", 5);
+	memcpy(o->market, "0xff", 5);
+	o->side = 1;
+	memcpy(o->price, "0.56", 5);
+	memcpy(o->size, "21.04", 6);
+	memcpy(o->type, "GTD", 4);
+	o->expiration = 1800000000;
+	o->created = 1700000000;
+	o->status = TX_ORDER_CANCELED;
+	assert_int_equal(tx_order_add(&st, o), 0);
 	assert_int_equal(tx_store_save(&st, path, "openfish"), 0);
 	assert_int_equal(stat(path, &sb), 0);
 	assert_int_equal(sb.st_mode & 0777, 0600);
@@ -285,6 +344,9 @@ test_store_roundtrip(void **state)
 	assert_string_equal(ok2->secret, ok->secret);
 	assert_int_equal(ok2->nperms, 1);
 	assert_string_equal(ok2->perms[0], "read");
+	assert_non_null(o2 = tx_order_by_id(&st2, o->id));
+	assert_ptr_equal(tx_order_by_hash(&st2, o->hash), o2);
+	assert_memory_equal(o2, o, sizeof(*o));
 	tx_state_free(&st2);
 
 	/* Another profile's file is refused. */
@@ -306,6 +368,20 @@ write_file(const char *path, const char *text)
 	fputs(text, f);
 	fclose(f);
 }
+
+#define HEAD	"{\"version\":1,\"profile\":\"openfish\",\"waitlist\":0," \
+		"\"next_notification\":1,\"invites\":[],\"accounts\":[]," \
+		"\"creds\":[],\"balances\":[],\"notifications\":[]," \
+		"\"omnia_keys\":[],"
+#define H	"0x00000000000000000000000000000000000000000000000000000000" \
+		"000000ab"
+#define ORDER(hash, status) \
+	"{\"id\":\"o-1\",\"hash\":\"" hash "\",\"owner\":\"k\"," \
+	"\"address\":\"0xf39fd6e51aad88f6f4ce6ab8827279cfffb92266\"," \
+	"\"maker\":\"0xf39fd6e51aad88f6f4ce6ab8827279cfffb92266\"," \
+	"\"token_id\":\"1234\",\"market\":\"0x1\",\"side\":\"BUY\"," \
+	"\"price\":\"0.5\",\"size\":\"10\",\"order_type\":\"GTC\"," \
+	"\"expiration\":0,\"created\":1,\"status\":\"" status "\"}"
 
 static void
 test_store_refusals(void **state)
@@ -330,6 +406,12 @@ test_store_refusals(void **state)
 		    "\"creds\":[],\"balances\":[],\"notifications\":[],"
 		    "\"omnia_keys\":[]}",
 		"{\"version\":1,\"version\":1}",
+		/* Orders, optional, are as strict as the rest. */
+		HEAD "\"orders\":{}}",
+		HEAD "\"orders\":[{\"id\":\"x\"}]}",
+		HEAD "\"orders\":[" ORDER("0x12", "LIVE") "]}",
+		HEAD "\"orders\":[" ORDER(H, "OPEN") "]}",
+		HEAD "\"orders\":[" ORDER(H, "LIVE") "," ORDER(H, "LIVE") "]}",
 		NULL,
 	};
 	size_t		 i;
@@ -348,12 +430,19 @@ test_store_refusals(void **state)
 	assert_int_equal(tx_store_load(&st, path, "openfish"),
 	    CV_ERR_FORMAT_VERSION);
 	tx_state_free(&st);
+	/* A file from before orders loads, and one with an order. */
 	write_file(path, "{\"version\":1,\"profile\":\"openfish\","
 	    "\"waitlist\":0,\"next_notification\":1,\"invites\":[],"
 	    "\"accounts\":[],\"creds\":[],\"balances\":[],"
 	    "\"notifications\":[],\"omnia_keys\":[]}");
 	tx_state_init(&st);
 	assert_int_equal(tx_store_load(&st, path, "openfish"), 0);
+	assert_int_equal(st.orders.n, 0);
+	tx_state_free(&st);
+	write_file(path, HEAD "\"orders\":[" ORDER(H, "LIVE") "]}");
+	tx_state_init(&st);
+	assert_int_equal(tx_store_load(&st, path, "openfish"), 0);
+	assert_int_equal(st.orders.n, 1);
 	tx_state_free(&st);
 	unlink(path);
 	free(path);
@@ -368,6 +457,7 @@ main(void)
 		cmocka_unit_test(test_accounts_balances),
 		cmocka_unit_test(test_notifs),
 		cmocka_unit_test(test_omnia_tokens),
+		cmocka_unit_test(test_markets),
 		cmocka_unit_test(test_store_roundtrip),
 		cmocka_unit_test(test_store_refusals),
 	};

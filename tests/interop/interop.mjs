@@ -170,15 +170,16 @@ async function main() {
 	    Array.isArray(notes) && notes.length === 0, notes);
 
 	const bk = await l2.createBuilderApiKey();
-	check("createBuilderApiKey", bk && typeof bk.apiKey === "string" &&
-	    bk.secret && bk.passphrase && bk.builderId, bk);
+	// the client's BuilderApiKeyCreds: {key, secret, passphrase}
+	check("createBuilderApiKey", bk && typeof bk.key === "string" &&
+	    bk.secret && bk.passphrase, bk);
 	const bks = await l2.getBuilderApiKeys();
 	check("getBuilderApiKeys lists it", bks && Array.isArray(bks.apiKeys) &&
-	    bks.apiKeys.length === 1 && bks.apiKeys[0].apiKey === bk.apiKey,
+	    bks.apiKeys.length === 1 && bks.apiKeys[0].apiKey === bk.key,
 	    bks);
 	const lb = new ClobClient(url, 137, wallet, created, 0, undefined,
 	    undefined, true, new BuilderConfig({ localBuilderCreds: {
-	    key: bk.apiKey, secret: bk.secret, passphrase: bk.passphrase } }));
+	    key: bk.key, secret: bk.secret, passphrase: bk.passphrase } }));
 	const rv = await lb.revokeBuilderApiKey();
 	check("revokeBuilderApiKey (builder headers)",
 	    rv && rv.error === undefined, rv);

@@ -26,6 +26,7 @@
 
 #define PEM_MAX		(1024 * 1024)
 #define INVITES_MAX	256
+#define MARKETS_MAX	256
 
 enum {
 	OPT_PROFILE = 256, OPT_LISTEN, OPT_INVITE, OPT_INVITE_FILE,
@@ -33,7 +34,7 @@ enum {
 	OPT_LOG, OPT_PORT_FILE, OPT_WINDOW, OPT_TOKEN_LIFETIME,
 	OPT_SECRET_FIELD, OPT_NO_ADMIN, OPT_LATENCY, OPT_FAIL_NEXT,
 	OPT_FAIL_STATUS, OPT_DROP_NEXT, OPT_CLOCK_OFFSET, OPT_PROPAGATION,
-	OPT_RATE_LIMIT,
+	OPT_RATE_LIMIT, OPT_MARKET,
 };
 
 static const struct option longopts[] = {
@@ -59,6 +60,7 @@ static const struct option longopts[] = {
 	{ "clock-offset", required_argument, NULL, OPT_CLOCK_OFFSET },
 	{ "propagation-delay", required_argument, NULL, OPT_PROPAGATION },
 	{ "rate-limit", required_argument, NULL, OPT_RATE_LIMIT },
+	{ "market", required_argument, NULL, OPT_MARKET },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
@@ -73,6 +75,7 @@ static char	*read_pem(const char *);
 static void	write_port_file(const char *, int);
 static void	add_invites_file(struct tx *, const char *, int64_t);
 static void	add_invite(struct tx *, const char *, int64_t);
+static void	add_markets(struct tx *, const char *const *, size_t);
 
 static void
 usage(void)
@@ -89,7 +92,8 @@ usage(void)
 	    "           [--latency MS] [--fail-next N] [--fail-status CODE]"
 	    " [--drop-next N]\n"
 	    "           [--clock-offset S] [--propagation-delay MS]"
-	    " [--rate-limit N] [-v]\n");
+	    " [--rate-limit N]\n"
+	    "           [--market TOKEN[:TICK[:negrisk][:fee=BPS]]]... [-v]\n");
 	exit(2);
 }
 
@@ -255,6 +259,30 @@ add_invites_file(struct tx *tx, const char *path, int64_t exp)
 	fclose(f);
 }
 
+/*
+ * The --market flags; without any, tokens 1234 and 5678 at tick 0.01,
+ * not neg-risk, no fee.
+ */
+static void
+add_markets(struct tx *tx, const char *const *specs, size_t n)
+{
+	size_t	i;
+
+	if (tx->kind == TX_OMNIA) {
+		if (n > 0)
+			usage_err("--market: Omnia has no CLOB markets");
+		return;
+	}
+	if (n == 0 && (tx_market_set(&tx->st, "1234", 2, 0, 0) != 0 ||
+	    tx_market_set(&tx->st, "5678", 2, 0, 0) != 0))
+		fatalx("out of memory");
+	for (i = 0; i < n; i++)
+		if (tx_market_spec(&tx->st, specs[i]) != 0)
+			usage_err("--market %s: expected TOKEN[:TICK[:negrisk]"
+			    "[:fee=BPS]], TOKEN decimal, TICK 0.1, 0.01, "
+			    "0.001 or 0.0001, BPS 0 to 1000", specs[i]);
+}
+
 int
 main(int argc, char *argv[])
 {
@@ -264,8 +292,9 @@ main(int argc, char *argv[])
 	const char		*cert = NULL, *key = NULL, *logpath = NULL;
 	const char		*portfile = NULL, *invfile = NULL;
 	const char		*invites[INVITES_MAX];
+	const char		*markets[MARKETS_MAX];
 	char			*cert_pem = NULL, *key_pem = NULL;
-	size_t			 ninvites = 0, i;
+	size_t			 ninvites = 0, nmarkets = 0, i;
 	int64_t			 chain = -1, invite_ttl = 0, rate = 0, exp;
 	sigset_t		 set;
 	int			 ch, fd, port, sig, verbose = 0, r;
@@ -338,6 +367,11 @@ main(int argc, char *argv[])
 		case OPT_RATE_LIMIT:
 			rate = num("rate-limit", optarg, 0, 100000);
 			break;
+		case OPT_MARKET:
+			if (nmarkets == MARKETS_MAX)
+				usage();
+			markets[nmarkets++] = optarg;
+			break;
 		case 'v':		verbose = 1; break;
 		default:		usage();
 		}
@@ -367,6 +401,7 @@ main(int argc, char *argv[])
 			    "damaged: move it away)", tx.state_path,
 			    cv_strerror(r));
 	}
+	add_markets(&tx, markets, nmarkets);
 	exp = invite_ttl > 0 ? (tx_now_ms(&tx) / 1000) + invite_ttl : 0;
 	for (i = 0; i < ninvites; i++)
 		add_invite(&tx, invites[i], exp);

@@ -1,6 +1,6 @@
 /*
  * testexchange: a local exchange that authenticates exactly as the real
- * ones do (DESIGN.md sections 1 and 3), for the tests and the demo.
+ * ones do (doc/exchanges.md), for the tests and the demo.
  *
  * One process, one profile.  libmicrohttpd runs a thread per connection;
  * every handler runs under the one lock in struct tx, so the state below
@@ -36,6 +36,10 @@
 #define TX_AMOUNT_LEN		40		/* decimal amount + NUL */
 #define TX_TOKENID_LEN		80		/* decimal token id + NUL */
 #define TX_LOG_RING		1024		/* request log entries kept */
+#define TX_MARKET_LEN		67		/* condition id 0x..., NUL */
+#define TX_ORDER_ID_LEN		67		/* 0x + 64 hex, or UUID; NUL */
+#define TX_PRICE_LEN		100		/* decimal price + NUL */
+#define TX_HEARTBEAT_MS		10000		/* heartbeat deadline */
 
 /* A growable array of owned pointers; elements never move. */
 struct tx_vec {
@@ -67,6 +71,9 @@ struct tx_cred {
 	char			 builder_id[TX_ID_MAX + 1];	/* builder */
 	int64_t			 created;	/* unix seconds */
 	int64_t			 valid_from_ms;	/* propagation delay */
+	/* Heartbeats (not kept in the state file): 0 when not started. */
+	char			 hb_id[TX_UUID_LEN];
+	int64_t			 hb_deadline_ms;
 };
 
 struct tx_invite {
@@ -122,9 +129,46 @@ struct tx_token {
 	int64_t	 exp;
 };
 
+/*
+ * A market, by its token: what /tick-size, /neg-risk, /fee-rate and
+ * /book report and what an order is checked against.  Markets come from
+ * the flags and the admin endpoint, not from the state file.
+ */
+struct tx_market {
+	char		 token[TX_TOKENID_LEN];	/* canonical decimal */
+	char		 market[TX_MARKET_LEN];	/* its condition id */
+	int		 tick_dec;	/* tick size 10^-tick_dec, 1..4 */
+	int		 neg_risk;
+	unsigned int	 fee_bps;	/* base fee, 0..1000 */
+};
+
+enum tx_order_status {
+	TX_ORDER_LIVE,
+	TX_ORDER_CANCELED,
+};
+
+/* An order the exchange accepted. */
+struct tx_order {
+	char			 id[TX_ORDER_ID_LEN];
+	uint8_t			 hash[32];	/* EIP-712 digest */
+	char			 owner[TX_UUID_LEN];	/* the API key */
+	uint8_t			 addr[ETH_ADDR_LEN];	/* its signer */
+	uint8_t			 maker[ETH_ADDR_LEN];
+	char			 token[TX_TOKENID_LEN];
+	char			 market[TX_MARKET_LEN];
+	int			 side;		/* 0 BUY, 1 SELL */
+	char			 price[TX_PRICE_LEN];	/* decimal */
+	char			 size[TX_AMOUNT_LEN];	/* shares, decimal */
+	char			 type[4];	/* GTC, GTD */
+	int64_t			 expiration;	/* unix seconds; 0: none */
+	int64_t			 created;
+	enum tx_order_status	 status;
+};
+
 struct tx_state {
 	struct tx_vec	 invites, accounts, creds, balances, notifs;
 	struct tx_vec	 okeys, tokens;
+	struct tx_vec	 markets, orders;
 	uint64_t	 next_notif;
 	uint64_t	 waitlist;
 };
@@ -205,6 +249,32 @@ int	tx_token_new(struct tx_state *, const struct tx_okey *, int64_t now,
  */
 int	tx_token_check(struct tx_state *, const char *token, int64_t now,
 	    struct tx_okey **) CV_WUR;
+
+/*
+ * Add or replace the market of token (canonical decimal, at most 78
+ * digits) with tick 10^-tick_dec (1..4), its neg-risk flag and base fee
+ * (0..1000 bps).  CV_ERR_INVALID.
+ */
+int	tx_market_set(struct tx_state *, const char *token, int tick_dec,
+	    int neg_risk, unsigned int fee_bps) CV_WUR;
+/* The market of token, or NULL. */
+struct tx_market	*tx_market_get(struct tx_state *, const char *token);
+/*
+ * A --market flag: TOKEN[:TICK[:negrisk][:fee=BPS]], TICK one of 0.1,
+ * 0.01 (the default), 0.001, 0.0001.  CV_ERR_INVALID.
+ */
+int	tx_market_spec(struct tx_state *, const char *spec) CV_WUR;
+/* The decimal places of a tick size "0.1".."0.0001"; -1 otherwise. */
+int	tx_tick_parse(const char *);
+/* The tick size of m as text ("0.01"). */
+const char	*tx_tick_str(const struct tx_market *);
+
+/* The order called id, or the one whose digest is hash; NULL. */
+struct tx_order	*tx_order_by_id(struct tx_state *, const char *id);
+struct tx_order	*tx_order_by_hash(struct tx_state *, const uint8_t hash[32]);
+/* Take o into the state, which owns it then; CV_ERR_NOMEM (still the
+ * caller's). */
+int	tx_order_add(struct tx_state *, struct tx_order *) CV_WUR;
 
 /* State file (tx_store.c): JSON, written atomically, mode 0600. */
 int	tx_store_load(struct tx_state *, const char *path,
@@ -378,6 +448,46 @@ void	tx_resp_free(struct tx_resp *);
  */
 int	tx_omnia_perms(json_t *, char perms[][TX_PERM_LEN], size_t *n)
 	    CV_WUR;
+
+/*
+ * One Openfish / Polymarket request being handled (tx_clob.c): the
+ * route's authentication has passed before a handler sees it.
+ */
+struct tx_call {
+	struct tx		*tx;
+	const struct tx_req	*req;
+	struct tx_resp		*resp;
+	const char		*p;		/* header prefix */
+	uint8_t			 addr[ETH_ADDR_LEN];	/* L1, L2 */
+	uint64_t		 nonce;		/* L1 */
+	struct tx_cred		*cred;		/* L2: the key used */
+};
+
+/*
+ * Trading endpoints (tx_orders.c), doc/exchanges.md "Trading": the
+ * public market lookups, then orders, cancels, queries and heartbeats
+ * (L2).  Called with tx->lock held.
+ */
+void	tx_orders_tick_size(struct tx_call *);
+void	tx_orders_neg_risk(struct tx_call *);
+void	tx_orders_fee_rate(struct tx_call *);
+void	tx_orders_book(struct tx_call *);
+void	tx_orders_post(struct tx_call *);
+void	tx_orders_post_batch(struct tx_call *);
+void	tx_orders_cancel(struct tx_call *);
+void	tx_orders_cancel_batch(struct tx_call *);
+void	tx_orders_cancel_all(struct tx_call *);
+void	tx_orders_cancel_market(struct tx_call *);
+void	tx_orders_get(struct tx_call *);
+void	tx_orders_list(struct tx_call *);
+void	tx_orders_trades(struct tx_call *);
+void	tx_orders_heartbeat(struct tx_call *);
+/*
+ * What time does to orders, applied before each request is handled:
+ * a key whose heartbeat deadline has passed loses its live orders, and
+ * GTD orders expire.  Persists the state if anything changed.
+ */
+void	tx_orders_sweep(struct tx *, int64_t now_ms);
 
 /* Endpoint sets.  Called with tx->lock held. */
 void	tx_clob_handle(struct tx *, const struct tx_req *, struct tx_resp *);

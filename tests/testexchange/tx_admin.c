@@ -1,7 +1,8 @@
 /*
  * The admin endpoint, under /__tx/: what the tests set and read that no
  * exchange API offers (faults, invitation codes, closed-only flags,
- * balances, notifications, a first Omnia key, the request log).  It is
+ * balances, notifications, markets, a first Omnia key, the request
+ * log).  It is
  * never subject to faults.  Its bodies are checked as strictly as any
  * other: an unknown field or a wrong type is a 400 naming the field.
  */
@@ -27,6 +28,9 @@ static void	 ad_balance(struct tx *, const struct tx_req *,
 static void	 ad_notify(struct tx *, const struct tx_req *,
 		    struct tx_resp *);
 static void	 ad_omnia_key(struct tx *, const struct tx_req *,
+		    struct tx_resp *);
+static json_t	*market_json(const struct tx_market *);
+static void	 ad_markets(struct tx *, const struct tx_req *,
 		    struct tx_resp *);
 
 static json_t *
@@ -329,6 +333,68 @@ ad_omnia_key(struct tx *tx, const struct tx_req *req, struct tx_resp *resp)
 	json_decref(b);
 }
 
+static json_t *
+market_json(const struct tx_market *m)
+{
+	return json_pack("{s:s, s:s, s:s, s:b, s:i}", "token_id", m->token,
+	    "market", m->market, "tick_size", tx_tick_str(m), "neg_risk",
+	    m->neg_risk, "fee_rate_bps", (int)m->fee_bps);
+}
+
+/*
+ * GET lists the markets; POST {token_id, tick_size?, neg_risk?,
+ * fee_rate_bps?} adds one or replaces it (tick 0.01, not neg-risk, fee
+ * 0 unless given).  Markets are configuration: not in the state file.
+ */
+static void
+ad_markets(struct tx *tx, const struct tx_req *req, struct tx_resp *resp)
+{
+	static const char *const known[] = { "token_id", "tick_size",
+	    "neg_risk", "fee_rate_bps", NULL };
+	json_t		*b = NULL, *a, *tick, *neg, *fee;
+	const char	*tok;
+	int		 d = 2;
+	size_t		 i;
+
+	if (strcmp(req->method, "GET") == 0) {
+		if ((a = json_array()) == NULL)
+			goto fail;
+		for (i = 0; i < tx->st.markets.n; i++)
+			if (json_array_append_new(a,
+			    market_json(tx->st.markets.v[i])) != 0) {
+				json_decref(a);
+				goto fail;
+			}
+		tx_resp_json(resp, 200, a, "admin");
+		return;
+	}
+	b = tx_body_json(req);
+	if (!only_fields(b, known, resp))
+		goto out;
+	tok = json_string_value(json_object_get(b, "token_id"));
+	tick = json_object_get(b, "tick_size");
+	neg = json_object_get(b, "neg_risk");
+	fee = json_object_get(b, "fee_rate_bps");
+	if (tok == NULL || (tick != NULL && (!json_is_string(tick) ||
+	    (d = tx_tick_parse(json_string_value(tick))) == -1)) ||
+	    (neg != NULL && !json_is_boolean(neg)) || (fee != NULL &&
+	    (!json_is_integer(fee) || json_integer_value(fee) < 0 ||
+	    json_integer_value(fee) > 1000)) ||
+	    tx_market_set(&tx->st, tok, d, json_is_true(neg),
+	    fee != NULL ? (unsigned int)json_integer_value(fee) : 0) != 0) {
+		tx_resp_err(resp, 400, "expected {token_id, tick_size?, "
+		    "neg_risk?, fee_rate_bps?}", "admin:bad");
+		goto out;
+	}
+	tx_resp_json(resp, 200, market_json(tx_market_get(&tx->st, tok)),
+	    "admin");
+	goto out;
+ fail:
+	tx_resp_err(resp, 500, "internal error", "internal");
+ out:
+	json_decref(b);
+}
+
 void
 tx_admin_handle(struct tx *tx, const struct tx_req *req, struct tx_resp *resp)
 {
@@ -348,6 +414,8 @@ tx_admin_handle(struct tx *tx, const struct tx_req *req, struct tx_resp *resp)
 		ad_balance(tx, req, resp);
 	else if (strcmp(p, "/notifications") == 0 && post)
 		ad_notify(tx, req, resp);
+	else if (strcmp(p, "/markets") == 0 && (get || post))
+		ad_markets(tx, req, resp);
 	else if (strcmp(p, "/omnia/keys") == 0 && post)
 		ad_omnia_key(tx, req, resp);
 	else if (strcmp(p, "/log") == 0 && get)

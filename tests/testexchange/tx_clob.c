@@ -1,10 +1,11 @@
 /*
- * The Openfish / Polymarket endpoints (DESIGN.md section 3), one code
+ * The Openfish / Polymarket endpoints (doc/exchanges.md), one code
  * path, the differences from the profile: header prefix, EIP-712 chain
  * id, whether the HMAC covers "?query", whether a first key needs an
  * invitation code.  Each route names its authentication; the dispatcher
  * checks it before the handler runs, so no handler sees an
- * unauthenticated request.
+ * unauthenticated request.  The trading endpoints' handlers are in
+ * tx_orders.c.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -24,20 +25,11 @@ enum clob_auth {
 	AUTH_OWN,	/* the handler authenticates (builder revoke) */
 };
 
-struct call {
-	struct tx		*tx;
-	const struct tx_req	*req;
-	struct tx_resp		*resp;
-	const char		*p;		/* header prefix */
-	uint8_t			 addr[ETH_ADDR_LEN];
-	uint64_t		 nonce;		/* L1 */
-	struct tx_cred		*cred;		/* L2: the key used */
-};
-
+/* A path ending in '*' matches any non-empty rest: /data/order/{id}. */
 struct route {
 	const char	*method, *path;
 	enum clob_auth	 auth;
-	void		(*fn)(struct call *);
+	void		(*fn)(struct tx_call *);
 };
 
 static const char *const l1_tags[] = { "l1:missing-header",
@@ -59,34 +51,35 @@ static const char *const spenders[] = {
 	"0xd91E80cF2E7be2e162c6513ceD06f1dD0dA35296",
 };
 
+static int		 route_match(const char *, const char *);
 static const char	*tag(const char *const *, const char *);
-static const char	*sig_path(const struct call *);
-static int		 auth_l1(struct call *);
-static int		 hmac_verify(struct call *, const char *const *,
+static const char	*sig_path(const struct tx_call *);
+static int		 auth_l1(struct tx_call *);
+static int		 hmac_verify(struct tx_call *, const char *const *,
 			    const char *, enum tx_cred_kind, struct tx_cred **);
-static int		 auth_l2(struct call *);
-static int		 builder_headers(const struct call *);
-static json_t		*creds_json(const struct tx_cred *);
+static int		 auth_l2(struct tx_call *);
+static int		 builder_headers(const struct tx_call *);
+static json_t		*creds_json(const struct tx_cred *, const char *);
 static char		*iso_time(int64_t, char *, size_t);
 static int		 uuid_valid(const char *);
-static int		 sigtype_ok(struct call *);
-static int		 balance_params(struct call *, enum tx_asset *, char *,
-			    size_t);
-static void		 ep_ok(struct call *);
-static void		 ep_time(struct call *);
-static void		 ep_waitlist(struct call *);
-static void		 ep_create(struct call *);
-static void		 ep_derive(struct call *);
-static void		 ep_keys(struct call *);
-static void		 ep_delete(struct call *);
-static void		 ep_closed_only(struct call *);
-static void		 ep_builder_create(struct call *);
-static void		 ep_builder_list(struct call *);
-static void		 ep_builder_revoke(struct call *);
-static void		 ep_balance(struct call *);
-static void		 ep_balance_update(struct call *);
-static void		 ep_notifs(struct call *);
-static void		 ep_notifs_drop(struct call *);
+static int		 sigtype_ok(struct tx_call *);
+static int		 balance_params(struct tx_call *, enum tx_asset *,
+			    char *, size_t);
+static void		 ep_ok(struct tx_call *);
+static void		 ep_time(struct tx_call *);
+static void		 ep_waitlist(struct tx_call *);
+static void		 ep_create(struct tx_call *);
+static void		 ep_derive(struct tx_call *);
+static void		 ep_keys(struct tx_call *);
+static void		 ep_delete(struct tx_call *);
+static void		 ep_closed_only(struct tx_call *);
+static void		 ep_builder_create(struct tx_call *);
+static void		 ep_builder_list(struct tx_call *);
+static void		 ep_builder_revoke(struct tx_call *);
+static void		 ep_balance(struct tx_call *);
+static void		 ep_balance_update(struct tx_call *);
+static void		 ep_notifs(struct tx_call *);
+static void		 ep_notifs_drop(struct tx_call *);
 
 static const struct route routes[] = {
 	{ "GET", "/", AUTH_NONE, ep_ok },
@@ -104,7 +97,33 @@ static const struct route routes[] = {
 	{ "GET", "/balance-allowance/update", AUTH_L2, ep_balance_update },
 	{ "GET", "/notifications", AUTH_L2, ep_notifs },
 	{ "DELETE", "/notifications", AUTH_L2, ep_notifs_drop },
+	{ "GET", "/tick-size", AUTH_NONE, tx_orders_tick_size },
+	{ "GET", "/neg-risk", AUTH_NONE, tx_orders_neg_risk },
+	{ "GET", "/fee-rate", AUTH_NONE, tx_orders_fee_rate },
+	{ "GET", "/book", AUTH_NONE, tx_orders_book },
+	{ "POST", "/order", AUTH_L2, tx_orders_post },
+	{ "DELETE", "/order", AUTH_L2, tx_orders_cancel },
+	{ "POST", "/orders", AUTH_L2, tx_orders_post_batch },
+	{ "DELETE", "/orders", AUTH_L2, tx_orders_cancel_batch },
+	{ "DELETE", "/cancel-all", AUTH_L2, tx_orders_cancel_all },
+	{ "DELETE", "/cancel-market-orders", AUTH_L2,
+	    tx_orders_cancel_market },
+	{ "GET", "/data/order/*", AUTH_L2, tx_orders_get },
+	{ "GET", "/data/orders", AUTH_L2, tx_orders_list },
+	{ "GET", "/data/trades", AUTH_L2, tx_orders_trades },
+	{ "POST", "/v1/heartbeats", AUTH_L2, tx_orders_heartbeat },
 };
+
+static int
+route_match(const char *pattern, const char *path)
+{
+	size_t	n = strlen(pattern);
+
+	if (n > 0 && pattern[n - 1] == '*')
+		return strncmp(pattern, path, n - 1) == 0 &&
+		    path[n - 1] != '\0';
+	return strcmp(pattern, path) == 0;
+}
 
 /* The static log tag for reason why in table t (first entry if none). */
 static const char *
@@ -120,13 +139,13 @@ tag(const char *const *t, const char *why)
 
 /* What the HMAC covers: "path?query" as sent (Openfish), or the path. */
 static const char *
-sig_path(const struct call *c)
+sig_path(const struct tx_call *c)
 {
 	return c->tx->prof->signs_query ? c->req->target : c->req->path;
 }
 
 static int
-auth_l1(struct call *c)
+auth_l1(struct tx_call *c)
 {
 	struct tx_l1_hdrs	 h;
 	const char		*why = "missing-header";
@@ -154,7 +173,7 @@ auth_l1(struct call *c)
  * the key of kind it names.  0 and *out, or -1 and why in *why_out.
  */
 static int
-hmac_verify(struct call *c, const char *const *tags, const char *infix,
+hmac_verify(struct tx_call *c, const char *const *tags, const char *infix,
     enum tx_cred_kind kind, struct tx_cred **out)
 {
 	char		 n[5][48];
@@ -198,7 +217,7 @@ hmac_verify(struct call *c, const char *const *tags, const char *infix,
 }
 
 static int
-builder_headers(const struct call *c)
+builder_headers(const struct tx_call *c)
 {
 	return tx_phdr(c->req, c->p, "BUILDER_API_KEY") != NULL ||
 	    tx_phdr(c->req, c->p, "BUILDER_PASSPHRASE") != NULL ||
@@ -211,7 +230,7 @@ builder_headers(const struct call *c)
  * any is present (attribution on top of L2 must verify as well).
  */
 static int
-auth_l2(struct call *c)
+auth_l2(struct tx_call *c)
 {
 	struct tx_cred	*b;
 	const char	*addr;
@@ -235,9 +254,9 @@ auth_l2(struct call *c)
 }
 
 static json_t *
-creds_json(const struct tx_cred *k)
+creds_json(const struct tx_cred *k, const char *keyname)
 {
-	return json_pack("{s:s, s:s, s:s}", "apiKey", k->key, "secret",
+	return json_pack("{s:s, s:s, s:s}", keyname, k->key, "secret",
 	    k->secret, "passphrase", k->passphrase);
 }
 
@@ -275,7 +294,7 @@ uuid_valid(const char *s)
 
 /* signature_type, when given, is 0 (EOA), 1 (proxy) or 2 (safe). */
 static int
-sigtype_ok(struct call *c)
+sigtype_ok(struct tx_call *c)
 {
 	char	v[8];
 	int	r = tx_query_get(c->req, "signature_type", v, sizeof(v));
@@ -288,7 +307,7 @@ sigtype_ok(struct call *c)
 }
 
 static int
-balance_params(struct call *c, enum tx_asset *asset, char *tok, size_t len)
+balance_params(struct tx_call *c, enum tx_asset *asset, char *tok, size_t len)
 {
 	char	at[16];
 	size_t	i;
@@ -322,20 +341,20 @@ balance_params(struct call *c, enum tx_asset *asset, char *tok, size_t len)
 }
 
 static void
-ep_ok(struct call *c)
+ep_ok(struct tx_call *c)
 {
 	tx_resp_json(c->resp, 200, json_string("OK"), "ok");
 }
 
 static void
-ep_time(struct call *c)
+ep_time(struct tx_call *c)
 {
 	/* A bare integer: what the official clients parse. */
 	tx_resp_json(c->resp, 200, json_integer(c->req->now), "ok");
 }
 
 static void
-ep_waitlist(struct call *c)
+ep_waitlist(struct tx_call *c)
 {
 	json_t		*b = tx_body_json(c->req);
 	const char	*email, *at;
@@ -363,7 +382,7 @@ ep_waitlist(struct call *c)
 }
 
 static void
-ep_create(struct call *c)
+ep_create(struct tx_call *c)
 {
 	struct tx_account	*acc;
 	struct tx_cred		*k;
@@ -408,11 +427,11 @@ ep_create(struct call *c)
 	}
 	acc->registered = 1;
 	tx_persist(c->tx);
-	tx_resp_json(c->resp, 200, creds_json(k), "ok");
+	tx_resp_json(c->resp, 200, creds_json(k, "apiKey"), "ok");
 }
 
 static void
-ep_derive(struct call *c)
+ep_derive(struct tx_call *c)
 {
 	struct tx_cred	*k;
 
@@ -420,11 +439,11 @@ ep_derive(struct call *c)
 		tx_resp_err(c->resp, 404, "API key not found", "not-found");
 		return;
 	}
-	tx_resp_json(c->resp, 200, creds_json(k), "ok");
+	tx_resp_json(c->resp, 200, creds_json(k, "apiKey"), "ok");
 }
 
 static void
-ep_keys(struct call *c)
+ep_keys(struct tx_call *c)
 {
 	struct tx_cred	*k;
 	json_t		*a;
@@ -447,7 +466,7 @@ ep_keys(struct call *c)
 }
 
 static void
-ep_delete(struct call *c)
+ep_delete(struct tx_call *c)
 {
 	tx_cred_delete(&c->tx->st, c->cred);
 	c->cred = NULL;
@@ -456,7 +475,7 @@ ep_delete(struct call *c)
 }
 
 static void
-ep_closed_only(struct call *c)
+ep_closed_only(struct tx_call *c)
 {
 	struct tx_account	*acc = tx_account_get(&c->tx->st, c->addr, 0);
 
@@ -465,7 +484,7 @@ ep_closed_only(struct call *c)
 }
 
 static void
-ep_builder_create(struct call *c)
+ep_builder_create(struct tx_call *c)
 {
 	struct tx_account	*acc;
 	struct tx_cred		*k;
@@ -500,13 +519,19 @@ ep_builder_create(struct call *c)
 			goto out;
 		}
 	}
+	/*
+	 * Polymarket answers {key, secret, passphrase} (the official
+	 * TypeScript client reads .key); Openfish {apiKey, secret,
+	 * passphrase, builderId}.
+	 */
 	if ((acc = tx_account_get(&c->tx->st, c->addr, 1)) == NULL ||
 	    tx_cred_new(&c->tx->st, TX_CRED_BUILDER, c->addr, 0,
 	    id != NULL ? id : acc->builder_id, c->req->now,
 	    c->req->now_ms + c->tx->fault.propagation_ms, &k) != 0 ||
-	    (o = creds_json(k)) == NULL ||
-	    json_object_set_new(o, "builderId",
-	    json_string(k->builder_id)) != 0) {
+	    (o = creds_json(k, c->tx->kind == TX_POLYMARKET ? "key" :
+	    "apiKey")) == NULL ||
+	    (c->tx->kind != TX_POLYMARKET && json_object_set_new(o,
+	    "builderId", json_string(k->builder_id)) != 0)) {
 		tx_resp_err(c->resp, 500, "internal error", "internal");
 		goto out;
 	}
@@ -519,7 +544,7 @@ ep_builder_create(struct call *c)
 }
 
 static void
-ep_builder_list(struct call *c)
+ep_builder_list(struct tx_call *c)
 {
 	struct tx_cred	*k;
 	json_t		*a;
@@ -551,7 +576,7 @@ ep_builder_list(struct call *c)
  * the builder key that signed the request.
  */
 static void
-ep_builder_revoke(struct call *c)
+ep_builder_revoke(struct tx_call *c)
 {
 	struct tx_cred	*k;
 	char		 id[TX_UUID_LEN + 8];
@@ -590,7 +615,7 @@ ep_builder_revoke(struct call *c)
 }
 
 static void
-ep_balance(struct call *c)
+ep_balance(struct tx_call *c)
 {
 	struct tx_balance	*b;
 	enum tx_asset		 asset;
@@ -618,7 +643,7 @@ ep_balance(struct call *c)
 
 /* The exchange re-reads the chain: the reported balance catches up. */
 static void
-ep_balance_update(struct call *c)
+ep_balance_update(struct tx_call *c)
 {
 	struct tx_balance	*b;
 	enum tx_asset		 asset;
@@ -637,7 +662,7 @@ ep_balance_update(struct call *c)
 }
 
 static void
-ep_notifs(struct call *c)
+ep_notifs(struct tx_call *c)
 {
 	struct tx_notif	*n;
 	json_t		*a, *p;
@@ -668,7 +693,7 @@ ep_notifs(struct call *c)
 }
 
 static void
-ep_notifs_drop(struct call *c)
+ep_notifs_drop(struct tx_call *c)
 {
 	uint64_t	 ids[IDS_MAX];
 	char		 v[IDS_MAX * 21], *p, *end;
@@ -703,12 +728,13 @@ void
 tx_clob_handle(struct tx *tx, const struct tx_req *req, struct tx_resp *resp)
 {
 	const struct route	*rt = NULL;
-	struct call		 c;
+	struct tx_call		 c;
 	size_t			 i;
 	int			 path_known = 0;
 
+	tx_orders_sweep(tx, req->now_ms);
 	for (i = 0; i < sizeof(routes) / sizeof(routes[0]); i++) {
-		if (strcmp(routes[i].path, req->path) != 0)
+		if (!route_match(routes[i].path, req->path))
 			continue;
 		path_known = 1;
 		if (strcmp(routes[i].method, req->method) == 0) {

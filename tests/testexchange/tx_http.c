@@ -247,7 +247,9 @@ tx_resp_json(struct tx_resp *resp, unsigned int status, json_t *steal,
 
 	tx_resp_free(resp);
 	if (steal != NULL)
-		s = json_dumps(steal, JSON_COMPACT | JSON_ENCODE_ANY);
+		/* 15 digits: 0.1 is written "0.1" (tick sizes). */
+		s = json_dumps(steal, JSON_COMPACT | JSON_ENCODE_ANY |
+		    JSON_REAL_PRECISION(15));
 	json_decref(steal);
 	if (s == NULL) {
 		/* Out of memory: a fixed answer needs no allocation. */

@@ -1,5 +1,5 @@
 /*
- * The Omnia endpoints (DESIGN.md section 3): an API key id and secret
+ * The Omnia endpoints (doc/exchanges.md): an API key id and secret
  * buy a bearer token; the token manages the account's keys.  Errors are
  * {"code", "description"}.  Request bodies are checked against their
  * schema exactly: a missing, extra or mistyped field is INVALID_SCHEMA.

@@ -1,9 +1,9 @@
 /*
  * The exchange's state: credentials per (address, nonce), builder keys,
  * invitation codes, per-address flags, balances, notifications, Omnia
- * keys and bearer tokens.  Elements are individually allocated, so a
- * pointer to one stays valid until that element is removed.  Secrets
- * are wiped when they are freed.
+ * keys and bearer tokens, markets and orders.  Elements are individually
+ * allocated, so a pointer to one stays valid until that element is
+ * removed.  Secrets are wiped when they are freed.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -11,7 +11,14 @@
 #include <sodium.h>
 
 #include "common/encode.h"
+#include "common/keccak.h"
 #include "tests/testexchange/tx.h"
+
+#define TOKEN_DIGITS	78	/* decimal digits of 2^256-1 */
+#define FEE_MAX		1000	/* bps: the exchange contract's cap */
+
+static const char *const ticks[] = { NULL, "0.1", "0.01", "0.001",
+	"0.0001" };
 
 static void	cred_free(struct tx_cred *);
 static void	okey_free(struct tx_okey *);
@@ -146,6 +153,8 @@ tx_state_free(struct tx_state *st)
 	vec_free(&st->notifs, free_notif);
 	vec_free(&st->okeys, free_okey);
 	vec_free(&st->tokens, free_token);
+	vec_free(&st->markets, free_plain);
+	vec_free(&st->orders, free_plain);
 }
 
 void
@@ -600,4 +609,141 @@ tx_token_check(struct tx_state *st, const char *token, int64_t now,
 		return CV_ERR_STALE;
 	}
 	return 0;
+}
+
+int
+tx_tick_parse(const char *s)
+{
+	int	i;
+
+	for (i = 1; i < (int)(sizeof(ticks) / sizeof(ticks[0])); i++)
+		if (strcmp(s, ticks[i]) == 0)
+			return i;
+	return -1;
+}
+
+const char *
+tx_tick_str(const struct tx_market *m)
+{
+	return ticks[m->tick_dec];
+}
+
+struct tx_market *
+tx_market_get(struct tx_state *st, const char *token)
+{
+	struct tx_market	*m;
+	size_t			 i;
+
+	for (i = 0; i < st->markets.n; i++) {
+		m = st->markets.v[i];
+		if (strcmp(m->token, token) == 0)
+			return m;
+	}
+	return NULL;
+}
+
+int
+tx_market_set(struct tx_state *st, const char *token, int tick_dec,
+    int neg_risk, unsigned int fee_bps)
+{
+	struct tx_market	*m;
+	uint8_t			 h[KECCAK256_LEN];
+	size_t			 i, len = strlen(token);
+
+	if (len == 0 || len > TOKEN_DIGITS || (token[0] == '0' && len > 1) ||
+	    tick_dec < 1 || tick_dec > 4 || fee_bps > FEE_MAX)
+		return CV_ERR_INVALID;
+	for (i = 0; i < len; i++)
+		if (token[i] < '0' || token[i] > '9')
+			return CV_ERR_INVALID;
+	if ((m = tx_market_get(st, token)) == NULL) {
+		if ((m = calloc(1, sizeof(*m))) == NULL)
+			return CV_ERR_NOMEM;
+		if (tx_vec_push(&st->markets, m) != 0) {
+			free(m);
+			return CV_ERR_NOMEM;
+		}
+		memcpy(m->token, token, len + 1);
+		/* A stable condition id of the test exchange's own making. */
+		keccak256((const uint8_t *)token, len, h);
+		memcpy(m->market, "0x", 2);
+		hex_encode(h, sizeof(h), m->market + 2);
+	}
+	m->tick_dec = tick_dec;
+	m->neg_risk = neg_risk != 0;
+	m->fee_bps = fee_bps;
+	return 0;
+}
+
+int
+tx_market_spec(struct tx_state *st, const char *spec)
+{
+	char		 buf[TX_TOKENID_LEN + 64], *tok, *p, *end;
+	int		 tick = 2, neg = 0, have_fee = 0;
+	unsigned long	 fee = 0;
+
+	if (strlen(spec) >= sizeof(buf))
+		return CV_ERR_INVALID;
+	memcpy(buf, spec, strlen(spec) + 1);
+	tok = buf;
+	if ((p = strchr(buf, ':')) != NULL) {
+		*p++ = '\0';
+		end = strchr(p, ':');
+		if (end != NULL)
+			*end = '\0';
+		if ((tick = tx_tick_parse(p)) == -1)
+			return CV_ERR_INVALID;
+		/* Then "negrisk" and "fee=BPS", each at most once. */
+		for (p = end; p != NULL; p = end) {
+			p++;
+			if ((end = strchr(p, ':')) != NULL)
+				*end = '\0';
+			if (strcmp(p, "negrisk") == 0 && !neg)
+				neg = 1;
+			else if (strncmp(p, "fee=", 4) == 0 && !have_fee &&
+			    p[4] >= '0' && p[4] <= '9' && strlen(p + 4) <= 4) {
+				fee = strtoul(p + 4, &p, 10);
+				if (*p != '\0')
+					return CV_ERR_INVALID;
+				have_fee = 1;
+			} else
+				return CV_ERR_INVALID;
+		}
+	}
+	return tx_market_set(st, tok, tick, neg, (unsigned int)(fee > FEE_MAX ?
+	    FEE_MAX + 1 : fee));
+}
+
+struct tx_order *
+tx_order_by_id(struct tx_state *st, const char *id)
+{
+	struct tx_order	*o;
+	size_t		 i;
+
+	for (i = 0; i < st->orders.n; i++) {
+		o = st->orders.v[i];
+		if (strcmp(o->id, id) == 0)
+			return o;
+	}
+	return NULL;
+}
+
+struct tx_order *
+tx_order_by_hash(struct tx_state *st, const uint8_t hash[32])
+{
+	struct tx_order	*o;
+	size_t		 i;
+
+	for (i = 0; i < st->orders.n; i++) {
+		o = st->orders.v[i];
+		if (memcmp(o->hash, hash, 32) == 0)
+			return o;
+	}
+	return NULL;
+}
+
+int
+tx_order_add(struct tx_state *st, struct tx_order *o)
+{
+	return tx_vec_push(&st->orders, o);
 }

@@ -4,7 +4,9 @@
  * 0600 since it holds the test exchange's issued secrets.  Loading is
  * as strict as any other input: a wrong type, an unknown profile, an
  * over-long field or a malformed address refuses the whole file.
- * Bearer tokens and fault settings are not kept.
+ * Bearer tokens, fault settings, markets and heartbeats are not kept.
+ * Sections added after version 1 ("orders") are optional, so older
+ * files still load.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -16,6 +18,7 @@
 
 #include <sodium.h>
 
+#include "common/encode.h"
 #include "common/eth.h"
 #include "tests/testexchange/tx.h"
 
@@ -30,6 +33,10 @@ static int	load_creds(struct tx_state *, json_t *) CV_WUR;
 static int	load_balances(struct tx_state *, json_t *) CV_WUR;
 static int	load_notifs(struct tx_state *, json_t *) CV_WUR;
 static int	load_okeys(struct tx_state *, json_t *) CV_WUR;
+static int	load_order(struct tx_state *, json_t *, struct tx_order *)
+		    CV_WUR;
+static int	load_orders(struct tx_state *, json_t *) CV_WUR;
+static json_t	*order_json(const struct tx_order *);
 static json_t	*dump(const struct tx_state *, const char *);
 static json_t	*addr_json(const uint8_t[ETH_ADDR_LEN]);
 
@@ -290,6 +297,68 @@ load_okeys(struct tx_state *st, json_t *a)
 	return r;
 }
 
+static int
+load_order(struct tx_state *st, json_t *o, struct tx_order *ord)
+{
+	char		 hash[67], side[8], status[16];
+	size_t		 n;
+
+	if (get_str(o, "id", ord->id, sizeof(ord->id)) != 0 ||
+	    ord->id[0] == '\0' || tx_order_by_id(st, ord->id) != NULL ||
+	    get_str(o, "hash", hash, sizeof(hash)) != 0 ||
+	    strlen(hash) != 66 || strncmp(hash, "0x", 2) != 0 ||
+	    hex_decode(hash, 66, ord->hash, sizeof(ord->hash), &n) != 0 ||
+	    n != sizeof(ord->hash) || tx_order_by_hash(st, ord->hash) != NULL ||
+	    get_str(o, "owner", ord->owner, sizeof(ord->owner)) != 0 ||
+	    get_addr(o, "address", ord->addr) != 0 ||
+	    get_addr(o, "maker", ord->maker) != 0 ||
+	    get_str(o, "token_id", ord->token, sizeof(ord->token)) != 0 ||
+	    get_str(o, "market", ord->market, sizeof(ord->market)) != 0 ||
+	    get_str(o, "side", side, sizeof(side)) != 0 ||
+	    get_str(o, "price", ord->price, sizeof(ord->price)) != 0 ||
+	    get_str(o, "size", ord->size, sizeof(ord->size)) != 0 ||
+	    get_str(o, "order_type", ord->type, sizeof(ord->type)) != 0 ||
+	    get_int(o, "expiration", &ord->expiration) != 0 ||
+	    ord->expiration < 0 || get_int(o, "created", &ord->created) != 0 ||
+	    get_str(o, "status", status, sizeof(status)) != 0)
+		return CV_ERR_CORRUPT;
+	if (strcmp(side, "BUY") == 0)
+		ord->side = 0;
+	else if (strcmp(side, "SELL") == 0)
+		ord->side = 1;
+	else
+		return CV_ERR_CORRUPT;
+	if (strcmp(status, "LIVE") == 0)
+		ord->status = TX_ORDER_LIVE;
+	else if (strcmp(status, "CANCELED") == 0)
+		ord->status = TX_ORDER_CANCELED;
+	else
+		return CV_ERR_CORRUPT;
+	if (strcmp(ord->type, "GTC") != 0 && strcmp(ord->type, "GTD") != 0)
+		return CV_ERR_CORRUPT;
+	return 0;
+}
+
+static int
+load_orders(struct tx_state *st, json_t *a)
+{
+	struct tx_order	*ord;
+	json_t		*o;
+	size_t		 i;
+	int		 r;
+
+	json_array_foreach(a, i, o) {
+		if ((ord = calloc(1, sizeof(*ord))) == NULL)
+			return CV_ERR_NOMEM;
+		if ((r = load_order(st, o, ord)) != 0 ||
+		    (r = tx_order_add(st, ord)) != 0) {
+			free(ord);
+			return r;
+		}
+	}
+	return 0;
+}
+
 int
 tx_store_load(struct tx_state *st, const char *path, const char *profile)
 {
@@ -331,6 +400,9 @@ tx_store_load(struct tx_state *st, const char *path, const char *profile)
 	SECTION("balances", load_balances);
 	SECTION("notifications", load_notifs);
 	SECTION("omnia_keys", load_okeys);
+	/* Newer than the format: an older file has none. */
+	if (json_object_get(root, "orders") != NULL)
+		SECTION("orders", load_orders);
 #undef SECTION
 	/* Ids of dropped notifications are never handed out again. */
 	if ((uint64_t)next > st->next_notif)
@@ -339,6 +411,23 @@ tx_store_load(struct tx_state *st, const char *path, const char *profile)
  out:
 	json_decref(root);
 	return r;
+}
+
+static json_t *
+order_json(const struct tx_order *o)
+{
+	char	hash[67];
+
+	memcpy(hash, "0x", 2);
+	hex_encode(o->hash, sizeof(o->hash), hash + 2);
+	return json_pack("{s:s, s:s, s:s, s:o, s:o, s:s, s:s, s:s, s:s, "
+	    "s:s, s:s, s:I, s:I, s:s}", "id", o->id, "hash", hash, "owner",
+	    o->owner, "address", addr_json(o->addr), "maker",
+	    addr_json(o->maker), "token_id", o->token, "market", o->market,
+	    "side", o->side == 0 ? "BUY" : "SELL", "price", o->price, "size",
+	    o->size, "order_type", o->type, "expiration",
+	    (json_int_t)o->expiration, "created", (json_int_t)o->created,
+	    "status", o->status == TX_ORDER_LIVE ? "LIVE" : "CANCELED");
 }
 
 static json_t *
@@ -440,6 +529,12 @@ dump(const struct tx_state *st, const char *profile)
 		    json_array_append_new(a, o) != 0)
 			goto fail;
 	}
+	if ((a = json_array()) == NULL ||
+	    json_object_set_new(root, "orders", a) != 0)
+		goto fail;
+	for (i = 0; i < st->orders.n; i++)
+		if (json_array_append_new(a, order_json(st->orders.v[i])) != 0)
+			goto fail;
 	return root;
  fail:
 	json_decref(root);

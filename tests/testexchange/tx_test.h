@@ -26,6 +26,7 @@
 #include "common/clob_auth.h"
 #include "common/encode.h"
 #include "common/eth.h"
+#include "common/order.h"
 #include "common/secp.h"
 
 #define TXT_ARGS_MAX	32
@@ -65,6 +66,16 @@ struct txwallet {
 	uint8_t	addr[ETH_ADDR_LEN];
 	char	eip55[ETH_ADDR_STRLEN];
 	char	lower[ETH_ADDR_STRLEN];
+};
+
+/* The fields of a test order, as JSON text; V2 when timestamp is set. */
+struct txorder {
+	const char	*salt;		/* 12345 or "12345" */
+	const char	*maker, *signer, *taker, *token;
+	const char	*making, *taking, *side;
+	const char	*expiration, *nonce, *fee;	/* V1 */
+	int		 sigtype;
+	const char	*timestamp;	/* V2 */
 };
 
 static struct secp256k1_context_struct	*txt_secp;
@@ -397,11 +408,15 @@ txt_l2(const char *prefix, const struct txcreds *c, const char *addr,
 	    body);
 }
 
-/* Credentials from a {apiKey, secret, passphrase} answer; 0 if whole. */
+/*
+ * Credentials from a {apiKey, secret, passphrase} answer (or {key, ...},
+ * Polymarket's builder keys); 0 if whole.
+ */
 static inline int
 txt_creds(json_t *o, struct txcreds *c)
 {
-	const char	*k = json_string_value(json_object_get(o, "apiKey"));
+	const char	*k = json_string_value(json_object_get(o, "apiKey") ?
+	    json_object_get(o, "apiKey") : json_object_get(o, "key"));
 	const char	*s = json_string_value(json_object_get(o, "secret"));
 	const char	*p = json_string_value(json_object_get(o,
 	    "passphrase"));
@@ -413,6 +428,112 @@ txt_creds(json_t *o, struct txcreds *c)
 	snprintf(c->secret, sizeof(c->secret), "%s", s);
 	snprintf(c->passphrase, sizeof(c->passphrase), "%s", p);
 	return 0;
+}
+
+/* Buy 10 shares of token 1234 at 0.5 (GTC terms), made and signed by w. */
+static inline void
+txt_order_init(struct txorder *o, const struct txwallet *w)
+{
+	memset(o, 0, sizeof(*o));
+	o->salt = "12345";
+	o->maker = w->eip55;
+	o->signer = w->eip55;
+	o->taker = "0x0000000000000000000000000000000000000000";
+	o->token = "1234";
+	o->making = "5000000";
+	o->taking = "10000000";
+	o->side = "BUY";
+	o->expiration = "0";
+	o->nonce = "0";
+	o->fee = "0";
+}
+
+/* The "order" object of o as JSON text, without a signature. */
+static inline void
+txt_order_text(const struct txorder *o, char *buf, size_t len)
+{
+	if (o->timestamp != NULL)
+		snprintf(buf, len, "{\"salt\":%s,\"maker\":\"%s\","
+		    "\"signer\":\"%s\",\"taker\":\"%s\",\"tokenId\":\"%s\","
+		    "\"makerAmount\":\"%s\",\"takerAmount\":\"%s\","
+		    "\"side\":\"%s\","
+		    "\"signatureType\":%d,\"timestamp\":\"%s\",\"expiration\":"
+		    "\"%s\",\"metadata\":\"0x%064d\",\"builder\":\"0x%064d\"}",
+		    o->salt, o->maker, o->signer, o->taker, o->token, o->making,
+		    o->taking, o->side, o->sigtype, o->timestamp, o->expiration,
+		    0, 0);
+	else
+		snprintf(buf, len, "{\"salt\":%s,\"maker\":\"%s\","
+		    "\"signer\":\"%s\",\"taker\":\"%s\",\"tokenId\":\"%s\","
+		    "\"makerAmount\":\"%s\",\"takerAmount\":\"%s\","
+		    "\"side\":\"%s\","
+		    "\"expiration\":\"%s\",\"nonce\":\"%s\",\"feeRateBps\":"
+		    "\"%s\",\"signatureType\":%d}", o->salt, o->maker,
+		    o->signer, o->taker, o->token, o->making, o->taking,
+		    o->side, o->expiration, o->nonce, o->fee, o->sigtype);
+}
+
+/*
+ * One element of a POST /order(s) body, shaped as the official
+ * TypeScript client sends it: o signed by w under profile's order
+ * domain (neg_risk's exchange, chain instead of the profile's unless
+ * 0), then {deferExec, order, owner, orderType, postOnly}; owner NULL
+ * leaves it out.  id gets the order hash "0x..." (Polymarket's order
+ * id).  An order common/order.c refuses, or one of a version the
+ * profile lacks, gets a zero signature.  The caller decrefs.
+ */
+static inline json_t *
+txt_order_json(const char *profile, uint64_t chain, int neg_risk,
+    const struct txwallet *w, const struct txorder *o, const char *owner,
+    const char *type, char id[67])
+{
+	struct order_domain	 dom;
+	struct order		 ord;
+	uint8_t			 digest[32], sig[65];
+	char			 text[2048], why[256], hex[133];
+	json_t			*oj, *el;
+
+	txt_order_text(o, text, sizeof(text));
+	if ((oj = json_loads(text, 0, NULL)) == NULL)
+		abort();
+	memset(sig, 0, sizeof(sig));
+	memset(digest, 0, sizeof(digest));
+	if (order_from_json(oj, o->timestamp != NULL ? ORDER_V2 : ORDER_V1,
+	    &ord, why, sizeof(why)) == 0 &&
+	    order_domain_for(profile, ord.version, neg_risk, &dom) == 0) {
+		if (chain != 0)
+			dom.chain_id = chain;
+		order_digest(&dom, &ord, digest);
+		if (secp_sign(txt_secp, w->sk, digest, sig) != 0)
+			abort();
+	}
+	memcpy(hex, "0x", 2);
+	hex_encode(sig, sizeof(sig), hex + 2);
+	memcpy(id, "0x", 2);
+	hex_encode(digest, sizeof(digest), id + 2);
+	json_object_set_new(oj, "signature", json_string(hex));
+	el = json_pack("{s:b, s:o}", "deferExec", 0, "order", oj);
+	if (owner != NULL)
+		json_object_set_new(el, "owner", json_string(owner));
+	json_object_set_new(el, "orderType", json_string(type));
+	json_object_set_new(el, "postOnly", json_false());
+	return el;
+}
+
+/* The same as a POST /order body (compact JSON; the caller frees). */
+static inline char *
+txt_order_body(const char *profile, uint64_t chain, int neg_risk,
+    const struct txwallet *w, const struct txorder *o, const char *owner,
+    const char *type, char id[67])
+{
+	json_t	*el = txt_order_json(profile, chain, neg_risk, w, o, owner,
+	    type, id);
+	char	*s = json_dumps(el, JSON_COMPACT);
+
+	json_decref(el);
+	if (s == NULL)
+		abort();
+	return s;
 }
 
 /* 1 if the request log file contains s. */
