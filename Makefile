@@ -15,13 +15,14 @@ BINDIR	?= $(PREFIX)/bin
 SBINDIR	?= $(PREFIX)/sbin
 LIBEXECDIR ?= $(PREFIX)/libexec
 MANDIR	?= $(PREFIX)/share/man
+DATADIR	?= $(PREFIX)/share
 SYSCONFDIR ?= /etc
 UNITDIR	?= $(PREFIX)/lib/systemd/system
 
 # The libraries, per program: each links only what it uses.
 PKGS_VAULTD	= libsodium msgpack libseccomp jansson
 PKGS_SIGNERD	= libsodium libsecp256k1 msgpack libseccomp jansson
-PKGS_NETD	= libsodium msgpack libseccomp jansson libcurl
+PKGS_NETD	= libsodium msgpack libseccomp jansson libcurl libmicrohttpd
 PKGS_VAULTCTL	= libsodium msgpack libseccomp jansson libcurl
 PKGS_TX		= libsodium libsecp256k1 jansson libmicrohttpd
 PKGS		= libsodium libsecp256k1 msgpack libseccomp jansson libcurl \
@@ -220,7 +221,8 @@ bench: deps
 	@for b in $(BENCHES); do CLOBVAULT_BUILD=$(BUILD) $$b || exit 1; done
 
 # Installation (README.md, "Deploying"): vaultd in SBINDIR, vaultctl in
-# BINDIR, the children in LIBEXECDIR/clobvault, where vaultd runs them.
+# BINDIR, the children in LIBEXECDIR/clobvault, where vaultd runs them,
+# vaultctl's bash completion where bash-completion looks under DATADIR.
 # Man pages and the configuration example are installed when present.
 MAN1	= $(wildcard doc/vaultctl.1)
 MAN5	= $(wildcard doc/clobvault-policy.5 doc/vaultd.conf.5)
@@ -236,6 +238,9 @@ install: $(INSTALLED)
 	sed 's|/usr/sbin/vaultd|$(SBINDIR)/vaultd|; s|/etc/clobvault|$(SYSCONFDIR)/clobvault|' \
 	    dist/vaultd.service > $(BUILD)/vaultd.service
 	$(INSTALL) -m 0644 $(BUILD)/vaultd.service $(DESTDIR)$(UNITDIR)/vaultd.service
+	$(INSTALL) -d $(DESTDIR)$(DATADIR)/bash-completion/completions
+	$(INSTALL) -m 0644 dist/clobvault.bash-completion \
+	    $(DESTDIR)$(DATADIR)/bash-completion/completions/vaultctl
 	$(if $(MAN1),$(INSTALL) -d $(DESTDIR)$(MANDIR)/man1 && \
 	    $(INSTALL) -m 0644 $(MAN1) $(DESTDIR)$(MANDIR)/man1)
 	$(if $(MAN5),$(INSTALL) -d $(DESTDIR)$(MANDIR)/man5 && \

@@ -321,6 +321,15 @@ int	audit_verify_file(const char *path, const uint8_t pk[AUDIT_PK_LEN],
 const char *audit_fault_str(enum audit_fault);
 
 /*
+ * What a verification found, for people, into text: "audit log verified:
+ * N records in F files, ..." and any interrupted vault writes, or "audit
+ * log FAILED verification: FAULT at FILE line L", or why the log could
+ * not be read.  r is what audit_verify_file returned.
+ */
+void	audit_report_text(int r, const struct audit_report *rep, char *text,
+	    size_t len);
+
+/*
  * The files of the log whose current file is path: segments numbered
  * 1..nseg (audit_log_segment names them), then path itself.
  * audit_log_scan counts them; a number missing between the lowest and

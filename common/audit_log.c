@@ -450,6 +450,42 @@ audit_fault_str(enum audit_fault f)
 }
 
 void
+audit_report_text(int r, const struct audit_report *rep, char *text,
+    size_t len)
+{
+	size_t	n;
+
+	if (r != 0 && rep->fault == AUDIT_FAULT_NONE) {
+		snprintf(text, len, "cannot read the audit log: %s",
+		    cv_strerror(r));
+		return;
+	}
+	if (r != 0) {
+		snprintf(text, len, "audit log FAILED verification: %s at %s "
+		    "line %llu", audit_fault_str(rep->fault),
+		    rep->fault_file[0] ? rep->fault_file : "audit.log",
+		    (unsigned long long)rep->fault_line);
+		return;
+	}
+	snprintf(text, len, "audit log verified: %llu records in %llu "
+	    "file%s, %llu checkpoints, last checkpoint at %llu, %llu records "
+	    "after it", (unsigned long long)rep->records,
+	    (unsigned long long)rep->segments, rep->segments == 1 ? "" : "s",
+	    (unsigned long long)rep->checkpoints,
+	    (unsigned long long)rep->last_checkpoint,
+	    (unsigned long long)rep->unsigned_tail);
+	if (rep->interrupted == 0)
+		return;
+	n = strlen(text);
+	snprintf(text + n, len - n, "; %llu interrupted vault write%s (an "
+	    "intent with no outcome: a crash between the intent and its "
+	    "record; the vault's generation shows whether it was written), "
+	    "the first at %s line %llu", (unsigned long long)rep->interrupted,
+	    rep->interrupted == 1 ? "" : "s", rep->interrupted_file,
+	    (unsigned long long)rep->interrupted_line);
+}
+
+void
 audit_gen_init(struct audit_gen_check *g, const struct audit_anchor *anchor,
     uint64_t vault_gen, const uint8_t pk[AUDIT_PK_LEN])
 {

@@ -3,8 +3,9 @@
 #include "common/catalog.h"
 
 /*
- * DESIGN.md section 3, in its order.  create_or_derive_api_key is not a
- * row: it is the create call followed, on an HTTP 4xx, by the derive call.
+ * The exchanges' endpoints (doc/exchanges.md), in id order.
+ * create_or_derive_api_key is not a row: it is the create call followed,
+ * on an HTTP 4xx, by the derive call.
  * revoke_builder_api_key and drop_notifications carry their arguments in
  * the query, which the match ignores.
  */
@@ -36,9 +37,55 @@ static const struct catalog_entry catalog[] = {
 	{ "POST", "/waitlist", CATALOG_NONE, 0, "join_waitlist",
 	    EP_WAITLIST },
 	{ "GET", "/time", CATALOG_NONE, 0, "get_server_time", EP_TIME },
+	/* trading (doc/exchanges.md "Trading") */
+	{ "POST", "/order", CATALOG_L2, 0, "post_order", EP_POST_ORDER },
+	{ "POST", "/orders", CATALOG_L2, 0, "post_orders", EP_POST_ORDERS },
+	{ "DELETE", "/order", CATALOG_L2, 0, "cancel_order",
+	    EP_CANCEL_ORDER },
+	{ "DELETE", "/orders", CATALOG_L2, 0, "cancel_orders",
+	    EP_CANCEL_ORDERS },
+	{ "DELETE", "/cancel-all", CATALOG_L2, 0, "cancel_all",
+	    EP_CANCEL_ALL },
+	{ "DELETE", "/cancel-market-orders", CATALOG_L2, 0,
+	    "cancel_market_orders", EP_CANCEL_MARKET },
+	{ "GET", "/data/order/*", CATALOG_L2, 0, "get_order", EP_GET_ORDER },
+	{ "GET", "/data/orders", CATALOG_L2, 0, "get_open_orders",
+	    EP_GET_ORDERS },
+	{ "GET", "/data/trades", CATALOG_L2, 0, "get_trades",
+	    EP_GET_TRADES },
+	{ "GET", "/order-scoring", CATALOG_L2, 0, "is_order_scoring",
+	    EP_ORDER_SCORING },
+	{ "POST", "/orders-scoring", CATALOG_L2, 0, "are_orders_scoring",
+	    EP_ORDERS_SCORING },
+	{ "POST", "/v1/heartbeats", CATALOG_L2, 0, "post_heartbeat",
+	    EP_HEARTBEAT },
+	{ "GET", "/tick-size", CATALOG_NONE, 0, "get_tick_size",
+	    EP_TICK_SIZE },
+	{ "GET", "/neg-risk", CATALOG_NONE, 0, "get_neg_risk", EP_NEG_RISK },
+	{ "GET", "/fee-rate", CATALOG_NONE, 0, "get_fee_rate", EP_FEE_RATE },
+	{ "GET", "/book", CATALOG_NONE, 0, "get_order_book", EP_BOOK },
+	{ "GET", "/version", CATALOG_NONE, 0, "get_version", EP_VERSION },
 };
 
 #define CATALOG_ROWS	(sizeof(catalog) / sizeof(catalog[0]))
+
+/*
+ * Does the row's path match path[0..n)?  Exact bytes ("/time/", "//time"
+ * and "/TIME" are unknown), but for a last segment "*", which takes
+ * exactly one non-empty segment.
+ */
+static int
+catalog_path_is(const char *row, const char *path, size_t n)
+{
+	size_t	rl = strlen(row);
+
+	if (rl >= 2 && row[rl - 1] == '*' && row[rl - 2] == '/') {
+		rl--;			/* the prefix, with its '/' */
+		return n > rl && memcmp(row, path, rl) == 0 &&
+		    memchr(path + rl, '/', n - rl) == NULL;
+	}
+	return rl == n && memcmp(row, path, n) == 0;
+}
 
 const struct catalog_entry *
 catalog_findn(const char *method, const char *path, size_t pathlen)
@@ -51,13 +98,10 @@ catalog_findn(const char *method, const char *path, size_t pathlen)
 	/* The query is the request's argument, not its endpoint. */
 	n = (q = memchr(path, '?', pathlen)) != NULL ?
 	    (size_t)(q - path) : pathlen;
-	for (i = 0; i < CATALOG_ROWS; i++) {
-		/* Exact bytes: "/time/", "//time" and "/TIME" are unknown. */
+	for (i = 0; i < CATALOG_ROWS; i++)
 		if (strcmp(catalog[i].method, method) == 0 &&
-		    strlen(catalog[i].path) == n &&
-		    memcmp(catalog[i].path, path, n) == 0)
+		    catalog_path_is(catalog[i].path, path, n))
 			return &catalog[i];
-	}
 	return NULL;
 }
 

@@ -1,5 +1,5 @@
 /*
- * The endpoint catalog of DESIGN.md section 3 (Openfish / Polymarket): every
+ * The endpoint catalog of doc/exchanges.md (Openfish / Polymarket): every
  * call clobvault makes, with the authentication it needs.  Until the policy
  * language exists this table is the verdict: vaultd's gate and signerd both
  * admit exactly these endpoints at exactly their level, and nothing else.
@@ -40,6 +40,25 @@ enum catalog_id {
 	EP_DROP_NOTIFICATIONS,
 	EP_WAITLIST,
 	EP_TIME,
+	/* trading: what bots call through the gateway (orders, cancels,
+	 * queries, heartbeats) and the public lookups that build an order */
+	EP_POST_ORDER,
+	EP_POST_ORDERS,
+	EP_CANCEL_ORDER,
+	EP_CANCEL_ORDERS,
+	EP_CANCEL_ALL,
+	EP_CANCEL_MARKET,
+	EP_GET_ORDER,
+	EP_GET_ORDERS,
+	EP_GET_TRADES,
+	EP_ORDER_SCORING,
+	EP_ORDERS_SCORING,
+	EP_HEARTBEAT,
+	EP_TICK_SIZE,
+	EP_NEG_RISK,
+	EP_FEE_RATE,
+	EP_BOOK,
+	EP_VERSION,
 	EP_COUNT
 };
 
@@ -49,7 +68,9 @@ enum catalog_id {
  */
 struct catalog_entry {
 	const char		*method;	/* "GET", "POST", "DELETE" */
-	const char		*path;		/* without "?query" */
+	/* without "?query"; a last segment that is a lone star stands
+	 * for exactly one non-empty segment (get_order's "/data/order/0xab") */
+	const char		*path;
 	enum catalog_auth	 auth;
 	int			 invite;
 	const char		*call;

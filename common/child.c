@@ -12,6 +12,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <netinet/in.h>
 
 #ifdef __SANITIZE_ADDRESS__
 #include <sanitizer/common_interface_defs.h>
@@ -53,12 +54,12 @@ child_parse_args(const char *procname, int argc, char **argv,
 {
 	char	*end;
 	long	 n;
-	int	 ch;
+	int	 ch, i;
 
 	child_log_setup(procname);
 	memset(o, 0, sizeof(*o));
 	o->user = "nobody";
-	while ((ch = getopt(argc, argv, "dTu:C:t:")) != -1) {
+	while ((ch = getopt(argc, argv, "dTu:C:t:G:")) != -1) {
 		switch (ch) {
 		case 'd':
 			o->verbose++;
@@ -81,9 +82,27 @@ child_parse_args(const char *procname, int argc, char **argv,
 				    optarg);
 			o->timeout = (int)n;
 			break;
+		case 'G':
+			/* Only netd serves the gateway; signerd never. */
+			if (strcmp(procname, "netd") != 0)
+				fatalx("-G: %s serves no socket", procname);
+			errno = 0;
+			n = strtol(optarg, &end, 10);
+			if (errno != 0 || end == optarg || *end != '\0' ||
+			    n < CHILD_GW_FD_MIN || n > CHILD_GW_FD_MAX)
+				fatalx("-G %s: not a descriptor %d-%d", optarg,
+				    CHILD_GW_FD_MIN, CHILD_GW_FD_MAX);
+			if (o->ngw == CHILD_GW_MAX)
+				fatalx("-G given more than %d times",
+				    CHILD_GW_MAX);
+			for (i = 0; i < o->ngw; i++)
+				if (o->gw_fds[i] == (int)n)
+					fatalx("-G %ld given twice", n);
+			o->gw_fds[o->ngw++] = (int)n;
+			break;
 		default:
 			fprintf(stderr, "usage: %s [-dT] [-u user] [-C dir] "
-			    "[-t seconds]\n"
+			    "[-t seconds] [-G fd]\n"
 			    "%s is started by vaultd, not by hand.\n",
 			    procname, procname);
 			exit(2);
@@ -212,9 +231,10 @@ child_probe(struct chan *c, struct msg *m, const struct child_opts *o)
 	};
 	static const uint8_t	oversize[] = { 0xff, 0xff, 0xff, 0xff };
 	struct msg_w		w;
+	struct sockaddr_in	sin;
 	char			kind[32], byte = '\n';
 	void			*p;
-	int			r;
+	int			r, s;
 
 	if (!o->testmode)
 		fatalx("%s outside test mode", msg_name(m->type));
@@ -233,7 +253,19 @@ child_probe(struct chan *c, struct msg *m, const struct child_opts *o)
 		(void)syscall(SYS_openat, AT_FDCWD, "/dev/null", O_WRONLY);
 	else if (strcmp(kind, "socket") == 0)
 		(void)syscall(SYS_socket, AF_INET, SOCK_STREAM, 0);
-	else if (strcmp(kind, "fork") == 0) {
+	else if (strcmp(kind, "bind") == 0 || strcmp(kind, "listen") == 0) {
+		/* A server of our own: only vaultd's sockets are served. */
+		memset(&sin, 0, sizeof(sin));
+		sin.sin_family = AF_INET;
+		sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+		s = (int)syscall(SYS_socket, AF_INET, SOCK_STREAM, 0);
+		if (kind[0] == 'b')
+			(void)syscall(SYS_bind, s, &sin, sizeof(sin));
+		else
+			(void)syscall(SYS_listen, s, 1);
+		if (s != -1)
+			close(s);
+	} else if (strcmp(kind, "fork") == 0) {
 		/* A new process, not a thread; should it live, it ends. */
 		if (syscall(SYS_clone, SIGCHLD, NULL, NULL, NULL, 0) == 0)
 			_exit(0);

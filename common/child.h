@@ -12,6 +12,11 @@
 
 #define CHILD_FD	3
 #define CHILD_LOG_FD	4
+#define CHILD_GW_FD_MIN	5	/* -G: vaultd passes listening sockets from 5 */
+#define CHILD_GW_FD_MAX	1023
+#define CHILD_GW_MAX	5	/* -G at most this often: vaultd's
+				   run/gateway.sock and its loopback
+				   addresses (vaultd/vaultd.h GW_FDS_MAX) */
 
 struct child_opts {
 	int		 verbose;
@@ -20,16 +25,21 @@ struct child_opts {
 	const char	*chroot_dir;	/* -C: empty directory */
 	int		 timeout;	/* -t: netd's HTTP time-out in seconds
 					    (tests: honoured with -T only) */
+	int		 gw_fds[CHILD_GW_MAX];	/* -G: netd's sockets */
+	int		 ngw;
 };
 
 /*
  * Point the log at CHILD_LOG_FD, then parse "-d -T -u USER -C DIR -t
- * SECONDS"; exits with a message on misuse.  A write-only pipe on
- * CHILD_LOG_FD at start is vaultd's log pipe: lines go there bare, and
- * vaultd adds the time, our name and our pid.  Anything else (started
- * by hand or by a test harness): CHILD_LOG_FD becomes a copy of standard
- * error with whole lines, so that the sandbox never needs to let us
- * write to 0, 1 or 2.
+ * SECONDS -G FD"; exits with a message on misuse.  -G (netd only; fatal
+ * for any other procname) names a listening socket vaultd left open for
+ * the gateway, a descriptor from CHILD_GW_FD_MIN to CHILD_GW_FD_MAX, at
+ * most CHILD_GW_MAX of them, each once; what it is, netd checks.  A
+ * write-only pipe on CHILD_LOG_FD at start is vaultd's log pipe: lines
+ * go there bare, and vaultd adds the time, our name and our pid.
+ * Anything else (started by hand or by a test harness): CHILD_LOG_FD
+ * becomes a copy of standard error with whole lines, so that the
+ * sandbox never needs to let us write to 0, 1 or 2.
  */
 void	child_parse_args(const char *procname, int argc, char **argv,
 	    struct child_opts *);
@@ -44,7 +54,8 @@ int	child_status_ans(struct chan *, uint32_t id,
 /*
  * Test mode only: do what MSG_PROBE_REQ asks -- a system call the sandbox
  * may forbid (open: /etc/passwd for reading, openw: /dev/null for
- * writing, socket, fork, execve, ptrace; tiocsti: push a byte into the
+ * writing, socket, fork, execve, ptrace; bind, listen: a TCP socket
+ * bound to 127.0.0.1 or made to listen; tiocsti: push a byte into the
  * input of the terminal on fd 0; rwx: map memory writable and
  * executable; mprotectx: make a writable page executable too; pkeyx:
  * pkey_mprotect; stderr: write to fd 2; stderr64: the same with bits

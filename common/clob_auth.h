@@ -3,7 +3,7 @@
  * and the local test exchange (which verifies):
  *  - L1: EIP-712 typed data "ClobAuth" signed by the wallet key;
  *  - L2 / builder: HMAC-SHA256 over timestamp + METHOD + path + body.
- * Facts from DESIGN.md section 3 and the SDK test vectors.
+ * Facts from doc/exchanges.md and the SDK test vectors.
  */
 #ifndef CV_CLOB_AUTH_H
 #define CV_CLOB_AUTH_H

@@ -46,6 +46,7 @@ cv_strerror(int e)
 	case CV_ERR_RESPONSE:		return "malformed answer from the exchange";
 	case CV_ERR_ROLLBACK:		return "vault and audit log disagree (an older copy was put back)";
 	case CV_ERR_TIMEOUT:		return "deadline passed";
+	case CV_ERR_AUTH:		return "client credentials refused";
 	}
 	return "unknown error";
 }

@@ -56,6 +56,7 @@ enum cv_err {
 	CV_ERR_ROLLBACK		= -59,	/* vault and audit log disagree: one
 					   of them was put back to an older copy */
 	CV_ERR_TIMEOUT		= -60,	/* a deadline passed */
+	CV_ERR_AUTH		= -61,	/* a client's credentials refused */
 };
 
 const char	*cv_strerror(int) CV_WUR;

@@ -1,10 +1,13 @@
 #include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <sys/stat.h>
 
 #include "common/log.h"
 
@@ -12,6 +15,9 @@ static const char	*log_proc = "clobvault";
 static int		 log_verbose;
 static int		 log_fd = STDERR_FILENO;
 static int		 log_bare;
+static char		 log_path[PATH_MAX];	/* log_limit's file */
+static unsigned long long log_max;
+static int		 log_rotating;
 
 void
 log_init(const char *procname, int verbose)
@@ -27,6 +33,51 @@ log_to_fd(int fd, int bare)
 {
 	log_fd = fd;
 	log_bare = bare;
+}
+
+void
+log_limit(const char *path, unsigned long long max)
+{
+	if (strlen(path) + sizeof(".1") > sizeof(log_path))
+		return;
+	snprintf(log_path, sizeof(log_path), "%s", path);
+	log_max = max;
+}
+
+/* The rename that log_limit promises, once a line took the file past it. */
+static void
+log_size_check(void)
+{
+	struct stat	fst, pst;
+	char		old[PATH_MAX + 3];
+	int		fd;
+
+	if (log_max == 0 || log_rotating || log_fd != STDERR_FILENO ||
+	    fstat(log_fd, &fst) == -1 || !S_ISREG(fst.st_mode) ||
+	    (unsigned long long)fst.st_size <= log_max)
+		return;
+	/* the file written must be the one at the path, not a moved one */
+	if (stat(log_path, &pst) == -1 || pst.st_dev != fst.st_dev ||
+	    pst.st_ino != fst.st_ino)
+		return;
+	snprintf(old, sizeof(old), "%s.1", log_path);
+	if (rename(log_path, old) == -1)
+		return;
+	log_rotating = 1;
+	fd = open(log_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC |
+	    O_NOCTTY, 0600);
+	if (fd == -1)
+		log_warn("cannot open %s anew; logging on in %s", log_path,
+		    old);
+	else {
+		if (fd != log_fd) {
+			(void)dup2(fd, log_fd);
+			close(fd);
+		}
+		log_info("log past %llu bytes: the lines before are in %s",
+		    log_max, old);
+	}
+	log_rotating = 0;
 }
 
 /* "TIME name[pid]: " into line; its length, or -1 if it does not fit. */
@@ -76,6 +127,7 @@ vlog(const char *level, int saved_errno, const char *fmt, va_list ap)
 	}
 	line[n++] = '\n';
 	(void)!write(log_fd, line, n);
+	log_size_check();
 }
 
 void
@@ -93,6 +145,7 @@ log_relay(const char *name, long pid, const char *text)
 	n += (int)tlen;
 	line[n++] = '\n';
 	(void)!write(log_fd, line, n);
+	log_size_check();
 }
 
 #define LOGFN(name, level, useerrno, cond)		\

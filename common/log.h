@@ -19,6 +19,15 @@ void	log_init(const char *procname, int verbose);
 void	log_to_fd(int fd, int bare);
 
 /*
+ * vaultd: its standard error is the log file path.  After a line takes
+ * that file past max bytes, the file is renamed path.1 (replacing an
+ * older one) and path is opened anew, 0600, for the lines that follow.
+ * Only the file still at path is renamed (one logrotate moved away is
+ * left for SIGHUP).  max 0: no limit.
+ */
+void	log_limit(const char *path, unsigned long long max);
+
+/*
  * vaultd: write one line "TIME name[pid]: text" for a child.  text is
  * already cleaned (printable, no newline) by the caller; it is cut to
  * fit one line.

@@ -21,7 +21,7 @@
 #include "common/cv_err.h"
 
 /* Bump when any message changes; checked by MSG_HELLO_REQ. */
-#define MSG_VERSION		6
+#define MSG_VERSION		7
 
 #define MSG_HDR_LEN		4
 #define MSG_MAX_FRAME		(1024 * 1024)	/* payload bytes */
@@ -57,9 +57,10 @@ X(MSG_PROBE_ANS, "child", "vaultd", "", "-")				\
 X(MSG_CTL_HELLO_REQ, "vaultctl", "vaultd", "u", "version")		\
 X(MSG_CTL_HELLO_ANS, "vaultd", "vaultctl", "u", "version")		\
 X(MSG_CTL_STATUS_REQ, "vaultctl", "vaultd", "", "-")			\
-X(MSG_CTL_STATUS_ANS, "vaultd", "vaultctl", "s4096 b s16 a8",		\
+X(MSG_CTL_STATUS_ANS, "vaultd", "vaultctl", "s4096 b s16 a8 s32 a8",	\
     "home, testmode, vault state, [[name, pid, uptime, restarts, state,"\
-    " seccomp, nnp, uid, chroot, netns, mntns, last exit]...]")		\
+    " seccomp, nnp, uid, chroot, netns, mntns, last exit]...], vaultd's "\
+    "version, [[process, sandbox layer it runs without, why]...]")	\
 X(MSG_CTL_PROBE_REQ, "vaultctl", "vaultd", "s15 s31",			\
     "child, kind (test mode only)")					\
 X(MSG_CTL_PROBE_ANS, "vaultd", "vaultctl", "", "-")			\
@@ -115,12 +116,15 @@ X(MSG_CTL_LIST_ANS, "vaultd", "vaultctl", "a1024",			\
 X(MSG_CTL_AUDIT_REQ, "vaultctl", "vaultd", "u u",			\
     "mode (0 show, 1 verify, 2 anchor), tail")				\
 X(MSG_CTL_AUDIT_ANS, "vaultd", "vaultctl", "i s1048576", "code, text")	\
-X(MSG_SIGN_REQ, "vaultd", "signerd", "s64 u s7 s4096 x65536 s23 u",	\
-    "account, level, method, path, body, timestamp, nonce")		\
-X(MSG_SIGN_ANS, "signerd", "vaultd", "a16", "[[name, value]...]")	\
-X(MSG_CTL_HEADERS_REQ, "vaultctl", "vaultd", "s64 u s7 s4096 x65536 u",\
-    "account, level, method, path, body, nonce")			\
-X(MSG_CTL_HEADERS_ANS, "vaultd", "vaultctl", "a16", "[[name, value]...]") \
+X(MSG_SIGN_REQ, "vaultd", "signerd", "s64 u s7 s4096 x65536 s23 u u",	\
+    "account, level, method, path, body, timestamp, nonce, flags")	\
+X(MSG_SIGN_ANS, "signerd", "vaultd", "a16 x131072",			\
+    "[[name, value]...], body with its orders signed (SIGN_F_ORDERS)")	\
+X(MSG_CTL_HEADERS_REQ, "vaultctl", "vaultd",				\
+    "s64 u s7 s4096 x65536 u u",					\
+    "account, level, method, path, body, nonce, flags")			\
+X(MSG_CTL_HEADERS_ANS, "vaultd", "vaultctl", "a16 x131072",		\
+    "[[name, value]...], body with its orders signed (SIGN_F_ORDERS)")	\
 X(MSG_VAULT_STORE_REQ, "vaultd", "signerd", "u s64 u x4096",		\
     "record type, account, nonce, box sealed by netd")			\
 X(MSG_VAULT_STORE_ANS, "signerd", "vaultd", "x s64 s512",		\
@@ -130,7 +134,8 @@ X(MSG_VAULT_MARK_REQ, "vaultd", "signerd", "u s64 s64 u",		\
 X(MSG_VAULT_MARK_ANS, "signerd", "vaultd", "x", "file")			\
 X(MSG_VAULT_ACCOUNT_REQ, "vaultd", "signerd", "s64", "account")		\
 X(MSG_VAULT_ACCOUNT_ANS, "signerd", "vaultd", "s4096",			\
-    "account JSON: profile, url, ca_file, pin")				\
+    "account JSON: profile, url, ca_file, pin, funder, orders; builder "	\
+    "(true: it holds a builder key)")					\
 X(MSG_CTL_CALL_REQ, "vaultctl", "vaultd", "s64 s32 a8",			\
     "account, call, [[name, value]...]")				\
 X(MSG_CTL_CALL_ANS, "vaultd", "vaultctl", "u s524288 s512",		\
@@ -162,7 +167,32 @@ X(MSG_CTL_APPROVE_LIST_ANS, "vaultd", "vaultctl", "u a32",		\
 X(MSG_CTL_APPROVE_REQ, "vaultctl", "vaultd", "u b x32 x64",		\
     "id, grant, approver public key, signature")			\
 X(MSG_CTL_APPROVE_ANS, "vaultd", "vaultctl", "u s256",			\
-    "grants still missing, outcome")
+    "grants still missing, outcome")					\
+X(MSG_CLIENT_CHECK_REQ, "vaultd", "signerd",				\
+    "s64 s256 s23 s128 s7 s4096 x65536",				\
+    "client API key, passphrase, timestamp, signature, method, path, "	\
+    "body")								\
+X(MSG_CLIENT_CHECK_ANS, "signerd", "vaultd", "s64 s64",		\
+    "client name, account")						\
+X(MSG_GW_REQ, "netd", "vaultd",					\
+    "s7 s4096 x65536 s64 s256 s23 s128 u s64",				\
+    "method, path, body, client API key, passphrase, timestamp, "	\
+    "signature, neg-risk (0 no, 1 yes, 2 unknown), account of a /@NAME "	\
+    "prefix (empty: none)")						\
+X(MSG_GW_ANS, "vaultd", "netd", "s64 s512 x1048576 s1024 a16 b x131072",\
+    "account, URL, CA PEM, pin, [[name, value]...], body replaced, "	\
+    "body")								\
+X(MSG_GW_INFO_REQ, "netd", "vaultd", "s15", "kind (ready, metrics)")	\
+X(MSG_GW_INFO_ANS, "vaultd", "netd", "b s1048576", "ready, text")	\
+X(MSG_CTL_AUDIT_SHOW_REQ, "vaultctl", "vaultd",			\
+    "u s64 s64 s32 s16 u u",						\
+    "tail (0: 20), account, actor, op, verdict (empty: any), since, "	\
+    "until (unix seconds, 0: none)")					\
+X(MSG_CTL_AUDIT_SHOW_ANS, "vaultd", "vaultctl", "u s1048576",		\
+    "matching records left out, lines")					\
+X(MSG_CTL_AUDIT_KEY_REQ, "vaultctl", "vaultd", "", "-")		\
+X(MSG_CTL_AUDIT_KEY_ANS, "vaultd", "vaultctl", "x32",			\
+    "audit public key")
 
 #define MSG_ENUM(name, from, to, fields, doc)	name,
 enum msg_type {
@@ -171,6 +201,18 @@ enum msg_type {
 	MSG_TYPE_MAX
 };
 #undef MSG_ENUM
+
+/*
+ * MSG_SIGN_REQ and MSG_CTL_HEADERS_REQ flags.  SIGN_F_ORDERS: the request
+ * is POST /order or /orders at level L2; signerd signs each order in the
+ * body with the account's wallet key (EIP-712, common/order.h), writes
+ * its signature and the account's API key as owner, and signs the body
+ * it made, which comes back in the answer.  SIGN_F_NEGRISK: the orders
+ * are for a neg-risk market (the profile's neg-risk exchange signs).
+ */
+#define SIGN_F_ORDERS		0x1u
+#define SIGN_F_NEGRISK		0x2u
+#define SIGN_F_ALL		(SIGN_F_ORDERS | SIGN_F_NEGRISK)
 
 /* The bound of MSG_ERROR_ANS's text; longer texts are cut by the sender. */
 #define MSG_ERROR_TEXT_MAX	1024

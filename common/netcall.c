@@ -17,7 +17,7 @@ static const struct netcall netcalls[] = {
 	    API },
 	{ "apikey.derive", { "nonce" }, NULL,
 	    { EP_DERIVE_API_KEY }, 1, NETCALL_STORE, API },
-	/* create, then derive on an HTTP 4xx (DESIGN.md section 3) */
+	/* create, then derive on an HTTP 4xx (doc/exchanges.md) */
 	{ "apikey.create-or-derive", { "nonce" }, NULL,
 	    { EP_CREATE_API_KEY, EP_DERIVE_API_KEY }, 2,
 	    NETCALL_STORE | NETCALL_INVITE_USED, API },

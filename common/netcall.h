@@ -1,5 +1,5 @@
 /*
- * The exchange calls vaultctl can ask for (DESIGN.md section 3), by name:
+ * The exchange calls vaultctl can ask for (doc/exchanges.md), by name:
  * the parameters each takes, the endpoints (common/catalog.h) it may
  * request in order, and the vault effects its answer may carry.  One
  * table, read by three processes: vaultctl names a call, vaultd refuses

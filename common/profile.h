@@ -1,6 +1,6 @@
 /*
- * Exchange profiles as data (DESIGN.md section 1): one code path, the
- * differences in this table.
+ * Exchange profiles as data (doc/exchanges.md, "Profiles"): one code
+ * path, the differences in this table.
  */
 #ifndef CV_PROFILE_H
 #define CV_PROFILE_H

@@ -85,7 +85,9 @@ enum vault_rec_type {
 	VAULT_REC_INVITE = 5,		/* Openfish invitation code */
 	VAULT_REC_AUDIT_KEY = 6,	/* Ed25519 checkpoint signing key */
 	VAULT_REC_POLICY = 7,		/* the active policy's text */
-	VAULT_REC_MAX = VAULT_REC_POLICY
+	VAULT_REC_CLIENT = 8,		/* gateway client: key, secret,
+					    passphrase; key id = its name */
+	VAULT_REC_MAX = VAULT_REC_CLIENT
 };
 
 /*

@@ -4,12 +4,16 @@
  * the signed headers of each request (MSG_NET_SIGN_REQ), and never holds
  * the wallet key or an HMAC secret: what it must see -- a passphrase in a
  * header, a new credential on its way to signerd, sealed to signerd's box
- * key -- it sees transiently, in memory wiped after use.
+ * key -- it sees transiently, in memory wiped after use.  With -G it also
+ * serves the gateway on the listening sockets vaultd passed: trading
+ * bots' requests, each decided and signed by vaultd (MSG_GW_REQ), then
+ * sent to the exchange (netd_gw.c).
  *
  * Start-up: harden, flags, handshake, then everything that needs the
- * file system (the system CA bundle, libcurl and OpenSSL set-up) before
- * the privilege drop, Landlock (read-only /etc and the libraries) and
- * the seccomp allow-list below.
+ * file system or makes descriptors (the system CA bundle, libcurl and
+ * OpenSSL set-up, libmicrohttpd's epoll and eventfd on each -G socket)
+ * before the privilege drop, Landlock (read-only /etc and the libraries)
+ * and the seccomp allow-list below.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -33,9 +37,12 @@
 /*
  * Everything netd may do once set up: what strace -f showed over real
  * calls (tests/test_it_netd.c with ND_STRACE=FILE: TLS, HTTP/1.1 and 2,
- * retries, the threaded resolver on /etc/hosts and on DNS), and calls
- * of glibc paths the tests cannot reach, marked so.  Anything else
- * kills netd.
+ * retries, the threaded resolver on /etc/hosts and on DNS; and
+ * tests/test_it_netd_gw.c the same way for the gateway: bots on a Unix
+ * and a TCP socket, hundreds at once, early refusals, vaultd going
+ * away), and calls of glibc paths the tests cannot reach, marked so.
+ * Anything else kills netd.  The gateway adds no bind, no listen and no
+ * AF_UNIX socket: vaultd made the sockets it serves.
  */
 static const struct sandbox_rule netd_rules[] = {
 	{ SCMP_SYS(read),		"messages from vaultd, /etc files" },
@@ -58,7 +65,8 @@ static const struct sandbox_rule netd_rules[] = {
 	{ SCMP_SYS(rseq),		"a new thread" },
 	{ SCMP_SYS(futex),		"threads" },
 	{ SCMP_SYS(sched_getaffinity),	"malloc arenas (not reached)" },
-	{ SCMP_SYS(poll),		"curl_multi_poll, the resolver" },
+	{ SCMP_SYS(poll),		"curl_multi_poll (the loop's one "
+					    "poll), the resolver" },
 	{ SCMP_SYS(close),		"sockets, files" },
 	{ SCMP_SYS(fcntl),		"non-blocking sockets" },
 	{ SCMP_SYS(newfstatat),		"the resolver's /etc files" },
@@ -72,24 +80,37 @@ static const struct sandbox_rule netd_rules[] = {
 	{ SCMP_SYS(sendto),		"HTTP, TLS, DNS" },
 	{ SCMP_SYS(recvfrom),		"HTTP, TLS, DNS" },
 	{ SCMP_SYS(sendmmsg),		"DNS: A and AAAA queries at once" },
+	/* The gateway (-G): libmicrohttpd on vaultd's listening sockets. */
+	{ SCMP_SYS(epoll_wait),		"gateway: libmicrohttpd's events" },
+	{ SCMP_SYS(epoll_ctl),		"gateway: libmicrohttpd adds and drops "
+					    "bot connections" },
+	{ SCMP_SYS(accept4),		"gateway: a bot connects (no bind, "
+					    "listen: vaultd made the socket)" },
+	{ SCMP_SYS(shutdown),		"gateway: libmicrohttpd closes a bot "
+					    "connection" },
 };
 
 #define RO_OPEN_FLAGS	(O_WRONLY | O_RDWR | O_CREAT | O_TRUNC | O_APPEND)
 
 /*
  * The calls netd may make only with some arguments, or not at all.
- * strace shows writes to the channel and the log pipe only; libcurl's
- * wake-up of its own loop and glibc's DNS over TCP may write to what
- * they made, never to 0, 1 or 2.  Nothing is ever mapped executable: a
- * library glibc would load in the sandbox (an NSS module named in
- * nsswitch.conf) is refused and skipped, a writable and executable
- * mapping kills.
+ * strace shows writes to the channel, the log pipe and (the gateway)
+ * libmicrohttpd's eventfd, and answers to bots by sendmsg on accepted
+ * sockets; libcurl's wake-up of its own loop and glibc's DNS over TCP
+ * may write to what they made, never to 0, 1 or 2.  Nothing is ever
+ * mapped executable: a library glibc would load in the sandbox (an NSS
+ * module named in nsswitch.conf) is refused and skipped, a writable and
+ * executable mapping kills.
  */
 static const struct sandbox_cond netd_conds[] = {
 	SANDBOX_ALLOW_FD_GE(write, 0, 3,
-	    "the channel, the log pipe, libcurl's wake-up: never 0, 1, 2"),
+	    "the channel, the log pipe, libcurl's wake-up, libmicrohttpd's "
+	    "resume eventfd: never 0, 1, 2"),
 	SANDBOX_ALLOW_FD_GE(writev, 0, 3,
 	    "glibc: DNS over TCP (not reached): never 0, 1, 2"),
+	SANDBOX_ALLOW_FD_GE(sendmsg, 0, 3,
+	    "gateway: an answer's head and body to a bot at once: never 0, "
+	    "1, 2"),
 	SANDBOX_ALLOW_EQ(ioctl, 1, FIONREAD,
 	    "glibc's resolver sizes a DNS answer (not reached); no other "
 	    "request: TIOCSTI kills"),
@@ -163,25 +184,57 @@ netd_dispatch(struct netd *nd, struct msg *m)
 	case MSG_NET_CALL_REQ:
 		call_req(nd, m);
 		break;
-	case MSG_NET_SIGN_ANS:
 	case MSG_ERROR_ANS:
+		/* our ids are unique: a gateway request's, or the call's */
+		if (gw_owns(nd, m->id))
+			gw_vaultd_ans(nd, m);
+		else
+			call_sign_ans(nd, m);
+		break;
+	case MSG_NET_SIGN_ANS:
 		call_sign_ans(nd, m);
+		break;
+	case MSG_GW_ANS:
+	case MSG_GW_INFO_ANS:
+		gw_vaultd_ans(nd, m);
 		break;
 	default:
 		fatalx("unexpected %s from vaultd", msg_name(m->type));
 	}
 }
 
+/* The poll set: the channel first, then the gateway's.  Its size. */
+static size_t
+netd_pollset(struct netd *nd)
+{
+	struct pollfd	*p;
+	size_t		 n = 1 + gw_npollfd(nd);
+
+	if (n > nd->pfdcap) {
+		if ((p = reallocarray(nd->pfd, n, sizeof(*p))) == NULL)
+			fatalx("out of memory");
+		nd->pfd = p;
+		nd->pfdcap = n;
+	}
+	nd->pfd[0].fd = nd->chan.fd;
+	nd->pfd[0].events = POLLIN | (chan_pending(&nd->chan) ? POLLOUT : 0);
+	nd->pfd[0].revents = 0;
+	gw_pollfd(nd, nd->pfd + 1);
+	return n;
+}
+
 /*
- * Serve vaultd and drive the call in flight: one poll over the channel
- * and libcurl's sockets, never a blocking transfer, so status queries
- * are answered while the exchange is slow.  Returns when vaultd closes.
+ * Serve vaultd, drive the call in flight and the gateway: one poll over
+ * the channel, libcurl's sockets and the gateway's, never a blocking
+ * transfer, so status queries are answered while the exchange is slow.
+ * Returns when vaultd closes.
  */
 static void
 netd_loop(struct netd *nd)
 {
 	struct msg	m;
-	int		r;
+	size_t		n;
+	int		r, t, g;
 
 	for (;;) {
 		while ((r = chan_next(&nd->chan, &m)) == 0) {
@@ -194,8 +247,12 @@ netd_loop(struct netd *nd)
 		call_run(nd);
 		if ((r = chan_flush(&nd->chan)) != 0 && r != CV_ERR_AGAIN)
 			fatalx("write to vaultd: %s", cv_strerror(r));
-		http_wait(nd->http, nd->chan.fd, chan_pending(&nd->chan),
-		    call_timeout(nd));
+		n = netd_pollset(nd);
+		t = call_timeout(nd);
+		if ((g = gw_timeout(nd)) < t)
+			t = g;
+		http_wait(nd->http, nd->pfd, n, t);
+		gw_events(nd, nd->pfd + 1, n - 1);
 		if ((r = chan_fill(&nd->chan)) == CV_ERR_EOF)
 			return;
 		if (r != 0 && r != CV_ERR_AGAIN)
@@ -263,6 +320,7 @@ main(int argc, char **argv)
 		fatalx("libcurl initialisation failed");
 	if (http_init(&nd.http) != 0)
 		fatalx("cannot set up the HTTP client");
+	gw_init(&nd);
 	if ((flags = fcntl(CHILD_FD, F_GETFL)) == -1 ||
 	    fcntl(CHILD_FD, F_SETFL, flags | O_NONBLOCK) == -1)
 		fatal("non-blocking channel");
@@ -280,6 +338,7 @@ main(int argc, char **argv)
 	    (unsigned)nd.ps.uid, nd.ps.landlock, nd.ps.seccomp);
 
 	netd_loop(&nd);
+	gw_stop(&nd);
 	chan_free(&nd.chan);
 	exit(0);
 }

@@ -3,16 +3,28 @@
  * HTTPS client over libcurl's multi interface (netd_http.c), the
  * exchange calls and their state machine (netd_calls.c, with
  * netd_call.h), what the exchange's answers mean (netd_answer.c), the
- * parsing of those answers (netd_parse.c) and the wiping allocator
- * libcurl and jansson use (netd_mem.c).
+ * parsing of those answers (netd_parse.c), the wiping allocator
+ * libcurl and jansson use (netd_mem.c), and the gateway (netd_gw.c,
+ * netd_gw_req.c, netd_gw_up.c, netd_negrisk.c, with netd_gw.h).
  *
  * One call is in flight at a time.  A signed request costs a round trip
  * to vaultd (MSG_NET_SIGN_REQ) for its headers; while netd waits for
  * those or for the exchange it keeps answering vaultd's status queries.
+ *
+ * The gateway adds many requests in flight at once, beside the call:
+ * with -G, netd serves HTTP on the listening sockets vaultd passed, to
+ * trading bots for which it is the exchange.  Each bot request is one
+ * MSG_GW_REQ to vaultd, which decides and signs, answered by MSG_GW_ANS
+ * (or MSG_ERROR_ANS); netd then sends it to the exchange on a libcurl
+ * multi handle of the gateway's own and passes the answer back.  Up to
+ * NETD_GW_WAIT_MAX wait on vaultd at once, each under its own message
+ * id; the same single poll serves the channel, the call, the bots and
+ * the gateway's transfers.
  */
 #ifndef NETD_H
 #define NETD_H
 
+#include <poll.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -50,6 +62,7 @@
 
 struct netd_http;
 struct netd_call;
+struct netd_gw;
 
 /* A key this netd stored lately, per account: its 401s may be early. */
 struct netd_fresh {
@@ -63,7 +76,11 @@ struct netd {
 	struct chan		 chan;
 	struct netd_http	*http;
 	struct netd_call	*call;		/* the one in flight, or NULL */
-	uint32_t		 next_id;	/* of our MSG_NET_SIGN_REQs */
+	struct netd_gw		*gw;		/* with -G, else NULL */
+	uint32_t		 next_id;	/* of our MSG_NET_SIGN_REQs and
+						   MSG_GW_*REQs */
+	struct pollfd		*pfd;		/* the loop's poll set */
+	size_t			 pfdcap;
 	uint8_t			*sysca;		/* system CA bundle, or NULL */
 	size_t			 syscalen;
 	int			 timeout;	/* seconds */
@@ -84,6 +101,9 @@ int64_t	netd_time(void);
 int	netd_mem_init(void) CV_WUR;
 /* Free (and wipe) what jansson's json_dumps or libcurl returned. */
 void	netd_mem_free(void *);
+/* Blocks netd_mem_free wipes; realloc wipes the block it leaves. */
+void	*netd_mem_malloc(size_t);
+void	*netd_mem_realloc(void *, size_t);
 
 /* The answer to one HTTP request, as netd_http.c collects it. */
 struct http_res {
@@ -121,14 +141,39 @@ int	http_start(struct netd_http *, const struct http_req *) CV_WUR;
 /* 1 while a transfer is running. */
 int	http_busy(const struct netd_http *);
 /*
- * Wait up to timeout_ms for the transfer or for fd (the channel; events
- * POLLIN, and POLLOUT when want_out).
+ * The loop's one poll: wait up to timeout_ms for the transfer or for
+ * any of fds (the channel, the gateway's sockets), whose revents are
+ * set.
  */
-void	http_wait(struct netd_http *, int fd, int want_out, int timeout_ms);
+void	http_wait(struct netd_http *, struct pollfd *fds, size_t nfds,
+	    int timeout_ms);
 /* Drive the transfer: the result once it is over, else NULL. */
 const struct http_res	*http_run(struct netd_http *);
 /* Forget the transfer: wipe the body and the headers given. */
 void	http_clear(struct netd_http *);
+
+/*
+ * netd_gw.c: the gateway.  gw_init, before the sandbox: check each -G
+ * descriptor is a listening stream socket, make it non-blocking, start
+ * libmicrohttpd on it and the gateway's libcurl handle; nd->gw stays
+ * NULL without -G, and every gw_ function below does nothing then.
+ * Fatal on failure.
+ */
+void	gw_init(struct netd *);
+/* The poll set's entries the gateway wants: how many, then into pfd. */
+size_t	gw_npollfd(const struct netd *);
+void	gw_pollfd(const struct netd *, struct pollfd *);
+/* After the poll (pfd as gw_pollfd filled it): serve bots, drive the
+ * exchange's transfers, give up on what vaultd left unanswered. */
+void	gw_events(struct netd *, const struct pollfd *, size_t n);
+/* Milliseconds until gw_events has something to do by the clock. */
+int	gw_timeout(const struct netd *);
+/* 1 if id is one of our MSG_GW_REQ or MSG_GW_INFO_REQ waiting. */
+int	gw_owns(const struct netd *, uint32_t id);
+/* vaultd's MSG_GW_ANS, MSG_GW_INFO_ANS or MSG_ERROR_ANS to one. */
+void	gw_vaultd_ans(struct netd *, struct msg *);
+/* vaultd closed the channel: answer every bot 503, send, stop. */
+void	gw_stop(struct netd *);
 
 /* netd_calls.c: MSG_NET_CALL_REQ, the answers to our sign requests. */
 void	call_req(struct netd *, struct msg *);
@@ -152,6 +197,9 @@ void	parse_error_text(const uint8_t *body, size_t len,
 	    const char *statusline, long status, char *out, size_t outlen);
 /* Seconds of a Retry-After value, -1 if it is not delta-seconds. */
 int	parse_retry_after(const char *v, size_t len);
+/* 0 if pin is "" or a curl public key pin ("sha256//" base64, ';'
+ * between several); CV_ERR_INVALID otherwise. */
+int	parse_pin(const char *pin) CV_WUR;
 /* A canonical decimal uint64 ("0", "17"; no sign, no leading zero). */
 int	parse_u64(const char *s, uint64_t *out) CV_WUR;
 /*

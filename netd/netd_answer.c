@@ -1,5 +1,5 @@
 /*
- * What the exchange's answers mean (DESIGN.md section 3): a 2xx is read
+ * What the exchange's answers mean (doc/exchanges.md): a 2xx is read
  * tolerantly into the result vaultd gets (a new credential sealed to
  * signerd's box key, never in the result); a refusal becomes
  * {"error", "hint"} -- after GET /time when a signature was refused, to

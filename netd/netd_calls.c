@@ -1,5 +1,5 @@
 /*
- * The exchange calls of DESIGN.md section 3 (common/netcall.c names), as
+ * The exchange calls of doc/exchanges.md (common/netcall.c names), as
  * a state machine driven by netd's event loop.  A call is one or more
  * steps (create-or-derive: create, then derive; a refused signature:
  * the step, then GET /time to explain it); a step is one request,
@@ -250,25 +250,6 @@ url_check(struct netd_call *cl, const char *url)
 	return 0;
 }
 
-/* A curl public key pin: "sha256//" base64, ';'-separated. */
-static int
-pin_check(const char *pin)
-{
-	size_t	i;
-
-	if (pin[0] == '\0')
-		return 0;
-	if (strncmp(pin, "sha256//", 8) != 0)
-		return CV_ERR_INVALID;
-	for (i = 8; pin[i] != '\0'; i++)
-		if (!((pin[i] >= 'a' && pin[i] <= 'z') ||
-		    (pin[i] >= 'A' && pin[i] <= 'Z') ||
-		    (pin[i] >= '0' && pin[i] <= '9') || pin[i] == '+' ||
-		    pin[i] == '/' || pin[i] == '=' || pin[i] == ';'))
-			return CV_ERR_INVALID;
-	return 0;
-}
-
 /*
  * Read MSG_NET_CALL_REQ into a new call.  A field of the wrong type is a
  * broken vaultd (fatal); a value we refuse is answered CV_ERR_INVALID.
@@ -347,7 +328,7 @@ call_read(struct netd *nd, struct msg *m, char *why, size_t whylen)
 		    "host, no user, query or fragment)");
 		return CV_ERR_INVALID;
 	}
-	if (pin_check(cl->pin) != 0) {
+	if (parse_pin(cl->pin) != 0) {
 		snprintf(why, whylen, "bad public key pin (sha256//base64)");
 		return CV_ERR_INVALID;
 	}

@@ -2,8 +2,8 @@
  * netd's HTTPS client: one libcurl multi handle and one easy handle,
  * reused for every request so that connections (and TLS sessions) to an
  * exchange are kept between calls.  libcurl is driven from netd's event
- * loop with curl_multi_poll, which also watches the channel to vaultd:
- * nothing here blocks.
+ * loop with curl_multi_poll, which also watches the channel to vaultd
+ * and the gateway's descriptors: nothing here blocks.
  *
  * Every request: TLS verification on (the CA given, else the system
  * bundle read at start-up, as a blob: no file is opened in the sandbox),
@@ -11,6 +11,7 @@
  * proxy, a connect and a total time-out, and an answer of at most
  * NETD_BODY_MAX bytes, kept in guarded memory and wiped after use.
  */
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
@@ -205,18 +206,36 @@ http_start(struct netd_http *h, const struct http_req *rq)
 	return CV_ERR_INTERNAL;
 }
 
+/*
+ * curl_multi_poll is the loop's one poll(2): libcurl's own sockets for
+ * the call and, as extra descriptors, the channel and the gateway's.
+ */
 void
-http_wait(struct netd_http *h, int fd, int want_out, int timeout_ms)
+http_wait(struct netd_http *h, struct pollfd *fds, size_t nfds,
+    int timeout_ms)
 {
-	struct curl_waitfd	wfd;
-	CURLMcode		mc;
+	struct curl_waitfd	 one, *w = &one;
+	CURLMcode		 mc;
+	size_t			 i;
 
-	wfd.fd = fd;
-	wfd.events = CURL_WAIT_POLLIN | (want_out ? CURL_WAIT_POLLOUT : 0);
-	wfd.revents = 0;
-	if ((mc = curl_multi_poll(h->multi, &wfd, 1, timeout_ms, NULL)) !=
-	    CURLM_OK)
+	if (nfds > 1 && (w = calloc(nfds, sizeof(*w))) == NULL)
+		fatalx("out of memory");
+	for (i = 0; i < nfds; i++) {
+		w[i].fd = fds[i].fd;
+		w[i].events = (fds[i].events & POLLIN ? CURL_WAIT_POLLIN : 0) |
+		    (fds[i].events & POLLOUT ? CURL_WAIT_POLLOUT : 0);
+		w[i].revents = 0;
+	}
+	if ((mc = curl_multi_poll(h->multi, w, (unsigned int)nfds,
+	    timeout_ms, NULL)) != CURLM_OK)
 		fatalx("curl_multi_poll: %s", curl_multi_strerror(mc));
+	/* libcurl reports IN, OUT and PRI: HUP and ERR come with IN. */
+	for (i = 0; i < nfds; i++)
+		fds[i].revents = (w[i].revents & CURL_WAIT_POLLIN ?
+		    POLLIN : 0) | (w[i].revents & CURL_WAIT_POLLOUT ?
+		    POLLOUT : 0);
+	if (w != &one)
+		free(w);
 }
 
 /* What the finished transfer tells, into h->res. */

@@ -94,6 +94,18 @@ netd_mem_free(void *q)
 	mem_free(q);
 }
 
+void *
+netd_mem_malloc(size_t n)
+{
+	return mem_malloc(n);
+}
+
+void *
+netd_mem_realloc(void *q, size_t n)
+{
+	return mem_realloc(q, n);
+}
+
 int
 netd_mem_init(void)
 {

@@ -1,5 +1,5 @@
 /*
- * What the exchange answers, read tolerantly (DESIGN.md section 3:
+ * What the exchange answers, read tolerantly (doc/exchanges.md:
  * "apiKey" or "key", balances as strings or numbers, empty bodies on
  * deletes) and strictly at once: every byte is the network's, so texts
  * are cut to printable ASCII and a bounded length, and a reason given
@@ -385,4 +385,22 @@ parse_time(json_t *j, int64_t *t)
 		return 0;
 	}
 	return CV_ERR_RESPONSE;
+}
+
+int
+parse_pin(const char *pin)
+{
+	size_t	i;
+
+	if (pin[0] == '\0')
+		return 0;
+	if (strncmp(pin, "sha256//", 8) != 0)
+		return CV_ERR_INVALID;
+	for (i = 8; pin[i] != '\0'; i++)
+		if (!((pin[i] >= 'a' && pin[i] <= 'z') ||
+		    (pin[i] >= 'A' && pin[i] <= 'Z') ||
+		    (pin[i] >= '0' && pin[i] <= '9') || pin[i] == '+' ||
+		    pin[i] == '/' || pin[i] == '=' || pin[i] == ';'))
+			return CV_ERR_INVALID;
+	return 0;
 }

@@ -56,6 +56,8 @@ enum policy_effect {
 enum policy_actor {
 	POLICY_ACTOR_OPERATOR = 1,	/* a control-socket client, by uid */
 	POLICY_ACTOR_CLIENT = 2,	/* a gateway client, by name */
+	POLICY_ACTOR_ANON = 3,		/* an unsigned gateway request:
+					    only "any" rules address it */
 };
 
 /* One error of a parse or a check, at its line and column (from 1). */
@@ -172,11 +174,30 @@ struct policy_verdict {
 };
 
 /*
+ * What is left of one budget counter at a moment: the rule's id, the
+ * budget as a person reads it ("limit 3/day per account"), whose it is
+ * (account "" and who "" when the budget is one for all; who is
+ * "operator:UID", "client:NAME" or "unsigned"), and what is left (whole
+ * requests, or the summed field's amount as a decimal).
+ */
+struct policy_budget_left {
+	const char	*rule;
+	const char	*budget;
+	const char	*account;
+	const char	*who;
+	const char	*left;
+};
+typedef void policy_budget_fn(void *arg, const struct policy_budget_left *);
+
+/*
  * Budgets for pol: created empty (every budget full), freed with
  * policy_state_free.  A state belongs to the policy it was made for.
  */
 struct policy_state *policy_state_new(const struct policy *pol);
 void	 policy_state_free(struct policy_state *);
+/* Every counter st holds, as it stands at now_ms (for metrics). */
+void	 policy_budget_each(const struct policy_state *, int64_t now_ms,
+	    policy_budget_fn *fn, void *arg);
 
 /*
  * The verdict on req at now_ms (wall clock, ms since the epoch: budget

@@ -190,6 +190,9 @@ pb_key(const struct policy_req *req, unsigned per, char *buf, size_t bufsz,
 			snprintf(uid, sizeof(uid), "%u", req->uid);
 			s = uid;
 			buf[n] = 'o';
+		} else if (req->actor == POLICY_ACTOR_ANON) {
+			s = "";
+			buf[n] = 'n';
 		} else {
 			s = req->client != NULL ? req->client : "";
 			buf[n] = 'c';
@@ -544,6 +547,63 @@ pb_units_str(uint64_t units, char *buf, size_t len)
 		frac[i] = '\0';
 	snprintf(buf, len, "%llu%s%s", (unsigned long long)(units / PB_SCALE),
 	    frac[0] != '\0' ? "." : "", frac);
+}
+
+void
+policy_budget_each(const struct policy_state *st, int64_t now_ms,
+    policy_budget_fn *fn, void *arg)
+{
+	struct policy_budget_left	 l;
+	const struct pb_slot		*s;
+	const struct pb_def		*d;
+	char				 desc[96], left[32], acct[70], who[80];
+	const char			*k, *end;
+	uint64_t			 v;
+	size_t				 i, n;
+
+	for (i = 0; st != NULL && i < st->nslots; i++) {
+		if (!(s = &st->slots[i])->used)
+			continue;
+		d = &st->defs[s->def];
+		pb_describe(d->b, desc, sizeof(desc));
+		switch (d->b->kind) {
+		case PB_RATE:
+			v = d->unit ? pb_tokens(d, s, now_ms) / d->unit : 0;
+			snprintf(left, sizeof(left), "%llu",
+			    (unsigned long long)v);
+			break;
+		case PB_COUNT:
+		case PB_SUM:
+		default:
+			v = s->window == pb_window(d->b, now_ms) ? s->val : 0;
+			v = v < d->b->amount ? d->b->amount - v : 0;
+			if (d->b->kind == PB_SUM)
+				pb_units_str(v, left, sizeof(left));
+			else
+				snprintf(left, sizeof(left), "%llu",
+				    (unsigned long long)v);
+			break;
+		}
+		/* the key: "a" account NUL, then "o" uid, "c" name or "n" */
+		acct[0] = who[0] = '\0';
+		for (k = s->key, end = s->key + s->keylen; k < end; k += n + 1) {
+			n = strnlen(k, (size_t)(end - k));
+			if (*k == 'a')
+				snprintf(acct, sizeof(acct), "%.*s",
+				    (int)(n - 1), k + 1);
+			else
+				snprintf(who, sizeof(who), "%s%.*s", *k == 'o' ?
+				    "operator:" : *k == 'c' ? "client:" :
+				    "unsigned", *k == 'n' ? 0 : (int)(n - 1),
+				    k + 1);
+		}
+		l.rule = st->pol->rules[d->rule].id;
+		l.budget = desc;
+		l.account = acct;
+		l.who = who;
+		l.left = left;
+		fn(arg, &l);
+	}
 }
 
 void

@@ -108,7 +108,9 @@ policy_req_digest(const struct policy_req *req, uint64_t pending_id,
 	if (req->actor == POLICY_ACTOR_OPERATOR) {
 		snprintf(uid, sizeof(uid), "%u", req->uid);
 		hash_field2(&h, "operator:", 9, uid, strlen(uid));
-	} else {
+	} else if (req->actor == POLICY_ACTOR_ANON)
+		hash_field2(&h, "anonymous:", 10, "", 0);
+	else {
 		s = req->client != NULL ? req->client : "";
 		hash_field2(&h, "client:", 7, s, strlen(s));
 	}

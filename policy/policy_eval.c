@@ -302,7 +302,8 @@ ev_run(const struct policy *pol, const struct policy_state *cst,
 	    (req->fields == NULL && req->nfields > 0) ||
 	    (unsigned)req->level >= POLICY_L_COUNT ||
 	    (req->actor != POLICY_ACTOR_OPERATOR &&
-	    req->actor != POLICY_ACTOR_CLIENT)) {
+	    req->actor != POLICY_ACTOR_CLIENT &&
+	    req->actor != POLICY_ACTOR_ANON)) {
 		snprintf(v->why, sizeof(v->why), "malformed request");
 		goto out;
 	}

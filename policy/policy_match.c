@@ -473,7 +473,10 @@ ev_who(struct ev_ctx *c, const struct pol_rule *r, char *det, size_t dl)
 			return RM_MATCH;
 		if (c->explain) {
 			pm_list_str(&r->names, lb, sizeof(lb));
-			if (q->actor != POLICY_ACTOR_OPERATOR)
+			if (q->actor == POLICY_ACTOR_ANON)
+				ev_fmt(det, dl, "who: an unsigned request, "
+				    "not an operator");
+			else if (q->actor != POLICY_ACTOR_OPERATOR)
 				ev_fmt(det, dl, "who: a client, not an "
 				    "operator");
 			else
@@ -487,7 +490,10 @@ ev_who(struct ev_ctx *c, const struct pol_rule *r, char *det, size_t dl)
 			return RM_MATCH;
 		if (c->explain) {
 			pm_list_str(&r->names, lb, sizeof(lb));
-			if (q->actor != POLICY_ACTOR_CLIENT)
+			if (q->actor == POLICY_ACTOR_ANON)
+				ev_fmt(det, dl, "who: an unsigned request, "
+				    "not a client");
+			else if (q->actor != POLICY_ACTOR_CLIENT)
 				ev_fmt(det, dl, "who: operator uid %s, not "
 				    "a client", c->uid);
 			else

@@ -5,6 +5,7 @@
  * talks only to vaultd over CHILD_FD.
  */
 #include <errno.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -52,6 +53,38 @@ static const struct sandbox_cond signerd_conds[] = {
 	    "guard pages, noaccess while idle: never executable"),
 };
 
+/*
+ * jansson's allocations, wiped when freed: a gateway client's secret and
+ * passphrase pass through the strings of the record's JSON (the
+ * decoded secret is then kept in guarded memory), and jansson never
+ * reallocates.  The size is kept in front of the block.
+ */
+static void *
+json_alloc(size_t n)
+{
+	uint8_t	*p;
+
+	if (n > SIZE_MAX - sizeof(max_align_t) ||
+	    (p = malloc(sizeof(max_align_t) + n)) == NULL)
+		return NULL;
+	memcpy(p, &n, sizeof(n));
+	return p + sizeof(max_align_t);
+}
+
+static void
+json_free(void *q)
+{
+	uint8_t	*p;
+	size_t	 n;
+
+	if (q == NULL)
+		return;
+	p = (uint8_t *)q - sizeof(max_align_t);
+	memcpy(&n, p, sizeof(n));
+	sodium_memzero(p, sizeof(max_align_t) + n);
+	free(p);
+}
+
 struct signerd_state {
 	struct child_opts	opts;
 	struct privsep_state	ps;
@@ -88,6 +121,7 @@ main(int argc, char **argv)
 		fatalx("cannot create the secp256k1 context");
 	/* jansson would read /dev/urandom on first use: seed it now */
 	json_object_seed(randombytes_random() | 1);
+	json_set_alloc_funcs(json_alloc, json_free);
 	chan_init(&c, CHILD_FD);
 	child_hello(&c, "signerd");
 

@@ -14,11 +14,15 @@
 
 #include "common/clob_auth.h"
 #include "common/log.h"
+#include "common/order.h"
 #include "common/secp.h"
 #include "signerd/signerd_sign.h"
 #include "signerd/signerd_vault.h"
 
 extern struct secp256k1_context_struct	*signerd_secp;
+
+#define NOT_ORDERS	"POST /order and /orders are signed only as orders, " \
+			"each signed by clobvault itself (SIGN_F_ORDERS)"
 
 /* Open the record (type, account, key id ""-or-any) into pt. */
 static int
@@ -39,27 +43,79 @@ open_rec(struct signerd_vault *sv, uint8_t type, const char *account,
 	return CV_ERR_NOTFOUND;
 }
 
+/*
+ * What signerd reads of an account record (vaultd checked the rest when
+ * it was added): the profile, and for orders the optional funder (the
+ * address holding the funds, a proxy or safe wallet, which may be an
+ * order's maker) and order version ("orders": 1 or 2; by default 1 for
+ * openfish, 2 for polymarket).  A malformed funder or orders member
+ * refuses the whole account (CV_ERR_CORRUPT, *why says which).
+ */
+struct acct_rec {
+	const struct profile	*p;
+	int			 has_funder;
+	uint8_t			 funder[ETH_ADDR_LEN];
+	enum order_version	 orders;
+};
+
 static int
-account_profile(struct signerd_vault *sv, const char *account,
-    const struct profile **p)
+account_record(struct signerd_vault *sv, const char *account,
+    struct acct_rec *ar, const char **why)
 {
 	struct secret	 pt;
-	json_t		*j;
-	json_error_t	 err;
+	json_t		*j, *funder = NULL, *orders = NULL;
 	const char	*name = NULL;
-	int		 r;
+	json_int_t	 v;
+	int		 r = CV_ERR_CORRUPT;
 
+	memset(ar, 0, sizeof(*ar));
+	*why = NULL;
 	if ((r = open_rec(sv, VAULT_REC_ACCOUNT, account, &pt, NULL)) != 0)
 		return r;
-	j = json_loadb((const char *)pt.p, pt.len, 0, &err);
+	j = json_loadb((const char *)pt.p, pt.len, JSON_REJECT_DUPLICATES,
+	    NULL);
 	secret_free(&pt);
-	if (j == NULL || json_unpack(j, "{s:s}", "profile", &name) != 0 ||
-	    (*p = profile_find(name)) == NULL) {
-		json_decref(j);
-		return CV_ERR_CORRUPT;
+	r = CV_ERR_CORRUPT;
+	if (j == NULL || json_unpack(j, "{s:s, s?o, s?o}", "profile", &name,
+	    "funder", &funder, "orders", &orders) != 0 ||
+	    (ar->p = profile_find(name)) == NULL)
+		goto out;
+	if (ar->p->auth != PROFILE_AUTH_CLOB) {
+		r = CV_ERR_INVALID;
+		goto out;
 	}
+	if (funder != NULL) {
+		if (!json_is_string(funder) ||
+		    eth_address_parse(json_string_value(funder),
+		    ar->funder) != 0) {
+			*why = "the account record's funder is not an address "
+			    "(0x and 40 hex digits, mixed case only as "
+			    "EIP-55): set it again with vaultctl";
+			goto out;
+		}
+		ar->has_funder = 1;
+	}
+	ar->orders = strcmp(ar->p->name, "polymarket") == 0 ? ORDER_V2 :
+	    ORDER_V1;
+	if (orders != NULL) {
+		v = json_is_integer(orders) ? json_integer_value(orders) : 0;
+		if (v != ORDER_V1 && v != ORDER_V2) {
+			*why = "the account record's orders is not 1 or 2 "
+			    "(the order version): set it again with vaultctl";
+			goto out;
+		}
+		if (v == ORDER_V2 && strcmp(ar->p->name, "openfish") == 0) {
+			*why = "the account record asks for orders of "
+			    "version 2, which openfish does not sign: set "
+			    "orders to 1 with vaultctl";
+			goto out;
+		}
+		ar->orders = (enum order_version)v;
+	}
+	r = 0;
+ out:
 	json_decref(j);
-	return (*p)->auth == PROFILE_AUTH_CLOB ? 0 : CV_ERR_INVALID;
+	return r;
 }
 
 /*
@@ -121,6 +177,8 @@ terminated(struct secret *pt)
 struct acct_keys {
 	char			 account[VAULT_MAX_NAME + 1];
 	const struct profile	*p;
+	struct acct_rec		 rec;
+	const char		*pwhy;		/* a static text, or NULL */
 	int			 perr, werr, cerr, berr;
 	uint8_t			 seckey[32];
 	struct sign_wallet	 w;
@@ -141,6 +199,7 @@ signerd_sign_forget(struct signerd_vault *sv)
 {
 	secret_free(&sv->cache);	/* wipes */
 	sv->ncache = 0;
+	signerd_client_forget(sv);
 }
 
 /* An API or builder credential: key id, decoded secret, passphrase. */
@@ -181,7 +240,8 @@ load_keys(struct signerd_vault *sv, const char *account,
 
 	memset(ak, 0, sizeof(*ak));
 	snprintf(ak->account, sizeof(ak->account), "%s", account);
-	ak->perr = account_profile(sv, account, &ak->p);
+	ak->perr = account_record(sv, account, &ak->rec, &ak->pwhy);
+	ak->p = ak->rec.p;
 	if ((ak->werr = open_rec(sv, VAULT_REC_WALLET_KEY, account, &pt,
 	    NULL)) == 0) {
 		if (pt.len == sizeof(ak->seckey)) {
@@ -236,31 +296,51 @@ account_keys(struct signerd_vault *sv, const char *account,
 	return 0;
 }
 
+/* Why the account itself cannot sign: its record, or NULL. */
+static int
+account_usable(const struct acct_keys *ak, const char **why)
+{
+	int	r;
+
+	if ((r = ak->perr) != 0)
+		*why = r == CV_ERR_NOTFOUND ? "no such account in the vault" :
+		    r == CV_ERR_INVALID ? "not an Openfish or Polymarket "
+		    "account" : ak->pwhy;
+	return r;
+}
+
+/* The account's record, wallet key and (api) API key, or why not. */
+static int
+account_ready(const struct acct_keys *ak, int api, const char **why)
+{
+	int	r;
+
+	if ((r = account_usable(ak, why)) != 0)
+		return r;
+	if ((r = ak->werr) != 0) {
+		*why = r == CV_ERR_NOTFOUND ? "the account has no wallet key: "
+		    "vaultctl wallet generate or wallet import" : NULL;
+		return r;
+	}
+	if (api && (r = ak->cerr) != 0) {
+		*why = r == CV_ERR_NOTFOUND ? "the account has no API key in "
+		    "the vault: vaultctl apikey create-or-derive" : NULL;
+		return r;
+	}
+	return 0;
+}
+
 static int
 sign_with(const struct acct_keys *ak, const struct sign_req *req,
     uint64_t level, struct sign_headers *out, const char **why)
 {
 	int	r;
 
-	if ((r = ak->perr) != 0) {
-		*why = r == CV_ERR_NOTFOUND ? "no such account in the vault" :
-		    r == CV_ERR_INVALID ? "not an Openfish or Polymarket "
-		    "account" : NULL;
+	if ((r = account_ready(ak, level != CATALOG_L1, why)) != 0)
 		return r;
-	}
-	if ((r = ak->werr) != 0) {
-		*why = r == CV_ERR_NOTFOUND ? "the account has no wallet key: "
-		    "vaultctl wallet generate or wallet import" : NULL;
-		return r;
-	}
 	if (level == CATALOG_L1)
 		return sign_l1_wallet(signerd_secp, &ak->w, ak->p, req,
 		    ak->have_invite ? ak->invite : NULL, out);
-	if ((r = ak->cerr) != 0) {
-		*why = r == CV_ERR_NOTFOUND ? "the account has no API key in "
-		    "the vault: vaultctl apikey create-or-derive" : NULL;
-		return r;
-	}
 	if ((r = sign_l2(ak->p, ak->w.addr_text, ak->key_id, ak->key,
 	    ak->klen, ak->pass, req, out)) != 0 || level != CATALOG_BUILDER)
 		return r;
@@ -274,21 +354,164 @@ sign_with(const struct acct_keys *ak, const struct sign_req *req,
 }
 
 int
+signerd_account_profile(struct signerd_vault *sv, const char *account,
+    const struct profile **p, const char **why)
+{
+	struct acct_keys	*ak;
+	int			 r;
+
+	*p = NULL;
+	*why = NULL;
+	if ((r = account_keys(sv, account, &ak)) != 0 ||
+	    (r = account_usable(ak, why)) != 0)
+		return r;
+	*p = ak->p;
+	return 0;
+}
+
+int
+signerd_account_same_profile(struct signerd_vault *sv, const char *account,
+    const uint8_t *payload, size_t len)
+{
+	struct secret	 pt;
+	json_t		*old, *j;
+	const char	*a = NULL, *b = NULL;
+	int		 r;
+
+	if ((r = open_rec(sv, VAULT_REC_ACCOUNT, account, &pt, NULL)) != 0)
+		return r;
+	old = json_loadb((const char *)pt.p, pt.len, 0, NULL);
+	secret_free(&pt);
+	j = json_loadb((const char *)payload, len, JSON_REJECT_DUPLICATES,
+	    NULL);
+	r = old != NULL && j != NULL &&
+	    json_unpack(old, "{s:s}", "profile", &a) == 0 &&
+	    json_unpack(j, "{s:s}", "profile", &b) == 0 &&
+	    strcmp(a, b) == 0 ? 0 : CV_ERR_INVALID;
+	json_decref(old);
+	json_decref(j);
+	return r;
+}
+
+int
 signerd_account(struct signerd_vault *sv, struct chan *c, struct msg *m)
 {
 	struct secret	 pt;
 	struct msg_w	 w;
-	char		 account[VAULT_MAX_NAME + 1];
+	json_t		*j = NULL;
+	char		 account[VAULT_MAX_NAME + 1], *s = NULL;
+	size_t		 i;
 	int		 r;
 
 	if ((r = msg_get_strbuf(&m->rd, account, sizeof(account))) != 0)
 		fatalx("%s: %s", msg_name(m->type), cv_strerror(r));
 	if ((r = open_rec(sv, VAULT_REC_ACCOUNT, account, &pt, NULL)) != 0)
 		return r;
+	/* and whether it holds a builder key: the gateway may add its
+	 * headers (the record's JSON, one member more) */
+	for (i = 0; i < sv->v.nrecs; i++)
+		if (sv->v.recs[i].type == VAULT_REC_BUILDER_CRED &&
+		    strcmp(sv->v.recs[i].account, account) == 0)
+			break;
+	if (i == sv->v.nrecs || (j = json_loadb((const char *)pt.p, pt.len,
+	    0, NULL)) == NULL || json_object_set_new(j, "builder",
+	    json_true()) != 0 || (s = json_dumps(j, JSON_COMPACT |
+	    JSON_PRESERVE_ORDER)) == NULL) {
+		json_decref(j);
+		j = NULL;
+	}
 	msg_begin(&w, MSG_VAULT_ACCOUNT_ANS, m->id);
-	msg_put_strn(&w, (const char *)pt.p, pt.len);
+	if (s != NULL)
+		msg_put_str(&w, s);
+	else
+		msg_put_strn(&w, (const char *)pt.p, pt.len);
 	secret_free(&pt);
+	json_decref(j);
+	if (s != NULL) {
+		json_free_t	 jfree;
+
+		json_get_alloc_funcs(NULL, &jfree);	/* signerd's, wiping */
+		jfree(s);
+	}
 	return chan_queue(c, &w);
+}
+
+/* The wallet key signs one order's digest (order_batch_sign's callback). */
+static int
+order_sign(void *arg, const uint8_t digest[32], uint8_t sig[65])
+{
+	const struct acct_keys	*ak = arg;
+
+	return secp_sign(signerd_secp, ak->w.seckey, digest, sig);
+}
+
+/*
+ * SIGN_F_ORDERS: check each order of req's body against the account
+ * (order_batch_sign: signer its address, maker that or its funder), sign
+ * it with the wallet key under the domain of the account's profile and
+ * order version, set owner to the account's API key, then make the L2
+ * set (level L2) or the L2 and builder sets (level builder) over the
+ * body that results: that body, *out (caller frees), is what goes out,
+ * byte for byte.  A refusal's text is in why, or why is
+ * empty.
+ */
+static int
+sign_orders(const struct acct_keys *ak, const struct sign_req *req,
+    uint64_t level, uint64_t flags, struct sign_headers *h, char **out,
+    size_t *outlen, char *why, size_t whylen)
+{
+	struct order_batch	 b;
+	struct order_domain	 dom;
+	struct sign_req		 made;
+	const char		*text = NULL;
+	int			 negrisk = (flags & SIGN_F_NEGRISK) != 0;
+	int			 r;
+
+	memset(&b, 0, sizeof(b));
+	*out = NULL;
+	*outlen = 0;
+	why[0] = '\0';
+	if ((r = account_ready(ak, 1, &text)) != 0) {
+		snprintf(why, whylen, "%s", text != NULL ? text : "");
+		goto out;
+	}
+	if (order_domain_for(ak->p->name, ak->rec.orders, negrisk,
+	    &dom) != 0) {
+		snprintf(why, whylen, "%s has no %sexchange for orders of "
+		    "version %d", ak->p->name, negrisk ? "neg-risk " : "",
+		    (int)ak->rec.orders);
+		r = CV_ERR_INVALID;
+		goto out;
+	}
+	/* sign_order_req_check admitted "/order" or "/orders" */
+	if ((r = order_batch_parse(req->body, req->bodylen,
+	    req->pathlen == sizeof("/orders") - 1, ak->rec.orders, &b, why,
+	    whylen)) != 0)
+		goto out;
+	if ((r = order_batch_sign(&b, &dom, ak->w.addr,
+	    ak->rec.has_funder ? ak->rec.funder : NULL, ak->key_id,
+	    order_sign, (void *)ak, out, outlen, why, whylen)) != 0)
+		goto out;
+	if (*outlen > SIGN_ORDER_BODY_MAX) {
+		snprintf(why, whylen, "the signed orders make a body of %zu "
+		    "bytes, over %d", *outlen, SIGN_ORDER_BODY_MAX);
+		r = CV_ERR_TOOLONG;
+		goto out;
+	}
+	made = *req;
+	made.body = (const uint8_t *)*out;
+	made.bodylen = *outlen;
+	text = NULL;
+	if ((r = sign_with(ak, &made, level, h, &text)) != 0 && text != NULL)
+		snprintf(why, whylen, "%s", text);
+ out:
+	order_batch_free(&b);
+	if (r != 0) {
+		free(*out);
+		*out = NULL;
+		*outlen = 0;
+	}
+	return r;
 }
 
 int
@@ -301,11 +524,14 @@ signerd_sign(struct signerd_vault *sv, struct chan *c, struct msg *m)
 	struct msg_w		 w;
 	const char		*path;
 	const uint8_t		*body;
+	char			*made = NULL;
 	char			 account[SIGN_ACCOUNT_MAX + 1];
 	char			 method[8], ts[CLOB_TIMESTAMP_MAX + 1];
-	uint64_t		 level;
-	size_t			 i;
-	int			 r;
+	char			 owhy[512];
+	uint64_t		 level, flags;
+	int64_t			 now;
+	size_t			 i, madelen = 0;
+	int			 orders, r;
 
 	memset(&h, 0, sizeof(h));
 	memset(&req, 0, sizeof(req));
@@ -315,10 +541,18 @@ signerd_sign(struct signerd_vault *sv, struct chan *c, struct msg *m)
 	    (r = msg_get_str(&m->rd, &path, &req.pathlen, SIGN_PATH_MAX)) ||
 	    (r = msg_get_bin(&m->rd, &body, &req.bodylen, SIGN_BODY_MAX)) ||
 	    (r = msg_get_strbuf(&m->rd, ts, sizeof(ts))) != 0 ||
-	    (r = msg_get_u64(&m->rd, &req.nonce)) != 0)
+	    (r = msg_get_u64(&m->rd, &req.nonce)) != 0 ||
+	    (r = msg_get_u64(&m->rd, &flags)) != 0)
 		fatalx("%s: %s", msg_name(m->type), cv_strerror(r));
+	orders = (flags & SIGN_F_ORDERS) != 0;
+	/* neg-risk says which exchange signs orders: nothing without them */
+	if ((flags & ~(uint64_t)SIGN_F_ALL) != 0 ||
+	    ((flags & SIGN_F_NEGRISK) && !orders))
+		return CV_ERR_INVALID;
 	if (level != CATALOG_L1 && level != CATALOG_L2 &&
 	    level != CATALOG_BUILDER)
+		return CV_ERR_INVALID;
+	if (orders && level != CATALOG_L2 && level != CATALOG_BUILDER)
 		return CV_ERR_INVALID;
 	req.account = account;
 	/* builder headers ride on an L2 request */
@@ -327,12 +561,25 @@ signerd_sign(struct signerd_vault *sv, struct chan *c, struct msg *m)
 	req.path = path;
 	req.body = req.bodylen ? body : NULL;
 	req.timestamp = ts;
-	if ((r = sign_req_check(&req, (int64_t)time(NULL),
-	    SIGN_SKEW_DEFAULT)) != 0)
+	/* a body of orders is signed only with its orders signed here */
+	if (!orders && sign_order_endpoint(&req)) {
+		if (msg_error_ans(c, m->id, CV_ERR_DENIED, NOT_ORDERS) != 0)
+			fatalx("cannot answer %s", msg_name(m->type));
+		return 0;
+	}
+	now = (int64_t)time(NULL);
+	if ((r = orders ? sign_order_req_check(&req, now, SIGN_SKEW_DEFAULT) :
+	    sign_req_check(&req, now, SIGN_SKEW_DEFAULT)) != 0)
 		return r;
 	if ((r = account_keys(sv, account, &ak)) != 0)
 		return r;
-	if ((r = sign_with(ak, &req, level, &h, &why)) != 0) {
+	if (orders) {
+		r = sign_orders(ak, &req, level, flags, &h, &made, &madelen,
+		    owhy, sizeof(owhy));
+		why = owhy[0] != '\0' ? owhy : NULL;
+	} else
+		r = sign_with(ak, &req, level, &h, &why);
+	if (r != 0) {
 		sign_headers_clear(&h);
 		if (why == NULL)
 			return r;
@@ -347,6 +594,8 @@ signerd_sign(struct signerd_vault *sv, struct chan *c, struct msg *m)
 		msg_put_str(&w, h.h[i].name);
 		msg_put_str(&w, h.h[i].value);
 	}
+	msg_put_bin(&w, made, madelen);
 	sign_headers_clear(&h);
+	free(made);
 	return chan_queue(c, &w);
 }

@@ -12,14 +12,18 @@
 
 #define NONCE_DIGITS	20	/* UINT64_MAX */
 
-static int	req_shape(const struct sign_req *) CV_WUR;
+static int	req_shape(const struct sign_req *, size_t) CV_WUR;
+static int	clock_check(const struct sign_req *, int64_t, int64_t) CV_WUR;
 static int	method_valid(const char *);
 static int	path_valid(const char *, size_t) CV_WUR;
 static int	account_valid(const char *) CV_WUR;
 static int	timestamp_parse(const char *, int64_t *) CV_WUR;
+static int	digits_valid(const char *);
 static int	value_valid(const char *) CV_WUR;
 static int	address_valid(const char *) CV_WUR;
 static int	clob_profile(const struct profile *);
+static size_t	signed_path(const struct profile *, const char *, size_t,
+		    char[SIGN_PATH_MAX + 1]);
 static int	headers_room(const struct sign_headers *, size_t) CV_WUR;
 static int	header_add(struct sign_headers *, const char *,
 		    const char *, const char *) CV_WUR;
@@ -105,9 +109,28 @@ timestamp_parse(const char *ts, int64_t *v)
 	return 0;
 }
 
-/* Everything about req that needs neither the clock nor the catalog. */
+/*
+ * 1 to CLOB_TIMESTAMP_MAX decimal digits: what a gateway client may sign
+ * (leading zeros and all); whether it is fresh is vaultd's to say.
+ */
 static int
-req_shape(const struct sign_req *req)
+digits_valid(const char *ts)
+{
+	size_t	i;
+
+	for (i = 0; ts[i] != '\0'; i++)
+		if (i >= CLOB_TIMESTAMP_MAX || ts[i] < '0' || ts[i] > '9')
+			return 0;
+	return i > 0;
+}
+
+/*
+ * Everything about req that needs neither the clock nor the catalog.
+ * bodymax: SIGN_BODY_MAX for what vaultd asks, SIGN_ORDER_BODY_MAX for
+ * what signerd signs (a body of orders it signed may have grown).
+ */
+static int
+req_shape(const struct sign_req *req, size_t bodymax)
 {
 	int64_t	ts;
 	int	r;
@@ -125,36 +148,78 @@ req_shape(const struct sign_req *req)
 		return CV_ERR_INVALID;
 	if ((r = path_valid(req->path, req->pathlen)) != 0)
 		return r;
-	if (req->bodylen > SIGN_BODY_MAX)
+	if (req->bodylen > bodymax)
 		return CV_ERR_TOOLONG;
 	return timestamp_parse(req->timestamp, &ts);
 }
 
 int
-sign_req_check(const struct sign_req *req, int64_t now, int64_t max_skew)
+sign_order_endpoint(const struct sign_req *req)
+{
+	const struct catalog_entry	*e;
+
+	return req != NULL && req->method != NULL && req->path != NULL &&
+	    (e = catalog_findn(req->method, req->path, req->pathlen)) !=
+	    NULL && (e->id == EP_POST_ORDER || e->id == EP_POST_ORDERS);
+}
+
+/* CV_ERR_STALE when req's timestamp is more than max_skew from now. */
+static int
+clock_check(const struct sign_req *req, int64_t now, int64_t max_skew)
 {
 	int64_t	ts;
+	int	r;
+
+	if ((r = timestamp_parse(req->timestamp, &ts)) != 0)
+		return r;
+	/* In unsigned arithmetic: now may be anything an int64_t holds. */
+	if ((ts >= now && (uint64_t)ts - (uint64_t)now > (uint64_t)max_skew) ||
+	    (ts < now && (uint64_t)now - (uint64_t)ts > (uint64_t)max_skew))
+		return CV_ERR_STALE;
+	return 0;
+}
+
+int
+sign_req_check(const struct sign_req *req, int64_t now, int64_t max_skew)
+{
 	int	r = CV_ERR_INTERNAL;
 
 	if (max_skew < 0) {
 		r = CV_ERR_INVALID;
 		goto out;
 	}
-	if ((r = req_shape(req)) != 0)
+	if ((r = req_shape(req, SIGN_BODY_MAX)) != 0)
 		goto out;
 	/* Denied before stale: a retry cannot make it right. */
 	if ((r = catalog_admit(req->method, req->path, req->pathlen,
 	    req->level)) != 0)
 		goto out;
-	if ((r = timestamp_parse(req->timestamp, &ts)) != 0)
-		goto out;
-	/* In unsigned arithmetic: now may be anything an int64_t holds. */
-	if ((ts >= now && (uint64_t)ts - (uint64_t)now > (uint64_t)max_skew) ||
-	    (ts < now && (uint64_t)now - (uint64_t)ts > (uint64_t)max_skew)) {
-		r = CV_ERR_STALE;
+	r = clock_check(req, now, max_skew);
+ out:
+	return r;
+}
+
+int
+sign_order_req_check(const struct sign_req *req, int64_t now,
+    int64_t max_skew)
+{
+	int	r = CV_ERR_INTERNAL;
+
+	if (max_skew < 0) {
+		r = CV_ERR_INVALID;
 		goto out;
 	}
-	r = 0;
+	if ((r = req_shape(req, SIGN_BODY_MAX)) != 0)
+		goto out;
+	if (req->level != CATALOG_L2 || !sign_order_endpoint(req) ||
+	    memchr(req->path, '?', req->pathlen) != NULL) {
+		r = CV_ERR_INVALID;
+		goto out;
+	}
+	if ((r = catalog_admit(req->method, req->path, req->pathlen,
+	    req->level)) != 0)
+		goto out;
+	r = clock_check(req, now, max_skew);
  out:
 	return r;
 }
@@ -304,7 +369,7 @@ l1_prepare(const struct profile *p, const struct sign_req *req,
 	int				 r;
 
 	*with_invite = 0;
-	if ((r = req_shape(req)) != 0)
+	if ((r = req_shape(req, SIGN_ORDER_BODY_MAX)) != 0)
 		return r;
 	if (req->level != CATALOG_L1 || !clob_profile(p) || p->chain_id == 0)
 		return CV_ERR_INVALID;
@@ -404,6 +469,25 @@ sign_l1(struct secp256k1_context_struct *ctx, const uint8_t seckey[32],
 }
 
 /*
+ * Sign exactly what is sent: the whole target where the profile signs
+ * the query, the path before '?' where it does not.  path (pathlen at
+ * most SIGN_PATH_MAX) is copied NUL-terminated into out; its length.
+ */
+static size_t
+signed_path(const struct profile *p, const char *path, size_t pathlen,
+    char out[SIGN_PATH_MAX + 1])
+{
+	const char	*q;
+	size_t		 plen = pathlen;
+
+	if (!p->signs_query && (q = memchr(path, '?', pathlen)) != NULL)
+		plen = (size_t)(q - path);
+	memcpy(out, path, plen);
+	out[plen] = '\0';
+	return plen;
+}
+
+/*
  * One HMAC set: infix "" for L2, "BUILDER_" for builder; address only for
  * L2 (NULL for builder).  The decoded key is only read, by the MAC.
  */
@@ -416,11 +500,10 @@ hmac_set(const struct profile *p, const char *infix, const char *address,
 	char		 prefix[SIGN_HDR_NAME_MAX + 1];
 	char		 sig[CLOB_HMAC_SIG_LEN];
 	char		 path[SIGN_PATH_MAX + 1];
-	const char	*q;
-	size_t		 n0 = SIZE_MAX, plen;
+	size_t		 n0 = SIZE_MAX;
 	int		 n, r = CV_ERR_INTERNAL;
 
-	if ((r = req_shape(req)) != 0)
+	if ((r = req_shape(req, SIGN_ORDER_BODY_MAX)) != 0)
 		goto out;
 	if (!clob_profile(p) || key == NULL || keylen == 0) {
 		r = CV_ERR_INVALID;
@@ -440,16 +523,7 @@ hmac_set(const struct profile *p, const char *infix, const char *address,
 		goto out;
 	}
 
-	/*
-	 * Sign exactly what is sent: the whole target where the profile
-	 * signs the query, the path before '?' where it does not.
-	 */
-	plen = req->pathlen;
-	if (!p->signs_query &&
-	    (q = memchr(req->path, '?', req->pathlen)) != NULL)
-		plen = (size_t)(q - req->path);
-	memcpy(path, req->path, plen);
-	path[plen] = '\0';
+	signed_path(p, req->path, req->pathlen, path);
 	if ((r = clob_hmac_sign(key, keylen, req->timestamp, req->method,
 	    path, req->body, req->bodylen, sig)) != 0)
 		goto out;
@@ -492,4 +566,41 @@ sign_builder(const struct profile *p, const char *api_key,
 		return CV_ERR_INVALID;
 	return hmac_set(p, "BUILDER_", NULL, api_key, key, keylen,
 	    passphrase, req, h);
+}
+
+int
+sign_client_verify(const struct profile *p, const uint8_t *key,
+    size_t keylen, const char *timestamp, const char *method,
+    const char *path, size_t pathlen, const uint8_t *body, size_t bodylen,
+    const char *sig)
+{
+	char	want[CLOB_HMAC_SIG_LEN];
+	char	spath[SIGN_PATH_MAX + 1];
+	int	r = CV_ERR_INTERNAL;
+
+	memset(want, 0, sizeof(want));
+	if (!clob_profile(p) || key == NULL || keylen == 0 ||
+	    timestamp == NULL || method == NULL || path == NULL ||
+	    sig == NULL || (body == NULL && bodylen > 0) ||
+	    !digits_valid(timestamp) || !method_valid(method)) {
+		r = CV_ERR_INVALID;
+		goto out;
+	}
+	if ((r = path_valid(path, pathlen)) != 0)
+		goto out;
+	if (bodylen > SIGN_BODY_MAX) {
+		r = CV_ERR_TOOLONG;
+		goto out;
+	}
+	signed_path(p, path, pathlen, spath);
+	if ((r = clob_hmac_sign(key, keylen, timestamp, method, spath, body,
+	    bodylen, want)) != 0)
+		goto out;
+	/* its length is no secret; its bytes are compared in constant time */
+	r = strlen(sig) == CLOB_HMAC_SIG_LEN - 1 &&
+	    sodium_memcmp(sig, want, CLOB_HMAC_SIG_LEN - 1) == 0 ? 0 :
+	    CV_ERR_AUTH;
+ out:
+	sodium_memzero(want, sizeof(want));
+	return r;
 }

@@ -1,7 +1,7 @@
 /*
  * signerd's signing: the canonical signing request, the check of its shape
  * that signerd makes itself before anything else (the signer is not an
- * oracle), and the L1, L2 and builder header sets of DESIGN.md section 3.
+ * oracle), and the L1, L2 and builder header sets of doc/exchanges.md.
  *
  * Pure functions: no clock, no I/O, no allocation.  The secrets (wallet
  * key, decoded HMAC keys) stay in the caller's guarded memory and are only
@@ -30,6 +30,8 @@ struct secp256k1_context_struct;
 
 #define SIGN_SKEW_DEFAULT	30		/* seconds either way */
 #define SIGN_BODY_MAX		(64 * 1024)	/* request body bytes */
+/* The body signerd makes for SIGN_F_ORDERS, which its L2 set signs. */
+#define SIGN_ORDER_BODY_MAX	(128 * 1024)
 #define SIGN_PATH_MAX		4096		/* path and query */
 #define SIGN_ACCOUNT_MAX	64		/* as the vault's names */
 
@@ -103,9 +105,28 @@ struct sign_wallet {
  *                  but the two L1 endpoints, L2 on those, any level on an
  *                  unauthenticated endpoint, BUILDER (no row yet);
  *  CV_ERR_STALE    the timestamp is more than max_skew from now.
- * Whether the account exists and holds the key is the caller's check.
+ * Whether the account exists and holds the key is the caller's check,
+ * and so is refusing sign_order_endpoint's requests (the catalog has
+ * them) unless signerd signs their orders.
  */
 int	sign_req_check(const struct sign_req *, int64_t now,
+	    int64_t max_skew) CV_WUR;
+
+/*
+ * 1 if req is POST /order or /orders, the query aside (catalog rows
+ * EP_POST_ORDER, EP_POST_ORDERS): a body of orders, which signerd signs
+ * only with every order in it signed by itself (SIGN_F_ORDERS).
+ */
+int	sign_order_endpoint(const struct sign_req *);
+
+/*
+ * sign_req_check for a request whose orders signerd signs (SIGN_F_ORDERS):
+ * the same shape, then CV_ERR_INVALID unless it is POST "/order" (one
+ * order) or POST "/orders" (a batch), exactly (no query), at level L2;
+ * CV_ERR_DENIED if the catalog lacks the endpoint; then the clock
+ * (CV_ERR_STALE).
+ */
+int	sign_order_req_check(const struct sign_req *, int64_t now,
 	    int64_t max_skew) CV_WUR;
 
 /*
@@ -124,7 +145,9 @@ int	sign_wallet_init(struct secp256k1_context_struct *,
  * otherwise.  sign_l1 derives the address on every call; sign_l1_wallet
  * uses the one sign_wallet_init derived.
  * Re-checks req's shape (sign_req_check's CV_ERR_INVALID and
- * CV_ERR_TOOLONG cases, not the clock), and more: CV_ERR_INVALID when
+ * CV_ERR_TOOLONG cases, not the clock, but with bodies up to
+ * SIGN_ORDER_BODY_MAX: a body of orders signerd signed may have grown
+ * past SIGN_BODY_MAX), and more: CV_ERR_INVALID when
  * req->level is not L1, p is not a CLOB profile with a chain id, seckey is
  * invalid, or invite is empty or not visible ASCII; CV_ERR_DENIED when
  * method and path are not one of the two L1 endpoints; CV_ERR_TOOLONG
@@ -171,6 +194,23 @@ int	sign_l2(const struct profile *p, const char *address,
 int	sign_builder(const struct profile *p, const char *api_key,
 	    const uint8_t *key, size_t keylen, const char *passphrase,
 	    const struct sign_req *req, struct sign_headers *h) CV_WUR;
+
+/*
+ * Check a gateway client's L2 signature as the exchange of profile p
+ * would: sig must be exactly the base64url HMAC-SHA256 ("=" kept, 44
+ * characters) keyed with the keylen bytes of key, over timestamp + method
+ * + path + body, where path keeps its "?query" only if p signs it; the
+ * comparison is in constant time.  0 when it verifies, CV_ERR_AUTH when
+ * it does not; CV_ERR_INVALID when p is not a CLOB profile, key is NULL
+ * or keylen 0, timestamp is not 1 to CLOB_TIMESTAMP_MAX decimal digits,
+ * method is not GET, POST, PUT or DELETE, path is not one sign_req_check
+ * admits the shape of, or body is NULL with a length; CV_ERR_TOOLONG
+ * for a path over SIGN_PATH_MAX or a body over SIGN_BODY_MAX.
+ */
+int	sign_client_verify(const struct profile *p, const uint8_t *key,
+	    size_t keylen, const char *timestamp, const char *method,
+	    const char *path, size_t pathlen, const uint8_t *body,
+	    size_t bodylen, const char *sig) CV_WUR;
 
 /* The value of header name in h, or NULL. */
 const char	*sign_headers_get(const struct sign_headers *h,

@@ -327,6 +327,7 @@ vault_put(struct signerd_vault *sv, struct chan *c, struct msg *m)
 	size_t		 len;
 	char		 account[VAULT_MAX_NAME + 1], key_id[VAULT_MAX_NAME + 1];
 	char		 info[INFO_MAX];
+	long		 k;
 	int		 r;
 
 	memset(&key, 0, sizeof(key));
@@ -345,10 +346,18 @@ vault_put(struct signerd_vault *sv, struct chan *c, struct msg *m)
 		return CV_ERR_NOTFOUND;
 	switch (type) {
 	case VAULT_REC_ACCOUNT:
-		if (has_account(&sv->v, account))
-			return CV_ERR_EXISTS;
 		if (len == 0 || key_id[0] != '\0')
 			return CV_ERR_INVALID;
+		/*
+		 * A new account is revision 0; an update names the revision
+		 * after the one it read, so two updates cannot cross.
+		 */
+		if ((k = vault_find_record(&sv->v, VAULT_REC_ACCOUNT, account,
+		    "")) < 0 ? nonce != 0 : nonce != sv->v.recs[k].nonce + 1)
+			return CV_ERR_EXISTS;
+		if (k >= 0 && (r = signerd_account_same_profile(sv, account,
+		    payload, len)) != 0)
+			return r;
 		snprintf(info, sizeof(info), "%s", account);
 		break;
 	case VAULT_REC_WALLET_KEY:
@@ -389,6 +398,11 @@ vault_put(struct signerd_vault *sv, struct chan *c, struct msg *m)
 		snprintf(info, sizeof(info), "%c%c%s (%zu characters)",
 		    payload[0], len > 1 ? '*' : ' ', len > 2 ? "***" : "",
 		    len);
+		break;
+	case VAULT_REC_CLIENT:
+		if ((r = signerd_client_put_check(sv, account, key_id,
+		    payload, len, info, sizeof(info))) != 0)
+			return r;
 		break;
 	default:
 		return CV_ERR_INVALID;
@@ -651,6 +665,9 @@ record_info(struct signerd_vault *sv, const struct vault_rec *rec,
 		    pt.len > 1 ? '*' : ' ', pt.len > 2 ? "***" : "", pt.len,
 		    (rec->flags & VAULT_RECF_USED) ? ", used" : "");
 		break;
+	case VAULT_REC_CLIENT:	/* the apiKey, never the secret */
+		r = signerd_client_info(pt.p, pt.len, info, len);
+		break;
 	}
 	secret_free(&pt);
 	return r;
@@ -749,6 +766,7 @@ signerd_vault_dispatch(struct signerd_vault *sv, struct chan *c,
 		secret_unlock(&sv->keys.s);
 		secret_unlock(&sv->pkeys.s);
 		secret_unlock(&sv->cache);
+		secret_unlock(&sv->clients);
 		sv->open = 1;
 	}
 	vault_dispatch(sv, c, m);
@@ -756,6 +774,7 @@ signerd_vault_dispatch(struct signerd_vault *sv, struct chan *c,
 		secret_lock(&sv->keys.s);
 		secret_lock(&sv->pkeys.s);
 		secret_lock(&sv->cache);
+		secret_lock(&sv->clients);
 		sv->open = 0;
 	}
 }
@@ -809,6 +828,7 @@ static const struct {
 	{ MSG_VAULT_POLICY_REQ,	 W_UNLOCKED,		signerd_policy_put },
 	{ MSG_VAULT_ACCOUNT_REQ, W_UNLOCKED | W_PENDING, signerd_account },
 	{ MSG_SIGN_REQ,		 W_UNLOCKED | W_PENDING, signerd_sign },
+	{ MSG_CLIENT_CHECK_REQ,	 W_UNLOCKED | W_PENDING, signerd_client_check },
 };
 
 static void

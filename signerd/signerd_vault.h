@@ -22,6 +22,10 @@ struct signerd_vault {
 	/* Each account's signing material, decoded on first use. */
 	struct secret		 cache;		/* noaccess idle */
 	size_t			 ncache;
+	/* The gateway clients' credentials, decoded on first use. */
+	struct secret		 clients;	/* noaccess idle */
+	size_t			 nclients;
+	int			 clients_loaded;
 	int			 open;		/* the keys are readable now */
 
 	int			 pending;	/* awaiting MSG_VAULT_COMMIT_REQ */
@@ -50,8 +54,56 @@ int	signerd_sign(struct signerd_vault *, struct chan *c, struct msg *m)
 int	signerd_account(struct signerd_vault *, struct chan *c, struct msg *m)
 	    CV_WUR;
 
-/* Forget the decoded signing material (the vault changed or locked). */
+/*
+ * The profile of an account that may sign (signerd_req.c): 0, or the
+ * refusal MSG_SIGN_REQ would answer for the account itself
+ * (CV_ERR_NOTFOUND, CV_ERR_INVALID, CV_ERR_CORRUPT) with *why its text
+ * (static) or NULL.
+ */
+struct profile;
+int	signerd_account_profile(struct signerd_vault *, const char *account,
+	    const struct profile **p, const char **why) CV_WUR;
+
+/*
+ * An account record's update keeps its profile (the keys were made for
+ * it): 0, or CV_ERR_INVALID when payload names another profile or is
+ * not a JSON object naming one.
+ */
+int	signerd_account_same_profile(struct signerd_vault *,
+	    const char *account, const uint8_t *payload, size_t len) CV_WUR;
+
+/*
+ * Forget the decoded signing material and the clients' credentials (the
+ * vault changed or locked).
+ */
 void	signerd_sign_forget(struct signerd_vault *);
+
+/*
+ * Gateway clients (signerd_client.c).  A record of type VAULT_REC_CLIENT
+ * for MSG_VAULT_PUT_REQ: its name (the key id) and payload checked
+ * strictly (CV_ERR_INVALID), its name and apiKey unique among the
+ * clients (CV_ERR_EXISTS), its account one that can sign
+ * (signerd_account_profile's refusal); info gets its public part, the
+ * apiKey.
+ */
+int	signerd_client_put_check(struct signerd_vault *, const char *account,
+	    const char *name, const uint8_t *payload, size_t len, char *info,
+	    size_t infolen) CV_WUR;
+/* The public part (the apiKey) of a stored client record's body. */
+int	signerd_client_info(const uint8_t *pt, size_t len, char *info,
+	    size_t infolen) CV_WUR;
+/*
+ * MSG_CLIENT_CHECK_REQ: is this request signed by a gateway client, as
+ * the exchange would check it?  Queues MSG_CLIENT_CHECK_ANS [name,
+ * account], or MSG_ERROR_ANS CV_ERR_AUTH "client credentials refused"
+ * whichever of key, passphrase and signature was wrong; a malformed
+ * request (CV_ERR_INVALID, CV_ERR_TOOLONG) or a broken record is
+ * returned.
+ */
+int	signerd_client_check(struct signerd_vault *, struct chan *c,
+	    struct msg *m) CV_WUR;
+/* Wipe and drop the clients' decoded credentials. */
+void	signerd_client_forget(struct signerd_vault *);
 
 /* Forget every key and secret (lock). */
 void	signerd_vault_lock(struct signerd_vault *);

@@ -101,21 +101,30 @@ ndvault_secret(struct ndvault *v, const char *s)
 
 static int	nd_starts;
 
-/* Start netd with up to two extra arguments.  0 after the handshake. */
+/*
+ * Start netd with the extra arguments (NULL-terminated, at most 8) and
+ * the listening sockets fds[0..nfds) as vaultd passes them: at
+ * descriptors CHILD_GW_FD_MIN and up (the -G arguments are the
+ * caller's).  0 after the handshake.
+ */
 static inline int
-nd_start(struct nd *n, const char *a1, const char *a2)
+nd_start_fds(struct nd *n, const char *const *extra, const int *fds,
+    size_t nfds)
 {
 	const char	*b = getenv("CLOBVAULT_BUILD");
 	const char	*st = getenv("ND_STRACE");
 	char		 path[300], exe[300], empty[96], vault[96], out[300];
-	char		*argv[16], *envp[] = { NULL };
+	char		*argv[24], *envp[] = { NULL };
 	struct msg_w	 w;
 	struct msg	 m;
 	uint64_t	 version;
-	int		 sv[2], fd, i = 0;
+	int		 sv[2], fd, hi[CHILD_GW_MAX], ch, i = 0;
+	size_t		 k;
 
 	memset(n, 0, sizeof(*n));
 	n->c.fd = -1;
+	if (nfds > CHILD_GW_MAX)
+		return -1;
 	snprintf(n->dir, sizeof(n->dir), "/tmp/cvnd.XXXXXX");
 	if (mkdtemp(n->dir) == NULL || chmod(n->dir, 0755) == -1)
 		return -1;
@@ -147,21 +156,32 @@ nd_start(struct nd *n, const char *a1, const char *a2)
 	argv[i++] = "nobody";
 	argv[i++] = "-C";
 	argv[i++] = empty;
-	if (a1 != NULL)
-		argv[i++] = (char *)(uintptr_t)a1;
-	if (a2 != NULL)
-		argv[i++] = (char *)(uintptr_t)a2;
+	for (k = 0; extra != NULL && extra[k] != NULL; k++) {
+		if (k == 8)
+			return -1;
+		argv[i++] = (char *)(uintptr_t)extra[k];
+	}
 	argv[i] = NULL;
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) == -1)
 		return -1;
 	if ((n->pid = fork()) == -1)
 		return -1;
 	if (n->pid == 0) {
+		/* Out of the way first: a source may sit on a target. */
+		if ((ch = fcntl(sv[1], F_DUPFD, 100)) == -1)
+			_exit(126);
+		for (k = 0; k < nfds; k++)
+			if ((hi[k] = fcntl(fds[k], F_DUPFD, 100)) == -1)
+				_exit(126);
 		if ((fd = open(n->log, O_WRONLY | O_CREAT | O_APPEND, 0600)) ==
 		    -1 || dup2(fd, STDERR_FILENO) == -1 ||
-		    dup2(sv[1], CHILD_FD) == -1)
+		    dup2(ch, CHILD_FD) == -1)
 			_exit(126);
-		close_range(CHILD_FD + 1, ~0U, 0);
+		for (k = 0; k < nfds; k++)
+			if (dup2(hi[k], CHILD_GW_FD_MIN + (int)k) == -1)
+				_exit(126);
+		close(CHILD_LOG_FD);
+		close_range(CHILD_GW_FD_MIN + (unsigned int)nfds, ~0U, 0);
 		execve(exe, argv, envp);
 		_exit(127);
 	}
@@ -174,6 +194,15 @@ nd_start(struct nd *n, const char *a1, const char *a2)
 	msg_begin(&w, MSG_HELLO_ANS, m.id);
 	msg_put_u64(&w, MSG_VERSION);
 	return chan_send(&n->c, &w) == 0 ? 0 : -1;
+}
+
+/* Start netd with up to two extra arguments.  0 after the handshake. */
+static inline int
+nd_start(struct nd *n, const char *a1, const char *a2)
+{
+	const char	*extra[] = { a1, a1 != NULL ? a2 : NULL, NULL };
+
+	return nd_start_fds(n, extra, NULL, 0);
 }
 
 /* Close the channel (netd exits); its wait status, -1 if it hangs. */

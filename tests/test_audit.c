@@ -810,6 +810,54 @@ test_interrupted(void **state)
 	free(l);
 }
 
+/*
+ * What a verification found, for people: the same words online
+ * (vaultd) and offline (vaultctl audit verify --offline).
+ */
+static void
+test_report_text(void **state)
+{
+	struct log		*l;
+	struct audit_report	 rep;
+	char			 text[768], *p;
+	size_t			 n;
+
+	assert_non_null(l = malloc(sizeof(*l)));
+	build(l);
+	assert_int_equal(verify(l, l->text, l->len, &l->anchor, &rep), 0);
+	audit_report_text(0, &rep, text, sizeof(text));
+	assert_string_equal(text, "audit log verified: 12 records in 0 files, "
+	    "2 checkpoints, last checkpoint at 10, 2 records after it");
+	p = line_at(l, 7, &n);
+	assert_non_null(p = memmem(p, n, "\tallow\t", 7));
+	memcpy(p, "\tdeny_\t", 7);
+	audit_report_text(verify(l, l->text, l->len, &l->anchor, &rep), &rep,
+	    text, sizeof(text));
+	assert_string_equal(text, "audit log FAILED verification: a record "
+	    "was edited (its hash is not the next prev) at audit.log line 7");
+	memset(&rep, 0, sizeof(rep));
+	audit_report_text(CV_ERR_NOTFOUND, &rep, text, sizeof(text));
+	assert_string_equal(text, "cannot read the audit log: not found");
+	log_free(l);
+	free(l);
+
+	/* a crash between an intent and its outcome is said, not failed */
+	assert_non_null(l = malloc(sizeof(*l)));
+	memset(l, 0, sizeof(*l));
+	assert_int_equal(audit_key_new(&l->sk, l->pk), 0);
+	gen_event(l, "account_add", "intent", 3);
+	checkpoint(l, 4);
+	assert_int_equal(verify(l, l->text, l->len, NULL, &rep), 0);
+	audit_report_text(0, &rep, text, sizeof(text));
+	assert_string_equal(text, "audit log verified: 2 records in 0 files, "
+	    "1 checkpoints, last checkpoint at 2, 0 records after it; 1 "
+	    "interrupted vault write (an intent with no outcome: a crash "
+	    "between the intent and its record; the vault's generation shows "
+	    "whether it was written), the first at  line 1");
+	log_free(l);
+	free(l);
+}
+
 /* Feed the whole log l to the cross-check of a vault. */
 static enum audit_gen_verdict
 gen_upto(struct log *l, const struct audit_anchor *a, uint64_t vault_gen,
@@ -914,6 +962,7 @@ main(void)
 		cmocka_unit_test(test_request_digest),
 		cmocka_unit_test(test_segments),
 		cmocka_unit_test(test_interrupted),
+		cmocka_unit_test(test_report_text),
 		cmocka_unit_test(test_gen_check),
 	};
 

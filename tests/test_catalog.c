@@ -1,5 +1,5 @@
 /*
- * common/catalog.c: the endpoint catalog of DESIGN.md section 3, row for
+ * common/catalog.c: the endpoint catalog of doc/exchanges.md, row for
  * row, matched on the path before '?', and everything else not found.
  */
 #include <stdarg.h>
@@ -13,7 +13,7 @@
 
 #include "common/catalog.h"
 
-/* DESIGN.md section 3, written out again: the table must say this. */
+/* doc/exchanges.md's endpoints, written out again: the table says this. */
 static const struct catalog_entry want[] = {
 	{ "POST", "/auth/api-key", CATALOG_L1, 1, "create_api_key", EP_CREATE_API_KEY },
 	{ "GET", "/auth/derive-api-key", CATALOG_L1, 0, "derive_api_key", EP_DERIVE_API_KEY },
@@ -35,6 +35,26 @@ static const struct catalog_entry want[] = {
 	{ "DELETE", "/notifications", CATALOG_L2, 0, "drop_notifications", EP_DROP_NOTIFICATIONS },
 	{ "POST", "/waitlist", CATALOG_NONE, 0, "join_waitlist", EP_WAITLIST },
 	{ "GET", "/time", CATALOG_NONE, 0, "get_server_time", EP_TIME },
+	{ "POST", "/order", CATALOG_L2, 0, "post_order", EP_POST_ORDER },
+	{ "POST", "/orders", CATALOG_L2, 0, "post_orders", EP_POST_ORDERS },
+	{ "DELETE", "/order", CATALOG_L2, 0, "cancel_order", EP_CANCEL_ORDER },
+	{ "DELETE", "/orders", CATALOG_L2, 0, "cancel_orders", EP_CANCEL_ORDERS },
+	{ "DELETE", "/cancel-all", CATALOG_L2, 0, "cancel_all", EP_CANCEL_ALL },
+	{ "DELETE", "/cancel-market-orders", CATALOG_L2, 0,
+	    "cancel_market_orders", EP_CANCEL_MARKET },
+	{ "GET", "/data/order/*", CATALOG_L2, 0, "get_order", EP_GET_ORDER },
+	{ "GET", "/data/orders", CATALOG_L2, 0, "get_open_orders", EP_GET_ORDERS },
+	{ "GET", "/data/trades", CATALOG_L2, 0, "get_trades", EP_GET_TRADES },
+	{ "GET", "/order-scoring", CATALOG_L2, 0, "is_order_scoring",
+	    EP_ORDER_SCORING },
+	{ "POST", "/orders-scoring", CATALOG_L2, 0, "are_orders_scoring",
+	    EP_ORDERS_SCORING },
+	{ "POST", "/v1/heartbeats", CATALOG_L2, 0, "post_heartbeat", EP_HEARTBEAT },
+	{ "GET", "/tick-size", CATALOG_NONE, 0, "get_tick_size", EP_TICK_SIZE },
+	{ "GET", "/neg-risk", CATALOG_NONE, 0, "get_neg_risk", EP_NEG_RISK },
+	{ "GET", "/fee-rate", CATALOG_NONE, 0, "get_fee_rate", EP_FEE_RATE },
+	{ "GET", "/book", CATALOG_NONE, 0, "get_order_book", EP_BOOK },
+	{ "GET", "/version", CATALOG_NONE, 0, "get_version", EP_VERSION },
 };
 
 #define NWANT	(sizeof(want) / sizeof(want[0]))
@@ -122,8 +142,8 @@ test_unknown_paths(void **state)
 		"", "/", "?", "?/time", "/time/", "//time", "/TIME", "time",
 		"/time#x", " /time", "/time ", "/auth", "/auth/", "/auth/api",
 		"/auth/api-key/", "/auth/api-keys/", "/auth/api-key%3F",
-		"/auth/./api-key", "/auth/../auth/api-key", "/order",
-		"/orders", "/balance-allowance/", "/balance-allowance/updat",
+		"/auth/./api-key", "/auth/../auth/api-key", "/order/",
+		"/orders/", "/ORDER", "/data/order", "/balance-allowance/", "/balance-allowance/updat",
 		"/notification", "/agent/account/state?signature_type=0",
 	};
 	size_t	i, j;
@@ -185,6 +205,29 @@ test_findn_bounds(void **state)
 	assert_int_equal(catalog_admit("GET", buf, 5, CATALOG_NONE), 0);
 }
 
+/* get_order's last segment: exactly one non-empty one, query aside. */
+static void
+test_one_segment(void **state)
+{
+	const struct catalog_entry	*e = catalog_get(EP_GET_ORDER);
+	static const char *const	 no[] = {
+		"/data/order", "/data/order/", "/data/order/a/b",
+		"/data/order//", "/data/orderx/1", "/data/order/a/",
+	};
+	size_t				 i;
+
+	(void)state;
+	assert_ptr_equal(catalog_find("GET", "/data/order/0xab12"), e);
+	assert_ptr_equal(catalog_find("GET", "/data/order/x?y=/z"), e);
+	assert_int_equal(catalog_admit("GET", "/data/order/1", 13,
+	    CATALOG_L2), 0);
+	assert_int_equal(catalog_admit("GET", "/data/order/1", 13,
+	    CATALOG_NONE), CV_ERR_DENIED);
+	for (i = 0; i < sizeof(no) / sizeof(no[0]); i++)
+		assert_null(catalog_find("GET", no[i]));
+	assert_null(catalog_find("DELETE", "/data/order/1"));
+}
+
 static void
 test_auth_names(void **state)
 {
@@ -205,6 +248,7 @@ main(void)
 		cmocka_unit_test(test_unknown_paths),
 		cmocka_unit_test(test_unknown_methods),
 		cmocka_unit_test(test_findn_bounds),
+		cmocka_unit_test(test_one_segment),
 		cmocka_unit_test(test_auth_names),
 	};
 

@@ -5,6 +5,8 @@
 #    describes, each program links only the libraries it needs, and the
 #    installed vaultd runs the installed signerd and netd: `vaultctl
 #    status` and `vaultctl init` through the installed vaultctl;
+#  - the bash completion is installed for vaultctl and completes its
+#    commands, subcommands and options;
 #  - the systemd unit passes `systemd-analyze verify`, and vaultd runs
 #    under the unit's capability bounding set with no_new_privs;
 #  - `make deb` builds clobvault_VERSION_ARCH.deb, lintian finds nothing
@@ -158,14 +160,51 @@ check "install: lib/systemd/system/vaultd.service 0644" \
     has_mode 644 "$(id -un)" "$unit"
 check "install: the unit runs /usr/local/sbin/vaultd -f" \
     grep -qx "ExecStart=/usr/local/sbin/vaultd -f" "$unit"
+comp=$p/share/bash-completion/completions/vaultctl
+check "install: share/bash-completion/completions/vaultctl 0644" \
+    has_mode 644 "$(id -un)" "$comp"
+
+# The completion, with the installed vaultctl: what it offers after
+# the words given (the last one is being completed).
+completes() {	# expected words...
+	want=$1; shift
+	got=$(PATH="$p/bin:$PATH" bash -c '. "$1"; shift
+	    COMP_WORDS=("$@"); COMP_CWORD=$(($# - 1)); _vaultctl
+	    echo "${COMPREPLY[*]}"' sh "$comp" "$@" 2>&1)
+	[ "$got" = "$want" ] || { echo "  vaultctl $*: \"$got\""; return 1; }
+}
+# The commands it offers first are those of `vaultctl help`.
+every_command() {
+	a=$(PATH="$p/bin:$PATH" bash -c '. "$1"; COMP_WORDS=(vaultctl "")
+	    COMP_CWORD=1; _vaultctl; printf "%s\n" "${COMPREPLY[@]}"' sh \
+	    "$comp" | grep -vx help | sort)
+	b=$("$p/bin/vaultctl" help |
+	    sed -n 's/^  vaultctl \([a-z-]*\).*/\1/p' | sort -u)
+	[ "$a" = "$b" ]
+}
+if have bash && [ -f "$comp" ]; then
+	check "completion: bash -n" bash -n "$comp"
+	check "completion: commands" completes "account" vaultctl acc
+	check "completion: subcommands" \
+	    completes "add list remove update" vaultctl account ""
+	check "completion: options" completes "--offline" \
+	    vaultctl audit verify --off
+	check "completion: option values" \
+	    completes "openfish polymarket omnia" vaultctl account add x \
+	    --profile ""
+	check "completion: every command of vaultctl help" every_command
+else
+	skipped "completion: no bash"
+fi
 
 # Each program links only what it uses.
 check "vaultd needs no libcurl, libsecp256k1, libmicrohttpd" \
     needs_none "$p/sbin/vaultd" libcurl libsecp256k1 libmicrohttpd libcmocka
 check "signerd needs no libcurl, libmicrohttpd" \
     needs_none "$p/libexec/clobvault/signerd" libcurl libmicrohttpd libcmocka
-check "netd needs no libsecp256k1, libmicrohttpd" \
-    needs_none "$p/libexec/clobvault/netd" libsecp256k1 libmicrohttpd libcmocka
+# netd serves the gateway with libmicrohttpd (PKGS_NETD)
+check "netd needs no libsecp256k1" \
+    needs_none "$p/libexec/clobvault/netd" libsecp256k1 libcmocka
 check "vaultctl needs no libsecp256k1, libmicrohttpd" \
     needs_none "$p/bin/vaultctl" libsecp256k1 libmicrohttpd libcmocka
 
@@ -261,6 +300,8 @@ check "deb: vaultctl.1" entry -rw-r--r-- root/root usr/share/man/man1/vaultctl.1
 check "deb: clobvault-policy.5" \
     entry -rw-r--r-- root/root usr/share/man/man5/clobvault-policy.5.gz
 check "deb: copyright" entry -rw-r--r-- root/root usr/share/doc/clobvault/copyright
+check "deb: bash completion" entry -rw-r--r-- root/root \
+    usr/share/bash-completion/completions/vaultctl
 check "deb: nothing from the tests" sh -c "! grep -q 'testexchange\|hostile\|/tests/' '$tmp/contents'"
 check "deb: depends on adduser" sh -c "dpkg-deb -f '$deb' Depends | grep -q adduser"
 dpkg-deb -e "$deb" "$tmp/control"

@@ -726,6 +726,896 @@ test_wait(void **state)
 	unlink(c->pass);
 }
 
+/* A PUT of an account record straight to vaultd: 0, or its error. */
+static int
+raw_put(struct ct *c, const char *name, const char *json, uint64_t nonce,
+    char *text, size_t len)
+{
+	struct chan	ch;
+	struct msg_w	w;
+	struct msg	m;
+	int64_t		start = it_ms();
+	int		code = -1;
+
+	text[0] = '\0';
+	assert_int_equal(it_connect(&c->it, &ch), 0);
+	/* vaultd may be busy a moment with a checkpoint: as vaultctl, retry */
+	do {
+		msg_begin(&w, MSG_CTL_PUT_REQ, 7);
+		msg_put_u64(&w, 1);		/* VAULT_REC_ACCOUNT */
+		msg_put_str(&w, name);
+		msg_put_str(&w, "");
+		msg_put_u64(&w, nonce);
+		msg_put_bin(&w, json, strlen(json));
+		assert_int_equal(chan_send(&ch, &w), 0);
+		assert_int_equal(chan_recv(&ch, &m), 0);
+		if (m.type == MSG_CTL_PUT_ANS)
+			code = 0;
+		else
+			assert_int_equal(msg_get_error(&m, &code, text, len),
+			    0);
+		msg_clear(&m);
+		if (code == CV_ERR_AGAIN)
+			it_sleep_ms(50);
+	} while (code == CV_ERR_AGAIN && it_ms() - start < 5000);
+	chan_free(&ch);
+	return code;
+}
+
+/* An account record's JSON up to its last members. */
+#define PM_ACCT	"{\"profile\":\"polymarket\",\"url\":\"https://127.0.0.1:9/\","
+#define OF_ACCT	"{\"profile\":\"openfish\",\"url\":\"https://127.0.0.1:9/\","
+#define OM_ACCT	"{\"profile\":\"omnia\",\"url\":\"https://127.0.0.1:9/\","
+#define FUNDER		"0x70997970C51812dc3A010C7d01b50e0d17dc79C8"
+#define FUNDER_LOWER	"0x70997970c51812dc3a010c7d01b50e0d17dc79c8"
+#define FUNDER_BADSUM	"0x70997970C51812DC3a010C7d01b50e0d17dc79C8"
+#define FUNDER_UPPER	"0x70997970C51812DC3A010C7D01B50E0D17DC79C8"
+#define FUNDER_NO0X	"70997970c51812dc3a010c7d01b50e0d17dc79c8"
+#define ORDERS_WHY	"the order version must be 1, or for polymarket 1 or 2"
+#define FUNDER_WHY	"the funder must be an Ethereum address: 0x and 40 " \
+			"hex digits"
+#define MEMBERS_WHY	"account record needs profile and url, and may hold " \
+			"ca_file, pin, funder and orders only"
+
+/*
+ * account add --funder and --order-version: stored as given, checked
+ * by vaultctl for a clear message and by vaultd on its own.
+ */
+static void
+test_account_orders(void **state)
+{
+	static const struct {
+		const char	*json, *why;
+	} bad[] = {
+		{ OF_ACCT "\"orders\":2}", ORDERS_WHY },
+		{ PM_ACCT "\"orders\":3}", ORDERS_WHY },
+		{ PM_ACCT "\"orders\":\"2\"}", ORDERS_WHY },
+		{ PM_ACCT "\"orders\":2.0}", ORDERS_WHY },
+		{ PM_ACCT "\"funder\":\"" FUNDER_BADSUM "\"}", FUNDER_WHY
+		    ", all lower case or with its EIP-55 checksum" },
+		{ PM_ACCT "\"funder\":\"" FUNDER_UPPER "\"}", FUNDER_WHY },
+		{ PM_ACCT "\"funder\":\"" FUNDER_NO0X "\"}", FUNDER_WHY },
+		{ PM_ACCT "\"funder\":7}", MEMBERS_WHY },
+		{ OM_ACCT "\"orders\":1}", "omnia accounts sign no orders: no "
+		    "funder or order version" },
+		{ OF_ACCT "\"makers\":1}", MEMBERS_WHY },
+	};
+	struct ct	*c = *state;
+	json_t		*j, *e;
+	char		 text[1100], json[700];
+	size_t		 i;
+
+	cli(c, NULL, "account add C --profile polymarket --funder " FUNDER
+	    " --order-version 1");
+	want(c, 0);
+	assert_string_equal(c->r.out, "added account: C\n");
+	assert_string_equal(c->r.err, "");
+	cli(c, NULL, "account add D --profile polymarket --funder "
+	    FUNDER_LOWER);
+	want(c, 0);
+	cli(c, NULL, "account list --json");
+	want(c, 0);
+	j = out_json(c);
+	assert_int_equal(json_array_size(j), 4);
+	json_array_foreach(j, i, e) {
+		const char *n = json_string_value(json_object_get(e, "name"));
+
+		/* openfish signs version 1, polymarket 2 unless told */
+		assert_int_equal(json_integer_value(json_object_get(e,
+		    "orders")), strcmp(n, "B") == 0 ? 2 : 1 + (strcmp(n, "D") ==
+		    0));
+		if (strcmp(n, "C") == 0)
+			assert_string_equal(json_string_value(json_object_get(
+			    e, "funder")), FUNDER);
+		else if (strcmp(n, "D") == 0)
+			assert_string_equal(json_string_value(json_object_get(
+			    e, "funder")), FUNDER_LOWER);
+		else
+			assert_null(json_object_get(e, "funder"));
+	}
+	json_decref(j);
+
+	/* vaultctl's own checks, before anything is sent */
+	cli(c, NULL, "account add E --profile polymarket --funder "
+	    FUNDER_BADSUM);
+	want(c, 1);
+	assert_string_equal(c->r.err, "vaultctl: account add: --funder has "
+	    "mixed case that is not its EIP-55 checksum: check the address, "
+	    "or write it in lower case\n");
+	cli(c, NULL, "account add E --profile polymarket --funder 0x1234");
+	want(c, 1);
+	assert_string_equal(c->r.err, "vaultctl: account add: --funder must "
+	    "be an Ethereum address: 0x and 40 hex digits\n");
+	cli(c, NULL, "account add E --profile openfish --order-version 2");
+	want(c, 2);
+	assert_string_equal(c->r.err, "vaultctl: account add: "
+	    "--order-version 2 is for polymarket accounts: openfish signs "
+	    "orders of version 1\n");
+	cli(c, NULL, "account add E --profile polymarket --order-version 3");
+	want(c, 2);
+	assert_string_equal(c->r.err, "vaultctl: account add: "
+	    "--order-version takes 1 or 2\n");
+	cli(c, NULL, "account add E --profile omnia --funder " FUNDER);
+	want(c, 2);
+	assert_string_equal(c->r.err, "vaultctl: account add: --funder and "
+	    "--order-version are for openfish and polymarket accounts (omnia "
+	    "accounts sign no orders)\n");
+	cli(c, NULL, "--json account add E --profile omnia --order-version 1");
+	json_decref(fail_json(c, 2));
+	cli(c, NULL, "account list --json");
+	j = out_json(c);
+	assert_int_equal(json_array_size(j), 4);
+	json_decref(j);
+
+	/* vaultd's own, without vaultctl's */
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		assert_int_equal(raw_put(c, "E", bad[i].json, 0, text,
+		    sizeof(text)), CV_ERR_INVALID);
+		if (strncmp(text, bad[i].why, strlen(bad[i].why)) != 0)
+			fail_msg("%s: \"%s\", wanted \"%s\"", bad[i].json,
+			    text, bad[i].why);
+	}
+	/* a listing shows a record whole: at most 511 bytes */
+	snprintf(json, sizeof(json), "{\"ca_file\":\"/%0199d\",\"pin\":"
+	    "\"sha256//%0300d\",\"profile\":\"openfish\",\"url\":"
+	    "\"https://127.0.0.1:9/\"}", 0, 0);
+	assert_int_equal(raw_put(c, "E", json, 0, text, sizeof(text)),
+	    CV_ERR_INVALID);
+	assert_string_equal(text, "account record longer than 511 bytes: "
+	    "shorten the CA file's path or the pins");
+	assert_int_equal(raw_put(c, "E", "{\"profile\":\"polymarket\","
+	    "\"url\":\"https://127.0.0.1:9/\",\"funder\":\"" FUNDER "\","
+	    "\"orders\":2}", 0, text, sizeof(text)), 0);
+	assert_int_equal(raw_put(c, "F", "{\"profile\":\"openfish\","
+	    "\"url\":\"https://127.0.0.1:9/\",\"orders\":1}", 0, text,
+	    sizeof(text)), 0);
+	/* an update (a nonce above 0) of no account, or to another profile */
+	assert_int_equal(raw_put(c, "nosuch", "{\"profile\":\"openfish\","
+	    "\"url\":\"https://127.0.0.1:9/\"}", 1, text, sizeof(text)),
+	    CV_ERR_NOTFOUND);
+	assert_string_equal(text, "no account nosuch");
+	assert_int_equal(raw_put(c, "F", "{\"profile\":\"polymarket\","
+	    "\"url\":\"https://127.0.0.1:9/\"}", 1, text, sizeof(text)),
+	    CV_ERR_INVALID);
+	assert_string_equal(text, "the profile of an account cannot change: "
+	    "remove the account and add it again");
+}
+
+/*
+ * account update: the record replaced at its next revision, the keys
+ * kept; the profile never changes; audited as account_update.
+ */
+static void
+test_account_update(void **state)
+{
+	struct ct	*c = *state;
+	json_t		*j, *set;
+	char		 path[128], *log;
+	size_t		 len;
+
+	cli(c, WALLET_KEY, "wallet import --account B");
+	want(c, 0);
+	cli(c, "{\"apiKey\":\"k-1\",\"secret\":\"" API_SECRET "\","
+	    "\"passphrase\":\"" API_PASS "\"}", "apikey import --account B");
+	want(c, 0);
+	cli(c, "CODE-12345", "invite set --account B");
+	want(c, 0);
+
+	cli(c, NULL, "account update B --url https://127.0.0.1:10/ --funder "
+	    FUNDER " --order-version 1");
+	want(c, 0);
+	assert_string_equal(c->r.out, "updated account B\n"
+	    "funder: " FUNDER "\n"
+	    "orders: 1\n"
+	    "profile: polymarket\n"
+	    "url: https://127.0.0.1:10/\n");
+	assert_string_equal(c->r.err, "");
+	/* every other record of the account is still there */
+	cli(c, NULL, "keys list --account B --json");
+	want(c, 0);
+	j = out_json(c);
+	assert_int_equal(json_array_size(j), 3);
+	json_decref(j);
+	cli(c, NULL, "wallet address --account B");
+	want(c, 0);
+	has(c->r.out, WALLET_ADDR);
+
+	/* the same again: nothing is written */
+	cli(c, NULL, "account update B --url https://127.0.0.1:10/");
+	want(c, 0);
+	assert_string_equal(c->r.out, "account B: unchanged\n");
+	cli(c, NULL, "--json account update B --no-funder --order-version 2");
+	want(c, 0);
+	j = out_json(c);
+	assert_true(json_is_true(json_object_get(j, "changed")));
+	set = json_object_get(j, "settings");
+	assert_null(json_object_get(set, "funder"));
+	assert_int_equal(json_integer_value(json_object_get(set, "orders")),
+	    2);
+	assert_string_equal(json_string_value(json_object_get(set, "url")),
+	    "https://127.0.0.1:10/");
+	json_decref(j);
+
+	/* a CA file, a pin, and taking them away */
+	cli(c, NULL, "account update A --ca-file /etc/passwd --pin "
+	    "sha256//AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=");
+	want(c, 0);
+	assert_string_equal(c->r.out, "updated account A\n"
+	    "ca_file: /etc/passwd\n"
+	    "orders: 1\n"
+	    "pin: sha256//AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=\n"
+	    "profile: openfish\n"
+	    "url: https://api.openfish.me\n");
+	cli(c, NULL, "account update A --url http://127.0.0.1:1");
+	want(c, 2);
+	assert_string_equal(c->r.err, "vaultctl: account update: --pin needs "
+	    "an https:// URL\n");
+	cli(c, NULL, "account update A --url http://127.0.0.1:1 --no-pin "
+	    "--no-ca-file");
+	want(c, 0);
+	assert_string_equal(c->r.out, "updated account A\n"
+	    "orders: 1\n"
+	    "profile: openfish\n"
+	    "url: http://127.0.0.1:1\n");
+
+	/* refusals */
+	cli(c, NULL, "account update B --profile openfish");
+	want(c, 2);
+	assert_string_equal(c->r.err, "vaultctl: account update: the profile "
+	    "of an account cannot change (its keys were made for it): remove "
+	    "the account and add it again\n");
+	cli(c, NULL, "account update B");
+	want(c, 2);
+	assert_string_equal(c->r.err, "vaultctl: account update: nothing to "
+	    "change: give --url, --ca-file, --no-ca-file, --pin, --no-pin, "
+	    "--funder, --no-funder or --order-version\n");
+	cli(c, NULL, "account update nosuch --url https://127.0.0.1:9/");
+	want(c, 8);
+	assert_string_equal(c->r.err, "vaultctl: account update: no account "
+	    "nosuch\n");
+	cli(c, NULL, "account update A --order-version 2");
+	want(c, 2);
+	cli(c, NULL, "account update A --pin sha256//x --no-pin");
+	want(c, 2);
+	cli(c, NULL, "account update B --url http://example.com/");
+	want(c, 1);
+	has(c->r.err, "the URL must be https://");
+	cli(c, NULL, "account update B --ca-file /nonexistent");
+	want(c, 8);
+
+	/* each change is on the audit log, and the keys are untouched */
+	snprintf(path, sizeof(path), "%s/audit.log", c->it.home);
+	assert_non_null(log = it_slurp(path, &len));
+	has(log, "\tB\taccount_update\t-\t-\tintent\t");
+	has(log, "\tB\taccount_update\t-\t-\tok\tB\t");
+	has(log, "\tA\taccount_update\t-\t-\tok\tA\t");
+	free(log);
+	cli(c, NULL, "account list --json");
+	j = out_json(c);
+	json_array_foreach(j, len, set)
+		if (strcmp(json_string_value(json_object_get(set, "name")),
+		    "B") == 0)
+			break;
+	assert_true(json_is_true(json_object_get(set, "wallet")));
+	assert_int_equal(json_integer_value(json_object_get(set,
+	    "api_keys")), 1);
+	assert_string_equal(json_string_value(json_object_get(set,
+	    "invite")), "set");
+	json_decref(j);
+	cli(c, NULL, "audit verify");
+	want(c, 0);
+}
+
+/* account remove --force: a record for each key it destroys. */
+static void
+test_account_remove_audit(void **state)
+{
+	struct ct	*c = *state;
+	json_t		*j;
+	const char	*ops[] = { "account_remove", "account_remove",
+			    "account_remove.wallet", "account_remove.apikey",
+			    "account_remove.invite" };
+	const char	*ids[] = { NULL, NULL, NULL, "k-9", NULL };
+	size_t		 i;
+
+	cli(c, NULL, "wallet generate --account B");
+	want(c, 0);
+	cli(c, "{\"apiKey\":\"k-9\",\"secret\":\"" API_SECRET "\","
+	    "\"passphrase\":\"" API_PASS "\"}", "apikey import --account B");
+	want(c, 0);
+	cli(c, "CODE-12345", "invite set --account B");
+	want(c, 0);
+	cli(c, NULL, "account remove B --force");
+	want(c, 0);
+	assert_string_equal(c->r.out, "account remove: done\n");
+	cli(c, NULL, "audit show --account B --op account_remove --json");
+	want(c, 0);
+	j = out_json(c);
+	assert_int_equal(json_array_size(j), 5);
+	for (i = 0; i < 5; i++) {
+		json_t *e = json_array_get(j, i);
+
+		assert_string_equal(json_string_value(json_object_get(e, "op")),
+		    ops[i]);
+		assert_string_equal(json_string_value(json_object_get(e,
+		    "verdict")), i == 0 ? "intent" : "ok");
+		if (ids[i] != NULL)
+			assert_string_equal(json_string_value(json_object_get(
+			    e, "key_id")), ids[i]);
+		else if (i >= 2)
+			assert_true(json_is_null(json_object_get(e,
+			    "key_id")));
+	}
+	json_decref(j);
+	/* an account with nothing in it: its record only */
+	cli(c, NULL, "account remove A");
+	want(c, 0);
+	cli(c, NULL, "audit show --account A --op account_remove --json");
+	j = out_json(c);
+	assert_int_equal(json_array_size(j), 2);
+	json_decref(j);
+	cli(c, NULL, "audit verify");
+	want(c, 0);
+}
+
+/* audit show: filters, the default tail said, JSON records. */
+static void
+test_audit_show(void **state)
+{
+	static const char *const fields[] = {
+		"seq", "time", "actor", "account", "op", "method", "path",
+		"verdict", "key_id", "gen", "digest",
+	};
+	struct ct	*c = *state;
+	json_t		*j, *e;
+	char		 want_err[160], *line;
+	unsigned long	 first;
+	size_t		 i, k, n;
+
+	for (i = 0; i < 6; i++) {
+		cli(c, NULL, "account add X%zu --profile openfish", i);
+		want(c, 0);
+	}
+	/* the default: 20 records, and how many came before them */
+	cli(c, NULL, "audit show");
+	want(c, 0);
+	for (n = 0, line = c->r.out; (line = strchr(line, '\n')) != NULL;
+	    line++)
+		n++;
+	assert_int_equal(n, 20);
+	first = strtoul(c->r.out, NULL, 10);
+	snprintf(want_err, sizeof(want_err), "vaultctl: audit show: the last "
+	    "20 records shown, %lu before them (--tail N or --all shows "
+	    "more)\n", first - 1);
+	assert_string_equal(c->r.err, want_err);
+	cli(c, NULL, "audit show --tail 5");
+	want(c, 0);
+	assert_string_equal(c->r.err, "");
+	/* a filter every record passes: the same, said of matches */
+	cli(c, NULL, "audit show --since 1");
+	want(c, 0);
+	assert_int_equal(strtoul(c->r.out, NULL, 10), first);
+	snprintf(want_err, sizeof(want_err), "vaultctl: audit show: the last "
+	    "20 matching records shown, %lu before them (--tail N or --all "
+	    "shows more)\n", first - 1);
+	assert_string_equal(c->r.err, want_err);
+
+	/* filters */
+	cli(c, NULL, "audit show --account X3 --tail 100");
+	want(c, 0);
+	for (n = 0, line = c->r.out; (line = strchr(line, '\n')) != NULL;
+	    line++)
+		n++;
+	assert_int_equal(n, 2);			/* intent, ok */
+	has(c->r.out, "\tX3\taccount_add\t-\t-\tintent\t");
+	has(c->r.out, "\tX3\taccount_add\t-\t-\tok\tX3\t");
+	assert_string_equal(c->r.err, "");
+	cli(c, NULL, "audit show --op account_add --verdict ok --tail 100 "
+	    "--json");
+	want(c, 0);
+	j = out_json(c);
+	assert_int_equal(json_array_size(j), 8);	/* A, B, X0..X5 */
+	json_array_foreach(j, i, e) {
+		assert_int_equal(json_object_size(e), 11);
+		for (k = 0; k < sizeof(fields) / sizeof(fields[0]); k++)
+			assert_non_null(json_object_get(e, fields[k]));
+		assert_true(json_is_integer(json_object_get(e, "seq")));
+		assert_true(json_is_integer(json_object_get(e, "gen")));
+		assert_true(json_is_null(json_object_get(e, "method")));
+		assert_string_equal(json_string_value(json_object_get(e,
+		    "verdict")), "ok");
+		has(json_string_value(json_object_get(e, "actor")),
+		    "vaultctl:");
+	}
+	json_decref(j);
+	/* an actor matches with what follows ':', an op with '.' */
+	cli(c, NULL, "audit show --actor vaultd --op checkpoint --tail 1 "
+	    "--json");
+	want(c, 0);
+	j = out_json(c);
+	assert_int_equal(json_array_size(j), 1);
+	e = json_array_get(j, 0);
+	assert_string_equal(json_string_value(json_object_get(e, "actor")),
+	    "vaultd");
+	assert_int_equal(strlen(json_string_value(json_object_get(e,
+	    "key_id"))), 64);
+	json_decref(j);
+	cli(c, NULL, "audit show --actor vaultctl --op account --tail 100");
+	want(c, 0);
+	assert_string_equal(c->r.out, "");
+	assert_string_equal(c->r.err, "vaultctl: audit show: no records "
+	    "match\n");
+
+	/* times: unix seconds or ISO 8601 UTC */
+	cli(c, NULL, "audit show --since 2000-01-01 --until "
+	    "2000-01-02T12:00:00Z");
+	want(c, 0);
+	assert_string_equal(c->r.out, "");
+	cli(c, NULL, "audit show --since 1 --op init --json");
+	want(c, 0);
+	j = out_json(c);
+	assert_int_equal(json_array_size(j), 2);
+	json_decref(j);
+	cli(c, NULL, "audit show --since 4000000000 --json");
+	want(c, 0);
+	assert_string_equal(c->r.out, "[]\n");
+	cli(c, NULL, "audit show --since 2024-02-30");
+	want(c, 2);
+	assert_string_equal(c->r.err, "vaultctl: usage: vaultctl audit show "
+	    "[--tail N | --all] [--account A] [--actor S] [--op OP] "
+	    "[--verdict V] "
+	    "[--since TIME] [--until TIME] | audit verify [--anchor SEQ:HASH] "
+	    "| audit verify --offline --key-file FILE [--anchor SEQ:HASH] "
+	    "LOG... | audit anchor | audit export-key: --since takes unix "
+	    "seconds or an ISO 8601 UTC time (2024-05-01, "
+	    "2024-05-01T12:00:00Z)\n");
+	cli(c, NULL, "audit show --tail 0");
+	want(c, 2);
+	cli(c, NULL, "audit show --anchor 1:00");
+	want(c, 2);
+	cli(c, NULL, "audit verify --op init");
+	want(c, 2);
+	cli(c, NULL, "audit show extra");
+	want(c, 2);
+}
+
+/*
+ * n L1 signatures (GET /auth/derive-api-key for account A) through the
+ * control socket, each one record of the audit log, a millisecond at
+ * least between two: under 1,000 records (about 220 KB) a second.
+ */
+static void
+sign_many(struct ct *c, int n)
+{
+	struct chan	 ch;
+	struct msg_w	 w;
+	struct msg	 m;
+	int		 i;
+
+	assert_int_equal(it_connect(&c->it, &ch), 0);
+	for (i = 0; i < n; i++) {
+		msg_begin(&w, MSG_CTL_HEADERS_REQ, (uint32_t)i + 2);
+		msg_put_str(&w, "A");
+		msg_put_u64(&w, 1);		/* CATALOG_L1 */
+		msg_put_str(&w, "GET");
+		msg_put_str(&w, "/auth/derive-api-key");
+		msg_put_bin(&w, "", 0);
+		msg_put_u64(&w, 0);
+		msg_put_u64(&w, 0);
+		assert_int_equal(chan_send(&ch, &w), 0);
+		assert_int_equal(chan_recv(&ch, &m), 0);
+		assert_int_equal(m.type, MSG_CTL_HEADERS_ANS);
+		msg_clear(&m);
+		it_sleep_ms(1);
+	}
+	chan_free(&ch);
+}
+
+/*
+ * Run vaultctl with args, its standard output of any size into *out
+ * (malloc'd), standard error into c->r.err; the exit status.
+ */
+static int
+cli_big(struct ct *c, char **out, const char *args)
+{
+	char	cmd[1024], outp[128], errp[128];
+	size_t	len;
+	int	st;
+
+	snprintf(outp, sizeof(outp), "%s.out", c->it.home);
+	snprintf(errp, sizeof(errp), "%s.err", c->it.home);
+	snprintf(cmd, sizeof(cmd), "%s/vaultctl %s </dev/null >%s 2>%s",
+	    c->it.build, args, outp, errp);
+	st = system(cmd);
+	if ((*out = it_slurp(outp, &len)) == NULL)
+		abort();
+	slurp_into(errp, c->r.err, sizeof(c->r.err));
+	unlink(outp);
+	unlink(errp);
+	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+/* The seq each line of text starts with must be 1, 2, 3...; how many. */
+static unsigned long
+seqs_from_one(const char *text)
+{
+	unsigned long	 n = 0;
+	const char	*p;
+
+	for (p = text; *p != '\0'; p = strchr(p, '\n') + 1) {
+		if (strtoul(p, NULL, 10) != ++n)
+			fail_msg("line %lu is record %lu", n, strtoul(p, NULL,
+			    10));
+		if (strchr(p, '\n') == NULL)
+			fail_msg("line %lu has no end", n);
+	}
+	return n;
+}
+
+/*
+ * audit show --all: every record, across more than one answer's 512 KiB
+ * (3,500 signatures, about 750 KB of log), oldest first, nothing on
+ * standard error; with a filter and --json the same; against --tail,
+ * which stops at one answer and says what it left out.
+ */
+static void
+test_audit_show_all(void **state)
+{
+	struct ct	*c = *state;
+	char		 want_err[300], *out;
+	const char	*p;
+	unsigned long	 n, seq;
+	json_t		*j, *e;
+	size_t		 i;
+
+	cli(c, WALLET_KEY "\n", "wallet import --account A");
+	want(c, 0);
+	sign_many(c, 3500);
+	assert_int_equal(cli_big(c, &out, "audit show --all"), 0);
+	assert_string_equal(c->r.err, "");
+	n = seqs_from_one(out);
+	assert_true(n > 3500);
+	assert_true(strlen(out) > 512 * 1024);
+	free(out);
+	/* to the last record: nothing left out at the end either */
+	cli(c, NULL, "audit show --tail 1");
+	want(c, 0);
+	assert_int_equal(strtoul(c->r.out, NULL, 10), n);
+	/* more than one read holds: whole records only, none cut in two */
+	assert_int_equal(cli_big(c, &out, "audit show --tail 100000"), 0);
+	assert_true(out[0] >= '1' && out[0] <= '9');
+	assert_int_equal(strspn(out, "0123456789"), strcspn(out, "\t"));
+	for (p = out, seq = strtoul(out, NULL, 10); *p != '\0';
+	    p = strchr(p, '\n') + 1, seq++)
+		if (strtoul(p, NULL, 10) != seq || strchr(p, '\n') == NULL)
+			fail_msg("record %lu is not whole or not next", seq);
+	assert_int_equal(seq - 1, n);
+	free(out);
+
+	assert_int_equal(cli_big(c, &out, "audit show --all --op sign "
+	    "--account A --json"), 0);
+	assert_string_equal(c->r.err, "");
+	assert_non_null(j = json_loads(out, 0, NULL));
+	free(out);
+	assert_int_equal(json_array_size(j), 3500);
+	json_array_foreach(j, i, e) {
+		assert_string_equal(json_string_value(json_object_get(e,
+		    "path")), "/auth/derive-api-key");
+		if (i > 0)
+			assert_true(json_integer_value(json_object_get(e,
+			    "seq")) > json_integer_value(json_object_get(
+			    json_array_get(j, i - 1), "seq")));
+	}
+	json_decref(j);
+	cli(c, NULL, "audit show --all --op nosuch");
+	want(c, 0);
+	assert_string_equal(c->r.out, "");
+	assert_string_equal(c->r.err, "vaultctl: audit show: no records "
+	    "match\n");
+
+	/* --tail: one answer, and what did not fit is counted */
+	assert_int_equal(cli_big(c, &out, "audit show --tail 100000 --op "
+	    "sign"), 0);
+	for (i = 0, n = 0; out[i] != '\0'; i++)
+		n += out[i] == '\n';
+	free(out);
+	assert_true(n < 3500);
+	snprintf(want_err, sizeof(want_err), "vaultctl: audit show: %lu more "
+	    "records left out: an answer holds at most 512 KiB (narrow it "
+	    "with --since, --until or a filter, or use --all)\n", 3500 - n);
+	assert_string_equal(c->r.err, want_err);
+	cli(c, NULL, "audit show --all --tail 5");
+	want(c, 2);
+	has(c->r.err, ": --tail or --all, not both\n");
+	cli(c, NULL, "audit verify --all");
+	want(c, 2);
+}
+
+/* Field n (from 0) of an audit log line. */
+static char *
+field(char *line, int n)
+{
+	while (n-- > 0)
+		line = strchr(line, '\t') + 1;
+	return line;
+}
+
+/*
+ * audit export-key, and audit verify --offline with it: the same text
+ * and exit code as the online verify, with vaultd stopped; a tampered
+ * copy is named, line and fault, exit 7.
+ */
+static void
+test_audit_offline(void **state)
+{
+	struct ct	*c = *state;
+	char		 key[128], dir[128], copy[160], online[512];
+	char		 anchor[128], cmd[512], want_out[1200], edited[200];
+	char		*log, *p;
+	size_t		 len;
+	json_t		*j;
+	int		 line;
+
+	cli(c, NULL, "audit export-key");
+	want(c, 0);
+	assert_int_equal(strlen(c->r.out), 65);
+	assert_int_equal(strspn(c->r.out, "0123456789abcdef"), 64);
+	snprintf(key, sizeof(key), "%s.pub", c->it.home);
+	it_write(key, c->r.out, 0644);
+	cli(c, NULL, "--json audit export-key");
+	want(c, 0);
+	j = out_json(c);
+	assert_int_equal(strlen(json_string_value(json_object_get(j, "key"))),
+	    64);
+	json_decref(j);
+	cli(c, NULL, "audit anchor --json");
+	want(c, 0);
+	j = out_json(c);
+	snprintf(anchor, sizeof(anchor), "%s:%s", json_string_value(
+	    json_object_get(j, "seq")), json_string_value(json_object_get(j,
+	    "hash")));
+	json_decref(j);
+	cli(c, NULL, "audit verify");
+	want(c, 0);
+	snprintf(online, sizeof(online), "%s", c->r.out);
+	cli(c, NULL, "audit verify --offline --key-file %s %s/audit.log", key,
+	    c->it.home);
+	want(c, 0);
+	assert_string_equal(c->r.out, online);
+	assert_string_equal(c->r.err, "");
+
+	/* no vaultd at all (its stop is one record more) */
+	assert_int_equal(it_stop(&c->it, 3000), 0);
+	cli(c, NULL, "audit verify --offline --key-file %s %s/audit.log", key,
+	    c->it.home);
+	want(c, 0);
+	has(c->r.out, "audit log verified: ");
+	snprintf(online, sizeof(online), "%s", c->r.out);
+	cli(c, NULL, "audit verify --offline --key-file %s --anchor %s "
+	    "%s/audit.log", key, anchor, c->it.home);
+	want(c, 0);
+	has(c->r.out, "is in the log as kept");
+	cli(c, NULL, "--json audit verify --offline --key-file %s "
+	    "%s/audit.log", key, c->it.home);
+	want(c, 0);
+	j = out_json(c);
+	assert_true(json_is_true(json_object_get(j, "ok")));
+	assert_int_equal(json_integer_value(json_object_get(j, "exit")), 0);
+	json_decref(j);
+
+	/* a copy with one byte of its third record changed */
+	snprintf(dir, sizeof(dir), "%s.copy", c->it.home);
+	assert_int_equal(mkdir(dir, 0700), 0);
+	snprintf(copy, sizeof(copy), "%s/audit.log", dir);
+	snprintf(cmd, sizeof(cmd), "%s/audit.log", c->it.home);
+	assert_non_null(log = it_slurp(cmd, &len));
+	/* the first record after the first that is not a checkpoint */
+	for (p = strchr(log, '\n') + 1, line = 2; strncmp(field(p, 4),
+	    "checkpoint\t", 11) == 0; line++)
+		p = strchr(p, '\n') + 1;
+	field(p, 1)[3] ^= 1;			/* a digit of its year */
+	it_write(copy, log, 0600);
+	free(log);
+	cli(c, NULL, "audit verify --offline --key-file %s %s", key, copy);
+	want(c, 7);
+	snprintf(edited, sizeof(edited), "audit log FAILED verification: a "
+	    "record was edited (its hash is not the next prev) at audit.log "
+	    "line %d\n", line);
+	assert_string_equal(c->r.out, edited);
+	assert_string_equal(c->r.err, "vaultctl: audit: data failed "
+	    "authentication (tampered or corrupt)\n");
+	/* two logs: each named, the exit that of the first failure */
+	cli(c, NULL, "audit verify --offline --key-file %s %s %s/audit.log",
+	    key, copy, c->it.home);
+	want(c, 7);
+	snprintf(want_out, sizeof(want_out), "%s: %s%s/audit.log: %s", copy,
+	    edited, c->it.home, online);
+	assert_string_equal(c->r.out, want_out);
+
+	/* another key: the checkpoints do not verify */
+	it_write(key, "0000000000000000000000000000000000000000000000000000000"
+	    "000000000\n", 0644);
+	cli(c, NULL, "audit verify --offline --key-file %s %s/audit.log", key,
+	    c->it.home);
+	want(c, 7);
+	has(c->r.out, "audit log FAILED verification: a checkpoint is "
+	    "unsigned or its signature is invalid at audit.log line ");
+	it_write(key, "not a key\n", 0644);
+	cli(c, NULL, "audit verify --offline --key-file %s %s/audit.log", key,
+	    c->it.home);
+	want(c, 1);
+	snprintf(want_out, sizeof(want_out), "vaultctl: audit verify: %s is "
+	    "not an audit public key (64 hex digits, as vaultctl audit "
+	    "export-key prints it)\n", key);
+	assert_string_equal(c->r.err, want_out);
+	cli(c, NULL, "audit verify --offline --key-file %s %s/nosuch.log",
+	    key, dir);
+	want(c, 1);
+	cli(c, NULL, "audit verify --offline %s/audit.log", c->it.home);
+	want(c, 2);
+	cli(c, NULL, "audit verify --offline --key-file %s", key);
+	want(c, 2);
+	cli(c, NULL, "audit verify --key-file %s %s/audit.log", key,
+	    c->it.home);
+	want(c, 2);
+	cli(c, NULL, "audit export-key");
+	want(c, 3);
+	unlink(key);
+	unlink(copy);
+	rmdir(dir);
+}
+
+/*
+ * out as script(1) shows a derivation at cost: "deriving the key
+ * (Argon2id, COST): 0 s", rewritten after a CR each second ("1 s", "2
+ * s"...: ticks of them, at least), and a last time with the tenths and
+ * a newline; then rest.  A newline on the terminal is CR LF.
+ */
+static void
+progress_is(const char *out, const char *cost, int ticks, const char *rest)
+{
+	char		 head[256];
+	const char	*p = out;
+	char		*end;
+	size_t		 hl;
+	long		 v, k;
+
+	hl = (size_t)snprintf(head, sizeof(head), "deriving the key "
+	    "(Argon2id%s%s): ", cost[0] ? ", " : "", cost);
+	for (k = 0;; k++) {
+		if ((k > 0 && *p++ != '\r') || strncmp(p, head, hl) != 0)
+			fail_msg("not the progress of %s at %ld: %s", cost, k,
+			    out);
+		p += hl;
+		v = strtol(p, &end, 10);
+		if (end == p)
+			fail_msg("no seconds at %ld: %s", k, out);
+		if (*end == '.') {
+			/* the last: the time it took, at least the last tick */
+			if (end[1] < '0' || end[1] > '9' ||
+			    strncmp(end + 2, " s\r\n", 4) != 0 || v < k - 1 ||
+			    v > k)
+				fail_msg("not the time it took: %s", out);
+			p = end + 6;
+			break;
+		}
+		/* one a second, from 0 */
+		if (strncmp(end, " s", 2) != 0 || v != k)
+			fail_msg("tick %ld is not %ld s: %s", k, k, out);
+		p = end + 2;
+	}
+	if (k < ticks + 1)
+		fail_msg("fewer than %d ticks: %s", ticks, out);
+	assert_string_equal(p, rest);
+}
+
+/*
+ * Argon2id at init, unlock and passwd: on a terminal (script(1) gives
+ * one), the cost being paid and the time it has taken, rewritten each
+ * second until vaultd answers; nothing otherwise.
+ */
+static void
+test_kdf_notice(void **state)
+{
+	struct ct	*c = *state;
+	struct it_proc	 p[3];
+	char		 out[4096], cmd[1024], wrote[256];
+	FILE		*f;
+	size_t		 n;
+
+	/* not a terminal: the outputs the other tests assert */
+	cli(c, NULL, "lock");
+	want(c, 0);
+	cli(c, NULL, "unlock --passphrase-file %s", c->pass);
+	want(c, 0);
+	assert_string_equal(c->r.err, "");
+	assert_string_equal(c->r.out, "vault unlocked\n");
+	cli(c, NULL, "passwd --passphrase-file %s --new-passphrase-file %s "
+	    "--kdf min", c->pass, c->pass);
+	want(c, 0);
+	assert_string_equal(c->r.err, "");
+	assert_string_equal(c->r.out, "passphrase changed; records "
+	    "untouched\n");
+	cli(c, NULL, "--json lock");
+	want(c, 0);
+	cli(c, NULL, "--json unlock --passphrase-file %s", c->pass);
+	want(c, 0);
+	assert_string_equal(c->r.err, "");
+	assert_string_equal(c->r.out, "{\n  \"ok\": true,\n  \"result\": "
+	    "\"unlocked\"\n}\n");
+	if (system("command -v script >/dev/null 2>&1") != 0) {
+		print_message("skipped: no script(1) for a terminal\n");
+		skip();
+	}
+	cli(c, NULL, "lock");
+	want(c, 0);
+	snprintf(cmd, sizeof(cmd), "script -qec '%s/vaultctl unlock "
+	    "--passphrase-file %s' /dev/null", c->it.build, c->pass);
+	assert_int_equal(it_run(out, sizeof(out), cmd), 0);
+	progress_is(out, "min: 8 KiB, 1 pass", 0, "vault unlocked\r\n");
+	snprintf(cmd, sizeof(cmd), "script -qec '%s/vaultctl passwd "
+	    "--passphrase-file %s --new-passphrase-file %s --kdf interactive' "
+	    "/dev/null", c->it.build, c->pass, c->pass);
+	assert_int_equal(it_run(out, sizeof(out), cmd), 0);
+	progress_is(out, "min: 8 KiB, 1 pass, then interactive: 64 MiB, 2 "
+	    "passes", 0, "passphrase changed; records untouched\r\n");
+
+	/* a signerd held still for 3 s: the line ticks, 1 s, 2 s... */
+	cli(c, NULL, "lock");
+	want(c, 0);
+	assert_int_equal(it_status(&c->it, p), 0);
+	assert_int_equal(kill((pid_t)p[1].pid, SIGSTOP), 0);
+	snprintf(cmd, sizeof(cmd), "script -qec '%s/vaultctl unlock "
+	    "--passphrase-file %s' /dev/null", c->it.build, c->pass);
+	assert_non_null(f = popen(cmd, "r"));
+	it_sleep_ms(3000);
+	assert_int_equal(kill((pid_t)p[1].pid, SIGCONT), 0);
+	n = fread(out, 1, sizeof(out) - 1, f);
+	out[n] = '\0';
+	assert_int_equal(pclose(f), 0);
+	progress_is(out, "interactive: 64 MiB, 2 passes", 2,
+	    "vault unlocked\r\n");
+
+	/* a keyfile pays no Argon2id: nothing to say */
+	snprintf(cmd, sizeof(cmd), "script -qec '%s/vaultctl passwd "
+	    "--passphrase-file %s --new-keyfile %s.key' /dev/null",
+	    c->it.build, c->pass, c->it.home);
+	assert_int_equal(it_run(out, sizeof(out), cmd), 0);
+	n = (size_t)snprintf(wrote, sizeof(wrote), "vaultctl: wrote a new "
+	    "keyfile %s.key; keep a copy offline: without it the vault is "
+	    "lost\r\n", c->it.home);
+	assert_int_equal(strncmp(out, wrote, n), 0);
+	progress_is(out + n, "interactive: 64 MiB, 2 passes", 0,
+	    "passphrase changed; records untouched\r\n");
+	snprintf(cmd, sizeof(cmd), "script -qec '%s/vaultctl lock; "
+	    "%s/vaultctl unlock --keyfile %s.key' /dev/null", c->it.build,
+	    c->it.build, c->it.home);
+	assert_int_equal(it_run(out, sizeof(out), cmd), 0);
+	assert_string_equal(out, "vault locked\r\nvault unlocked\r\n");
+	snprintf(cmd, sizeof(cmd), "%s.key", c->it.home);
+	unlink(cmd);
+}
+
 int
 main(void)
 {
@@ -746,6 +1636,20 @@ main(void)
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_lists, setup_vaultd,
 		    teardown),
+		cmocka_unit_test_setup_teardown(test_account_orders,
+		    setup_vaultd, teardown),
+		cmocka_unit_test_setup_teardown(test_account_update,
+		    setup_vaultd, teardown),
+		cmocka_unit_test_setup_teardown(test_account_remove_audit,
+		    setup_vaultd, teardown),
+		cmocka_unit_test_setup_teardown(test_audit_show,
+		    setup_vaultd, teardown),
+		cmocka_unit_test_setup_teardown(test_audit_show_all,
+		    setup_vaultd, teardown),
+		cmocka_unit_test_setup_teardown(test_audit_offline,
+		    setup_vaultd, teardown),
+		cmocka_unit_test_setup_teardown(test_kdf_notice,
+		    setup_vaultd, teardown),
 	};
 
 	if (sodium_init() < 0)

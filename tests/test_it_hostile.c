@@ -719,6 +719,7 @@ test_control_denial_budget(void **state)
 		msg_put_str(&w, "/auth/api-keys");
 		msg_put_bin(&w, "", 0);
 		msg_put_u64(&w, 0);
+		msg_put_u64(&w, 0);		/* flags */
 		if (chan_send(&c, &w) != 0)
 			break;
 	}

@@ -1,5 +1,5 @@
 /*
- * netd against the test exchange: every call of DESIGN.md section 3 in
+ * netd against the test exchange: every call of doc/exchanges.md in
  * both profiles, the invitation code, create-or-derive, retries and what
  * is never retried, faults (5xx, 429, dropped connections, time-outs,
  * clock skew, key propagation), HTTPS with a CA and a pin, answers to

@@ -12,8 +12,14 @@
 #include <stdint.h>
 #include <grp.h>
 #include <poll.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+
+#include <linux/landlock.h>
 
 #include <cmocka.h>
+#include <jansson.h>
+#include <seccomp.h>
 
 #include "common/version.h"
 #include "tests/it.h"
@@ -456,6 +462,78 @@ test_sighup(void **state)
 	unlink(old);
 }
 
+/*
+ * log-max-size: past it, vaultd.log becomes vaultd.log.1 (replacing an
+ * older one) and a new vaultd.log goes on; values checked by -n.
+ */
+static void
+test_log_max_size(void **state)
+{
+	struct ot	*o = *state;
+	char		 log[128], old[140], conf[512], want[512], *text;
+	struct stat	 st;
+	size_t		 len;
+	int		 i, rotations = 0;
+
+	snprintf(log, sizeof(log), "%s.vlog", o->it.home);
+	snprintf(old, sizeof(old), "%s.1", log);
+	snprintf(conf, sizeof(conf), "log-file %s\nlog-max-size 4K\n", log);
+	it_write(o->conf, conf, 0600);
+	assert_int_equal(it_start_args(&o->it, "-T", "-c", o->conf), 0);
+	/* each forged-log probe is 3 lines of signerd's, over 1 KiB */
+	for (i = 0; i < 400 && rotations < 2; i++) {
+		assert_int_equal(CTL(o, NULL, "debug probe signerd logforge"),
+		    0);
+		if (stat(old, &st) == 0 && (text = it_slurp(old, &len)) !=
+		    NULL) {
+			/* the second one replaced the first */
+			rotations = strstr(text, "]: log past 4096 bytes: ") !=
+			    NULL ? 2 : 1;
+			free(text);
+		}
+	}
+	assert_int_equal(rotations, 2);
+	/* stopped, so that nothing is being written: each file begins so */
+	assert_int_equal(it_stop(&o->it, 3000), 0);
+	snprintf(want, sizeof(want), "]: log past 4096 bytes: the lines "
+	    "before are in %s\n", old);
+	assert_int_equal(stat(old, &st), 0);
+	assert_true(st.st_size > 4096 && st.st_size < 4096 + 1100);
+	assert_non_null(text = it_slurp(old, &len));
+	assert_int_equal(strstr(text, want) - strchr(text, ']'), 0);
+	free(text);
+	assert_int_equal(stat(log, &st), 0);
+	assert_int_equal(st.st_mode & 0777, 0600);
+	assert_true(st.st_size <= 4096 + 1100);
+	assert_non_null(text = it_slurp(log, &len));
+	assert_non_null(strstr(text, want));
+	assert_int_equal(strstr(text, want) - strchr(text, ']'), 0);
+	assert_non_null(strstr(text, "]: stopped\n"));
+	free(text);
+	snprintf(want, sizeof(want), "%s.2", log);
+	assert_int_equal(access(want, F_OK), -1);
+	unlink(log);
+	unlink(old);
+
+	/* what the key takes */
+	it_write(o->conf, "log-max-size 0\n", 0600);
+	assert_int_equal(sh(o, "%s/vaultd -T -n -c %s", o->it.build, o->conf),
+	    0);
+	it_write(o->conf, "log-max-size 1K\n", 0600);
+	assert_int_equal(sh(o, "%s/vaultd -T -n -c %s", o->it.build, o->conf),
+	    1);
+	snprintf(want, sizeof(want), "%s:1:14: log-max-size 1K must be 0 (no "
+	    "limit) or from 4K to 1024G\n", o->conf);
+	assert_string_equal(o->out, want);
+	it_write(o->conf, "log-max-size big\n", 0600);
+	assert_int_equal(sh(o, "%s/vaultd -T -n -c %s", o->it.build, o->conf),
+	    1);
+	snprintf(want, sizeof(want), "%s:1:14: log-max-size big must be a "
+	    "number of bytes, with K, M or G for KiB, MiB or GiB (0: no "
+	    "limit)\n", o->conf);
+	assert_string_equal(o->out, want);
+}
+
 /* -p with a wrong or unreadable credential stops the start; -L not. */
 static void
 test_wrong_credential(void **state)
@@ -547,6 +625,7 @@ headers_error(struct ot *o, char *text, size_t len)
 	msg_put_str(&w, "/auth/derive-api-key");
 	msg_put_bin(&w, (const uint8_t *)"", 0);
 	msg_put_u64(&w, 0);
+	msg_put_u64(&w, 0);		/* flags */
 	if (chan_send(&c, &w) == 0 && chan_recv(&c, &m) == 0) {
 		if (m.type == MSG_ERROR_ANS && msg_get_i64(&m.rd, &code) == 0)
 			(void)!msg_get_strbuf(&m.rd, text, len);
@@ -707,6 +786,304 @@ test_notify(void **state)
 	unlink(path);
 }
 
+/* Whether this kernel gives Landlock: what vaultd asks on netd's behalf. */
+static int
+have_landlock(void)
+{
+	return syscall(SYS_landlock_create_ruleset, NULL, 0,
+	    LANDLOCK_CREATE_RULESET_VERSION) >= 0;
+}
+
+/* Whether this process may make namespaces (root with CAP_SYS_ADMIN). */
+static int
+have_sys_admin(void)
+{
+	char			 line[256];
+	unsigned long long	 eff = 0;
+	FILE			*f;
+
+	if ((f = fopen("/proc/self/status", "re")) == NULL)
+		return 1;
+	while (fgets(line, sizeof(line), f) != NULL)
+		if (strncmp(line, "CapEff:", 7) == 0)
+			eff = strtoull(line + 7, NULL, 16);
+	fclose(f);
+	return (eff & (1ULL << 21)) != 0;	/* CAP_SYS_ADMIN */
+}
+
+/* How often s is in t's log. */
+static int
+log_count(struct it *t, const char *s)
+{
+	char	*log, *p;
+	size_t	 len;
+	int	 n = 0;
+
+	if ((log = it_slurp(t->log, &len)) == NULL)
+		return 0;
+	for (p = log; (p = strstr(p, s)) != NULL; p += strlen(s))
+		n++;
+	free(log);
+	return n;
+}
+
+/*
+ * vaultctl status of t's vaultd, in o->out, against the text it must be:
+ * the version line, home, vault, the table (pids from it_status, each
+ * uptime as printed) with signerd's and netd's sandbox texts, then the
+ * lines of the layers missing (gaps, "" for none).
+ */
+static void
+status_is(struct ot *o, struct it *t, const char *signerd_sb,
+    const char *netd_sb, const char *gaps)
+{
+	static const char	*names[3] = { "vaultd", "signerd", "netd" };
+	struct it_proc		 p[3];
+	unsigned long long	 up[3];
+	const char		*sb[3] = { "supervisor, no seccomp, nnp" };
+	char			 want[4096], *line;
+	size_t			 i, off;
+
+	sb[1] = signerd_sb;
+	sb[2] = netd_sb;
+	setenv("CLOBVAULT_HOME", t->home, 1);
+	assert_int_equal(it_status(t, p), 0);
+	assert_int_equal(CTL(o, NULL, "status"), 0);
+	/* the uptimes as printed: the rest is exact */
+	line = o->out;
+	for (i = 0; i < 4 && line != NULL; i++)
+		if ((line = strchr(line, '\n')) != NULL)
+			line++;
+	for (i = 0; i < 3; i++) {
+		if (line == NULL || sscanf(line, "%*s %*s %*u %llus", &up[i])
+		    != 1)
+			fail_msg("no row for %s in:\n%s", names[i], o->out);
+		if ((line = strchr(line, '\n')) != NULL)
+			line++;
+	}
+	off = (size_t)snprintf(want, sizeof(want), "version vaultd %s, "
+	    "vaultctl %s\nhome %s (test mode)\nvault none\n"
+	    "PROCESS  STATE        PID    UPTIME RESTARTS  SANDBOX\n",
+	    CLOBVAULT_VERSION, CLOBVAULT_VERSION, t->home);
+	for (i = 0; i < 3; i++)
+		off += (size_t)snprintf(want + off, sizeof(want) - off,
+		    "%-8s up       %7llu %8llus        0  %s\n", names[i],
+		    (unsigned long long)p[i].pid, up[i], sb[i]);
+	snprintf(want + off, sizeof(want) - off, "%s", gaps);
+	assert_string_equal(o->out, want);
+}
+
+/*
+ * Start vaultd -f -T in t's home, as uid and gid (no supplementary
+ * groups; the home made theirs) unless uid is (uid_t)-1, and with
+ * nolandlock as on a kernel without Landlock: landlock_create_ruleset
+ * fails ENOSYS for vaultd and its children.  0 once both are up.
+ */
+static int
+start_as(struct it *t, uid_t uid, gid_t gid, int nolandlock)
+{
+	struct it_proc	 procs[3];
+	scmp_filter_ctx	 ctx;
+	char		 path[300];
+	int		 fd;
+
+	snprintf(path, sizeof(path), "%s/vaultd", t->build);
+	if (uid != (uid_t)-1 && chown(t->home, uid, gid) == -1)
+		return -1;
+	if ((t->vaultd = fork()) == -1)
+		return -1;
+	if (t->vaultd == 0) {
+		fd = open(t->log, O_WRONLY | O_CREAT | O_APPEND, 0600);
+		if (fd == -1 || dup2(fd, STDERR_FILENO) == -1)
+			_exit(126);
+		if (uid != (uid_t)-1 && (setgroups(0, NULL) == -1 ||
+		    setresgid(gid, gid, gid) == -1 ||
+		    setresuid(uid, uid, uid) == -1))
+			_exit(126);
+		if (nolandlock && ((ctx = seccomp_init(SCMP_ACT_ALLOW)) ==
+		    NULL || seccomp_rule_add(ctx, SCMP_ACT_ERRNO(ENOSYS),
+		    SCMP_SYS(landlock_create_ruleset), 0) != 0 ||
+		    prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == -1 ||
+		    seccomp_load(ctx) != 0))
+			_exit(126);
+		setenv("CLOBVAULT_HOME", t->home, 1);
+		execl(path, "vaultd", "-f", "-T", (char *)NULL);
+		_exit(127);
+	}
+	return it_wait_up(t, procs, 0, 0, 5000) < 0 ? -1 : 0;
+}
+
+/* Whether uid can run path (a build tree under /root may be closed). */
+static int
+can_run_as(uid_t uid, const char *path)
+{
+	pid_t	pid;
+	int	st;
+
+	if ((pid = fork()) == 0)
+		_exit(setresuid(uid, uid, uid) == 0 && access(path, X_OK) == 0 ?
+		    0 : 1);
+	return waitpid(pid, &st, 0) == pid && WIFEXITED(st) &&
+	    WEXITSTATUS(st) == 0;
+}
+
+#define NOT_ROOT_SIGNERD						\
+	"no chroot (vaultd is not root); no network namespace (vaultd is " \
+	"not root); no mount namespace (vaultd is not root); no "	\
+	"unprivileged user (vaultd is not root)"
+#define NOT_ROOT_GAPS							\
+	"signerd: no chroot (vaultd is not root)\n"			\
+	"signerd: no network namespace (vaultd is not root)\n"		\
+	"signerd: no mount namespace (vaultd is not root)\n"		\
+	"signerd: no unprivileged user (vaultd is not root)\n"
+
+/*
+ * A vaultd that is not root: exact status (signerd without chroot,
+ * namespaces or a user of its own, netd without its own user), --json,
+ * and one warning in the log for each start of each child.
+ */
+static void
+status_not_root(struct ot *o, struct it *t, uid_t uid, const char *ll_gap)
+{
+	struct it_proc	 p[3];
+	char		 sb[2][128], gaps[1024], warn[512];
+	json_t		*j, *procs, *miss;
+	uint64_t	 old;
+
+	snprintf(sb[0], sizeof(sb[0]), "seccomp=filter nnp=1 uid=%u",
+	    (unsigned)uid);
+	snprintf(sb[1], sizeof(sb[1]), "seccomp=filter nnp=1 uid=%u%s",
+	    (unsigned)uid, ll_gap[0] == '\0' ? " landlock" : "");
+	snprintf(gaps, sizeof(gaps), NOT_ROOT_GAPS "%snetd: no unprivileged "
+	    "user (vaultd is not root)\n", ll_gap);
+	status_is(o, t, sb[0], sb[1], gaps);
+
+	assert_int_equal(CTL(o, NULL, "--json status"), 0);
+	assert_non_null(j = json_loads(o->out, 0, NULL));
+	assert_string_equal(json_string_value(json_object_get(j, "version")),
+	    CLOBVAULT_VERSION);
+	procs = json_object_get(j, "processes");
+	assert_int_equal(json_array_size(json_object_get(json_array_get(procs,
+	    0), "missing")), 0);
+	miss = json_object_get(json_array_get(procs, 1), "missing");
+	assert_int_equal(json_array_size(miss), 4);
+	assert_string_equal(json_string_value(json_object_get(
+	    json_array_get(miss, 0), "layer")), "chroot");
+	assert_string_equal(json_string_value(json_object_get(
+	    json_array_get(miss, 0), "why")), "vaultd is not root");
+	assert_string_equal(json_string_value(json_object_get(
+	    json_array_get(miss, 3), "layer")), "unprivileged user");
+	miss = json_object_get(json_array_get(procs, 2), "missing");
+	assert_int_equal(json_array_size(miss), ll_gap[0] == '\0' ? 1 : 2);
+	json_decref(j);
+
+	/* the log: one warning a start, again when signerd restarts */
+	assert_int_equal(it_status(t, p), 0);
+	snprintf(warn, sizeof(warn), "]: warning: signerd (pid %llu) sandbox "
+	    "incomplete: " NOT_ROOT_SIGNERD "\n", (unsigned long long)p[1].pid);
+	assert_int_equal(log_count(t, warn), 1);
+	assert_int_equal(log_count(t, "]: warning: netd (pid "), 1);
+	old = p[1].pid;
+	assert_int_equal(kill((pid_t)old, SIGKILL), 0);
+	assert_true(it_wait_up(t, p, old, 0, 5000) >= 0);
+	snprintf(warn, sizeof(warn), "]: warning: signerd (pid %llu) sandbox "
+	    "incomplete: " NOT_ROOT_SIGNERD "\n", (unsigned long long)p[1].pid);
+	assert_int_equal(log_count(t, warn), 1);
+	assert_int_equal(log_count(t, "sandbox incomplete"), 3);
+}
+
+#define NO_LANDLOCK	"netd: no Landlock (the kernel has no Landlock ABI)\n"
+
+/*
+ * vaultctl status: vaultd's version beside vaultctl's, and each sandbox
+ * layer a child runs without, named with why.  As root: the layers
+ * present (namespaces where vaultd may make them, Landlock where the
+ * kernel has it); then vaultd as another uid, or, not root, vaultd as
+ * the test's user: no chroot, namespaces or user of its own.  And
+ * either way vaultd on a kernel without Landlock (a seccomp filter
+ * answers ENOSYS for it): netd without it.
+ */
+static void
+test_status_sandbox(void **state)
+{
+	struct ot	*o = *state;
+	struct it	 u;
+	struct it_proc	 p[3];
+	char		 sb[2][128], gaps[512], ll_gap[128] = "", ns[64] = "";
+	char		 path[300], nsgaps[256] = "";
+	int		 sysadmin;
+
+	if (!have_landlock())
+		snprintf(ll_gap, sizeof(ll_gap), "netd: no Landlock (%s)\n",
+		    errno == ENOSYS ? "the kernel has no Landlock ABI" :
+		    "Landlock is disabled in the kernel (lsm= at boot)");
+	if (geteuid() != 0) {
+		assert_int_equal(it_start_args(&o->it, "-T", NULL, NULL), 0);
+		status_not_root(o, &o->it, geteuid(), ll_gap);
+		it_init(&u);
+		assert_int_equal(start_as(&u, (uid_t)-1, 0, 1), 0);
+		status_not_root(o, &u, geteuid(), NO_LANDLOCK);
+		it_cleanup(&u);
+		setenv("CLOBVAULT_HOME", o->it.home, 1);
+		return;
+	}
+
+	/* root: chroot and the drop; namespaces if vaultd may make them */
+	assert_int_equal(it_start_args(&o->it, "-T", NULL, NULL), 0);
+	assert_int_equal(it_status(&o->it, p), 0);
+	assert_int_not_equal(p[1].uid, 0);
+	assert_int_not_equal(p[2].uid, 0);
+	sysadmin = have_sys_admin();
+	if (!sysadmin || !p[1].netns) {
+		snprintf(ns, sizeof(ns), "%s", sysadmin ?
+		    "the kernel refused it" : "vaultd has no CAP_SYS_ADMIN");
+		snprintf(nsgaps, sizeof(nsgaps), "signerd: no network "
+		    "namespace (%s)\nsignerd: no mount namespace (%s)\n", ns,
+		    ns);
+	}
+	snprintf(sb[0], sizeof(sb[0]), "seccomp=filter nnp=1 uid=%llu "
+	    "chroot%s", (unsigned long long)p[1].uid, ns[0] == '\0' ?
+	    " netns mntns" : "");
+	snprintf(sb[1], sizeof(sb[1]), "seccomp=filter nnp=1 uid=%llu%s",
+	    (unsigned long long)p[2].uid, ll_gap[0] == '\0' ? " landlock" :
+	    "");
+	snprintf(gaps, sizeof(gaps), "%s%s", nsgaps, ll_gap);
+	status_is(o, &o->it, sb[0], sb[1], gaps);
+	/* a warning for each child that lacks a layer, none otherwise */
+	assert_int_equal(log_count(&o->it, "]: warning: signerd (pid "),
+	    ns[0] != '\0');
+	assert_int_equal(log_count(&o->it, "]: warning: netd (pid "),
+	    ll_gap[0] != '\0');
+	assert_int_equal(it_stop(&o->it, 3000), 0);
+
+	/* root on a kernel without Landlock: netd lacks it, and says so */
+	it_init(&u);
+	assert_int_equal(start_as(&u, (uid_t)-1, 0, 1), 0);
+	snprintf(sb[1], sizeof(sb[1]), "seccomp=filter nnp=1 uid=%llu",
+	    (unsigned long long)p[2].uid);
+	snprintf(gaps, sizeof(gaps), "%s" NO_LANDLOCK, nsgaps);
+	status_is(o, &u, sb[0], sb[1], gaps);
+	assert_int_equal(it_status(&u, p), 0);
+	snprintf(path, sizeof(path), "]: warning: netd (pid %llu) sandbox "
+	    "incomplete: no Landlock (the kernel has no Landlock ABI)\n",
+	    (unsigned long long)p[2].pid);
+	assert_int_equal(log_count(&u, path), 1);
+	it_cleanup(&u);
+
+	/* the same vaultd as a user with no privilege: layers missing */
+	snprintf(path, sizeof(path), "%s/vaultd", o->it.build);
+	if (!can_run_as(64999, path)) {
+		print_message("skipped: uid 64999 cannot run %s\n", path);
+		setenv("CLOBVAULT_HOME", o->it.home, 1);
+		return;
+	}
+	it_init(&u);
+	assert_int_equal(start_as(&u, 64999, 64999, 0), 0);
+	status_not_root(o, &u, 64999, ll_gap);
+	it_cleanup(&u);
+	setenv("CLOBVAULT_HOME", o->it.home, 1);
+}
+
 int
 main(void)
 {
@@ -720,6 +1097,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_socket_group, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_sighup, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_log_max_size, setup,
+		    teardown),
 		cmocka_unit_test_setup_teardown(test_wrong_credential, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_daemon_unlocked, setup,
@@ -727,6 +1106,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_restart_unlocking, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_notify, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_status_sandbox, setup,
+		    teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

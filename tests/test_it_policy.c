@@ -127,7 +127,7 @@ test_default(void **state)
 	    "--path /auth/api-keys"), 0);
 	/* outside the catalog: denied, and the denial says why */
 	assert_int_equal(CTL(s, NULL, "headers l2 --account pm --method POST "
-	    "--path /order"), 4);
+	    "--path /withdraw"), 4);
 	assert_non_null(strstr(s->out, "no rule allows it"));
 }
 

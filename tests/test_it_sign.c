@@ -19,6 +19,7 @@
 #include "common/catalog.h"
 #include "common/clob_auth.h"
 #include "common/encode.h"
+#include "common/order.h"
 #include "common/secp.h"
 #include "common/vault_crypto.h"
 #include "tests/it.h"
@@ -196,6 +197,9 @@ test_gate(void **state)
 	assert_string_equal(json_string_value(json_object_get(j, "detail")),
 	    "no rule allows it");
 	json_decref(j);
+	j = headers(s, 4, "l2", "pm", "POST", "/withdraw");
+	json_decref(j);
+	/* the catalog has it, signerd signs it only with its orders signed */
 	j = headers(s, 4, "l2", "pm", "POST", "/order");
 	json_decref(j);
 	j = headers(s, 8, "builder", "pm", "GET", "/auth/api-keys");
@@ -212,7 +216,9 @@ test_gate(void **state)
 	log = it_slurp(s->out, &len);
 	assert_non_null(log);
 	assert_non_null(strstr(log, "\tpm\tsign\tGET\t/auth/api-keys\tdeny\t"));
-	assert_non_null(strstr(log, "\tpm\tsign\tPOST\t/order\tdeny\t"));
+	assert_non_null(strstr(log, "\tpm\tsign\tPOST\t/withdraw\tdeny\t"));
+	assert_non_null(strstr(log, "\tpm\tsign\tPOST\t/order\tallow\t"));
+	assert_non_null(strstr(log, "\tsignerd\tpm\tsign\t-\t-\trefused"));
 	assert_non_null(strstr(log, "\tsign\tGET\t/auth/api-keys\tallow\t"));
 	assert_non_null(strstr(log, "\tsignerd\tnosuch\tsign\t-\t-\trefused"));
 	free(log);
@@ -228,6 +234,7 @@ struct peer {
 	pid_t		pid;
 	uint32_t	id;
 	uint8_t		box_pk[32];	/* signerd's, from MSG_VAULT_CREATE_ANS */
+	uint64_t	gen;		/* of the committed vault */
 };
 
 static void
@@ -339,6 +346,7 @@ peer_start(struct peer *p)
 	peer_put(p, 1, "pm", acct, strlen(acct), 2);
 	assert_int_equal(hex_decode(WALLET_KEY, 64, key, 32, &len), 0);
 	peer_put(p, 2, "pm", key, 32, 3);
+	p->gen = 3;
 }
 
 static int64_t
@@ -358,6 +366,7 @@ peer_sign(struct peer *p, const char *acct, uint64_t level,
 	msg_put_bin(&w, body, bodylen);
 	msg_put_str(&w, ts);
 	msg_put_u64(&w, 0);
+	msg_put_u64(&w, 0);		/* flags */
 	peer_send(p, &w);
 	return peer_answer(p, MSG_SIGN_ANS);
 }
@@ -408,6 +417,7 @@ test_hostile_peer(void **state)
 	}
 	msg_put_str(&w, "1");
 	msg_put_u64(&w, 0);
+	msg_put_u64(&w, 0);		/* flags */
 	peer_send(&p, &w);
 	assert_int_equal(waitpid(p.pid, &status, 0), p.pid);
 	if (!WIFEXITED(status))
@@ -447,6 +457,7 @@ test_hostile_peer(void **state)
 		msg_put_bin(&w, "", 0);
 		msg_put_str(&w, "1");
 		msg_put_u64(&w, 0);
+		msg_put_u64(&w, 0);		/* flags */
 		peer_send(&p, &w);
 		assert_int_equal(chan_recv(&p.c, &m), CV_ERR_EOF);
 		assert_int_equal(waitpid(p.pid, &status, 0), p.pid);
@@ -528,6 +539,7 @@ peer_sign_has(struct peer *p, const char *acct, uint64_t level,
 	msg_put_bin(&w, "", 0);
 	msg_put_str(&w, ts);
 	msg_put_u64(&w, 0);
+	msg_put_u64(&w, 0);		/* flags */
 	peer_send(p, &w);
 	assert_int_equal(chan_recv(&p->c, &m), 0);
 	assert_int_equal(m.type, MSG_SIGN_ANS);
@@ -630,6 +642,770 @@ test_store_box(void **state)
 	assert_int_equal(waitpid(p.pid, NULL, 0), p.pid);
 }
 
+/*
+ * Orders (SIGN_F_ORDERS) and gateway clients, this test playing vaultd.
+ * The orders are the published vectors' (tests/vectors/orders.json), in
+ * their wire form.
+ */
+#define ZERO_ADDR	"0x0000000000000000000000000000000000000000"
+#define OTHER_ADDR	"0x70997970C51812dc3A010C7d01b50e0d17dc79C8"
+#define FUNDER		"0x995c9b1f779c04e65AF8ea3360F96c43b5e62316"
+#define URL		"\"url\":\"https://127.0.0.1:1\""
+/* vector A's order without its closing brace, salt and signer given */
+#define ORDER_A(salt, signer)						\
+	"{\"salt\":" salt ",\"maker\":\"" WALLET_ADDR "\",\"signer\":\"" \
+	signer "\",\"taker\":\"" ZERO_ADDR "\",\"tokenId\":\"1234\","	\
+	"\"makerAmount\":\"100000000\",\"takerAmount\":\"50000000\","	\
+	"\"expiration\":\"0\",\"nonce\":\"0\",\"feeRateBps\":\"100\","	\
+	"\"side\":\"BUY\",\"signatureType\":0"
+/* vector D: a proxy wallet (type 1) as maker, V1 */
+#define ORDER_D								\
+	"{\"salt\":1,\"maker\":\"" FUNDER "\",\"signer\":\"" WALLET_ADDR \
+	"\",\"taker\":\"0xf7fB45986800e2D259BAa25B56466bd02dA37a44\","	\
+	"\"tokenId\":\"123\",\"makerAmount\":\"51200000\","		\
+	"\"takerAmount\":\"100000000\",\"expiration\":\"0\","		\
+	"\"nonce\":\"2\",\"feeRateBps\":\"0\",\"side\":\"BUY\","	\
+	"\"signatureType\":1}"
+/* vector V2-2: a safe (type 2) as maker, V2, the neg-risk exchange */
+#define ORDER_V2_2							\
+	"{\"salt\":9007199254740991,\"maker\":\"" FUNDER "\",\"signer\":\"" \
+	WALLET_ADDR "\",\"taker\":\"" ZERO_ADDR "\",\"tokenId\":\"71321" \
+	"045679252212594626385532706912750332728571942532289631379312455" \
+	"583992563\",\"makerAmount\":\"2435890000\",\"takerAmount\":"	\
+	"\"949997100\",\"expiration\":\"0\",\"side\":\"SELL\","		\
+	"\"signatureType\":2,\"timestamp\":\"1767225600123\","		\
+	"\"metadata\":\"0x" "1111111111111111" "1111111111111111"	\
+	"1111111111111111" "1111111111111111" "\",\"builder\":\"0x"	\
+	"abababababababab" "abababababababab" "abababababababab"	\
+	"ababababababab" "cd\"}"
+
+/* The signature of the order vector whose name begins with prefix. */
+static void
+order_vector_sig(const char *list, const char *prefix, char out[133])
+{
+	json_error_t	 err;
+	json_t		*root, *v;
+	const char	*name, *sig;
+	size_t		 i;
+
+	root = json_load_file("tests/vectors/orders.json",
+	    JSON_REJECT_DUPLICATES, &err);
+	if (root == NULL)
+		fail_msg("tests/vectors/orders.json: %s", err.text);
+	json_array_foreach(json_object_get(root, list), i, v) {
+		name = json_string_value(json_object_get(v, "name"));
+		sig = json_string_value(json_object_get(v, "signature"));
+		if (name != NULL && sig != NULL &&
+		    strncmp(name, prefix, strlen(prefix)) == 0) {
+			assert_int_equal(strlen(sig), 132);
+			memcpy(out, sig, 133);
+			json_decref(root);
+			return;
+		}
+	}
+	fail_msg("no order vector %s", prefix);
+}
+
+/* MSG_VAULT_PUT_REQ, committed if it succeeds; its code and info. */
+static int64_t
+peer_put_rec(struct peer *p, uint64_t type, const char *acct,
+    const char *key_id, const void *b, size_t len, char *info)
+{
+	struct msg_w	 w;
+	struct msg	 m;
+	const uint8_t	*f;
+	size_t		 flen;
+	int64_t		 code = 0;
+
+	msg_begin(&w, MSG_VAULT_PUT_REQ, ++p->id);
+	msg_put_u64(&w, type);
+	msg_put_str(&w, acct);
+	msg_put_str(&w, key_id);
+	msg_put_u64(&w, 0);
+	msg_put_bin(&w, b, len);
+	peer_send(p, &w);
+	assert_int_equal(chan_recv(&p->c, &m), 0);
+	assert_int_equal(m.id, p->id);
+	info[0] = '\0';
+	if (m.type == MSG_ERROR_ANS)
+		assert_int_equal(msg_get_i64(&m.rd, &code), 0);
+	else {
+		assert_int_equal(m.type, MSG_VAULT_PUT_ANS);
+		assert_int_equal(msg_get_bin(&m.rd, &f, &flen, 1 << 20), 0);
+		assert_int_equal(msg_get_strbuf(&m.rd, info, 513), 0);
+	}
+	msg_clear(&m);
+	if (code == 0)
+		peer_commit(p, ++p->gen);
+	return code;
+}
+
+/* An account record; with keys, the test wallet and API key "k-1". */
+static void
+peer_account(struct peer *p, const char *name, const char *json, int keys)
+{
+	static const char	cred[] = SECRET "\0pp";
+	uint8_t			key[32];
+	size_t			len;
+	char			info[513];
+
+	assert_int_equal(peer_put_rec(p, VAULT_REC_ACCOUNT, name, "", json,
+	    strlen(json), info), 0);
+	if (!keys)
+		return;
+	assert_int_equal(hex_decode(WALLET_KEY, 64, key, 32, &len), 0);
+	assert_int_equal(peer_put_rec(p, VAULT_REC_WALLET_KEY, name, "", key,
+	    32, info), 0);
+	assert_int_equal(peer_put_rec(p, VAULT_REC_API_CRED, name, "k-1",
+	    cred, sizeof(cred) - 1, info), 0);
+}
+
+/* A MSG_SIGN_REQ's answer: a code and text, or headers and a body. */
+struct sans {
+	int		 code;
+	char		 text[MSG_ERROR_TEXT_MAX + 1];
+	json_t		*hdrs;
+	char		*body;		/* NUL-terminated */
+	size_t		 bodylen;
+	char		 ts[32];
+};
+
+static void
+sans_free(struct sans *a)
+{
+	json_decref(a->hdrs);
+	free(a->body);
+	memset(a, 0, sizeof(*a));
+}
+
+static void
+peer_sign_flags(struct peer *p, const char *acct, uint64_t level,
+    const char *method, const char *path, const char *body, uint64_t flags,
+    struct sans *a)
+{
+	struct msg_w	 w;
+	struct msg	 m;
+	struct msg_rd	 list, e;
+	const char	*n, *v;
+	const uint8_t	*b;
+	size_t		 nl, vl, bl;
+	char		 name[65];
+	uint32_t	 i;
+
+	memset(a, 0, sizeof(*a));
+	snprintf(a->ts, sizeof(a->ts), "%lld", (long long)time(NULL));
+	msg_begin(&w, MSG_SIGN_REQ, ++p->id);
+	msg_put_str(&w, acct);
+	msg_put_u64(&w, level);
+	msg_put_str(&w, method);
+	msg_put_str(&w, path);
+	msg_put_bin(&w, body, strlen(body));
+	msg_put_str(&w, a->ts);
+	msg_put_u64(&w, 0);
+	msg_put_u64(&w, flags);
+	peer_send(p, &w);
+	assert_int_equal(chan_recv(&p->c, &m), 0);
+	assert_int_equal(m.id, p->id);
+	if (m.type == MSG_ERROR_ANS) {
+		assert_int_equal(msg_get_error(&m, &a->code, a->text,
+		    sizeof(a->text)), 0);
+		msg_clear(&m);
+		return;
+	}
+	assert_int_equal(m.type, MSG_SIGN_ANS);
+	a->hdrs = json_object();
+	assert_int_equal(msg_get_array(&m.rd, &list, 16), 0);
+	for (i = 0; i < list.n; i++) {
+		assert_int_equal(msg_get_array(&list, &e, 2), 0);
+		assert_int_equal(msg_get_str(&e, &n, &nl, 64), 0);
+		assert_int_equal(msg_get_str(&e, &v, &vl, 256), 0);
+		snprintf(name, sizeof(name), "%.*s", (int)nl, n);
+		json_object_set_new(a->hdrs, name, json_stringn(v, vl));
+	}
+	assert_int_equal(msg_get_bin(&m.rd, &b, &bl, 131072), 0);
+	assert_non_null(a->body = malloc(bl + 1));
+	memcpy(a->body, b, bl);
+	a->body[bl] = '\0';
+	a->bodylen = bl;
+	msg_clear(&m);
+}
+
+/* The L2 set of a: the account's, its HMAC over exactly a's body. */
+static void
+check_l2_body(const struct sans *a, const char *prefix, const char *path)
+{
+	uint8_t	key[64];
+	size_t	klen;
+	char	sig[CLOB_HMAC_SIG_LEN], k[64];
+
+	if (a->code != 0)
+		fail_msg("refused (%d): %s", a->code, a->text);
+	assert_int_equal(json_object_size(a->hdrs), 5);
+	assert_int_equal(clob_hmac_key_decode(SECRET, key, sizeof(key),
+	    &klen), 0);
+	snprintf(k, sizeof(k), "%sTIMESTAMP", prefix);
+	assert_string_equal(get(a->hdrs, k), a->ts);
+	assert_int_equal(clob_hmac_sign(key, klen, a->ts, "POST", path,
+	    (const uint8_t *)a->body, a->bodylen, sig), 0);
+	snprintf(k, sizeof(k), "%sSIGNATURE", prefix);
+	assert_string_equal(get(a->hdrs, k), sig);
+	snprintf(k, sizeof(k), "%sAPI_KEY", prefix);
+	assert_string_equal(get(a->hdrs, k), "k-1");
+	snprintf(k, sizeof(k), "%sADDRESS", prefix);
+	assert_string_equal(get(a->hdrs, k), WALLET_ADDR);
+}
+
+/* sig (0x + 130 hex) over order o of profile's domain recovers to us. */
+static void
+check_order_sig(const char *profile, enum order_version ver, json_t *o)
+{
+	struct secp256k1_context_struct	*ctx = secp_ctx_new();
+	struct order_domain		 dom;
+	struct order			 ord;
+	uint8_t				 digest[32], sig[65], addr[20];
+	uint8_t				 want[20];
+	const char			*hex;
+	char				 why[256];
+	size_t				 len;
+
+	hex = json_string_value(json_object_get(o, "signature"));
+	assert_non_null(hex);
+	assert_int_equal(hex_decode(hex, strlen(hex), sig, sizeof(sig),
+	    &len), 0);
+	assert_int_equal(len, 65);
+	assert_int_equal(order_domain_for(profile, ver, 0, &dom), 0);
+	assert_int_equal(order_from_json(o, ver, &ord, why, sizeof(why)), 0);
+	order_digest(&dom, &ord, digest);
+	assert_int_equal(secp_recover(ctx, sig, digest, addr), 0);
+	assert_int_equal(eth_address_parse(WALLET_ADDR, want), 0);
+	assert_memory_equal(addr, want, 20);
+	secp_ctx_free(ctx);
+}
+
+/*
+ * SIGN_F_ORDERS: each order signed by the wallet key as the published
+ * vectors sign it, owner set to the API key, the L2 set over the body
+ * that comes back; the account's funder as maker; refusals naming the
+ * order and field; the flag only on POST /order and /orders at L2.
+ */
+static void
+test_orders(void **state)
+{
+	static const char of[] = "{\"profile\":\"openfish\"," URL "}";
+	static const char pmf[] = "{\"profile\":\"polymarket\"," URL
+	    ",\"funder\":\"" FUNDER "\",\"orders\":1}";
+	static const char pm1[] = "{\"profile\":\"polymarket\"," URL
+	    ",\"orders\":1}";
+	static const char pm2[] = "{\"profile\":\"polymarket\"," URL
+	    ",\"funder\":\"" FUNDER "\"}";
+	static const char *const bad[][2] = {
+		{ "{\"profile\":\"polymarket\"," URL ",\"funder\":\"0x123\"}",
+		  "the account record's funder is not an address (0x and 40 "
+		  "hex digits, mixed case only as EIP-55): set it again with "
+		  "vaultctl" },
+		{ "{\"profile\":\"polymarket\"," URL ",\"funder\":\""
+		  "0x995C9b1f779c04e65AF8ea3360F96c43b5e62316\"}",
+		  "the account record's funder is not an address (0x and 40 "
+		  "hex digits, mixed case only as EIP-55): set it again with "
+		  "vaultctl" },
+		{ "{\"profile\":\"polymarket\"," URL ",\"orders\":3}",
+		  "the account record's orders is not 1 or 2 (the order "
+		  "version): set it again with vaultctl" },
+		{ "{\"profile\":\"polymarket\"," URL ",\"orders\":\"2\"}",
+		  "the account record's orders is not 1 or 2 (the order "
+		  "version): set it again with vaultctl" },
+		{ "{\"profile\":\"openfish\"," URL ",\"orders\":2}",
+		  "the account record asks for orders of version 2, which "
+		  "openfish does not sign: set orders to 1 with vaultctl" },
+	};
+	const char	*one = "{\"order\":" ORDER_A("479249096354",
+			    WALLET_ADDR) "},\"owner\":\"\","
+			    "\"orderType\":\"GTC\"}";
+	struct peer	 p;
+	struct sans	 a;
+	json_t		*j, *el;
+	char		 o1[133], d[133], v22[133], want[2048], name[16];
+	size_t		 i;
+
+	(void)state;
+	order_vector_sig("vectors", "O1:", o1);
+	order_vector_sig("vectors", "D:", d);
+	order_vector_sig("v2_vectors", "V2-2:", v22);
+	peer_start(&p);
+	peer_account(&p, "of", of, 1);
+	peer_account(&p, "pmf", pmf, 1);
+	peer_account(&p, "pm1", pm1, 1);
+	peer_account(&p, "pm2", pm2, 1);
+
+	/* vector A's order under the Openfish domain: vector O1 */
+	peer_sign_flags(&p, "of", CATALOG_L2, "POST", "/order", one,
+	    SIGN_F_ORDERS, &a);
+	assert_int_equal(a.code, 0);
+	snprintf(want, sizeof(want), "{\"order\":" ORDER_A("479249096354",
+	    WALLET_ADDR) ",\"signature\":\"%s\"},\"owner\":\"k-1\","
+	    "\"orderType\":\"GTC\"}", o1);
+	assert_string_equal(a.body, want);
+	check_l2_body(&a, "OPENFISH_", "/order");
+	sans_free(&a);
+
+	/* a batch: every order signed, every element owned */
+	peer_sign_flags(&p, "of", CATALOG_L2, "POST", "/orders", "[{\"order\":"
+	    ORDER_A("479249096354", WALLET_ADDR) "},\"orderType\":\"GTC\"},"
+	    "{\"order\":" ORDER_A("\"2\"", WALLET_ADDR) ",\"signature\":\"\"},"
+	    "\"orderType\":\"FOK\"}]", SIGN_F_ORDERS, &a);
+	check_l2_body(&a, "OPENFISH_", "/orders");
+	assert_non_null(j = json_loads(a.body, JSON_REJECT_DUPLICATES, NULL));
+	assert_int_equal(json_array_size(j), 2);
+	json_array_foreach(j, i, el) {
+		assert_string_equal(get(el, "owner"), "k-1");
+		check_order_sig("openfish", ORDER_V1,
+		    json_object_get(el, "order"));
+	}
+	assert_string_equal(get(json_object_get(json_array_get(j, 0),
+	    "order"), "signature"), o1);
+	assert_string_not_equal(get(json_object_get(json_array_get(j, 1),
+	    "order"), "signature"), o1);
+	json_decref(j);
+	sans_free(&a);
+
+	/* the signer must be the account */
+	peer_sign_flags(&p, "of", CATALOG_L2, "POST", "/order", "{\"order\":"
+	    ORDER_A("1", OTHER_ADDR) "}}", SIGN_F_ORDERS, &a);
+	assert_int_equal(a.code, CV_ERR_DENIED);
+	assert_string_equal(a.text, "order 1: signer " OTHER_ADDR " is not "
+	    "the account's address " WALLET_ADDR);
+	sans_free(&a);
+	peer_sign_flags(&p, "of", CATALOG_L2, "POST", "/orders", "[{\"order\":"
+	    ORDER_A("1", WALLET_ADDR) "}},{\"order\":" ORDER_A("2", OTHER_ADDR)
+	    "}}]", SIGN_F_ORDERS, &a);
+	assert_int_equal(a.code, CV_ERR_DENIED);
+	assert_string_equal(a.text, "order 2: signer " OTHER_ADDR " is not "
+	    "the account's address " WALLET_ADDR);
+	sans_free(&a);
+
+	/* the funder as maker: vectors D (V1 proxy) and V2-2 (safe) */
+	peer_sign_flags(&p, "pmf", CATALOG_L2, "POST", "/order",
+	    "{\"order\":" ORDER_D ",\"owner\":\"someone\"}", SIGN_F_ORDERS, &a);
+	check_l2_body(&a, "POLY_", "/order");
+	assert_non_null(j = json_loads(a.body, JSON_REJECT_DUPLICATES, NULL));
+	assert_string_equal(get(json_object_get(j, "order"), "signature"), d);
+	assert_string_equal(get(j, "owner"), "k-1");
+	json_decref(j);
+	sans_free(&a);
+	peer_sign_flags(&p, "pm2", CATALOG_L2, "POST", "/order",
+	    "{\"order\":" ORDER_V2_2 "}", SIGN_F_ORDERS | SIGN_F_NEGRISK, &a);
+	check_l2_body(&a, "POLY_", "/order");
+	assert_non_null(j = json_loads(a.body, JSON_REJECT_DUPLICATES, NULL));
+	assert_string_equal(get(json_object_get(j, "order"), "signature"),
+	    v22);
+	json_decref(j);
+	sans_free(&a);
+	/* the same order for the other exchange is another signature */
+	peer_sign_flags(&p, "pm2", CATALOG_L2, "POST", "/order",
+	    "{\"order\":" ORDER_V2_2 "}", SIGN_F_ORDERS, &a);
+	assert_int_equal(a.code, 0);
+	assert_null(strstr(a.body, v22));
+	sans_free(&a);
+	/* without a funder, or with V1 fields for a V2 account: refused */
+	peer_sign_flags(&p, "pm1", CATALOG_L2, "POST", "/order",
+	    "{\"order\":" ORDER_D "}", SIGN_F_ORDERS, &a);
+	assert_int_equal(a.code, CV_ERR_DENIED);
+	assert_string_equal(a.text, "order 1: maker " FUNDER " is not the "
+	    "account's address " WALLET_ADDR ", and the account has no "
+	    "funder");
+	sans_free(&a);
+	peer_sign_flags(&p, "pm2", CATALOG_L2, "POST", "/order",
+	    "{\"order\":" ORDER_D "}", SIGN_F_ORDERS, &a);
+	assert_int_equal(a.code, CV_ERR_INVALID);
+	assert_string_not_equal(a.text, "");
+	sans_free(&a);
+	peer_sign_flags(&p, "of", CATALOG_L2, "POST", "/order", "{}",
+	    SIGN_F_ORDERS, &a);
+	assert_int_equal(a.code, CV_ERR_INVALID);
+	sans_free(&a);
+	/* no API key: nothing to own the orders */
+	peer_sign_flags(&p, "pm", CATALOG_L2, "POST", "/order", one,
+	    SIGN_F_ORDERS, &a);
+	assert_int_equal(a.code, CV_ERR_NOTFOUND);
+	assert_string_equal(a.text, "the account has no API key in the "
+	    "vault: vaultctl apikey create-or-derive");
+	sans_free(&a);
+
+	/* the flag is for POST /order and /orders at L2, exactly */
+	peer_sign_flags(&p, "of", CATALOG_L2, "GET", "/order", "",
+	    SIGN_F_ORDERS, &a);
+	assert_int_equal(a.code, CV_ERR_INVALID);
+	peer_sign_flags(&p, "of", CATALOG_L2, "GET", "/auth/api-keys", "",
+	    SIGN_F_ORDERS, &a);
+	assert_int_equal(a.code, CV_ERR_INVALID);
+	peer_sign_flags(&p, "of", CATALOG_L2, "POST", "/auth/api-keys", one,
+	    SIGN_F_ORDERS, &a);
+	assert_int_equal(a.code, CV_ERR_INVALID);
+	peer_sign_flags(&p, "of", CATALOG_L2, "POST", "/order?x=1", one,
+	    SIGN_F_ORDERS, &a);
+	assert_int_equal(a.code, CV_ERR_INVALID);
+	/* builder headers ride on orders too, from a builder key only */
+	peer_sign_flags(&p, "of", CATALOG_BUILDER, "POST", "/order", one,
+	    SIGN_F_ORDERS, &a);
+	assert_int_equal(a.code, CV_ERR_NOTFOUND);
+	assert_string_equal(a.text, "the account has no builder key in the "
+	    "vault: vaultctl builder create");
+	peer_sign_flags(&p, "of", CATALOG_L1, "POST", "/order", one,
+	    SIGN_F_ORDERS, &a);
+	assert_int_equal(a.code, CV_ERR_INVALID);
+	/* unknown flags, and neg-risk without orders */
+	peer_sign_flags(&p, "of", CATALOG_L2, "GET", "/auth/api-keys", "",
+	    0x4, &a);
+	assert_int_equal(a.code, CV_ERR_INVALID);
+	peer_sign_flags(&p, "of", CATALOG_L2, "GET", "/auth/api-keys", "",
+	    1ULL << 63, &a);
+	assert_int_equal(a.code, CV_ERR_INVALID);
+	peer_sign_flags(&p, "of", CATALOG_L2, "POST", "/order", one,
+	    SIGN_F_ORDERS | 0x4, &a);
+	assert_int_equal(a.code, CV_ERR_INVALID);
+	peer_sign_flags(&p, "of", CATALOG_L2, "GET", "/auth/api-keys", "",
+	    SIGN_F_NEGRISK, &a);
+	assert_int_equal(a.code, CV_ERR_INVALID);
+	/* and an order body is signed only with its orders signed here */
+	peer_sign_flags(&p, "of", CATALOG_L2, "POST", "/order", one, 0, &a);
+	assert_int_equal(a.code, CV_ERR_DENIED);
+	assert_string_equal(a.text, "POST /order and /orders are signed "
+	    "only as orders, each signed by clobvault itself (SIGN_F_ORDERS)");
+	peer_sign_flags(&p, "of", CATALOG_L2, "POST", "/orders?x=1", one, 0,
+	    &a);
+	assert_int_equal(a.code, CV_ERR_DENIED);
+	peer_sign_flags(&p, "of", CATALOG_BUILDER, "POST", "/orders", one, 0,
+	    &a);
+	assert_int_equal(a.code, CV_ERR_DENIED);
+	/* without the flag the answer's body is empty */
+	peer_sign_flags(&p, "of", CATALOG_L2, "GET", "/auth/api-keys", "", 0,
+	    &a);
+	assert_int_equal(a.code, 0);
+	assert_int_equal(a.bodylen, 0);
+	sans_free(&a);
+
+	/* a malformed funder or order version refuses the whole account */
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		snprintf(name, sizeof(name), "bad%zu", i);
+		peer_account(&p, name, bad[i][0], 0);
+		peer_sign_flags(&p, name, CATALOG_L1, "GET",
+		    "/auth/derive-api-key", "", 0, &a);
+		assert_int_equal(a.code, CV_ERR_CORRUPT);
+		assert_string_equal(a.text, bad[i][1]);
+	}
+	chan_free(&p.c);
+	assert_int_equal(waitpid(p.pid, NULL, 0), p.pid);
+}
+
+/* Gateway clients' credentials. */
+#define CLIENT_KEY1	"3f2c1b0a-9e8d-4c7b-8a69-5d4e3f2a1b0c"
+#define CLIENT_KEY2	"0b9a8c7d-6e5f-4a3b-9c2d-1e0f9a8b7c6d"
+#define CLIENT_KEY3	"aaaaaaaa-bbbb-4ccc-8ddd-eeeeeeeeeeee"
+#define REFUSED		"client credentials refused"
+
+struct client {
+	const char	*key;
+	uint8_t		 secret[32];
+	char		 stext[64];	/* base64url */
+	char		 pass[65];
+	char		 json[256];
+};
+
+static void
+client_make(struct client *cl, const char *key, uint8_t seed)
+{
+	uint8_t	p[32];
+	size_t	i;
+
+	cl->key = key;
+	for (i = 0; i < 32; i++) {
+		cl->secret[i] = (uint8_t)(seed * 31 + i * 7 + 0xf8);
+		p[i] = (uint8_t)(seed + i * 13);
+	}
+	assert_int_equal(b64url_encode(cl->secret, 32, cl->stext,
+	    sizeof(cl->stext)), 0);
+	hex_encode(p, 32, cl->pass);
+	snprintf(cl->json, sizeof(cl->json), "{\"apiKey\":\"%s\","
+	    "\"secret\":\"%s\",\"passphrase\":\"%s\"}", key, cl->stext,
+	    cl->pass);
+}
+
+/*
+ * MSG_CLIENT_CHECK_REQ of a request path, its signature made with
+ * secret over spath (what the client signed); the code, and the text
+ * or [name, account].
+ */
+static int
+peer_client(struct peer *p, const char *key, const char *pass,
+    const char *ts, const uint8_t *secret, const char *method,
+    const char *path, const char *spath, const char *body, char *text,
+    char *name, char *acct)
+{
+	struct msg_w	w;
+	struct msg	m;
+	char		sig[CLOB_HMAC_SIG_LEN];
+	int		code = 0;
+
+	/* a malformed timestamp is sent with a signature over another */
+	if (clob_hmac_sign(secret, 32, strspn(ts, "0123456789") ==
+	    strlen(ts) && strlen(ts) <= 20 && ts[0] != '\0' ? ts : "1",
+	    method, spath, (const uint8_t *)body, strlen(body), sig) != 0)
+		fail_msg("cannot sign");
+	msg_begin(&w, MSG_CLIENT_CHECK_REQ, ++p->id);
+	msg_put_str(&w, key);
+	msg_put_str(&w, pass);
+	msg_put_str(&w, ts);
+	msg_put_str(&w, sig);
+	msg_put_str(&w, method);
+	msg_put_str(&w, path);
+	msg_put_bin(&w, body, strlen(body));
+	peer_send(p, &w);
+	assert_int_equal(chan_recv(&p->c, &m), 0);
+	assert_int_equal(m.id, p->id);
+	text[0] = name[0] = acct[0] = '\0';
+	if (m.type == MSG_ERROR_ANS)
+		assert_int_equal(msg_get_error(&m, &code, text,
+		    MSG_ERROR_TEXT_MAX + 1), 0);
+	else {
+		assert_int_equal(m.type, MSG_CLIENT_CHECK_ANS);
+		assert_int_equal(msg_get_strbuf(&m.rd, name, 65), 0);
+		assert_int_equal(msg_get_strbuf(&m.rd, acct, 65), 0);
+	}
+	msg_clear(&m);
+	return code;
+}
+
+/* A gateway client's record, checked; its code and info. */
+static int64_t
+peer_put_client(struct peer *p, const char *acct, const char *name,
+    const char *json, char *info)
+{
+	return peer_put_rec(p, VAULT_REC_CLIENT, acct, name, json,
+	    strlen(json), info);
+}
+
+/*
+ * Gateway clients: records checked strictly and unique; a listing shows
+ * the apiKey and never the secret or passphrase; MSG_CLIENT_CHECK_REQ
+ * names the client whose key, passphrase and L2 signature (as its
+ * account's exchange makes it) match, and answers one code and text
+ * for any of the three wrong.
+ */
+static void
+test_clients(void **state)
+{
+	static const char of[] = "{\"profile\":\"openfish\"," URL "}";
+	static const char body[] = "{\"order\":{}}";
+	struct peer	 p;
+	struct client	 c1, c2, c3, bad;
+	struct msg_w	 w;
+	struct msg	 m;
+	struct msg_rd	 list, e;
+	uint64_t	 type, u;
+	char		 info[513], text[MSG_ERROR_TEXT_MAX + 1], name[65];
+	char		 acct[65], ts[32], json[256], kid[65];
+	uint32_t	 i;
+	int		 seen = 0;
+
+	(void)state;
+	client_make(&c1, CLIENT_KEY1, 1);
+	client_make(&c2, CLIENT_KEY2, 2);
+	client_make(&c3, CLIENT_KEY3, 3);
+	snprintf(ts, sizeof(ts), "%lld", (long long)time(NULL));
+	peer_start(&p);
+	peer_account(&p, "of", of, 0);
+
+	assert_int_equal(peer_put_client(&p, "pm", "bot-1", c1.json, info),
+	    0);
+	assert_string_equal(info, CLIENT_KEY1);
+	assert_int_equal(peer_put_client(&p, "of", "bot_2.x", c2.json, info),
+	    0);
+	assert_string_equal(info, CLIENT_KEY2);
+	/* a name or apiKey that a client has already */
+	assert_int_equal(peer_put_client(&p, "pm", "bot-3", c1.json, info),
+	    CV_ERR_EXISTS);
+	assert_int_equal(peer_put_client(&p, "of", "bot-1", c3.json, info),
+	    CV_ERR_EXISTS);
+	/* malformed records */
+	assert_int_equal(peer_put_client(&p, "nosuch", "bot-3", c3.json,
+	    info), CV_ERR_NOTFOUND);
+	peer_account(&p, "om", "{\"profile\":\"omnia\"," URL "}", 0);
+	assert_int_equal(peer_put_client(&p, "om", "bot-3", c3.json, info),
+	    CV_ERR_INVALID);
+	assert_int_equal(peer_put_client(&p, "pm", "bot 3", c3.json, info),
+	    CV_ERR_INVALID);
+	assert_int_equal(peer_put_client(&p, "pm", "bot:3", c3.json, info),
+	    CV_ERR_INVALID);
+	assert_int_equal(peer_put_client(&p, "pm", "", c3.json, info),
+	    CV_ERR_INVALID);
+	snprintf(json, sizeof(json), "{\"apiKey\":\"%s\",\"secret\":\"%s\","
+	    "\"passphrase\":\"%s\",\"x\":1}", c3.key, c3.stext, c3.pass);
+	assert_int_equal(peer_put_client(&p, "pm", "bot-3", json, info),
+	    CV_ERR_INVALID);
+	snprintf(json, sizeof(json), "{\"apiKey\":\"%s\",\"secret\":\"%s\","
+	    "\"passphrase\":\"%s\",\"apiKey\":\"%s\"}", c3.key, c3.stext,
+	    c3.pass, c3.key);
+	assert_int_equal(peer_put_client(&p, "pm", "bot-3", json, info),
+	    CV_ERR_INVALID);
+	snprintf(json, sizeof(json), "{\"apiKey\":\"%s\",\"secret\":\"%s\"}",
+	    c3.key, c3.stext);
+	assert_int_equal(peer_put_client(&p, "pm", "bot-3", json, info),
+	    CV_ERR_INVALID);
+	bad = c3;			/* 31 bytes of secret */
+	assert_int_equal(b64url_encode(bad.secret, 31, bad.stext,
+	    sizeof(bad.stext)), 0);
+	snprintf(json, sizeof(json), "{\"apiKey\":\"%s\",\"secret\":\"%s\","
+	    "\"passphrase\":\"%s\"}", c3.key, bad.stext, c3.pass);
+	assert_int_equal(peer_put_client(&p, "pm", "bot-3", json, info),
+	    CV_ERR_INVALID);
+	snprintf(json, sizeof(json), "{\"apiKey\":\"%s\",\"secret\":\"%s\","
+	    "\"passphrase\":\"%.63s\"}", c3.key, c3.stext, c3.pass);
+	assert_int_equal(peer_put_client(&p, "pm", "bot-3", json, info),
+	    CV_ERR_INVALID);
+	snprintf(json, sizeof(json), "{\"apiKey\":\"%s\",\"secret\":\"%s\","
+	    "\"passphrase\":\"%s\"}", "AAAAAAAA-BBBB-4CCC-8DDD-EEEEEEEEEEEE",
+	    c3.stext, c3.pass);
+	assert_int_equal(peer_put_client(&p, "pm", "bot-3", json, info),
+	    CV_ERR_INVALID);
+	snprintf(json, sizeof(json), "{\"apiKey\":\"%s\",\"secret\":\"%s\","
+	    "\"passphrase\":\"%s\"}", "not-a-uuid", c3.stext, c3.pass);
+	assert_int_equal(peer_put_client(&p, "pm", "bot-3", json, info),
+	    CV_ERR_INVALID);
+
+	/* the listing: the apiKey, never the secret or passphrase */
+	msg_begin(&w, MSG_VAULT_LIST_REQ, ++p.id);
+	peer_send(&p, &w);
+	assert_int_equal(chan_recv(&p.c, &m), 0);
+	assert_int_equal(m.type, MSG_VAULT_LIST_ANS);
+	assert_null(memmem(p.c.in.data, p.c.in.len, c1.stext, 43));
+	assert_null(memmem(p.c.in.data, p.c.in.len, c1.secret, 32));
+	assert_null(memmem(p.c.in.data, p.c.in.len, c1.pass, 64));
+	assert_null(memmem(p.c.in.data, p.c.in.len, c2.stext, 43));
+	assert_null(memmem(p.c.in.data, p.c.in.len, c2.secret, 32));
+	assert_null(memmem(p.c.in.data, p.c.in.len, c2.pass, 64));
+	assert_int_equal(msg_get_array(&m.rd, &list, 1024), 0);
+	for (i = 0; i < list.n; i++) {
+		assert_int_equal(msg_get_array(&list, &e, 6), 0);
+		assert_int_equal(msg_get_u64(&e, &type), 0);
+		assert_int_equal(msg_get_u64(&e, &u), 0);
+		assert_int_equal(msg_get_strbuf(&e, acct, sizeof(acct)), 0);
+		assert_int_equal(msg_get_strbuf(&e, kid, sizeof(kid)), 0);
+		assert_int_equal(msg_get_u64(&e, &u), 0);
+		assert_int_equal(msg_get_strbuf(&e, info, sizeof(info)), 0);
+		if (type != VAULT_REC_CLIENT)
+			continue;
+		seen++;
+		assert_string_equal(info, strcmp(kid, "bot-1") == 0 ?
+		    CLIENT_KEY1 : CLIENT_KEY2);
+	}
+	assert_int_equal(seen, 2);
+	msg_clear(&m);
+
+	/* the right signature names the client and its account */
+	assert_int_equal(peer_client(&p, CLIENT_KEY1, c1.pass, ts, c1.secret,
+	    "POST", "/order", "/order", body, text, name, acct), 0);
+	assert_string_equal(name, "bot-1");
+	assert_string_equal(acct, "pm");
+	assert_int_equal(peer_client(&p, CLIENT_KEY2, c2.pass, ts, c2.secret,
+	    "DELETE", "/order", "/order", body, text, name, acct), 0);
+	assert_string_equal(name, "bot_2.x");
+	assert_string_equal(acct, "of");
+	/* Polymarket signs the bare path, Openfish the query too */
+	assert_int_equal(peer_client(&p, CLIENT_KEY1, c1.pass, ts, c1.secret,
+	    "GET", "/data/orders?market=1", "/data/orders", "", text, name,
+	    acct), 0);
+	assert_string_equal(name, "bot-1");
+	assert_int_equal(peer_client(&p, CLIENT_KEY1, c1.pass, ts, c1.secret,
+	    "GET", "/data/orders?market=1", "/data/orders?market=1", "", text,
+	    name, acct), CV_ERR_AUTH);
+	assert_string_equal(text, REFUSED);
+	assert_int_equal(peer_client(&p, CLIENT_KEY2, c2.pass, ts, c2.secret,
+	    "GET", "/data/orders?market=1", "/data/orders?market=1", "", text,
+	    name, acct), 0);
+	assert_string_equal(name, "bot_2.x");
+	assert_int_equal(peer_client(&p, CLIENT_KEY2, c2.pass, ts, c2.secret,
+	    "GET", "/data/orders?market=1", "/data/orders", "", text, name,
+	    acct), CV_ERR_AUTH);
+	assert_string_equal(text, REFUSED);
+
+	/* wrong secret, passphrase, key: one code, one text */
+	assert_int_equal(peer_client(&p, CLIENT_KEY1, c1.pass, ts, c2.secret,
+	    "POST", "/order", "/order", body, text, name, acct), CV_ERR_AUTH);
+	assert_string_equal(text, REFUSED);
+	assert_int_equal(peer_client(&p, CLIENT_KEY1, c2.pass, ts, c1.secret,
+	    "POST", "/order", "/order", body, text, name, acct), CV_ERR_AUTH);
+	assert_string_equal(text, REFUSED);
+	assert_int_equal(peer_client(&p, CLIENT_KEY1, "", ts, c1.secret,
+	    "POST", "/order", "/order", body, text, name, acct), CV_ERR_AUTH);
+	assert_string_equal(text, REFUSED);
+	assert_int_equal(peer_client(&p, CLIENT_KEY3, c1.pass, ts, c1.secret,
+	    "POST", "/order", "/order", body, text, name, acct), CV_ERR_AUTH);
+	assert_string_equal(text, REFUSED);
+	assert_int_equal(peer_client(&p, "", c1.pass, ts, c1.secret,
+	    "POST", "/order", "/order", body, text, name, acct), CV_ERR_AUTH);
+	assert_string_equal(text, REFUSED);
+	/* the body is signed too */
+	assert_int_equal(peer_client(&p, CLIENT_KEY1, c1.pass, ts, c1.secret,
+	    "POST", "/order", "/order", "", text, name, acct), 0);
+
+	/* a timestamp must be 1 to 20 decimal digits; freshness is vaultd's */
+	assert_int_equal(peer_client(&p, CLIENT_KEY1, c1.pass, "1", c1.secret,
+	    "POST", "/order", "/order", body, text, name, acct), 0);
+	assert_int_equal(peer_client(&p, CLIENT_KEY1, c1.pass,
+	    "00000000000000000001", c1.secret, "POST", "/order", "/order", body,
+	    text, name, acct), 0);
+	assert_int_equal(peer_client(&p, CLIENT_KEY1, c1.pass,
+	    "000000000000000000001", c1.secret, "POST", "/order", "/order",
+	    body, text, name, acct), CV_ERR_INVALID);
+	assert_int_equal(peer_client(&p, CLIENT_KEY1, c1.pass, "", c1.secret,
+	    "POST", "/order", "/order", body, text, name, acct),
+	    CV_ERR_INVALID);
+	assert_int_equal(peer_client(&p, CLIENT_KEY1, c1.pass, "-1", c1.secret,
+	    "POST", "/order", "/order", body, text, name, acct),
+	    CV_ERR_INVALID);
+	assert_int_equal(peer_client(&p, CLIENT_KEY1, c1.pass, "1.5",
+	    c1.secret, "POST", "/order", "/order", body, text, name, acct),
+	    CV_ERR_INVALID);
+
+	/* while a change is pending, from the committed vault */
+	msg_begin(&w, MSG_VAULT_PUT_REQ, ++p.id);
+	msg_put_u64(&w, VAULT_REC_CLIENT);
+	msg_put_str(&w, "pm");
+	msg_put_str(&w, "bot-3");
+	msg_put_u64(&w, 0);
+	msg_put_bin(&w, c3.json, strlen(c3.json));
+	peer_send(&p, &w);
+	assert_int_equal(peer_answer(&p, MSG_VAULT_PUT_ANS), 0);
+	assert_int_equal(peer_client(&p, CLIENT_KEY3, c3.pass, ts, c3.secret,
+	    "POST", "/order", "/order", body, text, name, acct), CV_ERR_AUTH);
+	peer_commit(&p, ++p.gen);
+	assert_int_equal(peer_client(&p, CLIENT_KEY3, c3.pass, ts, c3.secret,
+	    "POST", "/order", "/order", body, text, name, acct), 0);
+	assert_string_equal(name, "bot-3");
+
+	/* a client removed is refused at once */
+	msg_begin(&w, MSG_VAULT_DEL_REQ, ++p.id);
+	msg_put_u64(&w, VAULT_REC_CLIENT);
+	msg_put_str(&w, "pm");
+	msg_put_str(&w, "bot-1");
+	peer_send(&p, &w);
+	assert_int_equal(peer_answer(&p, MSG_VAULT_DEL_ANS), 0);
+	peer_commit(&p, ++p.gen);
+	assert_int_equal(peer_client(&p, CLIENT_KEY1, c1.pass, ts, c1.secret,
+	    "POST", "/order", "/order", body, text, name, acct), CV_ERR_AUTH);
+	assert_string_equal(text, REFUSED);
+	/* and its apiKey may be given to a client again */
+	assert_int_equal(peer_put_client(&p, "of", "bot-1b", c1.json, info),
+	    0);
+	assert_int_equal(peer_client(&p, CLIENT_KEY1, c1.pass, ts, c1.secret,
+	    "GET", "/data/orders?a=b", "/data/orders?a=b", "", text, name,
+	    acct), 0);
+	assert_string_equal(name, "bot-1b");
+	assert_string_equal(acct, "of");
+	chan_free(&p.c);
+	assert_int_equal(waitpid(p.pid, NULL, 0), p.pid);
+}
+
 /* A control client cannot speak the signing channel's messages. */
 static void
 test_control_cannot_sign(void **state)
@@ -648,6 +1424,7 @@ test_control_cannot_sign(void **state)
 	msg_put_bin(&w, "", 0);
 	msg_put_str(&w, "1");
 	msg_put_u64(&w, 0);
+	msg_put_u64(&w, 0);		/* flags */
 	assert_int_equal(chan_send(&c, &w), 0);
 	assert_int_equal(chan_recv(&c, &m), CV_ERR_EOF);
 	chan_free(&c);
@@ -664,6 +1441,8 @@ main(void)
 		    setup, teardown),
 		cmocka_unit_test(test_hostile_peer),
 		cmocka_unit_test(test_store_box),
+		cmocka_unit_test(test_orders),
+		cmocka_unit_test(test_clients),
 	};
 
 	if (sodium_init() < 0)

@@ -928,6 +928,75 @@ test_budget_per_client(void **state)
 	policy_free(pol);
 }
 
+/* What is left of each counter, for metrics: per key, exact. */
+struct lefts {
+	size_t	n;
+	char	l[8][256];
+};
+
+static void
+left_collect(void *arg, const struct policy_budget_left *l)
+{
+	struct lefts	*ls = arg;
+
+	assert_true(ls->n < 8);
+	snprintf(ls->l[ls->n++], sizeof(ls->l[0]), "%s|%s|%s|%s|%s",
+	    l->rule, l->budget, l->account, l->who, l->left);
+}
+
+static int
+left_cmp(const void *a, const void *b)
+{
+	return strcmp(a, b);
+}
+
+static void
+test_budget_each(void **state)
+{
+	static const struct policy_field f[] = {
+		{ "side", "BUY" }, { "notional", "12.5" },
+	};
+	struct policy		*pol;
+	struct policy_state	*st;
+	struct policy_req	 q;
+	struct lefts		 ls;
+
+	pol = pol_new("allow any order side = BUY limit 3/day per account "
+	    "client rate 10/s burst 4 limit notional 100/day label b\n");
+	assert_non_null(st = policy_state_new(pol));
+	memset(&ls, 0, sizeof(ls));
+	policy_budget_each(st, T0, left_collect, &ls);
+	assert_int_equal(ls.n, 0);
+	req_init(&q);
+	q.kind = "order";
+	q.fields = f;
+	q.nfields = 2;
+	assert_int_equal(eval(pol, st, &q, T0).effect, POLICY_ALLOW);
+	assert_int_equal(eval(pol, st, &q, T0).effect, POLICY_ALLOW);
+	q.actor = POLICY_ACTOR_ANON;
+	q.client = NULL;
+	assert_int_equal(eval(pol, st, &q, T0).effect, POLICY_ALLOW);
+	policy_budget_each(st, T0, left_collect, &ls);
+	qsort(ls.l, ls.n, sizeof(ls.l[0]), left_cmp);
+	assert_int_equal(ls.n, 4);
+	assert_string_equal(ls.l[0], "b|limit 3/day per account client|main|"
+	    "client:bot1|1");
+	assert_string_equal(ls.l[1], "b|limit 3/day per account client|main|"
+	    "unsigned|2");
+	assert_string_equal(ls.l[2], "b|limit notional 100/day|||62.5");
+	assert_string_equal(ls.l[3], "b|rate 10/s burst 4|||1");
+	/* the next day: the limits are whole again, the bucket refilled */
+	memset(&ls, 0, sizeof(ls));
+	policy_budget_each(st, T0 + DAY_MS, left_collect, &ls);
+	qsort(ls.l, ls.n, sizeof(ls.l[0]), left_cmp);
+	assert_string_equal(ls.l[0], "b|limit 3/day per account client|main|"
+	    "client:bot1|3");
+	assert_string_equal(ls.l[2], "b|limit notional 100/day|||100");
+	assert_string_equal(ls.l[3], "b|rate 10/s burst 4|||4");
+	policy_state_free(st);
+	policy_free(pol);
+}
+
 struct lines {
 	size_t	n;
 	char	l[16][POLICY_WHY_MAX + 128];
@@ -977,6 +1046,65 @@ test_explain(void **state)
 	    "(line 4)");
 	assert_int_equal(policy_explain(pol, NULL, &q, T0, NULL, NULL),
 	    CV_ERR_INVALID);
+	policy_free(pol);
+}
+
+/*
+ * An unsigned gateway request: only "any" rules address it, its budgets
+ * are its own, and explain says who it is.
+ */
+static void
+test_anonymous(void **state)
+{
+	struct policy		*pol;
+	struct policy_state	*st;
+	struct policy_req	 q;
+	struct policy_verdict	 v;
+
+	pol = pol_new("allow client bot1 level none label bot\n"
+	    "allow operator level none label op\n"
+	    "allow any level none path /time limit 1/min per client "
+	    "label pub\n");
+	assert_non_null(st = policy_state_new(pol));
+	req_init(&q);
+	q.actor = POLICY_ACTOR_ANON;
+	q.client = NULL;
+	q.level = POLICY_L_NONE;
+	req_path(&q, "/book");
+	v = eval(pol, st, &q, T0);
+	assert_verdict(&v, POLICY_DENY, "none", "no rule allows it");
+	req_path(&q, "/time");
+	assert_int_equal(eval(pol, st, &q, T0).effect, POLICY_ALLOW);
+	assert_int_equal(eval(pol, st, &q, T0).effect, POLICY_DENY);
+	/* a client's budget is not the unsigned requests' */
+	q.actor = POLICY_ACTOR_CLIENT;
+	q.client = "bot7";
+	assert_int_equal(eval(pol, st, &q, T0).effect, POLICY_ALLOW);
+	policy_state_free(st);
+	policy_free(pol);
+}
+
+static void
+test_anonymous_explain(void **state)
+{
+	struct policy		*pol;
+	struct policy_req	 q;
+	struct lines		*ls = calloc(1, sizeof(*ls));
+
+	pol = pol_new("allow client bot1 path /e label c\n"
+	    "allow operator path /e label o\n");
+	req_init(&q);
+	q.actor = POLICY_ACTOR_ANON;
+	q.client = NULL;
+	req_path(&q, "/e");
+	assert_non_null(ls);
+	assert_int_equal(policy_explain(pol, NULL, &q, T0, collect, ls), 0);
+	assert_int_equal(ls->n, 3);
+	assert_string_equal(ls->l[0], "rule c (line 1, allow): no match: "
+	    "who: an unsigned request, not a client");
+	assert_string_equal(ls->l[1], "rule o (line 2, allow): no match: "
+	    "who: an unsigned request, not an operator");
+	free(ls);
 	policy_free(pol);
 }
 
@@ -1603,6 +1731,9 @@ main(void)
 		cmocka_unit_test(test_budget_all_or_nothing),
 		cmocka_unit_test(test_budget_per_client),
 		cmocka_unit_test(test_explain),
+		cmocka_unit_test(test_anonymous),
+		cmocka_unit_test(test_budget_each),
+		cmocka_unit_test(test_anonymous_explain),
 		cmocka_unit_test(test_path_canonical),
 		cmocka_unit_test(test_budget_keys_bound),
 		cmocka_unit_test(test_budget_approve),

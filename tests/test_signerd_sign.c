@@ -1053,7 +1053,7 @@ test_check_level(void **state)
 	req = mkreq(CATALOG_L2, "GET", "/auth/derive-api-key", NULL,
 	    NOW_TEXT);
 	assert_int_equal(sign_req_check(&req, NOW, 30), CV_ERR_DENIED);
-	req = mkreq(CATALOG_L2, "POST", "/order", "{}", NOW_TEXT);
+	req = mkreq(CATALOG_L2, "POST", "/withdraw", "{}", NOW_TEXT);
 	assert_int_equal(sign_req_check(&req, NOW, 30), CV_ERR_DENIED);
 	req = mkreq(CATALOG_L2, "GET", "/auth/api-keys/", NULL, NOW_TEXT);
 	assert_int_equal(sign_req_check(&req, NOW, 30), CV_ERR_DENIED);
@@ -1078,7 +1078,7 @@ test_check_level(void **state)
 	assert_int_equal(sign_req_check(&req, NOW, 30), CV_ERR_INVALID);
 
 	/* Denied comes before stale: a retry cannot help. */
-	req = mkreq(CATALOG_L2, "POST", "/order", NULL, "1");
+	req = mkreq(CATALOG_L2, "POST", "/withdraw", NULL, "1");
 	assert_int_equal(sign_req_check(&req, NOW, 30), CV_ERR_DENIED);
 }
 

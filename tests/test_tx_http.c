@@ -177,23 +177,27 @@ test_log(void **state)
 	char		 target[700];
 
 	assert_int_equal(tx_log_open(&l, NULL, 0), 0);
-	tx_log_add(&l, 1, "GET", "/a b\x01\xff?x=%41", 200, "ok");
-	tx_log_add(&l, 2, "g\"et", "/", 401, "l2:stale");
+	tx_log_add(&l, 1, "GET", "/a b\x01\xff?x=%41", 200, "ok", 0);
+	tx_log_add(&l, 2, "g\"et", "/", 401, "l2:stale", 1);
 	memset(target, 'x', sizeof(target) - 1);
 	target[sizeof(target) - 1] = '\0';
-	tx_log_add(&l, 3, "GET", target, 200, "ok");
+	tx_log_add(&l, 3, "GET", target, 200, "ok", 0);
 	a = tx_log_json(&l);
 	assert_int_equal(json_array_size(a), 3);
 	assert_string_equal(json_string_value(json_object_get(json_array_get(a,
 	    0), "target")), "/a%20b%01%FF?x=%41");
 	assert_string_equal(json_string_value(json_object_get(json_array_get(a,
 	    1), "method")), "????");
+	/* builder headers that verified are said; otherwise nothing */
+	assert_true(json_is_true(json_object_get(json_array_get(a, 1),
+	    "builder")));
+	assert_null(json_object_get(json_array_get(a, 0), "builder"));
 	assert_int_equal(strlen(json_string_value(json_object_get(
 	    json_array_get(a, 2), "target"))), TARGET_LOG_MAX + 3);
 	json_decref(a);
 	/* The ring keeps the last TX_LOG_RING entries. */
 	for (i = 0; i < TX_LOG_RING + 5; i++)
-		tx_log_add(&l, (int64_t)i, "GET", "/", 200, "ok");
+		tx_log_add(&l, (int64_t)i, "GET", "/", 200, "ok", 0);
 	a = tx_log_json(&l);
 	assert_int_equal(json_array_size(a), TX_LOG_RING);
 	assert_int_equal(json_integer_value(json_object_get(json_array_get(a,

@@ -51,7 +51,11 @@ static const struct command {
 	{ "account", cmd_account,
 	    "the exchange accounts: one row each, its keys counted",
 	    "account add NAME --profile openfish|polymarket|omnia [--url URL]\n"
-	    "     [--ca-file F] [--pin sha256//BASE64]\n"
+	    "     [--ca-file F] [--pin sha256//BASE64] [--funder ADDRESS]\n"
+	    "     [--order-version 1|2]\n"
+	    "account update NAME [--url URL] [--ca-file F | --no-ca-file]\n"
+	    "     [--pin sha256//BASE64 | --no-pin]\n"
+	    "     [--funder ADDRESS | --no-funder] [--order-version 1|2]\n"
 	    "account list\n"
 	    "account remove NAME [--force]" },
 	{ "keys", cmd_keys,
@@ -100,10 +104,15 @@ static const struct command {
 	    "the exchange's clock",
 	    "time --account A" },
 	{ "audit", cmd_audit,
-	    "the audit log: show, verify, anchor",
-	    "audit show [--tail N]\n"
+	    "the audit log: show (the last 20 records unless --tail N or "
+	    "--all), verify, anchor, export-key",
+	    "audit show [--tail N | --all] [--account A] [--actor S]\n"
+	    "     [--op OP] [--verdict V] [--since TIME] [--until TIME]\n"
 	    "audit verify [--anchor SEQ:HASH]\n"
-	    "audit anchor" },
+	    "audit verify --offline --key-file FILE [--anchor SEQ:HASH]\n"
+	    "     LOG...\n"
+	    "audit anchor\n"
+	    "audit export-key" },
 	{ "headers", cmd_headers,
 	    "the exact headers an account would send now (a secret for l2)",
 	    "headers l1 --account A [--nonce N] [--method M --path P]\n"
@@ -126,6 +135,15 @@ static const struct command {
 	    "approve list\n"
 	    "approve grant ID --key-file KEYFILE\n"
 	    "approve deny ID --key-file KEYFILE" },
+	{ "client", cmd_client,
+	    "the gateway's clients: bots' own credentials (shown once)",
+	    "client add NAME --account A\n"
+	    "client list\n"
+	    "client remove NAME" },
+	{ "sign", cmd_sign,
+	    "sign an order (JSON on standard input) for the account's "
+	    "wallet",
+	    "sign order --account A [--neg-risk] < order.json" },
 	{ "approver", cmd_approver,
 	    "make an approver's Ed25519 key",
 	    "approver keygen FILE" },

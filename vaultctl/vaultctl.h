@@ -10,6 +10,7 @@
 
 #include "common/msg.h"
 #include "common/secmem.h"
+#include "common/vault_fmt.h"
 
 /* Exit codes: one per class of failure a script may act on. */
 enum vaultctl_exit {
@@ -46,6 +47,12 @@ struct vaultctl {
 	int		 timeout_ms;	/* 0: VAULTCTL_OP_TIMEOUT_MS */
 	int		 again_ms;	/* 0: VAULTCTL_OP_AGAIN_MS */
 	char		 errtext[256];	/* vaultd's text for the last error */
+	/*
+	 * While vaultctl_call waits for an answer, called once a second
+	 * with tick_arg (the Argon2id progress on a terminal); NULL: none.
+	 */
+	void		(*tick)(void *tick_arg);
+	void		*tick_arg;
 };
 
 /* The exit code for a CV_ERR_* code. */
@@ -108,7 +115,6 @@ int	cmd_unlock(struct vaultctl *, int argc, char **argv);
 int	cmd_lock(struct vaultctl *, int argc, char **argv);
 int	cmd_passwd(struct vaultctl *, int argc, char **argv);
 int	cmd_audit(struct vaultctl *, int argc, char **argv);
-int	cmd_account(struct vaultctl *, int argc, char **argv);
 int	cmd_wallet(struct vaultctl *, int argc, char **argv);
 int	cmd_invite(struct vaultctl *, int argc, char **argv);
 int	cmd_headers(struct vaultctl *, int argc, char **argv);
@@ -117,12 +123,52 @@ int	cmd_keys(struct vaultctl *, int argc, char **argv);
 int	cmd_policy(struct vaultctl *, int argc, char **argv);
 int	cmd_approve(struct vaultctl *, int argc, char **argv);
 int	cmd_approver(struct vaultctl *, int argc, char **argv);
+/* vaultctl_client.c: gateway clients; an order signed for a person. */
+int	cmd_client(struct vaultctl *, int argc, char **argv);
+int	cmd_sign(struct vaultctl *, int argc, char **argv);
 /*
  * An approver's key file (vaultctl approver keygen): the Ed25519 secret
  * key into guarded memory sk (the caller frees it) and its public key.
  */
 int	vaultctl_approver_key(struct vaultctl *, const char *path,
 	    struct secret *sk, uint8_t pk[32]) CV_WUR;
+/*
+ * The accounts (vaultctl_account.c): add, list, update, remove.  Their
+ * settings are the account record's JSON: profile, url, ca_file, pin,
+ * funder, orders.
+ */
+int	cmd_account(struct vaultctl *, int argc, char **argv);
+
+/* One record of the vault's listing (MSG_CTL_LIST_ANS): public facts. */
+struct vaultctl_rec {
+	uint64_t	type, flags, nonce;
+	char		account[VAULT_MAX_NAME + 1], key_id[VAULT_MAX_NAME + 1];
+	char		info[513];
+};
+
+/* The vault's listing: *n records in *out, malloc'd (the caller frees). */
+int	vaultctl_list(struct vaultctl *, struct vaultctl_rec **out, size_t *n)
+	    CV_WUR;
+/*
+ * Put one record (MSG_CTL_PUT_REQ): vaultd's public answer (an address,
+ * a fingerprint) into info.  A CV_ERR_* code.
+ */
+int	vaultctl_put_rec(struct vaultctl *, uint8_t type, const char *account,
+	    const char *key_id, uint64_t nonce, const uint8_t *p, size_t len,
+	    char *info, size_t infolen) CV_WUR;
+/*
+ * The same, printed: "human: info", or JSON {result: what, account,
+ * key_id, info}.  Returns the exit code.
+ */
+int	vaultctl_put(struct vaultctl *, const char *what, uint8_t type,
+	    const char *account, const char *key_id, uint64_t nonce,
+	    const uint8_t *p, size_t len, const char *human);
+/* Delete one record (MSG_CTL_DEL_REQ), printed as "what: done".  Exit code. */
+int	vaultctl_del(struct vaultctl *, const char *what, uint8_t type,
+	    const char *account, const char *key_id);
+/* "account", "wallet", "apikey", "builder", "invite"; "?" otherwise. */
+const char *vaultctl_type_name(uint64_t type);
+
 /* Exchange calls (vaultctl_calls.c); apikey and builder mix in the local. */
 int	cmd_call(struct vaultctl *, int argc, char **argv);
 int	cmd_apikey(struct vaultctl *, int argc, char **argv);

@@ -1,5 +1,5 @@
 /*
- * vaultctl's exchange calls (DESIGN.md section 3): apikey create, derive,
+ * vaultctl's exchange calls (doc/exchanges.md): apikey create, derive,
  * create-or-derive, list, delete; closed-only; builder create, list,
  * revoke; balance [update]; notifications list, drop; waitlist join;
  * time.  vaultctl names the call and its parameters (common/netcall.c);

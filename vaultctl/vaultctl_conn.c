@@ -28,6 +28,7 @@ vaultctl_exit_code(int err)
 	case CV_ERR_LOCKED:		return EXIT_LOCKED;
 	case CV_ERR_BADPASS:		return EXIT_BADPASS;
 	case CV_ERR_TAMPERED:
+	case CV_ERR_BADSIG:		/* an audit checkpoint's */
 	case CV_ERR_CORRUPT:
 	case CV_ERR_FORMAT_VERSION:
 	case CV_ERR_ROLLBACK:		return EXIT_TAMPERED;
@@ -154,30 +155,43 @@ vaultctl_call(struct vaultctl *vc, struct msg_w *w, uint32_t ans,
 
 /*
  * The next message from vaultd, waiting at most vc->timeout_ms: a vaultd
- * that hangs must not hang a script.
+ * that hangs must not hang a script.  With vc->tick, the wait wakes once
+ * a second to call it: no thread, no signal.
  */
 static int
 vaultctl_next(struct vaultctl *vc, struct msg *m)
 {
 	struct pollfd	 pfd;
-	int64_t		 deadline, left;
+	int64_t		 now, deadline, left, wait, next_tick;
 	int		 timeout = vc->timeout_ms ? vc->timeout_ms :
 			    VAULTCTL_OP_TIMEOUT_MS;
 	int		 r, n;
 
-	deadline = vaultctl_ms() + timeout;
+	now = vaultctl_ms();
+	deadline = now + timeout;
+	next_tick = now + 1000;
 	for (;;) {
 		if ((r = chan_next(&vc->chan, m)) != CV_ERR_AGAIN)
 			return r;
+		now = vaultctl_ms();
+		if (vc->tick != NULL && now >= next_tick) {
+			vc->tick(vc->tick_arg);
+			while (next_tick <= now)
+				next_tick += 1000;
+		}
 		pfd.fd = vc->chan.fd;
 		pfd.events = POLLIN;
-		if ((left = deadline - vaultctl_ms()) < 0)
+		if ((left = deadline - now) < 0)
 			left = 0;
-		n = poll(&pfd, 1, (int)left);
+		wait = vc->tick != NULL && next_tick - now < left ?
+		    next_tick - now : left;
+		n = poll(&pfd, 1, (int)wait);
 		if (n == -1 && errno == EINTR)
 			continue;
 		if (n == -1)
 			return CV_ERR_IO;
+		if (n == 0 && wait < left)
+			continue;		/* woken for a tick */
 		if (n == 0) {
 			snprintf(vc->errtext, sizeof(vc->errtext), "no answer "
 			    "from vaultd within %d s (an exchange call may "

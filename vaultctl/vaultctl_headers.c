@@ -90,6 +90,7 @@ cmd_headers(struct vaultctl *vc, int argc, char **argv)
 	msg_put_str(&w, path);
 	msg_put_bin(&w, body, strlen(body));
 	msg_put_u64(&w, nonce);
+	msg_put_u64(&w, 0);
 	if ((r = vaultctl_call(vc, &w, MSG_CTL_HEADERS_ANS, &m)) != 0)
 		return vaultctl_fail(vc, "headers", r);
 	if ((r = msg_get_array(&m.rd, &list, 16)) != 0)

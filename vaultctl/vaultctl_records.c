@@ -1,10 +1,10 @@
 /*
- * vaultctl account, wallet, apikey, invite: what the vault holds.  Keys
- * and codes are read from standard input (or a private file), never from
+ * vaultctl wallet, apikey, invite, keys: what the vault holds, and the
+ * record requests every command of it shares (list, put, del).  Keys and
+ * codes are read from standard input (or a private file), never from
  * argv; what is printed is public: addresses, key ids, fingerprints,
  * masked codes.
  */
-#include <ctype.h>
 #include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
@@ -15,26 +15,20 @@
 #include <sodium.h>
 
 #include "common/encode.h"
-#include "common/profile.h"
 #include "common/secret_io.h"
-#include "common/url.h"
 #include "common/vault_fmt.h"
 #include "vaultctl/vaultctl.h"
 
 struct rec_args {
-	const char	*account, *profile, *url, *ca, *file, *pin;
+	const char	*account, *file;
 	uint64_t	 nonce;
 	int		 local;
 };
 
 static const struct option rec_opts[] = {
 	{ "account",	required_argument, NULL, 'a' },
-	{ "profile",	required_argument, NULL, 'p' },
-	{ "url",	required_argument, NULL, 'u' },
-	{ "ca-file",	required_argument, NULL, 'c' },
 	{ "from-file",	required_argument, NULL, 'f' },
 	{ "nonce",	required_argument, NULL, 'n' },
-	{ "pin",	required_argument, NULL, 'P' },
 	{ "local",	no_argument, NULL, 'l' },
 	{ NULL, 0, NULL, 0 }
 };
@@ -58,11 +52,7 @@ rec_args(struct vaultctl *vc, int argc, char **argv, int first,
 	while ((ch = vaultctl_opt_next(argc, argv, rec_opts)) != -1) {
 		switch (ch) {
 		case 'a': a->account = optarg; break;
-		case 'p': a->profile = optarg; break;
-		case 'u': a->url = optarg; break;
-		case 'c': a->ca = optarg; break;
 		case 'f': a->file = optarg; break;
-		case 'P': a->pin = optarg; break;
 		case 'l': a->local = 1; break;
 		case 'n':
 			errno = 0;
@@ -88,20 +78,17 @@ rec_args(struct vaultctl *vc, int argc, char **argv, int first,
 	return 0;
 }
 
-/* Send a PUT; print its public answer (address, fingerprint). */
-static int
-put(struct vaultctl *vc, const char *what, uint8_t type, const char *account,
+int
+vaultctl_put_rec(struct vaultctl *vc, uint8_t type, const char *account,
     const char *key_id, uint64_t nonce, const uint8_t *p, size_t len,
-    const char *human)
+    char *info, size_t infolen)
 {
 	struct msg_w	 w;
 	struct msg	 m;
-	const char	*info;
-	size_t		 ilen;
 	int		 r;
 
 	if ((r = vaultctl_connect(vc)) != 0)
-		return vaultctl_fail(vc, what, r);
+		return r;
 	msg_begin(&w, MSG_CTL_PUT_REQ, ++vc->next_id);
 	msg_put_u64(&w, type);
 	msg_put_str(&w, account);
@@ -109,24 +96,35 @@ put(struct vaultctl *vc, const char *what, uint8_t type, const char *account,
 	msg_put_u64(&w, nonce);
 	msg_put_bin(&w, p, len);
 	if ((r = vaultctl_call(vc, &w, MSG_CTL_PUT_ANS, &m)) != 0)
-		return vaultctl_fail(vc, what, r);
-	if ((r = msg_get_str(&m.rd, &info, &ilen, 512)) != 0) {
-		msg_clear(&m);
-		return vaultctl_fail(vc, what, r);
-	}
-	if (vc->json)
-		vaultctl_print_json(json_pack("{s:s, s:s, s:s, s:s%}",
-		    "result", what, "account", account, "key_id", key_id,
-		    "info", info, ilen));
-	else
-		printf("%s: %.*s\n", human, (int)ilen, info);
+		return r;
+	r = msg_get_strbuf(&m.rd, info, infolen);
 	msg_clear(&m);
+	return r;
+}
+
+int
+vaultctl_put(struct vaultctl *vc, const char *what, uint8_t type,
+    const char *account, const char *key_id, uint64_t nonce,
+    const uint8_t *p, size_t len, const char *human)
+{
+	char	info[513];
+	int	r;
+
+	if ((r = vaultctl_put_rec(vc, type, account, key_id, nonce, p, len,
+	    info, sizeof(info))) != 0)
+		return vaultctl_fail(vc, what, r);
+	if (vc->json)
+		vaultctl_print_json(json_pack("{s:s, s:s, s:s, s:s}",
+		    "result", what, "account", account, "key_id", key_id,
+		    "info", info));
+	else
+		printf("%s: %s\n", human, info);
 	return EXIT_OK;
 }
 
-static int
-del(struct vaultctl *vc, const char *what, uint8_t type, const char *account,
-    const char *key_id)
+int
+vaultctl_del(struct vaultctl *vc, const char *what, uint8_t type,
+    const char *account, const char *key_id)
 {
 	struct msg_w	w;
 	struct msg	m;
@@ -149,22 +147,15 @@ del(struct vaultctl *vc, const char *what, uint8_t type, const char *account,
 	return EXIT_OK;
 }
 
-struct entry {
-	uint64_t	type, flags, nonce;
-	char		account[VAULT_MAX_NAME + 1], key_id[VAULT_MAX_NAME + 1];
-	char		info[513];
-};
-
-/* Fetch the listing; *n entries into a malloc'd *out. */
-static int
-list(struct vaultctl *vc, struct entry **out, size_t *n)
+int
+vaultctl_list(struct vaultctl *vc, struct vaultctl_rec **out, size_t *n)
 {
-	struct msg_w	 w;
-	struct msg	 m;
-	struct msg_rd	 l, e;
-	struct entry	*v = NULL;
-	uint32_t	 i;
-	int		 r;
+	struct msg_w		 w;
+	struct msg		 m;
+	struct msg_rd		 l, e;
+	struct vaultctl_rec	*v = NULL;
+	uint32_t		 i;
+	int			 r;
 
 	*out = NULL;
 	*n = 0;
@@ -200,74 +191,8 @@ list(struct vaultctl *vc, struct entry **out, size_t *n)
 	return r;
 }
 
-static const char	*type_name(uint64_t);
-
-/*
- * account remove NAME [--force]: an account goes with every key it
- * holds, so while it holds any (a wallet key, API or builder
- * credentials, an invitation code) it is removed only with --force,
- * and what is destroyed is listed first.
- */
-static int
-account_remove(struct vaultctl *vc, int argc, char **argv)
-{
-	static const char	*use = "usage: vaultctl account remove NAME "
-	    "[--force]";
-	struct entry		*v = NULL;
-	const char		*name = NULL;
-	size_t			 n, i, held = 0;
-	int			 force = 0, found = 0, k, r;
-
-	for (k = 1; k < argc; k++) {
-		if (strcmp(argv[k], "--force") == 0 && !force)
-			force = 1;
-		else if (argv[k][0] != '-' && name == NULL)
-			name = argv[k];
-		else
-			return vaultctl_fail(vc, use, CV_ERR_USAGE);
-	}
-	if (name == NULL)
-		return vaultctl_fail(vc, use, CV_ERR_USAGE);
-	if ((r = list(vc, &v, &n)) != 0)
-		return vaultctl_fail(vc, "account remove", r);
-	for (i = 0; i < n; i++) {
-		if (strcmp(v[i].account, name) != 0)
-			continue;
-		if (v[i].type == VAULT_REC_ACCOUNT)
-			found = 1;
-		else
-			held++;
-	}
-	if (!found) {
-		free(v);
-		snprintf(vc->errtext, sizeof(vc->errtext), "no account %s",
-		    name);
-		return vaultctl_fail(vc, "account remove", CV_ERR_NOTFOUND);
-	}
-	if (held > 0 && !vc->json) {
-		fprintf(stderr, "account %s holds %zu key%s that %s with it:\n",
-		    name, held, held == 1 ? "" : "s", force ? "are destroyed" :
-		    "would be destroyed");
-		for (i = 0; i < n; i++)
-			if (strcmp(v[i].account, name) == 0 &&
-			    v[i].type != VAULT_REC_ACCOUNT)
-				fprintf(stderr, "  %-8s %s%s%s\n",
-				    type_name(v[i].type), v[i].key_id,
-				    v[i].key_id[0] ? " " : "", v[i].info);
-	}
-	free(v);
-	if (held > 0 && !force) {
-		snprintf(vc->errtext, sizeof(vc->errtext), "account %s holds "
-		    "%zu key%s (a generated wallet key cannot be recovered): "
-		    "add --force to destroy them with it", name, held,
-		    held == 1 ? "" : "s");
-		return vaultctl_fail(vc, "account remove", CV_ERR_EXISTS);
-	}
-	return del(vc, "account remove", VAULT_REC_ACCOUNT, name, "");
-}
-
-static const char *
-type_name(uint64_t t)
+const char *
+vaultctl_type_name(uint64_t t)
 {
 	switch (t) {
 	case VAULT_REC_ACCOUNT:		return "account";
@@ -287,12 +212,12 @@ static int
 show(struct vaultctl *vc, const char *what, uint64_t type,
     const char *account)
 {
-	struct entry	*v;
-	json_t		*arr, *o;
-	size_t		 n, i, shown = 0;
-	int		 r, found = account == NULL;
+	struct vaultctl_rec	*v;
+	json_t			*arr, *o;
+	size_t			 n, i, shown = 0;
+	int			 r, found = account == NULL;
 
-	if ((r = list(vc, &v, &n)) != 0)
+	if ((r = vaultctl_list(vc, &v, &n)) != 0)
 		return vaultctl_fail(vc, what, r);
 	arr = json_array();
 	for (i = 0; i < n; i++) {
@@ -305,13 +230,13 @@ show(struct vaultctl *vc, const char *what, uint64_t type,
 		shown++;
 		if (vc->json) {
 			o = json_pack("{s:s, s:s, s:s, s:I, s:s}", "type",
-			    type_name(v[i].type), "account", v[i].account,
-			    "key_id", v[i].key_id, "nonce",
+			    vaultctl_type_name(v[i].type), "account",
+			    v[i].account, "key_id", v[i].key_id, "nonce",
 			    (json_int_t)v[i].nonce, "info", v[i].info);
 			json_array_append_new(arr, o);
 		} else
 			printf("%-8s %-16s %-38s %6llu  %s\n",
-			    type_name(v[i].type), v[i].account,
+			    vaultctl_type_name(v[i].type), v[i].account,
 			    v[i].key_id[0] ? v[i].key_id : "-",
 			    (unsigned long long)v[i].nonce, v[i].info);
 	}
@@ -333,102 +258,6 @@ show(struct vaultctl *vc, const char *what, uint64_t type,
 	return EXIT_OK;
 }
 
-/* What the listing says of one account: its settings, its keys counted. */
-static json_t *
-account_row(const struct entry *v, size_t n, const struct entry *acct)
-{
-	json_t		*info, *o;
-	const char	*address = NULL, *invite = "none";
-	json_int_t	 api = 0, builder = 0;
-	size_t		 i;
-
-	for (i = 0; i < n; i++) {
-		if (strcmp(v[i].account, acct->account) != 0 ||
-		    (v[i].flags & VAULT_RECF_REVOKED))
-			continue;
-		switch (v[i].type) {
-		case VAULT_REC_WALLET_KEY:
-			address = v[i].info;
-			break;
-		case VAULT_REC_API_CRED:
-			api++;
-			break;
-		case VAULT_REC_BUILDER_CRED:
-			builder++;
-			break;
-		case VAULT_REC_INVITE:
-			invite = (v[i].flags & VAULT_RECF_USED) ? "used" :
-			    "set";
-			break;
-		}
-	}
-	/* the account record's text is its settings, as account add wrote */
-	if ((info = json_loads(acct->info, JSON_REJECT_DUPLICATES, NULL)) ==
-	    NULL || !json_is_object(info)) {
-		json_decref(info);
-		info = json_object();
-	}
-	o = json_pack("{s:s, s:s, s:s, s:b, s:s?, s:I, s:I, s:s}", "name",
-	    acct->account, "profile", json_is_string(json_object_get(info,
-	    "profile")) ? json_string_value(json_object_get(info, "profile")) :
-	    "?", "url", json_is_string(json_object_get(info, "url")) ?
-	    json_string_value(json_object_get(info, "url")) : "",
-	    "wallet", address != NULL, "address", address, "api_keys", api,
-	    "builder_keys", builder, "invite", invite);
-	if (o != NULL && json_is_string(json_object_get(info, "ca_file")))
-		json_object_set(o, "ca_file", json_object_get(info, "ca_file"));
-	if (o != NULL && json_is_string(json_object_get(info, "pin")))
-		json_object_set(o, "pin", json_object_get(info, "pin"));
-	json_decref(info);
-	return o;
-}
-
-/* account list: the accounts only, one row each, a header row. */
-static int
-account_list(struct vaultctl *vc)
-{
-	struct entry	*v = NULL;
-	json_t		*arr = NULL, *o;
-	size_t		 n, i;
-	int		 r;
-
-	if ((r = list(vc, &v, &n)) != 0)
-		goto out;
-	r = CV_ERR_NOMEM;
-	if ((arr = json_array()) == NULL)
-		goto out;
-	for (i = 0; i < n; i++)
-		if (v[i].type == VAULT_REC_ACCOUNT &&
-		    json_array_append_new(arr, account_row(v, n, &v[i])) != 0)
-			goto out;
-	r = 0;
-	if (vc->json) {
-		vaultctl_print_json(arr);
-		arr = NULL;
-		goto out;
-	}
-	if (json_array_size(arr) == 0)
-		printf("no accounts (vaultctl account add NAME --profile P)\n");
-	else
-		printf("%-16s %-10s %-6s %7s %7s %-6s %s\n", "NAME", "PROFILE",
-		    "WALLET", "APIKEYS", "BUILDER", "INVITE", "URL");
-	json_array_foreach(arr, i, o)
-		printf("%-16s %-10s %-6s %7lld %7lld %-6s %s\n",
-		    json_string_value(json_object_get(o, "name")),
-		    json_string_value(json_object_get(o, "profile")),
-		    json_is_true(json_object_get(o, "wallet")) ? "yes" : "no",
-		    (long long)json_integer_value(json_object_get(o,
-		    "api_keys")),
-		    (long long)json_integer_value(json_object_get(o,
-		    "builder_keys")),
-		    json_string_value(json_object_get(o, "invite")),
-		    json_string_value(json_object_get(o, "url")));
- out:
-	free(v);
-	json_decref(arr);
-	return r == 0 ? EXIT_OK : vaultctl_fail(vc, "account list", r);
-}
-
 /*
  * keys list [--account A]: every record but the accounts, one row each:
  * its type, account, key id, nonce and public fact.
@@ -439,17 +268,16 @@ cmd_keys(struct vaultctl *vc, int argc, char **argv)
 	static const char	*use = "usage: vaultctl keys list "
 	    "[--account A]";
 	struct rec_args		 a;
-	struct entry		*v = NULL;
+	struct vaultctl_rec	*v = NULL;
 	json_t			*arr = NULL, *o;
 	size_t			 n, i;
 	int			 r, found;
 
 	if (argc < 2 || strcmp(argv[1], "list") != 0 ||
-	    rec_args(vc, argc, argv, 2, &a) != 0 || a.profile != NULL ||
-	    a.url != NULL || a.ca != NULL || a.file != NULL ||
-	    a.pin != NULL || a.local || a.nonce != 0)
+	    rec_args(vc, argc, argv, 2, &a) != 0 || a.file != NULL ||
+	    a.local || a.nonce != 0)
 		return vaultctl_fail(vc, use, CV_ERR_USAGE);
-	if ((r = list(vc, &v, &n)) != 0)
+	if ((r = vaultctl_list(vc, &v, &n)) != 0)
 		goto out;
 	r = CV_ERR_NOMEM;
 	if ((arr = json_array()) == NULL)
@@ -463,10 +291,11 @@ cmd_keys(struct vaultctl *vc, int argc, char **argv)
 			continue;
 		}
 		o = json_pack("{s:s, s:s, s:s, s:I, s:s, s:b, s:b}", "type",
-		    type_name(v[i].type), "account", v[i].account, "key_id",
-		    v[i].key_id, "nonce", (json_int_t)v[i].nonce, "info",
-		    v[i].info, "revoked", (v[i].flags & VAULT_RECF_REVOKED) !=
-		    0, "used", (v[i].flags & VAULT_RECF_USED) != 0);
+		    vaultctl_type_name(v[i].type), "account", v[i].account,
+		    "key_id", v[i].key_id, "nonce", (json_int_t)v[i].nonce,
+		    "info", v[i].info, "revoked", (v[i].flags &
+		    VAULT_RECF_REVOKED) != 0, "used", (v[i].flags &
+		    VAULT_RECF_USED) != 0);
 		if (json_array_append_new(arr, o) != 0)
 			goto out;
 	}
@@ -503,33 +332,6 @@ cmd_keys(struct vaultctl *vc, int argc, char **argv)
 	return r == 0 ? EXIT_OK : vaultctl_fail(vc, "keys list", r);
 }
 
-/*
- * A public key pin as libcurl takes it (CURLOPT_PINNEDPUBLICKEY):
- * "sha256//" and the base64 of 32 bytes, several joined with ';'.
- */
-static int
-pin_valid(const char *s)
-{
-	size_t	i;
-
-	for (;;) {
-		if (strncmp(s, "sha256//", 8) != 0)
-			return 0;
-		s += 8;
-		for (i = 0; i < 43; i++)
-			if (!isalnum((unsigned char)s[i]) && s[i] != '+' &&
-			    s[i] != '/')
-				return 0;
-		if (s[43] != '=')
-			return 0;
-		s += 44;
-		if (*s == '\0')
-			return 1;
-		if (*s++ != ';')
-			return 0;
-	}
-}
-
 /* 0 if --account was given (the caller reports its absence). */
 static int
 need_account(struct vaultctl *vc, const struct rec_args *a, const char *use)
@@ -538,67 +340,6 @@ need_account(struct vaultctl *vc, const struct rec_args *a, const char *use)
 		return 0;
 	snprintf(vc->errtext, sizeof(vc->errtext), "--account A is required");
 	return -1;
-}
-
-int
-cmd_account(struct vaultctl *vc, int argc, char **argv)
-{
-	const struct profile	*p;
-	struct rec_args		 a;
-	struct url_parts	 up;
-	json_t			*j;
-	char			*payload, ca[4096], why[160];
-	int			 r;
-
-	if (argc >= 3 && strcmp(argv[1], "add") == 0 &&
-	    rec_args(vc, argc, argv, 3, &a) == 0 && a.profile != NULL &&
-	    a.file == NULL && !a.local) {
-		if ((p = profile_find(a.profile)) == NULL)
-			return vaultctl_fail(vc, "account add: unknown profile "
-			    "(openfish, polymarket or omnia)", CV_ERR_USAGE);
-		if (a.pin != NULL && !pin_valid(a.pin))
-			return vaultctl_fail(vc, "account add: --pin takes "
-			    "sha256//BASE64 (the base64 SHA-256 of the server's "
-			    "public key; several joined with ;)", CV_ERR_USAGE);
-		/* vaultd checks it again: this is for a clear message */
-		if (a.url != NULL &&
-		    url_parse(a.url, &up, why, sizeof(why)) != 0) {
-			snprintf(vc->errtext, sizeof(vc->errtext), "%.80s: %.150s",
-			    a.url, why);
-			return vaultctl_fail(vc, "account add", CV_ERR_INVALID);
-		}
-		if (a.pin != NULL && a.url != NULL &&
-		    strcmp(up.scheme, "https") != 0)
-			return vaultctl_fail(vc, "account add: --pin needs an "
-			    "https:// URL", CV_ERR_USAGE);
-		if (a.ca != NULL && realpath(a.ca, ca) == NULL) {
-			snprintf(vc->errtext, sizeof(vc->errtext), "%s: %s",
-			    a.ca, strerror(errno));
-			return vaultctl_fail(vc, "account add", CV_ERR_NOTFOUND);
-		}
-		j = json_pack("{s:s, s:s}", "profile", p->name, "url",
-		    a.url ? a.url : p->base_url);
-		if (a.ca != NULL)
-			json_object_set_new(j, "ca_file", json_string(ca));
-		if (a.pin != NULL)
-			json_object_set_new(j, "pin", json_string(a.pin));
-		payload = json_dumps(j, JSON_COMPACT | JSON_SORT_KEYS);
-		json_decref(j);
-		if (payload == NULL)
-			return vaultctl_fail(vc, "account add", CV_ERR_NOMEM);
-		r = put(vc, "account add", VAULT_REC_ACCOUNT, argv[2], "", 0,
-		    (const uint8_t *)payload, strlen(payload), "added account");
-		vaultctl_json_free(payload);
-		return r;
-	}
-	if (argc == 2 && strcmp(argv[1], "list") == 0)
-		return account_list(vc);
-	if ((argc == 3 || argc == 4) && strcmp(argv[1], "remove") == 0)
-		return account_remove(vc, argc - 1, argv + 1);
-	return vaultctl_fail(vc, "usage: vaultctl account add NAME --profile "
-	    "openfish|polymarket|omnia [--url URL] [--ca-file F] "
-	    "[--pin sha256//BASE64] | account list | account remove NAME "
-	    "[--force]", CV_ERR_USAGE);
 }
 
 int
@@ -616,7 +357,7 @@ cmd_wallet(struct vaultctl *vc, int argc, char **argv)
 	    need_account(vc, &a, use) != 0)
 		return vaultctl_fail(vc, use, CV_ERR_USAGE);
 	if (strcmp(argv[1], "generate") == 0 && a.file == NULL)
-		return put(vc, "wallet generate", VAULT_REC_WALLET_KEY,
+		return vaultctl_put(vc, "wallet generate", VAULT_REC_WALLET_KEY,
 		    a.account, "", 0, NULL, 0, "wallet address");
 	if (strcmp(argv[1], "address") == 0 && a.file == NULL)
 		return show(vc, "wallet address", VAULT_REC_WALLET_KEY,
@@ -641,8 +382,8 @@ cmd_wallet(struct vaultctl *vc, int argc, char **argv)
 		    "64 hex digits (0x optional)");
 		return vaultctl_fail(vc, "wallet import", CV_ERR_INVALID);
 	}
-	r = put(vc, "wallet import", VAULT_REC_WALLET_KEY, a.account, "", 0,
-	    key.p, 32, "wallet address");
+	r = vaultctl_put(vc, "wallet import", VAULT_REC_WALLET_KEY, a.account,
+	    "", 0, key.p, 32, "wallet address");
 	secret_free(&key);
 	return r;
 }
@@ -762,8 +503,8 @@ cred_import(struct vaultctl *vc, const char *what, uint8_t type,
 		    "{\"apiKey\", \"secret\", \"passphrase\"}", why);
 		return vaultctl_fail(vc, what, CV_ERR_USAGE);
 	}
-	r = put(vc, what, type, a->account, key_id, a->nonce, payload.p,
-	    payload.len, "stored key, fingerprint");
+	r = vaultctl_put(vc, what, type, a->account, key_id, a->nonce,
+	    payload.p, payload.len, "stored key, fingerprint");
 	secret_free(&payload);
 	return r;
 }
@@ -817,13 +558,14 @@ cmd_invite(struct vaultctl *vc, int argc, char **argv)
 	if (strcmp(argv[1], "show") == 0)
 		return show(vc, "invite show", VAULT_REC_INVITE, a.account);
 	if (strcmp(argv[1], "clear") == 0)
-		return del(vc, "invite clear", VAULT_REC_INVITE, a.account, "");
+		return vaultctl_del(vc, "invite clear", VAULT_REC_INVITE,
+		    a.account, "");
 	if (strcmp(argv[1], "set") != 0)
 		return vaultctl_fail(vc, use, CV_ERR_USAGE);
 	if ((r = secret_read_fd(STDIN_FILENO, &code, 256)) != 0)
 		return vaultctl_fail(vc, "invite set", r);
-	r = put(vc, "invite set", VAULT_REC_INVITE, a.account, "", 0, code.p,
-	    code.len, "invitation code stored");
+	r = vaultctl_put(vc, "invite set", VAULT_REC_INVITE, a.account, "", 0,
+	    code.p, code.len, "invitation code stored");
 	secret_free(&code);
 	return r;
 }

@@ -1,5 +1,6 @@
 /*
- * vaultctl status: each process, its pid, uptime, restarts and sandbox.
+ * vaultctl status: vaultd's version; each process, its pid, uptime,
+ * restarts and sandbox, and the sandbox layers a child runs without.
  * vaultctl wait: until vaultd is ready (and the vault unlocked).
  * vaultctl debug probe: test mode only, make a child misbehave.
  */
@@ -9,7 +10,15 @@
 #include <string.h>
 #include <time.h>
 
+#include "common/version.h"
 #include "vaultctl/vaultctl.h"
+
+#define STATUS_GAPS_MAX	8	/* MSG_CTL_STATUS_ANS: a8 */
+
+/* A sandbox layer a child runs without, and why (vaultd's words). */
+struct gap {
+	char	proc[16], layer[32], why[128];
+};
 
 struct proc {
 	char		name[16], state[16], last_exit[160];
@@ -44,19 +53,86 @@ proc_get(struct msg_rd *list, struct proc *p)
 	return msg_rd_done(&rd);
 }
 
+/* The sandbox layers missing, after the processes: [[proc, layer, why]]. */
+static int
+gaps_get(struct msg_rd *rd, struct gap *gaps, size_t *n)
+{
+	struct msg_rd	list, g;
+	int		r;
+
+	*n = 0;
+	if ((r = msg_get_array(rd, &list, STATUS_GAPS_MAX)) != 0)
+		return r;
+	while (*n < list.n) {
+		if ((r = msg_get_array(&list, &g, 3)) != 0)
+			return r;
+		if (g.n != 3)
+			return CV_ERR_MSG_COUNT;
+		if ((r = msg_get_strbuf(&g, gaps[*n].proc,
+		    sizeof(gaps[*n].proc))) != 0 ||
+		    (r = msg_get_strbuf(&g, gaps[*n].layer,
+		    sizeof(gaps[*n].layer))) != 0 ||
+		    (r = msg_get_strbuf(&g, gaps[*n].why,
+		    sizeof(gaps[*n].why))) != 0 ||
+		    (r = msg_rd_done(&g)) != 0)
+			return r;
+		(*n)++;
+	}
+	return msg_rd_done(&list);
+}
+
+/* Whether vaultd said name runs without layer. */
+static int
+gap_has(const struct gap *gaps, size_t n, const char *name,
+    const char *layer)
+{
+	size_t	i;
+
+	for (i = 0; i < n; i++)
+		if (strcmp(gaps[i].proc, name) == 0 &&
+		    strcmp(gaps[i].layer, layer) == 0)
+			return 1;
+	return 0;
+}
+
+/*
+ * netd's Landlock is not in its status answer: vaultd names it missing
+ * when the kernel has none, and netd up without it had no other way.
+ */
+static int
+proc_landlock(const struct proc *p, const struct gap *gaps, size_t ngaps)
+{
+	return strcmp(p->name, "netd") == 0 && strcmp(p->state, "up") == 0 &&
+	    !gap_has(gaps, ngaps, p->name, "Landlock");
+}
+
 static void
-sandbox_text(const struct proc *p, char *buf, size_t len)
+sandbox_text(const struct proc *p, int landlock, char *buf, size_t len)
 {
 	if (strcmp(p->name, "vaultd") == 0)
 		snprintf(buf, len, "supervisor, no seccomp, nnp");
 	else if (strcmp(p->state, "up") != 0)
 		snprintf(buf, len, "-");
 	else
-		snprintf(buf, len, "seccomp=%s nnp=%lld uid=%llu%s%s%s",
+		snprintf(buf, len, "seccomp=%s nnp=%lld uid=%llu%s%s%s%s",
 		    p->seccomp == 2 ? "filter" : p->seccomp == 0 ? "OFF" :
 		    "?", (long long)p->nnp, (unsigned long long)p->uid,
 		    p->chroot ? " chroot" : "", p->netns ? " netns" : "",
-		    p->mntns ? " mntns" : "");
+		    p->mntns ? " mntns" : "", landlock ? " landlock" : "");
+}
+
+/* What vaultd said p runs without: [{"layer", "why"}...]. */
+static json_t *
+gaps_json(const struct proc *p, const struct gap *gaps, size_t n)
+{
+	json_t	*a = json_array();
+	size_t	 i;
+
+	for (i = 0; i < n; i++)
+		if (strcmp(gaps[i].proc, p->name) == 0)
+			json_array_append_new(a, json_pack("{s:s, s:s}",
+			    "layer", gaps[i].layer, "why", gaps[i].why));
+	return a;
 }
 
 int
@@ -65,11 +141,13 @@ cmd_status(struct vaultctl *vc, int argc, char **argv)
 	struct msg_w	 w;
 	struct msg	 m;
 	struct msg_rd	 list;
-	struct proc	 p;
-	json_t		*procs = NULL, *j;
-	char		 home[4096], sb[128], vault[16];
+	struct proc	 procs[8];
+	struct gap	 gaps[STATUS_GAPS_MAX];
+	json_t		*jprocs = NULL;
+	char		 home[4096], sb[128], vault[16], version[33];
 	int		 testmode, r;
-	uint32_t	 i;
+	size_t		 ngaps = 0, i;
+	uint32_t	 n;
 
 	if (argc != 1)
 		return vaultctl_fail(vc, "usage: vaultctl status",
@@ -84,49 +162,59 @@ cmd_status(struct vaultctl *vc, int argc, char **argv)
 	    (r = msg_get_strbuf(&m.rd, vault, sizeof(vault))) != 0 ||
 	    (r = msg_get_array(&m.rd, &list, 8)) != 0)
 		goto bad;
-	procs = json_array();
-	if (!vc->json) {
-		printf("home %s%s\nvault %s\n", home,
-		    testmode ? " (test mode)" : "", vault);
-		printf("%-8s %-8s %7s %9s %8s  %s\n", "PROCESS", "STATE",
-		    "PID", "UPTIME", "RESTARTS", "SANDBOX");
-	}
-	for (i = 0; i < list.n; i++) {
-		if ((r = proc_get(&list, &p)) != 0)
+	for (n = 0; n < list.n; n++)
+		if ((r = proc_get(&list, &procs[n])) != 0)
 			goto bad;
-		sandbox_text(&p, sb, sizeof(sb));
-		if (!vc->json) {
-			printf("%-8s %-8s %7llu %8llus %8llu  %s\n", p.name,
-			    p.state, (unsigned long long)p.pid,
-			    (unsigned long long)p.uptime,
-			    (unsigned long long)p.restarts, sb);
-			if (p.last_exit[0])
-				printf("%-8s last exit: %s\n", "",
-				    p.last_exit);
-			continue;
-		}
-		j = json_pack("{s:s, s:s, s:I, s:I, s:I, s:{s:I, s:I, s:I, "
-		    "s:b, s:b, s:b}, s:s}", "name", p.name, "state", p.state,
-		    "pid", (json_int_t)p.pid, "uptime_s",
-		    (json_int_t)p.uptime, "restarts", (json_int_t)p.restarts,
-		    "sandbox", "seccomp", (json_int_t)p.seccomp,
-		    "no_new_privs", (json_int_t)p.nnp, "uid",
-		    (json_int_t)p.uid, "chroot", p.chroot, "netns", p.netns,
-		    "mntns", p.mntns, "last_exit", p.last_exit);
-		json_array_append_new(procs, j);
-	}
-	if ((r = msg_rd_done(&m.rd)) != 0 || (r = msg_rd_done(&list)) != 0)
+	if ((r = msg_rd_done(&list)) != 0 ||
+	    (r = msg_get_strbuf(&m.rd, version, sizeof(version))) != 0 ||
+	    (r = gaps_get(&m.rd, gaps, &ngaps)) != 0 ||
+	    (r = msg_rd_done(&m.rd)) != 0)
 		goto bad;
 	msg_clear(&m);
-	if (vc->json)
-		vaultctl_print_json(json_pack("{s:s, s:b, s:s, s:o}", "home",
-		    home, "testmode", testmode, "vault", vault, "processes",
-		    procs));
-	else
-		json_decref(procs);
+
+	if (vc->json) {
+		jprocs = json_array();
+		for (i = 0; i < n; i++)
+			json_array_append_new(jprocs, json_pack("{s:s, s:s, "
+			    "s:I, s:I, s:I, s:{s:I, s:I, s:I, s:b, s:b, s:b, "
+			    "s:b}, s:o, s:s}", "name", procs[i].name, "state",
+			    procs[i].state, "pid", (json_int_t)procs[i].pid,
+			    "uptime_s", (json_int_t)procs[i].uptime,
+			    "restarts", (json_int_t)procs[i].restarts,
+			    "sandbox", "seccomp", (json_int_t)procs[i].seccomp,
+			    "no_new_privs", (json_int_t)procs[i].nnp, "uid",
+			    (json_int_t)procs[i].uid, "chroot",
+			    procs[i].chroot, "netns", procs[i].netns, "mntns",
+			    procs[i].mntns, "landlock",
+			    proc_landlock(&procs[i], gaps, ngaps), "missing",
+			    gaps_json(&procs[i], gaps, ngaps), "last_exit",
+			    procs[i].last_exit));
+		vaultctl_print_json(json_pack("{s:s, s:s, s:s, s:b, s:s, s:o}",
+		    "version", version, "vaultctl_version", CLOBVAULT_VERSION,
+		    "home", home, "testmode", testmode, "vault", vault,
+		    "processes", jprocs));
+		return EXIT_OK;
+	}
+	printf("version vaultd %s, vaultctl %s\nhome %s%s\nvault %s\n",
+	    version, CLOBVAULT_VERSION, home, testmode ? " (test mode)" : "",
+	    vault);
+	printf("%-8s %-8s %7s %9s %8s  %s\n", "PROCESS", "STATE", "PID",
+	    "UPTIME", "RESTARTS", "SANDBOX");
+	for (i = 0; i < n; i++) {
+		sandbox_text(&procs[i], proc_landlock(&procs[i], gaps, ngaps),
+		    sb, sizeof(sb));
+		printf("%-8s %-8s %7llu %8llus %8llu  %s\n", procs[i].name,
+		    procs[i].state, (unsigned long long)procs[i].pid,
+		    (unsigned long long)procs[i].uptime,
+		    (unsigned long long)procs[i].restarts, sb);
+		if (procs[i].last_exit[0])
+			printf("%-8s last exit: %s\n", "", procs[i].last_exit);
+	}
+	for (i = 0; i < ngaps; i++)
+		printf("%s: no %s (%s)\n", gaps[i].proc, gaps[i].layer,
+		    gaps[i].why);
 	return EXIT_OK;
  bad:
-	json_decref(procs);
 	msg_clear(&m);
 	return vaultctl_fail(vc, "status: bad answer from vaultd", r);
 }

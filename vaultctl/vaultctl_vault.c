@@ -1,5 +1,5 @@
 /*
- * vaultctl init, unlock, lock, passwd, audit: the vault's life cycle.
+ * vaultctl init, unlock, lock, passwd: the vault's life cycle.
  * Passphrases come from a private file or the terminal, never argv.
  */
 #include <errno.h>
@@ -8,13 +8,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
-#include "common/audit.h"
-#include "common/encode.h"
 #include "common/home.h"
 #include "common/secret_io.h"
 #include "common/vault_crypto.h"
+#include "common/vault_fmt.h"
 #include "vaultctl/vaultctl.h"
 
 int
@@ -65,6 +65,161 @@ vaultctl_cred_get(struct vaultctl *vc, const char *passfile, const char *keyfile
 		snprintf(vc->errtext, sizeof(vc->errtext), "%s is not a "
 		    "clobvault keyfile (64 hex digits)", keyfile);
 	return r;
+}
+
+static const struct {
+	enum vault_kdf_level	 l;
+	const char		*name;
+} kdf_levels[] = {
+	{ VAULT_KDF_INTERACTIVE, "interactive" },
+	{ VAULT_KDF_MODERATE, "moderate" },
+	{ VAULT_KDF_SENSITIVE, "sensitive" },
+	{ VAULT_KDF_MIN, "min" },
+};
+
+/*
+ * What an Argon2id cost pays, said with its level's name when it has one:
+ * "moderate: 256 MiB, 3 passes", "64 MiB, 2 passes".
+ */
+static void
+kdf_cost(const char *name, uint64_t ops, uint64_t mem, char *buf,
+    size_t len)
+{
+	char	m[32];
+
+	if (mem >= (1ULL << 30) && mem % (1ULL << 30) == 0)
+		snprintf(m, sizeof(m), "%llu GiB",
+		    (unsigned long long)(mem >> 30));
+	else if (mem >= (1ULL << 20) && mem % (1ULL << 20) == 0)
+		snprintf(m, sizeof(m), "%llu MiB",
+		    (unsigned long long)(mem >> 20));
+	else if (mem % 1024 == 0)
+		snprintf(m, sizeof(m), "%llu KiB",
+		    (unsigned long long)(mem >> 10));
+	else
+		snprintf(m, sizeof(m), "%llu bytes", (unsigned long long)mem);
+	snprintf(buf, len, "%s%s%s, %llu pass%s", name != NULL ? name : "",
+	    name != NULL ? ": " : "", m, (unsigned long long)ops,
+	    ops == 1 ? "" : "es");
+}
+
+/* The cost of a level named on the command line (vaultd checks it). */
+static const char *
+kdf_of_level(const char *level, char *buf, size_t len)
+{
+	uint64_t	o, m;
+	size_t		i;
+
+	for (i = 0; i < sizeof(kdf_levels) / sizeof(kdf_levels[0]); i++)
+		if (strcmp(kdf_levels[i].name, level) == 0 &&
+		    vault_kdf_params(kdf_levels[i].l, &o, &m) == 0) {
+			kdf_cost(level, o, m, buf, len);
+			return buf;
+		}
+	snprintf(buf, len, "%s", level);
+	return buf;
+}
+
+/*
+ * The Argon2id cost of the vault in $CLOBVAULT_HOME, read from its
+ * header: its level and what it pays, "" for a keyfile's vault (no
+ * Argon2id), NULL when it cannot be told (no vault, or not readable by
+ * this user).
+ */
+static const char *
+kdf_of_vault(char *buf, size_t len)
+{
+	struct vault	 v;
+	uint8_t		*file = NULL;
+	char		 home[4096], path[4200];
+	const char	*name = NULL, *level = NULL;
+	uint64_t	 o, m;
+	size_t		 flen, i;
+
+	memset(&v, 0, sizeof(v));
+	if (home_path(home, sizeof(home)) != 0)
+		return NULL;
+	snprintf(path, sizeof(path), "%s/vault", home);
+	if (vault_fmt_read(path, &file, &flen) == 0 &&
+	    vault_fmt_parse(file, flen, &v) == 0) {
+		if (v.hdr.opslimit == 0)
+			name = "";
+		else {
+			for (i = 0; level == NULL && i < sizeof(kdf_levels) /
+			    sizeof(kdf_levels[0]); i++)
+				if (vault_kdf_params(kdf_levels[i].l, &o,
+				    &m) == 0 && o == v.hdr.opslimit &&
+				    m == v.hdr.memlimit)
+					level = kdf_levels[i].name;
+			kdf_cost(level, v.hdr.opslimit, v.hdr.memlimit, buf,
+			    len);
+			name = buf;
+		}
+	}
+	vault_free(&v);
+	free(file);
+	return name;
+}
+
+/*
+ * The Argon2id progress line, on a terminal only (scripts and tests see
+ * nothing): what is being paid and, rewritten every second while vaultd
+ * derives the key, for how long.
+ */
+struct kdf_progress {
+	int		on;		/* 0: no line, 1: begun, 2: shown */
+	char		cost[256];	/* "": not known */
+	struct timespec	start;
+};
+
+static void
+kdf_progress_show(struct kdf_progress *p, int last)
+{
+	struct timespec	now;
+	long long	ms;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	ms = (long long)(now.tv_sec - p->start.tv_sec) * 1000 +
+	    (now.tv_nsec - p->start.tv_nsec) / 1000000;
+	fprintf(stderr, "%sderiving the key (Argon2id%s%s): ",
+	    p->on > 1 ? "\r" : "", p->cost[0] ? ", " : "", p->cost);
+	if (last)
+		fprintf(stderr, "%lld.%lld s\n", ms / 1000, ms % 1000 / 100);
+	else
+		fprintf(stderr, "%lld s", ms / 1000);
+	p->on = 2;
+}
+
+static void
+kdf_progress_tick(void *arg)
+{
+	kdf_progress_show(arg, 0);
+}
+
+/* cost NULL: not known; "": no Argon2id to pay (a keyfile), no line. */
+static void
+kdf_progress_begin(struct vaultctl *vc, struct kdf_progress *p,
+    const char *cost)
+{
+	memset(p, 0, sizeof(*p));
+	if (!isatty(STDERR_FILENO) || (cost != NULL && cost[0] == '\0'))
+		return;
+	snprintf(p->cost, sizeof(p->cost), "%s", cost != NULL ? cost : "");
+	clock_gettime(CLOCK_MONOTONIC, &p->start);
+	p->on = 1;
+	kdf_progress_show(p, 0);
+	vc->tick = kdf_progress_tick;
+	vc->tick_arg = p;
+}
+
+/* The answer came: the time it took, and the line ends. */
+static void
+kdf_progress_end(struct vaultctl *vc, struct kdf_progress *p)
+{
+	vc->tick = NULL;
+	vc->tick_arg = NULL;
+	if (p->on)
+		kdf_progress_show(p, 1);
 }
 
 static int
@@ -135,9 +290,11 @@ int
 cmd_init(struct vaultctl *vc, int argc, char **argv)
 {
 	struct cred_args	a;
+	struct kdf_progress	kp;
 	struct secret		cred;
 	struct msg_w		w;
 	struct msg		m;
+	char			cost[128];
 	int			keyfile, r;
 
 	if (cred_args(vc, argc, argv, &a, 0) != 0)
@@ -154,7 +311,11 @@ cmd_init(struct vaultctl *vc, int argc, char **argv)
 	msg_put_bool(&w, keyfile);
 	msg_put_str(&w, a.kdf);
 	secret_free(&cred);
-	if ((r = vaultctl_call(vc, &w, MSG_CTL_INIT_ANS, &m)) != 0)
+	kdf_progress_begin(vc, &kp, keyfile ? "" : kdf_of_level(a.kdf[0] !=
+	    '\0' ? a.kdf : "moderate", cost, sizeof(cost)));
+	r = vaultctl_call(vc, &w, MSG_CTL_INIT_ANS, &m);
+	kdf_progress_end(vc, &kp);
+	if (r != 0)
 		return vaultctl_fail(vc, "init", r);
 	msg_clear(&m);
 	return done(vc, "initialized", "vault created and unlocked");
@@ -164,9 +325,11 @@ int
 cmd_unlock(struct vaultctl *vc, int argc, char **argv)
 {
 	struct cred_args	a;
+	struct kdf_progress	kp;
 	struct secret		cred;
 	struct msg_w		w;
 	struct msg		m;
+	char			cost[128];
 	int			keyfile, already, r;
 
 	if (cred_args(vc, argc, argv, &a, 0) != 0 || a.kdf[0] != '\0')
@@ -181,7 +344,11 @@ cmd_unlock(struct vaultctl *vc, int argc, char **argv)
 	msg_put_bin(&w, cred.p, cred.len);
 	msg_put_bool(&w, keyfile);
 	secret_free(&cred);
-	if ((r = vaultctl_call(vc, &w, MSG_CTL_UNLOCK_ANS, &m)) != 0)
+	kdf_progress_begin(vc, &kp, keyfile || !isatty(STDERR_FILENO) ? "" :
+	    kdf_of_vault(cost, sizeof(cost)));
+	r = vaultctl_call(vc, &w, MSG_CTL_UNLOCK_ANS, &m);
+	kdf_progress_end(vc, &kp);
+	if (r != 0)
 		return vaultctl_fail(vc, "unlock", r);
 	r = msg_get_bool(&m.rd, &already);
 	msg_clear(&m);
@@ -216,11 +383,14 @@ cmd_lock(struct vaultctl *vc, int argc, char **argv)
 int
 cmd_passwd(struct vaultctl *vc, int argc, char **argv)
 {
-	struct cred_args	a;
-	struct secret		oldc, newc;
-	struct msg_w		w;
-	struct msg		m;
-	int			oldkey, newkey, r;
+	struct cred_args	 a;
+	struct kdf_progress	 kp;
+	struct secret		 oldc, newc;
+	struct msg_w		 w;
+	struct msg		 m;
+	const char		*old, *new;
+	char			 level[100], cost[100], both[220];
+	int			 oldkey, newkey, r;
 
 	if (cred_args(vc, argc, argv, &a, 1) != 0)
 		return vaultctl_fail(vc, "usage: vaultctl passwd "
@@ -244,162 +414,24 @@ cmd_passwd(struct vaultctl *vc, int argc, char **argv)
 	msg_put_str(&w, a.kdf);
 	secret_free(&oldc);
 	secret_free(&newc);
-	if ((r = vaultctl_call(vc, &w, MSG_CTL_PASSWD_ANS, &m)) != 0)
+	new = "";
+	if (isatty(STDERR_FILENO)) {
+		/* the old credential at the vault's cost, the new at its own */
+		old = oldkey ? "" : kdf_of_vault(level, sizeof(level));
+		new = newkey ? "" : kdf_of_level(a.kdf[0] != '\0' ? a.kdf :
+		    "moderate", cost, sizeof(cost));
+		if (old != NULL && old[0] != '\0' && new[0] != '\0' &&
+		    strcmp(old, new) != 0) {
+			snprintf(both, sizeof(both), "%s, then %s", old, new);
+			new = both;
+		} else if (new[0] == '\0')
+			new = old;
+	}
+	kdf_progress_begin(vc, &kp, new);
+	r = vaultctl_call(vc, &w, MSG_CTL_PASSWD_ANS, &m);
+	kdf_progress_end(vc, &kp);
+	if (r != 0)
 		return vaultctl_fail(vc, "passwd", r);
 	msg_clear(&m);
 	return done(vc, "changed", "passphrase changed; records untouched");
-}
-
-/*
- * audit verify --anchor SEQ:HASH: the log must hold exactly that
- * checkpoint (kept elsewhere by the operator from `audit anchor`), so
- * the vault and the log rolled back together show too.  Read here from
- * the files themselves; vaultd checked the chain and the signatures.
- */
-static int
-anchor_check(const char *want, char *text, size_t len)
-{
-	struct audit_log	 log;
-	struct audit_iter	*it = NULL;
-	struct audit_rec	 rec;
-	const char		*line, *colon;
-	uint8_t			 h[AUDIT_HASH_LEN], kept[AUDIT_HASH_LEN];
-	char			 home[4096], path[4200];
-	uint64_t		 seq;
-	size_t			 n;
-	int			 r;
-
-	/* SEQ:HASH as audit anchor prints it */
-	if ((colon = strchr(want, ':')) == NULL ||
-	    dec_decode_u64(want, (size_t)(colon - want), &seq) != 0 ||
-	    seq == 0 || hex_decode(colon + 1, strlen(colon + 1), kept,
-	    sizeof(kept), &n) != 0 || n != sizeof(kept))
-		return CV_ERR_USAGE;
-	if ((r = home_path(home, sizeof(home))) != 0)
-		return r;
-	snprintf(path, sizeof(path), "%s/audit.log", home);
-	if ((r = audit_log_scan(path, &log)) != 0)
-		return r;
-	if ((it = malloc(sizeof(*it))) == NULL)
-		return CV_ERR_NOMEM;
-	r = CV_ERR_TAMPERED;
-	snprintf(text, len, "the log does not reach checkpoint %llu: it was "
-	    "truncated or rolled back (with the vault, if audit verify "
-	    "passed)", (unsigned long long)seq);
-	if (audit_iter_open(it, &log, 1) != 0)
-		goto out;
-	while (audit_iter_next(it, &line, &n) == 1) {
-		if (audit_record_parse(line, n, &rec) != 0 || rec.seq != seq)
-			continue;
-		audit_chain_hash(line, n, h);
-		if (!audit_rec_is_checkpoint(&rec) ||
-		    memcmp(h, kept, sizeof(h)) != 0) {
-			snprintf(text, len, "record %llu (%s line %llu) is not "
-			    "the checkpoint kept: the log was replaced",
-			    (unsigned long long)seq, it->name,
-			    (unsigned long long)it->line);
-			goto out;
-		}
-		snprintf(text, len, "checkpoint %llu is in the log as kept "
-		    "(%s line %llu)", (unsigned long long)seq, it->name,
-		    (unsigned long long)it->line);
-		r = 0;
-		goto out;
-	}
- out:
-	audit_iter_close(it);
-	free(it);
-	return r;
-}
-
-int
-cmd_audit(struct vaultctl *vc, int argc, char **argv)
-{
-	struct msg_w	 w;
-	struct msg	 m;
-	const char	*text, *want = NULL, *colon;
-	size_t		 len;
-	int64_t		 code;
-	unsigned long	 tail = 20;
-	char		*end, atext[300];
-	json_t		*j;
-	uint64_t	 mode;
-	int		 r;
-
-	if (argc == 2 && strcmp(argv[1], "verify") == 0)
-		mode = 1;
-	else if (argc == 4 && strcmp(argv[1], "verify") == 0 &&
-	    strcmp(argv[2], "--anchor") == 0) {
-		mode = 1;
-		want = argv[3];
-	} else if (argc == 2 && strcmp(argv[1], "anchor") == 0)
-		mode = 2;
-	else if ((argc == 2 || argc == 4) && strcmp(argv[1], "show") == 0) {
-		mode = 0;
-		if (argc == 4) {
-			errno = 0;
-			tail = strtoul(argv[3], &end, 10);
-			if (strcmp(argv[2], "--tail") != 0 || *end != '\0' ||
-			    errno != 0 || tail == 0 || tail > 100000)
-				goto usage;
-		}
-	} else
-		goto usage;
-	if ((r = vaultctl_connect(vc)) != 0)
-		return vaultctl_fail(vc, "audit", r);
-	msg_begin(&w, MSG_CTL_AUDIT_REQ, ++vc->next_id);
-	msg_put_u64(&w, mode);
-	msg_put_u64(&w, tail);
-	if ((r = vaultctl_call(vc, &w, MSG_CTL_AUDIT_ANS, &m)) != 0)
-		return vaultctl_fail(vc, "audit", r);
-	if ((r = msg_get_i64(&m.rd, &code)) != 0 ||
-	    (r = msg_get_str(&m.rd, &text, &len, MSG_MAX_FRAME)) != 0) {
-		msg_clear(&m);
-		return vaultctl_fail(vc, "audit", r);
-	}
-	if (code < -1000 || code > 0)
-		code = CV_ERR_INTERNAL;
-	atext[0] = '\0';
-	if (want != NULL && code == 0 &&
-	    (code = anchor_check(want, atext, sizeof(atext))) == CV_ERR_USAGE) {
-		msg_clear(&m);
-		goto usage;
-	}
-	if (mode == 2 && code == 0 && (colon = memchr(text, ':', len)) !=
-	    NULL) {
-		if (vc->json)
-			vaultctl_print_json(json_pack("{s:s, s:b, s:s%, s:s%}",
-			    "result", "anchor", "ok", 1, "seq", text,
-			    (size_t)(colon - text), "hash", colon + 1,
-			    len - (size_t)(colon - text) - 1));
-		else
-			printf("audit anchor: %.*s\n(keep it elsewhere; check "
-			    "later with vaultctl audit verify --anchor "
-			    "%.*s)\n", (int)len, text, (int)len, text);
-	} else if (vc->json) {
-		j = json_pack("{s:s, s:b, s:s%, s:s, s:i}", "result",
-		    mode == 1 ? "verify" : mode == 2 ? "anchor" : "show",
-		    "ok", code == 0, mode == 0 ? "lines" : "summary", text,
-		    len, "anchor", atext, "exit",
-		    vaultctl_exit_code((int)code));
-		if (code != 0 && j != NULL)
-			json_object_set_new(j, "error",
-			    json_string(cv_strerror((int)code)));
-		vaultctl_print_json(j);
-	}
-	else if (mode != 0 || code != 0) {
-		printf("%.*s\n", (int)len, text);
-		if (atext[0] != '\0')
-			printf("%s\n", atext);
-	} else
-		fwrite(text, 1, len, stdout);
-	msg_clear(&m);
-	if (code != 0 && !vc->json)
-		fprintf(stderr, "vaultctl: audit: %s\n",
-		    cv_strerror((int)code));
-	return vaultctl_exit_code((int)code);
- usage:
-	return vaultctl_fail(vc, "usage: vaultctl audit show [--tail N] | "
-	    "vaultctl audit verify [--anchor SEQ:HASH] | vaultctl audit "
-	    "anchor", CV_ERR_USAGE);
 }

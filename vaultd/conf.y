@@ -51,7 +51,7 @@ static void	 conf_yyerror(CONF_YYLTYPE *, struct conf_ctx *, const char *);
 %token <str> WORD "word" STRING "string"
 %token NL "end of line"
 %token HOME "home" USER "user" SOCKET_GROUP "socket-group"
-%token LOG_LEVEL "log-level" LOG_FILE "log-file"
+%token LOG_LEVEL "log-level" LOG_FILE "log-file" LOG_MAX_SIZE "log-max-size"
 %token AUDIT_SEGMENT_SIZE "audit-segment-size" GATEWAY "gateway"
 
 %type <str> value
@@ -87,6 +87,7 @@ key	: HOME			{ $$ = CONF_HOME; }
 	| SOCKET_GROUP		{ $$ = CONF_SOCKET_GROUP; }
 	| LOG_LEVEL		{ $$ = CONF_LOG_LEVEL; }
 	| LOG_FILE		{ $$ = CONF_LOG_FILE; }
+	| LOG_MAX_SIZE		{ $$ = CONF_LOG_MAX_SIZE; }
 	| AUDIT_SEGMENT_SIZE	{ $$ = CONF_AUDIT_SEGMENT_SIZE; }
 	| GATEWAY		{ $$ = CONF_GATEWAY; }
 	;
@@ -164,6 +165,7 @@ static const struct {
 	{ "home",		HOME },
 	{ "log-file",		LOG_FILE },
 	{ "log-level",		LOG_LEVEL },
+	{ "log-max-size",	LOG_MAX_SIZE },
 	{ "socket-group",	SOCKET_GROUP },
 	{ "user",		USER },
 };

@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <getopt.h>
 #include <unistd.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
@@ -36,8 +37,8 @@ usage(void)
 {
 	fprintf(stderr, "usage: vaultd [-dfLnT] [-c conffile] [-g group] "
 	    "[-l logfile] [-u user]\n"
-	    "              [-p passfile | -k keyfile] [-t secs] [-N netd] "
-	    "[-D secs] [-S bytes]\n"
+	    "              [-p passfile | -k keyfile] [--gateway addr:port]\n"
+	    "              [-t secs] [-N netd] [-D secs] [-S bytes]\n"
 	    "       vaultd --version\n"
 	    "  -c file  the configuration file (default %s, if it exists;\n"
 	    "           none in test mode)\n"
@@ -49,6 +50,9 @@ usage(void)
 	    "  -p file  unlock the vault unattended with this passphrase\n"
 	    "  -k file  unlock the vault unattended with this keyfile\n"
 	    "  -L       if the unattended unlock fails, start locked\n"
+	    "  --gateway 127.0.0.1:PORT  also serve the gateway there "
+	    "(or [::1]:PORT;\n"
+	    "           repeatable; port 0: any, see run/gateway.addr)\n"
 	    "  -u user  unprivileged user for the children (default clobvault,\n"
 	    "           or nobody if there is no such user)\n"
 	    "  -T       test mode: accept sandbox test probes\n"
@@ -425,6 +429,7 @@ vaultd_child_lost(struct vaultd *vd, enum child_id id)
 		break;
 	case CHILD_NETD:
 		vaultd_call_netd_lost(vd);
+		vaultd_gw_netd_lost(vd);
 		break;
 	default:
 		break;
@@ -468,6 +473,7 @@ vaultd_loop(struct vaultd *vd)
 		vaultd_audit_tick(vd, now);
 		vaultd_call_tick(vd, now);
 		vaultd_approve_tick(vd, now);
+		vaultd_gw_tick(vd, now);
 		vaultd_call_kick(vd);
 		control_timers(vd, now);
 		vaultd_sign_flush(vd);
@@ -477,6 +483,8 @@ vaultd_loop(struct vaultd *vd)
 		    (next < 0 || t < next))
 			next = t;
 		if ((t = vaultd_call_next_ms(vd)) >= 0 && (next < 0 || t < next))
+			next = t;
+		if ((t = vaultd_gw_next_ms(vd)) >= 0 && (next < 0 || t < next))
 			next = t;
 		if ((t = control_next_timer(vd)) >= 0 && (next < 0 || t < next))
 			next = t;
@@ -570,6 +578,11 @@ main(int argc, char **argv)
 	struct conf_problems pb;
 	const char	*conf_path = NULL, *group = NULL, *logfile = NULL;
 	char		 exedir[PATH_MAX], ubuf[PATH_MAX], msg[320];
+	static const struct option longopts[] = {
+		{ "gateway", required_argument, NULL, 'G' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char	*gwhy;
 	int		 ch, foreground = 0, check = 0, r, shared = 0, kf;
 	size_t		 i, n;
 
@@ -586,8 +599,21 @@ main(int argc, char **argv)
 		printf("vaultd %s\n", CLOBVAULT_VERSION);
 		return 0;
 	}
-	while ((ch = getopt(argc, argv, "c:dfg:k:l:LnN:p:S:t:Tu:D:")) != -1) {
+	while ((ch = getopt_long(argc, argv, "c:dfg:k:l:LnN:p:S:t:Tu:D:",
+	    longopts, NULL)) != -1) {
 		switch (ch) {
+		case 'G':
+			if ((gwhy = conf_gateway_bad(optarg)) != NULL) {
+				fprintf(stderr, "vaultd: gateway %s %s\n",
+				    optarg, gwhy);
+				exit(1);
+			}
+			if (vd.ngateways == VAULTD_GATEWAYS ||
+			    strlen(optarg) >= VAULTD_GATEWAY_LEN)
+				usage();
+			snprintf(vd.gateways[vd.ngateways++],
+			    VAULTD_GATEWAY_LEN, "%s", optarg);
+			break;
 		case 'c':
 			conf_path = optarg;
 			break;
@@ -718,6 +744,8 @@ main(int argc, char **argv)
 	vaultd_signals(&vd);
 	if ((r = control_listen(&vd)) != 0)
 		fatalx("cannot serve the control socket: %s", cv_strerror(r));
+	if (vaultd_gw_listen(&vd) != 0)
+		fatalx("cannot serve the gateway");
 	vd.started_ms = vaultd_now_ms();
 	log_info("started (home %s%s%s%s%s%s)", vd.home,
 	    conf_path != NULL ? ", configuration " : "",
@@ -729,15 +757,13 @@ main(int argc, char **argv)
 		log_warnx("user %s does not exist; children run as the shared "
 		    "nobody: create it with useradd --system %s", VAULTD_USER,
 		    VAULTD_USER);
-	for (i = 0; i < vd.ngateways; i++)
-		log_info("gateway %s is configured; nothing serves it yet",
-		    vd.gateways[i]);
 	vaultd_notify("STATUS=starting");
 
 	vaultd_loop(&vd);
 	vaultd_audit_sync(&vd);
 
 	control_shutdown(&vd);
+	vaultd_gw_shutdown(&vd);
 	vaultd_policy_free(&vd);
 	if (vd.ready_fd != -1) {
 		/* whoever waits hears why: the start failed, or a signal */

@@ -136,6 +136,9 @@ struct sign_hdrs {
 		const char	*value;
 		size_t		 vlen;
 	}		 h[SIGN_HDRS_MAX];
+	/* SIGN_F_ORDERS: the body signerd made; else NULL, 0 */
+	const uint8_t	*body;
+	size_t		 bodylen;
 };
 
 /*
@@ -157,9 +160,16 @@ struct sign_origin {
 	uint32_t	 uid;
 	const char	*client;	/* POLICY_ACTOR_CLIENT: its name */
 };
-/* An account's routing facts: code 0 with signerd's JSON, or a refusal. */
-typedef void account_done_fn(struct vaultd *, int code, const char *text,
-    size_t len);
+/*
+ * An account's routing facts: code 0 with signerd's JSON, or a refusal.
+ * cookie: the asker's, given back.
+ */
+typedef void account_done_fn(struct vaultd *, uint64_t cookie, int code,
+    const char *text, size_t len);
+/* A gateway client's credentials checked: code 0 with its name and
+ * account, or a refusal (text). */
+typedef void client_done_fn(struct vaultd *, uint64_t cookie, int code,
+    const char *text, const char *name, const char *account);
 
 /*
  * A request to signerd that reads the committed vault and may overlap
@@ -170,9 +180,13 @@ typedef void account_done_fn(struct vaultd *, int code, const char *text,
 struct sign_slot {
 	int		 used;
 	uint32_t	 id;		/* of the request to signerd */
-	uint32_t	 sent;		/* MSG_SIGN_REQ, MSG_VAULT_ACCOUNT_REQ */
+	uint32_t	 sent;		/* MSG_SIGN_REQ, MSG_VAULT_ACCOUNT_REQ,
+					    MSG_CLIENT_CHECK_REQ */
 	struct sign_origin origin;	/* MSG_SIGN_REQ */
+	uint64_t	 level, flags;	/* MSG_SIGN_REQ: what it signs */
 	account_done_fn	*account_done;	/* MSG_VAULT_ACCOUNT_REQ */
+	client_done_fn	*client_done;	/* MSG_CLIENT_CHECK_REQ */
+	uint64_t	 cookie;		/* theirs */
 	char		 account[65];
 	struct policy_resv resv;	/* budgets, given back if unsigned */
 	uint64_t	 resv_gen;	/* of the budget state they are in */
@@ -232,11 +246,65 @@ struct vd_pending {
 		uint8_t		*body;
 		size_t		 bodylen;
 		uint64_t	 nonce;
+		uint64_t	 flags;
 	}			 a;
 	struct policy_verdict	 v;
 	uint8_t			 digest[32];
 	uint8_t			 granted[8];
 	char			 origin_actor[AUDIT_MAX_NAME + 1];
+};
+
+/*
+ * The gateway (vaultd_gw.c): the listening sockets netd serves, the bot
+ * requests netd brought that wait on signerd, each account's routing
+ * facts, the replay window, and the counters /metrics shows.
+ */
+#define GW_FDS_MAX		(1 + VAULTD_GATEWAYS)
+#define GW_FD_FIRST		(CHILD_LOG_FD + 1)	/* netd's: -G FD */
+#define GW_REQS_MAX		256	/* requests waiting in vaultd */
+#define GW_ACCTS_MAX		16	/* accounts' routing facts kept */
+#define GW_REPLAY_MIN		1024	/* the replay table's first size */
+#define GW_REPLAY_MAX		(1 << 20)	/* signatures in the window */
+#define GW_PARK_MS		3000	/* a request waits out a busy vault */
+#define GW_RULES_MAX		128	/* verdict counters by rule */
+struct gw_req;
+struct gw_acct {
+	int		 used;
+	uint64_t	 gen;		/* the vault generation read */
+	char		 account[65];
+	char		 profile[16];
+	char		 url[513];
+	char		 pin[1025];
+	uint8_t		*ca;
+	size_t		 calen;
+	int		 orders;	/* order version: 1, 2 */
+	int		 builder;	/* it holds a builder key */
+};
+struct gw_replay {
+	uint8_t		 key[16];	/* BLAKE2b of key, signature, time */
+	int64_t		 until_ms;	/* wall clock: then it is stale */
+};
+struct vd_gw {
+	int		 fds[GW_FDS_MAX];
+	size_t		 nfds;
+	char		 sockpath[PATH_MAX];	/* run/gateway.sock */
+	char		 addrpath[PATH_MAX];	/* run/gateway.addr */
+	struct gw_req	*reqs[GW_REQS_MAX];
+	size_t		 nreqs;
+	struct gw_acct	 accts[GW_ACCTS_MAX];
+	struct gw_replay *replay;		/* replay_cap entries, or NULL */
+	size_t		 replay_cap;		/* a power of two */
+	size_t		 replay_used;		/* slots ever filled since the
+						    last rebuild */
+	/* counters, for /metrics */
+	uint64_t	 requests, refused_auth, refused_replay;
+	uint64_t	 signatures[4];		/* L1, L2, builder, orders */
+	size_t		 nrules;
+	struct {
+		char	 id[POLICY_ID_MAX];
+		uint64_t n[3];			/* allow, deny, approve */
+	}		 rules[GW_RULES_MAX];
+	uint64_t	 rules_other[3];
 };
 
 /* The one exchange call in progress (vaultd_call.c). */
@@ -351,11 +419,14 @@ struct vaultd {
 	int		 ready_fd;		/* to it; -1: nobody waits */
 	int		 exit_code;		/* a failed start's */
 	char		 start_error[256];
-	size_t		 ngateways;		/* stored; nothing serves them */
+	size_t		 ngateways;		/* loopback addresses to serve */
 	char		 gateways[VAULTD_GATEWAYS][VAULTD_GATEWAY_LEN];
+	struct vd_gw	 gw;
 };
 
 int64_t	 vaultd_now_ms(void);
+/* Wall-clock milliseconds (vaultd_policy.c): budget windows are UTC. */
+int64_t	 vaultd_wall_ms(void);
 
 /* vaultd.c: what the features hear of the children. */
 void	 vaultd_child_up(struct vaultd *, enum child_id);
@@ -401,6 +472,7 @@ enum conf_key {
 	CONF_LOG_FILE,
 	CONF_AUDIT_SEGMENT_SIZE,
 	CONF_GATEWAY,
+	CONF_LOG_MAX_SIZE,
 	CONF_NKEYS
 };
 struct vaultd_conf {
@@ -411,6 +483,7 @@ struct vaultd_conf {
 	char		 log_file[PATH_MAX];
 	int		 debug;			/* log-level debug */
 	uint64_t	 seg_size;		/* 0: not set */
+	uint64_t	 log_max;		/* log-max-size; 0: no limit */
 	size_t		 ngateways;
 	char		 gateways[VAULTD_GATEWAYS][VAULTD_GATEWAY_LEN];
 	int		 line_of[CONF_NKEYS];	/* where each was set */
@@ -421,6 +494,9 @@ struct vaultd_conf {
 		char	 msg[200];
 	}		 errs[VAULTD_CONF_ERRS];
 };
+/* NULL if v is a gateway address vaultd serves (127.0.0.1:PORT,
+ * [::1]:PORT; port 0: any), else why not. */
+const char *conf_gateway_bad(const char *v);
 /* The key's name in the file ("socket-group"). */
 const char *conf_key_name(enum conf_key);
 /*
@@ -481,6 +557,19 @@ uint32_t child_new_id(struct child *);
 int	 child_send(struct child *, struct msg_w *) CV_WUR;
 /* 1 if the child is up, shook hands and shows its seccomp filter. */
 int	 child_ready(const struct child *);
+/*
+ * A sandbox layer the child would have and runs without (vaultd not
+ * root, no CAP_SYS_ADMIN, no Landlock in the kernel), and why: static
+ * text.  Fills at most CHILD_GAPS_MAX from its last status answer (none
+ * before one) and returns how many; vaultctl status shows them.
+ */
+#define CHILD_GAPS_MAX	6
+struct child_gap {
+	const char	*layer;		/* "chroot", "Landlock", ... */
+	const char	*why;
+};
+size_t	 child_sandbox_gaps(const struct child *,
+	    struct child_gap gaps[CHILD_GAPS_MAX]);
 
 /*
  * The permission tables (vaultd_child.c, vaultd_control.c): what a peer
@@ -564,6 +653,11 @@ int	 vault_ctl_put(struct vaultd *, struct client *, struct msg *) CV_WUR;
 int	 vault_ctl_del(struct vaultd *, struct client *, struct msg *) CV_WUR;
 int	 vault_ctl_list(struct vaultd *, struct client *, struct msg *) CV_WUR;
 int	 vaultd_audit_ctl(struct vaultd *, struct client *, struct msg *) CV_WUR;
+/* vaultctl audit show with its filters; audit export-key. */
+int	 vaultd_audit_show_ctl(struct vaultd *, struct client *, struct msg *)
+	    CV_WUR;
+int	 vaultd_audit_key_ctl(struct vaultd *, struct client *, struct msg *)
+	    CV_WUR;
 /* signerd's answer to a vault operation or a slot's request. */
 int	 vault_signerd_answer(struct vaultd *, struct child *, struct msg *)
 	    CV_WUR;
@@ -639,6 +733,10 @@ int	 vaultd_policy_apply_ctl(struct vaultd *, struct client *,
 void	 vaultd_policy_verdict(struct vaultd *, const struct sign_origin *,
 	    const char *account, const struct sign_args *,
 	    struct policy_verdict *v);
+/* 1 if the policy would allow the request as it stands, budgets aside
+ * (a dry run: nothing is reserved). */
+int	 vaultd_policy_admits(struct vaultd *, const struct sign_origin *,
+	    const char *account, const struct sign_args *);
 /* Give back a verdict's budgets: the request did not go out. */
 void	 vaultd_policy_refund(struct vaultd *, const struct policy_verdict *);
 /* The same for a slot's budgets, if its state (gen) is still in force. */
@@ -648,6 +746,29 @@ void	 vaultd_policy_refund_resv(struct vaultd *, const struct policy_resv *,
 void	 vaultd_policy_req(struct vaultd *, const struct sign_origin *,
 	    const char *account, const struct sign_args *,
 	    struct policy_req *req);
+
+/* vaultd_gw.c: the gateway's vaultd side. */
+/* Make the listening sockets netd will serve: run/gateway.sock and the
+ * loopback addresses; their fds go to netd at exec.  0 or fatal. */
+int	 vaultd_gw_listen(struct vaultd *) CV_WUR;
+/* vaultd stops: remove the socket and the address file. */
+void	 vaultd_gw_shutdown(struct vaultd *);
+/* netd's MSG_GW_REQ and MSG_GW_INFO_REQ. */
+int	 vaultd_gw_req(struct vaultd *, struct child *, struct msg *) CV_WUR;
+int	 vaultd_gw_info_req(struct vaultd *, struct child *, struct msg *)
+	    CV_WUR;
+/* netd went away: forget what it asked. */
+void	 vaultd_gw_netd_lost(struct vaultd *);
+/* Each loop turn: the requests that waited out a busy vault go on;
+ * and when the next one is due (-1: none waits). */
+void	 vaultd_gw_tick(struct vaultd *, int64_t now);
+int64_t	 vaultd_gw_next_ms(const struct vaultd *);
+/* A verdict and a signature, counted for /metrics. */
+void	 vaultd_gw_verdict(struct vaultd *, const struct policy_verdict *);
+void	 vaultd_gw_signed(struct vaultd *, uint64_t level, uint64_t flags);
+/* vaultd_call.c: read a CA bundle an account names (bounded). */
+int	 vaultd_read_ca(const char *path, uint8_t **out, size_t *outlen,
+	    char *why, size_t whylen) CV_WUR;
 
 /* vaultd_approve.c: requests held until approvers sign them. */
 /* Hold the request; o->done hears the outcome later. */
@@ -677,6 +798,15 @@ struct sign_args {
 	const uint8_t	*body;
 	size_t		 bodylen;
 	uint64_t	 nonce;
+	uint64_t	 flags;		/* SIGN_F_*; 0 for netd's calls */
+	/* what the policy sees besides: a decoded kind (an order's
+	 * fields), the timestamp a gateway client signed (0: none) */
+	const char			*kind;
+	const struct policy_field	*fields;
+	size_t				 nfields;
+	size_t				 nsets;	/* > 1: a batch, nfields
+						    each, all to be admitted */
+	int64_t				 signed_ts;
 };
 /* Read [level, method, path, body, nonce], the tail of both requests. */
 int	 vaultd_sign_args(struct msg_rd *, struct sign_args *) CV_WUR;
@@ -707,7 +837,22 @@ void	 vaultd_sign_deny(struct vaultd *, const char *actor,
 int	 vaultd_sign_ctl(struct vaultd *, struct client *, struct msg *) CV_WUR;
 /* Ask signerd for an account's routing facts; done hears the answer. */
 int	 vaultd_sign_account(struct vaultd *, const char *account,
-	    account_done_fn *done) CV_WUR;
+	    account_done_fn *done, uint64_t cookie) CV_WUR;
+/* What MSG_CLIENT_CHECK_REQ asks signerd: a gateway client's request. */
+struct client_check {
+	const char	*key, *passphrase, *timestamp, *signature;
+	const char	*method;
+	const char	*path;
+	size_t		 pathlen;
+	const uint8_t	*body;
+	size_t		 bodylen;
+};
+/* Ask signerd whether a gateway client signed its request; done hears
+ * it.  0, or why it cannot be asked now (CV_ERR_AGAIN, _LOCKED...). */
+int	 vaultd_sign_client(struct vaultd *, const struct client_check *,
+	    client_done_fn *done, uint64_t cookie, const char **why) CV_WUR;
+/* 1 if a signing request could start now (nothing makes it wait). */
+int	 vaultd_sign_ready(struct vaultd *);
 /* signerd answered: 1 if it was a slot's answer, 0 if not, or an error. */
 int	 vaultd_sign_answer(struct vaultd *, struct msg *) CV_WUR;
 /* Once per loop: sync the audit log, then release the held requests. */
@@ -780,10 +925,20 @@ void	 vaultd_audit_refusal(struct vaultd *, const char *actor,
 void	 vaultd_audit_intent(struct vaultd *, const char *actor,
 	    const char *account, const char *op, const char *key_id,
 	    uint64_t gen);
-/* The outcome of an operation; carries the generation of its intent. */
+/*
+ * The outcome of an operation; carries the generation of its intent.
+ * After an account's removal (ok or written), one record more for each
+ * key vaultd_audit_destroying found.
+ */
 void	 vaultd_audit_outcome(struct vaultd *, const char *actor,
 	    const char *account, const char *op, const char *verdict,
 	    const char *key_id);
+/*
+ * account remove is starting: note the keys the vault file holds for
+ * account (type and key id, from the records' clear headers), for
+ * vaultd_audit_outcome to audit one by one as "account_remove.TYPE".
+ */
+void	 vaultd_audit_destroying(struct vaultd *, const char *account);
 /* The anchor and generation of the vault file handed to signerd. */
 void	 vaultd_audit_vault_read(struct vaultd *, const uint8_t *file,
 	    size_t len);

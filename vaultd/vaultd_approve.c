@@ -48,6 +48,7 @@ pend_args(const struct vd_pending *p, struct sign_args *a)
 	a->body = p->a.body;
 	a->bodylen = p->a.bodylen;
 	a->nonce = p->a.nonce;
+	a->flags = p->a.flags;
 }
 
 static void
@@ -142,6 +143,7 @@ vaultd_approve_hold(struct vaultd *vd, const struct sign_origin *o,
 	p->a.level = a->level;
 	memcpy(p->a.method, a->method, sizeof(p->a.method));
 	p->a.nonce = a->nonce;
+	p->a.flags = a->flags;
 	p->origin = *o;
 	/* the asker may be gone when the request ends: keep who it was */
 	snprintf(p->origin_actor, sizeof(p->origin_actor), "%s",

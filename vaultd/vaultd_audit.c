@@ -25,6 +25,7 @@
 #include "vaultd/vaultd.h"
 
 #define AUDIT_SHOW_MAX	(512 * 1024)
+#define AUDIT_SHOW_DEFAULT	20	/* audit show without --tail */
 #define TAIL_WINDOW	(2 * (AUDIT_LINE_MAX + 1))
 
 static void	audit_append(struct vaultd *, struct audit_rec *, int);
@@ -288,12 +289,81 @@ vaultd_audit_intent(struct vaultd *vd, const char *actor,
 	vd->audit_intent_gen = gen;
 }
 
+/*
+ * The keys an account's removal destroys, noted before the vault write
+ * (the file holds them only until then).  One vault operation is in
+ * flight at a time, so there is one list; its outcome consumes it.
+ */
+static struct {
+	char		 account[VAULT_MAX_NAME + 1];
+	size_t		 n;
+	struct {
+		uint8_t	 type;
+		char	 key_id[VAULT_MAX_NAME + 1];
+	}		*keys;
+} destroying;
+
+static void
+destroying_clear(void)
+{
+	free(destroying.keys);
+	memset(&destroying, 0, sizeof(destroying));
+}
+
+void
+vaultd_audit_destroying(struct vaultd *vd, const char *account)
+{
+	struct vault	 v;
+	uint8_t		*file = NULL;
+	size_t		 len, i;
+
+	destroying_clear();
+	memset(&v, 0, sizeof(v));
+	/* the clear record headers: type, account, key id */
+	if (vault_fmt_read(vd->vaultpath, &file, &len) != 0 ||
+	    vault_fmt_parse(file, len, &v) != 0 ||
+	    (destroying.keys = calloc(v.nrecs + 1,
+	    sizeof(*destroying.keys))) == NULL)
+		goto out;
+	snprintf(destroying.account, sizeof(destroying.account), "%s",
+	    account);
+	for (i = 0; i < v.nrecs; i++) {
+		if (strcmp(v.recs[i].account, account) != 0 ||
+		    v.recs[i].type == VAULT_REC_ACCOUNT ||
+		    v.recs[i].type == VAULT_REC_AUDIT_KEY ||
+		    v.recs[i].type == VAULT_REC_POLICY)
+			continue;
+		destroying.keys[destroying.n].type = v.recs[i].type;
+		snprintf(destroying.keys[destroying.n].key_id,
+		    sizeof(destroying.keys[0].key_id), "%s",
+		    v.recs[i].key_id);
+		destroying.n++;
+	}
+ out:
+	vault_free(&v);
+	free(file);
+}
+
+/* The op of a destroyed key's record: "account_remove.apikey". */
+static const char *
+destroyed_op(uint8_t type)
+{
+	switch (type) {
+	case VAULT_REC_WALLET_KEY:	return "account_remove.wallet";
+	case VAULT_REC_API_CRED:	return "account_remove.apikey";
+	case VAULT_REC_BUILDER_CRED:	return "account_remove.builder";
+	case VAULT_REC_INVITE:		return "account_remove.invite";
+	}
+	return "account_remove.record";
+}
+
 void
 vaultd_audit_outcome(struct vaultd *vd, const char *actor,
     const char *account, const char *op, const char *verdict,
     const char *key_id)
 {
 	struct audit_rec	rec;
+	size_t			i;
 
 	rec_start(&rec, actor, account, op, verdict, key_id);
 	if (vd->audit_intent)
@@ -301,6 +371,18 @@ vaultd_audit_outcome(struct vaultd *vd, const char *actor,
 	vd->audit_intent = 0;
 	audit_append(vd, &rec, 1);
 	vd->checkpoint_due = 1;
+	/* the removal is on disk: each key it destroyed, by type and id */
+	if (destroying.keys != NULL && strcmp(op, "account remove") == 0 &&
+	    strcmp(account, destroying.account) == 0 &&
+	    (strcmp(verdict, AUDIT_V_OK) == 0 ||
+	    strcmp(verdict, AUDIT_V_WRITTEN) == 0))
+		for (i = 0; i < destroying.n; i++) {
+			rec_start(&rec, actor, account,
+			    destroyed_op(destroying.keys[i].type), verdict,
+			    destroying.keys[i].key_id);
+			audit_append(vd, &rec, 1);
+		}
+	destroying_clear();
 }
 
 /*
@@ -612,7 +694,7 @@ audit_verify_now(struct vaultd *vd, char *text, size_t len)
 	struct audit_anchor	 anchor;
 	struct vault		 v;
 	uint8_t			*file = NULL;
-	size_t			 flen, n;
+	size_t			 flen;
 	int			 r;
 
 	if (!vd->have_audit_pk) {
@@ -634,35 +716,14 @@ audit_verify_now(struct vaultd *vd, char *text, size_t len)
 	vault_free(&v);
 	free(file);
 	r = audit_verify_file(vd->auditpath, vd->audit_pk, &anchor, &rep);
-	if (r == 0)
-		snprintf(text, len, "audit log verified: %llu records in %llu "
-		    "file%s, %llu checkpoints, last checkpoint at %llu, %llu "
-		    "records after it", (unsigned long long)rep.records,
-		    (unsigned long long)rep.segments, rep.segments == 1 ?
-		    "" : "s", (unsigned long long)rep.checkpoints,
-		    (unsigned long long)rep.last_checkpoint,
-		    (unsigned long long)rep.unsigned_tail);
-	else
-		snprintf(text, len, "audit log FAILED verification: %s at "
-		    "%s line %llu", audit_fault_str(rep.fault),
-		    rep.fault_file[0] ? rep.fault_file : "audit.log",
-		    (unsigned long long)rep.fault_line);
-	if (r == 0 && rep.interrupted > 0) {
-		n = strlen(text);
-		snprintf(text + n, len - n, "; %llu interrupted vault write%s "
-		    "(an intent with no outcome: a crash between the intent "
-		    "and its record; the vault's generation shows whether it "
-		    "was written), the first at %s line %llu",
-		    (unsigned long long)rep.interrupted,
-		    rep.interrupted == 1 ? "" : "s", rep.interrupted_file,
-		    (unsigned long long)rep.interrupted_line);
-	}
+	audit_report_text(r, &rep, text, len);
 	return r;
 }
 
 /* The end of the file path: at most max bytes, malloc'd. */
 static int
-read_tail(const char *path, size_t max, char **out, size_t *outlen)
+read_tail(const char *path, size_t max, char **out, size_t *outlen,
+    int *cut)
 {
 	struct stat	 st;
 	size_t		 size;
@@ -670,11 +731,13 @@ read_tail(const char *path, size_t max, char **out, size_t *outlen)
 
 	*out = NULL;
 	*outlen = 0;
+	*cut = 0;
 	if ((fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) == -1)
 		return errno == ENOENT ? 0 : CV_ERR_IO;
 	if (fstat(fd, &st) == -1)
 		goto out;
 	size = (uint64_t)st.st_size < max ? (size_t)st.st_size : max;
+	*cut = (uint64_t)st.st_size > size;	/* begins inside a line */
 	if ((*out = malloc(size + 1)) == NULL) {
 		r = CV_ERR_NOMEM;
 		goto out;
@@ -710,7 +773,7 @@ audit_tail(struct vaultd *vd, uint64_t n, char **out, size_t *outlen)
 	char			 path[PATH_MAX + 32], *buf = NULL, *part, *nb;
 	size_t			 len = 0, plen, start;
 	uint64_t		 i, have = 0;
-	int			 r;
+	int			 r, cut = 0, c;
 
 	*out = NULL;
 	vaultd_audit_sync(vd);
@@ -720,12 +783,13 @@ audit_tail(struct vaultd *vd, uint64_t n, char **out, size_t *outlen)
 	    len < AUDIT_SHOW_MAX; i--) {
 		if ((r = audit_log_file(&log, i, path, sizeof(path))) != 0 ||
 		    (r = read_tail(path, AUDIT_SHOW_MAX - len, &part,
-		    &plen)) != 0) {
+		    &plen, &c)) != 0) {
 			free(buf);
 			return r;
 		}
 		if (part == NULL)
 			continue;
+		cut = c;		/* of the earliest part read */
 		if ((nb = malloc(len + plen + 1)) == NULL) {
 			free(part);
 			free(buf);
@@ -742,6 +806,14 @@ audit_tail(struct vaultd *vd, uint64_t n, char **out, size_t *outlen)
 	}
 	if (buf == NULL && (buf = malloc(1)) == NULL)
 		return CV_ERR_NOMEM;
+	/* a file read from its middle: its first line is not whole */
+	if (cut) {
+		for (start = 0; start < len && buf[start] != '\n'; start++)
+			;
+		start = start < len ? start + 1 : len;
+		memmove(buf, buf + start, len - start);
+		len -= start;
+	}
 	start = len;
 	while (start > 0 && n > 0) {
 		start--;
@@ -821,6 +893,206 @@ vaultd_audit_ctl(struct vaultd *vd, struct client *cl, struct msg *m)
 		msg_put_strn(&w, r == 0 ? lines : "", r == 0 ? len : 0);
 		free(lines);
 	}
+	control_answer(vd, cl->serial, &w);
+	return 0;
+}
+
+/* What audit show asks for: the filters of MSG_CTL_AUDIT_SHOW_REQ. */
+struct show_filter {
+	uint64_t	tail;
+	char		account[AUDIT_MAX_NAME + 1];
+	char		actor[AUDIT_MAX_NAME + 1];
+	char		op[AUDIT_MAX_OP + 1];
+	char		verdict[AUDIT_MAX_VERDICT + 1];
+	char		since[AUDIT_TIME_LEN + 1];	/* "": none */
+	char		until[AUDIT_TIME_LEN + 1];
+	int		any;		/* a filter other than the tail */
+};
+
+/*
+ * field is want, or want followed by sep and more: an actor "vaultctl"
+ * takes "vaultctl:1000:42", an op "account_remove" takes
+ * "account_remove.apikey".
+ */
+static int
+field_is(const char *field, const char *want, char sep)
+{
+	size_t	n = strlen(want);
+
+	return want[0] == '\0' || (strncmp(field, want, n) == 0 &&
+	    (field[n] == '\0' || field[n] == sep));
+}
+
+static int
+show_match(const struct show_filter *f, const char *line, size_t len)
+{
+	struct audit_rec	r;
+
+	if (!f->any)
+		return 1;
+	if (audit_record_parse(line, len, &r) != 0)
+		return 0;
+	/* the times are fixed-width UTC: they compare as text */
+	return field_is(r.account, f->account, '\0') &&
+	    field_is(r.actor, f->actor, ':') && field_is(r.op, f->op, '.') &&
+	    field_is(r.verdict, f->verdict, '\0') &&
+	    (f->since[0] == '\0' || strcmp(r.time, f->since) >= 0) &&
+	    (f->until[0] == '\0' || strcmp(r.time, f->until) <= 0);
+}
+
+/*
+ * The last f->tail records that match, oldest first, at most
+ * AUDIT_SHOW_MAX bytes: the whole log is read in order and the matches
+ * kept in a ring.  *left: the matches that did not fit.
+ */
+static int
+audit_filter(struct vaultd *vd, const struct show_filter *f, char **out,
+    size_t *outlen, uint64_t *left)
+{
+	struct audit_log	 log;
+	struct audit_iter	*it = NULL;
+	const char		*line;
+	char			**ring = NULL, *buf = NULL;
+	size_t			 cap, head = 0, n = 0, bytes = 0, len, i, o;
+	uint64_t		 matched = 0;
+	int			 r;
+
+	*out = NULL;
+	*outlen = 0;
+	*left = 0;
+	/* a record's line is over 100 bytes: no more fit in the answer */
+	cap = f->tail < AUDIT_SHOW_MAX / 100 ? f->tail : AUDIT_SHOW_MAX / 100;
+	if ((r = audit_log_scan(vd->auditpath, &log)) != 0)
+		return r;
+	r = CV_ERR_NOMEM;
+	if ((ring = calloc(cap, sizeof(*ring))) == NULL ||
+	    (it = malloc(sizeof(*it))) == NULL)
+		goto out;
+	if ((r = audit_iter_open(it, &log, 1)) != 0)
+		goto out;
+	while ((r = audit_iter_next(it, &line, &len)) == 1) {
+		if (!show_match(f, line, len))
+			continue;
+		matched++;
+		/* the oldest goes when the ring or the answer is full */
+		while (n > 0 && (n == cap || bytes + len > AUDIT_SHOW_MAX)) {
+			bytes -= strlen(ring[head]);
+			free(ring[head]);
+			ring[head] = NULL;
+			head = (head + 1) % cap;
+			n--;
+		}
+		if (len > AUDIT_SHOW_MAX)
+			continue;
+		if ((ring[(head + n) % cap] = strndup(line, len)) == NULL) {
+			r = CV_ERR_NOMEM;
+			goto out;
+		}
+		n++;
+		bytes += len;
+	}
+	if (r != 0)
+		goto out;
+	r = CV_ERR_NOMEM;
+	if ((buf = malloc(bytes + 1)) == NULL)
+		goto out;
+	for (i = 0, o = 0; i < n; i++) {
+		len = strlen(ring[(head + i) % cap]);
+		memcpy(buf + o, ring[(head + i) % cap], len);
+		o += len;
+	}
+	*out = buf;
+	*outlen = o;
+	*left = matched - n;
+	r = 0;
+ out:
+	for (i = 0; ring != NULL && i < cap; i++)
+		free(ring[i]);
+	free(ring);
+	if (it != NULL)
+		audit_iter_close(it);
+	free(it);
+	return r;
+}
+
+/* Unix seconds as the audit log's time ("" for 0); -1 if out of range. */
+static int
+show_time(uint64_t t, char out[AUDIT_TIME_LEN + 1])
+{
+	out[0] = '\0';
+	if (t == 0)
+		return 0;
+	if (t > (uint64_t)INT64_MAX || audit_time_format((time_t)t, out) != 0)
+		return -1;
+	return 0;
+}
+
+int
+vaultd_audit_show_ctl(struct vaultd *vd, struct client *cl, struct msg *m)
+{
+	struct show_filter	 f;
+	struct audit_rec	 rec;
+	struct msg_w		 w;
+	uint64_t		 since, until, left = 0;
+	char			*lines = NULL, *nl;
+	size_t			 len = 0;
+	int			 r;
+
+	memset(&f, 0, sizeof(f));
+	if ((r = msg_get_u64(&m->rd, &f.tail)) != 0 ||
+	    (r = msg_get_strbuf(&m->rd, f.account, sizeof(f.account))) != 0 ||
+	    (r = msg_get_strbuf(&m->rd, f.actor, sizeof(f.actor))) != 0 ||
+	    (r = msg_get_strbuf(&m->rd, f.op, sizeof(f.op))) != 0 ||
+	    (r = msg_get_strbuf(&m->rd, f.verdict, sizeof(f.verdict))) != 0 ||
+	    (r = msg_get_u64(&m->rd, &since)) != 0 ||
+	    (r = msg_get_u64(&m->rd, &until)) != 0)
+		return r;
+	if (show_time(since, f.since) != 0 || show_time(until, f.until) != 0) {
+		control_error(vd, cl->serial, m->id, CV_ERR_USAGE,
+		    "a time out of range");
+		return 0;
+	}
+	if (f.tail == 0)
+		f.tail = AUDIT_SHOW_DEFAULT;
+	f.any = f.account[0] || f.actor[0] || f.op[0] || f.verdict[0] ||
+	    since != 0 || until != 0;
+	vaultd_audit_sync(vd);		/* the file holds every record */
+	/* no filter: the end of the log is enough */
+	r = f.any ? audit_filter(vd, &f, &lines, &len, &left) :
+	    audit_tail(vd, f.tail, &lines, &len);
+	/* seqs run from 1 with no gap: the first one shown counts the rest */
+	if (r == 0 && !f.any && len > 0 &&
+	    (nl = memchr(lines, '\n', len)) != NULL &&
+	    audit_record_parse(lines, (size_t)(nl - lines) + 1, &rec) == 0)
+		left = rec.seq - 1;
+	if (r != 0) {
+		free(lines);
+		control_error(vd, cl->serial, m->id, r, "cannot read the audit "
+		    "log");
+		return 0;
+	}
+	msg_begin(&w, MSG_CTL_AUDIT_SHOW_ANS, m->id);
+	msg_put_u64(&w, left);
+	msg_put_strn(&w, lines, len);
+	free(lines);
+	control_answer(vd, cl->serial, &w);
+	return 0;
+}
+
+int
+vaultd_audit_key_ctl(struct vaultd *vd, struct client *cl, struct msg *m)
+{
+	struct msg_w	w;
+
+	if (!vd->have_audit_pk) {
+		control_error(vd, cl->serial, m->id, vault_exists(vd) ?
+		    CV_ERR_LOCKED : CV_ERR_NOTFOUND, vault_exists(vd) ?
+		    "vaultd does not know the audit key yet: unlock the vault "
+		    "once" : "no vault yet: create one with vaultctl init");
+		return 0;
+	}
+	msg_begin(&w, MSG_CTL_AUDIT_KEY_ANS, m->id);
+	msg_put_bin(&w, vd->audit_pk, sizeof(vd->audit_pk));
 	control_answer(vd, cl->serial, &w);
 	return 0;
 }

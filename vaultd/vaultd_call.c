@@ -105,7 +105,7 @@ change_add(struct vaultd *vd, const char *text)
 	    n > 0 ? "; " : "", text);
 }
 
-static void	call_account(struct vaultd *, int, const char *, size_t);
+static void	call_account(struct vaultd *, uint64_t, int, const char *, size_t);
 
 int
 vaultd_call_ctl(struct vaultd *vd, struct client *cl, struct msg *m)
@@ -173,7 +173,7 @@ vaultd_call_ctl(struct vaultd *vd, struct client *cl, struct msg *m)
 		control_error(vd, cl->serial, m->id, code, why);
 		return 0;
 	}
-	if ((r = vaultd_sign_account(vd, account, call_account)) != 0) {
+	if ((r = vaultd_sign_account(vd, account, call_account, 0)) != 0) {
 		control_error(vd, cl->serial, m->id, r,
 		    "signerd is busy; retry");
 		return 0;
@@ -192,8 +192,8 @@ vaultd_call_ctl(struct vaultd *vd, struct client *cl, struct msg *m)
 }
 
 /* Read a CA bundle the operator named (not secret, but bounded). */
-static int
-read_ca(const char *path, uint8_t **out, size_t *outlen, char *why,
+int
+vaultd_read_ca(const char *path, uint8_t **out, size_t *outlen, char *why,
     size_t whylen)
 {
 	struct stat	 st;
@@ -241,7 +241,8 @@ read_ca(const char *path, uint8_t **out, size_t *outlen, char *why,
 
 /* signerd's answer to MSG_VAULT_ACCOUNT_REQ: route the call to netd. */
 static void
-call_account(struct vaultd *vd, int code, const char *json, size_t len)
+call_account(struct vaultd *vd, uint64_t cookie, int code, const char *json,
+    size_t len)
 {
 	struct vd_call		*c = &vd->call;
 	const struct profile	*p;
@@ -255,6 +256,7 @@ call_account(struct vaultd *vd, int code, const char *json, size_t len)
 	char			 why[512];
 	int			 r;
 
+	(void)cookie;
 	if (c->state != CALL_ACCOUNT)
 		return;
 	if (code != 0) {
@@ -284,7 +286,7 @@ call_account(struct vaultd *vd, int code, const char *json, size_t len)
 		return;
 	}
 	if (ca != NULL && *ca != '\0' &&
-	    (r = read_ca(ca, &cabuf, &calen, why, sizeof(why))) != 0) {
+	    (r = vaultd_read_ca(ca, &cabuf, &calen, why, sizeof(why))) != 0) {
 		json_decref(j);
 		call_fail(vd, r, why);
 		return;

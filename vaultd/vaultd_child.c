@@ -14,7 +14,11 @@
 #include <unistd.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
+
+#include <linux/capability.h>
+#include <linux/landlock.h>
 
 #include "common/child.h"
 #include "common/log.h"
@@ -107,19 +111,31 @@ child_by_name(struct vaultd *vd, const char *name)
 static void __attribute__((noreturn))
 child_exec(struct vaultd *vd, struct child *ch, int fd, int logfd)
 {
-	char		*argv[12];
+	char		*argv[16 + 2 * GW_FDS_MAX];
 	char		*envp[] = { NULL };	/* nothing inherited */
+	char		 gwarg[GW_FDS_MAX][8];
 	sigset_t	 none;
-	int		 n = 0, cfd, lfd, null;
+	int		 n = 0, cfd, lfd, null, gfd[GW_FDS_MAX];
+	size_t		 i, ngw = 0;
+	int		 top = GW_FD_FIRST + GW_FDS_MAX;
 
 	if (prctl(PR_SET_PDEATHSIG, SIGKILL) == -1)
 		_exit(127);
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
 	signal(SIGPIPE, SIG_DFL);
-	/* Above 0-4 first, so that no dup2 below overwrites another. */
-	if ((cfd = fcntl(fd, F_DUPFD_CLOEXEC, CHILD_LOG_FD + 1)) == -1 ||
-	    (lfd = fcntl(logfd, F_DUPFD_CLOEXEC, CHILD_LOG_FD + 1)) == -1 ||
+	/*
+	 * Above every target first, so that no dup2 below overwrites
+	 * another: 0-4, and for netd the gateway's listening sockets from
+	 * GW_FD_FIRST on (made by vaultd: netd never binds).
+	 */
+	if (strcmp(ch->name, "netd") == 0)
+		ngw = vd->gw.nfds;
+	for (i = 0; i < ngw; i++)
+		if ((gfd[i] = fcntl(vd->gw.fds[i], F_DUPFD_CLOEXEC, top)) == -1)
+			_exit(127);
+	if ((cfd = fcntl(fd, F_DUPFD_CLOEXEC, top)) == -1 ||
+	    (lfd = fcntl(logfd, F_DUPFD_CLOEXEC, top)) == -1 ||
 	    (null = open("/dev/null", O_RDWR)) == -1)
 		_exit(127);
 	if (dup2(null, STDIN_FILENO) == -1 ||
@@ -127,7 +143,11 @@ child_exec(struct vaultd *vd, struct child *ch, int fd, int logfd)
 	    dup2(null, STDERR_FILENO) == -1 ||
 	    dup2(cfd, CHILD_FD) == -1 || dup2(lfd, CHILD_LOG_FD) == -1)
 		_exit(127);
-	if (close_range(CHILD_LOG_FD + 1, ~0U, 0) == -1)
+	for (i = 0; i < ngw; i++)
+		if (dup2(gfd[i], GW_FD_FIRST + (int)i) == -1)
+			_exit(127);
+	/* GW_FD_FIRST is CHILD_LOG_FD + 1: nothing else stays open */
+	if (close_range(GW_FD_FIRST + (unsigned)ngw, ~0U, 0) == -1)
 		_exit(127);
 
 	argv[n++] = (char *)ch->name;
@@ -142,6 +162,11 @@ child_exec(struct vaultd *vd, struct child *ch, int fd, int logfd)
 	if (vd->net_timeout[0] != '\0' && strcmp(ch->name, "netd") == 0) {
 		argv[n++] = "-t";
 		argv[n++] = vd->net_timeout;
+	}
+	for (i = 0; i < ngw; i++) {
+		snprintf(gwarg[i], sizeof(gwarg[i]), "%d", GW_FD_FIRST + (int)i);
+		argv[n++] = "-G";
+		argv[n++] = gwarg[i];
 	}
 	argv[n] = NULL;
 	execve(ch->path, argv, envp);
@@ -369,6 +394,100 @@ vd_hello_req(struct vaultd *vd, struct child *ch, struct msg *m)
 
 static void	child_refuse(struct vaultd *, struct child *, const char *);
 
+/*
+ * Whether vaultd may make namespaces (CAP_SYS_ADMIN in its effective
+ * set): root in a container or under a unit's capability set may not.
+ * 1 when /proc cannot tell, so as not to blame what was not seen.
+ */
+static int
+vaultd_has_sys_admin(void)
+{
+	char			 line[256];
+	unsigned long long	 eff;
+	FILE			*f;
+	int			 have = 1;
+
+	if ((f = fopen("/proc/self/status", "re")) == NULL)
+		return 1;
+	while (fgets(line, sizeof(line), f) != NULL)
+		if (strncmp(line, "CapEff:", 7) == 0) {
+			eff = strtoull(line + 7, NULL, 16);
+			have = (eff & (1ULL << CAP_SYS_ADMIN)) != 0;
+			break;
+		}
+	fclose(f);
+	return have;
+}
+
+/*
+ * Why netd runs without Landlock, or NULL when it has it: the kernel is
+ * the one netd asked (privsep.c), and netd, up, did without it only for
+ * these two answers (any other failure is fatal to it).
+ */
+static const char *
+landlock_missing(void)
+{
+	if (syscall(SYS_landlock_create_ruleset, NULL, 0,
+	    LANDLOCK_CREATE_RULESET_VERSION) >= 0)
+		return NULL;
+	if (errno == ENOSYS)
+		return "the kernel has no Landlock ABI";
+	if (errno == EOPNOTSUPP)
+		return "Landlock is disabled in the kernel (lsm= at boot)";
+	return NULL;
+}
+
+size_t
+child_sandbox_gaps(const struct child *ch,
+    struct child_gap gaps[CHILD_GAPS_MAX])
+{
+	static const char	*notroot = "vaultd is not root";
+	const char		*ns, *ll;
+	size_t			 n = 0;
+	int			 root = geteuid() == 0;
+
+	if (!ch->have_status)
+		return 0;
+	ns = !root ? notroot : !vaultd_has_sys_admin() ?
+	    "vaultd has no CAP_SYS_ADMIN" : "the kernel refused it";
+	if (ch->id == CHILD_SIGNERD) {
+		/* as root signerd chroots or dies: only a stand-in would not */
+		if (!ch->chrooted)
+			gaps[n++] = (struct child_gap){ "chroot",
+			    root ? "it did not chroot" : notroot };
+		if (!ch->netns)
+			gaps[n++] = (struct child_gap){ "network namespace",
+			    ns };
+		if (!ch->mntns)
+			gaps[n++] = (struct child_gap){ "mount namespace", ns };
+	}
+	if (ch->id == CHILD_NETD && (ll = landlock_missing()) != NULL)
+		gaps[n++] = (struct child_gap){ "Landlock", ll };
+	/* as root the drop is checked (privsep.c); without, vaultd's uid */
+	if (!root && ch->uid == (uint64_t)geteuid())
+		gaps[n++] = (struct child_gap){ "unprivileged user", notroot };
+	return n;
+}
+
+/* One warning for each start of a child that lacks a layer: which, why. */
+static void
+child_warn_gaps(const struct child *ch)
+{
+	struct child_gap	gaps[CHILD_GAPS_MAX];
+	char			text[512];
+	size_t			n, i, off = 0;
+
+	if ((n = child_sandbox_gaps(ch, gaps)) == 0)
+		return;
+	text[0] = '\0';
+	for (i = 0; i < n && off < sizeof(text); i++)
+		off += (size_t)snprintf(text + off, sizeof(text) - off,
+		    "%sno %s (%s)", i > 0 ? "; " : "", gaps[i].layer,
+		    gaps[i].why);
+	log_warnx("%s (pid %ld) sandbox incomplete: %s", ch->name,
+	    (long)ch->pid, text);
+}
+
 static int
 vd_status_ans(struct vaultd *vd, struct child *ch, struct msg *m)
 {
@@ -403,6 +522,8 @@ vd_status_ans(struct vaultd *vd, struct child *ch, struct msg *m)
 		    ch->chrooted ? " chroot" : "", ch->netns ? " netns" : "",
 		    ch->mntns ? " mntns" : "");
 	ch->have_status = 1;
+	if (first)
+		child_warn_gaps(ch);
 	ch->status_sent_ms = 0;
 	ch->status_next_ms = vaultd_now_ms() + VAULTD_STATUS_EVERY_MS;
 	/* work is handed to a child only once its sandbox is seen */
@@ -452,6 +573,7 @@ static const struct child_perm signerd_perms[] = {
 	{ MSG_VAULT_LIST_ANS,	 PS_UP | PS_WORK,	vault_signerd_answer },
 	{ MSG_AUDIT_SIGN_ANS,	 PS_UP | PS_WORK,	vault_signerd_answer },
 	{ MSG_SIGN_ANS,		 PS_UP | PS_WORK,	vault_signerd_answer },
+	{ MSG_CLIENT_CHECK_ANS,	 PS_UP | PS_WORK,	vault_signerd_answer },
 	{ MSG_VAULT_STORE_ANS,	 PS_UP | PS_WORK,	vault_signerd_answer },
 	{ MSG_VAULT_MARK_ANS,	 PS_UP | PS_WORK,	vault_signerd_answer },
 	{ MSG_VAULT_POLICY_ANS,	 PS_UP | PS_WORK,	vault_signerd_answer },
@@ -467,6 +589,9 @@ static const struct child_perm netd_perms[] = {
 	{ MSG_NET_SIGN_REQ,	 PS_UP | PS_CALL,	vaultd_call_sign_req },
 	{ MSG_NET_CALL_ANS,	 PS_UP | PS_CALL,	vaultd_call_ans },
 	{ MSG_ERROR_ANS,	 PS_UP | PS_CALL,	vaultd_call_error },
+	/* the gateway: bots' requests, readiness and metrics, any time */
+	{ MSG_GW_REQ,		 PS_UP,			vaultd_gw_req },
+	{ MSG_GW_INFO_REQ,	 PS_UP,			vaultd_gw_info_req },
 };
 
 static const struct {

@@ -16,8 +16,14 @@
 #include <unistd.h>
 #include <sys/stat.h>
 
+#include "common/log.h"
 #include "common/secret_io.h"
 #include "vaultd/vaultd.h"
+
+/* log-max-size: vaultd.log past this is renamed vaultd.log.1 */
+#define LOG_MAX_DEFAULT		(64ULL << 20)
+#define LOG_MAX_MIN		(4ULL << 10)
+#define LOG_MAX_MAX		(1ULL << 40)
 
 static const char *const key_names[CONF_NKEYS] = {
 	[CONF_HOME] = "home",
@@ -27,6 +33,7 @@ static const char *const key_names[CONF_NKEYS] = {
 	[CONF_LOG_FILE] = "log-file",
 	[CONF_AUDIT_SEGMENT_SIZE] = "audit-segment-size",
 	[CONF_GATEWAY] = "gateway",
+	[CONF_LOG_MAX_SIZE] = "log-max-size",
 };
 
 const char *
@@ -145,8 +152,8 @@ size_value(const char *v)
  * 127.0.0.1:PORT or [::1]:PORT.  Anything else is refused, and an
  * address that is not loopback says why.
  */
-static const char *
-gateway_bad(const char *v)
+const char *
+conf_gateway_bad(const char *v)
 {
 	const char	*colon = strrchr(v, ':'), *port;
 	size_t		 alen, i;
@@ -158,10 +165,11 @@ gateway_bad(const char *v)
 	alen = (size_t)(colon - v);
 	for (i = 0; port[i] != '\0'; i++)
 		if (port[i] < '0' || port[i] > '9' || i == 5)
-			return "needs a port from 1 to 65535";
+			return "needs a port from 0 to 65535";
 	p = strtoul(port, NULL, 10);
-	if (p < 1 || p > 65535)
-		return "needs a port from 1 to 65535";
+	/* 0: the kernel chooses; run/gateway.addr says which */
+	if (p > 65535)
+		return "needs a port from 0 to 65535";
 	if ((alen == 9 && memcmp(v, "127.0.0.1", 9) == 0) ||
 	    (alen == 5 && memcmp(v, "[::1]", 5) == 0))
 		return NULL;
@@ -224,8 +232,20 @@ conf_set(struct vaultd_conf *c, enum conf_key k, int kline, int kcol,
 		else
 			c->seg_size = n;
 		break;
+	case CONF_LOG_MAX_SIZE:
+		/* "0" is no limit; size_value reads anything malformed as 0 */
+		if (strcmp(v, "0") == 0)
+			c->log_max = 0;
+		else if ((n = size_value(v)) == 0)
+			why = "must be a number of bytes, with K, M or G for "
+			    "KiB, MiB or GiB (0: no limit)";
+		else if (n < LOG_MAX_MIN || n > LOG_MAX_MAX)
+			why = "must be 0 (no limit) or from 4K to 1024G";
+		else
+			c->log_max = n;
+		break;
 	case CONF_GATEWAY:
-		if ((why = gateway_bad(v)) != NULL)
+		if ((why = conf_gateway_bad(v)) != NULL)
 			break;
 		for (i = 0; i < c->ngateways; i++)
 			if (strcmp(c->gateways[i], v) == 0) {
@@ -445,8 +465,10 @@ conf_settle(struct vaultd *vd, const struct vaultd_conf *conf,
 	}
 	if (vd->audit_seg_max == 0)
 		vd->audit_seg_max = conf->seg_size;
-	memcpy(vd->gateways, conf->gateways, sizeof(vd->gateways));
-	vd->ngateways = conf->ngateways;
+	if (vd->ngateways == 0) {	/* --gateway beats the file */
+		memcpy(vd->gateways, conf->gateways, sizeof(vd->gateways));
+		vd->ngateways = conf->ngateways;
+	}
 
 	/* $CLOBVAULT_HOME is this run's, and so beats the file */
 	if ((env == NULL || *env == '\0') && conf->home[0] != '\0')
@@ -469,6 +491,10 @@ conf_settle(struct vaultd *vd, const struct vaultd_conf *conf,
 	    sizeof(vd->logpath), "%s/vaultd.log", vd->home) >=
 	    sizeof(vd->logpath))
 		problem(pb, "CLOBVAULT_HOME path too long");
+	/* a log file of vaultd's own is kept to a size (none on stderr) */
+	if (!check && vd->logpath[0] != '\0')
+		log_limit(vd->logpath, conf->line_of[CONF_LOG_MAX_SIZE] != 0 ?
+		    conf->log_max : LOG_MAX_DEFAULT);
 	if (!check)
 		return;
 	/* what only a start would find out otherwise */

@@ -22,6 +22,7 @@
 #include <sys/un.h>
 
 #include "common/log.h"
+#include "common/version.h"
 #include "vaultd/vaultd.h"
 
 int
@@ -385,9 +386,10 @@ static int
 control_status(struct vaultd *vd, struct client *cl, struct msg *m)
 {
 	static const char *states[] = { "down", "starting", "up", "down" };
+	struct child_gap gaps[CHILD_NUM][CHILD_GAPS_MAX];
 	struct msg_w	 w;
 	int64_t		 now = vaultd_now_ms();
-	size_t		 i;
+	size_t		 i, k, all, ngaps[CHILD_NUM];
 
 	msg_begin(&w, MSG_CTL_STATUS_ANS, m->id);
 	msg_put_str(&w, vd->home);
@@ -407,6 +409,21 @@ control_status(struct vaultd *vd, struct client *cl, struct msg *m)
 		    up && ch->chrooted, up && ch->netns, up && ch->mntns,
 		    ch->last_exit);
 	}
+	msg_put_str(&w, CLOBVAULT_VERSION);
+	/* the layers a child up runs without, and why */
+	for (i = 0, all = 0; i < CHILD_NUM; i++) {
+		ngaps[i] = vd->children[i].state == CHILD_UP ?
+		    child_sandbox_gaps(&vd->children[i], gaps[i]) : 0;
+		all += ngaps[i];
+	}
+	msg_put_array(&w, (uint32_t)all);
+	for (i = 0; i < CHILD_NUM; i++)
+		for (k = 0; k < ngaps[i]; k++) {
+			msg_put_array(&w, 3);
+			msg_put_str(&w, vd->children[i].name);
+			msg_put_str(&w, gaps[i][k].layer);
+			msg_put_str(&w, gaps[i][k].why);
+		}
 	return chan_queue(&cl->chan, &w);
 }
 
@@ -469,6 +486,8 @@ static const struct ctl_perm ctl_perms[] = {
 	{ MSG_CTL_DEL_REQ,	PS_UP,		vault_ctl_del },
 	{ MSG_CTL_LIST_REQ,	PS_UP,		vault_ctl_list },
 	{ MSG_CTL_AUDIT_REQ,	PS_UP,		vaultd_audit_ctl },
+	{ MSG_CTL_AUDIT_SHOW_REQ, PS_UP,	vaultd_audit_show_ctl },
+	{ MSG_CTL_AUDIT_KEY_REQ, PS_UP,		vaultd_audit_key_ctl },
 	{ MSG_CTL_HEADERS_REQ,	PS_UP,		vaultd_sign_ctl },
 	{ MSG_CTL_CALL_REQ,	PS_UP,		vaultd_call_ctl },
 	{ MSG_CTL_POLICY_SHOW_REQ, PS_UP,	vaultd_policy_show_ctl },

@@ -29,9 +29,8 @@
 static void	policy_written(struct vaultd *, int, const char *,
 		    const char *);
 
-/* Wall-clock milliseconds: budget windows are UTC days and hours. */
-static int64_t
-wall_ms(void)
+int64_t
+vaultd_wall_ms(void)
 {
 	struct timespec	ts;
 
@@ -223,10 +222,15 @@ vaultd_policy_req(struct vaultd *vd, const struct sign_origin *o,
 	req->body = a->body;
 	req->bodylen = a->bodylen;
 	req->nonce = a->nonce;
+	req->kind = a->kind;
+	req->fields = a->fields;
+	req->nfields = a->nfields;
+	req->signed_ts = a->signed_ts;
 	/* the catalog's own rule: builder headers ride on an L2 endpoint */
 	auth = a->level == CATALOG_BUILDER ? CATALOG_L2 :
 	    (enum catalog_auth)a->level;
-	req->in_catalog = (a->level == CATALOG_L1 || a->level == CATALOG_L2 ||
+	req->in_catalog = (a->level == CATALOG_NONE ||
+	    a->level == CATALOG_L1 || a->level == CATALOG_L2 ||
 	    a->level == CATALOG_BUILDER) &&
 	    catalog_admit(a->method, a->path, a->pathlen, auth) == 0;
 }
@@ -242,6 +246,99 @@ verdict_none(struct policy_verdict *v, const char *why)
 	snprintf(v->why, sizeof(v->why), "%s", why);
 }
 
+int
+vaultd_policy_admits(struct vaultd *vd, const struct sign_origin *o,
+    const char *account, const struct sign_args *a)
+{
+	struct policy_verdict	v;
+	struct policy_req	req;
+	size_t			i;
+
+	if (vd->policy.pol == NULL)
+		return 0;
+	vaultd_policy_req(vd, o, account, a, &req);
+	for (i = 0; i < (a->nsets > 1 ? a->nsets : 1); i++) {
+		if (a->nsets > 1)
+			req.fields = a->fields + i * a->nfields;
+		if (policy_eval(vd->policy.pol, NULL, &req, vaultd_wall_ms(),
+		    &v) != 0 || v.effect != POLICY_ALLOW)
+			return 0;
+	}
+	return 1;
+}
+
+/* Add one verdict's budgets to the batch's; 0, or -1 if they do not fit. */
+static int
+resv_merge(struct policy_resv *to, const struct policy_resv *from)
+{
+	size_t	i, j;
+
+	for (i = 0; i < from->n; i++) {
+		for (j = 0; j < to->n; j++)
+			if (to->r[j].budget == from->r[i].budget &&
+			    to->r[j].slot == from->r[i].slot &&
+			    to->r[j].window == from->r[i].window)
+				break;
+		if (j < to->n) {
+			to->r[j].amount += from->r[i].amount;
+			continue;
+		}
+		if (to->n == POLICY_RESV_MAX)
+			return -1;
+		to->r[to->n++] = from->r[i];
+	}
+	return 0;
+}
+
+/*
+ * A batch (POST /orders): each set of fields is a request of its own to
+ * the policy, and the batch goes out only if every one is allowed; its
+ * budgets are reserved together.  The first that is not allowed decides
+ * (an approval cannot be asked for part of a batch).
+ */
+static void
+verdict_batch(struct vaultd *vd, struct policy_req *req,
+    const struct sign_args *a, struct policy_verdict *v)
+{
+	struct policy_verdict	one;
+	size_t			i;
+
+	for (i = 0; i < a->nsets; i++) {
+		req->fields = a->fields + i * a->nfields;
+		if (policy_eval(vd->policy.pol, vd->policy.st, req,
+		    vaultd_wall_ms(), &one) != 0)
+			verdict_none(&one, "the request is malformed");
+		if (one.effect == POLICY_ALLOW && i == 0) {
+			*v = one;
+			continue;
+		}
+		if (one.effect == POLICY_ALLOW && resv_merge(&v->resv,
+		    &one.resv) == 0)
+			continue;
+		if (i > 0)
+			vaultd_policy_refund(vd, v);
+		if (one.effect == POLICY_ALLOW) {
+			vaultd_policy_refund(vd, &one);
+			verdict_none(v, "the batch holds more budgets than one "
+			    "request may: send fewer orders at once");
+			return;
+		}
+		vaultd_policy_refund(vd, &one);
+		*v = one;
+		v->effect = POLICY_DENY;
+		memset(&v->resv, 0, sizeof(v->resv));
+		v->napprove = 0;
+		if (one.effect == POLICY_APPROVE)
+			snprintf(v->why, sizeof(v->why), "order %zu of the "
+			    "batch needs approval by rule %s (line %d): post "
+			    "it on its own", i + 1, one.id, one.line);
+		else
+			snprintf(v->why, sizeof(v->why), "order %zu of the "
+			    "batch: %.200s", i + 1, one.why);
+		return;
+	}
+}
+
 void
 vaultd_policy_verdict(struct vaultd *vd, const struct sign_origin *o,
     const char *account, const struct sign_args *a, struct policy_verdict *v)
@@ -253,7 +350,11 @@ vaultd_policy_verdict(struct vaultd *vd, const struct sign_origin *o,
 		return;
 	}
 	vaultd_policy_req(vd, o, account, a, &req);
-	if (policy_eval(vd->policy.pol, vd->policy.st, &req, wall_ms(),
+	if (a->nsets > 1) {
+		verdict_batch(vd, &req, a, v);
+		return;
+	}
+	if (policy_eval(vd->policy.pol, vd->policy.st, &req, vaultd_wall_ms(),
 	    v) != 0)
 		verdict_none(v, "the request is malformed");
 }

@@ -75,10 +75,19 @@ sign_blocked(struct vaultd *vd, int *code)
 }
 
 int
+vaultd_sign_ready(struct vaultd *vd)
+{
+	int	code;
+
+	return sign_blocked(vd, &code) == NULL;
+}
+
+int
 vaultd_sign_args(struct msg_rd *rd, struct sign_args *a)
 {
 	int	r;
 
+	memset(a, 0, sizeof(*a));
 	if ((r = msg_get_u64(rd, &a->level)) != 0 ||
 	    (r = msg_get_strbuf(rd, a->method, sizeof(a->method))) != 0 ||
 	    (r = msg_get_str(rd, &a->path, &a->pathlen, 4096)) != 0 ||
@@ -153,6 +162,8 @@ sign_queue(struct vaultd *vd, const struct sign_origin *o,
 	s->id = child_new_id(SIGNERD(vd));
 	s->sent = MSG_SIGN_REQ;
 	s->origin = *o;
+	s->level = a->level;
+	s->flags = a->flags;
 	s->resv = v->resv;
 	s->resv_gen = vd->policy.gen;
 	snprintf(s->account, sizeof(s->account), "%s", account);
@@ -164,6 +175,7 @@ sign_queue(struct vaultd *vd, const struct sign_origin *o,
 	msg_put_bin(&w, a->body, a->bodylen);
 	msg_put_str(&w, ts);
 	msg_put_u64(&w, a->nonce);
+	msg_put_u64(&w, a->flags);
 	if (msg_finish(&w) != 0 ||
 	    msgbuf_add(&vd->held, w.buf.data, w.buf.len) != 0) {
 		msg_w_free(&w);
@@ -198,6 +210,7 @@ vaultd_sign_request(struct vaultd *vd, const struct sign_origin *o,
 		return;
 	}
 	vaultd_policy_verdict(vd, o, account, a, &v);
+	vaultd_gw_verdict(vd, &v);
 	vaultd_sign_rule(&v, rule, sizeof(rule));
 	switch (v.effect) {
 	case POLICY_ALLOW:
@@ -261,6 +274,7 @@ ctl_sign_done(struct vaultd *vd, const struct sign_origin *o, int code,
 	}
 	msg_begin(&w, MSG_CTL_HEADERS_ANS, o->id);
 	vaultd_sign_hdrs_put(&w, h);
+	msg_put_bin(&w, h->body, h->bodylen);
 	control_answer(vd, o->peer, &w);
 }
 
@@ -275,7 +289,8 @@ vaultd_sign_ctl(struct vaultd *vd, struct client *cl, struct msg *m)
 	int			 r;
 
 	if ((r = msg_get_strbuf(&m->rd, account, sizeof(account))) != 0 ||
-	    (r = vaultd_sign_args(&m->rd, &a)) != 0)
+	    (r = vaultd_sign_args(&m->rd, &a)) != 0 ||
+	    (r = msg_get_u64(&m->rd, &a.flags)) != 0)
 		return r;
 	vaultd_sign_request(vd, &o, account, &a);
 	return 0;
@@ -283,7 +298,7 @@ vaultd_sign_ctl(struct vaultd *vd, struct client *cl, struct msg *m)
 
 int
 vaultd_sign_account(struct vaultd *vd, const char *account,
-    account_done_fn *done)
+    account_done_fn *done, uint64_t cookie)
 {
 	struct sign_slot	*s;
 	struct msg_w		 w;
@@ -296,12 +311,46 @@ vaultd_sign_account(struct vaultd *vd, const char *account,
 	s->id = child_new_id(SIGNERD(vd));
 	s->sent = MSG_VAULT_ACCOUNT_REQ;
 	s->account_done = done;
+	s->cookie = cookie;
 	snprintf(s->account, sizeof(s->account), "%s", account);
 	msg_begin(&w, MSG_VAULT_ACCOUNT_REQ, s->id);
 	msg_put_str(&w, account);
 	if (child_send(SIGNERD(vd), &w) != 0) {
 		slot_free(vd, s);
 		return CV_ERR_NOTRUNNING;
+	}
+	return 0;
+}
+
+int
+vaultd_sign_client(struct vaultd *vd, const struct client_check *cc,
+    client_done_fn *done, uint64_t cookie, const char **why)
+{
+	struct sign_slot	*s;
+	struct msg_w		 w;
+	int			 code;
+
+	if ((*why = sign_blocked(vd, &code)) != NULL)
+		return code;
+	s = slot_new(vd);
+	s->id = child_new_id(SIGNERD(vd));
+	s->sent = MSG_CLIENT_CHECK_REQ;
+	s->client_done = done;
+	s->cookie = cookie;
+	msg_begin(&w, MSG_CLIENT_CHECK_REQ, s->id);
+	msg_put_str(&w, cc->key);
+	msg_put_str(&w, cc->passphrase);
+	msg_put_str(&w, cc->timestamp);
+	msg_put_str(&w, cc->signature);
+	msg_put_str(&w, cc->method);
+	msg_put_strn(&w, cc->path, cc->pathlen);
+	msg_put_bin(&w, cc->body, cc->bodylen);
+	code = child_send(SIGNERD(vd), &w);
+	/* the passphrase went through the frame: child_send wipes it */
+	if (code != 0) {
+		slot_free(vd, s);
+		*why = "signerd is (re)starting; retry in a moment";
+		return CV_ERR_AGAIN;
 	}
 	return 0;
 }
@@ -340,6 +389,7 @@ sign_hdrs_read(struct msg *m, struct sign_hdrs *h)
 
 	if ((r = msg_get_array(&m->rd, &list, SIGN_HDRS_MAX)) != 0)
 		return r;
+	memset(h, 0, sizeof(*h));
 	h->n = list.n;
 	for (i = 0; i < list.n; i++) {
 		if ((r = msg_get_array(&list, &e, 2)) != 0)
@@ -352,6 +402,10 @@ sign_hdrs_read(struct msg *m, struct sign_hdrs *h)
 		    256)) != 0)
 			return r;
 	}
+	if ((r = msg_get_bin(&m->rd, &h->body, &h->bodylen, 131072)) != 0)
+		return r;
+	if (h->bodylen == 0)
+		h->body = NULL;
 	return 0;
 }
 
@@ -363,6 +417,7 @@ vaultd_sign_answer(struct vaultd *vd, struct msg *m)
 	struct sign_hdrs	 h;
 	const char		*json = NULL;
 	char			 text[MSG_ERROR_TEXT_MAX + 1] = "";
+	char			 name[65] = "", account[65] = "";
 	size_t			 i, len = 0;
 	int			 code, r;
 
@@ -385,6 +440,13 @@ vaultd_sign_answer(struct vaultd *vd, struct msg *m)
 		if ((r = msg_get_str(&m->rd, &json, &len, 4096)) != 0)
 			return r;
 		code = 0;
+	} else if (m->type == MSG_CLIENT_CHECK_ANS &&
+	    s->sent == MSG_CLIENT_CHECK_REQ) {
+		if ((r = msg_get_strbuf(&m->rd, name, sizeof(name))) != 0 ||
+		    (r = msg_get_strbuf(&m->rd, account,
+		    sizeof(account))) != 0)
+			return r;
+		code = 0;
 	} else
 		return CV_ERR_MSG_STATE;
 
@@ -398,12 +460,16 @@ vaultd_sign_answer(struct vaultd *vd, struct msg *m)
 			vaultd_policy_refund_resv(vd, &copy.resv,
 			    copy.resv_gen);
 		}
+		if (code == 0)
+			vaultd_gw_signed(vd, copy.level, copy.flags);
 		copy.origin.done(vd, &copy.origin, code, text,
 		    code == 0 ? &h : NULL);
-	} else if (code != 0)
-		copy.account_done(vd, code, text, strlen(text));
+	} else if (copy.sent == MSG_CLIENT_CHECK_REQ)
+		copy.client_done(vd, copy.cookie, code, text, name, account);
+	else if (code != 0)
+		copy.account_done(vd, copy.cookie, code, text, strlen(text));
 	else
-		copy.account_done(vd, 0, json, len);
+		copy.account_done(vd, copy.cookie, 0, json, len);
 	return 1;
 }
 
@@ -465,9 +531,11 @@ vaultd_sign_lost(struct vaultd *vd)
 				copy.origin.done(vd, &copy.origin,
 				    CV_ERR_NOTRUNNING, "signerd stopped; "
 				    "retry", NULL);
-		}
+		} else if (copy.sent == MSG_CLIENT_CHECK_REQ)
+			copy.client_done(vd, copy.cookie, CV_ERR_NOTRUNNING,
+			    "signerd stopped; retry", "", "");
 		else
-			copy.account_done(vd, CV_ERR_NOTRUNNING,
+			copy.account_done(vd, copy.cookie, CV_ERR_NOTRUNNING,
 			    "signerd stopped", strlen("signerd stopped"));
 	}
 }

@@ -9,6 +9,7 @@
 
 #include <jansson.h>
 
+#include "common/eth.h"
 #include "common/profile.h"
 #include "common/url.h"
 #include "common/vault_crypto.h"
@@ -215,28 +216,59 @@ vault_ctl_passwd(struct vaultd *vd, struct client *cl, struct msg *m)
 	return 0;
 }
 
+/* An account record's bytes: a listing (signerd's 512) shows it whole. */
+#define ACCOUNT_JSON_MAX	511
+
+/* "0x" and 40 hex digits, all lower case or with its EIP-55 checksum. */
+static int
+address_valid(const char *s)
+{
+	uint8_t	addr[ETH_ADDR_LEN];
+	char	lower[ETH_ADDR_STRLEN], sum[ETH_ADDR_STRLEN];
+
+	if (eth_address_parse(s, addr) != 0)
+		return 0;
+	eth_address_lower(addr, lower);
+	eth_address_eip55(addr, sum);
+	return strcmp(s, lower) == 0 || strcmp(s, sum) == 0;
+}
+
 /*
  * An account's record: {"profile": a known profile, "url": https://...
- * or http:// to loopback (the local test exchange), "ca_file": optional}.
+ * or http:// to loopback (the local test exchange), "ca_file", "pin",
+ * and for a profile that signs orders "funder" (the order maker's
+ * address) and "orders" (the EIP-712 order version: 1, or for
+ * polymarket 1 or 2)}, the last four optional, nothing else.
  */
 static int
 account_valid(const uint8_t *p, size_t len, char *why, size_t whylen,
     char *prof, size_t proflen)
 {
-	json_t		*j;
-	json_error_t	 err;
-	const char	*profile = NULL, *url = NULL, *ca = NULL, *pin = NULL;
-	int		 ok = 0;
+	const struct profile	*pr = NULL;
+	json_t			*j, *orders = NULL;
+	json_error_t		 err;
+	const char		*profile = NULL, *url = NULL, *ca = NULL;
+	const char		*pin = NULL, *funder = NULL;
+	json_int_t		 ov = 0;
+	int			 ok = 0;
 
+	if (len > ACCOUNT_JSON_MAX) {
+		snprintf(why, whylen, "account record longer than %d bytes: "
+		    "shorten the CA file's path or the pins",
+		    ACCOUNT_JSON_MAX);
+		return 0;
+	}
 	if ((j = json_loadb((const char *)p, len, JSON_REJECT_DUPLICATES,
 	    &err)) == NULL) {
 		snprintf(why, whylen, "account record is not JSON");
 		return 0;
 	}
-	if (json_unpack(j, "{s:s, s:s, s?s, s?s !}", "profile", &profile,
-	    "url", &url, "ca_file", &ca, "pin", &pin) != 0)
-		snprintf(why, whylen, "account record needs profile and url");
-	else if (profile_find(profile) == NULL)
+	if (json_unpack(j, "{s:s, s:s, s?s, s?s, s?s, s?o !}", "profile",
+	    &profile, "url", &url, "ca_file", &ca, "pin", &pin, "funder",
+	    &funder, "orders", &orders) != 0)
+		snprintf(why, whylen, "account record needs profile and url, "
+		    "and may hold ca_file, pin, funder and orders only");
+	else if ((pr = profile_find(profile)) == NULL)
 		snprintf(why, whylen, "unknown profile %s: use openfish, "
 		    "polymarket or omnia", profile);
 	else if (url_check_strict(url, why, whylen) != 0)
@@ -248,6 +280,19 @@ account_valid(const uint8_t *p, size_t len, char *why, size_t whylen,
 	    strncmp(pin, "sha256//", 8) != 0))
 		snprintf(why, whylen, "the pin must be sha256//BASE64 "
 		    "(curl's pinned public key form)");
+	else if ((funder != NULL || orders != NULL) &&
+	    pr->auth != PROFILE_AUTH_CLOB)
+		snprintf(why, whylen, "%s accounts sign no orders: no funder "
+		    "or order version", profile);
+	else if (funder != NULL && !address_valid(funder))
+		snprintf(why, whylen, "the funder must be an Ethereum "
+		    "address: 0x and 40 hex digits, all lower case or with its "
+		    "EIP-55 checksum");
+	else if (orders != NULL && (!json_is_integer(orders) ||
+	    ((ov = json_integer_value(orders)) != 1 && (ov != 2 ||
+	    strcmp(profile, "polymarket") != 0))))
+		snprintf(why, whylen, "the order version must be 1, or for "
+		    "polymarket 1 or 2");
 	else {
 		snprintf(prof, proflen, "%s", profile);
 		ok = 1;
@@ -256,11 +301,24 @@ account_valid(const uint8_t *p, size_t len, char *why, size_t whylen,
 	return ok;
 }
 
+/* The profile vaultd knows account by (every account's, from unlock). */
+static const char *
+account_profile(struct vaultd *vd, const char *account)
+{
+	size_t	i;
+
+	for (i = 0; i < vd->policy.nprofiles; i++)
+		if (strcmp(vd->policy.profiles[i].account, account) == 0)
+			return vd->policy.profiles[i].profile;
+	return NULL;
+}
+
 int
 vault_ctl_put(struct vaultd *vd, struct client *cl, struct msg *m)
 {
 	struct msg_w	 w;
 	const uint8_t	*payload;
+	const char	*old = NULL;
 	size_t		 len;
 	uint64_t	 type, nonce;
 	uint32_t	 id;
@@ -291,9 +349,27 @@ vault_ctl_put(struct vaultd *vd, struct client *cl, struct msg *m)
 		control_error(vd, cl->serial, m->id, CV_ERR_INVALID, why);
 		return 0;
 	}
+	/*
+	 * An account record put at a nonce above 0 is an update: signerd
+	 * replaces the record at exactly its next revision, keeping the
+	 * account's keys, which were made for its profile.
+	 */
+	if (type == VAULT_REC_ACCOUNT && nonce > 0 &&
+	    (old = account_profile(vd, account)) == NULL) {
+		snprintf(why, sizeof(why), "no account %s", account);
+		control_error(vd, cl->serial, m->id, CV_ERR_NOTFOUND, why);
+		return 0;
+	}
+	if (type == VAULT_REC_ACCOUNT && nonce > 0 && strcmp(old, prof) != 0) {
+		control_error(vd, cl->serial, m->id, CV_ERR_INVALID, "the "
+		    "profile of an account cannot change: remove the account "
+		    "and add it again");
+		return 0;
+	}
 	vault_op_from(vd, cl, m);
 	snprintf(vd->op.profile, sizeof(vd->op.profile), "%s", prof);
-	vd->op.what = op_what(MSG_VAULT_PUT_REQ, (uint8_t)type, len);
+	vd->op.what = type == VAULT_REC_ACCOUNT && nonce > 0 ?
+	    "account update" : op_what(MSG_VAULT_PUT_REQ, (uint8_t)type, len);
 	snprintf(vd->op.account, sizeof(vd->op.account), "%s", account);
 	snprintf(vd->op.key_id, sizeof(vd->op.key_id), "%s", key_id);
 	vd->op.rtype = (uint8_t)type;
@@ -333,6 +409,8 @@ vault_ctl_del(struct vaultd *vd, struct client *cl, struct msg *m)
 		return 0;
 	}
 	vault_op_from(vd, cl, m);
+	if (type == VAULT_REC_ACCOUNT)
+		vaultd_audit_destroying(vd, account);
 	vd->op.what = op_what(MSG_VAULT_DEL_REQ, (uint8_t)type, 0);
 	vd->op.rtype = (uint8_t)type;
 	snprintf(vd->op.account, sizeof(vd->op.account), "%s", account);
@@ -382,6 +460,8 @@ op_what(uint32_t sent, uint8_t rtype, size_t plen)
 		return put ? "builder import" : "builder remove";
 	case VAULT_REC_INVITE:
 		return put ? "invite set" : "invite clear";
+	case VAULT_REC_CLIENT:
+		return put ? "client add" : "client remove";
 	}
 	return "vault change";
 }

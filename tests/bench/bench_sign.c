@@ -1,8 +1,9 @@
 /*
- * In-process throughput of signerd's signing (DESIGN.md section 9): the
- * raw primitives (libsecp256k1 recoverable sign, HMAC-SHA256) and whole
- * header sets through signerd/signerd_sign.c, with no IPC.  One thread.
- * Each row runs for about RUN_SECONDS, RUNS times, and prints the median.
+ * In-process throughput of signerd's signing (doc/exchanges.md,
+ * "Performance targets"): the raw primitives (libsecp256k1 recoverable
+ * sign, HMAC-SHA256) and whole header sets through
+ * signerd/signerd_sign.c, with no IPC.  One thread.  Each row runs for
+ * about RUN_SECONDS, RUNS times, and prints the median.
  *
  * usage: bench_sign [seconds-per-run]
  */

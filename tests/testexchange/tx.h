@@ -343,6 +343,7 @@ struct tx_log_entry {
 	char		*target;	/* sanitized */
 	unsigned int	 status;
 	const char	*verdict;
+	int		 builder;	/* it carried builder headers */
 };
 
 struct tx_log {
@@ -354,7 +355,8 @@ struct tx_log {
 
 int	tx_log_open(struct tx_log *, const char *path, int verbose) CV_WUR;
 void	tx_log_add(struct tx_log *, int64_t ms, const char *method,
-	    const char *target, unsigned int status, const char *verdict);
+	    const char *target, unsigned int status, const char *verdict,
+	    int builder);
 json_t	*tx_log_json(const struct tx_log *);
 void	tx_log_close(struct tx_log *);
 
@@ -407,6 +409,7 @@ struct tx_resp {
 	const char	*verdict;	/* static, for the log */
 	int		 retry_after;	/* seconds; 0: no header */
 	int		 drop;		/* close without answering */
+	int		 builder;	/* builder headers verified */
 };
 
 /* Server clock: real time plus the fault clock offset. */

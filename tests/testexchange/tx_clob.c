@@ -244,11 +244,13 @@ auth_l2(struct tx_call *c)
 		tx_resp_err(c->resp, 401, L2_REFUSED, "l2:address-mismatch");
 		return -1;
 	}
-	if (builder_headers(c) &&
-	    hmac_verify(c, builder_tags, "BUILDER_", TX_CRED_BUILDER,
-	    &b) != 0) {
-		c->cred = NULL;
-		return -1;
+	if (builder_headers(c)) {
+		if (hmac_verify(c, builder_tags, "BUILDER_", TX_CRED_BUILDER,
+		    &b) != 0) {
+			c->cred = NULL;
+			return -1;
+		}
+		c->resp->builder = 1;	/* logged: attribution came along */
 	}
 	return 0;
 }

@@ -454,7 +454,7 @@ handler(void *cls, struct MHD_Connection *con, const char *url,
 	pthread_mutex_lock(&tx->lock);
 	if (!admin && tx_fault_gate(tx, tx_now_ms(tx), &resp, &latency)) {
 		tx_log_add(&tx->log, tx_now_ms(tx), method, c->target,
-		    resp.status, resp.verdict);
+		    resp.status, resp.verdict, 0);
 		pthread_mutex_unlock(&tx->lock);
 		if (resp.drop)
 			goto out;
@@ -473,7 +473,7 @@ handler(void *cls, struct MHD_Connection *con, const char *url,
 	else
 		process(tx, c, &req, &resp);
 	tx_log_add(&tx->log, req.now_ms, method, c->target, resp.status,
-	    resp.verdict);
+	    resp.verdict, resp.builder);
 	pthread_mutex_unlock(&tx->lock);
 
  send:

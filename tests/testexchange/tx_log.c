@@ -83,14 +83,23 @@ sanitize(const char *s)
 static json_t *
 entry_json(const struct tx_log_entry *e)
 {
-	return json_pack("{s:I, s:s, s:s, s:i, s:s}", "ts", (json_int_t)e->ms,
+	json_t	*j;
+
+	j = json_pack("{s:I, s:s, s:s, s:i, s:s}", "ts", (json_int_t)e->ms,
 	    "method", e->method, "target", e->target ? e->target : "",
 	    "status", (int)e->status, "verdict", e->verdict);
+	if (j != NULL && e->builder &&
+	    json_object_set_new(j, "builder", json_true()) != 0) {
+		json_decref(j);
+		j = NULL;
+	}
+	return j;
 }
 
 void
 tx_log_add(struct tx_log *l, int64_t ms, const char *method,
-    const char *target, unsigned int status, const char *verdict)
+    const char *target, unsigned int status, const char *verdict,
+    int builder)
 {
 	struct tx_log_entry	*e;
 	json_t			*j;
@@ -113,6 +122,7 @@ tx_log_add(struct tx_log *l, int64_t ms, const char *method,
 	e->target = sanitize(target);
 	e->status = status;
 	e->verdict = verdict;
+	e->builder = builder;
 	if (l->verbose)
 		log_info("%s %s -> %u %s", e->method,
 		    e->target ? e->target : "", status, verdict);

@@ -1,0 +1,846 @@
+/*
+ * The gateway, bot side: libmicrohttpd on each listening socket vaultd
+ * passed (-G), run from netd's one poll (no thread of its own), and the
+ * conversation with vaultd about each request.
+ *
+ * Event loop: each daemon runs with MHD_USE_EPOLL, so all its sockets
+ * (listening, every connection, its resume eventfd) sit behind one
+ * epoll descriptor.  That descriptor joins the loop's poll set beside
+ * the channel and the gateway's libcurl sockets, and after every poll
+ * each daemon gets MHD_run (which libmicrohttpd requires whenever
+ * MHD_get_timeout gave a time-out, and which is cheap otherwise).  The
+ * alternative, MHD_get_fdset2 and select, would copy every connection
+ * into fd_sets on each turn and stop at FD_SETSIZE.
+ *
+ * A request is read whole (the target exactly as sent, from the URI
+ * callback: what the client signed and what goes upstream), checked
+ * (netd_gw_req.c), then its connection is suspended while vaultd and the exchange answer
+ * (MHD_ALLOW_SUSPEND_RESUME) and resumed with the answer made.  netd
+ * itself answers GET /healthz; /readyz and /metrics ask vaultd
+ * (MSG_GW_INFO_REQ); everything else is one MSG_GW_REQ.
+ *
+ * Limits: a body of at most NETD_GW_BODY_MAX bytes (413), a target of
+ * at most NETD_GW_TARGET_MAX (414), NETD_GW_WAIT_MAX requests waiting
+ * on vaultd (503 beyond), NETD_GW_CONNS connections shared by the
+ * sockets, NETD_GW_IDLE seconds of silence on a connection (a suspended
+ * one is exempt and starts anew when resumed), NETD_GW_VAULTD_MS for
+ * vaultd's answer (504).
+ */
+#include <fcntl.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+#include <sys/socket.h>
+
+#include <jansson.h>
+
+#include "common/log.h"
+#include "netd/netd_gw.h"
+
+/* A growing text: /metrics. */
+struct gw_buf {
+	uint8_t	*p;
+	size_t	 len, cap;
+};
+
+/* The histogram's upper bounds, seconds. */
+static const double gw_le[GW_HIST_BUCKETS] = {
+	0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5,
+	1, 2.5, 5
+};
+
+int64_t
+gw_now_us(void)
+{
+	struct timespec	ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+int64_t
+gw_now_ms(void)
+{
+	return gw_now_us() / 1000;
+}
+
+unsigned int
+gw_status_of(int code)
+{
+	switch (code) {
+	case CV_ERR_AUTH:
+		return 401;
+	case CV_ERR_DENIED:
+		return 403;
+	case CV_ERR_INVALID:
+		return 400;
+	case CV_ERR_NOTFOUND:
+		return 404;
+	case CV_ERR_LOCKED:
+	case CV_ERR_AGAIN:
+	case CV_ERR_NOTRUNNING:
+		return 503;
+	case CV_ERR_TOOLONG:
+	case CV_ERR_MSG_TOOBIG:
+		return 413;
+	case CV_ERR_TIMEOUT:
+		return 504;
+	default:
+		return 500;
+	}
+}
+
+int
+gw_hop_header(const char *name, size_t len)
+{
+	static const char *const hop[] = {
+		"Connection", "Keep-Alive", "Transfer-Encoding",
+		"Content-Length", "Upgrade", "TE", "Trailer"
+	};
+	size_t	i;
+
+	if (len == 0 || name[0] == ':')
+		return 1;
+	if (len >= 6 && strncasecmp(name, "Proxy-", 6) == 0)
+		return 1;
+	for (i = 0; i < sizeof(hop) / sizeof(hop[0]); i++)
+		if (strlen(hop[i]) == len && strncasecmp(name, hop[i],
+		    len) == 0)
+			return 1;
+	return 0;
+}
+
+static void
+gw_buf_add(struct gw_buf *b, const void *p, size_t len)
+{
+	size_t	 cap;
+	uint8_t	*np;
+
+	if (len == 0)
+		return;		/* p may be NULL: an empty msgpack string */
+	if (len > SIZE_MAX / 2 - b->len)
+		fatalx("out of memory");
+	if (b->len + len > b->cap) {
+		cap = b->cap == 0 ? 4096 : b->cap;
+		while (cap < b->len + len)
+			cap *= 2;
+		if ((np = netd_mem_realloc(b->p, cap)) == NULL)
+			fatalx("out of memory");
+		b->p = np;
+		b->cap = cap;
+	}
+	memcpy(b->p + b->len, p, len);
+	b->len += len;
+}
+
+static void	gw_buf_printf(struct gw_buf *, const char *, ...)
+		    __attribute__((format(printf, 2, 3)));
+
+static void
+gw_buf_printf(struct gw_buf *b, const char *fmt, ...)
+{
+	char	line[256];
+	va_list	ap;
+	int	n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	if (n < 0 || (size_t)n >= sizeof(line))
+		fatalx("metrics line too long");
+	gw_buf_add(b, line, (size_t)n);
+}
+
+/* libmicrohttpd's own complaints, into our log. */
+static void	gw_logger(void *, const char *, va_list)
+		    __attribute__((format(printf, 2, 0)));
+
+static void
+gw_logger(void *cls, const char *fmt, va_list ap)
+{
+	char	text[256];
+	size_t	n;
+
+	vsnprintf(text, sizeof(text), fmt, ap);
+	n = strlen(text);
+	while (n > 0 && text[n - 1] == '\n')
+		text[--n] = '\0';
+	log_info("gateway: %s", text);
+}
+
+/* The path as sent is what the client signed: never unescaped. */
+static size_t
+gw_unescape(void *cls, struct MHD_Connection *c, char *s)
+{
+	return strlen(s);
+}
+
+static void
+gw_count(struct netd_gw *gw, struct gw_req *r, unsigned int status)
+{
+	double	s = (double)(gw_now_us() - r->t0_us) / 1e6;
+	size_t	i;
+
+	if (status < sizeof(gw->m.codes) / sizeof(gw->m.codes[0]))
+		gw->m.codes[status]++;
+	for (i = 0; i < GW_HIST_BUCKETS && s > gw_le[i]; i++)
+		;
+	gw->m.hist[i]++;
+	gw->m.count++;
+	gw->m.sum += s;
+}
+
+struct MHD_Response *
+gw_answer(struct gw_req *r, unsigned int status, uint8_t *body, size_t len,
+    const char *ctype)
+{
+	struct MHD_Response	*resp;
+
+	if (r->state == GS_DONE)
+		fatalx("gateway: a request answered twice");
+	if (body != NULL && len > 0)
+		resp = MHD_create_response_from_buffer_with_free_callback(len,
+		    body, netd_mem_free);
+	else {
+		netd_mem_free(body);
+		resp = MHD_create_response_from_buffer(0, (void *)(uintptr_t)"",
+		    MHD_RESPMEM_PERSISTENT);
+	}
+	if (resp == NULL)
+		fatalx("out of memory");
+	if (ctype != NULL && MHD_add_response_header(resp,
+	    MHD_HTTP_HEADER_CONTENT_TYPE, ctype) != MHD_YES)
+		fatalx("gateway: cannot set the content type");
+	r->resp = resp;
+	r->status = status;
+	r->state = GS_DONE;
+	r->gw->ninflight--;
+	gw_count(r->gw, r, status);
+	if (r->suspended) {
+		r->suspended = 0;
+		MHD_resume_connection(r->conn);
+	}
+	return resp;
+}
+
+void
+gw_answer_error(struct gw_req *r, unsigned int status, const char *fmt, ...)
+{
+	json_t	*j;
+	char	 text[MSG_ERROR_TEXT_MAX + 200], *s;
+	va_list	 ap;
+
+	va_start(ap, fmt);
+	vsnprintf(text, sizeof(text), fmt, ap);
+	va_end(ap);
+	if ((j = json_pack("{s:s}", "error", text)) == NULL &&
+	    (j = json_pack("{s:s}", "error", "gateway: an error text that "
+	    "is not UTF-8")) == NULL)
+		fatalx("out of memory");
+	if ((s = json_dumps(j, JSON_COMPACT)) == NULL)
+		fatalx("out of memory");
+	json_decref(j);
+	log_debug("gateway: %s %.*s: %u %s", r->method,
+	    r->target != NULL ? (int)strcspn(r->target, "?") : 0,
+	    r->target != NULL ? r->target : "", status, s);
+	(void)gw_answer(r, status, (uint8_t *)s, strlen(s),
+	    "application/json");
+}
+
+/* A plain text answer: text (len bytes) and a newline if it lacks one. */
+static void
+gw_answer_text(struct gw_req *r, unsigned int status, const char *ctype,
+    const char *text, size_t len)
+{
+	struct gw_buf	b = { NULL, 0, 0 };
+
+	gw_buf_add(&b, text, len);
+	if (len == 0 || text[len - 1] != '\n')
+		gw_buf_add(&b, "\n", 1);
+	(void)gw_answer(r, status, b.p, b.len, ctype);
+}
+
+/* libmicrohttpd sends r's answer. */
+static enum MHD_Result
+gw_send(struct gw_req *r)
+{
+	enum MHD_Result	ret;
+
+	if (r->resp == NULL)
+		return MHD_NO;
+	ret = MHD_queue_response(r->conn, r->status, r->resp);
+	MHD_destroy_response(r->resp);
+	r->resp = NULL;
+	return ret;
+}
+
+static void
+gw_req_free(struct gw_req *r)
+{
+	struct netd_gw	*gw = r->gw;
+	size_t		 i;
+
+	for (i = 0; i < gw->nwait; i++)
+		if (gw->wait[i].r == r)
+			gw->wait[i].r = NULL;	/* vaultd's answer dropped */
+	gw_up_clear(r);
+	if (r->resp != NULL)
+		MHD_destroy_response(r->resp);
+	if (r->state != GS_DONE)
+		gw->ninflight--;
+	if (r->prev != NULL)
+		r->prev->next = r->next;
+	else
+		gw->reqs = r->next;
+	if (r->next != NULL)
+		r->next->prev = r->prev;
+	gw->nreqs--;
+	gw_creds_wipe(r);
+	free(r->target);
+	if (r->body != NULL)
+		netd_mem_free(r->body);
+	free(r->ctype);
+	free(r->accept);
+	free(r->agent);
+	free(r);
+}
+
+static void *
+gw_uri_cb(void *cls, const char *uri, struct MHD_Connection *c)
+{
+	struct netd_gw	*gw = cls;
+	struct gw_req	*r;
+	size_t		 len = strlen(uri);
+
+	if ((r = calloc(1, sizeof(*r))) == NULL)
+		return NULL;
+	r->gw = gw;
+	r->conn = c;
+	r->state = GS_HEAD;
+	r->t0_us = gw_now_us();
+	r->targetlen = len;
+	/* Over the bound: answered 414 once the headers are in. */
+	if (len <= NETD_GW_TARGET_MAX && (r->target = strdup(uri)) == NULL) {
+		free(r);
+		return NULL;
+	}
+	r->next = gw->reqs;
+	if (gw->reqs != NULL)
+		gw->reqs->prev = r;
+	gw->reqs = r;
+	gw->nreqs++;
+	gw->ninflight++;
+	return r;
+}
+
+static void
+gw_completed_cb(void *cls, struct MHD_Connection *c, void **ctx,
+    enum MHD_RequestTerminationCode toe)
+{
+	struct gw_req	*r = *ctx;
+
+	if (r == NULL)
+		return;
+	*ctx = NULL;
+	gw_req_free(r);
+}
+
+/* Ask vaultd (MSG_GW_REQ, or MSG_GW_INFO_REQ with kind); suspend r. */
+static void
+gw_ask(struct gw_req *r, const char *kind)
+{
+	struct netd_gw	*gw = r->gw;
+	struct netd	*nd = gw->nd;
+	struct msg_w	 w;
+	size_t		 pathlen;
+	int		 neg = GW_NEGRISK_UNKNOWN, rc;
+
+	if (gw->nwait == NETD_GW_WAIT_MAX) {
+		gw_answer_error(r, 503, "gateway: %d requests are waiting on "
+		    "vaultd; retry", NETD_GW_WAIT_MAX);
+		return;
+	}
+	if (++nd->next_id == 0)
+		nd->next_id = 1;
+	r->id = nd->next_id;
+	if (kind != NULL) {
+		msg_begin(&w, MSG_GW_INFO_REQ, r->id);
+		msg_put_str(&w, kind);
+	} else {
+		/*
+		 * What signerd's order signature is made for.  A wrong
+		 * report only yields a signature the exchange refuses: the
+		 * order's content is vaultd's and signerd's to check.
+		 */
+		pathlen = strcspn(r->target, "?");
+		if (strcmp(r->method, "POST") == 0 && ((pathlen == 6 &&
+		    memcmp(r->target, "/order", 6) == 0) || (pathlen == 7 &&
+		    memcmp(r->target, "/orders", 7) == 0)))
+			neg = negrisk_orders(&gw->neg, r->body, r->len);
+		msg_begin(&w, MSG_GW_REQ, r->id);
+		msg_put_str(&w, r->method);
+		msg_put_strn(&w, r->target, r->targetlen);
+		msg_put_bin(&w, r->body, r->len);
+		msg_put_str(&w, r->key);
+		msg_put_str(&w, r->pass);
+		msg_put_str(&w, r->ts);
+		msg_put_str(&w, r->sig);
+		msg_put_u64(&w, (uint64_t)neg);
+		msg_put_str(&w, r->prefix);
+	}
+	if ((rc = chan_queue(&nd->chan, &w)) != 0)
+		fatalx("%s: %s", kind != NULL ? "MSG_GW_INFO_REQ" :
+		    "MSG_GW_REQ", cv_strerror(rc));
+	gw_creds_wipe(r);
+	gw->wait[gw->nwait].id = r->id;
+	gw->wait[gw->nwait].r = r;
+	gw->nwait++;
+	r->state = GS_VAULTD;
+	r->due_ms = gw_now_ms() + NETD_GW_VAULTD_MS;
+	r->suspended = 1;
+	MHD_suspend_connection(r->conn);
+}
+
+/*
+ * A target that starts with /@NAME names the account (a vault of several
+ * accounts, for the requests without client credentials): NAME goes to
+ * vaultd, and the rest ("/" at least) is the target the bot signed and
+ * the exchange gets.  1 if r was answered (a malformed name).
+ */
+static int
+gw_prefix(struct gw_req *r)
+{
+	size_t	n;
+
+	if (r->targetlen < 2 || r->target[1] != '@')
+		return 0;
+	n = strcspn(r->target + 2, "/?");
+	if (n == 0 || n >= sizeof(r->prefix) || strspn(r->target + 2,
+	    "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+	    "0123456789._-") != n) {
+		gw_answer_error(r, 400, "gateway: /@ACCOUNT names an account: "
+		    "1 to 64 of A-Z a-z 0-9 . _ -");
+		return 1;
+	}
+	memcpy(r->prefix, r->target + 2, n);
+	r->prefix[n] = '\0';
+	memmove(r->target, r->target + 2 + n, r->targetlen - 2 - n + 1);
+	r->targetlen -= 2 + n;
+	if (r->targetlen == 0 || r->target[0] != '/') {
+		/* "/@main" or "/@main?x": the root of the exchange */
+		memmove(r->target + 1, r->target, r->targetlen + 1);
+		r->target[0] = '/';
+		r->targetlen++;
+	}
+	return 0;
+}
+
+/* The whole request is in: answer it or ask vaultd. */
+static void
+gw_route(struct gw_req *r)
+{
+	static const char *const methods[] = {
+		"GET", "POST", "PUT", "DELETE", "PATCH"
+	};
+	static const struct {
+		const char	*path;
+		enum gw_kind	 kind;
+	} own[] = {
+		{ "/healthz", GK_LOCAL },
+		{ "/readyz", GK_READY },
+		{ "/metrics", GK_METRICS },
+	};
+	size_t			 pathlen, i;
+
+	if (gw_prefix(r) != 0)
+		return;
+	pathlen = strcspn(r->target, "?");
+	if (r->gw->stopping) {
+		gw_answer_error(r, 503, "gateway: netd is stopping; retry");
+		return;
+	}
+	for (i = 0; i < sizeof(own) / sizeof(own[0]); i++)
+		if (strlen(own[i].path) == pathlen &&
+		    memcmp(r->target, own[i].path, pathlen) == 0)
+			break;
+	if (i < sizeof(own) / sizeof(own[0])) {
+		r->kind = own[i].kind;
+		if (strcmp(r->method, "GET") != 0) {
+			gw_answer_error(r, 405, "gateway: only GET here");
+			(void)MHD_add_response_header(r->resp,
+			    MHD_HTTP_HEADER_ALLOW, "GET");
+		} else if (r->kind == GK_LOCAL)
+			gw_answer_text(r, 200, "text/plain; charset=utf-8",
+			    "ok", 2);
+		else
+			gw_ask(r, r->kind == GK_READY ? "ready" : "metrics");
+		return;
+	}
+	for (i = 0; i < sizeof(methods) / sizeof(methods[0]); i++)
+		if (strcmp(r->method, methods[i]) == 0)
+			break;
+	if (i == sizeof(methods) / sizeof(methods[0])) {
+		gw_answer_error(r, 405, "gateway: method %s is not passed on",
+		    r->method);
+		return;
+	}
+	r->kind = GK_PROXY;
+	gw_ask(r, NULL);
+}
+
+static enum MHD_Result
+gw_handler(void *cls, struct MHD_Connection *c, const char *url,
+    const char *method, const char *version, const char *upload,
+    size_t *upsize, void **ctx)
+{
+	struct gw_req	*r = *ctx;
+
+	if (r == NULL)
+		return MHD_NO;		/* out of memory: close */
+	switch (r->state) {
+	case GS_HEAD:
+		r->state = GS_BODY;
+		if (gw_head(r, method))
+			return gw_send(r);
+		return MHD_YES;
+	case GS_BODY:
+		if (*upsize > 0) {
+			/* A chunked body past the bound: close. */
+			if (gw_body_add(r, upload, *upsize) != 0)
+				return MHD_NO;
+			*upsize = 0;
+			return MHD_YES;
+		}
+		gw_route(r);
+		return r->state == GS_DONE ? gw_send(r) : MHD_YES;
+	case GS_DONE:
+		return gw_send(r);
+	default:
+		/* Suspended: resumed only once answered. */
+		return MHD_NO;
+	}
+}
+
+/* netd's own metrics, Prometheus text format. */
+static void
+gw_metrics(struct netd_gw *gw, struct gw_buf *b)
+{
+	uint64_t	cum = 0;
+	size_t		i;
+
+	gw_buf_printf(b, "# HELP clobvault_gateway_requests_total "
+	    "Bot requests answered by netd, by the status returned.\n");
+	gw_buf_printf(b, "# TYPE clobvault_gateway_requests_total "
+	    "counter\n");
+	for (i = 0; i < sizeof(gw->m.codes) / sizeof(gw->m.codes[0]); i++)
+		if (gw->m.codes[i] != 0)
+			gw_buf_printf(b, "clobvault_gateway_requests_total"
+			    "{code=\"%zu\"} %llu\n", i,
+			    (unsigned long long)gw->m.codes[i]);
+	gw_buf_printf(b, "# HELP clobvault_gateway_request_seconds "
+	    "Time from a bot request's arrival to its answer.\n");
+	gw_buf_printf(b, "# TYPE clobvault_gateway_request_seconds "
+	    "histogram\n");
+	for (i = 0; i < GW_HIST_BUCKETS; i++) {
+		cum += gw->m.hist[i];
+		gw_buf_printf(b, "clobvault_gateway_request_seconds_bucket"
+		    "{le=\"%g\"} %llu\n", gw_le[i], (unsigned long long)cum);
+	}
+	gw_buf_printf(b, "clobvault_gateway_request_seconds_bucket"
+	    "{le=\"+Inf\"} %llu\n", (unsigned long long)gw->m.count);
+	gw_buf_printf(b, "clobvault_gateway_request_seconds_sum %.6f\n",
+	    gw->m.sum);
+	gw_buf_printf(b, "clobvault_gateway_request_seconds_count %llu\n",
+	    (unsigned long long)gw->m.count);
+	gw_buf_printf(b, "# HELP clobvault_gateway_upstream_responses_total "
+	    "Answers of the exchange, by status.\n");
+	gw_buf_printf(b, "# TYPE clobvault_gateway_upstream_responses_total "
+	    "counter\n");
+	for (i = 0; i < sizeof(gw->m.up) / sizeof(gw->m.up[0]); i++)
+		if (gw->m.up[i] != 0)
+			gw_buf_printf(b, "clobvault_gateway_upstream_responses"
+			    "_total{code=\"%zu\"} %llu\n", i,
+			    (unsigned long long)gw->m.up[i]);
+	gw_buf_printf(b, "# HELP clobvault_gateway_inflight "
+	    "Bot requests arrived and not yet answered.\n");
+	gw_buf_printf(b, "# TYPE clobvault_gateway_inflight gauge\n");
+	gw_buf_printf(b, "clobvault_gateway_inflight %zu\n", gw->ninflight);
+}
+
+/* MSG_GW_INFO_ANS for /readyz or /metrics. */
+static void
+gw_info_ans(struct gw_req *r, struct msg *m)
+{
+	struct gw_buf	 b = { NULL, 0, 0 };
+	const char	*s;
+	size_t		 len;
+	int		 ready, rc;
+
+	if ((rc = msg_get_bool(&m->rd, &ready)) != 0 ||
+	    (rc = msg_get_str(&m->rd, &s, &len, MSG_MAX_FRAME)) != 0)
+		fatalx("MSG_GW_INFO_ANS: %s", cv_strerror(rc));
+	if (r->kind == GK_READY) {
+		if (ready)
+			gw_answer_text(r, 200, "text/plain; charset=utf-8",
+			    "ready", 5);
+		else
+			gw_answer_text(r, 503, "text/plain; charset=utf-8", s,
+			    len);
+		return;
+	}
+	gw_buf_add(&b, s, len);
+	if (len > 0 && s[len - 1] != '\n')
+		gw_buf_add(&b, "\n", 1);
+	gw_metrics(r->gw, &b);
+	/* counted as it goes: the answer holds this request in flight */
+	(void)gw_answer(r, 200, b.p, b.len, "text/plain; version=0.0.4");
+}
+
+int
+gw_owns(const struct netd *nd, uint32_t id)
+{
+	size_t	i;
+
+	if (nd->gw == NULL)
+		return 0;
+	for (i = 0; i < nd->gw->nwait; i++)
+		if (nd->gw->wait[i].id == id)
+			return 1;
+	return 0;
+}
+
+void
+gw_vaultd_ans(struct netd *nd, struct msg *m)
+{
+	struct netd_gw	*gw = nd->gw;
+	struct gw_req	*r;
+	char		 text[MSG_ERROR_TEXT_MAX + 1];
+	size_t		 i;
+	int		 code, rc;
+
+	if (gw == NULL)
+		fatalx("unexpected %s from vaultd", msg_name(m->type));
+	for (i = 0; i < gw->nwait; i++)
+		if (gw->wait[i].id == m->id)
+			break;
+	if (i == gw->nwait)
+		fatalx("%s %u out of turn", msg_name(m->type), m->id);
+	r = gw->wait[i].r;
+	gw->wait[i] = gw->wait[--gw->nwait];
+	if (m->type == MSG_ERROR_ANS) {
+		if ((rc = msg_get_error(m, &code, text, sizeof(text))) != 0)
+			fatalx("MSG_ERROR_ANS: %s", cv_strerror(rc));
+		if (r == NULL)
+			return;
+		if (r->kind == GK_PROXY)
+			gw_answer_error(r, gw_status_of(code), "%s", text);
+		else
+			gw_answer_text(r, 503, "text/plain; charset=utf-8",
+			    text, strlen(text));
+		return;
+	}
+	if (m->type == MSG_GW_INFO_ANS && (r == NULL || r->kind != GK_PROXY)) {
+		if (r != NULL)
+			gw_info_ans(r, m);
+		return;
+	}
+	if (m->type == MSG_GW_ANS && (r == NULL || r->kind == GK_PROXY)) {
+		if (r != NULL)
+			gw_up_start(r, m);
+		return;
+	}
+	fatalx("%s %u answers another kind of request", msg_name(m->type),
+	    m->id);
+}
+
+void
+gw_init(struct netd *nd)
+{
+	struct netd_gw		*gw;
+	const union MHD_DaemonInfo *di;
+	socklen_t		 sl;
+	unsigned int		 conns;
+	int			 i, fd, v, fl;
+
+	if (nd->opts.ngw == 0)
+		return;
+	if ((gw = calloc(1, sizeof(*gw))) == NULL)
+		fatalx("out of memory");
+	gw->nd = nd;
+	gw->curl_due_ms = -1;
+	negrisk_init(&gw->neg);
+	/* A bot gone before its answer must not end netd. */
+	if (signal(SIGPIPE, SIG_IGN) == SIG_ERR)
+		fatal("SIGPIPE");
+	conns = NETD_GW_CONNS / (unsigned int)nd->opts.ngw;
+	for (i = 0; i < nd->opts.ngw; i++) {
+		fd = nd->opts.gw_fds[i];
+		sl = sizeof(v);
+		if (getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &v, &sl) == -1 ||
+		    v != 1)
+			fatalx("-G %d: not a listening socket", fd);
+		sl = sizeof(v);
+		if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &v, &sl) == -1 ||
+		    v != SOCK_STREAM)
+			fatalx("-G %d: not a stream socket", fd);
+		sl = sizeof(v);
+		if (getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &v, &sl) == -1 ||
+		    (v != AF_UNIX && v != AF_INET && v != AF_INET6))
+			fatalx("-G %d: not a Unix or IP socket", fd);
+		if ((fl = fcntl(fd, F_GETFL)) == -1 ||
+		    fcntl(fd, F_SETFL, fl | O_NONBLOCK) == -1 ||
+		    fcntl(fd, F_SETFD, FD_CLOEXEC) == -1)
+			fatal("-G %d: non-blocking", fd);
+		gw->d[i].lfd = fd;
+		gw->d[i].d = MHD_start_daemon(MHD_USE_EPOLL |
+		    MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG, 0, NULL,
+		    NULL, gw_handler, gw,
+		    MHD_OPTION_EXTERNAL_LOGGER, gw_logger, gw,
+		    MHD_OPTION_LISTEN_SOCKET, (MHD_socket)fd,
+		    MHD_OPTION_URI_LOG_CALLBACK, gw_uri_cb, gw,
+		    MHD_OPTION_UNESCAPE_CALLBACK, gw_unescape, gw,
+		    MHD_OPTION_NOTIFY_COMPLETED, gw_completed_cb, gw,
+		    MHD_OPTION_CONNECTION_LIMIT, conns,
+		    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)NETD_GW_IDLE,
+		    MHD_OPTION_CONNECTION_MEMORY_LIMIT,
+		    (size_t)NETD_GW_CONN_MEM,
+		    MHD_OPTION_STRICT_FOR_CLIENT, (int)1,
+		    MHD_OPTION_END);
+		if (gw->d[i].d == NULL)
+			fatalx("-G %d: cannot serve HTTP on it", fd);
+		if ((di = MHD_get_daemon_info(gw->d[i].d,
+		    MHD_DAEMON_INFO_EPOLL_FD)) == NULL)
+			fatalx("-G %d: no epoll descriptor", fd);
+		gw->d[i].epfd = di->epoll_fd;
+		gw->nd_++;
+	}
+	if (gw_up_init(gw) != 0)
+		fatalx("cannot set up the gateway's HTTP client");
+	nd->gw = gw;
+	log_debug("gateway on %d socket(s)", nd->opts.ngw);
+}
+
+size_t
+gw_npollfd(const struct netd *nd)
+{
+	if (nd->gw == NULL)
+		return 0;
+	return nd->gw->nd_ + gw_up_npollfd(nd->gw);
+}
+
+void
+gw_pollfd(const struct netd *nd, struct pollfd *pfd)
+{
+	size_t	i;
+
+	if (nd->gw == NULL)
+		return;
+	for (i = 0; i < nd->gw->nd_; i++) {
+		pfd[i].fd = nd->gw->d[i].epfd;
+		pfd[i].events = POLLIN;
+		pfd[i].revents = 0;
+	}
+	gw_up_pollfd(nd->gw, pfd + nd->gw->nd_);
+}
+
+/* Requests vaultd has not answered in time: 504, its answer dropped. */
+static void
+gw_expire(struct netd_gw *gw)
+{
+	int64_t	now = gw_now_ms();
+	size_t	i;
+
+	for (i = 0; i < gw->nwait; i++)
+		if (gw->wait[i].r != NULL && now >= gw->wait[i].r->due_ms) {
+			gw_answer_error(gw->wait[i].r, 504, "gateway: vaultd "
+			    "did not answer in time");
+			gw->wait[i].r = NULL;
+		}
+}
+
+void
+gw_events(struct netd *nd, const struct pollfd *pfd, size_t n)
+{
+	struct netd_gw	*gw = nd->gw;
+	size_t		 i;
+
+	if (gw == NULL)
+		return;
+	if (n < gw->nd_)
+		fatalx("gateway: poll set too short");
+	gw_up_events(gw, pfd + gw->nd_, n - gw->nd_);
+	gw_expire(gw);
+	for (i = 0; i < gw->nd_; i++)
+		if (MHD_run(gw->d[i].d) != MHD_YES)
+			fatalx("gateway: MHD_run failed");
+}
+
+int
+gw_timeout(const struct netd *nd)
+{
+	struct netd_gw		*gw = nd->gw;
+	MHD_UNSIGNED_LONG_LONG	 t;
+	int64_t			 best = 1000, d, now;
+	size_t			 i;
+
+	if (gw == NULL)
+		return 1000;
+	for (i = 0; i < gw->nd_; i++)
+		if (MHD_get_timeout(gw->d[i].d, &t) == MHD_YES &&
+		    (int64_t)t < best)
+			best = (int64_t)t;
+	if ((d = gw_up_timeout(gw)) >= 0 && d < best)
+		best = d;
+	now = gw_now_ms();
+	for (i = 0; i < gw->nwait; i++)
+		if (gw->wait[i].r != NULL &&
+		    (d = gw->wait[i].r->due_ms - now) < best)
+			best = d < 0 ? 0 : d;
+	return best < 0 ? 0 : (int)best;
+}
+
+void
+gw_stop(struct netd *nd)
+{
+	struct netd_gw	*gw = nd->gw;
+	struct gw_req	*r;
+	struct pollfd	 pfd[CHILD_GW_MAX];
+	int64_t		 end;
+	size_t		 i;
+
+	if (gw == NULL)
+		return;
+	gw->stopping = 1;
+	for (i = 0; i < gw->nwait; i++)
+		if ((r = gw->wait[i].r) != NULL)
+			gw_answer_error(r, 503, "gateway: vaultd closed the "
+			    "channel; the request was not sent to the "
+			    "exchange");
+	gw->nwait = 0;
+	for (r = gw->reqs; r != NULL; r = r->next)
+		if (r->state == GS_UP) {
+			gw_up_clear(r);
+			gw_answer_error(r, 503, "gateway: netd is stopping; "
+			    "the request went to the exchange and its answer "
+			    "is lost: check before sending it again");
+		}
+	for (i = 0; i < gw->nd_; i++)
+		(void)MHD_quiesce_daemon(gw->d[i].d);
+	/* Send what is answered: a short while, on libmicrohttpd alone. */
+	end = gw_now_ms() + NETD_GW_STOP_MS;
+	while (gw->nreqs > 0 && gw_now_ms() < end) {
+		for (i = 0; i < gw->nd_; i++) {
+			pfd[i].fd = gw->d[i].epfd;
+			pfd[i].events = POLLIN;
+			pfd[i].revents = 0;
+		}
+		(void)poll(pfd, gw->nd_, 20);
+		for (i = 0; i < gw->nd_; i++)
+			(void)MHD_run(gw->d[i].d);
+	}
+	log_debug("gateway stopped, %zu request(s) unanswered", gw->nreqs);
+}

@@ -1,0 +1,241 @@
+/*
+ * What the gateway's parts share: the bot side over libmicrohttpd and
+ * the conversation with vaultd (netd_gw.c), a bot's request read and
+ * checked as it arrives (netd_gw_req.c), the requests to the exchange
+ * over a libcurl multi handle of their own (netd_gw_up.c), and the
+ * neg-risk facts learnt from the exchange's answers (netd_negrisk.c).
+ * Private to netd.
+ *
+ * A bot request lives from the URI callback of libmicrohttpd to its
+ * completion callback:
+ *
+ *	GS_HEAD		the request line and headers arrived: early
+ *			refusals (401, 413, 414) are answered here
+ *	GS_BODY		the body comes in, at most NETD_GW_BODY_MAX bytes
+ *	GS_VAULTD	MSG_GW_REQ or MSG_GW_INFO_REQ is at vaultd; the
+ *			connection is suspended
+ *	GS_UP		MSG_GW_ANS came: the exchange is asked; still
+ *			suspended
+ *	GS_DONE		the answer is made; the connection is resumed and
+ *			libmicrohttpd sends it
+ */
+#ifndef NETD_GW_H
+#define NETD_GW_H
+
+#include <poll.h>
+#include <stdint.h>
+
+#include <curl/curl.h>
+#include <microhttpd.h>
+
+#include "netd/netd.h"
+
+#define NETD_GW_BODY_MAX	65536	/* a bot's request body */
+#define NETD_GW_TARGET_MAX	4096	/* its path?query (MSG_GW_REQ: s4096) */
+#define NETD_GW_WAIT_MAX	256	/* requests waiting on vaultd */
+#define NETD_GW_CONNS		512	/* bot connections, all sockets */
+#define NETD_GW_IDLE		60	/* seconds a bot connection may idle */
+#define NETD_GW_CONN_MEM	(64 * 1024)	/* per bot connection */
+/*
+ * A request vaultd holds for approvers may wait up to the policy's
+ * longest approval-timeout (3600 s); beyond that vaultd is not
+ * answering, and the bot gets 504.
+ */
+#define NETD_GW_VAULTD_MS	(3900 * 1000)
+#define NETD_GW_UP_CONNS	64	/* connections to exchanges */
+#define NETD_GW_UP_MAXAGE	50	/* seconds an idle one is reused */
+#define NETD_GW_ANSWER_MAX	(4 * 1024 * 1024)	/* an exchange's body */
+#define NETD_GW_ANSWER_HDRS	64	/* its headers passed on ... */
+#define NETD_GW_ANSWER_HDRBYTES	(16 * 1024)	/* ... and their bytes */
+#define NETD_GW_CLIENT_HDR_MAX	1024	/* Content-Type, Accept, User-Agent */
+#define NETD_GW_STOP_MS		1000	/* to send the last answers */
+
+/* MSG_GW_REQ's bounds of the client's credentials. */
+#define GW_KEY_MAX		64
+#define GW_PASS_MAX		256
+#define GW_TS_MAX		23
+#define GW_SIG_MAX		128
+
+/* neg-risk in MSG_GW_REQ */
+#define GW_NEGRISK_NO		0
+#define GW_NEGRISK_YES		1
+#define GW_NEGRISK_UNKNOWN	2
+
+enum gw_state { GS_HEAD, GS_BODY, GS_VAULTD, GS_UP, GS_DONE };
+enum gw_kind { GK_PROXY, GK_READY, GK_METRICS, GK_LOCAL };
+
+struct gw_req {
+	struct netd_gw		*gw;
+	struct gw_req		*prev, *next;
+	struct MHD_Connection	*conn;
+	enum gw_state		 state;
+	enum gw_kind		 kind;
+	int			 suspended;
+	int64_t			 t0_us;		/* arrival, monotonic */
+	int64_t			 due_ms;	/* vaultd's answer by then */
+	uint32_t		 id;		/* of our MSG_GW_*REQ */
+	char			*target;	/* path?query as sent */
+	size_t			 targetlen;
+	char			 prefix[65];	/* NAME of a /@NAME prefix */
+	char			 method[8];
+	uint8_t			*body;		/* netd_mem, or NULL */
+	size_t			 len, cap;
+	int			 body_over;
+	/* The client's credentials, for vaultd to check; wiped. */
+	char			 key[GW_KEY_MAX + 1];
+	char			 pass[GW_PASS_MAX + 1];
+	char			 ts[GW_TS_MAX + 1];
+	char			 sig[GW_SIG_MAX + 1];
+	/* The client's headers that go on to the exchange, or NULL. */
+	char			*ctype, *accept, *agent;
+
+	/* The answer, once made (GS_DONE). */
+	unsigned int		 status;
+	struct MHD_Response	*resp;
+
+	/* The exchange (netd_gw_up.c). */
+	char			 account[65];
+	char			 pin[NETD_PIN_MAX + 1];
+	CURL			*easy;
+	struct curl_slist	*hdrs;
+	char			*url;
+	uint8_t			*upbody;	/* vaultd's body, or NULL */
+	size_t			 upbodylen;
+	uint8_t			*ca;		/* vaultd's CA, or NULL */
+	size_t			 calen;
+	uint8_t			*abody;		/* the answer's body */
+	size_t			 alen, acap;
+	int			 a_over;	/* over NETD_GW_ANSWER_MAX */
+	char			**ahdr;		/* "name\0value" pairs */
+	size_t			 nahdr, ahdrbytes;
+	int			 ahdr_over;
+	char			 errbuf[CURL_ERROR_SIZE];
+	char			*learn;		/* a token id whose answer
+						   tells its neg-risk */
+	int			 learn_book;	/* from /book, else /neg-risk */
+};
+
+/* A request of ours vaultd has not answered; r NULL: given up on. */
+struct gw_wait {
+	uint32_t		 id;
+	struct gw_req		*r;
+};
+
+struct gw_daemon {
+	struct MHD_Daemon	*d;
+	int			 lfd;		/* listening, vaultd's */
+	int			 epfd;		/* libmicrohttpd's epoll */
+};
+
+/* A socket libcurl wants watched (CURLMOPT_SOCKETFUNCTION). */
+struct gw_sock {
+	curl_socket_t		 fd;
+	short			 events;
+};
+
+/* The neg-risk facts (netd_negrisk.c): keyed SipHash of token ids. */
+#define NEGRISK_SLOTS		8192
+#define NEGRISK_MAX		4096	/* then the table starts anew */
+#define NEGRISK_TOKEN_MAX	100	/* bytes of a token id */
+#define NEGRISK_ORDERS_MAX	64	/* token ids read from one body */
+struct negrisk {
+	uint8_t			 key[16];
+	uint64_t		 h[NEGRISK_SLOTS];
+	uint8_t			 v[NEGRISK_SLOTS];	/* 0 empty, 1 no,
+							   2 yes */
+	size_t			 n;
+};
+
+#define GW_HIST_BUCKETS		13
+struct gw_metrics {
+	uint64_t		 codes[600];	/* answers by status */
+	uint64_t		 up[600];	/* the exchange's, by status */
+	uint64_t		 hist[GW_HIST_BUCKETS + 1];
+	uint64_t		 count;
+	double			 sum;
+};
+
+struct netd_gw {
+	struct netd		*nd;
+	struct gw_daemon	 d[CHILD_GW_MAX];
+	size_t			 nd_;
+	CURLM			*multi;
+	struct gw_sock		*socks;
+	size_t			 nsocks, capsocks;
+	int64_t			 curl_due_ms;	/* -1: no libcurl timer */
+	struct gw_wait		 wait[NETD_GW_WAIT_MAX];
+	size_t			 nwait;
+	struct gw_req		*reqs;		/* every live request */
+	size_t			 nreqs;
+	size_t			 ninflight;	/* not answered yet */
+	int			 stopping;
+	struct negrisk		 neg;
+	struct gw_metrics	 m;
+};
+
+/* netd_gw.c */
+/* Make r's answer: status and body (netd_mem, consumed; NULL: none),
+ * the content type, then resume the connection.  Returns r's response
+ * so the caller may add headers before the next loop sends it. */
+struct MHD_Response	*gw_answer(struct gw_req *r, unsigned int status,
+	    uint8_t *body, size_t len, const char *ctype);
+/* The same with {"error": text} (JSON) as the body. */
+void	gw_answer_error(struct gw_req *r, unsigned int status,
+	    const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+/* The status a bot gets for vaultd's refusal code. */
+unsigned int	gw_status_of(int code);
+/* 1 if the header name may not go from the exchange to the bot. */
+int	gw_hop_header(const char *name, size_t len);
+/* Micro- and milliseconds on the monotonic clock (netd_now_ms's). */
+int64_t	gw_now_us(void);
+int64_t	gw_now_ms(void);
+
+/* netd_gw_req.c */
+/* What is known once the headers are in: 1 if r was answered (a
+ * refusal), 0 if its body may come. */
+int	gw_head(struct gw_req *r, const char *method);
+/* A chunk of r's body; -1 past NETD_GW_BODY_MAX (close the connection). */
+int	gw_body_add(struct gw_req *r, const char *p, size_t len);
+/* Forget the client's credentials r holds. */
+void	gw_creds_wipe(struct gw_req *r);
+
+/* netd_gw_up.c */
+int	gw_up_init(struct netd_gw *) CV_WUR;
+/* MSG_GW_ANS for r: ask the exchange (r is answered when it has). */
+void	gw_up_start(struct gw_req *r, struct msg *m);
+/* Forget r's transfer, if any, and what it held. */
+void	gw_up_clear(struct gw_req *r);
+/* The sockets libcurl watches: how many, then into pfd. */
+size_t	gw_up_npollfd(const struct netd_gw *);
+void	gw_up_pollfd(const struct netd_gw *, struct pollfd *);
+/* After the poll: drive libcurl with what pfd says, end transfers. */
+void	gw_up_events(struct netd_gw *, const struct pollfd *, size_t n);
+/* Milliseconds until libcurl's timer, -1 if none. */
+int64_t	gw_up_timeout(const struct netd_gw *);
+
+/* netd_negrisk.c */
+void	negrisk_init(struct negrisk *);
+/* Remember a token's neg-risk. */
+void	negrisk_set(struct negrisk *, const char *token, size_t len,
+	    int yes);
+/* 1 yes, 0 no, -1 unknown. */
+int	negrisk_get(const struct negrisk *, const char *token, size_t len);
+/*
+ * The neg-risk of a POST /order or /orders body: GW_NEGRISK_YES if
+ * every order's token is known neg-risk, _NO if every one is known
+ * not, _UNKNOWN otherwise (no order, a body that is not JSON).
+ */
+int	negrisk_orders(const struct negrisk *, const uint8_t *body,
+	    size_t len);
+/*
+ * The token id of "GET /neg-risk?token_id=X" or "/book?token_id=X"
+ * (book set to 1 for the latter), copied into out; 0 if target is
+ * neither or its token_id is not one plain value.
+ */
+int	negrisk_target(const char *target, size_t len, char *out,
+	    size_t outlen, int *book);
+/* Learn from a 200 answer of such a request: {"neg_risk": bool}. */
+void	negrisk_learn(struct negrisk *, const char *token,
+	    const uint8_t *body, size_t len);
+
+#endif

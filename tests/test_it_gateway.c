@@ -1,0 +1,497 @@
+/*
+ * The gateway through the real daemons and the test exchange: a bot
+ * with client credentials (and nothing else) reads, places, finds and
+ * cancels an order; unsigned public lookups pass when the policy allows
+ * them; and every refusal -- a wrong secret, a replay, an order over the
+ * notional rule, a token not on the list, a signer that is not the
+ * account, a removed client -- is answered with its exact status and
+ * reason, sends nothing upstream, and is audited.  Also: /healthz,
+ * /readyz, /metrics, and vaultctl sign order.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+#include <curl/curl.h>
+#include <jansson.h>
+#include <secp256k1.h>
+
+#include "common/clob_auth.h"
+#include "common/encode.h"
+#include "common/eth.h"
+#include "common/order.h"
+#include "common/secp.h"
+#include "tests/it.h"
+#include "tests/testexchange/tx_test.h"
+
+#define PASS		"gateway test passphrase 77e1"
+#define ADDR		"0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266"
+#define OTHER		"0x70997970C51812dc3A010C7d01b50e0d17dc79C8"
+#define POLICY_TEXT \
+	"allow operator catalog label default\n" \
+	"allow any level none catalog label public\n" \
+	"allow client bot catalog limit 1000/day per client label bot\n" \
+	"deny client bot method POST path /order order notional > 50 " \
+	"label too-big\n" \
+	"deny client bot method POST path /order order token != 1234 " \
+	"label token-list\n" \
+	"deny client bot level builder path /data/orders label l2-reads\n"
+
+struct gt {
+	struct it	 it;
+	struct txt	 tx;		/* the exchange */
+	struct txt	 gw;		/* the gateway, as a bot sees it */
+	struct txcreds	 bot;		/* the client's credentials */
+	char		 pass[128], pol[128], addrfile[300];
+	char		 out[65536];
+};
+
+static struct gt	gt;
+
+#define CTL(g, in, ...)	it_ctl(&(g)->it, in, (g)->out, sizeof((g)->out), \
+			    __VA_ARGS__)
+
+/* The exchange's log line of the last request to target (or NULL). */
+static char *
+log_last(struct gt *g, const char *method, const char *target, char *out,
+    size_t len)
+{
+	char	 line[8192], want[600];
+	FILE	*f;
+	int	 found = 0;
+
+	snprintf(want, sizeof(want), "\"method\":\"%s\",\"target\":\"%s\"",
+	    method, target);
+	if ((f = fopen(g->tx.log, "r")) == NULL)
+		return NULL;
+	while (fgets(line, sizeof(line), f) != NULL)
+		if (strstr(line, want) != NULL) {
+			snprintf(out, len, "%s", line);
+			found = 1;
+		}
+	fclose(f);
+	return found ? out : NULL;
+}
+
+/* Lines in the exchange's request log now. */
+static int
+log_lines(struct gt *g)
+{
+	char	 line[8192];
+	FILE	*f;
+	int	 n = 0;
+
+	if ((f = fopen(g->tx.log, "r")) == NULL)
+		return 0;
+	while (fgets(line, sizeof(line), f) != NULL)
+		n++;
+	fclose(f);
+	return n;
+}
+
+/* The gateway's TCP address from run/gateway.addr. */
+static int
+gw_url(struct gt *g)
+{
+	char	*s, *p;
+	size_t	 len;
+	int	 r = -1;
+
+	snprintf(g->addrfile, sizeof(g->addrfile), "%s/run/gateway.addr",
+	    g->it.home);
+	if ((s = it_slurp(g->addrfile, &len)) == NULL)
+		return -1;
+	if ((p = strstr(s, "tcp 127.0.0.1:")) != NULL) {
+		p += 4;
+		p[strcspn(p, "\n")] = '\0';
+		snprintf(g->gw.url, sizeof(g->gw.url), "http://%s", p);
+		r = 0;
+	}
+	free(s);
+	return r;
+}
+
+static int
+setup(void **state)
+{
+	json_t	*j;
+	int	 r;
+
+	memset(&gt, 0, sizeof(gt));
+	curl_global_init(CURL_GLOBAL_ALL);
+	it_init(&gt.it);
+	snprintf(gt.pass, sizeof(gt.pass), "%s.pass", gt.it.home);
+	snprintf(gt.pol, sizeof(gt.pol), "%s.policy", gt.it.home);
+	it_write(gt.pass, PASS "\n", 0600);
+	it_write(gt.pol, POLICY_TEXT, 0644);
+	*state = &gt;
+	if (txt_start(&gt.tx, "polymarket", NULL, NULL, NULL, NULL) != 0 ||
+	    it_start_args(&gt.it, "-T", "--gateway", "127.0.0.1:0") != 0 ||
+	    gw_url(&gt) != 0)
+		return -1;
+	if (CTL(&gt, NULL, "init --passphrase-file %s --kdf min",
+	    gt.pass) != 0 ||
+	    CTL(&gt, NULL, "account add pm --profile polymarket --url %s "
+	    "--order-version 1", gt.tx.url) != 0 ||
+	    CTL(&gt, TXT_SK1 + 2, "wallet import --account pm") != 0 ||
+	    CTL(&gt, NULL, "apikey create --account pm") != 0 ||
+	    CTL(&gt, NULL, "builder create --account pm --builder-id gw") != 0 ||
+	    CTL(&gt, NULL, "policy apply %s --passphrase-file %s", gt.pol,
+	    gt.pass) != 0)
+		return -1;
+	if (CTL(&gt, NULL, "--json client add bot --account pm") != 0 ||
+	    (j = json_loads(gt.out, 0, NULL)) == NULL)
+		return -1;
+	r = txt_creds(j, &gt.bot);
+	json_decref(j);
+	return r;
+}
+
+static int
+teardown(void **state)
+{
+	struct gt	*g = *state;
+
+	it_cleanup(&g->it);
+	txt_stop(&g->tx);
+	txt_cleanup(&g->tx);
+	unlink(g->pass);
+	unlink(g->pol);
+	return 0;
+}
+
+/* A bot's request to the gateway, signed with creds (NULL: unsigned). */
+static void
+bot(struct gt *g, const struct txcreds *c, int64_t ts, const char *method,
+    const char *target, const char *body, struct txr *r)
+{
+	struct curl_slist	*h = NULL;
+	const char		*full = target;
+	char			 path[4096];
+
+	/* Polymarket signs the path without its query; the bot signs
+	 * what follows a /@ACCOUNT prefix, which is the gateway's */
+	if (strncmp(target, "/@", 2) == 0)
+		target += strcspn(target + 1, "/") + 1;
+	snprintf(path, sizeof(path), "%.*s", (int)strcspn(target, "?"),
+	    target);
+	target = full;
+	if (c != NULL)
+		h = txt_l2("POLY_", c, ADDR, ts, method, path, body);
+	h = curl_slist_append(h, "Content-Type: application/json");
+	txt_req(&g->gw, method, target, h, body, r);
+	curl_slist_free_all(h);
+}
+
+/* An unsigned V1 order of the account: BUY size at price (6 decimals). */
+static void
+order_body(char *out, size_t len, const char *signer, const char *token,
+    uint64_t maker, uint64_t taker, uint64_t salt)
+{
+	snprintf(out, len, "{\"deferExec\":false,\"order\":{\"salt\":%llu,"
+	    "\"maker\":\"%s\",\"signer\":\"%s\",\"taker\":"
+	    "\"0x0000000000000000000000000000000000000000\",\"tokenId\":"
+	    "\"%s\",\"makerAmount\":\"%llu\",\"takerAmount\":\"%llu\","
+	    "\"side\":\"BUY\",\"expiration\":\"0\",\"nonce\":\"0\","
+	    "\"feeRateBps\":\"0\",\"signatureType\":0,\"signature\":\"\"},"
+	    "\"owner\":\"%s\",\"orderType\":\"GTC\",\"postOnly\":false}",
+	    (unsigned long long)salt, signer, signer, token,
+	    (unsigned long long)maker, (unsigned long long)taker,
+	    gt.bot.key);
+}
+
+static const char *
+jget(json_t *o, const char *k)
+{
+	const char	*s = json_string_value(json_object_get(o, k));
+
+	if (s == NULL)
+		fail_msg("no string %s", k);
+	return s;
+}
+
+/* A refusal: status, the error text, and nothing sent upstream. */
+static void
+refused(struct gt *g, const struct txr *r, long status, const char *has,
+    int mark)
+{
+	const char	*e;
+
+	if (r->status != status)
+		fail_msg("status %ld, not %ld: %s", r->status, status,
+		    r->body ? r->body : "");
+	assert_non_null(r->json);
+	e = jget(r->json, "error");
+	if (strstr(e, has) == NULL)
+		fail_msg("error \"%s\" lacks \"%s\"", e, has);
+	assert_int_equal(log_lines(g), mark);
+}
+
+static void
+test_health(void **state)
+{
+	struct gt	*g = *state;
+	struct txr	 r;
+
+	txt_req(&g->gw, "GET", "/healthz", NULL, NULL, &r);
+	assert_int_equal(r.status, 200);
+	assert_string_equal(r.body, "ok\n");
+	txr_free(&r);
+	txt_req(&g->gw, "GET", "/readyz", NULL, NULL, &r);
+	assert_int_equal(r.status, 200);
+	assert_string_equal(r.body, "ready\n");
+	txr_free(&r);
+	txt_req(&g->gw, "GET", "/metrics", NULL, NULL, &r);
+	assert_int_equal(r.status, 200);
+	assert_non_null(strstr(r.body, "clobvault_vault_unlocked 1\n"));
+	assert_non_null(strstr(r.body,
+	    "clobvault_child_up{child=\"signerd\"} 1\n"));
+	assert_non_null(strstr(r.body, "clobvault_gateway_request_seconds"));
+	txr_free(&r);
+}
+
+/* Unsigned: the public lookups pass; anything signed-only does not. */
+static void
+test_public(void **state)
+{
+	struct gt	*g = *state;
+	struct txr	 r;
+	int		 mark;
+
+	bot(g, NULL, 0, "GET", "/tick-size?token_id=1234", NULL, &r);
+	assert_int_equal(r.status, 200);
+	assert_non_null(json_object_get(r.json, "minimum_tick_size"));
+	txr_free(&r);
+	mark = log_lines(g);
+	bot(g, NULL, 0, "GET", "/data/orders", NULL, &r);
+	refused(g, &r, 403, "no rule", mark);
+	txr_free(&r);
+	/* the account named in the path: the bot signs what follows it */
+	bot(g, NULL, 0, "GET", "/@pm/tick-size?token_id=1234", NULL, &r);
+	assert_int_equal(r.status, 200);
+	txr_free(&r);
+	mark = log_lines(g);
+	bot(g, NULL, 0, "GET", "/@nope/tick-size?token_id=1234", NULL, &r);
+	refused(g, &r, 404, "no account of that name", mark);
+	txr_free(&r);
+	bot(g, NULL, 0, "GET", "/@b%20d/tick-size", NULL, &r);
+	refused(g, &r, 400, "/@ACCOUNT names an account", mark);
+	txr_free(&r);
+}
+
+static void
+test_read(void **state)
+{
+	struct gt	*g = *state;
+	struct txr	 r;
+	char		*log, line[8192];
+	size_t		 len;
+
+	bot(g, &g->bot, txt_now(), "GET", "/data/orders?market=", NULL, &r);
+	if (r.status != 200)
+		fail_msg("%ld %s", r.status, r.body ? r.body : "");
+	assert_non_null(json_object_get(r.json, "data"));
+	txr_free(&r);
+	bot(g, &g->bot, txt_now(), "GET", "/@pm/data/orders", NULL, &r);
+	assert_int_equal(r.status, 200);
+	txr_free(&r);
+	/* the policy keeps builder headers off these reads: L2 alone */
+	assert_non_null(log_last(g, "GET", "/data/orders?market=", line,
+	    sizeof(line)));
+	assert_null(strstr(line, "builder"));
+	/* the exchange saw the account's key, never the client's */
+	log = it_slurp(g->tx.log, &len);
+	assert_non_null(log);
+	assert_null(strstr(log, g->bot.key));
+	free(log);
+}
+
+/* Place, find, cancel: the order signed in the vault. */
+static void
+test_order_life(void **state)
+{
+	struct gt	*g = *state;
+	struct txr	 r;
+	char		 body[4096], target[256], id[200], line[8192];
+
+	order_body(body, sizeof(body), ADDR, "1234", 5000000, 10000000,
+	    12345);
+	bot(g, &g->bot, txt_now(), "POST", "/order", body, &r);
+	if (r.status != 200)
+		fail_msg("%ld %s", r.status, r.body ? r.body : "");
+	assert_true(json_is_true(json_object_get(r.json, "success")));
+	snprintf(id, sizeof(id), "%s", jget(r.json, "orderID"));
+	txr_free(&r);
+	/* the account holds a builder key and the policy allows that
+	 * level: the order went with builder headers, and they verified */
+	assert_non_null(log_last(g, "POST", "/order", line, sizeof(line)));
+	assert_non_null(strstr(line, "\"verdict\":\"ok\""));
+	assert_non_null(strstr(line, "\"builder\":true"));
+
+	snprintf(target, sizeof(target), "/data/order/%s", id);
+	bot(g, &g->bot, txt_now(), "GET", target, NULL, &r);
+	assert_int_equal(r.status, 200);
+	assert_non_null(strstr(r.body, id));
+	txr_free(&r);
+
+	snprintf(body, sizeof(body), "{\"orderID\":\"%s\"}", id);
+	bot(g, &g->bot, txt_now(), "DELETE", "/order", body, &r);
+	assert_int_equal(r.status, 200);
+	assert_non_null(strstr(r.body, id));
+	txr_free(&r);
+
+	/* metrics: the order signature counted, the budget spent */
+	txt_req(&g->gw, "GET", "/metrics", NULL, NULL, &r);
+	assert_int_equal(r.status, 200);
+	assert_non_null(strstr(r.body,
+	    "clobvault_signatures_total{kind=\"order\"} 1\n"));
+	assert_non_null(strstr(r.body, "clobvault_budget_remaining{rule="
+	    "\"bot\",budget=\"limit 1000/day per client\",account=\"\","
+	    "who=\"client:bot\"} "));
+	assert_non_null(strstr(r.body, "clobvault_verdicts_total{rule="
+	    "\"bot\",effect=\"allow\"} "));
+	txr_free(&r);
+}
+
+static void
+test_refusals(void **state)
+{
+	struct gt	*g = *state;
+	struct txcreds	 bad = g->bot;
+	struct curl_slist *h;
+	struct txr	 r;
+	char		 body[4096];
+	int64_t		 ts = txt_now();
+	int		 mark = log_lines(g);
+
+	/* a wrong secret */
+	bad.secret[0] = bad.secret[0] == 'A' ? 'B' : 'A';
+	bot(g, &bad, ts, "GET", "/data/orders", NULL, &r);
+	refused(g, &r, 401, "client credentials refused", mark);
+	txr_free(&r);
+	/* a stale timestamp: the policy's skew ceiling */
+	bot(g, &g->bot, ts - 3600, "GET", "/data/orders", NULL, &r);
+	refused(g, &r, 403, "skew", mark);
+	txr_free(&r);
+	/* over the notional rule: 100 > 50 */
+	order_body(body, sizeof(body), ADDR, "1234", 100000000, 200000000,
+	    2);
+	bot(g, &g->bot, ts, "POST", "/order", body, &r);
+	refused(g, &r, 403, "too-big", mark);
+	txr_free(&r);
+	/* a token not on the list */
+	order_body(body, sizeof(body), ADDR, "5678", 5000000, 10000000, 3);
+	bot(g, &g->bot, ts, "POST", "/order", body, &r);
+	refused(g, &r, 403, "token-list", mark);
+	txr_free(&r);
+	/* a signer that is not the account */
+	order_body(body, sizeof(body), OTHER, "1234", 5000000, 10000000, 4);
+	bot(g, &g->bot, ts, "POST", "/order", body, &r);
+	refused(g, &r, 403, "signer", mark);
+	txr_free(&r);
+	/* a replay: the same signed request twice */
+	order_body(body, sizeof(body), ADDR, "1234", 5000000, 10000000, 5);
+	h = txt_l2("POLY_", &g->bot, ADDR, ts, "POST", "/order", body);
+	txt_req(&g->gw, "POST", "/order", h, body, &r);
+	assert_int_equal(r.status, 200);
+	txr_free(&r);
+	mark = log_lines(g);
+	txt_req(&g->gw, "POST", "/order", h, body, &r);
+	curl_slist_free_all(h);
+	refused(g, &r, 403, "replayed request", mark);
+	txr_free(&r);
+	/* incomplete client headers: netd refuses without asking */
+	h = txt_hdr(NULL, "POLY_", "API_KEY", g->bot.key);
+	txt_req(&g->gw, "GET", "/data/orders", h, NULL, &r);
+	curl_slist_free_all(h);
+	refused(g, &r, 401, "incomplete client credentials", mark);
+	txr_free(&r);
+	/* every refusal is in the audit log, the client named */
+	assert_int_equal(CTL(g, NULL, "audit show --tail 200"), 0);
+	assert_non_null(strstr(g->out, "client:bot"));
+	assert_non_null(strstr(g->out, "too-big@"));
+	assert_non_null(strstr(g->out, "token-list@"));
+}
+
+/* vaultctl sign order: the operator's order, signed byte for byte. */
+static void
+test_sign_order(void **state)
+{
+	struct gt		*g = *state;
+	struct order_domain	 dom;
+	struct order		 o;
+	json_t			*j;
+	struct secp256k1_context_struct *ctx;
+	uint8_t			 sk[32], digest[32], sig[65];
+	char			 want[135];
+	size_t			 n;
+
+	assert_int_equal(CTL(g, "{\"salt\":479249096354,\"maker\":\"" ADDR
+	    "\",\"signer\":\"" ADDR "\",\"taker\":\"0x000000000000000000000"
+	    "0000000000000000000\",\"tokenId\":\"1234\",\"makerAmount\":"
+	    "\"100000000\",\"takerAmount\":\"50000000\",\"expiration\":\"0\","
+	    "\"nonce\":\"0\",\"feeRateBps\":\"100\",\"side\":\"BUY\","
+	    "\"signatureType\":0}", "sign order --account pm"), 0);
+	assert_non_null(j = json_loads(g->out, 0, NULL));
+	assert_int_equal(order_from_json(j, ORDER_V1, &o, g->out, 64), 0);
+	assert_int_equal(order_domain_for("polymarket", ORDER_V1, 0, &dom),
+	    0);
+	order_digest(&dom, &o, digest);
+	assert_int_equal(hex_decode(TXT_SK1 + 2, 64, sk, sizeof(sk), &n), 0);
+	assert_non_null(ctx = secp_ctx_new());
+	assert_int_equal(secp_sign(ctx, sk, digest, sig), 0);
+	secp_ctx_free(ctx);
+	memcpy(want, "0x", 2);
+	hex_encode(sig, sizeof(sig), want + 2);
+	assert_string_equal(jget(j, "signature"), want);
+	json_decref(j);
+	/* over the policy: an operator's order is the catalog's too */
+	assert_int_equal(CTL(g, "[]", "sign order --account pm"), 1);
+}
+
+/* Clients: listed without their secret; removed, refused. */
+static void
+test_clients(void **state)
+{
+	struct gt	*g = *state;
+	struct txr	 r;
+	int		 mark;
+
+	assert_int_equal(CTL(g, NULL, "client list"), 0);
+	assert_non_null(strstr(g->out, "bot\taccount pm\tapiKey "));
+	assert_non_null(strstr(g->out, g->bot.key));
+	assert_null(strstr(g->out, g->bot.secret));
+	assert_null(strstr(g->out, g->bot.passphrase));
+	assert_int_equal(CTL(g, NULL, "client add bot --account pm"), 1);
+	assert_int_equal(CTL(g, NULL, "client add 'b d' --account pm"), 2);
+	assert_int_equal(CTL(g, NULL, "client remove bot"), 0);
+	assert_int_equal(CTL(g, NULL, "client remove bot"), 8);
+	/* both ends of the client's life are in the audit log */
+	assert_int_equal(CTL(g, NULL, "audit show --op client_add"), 0);
+	assert_non_null(strstr(g->out, "\tclient_add\t"));
+	assert_non_null(strstr(g->out, "\tbot\t"));
+	assert_int_equal(CTL(g, NULL, "audit show --op client_remove"), 0);
+	assert_non_null(strstr(g->out, "\tclient_remove\t"));
+	mark = log_lines(g);
+	bot(g, &g->bot, txt_now(), "GET", "/data/orders", NULL, &r);
+	refused(g, &r, 401, "client credentials refused", mark);
+	txr_free(&r);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_health),
+		cmocka_unit_test(test_public),
+		cmocka_unit_test(test_read),
+		cmocka_unit_test(test_order_life),
+		cmocka_unit_test(test_refusals),
+		cmocka_unit_test(test_sign_order),
+		cmocka_unit_test(test_clients),
+	};
+
+	return cmocka_run_group_tests(tests, setup, teardown);
+}

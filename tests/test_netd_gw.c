@@ -1,0 +1,248 @@
+/*
+ * The gateway's pure parts (netd/netd_gw.c, netd/netd_negrisk.c): the
+ * status a bot gets for each of vaultd's refusal codes, the headers of
+ * the exchange's answer that stop at netd, and the neg-risk table --
+ * which requests teach it, what an order body reads as, and the table
+ * starting anew when full -- and the public key pin rule.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <cmocka.h>
+#include <sodium.h>
+
+#include "netd/netd_gw.h"
+
+static int
+setup(void **state)
+{
+	return sodium_init() < 0 ? -1 : 0;
+}
+
+static void
+test_status(void **state)
+{
+	assert_int_equal(gw_status_of(CV_ERR_AUTH), 401);
+	assert_int_equal(gw_status_of(CV_ERR_DENIED), 403);
+	assert_int_equal(gw_status_of(CV_ERR_INVALID), 400);
+	assert_int_equal(gw_status_of(CV_ERR_NOTFOUND), 404);
+	assert_int_equal(gw_status_of(CV_ERR_LOCKED), 503);
+	assert_int_equal(gw_status_of(CV_ERR_AGAIN), 503);
+	assert_int_equal(gw_status_of(CV_ERR_NOTRUNNING), 503);
+	assert_int_equal(gw_status_of(CV_ERR_TOOLONG), 413);
+	assert_int_equal(gw_status_of(CV_ERR_MSG_TOOBIG), 413);
+	assert_int_equal(gw_status_of(CV_ERR_TIMEOUT), 504);
+	assert_int_equal(gw_status_of(CV_ERR_INTERNAL), 500);
+	assert_int_equal(gw_status_of(CV_ERR_STALE), 500);
+	assert_int_equal(gw_status_of(-1000), 500);
+}
+
+static int
+hop(const char *name)
+{
+	return gw_hop_header(name, strlen(name));
+}
+
+static void
+test_hop(void **state)
+{
+	assert_true(hop("Connection"));
+	assert_true(hop("connection"));
+	assert_true(hop("Keep-Alive"));
+	assert_true(hop("Transfer-Encoding"));
+	assert_true(hop("CONTENT-LENGTH"));
+	assert_true(hop("Upgrade"));
+	assert_true(hop("TE"));
+	assert_true(hop("Trailer"));
+	assert_true(hop("Proxy-Authenticate"));
+	assert_true(hop("proxy-connection"));
+	assert_true(hop(":status"));
+	assert_true(hop(""));
+	assert_false(hop("Content-Type"));
+	assert_false(hop("Set-Cookie"));
+	assert_false(hop("Tea"));
+	assert_false(hop("Trailers"));
+	assert_false(hop("Proxy"));
+	assert_false(hop("X-Connection"));
+	assert_false(gw_hop_header("Connection", 4));	/* "Conn" */
+}
+
+static int
+orders(const struct negrisk *n, const char *body)
+{
+	return negrisk_orders(n, (const uint8_t *)body, strlen(body));
+}
+
+static void
+test_negrisk_orders(void **state)
+{
+	struct negrisk	n;
+
+	negrisk_init(&n);
+	assert_int_equal(negrisk_get(&n, "1", 1), -1);
+	negrisk_set(&n, "1", 1, 1);
+	negrisk_set(&n, "2", 1, 0);
+	assert_int_equal(negrisk_get(&n, "1", 1), 1);
+	assert_int_equal(negrisk_get(&n, "2", 1), 0);
+	assert_int_equal(negrisk_get(&n, "3", 1), -1);
+	negrisk_set(&n, "1", 1, 0);
+	assert_int_equal(negrisk_get(&n, "1", 1), 0);
+	negrisk_set(&n, "1", 1, 1);
+
+	assert_int_equal(orders(&n, "{\"order\":{\"tokenId\":\"1\"}}"),
+	    GW_NEGRISK_YES);
+	assert_int_equal(orders(&n, "{\"order\":{\"tokenId\":\"2\"},"
+	    "\"owner\":\"k\",\"orderType\":\"GTC\"}"), GW_NEGRISK_NO);
+	assert_int_equal(orders(&n, "[{\"order\":{\"tokenId\":\"1\"}},"
+	    "{\"order\":{\"tokenId\":\"1\"}}]"), GW_NEGRISK_YES);
+	assert_int_equal(orders(&n, "[{\"order\":{\"tokenId\":\"2\"}},"
+	    "{\"order\":{\"tokenId\":\"2\"}}]"), GW_NEGRISK_NO);
+	/* mixed, unknown, malformed, empty: unknown */
+	assert_int_equal(orders(&n, "[{\"order\":{\"tokenId\":\"1\"}},"
+	    "{\"order\":{\"tokenId\":\"2\"}}]"), GW_NEGRISK_UNKNOWN);
+	assert_int_equal(orders(&n, "{\"order\":{\"tokenId\":\"3\"}}"),
+	    GW_NEGRISK_UNKNOWN);
+	assert_int_equal(orders(&n, "[]"), GW_NEGRISK_UNKNOWN);
+	assert_int_equal(orders(&n, "{}"), GW_NEGRISK_UNKNOWN);
+	assert_int_equal(orders(&n, "{\"order\":{\"tokenId\":1}}"),
+	    GW_NEGRISK_UNKNOWN);
+	assert_int_equal(orders(&n, "{\"order\":{\"tokenId\":\"1 \"}}"),
+	    GW_NEGRISK_UNKNOWN);
+	assert_int_equal(orders(&n, "{\"order\":{\"tokenId\":\"1\","
+	    "\"tokenId\":\"2\"}}"), GW_NEGRISK_UNKNOWN);
+	assert_int_equal(orders(&n, "{\"order\":{\"tokenId\":\"1\"}} x"),
+	    GW_NEGRISK_UNKNOWN);
+	assert_int_equal(orders(&n, "\"1\""), GW_NEGRISK_UNKNOWN);
+	assert_int_equal(negrisk_orders(&n, NULL, 0), GW_NEGRISK_UNKNOWN);
+}
+
+static void
+test_negrisk_full(void **state)
+{
+	struct negrisk	n;
+	char		tok[32];
+	int		i;
+
+	negrisk_init(&n);
+	for (i = 0; i < NEGRISK_MAX; i++) {
+		snprintf(tok, sizeof(tok), "%d", i);
+		negrisk_set(&n, tok, strlen(tok), i & 1);
+	}
+	assert_int_equal(n.n, NEGRISK_MAX);
+	for (i = 0; i < NEGRISK_MAX; i++) {
+		snprintf(tok, sizeof(tok), "%d", i);
+		assert_int_equal(negrisk_get(&n, tok, strlen(tok)), i & 1);
+	}
+	/* One known again: no room taken. */
+	negrisk_set(&n, "7", 1, 0);
+	assert_int_equal(n.n, NEGRISK_MAX);
+	/* One more: the table starts anew with it. */
+	negrisk_set(&n, "new", 3, 1);
+	assert_int_equal(n.n, 1);
+	assert_int_equal(negrisk_get(&n, "new", 3), 1);
+	assert_int_equal(negrisk_get(&n, "0", 1), -1);
+}
+
+static int
+target(const char *t, char *out, size_t outlen, int *book)
+{
+	return negrisk_target(t, strlen(t), out, outlen, book);
+}
+
+static void
+test_negrisk_target(void **state)
+{
+	char	tok[NEGRISK_TOKEN_MAX + 1], longq[200];
+	int	book = -1;
+
+	assert_int_equal(target("/neg-risk?token_id=123", tok, sizeof(tok),
+	    &book), 1);
+	assert_string_equal(tok, "123");
+	assert_int_equal(book, 0);
+	assert_int_equal(target("/book?x=1&token_id=77&y=2", tok, sizeof(tok),
+	    &book), 1);
+	assert_string_equal(tok, "77");
+	assert_int_equal(book, 1);
+	assert_int_equal(target("/neg-risk?token_id=1&token_id=2", tok,
+	    sizeof(tok), &book), 0);
+	assert_int_equal(target("/neg-risk?token_id=", tok, sizeof(tok),
+	    &book), 0);
+	assert_int_equal(target("/neg-risk?token_id=1%32", tok, sizeof(tok),
+	    &book), 0);
+	assert_int_equal(target("/neg-risk?xtoken_id=1", tok, sizeof(tok),
+	    &book), 0);
+	assert_int_equal(target("/neg-risk", tok, sizeof(tok), &book), 0);
+	assert_int_equal(target("/neg-risk?", tok, sizeof(tok), &book), 0);
+	assert_int_equal(target("/books?token_id=1", tok, sizeof(tok), &book),
+	    0);
+	assert_int_equal(target("/v2/book?token_id=1", tok, sizeof(tok),
+	    &book), 0);
+	assert_int_equal(target("/book?token_id=12", tok, 2, &book), 0);
+	snprintf(longq, sizeof(longq), "/book?token_id=%0101d", 1);
+	assert_int_equal(target(longq, tok, sizeof(tok), &book), 0);
+	snprintf(longq, sizeof(longq), "/book?token_id=%0100d", 1);
+	assert_int_equal(target(longq, tok, sizeof(tok), &book), 1);
+	assert_int_equal(strlen(tok), 100);
+}
+
+static void
+learn(struct negrisk *n, const char *tok, const char *body)
+{
+	negrisk_learn(n, tok, (const uint8_t *)body, strlen(body));
+}
+
+static void
+test_negrisk_learn(void **state)
+{
+	struct negrisk	n;
+
+	negrisk_init(&n);
+	learn(&n, "1", "{\"neg_risk\":true}");
+	assert_int_equal(negrisk_get(&n, "1", 1), 1);
+	learn(&n, "2", "{\"market\":\"0x1\",\"asset_id\":\"2\",\"bids\":[],"
+	    "\"neg_risk\":false}");
+	assert_int_equal(negrisk_get(&n, "2", 1), 0);
+	/* Nothing is learnt from what does not say it plainly. */
+	learn(&n, "3", "{\"neg_risk\":\"true\"}");
+	learn(&n, "3", "{\"neg_risk\":1}");
+	learn(&n, "3", "{}");
+	learn(&n, "3", "[true]");
+	learn(&n, "3", "not json");
+	learn(&n, "3", "{\"neg_risk\":true,\"neg_risk\":true}");
+	learn(&n, "3", "");
+	assert_int_equal(negrisk_get(&n, "3", 1), -1);
+	learn(&n, "1", "{\"neg_risk\":false}");
+	assert_int_equal(negrisk_get(&n, "1", 1), 0);
+}
+
+/* netd_parse.c's pin rule, now shared by the calls and the gateway. */
+static void
+test_pin(void **state)
+{
+	assert_int_equal(parse_pin(""), 0);
+	assert_int_equal(parse_pin("sha256//AAAA+/=="), 0);
+	assert_int_equal(parse_pin("sha256//AAAA;sha256//BBBB"), 0);
+	assert_int_equal(parse_pin("md5//AAAA"), CV_ERR_INVALID);
+	assert_int_equal(parse_pin("sha256//AA AA"), CV_ERR_INVALID);
+	assert_int_equal(parse_pin("sha256//AA\nAA"), CV_ERR_INVALID);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_status),
+		cmocka_unit_test(test_hop),
+		cmocka_unit_test(test_negrisk_orders),
+		cmocka_unit_test(test_negrisk_full),
+		cmocka_unit_test(test_negrisk_target),
+		cmocka_unit_test(test_negrisk_learn),
+		cmocka_unit_test(test_pin),
+	};
+
+	return cmocka_run_group_tests(tests, setup, NULL);
+}

@@ -1,0 +1,1088 @@
+/*
+ * The gateway, vaultd's side.  netd serves bots on sockets vaultd made
+ * (run/gateway.sock, and loopback addresses when configured) and brings
+ * each request here as MSG_GW_REQ; vaultd decides it and signs it, and
+ * netd sends it to the exchange:
+ *
+ *	netd MSG_GW_REQ -> signerd checks the client's own signature
+ *	    (MSG_CLIENT_CHECK_REQ: the client's secret never leaves signerd)
+ *	    -> the replay window -> the account's routing facts (cached)
+ *	    -> the policy, as "client NAME", with an order's fields
+ *	    -> the signing path (audit first, then signerd; orders signed
+ *	    with the wallet key, the body signerd made comes back)
+ *	-> MSG_GW_ANS: where to send it, the headers, the body to send.
+ *
+ * A request with no client credentials is an unsigned one: the policy
+ * sees it as "any" only, at level none, and nothing is signed.  netd
+ * holds no secret: it gets the headers of one request at a time.
+ */
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
+
+#include <errno.h>
+#include <stdarg.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <jansson.h>
+#include <sodium.h>
+
+#include "common/catalog.h"
+#include "common/log.h"
+#include "common/order.h"
+#include "common/profile.h"
+#include "vaultd/vaultd.h"
+
+#define GW_SOCK		"run/gateway.sock"
+#define GW_ADDR		"run/gateway.addr"
+#define GW_ANON_ACTOR	"gateway:unsigned"
+#define GW_NFIELDS	5	/* an order's fields the policy sees */
+
+/* One bot request netd brought, until it is answered. */
+struct gw_req {
+	uint64_t		 cookie;	/* names it to callbacks */
+	uint32_t		 id;		/* netd's message id */
+	pid_t			 pid;		/* of that netd */
+	char			 method[8];
+	char			*path;
+	size_t			 pathlen;
+	uint8_t			*body;
+	size_t			 bodylen;
+	char			 key[65];
+	char			 pass[257];
+	char			 ts[24];
+	char			 sig[129];
+	uint64_t		 negrisk;
+	int			 anon;
+	/* waiting out a busy vault (a checkpoint being signed): until
+	 * then, to do again the client check (stage 0) or the rest (1) */
+	int			 parked, stage;
+	int64_t			 park_until;
+	char			 prefix[65];	/* a /@NAME prefix's */
+	char			 client[65];
+	char			 account[65];
+	char			 actor[80];
+	/* an order's (or a batch's) fields, as the policy sees them */
+	struct order_view	 views[ORDER_BATCH_MAX];
+	struct policy_field	 fields[ORDER_BATCH_MAX * GW_NFIELDS];
+};
+
+static uint64_t	gw_next_cookie = 1;
+
+/* Listening sockets. */
+
+static int
+gw_unix(struct vaultd *vd)
+{
+	struct sockaddr_un	sun;
+	mode_t			old;
+	int			fd;
+
+	if ((size_t)snprintf(vd->gw.sockpath, sizeof(vd->gw.sockpath),
+	    "%s/%s", vd->home, GW_SOCK) >= sizeof(sun.sun_path))
+		fatalx("gateway socket path too long: %s/%s", vd->home,
+		    GW_SOCK);
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	memcpy(sun.sun_path, vd->gw.sockpath, strlen(vd->gw.sockpath) + 1);
+	/* the control socket is ours already: no other vaultd serves this */
+	if (unlink(vd->gw.sockpath) == -1 && errno != ENOENT)
+		fatal("unlink stale %s", vd->gw.sockpath);
+	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
+	    0)) == -1)
+		fatal("socket");
+	old = umask(0177);
+	if (bind(fd, (struct sockaddr *)&sun, sizeof(sun)) == -1)
+		fatal("bind %s", vd->gw.sockpath);
+	umask(old);
+	/* bots of the socket group may connect; their credentials decide */
+	if (vd->have_sock_gid && chown(vd->gw.sockpath, (uid_t)-1,
+	    vd->sock_gid) == -1)
+		fatal("cannot give %s to group %u", vd->gw.sockpath,
+		    (unsigned)vd->sock_gid);
+	if (chmod(vd->gw.sockpath, vd->have_sock_gid ? 0660 : 0600) == -1 ||
+	    listen(fd, 128) == -1)
+		fatal("listen %s", vd->gw.sockpath);
+	return fd;
+}
+
+/* 127.0.0.1:PORT or [::1]:PORT (vaultd.conf(5) checked the form). */
+static int
+gw_tcp(const char *spec, char *bound, size_t boundlen)
+{
+	struct sockaddr_storage	 ss;
+	struct sockaddr_in	*sin = (struct sockaddr_in *)&ss;
+	struct sockaddr_in6	*sin6 = (struct sockaddr_in6 *)&ss;
+	socklen_t		 sl;
+	const char		*colon = strrchr(spec, ':');
+	int			 fd, on = 1, v6;
+	unsigned long		 port;
+
+	if (colon == NULL)
+		fatalx("gateway %s: not ADDRESS:PORT", spec);
+	port = strtoul(colon + 1, NULL, 10);
+	v6 = spec[0] == '[';
+	memset(&ss, 0, sizeof(ss));
+	if (v6) {
+		sin6->sin6_family = AF_INET6;
+		sin6->sin6_addr = in6addr_loopback;
+		sin6->sin6_port = htons((uint16_t)port);
+		sl = sizeof(*sin6);
+	} else {
+		sin->sin_family = AF_INET;
+		sin->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+		sin->sin_port = htons((uint16_t)port);
+		sl = sizeof(*sin);
+	}
+	if ((fd = socket(v6 ? AF_INET6 : AF_INET, SOCK_STREAM |
+	    SOCK_NONBLOCK | SOCK_CLOEXEC, 0)) == -1)
+		fatal("socket");
+	if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on)) == -1 ||
+	    (v6 && setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &on,
+	    sizeof(on)) == -1))
+		fatal("setsockopt");
+	if (bind(fd, (struct sockaddr *)&ss, sl) == -1)
+		fatal("gateway %s: bind", spec);
+	if (listen(fd, 128) == -1)
+		fatal("gateway %s: listen", spec);
+	sl = sizeof(ss);
+	if (getsockname(fd, (struct sockaddr *)&ss, &sl) == -1)
+		fatal("getsockname");
+	snprintf(bound, boundlen, "%s:%u", v6 ? "[::1]" : "127.0.0.1",
+	    (unsigned)ntohs(v6 ? sin6->sin6_port : sin->sin_port));
+	return fd;
+}
+
+int
+vaultd_gw_listen(struct vaultd *vd)
+{
+	char	 text[64 + GW_FDS_MAX * (VAULTD_GATEWAY_LEN + 8) +
+		     PATH_MAX];
+	char	 bound[VAULTD_GATEWAY_LEN + 8], tmp[PATH_MAX + 8];
+	size_t	 i, n;
+	int	 fd;
+
+	vd->gw.fds[vd->gw.nfds++] = gw_unix(vd);
+	n = (size_t)snprintf(text, sizeof(text), "unix %s\n",
+	    vd->gw.sockpath);
+	for (i = 0; i < vd->ngateways; i++) {
+		vd->gw.fds[vd->gw.nfds++] = gw_tcp(vd->gateways[i], bound,
+		    sizeof(bound));
+		log_info("gateway listening on %s", bound);
+		n += (size_t)snprintf(text + n, sizeof(text) - n, "tcp %s\n",
+		    bound);
+	}
+	/* where bots connect, for them and for scripts: made whole */
+	if ((size_t)snprintf(vd->gw.addrpath, sizeof(vd->gw.addrpath),
+	    "%s/%s", vd->home, GW_ADDR) >= sizeof(vd->gw.addrpath) ||
+	    (size_t)snprintf(tmp, sizeof(tmp), "%s.tmp", vd->gw.addrpath) >=
+	    sizeof(tmp))
+		fatalx("CLOBVAULT_HOME path too long");
+	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC |
+	    O_NOFOLLOW, 0644)) == -1 || write(fd, text, n) != (ssize_t)n ||
+	    close(fd) == -1 || rename(tmp, vd->gw.addrpath) == -1)
+		fatal("write %s", vd->gw.addrpath);
+	return 0;
+}
+
+void
+vaultd_gw_shutdown(struct vaultd *vd)
+{
+	size_t	i;
+
+	for (i = 0; i < vd->gw.nfds; i++)
+		close(vd->gw.fds[i]);
+	vd->gw.nfds = 0;
+	if (vd->gw.sockpath[0] != '\0')
+		unlink(vd->gw.sockpath);
+	if (vd->gw.addrpath[0] != '\0')
+		unlink(vd->gw.addrpath);
+	vaultd_gw_netd_lost(vd);
+	for (i = 0; i < GW_ACCTS_MAX; i++)
+		free(vd->gw.accts[i].ca);
+	free(vd->gw.replay);
+	vd->gw.replay = NULL;
+}
+
+/* Requests. */
+
+static void
+gw_free(struct vaultd *vd, size_t i)
+{
+	struct gw_req	*r = vd->gw.reqs[i];
+
+	sodium_memzero(r->pass, sizeof(r->pass));
+	free(r->path);
+	free(r->body);
+	free(r);
+	vd->gw.reqs[i] = vd->gw.reqs[--vd->gw.nreqs];
+	vd->gw.reqs[vd->gw.nreqs] = NULL;
+}
+
+static struct gw_req *
+gw_find(struct vaultd *vd, uint64_t cookie, size_t *at)
+{
+	size_t	i;
+
+	for (i = 0; i < vd->gw.nreqs; i++)
+		if (vd->gw.reqs[i]->cookie == cookie) {
+			if (at != NULL)
+				*at = i;
+			return vd->gw.reqs[i];
+		}
+	return NULL;
+}
+
+/* Send netd a refusal for r, and forget r. */
+static void
+gw_fail(struct vaultd *vd, uint64_t cookie, int code, const char *why)
+{
+	struct gw_req	*r;
+	size_t		 at;
+
+	if ((r = gw_find(vd, cookie, &at)) == NULL)
+		return;
+	/* queued: vaultd's loop sends it */
+	if (NETD(vd)->state == CHILD_UP && NETD(vd)->pid == r->pid &&
+	    msg_error_ans(&NETD(vd)->chan, r->id, code, why) != 0)
+		child_kill(NETD(vd), "cannot send it a gateway answer");
+	gw_free(vd, at);
+}
+
+/* The audit record of a request refused before the policy saw it. */
+static void
+gw_deny(struct vaultd *vd, const struct gw_req *r, const char *account)
+{
+	struct sign_args	a;
+
+	memset(&a, 0, sizeof(a));
+	a.level = r->anon ? CATALOG_NONE : CATALOG_L2;
+	memcpy(a.method, r->method, sizeof(a.method));
+	a.path = r->path;
+	a.pathlen = r->pathlen;
+	a.body = r->body;
+	a.bodylen = r->bodylen;
+	vaultd_sign_deny(vd, r->actor, account, &a);
+}
+
+static struct gw_acct *
+gw_acct_find(struct vaultd *vd, const char *account, int fresh)
+{
+	size_t	i;
+
+	for (i = 0; i < GW_ACCTS_MAX; i++)
+		if (vd->gw.accts[i].used &&
+		    strcmp(vd->gw.accts[i].account, account) == 0 &&
+		    (!fresh || vd->gw.accts[i].gen == vd->generation))
+			return &vd->gw.accts[i];
+	return NULL;
+}
+
+static void	gw_decide(struct vaultd *, struct gw_req *,
+		    struct gw_acct *);
+static void	gw_check(struct vaultd *, struct gw_req *);
+static void	gw_anon_route(struct vaultd *, struct gw_req *);
+
+/* 1 if the vault holds an account of that name. */
+static int
+gw_known(const struct vaultd *vd, const char *account)
+{
+	size_t	i;
+
+	for (i = 0; i < vd->policy.nprofiles; i++)
+		if (strcmp(vd->policy.profiles[i].account, account) == 0)
+			return 1;
+	return 0;
+}
+
+/*
+ * The vault is busy for a moment (a checkpoint is being signed and
+ * written, signerd restarts and unlocks again): rather than send the
+ * bot a 503 for a wait of milliseconds, r waits, up to GW_PARK_MS,
+ * and starts again at stage.  1 if it waits, 0 if its time is up.
+ */
+static int
+gw_park(struct vaultd *vd, struct gw_req *r, int stage)
+{
+	int64_t	now = vaultd_now_ms();
+
+	if (r->park_until == 0)
+		r->park_until = now + GW_PARK_MS;
+	else if (now >= r->park_until)
+		return 0;
+	r->parked = 1;
+	r->stage = stage;
+	return 1;
+}
+
+/* The signature is made (or refused): tell netd what to send. */
+static void
+gw_sign_done(struct vaultd *vd, const struct sign_origin *o, int code,
+    const char *text, const struct sign_hdrs *h)
+{
+	struct gw_req	*r;
+	struct gw_acct	*ac;
+	struct msg_w	 w;
+	size_t		 at;
+
+	if ((r = gw_find(vd, o->peer, &at)) == NULL)
+		return;
+	if (code == CV_ERR_AGAIN && gw_park(vd, r, 1))
+		return;
+	if (code != 0) {
+		gw_fail(vd, r->cookie, code, text);
+		return;
+	}
+	if ((ac = gw_acct_find(vd, r->account, 0)) == NULL) {
+		gw_fail(vd, r->cookie, CV_ERR_AGAIN, "the account changed "
+		    "meanwhile; retry");
+		return;
+	}
+	if (NETD(vd)->state != CHILD_UP || NETD(vd)->pid != r->pid) {
+		gw_free(vd, at);
+		return;
+	}
+	msg_begin(&w, MSG_GW_ANS, r->id);
+	msg_put_str(&w, r->account);
+	msg_put_str(&w, ac->url);
+	msg_put_bin(&w, ac->ca, ac->calen);
+	msg_put_str(&w, ac->pin);
+	if (h != NULL) {
+		vaultd_sign_hdrs_put(&w, h);
+		msg_put_bool(&w, h->body != NULL);
+		msg_put_bin(&w, h->body, h->bodylen);
+	} else {
+		msg_put_array(&w, 0);
+		msg_put_bool(&w, 0);
+		msg_put_bin(&w, NULL, 0);
+	}
+	if (child_send(NETD(vd), &w) != 0)
+		child_kill(NETD(vd), "cannot send it a gateway answer");
+	gw_free(vd, at);
+}
+
+/* signerd's routing facts of the account, into the cache. */
+static void
+gw_account_done(struct vaultd *vd, uint64_t cookie, int code,
+    const char *json, size_t len)
+{
+	struct gw_req		*r;
+	struct gw_acct		*ac = NULL;
+	const struct profile	*p;
+	json_t			*j;
+	json_error_t		 err;
+	const char		*pname = NULL, *url = NULL, *ca = NULL;
+	const char		*pin = NULL;
+	char			 why[512];
+	json_int_t		 orders = 0;
+	int			 builder = 0;
+	size_t			 i;
+	int			 rc;
+
+	if ((r = gw_find(vd, cookie, NULL)) == NULL)
+		return;
+	if (code == CV_ERR_AGAIN && gw_park(vd, r, 1))
+		return;
+	if (code != 0) {
+		gw_fail(vd, cookie, code, code == CV_ERR_NOTFOUND ?
+		    "the client's account is not in the vault" : json);
+		return;
+	}
+	j = json_loadb(json, len, JSON_REJECT_DUPLICATES, &err);
+	if (j == NULL || json_unpack(j, "{s:s, s?s, s?s, s?s, s?I, s?b}",
+	    "profile", &pname, "url", &url, "ca_file", &ca, "pin", &pin,
+	    "orders", &orders, "builder", &builder) != 0 ||
+	    (p = profile_find(pname)) == NULL) {
+		json_decref(j);
+		gw_fail(vd, cookie, CV_ERR_CORRUPT, "the account record is "
+		    "not understood");
+		return;
+	}
+	/* a stale entry of this account, else a free one, else the first */
+	for (i = 0; i < GW_ACCTS_MAX && ac == NULL; i++)
+		if (vd->gw.accts[i].used &&
+		    strcmp(vd->gw.accts[i].account, r->account) == 0)
+			ac = &vd->gw.accts[i];
+	for (i = 0; i < GW_ACCTS_MAX && ac == NULL; i++)
+		if (!vd->gw.accts[i].used ||
+		    vd->gw.accts[i].gen != vd->generation)
+			ac = &vd->gw.accts[i];
+	if (ac == NULL)
+		ac = &vd->gw.accts[0];
+	free(ac->ca);
+	memset(ac, 0, sizeof(*ac));
+	if (ca != NULL && *ca != '\0' &&
+	    (rc = vaultd_read_ca(ca, &ac->ca, &ac->calen, why,
+	    sizeof(why))) != 0) {
+		json_decref(j);
+		gw_fail(vd, cookie, rc, why);
+		return;
+	}
+	ac->used = 1;
+	ac->gen = vd->generation;
+	snprintf(ac->account, sizeof(ac->account), "%s", r->account);
+	snprintf(ac->profile, sizeof(ac->profile), "%s", p->name);
+	snprintf(ac->url, sizeof(ac->url), "%s", url != NULL ? url :
+	    p->base_url);
+	snprintf(ac->pin, sizeof(ac->pin), "%s", pin != NULL ? pin : "");
+	ac->orders = orders != 0 ? (int)orders :
+	    strcmp(p->name, "polymarket") == 0 ? ORDER_V2 : ORDER_V1;
+	ac->builder = builder;
+	json_decref(j);
+	gw_decide(vd, r, ac);
+}
+
+/* The account's facts, from the cache or from signerd. */
+static void
+gw_account(struct vaultd *vd, struct gw_req *r)
+{
+	struct gw_acct	*ac;
+	int		 code;
+
+	if ((ac = gw_acct_find(vd, r->account, 1)) != NULL) {
+		gw_decide(vd, r, ac);
+		return;
+	}
+	if ((code = vaultd_sign_account(vd, r->account, gw_account_done,
+	    r->cookie)) != 0 && !(code == CV_ERR_AGAIN && gw_park(vd, r, 1)))
+		gw_fail(vd, r->cookie, code, code == CV_ERR_AGAIN ? "the vault "
+		    "stayed busy; retry" : "signerd is not running; retry");
+}
+
+/*
+ * The replay table: open addressing, linear probing, at most half full;
+ * an expired entry keeps its slot (a probe goes on past it) until the
+ * table is rebuilt, which drops them and sizes it to what is live.
+ */
+static int
+gw_replay_build(struct vaultd *vd, int64_t now)
+{
+	struct gw_replay	*nt, *e;
+	size_t			 live = 0, cap, i, k;
+
+	for (i = 0; i < vd->gw.replay_cap; i++)
+		live += vd->gw.replay[i].until_ms > now;
+	for (cap = GW_REPLAY_MIN; cap < 4 * (live + 1) && cap < GW_REPLAY_MAX;
+	    cap *= 2)
+		;
+	if (2 * (live + 1) > cap)
+		return CV_ERR_AGAIN;		/* full of live signatures */
+	if ((nt = calloc(cap, sizeof(*nt))) == NULL)
+		return CV_ERR_NOMEM;
+	for (i = 0; i < vd->gw.replay_cap; i++) {
+		e = &vd->gw.replay[i];
+		if (e->until_ms <= now)
+			continue;
+		k = ((size_t)e->key[0] | (size_t)e->key[1] << 8 |
+		    (size_t)e->key[2] << 16) & (cap - 1);
+		while (nt[k].until_ms != 0)
+			k = (k + 1) & (cap - 1);
+		nt[k] = *e;
+	}
+	free(vd->gw.replay);
+	vd->gw.replay = nt;
+	vd->gw.replay_cap = cap;
+	vd->gw.replay_used = live;
+	return 0;
+}
+
+/*
+ * A signature seen before in its window is a replay: refused.  Only
+ * requests that change something: a bot may read the same page twice
+ * in one second and sign both alike.  The window is the policy's skew:
+ * past it the timestamp itself is refused.
+ */
+static int
+gw_replayed(struct vaultd *vd, const struct gw_req *r, int64_t ts)
+{
+	crypto_generichash_state h;
+	struct gw_replay *e;
+	uint8_t		 key[16];
+	int64_t		 now = (int64_t)time(NULL) * 1000, skew;
+	size_t		 k;
+	int		 rc;
+
+	if (strcmp(r->method, "GET") == 0)
+		return 0;
+	if ((vd->gw.replay == NULL || 2 * (vd->gw.replay_used + 1) >
+	    vd->gw.replay_cap) && (rc = gw_replay_build(vd, now)) != 0)
+		return rc;
+	crypto_generichash_init(&h, NULL, 0, sizeof(key));
+	crypto_generichash_update(&h, (const uint8_t *)r->key,
+	    strlen(r->key) + 1);
+	crypto_generichash_update(&h, (const uint8_t *)r->sig,
+	    strlen(r->sig) + 1);
+	crypto_generichash_update(&h, (const uint8_t *)r->ts,
+	    strlen(r->ts) + 1);
+	crypto_generichash_final(&h, key, sizeof(key));
+	k = ((size_t)key[0] | (size_t)key[1] << 8 | (size_t)key[2] << 16) &
+	    (vd->gw.replay_cap - 1);
+	for (;; k = (k + 1) & (vd->gw.replay_cap - 1)) {
+		e = &vd->gw.replay[k];
+		if (e->until_ms == 0)
+			break;
+		if (e->until_ms > now && memcmp(e->key, key, sizeof(key)) == 0)
+			return CV_ERR_DENIED;
+	}
+	skew = vd->policy.pol != NULL ? policy_skew(vd->policy.pol) : 30;
+	memcpy(e->key, key, sizeof(key));
+	e->until_ms = (ts + skew + 1) * 1000;
+	if (e->until_ms <= now)		/* stale: the policy refuses it */
+		e->until_ms = now + 1;
+	vd->gw.replay_used++;
+	return 0;
+}
+
+/* signerd checked the client's signature. */
+static void
+gw_client_done(struct vaultd *vd, uint64_t cookie, int code,
+    const char *text, const char *name, const char *account)
+{
+	struct gw_req	*r;
+	int64_t		 ts;
+	int		 rc;
+
+	if ((r = gw_find(vd, cookie, NULL)) == NULL)
+		return;
+	sodium_memzero(r->pass, sizeof(r->pass));
+	if (code != 0) {
+		vd->gw.refused_auth++;
+		gw_deny(vd, r, "-");
+		gw_fail(vd, cookie, code, text);
+		return;
+	}
+	snprintf(r->client, sizeof(r->client), "%s", name);
+	snprintf(r->account, sizeof(r->account), "%s", account);
+	snprintf(r->actor, sizeof(r->actor), "client:%s", name);
+	if (r->prefix[0] != '\0' && strcmp(r->prefix, account) != 0) {
+		gw_deny(vd, r, r->account);
+		gw_fail(vd, cookie, CV_ERR_DENIED, "this client trades for "
+		    "another account than the path's /@ACCOUNT");
+		return;
+	}
+	ts = strtoll(r->ts, NULL, 10);
+	if ((rc = gw_replayed(vd, r, ts)) != 0) {
+		if (rc == CV_ERR_DENIED)
+			vd->gw.refused_replay++;
+		gw_deny(vd, r, r->account);
+		gw_fail(vd, cookie, rc, rc == CV_ERR_DENIED ? "replayed "
+		    "request: this signature was used already; sign each "
+		    "request anew" : "too many signed requests in the "
+		    "replay window; retry");
+		return;
+	}
+	gw_account(vd, r);
+}
+
+/* POST /order or /orders: the orders' fields for the policy. */
+static int
+gw_orders(struct gw_req *r, const struct gw_acct *ac, struct sign_args *a,
+    char *why, size_t whylen)
+{
+	struct order_batch	 b;
+	size_t			 plen, i;
+	const char		*q;
+	int			 batch, rc;
+
+	plen = (q = memchr(r->path, '?', r->pathlen)) != NULL ?
+	    (size_t)(q - r->path) : r->pathlen;
+	if (strcmp(r->method, "POST") != 0)
+		return 0;
+	if (plen == 6 && memcmp(r->path, "/order", 6) == 0)
+		batch = 0;
+	else if (plen == 7 && memcmp(r->path, "/orders", 7) == 0)
+		batch = 1;
+	else
+		return 0;
+	if (plen != r->pathlen) {
+		snprintf(why, whylen, "POST %.*s takes no query", (int)plen,
+		    r->path);
+		return CV_ERR_INVALID;
+	}
+	if ((rc = order_batch_parse(r->body, r->bodylen, batch,
+	    (enum order_version)ac->orders, &b, why, whylen)) != 0)
+		return rc;
+	for (i = 0; i < b.n; i++) {
+		struct policy_field *f = &r->fields[i * GW_NFIELDS];
+
+		if ((rc = order_view(&b.o[i], &r->views[i])) != 0) {
+			snprintf(why, whylen, "order %zu: it has no size",
+			    i + 1);
+			order_batch_free(&b);
+			return rc;
+		}
+		f[0].name = "side";
+		f[0].value = r->views[i].side;
+		f[1].name = "token";
+		f[1].value = r->views[i].token;
+		f[2].name = "price";
+		f[2].value = r->views[i].price;
+		f[3].name = "size";
+		f[3].value = r->views[i].size;
+		f[4].name = "notional";
+		f[4].value = r->views[i].notional;
+	}
+	a->kind = "order";
+	a->fields = r->fields;
+	a->nfields = GW_NFIELDS;
+	a->nsets = b.n;
+	a->flags = SIGN_F_ORDERS | (r->negrisk == 1 ? SIGN_F_NEGRISK : 0);
+	order_batch_free(&b);
+	return 0;
+}
+
+/* An unsigned request: a verdict and its record, nothing to sign. */
+static void
+gw_anon(struct vaultd *vd, struct gw_req *r, const struct sign_origin *o,
+    const struct sign_args *a)
+{
+	struct policy_verdict	v;
+
+	vaultd_policy_verdict(vd, o, r->account, a, &v);
+	if (v.effect == POLICY_APPROVE) {
+		vaultd_policy_refund(vd, &v);
+		v.effect = POLICY_DENY;
+		snprintf(v.why, sizeof(v.why), "rule %s (line %d) asks for "
+		    "approval, which an unsigned request cannot wait for",
+		    v.id, v.line);
+	}
+	vaultd_gw_verdict(vd, &v);
+	vaultd_sign_verdict(vd, r->actor, r->account, a, &v,
+	    v.effect == POLICY_ALLOW ? "allow" : "deny");
+	if (v.effect != POLICY_ALLOW) {
+		gw_fail(vd, r->cookie, CV_ERR_DENIED, v.why);
+		return;
+	}
+	gw_sign_done(vd, o, 0, NULL, NULL);
+}
+
+/* The request, as the policy and the signing path see it. */
+static void
+gw_decide(struct vaultd *vd, struct gw_req *r, struct gw_acct *ac)
+{
+	struct sign_origin	 o;
+	struct sign_args	 a;
+	const struct profile	*p = profile_find(ac->profile);
+	char			 why[400];
+	int			 rc;
+
+	if (p == NULL || p->auth != PROFILE_AUTH_CLOB) {
+		gw_deny(vd, r, r->account);
+		gw_fail(vd, r->cookie, CV_ERR_INVALID, "the gateway serves "
+		    "Openfish and Polymarket accounts");
+		return;
+	}
+	memset(&o, 0, sizeof(o));
+	o.done = gw_sign_done;
+	o.peer = r->cookie;
+	o.id = r->id;
+	o.actor = r->actor;
+	o.who = r->anon ? POLICY_ACTOR_ANON : POLICY_ACTOR_CLIENT;
+	o.client = r->anon ? NULL : r->client;
+	memset(&a, 0, sizeof(a));
+	a.level = r->anon ? CATALOG_NONE : CATALOG_L2;
+	memcpy(a.method, r->method, sizeof(a.method));
+	a.path = r->path;
+	a.pathlen = r->pathlen;
+	a.body = r->body;
+	a.bodylen = r->bodylen;
+	a.signed_ts = r->anon ? 0 : strtoll(r->ts, NULL, 10);
+	if (!r->anon && (rc = gw_orders(r, ac, &a, why, sizeof(why))) != 0) {
+		gw_deny(vd, r, r->account);
+		gw_fail(vd, r->cookie, rc == CV_ERR_NOMEM ? rc :
+		    CV_ERR_INVALID, why);
+		return;
+	}
+	if (r->anon) {
+		gw_anon(vd, r, &o, &a);
+		return;
+	}
+	/*
+	 * Builder headers too when the account holds a builder key and the
+	 * policy allows the request at level builder (a rule that denies
+	 * that level, or admits only l2, keeps them off).
+	 */
+	if (ac->builder) {
+		a.level = CATALOG_BUILDER;
+		if (!vaultd_policy_admits(vd, &o, r->account, &a))
+			a.level = CATALOG_L2;
+	}
+	vaultd_sign_request(vd, &o, r->account, &a);
+}
+
+/* Ask signerd whether the client signed r (or wait out a busy vault). */
+static void
+gw_check(struct vaultd *vd, struct gw_req *r)
+{
+	struct client_check	 cc;
+	const char		*why;
+	int			 code;
+
+	memset(&cc, 0, sizeof(cc));
+	cc.key = r->key;
+	cc.passphrase = r->pass;
+	cc.timestamp = r->ts;
+	cc.signature = r->sig;
+	cc.method = r->method;
+	cc.path = r->path;
+	cc.pathlen = r->pathlen;
+	cc.body = r->body;
+	cc.bodylen = r->bodylen;
+	if ((code = vaultd_sign_client(vd, &cc, gw_client_done, r->cookie,
+	    &why)) != 0 && !(code == CV_ERR_AGAIN && gw_park(vd, r, 0)))
+		gw_fail(vd, r->cookie, code, why);
+}
+
+int
+vaultd_gw_req(struct vaultd *vd, struct child *ch, struct msg *m)
+{
+	struct gw_req		*r;
+	const char		*path;
+	const uint8_t		*body;
+	size_t			 pathlen, bodylen;
+	int			 code;
+
+	if ((r = calloc(1, sizeof(*r))) == NULL)
+		return CV_ERR_NOMEM;
+	if ((code = msg_get_strbuf(&m->rd, r->method,
+	    sizeof(r->method))) != 0 ||
+	    (code = msg_get_str(&m->rd, &path, &pathlen, 4096)) != 0 ||
+	    (code = msg_get_bin(&m->rd, &body, &bodylen, 65536)) != 0 ||
+	    (code = msg_get_strbuf(&m->rd, r->key, sizeof(r->key))) != 0 ||
+	    (code = msg_get_strbuf(&m->rd, r->pass, sizeof(r->pass))) != 0 ||
+	    (code = msg_get_strbuf(&m->rd, r->ts, sizeof(r->ts))) != 0 ||
+	    (code = msg_get_strbuf(&m->rd, r->sig, sizeof(r->sig))) != 0 ||
+	    (code = msg_get_u64(&m->rd, &r->negrisk)) != 0 ||
+	    (code = msg_get_strbuf(&m->rd, r->prefix,
+	    sizeof(r->prefix))) != 0 || r->negrisk > 2 ||
+	    (r->key[0] == '\0' && (r->pass[0] != '\0' ||
+	    r->ts[0] != '\0' || r->sig[0] != '\0'))) {
+		/* netd sends what its own checks let through: broken peer */
+		sodium_memzero(r->pass, sizeof(r->pass));
+		free(r);
+		return code != 0 ? code : CV_ERR_MSG_TYPE;
+	}
+	r->id = m->id;
+	r->pid = ch->pid;
+	r->cookie = gw_next_cookie++;
+	r->anon = r->key[0] == '\0';
+	snprintf(r->actor, sizeof(r->actor), "%s", GW_ANON_ACTOR);
+	if ((r->path = malloc(pathlen + 1)) == NULL ||
+	    (r->body = malloc(bodylen + 1)) == NULL) {
+		free(r->path);
+		free(r);
+		return CV_ERR_NOMEM;
+	}
+	memcpy(r->path, path, pathlen);
+	r->path[pathlen] = '\0';
+	r->pathlen = pathlen;
+	memcpy(r->body, body, bodylen);
+	r->bodylen = bodylen;
+	vd->gw.requests++;
+	if (vd->gw.nreqs == GW_REQS_MAX) {
+		code = msg_error_ans(&ch->chan, m->id, CV_ERR_AGAIN, "the "
+		    "gateway is busy: too many requests wait; retry");
+		sodium_memzero(r->pass, sizeof(r->pass));
+		free(r->path);
+		free(r->body);
+		free(r);
+		return code;
+	}
+	vd->gw.reqs[vd->gw.nreqs++] = r;
+
+	if (!vd->unlocked && vault_unlock_coming(vd) &&
+	    gw_park(vd, r, r->anon ? 2 : 0))
+		return 0;
+	if (!vd->unlocked) {
+		gw_fail(vd, r->cookie, vault_unlock_coming(vd) ?
+		    CV_ERR_AGAIN : CV_ERR_LOCKED, vault_unlock_coming(vd) ?
+		    "the vault is unlocking; retry in a moment" :
+		    "the vault is locked");
+		return 0;
+	}
+	if (r->anon) {
+		gw_anon_route(vd, r);
+		return 0;
+	}
+	gw_check(vd, r);
+	return 0;
+}
+
+/* An unsigned request: to the account its /@ACCOUNT names, or the one
+ * account of the vault. */
+static void
+gw_anon_route(struct vaultd *vd, struct gw_req *r)
+{
+	if (r->prefix[0] != '\0') {
+		if (!gw_known(vd, r->prefix)) {
+			gw_deny(vd, r, "-");
+			gw_fail(vd, r->cookie, CV_ERR_NOTFOUND, "no account "
+			    "of that name in the vault (/@ACCOUNT)");
+			return;
+		}
+		snprintf(r->account, sizeof(r->account), "%s", r->prefix);
+		gw_account(vd, r);
+		return;
+	}
+	if (vd->policy.nprofiles != 1) {
+		gw_deny(vd, r, "-");
+		gw_fail(vd, r->cookie, CV_ERR_DENIED, vd->policy.nprofiles ==
+		    0 ? "the vault holds no account" : "this vault holds "
+		    "several accounts: say which in the path, "
+		    "/@ACCOUNT/..., or sign the request with client "
+		    "credentials");
+		return;
+	}
+	snprintf(r->account, sizeof(r->account), "%s",
+	    vd->policy.profiles[0].account);
+	gw_account(vd, r);
+}
+
+/* Each loop turn: the parked requests go on once the vault can sign. */
+void
+vaultd_gw_tick(struct vaultd *vd, int64_t now)
+{
+	uint64_t	 cookies[GW_REQS_MAX];
+	struct gw_req	*r;
+	size_t		 i, n = 0;
+	int		 ready = vaultd_sign_ready(vd);
+
+	for (i = 0; i < vd->gw.nreqs; i++)
+		if (vd->gw.reqs[i]->parked)
+			cookies[n++] = vd->gw.reqs[i]->cookie;
+	/* each may end (and move the others) as it goes on */
+	for (i = 0; i < n; i++) {
+		if ((r = gw_find(vd, cookies[i], NULL)) == NULL)
+			continue;
+		if (now >= r->park_until) {
+			gw_fail(vd, r->cookie, CV_ERR_AGAIN, "the vault stayed "
+			    "busy; retry");
+			continue;
+		}
+		if (!ready)
+			continue;
+		r->parked = 0;
+		if (r->stage == 0)
+			gw_check(vd, r);
+		else if (r->stage == 1)
+			gw_account(vd, r);
+		else
+			gw_anon_route(vd, r);
+	}
+}
+
+int64_t
+vaultd_gw_next_ms(const struct vaultd *vd)
+{
+	size_t	i;
+
+	for (i = 0; i < vd->gw.nreqs; i++)
+		if (vd->gw.reqs[i]->parked)
+			return vaultd_now_ms() + 2;
+	return -1;
+}
+
+void
+vaultd_gw_netd_lost(struct vaultd *vd)
+{
+	/* the callbacks of their slots find nothing and say nothing */
+	while (vd->gw.nreqs > 0)
+		gw_free(vd, vd->gw.nreqs - 1);
+}
+
+/* Counters. */
+
+void
+vaultd_gw_verdict(struct vaultd *vd, const struct policy_verdict *v)
+{
+	size_t	i, e;
+
+	e = v->effect == POLICY_ALLOW ? 0 : v->effect == POLICY_APPROVE ?
+	    2 : 1;
+	for (i = 0; i < vd->gw.nrules; i++)
+		if (strcmp(vd->gw.rules[i].id, v->id) == 0) {
+			vd->gw.rules[i].n[e]++;
+			return;
+		}
+	if (vd->gw.nrules == GW_RULES_MAX) {
+		vd->gw.rules_other[e]++;
+		return;
+	}
+	snprintf(vd->gw.rules[vd->gw.nrules].id, POLICY_ID_MAX, "%s", v->id);
+	vd->gw.rules[vd->gw.nrules++].n[e] = 1;
+}
+
+void
+vaultd_gw_signed(struct vaultd *vd, uint64_t level, uint64_t flags)
+{
+	if (flags & SIGN_F_ORDERS)
+		vd->gw.signatures[3]++;
+	else if (level >= CATALOG_L1 && level <= CATALOG_BUILDER)
+		vd->gw.signatures[level - CATALOG_L1]++;
+}
+
+/* Prometheus text, into a growing buffer. */
+struct gw_text {
+	char	*p;
+	size_t	 len, cap;
+	int	 err;
+};
+
+static void __attribute__((format(printf, 2, 3)))
+gw_put(struct gw_text *t, const char *fmt, ...)
+{
+	va_list	 ap;
+	char	*np;
+	int	 n;
+
+	if (t->err)
+		return;
+	for (;;) {
+		va_start(ap, fmt);
+		n = vsnprintf(t->p + t->len, t->cap - t->len, fmt, ap);
+		va_end(ap);
+		if (n < 0) {
+			t->err = 1;
+			return;
+		}
+		if ((size_t)n < t->cap - t->len) {
+			t->len += (size_t)n;
+			return;
+		}
+		if ((np = realloc(t->p, t->cap * 2)) == NULL) {
+			t->err = 1;
+			return;
+		}
+		t->p = np;
+		t->cap *= 2;
+	}
+}
+
+/* One budget counter (names and budgets hold no '"' or '\\'). */
+static void
+gw_budget(void *arg, const struct policy_budget_left *l)
+{
+	gw_put(arg, "clobvault_budget_remaining{rule=\"%s\",budget=\"%s\","
+	    "account=\"%s\",who=\"%s\"} %s\n", l->rule, l->budget, l->account,
+	    l->who, l->left);
+}
+
+static void
+gw_metrics(struct vaultd *vd, struct gw_text *t)
+{
+	static const char *const effects[3] = { "allow", "deny", "approve" };
+	static const char *const kinds[4] = { "l1", "l2", "builder",
+	    "order" };
+	size_t	i, e, npend = 0;
+
+	for (i = 0; i < VAULTD_PENDING_MAX; i++)
+		npend += vd->pending[i].used != 0;
+	gw_put(t, "# HELP clobvault_vault_unlocked 1 while the vault is "
+	    "unlocked.\n# TYPE clobvault_vault_unlocked gauge\n"
+	    "clobvault_vault_unlocked %d\n", vd->unlocked ? 1 : 0);
+	gw_put(t, "# HELP clobvault_child_up 1 while the child runs "
+	    "sandboxed and answers.\n# TYPE clobvault_child_up gauge\n");
+	for (i = 0; i < CHILD_NUM; i++)
+		gw_put(t, "clobvault_child_up{child=\"%s\"} %d\n",
+		    vd->children[i].name, vd->children[i].state == CHILD_UP);
+	gw_put(t, "# HELP clobvault_child_restarts_total Restarts of each "
+	    "child since vaultd started.\n# TYPE clobvault_child_restarts_"
+	    "total counter\n");
+	for (i = 0; i < CHILD_NUM; i++)
+		gw_put(t, "clobvault_child_restarts_total{child=\"%s\"} %u\n",
+		    vd->children[i].name, vd->children[i].restarts);
+	gw_put(t, "# HELP clobvault_verdicts_total Policy verdicts by "
+	    "deciding rule and effect.\n# TYPE clobvault_verdicts_total "
+	    "counter\n");
+	for (i = 0; i < vd->gw.nrules; i++)
+		for (e = 0; e < 3; e++)
+			if (vd->gw.rules[i].n[e] != 0)
+				gw_put(t, "clobvault_verdicts_total{rule="
+				    "\"%s\",effect=\"%s\"} %llu\n",
+				    vd->gw.rules[i].id,
+				    effects[e],
+				    (unsigned long long)vd->gw.rules[i].n[e]);
+	for (e = 0; e < 3; e++)
+		if (vd->gw.rules_other[e] != 0)
+			gw_put(t, "clobvault_verdicts_total{rule=\"(other)\","
+			    "effect=\"%s\"} %llu\n", effects[e],
+			    (unsigned long long)vd->gw.rules_other[e]);
+	gw_put(t, "# HELP clobvault_signatures_total Signatures signerd "
+	    "made, by kind.\n# TYPE clobvault_signatures_total counter\n");
+	for (i = 0; i < 4; i++)
+		gw_put(t, "clobvault_signatures_total{kind=\"%s\"} %llu\n",
+		    kinds[i], (unsigned long long)vd->gw.signatures[i]);
+	gw_put(t, "# HELP clobvault_approvals_pending Requests held for "
+	    "approval.\n# TYPE clobvault_approvals_pending gauge\n"
+	    "clobvault_approvals_pending %zu\n", npend);
+	gw_put(t, "# HELP clobvault_budget_remaining What is left of each "
+	    "policy budget counter in use (requests, or the summed field).\n"
+	    "# TYPE clobvault_budget_remaining gauge\n");
+	if (vd->policy.st != NULL)
+		policy_budget_each(vd->policy.st, vaultd_wall_ms(),
+		    gw_budget, t);
+	gw_put(t, "# HELP clobvault_gateway_refused_total Gateway requests "
+	    "refused before the policy.\n# TYPE clobvault_gateway_refused_"
+	    "total counter\nclobvault_gateway_refused_total{reason="
+	    "\"credentials\"} %llu\nclobvault_gateway_refused_total{reason="
+	    "\"replay\"} %llu\n", (unsigned long long)vd->gw.refused_auth,
+	    (unsigned long long)vd->gw.refused_replay);
+	gw_put(t, "# HELP clobvault_audit_records_total Records in the "
+	    "audit log's chain.\n# TYPE clobvault_audit_records_total "
+	    "counter\nclobvault_audit_records_total %llu\n",
+	    (unsigned long long)vd->chain.seq);
+	/* a failed audit write stops vaultd (fail-closed): a running one
+	 * has none to count */
+	gw_put(t, "# HELP clobvault_audit_write_failures_total Audit "
+	    "writes that failed (vaultd stops on the first).\n# TYPE "
+	    "clobvault_audit_write_failures_total counter\n"
+	    "clobvault_audit_write_failures_total 0\n");
+}
+
+int
+vaultd_gw_info_req(struct vaultd *vd, struct child *ch, struct msg *m)
+{
+	struct gw_text	 t;
+	struct msg_w	 w;
+	char		 kind[16];
+	const char	*why = NULL;
+	int		 r, ready;
+
+	if ((r = msg_get_strbuf(&m->rd, kind, sizeof(kind))) != 0)
+		return r;
+	memset(&t, 0, sizeof(t));
+	t.cap = 4096;
+	if ((t.p = malloc(t.cap)) == NULL)
+		return CV_ERR_NOMEM;
+	t.p[0] = '\0';
+	ready = vd->unlocked && SIGNERD(vd)->state == CHILD_UP &&
+	    NETD(vd)->state == CHILD_UP;
+	if (strcmp(kind, "ready") == 0) {
+		why = ready ? "ready" : !vd->unlocked ? (vault_unlock_coming(vd)
+		    ? "the vault is unlocking" : "the vault is locked") :
+		    "signerd is not up";
+		gw_put(&t, "%s", why);
+	} else if (strcmp(kind, "metrics") == 0)
+		gw_metrics(vd, &t);
+	else {
+		free(t.p);
+		return CV_ERR_MSG_TYPE;
+	}
+	if (t.err) {
+		free(t.p);
+		return msg_error_ans(&ch->chan, m->id, CV_ERR_NOMEM,
+		    "out of memory");
+	}
+	msg_begin(&w, MSG_GW_INFO_ANS, m->id);
+	msg_put_bool(&w, ready);
+	msg_put_strn(&w, t.p, t.len);
+	free(t.p);
+	return chan_queue(&ch->chan, &w);
+}
