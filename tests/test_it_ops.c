@@ -329,7 +329,8 @@ as_user(struct ot *o, uid_t uid, gid_t gid, const gid_t *groups, size_t n,
 	struct msg_w	w;
 	struct msg	m;
 	pid_t		pid;
-	int		st;
+	int64_t		code;
+	int		st, tries;
 
 	if ((pid = fork()) == 0) {
 		signal(SIGPIPE, SIG_IGN);	/* a refusal is a closed socket */
@@ -338,15 +339,24 @@ as_user(struct ot *o, uid_t uid, gid_t gid, const gid_t *groups, size_t n,
 			_exit(1);
 		if (it_connect(&o->it, &c) != 0)
 			_exit(3);
-		msg_begin(&w, unlock ? MSG_CTL_UNLOCK_REQ : MSG_CTL_LOCK_REQ,
-		    7);
-		if (unlock) {
-			msg_put_bin(&w, (const uint8_t *)PASSPHRASE,
-			    strlen(PASSPHRASE));
-			msg_put_bool(&w, 0);
+		/* "busy" (the checkpoint after an unlock): retry, as
+		 * vaultctl does */
+		for (tries = 0; tries < 50; tries++) {
+			msg_begin(&w, unlock ? MSG_CTL_UNLOCK_REQ :
+			    MSG_CTL_LOCK_REQ, 7);
+			if (unlock) {
+				msg_put_bin(&w, (const uint8_t *)PASSPHRASE,
+				    strlen(PASSPHRASE));
+				msg_put_bool(&w, 0);
+			}
+			if (chan_send(&c, &w) != 0 || chan_recv(&c, &m) != 0)
+				_exit(1);
+			if (m.type != MSG_ERROR_ANS ||
+			    msg_get_i64(&m.rd, &code) != 0 ||
+			    code != CV_ERR_AGAIN)
+				break;
+			it_sleep_ms(100);
 		}
-		if (chan_send(&c, &w) != 0 || chan_recv(&c, &m) != 0)
-			_exit(1);
 		_exit(m.type == (unlock ? MSG_CTL_UNLOCK_ANS :
 		    MSG_CTL_LOCK_ANS) ? 0 : 1);
 	}
