@@ -21,7 +21,7 @@
 #include "common/cv_err.h"
 
 /* Bump when any message changes; checked by MSG_HELLO_REQ. */
-#define MSG_VERSION		7
+#define MSG_VERSION		8
 
 #define MSG_HDR_LEN		4
 #define MSG_MAX_FRAME		(1024 * 1024)	/* payload bytes */
@@ -102,7 +102,7 @@ X(MSG_CTL_UNLOCK_ANS, "vaultd", "vaultctl", "b", "was already unlocked") \
 X(MSG_CTL_LOCK_REQ, "vaultctl", "vaultd", "", "-")			\
 X(MSG_CTL_LOCK_ANS, "vaultd", "vaultctl", "b", "was already locked")	\
 X(MSG_CTL_PASSWD_REQ, "vaultctl", "vaultd", "x1024 x1024 b s15",	\
-    "old, new, keyfile, kdf")						\
+    "old, new, keyfile, kdf (\"\": the vault's cost kept)")		\
 X(MSG_CTL_PASSWD_ANS, "vaultd", "vaultctl", "", "-")			\
 X(MSG_CTL_PUT_REQ, "vaultctl", "vaultd", "u s64 s64 u x4096",		\
     "type, account, key id, nonce, payload")				\
@@ -116,8 +116,10 @@ X(MSG_CTL_LIST_ANS, "vaultd", "vaultctl", "a1024",			\
 X(MSG_CTL_AUDIT_REQ, "vaultctl", "vaultd", "u u",			\
     "mode (0 show, 1 verify, 2 anchor), tail")				\
 X(MSG_CTL_AUDIT_ANS, "vaultd", "vaultctl", "i s1048576", "code, text")	\
-X(MSG_SIGN_REQ, "vaultd", "signerd", "s64 u s7 s4096 x65536 s23 u u",	\
-    "account, level, method, path, body, timestamp, nonce, flags")	\
+X(MSG_SIGN_REQ, "vaultd", "signerd",					\
+    "s64 u s7 s4096 x65536 s23 u u s64",				\
+    "account, level, method, path, body, timestamp, nonce, flags, "	\
+    "API key id (L2 only; empty: the active key)")			\
 X(MSG_SIGN_ANS, "signerd", "vaultd", "a16 x131072",			\
     "[[name, value]...], body with its orders signed (SIGN_F_ORDERS)")	\
 X(MSG_CTL_HEADERS_REQ, "vaultctl", "vaultd",				\
@@ -192,7 +194,10 @@ X(MSG_CTL_AUDIT_SHOW_ANS, "vaultd", "vaultctl", "u s1048576",		\
     "matching records left out, lines")					\
 X(MSG_CTL_AUDIT_KEY_REQ, "vaultctl", "vaultd", "", "-")		\
 X(MSG_CTL_AUDIT_KEY_ANS, "vaultd", "vaultctl", "x32",			\
-    "audit public key")
+    "audit public key")							\
+X(MSG_CTL_USE_REQ, "vaultctl", "vaultd", "u s64 s64",			\
+    "record type (API or builder key), account, key id")		\
+X(MSG_CTL_USE_ANS, "vaultd", "vaultctl", "", "-")
 
 #define MSG_ENUM(name, from, to, fields, doc)	name,
 enum msg_type {

@@ -22,7 +22,8 @@ static const struct netcall netcalls[] = {
 	    { EP_CREATE_API_KEY, EP_DERIVE_API_KEY }, 2,
 	    NETCALL_STORE | NETCALL_INVITE_USED, API },
 	{ "apikey.list", { NULL }, NULL, { EP_GET_API_KEYS }, 1, 0, 0 },
-	{ "apikey.delete", { NULL }, NULL, { EP_DELETE_API_KEY }, 1,
+	/* key: the API key to delete, which signs its own deletion */
+	{ "apikey.delete", { "key" }, NULL, { EP_DELETE_API_KEY }, 1,
 	    NETCALL_REMOVE, API },
 	{ "closed-only", { NULL }, NULL, { EP_CLOSED_ONLY }, 1, 0, 0 },
 	{ "builder.create", { "builder_id" }, "builder_id",

@@ -102,7 +102,14 @@ size_t	vault_fmt_body_max(uint8_t type);
 
 #define VAULT_RECF_REVOKED	0x01	/* kept for history, not for use */
 #define VAULT_RECF_USED		0x02	/* an invitation code spent */
-#define VAULT_RECF_KNOWN	(VAULT_RECF_REVOKED | VAULT_RECF_USED)
+/*
+ * The API or builder key that signs for its account: at most one of each
+ * kind per account.  A vault written before the flag has none; an
+ * account's only key of a kind then signs as if it were flagged.
+ */
+#define VAULT_RECF_ACTIVE	0x04
+#define VAULT_RECF_KNOWN	(VAULT_RECF_REVOKED | VAULT_RECF_USED | \
+				 VAULT_RECF_ACTIVE)
 
 struct vault_hdr {
 	uint16_t	version;

@@ -21,6 +21,9 @@
 
 extern struct secp256k1_context_struct	*signerd_secp;
 
+#define NONE_ACTIVE(kind, cmd)	"the account holds several " kind " keys " \
+			"and none is active: choose one with vaultctl " cmd \
+			" use --account A --key-id ID"
 #define NOT_ORDERS	"POST /order and /orders are signed only as orders, " \
 			"each signed by clobvault itself (SIGN_F_ORDERS)"
 
@@ -180,6 +183,7 @@ struct acct_keys {
 	struct acct_rec		 rec;
 	const char		*pwhy;		/* a static text, or NULL */
 	int			 perr, werr, cerr, berr;
+	int			 cseveral, bseveral;	/* none active */
 	uint8_t			 seckey[32];
 	struct sign_wallet	 w;
 	char			 key_id[VAULT_MAX_NAME + 1];
@@ -202,10 +206,46 @@ signerd_sign_forget(struct signerd_vault *sv)
 	signerd_client_forget(sv);
 }
 
+/*
+ * The credential of type that signs for account: the one named by key_id
+ * when it is not empty, else the one flagged VAULT_RECF_ACTIVE, else the
+ * account's only one (a vault written before the flag).  CV_ERR_NOTFOUND
+ * when there is none; *several set when there are keys but none active.
+ */
+static int
+find_cred(const struct vault *v, uint8_t type, const char *account,
+    const char *key_id, const struct vault_rec **found, int *several)
+{
+	const struct vault_rec	*only = NULL;
+	size_t			 i, n = 0;
+
+	*several = 0;
+	for (i = 0; i < v->nrecs; i++) {
+		const struct vault_rec *rec = &v->recs[i];
+
+		if (rec->type != type || strcmp(rec->account, account) != 0)
+			continue;
+		if (*key_id != '\0' ? strcmp(rec->key_id, key_id) == 0 :
+		    (rec->flags & VAULT_RECF_ACTIVE) != 0) {
+			*found = rec;
+			return 0;
+		}
+		only = rec;
+		n++;
+	}
+	if (*key_id == '\0' && n == 1) {
+		*found = only;
+		return 0;
+	}
+	*several = *key_id == '\0' && n > 1;
+	return CV_ERR_NOTFOUND;
+}
+
 /* An API or builder credential: key id, decoded secret, passphrase. */
 static int
 load_cred(struct signerd_vault *sv, uint8_t type, const char *account,
-    char *key_id, uint8_t *key, size_t *klen, char *pass)
+    const char *want, char *key_id, uint8_t *key, size_t *klen, char *pass,
+    int *several)
 {
 	const struct vault_rec	*rec = NULL;
 	struct secret		 pt, k;
@@ -214,7 +254,9 @@ load_cred(struct signerd_vault *sv, uint8_t type, const char *account,
 
 	memset(&pt, 0, sizeof(pt));
 	memset(&k, 0, sizeof(k));
-	if ((r = open_rec(sv, type, account, &pt, &rec)) != 0 ||
+	if ((r = find_cred(&sv->v, type, account, want, &rec,
+	    several)) != 0 ||
+	    (r = vault_crypto_open(&sv->keys, &sv->v.hdr, rec, &pt)) != 0 ||
 	    (r = terminated(&pt)) != 0 ||
 	    (r = split_cred(&pt, &k, klen, &pp)) != 0)
 		goto out;
@@ -252,10 +294,10 @@ load_keys(struct signerd_vault *sv, const char *account,
 			ak->werr = CV_ERR_CORRUPT;
 		secret_free(&pt);
 	}
-	ak->cerr = load_cred(sv, VAULT_REC_API_CRED, account, ak->key_id,
-	    ak->key, &ak->klen, ak->pass);
-	ak->berr = load_cred(sv, VAULT_REC_BUILDER_CRED, account, ak->bkey_id,
-	    ak->bkey, &ak->bklen, ak->bpass);
+	ak->cerr = load_cred(sv, VAULT_REC_API_CRED, account, "", ak->key_id,
+	    ak->key, &ak->klen, ak->pass, &ak->cseveral);
+	ak->berr = load_cred(sv, VAULT_REC_BUILDER_CRED, account, "",
+	    ak->bkey_id, ak->bkey, &ak->bklen, ak->bpass, &ak->bseveral);
 	/* an invitation code is single-use: a spent one stays home */
 	if (open_rec(sv, VAULT_REC_INVITE, account, &pt, &irec) == 0) {
 		if (!(irec->flags & VAULT_RECF_USED) && pt.len > 0 &&
@@ -323,7 +365,8 @@ account_ready(const struct acct_keys *ak, int api, const char **why)
 		return r;
 	}
 	if (api && (r = ak->cerr) != 0) {
-		*why = r == CV_ERR_NOTFOUND ? "the account has no API key in "
+		*why = ak->cseveral ? NONE_ACTIVE("API", "apikey") :
+		    r == CV_ERR_NOTFOUND ? "the account has no API key in "
 		    "the vault: vaultctl apikey create-or-derive" : NULL;
 		return r;
 	}
@@ -345,7 +388,8 @@ sign_with(const struct acct_keys *ak, const struct sign_req *req,
 	    ak->klen, ak->pass, req, out)) != 0 || level != CATALOG_BUILDER)
 		return r;
 	if ((r = ak->berr) != 0) {
-		*why = r == CV_ERR_NOTFOUND ? "the account has no builder key "
+		*why = ak->bseveral ? NONE_ACTIVE("builder", "builder") :
+		    r == CV_ERR_NOTFOUND ? "the account has no builder key "
 		    "in the vault: vaultctl builder create" : NULL;
 		return r;
 	}
@@ -514,6 +558,29 @@ sign_orders(const struct acct_keys *ak, const struct sign_req *req,
 	return r;
 }
 
+/*
+ * The account's material with the API key key_id in place of the active
+ * one, in a guarded region of its own (*out, freed by the caller) so that
+ * the cache keeps the active key; cerr says whether the key was found.
+ */
+static int
+named_keys(struct signerd_vault *sv, const struct acct_keys *ak,
+    const char *key_id, struct secret *out)
+{
+	struct acct_keys	*nk;
+	int			 r;
+
+	if ((r = secret_alloc(out, sizeof(*nk))) != 0)
+		return r;
+	nk = (struct acct_keys *)out->p;
+	*nk = *ak;		/* guarded to guarded */
+	sodium_memzero(nk->key, sizeof(nk->key));
+	sodium_memzero(nk->pass, sizeof(nk->pass));
+	nk->cerr = load_cred(sv, VAULT_REC_API_CRED, ak->account, key_id,
+	    nk->key_id, nk->key, &nk->klen, nk->pass, &nk->cseveral);
+	return 0;
+}
+
 int
 signerd_sign(struct signerd_vault *sv, struct chan *c, struct msg *m)
 {
@@ -525,7 +592,9 @@ signerd_sign(struct signerd_vault *sv, struct chan *c, struct msg *m)
 	const char		*path;
 	const uint8_t		*body;
 	char			*made = NULL;
+	struct secret		 named;
 	char			 account[SIGN_ACCOUNT_MAX + 1];
+	char			 key_id[VAULT_MAX_NAME + 1];
 	char			 method[8], ts[CLOB_TIMESTAMP_MAX + 1];
 	char			 owhy[512];
 	uint64_t		 level, flags;
@@ -535,6 +604,7 @@ signerd_sign(struct signerd_vault *sv, struct chan *c, struct msg *m)
 
 	memset(&h, 0, sizeof(h));
 	memset(&req, 0, sizeof(req));
+	memset(&named, 0, sizeof(named));
 	if ((r = msg_get_strbuf(&m->rd, account, sizeof(account))) != 0 ||
 	    (r = msg_get_u64(&m->rd, &level)) != 0 ||
 	    (r = msg_get_strbuf(&m->rd, method, sizeof(method))) != 0 ||
@@ -542,9 +612,13 @@ signerd_sign(struct signerd_vault *sv, struct chan *c, struct msg *m)
 	    (r = msg_get_bin(&m->rd, &body, &req.bodylen, SIGN_BODY_MAX)) ||
 	    (r = msg_get_strbuf(&m->rd, ts, sizeof(ts))) != 0 ||
 	    (r = msg_get_u64(&m->rd, &req.nonce)) != 0 ||
-	    (r = msg_get_u64(&m->rd, &flags)) != 0)
+	    (r = msg_get_u64(&m->rd, &flags)) != 0 ||
+	    (r = msg_get_strbuf(&m->rd, key_id, sizeof(key_id))) != 0)
 		fatalx("%s: %s", msg_name(m->type), cv_strerror(r));
 	orders = (flags & SIGN_F_ORDERS) != 0;
+	/* a named key signs an L2 request of its own, never orders */
+	if (key_id[0] != '\0' && (level != CATALOG_L2 || orders))
+		return CV_ERR_INVALID;
 	/* neg-risk says which exchange signs orders: nothing without them */
 	if ((flags & ~(uint64_t)SIGN_F_ALL) != 0 ||
 	    ((flags & SIGN_F_NEGRISK) && !orders))
@@ -573,6 +647,19 @@ signerd_sign(struct signerd_vault *sv, struct chan *c, struct msg *m)
 		return r;
 	if ((r = account_keys(sv, account, &ak)) != 0)
 		return r;
+	if (key_id[0] != '\0') {
+		if ((r = named_keys(sv, ak, key_id, &named)) != 0)
+			return r;
+		ak = (struct acct_keys *)named.p;
+		if (ak->cerr == CV_ERR_NOTFOUND) {
+			secret_free(&named);
+			if (msg_error_ans(c, m->id, CV_ERR_NOTFOUND, "the "
+			    "account has no API key with that key id in the "
+			    "vault: vaultctl apikey list --local") != 0)
+				fatalx("cannot answer %s", msg_name(m->type));
+			return 0;
+		}
+	}
 	if (orders) {
 		r = sign_orders(ak, &req, level, flags, &h, &made, &madelen,
 		    owhy, sizeof(owhy));
@@ -581,12 +668,14 @@ signerd_sign(struct signerd_vault *sv, struct chan *c, struct msg *m)
 		r = sign_with(ak, &req, level, &h, &why);
 	if (r != 0) {
 		sign_headers_clear(&h);
+		secret_free(&named);
 		if (why == NULL)
 			return r;
 		if (msg_error_ans(c, m->id, r, why) != 0)
 			fatalx("cannot answer %s", msg_name(m->type));
 		return 0;
 	}
+	secret_free(&named);
 	msg_begin(&w, MSG_SIGN_ANS, m->id);
 	msg_put_array(&w, (uint32_t)h.n);
 	for (i = 0; i < h.n; i++) {

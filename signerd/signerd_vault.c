@@ -317,6 +317,59 @@ nonce_taken(const struct vault *v, uint8_t type, const char *account,
 	return 0;
 }
 
+/*
+ * The flags a new credential of type starts with: the account's first API
+ * or builder key becomes its active one; a later one waits for `apikey
+ * use` (rotation switches explicitly).
+ */
+static uint8_t
+first_active(const struct vault *v, uint8_t type, const char *account)
+{
+	size_t	i;
+
+	if (type != VAULT_REC_API_CRED && type != VAULT_REC_BUILDER_CRED)
+		return 0;
+	for (i = 0; i < v->nrecs; i++)
+		if (v->recs[i].type == type &&
+		    strcmp(v->recs[i].account, account) == 0)
+			return 0;
+	return VAULT_RECF_ACTIVE;
+}
+
+/*
+ * Set or clear VAULT_RECF_ACTIVE on record k of pv, sealing its body anew
+ * (the flags are authenticated with it).  k must stay valid: the record
+ * is replaced where it is.
+ */
+static int
+set_active(struct vault *pv, const struct vault_keys *keys, size_t k,
+    int on)
+{
+	struct vault_rec	*rec = &pv->recs[k];
+	struct vault_rec	 nrec;
+	struct secret		 pt;
+	int			 r;
+
+	if (((rec->flags & VAULT_RECF_ACTIVE) != 0) == (on != 0))
+		return 0;
+	if ((r = vault_crypto_open(keys, &pv->hdr, rec, &pt)) != 0)
+		return r;
+	memset(&nrec, 0, sizeof(nrec));
+	nrec.type = rec->type;
+	nrec.flags = on ? rec->flags | VAULT_RECF_ACTIVE :
+	    rec->flags & ~VAULT_RECF_ACTIVE;
+	memcpy(nrec.account, rec->account, sizeof(nrec.account));
+	memcpy(nrec.key_id, rec->key_id, sizeof(nrec.key_id));
+	nrec.nonce = rec->nonce;
+	r = vault_crypto_seal(keys, &pv->hdr, &nrec, pt.p, pt.len);
+	secret_free(&pt);
+	if (r != 0)
+		return r;
+	free(rec->body);
+	*rec = nrec;		/* its sealed body now the record's */
+	return 0;
+}
+
 static int
 vault_put(struct signerd_vault *sv, struct chan *c, struct msg *m)
 {
@@ -409,8 +462,9 @@ vault_put(struct signerd_vault *sv, struct chan *c, struct msg *m)
 	}
 	if ((r = sv_vault_copy(&sv->v, &sv->pv)) != 0)
 		goto out;
-	if ((r = sv_put_record(&sv->pv, &sv->keys, (uint8_t)type, 0, account,
-	    key_id, nonce, payload, len)) != 0 ||
+	if ((r = sv_put_record(&sv->pv, &sv->keys, (uint8_t)type,
+	    first_active(&sv->v, (uint8_t)type, account), account, key_id,
+	    nonce, payload, len)) != 0 ||
 	    (r = sv_seal_and_answer(sv, c, MSG_VAULT_PUT_ANS, m->id, &sv->keys,
 	    info)) != 0)
 		vault_free(&sv->pv);
@@ -424,9 +478,9 @@ vault_del(struct signerd_vault *sv, struct chan *c, struct msg *m)
 {
 	uint64_t	type;
 	char		account[VAULT_MAX_NAME + 1], key_id[VAULT_MAX_NAME + 1];
-	size_t		i;
+	size_t		i, n = 0, last = 0;
 	long		k;
-	int		r;
+	int		r, active;
 
 	if ((r = msg_get_u64(&m->rd, &type)) != 0 ||
 	    (r = msg_get_strbuf(&m->rd, account, sizeof(account))) != 0 ||
@@ -447,9 +501,24 @@ vault_del(struct signerd_vault *sv, struct chan *c, struct msg *m)
 			    sv->pv.recs[i].type != VAULT_REC_POLICY &&
 			    (r = vault_del_record(&sv->pv, i)) != 0)
 				goto fail;
-	} else if ((k = vault_find_record(&sv->pv, (uint8_t)type, account,
-	    key_id)) < 0 || (r = vault_del_record(&sv->pv, (size_t)k)) != 0)
-		goto fail;
+	} else {
+		if ((k = vault_find_record(&sv->pv, (uint8_t)type, account,
+		    key_id)) < 0)
+			goto fail;
+		active = (sv->pv.recs[k].flags & VAULT_RECF_ACTIVE) != 0;
+		if ((r = vault_del_record(&sv->pv, (size_t)k)) != 0)
+			goto fail;
+		/* the active key gone: the only one left, else none */
+		for (i = 0, n = 0; active && i < sv->pv.nrecs; i++)
+			if (sv->pv.recs[i].type == type &&
+			    strcmp(sv->pv.recs[i].account, account) == 0) {
+				last = i;
+				n++;
+			}
+		if (n == 1 && (r = set_active(&sv->pv, &sv->keys, last,
+		    1)) != 0)
+			goto fail;
+	}
 	if ((r = sv_seal_and_answer(sv, c, MSG_VAULT_DEL_ANS, m->id, &sv->keys,
 	    NULL)) == 0)
 		return 0;
@@ -523,8 +592,9 @@ vault_store(struct signerd_vault *sv, struct chan *c, struct msg *m)
 	}
 	if ((r = sv_vault_copy(&sv->v, &sv->pv)) != 0)
 		goto out;
-	if ((r = sv_put_record(&sv->pv, &sv->keys, (uint8_t)type, 0, account,
-	    info, nonce, nul + 1, pt.len - idlen - 1)) != 0 ||
+	if ((r = sv_put_record(&sv->pv, &sv->keys, (uint8_t)type,
+	    first_active(&sv->v, (uint8_t)type, account), account, info,
+	    nonce, nul + 1, pt.len - idlen - 1)) != 0 ||
 	    (r = sv_seal_and_answer(sv, c, MSG_VAULT_STORE_ANS, m->id,
 	    &sv->keys, info)) != 0)
 		vault_free(&sv->pv);
@@ -533,7 +603,11 @@ vault_store(struct signerd_vault *sv, struct chan *c, struct msg *m)
 	return r;
 }
 
-/* Set a record's flags: today only an invitation code marked used. */
+/*
+ * Set a record's flags: an invitation code marked used, or an API or
+ * builder key made its account's active one, the flag taken off the
+ * others of its kind in the same sealed change.
+ */
 static int
 vault_mark(struct signerd_vault *sv, struct chan *c, struct msg *m)
 {
@@ -541,6 +615,7 @@ vault_mark(struct signerd_vault *sv, struct chan *c, struct msg *m)
 	struct secret	pt;
 	uint64_t	type, flags;
 	char		account[VAULT_MAX_NAME + 1], key_id[VAULT_MAX_NAME + 1];
+	size_t		i;
 	long		k;
 	int		r;
 
@@ -549,11 +624,27 @@ vault_mark(struct signerd_vault *sv, struct chan *c, struct msg *m)
 	    (r = msg_get_strbuf(&m->rd, key_id, sizeof(key_id))) != 0 ||
 	    (r = msg_get_u64(&m->rd, &flags)) != 0)
 		fatalx("%s: %s", msg_name(m->type), cv_strerror(r));
-	if (type != VAULT_REC_INVITE || flags != VAULT_RECF_USED)
+	if (!(type == VAULT_REC_INVITE && flags == VAULT_RECF_USED) &&
+	    !((type == VAULT_REC_API_CRED || type == VAULT_REC_BUILDER_CRED) &&
+	    flags == VAULT_RECF_ACTIVE))
 		return CV_ERR_INVALID;
 	if ((k = vault_find_record(&sv->v, (uint8_t)type, account,
 	    key_id)) < 0)
 		return CV_ERR_NOTFOUND;
+	if (flags == VAULT_RECF_ACTIVE) {
+		if ((r = sv_vault_copy(&sv->v, &sv->pv)) != 0)
+			return r;
+		for (i = 0; i < sv->pv.nrecs; i++)
+			if (sv->pv.recs[i].type == type &&
+			    strcmp(sv->pv.recs[i].account, account) == 0 &&
+			    (r = set_active(&sv->pv, &sv->keys, i,
+			    i == (size_t)k)) != 0)
+				break;
+		if (r != 0 || (r = sv_seal_and_answer(sv, c,
+		    MSG_VAULT_MARK_ANS, m->id, &sv->keys, NULL)) != 0)
+			vault_free(&sv->pv);
+		return r;
+	}
 	rec = &sv->v.recs[k];
 	/* the flags are authenticated: seal the body anew with them */
 	if ((r = vault_crypto_open(&sv->keys, &sv->v.hdr, rec, &pt)) != 0)

@@ -716,6 +716,137 @@ test_polymarket(void **state)
 	check_no_secrets(c);
 }
 
+/* The entry of key_id in `--json apikey list --local`: nonce, active. */
+static void
+local_key(struct ct *c, const char *key_id, long long nonce, int active)
+{
+	json_t	*doc, *e = NULL;
+	size_t	 i;
+
+	run(c, 0, NULL, "--json apikey list --local --account main");
+	doc = out_json(c);
+	json_array_foreach(json_object_get(doc, "entries"), i, e)
+		if (strcmp(jstr(e, "key_id"), key_id) == 0)
+			break;
+	if (i == json_array_size(json_object_get(doc, "entries")))
+		fail_msg("%s not listed: %s", key_id, c->out);
+	assert_int_equal(json_integer_value(json_object_get(e, "nonce")),
+	    nonce);
+	assert_int_equal(json_is_true(json_object_get(e, "active")), active);
+	assert_true(json_is_boolean(json_object_get(e, "active")));
+	json_decref(doc);
+}
+
+/*
+ * The API key the L2 headers carry names key_id, and no other.  The
+ * headers hold the passphrase by protocol: kept out of c->all, which
+ * check_no_secrets reads.
+ */
+static void
+signs_with(struct ct *c, const char *key_id, const char *not)
+{
+	assert_int_equal(it_ctl(&c->it, NULL, c->out, sizeof(c->out), "%s",
+	    "headers l2 --account main --method GET --path /auth/api-keys"),
+	    0);
+	has(c, key_id);
+	lacks(c, not);
+}
+
+/* Explicit keys: the first stays active, use switches, delete by id. */
+static void
+test_explicit_keys(void **state)
+{
+	struct ct	*c = *state;
+	char		 a[64], b[64], d[64], e[64], f[64];
+	json_t		*doc;
+
+	run(c, 0, NULL, "--json apikey create --account main");
+	key_answer(c, "apikey.create", 1, a, sizeof(a));
+	run(c, 0, NULL, "--json apikey create --account main --nonce 1");
+	key_answer(c, "apikey.create", 1, b, sizeof(b));
+	/* storing a second key does not change the active one */
+	local_key(c, a, 0, 1);
+	local_key(c, b, 1, 0);
+	signs_with(c, a, b);
+	run(c, 0, NULL, "apikey list --local --account main");
+	has(c, "(active)");
+	run(c, 0, NULL, "keys list --account main");
+	has(c, "(active)");
+	run(c, 0, NULL, "--json keys list --account main");
+	has(c, "\"active\": true");
+	has(c, "\"active\": false");
+
+	/* use: switches, audited with the key id */
+	run(c, 0, NULL, "apikey use --account main --key-id %s", b);
+	has(c, "apikey use: ");
+	has(c, " is the active API key of main");
+	local_key(c, a, 0, 0);
+	local_key(c, b, 1, 1);
+	signs_with(c, b, a);
+	run(c, 0, NULL, "audit show --op apikey_use");
+	has(c, b);
+	run(c, 8, NULL, "apikey use --account main --key-id nosuch");
+	has(c, "account main holds no API key nosuch: see vaultctl apikey "
+	    "list --local --account main");
+	run(c, 2, NULL, "apikey use --account main");
+	run(c, 0, NULL, "apikey use --account main --key-id %s", a);
+	signs_with(c, a, b);
+
+	/* delete the inactive one by id: signed with it, gone there and
+	 * here, and the active one keeps working */
+	run(c, 0, NULL, "--json apikey delete --account main --key-id %s", b);
+	(void)answer(c, &doc, "apikey.delete", "main", 200);
+	if (strstr(jstr(doc, "vault"), b) == NULL ||
+	    strstr(jstr(doc, "vault"), "removed") == NULL)
+		fail_msg("vault change after delete: %s", c->out);
+	json_decref(doc);
+	run(c, 0, NULL, "apikey list --account main");
+	has(c, a);
+	lacks(c, b);
+	run(c, 0, NULL, "apikey list --local --account main");
+	lacks(c, b);
+	local_key(c, a, 0, 1);
+	run(c, 8, NULL, "apikey delete --account main --key-id %s", b);
+	has(c, "the account has no API key with that key id in the vault");
+
+	/* without an id: the active key, said on stderr */
+	run(c, 0, NULL, "apikey delete --account main");
+	has(c, "vaultctl: apikey delete: deleting the active key ");
+	has(c, a);
+	run(c, 0, NULL, "apikey list --local --account main");
+	lacks(c, a);
+	run(c, 8, NULL, "apikey delete --account main");
+	has(c, "account main holds no API key in the vault");
+
+	/* the active one deleted with one left: that one; with two: none */
+	run(c, 0, NULL, "--json apikey create --account main --nonce 2");
+	key_answer(c, "apikey.create", 1, d, sizeof(d));
+	run(c, 0, NULL, "--json apikey create --account main --nonce 3");
+	key_answer(c, "apikey.create", 1, e, sizeof(e));
+	run(c, 0, NULL, "--json apikey create --account main --nonce 4");
+	key_answer(c, "apikey.create", 1, f, sizeof(f));
+	local_key(c, d, 2, 1);
+	run(c, 0, NULL, "apikey delete --account main --key-id %s", d);
+	local_key(c, e, 3, 0);
+	local_key(c, f, 4, 0);
+	run(c, 8, NULL, "headers l2 --account main --method GET --path "
+	    "/auth/api-keys");
+	has(c, "the account holds several API keys and none is active: "
+	    "choose one with vaultctl apikey use --account A --key-id ID");
+	run(c, 8, NULL, "apikey delete --account main");
+	has(c, "account main holds several API keys and none is active: "
+	    "name one with --key-id ID");
+	run(c, 0, NULL, "apikey delete --account main --key-id %s", e);
+	local_key(c, f, 4, 1);
+	signs_with(c, f, e);
+	run(c, 0, NULL, "audit show --op call.apikey.delete --tail 100");
+	has(c, b);
+	has(c, d);
+	run(c, 0, NULL, "audit verify");
+	has(c, "audit log verified: ");
+	check_no_secrets(c);
+}
+
 /* Wrong and used invitation codes: exit 10, a hint, no derive. */
 static void
 test_invites(void **state)
@@ -964,6 +1095,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_openfish, setup_openfish,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_polymarket,
+		    setup_polymarket, teardown),
+		cmocka_unit_test_setup_teardown(test_explicit_keys,
 		    setup_polymarket, teardown),
 		cmocka_unit_test_setup_teardown(test_invites, setup_openfish,
 		    teardown),

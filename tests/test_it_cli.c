@@ -1554,8 +1554,8 @@ test_kdf_notice(void **state)
 	    "--kdf min", c->pass, c->pass);
 	want(c, 0);
 	assert_string_equal(c->r.err, "");
-	assert_string_equal(c->r.out, "passphrase changed; records "
-	    "untouched\n");
+	assert_string_equal(c->r.out, "passphrase kept, its Argon2id cost "
+	    "set; records untouched\n");
 	cli(c, NULL, "--json lock");
 	want(c, 0);
 	cli(c, NULL, "--json unlock --passphrase-file %s", c->pass);
@@ -1578,7 +1578,21 @@ test_kdf_notice(void **state)
 	    "/dev/null", c->it.build, c->pass, c->pass);
 	assert_int_equal(it_run(out, sizeof(out), cmd), 0);
 	progress_is(out, "min: 8 KiB, 1 pass, then interactive: 64 MiB, 2 "
-	    "passes", 0, "passphrase changed; records untouched\r\n");
+	    "passes", 0, "passphrase kept, its Argon2id cost set; records "
+	    "untouched\r\n");
+	/* no --kdf: the vault's cost, not moderate, there and back */
+	snprintf(wrote, sizeof(wrote), "%s.other", c->pass);
+	it_write(wrote, "another cli test passphrase\n", 0600);
+	snprintf(cmd, sizeof(cmd), "script -qec '%s/vaultctl passwd "
+	    "--passphrase-file %s --new-passphrase-file %s' /dev/null",
+	    c->it.build, c->pass, wrote);
+	assert_int_equal(it_run(out, sizeof(out), cmd), 0);
+	progress_is(out, "interactive: 64 MiB, 2 passes", 0,
+	    "passphrase changed; records untouched\r\n");
+	cli(c, NULL, "passwd --passphrase-file %s --new-passphrase-file %s",
+	    wrote, c->pass);
+	want(c, 0);
+	unlink(wrote);
 
 	/* a signerd held still for 3 s: the line ticks, 1 s, 2 s... */
 	cli(c, NULL, "lock");

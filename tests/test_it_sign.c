@@ -367,6 +367,7 @@ peer_sign(struct peer *p, const char *acct, uint64_t level,
 	msg_put_str(&w, ts);
 	msg_put_u64(&w, 0);
 	msg_put_u64(&w, 0);		/* flags */
+	msg_put_str(&w, "");		/* the active API key */
 	peer_send(p, &w);
 	return peer_answer(p, MSG_SIGN_ANS);
 }
@@ -418,6 +419,7 @@ test_hostile_peer(void **state)
 	msg_put_str(&w, "1");
 	msg_put_u64(&w, 0);
 	msg_put_u64(&w, 0);		/* flags */
+	msg_put_str(&w, "");		/* the active API key */
 	peer_send(&p, &w);
 	assert_int_equal(waitpid(p.pid, &status, 0), p.pid);
 	if (!WIFEXITED(status))
@@ -458,6 +460,7 @@ test_hostile_peer(void **state)
 		msg_put_str(&w, "1");
 		msg_put_u64(&w, 0);
 		msg_put_u64(&w, 0);		/* flags */
+		msg_put_str(&w, "");		/* the active API key */
 		peer_send(&p, &w);
 		assert_int_equal(chan_recv(&p.c, &m), CV_ERR_EOF);
 		assert_int_equal(waitpid(p.pid, &status, 0), p.pid);
@@ -540,6 +543,7 @@ peer_sign_has(struct peer *p, const char *acct, uint64_t level,
 	msg_put_str(&w, ts);
 	msg_put_u64(&w, 0);
 	msg_put_u64(&w, 0);		/* flags */
+	msg_put_str(&w, "");		/* the active API key */
 	peer_send(p, &w);
 	assert_int_equal(chan_recv(&p->c, &m), 0);
 	assert_int_equal(m.type, MSG_SIGN_ANS);
@@ -803,6 +807,7 @@ peer_sign_flags(struct peer *p, const char *acct, uint64_t level,
 	msg_put_str(&w, a->ts);
 	msg_put_u64(&w, 0);
 	msg_put_u64(&w, flags);
+	msg_put_str(&w, "");		/* the active API key */
 	peer_send(p, &w);
 	assert_int_equal(chan_recv(&p->c, &m), 0);
 	assert_int_equal(m.id, p->id);
@@ -1425,6 +1430,7 @@ test_control_cannot_sign(void **state)
 	msg_put_str(&w, "1");
 	msg_put_u64(&w, 0);
 	msg_put_u64(&w, 0);		/* flags */
+	msg_put_str(&w, "");		/* the active API key */
 	assert_int_equal(chan_send(&c, &w), 0);
 	assert_int_equal(chan_recv(&c, &m), CV_ERR_EOF);
 	chan_free(&c);

@@ -12,6 +12,8 @@
 #include <cmocka.h>
 #include <jansson.h>
 
+#include "common/vault_crypto.h"
+#include "common/vault_fmt.h"
 #include "tests/it.h"
 
 /* The wallet key of the published vectors (tests/vectors/clob_auth.json). */
@@ -348,6 +350,130 @@ test_passwd(void **state)
 	unlink(newp);
 }
 
+/* The Argon2id cost in the vault file's header. */
+static void
+hdr_cost(struct vt *v, uint64_t *ops, uint64_t *mem)
+{
+	struct vault	 h;
+	uint8_t		*buf = NULL;
+	size_t		 len;
+
+	memset(&h, 0, sizeof(h));
+	assert_int_equal(vault_fmt_read(v->vault, &buf, &len), 0);
+	assert_int_equal(vault_fmt_parse(buf, len, &h), 0);
+	*ops = h.hdr.opslimit;
+	*mem = h.hdr.memlimit;
+	vault_free(&h);
+	free(buf);
+}
+
+/* The vault's bytes once vaultd has checkpointed what it last did. */
+static char *
+settled(struct vt *v, size_t *len)
+{
+	char	*a, *b;
+	size_t	 alen = 0;
+	int	 i;
+
+	b = it_slurp(v->vault, len);
+	for (i = 0; i < 100; i++) {
+		it_sleep_ms(50);
+		a = b;
+		alen = *len;
+		b = it_slurp(v->vault, len);
+		if (a != NULL && b != NULL && alen == *len &&
+		    memcmp(a, b, alen) == 0) {
+			free(a);
+			break;
+		}
+		free(a);
+	}
+	assert_non_null(b);
+	return b;
+}
+
+/*
+ * passwd keeps the vault's Argon2id cost unless --kdf is given, says so
+ * in the audit log, and refuses the old credential as the new one.
+ */
+static void
+test_passwd_kdf(void **state)
+{
+	struct vt	*v = *state;
+	char		 newp[160], key[160], *before;
+	uint64_t	 ops, mem, o, m;
+	size_t		 len = 0;
+
+	snprintf(newp, sizeof(newp), "%s.new", v->pass);
+	snprintf(key, sizeof(key), "%s.key", v->pass);
+	it_write(newp, "a new and longer passphrase\n", 0600);
+	unlink(key);
+	assert_int_equal(vault_kdf_params(VAULT_KDF_MIN, &o, &m), 0);
+	hdr_cost(v, &ops, &mem);
+	assert_true(ops == o && mem == m);
+
+	/* no --kdf: the cost of init --kdf min stays, not moderate */
+	assert_int_equal(CTL(v, NULL, "passwd --passphrase-file %s "
+	    "--new-passphrase-file %s", v->pass, newp), 0);
+	assert_string_equal(v->out, "passphrase changed; records untouched\n");
+	hdr_cost(v, &ops, &mem);
+	assert_true(ops == o && mem == m);
+	assert_int_equal(CTL(v, NULL, "audit show --op passwd"), 0);
+	assert_out(v, "kdf-kept");
+
+	/* the same passphrase: refused before vaultd, the file as it was */
+	before = settled(v, &len);
+	assert_int_equal(CTL(v, NULL, "passwd --passphrase-file %s "
+	    "--new-passphrase-file %s", newp, newp), 2);
+	assert_string_equal(v->out, "vaultctl: passwd: the new passphrase is "
+	    "the old one: nothing changed\n");
+	assert_int_equal(CTL(v, NULL, "--json passwd --passphrase-file %s "
+	    "--new-passphrase-file %s", newp, newp), 2);
+	assert_out(v, "\"detail\": \"the new passphrase is the old one: "
+	    "nothing changed\"");
+	assert_out(v, "\"exit\": 2");
+	assert_same(v->vault, before, len);
+	free(before);
+
+	/* --kdf: the new cost */
+	assert_int_equal(CTL(v, NULL, "passwd --passphrase-file %s "
+	    "--new-passphrase-file %s --kdf interactive", newp, v->pass), 0);
+	assert_int_equal(vault_kdf_params(VAULT_KDF_INTERACTIVE, &o, &m), 0);
+	hdr_cost(v, &ops, &mem);
+	assert_true(ops == o && mem == m);
+	assert_int_equal(CTL(v, NULL, "audit show --op passwd"), 0);
+	assert_out(v, "kdf-changed");
+
+	/* the same passphrase with --kdf: only the cost changes */
+	assert_int_equal(CTL(v, NULL, "passwd --passphrase-file %s "
+	    "--new-passphrase-file %s --kdf min", v->pass, v->pass), 0);
+	assert_string_equal(v->out, "passphrase kept, its Argon2id cost set; "
+	    "records untouched\n");
+	assert_int_equal(vault_kdf_params(VAULT_KDF_MIN, &o, &m), 0);
+	hdr_cost(v, &ops, &mem);
+	assert_true(ops == o && mem == m);
+
+	/* a keyfile: no Argon2id; the same keyfile again is refused */
+	assert_int_equal(CTL(v, NULL, "passwd --passphrase-file %s "
+	    "--new-keyfile %s", v->pass, key), 0);
+	hdr_cost(v, &ops, &mem);
+	assert_true(ops == 0 && mem == 0);
+	before = settled(v, &len);
+	assert_int_equal(CTL(v, NULL, "passwd --keyfile %s --new-keyfile %s "
+	    "--kdf min", key, key), 2);
+	assert_string_equal(v->out, "vaultctl: passwd: the new keyfile is "
+	    "the old one: nothing changed\n");
+	assert_same(v->vault, before, len);
+	free(before);
+
+	/* the vault still opens with it, its records whole */
+	assert_int_equal(CTL(v, NULL, "lock"), 0);
+	assert_int_equal(CTL(v, NULL, "unlock --keyfile %s", key), 0);
+	assert_int_equal(CTL(v, NULL, "audit verify"), 0);
+	unlink(newp);
+	unlink(key);
+}
+
 /* Rewrite the audit log with one change made by edit(). */
 static void
 audit_edit(struct vt *v, const char *orig, size_t len,
@@ -545,6 +671,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_tampered_vault, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_passwd, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_passwd_kdf, setup,
+		    teardown),
 		cmocka_unit_test_setup_teardown(test_audit, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_unattended, setup,
 		    teardown),

@@ -75,16 +75,18 @@ static const struct command {
 	    "API keys at the exchange, and the vault's own (--local, import)",
 	    "apikey create|derive|create-or-derive --account A [--nonce N]\n"
 	    "apikey list --account A\n"
-	    "apikey delete --account A\n"
+	    "apikey delete --account A [--key-id ID] (none: the active key)\n"
 	    "apikey import --account A [--nonce N] [--from-file F]\n"
 	    "     ({\"apiKey\", \"secret\", \"passphrase\"} on stdin)\n"
-	    "apikey list --local --account A" },
+	    "apikey list --local --account A\n"
+	    "apikey use --account A --key-id ID" },
 	{ "builder", cmd_builder,
 	    "builder keys at the exchange, and the vault's own (--local)",
 	    "builder create --account A --builder-id ID\n"
 	    "builder list --account A\n"
 	    "builder revoke --account A [KEY]\n"
-	    "builder list --local --account A" },
+	    "builder list --local --account A\n"
+	    "builder use --account A --key-id ID" },
 	{ "closed-only", cmd_call,
 	    "whether the account may only close positions",
 	    "closed-only --account A" },

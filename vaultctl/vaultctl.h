@@ -146,6 +146,14 @@ struct vaultctl_rec {
 	char		info[513];
 };
 
+/*
+ * The active key of type (API or builder) of account in a listing: the
+ * one flagged VAULT_RECF_ACTIVE, else the account's only one.  *key_id
+ * points into v.  CV_ERR_NOTFOUND when it holds none, CV_ERR_EXISTS when
+ * it holds several and none is active.
+ */
+int	vaultctl_active_key(const struct vaultctl_rec *v, size_t n,
+	    uint64_t type, const char *account, const char **key_id) CV_WUR;
 /* The vault's listing: *n records in *out, malloc'd (the caller frees). */
 int	vaultctl_list(struct vaultctl *, struct vaultctl_rec **out, size_t *n)
 	    CV_WUR;

@@ -28,6 +28,7 @@
 #define CO_IDS		0x10	/* --id ID, repeatable */
 #define CO_KEY		0x20	/* an optional KEY word */
 #define CO_EMAIL	0x40	/* an EMAIL word */
+#define CO_KEYID	0x80	/* --key-id ID */
 
 static const struct call_cmd {
 	const char	*word;		/* "apikey" */
@@ -42,7 +43,8 @@ static const struct call_cmd {
 	    "[--nonce N]" },
 	{ "apikey", "list", "apikey.list", 0,
 	    "(the vault's own: apikey list --local)" },
-	{ "apikey", "delete", "apikey.delete", 0, "" },
+	{ "apikey", "delete", "apikey.delete", CO_KEYID,
+	    "[--key-id ID] (none: the active key)" },
 	{ "closed-only", NULL, "closed-only", 0, "" },
 	{ "builder", "create", "builder.create", CO_BUILDER_ID,
 	    "--builder-id ID" },
@@ -73,6 +75,7 @@ static const struct option call_opts[] = {
 	{ "token-id",		required_argument, NULL, 'T' },
 	{ "signature-type",	required_argument, NULL, 's' },
 	{ "id",			required_argument, NULL, 'i' },
+	{ "key-id",		required_argument, NULL, 'k' },
 	{ NULL, 0, NULL, 0 }
 };
 
@@ -168,7 +171,7 @@ call_parse(struct vaultctl *vc, const struct call_cmd *c, int argc,
     char **argv, struct call_req *q)
 {
 	const char		*asset = NULL, *token = NULL, *sigtype = NULL;
-	const char		*builder = NULL, *word = NULL;
+	const char		*builder = NULL, *word = NULL, *keyid = NULL;
 	unsigned long long	 nonce;
 	size_t			 len;
 	char			*end;
@@ -191,6 +194,13 @@ call_parse(struct vaultctl *vc, const struct call_cmd *c, int argc,
 				return "--nonce takes a decimal number "
 				    "(0 to 2^64-1)";
 			snprintf(q->nonce, sizeof(q->nonce), "%llu", nonce);
+			break;
+		case 'k':
+			given |= CO_KEYID;
+			keyid = optarg;
+			if (!vault_fmt_name_valid(optarg, strlen(optarg)))
+				return "--key-id takes a key id (1 to 64 of "
+				    "A-Z a-z 0-9 . _ : @ -)";
 			break;
 		case 'b':
 			given |= CO_BUILDER_ID;
@@ -277,6 +287,8 @@ call_parse(struct vaultctl *vc, const struct call_cmd *c, int argc,
 		req_add(q, "builder_id", builder);
 	if ((c->opts & CO_KEY) && word != NULL)
 		req_add(q, "key", word);
+	if (keyid != NULL)
+		req_add(q, "key", keyid);
 	if (asset != NULL)
 		req_add(q, "asset_type", asset);
 	if (token != NULL)
@@ -530,6 +542,57 @@ call_run(struct vaultctl *vc, const char *what, const struct call_cmd *c,
 	return r;
 }
 
+static const char *
+netcall_req_value(const struct call_req *q, const char *name)
+{
+	size_t	i;
+
+	for (i = 0; i < q->n; i++)
+		if (strcmp(q->names[i], name) == 0)
+			return q->values[i];
+	return NULL;
+}
+
+/*
+ * apikey delete without --key-id: the account's active key, named on
+ * stderr before the exchange is asked, and then named in the call.
+ */
+static int
+delete_active(struct vaultctl *vc, const char *what,
+    const struct call_cmd *c, struct call_req *q)
+{
+	struct vaultctl_rec	*v = NULL;
+	const char		*key_id;
+	char			 id[VAULT_MAX_NAME + 1];
+	size_t			 n;
+	int			 r;
+
+	if ((r = vaultctl_list(vc, &v, &n)) != 0)
+		return vaultctl_fail(vc, what, r);
+	r = vaultctl_active_key(v, n, VAULT_REC_API_CRED, q->account,
+	    &key_id);
+	if (r == 0)
+		snprintf(id, sizeof(id), "%s", key_id);
+	free(v);
+	if (r == CV_ERR_EXISTS) {
+		snprintf(vc->errtext, sizeof(vc->errtext), "account %s holds "
+		    "several API keys and none is active: name one with "
+		    "--key-id ID", q->account);
+		return vaultctl_fail(vc, what, CV_ERR_NOTFOUND);
+	}
+	if (r != 0) {
+		snprintf(vc->errtext, sizeof(vc->errtext), "account %s holds "
+		    "no API key in the vault", q->account);
+		return vaultctl_fail(vc, what, CV_ERR_NOTFOUND);
+	}
+	/* with --json, the answer's vault change names it */
+	if (!vc->json)
+		fprintf(stderr, "vaultctl: %s: deleting the active key %s\n",
+		    what, id);
+	req_add(q, "key", id);
+	return call_run(vc, what, c, q);
+}
+
 int
 cmd_call(struct vaultctl *vc, int argc, char **argv)
 {
@@ -561,6 +624,8 @@ cmd_call(struct vaultctl *vc, int argc, char **argv)
 	if ((why = call_parse(vc, c, argc - (skip - 1), argv + (skip - 1),
 	    &q)) != NULL)
 		return call_usage(vc, c, word, why);
+	if ((c->opts & CO_KEYID) && netcall_req_value(&q, "key") == NULL)
+		return delete_active(vc, what, c, &q);
 	return call_run(vc, what, c, &q);
 }
 
@@ -570,7 +635,8 @@ cmd_apikey(struct vaultctl *vc, int argc, char **argv)
 {
 	int	i;
 
-	if (argc >= 2 && strcmp(argv[1], "import") == 0)
+	if (argc >= 2 && (strcmp(argv[1], "import") == 0 ||
+	    strcmp(argv[1], "use") == 0))
 		return rec_apikey(vc, argc, argv);
 	for (i = 2; i < argc; i++)
 		if (strcmp(argv[i], "--local") == 0)

@@ -20,7 +20,7 @@
 #include "vaultctl/vaultctl.h"
 
 struct rec_args {
-	const char	*account, *file;
+	const char	*account, *file, *key_id;
 	uint64_t	 nonce;
 	int		 local;
 };
@@ -30,6 +30,7 @@ static const struct option rec_opts[] = {
 	{ "from-file",	required_argument, NULL, 'f' },
 	{ "nonce",	required_argument, NULL, 'n' },
 	{ "local",	no_argument, NULL, 'l' },
+	{ "key-id",	required_argument, NULL, 'k' },
 	{ NULL, 0, NULL, 0 }
 };
 
@@ -54,6 +55,7 @@ rec_args(struct vaultctl *vc, int argc, char **argv, int first,
 		case 'a': a->account = optarg; break;
 		case 'f': a->file = optarg; break;
 		case 'l': a->local = 1; break;
+		case 'k': a->key_id = optarg; break;
 		case 'n':
 			errno = 0;
 			a->nonce = strtoull(optarg, &end, 10);
@@ -148,6 +150,85 @@ vaultctl_del(struct vaultctl *vc, const char *what, uint8_t type,
 }
 
 int
+vaultctl_active_key(const struct vaultctl_rec *v, size_t n, uint64_t type,
+    const char *account, const char **key_id)
+{
+	const char	*only = NULL;
+	size_t		 i, keys = 0;
+
+	*key_id = NULL;
+	for (i = 0; i < n; i++) {
+		if (v[i].type != type || strcmp(v[i].account, account) != 0)
+			continue;
+		if (v[i].flags & VAULT_RECF_ACTIVE) {
+			*key_id = v[i].key_id;
+			return 0;
+		}
+		only = v[i].key_id;
+		keys++;
+	}
+	if (keys == 1) {
+		*key_id = only;
+		return 0;
+	}
+	return keys == 0 ? CV_ERR_NOTFOUND : CV_ERR_EXISTS;
+}
+
+/* 1 if v[i] is the active key of its kind (vaultctl_active_key). */
+static int
+is_active(const struct vaultctl_rec *v, size_t n, size_t i)
+{
+	const char	*k;
+
+	if ((v[i].type != VAULT_REC_API_CRED &&
+	    v[i].type != VAULT_REC_BUILDER_CRED) ||
+	    vaultctl_active_key(v, n, v[i].type, v[i].account, &k) != 0)
+		return 0;
+	return k == v[i].key_id;
+}
+
+/* apikey use, builder use: make key_id the account's active key. */
+static int
+use_key(struct vaultctl *vc, const char *what, uint8_t type,
+    const char *account, const char *key_id)
+{
+	struct vaultctl_rec	*v = NULL;
+	struct msg_w		 w;
+	struct msg		 m;
+	size_t			 n, i;
+	int			 r;
+
+	if ((r = vaultctl_list(vc, &v, &n)) != 0)
+		return vaultctl_fail(vc, what, r);
+	for (i = 0; i < n; i++)
+		if (v[i].type == type && strcmp(v[i].account, account) == 0 &&
+		    strcmp(v[i].key_id, key_id) == 0)
+			break;
+	free(v);
+	if (i == n) {
+		snprintf(vc->errtext, sizeof(vc->errtext), "account %s holds "
+		    "no %s key %s: see vaultctl %s list --local --account %s",
+		    account, type == VAULT_REC_API_CRED ? "API" : "builder",
+		    key_id, vaultctl_type_name(type), account);
+		return vaultctl_fail(vc, what, CV_ERR_NOTFOUND);
+	}
+	msg_begin(&w, MSG_CTL_USE_REQ, ++vc->next_id);
+	msg_put_u64(&w, type);
+	msg_put_str(&w, account);
+	msg_put_str(&w, key_id);
+	if ((r = vaultctl_call(vc, &w, MSG_CTL_USE_ANS, &m)) != 0)
+		return vaultctl_fail(vc, what, r);
+	msg_clear(&m);
+	if (vc->json)
+		vaultctl_print_json(json_pack("{s:s, s:s, s:s, s:b}", "result",
+		    what, "account", account, "key_id", key_id, "ok", 1));
+	else
+		printf("%s: %s is the active %s key of %s\n", what, key_id,
+		    type == VAULT_REC_API_CRED ? "API" : "builder", account);
+	return EXIT_OK;
+}
+
+int
 vaultctl_list(struct vaultctl *vc, struct vaultctl_rec **out, size_t *n)
 {
 	struct msg_w		 w;
@@ -233,12 +314,17 @@ show(struct vaultctl *vc, const char *what, uint64_t type,
 			    vaultctl_type_name(v[i].type), "account",
 			    v[i].account, "key_id", v[i].key_id, "nonce",
 			    (json_int_t)v[i].nonce, "info", v[i].info);
+			if (o != NULL && (v[i].type == VAULT_REC_API_CRED ||
+			    v[i].type == VAULT_REC_BUILDER_CRED))
+				json_object_set_new(o, "active",
+				    json_boolean(is_active(v, n, i)));
 			json_array_append_new(arr, o);
 		} else
-			printf("%-8s %-16s %-38s %6llu  %s\n",
+			printf("%-8s %-16s %-38s %6llu  %s%s\n",
 			    vaultctl_type_name(v[i].type), v[i].account,
 			    v[i].key_id[0] ? v[i].key_id : "-",
-			    (unsigned long long)v[i].nonce, v[i].info);
+			    (unsigned long long)v[i].nonce, v[i].info,
+			    is_active(v, n, i) ? "  (active)" : "");
 	}
 	free(v);
 	if (!found) {
@@ -275,6 +361,7 @@ cmd_keys(struct vaultctl *vc, int argc, char **argv)
 
 	if (argc < 2 || strcmp(argv[1], "list") != 0 ||
 	    rec_args(vc, argc, argv, 2, &a) != 0 || a.file != NULL ||
+	    a.key_id != NULL ||
 	    a.local || a.nonce != 0)
 		return vaultctl_fail(vc, use, CV_ERR_USAGE);
 	if ((r = vaultctl_list(vc, &v, &n)) != 0)
@@ -296,6 +383,10 @@ cmd_keys(struct vaultctl *vc, int argc, char **argv)
 		    "info", v[i].info, "revoked", (v[i].flags &
 		    VAULT_RECF_REVOKED) != 0, "used", (v[i].flags &
 		    VAULT_RECF_USED) != 0);
+		if (o != NULL && (v[i].type == VAULT_REC_API_CRED ||
+		    v[i].type == VAULT_REC_BUILDER_CRED))
+			json_object_set_new(o, "active",
+			    json_boolean(is_active(v, n, i)));
 		if (json_array_append_new(arr, o) != 0)
 			goto out;
 	}
@@ -325,7 +416,8 @@ cmd_keys(struct vaultctl *vc, int argc, char **argv)
 		    (long long)json_integer_value(json_object_get(o, "nonce")),
 		    json_string_value(json_object_get(o, "info")),
 		    json_is_true(json_object_get(o, "revoked")) ?
-		    " (revoked)" : "");
+		    " (revoked)" : json_is_true(json_object_get(o, "active")) ?
+		    "  (active)" : "");
  out:
 	free(v);
 	json_decref(arr);
@@ -354,7 +446,7 @@ cmd_wallet(struct vaultctl *vc, int argc, char **argv)
 	int			 r;
 
 	if (argc < 2 || rec_args(vc, argc, argv, 2, &a) != 0 ||
-	    need_account(vc, &a, use) != 0)
+	    need_account(vc, &a, use) != 0 || a.key_id != NULL)
 		return vaultctl_fail(vc, use, CV_ERR_USAGE);
 	if (strcmp(argv[1], "generate") == 0 && a.file == NULL)
 		return vaultctl_put(vc, "wallet generate", VAULT_REC_WALLET_KEY,
@@ -515,11 +607,18 @@ rec_apikey(struct vaultctl *vc, int argc, char **argv)
 {
 	static const char	*use = "usage: vaultctl apikey import "
 	    "--account A [--nonce N] [--from-file F] (JSON on standard "
-	    "input) | apikey list --local --account A";
+	    "input) | apikey list --local --account A | apikey use --account A "
+	    "--key-id ID";
 	struct rec_args		 a;
 
 	if (argc < 2 || rec_args(vc, argc, argv, 2, &a) != 0 ||
 	    need_account(vc, &a, use) != 0)
+		return vaultctl_fail(vc, use, CV_ERR_USAGE);
+	if (strcmp(argv[1], "use") == 0 && !a.local && a.file == NULL &&
+	    a.nonce == 0 && a.key_id != NULL)
+		return use_key(vc, "apikey use", VAULT_REC_API_CRED, a.account,
+		    a.key_id);
+	if (a.key_id != NULL)
 		return vaultctl_fail(vc, use, CV_ERR_USAGE);
 	if (strcmp(argv[1], "import") == 0 && !a.local)
 		return cred_import(vc, "apikey import", VAULT_REC_API_CRED, &a);
@@ -533,12 +632,21 @@ int
 rec_builder(struct vaultctl *vc, int argc, char **argv)
 {
 	static const char	*use = "usage: vaultctl builder list --local "
-	    "--account A";
+	    "--account A | builder use --account A --key-id ID";
 	struct rec_args		 a;
 
+	if (argc >= 2 && strcmp(argv[1], "use") == 0) {
+		if (rec_args(vc, argc, argv, 2, &a) != 0 || a.local ||
+		    a.file != NULL || a.nonce != 0 || a.key_id == NULL ||
+		    need_account(vc, &a, use) != 0)
+			return vaultctl_fail(vc, use, CV_ERR_USAGE);
+		return use_key(vc, "builder use", VAULT_REC_BUILDER_CRED,
+		    a.account, a.key_id);
+	}
 	if (argc < 2 || strcmp(argv[1], "list") != 0 ||
 	    rec_args(vc, argc, argv, 2, &a) != 0 || !a.local ||
-	    a.file != NULL || need_account(vc, &a, use) != 0)
+	    a.file != NULL || a.key_id != NULL ||
+	    need_account(vc, &a, use) != 0)
 		return vaultctl_fail(vc, use, CV_ERR_USAGE);
 	return show(vc, "builder list", VAULT_REC_BUILDER_CRED, a.account);
 }
@@ -553,7 +661,8 @@ cmd_invite(struct vaultctl *vc, int argc, char **argv)
 	int			 r;
 
 	if (argc < 2 || rec_args(vc, argc, argv, 2, &a) != 0 ||
-	    need_account(vc, &a, use) != 0 || a.file != NULL)
+	    need_account(vc, &a, use) != 0 || a.file != NULL ||
+	    a.key_id != NULL)
 		return vaultctl_fail(vc, use, CV_ERR_USAGE);
 	if (strcmp(argv[1], "show") == 0)
 		return show(vc, "invite show", VAULT_REC_INVITE, a.account);

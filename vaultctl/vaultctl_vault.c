@@ -11,6 +11,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <sodium.h>
+
 #include "common/home.h"
 #include "common/secret_io.h"
 #include "common/vault_crypto.h"
@@ -388,9 +390,9 @@ cmd_passwd(struct vaultctl *vc, int argc, char **argv)
 	struct secret		 oldc, newc;
 	struct msg_w		 w;
 	struct msg		 m;
-	const char		*old, *new;
+	const char		*cur, *old, *new;
 	char			 level[100], cost[100], both[220];
-	int			 oldkey, newkey, r;
+	int			 oldkey, newkey, same, r;
 
 	if (cred_args(vc, argc, argv, &a, 1) != 0)
 		return vaultctl_fail(vc, "usage: vaultctl passwd "
@@ -407,6 +409,21 @@ cmd_passwd(struct vaultctl *vc, int argc, char **argv)
 		secret_free(&oldc);
 		return vaultctl_fail(vc, "passwd", r);
 	}
+	/*
+	 * The same credential again changes nothing, unless --kdf asks for
+	 * a new Argon2id cost.  Compared here, where both are in guarded
+	 * memory; only their lengths are compared in variable time.
+	 */
+	same = oldkey == newkey && oldc.len == newc.len &&
+	    sodium_memcmp(oldc.p, newc.p, oldc.len) == 0;
+	if (same && (newkey || a.kdf[0] == '\0')) {
+		secret_free(&oldc);
+		secret_free(&newc);
+		snprintf(vc->errtext, sizeof(vc->errtext), "the new %s is the "
+		    "old one: nothing changed", newkey ? "keyfile" :
+		    "passphrase");
+		return vaultctl_fail(vc, "passwd", CV_ERR_USAGE);
+	}
 	msg_begin(&w, MSG_CTL_PASSWD_REQ, ++vc->next_id);
 	msg_put_bin(&w, oldc.p, oldc.len);
 	msg_put_bin(&w, newc.p, newc.len);
@@ -416,15 +433,24 @@ cmd_passwd(struct vaultctl *vc, int argc, char **argv)
 	secret_free(&newc);
 	new = "";
 	if (isatty(STDERR_FILENO)) {
-		/* the old credential at the vault's cost, the new at its own */
-		old = oldkey ? "" : kdf_of_vault(level, sizeof(level));
-		new = newkey ? "" : kdf_of_level(a.kdf[0] != '\0' ? a.kdf :
-		    "moderate", cost, sizeof(cost));
-		if (old != NULL && old[0] != '\0' && new[0] != '\0' &&
-		    strcmp(old, new) != 0) {
+		/*
+		 * The old credential at the vault's cost, the new at --kdf's,
+		 * else at the vault's (moderate after a keyfile).
+		 */
+		cur = kdf_of_vault(level, sizeof(level));
+		old = oldkey ? "" : cur;
+		if (newkey)
+			new = "";
+		else if (a.kdf[0] != '\0' || (cur != NULL && cur[0] == '\0'))
+			new = kdf_of_level(a.kdf[0] != '\0' ? a.kdf :
+			    "moderate", cost, sizeof(cost));
+		else
+			new = cur;
+		if (old != NULL && old[0] != '\0' && new != NULL &&
+		    new[0] != '\0' && strcmp(old, new) != 0) {
 			snprintf(both, sizeof(both), "%s, then %s", old, new);
 			new = both;
-		} else if (new[0] == '\0')
+		} else if (new == NULL || new[0] == '\0')
 			new = old;
 	}
 	kdf_progress_begin(vc, &kp, new);
@@ -433,5 +459,8 @@ cmd_passwd(struct vaultctl *vc, int argc, char **argv)
 	if (r != 0)
 		return vaultctl_fail(vc, "passwd", r);
 	msg_clear(&m);
+	if (same)
+		return done(vc, "changed", "passphrase kept, its Argon2id cost "
+		    "set; records untouched");
 	return done(vc, "changed", "passphrase changed; records untouched");
 }

@@ -247,6 +247,7 @@ struct vd_pending {
 		size_t		 bodylen;
 		uint64_t	 nonce;
 		uint64_t	 flags;
+		char		 key_id[65];
 	}			 a;
 	struct policy_verdict	 v;
 	uint8_t			 digest[32];
@@ -651,6 +652,7 @@ int	 vault_ctl_passwd(struct vaultd *, struct client *, struct msg *)
 	    CV_WUR;
 int	 vault_ctl_put(struct vaultd *, struct client *, struct msg *) CV_WUR;
 int	 vault_ctl_del(struct vaultd *, struct client *, struct msg *) CV_WUR;
+int	 vault_ctl_use(struct vaultd *, struct client *, struct msg *) CV_WUR;
 int	 vault_ctl_list(struct vaultd *, struct client *, struct msg *) CV_WUR;
 int	 vaultd_audit_ctl(struct vaultd *, struct client *, struct msg *) CV_WUR;
 /* vaultctl audit show with its filters; audit export-key. */
@@ -799,6 +801,8 @@ struct sign_args {
 	size_t		 bodylen;
 	uint64_t	 nonce;
 	uint64_t	 flags;		/* SIGN_F_*; 0 for netd's calls */
+	char		 key_id[65];	/* the API key to sign L2 with; "":
+					    the account's active one */
 	/* what the policy sees besides: a decoded kind (an order's
 	 * fields), the timestamp a gateway client signed (0: none) */
 	const char			*kind;

@@ -49,6 +49,7 @@ pend_args(const struct vd_pending *p, struct sign_args *a)
 	a->bodylen = p->a.bodylen;
 	a->nonce = p->a.nonce;
 	a->flags = p->a.flags;
+	memcpy(a->key_id, p->a.key_id, sizeof(a->key_id));
 }
 
 static void
@@ -144,6 +145,7 @@ vaultd_approve_hold(struct vaultd *vd, const struct sign_origin *o,
 	memcpy(p->a.method, a->method, sizeof(p->a.method));
 	p->a.nonce = a->nonce;
 	p->a.flags = a->flags;
+	memcpy(p->a.key_id, a->key_id, sizeof(p->a.key_id));
 	p->origin = *o;
 	/* the asker may be gone when the request ends: keep who it was */
 	snprintf(p->origin_actor, sizeof(p->origin_actor), "%s",

@@ -465,6 +465,11 @@ vaultd_call_sign_req(struct vaultd *vd, struct child *ch, struct msg *m)
 	c->step = step;
 	c->signed_steps |= 1U << step;
 	c->nsigned++;
+	/* a call about one API key (apikey.delete) is signed with it */
+	if (c->nc->rtype == VAULT_REC_API_CRED &&
+	    netcall_param(&c->params, "key") != NULL)
+		snprintf(a.key_id, sizeof(a.key_id), "%s",
+		    netcall_param(&c->params, "key"));
 	vaultd_sign_request(vd, &o, c->account, &a);
 	return 0;
 }

@@ -484,6 +484,7 @@ static const struct ctl_perm ctl_perms[] = {
 	{ MSG_CTL_PASSWD_REQ,	PS_UP,		vault_ctl_passwd },
 	{ MSG_CTL_PUT_REQ,	PS_UP,		vault_ctl_put },
 	{ MSG_CTL_DEL_REQ,	PS_UP,		vault_ctl_del },
+	{ MSG_CTL_USE_REQ,	PS_UP,		vault_ctl_use },
 	{ MSG_CTL_LIST_REQ,	PS_UP,		vault_ctl_list },
 	{ MSG_CTL_AUDIT_REQ,	PS_UP,		vaultd_audit_ctl },
 	{ MSG_CTL_AUDIT_SHOW_REQ, PS_UP,	vaultd_audit_show_ctl },

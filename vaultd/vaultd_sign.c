@@ -176,6 +176,7 @@ sign_queue(struct vaultd *vd, const struct sign_origin *o,
 	msg_put_str(&w, ts);
 	msg_put_u64(&w, a->nonce);
 	msg_put_u64(&w, a->flags);
+	msg_put_str(&w, a->level == CATALOG_L2 ? a->key_id : "");
 	if (msg_finish(&w) != 0 ||
 	    msgbuf_add(&vd->held, w.buf.data, w.buf.len) != 0) {
 		msg_w_free(&w);

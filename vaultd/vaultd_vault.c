@@ -337,6 +337,7 @@ commit_ans(struct vaultd *vd)
 	ans = vd->op.sent == MSG_VAULT_CREATE_REQ ? MSG_CTL_INIT_ANS :
 	    vd->op.sent == MSG_VAULT_PASSWD_REQ ? MSG_CTL_PASSWD_ANS :
 	    vd->op.sent == MSG_VAULT_PUT_REQ ? MSG_CTL_PUT_ANS :
+	    vd->op.sent == MSG_VAULT_MARK_REQ ? MSG_CTL_USE_ANS :
 	    MSG_CTL_DEL_ANS;
 	msg_begin(&w, ans, vd->op.cl_id);
 	if (ans == MSG_CTL_PUT_ANS)

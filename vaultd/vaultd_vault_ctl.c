@@ -5,6 +5,7 @@
  * (vaultd_vault.c), whose outcome answers the client.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <jansson.h>
@@ -13,6 +14,7 @@
 #include "common/profile.h"
 #include "common/url.h"
 #include "common/vault_crypto.h"
+#include "common/vault_fmt.h"
 #include "policy/policy.h"
 #include "vaultd/vaultd.h"
 
@@ -66,6 +68,25 @@ kdf_from_name(struct vaultd *vd, const char *name, uint64_t *ops,
 	return vault_kdf_params(l, ops, mem);
 }
 
+/* The Argon2id cost in the vault file's header: 0, 0 for a keyfile's. */
+static int
+kdf_of_file(struct vaultd *vd, uint64_t *ops, uint64_t *mem)
+{
+	struct vault	 v;
+	uint8_t		*buf = NULL;
+	size_t		 len;
+	int		 r;
+
+	memset(&v, 0, sizeof(v));
+	if ((r = vault_fmt_read(vd->vaultpath, &buf, &len)) == 0 &&
+	    (r = vault_fmt_parse(buf, len, &v)) == 0) {
+		*ops = v.hdr.opslimit;
+		*mem = v.hdr.memlimit;
+	}
+	vault_free(&v);
+	free(buf);
+	return r;
+}
 
 int
 vault_ctl_init(struct vaultd *vd, struct client *cl, struct msg *m)
@@ -185,9 +206,9 @@ vault_ctl_passwd(struct vaultd *vd, struct client *cl, struct msg *m)
 	struct msg_w	 w;
 	const uint8_t	*oldc, *newc;
 	size_t		 olen, nlen;
-	uint64_t	 ops = 0, mem = 0;
+	uint64_t	 ops, mem, hops, hmem;
 	uint32_t	 id;
-	char		 kdf[16];
+	char		 kdf[16], text[200];
 	int		 keyfile, r;
 
 	if ((r = msg_get_bin(&m->rd, &oldc, &olen, VAULT_MAX_PASS)) != 0 ||
@@ -197,13 +218,28 @@ vault_ctl_passwd(struct vaultd *vd, struct client *cl, struct msg *m)
 		return r;
 	if (vault_ctl_refuse(vd, cl, m, 2))
 		return 0;
-	if (!keyfile && kdf_from_name(vd, kdf, &ops, &mem) != 0) {
+	if ((r = kdf_of_file(vd, &hops, &hmem)) != 0) {
+		snprintf(text, sizeof(text), "cannot read %.100s: %s",
+		    vd->vaultpath, cv_strerror(r));
+		control_error(vd, cl->serial, m->id, r, text);
+		return 0;
+	}
+	/* no --kdf: the vault's cost stays (a keyfile's vault has none) */
+	if (keyfile)
+		ops = mem = 0;
+	else if (*kdf == '\0' && hops != 0) {
+		ops = hops;
+		mem = hmem;
+	} else if (kdf_from_name(vd, kdf, &ops, &mem) != 0) {
 		control_error(vd, cl->serial, m->id, CV_ERR_USAGE,
 		    "unknown --kdf: use interactive, moderate or sensitive");
 		return 0;
 	}
 	vault_op_from(vd, cl, m);
 	vd->op.what = "passwd";
+	/* the audit record says whether the Argon2id cost changed */
+	snprintf(vd->op.key_id, sizeof(vd->op.key_id), "%s",
+	    ops == hops && mem == hmem ? "kdf-kept" : "kdf-changed");
 	id = child_new_id(SIGNERD(vd));
 	msg_begin(&w, MSG_VAULT_PASSWD_REQ, id);
 	msg_put_bin(&w, oldc, olen);
@@ -422,6 +458,51 @@ vault_ctl_del(struct vaultd *vd, struct client *cl, struct msg *m)
 	msg_put_str(&w, account);
 	msg_put_str(&w, key_id);
 	if ((r = vault_op_send(vd, &w, id, MSG_VAULT_DEL_REQ)) != 0)
+		vault_op_fail(vd, r, "signerd is not reachable");
+	return 0;
+}
+
+/*
+ * apikey use / builder use: make key id the account's active key of its
+ * kind, in one sealed change (MSG_VAULT_MARK_REQ with VAULT_RECF_ACTIVE),
+ * audited as "apikey use" or "builder use" with the key id.
+ */
+int
+vault_ctl_use(struct vaultd *vd, struct client *cl, struct msg *m)
+{
+	struct msg_w	w;
+	uint64_t	type;
+	uint32_t	id;
+	char		account[VAULT_MAX_NAME + 1], key_id[VAULT_MAX_NAME + 1];
+	int		r;
+
+	if ((r = msg_get_u64(&m->rd, &type)) != 0 ||
+	    (r = msg_get_strbuf(&m->rd, account, sizeof(account))) != 0 ||
+	    (r = msg_get_strbuf(&m->rd, key_id, sizeof(key_id))) != 0)
+		return r;
+	if (vault_ctl_refuse(vd, cl, m, 2))
+		return 0;
+	if ((type != VAULT_REC_API_CRED && type != VAULT_REC_BUILDER_CRED) ||
+	    !vault_fmt_name_valid(account, strlen(account)) ||
+	    !vault_fmt_name_valid(key_id, strlen(key_id))) {
+		control_error(vd, cl->serial, m->id, CV_ERR_INVALID,
+		    "an API or builder key of an account, by its key id");
+		return 0;
+	}
+	vault_op_from(vd, cl, m);
+	vd->op.what = type == VAULT_REC_API_CRED ? "apikey use" :
+	    "builder use";
+	vd->op.rtype = (uint8_t)type;
+	snprintf(vd->op.account, sizeof(vd->op.account), "%s", account);
+	snprintf(vd->op.key_id, sizeof(vd->op.key_id), "%s", key_id);
+	snprintf(vd->op.info, sizeof(vd->op.info), "%s", key_id);
+	id = child_new_id(SIGNERD(vd));
+	msg_begin(&w, MSG_VAULT_MARK_REQ, id);
+	msg_put_u64(&w, type);
+	msg_put_str(&w, account);
+	msg_put_str(&w, key_id);
+	msg_put_u64(&w, VAULT_RECF_ACTIVE);
+	if ((r = vault_op_send(vd, &w, id, MSG_VAULT_MARK_REQ)) != 0)
 		vault_op_fail(vd, r, "signerd is not reachable");
 	return 0;
 }
