@@ -422,6 +422,19 @@ vault_ctl_put(struct vaultd *vd, struct client *cl, struct msg *m)
 	return 0;
 }
 
+/* [type, account, key id]: the record a request names. */
+static int
+rec_ref_read(struct msg *m, uint64_t *type, char account[VAULT_MAX_NAME + 1],
+    char key_id[VAULT_MAX_NAME + 1])
+{
+	int	r;
+
+	if ((r = msg_get_u64(&m->rd, type)) != 0 ||
+	    (r = msg_get_strbuf(&m->rd, account, VAULT_MAX_NAME + 1)) != 0)
+		return r;
+	return msg_get_strbuf(&m->rd, key_id, VAULT_MAX_NAME + 1);
+}
+
 int
 vault_ctl_del(struct vaultd *vd, struct client *cl, struct msg *m)
 {
@@ -431,9 +444,7 @@ vault_ctl_del(struct vaultd *vd, struct client *cl, struct msg *m)
 	char		account[VAULT_MAX_NAME + 1], key_id[VAULT_MAX_NAME + 1];
 	int		r;
 
-	if ((r = msg_get_u64(&m->rd, &type)) != 0 ||
-	    (r = msg_get_strbuf(&m->rd, account, sizeof(account))) != 0 ||
-	    (r = msg_get_strbuf(&m->rd, key_id, sizeof(key_id))) != 0)
+	if ((r = rec_ref_read(m, &type, account, key_id)) != 0)
 		return r;
 	if (vault_ctl_refuse(vd, cl, m, 2))
 		return 0;
@@ -476,9 +487,7 @@ vault_ctl_use(struct vaultd *vd, struct client *cl, struct msg *m)
 	char		account[VAULT_MAX_NAME + 1], key_id[VAULT_MAX_NAME + 1];
 	int		r;
 
-	if ((r = msg_get_u64(&m->rd, &type)) != 0 ||
-	    (r = msg_get_strbuf(&m->rd, account, sizeof(account))) != 0 ||
-	    (r = msg_get_strbuf(&m->rd, key_id, sizeof(key_id))) != 0)
+	if ((r = rec_ref_read(m, &type, account, key_id)) != 0)
 		return r;
 	if (vault_ctl_refuse(vd, cl, m, 2))
 		return 0;
