@@ -549,6 +549,40 @@ nd_no_secret(const struct ndvault *v, const struct ndans *a)
 	}
 }
 
+/* The value of field in /proc/PID/status, -1 if none. */
+static inline long
+nd_proc_field(pid_t pid, const char *field)
+{
+	char	 path[64], line[256];
+	long	 v = -1;
+	FILE	*f;
+
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
+	if ((f = fopen(path, "r")) == NULL)
+		return -1;
+	while (fgets(line, sizeof(line), f) != NULL)
+		if (strncmp(line, field, strlen(field)) == 0 &&
+		    line[strlen(field)] == ':')
+			v = atol(line + strlen(field) + 1);
+	fclose(f);
+	return v;
+}
+
+/* Send a probe that must kill netd; its wait status. */
+static inline int
+nd_probe_kill(struct nd *n, const char *kind)
+{
+	struct msg_w	w;
+	int		status;
+
+	msg_begin(&w, MSG_PROBE_REQ, ++n->next);
+	msg_put_str(&w, kind);
+	assert_int_equal(chan_send(&n->c, &w), 0);
+	assert_int_equal(waitpid(n->pid, &status, 0), n->pid);
+	n->pid = 0;
+	return status;
+}
+
 /* Probe netd; the answer's code (0: MSG_PROBE_ANS) and text. */
 static inline int
 nd_probe(struct nd *n, const char *kind, char *text, size_t len)

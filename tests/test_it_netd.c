@@ -824,40 +824,6 @@ test_resolver(void **state)
 	txt_cleanup(&t);
 }
 
-/* The value of field in /proc/PID/status, -1 if none. */
-static long
-proc_field(pid_t pid, const char *field)
-{
-	char	 path[64], line[256];
-	long	 v = -1;
-	FILE	*f;
-
-	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
-	if ((f = fopen(path, "r")) == NULL)
-		return -1;
-	while (fgets(line, sizeof(line), f) != NULL)
-		if (strncmp(line, field, strlen(field)) == 0 &&
-		    line[strlen(field)] == ':')
-			v = atol(line + strlen(field) + 1);
-	fclose(f);
-	return v;
-}
-
-/* Send a probe that must kill netd; its wait status. */
-static int
-probe_kill(struct nd *n, const char *kind)
-{
-	struct msg_w	w;
-	int		status;
-
-	msg_begin(&w, MSG_PROBE_REQ, ++n->next);
-	msg_put_str(&w, kind);
-	assert_int_equal(chan_send(&n->c, &w), 0);
-	assert_int_equal(waitpid(n->pid, &status, 0), n->pid);
-	n->pid = 0;
-	return status;
-}
-
 static void
 test_sandbox(void **state)
 {
@@ -875,10 +841,10 @@ test_sandbox(void **state)
 	nd_call(&n, &v, "http://127.0.0.1:1", "time", NULL, &a);
 	assert_int_equal(a.err, CV_ERR_TRANSPORT);
 	ndans_free(&a);
-	assert_int_equal(proc_field(n.pid, "Seccomp"), 2);
-	assert_int_equal(proc_field(n.pid, "NoNewPrivs"), 1);
+	assert_int_equal(nd_proc_field(n.pid, "Seccomp"), 2);
+	assert_int_equal(nd_proc_field(n.pid, "NoNewPrivs"), 1);
 	if (geteuid() == 0)
-		assert_int_equal(proc_field(n.pid, "Uid"), 65534);
+		assert_int_equal(nd_proc_field(n.pid, "Uid"), 65534);
 	/* Reading /etc is allowed; so is a TCP socket. */
 	assert_int_equal(nd_probe(&n, "open", text, sizeof(text)), 0);
 	assert_int_equal(nd_probe(&n, "socket", text, sizeof(text)), 0);
@@ -897,7 +863,7 @@ test_sandbox(void **state)
 	for (i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++) {
 		if (i > 0)
 			assert_int_equal(nd_start(&n, NULL, NULL), 0);
-		st = probe_kill(&n, kinds[i]);
+		st = nd_probe_kill(&n, kinds[i]);
 		assert_true(WIFSIGNALED(st));
 		assert_int_equal(WTERMSIG(st), SIGSYS);
 		nd_cleanup(&n);

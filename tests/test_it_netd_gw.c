@@ -1241,40 +1241,6 @@ test_wait_limit(void **state)
 	free(r);
 }
 
-/* The value of field in /proc/PID/status, -1 if none. */
-static long
-proc_field(pid_t pid, const char *field)
-{
-	char	 path[64], line[256];
-	long	 v = -1;
-	FILE	*fp;
-
-	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
-	if ((fp = fopen(path, "r")) == NULL)
-		return -1;
-	while (fgets(line, sizeof(line), fp) != NULL)
-		if (strncmp(line, field, strlen(field)) == 0 &&
-		    line[strlen(field)] == ':')
-			v = atol(line + strlen(field) + 1);
-	fclose(fp);
-	return v;
-}
-
-/* Send a probe that must kill netd; its wait status. */
-static int
-probe_kill(struct nd *n, const char *kind)
-{
-	struct msg_w	w;
-	int		status;
-
-	msg_begin(&w, MSG_PROBE_REQ, ++n->next);
-	msg_put_str(&w, kind);
-	assert_int_equal(chan_send(&n->c, &w), 0);
-	assert_int_equal(waitpid(n->pid, &status, 0), n->pid);
-	n->pid = 0;
-	return status;
-}
-
 /* Run prog (in the build) with args, fds 5.. as given; its log. */
 static int
 run_child(const char *prog, const char *const *args, int fd5, char *log,
@@ -1350,16 +1316,16 @@ test_sandbox(void **state)
 	gwres_free(&r);
 	fv_ok(&f);
 	fv_stop(&f);
-	assert_int_equal(proc_field(n.pid, "Seccomp"), 2);
-	assert_int_equal(proc_field(n.pid, "NoNewPrivs"), 1);
+	assert_int_equal(nd_proc_field(n.pid, "Seccomp"), 2);
+	assert_int_equal(nd_proc_field(n.pid, "NoNewPrivs"), 1);
 	if (geteuid() == 0)
-		assert_int_equal(proc_field(n.pid, "Uid"), 65534);
+		assert_int_equal(nd_proc_field(n.pid, "Uid"), 65534);
 	/* A client socket is allowed; a server of its own is not. */
 	assert_int_equal(nd_probe(&n, "socket", text, sizeof(text)), 0);
 	for (i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++) {
 		if (i > 0)
 			assert_int_equal(nd_start_gw(&n, &s, NULL, NULL), 0);
-		st = probe_kill(&n, kinds[i]);
+		st = nd_probe_kill(&n, kinds[i]);
 		if (!WIFSIGNALED(st) || WTERMSIG(st) != SIGSYS)
 			fprintf(stderr, "probe %s: status %d\n", kinds[i], st);
 		assert_true(WIFSIGNALED(st));
