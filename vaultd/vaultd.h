@@ -617,6 +617,13 @@ void	 childlog_close(struct child *ch);
 
 /* vaultd_control.c */
 int	 control_listen(struct vaultd *) CV_WUR;
+/*
+ * A listening Unix socket at path (which must not exist): mode 0600, or
+ * 0660 and the socket group's when vaultd has one; its fd in *fdp.  0, or
+ * CV_ERR_TOOLONG / CV_ERR_PERM / CV_ERR_IO, logged, nothing left behind.
+ */
+int	 vaultd_unix_listen(struct vaultd *, const char *path, int backlog,
+	    int *fdp) CV_WUR;
 void	 control_accept(struct vaultd *);
 void	 control_readable(struct vaultd *, struct client *);
 void	 control_close(struct client *);

@@ -29,8 +29,7 @@ int
 control_listen(struct vaultd *vd)
 {
 	struct sockaddr_un	sun;
-	mode_t			old;
-	int			fd, probe;
+	int			probe;
 
 	memset(&sun, 0, sizeof(sun));
 	sun.sun_family = AF_UNIX;
@@ -54,35 +53,51 @@ control_listen(struct vaultd *vd)
 		log_warn("unlink stale %s", vd->sockpath);
 		return CV_ERR_IO;
 	}
+	return vaultd_unix_listen(vd, vd->sockpath, 16, &vd->listen_fd);
+}
 
+int
+vaultd_unix_listen(struct vaultd *vd, const char *path, int backlog,
+    int *fdp)
+{
+	struct sockaddr_un	sun;
+	mode_t			old;
+	int			fd;
+
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	if (strlen(path) >= sizeof(sun.sun_path)) {
+		log_warnx("socket path too long: %s", path);
+		return CV_ERR_TOOLONG;
+	}
+	memcpy(sun.sun_path, path, strlen(path) + 1);
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd == -1)
 		return CV_ERR_IO;
 	old = umask(0177);
 	if (bind(fd, (struct sockaddr *)&sun, sizeof(sun)) == -1) {
 		umask(old);
-		log_warn("bind %s", vd->sockpath);
+		log_warn("bind %s", path);
 		close(fd);
 		return CV_ERR_IO;
 	}
 	umask(old);
 	/* with a socket group: 0660, that group's (the home lets it pass) */
-	if (vd->have_sock_gid && chown(vd->sockpath, (uid_t)-1,
-	    vd->sock_gid) == -1) {
-		log_warn("cannot give %s to group %u", vd->sockpath,
+	if (vd->have_sock_gid && chown(path, (uid_t)-1, vd->sock_gid) == -1) {
+		log_warn("cannot give %s to group %u", path,
 		    (unsigned)vd->sock_gid);
 		close(fd);
-		unlink(vd->sockpath);
+		unlink(path);
 		return CV_ERR_PERM;
 	}
-	if (chmod(vd->sockpath, vd->have_sock_gid ? 0660 : 0600) == -1 ||
-	    listen(fd, 16) == -1) {
-		log_warn("listen %s", vd->sockpath);
+	if (chmod(path, vd->have_sock_gid ? 0660 : 0600) == -1 ||
+	    listen(fd, backlog) == -1) {
+		log_warn("listen %s", path);
 		close(fd);
-		unlink(vd->sockpath);
+		unlink(path);
 		return CV_ERR_IO;
 	}
-	vd->listen_fd = fd;
+	*fdp = fd;
 	return 0;
 }
 

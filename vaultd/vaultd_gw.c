@@ -81,35 +81,18 @@ static uint64_t	gw_next_cookie = 1;
 static int
 gw_unix(struct vaultd *vd)
 {
-	struct sockaddr_un	sun;
-	mode_t			old;
-	int			fd;
+	int	fd;
 
 	if ((size_t)snprintf(vd->gw.sockpath, sizeof(vd->gw.sockpath),
-	    "%s/%s", vd->home, GW_SOCK) >= sizeof(sun.sun_path))
+	    "%s/%s", vd->home, GW_SOCK) >= sizeof(vd->gw.sockpath))
 		fatalx("gateway socket path too long: %s/%s", vd->home,
 		    GW_SOCK);
-	memset(&sun, 0, sizeof(sun));
-	sun.sun_family = AF_UNIX;
-	memcpy(sun.sun_path, vd->gw.sockpath, strlen(vd->gw.sockpath) + 1);
 	/* the control socket is ours already: no other vaultd serves this */
 	if (unlink(vd->gw.sockpath) == -1 && errno != ENOENT)
 		fatal("unlink stale %s", vd->gw.sockpath);
-	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
-	    0)) == -1)
-		fatal("socket");
-	old = umask(0177);
-	if (bind(fd, (struct sockaddr *)&sun, sizeof(sun)) == -1)
-		fatal("bind %s", vd->gw.sockpath);
-	umask(old);
 	/* bots of the socket group may connect; their credentials decide */
-	if (vd->have_sock_gid && chown(vd->gw.sockpath, (uid_t)-1,
-	    vd->sock_gid) == -1)
-		fatal("cannot give %s to group %u", vd->gw.sockpath,
-		    (unsigned)vd->sock_gid);
-	if (chmod(vd->gw.sockpath, vd->have_sock_gid ? 0660 : 0600) == -1 ||
-	    listen(fd, 128) == -1)
-		fatal("listen %s", vd->gw.sockpath);
+	if (vaultd_unix_listen(vd, vd->gw.sockpath, 128, &fd) != 0)
+		fatalx("cannot serve the gateway socket %s", vd->gw.sockpath);
 	return fd;
 }
 
@@ -505,7 +488,7 @@ gw_replayed(struct vaultd *vd, const struct gw_req *r, int64_t ts)
 	crypto_generichash_state h;
 	struct gw_replay *e;
 	uint8_t		 key[16];
-	int64_t		 now = (int64_t)time(NULL) * 1000, skew;
+	int64_t		 now = vaultd_wall_ms(), skew;
 	size_t		 k;
 	int		 rc;
 
@@ -528,7 +511,8 @@ gw_replayed(struct vaultd *vd, const struct gw_req *r, int64_t ts)
 		e = &vd->gw.replay[k];
 		if (e->until_ms == 0)
 			break;
-		if (e->until_ms > now && memcmp(e->key, key, sizeof(key)) == 0)
+		if (e->until_ms > now &&
+		    sodium_memcmp(e->key, key, sizeof(key)) == 0)
 			return CV_ERR_DENIED;
 	}
 	skew = vd->policy.pol != NULL ? policy_skew(vd->policy.pol) : 30;
