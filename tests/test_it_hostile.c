@@ -425,6 +425,37 @@ test_other_call(void **state)
 	assert_vault_unchanged(t);
 }
 
+/*
+ * A gateway request no real netd sends (a passphrase without a client
+ * API key; a neg-risk value out of range): a broken peer, audited.
+ */
+static int
+setup_gw_malformed(void **state)
+{
+	return setup_with(state, "gw GET /time - secret-ish 0\n", NULL);
+}
+
+static int
+setup_gw_negrisk(void **state)
+{
+	return setup_with(state, "gw GET /time - - 9\n", NULL);
+}
+
+static void
+test_gw_malformed(void **state)
+{
+	struct ht	*t = *state;
+	struct it_proc	 procs[3];
+
+	assert_int_not_equal(run_time(t), 0);
+	assert_true(fake_log_has(t, "gw id="));
+	assert_vaultd_up(t, procs);
+	assert_nothing_signed(t);
+	assert_killed(t);
+	assert_audited(t, "netd", "peer_refused");
+	assert_vault_unchanged(t);
+}
+
 /* `time` answered with REMOVE of the real API key. */
 static int
 setup_forged_remove(void **state)
@@ -898,6 +929,10 @@ main(void)
 		    setup_lowercase, teardown),
 		cmocka_unit_test_setup_teardown(test_other_call,
 		    setup_other_call, teardown),
+		cmocka_unit_test_setup_teardown(test_gw_malformed,
+		    setup_gw_malformed, teardown),
+		cmocka_unit_test_setup_teardown(test_gw_malformed,
+		    setup_gw_negrisk, teardown),
 		cmocka_unit_test_setup_teardown(test_forged_remove,
 		    setup_forged_remove, teardown),
 		cmocka_unit_test_setup_teardown(test_forged_store,

@@ -31,6 +31,10 @@
  *		api, builder or a number; KEYID - for none
  *	hang
  *		never answer the call (status queries are still answered)
+ *	gw METHOD PATH KEY PASSPHRASE NEGRISK
+ *		a gateway request (MSG_GW_REQ) with those fields, "-" for
+ *		an empty one, the rest empty; then wait (vaultd answers, or
+ *		kills us for a malformed one)
  *
  * LEVEL is none, L1, L2, builder or a number; BODY - for none.  A call
  * the scenario leaves unanswered gets a plain answer: 200, "{}", no
@@ -48,6 +52,8 @@
  *	flood done headers=N errors=N first_error=N [eof]
  *	answer id=N status=N effect=N rtype=N key=K box=N
  *	hang id=N
+ *	gw id=N method=M path=P negrisk=N
+ *	    -> MSG_GW_ANS, MSG_ERROR_ANS code=N text=T, or none
  *	eof (vaultd closed the channel)
  * A line cut short by SIGKILL is never written: each is one write(2).
  */
@@ -569,6 +575,46 @@ hn_hang(struct hn *h)
 			hn_eof(h);
 }
 
+/* gw METHOD PATH KEY PASSPHRASE NEGRISK: one gateway request. */
+static void
+hn_gw(struct hn *h, char **w, int n)
+{
+	struct msg_w	 mw;
+	char		 desc[1400] = "none (no answer within 10 s)";
+	uint32_t	 id = ++h->next_id;
+	int64_t		 deadline;
+	int		 i, got = 0;
+
+	if (n < 6) {
+		hn_log(h, "bad scenario line: gw needs 5 words");
+		return;
+	}
+	for (i = 3; i <= 4; i++)
+		if (strcmp(w[i], "-") == 0)
+			w[i] = "";
+	msg_begin(&mw, MSG_GW_REQ, id);
+	msg_put_str(&mw, w[1]);
+	msg_put_str(&mw, w[2]);
+	msg_put_bin(&mw, "", 0);
+	msg_put_str(&mw, w[3]);		/* client API key */
+	msg_put_str(&mw, w[4]);		/* passphrase */
+	msg_put_str(&mw, "");		/* timestamp */
+	msg_put_str(&mw, "");		/* signature */
+	msg_put_u64(&mw, strtoull(w[5], NULL, 10));
+	msg_put_str(&mw, "");		/* no /@ACCOUNT */
+	hn_queue(h, &mw);
+	hn_log(h, "gw id=%u method=%s path=%s negrisk=%s", id, w[1], w[2],
+	    w[5]);
+	deadline = hn_ms() + HN_ANSWER_MS;
+	while (!got && hn_ms() < deadline)
+		if (hn_pump(h, (int)(deadline - hn_ms()), id, &got, desc,
+		    sizeof(desc)) != 0) {
+			hn_log(h, "  -> eof");
+			hn_eof(h);
+		}
+	hn_log(h, "  -> %s", desc);
+}
+
 /* Log the call's string fields; the box key is its last 32-byte bin. */
 static void
 hn_call_read(struct hn *h, struct msg *m)
@@ -631,6 +677,8 @@ hn_call_run(struct hn *h)
 			hn_answer(h, w, n);
 		else if (strcmp(w[0], "hang") == 0)
 			hn_hang(h);
+		else if (strcmp(w[0], "gw") == 0)
+			hn_gw(h, w, n);
 		else
 			hn_log(h, "bad scenario line: %s", w[0]);
 	}
