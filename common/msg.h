@@ -21,7 +21,7 @@
 #include "common/cv_err.h"
 
 /* Bump when any message changes; checked by MSG_HELLO_REQ. */
-#define MSG_VERSION		8
+#define MSG_VERSION		9
 
 #define MSG_HDR_LEN		4
 #define MSG_MAX_FRAME		(1024 * 1024)	/* payload bytes */
@@ -187,9 +187,9 @@ X(MSG_GW_ANS, "vaultd", "netd", "s64 s512 x1048576 s1024 a16 b x131072",\
 X(MSG_GW_INFO_REQ, "netd", "vaultd", "s15", "kind (ready, metrics)")	\
 X(MSG_GW_INFO_ANS, "vaultd", "netd", "b s1048576", "ready, text")	\
 X(MSG_CTL_AUDIT_SHOW_REQ, "vaultctl", "vaultd",			\
-    "u s64 s64 s32 s16 u u",						\
+    "u s64 s64 s32 s16 u u s64",					\
     "tail (0: 20), account, actor, op, verdict (empty: any), since, "	\
-    "until (unix seconds, 0: none)")					\
+    "until (unix seconds, 0: none), rotation id (empty: any)")		\
 X(MSG_CTL_AUDIT_SHOW_ANS, "vaultd", "vaultctl", "u s1048576",		\
     "matching records left out, lines")					\
 X(MSG_CTL_AUDIT_KEY_REQ, "vaultctl", "vaultd", "", "-")		\

@@ -22,6 +22,8 @@ static const struct netcall netcalls[] = {
 	    { EP_CREATE_API_KEY, EP_DERIVE_API_KEY }, 2,
 	    NETCALL_STORE | NETCALL_INVITE_USED, API },
 	{ "apikey.list", { NULL }, NULL, { EP_GET_API_KEYS }, 1, 0, 0 },
+	/* key: the API key the list is signed with (a rotation's check) */
+	{ "apikey.verify", { "key" }, "key", { EP_GET_API_KEYS }, 1, 0, API },
 	/* key: the API key to delete, which signs its own deletion */
 	{ "apikey.delete", { "key" }, NULL, { EP_DELETE_API_KEY }, 1,
 	    NETCALL_REMOVE, API },

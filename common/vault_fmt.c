@@ -732,3 +732,16 @@ vault_fmt_body_max(uint8_t type)
 {
 	return type == VAULT_REC_POLICY ? VAULT_MAX_POLICY : VAULT_MAX_BODY;
 }
+
+int
+vault_fmt_journal_valid(const uint8_t *p, size_t len)
+{
+	size_t	i;
+
+	if (len == 0 || len > VAULT_MAX_JOURNAL)
+		return 0;
+	for (i = 0; i < len; i++)
+		if (p[i] < 0x20 || p[i] > 0x7e)
+			return 0;
+	return 1;
+}

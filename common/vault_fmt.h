@@ -65,6 +65,7 @@
 #define VAULT_MAX_RECORDS	1024
 #define VAULT_MAX_NAME		64		/* account name, key id */
 #define VAULT_MAX_BODY		4096		/* plaintext of one record */
+#define VAULT_MAX_JOURNAL	480		/* a rotation's journal entry */
 #define VAULT_MAX_POLICY	(256 * 1024)	/* of the policy record */
 #define VAULT_MAX_FILE		(4 * 1024 * 1024)
 #define VAULT_OPSLIMIT_MAX	32ULL
@@ -87,7 +88,9 @@ enum vault_rec_type {
 	VAULT_REC_POLICY = 7,		/* the active policy's text */
 	VAULT_REC_CLIENT = 8,		/* gateway client: key, secret,
 					    passphrase; key id = its name */
-	VAULT_REC_MAX = VAULT_REC_CLIENT
+	VAULT_REC_ROTATION = 9,		/* a key rotation's journal entry;
+					    key id = the rotation id */
+	VAULT_REC_MAX = VAULT_REC_ROTATION
 };
 
 /*
@@ -188,6 +191,9 @@ int	vault_fmt_name_valid(const char *s, size_t len);
 /* The associated data of the wrapped master key: header bytes 0..59. */
 void	vault_fmt_wrap_ad(const struct vault_hdr *h,
 	    uint8_t ad[VAULT_WRAP_AD_LEN]);
+
+/* A journal entry's text: 1..VAULT_MAX_JOURNAL bytes of 0x20..0x7e. */
+int	vault_fmt_journal_valid(const uint8_t *p, size_t len);
 
 /*
  * The associated data of a record body into ad (VAULT_REC_AD_MAX bytes):

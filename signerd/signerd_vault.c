@@ -457,6 +457,21 @@ vault_put(struct signerd_vault *sv, struct chan *c, struct msg *m)
 		    payload, len, info, sizeof(info))) != 0)
 			return r;
 		break;
+	case VAULT_REC_ROTATION:
+		/*
+		 * A rotation's journal entry: not secret, vaultd checked its
+		 * fields.  Its nonce is its revision, as an account's: a new
+		 * one is 0, each step puts it again at exactly the next.
+		 */
+		if (!vault_fmt_name_valid(key_id, strlen(key_id)) ||
+		    !vault_fmt_journal_valid(payload, len))
+			return CV_ERR_INVALID;
+		if ((k = vault_find_record(&sv->v, VAULT_REC_ROTATION, account,
+		    key_id)) < 0 ? nonce != 0 : nonce != sv->v.recs[k].nonce + 1)
+			return CV_ERR_EXISTS;
+		snprintf(info, sizeof(info), "%.*s", (int)len,
+		    (const char *)payload);
+		break;
 	default:
 		return CV_ERR_INVALID;
 	}
@@ -758,6 +773,9 @@ record_info(struct signerd_vault *sv, const struct vault_rec *rec,
 		break;
 	case VAULT_REC_CLIENT:	/* the apiKey, never the secret */
 		r = signerd_client_info(pt.p, pt.len, info, len);
+		break;
+	case VAULT_REC_ROTATION:	/* not secret: the journal entry */
+		snprintf(info, len, "%.*s", (int)pt.len, (const char *)pt.p);
 		break;
 	}
 	secret_free(&pt);

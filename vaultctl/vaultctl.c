@@ -146,6 +146,13 @@ static const struct command {
 	    "sign an order (JSON on standard input) for the account's "
 	    "wallet",
 	    "sign order --account A [--neg-risk] < order.json" },
+	{ "rotate", cmd_rotate,
+	    "replace an account's API key: create, verify, use, delete the "
+	    "old; journaled, resumable",
+	    "rotate apikey --account A [--reason TEXT] [--drain SECONDS]\n"
+	    "rotate status\n"
+	    "rotate resume ID\n"
+	    "rotate abort ID" },
 	{ "approver", cmd_approver,
 	    "make an approver's Ed25519 key",
 	    "approver keygen FILE" },

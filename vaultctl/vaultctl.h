@@ -177,6 +177,19 @@ int	vaultctl_del(struct vaultctl *, const char *what, uint8_t type,
 /* "account", "wallet", "apikey", "builder", "invite"; "?" otherwise. */
 const char *vaultctl_type_name(uint64_t type);
 
+/*
+ * One exchange call (MSG_CTL_CALL_REQ), printing nothing: the HTTP status,
+ * the result (the caller decrefs it) and the vault's change.  A CV_ERR_*
+ * code when there is no answer from the exchange, with vaultd's text in
+ * errtext.
+ */
+int	vaultctl_netcall(struct vaultctl *, const char *account,
+	    const char *call, const char *const *names,
+	    const char *const *values, size_t n, uint64_t *status,
+	    json_t **result, char *change, size_t changelen) CV_WUR;
+/* Key rotation (vaultctl_rotate.c). */
+int	cmd_rotate(struct vaultctl *, int argc, char **argv);
+
 /* Exchange calls (vaultctl_calls.c); apikey and builder mix in the local. */
 int	cmd_call(struct vaultctl *, int argc, char **argv);
 int	cmd_apikey(struct vaultctl *, int argc, char **argv);

@@ -13,13 +13,15 @@
 #include "common/audit.h"
 #include "common/encode.h"
 #include "common/home.h"
+#include "common/rotation.h"
 #include "vaultctl/vaultctl.h"
 
 #define AUDIT_TAIL_DEFAULT	20
 #define AUDIT_TAIL_MAX		100000
 #define AUDIT_USAGE	"usage: vaultctl audit show [--tail N | --all] " \
 	"[--account A] " \
-	"[--actor S] [--op OP] [--verdict V] [--since TIME] [--until TIME] | " \
+	"[--actor S] [--op OP] [--verdict V] [--rotation ID] [--since TIME] " \
+	"[--until TIME] | " \
 	"audit verify [--anchor SEQ:HASH] | audit verify --offline " \
 	"--key-file FILE [--anchor SEQ:HASH] LOG... | audit anchor | " \
 	"audit export-key"
@@ -28,6 +30,7 @@ struct audit_args {
 	unsigned long	 tail;		/* 0: not given */
 	int		 all;		/* --all: every record, paged */
 	const char	*account, *actor, *op, *verdict, *anchor, *keyfile;
+	const char	*rotation;
 	uint64_t	 since, until;
 	int		 offline;
 };
@@ -39,6 +42,7 @@ static const struct option audit_opts[] = {
 	{ "actor",	required_argument, NULL, 'A' },
 	{ "op",		required_argument, NULL, 'o' },
 	{ "verdict",	required_argument, NULL, 'v' },
+	{ "rotation",	required_argument, NULL, 'R' },
 	{ "since",	required_argument, NULL, 's' },
 	{ "until",	required_argument, NULL, 'u' },
 	{ "anchor",	required_argument, NULL, 'n' },
@@ -129,6 +133,15 @@ audit_args(struct vaultctl *vc, int argc, char **argv, struct audit_args *a,
 		case 'A': a->actor = optarg; break;
 		case 'o': a->op = optarg; break;
 		case 'v': a->verdict = optarg; break;
+		case 'R':
+			if (!rotation_id_valid(optarg)) {
+				snprintf(vc->errtext, sizeof(vc->errtext),
+				    "--rotation takes a rotation id "
+				    "(rot- and 12 hex digits)");
+				return -1;
+			}
+			a->rotation = optarg;
+			break;
 		case 's':
 		case 'u':
 			if (audit_time_arg(optarg, ch == 's' ? &a->since :
@@ -280,6 +293,7 @@ audit_show_req(struct vaultctl *vc, const struct audit_args *a,
 	msg_put_str(&w, a->verdict ? a->verdict : "");
 	msg_put_u64(&w, since);
 	msg_put_u64(&w, until);
+	msg_put_str(&w, a->rotation ? a->rotation : "");
 	if ((r = vaultctl_call(vc, &w, MSG_CTL_AUDIT_SHOW_ANS, m)) != 0)
 		return r;
 	if ((r = msg_get_u64(&m->rd, left)) != 0 ||
@@ -303,8 +317,8 @@ static void
 audit_show_none(const struct audit_args *a)
 {
 	fprintf(stderr, "vaultctl: audit show: no records%s\n", a->account ||
-	    a->actor || a->op || a->verdict || a->since || a->until ?
-	    " match" : "");
+	    a->actor || a->op || a->verdict || a->rotation || a->since ||
+	    a->until ? " match" : "");
 }
 
 /* The pages of audit show --all, newest first; each oldest first. */
@@ -467,7 +481,7 @@ audit_show(struct vaultctl *vc, const struct audit_args *a)
 		fprintf(stderr, "vaultctl: audit show: the last %zu %srecords "
 		    "shown, %llu before them (--tail N or --all shows more)\n",
 		    lines, a->account || a->actor || a->op || a->verdict ||
-		    a->since || a->until ? "matching " : "",
+		    a->rotation || a->since || a->until ? "matching " : "",
 		    (unsigned long long)left);
 	else if (left > 0 && lines < a->tail)
 		fprintf(stderr, "vaultctl: audit show: %llu more records left "
@@ -677,7 +691,7 @@ cmd_audit(struct vaultctl *vc, int argc, char **argv)
 	verify = strcmp(argv[1], "verify") == 0;
 	/* each option where it belongs, and nothing else */
 	if ((!show && (a.tail || a.all || a.account || a.actor || a.op ||
-	    a.verdict || a.since || a.until)) ||
+	    a.verdict || a.rotation || a.since || a.until)) ||
 	    (!verify && (a.anchor || a.offline)) ||
 	    (!a.offline && (a.keyfile || nwords > 0)))
 		return vaultctl_fail(vc, AUDIT_USAGE, CV_ERR_USAGE);

@@ -485,60 +485,76 @@ call_print(struct vaultctl *vc, const char *what, const char *call,
 	return EXIT_EXCHANGE;
 }
 
-static int
-call_run(struct vaultctl *vc, const char *what, const struct call_cmd *c,
-    const struct call_req *q)
+int
+vaultctl_netcall(struct vaultctl *vc, const char *account, const char *call,
+    const char *const *names, const char *const *values, size_t n,
+    uint64_t *status, json_t **result, char *change, size_t changelen)
 {
 	struct msg_w	 w;
 	struct msg	 m;
-	json_t		*result;
 	json_error_t	 jerr;
-	const char	*text, *change;
-	uint64_t	 status;
-	size_t		 tlen, clen, i, n;
+	const char	*text, *ch;
+	size_t		 tlen, clen, i, k;
 	int		 r;
 
+	*result = NULL;
 	if ((r = vaultctl_connect(vc)) != 0)
-		return vaultctl_fail(vc, what, r);
+		return r;
 	vc->timeout_ms = VAULTCTL_CALL_TIMEOUT_MS;
 	vc->again_ms = VAULTCTL_CALL_AGAIN_MS;
 	msg_begin(&w, MSG_CTL_CALL_REQ, ++vc->next_id);
-	msg_put_str(&w, q->account);
-	msg_put_str(&w, c->call);
-	msg_put_array(&w, (uint32_t)q->n);
-	for (i = 0; i < q->n; i++) {
+	msg_put_str(&w, account);
+	msg_put_str(&w, call);
+	msg_put_array(&w, (uint32_t)n);
+	for (i = 0; i < n; i++) {
 		msg_put_array(&w, 2);
-		msg_put_str(&w, q->names[i]);
-		msg_put_str(&w, q->values[i]);
+		msg_put_str(&w, names[i]);
+		msg_put_str(&w, values[i]);
 	}
 	if ((r = vaultctl_call(vc, &w, MSG_CTL_CALL_ANS, &m)) != 0)
-		return vaultctl_fail(vc, what, r);
-	if ((r = msg_get_u64(&m.rd, &status)) != 0 ||
+		return r;
+	if ((r = msg_get_u64(&m.rd, status)) != 0 ||
 	    (r = msg_get_str(&m.rd, &text, &tlen, MSG_MAX_FRAME)) != 0 ||
-	    (r = msg_get_str(&m.rd, &change, &clen, 512)) != 0 ||
+	    (r = msg_get_str(&m.rd, &ch, &clen, 512)) != 0 ||
 	    (r = msg_rd_done(&m.rd)) != 0) {
 		msg_clear(&m);
 		snprintf(vc->errtext, sizeof(vc->errtext), "bad answer from "
 		    "vaultd (%s)", cv_strerror(r));
-		return vaultctl_fail(vc, what, r);
+		return r;
 	}
-	result = json_loadb(text, tlen, JSON_DECODE_ANY |
+	*result = json_loadb(text, tlen, JSON_DECODE_ANY |
 	    JSON_REJECT_DUPLICATES, &jerr);
-	if (result == NULL || status > 999) {
-		json_decref(result);
-		msg_clear(&m);
+	snprintf(change, changelen, "%.*s", (int)clen, ch);
+	msg_clear(&m);
+	if (*result == NULL || *status > 999) {
+		json_decref(*result);
+		*result = NULL;
 		snprintf(vc->errtext, sizeof(vc->errtext), "bad answer from "
 		    "vaultd (the result is not JSON)");
-		return vaultctl_fail(vc, what, CV_ERR_MSG_MALFORMED);
+		return CV_ERR_MSG_MALFORMED;
 	}
-	if ((n = withhold(result)) > 0)
+	if ((k = withhold(*result)) > 0)
 		fprintf(stderr, "vaultctl: %s: withheld %zu secret field%s of "
-		    "the answer (a bug: please report it)\n", what, n,
-		    n == 1 ? "" : "s");
+		    "the answer (a bug: please report it)\n", call, k,
+		    k == 1 ? "" : "s");
+	return 0;
+}
+
+static int
+call_run(struct vaultctl *vc, const char *what, const struct call_cmd *c,
+    const struct call_req *q)
+{
+	json_t		*result;
+	uint64_t	 status;
+	char		 change[513];
+	int		 r;
+
+	if ((r = vaultctl_netcall(vc, q->account, c->call, q->names,
+	    q->values, q->n, &status, &result, change, sizeof(change))) != 0)
+		return vaultctl_fail(vc, what, r);
 	r = call_print(vc, what, c->call, q->account, status, result, change,
-	    clen);
+	    strlen(change));
 	json_decref(result);
-	msg_clear(&m);
 	return r;
 }
 

@@ -51,6 +51,9 @@ vaultctl_connect(struct vaultctl *vc)
 	uint64_t		version;
 	int			fd, r, n;
 
+	/* one connection a run: vaultd knows it (and its rotation) by it */
+	if (vc->chan.fd != -1)
+		return 0;
 	if ((r = home_path(home, sizeof(home))) != 0)
 		return r;
 	memset(&sun, 0, sizeof(sun));
@@ -81,13 +84,18 @@ vaultctl_connect(struct vaultctl *vc)
 			snprintf(vc->errtext, sizeof(vc->errtext), "vaultd "
 			    "closed the connection: too many clients, or this "
 			    "user is not allowed (see vaultd.log)");
-		return r;
+		goto fail;
 	}
 	r = msg_get_u64(&m.rd, &version);
 	msg_clear(&m);
-	if (r != 0)
-		return r;
-	return version == MSG_VERSION ? 0 : CV_ERR_MSG_VERSION;
+	if (r == 0 && version != MSG_VERSION)
+		r = CV_ERR_MSG_VERSION;
+	if (r == 0)
+		return 0;
+ fail:
+	chan_free(&vc->chan);
+	vc->chan.fd = -1;
+	return r;
 }
 
 static int	vaultctl_recv(struct vaultctl *, uint32_t, struct msg *);

@@ -124,6 +124,10 @@ struct vault_op {
 	int		 rollback;	/* unlock refused: locking signerd */
 	char		 info[512];
 	char		 actor[AUDIT_MAX_NAME + 1];	/* "": vaultd's own */
+	/* a rotation's journal entry: its step's record, once written */
+	const char	*step_op;	/* "rotate.create"; NULL: none */
+	char		 step_key[65];
+	char		 step_path[AUDIT_MAX_PATH + 1];
 };
 
 /* The header list of a signature, pointing into signerd's answer. */
@@ -932,6 +936,10 @@ void	 vaultd_audit_digest(struct vaultd *, const char *actor,
  */
 void	 vaultd_audit_refusal(struct vaultd *, const char *actor,
 	    const char *account, const char *op, const char *verdict);
+/* A lifecycle record naming a path (a rotation's step), fsync'd at once. */
+void	 vaultd_audit_path(struct vaultd *, const char *actor,
+	    const char *account, const char *op, const char *verdict,
+	    const char *key_id, const char *path);
 /* Write-ahead: the intent of a vault write, durable before the write. */
 void	 vaultd_audit_intent(struct vaultd *, const char *actor,
 	    const char *account, const char *op, const char *key_id,

@@ -277,6 +277,18 @@ vaultd_audit_digest(struct vaultd *vd, const char *actor, const char *account,
 }
 
 void
+vaultd_audit_path(struct vaultd *vd, const char *actor, const char *account,
+    const char *op, const char *verdict, const char *key_id, const char *path)
+{
+	struct audit_rec	rec;
+
+	rec_start(&rec, actor, account, op, verdict, key_id);
+	audit_field_path(rec.path, path, strlen(path));
+	audit_append(vd, &rec, 1);
+	vd->checkpoint_due = 1;
+}
+
+void
 vaultd_audit_intent(struct vaultd *vd, const char *actor,
     const char *account, const char *op, const char *key_id, uint64_t gen)
 {
@@ -906,8 +918,23 @@ struct show_filter {
 	char		verdict[AUDIT_MAX_VERDICT + 1];
 	char		since[AUDIT_TIME_LEN + 1];	/* "": none */
 	char		until[AUDIT_TIME_LEN + 1];
+	char		rotation[AUDIT_MAX_NAME + 1];	/* "": any */
 	int		any;		/* a filter other than the tail */
 };
+
+/*
+ * A record of rotation id: made for a control connection whose actor
+ * carries it as its last part ("vaultctl:1000:42:rot-...", set by the
+ * rotation's journal entry, vaultd_vault_ctl.c).
+ */
+static int
+of_rotation(const char *actor, const char *id)
+{
+	size_t	a = strlen(actor), n = strlen(id);
+
+	return id[0] == '\0' || (a > n && actor[a - n - 1] == ':' &&
+	    strcmp(actor + a - n, id) == 0);
+}
 
 /*
  * field is want, or want followed by sep and more: an actor "vaultctl"
@@ -936,6 +963,7 @@ show_match(const struct show_filter *f, const char *line, size_t len)
 	return field_is(r.account, f->account, '\0') &&
 	    field_is(r.actor, f->actor, ':') && field_is(r.op, f->op, '.') &&
 	    field_is(r.verdict, f->verdict, '\0') &&
+	    of_rotation(r.actor, f->rotation) &&
 	    (f->since[0] == '\0' || strcmp(r.time, f->since) >= 0) &&
 	    (f->until[0] == '\0' || strcmp(r.time, f->until) <= 0);
 }
@@ -1045,7 +1073,8 @@ vaultd_audit_show_ctl(struct vaultd *vd, struct client *cl, struct msg *m)
 	    (r = msg_get_strbuf(&m->rd, f.op, sizeof(f.op))) != 0 ||
 	    (r = msg_get_strbuf(&m->rd, f.verdict, sizeof(f.verdict))) != 0 ||
 	    (r = msg_get_u64(&m->rd, &since)) != 0 ||
-	    (r = msg_get_u64(&m->rd, &until)) != 0)
+	    (r = msg_get_u64(&m->rd, &until)) != 0 ||
+	    (r = msg_get_strbuf(&m->rd, f.rotation, sizeof(f.rotation))) != 0)
 		return r;
 	if (show_time(since, f.since) != 0 || show_time(until, f.until) != 0) {
 		control_error(vd, cl->serial, m->id, CV_ERR_USAGE,
@@ -1055,7 +1084,7 @@ vaultd_audit_show_ctl(struct vaultd *vd, struct client *cl, struct msg *m)
 	if (f.tail == 0)
 		f.tail = AUDIT_SHOW_DEFAULT;
 	f.any = f.account[0] || f.actor[0] || f.op[0] || f.verdict[0] ||
-	    since != 0 || until != 0;
+	    f.rotation[0] || since != 0 || until != 0;
 	vaultd_audit_sync(vd);		/* the file holds every record */
 	/* no filter: the end of the log is enough */
 	r = f.any ? audit_filter(vd, &f, &lines, &len, &left) :

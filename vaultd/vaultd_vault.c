@@ -147,6 +147,10 @@ op_done(struct vaultd *vd, struct msg_w *ans)
 		vaultd_audit_outcome(vd, op_actor(vd),
 		    vd->op.account, vd->op.what, AUDIT_V_OK, vd->op.key_id[0] ?
 		    vd->op.key_id : vd->op.info);
+	if (vd->op.step_op != NULL)
+		vaultd_audit_path(vd, op_actor(vd), vd->op.account,
+		    vd->op.step_op, AUDIT_V_OK, vd->op.step_key,
+		    vd->op.step_path);
 	if (vd->op.client)
 		control_answer(vd, vd->op.client, ans);
 	else {

@@ -12,6 +12,7 @@
 
 #include "common/eth.h"
 #include "common/profile.h"
+#include "common/rotation.h"
 #include "common/url.h"
 #include "common/vault_crypto.h"
 #include "common/vault_fmt.h"
@@ -349,6 +350,84 @@ account_profile(struct vaultd *vd, const char *account)
 	return NULL;
 }
 
+/*
+ * A rotation's journal entry (common/rotation.h): read back before it
+ * goes in, so that every entry in the vault reads.  The connection that
+ * writes it works for the rotation from then on: its actor carries the
+ * rotation id, and so does every record made for it (audit show
+ * --rotation ID).
+ */
+static int
+journal_check(struct client *cl, const char *id, const uint8_t *p,
+    size_t len, struct rotation *rot, char *why, size_t whylen)
+{
+	if (!rotation_id_valid(id)) {
+		snprintf(why, whylen, "a rotation id is rot- and 12 hex "
+		    "digits");
+		return CV_ERR_INVALID;
+	}
+	if (!vault_fmt_journal_valid(p, len) ||
+	    rotation_parse((const char *)p, len, rot, why, whylen) != 0) {
+		if (why[0] == '\0')
+			snprintf(why, whylen, "not a journal entry");
+		return CV_ERR_INVALID;
+	}
+	snprintf(cl->actor, sizeof(cl->actor), "vaultctl:%u:%ld:%.16s",
+	    (unsigned)cl->uid, (long)cl->pid, id);
+	return 0;
+}
+
+static const char *const step_ops[ROT_NSTEPS] = {
+	"rotate.create", "rotate.verify", "rotate.use", "rotate.delete",
+	"rotate.done", "rotate.aborted",
+};
+
+/* Percent-encode the reason for the step record's path. */
+static void
+path_text(char *out, size_t outlen, const char *s)
+{
+	static const char	hex[] = "0123456789ABCDEF";
+	size_t			o = 0;
+
+	for (; *s != '\0' && o + 4 < outlen; s++) {
+		if ((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
+		    (*s >= '0' && *s <= '9') || *s == '-' || *s == '.' ||
+		    *s == '_')
+			out[o++] = *s;
+		else {
+			out[o++] = '%';
+			out[o++] = hex[(unsigned char)*s >> 4];
+			out[o++] = hex[(unsigned char)*s & 15];
+		}
+	}
+	out[o] = '\0';
+}
+
+/* What the step's record says, once the entry is on disk. */
+static void
+journal_step(struct vaultd *vd, const char *id, const struct rotation *rot)
+{
+	char	reason[3 * ROT_REASON_MAX + 1], note[3 * ROT_NOTE_MAX + 1];
+	char	path[1400];
+
+	path_text(reason, sizeof(reason), rot->reason);
+	path_text(note, sizeof(note), rot->note);
+	vd->op.step_op = step_ops[rot->step];
+	snprintf(vd->op.step_key, sizeof(vd->op.step_key), "%s",
+	    rot->step == ROT_CREATE || rot->step == ROT_DELETE ||
+	    rot->new_key[0] == '\0' ? rot->old_key : rot->new_key);
+	/* a long reason and note are cut to the audit log's path */
+	snprintf(path, sizeof(path),
+	    "/rotation/%s/%s?kind=%s&old=%s&new=%s&nonce=%llu&tries=%llu"
+	    "&resumes=%llu&reason=%s&note=%s", id,
+	    rotation_step_name(rot->step), rot->kind, rot->old_key,
+	    rot->new_key, (unsigned long long)rot->nonce,
+	    (unsigned long long)rot->tries, (unsigned long long)rot->resumes,
+	    reason, note);
+	snprintf(vd->op.step_path, sizeof(vd->op.step_path), "%.*s",
+	    (int)(sizeof(vd->op.step_path) - 1), path);
+}
+
 int
 vault_ctl_put(struct vaultd *vd, struct client *cl, struct msg *m)
 {
@@ -359,7 +438,8 @@ vault_ctl_put(struct vaultd *vd, struct client *cl, struct msg *m)
 	uint64_t	 type, nonce;
 	uint32_t	 id;
 	char		 account[VAULT_MAX_NAME + 1], key_id[VAULT_MAX_NAME + 1];
-	char		 why[128], prof[16] = "";
+	struct rotation	 rot;
+	char		 why[256], prof[16] = "";
 	int		 r;
 
 	if ((r = msg_get_u64(&m->rd, &type)) != 0 ||
@@ -402,7 +482,15 @@ vault_ctl_put(struct vaultd *vd, struct client *cl, struct msg *m)
 		    "and add it again");
 		return 0;
 	}
+	if (type == VAULT_REC_ROTATION &&
+	    journal_check(cl, key_id, payload, len, &rot, why,
+	    sizeof(why)) != 0) {
+		control_error(vd, cl->serial, m->id, CV_ERR_INVALID, why);
+		return 0;
+	}
 	vault_op_from(vd, cl, m);
+	if (type == VAULT_REC_ROTATION)
+		journal_step(vd, key_id, &rot);
 	snprintf(vd->op.profile, sizeof(vd->op.profile), "%s", prof);
 	vd->op.what = type == VAULT_REC_ACCOUNT && nonce > 0 ?
 	    "account update" : op_what(MSG_VAULT_PUT_REQ, (uint8_t)type, len);
@@ -552,6 +640,8 @@ op_what(uint32_t sent, uint8_t rtype, size_t plen)
 		return put ? "invite set" : "invite clear";
 	case VAULT_REC_CLIENT:
 		return put ? "client add" : "client remove";
+	case VAULT_REC_ROTATION:
+		return put ? "rotate journal" : "rotate end";
 	}
 	return "vault change";
 }

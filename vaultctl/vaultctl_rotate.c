@@ -1,0 +1,945 @@
+/*
+ * vaultctl rotate: an account's API key replaced by a new one, as a
+ * workflow that survives a crash of anything at any point.
+ *
+ *	create	create-or-derive the key at the next nonce (a key is per
+ *		address and nonce: after a lost answer, derive finds it)
+ *	verify	an L2 call signed with the new key, retried through the
+ *		exchange's propagation delay
+ *	use	the new key becomes the active one (one vault change)
+ *	delete	after the drain, the old key is deleted at the exchange,
+ *		signed with itself, and removed from the vault
+ *
+ * Before each step's external effect its journal entry (a sealed vault
+ * record, common/rotation.h) names the step, durably; resume reads it
+ * and carries on, and every step is safe to do twice.  A step that fails
+ * ROT_TRIES_MAX times is marked for the operator with what to do.
+ * vaultd tags every record made for this connection with the rotation
+ * id (audit show --rotation ID).
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <sodium.h>
+
+#include "common/rotation.h"
+#include "vaultctl/vaultctl.h"
+
+#define ROT_USAGE	"usage: vaultctl rotate apikey --account A " \
+	"[--reason TEXT] [--drain SECONDS] | rotate status | " \
+	"rotate resume ID | rotate abort ID"
+#define DRAIN_DEFAULT	25	/* netd's per-request limit is 20 s */
+
+/* How a step ended. */
+enum outcome {
+	STEP_OK,		/* done: the next step */
+	STEP_RETRY,		/* transient: counted, retried */
+	STEP_STOP,		/* the operator must act (note says what) */
+	STEP_GONE		/* vaultd is gone: resume later */
+};
+
+struct rot_run {
+	struct vaultctl	*vc;
+	char		 account[VAULT_MAX_NAME + 1];
+	char		 id[ROT_ID_LEN + 1];
+	uint64_t	 rev;		/* the entry's next revision */
+	struct rotation	 r;
+	int		 code;		/* the CV_ERR_* of a stop */
+	char		 unknown[256];	/* keys the exchange lists, the
+					   vault does not hold */
+};
+
+static const struct option rot_opts[] = {
+	{ "account",	required_argument, NULL, 'a' },
+	{ "reason",	required_argument, NULL, 'r' },
+	{ "drain",	required_argument, NULL, 'd' },
+	{ NULL, 0, NULL, 0 }
+};
+
+/* snprintf, for texts that may be cut (a note, an error). */
+static void
+textf(char *out, size_t len, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void
+textf(char *out, size_t len, const char *fmt, ...)
+{
+	va_list	ap;
+
+	va_start(ap, fmt);
+	(void)vsnprintf(out, len, fmt, ap);
+	va_end(ap);
+}
+
+static int
+usage(struct vaultctl *vc, const char *why)
+{
+	if (why != NULL)
+		textf(vc->errtext, sizeof(vc->errtext), "%s", why);
+	return vaultctl_fail(vc, ROT_USAGE, CV_ERR_USAGE);
+}
+
+/* Say what happens, on stderr (stdout stays the result). */
+static void
+say(const struct rot_run *rr, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static void
+say(const struct rot_run *rr, const char *fmt, ...)
+{
+	va_list	ap;
+
+	if (rr->vc->json)
+		return;
+	fprintf(stderr, "vaultctl: rotate %s: ", rr->id);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+/*
+ * For the crash tests: stop (as a kill would) right after the entry
+ * naming step is durable, before its effect.
+ */
+static void
+test_stop(const struct rot_run *rr)
+{
+	const char	*s = getenv("CLOBVAULT_TEST_ROTATE_STOP");
+
+	if (s != NULL && strcmp(s, rotation_step_name(rr->r.step)) == 0)
+		_exit(99);
+}
+
+/* Put the entry at its next revision: durable before anything else. */
+static int
+journal_put(struct rot_run *rr)
+{
+	char	body[VAULT_MAX_JOURNAL + 1], info[513];
+	size_t	len;
+	int	r;
+
+	if ((r = rotation_encode(&rr->r, body, sizeof(body), &len)) != 0)
+		return r;
+	if ((r = vaultctl_put_rec(rr->vc, VAULT_REC_ROTATION, rr->account,
+	    rr->id, rr->rev, (const uint8_t *)body, len, info,
+	    sizeof(info))) != 0)
+		return r;
+	rr->rev++;
+	test_stop(rr);
+	return 0;
+}
+
+/* The rotation is over: its last revision, then the entry goes. */
+static int
+journal_end(struct rot_run *rr, enum rot_step last)
+{
+	struct msg_w	w;
+	struct msg	m;
+	int		r;
+
+	rr->r.step = last;
+	rr->r.tries = 0;
+	if ((r = journal_put(rr)) != 0)
+		return r;
+	msg_begin(&w, MSG_CTL_DEL_REQ, ++rr->vc->next_id);
+	msg_put_u64(&w, VAULT_REC_ROTATION);
+	msg_put_str(&w, rr->account);
+	msg_put_str(&w, rr->id);
+	if ((r = vaultctl_call(rr->vc, &w, MSG_CTL_DEL_ANS, &m)) != 0)
+		return r;
+	msg_clear(&m);
+	return 0;
+}
+
+/* The API key of the account at nonce (its id into out), 0 if there is. */
+static int
+key_at_nonce(struct vaultctl *vc, const char *account, uint64_t nonce,
+    char *out, size_t outlen)
+{
+	struct vaultctl_rec	*v;
+	size_t			 n, i;
+	int			 r;
+
+	if ((r = vaultctl_list(vc, &v, &n)) != 0)
+		return r;
+	r = CV_ERR_NOTFOUND;
+	for (i = 0; i < n; i++)
+		if (v[i].type == VAULT_REC_API_CRED && v[i].nonce == nonce &&
+		    strcmp(v[i].account, account) == 0) {
+			snprintf(out, outlen, "%s", v[i].key_id);
+			r = 0;
+		}
+	free(v);
+	return r;
+}
+
+/* 1 if the vault holds API key id of the account, 0 if not, or an error. */
+static int
+key_held(struct vaultctl *vc, const char *account, const char *id,
+    uint64_t *flags)
+{
+	struct vaultctl_rec	*v;
+	size_t			 n, i;
+	int			 r;
+
+	if ((r = vaultctl_list(vc, &v, &n)) != 0)
+		return r;
+	r = 0;
+	for (i = 0; i < n; i++)
+		if (v[i].type == VAULT_REC_API_CRED &&
+		    strcmp(v[i].account, account) == 0 &&
+		    strcmp(v[i].key_id, id) == 0) {
+			if (flags != NULL)
+				*flags = v[i].flags;
+			r = 1;
+		}
+	free(v);
+	return r;
+}
+
+/* How a failed call counts: a transport failure is retried. */
+static enum outcome
+call_failed(struct rot_run *rr, int code, const char *step)
+{
+	rr->code = code;
+	switch (code) {
+	case CV_ERR_NOTRUNNING:
+	case CV_ERR_EOF:
+		return STEP_GONE;
+	case CV_ERR_TRANSPORT:
+	case CV_ERR_TIMEOUT:
+	case CV_ERR_AGAIN:
+	case CV_ERR_RESPONSE:
+	case CV_ERR_IO:
+		textf(rr->r.note, sizeof(rr->r.note), "%s failed: %.120s",
+		    step, rr->vc->errtext);
+		return STEP_RETRY;
+	}
+	textf(rr->r.note, sizeof(rr->r.note), "%s refused: %.110s; fix "
+	    "that, then resume", step, rr->vc->errtext);
+	return STEP_STOP;
+}
+
+/* An HTTP answer other than 2xx: 5xx and 429 are retried. */
+static enum outcome
+http_failed(struct rot_run *rr, uint64_t status, const json_t *res,
+    const char *step)
+{
+	const char	*err = json_string_value(json_object_get(res, "error"));
+
+	textf(rr->r.note, sizeof(rr->r.note), "%s: the exchange answered "
+	    "HTTP %llu%s%.100s", step, (unsigned long long)status,
+	    err != NULL ? ": " : "", err != NULL ? err : "");
+	rr->code = CV_ERR_EXCHANGE;
+	if (status >= 500 || status == 429)
+		return STEP_RETRY;
+	return STEP_STOP;
+}
+
+/* One exchange call with up to two parameters. */
+static int
+call(struct rot_run *rr, const char *name, const char *p1, const char *v1,
+    uint64_t *status, json_t **res)
+{
+	const char	*names[1] = { p1 }, *values[1] = { v1 };
+	char		 change[513];
+
+	return vaultctl_netcall(rr->vc, rr->account, name, names, values,
+	    p1 != NULL ? 1 : 0, status, res, change, sizeof(change));
+}
+
+/* 1 if the list of apiKeys in res holds id. */
+static int
+listed(const json_t *res, const char *id)
+{
+	json_t	*v;
+	size_t	 i;
+
+	json_array_foreach(json_object_get(res, "apiKeys"), i, v)
+		if (json_is_string(v) && strcmp(json_string_value(v), id) == 0)
+			return 1;
+	return 0;
+}
+
+/* Keys the exchange lists that the vault does not hold, into unknown. */
+static void
+note_unknown(struct rot_run *rr, const json_t *res)
+{
+	json_t	*v;
+	size_t	 i, o = 0;
+	int	 n;
+
+	rr->unknown[0] = '\0';
+	json_array_foreach(json_object_get(res, "apiKeys"), i, v) {
+		if (!json_is_string(v) || key_held(rr->vc, rr->account,
+		    json_string_value(v), NULL) != 0)
+			continue;
+		n = snprintf(rr->unknown + o, sizeof(rr->unknown) - o, "%s%s",
+		    o ? ", " : "", json_string_value(v));
+		if (n < 0 || (size_t)n >= sizeof(rr->unknown) - o)
+			break;
+		o += (size_t)n;
+	}
+}
+
+static enum outcome
+step_create(struct rot_run *rr)
+{
+	char		 nonce[24];
+	uint64_t	 status;
+	json_t		*res;
+	int		 r;
+
+	/* done before a crash: the key at the nonce is in the vault */
+	if (key_at_nonce(rr->vc, rr->account, rr->r.nonce, rr->r.new_key,
+	    sizeof(rr->r.new_key)) == 0)
+		return STEP_OK;
+	snprintf(nonce, sizeof(nonce), "%llu", (unsigned long long)rr->r.nonce);
+	say(rr, "creating API key at nonce %s", nonce);
+	if ((r = call(rr, "apikey.create-or-derive", "nonce", nonce, &status,
+	    &res)) != 0)
+		return call_failed(rr, r, "create");
+	if (status < 200 || status > 299) {
+		r = http_failed(rr, status, res, "create");
+		json_decref(res);
+		return r;
+	}
+	json_decref(res);
+	if ((r = key_at_nonce(rr->vc, rr->account, rr->r.nonce, rr->r.new_key,
+	    sizeof(rr->r.new_key))) != 0) {
+		/* issued but not stored: derive fetches it next time */
+		textf(rr->r.note, sizeof(rr->r.note), "create: the key at "
+		    "nonce %s is not in the vault", nonce);
+		rr->code = CV_ERR_NOTFOUND;
+		return STEP_RETRY;
+	}
+	return STEP_OK;
+}
+
+static enum outcome
+step_verify(struct rot_run *rr)
+{
+	uint64_t	 status;
+	json_t		*res;
+	int		 r;
+
+	say(rr, "checking new key %s with a call it signs", rr->r.new_key);
+	if ((r = call(rr, "apikey.verify", "key", rr->r.new_key, &status,
+	    &res)) != 0)
+		return call_failed(rr, r, "verify");
+	if (status == 401) {
+		/* new keys take a while to become valid at the exchange */
+		json_decref(res);
+		textf(rr->r.note, sizeof(rr->r.note), "verify: the exchange "
+		    "does not take key %s yet (HTTP 401)", rr->r.new_key);
+		rr->code = CV_ERR_EXCHANGE;
+		return STEP_RETRY;
+	}
+	if (status < 200 || status > 299) {
+		r = http_failed(rr, status, res, "verify");
+		json_decref(res);
+		return r;
+	}
+	r = listed(res, rr->r.new_key);
+	json_decref(res);
+	if (!r) {
+		textf(rr->r.note, sizeof(rr->r.note), "verify: the "
+		    "exchange's list does not hold key %s", rr->r.new_key);
+		rr->code = CV_ERR_RESPONSE;
+		return STEP_RETRY;
+	}
+	return STEP_OK;
+}
+
+static enum outcome
+step_use(struct rot_run *rr)
+{
+	struct msg_w	w;
+	struct msg	m;
+	int		r;
+
+	msg_begin(&w, MSG_CTL_USE_REQ, ++rr->vc->next_id);
+	msg_put_u64(&w, VAULT_REC_API_CRED);
+	msg_put_str(&w, rr->account);
+	msg_put_str(&w, rr->r.new_key);
+	if ((r = vaultctl_call(rr->vc, &w, MSG_CTL_USE_ANS, &m)) != 0)
+		return call_failed(rr, r, "use");
+	msg_clear(&m);
+	say(rr, "key %s is the active API key", rr->r.new_key);
+	rr->r.active_at = time(NULL);
+	return STEP_OK;
+}
+
+/* Remove the old key from the vault only (the exchange no longer has it). */
+static int
+vault_forget(struct rot_run *rr, const char *id)
+{
+	struct msg_w	w;
+	struct msg	m;
+	int		r;
+
+	msg_begin(&w, MSG_CTL_DEL_REQ, ++rr->vc->next_id);
+	msg_put_u64(&w, VAULT_REC_API_CRED);
+	msg_put_str(&w, rr->account);
+	msg_put_str(&w, id);
+	if ((r = vaultctl_call(rr->vc, &w, MSG_CTL_DEL_ANS, &m)) != 0)
+		return r;
+	msg_clear(&m);
+	return 0;
+}
+
+static enum outcome
+step_delete(struct rot_run *rr)
+{
+	uint64_t	 status;
+	json_t		*res;
+	int64_t		 wait;
+	int		 r;
+
+	wait = rr->r.active_at + (int64_t)rr->r.drain - time(NULL);
+	if (wait > (int64_t)rr->r.drain)
+		wait = (int64_t)rr->r.drain;	/* a clock set back */
+	if (wait > 0) {
+		say(rr, "waiting %lld s for requests signed with key %s to "
+		    "finish", (long long)wait, rr->r.old_key);
+		sleep((unsigned)wait);
+	}
+	if ((r = key_held(rr->vc, rr->account, rr->r.old_key, NULL)) < 0)
+		return call_failed(rr, r, "delete");
+	if (r == 0)
+		return STEP_OK;		/* deleted and removed before */
+	say(rr, "deleting old key %s at the exchange", rr->r.old_key);
+	if ((r = call(rr, "apikey.delete", "key", rr->r.old_key, &status,
+	    &res)) != 0)
+		return call_failed(rr, r, "delete");
+	json_decref(res);
+	if (status >= 200 && status <= 299)
+		return STEP_OK;
+	if (status != 401)
+		return http_failed(rr, status, NULL, "delete");
+	/* refused: gone at the exchange already (a crash after the delete)? */
+	if ((r = call(rr, "apikey.verify", "key", rr->r.new_key, &status,
+	    &res)) != 0)
+		return call_failed(rr, r, "delete");
+	if (status < 200 || status > 299) {
+		r = http_failed(rr, status, res, "delete");
+		json_decref(res);
+		return r;
+	}
+	r = listed(res, rr->r.old_key);
+	json_decref(res);
+	if (r) {
+		textf(rr->r.note, sizeof(rr->r.note), "delete: the exchange "
+		    "refuses key %s but still lists it", rr->r.old_key);
+		rr->code = CV_ERR_EXCHANGE;
+		return STEP_RETRY;
+	}
+	say(rr, "key %s is gone at the exchange; removing it from the vault",
+	    rr->r.old_key);
+	if ((r = vault_forget(rr, rr->r.old_key)) != 0 && r != CV_ERR_NOTFOUND)
+		return call_failed(rr, r, "delete");
+	return STEP_OK;
+}
+
+/* After a delete: what the exchange lists that the vault does not hold. */
+static void
+final_check(struct rot_run *rr)
+{
+	uint64_t	 status;
+	json_t		*res;
+
+	rr->unknown[0] = '\0';
+	if (call(rr, "apikey.verify", "key", rr->r.new_key, &status,
+	    &res) != 0)
+		return;
+	if (status >= 200 && status <= 299)
+		note_unknown(rr, res);
+	json_decref(res);
+}
+
+/* What the operator can do about a stopped step. */
+static const char *
+advice(const struct rot_run *rr)
+{
+	switch (rr->r.step) {
+	case ROT_CREATE:
+	case ROT_VERIFY:
+		return "the old key still signs; resume, or abort";
+	case ROT_USE:
+		return "the old key still signs; resume";
+	default:
+		return "the new key signs; resume to delete the old key, or "
+		    "abort to keep it";
+	}
+}
+
+/* Run the rotation from its current step to the end. */
+static int
+run(struct rot_run *rr)
+{
+	enum outcome	o;
+	unsigned	backoff = 1;
+	int		r;
+
+	for (;;) {
+		switch (rr->r.step) {
+		case ROT_CREATE:
+			o = step_create(rr);
+			break;
+		case ROT_VERIFY:
+			o = step_verify(rr);
+			break;
+		case ROT_USE:
+			o = step_use(rr);
+			break;
+		case ROT_DELETE:
+			o = step_delete(rr);
+			break;
+		default:
+			return vaultctl_fail(rr->vc, "rotate", CV_ERR_INTERNAL);
+		}
+		if (o == STEP_GONE)
+			return vaultctl_fail(rr->vc, "rotate", rr->code);
+		if (o == STEP_OK) {
+			rr->r.tries = 0;
+			rr->r.note[0] = '\0';
+			backoff = 1;
+			if (rr->r.step == ROT_DELETE) {
+				final_check(rr);
+				if ((r = journal_end(rr, ROT_DONE)) != 0)
+					return vaultctl_fail(rr->vc, "rotate",
+					    r);
+				return 0;
+			}
+			rr->r.step++;
+		} else if (o == STEP_RETRY &&
+		    ++rr->r.tries < ROT_TRIES_MAX) {
+			say(rr, "%s; retrying in %u s", rr->r.note, backoff);
+		} else {
+			if (o == STEP_RETRY)
+				rr->r.tries = ROT_TRIES_MAX;
+			/* attention: the note says what went wrong */
+			if ((r = journal_put(rr)) != 0)
+				return vaultctl_fail(rr->vc, "rotate", r);
+			textf(rr->vc->errtext, sizeof(rr->vc->errtext),
+			    "rotation %s stopped at step %s: %s (%s)", rr->id,
+			    rotation_step_name(rr->r.step), rr->r.note,
+			    advice(rr));
+			return vaultctl_fail(rr->vc, "rotate", rr->code != 0 ?
+			    rr->code : CV_ERR_EXCHANGE);
+		}
+		if ((r = journal_put(rr)) != 0)
+			return vaultctl_fail(rr->vc, "rotate", r);
+		if (o == STEP_RETRY) {
+			sleep(backoff);
+			backoff = backoff < 8 ? backoff * 2 : 8;
+		}
+	}
+}
+
+/* Print the end of a rotation that ran to its end. */
+static int
+report(struct rot_run *rr, const char *how)
+{
+	if (rr->vc->json) {
+		vaultctl_print_json(json_pack("{s:s, s:s, s:s, s:s, s:s, s:I, "
+		    "s:s, s:b}", "rotation", rr->id, "account", rr->account,
+		    "result", how, "old_key", rr->r.old_key, "new_key",
+		    rr->r.new_key, "nonce", (json_int_t)rr->r.nonce,
+		    "unknown_keys", rr->unknown, "ok", 1));
+		return EXIT_OK;
+	}
+	if (strcmp(how, "done") == 0)
+		printf("rotation %s done: %s now signs with API key %s (nonce "
+		    "%llu); key %s is deleted\n", rr->id, rr->account,
+		    rr->r.new_key, (unsigned long long)rr->r.nonce,
+		    rr->r.old_key);
+	else
+		printf("rotation %s aborted: %s\n", rr->id, how);
+	if (rr->unknown[0] != '\0')
+		printf("the exchange also lists API keys the vault does not "
+		    "hold: %s (delete them with apikey delete --key-id, or "
+		    "import them)\n", rr->unknown);
+	return EXIT_OK;
+}
+
+/* The journal entries in the vault: *n of them, malloc'd into *out. */
+struct entry {
+	char		account[VAULT_MAX_NAME + 1];
+	char		id[VAULT_MAX_NAME + 1];
+	uint64_t	rev;
+	int		ok;
+	struct rotation	r;
+	char		why[160];
+};
+
+static int
+entries(struct vaultctl *vc, struct entry **out, size_t *n)
+{
+	struct vaultctl_rec	*v;
+	struct entry		*e;
+	size_t			 nv, i;
+	int			 r;
+
+	*out = NULL;
+	*n = 0;
+	if ((r = vaultctl_list(vc, &v, &nv)) != 0)
+		return r;
+	if ((e = calloc(nv + 1, sizeof(*e))) == NULL) {
+		free(v);
+		return CV_ERR_NOMEM;
+	}
+	for (i = 0; i < nv; i++) {
+		if (v[i].type != VAULT_REC_ROTATION)
+			continue;
+		snprintf(e[*n].account, sizeof(e[*n].account), "%s",
+		    v[i].account);
+		snprintf(e[*n].id, sizeof(e[*n].id), "%s", v[i].key_id);
+		e[*n].rev = v[i].nonce + 1;
+		e[*n].ok = rotation_parse(v[i].info, strlen(v[i].info),
+		    &e[*n].r, e[*n].why, sizeof(e[*n].why)) == 0;
+		(*n)++;
+	}
+	free(v);
+	*out = e;
+	return 0;
+}
+
+/* The entry of rotation id into rr; an exit code if there is none. */
+static int
+load(struct vaultctl *vc, const char *id, struct rot_run *rr)
+{
+	struct entry	*e;
+	size_t		 n, i;
+	int		 r;
+
+	memset(rr, 0, sizeof(*rr));
+	rr->vc = vc;
+	if (!rotation_id_valid(id))
+		return usage(vc, "a rotation id is rot- and 12 hex digits "
+		    "(see vaultctl rotate status)");
+	if ((r = entries(vc, &e, &n)) != 0)
+		return vaultctl_fail(vc, "rotate", r);
+	for (i = 0; i < n && strcmp(e[i].id, id) != 0; i++)
+		;
+	if (i == n) {
+		free(e);
+		textf(vc->errtext, sizeof(vc->errtext), "no rotation %s in "
+		    "progress (see vaultctl rotate status)", id);
+		return vaultctl_fail(vc, "rotate", CV_ERR_NOTFOUND);
+	}
+	if (!e[i].ok) {
+		textf(vc->errtext, sizeof(vc->errtext), "the journal entry "
+		    "of %s does not read: %s", id, e[i].why);
+		free(e);
+		return vaultctl_fail(vc, "rotate", CV_ERR_CORRUPT);
+	}
+	snprintf(rr->account, sizeof(rr->account), "%s", e[i].account);
+	snprintf(rr->id, sizeof(rr->id), "%s", id);
+	rr->rev = e[i].rev;
+	rr->r = e[i].r;
+	free(e);
+	return -1;
+}
+
+static int
+parse_drain(const char *s, uint64_t *out)
+{
+	char		*end;
+	unsigned long	 v;
+
+	errno = 0;
+	v = strtoul(s, &end, 10);
+	if (s[0] < '0' || s[0] > '9' || *end != '\0' || errno != 0 ||
+	    v > ROT_DRAIN_MAX)
+		return -1;
+	*out = v;
+	return 0;
+}
+
+static int
+rotate_start(struct vaultctl *vc, int argc, char **argv)
+{
+	struct vaultctl_rec	*v;
+	struct entry		*e;
+	struct rot_run		 rr;
+	const char		*account = NULL, *reason = "", *active;
+	uint8_t			 rnd[6];
+	size_t			 n, i;
+	uint64_t		 maxn = 0;
+	int			 ch, r, keys = 0;
+
+	memset(&rr, 0, sizeof(rr));
+	rr.vc = vc;
+	rr.r.drain = DRAIN_DEFAULT;
+	if (vaultctl_opt_begin(vc, argc, argv, rot_opts) != 0)
+		return usage(vc, NULL);
+	while ((ch = vaultctl_opt_next(argc, argv, rot_opts)) != -1) {
+		switch (ch) {
+		case 'a':
+			account = optarg;
+			break;
+		case 'r':
+			reason = optarg;
+			if (!rotation_text_ok(reason, ROT_REASON_MAX))
+				return usage(vc, "--reason takes printable "
+				    "text of at most 100 characters");
+			break;
+		case 'd':
+			if (parse_drain(optarg, &rr.r.drain) != 0)
+				return usage(vc, "--drain takes seconds, 0 to "
+				    "3600");
+			break;
+		default:
+			return usage(vc, NULL);
+		}
+	}
+	if (optind < argc)
+		return usage(vc, "too many words");
+	if (account == NULL || !vault_fmt_name_valid(account, strlen(account)))
+		return usage(vc, "--account A is required");
+	/* one rotation of an account at a time */
+	if ((r = entries(vc, &e, &n)) != 0)
+		return vaultctl_fail(vc, "rotate", r);
+	for (i = 0; i < n; i++)
+		if (strcmp(e[i].account, account) == 0) {
+			textf(vc->errtext, sizeof(vc->errtext), "rotation "
+			    "%s of %s is in progress: vaultctl rotate resume "
+			    "%s, or rotate abort %s", e[i].id, account,
+			    e[i].id, e[i].id);
+			free(e);
+			return vaultctl_fail(vc, "rotate", CV_ERR_EXISTS);
+		}
+	free(e);
+	if ((r = vaultctl_list(vc, &v, &n)) != 0)
+		return vaultctl_fail(vc, "rotate", r);
+	for (i = 0; i < n; i++) {
+		if (v[i].type == VAULT_REC_ACCOUNT &&
+		    strcmp(v[i].account, account) == 0 &&
+		    strstr(v[i].info, "\"profile\":\"omnia\"") != NULL) {
+			free(v);
+			textf(vc->errtext, sizeof(vc->errtext), "%s is an "
+			    "Omnia account: its keys rotate in place (not "
+			    "built yet)", account);
+			return vaultctl_fail(vc, "rotate", CV_ERR_INVALID);
+		}
+		if (v[i].type == VAULT_REC_API_CRED &&
+		    strcmp(v[i].account, account) == 0) {
+			keys++;
+			if (v[i].nonce > maxn)
+				maxn = v[i].nonce;
+		}
+	}
+	r = vaultctl_active_key(v, n, VAULT_REC_API_CRED, account, &active);
+	if (r == 0)
+		snprintf(rr.r.old_key, sizeof(rr.r.old_key), "%s", active);
+	free(v);
+	if (r == CV_ERR_EXISTS) {
+		textf(vc->errtext, sizeof(vc->errtext), "%s holds several "
+		    "API keys and none is active: choose one with vaultctl "
+		    "apikey use", account);
+		return vaultctl_fail(vc, "rotate", CV_ERR_NOTFOUND);
+	}
+	if (r != 0) {
+		textf(vc->errtext, sizeof(vc->errtext), "%s holds no API "
+		    "key to rotate (create one with vaultctl apikey create)",
+		    account);
+		return vaultctl_fail(vc, "rotate", CV_ERR_NOTFOUND);
+	}
+	if (maxn == UINT64_MAX)
+		return vaultctl_fail(vc, "rotate", CV_ERR_TOOLONG);
+	randombytes_buf(rnd, sizeof(rnd));
+	snprintf(rr.id, sizeof(rr.id), "rot-%02x%02x%02x%02x%02x%02x", rnd[0],
+	    rnd[1], rnd[2], rnd[3], rnd[4], rnd[5]);
+	snprintf(rr.account, sizeof(rr.account), "%s", account);
+	snprintf(rr.r.kind, sizeof(rr.r.kind), "apikey");
+	snprintf(rr.r.reason, sizeof(rr.r.reason), "%s", reason);
+	rr.r.step = ROT_CREATE;
+	rr.r.nonce = maxn + 1;
+	rr.r.started = time(NULL);
+	say(&rr, "rotating API key %s of %s (%d key%s held)", rr.r.old_key,
+	    account, keys, keys == 1 ? "" : "s");
+	if ((r = journal_put(&rr)) != 0)
+		return vaultctl_fail(vc, "rotate", r);
+	if ((r = run(&rr)) != 0)
+		return r;
+	return report(&rr, "done");
+}
+
+static int
+rotate_resume(struct vaultctl *vc, const char *id)
+{
+	struct rot_run	rr;
+	int		r;
+
+	if ((r = load(vc, id, &rr)) != -1)
+		return r;
+	/* the operator's word: the step gets its tries again */
+	rr.r.resumes++;
+	rr.r.tries = 0;
+	rr.r.note[0] = '\0';
+	say(&rr, "resuming at step %s", rotation_step_name(rr.r.step));
+	if ((r = journal_put(&rr)) != 0)
+		return vaultctl_fail(vc, "rotate", r);
+	if ((r = run(&rr)) != 0)
+		return r;
+	return report(&rr, "done");
+}
+
+/*
+ * Abort: before the new key is active, it is deleted (found by derive
+ * when its answer was lost) and the old key goes on; after, both are
+ * kept and the operator is told which one to delete.
+ */
+static int
+rotate_abort(struct vaultctl *vc, const char *id)
+{
+	struct rot_run	 rr;
+	uint64_t	 status, flags = 0;
+	json_t		*res;
+	char		 nonce[24], how[300];
+	int		 r;
+
+	if ((r = load(vc, id, &rr)) != -1)
+		return r;
+	rr.r.resumes++;
+	if ((r = journal_put(&rr)) != 0)
+		return vaultctl_fail(vc, "rotate abort", r);
+	if (rr.r.new_key[0] == '\0' && rr.r.step == ROT_CREATE &&
+	    key_at_nonce(vc, rr.account, rr.r.nonce, rr.r.new_key,
+	    sizeof(rr.r.new_key)) != 0) {
+		/* the exchange may have made it: derive tells */
+		snprintf(nonce, sizeof(nonce), "%llu",
+		    (unsigned long long)rr.r.nonce);
+		if ((r = call(&rr, "apikey.derive", "nonce", nonce, &status,
+		    &res)) != 0)
+			return vaultctl_fail(vc, "rotate abort", r);
+		json_decref(res);
+		if (status >= 500 || status == 429 || status == 401) {
+			textf(vc->errtext, sizeof(vc->errtext), "cannot "
+			    "tell whether the exchange made the key at nonce "
+			    "%s (HTTP %llu): abort again later", nonce,
+			    (unsigned long long)status);
+			return vaultctl_fail(vc, "rotate abort",
+			    CV_ERR_EXCHANGE);
+		}
+		if (key_at_nonce(vc, rr.account, rr.r.nonce, rr.r.new_key,
+		    sizeof(rr.r.new_key)) != 0)
+			rr.r.new_key[0] = '\0';
+	}
+	if (rr.r.new_key[0] != '\0' &&
+	    (r = key_held(vc, rr.account, rr.r.new_key, &flags)) < 0)
+		return vaultctl_fail(vc, "rotate abort", r);
+	if (rr.r.new_key[0] == '\0' || r == 0)
+		textf(how, sizeof(how), "no new key was made; %s still "
+		    "signs with %s", rr.account, rr.r.old_key);
+	else if (flags & VAULT_RECF_ACTIVE)
+		textf(how, sizeof(how), "%s signs with the new key %s; the "
+		    "old key %s is kept (delete it with vaultctl apikey delete "
+		    "--account %s --key-id %s)", rr.account, rr.r.new_key,
+		    rr.r.old_key, rr.account, rr.r.old_key);
+	else {
+		if ((r = call(&rr, "apikey.delete", "key", rr.r.new_key,
+		    &status, &res)) != 0)
+			return vaultctl_fail(vc, "rotate abort", r);
+		json_decref(res);
+		if (status < 200 || status > 299) {
+			textf(vc->errtext, sizeof(vc->errtext), "the new "
+			    "key %s could not be deleted (HTTP %llu): abort "
+			    "again later", rr.r.new_key,
+			    (unsigned long long)status);
+			return vaultctl_fail(vc, "rotate abort",
+			    CV_ERR_EXCHANGE);
+		}
+		textf(how, sizeof(how), "the new key %s is deleted; %s "
+		    "still signs with %s", rr.r.new_key, rr.account,
+		    rr.r.old_key);
+	}
+	snprintf(rr.r.note, sizeof(rr.r.note), "%.*s", ROT_NOTE_MAX, how);
+	if ((r = journal_end(&rr, ROT_ABORTED)) != 0)
+		return vaultctl_fail(vc, "rotate abort", r);
+	return report(&rr, how);
+}
+
+static int
+rotate_status(struct vaultctl *vc)
+{
+	struct entry	*e;
+	json_t		*a;
+	size_t		 n, i;
+	time_t		 now = time(NULL);
+	int		 r;
+
+	if ((r = entries(vc, &e, &n)) != 0)
+		return vaultctl_fail(vc, "rotate status", r);
+	if (vc->json) {
+		a = json_array();
+		for (i = 0; i < n; i++)
+			json_array_append_new(a, e[i].ok ?
+			    json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:I, "
+			    "s:I, s:I, s:I, s:I, s:s, s:s, s:b}", "id",
+			    e[i].id, "account", e[i].account, "kind",
+			    e[i].r.kind, "step", rotation_step_name(e[i].r.step),
+			    "old_key", e[i].r.old_key, "new_key",
+			    e[i].r.new_key, "nonce", (json_int_t)e[i].r.nonce,
+			    "tries", (json_int_t)e[i].r.tries, "resumes",
+			    (json_int_t)e[i].r.resumes, "started",
+			    (json_int_t)e[i].r.started, "drain",
+			    (json_int_t)e[i].r.drain, "reason", e[i].r.reason,
+			    "note", e[i].r.note, "attention",
+			    e[i].r.tries >= ROT_TRIES_MAX) :
+			    json_pack("{s:s, s:s, s:s}", "id", e[i].id,
+			    "account", e[i].account, "error", e[i].why));
+		vaultctl_print_json(json_pack("{s:o}", "rotations", a));
+		free(e);
+		return EXIT_OK;
+	}
+	if (n == 0)
+		printf("no rotation in progress\n");
+	for (i = 0; i < n; i++) {
+		if (!e[i].ok) {
+			printf("%s  %s  unreadable: %s\n", e[i].id,
+			    e[i].account, e[i].why);
+			continue;
+		}
+		printf("%s  %s  %s %s -> %s  step %s  started %llds ago%s%s\n",
+		    e[i].id, e[i].account, e[i].r.kind, e[i].r.old_key,
+		    e[i].r.new_key[0] ? e[i].r.new_key : "(not made yet)",
+		    rotation_step_name(e[i].r.step),
+		    (long long)(now - e[i].r.started),
+		    e[i].r.reason[0] ? "  reason: " : "", e[i].r.reason);
+		if (e[i].r.note[0] != '\0')
+			printf("    %s: %s\n", e[i].r.tries >= ROT_TRIES_MAX ?
+			    "NEEDS ATTENTION" : "last failure", e[i].r.note);
+		printf("    next: vaultctl rotate resume %s  (or rotate abort "
+		    "%s)\n", e[i].id, e[i].id);
+	}
+	free(e);
+	return EXIT_OK;
+}
+
+int
+cmd_rotate(struct vaultctl *vc, int argc, char **argv)
+{
+	if (argc < 2)
+		return usage(vc, "which one?");
+	if (strcmp(argv[1], "apikey") == 0)
+		return rotate_start(vc, argc - 1, argv + 1);
+	if (strcmp(argv[1], "status") == 0)
+		return argc == 2 ? rotate_status(vc) : usage(vc, "rotate "
+		    "status takes no words");
+	if (strcmp(argv[1], "resume") == 0 || strcmp(argv[1], "abort") == 0) {
+		if (argc != 3)
+			return usage(vc, "the rotation id is required");
+		return argv[1][0] == 'r' ? rotate_resume(vc, argv[2]) :
+		    rotate_abort(vc, argv[2]);
+	}
+	return usage(vc, "unknown subcommand");
+}
