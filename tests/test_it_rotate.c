@@ -1,0 +1,491 @@
+/*
+ * vaultctl rotate end to end: vaultctl -> vaultd -> netd -> the local
+ * test exchange (polymarket profile).  A crash at every step boundary of
+ * the workflow -- vaultctl stopped right after the step's journal entry
+ * is durable, then vaultd, netd or signerd SIGKILLed -- and rotate
+ * resume: the account ends with exactly one key, active, at the new
+ * nonce, the only one the exchange lists, and the audit log tells the
+ * rotation's story.  The exchange failing (5xx, dropped connections, a
+ * propagation delay), a step that keeps failing until the operator is
+ * asked, and abort before and after the new key is active.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+#include "common/vault_fmt.h"
+#include "tests/it.h"
+#include "tests/testexchange/tx_test.h"
+
+#define PASSPHRASE	"rotate test passphrase 8d2e"
+
+enum victim { V_NONE, V_VAULTD, V_NETD, V_SIGNERD };
+
+struct rt {
+	struct it	 it;
+	struct txt	 tx;
+	char		 pass[128];
+	char		 out[65536];
+	uint64_t	 nonce;		/* of the key that signs now */
+	char		 key[80];	/* that key */
+};
+
+static struct rt	rt;
+
+static int
+ctl(struct rt *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static int
+ctl(struct rt *c, const char *fmt, ...)
+{
+	char	 args[2048];
+	va_list	 ap;
+
+	va_start(ap, fmt);
+	vsnprintf(args, sizeof(args), fmt, ap);
+	va_end(ap);
+	return it_ctl(&c->it, NULL, c->out, sizeof(c->out), "%s", args);
+}
+
+#define run(c, want, ...)	run_expect((c), (want), __LINE__, __VA_ARGS__)
+
+static void
+run_expect(struct rt *c, int want, int line, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+static void
+run_expect(struct rt *c, int want, int line, const char *fmt, ...)
+{
+	char	 args[2048];
+	va_list	 ap;
+	int	 r;
+
+	va_start(ap, fmt);
+	vsnprintf(args, sizeof(args), fmt, ap);
+	va_end(ap);
+	if ((r = ctl(c, "%s", args)) != want)
+		fail_msg("line %d: vaultctl %s: exit %d, not %d:\n%s", line,
+		    args, r, want, c->out);
+}
+
+static void
+has(struct rt *c, const char *want)
+{
+	if (strstr(c->out, want) == NULL)
+		fail_msg("output \"%s\" lacks \"%s\"", c->out, want);
+}
+
+static json_t *
+out_json(struct rt *c)
+{
+	json_t	*j = json_loads(c->out, 0, NULL);
+
+	if (j == NULL)
+		fail_msg("not JSON: %s", c->out);
+	return j;
+}
+
+static void
+faults(struct rt *c, const char *body)
+{
+	struct txr	r;
+
+	if (txt_admin(&c->tx, "POST", "faults", body, &r) != 200)
+		fail_msg("faults %s: %ld", body, r.status);
+	txr_free(&r);
+}
+
+/* vaultctl rotate apikey, stopped after the entry naming step: its id. */
+static void
+start_stopped(struct rt *c, const char *step, char id[32])
+{
+	char	 cmd[1024];
+	json_t	*j, *e;
+	int	 r;
+
+	snprintf(cmd, sizeof(cmd), "CLOBVAULT_TEST_ROTATE_STOP=%s %s/vaultctl "
+	    "rotate apikey --account main --drain 0 --reason 'test %s' 2>&1",
+	    step, c->it.build, step);
+	if ((r = it_run(c->out, sizeof(c->out), cmd)) != 99)
+		fail_msg("rotate stopped at %s: exit %d:\n%s", step, r, c->out);
+	run(c, 0, "--json rotate status");
+	j = out_json(c);
+	assert_int_equal(json_array_size(json_object_get(j, "rotations")), 1);
+	e = json_array_get(json_object_get(j, "rotations"), 0);
+	assert_string_equal(json_string_value(json_object_get(e, "step")),
+	    step);
+	assert_string_equal(json_string_value(json_object_get(e, "old_key")),
+	    c->key);
+	assert_int_equal(json_integer_value(json_object_get(e, "nonce")),
+	    c->nonce + 1);
+	snprintf(id, 32, "%s", json_string_value(json_object_get(e, "id")));
+	json_decref(j);
+}
+
+/* The key the vault holds for main: exactly one, active; its id. */
+static void
+one_key(struct rt *c, uint64_t nonce, char *id, size_t idlen)
+{
+	json_t	*j, *e, *l;
+
+	run(c, 0, "--json apikey list --local --account main");
+	j = out_json(c);
+	l = json_object_get(j, "entries");
+	if (json_array_size(l) != 1)
+		fail_msg("the vault holds %zu keys: %s", json_array_size(l),
+		    c->out);
+	e = json_array_get(l, 0);
+	assert_true(json_is_true(json_object_get(e, "active")));
+	assert_int_equal(json_integer_value(json_object_get(e, "nonce")),
+	    nonce);
+	snprintf(id, idlen, "%s", json_string_value(json_object_get(e,
+	    "key_id")));
+	json_decref(j);
+	/* the exchange lists it and nothing else, and takes it */
+	run(c, 0, "--json apikey list --account main");
+	j = out_json(c);
+	l = json_object_get(json_object_get(j, "result"), "apiKeys");
+	assert_int_equal(json_array_size(l), 1);
+	assert_string_equal(json_string_value(json_array_get(l, 0)), id);
+	json_decref(j);
+}
+
+/* The rotation's records: each step's, in order, then its end. */
+static void
+story(struct rt *c, const char *id, const char *first)
+{
+	static const char *const steps[] = { "rotate.create",
+	    "rotate.verify", "rotate.use", "rotate.delete", "rotate.done" };
+	json_t		*j, *r;
+	const char	*op;
+	size_t		 i, k = 0;
+
+	run(c, 0, "--json audit show --rotation %s --tail 500", id);
+	j = out_json(c);
+	while (strcmp(steps[k], first) != 0)
+		k++;
+	json_array_foreach(j, i, r) {
+		op = json_string_value(json_object_get(r, "op"));
+		if (strncmp(op, "rotate.", 7) != 0)
+			continue;
+		/* a step's entry may be written again (a resume, a retry) */
+		if (k > 0 && strcmp(op, steps[k - 1]) == 0)
+			continue;
+		if (k >= 5 || strcmp(op, steps[k]) != 0)
+			fail_msg("record %s, expected %s", op,
+			    k < 5 ? steps[k] : "nothing");
+		k++;
+	}
+	assert_int_equal(k, 5);
+	json_decref(j);
+	run(c, 0, "audit verify");
+}
+
+static void
+kill_child(struct rt *c, int which)
+{
+	struct it_proc	procs[3];
+	uint64_t	old;
+
+	assert_int_equal(it_status(&c->it, procs), 0);
+	old = procs[which].pid;
+	kill((pid_t)old, SIGKILL);
+	if (it_wait_up(&c->it, procs, which == 1 ? old : 0,
+	    which == 2 ? old : 0, 10000) < 0)
+		fail_msg("%s did not come back", which == 1 ? "signerd" :
+		    "netd");
+}
+
+static void
+crash(struct rt *c, enum victim v)
+{
+	switch (v) {
+	case V_NONE:
+		break;
+	case V_VAULTD:
+		kill(c->it.vaultd, SIGKILL);
+		waitpid(c->it.vaultd, NULL, 0);
+		c->it.vaultd = 0;
+		it_sleep_ms(200);	/* its children follow it */
+		assert_int_equal(it_start_args(&c->it, "-T", NULL, NULL), 0);
+		break;
+	case V_NETD:
+		kill_child(c, 2);
+		break;
+	case V_SIGNERD:
+		kill_child(c, 1);
+		break;
+	}
+	/* a new signerd or vaultd holds no keys until unlocked */
+	if (ctl(c, "unlock --passphrase-file %s", c->pass) != 0)
+		fail_msg("unlock: %s", c->out);
+}
+
+static int
+setup(void **state)
+{
+	struct rt	*c = &rt;
+	const char	*extra[] = { NULL };
+	json_t		*j;
+
+	memset(c, 0, sizeof(*c));
+	*state = c;
+	it_init(&c->it);
+	snprintf(c->pass, sizeof(c->pass), "%.100s.pass", c->it.home);
+	it_write(c->pass, PASSPHRASE "\n", 0600);
+	if (txt_start_argv(&c->tx, "polymarket", extra) != 0 ||
+	    it_start_args(&c->it, "-T", NULL, NULL) != 0)
+		return -1;
+	if (ctl(c, "init --passphrase-file %s --kdf min", c->pass) ||
+	    ctl(c, "account add main --profile polymarket --url %s",
+	    c->tx.url) || ctl(c, "wallet generate --account main") ||
+	    ctl(c, "--json apikey create --account main"))
+		return -1;
+	if ((j = json_loads(c->out, 0, NULL)) == NULL)
+		return -1;
+	snprintf(c->key, sizeof(c->key), "%s", json_string_value(
+	    json_object_get(json_object_get(j, "result"), "apiKey")));
+	json_decref(j);
+	return 0;
+}
+
+static int
+teardown(void **state)
+{
+	struct rt	*c = *state;
+
+	it_cleanup(&c->it);
+	txt_stop(&c->tx);
+	txt_cleanup(&c->tx);
+	return 0;
+}
+
+/* The new key signs, the old one is gone everywhere. */
+static void
+rotated(struct rt *c, const char *id, const char *first)
+{
+	char	key[80];
+
+	one_key(c, c->nonce + 1, key, sizeof(key));
+	assert_string_not_equal(key, c->key);
+	story(c, id, first);
+	run(c, 0, "--json rotate status");
+	has(c, "\"rotations\": []");
+	c->nonce++;
+	snprintf(c->key, sizeof(c->key), "%s", key);
+}
+
+/* Every step boundary, every process killed there, then resume. */
+static void
+test_crash_table(void **state)
+{
+	static const char *const steps[] = { "create", "verify", "use",
+	    "delete" };
+	static const enum victim victims[] = { V_NONE, V_VAULTD, V_NETD,
+	    V_SIGNERD };
+	struct rt	*c = *state;
+	char		 id[32];
+	size_t		 s, v;
+
+	for (s = 0; s < 4; s++)
+		for (v = 0; v < 4; v++) {
+			start_stopped(c, steps[s], id);
+			crash(c, victims[v]);
+			if (ctl(c, "rotate resume %s", id) != 0)
+				fail_msg("step %s, victim %zu: resume: %s",
+				    steps[s], v, c->out);
+			has(c, "done: main now signs with API key");
+			rotated(c, id, "rotate.create");
+		}
+}
+
+/* The exchange fails on the way: retried within the run, no resume. */
+static void
+test_exchange_faults(void **state)
+{
+	struct rt	*c = *state;
+	json_t		*j;
+	char		 id[32];
+
+	/* two 503s on create */
+	faults(c, "{\"fail_next\": 2}");
+	run(c, 0, "--json rotate apikey --account main --drain 0");
+	j = out_json(c);
+	snprintf(id, sizeof(id), "%s", json_string_value(json_object_get(j,
+	    "rotation")));
+	assert_string_equal(json_string_value(json_object_get(j, "result")),
+	    "done");
+	json_decref(j);
+	rotated(c, id, "rotate.create");
+	/* a dropped connection */
+	faults(c, "{\"drop_next\": 1}");
+	run(c, 0, "--json rotate apikey --account main --drain 0");
+	j = out_json(c);
+	snprintf(id, sizeof(id), "%s", json_string_value(json_object_get(j,
+	    "rotation")));
+	json_decref(j);
+	rotated(c, id, "rotate.create");
+	/* new keys are refused for 2.5 s: verify waits them out */
+	faults(c, "{\"propagation_ms\": 2500}");
+	run(c, 0, "--json rotate apikey --account main --drain 0");
+	j = out_json(c);
+	snprintf(id, sizeof(id), "%s", json_string_value(json_object_get(j,
+	    "rotation")));
+	json_decref(j);
+	faults(c, "{\"propagation_ms\": 0}");
+	rotated(c, id, "rotate.create");
+}
+
+/* A step that keeps failing stops for the operator, then resumes. */
+static void
+test_attention(void **state)
+{
+	struct rt	*c = *state;
+	json_t		*j, *e;
+	char		 id[32];
+
+	faults(c, "{\"fail_next\": 1000}");
+	run(c, 10, "rotate apikey --account main --drain 0");
+	has(c, "stopped at step create");
+	has(c, "HTTP 503");
+	has(c, "the old key still signs; resume, or abort");
+	faults(c, "{\"fail_next\": 0}");
+	run(c, 0, "--json rotate status");
+	j = out_json(c);
+	e = json_array_get(json_object_get(j, "rotations"), 0);
+	assert_true(json_is_true(json_object_get(e, "attention")));
+	assert_int_equal(json_integer_value(json_object_get(e, "tries")), 5);
+	snprintf(id, sizeof(id), "%s", json_string_value(json_object_get(e,
+	    "id")));
+	json_decref(j);
+	run(c, 0, "rotate status");
+	has(c, "NEEDS ATTENTION");
+	/* the old key still signs meanwhile */
+	run(c, 0, "apikey list --account main");
+	run(c, 0, "rotate resume %s", id);
+	rotated(c, id, "rotate.create");
+}
+
+/* abort before the new key is made, before and after it is active. */
+static void
+test_abort(void **state)
+{
+	struct rt	*c = *state;
+	char		 id[32], key[80];
+
+	/* before create: nothing was made, nothing to undo */
+	start_stopped(c, "create", id);
+	run(c, 0, "rotate abort %s", id);
+	has(c, "no new key was made; main still signs with");
+	one_key(c, c->nonce, key, sizeof(key));
+	assert_string_equal(key, c->key);
+	/* after create: the new key is deleted at the exchange and here */
+	start_stopped(c, "verify", id);
+	run(c, 0, "rotate abort %s", id);
+	has(c, "is deleted; main still signs with");
+	one_key(c, c->nonce, key, sizeof(key));
+	assert_string_equal(key, c->key);
+	/* the new key active: both kept, the operator told which to drop */
+	start_stopped(c, "delete", id);
+	run(c, 0, "rotate abort %s", id);
+	has(c, "the old key");
+	has(c, "is kept (delete it with vaultctl apikey delete");
+	run(c, 0, "apikey delete --account main --key-id %s", c->key);
+	/* the aborted rotations left no key: the next nonce signs */
+	c->nonce++;
+	one_key(c, c->nonce, key, sizeof(key));
+	snprintf(c->key, sizeof(c->key), "%s", key);
+	run(c, 0, "--json audit show --rotation %s", id);
+	has(c, "\"op\": \"rotate.aborted\"");
+	/* unknown and malformed ids */
+	run(c, 8, "rotate resume rot-000000000000");
+	run(c, 2, "rotate resume nope");
+	run(c, 2, "audit show --rotation nope");
+	run(c, 2, "rotate apikey --account main --drain 9999");
+}
+
+/* Put a journal entry as a raw control request: the error code. */
+static int
+raw_put(struct rt *c, const char *id, uint64_t rev, const char *body,
+    char *text, size_t textlen)
+{
+	struct chan	ch;
+	struct msg_w	w;
+	struct msg	m;
+	int		code = 1;
+
+	if (it_connect(&c->it, &ch) != 0)
+		fail_msg("cannot connect");
+	msg_begin(&w, MSG_CTL_PUT_REQ, 7);
+	msg_put_u64(&w, VAULT_REC_ROTATION);
+	msg_put_str(&w, "main");
+	msg_put_str(&w, id);
+	msg_put_u64(&w, rev);
+	msg_put_bin(&w, body, strlen(body));
+	if (chan_send(&ch, &w) != 0 || chan_recv(&ch, &m) != 0)
+		fail_msg("no answer");
+	text[0] = '\0';
+	if (m.type == MSG_ERROR_ANS &&
+	    msg_get_error(&m, &code, text, textlen) != 0)
+		fail_msg("bad error answer");
+	if (m.type == MSG_CTL_PUT_ANS)
+		code = 0;
+	msg_clear(&m);
+	chan_free(&ch);
+	return code;
+}
+
+/* vaultd refuses a journal entry that does not read, and a bad id. */
+static void
+test_journal_refused(void **state)
+{
+	struct rt	*c = *state;
+	char		 text[1100], good[512];
+
+	snprintf(good, sizeof(good), "{\"v\":1,\"kind\":\"apikey\","
+	    "\"step\":\"create\",\"old\":\"%s\",\"new\":\"\","
+	    "\"nonce\":99,\"tries\":0,\"resumes\":0,\"started\":1,"
+	    "\"active_at\":0,\"drain\":0,\"reason\":\"\",\"note\":\"\"}",
+	    c->key);
+	assert_int_equal(raw_put(c, "rot-0123456789ab", 0, "{}", text,
+	    sizeof(text)), CV_ERR_INVALID);
+	assert_non_null(strstr(text, "members are v, kind, step"));
+	assert_int_equal(raw_put(c, "rot-0123456789AB", 0, good, text,
+	    sizeof(text)), CV_ERR_INVALID);
+	assert_string_equal(text, "a rotation id is rot- and 12 hex digits");
+	assert_int_equal(raw_put(c, "rot-0123456789ab", 0,
+	    "{\"v\":1,\"kind\":\"apikey\",\"step\":\"use\",\"old\":\"a\","
+	    "\"new\":\"\",\"nonce\":1,\"tries\":0,\"resumes\":0,"
+	    "\"started\":1,\"active_at\":0,\"drain\":0,\"reason\":\"\","
+	    "\"note\":\"\"}", text, sizeof(text)), CV_ERR_INVALID);
+	assert_string_equal(text, "step use needs the new key's id");
+	/* a good entry goes in at revision 0, and only at the next after */
+	assert_int_equal(raw_put(c, "rot-0123456789ab", 0, good, text,
+	    sizeof(text)), 0);
+	assert_int_equal(raw_put(c, "rot-0123456789ab", 0, good, text,
+	    sizeof(text)), CV_ERR_EXISTS);
+	assert_int_equal(raw_put(c, "rot-0123456789ab", 2, good, text,
+	    sizeof(text)), CV_ERR_EXISTS);
+	run(c, 0, "rotate status");
+	has(c, "rot-0123456789ab  main  apikey");
+	run(c, 0, "rotate abort rot-0123456789ab");
+	run(c, 0, "rotate status");
+	has(c, "no rotation in progress");
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_crash_table),
+		cmocka_unit_test(test_exchange_faults),
+		cmocka_unit_test(test_attention),
+		cmocka_unit_test(test_abort),
+		cmocka_unit_test(test_journal_refused),
+	};
+
+	return cmocka_run_group_tests(tests, setup, teardown);
+}

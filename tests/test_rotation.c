@@ -1,0 +1,136 @@
+/*
+ * A rotation's journal entry (common/rotation.c): the exact bytes it is
+ * written as, and every entry that must not read.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "common/cv_err.h"
+#include "common/rotation.h"
+
+static const char	entry[] = "{\"v\":1,\"kind\":\"apikey\","
+    "\"step\":\"delete\",\"old\":\"k-old\",\"new\":\"k-new\",\"nonce\":7,"
+    "\"tries\":2,\"resumes\":1,\"started\":1764540000,"
+    "\"active_at\":1764540009,\"drain\":25,\"reason\":\"a \\\"b\\\"\","
+    "\"note\":\"\"}";
+
+static void
+test_round_trip(void **state)
+{
+	struct rotation	r;
+	char		why[256], out[VAULT_MAX_JOURNAL + 1];
+	size_t		len;
+
+	(void)state;
+	assert_int_equal(rotation_parse(entry, strlen(entry), &r, why,
+	    sizeof(why)), 0);
+	assert_string_equal(r.kind, "apikey");
+	assert_int_equal(r.step, ROT_DELETE);
+	assert_string_equal(r.old_key, "k-old");
+	assert_string_equal(r.new_key, "k-new");
+	assert_int_equal(r.nonce, 7);
+	assert_int_equal(r.tries, 2);
+	assert_int_equal(r.resumes, 1);
+	assert_int_equal(r.started, 1764540000);
+	assert_int_equal(r.active_at, 1764540009);
+	assert_int_equal(r.drain, 25);
+	assert_string_equal(r.reason, "a \"b\"");
+	assert_int_equal(rotation_encode(&r, out, sizeof(out), &len), 0);
+	assert_int_equal(len, strlen(entry));
+	assert_string_equal(out, entry);
+}
+
+static void
+refused(const char *text, const char *why_part)
+{
+	struct rotation	r;
+	char		why[256];
+
+	assert_int_equal(rotation_parse(text, strlen(text), &r, why,
+	    sizeof(why)), CV_ERR_INVALID);
+	if (strstr(why, why_part) == NULL)
+		fail_msg("\"%s\": why \"%s\" lacks \"%s\"", text, why,
+		    why_part);
+	assert_int_equal(r.nonce, 0);
+}
+
+/* entry with the member name set to value, as text */
+static void
+refused_with(const char *name, const char *value, const char *why_part)
+{
+	char	 text[1024], *p, *q;
+
+	snprintf(text, sizeof(text), "%s", entry);
+	p = strstr(text, name);
+	assert_non_null(p);
+	p += strlen(name) + 1;		/* past the name and its colon */
+	q = p;
+	if (*q == '"')
+		for (q++; *q != '"'; q++)
+			if (*q == '\\')
+				q++;
+	for (; *q != ',' && *q != '}'; q++)
+		;
+	memmove(p + strlen(value), q, strlen(q) + 1);
+	memcpy(p, value, strlen(value));
+	refused(text, why_part);
+}
+
+static void
+test_refused(void **state)
+{
+	(void)state;
+	refused("", "not a journal entry");
+	refused("[]", "members are");
+	refused("{\"v\":1}", "members are");
+	refused_with("\"v\"", "2", "version 2");
+	refused_with("\"kind\"", "\"omnia\"", "kind is apikey or builder");
+	refused_with("\"step\"", "\"later\"", "no step later");
+	refused_with("\"old\"", "\"\"", "two key ids");
+	refused_with("\"new\"", "\"k-old\"", "two key ids");
+	refused_with("\"new\"", "\"\"", "step delete needs the new key's id");
+	refused_with("\"new\"", "\"a b\"", "two key ids");
+	refused_with("\"nonce\"", "-1", "out of range");
+	refused_with("\"drain\"", "3601", "out of range");
+	refused_with("\"started\"", "0", "out of range");
+	refused_with("\"tries\"", "\"1\"", "members are");
+	refused_with("\"reason\"", "\"\\u0007\"", "printable");
+	/* an unknown member, a duplicate */
+	refused("{\"v\":1,\"kind\":\"apikey\",\"step\":\"create\",\"old\":\"a\","
+	    "\"new\":\"\",\"nonce\":1,\"tries\":0,\"resumes\":0,\"started\":1,"
+	    "\"active_at\":0,\"drain\":0,\"reason\":\"\",\"note\":\"\","
+	    "\"x\":1}", "members are");
+	refused("{\"v\":1,\"v\":1}", "not a journal entry");
+}
+
+static void
+test_ids(void **state)
+{
+	(void)state;
+	assert_true(rotation_id_valid("rot-0123456789ab"));
+	assert_false(rotation_id_valid("rot-0123456789AB"));
+	assert_false(rotation_id_valid("rot-0123456789a"));
+	assert_false(rotation_id_valid("rot-0123456789abc"));
+	assert_false(rotation_id_valid("rox-0123456789ab"));
+	assert_true(rotation_text_ok("", 0));
+	assert_false(rotation_text_ok("ab", 1));
+	assert_false(rotation_text_ok("\t", 10));
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_round_trip),
+		cmocka_unit_test(test_refused),
+		cmocka_unit_test(test_ids),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
