@@ -465,7 +465,8 @@ vaultd_call_sign_req(struct vaultd *vd, struct child *ch, struct msg *m)
 	c->step = step;
 	c->signed_steps |= 1U << step;
 	c->nsigned++;
-	/* a call about one API key (apikey.delete) is signed with it */
+	/* a call about one API key (apikey.delete, apikey.verify) is
+	 * signed with it */
 	if (c->nc->rtype == VAULT_REC_API_CRED &&
 	    netcall_param(&c->params, "key") != NULL)
 		snprintf(a.key_id, sizeof(a.key_id), "%s",
