@@ -1183,7 +1183,7 @@ test_audit_show(void **state)
 	want(c, 2);
 	assert_string_equal(c->r.err, "vaultctl: usage: vaultctl audit show "
 	    "[--tail N | --all] [--account A] [--actor S] [--op OP] "
-	    "[--verdict V] "
+	    "[--verdict V] [--rotation ID] "
 	    "[--since TIME] [--until TIME] | audit verify [--anchor SEQ:HASH] "
 	    "| audit verify --offline --key-file FILE [--anchor SEQ:HASH] "
 	    "LOG... | audit anchor | audit export-key: --since takes unix "

@@ -150,7 +150,7 @@ test_table(void **state)
 		if (c->needs != NULL)
 			assert_true(netcall_takes(c, c->needs));
 	}
-	assert_int_equal(i, 15);
+	assert_int_equal(i, 16);
 	c = netcall_find("apikey.create-or-derive");
 	assert_int_equal(c->nsteps, 2);
 	assert_int_equal(c->steps[0], EP_CREATE_API_KEY);
@@ -158,6 +158,13 @@ test_table(void **state)
 	assert_int_equal(netcall_find("time")->effects, 0);
 	assert_int_equal(netcall_find("apikey.delete")->effects,
 	    NETCALL_REMOVE);
+	/* a rotation's check: the list, signed with the key it names */
+	c = netcall_find("apikey.verify");
+	assert_int_equal(c->nsteps, 1);
+	assert_int_equal(c->steps[0], EP_GET_API_KEYS);
+	assert_int_equal(c->effects, 0);
+	assert_int_equal(c->rtype, VAULT_REC_API_CRED);
+	assert_string_equal(c->needs, "key");
 }
 
 int
