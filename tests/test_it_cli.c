@@ -1210,7 +1210,8 @@ sign_many(struct ct *c, int n)
 	struct chan	 ch;
 	struct msg_w	 w;
 	struct msg	 m;
-	int		 i;
+	char		 text[MSG_ERROR_TEXT_MAX + 1];
+	int		 i, code;
 
 	assert_int_equal(it_connect(&c->it, &ch), 0);
 	for (i = 0; i < n; i++) {
@@ -1224,6 +1225,16 @@ sign_many(struct ct *c, int n)
 		msg_put_u64(&w, 0);
 		assert_int_equal(chan_send(&ch, &w), 0);
 		assert_int_equal(chan_recv(&ch, &m), 0);
+		/* busy while a checkpoint is signed: retried, as vaultctl does */
+		if (m.type == MSG_ERROR_ANS) {
+			assert_int_equal(msg_get_error(&m, &code, text,
+			    sizeof(text)), 0);
+			assert_int_equal(code, CV_ERR_AGAIN);
+			msg_clear(&m);
+			i--;
+			it_sleep_ms(5);
+			continue;
+		}
 		assert_int_equal(m.type, MSG_CTL_HEADERS_ANS);
 		msg_clear(&m);
 		it_sleep_ms(1);
