@@ -65,26 +65,44 @@ static const struct catalog_entry catalog[] = {
 	{ "GET", "/fee-rate", CATALOG_NONE, 0, "get_fee_rate", EP_FEE_RATE },
 	{ "GET", "/book", CATALOG_NONE, 0, "get_order_book", EP_BOOK },
 	{ "GET", "/version", CATALOG_NONE, 0, "get_version", EP_VERSION },
+	{ "POST", "/v3/auth/token", CATALOG_BEARER, 0, "omnia_token",
+	    EP_OMNIA_TOKEN },
+	{ "GET", "/v3/api-keys", CATALOG_BEARER, 0, "omnia_list_api_keys",
+	    EP_OMNIA_KEYS },
+	{ "POST", "/v3/api-keys", CATALOG_BEARER, 0, "omnia_create_api_key",
+	    EP_OMNIA_CREATE },
+	{ "POST", "/v3/api-keys/*/rotate", CATALOG_BEARER, 0,
+	    "omnia_rotate_api_key", EP_OMNIA_ROTATE },
 };
 
 #define CATALOG_ROWS	(sizeof(catalog) / sizeof(catalog[0]))
 
 /*
  * Does the row's path match path[0..n)?  Exact bytes ("/time/", "//time"
- * and "/TIME" are unknown), but for a last segment "*", which takes
- * exactly one non-empty segment.
+ * and "/TIME" are unknown), but for a segment "*", which takes exactly
+ * one non-empty segment.
  */
 static int
 catalog_path_is(const char *row, const char *path, size_t n)
 {
-	size_t	rl = strlen(row);
+	size_t	r = 0, p = 0;
 
-	if (rl >= 2 && row[rl - 1] == '*' && row[rl - 2] == '/') {
-		rl--;			/* the prefix, with its '/' */
-		return n > rl && memcmp(row, path, rl) == 0 &&
-		    memchr(path + rl, '/', n - rl) == NULL;
+	while (row[r] != '\0') {
+		if (row[r] == '*' && r > 0 && row[r - 1] == '/' &&
+		    (row[r + 1] == '/' || row[r + 1] == '\0')) {
+			if (p >= n || path[p] == '/')
+				return 0;
+			while (p < n && path[p] != '/')
+				p++;
+			r++;
+			continue;
+		}
+		if (p >= n || path[p] != row[r])
+			return 0;
+		p++;
+		r++;
 	}
-	return rl == n && memcmp(row, path, n) == 0;
+	return p == n;
 }
 
 const struct catalog_entry *
@@ -152,6 +170,8 @@ catalog_auth_name(enum catalog_auth auth)
 		return "L2";
 	case CATALOG_BUILDER:
 		return "builder";
+	case CATALOG_BEARER:
+		return "bearer";
 	}
 	return "?";
 }

@@ -21,6 +21,9 @@ enum catalog_auth {
 	CATALOG_L1,		/* wallet key, EIP-712 ClobAuth */
 	CATALOG_L2,		/* API key HMAC */
 	CATALOG_BUILDER,	/* builder key HMAC */
+	CATALOG_BEARER,		/* Omnia: a bearer token netd mints and
+				   holds; the token request's body is
+				   signerd's, sealed to netd */
 };
 
 /* Every endpoint by id: the one list that netd's steps, the exchange
@@ -59,6 +62,11 @@ enum catalog_id {
 	EP_FEE_RATE,
 	EP_BOOK,
 	EP_VERSION,
+	/* Omnia (bearer): the token, then the key calls it authorizes */
+	EP_OMNIA_TOKEN,
+	EP_OMNIA_KEYS,
+	EP_OMNIA_CREATE,
+	EP_OMNIA_ROTATE,
 	EP_COUNT
 };
 
@@ -68,8 +76,9 @@ enum catalog_id {
  */
 struct catalog_entry {
 	const char		*method;	/* "GET", "POST", "DELETE" */
-	/* without "?query"; a last segment that is a lone star stands
-	 * for exactly one non-empty segment (get_order's "/data/order/0xab") */
+	/* without "?query"; a segment that is a lone star stands for
+	 * exactly one non-empty segment (get_order's "/data/order/0xab",
+	 * Omnia's "/v3/api-keys/ID/rotate") */
 	const char		*path;
 	enum catalog_auth	 auth;
 	int			 invite;
@@ -104,7 +113,7 @@ int	catalog_admit(const char *method, const char *path, size_t pathlen,
 /* Row i of the table in its order, NULL past the last one. */
 const struct catalog_entry	*catalog_at(size_t i);
 
-/* "none", "L1", "L2", "builder"; "?" for a value out of the enum. */
+/* "none", "L1", "L2", "builder", "bearer"; "?" out of the enum. */
 const char	*catalog_auth_name(enum catalog_auth);
 
 #endif

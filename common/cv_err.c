@@ -47,6 +47,7 @@ cv_strerror(int e)
 	case CV_ERR_ROLLBACK:		return "vault and audit log disagree (an older copy was put back)";
 	case CV_ERR_TIMEOUT:		return "deadline passed";
 	case CV_ERR_AUTH:		return "client credentials refused";
+	case CV_ERR_PERMISSIONS:	return "key permissions not allowed";
 	}
 	return "unknown error";
 }

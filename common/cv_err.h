@@ -57,6 +57,8 @@ enum cv_err {
 					   of them was put back to an older copy */
 	CV_ERR_TIMEOUT		= -60,	/* a deadline passed */
 	CV_ERR_AUTH		= -61,	/* a client's credentials refused */
+	CV_ERR_PERMISSIONS	= -62,	/* key permissions asked for are not
+					   allowed (policy or calling key) */
 };
 
 const char	*cv_strerror(int) CV_WUR;

@@ -21,7 +21,7 @@
 #include "common/cv_err.h"
 
 /* Bump when any message changes; checked by MSG_HELLO_REQ. */
-#define MSG_VERSION		9
+#define MSG_VERSION		10
 
 #define MSG_HDR_LEN		4
 #define MSG_MAX_FRAME		(1024 * 1024)	/* payload bytes */
@@ -119,7 +119,7 @@ X(MSG_CTL_AUDIT_ANS, "vaultd", "vaultctl", "i s1048576", "code, text")	\
 X(MSG_SIGN_REQ, "vaultd", "signerd",					\
     "s64 u s7 s4096 x65536 s23 u u s64",				\
     "account, level, method, path, body, timestamp, nonce, flags, "	\
-    "API key id (L2 only; empty: the active key)")			\
+    "API key id (L2 and bearer; empty: the active key)")		\
 X(MSG_SIGN_ANS, "signerd", "vaultd", "a16 x131072",			\
     "[[name, value]...], body with its orders signed (SIGN_F_ORDERS)")	\
 X(MSG_CTL_HEADERS_REQ, "vaultctl", "vaultd",				\
@@ -127,8 +127,9 @@ X(MSG_CTL_HEADERS_REQ, "vaultctl", "vaultd",				\
     "account, level, method, path, body, nonce, flags")			\
 X(MSG_CTL_HEADERS_ANS, "vaultd", "vaultctl", "a16 x131072",		\
     "[[name, value]...], body with its orders signed (SIGN_F_ORDERS)")	\
-X(MSG_VAULT_STORE_REQ, "vaultd", "signerd", "u s64 u x4096",		\
-    "record type, account, nonce, box sealed by netd")			\
+X(MSG_VAULT_STORE_REQ, "vaultd", "signerd", "u s64 u x4096 s64",	\
+    "record type, account, nonce, box sealed by netd, key id it "	\
+    "replaces (empty: a new key)")					\
 X(MSG_VAULT_STORE_ANS, "signerd", "vaultd", "x s64 s512",		\
     "file, key id, public info")					\
 X(MSG_VAULT_MARK_REQ, "vaultd", "signerd", "u s64 s64 u",		\
@@ -151,7 +152,9 @@ X(MSG_NET_CALL_ANS, "netd", "vaultd", "u s524288 u u s64 u x4096",	\
     "sealed box")							\
 X(MSG_NET_SIGN_REQ, "netd", "vaultd", "u u s7 s4096 x65536 u",		\
     "call id, level, method, path, body, nonce")			\
-X(MSG_NET_SIGN_ANS, "vaultd", "netd", "a16", "[[name, value]...]")	\
+X(MSG_NET_SIGN_ANS, "vaultd", "netd", "a16 x4096",			\
+    "[[name, value]...], token request body sealed to netd's key "	\
+    "(bearer token request only; else empty)")				\
 X(MSG_VAULT_POLICY_REQ, "vaultd", "signerd", "x1024 b u x262144",	\
     "credential, keyfile, version, policy text")				\
 X(MSG_VAULT_POLICY_ANS, "signerd", "vaultd", "x", "file")		\
@@ -197,7 +200,10 @@ X(MSG_CTL_AUDIT_KEY_ANS, "vaultd", "vaultctl", "x32",			\
     "audit public key")							\
 X(MSG_CTL_USE_REQ, "vaultctl", "vaultd", "u s64 s64",			\
     "record type (API or builder key), account, key id")		\
-X(MSG_CTL_USE_ANS, "vaultd", "vaultctl", "", "-")
+X(MSG_CTL_USE_ANS, "vaultd", "vaultctl", "", "-")			\
+X(MSG_NET_FORGET_REQ, "vaultd", "netd", "s64 s64",			\
+    "account, key id: the bearer tokens to wipe (empty: all of them)")	\
+X(MSG_NET_FORGET_ANS, "netd", "vaultd", "", "-")
 
 #define MSG_ENUM(name, from, to, fields, doc)	name,
 enum msg_type {

@@ -14,35 +14,48 @@
 static const struct netcall netcalls[] = {
 	{ "apikey.create", { "nonce" }, NULL,
 	    { EP_CREATE_API_KEY }, 1, NETCALL_STORE | NETCALL_INVITE_USED,
-	    API },
+	    API, 0 },
 	{ "apikey.derive", { "nonce" }, NULL,
-	    { EP_DERIVE_API_KEY }, 1, NETCALL_STORE, API },
+	    { EP_DERIVE_API_KEY }, 1, NETCALL_STORE, API, 0 },
 	/* create, then derive on an HTTP 4xx (doc/exchanges.md) */
 	{ "apikey.create-or-derive", { "nonce" }, NULL,
 	    { EP_CREATE_API_KEY, EP_DERIVE_API_KEY }, 2,
-	    NETCALL_STORE | NETCALL_INVITE_USED, API },
-	{ "apikey.list", { NULL }, NULL, { EP_GET_API_KEYS }, 1, 0, 0 },
+	    NETCALL_STORE | NETCALL_INVITE_USED, API, 0 },
+	{ "apikey.list", { NULL }, NULL, { EP_GET_API_KEYS }, 1, 0, 0, 0 },
 	/* key: the API key the list is signed with (a rotation's check) */
-	{ "apikey.verify", { "key" }, "key", { EP_GET_API_KEYS }, 1, 0, API },
+	{ "apikey.verify", { "key" }, "key", { EP_GET_API_KEYS }, 1, 0, API,
+	    0 },
 	/* key: the API key to delete, which signs its own deletion */
 	{ "apikey.delete", { "key" }, NULL, { EP_DELETE_API_KEY }, 1,
-	    NETCALL_REMOVE, API },
-	{ "closed-only", { NULL }, NULL, { EP_CLOSED_ONLY }, 1, 0, 0 },
+	    NETCALL_REMOVE, API, 0 },
+	{ "closed-only", { NULL }, NULL, { EP_CLOSED_ONLY }, 1, 0, 0, 0 },
 	{ "builder.create", { "builder_id" }, "builder_id",
-	    { EP_CREATE_BUILDER_KEY }, 1, NETCALL_STORE, BLD },
-	{ "builder.list", { NULL }, NULL, { EP_GET_BUILDER_KEYS }, 1, 0, 0 },
+	    { EP_CREATE_BUILDER_KEY }, 1, NETCALL_STORE, BLD, 0 },
+	{ "builder.list", { NULL }, NULL, { EP_GET_BUILDER_KEYS }, 1, 0, 0, 0 },
 	{ "builder.revoke", { "key" }, "key", { EP_REVOKE_BUILDER_KEY }, 1,
-	    NETCALL_REMOVE, BLD },
+	    NETCALL_REMOVE, BLD, 0 },
 	{ "balance", { "asset_type", "token_id", "signature_type" }, NULL,
-	    { EP_BALANCE }, 1, 0, 0 },
+	    { EP_BALANCE }, 1, 0, 0, 0 },
 	{ "balance.update", { "asset_type", "token_id", "signature_type" },
-	    NULL, { EP_BALANCE_UPDATE }, 1, 0, 0 },
+	    NULL, { EP_BALANCE_UPDATE }, 1, 0, 0, 0 },
 	{ "notifications.list", { "signature_type" }, NULL,
-	    { EP_NOTIFICATIONS }, 1, 0, 0 },
+	    { EP_NOTIFICATIONS }, 1, 0, 0, 0 },
 	{ "notifications.drop", { "ids" }, NULL, { EP_DROP_NOTIFICATIONS }, 1,
-	    0, 0 },
-	{ "waitlist.join", { "email" }, "email", { EP_WAITLIST }, 1, 0, 0 },
-	{ "time", { NULL }, NULL, { EP_TIME }, 1, 0, 0 },
+	    0, 0, 0 },
+	{ "waitlist.join", { "email" }, "email", { EP_WAITLIST }, 1, 0, 0, 0 },
+	{ "time", { NULL }, NULL, { EP_TIME }, 1, 0, 0, 0 },
+	/*
+	 * Omnia: each call mints a bearer token first unless netd holds
+	 * one (its request may come again after a 401 INVALID_JWT_TOKEN).
+	 * rotate's "key" is the key rotated, which mints the token.
+	 */
+	{ "apikey.list", { NULL }, NULL, { EP_OMNIA_TOKEN, EP_OMNIA_KEYS }, 2,
+	    0, 0, 1 },
+	{ "apikey.create", { "label", "permissions" }, "label",
+	    { EP_OMNIA_TOKEN, EP_OMNIA_CREATE }, 2, NETCALL_STORE, API, 1 },
+	{ "apikey.rotate", { "key" }, "key",
+	    { EP_OMNIA_TOKEN, EP_OMNIA_ROTATE }, 2,
+	    NETCALL_STORE | NETCALL_REPLACE, API, 1 },
 };
 
 #define NETCALLS	(sizeof(netcalls) / sizeof(netcalls[0]))
@@ -56,6 +69,24 @@ netcall_find(const char *name)
 		if (strcmp(netcalls[i].name, name) == 0)
 			return &netcalls[i];
 	return NULL;
+}
+
+const struct netcall *
+netcall_find_for(const char *name, int bearer)
+{
+	size_t	i;
+
+	for (i = 0; i < NETCALLS; i++)
+		if (strcmp(netcalls[i].name, name) == 0 &&
+		    netcalls[i].bearer == (bearer != 0))
+			return &netcalls[i];
+	return NULL;
+}
+
+int
+netcall_is_mint(enum catalog_id ep)
+{
+	return ep == EP_OMNIA_TOKEN;
 }
 
 const struct netcall *
@@ -167,6 +198,55 @@ is_email(const char *v, size_t n)
 	return strchr(v, '@') != NULL;
 }
 
+/* 1..64 printable ASCII bytes (no space: netcall_value_ok) */
+static int
+is_label(const char *v, size_t n)
+{
+	return n <= 64;
+}
+
+int
+netcall_perms_split(const char *list, char perms[][NETCALL_PERM_MAX + 1],
+    size_t *n)
+{
+	const char	*p = list, *e;
+	size_t		 len, i, j;
+
+	*n = 0;
+	if (*p == '\0')
+		return 0;
+	for (;;) {
+		e = strchr(p, ',');
+		len = e != NULL ? (size_t)(e - p) : strlen(p);
+		if (len == 0 || len > NETCALL_PERM_MAX ||
+		    *n >= NETCALL_PERMS_MAX)
+			return CV_ERR_INVALID;
+		for (i = 0; i < len; i++)
+			if (!((p[i] >= 'a' && p[i] <= 'z') || (p[i] >= '0' &&
+			    p[i] <= '9') || p[i] == ':' || p[i] == '.' ||
+			    p[i] == '_' || p[i] == '-'))
+				return CV_ERR_INVALID;
+		memcpy(perms[*n], p, len);
+		perms[*n][len] = '\0';
+		for (j = 0; j < *n; j++)
+			if (strcmp(perms[j], perms[*n]) == 0)
+				return CV_ERR_INVALID;
+		(*n)++;
+		if (e == NULL)
+			return 0;
+		p = e + 1;
+	}
+}
+
+static int
+is_permissions(const char *v, size_t n)
+{
+	char	perms[NETCALL_PERMS_MAX][NETCALL_PERM_MAX + 1];
+	size_t	np;
+
+	return netcall_perms_split(v, perms, &np) == 0 && np > 0;
+}
+
 static const struct kind {
 	const char	*name;
 	int		(*ok)(const char *, size_t);
@@ -180,6 +260,9 @@ static const struct kind {
 	{ "signature_type", is_signature_type, "0, 1 or 2" },
 	{ "ids", is_ids, "decimal ids separated by commas" },
 	{ "email", is_email, "an email address" },
+	{ "label", is_label, "1-64 printable characters, no spaces" },
+	{ "permissions", is_permissions, "permissions (a-z 0-9 : . _ -) "
+	    "separated by commas, each once, at most 32" },
 };
 
 static const struct kind *
@@ -323,6 +406,47 @@ json_one(const char *name, const char *v, char *body, size_t bodysz,
 	return 0;
 }
 
+/*
+ * {"label":"L","permissions":["a","b"]}: compact, in that order.  Labels
+ * are printable ASCII, permissions [a-z0-9:._-]: only '"' and '\'
+ * need escaping.
+ */
+static int
+omnia_create_body(const struct netcall_params *p, char *body, size_t bodysz,
+    size_t *bodylen)
+{
+	char		 perms[NETCALL_PERMS_MAX][NETCALL_PERM_MAX + 1];
+	char		 esc[2 * NETCALL_VALUE_MAX + 1];
+	const char	*label, *list;
+	size_t		 n, i, o;
+
+	if ((label = netcall_param(p, "label")) == NULL)
+		return CV_ERR_INVALID;
+	list = netcall_param(p, "permissions");
+	if (netcall_perms_split(list != NULL ? list : "", perms, &n) != 0)
+		return CV_ERR_INVALID;
+	for (i = 0, o = 0; label[i] != '\0' && o + 2 < sizeof(esc); i++) {
+		if (label[i] == '"' || label[i] == '\\')
+			esc[o++] = '\\';
+		esc[o++] = label[i];
+	}
+	esc[o] = '\0';
+	body[0] = '\0';
+	if (append(body, bodysz, "{\"label\":\"") != 0 ||
+	    append(body, bodysz, esc) != 0 ||
+	    append(body, bodysz, "\",\"permissions\":[") != 0)
+		return CV_ERR_TOOLONG;
+	for (i = 0; i < n; i++)
+		if (append(body, bodysz, i > 0 ? ",\"" : "\"") != 0 ||
+		    append(body, bodysz, perms[i]) != 0 ||
+		    append(body, bodysz, "\"") != 0)
+			return CV_ERR_TOOLONG;
+	if (append(body, bodysz, "]}") != 0)
+		return CV_ERR_TOOLONG;
+	*bodylen = strlen(body);
+	return 0;
+}
+
 int
 netcall_request(enum catalog_id ep, const struct netcall_params *p,
     char *path, size_t pathsz, char *body, size_t bodysz, size_t *bodylen)
@@ -368,6 +492,18 @@ netcall_request(enum catalog_id ep, const struct netcall_params *p,
 		if ((v = netcall_param(p, "email")) == NULL)
 			return CV_ERR_INVALID;
 		r = json_one("email", v, body, bodysz, bodylen);
+		break;
+	case EP_OMNIA_CREATE:
+		r = omnia_create_body(p, body, bodysz, bodylen);
+		break;
+	case EP_OMNIA_ROTATE:
+		/* /v3/api-keys/ID/rotate: the row's star is the key id */
+		if ((v = netcall_param(p, "key")) == NULL)
+			return CV_ERR_INVALID;
+		path[0] = '\0';
+		if ((r = append(path, pathsz, "/v3/api-keys/")) == 0 &&
+		    (r = netcall_urlencode(v, path, pathsz)) == 0)
+			r = append(path, pathsz, "/rotate");
 		break;
 	default:
 		break;

@@ -37,6 +37,13 @@
 #define NETCALL_STORE		0x01	/* seal the box's credential in */
 #define NETCALL_REMOVE		0x02	/* the key id is gone at the exchange */
 #define NETCALL_INVITE_USED	0x04	/* the invitation code was spent */
+#define NETCALL_REPLACE		0x08	/* with STORE: the new secret of the
+					   key the call names (rotate) */
+/* Omnia: bearer tokens one call may mint (one, and one after a 401
+ * INVALID_JWT_TOKEN) */
+#define NETCALL_MINT_MAX	2
+#define NETCALL_PERMS_MAX	32	/* Omnia permissions of one key */
+#define NETCALL_PERM_MAX	64	/* bytes of one */
 
 struct netcall {
 	const char	*name;		/* "apikey.create" */
@@ -46,6 +53,8 @@ struct netcall {
 	size_t		 nsteps;
 	uint64_t	 effects;	/* NETCALL_ bits its answer may carry */
 	uint8_t		 rtype;		/* the vault record type they concern */
+	int		 bearer;	/* for PROFILE_AUTH_BEARER accounts
+					   (Omnia); else CLOB ones */
 };
 
 /* A call's parameters as given: names and values, NUL-terminated. */
@@ -55,8 +64,19 @@ struct netcall_params {
 	char	value[NETCALL_PARAMS_MAX][NETCALL_VALUE_MAX + 1];
 };
 
-/* The row called name, NULL when there is none. */
+/* The row called name, NULL when there is none; netcall_find_for the
+ * one for an account of that kind (bearer: Omnia; else CLOB). */
 const struct netcall	*netcall_find(const char *name);
+const struct netcall	*netcall_find_for(const char *name, int bearer);
+/* 1 if ep is the bearer token request (EP_OMNIA_TOKEN). */
+int			 netcall_is_mint(enum catalog_id ep);
+/*
+ * Omnia permissions as "a,b,c" (netcall_check's "permissions"): each one
+ * into perms, *n of them.  CV_ERR_INVALID for an empty one, a duplicate,
+ * a byte not in [a-z0-9:._-], more than NETCALL_PERMS_MAX.  "" is none.
+ */
+int	netcall_perms_split(const char *list,
+	    char perms[][NETCALL_PERM_MAX + 1], size_t *n) CV_WUR;
 /* Row i in table order, NULL past the last. */
 const struct netcall	*netcall_at(size_t i);
 /* 1 if param is one call takes. */
@@ -79,7 +99,8 @@ int	netcall_check(const struct netcall *, const struct netcall_params *,
 
 /*
  * The request of endpoint ep for these parameters, exactly as it is sent
- * and signed: path with its query into path (NUL-terminated), body bytes
+ * and signed (the bearer token request: its path; its body is signerd's,
+ * sealed to netd, so none here): path with its query into path (NUL-terminated), body bytes
  * into body (NUL-terminated; *bodylen without the NUL, 0 for none).
  * CV_ERR_TOOLONG if it does not fit, CV_ERR_INVALID for an unknown ep.
  */

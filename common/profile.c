@@ -4,11 +4,11 @@
 
 static const struct profile profiles[] = {
 	{ "openfish", PROFILE_AUTH_CLOB, "OPENFISH_", 56, 1, 1,
-	    "https://api.openfish.me" },
+	    "https://api.openfish.me", NULL },
 	{ "polymarket", PROFILE_AUTH_CLOB, "POLY_", 137, 0, 0,
-	    "https://clob.polymarket.com" },
+	    "https://clob.polymarket.com", NULL },
 	{ "omnia", PROFILE_AUTH_BEARER, NULL, 0, 0, 0,
-	    "https://api.production.omniaexchange.com/api" },
+	    "https://api.production.omniaexchange.com/api", "secret" },
 };
 
 const struct profile *

@@ -20,6 +20,9 @@ struct profile {
 	int			 signs_query;	/* HMAC covers "?query" */
 	int			 needs_invite;	/* first key needs a code */
 	const char		*base_url;
+	/* bearer: the token request's field for the key's secret (the
+	 * real name is not public: doc/exchanges.md, "Omnia") */
+	const char		*token_secret_field;
 };
 
 /* The profile called name, or NULL. */

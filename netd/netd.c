@@ -194,6 +194,9 @@ netd_dispatch(struct netd *nd, struct msg *m)
 	case MSG_NET_SIGN_ANS:
 		call_sign_ans(nd, m);
 		break;
+	case MSG_NET_FORGET_REQ:
+		token_forget_req(nd, m);
+		break;
 	case MSG_GW_ANS:
 	case MSG_GW_INFO_ANS:
 		gw_vaultd_ans(nd, m);

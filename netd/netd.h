@@ -60,9 +60,28 @@
 #define NETD_EXCH_TEXT_MAX	200		/* exchange's error text */
 #define NETD_SYSTEM_CA		"/etc/ssl/certs/ca-certificates.crt"
 
+#define NETD_TOKENS_MAX		8		/* Omnia bearer tokens kept */
+#define NETD_TOKEN_MAX		4096		/* bytes of one */
+#define NETD_TOKEN_MARGIN	30		/* seconds before exp, at most */
+
 struct netd_http;
 struct netd_call;
 struct netd_gw;
+
+/*
+ * An Omnia bearer token, per account and key (netd_bearer.c): kept in
+ * guarded memory until shortly before its exp, wiped when vaultd says
+ * (lock, key removed, rotated or another made active), on a 401 and when
+ * the key it came from is rotated.
+ */
+struct netd_token {
+	char	 account[65];
+	char	 key_id[65];
+	int	 active;		/* minted by the account's active key */
+	char	*tok;			/* sodium_malloc, NUL-terminated;
+					   NULL: a free slot */
+	int64_t	 use_until;		/* netd_time() */
+};
 
 /* A key this netd stored lately, per account: its 401s may be early. */
 struct netd_fresh {
@@ -86,6 +105,7 @@ struct netd {
 	int			 timeout;	/* seconds */
 	int			 connect_timeout;
 	struct netd_fresh	 fresh[8];
+	struct netd_token	 tokens[NETD_TOKENS_MAX];
 };
 
 /* Milliseconds on the monotonic clock; seconds of the real one. */
@@ -180,6 +200,10 @@ void	call_req(struct netd *, struct msg *);
 void	call_sign_ans(struct netd *, struct msg *);
 /* Drive the call in flight: HTTP progress, retry timers. */
 void	call_run(struct netd *);
+/* MSG_NET_FORGET_REQ: wipe the tokens named; answer. */
+void	token_forget_req(struct netd *, struct msg *);
+/* Wipe the tokens of account's key key_id ("": any; both "": all). */
+void	token_forget(struct netd *, const char *account, const char *key_id);
 /* Milliseconds until call_run has something to do by the clock. */
 int	call_timeout(const struct netd *);
 
@@ -217,6 +241,16 @@ json_t	*parse_balance(json_t *j, char *why, size_t whylen);
 json_t	*parse_builder_list(json_t *j, char *why, size_t whylen);
 /* The ids of an API key list, as {"apiKeys": [...]}; NULL and why. */
 json_t	*parse_key_list(json_t *j, char *why, size_t whylen);
+/*
+ * The "exp" claim of a JWT (three base64url parts, the middle one a JSON
+ * object with an integer exp); nothing else of it is read or trusted.
+ * CV_ERR_RESPONSE when tok is not one.
+ */
+int	parse_jwt_exp(const char *tok, int64_t *exp) CV_WUR;
+/* The error code of a refusal ({"code"} or {"error_code"}), printable,
+ * into out ("" if none). */
+void	parse_error_code(const uint8_t *body, size_t len, char *out,
+	    size_t outlen);
 /* The exchange's clock from GET /time; CV_ERR_RESPONSE if none. */
 int	parse_time(json_t *j, int64_t *t) CV_WUR;
 

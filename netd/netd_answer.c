@@ -56,6 +56,16 @@ maybe_text(const struct netd_call *cl, char *buf, size_t len)
 		snprintf(buf, len, "the exchange may have taken the address "
 		    "on its waitlist");
 		break;
+	case ST_OCREATE:
+		snprintf(buf, len, "the API key may have been created, its "
+		    "secret unknown to the vault: run `vaultctl apikey list "
+		    "--account %s`", cl->account);
+		break;
+	case ST_OROTATE:
+		snprintf(buf, len, "the key may have been rotated, its new "
+		    "secret unknown to the vault: rotate it again from "
+		    "another key's session or issue a new one");
+		break;
 	default:
 		break;
 	}
@@ -171,7 +181,7 @@ call_refused(struct netd *nd, long status, const char *err, const char *hint)
 	struct netd_call	*cl = nd->call;
 
 	if (status == 401 && step_ep(cl->step)->auth != CATALOG_NONE &&
-	    !cl->clock_checked) {
+	    !cl->bearer && !cl->clock_checked) {
 		cl->clock_checked = 1;
 		cl->held_status = status;
 		snprintf(cl->held_err, sizeof(cl->held_err), "%s", err);
@@ -218,6 +228,11 @@ refusal_hint(const struct netd_call *cl, long status, const char *err,
 		    "rate: wait a little and try again");
 	else if (status >= 500)
 		snprintf(hint, len, "the exchange failed: try again later");
+	else if (status == 401 && cl->bearer)
+		snprintf(hint, len, "the exchange refused the API key or its "
+		    "token (rotated, deleted or not yet valid): check the keys "
+		    "with `vaultctl apikey list --local --account %s`",
+		    cl->account);
 	else if (status == 401 && step_ep(cl->step)->auth == CATALOG_L1)
 		snprintf(hint, len, "the exchange refused the wallet "
 		    "signature: check the account's profile and wallet");
@@ -240,6 +255,40 @@ refusal_hint(const struct netd_call *cl, long status, const char *err,
 		    (unsigned long long)cl->nonce);
 }
 
+/*
+ * An Omnia refusal: {"code", "description"} (or error_code and
+ * error_message): the text, and the code beside it in the result.  A 401 wipes the token it carried;
+ * INVALID_JWT_TOKEN buys one new token and the step goes again, once.
+ * The token request's refusal is never quoted: it may echo the secret.
+ */
+static void
+bearer_refusal(struct netd *nd, const struct http_res *res, char *err,
+    size_t errlen)
+{
+	struct netd_call	*cl = nd->call;
+	char			 code[80], hint[NETD_TEXT_MAX];
+
+	parse_error_code(res->body, res->len, code, sizeof(code));
+	if (cl->step == ST_OTOKEN)
+		snprintf(err, errlen, "the exchange refused the key's token "
+		    "request");
+	if (res->status == 401 && cl->step != ST_OTOKEN) {
+		token_forget(nd, cl->account, cl->tok_key);
+		if (strcmp(code, "INVALID_JWT_TOKEN") == 0 && !cl->reminted) {
+			log_info("%s %s: 401 INVALID_JWT_TOKEN: a new token, "
+			    "then once more", step_ep(cl->step)->method,
+			    cl->path);
+			cl->reminted = 1;
+			cl->after_token = cl->step;
+			http_clear(nd->http);
+			call_next(nd, ST_OTOKEN);
+			return;
+		}
+	}
+	refusal_hint(cl, res->status, err, hint, sizeof(hint));
+	call_answer_error_code(nd, res->status, err, code, hint);
+}
+
 /* A non-2xx answer, after any retry. */
 void
 answer_refusal(struct netd *nd, const struct http_res *res)
@@ -251,6 +300,10 @@ answer_refusal(struct netd *nd, const struct http_res *res)
 
 	parse_error_text(res->body, res->len, res->statusline, res->status,
 	    err, sizeof(err));
+	if (cl->bearer) {
+		bearer_refusal(nd, res, err, sizeof(err));
+		return;
+	}
 	/* Never echo what we sent in a header that carries a secret. */
 	for (i = 0; i < NETD_HDR_MAX && cl->hdrs[i] != NULL; i++)
 		if ((call_hdr_is(cl, cl->hdrs[i], "PASSPHRASE") ||
@@ -328,6 +381,135 @@ seal_cred(const struct netd_call *cl, const char *key, const char *secret,
 	return r;
 }
 
+/* Seal "key NUL secret NUL permissions" (Omnia) to signerd's box key. */
+static int
+seal_omnia(const struct netd_call *cl, const char *key, const char *secret,
+    json_t *perms, struct answer *a)
+{
+	char	list[NETCALL_PERMS_MAX * (NETCALL_PERM_MAX + 1) + 1];
+	json_t	*v;
+	size_t	i, o = 0;
+
+	list[0] = '\0';
+	json_array_foreach(perms, i, v) {
+		if (!json_is_string(v) || i >= NETCALL_PERMS_MAX ||
+		    json_string_length(v) > NETCALL_PERM_MAX)
+			return CV_ERR_RESPONSE;
+		o += (size_t)snprintf(list + o, sizeof(list) - o, "%s%s",
+		    i > 0 ? "," : "", json_string_value(v));
+	}
+	return seal_cred(cl, key, secret, list, a);
+}
+
+/* An Omnia 2xx: the token kept, a list, or a key sealed for the vault. */
+static void
+bearer_success(struct netd *nd, long status, json_t *j)
+{
+	struct netd_call	*cl = nd->call;
+	struct answer		 a;
+	json_t			*perms, *keys, *e, *out;
+	const char		*tok, *id, *secret, *label;
+	char			 why[NETD_TEXT_MAX];
+	size_t			 i;
+	int			 r;
+
+	memset(&a, 0, sizeof(a));
+	a.status = status;
+	why[0] = '\0';
+	switch (cl->step) {
+	case ST_OTOKEN:
+		token_keypair_free(cl);		/* the secret went out */
+		tok = json_string_value(json_object_get(j, "token"));
+		if (tok == NULL) {
+			json_decref(j);
+			answer_malformed(nd, "has no token");
+			return;
+		}
+		r = token_keep(nd, cl->account, cl->tok_key,
+		    call_param(cl, "key") == NULL, tok, why, sizeof(why));
+		json_decref(j);
+		if (r != 0) {
+			answer_malformed(nd, why);
+			return;
+		}
+		http_clear(nd->http);
+		call_next(nd, cl->after_token);
+		return;
+	case ST_OKEYS:
+		keys = json_object_get(j, "apiKeys");
+		if (!json_is_array(keys) || (out = json_array()) == NULL) {
+			snprintf(why, sizeof(why), "has no apiKeys list");
+			break;
+		}
+		/* what a listing may show: never a secret */
+		json_array_foreach(keys, i, e) {
+			id = json_string_value(json_object_get(e, "apiKeyId"));
+			if (id == NULL)
+				continue;
+			json_array_append_new(out, json_pack("{s:s, s:s, s:O}",
+			    "apiKeyId", id, "label", json_is_string(
+			    json_object_get(e, "label")) ? json_string_value(
+			    json_object_get(e, "label")) : "", "permissions",
+			    json_is_array(json_object_get(e, "permissions")) ?
+			    json_object_get(e, "permissions") : json_null()));
+		}
+		a.result = json_pack("{s:o}", "apiKeys", out);
+		break;
+	case ST_OCREATE:
+	case ST_OROTATE:
+		id = json_string_value(json_object_get(j, "apiKeyId"));
+		secret = json_string_value(json_object_get(j, "apiKeySecret"));
+		perms = json_object_get(j, "permissions");
+		if (id == NULL || !vault_fmt_name_valid(id, strlen(id)) ||
+		    secret == NULL || secret[0] == '\0' ||
+		    (perms != NULL && !json_is_array(perms))) {
+			snprintf(why, sizeof(why), "has no apiKeyId and "
+			    "apiKeySecret");
+			break;
+		}
+		if (cl->step == ST_OROTATE &&
+		    strcmp(id, call_param(cl, "key")) != 0) {
+			snprintf(why, sizeof(why), "names another key than "
+			    "the one rotated");
+			break;
+		}
+		if (cl->step == ST_OROTATE)
+			perms = NULL;	/* the vault keeps the key's own */
+		if ((r = seal_omnia(cl, id, secret, perms, &a)) != 0) {
+			json_decref(j);
+			call_fail(nd, r, "cannot seal the new secret");
+			return;
+		}
+		a.effect = NETCALL_STORE;
+		a.rectype = VAULT_REC_API_CRED;
+		a.keyid = id;
+		if (cl->step == ST_OROTATE) {
+			a.effect |= NETCALL_REPLACE;
+			/* the old secret and its tokens are dead */
+			token_forget(nd, cl->account, id);
+			a.result = json_pack("{s:s, s:b}", "apiKeyId", id,
+			    "rotated", 1);
+		} else {
+			label = json_string_value(json_object_get(j, "label"));
+			a.result = json_pack("{s:s, s:s, s:O}", "apiKeyId", id,
+			    "label", label != NULL ? label : "", "permissions",
+			    perms != NULL ? perms : json_null());
+		}
+		break;
+	default:
+		snprintf(why, sizeof(why), "is not an Omnia answer");
+		break;
+	}
+	if (a.result == NULL) {
+		free(a.box);
+		json_decref(j);
+		answer_malformed(nd, why[0] != '\0' ? why : "cannot be read");
+		return;
+	}
+	call_answer(nd, &a);	/* a.keyid points into j */
+	json_decref(j);
+}
+
 /* A 2xx answer of the current step: answer vaultd, or go on. */
 void
 answer_success(struct netd *nd, const struct http_res *res)
@@ -351,6 +533,10 @@ answer_success(struct netd *nd, const struct http_res *res)
 		return;
 	}
 	why[0] = '\0';
+	if (cl->bearer) {
+		bearer_success(nd, res->status, j);
+		return;
+	}
 	switch (cl->step) {
 	case ST_CREATE:
 	case ST_DERIVE:
@@ -444,6 +630,8 @@ answer_success(struct netd *nd, const struct http_res *res)
 			a.result = json_pack("{s:I}", "time", (json_int_t)t);
 		else
 			snprintf(why, sizeof(why), "is not a time");
+		break;
+	default:
 		break;
 	case ST_CLOCK:
 		if (parse_time(j, &t) != 0)

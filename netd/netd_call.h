@@ -19,7 +19,9 @@
 enum step {
 	ST_CREATE, ST_DERIVE, ST_KEYS, ST_DELETE, ST_CLOSED, ST_BCREATE,
 	ST_BLIST, ST_BREVOKE, ST_BALANCE, ST_BALUPD, ST_NLIST, ST_NDROP,
-	ST_WAITLIST, ST_TIME, ST_CLOCK,
+	ST_WAITLIST, ST_TIME,
+	ST_OTOKEN, ST_OKEYS, ST_OCREATE, ST_OROTATE,	/* Omnia */
+	ST_CLOCK,		/* last: never a call's own step */
 };
 
 enum wait {
@@ -78,6 +80,16 @@ struct netd_call {
 	char			 held_err[NETD_TEXT_MAX];
 	char			 held_hint[NETD_TEXT_MAX];
 	int			 clock_checked;
+
+	/* Omnia: the token in use and the one being bought */
+	int			 bearer;	/* a bearer profile's call */
+	enum step		 after_token;	/* the step the token is for */
+	int			 reminted;	/* after a 401 INVALID_JWT_TOKEN */
+	char			 tok_key[VAULT_MAX_NAME + 1];
+	uint8_t			 eph_pk[crypto_box_PUBLICKEYBYTES];
+	uint8_t			*eph_sk;	/* guarded, one request */
+	uint8_t			*tokbody;	/* guarded: signerd's body */
+	size_t			 tokbodylen;
 };
 
 /* One request of a call: its endpoint in the catalog. */
@@ -105,8 +117,23 @@ void	call_answer(struct netd *, struct answer *a);
 /* An exchange's refusal: {"error": err, "hint": hint}; ends the call. */
 void	call_answer_error(struct netd *, long status, const char *err,
 	    const char *hint);
+/* The same with the exchange's error code ("" or NULL: none). */
+void	call_answer_error_code(struct netd *, long status, const char *err,
+	    const char *code, const char *hint);
 /* Go on with step st, with a fresh retry budget. */
 void	call_next(struct netd *, enum step st);
+
+/* netd_bearer.c */
+/* The account's token for key_id (NULL: the active key's), if fresh. */
+const struct netd_token *token_find(struct netd *, const char *account,
+	    const char *key_id);
+/* Keep tok (exp from its payload); CV_ERR_RESPONSE and why if bad. */
+int	token_keep(struct netd *, const char *account, const char *key_id,
+	    int active, const char *tok, char *why, size_t whylen) CV_WUR;
+int	token_keypair(struct netd_call *) CV_WUR;
+void	token_keypair_free(struct netd_call *);
+int	token_open(struct netd_call *, const uint8_t *box, size_t len,
+	    char *why, size_t whylen) CV_WUR;
 
 /* netd_answer.c: each ends the call or moves it to its next step. */
 void	answer_success(struct netd *, const struct http_res *);

@@ -45,6 +45,10 @@ const struct step_def netd_steps[] = {
 	[ST_NDROP] = { EP_DROP_NOTIFICATIONS, 1 },
 	[ST_WAITLIST] = { EP_WAITLIST, 1 },
 	[ST_TIME] = { EP_TIME, 0 },
+	[ST_OTOKEN] = { EP_OMNIA_TOKEN, 0 },
+	[ST_OKEYS] = { EP_OMNIA_KEYS, 0 },
+	[ST_OCREATE] = { EP_OMNIA_CREATE, 0 },
+	[ST_OROTATE] = { EP_OMNIA_ROTATE, 0 },
 	[ST_CLOCK] = { EP_TIME, 0 },	/* explains a 401: not a call's step */
 };
 
@@ -98,6 +102,7 @@ call_free(struct netd_call *cl)
 	if (cl == NULL)
 		return;
 	call_hdrs_free(cl);
+	token_keypair_free(cl);
 	free(cl->ca);
 	sodium_memzero(cl, sizeof(*cl));
 	free(cl);
@@ -211,11 +216,20 @@ void
 call_answer_error(struct netd *nd, long status, const char *err,
     const char *hint)
 {
+	call_answer_error_code(nd, status, err, NULL, hint);
+}
+
+void
+call_answer_error_code(struct netd *nd, long status, const char *err,
+    const char *code, const char *hint)
+{
 	struct answer	a;
 
 	memset(&a, 0, sizeof(a));
 	a.status = status;
 	if ((a.result = json_pack("{s:s}", "error", err)) == NULL ||
+	    (code != NULL && code[0] != '\0' &&
+	    json_object_set_new(a.result, "code", json_string(code)) != 0) ||
 	    (hint != NULL && hint[0] != '\0' &&
 	    json_object_set_new(a.result, "hint", json_string(hint)) != 0))
 		fatalx("out of memory");
@@ -318,9 +332,11 @@ call_read(struct netd *nd, struct msg *m, char *why, size_t whylen)
 		snprintf(why, whylen, "unknown profile %s", profile);
 		return CV_ERR_INVALID;
 	}
-	if (cl->prof->auth != PROFILE_AUTH_CLOB) {
-		snprintf(why, whylen, "%s is not an Openfish or Polymarket "
-		    "account", cl->account);
+	cl->bearer = cl->prof->auth == PROFILE_AUTH_BEARER;
+	if (cl->nc->bearer != cl->bearer &&
+	    (cl->nc = netcall_find_for(call, cl->bearer)) == NULL) {
+		snprintf(why, whylen, "%s is not a call for %s accounts", call,
+		    cl->prof->name);
 		return CV_ERR_INVALID;
 	}
 	if (url_check(cl, url) != 0) {
@@ -370,7 +386,17 @@ call_req(struct netd *nd, struct msg *m)
 		return;
 	}
 	/* create-or-derive: the second step is the derive */
-	cl->or_derive = cl->nc->nsteps > 1;
+	cl->or_derive = cl->nc->nsteps > 1 && !cl->bearer;
+	/* Omnia: the token first, unless this key's is at hand */
+	if (cl->bearer) {
+		if (step_of(cl->nc->steps[1], &cl->after_token) != 0) {
+			call_fail(nd, CV_ERR_INVALID, "netd cannot make call "
+			    "%s", cl->nc->name);
+			return;
+		}
+		if (token_find(nd, cl->account, call_param(cl, "key")) != NULL)
+			cl->step = cl->after_token;
+	}
 	if ((cl->nc->effects & NETCALL_STORE) && !cl->has_box) {
 		call_fail(nd, CV_ERR_INVALID, "%s needs signerd's box key",
 		    cl->nc->name);
@@ -407,8 +433,10 @@ call_http(struct netd *nd)
 	memset(&rq, 0, sizeof(rq));
 	rq.method = step_ep(cl->step)->method;
 	rq.url = cl->url;
-	rq.body = (const uint8_t *)cl->body;
-	rq.bodylen = cl->bodylen;
+	/* the token request's body is signerd's, opened just now */
+	rq.body = cl->step == ST_OTOKEN ? cl->tokbody :
+	    (const uint8_t *)cl->body;
+	rq.bodylen = cl->step == ST_OTOKEN ? cl->tokbodylen : cl->bodylen;
 	rq.hdrs = (const char *const *)cl->hdrs;
 	rq.ca = cl->calen > 0 ? cl->ca : nd->sysca;
 	rq.calen = cl->calen > 0 ? cl->calen : nd->syscalen;
@@ -461,6 +489,15 @@ call_issue(struct netd *nd)
 		call_fail(nd, CV_ERR_INVALID, "the request is too long");
 		return;
 	}
+	/* a token request's signing body is our one-time box key */
+	if (cl->step == ST_OTOKEN) {
+		if ((r = token_keypair(cl)) != 0) {
+			call_fail(nd, r, "cannot make a box key");
+			return;
+		}
+		memcpy(cl->body, cl->eph_pk, sizeof(cl->eph_pk));
+		cl->bodylen = sizeof(cl->eph_pk);
+	}
 	if (step_ep(cl->step)->auth == CATALOG_NONE)
 		call_http(nd);
 	else
@@ -483,8 +520,11 @@ call_next(struct netd *nd, enum step st)
 static int
 hdr_name_ok(const struct netd_call *cl, const char *n, size_t len)
 {
-	size_t	i, plen = strlen(cl->prof->hdr_prefix);
+	size_t	i, plen;
 
+	if (cl->prof->hdr_prefix == NULL)
+		return 0;	/* a bearer request has no signed header */
+	plen = strlen(cl->prof->hdr_prefix);
 	if (len <= plen || len > NETD_HDR_NAME_MAX ||
 	    memcmp(n, cl->prof->hdr_prefix, plen) != 0)
 		return 0;
@@ -511,11 +551,50 @@ hdr_value_ok(const char *v, size_t len)
 int
 call_hdr_is(const struct netd_call *cl, const char *line, const char *name)
 {
-	size_t	plen = strlen(cl->prof->hdr_prefix), nlen = strlen(name);
+	size_t	plen, nlen = strlen(name);
 
+	if (cl->prof->hdr_prefix == NULL)
+		return 0;
+	plen = strlen(cl->prof->hdr_prefix);
 	return strncmp(line, cl->prof->hdr_prefix, plen) == 0 &&
 	    strncmp(line + plen, name, nlen) == 0 &&
 	    strncmp(line + plen + nlen, ": ", 2) == 0;
+}
+
+/*
+ * A bearer step was admitted: the token request gets its body (signerd's
+ * box, opened); any other step its token.  -1 when the call ended.
+ */
+static int
+bearer_ready(struct netd *nd, const uint8_t *box, size_t boxlen)
+{
+	struct netd_call	*cl = nd->call;
+	const struct netd_token	*t;
+	char			 why[128];
+	size_t			 len;
+	int			 r;
+
+	if (cl->step == ST_OTOKEN) {
+		if ((r = token_open(cl, box, boxlen, why, sizeof(why))) != 0) {
+			call_fail(nd, r, "%s", why);
+			return -1;
+		}
+		return 0;
+	}
+	if (boxlen != 0)
+		fatalx("a sealed body for a bearer request");
+	if ((t = token_find(nd, cl->account, call_param(cl, "key"))) == NULL) {
+		call_fail(nd, CV_ERR_LOCKED, "the bearer token was wiped "
+		    "during the call (vault locked or key changed): try again");
+		return -1;
+	}
+	snprintf(cl->tok_key, sizeof(cl->tok_key), "%s", t->key_id);
+	len = strlen("Authorization: Bearer ") + strlen(t->tok) + 1;
+	/* wiped when freed (call_hdrs_free), as signed headers are */
+	if ((cl->hdrs[0] = malloc(len)) == NULL)
+		fatalx("out of memory");
+	snprintf(cl->hdrs[0], len, "Authorization: Bearer %s", t->tok);
+	return 0;
 }
 
 void
@@ -524,7 +603,8 @@ call_sign_ans(struct netd *nd, struct msg *m)
 	struct netd_call	*cl = nd->call;
 	struct msg_rd		 list, pair;
 	const char		*n, *v;
-	size_t			 nl, vl, i;
+	const uint8_t		*box;
+	size_t			 nl, vl, i, boxlen;
 	int64_t			 code;
 	char			 text[NETD_TEXT_MAX];
 	int			 r;
@@ -573,6 +653,14 @@ call_sign_ans(struct netd *nd, struct msg *m)
 			cl->api_key_sent[vl] = '\0';
 		}
 	}
+	if ((r = msg_get_bin(&m->rd, &box, &boxlen, 4096)) != 0)
+		fatalx("%s: %s", msg_name(m->type), cv_strerror(r));
+	if (cl->bearer) {
+		if (bearer_ready(nd, box, boxlen) != 0)
+			return;
+	} else if (boxlen != 0)
+		fatalx("%s: a sealed body for a signed request",
+		    msg_name(m->type));
 	call_http(nd);
 }
 

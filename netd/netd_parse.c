@@ -404,3 +404,63 @@ parse_pin(const char *pin)
 			return CV_ERR_INVALID;
 	return 0;
 }
+
+int
+parse_jwt_exp(const char *tok, int64_t *exp)
+{
+	const char	*d1, *d2;
+	unsigned char	 buf[2048];
+	size_t		 i, n, blen;
+	json_t		*j, *v;
+	int		 r = CV_ERR_RESPONSE;
+
+	n = strlen(tok);
+	if (n == 0 || n >= NETD_TOKEN_MAX)
+		return CV_ERR_RESPONSE;
+	for (i = 0; i < n; i++)
+		if (!((tok[i] >= 'a' && tok[i] <= 'z') || (tok[i] >= 'A' &&
+		    tok[i] <= 'Z') || (tok[i] >= '0' && tok[i] <= '9') ||
+		    tok[i] == '-' || tok[i] == '_' || tok[i] == '.'))
+			return CV_ERR_RESPONSE;
+	if ((d1 = strchr(tok, '.')) == NULL || d1 == tok ||
+	    (d2 = strchr(d1 + 1, '.')) == NULL || d2 == d1 + 1 ||
+	    strchr(d2 + 1, '.') != NULL || d2[1] == '\0')
+		return CV_ERR_RESPONSE;
+	if (sodium_base642bin(buf, sizeof(buf), d1 + 1, (size_t)(d2 - d1 - 1),
+	    NULL, &blen, NULL, sodium_base64_VARIANT_URLSAFE_NO_PADDING) != 0)
+		return CV_ERR_RESPONSE;
+	j = json_loadb((const char *)buf, blen, JSON_REJECT_DUPLICATES, NULL);
+	v = json_object_get(j, "exp");
+	if (json_is_object(j) && json_is_integer(v) &&
+	    json_integer_value(v) > 0) {
+		*exp = (int64_t)json_integer_value(v);
+		r = 0;
+	}
+	json_decref(j);
+	sodium_memzero(buf, sizeof(buf));
+	return r;
+}
+
+void
+parse_error_code(const uint8_t *body, size_t len, char *out, size_t outlen)
+{
+	json_t		*j, *v;
+	const char	*s = NULL;
+	size_t		 i;
+
+	out[0] = '\0';
+	j = len > 0 ? json_loadb((const char *)body, len, 0, NULL) : NULL;
+	if ((v = json_object_get(j, "code")) == NULL)
+		v = json_object_get(j, "error_code");
+	if (json_is_string(v))
+		s = json_string_value(v);
+	/* a code is a word: A-Z 0-9 _ (anything else is not shown) */
+	for (i = 0; s != NULL && s[i] != '\0'; i++)
+		if (!((s[i] >= 'A' && s[i] <= 'Z') || (s[i] >= 'a' &&
+		    s[i] <= 'z') || (s[i] >= '0' && s[i] <= '9') ||
+		    s[i] == '_') || i >= 64)
+			s = NULL;
+	if (s != NULL && s[0] != '\0')
+		snprintf(out, outlen, "%s", s);
+	json_decref(j);
+}

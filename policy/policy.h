@@ -190,6 +190,15 @@ struct policy_budget_left {
 typedef void policy_budget_fn(void *arg, const struct policy_budget_left *);
 
 /*
+ * 1 if perm, an API key permission asked for (Omnia), is within the
+ * policy's "key-permissions" ceiling, or the policy has none; else 0.
+ * *ceiling (may be NULL) is the ceiling as the policy lists it, for
+ * people.
+ */
+int	 policy_perm_allowed(const struct policy *, const char *perm,
+	    char *ceiling, size_t ceilinglen);
+
+/*
  * Budgets for pol: created empty (every budget full), freed with
  * policy_state_free.  A state belongs to the policy it was made for.
  */

@@ -453,3 +453,16 @@ policy_approval_timeout(const struct policy *pol)
 	return pol->approval_timeout_s > 0 ? pol->approval_timeout_s :
 	    POLICY_APPROVAL_TIMEOUT;
 }
+
+int
+policy_perm_allowed(const struct policy *pol, const char *perm,
+    char *ceiling, size_t ceilinglen)
+{
+	if (ceiling != NULL && ceilinglen > 0)
+		ceiling[0] = '\0';
+	if (!pol->have_perm_ceiling)
+		return 1;
+	if (ceiling != NULL && ceilinglen > 0)
+		pm_list_str(&pol->perm_ceiling, ceiling, ceilinglen);
+	return pm_in_list(&pol->perm_ceiling, perm, strlen(perm)) ? 1 : 0;
+}

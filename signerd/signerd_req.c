@@ -442,7 +442,7 @@ signerd_account(struct signerd_vault *sv, struct chan *c, struct msg *m)
 {
 	struct secret	 pt;
 	struct msg_w	 w;
-	json_t		*j = NULL;
+	json_t		*j = NULL, *perms = NULL;
 	char		 account[VAULT_MAX_NAME + 1], *s = NULL;
 	size_t		 i;
 	int		 r;
@@ -464,6 +464,13 @@ signerd_account(struct signerd_vault *sv, struct chan *c, struct msg *m)
 		json_decref(j);
 		j = NULL;
 	}
+	/* Omnia: the active key's permissions, for vaultd's create check */
+	if (s == NULL && signerd_account_bearer(sv, account) == 1 &&
+	    signerd_bearer_perms(sv, account, &perms) == 0 && perms != NULL &&
+	    (j = json_loadb((const char *)pt.p, pt.len, 0, NULL)) != NULL &&
+	    json_object_set(j, "key_permissions", perms) == 0)
+		s = json_dumps(j, JSON_COMPACT | JSON_PRESERVE_ORDER);
+	json_decref(perms);
 	msg_begin(&w, MSG_VAULT_ACCOUNT_ANS, m->id);
 	if (s != NULL)
 		msg_put_str(&w, s);
@@ -616,6 +623,17 @@ signerd_sign(struct signerd_vault *sv, struct chan *c, struct msg *m)
 	    (r = msg_get_strbuf(&m->rd, key_id, sizeof(key_id))) != 0)
 		fatalx("%s: %s", msg_name(m->type), cv_strerror(r));
 	orders = (flags & SIGN_F_ORDERS) != 0;
+	if (level == CATALOG_BEARER) {
+		if (flags != 0)
+			return CV_ERR_INVALID;
+		req.account = account;
+		req.level = CATALOG_BEARER;
+		req.method = method;
+		req.path = path;
+		req.body = req.bodylen ? body : NULL;
+		req.timestamp = ts;
+		return signerd_bearer(sv, c, m->id, &req, key_id);
+	}
 	/* a named key signs an L2 request of its own, never orders */
 	if (key_id[0] != '\0' && (level != CATALOG_L2 || orders))
 		return CV_ERR_INVALID;

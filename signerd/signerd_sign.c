@@ -140,7 +140,7 @@ req_shape(const struct sign_req *req, size_t bodymax)
 	    (req->body == NULL && req->bodylen > 0))
 		return CV_ERR_INVALID;
 	if (req->level != CATALOG_L1 && req->level != CATALOG_L2 &&
-	    req->level != CATALOG_BUILDER)
+	    req->level != CATALOG_BUILDER && req->level != CATALOG_BEARER)
 		return CV_ERR_INVALID;
 	if ((r = account_valid(req->account)) != 0)
 		return r;

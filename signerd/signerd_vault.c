@@ -297,6 +297,22 @@ check_cred(const uint8_t *p, size_t len, char fp[17])
 	return r == 0 ? 0 : CV_ERR_INVALID;
 }
 
+/* An Omnia key body's public facts: "FINGERPRINT[ permissions a,b]". */
+static int
+omnia_info(const uint8_t *p, size_t len, char *info, size_t infolen)
+{
+	char	perms[INFO_MAX];
+	int	r;
+
+	if ((r = signerd_omnia_check(p, len, info, perms,
+	    sizeof(perms))) != 0)
+		return r;
+	if (perms[0] != '\0' && (size_t)snprintf(info + 16, infolen - 16,
+	    " permissions %s", perms) >= infolen - 16)
+		return CV_ERR_TOOLONG;
+	return 0;
+}
+
 static int
 has_account(const struct vault *v, const char *account)
 {
@@ -381,7 +397,7 @@ vault_put(struct signerd_vault *sv, struct chan *c, struct msg *m)
 	char		 account[VAULT_MAX_NAME + 1], key_id[VAULT_MAX_NAME + 1];
 	char		 info[INFO_MAX];
 	long		 k;
-	int		 r;
+	int		 r, bearer;
 
 	memset(&key, 0, sizeof(key));
 	info[0] = '\0';
@@ -439,8 +455,22 @@ vault_put(struct signerd_vault *sv, struct chan *c, struct msg *m)
 		if (!vault_fmt_name_valid(key_id, strlen(key_id)))
 			return CV_ERR_INVALID;
 		if (vault_find_record(&sv->v, (uint8_t)type, account,
-		    key_id) >= 0 || nonce_taken(&sv->v, (uint8_t)type, account,
-		    nonce))
+		    key_id) >= 0)
+			return CV_ERR_EXISTS;
+		/* an Omnia key: its own shape; numbered in order */
+		if (type == VAULT_REC_API_CRED &&
+		    (bearer = signerd_account_bearer(sv, account)) != 0) {
+			if (bearer < 0)
+				return bearer;
+			if ((r = omnia_info(payload, len, info,
+			    sizeof(info))) != 0)
+				return r;
+			for (nonce = 0; nonce_taken(&sv->v, (uint8_t)type,
+			    account, nonce); nonce++)
+				;
+			break;
+		}
+		if (nonce_taken(&sv->v, (uint8_t)type, account, nonce))
 			return CV_ERR_EXISTS;
 		if ((r = check_cred(payload, len, info)) != 0)
 			return r;
@@ -543,6 +573,83 @@ vault_del(struct signerd_vault *sv, struct chan *c, struct msg *m)
 }
 
 /*
+ * An Omnia key the exchange returned (id, body "secret NUL permissions"):
+ * a new one (create), or with replace the new secret of that key
+ * (rotate), which keeps its flags, nonce and permissions -- one sealed
+ * change.  info: "id NUL fingerprint" on success.
+ */
+static int
+omnia_store(struct signerd_vault *sv, const char *account,
+    const char *replace, char *info, const uint8_t *body, size_t len,
+    struct chan *c, uint32_t id)
+{
+	struct secret	 nb, old;
+	const uint8_t	*nul;
+	char		 perms[INFO_MAX], fp[17];
+	uint64_t	 nonce;
+	uint8_t		 flags;
+	size_t		 slen, plen;
+	long		 k;
+	int		 r;
+
+	memset(&nb, 0, sizeof(nb));
+	memset(&old, 0, sizeof(old));
+	if ((r = signerd_omnia_check(body, len, fp, perms,
+	    sizeof(perms))) != 0)
+		return r;
+	k = vault_find_record(&sv->v, VAULT_REC_API_CRED, account, info);
+	if (replace[0] == '\0') {
+		if (k >= 0)
+			return CV_ERR_EXISTS;
+		flags = first_active(&sv->v, VAULT_REC_API_CRED, account);
+		for (nonce = 0; nonce_taken(&sv->v, VAULT_REC_API_CRED,
+		    account, nonce); nonce++)
+			;
+		if ((r = secret_alloc(&nb, len)) != 0)
+			return r;
+		memcpy(nb.p, body, len);
+	} else {
+		/* only the key named, which must be there */
+		if (strcmp(replace, info) != 0)
+			return CV_ERR_INVALID;
+		if (k < 0)
+			return CV_ERR_NOTFOUND;
+		flags = sv->v.recs[k].flags;
+		nonce = sv->v.recs[k].nonce;
+		if ((r = vault_crypto_open(&sv->keys, &sv->v.hdr,
+		    &sv->v.recs[k], &old)) != 0)
+			return r;
+		/* the old permissions unless the answer names them */
+		if (perms[0] == '\0' && (r = signerd_omnia_check(old.p,
+		    old.len, NULL, perms, sizeof(perms))) != 0)
+			goto out;
+		nul = memchr(body, 0, len);
+		slen = (size_t)(nul - body);
+		plen = strlen(perms);
+		if ((r = secret_alloc(&nb, slen + 1 + plen)) != 0)
+			goto out;
+		memcpy(nb.p, body, slen + 1);
+		memcpy(nb.p + slen + 1, perms, plen);
+	}
+	if ((r = sv_vault_copy(&sv->v, &sv->pv)) != 0)
+		goto out;
+	if (k >= 0 && (r = vault_del_record(&sv->pv, (size_t)k)) != 0) {
+		vault_free(&sv->pv);
+		goto out;
+	}
+	snprintf(info + strlen(info) + 1, 17, "%s", fp);
+	if ((r = sv_put_record(&sv->pv, &sv->keys, VAULT_REC_API_CRED, flags,
+	    account, info, nonce, nb.p, nb.len)) != 0 ||
+	    (r = sv_seal_and_answer(sv, c, MSG_VAULT_STORE_ANS, id,
+	    &sv->keys, info)) != 0)
+		vault_free(&sv->pv);
+ out:
+	secret_free(&nb);
+	secret_free(&old);
+	return r;
+}
+
+/*
  * A credential the exchange returned, sealed by netd to our box key:
  * "key id NUL secret NUL passphrase".  vaultd passes the box without
  * reading it; we check it like an import and seal it into the vault.
@@ -555,19 +662,25 @@ vault_store(struct signerd_vault *sv, struct chan *c, struct msg *m)
 	uint64_t	 type, nonce;
 	size_t		 len, idlen;
 	char		 account[VAULT_MAX_NAME + 1];
+	char		 replace[VAULT_MAX_NAME + 1];
 	char		 info[VAULT_MAX_NAME + 1 + 17];
-	int		 r;
+	int		 r, bearer;
 
 	memset(&pt, 0, sizeof(pt));
 	if ((r = msg_get_u64(&m->rd, &type)) != 0 ||
 	    (r = msg_get_strbuf(&m->rd, account, sizeof(account))) != 0 ||
 	    (r = msg_get_u64(&m->rd, &nonce)) != 0 ||
-	    (r = msg_get_bin(&m->rd, &box, &len, VAULT_MAX_BODY)) != 0)
+	    (r = msg_get_bin(&m->rd, &box, &len, VAULT_MAX_BODY)) != 0 ||
+	    (r = msg_get_strbuf(&m->rd, replace, sizeof(replace))) != 0)
 		fatalx("%s: %s", msg_name(m->type), cv_strerror(r));
 	if (type != VAULT_REC_API_CRED && type != VAULT_REC_BUILDER_CRED)
 		return CV_ERR_INVALID;
 	if (!has_account(&sv->v, account))
 		return CV_ERR_NOTFOUND;
+	if ((bearer = signerd_account_bearer(sv, account)) < 0)
+		return bearer;
+	if (replace[0] != '\0' && (!bearer || type != VAULT_REC_API_CRED))
+		return CV_ERR_INVALID;
 	if (len <= crypto_box_SEALBYTES)
 		return CV_ERR_INVALID;
 	if ((r = secret_alloc(&pt, len - crypto_box_SEALBYTES)) != 0)
@@ -589,6 +702,11 @@ vault_store(struct signerd_vault *sv, struct chan *c, struct msg *m)
 	info[idlen] = '\0';
 	if (!vault_fmt_name_valid(info, idlen))
 		goto out;
+	if (bearer) {
+		r = omnia_store(sv, account, replace, info, nul + 1,
+		    pt.len - idlen - 1, c, m->id);
+		goto out;
+	}
 	if ((r = check_cred(nul + 1, pt.len - idlen - 1,
 	    info + idlen + 1)) != 0)
 		goto out;
@@ -761,7 +879,10 @@ record_info(struct signerd_vault *sv, const struct vault_rec *rec,
 		break;
 	case VAULT_REC_API_CRED:
 	case VAULT_REC_BUILDER_CRED:
-		if ((nul = memchr(pt.p, 0, pt.len)) != NULL)
+		if (rec->type == VAULT_REC_API_CRED &&
+		    signerd_account_bearer(sv, rec->account) == 1)
+			r = omnia_info(pt.p, pt.len, info, len);
+		else if ((nul = memchr(pt.p, 0, pt.len)) != NULL)
 			r = check_cred(pt.p, pt.len, info);
 		else
 			r = CV_ERR_CORRUPT;

@@ -54,6 +54,31 @@ int	signerd_sign(struct signerd_vault *, struct chan *c, struct msg *m)
 int	signerd_account(struct signerd_vault *, struct chan *c, struct msg *m)
 	    CV_WUR;
 
+/* signerd_bearer.c: Omnia (bearer) accounts. */
+struct sign_req;
+/* 1 if account's profile is a bearer one, 0 if not, or CV_ERR_*. */
+int	signerd_account_bearer(struct signerd_vault *, const char *account);
+/*
+ * Check an Omnia key body "secret NUL permissions" (p, len): 0 with the
+ * secret's fingerprint in fp and the permissions ("a,b") in perms (each
+ * may be NULL), or CV_ERR_INVALID.
+ */
+int	signerd_omnia_check(const uint8_t *p, size_t len, char fp[17],
+	    char *perms, size_t permslen) CV_WUR;
+/*
+ * A bearer request (req->level CATALOG_BEARER) for the key key_id (""
+ * the active one): queue MSG_SIGN_ANS with no header, and for the token
+ * request the body sealed to the box key that is req's body.  A refusal
+ * is answered here, or returned for the caller to answer.
+ */
+int	signerd_bearer(struct signerd_vault *, struct chan *c, uint32_t id,
+	    const struct sign_req *req, const char *key_id) CV_WUR;
+/* The active Omnia key's permissions as a JSON array into *out, NULL
+ * when unknown. */
+struct json_t;
+int	signerd_bearer_perms(struct signerd_vault *, const char *account,
+	    struct json_t **out) CV_WUR;
+
 /*
  * The profile of an account that may sign (signerd_req.c): 0, or the
  * refusal MSG_SIGN_REQ would answer for the account itself

@@ -55,12 +55,20 @@ static const struct catalog_entry want[] = {
 	{ "GET", "/fee-rate", CATALOG_NONE, 0, "get_fee_rate", EP_FEE_RATE },
 	{ "GET", "/book", CATALOG_NONE, 0, "get_order_book", EP_BOOK },
 	{ "GET", "/version", CATALOG_NONE, 0, "get_version", EP_VERSION },
+	{ "POST", "/v3/auth/token", CATALOG_BEARER, 0, "omnia_token",
+	    EP_OMNIA_TOKEN },
+	{ "GET", "/v3/api-keys", CATALOG_BEARER, 0, "omnia_list_api_keys",
+	    EP_OMNIA_KEYS },
+	{ "POST", "/v3/api-keys", CATALOG_BEARER, 0, "omnia_create_api_key",
+	    EP_OMNIA_CREATE },
+	{ "POST", "/v3/api-keys/*/rotate", CATALOG_BEARER, 0,
+	    "omnia_rotate_api_key", EP_OMNIA_ROTATE },
 };
 
 #define NWANT	(sizeof(want) / sizeof(want[0]))
 
 static const enum catalog_auth levels[] = {
-	CATALOG_NONE, CATALOG_L1, CATALOG_L2, CATALOG_BUILDER,
+	CATALOG_NONE, CATALOG_L1, CATALOG_L2, CATALOG_BUILDER, CATALOG_BEARER,
 };
 
 static void
@@ -133,6 +141,17 @@ test_queries_as_sent(void **state)
 	e = catalog_find("GET", "/notifications?signature_type=1");
 	assert_non_null(e);
 	assert_string_equal(e->call, "get_notifications");
+	/* a star in the middle: one non-empty segment */
+	e = catalog_find("POST", "/v3/api-keys/"
+	    "019894b9-cb40-79c4-b2bd-6aecb6f8c6c5/rotate");
+	assert_non_null(e);
+	assert_int_equal(e->id, EP_OMNIA_ROTATE);
+	assert_null(catalog_find("POST", "/v3/api-keys//rotate"));
+	assert_null(catalog_find("POST", "/v3/api-keys/a/b/rotate"));
+	assert_null(catalog_find("POST", "/v3/api-keys/a/rotate/"));
+	assert_null(catalog_find("POST", "/v3/api-keys/a/rotat"));
+	assert_null(catalog_find("GET", "/v3/api-keys/a/rotate"));
+	assert_string_equal(catalog_auth_name(CATALOG_BEARER), "bearer");
 }
 
 static void

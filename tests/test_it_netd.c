@@ -434,8 +434,13 @@ test_refused(void **state)
 	ndvault_init(&v, "openfish", TXT_SK1);
 	ndvault_init(&o, "omnia", TXT_SK1);
 	assert_int_equal(nd_start(&n, NULL, NULL), 0);
+	nd_call(&n, &v, "http://127.0.0.1:1", "apikey.steal", NULL, &a);
+	nd_expect_error(&a, CV_ERR_INVALID, "unknown call apikey.steal");
+	ndans_free(&a);
+	/* Omnia's own call, for an Openfish account */
 	nd_call(&n, &v, "http://127.0.0.1:1", "apikey.rotate", NULL, &a);
-	nd_expect_error(&a, CV_ERR_INVALID, "unknown call apikey.rotate");
+	nd_expect_error(&a, CV_ERR_INVALID,
+	    "apikey.rotate is not a call for openfish accounts");
 	ndans_free(&a);
 	nd_call(&n, &v, "http://127.0.0.1:1", "time", nonce, &a);
 	nd_expect_error(&a, CV_ERR_INVALID, "time takes no parameter nonce");
@@ -453,7 +458,7 @@ test_refused(void **state)
 	ndans_free(&a);
 	nd_call(&n, &o, "http://127.0.0.1:1", "time", NULL, &a);
 	nd_expect_error(&a, CV_ERR_INVALID,
-	    "acct is not an Openfish or Polymarket account");
+	    "time is not a call for omnia accounts");
 	ndans_free(&a);
 	nd_call(&n, &v, "ftp://127.0.0.1:1", "time", NULL, &a);
 	nd_expect_error(&a, CV_ERR_INVALID, "bad exchange URL");

@@ -490,6 +490,7 @@ peer_store(struct peer *p, uint64_t type, const char *acct, uint64_t nonce,
 	msg_put_str(&w, acct);
 	msg_put_u64(&w, nonce);
 	msg_put_bin(&w, box, ptlen + crypto_box_SEALBYTES);
+	msg_put_str(&w, "");		/* a new key, replacing none */
 	peer_send(p, &w);
 	assert_int_equal(chan_recv(&p->c, &m), 0);
 	assert_int_equal(m.id, p->id);

@@ -46,6 +46,56 @@ req(enum catalog_id ep, const struct netcall_params *p, const char *path,
 	assert_memory_equal(bbuf, body, blen);
 }
 
+/* Omnia: the exact bytes, and permissions checked as a list. */
+static void
+test_omnia_requests(void **state)
+{
+	struct netcall_params	 p;
+	const struct netcall	*c;
+	char			 perms[NETCALL_PERMS_MAX][NETCALL_PERM_MAX + 1];
+	char			 why[256];
+	size_t			 n;
+
+	params(&p, NULL);
+	req(EP_OMNIA_TOKEN, &p, "/v3/auth/token", "");
+	req(EP_OMNIA_KEYS, &p, "/v3/api-keys", "");
+	params(&p, "label", "bot\"1", "permissions", "keys:read,trade", NULL);
+	req(EP_OMNIA_CREATE, &p, "/v3/api-keys",
+	    "{\"label\":\"bot\\\"1\",\"permissions\":[\"keys:read\",\"trade\"]}");
+	params(&p, "label", "x", NULL);
+	req(EP_OMNIA_CREATE, &p, "/v3/api-keys",
+	    "{\"label\":\"x\",\"permissions\":[]}");
+	params(&p, "key", "0198-ab.c:d@e", NULL);
+	req(EP_OMNIA_ROTATE, &p, "/v3/api-keys/0198-ab.c%3Ad%40e/rotate", "");
+
+	assert_int_equal(netcall_perms_split("a,b:c", perms, &n), 0);
+	assert_int_equal(n, 2);
+	assert_string_equal(perms[1], "b:c");
+	assert_int_equal(netcall_perms_split("", perms, &n), 0);
+	assert_int_equal(n, 0);
+	assert_int_equal(netcall_perms_split("a,a", perms, &n),
+	    CV_ERR_INVALID);
+	assert_int_equal(netcall_perms_split("a,,b", perms, &n),
+	    CV_ERR_INVALID);
+	assert_int_equal(netcall_perms_split("A", perms, &n), CV_ERR_INVALID);
+	assert_int_equal(netcall_perms_split("a,", perms, &n), CV_ERR_INVALID);
+
+	c = netcall_find_for("apikey.create", 1);
+	params(&p, "label", "bot", "permissions", "a,a", NULL);
+	assert_int_equal(netcall_check(c, &p, why, sizeof(why)),
+	    CV_ERR_INVALID);
+	assert_string_equal(why, "permissions must be permissions (a-z 0-9 "
+	    ": . _ -) separated by commas, each once, at most 32");
+	params(&p, "permissions", "a", NULL);
+	assert_int_equal(netcall_check(c, &p, why, sizeof(why)),
+	    CV_ERR_INVALID);
+	assert_string_equal(why, "apikey.create needs label");
+	params(&p, "nonce", "1", NULL);
+	assert_int_equal(netcall_check(c, &p, why, sizeof(why)),
+	    CV_ERR_INVALID);
+	assert_string_equal(why, "apikey.create takes no parameter nonce");
+}
+
 static void
 test_requests(void **state)
 {
@@ -150,7 +200,20 @@ test_table(void **state)
 		if (c->needs != NULL)
 			assert_true(netcall_takes(c, c->needs));
 	}
-	assert_int_equal(i, 16);
+	assert_int_equal(i, 19);
+	/* Omnia's rows: the token first, a store that replaces on rotate */
+	c = netcall_find_for("apikey.rotate", 1);
+	assert_non_null(c);
+	assert_int_equal(c->steps[0], EP_OMNIA_TOKEN);
+	assert_int_equal(c->steps[1], EP_OMNIA_ROTATE);
+	assert_int_equal(c->effects, NETCALL_STORE | NETCALL_REPLACE);
+	assert_null(netcall_find_for("apikey.rotate", 0));
+	assert_null(netcall_find_for("apikey.derive", 1));
+	assert_int_equal(netcall_find_for("apikey.create", 1)->effects,
+	    NETCALL_STORE);
+	assert_int_equal(netcall_find("apikey.list")->bearer, 0);
+	assert_true(netcall_is_mint(EP_OMNIA_TOKEN));
+	assert_false(netcall_is_mint(EP_OMNIA_KEYS));
 	c = netcall_find("apikey.create-or-derive");
 	assert_int_equal(c->nsteps, 2);
 	assert_int_equal(c->steps[0], EP_CREATE_API_KEY);
@@ -172,6 +235,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_requests),
+		cmocka_unit_test(test_omnia_requests),
 		cmocka_unit_test(test_request_refusals),
 		cmocka_unit_test(test_checks),
 		cmocka_unit_test(test_table),

@@ -76,8 +76,11 @@ static const struct command {
 	    "apikey create|derive|create-or-derive --account A [--nonce N]\n"
 	    "apikey list --account A\n"
 	    "apikey delete --account A [--key-id ID] (none: the active key)\n"
+	    "apikey create --account A --label L [--permission P]... (Omnia)\n"
+	    "apikey rotate --account A [--key-id ID] (Omnia; none: active)\n"
 	    "apikey import --account A [--nonce N] [--from-file F]\n"
-	    "     ({\"apiKey\", \"secret\", \"passphrase\"} on stdin)\n"
+	    "     ({\"apiKey\", \"secret\", \"passphrase\"} on stdin; Omnia:\n"
+	    "     {\"apiKeyId\", \"apiKeySecret\", \"permissions\"?})\n"
 	    "apikey list --local --account A\n"
 	    "apikey use --account A --key-id ID" },
 	{ "builder", cmd_builder,
@@ -178,7 +181,7 @@ static const char exit_codes[] =
     "exit codes: 0 ok, 1 failure, 2 usage, 3 vaultd not running, 4 denied,\n"
     "  5 locked, 6 wrong passphrase, 7 tampered or corrupt, 8 not found,\n"
     "  9 transport, 10 exchange error, 11 malformed answer from the "
-    "exchange\n";
+    "exchange,\n  12 key permissions not allowed\n";
 
 static const struct command *
 command_find(const char *name)

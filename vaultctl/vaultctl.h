@@ -26,6 +26,7 @@ enum vaultctl_exit {
 	EXIT_TRANSPORT	= 9,	/* cannot reach the exchange */
 	EXIT_EXCHANGE	= 10,	/* the exchange answered with an error */
 	EXIT_RESPONSE	= 11,	/* the exchange's answer was malformed */
+	EXIT_PERMISSIONS = 12,	/* key permissions asked for not allowed */
 };
 
 /*

@@ -29,6 +29,8 @@
 #define CO_KEY		0x20	/* an optional KEY word */
 #define CO_EMAIL	0x40	/* an EMAIL word */
 #define CO_KEYID	0x80	/* --key-id ID */
+#define CO_LABEL	0x100	/* --label L (Omnia create) */
+#define CO_PERMS	0x200	/* --permission P, repeatable (Omnia create) */
 
 static const struct call_cmd {
 	const char	*word;		/* "apikey" */
@@ -37,7 +39,8 @@ static const struct call_cmd {
 	int		 opts;
 	const char	*args;		/* for the usage line */
 } call_cmds[] = {
-	{ "apikey", "create", "apikey.create", CO_NONCE, "[--nonce N]" },
+	{ "apikey", "create", "apikey.create", CO_NONCE | CO_LABEL | CO_PERMS,
+	    "[--nonce N] | (Omnia) --label L [--permission P]..." },
 	{ "apikey", "derive", "apikey.derive", CO_NONCE, "[--nonce N]" },
 	{ "apikey", "create-or-derive", "apikey.create-or-derive", CO_NONCE,
 	    "[--nonce N]" },
@@ -45,6 +48,8 @@ static const struct call_cmd {
 	    "(the vault's own: apikey list --local)" },
 	{ "apikey", "delete", "apikey.delete", CO_KEYID,
 	    "[--key-id ID] (none: the active key)" },
+	{ "apikey", "rotate", "apikey.rotate", CO_KEYID,
+	    "[--key-id ID] (Omnia; none: the active key)" },
 	{ "closed-only", NULL, "closed-only", 0, "" },
 	{ "builder", "create", "builder.create", CO_BUILDER_ID,
 	    "--builder-id ID" },
@@ -76,6 +81,8 @@ static const struct option call_opts[] = {
 	{ "signature-type",	required_argument, NULL, 's' },
 	{ "id",			required_argument, NULL, 'i' },
 	{ "key-id",		required_argument, NULL, 'k' },
+	{ "label",		required_argument, NULL, 'l' },
+	{ "permission",		required_argument, NULL, 'p' },
 	{ NULL, 0, NULL, 0 }
 };
 
@@ -91,6 +98,7 @@ struct call_req {
 	size_t		 n;
 	char		 nonce[24];
 	char		 ids[NETCALL_VALUE_MAX + 1];
+	char		 perms[NETCALL_VALUE_MAX + 1];
 };
 
 static void
@@ -172,6 +180,7 @@ call_parse(struct vaultctl *vc, const struct call_cmd *c, int argc,
 {
 	const char		*asset = NULL, *token = NULL, *sigtype = NULL;
 	const char		*builder = NULL, *word = NULL, *keyid = NULL;
+	const char		*label = NULL;
 	unsigned long long	 nonce;
 	size_t			 len;
 	char			*end;
@@ -243,10 +252,28 @@ call_parse(struct vaultctl *vc, const struct call_cmd *c, int argc,
 			snprintf(q->ids + len, sizeof(q->ids) - len, "%s%s",
 			    len ? "," : "", optarg);
 			break;
+		case 'l':
+			given |= CO_LABEL;
+			label = optarg;
+			if (!netcall_value_ok(optarg, strlen(optarg)) ||
+			    strlen(optarg) > 64)
+				return "--label takes 1 to 64 printable "
+				    "characters, no spaces";
+			break;
+		case 'p':
+			given |= CO_PERMS;
+			len = strlen(q->perms);
+			if (len + 1 + strlen(optarg) > NETCALL_VALUE_MAX)
+				return "too many --permission";
+			snprintf(q->perms + len, sizeof(q->perms) - len, "%s%s",
+			    len ? "," : "", optarg);
+			break;
 		default:
 			return "unknown option or missing value";
 		}
 	}
+	if ((given & CO_PERMS) && !(given & CO_LABEL))
+		return "--permission goes with --label (Omnia create)";
 	/* --signature-type belongs to the balance calls as well. */
 	if ((c->opts & CO_BALANCE) && (given & CO_SIGTYPE))
 		given = (given & ~CO_SIGTYPE) | CO_BALANCE;
@@ -297,6 +324,10 @@ call_parse(struct vaultctl *vc, const struct call_cmd *c, int argc,
 		req_add(q, "signature_type", sigtype);
 	if (q->ids[0] != '\0')
 		req_add(q, "ids", q->ids);
+	if (label != NULL)
+		req_add(q, "label", label);
+	if (q->perms[0] != '\0')
+		req_add(q, "permissions", q->perms);
 	if (c->opts & CO_EMAIL)
 		req_add(q, "email", word);
 	return NULL;
@@ -433,7 +464,7 @@ call_print(struct vaultctl *vc, const char *what, const char *call,
     const char *account, uint64_t status, json_t *result,
     const char *change, size_t clen)
 {
-	const char	*err, *hint;
+	const char	*err, *hint, *code;
 	json_t		*j;
 	char		 text[64];
 	int		 ok = status >= 200 && status <= 299;
@@ -470,8 +501,13 @@ call_print(struct vaultctl *vc, const char *what, const char *call,
 	fflush(stdout);
 	err = json_string_value(json_object_get(result, "error"));
 	hint = json_string_value(json_object_get(result, "hint"));
+	code = json_string_value(json_object_get(result, "code"));
 	fprintf(stderr, "vaultctl: %s: the exchange answered HTTP %llu", what,
 	    (unsigned long long)status);
+	if (code != NULL) {
+		fputs(" ", stderr);
+		fput_text(stderr, code);
+	}
 	if (err != NULL) {
 		fputs(": ", stderr);
 		fput_text(stderr, err);
@@ -603,8 +639,9 @@ delete_active(struct vaultctl *vc, const char *what,
 	}
 	/* with --json, the answer's vault change names it */
 	if (!vc->json)
-		fprintf(stderr, "vaultctl: %s: deleting the active key %s\n",
-		    what, id);
+		fprintf(stderr, "vaultctl: %s: %s the active key %s\n",
+		    what, strcmp(c->call, "apikey.rotate") == 0 ? "rotating" :
+		    "deleting", id);
 	req_add(q, "key", id);
 	return call_run(vc, what, c, q);
 }

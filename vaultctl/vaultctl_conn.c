@@ -37,6 +37,7 @@ vaultctl_exit_code(int err)
 	case CV_ERR_TIMEOUT:		return EXIT_TRANSPORT;
 	case CV_ERR_EXCHANGE:		return EXIT_EXCHANGE;
 	case CV_ERR_RESPONSE:		return EXIT_RESPONSE;
+	case CV_ERR_PERMISSIONS:	return EXIT_PERMISSIONS;
 	default:			return EXIT_FAIL;
 	}
 }

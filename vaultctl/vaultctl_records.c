@@ -15,6 +15,8 @@
 #include <sodium.h>
 
 #include "common/encode.h"
+#include "common/netcall.h"
+#include "common/profile.h"
 #include "common/secret_io.h"
 #include "common/vault_fmt.h"
 #include "vaultctl/vaultctl.h"
@@ -484,6 +486,11 @@ cmd_wallet(struct vaultctl *vc, int argc, char **argv)
  * One string field of the imported object into *out (NULL if absent).
  * -1 with the reason in why when it is there but not a non-empty string.
  */
+static int	omnia_payload(json_t *, char *, size_t, struct secret *, char *,
+		    size_t);
+
+#define OMNIA_SHAPE	"{\"apiKeyId\", \"apiKeySecret\", \"permissions\"?}"
+
 static int
 cred_field(json_t *j, const char *name, const char **out, char *why,
     size_t wlen)
@@ -510,13 +517,13 @@ cred_field(json_t *j, const char *name, const char **out, char *why,
  */
 static int
 cred_payload(struct secret *text, char *key_id, size_t klen,
-    struct secret *payload, char *why, size_t wlen)
+    struct secret *payload, char *why, size_t wlen, int bearer)
 {
 	json_t		*j;
 	json_error_t	 err;
 	const char	*k, *k2, *s, *p;
 	size_t		 sl, pl;
-	int		 r = -1;
+	int		 r = -1, omnia;
 
 	memset(payload, 0, sizeof(*payload));
 	j = json_loadb((const char *)text->p, text->len,
@@ -529,6 +536,19 @@ cred_payload(struct secret *text, char *key_id, size_t klen,
 	}
 	if (!json_is_object(j)) {
 		snprintf(why, wlen, "the input must be one JSON object");
+		goto out;
+	}
+	/* the shape must be the account's: never one read as the other */
+	omnia = json_object_get(j, "apiKeyId") != NULL ||
+	    json_object_get(j, "apiKeySecret") != NULL;
+	if (omnia != bearer) {
+		snprintf(why, wlen, "%s", bearer ? "an Openfish or Polymarket "
+		    "key for an Omnia account" : "an Omnia key (apiKeyId) for "
+		    "an Openfish or Polymarket account");
+		goto out;
+	}
+	if (bearer) {
+		r = omnia_payload(j, key_id, klen, payload, why, wlen);
 		goto out;
 	}
 	if (cred_field(j, "apiKey", &k, why, wlen) != 0 ||
@@ -564,13 +584,112 @@ cred_payload(struct secret *text, char *key_id, size_t klen,
 	return r;
 }
 
+/*
+ * Omnia's {"apiKeyId", "apiKeySecret", "permissions"?}: the key id into
+ * key_id, "secret\0perm,perm" into guarded memory.  -1 and why.
+ */
+static int
+omnia_payload(json_t *j, char *key_id, size_t klen, struct secret *payload,
+    char *why, size_t wlen)
+{
+	char		 list[NETCALL_VALUE_MAX + 1];
+	char		 one[NETCALL_PERMS_MAX][NETCALL_PERM_MAX + 1];
+	const char	*k, *s, *key;
+	json_t		*perms, *v;
+	size_t		 sl, ll = 0, i, n;
+
+	if (cred_field(j, "apiKeyId", &k, why, wlen) != 0 ||
+	    cred_field(j, "apiKeySecret", &s, why, wlen) != 0)
+		return -1;
+	json_object_foreach(j, key, v)
+		if (strcmp(key, "apiKeyId") != 0 &&
+		    strcmp(key, "apiKeySecret") != 0 &&
+		    strcmp(key, "permissions") != 0) {
+			snprintf(why, wlen, "unknown member \"%.32s\"", key);
+			return -1;
+		}
+	if (k == NULL || s == NULL) {
+		snprintf(why, wlen, "\"%s\" is missing", k == NULL ?
+		    "apiKeyId" : "apiKeySecret");
+		return -1;
+	}
+	if (strlen(k) >= klen || !vault_fmt_name_valid(k, strlen(k))) {
+		snprintf(why, wlen, "\"apiKeyId\" must be 1 to %d letters, "
+		    "digits or . _ : @ -", VAULT_MAX_NAME);
+		return -1;
+	}
+	sl = strlen(s);
+	for (i = 0; i < sl; i++)
+		if (s[i] < 0x21 || s[i] > 0x7e || sl > 256) {
+			snprintf(why, wlen, "\"apiKeySecret\" must be 1 to 256 "
+			    "printable characters, no spaces");
+			return -1;
+		}
+	list[0] = '\0';
+	perms = json_object_get(j, "permissions");
+	if (perms != NULL && !json_is_array(perms))
+		goto badperms;
+	json_array_foreach(perms, i, v) {
+		if (!json_is_string(v) || ll + 1 + json_string_length(v) >=
+		    sizeof(list))
+			goto badperms;
+		ll += (size_t)snprintf(list + ll, sizeof(list) - ll, "%s%s",
+		    ll ? "," : "", json_string_value(v));
+	}
+	if (netcall_perms_split(list, one, &n) != 0 ||
+	    (perms != NULL && strlen(list) != ll))
+		goto badperms;
+	snprintf(key_id, klen, "%s", k);
+	if (secret_alloc(payload, sl + 1 + ll) != 0) {
+		snprintf(why, wlen, "out of memory");
+		return -1;
+	}
+	memcpy(payload->p, s, sl);
+	payload->p[sl] = '\0';
+	memcpy(payload->p + sl + 1, list, ll);
+	return 0;
+ badperms:
+	snprintf(why, wlen, "\"permissions\" must be a list of distinct "
+	    "strings of a-z 0-9 : . _ - (at most %d)", NETCALL_PERMS_MAX);
+	return -1;
+}
+
+/* 1 if the vault's account is an Omnia (bearer) one, 0 if another,
+ * CV_ERR_NOTFOUND if the vault has no such account. */
+static int
+account_bearer(struct vaultctl *vc, const char *account)
+{
+	struct vaultctl_rec	*v = NULL;
+	const struct profile	*p;
+	json_t			*j;
+	const char		*name = NULL;
+	size_t			 n, i;
+	int			 bearer = CV_ERR_NOTFOUND;
+
+	if (vaultctl_list(vc, &v, &n) != 0)
+		return 0;	/* vaultd answers the import itself */
+	for (i = 0; i < n; i++) {
+		if (v[i].type != VAULT_REC_ACCOUNT ||
+		    strcmp(v[i].account, account) != 0)
+			continue;
+		bearer = 0;
+		j = json_loads(v[i].info, 0, NULL);
+		if (json_unpack(j, "{s:s}", "profile", &name) == 0 &&
+		    (p = profile_find(name)) != NULL)
+			bearer = p->auth == PROFILE_AUTH_BEARER;
+		json_decref(j);
+	}
+	free(v);
+	return bearer;
+}
+
 static int
 cred_import(struct vaultctl *vc, const char *what, uint8_t type,
     const struct rec_args *a)
 {
 	struct secret	text, payload;
 	char		key_id[VAULT_MAX_NAME + 1], why[128];
-	int		r;
+	int		r, bearer;
 
 	r = a->file ? secret_read_file(a->file, &text, SECRET_IO_MAX) :
 	    secret_read_fd(STDIN_FILENO, &text, SECRET_IO_MAX);
@@ -587,12 +706,21 @@ cred_import(struct vaultctl *vc, const char *what, uint8_t type,
 		    "key: %s", cv_strerror(r));
 		return vaultctl_fail(vc, what, r);
 	}
+	bearer = 0;
+	if (type == VAULT_REC_API_CRED &&
+	    (bearer = account_bearer(vc, a->account)) < 0) {
+		secret_free(&text);
+		snprintf(vc->errtext, sizeof(vc->errtext), "no account %s in "
+		    "the vault", a->account);
+		return vaultctl_fail(vc, what, bearer);
+	}
 	r = cred_payload(&text, key_id, sizeof(key_id), &payload, why,
-	    sizeof(why));
+	    sizeof(why), bearer);
 	secret_free(&text);
 	if (r != 0) {
 		snprintf(vc->errtext, sizeof(vc->errtext), "%s: expected JSON "
-		    "{\"apiKey\", \"secret\", \"passphrase\"}", why);
+		    "%s", why, bearer ? OMNIA_SHAPE " (account is an Omnia "
+		    "account)" : "{\"apiKey\", \"secret\", \"passphrase\"}");
 		return vaultctl_fail(vc, what, CV_ERR_USAGE);
 	}
 	r = vaultctl_put(vc, what, type, a->account, key_id, a->nonce,

@@ -338,6 +338,7 @@ struct vd_call {
 	size_t		 step;		/* the step it is at */
 	unsigned	 signed_steps;	/* bit k: step k was signed */
 	unsigned	 nsigned;
+	unsigned	 nminted;	/* bearer tokens (NETCALL_MINT_MAX) */
 	int		 invite_signed;	/* an L1 create carried the code */
 	char		 api_key_used[65];	/* the L2 key of the signatures */
 	/* netd's answer */
@@ -698,6 +699,10 @@ int	 vault_op_call(struct vaultd *, struct msg_w *, uint32_t id,
 	    const char *key_id, void (*done)(struct vaultd *, int,
 	    const char *, const char *)) CV_WUR;
 /* The key id of the account's first record of type in the vault file. */
+/* 1 if the vault file holds API key key_id of account (or cannot be
+ * read), else 0. */
+int	 vault_file_has_key(struct vaultd *, const char *account,
+	    const char *key_id);
 int	 vault_file_key_id(struct vaultd *, uint8_t type, const char *account,
 	    char *out, size_t outlen) CV_WUR;
 
@@ -800,6 +805,14 @@ void	 vaultd_approve_tick(struct vaultd *, int64_t now);
 /* 1 if a request of the control client serial is held. */
 int	 vaultd_approve_for_client(const struct vaultd *, uint64_t serial);
 int64_t	 vaultd_approve_next_ms(const struct vaultd *);
+
+/*
+ * Tell netd to wipe the bearer tokens it holds for account's key key_id
+ * ("": every key of account; both "": all).  Nothing if netd is not up.
+ */
+void	 vaultd_net_forget(struct vaultd *, const char *account,
+	    const char *key_id);
+int	 vaultd_net_forget_ans(struct vaultd *, struct child *, struct msg *);
 
 /* vaultd_sign.c */
 /* What a signing request asks for; path and body point into its frame. */

@@ -110,13 +110,13 @@ static void	call_account(struct vaultd *, uint64_t, int, const char *, size_t);
 int
 vaultd_call_ctl(struct vaultd *vd, struct client *cl, struct msg *m)
 {
-	const struct netcall	*nc;
+	const struct netcall	*nc, *nc2;
 	struct vd_call		*c = &vd->call;
 	struct netcall_params	 p;
 	struct msg_rd		 list, e;
 	char			 account[VAULT_MAX_NAME + 1];
 	char			 name[NETCALL_NAME_MAX + 1];
-	char			 why[256];
+	char			 why[256], why2[256];
 	uint32_t		 k;
 	int			 r, code = CV_ERR_INVALID;
 
@@ -152,7 +152,13 @@ vaultd_call_ctl(struct vaultd *vd, struct client *cl, struct msg *m)
 		} else
 			snprintf(p.name[p.n++], sizeof(p.name[0]), "key");
 	}
-	if (why[0] == '\0' && netcall_check(nc, &p, why, sizeof(why)) == 0) {
+	/* an Omnia account's row takes other parameters: either will do
+	 * here, the account's profile chooses (call_account) */
+	if (why[0] == '\0' && netcall_check(nc, &p, why, sizeof(why)) != 0 &&
+	    (nc2 = netcall_find_for(name, !nc->bearer)) != NULL &&
+	    netcall_check(nc2, &p, why2, sizeof(why2)) == 0)
+		why[0] = '\0';
+	if (why[0] == '\0') {
 		code = CV_ERR_AGAIN;
 		if (c->state != CALL_NONE)
 			snprintf(why, sizeof(why), "another exchange call is in "
@@ -239,6 +245,60 @@ vaultd_read_ca(const char *path, uint8_t **out, size_t *outlen, char *why,
 	return 0;
 }
 
+/*
+ * An Omnia key create asks for permissions: each must be within the
+ * policy's key-permissions ceiling and held by the key that creates it
+ * (signerd's account JSON names the active key's permissions when the
+ * vault knows them).  Checked here, before anything goes out; the
+ * exchange checks the second again (403 INVALID_PERMISSIONS).
+ */
+static int
+perms_check(struct vaultd *vd, json_t *acct, char *why, size_t whylen)
+{
+	char		 perms[NETCALL_PERMS_MAX][NETCALL_PERM_MAX + 1];
+	char		 ceiling[256], bad[512], notheld[512];
+	const char	*list = netcall_param(&vd->call.params, "permissions");
+	json_t		*held = json_object_get(acct, "key_permissions"), *v;
+	size_t		 n, i, k, lb = 0, ln = 0;
+
+	if (list == NULL)
+		return 0;
+	if (netcall_perms_split(list, perms, &n) != 0) {
+		snprintf(why, whylen, "permissions must be a-z 0-9 : . _ - "
+		    "separated by commas");
+		return CV_ERR_INVALID;
+	}
+	bad[0] = notheld[0] = '\0';
+	for (i = 0; i < n; i++) {
+		if (!policy_perm_allowed(vd->policy.pol, perms[i], ceiling,
+		    sizeof(ceiling)))
+			lb += (size_t)snprintf(bad + lb, lb < sizeof(bad) ?
+			    sizeof(bad) - lb : 0, "%s%s", lb ? ", " : "",
+			    perms[i]);
+		if (!json_is_array(held))
+			continue;
+		json_array_foreach(held, k, v)
+			if (json_is_string(v) &&
+			    strcmp(json_string_value(v), perms[i]) == 0)
+				break;
+		if (k == json_array_size(held))
+			ln += (size_t)snprintf(notheld + ln, ln <
+			    sizeof(notheld) ? sizeof(notheld) - ln : 0, "%s%s",
+			    ln ? ", " : "", perms[i]);
+	}
+	if (bad[0] != '\0') {
+		snprintf(why, whylen, "permissions not allowed by the policy's "
+		    "key-permissions ceiling (%s): %s", ceiling, bad);
+		return CV_ERR_PERMISSIONS;
+	}
+	if (notheld[0] != '\0') {
+		snprintf(why, whylen, "permissions the calling key does not "
+		    "hold: %s (a key grants only what it holds)", notheld);
+		return CV_ERR_PERMISSIONS;
+	}
+	return 0;
+}
+
 /* signerd's answer to MSG_VAULT_ACCOUNT_REQ: route the call to netd. */
 static void
 call_account(struct vaultd *vd, uint64_t cookie, int code, const char *json,
@@ -246,6 +306,7 @@ call_account(struct vaultd *vd, uint64_t cookie, int code, const char *json,
 {
 	struct vd_call		*c = &vd->call;
 	const struct profile	*p;
+	const struct netcall	*nc;
 	struct msg_w		 w;
 	json_t			*j;
 	json_error_t		 err;
@@ -277,12 +338,26 @@ call_account(struct vaultd *vd, uint64_t cookie, int code, const char *json,
 		    "understood");
 		return;
 	}
-	if (p->auth != PROFILE_AUTH_CLOB) {
+	/* the call's row for this kind of account, its parameters again */
+	if ((nc = netcall_find_for(c->nc->name,
+	    p->auth == PROFILE_AUTH_BEARER)) == NULL) {
 		json_decref(j);
-		snprintf(why, sizeof(why), "%s is an %s account: these calls "
-		    "are for Openfish and Polymarket accounts", c->account,
-		    p->name);
+		snprintf(why, sizeof(why), "%s is an %s account: %s is for %s "
+		    "accounts", c->account, p->name, c->nc->name,
+		    p->auth == PROFILE_AUTH_BEARER ? "Openfish and Polymarket" :
+		    "Omnia");
 		call_fail(vd, CV_ERR_INVALID, why);
+		return;
+	}
+	c->nc = nc;
+	if (netcall_check(nc, &c->params, why, sizeof(why)) != 0) {
+		json_decref(j);
+		call_fail(vd, CV_ERR_INVALID, why);
+		return;
+	}
+	if (nc->bearer && (r = perms_check(vd, j, why, sizeof(why))) != 0) {
+		json_decref(j);
+		call_fail(vd, r, why);
 		return;
 	}
 	if (ca != NULL && *ca != '\0' &&
@@ -339,16 +414,29 @@ vaultd_call_match(const struct netcall *c, const struct netcall_params *p,
 	char				 body[NETCALL_BODY_MAX + 1];
 	size_t				 k, blen;
 	uint64_t			 nonce;
+	int				 mint;
 
 	snprintf(why, whylen, "not a request of %s", c->name);
-	for (k = from; k < c->nsteps; k++) {
-		if ((e = catalog_get(c->steps[k])) == NULL ||
+	for (k = 0; k < c->nsteps; k++) {
+		mint = netcall_is_mint(c->steps[k]);
+		/* a bearer token may be minted again (after a 401) */
+		if ((k < from && !mint) ||
+		    (e = catalog_get(c->steps[k])) == NULL ||
 		    e->auth == CATALOG_NONE || a->level != e->auth ||
 		    strcmp(a->method, e->method) != 0)
 			continue;
 		if (netcall_request(c->steps[k], p, path, sizeof(path), body,
 		    sizeof(body), &blen) != 0)
 			continue;
+		/* its body is netd's one-time box key, nothing else */
+		if (mint && a->bodylen == crypto_box_PUBLICKEYBYTES) {
+			memcpy(body, a->body, a->bodylen);
+			blen = a->bodylen;
+		} else if (mint) {
+			snprintf(why, whylen, "%s %s: not a box public key",
+			    e->method, e->path);
+			continue;
+		}
 		nonce = e->auth == CATALOG_L1 ? netcall_nonce(p) : 0;
 		if (a->pathlen != strlen(path) ||
 		    memcmp(a->path, path, a->pathlen) != 0) {
@@ -420,6 +508,11 @@ net_sign_done(struct vaultd *vd, const struct sign_origin *o, int code,
 			call_note_hdrs(c, h);
 		msg_begin(&w, MSG_NET_SIGN_ANS, o->id);
 		vaultd_sign_hdrs_put(&w, h);
+		/* a token request's body, sealed to netd: passed unread */
+		if (h->bodylen > BOX_MAX)
+			fatalx("signerd answered a body of %zu bytes",
+			    h->bodylen);
+		msg_put_bin(&w, h->body, h->bodylen);
 		r = chan_queue(&NETD(vd)->chan, &w);
 	}
 	if (r != 0 || ((r = chan_flush(&NETD(vd)->chan)) != 0 &&
@@ -453,8 +546,15 @@ vaultd_call_sign_req(struct vaultd *vd, struct child *ch, struct msg *m)
 		snprintf(why, sizeof(why), "more than %d in one call",
 		    NETCALL_SIGN_MAX);
 	else if (vaultd_call_match(c->nc, &c->params, c->step, &a, &step,
-	    why, sizeof(why)) == 0)
+	    why, sizeof(why)) == 0) {
 		r = 0;
+		if (netcall_is_mint(c->nc->steps[step]) &&
+		    c->nminted >= NETCALL_MINT_MAX) {
+			snprintf(why, sizeof(why), "more than %d bearer tokens "
+			    "in one call", NETCALL_MINT_MAX);
+			r = CV_ERR_DENIED;
+		}
+	}
 	if (r != 0) {
 		/* recorded; the caller kills netd for it */
 		vaultd_sign_deny(vd, "netd", c->account, &a);
@@ -465,6 +565,8 @@ vaultd_call_sign_req(struct vaultd *vd, struct child *ch, struct msg *m)
 	c->step = step;
 	c->signed_steps |= 1U << step;
 	c->nsigned++;
+	if (netcall_is_mint(c->nc->steps[step]))
+		c->nminted++;
 	/* a call about one API key (apikey.delete, apikey.verify) is
 	 * signed with it */
 	if (c->nc->rtype == VAULT_REC_API_CRED &&
@@ -477,7 +579,7 @@ vaultd_call_sign_req(struct vaultd *vd, struct child *ch, struct msg *m)
 
 /* Why the answer's vault change is not one this call can have, or NULL. */
 static const char *
-effect_refused(const struct vd_call *c)
+effect_refused(struct vaultd *vd, const struct vd_call *c)
 {
 	const struct netcall	*nc = c->nc;
 	const char		*key;
@@ -494,6 +596,21 @@ effect_refused(const struct vd_call *c)
 		return "a vault change without a signed request";
 	if ((c->effect & NETCALL_STORE) && (c->effect & NETCALL_REMOVE))
 		return "a store and a removal at once";
+	if ((c->effect & NETCALL_REPLACE) && !(c->effect & NETCALL_STORE))
+		return "a replacement without a store";
+	/* rotate: the store replaces the key the call names, only it */
+	if ((nc->effects & NETCALL_REPLACE) && (c->effect & NETCALL_STORE)) {
+		key = netcall_param(&c->params, "key");
+		if (!(c->effect & NETCALL_REPLACE) || key == NULL ||
+		    strcmp(key, c->key_id) != 0)
+			return "a store of another key than the one rotated";
+	}
+	/* create: a new key, never one the call signed with */
+	if (nc->bearer && (c->effect & NETCALL_STORE) &&
+	    !(nc->effects & NETCALL_REPLACE) &&
+	    (c->key_id[0] == '\0' ||
+	    vault_file_has_key(vd, c->account, c->key_id)))
+		return "a store over a key the vault holds";
 	if (c->effect & NETCALL_STORE) {
 		if (c->boxlen == 0)
 			return "a store without a sealed credential";
@@ -534,11 +651,15 @@ vaultd_call_ans(struct vaultd *vd, struct child *ch, struct msg *m)
 	    (r = msg_get_bin(&m->rd, &box, &blen, BOX_MAX)) != 0)
 		return r;
 	c->boxlen = blen;
-	if ((c->effect & NETCALL_REMOVE) &&
+	if ((c->effect & (NETCALL_REMOVE | NETCALL_STORE)) &&
+	    c->key_id[0] != '\0' &&
+	    !vault_fmt_name_valid(c->key_id, strlen(c->key_id)))
+		why = "a key id that is not one";
+	else if ((c->effect & NETCALL_REMOVE) &&
 	    !vault_fmt_name_valid(c->key_id, strlen(c->key_id)))
 		why = "the removal of a key id that is not one";
 	else
-		why = effect_refused(c);
+		why = effect_refused(vd, c);
 	if (why != NULL) {
 		c->boxlen = 0;
 		c->key_id[0] = '\0';
@@ -634,12 +755,14 @@ vaultd_call_kick(struct vaultd *vd)
 	switch (c->state) {
 	case CALL_STORE:
 		sent = MSG_VAULT_STORE_REQ;
-		what = api ? "apikey store" : "builder store";
+		what = (c->effect & NETCALL_REPLACE) ? "apikey rotate" :
+		    api ? "apikey store" : "builder store";
 		msg_begin(&w, sent, id);
 		msg_put_u64(&w, c->rtype);
 		msg_put_str(&w, c->account);
 		msg_put_u64(&w, c->nonce);
 		msg_put_bin(&w, c->box, c->boxlen);
+		msg_put_str(&w, (c->effect & NETCALL_REPLACE) ? c->key_id : "");
 		break;
 	case CALL_MARK:
 		sent = MSG_VAULT_MARK_REQ;
@@ -689,15 +812,25 @@ call_step(struct vaultd *vd, int code, const char *text,
 		} else if (code != 0) {
 			snprintf(why, sizeof(why), "the exchange issued %s key "
 			    "%s but the vault could not store it (%s)%s", kind,
-			    c->key_id, text, c->rtype == VAULT_REC_API_CRED ?
+			    c->key_id, text, c->nc->bearer ? ": the exchange "
+			    "holds a secret the vault does not; rotate the key "
+			    "again once the vault is writable" :
+			    c->rtype == VAULT_REC_API_CRED ?
 			    ": fetch it again with vaultctl apikey derive" : "");
 			call_fail(vd, code, why);
 			return;
+		} else if (c->effect & NETCALL_REPLACE) {
+			snprintf(why, sizeof(why), "replaced the secret of %s "
+			    "key %s (fingerprint %s)", kind, c->key_id, text);
+			change_add(vd, why);
 		} else {
 			snprintf(why, sizeof(why), "stored %s key %s "
 			    "(fingerprint %s)", kind, c->key_id, text);
 			change_add(vd, why);
 		}
+		/* the old secret's tokens are dead at the exchange */
+		if (c->effect & NETCALL_REPLACE)
+			vaultd_net_forget(vd, c->account, c->key_id);
 		if (c->effect & NETCALL_INVITE_USED) {
 			c->state = CALL_MARK;
 			c->op_started = 0;
@@ -741,4 +874,27 @@ vaultd_call_netd_lost(struct vaultd *vd)
 	if (vd->call.state == CALL_NET)
 		call_fail(vd, CV_ERR_TRANSPORT, "netd stopped during the call;"
 		    " whether the exchange acted is unknown");
+}
+
+void
+vaultd_net_forget(struct vaultd *vd, const char *account, const char *key_id)
+{
+	struct msg_w	w;
+
+	if (!child_ready(NETD(vd)))
+		return;		/* a netd (re)starting holds no token */
+	msg_begin(&w, MSG_NET_FORGET_REQ, child_new_id(NETD(vd)));
+	msg_put_str(&w, account);
+	msg_put_str(&w, key_id);
+	if (child_send(NETD(vd), &w) != 0)
+		child_kill(NETD(vd), "cannot tell it to wipe its tokens");
+}
+
+int
+vaultd_net_forget_ans(struct vaultd *vd, struct child *ch, struct msg *m)
+{
+	(void)vd;
+	(void)ch;
+	(void)m;
+	return 0;
 }

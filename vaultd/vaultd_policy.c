@@ -231,7 +231,7 @@ vaultd_policy_req(struct vaultd *vd, const struct sign_origin *o,
 	    (enum catalog_auth)a->level;
 	req->in_catalog = (a->level == CATALOG_NONE ||
 	    a->level == CATALOG_L1 || a->level == CATALOG_L2 ||
-	    a->level == CATALOG_BUILDER) &&
+	    a->level == CATALOG_BUILDER || a->level == CATALOG_BEARER) &&
 	    catalog_admit(a->method, a->path, a->pathlen, auth) == 0;
 }
 

@@ -176,7 +176,8 @@ sign_queue(struct vaultd *vd, const struct sign_origin *o,
 	msg_put_str(&w, ts);
 	msg_put_u64(&w, a->nonce);
 	msg_put_u64(&w, a->flags);
-	msg_put_str(&w, a->level == CATALOG_L2 ? a->key_id : "");
+	msg_put_str(&w, a->level == CATALOG_L2 || a->level == CATALOG_BEARER ?
+	    a->key_id : "");
 	if (msg_finish(&w) != 0 ||
 	    msgbuf_add(&vd->held, w.buf.data, w.buf.len) != 0) {
 		msg_w_free(&w);
@@ -203,11 +204,11 @@ vaultd_sign_request(struct vaultd *vd, const struct sign_origin *o,
 	}
 	snprintf(ts, sizeof(ts), "%lld", (long long)time(NULL));
 	if (a->level != CATALOG_L1 && a->level != CATALOG_L2 &&
-	    a->level != CATALOG_BUILDER) {
+	    a->level != CATALOG_BUILDER && a->level != CATALOG_BEARER) {
 		/* recorded like an allow: batched, never a checkpoint */
 		sign_audit(vd, o->actor, account, a, ts, "deny", "-");
 		o->done(vd, o, CV_ERR_DENIED, "not an auth level vaultd signs "
-		    "(1 L1, 2 L2, 3 builder)", NULL);
+		    "(1 L1, 2 L2, 3 builder, 4 bearer)", NULL);
 		return;
 	}
 	vaultd_policy_verdict(vd, o, account, a, &v);
@@ -293,6 +294,15 @@ vaultd_sign_ctl(struct vaultd *vd, struct client *cl, struct msg *m)
 	    (r = vaultd_sign_args(&m->rd, &a)) != 0 ||
 	    (r = msg_get_u64(&m->rd, &a.flags)) != 0)
 		return r;
+	/* a token request's body goes sealed to netd's one-time key: a
+	 * control client never gets one (nor the empty headers of a
+	 * bearer request, which authorize nothing) */
+	if (a.level == CATALOG_BEARER) {
+		vaultd_sign_deny(vd, cl->actor, account, &a);
+		ctl_sign_done(vd, &o, CV_ERR_DENIED, "bearer requests are made "
+		    "only by netd, within an exchange call", NULL);
+		return 0;
+	}
 	vaultd_sign_request(vd, &o, account, &a);
 	return 0;
 }

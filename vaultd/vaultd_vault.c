@@ -326,6 +326,13 @@ commit_ans(struct vaultd *vd)
 		if ((r = vaultd_policy_created(vd)) != 0)
 			fatalx("policy: %s", cv_strerror(r));
 	}
+	/* a key removed or another made active: its tokens go (Omnia) */
+	if ((vd->op.rtype == VAULT_REC_API_CRED &&
+	    (vd->op.sent == MSG_VAULT_DEL_REQ ||
+	    vd->op.sent == MSG_VAULT_MARK_REQ)) ||
+	    (vd->op.rtype == VAULT_REC_ACCOUNT &&
+	    vd->op.sent == MSG_VAULT_DEL_REQ))
+		vaultd_net_forget(vd, vd->op.account, "");
 	if (vd->op.rtype == VAULT_REC_ACCOUNT &&
 	    vd->op.sent == MSG_VAULT_PUT_REQ)
 		vaultd_policy_profile(vd, vd->op.account, vd->op.profile);
@@ -549,6 +556,7 @@ vault_signerd_answer(struct vaultd *vd, struct child *ch, struct msg *m)
 			return 0;
 		}
 		vd->unlocked = 0;
+		vaultd_net_forget(vd, "", "");
 		msg_begin(&w, MSG_CTL_LOCK_ANS, vd->op.cl_id);
 		msg_put_bool(&w, 0);
 		op_done(vd, &w);
@@ -648,6 +656,29 @@ vault_signerd_up(struct vaultd *vd)
 }
 
 /* signerd died: its keys died with it, and so did any operation. */
+int
+vault_file_has_key(struct vaultd *vd, const char *account, const char *key_id)
+{
+	struct vault	 v;
+	uint8_t		*buf = NULL;
+	size_t		 len, i;
+	int		 found = 1;	/* unreadable: assume the worst */
+
+	memset(&v, 0, sizeof(v));
+	if (vault_fmt_read(vd->vaultpath, &buf, &len) == 0 &&
+	    vault_fmt_parse(buf, len, &v) == 0) {
+		found = 0;
+		for (i = 0; i < v.nrecs; i++)
+			if (v.recs[i].type == VAULT_REC_API_CRED &&
+			    strcmp(v.recs[i].account, account) == 0 &&
+			    strcmp(v.recs[i].key_id, key_id) == 0)
+				found = 1;
+	}
+	vault_free(&v);
+	free(buf);
+	return found;
+}
+
 void
 vault_signerd_lost(struct vaultd *vd)
 {
@@ -658,4 +689,5 @@ vault_signerd_lost(struct vaultd *vd)
 		vaultd_audit(vd, "vaultd", "", "lock.signerd_stopped", "ok",
 		    NULL);
 	vd->unlocked = 0;
+	vaultd_net_forget(vd, "", "");
 }

@@ -29,6 +29,8 @@ static const struct fault_field fields[] = {
 	    offsetof(struct tx_fault, clock_offset) },
 	{ "propagation_ms", 0, 600000,
 	    offsetof(struct tx_fault, propagation_ms) },
+	{ "jwt_reject_next", 0, 1000000,
+	    offsetof(struct tx_fault, jwt_reject_next) },
 };
 
 int
@@ -116,14 +118,15 @@ tx_fault_set(struct tx_fault *f, json_t *obj, const char **err)
 json_t *
 tx_fault_json(const struct tx_fault *f)
 {
-	return json_pack("{s:I, s:I, s:i, s:I, s:I, s:I, s:I}",
+	return json_pack("{s:I, s:I, s:i, s:I, s:I, s:I, s:I, s:I}",
 	    "latency_ms", (json_int_t)f->latency_ms,
 	    "fail_next", (json_int_t)f->fail_next,
 	    "fail_status", (int)f->fail_status,
 	    "drop_next", (json_int_t)f->drop_next,
 	    "clock_offset", (json_int_t)f->clock_offset,
 	    "propagation_ms", (json_int_t)f->propagation_ms,
-	    "rate_limit", (json_int_t)f->rate_limit);
+	    "rate_limit", (json_int_t)f->rate_limit,
+	    "jwt_reject_next", (json_int_t)f->jwt_reject_next);
 }
 
 int64_t

@@ -121,6 +121,13 @@ bearer(struct tx *tx, const struct tx_req *req, struct tx_resp *resp)
 		    "omnia:bad-token");
 		return NULL;
 	}
+	/* a fault: the token refused as the real server refuses a bad one */
+	if (tx->fault.jwt_reject_next > 0) {
+		tx->fault.jwt_reject_next--;
+		tx_resp_oerr(resp, 401, "INVALID_JWT_TOKEN", "invalid token",
+		    "omnia:jwt-rejected");
+		return NULL;
+	}
 	r = tx_token_check(&tx->st, tok, req->now, &k);
 	if (r == CV_ERR_STALE) {
 		tx_resp_oerr(resp, 401, "UNAUTHORIZED", "token expired",
