@@ -64,7 +64,8 @@ rotation_parse(const char *p, size_t len, struct rotation *r, char *why,
 {
 	json_t		*j;
 	json_error_t	 err;
-	const char	*kind, *step, *old, *new, *reason, *note;
+	const char	*kind, *step, *old, *new, *reason, *note, *fp;
+	int		 omnia;
 	json_int_t	 v, nonce, tries, resumes, started, active, drain;
 	size_t		 i;
 
@@ -74,26 +75,36 @@ rotation_parse(const char *p, size_t len, struct rotation *r, char *why,
 	    JSON_REJECT_DUPLICATES, &err)) == NULL)
 		return CV_ERR_INVALID;
 	if (json_unpack_ex(j, &err, JSON_STRICT,
-	    "{s:I, s:s, s:s, s:s, s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:s, "
-	    "s:s}", "v", &v, "kind", &kind, "step", &step, "old", &old,
-	    "new", &new, "nonce", &nonce, "tries", &tries, "resumes", &resumes,
+	    "{s:I, s:s, s:s, s:s, s:s, s:s, s:I, s:I, s:I, s:I, s:I, s:I, "
+	    "s:s, s:s}", "v", &v, "kind", &kind, "step", &step, "old", &old,
+	    "new", &new, "fp", &fp, "nonce", &nonce, "tries", &tries, "resumes", &resumes,
 	    "started", &started, "active_at", &active, "drain", &drain,
 	    "reason", &reason, "note", &note) != 0)
 		FAIL("a journal entry's members are v, kind, step, old, new, "
-		    "nonce, tries, resumes, started, active_at, drain, reason "
+		    "fp, nonce, tries, resumes, started, active_at, drain, reason "
 		    "and note (%s)", err.text);
 	if (v != 1)
 		FAIL("journal entry version %lld: this build reads 1",
 		    (long long)v);
-	if (strcmp(kind, "apikey") != 0 && strcmp(kind, "builder") != 0)
-		FAIL("kind is apikey or builder");
+	if (strcmp(kind, "apikey") != 0 && strcmp(kind, "builder") != 0 &&
+	    strcmp(kind, "omnia") != 0)
+		FAIL("kind is apikey, builder or omnia");
+	omnia = strcmp(kind, "omnia") == 0;
 	for (i = 0; i < ROT_NSTEPS; i++)
 		if (strcmp(step, step_names[i]) == 0)
 			break;
 	if (i == ROT_NSTEPS)
 		FAIL("no step %s", step);
-	if (!key_ok(old, 0) || !key_ok(new, 1) || strcmp(old, new) == 0)
-		FAIL("old and new are two key ids (new may be empty)");
+	if (omnia && (i == ROT_USE || i == ROT_DELETE))
+		FAIL("an Omnia key is rotated in place: no step %s", step);
+	if (omnia ? !key_ok(old, 0) || (*new != '\0' &&
+	    strcmp(old, new) != 0) : !key_ok(old, 0) || !key_ok(new, 1) ||
+	    strcmp(old, new) == 0)
+		FAIL("old and new are two key ids (new may be empty; "
+		    "omnia: the same one)");
+	if (strlen(fp) != (omnia ? 16 : 0) ||
+	    strspn(fp, "0123456789abcdef") != strlen(fp))
+		FAIL("fp is the old secret's fingerprint (omnia), else empty");
 	if (i > ROT_VERIFY && i != ROT_ABORTED && *new == '\0')
 		FAIL("step %s needs the new key's id", step);
 	if (nonce < 0 || tries < 0 || tries > 1000 || resumes < 0 ||
@@ -108,6 +119,7 @@ rotation_parse(const char *p, size_t len, struct rotation *r, char *why,
 	r->step = (enum rot_step)i;
 	snprintf(r->old_key, sizeof(r->old_key), "%s", old);
 	snprintf(r->new_key, sizeof(r->new_key), "%s", new);
+	snprintf(r->fp, sizeof(r->fp), "%s", fp);
 	r->nonce = (uint64_t)nonce;
 	r->tries = (uint64_t)tries;
 	r->resumes = (uint64_t)resumes;
@@ -135,10 +147,10 @@ rotation_encode(const struct rotation *r, char *out, size_t outlen,
 
 	if (rotation_step_name(r->step) == NULL)
 		return CV_ERR_INVALID;
-	j = json_pack("{s:i, s:s, s:s, s:s, s:s, s:I, s:I, s:I, s:I, s:I, "
-	    "s:I, s:s, s:s}", "v", 1, "kind", r->kind, "step",
+	j = json_pack("{s:i, s:s, s:s, s:s, s:s, s:s, s:I, s:I, s:I, s:I, "
+	    "s:I, s:I, s:s, s:s}", "v", 1, "kind", r->kind, "step",
 	    rotation_step_name(r->step), "old", r->old_key, "new", r->new_key,
-	    "nonce", (json_int_t)r->nonce, "tries", (json_int_t)r->tries,
+	    "fp", r->fp, "nonce", (json_int_t)r->nonce, "tries", (json_int_t)r->tries,
 	    "resumes", (json_int_t)r->resumes, "started",
 	    (json_int_t)r->started, "active_at", (json_int_t)r->active_at,
 	    "drain", (json_int_t)r->drain, "reason", r->reason, "note",

@@ -18,7 +18,10 @@
 #define ROT_TRIES_MAX	5		/* failures of one step, then attention */
 #define ROT_DRAIN_MAX	3600
 
-/* The step an entry names: what comes next. */
+/*
+ * The step an entry names: what comes next.  An Omnia key ("omnia") is
+ * rotated in place: create is the exchange's rotate, then verify, done.
+ */
 enum rot_step {
 	ROT_CREATE,		/* create (or derive) the new key */
 	ROT_VERIFY,		/* an L2 call signed with the new key */
@@ -30,10 +33,13 @@ enum rot_step {
 };
 
 struct rotation {
-	char		kind[8];	/* "apikey" or "builder" */
+	char		kind[8];	/* "apikey", "builder" or "omnia" */
 	enum rot_step	step;
 	char		old_key[VAULT_MAX_NAME + 1];
-	char		new_key[VAULT_MAX_NAME + 1];	/* "" until stored */
+	char		new_key[VAULT_MAX_NAME + 1];	/* "" until stored;
+							   omnia: old_key */
+	char		fp[17];		/* omnia: the old secret's
+					   fingerprint, to see it replaced */
 	uint64_t	nonce;		/* apikey: the new key's L1 nonce */
 	uint64_t	tries;		/* failures of this step so far */
 	uint64_t	resumes;

@@ -447,7 +447,7 @@ test_journal_refused(void **state)
 
 	snprintf(good, sizeof(good), "{\"v\":1,\"kind\":\"apikey\","
 	    "\"step\":\"create\",\"old\":\"%s\",\"new\":\"\","
-	    "\"nonce\":99,\"tries\":0,\"resumes\":0,\"started\":1,"
+	    "\"fp\":\"\",\"nonce\":99,\"tries\":0,\"resumes\":0,\"started\":1,"
 	    "\"active_at\":0,\"drain\":0,\"reason\":\"\",\"note\":\"\"}",
 	    c->key);
 	assert_int_equal(raw_put(c, "rot-0123456789ab", 0, "{}", text,
@@ -458,7 +458,7 @@ test_journal_refused(void **state)
 	assert_string_equal(text, "a rotation id is rot- and 12 hex digits");
 	assert_int_equal(raw_put(c, "rot-0123456789ab", 0,
 	    "{\"v\":1,\"kind\":\"apikey\",\"step\":\"use\",\"old\":\"a\","
-	    "\"new\":\"\",\"nonce\":1,\"tries\":0,\"resumes\":0,"
+	    "\"new\":\"\",\"fp\":\"\",\"nonce\":1,\"tries\":0,\"resumes\":0,"
 	    "\"started\":1,\"active_at\":0,\"drain\":0,\"reason\":\"\","
 	    "\"note\":\"\"}", text, sizeof(text)), CV_ERR_INVALID);
 	assert_string_equal(text, "step use needs the new key's id");

@@ -15,7 +15,8 @@
 #include "common/rotation.h"
 
 static const char	entry[] = "{\"v\":1,\"kind\":\"apikey\","
-    "\"step\":\"delete\",\"old\":\"k-old\",\"new\":\"k-new\",\"nonce\":7,"
+    "\"step\":\"delete\",\"old\":\"k-old\",\"new\":\"k-new\",\"fp\":\"\","
+    "\"nonce\":7,"
     "\"tries\":2,\"resumes\":1,\"started\":1764540000,"
     "\"active_at\":1764540009,\"drain\":25,\"reason\":\"a \\\"b\\\"\","
     "\"note\":\"\"}";
@@ -34,6 +35,7 @@ test_round_trip(void **state)
 	assert_int_equal(r.step, ROT_DELETE);
 	assert_string_equal(r.old_key, "k-old");
 	assert_string_equal(r.new_key, "k-new");
+	assert_string_equal(r.fp, "");
 	assert_int_equal(r.nonce, 7);
 	assert_int_equal(r.tries, 2);
 	assert_int_equal(r.resumes, 1);
@@ -90,7 +92,9 @@ test_refused(void **state)
 	refused("[]", "members are");
 	refused("{\"v\":1}", "members are");
 	refused_with("\"v\"", "2", "version 2");
-	refused_with("\"kind\"", "\"omnia\"", "kind is apikey or builder");
+	refused_with("\"kind\"", "\"other\"", "kind is apikey, builder or omnia");
+	refused_with("\"kind\"", "\"omnia\"", "no step delete");
+	refused_with("\"fp\"", "\"0123456789abcdef\"", "fp is the old");
 	refused_with("\"step\"", "\"later\"", "no step later");
 	refused_with("\"old\"", "\"\"", "two key ids");
 	refused_with("\"new\"", "\"k-old\"", "two key ids");
@@ -103,10 +107,41 @@ test_refused(void **state)
 	refused_with("\"reason\"", "\"\\u0007\"", "printable");
 	/* an unknown member, a duplicate */
 	refused("{\"v\":1,\"kind\":\"apikey\",\"step\":\"create\",\"old\":\"a\","
-	    "\"new\":\"\",\"nonce\":1,\"tries\":0,\"resumes\":0,\"started\":1,"
+	    "\"new\":\"\",\"fp\":\"\",\"nonce\":1,\"tries\":0,\"resumes\":0,\"started\":1,"
 	    "\"active_at\":0,\"drain\":0,\"reason\":\"\",\"note\":\"\","
 	    "\"x\":1}", "members are");
 	refused("{\"v\":1,\"v\":1}", "not a journal entry");
+}
+
+/* an Omnia key: rotated in place, its old secret's fingerprint kept */
+static void
+test_omnia(void **state)
+{
+	static const char	e[] = "{\"v\":1,\"kind\":\"omnia\","
+	    "\"step\":\"verify\",\"old\":\"k1\",\"new\":\"k1\","
+	    "\"fp\":\"00112233445566ff\",\"nonce\":0,\"tries\":0,"
+	    "\"resumes\":0,\"started\":5,\"active_at\":0,\"drain\":0,"
+	    "\"reason\":\"\",\"note\":\"\"}";
+	struct rotation	r;
+	char		why[256], out[VAULT_MAX_JOURNAL + 1];
+	size_t		len;
+
+	(void)state;
+	assert_int_equal(rotation_parse(e, strlen(e), &r, why, sizeof(why)),
+	    0);
+	assert_string_equal(r.fp, "00112233445566ff");
+	assert_int_equal(rotation_encode(&r, out, sizeof(out), &len), 0);
+	assert_string_equal(out, e);
+	refused("{\"v\":1,\"kind\":\"omnia\",\"step\":\"verify\","
+	    "\"old\":\"k1\",\"new\":\"k2\",\"fp\":\"00112233445566ff\","
+	    "\"nonce\":0,\"tries\":0,\"resumes\":0,\"started\":5,"
+	    "\"active_at\":0,\"drain\":0,\"reason\":\"\",\"note\":\"\"}",
+	    "omnia: the same one");
+	refused("{\"v\":1,\"kind\":\"omnia\",\"step\":\"verify\","
+	    "\"old\":\"k1\",\"new\":\"k1\",\"fp\":\"\","
+	    "\"nonce\":0,\"tries\":0,\"resumes\":0,\"started\":5,"
+	    "\"active_at\":0,\"drain\":0,\"reason\":\"\",\"note\":\"\"}",
+	    "fp is the old");
 }
 
 static void
@@ -129,6 +164,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_round_trip),
 		cmocka_unit_test(test_refused),
+		cmocka_unit_test(test_omnia),
 		cmocka_unit_test(test_ids),
 	};
 

@@ -55,6 +55,24 @@ struct rot_run {
 					   vault does not hold */
 };
 
+/* 1 if an account record's info (its JSON) names profile. */
+static int
+profile_is(const char *info, const char *profile)
+{
+	json_t		*j = json_loads(info, 0, NULL);
+	const char	*p = json_string_value(json_object_get(j, "profile"));
+	int		 r = p != NULL && strcmp(p, profile) == 0;
+
+	json_decref(j);
+	return r;
+}
+
+static int
+omnia(const struct rot_run *rr)
+{
+	return strcmp(rr->r.kind, "omnia") == 0;
+}
+
 static const struct option rot_opts[] = {
 	{ "account",	required_argument, NULL, 'a' },
 	{ "reason",	required_argument, NULL, 'r' },
@@ -289,6 +307,152 @@ note_unknown(struct rot_run *rr, const json_t *res)
 	}
 }
 
+/* The fingerprint the vault shows for API key id ("" if not held). */
+static int
+key_fp(struct vaultctl *vc, const char *account, const char *id,
+    char fp[17])
+{
+	struct vaultctl_rec	*v;
+	size_t			 n, i;
+	int			 r;
+
+	fp[0] = '\0';
+	if ((r = vaultctl_list(vc, &v, &n)) != 0)
+		return r;
+	for (i = 0; i < n; i++)
+		if (v[i].type == VAULT_REC_API_CRED &&
+		    strcmp(v[i].account, account) == 0 &&
+		    strcmp(v[i].key_id, id) == 0 && strlen(v[i].info) >= 16)
+			snprintf(fp, 17, "%.16s", v[i].info);
+	free(v);
+	return 0;
+}
+
+/* Another Omnia key of the account the vault holds, into out ("": none). */
+static void
+other_key(struct rot_run *rr, char *out, size_t outlen)
+{
+	struct vaultctl_rec	*v;
+	size_t			 n, i;
+
+	out[0] = '\0';
+	if (vaultctl_list(rr->vc, &v, &n) != 0)
+		return;
+	for (i = 0; i < n; i++)
+		if (v[i].type == VAULT_REC_API_CRED &&
+		    strcmp(v[i].account, rr->account) == 0 &&
+		    strcmp(v[i].key_id, rr->r.old_key) != 0)
+			snprintf(out, outlen, "%s", v[i].key_id);
+	free(v);
+}
+
+/*
+ * An Omnia key is rotated in place: the exchange answers the new secret
+ * and invalidates the old one at once, and the answer goes sealed into
+ * the vault before vaultd answers.  If the vault's secret is no longer
+ * the one the entry names, that happened.  Otherwise, after an attempt
+ * whose answer may be lost, a call with the vault's secret tells: it
+ * works (nothing was rotated: again), or it is refused (rotated, the
+ * new secret lost: the operator must replace the key).
+ */
+static enum outcome
+step_rotate(struct rot_run *rr)
+{
+	char		 fp[17], other[VAULT_MAX_NAME + 1];
+	uint64_t	 status;
+	json_t		*res;
+	int		 r;
+
+	if ((r = key_fp(rr->vc, rr->account, rr->r.old_key, fp)) != 0)
+		return call_failed(rr, r, "rotate");
+	if (fp[0] == '\0') {
+		textf(rr->r.note, sizeof(rr->r.note), "rotate: key %s is no "
+		    "longer in the vault", rr->r.old_key);
+		rr->code = CV_ERR_NOTFOUND;
+		return STEP_STOP;
+	}
+	if (strcmp(fp, rr->r.fp) != 0)
+		goto stored;
+	if (rr->r.tries > 0 || rr->r.resumes > 0) {
+		if ((r = call(rr, "apikey.list", NULL, NULL, &status,
+		    &res)) != 0)
+			return call_failed(rr, r, "rotate");
+		json_decref(res);
+		if (status == 401) {
+			other_key(rr, other, sizeof(other));
+			textf(rr->r.note, sizeof(rr->r.note), "lost: key %s "
+			    "was rotated but the answer was lost; its secret "
+			    "is dead and the new one unknown", rr->r.old_key);
+			if (other[0] != '\0')
+				textf(rr->vc->errtext, sizeof(rr->vc->errtext),
+				    "%s.  Replace it: vaultctl apikey use "
+				    "--account %s --key-id %s; vaultctl apikey "
+				    "create --account %s --label L --permission "
+				    "P...; then rotate abort %s", rr->r.note,
+				    rr->account, other, rr->account, rr->id);
+			else
+				textf(rr->vc->errtext, sizeof(rr->vc->errtext),
+				    "%s.  The vault holds no other key of %s: "
+				    "make one at the exchange, vaultctl apikey "
+				    "import it, then rotate abort %s",
+				    rr->r.note, rr->account, rr->id);
+			rr->code = CV_ERR_EXCHANGE;
+			return STEP_STOP;
+		}
+		if (status < 200 || status > 299)
+			return http_failed(rr, status, NULL, "rotate");
+	}
+	say(rr, "rotating Omnia key %s at the exchange", rr->r.old_key);
+	if ((r = call(rr, "apikey.rotate", "key", rr->r.old_key, &status,
+	    &res)) != 0)
+		return call_failed(rr, r, "rotate");
+	if (status < 200 || status > 299) {
+		r = http_failed(rr, status, res, "rotate");
+		json_decref(res);
+		/* a refusal of the key itself: the next try looks first */
+		return status == 401 ? STEP_RETRY : r;
+	}
+	json_decref(res);
+	if ((r = key_fp(rr->vc, rr->account, rr->r.old_key, fp)) != 0)
+		return call_failed(rr, r, "rotate");
+	if (strcmp(fp, rr->r.fp) == 0) {
+		textf(rr->r.note, sizeof(rr->r.note), "rotate: the exchange "
+		    "answered but the vault holds the old secret");
+		rr->code = CV_ERR_RESPONSE;
+		return STEP_STOP;
+	}
+ stored:
+	snprintf(rr->r.new_key, sizeof(rr->r.new_key), "%s", rr->r.old_key);
+	return STEP_OK;
+}
+
+/* The rotated Omnia key buys a token and lists the keys with it. */
+static enum outcome
+step_verify_omnia(struct rot_run *rr)
+{
+	uint64_t	 status;
+	json_t		*res;
+	int		 r;
+
+	say(rr, "checking key %s's new secret with a call", rr->r.new_key);
+	if ((r = call(rr, "apikey.list", NULL, NULL, &status, &res)) != 0)
+		return call_failed(rr, r, "verify");
+	if (status == 401) {
+		json_decref(res);
+		textf(rr->r.note, sizeof(rr->r.note), "verify: the exchange "
+		    "does not take the new secret yet (HTTP 401)");
+		rr->code = CV_ERR_EXCHANGE;
+		return STEP_RETRY;
+	}
+	if (status < 200 || status > 299) {
+		r = http_failed(rr, status, res, "verify");
+		json_decref(res);
+		return r;
+	}
+	json_decref(res);
+	return STEP_OK;
+}
+
 static enum outcome
 step_create(struct rot_run *rr)
 {
@@ -491,10 +655,11 @@ run(struct rot_run *rr)
 	for (;;) {
 		switch (rr->r.step) {
 		case ROT_CREATE:
-			o = step_create(rr);
+			o = omnia(rr) ? step_rotate(rr) : step_create(rr);
 			break;
 		case ROT_VERIFY:
-			o = step_verify(rr);
+			o = omnia(rr) ? step_verify_omnia(rr) :
+			    step_verify(rr);
 			break;
 		case ROT_USE:
 			o = step_use(rr);
@@ -511,8 +676,10 @@ run(struct rot_run *rr)
 			rr->r.tries = 0;
 			rr->r.note[0] = '\0';
 			backoff = 1;
-			if (rr->r.step == ROT_DELETE) {
-				final_check(rr);
+			if (rr->r.step == ROT_DELETE || (omnia(rr) &&
+			    rr->r.step == ROT_VERIFY)) {
+				if (!omnia(rr))
+					final_check(rr);
 				if ((r = journal_end(rr, ROT_DONE)) != 0)
 					return vaultctl_fail(rr->vc, "rotate",
 					    r);
@@ -523,15 +690,16 @@ run(struct rot_run *rr)
 		    ++rr->r.tries < ROT_TRIES_MAX) {
 			say(rr, "%s; retrying in %u s", rr->r.note, backoff);
 		} else {
-			if (o == STEP_RETRY)
-				rr->r.tries = ROT_TRIES_MAX;
+			/* attention, whether retried out or stopped */
+			rr->r.tries = ROT_TRIES_MAX;
 			/* attention: the note says what went wrong */
 			if ((r = journal_put(rr)) != 0)
 				return vaultctl_fail(rr->vc, "rotate", r);
-			textf(rr->vc->errtext, sizeof(rr->vc->errtext),
-			    "rotation %s stopped at step %s: %s (%s)", rr->id,
-			    rotation_step_name(rr->r.step), rr->r.note,
-			    advice(rr));
+			if (strncmp(rr->r.note, "lost:", 5) != 0)
+				textf(rr->vc->errtext, sizeof(rr->vc->errtext),
+				    "rotation %s stopped at step %s: %s (%s)",
+				    rr->id, rotation_step_name(rr->r.step),
+				    rr->r.note, advice(rr));
 			return vaultctl_fail(rr->vc, "rotate", rr->code != 0 ?
 			    rr->code : CV_ERR_EXCHANGE);
 		}
@@ -556,7 +724,11 @@ report(struct rot_run *rr, const char *how)
 		    "unknown_keys", rr->unknown, "ok", 1));
 		return EXIT_OK;
 	}
-	if (strcmp(how, "done") == 0)
+	if (strcmp(how, "done") == 0 && omnia(rr))
+		printf("rotation %s done: %s's Omnia key %s has a new secret, "
+		    "sealed in the vault; the old one is dead\n", rr->id,
+		    rr->account, rr->r.old_key);
+	else if (strcmp(how, "done") == 0)
 		printf("rotation %s done: %s now signs with API key %s (nonce "
 		    "%llu); key %s is deleted\n", rr->id, rr->account,
 		    rr->r.new_key, (unsigned long long)rr->r.nonce,
@@ -674,7 +846,7 @@ rotate_start(struct vaultctl *vc, int argc, char **argv)
 	uint8_t			 rnd[6];
 	size_t			 n, i;
 	uint64_t		 maxn = 0;
-	int			 ch, r, keys = 0;
+	int			 ch, r, keys = 0, is_omnia = 0;
 
 	memset(&rr, 0, sizeof(rr));
 	rr.vc = vc;
@@ -722,14 +894,8 @@ rotate_start(struct vaultctl *vc, int argc, char **argv)
 		return vaultctl_fail(vc, "rotate", r);
 	for (i = 0; i < n; i++) {
 		if (v[i].type == VAULT_REC_ACCOUNT &&
-		    strcmp(v[i].account, account) == 0 &&
-		    strstr(v[i].info, "\"profile\":\"omnia\"") != NULL) {
-			free(v);
-			textf(vc->errtext, sizeof(vc->errtext), "%s is an "
-			    "Omnia account: its keys rotate in place (not "
-			    "built yet)", account);
-			return vaultctl_fail(vc, "rotate", CV_ERR_INVALID);
-		}
+		    strcmp(v[i].account, account) == 0)
+			is_omnia = profile_is(v[i].info, "omnia");
 		if (v[i].type == VAULT_REC_API_CRED &&
 		    strcmp(v[i].account, account) == 0) {
 			keys++;
@@ -740,6 +906,13 @@ rotate_start(struct vaultctl *vc, int argc, char **argv)
 	r = vaultctl_active_key(v, n, VAULT_REC_API_CRED, account, &active);
 	if (r == 0)
 		snprintf(rr.r.old_key, sizeof(rr.r.old_key), "%s", active);
+	/* Omnia: rotated in place; the secret's fingerprint tells when */
+	for (i = 0; r == 0 && is_omnia && i < n; i++)
+		if (v[i].type == VAULT_REC_API_CRED &&
+		    strcmp(v[i].account, account) == 0 &&
+		    strcmp(v[i].key_id, active) == 0)
+			snprintf(rr.r.fp, sizeof(rr.r.fp), "%.16s",
+			    v[i].info);
 	free(v);
 	if (r == CV_ERR_EXISTS) {
 		textf(vc->errtext, sizeof(vc->errtext), "%s holds several "
@@ -759,10 +932,10 @@ rotate_start(struct vaultctl *vc, int argc, char **argv)
 	snprintf(rr.id, sizeof(rr.id), "rot-%02x%02x%02x%02x%02x%02x", rnd[0],
 	    rnd[1], rnd[2], rnd[3], rnd[4], rnd[5]);
 	snprintf(rr.account, sizeof(rr.account), "%s", account);
-	snprintf(rr.r.kind, sizeof(rr.r.kind), "apikey");
+	snprintf(rr.r.kind, sizeof(rr.r.kind), is_omnia ? "omnia" : "apikey");
 	snprintf(rr.r.reason, sizeof(rr.r.reason), "%s", reason);
 	rr.r.step = ROT_CREATE;
-	rr.r.nonce = maxn + 1;
+	rr.r.nonce = is_omnia ? 0 : maxn + 1;
 	rr.r.started = time(NULL);
 	say(&rr, "rotating API key %s of %s (%d key%s held)", rr.r.old_key,
 	    account, keys, keys == 1 ? "" : "s");
@@ -798,6 +971,37 @@ rotate_resume(struct vaultctl *vc, const char *id)
  * when its answer was lost) and the old key goes on; after, both are
  * kept and the operator is told which one to delete.
  */
+/*
+ * Abort an Omnia rotation: nothing to undo at the exchange (a rotation
+ * cannot be taken back); what the vault holds is said.
+ */
+static int
+abort_omnia(struct rot_run *rr)
+{
+	char	fp[17], how[300];
+	int	r;
+
+	if ((r = key_fp(rr->vc, rr->account, rr->r.old_key, fp)) != 0)
+		return vaultctl_fail(rr->vc, "rotate abort", r);
+	if (fp[0] == '\0')
+		textf(how, sizeof(how), "key %s is no longer in the vault",
+		    rr->r.old_key);
+	else if (strcmp(fp, rr->r.fp) != 0)
+		textf(how, sizeof(how), "key %s has its new secret in the "
+		    "vault", rr->r.old_key);
+	else if (strncmp(rr->r.note, "lost:", 5) == 0)
+		textf(how, sizeof(how), "key %s was rotated and its new secret "
+		    "lost: it is dead, delete it from the vault with vaultctl "
+		    "keys list and apikey use another", rr->r.old_key);
+	else
+		textf(how, sizeof(how), "key %s keeps the secret the vault "
+		    "holds", rr->r.old_key);
+	textf(rr->r.note, sizeof(rr->r.note), "%.*s", ROT_NOTE_MAX, how);
+	if ((r = journal_end(rr, ROT_ABORTED)) != 0)
+		return vaultctl_fail(rr->vc, "rotate abort", r);
+	return report(rr, how);
+}
+
 static int
 rotate_abort(struct vaultctl *vc, const char *id)
 {
@@ -812,6 +1016,8 @@ rotate_abort(struct vaultctl *vc, const char *id)
 	rr.r.resumes++;
 	if ((r = journal_put(&rr)) != 0)
 		return vaultctl_fail(vc, "rotate abort", r);
+	if (omnia(&rr))
+		return abort_omnia(&rr);
 	if (rr.r.new_key[0] == '\0' && rr.r.step == ROT_CREATE &&
 	    key_at_nonce(vc, rr.account, rr.r.nonce, rr.r.new_key,
 	    sizeof(rr.r.new_key)) != 0) {

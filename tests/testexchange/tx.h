@@ -334,6 +334,8 @@ struct tx_fault {
 	int64_t		 rate_limit;	/* requests per second; 0 off */
 	/* Omnia: the next N bearer requests get 401 INVALID_JWT_TOKEN */
 	int64_t		 jwt_reject_next;
+	/* Omnia: the next N rotations are made, their answers lost */
+	int64_t		 lose_rotate_next;
 	int64_t		*rl_ring;	/* accepted request times, ms */
 	size_t		 rl_cap, rl_n, rl_head;
 };

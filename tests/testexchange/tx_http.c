@@ -475,6 +475,8 @@ handler(void *cls, struct MHD_Connection *con, const char *url,
 	tx_log_add(&tx->log, req.now_ms, method, c->target, resp.status,
 	    resp.verdict, resp.builder);
 	pthread_mutex_unlock(&tx->lock);
+	if (resp.drop)		/* done, and the answer lost */
+		goto out;
 
  send:
 	if (resp.body == NULL && (resp.body = strdup("")) == NULL)

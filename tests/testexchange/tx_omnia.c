@@ -283,6 +283,14 @@ ep_rotate(struct tx *tx, const struct tx_req *req, struct tx_okey *caller,
 	}
 	tx_okey_rotate(&tx->st, k, req->now_ms + tx->fault.propagation_ms);
 	tx_persist(tx);
+	/* rotated, and the answer lost on the way: the old secret is dead */
+	if (tx->fault.lose_rotate_next > 0) {
+		tx->fault.lose_rotate_next--;
+		resp->drop = 1;
+		resp->status = 0;
+		resp->verdict = "fault:lost-answer";
+		goto out;
+	}
 	tx_resp_json(resp, 200, json_pack("{s:s, s:s}", "apiKeyId", k->id,
 	    "apiKeySecret", k->secret), "ok");
  out:
