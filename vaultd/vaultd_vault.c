@@ -292,10 +292,15 @@ commit_send(struct vaultd *vd)
 	msg_begin(&w, MSG_VAULT_COMMIT_REQ, id);
 	msg_put_u64(&w, vd->op.generation);
 	msg_put_bool(&w, vd->op.write_err == 0);
+	/*
+	 * Set before the send: if signerd is already gone, the file is on
+	 * disk all the same, and the outcome must say "written", not "fail"
+	 * (the next unlock reads the log's outcome against the vault).
+	 */
+	vd->op.committing = 1;
 	if ((r = child_send(SIGNERD(vd), &w)) != 0)
 		return r;
 	vd->op.id = id;
-	vd->op.committing = 1;
 	return 0;
 }
 
