@@ -21,7 +21,7 @@
 #include "common/cv_err.h"
 
 /* Bump when any message changes; checked by MSG_HELLO_REQ. */
-#define MSG_VERSION		10
+#define MSG_VERSION		11
 
 #define MSG_HDR_LEN		4
 #define MSG_MAX_FRAME		(1024 * 1024)	/* payload bytes */
@@ -203,7 +203,14 @@ X(MSG_CTL_USE_REQ, "vaultctl", "vaultd", "u s64 s64",			\
 X(MSG_CTL_USE_ANS, "vaultd", "vaultctl", "", "-")			\
 X(MSG_NET_FORGET_REQ, "vaultd", "netd", "s64 s64",			\
     "account, key id: the bearer tokens to wipe (empty: all of them)")	\
-X(MSG_NET_FORGET_ANS, "netd", "vaultd", "", "-")
+X(MSG_NET_FORGET_ANS, "netd", "vaultd", "", "-")			\
+X(MSG_VAULT_REKEY_REQ, "vaultd", "signerd", "x1024 b",			\
+    "credential, keyfile")						\
+X(MSG_VAULT_REKEY_ANS, "signerd", "vaultd", "x",			\
+    "file: every record sealed under a new master key")			\
+X(MSG_CTL_REKEY_REQ, "vaultctl", "vaultd", "x1024 b",			\
+    "credential, keyfile")						\
+X(MSG_CTL_REKEY_ANS, "vaultd", "vaultctl", "u", "records resealed")
 
 #define MSG_ENUM(name, from, to, fields, doc)	name,
 enum msg_type {

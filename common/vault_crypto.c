@@ -243,6 +243,41 @@ vault_crypto_rewrap(struct vault_hdr *h, const struct vault_cred *old,
 }
 
 int
+vault_crypto_rekey(struct vault_hdr *h, const struct vault_cred *c,
+    struct vault_keys *newkeys)
+{
+	struct vault_keys	old;
+	struct vault_hdr	nh;
+	int			r;
+
+	memset(&old, 0, sizeof(old));
+	memset(newkeys, 0, sizeof(*newkeys));
+	if ((r = vault_crypto_unlock(h, c, &old)) != 0)
+		goto out;
+	nh = *h;
+	randombytes_buf(nh.salt, sizeof(nh.salt));
+	if ((r = keys_alloc(newkeys, &nh)) != 0)
+		goto out;
+	randombytes_buf(newkeys->s.p + K_MASTER, VAULT_KEY_LEN);
+	keys_derive(newkeys);
+	/* a random key equal to the old one would be a broken RNG */
+	if (sodium_memcmp(newkeys->s.p + K_MASTER, old.s.p + K_MASTER,
+	    VAULT_KEY_LEN) == 0) {
+		r = CV_ERR_INTERNAL;
+		goto out;
+	}
+	if ((r = wrap(&nh, c, newkeys)) != 0)
+		goto out;
+	*h = nh;
+	r = 0;
+ out:
+	vault_keys_free(&old);
+	if (r != 0)
+		vault_keys_free(newkeys);
+	return r;
+}
+
+int
 vault_crypto_seal(const struct vault_keys *keys, const struct vault_hdr *h,
     struct vault_rec *rec, const uint8_t *pt, size_t ptlen)
 {

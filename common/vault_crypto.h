@@ -10,7 +10,8 @@
  * (magic, version, flags, vault id, KDF parameters, salt).  Two subkeys
  * come from it with crypto_kdf (context "clobvlt1"): 1 seals record bodies,
  * 2 keys the BLAKE2b file MAC.  A passphrase change rewraps the master key
- * only, so records are untouched.
+ * only, so records are untouched; a rekey makes a new master key, and
+ * its caller reseals every record.
  */
 #ifndef CV_VAULT_CRYPTO_H
 #define CV_VAULT_CRYPTO_H
@@ -88,6 +89,18 @@ int	vault_crypto_unlock(const struct vault_hdr *h,
  */
 int	vault_crypto_rewrap(struct vault_hdr *h, const struct vault_cred *old,
 	    const struct vault_cred *newc, uint64_t ops, uint64_t mem) CV_WUR;
+
+/*
+ * Make a new master key for h: unwrap with c (proof that it is what
+ * unlocks h), then a random master key and its subkeys into newkeys,
+ * wrapped under c with a fresh salt at h's ops/mem.  The vault id stays.
+ * The caller reseals every record with newkeys and re-MACs the file; it
+ * frees newkeys with vault_keys_free (empty on failure).  h is changed
+ * only on success.  CV_ERR_BADPASS if c is wrong, CV_ERR_INVALID if it
+ * is of the other kind than the vault uses.
+ */
+int	vault_crypto_rekey(struct vault_hdr *h, const struct vault_cred *c,
+	    struct vault_keys *newkeys) CV_WUR;
 
 /* Wipe and free the keys; accepts empty keys. */
 void	vault_keys_free(struct vault_keys *keys);

@@ -818,6 +818,54 @@ vault_passwd(struct signerd_vault *sv, struct chan *c, struct msg *m)
 	return r;
 }
 
+/*
+ * A new master key: the credential must unwrap the current one; every
+ * record, of every type, is opened with the old keys and sealed with the
+ * new (its clear header as it was), and the new master key is wrapped
+ * under the same credential at the vault's cost.  The new keys wait in
+ * pkeys until the commit; a write that fails drops them with the file.
+ */
+static int
+vault_rekey(struct signerd_vault *sv, struct chan *c, struct msg *m)
+{
+	struct vault_cred	 cred;
+	struct vault_rec	*rec;
+	struct secret		 pt;
+	size_t			 i;
+	int			 r;
+
+	memset(&pt, 0, sizeof(pt));
+	if ((r = sv_get_cred(&m->rd, &cred)) != 0)
+		fatalx("%s: %s", msg_name(m->type), cv_strerror(r));
+	/* a passphrase for a keyfile's vault, or the reverse: wrong too */
+	if (!cred.keyfile != !(sv->v.hdr.flags & VAULT_FLAG_KEYFILE))
+		return CV_ERR_BADPASS;
+	if ((r = sv_vault_copy(&sv->v, &sv->pv)) != 0)
+		return r;
+	if ((r = vault_crypto_rekey(&sv->pv.hdr, &cred, &sv->pkeys)) != 0)
+		goto out;
+	for (i = 0; i < sv->pv.nrecs; i++) {
+		rec = &sv->pv.recs[i];
+		if ((r = vault_crypto_open(&sv->keys, &sv->v.hdr, rec,
+		    &pt)) != 0)
+			goto out;
+		r = vault_crypto_seal(&sv->pkeys, &sv->pv.hdr, rec, pt.p,
+		    pt.len);
+		secret_free(&pt);
+		if (r != 0)
+			goto out;
+	}
+	r = sv_seal_and_answer(sv, c, MSG_VAULT_REKEY_ANS, m->id, &sv->pkeys,
+	    NULL);
+ out:
+	secret_free(&pt);
+	if (r != 0) {
+		vault_free(&sv->pv);
+		vault_keys_free(&sv->pkeys);
+	}
+	return r;
+}
+
 static void
 vault_commit(struct signerd_vault *sv, struct chan *c, struct msg *m)
 {
@@ -843,6 +891,11 @@ vault_commit(struct signerd_vault *sv, struct chan *c, struct msg *m)
 			if (load_audit_key(sv) != 0)
 				fatalx("new vault without its audit key");
 			sv->unlocked = 1;
+		} else if (sv->pkeys.s.p != NULL) {
+			/* a rekey: the new keys are the file's now */
+			vault_keys_free(&sv->keys);
+			sv->keys = sv->pkeys;
+			memset(&sv->pkeys, 0, sizeof(sv->pkeys));
 		}
 	} else {
 		vault_free(&sv->pv);
@@ -1053,6 +1106,7 @@ static const struct {
 	{ MSG_VAULT_STORE_REQ,	 W_UNLOCKED,		vault_store },
 	{ MSG_VAULT_MARK_REQ,	 W_UNLOCKED,		vault_mark },
 	{ MSG_VAULT_PASSWD_REQ,	 W_UNLOCKED,		vault_passwd },
+	{ MSG_VAULT_REKEY_REQ,	 W_UNLOCKED,		vault_rekey },
 	{ MSG_VAULT_LIST_REQ,	 W_UNLOCKED,		vault_list },
 	{ MSG_AUDIT_SIGN_REQ,	 W_UNLOCKED,		audit_sign },
 	{ MSG_VAULT_POLICY_REQ,	 W_UNLOCKED,		signerd_policy_put },

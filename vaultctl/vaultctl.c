@@ -48,6 +48,9 @@ static const struct command {
 	    "passwd [--passphrase-file F | --keyfile F]\n"
 	    "       [--new-passphrase-file F | --new-keyfile F]\n"
 	    "       [--kdf interactive|moderate|sensitive]" },
+	{ "rekey", cmd_rekey,
+	    "make a new master key and reseal every record under it",
+	    "rekey [--passphrase-file F | --keyfile F]" },
 	{ "account", cmd_account,
 	    "the exchange accounts: one row each, its keys counted",
 	    "account add NAME --profile openfish|polymarket|omnia [--url URL]\n"

@@ -115,6 +115,7 @@ int	cmd_init(struct vaultctl *, int argc, char **argv);
 int	cmd_unlock(struct vaultctl *, int argc, char **argv);
 int	cmd_lock(struct vaultctl *, int argc, char **argv);
 int	cmd_passwd(struct vaultctl *, int argc, char **argv);
+int	cmd_rekey(struct vaultctl *, int argc, char **argv);
 int	cmd_audit(struct vaultctl *, int argc, char **argv);
 int	cmd_wallet(struct vaultctl *, int argc, char **argv);
 int	cmd_invite(struct vaultctl *, int argc, char **argv);

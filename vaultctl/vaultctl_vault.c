@@ -1,5 +1,5 @@
 /*
- * vaultctl init, unlock, lock, passwd: the vault's life cycle.
+ * vaultctl init, unlock, lock, passwd, rekey: the vault's life cycle.
  * Passphrases come from a private file or the terminal, never argv.
  */
 #include <errno.h>
@@ -463,4 +463,54 @@ cmd_passwd(struct vaultctl *vc, int argc, char **argv)
 		return done(vc, "changed", "passphrase kept, its Argon2id cost "
 		    "set; records untouched");
 	return done(vc, "changed", "passphrase changed; records untouched");
+}
+
+/*
+ * A new master key: every record resealed under it.  The credential is
+ * the current one and stays what unlocks the vault, at the same cost.
+ */
+int
+cmd_rekey(struct vaultctl *vc, int argc, char **argv)
+{
+	struct cred_args	 a;
+	struct kdf_progress	 kp;
+	struct secret		 cred;
+	struct msg_w		 w;
+	struct msg		 m;
+	uint64_t		 n;
+	char			 cost[128], text[128];
+	int			 keyfile, r;
+
+	if (cred_args(vc, argc, argv, &a, 0) != 0 || a.kdf[0] != '\0')
+		return vaultctl_fail(vc, "usage: vaultctl rekey "
+		    "[--passphrase-file F | --keyfile F]", CV_ERR_USAGE);
+	if ((r = vaultctl_connect(vc)) != 0)
+		return vaultctl_fail(vc, "rekey", r);
+	if ((r = vaultctl_cred_get(vc, a.pass, a.key, "Current passphrase: ",
+	    0, 0, &cred, &keyfile)) != 0)
+		return vaultctl_fail(vc, "rekey", r);
+	msg_begin(&w, MSG_CTL_REKEY_REQ, ++vc->next_id);
+	msg_put_bin(&w, cred.p, cred.len);
+	msg_put_bool(&w, keyfile);
+	secret_free(&cred);
+	/* Argon2id twice: to check the credential, to wrap the new key */
+	kdf_progress_begin(vc, &kp, keyfile || !isatty(STDERR_FILENO) ? "" :
+	    kdf_of_vault(cost, sizeof(cost)));
+	r = vaultctl_call(vc, &w, MSG_CTL_REKEY_ANS, &m);
+	kdf_progress_end(vc, &kp);
+	if (r != 0)
+		return vaultctl_fail(vc, "rekey", r);
+	r = msg_get_u64(&m.rd, &n);
+	msg_clear(&m);
+	if (r != 0)
+		return vaultctl_fail(vc, "rekey", r);
+	if (vc->json) {
+		vaultctl_print_json(json_pack("{s:s, s:b, s:I}", "result",
+		    "rekeyed", "ok", 1, "records", (json_int_t)n));
+		return EXIT_OK;
+	}
+	snprintf(text, sizeof(text), "rekey: every record resealed under a "
+	    "new master key (%llu record%s)", (unsigned long long)n,
+	    n == 1 ? "" : "s");
+	return done(vc, "rekeyed", text);
 }

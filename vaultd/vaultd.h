@@ -662,6 +662,8 @@ int	 vault_ctl_unlock(struct vaultd *, struct client *, struct msg *)
 int	 vault_ctl_lock(struct vaultd *, struct client *, struct msg *) CV_WUR;
 int	 vault_ctl_passwd(struct vaultd *, struct client *, struct msg *)
 	    CV_WUR;
+int	 vault_ctl_rekey(struct vaultd *, struct client *, struct msg *)
+	    CV_WUR;
 int	 vault_ctl_put(struct vaultd *, struct client *, struct msg *) CV_WUR;
 int	 vault_ctl_del(struct vaultd *, struct client *, struct msg *) CV_WUR;
 int	 vault_ctl_use(struct vaultd *, struct client *, struct msg *) CV_WUR;

@@ -569,6 +569,7 @@ static const struct child_perm signerd_perms[] = {
 	{ MSG_VAULT_PUT_ANS,	 PS_UP | PS_WORK,	vault_signerd_answer },
 	{ MSG_VAULT_DEL_ANS,	 PS_UP | PS_WORK,	vault_signerd_answer },
 	{ MSG_VAULT_PASSWD_ANS,	 PS_UP | PS_WORK,	vault_signerd_answer },
+	{ MSG_VAULT_REKEY_ANS,	 PS_UP | PS_WORK,	vault_signerd_answer },
 	{ MSG_VAULT_COMMIT_ANS,	 PS_UP | PS_WORK,	vault_signerd_answer },
 	{ MSG_VAULT_LIST_ANS,	 PS_UP | PS_WORK,	vault_signerd_answer },
 	{ MSG_AUDIT_SIGN_ANS,	 PS_UP | PS_WORK,	vault_signerd_answer },

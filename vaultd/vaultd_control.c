@@ -497,6 +497,7 @@ static const struct ctl_perm ctl_perms[] = {
 	{ MSG_CTL_UNLOCK_REQ,	PS_UP,		vault_ctl_unlock },
 	{ MSG_CTL_LOCK_REQ,	PS_UP,		vault_ctl_lock },
 	{ MSG_CTL_PASSWD_REQ,	PS_UP,		vault_ctl_passwd },
+	{ MSG_CTL_REKEY_REQ,	PS_UP,		vault_ctl_rekey },
 	{ MSG_CTL_PUT_REQ,	PS_UP,		vault_ctl_put },
 	{ MSG_CTL_DEL_REQ,	PS_UP,		vault_ctl_del },
 	{ MSG_CTL_USE_REQ,	PS_UP,		vault_ctl_use },

@@ -352,14 +352,63 @@ commit_ans(struct vaultd *vd)
 	}
 	ans = vd->op.sent == MSG_VAULT_CREATE_REQ ? MSG_CTL_INIT_ANS :
 	    vd->op.sent == MSG_VAULT_PASSWD_REQ ? MSG_CTL_PASSWD_ANS :
+	    vd->op.sent == MSG_VAULT_REKEY_REQ ? MSG_CTL_REKEY_ANS :
 	    vd->op.sent == MSG_VAULT_PUT_REQ ? MSG_CTL_PUT_ANS :
 	    vd->op.sent == MSG_VAULT_MARK_REQ ? MSG_CTL_USE_ANS :
 	    MSG_CTL_DEL_ANS;
 	msg_begin(&w, ans, vd->op.cl_id);
 	if (ans == MSG_CTL_PUT_ANS)
 		msg_put_str(&w, vd->op.info);
+	else if (ans == MSG_CTL_REKEY_ANS)
+		msg_put_u64(&w, vd->op.nonce);	/* records resealed */
 	op_done(vd, &w);
 	return 0;
+}
+
+/*
+ * A rekeyed file must hold the records of the one on disk, their clear
+ * headers unchanged (signerd reseals bodies, it adds or drops nothing);
+ * their count is the answer.
+ */
+static int
+rekey_ans(struct vaultd *vd, const uint8_t *file, size_t len)
+{
+	struct vault	 nv, ov;
+	uint8_t		*buf = NULL;
+	size_t		 blen, i;
+	int		 r;
+
+	memset(&nv, 0, sizeof(nv));
+	memset(&ov, 0, sizeof(ov));
+	if ((r = vault_fmt_parse(file, len, &nv)) != 0)
+		goto out;
+	vd->op.nonce = nv.nrecs;
+	if (vault_fmt_read(vd->vaultpath, &buf, &blen) != 0 ||
+	    vault_fmt_parse(buf, blen, &ov) != 0) {
+		/* ours unreadable: the write says what is wrong with it */
+		r = write_and_commit(vd, file, len);
+		goto out;
+	}
+	r = CV_ERR_MSG_STATE;
+	if (nv.nrecs != ov.nrecs ||
+	    memcmp(nv.hdr.vault_id, ov.hdr.vault_id, VAULT_ID_LEN) != 0 ||
+	    nv.hdr.flags != ov.hdr.flags ||
+	    nv.hdr.opslimit != ov.hdr.opslimit ||
+	    nv.hdr.memlimit != ov.hdr.memlimit)
+		goto out;
+	for (i = 0; i < nv.nrecs; i++)
+		if (nv.recs[i].type != ov.recs[i].type ||
+		    nv.recs[i].flags != ov.recs[i].flags ||
+		    nv.recs[i].nonce != ov.recs[i].nonce ||
+		    strcmp(nv.recs[i].account, ov.recs[i].account) != 0 ||
+		    strcmp(nv.recs[i].key_id, ov.recs[i].key_id) != 0)
+			goto out;
+	r = write_and_commit(vd, file, len);
+ out:
+	vault_free(&nv);
+	vault_free(&ov);
+	free(buf);
+	return r;
 }
 
 /* Re-encode signerd's listing for vaultctl, checking every field. */
@@ -525,6 +574,10 @@ vault_signerd_answer(struct vaultd *vd, struct child *ch, struct msg *m)
 		if ((r = msg_get_bin(&m->rd, &file, &len, VAULT_MAX_FILE)) != 0)
 			return r;
 		return write_and_commit(vd, file, len);
+	case MSG_VAULT_REKEY_ANS:
+		if ((r = msg_get_bin(&m->rd, &file, &len, VAULT_MAX_FILE)) != 0)
+			return r;
+		return rekey_ans(vd, file, len);
 	case MSG_VAULT_UNLOCK_ANS:
 		if ((r = msg_get_bin(&m->rd, &pk, &pklen, 32)) != 0 ||
 		    (r = msg_get_u64(&m->rd, &gen)) != 0 ||

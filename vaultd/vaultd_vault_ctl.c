@@ -1,7 +1,7 @@
 /*
  * The control requests on the vault (vaultctl init, unlock, lock, passwd,
- * put, del, list): each checks its fields and the vault's state, answers
- * what cannot start now, and starts the one vault operation in flight
+ * rekey, put, del, list): each checks its fields and the vault's state,
+ * answers what cannot start now, and starts the one vault operation in flight
  * (vaultd_vault.c), whose outcome answers the client.
  */
 #include <stdio.h>
@@ -249,6 +249,36 @@ vault_ctl_passwd(struct vaultd *vd, struct client *cl, struct msg *m)
 	msg_put_u64(&w, ops);
 	msg_put_u64(&w, mem);
 	if ((r = vault_op_send(vd, &w, id, MSG_VAULT_PASSWD_REQ)) != 0)
+		vault_op_fail(vd, r, "signerd is not reachable");
+	return 0;
+}
+
+/*
+ * A new master key, every record resealed under it: signerd checks that
+ * the credential unlocks the vault and keeps it (and its cost) as what
+ * unlocks it.  The record count comes back with the written file.
+ */
+int
+vault_ctl_rekey(struct vaultd *vd, struct client *cl, struct msg *m)
+{
+	struct msg_w	 w;
+	const uint8_t	*cred;
+	size_t		 len;
+	uint32_t	 id;
+	int		 keyfile, r;
+
+	if ((r = msg_get_bin(&m->rd, &cred, &len, VAULT_MAX_PASS)) != 0 ||
+	    (r = msg_get_bool(&m->rd, &keyfile)) != 0)
+		return r;
+	if (vault_ctl_refuse(vd, cl, m, 2))
+		return 0;
+	vault_op_from(vd, cl, m);
+	vd->op.what = "rekey";
+	id = child_new_id(SIGNERD(vd));
+	msg_begin(&w, MSG_VAULT_REKEY_REQ, id);
+	msg_put_bin(&w, cred, len);
+	msg_put_bool(&w, keyfile);
+	if ((r = vault_op_send(vd, &w, id, MSG_VAULT_REKEY_REQ)) != 0)
 		vault_op_fail(vd, r, "signerd is not reachable");
 	return 0;
 }
