@@ -89,6 +89,18 @@ netcall_is_mint(enum catalog_id ep)
 	return ep == EP_OMNIA_TOKEN;
 }
 
+uint32_t
+netcall_mint_steps(const struct netcall *c)
+{
+	uint32_t	m = 0;
+	size_t		k;
+
+	for (k = 0; k < c->nsteps; k++)
+		if (netcall_is_mint(c->steps[k]))
+			m |= 1U << k;
+	return m;
+}
+
 const struct netcall *
 netcall_at(size_t i)
 {

@@ -70,6 +70,8 @@ const struct netcall	*netcall_find(const char *name);
 const struct netcall	*netcall_find_for(const char *name, int bearer);
 /* 1 if ep is the bearer token request (EP_OMNIA_TOKEN). */
 int			 netcall_is_mint(enum catalog_id ep);
+/* The steps of c (bit k: step k) that mint a bearer token. */
+uint32_t		 netcall_mint_steps(const struct netcall *c);
 /*
  * Omnia permissions as "a,b,c" (netcall_check's "permissions"): each one
  * into perms, *n of them.  CV_ERR_INVALID for an empty one, a duplicate,

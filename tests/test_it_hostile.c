@@ -8,6 +8,16 @@
  * refusal is on the audit log, a broken peer is killed and restarted,
  * and a stuck call ends with a time-out for the client.
  *
+ * Omnia (an account of profile omnia, two keys imported): a rotation
+ * answered with a store of another key, a replacement without a store
+ * or a store without a replacement; a create answered with a store over
+ * a key the vault holds; a token request whose body is not a box public
+ * key, or one more than NETCALL_MINT_MAX; a bearer request that is not
+ * the call's step.  Each is refused, audited, netd is restarted, and the
+ * vault file's records are byte for byte what they were, also for a
+ * store after the token request alone (no rotate or create request
+ * signed).
+ *
  * Also here, the other edges of the trust boundary that vaultctl sees:
  * a plain-http URL to a remote host is refused (vaultctl and vaultd
  * both), and a connection vaultd refuses is an error with exit 3, not
@@ -25,6 +35,7 @@
 
 #include <cmocka.h>
 
+#include "common/netcall.h"
 #include "tests/it.h"
 
 #define PASSPHRASE	"hostile netd test passphrase"
@@ -35,6 +46,14 @@
 #define INVITE		"INVITE-CODE-7f3a9c"
 #define FORGED_KEY	"f0f0f0f0-0000-4000-8000-00000000f00d"
 #define ACCOUNT		"A"
+/* Omnia: account O holds OKEY1 (active) and OKEY2 */
+#define OMNIA		"O"
+#define OKEY1		"0b1e7a52-6c1d-4e0f-9a61-3c5e00000001"
+#define OKEY2		"0b1e7a52-6c1d-4e0f-9a61-3c5e00000002"
+#define OSECRET1	"omnia-secret-one-5f0c2d7a9e41b3c8"
+#define OSECRET2	"omnia-secret-two-81d3e6a0f2c597b4"
+#define OPERMS		"[\"keys:read\",\"keys:write\",\"trade\"]"
+#define NEW_SECRET	"secret-netd-made-up-0d9c3b7e1a55"
 
 struct ht {
 	struct it	it;
@@ -44,6 +63,9 @@ struct ht {
 	char		out[65536];
 	char		keys[4096];		/* apikey list --local, before */
 	char		invite[256];		/* invite show, before */
+	char		jkeys[8192];		/* --json keys list, before */
+	char		*vault;			/* the vault file, before */
+	size_t		vaultlen;
 };
 
 static struct ht	ht;
@@ -164,6 +186,8 @@ teardown(void **state)
 	char		 cmd[200];
 
 	it_cleanup(&t->it);
+	free(t->vault);
+	t->vault = NULL;
 	if (getenv("IT_KEEP") == NULL && t->dir[0] != '\0') {
 		snprintf(cmd, sizeof(cmd), "rm -rf '%s'", t->dir);
 		(void)!system(cmd);
@@ -897,6 +921,552 @@ test_refused_uid(void **state)
 	assert_true(it_log_has(&t->it, run));
 }
 
+/*
+ * Omnia: an account of profile omnia holding two keys, OKEY1 (active)
+ * and OKEY2, with their permissions.  Remembers the key listing and the
+ * vault file's bytes to compare.
+ */
+static int
+setup_omnia(void **state, const char *scenario)
+{
+	struct ht	*t = &ht;
+	char		 path[128];
+
+	memset(t, 0, sizeof(*t));
+	it_init(&t->it);
+	*state = t;
+	install_fake(t, scenario);
+	snprintf(t->pass, sizeof(t->pass), "%.60s/pass", t->dir);
+	it_write(t->pass, PASSPHRASE "\n", 0600);
+	if (start_vaultd(t, NULL, 1) != 0) {
+		fprintf(stderr, "vaultd did not start with the fake netd; "
+		    "see %s\n", t->it.log);
+		return -1;
+	}
+	if (CTL(t, NULL, "init --passphrase-file %s --kdf min", t->pass) != 0 ||
+	    CTL(t, NULL, "account add " OMNIA " --profile omnia --url "
+	    "http://127.0.0.1:1") != 0 ||
+	    CTL(t, "{\"apiKeyId\":\"" OKEY1 "\",\"apiKeySecret\":\"" OSECRET1
+	    "\",\"permissions\":" OPERMS "}", "apikey import --account "
+	    OMNIA) != 0 ||
+	    CTL(t, "{\"apiKeyId\":\"" OKEY2 "\",\"apiKeySecret\":\"" OSECRET2
+	    "\",\"permissions\":" OPERMS "}", "apikey import --account "
+	    OMNIA) != 0) {
+		fprintf(stderr, "vault set-up failed: %s\n", t->out);
+		return -1;
+	}
+	if (CTL(t, NULL, "--json keys list") != 0)
+		return -1;
+	snprintf(t->jkeys, sizeof(t->jkeys), "%.8000s", t->out);
+	snprintf(path, sizeof(path), "%.60s/vault", t->it.home);
+	if ((t->vault = it_slurp(path, &t->vaultlen)) == NULL)
+		return -1;
+	return 0;
+}
+
+/*
+ * 1 if two vault files hold the same records, sealed the same: equal
+ * but for the generation and the audit anchor (bytes 132..179), which
+ * every audit checkpoint rewrites, and what covers them (the header
+ * checksum at 184..199, the MAC in the last 32 bytes); see
+ * common/vault_fmt.h.
+ */
+static int
+vault_same(const char *a, const char *b, size_t len)
+{
+	return len > 232 && memcmp(a, b, 132) == 0 &&
+	    memcmp(a + 180, b + 180, 4) == 0 &&
+	    memcmp(a + 200, b + 200, len - 232) == 0;
+}
+
+/* Nothing changed in the vault: the same listing, the same records. */
+static void
+assert_omnia_unchanged(struct ht *t)
+{
+	char	 path[128];
+	char	*now;
+	size_t	 len = 0, i;
+
+	assert_int_equal(CTL(t, NULL, "--json keys list"), 0);
+	if (strcmp(t->out, t->jkeys) != 0)
+		fail_msg("the vault's keys changed:\nbefore %s\nafter %s",
+		    t->jkeys, t->out);
+	has(t, OKEY1);
+	has(t, OKEY2);
+	assert_true(strstr(t->out, FORGED_KEY) == NULL);
+	snprintf(path, sizeof(path), "%.60s/vault", t->it.home);
+	assert_non_null(now = it_slurp(path, &len));
+	if (len != t->vaultlen || !vault_same(now, t->vault, len)) {
+		for (i = 200; i < len && i < t->vaultlen &&
+		    now[i] == t->vault[i]; i++)
+			;
+		fail_msg("the vault file changed (%zu bytes, was %zu; its "
+		    "records first at byte %zu)", len, t->vaultlen, i);
+	}
+	free(now);
+}
+
+/*
+ * Audit records whose fields are exactly these (NULL: any).  Fields:
+ * seq time actor account op method path verdict ...
+ */
+static int
+audit_count(struct ht *t, const char *actor, const char *op,
+    const char *method, const char *path, const char *verdict)
+{
+	const char	*want[8] = { NULL, NULL, actor, NULL, op, method, path,
+			    verdict };
+	char		*line, *save = NULL, *f[8], *p, *copy;
+	int		 n, i, count = 0;
+
+	if (CTL(t, NULL, "audit show --tail 100000") != 0)
+		fail_msg("audit show failed: %s", t->out);
+	if ((copy = strdup(t->out)) == NULL)
+		abort();
+	for (line = strtok_r(copy, "\n", &save); line != NULL;
+	    line = strtok_r(NULL, "\n", &save)) {
+		for (n = 0, p = line; n < 8 && p != NULL; n++) {
+			f[n] = p;
+			if ((p = strchr(p, '\t')) != NULL)
+				*p++ = '\0';
+		}
+		if (n < 8)
+			continue;
+		for (i = 0; i < 8; i++)
+			if (want[i] != NULL && strcmp(f[i], want[i]) != 0)
+				break;
+		count += i == 8;
+	}
+	free(copy);
+	return count;
+}
+
+/* Lines of the fake's log that contain s. */
+static int
+fake_log_count(struct ht *t, const char *s)
+{
+	char		*log = fake_log(t);
+	const char	*p;
+	int		 n = 0;
+
+	for (p = log; (p = strstr(p, s)) != NULL; p += strlen(s))
+		n++;
+	free(log);
+	return n;
+}
+
+/* The token request the fake made first: admitted, its body sealed. */
+static void
+assert_token_sealed(struct ht *t)
+{
+	char	*log = fake_log(t);
+	char	*p;
+
+	p = strstr(log, "path=/v3/auth/token nonce=0 body=32\n  -> ");
+	if (p == NULL || strncmp(strchr(p, '>') + 2, "MSG_NET_SIGN_ANS "
+	    "headers= body=", 31) != 0 ||
+	    strncmp(strchr(p, '>') + 2 + 31, "0\n", 2) == 0)
+		fail_msg("no sealed token request body for the fake:\n%s",
+		    log);
+	/* the fake holds no secret: it never opens the box */
+	assert_true(strstr(log, OSECRET1) == NULL);
+	assert_true(strstr(log, OSECRET2) == NULL);
+	free(log);
+}
+
+/*
+ * A forged answer: vaultctl exits 11 naming it (why; NULL: whatever it
+ * says), the call is audited forged, netd is killed and restarted, the
+ * vault's records are unchanged.
+ */
+static void
+omnia_forged(struct ht *t, const char *args, const char *what,
+    const char *call, const char *why)
+{
+	struct it_proc	 procs[3];
+	char		 want[512], op[64];
+	int		 r;
+
+	r = CTL(t, NULL, "%s", args);
+	if (r != 11)
+		fail_msg("%s: exit %d, not 11: %s", args, r, t->out);
+	if (why != NULL)
+		snprintf(want, sizeof(want), "vaultctl: %s: netd answered with "
+		    "%s; nothing was changed in the vault and netd was "
+		    "restarted\n", what, why);
+	else
+		snprintf(want, sizeof(want), "; nothing was changed in the "
+		    "vault and netd was restarted\n");
+	has(t, want);
+	assert_true(fake_log_has(t, "answer id="));
+	assert_token_sealed(t);
+	assert_vaultd_up(t, procs);
+	assert_killed(t);
+	snprintf(want, sizeof(want), "netd answered %s with %s", call,
+	    why != NULL ? why : "");
+	assert_true(it_log_has(&t->it, want));
+	snprintf(op, sizeof(op), "call.%s", call);
+	assert_int_equal(audit_count(t, NULL, op, NULL, NULL, "forged"), 1);
+	assert_int_equal(audit_count(t, NULL, op, NULL, NULL, "ok"), 0);
+	assert_int_equal(audit_count(t, "netd", "peer_refused", NULL, NULL,
+	    "killed"), 1);
+	assert_omnia_unchanged(t);
+	/* and the vault still serves: the next call is not refused */
+	assert_int_equal(CTL(t, NULL, "account list"), 0);
+}
+
+/*
+ * A bearer signing request outside the call: denied and audited, netd
+ * killed mid-call (vaultctl: exit 9, transport), nothing changed.
+ * admitted: how many of the fake's requests were signed before it; why:
+ * vaultd's reason in its log (NULL: any).
+ */
+static void
+omnia_sign_refused(struct ht *t, const char *args, const char *what,
+    const char *call, const char *method, const char *path,
+    const char *why, int admitted)
+{
+	struct it_proc	 procs[3];
+	char		 want[512], op[64];
+	int		 r;
+
+	r = CTL(t, NULL, "%s", args);
+	if (r != 9)
+		fail_msg("%s: exit %d, not 9: %s", args, r, t->out);
+	snprintf(want, sizeof(want), "vaultctl: %s: netd stopped during the "
+	    "call; whether the exchange acted is unknown\n", what);
+	has(t, want);
+	assert_vaultd_up(t, procs);
+	assert_killed(t);
+	if (fake_log_count(t, "-> MSG_NET_SIGN_ANS") != admitted)
+		fail_msg("not %d signed for the fake:\n%s", admitted,
+		    fake_log(t));
+	if (admitted > 0)
+		assert_token_sealed(t);
+	assert_int_equal(fake_log_count(t, "-> MSG_ERROR_ANS"), 0);
+	assert_false(fake_log_has(t, "answer id="));
+	snprintf(want, sizeof(want), "netd asked for a signature outside %s: "
+	    "%s", call, why != NULL ? why : "");
+	if (!it_log_has(&t->it, want))
+		fail_msg("vaultd.log lacks \"%s\"", want);
+	assert_int_equal(audit_count(t, "netd", "sign", method, path,
+	    "deny"), 1);
+	assert_int_equal(audit_count(t, "netd", "sign", NULL, NULL, "allow"),
+	    admitted);
+	assert_int_equal(audit_count(t, "netd", "peer_refused", NULL, NULL,
+	    "killed"), 1);
+	snprintf(op, sizeof(op), "call.%s", call);
+	assert_int_equal(audit_count(t, NULL, op, NULL, NULL, "fail"), 1);
+	assert_omnia_unchanged(t);
+	assert_int_equal(CTL(t, NULL, "account list"), 0);
+}
+
+#define O_TOKEN		"sign bearer POST /v3/auth/token 0 @boxkey\n"
+#define O_ROTATE1	"sign bearer POST /v3/api-keys/" OKEY1 "/rotate 0\n"
+#define O_CREATE	"sign bearer POST /v3/api-keys 0 " \
+			    "{\"label\":\"bot\",\"permissions\":[\"trade\"]}\n"
+#define ROTATE1		"apikey rotate --account " OMNIA " --key-id " OKEY1
+#define CREATE		"apikey create --account " OMNIA " --label bot " \
+			    "--permission trade"
+#define LIST		"apikey list --account " OMNIA
+
+/* The harness's control: a rotation as netd makes it is stored. */
+static int
+setup_o_rotate_ok(void **state)
+{
+	return setup_omnia(state, O_TOKEN O_ROTATE1
+	    "seal " OKEY1 " " NEW_SECRET " -\n"
+	    "answer 200 store|replace api " OKEY1 " 0 "
+	    "{\"apiKeyId\":\"" OKEY1 "\",\"rotated\":true}\n");
+}
+
+static void
+test_o_rotate_ok(void **state)
+{
+	struct ht	*t = *state;
+	struct it_proc	 procs[3];
+	char		 path[128];
+	char		*now;
+	size_t		 len = 0;
+
+	assert_int_equal(CTL(t, NULL, ROTATE1), 0);
+	has(t, "vault: replaced the secret of API key " OKEY1);
+	assert_token_sealed(t);
+	assert_int_equal(fake_log_count(t, "-> MSG_NET_SIGN_ANS"), 2);
+	/* the old secret's tokens: wiped at netd */
+	assert_true(fake_log_has(t, "forget id="));
+	assert_int_equal(it_status(&t->it, procs), 0);
+	assert_int_equal(procs[2].restarts, 0);
+	assert_int_equal(audit_count(t, NULL, "call.apikey.rotate", NULL,
+	    NULL, "ok"), 1);
+	/* the same keys, OKEY1's secret new */
+	assert_int_equal(CTL(t, NULL, "--json keys list"), 0);
+	has(t, OKEY1);
+	has(t, OKEY2);
+	assert_string_not_equal(t->out, t->jkeys);
+	/* which the comparison of the forged cases would have seen */
+	snprintf(path, sizeof(path), "%.60s/vault", t->it.home);
+	assert_non_null(now = it_slurp(path, &len));
+	assert_true(len != t->vaultlen || !vault_same(now, t->vault, len));
+	free(now);
+}
+
+/* 1. rotate OKEY1, answered with a store of the other key, OKEY2 */
+static int
+setup_o_rotate_other(void **state)
+{
+	return setup_omnia(state, O_TOKEN O_ROTATE1
+	    "seal " OKEY2 " " NEW_SECRET " -\n"
+	    "answer 200 store|replace api " OKEY2 " 0\n");
+}
+
+static void
+test_o_rotate_other(void **state)
+{
+	omnia_forged(*state, ROTATE1, "apikey rotate", "apikey.rotate",
+	    "a store of another key than the one rotated");
+}
+
+/* ... with a store of a key the vault does not hold */
+static int
+setup_o_rotate_new(void **state)
+{
+	return setup_omnia(state, O_TOKEN O_ROTATE1
+	    "seal " FORGED_KEY " " NEW_SECRET " -\n"
+	    "answer 200 store|replace api " FORGED_KEY " 0\n");
+}
+
+static void
+test_o_rotate_new(void **state)
+{
+	omnia_forged(*state, ROTATE1, "apikey rotate", "apikey.rotate",
+	    "a store of another key than the one rotated");
+}
+
+/* ... with a replacement and no store */
+static int
+setup_o_rotate_nostore(void **state)
+{
+	return setup_omnia(state, O_TOKEN O_ROTATE1
+	    "seal " OKEY1 " " NEW_SECRET " -\n"
+	    "answer 200 replace api " OKEY1 " 0\n");
+}
+
+static void
+test_o_rotate_nostore(void **state)
+{
+	omnia_forged(*state, ROTATE1, "apikey rotate", "apikey.rotate",
+	    "a replacement without a store");
+}
+
+/* ... with a store of the rotated key, not as its replacement */
+static int
+setup_o_rotate_noreplace(void **state)
+{
+	return setup_omnia(state, O_TOKEN O_ROTATE1
+	    "seal " OKEY1 " " NEW_SECRET " -\n"
+	    "answer 200 store api " OKEY1 " 0\n");
+}
+
+static void
+test_o_rotate_noreplace(void **state)
+{
+	omnia_forged(*state, ROTATE1, "apikey rotate", "apikey.rotate",
+	    "a store of another key than the one rotated");
+}
+
+/*
+ * A rotation answered after the token request alone: the exchange was
+ * never asked to rotate, so there is no new secret to store.  A token
+ * request is not a step that can change the vault.
+ */
+static int
+setup_o_rotate_unasked(void **state)
+{
+	return setup_omnia(state, O_TOKEN
+	    "seal " OKEY1 " " NEW_SECRET " -\n"
+	    "answer 200 store|replace api " OKEY1 " 0\n");
+}
+
+static void
+test_o_rotate_unasked(void **state)
+{
+	omnia_forged(*state, ROTATE1, "apikey rotate", "apikey.rotate", NULL);
+}
+
+/* ... and a create's */
+static int
+setup_o_create_unasked(void **state)
+{
+	return setup_omnia(state, O_TOKEN
+	    "seal " FORGED_KEY " " NEW_SECRET " trade\n"
+	    "answer 201 store api " FORGED_KEY " 0\n");
+}
+
+static void
+test_o_create_unasked(void **state)
+{
+	omnia_forged(*state, CREATE, "apikey create", "apikey.create", NULL);
+}
+
+/* 2. create, answered with a store over the calling key, OKEY1 */
+static int
+setup_o_create_held(void **state)
+{
+	return setup_omnia(state, O_TOKEN O_CREATE
+	    "seal " OKEY1 " " NEW_SECRET " trade\n"
+	    "answer 201 store api " OKEY1 " 0\n");
+}
+
+/* ... over the other key, OKEY2 */
+static int
+setup_o_create_held2(void **state)
+{
+	return setup_omnia(state, O_TOKEN O_CREATE
+	    "seal " OKEY2 " " NEW_SECRET " trade\n"
+	    "answer 201 store api " OKEY2 " 0\n");
+}
+
+/* ... over it as a replacement (create declares none) */
+static int
+setup_o_create_replace(void **state)
+{
+	return setup_omnia(state, O_TOKEN O_CREATE
+	    "seal " OKEY2 " " NEW_SECRET " trade\n"
+	    "answer 201 store|replace api " OKEY2 " 0\n");
+}
+
+static void
+test_o_create_held(void **state)
+{
+	omnia_forged(*state, CREATE, "apikey create", "apikey.create",
+	    "a store over a key the vault holds");
+}
+
+static void
+test_o_create_replace(void **state)
+{
+	omnia_forged(*state, CREATE, "apikey create", "apikey.create",
+	    "a vault change this call cannot make");
+}
+
+/* 3. a token request whose body is not a 32-byte box public key */
+static int
+setup_o_mint_short(void **state)
+{
+	return setup_omnia(state, "sign bearer POST /v3/auth/token 0 "
+	    "0123456789abcdef0123456789abcde\n");
+}
+
+static int
+setup_o_mint_long(void **state)
+{
+	return setup_omnia(state, "sign bearer POST /v3/auth/token 0 "
+	    "0123456789abcdef0123456789abcdef0\n");
+}
+
+/* the key hex-encoded (64 bytes), a JSON body, none */
+static int
+setup_o_mint_hex(void **state)
+{
+	return setup_omnia(state, "sign bearer POST /v3/auth/token 0 "
+	    "8f2a0c1d3e4b5a6978877665544332211f2e3d4c5b6a79880102030405060708"
+	    "\n");
+}
+
+static int
+setup_o_mint_json(void **state)
+{
+	return setup_omnia(state, "sign bearer POST /v3/auth/token 0 "
+	    "{\"keyId\":\"" OKEY1 "\"}\n");
+}
+
+static int
+setup_o_mint_empty(void **state)
+{
+	return setup_omnia(state, "sign bearer POST /v3/auth/token 0 -\n");
+}
+
+static void
+test_o_mint_body(void **state)
+{
+	omnia_sign_refused(*state, LIST, "apikey list", "apikey.list", "POST",
+	    "/v3/auth/token", "POST /v3/auth/token: not a box public key", 0);
+}
+
+/* one token request more than NETCALL_MINT_MAX, after a 401's retry */
+static int
+setup_o_mint_third(void **state)
+{
+	return setup_omnia(state, O_TOKEN
+	    "sign bearer GET /v3/api-keys 0\n"
+	    O_TOKEN O_TOKEN);
+}
+
+static void
+test_o_mint_third(void **state)
+{
+	struct ht	*t = *state;
+	char		 why[64];
+
+	assert_int_equal(NETCALL_MINT_MAX, 2);
+	snprintf(why, sizeof(why), "more than %d bearer tokens in one call",
+	    NETCALL_MINT_MAX);
+	omnia_sign_refused(t, LIST, "apikey list", "apikey.list", "POST",
+	    "/v3/auth/token", why, 3);
+	assert_int_equal(audit_count(t, "netd", "sign", "POST",
+	    "/v3/auth/token", "allow"), NETCALL_MINT_MAX);
+	assert_int_equal(fake_log_count(t, "path=/v3/auth/token"), 3);
+}
+
+/* 4. a bearer request that is not the call's step: another key's
+ * rotation, a create, during the rotation of OKEY1; a rotation during a
+ * listing */
+static int
+setup_o_step_other_key(void **state)
+{
+	return setup_omnia(state, O_TOKEN
+	    "sign bearer POST /v3/api-keys/" OKEY2 "/rotate 0\n");
+}
+
+static void
+test_o_step_other_key(void **state)
+{
+	omnia_sign_refused(*state, ROTATE1, "apikey rotate", "apikey.rotate",
+	    "POST", "/v3/api-keys/" OKEY2 "/rotate",
+	    "POST /v3/api-keys/*/rotate: not the path apikey.rotate builds",
+	    1);
+}
+
+static int
+setup_o_step_create(void **state)
+{
+	return setup_omnia(state, O_TOKEN O_CREATE);
+}
+
+static void
+test_o_step_create(void **state)
+{
+	omnia_sign_refused(*state, ROTATE1, "apikey rotate", "apikey.rotate",
+	    "POST", "/v3/api-keys", "POST /v3/api-keys/*/rotate: not the "
+	    "path apikey.rotate builds", 1);
+}
+
+static int
+setup_o_step_rotate(void **state)
+{
+	return setup_omnia(state, O_TOKEN O_ROTATE1);
+}
+
+static void
+test_o_step_rotate(void **state)
+{
+	/* vaultd's reason is the token row's ("not a box public key"),
+	 * the last row that had the method: any reason will do here */
+	omnia_sign_refused(*state, LIST, "apikey list", "apikey.list", "POST",
+	    "/v3/api-keys/" OKEY1 "/rotate", NULL, 1);
+}
+
 int
 main(void)
 {
@@ -941,6 +1511,44 @@ main(void)
 		    setup_flood, teardown),
 		cmocka_unit_test_setup_teardown(test_deadline,
 		    setup_deadline, teardown),
+		cmocka_unit_test_setup_teardown(test_o_rotate_ok,
+		    setup_o_rotate_ok, teardown),
+		cmocka_unit_test_setup_teardown(test_o_rotate_other,
+		    setup_o_rotate_other, teardown),
+		cmocka_unit_test_setup_teardown(test_o_rotate_new,
+		    setup_o_rotate_new, teardown),
+		cmocka_unit_test_setup_teardown(test_o_rotate_nostore,
+		    setup_o_rotate_nostore, teardown),
+		cmocka_unit_test_setup_teardown(test_o_rotate_noreplace,
+		    setup_o_rotate_noreplace, teardown),
+		cmocka_unit_test_setup_teardown(test_o_create_held,
+		    setup_o_create_held, teardown),
+		cmocka_unit_test_setup_teardown(test_o_create_held,
+		    setup_o_create_held2, teardown),
+		cmocka_unit_test_setup_teardown(test_o_create_replace,
+		    setup_o_create_replace, teardown),
+		cmocka_unit_test_setup_teardown(test_o_mint_body,
+		    setup_o_mint_short, teardown),
+		cmocka_unit_test_setup_teardown(test_o_mint_body,
+		    setup_o_mint_long, teardown),
+		cmocka_unit_test_setup_teardown(test_o_mint_body,
+		    setup_o_mint_hex, teardown),
+		cmocka_unit_test_setup_teardown(test_o_mint_body,
+		    setup_o_mint_json, teardown),
+		cmocka_unit_test_setup_teardown(test_o_mint_body,
+		    setup_o_mint_empty, teardown),
+		cmocka_unit_test_setup_teardown(test_o_mint_third,
+		    setup_o_mint_third, teardown),
+		cmocka_unit_test_setup_teardown(test_o_step_other_key,
+		    setup_o_step_other_key, teardown),
+		cmocka_unit_test_setup_teardown(test_o_step_create,
+		    setup_o_step_create, teardown),
+		cmocka_unit_test_setup_teardown(test_o_step_rotate,
+		    setup_o_step_rotate, teardown),
+		cmocka_unit_test_setup_teardown(test_o_rotate_unasked,
+		    setup_o_rotate_unasked, teardown),
+		cmocka_unit_test_setup_teardown(test_o_create_unasked,
+		    setup_o_create_unasked, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

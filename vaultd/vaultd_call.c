@@ -592,7 +592,8 @@ effect_refused(struct vaultd *vd, const struct vd_call *c)
 		return "a vault change this call cannot make";
 	if (c->rtype != nc->rtype)
 		return "a change to another kind of key";
-	if (c->signed_steps == 0)
+	/* a token request changes nothing: the step that can must be signed */
+	if ((c->signed_steps & ~netcall_mint_steps(nc)) == 0)
 		return "a vault change without a signed request";
 	if ((c->effect & NETCALL_STORE) && (c->effect & NETCALL_REMOVE))
 		return "a store and a removal at once";

@@ -417,8 +417,10 @@ control_status(struct vaultd *vd, struct client *cl, struct msg *m)
 		struct child *ch = &vd->children[i];
 		int up = ch->state == CHILD_UP && ch->have_status;
 
+		/* "up" once its sandbox is seen, not at its hello */
 		put_proc(&w, ch->name, up ? (long)ch->pid : 0,
 		    up ? now - ch->started_ms : 0, ch->restarts,
+		    ch->state == CHILD_UP && !up ? "starting" :
 		    states[ch->state], up ? ch->proc_seccomp : -1,
 		    up ? ch->proc_nnp : -1, up ? ch->uid : 0,
 		    up && ch->chrooted, up && ch->netns, up && ch->mntns,

@@ -25,10 +25,11 @@
  *		COUNT signing requests at once, then collect the answers
  *	seal KEY SECRET PASSPHRASE
  *		seal a credential of our own to the box key of the call, in
- *		netd's format (key NUL secret NUL passphrase), for "answer"
+ *		netd's format (key NUL secret NUL passphrase; Omnia: key NUL
+ *		secret NUL permissions), for "answer"; "-" for an empty third
  *	answer STATUS EFFECT RTYPE KEYID NONCE [RESULT]
- *		MSG_NET_CALL_ANS; EFFECT none or store|remove|invite; RTYPE
- *		api, builder or a number; KEYID - for none
+ *		MSG_NET_CALL_ANS; EFFECT none or store|remove|invite|replace;
+ *		RTYPE api, builder or a number; KEYID - for none
  *	hang
  *		never answer the call (status queries are still answered)
  *	gw METHOD PATH KEY PASSPHRASE NEGRISK
@@ -36,15 +37,17 @@
  *		an empty one, the rest empty; then wait (vaultd answers, or
  *		kills us for a malformed one)
  *
- * LEVEL is none, L1, L2, builder or a number; BODY - for none.  A call
- * the scenario leaves unanswered gets a plain answer: 200, "{}", no
- * effect.
+ * LEVEL is none, L1, L2, builder, bearer or a number; BODY - for none,
+ * or @boxkey for the public half of a fresh X25519 key pair (32 bytes,
+ * what netd sends as an Omnia token request's body).  A call the
+ * scenario leaves unanswered gets a plain answer: 200, "{}", no effect.
+ * MSG_NET_FORGET_REQ is answered as netd does (we hold no token).
  *
  * Log lines (header names only: a value may be a secret):
  *	start pid=N uid=N
  *	call id=N fields=ACCOUNT,PROFILE,URL,PIN,CALL box=32
  *	sign id=N call=N level=N method=M path=P nonce=N body=N
- *	    -> MSG_NET_SIGN_ANS headers=NAME,NAME
+ *	    -> MSG_NET_SIGN_ANS headers=NAME,NAME body=N
  *	    -> MSG_ERROR_ANS code=N text=T
  *	    -> none (no answer within 10 s)
  *	flood count=N level=L method=M path=P nonce=N
@@ -52,6 +55,7 @@
  *	flood done headers=N errors=N first_error=N [eof]
  *	answer id=N status=N effect=N rtype=N key=K box=N
  *	hang id=N
+ *	forget id=N
  *	gw id=N method=M path=P negrisk=N
  *	    -> MSG_GW_ANS, MSG_ERROR_ANS code=N text=T, or none
  *	eof (vaultd closed the channel)
@@ -222,13 +226,17 @@ hn_status(struct hn *h, struct msg *m)
 	hn_queue(h, &w);
 }
 
-/* Header names of a MSG_NET_SIGN_ANS, comma-separated, into out. */
+/*
+ * Header names of a MSG_NET_SIGN_ANS, comma-separated, then " body=N":
+ * the length of the body it carries (a token request's, sealed to us).
+ */
 static void
 hn_header_names(struct msg *m, char *out, size_t outlen)
 {
 	struct msg_rd	 list, pair;
 	const char	*n;
-	size_t		 nl, used = 0;
+	const uint8_t	*body;
+	size_t		 nl, bl, used = 0;
 	uint32_t	 i;
 
 	out[0] = '\0';
@@ -243,8 +251,12 @@ hn_header_names(struct msg *m, char *out, size_t outlen)
 		used += (size_t)snprintf(out + used, outlen - used, "%s%.*s",
 		    i > 0 ? "," : "", (int)nl, n);
 		if (used >= outlen)
-			break;
+			return;
 	}
+	if (msg_get_bin(&m->rd, &body, &bl, MSG_MAX_FRAME) != 0)
+		snprintf(out + used, outlen - used, " body=?");
+	else
+		snprintf(out + used, outlen - used, " body=%zu", bl);
 }
 
 static void	hn_call_read(struct hn *, struct msg *);
@@ -303,6 +315,15 @@ hn_pump(struct hn *h, int timeout_ms, uint32_t want, int *got, char *desc,
 			struct msg_w	w;
 
 			msg_begin(&w, MSG_PROBE_ANS, m.id);
+			hn_queue(h, &w);
+		}
+		break;
+	case MSG_NET_FORGET_REQ:
+		{
+			struct msg_w	w;
+
+			hn_log(h, "forget id=%u", m.id);
+			msg_begin(&w, MSG_NET_FORGET_ANS, m.id);
 			hn_queue(h, &w);
 		}
 		break;
@@ -380,6 +401,8 @@ hn_level(const char *s)
 		return 2;
 	if (strcmp(s, "builder") == 0)
 		return 3;
+	if (strcmp(s, "bearer") == 0)
+		return 4;
 	return strtoull(s, NULL, 0);
 }
 
@@ -393,11 +416,37 @@ hn_call_id(struct hn *h, const char *s)
 	return strtoull(s, NULL, 0);
 }
 
+/*
+ * A scenario BODY into body: "-" none, "@boxkey" the public key of a
+ * fresh X25519 pair (its secret half dropped: we never open the box),
+ * else the word's bytes.  Returns its length.
+ */
+static size_t
+hn_body(char **w, int n, uint8_t *body, size_t bodysz)
+{
+	uint8_t	sk[crypto_box_SECRETKEYBYTES];
+	size_t	len;
+
+	if (n <= 5 || strcmp(w[5], "-") == 0)
+		return 0;
+	if (strcmp(w[5], "@boxkey") == 0) {
+		crypto_box_keypair(body, sk);
+		sodium_memzero(sk, sizeof(sk));
+		return crypto_box_PUBLICKEYBYTES;
+	}
+	if ((len = strlen(w[5])) > bodysz)
+		len = bodysz;
+	memcpy(body, w[5], len);
+	return len;
+}
+
+/* One MSG_NET_SIGN_REQ; its id, and its body's length in *blenp. */
 static uint32_t
-hn_sign_send(struct hn *h, uint64_t call, char **w, int n)
+hn_sign_send(struct hn *h, uint64_t call, char **w, int n, size_t *blenp)
 {
 	struct msg_w	 mw;
-	const char	*body = n > 5 && strcmp(w[5], "-") != 0 ? w[5] : "";
+	uint8_t		 body[4096];
+	size_t		 blen = hn_body(w, n, body, sizeof(body));
 	uint32_t	 id = ++h->next_id;
 
 	msg_begin(&mw, MSG_NET_SIGN_REQ, id);
@@ -405,9 +454,11 @@ hn_sign_send(struct hn *h, uint64_t call, char **w, int n)
 	msg_put_u64(&mw, hn_level(w[1]));
 	msg_put_str(&mw, w[2]);
 	msg_put_str(&mw, w[3]);
-	msg_put_bin(&mw, body, strlen(body));
+	msg_put_bin(&mw, body, blen);
 	msg_put_u64(&mw, strtoull(w[4], NULL, 10));
 	hn_queue(h, &mw);
+	if (blenp != NULL)
+		*blenp = blen;
 	return id;
 }
 
@@ -415,7 +466,7 @@ hn_sign_send(struct hn *h, uint64_t call, char **w, int n)
 static void
 hn_sign(struct hn *h, uint64_t call, char **w, int n)
 {
-	const char	*body = n > 5 && strcmp(w[5], "-") != 0 ? w[5] : "";
+	size_t		 blen = 0;
 	char		 desc[1400] = "none (no answer within 10 s)";
 	uint32_t	 id;
 	int64_t		 deadline;
@@ -425,10 +476,10 @@ hn_sign(struct hn *h, uint64_t call, char **w, int n)
 		hn_log(h, "bad scenario line: sign needs 4 words");
 		return;
 	}
-	id = hn_sign_send(h, call, w, n);
+	id = hn_sign_send(h, call, w, n, &blen);
 	hn_log(h, "sign id=%u call=%llu level=%s method=%s path=%s nonce=%s "
 	    "body=%zu", id, (unsigned long long)call, w[1], w[2], w[3], w[4],
-	    strlen(body));
+	    blen);
 	deadline = hn_ms() + HN_ANSWER_MS;
 	while (!got && hn_ms() < deadline)
 		if (hn_pump(h, (int)(deadline - hn_ms()), id, &got, desc,
@@ -464,7 +515,7 @@ hn_flood(struct hn *h, char **w, int n)
 	    w[2], w[3], w[4], w[5]);
 	/* queued at once; the pump writes them while it reads answers */
 	for (i = 0; i < count; i++)
-		(void)hn_sign_send(h, h->call_id, sw, 5);
+		(void)hn_sign_send(h, h->call_id, sw, 5, NULL);
 	deadline = hn_ms() + HN_FLOOD_MS;
 	while (h->n_headers + h->n_errors < count && hn_ms() < deadline)
 		if (hn_pump(h, (int)(deadline - hn_ms()), 0, NULL, NULL,
@@ -492,6 +543,8 @@ hn_seal(struct hn *h, char **w, int n)
 		hn_log(h, "seal: needs KEY SECRET PASSPHRASE and a box key");
 		return;
 	}
+	if (strcmp(w[3], "-") == 0)
+		w[3][0] = '\0';
 	kl = strlen(w[1]);
 	sl = strlen(w[2]);
 	pl = strlen(w[3]);
@@ -521,6 +574,8 @@ hn_effect(const char *s)
 		e |= NETCALL_REMOVE;
 	if (strstr(s, "invite") != NULL)
 		e |= NETCALL_INVITE_USED;
+	if (strstr(s, "replace") != NULL)
+		e |= NETCALL_REPLACE;
 	return e != 0 ? e : strtoull(s, NULL, 0);
 }
 
