@@ -480,6 +480,60 @@ test_clients(void **state)
 	txr_free(&r);
 }
 
+/*
+ * A bot reads through the gateway all through a rotation of the
+ * account's API key: every answer is the exchange's 200, signed with the
+ * old key or the new one.
+ */
+static void
+test_rotation(void **state)
+{
+	struct gt	*g = *state;
+	struct txr	 r;
+	json_t		*j;
+	char		 cmd[1024], out[300], *log;
+	pid_t		 pid;
+	size_t		 len;
+	int		 n = 0, status = -1;
+
+	/* test_clients removed the bot: it comes back */
+	assert_int_equal(CTL(g, NULL, "--json client add bot --account pm"),
+	    0);
+	assert_non_null(j = json_loads(g->out, 0, NULL));
+	assert_int_equal(txt_creds(j, &g->bot), 0);
+	json_decref(j);
+
+	snprintf(out, sizeof(out), "%s.rotate", g->it.home);
+	snprintf(cmd, sizeof(cmd), "%s/vaultctl rotate apikey --account pm "
+	    "--drain 1 >%s 2>&1", g->it.build, out);
+	if ((pid = fork()) == -1)
+		fail_msg("fork");
+	if (pid == 0) {
+		execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);
+		_exit(127);
+	}
+	while (waitpid(pid, &status, WNOHANG) == 0) {
+		bot(g, &g->bot, txt_now(), "GET", "/data/orders", NULL, &r);
+		if (r.status != 200)
+			fail_msg("request %d during the rotation: %ld %s", n,
+			    r.status, r.body ? r.body : "");
+		txr_free(&r);
+		n++;
+		it_sleep_ms(20);	/* within the bot's budget */
+	}
+	log = it_slurp(out, &len);
+	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+		fail_msg("rotate: %s", log ? log : "");
+	assert_non_null(strstr(log, "done: pm now signs with API key"));
+	free(log);
+	unlink(out);
+	assert_true(n >= 3);
+	/* and after it, with the new key */
+	bot(g, &g->bot, txt_now(), "GET", "/data/orders", NULL, &r);
+	assert_int_equal(r.status, 200);
+	txr_free(&r);
+}
+
 int
 main(void)
 {
@@ -491,6 +545,7 @@ main(void)
 		cmocka_unit_test(test_refusals),
 		cmocka_unit_test(test_sign_order),
 		cmocka_unit_test(test_clients),
+		cmocka_unit_test(test_rotation),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
