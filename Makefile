@@ -238,6 +238,10 @@ install: $(INSTALLED)
 	sed 's|/usr/sbin/vaultd|$(SBINDIR)/vaultd|; s|/etc/clobvault|$(SYSCONFDIR)/clobvault|' \
 	    dist/vaultd.service > $(BUILD)/vaultd.service
 	$(INSTALL) -m 0644 $(BUILD)/vaultd.service $(DESTDIR)$(UNITDIR)/vaultd.service
+	sed 's|/usr/bin/vaultctl|$(BINDIR)/vaultctl|' \
+	    dist/clobvault-rotate.service > $(BUILD)/clobvault-rotate.service
+	$(INSTALL) -m 0644 $(BUILD)/clobvault-rotate.service \
+	    dist/clobvault-rotate.timer $(DESTDIR)$(UNITDIR)
 	$(INSTALL) -d $(DESTDIR)$(DATADIR)/bash-completion/completions
 	$(INSTALL) -m 0644 dist/clobvault.bash-completion \
 	    $(DESTDIR)$(DATADIR)/bash-completion/completions/vaultctl

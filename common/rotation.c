@@ -64,7 +64,7 @@ rotation_parse(const char *p, size_t len, struct rotation *r, char *why,
 {
 	json_t		*j;
 	json_error_t	 err;
-	const char	*kind, *step, *old, *new, *reason, *note, *fp;
+	const char	*kind, *step, *old, *new, *reason, *note, *fp, *bid;
 	int		 omnia;
 	json_int_t	 v, nonce, tries, resumes, started, active, drain;
 	size_t		 i;
@@ -75,14 +75,15 @@ rotation_parse(const char *p, size_t len, struct rotation *r, char *why,
 	    JSON_REJECT_DUPLICATES, &err)) == NULL)
 		return CV_ERR_INVALID;
 	if (json_unpack_ex(j, &err, JSON_STRICT,
-	    "{s:I, s:s, s:s, s:s, s:s, s:s, s:I, s:I, s:I, s:I, s:I, s:I, "
-	    "s:s, s:s}", "v", &v, "kind", &kind, "step", &step, "old", &old,
-	    "new", &new, "fp", &fp, "nonce", &nonce, "tries", &tries, "resumes", &resumes,
-	    "started", &started, "active_at", &active, "drain", &drain,
-	    "reason", &reason, "note", &note) != 0)
+	    "{s:I, s:s, s:s, s:s, s:s, s:s, s:s, s:I, s:I, s:I, s:I, s:I, "
+	    "s:I, s:s, s:s}", "v", &v, "kind", &kind, "step", &step, "old",
+	    &old, "new", &new, "fp", &fp, "builder_id", &bid, "nonce", &nonce,
+	    "tries", &tries, "resumes", &resumes, "started", &started,
+	    "active_at", &active, "drain", &drain, "reason", &reason, "note",
+	    &note) != 0)
 		FAIL("a journal entry's members are v, kind, step, old, new, "
-		    "fp, nonce, tries, resumes, started, active_at, drain, reason "
-		    "and note (%s)", err.text);
+		    "fp, builder_id, nonce, tries, resumes, started, active_at, "
+		    "drain, reason and note (%s)", err.text);
 	if (v != 1)
 		FAIL("journal entry version %lld: this build reads 1",
 		    (long long)v);
@@ -105,6 +106,8 @@ rotation_parse(const char *p, size_t len, struct rotation *r, char *why,
 	if (strlen(fp) != (omnia ? 16 : 0) ||
 	    strspn(fp, "0123456789abcdef") != strlen(fp))
 		FAIL("fp is the old secret's fingerprint (omnia), else empty");
+	if (strcmp(kind, "builder") == 0 ? !key_ok(bid, 0) : *bid != '\0')
+		FAIL("builder_id names the builder (builder), else empty");
 	if (i > ROT_VERIFY && i != ROT_ABORTED && *new == '\0')
 		FAIL("step %s needs the new key's id", step);
 	if (nonce < 0 || tries < 0 || tries > 1000 || resumes < 0 ||
@@ -120,6 +123,7 @@ rotation_parse(const char *p, size_t len, struct rotation *r, char *why,
 	snprintf(r->old_key, sizeof(r->old_key), "%s", old);
 	snprintf(r->new_key, sizeof(r->new_key), "%s", new);
 	snprintf(r->fp, sizeof(r->fp), "%s", fp);
+	snprintf(r->builder_id, sizeof(r->builder_id), "%s", bid);
 	r->nonce = (uint64_t)nonce;
 	r->tries = (uint64_t)tries;
 	r->resumes = (uint64_t)resumes;
@@ -147,12 +151,13 @@ rotation_encode(const struct rotation *r, char *out, size_t outlen,
 
 	if (rotation_step_name(r->step) == NULL)
 		return CV_ERR_INVALID;
-	j = json_pack("{s:i, s:s, s:s, s:s, s:s, s:s, s:I, s:I, s:I, s:I, "
-	    "s:I, s:I, s:s, s:s}", "v", 1, "kind", r->kind, "step",
+	j = json_pack("{s:i, s:s, s:s, s:s, s:s, s:s, s:s, s:I, s:I, s:I, "
+	    "s:I, s:I, s:I, s:s, s:s}", "v", 1, "kind", r->kind, "step",
 	    rotation_step_name(r->step), "old", r->old_key, "new", r->new_key,
-	    "fp", r->fp, "nonce", (json_int_t)r->nonce, "tries", (json_int_t)r->tries,
-	    "resumes", (json_int_t)r->resumes, "started",
-	    (json_int_t)r->started, "active_at", (json_int_t)r->active_at,
+	    "fp", r->fp, "builder_id", r->builder_id, "nonce",
+	    (json_int_t)r->nonce, "tries", (json_int_t)r->tries, "resumes",
+	    (json_int_t)r->resumes, "started", (json_int_t)r->started,
+	    "active_at", (json_int_t)r->active_at,
 	    "drain", (json_int_t)r->drain, "reason", r->reason, "note",
 	    r->note);
 	if (j == NULL)

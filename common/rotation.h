@@ -40,7 +40,10 @@ struct rotation {
 							   omnia: old_key */
 	char		fp[17];		/* omnia: the old secret's
 					   fingerprint, to see it replaced */
-	uint64_t	nonce;		/* apikey: the new key's L1 nonce */
+	char		builder_id[VAULT_MAX_NAME + 1];	/* builder: the
+							   exchange's id */
+	uint64_t	nonce;		/* apikey: the new key's L1 nonce;
+					   builder: the vault's for it */
 	uint64_t	tries;		/* failures of this step so far */
 	uint64_t	resumes;
 	int64_t		started;	/* unix seconds */

@@ -745,3 +745,37 @@ vault_fmt_journal_valid(const uint8_t *p, size_t len)
 			return 0;
 	return 1;
 }
+
+size_t
+vault_fmt_cred_len(const uint8_t *p, size_t len, int64_t *created)
+{
+	const size_t	 tl = sizeof(VAULT_CREATED_TAG) - 1;
+	const uint8_t	*first, *last = NULL;
+	int64_t		 t = 0;
+	size_t		 i, nd;
+
+	if (created != NULL)
+		*created = 0;
+	if ((first = memchr(p, 0, len)) == NULL)
+		return len;
+	for (i = len; i-- > 0; )
+		if (p[i] == 0) {
+			last = p + i;
+			break;
+		}
+	/* a third part, "created=" and 1 to 18 digits, to the end */
+	if (last == first || (size_t)(p + len - last - 1) <= tl ||
+	    memcmp(last + 1, VAULT_CREATED_TAG, tl) != 0)
+		return len;
+	nd = (size_t)(p + len - last - 1) - tl;
+	if (nd > 18)
+		return len;
+	for (i = 0; i < nd; i++) {
+		if (last[1 + tl + i] < '0' || last[1 + tl + i] > '9')
+			return len;
+		t = t * 10 + (last[1 + tl + i] - '0');
+	}
+	if (created != NULL)
+		*created = t;
+	return (size_t)(last - p);
+}

@@ -192,6 +192,16 @@ int	vault_fmt_name_valid(const char *s, size_t len);
 void	vault_fmt_wrap_ad(const struct vault_hdr *h,
 	    uint8_t ad[VAULT_WRAP_AD_LEN]);
 
+/*
+ * An API or builder key's body may end in NUL "created=T", T the unix
+ * second signerd stored it (a third part: "secret NUL passphrase NUL
+ * created=T", Omnia's "secret NUL permissions NUL created=T").  The
+ * body's length without it, and T into *created (0 when there is none;
+ * created may be NULL).
+ */
+#define VAULT_CREATED_TAG	"created="
+size_t	vault_fmt_cred_len(const uint8_t *p, size_t len, int64_t *created);
+
 /* A journal entry's text: 1..VAULT_MAX_JOURNAL bytes of 0x20..0x7e. */
 int	vault_fmt_journal_valid(const uint8_t *p, size_t len);
 

@@ -64,6 +64,7 @@ signerd_omnia_check(const uint8_t *p, size_t len, char fp[17],
 	size_t		 slen, plen, i, n;
 	uint8_t		 h[8];
 
+	len = vault_fmt_cred_len(p, len, NULL);	/* its age is not checked */
 	if ((nul = memchr(p, 0, len)) == NULL)
 		return CV_ERR_INVALID;
 	slen = (size_t)(nul - p);

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <sodium.h>
 
@@ -58,16 +59,34 @@ sv_put_record(struct vault *pv, const struct vault_keys *keys, uint8_t type,
     const uint8_t *pt, size_t ptlen)
 {
 	struct vault_rec	rec;
+	struct secret		stamped;
+	char			tag[40];
 	long			i;
 	int			r;
 
 	memset(&rec, 0, sizeof(rec));
+	memset(&stamped, 0, sizeof(stamped));
 	rec.type = type;
 	rec.flags = flags;	/* authenticated with the body */
 	snprintf(rec.account, sizeof(rec.account), "%s", account);
 	snprintf(rec.key_id, sizeof(rec.key_id), "%s", key_id);
 	rec.nonce = nonce;
-	if ((r = vault_crypto_seal(keys, &pv->hdr, &rec, pt, ptlen)) != 0)
+	/* a key stored now: when, for its age (vault_fmt_cred_len) */
+	if ((type == VAULT_REC_API_CRED || type == VAULT_REC_BUILDER_CRED) &&
+	    vault_fmt_cred_len(pt, ptlen, NULL) == ptlen) {
+		snprintf(tag, sizeof(tag), "%s%lld", VAULT_CREATED_TAG,
+		    (long long)time(NULL));
+		if ((r = secret_alloc(&stamped, ptlen + 1 + strlen(tag))) != 0)
+			return r;
+		memcpy(stamped.p, pt, ptlen);
+		stamped.p[ptlen] = 0;
+		memcpy(stamped.p + ptlen + 1, tag, strlen(tag));
+		pt = stamped.p;
+		ptlen = stamped.len;
+	}
+	r = vault_crypto_seal(keys, &pv->hdr, &rec, pt, ptlen);
+	secret_free(&stamped);
+	if (r != 0)
 		return r;
 	if ((i = vault_find_record(pv, type, account, key_id)) >= 0 &&
 	    (r = vault_del_record(pv, (size_t)i)) != 0)
@@ -278,6 +297,7 @@ check_cred(const uint8_t *p, size_t len, char fp[17])
 	char		 text[256];
 	int		 r;
 
+	len = vault_fmt_cred_len(p, len, NULL);
 	if ((nul = memchr(p, 0, len)) == NULL)
 		return CV_ERR_INVALID;
 	slen = (size_t)(nul - p);
@@ -457,6 +477,9 @@ vault_put(struct signerd_vault *sv, struct chan *c, struct msg *m)
 		if (vault_find_record(&sv->v, (uint8_t)type, account,
 		    key_id) >= 0)
 			return CV_ERR_EXISTS;
+		/* when a key was stored is ours to say (sv_put_record) */
+		if (vault_fmt_cred_len(payload, len, NULL) != len)
+			return CV_ERR_INVALID;
 		/* an Omnia key: its own shape; numbered in order */
 		if (type == VAULT_REC_API_CRED &&
 		    (bearer = signerd_account_bearer(sv, account)) != 0) {
@@ -702,6 +725,10 @@ vault_store(struct signerd_vault *sv, struct chan *c, struct msg *m)
 	info[idlen] = '\0';
 	if (!vault_fmt_name_valid(info, idlen))
 		goto out;
+	/* when a key was stored is ours to say, never netd's */
+	if (vault_fmt_cred_len(nul + 1, pt.len - idlen - 1, NULL) !=
+	    pt.len - idlen - 1)
+		goto out;
 	if (bearer) {
 		r = omnia_store(sv, account, replace, info, nul + 1,
 		    pt.len - idlen - 1, c, m->id);
@@ -917,6 +944,7 @@ record_info(struct signerd_vault *sv, const struct vault_rec *rec,
 	struct secret	pt;
 	uint8_t		addr[ETH_ADDR_LEN];
 	const uint8_t	*nul;
+	int64_t		created;
 	int		r;
 
 	info[0] = '\0';
@@ -939,6 +967,11 @@ record_info(struct signerd_vault *sv, const struct vault_rec *rec,
 			r = check_cred(pt.p, pt.len, info);
 		else
 			r = CV_ERR_CORRUPT;
+		/* "FINGERPRINT[ permissions P] created=T" when it is known */
+		(void)vault_fmt_cred_len(pt.p, pt.len, &created);
+		if (r == 0 && created > 0)
+			snprintf(info + strlen(info), len - strlen(info),
+			    " %s%lld", VAULT_CREATED_TAG, (long long)created);
 		break;
 	case VAULT_REC_INVITE:
 		snprintf(info, len, "%c%c%s (%zu characters)%s", pt.p[0],

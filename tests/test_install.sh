@@ -160,6 +160,13 @@ check "install: lib/systemd/system/vaultd.service 0644" \
     has_mode 644 "$(id -un)" "$unit"
 check "install: the unit runs /usr/local/sbin/vaultd -f" \
     grep -qx "ExecStart=/usr/local/sbin/vaultd -f" "$unit"
+check "install: lib/systemd/system/clobvault-rotate.service 0644" \
+    has_mode 644 "$(id -un)" "$p/lib/systemd/system/clobvault-rotate.service"
+check "install: the rotation unit runs /usr/local/bin/vaultctl rotate --due" \
+    grep -qx "ExecStart=/usr/local/bin/vaultctl rotate --due" \
+    "$p/lib/systemd/system/clobvault-rotate.service"
+check "install: lib/systemd/system/clobvault-rotate.timer 0644" \
+    has_mode 644 "$(id -un)" "$p/lib/systemd/system/clobvault-rotate.timer"
 comp=$p/share/bash-completion/completions/vaultctl
 check "install: share/bash-completion/completions/vaultctl 0644" \
     has_mode 644 "$(id -un)" "$comp"
@@ -238,6 +245,16 @@ if have systemd-analyze; then
 	out=$(systemd-analyze verify --man=no "$tmp/vaultd.service" 2>&1)
 	check "systemd-analyze verify vaultd.service" [ -z "$out" ]
 	[ -z "$out" ] || echo "$out" | sed 's/^/  /'
+	sed "s|^ExecStart=/usr/local/bin/vaultctl|ExecStart=$p/bin/vaultctl|" \
+	    "$p/lib/systemd/system/clobvault-rotate.service" \
+	    >"$tmp/clobvault-rotate.service"
+	cp "$p/lib/systemd/system/clobvault-rotate.timer" "$tmp/"
+	out=$(cd "$tmp" && systemd-analyze verify --man=no \
+	    clobvault-rotate.timer clobvault-rotate.service 2>&1 |
+	    grep -v 'vaultd.service' || true)
+	check "systemd-analyze verify clobvault-rotate.timer and .service" \
+	    [ -z "$out" ]
+	[ -z "$out" ] || echo "$out" | sed 's/^/  /'
 else
 	skipped "systemd-analyze verify: no systemd-analyze (package systemd)"
 fi
@@ -293,6 +310,10 @@ check "deb: usr/lib/clobvault/signerd" \
     entry -rwxr-xr-x root/root usr/lib/clobvault/signerd
 check "deb: usr/lib/clobvault/netd" entry -rwxr-xr-x root/root usr/lib/clobvault/netd
 check "deb: the unit" entry -rw-r--r-- root/root lib/systemd/system/vaultd.service
+check "deb: the rotation timer" \
+    entry -rw-r--r-- root/root lib/systemd/system/clobvault-rotate.timer
+check "deb: the rotation unit" \
+    entry -rw-r--r-- root/root lib/systemd/system/clobvault-rotate.service
 check "deb: the configuration example" \
     entry -rw-r--r-- root/root etc/clobvault/vaultd.conf.example
 check "deb: vaultd.8" entry -rw-r--r-- root/root usr/share/man/man8/vaultd.8.gz

@@ -775,7 +775,7 @@ raw_put(struct ct *c, const char *name, const char *json, uint64_t nonce,
 #define FUNDER_WHY	"the funder must be an Ethereum address: 0x and 40 " \
 			"hex digits"
 #define MEMBERS_WHY	"account record needs profile and url, and may hold " \
-			"ca_file, pin, funder and orders only"
+			"ca_file, pin, funder, orders and max_key_age only"
 
 /*
  * account add --funder and --order-version: stored as given, checked
@@ -796,6 +796,10 @@ test_account_orders(void **state)
 		{ PM_ACCT "\"funder\":\"" FUNDER_UPPER "\"}", FUNDER_WHY },
 		{ PM_ACCT "\"funder\":\"" FUNDER_NO0X "\"}", FUNDER_WHY },
 		{ PM_ACCT "\"funder\":7}", MEMBERS_WHY },
+		{ PM_ACCT "\"max_key_age\":0}", "max_key_age is days, 1 to "
+		    "3650" },
+		{ PM_ACCT "\"max_key_age\":\"30\"}", "max_key_age is days, 1 "
+		    "to 3650" },
 		{ OM_ACCT "\"orders\":1}", "omnia accounts sign no orders: no "
 		    "funder or order version" },
 		{ OF_ACCT "\"makers\":1}", MEMBERS_WHY },
@@ -988,7 +992,8 @@ test_account_update(void **state)
 	want(c, 2);
 	assert_string_equal(c->r.err, "vaultctl: account update: nothing to "
 	    "change: give --url, --ca-file, --no-ca-file, --pin, --no-pin, "
-	    "--funder, --no-funder or --order-version\n");
+	    "--funder, --no-funder, --order-version, --max-key-age or "
+	    "--no-max-key-age\n");
 	cli(c, NULL, "account update nosuch --url https://127.0.0.1:9/");
 	want(c, 8);
 	assert_string_equal(c->r.err, "vaultctl: account update: no account "

@@ -278,7 +278,8 @@ test_import(void **state)
 	/* the seed key went in with its permissions, listed not secret */
 	run(o, 0, NULL, "apikey list --local --account main");
 	has(o, o->id);
-	has(o, "permissions keys:read,keys:write,trade  (active)");
+	has(o, "permissions keys:read,keys:write,trade  created ");
+	has(o, " (0 d)  (active)");
 	/* a CLOB-shaped key for an Omnia account */
 	run(o, 2, "{\"apiKey\":\"k1\",\"secret\":\"c2VjcmV0\","
 	    "\"passphrase\":\"p\"}", "apikey import --account main");
@@ -398,7 +399,7 @@ test_create(void **state)
 	/* in the vault, with its permissions; its secret works */
 	run(o, 0, NULL, "apikey list --local --account main");
 	has(o, id);
-	has(o, "permissions keys:read,trade\n");
+	has(o, "permissions keys:read,trade  created ");
 	exchange_secret(o, id, secret, sizeof(secret));
 	assert_int_equal(token_status(o, id, secret), 200);
 
@@ -463,7 +464,8 @@ test_rotate(void **state)
 	assert_non_null(p = strstr(o->out, o->id));
 	snprintf(fp_new, sizeof(fp_new), "%.16s", p + strlen(o->id) + 10);
 	assert_string_not_equal(fp_old, fp_new);
-	has(o, "permissions keys:read,keys:write,trade  (active)\n");
+	has(o, "permissions keys:read,keys:write,trade  created ");
+	has(o, " (0 d)  (active)\n");
 	/* rotate used the key's own token, then wiped it; the two above
 	 * were this test's; the next call buys one with the new secret */
 	assert_int_equal(TOKENS(o), 3);

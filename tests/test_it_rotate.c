@@ -447,8 +447,9 @@ test_journal_refused(void **state)
 
 	snprintf(good, sizeof(good), "{\"v\":1,\"kind\":\"apikey\","
 	    "\"step\":\"create\",\"old\":\"%s\",\"new\":\"\","
-	    "\"fp\":\"\",\"nonce\":99,\"tries\":0,\"resumes\":0,\"started\":1,"
-	    "\"active_at\":0,\"drain\":0,\"reason\":\"\",\"note\":\"\"}",
+	    "\"fp\":\"\",\"builder_id\":\"\",\"nonce\":99,\"tries\":0,"
+	    "\"resumes\":0,\"started\":1,\"active_at\":0,\"drain\":0,"
+	    "\"reason\":\"\",\"note\":\"\"}",
 	    c->key);
 	assert_int_equal(raw_put(c, "rot-0123456789ab", 0, "{}", text,
 	    sizeof(text)), CV_ERR_INVALID);
@@ -458,9 +459,10 @@ test_journal_refused(void **state)
 	assert_string_equal(text, "a rotation id is rot- and 12 hex digits");
 	assert_int_equal(raw_put(c, "rot-0123456789ab", 0,
 	    "{\"v\":1,\"kind\":\"apikey\",\"step\":\"use\",\"old\":\"a\","
-	    "\"new\":\"\",\"fp\":\"\",\"nonce\":1,\"tries\":0,\"resumes\":0,"
-	    "\"started\":1,\"active_at\":0,\"drain\":0,\"reason\":\"\","
-	    "\"note\":\"\"}", text, sizeof(text)), CV_ERR_INVALID);
+	    "\"new\":\"\",\"fp\":\"\",\"builder_id\":\"\",\"nonce\":1,"
+	    "\"tries\":0,\"resumes\":0,\"started\":1,\"active_at\":0,"
+	    "\"drain\":0,\"reason\":\"\",\"note\":\"\"}", text,
+	    sizeof(text)), CV_ERR_INVALID);
 	assert_string_equal(text, "step use needs the new key's id");
 	/* a good entry goes in at revision 0, and only at the next after */
 	assert_int_equal(raw_put(c, "rot-0123456789ab", 0, good, text,
@@ -476,6 +478,136 @@ test_journal_refused(void **state)
 	has(c, "no rotation in progress");
 }
 
+/* Keys are dated; an account's maximum age makes rotate --due act. */
+static void
+test_due(void **state)
+{
+	struct rt	*c = *state;
+	char		 cmd[1024], id[32];
+	json_t		*j, *e;
+
+	run(c, 0, "--json apikey list --local --account main");
+	j = out_json(c);
+	e = json_array_get(json_object_get(j, "entries"), 0);
+	assert_true(json_integer_value(json_object_get(e, "created")) >
+	    1700000000);
+	assert_int_equal(json_integer_value(json_object_get(e, "age_days")),
+	    0);
+	json_decref(j);
+	run(c, 2, "account update main --max-key-age 0");
+	has(c, "--max-key-age takes days, 1 to 3650");
+	run(c, 0, "account update main --max-key-age 30");
+	run(c, 0, "--json rotate status");
+	j = out_json(c);
+	e = json_array_get(json_object_get(j, "keys"), 0);
+	assert_string_equal(json_string_value(json_object_get(e, "key_id")),
+	    c->key);
+	assert_int_equal(json_integer_value(json_object_get(e,
+	    "max_key_age")), 30);
+	assert_true(json_is_false(json_object_get(e, "due")));
+	json_decref(j);
+	run(c, 0, "rotate --due --dry-run");
+	has(c, "0 d old, max 30 d: not due");
+	run(c, 2, "rotate --due --account main");
+	/* 31 days on: due; a dry run changes nothing */
+	snprintf(cmd, sizeof(cmd), "CLOBVAULT_TEST_DAYS_AHEAD=31 "
+	    "%s/vaultctl rotate --due --dry-run 2>&1", c->it.build);
+	assert_int_equal(it_run(c->out, sizeof(c->out), cmd), 0);
+	has(c, "31 d old, max 30 d: due (dry run)");
+	run(c, 0, "--json rotate status");
+	has(c, "\"rotations\": []");
+	snprintf(cmd, sizeof(cmd), "CLOBVAULT_TEST_DAYS_AHEAD=31 "
+	    "%s/vaultctl rotate --due --drain 0 2>&1", c->it.build);
+	assert_int_equal(it_run(c->out, sizeof(c->out), cmd), 0);
+	has(c, "31 d old, max 30 d: due: rotating");
+	has(c, "main: rotated");
+	run(c, 0, "--json audit show --op rotate.done --tail 1");
+	j = out_json(c);
+	snprintf(id, sizeof(id), "%s", strrchr(json_string_value(
+	    json_object_get(json_array_get(j, 0), "actor")), ':') + 1);
+	json_decref(j);
+	rotated(c, id, "rotate.create");
+	run(c, 0, "--json audit show --rotation %s --op rotate.create", id);
+	has(c, "reason=due%3A%2031%20d%20old%2C%20max%2030%20d");
+	run(c, 0, "account update main --no-max-key-age");
+	run(c, 0, "rotate --due");
+}
+
+/* The builder keys the vault holds for main: their ids, the active one. */
+static size_t
+builder_keys(struct rt *c, char active[80])
+{
+	json_t	*j, *e;
+	size_t	 i, n;
+
+	active[0] = '\0';
+	run(c, 0, "--json builder list --local --account main");
+	j = out_json(c);
+	n = json_array_size(json_object_get(j, "entries"));
+	json_array_foreach(json_object_get(j, "entries"), i, e)
+		if (json_is_true(json_object_get(e, "active")))
+			snprintf(active, 80, "%s", json_string_value(
+			    json_object_get(e, "key_id")));
+	json_decref(j);
+	return n;
+}
+
+/* A builder key, rotated; and after a crash at its delete step. */
+static void
+test_builder(void **state)
+{
+	struct rt	*c = *state;
+	char		 old[80], now[80], id[32], cmd[1024];
+	json_t		*j;
+
+	run(c, 2, "rotate builder --account main");
+	has(c, "--builder-id ID is required");
+	run(c, 2, "rotate apikey --account main --builder-id b1");
+	run(c, 8, "rotate builder --account main --builder-id b1");
+	has(c, "main holds no builder key to rotate");
+	run(c, 0, "builder create --account main --builder-id b1");
+	assert_int_equal(builder_keys(c, old), 1);
+	run(c, 0, "rotate builder --account main --builder-id b1 --drain 0 "
+	    "--reason 'builder rotation'");
+	has(c, "'s builder key is now ");
+	assert_int_equal(builder_keys(c, now), 1);
+	assert_string_not_equal(now, old);
+	/* the exchange: the new key live, the old one revoked */
+	run(c, 0, "--json builder list --account main");
+	j = out_json(c);
+	assert_non_null(strstr(c->out, now));
+	json_decref(j);
+	run(c, 0, "--json audit show --op rotate.done --tail 1");
+	j = out_json(c);
+	snprintf(id, sizeof(id), "%s", strrchr(json_string_value(
+	    json_object_get(json_array_get(j, 0), "actor")), ':') + 1);
+	json_decref(j);
+	run(c, 0, "--json audit show --rotation %s --op rotate", id);
+	has(c, "kind=builder");
+	has(c, "\"op\": \"rotate.use\"");
+	/* stopped before the old key's revocation, vaultd killed: resume */
+	snprintf(old, sizeof(old), "%s", now);
+	snprintf(cmd, sizeof(cmd), "CLOBVAULT_TEST_ROTATE_STOP=delete "
+	    "%s/vaultctl rotate builder --account main --builder-id b1 "
+	    "--drain 0 2>&1", c->it.build);
+	assert_int_equal(it_run(c->out, sizeof(c->out), cmd), 99);
+	assert_int_equal(builder_keys(c, now), 2);
+	assert_string_not_equal(now, old);	/* the new one is active */
+	run(c, 0, "--json rotate status");
+	j = out_json(c);
+	snprintf(id, sizeof(id), "%s", json_string_value(json_object_get(
+	    json_array_get(json_object_get(j, "rotations"), 0), "id")));
+	json_decref(j);
+	crash(c, V_VAULTD);
+	run(c, 0, "rotate resume %s", id);
+	has(c, "is revoked");
+	assert_int_equal(builder_keys(c, now), 1);
+	assert_string_not_equal(now, old);
+	/* the API key was never touched */
+	one_key(c, c->nonce, now, sizeof(now));
+	assert_string_equal(now, c->key);
+}
+
 int
 main(void)
 {
@@ -485,6 +617,8 @@ main(void)
 		cmocka_unit_test(test_attention),
 		cmocka_unit_test(test_abort),
 		cmocka_unit_test(test_journal_refused),
+		cmocka_unit_test(test_due),
+		cmocka_unit_test(test_builder),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

@@ -16,7 +16,7 @@
 
 static const char	entry[] = "{\"v\":1,\"kind\":\"apikey\","
     "\"step\":\"delete\",\"old\":\"k-old\",\"new\":\"k-new\",\"fp\":\"\","
-    "\"nonce\":7,"
+    "\"builder_id\":\"\",\"nonce\":7,"
     "\"tries\":2,\"resumes\":1,\"started\":1764540000,"
     "\"active_at\":1764540009,\"drain\":25,\"reason\":\"a \\\"b\\\"\","
     "\"note\":\"\"}";
@@ -92,9 +92,12 @@ test_refused(void **state)
 	refused("[]", "members are");
 	refused("{\"v\":1}", "members are");
 	refused_with("\"v\"", "2", "version 2");
-	refused_with("\"kind\"", "\"other\"", "kind is apikey, builder or omnia");
+	refused_with("\"kind\"", "\"other\"",
+	    "kind is apikey, builder or omnia");
 	refused_with("\"kind\"", "\"omnia\"", "no step delete");
 	refused_with("\"fp\"", "\"0123456789abcdef\"", "fp is the old");
+	refused_with("\"builder_id\"", "\"b1\"", "builder_id names");
+	refused_with("\"kind\"", "\"builder\"", "builder_id names");
 	refused_with("\"step\"", "\"later\"", "no step later");
 	refused_with("\"old\"", "\"\"", "two key ids");
 	refused_with("\"new\"", "\"k-old\"", "two key ids");
@@ -107,8 +110,9 @@ test_refused(void **state)
 	refused_with("\"reason\"", "\"\\u0007\"", "printable");
 	/* an unknown member, a duplicate */
 	refused("{\"v\":1,\"kind\":\"apikey\",\"step\":\"create\",\"old\":\"a\","
-	    "\"new\":\"\",\"fp\":\"\",\"nonce\":1,\"tries\":0,\"resumes\":0,\"started\":1,"
-	    "\"active_at\":0,\"drain\":0,\"reason\":\"\",\"note\":\"\","
+	    "\"new\":\"\",\"fp\":\"\",\"builder_id\":\"\",\"nonce\":1,"
+	    "\"tries\":0,\"resumes\":0,\"started\":1,\"active_at\":0,"
+	    "\"drain\":0,\"reason\":\"\",\"note\":\"\","
 	    "\"x\":1}", "members are");
 	refused("{\"v\":1,\"v\":1}", "not a journal entry");
 }
@@ -119,8 +123,8 @@ test_omnia(void **state)
 {
 	static const char	e[] = "{\"v\":1,\"kind\":\"omnia\","
 	    "\"step\":\"verify\",\"old\":\"k1\",\"new\":\"k1\","
-	    "\"fp\":\"00112233445566ff\",\"nonce\":0,\"tries\":0,"
-	    "\"resumes\":0,\"started\":5,\"active_at\":0,\"drain\":0,"
+	    "\"fp\":\"00112233445566ff\",\"builder_id\":\"\",\"nonce\":0,"
+	    "\"tries\":0,\"resumes\":0,\"started\":5,\"active_at\":0,\"drain\":0,"
 	    "\"reason\":\"\",\"note\":\"\"}";
 	struct rotation	r;
 	char		why[256], out[VAULT_MAX_JOURNAL + 1];
@@ -134,11 +138,11 @@ test_omnia(void **state)
 	assert_string_equal(out, e);
 	refused("{\"v\":1,\"kind\":\"omnia\",\"step\":\"verify\","
 	    "\"old\":\"k1\",\"new\":\"k2\",\"fp\":\"00112233445566ff\","
-	    "\"nonce\":0,\"tries\":0,\"resumes\":0,\"started\":5,"
+	    "\"builder_id\":\"\",\"nonce\":0,\"tries\":0,\"resumes\":0,\"started\":5,"
 	    "\"active_at\":0,\"drain\":0,\"reason\":\"\",\"note\":\"\"}",
 	    "omnia: the same one");
 	refused("{\"v\":1,\"kind\":\"omnia\",\"step\":\"verify\","
-	    "\"old\":\"k1\",\"new\":\"k1\",\"fp\":\"\","
+	    "\"old\":\"k1\",\"new\":\"k1\",\"fp\":\"\",\"builder_id\":\"\","
 	    "\"nonce\":0,\"tries\":0,\"resumes\":0,\"started\":5,"
 	    "\"active_at\":0,\"drain\":0,\"reason\":\"\",\"note\":\"\"}",
 	    "fp is the old");

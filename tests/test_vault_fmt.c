@@ -546,6 +546,37 @@ test_write_readonly_dir(void **state)
 	dir_remove(&d);
 }
 
+/* A key body's date: a third part "created=DIGITS", else none. */
+static void
+cred_case(const char *p, size_t len, size_t want_len, int64_t want_t)
+{
+	int64_t	t = -1;
+
+	assert_int_equal(vault_fmt_cred_len((const uint8_t *)p, len, &t),
+	    want_len);
+	assert_int_equal(t, want_t);
+}
+
+#define CRED(lit, wl, wt)	cred_case((lit), sizeof(lit) - 1, (wl), (wt))
+
+static void
+test_cred_len(void **state)
+{
+	(void)state;
+	CRED("s\0pass\0created=1764540000", 6, 1764540000);
+	CRED("s\0\0created=7", 2, 7);		/* Omnia, no permissions */
+	CRED("s\0pass", 6, 0);
+	/* the second part is never taken for a date */
+	CRED("s\0created=12", 12, 0);
+	CRED("s\0pass\0created=", 15, 0);
+	CRED("s\0pass\0created=12x", 18, 0);
+	CRED("s\0pass\0created=1234567890123456789", 34, 0);
+	CRED("s\0pass\0made=12", 14, 0);
+	CRED("secret", 6, 0);
+	assert_int_equal(vault_fmt_cred_len((const uint8_t *)"a\0b\0created=3",
+	    13, NULL), 3);
+}
+
 int
 main(void)
 {
@@ -564,6 +595,7 @@ main(void)
 		cmocka_unit_test(test_write_fails),
 		cmocka_unit_test(test_write_fsize),
 		cmocka_unit_test(test_write_readonly_dir),
+		cmocka_unit_test(test_cred_len),
 	};
 
 	if (sodium_init() < 0)

@@ -153,9 +153,12 @@ static const struct command {
 	    "wallet",
 	    "sign order --account A [--neg-risk] < order.json" },
 	{ "rotate", cmd_rotate,
-	    "replace an account's API key: create, verify, use, delete the "
-	    "old; journaled, resumable",
+	    "replace an account's API or builder key: create, verify, use, "
+	    "delete the old; journaled, resumable; --due for a timer",
 	    "rotate apikey --account A [--reason TEXT] [--drain SECONDS]\n"
+	    "rotate builder --account A --builder-id ID [--reason TEXT] "
+	    "[--drain SECONDS]\n"
+	    "rotate --due [--dry-run] [--drain SECONDS]\n"
 	    "rotate status\n"
 	    "rotate resume ID\n"
 	    "rotate abort ID" },

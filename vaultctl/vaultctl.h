@@ -48,6 +48,7 @@ struct vaultctl {
 	int		 timeout_ms;	/* 0: VAULTCTL_OP_TIMEOUT_MS */
 	int		 again_ms;	/* 0: VAULTCTL_OP_AGAIN_MS */
 	char		 errtext[256];	/* vaultd's text for the last error */
+	int		 mute;		/* vaultctl_fail prints nothing */
 	/*
 	 * While vaultctl_call waits for an answer, called once a second
 	 * with tick_arg (the Argon2id progress on a terminal); NULL: none.
@@ -146,7 +147,11 @@ struct vaultctl_rec {
 	uint64_t	type, flags, nonce;
 	char		account[VAULT_MAX_NAME + 1], key_id[VAULT_MAX_NAME + 1];
 	char		info[513];
+	int64_t		created;	/* a key's: unix seconds; 0 unknown */
 };
+
+/* A key's age for people: "created 2026-11-30 (3 d)", or "". */
+void	vaultctl_age_text(int64_t created, char *out, size_t len);
 
 /*
  * The active key of type (API or builder) of account in a listing: the

@@ -18,8 +18,8 @@
 #include "vaultctl/vaultctl.h"
 
 struct acct_args {
-	const char	*profile, *url, *ca, *pin, *funder, *orders;
-	int		 no_ca, no_pin, no_funder, force;
+	const char	*profile, *url, *ca, *pin, *funder, *orders, *age;
+	int		 no_ca, no_pin, no_funder, no_age, force;
 };
 
 static const struct option acct_opts[] = {
@@ -32,16 +32,20 @@ static const struct option acct_opts[] = {
 	{ "funder",		required_argument, NULL, 'f' },
 	{ "no-funder",		no_argument, NULL, 'F' },
 	{ "order-version",	required_argument, NULL, 'o' },
+	{ "max-key-age",	required_argument, NULL, 'm' },
+	{ "no-max-key-age",	no_argument, NULL, 'M' },
 	{ "force",		no_argument, NULL, 'x' },
 	{ NULL, 0, NULL, 0 }
 };
 
 #define ACCOUNT_USAGE	"usage: vaultctl account add NAME --profile " \
 	"openfish|polymarket|omnia [--url URL] [--ca-file F] " \
-	"[--pin sha256//BASE64] [--funder ADDR] [--order-version 1|2] | " \
+	"[--pin sha256//BASE64] [--funder ADDR] [--order-version 1|2] " \
+	"[--max-key-age DAYS] | " \
 	"account update NAME [--url URL] [--ca-file F | --no-ca-file] " \
 	"[--pin P | --no-pin] [--funder ADDR | --no-funder] " \
-	"[--order-version N] | account list | account remove NAME [--force]"
+	"[--order-version N] [--max-key-age DAYS | --no-max-key-age] | " \
+	"account list | account remove NAME [--force]"
 
 /*
  * The options after the subcommand (argv[1]) and its one word, the
@@ -70,6 +74,8 @@ acct_args(struct vaultctl *vc, int argc, char **argv, const char **name,
 		case 'f': a->funder = optarg; break;
 		case 'F': a->no_funder = 1; break;
 		case 'o': a->orders = optarg; break;
+		case 'm': a->age = optarg; break;
+		case 'M': a->no_age = 1; break;
 		case 'x': a->force = 1; break;
 		default: return -1;
 		}
@@ -202,6 +208,32 @@ orders_apply(struct vaultctl *vc, const struct profile *p,
 	return 0;
 }
 
+/*
+ * --max-key-age DAYS: how old the active API key may grow before
+ * vaultctl rotate --due rotates it (1 to 3650); --no-max-key-age.
+ */
+static int
+age_apply(struct vaultctl *vc, const struct acct_args *a, json_t *j)
+{
+	char		*end;
+	unsigned long	 d;
+
+	if (a->age != NULL) {
+		errno = 0;
+		d = strtoul(a->age, &end, 10);
+		if (a->age[0] < '0' || a->age[0] > '9' || *end != '\0' ||
+		    errno != 0 || d < 1 || d > 3650) {
+			snprintf(vc->errtext, sizeof(vc->errtext),
+			    "--max-key-age takes days, 1 to 3650");
+			return CV_ERR_USAGE;
+		}
+		json_object_set_new(j, "max_key_age",
+		    json_integer((json_int_t)d));
+	} else if (a->no_age)
+		json_object_del(j, "max_key_age");
+	return 0;
+}
+
 /* The URL's rule (common/url.h), and a pin only over https. */
 static int
 url_apply(struct vaultctl *vc, const struct acct_args *a, json_t *j)
@@ -285,7 +317,7 @@ account_add(struct vaultctl *vc, const char *name, const struct acct_args *a)
 	int			 r;
 
 	if (a->profile == NULL || a->no_ca || a->no_pin || a->no_funder ||
-	    a->force)
+	    a->no_age || a->force)
 		return vaultctl_fail(vc, ACCOUNT_USAGE, CV_ERR_USAGE);
 	if ((p = profile_find(a->profile)) == NULL)
 		return vaultctl_fail(vc, "account add: unknown profile "
@@ -298,7 +330,8 @@ account_add(struct vaultctl *vc, const char *name, const struct acct_args *a)
 		json_object_set_new(j, "orders",
 		    json_integer(orders_default(p)));
 	if ((r = url_apply(vc, a, j)) != 0 || (r = ca_apply(vc, a, j)) != 0 ||
-	    (r = orders_apply(vc, p, a, j)) != 0)
+	    (r = orders_apply(vc, p, a, j)) != 0 ||
+	    (r = age_apply(vc, a, j)) != 0)
 		goto out;
 	if ((r = account_put(vc, name, j, 0)) != 0)
 		goto out;
@@ -377,13 +410,15 @@ account_update(struct vaultctl *vc, const char *name,
 		return vaultctl_fail(vc, "account update", CV_ERR_USAGE);
 	}
 	if ((a->ca && a->no_ca) || (a->pin && a->no_pin) ||
-	    (a->funder && a->no_funder) || a->force)
+	    (a->funder && a->no_funder) || (a->age && a->no_age) || a->force)
 		return vaultctl_fail(vc, ACCOUNT_USAGE, CV_ERR_USAGE);
 	if (!a->url && !a->ca && !a->no_ca && !a->pin && !a->no_pin &&
-	    !a->funder && !a->no_funder && !a->orders) {
+	    !a->funder && !a->no_funder && !a->orders && !a->age &&
+	    !a->no_age) {
 		snprintf(vc->errtext, sizeof(vc->errtext), "nothing to change: "
 		    "give --url, --ca-file, --no-ca-file, --pin, --no-pin, "
-		    "--funder, --no-funder or --order-version");
+		    "--funder, --no-funder, --order-version, --max-key-age or "
+		    "--no-max-key-age");
 		return vaultctl_fail(vc, "account update", CV_ERR_USAGE);
 	}
 	if ((r = vaultctl_list(vc, &v, &n)) != 0)
@@ -410,7 +445,8 @@ account_update(struct vaultctl *vc, const char *name,
 		goto out;
 	}
 	if ((r = url_apply(vc, a, j)) != 0 || (r = ca_apply(vc, a, j)) != 0 ||
-	    (r = orders_apply(vc, p, a, j)) != 0)
+	    (r = orders_apply(vc, p, a, j)) != 0 ||
+	    (r = age_apply(vc, a, j)) != 0)
 		goto out;
 	if (json_equal(j, old)) {
 		if (vc->json)
@@ -460,7 +496,8 @@ account_remove(struct vaultctl *vc, const char *name,
 	int			 found = 0, r;
 
 	if (a->profile || a->url || a->ca || a->no_ca || a->pin ||
-	    a->no_pin || a->funder || a->no_funder || a->orders)
+	    a->no_pin || a->funder || a->no_funder || a->orders || a->age ||
+	    a->no_age)
 		return vaultctl_fail(vc, "usage: vaultctl account remove NAME "
 		    "[--force]", CV_ERR_USAGE);
 	if ((r = vaultctl_list(vc, &v, &n)) != 0)

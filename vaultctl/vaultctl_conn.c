@@ -291,6 +291,8 @@ vaultctl_fail(struct vaultctl *vc, const char *what, int err)
 			    cv_strerror(err);
 	int		 code = vaultctl_exit_code(err);
 
+	if (vc->mute)		/* the caller reports it, with errtext */
+		return code;
 	if (vc->json)
 		vaultctl_print_json(json_pack("{s:b, s:s, s:s, s:i, s:s, s:i}",
 		    "ok", 0, "error", what, "reason", cv_strerror(err),

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <sodium.h>
@@ -230,6 +231,43 @@ use_key(struct vaultctl *vc, const char *what, uint8_t type,
 	return EXIT_OK;
 }
 
+/* A key's info ends in " created=T" when signerd knows: into created. */
+static void
+created_split(struct vaultctl_rec *v)
+{
+	char		*p;
+	long long	 t;
+	int		 end = 0;
+
+	v->created = 0;
+	if ((v->type != VAULT_REC_API_CRED &&
+	    v->type != VAULT_REC_BUILDER_CRED) ||
+	    (p = strrchr(v->info, ' ')) == NULL ||
+	    strncmp(p + 1, VAULT_CREATED_TAG, strlen(VAULT_CREATED_TAG)) != 0)
+		return;
+	if (sscanf(p + 1 + strlen(VAULT_CREATED_TAG), "%18lld%n", &t,
+	    &end) != 1 || p[1 + strlen(VAULT_CREATED_TAG) + end] != '\0' ||
+	    t <= 0)
+		return;
+	v->created = t;
+	*p = '\0';
+}
+
+void
+vaultctl_age_text(int64_t created, char *out, size_t len)
+{
+	struct tm	tm;
+	time_t		t = (time_t)created, now = time(NULL);
+	char		day[16];
+
+	out[0] = '\0';
+	if (created <= 0 || gmtime_r(&t, &tm) == NULL ||
+	    strftime(day, sizeof(day), "%Y-%m-%d", &tm) == 0)
+		return;
+	snprintf(out, len, "created %s (%lld d)", day,
+	    (long long)(now > t ? (now - t) / 86400 : 0));
+}
+
 int
 vaultctl_list(struct vaultctl *vc, struct vaultctl_rec **out, size_t *n)
 {
@@ -264,6 +302,7 @@ vaultctl_list(struct vaultctl *vc, struct vaultctl_rec **out, size_t *n)
 		    (r = msg_get_u64(&e, &v[i].nonce)) != 0 ||
 		    (r = msg_get_strbuf(&e, v[i].info, sizeof(v[i].info))) != 0)
 			goto out;
+		created_split(&v[i]);
 	}
 	*out = v;
 	*n = l.n;
@@ -287,6 +326,19 @@ vaultctl_type_name(uint64_t t)
 	return "?";
 }
 
+/* "created" (unix seconds) and "age_days" of a key, when known. */
+static void
+key_age_json(json_t *o, int64_t created)
+{
+	time_t	now = time(NULL);
+
+	if (created <= 0)
+		return;
+	json_object_set_new(o, "created", json_integer(created));
+	json_object_set_new(o, "age_days", json_integer(now > created ?
+	    (now - created) / 86400 : 0));
+}
+
 /*
  * Print the entries of type (0: every type) for account (NULL: all).
  * CV_ERR_NOTFOUND when one account was asked for and it is not there.
@@ -297,6 +349,7 @@ show(struct vaultctl *vc, const char *what, uint64_t type,
 {
 	struct vaultctl_rec	*v;
 	json_t			*arr, *o;
+	char			 age[64];
 	size_t			 n, i, shown = 0;
 	int			 r, found = account == NULL;
 
@@ -317,16 +370,21 @@ show(struct vaultctl *vc, const char *what, uint64_t type,
 			    v[i].account, "key_id", v[i].key_id, "nonce",
 			    (json_int_t)v[i].nonce, "info", v[i].info);
 			if (o != NULL && (v[i].type == VAULT_REC_API_CRED ||
-			    v[i].type == VAULT_REC_BUILDER_CRED))
+			    v[i].type == VAULT_REC_BUILDER_CRED)) {
 				json_object_set_new(o, "active",
 				    json_boolean(is_active(v, n, i)));
+				key_age_json(o, v[i].created);
+			}
 			json_array_append_new(arr, o);
-		} else
-			printf("%-8s %-16s %-38s %6llu  %s%s\n",
+		} else {
+			vaultctl_age_text(v[i].created, age, sizeof(age));
+			printf("%-8s %-16s %-38s %6llu  %s%s%s%s\n",
 			    vaultctl_type_name(v[i].type), v[i].account,
 			    v[i].key_id[0] ? v[i].key_id : "-",
 			    (unsigned long long)v[i].nonce, v[i].info,
+			    age[0] ? "  " : "", age,
 			    is_active(v, n, i) ? "  (active)" : "");
+		}
 	}
 	free(v);
 	if (!found) {
@@ -358,6 +416,7 @@ cmd_keys(struct vaultctl *vc, int argc, char **argv)
 	struct rec_args		 a;
 	struct vaultctl_rec	*v = NULL;
 	json_t			*arr = NULL, *o;
+	char			 age[64];
 	size_t			 n, i;
 	int			 r, found;
 
@@ -386,9 +445,11 @@ cmd_keys(struct vaultctl *vc, int argc, char **argv)
 		    VAULT_RECF_REVOKED) != 0, "used", (v[i].flags &
 		    VAULT_RECF_USED) != 0);
 		if (o != NULL && (v[i].type == VAULT_REC_API_CRED ||
-		    v[i].type == VAULT_REC_BUILDER_CRED))
+		    v[i].type == VAULT_REC_BUILDER_CRED)) {
 			json_object_set_new(o, "active",
 			    json_boolean(is_active(v, n, i)));
+			key_age_json(o, v[i].created);
+		}
 		if (json_array_append_new(arr, o) != 0)
 			goto out;
 	}
@@ -409,17 +470,21 @@ cmd_keys(struct vaultctl *vc, int argc, char **argv)
 	else
 		printf("%-8s %-16s %-38s %6s  %s\n", "TYPE", "ACCOUNT",
 		    "KEY ID", "NONCE", "INFO");
-	json_array_foreach(arr, i, o)
-		printf("%-8s %-16s %-38s %6lld  %s%s\n",
+	json_array_foreach(arr, i, o) {
+		vaultctl_age_text(json_integer_value(json_object_get(o,
+		    "created")), age, sizeof(age));
+		printf("%-8s %-16s %-38s %6lld  %s%s%s%s\n",
 		    json_string_value(json_object_get(o, "type")),
 		    json_string_value(json_object_get(o, "account")),
 		    *json_string_value(json_object_get(o, "key_id")) ?
 		    json_string_value(json_object_get(o, "key_id")) : "-",
 		    (long long)json_integer_value(json_object_get(o, "nonce")),
 		    json_string_value(json_object_get(o, "info")),
+		    age[0] ? "  " : "", age,
 		    json_is_true(json_object_get(o, "revoked")) ?
 		    " (revoked)" : json_is_true(json_object_get(o, "active")) ?
 		    "  (active)" : "");
+	}
  out:
 	free(v);
 	json_decref(arr);

@@ -32,8 +32,11 @@
 #include "vaultctl/vaultctl.h"
 
 #define ROT_USAGE	"usage: vaultctl rotate apikey --account A " \
-	"[--reason TEXT] [--drain SECONDS] | rotate status | " \
-	"rotate resume ID | rotate abort ID"
+	"[--reason TEXT] [--drain SECONDS] | rotate builder --account A " \
+	"--builder-id ID [--reason TEXT] [--drain SECONDS] | " \
+	"rotate --due [--dry-run] " \
+	"[--drain SECONDS] | rotate status | rotate resume ID | " \
+	"rotate abort ID"
 #define DRAIN_DEFAULT	25	/* netd's per-request limit is 20 s */
 
 /* How a step ended. */
@@ -73,10 +76,26 @@ omnia(const struct rot_run *rr)
 	return strcmp(rr->r.kind, "omnia") == 0;
 }
 
+static int
+builder(const struct rot_run *rr)
+{
+	return strcmp(rr->r.kind, "builder") == 0;
+}
+
+/* The vault record type of the keys the rotation is about. */
+static uint64_t
+rtype(const struct rot_run *rr)
+{
+	return builder(rr) ? VAULT_REC_BUILDER_CRED : VAULT_REC_API_CRED;
+}
+
 static const struct option rot_opts[] = {
 	{ "account",	required_argument, NULL, 'a' },
 	{ "reason",	required_argument, NULL, 'r' },
 	{ "drain",	required_argument, NULL, 'd' },
+	{ "due",	no_argument, NULL, 'D' },
+	{ "dry-run",	no_argument, NULL, 'n' },
+	{ "builder-id",	required_argument, NULL, 'b' },
 	{ NULL, 0, NULL, 0 }
 };
 
@@ -178,8 +197,8 @@ journal_end(struct rot_run *rr, enum rot_step last)
 
 /* The API key of the account at nonce (its id into out), 0 if there is. */
 static int
-key_at_nonce(struct vaultctl *vc, const char *account, uint64_t nonce,
-    char *out, size_t outlen)
+key_at_nonce(struct vaultctl *vc, uint64_t type, const char *account,
+    uint64_t nonce, char *out, size_t outlen)
 {
 	struct vaultctl_rec	*v;
 	size_t			 n, i;
@@ -189,7 +208,7 @@ key_at_nonce(struct vaultctl *vc, const char *account, uint64_t nonce,
 		return r;
 	r = CV_ERR_NOTFOUND;
 	for (i = 0; i < n; i++)
-		if (v[i].type == VAULT_REC_API_CRED && v[i].nonce == nonce &&
+		if (v[i].type == type && v[i].nonce == nonce &&
 		    strcmp(v[i].account, account) == 0) {
 			snprintf(out, outlen, "%s", v[i].key_id);
 			r = 0;
@@ -200,8 +219,8 @@ key_at_nonce(struct vaultctl *vc, const char *account, uint64_t nonce,
 
 /* 1 if the vault holds API key id of the account, 0 if not, or an error. */
 static int
-key_held(struct vaultctl *vc, const char *account, const char *id,
-    uint64_t *flags)
+key_held(struct vaultctl *vc, uint64_t type, const char *account,
+    const char *id, uint64_t *flags)
 {
 	struct vaultctl_rec	*v;
 	size_t			 n, i;
@@ -211,7 +230,7 @@ key_held(struct vaultctl *vc, const char *account, const char *id,
 		return r;
 	r = 0;
 	for (i = 0; i < n; i++)
-		if (v[i].type == VAULT_REC_API_CRED &&
+		if (v[i].type == type &&
 		    strcmp(v[i].account, account) == 0 &&
 		    strcmp(v[i].key_id, id) == 0) {
 			if (flags != NULL)
@@ -273,7 +292,37 @@ call(struct rot_run *rr, const char *name, const char *p1, const char *v1,
 	    p1 != NULL ? 1 : 0, status, res, change, sizeof(change));
 }
 
-/* 1 if the list of apiKeys in res holds id. */
+/*
+ * The key an entry of an apiKeys list names: a string (API keys), or
+ * {"apiKey", ..., "revokedAt"} (builder keys; NULL once revoked).
+ */
+static const char *
+list_key(const json_t *v)
+{
+	const json_t	*rev;
+
+	if (json_is_string(v))
+		return json_string_value(v);
+	rev = json_object_get(v, "revokedAt");
+	if (rev != NULL && !json_is_null(rev) &&
+	    !(json_is_string(rev) && *json_string_value(rev) == '\0'))
+		return NULL;
+	return json_string_value(json_object_get(v, "apiKey"));
+}
+
+/*
+ * The exchange's list of the rotation's kind of keys: API keys signed
+ * with the new key (apikey.verify), builder keys (builder.list).
+ */
+static int
+list_call(struct rot_run *rr, uint64_t *status, json_t **res)
+{
+	if (builder(rr))
+		return call(rr, "builder.list", NULL, NULL, status, res);
+	return call(rr, "apikey.verify", "key", rr->r.new_key, status, res);
+}
+
+/* 1 if the list of apiKeys in res holds id (and it is not revoked). */
 static int
 listed(const json_t *res, const char *id)
 {
@@ -281,7 +330,7 @@ listed(const json_t *res, const char *id)
 	size_t	 i;
 
 	json_array_foreach(json_object_get(res, "apiKeys"), i, v)
-		if (json_is_string(v) && strcmp(json_string_value(v), id) == 0)
+		if (list_key(v) != NULL && strcmp(list_key(v), id) == 0)
 			return 1;
 	return 0;
 }
@@ -296,11 +345,11 @@ note_unknown(struct rot_run *rr, const json_t *res)
 
 	rr->unknown[0] = '\0';
 	json_array_foreach(json_object_get(res, "apiKeys"), i, v) {
-		if (!json_is_string(v) || key_held(rr->vc, rr->account,
-		    json_string_value(v), NULL) != 0)
+		if (list_key(v) == NULL || key_held(rr->vc, rtype(rr),
+		    rr->account, list_key(v), NULL) != 0)
 			continue;
 		n = snprintf(rr->unknown + o, sizeof(rr->unknown) - o, "%s%s",
-		    o ? ", " : "", json_string_value(v));
+		    o ? ", " : "", list_key(v));
 		if (n < 0 || (size_t)n >= sizeof(rr->unknown) - o)
 			break;
 		o += (size_t)n;
@@ -462,13 +511,22 @@ step_create(struct rot_run *rr)
 	int		 r;
 
 	/* done before a crash: the key at the nonce is in the vault */
-	if (key_at_nonce(rr->vc, rr->account, rr->r.nonce, rr->r.new_key,
-	    sizeof(rr->r.new_key)) == 0)
+	if (key_at_nonce(rr->vc, rtype(rr), rr->account, rr->r.nonce,
+	    rr->r.new_key, sizeof(rr->r.new_key)) == 0)
 		return STEP_OK;
 	snprintf(nonce, sizeof(nonce), "%llu", (unsigned long long)rr->r.nonce);
-	say(rr, "creating API key at nonce %s", nonce);
-	if ((r = call(rr, "apikey.create-or-derive", "nonce", nonce, &status,
-	    &res)) != 0)
+	if (builder(rr)) {
+		/* no derive for builder keys: one lost answer is an orphan,
+		 * which the end of the rotation reports */
+		say(rr, "creating a builder key for %s", rr->r.builder_id);
+		r = call(rr, "builder.create", "builder_id", rr->r.builder_id,
+		    &status, &res);
+	} else {
+		say(rr, "creating API key at nonce %s", nonce);
+		r = call(rr, "apikey.create-or-derive", "nonce", nonce,
+		    &status, &res);
+	}
+	if (r != 0)
 		return call_failed(rr, r, "create");
 	if (status < 200 || status > 299) {
 		r = http_failed(rr, status, res, "create");
@@ -476,8 +534,8 @@ step_create(struct rot_run *rr)
 		return r;
 	}
 	json_decref(res);
-	if ((r = key_at_nonce(rr->vc, rr->account, rr->r.nonce, rr->r.new_key,
-	    sizeof(rr->r.new_key))) != 0) {
+	if ((r = key_at_nonce(rr->vc, rtype(rr), rr->account, rr->r.nonce,
+	    rr->r.new_key, sizeof(rr->r.new_key))) != 0) {
 		/* issued but not stored: derive fetches it next time */
 		textf(rr->r.note, sizeof(rr->r.note), "create: the key at "
 		    "nonce %s is not in the vault", nonce);
@@ -494,9 +552,9 @@ step_verify(struct rot_run *rr)
 	json_t		*res;
 	int		 r;
 
-	say(rr, "checking new key %s with a call it signs", rr->r.new_key);
-	if ((r = call(rr, "apikey.verify", "key", rr->r.new_key, &status,
-	    &res)) != 0)
+	say(rr, "checking new key %s with the exchange's list",
+	    rr->r.new_key);
+	if ((r = list_call(rr, &status, &res)) != 0)
 		return call_failed(rr, r, "verify");
 	if (status == 401) {
 		/* new keys take a while to become valid at the exchange */
@@ -530,13 +588,14 @@ step_use(struct rot_run *rr)
 	int		r;
 
 	msg_begin(&w, MSG_CTL_USE_REQ, ++rr->vc->next_id);
-	msg_put_u64(&w, VAULT_REC_API_CRED);
+	msg_put_u64(&w, rtype(rr));
 	msg_put_str(&w, rr->account);
 	msg_put_str(&w, rr->r.new_key);
 	if ((r = vaultctl_call(rr->vc, &w, MSG_CTL_USE_ANS, &m)) != 0)
 		return call_failed(rr, r, "use");
 	msg_clear(&m);
-	say(rr, "key %s is the active API key", rr->r.new_key);
+	say(rr, "key %s is the active %s key", rr->r.new_key,
+	    builder(rr) ? "builder" : "API");
 	rr->r.active_at = time(NULL);
 	return STEP_OK;
 }
@@ -550,7 +609,7 @@ vault_forget(struct rot_run *rr, const char *id)
 	int		r;
 
 	msg_begin(&w, MSG_CTL_DEL_REQ, ++rr->vc->next_id);
-	msg_put_u64(&w, VAULT_REC_API_CRED);
+	msg_put_u64(&w, rtype(rr));
 	msg_put_str(&w, rr->account);
 	msg_put_str(&w, id);
 	if ((r = vaultctl_call(rr->vc, &w, MSG_CTL_DEL_ANS, &m)) != 0)
@@ -575,22 +634,22 @@ step_delete(struct rot_run *rr)
 		    "finish", (long long)wait, rr->r.old_key);
 		sleep((unsigned)wait);
 	}
-	if ((r = key_held(rr->vc, rr->account, rr->r.old_key, NULL)) < 0)
+	if ((r = key_held(rr->vc, rtype(rr), rr->account, rr->r.old_key,
+	    NULL)) < 0)
 		return call_failed(rr, r, "delete");
 	if (r == 0)
 		return STEP_OK;		/* deleted and removed before */
 	say(rr, "deleting old key %s at the exchange", rr->r.old_key);
-	if ((r = call(rr, "apikey.delete", "key", rr->r.old_key, &status,
-	    &res)) != 0)
+	if ((r = call(rr, builder(rr) ? "builder.revoke" : "apikey.delete",
+	    "key", rr->r.old_key, &status, &res)) != 0)
 		return call_failed(rr, r, "delete");
 	json_decref(res);
 	if (status >= 200 && status <= 299)
 		return STEP_OK;
-	if (status != 401)
+	if (status >= 500 || status == 429)
 		return http_failed(rr, status, NULL, "delete");
 	/* refused: gone at the exchange already (a crash after the delete)? */
-	if ((r = call(rr, "apikey.verify", "key", rr->r.new_key, &status,
-	    &res)) != 0)
+	if ((r = list_call(rr, &status, &res)) != 0)
 		return call_failed(rr, r, "delete");
 	if (status < 200 || status > 299) {
 		r = http_failed(rr, status, res, "delete");
@@ -620,8 +679,7 @@ final_check(struct rot_run *rr)
 	json_t		*res;
 
 	rr->unknown[0] = '\0';
-	if (call(rr, "apikey.verify", "key", rr->r.new_key, &status,
-	    &res) != 0)
+	if (list_call(rr, &status, &res) != 0)
 		return;
 	if (status >= 200 && status <= 299)
 		note_unknown(rr, res);
@@ -728,6 +786,10 @@ report(struct rot_run *rr, const char *how)
 		printf("rotation %s done: %s's Omnia key %s has a new secret, "
 		    "sealed in the vault; the old one is dead\n", rr->id,
 		    rr->account, rr->r.old_key);
+	else if (strcmp(how, "done") == 0 && builder(rr))
+		printf("rotation %s done: %s's builder key is now %s; key %s "
+		    "is revoked\n", rr->id, rr->account, rr->r.new_key,
+		    rr->r.old_key);
 	else if (strcmp(how, "done") == 0)
 		printf("rotation %s done: %s now signs with API key %s (nonce "
 		    "%llu); key %s is deleted\n", rr->id, rr->account,
@@ -836,47 +898,113 @@ parse_drain(const char *s, uint64_t *out)
 	return 0;
 }
 
+/* The options of rotate apikey and rotate --due. */
+struct start_args {
+	const char	*account, *reason, *builder_id;
+	uint64_t	 drain;
+	int		 due, dry_run;
+};
+
 static int
-rotate_start(struct vaultctl *vc, int argc, char **argv)
+start_args(struct vaultctl *vc, int argc, char **argv, struct start_args *a)
+{
+	int	ch;
+
+	memset(a, 0, sizeof(*a));
+	a->reason = "";
+	a->drain = DRAIN_DEFAULT;
+	if (vaultctl_opt_begin(vc, argc, argv, rot_opts) != 0)
+		return -1;
+	while ((ch = vaultctl_opt_next(argc, argv, rot_opts)) != -1) {
+		switch (ch) {
+		case 'a':
+			a->account = optarg;
+			break;
+		case 'r':
+			a->reason = optarg;
+			if (!rotation_text_ok(a->reason, ROT_REASON_MAX)) {
+				textf(vc->errtext, sizeof(vc->errtext),
+				    "--reason takes printable text of at most "
+				    "100 characters");
+				return -1;
+			}
+			break;
+		case 'd':
+			if (parse_drain(optarg, &a->drain) != 0) {
+				textf(vc->errtext, sizeof(vc->errtext),
+				    "--drain takes seconds, 0 to 3600");
+				return -1;
+			}
+			break;
+		case 'D':
+			a->due = 1;
+			break;
+		case 'b':
+			a->builder_id = optarg;
+			if (!vault_fmt_name_valid(optarg, strlen(optarg))) {
+				textf(vc->errtext, sizeof(vc->errtext),
+				    "--builder-id takes 1 to 64 of A-Z a-z 0-9 "
+				    ". _ : @ -");
+				return -1;
+			}
+			break;
+		case 'n':
+			a->dry_run = 1;
+			break;
+		default:
+			return -1;
+		}
+	}
+	if (optind < argc) {
+		textf(vc->errtext, sizeof(vc->errtext), "too many words");
+		return -1;
+	}
+	return 0;
+}
+
+static int	rotate_account(struct vaultctl *, const char *, const char *,
+		    uint64_t, const char *, int);
+
+static int
+rotate_start(struct vaultctl *vc, int argc, char **argv, int builder_kind)
+{
+	struct start_args	a;
+
+	if (start_args(vc, argc, argv, &a) != 0)
+		return usage(vc, NULL);
+	if (a.due || a.dry_run)
+		return usage(vc, "--due and --dry-run go with rotate alone: "
+		    "vaultctl rotate --due [--dry-run]");
+	if (a.account == NULL ||
+	    !vault_fmt_name_valid(a.account, strlen(a.account)))
+		return usage(vc, "--account A is required");
+	if (builder_kind && a.builder_id == NULL)
+		return usage(vc, "--builder-id ID is required: the exchange's "
+		    "builder the key is for");
+	if (!builder_kind && a.builder_id != NULL)
+		return usage(vc, "--builder-id goes with rotate builder");
+	return rotate_account(vc, a.account, a.reason, a.drain, a.builder_id,
+	    0);
+}
+
+/* Rotate account's active API key: a new rotation, run to its end. */
+static int
+rotate_account(struct vaultctl *vc, const char *account, const char *reason,
+    uint64_t drain, const char *builder_id, int quiet)
 {
 	struct vaultctl_rec	*v;
 	struct entry		*e;
 	struct rot_run		 rr;
-	const char		*account = NULL, *reason = "", *active;
+	const char		*active, *what = builder_id ? "builder" : "API";
 	uint8_t			 rnd[6];
 	size_t			 n, i;
-	uint64_t		 maxn = 0;
-	int			 ch, r, keys = 0, is_omnia = 0;
+	uint64_t		 maxn = 0, type;
+	int			 r, keys = 0, is_omnia = 0;
 
 	memset(&rr, 0, sizeof(rr));
 	rr.vc = vc;
-	rr.r.drain = DRAIN_DEFAULT;
-	if (vaultctl_opt_begin(vc, argc, argv, rot_opts) != 0)
-		return usage(vc, NULL);
-	while ((ch = vaultctl_opt_next(argc, argv, rot_opts)) != -1) {
-		switch (ch) {
-		case 'a':
-			account = optarg;
-			break;
-		case 'r':
-			reason = optarg;
-			if (!rotation_text_ok(reason, ROT_REASON_MAX))
-				return usage(vc, "--reason takes printable "
-				    "text of at most 100 characters");
-			break;
-		case 'd':
-			if (parse_drain(optarg, &rr.r.drain) != 0)
-				return usage(vc, "--drain takes seconds, 0 to "
-				    "3600");
-			break;
-		default:
-			return usage(vc, NULL);
-		}
-	}
-	if (optind < argc)
-		return usage(vc, "too many words");
-	if (account == NULL || !vault_fmt_name_valid(account, strlen(account)))
-		return usage(vc, "--account A is required");
+	rr.r.drain = drain;
+	type = builder_id ? VAULT_REC_BUILDER_CRED : VAULT_REC_API_CRED;
 	/* one rotation of an account at a time */
 	if ((r = entries(vc, &e, &n)) != 0)
 		return vaultctl_fail(vc, "rotate", r);
@@ -896,34 +1024,47 @@ rotate_start(struct vaultctl *vc, int argc, char **argv)
 		if (v[i].type == VAULT_REC_ACCOUNT &&
 		    strcmp(v[i].account, account) == 0)
 			is_omnia = profile_is(v[i].info, "omnia");
-		if (v[i].type == VAULT_REC_API_CRED &&
-		    strcmp(v[i].account, account) == 0) {
+		if (v[i].type == type && strcmp(v[i].account, account) == 0) {
 			keys++;
 			if (v[i].nonce > maxn)
 				maxn = v[i].nonce;
 		}
 	}
-	r = vaultctl_active_key(v, n, VAULT_REC_API_CRED, account, &active);
+	r = vaultctl_active_key(v, n, type, account, &active);
 	if (r == 0)
 		snprintf(rr.r.old_key, sizeof(rr.r.old_key), "%s", active);
 	/* Omnia: rotated in place; the secret's fingerprint tells when */
 	for (i = 0; r == 0 && is_omnia && i < n; i++)
-		if (v[i].type == VAULT_REC_API_CRED &&
-		    strcmp(v[i].account, account) == 0 &&
+		if (v[i].type == type && strcmp(v[i].account, account) == 0 &&
 		    strcmp(v[i].key_id, active) == 0)
 			snprintf(rr.r.fp, sizeof(rr.r.fp), "%.16s",
 			    v[i].info);
+	/* builder keys are numbered in the vault: the first free number */
+	if (builder_id != NULL)
+		for (maxn = 0; ; maxn++) {
+			for (i = 0; i < n; i++)
+				if (v[i].type == type && v[i].nonce == maxn &&
+				    strcmp(v[i].account, account) == 0)
+					break;
+			if (i == n)
+				break;
+		}
 	free(v);
+	if (is_omnia && builder_id != NULL) {
+		textf(vc->errtext, sizeof(vc->errtext), "%s is an Omnia "
+		    "account: it has no builder keys", account);
+		return vaultctl_fail(vc, "rotate", CV_ERR_INVALID);
+	}
 	if (r == CV_ERR_EXISTS) {
 		textf(vc->errtext, sizeof(vc->errtext), "%s holds several "
-		    "API keys and none is active: choose one with vaultctl "
-		    "apikey use", account);
+		    "%s keys and none is active: choose one with vaultctl "
+		    "%s use", account, what, builder_id ? "builder" : "apikey");
 		return vaultctl_fail(vc, "rotate", CV_ERR_NOTFOUND);
 	}
 	if (r != 0) {
-		textf(vc->errtext, sizeof(vc->errtext), "%s holds no API "
-		    "key to rotate (create one with vaultctl apikey create)",
-		    account);
+		textf(vc->errtext, sizeof(vc->errtext), "%s holds no %s key "
+		    "to rotate (create one with vaultctl %s create)", account,
+		    what, builder_id ? "builder" : "apikey");
 		return vaultctl_fail(vc, "rotate", CV_ERR_NOTFOUND);
 	}
 	if (maxn == UINT64_MAX)
@@ -932,18 +1073,22 @@ rotate_start(struct vaultctl *vc, int argc, char **argv)
 	snprintf(rr.id, sizeof(rr.id), "rot-%02x%02x%02x%02x%02x%02x", rnd[0],
 	    rnd[1], rnd[2], rnd[3], rnd[4], rnd[5]);
 	snprintf(rr.account, sizeof(rr.account), "%s", account);
-	snprintf(rr.r.kind, sizeof(rr.r.kind), is_omnia ? "omnia" : "apikey");
+	snprintf(rr.r.kind, sizeof(rr.r.kind), "%s", builder_id ? "builder" :
+	    is_omnia ? "omnia" : "apikey");
+	if (builder_id != NULL)
+		snprintf(rr.r.builder_id, sizeof(rr.r.builder_id), "%s",
+		    builder_id);
 	snprintf(rr.r.reason, sizeof(rr.r.reason), "%s", reason);
 	rr.r.step = ROT_CREATE;
-	rr.r.nonce = is_omnia ? 0 : maxn + 1;
+	rr.r.nonce = is_omnia ? 0 : builder_id ? maxn : maxn + 1;
 	rr.r.started = time(NULL);
-	say(&rr, "rotating API key %s of %s (%d key%s held)", rr.r.old_key,
-	    account, keys, keys == 1 ? "" : "s");
+	say(&rr, "rotating %s key %s of %s (%d key%s held)", what,
+	    rr.r.old_key, account, keys, keys == 1 ? "" : "s");
 	if ((r = journal_put(&rr)) != 0)
 		return vaultctl_fail(vc, "rotate", r);
 	if ((r = run(&rr)) != 0)
 		return r;
-	return report(&rr, "done");
+	return quiet ? EXIT_OK : report(&rr, "done");
 }
 
 static int
@@ -1019,8 +1164,8 @@ rotate_abort(struct vaultctl *vc, const char *id)
 	if (omnia(&rr))
 		return abort_omnia(&rr);
 	if (rr.r.new_key[0] == '\0' && rr.r.step == ROT_CREATE &&
-	    key_at_nonce(vc, rr.account, rr.r.nonce, rr.r.new_key,
-	    sizeof(rr.r.new_key)) != 0) {
+	    key_at_nonce(vc, rtype(&rr), rr.account, rr.r.nonce,
+	    rr.r.new_key, sizeof(rr.r.new_key)) != 0 && !builder(&rr)) {
 		/* the exchange may have made it: derive tells */
 		snprintf(nonce, sizeof(nonce), "%llu",
 		    (unsigned long long)rr.r.nonce);
@@ -1036,24 +1181,31 @@ rotate_abort(struct vaultctl *vc, const char *id)
 			return vaultctl_fail(vc, "rotate abort",
 			    CV_ERR_EXCHANGE);
 		}
-		if (key_at_nonce(vc, rr.account, rr.r.nonce, rr.r.new_key,
-		    sizeof(rr.r.new_key)) != 0)
+		if (key_at_nonce(vc, rtype(&rr), rr.account, rr.r.nonce,
+		    rr.r.new_key, sizeof(rr.r.new_key)) != 0)
 			rr.r.new_key[0] = '\0';
 	}
-	if (rr.r.new_key[0] != '\0' &&
-	    (r = key_held(vc, rr.account, rr.r.new_key, &flags)) < 0)
+	if (rr.r.new_key[0] != '\0' && (r = key_held(vc, rtype(&rr),
+	    rr.account, rr.r.new_key, &flags)) < 0)
 		return vaultctl_fail(vc, "rotate abort", r);
-	if (rr.r.new_key[0] == '\0' || r == 0)
+	if ((rr.r.new_key[0] == '\0' || r == 0) && builder(&rr))
+		textf(how, sizeof(how), "no new key is in the vault; %s keeps "
+		    "builder key %s (a key the exchange made whose answer was "
+		    "lost shows in vaultctl builder list: revoke it)",
+		    rr.account, rr.r.old_key);
+	else if (rr.r.new_key[0] == '\0' || r == 0)
 		textf(how, sizeof(how), "no new key was made; %s still "
 		    "signs with %s", rr.account, rr.r.old_key);
 	else if (flags & VAULT_RECF_ACTIVE)
 		textf(how, sizeof(how), "%s signs with the new key %s; the "
-		    "old key %s is kept (delete it with vaultctl apikey delete "
-		    "--account %s --key-id %s)", rr.account, rr.r.new_key,
-		    rr.r.old_key, rr.account, rr.r.old_key);
+		    "old key %s is kept (delete it with vaultctl %s "
+		    "--account %s %s%s)", rr.account, rr.r.new_key,
+		    rr.r.old_key, builder(&rr) ? "builder revoke" :
+		    "apikey delete", rr.account, builder(&rr) ? "" :
+		    "--key-id ", rr.r.old_key);
 	else {
-		if ((r = call(&rr, "apikey.delete", "key", rr.r.new_key,
-		    &status, &res)) != 0)
+		if ((r = call(&rr, builder(&rr) ? "builder.revoke" :
+		    "apikey.delete", "key", rr.r.new_key, &status, &res)) != 0)
 			return vaultctl_fail(vc, "rotate abort", r);
 		json_decref(res);
 		if (status < 200 || status > 299) {
@@ -1074,17 +1226,176 @@ rotate_abort(struct vaultctl *vc, const char *id)
 	return report(&rr, how);
 }
 
+/*
+ * Now, for key ages.  For tests only: CLOBVAULT_TEST_DAYS_AHEAD=N makes
+ * the keys N days older (they were stored now, and --due must be seen).
+ */
+static time_t
+age_now(void)
+{
+	const char	*s = getenv("CLOBVAULT_TEST_DAYS_AHEAD");
+	long		 d = 0;
+
+	if (s != NULL && strspn(s, "0123456789") == strlen(s) &&
+	    strlen(s) >= 1 && strlen(s) <= 4)
+		d = strtol(s, NULL, 10);
+	return time(NULL) + (time_t)d * 86400;
+}
+
+/* One account's active API key and how old it may grow. */
+struct key_age {
+	char		account[VAULT_MAX_NAME + 1];
+	char		key_id[VAULT_MAX_NAME + 1];
+	int64_t		created;	/* 0: unknown */
+	int64_t		max_days;	/* 0: no maximum */
+	int		due, busy;	/* busy: a rotation in progress */
+};
+
+/* The accounts' active API keys, their ages and whether due. */
+static int
+key_ages(struct vaultctl *vc, struct key_age **out, size_t *nout)
+{
+	struct vaultctl_rec	*v;
+	struct key_age		*k;
+	json_t			*j;
+	const char		*active;
+	size_t			 n, i, m;
+	time_t			 now = age_now();
+	int			 r;
+
+	*out = NULL;
+	*nout = 0;
+	if ((r = vaultctl_list(vc, &v, &n)) != 0)
+		return r;
+	if ((k = calloc(n + 1, sizeof(*k))) == NULL) {
+		free(v);
+		return CV_ERR_NOMEM;
+	}
+	for (i = 0; i < n; i++) {
+		if (v[i].type != VAULT_REC_ACCOUNT ||
+		    vaultctl_active_key(v, n, VAULT_REC_API_CRED,
+		    v[i].account, &active) != 0)
+			continue;
+		snprintf(k[*nout].account, sizeof(k[0].account), "%s",
+		    v[i].account);
+		snprintf(k[*nout].key_id, sizeof(k[0].key_id), "%s", active);
+		if ((j = json_loads(v[i].info, 0, NULL)) != NULL)
+			k[*nout].max_days = json_integer_value(
+			    json_object_get(j, "max_key_age"));
+		json_decref(j);
+		for (m = 0; m < n; m++) {
+			if (v[m].type == VAULT_REC_API_CRED &&
+			    strcmp(v[m].account, v[i].account) == 0 &&
+			    strcmp(v[m].key_id, active) == 0)
+				k[*nout].created = v[m].created;
+			if (v[m].type == VAULT_REC_ROTATION &&
+			    strcmp(v[m].account, v[i].account) == 0)
+				k[*nout].busy = 1;
+		}
+		k[*nout].due = k[*nout].max_days > 0 &&
+		    k[*nout].created > 0 && now - k[*nout].created >=
+		    k[*nout].max_days * 86400;
+		(*nout)++;
+	}
+	free(v);
+	*out = k;
+	return 0;
+}
+
+static int64_t
+age_days(int64_t created)
+{
+	time_t	now = age_now();
+
+	return created > 0 && now > created ? (now - created) / 86400 : 0;
+}
+
+/*
+ * rotate --due [--dry-run]: every account whose active API key is at
+ * least its max_key_age old is rotated (for a timer).  A key of unknown
+ * age (stored before keys were dated) is named, never rotated blindly.
+ */
+static int
+rotate_due(struct vaultctl *vc, const struct start_args *a)
+{
+	struct key_age	*k;
+	json_t		*arr = NULL;
+	const char	*what;
+	char		 reason[ROT_REASON_MAX + 1];
+	size_t		 n, i;
+	int		 r, rc = EXIT_OK;
+
+	if ((r = key_ages(vc, &k, &n)) != 0)
+		return vaultctl_fail(vc, "rotate --due", r);
+	if (vc->json)
+		arr = json_array();
+	for (i = 0; i < n; i++) {
+		if (k[i].max_days == 0)
+			continue;
+		what = k[i].busy ? "a rotation is in progress: resume it" :
+		    k[i].created == 0 ? "age unknown (stored before keys were "
+		    "dated): rotate it by hand once" : !k[i].due ? "not due" :
+		    a->dry_run ? "due (dry run)" : "due: rotating";
+		if (arr != NULL)
+			json_array_append_new(arr, json_pack("{s:s, s:s, "
+			    "s:I, s:I, s:b, s:s}", "account", k[i].account,
+			    "key_id", k[i].key_id, "age_days",
+			    (json_int_t)age_days(k[i].created), "max_key_age",
+			    (json_int_t)k[i].max_days, "due", k[i].due,
+			    "action", what));
+		else
+			printf("%s: API key %s, %lld d old%s, max %lld d: %s\n",
+			    k[i].account, k[i].key_id,
+			    (long long)age_days(k[i].created),
+			    k[i].created == 0 ? " (unknown)" : "",
+			    (long long)k[i].max_days, what);
+		if (!k[i].due || k[i].busy || a->dry_run)
+			continue;
+		fflush(stdout);
+		snprintf(reason, sizeof(reason), "due: %lld d old, max %lld d",
+		    (long long)age_days(k[i].created),
+		    (long long)k[i].max_days);
+		/* one report for all: the rotation's own is not printed */
+		vc->mute = 1;
+		vc->errtext[0] = '\0';
+		r = rotate_account(vc, k[i].account, reason, a->drain, NULL,
+		    1);
+		vc->mute = 0;
+		if (r != EXIT_OK && rc == EXIT_OK)
+			rc = r;
+		if (arr != NULL)
+			json_object_set_new(json_array_get(arr,
+			    json_array_size(arr) - 1), "result", json_string(
+			    r == EXIT_OK ? "rotated" : vc->errtext));
+		else if (r == EXIT_OK)
+			printf("%s: rotated\n", k[i].account);
+		else
+			printf("%s: rotation failed: %s\n", k[i].account,
+			    vc->errtext);
+	}
+	free(k);
+	if (arr != NULL)
+		vaultctl_print_json(json_pack("{s:o, s:b}", "due", arr, "ok",
+		    rc == EXIT_OK));
+	return rc;
+}
+
 static int
 rotate_status(struct vaultctl *vc)
 {
 	struct entry	*e;
-	json_t		*a;
-	size_t		 n, i;
+	struct key_age	*k;
+	json_t		*a, *ka;
+	size_t		 n, i, nk;
 	time_t		 now = time(NULL);
 	int		 r;
 
 	if ((r = entries(vc, &e, &n)) != 0)
 		return vaultctl_fail(vc, "rotate status", r);
+	if ((r = key_ages(vc, &k, &nk)) != 0) {
+		free(e);
+		return vaultctl_fail(vc, "rotate status", r);
+	}
 	if (vc->json) {
 		a = json_array();
 		for (i = 0; i < n; i++)
@@ -1103,8 +1414,20 @@ rotate_status(struct vaultctl *vc)
 			    e[i].r.tries >= ROT_TRIES_MAX) :
 			    json_pack("{s:s, s:s, s:s}", "id", e[i].id,
 			    "account", e[i].account, "error", e[i].why));
-		vaultctl_print_json(json_pack("{s:o}", "rotations", a));
+		ka = json_array();
+		for (i = 0; i < nk; i++)
+			json_array_append_new(ka, json_pack("{s:s, s:s, s:o, "
+			    "s:o, s:I, s:b}", "account", k[i].account, "key_id",
+			    k[i].key_id, "age_days", k[i].created > 0 ?
+			    json_integer(age_days(k[i].created)) : json_null(),
+			    "created", k[i].created > 0 ?
+			    json_integer(k[i].created) : json_null(),
+			    "max_key_age", (json_int_t)k[i].max_days, "due",
+			    k[i].due));
+		vaultctl_print_json(json_pack("{s:o, s:o}", "rotations", a,
+		    "keys", ka));
 		free(e);
+		free(k);
 		return EXIT_OK;
 	}
 	if (n == 0)
@@ -1127,17 +1450,41 @@ rotate_status(struct vaultctl *vc)
 		printf("    next: vaultctl rotate resume %s  (or rotate abort "
 		    "%s)\n", e[i].id, e[i].id);
 	}
+	for (i = 0; i < nk; i++) {
+		printf("%s  API key %s  ", k[i].account, k[i].key_id);
+		if (k[i].created > 0)
+			printf("%lld d old", (long long)age_days(k[i].created));
+		else
+			printf("age unknown");
+		if (k[i].max_days > 0)
+			printf(", max %lld d%s", (long long)k[i].max_days,
+			    k[i].due ? ": DUE (vaultctl rotate --due)" : "");
+		putchar('\n');
+	}
 	free(e);
+	free(k);
 	return EXIT_OK;
 }
 
 int
 cmd_rotate(struct vaultctl *vc, int argc, char **argv)
 {
+	struct start_args	a;
+
 	if (argc < 2)
 		return usage(vc, "which one?");
-	if (strcmp(argv[1], "apikey") == 0)
-		return rotate_start(vc, argc - 1, argv + 1);
+	if (argv[1][0] == '-') {
+		if (start_args(vc, argc, argv, &a) != 0)
+			return usage(vc, NULL);
+		if (!a.due || a.account != NULL || a.reason[0] != '\0' ||
+		    a.builder_id != NULL)
+			return usage(vc, "rotate alone takes --due [--dry-run] "
+			    "[--drain SECONDS]");
+		return rotate_due(vc, &a);
+	}
+	if (strcmp(argv[1], "apikey") == 0 || strcmp(argv[1], "builder") == 0)
+		return rotate_start(vc, argc - 1, argv + 1,
+		    argv[1][0] == 'b');
 	if (strcmp(argv[1], "status") == 0)
 		return argc == 2 ? rotate_status(vc) : usage(vc, "rotate "
 		    "status takes no words");

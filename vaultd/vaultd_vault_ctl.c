@@ -312,7 +312,7 @@ account_valid(const uint8_t *p, size_t len, char *why, size_t whylen,
     char *prof, size_t proflen)
 {
 	const struct profile	*pr = NULL;
-	json_t			*j, *orders = NULL;
+	json_t			*j, *orders = NULL, *age = NULL;
 	json_error_t		 err;
 	const char		*profile = NULL, *url = NULL, *ca = NULL;
 	const char		*pin = NULL, *funder = NULL;
@@ -330,11 +330,15 @@ account_valid(const uint8_t *p, size_t len, char *why, size_t whylen,
 		snprintf(why, whylen, "account record is not JSON");
 		return 0;
 	}
-	if (json_unpack(j, "{s:s, s:s, s?s, s?s, s?s, s?o !}", "profile",
-	    &profile, "url", &url, "ca_file", &ca, "pin", &pin, "funder",
-	    &funder, "orders", &orders) != 0)
+	if (json_unpack(j, "{s:s, s:s, s?s, s?s, s?s, s?o, s?o !}",
+	    "profile", &profile, "url", &url, "ca_file", &ca, "pin", &pin,
+	    "funder", &funder, "orders", &orders, "max_key_age", &age) != 0)
 		snprintf(why, whylen, "account record needs profile and url, "
-		    "and may hold ca_file, pin, funder and orders only");
+		    "and may hold ca_file, pin, funder, orders and max_key_age "
+		    "only");
+	else if (age != NULL && (!json_is_integer(age) ||
+	    json_integer_value(age) < 1 || json_integer_value(age) > 3650))
+		snprintf(why, whylen, "max_key_age is days, 1 to 3650");
 	else if ((pr = profile_find(profile)) == NULL)
 		snprintf(why, whylen, "unknown profile %s: use openfish, "
 		    "polymarket or omnia", profile);
