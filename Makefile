@@ -79,7 +79,7 @@ HOSTILE	= $(BUILD)/tests/hostile_netd
 .SECONDARY:
 
 .PHONY: all programs deps check test unit integration san valgrind fuzz \
-	demo bench clean install deb FORCE
+	demo bench soak clean install deb FORCE
 all: $(PROGS) $(TESTS) $(REPLAYS) $(HOSTILE)
 programs: $(INSTALLED)
 
@@ -215,6 +215,14 @@ demo: deps
 $(BUILD)/tests/bench/%: $(BUILD)/obj/tests/bench/%.o $(LIBSIGNERD) $(LIBPOLICY) $(LIBCOMMON)
 	@mkdir -p $(dir $@)
 	$(LINK) -o $@ $^ $(LDLIBS)
+
+# A long, randomized run of the rotation crash test (tests/test_it_rotate.c):
+# SOAK_ROUNDS rotations, each stopped and killed at random, then resumed.
+SOAK_ROUNDS ?= 40
+soak: deps
+	$(MAKE) -j2 $(PROGS) $(BUILD)/tests/test_it_rotate
+	ROTATE_SOAK=$(SOAK_ROUNDS) CLOBVAULT_BUILD=$(BUILD) \
+	    $(BUILD)/tests/test_it_rotate
 
 bench: deps
 	$(MAKE) -j2 $(PROGS) $(BENCHES)

@@ -1087,6 +1087,41 @@ test_usage(void **state)
 	c->all = NULL;
 }
 
+/*
+ * Openfish: the API key rotated over HTTPS with the invitation code
+ * spent; the invitation code is not sent again, the new key signs and
+ * the old one is gone at the exchange.
+ */
+static void
+test_rotate_openfish(void **state)
+{
+	struct ct	*c = *state;
+	char		 a[64];
+	json_t		*doc, *res;
+
+	run(c, 0, NULL, "--json apikey create --account main");
+	key_answer(c, "apikey.create", 1, a, sizeof(a));
+	run(c, 0, NULL, "rotate apikey --account main --drain 0 --reason "
+	    "openfish");
+	has(c, "done: main now signs with API key ");
+	has(c, "(nonce 1); key ");
+	run(c, 0, NULL, "--json apikey list --account main");
+	res = answer(c, &doc, "apikey.list", "main", 200);
+	assert_int_equal(json_array_size(json_object_get(res, "apiKeys")), 1);
+	assert_string_not_equal(json_string_value(json_array_get(
+	    json_object_get(res, "apiKeys"), 0)), a);
+	json_decref(doc);
+	run(c, 0, NULL, "--json apikey list --local --account main");
+	has(c, "\"nonce\": 1");
+	run(c, 0, NULL, "rotate status");
+	has(c, "no rotation in progress");
+	check_no_secrets(c);
+	run(c, 0, NULL, "audit show --op rotate");
+	has(c, "\trotate.done\t");
+	run(c, 0, NULL, "audit verify");
+	has(c, "audit log verified: ");
+}
+
 int
 main(void)
 {
@@ -1100,6 +1135,8 @@ main(void)
 		    setup_polymarket, teardown),
 		cmocka_unit_test_setup_teardown(test_invites, setup_openfish,
 		    teardown),
+		cmocka_unit_test_setup_teardown(test_rotate_openfish,
+		    setup_openfish, teardown),
 		cmocka_unit_test_setup_teardown(test_faults, setup_polymarket,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_transport, setup_openfish,

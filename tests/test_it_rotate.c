@@ -13,6 +13,8 @@
 #include <stddef.h>
 #include <setjmp.h>
 #include <stdint.h>
+#include <stdlib.h>
+#include <time.h>
 
 #include <cmocka.h>
 
@@ -608,9 +610,75 @@ test_builder(void **state)
 	assert_string_equal(now, c->key);
 }
 
+/*
+ * make soak: ROTATE_SOAK rotations, each stopped at a random step,
+ * a random process killed there, the exchange failing at random
+ * (5xx, dropped connections, a propagation delay), then resumed until
+ * done.  ROTATE_SEED repeats a run; the seed is printed.
+ */
+static void
+test_soak(void **state)
+{
+	static const char *const steps[] = { "create", "verify", "use",
+	    "delete", "none" };
+	struct rt	*c = *state;
+	char		 cmd[1024], id[32], body[128];
+	const char	*e;
+	unsigned	 seed, i, n, tries;
+	json_t		*j;
+	int		 r;
+
+	n = (unsigned)strtoul(getenv("ROTATE_SOAK"), NULL, 10);
+	seed = (e = getenv("ROTATE_SEED")) != NULL ?
+	    (unsigned)strtoul(e, NULL, 10) : (unsigned)time(NULL);
+	fprintf(stderr, "soak: %u rotations, ROTATE_SEED=%u\n", n, seed);
+	srandom(seed);
+	for (i = 0; i < n; i++) {
+		snprintf(body, sizeof(body), "{\"fail_next\": %ld, "
+		    "\"drop_next\": %ld, \"propagation_ms\": %ld}",
+		    random() % 3, random() % 2, (random() % 3) * 700);
+		faults(c, body);
+		e = steps[random() % 5];
+		snprintf(cmd, sizeof(cmd), "CLOBVAULT_TEST_ROTATE_STOP=%s "
+		    "%s/vaultctl rotate apikey --account main --drain 0 2>&1",
+		    e, c->it.build);
+		r = it_run(c->out, sizeof(c->out), cmd);
+		if (r != 99 && r != 0)
+			fail_msg("round %u (stop at %s): exit %d: %s", i, e, r,
+			    c->out);
+		if (r == 99) {
+			run(c, 0, "--json rotate status");
+			j = out_json(c);
+			snprintf(id, sizeof(id), "%s", json_string_value(
+			    json_object_get(json_array_get(json_object_get(j,
+			    "rotations"), 0), "id")));
+			json_decref(j);
+			crash(c, (enum victim)(random() % 4));
+			for (tries = 0; ctl(c, "rotate resume %s", id) != 0;
+			    tries++)
+				if (tries == 3)
+					fail_msg("round %u: resume: %s", i,
+					    c->out);
+		} else {
+			run(c, 0, "--json audit show --op rotate.done --tail 1");
+			j = out_json(c);
+			snprintf(id, sizeof(id), "%s", strrchr(
+			    json_string_value(json_object_get(json_array_get(j,
+			    0), "actor")), ':') + 1);
+			json_decref(j);
+		}
+		faults(c, "{\"fail_next\": 0, \"drop_next\": 0, "
+		    "\"propagation_ms\": 0}");
+		rotated(c, id, "rotate.create");
+	}
+}
+
 int
 main(void)
 {
+	const struct CMUnitTest soak[] = {
+		cmocka_unit_test(test_soak),
+	};
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_crash_table),
 		cmocka_unit_test(test_exchange_faults),
@@ -621,5 +689,7 @@ main(void)
 		cmocka_unit_test(test_builder),
 	};
 
+	if (getenv("ROTATE_SOAK") != NULL)
+		return cmocka_run_group_tests(soak, setup, teardown);
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
