@@ -19,86 +19,11 @@
 #include <cmocka.h>
 
 #include "common/vault_fmt.h"
-#include "tests/it.h"
-#include "tests/testexchange/tx_test.h"
+#include "tests/it_rotate.h"
 
 #define PASSPHRASE	"rotate test passphrase 8d2e"
 
-enum victim { V_NONE, V_VAULTD, V_NETD, V_SIGNERD };
-
-struct rt {
-	struct it	 it;
-	struct txt	 tx;
-	char		 pass[128];
-	char		 out[65536];
-	uint64_t	 nonce;		/* of the key that signs now */
-	char		 key[80];	/* that key */
-};
-
 static struct rt	rt;
-
-static int
-ctl(struct rt *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-static int
-ctl(struct rt *c, const char *fmt, ...)
-{
-	char	 args[2048];
-	va_list	 ap;
-
-	va_start(ap, fmt);
-	vsnprintf(args, sizeof(args), fmt, ap);
-	va_end(ap);
-	return it_ctl(&c->it, NULL, c->out, sizeof(c->out), "%s", args);
-}
-
-#define run(c, want, ...)	run_expect((c), (want), __LINE__, __VA_ARGS__)
-
-static void
-run_expect(struct rt *c, int want, int line, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-
-static void
-run_expect(struct rt *c, int want, int line, const char *fmt, ...)
-{
-	char	 args[2048];
-	va_list	 ap;
-	int	 r;
-
-	va_start(ap, fmt);
-	vsnprintf(args, sizeof(args), fmt, ap);
-	va_end(ap);
-	if ((r = ctl(c, "%s", args)) != want)
-		fail_msg("line %d: vaultctl %s: exit %d, not %d:\n%s", line,
-		    args, r, want, c->out);
-}
-
-static void
-has(struct rt *c, const char *want)
-{
-	if (strstr(c->out, want) == NULL)
-		fail_msg("output \"%s\" lacks \"%s\"", c->out, want);
-}
-
-static json_t *
-out_json(struct rt *c)
-{
-	json_t	*j = json_loads(c->out, 0, NULL);
-
-	if (j == NULL)
-		fail_msg("not JSON: %s", c->out);
-	return j;
-}
-
-static void
-faults(struct rt *c, const char *body)
-{
-	struct txr	r;
-
-	if (txt_admin(&c->tx, "POST", "faults", body, &r) != 200)
-		fail_msg("faults %s: %ld", body, r.status);
-	txr_free(&r);
-}
 
 /* vaultctl rotate apikey, stopped after the entry naming step: its id. */
 static void
@@ -186,64 +111,15 @@ story(struct rt *c, const char *id, const char *first)
 	run(c, 0, "audit verify");
 }
 
-static void
-kill_child(struct rt *c, int which)
-{
-	struct it_proc	procs[3];
-	uint64_t	old;
-
-	assert_int_equal(it_status(&c->it, procs), 0);
-	old = procs[which].pid;
-	kill((pid_t)old, SIGKILL);
-	if (it_wait_up(&c->it, procs, which == 1 ? old : 0,
-	    which == 2 ? old : 0, 10000) < 0)
-		fail_msg("%s did not come back", which == 1 ? "signerd" :
-		    "netd");
-}
-
-static void
-crash(struct rt *c, enum victim v)
-{
-	switch (v) {
-	case V_NONE:
-		break;
-	case V_VAULTD:
-		kill(c->it.vaultd, SIGKILL);
-		waitpid(c->it.vaultd, NULL, 0);
-		c->it.vaultd = 0;
-		it_sleep_ms(200);	/* its children follow it */
-		assert_int_equal(it_start_args(&c->it, "-T", NULL, NULL), 0);
-		break;
-	case V_NETD:
-		kill_child(c, 2);
-		break;
-	case V_SIGNERD:
-		kill_child(c, 1);
-		break;
-	}
-	/* a new signerd or vaultd holds no keys until unlocked */
-	if (ctl(c, "unlock --passphrase-file %s", c->pass) != 0)
-		fail_msg("unlock: %s", c->out);
-}
-
 static int
 setup(void **state)
 {
 	struct rt	*c = &rt;
-	const char	*extra[] = { NULL };
 	json_t		*j;
 
-	memset(c, 0, sizeof(*c));
 	*state = c;
-	it_init(&c->it);
-	snprintf(c->pass, sizeof(c->pass), "%.100s.pass", c->it.home);
-	it_write(c->pass, PASSPHRASE "\n", 0600);
-	if (txt_start_argv(&c->tx, "polymarket", extra) != 0 ||
-	    it_start_args(&c->it, "-T", NULL, NULL) != 0)
-		return -1;
-	if (ctl(c, "init --passphrase-file %s --kdf min", c->pass) ||
-	    ctl(c, "account add main --profile polymarket --url %s",
-	    c->tx.url) || ctl(c, "wallet generate --account main") ||
+	if (rt_start(c, "polymarket", PASSPHRASE "\n") != 0 ||
+	    ctl(c, "wallet generate --account main") ||
 	    ctl(c, "--json apikey create --account main"))
 		return -1;
 	if ((j = json_loads(c->out, 0, NULL)) == NULL)
@@ -251,17 +127,6 @@ setup(void **state)
 	snprintf(c->key, sizeof(c->key), "%s", json_string_value(
 	    json_object_get(json_object_get(j, "result"), "apiKey")));
 	json_decref(j);
-	return 0;
-}
-
-static int
-teardown(void **state)
-{
-	struct rt	*c = *state;
-
-	it_cleanup(&c->it);
-	txt_stop(&c->tx);
-	txt_cleanup(&c->tx);
 	return 0;
 }
 
