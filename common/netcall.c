@@ -89,6 +89,22 @@ netcall_is_mint(enum catalog_id ep)
 	return ep == EP_OMNIA_TOKEN;
 }
 
+int
+netcall_read_only(const struct netcall *c)
+{
+	const struct catalog_entry	*e;
+	size_t				 k;
+
+	if (c->effects != 0)
+		return 0;
+	for (k = 0; k < c->nsteps; k++)
+		if (!netcall_is_mint(c->steps[k]) &&
+		    ((e = catalog_get(c->steps[k])) == NULL ||
+		    strcmp(e->method, "GET") != 0))
+			return 0;
+	return 1;
+}
+
 uint32_t
 netcall_mint_steps(const struct netcall *c)
 {

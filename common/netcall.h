@@ -70,6 +70,11 @@ const struct netcall	*netcall_find(const char *name);
 const struct netcall	*netcall_find_for(const char *name, int bearer);
 /* 1 if ep is the bearer token request (EP_OMNIA_TOKEN). */
 int			 netcall_is_mint(enum catalog_id ep);
+/*
+ * 1 if c can change nothing: no vault effect, and every request a GET
+ * (or a bearer token's).
+ */
+int			 netcall_read_only(const struct netcall *c);
 /* The steps of c (bit k: step k) that mint a bearer token. */
 uint32_t		 netcall_mint_steps(const struct netcall *c);
 /*

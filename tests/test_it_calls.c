@@ -1087,6 +1087,51 @@ test_usage(void **state)
 	c->all = NULL;
 }
 
+/* The checkpoints in the audit log so far. */
+static int
+checkpoints(struct ct *c)
+{
+	char	 audit[128], *buf, *p;
+	size_t	 len = 0;
+	int	 n = 0;
+
+	snprintf(audit, sizeof(audit), "%s/audit.log", c->it.home);
+	assert_non_null(buf = it_slurp(audit, &len));
+	for (p = buf; (p = strstr(p, "\tcheckpoint\t")) != NULL; p++)
+		n++;
+	free(buf);
+	return n;
+}
+
+/*
+ * A call that can change nothing is recorded with the signing records:
+ * no checkpoint, no vault write of its own.  One that changes the vault
+ * is a lifecycle event, checkpointed at once.
+ */
+static void
+test_read_only_calls(void **state)
+{
+	struct ct	*c = *state;
+	int		 n;
+
+	run(c, 0, NULL, "apikey create --account main");
+	it_sleep_ms(100);
+	n = checkpoints(c);
+	run(c, 0, NULL, "apikey list --account main");
+	run(c, 0, NULL, "time --account main");
+	run(c, 0, NULL, "balance --account main");
+	it_sleep_ms(100);
+	assert_int_equal(checkpoints(c), n);
+	run(c, 0, NULL, "audit show --op call --tail 3");
+	has(c, "\tcall.apikey.list\t");
+	has(c, "\tcall.time\t");
+	has(c, "\tcall.balance\t");
+	run(c, 0, NULL, "apikey create --account main --nonce 1");
+	it_sleep_ms(100);
+	assert_true(checkpoints(c) > n);
+	run(c, 0, NULL, "audit verify");
+}
+
 /*
  * Openfish: the API key rotated over HTTPS with the invitation code
  * spent; the invitation code is not sent again, the new key signs and
@@ -1139,6 +1184,8 @@ main(void)
 		    setup_openfish, teardown),
 		cmocka_unit_test_setup_teardown(test_faults, setup_polymarket,
 		    teardown),
+		cmocka_unit_test_setup_teardown(test_read_only_calls,
+		    setup_polymarket, teardown),
 		cmocka_unit_test_setup_teardown(test_transport, setup_openfish,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_timeout,

@@ -214,6 +214,17 @@ test_table(void **state)
 	assert_int_equal(netcall_find("apikey.list")->bearer, 0);
 	assert_true(netcall_is_mint(EP_OMNIA_TOKEN));
 	assert_false(netcall_is_mint(EP_OMNIA_KEYS));
+	/* read-only: no vault effect, GETs (and token requests) only */
+	assert_true(netcall_read_only(netcall_find("apikey.list")));
+	assert_true(netcall_read_only(netcall_find("apikey.verify")));
+	assert_true(netcall_read_only(netcall_find("balance.update")));
+	assert_true(netcall_read_only(netcall_find("time")));
+	assert_true(netcall_read_only(netcall_find_for("apikey.list", 1)));
+	assert_false(netcall_read_only(netcall_find("apikey.delete")));
+	assert_false(netcall_read_only(netcall_find("apikey.derive")));
+	assert_false(netcall_read_only(netcall_find("notifications.drop")));
+	assert_false(netcall_read_only(netcall_find("waitlist.join")));
+	assert_false(netcall_read_only(netcall_find_for("apikey.rotate", 1)));
 	c = netcall_find("apikey.create-or-derive");
 	assert_int_equal(c->nsteps, 2);
 	assert_int_equal(c->steps[0], EP_CREATE_API_KEY);

@@ -951,6 +951,14 @@ void	 vaultd_audit_digest(struct vaultd *, const char *actor,
  */
 void	 vaultd_audit_refusal(struct vaultd *, const char *actor,
 	    const char *account, const char *op, const char *verdict);
+/*
+ * A record of something that changed nothing (a read-only exchange
+ * call): synced now with the turn's batch, checkpointed by count or age
+ * like a signing verdict, never a checkpoint and vault write of its own.
+ */
+void	 vaultd_audit_light(struct vaultd *, const char *actor,
+	    const char *account, const char *op, const char *verdict,
+	    const char *key_id);
 /* A lifecycle record naming a path (a rotation's step), fsync'd at once. */
 void	 vaultd_audit_path(struct vaultd *, const char *actor,
 	    const char *account, const char *op, const char *verdict,

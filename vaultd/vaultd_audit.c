@@ -438,6 +438,17 @@ vaultd_audit_sign(struct vaultd *vd, const char *actor, const char *account,
 }
 
 void
+vaultd_audit_light(struct vaultd *vd, const char *actor, const char *account,
+    const char *op, const char *verdict, const char *key_id)
+{
+	struct audit_rec	rec;
+
+	rec_start(&rec, actor, account, op, verdict, key_id);
+	audit_batched(vd, &rec);
+	vaultd_audit_sync(vd);
+}
+
+void
 vaultd_audit_refusal(struct vaultd *vd, const char *actor,
     const char *account, const char *op, const char *verdict)
 {

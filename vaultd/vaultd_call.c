@@ -56,14 +56,27 @@ call_clear(struct vaultd *vd)
 	memset(&vd->call, 0, sizeof(vd->call));
 }
 
+/*
+ * A call's record.  One that can change nothing, in the vault or at the
+ * exchange (no vault effect, every request a GET but a token request),
+ * is no lifecycle event: its record joins the signing records, synced
+ * before the answer, without a checkpoint and vault write of its own.
+ */
 static void
 call_audit(struct vaultd *vd, const char *verdict)
 {
-	char	op[8 + NETCALL_NAME_MAX];	/* longest: 28 */
+	const struct netcall	*nc = vd->call.nc;
+	const char		*actor = vd->call.actor[0] ? vd->call.actor :
+				    "vaultctl";
+	char			 op[8 + NETCALL_NAME_MAX];	/* longest: 28 */
 
-	snprintf(op, sizeof(op), "call.%s", vd->call.nc->name);
-	vaultd_audit(vd, vd->call.actor[0] ? vd->call.actor : "vaultctl",
-	    vd->call.account, op, verdict, vd->call.key_id);
+	snprintf(op, sizeof(op), "call.%s", nc->name);
+	if (netcall_read_only(nc))
+		vaultd_audit_light(vd, actor, vd->call.account, op, verdict,
+		    vd->call.key_id);
+	else
+		vaultd_audit(vd, actor, vd->call.account, op, verdict,
+		    vd->call.key_id);
 }
 
 static void

@@ -1,0 +1,59 @@
+#!/bin/sh
+# Exchange calls through the daemons (make bench): N `vaultctl apikey
+# list` against the local test exchange (polymarket profile, plain HTTP
+# to loopback), one after the other, each a new vaultctl process.
+# Prints the wall time per call (vaultctl's start, its connection, the
+# signature, netd's HTTP request and the answer) and how many audit
+# checkpoints (each a vault file write) the calls caused, and, for
+# comparison, the same for `apikey derive`, which writes the vault.
+#
+# usage: CLOBVAULT_BUILD=build tests/bench/bench_calls.sh [N]
+B=${CLOBVAULT_BUILD:-build}
+N=${1:-50}
+D=$(mktemp -d /tmp/cvbench.XXXXXX) || exit 1
+export CLOBVAULT_HOME=$D/home
+trap 'kill $VD $TX 2>/dev/null; wait 2>/dev/null; rm -rf "$D"' EXIT
+mkdir -m 700 "$CLOBVAULT_HOME"
+echo "bench calls passphrase 5e1d" >"$D/pass"
+chmod 600 "$D/pass"
+"$B/testexchange" --profile polymarket --listen 127.0.0.1:0 \
+    --port-file "$D/port" >/dev/null 2>&1 &
+TX=$!
+"$B/vaultd" -f -T 2>"$D/vaultd.log" &
+VD=$!
+V=$B/vaultctl
+"$V" wait --timeout 10 >/dev/null || exit 1
+i=0
+while [ ! -s "$D/port" ] && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
+"$V" init --passphrase-file "$D/pass" --kdf min >/dev/null &&
+"$V" account add main --profile polymarket \
+    --url "http://127.0.0.1:$(cat "$D/port")" >/dev/null &&
+"$V" wallet generate --account main >/dev/null &&
+"$V" apikey create --account main >/dev/null || exit 1
+
+ckpts() { grep -c '	checkpoint	' "$CLOBVAULT_HOME/audit.log"; }
+
+# run NAME COMMAND...: N times, then the figures
+run() {
+	name=$1; shift
+	sleep 0.5
+	c0=$(ckpts)
+	t0=$(date +%s%N)
+	i=0
+	while [ $i -lt "$N" ]; do
+		"$V" "$@" >/dev/null || { echo "bench_calls: $* failed"; exit 1; }
+		i=$((i + 1))
+	done
+	t1=$(date +%s%N)
+	sleep 0.5
+	c1=$(ckpts)
+	printf '  %-16s %6d us a call, %d checkpoints (vault writes) for %d calls\n' \
+	    "$name" $(((t1 - t0) / N / 1000)) $((c1 - c0)) "$N"
+}
+
+echo "exchange calls, one at a time, each a new vaultctl (tests/bench/bench_calls.sh $N):"
+run "apikey list" apikey list --account main
+run "apikey derive" apikey derive --account main --nonce 0
+echo "  (read-only calls are recorded with the signatures and checkpointed by"
+echo "   count or age; a call that may change the vault is checkpointed at once)"
+echo "  command: CLOBVAULT_BUILD=$B tests/bench/bench_calls.sh $N"
