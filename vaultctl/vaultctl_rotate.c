@@ -1099,6 +1099,13 @@ rotate_resume(struct vaultctl *vc, const char *id)
 
 	if ((r = load(vc, id, &rr)) != -1)
 		return r;
+	/* over, but its entry not yet removed (a crash in between) */
+	if (rr.r.step == ROT_DONE || rr.r.step == ROT_ABORTED) {
+		if ((r = journal_end(&rr, rr.r.step)) != 0)
+			return vaultctl_fail(vc, "rotate", r);
+		return report(&rr, rr.r.step == ROT_DONE ? "done" :
+		    rr.r.note[0] != '\0' ? rr.r.note : "aborted");
+	}
 	/* the operator's word: the step gets its tries again */
 	rr.r.resumes++;
 	rr.r.tries = 0;
