@@ -303,9 +303,14 @@ test_rekey_wrong(void **state)
 	vault_settled(v, &o, &obytes, &olen);
 	assert_int_equal(CTL(v, NULL, "rekey --passphrase-file %s", wrong), 6);
 	assert_out(v, "vaultctl: rekey: wrong passphrase or keyfile");
+	/* slowed down as an unlock is: 1 s after the first wrong one */
+	assert_int_equal(CTL(v, NULL, "rekey --passphrase-file %s", wrong), 4);
+	assert_out(v, "too many wrong passphrases; try again in 1 s");
+	it_sleep_ms(1100);
 	assert_int_equal(CTL(v, NULL, "--json rekey --passphrase-file %s",
 	    wrong), 6);
 	assert_out(v, "\"exit\": 6");
+	it_sleep_ms(2100);	/* 2 s after the second */
 	vault_settled(v, &n, &nbytes, &nlen);
 	assert_int_equal(nlen, olen);
 	/* header bytes 0..59 (the KDF salt among them), the wrapped key */
@@ -357,6 +362,7 @@ test_rekey_keyfile(void **state)
 	assert_int_equal(CTL(v, NULL, "rekey --passphrase-file %s", v->pass),
 	    6);
 	assert_out(v, "vaultctl: rekey: wrong passphrase or keyfile");
+	it_sleep_ms(1100);	/* the backoff of a wrong credential */
 	vault_load(v, &n, NULL, NULL);
 	assert_memory_equal(n.hdr.wrapped_key, o.hdr.wrapped_key,
 	    VAULT_WRAPPED_LEN);

@@ -337,13 +337,18 @@ test_passwd(void **state)
 	    0);
 	assert_int_equal(CTL(v, NULL, "passwd --passphrase-file %s "
 	    "--new-passphrase-file %s --kdf min", newp, newp), 6);
+	/* a wrong old passphrase is slowed down as an unlock's is */
+	assert_int_equal(CTL(v, NULL, "passwd --passphrase-file %s "
+	    "--new-passphrase-file %s --kdf min", v->pass, newp), 4);
+	assert_out(v, "too many wrong passphrases; try again in 1 s");
+	it_sleep_ms(1100);
 	assert_int_equal(CTL(v, NULL, "passwd --passphrase-file %s "
 	    "--new-passphrase-file %s --kdf min", v->pass, newp), 0);
 	assert_out(v, "passphrase changed; records untouched");
 	assert_int_equal(CTL(v, NULL, "lock"), 0);
 	assert_int_equal(CTL(v, NULL, "unlock --passphrase-file %s", v->pass),
 	    6);
-	it_sleep_ms(1100);
+	it_sleep_ms(2100);	/* the second wrong credential: 2 s */
 	assert_int_equal(CTL(v, NULL, "unlock --passphrase-file %s", newp), 0);
 	assert_int_equal(CTL(v, NULL, "account list"), 0);
 	assert_out(v, "\nmain ");	/* account list: its row */

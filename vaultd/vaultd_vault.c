@@ -528,8 +528,14 @@ vault_signerd_answer(struct vaultd *vd, struct child *ch, struct msg *m)
 		    text);
 		if (vd->op.sent == MSG_VAULT_UNLOCK_REQ)
 			unlock_failed(vd, (int)code, vd->op.info);
-		else
+		else {
+			/* passwd and rekey try a credential as unlock does */
+			if (code == CV_ERR_BADPASS &&
+			    (vd->op.sent == MSG_VAULT_PASSWD_REQ ||
+			    vd->op.sent == MSG_VAULT_REKEY_REQ))
+				vault_bad_credential(vd);
 			vault_op_fail(vd, (int)code, vd->op.info);
+		}
 		return 0;
 	}
 	if (vd->op.committing)

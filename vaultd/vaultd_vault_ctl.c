@@ -217,7 +217,8 @@ vault_ctl_passwd(struct vaultd *vd, struct client *cl, struct msg *m)
 	    (r = msg_get_bool(&m->rd, &keyfile)) != 0 ||
 	    (r = msg_get_strbuf(&m->rd, kdf, sizeof(kdf))) != 0)
 		return r;
-	if (vault_ctl_refuse(vd, cl, m, 2))
+	/* a wrong old credential is slowed down as an unlock's is */
+	if (vault_ctl_refuse(vd, cl, m, 2) || vault_ctl_backoff(vd, cl, m))
 		return 0;
 	if ((r = kdf_of_file(vd, &hops, &hmem)) != 0) {
 		snprintf(text, sizeof(text), "cannot read %.100s: %s",
@@ -270,7 +271,7 @@ vault_ctl_rekey(struct vaultd *vd, struct client *cl, struct msg *m)
 	if ((r = msg_get_bin(&m->rd, &cred, &len, VAULT_MAX_PASS)) != 0 ||
 	    (r = msg_get_bool(&m->rd, &keyfile)) != 0)
 		return r;
-	if (vault_ctl_refuse(vd, cl, m, 2))
+	if (vault_ctl_refuse(vd, cl, m, 2) || vault_ctl_backoff(vd, cl, m))
 		return 0;
 	vault_op_from(vd, cl, m);
 	vd->op.what = "rekey";
