@@ -161,6 +161,11 @@ void	vaultctl_age_text(int64_t created, char *out, size_t len);
  */
 int	vaultctl_active_key(const struct vaultctl_rec *v, size_t n,
 	    uint64_t type, const char *account, const char **key_id) CV_WUR;
+/* The record of type, account and key id in a listing, or NULL. */
+const struct vaultctl_rec *vaultctl_rec_find(const struct vaultctl_rec *v,
+	    size_t n, uint64_t type, const char *account, const char *key_id);
+/* Whole days from created to now (0 if not after it). */
+int64_t	vaultctl_age_days(int64_t created, int64_t now);
 /* The vault's listing: *n records in *out, malloc'd (the caller frees). */
 int	vaultctl_list(struct vaultctl *, struct vaultctl_rec **out, size_t *n)
 	    CV_WUR;

@@ -177,6 +177,25 @@ vaultctl_active_key(const struct vaultctl_rec *v, size_t n, uint64_t type,
 	return keys == 0 ? CV_ERR_NOTFOUND : CV_ERR_EXISTS;
 }
 
+const struct vaultctl_rec *
+vaultctl_rec_find(const struct vaultctl_rec *v, size_t n, uint64_t type,
+    const char *account, const char *key_id)
+{
+	size_t	i;
+
+	for (i = 0; i < n; i++)
+		if (v[i].type == type && strcmp(v[i].account, account) == 0 &&
+		    strcmp(v[i].key_id, key_id) == 0)
+			return &v[i];
+	return NULL;
+}
+
+int64_t
+vaultctl_age_days(int64_t created, int64_t now)
+{
+	return now > created ? (now - created) / 86400 : 0;
+}
+
 /* 1 if v[i] is the active key of its kind (vaultctl_active_key). */
 static int
 is_active(const struct vaultctl_rec *v, size_t n, size_t i)
@@ -198,17 +217,14 @@ use_key(struct vaultctl *vc, const char *what, uint8_t type,
 	struct vaultctl_rec	*v = NULL;
 	struct msg_w		 w;
 	struct msg		 m;
-	size_t			 n, i;
-	int			 r;
+	size_t			 n;
+	int			 r, held;
 
 	if ((r = vaultctl_list(vc, &v, &n)) != 0)
 		return vaultctl_fail(vc, what, r);
-	for (i = 0; i < n; i++)
-		if (v[i].type == type && strcmp(v[i].account, account) == 0 &&
-		    strcmp(v[i].key_id, key_id) == 0)
-			break;
+	held = vaultctl_rec_find(v, n, type, account, key_id) != NULL;
 	free(v);
-	if (i == n) {
+	if (!held) {
 		snprintf(vc->errtext, sizeof(vc->errtext), "account %s holds "
 		    "no %s key %s: see vaultctl %s list --local --account %s",
 		    account, type == VAULT_REC_API_CRED ? "API" : "builder",
@@ -265,7 +281,7 @@ vaultctl_age_text(int64_t created, char *out, size_t len)
 	    strftime(day, sizeof(day), "%Y-%m-%d", &tm) == 0)
 		return;
 	snprintf(out, len, "created %s (%lld d)", day,
-	    (long long)(now > t ? (now - t) / 86400 : 0));
+	    (long long)vaultctl_age_days(created, now));
 }
 
 int
@@ -335,8 +351,8 @@ key_age_json(json_t *o, int64_t created)
 	if (created <= 0)
 		return;
 	json_object_set_new(o, "created", json_integer(created));
-	json_object_set_new(o, "age_days", json_integer(now > created ?
-	    (now - created) / 86400 : 0));
+	json_object_set_new(o, "age_days", json_integer(
+	    vaultctl_age_days(created, now)));
 }
 
 /*

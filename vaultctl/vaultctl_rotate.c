@@ -222,21 +222,17 @@ static int
 key_held(struct vaultctl *vc, uint64_t type, const char *account,
     const char *id, uint64_t *flags)
 {
-	struct vaultctl_rec	*v;
-	size_t			 n, i;
-	int			 r;
+	struct vaultctl_rec		*v;
+	const struct vaultctl_rec	*k;
+	size_t				 n;
+	int				 r;
 
 	if ((r = vaultctl_list(vc, &v, &n)) != 0)
 		return r;
-	r = 0;
-	for (i = 0; i < n; i++)
-		if (v[i].type == type &&
-		    strcmp(v[i].account, account) == 0 &&
-		    strcmp(v[i].key_id, id) == 0) {
-			if (flags != NULL)
-				*flags = v[i].flags;
-			r = 1;
-		}
+	if ((k = vaultctl_rec_find(v, n, type, account, id)) != NULL &&
+	    flags != NULL)
+		*flags = k->flags;
+	r = k != NULL;
 	free(v);
 	return r;
 }
@@ -339,14 +335,17 @@ listed(const json_t *res, const char *id)
 static void
 note_unknown(struct rot_run *rr, const json_t *res)
 {
-	json_t	*v;
-	size_t	 i, o = 0;
-	int	 n;
+	struct vaultctl_rec	*recs;
+	json_t			*v;
+	size_t			 i, o = 0, nrecs;
+	int			 n;
 
 	rr->unknown[0] = '\0';
+	if (vaultctl_list(rr->vc, &recs, &nrecs) != 0)
+		return;
 	json_array_foreach(json_object_get(res, "apiKeys"), i, v) {
-		if (list_key(v) == NULL || key_held(rr->vc, rtype(rr),
-		    rr->account, list_key(v), NULL) != 0)
+		if (list_key(v) == NULL || vaultctl_rec_find(recs, nrecs,
+		    rtype(rr), rr->account, list_key(v)) != NULL)
 			continue;
 		n = snprintf(rr->unknown + o, sizeof(rr->unknown) - o, "%s%s",
 		    o ? ", " : "", list_key(v));
@@ -354,6 +353,7 @@ note_unknown(struct rot_run *rr, const json_t *res)
 			break;
 		o += (size_t)n;
 	}
+	free(recs);
 }
 
 /* The fingerprint the vault shows for API key id ("" if not held). */
@@ -361,18 +361,17 @@ static int
 key_fp(struct vaultctl *vc, const char *account, const char *id,
     char fp[17])
 {
-	struct vaultctl_rec	*v;
-	size_t			 n, i;
-	int			 r;
+	struct vaultctl_rec		*v;
+	const struct vaultctl_rec	*k;
+	size_t				 n;
+	int				 r;
 
 	fp[0] = '\0';
 	if ((r = vaultctl_list(vc, &v, &n)) != 0)
 		return r;
-	for (i = 0; i < n; i++)
-		if (v[i].type == VAULT_REC_API_CRED &&
-		    strcmp(v[i].account, account) == 0 &&
-		    strcmp(v[i].key_id, id) == 0 && strlen(v[i].info) >= 16)
-			snprintf(fp, 17, "%.16s", v[i].info);
+	if ((k = vaultctl_rec_find(v, n, VAULT_REC_API_CRED, account,
+	    id)) != NULL && strlen(k->info) >= 16)
+		snprintf(fp, 17, "%.16s", k->info);
 	free(v);
 	return 0;
 }
@@ -1034,11 +1033,9 @@ rotate_account(struct vaultctl *vc, const char *account, const char *reason,
 	if (r == 0)
 		snprintf(rr.r.old_key, sizeof(rr.r.old_key), "%s", active);
 	/* Omnia: rotated in place; the secret's fingerprint tells when */
-	for (i = 0; r == 0 && is_omnia && i < n; i++)
-		if (v[i].type == type && strcmp(v[i].account, account) == 0 &&
-		    strcmp(v[i].key_id, active) == 0)
-			snprintf(rr.r.fp, sizeof(rr.r.fp), "%.16s",
-			    v[i].info);
+	if (r == 0 && is_omnia)
+		snprintf(rr.r.fp, sizeof(rr.r.fp), "%.16s",
+		    vaultctl_rec_find(v, n, type, account, active)->info);
 	/* builder keys are numbered in the vault: the first free number */
 	if (builder_id != NULL)
 		for (maxn = 0; ; maxn++) {
@@ -1290,15 +1287,12 @@ key_ages(struct vaultctl *vc, struct key_age **out, size_t *nout)
 			k[*nout].max_days = json_integer_value(
 			    json_object_get(j, "max_key_age"));
 		json_decref(j);
-		for (m = 0; m < n; m++) {
-			if (v[m].type == VAULT_REC_API_CRED &&
-			    strcmp(v[m].account, v[i].account) == 0 &&
-			    strcmp(v[m].key_id, active) == 0)
-				k[*nout].created = v[m].created;
+		k[*nout].created = vaultctl_rec_find(v, n, VAULT_REC_API_CRED,
+		    v[i].account, active)->created;
+		for (m = 0; m < n; m++)
 			if (v[m].type == VAULT_REC_ROTATION &&
 			    strcmp(v[m].account, v[i].account) == 0)
 				k[*nout].busy = 1;
-		}
 		k[*nout].due = k[*nout].max_days > 0 &&
 		    k[*nout].created > 0 && now - k[*nout].created >=
 		    k[*nout].max_days * 86400;
@@ -1312,9 +1306,7 @@ key_ages(struct vaultctl *vc, struct key_age **out, size_t *nout)
 static int64_t
 age_days(int64_t created)
 {
-	time_t	now = age_now();
-
-	return created > 0 && now > created ? (now - created) / 86400 : 0;
+	return created > 0 ? vaultctl_age_days(created, age_now()) : 0;
 }
 
 /*
