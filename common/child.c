@@ -59,7 +59,7 @@ child_parse_args(const char *procname, int argc, char **argv,
 	child_log_setup(procname);
 	memset(o, 0, sizeof(*o));
 	o->user = "nobody";
-	while ((ch = getopt(argc, argv, "dTu:C:t:G:")) != -1) {
+	while ((ch = getopt(argc, argv, "dTu:C:t:G:W:")) != -1) {
 		switch (ch) {
 		case 'd':
 			o->verbose++;
@@ -81,6 +81,18 @@ child_parse_args(const char *procname, int argc, char **argv,
 				fatalx("-t %s: not a number of seconds 1-600",
 				    optarg);
 			o->timeout = (int)n;
+			break;
+		case 'W':
+			/* Only signerd signs. */
+			if (strcmp(procname, "signerd") != 0)
+				fatalx("-W: %s signs nothing", procname);
+			errno = 0;
+			n = strtol(optarg, &end, 10);
+			if (errno != 0 || end == optarg || *end != '\0' ||
+			    n < 1 || n > CHILD_WORKERS_MAX)
+				fatalx("-W %s: not a number of workers 1-%d",
+				    optarg, CHILD_WORKERS_MAX);
+			o->workers = (int)n;
 			break;
 		case 'G':
 			/* Only netd serves the gateway; signerd never. */

@@ -14,6 +14,7 @@
 #define CHILD_LOG_FD	4
 #define CHILD_GW_FD_MIN	5	/* -G: vaultd passes listening sockets from 5 */
 #define CHILD_GW_FD_MAX	1023
+#define CHILD_WORKERS_MAX 8	/* -W: signerd's signing threads */
 #define CHILD_GW_MAX	5	/* -G at most this often: vaultd's
 				   run/gateway.sock and its loopback
 				   addresses (vaultd/vaultd.h GW_FDS_MAX) */
@@ -27,11 +28,14 @@ struct child_opts {
 					    (tests: honoured with -T only) */
 	int		 gw_fds[CHILD_GW_MAX];	/* -G: netd's sockets */
 	int		 ngw;
+	int		 workers;	/* -W: signerd's signing threads */
 };
 
 /*
  * Point the log at CHILD_LOG_FD, then parse "-d -T -u USER -C DIR -t
- * SECONDS -G FD"; exits with a message on misuse.  -G (netd only; fatal
+ * SECONDS -G FD -W N"; exits with a message on misuse.  -W (signerd
+ * only) is the number of signing threads, 1 to CHILD_WORKERS_MAX.  -G
+ * (netd only; fatal
  * for any other procname) names a listening socket vaultd left open for
  * the gateway, a descriptor from CHILD_GW_FD_MIN to CHILD_GW_FD_MAX, at
  * most CHILD_GW_MAX of them, each once; what it is, netd checks.  A

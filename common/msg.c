@@ -738,11 +738,10 @@ chan_recv(struct chan *c, struct msg *m)
 	}
 }
 
-int
-msg_error_ans(struct chan *c, uint32_t id, int code, const char *text)
+void
+msg_error_begin(struct msg_w *w, uint32_t id, int code, const char *text)
 {
-	struct msg_w	w;
-	size_t		len = strlen(text);
+	size_t	len = strlen(text);
 
 	/* Cut at a character boundary: the peer refuses broken UTF-8. */
 	if (len > MSG_ERROR_TEXT_MAX) {
@@ -750,9 +749,17 @@ msg_error_ans(struct chan *c, uint32_t id, int code, const char *text)
 		while (len > 0 && ((uint8_t)text[len] & 0xc0) == 0x80)
 			len--;
 	}
-	msg_begin(&w, MSG_ERROR_ANS, id);
-	msg_put_i64(&w, code);
-	msg_put_strn(&w, text, len);
+	msg_begin(w, MSG_ERROR_ANS, id);
+	msg_put_i64(w, code);
+	msg_put_strn(w, text, len);
+}
+
+int
+msg_error_ans(struct chan *c, uint32_t id, int code, const char *text)
+{
+	struct msg_w	w;
+
+	msg_error_begin(&w, id, code, text);
 	return chan_queue(c, &w);
 }
 

@@ -372,7 +372,10 @@ int	msg_get_error(struct msg *m, int *code, char *text, size_t textsz)
 	    CV_WUR;
 
 /* Answer request id with MSG_ERROR_ANS [code, text]; text is cut to
- * MSG_ERROR_TEXT_MAX bytes at a character boundary. */
+ * MSG_ERROR_TEXT_MAX bytes at a character boundary.  msg_error_begin
+ * makes the same frame in w, for the caller to queue. */
+void	msg_error_begin(struct msg_w *, uint32_t id, int code,
+	    const char *text);
 int	msg_error_ans(struct chan *, uint32_t id, int code, const char *text)
 	    CV_WUR;
 

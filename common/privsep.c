@@ -312,6 +312,9 @@ privsep_enter_more(const struct privsep_conf *conf,
 	    personality((unsigned long)pers & ~READ_IMPLIES_EXEC) == -1)
 		fatal("cannot clear READ_IMPLIES_EXEC");
 
+	/* threads started now are filtered with this one (TSYNC) */
+	if (more != NULL && more->before_filter != NULL)
+		more->before_filter(more->arg);
 	if (sandbox_install_conds(conf->rules, conf->nrules,
 	    more != NULL ? more->conds : NULL,
 	    more != NULL ? more->nconds : 0) != 0)

@@ -106,6 +106,9 @@ struct privsep_more {
 	const char *const		*ro;	/* NULL-terminated, or NULL */
 	const struct sandbox_cond	*conds;
 	size_t				 nconds;
+	/* run last before the filter, or NULL (signerd's workers start) */
+	void				(*before_filter)(void *);
+	void				*arg;
 };
 
 /*

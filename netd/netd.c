@@ -336,6 +336,8 @@ main(int argc, char **argv)
 	more.ro = netd_ro;
 	more.conds = netd_conds;
 	more.nconds = sizeof(netd_conds) / sizeof(netd_conds[0]);
+	more.before_filter = NULL;
+	more.arg = NULL;
 	privsep_enter_more(&conf, &more, &nd.ps);
 	log_debug("sandboxed: uid %u landlock ABI %d seccomp %d",
 	    (unsigned)nd.ps.uid, nd.ps.landlock, nd.ps.seccomp);

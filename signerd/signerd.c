@@ -5,11 +5,16 @@
  * talks only to vaultd over CHILD_FD.
  */
 #include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 #include <sys/mman.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
 
 #include <jansson.h>
 #include <seccomp.h>
@@ -18,7 +23,15 @@
 #include "common/child.h"
 #include "common/log.h"
 #include "common/secp.h"
+#include "signerd/signerd_pool.h"
 #include "signerd/signerd_vault.h"
+
+/*
+ * The keys stay readable this long after the last message, so that a
+ * bot's requests a few milliseconds apart pay no page-protection change
+ * each; then they are closed again (signerd_vault_idle).
+ */
+#define SIGNERD_IDLE_MS	250
 
 struct secp256k1_context_struct	*signerd_secp;
 
@@ -41,6 +54,9 @@ static const struct sandbox_rule signerd_rules[] = {
 	{ SCMP_SYS(clock_gettime),	"timestamp freshness, log time" },
 	{ SCMP_SYS(getpid),		"log lines" },
 	{ SCMP_SYS(rt_sigreturn),	"return from a signal handler" },
+	{ SCMP_SYS(futex),		"the signing workers' queue" },
+	{ SCMP_SYS(poll),		"close the keys after an idle time" },
+	{ SCMP_SYS(ppoll),		"close the keys after an idle time" },
 };
 
 /* ... and these only with these arguments. */
@@ -89,29 +105,151 @@ struct signerd_state {
 	struct child_opts	opts;
 	struct privsep_state	ps;
 	struct signerd_vault	vault;
+	struct signerd_pool	pool;
+	struct chan		c;
+};
+
+/* Test mode: a forbidden system call made by a signing worker. */
+struct probe_job {
+	struct pool_job	pj;
+	uint32_t	id;
+	char		kind[32];
 };
 
 static void
-signerd_dispatch(struct chan *c, struct msg *m, void *arg)
+probe_run(struct pool_job *pj, struct secp256k1_context_struct *ctx,
+    struct msg_w *w)
+{
+	struct probe_job	*p = (struct probe_job *)pj;
+
+	(void)ctx;
+	log_info("test probe: %s", p->kind);
+	if (strcmp(p->kind, "worker-socket") == 0)
+		(void)syscall(SYS_socket, AF_INET, SOCK_STREAM, 0);
+	else if (strcmp(p->kind, "worker-open") == 0)
+		(void)syscall(SYS_openat, AT_FDCWD, "/etc/passwd", O_RDONLY);
+	msg_begin(w, MSG_PROBE_ANS, p->id);
+}
+
+static void
+probe_free(struct pool_job *pj)
+{
+	free(pj);
+}
+
+static int
+probe_worker(struct signerd_state *sd, struct msg *m)
+{
+	struct msg_rd		 rd = m->rd;
+	struct probe_job	*p;
+	char			 kind[32];
+
+	if (!sd->opts.testmode || msg_get_strbuf(&rd, kind, sizeof(kind)) ||
+	    strncmp(kind, "worker-", 7) != 0)
+		return 0;
+	if (!signerd_pool_on(&sd->pool)) {
+		if (msg_error_ans(&sd->c, m->id, CV_ERR_INVALID, "signerd "
+		    "runs no signing workers (-W 1)") != 0)
+			fatalx("cannot answer %s", msg_name(m->type));
+		return 1;
+	}
+	if ((p = calloc(1, sizeof(*p))) == NULL)
+		fatalx("out of memory");
+	p->pj.run = probe_run;
+	p->pj.free = probe_free;
+	p->id = m->id;
+	snprintf(p->kind, sizeof(p->kind), "%s", kind);
+	signerd_pool_submit(&sd->pool, &p->pj);
+	return 1;
+}
+
+/* Called with the pool's lock held. */
+static void
+signerd_dispatch(struct signerd_state *sd, struct msg *m)
+{
+	/* only a signature may be made while the workers sign */
+	if (m->type != MSG_SIGN_REQ)
+		signerd_pool_drain(&sd->pool);
+	if (m->type == MSG_PROBE_REQ && probe_worker(sd, m))
+		return;
+	if (child_common(&sd->c, m, &sd->opts, &sd->ps))
+		return;
+	/* the rest is the vault's: its table permits or it is fatal */
+	signerd_vault_dispatch(&sd->vault, &sd->c, m);
+}
+
+/*
+ * Serve vaultd until it closes the channel.  The pool's lock is held
+ * but while blocked for input; the keys are closed once no message has
+ * come for SIGNERD_IDLE_MS and no worker is busy.
+ */
+static void
+signerd_loop(struct signerd_state *sd)
+{
+	struct chan	*c = &sd->c;
+	struct pollfd	 pfd;
+	struct msg	 m;
+	int		 r;
+
+	signerd_pool_lock(&sd->pool);
+	for (;;) {
+		r = chan_next(c, &m);
+		if (r != 0 && r != CV_ERR_AGAIN)
+			fatalx("malformed message from vaultd: %s",
+			    cv_strerror(r));
+		if (r == 0) {
+			signerd_dispatch(sd, &m);
+			msg_clear(&m);
+			continue;
+		}
+		if ((r = chan_flush(c)) != 0)
+			fatalx("write to vaultd: %s", cv_strerror(r));
+		signerd_pool_unlock(&sd->pool);
+		if (sd->vault.open) {
+			pfd.fd = c->fd;
+			pfd.events = POLLIN;
+			pfd.revents = 0;
+			if ((r = poll(&pfd, 1, SIGNERD_IDLE_MS)) == -1 &&
+			    errno != EINTR)
+				fatal("poll");
+			if (r <= 0) {
+				signerd_pool_lock(&sd->pool);
+				if (r == 0) {
+					signerd_pool_drain(&sd->pool);
+					signerd_vault_idle(&sd->vault);
+				}
+				continue;
+			}
+		}
+		r = chan_fill(c);
+		signerd_pool_lock(&sd->pool);
+		if (r == CV_ERR_EOF)
+			break;
+		if (r != 0)
+			fatalx("read from vaultd: %s", cv_strerror(r));
+	}
+	signerd_pool_drain(&sd->pool);
+	signerd_pool_unlock(&sd->pool);
+}
+
+static void
+start_workers(void *arg)
 {
 	struct signerd_state	*sd = arg;
 
-	if (child_common(c, m, &sd->opts, &sd->ps))
-		return;
-	/* the rest is the vault's: its table permits or it is fatal */
-	signerd_vault_dispatch(&sd->vault, c, m);
+	signerd_pool_start(&sd->pool, sd->opts.workers, &sd->c);
+	if (signerd_pool_on(&sd->pool))
+		log_debug("%d signing workers", sd->pool.n);
 }
 
 int
 main(int argc, char **argv)
 {
-	struct signerd_state	sd;
+	static struct signerd_state sd;
 	struct privsep_conf	conf;
 	struct privsep_more	more;
-	struct chan		c;
 
 	harden_process();
-	memset(&sd, 0, sizeof(sd));
 	child_parse_args("signerd", argc, argv, &sd.opts);
 	log_init("signerd", sd.opts.verbose);
 	if (sodium_init() < 0)
@@ -122,8 +260,9 @@ main(int argc, char **argv)
 	/* jansson would read /dev/urandom on first use: seed it now */
 	json_object_seed(randombytes_random() | 1);
 	json_set_alloc_funcs(json_alloc, json_free);
-	chan_init(&c, CHILD_FD);
-	child_hello(&c, "signerd");
+	chan_init(&sd.c, CHILD_FD);
+	sd.vault.pool = &sd.pool;
+	child_hello(&sd.c, "signerd");
 
 	conf.user = sd.opts.user;
 	conf.chroot_dir = sd.opts.chroot_dir;
@@ -133,13 +272,16 @@ main(int argc, char **argv)
 	more.ro = NULL;			/* chroot instead of Landlock */
 	more.conds = signerd_conds;
 	more.nconds = sizeof(signerd_conds) / sizeof(signerd_conds[0]);
+	more.before_filter = start_workers;
+	more.arg = &sd;
 	privsep_enter_more(&conf, &more, &sd.ps);
 	log_debug("sandboxed: uid %u chroot %d netns %d mntns %d",
 	    (unsigned)sd.ps.uid, sd.ps.chrooted, sd.ps.netns, sd.ps.mntns);
 
-	child_loop(&c, signerd_dispatch, &sd);
+	signerd_loop(&sd);
 	signerd_vault_lock(&sd.vault);
 	secp_ctx_free(signerd_secp);
-	chan_free(&c);
+	sd.c.fd = -1;			/* close(2) is not ours: exit closes */
+	chan_free(&sd.c);		/* wipes the buffers */
 	exit(0);
 }

@@ -16,6 +16,7 @@
 #include "common/log.h"
 #include "common/order.h"
 #include "common/secp.h"
+#include "signerd/signerd_pool.h"
 #include "signerd/signerd_sign.h"
 #include "signerd/signerd_vault.h"
 
@@ -330,6 +331,7 @@ account_keys(struct signerd_vault *sv, const char *account,
 			return 0;
 		}
 	if (sv->ncache == SIGN_CACHE_MAX) {	/* start over */
+		signerd_pool_drain(sv->pool);	/* no worker reads it */
 		sodium_memzero(sv->cache.p, sv->cache.len);
 		sv->ncache = 0;
 	}
@@ -374,15 +376,16 @@ account_ready(const struct acct_keys *ak, int api, const char **why)
 }
 
 static int
-sign_with(const struct acct_keys *ak, const struct sign_req *req,
-    uint64_t level, struct sign_headers *out, const char **why)
+sign_with(struct secp256k1_context_struct *ctx, const struct acct_keys *ak,
+    const struct sign_req *req, uint64_t level, struct sign_headers *out,
+    const char **why)
 {
 	int	r;
 
 	if ((r = account_ready(ak, level != CATALOG_L1, why)) != 0)
 		return r;
 	if (level == CATALOG_L1)
-		return sign_l1_wallet(signerd_secp, &ak->w, ak->p, req,
+		return sign_l1_wallet(ctx, &ak->w, ak->p, req,
 		    ak->have_invite ? ak->invite : NULL, out);
 	if ((r = sign_l2(ak->p, ak->w.addr_text, ak->key_id, ak->key,
 	    ak->klen, ak->pass, req, out)) != 0 || level != CATALOG_BUILDER)
@@ -488,12 +491,17 @@ signerd_account(struct signerd_vault *sv, struct chan *c, struct msg *m)
 }
 
 /* The wallet key signs one order's digest (order_batch_sign's callback). */
+struct order_signer {
+	struct secp256k1_context_struct	*ctx;
+	const struct acct_keys		*ak;
+};
+
 static int
 order_sign(void *arg, const uint8_t digest[32], uint8_t sig[65])
 {
-	const struct acct_keys	*ak = arg;
+	const struct order_signer	*os = arg;
 
-	return secp_sign(signerd_secp, ak->w.seckey, digest, sig);
+	return secp_sign(os->ctx, os->ak->w.seckey, digest, sig);
 }
 
 /*
@@ -507,10 +515,12 @@ order_sign(void *arg, const uint8_t digest[32], uint8_t sig[65])
  * empty.
  */
 static int
-sign_orders(const struct acct_keys *ak, const struct sign_req *req,
-    uint64_t level, uint64_t flags, struct sign_headers *h, char **out,
-    size_t *outlen, char *why, size_t whylen)
+sign_orders(struct secp256k1_context_struct *ctx, const struct acct_keys *ak,
+    const struct sign_req *req, uint64_t level, uint64_t flags,
+    struct sign_headers *h, char **out, size_t *outlen, char *why,
+    size_t whylen)
 {
+	struct order_signer	 os = { ctx, ak };
 	struct order_batch	 b;
 	struct order_domain	 dom;
 	struct sign_req		 made;
@@ -541,7 +551,7 @@ sign_orders(const struct acct_keys *ak, const struct sign_req *req,
 		goto out;
 	if ((r = order_batch_sign(&b, &dom, ak->w.addr,
 	    ak->rec.has_funder ? ak->rec.funder : NULL, ak->key_id,
-	    order_sign, (void *)ak, out, outlen, why, whylen)) != 0)
+	    order_sign, &os, out, outlen, why, whylen)) != 0)
 		goto out;
 	if (*outlen > SIGN_ORDER_BODY_MAX) {
 		snprintf(why, whylen, "the signed orders make a body of %zu "
@@ -553,7 +563,8 @@ sign_orders(const struct acct_keys *ak, const struct sign_req *req,
 	made.body = (const uint8_t *)*out;
 	made.bodylen = *outlen;
 	text = NULL;
-	if ((r = sign_with(ak, &made, level, h, &text)) != 0 && text != NULL)
+	if ((r = sign_with(ctx, ak, &made, level, h, &text)) != 0 &&
+	    text != NULL)
 		snprintf(why, whylen, "%s", text);
  out:
 	order_batch_free(&b);
@@ -588,28 +599,124 @@ named_keys(struct signerd_vault *sv, const struct acct_keys *ak,
 	return 0;
 }
 
+/*
+ * One admitted request's signature, or its refusal, as the answer to
+ * vaultd in w: the same bytes whichever thread makes them.
+ */
+static void
+sign_answer(struct secp256k1_context_struct *ctx, const struct acct_keys *ak,
+    uint32_t id, const struct sign_req *req, uint64_t level, uint64_t flags,
+    struct msg_w *w)
+{
+	struct sign_headers	 h;
+	const char		*why = NULL;
+	char			*made = NULL;
+	char			 owhy[512];
+	size_t			 i, madelen = 0;
+	int			 r;
+
+	memset(&h, 0, sizeof(h));
+	if (flags & SIGN_F_ORDERS) {
+		r = sign_orders(ctx, ak, req, level, flags, &h, &made,
+		    &madelen, owhy, sizeof(owhy));
+		why = owhy[0] != '\0' ? owhy : NULL;
+	} else
+		r = sign_with(ctx, ak, req, level, &h, &why);
+	if (r != 0) {
+		sign_headers_clear(&h);
+		msg_error_begin(w, id, r, why != NULL ? why : cv_strerror(r));
+		return;
+	}
+	msg_begin(w, MSG_SIGN_ANS, id);
+	msg_put_array(w, (uint32_t)h.n);
+	for (i = 0; i < h.n; i++) {
+		msg_put_array(w, 2);
+		msg_put_str(w, h.h[i].name);
+		msg_put_str(w, h.h[i].value);
+	}
+	msg_put_bin(w, made, madelen);
+	sign_headers_clear(&h);
+	free(made);
+}
+
+/*
+ * A request for a worker: a wallet signature (L1, or orders).  It keeps
+ * its own copy of the request; the account's material it points to
+ * stays in the cache, which changes only after the pool is drained.
+ */
+struct sign_job {
+	struct pool_job		 pj;
+	uint32_t		 id;
+	uint64_t		 level, flags;
+	const struct acct_keys	*ak;
+	struct sign_req		 req;
+	char			 account[SIGN_ACCOUNT_MAX + 1];
+	char			 method[8];
+	char			 ts[CLOB_TIMESTAMP_MAX + 1];
+	uint8_t			 data[];	/* path, then body */
+};
+
+static void
+sign_job_run(struct pool_job *pj, struct secp256k1_context_struct *ctx,
+    struct msg_w *w)
+{
+	struct sign_job	*j = (struct sign_job *)pj;
+
+	sign_answer(ctx, j->ak, j->id, &j->req, j->level, j->flags, w);
+}
+
+static void
+sign_job_free(struct pool_job *pj)
+{
+	free(pj);
+}
+
+static int
+sign_submit(struct signerd_vault *sv, uint32_t id, const struct sign_req *req,
+    uint64_t level, uint64_t flags, const struct acct_keys *ak)
+{
+	struct sign_job	*j;
+
+	if ((j = calloc(1, sizeof(*j) + req->pathlen + req->bodylen)) == NULL)
+		return CV_ERR_NOMEM;
+	j->pj.run = sign_job_run;
+	j->pj.free = sign_job_free;
+	j->id = id;
+	j->level = level;
+	j->flags = flags;
+	j->ak = ak;
+	j->req = *req;
+	snprintf(j->account, sizeof(j->account), "%s", req->account);
+	snprintf(j->method, sizeof(j->method), "%s", req->method);
+	snprintf(j->ts, sizeof(j->ts), "%s", req->timestamp);
+	memcpy(j->data, req->path, req->pathlen);
+	if (req->bodylen > 0)
+		memcpy(j->data + req->pathlen, req->body, req->bodylen);
+	j->req.account = j->account;
+	j->req.method = j->method;
+	j->req.timestamp = j->ts;
+	j->req.path = (const char *)j->data;
+	j->req.body = req->bodylen > 0 ? j->data + req->pathlen : NULL;
+	signerd_pool_submit(sv->pool, &j->pj);
+	return 0;
+}
+
 int
 signerd_sign(struct signerd_vault *sv, struct chan *c, struct msg *m)
 {
 	struct acct_keys	*ak;
-	const char		*why = NULL;
 	struct sign_req		 req;
-	struct sign_headers	 h;
 	struct msg_w		 w;
 	const char		*path;
 	const uint8_t		*body;
-	char			*made = NULL;
 	struct secret		 named;
 	char			 account[SIGN_ACCOUNT_MAX + 1];
 	char			 key_id[VAULT_MAX_NAME + 1];
 	char			 method[8], ts[CLOB_TIMESTAMP_MAX + 1];
-	char			 owhy[512];
 	uint64_t		 level, flags;
 	int64_t			 now;
-	size_t			 i, madelen = 0;
 	int			 orders, r;
 
-	memset(&h, 0, sizeof(h));
 	memset(&req, 0, sizeof(req));
 	memset(&named, 0, sizeof(named));
 	if ((r = msg_get_strbuf(&m->rd, account, sizeof(account))) != 0 ||
@@ -678,31 +785,16 @@ signerd_sign(struct signerd_vault *sv, struct chan *c, struct msg *m)
 			return 0;
 		}
 	}
-	if (orders) {
-		r = sign_orders(ak, &req, level, flags, &h, &made, &madelen,
-		    owhy, sizeof(owhy));
-		why = owhy[0] != '\0' ? owhy : NULL;
-	} else
-		r = sign_with(ak, &req, level, &h, &why);
-	if (r != 0) {
-		sign_headers_clear(&h);
-		secret_free(&named);
-		if (why == NULL)
-			return r;
-		if (msg_error_ans(c, m->id, r, why) != 0)
-			fatalx("cannot answer %s", msg_name(m->type));
-		return 0;
-	}
+	/*
+	 * A wallet signature goes to a worker when more requests wait
+	 * behind it; the last of a burst, or a lone one, is signed here,
+	 * without the hand-over's wake-up.
+	 */
+	if (key_id[0] == '\0' && (level == CATALOG_L1 || orders) &&
+	    signerd_pool_on(sv->pool) && chan_has_frame(c))
+		return sign_submit(sv, m->id, &req, level, flags, ak);
+	memset(&w, 0, sizeof(w));
+	sign_answer(signerd_secp, ak, m->id, &req, level, flags, &w);
 	secret_free(&named);
-	msg_begin(&w, MSG_SIGN_ANS, m->id);
-	msg_put_array(&w, (uint32_t)h.n);
-	for (i = 0; i < h.n; i++) {
-		msg_put_array(&w, 2);
-		msg_put_str(&w, h.h[i].name);
-		msg_put_str(&w, h.h[i].value);
-	}
-	msg_put_bin(&w, made, madelen);
-	sign_headers_clear(&h);
-	free(made);
 	return chan_queue(c, &w);
 }

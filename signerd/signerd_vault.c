@@ -1069,10 +1069,11 @@ static void	vault_dispatch(struct signerd_vault *, struct chan *,
 		    struct msg *);
 
 /*
- * The keys are readable only while messages are handled: opened for the
- * first of a burst, closed again once no whole message is waiting, before
- * signerd blocks for more.  (A page-protection change costs a TLB flush;
- * once per burst keeps it off the per-signature cost.)
+ * The keys are readable only while messages come: opened for the first
+ * after a quiet time, closed again by signerd_vault_idle once none has
+ * come for a while (signerd.c).  (A page-protection change costs a TLB
+ * flush on every core signerd runs on; once per busy period keeps it off
+ * the per-signature cost.)
  */
 void
 signerd_vault_dispatch(struct signerd_vault *sv, struct chan *c,
@@ -1086,13 +1087,18 @@ signerd_vault_dispatch(struct signerd_vault *sv, struct chan *c,
 		sv->open = 1;
 	}
 	vault_dispatch(sv, c, m);
-	if (!chan_has_frame(c)) {
-		secret_lock(&sv->keys.s);
-		secret_lock(&sv->pkeys.s);
-		secret_lock(&sv->cache);
-		secret_lock(&sv->clients);
-		sv->open = 0;
-	}
+}
+
+void
+signerd_vault_idle(struct signerd_vault *sv)
+{
+	if (!sv->open)
+		return;
+	secret_lock(&sv->keys.s);
+	secret_lock(&sv->pkeys.s);
+	secret_lock(&sv->cache);
+	secret_lock(&sv->clients);
+	sv->open = 0;
 }
 
 static int

@@ -9,6 +9,8 @@
 #include "common/msg.h"
 #include "common/vault_crypto.h"
 
+struct signerd_pool;
+
 struct signerd_vault {
 	int			 unlocked;
 	struct vault		 v;		/* current, authenticated */
@@ -27,6 +29,7 @@ struct signerd_vault {
 	size_t			 nclients;
 	int			 clients_loaded;
 	int			 open;		/* the keys are readable now */
+	struct signerd_pool	*pool;		/* the signing workers */
 
 	int			 pending;	/* awaiting MSG_VAULT_COMMIT_REQ */
 	int			 pending_create;
@@ -41,6 +44,8 @@ struct signerd_vault {
  */
 void	signerd_vault_dispatch(struct signerd_vault *, struct chan *c,
 	    struct msg *m);
+/* Close the keys (noaccess) until the next message. */
+void	signerd_vault_idle(struct signerd_vault *);
 
 /*
  * Check a canonical signing request's shape and sign it with the named

@@ -4,6 +4,7 @@
  * SIGSYS, hostile messages from children and control clients, clean
  * shutdown, and vaultctl status.
  */
+#include <dirent.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -602,6 +603,73 @@ test_vaultctl_status(void **state)
 	assert_int_equal(it_run(NULL, 0, cmd), 2);
 }
 
+/*
+ * signerd's signing workers (vaultd -W) are threads under the same
+ * filter: a forbidden system call made by one kills signerd.  With one
+ * worker (-W 1) there is no thread to ask; a -W out of 1-8 is a usage
+ * error.
+ */
+static void
+test_workers(void **state)
+{
+	struct it	 t;
+	struct it_proc	 p[3], q[3];
+	char		 line[200], out[4096], cmd[512];
+	static const char *bad[] = { "0", "9", "x", "12", "" };
+	size_t		 i;
+
+	(void)state;
+	it_init(&t);
+	assert_int_equal(it_start_args(&t, "-T", "-W", "3"), 0);
+	assert_int_equal(it_status(&t, p), 0);
+	snprintf(line, sizeof(line), "/proc/%llu/task",
+	    (unsigned long long)p[1].pid);
+	{
+		DIR		*d = opendir(line);
+		struct dirent	*de;
+		int		 n = 0;
+
+		assert_non_null(d);
+		while ((de = readdir(d)) != NULL)
+			if (de->d_name[0] != '.')
+				n++;
+		closedir(d);
+		assert_int_equal(n, 4);
+	}
+	probe(&t, "signerd", "worker-socket");
+	assert_true(it_wait_up(&t, q, p[1].pid, 0, 8000) >= 0);
+	assert_int_equal(q[1].restarts, 1);
+	assert_string_equal(q[1].last_exit, "killed by signal 31, "
+	    "SIGSYS (forbidden system call: sandbox violation)");
+	snprintf(line, sizeof(line), "signerd[%llu]: test probe: "
+	    "worker-socket\n", (unsigned long long)p[1].pid);
+	assert_true(it_log_has(&t, line));
+	it_cleanup(&t);
+
+	it_init(&t);
+	assert_int_equal(it_start_args(&t, "-T", "-W", "1"), 0);
+	assert_int_equal(it_status(&t, p), 0);
+	probe(&t, "signerd", "worker-socket");
+	for (i = 0; i < 50 && !it_log_has(&t, "signerd: test probe refused: "
+	    "signerd runs no signing workers (-W 1)"); i++)
+		usleep(100000);
+	assert_true(i < 50);
+	assert_int_equal(it_status(&t, q), 0);
+	assert_int_equal(q[1].pid, p[1].pid);
+	assert_int_equal(q[1].restarts, 0);
+	it_cleanup(&t);
+
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		it_init(&t);
+		snprintf(cmd, sizeof(cmd), "%s/vaultd -f -T -W '%s' 2>&1",
+		    t.build, bad[i]);
+		assert_int_equal(it_run(out, sizeof(out), cmd), 2);
+		assert_non_null(strstr(out, "-W n     signerd's signing "
+		    "threads, 1-8"));
+		it_cleanup(&t);
+	}
+}
+
 /* Without -T, vaultd refuses to forward probes. */
 static void
 test_probes_need_testmode(void **state)
@@ -664,6 +732,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_vaultctl_status, setup,
 		    teardown),
 		cmocka_unit_test(test_probes_need_testmode),
+		cmocka_unit_test(test_workers),
 		cmocka_unit_test(test_home_perms),
 	};
 

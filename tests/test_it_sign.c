@@ -7,6 +7,7 @@
  * CR/LF in a path -- each refused with its exact code, no signature
  * produced; an oversized body or a request while locked stops signerd.
  */
+#include <dirent.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -290,7 +291,7 @@ peer_put(struct peer *p, uint64_t type, const char *acct, const void *b,
 }
 
 static void
-peer_start(struct peer *p)
+peer_start_w(struct peer *p, const char *workers)
 {
 	struct msg_w	w;
 	struct msg	m;
@@ -309,7 +310,11 @@ peer_start(struct peer *p)
 		dup2(sv[1], 3);
 		/* under make san, LeakSanitizer at exit would trip seccomp */
 		setenv("ASAN_OPTIONS", "detect_leaks=0", 1);
-		execl(path, "signerd", "-T", (char *)NULL);
+		if (workers != NULL)
+			execl(path, "signerd", "-T", "-W", workers,
+			    (char *)NULL);
+		else
+			execl(path, "signerd", "-T", (char *)NULL);
 		_exit(127);
 	}
 	close(sv[1]);
@@ -349,6 +354,12 @@ peer_start(struct peer *p)
 	p->gen = 3;
 }
 
+static void
+peer_start(struct peer *p)
+{
+	peer_start_w(p, NULL);
+}
+
 static int64_t
 peer_sign(struct peer *p, const char *acct, uint64_t level,
     const char *method, const char *path, size_t bodylen, int64_t skew)
@@ -370,6 +381,179 @@ peer_sign(struct peer *p, const char *acct, uint64_t level,
 	msg_put_str(&w, "");		/* the active API key */
 	peer_send(p, &w);
 	return peer_answer(p, MSG_SIGN_ANS);
+}
+
+/*
+ * The signing workers (signerd -W): a burst of requests, sent at once so
+ * that they wait behind each other and go to the workers, is answered
+ * frame for frame as a signerd without workers answers it: L1
+ * signatures (deterministic, RFC 6979), L2 refusals (no API key),
+ * refusals made before a worker sees them (a stale timestamp, an
+ * unknown account).  The workers are threads of signerd, each under
+ * the seccomp filter, and they did the work.
+ */
+#define BURST		600
+
+/* An answer as text: "E code text" or "S name=value ... |body|". */
+static char *
+burst_text(struct msg *m)
+{
+	struct msg_rd	 list, e;
+	const char	*name, *val;
+	const uint8_t	*body;
+	char		 text[256], *out;
+	size_t		 nl, vl, bl, len;
+	uint32_t	 k;
+	int		 code;
+
+	if (m->type == MSG_ERROR_ANS) {
+		assert_int_equal(msg_get_error(m, &code, text, sizeof(text)),
+		    0);
+		assert_true(asprintf(&out, "E %d %s", code, text) > 0);
+		return out;
+	}
+	assert_int_equal(m->type, MSG_SIGN_ANS);
+	assert_non_null(out = strdup("S"));
+	assert_int_equal(msg_get_array(&m->rd, &list, 16), 0);
+	for (k = 0; k < list.n; k++) {
+		assert_int_equal(msg_get_array(&list, &e, 2), 0);
+		assert_int_equal(msg_get_str(&e, &name, &nl, 64), 0);
+		assert_int_equal(msg_get_str(&e, &val, &vl, 256), 0);
+		len = strlen(out);
+		assert_non_null(out = realloc(out, len + nl + vl + 3));
+		snprintf(out + len, nl + vl + 3, " %.*s=%.*s", (int)nl, name,
+		    (int)vl, val);
+	}
+	assert_int_equal(msg_get_bin(&m->rd, &body, &bl, 1 << 20), 0);
+	assert_int_equal(bl, 0);
+	return out;
+}
+
+static void
+burst(const char *workers, const char *ts, const char *stale, char **ans)
+{
+	struct peer	p;
+	struct msg_w	w;
+	struct msg	m;
+	uint32_t	i, first;
+	int		status;
+
+	peer_start_w(&p, workers);
+	first = p.id + 1;
+	for (i = 0; i < BURST; i++) {
+		msg_begin(&w, MSG_SIGN_REQ, ++p.id);
+		msg_put_str(&w, i % 50 == 7 ? "nosuch" : "pm");
+		msg_put_u64(&w, i % 10 == 3 ? CATALOG_L2 : CATALOG_L1);
+		msg_put_str(&w, "GET");
+		msg_put_str(&w, i % 10 == 3 ? "/auth/api-keys" :
+		    "/auth/derive-api-key");
+		msg_put_bin(&w, "", 0);
+		msg_put_str(&w, i % 50 == 9 ? stale : ts);
+		msg_put_u64(&w, i % 4);		/* the L1 nonce */
+		msg_put_u64(&w, 0);
+		msg_put_str(&w, "");
+		assert_int_equal(chan_queue(&p.c, &w), 0);
+	}
+	assert_int_equal(chan_flush(&p.c), 0);
+	for (i = 0; i < BURST; i++) {
+		assert_int_equal(chan_recv(&p.c, &m), 0);
+		assert_true(m.id >= first && m.id < first + BURST);
+		assert_null(ans[m.id - first]);
+		ans[m.id - first] = burst_text(&m);
+		msg_clear(&m);
+	}
+	if (workers != NULL) {
+		char		 path[320], line[256];
+		unsigned long	 ns, worked = 0;
+		long		 seccomp;
+		int		 ntask = 0;
+		DIR		*d;
+		struct dirent	*de;
+		FILE		*f;
+
+		snprintf(path, sizeof(path), "/proc/%d/task", (int)p.pid);
+		assert_non_null(d = opendir(path));
+		while ((de = readdir(d)) != NULL) {
+			if (de->d_name[0] == '.')
+				continue;
+			ntask++;
+			snprintf(path, sizeof(path), "/proc/%d/task/%s/status",
+			    (int)p.pid, de->d_name);
+			assert_non_null(f = fopen(path, "r"));
+			seccomp = -1;
+			while (fgets(line, sizeof(line), f) != NULL)
+				if (strncmp(line, "Seccomp:", 8) == 0)
+					seccomp = strtol(line + 8, NULL, 10);
+			fclose(f);
+			assert_int_equal(seccomp, 2);
+			if (atoi(de->d_name) == (int)p.pid)
+				continue;
+			/* a worker's time on a CPU, ns (schedstat) */
+			snprintf(path, sizeof(path),
+			    "/proc/%d/task/%s/schedstat", (int)p.pid,
+			    de->d_name);
+			assert_non_null(f = fopen(path, "r"));
+			assert_int_equal(fscanf(f, "%lu", &ns), 1);
+			fclose(f);
+			worked += ns;
+		}
+		closedir(d);
+		assert_int_equal(ntask, 1 + atoi(workers));
+		/* the workers made most of the 516 signatures (20-80 us
+		 * each), not the main thread: more than 10 ms on a CPU */
+		assert_true(worked > 10000000);
+	}
+	chan_free(&p.c);
+	assert_int_equal(waitpid(p.pid, &status, 0), p.pid);
+	if (!WIFEXITED(status))
+		fail_msg("signerd: status %#x", status);
+	assert_int_equal(WEXITSTATUS(status), 0);
+}
+
+static void
+test_workers(void **state)
+{
+	static char	*one[BURST], *three[BURST];
+	struct secp256k1_context_struct *ctx = secp_ctx_new();
+	const char	*v;
+	char		 ts[32], stale[32], want_e[64];
+	uint8_t		 want[20], addr[20], sig[65], digest[32];
+	size_t		 len;
+	int		 i, nsig = 0, ndeny = 0;
+
+	(void)state;
+	snprintf(ts, sizeof(ts), "%lld", (long long)time(NULL));
+	snprintf(stale, sizeof(stale), "%lld", (long long)time(NULL) - 3600);
+	burst(NULL, ts, stale, one);
+	burst("3", ts, stale, three);
+	assert_int_equal(eth_address_parse(WALLET_ADDR, want), 0);
+	for (i = 0; i < BURST; i++) {
+		assert_string_equal(one[i], three[i]);
+		if (i % 50 == 7 || i % 50 == 9 || i % 10 == 3) {
+			/* no such account, stale, no API key for L2 */
+			snprintf(want_e, sizeof(want_e), "E %d ",
+			    i % 50 == 9 ? CV_ERR_STALE : CV_ERR_NOTFOUND);
+			assert_memory_equal(one[i], want_e, strlen(want_e));
+			ndeny++;
+			continue;
+		}
+		assert_non_null(v = strstr(one[i], " POLY_SIGNATURE=0x"));
+		v += strlen(" POLY_SIGNATURE=");
+		assert_int_equal(hex_decode(v, 132, sig, sizeof(sig), &len),
+		    0);
+		assert_int_equal(len, 65);
+		clob_auth_digest(137, want, ts, (uint64_t)(i % 4), digest);
+		assert_int_equal(secp_recover(ctx, sig, digest, addr), 0);
+		assert_memory_equal(addr, want, 20);
+		nsig++;
+	}
+	assert_int_equal(ndeny, 12 + 12 + 60);
+	assert_int_equal(nsig, BURST - ndeny);
+	for (i = 0; i < BURST; i++) {
+		free(one[i]);
+		free(three[i]);
+	}
+	secp_ctx_free(ctx);
 }
 
 static void
@@ -1447,6 +1631,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_control_cannot_sign,
 		    setup, teardown),
 		cmocka_unit_test(test_hostile_peer),
+		cmocka_unit_test(test_workers),
 		cmocka_unit_test(test_store_box),
 		cmocka_unit_test(test_orders),
 		cmocka_unit_test(test_clients),

@@ -24,6 +24,7 @@
 
 #include <sodium.h>
 
+#include "common/child.h"
 #include "common/home.h"
 #include "common/log.h"
 #include "common/privsep.h"
@@ -38,7 +39,8 @@ usage(void)
 	fprintf(stderr, "usage: vaultd [-dfLnT] [-c conffile] [-g group] "
 	    "[-l logfile] [-u user]\n"
 	    "              [-p passfile | -k keyfile] [--gateway addr:port]\n"
-	    "              [-t secs] [-N netd] [-D secs] [-S bytes]\n"
+	    "              [-W workers] [-t secs] [-N netd] [-D secs] "
+	    "[-S bytes]\n"
 	    "       vaultd --version\n"
 	    "  -c file  the configuration file (default %s, if it exists;\n"
 	    "           none in test mode)\n"
@@ -55,13 +57,15 @@ usage(void)
 	    "           repeatable; port 0: any, see run/gateway.addr)\n"
 	    "  -u user  unprivileged user for the children (default clobvault,\n"
 	    "           or nobody if there is no such user)\n"
+	    "  -W n     signerd's signing threads, 1-%d (default: one per "
+	    "core)\n"
 	    "  -T       test mode: accept sandbox test probes\n"
 	    "  -t secs  test mode: netd's time-out for one request\n"
 	    "  -N path  test mode: run this program as netd\n"
 	    "  -D secs  test mode: the deadline of one exchange call\n"
 	    "  -S bytes test mode: the audit log's segment size\n"
 	    "State lives in $CLOBVAULT_HOME (default the configuration's home,\n"
-	    "else ~/.clobvault).\n", VAULTD_CONF_DEFAULT);
+	    "else ~/.clobvault).\n", VAULTD_CONF_DEFAULT, CHILD_WORKERS_MAX);
 	exit(2);
 }
 
@@ -599,7 +603,7 @@ main(int argc, char **argv)
 		printf("vaultd %s\n", CLOBVAULT_VERSION);
 		return 0;
 	}
-	while ((ch = getopt_long(argc, argv, "c:dfg:k:l:LnN:p:S:t:Tu:D:",
+	while ((ch = getopt_long(argc, argv, "c:dfg:k:l:LnN:p:S:t:Tu:D:W:",
 	    longopts, NULL)) != -1) {
 		switch (ch) {
 		case 'G':
@@ -648,6 +652,14 @@ main(int argc, char **argv)
 			snprintf(vd.net_timeout, sizeof(vd.net_timeout), "%s",
 			    optarg);
 			break;
+		case 'W':
+			if (strlen(optarg) < 1 || strlen(optarg) > 1 ||
+			    optarg[0] < '1' ||
+			    optarg[0] > '0' + CHILD_WORKERS_MAX)
+				usage();
+			snprintf(vd.sign_workers, sizeof(vd.sign_workers),
+			    "%s", optarg);
+			break;
 		case 'D':
 			if (strlen(optarg) < 1 || strlen(optarg) > 4 ||
 			    strspn(optarg, "0123456789") != strlen(optarg) ||
@@ -692,6 +704,17 @@ main(int argc, char **argv)
 		fatalx("-S is for tests: it needs -T");
 	if (vd.call_deadline_ms == 0)
 		vd.call_deadline_ms = VAULTD_CALL_DEADLINE_MS;
+	if (vd.sign_workers[0] == '\0') {
+		long	ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+
+		/* a worker per core: signing is all signerd's CPU */
+		if (ncpu < 1)
+			ncpu = 1;
+		if (ncpu > CHILD_WORKERS_MAX)
+			ncpu = CHILD_WORKERS_MAX;
+		snprintf(vd.sign_workers, sizeof(vd.sign_workers), "%ld",
+		    ncpu);
+	}
 
 	/* the file: -c, else the default if it exists (tests want none) */
 	if (conf_path == NULL && !vd.testmode &&

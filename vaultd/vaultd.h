@@ -362,6 +362,7 @@ struct vaultd {
 	int		 verbose;
 	int		 testmode;
 	char		 net_timeout[8];	/* -t, test mode: netd's */
+	char		 sign_workers[4];	/* -W: signerd's threads */
 	int64_t		 call_deadline_ms;	/* -D, test mode */
 	char		 netd_path[PATH_MAX];	/* -N, test mode: a stand-in */
 	int		 stopping;

@@ -163,6 +163,10 @@ child_exec(struct vaultd *vd, struct child *ch, int fd, int logfd)
 		argv[n++] = "-t";
 		argv[n++] = vd->net_timeout;
 	}
+	if (strcmp(ch->name, "signerd") == 0) {
+		argv[n++] = "-W";
+		argv[n++] = vd->sign_workers;
+	}
 	for (i = 0; i < ngw; i++) {
 		snprintf(gwarg[i], sizeof(gwarg[i]), "%d", GW_FD_FIRST + (int)i);
 		argv[n++] = "-G";
