@@ -212,9 +212,10 @@ demo: deps
 
 # Benchmarks: figures, never timed tests.
 # bench_path starts the daemons built here, as the integration tests do.
+# `make bench QUICK=1`: every benchmark's --quick, short windows.
 $(BUILD)/tests/bench/%: $(BUILD)/obj/tests/bench/%.o $(LIBSIGNERD) $(LIBPOLICY) $(LIBCOMMON)
 	@mkdir -p $(dir $@)
-	$(LINK) -o $@ $^ $(LDLIBS)
+	$(LINK) -o $@ $^ $(LDLIBS) -pthread
 
 # A long, randomized run of the rotation crash test (tests/test_it_rotate.c):
 # SOAK_ROUNDS rotations, each stopped and killed at random, then resumed.
@@ -226,8 +227,9 @@ soak: deps
 
 bench: deps
 	$(MAKE) -j2 $(PROGS) $(BENCHES)
-	@for b in $(BENCHES); do CLOBVAULT_BUILD=$(BUILD) $$b || exit 1; done
-	@CLOBVAULT_BUILD=$(BUILD) tests/bench/bench_calls.sh
+	@for b in $(BENCHES); do \
+	    CLOBVAULT_BUILD=$(BUILD) $$b $(if $(QUICK),--quick) || exit 1; done
+	@CLOBVAULT_BUILD=$(BUILD) tests/bench/bench_calls.sh $(if $(QUICK),--quick)
 
 # Installation (README.md, "Deploying"): vaultd in SBINDIR, vaultctl in
 # BINDIR, the children in LIBEXECDIR/clobvault, where vaultd runs them,

@@ -7,9 +7,13 @@
 # checkpoints (each a vault file write) the calls caused, and, for
 # comparison, the same for `apikey derive`, which writes the vault.
 #
-# usage: CLOBVAULT_BUILD=build tests/bench/bench_calls.sh [N]
+# usage: CLOBVAULT_BUILD=build tests/bench/bench_calls.sh [--quick | N]
+# (--quick: N=5)
 B=${CLOBVAULT_BUILD:-build}
-N=${1:-50}
+case ${1:-} in
+--quick)	N=5; PAUSE=0.1 ;;
+*)		N=${1:-50}; PAUSE=0.5 ;;
+esac
 D=$(mktemp -d /tmp/cvbench.XXXXXX) || exit 1
 export CLOBVAULT_HOME=$D/home
 trap 'kill $VD $TX 2>/dev/null; wait 2>/dev/null; rm -rf "$D"' EXIT
@@ -36,7 +40,7 @@ ckpts() { grep -c '	checkpoint	' "$CLOBVAULT_HOME/audit.log"; }
 # run NAME COMMAND...: N times, then the figures
 run() {
 	name=$1; shift
-	sleep 0.5
+	sleep $PAUSE
 	c0=$(ckpts)
 	t0=$(date +%s%N)
 	i=0
@@ -45,7 +49,7 @@ run() {
 		i=$((i + 1))
 	done
 	t1=$(date +%s%N)
-	sleep 0.5
+	sleep $PAUSE
 	c1=$(ckpts)
 	printf '  %-16s %6d us a call, %d checkpoints (vault writes) for %d calls\n' \
 	    "$name" $(((t1 - t0) / N / 1000)) $((c1 - c0)) "$N"
@@ -56,4 +60,4 @@ run "apikey list" apikey list --account main
 run "apikey derive" apikey derive --account main --nonce 0
 echo "  (read-only calls are recorded with the signatures and checkpointed by"
 echo "   count or age; a call that may change the vault is checkpointed at once)"
-echo "  command: CLOBVAULT_BUILD=$B tests/bench/bench_calls.sh $N"
+echo "reproduce: CLOBVAULT_BUILD=$B tests/bench/bench_calls.sh ${1:-$N}"

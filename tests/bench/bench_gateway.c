@@ -846,6 +846,7 @@ main(int argc, char **argv)
 	printf("\nload average at the end: %s; \"others\" in the cpu lines: "
 	    "every other process\non the machine (figures taken beside "
 	    "other work are not this code's alone)\n", line);
+	printf("reproduce: %s\n", b->cmd);
 	r = 0;
  out:
 	teardown(b);

@@ -1,21 +1,30 @@
 /*
- * Signatures per second through the privilege-separated path
- * (doc/exchanges.md, "Performance targets"), beside the same header
- * sets made in process.
+ * Signatures through the privilege-separated path, beside the limits
+ * of the machine measured in the same run (bench_limits.h), and the
+ * speed goals of issue 15 computed from those figures.
  *
  * A real vaultd (with its signerd and netd) from $CLOBVAULT_BUILD in a
  * temporary CLOBVAULT_HOME, a vault with one openfish account, a
  * generated wallet and an imported API credential; then this program
  * speaks the control protocol as vaultctl does, MSG_CTL_HEADERS_REQ for
- * L1 (GET /auth/derive-api-key) and L2 (GET /auth/api-keys):
+ * L1 (GET /auth/derive-api-key) and L2 (GET /auth/api-keys, and POST
+ * /orders-scoring with a 64 KiB body):
  *  - one at a time: p50 and p99 latency, from the first send to the
- *    answer (retries of a busy vaultd included);
- *  - pipelined: WINDOW requests kept in flight on one connection.
+ *    answer (retries of a busy vaultd included), in the durable audit
+ *    mode and, when vaultd has it, the relaxed one;
+ *  - pipelined: 1, 8, 64 and 240 requests kept in flight on one
+ *    connection, each over repeated windows; a long L2 run across
+ *    audit checkpoints; 64 KiB bodies; L1 with one signing worker
+ *    (vaultd -W 1) and with the default;
+ *  - the three daemons' memory, idle and after HTTPS exchange calls to
+ *    a local test exchange;
+ *  - L2 under the default policy and under a policy of 100 rules.
  * A CV_ERR_AGAIN answer (vaultd busy) is counted and the request sent
  * again: at once when one at a time, after the next answer (or 1 ms)
- * when pipelined.  Then the three daemons' resident memory.
+ * when pipelined.  A figure vaultd cannot give (an option it refuses)
+ * is printed as "not available" with its reason.
  *
- * usage: bench_path [seconds-per-run]
+ * usage: bench_path [--quick]
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -25,49 +34,21 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
+#include <sys/stat.h>
 
 #include <sodium.h>
 
 #include "common/catalog.h"
-#include "common/clob_auth.h"
 #include "common/encode.h"
 #include "common/profile.h"
 #include "common/secmem.h"
 #include "common/secp.h"
 #include "signerd/signerd_sign.h"
-#include "tests/it.h"
-
-#define RUN_SECONDS	3.0		/* per path run, and per level */
-#define SINGLE_MAX	20000		/* requests one at a time */
-#define WARMUP		50
-#define WINDOW		240		/* pipelined requests in flight */
-#define INPROC_RUNS	3
-#define INPROC_SECONDS	0.5
-#define BATCH		64
-
-#define ACCOUNT		"bench"
-#define L1_PATH		"/auth/derive-api-key"
-#define L2_PATH		"/auth/api-keys"
-#define API_KEY		"019894b9-cb40-79c4-b2bd-6aecb6f8c6c5"
-#define PASSPHRASE \
-	"1816e5ed89518467ffa78c65a2d6a62d240f6fd6d159cba7b2c4dc510800f75a"
-
-/* In process: the vectors' public test wallet, never a real key. */
-#define WALLET_HEX \
-	"ac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80"
-#define TS		"1712345678"
-#define TS_NOW		1712345678
-
-/* doc/exchanges.md, "Performance targets": the 2-core machine's figures. */
-#define TARGET_L1	30000.0		/* pipelined signatures per second */
-#define TARGET_L2	100000.0
-#define TARGET_ADDED_US	40.0		/* path p50 minus in process */
-#define TARGET_RSS_KIB	(16 * 1024)
-#define POLICY_RULES	100		/* the policy beside the default */
-#define POLICY_LOSS	5.0		/* % of L2 pipelined, issue goal */
-#define POLICY_ROUNDS	3		/* alternating runs of each */
+#include "tests/bench/bench_lib.h"
+#include "tests/bench/bench_limits.h"
+#include "tests/bench/bench_daemons.h"
+#include "tests/bench/bench_path.h"
 
 struct inproc {
 	struct secp256k1_context_struct	*ctx;
@@ -78,54 +59,6 @@ struct inproc {
 	struct sign_req			 req;
 	volatile uint8_t		 sink;
 };
-
-struct level {
-	const char		*name;
-	enum catalog_auth	 level;
-	const char		*path;
-	size_t			 nheaders;	/* in the answer */
-	double			 inproc;	/* ops/s */
-	double			 p50, p99;	/* us, one at a time */
-	size_t			 nsingle;
-	uint64_t		 again_single;
-	double			 piped;		/* ops/s */
-	uint64_t		 again_piped;
-};
-
-static double	now_s(void);
-static int	cmp_double(const void *, const void *);
-static int	inproc_init(struct inproc *);
-static void	inproc_free(struct inproc *);
-static int	inproc_op(struct inproc *, enum catalog_auth);
-static double	inproc_rate(struct inproc *, enum catalog_auth, double);
-static int	vault_setup(struct it *, const char *);
-static int	req_queue(struct chan *, uint32_t, const struct level *);
-static int	answer(struct msg *, const struct level *);
-static int	path_single(struct chan *, uint32_t *, struct level *,
-		    double);
-static int	path_piped(struct chan *, uint32_t *, struct level *,
-		    double);
-static long	rss_kib(uint64_t);
-static void	target_row(const char *, double, const char *, int);
-static void	report(struct level *, size_t, const char *, double,
-		    const struct it_proc *);
-
-static double
-now_s(void)
-{
-	struct timespec	ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static int
-cmp_double(const void *a, const void *b)
-{
-	double	x = *(const double *)a, y = *(const double *)b;
-
-	return x < y ? -1 : x > y;
-}
 
 static int
 inproc_init(struct inproc *ip)
@@ -177,68 +110,74 @@ inproc_op(struct inproc *ip, enum catalog_auth level)
 	return r;
 }
 
-/* Operations per second: the median of INPROC_RUNS runs of secs. */
-static double
-inproc_rate(struct inproc *ip, enum catalog_auth level, double secs)
+/* Operations per second of lv in process, over windows of secs. */
+static int
+inproc_rate(struct inproc *ip, const struct level *lv, double secs,
+    struct bstat *st)
 {
-	double		ops[INPROC_RUNS], t0, t;
+	double		t0, t;
 	uint64_t	n;
-	int		i, k;
+	int		w, k;
 
-	ip->req.level = level;
-	ip->req.path = level == CATALOG_L1 ? L1_PATH : L2_PATH;
-	ip->req.pathlen = strlen(ip->req.path);
-	for (i = 0; i < INPROC_RUNS; i++) {
+	ip->req.level = lv->level;
+	ip->req.path = lv->path;
+	ip->req.pathlen = strlen(lv->path);
+	for (w = 0; w < WINDOWS; w++) {
 		n = 0;
-		t0 = now_s();
+		t0 = bench_now();
 		do {
-			for (k = 0; k < BATCH; k++, n++) {
+			for (k = 0; k < INPROC_BATCH; k++, n++) {
 				ip->req.nonce = n;
-				if (inproc_op(ip, level) != 0)
+				if (inproc_op(ip, lv->level) != 0)
 					return -1;
 			}
-			t = now_s() - t0;
+			t = bench_now() - t0;
 		} while (t < secs);
-		ops[i] = (double)n / t;
+		bstat_add(st, (double)n / t);
 	}
-	qsort(ops, INPROC_RUNS, sizeof(ops[0]), cmp_double);
-	return ops[INPROC_RUNS / 2];
+	return 0;
 }
 
 /*
- * Start vaultd and give it what a trader's vault holds: a vault, an
- * openfish account, a generated wallet, an API credential whose secret
- * is base64url of 32 random bytes.  passfile holds the passphrase.
+ * Start vaultd (with a1, a2) and give it what a trader's vault holds: a
+ * vault, an openfish account, a generated wallet, an API credential
+ * whose secret is base64url of 32 random bytes; then connect.  0, or
+ * -1 with the reason in err.
  */
 static int
-vault_setup(struct it *t, const char *passfile)
+vault_setup(struct bench *b, const char *a1, const char *a2, char *err,
+    size_t errlen)
 {
 	uint8_t	 raw[32];
 	char	 secret[B64_ENCODED_SIZE(32)], json[256], out[4096];
 	int	 r = -1;
 
-	it_write(passfile, "bench path passphrase\n", 0600);
-	if (it_start(t, NULL, NULL) != 0) {
-		fprintf(stderr, "bench_path: vaultd did not start (log %s)\n",
-		    t->log);
+	snprintf(b->passfile, sizeof(b->passfile), "%s.pass", b->t.home);
+	it_write(b->passfile, "bench path passphrase\n", 0600);
+	if (dmn_start(&b->t, a1, a2, err, errlen) != 0)
 		goto out;
-	}
 	randombytes_buf(raw, sizeof(raw));
 	if (b64url_encode(raw, sizeof(raw), secret, sizeof(secret)) != 0)
 		goto out;
 	snprintf(json, sizeof(json), "{\"apiKey\":\"%s\",\"secret\":\"%s\","
 	    "\"passphrase\":\"%s\"}", API_KEY, secret, PASSPHRASE);
-	if (it_ctl(t, NULL, out, sizeof(out), "init --passphrase-file %s "
-	    "--kdf interactive", passfile) != 0 ||
-	    it_ctl(t, NULL, out, sizeof(out), "account add %s "
+	out[0] = '\0';
+	if (it_ctl(&b->t, NULL, out, sizeof(out), "init --passphrase-file %s "
+	    "--kdf interactive", b->passfile) != 0 ||
+	    it_ctl(&b->t, NULL, out, sizeof(out), "account add %s "
 	    "--profile openfish", ACCOUNT) != 0 ||
-	    it_ctl(t, NULL, out, sizeof(out), "wallet generate --account %s",
+	    it_ctl(&b->t, NULL, out, sizeof(out), "wallet generate --account %s",
 	    ACCOUNT) != 0 ||
-	    it_ctl(t, json, out, sizeof(out), "apikey import --account %s",
+	    it_ctl(&b->t, json, out, sizeof(out), "apikey import --account %s",
 	    ACCOUNT) != 0) {
-		fprintf(stderr, "bench_path: vault set-up failed: %s", out);
+		snprintf(err, errlen, "vault set-up failed: %s", out);
 		goto out;
 	}
+	if (it_connect(&b->t, &b->c) != 0) {
+		snprintf(err, errlen, "cannot reach %s", b->t.sock);
+		goto out;
+	}
+	b->connected = 1;
 	r = 0;
  out:
 	sodium_memzero(raw, sizeof(raw));
@@ -247,21 +186,45 @@ vault_setup(struct it *t, const char *passfile)
 	return r;
 }
 
+static void
+vault_cleanup(struct bench *b)
+{
+	if (b->connected)
+		chan_free(&b->c);
+	b->connected = 0;
+	it_cleanup(&b->t);
+	unlink(b->passfile);
+}
+
+/*
+ * A new connection after a run that broke off: the answers still owed
+ * on the old one are not the next run's.
+ */
+static int
+reconnect(struct bench *b)
+{
+	if (b->connected)
+		chan_free(&b->c);
+	b->connected = it_connect(&b->t, &b->c) == 0;
+	return b->connected ? 0 : -1;
+}
+
 /* Queue MSG_CTL_HEADERS_REQ [account, level, method, path, body, nonce]. */
 static int
-req_queue(struct chan *c, uint32_t id, const struct level *lv)
+req_queue(struct bench *b, const struct level *lv)
 {
 	struct msg_w	w;
 
-	msg_begin(&w, MSG_CTL_HEADERS_REQ, id);
+	msg_begin(&w, MSG_CTL_HEADERS_REQ, ++b->id);
 	msg_put_str(&w, ACCOUNT);
 	msg_put_u64(&w, (uint64_t)lv->level);
-	msg_put_str(&w, "GET");
+	msg_put_str(&w, lv->method);
 	msg_put_str(&w, lv->path);
-	msg_put_bin(&w, "", 0);
+	msg_put_bin(&w, lv->body != NULL ? lv->body : (const uint8_t *)"",
+	    lv->bodylen);
 	msg_put_u64(&w, 0);
 	msg_put_u64(&w, 0);		/* flags */
-	return chan_queue(c, &w);
+	return chan_queue(&b->c, &w);
 }
 
 /*
@@ -289,52 +252,54 @@ answer(struct msg *m, const struct level *lv)
 		return r;
 	if (code == CV_ERR_AGAIN)
 		return CV_ERR_AGAIN;
-	fprintf(stderr, "bench_path: %s refused: %.*s\n", lv->name, (int)len,
-	    text);
+	fprintf(stderr, "bench_path: %s %s refused: %.*s\n", lv->method,
+	    lv->path, (int)len, text);
 	return code < 0 && code > -1000 ? (int)code : CV_ERR_INTERNAL;
 }
 
 /*
  * One request at a time for secs or SINGLE_MAX requests, after WARMUP
- * unmeasured ones: the latency percentiles into lv.
+ * unmeasured ones: the latency percentiles into s.
  */
 static int
-path_single(struct chan *c, uint32_t *id, struct level *lv, double secs)
+path_single(struct bench *b, const struct level *lv, double secs,
+    struct single *s)
 {
 	struct msg	 m;
 	double		*lat, t0, t;
 	size_t		 i, n = 0;
 	int		 r = CV_ERR_INTERNAL;
 
+	memset(s, 0, sizeof(*s));
 	if ((lat = calloc(SINGLE_MAX, sizeof(*lat))) == NULL)
 		return CV_ERR_NOMEM;
-	t0 = now_s();
+	t0 = bench_now();
 	for (i = 0; i < WARMUP + SINGLE_MAX; i++) {
 		if (i == WARMUP)
-			t0 = now_s();
-		else if (i > WARMUP && now_s() - t0 >= secs)
+			t0 = bench_now();
+		else if (i > WARMUP && bench_now() - t0 >= secs)
 			break;
-		t = now_s();
+		t = bench_now();
 		for (;;) {
-			if ((r = req_queue(c, ++*id, lv)) != 0 ||
-			    (r = chan_flush(c)) != 0 ||
-			    (r = chan_recv(c, &m)) != 0)
+			if ((r = req_queue(b, lv)) != 0 ||
+			    (r = chan_flush(&b->c)) != 0 ||
+			    (r = chan_recv(&b->c, &m)) != 0)
 				goto out;
 			r = answer(&m, lv);
 			msg_clear(&m);
 			if (r != CV_ERR_AGAIN)
 				break;
-			lv->again_single++;
+			s->again++;
 		}
 		if (r != 0)
 			goto out;
 		if (i >= WARMUP)
-			lat[n++] = (now_s() - t) * 1e6;
+			lat[n++] = (bench_now() - t) * 1e6;
 	}
-	qsort(lat, n, sizeof(lat[0]), cmp_double);
-	lv->nsingle = n;
-	lv->p50 = lat[n / 2];
-	lv->p99 = lat[n * 99 / 100];
+	s->n = n;
+	s->p99 = bench_pct(lat, n, 99);
+	s->p50 = bench_pct(lat, n, 50);
+	s->ok = 1;
 	r = 0;
  out:
 	free(lat);
@@ -342,12 +307,14 @@ path_single(struct chan *c, uint32_t *id, struct level *lv, double secs)
 }
 
 /*
- * WINDOW requests in flight for secs, then the stragglers: answers per
- * second into lv.  A request vaultd was too busy for waits for the next
- * answer, or 1 ms, before it goes again.
+ * window requests in flight for secs, then the stragglers: answers per
+ * second into rate, AGAIN answers added to again.  A request vaultd
+ * was too busy for waits for the next answer, or 1 ms, before it goes
+ * again.
  */
 static int
-path_piped(struct chan *c, uint32_t *id, struct level *lv, double secs)
+path_piped(struct bench *b, const struct level *lv, int window, double secs,
+    double *rate, uint64_t *again)
 {
 	struct pollfd	 pfd;
 	struct msg	 m;
@@ -355,22 +322,22 @@ path_piped(struct chan *c, uint32_t *id, struct level *lv, double secs)
 	uint64_t	 ok = 0;
 	int		 inflight = 0, held = 0, release = 0, running, r;
 
-	t0 = now_s();
+	t0 = bench_now();
 	for (;;) {
-		running = now_s() - t0 < secs;
-		for (; running && inflight + held < WINDOW; inflight++)
-			if ((r = req_queue(c, ++*id, lv)) != 0)
+		running = bench_now() - t0 < secs;
+		for (; running && inflight + held < window; inflight++)
+			if ((r = req_queue(b, lv)) != 0)
 				return r;
 		for (; running && release && held > 0; held--, inflight++)
-			if ((r = req_queue(c, ++*id, lv)) != 0)
+			if ((r = req_queue(b, lv)) != 0)
 				return r;
 		release = 0;
-		if ((r = chan_flush(c)) != 0)
+		if ((r = chan_flush(&b->c)) != 0)
 			return r;
 		if (!running && inflight == 0)
 			break;
 
-		pfd.fd = c->fd;
+		pfd.fd = b->c.fd;
 		pfd.events = POLLIN;
 		if ((r = poll(&pfd, 1, 1)) == -1) {
 			if (errno == EINTR)
@@ -381,9 +348,9 @@ path_piped(struct chan *c, uint32_t *id, struct level *lv, double secs)
 			release = 1;
 			continue;
 		}
-		if ((r = chan_fill(c)) != 0)
+		if ((r = chan_fill(&b->c)) != 0)
 			return r;
-		while ((r = chan_next(c, &m)) == 0) {
+		while ((r = chan_next(&b->c, &m)) == 0) {
 			r = answer(&m, lv);
 			msg_clear(&m);
 			inflight--;
@@ -391,7 +358,7 @@ path_piped(struct chan *c, uint32_t *id, struct level *lv, double secs)
 				ok++;
 				release = 1;
 			} else if (r == CV_ERR_AGAIN) {
-				lv->again_piped++;
+				(*again)++;
 				held++;
 			} else
 				return r;
@@ -399,8 +366,165 @@ path_piped(struct chan *c, uint32_t *id, struct level *lv, double secs)
 		if (r != CV_ERR_AGAIN)
 			return r;
 	}
-	lv->piped = (double)ok / (now_s() - t0);
+	*rate = (double)ok / (bench_now() - t0);
 	return 0;
+}
+
+/* WINDOWS pipelined windows of secs with window in flight. */
+static int
+piped_windows(struct bench *b, const struct level *lv, int window,
+    double secs, struct piped *p)
+{
+	double	rate;
+	int	w, r;
+
+	memset(p, 0, sizeof(*p));
+	p->secs = secs;
+	for (w = 0; w < WINDOWS; w++) {
+		if ((r = path_piped(b, lv, window, secs, &rate,
+		    &p->again)) != 0)
+			return r;
+		bstat_add(&p->rate, rate);
+	}
+	return 0;
+}
+
+/* The audit log's name: the current file (seg 0) or segment seg. */
+static void
+audit_path(struct bench *b, int seg, char *path, size_t len)
+{
+	if (seg == 0)
+		snprintf(path, len, "%s/audit.log", b->t.home);
+	else
+		snprintf(path, len, "%s/audit.log.%06d", b->t.home, seg);
+}
+
+/* Where the audit log is now: its segments, the current file's size. */
+static void
+audit_mark(struct bench *b, int *nseg, off_t *size)
+{
+	struct stat	st;
+	char		path[128];
+
+	for (*nseg = 0; *nseg < 100000; (*nseg)++) {
+		audit_path(b, *nseg + 1, path, sizeof(path));
+		if (stat(path, &st) == -1)
+			break;
+	}
+	audit_path(b, 0, path, sizeof(path));
+	*size = stat(path, &st) == 0 ? st.st_size : 0;
+}
+
+/* Checkpoint records in the file seg from offset on; -1 if unreadable. */
+static long
+audit_count(struct bench *b, int seg, off_t from)
+{
+	FILE	*f;
+	char	 path[128], line[4096];
+	long	 n = 0;
+
+	audit_path(b, seg, path, sizeof(path));
+	if ((f = fopen(path, "r")) == NULL)
+		return -1;
+	if (fseeko(f, from, SEEK_SET) != 0) {
+		fclose(f);
+		return -1;
+	}
+	while (fgets(line, sizeof(line), f) != NULL)
+		if (strstr(line, "\tcheckpoint\t") != NULL)
+			n++;
+	fclose(f);
+	return n;
+}
+
+/*
+ * Checkpoint records written since audit_mark gave nseg0 and size0: the
+ * file then current rotates into segment nseg0 + 1 (its first size0
+ * bytes were there before), later ones are new.  -1 if unknown.
+ */
+static long
+audit_checkpoints(struct bench *b, int nseg0, off_t size0)
+{
+	off_t	size;
+	long	n, k;
+	int	nseg, seg;
+
+	audit_mark(b, &nseg, &size);
+	if (nseg == nseg0)
+		return audit_count(b, 0, size0);
+	if ((n = audit_count(b, nseg0 + 1, size0)) < 0)
+		return -1;
+	for (seg = nseg0 + 2; seg <= nseg; seg++) {
+		if ((k = audit_count(b, seg, 0)) < 0)
+			return -1;
+		n += k;
+	}
+	if ((k = audit_count(b, 0, 0)) > 0)
+		n += k;
+	return n;
+}
+
+/* vaultctl args; the first line of its output in out.  Its exit status. */
+static int
+ctl(struct bench *b, char *out, size_t outlen, const char *args)
+{
+	char	buf[4096];
+	int	r;
+
+	buf[0] = '\0';
+	r = it_ctl(&b->t, NULL, buf, sizeof(buf), "%s", args);
+	dmn_reason(buf, out, outlen);
+	return r;
+}
+
+/*
+ * The HTTPS exchange calls: a second account on the local test
+ * exchange, then `apikey create` and `apikey list` through netd; the
+ * daemons' memory after each.
+ */
+static void
+https_calls(struct bench *b)
+{
+	struct dmn_tx	x;
+	char		args[512], out[DMN_ERR - 32], buf[1024];
+
+	buf[0] = '\0';
+	if (dmn_tx_start(&x, b->call_err, sizeof(b->call_err)) != 0)
+		goto out;
+	snprintf(args, sizeof(args), "account add %s --profile openfish "
+	    "--url %s --ca-file %s", TX_ACCOUNT, x.tx.url, x.ca);
+	if (ctl(b, out, sizeof(out), args) != 0 ||
+	    ctl(b, out, sizeof(out), "wallet generate --account "
+	    TX_ACCOUNT) != 0 ||
+	    it_ctl(&b->t, DMN_INVITE, buf, sizeof(buf), "invite set "
+	    "--account %s", TX_ACCOUNT) != 0) {
+		if (buf[0] != '\0')
+			dmn_reason(buf, out, sizeof(out));
+		snprintf(b->call_err, sizeof(b->call_err), "set-up: %s", out);
+		goto out;
+	}
+	if (ctl(b, out, sizeof(out), "apikey create --account "
+	    TX_ACCOUNT) != 0) {
+		snprintf(b->call_err, sizeof(b->call_err), "apikey create: %s",
+		    out);
+		goto out;
+	}
+	dmn_mem(&b->t, &b->mem_call1);
+	if (ctl(b, out, sizeof(out), "apikey list --account "
+	    TX_ACCOUNT) != 0) {
+		snprintf(b->call_err, sizeof(b->call_err), "apikey list: %s",
+		    out);
+		goto out;
+	}
+	dmn_mem(&b->t, &b->mem_call2);
+ out:
+	if (b->call_err[0] != '\0') {
+		snprintf(b->mem_call1.err, sizeof(b->mem_call1.err), "%s",
+		    b->call_err);
+		snprintf(b->mem_call2.err, sizeof(b->mem_call2.err), "%s",
+		    b->call_err);
+	}
+	dmn_tx_cleanup(&x);
 }
 
 /*
@@ -445,214 +569,246 @@ policy_write(const char *path)
 }
 
 /*
- * L2 pipelined under the default policy (the catalog for the operator)
- * and under POLICY_RULES rules, alternately; the medians.
+ * L2 at WIDE in flight under the default policy (the catalog for the
+ * operator) and under POLICY_RULES rules, alternately, rounds times;
+ * the medians.  The default policy is left applied.
  */
+/* vaultctl policy apply file; its reason in out when it fails. */
 static int
-policy_compare(struct it *t, struct chan *c, uint32_t *id, struct level *l2,
-    const char *passfile, double secs, double *base, double *with)
+policy_apply(struct bench *b, const char *file, char *out, size_t len)
 {
-	struct level	lv;
-	double		b[POLICY_ROUNDS], w[POLICY_ROUNDS];
-	char		polfile[160], defile[160], out[8192];
-	int		i, r;
+	char	args[400];
 
-	snprintf(polfile, sizeof(polfile), "%s.policy", t->home);
-	snprintf(defile, sizeof(defile), "%s.default", t->home);
+	snprintf(args, sizeof(args), "policy apply %s --passphrase-file %s",
+	    file, b->passfile);
+	return ctl(b, out, len, args);
+}
+
+static int
+policy_compare(struct bench *b, int rounds)
+{
+	struct bstat	base, with;
+	char		polfile[160], defile[160], out[DMN_ERR - 32];
+	double		rate;
+	uint64_t	again = 0;
+	int		i, r = -1;
+
+	bstat_reset(&base);
+	bstat_reset(&with);
+	snprintf(polfile, sizeof(polfile), "%s.policy", b->t.home);
+	snprintf(defile, sizeof(defile), "%s.default", b->t.home);
 	it_write(defile, "allow operator catalog label default\n", 0600);
 	if (policy_write(polfile) != 0)
-		return -1;
-	for (i = 0; i < POLICY_ROUNDS; i++) {
-		if (it_ctl(t, NULL, out, sizeof(out), "policy apply %s "
-		    "--passphrase-file %s", defile, passfile) != 0)
-			goto fail;
-		lv = *l2;
-		if ((r = path_piped(c, id, &lv, secs)) != 0)
-			return r;
-		b[i] = lv.piped;
-		if (it_ctl(t, NULL, out, sizeof(out), "policy apply %s "
-		    "--passphrase-file %s", polfile, passfile) != 0)
-			goto fail;
-		lv = *l2;
-		if ((r = path_piped(c, id, &lv, secs)) != 0)
-			return r;
-		w[i] = lv.piped;
+		goto out;
+	snprintf(out, sizeof(out), "a run through the path broke off");
+	for (i = 0; i < rounds; i++) {
+		if (policy_apply(b, polfile, out, sizeof(out)) != 0 ||
+		    path_piped(b, &b->lv[1], WIDE, b->secs, &rate,
+		    &again) != 0)
+			goto out;
+		bstat_add(&with, rate);
+		if (policy_apply(b, defile, out, sizeof(out)) != 0 ||
+		    path_piped(b, &b->lv[1], WIDE, b->secs, &rate,
+		    &again) != 0)
+			goto out;
+		bstat_add(&base, rate);
 	}
-	qsort(b, POLICY_ROUNDS, sizeof(b[0]), cmp_double);
-	qsort(w, POLICY_ROUNDS, sizeof(w[0]), cmp_double);
-	*base = b[POLICY_ROUNDS / 2];
-	*with = w[POLICY_ROUNDS / 2];
+	b->pol_base = base.med;
+	b->pol_with = with.med;
+	r = 0;
+ out:
+	if (r != 0) {
+		snprintf(b->pol_err, sizeof(b->pol_err), "policy runs: %s",
+		    out);
+		dmn_log_show(&b->t);
+	}
 	unlink(polfile);
 	unlink(defile);
+	return r;
+}
+
+/* The relaxed audit mode's one-at-a-time figures, if vaultd has it. */
+static void
+relaxed_single(struct bench *b)
+{
+	char	out[DMN_ERR - 32];
+	int	i;
+
+	if (ctl(b, out, sizeof(out), "audit mode relaxed") != 0) {
+		snprintf(b->relaxed_err, sizeof(b->relaxed_err),
+		    "vaultctl audit mode relaxed: %s", out);
+		return;
+	}
+	if (ctl(b, b->relaxed_mode, sizeof(b->relaxed_mode), "audit mode") !=
+	    0)
+		b->relaxed_mode[0] = '\0';
+	for (i = 0; i < 2; i++)
+		if (path_single(b, &b->lv[i], b->single_secs,
+		    &b->relaxed[i]) != 0) {
+			snprintf(b->relaxed_err, sizeof(b->relaxed_err),
+			    "%s one at a time failed", b->lv[i].name);
+			dmn_log_show(&b->t);
+		}
+	if (ctl(b, out, sizeof(out), "audit mode durable") != 0)
+		fprintf(stderr, "bench_path: back to the durable mode: %s\n",
+		    out);
+}
+
+/*
+ * A body of BODY_LEN bytes that reads as JSON: order ids, padded to the
+ * length with spaces before the closing brace.
+ */
+static void
+body_make(uint8_t *p, size_t len)
+{
+	size_t	o, i;
+
+	o = (size_t)snprintf((char *)p, len, "{\"orderIds\":[");
+	for (i = 0; o + 80 < len; i++)
+		o += (size_t)snprintf((char *)p + o, len - o, "%s\"0x%064zx\"",
+		    i > 0 ? "," : "", i);
+	p[o++] = ']';
+	while (o < len - 1)
+		p[o++] = ' ';
+	p[o] = '}';
+}
+
+/* Everything measured with the default vaultd; 0, or -1 (said). */
+static int
+run_main(struct bench *b)
+{
+	char	err[DMN_ERR];
+	off_t	size;
+	double	rate;
+	int	i, j, nseg;
+
+	if (vault_setup(b, NULL, NULL, err, sizeof(err)) != 0) {
+		fprintf(stderr, "bench_path: %s\n", err);
+		return -1;
+	}
+	dmn_mem(&b->t, &b->mem_idle);
+	https_calls(b);
+
+	limits_measure(&b->lim, b->t.home, b->quick);
+	limits_print(&b->lim);
+	fflush(stdout);
+
+	for (i = 0; i < 2; i++)
+		if (path_single(b, &b->lv[i], b->single_secs,
+		    &b->single[i]) != 0)
+			goto fail;
+	for (i = 0; i < 2; i++)
+		for (j = 0; j < NSCAN; j++)
+			if (piped_windows(b, &b->lv[i], scan[j], b->secs,
+			    &b->scan[i][j]) != 0)
+				goto fail;
+
+	audit_mark(b, &nseg, &size);
+	memset(&b->longrun, 0, sizeof(b->longrun));
+	b->longrun.secs = b->long_secs;
+	if (path_piped(b, &b->lv[1], WIDE, b->long_secs, &rate,
+	    &b->longrun.again) != 0)
+		goto fail;
+	bstat_add(&b->longrun.rate, rate);
+	b->ckpts = audit_checkpoints(b, nseg, size);
+
+	if (policy_compare(b, b->quick ? 1 : 3) != 0 && reconnect(b) != 0)
+		goto fail;
+	relaxed_single(b);
+	/* last: a run that breaks vaultd off here spoils nothing else */
+	for (i = 0; i < NBODY; i++)
+		if (piped_windows(b, &b->body, body_scan[i], b->secs,
+		    &b->bodies[i]) != 0) {
+			snprintf(b->body_err[i], sizeof(b->body_err[i]),
+			    "refused (said on standard error)");
+			dmn_log_show(&b->t);
+			if (reconnect(b) != 0)
+				goto fail;
+		}
+	dmn_mem(&b->t, &b->mem_runs);
+	vault_cleanup(b);
 	return 0;
  fail:
-	fprintf(stderr, "bench_path: policy apply failed: %s", out);
+	fprintf(stderr, "bench_path: a run through the path failed\n");
+	dmn_log_show(&b->t);
 	return -1;
 }
 
-/* VmRSS of pid in KiB, -1 if it cannot be read. */
-static long
-rss_kib(uint64_t pid)
-{
-	FILE	*f;
-	char	 path[64], line[256];
-	long	 kib = -1;
-
-	snprintf(path, sizeof(path), "/proc/%" PRIu64 "/status", pid);
-	if ((f = fopen(path, "r")) == NULL)
-		return -1;
-	while (fgets(line, sizeof(line), f) != NULL)
-		if (sscanf(line, "VmRSS: %ld kB", &kib) == 1)
-			break;
-	fclose(f);
-	return kib;
-}
-
-/* One row of the targets table. */
+/* L1 at WIDE in flight with one signing worker (vaultd -W 1). */
 static void
-target_row(const char *what, double got, const char *unit, int met)
+run_one_worker(struct bench *b)
 {
-	printf("%-40s %10.1f %-4s %s\n", what, got, unit, met ? "yes" : "no");
-}
-
-static void
-report(struct level *lv, size_t nlv, const char *build, double secs,
-    const struct it_proc *procs)
-{
-	static const double	target[] = { TARGET_L1, TARGET_L2 };
-	char			what[64];
-	long			rss[3], total = 0;
-	double			added;
-	size_t			i;
-
-	printf("\n%-5s %-19s | %-37s | %s\n", "", "in process",
-	    "path, one at a time", "path, pipelined");
-	printf("%-5s %10s %8s | %8s %8s %9s %8s | %10s %8s\n", "level",
-	    "ops/s", "us/op", "p50 us", "p99 us", "added us", "AGAIN",
-	    "ops/s", "AGAIN");
-	for (i = 0; i < nlv; i++)
-		printf("%-5s %10.0f %8.2f | %8.1f %8.1f %9.1f %8" PRIu64
-		    " | %10.0f %8" PRIu64 "\n", lv[i].name, lv[i].inproc,
-		    1e6 / lv[i].inproc, lv[i].p50, lv[i].p99,
-		    lv[i].p50 - 1e6 / lv[i].inproc, lv[i].again_single,
-		    lv[i].piped, lv[i].again_piped);
-
-	printf("\n%-40s %15s %s\n", "target (doc/exchanges.md)",
-	    "measured", "met");
-	for (i = 0; i < nlv; i++) {
-		snprintf(what, sizeof(what), "%s pipelined >= %.0f/s",
-		    lv[i].name, target[i]);
-		target_row(what, lv[i].piped, "/s", lv[i].piped >= target[i]);
+	it_init(&b->t);
+	b->id = 1;
+	if (vault_setup(b, "-W", "1", b->w1_err, sizeof(b->w1_err)) == 0 &&
+	    piped_windows(b, &b->lv[0], WIDE, b->secs, &b->w1) != 0) {
+		snprintf(b->w1_err, sizeof(b->w1_err), "L1 through the path "
+		    "failed");
+		dmn_log_show(&b->t);
 	}
-	for (i = 0; i < nlv; i++) {
-		added = lv[i].p50 - 1e6 / lv[i].inproc;
-		snprintf(what, sizeof(what), "%s added p50 latency <= %.0f us",
-		    lv[i].name, TARGET_ADDED_US);
-		target_row(what, added, "us", added <= TARGET_ADDED_US);
-	}
-	for (i = 0; i < 3; i++) {
-		rss[i] = rss_kib(procs[i].pid);
-		total += rss[i] < 0 ? 0 : rss[i];
-	}
-	target_row("resident memory of the daemons <= 16 MiB", total / 1024.0,
-	    "MiB", rss[0] >= 0 && rss[1] >= 0 && rss[2] >= 0 &&
-	    total <= TARGET_RSS_KIB);
-	printf("  VmRSS after the runs: vaultd %ld, signerd %ld, netd %ld "
-	    "KiB\n", rss[0], rss[1], rss[2]);
-
-	printf("\none at a time: %zu L1, %zu L2 requests after %d "
-	    "unmeasured (at most %.1f s each)\n", lv[0].nsingle,
-	    lv[1].nsingle, WARMUP, secs);
-	printf("pipelined: %d in flight on one connection, %.1f s each; "
-	    "AGAIN: vaultd busy, sent again\n", WINDOW, secs);
-	printf("in process: sign_req_check + sign_l1_wallet or sign_l2, "
-	    "median of %d runs of %.2f s\n", INPROC_RUNS, INPROC_SECONDS);
-	printf("added: path p50 minus in-process us/op\n");
-	printf("reproduce: make bench   (or: CLOBVAULT_BUILD=%s "
-	    "%s/tests/bench/bench_path [seconds])\n", build, build);
+	vault_cleanup(b);
 }
 
 int
 main(int argc, char **argv)
 {
-	struct level	lv[2] = {
-		{ .name = "L1", .level = CATALOG_L1, .path = L1_PATH,
-		    .nheaders = 4 },
-		{ .name = "L2", .level = CATALOG_L2, .path = L2_PATH,
-		    .nheaders = 5 },
-	};
-	struct inproc	ip;
-	struct it	t;
-	struct it_proc	procs[3];
-	struct chan	c;
-	char		passfile[128];
-	double		secs = RUN_SECONDS, base, with, loss;
-	uint32_t	id = 1;
-	size_t		i;
-	int		connected = 0, r = 1;
+	static uint8_t	 body[BODY_LEN];
+	static struct bench b;
+	struct inproc	 ip;
+	double		 t0 = bench_now();
+	int		 i, r = 1;
 
-	if (argc > 2 || (argc == 2 && (secs = atof(argv[1])) <= 0)) {
-		fprintf(stderr, "usage: bench_path [seconds-per-run]\n");
+	if (argc > 2 || (argc == 2 && strcmp(argv[1], "--quick") != 0)) {
+		fprintf(stderr, "usage: bench_path [--quick]\n");
 		return 2;
 	}
+	b.quick = argc == 2;
+	b.secs = b.quick ? 0.2 : 1.0;
+	b.single_secs = b.quick ? 0.5 : 3.0;
+	b.long_secs = b.quick ? 3.0 : 10.0;
+	b.id = 1;
+	b.lv[0] = (struct level){ "L1", CATALOG_L1, "GET",
+	    "/auth/derive-api-key", NULL, 0, 4 };
+	b.lv[1] = (struct level){ "L2", CATALOG_L2, "GET", "/auth/api-keys",
+	    NULL, 0, 5 };
+	body_make(body, sizeof(body));
+	b.body = (struct level){ "L2", CATALOG_L2, "POST", "/orders-scoring",
+	    body, sizeof(body), 5 };
 	signal(SIGPIPE, SIG_IGN);
+
 	if (sodium_init() < 0 || inproc_init(&ip) != 0) {
 		fprintf(stderr, "bench_path: set-up failed\n");
 		return 1;
 	}
 	for (i = 0; i < 2; i++)
-		if ((lv[i].inproc = inproc_rate(&ip, lv[i].level,
-		    INPROC_SECONDS)) <= 0) {
+		if (inproc_rate(&ip, &b.lv[i], b.quick ? 0.1 : 0.5,
+		    &b.inproc[i]) != 0) {
 			fprintf(stderr, "bench_path: in-process %s failed\n",
-			    lv[i].name);
+			    b.lv[i].name);
 			inproc_free(&ip);
 			return 1;
 		}
 	inproc_free(&ip);
 
-	it_init(&t);
-	snprintf(passfile, sizeof(passfile), "%s.pass", t.home);
-	printf("bench_path: headers through vaultd -> signerd from %s, one "
-	    "openfish account\n", t.build);
+	it_init(&b.t);
+	printf("bench_path: headers through vaultd -> signerd from %s%s, "
+	    "home %s\n", b.t.build, b.quick ? " (--quick)" : "", b.t.home);
+	bench_machine("at the start");
+	printf("\n");
 	fflush(stdout);
-	if (vault_setup(&t, passfile) != 0)
-		goto out;
-	if (it_connect(&t, &c) != 0) {
-		fprintf(stderr, "bench_path: cannot reach %s\n", t.sock);
+	if (run_main(&b) != 0) {
+		vault_cleanup(&b);
 		goto out;
 	}
-	connected = 1;
-	for (i = 0; i < 2; i++) {
-		if (path_single(&c, &id, &lv[i], secs) != 0 ||
-		    path_piped(&c, &id, &lv[i], secs) != 0) {
-			fprintf(stderr, "bench_path: %s through the path "
-			    "failed (log %s)\n", lv[i].name, t.log);
-			goto out;
-		}
-	}
-	if (it_status(&t, procs) != 0) {
-		fprintf(stderr, "bench_path: no status from vaultd\n");
-		goto out;
-	}
-	report(lv, 2, t.build, secs, procs);
-	if (policy_compare(&t, &c, &id, &lv[1], passfile, secs, &base,
-	    &with) != 0) {
-		fprintf(stderr, "bench_path: the policy runs failed (log %s)\n",
-		    t.log);
-		goto out;
-	}
-	loss = 100.0 * (base - with) / base;
-	printf("\nL2 pipelined, default policy (the catalog)  %10.0f /s\n"
-	    "L2 pipelined, %d-rule policy              %10.0f /s\n"
-	    "throughput loss %.1f %% (goal <= %.0f %%: %s); medians of %d "
-	    "alternating %.1f s runs\n", base, POLICY_RULES, with, loss,
-	    POLICY_LOSS, loss <= POLICY_LOSS ? "yes" : "no", POLICY_ROUNDS,
-	    secs);
+	run_one_worker(&b);
+	report_path(&b);
+	goals(&b);
+	printf("\n");
+	bench_machine("at the end");
+	printf("%.0f s.  reproduce: CLOBVAULT_BUILD=%s %s/tests/bench/"
+	    "bench_path%s\n", bench_now() - t0, b.t.build, b.t.build,
+	    b.quick ? " --quick" : "");
 	r = 0;
  out:
-	if (connected)
-		chan_free(&c);
-	it_cleanup(&t);
-	unlink(passfile);
 	return r;
 }

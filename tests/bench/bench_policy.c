@@ -11,7 +11,7 @@
  * some with a rate), denies on a query parameter (10 %), operator rules
  * by account with no path (2 %), the rest on other levels.
  *
- * usage: bench_policy [samples]
+ * usage: bench_policy [--quick | samples]
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -24,7 +24,7 @@
 #include "policy/policy.h"
 
 #define SAMPLES		200000
-#define BUILD_CMD	"make bench  (this one alone: $BUILD/tests/bench/bench_policy)"
+#define QUICK_SAMPLES	50000
 #define GOAL_NS		2000.0
 
 static const char *const methods[] = { "GET", "POST", "DELETE", "PUT" };
@@ -143,9 +143,12 @@ main(int argc, char **argv)
 	size_t			 i, ns = SAMPLES;
 	char			*text;
 
-	if (argc > 2 || (argc == 2 && (ns = strtoul(argv[1], NULL, 10)) <
-	    100)) {
-		fprintf(stderr, "usage: bench_policy [samples >= 100]\n");
+	if (argc == 2 && strcmp(argv[1], "--quick") == 0)
+		ns = QUICK_SAMPLES;
+	else if (argc > 2 || (argc == 2 &&
+	    (ns = strtoul(argv[1], NULL, 10)) < 100)) {
+		fprintf(stderr, "usage: bench_policy [--quick | "
+		    "samples >= 100]\n");
 		return 2;
 	}
 	if (sodium_init() < 0 || (t = calloc(ns, sizeof(*t))) == NULL)
@@ -209,7 +212,9 @@ main(int argc, char **argv)
 		policy_state_free(st);
 		policy_free(pol);
 	}
-	printf("\nreproduce: %s\n", BUILD_CMD);
+	printf("\nreproduce: %s/tests/bench/bench_policy%s%s\n",
+	    getenv("CLOBVAULT_BUILD") != NULL ? getenv("CLOBVAULT_BUILD") :
+	    "build", argc == 2 ? " " : "", argc == 2 ? argv[1] : "");
 	free(t);
 	return 0;
 }

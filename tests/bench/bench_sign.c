@@ -3,9 +3,11 @@
  * "Performance targets"): the raw primitives (libsecp256k1 recoverable
  * sign, HMAC-SHA256) and whole header sets through
  * signerd/signerd_sign.c, with no IPC.  One thread.  Each row runs for
- * about RUN_SECONDS, RUNS times, and prints the median.
+ * about RUN_SECONDS (--quick: QUICK_SECONDS), RUNS times, and prints the
+ * minimum, median and maximum.  (bench_path measures raw signing on
+ * two threads beside the path.)
  *
- * usage: bench_sign [seconds-per-run]
+ * usage: bench_sign [--quick | seconds-per-run]
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -23,12 +25,12 @@
 #include "common/secmem.h"
 #include "common/secp.h"
 #include "signerd/signerd_sign.h"
+#include "tests/bench/bench_lib.h"
 
 #define RUNS		5
 #define RUN_SECONDS	0.5
+#define QUICK_SECONDS	0.05
 #define BATCH		256
-
-#define BUILD_CMD	"make bench"
 
 /* The vectors' public test wallet: no real key is ever benchmarked. */
 #define WALLET_HEX \
@@ -53,9 +55,7 @@ struct bench {
 
 typedef int	(*op_fn)(struct bench *);
 
-static double	now_s(void);
 static double	run(struct bench *, op_fn, double);
-static int	cmp_double(const void *, const void *);
 static int	op_secp_sign(struct bench *);
 static int	op_hmac(struct bench *);
 static int	op_keccak(struct bench *);
@@ -65,15 +65,6 @@ static int	op_l1(struct bench *);
 static int	op_l1_wallet(struct bench *);
 static int	op_l2(struct bench *);
 static int	op_l2_builder(struct bench *);
-
-static double
-now_s(void)
-{
-	struct timespec	ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 /* A new digest every time: RFC 6979 has nothing to reuse. */
 static int
@@ -210,7 +201,7 @@ run(struct bench *b, op_fn fn, double secs)
 	uint64_t	n = 0;
 	int		k;
 
-	t0 = now_s();
+	t0 = bench_now();
 	do {
 		for (k = 0; k < BATCH; k++, b->i++, n++) {
 			if (fn(b) != 0) {
@@ -219,17 +210,9 @@ run(struct bench *b, op_fn fn, double secs)
 				exit(1);
 			}
 		}
-		t = now_s() - t0;
+		t = bench_now() - t0;
 	} while (t < secs);
 	return (double)n / t;
-}
-
-static int
-cmp_double(const void *a, const void *b)
-{
-	double	x = *(const double *)a, y = *(const double *)b;
-
-	return x < y ? -1 : x > y;
 }
 
 int
@@ -250,11 +233,15 @@ main(int argc, char **argv)
 		{ "sign_l2 + sign_builder (9)", op_l2_builder },
 	};
 	struct bench	b;
-	double		secs = RUN_SECONDS, ops[RUNS];
+	struct bstat	st;
+	double		secs = RUN_SECONDS;
 	size_t		i, j, n;
 
-	if (argc > 2 || (argc == 2 && (secs = atof(argv[1])) <= 0)) {
-		fprintf(stderr, "usage: bench_sign [seconds-per-run]\n");
+	if (argc == 2 && strcmp(argv[1], "--quick") == 0)
+		secs = QUICK_SECONDS;
+	else if (argc > 2 || (argc == 2 && (secs = atof(argv[1])) <= 0)) {
+		fprintf(stderr, "usage: bench_sign [--quick | "
+		    "seconds-per-run]\n");
 		return 2;
 	}
 	memset(&b, 0, sizeof(b));
@@ -282,18 +269,22 @@ main(int argc, char **argv)
 	b.l2.pathlen = strlen(b.l2.path);
 	b.l2.timestamp = TS;
 
-	printf("signerd signing, in process, one thread; median of %d runs "
+	printf("signerd signing, in process, one thread; ops/s over %d runs "
 	    "of %.2f s\n\n", RUNS, secs);
-	printf("%-32s %12s %10s\n", "operation", "ops/s", "us/op");
+	printf("%-32s %10s %10s %10s %8s\n", "operation", "min", "median",
+	    "max", "us/op");
 	for (i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		bstat_reset(&st);
 		for (j = 0; j < RUNS; j++)
-			ops[j] = run(&b, rows[i].fn, secs);
-		qsort(ops, RUNS, sizeof(ops[0]), cmp_double);
-		printf("%-32s %12.0f %10.2f\n", rows[i].name, ops[RUNS / 2],
-		    1e6 / ops[RUNS / 2]);
+			bstat_add(&st, run(&b, rows[i].fn, secs));
+		printf("%-32s", rows[i].name);
+		bstat_print(&st, 10, 0);
+		printf(" %8.2f\n", 1e6 / st.med);
 		fflush(stdout);
 	}
-	printf("\nreproduce: %s\n", BUILD_CMD);
+	printf("\nreproduce: %s/tests/bench/bench_sign%s%s\n",
+	    getenv("CLOBVAULT_BUILD") != NULL ? getenv("CLOBVAULT_BUILD") :
+	    "build", argc == 2 ? " " : "", argc == 2 ? argv[1] : "");
 
 	secret_free(&b.hkey);
 	secret_free(&b.wallet);

@@ -1,0 +1,252 @@
+/*
+ * The daemons as bench_path meets them: vaultd started with arguments
+ * it may refuse (the refusal kept, to be printed), the resident memory
+ * of the three daemons, and a test exchange over HTTPS with a CA of
+ * its own for an exchange call through netd.  Header-only so each
+ * benchmark stays one file.
+ */
+#ifndef CV_BENCH_DAEMONS_H
+#define CV_BENCH_DAEMONS_H
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/wait.h>
+
+#include "tests/it.h"
+#include "tests/testexchange/tx_test.h"
+
+#define DMN_ERR		256		/* bytes of a reason kept */
+#define DMN_REASON	120		/* of them printed */
+#define DMN_INVITE	"INV-BENCH-0001"
+
+/* The resident memory of vaultd, signerd and netd, KiB, at one moment. */
+struct dmn_mem {
+	long	rss[3], pss[3];
+	int	ok;
+	char	err[DMN_ERR];
+};
+
+/* A test exchange on https://127.0.0.1 and the files of its CA. */
+struct dmn_tx {
+	struct txt	tx;
+	char		dir[64], ca[128], cert[128], key[128];
+	int		started;
+};
+
+/*
+ * The first line of text into out, at most DMN_REASON bytes of it
+ * ("..." when cut): a reason short enough for a row.
+ */
+static inline void
+dmn_reason(const char *text, char *out, size_t len)
+{
+	size_t	n = strcspn(text, "\n");
+
+	if (n > DMN_REASON)
+		snprintf(out, len, "%.*s...", DMN_REASON, text);
+	else
+		snprintf(out, len, "%.*s", (int)n, text);
+}
+
+/*
+ * Start vaultd -f with up to two extra arguments (NULL ends them) and
+ * wait until its children are up.  0, or -1 with the reason in err:
+ * vaultd's own words when it exits (an argument refused), else a
+ * time-out.
+ */
+static inline int
+dmn_start(struct it *t, const char *a1, const char *a2, char *err,
+    size_t errlen)
+{
+	struct it_proc	 procs[3];
+	char		 path[300], *log;
+	size_t		 n;
+	int		 fd, i;
+
+	snprintf(path, sizeof(path), "%s/vaultd", t->build);
+	if ((t->vaultd = fork()) == -1) {
+		snprintf(err, errlen, "fork: %s", strerror(errno));
+		return -1;
+	}
+	if (t->vaultd == 0) {
+		fd = open(t->log, O_WRONLY | O_CREAT | O_APPEND, 0600);
+		if (fd == -1)
+			_exit(126);
+		dup2(fd, STDERR_FILENO);
+		execl(path, "vaultd", "-f", a1, a2, (char *)NULL);
+		_exit(127);
+	}
+	for (i = 0; i < 100; i++) {
+		if (waitpid(t->vaultd, NULL, WNOHANG) == t->vaultd) {
+			t->vaultd = 0;
+			if ((log = it_slurp(t->log, &n)) == NULL)
+				snprintf(err, errlen, "vaultd exited");
+			else
+				dmn_reason(log, err, errlen);
+			free(log);
+			return -1;
+		}
+		if (it_wait_up(t, procs, 0, 0, 100) >= 0)
+			return 0;
+	}
+	snprintf(err, errlen, "vaultd did not come up in 10 s (log %s)",
+	    t->log);
+	return -1;
+}
+
+/*
+ * On standard error, what vaultd's log says of its children ending or
+ * failing (at most 10 lines): why a run through the path broke off.
+ */
+static inline void
+dmn_log_show(struct it *t)
+{
+	FILE	*f;
+	char	 line[512];
+	int	 n = 0;
+
+	if ((f = fopen(t->log, "r")) == NULL)
+		return;
+	while (n < 10 && fgets(line, sizeof(line), f) != NULL)
+		if (strstr(line, " (pid ") != NULL ||
+		    strstr(line, "fatal") != NULL) {
+			fprintf(stderr, "  vaultd's log: %s", line);
+			n++;
+		}
+	fclose(f);
+}
+
+/* Rss and Pss of pid in KiB from /proc/PID/smaps_rollup. */
+static inline int
+dmn_mem_pid(uint64_t pid, long *rss, long *pss)
+{
+	FILE	*f;
+	char	 path[64], line[256];
+
+	*rss = *pss = -1;
+	snprintf(path, sizeof(path), "/proc/%" PRIu64 "/smaps_rollup", pid);
+	if ((f = fopen(path, "r")) == NULL)
+		return -1;
+	while (fgets(line, sizeof(line), f) != NULL) {
+		if (sscanf(line, "Rss: %ld kB", rss) == 1)
+			continue;
+		(void)sscanf(line, "Pss: %ld kB", pss);
+	}
+	fclose(f);
+	return *rss >= 0 && *pss >= 0 ? 0 : -1;
+}
+
+/* The three daemons' memory now. */
+static inline void
+dmn_mem(struct it *t, struct dmn_mem *m)
+{
+	struct it_proc	procs[3];
+	int		i;
+
+	memset(m, 0, sizeof(*m));
+	if (it_status(t, procs) != 0) {
+		snprintf(m->err, sizeof(m->err), "no status from vaultd");
+		return;
+	}
+	for (i = 0; i < 3; i++)
+		if (dmn_mem_pid(procs[i].pid, &m->rss[i], &m->pss[i]) != 0) {
+			snprintf(m->err, sizeof(m->err), "/proc/%" PRIu64
+			    "/smaps_rollup (%s): %s", procs[i].pid,
+			    procs[i].name, strerror(errno));
+			return;
+		}
+	m->ok = 1;
+}
+
+static inline long
+dmn_mem_total(const struct dmn_mem *m, int pss)
+{
+	const long	*v = pss ? m->pss : m->rss;
+
+	return v[0] + v[1] + v[2];
+}
+
+/* One line: each daemon's RSS/PSS and the sums, in MiB. */
+static inline void
+dmn_mem_print(const char *when, const struct dmn_mem *m)
+{
+	printf("  %-34s", when);
+	if (!m->ok) {
+		printf(" not available: %s\n", m->err);
+		return;
+	}
+	printf(" %5.1f/%-5.1f %5.1f/%-5.1f %5.1f/%-5.1f %6.1f %6.1f\n",
+	    m->rss[0] / 1024.0, m->pss[0] / 1024.0, m->rss[1] / 1024.0,
+	    m->pss[1] / 1024.0, m->rss[2] / 1024.0, m->pss[2] / 1024.0,
+	    dmn_mem_total(m, 0) / 1024.0, dmn_mem_total(m, 1) / 1024.0);
+}
+
+/*
+ * A CA and a certificate for 127.0.0.1 (openssl, as the integration
+ * tests make them), and an openfish test exchange serving HTTPS with
+ * them and accepting DMN_INVITE.  0, or -1 with the reason in err.
+ */
+static inline int
+dmn_tx_start(struct dmn_tx *x, char *err, size_t errlen)
+{
+	const char	*extra[7];
+	char		 cmd[1536];
+
+	memset(x, 0, sizeof(*x));
+	snprintf(x->dir, sizeof(x->dir), "/tmp/cvbench-ca.XXXXXX");
+	if (mkdtemp(x->dir) == NULL) {
+		snprintf(err, errlen, "mkdtemp: %s", strerror(errno));
+		return -1;
+	}
+	snprintf(x->ca, sizeof(x->ca), "%s/ca.pem", x->dir);
+	snprintf(x->cert, sizeof(x->cert), "%s/server.pem", x->dir);
+	snprintf(x->key, sizeof(x->key), "%s/server.key", x->dir);
+	snprintf(cmd, sizeof(cmd), "(cd %s && printf '%%s\\n' "
+	    "subjectAltName=IP:127.0.0.1 basicConstraints=critical,CA:FALSE "
+	    "extendedKeyUsage=serverAuth >ext && "
+	    "openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 "
+	    "-nodes -keyout ca.key -out ca.pem -days 1 -subj /CN=cvbench-ca "
+	    "-addext basicConstraints=critical,CA:TRUE "
+	    "-addext keyUsage=critical,keyCertSign && "
+	    "openssl req -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 "
+	    "-nodes -keyout server.key -out server.csr -subj /CN=127.0.0.1 && "
+	    "openssl x509 -req -in server.csr -CA ca.pem -CAkey ca.key "
+	    "-set_serial 7 -days 1 -extfile ext -out server.pem) "
+	    ">/dev/null 2>&1", x->dir);
+	if (system(cmd) != 0) {
+		snprintf(err, errlen, "openssl could not make a CA");
+		return -1;
+	}
+	extra[0] = "--tls-cert";
+	extra[1] = x->cert;
+	extra[2] = "--tls-key";
+	extra[3] = x->key;
+	extra[4] = "--invite";
+	extra[5] = DMN_INVITE;
+	extra[6] = NULL;
+	if (txt_start_argv(&x->tx, "openfish", extra) != 0) {
+		snprintf(err, errlen, "testexchange did not start");
+		return -1;
+	}
+	x->started = 1;
+	return 0;
+}
+
+static inline void
+dmn_tx_cleanup(struct dmn_tx *x)
+{
+	char	cmd[128];
+
+	if (x->started)
+		txt_cleanup(&x->tx);
+	x->started = 0;
+	if (x->dir[0] != '\0') {
+		snprintf(cmd, sizeof(cmd), "rm -rf '%s'", x->dir);
+		(void)!system(cmd);
+		x->dir[0] = '\0';
+	}
+}
+
+#endif

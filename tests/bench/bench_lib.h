@@ -1,0 +1,105 @@
+/*
+ * What the benchmarks share: the clock, and a figure measured over
+ * repeated windows, kept as its minimum, median and maximum.  The
+ * machine the benchmarks run on is shared, so one window says little;
+ * the spread says how much the others took.  Header-only so each
+ * benchmark stays one file.
+ */
+#ifndef CV_BENCH_LIB_H
+#define CV_BENCH_LIB_H
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#define BSTAT_MAX	64		/* windows of one figure */
+
+/* One figure over up to BSTAT_MAX windows; ok is 0 until one is kept. */
+struct bstat {
+	double	v[BSTAT_MAX];
+	size_t	n;
+	double	min, med, max;
+	int	ok;
+};
+
+static inline double
+bench_now(void)
+{
+	struct timespec	ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static inline int
+bench_cmp_double(const void *a, const void *b)
+{
+	double	x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* The p-th percentile (0..100) of n values; sorts them. */
+static inline double
+bench_pct(double *v, size_t n, int p)
+{
+	if (n == 0)
+		return 0;
+	qsort(v, n, sizeof(v[0]), bench_cmp_double);
+	return v[n * (size_t)p / 100 < n ? n * (size_t)p / 100 : n - 1];
+}
+
+static inline void
+bstat_reset(struct bstat *s)
+{
+	memset(s, 0, sizeof(*s));
+}
+
+/* Keep one window's value; min, med and max follow it. */
+static inline void
+bstat_add(struct bstat *s, double x)
+{
+	double	sorted[BSTAT_MAX];
+
+	if (s->n == BSTAT_MAX)
+		return;
+	s->v[s->n++] = x;
+	memcpy(sorted, s->v, s->n * sizeof(sorted[0]));
+	qsort(sorted, s->n, sizeof(sorted[0]), bench_cmp_double);
+	s->min = sorted[0];
+	s->med = sorted[s->n / 2];
+	s->max = sorted[s->n - 1];
+	s->ok = 1;
+}
+
+/* "min median max" in width w with prec decimals, or dashes. */
+static inline void
+bstat_print(const struct bstat *s, int w, int prec)
+{
+	if (!s->ok) {
+		printf(" %*s %*s %*s", w, "-", w, "-", w, "-");
+		return;
+	}
+	printf(" %*.*f %*.*f %*.*f", w, prec, s->min, w, prec, s->med, w,
+	    prec, s->max);
+}
+
+/* The cores online and the load average now, on one line. */
+static inline void
+bench_machine(const char *when)
+{
+	FILE	*f;
+	char	 load[128] = "?";
+
+	if ((f = fopen("/proc/loadavg", "r")) != NULL) {
+		if (fgets(load, sizeof(load), f) != NULL)
+			load[strcspn(load, "\n")] = '\0';
+		fclose(f);
+	}
+	printf("machine: %ld cores online; load average %s: %s\n",
+	    sysconf(_SC_NPROCESSORS_ONLN), when, load);
+}
+
+#endif
