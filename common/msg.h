@@ -21,7 +21,7 @@
 #include "common/cv_err.h"
 
 /* Bump when any message changes; checked by MSG_HELLO_REQ. */
-#define MSG_VERSION		11
+#define MSG_VERSION		12
 
 #define MSG_HDR_LEN		4
 #define MSG_MAX_FRAME		(1024 * 1024)	/* payload bytes */
@@ -210,7 +210,12 @@ X(MSG_VAULT_REKEY_ANS, "signerd", "vaultd", "x",			\
     "file: every record sealed under a new master key")			\
 X(MSG_CTL_REKEY_REQ, "vaultctl", "vaultd", "x1024 b",			\
     "credential, keyfile")						\
-X(MSG_CTL_REKEY_ANS, "vaultd", "vaultctl", "u", "records resealed")
+X(MSG_CTL_REKEY_ANS, "vaultd", "vaultctl", "u", "records resealed")	\
+X(MSG_CTL_AUDIT_MODE_REQ, "vaultctl", "vaultd", "s8 u",		\
+    "mode (durable, relaxed; empty: only ask), group sync period in ms "\
+    "(relaxed; 0: 5)")							\
+X(MSG_CTL_AUDIT_MODE_ANS, "vaultd", "vaultctl", "s8 u",		\
+    "mode, group sync period in ms (0 when durable)")
 
 #define MSG_ENUM(name, from, to, fields, doc)	name,
 enum msg_type {

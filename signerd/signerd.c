@@ -57,6 +57,7 @@ static const struct sandbox_rule signerd_rules[] = {
 	{ SCMP_SYS(futex),		"the signing workers' queue" },
 	{ SCMP_SYS(poll),		"close the keys after an idle time" },
 	{ SCMP_SYS(ppoll),		"close the keys after an idle time" },
+	{ SCMP_SYS(restart_syscall),	"that poll, resumed after SIGSTOP" },
 };
 
 /* ... and these only with these arguments. */

@@ -2,8 +2,9 @@
  * The audit log and the vault's rollback protection, end to end: hostile
  * fields from a peer, denials that neither stop vaultd nor rewrite the
  * vault, segments, the cross-check of the vault and the log at unlock
- * (each file put back alone, both together against a kept anchor), and
- * SIGKILL during vault writes with the write-ahead records.
+ * (each file put back alone, both together against a kept anchor),
+ * SIGKILL during vault writes with the write-ahead records, the audit
+ * modes, and signing that goes on while checkpoints are signed.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -475,6 +476,192 @@ test_crash(void **state)
 	free(log);
 }
 
+/* An openfish account that signs L2: a wallet and an API key. */
+#define WALLET_KEY	"ac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80"
+#define APIKEY_JSON	"{\"apiKey\":\"k-1\",\"secret\":" \
+			"\"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=\"," \
+			"\"passphrase\":\"pp\"}"
+
+static void
+signing_account(struct at *t)
+{
+	assert_int_equal(CTL(t, NULL, "account add A --profile openfish"), 0);
+	assert_int_equal(CTL(t, WALLET_KEY, "wallet import --account A"), 0);
+	assert_int_equal(CTL(t, APIKEY_JSON, "apikey import --account A"), 0);
+}
+
+/*
+ * n L2 signatures pipelined on one control connection, window in
+ * flight: each must come back signed; CV_ERR_AGAIN answers are sent
+ * again and counted into *again.
+ */
+static void
+piped(struct at *t, int n, int window, int *again)
+{
+	struct chan	 c;
+	struct msg_w	 w;
+	struct msg	 m;
+	int64_t		 code;
+	int		 sent = 0, done = 0, out = 0, resend = 0;
+
+	*again = 0;
+	assert_int_equal(it_connect(&t->it, &c), 0);
+	while (done < n) {
+		while (out < window && (sent < n || resend > 0)) {
+			msg_begin(&w, MSG_CTL_HEADERS_REQ, (uint32_t)(sent +
+			    resend + 100));
+			msg_put_str(&w, "A");
+			msg_put_u64(&w, 2);
+			msg_put_str(&w, "GET");
+			msg_put_str(&w, "/auth/api-keys");
+			msg_put_bin(&w, "", 0);
+			msg_put_u64(&w, 0);
+			msg_put_u64(&w, 0);
+			assert_int_equal(chan_queue(&c, &w), 0);
+			if (resend > 0)
+				resend--;
+			else
+				sent++;
+			out++;
+		}
+		assert_int_equal(chan_flush(&c), 0);
+		assert_int_equal(chan_recv(&c, &m), 0);
+		out--;
+		if (m.type == MSG_ERROR_ANS) {
+			assert_int_equal(msg_get_i64(&m.rd, &code), 0);
+			if (code != CV_ERR_AGAIN)
+				fail_msg("refused: %lld", (long long)code);
+			(*again)++;
+			resend++;
+		} else {
+			assert_int_equal(m.type, MSG_CTL_HEADERS_ANS);
+			done++;
+		}
+		msg_clear(&m);
+	}
+	chan_free(&c);
+}
+
+/*
+ * vaultctl audit mode: durable at start; relaxed with a group period;
+ * each switch a synced record; signatures made relaxed are all on the
+ * log after vaultd is killed (written before they left); and the next
+ * vaultd starts durable.
+ */
+static void
+test_modes(void **state)
+{
+	struct at	*t = *state;
+	char		*log;
+	size_t		 len = 0;
+	int		 again, i;
+
+	signing_account(t);
+	assert_int_equal(CTL(t, NULL, "audit mode"), 0);
+	assert_string_equal(t->out, "durable: every record synced before its "
+	    "request reaches signerd\n");
+	assert_int_equal(CTL(t, NULL, "--json audit mode relaxed --group-ms "
+	    "20"), 0);
+	assert_out(t, "\"mode\": \"relaxed\"");
+	assert_out(t, "\"group_ms\": 20");
+	assert_int_equal(CTL(t, NULL, "audit mode"), 0);
+	assert_string_equal(t->out, "relaxed: records written before each "
+	    "request leaves vaultd, synced every 20 ms at most\n");
+	assert_non_null(log = it_slurp(t->audit, &len));
+	assert_int_equal(count(log, "\t-\taudit_mode\t-\t-\trelaxed\t"
+	    "group_ms=20\t"), 1);
+	free(log);
+
+	/* bad requests change nothing */
+	assert_int_equal(CTL(t, NULL, "audit mode fast"), 2);
+	assert_int_equal(CTL(t, NULL, "audit mode durable --group-ms 5"), 2);
+	assert_int_equal(CTL(t, NULL, "audit mode relaxed --group-ms 0"), 2);
+	assert_int_equal(CTL(t, NULL, "audit mode relaxed --group-ms 1001"),
+	    2);
+	assert_int_equal(CTL(t, NULL, "audit mode relaxed extra"), 2);
+
+	piped(t, 400, 32, &again);
+	assert_int_equal(again, 0);
+	/* killed at once: every record was written before its signature */
+	kill(t->it.vaultd, SIGKILL);
+	waitpid(t->it.vaultd, NULL, 0);
+	t->it.vaultd = 0;
+	unlink(t->it.sock);
+	assert_non_null(log = it_slurp(t->audit, &len));
+	assert_int_equal(count(log, "\tA\tsign\tGET\t/auth/api-keys\tallow\t"),
+	    400);
+	free(log);
+
+	assert_int_equal(it_start_args(&t->it, "-T", NULL, NULL), 0);
+	assert_int_equal(CTL(t, NULL, "audit mode"), 0);
+	assert_string_equal(t->out, "durable: every record synced before its "
+	    "request reaches signerd\n");
+	assert_int_equal(CTL(t, NULL, "unlock --passphrase-file %s", t->pass),
+	    0);
+	assert_int_equal(CTL(t, NULL, "audit mode relaxed"), 0);
+	assert_int_equal(CTL(t, NULL, "audit mode durable"), 0);
+	piped(t, 100, 8, &again);
+	assert_int_equal(again, 0);
+	assert_non_null(log = it_slurp(t->audit, &len));
+	assert_int_equal(count(log, "\t-\taudit_mode\t-\t-\trelaxed\t"
+	    "group_ms=5\t"), 1);
+	assert_int_equal(count(log, "\t-\taudit_mode\t-\t-\tdurable\t"), 1);
+	assert_int_equal(count(log, "\tA\tsign\tGET\t/auth/api-keys\tallow\t"),
+	    500);
+	free(log);
+	for (i = 0; i < 50; i++) {
+		if (CTL(t, NULL, "audit verify") == 0)
+			break;
+		it_sleep_ms(100);
+	}
+	assert_int_equal(CTL(t, NULL, "audit verify"), 0);
+}
+
+/*
+ * Signing goes on while a checkpoint is signed: vault writes (each a
+ * lifecycle record, each forcing a checkpoint) run beside a pipelined
+ * run, and no signing request is answered "again"; the records made
+ * meanwhile follow the checkpoint on the chain.
+ */
+static void
+test_checkpoint_no_again(void **state)
+{
+	struct at	*t = *state;
+	struct audit_rec r;
+	char		 cmd[600], *log, *p, *nl;
+	size_t		 len = 0, ckpts = 0, after = 0;
+	pid_t		 pid;
+	int		 again, status, seen_ckpt = 0;
+
+	signing_account(t);
+	snprintf(cmd, sizeof(cmd), "for j in 1 2 3 4 5 6 7 8; do echo C$j | "
+	    "%s/vaultctl invite set --account A || exit 1; done >/dev/null",
+	    t->it.build);
+	if ((pid = fork()) == 0)
+		_exit(system(cmd) == 0 ? 0 : 1);
+	piped(t, 6000, 240, &again);
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	assert_int_equal(again, 0);
+	assert_int_equal(CTL(t, NULL, "audit verify"), 0);
+	assert_non_null(log = it_slurp(t->audit, &len));
+	for (p = log; (nl = strchr(p, '\n')) != NULL; p = nl + 1) {
+		assert_int_equal(audit_record_parse(p, (size_t)(nl - p) + 1,
+		    &r), 0);
+		if (audit_rec_is_checkpoint(&r)) {
+			ckpts++;
+			seen_ckpt = 1;
+		} else if (seen_ckpt && strcmp(r.op, "sign") == 0)
+			after++;
+	}
+	/* 8 writes: their checkpoints came while signatures were made */
+	assert_true(ckpts >= 8);
+	assert_true(after > 0);
+	assert_int_equal(count(log, "\tA\tsign\tGET\t/auth/api-keys\tallow\t"),
+	    6000);
+	free(log);
+}
+
 int
 main(void)
 {
@@ -493,6 +680,9 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_segments, setup_small,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_crash, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_modes, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_checkpoint_no_again,
+		    setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

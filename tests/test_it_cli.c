@@ -1191,7 +1191,8 @@ test_audit_show(void **state)
 	    "[--verdict V] [--rotation ID] "
 	    "[--since TIME] [--until TIME] | audit verify [--anchor SEQ:HASH] "
 	    "| audit verify --offline --key-file FILE [--anchor SEQ:HASH] "
-	    "LOG... | audit anchor | audit export-key: --since takes unix "
+	    "LOG... | audit anchor | audit export-key | audit mode [durable "
+	    "| relaxed [--group-ms MS]]: --since takes unix "
 	    "seconds or an ISO 8601 UTC time (2024-05-01, "
 	    "2024-05-01T12:00:00Z)\n");
 	cli(c, NULL, "audit show --tail 0");

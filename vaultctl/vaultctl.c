@@ -113,14 +113,15 @@ static const struct command {
 	    "time --account A" },
 	{ "audit", cmd_audit,
 	    "the audit log: show (the last 20 records unless --tail N or "
-	    "--all), verify, anchor, export-key",
+	    "--all), verify, anchor, export-key, mode",
 	    "audit show [--tail N | --all] [--account A] [--actor S]\n"
 	    "     [--op OP] [--verdict V] [--since TIME] [--until TIME]\n"
 	    "audit verify [--anchor SEQ:HASH]\n"
 	    "audit verify --offline --key-file FILE [--anchor SEQ:HASH]\n"
 	    "     LOG...\n"
 	    "audit anchor\n"
-	    "audit export-key" },
+	    "audit export-key\n"
+	    "audit mode [durable | relaxed [--group-ms MS]]" },
 	{ "headers", cmd_headers,
 	    "the exact headers an account would send now (a secret for l2)",
 	    "headers l1 --account A [--nonce N] [--method M --path P]\n"

@@ -24,7 +24,7 @@
 	"[--until TIME] | " \
 	"audit verify [--anchor SEQ:HASH] | audit verify --offline " \
 	"--key-file FILE [--anchor SEQ:HASH] LOG... | audit anchor | " \
-	"audit export-key"
+	"audit export-key | audit mode [durable | relaxed [--group-ms MS]]"
 
 struct audit_args {
 	unsigned long	 tail;		/* 0: not given */
@@ -33,6 +33,7 @@ struct audit_args {
 	const char	*rotation;
 	uint64_t	 since, until;
 	int		 offline;
+	uint64_t	 group_ms;	/* audit mode relaxed --group-ms */
 };
 
 static const struct option audit_opts[] = {
@@ -48,6 +49,7 @@ static const struct option audit_opts[] = {
 	{ "anchor",	required_argument, NULL, 'n' },
 	{ "offline",	no_argument, NULL, 'O' },
 	{ "key-file",	required_argument, NULL, 'k' },
+	{ "group-ms",	required_argument, NULL, 'g' },
 	{ NULL, 0, NULL, 0 }
 };
 
@@ -157,6 +159,18 @@ audit_args(struct vaultctl *vc, int argc, char **argv, struct audit_args *a,
 		case 'n': a->anchor = optarg; break;
 		case 'O': a->offline = 1; break;
 		case 'k': a->keyfile = optarg; break;
+		case 'g':
+			errno = 0;
+			a->group_ms = strtoull(optarg, &end, 10);
+			if (optarg[0] < '0' || optarg[0] > '9' ||
+			    *end != '\0' || errno != 0 || a->group_ms < 1 ||
+			    a->group_ms > 1000) {
+				snprintf(vc->errtext, sizeof(vc->errtext),
+				    "--group-ms takes a number of milliseconds "
+				    "from 1 to 1000");
+				return -1;
+			}
+			break;
 		default: return -1;
 		}
 	}
@@ -678,23 +692,74 @@ audit_export_key(struct vaultctl *vc)
 	return EXIT_OK;
 }
 
+/*
+ * audit mode [durable | relaxed [--group-ms MS]]: how verdict records
+ * are made durable (vaultd_audit_mode_ctl); without a mode, the mode.
+ */
+static int
+audit_mode(struct vaultctl *vc, const struct audit_args *a, char **words,
+    int nwords)
+{
+	struct msg_w	 w;
+	struct msg	 m;
+	const char	*want = nwords == 1 ? words[0] : "";
+	char		 mode[9];
+	uint64_t	 group;
+	int		 r;
+
+	if (nwords > 1 || (nwords == 1 && strcmp(want, "durable") != 0 &&
+	    strcmp(want, "relaxed") != 0) ||
+	    (a->group_ms != 0 && strcmp(want, "relaxed") != 0))
+		return vaultctl_fail(vc, AUDIT_USAGE, CV_ERR_USAGE);
+	if ((r = vaultctl_connect(vc)) != 0)
+		return vaultctl_fail(vc, "audit mode", r);
+	msg_begin(&w, MSG_CTL_AUDIT_MODE_REQ, ++vc->next_id);
+	msg_put_str(&w, want);
+	msg_put_u64(&w, a->group_ms);
+	if ((r = vaultctl_call(vc, &w, MSG_CTL_AUDIT_MODE_ANS, &m)) != 0)
+		return vaultctl_fail(vc, "audit mode", r);
+	if ((r = msg_get_strbuf(&m.rd, mode, sizeof(mode))) != 0 ||
+	    (r = msg_get_u64(&m.rd, &group)) != 0) {
+		msg_clear(&m);
+		return vaultctl_fail(vc, "audit mode", r);
+	}
+	msg_clear(&m);
+	if (vc->json)
+		vaultctl_print_json(json_pack("{s:s, s:b, s:s, s:I}", "result",
+		    "mode", "ok", 1, "mode", mode, "group_ms",
+		    (json_int_t)group));
+	else if (strcmp(mode, "relaxed") == 0)
+		printf("relaxed: records written before each request leaves "
+		    "vaultd, synced every %llu ms at most\n",
+		    (unsigned long long)group);
+	else
+		printf("durable: every record synced before its request "
+		    "reaches signerd\n");
+	return EXIT_OK;
+}
+
 int
 cmd_audit(struct vaultctl *vc, int argc, char **argv)
 {
 	struct audit_args	 a;
 	char			**words;
-	int			 nwords, show, verify;
+	int			 nwords, show, verify, mode;
 
 	if (argc < 2 || audit_args(vc, argc, argv, &a, &words, &nwords) != 0)
 		return vaultctl_fail(vc, AUDIT_USAGE, CV_ERR_USAGE);
 	show = strcmp(argv[1], "show") == 0;
 	verify = strcmp(argv[1], "verify") == 0;
+	mode = strcmp(argv[1], "mode") == 0;
 	/* each option where it belongs, and nothing else */
 	if ((!show && (a.tail || a.all || a.account || a.actor || a.op ||
 	    a.verdict || a.rotation || a.since || a.until)) ||
 	    (!verify && (a.anchor || a.offline)) ||
-	    (!a.offline && (a.keyfile || nwords > 0)))
+	    (!mode && a.group_ms) ||
+	    (!a.offline && a.keyfile) ||
+	    (!a.offline && !mode && nwords > 0))
 		return vaultctl_fail(vc, AUDIT_USAGE, CV_ERR_USAGE);
+	if (mode)
+		return audit_mode(vc, &a, words, nwords);
 	if (show)
 		return audit_show(vc, &a);
 	if (verify && a.offline)

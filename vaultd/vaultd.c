@@ -454,11 +454,14 @@ children_gone(struct vaultd *vd)
 static void
 vaultd_loop(struct vaultd *vd)
 {
-	/* signals, 2 children, listen, clients, the children's log pipes */
-	struct pollfd	 pfd[4 + VAULTD_MAX_CLIENTS + CHILD_NUM];
-	struct client	*cl_at[4 + VAULTD_MAX_CLIENTS + CHILD_NUM];
+	/*
+	 * signals, 2 children, listen, clients, the children's log pipes,
+	 * the audit syncer
+	 */
+	struct pollfd	 pfd[5 + VAULTD_MAX_CLIENTS + CHILD_NUM];
+	struct client	*cl_at[5 + VAULTD_MAX_CLIENTS + CHILD_NUM];
 	int64_t		 now, t, next, stop_at = 0;
-	size_t		 i, n, logs;
+	size_t		 i, n, logs, syncat;
 	int		 timeout;
 
 	for (;;) {
@@ -474,6 +477,8 @@ vaultd_loop(struct vaultd *vd)
 						kill(vd->children[i].pid,
 						    SIGKILL);
 		}
+		if (vaultd_sync_take(vd))
+			vaultd_sign_synced(vd);
 		vaultd_audit_tick(vd, now);
 		vaultd_call_tick(vd, now);
 		vaultd_approve_tick(vd, now);
@@ -531,6 +536,9 @@ vaultd_loop(struct vaultd *vd)
 			pfd[n].fd = vd->children[i].log_fd;
 			pfd[n++].events = POLLIN;
 		}
+		syncat = n;
+		pfd[n].fd = vaultd_sync_busy(vd) ? vaultd_sync_pollfd(vd) : -1;
+		pfd[n++].events = POLLIN;
 
 		if (poll(pfd, n, timeout) == -1) {
 			if (errno == EINTR)
@@ -539,6 +547,8 @@ vaultd_loop(struct vaultd *vd)
 		}
 		if (pfd[0].revents & POLLIN)
 			vaultd_signal(vd);
+		if (pfd[syncat].revents & POLLIN)
+			vaultd_sync_end(vd, 0);	/* taken at the next turn */
 		for (i = 0; i < CHILD_NUM; i++)		/* not if reaped since */
 			if (pfd[logs + i].revents != 0 &&
 			    pfd[logs + i].fd == vd->children[i].log_fd)
@@ -765,6 +775,7 @@ main(int argc, char **argv)
 	else if (vd.logpath[0] != '\0' && log_open(vd.logpath) == -1)
 		fatal("open %s", vd.logpath);
 	vaultd_signals(&vd);
+	vaultd_sync_start(&vd);		/* a thread: after the fork above */
 	if ((r = control_listen(&vd)) != 0)
 		fatalx("cannot serve the control socket: %s", cv_strerror(r));
 	if (vaultd_gw_listen(&vd) != 0)

@@ -5,6 +5,7 @@
 #define VAULTD_H
 
 #include <limits.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <sys/types.h>
 #include <time.h>
@@ -35,6 +36,8 @@ struct vaultd;
 #define VAULTD_STABLE_MS	10000	/* up this long: backoff resets */
 #define AUDIT_CKPT_RECORDS	100000	/* signing records per checkpoint, */
 #define AUDIT_CKPT_AGE_MS	10000	/* or the oldest unsigned one this old */
+#define AUDIT_GROUP_MS_DEFAULT	5	/* relaxed mode: group sync period */
+#define AUDIT_GROUP_MS_MAX	1000
 #define VAULTD_GATEWAYS		4	/* gateway lines of vaultd.conf */
 #define VAULTD_GATEWAY_LEN	48	/* "[::1]:65535" and then some */
 #define VAULTD_READY_WAIT_MS	120000	/* vaultd without -f waits this */
@@ -181,6 +184,10 @@ typedef void client_done_fn(struct vaultd *, uint64_t cookie, int code,
  * routing facts.  Its answer goes to the callback of the one who asked.
  */
 #define VAULTD_SIGN_MAX		256
+#define VAULTD_HELD_MAX		(8 << 20)	/* bytes of requests waiting for
+						   signerd (a channel's buffer
+						   stops at 16 MiB) */
+#define VAULTD_DEFER_MAX	4096	/* records waiting for a checkpoint */
 struct sign_slot {
 	int		 used;
 	uint32_t	 id;		/* of the request to signerd */
@@ -354,6 +361,22 @@ struct vd_call {
 	char		 actor[AUDIT_MAX_NAME + 1];	/* the client's */
 };
 
+/*
+ * The audit syncer (vaultd_sync.c): a thread that fdatasyncs the log
+ * while the loop goes on.  job, fd and err are shared under mu; the
+ * rest is the loop's.
+ */
+struct vd_syncer {
+	pthread_t	 t;
+	pthread_mutex_t	 mu;
+	pthread_cond_t	 cv;
+	int		 job;		/* a sync is asked (shared) */
+	int		 fd;		/* of the log (shared) */
+	int		 err;		/* errno of the last one (shared) */
+	int		 pipe[2];	/* a byte when one is done */
+	int		 on, busy, ended;
+};
+
 struct vaultd {
 	char		 home[PATH_MAX];
 	char		 sockpath[PATH_MAX];
@@ -390,7 +413,12 @@ struct vaultd {
 	/* Signing: overlapping requests, verdicts group-committed. */
 	struct sign_slot signs[VAULTD_SIGN_MAX];
 	size_t		 nsigns;
-	struct msgbuf	 held;		/* frames for signerd awaiting the sync */
+	struct msgbuf	 held;		/* frames for signerd: records written
+					   at the turn's end, not yet synced */
+	struct msgbuf	 syncing;	/* frames whose records the syncer is
+					   syncing now */
+	struct msgbuf	 held_ckpt;	/* frames admitted while a checkpoint
+					   is signed: their records follow it */
 	struct vd_call	 call;
 	struct vd_policy policy;
 	struct vd_pending pending[VAULTD_PENDING_MAX];
@@ -405,6 +433,15 @@ struct vaultd {
 	uint64_t	 audit_unsigned;	/* records since the checkpoint */
 	int64_t		 audit_first_ms;	/* when the first of them came */
 	struct audit_rec ckpt;		/* the checkpoint being signed */
+	int		 ckpt_pending;		/* ckpt sent, not yet appended */
+	struct audit_rec *deferred;		/* verdict records meanwhile */
+	size_t		 ndeferred, deferred_cap;
+	uint64_t	 audit_wseq;		/* batches written so far */
+	uint64_t	 sync_wseq;		/* ... when the sync began */
+	struct vd_syncer syncer;
+	int		 audit_relaxed;		/* vaultctl audit mode relaxed */
+	int64_t		 audit_group_ms;	/* its sync period */
+	int64_t		 relaxed_due;		/* when the next group syncs */
 	uint64_t	 audit_seg_max;		/* rotate past this (-S, -T) */
 	uint64_t	 audit_nseg;		/* segments audit.log.N so far */
 	int		 audit_intent;		/* an intent awaits its outcome */
@@ -888,6 +925,8 @@ int	 vaultd_sign_ready(struct vaultd *);
 int	 vaultd_sign_answer(struct vaultd *, struct msg *) CV_WUR;
 /* Once per loop: sync the audit log, then release the held requests. */
 void	 vaultd_sign_flush(struct vaultd *);
+/* The syncer ended a sync: release what waited for it, start the next. */
+void	 vaultd_sign_synced(struct vaultd *);
 int	 vaultd_sign_busy(const struct vaultd *);
 /* 1 if a slot of ours waits for signerd. */
 int	 vaultd_sign_waiting(const struct vaultd *);
@@ -992,11 +1031,34 @@ void	 vaultd_audit_vault_read(struct vaultd *, const uint8_t *file,
  */
 int	 vaultd_audit_rollback(struct vaultd *, uint64_t gen, char *text,
 	    size_t len) CV_WUR;
-/* fdatasync what vaultd_audit_sign wrote; fatal if it cannot. */
+/* Write and fdatasync what vaultd_audit_sign batched; fatal if it cannot. */
 void	 vaultd_audit_sync(struct vaultd *);
+/*
+ * The group commit (vaultd_sign_flush): write the batch now (before any
+ * of its requests leaves vaultd), sync it in the syncer (begin), and take
+ * note when that sync has ended (synced).
+ */
+void	 vaultd_audit_write(struct vaultd *);
+void	 vaultd_audit_sync_begin(struct vaultd *);
+void	 vaultd_audit_synced(struct vaultd *);
+/*
+ * A checkpoint is being signed: verdict records wait (deferred) and the
+ * requests they admit with them (vd->held_ckpt); 1 if so.
+ */
+int	 vaultd_audit_deferring(const struct vaultd *);
+/* vaultctl audit mode: MSG_CTL_AUDIT_MODE_REQ. */
+int	 vaultd_audit_mode_ctl(struct vaultd *, struct client *,
+	    struct msg *) CV_WUR;
 /* Checkpoints for signing records are periodic: due by count or age. */
 void	 vaultd_audit_tick(struct vaultd *, int64_t now);
 int64_t	 vaultd_audit_next_ms(const struct vaultd *);
+/* vaultd_sync.c: the audit syncer thread. */
+void	 vaultd_sync_start(struct vaultd *);
+void	 vaultd_sync_begin(struct vaultd *);
+int	 vaultd_sync_busy(const struct vaultd *);
+int	 vaultd_sync_pollfd(const struct vaultd *);
+void	 vaultd_sync_end(struct vaultd *, int block);
+int	 vaultd_sync_take(struct vaultd *);
 /* Start a signed checkpoint if one is due and nothing else is running. */
 void	 vaultd_audit_checkpoint(struct vaultd *);
 int	 vaultd_audit_signed(struct vaultd *, const char *sig, size_t len)

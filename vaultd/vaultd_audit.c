@@ -1,7 +1,8 @@
 /*
  * vaultd's audit log: every lifecycle event is appended and fsync'd as
  * one line chained to the one before (common/audit.h); signing verdicts
- * are batched and fdatasync'd once per loop turn; a vault write is
+ * are batched, written at the end of each loop turn and synced by the
+ * audit syncer in groups (vaultd_sign.c, vaultd_sync.c); a vault write is
  * preceded by its durable intent and followed by its outcome.  A
  * checkpoint signed by the audit key in signerd closes the chain, its
  * hash is sealed into the vault header as the anchor, and after it the
@@ -184,6 +185,7 @@ audit_write_pending(struct vaultd *vd)
 		return 0;
 	r = write_all(vd->audit_fd, vd->audit_pend.data, vd->audit_pend.len);
 	msgbuf_free(&vd->audit_pend);
+	vd->audit_wseq++;
 	return r;
 }
 
@@ -215,6 +217,41 @@ vaultd_audit_sync(struct vaultd *vd)
 	if (audit_write_pending(vd) != 0 || fdatasync(vd->audit_fd) == -1)
 		fatal("audit: cannot write %s", vd->auditpath);
 	vd->audit_dirty = 0;
+	vd->relaxed_due = 0;
+}
+
+/*
+ * The turn's records go to the file now, in order, before any request
+ * they admit leaves vaultd: from here a crash of vaultd loses none of
+ * them, a crash of the machine those not yet synced.  In the relaxed
+ * mode the group's sync is due audit_group_ms after its first record.
+ */
+void
+vaultd_audit_write(struct vaultd *vd)
+{
+	if (audit_write_pending(vd) != 0)
+		fatal("audit: cannot write %s", vd->auditpath);
+	if (vd->audit_relaxed && vd->audit_dirty && vd->relaxed_due == 0)
+		vd->relaxed_due = vaultd_now_ms() + vd->audit_group_ms;
+}
+
+/* The syncer syncs every record written so far. */
+void
+vaultd_audit_sync_begin(struct vaultd *vd)
+{
+	vd->sync_wseq = vd->audit_wseq;
+	vd->relaxed_due = 0;
+	vaultd_sync_begin(vd);
+}
+
+/* ... and has: clean, unless records were written or batched since. */
+void
+vaultd_audit_synced(struct vaultd *vd)
+{
+	if (vd->audit_wseq == vd->sync_wseq && vd->audit_pend.len == 0)
+		vd->audit_dirty = 0;
+	else if (vd->audit_relaxed && vd->relaxed_due == 0)
+		vd->relaxed_due = vaultd_now_ms() + vd->audit_group_ms;
 }
 
 /* A record of vaultd's own, fields mapped to their syntax. */
@@ -419,6 +456,58 @@ audit_batched(struct vaultd *vd, struct audit_rec *rec)
 		vd->checkpoint_due = 1;
 }
 
+int
+vaultd_audit_deferring(const struct vaultd *vd)
+{
+	return vd->ckpt_pending;
+}
+
+/*
+ * While signerd signs a checkpoint, the chain must not move past the line
+ * it signs: a verdict record waits here, and goes on the chain right
+ * after the checkpoint (or once it failed), in order.  The requests it
+ * admitted wait with it (vd->held_ckpt), so none reaches signerd before
+ * its record is written and synced; a denial is answered at once.
+ */
+static void
+audit_defer(struct vaultd *vd, const struct audit_rec *rec)
+{
+	struct audit_rec	*n;
+	size_t			 cap;
+
+	if (vd->ndeferred == vd->deferred_cap) {
+		cap = vd->deferred_cap ? vd->deferred_cap * 2 : 64;
+		if ((n = reallocarray(vd->deferred, cap, sizeof(*n))) == NULL)
+			fatal("audit: cannot keep a record");
+		vd->deferred = n;
+		vd->deferred_cap = cap;
+	}
+	vd->deferred[vd->ndeferred++] = *rec;
+}
+
+/* The checkpoint is on the chain, or will not be: the rest follows. */
+static void
+audit_undefer(struct vaultd *vd)
+{
+	size_t	i;
+
+	vd->ckpt_pending = 0;
+	for (i = 0; i < vd->ndeferred; i++)
+		audit_batched(vd, &vd->deferred[i]);
+	vd->ndeferred = 0;
+	if (vd->deferred_cap > 1024) {
+		free(vd->deferred);
+		vd->deferred = NULL;
+		vd->deferred_cap = 0;
+	}
+	if (vd->held_ckpt.len > 0) {
+		if (msgbuf_add(&vd->held, vd->held_ckpt.data,
+		    vd->held_ckpt.len) != 0)
+			fatalx("out of memory");
+		msgbuf_free(&vd->held_ckpt);
+	}
+}
+
 void
 vaultd_audit_sign(struct vaultd *vd, const char *actor, const char *account,
     const struct audit_req *req, const char *verdict, const char *rule)
@@ -434,7 +523,10 @@ vaultd_audit_sign(struct vaultd *vd, const char *actor, const char *account,
 		audit_request_digest(req, digest);
 		hex_encode(digest, sizeof(digest), rec.digest);
 	}
-	audit_batched(vd, &rec);
+	if (vd->ckpt_pending)
+		audit_defer(vd, &rec);
+	else
+		audit_batched(vd, &rec);
 }
 
 void
@@ -461,18 +553,33 @@ vaultd_audit_refusal(struct vaultd *vd, const char *actor,
 void
 vaultd_audit_tick(struct vaultd *vd, int64_t now)
 {
+	/* a checkpoint that failed (signerd refused or died) */
+	if (vd->ckpt_pending && (!vd->op.active ||
+	    vd->op.sent != MSG_AUDIT_SIGN_REQ))
+		audit_undefer(vd);
 	if (vd->audit_unsigned > 0 &&
 	    now - vd->audit_first_ms >= AUDIT_CKPT_AGE_MS)
 		vd->checkpoint_due = 1;
 	vaultd_audit_checkpoint(vd);
+	/* the relaxed mode's group sync */
+	if (vd->relaxed_due != 0 && now >= vd->relaxed_due &&
+	    !vaultd_sync_busy(vd)) {
+		vaultd_audit_write(vd);
+		vaultd_audit_sync_begin(vd);
+	}
 }
 
 int64_t
 vaultd_audit_next_ms(const struct vaultd *vd)
 {
-	if (vd->audit_unsigned == 0 || vd->checkpoint_due)
-		return -1;
-	return vd->audit_first_ms + AUDIT_CKPT_AGE_MS;
+	int64_t	next = -1;
+
+	if (vd->audit_unsigned > 0 && !vd->checkpoint_due)
+		next = vd->audit_first_ms + AUDIT_CKPT_AGE_MS;
+	if (vd->relaxed_due != 0 && !vaultd_sync_busy(vd) &&
+	    (next < 0 || vd->relaxed_due < next))
+		next = vd->relaxed_due;
+	return next;
 }
 
 void
@@ -508,6 +615,7 @@ vaultd_audit_checkpoint(struct vaultd *vd)
 	vd->op.id = id;
 	vd->op.sent = MSG_AUDIT_SIGN_REQ;
 	vd->checkpoint_due = 0;
+	vd->ckpt_pending = 1;
 }
 
 /*
@@ -527,6 +635,8 @@ audit_rotate(struct vaultd *vd)
 	if (fstat(vd->audit_fd, &st) == -1 ||
 	    (uint64_t)st.st_size < vd->audit_seg_max)
 		return;
+	/* the syncer holds the old file's descriptor: let it finish */
+	vaultd_sync_end(vd, 1);
 	if ((size_t)snprintf(seg, sizeof(seg), "%s.%06llu", vd->auditpath,
 	    (unsigned long long)vd->audit_nseg + 1) >= sizeof(seg))
 		return;
@@ -571,6 +681,7 @@ vaultd_audit_signed(struct vaultd *vd, const char *sig, size_t siglen)
 	vd->last_ckpt.seq = vd->chain.seq;
 	memcpy(vd->last_ckpt.hash, vd->chain.head, AUDIT_HASH_LEN);
 	audit_rotate(vd);
+	audit_undefer(vd);
 	return 0;
 }
 
@@ -1133,6 +1244,66 @@ vaultd_audit_key_ctl(struct vaultd *vd, struct client *cl, struct msg *m)
 	}
 	msg_begin(&w, MSG_CTL_AUDIT_KEY_ANS, m->id);
 	msg_put_bin(&w, vd->audit_pk, sizeof(vd->audit_pk));
+	control_answer(vd, cl->serial, &w);
+	return 0;
+}
+
+/*
+ * vaultctl audit mode [durable | relaxed [MS]]: how verdict records are
+ * made durable.  durable (the default, and at every start): no request
+ * reaches signerd before its record is synced.  relaxed: written before
+ * the request leaves vaultd, synced in groups at most MS later.  The
+ * switch is a lifecycle record, synced at once, and everything written
+ * before it is synced with it.
+ */
+int
+vaultd_audit_mode_ctl(struct vaultd *vd, struct client *cl, struct msg *m)
+{
+	struct msg_w	w;
+	char		mode[9], ms[32];
+	uint64_t	group;
+	int		r;
+
+	if ((r = msg_get_strbuf(&m->rd, mode, sizeof(mode))) != 0 ||
+	    (r = msg_get_u64(&m->rd, &group)) != 0)
+		return r;
+	if (strcmp(mode, "relaxed") == 0) {
+		if (group == 0)
+			group = AUDIT_GROUP_MS_DEFAULT;
+		if (group > AUDIT_GROUP_MS_MAX) {
+			control_error(vd, cl->serial, m->id, CV_ERR_INVALID,
+			    "the group sync period is 1 to 1000 ms");
+			return 0;
+		}
+		snprintf(ms, sizeof(ms), "group_ms=%llu",
+		    (unsigned long long)group);
+		vaultd_audit_sync(vd);
+		vaultd_audit(vd, cl->actor, NULL, "audit_mode", "relaxed", ms);
+		vd->audit_relaxed = 1;
+		vd->audit_group_ms = (int64_t)group;
+		log_info("audit mode relaxed: records synced in groups every "
+		    "%llu ms at most", (unsigned long long)group);
+	} else if (strcmp(mode, "durable") == 0) {
+		if (group != 0) {
+			control_error(vd, cl->serial, m->id, CV_ERR_INVALID,
+			    "the durable mode has no group period");
+			return 0;
+		}
+		vaultd_audit_sync(vd);
+		vaultd_audit(vd, cl->actor, NULL, "audit_mode", "durable",
+		    NULL);
+		vd->audit_relaxed = 0;
+		vd->audit_group_ms = 0;
+		vd->relaxed_due = 0;
+		log_info("audit mode durable");
+	} else if (mode[0] != '\0' || group != 0) {
+		control_error(vd, cl->serial, m->id, CV_ERR_INVALID,
+		    "the audit mode is durable or relaxed");
+		return 0;
+	}
+	msg_begin(&w, MSG_CTL_AUDIT_MODE_ANS, m->id);
+	msg_put_str(&w, vd->audit_relaxed ? "relaxed" : "durable");
+	msg_put_u64(&w, (uint64_t)vd->audit_group_ms);
 	control_answer(vd, cl->serial, &w);
 	return 0;
 }

@@ -507,6 +507,7 @@ static const struct ctl_perm ctl_perms[] = {
 	{ MSG_CTL_AUDIT_REQ,	PS_UP,		vaultd_audit_ctl },
 	{ MSG_CTL_AUDIT_SHOW_REQ, PS_UP,	vaultd_audit_show_ctl },
 	{ MSG_CTL_AUDIT_KEY_REQ, PS_UP,		vaultd_audit_key_ctl },
+	{ MSG_CTL_AUDIT_MODE_REQ, PS_UP,	vaultd_audit_mode_ctl },
 	{ MSG_CTL_HEADERS_REQ,	PS_UP,		vaultd_sign_ctl },
 	{ MSG_CTL_CALL_REQ,	PS_UP,		vaultd_call_ctl },
 	{ MSG_CTL_POLICY_SHOW_REQ, PS_UP,	vaultd_policy_show_ctl },

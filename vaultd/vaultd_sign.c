@@ -3,21 +3,28 @@
  * signature, and the requests to signerd that may overlap.
  *
  *	feature (control client, exchange call) -> vaultd_sign_request
- *	    -> gate -> audit line written
- *	end of the loop turn: fdatasync of the log, then the turn's
- *	    MSG_SIGN_REQs go to signerd together
+ *	    -> gate -> audit record batched, request held (vd->held)
+ *	end of the loop turn: the batch written to the log; if the syncer
+ *	    is idle, the held requests move to vd->syncing and the syncer
+ *	    fdatasyncs the log (vaultd_sync.c) while the loop goes on
+ *	syncer done -> the synced requests go to signerd together, and the
+ *	    next group (held meanwhile) starts syncing
  *	signerd -> MSG_SIGN_ANS -> vaultd checks it -> the asker's callback
  *
  * No request reaches signerd before its verdict is on disk: the frames
- * wait in vd->held until vaultd_sign_flush has synced the log, and
- * vaultd stops rather than go on without that record.  The verdict is
- * the policy's (vaultd_policy.c): allow, deny naming its rule, or hold
- * for approval (vaultd_approve.c); the record's key id field names the
- * deciding rule.  What an exchange call may ask for on top of that is
- * its own check (vaultd_call.c).  A budget the verdict reserved is given
- * back only when no signature was made (signerd refused or stopped).
- * The signing path knows no peer: whoever asks names the callback that
- * answers its own peer.
+ * wait until a sync that began after their records were written has
+ * ended, and vaultd stops rather than go on without that record.  In the
+ * relaxed audit mode (vaultctl audit mode relaxed) the frames go at the
+ * turn's end, after their records are written; the records are synced
+ * in groups (vaultd_audit.c).  While a checkpoint is signed, records and
+ * the requests they admit wait for it (vd->held_ckpt) instead of being
+ * refused.  The verdict is the policy's (vaultd_policy.c): allow, deny
+ * naming its rule, or hold for approval (vaultd_approve.c); the record's
+ * key id field names the deciding rule.  What an exchange call may ask
+ * for on top of that is its own check (vaultd_call.c).  A budget the
+ * verdict reserved is given back only when no signature was made
+ * (signerd refused or stopped).  The signing path knows no peer: whoever
+ * asks names the callback that answers its own peer.
  */
 #include <stdio.h>
 #include <string.h>
@@ -64,13 +71,21 @@ sign_blocked(struct vaultd *vd, int *code)
 	}
 	if (!child_ready(SIGNERD(vd)))
 		return "signerd is (re)starting; retry in a moment";
-	/* signerd would be locked, or the checkpoint's chain would move */
+	/* signerd would be locked */
 	if (vd->op.active && !vd->op.committing &&
-	    (vd->op.sent == MSG_VAULT_LOCK_REQ ||
-	    vd->op.sent == MSG_AUDIT_SIGN_REQ))
+	    vd->op.sent == MSG_VAULT_LOCK_REQ)
 		return "the vault is busy for a moment; retry";
 	if (vd->nsigns == VAULTD_SIGN_MAX)
 		return "too many signing requests in flight; retry";
+	/*
+	 * What waits for signerd stays well under a buffer's bound (the
+	 * channel's output buffer keeps what it sent until it is empty).
+	 */
+	if (vd->held.len + vd->held_ckpt.len + vd->syncing.len +
+	    SIGNERD(vd)->chan.out.len > VAULTD_HELD_MAX)
+		return "too many signing request bytes in flight; retry";
+	if (vaultd_audit_deferring(vd) && vd->ndeferred >= VAULTD_DEFER_MAX)
+		return "the vault is busy for a moment; retry";
 	return NULL;
 }
 
@@ -178,8 +193,10 @@ sign_queue(struct vaultd *vd, const struct sign_origin *o,
 	msg_put_u64(&w, a->flags);
 	msg_put_str(&w, a->level == CATALOG_L2 || a->level == CATALOG_BEARER ?
 	    a->key_id : "");
+	/* while a checkpoint is signed, after it with its record */
 	if (msg_finish(&w) != 0 ||
-	    msgbuf_add(&vd->held, w.buf.data, w.buf.len) != 0) {
+	    msgbuf_add(vaultd_audit_deferring(vd) ? &vd->held_ckpt :
+	    &vd->held, w.buf.data, w.buf.len) != 0) {
 		msg_w_free(&w);
 		slot_free(vd, s);
 		vaultd_policy_refund(vd, v);
@@ -366,28 +383,73 @@ vaultd_sign_client(struct vaultd *vd, const struct client_check *cc,
 	return 0;
 }
 
-/*
- * End of a loop turn: the turn's records (allows, denials, refusals)
- * are written and fdatasync'd together, then its requests go to signerd
- * together.  A turn with only denials still makes them durable.
- */
-void
-vaultd_sign_flush(struct vaultd *vd)
+/* Frames whose records are written (and synced, unless relaxed) go. */
+static void
+sign_release(struct vaultd *vd, struct msgbuf *b)
 {
 	struct chan	*c = &SIGNERD(vd)->chan;
 	int		 r;
 
-	vaultd_audit_sync(vd);		/* the verdicts first */
-	if (vd->held.len == 0)
+	if (b->len == 0)
 		return;
 	if (SIGNERD(vd)->state != CHILD_UP) {
 		vaultd_sign_lost(vd);
 		return;
 	}
-	r = msgbuf_add(&c->out, vd->held.data, vd->held.len);
-	msgbuf_free(&vd->held);
+	r = msgbuf_add(&c->out, b->data, b->len);
+	msgbuf_free(b);
 	if (r != 0 || ((r = chan_flush(c)) != 0 && r != CV_ERR_AGAIN))
 		child_kill(SIGNERD(vd), "cannot send signing requests");
+}
+
+/* The held frames' records are written: sync them in the syncer. */
+static void
+sign_sync_held(struct vaultd *vd)
+{
+	if (vd->held.len == 0 || vaultd_sync_busy(vd))
+		return;
+	vd->syncing = vd->held;		/* syncing is empty: not busy */
+	memset(&vd->held, 0, sizeof(vd->held));
+	vaultd_audit_sync_begin(vd);
+}
+
+/*
+ * End of a loop turn: the turn's records (allows, denials, refusals)
+ * are written; the requests they admit wait for the next sync, made by
+ * the syncer while the loop goes on (released in vaultd_sign_synced).
+ * A turn with only denials syncs them at once.  Relaxed: the requests
+ * go now, their records written; the group sync is due later.
+ */
+void
+vaultd_sign_flush(struct vaultd *vd)
+{
+	if (vd->audit_relaxed) {
+		vaultd_audit_write(vd);
+		sign_release(vd, &vd->held);
+		return;
+	}
+	if (vd->held.len == 0) {
+		vaultd_audit_sync(vd);
+		return;
+	}
+	vaultd_audit_write(vd);
+	sign_sync_held(vd);
+}
+
+void
+vaultd_sign_synced(struct vaultd *vd)
+{
+	vaultd_audit_synced(vd);
+	sign_release(vd, &vd->syncing);
+	if (vd->audit_relaxed) {
+		sign_release(vd, &vd->held);	/* switched meanwhile */
+		return;
+	}
+	/* what came since: its records written, then the next group */
+	if (vd->held.len > 0) {
+		vaultd_audit_write(vd);
+		sign_sync_held(vd);
+	}
 }
 
 /* signerd's header list, every field checked; pointers into m. */
@@ -487,7 +549,8 @@ vaultd_sign_answer(struct vaultd *vd, struct msg *m)
 int
 vaultd_sign_busy(const struct vaultd *vd)
 {
-	return vd->nsigns > 0 || vd->held.len > 0;
+	return vd->nsigns > 0 || vd->held.len > 0 || vd->syncing.len > 0 ||
+	    vd->held_ckpt.len > 0;
 }
 
 int
@@ -523,6 +586,8 @@ vaultd_sign_lost(struct vaultd *vd)
 				    !vd->unattended_failed;
 
 	msgbuf_free(&vd->held);
+	msgbuf_free(&vd->syncing);
+	msgbuf_free(&vd->held_ckpt);
 	for (i = 0; i < VAULTD_SIGN_MAX && vd->nsigns > 0; i++) {
 		struct sign_slot *s = &vd->signs[i];
 

@@ -1,0 +1,145 @@
+/*
+ * vaultd's audit syncer: one thread whose only work is fdatasync(2) of
+ * the audit log, so that the loop goes on reading requests, writing
+ * their records and passing signerd's answers while the disk works.
+ * The loop asks for a sync of everything written so far; when it is
+ * done the thread writes a byte on a pipe the loop polls, and the loop
+ * releases what waited for it (vaultd_sign.c).  One sync at a time:
+ * records written meanwhile wait for the next one, which covers them
+ * all (a group commit).  The thread touches no other state of vaultd.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "common/log.h"
+#include "vaultd/vaultd.h"
+
+static void *
+syncer(void *arg)
+{
+	struct vd_syncer	*s = arg;
+	char			 b = 's';
+	int			 fd, err;
+
+	for (;;) {
+		pthread_mutex_lock(&s->mu);
+		while (!s->job)
+			pthread_cond_wait(&s->cv, &s->mu);
+		s->job = 0;
+		fd = s->fd;
+		pthread_mutex_unlock(&s->mu);
+
+		err = fdatasync(fd) == -1 ? errno : 0;
+
+		pthread_mutex_lock(&s->mu);
+		s->err = err;
+		pthread_mutex_unlock(&s->mu);
+		while (write(s->pipe[1], &b, 1) == -1 && errno == EINTR)
+			;
+	}
+	return NULL;
+}
+
+void
+vaultd_sync_start(struct vaultd *vd)
+{
+	struct vd_syncer	*s = &vd->syncer;
+	sigset_t		 all, old;
+	int			 r;
+
+	if (pipe2(s->pipe, O_CLOEXEC | O_NONBLOCK) == -1)
+		fatal("audit syncer: pipe");
+	if (pthread_mutex_init(&s->mu, NULL) != 0 ||
+	    pthread_cond_init(&s->cv, NULL) != 0)
+		fatalx("audit syncer: cannot set up");
+	/* signals are the loop's (signalfd) */
+	sigfillset(&all);
+	if (pthread_sigmask(SIG_BLOCK, &all, &old) != 0)
+		fatalx("audit syncer: cannot block signals");
+	if ((r = pthread_create(&s->t, NULL, syncer, s)) != 0)
+		fatalx("audit syncer: %s", strerror(r));
+	if (pthread_sigmask(SIG_SETMASK, &old, NULL) != 0)
+		fatalx("audit syncer: cannot restore the signal mask");
+	s->on = 1;
+}
+
+/* A sync is under way, or ended and not yet taken. */
+int
+vaultd_sync_busy(const struct vaultd *vd)
+{
+	return vd->syncer.busy || vd->syncer.ended;
+}
+
+int
+vaultd_sync_pollfd(const struct vaultd *vd)
+{
+	return vd->syncer.on ? vd->syncer.pipe[0] : -1;
+}
+
+void
+vaultd_sync_begin(struct vaultd *vd)
+{
+	struct vd_syncer	*s = &vd->syncer;
+
+	pthread_mutex_lock(&s->mu);
+	s->fd = vd->audit_fd;
+	s->job = 1;
+	pthread_cond_signal(&s->cv);
+	pthread_mutex_unlock(&s->mu);
+	s->busy = 1;
+}
+
+/*
+ * Collect the end of the sync under way, if it has ended (block 0: its
+ * pipe was readable) or once it ends (block 1); vaultd_sync_take then
+ * says so, once.  A failed sync stops vaultd, as a failed write does.
+ */
+void
+vaultd_sync_end(struct vaultd *vd, int block)
+{
+	struct vd_syncer	*s = &vd->syncer;
+	char			 b;
+	ssize_t			 n;
+	int			 err, fl;
+
+	if (!s->busy)
+		return;
+	fl = 0;
+	if (block) {
+		fl = fcntl(s->pipe[0], F_GETFL);
+		if (fl == -1 || fcntl(s->pipe[0], F_SETFL,
+		    fl & ~O_NONBLOCK) == -1)
+			fatal("audit syncer: fcntl");
+	}
+	do {
+		n = read(s->pipe[0], &b, 1);
+	} while (n == -1 && errno == EINTR);
+	if (block && fcntl(s->pipe[0], F_SETFL, fl) == -1)
+		fatal("audit syncer: fcntl");
+	if (n == -1 && errno == EAGAIN)
+		return;
+	if (n != 1)
+		fatal("audit syncer: read");
+	pthread_mutex_lock(&s->mu);
+	err = s->err;
+	pthread_mutex_unlock(&s->mu);
+	if (err != 0) {
+		errno = err;
+		fatal("audit: cannot sync %s", vd->auditpath);
+	}
+	s->busy = 0;
+	s->ended = 1;
+}
+
+int
+vaultd_sync_take(struct vaultd *vd)
+{
+	if (!vd->syncer.ended)
+		return 0;
+	vd->syncer.ended = 0;
+	return 1;
+}
