@@ -4,8 +4,11 @@
 # to loopback), one after the other, each a new vaultctl process.
 # Prints the wall time per call (vaultctl's start, its connection, the
 # signature, netd's HTTP request and the answer) and how many audit
-# checkpoints (each a vault file write) the calls caused, and, for
-# comparison, the same for `apikey derive`, which writes the vault.
+# checkpoints (each a vault file write) the calls caused, the CPU time
+# the three daemons spent per call (every thread's schedstat: the cost
+# inside the daemons, without vaultctl's start or the test exchange),
+# and, for comparison, the same for `apikey derive`, which writes the
+# vault.
 #
 # usage: CLOBVAULT_BUILD=build tests/bench/bench_calls.sh [--quick | N]
 # (--quick: N=5)
@@ -37,11 +40,23 @@ while [ ! -s "$D/port" ] && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
 
 ckpts() { grep -c '	checkpoint	' "$CLOBVAULT_HOME/audit.log"; }
 
+# Nanoseconds on a CPU so far, every thread of vaultd and its children.
+cpu_ns() {
+	t=0
+	for p in $VD $(cat /proc/$VD/task/*/children 2>/dev/null); do
+		for f in /proc/$p/task/*/schedstat; do
+			read -r ns _ <"$f" 2>/dev/null && t=$((t + ns))
+		done
+	done
+	echo $t
+}
+
 # run NAME COMMAND...: N times, then the figures
 run() {
 	name=$1; shift
 	sleep $PAUSE
 	c0=$(ckpts)
+	u0=$(cpu_ns)
 	t0=$(date +%s%N)
 	i=0
 	while [ $i -lt "$N" ]; do
@@ -49,15 +64,18 @@ run() {
 		i=$((i + 1))
 	done
 	t1=$(date +%s%N)
+	u1=$(cpu_ns)
 	sleep $PAUSE
 	c1=$(ckpts)
-	printf '  %-16s %6d us a call, %d checkpoints (vault writes) for %d calls\n' \
-	    "$name" $(((t1 - t0) / N / 1000)) $((c1 - c0)) "$N"
+	printf '  %-16s %6d us a call, %5d us CPU in the daemons a call, %d checkpoints (vault writes) for %d calls\n' \
+	    "$name" $(((t1 - t0) / N / 1000)) $(((u1 - u0) / N / 1000)) \
+	    $((c1 - c0)) "$N"
 }
 
 echo "exchange calls, one at a time, each a new vaultctl (tests/bench/bench_calls.sh $N):"
 run "apikey list" apikey list --account main
 run "apikey derive" apikey derive --account main --nonce 0
 echo "  (read-only calls are recorded with the signatures and checkpointed by"
-echo "   count or age; a call that may change the vault is checkpointed at once)"
+echo "   count or age; a call that may change the vault is checkpointed at once;"
+echo "   CPU: vaultd, signerd and netd, every thread, from /proc/PID/task/*/schedstat)"
 echo "reproduce: CLOBVAULT_BUILD=$B tests/bench/bench_calls.sh ${1:-$N}"
