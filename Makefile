@@ -228,6 +228,7 @@ bench: deps
 	$(MAKE) -j2 $(PROGS) $(BENCHES)
 	@for b in $(BENCHES); do CLOBVAULT_BUILD=$(BUILD) $$b || exit 1; done
 	@CLOBVAULT_BUILD=$(BUILD) tests/bench/bench_calls.sh
+	@CLOBVAULT_BUILD=$(BUILD) tests/bench/bench_mem.sh
 
 # Installation (README.md, "Deploying"): vaultd in SBINDIR, vaultctl in
 # BINDIR, the children in LIBEXECDIR/clobvault, where vaultd runs them,
