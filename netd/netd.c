@@ -152,6 +152,41 @@ __asan_default_options(void)
 }
 #endif
 
+/*
+ * GnuTLS is loaded into netd only because Debian builds libcurl (through
+ * librtmp and libldap) and libmicrohttpd with it, and it initialises
+ * itself when loaded, and again when libmicrohttpd's constructor calls
+ * gnutls_global_init: its crypto back end, its ASN.1 trees, about
+ * 0.9 MiB resident (tests/bench/bench_mem.sh).  netd never uses it:
+ * libcurl does TLS with OpenSSL for http and https only, and the gateway
+ * serves plain HTTP on vaultd's sockets.  So GnuTLS's constructor is told
+ * to skip (gnutls.h's GNUTLS_SKIP_GLOBAL_INIT) and libmicrohttpd's call
+ * finds these instead; an uninitialised GnuTLS answers its use
+ * (gnutls_init and the like) with an error.  The Makefile exports the
+ * three from netd so the libraries see them; without GnuTLS they are
+ * never called.
+ */
+int	_gnutls_global_init_skip(void);
+int	gnutls_global_init(void);
+void	gnutls_global_deinit(void);
+
+int
+_gnutls_global_init_skip(void)
+{
+	return 1;
+}
+
+int
+gnutls_global_init(void)
+{
+	return 0;
+}
+
+void
+gnutls_global_deinit(void)
+{
+}
+
 /* netd's file system once set up: read-only, only what glibc reads. */
 static const char *const netd_ro[] = {
 	"/etc", "/usr", "/lib", "/lib64", NULL
