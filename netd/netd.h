@@ -40,6 +40,7 @@
 #define NETD_CONNECT_TIMEOUT	5		/* seconds to connect */
 #define NETD_TIMEOUT		20		/* seconds for one request */
 #define NETD_BODY_MAX		(256 * 1024)	/* answer bytes accepted */
+#define NETD_BODY_START		(16 * 1024)	/* answer buffer at first */
 #define NETD_CA_MAX		(1024 * 1024)	/* CA PEM bytes */
 #define NETD_URL_MAX		512		/* base URL */
 #define NETD_PIN_MAX		1024

@@ -27,11 +27,37 @@ struct netd_http {
 	int			 busy;		/* easy is in multi */
 	int			 done;
 	struct curl_slist	*hdrs;
-	uint8_t			*buf;		/* NETD_BODY_MAX + 1, guarded */
+	uint8_t			*buf;		/* guarded, cap bytes */
+	size_t			 cap;		/* > len: room for a NUL */
 	size_t			 len;
 	char			 errbuf[CURL_ERROR_SIZE];
 	struct http_res		 res;
 };
+
+/*
+ * The answer buffer starts at NETD_BODY_START bytes, enough for nearly
+ * every answer, and grows to NETD_BODY_MAX + 1 only for a large one:
+ * guarded memory is filled and locked when allocated, so a buffer of
+ * the largest size would stay resident for good.  A new buffer, a copy,
+ * and the old one wiped and freed; 0 or CV_ERR_NOMEM.
+ */
+static int
+http_grow(struct netd_http *h, size_t need)
+{
+	uint8_t	*nb;
+	size_t	 cap = h->cap;
+
+	while (cap < need)
+		cap = cap > (NETD_BODY_MAX + 1) / 2 ? NETD_BODY_MAX + 1 :
+		    cap * 2;
+	if ((nb = sodium_malloc(cap)) == NULL)
+		return CV_ERR_NOMEM;
+	memcpy(nb, h->buf, h->len);
+	sodium_free(h->buf);
+	h->buf = nb;
+	h->cap = cap;
+	return 0;
+}
 
 static size_t
 http_write_cb(char *p, size_t size, size_t n, void *arg)
@@ -45,6 +71,8 @@ http_write_cb(char *p, size_t size, size_t n, void *arg)
 		h->res.too_big = 1;
 		return 0;		/* aborts the transfer */
 	}
+	if (h->len + len >= h->cap && http_grow(h, h->len + len + 1) != 0)
+		return 0;
 	memcpy(h->buf + h->len, p, len);
 	h->len += len;
 	return len;
@@ -85,7 +113,8 @@ http_init(struct netd_http **out)
 	*out = NULL;
 	if ((h = calloc(1, sizeof(*h))) == NULL)
 		return CV_ERR_NOMEM;
-	if ((h->buf = sodium_malloc(NETD_BODY_MAX + 1)) == NULL ||
+	h->cap = NETD_BODY_START;
+	if ((h->buf = sodium_malloc(h->cap)) == NULL ||
 	    (h->multi = curl_multi_init()) == NULL ||
 	    (h->easy = curl_easy_init()) == NULL) {
 		if (h->buf != NULL)
@@ -347,6 +376,7 @@ void
 http_clear(struct netd_http *h)
 {
 	struct curl_slist	*l;
+	uint8_t			*nb;
 
 	if (h->busy) {
 		(void)curl_multi_remove_handle(h->multi, h->easy);
@@ -357,9 +387,15 @@ http_clear(struct netd_http *h)
 		sodium_memzero(l->data, strlen(l->data));
 	curl_slist_free_all(h->hdrs);
 	h->hdrs = NULL;
-	sodium_memzero(h->buf, h->len + 1 <= NETD_BODY_MAX + 1 ?
-	    h->len + 1 : NETD_BODY_MAX + 1);
+	sodium_memzero(h->buf, h->len + 1 <= h->cap ? h->len + 1 : h->cap);
 	h->len = 0;
+	/* back to the small buffer after a large answer */
+	if (h->cap > NETD_BODY_START && (nb = sodium_malloc(NETD_BODY_START)) !=
+	    NULL) {
+		sodium_free(h->buf);
+		h->buf = nb;
+		h->cap = NETD_BODY_START;
+	}
 	h->done = 0;
 	memset(&h->res, 0, sizeof(h->res));
 }
