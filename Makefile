@@ -142,8 +142,14 @@ $(BUILD)/vaultd: $(BUILD)/obj/vaultd/vaultd.o $(LIBVAULTD) $(LIBPOLICY) $(LIBCOM
 	$(LINK) -o $@ $^ $(call pkglibs,$(PKGS_VAULTD))
 $(BUILD)/signerd: $(BUILD)/obj/signerd/signerd.o $(LIBSIGNERD) $(LIBCOMMON)
 	$(LINK) -o $@ $^ $(call pkglibs,$(PKGS_SIGNERD))
+# netd keeps GnuTLS, which it loads only as a dependency of libcurl and
+# libmicrohttpd, from initialising (netd/netd.c): the libraries must see
+# netd's definitions.
+NETD_LDFLAGS = -Wl,--export-dynamic-symbol=_gnutls_global_init_skip \
+	       -Wl,--export-dynamic-symbol=gnutls_global_init \
+	       -Wl,--export-dynamic-symbol=gnutls_global_deinit
 $(BUILD)/netd: $(BUILD)/obj/netd/netd.o $(LIBNETD) $(LIBCOMMON)
-	$(LINK) -o $@ $^ $(call pkglibs,$(PKGS_NETD))
+	$(LINK) $(NETD_LDFLAGS) -o $@ $^ $(call pkglibs,$(PKGS_NETD))
 $(BUILD)/vaultctl: $(BUILD)/obj/vaultctl/vaultctl.o $(LIBVAULTCTL) $(LIBPOLICY) $(LIBCOMMON)
 	$(LINK) -o $@ $^ $(call pkglibs,$(PKGS_VAULTCTL))
 $(BUILD)/testexchange: $(call obj,$(TX_SRC)) $(LIBCOMMON)
@@ -230,6 +236,7 @@ bench: deps
 	@for b in $(BENCHES); do \
 	    CLOBVAULT_BUILD=$(BUILD) $$b $(if $(QUICK),--quick) || exit 1; done
 	@CLOBVAULT_BUILD=$(BUILD) tests/bench/bench_calls.sh $(if $(QUICK),--quick)
+	@CLOBVAULT_BUILD=$(BUILD) tests/bench/bench_mem.sh
 
 # Installation (README.md, "Deploying"): vaultd in SBINDIR, vaultctl in
 # BINDIR, the children in LIBEXECDIR/clobvault, where vaultd runs them,

@@ -10,10 +10,11 @@
  * sent to the exchange (netd_gw.c).
  *
  * Start-up: harden, flags, handshake, then everything that needs the
- * file system or makes descriptors (the system CA bundle, libcurl and
- * OpenSSL set-up, libmicrohttpd's epoll and eventfd on each -G socket)
- * before the privilege drop, Landlock (read-only /etc and the libraries)
- * and the seccomp allow-list below.
+ * file system or makes descriptors (libcurl and OpenSSL set-up,
+ * libmicrohttpd's epoll and eventfd on each -G socket) before the
+ * privilege drop, Landlock (read-only /etc and the libraries) and the
+ * seccomp allow-list below.  The system CA bundle is read later, by
+ * libcurl, and only if a call needs it (netd_http.c, http_ca).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -25,7 +26,6 @@
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
-#include <sys/stat.h>
 
 #include <jansson.h>
 #include <seccomp.h>
@@ -69,7 +69,8 @@ static const struct sandbox_rule netd_rules[] = {
 					    "poll), the resolver" },
 	{ SCMP_SYS(close),		"sockets, files" },
 	{ SCMP_SYS(fcntl),		"non-blocking sockets" },
-	{ SCMP_SYS(newfstatat),		"the resolver's /etc files" },
+	{ SCMP_SYS(newfstatat),		"the resolver's /etc files, the CA "
+					    "bundle" },
 	{ SCMP_SYS(lseek),		"the resolver's /etc files" },
 	{ SCMP_SYS(uname),		"the resolver: the host's domain" },
 	{ SCMP_SYS(connect),		"to the exchange, to DNS" },
@@ -123,7 +124,8 @@ static const struct sandbox_cond netd_conds[] = {
 	SANDBOX_ERRNO_MASKED(mprotect, 2, PROT_WRITE | PROT_EXEC, PROT_EXEC,
 	    EPERM, "dlopen of an NSS module: refused, glibc does without"),
 	SANDBOX_ALLOW_MASKED(openat, 2, RO_OPEN_FLAGS, 0,
-	    "read /etc/hosts, resolv.conf, nsswitch.conf: never to write"),
+	    "read /etc/hosts, resolv.conf, nsswitch.conf, the system CA "
+	    "bundle: never to write"),
 	SANDBOX_ALLOW_EQ(socket, 0, AF_INET,	"connect to the exchange"),
 	SANDBOX_ALLOW_EQ(socket, 0, AF_INET6,	"connect to the exchange"),
 	SANDBOX_ERRNO_EQ(socket, 0, AF_UNIX, EACCES,
@@ -152,7 +154,45 @@ __asan_default_options(void)
 }
 #endif
 
-/* netd's file system once set up: read-only, only what glibc reads. */
+/*
+ * GnuTLS is loaded into netd only because Debian builds libcurl (through
+ * librtmp and libldap) and libmicrohttpd with it, and it initialises
+ * itself when loaded, and again when libmicrohttpd's constructor calls
+ * gnutls_global_init: its crypto back end, its ASN.1 trees, about
+ * 0.9 MiB resident (tests/bench/bench_mem.sh).  netd never uses it:
+ * libcurl does TLS with OpenSSL for http and https only, and the gateway
+ * serves plain HTTP on vaultd's sockets.  So GnuTLS's constructor is told
+ * to skip (gnutls.h's GNUTLS_SKIP_GLOBAL_INIT) and libmicrohttpd's call
+ * finds these instead; an uninitialised GnuTLS answers its use
+ * (gnutls_init and the like) with an error.  The Makefile exports the
+ * three from netd so the libraries see them; without GnuTLS they are
+ * never called.
+ */
+int	_gnutls_global_init_skip(void);
+int	gnutls_global_init(void);
+void	gnutls_global_deinit(void);
+
+int
+_gnutls_global_init_skip(void)
+{
+	return 1;
+}
+
+int
+gnutls_global_init(void)
+{
+	return 0;
+}
+
+void
+gnutls_global_deinit(void)
+{
+}
+
+/*
+ * netd's file system once set up: read-only, only what glibc and
+ * libcurl read (the resolver's files, the system CA bundle).
+ */
 static const char *const netd_ro[] = {
 	"/etc", "/usr", "/lib", "/lib64", NULL
 };
@@ -263,35 +303,16 @@ netd_loop(struct netd *nd)
 	}
 }
 
-/* The system CA bundle, into memory: no file is opened in the sandbox. */
+/*
+ * libcurl reads the system CA bundle when a call first needs it
+ * (http_ca); say now, once, if it will not find one.
+ */
 static void
-netd_read_ca(struct netd *nd)
+netd_check_ca(void)
 {
-	struct stat	 st;
-	ssize_t		 n;
-	size_t		 off = 0;
-	int		 fd;
-
-	if ((fd = open(NETD_SYSTEM_CA, O_RDONLY | O_CLOEXEC)) == -1) {
+	if (access(NETD_SYSTEM_CA, R_OK) == -1)
 		log_warn("%s (calls without a CA of their own will fail TLS)",
 		    NETD_SYSTEM_CA);
-		return;
-	}
-	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode) ||
-	    st.st_size <= 0 || st.st_size > 16 * NETD_CA_MAX)
-		fatalx("%s: not a CA bundle of a sane size", NETD_SYSTEM_CA);
-	if ((nd->sysca = malloc((size_t)st.st_size)) == NULL)
-		fatalx("out of memory");
-	while (off < (size_t)st.st_size) {
-		n = read(fd, nd->sysca + off, (size_t)st.st_size - off);
-		if (n == -1 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			fatal("read %s", NETD_SYSTEM_CA);
-		off += (size_t)n;
-	}
-	nd->syscalen = off;
-	close(fd);
 }
 
 int
@@ -318,7 +339,7 @@ main(int argc, char **argv)
 	chan_init(&nd.chan, CHILD_FD);
 	child_hello(&nd.chan, "netd");
 
-	netd_read_ca(&nd);
+	netd_check_ca();
 	if (netd_mem_init() != 0)
 		fatalx("libcurl initialisation failed");
 	if (http_init(&nd.http) != 0)

@@ -28,6 +28,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <curl/curl.h>
 #include <jansson.h>
 
 #include "common/child.h"
@@ -39,6 +40,7 @@
 #define NETD_CONNECT_TIMEOUT	5		/* seconds to connect */
 #define NETD_TIMEOUT		20		/* seconds for one request */
 #define NETD_BODY_MAX		(256 * 1024)	/* answer bytes accepted */
+#define NETD_BODY_START		(16 * 1024)	/* answer buffer at first */
 #define NETD_CA_MAX		(1024 * 1024)	/* CA PEM bytes */
 #define NETD_URL_MAX		512		/* base URL */
 #define NETD_PIN_MAX		1024
@@ -59,6 +61,8 @@
 #define NETD_RESULT_MAX		(512 * 1024)	/* a result JSON sent */
 #define NETD_EXCH_TEXT_MAX	200		/* exchange's error text */
 #define NETD_SYSTEM_CA		"/etc/ssl/certs/ca-certificates.crt"
+#define NETD_CA_CACHE		(24 * 3600)	/* seconds libcurl keeps the
+						   system bundle parsed */
 
 #define NETD_TOKENS_MAX		8		/* Omnia bearer tokens kept */
 #define NETD_TOKEN_MAX		4096		/* bytes of one */
@@ -100,8 +104,6 @@ struct netd {
 						   MSG_GW_*REQs */
 	struct pollfd		*pfd;		/* the loop's poll set */
 	size_t			 pfdcap;
-	uint8_t			*sysca;		/* system CA bundle, or NULL */
-	size_t			 syscalen;
 	int			 timeout;	/* seconds */
 	int			 connect_timeout;
 	struct netd_fresh	 fresh[8];
@@ -156,6 +158,12 @@ struct http_req {
 
 /* netd_http.c.  Set up before the sandbox; one transfer at a time. */
 int	http_init(struct netd_http **) CV_WUR;
+/*
+ * Verify easy's next connection with the PEM ca (borrowed until the
+ * transfer is over), or with the system bundle if ca is NULL, which
+ * libcurl reads once and keeps parsed.  0 or CV_ERR_INTERNAL.
+ */
+int	http_ca(CURL *easy, const uint8_t *ca, size_t calen) CV_WUR;
 /* Start req; CV_ERR_INTERNAL if libcurl refuses an option. */
 int	http_start(struct netd_http *, const struct http_req *) CV_WUR;
 /* 1 while a transfer is running. */

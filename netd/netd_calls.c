@@ -438,8 +438,8 @@ call_http(struct netd *nd)
 	    (const uint8_t *)cl->body;
 	rq.bodylen = cl->step == ST_OTOKEN ? cl->tokbodylen : cl->bodylen;
 	rq.hdrs = (const char *const *)cl->hdrs;
-	rq.ca = cl->calen > 0 ? cl->ca : nd->sysca;
-	rq.calen = cl->calen > 0 ? cl->calen : nd->syscalen;
+	rq.ca = cl->calen > 0 ? cl->ca : NULL;
+	rq.calen = cl->calen;
 	rq.pin = cl->pin;
 	rq.timeout = nd->timeout;
 	rq.connect_timeout = nd->connect_timeout;

@@ -16,7 +16,8 @@
  * from the bot only Content-Type, Accept and User-Agent; the body is
  * vaultd's when it replaced it (signed orders), else the bot's.  TLS as
  * for the exchange calls: verification on, the account's CA or the
- * system bundle read at start-up, an optional pin, http only to
+ * system bundle (http_ca: parsed once for this multi handle), an
+ * optional pin, http only to
  * 127.0.0.1 or localhost (common/url.h), no redirects, no proxy.
  *
  * libcurl sends a request again by itself when a reused connection
@@ -316,7 +317,6 @@ static void
 gw_up_go(struct gw_req *r, const struct url_parts *up)
 {
 	struct netd		*nd = r->gw->nd;
-	struct curl_blob	 blob;
 	const uint8_t		*body;
 	size_t			 bodylen;
 	int			 nobody;
@@ -351,16 +351,10 @@ gw_up_go(struct gw_req *r, const struct url_parts *up)
 	SETOPT(CURLOPT_MAXAGE_CONN, (long)NETD_GW_UP_MAXAGE);
 	SETOPT(CURLOPT_SSL_VERIFYPEER, 1L);
 	SETOPT(CURLOPT_SSL_VERIFYHOST, 2L);
-	SETOPT(CURLOPT_CAINFO, NULL);		/* only the blob below */
-	SETOPT(CURLOPT_CAPATH, NULL);
-	/* only for https: libcurl copies a blob for every transfer */
-	if ((r->calen > 0 || nd->syscalen > 0) &&
-	    strncmp(r->url, "https://", 8) == 0) {
-		/* both outlive the transfer: no copy */
-		blob.data = r->calen > 0 ? r->ca : nd->sysca;
-		blob.len = r->calen > 0 ? r->calen : nd->syscalen;
-		blob.flags = CURL_BLOB_NOCOPY;
-		SETOPT(CURLOPT_CAINFO_BLOB, &blob);
+	/* r->ca outlives the transfer */
+	if (http_ca(r->easy, r->ca, r->calen) != 0) {
+		log_warnx("libcurl refuses the CA options");
+		goto fail;
 	}
 	if (r->pin[0] != '\0')
 		SETOPT(CURLOPT_PINNEDPUBLICKEY, r->pin);

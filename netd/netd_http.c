@@ -5,11 +5,11 @@
  * loop with curl_multi_poll, which also watches the channel to vaultd
  * and the gateway's descriptors: nothing here blocks.
  *
- * Every request: TLS verification on (the CA given, else the system
- * bundle read at start-up, as a blob: no file is opened in the sandbox),
- * an optional public key pin, http and https only, no redirect, no
- * proxy, a connect and a total time-out, and an answer of at most
- * NETD_BODY_MAX bytes, kept in guarded memory and wiped after use.
+ * Every request: TLS verification on (the account's CA as a blob, else
+ * the system bundle, see http_ca), an optional public key pin, http and
+ * https only, no redirect, no proxy, a connect and a total time-out, and
+ * an answer of at most NETD_BODY_MAX bytes, kept in guarded memory and
+ * wiped after use.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -27,11 +27,37 @@ struct netd_http {
 	int			 busy;		/* easy is in multi */
 	int			 done;
 	struct curl_slist	*hdrs;
-	uint8_t			*buf;		/* NETD_BODY_MAX + 1, guarded */
+	uint8_t			*buf;		/* guarded, cap bytes */
+	size_t			 cap;		/* > len: room for a NUL */
 	size_t			 len;
 	char			 errbuf[CURL_ERROR_SIZE];
 	struct http_res		 res;
 };
+
+/*
+ * The answer buffer starts at NETD_BODY_START bytes, enough for nearly
+ * every answer, and grows to NETD_BODY_MAX + 1 only for a large one:
+ * guarded memory is filled and locked when allocated, so a buffer of
+ * the largest size would stay resident for good.  A new buffer, a copy,
+ * and the old one wiped and freed; 0 or CV_ERR_NOMEM.
+ */
+static int
+http_grow(struct netd_http *h, size_t need)
+{
+	uint8_t	*nb;
+	size_t	 cap = h->cap;
+
+	while (cap < need)
+		cap = cap > (NETD_BODY_MAX + 1) / 2 ? NETD_BODY_MAX + 1 :
+		    cap * 2;
+	if ((nb = sodium_malloc(cap)) == NULL)
+		return CV_ERR_NOMEM;
+	memcpy(nb, h->buf, h->len);
+	sodium_free(h->buf);
+	h->buf = nb;
+	h->cap = cap;
+	return 0;
+}
 
 static size_t
 http_write_cb(char *p, size_t size, size_t n, void *arg)
@@ -45,6 +71,8 @@ http_write_cb(char *p, size_t size, size_t n, void *arg)
 		h->res.too_big = 1;
 		return 0;		/* aborts the transfer */
 	}
+	if (h->len + len >= h->cap && http_grow(h, h->len + len + 1) != 0)
+		return 0;
 	memcpy(h->buf + h->len, p, len);
 	h->len += len;
 	return len;
@@ -85,7 +113,8 @@ http_init(struct netd_http **out)
 	*out = NULL;
 	if ((h = calloc(1, sizeof(*h))) == NULL)
 		return CV_ERR_NOMEM;
-	if ((h->buf = sodium_malloc(NETD_BODY_MAX + 1)) == NULL ||
+	h->cap = NETD_BODY_START;
+	if ((h->buf = sodium_malloc(h->cap)) == NULL ||
 	    (h->multi = curl_multi_init()) == NULL ||
 	    (h->easy = curl_easy_init()) == NULL) {
 		if (h->buf != NULL)
@@ -112,10 +141,43 @@ http_busy(const struct netd_http *h)
 	}								\
 } while (0)
 
+/*
+ * The certificates a connection is verified with: an account's own CA,
+ * as a blob libcurl parses for the connection; else the system bundle,
+ * which libcurl reads from the file at the first connection that needs
+ * it and keeps parsed for every later one on the same multi handle for
+ * NETD_CA_CACHE seconds (CURLOPT_CA_CACHE_TIMEOUT; a blob is never
+ * cached).  So a netd whose accounts all bring their own CA never holds
+ * the system bundle (0.2 MiB of PEM, 0.7 MiB more heap once parsed), and
+ * one that uses it holds it once, not once per connection.  Reading it in the
+ * sandbox needs nothing more: Landlock leaves /etc readable, seccomp
+ * allows a read-only openat.  The gateway's client (netd_gw_up.c) does
+ * the same on its own multi handle.
+ */
+int
+http_ca(CURL *easy, const uint8_t *ca, size_t calen)
+{
+	struct curl_blob	 blob;
+
+	if (curl_easy_setopt(easy, CURLOPT_CAPATH, NULL) != CURLE_OK)
+		return CV_ERR_INTERNAL;
+	if (ca == NULL || calen == 0)
+		return curl_easy_setopt(easy, CURLOPT_CAINFO,
+		    NETD_SYSTEM_CA) != CURLE_OK ||
+		    curl_easy_setopt(easy, CURLOPT_CA_CACHE_TIMEOUT,
+		    (long)NETD_CA_CACHE) != CURLE_OK ? CV_ERR_INTERNAL : 0;
+	blob.data = (void *)(uintptr_t)ca;
+	blob.len = calen;
+	blob.flags = CURL_BLOB_NOCOPY;	/* the caller's outlives the transfer */
+	if (curl_easy_setopt(easy, CURLOPT_CAINFO, NULL) != CURLE_OK ||
+	    curl_easy_setopt(easy, CURLOPT_CAINFO_BLOB, &blob) != CURLE_OK)
+		return CV_ERR_INTERNAL;
+	return 0;
+}
+
 int
 http_start(struct netd_http *h, const struct http_req *rq)
 {
-	struct curl_blob	 blob;
 	struct curl_slist	*l;
 	size_t			 i;
 
@@ -159,13 +221,9 @@ http_start(struct netd_http *h, const struct http_req *rq)
 	SETOPT(CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_2TLS);
 	SETOPT(CURLOPT_SSL_VERIFYPEER, 1L);
 	SETOPT(CURLOPT_SSL_VERIFYHOST, 2L);
-	SETOPT(CURLOPT_CAINFO, NULL);		/* only the blob below */
-	SETOPT(CURLOPT_CAPATH, NULL);
-	if (rq->ca != NULL && rq->calen > 0) {
-		blob.data = (void *)(uintptr_t)rq->ca;
-		blob.len = rq->calen;
-		blob.flags = CURL_BLOB_COPY;
-		SETOPT(CURLOPT_CAINFO_BLOB, &blob);
+	if (http_ca(h->easy, rq->ca, rq->calen) != 0) {
+		log_warnx("libcurl refuses the CA options");
+		goto fail;
 	}
 	if (rq->pin != NULL && rq->pin[0] != '\0')
 		SETOPT(CURLOPT_PINNEDPUBLICKEY, rq->pin);
@@ -318,6 +376,7 @@ void
 http_clear(struct netd_http *h)
 {
 	struct curl_slist	*l;
+	uint8_t			*nb;
 
 	if (h->busy) {
 		(void)curl_multi_remove_handle(h->multi, h->easy);
@@ -328,9 +387,15 @@ http_clear(struct netd_http *h)
 		sodium_memzero(l->data, strlen(l->data));
 	curl_slist_free_all(h->hdrs);
 	h->hdrs = NULL;
-	sodium_memzero(h->buf, h->len + 1 <= NETD_BODY_MAX + 1 ?
-	    h->len + 1 : NETD_BODY_MAX + 1);
+	sodium_memzero(h->buf, h->len + 1 <= h->cap ? h->len + 1 : h->cap);
 	h->len = 0;
+	/* back to the small buffer after a large answer */
+	if (h->cap > NETD_BODY_START && (nb = sodium_malloc(NETD_BODY_START)) !=
+	    NULL) {
+		sodium_free(h->buf);
+		h->buf = nb;
+		h->cap = NETD_BODY_START;
+	}
 	h->done = 0;
 	memset(&h->res, 0, sizeof(h->res));
 }

@@ -155,6 +155,30 @@ big_answer(int announce, char **out)
 	*out = b;
 }
 
+/*
+ * An answer of len bytes: body, then blanks (JSON allows them), with or
+ * without a Content-Length.
+ */
+static char *
+padded_answer(int announce, const char *body, size_t len)
+{
+	size_t	 h, bl = strlen(body);
+	char	*b;
+
+	assert_true(bl <= len);
+	assert_non_null(b = malloc(len + 256));
+	if (announce)
+		h = (size_t)snprintf(b, 256, "HTTP/1.1 200 OK\r\n"
+		    "Content-Length: %zu\r\nConnection: close\r\n\r\n", len);
+	else
+		h = (size_t)snprintf(b, 256, "HTTP/1.1 200 OK\r\n"
+		    "Connection: close\r\n\r\n");
+	memcpy(b + h, body, bl);
+	memset(b + h + bl, ' ', len - bl);
+	b[h + len] = '\0';
+	return b;
+}
+
 static struct nd	 n;
 static struct ndvault	 v;
 
@@ -287,6 +311,39 @@ test_malformed(void **state)
 	call("time", NULL, &a);
 	nd_expect_error(&a, CV_ERR_RESPONSE, "with HTTP status 999");
 	ndans_free(&a);
+}
+
+/*
+ * netd's answer buffer starts small and grows: an answer of exactly the
+ * cap, announced or streamed in pieces, arrives whole; one byte more is
+ * refused; a small answer after a large one still arrives.
+ */
+static void
+test_large(void **state)
+{
+	struct ndans	 a;
+	char		*big;
+	int		 announce;
+
+	for (announce = 0; announce < 2; announce++) {
+		big = padded_answer(announce, "\"1700000000\"", 256 * 1024);
+		canned(big, NULL);
+		call("time", NULL, &a);
+		expect_raw(&a, 200, "{\"time\":1700000000}");
+		ndans_free(&a);
+		free(big);
+		big = padded_answer(announce, "\"1700000001\"",
+		    256 * 1024 + 1);
+		canned(big, NULL);
+		call("time", NULL, &a);
+		nd_expect_error(&a, CV_ERR_RESPONSE, "is over 262144 bytes");
+		ndans_free(&a);
+		free(big);
+		canned(http("200 OK", "\"1700000002\""), NULL);
+		call("time", NULL, &a);
+		expect_raw(&a, 200, "{\"time\":1700000002}");
+		ndans_free(&a);
+	}
 }
 
 static void
@@ -437,6 +494,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_malformed),
+		cmocka_unit_test(test_large),
 		cmocka_unit_test(test_tolerant),
 		cmocka_unit_test(test_refusals),
 	};

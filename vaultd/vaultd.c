@@ -588,7 +588,12 @@ int
 main(int argc, char **argv)
 {
 	static struct vaultd_conf conf;
-	struct vaultd	 vd;
+	/*
+	 * Static, zero already: its slot tables (0.37 MiB) take memory
+	 * only as far as they are used, where a memset would make all of
+	 * it resident.
+	 */
+	static struct vaultd vd;
 	struct conf_problems pb;
 	const char	*conf_path = NULL, *group = NULL, *logfile = NULL;
 	char		 exedir[PATH_MAX], ubuf[PATH_MAX], msg[320];
@@ -601,7 +606,6 @@ main(int argc, char **argv)
 	size_t		 i, n;
 
 	harden_process();
-	memset(&vd, 0, sizeof(vd));
 	memset(&pb, 0, sizeof(pb));
 	vd.user = NULL;
 	vd.listen_fd = -1;
