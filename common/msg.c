@@ -144,7 +144,7 @@ msgbuf_reserve(struct msgbuf *b, size_t need)
 
 	if (need <= b->cap)
 		return 0;
-	if (need > 2 * (MSG_MAX_FRAME + MSG_HDR_LEN) * 8)
+	if (need > MSG_MAX_QUEUE)
 		return CV_ERR_MSG_TOOBIG;
 	cap = b->cap ? b->cap : 256;
 	while (cap < need)
@@ -674,6 +674,26 @@ chan_queue(struct chan *c, struct msg_w *w)
 	return r;
 }
 
+/*
+ * A peer that never catches up would leave every frame ever queued in
+ * front of the ones still to go: once at least half the queue is
+ * written, move the rest to the front, so the queue stays within twice
+ * what is unwritten and each byte moves at most once per write of as
+ * many.
+ */
+static void
+chan_compact_out(struct chan *c)
+{
+	size_t	left = c->out.len - c->outoff;
+
+	if (c->outoff == 0 || c->outoff < left)
+		return;
+	memmove(c->out.data, c->out.data + c->outoff, left);
+	sodium_memzero(c->out.data + left, c->outoff);
+	c->out.len = left;
+	c->outoff = 0;
+}
+
 int
 chan_flush(struct chan *c)
 {
@@ -684,9 +704,12 @@ chan_flush(struct chan *c)
 		    c->out.len - c->outoff);
 		if (n == -1 && errno == EINTR)
 			continue;
-		if (n == -1)
-			return (errno == EAGAIN || errno == EWOULDBLOCK) ?
-			    CV_ERR_AGAIN : CV_ERR_IO;
+		if (n == -1) {
+			if (errno != EAGAIN && errno != EWOULDBLOCK)
+				return CV_ERR_IO;
+			chan_compact_out(c);
+			return CV_ERR_AGAIN;
+		}
 		c->outoff += (size_t)n;
 	}
 	sodium_memzero(c->out.data, c->out.len);

@@ -27,6 +27,13 @@
 #define MSG_MAX_FRAME		(1024 * 1024)	/* payload bytes */
 #define MSG_MAX_STR		4096		/* default string bound */
 #define MSG_MAX_ARRAY		256		/* default nested array bound */
+/*
+ * The most one buffer may hold: far above any working peer's queue.
+ * vaultd's 256 signing requests in flight, each with the largest path
+ * and body, take 18 MiB, and a queue may hold as much again already
+ * written before it is moved down (chan_flush).
+ */
+#define MSG_MAX_QUEUE		(48 * (MSG_MAX_FRAME + MSG_HDR_LEN))
 
 /*
  * The protocol table: every message, once.  X(name, sender, receiver,
