@@ -25,6 +25,9 @@
 #include "common/version.h"
 #include "vaultd/vaultd.h"
 
+/* What one client's reads may take in one loop turn (control_readable). */
+#define CONTROL_TURN_BYTES	(1024 * 1024)
+
 int
 control_listen(struct vaultd *vd)
 {
@@ -539,19 +542,16 @@ control_dispatch(struct vaultd *vd, struct client *cl, struct msg *m)
 	return p->handle(vd, cl, m);
 }
 
-void
-control_readable(struct vaultd *vd, struct client *cl)
+/*
+ * Handle every whole frame a client has sent; 0, or 1 when the client
+ * was dropped.
+ */
+static int
+control_frames(struct vaultd *vd, struct client *cl)
 {
 	struct msg	m;
 	int		r;
 
-	if ((r = chan_fill(&cl->chan)) == CV_ERR_AGAIN)
-		return;
-	if (r != 0) {
-		control_close(cl);
-		return;
-	}
-	cl->last_ms = vaultd_now_ms();
 	while ((r = chan_next(&cl->chan, &m)) == 0) {
 		r = control_dispatch(vd, cl, &m);
 		if (r != 0) {
@@ -566,11 +566,11 @@ control_readable(struct vaultd *vd, struct client *cl)
 				(void)!chan_flush(&cl->chan);
 			msg_clear(&m);
 			control_close(cl);
-			return;
+			return 1;
 		}
 		msg_clear(&m);
 		if (cl->chan.fd == -1)		/* dropped by a handler */
-			return;
+			return 1;
 	}
 	if (r != CV_ERR_AGAIN) {
 		log_warnx("control client sent a malformed message: %s",
@@ -578,7 +578,38 @@ control_readable(struct vaultd *vd, struct client *cl)
 		vaultd_audit_refusal(vd, cl->actor, "", "peer_refused",
 		    "dropped");
 		control_close(cl);
-		return;
+		return 1;
+	}
+	return 0;
+}
+
+/*
+ * Read and handle, then read again while the client keeps sending and
+ * signing can take more, up to CONTROL_TURN_BYTES: the turn's records
+ * share one fdatasync (vaultd_sign_flush), and the socket holds only a
+ * few requests with large bodies at a time, so one read a turn would
+ * make nearly every such request wait for a sync of its own.
+ */
+void
+control_readable(struct vaultd *vd, struct client *cl)
+{
+	size_t	before, got = 0;
+	int	r;
+
+	for (;;) {
+		before = cl->chan.in.len - cl->chan.inoff;
+		if ((r = chan_fill(&cl->chan)) == CV_ERR_AGAIN)
+			break;
+		if (r != 0) {
+			control_close(cl);
+			return;
+		}
+		got += cl->chan.in.len - before;
+		cl->last_ms = vaultd_now_ms();
+		if (control_frames(vd, cl) != 0)
+			return;
+		if (got >= CONTROL_TURN_BYTES || !vaultd_sign_ready(vd))
+			break;
 	}
 	if ((r = chan_flush(&cl->chan)) != 0 && r != CV_ERR_AGAIN)
 		control_close(cl);
