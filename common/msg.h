@@ -257,7 +257,11 @@ const struct msg_spec	*msg_spec(uint32_t type);
 /* The message's name for logs ("MSG_HELLO_REQ"), "MSG_?" if unknown. */
 const char	*msg_name(uint32_t type);
 
-/* A growable byte buffer that wipes what it frees or leaves behind. */
+/*
+ * A growable byte buffer that wipes what it frees or leaves behind.  The
+ * bytes past len hold nothing: whoever makes len smaller wipes what it
+ * drops, so freeing wipes len bytes, not the whole capacity.
+ */
 struct msgbuf {
 	uint8_t	*data;
 	size_t	 len;
