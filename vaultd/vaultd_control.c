@@ -25,7 +25,8 @@
 #include "common/version.h"
 #include "vaultd/vaultd.h"
 
-/* What one client's reads may take in one loop turn (control_readable). */
+/* When a client's reads stop for the turn (control_readable). */
+#define CONTROL_TURN_FRAMES	16
 #define CONTROL_TURN_BYTES	(1024 * 1024)
 
 int
@@ -543,16 +544,17 @@ control_dispatch(struct vaultd *vd, struct client *cl, struct msg *m)
 }
 
 /*
- * Handle every whole frame a client has sent; 0, or 1 when the client
- * was dropped.
+ * Handle every whole frame a client has sent, counting them into *n; 0,
+ * or 1 when the client was dropped.
  */
 static int
-control_frames(struct vaultd *vd, struct client *cl)
+control_frames(struct vaultd *vd, struct client *cl, size_t *n)
 {
 	struct msg	m;
 	int		r;
 
 	while ((r = chan_next(&cl->chan, &m)) == 0) {
+		(*n)++;
 		r = control_dispatch(vd, cl, &m);
 		if (r != 0) {
 			log_warnx("control client sent %s: %s; disconnecting",
@@ -584,16 +586,18 @@ control_frames(struct vaultd *vd, struct client *cl)
 }
 
 /*
- * Read and handle, then read again while the client keeps sending and
- * signing can take more, up to CONTROL_TURN_BYTES: the turn's records
- * share one fdatasync (vaultd_sign_flush), and the socket holds only a
- * few requests with large bodies at a time, so one read a turn would
- * make nearly every such request wait for a sync of its own.
+ * Read and handle; while that was only a few requests, read again if
+ * the client has more and signing can take more.  A turn's records
+ * share one fdatasync (vaultd_sign_flush), and one read takes only a
+ * few requests with large bodies: without this, nearly every such
+ * request waited for a sync of its own.  Small requests come dozens to
+ * a read and are left to the next turn, which overlaps with signerd
+ * signing this one's.
  */
 void
 control_readable(struct vaultd *vd, struct client *cl)
 {
-	size_t	before, got = 0;
+	size_t	before, got = 0, n = 0;
 	int	r;
 
 	for (;;) {
@@ -606,9 +610,10 @@ control_readable(struct vaultd *vd, struct client *cl)
 		}
 		got += cl->chan.in.len - before;
 		cl->last_ms = vaultd_now_ms();
-		if (control_frames(vd, cl) != 0)
+		if (control_frames(vd, cl, &n) != 0)
 			return;
-		if (got >= CONTROL_TURN_BYTES || !vaultd_sign_ready(vd))
+		if (n >= CONTROL_TURN_FRAMES || got >= CONTROL_TURN_BYTES ||
+		    !vaultd_sign_ready(vd))
 			break;
 	}
 	if ((r = chan_flush(&cl->chan)) != 0 && r != CV_ERR_AGAIN)

@@ -18,10 +18,11 @@
  * with libsodium as the daemons use it.
  *
  * usage: bench_body [-w seconds-per-window] [-n windows] [-s size]...
- *	  [-H seconds] [-v]
+ *	  [-H seconds] [-v] [-F]
  * -s may be given several times (default 0, 1 KiB, 10 KiB, 64 KiB);
  * -H holds the first size for that long before the scan and prints the
- * daemons' pids first, to attach a profiler; -v prints every window.
+ * daemons' pids first, to attach a profiler; -v prints every window;
+ * -F leaves out the in-process floors.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -413,7 +414,7 @@ static void
 usage(void)
 {
 	fprintf(stderr, "usage: bench_body [-w seconds-per-window] "
-	    "[-n windows] [-s size]... [-H seconds] [-v]\n");
+	    "[-n windows] [-s size]... [-H seconds] [-v] [-F]\n");
 	exit(2);
 }
 
@@ -430,10 +431,11 @@ main(int argc, char **argv)
 	uint32_t	 id = 1;
 	size_t		 nsc = 0, i;
 	int		 nwin = WINDOWS, connected = 0, verbose = 0, ch, k;
+	int		 floors = 1;
 	int		 r = 1;
 
 	memset(sc, 0, sizeof(sc));
-	while ((ch = getopt(argc, argv, "w:n:s:H:v")) != -1)
+	while ((ch = getopt(argc, argv, "w:n:s:H:vF")) != -1)
 		switch (ch) {
 		case 'w':
 			if ((win = atof(optarg)) <= 0)
@@ -453,6 +455,9 @@ main(int argc, char **argv)
 			break;
 		case 'v':
 			verbose = 1;
+			break;
+		case 'F':
+			floors = 0;
 			break;
 		case 'H':
 			if ((holds = atof(optarg)) <= 0)
@@ -476,7 +481,7 @@ main(int argc, char **argv)
 		return 1;
 	}
 	body_fill(body, BODY_MAX);
-	for (i = 0; i < nsc; i++) {
+	for (i = 0; floors && i < nsc; i++) {
 		sc[i].hmac = floor_hmac(body, sc[i].size);
 		sc[i].b2b = floor_b2b(body, sc[i].size);
 	}
