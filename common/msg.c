@@ -13,6 +13,7 @@
 #include "common/utf8.h"
 
 #define MSG_MAX_DEPTH	4
+#define MSG_W_TAIL	1024	/* room kept after a large field */
 
 #define MSG_ROW(n, from, to, fields, doc)	[n] = { #n, from, to, fields, doc },
 static const struct msg_spec msg_table[MSG_TYPE_MAX] = {
@@ -125,17 +126,26 @@ msg_check_fields(uint32_t type, const msgpack_object *f, uint32_t n)
 
 /* Buffers */
 
+/*
+ * Only the first len bytes can hold anything: bytes past len were never
+ * written, or were wiped by whoever dropped them (chan_fill, chan_flush),
+ * so wiping len bytes wipes everything the buffer held.
+ */
 void
 msgbuf_free(struct msgbuf *b)
 {
 	if (b->data != NULL) {
-		sodium_memzero(b->data, b->cap);
+		sodium_memzero(b->data, b->len);
 		free(b->data);
 	}
 	memset(b, 0, sizeof(*b));
 }
 
-/* Grow by copying, so no stale copy of a secret is left in freed memory. */
+/*
+ * Grow by copying, so no stale copy of a secret is left in freed memory:
+ * to twice the capacity, or at once to what is needed if that is more,
+ * so a large field costs one copy, not one per doubling.
+ */
 static int
 msgbuf_reserve(struct msgbuf *b, size_t need)
 {
@@ -144,17 +154,17 @@ msgbuf_reserve(struct msgbuf *b, size_t need)
 
 	if (need <= b->cap)
 		return 0;
-	if (need > 2 * (MSG_MAX_FRAME + MSG_HDR_LEN) * 8)
+	if (need > MSG_MAX_QUEUE)
 		return CV_ERR_MSG_TOOBIG;
-	cap = b->cap ? b->cap : 256;
-	while (cap < need)
-		cap *= 2;
+	cap = b->cap ? 2 * b->cap : 256;
+	if (cap < need)
+		cap = need;
 	if ((n = malloc(cap)) == NULL)
 		return CV_ERR_NOMEM;
 	if (b->len)
 		memcpy(n, b->data, b->len);
 	if (b->data != NULL) {
-		sodium_memzero(b->data, b->cap);
+		sodium_memzero(b->data, b->len);
 		free(b->data);
 	}
 	b->data = n;
@@ -234,9 +244,28 @@ msg_put_bool(struct msg_w *w, int v)
 		msgpack_pack_false(&w->pk);
 }
 
+/*
+ * Room for a large field and what may follow it (the fields after a body
+ * take well under MSG_W_TAIL bytes), so the frame is copied at most once
+ * more as it grows.
+ */
+static void
+msg_w_room(struct msg_w *w, size_t len)
+{
+	int	r;
+
+	if (w->err || len < MSG_W_TAIL)
+		return;
+	if (len > MSG_MAX_FRAME)
+		len = MSG_MAX_FRAME;
+	if ((r = msgbuf_reserve(&w->buf, w->buf.len + len + MSG_W_TAIL)) != 0)
+		w->err = r;
+}
+
 void
 msg_put_strn(struct msg_w *w, const char *s, size_t len)
 {
+	msg_w_room(w, len);
 	msgpack_pack_str(&w->pk, len);
 	msgpack_pack_str_body(&w->pk, s, len);
 }
@@ -250,6 +279,7 @@ msg_put_str(struct msg_w *w, const char *s)
 void
 msg_put_bin(struct msg_w *w, const void *p, size_t len)
 {
+	msg_w_room(w, len);
 	msgpack_pack_bin(&w->pk, len);
 	msgpack_pack_bin_body(&w->pk, p, len);
 }
@@ -674,6 +704,26 @@ chan_queue(struct chan *c, struct msg_w *w)
 	return r;
 }
 
+/*
+ * A peer that never catches up would leave every frame ever queued in
+ * front of the ones still to go: once at least half the queue is
+ * written, move the rest to the front, so the queue stays within twice
+ * what is unwritten and each byte moves at most once per write of as
+ * many.
+ */
+static void
+chan_compact_out(struct chan *c)
+{
+	size_t	left = c->out.len - c->outoff;
+
+	if (c->outoff == 0 || c->outoff < left)
+		return;
+	memmove(c->out.data, c->out.data + c->outoff, left);
+	sodium_memzero(c->out.data + left, c->outoff);
+	c->out.len = left;
+	c->outoff = 0;
+}
+
 int
 chan_flush(struct chan *c)
 {
@@ -684,9 +734,12 @@ chan_flush(struct chan *c)
 		    c->out.len - c->outoff);
 		if (n == -1 && errno == EINTR)
 			continue;
-		if (n == -1)
-			return (errno == EAGAIN || errno == EWOULDBLOCK) ?
-			    CV_ERR_AGAIN : CV_ERR_IO;
+		if (n == -1) {
+			if (errno != EAGAIN && errno != EWOULDBLOCK)
+				return CV_ERR_IO;
+			chan_compact_out(c);
+			return CV_ERR_AGAIN;
+		}
 		c->outoff += (size_t)n;
 	}
 	sodium_memzero(c->out.data, c->out.len);

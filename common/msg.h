@@ -27,6 +27,13 @@
 #define MSG_MAX_FRAME		(1024 * 1024)	/* payload bytes */
 #define MSG_MAX_STR		4096		/* default string bound */
 #define MSG_MAX_ARRAY		256		/* default nested array bound */
+/*
+ * The most one buffer may hold: far above any working peer's queue.
+ * vaultd's 256 signing requests in flight, each with the largest path
+ * and body, take 18 MiB, and a queue may hold as much again already
+ * written before it is moved down (chan_flush).
+ */
+#define MSG_MAX_QUEUE		(48 * (MSG_MAX_FRAME + MSG_HDR_LEN))
 
 /*
  * The protocol table: every message, once.  X(name, sender, receiver,
@@ -255,7 +262,11 @@ const struct msg_spec	*msg_spec(uint32_t type);
 /* The message's name for logs ("MSG_HELLO_REQ"), "MSG_?" if unknown. */
 const char	*msg_name(uint32_t type);
 
-/* A growable byte buffer that wipes what it frees or leaves behind. */
+/*
+ * A growable byte buffer that wipes what it frees or leaves behind.  The
+ * bytes past len hold nothing: whoever makes len smaller wipes what it
+ * drops, so freeing wipes len bytes, not the whole capacity.
+ */
 struct msgbuf {
 	uint8_t	*data;
 	size_t	 len;

@@ -25,6 +25,10 @@
 #include "common/version.h"
 #include "vaultd/vaultd.h"
 
+/* When a client's reads stop for the turn (control_readable). */
+#define CONTROL_TURN_FRAMES	16
+#define CONTROL_TURN_BYTES	(1024 * 1024)
+
 int
 control_listen(struct vaultd *vd)
 {
@@ -540,20 +544,18 @@ control_dispatch(struct vaultd *vd, struct client *cl, struct msg *m)
 	return p->handle(vd, cl, m);
 }
 
-void
-control_readable(struct vaultd *vd, struct client *cl)
+/*
+ * Handle every whole frame a client has sent, counting them into *n; 0,
+ * or 1 when the client was dropped.
+ */
+static int
+control_frames(struct vaultd *vd, struct client *cl, size_t *n)
 {
 	struct msg	m;
 	int		r;
 
-	if ((r = chan_fill(&cl->chan)) == CV_ERR_AGAIN)
-		return;
-	if (r != 0) {
-		control_close(cl);
-		return;
-	}
-	cl->last_ms = vaultd_now_ms();
 	while ((r = chan_next(&cl->chan, &m)) == 0) {
+		(*n)++;
 		r = control_dispatch(vd, cl, &m);
 		if (r != 0) {
 			log_warnx("control client sent %s: %s; disconnecting",
@@ -567,11 +569,11 @@ control_readable(struct vaultd *vd, struct client *cl)
 				(void)!chan_flush(&cl->chan);
 			msg_clear(&m);
 			control_close(cl);
-			return;
+			return 1;
 		}
 		msg_clear(&m);
 		if (cl->chan.fd == -1)		/* dropped by a handler */
-			return;
+			return 1;
 	}
 	if (r != CV_ERR_AGAIN) {
 		log_warnx("control client sent a malformed message: %s",
@@ -579,7 +581,41 @@ control_readable(struct vaultd *vd, struct client *cl)
 		vaultd_audit_refusal(vd, cl->actor, "", "peer_refused",
 		    "dropped");
 		control_close(cl);
-		return;
+		return 1;
+	}
+	return 0;
+}
+
+/*
+ * Read and handle; while that was only a few requests, read again if
+ * the client has more and signing can take more.  A turn's records
+ * share one fdatasync (vaultd_sign_flush), and one read takes only a
+ * few requests with large bodies: without this, nearly every such
+ * request waited for a sync of its own.  Small requests come dozens to
+ * a read and are left to the next turn, which overlaps with signerd
+ * signing this one's.
+ */
+void
+control_readable(struct vaultd *vd, struct client *cl)
+{
+	size_t	before, got = 0, n = 0;
+	int	r;
+
+	for (;;) {
+		before = cl->chan.in.len - cl->chan.inoff;
+		if ((r = chan_fill(&cl->chan)) == CV_ERR_AGAIN)
+			break;
+		if (r != 0) {
+			control_close(cl);
+			return;
+		}
+		got += cl->chan.in.len - before;
+		cl->last_ms = vaultd_now_ms();
+		if (control_frames(vd, cl, &n) != 0)
+			return;
+		if (n >= CONTROL_TURN_FRAMES || got >= CONTROL_TURN_BYTES ||
+		    !vaultd_sign_ready(vd))
+			break;
 	}
 	if ((r = chan_flush(&cl->chan)) != 0 && r != CV_ERR_AGAIN)
 		control_close(cl);

@@ -1,0 +1,572 @@
+/*
+ * L2 request bodies through the privilege-separated path: signatures
+ * per second by body size, beside what hashing those bodies costs in
+ * process (issue 15, "Bodies").
+ *
+ * A real vaultd (with its signerd and netd) from $CLOBVAULT_BUILD in a
+ * temporary CLOBVAULT_HOME, a vault with one openfish account, a
+ * generated wallet and an imported API credential; then this program
+ * speaks the control protocol as vaultctl does: MSG_CTL_HEADERS_REQ for
+ * POST /orders-scoring, an L2 path the catalog signs with its body,
+ * WINDOW requests kept in flight on one connection.  For each body size
+ * the run is cut into windows after a warm-up; each window's answers per
+ * second, and min/median/max over the windows, with the CPU time vaultd
+ * and signerd spent (user and system) over all of them.
+ *
+ * In process, the floors: HMAC-SHA256 (signerd signs the body) and
+ * BLAKE2b-256 (vaultd's audit request digest) over a body of each size,
+ * with libsodium as the daemons use it.
+ *
+ * usage: bench_body [-w seconds-per-window] [-n windows] [-s size]...
+ *	  [-H seconds] [-v] [-F]
+ * -s may be given several times (default 0, 1 KiB, 10 KiB, 64 KiB);
+ * -H holds the first size for that long before the scan and prints the
+ * daemons' pids first, to attach a profiler; -v prints every window;
+ * -F leaves out the in-process floors.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <sys/resource.h>
+
+#include <sodium.h>
+
+#include "common/catalog.h"
+#include "common/encode.h"
+#include "tests/it.h"
+
+#define WINDOW		240		/* pipelined requests in flight */
+#define WIN_SECONDS	1.0
+#define WINDOWS		5
+#define WARMUP_SECONDS	0.5
+#define SIZES_MAX	8
+#define BODY_MAX	65536		/* MSG_CTL_HEADERS_REQ's bound */
+#define FLOOR_RUNS	5
+#define FLOOR_SECONDS	0.3
+
+#define ACCOUNT		"bench"
+#define L2_PATH		"/orders-scoring"
+#define API_KEY		"019894b9-cb40-79c4-b2bd-6aecb6f8c6c5"
+#define PASSPHRASE \
+	"1816e5ed89518467ffa78c65a2d6a62d240f6fd6d159cba7b2c4dc510800f75a"
+
+struct cpu {
+	double	user, sys;		/* seconds */
+};
+
+struct scan {
+	size_t		size;
+	double		rate[WINDOWS * 4];
+	int		nrate;
+	uint64_t	again;
+	struct cpu	vd, sd, me;	/* over the windows */
+	double		secs;
+	double		hmac, b2b;	/* in process, ops/s */
+};
+
+static double	now_s(void);
+static int	cmp_double(const void *, const void *);
+static double	median(double *, int);
+static int	cpu_read(uint64_t, struct cpu *);
+static void	cpu_self(struct cpu *);
+static void	body_fill(uint8_t *, size_t);
+static double	floor_hmac(const uint8_t *, size_t);
+static double	floor_b2b(const uint8_t *, size_t);
+static int	vault_setup(struct it *, const char *);
+static int	req_queue(struct chan *, uint32_t, const uint8_t *, size_t);
+static int	answer(struct msg *);
+static int	piped(struct chan *, uint32_t *, struct scan *,
+		    const uint8_t *, double, int, double, uint64_t,
+		    uint64_t);
+
+static double
+now_s(void)
+{
+	struct timespec	ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static int
+cmp_double(const void *a, const void *b)
+{
+	double	x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* Sorts v. */
+static double
+median(double *v, int n)
+{
+	qsort(v, (size_t)n, sizeof(v[0]), cmp_double);
+	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+/* User and system CPU time of pid so far; -1 if it cannot be read. */
+static int
+cpu_read(uint64_t pid, struct cpu *c)
+{
+	FILE			*f;
+	char			 path[64], buf[1024], *p;
+	unsigned long long	 ut, st;
+	double			 hz = (double)sysconf(_SC_CLK_TCK);
+
+	snprintf(path, sizeof(path), "/proc/%" PRIu64 "/stat", pid);
+	if ((f = fopen(path, "r")) == NULL)
+		return -1;
+	if (fgets(buf, sizeof(buf), f) == NULL) {
+		fclose(f);
+		return -1;
+	}
+	fclose(f);
+	/* after the command's closing parenthesis: state is field 3 */
+	if ((p = strrchr(buf, ')')) == NULL ||
+	    sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u "
+	    "%llu %llu", &ut, &st) != 2)
+		return -1;
+	c->user = (double)ut / hz;
+	c->sys = (double)st / hz;
+	return 0;
+}
+
+/* This process's user and system CPU time so far. */
+static void
+cpu_self(struct cpu *c)
+{
+	struct rusage	ru;
+
+	getrusage(RUSAGE_SELF, &ru);
+	c->user = (double)ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6;
+	c->sys = (double)ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6;
+}
+
+/* A JSON array of order ids, as /orders-scoring takes, cut at len. */
+static void
+body_fill(uint8_t *b, size_t len)
+{
+	static const char	hex[] = "0123456789abcdef";
+	size_t			i;
+
+	for (i = 0; i < len; i++)
+		b[i] = (uint8_t)(i == 0 ? '[' : i % 70 == 1 ? '"' :
+		    i % 70 == 68 ? '"' : i % 70 == 69 ? ',' :
+		    hex[(i * 7 + i / 70) & 15]);
+}
+
+/* HMAC-SHA256 over the body with a 32-byte key: ops/s, median. */
+static double
+floor_hmac(const uint8_t *body, size_t len)
+{
+	crypto_auth_hmacsha256_state	st;
+	uint8_t				key[32], mac[32];
+	double				ops[FLOOR_RUNS], t0, t;
+	uint64_t			n;
+	int				i, k;
+
+	randombytes_buf(key, sizeof(key));
+	for (i = 0; i < FLOOR_RUNS; i++) {
+		n = 0;
+		t0 = now_s();
+		do {
+			for (k = 0; k < 16; k++, n++) {
+				crypto_auth_hmacsha256_init(&st, key,
+				    sizeof(key));
+				crypto_auth_hmacsha256_update(&st,
+				    (const uint8_t *)"1712345678POST"
+				    L2_PATH, 14 + strlen(L2_PATH));
+				crypto_auth_hmacsha256_update(&st, body, len);
+				crypto_auth_hmacsha256_final(&st, mac);
+			}
+			t = now_s() - t0;
+		} while (t < FLOOR_SECONDS);
+		ops[i] = (double)n / t;
+	}
+	sodium_memzero(&st, sizeof(st));
+	sodium_memzero(key, sizeof(key));
+	return median(ops, FLOOR_RUNS);
+}
+
+/* BLAKE2b-256 over the body, as audit_request_digest: ops/s, median. */
+static double
+floor_b2b(const uint8_t *body, size_t len)
+{
+	crypto_generichash_state	h;
+	uint8_t				out[32];
+	double				ops[FLOOR_RUNS], t0, t;
+	uint64_t			n;
+	int				i, k;
+
+	for (i = 0; i < FLOOR_RUNS; i++) {
+		n = 0;
+		t0 = now_s();
+		do {
+			for (k = 0; k < 16; k++, n++) {
+				crypto_generichash_init(&h, NULL, 0,
+				    sizeof(out));
+				crypto_generichash_update(&h, body, len);
+				crypto_generichash_final(&h, out,
+				    sizeof(out));
+			}
+			t = now_s() - t0;
+		} while (t < FLOOR_SECONDS);
+		ops[i] = (double)n / t;
+	}
+	return median(ops, FLOOR_RUNS);
+}
+
+/*
+ * Start vaultd and give it a vault, an openfish account, a generated
+ * wallet, an API credential whose secret is base64url of 32 random
+ * bytes.  passfile holds the passphrase.
+ */
+static int
+vault_setup(struct it *t, const char *passfile)
+{
+	uint8_t	 raw[32];
+	char	 secret[B64_ENCODED_SIZE(32)], json[256], out[4096];
+	int	 r = -1;
+
+	it_write(passfile, "bench body passphrase\n", 0600);
+	if (it_start(t, NULL, NULL) != 0) {
+		fprintf(stderr, "bench_body: vaultd did not start (log %s)\n",
+		    t->log);
+		goto out;
+	}
+	randombytes_buf(raw, sizeof(raw));
+	if (b64url_encode(raw, sizeof(raw), secret, sizeof(secret)) != 0)
+		goto out;
+	snprintf(json, sizeof(json), "{\"apiKey\":\"%s\",\"secret\":\"%s\","
+	    "\"passphrase\":\"%s\"}", API_KEY, secret, PASSPHRASE);
+	if (it_ctl(t, NULL, out, sizeof(out), "init --passphrase-file %s "
+	    "--kdf interactive", passfile) != 0 ||
+	    it_ctl(t, NULL, out, sizeof(out), "account add %s "
+	    "--profile openfish", ACCOUNT) != 0 ||
+	    it_ctl(t, NULL, out, sizeof(out), "wallet generate --account %s",
+	    ACCOUNT) != 0 ||
+	    it_ctl(t, json, out, sizeof(out), "apikey import --account %s",
+	    ACCOUNT) != 0) {
+		fprintf(stderr, "bench_body: vault set-up failed: %s", out);
+		goto out;
+	}
+	r = 0;
+ out:
+	sodium_memzero(raw, sizeof(raw));
+	sodium_memzero(secret, sizeof(secret));
+	sodium_memzero(json, sizeof(json));
+	return r;
+}
+
+/* Queue MSG_CTL_HEADERS_REQ [account, level, method, path, body, nonce]. */
+static int
+req_queue(struct chan *c, uint32_t id, const uint8_t *body, size_t len)
+{
+	struct msg_w	w;
+
+	msg_begin(&w, MSG_CTL_HEADERS_REQ, id);
+	msg_put_str(&w, ACCOUNT);
+	msg_put_u64(&w, CATALOG_L2);
+	msg_put_str(&w, "POST");
+	msg_put_str(&w, L2_PATH);
+	msg_put_bin(&w, body, len);
+	msg_put_u64(&w, 0);
+	msg_put_u64(&w, 0);		/* flags */
+	return chan_queue(c, &w);
+}
+
+/* 0 for L2's five headers, CV_ERR_AGAIN when vaultd is busy, else a failure. */
+static int
+answer(struct msg *m)
+{
+	struct msg_rd	 list;
+	const char	*text;
+	size_t		 len;
+	int64_t		 code;
+	int		 r;
+
+	if (m->type == MSG_CTL_HEADERS_ANS) {
+		if ((r = msg_get_array(&m->rd, &list, 16)) != 0)
+			return r;
+		return list.n == 5 ? 0 : CV_ERR_MSG_COUNT;
+	}
+	if (m->type != MSG_ERROR_ANS)
+		return CV_ERR_MSG_STATE;
+	if ((r = msg_get_i64(&m->rd, &code)) != 0 ||
+	    (r = msg_get_str(&m->rd, &text, &len, MSG_MAX_STR)) != 0)
+		return r;
+	if (code == CV_ERR_AGAIN)
+		return CV_ERR_AGAIN;
+	fprintf(stderr, "bench_body: refused: %.*s\n", (int)len, text);
+	return code < 0 && code > -1000 ? (int)code : CV_ERR_INTERNAL;
+}
+
+/*
+ * WINDOW requests in flight for warm-up plus nwin windows of win
+ * seconds, then the stragglers: each window's answers per second into
+ * sc, and the daemons' CPU time over the windows.  A request vaultd was
+ * too busy for waits for the next answer, or 1 ms, before it goes again.
+ */
+static int
+piped(struct chan *c, uint32_t *id, struct scan *sc, const uint8_t *body,
+    double warm, int nwin, double win, uint64_t vdpid, uint64_t sdpid)
+{
+	struct pollfd	 pfd;
+	struct msg	 m;
+	struct cpu	 vd0, sd0, vd1, sd1, me0 = { 0, 0 }, me1 = { 0, 0 };
+	double		 t0, tw = 0, t;
+	uint64_t	 ok = 0, okw = 0;
+	int		 inflight = 0, held = 0, release = 0, running, r;
+	int		 w = -1;
+
+	sc->nrate = 0;
+	t0 = now_s();
+	for (;;) {
+		t = now_s() - t0;
+		if (w < 0 && t >= warm) {
+			if (cpu_read(vdpid, &vd0) != 0 ||
+			    cpu_read(sdpid, &sd0) != 0)
+				return CV_ERR_IO;
+			cpu_self(&me0);
+			w = 0;
+			tw = t;
+			okw = ok;
+		}
+		if (w >= 0 && w < nwin && t >= warm + (w + 1) * win) {
+			sc->rate[sc->nrate++] = (double)(ok - okw) / (t - tw);
+			if (++w == nwin) {
+				if (cpu_read(vdpid, &vd1) != 0 ||
+				    cpu_read(sdpid, &sd1) != 0)
+					return CV_ERR_IO;
+				cpu_self(&me1);
+				sc->secs = t - warm;
+			}
+			tw = t;
+			okw = ok;
+		}
+		running = w < nwin;
+		for (; running && inflight + held < WINDOW; inflight++)
+			if ((r = req_queue(c, ++*id, body, sc->size)) != 0)
+				return r;
+		for (; running && release && held > 0; held--, inflight++)
+			if ((r = req_queue(c, ++*id, body, sc->size)) != 0)
+				return r;
+		release = 0;
+		if ((r = chan_flush(c)) != 0 && r != CV_ERR_AGAIN)
+			return r;
+		if (!running && inflight == 0)
+			break;
+
+		pfd.fd = c->fd;
+		pfd.events = POLLIN | (chan_pending(c) ? POLLOUT : 0);
+		if ((r = poll(&pfd, 1, 1)) == -1) {
+			if (errno == EINTR)
+				continue;
+			return CV_ERR_IO;
+		}
+		if (r == 0) {
+			release = 1;
+			continue;
+		}
+		if (!(pfd.revents & (POLLIN | POLLHUP | POLLERR)))
+			continue;
+		if ((r = chan_fill(c)) != 0)
+			return r;
+		while ((r = chan_next(c, &m)) == 0) {
+			r = answer(&m);
+			msg_clear(&m);
+			inflight--;
+			if (r == 0) {
+				ok++;
+				release = 1;
+			} else if (r == CV_ERR_AGAIN) {
+				sc->again++;
+				held++;
+			} else {
+				fprintf(stderr, "bench_body: %zu-byte bodies: "
+				    "%" PRIu64 " answers in %.2f s before the "
+				    "failure\n", sc->size, ok, now_s() - t0);
+				return r;
+			}
+		}
+		if (r != CV_ERR_AGAIN)
+			return r;
+	}
+	if (w >= 0 && nwin > 0) {
+		sc->vd.user = vd1.user - vd0.user;
+		sc->vd.sys = vd1.sys - vd0.sys;
+		sc->sd.user = sd1.user - sd0.user;
+		sc->sd.sys = sd1.sys - sd0.sys;
+		sc->me.user = me1.user - me0.user;
+		sc->me.sys = me1.sys - me0.sys;
+	}
+	return 0;
+}
+
+static void
+usage(void)
+{
+	fprintf(stderr, "usage: bench_body [-w seconds-per-window] "
+	    "[-n windows] [-s size]... [-H seconds] [-v] [-F]\n");
+	exit(2);
+}
+
+int
+main(int argc, char **argv)
+{
+	struct scan	 sc[SIZES_MAX], hold;
+	struct it	 t;
+	struct it_proc	 procs[3];
+	struct chan	 c;
+	uint8_t		*body;
+	char		 passfile[128];
+	double		 win = WIN_SECONDS, holds = 0, v[WINDOWS * 4];
+	uint32_t	 id = 1;
+	size_t		 nsc = 0, i;
+	int		 nwin = WINDOWS, connected = 0, verbose = 0, ch, k;
+	int		 floors = 1;
+	int		 r = 1;
+
+	memset(sc, 0, sizeof(sc));
+	while ((ch = getopt(argc, argv, "w:n:s:H:vF")) != -1)
+		switch (ch) {
+		case 'w':
+			if ((win = atof(optarg)) <= 0)
+				usage();
+			break;
+		case 'n':
+			nwin = atoi(optarg);
+			if (nwin < 1 || nwin > WINDOWS * 4)
+				usage();
+			break;
+		case 's':
+			if (nsc == SIZES_MAX ||
+			    (sc[nsc].size = strtoul(optarg, NULL, 0)) >
+			    BODY_MAX)
+				usage();
+			nsc++;
+			break;
+		case 'v':
+			verbose = 1;
+			break;
+		case 'F':
+			floors = 0;
+			break;
+		case 'H':
+			if ((holds = atof(optarg)) <= 0)
+				usage();
+			break;
+		default:
+			usage();
+		}
+	if (optind != argc)
+		usage();
+	if (nsc == 0) {
+		sc[0].size = 0;
+		sc[1].size = 1024;
+		sc[2].size = 10240;
+		sc[3].size = BODY_MAX;
+		nsc = 4;
+	}
+	signal(SIGPIPE, SIG_IGN);
+	if (sodium_init() < 0 || (body = malloc(BODY_MAX)) == NULL) {
+		fprintf(stderr, "bench_body: set-up failed\n");
+		return 1;
+	}
+	body_fill(body, BODY_MAX);
+	for (i = 0; floors && i < nsc; i++) {
+		sc[i].hmac = floor_hmac(body, sc[i].size);
+		sc[i].b2b = floor_b2b(body, sc[i].size);
+	}
+
+	it_init(&t);
+	snprintf(passfile, sizeof(passfile), "%s.pass", t.home);
+	printf("bench_body: POST %s bodies through vaultd -> signerd from "
+	    "%s, %d in flight\n", L2_PATH, t.build, WINDOW);
+	fflush(stdout);
+	if (vault_setup(&t, passfile) != 0)
+		goto out;
+	if (it_status(&t, procs) != 0) {
+		fprintf(stderr, "bench_body: no status from vaultd\n");
+		goto out;
+	}
+	if (it_connect(&t, &c) != 0) {
+		fprintf(stderr, "bench_body: cannot reach %s\n", t.sock);
+		goto out;
+	}
+	connected = 1;
+	if (holds > 0) {
+		printf("holding %zu-byte bodies for %.1f s: vaultd %" PRIu64
+		    ", signerd %" PRIu64 "\n", sc[0].size, holds,
+		    procs[0].pid, procs[1].pid);
+		fflush(stdout);
+		hold = sc[0];
+		if (piped(&c, &id, &hold, body, holds, 0, win, procs[0].pid,
+		    procs[1].pid) != 0) {
+			fprintf(stderr, "bench_body: the hold failed (log "
+			    "%s)\n", t.log);
+			goto out;
+		}
+	}
+	for (i = 0; i < nsc; i++)
+		if (piped(&c, &id, &sc[i], body, WARMUP_SECONDS, nwin, win,
+		    procs[0].pid, procs[1].pid) != 0) {
+			fprintf(stderr, "bench_body: %zu-byte bodies failed "
+			    "(log %s)\n", sc[i].size, t.log);
+			goto out;
+		}
+
+	printf("\n%7s | %-30s | %-14s | %-14s | %-14s | %s\n", "",
+	    "path ops/s", "vaultd CPU", "signerd CPU", "bench CPU",
+	    "in process ops/s");
+	printf("%7s | %7s %7s %7s %6s | %6s %7s | %6s %7s | %6s %7s | "
+	    "%8s %8s\n", "body", "min", "median", "max", "AGAIN", "core",
+	    "sys", "core", "sys", "core", "sys", "HMAC256", "BLAKE2b");
+	for (i = 0; i < nsc; i++) {
+		struct scan	*s = &sc[i];
+		double		 vt = s->vd.user + s->vd.sys;
+		double		 st = s->sd.user + s->sd.sys;
+		double		 mt = s->me.user + s->me.sys, med;
+
+		for (k = 0; k < s->nrate; k++)
+			v[k] = s->rate[k];
+		if (verbose) {
+			printf("%7zu | windows:", s->size);
+			for (k = 0; k < s->nrate; k++)
+				printf(" %.0f", s->rate[k]);
+			printf("\n");
+		}
+		med = median(v, s->nrate);	/* sorts v */
+		printf("%7zu | %7.0f %7.0f %7.0f %6" PRIu64 " | %5.0f%% %6.0f%% | "
+		    "%5.0f%% %6.0f%% | %5.0f%% %6.0f%% | %8.0f %8.0f\n",
+		    s->size, v[0], med, v[s->nrate - 1], s->again,
+		    100 * vt / s->secs, vt > 0 ? 100 * s->vd.sys / vt : 0,
+		    100 * st / s->secs, st > 0 ? 100 * s->sd.sys / st : 0,
+		    100 * mt / s->secs, mt > 0 ? 100 * s->me.sys / mt : 0,
+		    s->hmac, s->b2b);
+	}
+	printf("\npath: %d windows of %.1f s after %.1f s warm-up, one "
+	    "connection; AGAIN: vaultd busy, sent again\n", nwin, win,
+	    WARMUP_SECONDS);
+	printf("CPU: core, the share of one core used over the windows; "
+	    "sys, the system time's share of it\n");
+	printf("in process: libsodium, median of %d runs of %.1f s\n",
+	    FLOOR_RUNS, FLOOR_SECONDS);
+	printf("reproduce: CLOBVAULT_BUILD=%s %s/tests/bench/bench_body\n",
+	    t.build, t.build);
+	r = 0;
+ out:
+	if (connected)
+		chan_free(&c);
+	it_cleanup(&t);
+	unlink(passfile);
+	free(body);
+	return r;
+}
