@@ -184,9 +184,11 @@ typedef void client_done_fn(struct vaultd *, uint64_t cookie, int code,
  * routing facts.  Its answer goes to the callback of the one who asked.
  */
 #define VAULTD_SIGN_MAX		256
-#define VAULTD_HELD_MAX		(8 << 20)	/* bytes of requests waiting for
-						   signerd (a channel's buffer
-						   stops at 16 MiB) */
+#define VAULTD_HELD_MAX		(20 << 20)	/* bytes of requests waiting
+						   for signerd: 256 of the
+						   largest; twice that (a
+						   queue half sent) stays
+						   under MSG_MAX_QUEUE */
 #define VAULTD_DEFER_MAX	4096	/* records waiting for a checkpoint */
 struct sign_slot {
 	int		 used;

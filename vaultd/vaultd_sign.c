@@ -78,11 +78,12 @@ sign_blocked(struct vaultd *vd, int *code)
 	if (vd->nsigns == VAULTD_SIGN_MAX)
 		return "too many signing requests in flight; retry";
 	/*
-	 * What waits for signerd stays well under a buffer's bound (the
-	 * channel's output buffer keeps what it sent until it is empty).
+	 * What waits for signerd stays under a buffer's bound (the
+	 * channel's output queue keeps what it sent until half is sent).
 	 */
 	if (vd->held.len + vd->held_ckpt.len + vd->syncing.len +
-	    SIGNERD(vd)->chan.out.len > VAULTD_HELD_MAX)
+	    SIGNERD(vd)->chan.out.len - SIGNERD(vd)->chan.outoff >
+	    VAULTD_HELD_MAX)
 		return "too many signing request bytes in flight; retry";
 	if (vaultd_audit_deferring(vd) && vd->ndeferred >= VAULTD_DEFER_MAX)
 		return "the vault is busy for a moment; retry";
