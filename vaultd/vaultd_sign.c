@@ -442,15 +442,14 @@ vaultd_sign_synced(struct vaultd *vd)
 {
 	vaultd_audit_synced(vd);
 	sign_release(vd, &vd->syncing);
-	if (vd->audit_relaxed) {
-		sign_release(vd, &vd->held);	/* switched meanwhile */
+	if (vd->held.len == 0)
 		return;
-	}
-	/* what came since: its records written, then the next group */
-	if (vd->held.len > 0) {
-		vaultd_audit_write(vd);
-		sign_sync_held(vd);
-	}
+	/* what came since: its records written first */
+	vaultd_audit_write(vd);
+	if (vd->audit_relaxed)
+		sign_release(vd, &vd->held);	/* switched meanwhile */
+	else
+		sign_sync_held(vd);		/* the next group */
 }
 
 /* signerd's header list, every field checked; pointers into m. */
