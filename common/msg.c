@@ -655,6 +655,9 @@ chan_fill(struct chan *c)
 		sodium_memzero(c->in.data + c->in.len, c->inoff);
 		c->inoff = 0;
 	}
+	/* as for chan_flush: an empty buffer grown for large frames goes */
+	if (c->in.len == 0 && c->in.cap > CHAN_KEEP)
+		msgbuf_free(&c->in);
 	if ((r = msgbuf_reserve(&c->in, c->in.len + 65536)) != 0)
 		return r;
 	for (;;) {
@@ -744,6 +747,9 @@ chan_flush(struct chan *c)
 	}
 	sodium_memzero(c->out.data, c->out.len);
 	c->out.len = c->outoff = 0;
+	/* a queue grown for a burst of large frames goes back */
+	if (c->out.cap > CHAN_KEEP)
+		msgbuf_free(&c->out);
 	return 0;
 }
 

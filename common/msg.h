@@ -33,6 +33,8 @@
  * and body, take 18 MiB, and a queue may hold as much again already
  * written before it is moved down (chan_flush).
  */
+#define CHAN_KEEP		(256 * 1024)	/* an empty chan buffer larger
+						   than this is freed */
 #define MSG_MAX_QUEUE		(48 * (MSG_MAX_FRAME + MSG_HDR_LEN))
 
 /*

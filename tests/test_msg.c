@@ -2,6 +2,7 @@
  * common/msg.c: framing and strict decoding.  Every refusal is asserted
  * with its exact CV_ERR_MSG_* code.
  */
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -256,6 +257,7 @@ test_frames(void **state)
 	static const uint8_t	partial[] = { 0x00, 0x00, 0x00, 0x03, 0x92 };
 
 	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+	assert_int_equal(fcntl(sv[0], F_SETFL, O_NONBLOCK), 0);
 	chan_init(&a, sv[0]);
 	chan_init(&b, sv[1]);
 
@@ -284,6 +286,7 @@ test_frames(void **state)
 	chan_free(&a);
 	chan_free(&b);
 	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+	assert_int_equal(fcntl(sv[0], F_SETFL, O_NONBLOCK), 0);
 	chan_init(&a, sv[0]);
 	chan_init(&b, sv[1]);
 	assert_int_equal(write(sv[0], oversize, sizeof(oversize)),
@@ -356,9 +359,60 @@ test_flush_behind(void **state)
 		off += flen;
 	}
 	assert_int_equal(i, 200);
+	/* the queue, grown to megabytes, went back once empty */
+	assert_int_equal(a.out.cap, 0);
+	assert_null(a.out.data);
 	chan_free(&a);
 	close(sv[1]);
 	free(got);
+}
+
+/* The input buffer, grown for large frames, goes back once empty too. */
+static void
+test_fill_shrinks(void **state)
+{
+	static uint8_t	body[600000];
+	struct chan	a, b;
+	struct msg_w	w;
+	struct msg	m;
+	int		sv[2], r;
+
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+	assert_int_equal(fcntl(sv[0], F_SETFL, O_NONBLOCK), 0);
+	chan_init(&a, sv[0]);
+	chan_init(&b, sv[1]);
+	msg_begin(&w, MSG_VAULT_UNLOCK_REQ, 1);
+	msg_put_bin(&w, body, sizeof(body));
+	msg_put_bin(&w, "", 0);
+	msg_put_bool(&w, 0);
+	assert_int_equal(chan_queue(&a, &w), 0);
+	msg_begin(&w, MSG_VAULT_LOCK_REQ, 2);
+	assert_int_equal(chan_queue(&a, &w), 0);
+	while ((r = chan_flush(&a)) == CV_ERR_AGAIN)
+		assert_int_equal(chan_fill(&b), 0);
+	assert_int_equal(r, 0);
+	assert_int_equal(a.out.cap, 0);		/* over CHAN_KEEP: freed */
+	while ((r = chan_next(&b, &m)) == CV_ERR_AGAIN)
+		assert_int_equal(chan_fill(&b), 0);
+	assert_int_equal(r, 0);
+	assert_int_equal(m.id, 1);
+	assert_true(b.in.cap > CHAN_KEEP);
+	msg_clear(&m);
+	while ((r = chan_next(&b, &m)) == CV_ERR_AGAIN)
+		assert_int_equal(chan_fill(&b), 0);
+	assert_int_equal(r, 0);
+	assert_int_equal(m.id, 2);
+	msg_clear(&m);
+	/* all consumed: the next fill starts from a small buffer */
+	msg_begin(&w, MSG_VAULT_LOCK_REQ, 3);
+	assert_int_equal(chan_send(&a, &w), 0);
+	assert_int_equal(chan_fill(&b), 0);
+	assert_true(b.in.cap <= CHAN_KEEP);
+	assert_int_equal(chan_next(&b, &m), 0);
+	assert_int_equal(m.id, 3);
+	msg_clear(&m);
+	chan_free(&a);
+	chan_free(&b);
 }
 
 static void
@@ -447,6 +501,7 @@ main(void)
 		cmocka_unit_test(test_hostile_counts),
 		cmocka_unit_test(test_frames),
 		cmocka_unit_test(test_flush_behind),
+		cmocka_unit_test(test_fill_shrinks),
 		cmocka_unit_test(test_finish_toobig),
 		cmocka_unit_test(test_names),
 		cmocka_unit_test(test_error_ans),

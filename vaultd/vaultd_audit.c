@@ -229,9 +229,11 @@ vaultd_audit_sync(struct vaultd *vd)
 void
 vaultd_audit_write(struct vaultd *vd)
 {
+	int	wrote = vd->audit_pend.len > 0;
+
 	if (audit_write_pending(vd) != 0)
 		fatal("audit: cannot write %s", vd->auditpath);
-	if (vd->audit_relaxed && vd->audit_dirty && vd->relaxed_due == 0)
+	if (vd->audit_relaxed && wrote && vd->relaxed_due == 0)
 		vd->relaxed_due = vaultd_now_ms() + vd->audit_group_ms;
 }
 
