@@ -5,7 +5,6 @@
  * talks only to vaultd over CHILD_FD.
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <poll.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -127,8 +126,6 @@ probe_run(struct pool_job *pj, struct secp256k1_context_struct *ctx,
 	log_info("test probe: %s", p->kind);
 	if (strcmp(p->kind, "worker-socket") == 0)
 		(void)syscall(SYS_socket, AF_INET, SOCK_STREAM, 0);
-	else if (strcmp(p->kind, "worker-open") == 0)
-		(void)syscall(SYS_openat, AT_FDCWD, "/etc/passwd", O_RDONLY);
 	msg_begin(w, MSG_PROBE_ANS, p->id);
 }
 
@@ -181,8 +178,8 @@ signerd_dispatch(struct signerd_state *sd, struct msg *m)
 
 /*
  * Serve vaultd until it closes the channel.  The pool's lock is held
- * but while blocked for input; the keys are closed once no message has
- * come for SIGNERD_IDLE_MS and no worker is busy.
+ * except while blocked for input; the keys are closed once no message
+ * has come for SIGNERD_IDLE_MS and no worker is busy.
  */
 static void
 signerd_loop(struct signerd_state *sd)
