@@ -765,6 +765,8 @@ test_control_denial_budget(void **state)
 	char		 text[64];
 	int		 i, denied = 0, code, r;
 
+	/* vaultd may hang up while the last ones are sent: EPIPE, no death */
+	signal(SIGPIPE, SIG_IGN);
 	assert_int_equal(it_connect(&t->it, &c), 0);
 	for (i = 0; i < 80; i++) {
 		msg_begin(&w, MSG_CTL_HEADERS_REQ, (uint32_t)(100 + i));
