@@ -40,6 +40,7 @@
 
 #include "common/catalog.h"
 #include "common/encode.h"
+#include "tests/bench/bench_daemons.h"
 #include "tests/it.h"
 
 #define WINDOW		240		/* pipelined requests in flight */
@@ -231,38 +232,20 @@ floor_b2b(const uint8_t *body, size_t len)
 static int
 vault_setup(struct it *t, const char *passfile)
 {
-	uint8_t	 raw[32];
-	char	 secret[B64_ENCODED_SIZE(32)], json[256], out[4096];
-	int	 r = -1;
+	char	err[DMN_ERR];
 
 	it_write(passfile, "bench body passphrase\n", 0600);
 	if (it_start(t, NULL, NULL) != 0) {
 		fprintf(stderr, "bench_body: vaultd did not start (log %s)\n",
 		    t->log);
-		goto out;
+		return -1;
 	}
-	randombytes_buf(raw, sizeof(raw));
-	if (b64url_encode(raw, sizeof(raw), secret, sizeof(secret)) != 0)
-		goto out;
-	snprintf(json, sizeof(json), "{\"apiKey\":\"%s\",\"secret\":\"%s\","
-	    "\"passphrase\":\"%s\"}", API_KEY, secret, PASSPHRASE);
-	if (it_ctl(t, NULL, out, sizeof(out), "init --passphrase-file %s "
-	    "--kdf interactive", passfile) != 0 ||
-	    it_ctl(t, NULL, out, sizeof(out), "account add %s "
-	    "--profile openfish", ACCOUNT) != 0 ||
-	    it_ctl(t, NULL, out, sizeof(out), "wallet generate --account %s",
-	    ACCOUNT) != 0 ||
-	    it_ctl(t, json, out, sizeof(out), "apikey import --account %s",
-	    ACCOUNT) != 0) {
-		fprintf(stderr, "bench_body: vault set-up failed: %s", out);
-		goto out;
+	if (dmn_vault(t, passfile, ACCOUNT, API_KEY, PASSPHRASE, err,
+	    sizeof(err)) != 0) {
+		fprintf(stderr, "bench_body: %s", err);
+		return -1;
 	}
-	r = 0;
- out:
-	sodium_memzero(raw, sizeof(raw));
-	sodium_memzero(secret, sizeof(secret));
-	sodium_memzero(json, sizeof(json));
-	return r;
+	return 0;
 }
 
 /* Queue MSG_CTL_HEADERS_REQ [account, level, method, path, body, nonce]. */

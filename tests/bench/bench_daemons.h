@@ -14,6 +14,9 @@
 #include <unistd.h>
 #include <sys/wait.h>
 
+#include <sodium.h>
+
+#include "common/encode.h"
 #include "tests/it.h"
 #include "tests/testexchange/tx_test.h"
 
@@ -247,6 +250,47 @@ dmn_tx_cleanup(struct dmn_tx *x)
 		(void)!system(cmd);
 		x->dir[0] = '\0';
 	}
+}
+
+/*
+ * Give the vaultd of t what a trader's vault holds: a vault (passphrase
+ * in passfile), an openfish account, a generated wallet, and the API
+ * credential api_key whose secret is base64url of 32 random bytes.  0,
+ * or -1 with the reason in err.
+ */
+static inline int
+dmn_vault(struct it *t, const char *passfile, const char *account,
+    const char *api_key, const char *passphrase, char *err, size_t errlen)
+{
+	uint8_t	 raw[32];
+	char	 secret[B64_ENCODED_SIZE(32)], json[256], out[4096];
+	int	 r = -1;
+
+	randombytes_buf(raw, sizeof(raw));
+	if (b64url_encode(raw, sizeof(raw), secret, sizeof(secret)) != 0) {
+		snprintf(err, errlen, "cannot encode a secret");
+		goto out;
+	}
+	snprintf(json, sizeof(json), "{\"apiKey\":\"%s\",\"secret\":\"%s\","
+	    "\"passphrase\":\"%s\"}", api_key, secret, passphrase);
+	out[0] = '\0';
+	if (it_ctl(t, NULL, out, sizeof(out), "init --passphrase-file %s "
+	    "--kdf interactive", passfile) != 0 ||
+	    it_ctl(t, NULL, out, sizeof(out), "account add %s "
+	    "--profile openfish", account) != 0 ||
+	    it_ctl(t, NULL, out, sizeof(out), "wallet generate --account %s",
+	    account) != 0 ||
+	    it_ctl(t, json, out, sizeof(out), "apikey import --account %s",
+	    account) != 0) {
+		snprintf(err, errlen, "vault set-up failed: %s", out);
+		goto out;
+	}
+	r = 0;
+ out:
+	sodium_memzero(raw, sizeof(raw));
+	sodium_memzero(secret, sizeof(secret));
+	sodium_memzero(json, sizeof(json));
+	return r;
 }
 
 #endif

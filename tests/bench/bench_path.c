@@ -148,42 +148,18 @@ static int
 vault_setup(struct bench *b, const char *a1, const char *a2, char *err,
     size_t errlen)
 {
-	uint8_t	 raw[32];
-	char	 secret[B64_ENCODED_SIZE(32)], json[256], out[4096];
-	int	 r = -1;
-
 	snprintf(b->passfile, sizeof(b->passfile), "%s.pass", b->t.home);
 	it_write(b->passfile, "bench path passphrase\n", 0600);
-	if (dmn_start(&b->t, a1, a2, err, errlen) != 0)
-		goto out;
-	randombytes_buf(raw, sizeof(raw));
-	if (b64url_encode(raw, sizeof(raw), secret, sizeof(secret)) != 0)
-		goto out;
-	snprintf(json, sizeof(json), "{\"apiKey\":\"%s\",\"secret\":\"%s\","
-	    "\"passphrase\":\"%s\"}", API_KEY, secret, PASSPHRASE);
-	out[0] = '\0';
-	if (it_ctl(&b->t, NULL, out, sizeof(out), "init --passphrase-file %s "
-	    "--kdf interactive", b->passfile) != 0 ||
-	    it_ctl(&b->t, NULL, out, sizeof(out), "account add %s "
-	    "--profile openfish", ACCOUNT) != 0 ||
-	    it_ctl(&b->t, NULL, out, sizeof(out), "wallet generate --account %s",
-	    ACCOUNT) != 0 ||
-	    it_ctl(&b->t, json, out, sizeof(out), "apikey import --account %s",
-	    ACCOUNT) != 0) {
-		snprintf(err, errlen, "vault set-up failed: %s", out);
-		goto out;
-	}
+	if (dmn_start(&b->t, a1, a2, err, errlen) != 0 ||
+	    dmn_vault(&b->t, b->passfile, ACCOUNT, API_KEY, PASSPHRASE, err,
+	    errlen) != 0)
+		return -1;
 	if (it_connect(&b->t, &b->c) != 0) {
 		snprintf(err, errlen, "cannot reach %s", b->t.sock);
-		goto out;
+		return -1;
 	}
 	b->connected = 1;
-	r = 0;
- out:
-	sodium_memzero(raw, sizeof(raw));
-	sodium_memzero(secret, sizeof(secret));
-	sodium_memzero(json, sizeof(json));
-	return r;
+	return 0;
 }
 
 static void
