@@ -199,49 +199,6 @@ faults(struct ct *c, const char *body)
 	admin(c, "faults", body);
 }
 
-/* Request log entries since line `from` with method and target. */
-static int
-log_count(struct ct *c, int from, const char *method, const char *target,
-    const char *verdict)
-{
-	char	 line[2048];
-	FILE	*f;
-	json_t	*j;
-	int	 n = 0, i = 0;
-
-	if ((f = fopen(c->tx.log, "r")) == NULL)
-		return 0;
-	while (fgets(line, sizeof(line), f) != NULL) {
-		if (i++ < from || (j = json_loads(line, 0, NULL)) == NULL)
-			continue;
-		if (strcmp(json_string_value(json_object_get(j, "method")),
-		    method) == 0 && strcmp(json_string_value(
-		    json_object_get(j, "target")), target) == 0 &&
-		    (verdict == NULL || strcmp(json_string_value(
-		    json_object_get(j, "verdict")), verdict) == 0))
-			n++;
-		json_decref(j);
-	}
-	fclose(f);
-	return n;
-}
-
-/* Lines in the request log now: a mark for log_count. */
-static int
-log_mark(struct ct *c)
-{
-	char	 line[2048];
-	FILE	*f;
-	int	 n = 0;
-
-	if ((f = fopen(c->tx.log, "r")) == NULL)
-		return 0;
-	while (fgets(line, sizeof(line), f) != NULL)
-		n++;
-	fclose(f);
-	return n;
-}
-
 static int
 group_setup(void **state)
 {
@@ -858,16 +815,17 @@ test_invites(void **state)
 	    "--url %s --ca-file %s", c->url, ca);
 	run(c, 0, NULL, "wallet generate --account wrong");
 	run(c, 0, "NOT-THE-CODE", "invite set --account wrong");
-	mark = log_mark(c);
+	mark = txt_log_lines(&c->tx);
 	run(c, 10, NULL, "apikey create-or-derive --account "
 	    "wrong");
 	has(c, "HTTP 400");
 	has(c, "invalid invitation code");
 	has(c, "hint: ");
 	has(c, "invitation code");
-	assert_int_equal(log_count(c, mark, "POST", "/auth/api-key", NULL), 1);
-	assert_int_equal(log_count(c, mark, "GET", "/auth/derive-api-key",
-	    NULL), 0);
+	assert_int_equal(txt_log_count(&c->tx, mark, "POST", "/auth/api-key",
+	    NULL), 1);
+	assert_int_equal(txt_log_count(&c->tx, mark, "GET",
+	    "/auth/derive-api-key", NULL), 0);
 	run(c, 0, NULL, "apikey list --local --account wrong");
 	has(c, "(none)");
 
@@ -877,7 +835,7 @@ test_invites(void **state)
 	    "--url %s --ca-file %s", c->url, ca);
 	run(c, 0, NULL, "wallet generate --account second");
 	run(c, 0, c->invite, "invite set --account second");
-	mark = log_mark(c);
+	mark = txt_log_lines(&c->tx);
 	run(c, 10, NULL, "--json apikey create-or-derive "
 	    "--account second");
 	{
@@ -888,8 +846,8 @@ test_invites(void **state)
 		assert_non_null(strstr(jstr(res, "hint"), "invitation code"));
 		json_decref(doc);
 	}
-	assert_int_equal(log_count(c, mark, "GET", "/auth/derive-api-key",
-	    NULL), 0);
+	assert_int_equal(txt_log_count(&c->tx, mark, "GET",
+	    "/auth/derive-api-key", NULL), 0);
 	check_no_secrets(c);
 }
 
@@ -907,22 +865,24 @@ test_faults(void **state)
 
 	/* a GET that fails with 503 once is retried */
 	faults(c, "{\"fail_next\":1,\"fail_status\":503}");
-	mark = log_mark(c);
+	mark = txt_log_lines(&c->tx);
 	run(c, 0, NULL, "apikey list --account main");
 	has(c, key_id);
-	assert_int_equal(log_count(c, mark, "GET", "/auth/api-keys",
+	assert_int_equal(txt_log_count(&c->tx, mark, "GET", "/auth/api-keys",
 	    "fault:5xx"), 1);
-	assert_int_equal(log_count(c, mark, "GET", "/auth/api-keys", "ok"), 1);
+	assert_int_equal(txt_log_count(&c->tx, mark, "GET", "/auth/api-keys",
+	    "ok"), 1);
 
 	/* a dropped create is not retried, nor followed by a derive */
 	faults(c, "{\"drop_next\":1}");
-	mark = log_mark(c);
+	mark = txt_log_lines(&c->tx);
 	run(c, 9, NULL, "apikey create-or-derive --account main "
 	    "--nonce 7");
 	has(c, "127.0.0.1");
-	assert_int_equal(log_count(c, mark, "POST", "/auth/api-key", NULL), 1);
-	assert_int_equal(log_count(c, mark, "GET", "/auth/derive-api-key",
-	    NULL), 0);
+	assert_int_equal(txt_log_count(&c->tx, mark, "POST", "/auth/api-key",
+	    NULL), 1);
+	assert_int_equal(txt_log_count(&c->tx, mark, "GET",
+	    "/auth/derive-api-key", NULL), 0);
 	run(c, 0, NULL, "--json apikey create --account main "
 	    "--nonce 8");
 	json_decref(out_json(c));
@@ -932,16 +892,16 @@ test_faults(void **state)
 	 * the 429 and then the answer).
 	 */
 	faults(c, "{\"rate_limit\":1}");
-	mark = log_mark(c);
+	mark = txt_log_lines(&c->tx);
 	txt_req(&c->tx, "GET", "/time", NULL, NULL, &r);
 	txr_free(&r);
 	rc = ctl(c, NULL, "--json closed-only --account main");
 	faults(c, "{\"rate_limit\":0}");
-	assert_int_equal(log_count(c, mark, "GET",
+	assert_int_equal(txt_log_count(&c->tx, mark, "GET",
 	    "/auth/ban-status/closed-only", "fault:429"), 1);
 	/* a GET: retried after Retry-After */
 	assert_int_equal(rc, 0);
-	assert_int_equal(log_count(c, mark, "GET",
+	assert_int_equal(txt_log_count(&c->tx, mark, "GET",
 	    "/auth/ban-status/closed-only", "ok"), 1);
 
 	/*
@@ -1032,13 +992,13 @@ test_timeout(void **state)
 
 	/* an exchange slower than the time-out: named, not retried */
 	faults(c, "{\"latency_ms\":3500}");
-	mark = log_mark(c);
+	mark = txt_log_lines(&c->tx);
 	run(c, 9, NULL, "time --account main");
 	has(c, "within 2 s");
 	has(c, c->url + strlen("http://"));
 	faults(c, "{\"latency_ms\":0}");
 	sleep(2);		/* the slow request finishes at the exchange */
-	assert_int_equal(log_count(c, mark, "GET", "/time", NULL), 1);
+	assert_int_equal(txt_log_count(&c->tx, mark, "GET", "/time", NULL), 1);
 	run(c, 0, NULL, "time --account main");
 }
 

@@ -91,34 +91,8 @@ faults(struct ot *o, const char *body)
 	txr_free(&r);
 }
 
-/* Requests in the exchange's log with method, target (and verdict). */
-static int
-log_count(struct ot *o, const char *method, const char *target,
-    const char *verdict)
-{
-	char	 line[2048];
-	FILE	*f;
-	json_t	*j;
-	int	 n = 0;
-
-	if ((f = fopen(o->tx.log, "r")) == NULL)
-		return 0;
-	while (fgets(line, sizeof(line), f) != NULL) {
-		if ((j = json_loads(line, 0, NULL)) == NULL)
-			continue;
-		if (strcmp(json_string_value(json_object_get(j, "method")),
-		    method) == 0 && strcmp(json_string_value(
-		    json_object_get(j, "target")), target) == 0 &&
-		    (verdict == NULL || strcmp(json_string_value(
-		    json_object_get(j, "verdict")), verdict) == 0))
-			n++;
-		json_decref(j);
-	}
-	fclose(f);
-	return n;
-}
-
-#define TOKENS(o)	log_count((o), "POST", "/v3/auth/token", NULL)
+#define TOKENS(o)	\
+	txt_log_count(&(o)->tx, 0, "POST", "/v3/auth/token", NULL)
 
 /* A first key, as the exchange's web interface would make it. */
 static void
@@ -335,7 +309,8 @@ test_list_cached(void **state)
 	json_decref(j);
 	/* one token for both calls */
 	assert_int_equal(TOKENS(o), 1);
-	assert_int_equal(log_count(o, "GET", "/v3/api-keys", "ok"), 2);
+	assert_int_equal(txt_log_count(&o->tx, 0, "GET", "/v3/api-keys", "ok"),
+	    2);
 	/* a lock wipes it: the next call buys another */
 	run(o, 0, NULL, "lock");
 	run(o, 0, NULL, "unlock --passphrase-file %s", o->pass);
@@ -363,7 +338,7 @@ test_token_refresh(void **state)
 	faults(o, "{\"jwt_reject_next\":1}");
 	run(o, 0, NULL, "apikey list --account main");
 	assert_int_equal(TOKENS(o), 3);
-	assert_int_equal(log_count(o, "GET", "/v3/api-keys",
+	assert_int_equal(txt_log_count(&o->tx, 0, "GET", "/v3/api-keys",
 	    "omnia:jwt-rejected"), 1);
 	/* the new token is kept */
 	run(o, 0, NULL, "apikey list --account main");
@@ -374,7 +349,7 @@ test_token_refresh(void **state)
 	has(o, "vaultctl: apikey list: the exchange answered HTTP 401 "
 	    "INVALID_JWT_TOKEN: invalid token\n");
 	assert_int_equal(TOKENS(o), 4);
-	assert_int_equal(log_count(o, "GET", "/v3/api-keys",
+	assert_int_equal(txt_log_count(&o->tx, 0, "GET", "/v3/api-keys",
 	    "omnia:jwt-rejected"), 3);
 	faults(o, "{\"jwt_reject_next\":0}");
 	/* the 401 wiped the token: the next call buys one */
@@ -411,7 +386,8 @@ test_create(void **state)
 	has(o, "vaultctl: apikey create: permissions the calling key does "
 	    "not hold: admin, withdraw (a key grants only what it holds)\n");
 	assert_int_equal(TOKENS(o), 2);
-	assert_int_equal(log_count(o, "POST", "/v3/api-keys", NULL), 1);
+	assert_int_equal(txt_log_count(&o->tx, 0, "POST", "/v3/api-keys", NULL),
+	    1);
 
 	/* beyond the policy's ceiling: refused, naming them */
 	snprintf(policy, sizeof(policy), "%s.policy", o->it.home);
@@ -426,11 +402,13 @@ test_create(void **state)
 	    "policy's key-permissions ceiling ({keys:read}): keys:write, "
 	    "trade\n");
 	assert_int_equal(TOKENS(o), 2);
-	assert_int_equal(log_count(o, "POST", "/v3/api-keys", NULL), 1);
+	assert_int_equal(txt_log_count(&o->tx, 0, "POST", "/v3/api-keys", NULL),
+	    1);
 	/* within it: made */
 	run(o, 0, NULL, "apikey create --account main --label z "
 	    "--permission keys:read");
-	assert_int_equal(log_count(o, "POST", "/v3/api-keys", "ok"), 2);
+	assert_int_equal(txt_log_count(&o->tx, 0, "POST", "/v3/api-keys", "ok"),
+	    2);
 
 	/* a CLOB parameter for an Omnia account */
 	run(o, 1, NULL, "apikey create --account main --nonce 3");
@@ -471,7 +449,8 @@ test_rotate(void **state)
 	assert_int_equal(TOKENS(o), 3);
 	run(o, 0, NULL, "apikey list --account main");
 	assert_int_equal(TOKENS(o), 4);
-	assert_int_equal(log_count(o, "POST", "/v3/auth/token", "ok"), 3);
+	assert_int_equal(txt_log_count(&o->tx, 0, "POST", "/v3/auth/token",
+	    "ok"), 3);
 	/* a key the vault does not hold */
 	run(o, 8, NULL, "apikey rotate --account main --key-id nosuch");
 	check_no_secrets(o);

@@ -552,6 +552,52 @@ txt_log_has(const struct txt *t, const char *s)
 	return strstr(buf, s) != NULL;
 }
 
+/*
+ * Requests in the request log from its line `from` on (0: all) with
+ * method and target, and with verdict unless it is NULL.
+ */
+static inline int
+txt_log_count(const struct txt *t, int from, const char *method,
+    const char *target, const char *verdict)
+{
+	char	 line[2048];
+	FILE	*f;
+	json_t	*j;
+	int	 n = 0, i = 0;
+
+	if ((f = fopen(t->log, "r")) == NULL)
+		return 0;
+	while (fgets(line, sizeof(line), f) != NULL) {
+		if (i++ < from || (j = json_loads(line, 0, NULL)) == NULL)
+			continue;
+		if (strcmp(json_string_value(json_object_get(j, "method")),
+		    method) == 0 && strcmp(json_string_value(
+		    json_object_get(j, "target")), target) == 0 &&
+		    (verdict == NULL || strcmp(json_string_value(
+		    json_object_get(j, "verdict")), verdict) == 0))
+			n++;
+		json_decref(j);
+	}
+	fclose(f);
+	return n;
+}
+
+/* Lines in the request log now: a `from` for txt_log_count. */
+static inline int
+txt_log_lines(const struct txt *t)
+{
+	char	 line[2048];
+	FILE	*f;
+	int	 n = 0;
+
+	if ((f = fopen(t->log, "r")) == NULL)
+		return 0;
+	while (fgets(line, sizeof(line), f) != NULL)
+		n++;
+	fclose(f);
+	return n;
+}
+
 /* The verdict logged for the last request whose target is target. */
 static inline const char *
 txt_verdict(const struct txt *t, const char *target, char *out, size_t len)
