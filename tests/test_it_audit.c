@@ -580,6 +580,41 @@ test_modes(void **state)
 	    2);
 	assert_int_equal(CTL(t, NULL, "audit mode relaxed extra"), 2);
 
+	/* a malformed request: the client dropped and audited, no switch */
+	{
+		struct chan	c;
+		struct msg_w	w;
+		struct msg	m;
+		static const char *bad[] = { "relaxed!!", NULL };
+		int		k;
+
+		for (k = 0; k < 2; k++) {
+			assert_int_equal(it_connect(&t->it, &c), 0);
+			msg_begin(&w, MSG_CTL_AUDIT_MODE_REQ, 7);
+			if (bad[k] != NULL)	/* longer than a mode */
+				msg_put_str(&w, bad[k]);
+			else			/* a number for the mode */
+				msg_put_u64(&w, 1);
+			msg_put_u64(&w, 5);
+			assert_int_equal(chan_send(&c, &w), 0);
+			assert_int_equal(chan_recv(&c, &m), CV_ERR_EOF);
+			chan_free(&c);
+		}
+		/* an answer after them: their records are written */
+		assert_int_equal(CTL(t, NULL, "audit mode"), 0);
+		assert_string_equal(t->out, "relaxed: records written before "
+		    "each request leaves vaultd, synced every 20 ms at most\n");
+		assert_non_null(log = it_slurp(t->audit, &len));
+		assert_int_equal(count(log, "\tpeer_refused\t-\t-\tdropped\t"),
+		    2);
+		free(log);
+		/* refused by the message's shape in the protocol list */
+		assert_true(it_log_has(&t->it, "control client sent a "
+		    "malformed message: message field too long"));
+		assert_true(it_log_has(&t->it, "control client sent a "
+		    "malformed message: message field of wrong type"));
+	}
+
 	piped(t, 400, 32, &again);
 	assert_int_equal(again, 0);
 	/* killed at once: every record was written before its signature */
