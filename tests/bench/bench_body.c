@@ -248,47 +248,18 @@ vault_setup(struct it *t, const char *passfile)
 	return 0;
 }
 
-/* Queue MSG_CTL_HEADERS_REQ [account, level, method, path, body, nonce]. */
 static int
 req_queue(struct chan *c, uint32_t id, const uint8_t *body, size_t len)
 {
-	struct msg_w	w;
-
-	msg_begin(&w, MSG_CTL_HEADERS_REQ, id);
-	msg_put_str(&w, ACCOUNT);
-	msg_put_u64(&w, CATALOG_L2);
-	msg_put_str(&w, "POST");
-	msg_put_str(&w, L2_PATH);
-	msg_put_bin(&w, body, len);
-	msg_put_u64(&w, 0);
-	msg_put_u64(&w, 0);		/* flags */
-	return chan_queue(c, &w);
+	return dmn_headers_req(c, id, ACCOUNT, CATALOG_L2, "POST", L2_PATH,
+	    body, len);
 }
 
-/* 0 for L2's five headers, CV_ERR_AGAIN when vaultd is busy, else a failure. */
+/* L2 makes five headers. */
 static int
 answer(struct msg *m)
 {
-	struct msg_rd	 list;
-	const char	*text;
-	size_t		 len;
-	int64_t		 code;
-	int		 r;
-
-	if (m->type == MSG_CTL_HEADERS_ANS) {
-		if ((r = msg_get_array(&m->rd, &list, 16)) != 0)
-			return r;
-		return list.n == 5 ? 0 : CV_ERR_MSG_COUNT;
-	}
-	if (m->type != MSG_ERROR_ANS)
-		return CV_ERR_MSG_STATE;
-	if ((r = msg_get_i64(&m->rd, &code)) != 0 ||
-	    (r = msg_get_str(&m->rd, &text, &len, MSG_MAX_STR)) != 0)
-		return r;
-	if (code == CV_ERR_AGAIN)
-		return CV_ERR_AGAIN;
-	fprintf(stderr, "bench_body: refused: %.*s\n", (int)len, text);
-	return code < 0 && code > -1000 ? (int)code : CV_ERR_INTERNAL;
+	return dmn_headers_ans(m, 5, "bench_body:");
 }
 
 /*

@@ -293,4 +293,52 @@ dmn_vault(struct it *t, const char *passfile, const char *account,
 	return r;
 }
 
+/* Queue MSG_CTL_HEADERS_REQ [account, level, method, path, body, nonce]. */
+static inline int
+dmn_headers_req(struct chan *c, uint32_t id, const char *account,
+    uint64_t level, const char *method, const char *path,
+    const uint8_t *body, size_t bodylen)
+{
+	struct msg_w	w;
+
+	msg_begin(&w, MSG_CTL_HEADERS_REQ, id);
+	msg_put_str(&w, account);
+	msg_put_u64(&w, level);
+	msg_put_str(&w, method);
+	msg_put_str(&w, path);
+	msg_put_bin(&w, body != NULL ? body : (const uint8_t *)"", bodylen);
+	msg_put_u64(&w, 0);
+	msg_put_u64(&w, 0);		/* flags */
+	return chan_queue(c, &w);
+}
+
+/*
+ * 0 for a header set of nheaders, CV_ERR_AGAIN when vaultd is busy,
+ * anything else a failure (said on standard error after who).
+ */
+static inline int
+dmn_headers_ans(struct msg *m, size_t nheaders, const char *who)
+{
+	struct msg_rd	 list;
+	const char	*text;
+	size_t		 len;
+	int64_t		 code;
+	int		 r;
+
+	if (m->type == MSG_CTL_HEADERS_ANS) {
+		if ((r = msg_get_array(&m->rd, &list, 16)) != 0)
+			return r;
+		return list.n == nheaders ? 0 : CV_ERR_MSG_COUNT;
+	}
+	if (m->type != MSG_ERROR_ANS)
+		return CV_ERR_MSG_STATE;
+	if ((r = msg_get_i64(&m->rd, &code)) != 0 ||
+	    (r = msg_get_str(&m->rd, &text, &len, MSG_MAX_STR)) != 0)
+		return r;
+	if (code == CV_ERR_AGAIN)
+		return CV_ERR_AGAIN;
+	fprintf(stderr, "%s refused: %.*s\n", who, (int)len, text);
+	return code < 0 && code > -1000 ? (int)code : CV_ERR_INTERNAL;
+}
+
 #endif

@@ -185,52 +185,20 @@ reconnect(struct bench *b)
 	return b->connected ? 0 : -1;
 }
 
-/* Queue MSG_CTL_HEADERS_REQ [account, level, method, path, body, nonce]. */
 static int
 req_queue(struct bench *b, const struct level *lv)
 {
-	struct msg_w	w;
-
-	msg_begin(&w, MSG_CTL_HEADERS_REQ, ++b->id);
-	msg_put_str(&w, ACCOUNT);
-	msg_put_u64(&w, (uint64_t)lv->level);
-	msg_put_str(&w, lv->method);
-	msg_put_str(&w, lv->path);
-	msg_put_bin(&w, lv->body != NULL ? lv->body : (const uint8_t *)"",
-	    lv->bodylen);
-	msg_put_u64(&w, 0);
-	msg_put_u64(&w, 0);		/* flags */
-	return chan_queue(&b->c, &w);
+	return dmn_headers_req(&b->c, ++b->id, ACCOUNT, (uint64_t)lv->level,
+	    lv->method, lv->path, lv->body, lv->bodylen);
 }
 
-/*
- * 0 for a header set of the expected size, CV_ERR_AGAIN when vaultd is
- * busy, anything else a failure (said on standard error).
- */
 static int
 answer(struct msg *m, const struct level *lv)
 {
-	struct msg_rd	 list;
-	const char	*text;
-	size_t		 len;
-	int64_t		 code;
-	int		 r;
+	char	who[128];
 
-	if (m->type == MSG_CTL_HEADERS_ANS) {
-		if ((r = msg_get_array(&m->rd, &list, 16)) != 0)
-			return r;
-		return list.n == lv->nheaders ? 0 : CV_ERR_MSG_COUNT;
-	}
-	if (m->type != MSG_ERROR_ANS)
-		return CV_ERR_MSG_STATE;
-	if ((r = msg_get_i64(&m->rd, &code)) != 0 ||
-	    (r = msg_get_str(&m->rd, &text, &len, MSG_MAX_STR)) != 0)
-		return r;
-	if (code == CV_ERR_AGAIN)
-		return CV_ERR_AGAIN;
-	fprintf(stderr, "bench_path: %s %s refused: %.*s\n", lv->method,
-	    lv->path, (int)len, text);
-	return code < 0 && code > -1000 ? (int)code : CV_ERR_INTERNAL;
+	snprintf(who, sizeof(who), "bench_path: %s %s", lv->method, lv->path);
+	return dmn_headers_ans(m, lv->nheaders, who);
 }
 
 /*
