@@ -136,25 +136,6 @@ http(const char *status, const char *body)
 	return b;
 }
 
-/* 300 KiB of blanks, with or without a Content-Length. */
-static void
-big_answer(int announce, char **out)
-{
-	size_t	len = 300 * 1024, h;
-	char	*b;
-
-	assert_non_null(b = malloc(len + 256));
-	if (announce)
-		h = (size_t)snprintf(b, 256, "HTTP/1.1 200 OK\r\n"
-		    "Content-Length: %zu\r\nConnection: close\r\n\r\n", len);
-	else
-		h = (size_t)snprintf(b, 256, "HTTP/1.1 200 OK\r\n"
-		    "Connection: close\r\n\r\n");
-	memset(b + h, ' ', len);
-	b[h + len] = '\0';
-	*out = b;
-}
-
 /*
  * An answer of len bytes: body, then blanks (JSON allows them), with or
  * without a Content-Length.
@@ -177,6 +158,13 @@ padded_answer(int announce, const char *body, size_t len)
 	memset(b + h + bl, ' ', len - bl);
 	b[h + len] = '\0';
 	return b;
+}
+
+/* 300 KiB of blanks, with or without a Content-Length. */
+static void
+big_answer(int announce, char **out)
+{
+	*out = padded_answer(announce, "", 300 * 1024);
 }
 
 static struct nd	 n;
