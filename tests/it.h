@@ -171,13 +171,15 @@ it_wait_up(struct it *t, struct it_proc *procs, uint64_t not_signerd,
 	return -1;
 }
 
-/* Start vaultd -f with up to three extra arguments (NULL ends them). */
+/*
+ * Run vaultd -f with up to three extra arguments (NULL ends them), its
+ * standard error appended to t->log; -1 if it cannot fork.
+ */
 static inline int
-it_start_args(struct it *t, const char *a1, const char *a2, const char *a3)
+it_spawn(struct it *t, const char *a1, const char *a2, const char *a3)
 {
-	struct it_proc	procs[3];
-	char		path[300];
-	int		fd;
+	char	path[300];
+	int	fd;
 
 	snprintf(path, sizeof(path), "%s/vaultd", t->build);
 	if ((t->vaultd = fork()) == -1)
@@ -190,6 +192,17 @@ it_start_args(struct it *t, const char *a1, const char *a2, const char *a3)
 		execl(path, "vaultd", "-f", a1, a2, a3, (char *)NULL);
 		_exit(127);
 	}
+	return 0;
+}
+
+/* Start vaultd -f with up to three extra arguments (NULL ends them). */
+static inline int
+it_start_args(struct it *t, const char *a1, const char *a2, const char *a3)
+{
+	struct it_proc	procs[3];
+
+	if (it_spawn(t, a1, a2, a3) != 0)
+		return -1;
 	return it_wait_up(t, procs, 0, 0, 5000) < 0 ? -1 : 0;
 }
 

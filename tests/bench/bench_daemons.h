@@ -64,22 +64,13 @@ dmn_start(struct it *t, const char *a1, const char *a2, char *err,
     size_t errlen)
 {
 	struct it_proc	 procs[3];
-	char		 path[300], *log;
+	char		*log;
 	size_t		 n;
-	int		 fd, i;
+	int		 i;
 
-	snprintf(path, sizeof(path), "%s/vaultd", t->build);
-	if ((t->vaultd = fork()) == -1) {
+	if (it_spawn(t, a1, a2, NULL) != 0) {
 		snprintf(err, errlen, "fork: %s", strerror(errno));
 		return -1;
-	}
-	if (t->vaultd == 0) {
-		fd = open(t->log, O_WRONLY | O_CREAT | O_APPEND, 0600);
-		if (fd == -1)
-			_exit(126);
-		dup2(fd, STDERR_FILENO);
-		execl(path, "vaultd", "-f", a1, a2, (char *)NULL);
-		_exit(127);
 	}
 	for (i = 0; i < 100; i++) {
 		if (waitpid(t->vaultd, NULL, WNOHANG) == t->vaultd) {
