@@ -10,6 +10,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <pthread.h>
 #include <signal.h>
 #include <string.h>
@@ -102,24 +103,19 @@ void
 vaultd_sync_end(struct vaultd *vd, int block)
 {
 	struct vd_syncer	*s = &vd->syncer;
+	struct pollfd		 pfd = { s->pipe[0], POLLIN, 0 };
 	char			 b;
 	ssize_t			 n;
-	int			 err, fl;
+	int			 err;
 
 	if (!s->busy)
 		return;
-	fl = 0;
-	if (block) {
-		fl = fcntl(s->pipe[0], F_GETFL);
-		if (fl == -1 || fcntl(s->pipe[0], F_SETFL,
-		    fl & ~O_NONBLOCK) == -1)
-			fatal("audit syncer: fcntl");
-	}
+	while (block && poll(&pfd, 1, -1) == -1)
+		if (errno != EINTR)
+			fatal("audit syncer: poll");
 	do {
 		n = read(s->pipe[0], &b, 1);
 	} while (n == -1 && errno == EINTR);
-	if (block && fcntl(s->pipe[0], F_SETFL, fl) == -1)
-		fatal("audit syncer: fcntl");
 	if (n == -1 && errno == EAGAIN)
 		return;
 	if (n != 1)
