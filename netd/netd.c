@@ -67,6 +67,7 @@ static const struct sandbox_rule netd_rules[] = {
 	{ SCMP_SYS(sched_getaffinity),	"malloc arenas (not reached)" },
 	{ SCMP_SYS(poll),		"curl_multi_poll (the loop's one "
 					    "poll), the resolver" },
+	{ SCMP_SYS(restart_syscall),	"that poll, resumed after SIGSTOP" },
 	{ SCMP_SYS(close),		"sockets, files" },
 	{ SCMP_SYS(fcntl),		"non-blocking sockets" },
 	{ SCMP_SYS(newfstatat),		"the resolver's /etc files, the CA "

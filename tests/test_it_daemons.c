@@ -163,6 +163,37 @@ test_kill9_restart(void **state)
 	assert_int_equal(proc_field(q[2].pid, "Seccomp"), 2);
 }
 
+/*
+ * A child stopped and continued (a debugger, kill -STOP, a frozen
+ * cgroup) while it waits in poll: the kernel resumes that poll with
+ * restart_syscall, which each filter must allow, or the child dies of
+ * SIGSYS and is restarted.  Both keep their pid and restart count.
+ */
+static void
+test_stop_continue(void **state)
+{
+	struct it	*t = *state;
+	struct it_proc	 p[3], q[3];
+	int		 i, round;
+
+	assert_int_equal(it_status(t, p), 0);
+	for (round = 0; round < 3; round++)
+		for (i = 1; i <= 2; i++) {
+			it_sleep_ms(50);	/* back in its poll */
+			assert_int_equal(kill((pid_t)p[i].pid, SIGSTOP), 0);
+			it_sleep_ms(50);
+			assert_int_equal(kill((pid_t)p[i].pid, SIGCONT), 0);
+		}
+	it_sleep_ms(300);
+	assert_int_equal(it_status(t, q), 0);
+	for (i = 1; i <= 2; i++) {
+		assert_int_equal(q[i].pid, p[i].pid);
+		assert_int_equal(q[i].restarts, 0);
+		assert_int_equal(kill((pid_t)p[i].pid, 0), 0);
+	}
+	assert_false(it_log_has(t, "SIGSYS"));
+}
+
 static void
 probe(struct it *t, const char *child, const char *kind)
 {
@@ -727,6 +758,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_hostile_child, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_hostile_control, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_stop_continue, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_sigterm, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_vaultctl_status, setup,
