@@ -219,6 +219,9 @@ demo: deps
 # Benchmarks: figures, never timed tests.
 # bench_path starts the daemons built here, as the integration tests do.
 # `make bench QUICK=1`: every benchmark's --quick, short windows.
+# bench_gateway runs twice: against the local test exchange, and against
+# the same exchange answering 20 ms late (--latency 20), as one across a
+# network does: the gateway's cost beside a round trip bots pay anyway.
 $(BUILD)/tests/bench/%: $(BUILD)/obj/tests/bench/%.o $(LIBSIGNERD) $(LIBPOLICY) $(LIBCOMMON)
 	@mkdir -p $(dir $@)
 	$(LINK) -o $@ $^ $(LDLIBS) -pthread
@@ -235,6 +238,8 @@ bench: deps
 	$(MAKE) -j2 $(PROGS) $(BENCHES)
 	@for b in $(BENCHES); do \
 	    CLOBVAULT_BUILD=$(BUILD) $$b $(if $(QUICK),--quick) || exit 1; done
+	@CLOBVAULT_BUILD=$(BUILD) $(BUILD)/tests/bench/bench_gateway \
+	    $(if $(QUICK),--quick) --latency 20 --soak 5
 	@CLOBVAULT_BUILD=$(BUILD) tests/bench/bench_calls.sh $(if $(QUICK),--quick)
 	@CLOBVAULT_BUILD=$(BUILD) tests/bench/bench_mem.sh
 

@@ -40,15 +40,27 @@ while [ ! -s "$D/port" ] && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
 
 ckpts() { grep -c '	checkpoint	' "$CLOBVAULT_HOME/audit.log"; }
 
-# Nanoseconds on a CPU so far, every thread of vaultd and its children.
-cpu_ns() {
+# Nanoseconds on a CPU so far, every thread of process $1.
+proc_ns() {
 	t=0
-	for p in $VD $(cat /proc/$VD/task/*/children 2>/dev/null); do
-		for f in /proc/$p/task/*/schedstat; do
-			read -r ns _ <"$f" 2>/dev/null && t=$((t + ns))
-		done
+	for f in /proc/$1/task/*/schedstat; do
+		read -r ns _ <"$f" 2>/dev/null && t=$((t + ns))
 	done
 	echo $t
+}
+
+# Nanoseconds on a CPU so far, "vaultd signerd netd": every thread of
+# vaultd and of each child.
+cpu_ns() {
+	s=0
+	n=0
+	for p in $(cat /proc/$VD/task/*/children 2>/dev/null); do
+		case $(cat /proc/$p/comm 2>/dev/null) in
+		signerd)	s=$(proc_ns $p) ;;
+		netd)		n=$(proc_ns $p) ;;
+		esac
+	done
+	echo $(proc_ns $VD) $s $n
 }
 
 # run NAME COMMAND...: N times, then the figures
@@ -67,9 +79,16 @@ run() {
 	u1=$(cpu_ns)
 	sleep $PAUSE
 	c1=$(ckpts)
+	v=$((${u1%% *} - ${u0%% *}))
+	n=$((${u1##* } - ${u0##* }))
+	u0=${u0#* }
+	u1=${u1#* }
+	s=$((${u1%% *} - ${u0%% *}))
 	printf '  %-16s %6d us a call, %5d us CPU in the daemons a call, %d checkpoints (vault writes) for %d calls\n' \
-	    "$name" $(((t1 - t0) / N / 1000)) $(((u1 - u0) / N / 1000)) \
+	    "$name" $(((t1 - t0) / N / 1000)) $(((v + s + n) / N / 1000)) \
 	    $((c1 - c0)) "$N"
+	printf '  %-16s (vaultd %d, signerd %d, netd %d us)\n' "" \
+	    $((v / N / 1000)) $((s / N / 1000)) $((n / N / 1000))
 }
 
 echo "exchange calls, one at a time, each a new vaultctl (tests/bench/bench_calls.sh $N):"

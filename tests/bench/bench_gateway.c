@@ -32,7 +32,17 @@
  * now; both paths pay that alike.  This program shares the machine's
  * cores with the processes it measures: the CPU each used is printed.
  *
- * usage: bench_gateway [--quick] [--soak SECONDS]
+ * --relaxed runs everything with the audit log in relaxed mode
+ * (vaultctl audit mode relaxed): records written before each request
+ * leaves vaultd, synced in groups every 5 ms at most.
+ *
+ * --latency MS has the test exchange wait MS milliseconds before it
+ * answers each request (its fault "latency_ms"), as an exchange across
+ * a network would: the gateway's cost beside a round trip a bot pays
+ * anyway.
+ *
+ * usage: bench_gateway [--quick] [--relaxed] [--latency MS]
+ *     [--soak SECONDS]
  */
 #include <inttypes.h>
 #include <signal.h>
@@ -121,7 +131,7 @@ struct job {
 };
 
 static int	gw_url(struct bench *);
-static int	setup(struct bench *);
+static int	setup(struct bench *, int, int);
 static void	teardown(struct bench *);
 static char	*order_unsigned(struct bench *);
 static char	*order_signed(struct bench *);
@@ -168,7 +178,7 @@ gw_url(struct bench *b)
  * nonce 0) for the direct runs.
  */
 static int
-setup(struct bench *b)
+setup(struct bench *b, int relaxed, int latency)
 {
 	struct curl_slist	*h;
 	struct txr		 r;
@@ -209,6 +219,23 @@ setup(struct bench *b)
 	json_decref(j);
 	if (rc != 0)
 		return -1;
+	if (relaxed && CTL(b, NULL, "audit mode relaxed") != 0) {
+		fprintf(stderr, "bench_gateway: audit mode relaxed refused: "
+		    "%s", b->out);
+		return -1;
+	}
+	if (latency > 0) {
+		snprintf(b->out, sizeof(b->out), "{\"latency_ms\": %d}",
+		    latency);
+		rc = txt_admin(&b->tx, "POST", "faults", b->out, &r) == 200 ?
+		    0 : -1;
+		txr_free(&r);
+		if (rc != 0) {
+			fprintf(stderr, "bench_gateway: the test exchange "
+			    "refused latency_ms %d\n", latency);
+			return -1;
+		}
+	}
 	h = txt_l1(PREFIX, &b->w, profile_find(PROFILE)->chain_id, txt_now(),
 	    0);
 	txt_req(&b->tx, "GET", "/auth/derive-api-key", h, NULL, &r);
@@ -764,18 +791,23 @@ main(int argc, char **argv)
 	FILE		*f;
 	size_t		 off;
 	int		 soak = SOAK_SECONDS, rounds = ROUNDS, quick = 0;
-	int		 soak_set = 0, i, r = 1;
+	int		 relaxed = 0, latency = 0, soak_set = 0, i, r = 1;
 
 	for (i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "--quick") == 0)
 			quick = 1;
+		else if (strcmp(argv[i], "--relaxed") == 0)
+			relaxed = 1;
+		else if (strcmp(argv[i], "--latency") == 0 && i + 1 < argc &&
+		    (latency = atoi(argv[i + 1])) > 0 && latency <= 1000)
+			i++;
 		else if (strcmp(argv[i], "--soak") == 0 && i + 1 < argc &&
 		    (soak = atoi(argv[i + 1])) > 0 && soak <= 3600) {
 			soak_set = 1;
 			i++;
 		} else {
 			fprintf(stderr, "usage: bench_gateway [--quick] "
-			    "[--soak SECONDS]\n");
+			    "[--relaxed] [--latency MS] [--soak SECONDS]\n");
 			return 2;
 		}
 	}
@@ -820,7 +852,12 @@ main(int argc, char **argv)
 	gw_loadavg(line, sizeof(line));
 	printf("load average at the start: %s\n", line);
 	fflush(stdout);
-	if (setup(b) != 0)
+	printf("audit mode: %s\n", relaxed ? "relaxed (vaultctl audit mode "
+	    "relaxed: synced every 5 ms at most)" : "durable (the default)");
+	if (latency > 0)
+		printf("the test exchange waits %d ms before each answer "
+		    "(--latency)\n", latency);
+	if (setup(b, relaxed, latency) != 0)
 		goto out;
 	if (part_overhead(b, secs, rounds) != 0 ||
 	    check_children(b, b->procs) != 0) {
