@@ -1,8 +1,9 @@
 /*
  * The three processes, end to end: sandboxes as the kernel reports them,
- * restarts after kill -9, forbidden system calls killing signerd with
- * SIGSYS, hostile messages from children and control clients, clean
- * shutdown, and vaultctl status.
+ * restarts after kill -9, children stopped and continued without harm,
+ * forbidden system calls killing signerd with SIGSYS, hostile messages
+ * from children and control clients, clean shutdown, and vaultctl
+ * status.
  */
 #include <dirent.h>
 #include <stdarg.h>
