@@ -24,9 +24,7 @@
  * daemons' pids first, to attach a profiler; -v prints every window;
  * -F leaves out the in-process floors.
  */
-#include <errno.h>
 #include <inttypes.h>
-#include <poll.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -262,27 +260,49 @@ answer(struct msg *m)
 	return dmn_headers_ans(m, 5, "bench_body:");
 }
 
+/* What a pipelined run of one body size queues. */
+struct body_arg {
+	struct chan	*c;
+	uint32_t	*id;
+	const uint8_t	*body;
+	size_t		 size;
+};
+
+static int
+body_queue(void *arg)
+{
+	struct body_arg	*a = arg;
+
+	return req_queue(a->c, ++*a->id, a->body, a->size);
+}
+
+static int
+body_answer(struct msg *m, void *arg)
+{
+	(void)arg;
+	return answer(m);
+}
+
 /*
- * WINDOW requests in flight for warm-up plus nwin windows of win
- * seconds, then the stragglers: each window's answers per second into
- * sc, and the daemons' CPU time over the windows.  A request vaultd was
- * too busy for waits for the next answer, or 1 ms, before it goes again.
+ * WINDOW requests in flight (dmn_pipe) for warm-up plus nwin windows of
+ * win seconds, then the stragglers: each window's answers per second
+ * into sc, and the daemons' CPU time over the windows.
  */
 static int
 piped(struct chan *c, uint32_t *id, struct scan *sc, const uint8_t *body,
     double warm, int nwin, double win, uint64_t vdpid, uint64_t sdpid)
 {
-	struct pollfd	 pfd;
-	struct msg	 m;
+	struct body_arg	 a = { c, id, body, sc->size };
+	struct dmn_pipe	 p = { c, WINDOW, body_queue, body_answer, &a,
+			    0, 0, 0, 0, 0 };
 	struct cpu	 vd0, sd0, vd1, sd1, me0 = { 0, 0 }, me1 = { 0, 0 };
 	double		 t0, tw = 0, t;
-	uint64_t	 ok = 0, okw = 0;
-	int		 inflight = 0, held = 0, release = 0, running, r;
-	int		 w = -1;
+	uint64_t	 okw = 0;
+	int		 w = -1, r;
 
 	sc->nrate = 0;
 	t0 = now_s();
-	for (;;) {
+	do {
 		t = now_s() - t0;
 		if (w < 0 && t >= warm) {
 			if (cpu_read(vdpid, &vd0) != 0 ||
@@ -291,10 +311,11 @@ piped(struct chan *c, uint32_t *id, struct scan *sc, const uint8_t *body,
 			cpu_self(&me0);
 			w = 0;
 			tw = t;
-			okw = ok;
+			okw = p.ok;
 		}
 		if (w >= 0 && w < nwin && t >= warm + (w + 1) * win) {
-			sc->rate[sc->nrate++] = (double)(ok - okw) / (t - tw);
+			sc->rate[sc->nrate++] = (double)(p.ok - okw) /
+			    (t - tw);
 			if (++w == nwin) {
 				if (cpu_read(vdpid, &vd1) != 0 ||
 				    cpu_read(sdpid, &sd1) != 0)
@@ -303,55 +324,15 @@ piped(struct chan *c, uint32_t *id, struct scan *sc, const uint8_t *body,
 				sc->secs = t - warm;
 			}
 			tw = t;
-			okw = ok;
+			okw = p.ok;
 		}
-		running = w < nwin;
-		for (; running && inflight + held < WINDOW; inflight++)
-			if ((r = req_queue(c, ++*id, body, sc->size)) != 0)
-				return r;
-		for (; running && release && held > 0; held--, inflight++)
-			if ((r = req_queue(c, ++*id, body, sc->size)) != 0)
-				return r;
-		release = 0;
-		if ((r = chan_flush(c)) != 0 && r != CV_ERR_AGAIN)
-			return r;
-		if (!running && inflight == 0)
-			break;
-
-		pfd.fd = c->fd;
-		pfd.events = POLLIN | (chan_pending(c) ? POLLOUT : 0);
-		if ((r = poll(&pfd, 1, 1)) == -1) {
-			if (errno == EINTR)
-				continue;
-			return CV_ERR_IO;
-		}
-		if (r == 0) {
-			release = 1;
-			continue;
-		}
-		if (!(pfd.revents & (POLLIN | POLLHUP | POLLERR)))
-			continue;
-		if ((r = chan_fill(c)) != 0)
-			return r;
-		while ((r = chan_next(c, &m)) == 0) {
-			r = answer(&m);
-			msg_clear(&m);
-			inflight--;
-			if (r == 0) {
-				ok++;
-				release = 1;
-			} else if (r == CV_ERR_AGAIN) {
-				sc->again++;
-				held++;
-			} else {
-				fprintf(stderr, "bench_body: %zu-byte bodies: "
-				    "%" PRIu64 " answers in %.2f s before the "
-				    "failure\n", sc->size, ok, now_s() - t0);
-				return r;
-			}
-		}
-		if (r != CV_ERR_AGAIN)
-			return r;
+	} while ((r = dmn_pipe_turn(&p, w < nwin)) == 0);
+	sc->again += p.again;
+	if (r != 1) {
+		fprintf(stderr, "bench_body: %zu-byte bodies: %" PRIu64
+		    " answers in %.2f s before the failure\n", sc->size, p.ok,
+		    now_s() - t0);
+		return r;
 	}
 	if (w >= 0 && nwin > 0) {
 		sc->vd.user = vd1.user - vd0.user;

@@ -8,7 +8,9 @@
 #ifndef CV_BENCH_DAEMONS_H
 #define CV_BENCH_DAEMONS_H
 
+#include <errno.h>
 #include <inttypes.h>
+#include <poll.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -330,6 +332,73 @@ dmn_headers_ans(struct msg *m, size_t nheaders, const char *who)
 		return CV_ERR_AGAIN;
 	fprintf(stderr, "%s refused: %.*s\n", who, (int)len, text);
 	return code < 0 && code > -1000 ? (int)code : CV_ERR_INTERNAL;
+}
+
+/*
+ * Pipelined requests on one connection: window in flight; a request
+ * vaultd answered CV_ERR_AGAIN (too busy) is held and goes again after
+ * the next good answer, or after 1 ms of silence.  queue sends one more
+ * request; answer says 0, CV_ERR_AGAIN or a failure.
+ */
+struct dmn_pipe {
+	struct chan	*c;
+	int		 window;
+	int		(*queue)(void *);
+	int		(*answer)(struct msg *, void *);
+	void		*arg;
+	int		 inflight, held, release;
+	uint64_t	 ok, again;
+};
+
+/*
+ * One turn: top the window up (while running), send, wait up to 1 ms,
+ * read every answer.  0 to go on, 1 once not running and nothing is in
+ * flight, else the failure.
+ */
+static inline int
+dmn_pipe_turn(struct dmn_pipe *p, int running)
+{
+	struct pollfd	pfd;
+	struct msg	m;
+	int		r;
+
+	for (; running && p->inflight + p->held < p->window; p->inflight++)
+		if ((r = p->queue(p->arg)) != 0)
+			return r;
+	for (; running && p->release && p->held > 0; p->held--, p->inflight++)
+		if ((r = p->queue(p->arg)) != 0)
+			return r;
+	p->release = 0;
+	if ((r = chan_flush(p->c)) != 0 && r != CV_ERR_AGAIN)
+		return r;
+	if (!running && p->inflight == 0)
+		return 1;
+	pfd.fd = p->c->fd;
+	pfd.events = POLLIN | (chan_pending(p->c) ? POLLOUT : 0);
+	if ((r = poll(&pfd, 1, 1)) == -1)
+		return errno == EINTR ? 0 : CV_ERR_IO;
+	if (r == 0) {
+		p->release = 1;
+		return 0;
+	}
+	if (!(pfd.revents & (POLLIN | POLLHUP | POLLERR)))
+		return 0;
+	if ((r = chan_fill(p->c)) != 0)
+		return r;
+	while ((r = chan_next(p->c, &m)) == 0) {
+		r = p->answer(&m, p->arg);
+		msg_clear(&m);
+		p->inflight--;
+		if (r == 0) {
+			p->ok++;
+			p->release = 1;
+		} else if (r == CV_ERR_AGAIN) {
+			p->again++;
+			p->held++;
+		} else
+			return r;
+	}
+	return r == CV_ERR_AGAIN ? 0 : r;
 }
 
 #endif

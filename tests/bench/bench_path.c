@@ -26,9 +26,7 @@
  *
  * usage: bench_path [--quick]
  */
-#include <errno.h>
 #include <inttypes.h>
-#include <poll.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -250,67 +248,49 @@ path_single(struct bench *b, const struct level *lv, double secs,
 	return r;
 }
 
+/* What a pipelined run of one level queues and checks. */
+struct path_arg {
+	struct bench		*b;
+	const struct level	*lv;
+};
+
+static int
+path_queue(void *arg)
+{
+	struct path_arg	*a = arg;
+
+	return req_queue(a->b, a->lv);
+}
+
+static int
+path_answer(struct msg *m, void *arg)
+{
+	struct path_arg	*a = arg;
+
+	return answer(m, a->lv);
+}
+
 /*
- * window requests in flight for secs, then the stragglers: answers per
- * second into rate, AGAIN answers added to again.  A request vaultd
- * was too busy for waits for the next answer, or 1 ms, before it goes
- * again.
+ * window requests in flight for secs, then the stragglers (dmn_pipe):
+ * answers per second into rate, AGAIN answers added to again.
  */
 static int
 path_piped(struct bench *b, const struct level *lv, int window, double secs,
     double *rate, uint64_t *again)
 {
-	struct pollfd	 pfd;
-	struct msg	 m;
+	struct path_arg	 a = { b, lv };
+	struct dmn_pipe	 p = { &b->c, window, path_queue, path_answer, &a,
+			    0, 0, 0, 0, 0 };
 	double		 t0;
-	uint64_t	 ok = 0;
-	int		 inflight = 0, held = 0, release = 0, running, r;
+	int		 r;
 
 	t0 = bench_now();
-	for (;;) {
-		running = bench_now() - t0 < secs;
-		for (; running && inflight + held < window; inflight++)
-			if ((r = req_queue(b, lv)) != 0)
-				return r;
-		for (; running && release && held > 0; held--, inflight++)
-			if ((r = req_queue(b, lv)) != 0)
-				return r;
-		release = 0;
-		if ((r = chan_flush(&b->c)) != 0)
-			return r;
-		if (!running && inflight == 0)
-			break;
-
-		pfd.fd = b->c.fd;
-		pfd.events = POLLIN;
-		if ((r = poll(&pfd, 1, 1)) == -1) {
-			if (errno == EINTR)
-				continue;
-			return CV_ERR_IO;
-		}
-		if (r == 0) {
-			release = 1;
-			continue;
-		}
-		if ((r = chan_fill(&b->c)) != 0)
-			return r;
-		while ((r = chan_next(&b->c, &m)) == 0) {
-			r = answer(&m, lv);
-			msg_clear(&m);
-			inflight--;
-			if (r == 0) {
-				ok++;
-				release = 1;
-			} else if (r == CV_ERR_AGAIN) {
-				(*again)++;
-				held++;
-			} else
-				return r;
-		}
-		if (r != CV_ERR_AGAIN)
-			return r;
-	}
-	*rate = (double)ok / (bench_now() - t0);
+	while ((r = dmn_pipe_turn(&p, bench_now() - t0 < secs)) == 0)
+		;
+	*again += p.again;
+	if (r != 1)
+		return r;
+	*rate = (double)p.ok / (bench_now() - t0);
 	return 0;
 }
 
