@@ -67,7 +67,6 @@ static _Thread_local struct separator	separators[SEPARATOR_CACHE];
 static _Thread_local unsigned int	separator_next;
 
 static void	put_uint256(uint64_t, uint8_t[32]);
-static int	timestamp_valid(const char *);
 
 /* A uint256 word: big-endian, left-padded with zeros. */
 static void
@@ -154,55 +153,5 @@ clob_hmac_key_decode(const char *secret, uint8_t *key, size_t outmax,
 	}
 	r = 0;
  out:
-	return r;
-}
-
-/* 1 to CLOB_TIMESTAMP_MAX decimal digits, as the header carries it. */
-static int
-timestamp_valid(const char *ts)
-{
-	size_t	i;
-
-	for (i = 0; ts[i] != '\0'; i++)
-		if (i >= CLOB_TIMESTAMP_MAX || ts[i] < '0' || ts[i] > '9')
-			return 0;
-	return i > 0;
-}
-
-int
-clob_hmac_sign(const uint8_t *key, size_t keylen,
-    const char *timestamp, const char *method, const char *path,
-    const uint8_t *body, size_t bodylen, char out[CLOB_HMAC_SIG_LEN])
-{
-	crypto_auth_hmacsha256_state	st;
-	uint8_t				mac[crypto_auth_hmacsha256_BYTES];
-	int				r = CV_ERR_INTERNAL;
-
-	if (keylen == 0 || !timestamp_valid(timestamp) || *method == '\0' ||
-	    *path == '\0') {
-		r = CV_ERR_INVALID;
-		goto out;
-	}
-	/* The message is streamed into the MAC; it is never assembled. */
-	if (crypto_auth_hmacsha256_init(&st, key, keylen) != 0 ||
-	    crypto_auth_hmacsha256_update(&st, (const uint8_t *)timestamp,
-	    strlen(timestamp)) != 0 ||
-	    crypto_auth_hmacsha256_update(&st, (const uint8_t *)method,
-	    strlen(method)) != 0 ||
-	    crypto_auth_hmacsha256_update(&st, (const uint8_t *)path,
-	    strlen(path)) != 0)
-		goto out;
-	if (bodylen > 0 &&
-	    crypto_auth_hmacsha256_update(&st, body, bodylen) != 0)
-		goto out;
-	if (crypto_auth_hmacsha256_final(&st, mac) != 0)
-		goto out;
-	if ((r = b64url_encode(mac, sizeof(mac), out, CLOB_HMAC_SIG_LEN)) != 0)
-		goto out;
-	r = 0;
- out:
-	/* The state holds the key's inner and outer pads. */
-	sodium_memzero(&st, sizeof(st));
-	sodium_memzero(mac, sizeof(mac));
 	return r;
 }

@@ -15,7 +15,7 @@
  *
  * In process, the floors: HMAC-SHA256 (signerd signs the body) and
  * BLAKE2b-256 (vaultd's audit request digest) over a body of each size,
- * with libsodium as the daemons use it.
+ * with the functions the daemons use (clob_hmac_sign: nettle; libsodium).
  *
  * usage: bench_body [--quick] [-w seconds-per-window] [-n windows] [-s size]...
  *	  [-H seconds] [-v] [-F]
@@ -37,6 +37,7 @@
 #include <sodium.h>
 
 #include "common/catalog.h"
+#include "common/clob_auth.h"
 #include "common/encode.h"
 #include "tests/bench/bench_daemons.h"
 #include "tests/it.h"
@@ -67,6 +68,7 @@ struct scan {
 	uint64_t	again;
 	struct cpu	vd, sd, me;	/* over the windows */
 	double		secs;
+	uint64_t	ops;		/* answers over the windows */
 	double		hmac, b2b;	/* in process, ops/s */
 };
 
@@ -74,6 +76,7 @@ static double	now_s(void);
 static int	cmp_double(const void *, const void *);
 static double	median(double *, int);
 static int	cpu_read(uint64_t, struct cpu *);
+static long	status_kib(uint64_t, const char *);
 static void	cpu_self(struct cpu *);
 static void	body_fill(uint8_t *, size_t);
 static double	floor_hmac(const uint8_t *, size_t);
@@ -148,6 +151,26 @@ cpu_self(struct cpu *c)
 	c->sys = (double)ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6;
 }
 
+/* A "Name:  N kB" line of /proc/PID/status, or -1 (not root: not ours). */
+static long
+status_kib(uint64_t pid, const char *name)
+{
+	FILE	*f;
+	char	 path[64], line[256];
+	size_t	 n = strlen(name);
+	long	 v = -1;
+
+	snprintf(path, sizeof(path), "/proc/%" PRIu64 "/status", pid);
+	if ((f = fopen(path, "r")) == NULL)
+		return -1;
+	while (fgets(line, sizeof(line), f) != NULL)
+		if (strncmp(line, name, n) == 0 && line[n] == ':' &&
+		    sscanf(line + n + 1, "%ld", &v) == 1)
+			break;
+	fclose(f);
+	return v;
+}
+
 /* A JSON array of order ids, as /orders-scoring takes, cut at len. */
 static void
 body_fill(uint8_t *b, size_t len)
@@ -161,35 +184,30 @@ body_fill(uint8_t *b, size_t len)
 		    hex[(i * 7 + i / 70) & 15]);
 }
 
-/* HMAC-SHA256 over the body with a 32-byte key: ops/s, median. */
+/* clob_hmac_sign over the body with a 32-byte key, as signerd: ops/s. */
 static double
 floor_hmac(const uint8_t *body, size_t len)
 {
-	crypto_auth_hmacsha256_state	st;
-	uint8_t				key[32], mac[32];
-	double				ops[FLOOR_RUNS], t0, t;
-	uint64_t			n;
-	int				i, k;
+	uint8_t		key[32];
+	char		sig[CLOB_HMAC_SIG_LEN];
+	double		ops[FLOOR_RUNS], t0, t;
+	uint64_t	n;
+	int		i, k;
 
 	randombytes_buf(key, sizeof(key));
 	for (i = 0; i < FLOOR_RUNS; i++) {
 		n = 0;
 		t0 = now_s();
 		do {
-			for (k = 0; k < 16; k++, n++) {
-				crypto_auth_hmacsha256_init(&st, key,
-				    sizeof(key));
-				crypto_auth_hmacsha256_update(&st,
-				    (const uint8_t *)"1712345678POST"
-				    L2_PATH, 14 + strlen(L2_PATH));
-				crypto_auth_hmacsha256_update(&st, body, len);
-				crypto_auth_hmacsha256_final(&st, mac);
-			}
+			for (k = 0; k < 16; k++, n++)
+				if (clob_hmac_sign(key, sizeof(key),
+				    "1712345678", "POST", L2_PATH, body, len,
+				    sig) != 0)
+					return 0;
 			t = now_s() - t0;
 		} while (t < FLOOR_SECONDS);
 		ops[i] = (double)n / t;
 	}
-	sodium_memzero(&st, sizeof(st));
 	sodium_memzero(key, sizeof(key));
 	return median(ops, FLOOR_RUNS);
 }
@@ -297,7 +315,7 @@ piped(struct chan *c, uint32_t *id, struct scan *sc, const uint8_t *body,
 			    0, 0, 0, 0, 0 };
 	struct cpu	 vd0, sd0, vd1, sd1, me0 = { 0, 0 }, me1 = { 0, 0 };
 	double		 t0, tw = 0, t;
-	uint64_t	 okw = 0;
+	uint64_t	 okw = 0, ok0 = 0;
 	int		 w = -1, r;
 
 	sc->nrate = 0;
@@ -311,7 +329,7 @@ piped(struct chan *c, uint32_t *id, struct scan *sc, const uint8_t *body,
 			cpu_self(&me0);
 			w = 0;
 			tw = t;
-			okw = p.ok;
+			okw = ok0 = p.ok;
 		}
 		if (w >= 0 && w < nwin && t >= warm + (w + 1) * win) {
 			sc->rate[sc->nrate++] = (double)(p.ok - okw) /
@@ -322,6 +340,7 @@ piped(struct chan *c, uint32_t *id, struct scan *sc, const uint8_t *body,
 					return CV_ERR_IO;
 				cpu_self(&me1);
 				sc->secs = t - warm;
+				sc->ops = p.ok - ok0;
 			}
 			tw = t;
 			okw = p.ok;
@@ -366,6 +385,7 @@ main(int argc, char **argv)
 	uint32_t	 id = 1;
 	size_t		 nsc = 0, i;
 	int		 nwin = WINDOWS, connected = 0, verbose = 0, ch, k;
+	long		 hwm, rss;
 	int		 floors = 1;
 	int		 r = 1;
 
@@ -466,12 +486,13 @@ main(int argc, char **argv)
 			goto out;
 		}
 
-	printf("\n%7s | %-30s | %-14s | %-14s | %-14s | %s\n", "",
+	printf("\n%7s | %-30s | %-21s | %-21s | %-14s | %s\n", "",
 	    "path ops/s", "vaultd CPU", "signerd CPU", "bench CPU",
 	    "in process ops/s");
-	printf("%7s | %7s %7s %7s %6s | %6s %7s | %6s %7s | %6s %7s | "
-	    "%8s %8s\n", "body", "min", "median", "max", "AGAIN", "core",
-	    "sys", "core", "sys", "core", "sys", "HMAC256", "BLAKE2b");
+	printf("%7s | %7s %7s %7s %6s | %6s %6s %7s | %6s %6s %7s | "
+	    "%6s %7s | %8s %8s\n", "body", "min", "median", "max", "AGAIN",
+	    "core", "sys", "us/op", "core", "sys", "us/op", "core", "sys",
+	    "HMAC256", "BLAKE2b");
 	for (i = 0; i < nsc; i++) {
 		struct scan	*s = &sc[i];
 		double		 vt = s->vd.user + s->vd.sys;
@@ -487,20 +508,32 @@ main(int argc, char **argv)
 			printf("\n");
 		}
 		med = median(v, s->nrate);	/* sorts v */
-		printf("%7zu | %7.0f %7.0f %7.0f %6" PRIu64 " | %5.0f%% %6.0f%% | "
-		    "%5.0f%% %6.0f%% | %5.0f%% %6.0f%% | %8.0f %8.0f\n",
+		printf("%7zu | %7.0f %7.0f %7.0f %6" PRIu64 " | %5.0f%% %5.0f%% "
+		    "%7.1f | %5.0f%% %5.0f%% %7.1f | %5.0f%% %6.0f%% | "
+		    "%8.0f %8.0f\n",
 		    s->size, v[0], med, v[s->nrate - 1], s->again,
 		    100 * vt / s->secs, vt > 0 ? 100 * s->vd.sys / vt : 0,
+		    s->ops > 0 ? 1e6 * vt / (double)s->ops : 0,
 		    100 * st / s->secs, st > 0 ? 100 * s->sd.sys / st : 0,
+		    s->ops > 0 ? 1e6 * st / (double)s->ops : 0,
 		    100 * mt / s->secs, mt > 0 ? 100 * s->me.sys / mt : 0,
 		    s->hmac, s->b2b);
 	}
+	/* what the run grew in vaultd goes back once signing is idle */
+	hwm = status_kib(procs[0].pid, "VmHWM");
+	usleep(1000 * 1000);
+	rss = status_kib(procs[0].pid, "VmRSS");
+	if (hwm >= 0 && rss >= 0)
+		printf("\nvaultd resident: %.1f MiB at most during the run, "
+		    "%.1f MiB 1 s after it\n", hwm / 1024.0, rss / 1024.0);
 	printf("\npath: %d windows of %.1f s after %.1f s warm-up, one "
 	    "connection; AGAIN: vaultd busy, sent again\n", nwin, win,
 	    WARMUP_SECONDS);
 	printf("CPU: core, the share of one core used over the windows; "
-	    "sys, the system time's share of it\n");
-	printf("in process: libsodium, median of %d runs of %.1f s\n",
+	    "sys, the system time's share of it;\n  us/op, CPU time per "
+	    "signature over the windows\n");
+	printf("in process: HMAC256 as signerd (clob_hmac_sign, nettle), "
+	    "BLAKE2b as vaultd (libsodium),\n  median of %d runs of %.1f s\n",
 	    FLOOR_RUNS, FLOOR_SECONDS);
 	printf("reproduce: CLOBVAULT_BUILD=%s %s/tests/bench/bench_body\n",
 	    t.build, t.build);
