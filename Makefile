@@ -20,10 +20,10 @@ SYSCONFDIR ?= /etc
 UNITDIR	?= $(PREFIX)/lib/systemd/system
 
 # The libraries, per program: each links only what it uses.
-PKGS_VAULTD	= libsodium msgpack libseccomp jansson
+PKGS_VAULTD	= libsodium msgpack jansson
 PKGS_SIGNERD	= libsodium nettle libsecp256k1 msgpack libseccomp jansson
 PKGS_NETD	= libsodium msgpack libseccomp jansson libcurl libmicrohttpd
-PKGS_VAULTCTL	= libsodium msgpack libseccomp jansson libcurl
+PKGS_VAULTCTL	= libsodium msgpack jansson libcurl
 PKGS_TX		= libsodium nettle libsecp256k1 jansson libmicrohttpd
 PKGS		= libsodium nettle libsecp256k1 msgpack libseccomp jansson libcurl \
 		  libmicrohttpd

@@ -6,8 +6,6 @@
 #include <string.h>
 #include <unistd.h>
 #include <sys/personality.h>
-#include <sys/prctl.h>
-#include <sys/resource.h>
 #include <sys/syscall.h>
 
 #include <linux/landlock.h>
@@ -43,19 +41,6 @@ struct ll_ruleset {
 	uint64_t	net;
 	uint64_t	scoped;
 };
-
-void
-harden_process(void)
-{
-	struct rlimit	rl = { 0, 0 };
-
-	if (setrlimit(RLIMIT_CORE, &rl) == -1)
-		fatal("setrlimit(RLIMIT_CORE)");
-	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) == -1)
-		fatal("prctl(PR_SET_DUMPABLE)");
-	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == -1)
-		fatal("prctl(PR_SET_NO_NEW_PRIVS)");
-}
 
 /*
  * A descriptor argument in [min, 2^31) with the upper 32 bits clear: one

@@ -55,6 +55,25 @@ proc_field(uint64_t pid, const char *key)
 	return v;
 }
 
+/* Whether a line of /proc/PID/maps names what. */
+static int
+proc_maps_has(uint64_t pid, const char *what)
+{
+	char	 path[64], line[512];
+	int	 found = 0;
+	FILE	*f;
+
+	snprintf(path, sizeof(path), "/proc/%llu/maps",
+	    (unsigned long long)pid);
+	if ((f = fopen(path, "r")) == NULL)
+		return -1;
+	while (fgets(line, sizeof(line), f) != NULL)
+		if (strstr(line, what) != NULL)
+			found = 1;
+	fclose(f);
+	return found;
+}
+
 static void
 test_sandboxed(void **state)
 {
@@ -119,6 +138,11 @@ test_sandboxed(void **state)
 			    "create it with useradd --system clobvault\n"));
 		}
 		assert_int_equal(p[2].uid, p[1].uid);
+		/*
+		 * vaultd asked for the user in a child: no NSS module
+		 * (systemd's, for a user not in /etc/passwd) stays mapped
+		 */
+		assert_int_equal(proc_maps_has(p[0].pid, "/libnss_"), 0);
 	}
 
 	if (geteuid() == 0) {
