@@ -89,8 +89,9 @@ vaultd_sync_begin(struct vaultd *vd)
 	pthread_mutex_lock(&s->mu);
 	s->fd = vd->audit_fd;
 	s->job = 1;
-	pthread_cond_signal(&s->cv);
 	pthread_mutex_unlock(&s->mu);
+	/* after the unlock: woken, the thread need not wait for the lock */
+	pthread_cond_signal(&s->cv);
 	s->busy = 1;
 }
 
