@@ -81,7 +81,14 @@
 #define WARM_SECONDS	0.3		/* unmeasured, first of each side */
 #define N_MANY		32
 #define GOAL_LOSS	10.0		/* %, the goal */
-#define FLAT_PCT	5.0		/* last within this of the 10-s value */
+#define FLAT_PCT	5.0		/* last within this of the settled value */
+/*
+ * When memory should be flat from: vaultd's replay table keeps every
+ * signed POST and DELETE for the policy's skew window (30 s, plus 1),
+ * growing in steps until the window is full; some seconds on from
+ * there, the value the last sample is compared with.
+ */
+#define SOAK_SETTLE	(POLICY_SKEW_DEFAULT + 6)	/* seconds */
 #define SAMPLES_MAX	(3600 / 5 + 2)
 #define FLOOR_LINE	212		/* bytes: a gateway read's record */
 
@@ -665,7 +672,7 @@ part_soak(struct bench *b, int secs)
 	    "netd", "testexchange" };
 	struct gw_run			 rn;
 	struct gw_cpu_use		 use;
-	const struct sample		*s, *prev, *ten = NULL, *last;
+	const struct sample		*s, *prev, *settled = NULL, *last;
 	long				 max;
 	double				 dt, flat;
 	size_t				 i;
@@ -699,30 +706,39 @@ part_soak(struct bench *b, int secs)
 		    (double)(s->ok - prev->ok) / dt : 0.0,
 		    prev != NULL ? s->errs - prev->errs : 0, s->rss[0],
 		    s->rss[1], s->rss[2], s->rss[3]);
-		if (ten == NULL && s->t >= 10.0 - 0.5)
-			ten = s;
+		if (settled == NULL && s->t >= SOAK_SETTLE - 0.5)
+			settled = s;
 	}
-	if (ten == NULL)
-		ten = &b->s[0];
 	last = &b->s[b->ns - 1];
-	printf("\n   %-12s %8s %8s %8s %9s %8s %9s %s\n", "", "first",
-	    "10 s", "last", "max", "growth", "last/10s", "flat");
+	if (settled == NULL || settled == last) {
+		printf("\n   memory flat: too short to tell (the last sample "
+		    "is compared with the one at %d s,\n   once vaultd's "
+		    "replay window is full: --soak %d or more)\n",
+		    SOAK_SETTLE, SOAK_SETTLE + 10);
+		allflat = -1;
+		settled = last;
+	}
+	printf("\n   %-12s %8s %6.0f s %8s %9s %8s %9s %s\n", "", "first",
+	    settled->t, "last", "max", "growth", "last/set", "flat");
 	for (p = 0; p < 4; p++) {
 		max = 0;
 		for (i = 0; i < b->ns; i++)
 			if (b->s[i].rss[p] > max)
 				max = b->s[i].rss[p];
-		flat = 100.0 * ((double)last->rss[p] / (double)ten->rss[p] -
-		    1.0);
-		if (p < 3 && (flat > FLAT_PCT || flat < -FLAT_PCT))
+		flat = 100.0 * ((double)last->rss[p] /
+		    (double)settled->rss[p] - 1.0);
+		if (p < 3 && allflat == 1 && (flat > FLAT_PCT ||
+		    flat < -FLAT_PCT))
 			allflat = 0;
 		printf("   %-12s %8ld %8ld %8ld %9ld %+8ld %+8.1f%% %s\n",
-		    names[p], b->s[0].rss[p], ten->rss[p], last->rss[p], max,
-		    last->rss[p] - b->s[0].rss[p], flat,
-		    flat <= FLAT_PCT && flat >= -FLAT_PCT ? "yes" : "NO");
+		    names[p], b->s[0].rss[p], settled->rss[p], last->rss[p],
+		    max, last->rss[p] - b->s[0].rss[p], flat,
+		    allflat == -1 ? "-" : flat <= FLAT_PCT &&
+		    flat >= -FLAT_PCT ? "yes" : "NO");
 	}
 	printf("   (KiB; flat: the last within %.0f %% of the value at "
-	    "%.0f s)\n", FLAT_PCT, ten->t);
+	    "%.0f s, when the replay window is full)\n", FLAT_PCT,
+	    settled->t);
 	printf("\n   %" PRIu64 " orders placed, %" PRIu64 " reads, %" PRIu64
 	    " cancels in %.1f s: %.0f right answers/s\n", rn.ok[K_ORDER],
 	    rn.ok[K_READ], rn.ok[K_CANCEL], rn.elapsed, gw_run_rate(&rn));
@@ -735,7 +751,8 @@ part_soak(struct bench *b, int secs)
 	gw_errs_print(&rn.errs, "     ");
 	printf("   the daemons' memory flat: %s; the test exchange keeps "
 	    "every order it accepted\n   (cancelled ones too): %.0f bytes "
-	    "per order placed\n", allflat ? "yes" : "NO", rn.ok[K_ORDER] ?
+	    "per order placed\n", allflat == -1 ? "too short to tell" :
+	    allflat ? "yes" : "NO", rn.ok[K_ORDER] ?
 	    1024.0 * (double)(last->rss[3] - b->s[0].rss[3]) /
 	    (double)rn.ok[K_ORDER] : 0.0);
 	gw_cpu_print(&b->cpu, &use, "   cpu over the soak, % of one core:");
