@@ -970,6 +970,26 @@ test_transport(void **state)
 	run(c, 5, NULL, "apikey list --account main");
 	run(c, 0, NULL, "unlock --passphrase-file %s", c->pass);
 
+	/*
+	 * vaultd keeps an account's record as signerd read it for the
+	 * vault's generation: a change to it holds from the next call on.
+	 */
+	run(c, 0, NULL, "time --account main");
+	run(c, 0, NULL, "account update main --url http://127.0.0.1:1");
+	run(c, 9, NULL, "--json time --account main");
+	has(c, "127.0.0.1:1");
+	doc = out_json(c);
+	assert_int_equal(json_integer_value(json_object_get(doc, "code")),
+	    CV_ERR_TRANSPORT);
+	json_decref(doc);
+	run(c, 0, NULL, "account update main --url %s", c->url);
+	run(c, 0, NULL, "time --account main");
+	run(c, 0, NULL, "time --account main");
+	run(c, 0, NULL, "lock");
+	run(c, 5, NULL, "time --account main");
+	run(c, 0, NULL, "unlock --passphrase-file %s", c->pass);
+	run(c, 0, NULL, "time --account main");
+
 	/* a public key pin that matches, and one that does not */
 	run(c, 0, NULL, "account add pinned --profile openfish "
 	    "--url %s --ca-file %s --pin %s", c->url, ca, pin);

@@ -527,6 +527,8 @@ vaultd_loop(struct vaultd *vd)
 		}
 		timeout = next < 0 ? -1 : next <= now ? 0 :
 		    (int)(next - now);
+		if (vd->ncached > 0)	/* asked after the flush: next turn */
+			timeout = 0;
 
 		n = 0;
 		pfd[n].fd = vd->sig_fd;

@@ -206,6 +206,25 @@ struct sign_slot {
 	char		 account[65];
 	struct policy_resv resv;	/* budgets, given back if unsigned */
 	uint64_t	 resv_gen;	/* of the budget state they are in */
+	uint64_t	 gen;		/* MSG_VAULT_ACCOUNT_REQ: the vault's */
+	int		 cached;	/* ... answered from vd->acache */
+};
+
+/*
+ * Accounts' records as signerd last gave them (MSG_VAULT_ACCOUNT_ANS),
+ * each for the vault generation it was read at: an exchange call or a
+ * gateway request of the same generation is answered from here, at the
+ * end of the loop turn, instead of signerd opening the record again.
+ * Wiped when the vault locks and when signerd stops.
+ */
+#define VAULTD_ACACHE		16
+#define VAULTD_ACACHE_JSON	4096	/* MSG_VAULT_ACCOUNT_ANS's bound */
+struct acct_cache {
+	int		 used;
+	uint64_t	 gen;
+	char		 account[65];
+	char		 json[VAULTD_ACACHE_JSON + 1];
+	size_t		 len;
 };
 
 /*
@@ -418,6 +437,9 @@ struct vaultd {
 	/* Signing: overlapping requests, verdicts group-committed. */
 	struct sign_slot signs[VAULTD_SIGN_MAX];
 	size_t		 nsigns;
+	size_t		 ncached;	/* slots answered at the turn's end */
+	struct acct_cache acache[VAULTD_ACACHE];
+	size_t		 acache_next;	/* the next one to replace */
 	struct msgbuf	 held;		/* frames for signerd: records written
 					   at the turn's end, not yet synced */
 	struct msgbuf	 syncing;	/* frames whose records the syncer is
@@ -934,6 +956,7 @@ void	 vaultd_sign_flush(struct vaultd *);
 /* The syncer ended a sync: release what waited for it, start the next. */
 void	 vaultd_sign_synced(struct vaultd *);
 int	 vaultd_sign_busy(const struct vaultd *);
+void	 vaultd_sign_forget(struct vaultd *);
 /* 1 if a slot of ours waits for signerd. */
 int	 vaultd_sign_waiting(const struct vaultd *);
 /* 1 if a signature the control client serial asked for is in flight. */

@@ -30,6 +30,8 @@
 #include <string.h>
 #include <time.h>
 
+#include <sodium.h>
+
 #include "common/catalog.h"
 #include "common/log.h"
 #include "vaultd/vaultd.h"
@@ -52,8 +54,105 @@ slot_new(struct vaultd *vd)
 static void
 slot_free(struct vaultd *vd, struct sign_slot *s)
 {
+	if (s->cached)
+		vd->ncached--;
 	memset(s, 0, sizeof(*s));
 	vd->nsigns--;
+}
+
+/* account's record as read at this generation, or NULL */
+static struct acct_cache *
+acache_find(struct vaultd *vd, const char *account)
+{
+	size_t	i;
+
+	for (i = 0; i < VAULTD_ACACHE; i++)
+		if (vd->acache[i].used &&
+		    vd->acache[i].gen == vd->generation &&
+		    strcmp(vd->acache[i].account, account) == 0)
+			return &vd->acache[i];
+	return NULL;
+}
+
+/*
+ * Keep signerd's answer, if the vault is still at the generation it
+ * was asked at: in place of the account's older entry, else of one
+ * from another generation, else of the next in turn.
+ */
+static void
+acache_put(struct vaultd *vd, const char *account, uint64_t gen,
+    const char *json, size_t len)
+{
+	struct acct_cache	*e = NULL;
+	size_t			 i;
+
+	if (gen != vd->generation || len > VAULTD_ACACHE_JSON ||
+	    strlen(account) >= sizeof(e->account))
+		return;
+	for (i = 0; i < VAULTD_ACACHE && e == NULL; i++)
+		if (vd->acache[i].used &&
+		    strcmp(vd->acache[i].account, account) == 0)
+			e = &vd->acache[i];
+	for (i = 0; i < VAULTD_ACACHE && e == NULL; i++)
+		if (!vd->acache[i].used || vd->acache[i].gen != gen)
+			e = &vd->acache[i];
+	if (e == NULL) {
+		e = &vd->acache[vd->acache_next];
+		vd->acache_next = (vd->acache_next + 1) % VAULTD_ACACHE;
+	}
+	sodium_memzero(e, sizeof(*e));
+	e->used = 1;
+	e->gen = gen;
+	snprintf(e->account, sizeof(e->account), "%s", account);
+	memcpy(e->json, json, len);
+	e->len = len;
+}
+
+/* The vault locked, or signerd stopped: what it said goes. */
+void
+vaultd_sign_forget(struct vaultd *vd)
+{
+	size_t	i;
+
+	for (i = 0; i < VAULTD_ACACHE; i++)
+		if (vd->acache[i].used)
+			sodium_memzero(&vd->acache[i],
+			    sizeof(vd->acache[i]));
+}
+
+/*
+ * The end of a turn: the account records asked for this turn and kept
+ * for this generation go to their askers (asked again of signerd if the
+ * vault moved on meanwhile).
+ */
+static void
+sign_cached(struct vaultd *vd)
+{
+	struct sign_slot	 copy;
+	struct acct_cache	*e;
+	char			 json[VAULTD_ACACHE_JSON + 1];
+	size_t			 i, len;
+	int			 code;
+
+	for (i = 0; i < VAULTD_SIGN_MAX && vd->ncached > 0; i++) {
+		if (!vd->signs[i].used || !vd->signs[i].cached)
+			continue;
+		copy = vd->signs[i];
+		slot_free(vd, &vd->signs[i]);
+		if ((e = acache_find(vd, copy.account)) == NULL) {
+			if ((code = vaultd_sign_account(vd, copy.account,
+			    copy.account_done, copy.cookie)) != 0)
+				copy.account_done(vd, copy.cookie, code,
+				    "signerd is busy; retry",
+				    strlen("signerd is busy; retry"));
+			continue;
+		}
+		len = e->len;
+		memcpy(json, e->json, len);
+		json[len] = '\0';
+		copy.account_done(vd, copy.cookie, 0, json, len);
+		sodium_memzero(json, len);
+	}
 }
 
 /* What keeps a signing request from starting now, or NULL. */
@@ -337,11 +436,17 @@ vaultd_sign_account(struct vaultd *vd, const char *account,
 	if ((why = sign_blocked(vd, &code)) != NULL)
 		return code;
 	s = slot_new(vd);
-	s->id = child_new_id(SIGNERD(vd));
 	s->sent = MSG_VAULT_ACCOUNT_REQ;
 	s->account_done = done;
 	s->cookie = cookie;
+	s->gen = vd->generation;
 	snprintf(s->account, sizeof(s->account), "%s", account);
+	if (acache_find(vd, account) != NULL) {
+		s->cached = 1;		/* sign_cached, at the turn's end */
+		vd->ncached++;
+		return 0;
+	}
+	s->id = child_new_id(SIGNERD(vd));
 	msg_begin(&w, MSG_VAULT_ACCOUNT_REQ, s->id);
 	msg_put_str(&w, account);
 	if (child_send(SIGNERD(vd), &w) != 0) {
@@ -425,6 +530,7 @@ sign_sync_held(struct vaultd *vd)
 void
 vaultd_sign_flush(struct vaultd *vd)
 {
+	sign_cached(vd);
 	if (vd->audit_relaxed) {
 		vaultd_audit_write(vd);
 		sign_release(vd, &vd->held);
@@ -506,7 +612,8 @@ vaultd_sign_answer(struct vaultd *vd, struct msg *m)
 	int			 code, r;
 
 	for (i = 0; i < VAULTD_SIGN_MAX && vd->nsigns > 0; i++)
-		if (vd->signs[i].used && vd->signs[i].id == m->id) {
+		if (vd->signs[i].used && !vd->signs[i].cached &&
+		    vd->signs[i].id == m->id) {
 			s = &vd->signs[i];
 			break;
 		}
@@ -552,8 +659,10 @@ vaultd_sign_answer(struct vaultd *vd, struct msg *m)
 		copy.client_done(vd, copy.cookie, code, text, name, account);
 	else if (code != 0)
 		copy.account_done(vd, copy.cookie, code, text, strlen(text));
-	else
+	else {
+		acache_put(vd, copy.account, copy.gen, json, len);
 		copy.account_done(vd, copy.cookie, 0, json, len);
+	}
 	return 1;
 }
 
@@ -599,6 +708,7 @@ vaultd_sign_lost(struct vaultd *vd)
 	msgbuf_free(&vd->held);
 	msgbuf_free(&vd->syncing);
 	msgbuf_free(&vd->held_ckpt);
+	vaultd_sign_forget(vd);
 	for (i = 0; i < VAULTD_SIGN_MAX && vd->nsigns > 0; i++) {
 		struct sign_slot *s = &vd->signs[i];
 

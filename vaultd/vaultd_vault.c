@@ -621,6 +621,7 @@ vault_signerd_answer(struct vaultd *vd, struct child *ch, struct msg *m)
 		}
 		vd->unlocked = 0;
 		vaultd_net_forget(vd, "", "");
+		vaultd_sign_forget(vd);
 		msg_begin(&w, MSG_CTL_LOCK_ANS, vd->op.cl_id);
 		msg_put_bool(&w, 0);
 		op_done(vd, &w);
@@ -754,4 +755,5 @@ vault_signerd_lost(struct vaultd *vd)
 		    NULL);
 	vd->unlocked = 0;
 	vaultd_net_forget(vd, "", "");
+	vaultd_sign_forget(vd);
 }
