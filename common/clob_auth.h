@@ -47,6 +47,12 @@ int	clob_hmac_key_decode(const char *secret, uint8_t *key, size_t outmax,
 	    size_t *keylen) CV_WUR;
 
 /*
+ * 1 to CLOB_TIMESTAMP_MAX decimal digits, as the L2 header carries it
+ * (leading zeros and all); whether it is fresh is for the caller.
+ */
+int	clob_timestamp_valid(const char *ts);
+
+/*
  * sig = base64url(HMAC-SHA256(key, timestamp + method + path + body)),
  * '=' padding kept; body is included only when bodylen > 0.  path is the
  * request path exactly as signed (with "?query" where the profile signs it).

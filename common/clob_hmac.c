@@ -11,9 +11,8 @@
 #include "common/clob_auth.h"
 #include "common/encode.h"
 
-/* 1 to CLOB_TIMESTAMP_MAX decimal digits, as the header carries it. */
-static int
-timestamp_valid(const char *ts)
+int
+clob_timestamp_valid(const char *ts)
 {
 	size_t	i;
 
@@ -38,7 +37,7 @@ clob_hmac_sign(const uint8_t *key, size_t keylen,
 	uint8_t			mac[SHA256_DIGEST_SIZE];
 	int			r;
 
-	if (keylen == 0 || !timestamp_valid(timestamp) || *method == '\0' ||
+	if (keylen == 0 || !clob_timestamp_valid(timestamp) || *method == '\0' ||
 	    *path == '\0')
 		return CV_ERR_INVALID;
 	/* The message is streamed into the MAC; it is never assembled. */

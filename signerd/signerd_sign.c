@@ -18,7 +18,6 @@ static int	method_valid(const char *);
 static int	path_valid(const char *, size_t) CV_WUR;
 static int	account_valid(const char *) CV_WUR;
 static int	timestamp_parse(const char *, int64_t *) CV_WUR;
-static int	digits_valid(const char *);
 static int	value_valid(const char *) CV_WUR;
 static int	address_valid(const char *) CV_WUR;
 static int	clob_profile(const struct profile *);
@@ -107,21 +106,6 @@ timestamp_parse(const char *ts, int64_t *v)
 	}
 	*v = (int64_t)acc;
 	return 0;
-}
-
-/*
- * 1 to CLOB_TIMESTAMP_MAX decimal digits: what a gateway client may sign
- * (leading zeros and all); whether it is fresh is vaultd's to say.
- */
-static int
-digits_valid(const char *ts)
-{
-	size_t	i;
-
-	for (i = 0; ts[i] != '\0'; i++)
-		if (i >= CLOB_TIMESTAMP_MAX || ts[i] < '0' || ts[i] > '9')
-			return 0;
-	return i > 0;
 }
 
 /*
@@ -582,7 +566,7 @@ sign_client_verify(const struct profile *p, const uint8_t *key,
 	if (!clob_profile(p) || key == NULL || keylen == 0 ||
 	    timestamp == NULL || method == NULL || path == NULL ||
 	    sig == NULL || (body == NULL && bodylen > 0) ||
-	    !digits_valid(timestamp) || !method_valid(method)) {
+	    !clob_timestamp_valid(timestamp) || !method_valid(method)) {
 		r = CV_ERR_INVALID;
 		goto out;
 	}

@@ -145,6 +145,17 @@ out_json(struct ct *c)
 	return j;
 }
 
+/* The error code of a --json refusal: the output's "code". */
+static json_int_t
+out_code(struct ct *c)
+{
+	json_t		*doc = out_json(c);
+	json_int_t	 code = json_integer_value(json_object_get(doc, "code"));
+
+	json_decref(doc);
+	return code;
+}
+
 /*
  * Check the answer document of a call: {call, account, status, result,
  * vault}.  Returns result (borrowed from *doc; decref *doc after).
@@ -929,7 +940,6 @@ static void
 test_transport(void **state)
 {
 	struct ct	*c = *state;
-	json_t		*doc;
 	int		 i;
 
 	run(c, 0, NULL, "account add closed --profile polymarket "
@@ -937,10 +947,7 @@ test_transport(void **state)
 	run(c, 9, NULL, "time --account closed");
 	has(c, "127.0.0.1");
 	run(c, 9, NULL, "--json time --account closed");
-	doc = out_json(c);
-	assert_int_equal(json_integer_value(json_object_get(doc, "code")),
-	    -54);
-	json_decref(doc);
+	assert_int_equal(out_code(c), -54);
 
 	/*
 	 * No CA of its own: the system bundle, which netd's libcurl reads
@@ -957,10 +964,7 @@ test_transport(void **state)
 		has(c, "127.0.0.1");
 		has(c, "SSL certificate problem: unable to get local issuer "
 		    "certificate");
-		doc = out_json(c);
-		assert_int_equal(json_integer_value(json_object_get(doc,
-		    "code")), CV_ERR_TRANSPORT);
-		json_decref(doc);
+		assert_int_equal(out_code(c), CV_ERR_TRANSPORT);
 		run(c, 0, NULL, "time --account main");
 	}
 
@@ -978,10 +982,7 @@ test_transport(void **state)
 	run(c, 0, NULL, "account update main --url http://127.0.0.1:1");
 	run(c, 9, NULL, "--json time --account main");
 	has(c, "127.0.0.1:1");
-	doc = out_json(c);
-	assert_int_equal(json_integer_value(json_object_get(doc, "code")),
-	    CV_ERR_TRANSPORT);
-	json_decref(doc);
+	assert_int_equal(out_code(c), CV_ERR_TRANSPORT);
 	run(c, 0, NULL, "account update main --url %s", c->url);
 	run(c, 0, NULL, "time --account main");
 	run(c, 0, NULL, "time --account main");
@@ -1050,7 +1051,6 @@ test_usage(void **state)
 		    "--pin sha256//AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=",
 	};
 	struct ct	*c = &ct;
-	json_t		*doc;
 	size_t		 i;
 
 	free(c->all);
@@ -1065,10 +1065,7 @@ test_usage(void **state)
 	has(c, "--token-id goes with --asset-type CONDITIONAL");
 	run(c, 2, NULL, "--json apikey create --account a "
 	    "--nonce x");
-	doc = out_json(c);
-	assert_int_equal(json_integer_value(json_object_get(doc, "code")),
-	    -56);
-	json_decref(doc);
+	assert_int_equal(out_code(c), -56);
 
 	/* well-formed, but nobody to ask */
 	run(c, 3, NULL, "apikey create --account a --nonce 3");
@@ -1076,10 +1073,7 @@ test_usage(void **state)
 	    "--id 2");
 	run(c, 3, NULL, "--json balance update --account a "
 	    "--asset-type CONDITIONAL --token-id 5 --signature-type 2");
-	doc = out_json(c);
-	assert_int_equal(json_integer_value(json_object_get(doc, "code")),
-	    -43);
-	json_decref(doc);
+	assert_int_equal(out_code(c), -43);
 	it_cleanup(&c->it);
 	free(c->all);
 	c->all = NULL;
