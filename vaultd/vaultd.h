@@ -1069,6 +1069,7 @@ void	 vaultd_audit_sync(struct vaultd *);
  */
 void	 vaultd_audit_write(struct vaultd *);
 void	 vaultd_audit_sync_begin(struct vaultd *);
+int	 vaultd_audit_covered(const struct vaultd *);
 void	 vaultd_audit_synced(struct vaultd *);
 /*
  * A checkpoint is being signed: verdict records wait (deferred) and the

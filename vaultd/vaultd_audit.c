@@ -246,6 +246,14 @@ vaultd_audit_sync_begin(struct vaultd *vd)
 	vaultd_sync_begin(vd);
 }
 
+/* Every record written so far is in the sync under way. */
+int
+vaultd_audit_covered(const struct vaultd *vd)
+{
+	return vaultd_sync_busy(vd) && vd->audit_pend.len == 0 &&
+	    vd->audit_wseq == vd->sync_wseq;
+}
+
 /* ... and has: clean, unless records were written or batched since. */
 void
 vaultd_audit_synced(struct vaultd *vd)

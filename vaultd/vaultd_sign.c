@@ -523,9 +523,9 @@ sign_sync_held(struct vaultd *vd)
  * End of a loop turn: the turn's records (allows, denials, refusals)
  * are written; the requests they admit wait for the next sync, made by
  * the syncer while the loop goes on (released in vaultd_sign_synced).
- * A turn with only denials, or with one lone request, syncs at once.
- * Relaxed: the requests go now, their records written; the group sync
- * is due later.
+ * A turn with only denials syncs them at once, unless the sync under
+ * way already covers every record written.  Relaxed: the requests go
+ * now, their records written; the group sync is due later.
  */
 void
 vaultd_sign_flush(struct vaultd *vd)
@@ -537,20 +537,12 @@ vaultd_sign_flush(struct vaultd *vd)
 		return;
 	}
 	if (vd->held.len == 0) {
-		vaultd_audit_sync(vd);
+		/* what the syncer syncs now needs no second sync here */
+		if (!vaultd_audit_covered(vd))
+			vaultd_audit_sync(vd);
 		return;
 	}
 	vaultd_audit_write(vd);
-	/*
-	 * A lone request (none other anywhere on the path, the syncer
-	 * idle): the loop would only wait for the syncer, so it syncs
-	 * itself and spares the two hand-overs between threads.
-	 */
-	if (vd->nsigns == 1 && !vaultd_sync_busy(vd)) {
-		vaultd_audit_sync(vd);
-		sign_release(vd, &vd->held);
-		return;
-	}
 	sign_sync_held(vd);
 }
 
