@@ -299,7 +299,7 @@ report_path(struct bench *b)
 	dmn_mem_print("idle after unlock", &b->mem_idle);
 	dmn_mem_print("after one HTTPS call (create)", &b->mem_call1);
 	dmn_mem_print("after a second (apikey list)", &b->mem_call2);
-	dmn_mem_print("after the signing runs", &b->mem_runs);
+	dmn_mem_print("1 s after the signing runs", &b->mem_runs);
 
 	if (b->pol_err[0] != '\0')
 		printf("\npolicy: not available: %s\n", b->pol_err);
