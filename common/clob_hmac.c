@@ -37,8 +37,8 @@ clob_hmac_sign(const uint8_t *key, size_t keylen,
 	uint8_t			mac[SHA256_DIGEST_SIZE];
 	int			r;
 
-	if (keylen == 0 || !clob_timestamp_valid(timestamp) || *method == '\0' ||
-	    *path == '\0')
+	if (keylen == 0 || !clob_timestamp_valid(timestamp) ||
+	    *method == '\0' || *path == '\0')
 		return CV_ERR_INVALID;
 	/* The message is streamed into the MAC; it is never assembled. */
 	hmac_sha256_set_key(&st, keylen, key);

@@ -150,8 +150,9 @@ static json_int_t
 out_code(struct ct *c)
 {
 	json_t		*doc = out_json(c);
-	json_int_t	 code = json_integer_value(json_object_get(doc, "code"));
+	json_int_t	 code;
 
+	code = json_integer_value(json_object_get(doc, "code"));
 	json_decref(doc);
 	return code;
 }

@@ -34,9 +34,9 @@ struct vaultd;
 #define VAULTD_BACKOFF_MIN_MS	100
 #define VAULTD_BACKOFF_MAX_MS	30000
 #define VAULTD_STABLE_MS	10000	/* up this long: backoff resets */
-#define VAULTD_TRIM_MS		250	/* signing idle this long: memory back */
-#define VAULTD_HEAP_KEEP	(64 * 1024 * 1024) /* free heap kept meanwhile */
-#define VAULTD_MMAP_MIN		(32 * 1024 * 1024) /* glibc's most: mapped apart */
+#define VAULTD_TRIM_MS		250	/* signing idle this long: trim */
+#define VAULTD_HEAP_KEEP	(64 << 20)	/* free heap kept till then */
+#define VAULTD_MMAP_MIN		(32 << 20)	/* mapped apart: glibc's most */
 #define AUDIT_CKPT_RECORDS	100000	/* signing records per checkpoint, */
 #define AUDIT_CKPT_AGE_MS	10000	/* or the oldest unsigned one this old */
 #define AUDIT_GROUP_MS_DEFAULT	5	/* relaxed mode: group sync period */

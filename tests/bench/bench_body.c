@@ -508,9 +508,9 @@ main(int argc, char **argv)
 			printf("\n");
 		}
 		med = median(v, s->nrate);	/* sorts v */
-		printf("%7zu | %7.0f %7.0f %7.0f %6" PRIu64 " | %5.0f%% %5.0f%% "
-		    "%7.1f | %5.0f%% %5.0f%% %7.1f | %5.0f%% %6.0f%% | "
-		    "%8.0f %8.0f\n",
+		printf("%7zu | %7.0f %7.0f %7.0f %6" PRIu64 " | %5.0f%% "
+		    "%5.0f%% %7.1f | %5.0f%% %5.0f%% %7.1f | %5.0f%% %6.0f%% "
+		    "| %8.0f %8.0f\n",
 		    s->size, v[0], med, v[s->nrate - 1], s->again,
 		    100 * vt / s->secs, vt > 0 ? 100 * s->vd.sys / vt : 0,
 		    s->ops > 0 ? 1e6 * vt / (double)s->ops : 0,

@@ -81,7 +81,7 @@
 #define WARM_SECONDS	0.3		/* unmeasured, first of each side */
 #define N_MANY		32
 #define GOAL_LOSS	10.0		/* %, the goal */
-#define FLAT_PCT	5.0		/* last within this of the settled value */
+#define FLAT_PCT	5.0		/* the last this near the settled */
 /*
  * When memory should be flat from: vaultd's replay table keeps every
  * signed POST and DELETE for the policy's skew window (30 s, plus 1),
