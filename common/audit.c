@@ -256,19 +256,14 @@ rec_valid(const struct audit_rec *r)
 void
 audit_rec_init(struct audit_rec *r)
 {
+	char	*const f[] = { r->time, r->actor, r->account, r->op,
+		    r->method, r->path, r->verdict, r->key_id, r->gen,
+		    r->digest, r->prev, r->sig };
+	size_t	 i;
+
 	memset(r, 0, sizeof(*r));
-	(void)snprintf(r->time, sizeof(r->time), "-");
-	(void)snprintf(r->actor, sizeof(r->actor), "-");
-	(void)snprintf(r->account, sizeof(r->account), "-");
-	(void)snprintf(r->op, sizeof(r->op), "-");
-	(void)snprintf(r->method, sizeof(r->method), "-");
-	(void)snprintf(r->path, sizeof(r->path), "-");
-	(void)snprintf(r->verdict, sizeof(r->verdict), "-");
-	(void)snprintf(r->key_id, sizeof(r->key_id), "-");
-	(void)snprintf(r->gen, sizeof(r->gen), "-");
-	(void)snprintf(r->digest, sizeof(r->digest), "-");
-	(void)snprintf(r->prev, sizeof(r->prev), "-");
-	(void)snprintf(r->sig, sizeof(r->sig), "-");
+	for (i = 0; i < sizeof(f) / sizeof(f[0]); i++)
+		f[i][0] = '-';		/* NUL-terminated by the memset */
 }
 
 int
@@ -446,24 +441,54 @@ audit_request_digest(const struct audit_req *q, uint8_t out[AUDIT_HASH_LEN])
 	crypto_generichash_final(&h, out, AUDIT_HASH_LEN);
 }
 
-/* The line, or with_sig 0 only its signed prefix (up to the last TAB). */
+/* Append n bytes of s at *at in buf, leaving room for the NUL. */
+static int
+line_put(char *buf, size_t max, size_t *at, const char *s, size_t n)
+{
+	if (n >= max - *at)
+		return CV_ERR_TOOLONG;
+	memcpy(buf + *at, s, n);
+	*at += n;
+	return 0;
+}
+
+/*
+ * The line, or with_sig 0 only its signed prefix (up to the last TAB):
+ * seq, then each field after a TAB, a TAB after prev, then the
+ * signature and the newline.  Put together by hand: snprintf over the
+ * thirteen fields was about 6 % of vaultd's CPU per L2 signature.
+ */
 static int
 format_line(const struct audit_rec *r, char *buf, size_t max, size_t *len,
     int with_sig)
 {
-	int	n;
+	const char	*const f[] = { r->time, r->actor, r->account, r->op,
+			    r->method, r->path, r->verdict, r->key_id, r->gen,
+			    r->digest, r->prev };
+	char		 num[24];
+	size_t		 at = 0, i;
+	int		 n;
 
 	*len = 0;
 	if (!rec_valid(r))
 		return CV_ERR_INVALID;
-	n = snprintf(buf, max, "%llu\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t"
-	    "%s\t%s%s", (unsigned long long)r->seq, r->time, r->actor,
-	    r->account, r->op, r->method, r->path, r->verdict, r->key_id,
-	    r->gen, r->digest, r->prev, with_sig ? r->sig : "",
-	    with_sig ? "\n" : "");
-	if (n < 0 || (size_t)n >= max)
+	if (max == 0)
 		return CV_ERR_TOOLONG;
-	*len = (size_t)n;
+	n = snprintf(num, sizeof(num), "%llu", (unsigned long long)r->seq);
+	if (n < 0 || (size_t)n >= sizeof(num) ||
+	    line_put(buf, max, &at, num, (size_t)n) != 0)
+		return CV_ERR_TOOLONG;
+	for (i = 0; i < sizeof(f) / sizeof(f[0]); i++)
+		if (line_put(buf, max, &at, "\t", 1) != 0 ||
+		    line_put(buf, max, &at, f[i], strlen(f[i])) != 0)
+			return CV_ERR_TOOLONG;
+	if (line_put(buf, max, &at, "\t", 1) != 0)
+		return CV_ERR_TOOLONG;
+	if (with_sig && (line_put(buf, max, &at, r->sig,
+	    strlen(r->sig)) != 0 || line_put(buf, max, &at, "\n", 1) != 0))
+		return CV_ERR_TOOLONG;
+	buf[at] = '\0';
+	*len = at;
 	return 0;
 }
 
