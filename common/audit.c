@@ -465,18 +465,20 @@ format_line(const struct audit_rec *r, char *buf, size_t max, size_t *len,
 	const char	*const f[] = { r->time, r->actor, r->account, r->op,
 			    r->method, r->path, r->verdict, r->key_id, r->gen,
 			    r->digest, r->prev };
-	char		 num[24];
-	size_t		 at = 0, i;
-	int		 n;
+	char		 num[20];		/* UINT64_MAX's digits */
+	size_t		 at = 0, i, n = sizeof(num);
+	uint64_t	 v = r->seq;
 
 	*len = 0;
 	if (!rec_valid(r))
 		return CV_ERR_INVALID;
 	if (max == 0)
 		return CV_ERR_TOOLONG;
-	n = snprintf(num, sizeof(num), "%llu", (unsigned long long)r->seq);
-	if (n < 0 || (size_t)n >= sizeof(num) ||
-	    line_put(buf, max, &at, num, (size_t)n) != 0)
+	do {
+		num[--n] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v > 0);
+	if (line_put(buf, max, &at, num + n, sizeof(num) - n) != 0)
 		return CV_ERR_TOOLONG;
 	for (i = 0; i < sizeof(f) / sizeof(f[0]); i++)
 		if (line_put(buf, max, &at, "\t", 1) != 0 ||

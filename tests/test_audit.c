@@ -154,6 +154,12 @@ test_line_format(void **state)
 	assert_memory_equal(&r, &p, sizeof(r));
 	/* Too small a buffer. */
 	assert_int_equal(audit_record_format(&r, buf, n, &n), CV_ERR_TOOLONG);
+	/* The largest sequence number, all twenty digits. */
+	r.seq = UINT64_MAX;
+	assert_int_equal(audit_record_format(&r, buf, sizeof(buf), &n), 0);
+	assert_int_equal(strncmp(buf, "18446744073709551615\t2026-", 26), 0);
+	assert_int_equal(audit_record_parse(buf, n, &p), 0);
+	assert_memory_equal(&r, &p, sizeof(r));
 }
 
 static void
