@@ -172,6 +172,18 @@ test_time(void **state)
 	assert_int_equal(audit_time_format(951782400, t), 0);
 	assert_string_equal(t, "2000-02-29T00:00:00Z");
 	assert_int_equal(audit_time_format(-1, t), CV_ERR_INVALID);
+	/* the same second again (kept), another, then back */
+	memset(t, 0, sizeof(t));
+	assert_int_equal(audit_time_format(951782400, t), 0);
+	assert_string_equal(t, "2000-02-29T00:00:00Z");
+	assert_int_equal(audit_time_format(951782401, t), 0);
+	assert_string_equal(t, "2000-02-29T00:00:01Z");
+	/* year 10000 does not fit; what was kept is not given instead */
+	assert_int_equal(audit_time_format(253402300800, t), CV_ERR_INVALID);
+	assert_int_equal(audit_time_format(951782401, t), 0);
+	assert_string_equal(t, "2000-02-29T00:00:01Z");
+	assert_int_equal(audit_time_format(0, t), 0);
+	assert_string_equal(t, "1970-01-01T00:00:00Z");
 }
 
 /* Lines the parser must refuse, each differing from a good one by a bit. */
