@@ -1,4 +1,5 @@
 #include <errno.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -253,17 +254,45 @@ rec_valid(const struct audit_rec *r)
 	    is_lowhex(r->key_id, AUDIT_HEX_HASH);
 }
 
+/*
+ * A record's text fields in the order of its line, after seq: where
+ * each lies in struct audit_rec and its size.  The last is the
+ * signature, the one field after the line's signed prefix.
+ */
+#define REC_TEXT(name)	{ offsetof(struct audit_rec, name),		\
+			    sizeof(((struct audit_rec *)NULL)->name) }
+static const struct {
+	size_t	off, size;
+} rec_text[] = {
+	REC_TEXT(time), REC_TEXT(actor), REC_TEXT(account), REC_TEXT(op),
+	REC_TEXT(method), REC_TEXT(path), REC_TEXT(verdict),
+	REC_TEXT(key_id), REC_TEXT(gen), REC_TEXT(digest), REC_TEXT(prev),
+	REC_TEXT(sig),
+};
+#define REC_NTEXT	(sizeof(rec_text) / sizeof(rec_text[0]))
+#define REC_SIG		(REC_NTEXT - 1)
+_Static_assert(REC_NTEXT == AUDIT_FIELDS - 1, "a record's fields");
+
+static char *
+rec_field(struct audit_rec *r, size_t i)
+{
+	return (char *)r + rec_text[i].off;
+}
+
+static const char *
+rec_field_c(const struct audit_rec *r, size_t i)
+{
+	return (const char *)r + rec_text[i].off;
+}
+
 void
 audit_rec_init(struct audit_rec *r)
 {
-	char	*const f[] = { r->time, r->actor, r->account, r->op,
-		    r->method, r->path, r->verdict, r->key_id, r->gen,
-		    r->digest, r->prev, r->sig };
-	size_t	 i;
+	size_t	i;
 
 	memset(r, 0, sizeof(*r));
-	for (i = 0; i < sizeof(f) / sizeof(f[0]); i++)
-		f[i][0] = '-';		/* NUL-terminated by the memset */
+	for (i = 0; i < REC_NTEXT; i++)
+		rec_field(r, i)[0] = '-';	/* the memset ends it */
 }
 
 /*
@@ -476,9 +505,7 @@ static int
 format_line(const struct audit_rec *r, char *buf, size_t max, size_t *len,
     int with_sig)
 {
-	const char	*const f[] = { r->time, r->actor, r->account, r->op,
-			    r->method, r->path, r->verdict, r->key_id, r->gen,
-			    r->digest, r->prev };
+	const char	*f;
 	char		 num[20];		/* UINT64_MAX's digits */
 	size_t		 at = 0, i, n = sizeof(num);
 	uint64_t	 v = r->seq;
@@ -494,14 +521,17 @@ format_line(const struct audit_rec *r, char *buf, size_t max, size_t *len,
 	} while (v > 0);
 	if (line_put(buf, max, &at, num + n, sizeof(num) - n) != 0)
 		return CV_ERR_TOOLONG;
-	for (i = 0; i < sizeof(f) / sizeof(f[0]); i++)
+	for (i = 0; i < REC_SIG; i++) {
+		f = rec_field_c(r, i);
 		if (line_put(buf, max, &at, "\t", 1) != 0 ||
-		    line_put(buf, max, &at, f[i], strlen(f[i])) != 0)
+		    line_put(buf, max, &at, f, strlen(f)) != 0)
 			return CV_ERR_TOOLONG;
+	}
 	if (line_put(buf, max, &at, "\t", 1) != 0)
 		return CV_ERR_TOOLONG;
-	if (with_sig && (line_put(buf, max, &at, r->sig,
-	    strlen(r->sig)) != 0 || line_put(buf, max, &at, "\n", 1) != 0))
+	f = rec_field_c(r, REC_SIG);
+	if (with_sig && (line_put(buf, max, &at, f, strlen(f)) != 0 ||
+	    line_put(buf, max, &at, "\n", 1) != 0))
 		return CV_ERR_TOOLONG;
 	buf[at] = '\0';
 	*len = at;
@@ -558,24 +588,17 @@ audit_record_parse(const char *line, size_t len, struct audit_rec *r)
 	}
 	if (i != AUDIT_FIELDS)
 		return CV_ERR_CORRUPT;
-	if (parse_num(f[0], n[0], &r->seq, 0) != 0 ||
-	    copy_field(r->time, sizeof(r->time), f[1], n[1]) != 0 ||
-	    copy_field(r->actor, sizeof(r->actor), f[2], n[2]) != 0 ||
-	    copy_field(r->account, sizeof(r->account), f[3], n[3]) != 0 ||
-	    copy_field(r->op, sizeof(r->op), f[4], n[4]) != 0 ||
-	    copy_field(r->method, sizeof(r->method), f[5], n[5]) != 0 ||
-	    copy_field(r->path, sizeof(r->path), f[6], n[6]) != 0 ||
-	    copy_field(r->verdict, sizeof(r->verdict), f[7], n[7]) != 0 ||
-	    copy_field(r->key_id, sizeof(r->key_id), f[8], n[8]) != 0 ||
-	    copy_field(r->gen, sizeof(r->gen), f[9], n[9]) != 0 ||
-	    copy_field(r->digest, sizeof(r->digest), f[10], n[10]) != 0 ||
-	    copy_field(r->prev, sizeof(r->prev), f[11], n[11]) != 0 ||
-	    copy_field(r->sig, sizeof(r->sig), f[12], n[12]) != 0 ||
-	    !rec_valid(r)) {
-		memset(r, 0, sizeof(*r));
-		return CV_ERR_CORRUPT;
-	}
-	return 0;
+	if (parse_num(f[0], n[0], &r->seq, 0) != 0)
+		goto bad;
+	for (i = 0; i < REC_NTEXT; i++)
+		if (copy_field(rec_field(r, i), rec_text[i].size, f[i + 1],
+		    n[i + 1]) != 0)
+			goto bad;
+	if (rec_valid(r))
+		return 0;
+ bad:
+	memset(r, 0, sizeof(*r));
+	return CV_ERR_CORRUPT;
 }
 
 void
