@@ -213,6 +213,29 @@ it_start(struct it *t, const char *arg1, const char *arg2)
 	return it_start_args(t, arg1, arg2, NULL);
 }
 
+/*
+ * The number after "key:" in /proc/PID/status (Seccomp, Uid, VmHWM in
+ * kB, ...), -1 if there is no such line or no such process.
+ */
+static inline long
+it_proc_field(uint64_t pid, const char *key)
+{
+	char	 path[64], line[256];
+	size_t	 k = strlen(key);
+	long	 v = -1;
+	FILE	*f;
+
+	snprintf(path, sizeof(path), "/proc/%llu/status",
+	    (unsigned long long)pid);
+	if ((f = fopen(path, "r")) == NULL)
+		return -1;
+	while (fgets(line, sizeof(line), f) != NULL)
+		if (strncmp(line, key, k) == 0 && line[k] == ':')
+			v = strtol(line + k + 1, NULL, 10);
+	fclose(f);
+	return v;
+}
+
 /* 1 if vaultd's log contains s. */
 static inline int
 it_log_has(struct it *t, const char *s)

@@ -550,25 +550,6 @@ nd_no_secret(const struct ndvault *v, const struct ndans *a)
 	}
 }
 
-/* The value of field in /proc/PID/status, -1 if none. */
-static inline long
-nd_proc_field(pid_t pid, const char *field)
-{
-	char	 path[64], line[256];
-	long	 v = -1;
-	FILE	*f;
-
-	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
-	if ((f = fopen(path, "r")) == NULL)
-		return -1;
-	while (fgets(line, sizeof(line), f) != NULL)
-		if (strncmp(line, field, strlen(field)) == 0 &&
-		    line[strlen(field)] == ':')
-			v = atol(line + strlen(field) + 1);
-	fclose(f);
-	return v;
-}
-
 /* Send a probe that must kill netd; its wait status. */
 static inline int
 nd_probe_kill(struct nd *n, const char *kind)

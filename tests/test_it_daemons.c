@@ -35,26 +35,6 @@ teardown(void **state)
 	return 0;
 }
 
-/* The value of "Key:" in /proc/PID/status, -1 if absent. */
-static long
-proc_field(uint64_t pid, const char *key)
-{
-	char	 path[64], line[256];
-	size_t	 k = strlen(key);
-	long	 v = -1;
-	FILE	*f;
-
-	snprintf(path, sizeof(path), "/proc/%llu/status",
-	    (unsigned long long)pid);
-	if ((f = fopen(path, "r")) == NULL)
-		return -1;
-	while (fgets(line, sizeof(line), f) != NULL)
-		if (strncmp(line, key, k) == 0 && line[k] == ':')
-			v = strtol(line + k + 1, NULL, 10);
-	fclose(f);
-	return v;
-}
-
 /* Whether a line of /proc/PID/maps names what. */
 static int
 proc_maps_has(uint64_t pid, const char *what)
@@ -91,15 +71,15 @@ test_sandboxed(void **state)
 	assert_int_equal(p[0].pid, (uint64_t)t->vaultd);
 	for (i = 1; i < 3; i++) {
 		assert_string_equal(p[i].state, "up");
-		assert_int_equal(proc_field(p[i].pid, "Seccomp"), 2);
-		assert_int_equal(proc_field(p[i].pid, "NoNewPrivs"), 1);
+		assert_int_equal(it_proc_field(p[i].pid, "Seccomp"), 2);
+		assert_int_equal(it_proc_field(p[i].pid, "NoNewPrivs"), 1);
 		assert_int_equal(p[i].seccomp, 2);
 		assert_int_equal(p[i].nnp, 1);
 		if (geteuid() == 0)
-			assert_int_not_equal(proc_field(p[i].pid, "Uid"), 0);
+			assert_int_not_equal(it_proc_field(p[i].pid, "Uid"), 0);
 	}
 	/* vaultd itself is hardened too: no core dumps, no new privileges */
-	assert_int_equal(proc_field(p[0].pid, "NoNewPrivs"), 1);
+	assert_int_equal(it_proc_field(p[0].pid, "NoNewPrivs"), 1);
 
 	if (geteuid() == 0) {
 		/*
@@ -184,8 +164,8 @@ test_kill9_restart(void **state)
 	assert_int_equal(q[1].restarts, 1);
 	assert_int_equal(q[0].pid, (uint64_t)t->vaultd);
 	assert_int_equal(kill(t->vaultd, 0), 0);
-	assert_int_equal(proc_field(q[1].pid, "Seccomp"), 2);
-	assert_int_equal(proc_field(q[2].pid, "Seccomp"), 2);
+	assert_int_equal(it_proc_field(q[1].pid, "Seccomp"), 2);
+	assert_int_equal(it_proc_field(q[2].pid, "Seccomp"), 2);
 }
 
 /*

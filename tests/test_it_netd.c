@@ -846,10 +846,10 @@ test_sandbox(void **state)
 	nd_call(&n, &v, "http://127.0.0.1:1", "time", NULL, &a);
 	assert_int_equal(a.err, CV_ERR_TRANSPORT);
 	ndans_free(&a);
-	assert_int_equal(nd_proc_field(n.pid, "Seccomp"), 2);
-	assert_int_equal(nd_proc_field(n.pid, "NoNewPrivs"), 1);
+	assert_int_equal(it_proc_field((uint64_t)n.pid, "Seccomp"), 2);
+	assert_int_equal(it_proc_field((uint64_t)n.pid, "NoNewPrivs"), 1);
 	if (geteuid() == 0)
-		assert_int_equal(nd_proc_field(n.pid, "Uid"), 65534);
+		assert_int_equal(it_proc_field((uint64_t)n.pid, "Uid"), 65534);
 	/* Reading /etc is allowed; so is a TCP socket. */
 	assert_int_equal(nd_probe(&n, "open", text, sizeof(text)), 0);
 	assert_int_equal(nd_probe(&n, "socket", text, sizeof(text)), 0);

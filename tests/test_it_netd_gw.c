@@ -1316,10 +1316,10 @@ test_sandbox(void **state)
 	gwres_free(&r);
 	fv_ok(&f);
 	fv_stop(&f);
-	assert_int_equal(nd_proc_field(n.pid, "Seccomp"), 2);
-	assert_int_equal(nd_proc_field(n.pid, "NoNewPrivs"), 1);
+	assert_int_equal(it_proc_field((uint64_t)n.pid, "Seccomp"), 2);
+	assert_int_equal(it_proc_field((uint64_t)n.pid, "NoNewPrivs"), 1);
 	if (geteuid() == 0)
-		assert_int_equal(nd_proc_field(n.pid, "Uid"), 65534);
+		assert_int_equal(it_proc_field((uint64_t)n.pid, "Uid"), 65534);
 	/* A client socket is allowed; a server of its own is not. */
 	assert_int_equal(nd_probe(&n, "socket", text, sizeof(text)), 0);
 	for (i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++) {

@@ -76,7 +76,6 @@ static double	now_s(void);
 static int	cmp_double(const void *, const void *);
 static double	median(double *, int);
 static int	cpu_read(uint64_t, struct cpu *);
-static long	status_kib(uint64_t, const char *);
 static void	cpu_self(struct cpu *);
 static void	body_fill(uint8_t *, size_t);
 static double	floor_hmac(const uint8_t *, size_t);
@@ -149,26 +148,6 @@ cpu_self(struct cpu *c)
 	getrusage(RUSAGE_SELF, &ru);
 	c->user = (double)ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6;
 	c->sys = (double)ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6;
-}
-
-/* A "Name:  N kB" line of /proc/PID/status, or -1 (not root: not ours). */
-static long
-status_kib(uint64_t pid, const char *name)
-{
-	FILE	*f;
-	char	 path[64], line[256];
-	size_t	 n = strlen(name);
-	long	 v = -1;
-
-	snprintf(path, sizeof(path), "/proc/%" PRIu64 "/status", pid);
-	if ((f = fopen(path, "r")) == NULL)
-		return -1;
-	while (fgets(line, sizeof(line), f) != NULL)
-		if (strncmp(line, name, n) == 0 && line[n] == ':' &&
-		    sscanf(line + n + 1, "%ld", &v) == 1)
-			break;
-	fclose(f);
-	return v;
 }
 
 /* A JSON array of order ids, as /orders-scoring takes, cut at len. */
@@ -520,9 +499,9 @@ main(int argc, char **argv)
 		    s->hmac, s->b2b);
 	}
 	/* what the run grew in vaultd goes back once signing is idle */
-	hwm = status_kib(procs[0].pid, "VmHWM");
+	hwm = it_proc_field(procs[0].pid, "VmHWM");
 	usleep(1000 * 1000);
-	rss = status_kib(procs[0].pid, "VmRSS");
+	rss = it_proc_field(procs[0].pid, "VmRSS");
 	if (hwm >= 0 && rss >= 0)
 		printf("\nvaultd resident: %.1f MiB at most during the run, "
 		    "%.1f MiB 1 s after it\n", hwm / 1024.0, rss / 1024.0);
