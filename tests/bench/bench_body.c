@@ -40,6 +40,7 @@
 #include "common/clob_auth.h"
 #include "common/encode.h"
 #include "tests/bench/bench_daemons.h"
+#include "tests/bench/bench_lib.h"
 #include "tests/it.h"
 
 #define WINDOW		240		/* pipelined requests in flight */
@@ -72,8 +73,6 @@ struct scan {
 	double		hmac, b2b;	/* in process, ops/s */
 };
 
-static double	now_s(void);
-static int	cmp_double(const void *, const void *);
 static double	median(double *, int);
 static int	cpu_read(uint64_t, struct cpu *);
 static void	cpu_self(struct cpu *);
@@ -81,34 +80,15 @@ static void	body_fill(uint8_t *, size_t);
 static double	floor_hmac(const uint8_t *, size_t);
 static double	floor_b2b(const uint8_t *, size_t);
 static int	vault_setup(struct it *, const char *);
-static int	req_queue(struct chan *, uint32_t, const uint8_t *, size_t);
-static int	answer(struct msg *);
 static int	piped(struct chan *, uint32_t *, struct scan *,
 		    const uint8_t *, double, int, double, uint64_t,
 		    uint64_t);
-
-static double
-now_s(void)
-{
-	struct timespec	ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static int
-cmp_double(const void *a, const void *b)
-{
-	double	x = *(const double *)a, y = *(const double *)b;
-
-	return x < y ? -1 : x > y;
-}
 
 /* Sorts v. */
 static double
 median(double *v, int n)
 {
-	qsort(v, (size_t)n, sizeof(v[0]), cmp_double);
+	qsort(v, (size_t)n, sizeof(v[0]), bench_cmp_double);
 	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
 }
 
@@ -176,14 +156,14 @@ floor_hmac(const uint8_t *body, size_t len)
 	randombytes_buf(key, sizeof(key));
 	for (i = 0; i < FLOOR_RUNS; i++) {
 		n = 0;
-		t0 = now_s();
+		t0 = bench_now();
 		do {
 			for (k = 0; k < 16; k++, n++)
 				if (clob_hmac_sign(key, sizeof(key),
 				    "1712345678", "POST", L2_PATH, body, len,
 				    sig) != 0)
 					return 0;
-			t = now_s() - t0;
+			t = bench_now() - t0;
 		} while (t < FLOOR_SECONDS);
 		ops[i] = (double)n / t;
 	}
@@ -203,7 +183,7 @@ floor_b2b(const uint8_t *body, size_t len)
 
 	for (i = 0; i < FLOOR_RUNS; i++) {
 		n = 0;
-		t0 = now_s();
+		t0 = bench_now();
 		do {
 			for (k = 0; k < 16; k++, n++) {
 				crypto_generichash_init(&h, NULL, 0,
@@ -212,7 +192,7 @@ floor_b2b(const uint8_t *body, size_t len)
 				crypto_generichash_final(&h, out,
 				    sizeof(out));
 			}
-			t = now_s() - t0;
+			t = bench_now() - t0;
 		} while (t < FLOOR_SECONDS);
 		ops[i] = (double)n / t;
 	}
@@ -243,20 +223,6 @@ vault_setup(struct it *t, const char *passfile)
 	return 0;
 }
 
-static int
-req_queue(struct chan *c, uint32_t id, const uint8_t *body, size_t len)
-{
-	return dmn_headers_req(c, id, ACCOUNT, CATALOG_L2, "POST", L2_PATH,
-	    body, len);
-}
-
-/* L2 makes five headers. */
-static int
-answer(struct msg *m)
-{
-	return dmn_headers_ans(m, 5, "bench_body:");
-}
-
 /* What a pipelined run of one body size queues. */
 struct body_arg {
 	struct chan	*c;
@@ -270,14 +236,16 @@ body_queue(void *arg)
 {
 	struct body_arg	*a = arg;
 
-	return req_queue(a->c, ++*a->id, a->body, a->size);
+	return dmn_headers_req(a->c, ++*a->id, ACCOUNT, CATALOG_L2, "POST",
+	    L2_PATH, a->body, a->size);
 }
 
+/* L2 makes five headers. */
 static int
 body_answer(struct msg *m, void *arg)
 {
 	(void)arg;
-	return answer(m);
+	return dmn_headers_ans(m, 5, "bench_body:");
 }
 
 /*
@@ -298,9 +266,9 @@ piped(struct chan *c, uint32_t *id, struct scan *sc, const uint8_t *body,
 	int		 w = -1, r;
 
 	sc->nrate = 0;
-	t0 = now_s();
+	t0 = bench_now();
 	do {
-		t = now_s() - t0;
+		t = bench_now() - t0;
 		if (w < 0 && t >= warm) {
 			if (cpu_read(vdpid, &vd0) != 0 ||
 			    cpu_read(sdpid, &sd0) != 0)
@@ -329,7 +297,7 @@ piped(struct chan *c, uint32_t *id, struct scan *sc, const uint8_t *body,
 	if (r != 1) {
 		fprintf(stderr, "bench_body: %zu-byte bodies: %" PRIu64
 		    " answers in %.2f s before the failure\n", sc->size, p.ok,
-		    now_s() - t0);
+		    bench_now() - t0);
 		return r;
 	}
 	if (w >= 0 && nwin > 0) {
