@@ -245,7 +245,7 @@ static int
 body_answer(struct msg *m, void *arg)
 {
 	(void)arg;
-	return dmn_headers_ans(m, 5, "bench_body:");
+	return dmn_headers_ans(m, 5, "bench_body:", "POST " L2_PATH);
 }
 
 /*

@@ -307,10 +307,11 @@ dmn_headers_req(struct chan *c, uint32_t id, const char *account,
 
 /*
  * 0 for a header set of nheaders, CV_ERR_AGAIN when vaultd is busy,
- * anything else a failure (said on standard error after who).
+ * anything else a failure (said on standard error: "who what refused").
  */
 static inline int
-dmn_headers_ans(struct msg *m, size_t nheaders, const char *who)
+dmn_headers_ans(struct msg *m, size_t nheaders, const char *who,
+    const char *what)
 {
 	struct msg_rd	 list;
 	const char	*text;
@@ -330,7 +331,7 @@ dmn_headers_ans(struct msg *m, size_t nheaders, const char *who)
 		return r;
 	if (code == CV_ERR_AGAIN)
 		return CV_ERR_AGAIN;
-	fprintf(stderr, "%s refused: %.*s\n", who, (int)len, text);
+	fprintf(stderr, "%s %s refused: %.*s\n", who, what, (int)len, text);
 	return code < 0 && code > -1000 ? (int)code : CV_ERR_INTERNAL;
 }
 

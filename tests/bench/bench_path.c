@@ -193,10 +193,7 @@ req_queue(struct bench *b, const struct level *lv)
 static int
 answer(struct msg *m, const struct level *lv)
 {
-	char	who[128];
-
-	snprintf(who, sizeof(who), "bench_path: %s %s", lv->method, lv->path);
-	return dmn_headers_ans(m, lv->nheaders, who);
+	return dmn_headers_ans(m, lv->nheaders, "bench_path:", lv->path);
 }
 
 /*
