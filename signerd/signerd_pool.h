@@ -6,7 +6,9 @@
  * One mutex guards the job queue and the channel's output buffer.  The
  * main thread holds it while it handles a message (so its answers and the
  * workers' never interleave inside a frame) and releases it only to block
- * for input.  A worker takes a job, signs without the lock, then queues
+ * for input and while it makes a wallet signature itself (its answer is
+ * queued after it takes the lock again).  A worker takes a job, signs
+ * without the lock, then queues
  * its answer under the lock; the last worker to go idle flushes.  Before
  * anything but a signing request, the main thread drains the pool: no
  * job then reads the vault, the key cache or the keys while they change.

@@ -794,7 +794,19 @@ signerd_sign(struct signerd_vault *sv, struct chan *c, struct msg *m)
 	    signerd_pool_on(sv->pool) && chan_has_frame(c))
 		return sign_submit(sv, m->id, &req, level, flags, ak);
 	memset(&w, 0, sizeof(w));
-	sign_answer(signerd_secp, ak, m->id, &req, level, flags, &w);
+	if (key_id[0] == '\0' && (level == CATALOG_L1 || orders) &&
+	    signerd_pool_on(sv->pool)) {
+		/*
+		 * Without the pool's lock while the wallet signs (some
+		 * 40 us): the workers go on queueing their answers and
+		 * taking jobs.  What this reads (the request in the input
+		 * buffer, the cached keys) only this thread changes.
+		 */
+		signerd_pool_unlock(sv->pool);
+		sign_answer(signerd_secp, ak, m->id, &req, level, flags, &w);
+		signerd_pool_lock(sv->pool);
+	} else
+		sign_answer(signerd_secp, ak, m->id, &req, level, flags, &w);
 	secret_free(&named);
 	return chan_queue(c, &w);
 }
