@@ -10,6 +10,7 @@
 #include <stddef.h>
 #include <setjmp.h>
 #include <stdint.h>
+#include <dirent.h>
 #include <grp.h>
 #include <poll.h>
 #include <sys/prctl.h>
@@ -542,6 +543,124 @@ test_log_max_size(void **state)
 	    "number of bytes, with K, M or G for KiB, MiB or GiB (0: no "
 	    "limit)\n", o->conf);
 	assert_string_equal(o->out, want);
+}
+
+/* The kernel's wake-up latency limit for idle cores (PM QoS), in us. */
+static int32_t
+qos_now(void)
+{
+	int32_t	v = -1;
+	int	fd;
+
+	if ((fd = open("/dev/cpu_dma_latency", O_RDONLY)) == -1)
+		return -1;
+	if (read(fd, &v, sizeof(v)) != (ssize_t)sizeof(v))
+		v = -1;
+	close(fd);
+	return v;
+}
+
+/* 1 if pid has a descriptor open on /dev/cpu_dma_latency. */
+static int
+holds_qos(uint64_t pid)
+{
+	DIR		*d;
+	struct dirent	*e;
+	char		 dir[64], path[340], target[64];
+	ssize_t		 n;
+	int		 found = 0;
+
+	snprintf(dir, sizeof(dir), "/proc/%llu/fd", (unsigned long long)pid);
+	if ((d = opendir(dir)) == NULL)
+		return -1;
+	while ((e = readdir(d)) != NULL) {
+		snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
+		if ((n = readlink(path, target, sizeof(target) - 1)) > 0) {
+			target[n] = '\0';
+			if (strcmp(target, "/dev/cpu_dma_latency") == 0)
+				found = 1;
+		}
+	}
+	closedir(d);
+	return found;
+}
+
+/*
+ * cpu-latency (file) and --cpu-latency (command line, beats the file):
+ * the values each takes; where /dev/cpu_dma_latency can be written
+ * (root), vaultd holds the limit while it runs, its children do not
+ * inherit the descriptor, and the kernel's limit is back once it stops.
+ */
+static void
+test_cpu_latency(void **state)
+{
+	struct ot	*o = *state;
+	struct it_proc	 procs[3];
+	char		 want[1024];
+	int32_t		 before;
+	int		 i, can, err;
+
+	can = access("/dev/cpu_dma_latency", W_OK) == 0;
+	err = errno;
+
+	it_write(o->conf, "cpu-latency 1000001\ncpu-latency -5\n"
+	    "cpu-latency 20us\ncpu-latency 00000000\ncpu-latency 0\n"
+	    "cpu-latency 5\n", 0600);
+	assert_int_equal(sh(o, "%s/vaultd -T -n -c %s", o->it.build, o->conf),
+	    1);
+	snprintf(want, sizeof(want),
+	    "%1$s:1:13: cpu-latency 1000001 must be a number of microseconds "
+	    "from 0 to 1000000\n"
+	    "%1$s:2:13: cpu-latency -5 must be a number of microseconds "
+	    "from 0 to 1000000\n"
+	    "%1$s:3:13: cpu-latency 20us must be a number of microseconds "
+	    "from 0 to 1000000\n"
+	    "%1$s:4:13: cpu-latency 00000000 must be a number of microseconds "
+	    "from 0 to 1000000\n"
+	    "%1$s:6:1: cpu-latency is set twice (first at line 5)\n",
+	    o->conf);
+	/* a refused value does not count as set: line 5 is the first */
+	assert_string_equal(o->out, want);
+	assert_int_equal(sh(o, "%s/vaultd -T -n --cpu-latency 1e3",
+	    o->it.build), 2);
+	assert_string_equal(o->out, "vaultd: --cpu-latency 1e3 must be a "
+	    "number of microseconds from 0 to 1000000\n");
+
+	it_write(o->conf, "cpu-latency 0\n", 0600);
+	if (!can) {
+		/* -n says so, and a start fails before anything runs */
+		snprintf(want, sizeof(want), "vaultd: cpu-latency: cannot "
+		    "write /dev/cpu_dma_latency: %s\n", strerror(err));
+		assert_int_equal(sh(o, "%s/vaultd -T -n -c %s", o->it.build,
+		    o->conf), 1);
+		assert_string_equal(o->out, want);
+		assert_int_not_equal(sh(o, "%s/vaultd -T -f -c %s",
+		    o->it.build, o->conf), 0);
+		return;
+	}
+	assert_int_equal(sh(o, "%s/vaultd -T -n -c %s", o->it.build, o->conf),
+	    0);
+	before = qos_now();
+	assert_true(before > 0);
+	assert_int_equal(it_start_args(&o->it, "-T", "-c", o->conf), 0);
+	assert_int_equal(qos_now(), 0);
+	assert_int_equal(it_status(&o->it, procs), 0);
+	assert_int_equal(holds_qos(procs[0].pid), 1);
+	for (i = 1; i < 3; i++)
+		assert_int_equal(holds_qos(procs[i].pid), 0);
+	assert_true(it_log_has(&o->it, "idle cores kept within 0 us of "
+	    "waking (cpu-latency)"));
+	assert_int_equal(it_stop(&o->it, 3000), 0);
+	assert_int_equal(qos_now(), before);
+
+	/* the command line beats the file's 0 */
+	if (before > 7) {
+		assert_int_equal(it_start_args(&o->it, "-Tc", o->conf,
+		    "--cpu-latency=7"), 0);
+		assert_int_equal(qos_now(), 7);
+		assert_int_equal(it_stop(&o->it, 3000), 0);
+		assert_int_equal(qos_now(), before);
+	}
 }
 
 /* -p with a wrong or unreadable credential stops the start; -L not. */
@@ -1114,6 +1233,8 @@ main(void)
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_sighup, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_log_max_size, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_cpu_latency, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_wrong_credential, setup,
 		    teardown),

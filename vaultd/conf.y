@@ -53,6 +53,7 @@ static void	 conf_yyerror(CONF_YYLTYPE *, struct conf_ctx *, const char *);
 %token HOME "home" USER "user" SOCKET_GROUP "socket-group"
 %token LOG_LEVEL "log-level" LOG_FILE "log-file" LOG_MAX_SIZE "log-max-size"
 %token AUDIT_SEGMENT_SIZE "audit-segment-size" GATEWAY "gateway"
+%token CPU_LATENCY "cpu-latency"
 
 %type <str> value
 %type <key> key
@@ -90,6 +91,7 @@ key	: HOME			{ $$ = CONF_HOME; }
 	| LOG_MAX_SIZE		{ $$ = CONF_LOG_MAX_SIZE; }
 	| AUDIT_SEGMENT_SIZE	{ $$ = CONF_AUDIT_SEGMENT_SIZE; }
 	| GATEWAY		{ $$ = CONF_GATEWAY; }
+	| CPU_LATENCY		{ $$ = CONF_CPU_LATENCY; }
 	;
 
 values	: %empty
@@ -161,6 +163,7 @@ static const struct {
 	int		 tok;
 } keywords[] = {
 	{ "audit-segment-size",	AUDIT_SEGMENT_SIZE },
+	{ "cpu-latency",	CPU_LATENCY },
 	{ "gateway",		GATEWAY },
 	{ "home",		HOME },
 	{ "log-file",		LOG_FILE },

@@ -40,6 +40,7 @@ usage(void)
 	fprintf(stderr, "usage: vaultd [-dfLnT] [-c conffile] [-g group] "
 	    "[-l logfile] [-u user]\n"
 	    "              [-p passfile | -k keyfile] [--gateway addr:port]\n"
+	    "              [--cpu-latency usec]\n"
 	    "              [-W workers] [-t secs] [-N netd] [-D secs] "
 	    "[-S bytes]\n"
 	    "       vaultd --version\n"
@@ -56,6 +57,9 @@ usage(void)
 	    "  --gateway 127.0.0.1:PORT  also serve the gateway there "
 	    "(or [::1]:PORT;\n"
 	    "           repeatable; port 0: any, see run/gateway.addr)\n"
+	    "  --cpu-latency usec  keep idle cores within usec of waking "
+	    "while vaultd\n"
+	    "           runs (/dev/cpu_dma_latency; costs idle power)\n"
 	    "  -u user  unprivileged user for the children (default clobvault,\n"
 	    "           or nobody if there is no such user)\n"
 	    "  -W n     signerd's signing threads, 1-%d (default: one per "
@@ -441,6 +445,32 @@ vaultd_child_lost(struct vaultd *vd, enum child_id id)
 	}
 }
 
+/*
+ * cpu-latency: ask the kernel (PM QoS) to keep idle cores within
+ * vd->cpu_latency microseconds of waking while vaultd runs.  The request
+ * lasts as long as the descriptor stays open, so it ends when vaultd
+ * does, however it ends.  A lone request wakes a sleeping daemon at
+ * every hop; on a core that halted, that wake-up is most of its latency
+ * (README.md, "Performance").  Fatal if it cannot be held: the
+ * operator asked for it.
+ */
+static void
+cpu_latency_hold(struct vaultd *vd)
+{
+	int32_t	v;
+
+	if (vd->cpu_latency < 0)
+		return;
+	v = vd->cpu_latency;
+	if ((vd->cpu_latency_fd = open(VAULTD_CPU_LATENCY_DEV,
+	    O_WRONLY | O_CLOEXEC)) == -1)
+		fatal("cpu-latency: %s", VAULTD_CPU_LATENCY_DEV);
+	if (write(vd->cpu_latency_fd, &v, sizeof(v)) != (ssize_t)sizeof(v))
+		fatal("cpu-latency: write %s", VAULTD_CPU_LATENCY_DEV);
+	log_info("idle cores kept within %d us of waking (cpu-latency)",
+	    vd->cpu_latency);
+}
+
 static int
 children_gone(struct vaultd *vd)
 {
@@ -623,6 +653,7 @@ main(int argc, char **argv)
 	char		 exedir[PATH_MAX], ubuf[PATH_MAX], msg[320];
 	static const struct option longopts[] = {
 		{ "gateway", required_argument, NULL, 'G' },
+		{ "cpu-latency", required_argument, NULL, 'C' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char	*gwhy;
@@ -649,6 +680,8 @@ main(int argc, char **argv)
 	vd.listen_fd = -1;
 	vd.audit_fd = -1;
 	vd.ready_fd = -1;
+	vd.cpu_latency = -1;
+	vd.cpu_latency_fd = -1;
 	for (i = 0; i < VAULTD_MAX_CLIENTS; i++)
 		vd.clients[i].chan.fd = -1;
 	if (argc == 2 && strcmp(argv[1], "--version") == 0) {
@@ -658,6 +691,14 @@ main(int argc, char **argv)
 	while ((ch = getopt_long(argc, argv, "c:dfg:k:l:LnN:p:S:t:Tu:D:W:",
 	    longopts, NULL)) != -1) {
 		switch (ch) {
+		case 'C':
+			if ((vd.cpu_latency = conf_cpu_latency(optarg)) < 0) {
+				fprintf(stderr, "vaultd: --cpu-latency %.16s "
+				    "must be a number of microseconds from 0 "
+				    "to %d\n", optarg, VAULTD_CPU_LATENCY_MAX);
+				exit(2);
+			}
+			break;
 		case 'G':
 			if ((gwhy = conf_gateway_bad(optarg)) != NULL) {
 				fprintf(stderr, "vaultd: gateway %s %s\n",
@@ -811,6 +852,7 @@ main(int argc, char **argv)
 	exe_dir(exedir, sizeof(exedir));
 	child_setup(&vd, SIGNERD(&vd), CHILD_SIGNERD, exedir);
 	child_setup(&vd, NETD(&vd), CHILD_NETD, exedir);
+	cpu_latency_hold(&vd);
 
 	if (!foreground)
 		vd.ready_fd = daemonize(&vd);

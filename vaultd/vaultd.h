@@ -410,6 +410,8 @@ struct vaultd {
 	int		 testmode;
 	char		 net_timeout[8];	/* -t, test mode: netd's */
 	char		 sign_workers[4];	/* -W: signerd's threads */
+	int		 cpu_latency;		/* us to hold; -1: none */
+	int		 cpu_latency_fd;	/* held while open */
 	int64_t		 call_deadline_ms;	/* -D, test mode */
 	char		 netd_path[PATH_MAX];	/* -N, test mode: a stand-in */
 	int		 stopping;
@@ -533,6 +535,8 @@ void	 vaultd_notify(const char *fmt, ...)
 #define VAULTD_CONF_ERRS	20	/* errors kept; then "and more" */
 #define VAULTD_NAME_MAX		32	/* a user or group name */
 #define VAULTD_SEG_MIN		(64ULL << 10)	/* audit-segment-size */
+#define VAULTD_CPU_LATENCY_MAX	1000000		/* cpu-latency, us */
+#define VAULTD_CPU_LATENCY_DEV	"/dev/cpu_dma_latency"
 #define VAULTD_SEG_MAX		(1ULL << 40)
 /* The control socket's path must fit sockaddr_un: the home's bound. */
 #define VAULTD_HOME_MAX		(108 - sizeof("/" HOME_CONTROL_SOCK))
@@ -545,6 +549,7 @@ enum conf_key {
 	CONF_AUDIT_SEGMENT_SIZE,
 	CONF_GATEWAY,
 	CONF_LOG_MAX_SIZE,
+	CONF_CPU_LATENCY,
 	CONF_NKEYS
 };
 struct vaultd_conf {
@@ -556,6 +561,7 @@ struct vaultd_conf {
 	int		 debug;			/* log-level debug */
 	uint64_t	 seg_size;		/* 0: not set */
 	uint64_t	 log_max;		/* log-max-size; 0: no limit */
+	int		 cpu_latency;		/* us, if line_of says set */
 	size_t		 ngateways;
 	char		 gateways[VAULTD_GATEWAYS][VAULTD_GATEWAY_LEN];
 	int		 line_of[CONF_NKEYS];	/* where each was set */
@@ -569,6 +575,9 @@ struct vaultd_conf {
 /* NULL if v is a gateway address vaultd serves (127.0.0.1:PORT,
  * [::1]:PORT; port 0: any), else why not. */
 const char *conf_gateway_bad(const char *v);
+/* cpu-latency's value: microseconds, 0 to VAULTD_CPU_LATENCY_MAX in
+ * decimal digits; -1 if v is anything else. */
+int	 conf_cpu_latency(const char *v);
 /* The key's name in the file ("socket-group"). */
 const char *conf_key_name(enum conf_key);
 /*

@@ -35,6 +35,7 @@ static const char *const key_names[CONF_NKEYS] = {
 	[CONF_AUDIT_SEGMENT_SIZE] = "audit-segment-size",
 	[CONF_GATEWAY] = "gateway",
 	[CONF_LOG_MAX_SIZE] = "log-max-size",
+	[CONF_CPU_LATENCY] = "cpu-latency",
 };
 
 const char *
@@ -179,6 +180,22 @@ conf_gateway_bad(const char *v)
 	    "which vaultd does not have";
 }
 
+int
+conf_cpu_latency(const char *v)
+{
+	int	n = 0;
+	size_t	i;
+
+	for (i = 0; v[i] >= '0' && v[i] <= '9'; i++) {
+		if (i == 7)
+			return -1;
+		n = n * 10 + (v[i] - '0');
+	}
+	if (i == 0 || v[i] != '\0' || n > VAULTD_CPU_LATENCY_MAX)
+		return -1;
+	return n;
+}
+
 void
 conf_set(struct vaultd_conf *c, enum conf_key k, int kline, int kcol,
     const char *v, int vline, int vcol)
@@ -244,6 +261,11 @@ conf_set(struct vaultd_conf *c, enum conf_key k, int kline, int kcol,
 			why = "must be 0 (no limit) or from 4K to 1024G";
 		else
 			c->log_max = n;
+		break;
+	case CONF_CPU_LATENCY:
+		if ((c->cpu_latency = conf_cpu_latency(v)) < 0)
+			why = "must be a number of microseconds from 0 to "
+			    "1000000";
 		break;
 	case CONF_GATEWAY:
 		if ((why = conf_gateway_bad(v)) != NULL)
@@ -491,6 +513,8 @@ conf_settle(struct vaultd *vd, const struct vaultd_conf *conf,
 	}
 	if (vd->audit_seg_max == 0)
 		vd->audit_seg_max = conf->seg_size;
+	if (vd->cpu_latency < 0 && conf->line_of[CONF_CPU_LATENCY] != 0)
+		vd->cpu_latency = conf->cpu_latency;
 	if (vd->ngateways == 0) {	/* --gateway beats the file */
 		memcpy(vd->gateways, conf->gateways, sizeof(vd->gateways));
 		vd->ngateways = conf->ngateways;
@@ -532,6 +556,10 @@ conf_settle(struct vaultd *vd, const struct vaultd_conf *conf,
 			problem(pb, "cannot write the log %s: %s: %s",
 			    vd->logpath, dir, strerror(errno));
 	}
+	if (vd->cpu_latency >= 0 &&
+	    access(VAULTD_CPU_LATENCY_DEV, W_OK) == -1)
+		problem(pb, "cpu-latency: cannot write %s: %s",
+		    VAULTD_CPU_LATENCY_DEV, strerror(errno));
 	if (vd->unlock_file != NULL) {
 		if ((r = secret_read_file(vd->unlock_file, &s,
 		    SECRET_IO_MAX)) != 0)

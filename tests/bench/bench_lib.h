@@ -8,6 +8,8 @@
 #ifndef CV_BENCH_LIB_H
 #define CV_BENCH_LIB_H
 
+#include <fcntl.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -100,6 +102,36 @@ bench_machine(const char *when)
 	}
 	printf("machine: %ld cores online; load average %s: %s\n",
 	    sysconf(_SC_NPROCESSORS_ONLN), when, load);
+}
+
+/*
+ * How idle cores wait, which sets what a wake-up across cores costs:
+ * the cpuidle driver, and the wake-up latency limit the kernel keeps
+ * for them (PM QoS, read from /dev/cpu_dma_latency: root only).  A
+ * limit of 0 keeps idle cores polling instead of halting.
+ */
+static inline void
+bench_idle(void)
+{
+	FILE	*f;
+	char	 drv[64] = "?", lim[48] = "unknown (not readable)";
+	int32_t	 v;
+	int	 fd;
+
+	if ((f = fopen("/sys/devices/system/cpu/cpuidle/current_driver",
+	    "r")) != NULL) {
+		if (fgets(drv, sizeof(drv), f) != NULL)
+			drv[strcspn(drv, "\n")] = '\0';
+		fclose(f);
+	}
+	if ((fd = open("/dev/cpu_dma_latency", O_RDONLY | O_CLOEXEC)) != -1) {
+		if (read(fd, &v, sizeof(v)) == (ssize_t)sizeof(v))
+			snprintf(lim, sizeof(lim), v >= 2000000000 ? "none" :
+			    "%d us", (int)v);
+		close(fd);
+	}
+	printf("idle cores: cpuidle driver %s; wake-up latency limit "
+	    "(PM QoS): %s\n", drv, lim);
 }
 
 #endif

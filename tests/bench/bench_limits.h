@@ -10,7 +10,10 @@
  *    with pwrite to a file opened O_DSYNC, pre-allocated and written
  *    once before, so no write changes its size or extents;
  *  - the round trip of a 64-byte message between two processes over a
- *    socketpair, SOCK_STREAM and SOCK_SEQPACKET.
+ *    socketpair, SOCK_STREAM and SOCK_SEQPACKET, where the scheduler
+ *    puts them, and SOCK_SEQPACKET with both on one core: the
+ *    difference is what waking a process on an idle core costs, which
+ *    every hop between the daemons pays when they wait one at a time.
  * Latencies are per operation, in microseconds: each window gives its
  * p50 and p99.  Header-only so each benchmark stays one file.
  */
@@ -20,6 +23,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -48,7 +52,7 @@ struct limits {
 	struct bstat	sign1, sign2, hmac;		/* ops/s */
 	struct bstat	append50, append99;		/* us */
 	struct bstat	dsync50, dsync99;
-	struct bstat	stream50, seqpacket50;
+	struct bstat	stream50, seqpacket50, onecore50;
 	int		windows, ops, rtts;	/* per figure, per window */
 	double		secs;			/* a rate's window */
 	char		err[160];	/* "": every figure was measured */
@@ -264,21 +268,33 @@ lim_read(int fd, uint8_t *p, size_t len)
 
 /*
  * Round trips of LIM_MSG bytes to a child that echoes them, over a
- * socketpair of type: the p50 of each window of ops.
+ * socketpair of type: the p50 of each window of ops.  onecore: this
+ * process and the child both run on the core this process is on.
  */
 static int
-lim_rtt(struct bstat *st, int type, int windows, int ops)
+lim_rtt(struct bstat *st, int type, int onecore, int windows, int ops)
 {
 	uint8_t	 msg[LIM_MSG];
+	cpu_set_t mask, one;
 	double	*lat, t;
-	pid_t	 pid;
-	int	 sv[2], w, i, r = -1;
+	pid_t	 pid = -1;
+	int	 sv[2], w, i, cpu, pinned = 0, r = -1;
 
 	if ((lat = calloc((size_t)ops, sizeof(*lat))) == NULL)
 		return -1;
 	if (socketpair(AF_UNIX, type, 0, sv) == -1) {
 		free(lat);
 		return -1;
+	}
+	if (onecore) {
+		if (sched_getaffinity(0, sizeof(mask), &mask) == -1 ||
+		    (cpu = sched_getcpu()) == -1)
+			goto out;
+		CPU_ZERO(&one);
+		CPU_SET(cpu, &one);
+		if (sched_setaffinity(0, sizeof(one), &one) == -1)
+			goto out;
+		pinned = 1;
 	}
 	if ((pid = fork()) == -1)
 		goto out;
@@ -307,6 +323,8 @@ lim_rtt(struct bstat *st, int type, int windows, int ops)
 	close(sv[1]);
 	if (pid > 0)
 		waitpid(pid, NULL, 0);
+	if (pinned && sched_setaffinity(0, sizeof(mask), &mask) == -1)
+		r = -1;
 	free(lat);
 	return r;
 }
@@ -334,8 +352,11 @@ limits_measure(struct limits *l, const char *dir, int quick)
 	}
 	if (lim_floor(l, dir, l->windows, l->ops) != 0)
 		return -1;
-	if (lim_rtt(&l->stream50, SOCK_STREAM, l->windows, l->rtts) != 0 ||
-	    lim_rtt(&l->seqpacket50, SOCK_SEQPACKET, l->windows,
+	if (lim_rtt(&l->stream50, SOCK_STREAM, 0, l->windows,
+	    l->rtts) != 0 ||
+	    lim_rtt(&l->seqpacket50, SOCK_SEQPACKET, 0, l->windows,
+	    l->rtts) != 0 ||
+	    lim_rtt(&l->onecore50, SOCK_SEQPACKET, 1, l->windows,
 	    l->rtts) != 0) {
 		snprintf(l->err, sizeof(l->err), "socketpair round trip: %s",
 		    strerror(errno));
@@ -368,6 +389,8 @@ limits_print(const struct limits *l)
 	bstat_print(&l->stream50, 10, 1);
 	printf("\n  %-44s", "socketpair round trip, SOCK_SEQPACKET, p50 us");
 	bstat_print(&l->seqpacket50, 10, 1);
+	printf("\n  %-44s", "  the same, both ends on one core, p50 us");
+	bstat_print(&l->onecore50, 10, 1);
 	printf("\n  (a window: %.1f s for a rate, %d writes of the floor "
 	    "in the daemons' home,\n   %d round trips of %d B to a child "
 	    "process)\n", l->secs, l->ops, l->rtts, LIM_MSG);
