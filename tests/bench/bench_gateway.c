@@ -41,9 +41,13 @@
  * a network would: the gateway's cost beside a round trip a bot pays
  * anyway.
  *
+ * --cpu-latency starts vaultd with --cpu-latency 0 (root only): idle
+ * cores poll instead of halting while it runs, for both paths alike.
+ *
  * usage: bench_gateway [--quick] [--relaxed] [--latency MS]
- *     [--soak SECONDS]
+ *     [--soak SECONDS] [--cpu-latency]
  */
+#include <errno.h>
 #include <inttypes.h>
 #include <signal.h>
 #include <stdint.h>
@@ -138,7 +142,7 @@ struct job {
 };
 
 static int	gw_url(struct bench *);
-static int	setup(struct bench *, int, int);
+static int	setup(struct bench *, int, int, int);
 static void	teardown(struct bench *);
 static char	*order_unsigned(struct bench *);
 static char	*order_signed(struct bench *);
@@ -185,7 +189,7 @@ gw_url(struct bench *b)
  * nonce 0) for the direct runs.
  */
 static int
-setup(struct bench *b, int relaxed, int latency)
+setup(struct bench *b, int relaxed, int latency, int awake)
 {
 	struct curl_slist	*h;
 	struct txr		 r;
@@ -202,7 +206,8 @@ setup(struct bench *b, int relaxed, int latency)
 		    "start (%s)\n", b->tx.dir);
 		return -1;
 	}
-	if (it_start_args(&b->it, "-T", "--gateway", "127.0.0.1:0") != 0 ||
+	if (it_start_args(&b->it, "-T", "--gateway=127.0.0.1:0",
+	    awake ? "--cpu-latency=0" : NULL) != 0 ||
 	    gw_url(b) != 0) {
 		fprintf(stderr, "bench_gateway: vaultd did not start (log "
 		    "%s)\n", b->it.log);
@@ -809,12 +814,15 @@ main(int argc, char **argv)
 	size_t		 off;
 	int		 soak = SOAK_SECONDS, rounds = ROUNDS, quick = 0;
 	int		 relaxed = 0, latency = 0, soak_set = 0, i, r = 1;
+	int		 awake = 0;
 
 	for (i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "--quick") == 0)
 			quick = 1;
 		else if (strcmp(argv[i], "--relaxed") == 0)
 			relaxed = 1;
+		else if (strcmp(argv[i], "--cpu-latency") == 0)
+			awake = 1;
 		else if (strcmp(argv[i], "--latency") == 0 && i + 1 < argc &&
 		    (latency = atoi(argv[i + 1])) > 0 && latency <= 1000)
 			i++;
@@ -824,9 +832,15 @@ main(int argc, char **argv)
 			i++;
 		} else {
 			fprintf(stderr, "usage: bench_gateway [--quick] "
-			    "[--relaxed] [--latency MS] [--soak SECONDS]\n");
+			    "[--relaxed] [--latency MS] [--soak SECONDS] "
+			    "[--cpu-latency]\n");
 			return 2;
 		}
+	}
+	if (awake && access("/dev/cpu_dma_latency", W_OK) == -1) {
+		fprintf(stderr, "bench_gateway: --cpu-latency: "
+		    "/dev/cpu_dma_latency: %s (root only)\n", strerror(errno));
+		return 2;
 	}
 	if (quick) {
 		secs = osecs = 0.5;
@@ -874,7 +888,9 @@ main(int argc, char **argv)
 	if (latency > 0)
 		printf("the test exchange waits %d ms before each answer "
 		    "(--latency)\n", latency);
-	if (setup(b, relaxed, latency) != 0)
+	if (awake)
+		printf("--cpu-latency: vaultd runs with --cpu-latency 0\n");
+	if (setup(b, relaxed, latency, awake) != 0)
 		goto out;
 	if (part_overhead(b, secs, rounds) != 0 ||
 	    check_children(b, b->procs) != 0) {
