@@ -506,20 +506,16 @@ format_line(const struct audit_rec *r, char *buf, size_t max, size_t *len,
     int with_sig)
 {
 	const char	*f;
-	char		 num[20];		/* UINT64_MAX's digits */
-	size_t		 at = 0, i, n = sizeof(num);
-	uint64_t	 v = r->seq;
+	char		 num[DEC_U64_MAX + 1];
+	size_t		 at = 0, i, n;
 
 	*len = 0;
 	if (!rec_valid(r))
 		return CV_ERR_INVALID;
 	if (max == 0)
 		return CV_ERR_TOOLONG;
-	do {
-		num[--n] = (char)('0' + v % 10);
-		v /= 10;
-	} while (v > 0);
-	if (line_put(buf, max, &at, num + n, sizeof(num) - n) != 0)
+	n = dec_encode_u64(r->seq, num);
+	if (line_put(buf, max, &at, num, n) != 0)
 		return CV_ERR_TOOLONG;
 	for (i = 0; i < REC_SIG; i++) {
 		f = rec_field_c(r, i);

@@ -202,6 +202,22 @@ b64_decode(const char *in, size_t inlen, uint8_t *out, size_t outmax,
 	return r;
 }
 
+size_t
+dec_encode_u64(uint64_t v, char out[DEC_U64_MAX + 1])
+{
+	char	num[DEC_U64_MAX];
+	size_t	n = sizeof(num), len;
+
+	do {
+		num[--n] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v > 0);
+	len = sizeof(num) - n;
+	memcpy(out, num + n, len);
+	out[len] = '\0';
+	return len;
+}
+
 int
 dec_decode_u64(const char *s, size_t n, uint64_t *out)
 {

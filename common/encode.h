@@ -31,6 +31,10 @@ int	hex_decode(const char *in, size_t inlen, uint8_t *out, size_t outmax,
  */
 int	dec_decode_u64(const char *in, size_t n, uint64_t *out) CV_WUR;
 
+/* v in canonical decimal, NUL-terminated, into out; its length (1-20). */
+#define DEC_U64_MAX	20		/* UINT64_MAX's digits */
+size_t	dec_encode_u64(uint64_t v, char out[DEC_U64_MAX + 1]);
+
 /*
  * Padded base64 of in into out (outmax >= B64_ENCODED_SIZE(len)).
  * b64url_encode uses the URL-safe alphabet ("-_") and keeps the '='

@@ -297,6 +297,36 @@ test_b64_roundtrip_long(void **state)
 	}
 }
 
+/* dec_encode_u64: canonical decimal, and back through dec_decode_u64. */
+static void
+test_dec_encode(void **state)
+{
+	static const struct {
+		uint64_t	 v;
+		const char	*text;
+	} cases[] = {
+		{ 0, "0" },
+		{ 7, "7" },
+		{ 10, "10" },
+		{ 1712345678, "1712345678" },
+		{ 4294967296ULL, "4294967296" },
+		{ UINT64_MAX, "18446744073709551615" },
+	};
+	char		out[DEC_U64_MAX + 1];
+	uint64_t	back;
+	size_t		i, n;
+
+	(void)state;
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		memset(out, 'x', sizeof(out));
+		n = dec_encode_u64(cases[i].v, out);
+		assert_int_equal(n, strlen(cases[i].text));
+		assert_memory_equal(out, cases[i].text, n + 1);
+		assert_int_equal(dec_decode_u64(out, n, &back), 0);
+		assert_true(back == cases[i].v);
+	}
+}
+
 int
 main(void)
 {
@@ -312,6 +342,7 @@ main(void)
 		cmocka_unit_test(test_b64_decode_padding),
 		cmocka_unit_test(test_b64_decode_refused),
 		cmocka_unit_test(test_b64_roundtrip_long),
+		cmocka_unit_test(test_dec_encode),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

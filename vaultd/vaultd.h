@@ -438,6 +438,12 @@ struct vaultd {
 
 	/* Signing: overlapping requests, verdicts group-committed. */
 	struct sign_slot signs[VAULTD_SIGN_MAX];
+	/*
+	 * Beside the slots, small enough to scan for every request and
+	 * every answer: which are taken, and each one's request id.
+	 */
+	uint8_t		 sign_busy[VAULTD_SIGN_MAX];
+	uint32_t	 sign_ids[VAULTD_SIGN_MAX];
 	size_t		 nsigns;
 	size_t		 ncached;	/* slots answered at the turn's end */
 	struct acct_cache acache[VAULTD_ACACHE];

@@ -33,6 +33,7 @@
 #include <sodium.h>
 
 #include "common/catalog.h"
+#include "common/encode.h"
 #include "common/log.h"
 #include "vaultd/vaultd.h"
 
@@ -42,13 +43,22 @@ slot_new(struct vaultd *vd)
 	size_t	i;
 
 	for (i = 0; i < VAULTD_SIGN_MAX; i++)
-		if (!vd->signs[i].used) {
+		if (!vd->sign_busy[i]) {
 			memset(&vd->signs[i], 0, sizeof(vd->signs[i]));
 			vd->signs[i].used = 1;
+			vd->sign_busy[i] = 1;
 			vd->nsigns++;
 			return &vd->signs[i];
 		}
 	return NULL;
+}
+
+/* The request to signerd s is the answer to: id, new. */
+static void
+slot_id(struct vaultd *vd, struct sign_slot *s)
+{
+	s->id = child_new_id(SIGNERD(vd));
+	vd->sign_ids[s - vd->signs] = s->id;
 }
 
 static void
@@ -56,6 +66,8 @@ slot_free(struct vaultd *vd, struct sign_slot *s)
 {
 	if (s->cached)
 		vd->ncached--;
+	vd->sign_busy[s - vd->signs] = 0;
+	vd->sign_ids[s - vd->signs] = 0;
 	memset(s, 0, sizeof(*s));
 	vd->nsigns--;
 }
@@ -155,6 +167,18 @@ sign_cached(struct vaultd *vd)
 	}
 }
 
+/* The time a request is signed at, decimal seconds, into ts. */
+static void
+sign_now(char ts[24])
+{
+	time_t	t = time(NULL);
+
+	if (t >= 0)
+		(void)dec_encode_u64((uint64_t)t, ts);
+	else
+		snprintf(ts, 24, "%lld", (long long)t);
+}
+
 /* What keeps a signing request from starting now, or NULL. */
 static const char *
 sign_blocked(struct vaultd *vd, int *code)
@@ -239,17 +263,31 @@ vaultd_sign_deny(struct vaultd *vd, const char *actor, const char *account,
 {
 	char	ts[24];
 
-	snprintf(ts, sizeof(ts), "%lld", (long long)time(NULL));
+	sign_now(ts);
 	sign_audit(vd, actor, account, a, ts, "deny", "-");
 }
 
 void
 vaultd_sign_rule(const struct policy_verdict *v, char *out, size_t len)
 {
-	if (v->line > 0)
-		snprintf(out, len, "%s@%d", v->id, v->line);
-	else
-		snprintf(out, len, "%s", v->id);
+	char	num[DEC_U64_MAX + 1];
+	size_t	idlen = strnlen(v->id, sizeof(v->id)), n;
+
+	/* id@line, without printf: once for every signing request */
+	n = v->line > 0 ? dec_encode_u64((uint64_t)v->line, num) : 0;
+	if (len == 0 || idlen + (n > 0 ? 1 + n : 0) >= len) {
+		if (v->line > 0)
+			snprintf(out, len, "%s@%d", v->id, v->line);
+		else
+			snprintf(out, len, "%s", v->id);
+		return;
+	}
+	memcpy(out, v->id, idlen);
+	if (n > 0) {
+		out[idlen] = '@';
+		memcpy(out + idlen + 1, num, n + 1);
+	} else
+		out[idlen] = '\0';
 }
 
 void
@@ -259,7 +297,7 @@ vaultd_sign_verdict(struct vaultd *vd, const char *actor,
 {
 	char	ts[24], rule[POLICY_ID_MAX + 16];
 
-	snprintf(ts, sizeof(ts), "%lld", (long long)time(NULL));
+	sign_now(ts);
 	vaultd_sign_rule(v, rule, sizeof(rule));
 	sign_audit(vd, actor, account, a, ts, verdict, rule);
 }
@@ -274,7 +312,7 @@ sign_queue(struct vaultd *vd, const struct sign_origin *o,
 	struct msg_w		 w;
 
 	s = slot_new(vd);		/* sign_blocked saw a free one */
-	s->id = child_new_id(SIGNERD(vd));
+	slot_id(vd, s);
 	s->sent = MSG_SIGN_REQ;
 	s->origin = *o;
 	s->level = a->level;
@@ -319,7 +357,7 @@ vaultd_sign_request(struct vaultd *vd, const struct sign_origin *o,
 		o->done(vd, o, code, why, NULL);
 		return;
 	}
-	snprintf(ts, sizeof(ts), "%lld", (long long)time(NULL));
+	sign_now(ts);
 	if (a->level != CATALOG_L1 && a->level != CATALOG_L2 &&
 	    a->level != CATALOG_BUILDER && a->level != CATALOG_BEARER) {
 		/* recorded like an allow: batched, never a checkpoint */
@@ -361,7 +399,7 @@ vaultd_sign_admitted(struct vaultd *vd, const struct sign_origin *o,
 		o->done(vd, o, code, why, NULL);
 		return;
 	}
-	snprintf(ts, sizeof(ts), "%lld", (long long)time(NULL));
+	sign_now(ts);
 	sign_queue(vd, o, account, a, ts, v);
 }
 
@@ -446,7 +484,7 @@ vaultd_sign_account(struct vaultd *vd, const char *account,
 		vd->ncached++;
 		return 0;
 	}
-	s->id = child_new_id(SIGNERD(vd));
+	slot_id(vd, s);
 	msg_begin(&w, MSG_VAULT_ACCOUNT_REQ, s->id);
 	msg_put_str(&w, account);
 	if (child_send(SIGNERD(vd), &w) != 0) {
@@ -467,7 +505,7 @@ vaultd_sign_client(struct vaultd *vd, const struct client_check *cc,
 	if ((*why = sign_blocked(vd, &code)) != NULL)
 		return code;
 	s = slot_new(vd);
-	s->id = child_new_id(SIGNERD(vd));
+	slot_id(vd, s);
 	s->sent = MSG_CLIENT_CHECK_REQ;
 	s->client_done = done;
 	s->cookie = cookie;
@@ -604,8 +642,8 @@ vaultd_sign_answer(struct vaultd *vd, struct msg *m)
 	int			 code, r;
 
 	for (i = 0; i < VAULTD_SIGN_MAX && vd->nsigns > 0; i++)
-		if (vd->signs[i].used && !vd->signs[i].cached &&
-		    vd->signs[i].id == m->id) {
+		if (vd->sign_ids[i] == m->id && vd->signs[i].used &&
+		    !vd->signs[i].cached) {
 			s = &vd->signs[i];
 			break;
 		}
