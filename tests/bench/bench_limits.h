@@ -369,29 +369,38 @@ limits_measure(struct limits *l, const char *dir, int quick)
 static void
 limits_print(const struct limits *l)
 {
+	const struct {
+		const char		*what;
+		const struct bstat	*st;
+		int			 prec;	/* rates 0, latencies 1 */
+	} rows[] = {
+		{ "raw secp256k1 recoverable sign, 1 thread /s", &l->sign1, 0 },
+		{ "raw secp256k1 recoverable sign, 2 threads /s", &l->sign2,
+		    0 },
+		{ "HMAC-SHA256 (27 B message) /s", &l->hmac, 0 },
+		{ "(a) append 212 B + fdatasync, p50 us", &l->append50, 1 },
+		{ "(a) append 212 B + fdatasync, p99 us", &l->append99, 1 },
+		{ "(b) pre-allocated, O_DSYNC pwrite, p50 us", &l->dsync50,
+		    1 },
+		{ "(b) pre-allocated, O_DSYNC pwrite, p99 us", &l->dsync99,
+		    1 },
+		{ "socketpair round trip, SOCK_STREAM, p50 us", &l->stream50,
+		    1 },
+		{ "socketpair round trip, SOCK_SEQPACKET, p50 us",
+		    &l->seqpacket50, 1 },
+		{ "  the same, both ends on one core, p50 us", &l->onecore50,
+		    1 },
+	};
+	size_t	i;
+
 	printf("limits of this machine, measured now: min median max over "
 	    "%d windows\n", l->windows);
-	printf("  %-44s", "raw secp256k1 recoverable sign, 1 thread /s");
-	bstat_print(&l->sign1, 10, 0);
-	printf("\n  %-44s", "raw secp256k1 recoverable sign, 2 threads /s");
-	bstat_print(&l->sign2, 10, 0);
-	printf("\n  %-44s", "HMAC-SHA256 (27 B message) /s");
-	bstat_print(&l->hmac, 10, 0);
-	printf("\n  %-44s", "(a) append 212 B + fdatasync, p50 us");
-	bstat_print(&l->append50, 10, 1);
-	printf("\n  %-44s", "(a) append 212 B + fdatasync, p99 us");
-	bstat_print(&l->append99, 10, 1);
-	printf("\n  %-44s", "(b) pre-allocated, O_DSYNC pwrite, p50 us");
-	bstat_print(&l->dsync50, 10, 1);
-	printf("\n  %-44s", "(b) pre-allocated, O_DSYNC pwrite, p99 us");
-	bstat_print(&l->dsync99, 10, 1);
-	printf("\n  %-44s", "socketpair round trip, SOCK_STREAM, p50 us");
-	bstat_print(&l->stream50, 10, 1);
-	printf("\n  %-44s", "socketpair round trip, SOCK_SEQPACKET, p50 us");
-	bstat_print(&l->seqpacket50, 10, 1);
-	printf("\n  %-44s", "  the same, both ends on one core, p50 us");
-	bstat_print(&l->onecore50, 10, 1);
-	printf("\n  (a window: %.1f s for a rate, %d writes of the floor "
+	for (i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		printf("  %-44s", rows[i].what);
+		bstat_print(rows[i].st, 10, rows[i].prec);
+		printf("\n");
+	}
+	printf("  (a window: %.1f s for a rate, %d writes of the floor "
 	    "in the daemons' home,\n   %d round trips of %d B to a child "
 	    "process)\n", l->secs, l->ops, l->rtts, LIM_MSG);
 	if (l->err[0] != '\0')
