@@ -8,10 +8,10 @@
  * workers' never interleave inside a frame) and releases it only to block
  * for input and while it makes a wallet signature itself (its answer is
  * queued after it takes the lock again).  A worker takes a job, signs
- * without the lock, then queues
- * its answer under the lock; the last worker to go idle flushes.  Before
- * anything but a signing request, the main thread drains the pool: no
- * job then reads the vault, the key cache or the keys while they change.
+ * without the lock, then queues its answer under the lock; the last
+ * worker to go idle flushes.  Before anything but a signing request, the
+ * main thread drains the pool: no job then reads the vault, the key
+ * cache or the keys while they change.
  */
 #ifndef SIGNERD_POOL_H
 #define SIGNERD_POOL_H

@@ -541,9 +541,9 @@ void	 vaultd_notify(const char *fmt, ...)
 #define VAULTD_CONF_ERRS	20	/* errors kept; then "and more" */
 #define VAULTD_NAME_MAX		32	/* a user or group name */
 #define VAULTD_SEG_MIN		(64ULL << 10)	/* audit-segment-size */
+#define VAULTD_SEG_MAX		(1ULL << 40)
 #define VAULTD_CPU_LATENCY_MAX	1000000		/* cpu-latency, us */
 #define VAULTD_CPU_LATENCY_DEV	"/dev/cpu_dma_latency"
-#define VAULTD_SEG_MAX		(1ULL << 40)
 /* The control socket's path must fit sockaddr_un: the home's bound. */
 #define VAULTD_HOME_MAX		(108 - sizeof("/" HOME_CONTROL_SOCK))
 enum conf_key {

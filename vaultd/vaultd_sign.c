@@ -53,7 +53,7 @@ slot_new(struct vaultd *vd)
 	return NULL;
 }
 
-/* The request to signerd s is the answer to: id, new. */
+/* A new request id for s, noted beside the slots for its answer. */
 static void
 slot_id(struct vaultd *vd, struct sign_slot *s)
 {
@@ -271,23 +271,21 @@ void
 vaultd_sign_rule(const struct policy_verdict *v, char *out, size_t len)
 {
 	char	num[DEC_U64_MAX + 1];
-	size_t	idlen = strnlen(v->id, sizeof(v->id)), n;
+	size_t	idlen = strnlen(v->id, sizeof(v->id)), n = 0;
 
-	/* id@line, without printf: once for every signing request */
-	n = v->line > 0 ? dec_encode_u64((uint64_t)v->line, num) : 0;
-	if (len == 0 || idlen + (n > 0 ? 1 + n : 0) >= len) {
-		if (v->line > 0)
-			snprintf(out, len, "%s@%d", v->id, v->line);
-		else
-			snprintf(out, len, "%s", v->id);
+	/* id@line, once for every signing request: without printf */
+	if (v->line > 0)
+		n = dec_encode_u64((uint64_t)v->line, num);
+	if (len < idlen + 1 + n + 1) {		/* no caller's: truncated */
+		snprintf(out, len, "%s", v->id);
 		return;
 	}
 	memcpy(out, v->id, idlen);
+	out[idlen] = '\0';
 	if (n > 0) {
 		out[idlen] = '@';
 		memcpy(out + idlen + 1, num, n + 1);
-	} else
-		out[idlen] = '\0';
+	}
 }
 
 void
