@@ -566,7 +566,7 @@ test_modes(void **state)
 	assert_out(t, "\"group_ms\": 20");
 	assert_int_equal(CTL(t, NULL, "audit mode"), 0);
 	assert_string_equal(t->out, "relaxed: records written before each "
-	    "request leaves vaultd, synced every 20 ms at most\n");
+	    "signature leaves vaultd, synced every 20 ms at most\n");
 	assert_non_null(log = it_slurp(t->audit, &len));
 	assert_int_equal(count(log, "\t-\taudit_mode\t-\t-\trelaxed\t"
 	    "group_ms=20\t"), 1);
@@ -603,7 +603,8 @@ test_modes(void **state)
 		/* an answer after them: their records are written */
 		assert_int_equal(CTL(t, NULL, "audit mode"), 0);
 		assert_string_equal(t->out, "relaxed: records written before "
-		    "each request leaves vaultd, synced every 20 ms at most\n");
+		    "each signature leaves vaultd, synced every 20 ms at "
+		    "most\n");
 		assert_non_null(log = it_slurp(t->audit, &len));
 		assert_int_equal(count(log, "\tpeer_refused\t-\t-\tdropped\t"),
 		    2);

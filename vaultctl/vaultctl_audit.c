@@ -729,7 +729,7 @@ audit_mode(struct vaultctl *vc, const struct audit_args *a, char **words,
 		    "mode", "ok", 1, "mode", mode, "group_ms",
 		    (json_int_t)group));
 	else if (strcmp(mode, "relaxed") == 0)
-		printf("relaxed: records written before each request leaves "
+		printf("relaxed: records written before each signature leaves "
 		    "vaultd, synced every %llu ms at most\n",
 		    (unsigned long long)group);
 	else

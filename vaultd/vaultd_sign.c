@@ -561,15 +561,18 @@ sign_sync_held(struct vaultd *vd)
  * the syncer while the loop goes on (released in vaultd_sign_synced).
  * A turn with only denials syncs them at once, unless the sync under
  * way already covers every record written.  Relaxed: the requests go
- * now, their records written; the group sync is due later.
+ * now and their records are written right after, in the same turn, so
+ * that the write overlaps signerd's work: no answer is read before the
+ * next turn, so no signature leaves before its record is written.  The
+ * group sync is due later.
  */
 void
 vaultd_sign_flush(struct vaultd *vd)
 {
 	sign_cached(vd);
 	if (vd->audit_relaxed) {
-		vaultd_audit_write(vd);
 		sign_release(vd, &vd->held);
+		vaultd_audit_write(vd);
 		return;
 	}
 	if (vd->held.len == 0) {

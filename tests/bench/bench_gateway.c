@@ -33,7 +33,7 @@
  * cores with the processes it measures: the CPU each used is printed.
  *
  * --relaxed runs everything with the audit log in relaxed mode
- * (vaultctl audit mode relaxed): records written before each request
+ * (vaultctl audit mode relaxed): records written before each signature
  * leaves vaultd, synced in groups every 5 ms at most.
  *
  * --latency MS has the test exchange wait MS milliseconds before it
