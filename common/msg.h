@@ -21,7 +21,7 @@
 #include "common/cv_err.h"
 
 /* Bump when any message changes; checked by MSG_HELLO_REQ. */
-#define MSG_VERSION		12
+#define MSG_VERSION		13
 
 #define MSG_HDR_LEN		4
 #define MSG_MAX_FRAME		(1024 * 1024)	/* payload bytes */
@@ -66,10 +66,11 @@ X(MSG_PROBE_ANS, "child", "vaultd", "", "-")				\
 X(MSG_CTL_HELLO_REQ, "vaultctl", "vaultd", "u", "version")		\
 X(MSG_CTL_HELLO_ANS, "vaultd", "vaultctl", "u", "version")		\
 X(MSG_CTL_STATUS_REQ, "vaultctl", "vaultd", "", "-")			\
-X(MSG_CTL_STATUS_ANS, "vaultd", "vaultctl", "s4096 b s16 a8 s32 a8",	\
+X(MSG_CTL_STATUS_ANS, "vaultd", "vaultctl", "s4096 b s16 a8 s32 a8 i",	\
     "home, testmode, vault state, [[name, pid, uptime, restarts, state,"\
     " seccomp, nnp, uid, chroot, netns, mntns, last exit]...], vaultd's "\
-    "version, [[process, sandbox layer it runs without, why]...]")	\
+    "version, [[process, sandbox layer it runs without, why]...], "	\
+    "the idle cores' wake-up latency held (us; -1: none)")		\
 X(MSG_CTL_PROBE_REQ, "vaultctl", "vaultd", "s15 s31",			\
     "child, kind (test mode only)")					\
 X(MSG_CTL_PROBE_ANS, "vaultd", "vaultctl", "", "-")			\

@@ -589,7 +589,8 @@ holds_qos(uint64_t pid)
  * cpu-latency (file) and --cpu-latency (command line, beats the file):
  * the values each takes; where /dev/cpu_dma_latency can be written
  * (root), vaultd holds the limit while it runs, its children do not
- * inherit the descriptor, and the kernel's limit is back once it stops.
+ * inherit the descriptor, vaultctl status shows it, and the kernel's
+ * limit is back once it stops.
  */
 static void
 test_cpu_latency(void **state)
@@ -651,8 +652,25 @@ test_cpu_latency(void **state)
 		assert_int_equal(holds_qos(procs[i].pid), 0);
 	assert_true(it_log_has(&o->it, "idle cores kept within 0 us of "
 	    "waking (cpu-latency)"));
+	/* status says so, as its last line, and --json as a number */
+	assert_int_equal(CTL(o, NULL, "status"), 0);
+	assert_non_null(strstr(o->out, "\ncpu-latency: idle cores kept "
+	    "within 0 us of waking\n"));
+	assert_int_equal(strlen(strstr(o->out, "\ncpu-latency: ")),
+	    strlen("\ncpu-latency: idle cores kept within 0 us of "
+	    "waking\n"));
+	assert_int_equal(CTL(o, NULL, "--json status"), 0);
+	assert_out(o, "\"cpu_latency_us\": 0");
 	assert_int_equal(it_stop(&o->it, 3000), 0);
 	assert_int_equal(qos_now(), before);
+
+	/* without it: no line, and null */
+	assert_int_equal(it_start_args(&o->it, "-T", NULL, NULL), 0);
+	assert_int_equal(CTL(o, NULL, "status"), 0);
+	assert_null(strstr(o->out, "cpu-latency"));
+	assert_int_equal(CTL(o, NULL, "--json status"), 0);
+	assert_out(o, "\"cpu_latency_us\": null");
+	assert_int_equal(it_stop(&o->it, 3000), 0);
 
 	/* the command line beats the file's 0 */
 	if (before > 7) {

@@ -145,6 +145,7 @@ cmd_status(struct vaultctl *vc, int argc, char **argv)
 	struct gap	 gaps[STATUS_GAPS_MAX];
 	json_t		*jprocs = NULL;
 	char		 home[4096], sb[128], vault[16], version[33];
+	int64_t		 cpulat;
 	int		 testmode, r;
 	size_t		 ngaps = 0, i;
 	uint32_t	 n;
@@ -168,9 +169,14 @@ cmd_status(struct vaultctl *vc, int argc, char **argv)
 	if ((r = msg_rd_done(&list)) != 0 ||
 	    (r = msg_get_strbuf(&m.rd, version, sizeof(version))) != 0 ||
 	    (r = gaps_get(&m.rd, gaps, &ngaps)) != 0 ||
+	    (r = msg_get_i64(&m.rd, &cpulat)) != 0 ||
 	    (r = msg_rd_done(&m.rd)) != 0)
 		goto bad;
 	msg_clear(&m);
+	if (cpulat < -1 || cpulat > 1000000) {
+		r = CV_ERR_MSG_LENGTH;
+		goto bad_cleared;
+	}
 
 	if (vc->json) {
 		jprocs = json_array();
@@ -189,10 +195,11 @@ cmd_status(struct vaultctl *vc, int argc, char **argv)
 			    proc_landlock(&procs[i], gaps, ngaps), "missing",
 			    gaps_json(&procs[i], gaps, ngaps), "last_exit",
 			    procs[i].last_exit));
-		vaultctl_print_json(json_pack("{s:s, s:s, s:s, s:b, s:s, s:o}",
-		    "version", version, "vaultctl_version", CLOBVAULT_VERSION,
-		    "home", home, "testmode", testmode, "vault", vault,
-		    "processes", jprocs));
+		vaultctl_print_json(json_pack("{s:s, s:s, s:s, s:b, s:s, s:o, "
+		    "s:o}", "version", version, "vaultctl_version",
+		    CLOBVAULT_VERSION, "home", home, "testmode", testmode,
+		    "vault", vault, "processes", jprocs, "cpu_latency_us",
+		    cpulat >= 0 ? json_integer(cpulat) : json_null()));
 		return EXIT_OK;
 	}
 	printf("version vaultd %s, vaultctl %s\nhome %s%s\nvault %s\n",
@@ -213,9 +220,13 @@ cmd_status(struct vaultctl *vc, int argc, char **argv)
 	for (i = 0; i < ngaps; i++)
 		printf("%s: no %s (%s)\n", gaps[i].proc, gaps[i].layer,
 		    gaps[i].why);
+	if (cpulat >= 0)
+		printf("cpu-latency: idle cores kept within %lld us of "
+		    "waking\n", (long long)cpulat);
 	return EXIT_OK;
  bad:
 	msg_clear(&m);
+ bad_cleared:
 	return vaultctl_fail(vc, "status: bad answer from vaultd", r);
 }
 

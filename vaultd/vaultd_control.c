@@ -445,6 +445,8 @@ control_status(struct vaultd *vd, struct client *cl, struct msg *m)
 			msg_put_str(&w, gaps[i][k].layer);
 			msg_put_str(&w, gaps[i][k].why);
 		}
+	/* the idle cores' wake-up latency vaultd holds; -1: none */
+	msg_put_i64(&w, vd->cpu_latency_fd != -1 ? vd->cpu_latency : -1);
 	return chan_queue(&cl->chan, &w);
 }
 
