@@ -194,8 +194,7 @@ typedef void client_done_fn(struct vaultd *, uint64_t cookie, int code,
 						   under MSG_MAX_QUEUE */
 #define VAULTD_DEFER_MAX	4096	/* records waiting for a checkpoint */
 struct sign_slot {
-	int		 used;
-	uint32_t	 id;		/* of the request to signerd */
+	/* taken and the request id: vd->sign_busy, vd->sign_ids */
 	uint32_t	 sent;		/* MSG_SIGN_REQ, MSG_VAULT_ACCOUNT_REQ,
 					    MSG_CLIENT_CHECK_REQ */
 	struct sign_origin origin;	/* MSG_SIGN_REQ */
@@ -440,7 +439,8 @@ struct vaultd {
 	struct sign_slot signs[VAULTD_SIGN_MAX];
 	/*
 	 * Beside the slots, small enough to scan for every request and
-	 * every answer: which are taken, and each one's request id.
+	 * every answer: which are taken, and each one's request id (to
+	 * signerd; 0 before it is asked).
 	 */
 	uint8_t		 sign_busy[VAULTD_SIGN_MAX];
 	uint32_t	 sign_ids[VAULTD_SIGN_MAX];

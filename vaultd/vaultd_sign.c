@@ -45,7 +45,6 @@ slot_new(struct vaultd *vd)
 	for (i = 0; i < VAULTD_SIGN_MAX; i++)
 		if (!vd->sign_busy[i]) {
 			memset(&vd->signs[i], 0, sizeof(vd->signs[i]));
-			vd->signs[i].used = 1;
 			vd->sign_busy[i] = 1;
 			vd->nsigns++;
 			return &vd->signs[i];
@@ -54,11 +53,10 @@ slot_new(struct vaultd *vd)
 }
 
 /* A new request id for s, noted beside the slots for its answer. */
-static void
+static uint32_t
 slot_id(struct vaultd *vd, struct sign_slot *s)
 {
-	s->id = child_new_id(SIGNERD(vd));
-	vd->sign_ids[s - vd->signs] = s->id;
+	return vd->sign_ids[s - vd->signs] = child_new_id(SIGNERD(vd));
 }
 
 static void
@@ -147,7 +145,7 @@ sign_cached(struct vaultd *vd)
 	int			 code;
 
 	for (i = 0; i < VAULTD_SIGN_MAX && vd->ncached > 0; i++) {
-		if (!vd->signs[i].used || !vd->signs[i].cached)
+		if (!vd->sign_busy[i] || !vd->signs[i].cached)
 			continue;
 		copy = vd->signs[i];
 		slot_free(vd, &vd->signs[i]);
@@ -310,7 +308,6 @@ sign_queue(struct vaultd *vd, const struct sign_origin *o,
 	struct msg_w		 w;
 
 	s = slot_new(vd);		/* sign_blocked saw a free one */
-	slot_id(vd, s);
 	s->sent = MSG_SIGN_REQ;
 	s->origin = *o;
 	s->level = a->level;
@@ -318,7 +315,7 @@ sign_queue(struct vaultd *vd, const struct sign_origin *o,
 	s->resv = v->resv;
 	s->resv_gen = vd->policy.gen;
 	snprintf(s->account, sizeof(s->account), "%s", account);
-	msg_begin(&w, MSG_SIGN_REQ, s->id);
+	msg_begin(&w, MSG_SIGN_REQ, slot_id(vd, s));
 	msg_put_str(&w, account);
 	msg_put_u64(&w, a->level);
 	msg_put_str(&w, a->method);
@@ -482,8 +479,7 @@ vaultd_sign_account(struct vaultd *vd, const char *account,
 		vd->ncached++;
 		return 0;
 	}
-	slot_id(vd, s);
-	msg_begin(&w, MSG_VAULT_ACCOUNT_REQ, s->id);
+	msg_begin(&w, MSG_VAULT_ACCOUNT_REQ, slot_id(vd, s));
 	msg_put_str(&w, account);
 	if (child_send(SIGNERD(vd), &w) != 0) {
 		slot_free(vd, s);
@@ -503,11 +499,10 @@ vaultd_sign_client(struct vaultd *vd, const struct client_check *cc,
 	if ((*why = sign_blocked(vd, &code)) != NULL)
 		return code;
 	s = slot_new(vd);
-	slot_id(vd, s);
 	s->sent = MSG_CLIENT_CHECK_REQ;
 	s->client_done = done;
 	s->cookie = cookie;
-	msg_begin(&w, MSG_CLIENT_CHECK_REQ, s->id);
+	msg_begin(&w, MSG_CLIENT_CHECK_REQ, slot_id(vd, s));
 	msg_put_str(&w, cc->key);
 	msg_put_str(&w, cc->passphrase);
 	msg_put_str(&w, cc->timestamp);
@@ -643,7 +638,7 @@ vaultd_sign_answer(struct vaultd *vd, struct msg *m)
 	int			 code, r;
 
 	for (i = 0; i < VAULTD_SIGN_MAX && vd->nsigns > 0; i++)
-		if (vd->sign_ids[i] == m->id && vd->signs[i].used &&
+		if (vd->sign_ids[i] == m->id && vd->sign_busy[i] &&
 		    !vd->signs[i].cached) {
 			s = &vd->signs[i];
 			break;
@@ -716,7 +711,7 @@ vaultd_sign_for_client(const struct vaultd *vd, uint64_t serial)
 	size_t	i;
 
 	for (i = 0; i < VAULTD_SIGN_MAX && vd->nsigns > 0; i++)
-		if (vd->signs[i].used && vd->signs[i].sent == MSG_SIGN_REQ &&
+		if (vd->sign_busy[i] && vd->signs[i].sent == MSG_SIGN_REQ &&
 		    vd->signs[i].origin.done == ctl_sign_done &&
 		    vd->signs[i].origin.peer == serial)
 			return 1;
@@ -743,7 +738,7 @@ vaultd_sign_lost(struct vaultd *vd)
 	for (i = 0; i < VAULTD_SIGN_MAX && vd->nsigns > 0; i++) {
 		struct sign_slot *s = &vd->signs[i];
 
-		if (!s->used)
+		if (!vd->sign_busy[i])
 			continue;
 		copy = *s;
 		slot_free(vd, s);
