@@ -47,7 +47,6 @@
  * usage: bench_gateway [--quick] [--relaxed] [--latency MS]
  *     [--soak SECONDS] [--cpu-latency]
  */
-#include <errno.h>
 #include <inttypes.h>
 #include <signal.h>
 #include <stdint.h>
@@ -64,6 +63,7 @@
 #include "tests/it.h"
 #include "tests/testexchange/tx_test.h"
 #include "tests/bench/bench_gw.h"
+#include "tests/bench/bench_lib.h"
 #include "vaultd/vaultd.h"		/* GW_REPLAY_MAX */
 
 #define PASS		"bench gateway passphrase 5c1d"
@@ -837,11 +837,8 @@ main(int argc, char **argv)
 			return 2;
 		}
 	}
-	if (awake && access("/dev/cpu_dma_latency", W_OK) == -1) {
-		fprintf(stderr, "bench_gateway: --cpu-latency: "
-		    "/dev/cpu_dma_latency: %s (root only)\n", strerror(errno));
+	if (awake && bench_cpu_latency_ok("bench_gateway") != 0)
 		return 2;
-	}
 	if (quick) {
 		secs = osecs = 0.5;
 		rounds = 1;

@@ -8,6 +8,7 @@
 #ifndef CV_BENCH_LIB_H
 #define CV_BENCH_LIB_H
 
+#include <errno.h>
 #include <fcntl.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -17,6 +18,7 @@
 #include <unistd.h>
 
 #define BSTAT_MAX	64		/* windows of one figure */
+#define BENCH_QOS_DEV	"/dev/cpu_dma_latency"	/* PM QoS, idle cores */
 
 /* One figure over up to BSTAT_MAX windows; ok is 0 until one is kept. */
 struct bstat {
@@ -124,7 +126,7 @@ bench_idle(void)
 			drv[strcspn(drv, "\n")] = '\0';
 		fclose(f);
 	}
-	if ((fd = open("/dev/cpu_dma_latency", O_RDONLY | O_CLOEXEC)) != -1) {
+	if ((fd = open(BENCH_QOS_DEV, O_RDONLY | O_CLOEXEC)) != -1) {
 		if (read(fd, &v, sizeof(v)) == (ssize_t)sizeof(v))
 			snprintf(lim, sizeof(lim), v >= 2000000000 ? "none" :
 			    "%d us", (int)v);
@@ -132,6 +134,20 @@ bench_idle(void)
 	}
 	printf("idle cores: cpuidle driver %s; wake-up latency limit "
 	    "(PM QoS): %s\n", drv, lim);
+}
+
+/*
+ * Whether prog's --cpu-latency can be had: vaultd must be able to write
+ * the device (root).  0, or -1 with why on standard error.
+ */
+static inline int
+bench_cpu_latency_ok(const char *prog)
+{
+	if (access(BENCH_QOS_DEV, W_OK) == 0)
+		return 0;
+	fprintf(stderr, "%s: --cpu-latency: %s: %s (root only)\n", prog,
+	    BENCH_QOS_DEV, strerror(errno));
+	return -1;
 }
 
 #endif

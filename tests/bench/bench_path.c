@@ -31,7 +31,6 @@
  *
  * usage: bench_path [--quick] [--cpu-latency]
  */
-#include <errno.h>
 #include <inttypes.h>
 #include <signal.h>
 #include <stdint.h>
@@ -699,11 +698,8 @@ main(int argc, char **argv)
 			    "[--cpu-latency]\n");
 			return 2;
 		}
-	if (b.awake && access("/dev/cpu_dma_latency", W_OK) == -1) {
-		fprintf(stderr, "bench_path: --cpu-latency: "
-		    "/dev/cpu_dma_latency: %s (root only)\n", strerror(errno));
+	if (b.awake && bench_cpu_latency_ok("bench_path") != 0)
 		return 2;
-	}
 	b.secs = b.quick ? 0.2 : 1.0;
 	b.single_secs = b.quick ? 0.5 : 3.0;
 	b.long_secs = b.quick ? 3.0 : 10.0;
