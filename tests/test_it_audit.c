@@ -4,7 +4,9 @@
  * vault, segments, the cross-check of the vault and the log at unlock
  * (each file put back alone, both together against a kept anchor),
  * SIGKILL during vault writes with the write-ahead records, the audit
- * modes, and signing that goes on while checkpoints are signed.
+ * modes, the audit journal (what a crash of the machine took from
+ * audit.log written back; a journal vaultd must not trust), and signing
+ * that goes on while checkpoints are signed.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -542,6 +544,47 @@ piped(struct at *t, int n, int window, int *again)
 	chan_free(&c);
 }
 
+/* vaultd killed, no clean stop (with cut_log: a crash of the machine). */
+static void
+crash(struct at *t)
+{
+	kill(t->it.vaultd, SIGKILL);
+	waitpid(t->it.vaultd, NULL, 0);
+	t->it.vaultd = 0;
+	unlink(t->it.sock);
+}
+
+/* audit.log cut to len bytes, as a crash can leave it. */
+static void
+cut_log(struct at *t, size_t len)
+{
+	assert_int_equal(truncate(t->audit, (off_t)len), 0);
+}
+
+/* vaultd with these arguments stops at start: exit 1, msg in its log. */
+static void
+start_refused(struct at *t, const char *a2, const char *a3, const char *msg)
+{
+	int	status;
+
+	assert_int_equal(it_spawn(&t->it, "-T", a2, a3), 0);
+	assert_int_equal(waitpid(t->it.vaultd, &status, 0), t->it.vaultd);
+	t->it.vaultd = 0;
+	assert_true(WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), 1);
+	if (!it_log_has(&t->it, msg))
+		fail_msg("vaultd's log lacks \"%s\"", msg);
+}
+
+/* Where the last whole line of the first len bytes of b ends. */
+static size_t
+line_end(const char *b, size_t len)
+{
+	while (len > 0 && b[len - 1] != '\n')
+		len--;
+	return len;
+}
+
 /*
  * vaultctl audit mode: durable at start; relaxed with a group period;
  * each switch a synced record; signatures made relaxed are all on the
@@ -619,10 +662,7 @@ test_modes(void **state)
 	piped(t, 400, 32, &again);
 	assert_int_equal(again, 0);
 	/* killed at once: every record was written before its signature */
-	kill(t->it.vaultd, SIGKILL);
-	waitpid(t->it.vaultd, NULL, 0);
-	t->it.vaultd = 0;
-	unlink(t->it.sock);
+	crash(t);
 	assert_non_null(log = it_slurp(t->audit, &len));
 	assert_int_equal(count(log, "\tA\tsign\tGET\t/auth/api-keys\tallow\t"),
 	    400);
@@ -651,6 +691,142 @@ test_modes(void **state)
 		it_sleep_ms(100);
 	}
 	assert_int_equal(CTL(t, NULL, "audit verify"), 0);
+}
+
+/* The smallest journal vaultd takes (-J, test mode). */
+#define JOURNAL_MIN	"65536"
+
+static int
+setup_journal(void **state)
+{
+	return setup_args(state, "-J", JOURNAL_MIN);
+}
+
+/*
+ * The audit journal.  A crash of the machine, made here by cutting
+ * audit.log after vaultd was killed, loses no signing record: the next
+ * vaultd writes the lost bytes back from audit.wal, byte for byte, after
+ * 1,500 records went round a journal of 64 KiB several times.  That
+ * start moves the journal to a new epoch: cut audit.log again and
+ * nothing comes back (the frames are stale); the torn line is cut.
+ */
+static void
+test_journal(void **state)
+{
+	struct at	*t = *state;
+	char		 msg[512], *whole, *log, *last;
+	size_t		 len = 0, len2 = 0, cut;
+	int		 again;
+
+	signing_account(t);
+	piped(t, 1500, 32, &again);
+	assert_int_equal(again, 0);
+	crash(t);
+	assert_non_null(whole = it_slurp(t->audit, &len));
+	assert_true(len > 1500 * 150);
+	/* what goes is signing records, which only the journal has on disk */
+	last = whole + line_end(whole, len - 1000);
+	assert_int_equal(count(last, "\tA\tsign\tGET\t/auth/api-keys\tallow\t"),
+	    count(last, "\n"));
+	cut = len - 1000;
+	cut_log(t, cut);
+
+	assert_int_equal(it_start_args(&t->it, "-T", "-J", JOURNAL_MIN), 0);
+	snprintf(msg, sizeof(msg), "%s: 1000 bytes written back from "
+	    "%s/audit.wal (records a crash of the machine had kept from the "
+	    "disk)", t->audit, t->it.home);
+	assert_true(it_log_has(&t->it, msg));
+	assert_non_null(log = it_slurp(t->audit, &len2));
+	assert_true(len2 >= len);
+	assert_memory_equal(log, whole, len);
+	free(log);
+	assert_int_equal(CTL(t, NULL, "unlock --passphrase-file %s", t->pass),
+	    0);
+	assert_int_equal(CTL(t, NULL, "audit verify"), 0);
+
+	/* a clean stop: audit.log is whole on disk; the frames are stale */
+	assert_int_equal(it_stop(&t->it, 3000), 0);
+	cut_log(t, cut);
+	assert_int_equal(it_start_args(&t->it, "-T", "-J", JOURNAL_MIN), 0);
+	snprintf(msg, sizeof(msg), "%s: cutting %zu bytes of a line torn by "
+	    "a crash", t->audit, cut - line_end(whole, cut));
+	assert_true(it_log_has(&t->it, msg));
+	assert_non_null(log = it_slurp(t->audit, &len2));
+	assert_true(len2 >= line_end(whole, cut));
+	assert_memory_equal(log, whole, line_end(whole, cut));
+	assert_int_equal(count(log, "written back from"), 0);
+	free(log);
+	free(whole);
+}
+
+/*
+ * A journal vaultd must not trust: a frame changed by one byte is not
+ * written back (the torn line is cut instead); a journal open to others,
+ * a symbolic link, one whose header is not one: vaultd does not start,
+ * and says why.
+ */
+static void
+test_journal_refused(void **state)
+{
+	struct at	*t = *state;
+	char		 wal[160], msg[512], *whole, *j, *log, *p;
+	size_t		 len = 0, jlen = 0, len2 = 0, cut;
+	FILE		*f;
+	int		 again;
+
+	snprintf(wal, sizeof(wal), "%s/audit.wal", t->it.home);
+	signing_account(t);
+	piped(t, 50, 8, &again);
+	assert_int_equal(again, 0);
+	crash(t);
+	assert_non_null(whole = it_slurp(t->audit, &len));
+	/* 100 bytes into the last record */
+	cut = line_end(whole, len - 1) + 100;
+	cut_log(t, cut);
+	/* its frame changed by one byte */
+	assert_non_null(j = it_slurp(wal, &jlen));
+	assert_non_null(p = memmem(j, jlen, whole + cut - 100, 60));
+	assert_non_null(f = fopen(wal, "r+"));
+	assert_int_equal(fseek(f, (long)(p - j) + 2, SEEK_SET), 0);
+	assert_int_equal(fputc(p[2] ^ 0x01, f), p[2] ^ 0x01);
+	fclose(f);
+	free(j);
+	assert_int_equal(it_start_args(&t->it, "-T", NULL, NULL), 0);
+	assert_false(it_log_has(&t->it, "written back from"));
+	snprintf(msg, sizeof(msg), "%s: cutting 100 bytes of a line torn by "
+	    "a crash", t->audit);
+	assert_true(it_log_has(&t->it, msg));
+	assert_non_null(log = it_slurp(t->audit, &len2));
+	assert_memory_equal(log, whole, cut - 100);
+	free(log);
+	free(whole);
+	assert_int_equal(it_stop(&t->it, 3000), 0);
+
+	assert_int_equal(chmod(wal, 0640), 0);
+	snprintf(msg, sizeof(msg), "%s must be a regular file of ours, closed "
+	    "to others (fix it with: chmod 600 %s)", wal, wal);
+	start_refused(t, NULL, NULL, msg);
+	assert_int_equal(chmod(wal, 0600), 0);
+
+	snprintf(msg, sizeof(msg), "%s.real", wal);
+	assert_int_equal(rename(wal, msg), 0);
+	assert_int_equal(symlink(msg, wal), 0);
+	snprintf(msg, sizeof(msg), "open %s: Too many levels of symbolic "
+	    "links", wal);
+	start_refused(t, NULL, NULL, msg);
+	assert_int_equal(unlink(wal), 0);
+	snprintf(msg, sizeof(msg), "%s.real", wal);
+	assert_int_equal(rename(msg, wal), 0);
+
+	assert_non_null(f = fopen(wal, "r+"));
+	assert_true(fputs("not a journal header", f) >= 0);
+	assert_int_equal(fseek(f, 2048, SEEK_SET), 0);
+	assert_true(fputs("nor this", f) >= 0);
+	fclose(f);
+	snprintf(msg, sizeof(msg), "%s has no valid header: vaultd cannot "
+	    "tell what it holds (if vaultctl audit verify finds audit.log "
+	    "whole, move %s aside)", wal, wal);
+	start_refused(t, NULL, NULL, msg);
 }
 
 /*
@@ -717,6 +893,10 @@ main(void)
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_crash, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_modes, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_journal, setup_journal,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_journal_refused, setup,
+		    teardown),
 		cmocka_unit_test_setup_teardown(test_checkpoint_no_again,
 		    setup, teardown),
 	};

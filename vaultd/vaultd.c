@@ -43,6 +43,7 @@ usage(void)
 	    "              [--cpu-latency usec]\n"
 	    "              [-W workers] [-t secs] [-N netd] [-D secs] "
 	    "[-S bytes]\n"
+	    "              [-J bytes]\n"
 	    "       vaultd --version\n"
 	    "  -c file  the configuration file (default %s, if it exists;\n"
 	    "           none in test mode)\n"
@@ -69,6 +70,7 @@ usage(void)
 	    "  -N path  test mode: run this program as netd\n"
 	    "  -D secs  test mode: the deadline of one exchange call\n"
 	    "  -S bytes test mode: the audit log's segment size\n"
+	    "  -J bytes test mode: the audit journal's size\n"
 	    "State lives in $CLOBVAULT_HOME (default the configuration's home,\n"
 	    "else ~/.clobvault).\n", VAULTD_CONF_DEFAULT, CHILD_WORKERS_MAX);
 	exit(2);
@@ -557,7 +559,8 @@ vaultd_loop(struct vaultd *vd)
 		}
 		timeout = next < 0 ? -1 : next <= now ? 0 :
 		    (int)(next - now);
-		if (vd->ncached > 0)	/* asked after the flush: next turn */
+		/* asked after the flush, or a sync ended in it: next turn */
+		if (vd->ncached > 0 || vaultd_sync_ended(vd))
 			timeout = 0;
 
 		n = 0;
@@ -679,6 +682,7 @@ main(int argc, char **argv)
 	vd.user = NULL;
 	vd.listen_fd = -1;
 	vd.audit_fd = -1;
+	vd.wal.fd = -1;
 	vd.ready_fd = -1;
 	vd.cpu_latency = -1;
 	vd.cpu_latency_fd = -1;
@@ -688,7 +692,7 @@ main(int argc, char **argv)
 		printf("vaultd %s\n", CLOBVAULT_VERSION);
 		return 0;
 	}
-	while ((ch = getopt_long(argc, argv, "c:dfg:k:l:LnN:p:S:t:Tu:D:W:",
+	while ((ch = getopt_long(argc, argv, "c:dfg:J:k:l:LnN:p:S:t:Tu:D:W:",
 	    longopts, NULL)) != -1) {
 		switch (ch) {
 		case 'C':
@@ -775,6 +779,15 @@ main(int argc, char **argv)
 				usage();
 			vd.audit_seg_max = strtoull(optarg, NULL, 10);
 			break;
+		case 'J':
+			/* the audit journal's size, small for tests */
+			if (strlen(optarg) < 1 || strlen(optarg) > 10 ||
+			    strspn(optarg, "0123456789") != strlen(optarg) ||
+			    strtoull(optarg, NULL, 10) < VAULTD_WAL_MIN ||
+			    strtoull(optarg, NULL, 10) > VAULTD_WAL_MAX)
+				usage();
+			vd.wal.conf = strtoull(optarg, NULL, 10);
+			break;
 		case 'p':
 		case 'k':
 			if (vd.unlock_file != NULL)
@@ -795,6 +808,8 @@ main(int argc, char **argv)
 		fatalx("-D is for tests: it needs -T");
 	if (vd.audit_seg_max != 0 && !vd.testmode)
 		fatalx("-S is for tests: it needs -T");
+	if (vd.wal.conf != 0 && !vd.testmode)
+		fatalx("-J is for tests: it needs -T");
 	if (vd.call_deadline_ms == 0)
 		vd.call_deadline_ms = VAULTD_CALL_DEADLINE_MS;
 	if (vd.sign_workers[0] == '\0') {
@@ -878,7 +893,7 @@ main(int argc, char **argv)
 	vaultd_notify("STATUS=starting");
 
 	vaultd_loop(&vd);
-	vaultd_audit_sync(&vd);
+	vaultd_audit_close(&vd);
 
 	control_shutdown(&vd);
 	vaultd_gw_shutdown(&vd);

@@ -394,10 +394,31 @@ struct vd_syncer {
 	pthread_mutex_t	 mu;
 	pthread_cond_t	 cv;
 	int		 job;		/* a sync is asked (shared) */
-	int		 fd;		/* of the log (shared) */
+	int		 fd;		/* of the journal (shared) */
+	int		 logfd;		/* of audit.log, or -1 (shared) */
 	int		 err;		/* errno of the last one (shared) */
+	int		 errlog;	/* ... of audit.log's sync (shared) */
 	int		 pipe[2];	/* a byte when one is done */
 	int		 on, busy, ended;
+};
+
+/*
+ * The audit journal, audit.wal (vaultd_wal.c): offsets are audit.log's
+ * bytes unless they say otherwise.
+ */
+struct vd_wal {
+	char		 path[PATH_MAX];
+	int		 fd;
+	uint64_t	 conf;		/* its size asked (-J, tests), or 0 */
+	uint64_t	 size;		/* of the file */
+	uint32_t	 epoch;		/* of this start's frames */
+	int		 half;		/* the half written now (0, 1) */
+	uint64_t	 off;		/* in the journal: the next frame */
+	uint64_t	 need[2];	/* on disk before the half is reused */
+	uint64_t	 logsize;	/* audit.log's size */
+	uint64_t	 durable;	/* audit.log known on disk up to here */
+	uint64_t	 want;		/* a sync of audit.log to here is due */
+	uint64_t	 syncing;	/* ... the syncer's, or 0 */
 };
 
 struct vaultd {
@@ -462,6 +483,7 @@ struct vaultd {
 
 	/* The audit log: vaultd appends, signerd signs checkpoints. */
 	int		 audit_fd;
+	struct vd_wal	 wal;
 	struct audit_chain chain;
 	int		 checkpoint_due;
 	int		 audit_dirty;		/* not yet fdatasync'd */
@@ -1075,8 +1097,13 @@ void	 vaultd_audit_vault_read(struct vaultd *, const uint8_t *file,
  */
 int	 vaultd_audit_rollback(struct vaultd *, uint64_t gen, char *text,
 	    size_t len) CV_WUR;
-/* Write and fdatasync what vaultd_audit_sign batched; fatal if it cannot. */
+/*
+ * Write what vaultd_audit_sign batched and make it durable (the journal's
+ * fdatasync); fatal if it cannot.
+ */
 void	 vaultd_audit_sync(struct vaultd *);
+/* At the end: the same, and audit.log itself on disk. */
+void	 vaultd_audit_close(struct vaultd *);
 /*
  * The group commit (vaultd_sign_flush): write the batch now (before any
  * of its requests leaves vaultd), sync it in the syncer (begin), and take
@@ -1097,13 +1124,35 @@ int	 vaultd_audit_mode_ctl(struct vaultd *, struct client *,
 /* Checkpoints for signing records are periodic: due by count or age. */
 void	 vaultd_audit_tick(struct vaultd *, int64_t now);
 int64_t	 vaultd_audit_next_ms(const struct vaultd *);
+/*
+ * vaultd_wal.c: the audit journal.  open: at start, with audit.log open
+ * and size bytes long, before its last line is read.  write: n bytes
+ * just appended to audit.log, framed into the journal; skip: n appended
+ * that it need not hold (synced at once).  log_synced: audit.log was
+ * fsync'd to its end.  sync_log: as a sync begins, audit.log's
+ * descriptor if the syncer should sync it too, else -1; synced: that
+ * sync ended.  new_log: a new, empty audit.log (a segment began).
+ */
+#define VAULTD_WAL_SIZE	(8ULL << 20)
+#define VAULTD_WAL_MIN	(64ULL << 10)
+#define VAULTD_WAL_MAX	(1ULL << 30)
+void	 vaultd_wal_open(struct vaultd *, uint64_t size);
+int	 vaultd_wal_write(struct vaultd *, const uint8_t *, size_t n) CV_WUR;
+void	 vaultd_wal_skip(struct vaultd *, size_t n);
+void	 vaultd_wal_log_synced(struct vaultd *);
+int	 vaultd_wal_sync_log(struct vaultd *);
+void	 vaultd_wal_synced(struct vaultd *);
+void	 vaultd_wal_new_log(struct vaultd *);
+
 /* vaultd_sync.c: the audit syncer thread. */
 void	 vaultd_sync_start(struct vaultd *);
-void	 vaultd_sync_begin(struct vaultd *);
+/* begin: a sync of fd, and of logfd first unless it is -1. */
+void	 vaultd_sync_begin(struct vaultd *, int fd, int logfd);
 int	 vaultd_sync_busy(const struct vaultd *);
 int	 vaultd_sync_pollfd(const struct vaultd *);
 void	 vaultd_sync_end(struct vaultd *, int block);
 int	 vaultd_sync_take(struct vaultd *);
+int	 vaultd_sync_ended(const struct vaultd *);
 /* Start a signed checkpoint if one is due and nothing else is running. */
 void	 vaultd_audit_checkpoint(struct vaultd *);
 int	 vaultd_audit_signed(struct vaultd *, const char *sig, size_t len)

@@ -1,13 +1,15 @@
 /*
  * vaultd's audit log: every lifecycle event is appended and fsync'd as
  * one line chained to the one before (common/audit.h); signing verdicts
- * are batched, written at the end of each loop turn and synced by the
- * audit syncer in groups (vaultd_sign.c, vaultd_sync.c); a vault write is
- * preceded by its durable intent and followed by its outcome.  A
- * checkpoint signed by the audit key in signerd closes the chain, its
- * hash is sealed into the vault header as the anchor, and after it the
- * log may rotate into a numbered segment.  At unlock the vault and the
- * log are cross-checked so that neither can be put back alone.
+ * are batched, written at the end of each loop turn, to the log and the
+ * audit journal, and made durable by the audit syncer's sync of the
+ * journal, in groups (vaultd_sign.c, vaultd_sync.c, vaultd_wal.c); a
+ * vault write is preceded by its durable intent and followed by its
+ * outcome.  A checkpoint signed by the audit key in signerd closes the
+ * chain, its hash is sealed into the vault header as the anchor, and
+ * after it the log may rotate into a numbered segment.  At unlock the
+ * vault and the log are cross-checked so that neither can be put back
+ * alone.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -134,6 +136,9 @@ vaultd_audit_open(struct vaultd *vd)
 		fatalx("%s must be a regular file of ours, closed to others "
 		    "(fix it with: chmod 600 %s)", vd->auditpath,
 		    vd->auditpath);
+	vaultd_wal_open(vd, (uint64_t)st.st_size);
+	if (fstat(vd->audit_fd, &st) == -1)
+		fatal("fstat %s", vd->auditpath);
 	if (!resume_from(vd, vd->audit_fd, vd->auditpath, st.st_size,
 	    &good) && log.nseg > 0) {
 		if (audit_log_file(&log, log.nseg, seg, sizeof(seg)) != 0)
@@ -154,7 +159,10 @@ vaultd_audit_open(struct vaultd *vd)
 		    vd->auditpath, (long long)(st.st_size - good));
 		if (ftruncate(vd->audit_fd, good) == -1)
 			fatal("truncate %s", vd->auditpath);
+		st.st_size = good;
 	}
+	vd->wal.logsize = (uint64_t)st.st_size;
+	vaultd_wal_log_synced(vd);
 }
 
 static int
@@ -184,14 +192,18 @@ audit_write_pending(struct vaultd *vd)
 	if (vd->audit_pend.len == 0)
 		return 0;
 	r = write_all(vd->audit_fd, vd->audit_pend.data, vd->audit_pend.len);
+	if (r == 0)
+		r = vaultd_wal_write(vd, vd->audit_pend.data,
+		    vd->audit_pend.len);
 	msgbuf_free(&vd->audit_pend);
 	vd->audit_wseq++;
 	return r;
 }
 
 /*
- * A lifecycle record is written and fsync'd at once; a signing record
- * joins the turn's batch, written and fdatasync'd by vaultd_audit_sync
+ * A lifecycle record is written to audit.log and fsync'd at once; a
+ * signing record joins the turn's batch, written to audit.log and the
+ * journal at the turn's end and made durable by the journal's sync
  * before any of the turn's requests reaches signerd.
  */
 static int
@@ -202,9 +214,12 @@ audit_write(struct vaultd *vd, const char *line, size_t len, int sync)
 		return msgbuf_add(&vd->audit_pend, line, len);
 	}
 	if (audit_write_pending(vd) != 0 ||
-	    write_all(vd->audit_fd, line, len) != 0 ||
-	    fsync(vd->audit_fd) == -1)
+	    write_all(vd->audit_fd, line, len) != 0)
 		return CV_ERR_IO;
+	vaultd_wal_skip(vd, len);
+	if (fsync(vd->audit_fd) == -1)
+		return CV_ERR_IO;
+	vaultd_wal_log_synced(vd);
 	vd->audit_dirty = 0;
 	return 0;
 }
@@ -214,10 +229,19 @@ vaultd_audit_sync(struct vaultd *vd)
 {
 	if (!vd->audit_dirty)
 		return;
-	if (audit_write_pending(vd) != 0 || fdatasync(vd->audit_fd) == -1)
+	if (audit_write_pending(vd) != 0 || fdatasync(vd->wal.fd) == -1)
 		fatal("audit: cannot write %s", vd->auditpath);
 	vd->audit_dirty = 0;
 	vd->relaxed_due = 0;
+}
+
+/* vaultd stops: audit.log on disk whole, the journal not needed. */
+void
+vaultd_audit_close(struct vaultd *vd)
+{
+	vaultd_audit_sync(vd);
+	if (vd->audit_fd != -1 && fdatasync(vd->audit_fd) == -1)
+		fatal("audit: cannot sync %s", vd->auditpath);
 }
 
 /*
@@ -243,7 +267,7 @@ vaultd_audit_sync_begin(struct vaultd *vd)
 {
 	vd->sync_wseq = vd->audit_wseq;
 	vd->relaxed_due = 0;
-	vaultd_sync_begin(vd);
+	vaultd_sync_begin(vd, vd->wal.fd, vaultd_wal_sync_log(vd));
 }
 
 /* Every record written so far is in the sync under way. */
@@ -258,6 +282,7 @@ vaultd_audit_covered(const struct vaultd *vd)
 void
 vaultd_audit_synced(struct vaultd *vd)
 {
+	vaultd_wal_synced(vd);
 	if (vd->audit_wseq == vd->sync_wseq && vd->audit_pend.len == 0)
 		vd->audit_dirty = 0;
 	else if (vd->audit_relaxed && vd->relaxed_due == 0)
@@ -660,6 +685,7 @@ audit_rotate(struct vaultd *vd)
 	    O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0600);
 	if (vd->audit_fd == -1)
 		fatal("audit: create %s", vd->auditpath);
+	vaultd_wal_new_log(vd);
 	if ((fd = open(vd->home, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1 ||
 	    fsync(fd) == -1)
 		fatal("audit: fsync %s", vd->home);

@@ -1,12 +1,13 @@
 /*
  * vaultd's audit syncer: one thread whose only work is fdatasync(2) of
- * the audit log, so that the loop goes on reading requests, writing
- * their records and passing signerd's answers while the disk works.
- * The loop asks for a sync of everything written so far; when it is
- * done the thread writes a byte on a pipe the loop polls, and the loop
- * releases what waited for it (vaultd_sign.c).  One sync at a time:
- * records written meanwhile wait for the next one, which covers them
- * all (a group commit).  The thread touches no other state of vaultd.
+ * the audit journal, and now and then of audit.log (vaultd_wal.c), so
+ * that the loop goes on reading requests, writing their records and
+ * passing signerd's answers while the disk works.  The loop asks for a
+ * sync of everything written so far; when it is done the thread writes
+ * a byte on a pipe the loop polls, and the loop releases what waited for
+ * it (vaultd_sign.c).  One sync at a time: records written meanwhile
+ * wait for the next one, which covers them all (a group commit).  The
+ * thread touches no other state of vaultd.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -24,7 +25,7 @@ syncer(void *arg)
 {
 	struct vd_syncer	*s = arg;
 	char			 b = 's';
-	int			 fd, err;
+	int			 fd, logfd, err, errlog;
 
 	for (;;) {
 		pthread_mutex_lock(&s->mu);
@@ -32,12 +33,17 @@ syncer(void *arg)
 			pthread_cond_wait(&s->cv, &s->mu);
 		s->job = 0;
 		fd = s->fd;
+		logfd = s->logfd;
 		pthread_mutex_unlock(&s->mu);
 
-		err = fdatasync(fd) == -1 ? errno : 0;
+		err = logfd != -1 && fdatasync(logfd) == -1 ? errno : 0;
+		errlog = err != 0;
+		if (err == 0 && fdatasync(fd) == -1)
+			err = errno;
 
 		pthread_mutex_lock(&s->mu);
 		s->err = err;
+		s->errlog = errlog;
 		pthread_mutex_unlock(&s->mu);
 		while (write(s->pipe[1], &b, 1) == -1 && errno == EINTR)
 			;
@@ -82,12 +88,13 @@ vaultd_sync_pollfd(const struct vaultd *vd)
 }
 
 void
-vaultd_sync_begin(struct vaultd *vd)
+vaultd_sync_begin(struct vaultd *vd, int fd, int logfd)
 {
 	struct vd_syncer	*s = &vd->syncer;
 
 	pthread_mutex_lock(&s->mu);
-	s->fd = vd->audit_fd;
+	s->fd = fd;
+	s->logfd = logfd;
 	s->job = 1;
 	pthread_mutex_unlock(&s->mu);
 	/* after the unlock: woken, the thread need not wait for the lock */
@@ -107,7 +114,7 @@ vaultd_sync_end(struct vaultd *vd, int block)
 	struct pollfd		 pfd = { s->pipe[0], POLLIN, 0 };
 	char			 b;
 	ssize_t			 n;
-	int			 err;
+	int			 err, errlog;
 
 	if (!s->busy)
 		return;
@@ -123,10 +130,12 @@ vaultd_sync_end(struct vaultd *vd, int block)
 		fatal("audit syncer: read");
 	pthread_mutex_lock(&s->mu);
 	err = s->err;
+	errlog = s->errlog;
 	pthread_mutex_unlock(&s->mu);
 	if (err != 0) {
 		errno = err;
-		fatal("audit: cannot sync %s", vd->auditpath);
+		fatal("audit: cannot sync %s", errlog ? vd->auditpath :
+		    vd->wal.path);
 	}
 	s->busy = 0;
 	s->ended = 1;
@@ -139,4 +148,11 @@ vaultd_sync_take(struct vaultd *vd)
 		return 0;
 	vd->syncer.ended = 0;
 	return 1;
+}
+
+/* A sync ended and is not yet taken: the loop must not sleep. */
+int
+vaultd_sync_ended(const struct vaultd *vd)
+{
+	return vd->syncer.ended;
 }

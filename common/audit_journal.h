@@ -1,0 +1,59 @@
+/*
+ * The audit journal's format (vaultd/vaultd_wal.c does its I/O): a file
+ * of fixed size, little-endian, made of two header slots and then two
+ * halves of frames.
+ *
+ *	header	at 0 and at JOURNAL_HDR_SLOT: "CVJH", u32 version (1),
+ *		u32 epoch, u32 0, u64 file size, BLAKE2b-128 of the 24
+ *		bytes before; the valid slot of the higher epoch counts
+ *	frame	"CVJF", u32 n (1..JOURNAL_FRAME_DATA_MAX), u32 epoch,
+ *		u32 0, u64 segment, u64 offset, n bytes of audit.log at
+ *		offset, BLAKE2b-128 of everything before it in the frame
+ *
+ * The frames start at JOURNAL_DATA_START; each half is written from its
+ * start, frame after frame.  segment: how many numbered segments
+ * audit.log had (which file the bytes belong to).  Nothing in a journal
+ * is a secret: it holds audit records, as audit.log does.
+ */
+#ifndef CLOBVAULT_AUDIT_JOURNAL_H
+#define CLOBVAULT_AUDIT_JOURNAL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define JOURNAL_HDR_LEN		40
+#define JOURNAL_HDR_SLOT	2048
+#define JOURNAL_DATA_START	4096
+#define JOURNAL_FRAME_HDR	32
+#define JOURNAL_FRAME_TAG	16
+#define JOURNAL_FRAME_DATA_MAX	16384
+#define JOURNAL_VERSION		1
+
+struct journal_frame {
+	uint64_t	 off;		/* in audit.log */
+	uint32_t	 n;
+	const uint8_t	*data;		/* into the image read */
+};
+
+/* Where half h (0, 1) of a journal of size bytes begins and ends. */
+uint64_t journal_half_start(uint64_t size, int h);
+uint64_t journal_half_end(uint64_t size, int h);
+/* A header slot's JOURNAL_HDR_LEN bytes. */
+void	 journal_header_make(uint8_t *b, uint32_t epoch, uint64_t size);
+/* The epoch of the header slot at b (JOURNAL_HDR_LEN bytes), 0 if it is
+   not a valid one; *size its file size. */
+uint32_t journal_header_read(const uint8_t *b, uint64_t *size);
+/* A frame's head and tag, for n bytes of audit.log at off. */
+void	 journal_frame_head(uint8_t *hdr, uint32_t n, uint32_t epoch,
+	    uint64_t seg, uint64_t off);
+void	 journal_frame_tag(const uint8_t *hdr, const uint8_t *data,
+	    size_t n, uint8_t *tag);
+/*
+ * The valid frames of epoch and segment seg in a journal image of size
+ * bytes, each half read from its start up to the first that is not a
+ * valid frame of epoch; at most max into f, in the order read.
+ */
+size_t	 journal_frames(const uint8_t *img, uint64_t size, uint32_t epoch,
+	    uint64_t seg, struct journal_frame *f, size_t max);
+
+#endif

@@ -1,0 +1,162 @@
+/*
+ * The audit journal (vaultd/vaultd_wal.c) on its own: a half of it is
+ * written again only once audit.log is on disk past every frame the
+ * half holds (a sync of audit.log asked of the syncer when the half is
+ * left, made at the switch if the syncer has not), and what audit.log
+ * lost is written back byte for byte from the current lap's frames,
+ * past the stale frames of the lap before.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <fcntl.h>
+#include <unistd.h>
+#include <sys/stat.h>
+
+#include <cmocka.h>
+
+#include "vaultd/vaultd.h"
+
+#define LINE	1000		/* bytes a batch: 29 frames to a half */
+
+static struct vaultd	vd;
+static char		home[] = "/tmp/cvwal.XXXXXX";
+
+static void
+open_home(void)
+{
+	memset(&vd, 0, sizeof(vd));
+	snprintf(vd.home, sizeof(vd.home), "%s", home);
+	snprintf(vd.auditpath, sizeof(vd.auditpath), "%s/audit.log", home);
+	vd.audit_fd = open(vd.auditpath, O_RDWR | O_CREAT | O_APPEND |
+	    O_CLOEXEC, 0600);
+	assert_true(vd.audit_fd != -1);
+	vd.wal.fd = -1;
+	vd.wal.conf = VAULTD_WAL_MIN;
+}
+
+/* The file at path, whole; st its stat. */
+static char *
+slurp(const char *path, struct stat *st)
+{
+	char	*b;
+	int	 fd;
+
+	assert_true((fd = open(path, O_RDONLY | O_CLOEXEC)) != -1);
+	assert_int_equal(fstat(fd, st), 0);
+	assert_non_null(b = malloc((size_t)st->st_size + 1));
+	assert_int_equal(read(fd, b, (size_t)st->st_size), st->st_size);
+	close(fd);
+	return b;
+}
+
+/* Batch i: LINE bytes to audit.log and the journal. */
+static void
+batch(int i, char *all)
+{
+	char	b[LINE];
+
+	memset(b, 'a' + i % 26, sizeof(b));
+	b[LINE - 1] = '\n';
+	memcpy(all + (size_t)i * LINE, b, LINE);
+	assert_int_equal(write(vd.audit_fd, b, LINE), LINE);
+	assert_int_equal(vaultd_wal_write(&vd, (uint8_t *)b, LINE), 0);
+}
+
+static void
+test_halves(void **state)
+{
+	static char	 all[100 * LINE];
+	struct stat	 st;
+	char		*back;
+	int		 i;
+
+	(void)state;
+	assert_non_null(mkdtemp(home));
+	open_home();
+	vaultd_wal_open(&vd, 0);
+	assert_int_equal(vd.wal.epoch, 1);
+	assert_int_equal(fstat(vd.wal.fd, &st), 0);
+	assert_int_equal(st.st_size, VAULTD_WAL_MIN);
+	vd.wal.logsize = 0;
+	vaultd_wal_log_synced(&vd);
+
+	for (i = 0; i < 29; i++)
+		batch(i, all);
+	assert_int_equal(vd.wal.half, 0);
+	assert_int_equal(vd.wal.want, 0);
+	batch(29, all);			/* into half 1 */
+	assert_int_equal(vd.wal.half, 1);
+	assert_int_equal(vd.wal.need[0], 29 * LINE);
+	assert_int_equal(vd.wal.want, 29 * LINE);
+	assert_int_equal(vd.wal.durable, 0);
+	/* the syncer's next sync takes audit.log too */
+	assert_int_equal(vaultd_wal_sync_log(&vd), vd.audit_fd);
+	assert_int_equal(vd.wal.syncing, 29 * LINE);
+	assert_int_equal(fdatasync(vd.audit_fd), 0);
+	vaultd_wal_synced(&vd);
+	assert_int_equal(vd.wal.durable, 29 * LINE);
+	assert_int_equal(vaultd_wal_sync_log(&vd), -1);
+
+	for (i = 30; i < 58; i++)
+		batch(i, all);
+	batch(58, all);			/* back into half 0: no sync needed */
+	assert_int_equal(vd.wal.half, 0);
+	assert_int_equal(vd.wal.durable, 29 * LINE);
+	assert_int_equal(vd.wal.want, 58 * LINE);
+	/* no sync this time: the switch to half 1 makes one itself */
+	for (i = 59; i < 87; i++)
+		batch(i, all);
+	batch(87, all);
+	assert_int_equal(vd.wal.half, 1);
+	assert_int_equal(vd.wal.durable, 87 * LINE);
+	assert_int_equal(vd.wal.want, 87 * LINE);
+	close(vd.audit_fd);
+	close(vd.wal.fd);
+
+	/*
+	 * A crash: audit.log lost its last 7,500 bytes.  Half 1 holds
+	 * batch 87 and, after it, batches 30-57 of the lap before (stale:
+	 * on disk in audit.log); half 0 holds batches 58-86.
+	 */
+	assert_int_equal(truncate(vd.auditpath, 88 * LINE - 7500), 0);
+	open_home();
+	vaultd_wal_open(&vd, 88 * LINE - 7500);
+	assert_int_equal(vd.wal.epoch, 2);
+	assert_non_null(back = slurp(vd.auditpath, &st));
+	assert_int_equal(st.st_size, 88 * LINE);
+	assert_memory_equal(back, all, 88 * LINE);
+	free(back);
+	close(vd.audit_fd);
+	close(vd.wal.fd);
+
+	/* epoch 2 now: the frames of epoch 1 are never read again */
+	assert_int_equal(truncate(vd.auditpath, 80 * LINE), 0);
+	open_home();
+	vaultd_wal_open(&vd, 80 * LINE);
+	assert_int_equal(vd.wal.epoch, 3);
+	assert_int_equal(stat(vd.auditpath, &st), 0);
+	assert_int_equal(st.st_size, 80 * LINE);
+	close(vd.audit_fd);
+	close(vd.wal.fd);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_halves),
+	};
+	char	cmd[64];
+	int	r;
+
+	r = cmocka_run_group_tests(tests, NULL, NULL);
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", home);
+	if (strcmp(home, "/tmp/cvwal.XXXXXX") != 0)
+		(void)!system(cmd);
+	return r;
+}

@@ -1,0 +1,320 @@
+/*
+ * The audit journal, audit.wal: what makes a signing record durable
+ * before its signature leaves vaultd, without syncing audit.log itself.
+ *
+ * audit.log is appended to as before; each batch of signing records is
+ * also written, framed, into this file of fixed size whose blocks were
+ * all written when it was made.  Syncing a write inside such a file is a
+ * flush of its data alone, where syncing an append must also commit the
+ * file system's own journal (the new size, new blocks): the syncer
+ * fdatasyncs this file, and audit.log is synced only now and then (a
+ * lifecycle record, half the journal filled, a clean stop), the kernel
+ * writing it back meanwhile.
+ *
+ * After a crash of the machine audit.log may lack its last bytes.  At
+ * start vaultd writes them back from the journal's frames, syncs
+ * audit.log, and only then moves the journal to a new epoch: no frame of
+ * an earlier start is read again.
+ *
+ * Layout (common/audit_journal.h): two header slots, the valid one of
+ * the higher epoch counting; then two halves of frames.  A half is
+ * written from its start, frame after frame.  When a frame does not
+ * fit, the writing goes on at the start of the other half, which may be
+ * reused only once audit.log is on disk past every frame it holds: a
+ * sync of audit.log is asked of the syncer when a half is left, and
+ * forced here if it has not ended by the time the writing comes back.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/stat.h>
+#include <sys/uio.h>
+
+#include "common/audit_journal.h"
+#include "common/log.h"
+#include "vaultd/vaultd.h"
+
+/* Write header slot epoch % 2 of fd and fdatasync it. */
+static void
+header_write(const struct vaultd *vd, int fd, uint32_t epoch, uint64_t size)
+{
+	uint8_t	b[JOURNAL_HDR_LEN];
+
+	journal_header_make(b, epoch, size);
+	if (pwrite(fd, b, sizeof(b), (off_t)(epoch % 2) * JOURNAL_HDR_SLOT) !=
+	    (ssize_t)sizeof(b) || fdatasync(fd) == -1)
+		fatal("audit: cannot write %s", vd->wal.path);
+}
+
+/*
+ * A new journal of j->size bytes, every block written, of the given
+ * epoch: made aside, synced, then renamed over the old one.
+ */
+static void
+wal_create(struct vaultd *vd, uint32_t epoch)
+{
+	struct vd_wal	*j = &vd->wal;
+	static uint8_t	 zero[65536];
+	char		 tmp[PATH_MAX + 8];
+	uint64_t	 at, n;
+	int		 fd, dfd;
+
+	if ((size_t)snprintf(tmp, sizeof(tmp), "%s.new", j->path) >=
+	    sizeof(tmp))
+		fatalx("CLOBVAULT_HOME path too long");
+	(void)unlink(tmp);
+	if ((fd = open(tmp, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC |
+	    O_NOFOLLOW, 0600)) == -1)
+		fatal("audit: create %s", tmp);
+	for (at = 0; at < j->size; at += n) {
+		n = j->size - at < sizeof(zero) ? j->size - at : sizeof(zero);
+		if (pwrite(fd, zero, n, (off_t)at) != (ssize_t)n)
+			fatal("audit: write %s", tmp);
+	}
+	header_write(vd, fd, epoch, j->size);
+	if (fsync(fd) == -1 || rename(tmp, j->path) == -1)
+		fatal("audit: make %s", j->path);
+	if ((dfd = open(vd->home, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1 ||
+	    fsync(dfd) == -1)
+		fatal("audit: fsync %s", vd->home);
+	close(dfd);
+	j->fd = fd;
+}
+
+static int
+frame_cmp(const void *a, const void *b)
+{
+	const struct journal_frame	*x = a, *y = b;
+
+	return x->off < y->off ? -1 : x->off > y->off;
+}
+
+/*
+ * Write back into audit.log what the frames hold past its end (size):
+ * the bytes a crash of the machine lost.  The bytes written, 0 if none.
+ */
+static uint64_t
+replay(struct vaultd *vd, const uint8_t *buf, uint32_t epoch, uint64_t size)
+{
+	struct vd_wal	*j = &vd->wal;
+	struct journal_frame *f;
+	uint64_t	 cur = size, end;
+	size_t		 nf, i, max;
+	int		 fd;
+
+	max = j->size / (JOURNAL_FRAME_HDR + 1 + JOURNAL_FRAME_TAG) + 1;
+	if ((f = calloc(max, sizeof(*f))) == NULL)
+		fatalx("out of memory");
+	nf = journal_frames(buf, j->size, epoch, vd->audit_nseg, f, max);
+	qsort(f, nf, sizeof(*f), frame_cmp);
+	/* not the appending descriptor: pwrite there would append */
+	if ((fd = open(vd->auditpath, O_WRONLY | O_CLOEXEC | O_NOFOLLOW)) ==
+	    -1)
+		fatal("open %s", vd->auditpath);
+	for (i = 0; i < nf; i++) {
+		end = f[i].off + f[i].n;
+		if (end <= cur)
+			continue;
+		if (f[i].off > cur) {
+			log_warnx("%s ends at byte %llu and %s goes on only "
+			    "from byte %llu: the records between are lost",
+			    vd->auditpath, (unsigned long long)cur, j->path,
+			    (unsigned long long)f[i].off);
+			break;
+		}
+		/* the whole frame: what is there of it may be torn */
+		if (pwrite(fd, f[i].data, f[i].n, (off_t)f[i].off) !=
+		    (ssize_t)f[i].n)
+			fatal("audit: cannot write %s", vd->auditpath);
+		cur = end;
+	}
+	free(f);
+	if (fsync(fd) == -1)
+		fatal("audit: cannot sync %s", vd->auditpath);
+	close(fd);
+	return cur - size;
+}
+
+/*
+ * At start, with audit.log open (vd->audit_fd, size bytes) and before
+ * its last line is read: write back what a crash lost from the journal,
+ * sync audit.log, and begin a new epoch (in a new journal if there is
+ * none, or if its size is not the one asked).
+ */
+void
+vaultd_wal_open(struct vaultd *vd, uint64_t size)
+{
+	struct vd_wal	*j = &vd->wal;
+	struct stat	 st;
+	uint8_t		 hb[JOURNAL_DATA_START], *buf;
+	uint64_t	 hsize[2] = { 0, 0 }, want, got;
+	uint32_t	 e[2], epoch = 0;
+	int		 fd, s;
+
+	if ((size_t)snprintf(j->path, sizeof(j->path), "%s/audit.wal",
+	    vd->home) >= sizeof(j->path))
+		fatalx("CLOBVAULT_HOME path too long");
+	want = j->conf != 0 ? j->conf : VAULTD_WAL_SIZE;
+	if ((fd = open(j->path, O_RDWR | O_CLOEXEC | O_NOFOLLOW)) == -1) {
+		if (errno != ENOENT)
+			fatal("open %s", j->path);
+		/* no journal: audit.log alone holds every record */
+		if (fsync(vd->audit_fd) == -1)
+			fatal("audit: cannot sync %s", vd->auditpath);
+		goto create;
+	}
+	if (fstat(fd, &st) == -1)
+		fatal("fstat %s", j->path);
+	if (!S_ISREG(st.st_mode) || st.st_uid != geteuid() ||
+	    (st.st_mode & 077) != 0)
+		fatalx("%s must be a regular file of ours, closed to others "
+		    "(fix it with: chmod 600 %s)", j->path, j->path);
+	if (pread(fd, hb, sizeof(hb), 0) != (ssize_t)sizeof(hb))
+		memset(hb, 0, sizeof(hb));
+	e[0] = journal_header_read(hb, &hsize[0]);
+	e[1] = journal_header_read(hb + JOURNAL_HDR_SLOT, &hsize[1]);
+	s = e[1] > e[0];
+	epoch = e[s];
+	if (epoch == 0 || hsize[s] != (uint64_t)st.st_size ||
+	    hsize[s] < VAULTD_WAL_MIN || hsize[s] > VAULTD_WAL_MAX)
+		fatalx("%s has no valid header: vaultd cannot tell what it "
+		    "holds (if vaultctl audit verify finds audit.log whole, "
+		    "move %s aside)", j->path, j->path);
+	if (epoch == UINT32_MAX)
+		fatalx("%s: its epochs are spent; move it aside after a clean "
+		    "stop of vaultd", j->path);
+	j->size = hsize[s];
+	if ((buf = malloc(j->size)) == NULL)
+		fatalx("out of memory");
+	if (pread(fd, buf, j->size, 0) != (ssize_t)j->size)
+		fatal("read %s", j->path);
+	if ((got = replay(vd, buf, epoch, size)) > 0)
+		log_warnx("%s: %llu bytes written back from %s (records a "
+		    "crash of the machine had kept from the disk)",
+		    vd->auditpath, (unsigned long long)got, j->path);
+	free(buf);
+	if (j->size == want) {
+		header_write(vd, fd, epoch + 1, j->size);
+		j->fd = fd;
+		goto ready;
+	}
+	close(fd);
+ create:
+	j->size = want;
+	wal_create(vd, epoch + 1);
+ ready:
+	j->epoch = epoch + 1;
+	j->half = 0;
+	j->off = journal_half_start(j->size, 0);
+	j->need[0] = j->need[1] = 0;
+}
+
+/*
+ * Writing goes on in the other half: first, audit.log must be on disk
+ * past every frame that half holds (the syncer's sync of it, asked when
+ * the half was left, or one here); then a sync of audit.log past the
+ * half now left is asked, for the time the writing comes back to it.
+ */
+static void
+half_switch(struct vaultd *vd)
+{
+	struct vd_wal	*j = &vd->wal;
+	int		 next = !j->half;
+
+	if (j->durable < j->need[next] && j->syncing != 0) {
+		vaultd_sync_end(vd, 1);		/* taken at the next turn */
+		vaultd_wal_synced(vd);
+	}
+	if (j->durable < j->need[next]) {
+		if (fdatasync(vd->audit_fd) == -1)
+			fatal("audit: cannot sync %s", vd->auditpath);
+		j->durable = j->logsize;
+	}
+	j->half = next;
+	j->off = journal_half_start(j->size, next);
+	j->need[next] = 0;
+	j->want = j->logsize;
+}
+
+/*
+ * n bytes just appended to audit.log at j->logsize: into the journal,
+ * in frames (not yet synced: the syncer's work).  0, or CV_ERR_IO.
+ */
+int
+vaultd_wal_write(struct vaultd *vd, const uint8_t *p, size_t n)
+{
+	struct vd_wal	*j = &vd->wal;
+	uint8_t		 hdr[JOURNAL_FRAME_HDR], tag[JOURNAL_FRAME_TAG];
+	struct iovec	 iov[3];
+	size_t		 len, frame;
+
+	while (n > 0) {
+		len = n < JOURNAL_FRAME_DATA_MAX ? n : JOURNAL_FRAME_DATA_MAX;
+		frame = JOURNAL_FRAME_HDR + len + JOURNAL_FRAME_TAG;
+		if (j->off + frame > journal_half_end(j->size, j->half))
+			half_switch(vd);
+		journal_frame_head(hdr, (uint32_t)len, j->epoch,
+		    vd->audit_nseg, j->logsize);
+		journal_frame_tag(hdr, p, len, tag);
+		iov[0] = (struct iovec){ hdr, sizeof(hdr) };
+		iov[1] = (struct iovec){ (void *)(uintptr_t)p, len };
+		iov[2] = (struct iovec){ tag, sizeof(tag) };
+		if (pwritev(j->fd, iov, 3, (off_t)j->off) != (ssize_t)frame)
+			return CV_ERR_IO;
+		j->off += frame;
+		j->logsize += len;
+		j->need[j->half] = j->logsize;
+		p += len;
+		n -= len;
+	}
+	return 0;
+}
+
+/* n bytes appended to audit.log that the journal does not hold. */
+void
+vaultd_wal_skip(struct vaultd *vd, size_t n)
+{
+	vd->wal.logsize += n;
+}
+
+/* audit.log was fsync'd: it is on disk to its end. */
+void
+vaultd_wal_log_synced(struct vaultd *vd)
+{
+	vd->wal.durable = vd->wal.logsize;
+}
+
+/* A sync begins: audit.log's descriptor if it is due too, else -1. */
+int
+vaultd_wal_sync_log(struct vaultd *vd)
+{
+	struct vd_wal	*j = &vd->wal;
+
+	if (j->want <= j->durable)
+		return -1;
+	j->syncing = j->want;
+	return vd->audit_fd;
+}
+
+/* The syncer's sync ended: audit.log, if it was asked, is on disk. */
+void
+vaultd_wal_synced(struct vaultd *vd)
+{
+	struct vd_wal	*j = &vd->wal;
+
+	if (j->syncing > j->durable)
+		j->durable = j->syncing;
+	j->syncing = 0;
+}
+
+/* A new audit.log (a segment began): empty and on disk. */
+void
+vaultd_wal_new_log(struct vaultd *vd)
+{
+	struct vd_wal	*j = &vd->wal;
+
+	j->logsize = j->durable = j->want = j->syncing = 0;
+	j->need[0] = j->need[1] = 0;
+}
