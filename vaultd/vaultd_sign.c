@@ -553,7 +553,8 @@ sign_sync_held(struct vaultd *vd)
 /*
  * End of a loop turn: the turn's records (allows, denials, refusals)
  * are written; the requests they admit wait for the next sync, made by
- * the syncer while the loop goes on (released in vaultd_sign_synced).
+ * the syncer while the loop goes on (released in vaultd_sign_synced),
+ * or here if one request is alone on the path and the syncer idle.
  * A turn with only denials syncs them at once, unless the sync under
  * way already covers every record written.  Relaxed: the requests go
  * now and their records are written right after, in the same turn, so
@@ -577,6 +578,15 @@ vaultd_sign_flush(struct vaultd *vd)
 		return;
 	}
 	vaultd_audit_write(vd);
+	if (vd->nsigns == 1 && !vaultd_sync_busy(vd)) {
+		/*
+		 * Alone on the path: synced here, it goes without the two
+		 * wake-ups a sync in the syncer costs (its and the loop's).
+		 */
+		vaultd_audit_sync(vd);
+		sign_release(vd, &vd->held);
+		return;
+	}
 	sign_sync_held(vd);
 }
 
