@@ -145,11 +145,53 @@ test_halves(void **state)
 	close(vd.wal.fd);
 }
 
+/*
+ * Small batches: 1,100 frames of 10 bytes, more than the write-back
+ * first makes room for (1,024), all found and the lost tail back.
+ */
+static void
+test_many_frames(void **state)
+{
+	static char	 all[1100 * 10];
+	struct stat	 st;
+	char		 path[64], *back;
+	int		 i;
+
+	(void)state;
+	open_home();
+	/* a new journal, an empty log */
+	assert_int_equal(ftruncate(vd.audit_fd, 0), 0);
+	snprintf(path, sizeof(path), "%s/audit.wal", home);
+	assert_int_equal(unlink(path), 0);
+	vaultd_wal_open(&vd, 0);
+	assert_int_equal(vd.wal.epoch, 1);
+	vd.wal.logsize = 0;
+	vaultd_wal_log_synced(&vd);
+	for (i = 0; i < 1100; i++) {
+		memset(all + i * 10, '0' + i % 10, 10);
+		assert_int_equal(write(vd.audit_fd, all + i * 10, 10), 10);
+		assert_int_equal(vaultd_wal_write(&vd,
+		    (uint8_t *)all + i * 10, 10), 0);
+	}
+	close(vd.audit_fd);
+	close(vd.wal.fd);
+	assert_int_equal(truncate(vd.auditpath, 10500), 0);
+	open_home();
+	vaultd_wal_open(&vd, 10500);
+	assert_non_null(back = slurp(vd.auditpath, &st));
+	assert_int_equal(st.st_size, sizeof(all));
+	assert_memory_equal(back, all, sizeof(all));
+	free(back);
+	close(vd.audit_fd);
+	close(vd.wal.fd);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_halves),
+		cmocka_unit_test(test_many_frames),
 	};
 	char	cmd[64];
 	int	r;

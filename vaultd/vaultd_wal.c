@@ -29,6 +29,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/uio.h>
 
@@ -104,10 +105,16 @@ replay(struct vaultd *vd, const uint8_t *buf, uint32_t epoch, uint64_t size)
 	size_t		 nf, i, max;
 	int		 fd;
 
-	max = j->size / (JOURNAL_FRAME_HDR + 1 + JOURNAL_FRAME_TAG) + 1;
-	if ((f = calloc(max, sizeof(*f))) == NULL)
-		fatalx("out of memory");
-	nf = journal_frames(buf, j->size, epoch, vd->audit_nseg, f, max);
+	/* room for them all, found again in a larger array if need be */
+	for (max = 1024, f = NULL; ; max *= 2) {
+		free(f);
+		if ((f = calloc(max, sizeof(*f))) == NULL)
+			fatalx("out of memory");
+		nf = journal_frames(buf, j->size, epoch, vd->audit_nseg, f,
+		    max);
+		if (nf < max)
+			break;
+	}
 	qsort(f, nf, sizeof(*f), frame_cmp);
 	/* not the appending descriptor: pwrite there would append */
 	if ((fd = open(vd->auditpath, O_WRONLY | O_CLOEXEC | O_NOFOLLOW)) ==
@@ -186,15 +193,16 @@ vaultd_wal_open(struct vaultd *vd, uint64_t size)
 		fatalx("%s: its epochs are spent; move it aside after a clean "
 		    "stop of vaultd", j->path);
 	j->size = hsize[s];
-	if ((buf = malloc(j->size)) == NULL)
-		fatalx("out of memory");
-	if (pread(fd, buf, j->size, 0) != (ssize_t)j->size)
+	/* mapped, not read: its pages go with the mapping */
+	if ((buf = mmap(NULL, j->size, PROT_READ, MAP_PRIVATE, fd, 0)) ==
+	    MAP_FAILED)
 		fatal("read %s", j->path);
 	if ((got = replay(vd, buf, epoch, size)) > 0)
 		log_warnx("%s: %llu bytes written back from %s (records a "
 		    "crash of the machine had kept from the disk)",
 		    vd->auditpath, (unsigned long long)got, j->path);
-	free(buf);
+	if (munmap(buf, j->size) == -1)
+		fatal("munmap %s", j->path);
 	if (j->size == want) {
 		header_write(vd, fd, epoch + 1, j->size);
 		j->fd = fd;
