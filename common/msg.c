@@ -574,7 +574,8 @@ msg_get_strbuf(struct msg_rd *rd, char *buf, size_t bufsz)
 		return CV_ERR_INTERNAL;
 	if ((r = msg_get_str(rd, &s, &len, bufsz - 1)) != 0)
 		return r;
-	memcpy(buf, s, len);
+	if (len > 0)		/* an empty string may come with no bytes */
+		memcpy(buf, s, len);
 	buf[len] = '\0';
 	return 0;
 }

@@ -191,7 +191,7 @@ jstr(json_t *o, const char *k)
 
 	if (s == NULL)
 		fail_msg("no string %s in %s", k, ct.out);
-	return s;
+	return s != NULL ? s : "";	/* fail_msg does not return */
 }
 
 static void

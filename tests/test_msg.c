@@ -167,6 +167,15 @@ test_strings(void **state)
 	    CV_ERR_MSG_LENGTH);
 	msg_clear(&m);
 
+	/* an empty string: "" in the buffer (msgpack gives no bytes) */
+	n = hello_frame(buf, sizeof(buf), 1, "");
+	assert_int_equal(msg_decode(&m, buf, n), 0);
+	assert_int_equal(msg_get_u64(&m.rd, &v), 0);
+	memset(small, 'x', sizeof(small));
+	assert_int_equal(msg_get_strbuf(&m.rd, small, sizeof(small)), 0);
+	assert_string_equal(small, "");
+	msg_clear(&m);
+
 	/* past the table's bound (s15): refused by the decoder */
 	n = hello_frame(buf, sizeof(buf), 1, "0123456789abcdef");
 	assert_int_equal(decode(buf, n), CV_ERR_MSG_LENGTH);
