@@ -485,7 +485,8 @@ audit_show(struct vaultctl *vc, const struct audit_args *a)
 		msg_clear(&m);
 		return EXIT_OK;
 	}
-	fwrite(text, 1, len, stdout);
+	if (len > 0)		/* no records: no bytes, maybe no pointer */
+		fwrite(text, 1, len, stdout);
 	lines = count_lines(text, len);
 	msg_clear(&m);
 	/* say what was not shown, unless it was asked for exactly */
