@@ -88,11 +88,11 @@ test_halves(void **state)
 	for (i = 0; i < 29; i++)
 		batch(i, all);
 	assert_int_equal(vd.wal.half, 0);
-	assert_int_equal(vd.wal.want, 0);
+	assert_int_equal(vd.wal.need[!vd.wal.half], 0);
 	batch(29, all);			/* into half 1 */
 	assert_int_equal(vd.wal.half, 1);
 	assert_int_equal(vd.wal.need[0], 29 * LINE);
-	assert_int_equal(vd.wal.want, 29 * LINE);
+	assert_int_equal(vd.wal.need[!vd.wal.half], 29 * LINE);
 	assert_int_equal(vd.wal.durable, 0);
 	/* the syncer's next sync takes audit.log too */
 	assert_int_equal(vaultd_wal_sync_log(&vd), vd.audit_fd);
@@ -107,14 +107,14 @@ test_halves(void **state)
 	batch(58, all);			/* back into half 0: no sync needed */
 	assert_int_equal(vd.wal.half, 0);
 	assert_int_equal(vd.wal.durable, 29 * LINE);
-	assert_int_equal(vd.wal.want, 58 * LINE);
+	assert_int_equal(vd.wal.need[!vd.wal.half], 58 * LINE);
 	/* no sync this time: the switch to half 1 makes one itself */
 	for (i = 59; i < 87; i++)
 		batch(i, all);
 	batch(87, all);
 	assert_int_equal(vd.wal.half, 1);
 	assert_int_equal(vd.wal.durable, 87 * LINE);
-	assert_int_equal(vd.wal.want, 87 * LINE);
+	assert_int_equal(vd.wal.need[!vd.wal.half], 87 * LINE);
 	close(vd.audit_fd);
 	close(vd.wal.fd);
 

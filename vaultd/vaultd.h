@@ -417,8 +417,7 @@ struct vd_wal {
 	uint64_t	 need[2];	/* on disk before the half is reused */
 	uint64_t	 logsize;	/* audit.log's size */
 	uint64_t	 durable;	/* audit.log known on disk up to here */
-	uint64_t	 want;		/* a sync of audit.log to here is due */
-	uint64_t	 syncing;	/* ... the syncer's, or 0 */
+	uint64_t	 syncing;	/* a sync of it to here under way, or 0 */
 };
 
 struct vaultd {

@@ -155,10 +155,10 @@ vaultd_wal_open(struct vaultd *vd, uint64_t size)
 {
 	struct vd_wal	*j = &vd->wal;
 	struct stat	 st;
-	uint8_t		 hb[JOURNAL_DATA_START], *buf;
+	uint8_t		*buf;
 	uint64_t	 hsize[2] = { 0, 0 }, want, got;
 	uint32_t	 e[2], epoch = 0;
-	int		 fd, s;
+	int		 fd, s = 0;
 
 	if ((size_t)snprintf(j->path, sizeof(j->path), "%s/audit.wal",
 	    vd->home) >= sizeof(j->path))
@@ -178,14 +178,20 @@ vaultd_wal_open(struct vaultd *vd, uint64_t size)
 	    (st.st_mode & 077) != 0)
 		fatalx("%s must be a regular file of ours, closed to others "
 		    "(fix it with: chmod 600 %s)", j->path, j->path);
-	if (pread(fd, hb, sizeof(hb), 0) != (ssize_t)sizeof(hb))
-		memset(hb, 0, sizeof(hb));
-	e[0] = journal_header_read(hb, &hsize[0]);
-	e[1] = journal_header_read(hb + JOURNAL_HDR_SLOT, &hsize[1]);
-	s = e[1] > e[0];
-	epoch = e[s];
-	if (epoch == 0 || hsize[s] != (uint64_t)st.st_size ||
-	    hsize[s] < VAULTD_WAL_MIN || hsize[s] > VAULTD_WAL_MAX)
+	/* mapped, not read: its pages go with the mapping */
+	buf = MAP_FAILED;
+	if ((uint64_t)st.st_size >= VAULTD_WAL_MIN &&
+	    (uint64_t)st.st_size <= VAULTD_WAL_MAX &&
+	    (buf = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd,
+	    0)) == MAP_FAILED)
+		fatal("read %s", j->path);
+	if (buf != MAP_FAILED) {
+		e[0] = journal_header_read(buf, &hsize[0]);
+		e[1] = journal_header_read(buf + JOURNAL_HDR_SLOT, &hsize[1]);
+		s = e[1] > e[0];
+		epoch = e[s];
+	}
+	if (epoch == 0 || hsize[s] != (uint64_t)st.st_size)
 		fatalx("%s has no valid header: vaultd cannot tell what it "
 		    "holds (if vaultctl audit verify finds audit.log whole, "
 		    "move %s aside)", j->path, j->path);
@@ -193,10 +199,6 @@ vaultd_wal_open(struct vaultd *vd, uint64_t size)
 		fatalx("%s: its epochs are spent; move it aside after a clean "
 		    "stop of vaultd", j->path);
 	j->size = hsize[s];
-	/* mapped, not read: its pages go with the mapping */
-	if ((buf = mmap(NULL, j->size, PROT_READ, MAP_PRIVATE, fd, 0)) ==
-	    MAP_FAILED)
-		fatal("read %s", j->path);
 	if ((got = replay(vd, buf, epoch, size)) > 0)
 		log_warnx("%s: %llu bytes written back from %s (records a "
 		    "crash of the machine had kept from the disk)",
@@ -221,9 +223,10 @@ vaultd_wal_open(struct vaultd *vd, uint64_t size)
 
 /*
  * Writing goes on in the other half: first, audit.log must be on disk
- * past every frame that half holds (the syncer's sync of it, asked when
- * the half was left, or one here); then a sync of audit.log past the
- * half now left is asked, for the time the writing comes back to it.
+ * past every frame that half holds (the syncer's sync of it, asked
+ * since the half was left, or one here).  The half now left is then
+ * the one whose frames the syncer's next syncs take audit.log past
+ * (vaultd_wal_sync_log), for the time the writing comes back to it.
  */
 static void
 half_switch(struct vaultd *vd)
@@ -243,7 +246,6 @@ half_switch(struct vaultd *vd)
 	j->half = next;
 	j->off = journal_half_start(j->size, next);
 	j->need[next] = 0;
-	j->want = j->logsize;
 }
 
 /*
@@ -294,15 +296,19 @@ vaultd_wal_log_synced(struct vaultd *vd)
 	vd->wal.durable = vd->wal.logsize;
 }
 
-/* A sync begins: audit.log's descriptor if it is due too, else -1. */
+/*
+ * A sync begins: audit.log's descriptor if it is due too, else -1.  It
+ * is due while the half not written now holds frames past what is on
+ * disk of audit.log: writing will come back to that half.
+ */
 int
 vaultd_wal_sync_log(struct vaultd *vd)
 {
 	struct vd_wal	*j = &vd->wal;
 
-	if (j->want <= j->durable)
+	if (j->need[!j->half] <= j->durable)
 		return -1;
-	j->syncing = j->want;
+	j->syncing = j->need[!j->half];
 	return vd->audit_fd;
 }
 
@@ -323,6 +329,6 @@ vaultd_wal_new_log(struct vaultd *vd)
 {
 	struct vd_wal	*j = &vd->wal;
 
-	j->logsize = j->durable = j->want = j->syncing = 0;
+	j->logsize = j->durable = j->syncing = 0;
 	j->need[0] = j->need[1] = 0;
 }
