@@ -76,6 +76,19 @@ usage(void)
 	exit(2);
 }
 
+/* A test mode size: 1 to 10 digits, from min to max; else usage. */
+static uint64_t
+test_bytes(const char *arg, uint64_t min, uint64_t max)
+{
+	uint64_t	n;
+
+	if (strlen(arg) < 1 || strlen(arg) > 10 ||
+	    strspn(arg, "0123456789") != strlen(arg) ||
+	    (n = strtoull(arg, NULL, 10)) < min || n > max)
+		usage();
+	return n;
+}
+
 int64_t
 vaultd_now_ms(void)
 {
@@ -773,20 +786,12 @@ main(int argc, char **argv)
 			break;
 		case 'S':
 			/* the audit segment size, small for tests */
-			if (strlen(optarg) < 1 || strlen(optarg) > 10 ||
-			    strspn(optarg, "0123456789") != strlen(optarg) ||
-			    strtoull(optarg, NULL, 10) < 1)
-				usage();
-			vd.audit_seg_max = strtoull(optarg, NULL, 10);
+			vd.audit_seg_max = test_bytes(optarg, 1, UINT64_MAX);
 			break;
 		case 'J':
 			/* the audit journal's size, small for tests */
-			if (strlen(optarg) < 1 || strlen(optarg) > 10 ||
-			    strspn(optarg, "0123456789") != strlen(optarg) ||
-			    strtoull(optarg, NULL, 10) < VAULTD_WAL_MIN ||
-			    strtoull(optarg, NULL, 10) > VAULTD_WAL_MAX)
-				usage();
-			vd.wal.conf = strtoull(optarg, NULL, 10);
+			vd.wal.conf = test_bytes(optarg, VAULTD_WAL_MIN,
+			    VAULTD_WAL_MAX);
 			break;
 		case 'p':
 		case 'k':
