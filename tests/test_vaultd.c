@@ -1,14 +1,19 @@
 /*
  * vaultd's trust boundaries as tables: which peer may send what in which
- * state, and which signing requests an exchange call admits.  The entry
- * file's functions are the test's own (vaultd.c holds main).
+ * state, and which signing requests an exchange call admits; and the
+ * durable audit's hold on a lone request's signature.  The entry file's
+ * functions are the test's own (vaultd.c holds main).
  */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
 
 #include <cmocka.h>
 
@@ -261,6 +266,70 @@ test_control_table(void **state)
 			assert_string_equal(msg_spec(t)->from, "vaultctl");
 }
 
+/*
+ * A signing request alone on the path (durable mode): its record is
+ * written, it goes to signerd, and the loop syncs the journal while
+ * signerd signs.  The sync comes before the loop reads any answer, and
+ * a failed one stops vaultd: the frame is on signerd's channel, vaultd
+ * has exited 1 and never read what signerd answered.  A journal whose
+ * sync works: the request has gone and nothing is left to sync.  Each
+ * in a child, as fatal() exits.
+ */
+static void
+lone_flush(int walfd, int *sp, int *status)
+{
+	static struct vaultd	 vd;
+	static const uint8_t	 frame[] = "a held signing request";
+	pid_t			 pid;
+
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sp), 0);
+	assert_true((pid = fork()) != -1);
+	if (pid == 0) {
+		close(sp[1]);
+		SIGNERD(&vd)->state = CHILD_UP;
+		chan_init(&SIGNERD(&vd)->chan, sp[0]);
+		vd.audit_fd = -1;
+		vd.wal.fd = walfd;
+		vd.audit_dirty = 1;	/* its record written, not synced */
+		vd.nsigns = 1;
+		if (msgbuf_add(&vd.held, frame, sizeof(frame)) != 0)
+			_exit(3);
+		vaultd_sign_flush(&vd);
+		_exit(vd.held.len == 0 && !vd.audit_dirty ? 0 : 2);
+	}
+	close(sp[0]);
+	assert_int_equal(waitpid(pid, status, 0), pid);
+}
+
+static void
+test_lone_request_sync(void **state)
+{
+	uint8_t	buf[64];
+	char	path[] = "/tmp/cvwalfd.XXXXXX";
+	int	pp[2], sp[2], status, fd;
+
+	(void)state;
+	/* fdatasync of a pipe fails (EINVAL) */
+	assert_int_equal(pipe(pp), 0);
+	lone_flush(pp[1], sp, &status);
+	assert_true(WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), 1);
+	assert_int_equal(read(sp[1], buf, sizeof(buf)), 23);
+	assert_memory_equal(buf, "a held signing request", 23);
+	close(sp[1]);
+	close(pp[0]);
+	close(pp[1]);
+
+	assert_true((fd = mkstemp(path)) != -1);
+	assert_int_equal(unlink(path), 0);
+	lone_flush(fd, sp, &status);
+	assert_true(WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), 0);
+	assert_int_equal(read(sp[1], buf, sizeof(buf)), 23);
+	close(sp[1]);
+	close(fd);
+}
+
 int
 main(void)
 {
@@ -272,6 +341,7 @@ main(void)
 		cmocka_unit_test(test_child_tables),
 		cmocka_unit_test(test_control_table),
 		cmocka_unit_test(test_every_message_has_a_row),
+		cmocka_unit_test(test_lone_request_sync),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -203,8 +203,9 @@ audit_write_pending(struct vaultd *vd)
 /*
  * A lifecycle record is written to audit.log and fsync'd at once; a
  * signing record joins the turn's batch, written to audit.log and the
- * journal at the turn's end and made durable by the journal's sync
- * before any of the turn's requests reaches signerd.
+ * journal at the turn's end, before any of the turn's requests reaches
+ * signerd, and made durable by the journal's sync before any signature
+ * they admit leaves vaultd.
  */
 static int
 audit_write(struct vaultd *vd, const char *line, size_t len, int sync)
@@ -502,7 +503,7 @@ vaultd_audit_deferring(const struct vaultd *vd)
  * it signs: a verdict record waits here, and goes on the chain right
  * after the checkpoint (or once it failed), in order.  The requests it
  * admitted wait with it (vd->held_ckpt), so none reaches signerd before
- * its record is written and synced; a denial is answered at once.
+ * its record is written; a denial is answered at once.
  */
 static void
 audit_defer(struct vaultd *vd, const struct audit_rec *rec)

@@ -11,9 +11,12 @@
  *	    next group (held meanwhile) starts syncing
  *	signerd -> MSG_SIGN_ANS -> vaultd checks it -> the asker's callback
  *
- * No request reaches signerd before its verdict is on disk: the frames
+ * No signature leaves vaultd before its verdict is on disk: the frames
  * wait until a sync that began after their records were written has
- * ended, and vaultd stops rather than go on without that record.  In the
+ * ended, and vaultd stops rather than go on without that record.  The
+ * one exception to the wait is a request alone on the path: its record
+ * written, it goes to signerd and the loop syncs while signerd signs,
+ * and the answer is read only in a later turn, after the sync.  In the
  * relaxed audit mode (vaultctl audit mode relaxed) the frames go at the
  * turn's end, after their records are written; the records are synced
  * in groups (vaultd_audit.c).  While a checkpoint is signed, records and
@@ -554,7 +557,8 @@ sign_sync_held(struct vaultd *vd)
  * End of a loop turn: the turn's records (allows, denials, refusals)
  * are written; the requests they admit wait for the next sync, made by
  * the syncer while the loop goes on (released in vaultd_sign_synced),
- * or here if one request is alone on the path and the syncer idle.
+ * or here if one request is alone on the path and the syncer idle:
+ * then it goes to signerd before the sync, which overlaps the signing.
  * A turn with only denials syncs them at once, unless the sync under
  * way already covers every record written.  Relaxed: the requests go
  * now and their records are written right after, in the same turn, so
@@ -582,9 +586,14 @@ vaultd_sign_flush(struct vaultd *vd)
 		/*
 		 * Alone on the path: synced here, it goes without the two
 		 * wake-ups a sync in the syncer costs (its and the loop's).
+		 * Its record is written, so it goes to signerd first and
+		 * signerd signs while the loop syncs; the answer is read
+		 * in a later turn, after the sync returned (a failed sync
+		 * stops vaultd), so no signature leaves before its record
+		 * is on disk.
 		 */
-		vaultd_audit_sync(vd);
 		sign_release(vd, &vd->held);
+		vaultd_audit_sync(vd);
 		return;
 	}
 	sign_sync_held(vd);
