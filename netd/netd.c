@@ -141,20 +141,6 @@ static const struct sandbox_cond netd_conds[] = {
 	    "flags out of seccomp's sight: glibc falls back to clone"),
 };
 
-#ifdef __SANITIZE_ADDRESS__
-/*
- * make san: LeakSanitizer stops the world with ptrace at exit, which the
- * sandbox forbids; the unit tests find netd's leaks instead.
- */
-const char	*__asan_default_options(void);
-
-const char *
-__asan_default_options(void)
-{
-	return "detect_leaks=0";
-}
-#endif
-
 /*
  * GnuTLS is loaded into netd only because Debian builds libcurl (through
  * librtmp and libldap) and libmicrohttpd with it, and it initialises
