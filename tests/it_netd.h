@@ -606,4 +606,39 @@ nd_txlog_count(const struct txt *t, const char *s)
 	return n;
 }
 
+
+/* The test exchange's admin endpoint: POST path body, 200 required. */
+static inline void
+nd_admin(struct txt *t, const char *path, const char *body)
+{
+	struct txr	r;
+
+	if (txt_admin(t, "POST", path, body, &r) != 200)
+		fprintf(stderr, "admin %s: %ld %s\n", path, r.status,
+		    r.body ? r.body : "");
+	assert_int_equal(r.status, 200);
+	txr_free(&r);
+}
+
+/* A test program's group set-up and tear-down: libsodium, libcurl. */
+static inline int
+nd_group_setup(void **state)
+{
+	(void)state;
+	if (sodium_init() < 0)
+		return -1;
+	curl_global_init(CURL_GLOBAL_ALL);
+	signal(SIGPIPE, SIG_IGN);
+	return 0;
+}
+
+static inline int
+nd_group_teardown(void **state)
+{
+	(void)state;
+	secp_ctx_free(txt_secp);
+	curl_global_cleanup();
+	return 0;
+}
+
 #endif

@@ -21,36 +21,6 @@
 			"`vaultctl invite set --account acct`"
 #define L2_REFUSED	"Unauthorized/Invalid api key"
 
-static int
-group_setup(void **state)
-{
-	if (sodium_init() < 0)
-		return -1;
-	curl_global_init(CURL_GLOBAL_ALL);
-	signal(SIGPIPE, SIG_IGN);
-	return 0;
-}
-
-static int
-group_teardown(void **state)
-{
-	secp_ctx_free(txt_secp);
-	curl_global_cleanup();
-	return 0;
-}
-
-static void
-admin(struct txt *t, const char *path, const char *body)
-{
-	struct txr	r;
-
-	if (txt_admin(t, "POST", path, body, &r) != 200)
-		fprintf(stderr, "admin %s: %ld %s\n", path, r.status,
-		    r.body ? r.body : "");
-	assert_int_equal(r.status, 200);
-	txr_free(&r);
-}
-
 /* One call; the answer checked for secrets, then returned in a. */
 static void
 call(struct nd *n, struct ndvault *v, struct txt *t, const char *name,
@@ -202,7 +172,7 @@ test_openfish(void **state)
 	ndans_free(&a);
 	snprintf(body, sizeof(body), "{\"address\":\"%s\",\"closed_only\":"
 	    "true}", v.w.addr_text);
-	admin(&t, "closed-only", body);
+	nd_admin(&t, "closed-only", body);
 	call(&n, &v, &t, "closed-only", NULL, &a);
 	expect_ok(&a, "{\"closed_only\":true}");
 	ndans_free(&a);
@@ -216,7 +186,7 @@ test_openfish(void **state)
 	ndans_free(&a);
 	snprintf(body, sizeof(body), "{\"address\":\"%s\",\"asset_type\":"
 	    "\"COLLATERAL\",\"balance\":\"1000000\"}", v.w.addr_text);
-	admin(&t, "balance", body);
+	nd_admin(&t, "balance", body);
 	call(&n, &v, &t, "balance.update", coll, &a);
 	expect_ok(&a, "{\"balance\":\"1000000\",\"net_usdc_taker\":\"0\","
 	    "\"net_usdc_maker\":\"0\"}");
@@ -233,8 +203,8 @@ test_openfish(void **state)
 	/* Notifications. */
 	snprintf(body, sizeof(body), "{\"address\":\"%s\",\"type\":1,"
 	    "\"payload\":{\"m\":\"one\"}}", v.w.addr_text);
-	admin(&t, "notifications", body);
-	admin(&t, "notifications", body);
+	nd_admin(&t, "notifications", body);
+	nd_admin(&t, "notifications", body);
 	call(&n, &v, &t, "notifications.list", st0, &a);
 	expect_ok(&a, NULL);
 	assert_string_equal(v.path, "/notifications?signature_type=0");
@@ -505,23 +475,23 @@ test_faults(void **state)
 	first_key(&n, &v, &t);
 
 	/* A GET is retried after 5xx, with fresh headers each time. */
-	admin(&t, "faults", "{\"fail_next\":2,\"fail_status\":502}");
+	nd_admin(&t, "faults", "{\"fail_next\":2,\"fail_status\":502}");
 	call(&n, &v, &t, "apikey.list", NULL, &a);
 	expect_ok(&a, NULL);
 	assert_int_equal(a.signs, 3);
 	ndans_free(&a);
 	assert_int_equal(nd_txlog_count(&t, "fault:5xx"), 2);
 	/* ... three times at most. */
-	admin(&t, "faults", "{\"fail_next\":9,\"fail_status\":503}");
+	nd_admin(&t, "faults", "{\"fail_next\":9,\"fail_status\":503}");
 	call(&n, &v, &t, "closed-only", NULL, &a);
 	nd_expect_refusal(&a, 503, "injected failure",
 	    "the exchange failed: try again later");
 	assert_int_equal(a.signs, 4);
 	ndans_free(&a);
-	admin(&t, "faults", "{\"fail_next\":0}");
+	nd_admin(&t, "faults", "{\"fail_next\":0}");
 	assert_int_equal(nd_txlog_count(&t, "fault:5xx"), 6);
 	/* A POST never is. */
-	admin(&t, "faults", "{\"fail_next\":1,\"fail_status\":500}");
+	nd_admin(&t, "faults", "{\"fail_next\":1,\"fail_status\":500}");
 	call(&n, &v, &t, "waitlist.join", email, &a);
 	nd_expect_refusal(&a, 500, "injected failure",
 	    "the exchange failed: try again later");
@@ -529,18 +499,18 @@ test_faults(void **state)
 	assert_int_equal(nd_txlog_count(&t, "\"target\":\"/waitlist\""), 1);
 
 	/* 429: Retry-After honoured, then success. */
-	admin(&t, "faults", "{\"rate_limit\":1}");
+	nd_admin(&t, "faults", "{\"rate_limit\":1}");
 	for (i = 0; i < 3; i++) {
 		call(&n, &v, &t, "time", NULL, &a);
 		expect_ok(&a, NULL);
 		ndans_free(&a);
 	}
-	admin(&t, "faults", "{\"rate_limit\":0}");
+	nd_admin(&t, "faults", "{\"rate_limit\":0}");
 	assert_true(nd_txlog_count(&t, "fault:429") >= 1);
 
 	/* A create whose connection drops is not sent again. */
 	posts = nd_txlog_count(&t, "\"target\":\"/auth/api-key\"");
-	admin(&t, "faults", "{\"drop_next\":1}");
+	nd_admin(&t, "faults", "{\"drop_next\":1}");
 	call(&n, &v, &t, "apikey.create", p5, &a);
 	nd_expect_error(&a, CV_ERR_TRANSPORT, "dropped before an answer");
 	snprintf(want, sizeof(want), "connection to 127.0.0.1:%d dropped "
@@ -553,26 +523,26 @@ test_faults(void **state)
 	    posts + 1);
 	assert_int_equal(nd_txlog_count(&t, "fault:drop"), 1);
 	/* create-or-derive does not derive after a transport error. */
-	admin(&t, "faults", "{\"drop_next\":1}");
+	nd_admin(&t, "faults", "{\"drop_next\":1}");
 	call(&n, &v, &t, "apikey.create-or-derive", p6, &a);
 	nd_expect_error(&a, CV_ERR_TRANSPORT,
 	    "`vaultctl apikey derive --account acct --nonce 6`");
 	ndans_free(&a);
 	assert_int_equal(nd_txlog_count(&t, "/auth/derive-api-key"), 0);
 	/* A GET whose connection drops is. */
-	admin(&t, "faults", "{\"drop_next\":1}");
+	nd_admin(&t, "faults", "{\"drop_next\":1}");
 	call(&n, &v, &t, "apikey.list", NULL, &a);
 	expect_ok(&a, NULL);
 	ndans_free(&a);
 	assert_int_equal(nd_txlog_count(&t, "fault:drop"), 3);
 
 	/* A key not yet valid everywhere: its 401s are retried. */
-	admin(&t, "faults", "{\"propagation_ms\":1200}");
+	nd_admin(&t, "faults", "{\"propagation_ms\":1200}");
 	call(&n, &v, &t, "apikey.create-or-derive", p6, &a);
 	expect_ok(&a, NULL);
 	assert_true(json_is_true(json_object_get(a.result, "created")));
 	ndans_free(&a);
-	admin(&t, "faults", "{\"propagation_ms\":0}");
+	nd_admin(&t, "faults", "{\"propagation_ms\":0}");
 	call(&n, &v, &t, "apikey.list", NULL, &a);
 	expect_ok(&a, NULL);
 	assert_true(a.signs >= 2);
@@ -581,7 +551,7 @@ test_faults(void **state)
 	assert_true(nd_txlog_count(&t, "l2:propagating") >= 1);
 
 	/* A clock off by two minutes: the hint says so. */
-	admin(&t, "faults", "{\"clock_offset\":120}");
+	nd_admin(&t, "faults", "{\"clock_offset\":120}");
 	call(&n, &v, &t, "apikey.derive", p0, &a);
 	nd_expect_refusal(&a, 401, "Invalid L1 Request headers",
 	    " s behind the exchange's: fix this host's clock (NTP)");
@@ -589,12 +559,12 @@ test_faults(void **state)
 	s = atoi(h + strlen("this host's clock is "));
 	assert_true(s >= 119 && s <= 121);
 	ndans_free(&a);
-	admin(&t, "faults", "{\"clock_offset\":-60}");
+	nd_admin(&t, "faults", "{\"clock_offset\":-60}");
 	call(&n, &v, &t, "apikey.derive", p0, &a);
 	nd_expect_refusal(&a, 401, "Invalid L1 Request headers",
 	    " s ahead of the exchange's: fix this host's clock (NTP)");
 	ndans_free(&a);
-	admin(&t, "faults", "{\"clock_offset\":0}");
+	nd_admin(&t, "faults", "{\"clock_offset\":0}");
 
 	/* Nobody listening. */
 	assert_true((fd = socket(AF_INET, SOCK_STREAM, 0)) != -1);
@@ -633,7 +603,7 @@ test_slow(void **state)
 	assert_int_equal(txt_start(&t, "polymarket", NULL, NULL, NULL, NULL),
 	    0);
 	assert_int_equal(nd_start(&n, "-t", "2"), 0);
-	admin(&t, "faults", "{\"latency_ms\":1200}");
+	nd_admin(&t, "faults", "{\"latency_ms\":1200}");
 	nd_send_call(&n, &v, 100, t.url, NULL, 0, NULL, "time", NULL);
 	txt_sleep_ms(200);
 	msg_begin(&w, MSG_STATUS_REQ, 101);
@@ -660,7 +630,7 @@ test_slow(void **state)
 	assert_true(status_seen && busy_seen);
 
 	/* Beyond the time-out (-t 2): a transport error, no retry. */
-	admin(&t, "faults", "{\"latency_ms\":3000}");
+	nd_admin(&t, "faults", "{\"latency_ms\":3000}");
 	start = txt_ms();
 	nd_call(&n, &v, t.url, "time", NULL, &a);
 	snprintf(want, sizeof(want), "no answer from 127.0.0.1:%d within 2 s",
@@ -669,7 +639,7 @@ test_slow(void **state)
 	assert_string_equal(a.text, want);
 	assert_true(txt_ms() - start >= 1900 && txt_ms() - start < 3500);
 	ndans_free(&a);
-	admin(&t, "faults", "{\"latency_ms\":0}");
+	nd_admin(&t, "faults", "{\"latency_ms\":0}");
 	nd_cleanup(&n);
 	txt_cleanup(&t);
 }
@@ -889,5 +859,6 @@ main(void)
 		cmocka_unit_test(test_sandbox),
 	};
 
-	return cmocka_run_group_tests(tests, group_setup, group_teardown);
+	return cmocka_run_group_tests(tests, nd_group_setup,
+	    nd_group_teardown);
 }

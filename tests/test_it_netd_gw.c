@@ -57,36 +57,6 @@ teardown(void **state)
 	return 0;
 }
 
-static int
-group_setup(void **state)
-{
-	if (sodium_init() < 0)
-		return -1;
-	curl_global_init(CURL_GLOBAL_ALL);
-	signal(SIGPIPE, SIG_IGN);
-	return 0;
-}
-
-static int
-group_teardown(void **state)
-{
-	secp_ctx_free(txt_secp);
-	curl_global_cleanup();
-	return 0;
-}
-
-static void
-admin(struct txt *t, const char *path, const char *body)
-{
-	struct txr	r;
-
-	if (txt_admin(t, "POST", path, body, &r) != 200)
-		fprintf(stderr, "admin %s: %ld %s\n", path, r.status,
-		    r.body ? r.body : "");
-	assert_int_equal(r.status, 200);
-	txr_free(&r);
-}
-
 /* The fake vaultd saw nothing unexpected. */
 static void
 fv_ok(struct fv *f)
@@ -372,7 +342,7 @@ test_forward(void **state)
 	fv_unlock(&f);
 
 	/* The exchange's 5xx is the bot's, and never retried. */
-	admin(&t, "faults", "{\"fail_next\":1,\"fail_status\":503}");
+	nd_admin(&t, "faults", "{\"fail_next\":1,\"fail_status\":503}");
 	assert_int_equal(gw_req(&s, 0, "GET", "/time", NULL, NULL, 0, &r), 0);
 	gw_expect(&r, 503, "{\"error\":\"injected failure\"}");
 	gwres_free(&r);
@@ -706,8 +676,8 @@ test_negrisk(void **state)
 	cur.t = &t;
 	assert_int_equal(txt_start(&t, "polymarket", NULL, NULL, NULL, NULL),
 	    0);
-	admin(&t, "markets", "{\"token_id\":\"111\",\"neg_risk\":true}");
-	admin(&t, "markets", "{\"token_id\":\"222\",\"neg_risk\":false}");
+	nd_admin(&t, "markets", "{\"token_id\":\"111\",\"neg_risk\":true}");
+	nd_admin(&t, "markets", "{\"token_id\":\"222\",\"neg_risk\":false}");
 	cur.s = &s;
 	assert_int_equal(gws_open(&s), 0);
 	cur.n = &n;
@@ -746,7 +716,7 @@ test_negrisk(void **state)
 	assert_int_equal(order_neg(&s, &f, "/orderz", o222), 2);
 
 	/* The exchange's word changes: so does netd's. */
-	admin(&t, "markets", "{\"token_id\":\"111\",\"neg_risk\":false}");
+	nd_admin(&t, "markets", "{\"token_id\":\"111\",\"neg_risk\":false}");
 	fv_set_forward(&f, t.url, NULL);
 	assert_int_equal(gw_req(&s, 1, "GET", "/neg-risk?token_id=111", NULL,
 	    NULL, 0, &r), 0);
@@ -894,7 +864,7 @@ test_upstream_fail(void **state)
 	gwres_free(&r);
 
 	/* Slower than -t 2. */
-	admin(&t, "faults", "{\"latency_ms\":3000}");
+	nd_admin(&t, "faults", "{\"latency_ms\":3000}");
 	fv_set_forward(&f, t.url, NULL);
 	start = txt_ms();
 	assert_int_equal(gw_req(&s, 1, "GET", "/time", NULL, NULL, 0, &r), 0);
@@ -902,7 +872,7 @@ test_upstream_fail(void **state)
 	    "within 2 s\"}");
 	assert_true(txt_ms() - start >= 1900 && txt_ms() - start < 3500);
 	gwres_free(&r);
-	admin(&t, "faults", "{\"latency_ms\":0}");
+	nd_admin(&t, "faults", "{\"latency_ms\":0}");
 
 	/* The one URL rule: plain http only to 127.0.0.1 or localhost. */
 	fv_set_forward(&f, "http://127.0.0.2:1", NULL);
@@ -1002,7 +972,7 @@ test_vaultd_gone(void **state)
 	cur.f = &f;
 	fv_start(&f, &n);
 	fv_set_forward(&f, t.url, NULL);
-	admin(&t, "faults", "{\"latency_ms\":2000}");
+	nd_admin(&t, "faults", "{\"latency_ms\":2000}");
 	assert_non_null(c = gw_easy(&s, 1, "GET", "/time", NULL, NULL, 0,
 	    &r));
 	assert_int_equal(curl_multi_add_handle(m, c), 0);
@@ -1021,7 +991,7 @@ test_vaultd_gone(void **state)
 	curl_easy_cleanup(c);
 	gwres_free(&r);
 	nd_cleanup(&n);
-	admin(&t, "faults", "{\"latency_ms\":0}");
+	nd_admin(&t, "faults", "{\"latency_ms\":0}");
 
 	/* Connections queue while no netd runs; the next one serves them. */
 	assert_non_null(c2 = gw_easy(&s, 0, "GET", "/healthz", NULL, NULL, 0,
@@ -1374,5 +1344,6 @@ main(void)
 	if (getenv("GW_TEST") != NULL)
 		cmocka_set_test_filter(getenv("GW_TEST"));
 
-	return cmocka_run_group_tests(tests, group_setup, group_teardown);
+	return cmocka_run_group_tests(tests, nd_group_setup,
+	    nd_group_teardown);
 }
