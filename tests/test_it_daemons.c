@@ -595,6 +595,30 @@ test_sigterm(void **state)
 	assert_true(it_log_has(t, "stopped"));
 }
 
+/*
+ * A stop is quiet: both children go on SIGTERM, and neither is called
+ * broken nor said to have died.  signerd going first used to make
+ * vaultd tell netd, stopping too, to wipe its tokens: a write to a
+ * closing channel, "netd is broken" on the log (in most stops).
+ */
+static void
+test_stop_quiet(void **state)
+{
+	struct it	t;
+	int		i;
+
+	(void)state;
+	for (i = 0; i < 6; i++) {
+		it_init(&t);
+		assert_int_equal(it_start(&t, "-T", NULL), 0);
+		assert_int_equal(it_stop(&t, 3000), 0);
+		assert_true(it_log_has(&t, "stopped"));
+		assert_false(it_log_has(&t, "is broken"));
+		assert_false(it_log_has(&t, "died"));
+		it_cleanup(&t);
+	}
+}
+
 static void
 test_vaultctl_status(void **state)
 {
@@ -767,6 +791,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_stop_continue, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_sigterm, setup, teardown),
+		cmocka_unit_test(test_stop_quiet),
 		cmocka_unit_test_setup_teardown(test_vaultctl_status, setup,
 		    teardown),
 		cmocka_unit_test(test_probes_need_testmode),

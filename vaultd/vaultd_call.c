@@ -895,8 +895,9 @@ vaultd_net_forget(struct vaultd *vd, const char *account, const char *key_id)
 {
 	struct msg_w	w;
 
-	if (!child_ready(NETD(vd)))
-		return;		/* a netd (re)starting holds no token */
+	/* a netd (re)starting holds no token; one stopping takes them */
+	if (!child_ready(NETD(vd)) || vd->stopping)
+		return;
 	msg_begin(&w, MSG_NET_FORGET_REQ, child_new_id(NETD(vd)));
 	msg_put_str(&w, account);
 	msg_put_str(&w, key_id);
