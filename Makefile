@@ -222,9 +222,10 @@ demo: deps
 # bench_gateway runs twice: against the local test exchange, and against
 # the same exchange answering 20 ms late (--latency 20), as one across a
 # network does: the gateway's cost beside a round trip bots pay anyway.
-# bench_path runs twice too, the second time (as root) with vaultd's
-# --cpu-latency 0: idle cores polling instead of halting; and, as root,
-# bench_gateway 20 ms late a third time with it.
+# bench_path runs three times: as it is, with everything on one core
+# (--one-core: each wake-up on the core that is running), and (as root)
+# with vaultd's --cpu-latency 0: idle cores polling instead of halting;
+# and, as root, bench_gateway 20 ms late a third time with it.
 $(BUILD)/tests/bench/%: $(BUILD)/obj/tests/bench/%.o $(LIBSIGNERD) $(LIBPOLICY) $(LIBCOMMON)
 	@mkdir -p $(dir $@)
 	$(LINK) -o $@ $^ $(LDLIBS) -pthread
@@ -241,6 +242,8 @@ bench: deps
 	$(MAKE) -j2 $(PROGS) $(BENCHES)
 	@for b in $(BENCHES); do \
 	    CLOBVAULT_BUILD=$(BUILD) $$b $(if $(QUICK),--quick) || exit 1; done
+	@CLOBVAULT_BUILD=$(BUILD) $(BUILD)/tests/bench/bench_path \
+	    $(if $(QUICK),--quick) --one-core
 	@if [ "$$(id -u)" = 0 ]; then CLOBVAULT_BUILD=$(BUILD) \
 	    $(BUILD)/tests/bench/bench_path $(if $(QUICK),--quick) \
 	    --cpu-latency; else echo "bench_path --cpu-latency: skipped: it" \

@@ -6,6 +6,7 @@
  * status.
  */
 #include <dirent.h>
+#include <sched.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -677,6 +678,7 @@ test_workers(void **state)
 	char		 line[200], out[4096], cmd[512];
 	static const char *bad[] = { "0", "9", "x", "12", "" };
 	size_t		 i;
+	int		 r;
 
 	(void)state;
 	it_init(&t);
@@ -718,6 +720,42 @@ test_workers(void **state)
 	assert_int_equal(q[1].pid, p[1].pid);
 	assert_int_equal(q[1].restarts, 0);
 	it_cleanup(&t);
+
+	/*
+	 * Without -W, a worker per core vaultd may run on: started on one
+	 * CPU (its children inherit it), signerd gets -W 1 and runs one
+	 * thread, whatever the machine's count of cores.
+	 */
+	{
+		cpu_set_t	all, one;
+		char		argv[256];
+		size_t		n;
+		int		cpu, fd;
+
+		assert_int_equal(sched_getaffinity(0, sizeof(all), &all), 0);
+		for (cpu = 0; !CPU_ISSET(cpu, &all); cpu++)
+			;
+		CPU_ZERO(&one);
+		CPU_SET(cpu, &one);
+		assert_int_equal(sched_setaffinity(0, sizeof(one), &one), 0);
+		it_init(&t);
+		r = it_start(&t, "-T", NULL);
+		assert_int_equal(sched_setaffinity(0, sizeof(all), &all), 0);
+		assert_int_equal(r, 0);
+		assert_int_equal(it_status(&t, p), 0);
+		snprintf(line, sizeof(line), "/proc/%llu/cmdline",
+		    (unsigned long long)p[1].pid);
+		assert_true((fd = open(line, O_RDONLY)) != -1);
+		n = (size_t)read(fd, argv, sizeof(argv) - 1);
+		close(fd);
+		assert_true(n > 0 && n < sizeof(argv));
+		for (i = 0; i < n; i++)
+			if (argv[i] == '\0')
+				argv[i] = ' ';
+		argv[n] = '\0';
+		assert_non_null(strstr(argv, " -W 1"));
+		it_cleanup(&t);
+	}
 
 	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		it_init(&t);

@@ -8,6 +8,7 @@
 #include <limits.h>
 #include <malloc.h>
 #include <poll.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -818,9 +819,17 @@ main(int argc, char **argv)
 	if (vd.call_deadline_ms == 0)
 		vd.call_deadline_ms = VAULTD_CALL_DEADLINE_MS;
 	if (vd.sign_workers[0] == '\0') {
-		long	ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+		cpu_set_t	cpus;
+		long		ncpu = sysconf(_SC_NPROCESSORS_ONLN);
 
-		/* a worker per core: signing is all signerd's CPU */
+		/*
+		 * A worker per core vaultd may run on (its children inherit
+		 * that set, taskset(1) or CPUAffinity= narrowing it):
+		 * signing is all signerd's CPU.
+		 */
+		if (sched_getaffinity(0, sizeof(cpus), &cpus) == 0 &&
+		    CPU_COUNT(&cpus) > 0)
+			ncpu = CPU_COUNT(&cpus);
 		if (ncpu < 1)
 			ncpu = 1;
 		if (ncpu > CHILD_WORKERS_MAX)

@@ -29,9 +29,16 @@
  * figures (the limits too, measured while it runs) show what the
  * daemons cost without the machine's slow wake-ups.
  *
- * usage: bench_path [--quick] [--cpu-latency]
+ * --one-core runs this program, and so every daemon it starts (they
+ * inherit it), on one CPU alone (sched_setaffinity; no root needed):
+ * each hop of a lone request then wakes a process on the core that is
+ * running, not one that halted, at the price of a single core for the
+ * rest.  The limits are measured on that core too.
+ *
+ * usage: bench_path [--quick] [--cpu-latency] [--one-core]
  */
 #include <inttypes.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -679,6 +686,32 @@ run_one_worker(struct bench *b)
 	vault_cleanup(b);
 }
 
+/*
+ * --one-core: this thread, and every thread and process made after,
+ * on the lowest CPU it may use.  That CPU, or -1.
+ */
+static int
+one_core(void)
+{
+	cpu_set_t	set;
+	int		cpu;
+
+	if (sched_getaffinity(0, sizeof(set), &set) == -1) {
+		perror("bench_path: sched_getaffinity");
+		return -1;
+	}
+	for (cpu = 0; cpu < CPU_SETSIZE && !CPU_ISSET(cpu, &set); cpu++)
+		;
+	CPU_ZERO(&set);
+	CPU_SET(cpu, &set);
+	if (cpu == CPU_SETSIZE || sched_setaffinity(0, sizeof(set),
+	    &set) == -1) {
+		perror("bench_path: sched_setaffinity");
+		return -1;
+	}
+	return cpu;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -688,17 +721,22 @@ main(int argc, char **argv)
 	double		 t0 = bench_now();
 	int		 i, r = 1;
 
+	b.one_core = -1;
 	for (i = 1; i < argc; i++)
 		if (strcmp(argv[i], "--quick") == 0)
 			b.quick = 1;
 		else if (strcmp(argv[i], "--cpu-latency") == 0)
 			b.awake = 1;
+		else if (strcmp(argv[i], "--one-core") == 0)
+			b.one_core = 0;
 		else {
 			fprintf(stderr, "usage: bench_path [--quick] "
-			    "[--cpu-latency]\n");
+			    "[--cpu-latency] [--one-core]\n");
 			return 2;
 		}
 	if (b.awake && bench_cpu_latency_ok("bench_path") != 0)
+		return 2;
+	if (b.one_core == 0 && (b.one_core = one_core()) < 0)
 		return 2;
 	b.secs = b.quick ? 0.2 : 1.0;
 	b.single_secs = b.quick ? 0.5 : 3.0;
@@ -734,6 +772,10 @@ main(int argc, char **argv)
 	bench_idle();
 	if (b.awake)
 		printf("--cpu-latency: every vaultd runs with --cpu-latency 0\n");
+	if (b.one_core >= 0)
+		printf("--one-core: this program and every daemon it starts "
+		    "run on CPU %d alone,\n  the limits below included\n",
+		    b.one_core);
 	printf("\n");
 	fflush(stdout);
 	if (run_main(&b) != 0) {
@@ -746,8 +788,9 @@ main(int argc, char **argv)
 	printf("\n");
 	bench_machine("at the end");
 	printf("%.0f s.  reproduce: CLOBVAULT_BUILD=%s %s/tests/bench/"
-	    "bench_path%s%s\n", bench_now() - t0, b.t.build, b.t.build,
-	    b.quick ? " --quick" : "", b.awake ? " --cpu-latency" : "");
+	    "bench_path%s%s%s\n", bench_now() - t0, b.t.build, b.t.build,
+	    b.quick ? " --quick" : "", b.awake ? " --cpu-latency" : "",
+	    b.one_core >= 0 ? " --one-core" : "");
 	r = 0;
  out:
 	return r;

@@ -76,6 +76,7 @@ struct piped {
 struct bench {
 	int		 quick;
 	int		 awake;		/* --cpu-latency */
+	int		 one_core;	/* --one-core: the CPU, else -1 */
 	double		 secs;		/* a pipelined window */
 	double		 single_secs;
 	double		 long_secs;
