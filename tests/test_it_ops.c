@@ -784,6 +784,24 @@ headers_error(struct ot *o, char *text, size_t len)
 }
 
 /*
+ * What a signing request is told while signerd comes back and vaultd
+ * unlocks again; which words depends on how far vaultd has got:
+ * signerd's channel closed but the child not yet reaped, reaped with
+ * the unlock coming, or signerd up again and unlocking.  Each says
+ * retry, none says unlock.  Anything else is printed, and 0.
+ */
+static int
+retry_text(const char *text)
+{
+	if (strcmp(text, "signerd is (re)starting; retry in a moment") == 0 ||
+	    strcmp(text, "signerd is restarting; retry") == 0 ||
+	    strcmp(text, "the vault is unlocking; retry in a moment") == 0)
+		return 1;
+	fprintf(stderr, "not a retry: \"%s\"\n", text);
+	return 0;
+}
+
+/*
  * signerd killed under -p: the vault shows "unlocking" while vaultd
  * unlocks again, and a signing request meanwhile is told to retry, not
  * to unlock.
@@ -808,9 +826,7 @@ test_restart_unlocking(void **state)
 	kill((pid_t)p[1].pid, SIGKILL);
 	code = headers_error(o, text, sizeof(text));
 	assert_int_equal(code, CV_ERR_AGAIN);
-	if (strcmp(text, "signerd is restarting; retry") != 0)
-		assert_string_equal(text, "the vault is unlocking; retry in a "
-		    "moment");
+	assert_true(retry_text(text));
 	again = 1;
 	for (start = it_ms(); it_ms() - start < 20000; it_sleep_ms(10)) {
 		if (CTL(o, NULL, "status") != 0)
@@ -829,8 +845,7 @@ test_restart_unlocking(void **state)
 			if (strcmp(text, "the vault is busy for a moment; "
 			    "retry") == 0)
 				continue;
-			assert_string_equal(text, "the vault is unlocking; "
-			    "retry in a moment");
+			assert_true(retry_text(text));
 			again = 1;
 		}
 		if (strstr(o->out, "vault unlocked") != NULL)
