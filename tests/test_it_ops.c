@@ -3,7 +3,7 @@
  * and `vaultd -n`, a home from -c, the control socket's group, SIGHUP
  * reopening a renamed log, the unattended start (a wrong credential
  * stops it, -L starts locked, the daemonised parent returns once
- * unlocked, "unlocking" and "signerd is restarting" during a restart),
+ * unlocked, "unlocking" and "signerd is (re)starting" during a restart),
  * and systemd's READY=1 / STOPPING=1.
  */
 #include <stdarg.h>
@@ -785,16 +785,14 @@ headers_error(struct ot *o, char *text, size_t len)
 
 /*
  * What a signing request is told while signerd comes back and vaultd
- * unlocks again; which words depends on how far vaultd has got:
- * signerd's channel closed but the child not yet reaped, reaped with
- * the unlock coming, or signerd up again and unlocking.  Each says
- * retry, none says unlock.  Anything else is printed, and 0.
+ * unlocks again: "(re)starting" until signerd is up again (its channel
+ * closed, the child reaped, the new one starting), then "unlocking".
+ * Both say retry, neither says unlock.  Anything else is printed, and 0.
  */
 static int
 retry_text(const char *text)
 {
 	if (strcmp(text, "signerd is (re)starting; retry in a moment") == 0 ||
-	    strcmp(text, "signerd is restarting; retry") == 0 ||
 	    strcmp(text, "the vault is unlocking; retry in a moment") == 0)
 		return 1;
 	fprintf(stderr, "not a retry: \"%s\"\n", text);

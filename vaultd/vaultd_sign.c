@@ -188,7 +188,8 @@ sign_blocked(struct vaultd *vd, int *code)
 	/* vaultd unlocks again by itself: not the operator's to do */
 	if (vault_unlock_coming(vd))
 		return child_ready(SIGNERD(vd)) ? "the vault is unlocking; "
-		    "retry in a moment" : "signerd is restarting; retry";
+		    "retry in a moment" : "signerd is (re)starting; retry in a "
+		    "moment";
 	if (!vd->unlocked) {
 		*code = CV_ERR_LOCKED;
 		return "the vault is locked: unlock it with vaultctl unlock";
@@ -767,8 +768,8 @@ vaultd_sign_lost(struct vaultd *vd)
 			    copy.resv_gen);
 			if (again && copy.origin.done == ctl_sign_done)
 				copy.origin.done(vd, &copy.origin,
-				    CV_ERR_AGAIN, "signerd is restarting; "
-				    "retry", NULL);
+				    CV_ERR_AGAIN, "signerd is (re)starting; "
+				    "retry in a moment", NULL);
 			else
 				copy.origin.done(vd, &copy.origin,
 				    CV_ERR_NOTRUNNING, "signerd stopped; "
