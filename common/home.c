@@ -1,5 +1,6 @@
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -114,4 +115,21 @@ home_emptydir(const char *dir)
 		}
 	closedir(d);
 	return r;
+}
+
+int
+home_sync(const char *home)
+{
+	int	fd, e;
+
+	if ((fd = open(home, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1)
+		return -1;
+	if (fsync(fd) == -1) {
+		e = errno;
+		close(fd);
+		errno = e;
+		return -1;
+	}
+	close(fd);
+	return 0;
 }

@@ -24,4 +24,10 @@ int	home_prepare(char *buf, size_t len) CV_WUR;
 /* Create dir (0755) if missing; it must be an empty directory. */
 int	home_emptydir(const char *dir) CV_WUR;
 
+/*
+ * fsync the directory home: a file made or renamed in it lasts only
+ * then.  0, or -1 with errno.
+ */
+int	home_sync(const char *home) CV_WUR;
+
 #endif

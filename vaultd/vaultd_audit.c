@@ -666,7 +666,6 @@ audit_rotate(struct vaultd *vd)
 {
 	struct stat	st;
 	char		seg[PATH_MAX + 32];
-	int		fd;
 
 	if (fstat(vd->audit_fd, &st) == -1 ||
 	    (uint64_t)st.st_size < vd->audit_seg_max)
@@ -687,10 +686,8 @@ audit_rotate(struct vaultd *vd)
 	if (vd->audit_fd == -1)
 		fatal("audit: create %s", vd->auditpath);
 	vaultd_wal_new_log(vd);
-	if ((fd = open(vd->home, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1 ||
-	    fsync(fd) == -1)
+	if (home_sync(vd->home) == -1)
 		fatal("audit: fsync %s", vd->home);
-	close(fd);
 	vd->audit_nseg++;
 	log_info("audit: rotated to segment %s", seg);
 }

@@ -60,7 +60,7 @@ wal_create(struct vaultd *vd, uint32_t epoch)
 	static uint8_t	 zero[65536];
 	char		 tmp[PATH_MAX + 8];
 	uint64_t	 at, n;
-	int		 fd, dfd;
+	int		 fd;
 
 	if ((size_t)snprintf(tmp, sizeof(tmp), "%s.new", j->path) >=
 	    sizeof(tmp))
@@ -77,10 +77,8 @@ wal_create(struct vaultd *vd, uint32_t epoch)
 	header_write(vd, fd, epoch, j->size);
 	if (fsync(fd) == -1 || rename(tmp, j->path) == -1)
 		fatal("audit: make %s", j->path);
-	if ((dfd = open(vd->home, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1 ||
-	    fsync(dfd) == -1)
+	if (home_sync(vd->home) == -1)
 		fatal("audit: fsync %s", vd->home);
-	close(dfd);
 	j->fd = fd;
 }
 
