@@ -230,8 +230,10 @@ vaultd_audit_sync(struct vaultd *vd)
 {
 	if (!vd->audit_dirty)
 		return;
-	if (audit_write_pending(vd) != 0 || fdatasync(vd->wal.fd) == -1)
+	if (audit_write_pending(vd) != 0)
 		fatal("audit: cannot write %s", vd->auditpath);
+	if (fdatasync(vd->wal.fd) == -1)
+		fatal("audit: cannot sync %s", vd->wal.path);
 	vd->audit_dirty = 0;
 	vd->relaxed_due = 0;
 }
