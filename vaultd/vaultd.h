@@ -18,6 +18,8 @@
 
 struct vaultd;
 
+/* What a signing request is told while signerd is not up (CV_ERR_AGAIN). */
+#define VAULTD_SIGNERD_AGAIN	"signerd is (re)starting; retry in a moment"
 #define VAULTD_MAX_CLIENTS	64
 #define VAULTD_CLIENTS_PER_PID	8	/* one script cannot hold them all */
 #define VAULTD_HELLO_MS		5000	/* a new client's handshake */

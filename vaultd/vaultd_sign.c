@@ -188,14 +188,13 @@ sign_blocked(struct vaultd *vd, int *code)
 	/* vaultd unlocks again by itself: not the operator's to do */
 	if (vault_unlock_coming(vd))
 		return child_ready(SIGNERD(vd)) ? "the vault is unlocking; "
-		    "retry in a moment" : "signerd is (re)starting; retry in a "
-		    "moment";
+		    "retry in a moment" : VAULTD_SIGNERD_AGAIN;
 	if (!vd->unlocked) {
 		*code = CV_ERR_LOCKED;
 		return "the vault is locked: unlock it with vaultctl unlock";
 	}
 	if (!child_ready(SIGNERD(vd)))
-		return "signerd is (re)starting; retry in a moment";
+		return VAULTD_SIGNERD_AGAIN;
 	/* signerd would be locked */
 	if (vd->op.active && !vd->op.committing &&
 	    vd->op.sent == MSG_VAULT_LOCK_REQ)
@@ -518,7 +517,7 @@ vaultd_sign_client(struct vaultd *vd, const struct client_check *cc,
 	/* the passphrase went through the frame: child_send wipes it */
 	if (code != 0) {
 		slot_free(vd, s);
-		*why = "signerd is (re)starting; retry in a moment";
+		*why = VAULTD_SIGNERD_AGAIN;
 		return CV_ERR_AGAIN;
 	}
 	return 0;
@@ -768,8 +767,7 @@ vaultd_sign_lost(struct vaultd *vd)
 			    copy.resv_gen);
 			if (again && copy.origin.done == ctl_sign_done)
 				copy.origin.done(vd, &copy.origin,
-				    CV_ERR_AGAIN, "signerd is (re)starting; "
-				    "retry in a moment", NULL);
+				    CV_ERR_AGAIN, VAULTD_SIGNERD_AGAIN, NULL);
 			else
 				copy.origin.done(vd, &copy.origin,
 				    CV_ERR_NOTRUNNING, "signerd stopped; "

@@ -34,7 +34,7 @@ vault_ctl_refuse(struct vaultd *vd, struct client *cl, struct msg *m, int need)
 		    "another vault operation is in progress; retry";
 	} else if (!child_ready(SIGNERD(vd))) {
 		code = CV_ERR_AGAIN;	/* vaultctl retries for a while */
-		why = "signerd is (re)starting; retry in a moment";
+		why = VAULTD_SIGNERD_AGAIN;
 	} else if (need == 1 && !vault_exists(vd)) {
 		code = CV_ERR_NOTFOUND;
 		why = "no vault yet: create one with vaultctl init";
