@@ -274,6 +274,16 @@ it_stop(struct it *t, int ms)
 	return -1;
 }
 
+/* SIGKILL vaultd, no clean stop: what a crash leaves (its socket gone). */
+static inline void
+it_kill(struct it *t)
+{
+	kill(t->vaultd, SIGKILL);
+	waitpid(t->vaultd, NULL, 0);
+	t->vaultd = 0;
+	unlink(t->sock);
+}
+
 /* Stop whatever is left and remove the home. */
 static inline void
 it_cleanup(struct it *t)

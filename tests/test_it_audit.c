@@ -429,10 +429,7 @@ test_crash(void **state)
 		    "2>&1 &", i, t->it.build);
 		(void)!system(cmd);
 		it_sleep_ms(rand() % 25);
-		kill(t->it.vaultd, SIGKILL);
-		waitpid(t->it.vaultd, NULL, 0);
-		t->it.vaultd = 0;
-		unlink(t->it.sock);
+		it_kill(&t->it);
 	}
 	it_sleep_ms(50);	/* the orphaned vaultctl ends */
 	assert_int_equal(it_start_args(&t->it, "-T", "-p", t->pass), 0);
@@ -544,17 +541,10 @@ piped(struct at *t, int n, int window, int *again)
 	chan_free(&c);
 }
 
-/* vaultd killed, no clean stop (with cut_log: a crash of the machine). */
-static void
-crash(struct at *t)
-{
-	kill(t->it.vaultd, SIGKILL);
-	waitpid(t->it.vaultd, NULL, 0);
-	t->it.vaultd = 0;
-	unlink(t->it.sock);
-}
-
-/* audit.log cut to len bytes, as a crash can leave it. */
+/*
+ * audit.log cut to len bytes, as a crash of the machine can leave it
+ * (after it_kill).
+ */
 static void
 cut_log(struct at *t, size_t len)
 {
@@ -662,7 +652,7 @@ test_modes(void **state)
 	piped(t, 400, 32, &again);
 	assert_int_equal(again, 0);
 	/* killed at once: every record was written before its signature */
-	crash(t);
+	it_kill(&t->it);
 	assert_non_null(log = it_slurp(t->audit, &len));
 	assert_int_equal(count(log, "\tA\tsign\tGET\t/auth/api-keys\tallow\t"),
 	    400);
@@ -721,7 +711,7 @@ test_journal(void **state)
 	signing_account(t);
 	piped(t, 1500, 32, &again);
 	assert_int_equal(again, 0);
-	crash(t);
+	it_kill(&t->it);
 	assert_non_null(whole = it_slurp(t->audit, &len));
 	assert_true(len > 1500 * 150);
 	/* what goes is signing records, which only the journal has on disk */
@@ -778,7 +768,7 @@ test_journal_refused(void **state)
 	signing_account(t);
 	piped(t, 50, 8, &again);
 	assert_int_equal(again, 0);
-	crash(t);
+	it_kill(&t->it);
 	assert_non_null(whole = it_slurp(t->audit, &len));
 	/* 100 bytes into the last record */
 	cut = line_end(whole, len - 1) + 100;

@@ -438,10 +438,7 @@ test_rekey_interrupted(void **state)
 			if (it_wait_up(&v->it, q, p[1].pid, 0, 5000) < 0)
 				fail_msg("round %d: signerd not back", i);
 		} else {
-			kill(v->it.vaultd, SIGKILL);
-			waitpid(v->it.vaultd, NULL, 0);
-			v->it.vaultd = 0;
-			unlink(v->it.sock);
+			it_kill(&v->it);
 			it_sleep_ms(30);	/* the orphaned vaultctl ends */
 			assert_int_equal(it_start_args(&v->it, "-T", "-p",
 			    v->pass), 0);

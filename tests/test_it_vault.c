@@ -647,10 +647,7 @@ test_crash(void **state)
 		    "2>&1 &", code, v->it.build);
 		(void)!system(cmd);
 		it_sleep_ms(rand() % 40);
-		kill(v->it.vaultd, SIGKILL);
-		waitpid(v->it.vaultd, NULL, 0);
-		v->it.vaultd = 0;
-		unlink(v->it.sock);
+		it_kill(&v->it);
 		it_sleep_ms(30);	/* let the orphaned vaultctl end */
 	}
 	assert_int_equal(it_start_args(&v->it, "-T", "-p", v->pass), 0);
