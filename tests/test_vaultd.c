@@ -17,6 +17,7 @@
 
 #include <cmocka.h>
 
+#include "common/catalog.h"
 #include "vaultd/vaultd.h"
 
 int64_t
@@ -330,6 +331,113 @@ test_lone_request_sync(void **state)
 	close(fd);
 }
 
+/*
+ * A batch (POST /orders) refused because its orders hold more budgets
+ * than one request may gives back exactly what it took.  Rule g limits
+ * the client's rate and its notional, 100 a day; fifteen per-token rules
+ * each add a budget of their own, so a batch of one order on each of 15
+ * tokens holds 17 and the last order's do not fit.  The batch's refusal used
+ * to refund rule g's share of the orders before it twice, undoing what
+ * signed orders had spent: 40 left after an order of 60 grew to 79.
+ */
+static struct policy_field	batch_f[15 * 5];
+static char			batch_tok[15][8];
+
+static void
+batch_set(size_t i, const char *notional)
+{
+	struct policy_field	*f = &batch_f[i * 5];
+
+	snprintf(batch_tok[i], sizeof(batch_tok[i]), "%zu", i + 1);
+	f[0].name = "side";
+	f[0].value = "BUY";
+	f[1].name = "token";
+	f[1].value = batch_tok[i];
+	f[2].name = "price";
+	f[2].value = "0.5";
+	f[3].name = "size";
+	f[3].value = "1";
+	f[4].name = "notional";
+	f[4].value = notional;
+}
+
+static enum policy_effect
+batch_verdict(struct vaultd *vd, size_t n, struct policy_verdict *v)
+{
+	struct sign_origin	o;
+	struct sign_args	a;
+
+	memset(&o, 0, sizeof(o));
+	o.who = POLICY_ACTOR_CLIENT;
+	o.client = "bot";
+	o.actor = "client:bot";
+	memset(&a, 0, sizeof(a));
+	a.level = CATALOG_L2;
+	snprintf(a.method, sizeof(a.method), "POST");
+	a.path = n > 1 ? "/orders" : "/order";
+	a.pathlen = strlen(a.path);
+	a.body = (const uint8_t *)"{}";
+	a.bodylen = 2;
+	a.kind = "order";
+	a.fields = batch_f;
+	a.nfields = 5;
+	a.nsets = n;
+	vaultd_policy_verdict(vd, &o, "main", &a, v);
+	return v->effect;
+}
+
+static void
+batch_left(void *arg, const struct policy_budget_left *l)
+{
+	if (strcmp(l->rule, "g") == 0 && strstr(l->budget, "notional") !=
+	    NULL)
+		snprintf(arg, 32, "%s", l->left);
+}
+
+static void
+test_batch_refund(void **state)
+{
+	static struct vaultd	vd;
+	struct policy_verdict	v;
+	struct msg_rd		none;
+	char			pol[4096], left[32];
+	size_t			i, n;
+
+	(void)state;
+	n = (size_t)snprintf(pol, sizeof(pol), "allow client bot method POST "
+	    "path { /order /orders } order side in { BUY SELL } rate 100/s "
+	    "limit notional 100/day per client label g\n");
+	for (i = 1; i <= 15; i++)
+		n += (size_t)snprintf(pol + n, sizeof(pol) - n, "allow client "
+		    "bot method POST path { /order /orders } order token = %zu "
+		    "limit notional 1000/day label t%zu\n", i, i);
+	assert_true(n < sizeof(pol));
+	memset(&none, 0, sizeof(none));
+	assert_int_equal(vaultd_policy_unlocked(&vd, 1, (const uint8_t *)pol,
+	    n, &none), 0);
+	assert_string_equal(vd.policy.trouble, "");
+
+	batch_set(0, "60");
+	assert_int_equal(batch_verdict(&vd, 1, &v), POLICY_ALLOW);
+	policy_budget_each(vd.policy.st, vaultd_wall_ms(), batch_left, left);
+	assert_string_equal(left, "40");
+
+	for (i = 0; i < 15; i++)
+		batch_set(i, i == 14 ? "39" : "0.000001");
+	assert_int_equal(batch_verdict(&vd, 15, &v), POLICY_DENY);
+	assert_string_equal(v.why, "the batch holds more budgets than one "
+	    "request may: send fewer orders at once");
+	policy_budget_each(vd.policy.st, vaultd_wall_ms(), batch_left, left);
+	assert_string_equal(left, "40");
+
+	batch_set(0, "39");
+	assert_int_equal(batch_verdict(&vd, 1, &v), POLICY_ALLOW);
+	assert_int_equal(batch_verdict(&vd, 1, &v), POLICY_DENY);
+	policy_budget_each(vd.policy.st, vaultd_wall_ms(), batch_left, left);
+	assert_string_equal(left, "1");
+	vaultd_policy_free(&vd);
+}
+
 int
 main(void)
 {
@@ -342,6 +450,7 @@ main(void)
 		cmocka_unit_test(test_control_table),
 		cmocka_unit_test(test_every_message_has_a_row),
 		cmocka_unit_test(test_lone_request_sync),
+		cmocka_unit_test(test_batch_refund),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -267,25 +267,42 @@ vaultd_policy_admits(struct vaultd *vd, const struct sign_origin *o,
 	return 1;
 }
 
-/* Add one verdict's budgets to the batch's; 0, or -1 if they do not fit. */
+/* The entry of to that holds r's budget, or to->n. */
+static size_t
+resv_find(const struct policy_resv *to, const struct policy_resv *from,
+    size_t i)
+{
+	size_t	j;
+
+	for (j = 0; j < to->n; j++)
+		if (to->r[j].budget == from->r[i].budget &&
+		    to->r[j].slot == from->r[i].slot &&
+		    to->r[j].window == from->r[i].window)
+			break;
+	return j;
+}
+
+/*
+ * Add one verdict's budgets to the batch's: 0, or -1 if they do not fit,
+ * and then to is as it was.  Whole or not at all: the caller refunds
+ * both to and from when they do not fit, and an amount added to to
+ * would be given back twice.
+ */
 static int
 resv_merge(struct policy_resv *to, const struct policy_resv *from)
 {
-	size_t	i, j;
+	size_t	i, j, added = 0;
 
+	for (i = 0; i < from->n; i++)
+		if (resv_find(to, from, i) == to->n)
+			added++;
+	if (added > POLICY_RESV_MAX - to->n)
+		return -1;
 	for (i = 0; i < from->n; i++) {
-		for (j = 0; j < to->n; j++)
-			if (to->r[j].budget == from->r[i].budget &&
-			    to->r[j].slot == from->r[i].slot &&
-			    to->r[j].window == from->r[i].window)
-				break;
-		if (j < to->n) {
+		if ((j = resv_find(to, from, i)) < to->n)
 			to->r[j].amount += from->r[i].amount;
-			continue;
-		}
-		if (to->n == POLICY_RESV_MAX)
-			return -1;
-		to->r[to->n++] = from->r[i];
+		else
+			to->r[to->n++] = from->r[i];
 	}
 	return 0;
 }
