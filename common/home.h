@@ -10,6 +10,7 @@
 #include "common/cv_err.h"
 
 #define HOME_CONTROL_SOCK	"run/control.sock"
+#define HOME_LOCK		"run/vaultd.lock"	/* one vaultd a home */
 
 /* The home path, from $CLOBVAULT_HOME or $HOME/.clobvault. */
 int	home_path(char *buf, size_t len) CV_WUR;

@@ -750,6 +750,49 @@ test_journal(void **state)
 }
 
 /*
+ * One vaultd a home.  A second one started on it while the first signs
+ * stops at once, saying why, and touches nothing: it used to open the
+ * audit log first and move the journal to a new epoch, so that after a
+ * crash of the machine the running vaultd's frames were stale and the
+ * records only they held were lost.  Here the crash after the second
+ * start still brings back every byte.
+ */
+static void
+test_second_vaultd(void **state)
+{
+	struct at	*t = *state;
+	char		 cmd[512], out[1024], want[512], msg[512], *whole, *log;
+	size_t		 len = 0, len2 = 0;
+	int		 again;
+
+	signing_account(t);
+	piped(t, 20, 8, &again);
+	assert_int_equal(again, 0);
+	snprintf(cmd, sizeof(cmd), "'%s/vaultd' -f -T -J %s 2>&1",
+	    t->it.build, JOURNAL_MIN);
+	assert_int_equal(it_run(out, sizeof(out), cmd), 1);
+	snprintf(want, sizeof(want), "fatal: another vaultd is already "
+	    "running with the home %s\n", t->it.home);
+	assert_non_null(strstr(out, want));
+	assert_null(strstr(out, "audit"));
+	piped(t, 50, 8, &again);
+	assert_int_equal(again, 0);
+
+	it_kill(&t->it);
+	assert_non_null(whole = it_slurp(t->audit, &len));
+	cut_log(t, len - 1000);
+	assert_int_equal(it_start_args(&t->it, "-T", "-J", JOURNAL_MIN), 0);
+	snprintf(msg, sizeof(msg), "%s: 1000 bytes written back from "
+	    "%s/audit.wal", t->audit, t->it.home);
+	assert_true(it_log_has(&t->it, msg));
+	assert_non_null(log = it_slurp(t->audit, &len2));
+	assert_true(len2 >= len);
+	assert_memory_equal(log, whole, len);
+	free(log);
+	free(whole);
+}
+
+/*
  * A journal vaultd must not trust: a frame changed by one byte is not
  * written back (the torn line is cut instead); a journal open to others,
  * a symbolic link, one whose header is not one: vaultd does not start,
@@ -885,6 +928,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_modes, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_journal, setup_journal,
 		    teardown),
+		cmocka_unit_test_setup_teardown(test_second_vaultd,
+		    setup_journal, teardown),
 		cmocka_unit_test_setup_teardown(test_journal_refused, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_checkpoint_no_again,

@@ -18,6 +18,7 @@
 #include <time.h>
 #include <getopt.h>
 #include <unistd.h>
+#include <sys/file.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -516,6 +517,35 @@ memory_tick(struct vaultd *vd, int64_t now)
 	(void)malloc_trim(0);
 }
 
+/*
+ * One vaultd a home, taken before anything in it is touched.  A second
+ * vaultd used to learn that another served the home only at its control
+ * socket, after opening the audit log: by then it had moved the journal
+ * to a new epoch under the running one, whose frames a crash of the
+ * machine would then no longer bring back.  The lock is the open file's:
+ * it survives the fork into the background and goes when vaultd exits;
+ * signerd and netd do not inherit it.
+ */
+static void
+home_lock(const struct vaultd *vd)
+{
+	char	path[PATH_MAX];
+	int	fd;
+
+	if ((size_t)snprintf(path, sizeof(path), "%s/%s", vd->home,
+	    HOME_LOCK) >= sizeof(path))
+		fatalx("CLOBVAULT_HOME path too long");
+	if ((fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW |
+	    O_NOCTTY, 0600)) == -1)
+		fatal("cannot open %s", path);
+	if (flock(fd, LOCK_EX | LOCK_NB) == 0)
+		return;			/* fd stays open while vaultd runs */
+	if (errno == EWOULDBLOCK)
+		fatalx("another vaultd is already running with the home %s",
+		    vd->home);
+	fatal("cannot lock %s", path);
+}
+
 static void
 vaultd_loop(struct vaultd *vd)
 {
@@ -876,6 +906,7 @@ main(int argc, char **argv)
 		fatalx("CLOBVAULT_HOME path too long");
 	if ((r = home_emptydir(vd.emptydir)) != 0)
 		exit(1);
+	home_lock(&vd);
 	vault_setup(&vd);
 	vaultd_audit_open(&vd);
 	exe_dir(exedir, sizeof(exedir));
