@@ -172,6 +172,11 @@ $(BUILD)/tests/replay_%: $(BUILD)/obj/tests/fuzz/%.o $(BUILD)/obj/tests/fuzz/rep
     $(LIBPOLICY) $(LIBCOMMON)
 	@mkdir -p $(dir $@)
 	$(LINK) -o $@ $^ $(LDLIBS)
+# The configuration file's parser is vaultd's.
+$(BUILD)/tests/replay_fuzz_conf_parse: $(BUILD)/obj/tests/fuzz/fuzz_conf_parse.o \
+    $(BUILD)/obj/tests/fuzz/replay.o $(LIBVAULTD) $(LIBCOMMON)
+	@mkdir -p $(dir $@)
+	$(LINK) -o $@ $^ $(LDLIBS)
 
 # check: what a fresh machine needs (scripts/install-deps), then every
 # test set.  test: the same build and the tests that need no network
@@ -197,17 +202,20 @@ san: deps
 valgrind: all
 	BUILD=$(BUILD) VALGRIND=1 tests/run-tests unit
 
-# libFuzzer targets over common/, FUZZTIME seconds each (default 60);
+# libFuzzer targets over common/, policy/ and vaultd.conf's parser,
+# FUZZTIME seconds each (default 60);
 # new inputs land in $(BUILD)/fuzz/NAME.new, to be added to the corpus.
 FUZZTIME ?= 60
 FUZZFLAGS = -O1 -g -fsanitize=fuzzer,address,undefined -std=c11 -D_GNU_SOURCE -I. \
 	    -I$(BUILD)/gen
-fuzz: deps $(POLICY_GEN)
+CONF_SRC = vaultd/vaultd_conf.c $(BUILD)/gen/vaultd/conf.c
+fuzz: deps $(POLICY_GEN) $(BUILD)/gen/vaultd/conf.c
 	@mkdir -p $(BUILD)/fuzz
 	@set -e; for f in $(FUZZ_SRC); do \
 	    n=$$(basename $$f .c); \
 	    clang $(FUZZFLAGS) $(PKG_CFLAGS) -o $(BUILD)/fuzz/$$n $$f \
-	        $(COMMON_SRC) $(POLICY_SRC) $(POLICY_GEN) $(LDLIBS); \
+	        $(COMMON_SRC) $(POLICY_SRC) $(POLICY_GEN) \
+	        $$([ $$n = fuzz_conf_parse ] && echo $(CONF_SRC)) $(LDLIBS); \
 	    mkdir -p $(BUILD)/fuzz/$$n.new; \
 	    $(BUILD)/fuzz/$$n -max_total_time=$(FUZZTIME) $(BUILD)/fuzz/$$n.new tests/fuzz/corpus/$$n; \
 	done
