@@ -534,6 +534,70 @@ test_rotation(void **state)
 	txr_free(&r);
 }
 
+/*
+ * A gateway request the policy holds for approval waits for it: the
+ * bot's connection stays open past the loop's check for callers gone
+ * (once a second), and an approver's grant sends it on with the
+ * exchange's answer.  It used to be cancelled at that check, its slot
+ * in vaultd never freed: the gateway's cookie was taken for a control
+ * client's serial.  The policy is put back after.
+ */
+static void
+test_approval(void **state)
+{
+	struct gt	*g = *state;
+	struct txr	 r;
+	char		 key[160], pol[8192], id[17], *nl, *log;
+	json_t		*j, *p;
+	size_t		 len;
+	pid_t		 pid;
+	int		 st;
+
+	snprintf(key, sizeof(key), "%s.alice", g->it.home);
+	unlink(key);
+	assert_int_equal(CTL(g, NULL, "approver keygen %s", key), 0);
+	assert_non_null(nl = strchr(g->out, '\n'));
+	assert_int_equal(nl - g->out, 64);
+	snprintf(pol, sizeof(pol), "approver alice \"%.64s\"\napprove 1 of "
+	    "{ alice } client bot method GET path /data/orders label held\n"
+	    "%s", g->out, POLICY_TEXT);
+	it_write(g->pol, pol, 0644);
+	assert_int_equal(CTL(g, NULL, "policy apply %s --passphrase-file %s",
+	    g->pol, g->pass), 0);
+
+	if ((pid = fork()) == -1)
+		fail_msg("fork");
+	if (pid == 0) {
+		bot(g, &g->bot, txt_now(), "GET", "/data/orders", NULL, &r);
+		_exit(r.status == 200 && json_object_get(r.json, "data") !=
+		    NULL ? 0 : 1);
+	}
+	it_sleep_ms(1500);
+	if (CTL(g, NULL, "--json approve list") != 0)
+		fail_msg("approve list: %s", g->out);
+	assert_non_null(j = json_loads(g->out, 0, NULL));
+	assert_non_null(p = json_array_get(json_object_get(j, "pending"), 0));
+	assert_string_equal(json_string_value(json_object_get(p, "actor")),
+	    "client:bot");
+	snprintf(id, sizeof(id), "%s",
+	    json_string_value(json_object_get(p, "id")));
+	json_decref(j);
+	assert_int_equal(waitpid(pid, NULL, WNOHANG), 0);
+	assert_int_equal(CTL(g, NULL, "approve grant %s --key-file %s", id,
+	    key), 0);
+	assert_int_equal(waitpid(pid, &st, 0), pid);
+	assert_true(WIFEXITED(st));
+	assert_int_equal(WEXITSTATUS(st), 0);
+	assert_non_null(log = it_slurp(g->it.log, &len));
+	assert_null(strstr(log, "the caller went away"));
+	free(log);
+
+	it_write(g->pol, POLICY_TEXT, 0644);
+	assert_int_equal(CTL(g, NULL, "policy apply %s --passphrase-file %s",
+	    g->pol, g->pass), 0);
+	unlink(key);
+}
+
 int
 main(void)
 {
@@ -546,6 +610,7 @@ main(void)
 		cmocka_unit_test(test_sign_order),
 		cmocka_unit_test(test_clients),
 		cmocka_unit_test(test_rotation),
+		cmocka_unit_test(test_approval),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

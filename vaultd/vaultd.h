@@ -883,6 +883,8 @@ int	 vaultd_gw_info_req(struct vaultd *, struct child *, struct msg *)
 	    CV_WUR;
 /* netd went away: forget what it asked. */
 void	 vaultd_gw_netd_lost(struct vaultd *);
+/* 1 if the request of cookie (a sign_origin's peer) still waits. */
+int	 vaultd_gw_waiting(struct vaultd *, uint64_t cookie);
 /* Each loop turn: the requests that waited out a busy vault go on;
  * and when the next one is due (-1: none waits). */
 void	 vaultd_gw_tick(struct vaultd *, int64_t now);

@@ -191,6 +191,7 @@ vaultd_approve_list_ctl(struct vaultd *vd, struct client *cl, struct msg *m)
 			continue;
 		/* a body summary: printable ASCII, the rest as \xHH */
 		n = 0;
+		body[0] = '\0';	/* an empty body: an empty summary */
 		for (j = 0; j < p->a.bodylen && j < BODY_SHOWN; j++) {
 			c = p->a.body[j];
 			n += (size_t)snprintf(body + n, sizeof(body) - n,
@@ -320,10 +321,16 @@ vaultd_approve_ctl(struct vaultd *vd, struct client *cl, struct msg *m)
 	return 0;
 }
 
-/* 1 if whoever waits for p is still there to hear. */
+/*
+ * 1 if whoever waits for p is still there to hear.  Its peer is a
+ * control client's serial, netd's pid for an exchange call, or for a
+ * gateway client's request (who CLIENT) the gateway's cookie.
+ */
 static int
 pend_caller_here(struct vaultd *vd, const struct vd_pending *p)
 {
+	if (p->origin.who == POLICY_ACTOR_CLIENT)
+		return vaultd_gw_waiting(vd, p->origin.peer);
 	if (p->origin.peer == 0)
 		return 1;
 	if (p->origin.actor != NULL && strcmp(p->origin.actor, "netd") == 0)
@@ -394,7 +401,9 @@ vaultd_approve_for_client(const struct vaultd *vd, uint64_t serial)
 
 	for (i = 0; i < VAULTD_PENDING_MAX && vd->npending > 0; i++)
 		if (vd->pending[i].used && vd->pending[i].origin.peer ==
-		    serial && strcmp(vd->pending[i].origin.actor, "netd") != 0)
+		    serial && vd->pending[i].origin.who !=
+		    POLICY_ACTOR_CLIENT &&
+		    strcmp(vd->pending[i].origin.actor, "netd") != 0)
 			return 1;
 	return 0;
 }

@@ -881,6 +881,20 @@ vaultd_gw_netd_lost(struct vaultd *vd)
 		gw_free(vd, vd->gw.nreqs - 1);
 }
 
+/*
+ * Whether the gateway request of cookie still waits for its answer: a
+ * request held for approval keeps its slot while the approvers decide,
+ * and is cancelled once netd, and with it the bot, is gone.
+ */
+int
+vaultd_gw_waiting(struct vaultd *vd, uint64_t cookie)
+{
+	struct gw_req	*r;
+
+	return (r = gw_find(vd, cookie, NULL)) != NULL &&
+	    NETD(vd)->state == CHILD_UP && NETD(vd)->pid == r->pid;
+}
+
 /* Counters. */
 
 void
