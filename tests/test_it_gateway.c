@@ -375,6 +375,16 @@ test_refusals(void **state)
 	bot(g, &g->bot, ts - 3600, "GET", "/data/orders", NULL, &r);
 	refused(g, &r, 403, "skew", mark);
 	txr_free(&r);
+	/* signed, but no time: 0 (which the skew ceiling took for none)
+	 * and the largest (whose replay window overflowed) */
+	bot(g, &g->bot, 0, "GET", "/data/orders", NULL, &r);
+	refused(g, &r, 403, "the signed timestamp is not a time in seconds",
+	    mark);
+	txr_free(&r);
+	bot(g, &g->bot, INT64_MAX, "GET", "/data/orders", NULL, &r);
+	refused(g, &r, 403, "the signed timestamp is not a time in seconds",
+	    mark);
+	txr_free(&r);
 	/* over the notional rule: 100 > 50 */
 	order_body(body, sizeof(body), ADDR, "1234", 100000000, 200000000,
 	    2);

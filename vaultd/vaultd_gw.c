@@ -44,6 +44,7 @@
 #define GW_ADDR		"run/gateway.addr"
 #define GW_ANON_ACTOR	"gateway:unsigned"
 #define GW_NFIELDS	5	/* an order's fields the policy sees */
+#define GW_TS_MAX	100000000000LL	/* a signed time, s (year 5138) */
 
 /* One bot request netd brought, until it is answered. */
 struct gw_req {
@@ -551,7 +552,18 @@ gw_client_done(struct vaultd *vd, uint64_t cookie, int code,
 		    "another account than the path's /@ACCOUNT");
 		return;
 	}
+	/*
+	 * The time the client signed, in seconds.  0 would read as none to
+	 * the policy's skew ceiling, and past GW_TS_MAX the end of the
+	 * replay window would overflow; no bot signs either now.
+	 */
 	ts = strtoll(r->ts, NULL, 10);
+	if (ts <= 0 || ts > GW_TS_MAX) {
+		gw_deny(vd, r, r->account);
+		gw_fail(vd, cookie, CV_ERR_DENIED, "the signed timestamp is "
+		    "not a time in seconds");
+		return;
+	}
 	if ((rc = gw_replayed(vd, r, ts)) != 0) {
 		if (rc == CV_ERR_DENIED)
 			vd->gw.refused_replay++;
