@@ -17,6 +17,17 @@
 /* Keeps the block after the size as aligned as malloc's own. */
 #define MEM_HDR		16
 
+/*
+ * What jansson holds at once.  A tree costs many times its text: 4 MiB
+ * of "[{},{},...]" from an exchange took 370 MB to parse.  netd keeps
+ * one tree at a time and only while it reads it, and the largest texts
+ * it reads (answers of NETD_BODY_MAX, orders of NETD_GW_BODY_MAX, a
+ * /book it learns from) fit in a few MiB; past NETD_JSON_MAX the parse
+ * fails and the text counts as unreadable.
+ */
+#define NETD_JSON_MAX	(16 * 1024 * 1024)
+static size_t	json_live;
+
 static void *
 mem_malloc(size_t n)
 {
@@ -25,6 +36,7 @@ mem_malloc(size_t n)
 	if (n > SIZE_MAX - MEM_HDR || (p = malloc(n + MEM_HDR)) == NULL)
 		return NULL;
 	memcpy(p, &n, sizeof(n));
+	p[sizeof(n)] = 0;		/* not jansson's */
 	return p + MEM_HDR;
 }
 
@@ -45,6 +57,8 @@ mem_free(void *q)
 	if (q == NULL)
 		return;
 	p = (uint8_t *)q - MEM_HDR;
+	if (p[sizeof(size_t)])		/* jansson's: json_dumps' text too */
+		json_live -= mem_size(q);
 	sodium_memzero(p, mem_size(q) + MEM_HDR);
 	free(p);
 }
@@ -88,6 +102,19 @@ mem_strdup(const char *s)
 	return q;
 }
 
+/* jansson's blocks are marked in the header, for mem_free to count. */
+static void *
+json_malloc(size_t n)
+{
+	uint8_t	*q;
+
+	if (n > NETD_JSON_MAX - json_live || (q = mem_malloc(n)) == NULL)
+		return NULL;
+	(q - MEM_HDR)[sizeof(size_t)] = 1;
+	json_live += n;
+	return q;
+}
+
 void
 netd_mem_free(void *q)
 {
@@ -109,7 +136,7 @@ netd_mem_realloc(void *q, size_t n)
 int
 netd_mem_init(void)
 {
-	json_set_alloc_funcs(mem_malloc, mem_free);
+	json_set_alloc_funcs(json_malloc, mem_free);
 	if (curl_global_init_mem(CURL_GLOBAL_DEFAULT, mem_malloc, mem_free,
 	    mem_realloc, mem_strdup, mem_calloc) != CURLE_OK)
 		return CV_ERR_INTERNAL;

@@ -101,6 +101,10 @@ negrisk_orders(const struct negrisk *n, const uint8_t *body, size_t len)
 	    len, JSON_REJECT_DUPLICATES, NULL)) == NULL)
 		return GW_NEGRISK_UNKNOWN;
 	count = json_is_array(j) ? json_array_size(j) : 1;
+	if (count > NEGRISK_ORDERS_MAX) {
+		json_decref(j);
+		return GW_NEGRISK_UNKNOWN;
+	}
 	for (i = 0; i < count; i++) {
 		one = json_is_array(j) ? json_array_get(j, i) : j;
 		t = json_object_get(json_object_get(one, "order"), "tokenId");

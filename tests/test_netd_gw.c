@@ -10,6 +10,7 @@
 #include <setjmp.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <cmocka.h>
@@ -77,9 +78,25 @@ orders(const struct negrisk *n, const char *body)
 	return negrisk_orders(n, (const uint8_t *)body, strlen(body));
 }
 
+/* A batch of n orders of token 1. */
+static const char *
+batch(char *b, size_t n)
+{
+	size_t	i, at = 0;
+
+	b[at++] = '[';
+	for (i = 0; i < n; i++)
+		at += (size_t)sprintf(b + at, "%s{\"order\":{\"tokenId\":"
+		    "\"1\"}}", i > 0 ? "," : "");
+	b[at++] = ']';
+	b[at] = '\0';
+	return b;
+}
+
 static void
 test_negrisk_orders(void **state)
 {
+	static char	b[8192];
 	struct negrisk	n;
 
 	negrisk_init(&n);
@@ -118,6 +135,11 @@ test_negrisk_orders(void **state)
 	    GW_NEGRISK_UNKNOWN);
 	assert_int_equal(orders(&n, "\"1\""), GW_NEGRISK_UNKNOWN);
 	assert_int_equal(negrisk_orders(&n, NULL, 0), GW_NEGRISK_UNKNOWN);
+	/* NEGRISK_ORDERS_MAX orders are read, one more is not */
+	assert_int_equal(orders(&n, batch(b, NEGRISK_ORDERS_MAX)),
+	    GW_NEGRISK_YES);
+	assert_int_equal(orders(&n, batch(b, NEGRISK_ORDERS_MAX + 1)),
+	    GW_NEGRISK_UNKNOWN);
 }
 
 static void
@@ -219,6 +241,35 @@ test_negrisk_learn(void **state)
 	assert_int_equal(negrisk_get(&n, "1", 1), 0);
 }
 
+/*
+ * An answer whose tree would outgrow what netd lets jansson hold: 4 MiB
+ * of empty objects (370 MB as a tree) teaches nothing, though it says
+ * neg_risk, and what jansson held is counted back: a plain answer after
+ * it is read.
+ */
+static void
+test_negrisk_learn_big(void **state)
+{
+	struct negrisk	n;
+	size_t		i, len = 4 * 1024 * 1024;
+	char		*b;
+
+	assert_int_equal(netd_mem_init(), 0);
+	negrisk_init(&n);
+	assert_non_null(b = malloc(len + 1));
+	i = (size_t)sprintf(b, "{\"neg_risk\":true,\"x\":[");
+	for (; i + 3 < len; i += 3)
+		memcpy(b + i, "{},", 3);
+	memcpy(b + i - 1, "]}", 3);
+	for (i = 0; i < 3; i++) {
+		learn(&n, "4", b);
+		assert_int_equal(negrisk_get(&n, "4", 1), -1);
+	}
+	free(b);
+	learn(&n, "4", "{\"neg_risk\":true}");
+	assert_int_equal(negrisk_get(&n, "4", 1), 1);
+}
+
 /* netd_parse.c's pin rule, now shared by the calls and the gateway. */
 static void
 test_pin(void **state)
@@ -241,6 +292,7 @@ main(void)
 		cmocka_unit_test(test_negrisk_full),
 		cmocka_unit_test(test_negrisk_target),
 		cmocka_unit_test(test_negrisk_learn),
+		cmocka_unit_test(test_negrisk_learn_big),
 		cmocka_unit_test(test_pin),
 	};
 
