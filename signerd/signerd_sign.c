@@ -113,6 +113,26 @@ timestamp_parse(const char *ts, int64_t *v)
  * bodymax: SIGN_BODY_MAX for what vaultd asks, SIGN_ORDER_BODY_MAX for
  * what signerd signs (a body of orders it signed may have grown).
  */
+/*
+ * An L2 (or builder) signature is an HMAC over timestamp, method, path
+ * and body run together, so it is as good for any other split of the
+ * same bytes between path and body: "GET /balance-allowance" with the
+ * body "/update" is signed as "GET /balance-allowance/update", "DELETE
+ * /order" with "s[...]" as "DELETE /orders" with "[...]".  A request
+ * whose body could be a path's tail is not signed: a GET has none, and
+ * a body is JSON text, an object or an array, so that the bytes moved
+ * would have to end the other path with '{' or '['.
+ */
+static int
+hmac_body_valid(const struct sign_req *req)
+{
+	if (req->bodylen == 0)
+		return 1;
+	if (strcmp(req->method, "GET") == 0)
+		return 0;
+	return req->body[0] == '{' || req->body[0] == '[';
+}
+
 static int
 req_shape(const struct sign_req *req, size_t bodymax)
 {
@@ -134,6 +154,9 @@ req_shape(const struct sign_req *req, size_t bodymax)
 		return r;
 	if (req->bodylen > bodymax)
 		return CV_ERR_TOOLONG;
+	if ((req->level == CATALOG_L2 || req->level == CATALOG_BUILDER) &&
+	    !hmac_body_valid(req))
+		return CV_ERR_INVALID;
 	return timestamp_parse(req->timestamp, &ts);
 }
 

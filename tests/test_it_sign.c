@@ -374,6 +374,7 @@ peer_sign(struct peer *p, const char *acct, uint64_t level,
 	msg_put_u64(&w, level);
 	msg_put_str(&w, method);
 	msg_put_str(&w, path);
+	body[0] = '{';			/* a body is JSON (signerd_sign.c) */
 	msg_put_bin(&w, body, bodylen);
 	msg_put_str(&w, ts);
 	msg_put_u64(&w, 0);
