@@ -14,6 +14,7 @@
 #include "common/encode.h"
 #include "common/clob_auth.h"
 #include "common/log.h"
+#include "common/utf8.h"
 #include "common/secp.h"
 #include "signerd/signerd_vault.h"
 
@@ -435,7 +436,8 @@ vault_put(struct signerd_vault *sv, struct chan *c, struct msg *m)
 		return CV_ERR_NOTFOUND;
 	switch (type) {
 	case VAULT_REC_ACCOUNT:
-		if (len == 0 || key_id[0] != '\0')
+		/* it goes out again as a msgpack string: text, or refused */
+		if (len == 0 || key_id[0] != '\0' || !utf8_valid(payload, len))
 			return CV_ERR_INVALID;
 		/*
 		 * A new account is revision 0; an update names the revision

@@ -557,14 +557,21 @@ test_workers(void **state)
 	secp_ctx_free(ctx);
 }
 
+static int64_t	peer_put_rec(struct peer *, uint64_t, const char *,
+		    const char *, const void *, size_t, char *);
+
 static void
 test_hostile_peer(void **state)
 {
 	struct peer	p;
 	struct msg_w	w;
+	char		info[513];
 	int		status;
 
 	peer_start(&p);
+	/* an account record that is not text (it goes out as a string) */
+	assert_int_equal(peer_put_rec(&p, VAULT_REC_ACCOUNT, "x", "",
+	    "{\"profile\":\"\xff\"}", 15, info), CV_ERR_INVALID);
 	assert_int_equal(peer_sign(&p, "pm", CATALOG_L1, "GET",
 	    "/auth/derive-api-key", 0, 0), 0);
 	assert_int_equal(peer_sign(&p, "nosuch", CATALOG_L1, "GET",
