@@ -109,11 +109,6 @@ timestamp_parse(const char *ts, int64_t *v)
 }
 
 /*
- * Everything about req that needs neither the clock nor the catalog.
- * bodymax: SIGN_BODY_MAX for what vaultd asks, SIGN_ORDER_BODY_MAX for
- * what signerd signs (a body of orders it signed may have grown).
- */
-/*
  * An L2 (or builder) signature is an HMAC over timestamp, method, path
  * and body run together, so it is as good for any other split of the
  * same bytes between path and body: "GET /balance-allowance" with the
@@ -133,6 +128,11 @@ hmac_body_valid(const struct sign_req *req)
 	return req->body[0] == '{' || req->body[0] == '[';
 }
 
+/*
+ * Everything about req that needs neither the clock nor the catalog.
+ * bodymax: SIGN_BODY_MAX for what vaultd asks, SIGN_ORDER_BODY_MAX for
+ * what signerd signs (a body of orders it signed may have grown).
+ */
 static int
 req_shape(const struct sign_req *req, size_t bodymax)
 {

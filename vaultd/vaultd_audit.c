@@ -136,8 +136,10 @@ vaultd_audit_open(struct vaultd *vd)
 		fatalx("%s must be a regular file of ours, closed to others "
 		    "(fix it with: chmod 600 %s)", vd->auditpath,
 		    vd->auditpath);
-	/* just made (a crash between a rotation's rename and its new
-	 * file): its name on disk before the records fsync'd into it */
+	/*
+	 * Just made (after a crash between a rotation's rename and its new
+	 * file): its name on disk before the records fsync'd into it.
+	 */
 	if (st.st_size == 0 && home_sync(vd->home) == -1)
 		fatal("audit: cannot sync %s", vd->home);
 	vaultd_wal_open(vd, (uint64_t)st.st_size);

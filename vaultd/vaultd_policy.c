@@ -267,7 +267,7 @@ vaultd_policy_admits(struct vaultd *vd, const struct sign_origin *o,
 	return 1;
 }
 
-/* The entry of to that holds r's budget, or to->n. */
+/* The entry of to that holds from->r[i]'s budget, or to->n. */
 static size_t
 resv_find(const struct policy_resv *to, const struct policy_resv *from,
     size_t i)
