@@ -547,10 +547,28 @@ audit_gen_record(struct audit_gen_check *g, const struct audit_rec *r,
 		memcpy(g->last_hash, hash, AUDIT_HASH_LEN);
 	}
 	has_gen = audit_rec_gen(r, &gen) == 0;
-	if (g->anchor.seq == 0) {
-		/* a vault that never had a checkpoint: the log has none */
-		if (ckpt && strcmp(r->key_id, g->key_id) == 0)
+	if (g->anchor.seq == 0 && !g->found) {
+		/*
+		 * A vault that never had a checkpoint: none of its key was
+		 * written into it.  The log may still hold one whose vault
+		 * write never happened (a crash or a failed write after the
+		 * line was synced: the log runs one checkpoint ahead).  From
+		 * the first of its key on, the log is read as after an
+		 * anchor one generation before that checkpoint, so that a
+		 * checkpoint found written makes the vault the older.
+		 */
+		if (!ckpt || strcmp(r->key_id, g->key_id) != 0)
+			return 0;
+		if (!has_gen || gen == 0)
 			return gen_decide(g, AUDIT_GEN_VAULT_OLDER, r->seq);
+		g->found = 1;
+		g->cur = gen - 1;
+		g->open = 1;
+		g->open_ckpt = 1;
+		g->open_gen = gen;
+		g->open_seq = r->seq;
+		g->open_outcome = -1;
+		g->open_rec = *r;
 		return 0;
 	}
 	if (!g->found) {
@@ -589,7 +607,8 @@ audit_gen_record(struct audit_gen_check *g, const struct audit_rec *r,
 enum audit_gen_verdict
 audit_gen_end(struct audit_gen_check *g)
 {
-	if (g->verdict != AUDIT_GEN_OK || g->anchor.seq == 0)
+	if (g->verdict != AUDIT_GEN_OK ||
+	    (g->anchor.seq == 0 && !g->found))
 		return g->verdict;
 	if (!g->found) {
 		gen_decide(g, AUDIT_GEN_LOG_OLDER, 0);

@@ -921,7 +921,12 @@ test_gen_check(void **state)
 	assert_int_equal(gen_check(l, &none, 1), AUDIT_GEN_OK);
 	checkpoint(l, 2);			/* seq 3, gen 2 */
 	a2 = l->anchor;
+	/* the first checkpoint synced, its vault write never made */
+	assert_int_equal(gen_check(l, &none, 1), AUDIT_GEN_OK);
+	assert_int_equal(gen_check(l, &none, 2), AUDIT_GEN_LOG_OLDER);
 	gen_event(l, "account_add", "intent", 3);
+	/* ... but a next generation proves it written */
+	assert_int_equal(gen_check(l, &none, 1), AUDIT_GEN_VAULT_OLDER);
 	gen_event(l, "account_add", "ok", 3);
 	/* crash after the write, before its checkpoint was written */
 	assert_int_equal(gen_check(l, &a2, 3), AUDIT_GEN_OK);
@@ -961,6 +966,42 @@ test_gen_check(void **state)
 	free(l);
 }
 
+/*
+ * A vault whose first checkpoint was never written into it: the change
+ * after it took that checkpoint's generation, and the vault of that
+ * change (no anchor yet) is the one to unlock; the one before it is
+ * older.  Its next checkpoint, written, anchors it as usual.
+ */
+static void
+test_gen_first_checkpoint(void **state)
+{
+	struct log		*l;
+	struct audit_anchor	 none, a;
+
+	assert_non_null(l = malloc(sizeof(*l)));
+	memset(l, 0, sizeof(*l));
+	memset(&none, 0, sizeof(none));
+	assert_int_equal(audit_key_new(&l->sk, l->pk), 0);
+	gen_event(l, "init", "intent", 1);
+	gen_event(l, "init", "ok", 1);
+	checkpoint(l, 2);			/* the write failed */
+	checkpoint(l, 2);			/* and again */
+	gen_event(l, "account_add", "intent", 2);
+	gen_event(l, "account_add", "ok", 2);
+	assert_int_equal(gen_check(l, &none, 2), AUDIT_GEN_OK);
+	assert_int_equal(gen_check(l, &none, 1), AUDIT_GEN_VAULT_OLDER);
+	assert_int_equal(gen_check(l, &none, 3), AUDIT_GEN_LOG_OLDER);
+	checkpoint(l, 3);
+	a = l->anchor;
+	gen_event(l, "unlock", "ok", 0);
+	assert_int_equal(gen_check(l, &a, 3), AUDIT_GEN_OK);
+	assert_int_equal(gen_check(l, &none, 2), AUDIT_GEN_OK);
+	gen_event(l, "passwd", "intent", 4);
+	assert_int_equal(gen_check(l, &none, 2), AUDIT_GEN_VAULT_OLDER);
+	log_free(l);
+	free(l);
+}
+
 int
 main(void)
 {
@@ -982,6 +1023,7 @@ main(void)
 		cmocka_unit_test(test_interrupted),
 		cmocka_unit_test(test_report_text),
 		cmocka_unit_test(test_gen_check),
+		cmocka_unit_test(test_gen_first_checkpoint),
 	};
 
 	if (sodium_init() < 0)
