@@ -673,16 +673,21 @@ vault_fmt_write_atomic(int dirfd, const char *name, const uint8_t *buf,
 		goto out;
 	}
 	created = 0;
-	/* The rename is durable only once the directory is. */
+	/*
+	 * The rename is durable only once the directory is.  It is made:
+	 * the new file is the one in place, and no caller may go on as if
+	 * the old one were.  So a directory that cannot be synced stops
+	 * the process, as a failed sync of the audit log does; at the next
+	 * start vaultd reads the new file, which the log's record of the
+	 * write names.
+	 */
 	if (dirfd == AT_FDCWD &&
-	    (dfd = open(".", O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1) {
-		log_warn("cannot open the directory of %s", name);
-		goto out;
-	}
-	if (fsync(dfd == -1 ? dirfd : dfd) == -1) {
-		log_warn("cannot sync the directory of %s", name);
-		goto out;
-	}
+	    (dfd = open(".", O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1)
+		fatal("%s is written, but its directory cannot be opened to "
+		    "sync it", name);
+	if (injected(4) || fsync(dfd == -1 ? dirfd : dfd) == -1)
+		fatal("%s is written, but its directory cannot be synced",
+		    name);
 	r = 0;
  out:
 	if (fd != -1)

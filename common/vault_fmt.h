@@ -226,8 +226,10 @@ int	vault_fmt_read(const char *path, uint8_t **buf, size_t *len) CV_WUR;
  * Replace the file name (no '/') in directory dirfd by buf atomically: a
  * temporary file in the same directory, created 0600 with O_EXCL, written
  * in full, fsync'd, renamed over name, then the directory fsync'd.  On any
- * failure the temporary file is removed and the old file is untouched:
- * CV_ERR_NOSPACE when the disk or quota is full, CV_ERR_IO otherwise.
+ * failure before the rename the temporary file is removed and the old
+ * file is untouched: CV_ERR_NOSPACE when the disk or quota is full,
+ * CV_ERR_IO otherwise.  After the rename, a directory that cannot be
+ * synced is fatal: the new file is in place.
  */
 int	vault_fmt_write_atomic(int dirfd, const char *name, const uint8_t *buf,
 	    size_t len) CV_WUR;
@@ -238,7 +240,8 @@ int	vault_fmt_write_file(const char *path, const uint8_t *buf, size_t len)
 
 /*
  * Tests only: make the next vault_fmt_write_atomic fail at step (1 write,
- * 2 fsync, 3 rename) as if the system call had set errno to err.
+ * 2 fsync, 3 rename, 4 the directory's fsync) as if the system call had
+ * set errno to err.
  */
 void	vault_fmt_test_fail(int step, int err);
 

@@ -481,6 +481,35 @@ test_write_fails(void **state)
 	dir_remove(&d);
 }
 
+/*
+ * The directory's sync failing after the rename: the new file is in
+ * place, so the writer stops (exit 1, saying so) rather than go on as if
+ * the old one were.
+ */
+static void
+test_write_dirsync_fails(void **state)
+{
+	struct dir	d;
+	pid_t		pid;
+	int		st;
+
+	dir_make(&d);
+	assert_int_equal(vault_fmt_write_atomic(d.fd, "v", (const uint8_t *)
+	    "old", 3), 0);
+	assert_true((pid = fork()) != -1);
+	if (pid == 0) {
+		vault_fmt_test_fail(4, EIO);
+		_exit(vault_fmt_write_atomic(d.fd, "v", (const uint8_t *)"new",
+		    3) == 0 ? 0 : 2);
+	}
+	assert_int_equal(waitpid(pid, &st, 0), pid);
+	assert_true(WIFEXITED(st));
+	assert_int_equal(WEXITSTATUS(st), 1);
+	assert_content(&d, "v", "new");
+	assert_int_equal(dir_count(&d), 1);
+	dir_remove(&d);
+}
+
 /* A real failure: the file size limit makes write(2) fail with EFBIG. */
 static void
 test_write_fsize(void **state)
@@ -593,6 +622,7 @@ main(void)
 		cmocka_unit_test(test_read_perms),
 		cmocka_unit_test(test_write_atomic),
 		cmocka_unit_test(test_write_fails),
+		cmocka_unit_test(test_write_dirsync_fails),
 		cmocka_unit_test(test_write_fsize),
 		cmocka_unit_test(test_write_readonly_dir),
 		cmocka_unit_test(test_cred_len),
