@@ -747,7 +747,17 @@ vault_file_has_key(struct vaultd *vd, const char *account, const char *key_id)
 void
 vault_signerd_lost(struct vaultd *vd)
 {
-	if (vd->op.active)
+	/*
+	 * A change written to disk whose commit signerd never confirmed is
+	 * in force (audited "written"): say so, or an operator told that
+	 * passwd failed might throw away the new passphrase.
+	 */
+	if (vd->op.active && vd->op.committing && vd->op.write_err == 0)
+		vault_op_fail(vd, CV_ERR_NOTRUNNING, "signerd stopped after "
+		    "the vault file was written: the change is made (after "
+		    "passwd or rekey, the new passphrase or keyfile opens "
+		    "it); the vault is now locked");
+	else if (vd->op.active)
 		vault_op_fail(vd, CV_ERR_NOTRUNNING, "signerd stopped during the "
 		    "operation; the vault is now locked");
 	if (vd->unlocked)
