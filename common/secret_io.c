@@ -11,6 +11,27 @@
 #include "common/log.h"
 #include "common/secret_io.h"
 
+static int	tty_line(int, const char *, struct secret *, size_t);
+
+/* One line typed at the terminal fd, not shown. */
+static int
+tty_quiet_line(int fd, const char *prompt, struct secret *s, size_t max)
+{
+	struct termios	old, quiet;
+	int		r;
+
+	if (tcgetattr(fd, &old) == -1)
+		return CV_ERR_IO;
+	quiet = old;
+	quiet.c_lflag &= ~(ECHO | ECHONL);
+	quiet.c_lflag |= ICANON;
+	if (tcsetattr(fd, TCSAFLUSH, &quiet) == -1)
+		return CV_ERR_IO;
+	r = tty_line(fd, prompt, s, max);
+	tcsetattr(fd, TCSAFLUSH, &old);
+	return r;
+}
+
 int
 secret_read_fd(int fd, struct secret *s, size_t max)
 {
@@ -18,6 +39,9 @@ secret_read_fd(int fd, struct secret *s, size_t max)
 	ssize_t	k;
 	int	r;
 
+	/* typed at a terminal: one line, never shown on it */
+	if (isatty(fd))
+		return tty_quiet_line(fd, "", s, max);
 	if ((r = secret_alloc(s, max + 1)) != 0)
 		return r;
 	for (;;) {
@@ -115,7 +139,7 @@ int
 secret_read_tty(const char *prompt, int confirm, struct secret *s,
     size_t max)
 {
-	struct termios	old, quiet;
+	struct termios	old;
 	struct secret	again;
 	int		fd, r;
 
@@ -127,16 +151,9 @@ secret_read_tty(const char *prompt, int confirm, struct secret *s,
 		close(fd);
 		return CV_ERR_NOTFOUND;
 	}
-	quiet = old;
-	quiet.c_lflag &= ~(ECHO | ECHONL);
-	quiet.c_lflag |= ICANON;
-	if (tcsetattr(fd, TCSAFLUSH, &quiet) == -1) {
-		close(fd);
-		return CV_ERR_IO;
-	}
-	r = tty_line(fd, prompt, s, max);
+	r = tty_quiet_line(fd, prompt, s, max);
 	if (r == 0 && confirm) {
-		r = tty_line(fd, "Again: ", &again, max);
+		r = tty_quiet_line(fd, "Again: ", &again, max);
 		if (r == 0 && (again.len != s->len ||
 		    sodium_memcmp(again.p, s->p, s->len) != 0)) {
 			(void)!write(fd, "They differ.\n", 13);
@@ -146,7 +163,6 @@ secret_read_tty(const char *prompt, int confirm, struct secret *s,
 		if (r != 0)
 			secret_free(s);
 	}
-	tcsetattr(fd, TCSAFLUSH, &old);
 	close(fd);
 	return r;
 }

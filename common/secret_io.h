@@ -17,7 +17,10 @@
  */
 int	secret_read_file(const char *path, struct secret *, size_t max) CV_WUR;
 
-/* Standard input until EOF, one trailing newline removed. */
+/*
+ * Standard input until EOF, one trailing newline removed; from a
+ * terminal, one line read with echo off.
+ */
 int	secret_read_fd(int fd, struct secret *, size_t max) CV_WUR;
 
 /*
