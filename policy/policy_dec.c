@@ -8,8 +8,6 @@
 
 #include "policy/policy_int.h"
 
-#define DEC_MAX	64
-
 /* A decimal split into its parts, leading and trailing zeros dropped. */
 struct dec {
 	int		 neg;
@@ -24,7 +22,7 @@ dec_split(const char *s, size_t len, struct dec *d)
 {
 	size_t	i = 0, start;
 
-	if (s == NULL || len == 0 || len > DEC_MAX)
+	if (s == NULL || len == 0)
 		return CV_ERR_INVALID;
 	d->neg = 0;
 	if (s[0] == '-') {

@@ -22,7 +22,7 @@
 #include "policy/policy_eval.h"
 #include "policy/policy_json.h"
 
-#define EV_DEC_MAX	64		/* pol_dec's bound on a decimal */
+#define EV_DEC_MAX	64		/* a value copied on the stack */
 #define EV_SHOW_MAX	48		/* bytes of a value a line shows */
 
 /* A value the request carries, and how it is encoded. */
@@ -278,25 +278,47 @@ pm_cmp_str(enum pol_op op, const struct pol_list *vals, char *buf, size_t len)
 	snprintf(buf, len, "%s %s", op_str(op), lb);
 }
 
+static enum rm_result	ev_cmp_dec(enum pol_op, const struct pol_list *,
+			    const struct vref *, const char *, size_t, int);
+
 /*
  * A comparison (policy-lang.md): =, != and in compare as decimals when
  * both sides are decimals and byte for byte otherwise; prefix compares
  * bytes; < <= > >= need decimals, and a value that is not one is
- * RM_BROKEN.  Equality and prefix are exact at any length: only the
- * decimal test copies, and nothing longer than a decimal's 64
- * characters can be one.
+ * RM_BROKEN.  A decimal is one at any length: a value that does not
+ * fit the buffer on the stack is copied to the heap for the test, so
+ * that "0.5" with seventy zeros after it equals 0.5 (byte for byte it
+ * did not, and a deny rule on 0.5 let it through).
  */
 static enum rm_result
 ev_cmp(enum pol_op op, const struct pol_list *vals, const struct vref *v)
 {
-	char	buf[EV_DEC_MAX];
-	size_t	len, i, vl;
-	int	dec, c, found = 0;
+	char		 sbuf[EV_DEC_MAX], *buf = sbuf;
+	size_t		 len;
+	enum rm_result	 m;
 
 	if (vals->n == 0)
 		return RM_BROKEN;
-	len = vr_copy(v, buf, sizeof(buf));
-	dec = len <= sizeof(buf) && pol_dec_valid(buf, len);
+	len = vr_copy(v, sbuf, sizeof(sbuf));
+	if (len > sizeof(sbuf)) {
+		if ((buf = malloc(len)) == NULL)
+			return RM_BROKEN;
+		(void)vr_copy(v, buf, len);
+	}
+	m = ev_cmp_dec(op, vals, v, buf, len, pol_dec_valid(buf, len));
+	if (buf != sbuf)
+		free(buf);
+	return m;
+}
+
+/* ev_cmp, with the value's bytes in buf[0..len) and whether a decimal. */
+static enum rm_result
+ev_cmp_dec(enum pol_op op, const struct pol_list *vals, const struct vref *v,
+    const char *buf, size_t len, int dec)
+{
+	size_t	i, vl;
+	int	c, found = 0;
+
 	switch (op) {
 	case PO_EQ:
 	case PO_NE:

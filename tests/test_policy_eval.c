@@ -682,7 +682,16 @@ test_decimals(void **state)
 	assert_int_equal(effect_of(pol, &q), POLICY_DENY);
 	req_body(&q, "{\"price\":1e-1}");	/* an exponent: bytes */
 	assert_int_equal(effect_of(pol, &q), POLICY_DENY);
+	/* a decimal at any length: 0.1 and seventy zeros is 0.1 */
+	req_body(&q, "{\"price\":\"0.100000000000000000000000000000000000"
+	    "0000000000000000000000000000000000\"}");
+	assert_int_equal(effect_of(pol, &q), POLICY_ALLOW);
 	req_path(&q, "/p");
+	/* ... and a deny on it is not passed by writing it long */
+	req_body(&q, "{\"price\":\"0.400000000000000000000000000000000000"
+	    "0000000000000000000000000000000000\"}");
+	v = eval(pol, NULL, &q, T0);
+	assert_verdict(&v, POLICY_DENY, "gt", "denied by rule gt (line 3)");
 	req_body(&q, "{\"price\":0.30000000000000000001}");
 	v = eval(pol, NULL, &q, T0);
 	assert_verdict(&v, POLICY_DENY, "gt", "denied by rule gt (line 3)");
