@@ -15,6 +15,8 @@
 #define ROT_ID_LEN	16		/* "rot-" and 12 hex digits */
 #define ROT_REASON_MAX	100
 #define ROT_NOTE_MAX	160
+/* A note that begins so: an abort was deleting the new key (vaultctl). */
+#define ROT_ABORTING	"aborting:"
 #define ROT_TRIES_MAX	5		/* failures of one step, then attention */
 #define ROT_DRAIN_MAX	3600
 

@@ -220,6 +220,39 @@ test_exchange_faults(void **state)
 	rotated(c, id, "rotate.create");
 }
 
+/*
+ * An abort whose answer was lost after the exchange deleted the new key
+ * (the test exchange's lose_next: the key is gone there, the vault
+ * still holds it).  resume used to make the
+ * dead key the active one and delete the old key with it, leaving the
+ * account no key; it now says to finish the abort.  abort again is
+ * refused by the exchange for a key it no longer has, finds it gone
+ * from the exchange's list, forgets it, and the old key signs on.
+ */
+static void
+test_abort_lost(void **state)
+{
+	struct rt	*c = *state;
+	char		 id[32], key[80], cmd[512];
+	int		 r;
+
+	start_stopped(c, "use", id);
+	/* the exchange deletes the new key; its answer never comes */
+	faults(c, "{\"lose_next\": 1}");
+	snprintf(cmd, sizeof(cmd), "%s/vaultctl rotate abort %s 2>&1",
+	    c->it.build, id);
+	if ((r = it_run(c->out, sizeof(c->out), cmd)) == 0)
+		fail_msg("abort with its answer lost: exit 0:\n%s", c->out);
+	run(c, 1, "rotate resume %s", id);
+	has(c, "an abort of this rotation was deleting the new key");
+	has(c, "finish it with vaultctl rotate abort");
+	run(c, 0, "rotate abort %s", id);
+	has(c, "is deleted; main still signs with");
+	one_key(c, c->nonce, key, sizeof(key));
+	assert_string_equal(key, c->key);
+	run(c, 0, "apikey list --account main");
+}
+
 /* A step that keeps failing stops for the operator, then resumes. */
 static void
 test_attention(void **state)
@@ -571,6 +604,7 @@ main(void)
 		cmocka_unit_test(test_exchange_faults),
 		cmocka_unit_test(test_attention),
 		cmocka_unit_test(test_abort),
+		cmocka_unit_test(test_abort_lost),
 		cmocka_unit_test(test_journal_refused),
 		cmocka_unit_test(test_due),
 		cmocka_unit_test(test_builder),

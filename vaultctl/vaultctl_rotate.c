@@ -1103,6 +1103,18 @@ rotate_resume(struct vaultctl *vc, const char *id)
 		return report(&rr, rr.r.step == ROT_DONE ? "done" :
 		    rr.r.note[0] != '\0' ? rr.r.note : "aborted");
 	}
+	/*
+	 * An abort that was deleting the new key when it stopped: the new
+	 * key may be dead at the exchange, so it is never made the active
+	 * one (and the old one deleted with it); the abort is finished.
+	 */
+	if (strncmp(rr.r.note, ROT_ABORTING, strlen(ROT_ABORTING)) == 0) {
+		textf(vc->errtext, sizeof(vc->errtext), "an abort of this "
+		    "rotation was deleting the new key %s when it stopped: "
+		    "finish it with vaultctl rotate abort %s", rr.r.new_key,
+		    id);
+		return vaultctl_fail(vc, "rotate resume", CV_ERR_EXISTS);
+	}
 	/* the operator's word: the step gets its tries again */
 	rr.r.resumes++;
 	rr.r.tries = 0;
@@ -1149,6 +1161,38 @@ abort_omnia(struct rot_run *rr)
 	if ((r = journal_end(rr, ROT_ABORTED)) != 0)
 		return vaultctl_fail(rr->vc, "rotate abort", r);
 	return report(rr, how);
+}
+
+/*
+ * The exchange refused to delete the new key: is it gone already (an
+ * abort whose answer was lost)?  Then the vault forgets it too.  0, or
+ * vaultctl's exit with the reason set.
+ */
+static int
+abort_gone(struct rot_run *rr, uint64_t status)
+{
+	json_t	*res;
+	int	 r;
+
+	/* the list as the old key, which still signs, sees it */
+	if (status < 500 && status != 429 && !builder(rr) &&
+	    call(rr, "apikey.verify", "key", rr->r.old_key, &status,
+	    &res) == 0) {
+		r = status >= 200 && status <= 299 ? listed(res,
+		    rr->r.new_key) : -1;
+		json_decref(res);
+		if (r == 0) {
+			if ((r = vault_forget(rr, rr->r.new_key)) != 0 &&
+			    r != CV_ERR_NOTFOUND)
+				return vaultctl_fail(rr->vc, "rotate abort",
+				    r);
+			return 0;
+		}
+	}
+	textf(rr->vc->errtext, sizeof(rr->vc->errtext), "the new key %s "
+	    "could not be deleted (HTTP %llu): abort again later",
+	    rr->r.new_key, (unsigned long long)status);
+	return vaultctl_fail(rr->vc, "rotate abort", CV_ERR_EXCHANGE);
 }
 
 static int
@@ -1208,18 +1252,18 @@ rotate_abort(struct vaultctl *vc, const char *id)
 		    "apikey delete", rr.account, builder(&rr) ? "" :
 		    "--key-id ", rr.r.old_key);
 	else {
+		/* durably first: a resume must not make it active now */
+		textf(rr.r.note, sizeof(rr.r.note), "%s deleting the new key "
+		    "%s", ROT_ABORTING, rr.r.new_key);
+		if ((r = journal_put(&rr)) != 0)
+			return vaultctl_fail(vc, "rotate abort", r);
 		if ((r = call(&rr, builder(&rr) ? "builder.revoke" :
 		    "apikey.delete", "key", rr.r.new_key, &status, &res)) != 0)
 			return vaultctl_fail(vc, "rotate abort", r);
 		json_decref(res);
-		if (status < 200 || status > 299) {
-			textf(vc->errtext, sizeof(vc->errtext), "the new "
-			    "key %s could not be deleted (HTTP %llu): abort "
-			    "again later", rr.r.new_key,
-			    (unsigned long long)status);
-			return vaultctl_fail(vc, "rotate abort",
-			    CV_ERR_EXCHANGE);
-		}
+		if ((status < 200 || status > 299) && (r = abort_gone(&rr,
+		    status)) != 0)
+			return r;
 		textf(how, sizeof(how), "the new key %s is deleted; %s "
 		    "still signs with %s", rr.r.new_key, rr.account,
 		    rr.r.old_key);

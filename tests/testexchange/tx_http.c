@@ -472,6 +472,11 @@ handler(void *cls, struct MHD_Connection *con, const char *url,
 		tx_resp_err(&resp, 431, "too many headers", "bad-request");
 	else
 		process(tx, c, &req, &resp);
+	if (!admin && tx->fault.lose_next > 0) {
+		tx->fault.lose_next--;
+		resp.drop = 1;
+		resp.verdict = "fault:lost-answer";
+	}
 	tx_log_add(&tx->log, req.now_ms, method, c->target, resp.status,
 	    resp.verdict, resp.builder);
 	pthread_mutex_unlock(&tx->lock);
