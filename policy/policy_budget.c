@@ -186,20 +186,23 @@ pb_key(const struct policy_req *req, unsigned per, char *buf, size_t bufsz,
 		n += l + 1;
 	}
 	if (per & PB_PER_CLIENT) {
+		char	tag;
+
 		if (req->actor == POLICY_ACTOR_OPERATOR) {
 			snprintf(uid, sizeof(uid), "%u", req->uid);
 			s = uid;
-			buf[n] = 'o';
+			tag = 'o';
 		} else if (req->actor == POLICY_ACTOR_ANON) {
 			s = "";
-			buf[n] = 'n';
+			tag = 'n';
 		} else {
 			s = req->client != NULL ? req->client : "";
-			buf[n] = 'c';
+			tag = 'c';
 		}
+		/* measured before the first byte is written */
 		if ((l = strlen(s)) + 2 > bufsz - n)
 			return -1;
-		n++;
+		buf[n++] = tag;
 		memcpy(buf + n, s, l + 1);
 		n += l + 1;
 	}

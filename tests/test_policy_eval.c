@@ -1233,6 +1233,42 @@ test_budget_keys_bound(void **state)
 	policy_free(pol);
 }
 
+/*
+ * A budget key as long as it may be: an account name of 510 bytes and
+ * the client's tag fill the key's 512 bytes to the last, and the tag
+ * used to be written one byte past them before the length was checked
+ * (make san's ASan saw it).  Such a request is denied, naming why.
+ */
+static void
+test_budget_key_long(void **state)
+{
+	struct policy		*pol;
+	struct policy_state	*st;
+	struct policy_req	 q;
+	struct policy_verdict	 v;
+	char			 acct[511];
+
+	pol = pol_new("allow client bot limit 5/day per account client label "
+	    "pc\n");
+	assert_non_null(st = policy_state_new(pol));
+	req_init(&q);
+	q.actor = POLICY_ACTOR_CLIENT;
+	q.client = "bot";
+	memset(acct, 'A', sizeof(acct) - 1);
+	acct[sizeof(acct) - 1] = '\0';
+	q.account = acct;
+	v = eval(pol, st, &q, T0);
+	assert_verdict(&v, POLICY_DENY, "pc", "denied by rule pc (line 1): "
+	    "budget limit 5/day per account client: the account or client "
+	    "name is too long for a budget key");
+	v = eval(pol, NULL, &q, T0);		/* the dry run too */
+	assert_int_equal(v.effect, POLICY_DENY);
+	acct[500] = '\0';
+	assert_int_equal(eval(pol, st, &q, T0).effect, POLICY_ALLOW);
+	policy_state_free(st);
+	policy_free(pol);
+}
+
 /* An approve rule's budgets are held with the verdict, and refunded. */
 static void
 test_budget_approve(void **state)
@@ -1745,6 +1781,7 @@ main(void)
 		cmocka_unit_test(test_anonymous_explain),
 		cmocka_unit_test(test_path_canonical),
 		cmocka_unit_test(test_budget_keys_bound),
+		cmocka_unit_test(test_budget_key_long),
 		cmocka_unit_test(test_budget_approve),
 		cmocka_unit_test(test_index_vs_scan),
 		cmocka_unit_test(test_ceilings),
