@@ -133,3 +133,22 @@ home_sync(const char *home)
 	close(fd);
 	return 0;
 }
+
+int
+home_sync_parent(const char *path)
+{
+	char		 dir[PATH_MAX];
+	const char	*slash = strrchr(path, '/');
+
+	if (slash == NULL)
+		return home_sync(".");
+	if (slash == path)
+		return home_sync("/");
+	if ((size_t)(slash - path) >= sizeof(dir)) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	memcpy(dir, path, (size_t)(slash - path));
+	dir[slash - path] = '\0';
+	return home_sync(dir);
+}

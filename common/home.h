@@ -30,5 +30,7 @@ int	home_emptydir(const char *dir) CV_WUR;
  * then.  0, or -1 with errno.
  */
 int	home_sync(const char *home) CV_WUR;
+/* The same for the directory that holds the file path. */
+int	home_sync_parent(const char *path) CV_WUR;
 
 #endif

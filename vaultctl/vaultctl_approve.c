@@ -15,6 +15,7 @@
 #include <sodium.h>
 
 #include "common/encode.h"
+#include "common/home.h"
 #include "common/secret_io.h"
 #include "policy/policy.h"
 #include "vaultctl/vaultctl.h"
@@ -320,7 +321,8 @@ cmd_approver(struct vaultctl *vc, int argc, char **argv)
 	n += 64;
 	line[n++] = '\n';
 	fd = open(argv[2], O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-	if (fd == -1 || write(fd, line, n) != (ssize_t)n || fsync(fd) == -1) {
+	if (fd == -1 || write(fd, line, n) != (ssize_t)n || fsync(fd) == -1 ||
+	    home_sync_parent(argv[2]) == -1) {
 		snprintf(vc->errtext, sizeof(vc->errtext), "cannot write %s: "
 		    "%s", argv[2], errno == EEXIST ? "it exists (keygen never "
 		    "overwrites a key)" : strerror(errno));

@@ -43,8 +43,10 @@ vaultctl_cred_get(struct vaultctl *vc, const char *passfile, const char *keyfile
 			return r;
 		fd = open(keyfile, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC,
 		    0600);
+		/* its name on disk too: the vault it opens will be */
 		if (fd == -1 || write(fd, text.p, text.len) !=
-		    (ssize_t)text.len || fsync(fd) == -1) {
+		    (ssize_t)text.len || fsync(fd) == -1 ||
+		    home_sync_parent(keyfile) == -1) {
 			snprintf(vc->errtext, sizeof(vc->errtext), "cannot "
 			    "write keyfile %s: %s", keyfile, strerror(errno));
 			if (fd != -1) {
