@@ -430,6 +430,12 @@ test_child_log(void **state)
 	/* vaultd was not held up, and netd was not blamed for it */
 	assert_int_equal(it_status(t, p), 0);
 	assert_int_equal(p[2].restarts, 0);
+
+	/* nor does a probe's name make a line of vaultd's own */
+	snprintf(want, sizeof(want), "%s/vaultctl debug probe netd "
+	    "\"$(printf 'x\\nvaultd[1]: named')\" 2>&1", t->build);
+	assert_int_equal(it_run(NULL, 0, want), 1);
+	assert_false(it_log_has(t, "vaultd[1]: named"));
 }
 
 /* netd cannot have a request signed outside a call vaultd gave it. */

@@ -538,6 +538,18 @@ vd_status_ans(struct vaultd *vd, struct child *ch, struct msg *m)
 }
 
 /* A test probe the child refused to make (an unknown kind). */
+/* s with every byte outside printable ASCII made '?': one log line. */
+static char *
+printable_only(char *s)
+{
+	char	*p;
+
+	for (p = s; *p != '\0'; p++)
+		if (*p < 0x20 || *p > 0x7e)
+			*p = '?';
+	return s;
+}
+
 static int
 vd_probe_ans(struct vaultd *vd, struct child *ch, struct msg *m)
 {
@@ -550,7 +562,8 @@ vd_probe_ans(struct vaultd *vd, struct child *ch, struct msg *m)
 	if (m->type == MSG_ERROR_ANS) {
 		if ((r = msg_get_error(m, &code, text, sizeof(text))) != 0)
 			return r;
-		log_info("%s: test probe refused: %s", ch->name, text);
+		log_info("%s: test probe refused: %s", ch->name,
+		    printable_only(text));
 	}
 	return 0;
 }

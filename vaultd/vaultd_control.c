@@ -464,6 +464,11 @@ control_probe(struct vaultd *vd, struct client *cl, struct msg *m)
 	if (!vd->testmode)
 		return msg_error_ans(&cl->chan, m->id, CV_ERR_DENIED,
 		    "test probes are off (vaultd was not started with -T)");
+	/* it goes into the log: a name, not a line of its own */
+	if (kind[0] == '\0' || kind[strspn(kind,
+	    "abcdefghijklmnopqrstuvwxyz0123456789-")] != '\0')
+		return msg_error_ans(&cl->chan, m->id, CV_ERR_INVALID,
+		    "a probe is named in lowercase letters, digits and '-'");
 	if ((ch = child_by_name(vd, name)) == NULL)
 		return msg_error_ans(&cl->chan, m->id, CV_ERR_NOTFOUND,
 		    "no such child");
