@@ -537,7 +537,6 @@ vd_status_ans(struct vaultd *vd, struct child *ch, struct msg *m)
 	return 0;
 }
 
-/* A test probe the child refused to make (an unknown kind). */
 /* s with every byte outside printable ASCII made '?': one log line. */
 static char *
 printable_only(char *s)
@@ -550,6 +549,7 @@ printable_only(char *s)
 	return s;
 }
 
+/* A test probe the child refused to make (an unknown kind). */
 static int
 vd_probe_ans(struct vaultd *vd, struct child *ch, struct msg *m)
 {
