@@ -1252,9 +1252,13 @@ rotate_abort(struct vaultctl *vc, const char *id)
 		    "apikey delete", rr.account, builder(&rr) ? "" :
 		    "--key-id ", rr.r.old_key);
 	else {
-		/* durably first: a resume must not make it active now */
-		textf(rr.r.note, sizeof(rr.r.note), "%s deleting the new key "
-		    "%s", ROT_ABORTING, rr.r.new_key);
+		/*
+		 * Durably first: a resume must not make it active now.  The
+		 * note is short (the key is the entry's "new"), so that an
+		 * entry that fits still fits with it.
+		 */
+		textf(rr.r.note, sizeof(rr.r.note), "%s deleting the new key",
+		    ROT_ABORTING);
 		if ((r = journal_put(&rr)) != 0)
 			return vaultctl_fail(vc, "rotate abort", r);
 		if ((r = call(&rr, builder(&rr) ? "builder.revoke" :
