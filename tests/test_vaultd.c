@@ -16,8 +16,10 @@
 #include <sys/wait.h>
 
 #include <cmocka.h>
+#include <sodium.h>
 
 #include "common/catalog.h"
+#include "common/encode.h"
 #include "vaultd/vaultd.h"
 
 int64_t
@@ -438,6 +440,52 @@ test_batch_refund(void **state)
 	vaultd_policy_free(&vd);
 }
 
+/*
+ * A vault's policy that does not parse here (another build's grammar):
+ * every request is denied, and a policy change still needs the
+ * approvals it asked for; the empty policy in its place let the
+ * passphrase alone apply the next one.  Its approver lines unreadable
+ * too, no change can be approved here at all.
+ */
+static void
+test_policy_unparsed(void **state)
+{
+	static struct vaultd	vd;
+	uint8_t			pk[crypto_sign_PUBLICKEYBYTES];
+	uint8_t			sk[crypto_sign_SECRETKEYBYTES];
+	char			hex[2 * crypto_sign_PUBLICKEYBYTES + 1];
+	char			text[512];
+	struct msg_rd		none;
+	size_t			n;
+
+	(void)state;
+	memset(&none, 0, sizeof(none));
+	crypto_sign_keypair(pk, sk);
+	hex_encode(pk, sizeof(pk), hex);
+	n = (size_t)snprintf(text, sizeof(text), "approver alice \"%s\"\n"
+	    "policy-change approve 1 of { alice }\n"
+	    "allow operator catalog frobnicate\n", hex);
+	assert_int_equal(vaultd_policy_unlocked(&vd, 3, (const uint8_t *)text,
+	    n, &none), 0);
+	assert_non_null(strstr(vd.policy.trouble, "does not parse here"));
+	assert_int_equal(policy_change_k(vd.policy.pol), 1);
+	vaultd_policy_free(&vd);
+
+	n = (size_t)snprintf(text, sizeof(text), "approver alice \"%.10s\"\n"
+	    "policy-change approve 1 of { alice }\n", hex);
+	assert_int_equal(vaultd_policy_unlocked(&vd, 3, (const uint8_t *)text,
+	    n, &none), 0);
+	assert_int_equal(policy_change_k(vd.policy.pol), 1);
+	vaultd_policy_free(&vd);
+
+	/* no change approvers asked for: none are needed */
+	n = (size_t)snprintf(text, sizeof(text), "allow operator frobnicate\n");
+	assert_int_equal(vaultd_policy_unlocked(&vd, 3, (const uint8_t *)text,
+	    n, &none), 0);
+	assert_int_equal(policy_change_k(vd.policy.pol), 0);
+	vaultd_policy_free(&vd);
+}
+
 int
 main(void)
 {
@@ -451,6 +499,7 @@ main(void)
 		cmocka_unit_test(test_every_message_has_a_row),
 		cmocka_unit_test(test_lone_request_sync),
 		cmocka_unit_test(test_batch_refund),
+		cmocka_unit_test(test_policy_unparsed),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

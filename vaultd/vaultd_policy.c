@@ -84,6 +84,56 @@ policy_install(struct vaultd *vd, struct policy *pol, char *text,
 	return 0;
 }
 
+/*
+ * What stands of a policy that does not parse here: its approvers and
+ * its policy-change line, and no rule.  Every request is denied, and a
+ * change still needs the approvals the vault's policy asked for; the
+ * empty policy in its place would have let the passphrase alone apply
+ * the next one.  Those lines not parsing either, no change is possible
+ * here (a policy of one change approver that nobody can be).
+ */
+static int
+policy_change_only(const char *text, size_t len, struct policy **pol)
+{
+	struct policy_errors	 errs;
+	const char		*p = text, *end = text + len, *nl, *w;
+	char			*keep, hex[2 * POLICY_PK_LEN + 1], text1[256];
+	uint8_t			 pk[crypto_sign_PUBLICKEYBYTES];
+	uint8_t			 sk[crypto_sign_SECRETKEYBYTES];
+	size_t			 n = 0;
+
+	if ((keep = malloc(len + 1)) == NULL)
+		return CV_ERR_NOMEM;
+	for (; p < end; p = nl + 1) {
+		if ((nl = memchr(p, '\n', (size_t)(end - p))) == NULL)
+			nl = end;
+		for (w = p; w < nl && (*w == ' ' || *w == '\t'); w++)
+			;
+		if (((size_t)(nl - w) > 9 && memcmp(w, "approver ", 9) ==
+		    0) || ((size_t)(nl - w) > 14 && memcmp(w,
+		    "policy-change ", 14) == 0)) {
+			memcpy(keep + n, p, (size_t)(nl - p));
+			n += (size_t)(nl - p);
+			keep[n++] = '\n';
+		}
+		if (nl == end)
+			break;
+	}
+	keep[n] = '\0';
+	if (policy_parse(keep, n, pol, &errs) == 0) {
+		free(keep);
+		return 0;
+	}
+	free(keep);
+	/* the one approver's key made here, its secret thrown away */
+	crypto_sign_keypair(pk, sk);
+	sodium_memzero(sk, sizeof(sk));
+	hex_encode(pk, sizeof(pk), hex);
+	n = (size_t)snprintf(text1, sizeof(text1), "approver nobody \"%s\"\n"
+	    "policy-change approve 1 of { nobody }\n", hex);
+	return policy_parse(text1, n, pol, &errs) != 0 ? CV_ERR_NOMEM : 0;
+}
+
 int
 vaultd_policy_unlocked(struct vaultd *vd, uint64_t version,
     const uint8_t *text, size_t len, struct msg_rd *profiles)
@@ -122,7 +172,7 @@ vaultd_policy_unlocked(struct vaultd *vd, uint64_t version,
 	memcpy(copy, src, len);
 	copy[len] = '\0';
 	if (policy_parse(copy, len, &pol, &errs) != 0) {
-		/* fail closed: the empty policy denies every request */
+		/* fail closed: a policy of no rules denies every request */
 		snprintf(p->trouble, sizeof(p->trouble), "the vault's policy "
 		    "(version %llu) does not parse here (line %d column %d: "
 		    "%s); every request is denied until a policy is applied",
@@ -130,9 +180,9 @@ vaultd_policy_unlocked(struct vaultd *vd, uint64_t version,
 		    errs.n ? errs.e[0].col : 0,
 		    errs.n ? errs.e[0].msg : "?");
 		log_warnx("%s", p->trouble);
-		if (policy_parse("", 0, &pol, &errs) != 0) {
+		if ((r = policy_change_only(copy, len, &pol)) != 0) {
 			free(copy);
-			return CV_ERR_NOMEM;
+			return r;
 		}
 	}
 	if ((r = policy_install(vd, pol, copy, len, version)) != 0) {
