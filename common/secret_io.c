@@ -13,7 +13,11 @@
 
 static int	tty_line(int, const char *, struct secret *, size_t);
 
-/* One line typed at the terminal fd, not shown. */
+/*
+ * One line typed at the terminal fd, not shown.  What was typed ahead
+ * is kept (TCSANOW): a secret pasted before the line was asked for is
+ * the one meant.
+ */
 static int
 tty_quiet_line(int fd, const char *prompt, struct secret *s, size_t max)
 {
@@ -25,10 +29,10 @@ tty_quiet_line(int fd, const char *prompt, struct secret *s, size_t max)
 	quiet = old;
 	quiet.c_lflag &= ~(ECHO | ECHONL);
 	quiet.c_lflag |= ICANON;
-	if (tcsetattr(fd, TCSAFLUSH, &quiet) == -1)
+	if (tcsetattr(fd, TCSANOW, &quiet) == -1)
 		return CV_ERR_IO;
 	r = tty_line(fd, prompt, s, max);
-	tcsetattr(fd, TCSAFLUSH, &old);
+	tcsetattr(fd, TCSANOW, &old);
 	return r;
 }
 

@@ -15,6 +15,7 @@
 #include <string.h>
 #include <termios.h>
 #include <unistd.h>
+#include <sys/wait.h>
 
 #include <cmocka.h>
 #include <sodium.h>
@@ -55,27 +56,53 @@ shown(int master, char *buf, size_t len)
 	return n;
 }
 
+/*
+ * A secret typed at a terminal that echoes: the reader (a child here)
+ * turns the echo off, the line is typed only then, as a person would,
+ * and nothing of it comes back; the terminal echoes again afterwards.
+ */
 static void
 test_terminal(void **state)
 {
-	struct secret	s;
 	struct termios	t;
-	char		out[256];
-	int		master, slave;
+	struct secret	s;
+	char		out[256], got[64];
+	int		master, slave, p[2], i, st;
+	ssize_t		n;
+	pid_t		pid;
 
-	alarm(10);		/* a read to EOF would wait for ever */
+	alarm(20);		/* a read to EOF would wait for ever */
 	assert_int_equal(openpty(&master, &slave, NULL, NULL, NULL), 0);
 	assert_int_equal(tcgetattr(slave, &t), 0);
 	assert_true((t.c_lflag & ECHO) != 0);	/* echoing, as a shell's */
+	assert_int_equal(pipe(p), 0);
+	assert_true((pid = fork()) != -1);
+	if (pid == 0) {
+		close(p[0]);
+		if (secret_read_fd(slave, &s, 64) != 0)
+			_exit(1);
+		(void)!write(p[1], s.p, s.len);
+		_exit(0);
+	}
+	close(p[1]);
+	for (i = 0; i < 1000; i++) {		/* the reader is waiting */
+		assert_int_equal(tcgetattr(slave, &t), 0);
+		if ((t.c_lflag & ECHO) == 0)
+			break;
+		usleep(10000);
+	}
+	assert_true((t.c_lflag & ECHO) == 0);
 	assert_int_equal(write(master, SECRET "\n", sizeof(SECRET)),
 	    sizeof(SECRET));
-	assert_int_equal(secret_read_fd(slave, &s, 64), 0);
-	assert_int_equal(s.len, sizeof(SECRET) - 1);
-	assert_memory_equal(s.p, SECRET, s.len);
-	secret_free(&s);
+	assert_int_equal(waitpid(pid, &st, 0), pid);
+	assert_true(WIFEXITED(st));
+	assert_int_equal(WEXITSTATUS(st), 0);
+	n = read(p[0], got, sizeof(got));
+	assert_int_equal(n, sizeof(SECRET) - 1);
+	assert_memory_equal(got, SECRET, (size_t)n);
+	close(p[0]);
 	(void)shown(master, out, sizeof(out));
 	assert_null(strstr(out, "secret"));
-	/* the terminal echoes again afterwards */
 	assert_int_equal(tcgetattr(slave, &t), 0);
 	assert_true((t.c_lflag & ECHO) != 0);
 	close(slave);
