@@ -904,6 +904,20 @@ gen_check(struct log *l, const struct audit_anchor *a, uint64_t vault_gen)
 	return gen_upto(l, a, vault_gen, l->n);
 }
 
+/* A log of a new vault: its key, and init's intent and outcome. */
+static struct log *
+gen_log_init(void)
+{
+	struct log	*l;
+
+	assert_non_null(l = malloc(sizeof(*l)));
+	memset(l, 0, sizeof(*l));
+	assert_int_equal(audit_key_new(&l->sk, l->pk), 0);
+	gen_event(l, "init", "intent", 1);
+	gen_event(l, "init", "ok", 1);
+	return l;
+}
+
 /* Rollback of the vault or of the log, each way, and what is allowed. */
 static void
 test_gen_check(void **state)
@@ -911,12 +925,8 @@ test_gen_check(void **state)
 	struct log		*l;
 	struct audit_anchor	 a2, a5, none;
 
-	assert_non_null(l = malloc(sizeof(*l)));
-	memset(l, 0, sizeof(*l));
 	memset(&none, 0, sizeof(none));
-	assert_int_equal(audit_key_new(&l->sk, l->pk), 0);
-	gen_event(l, "init", "intent", 1);
-	gen_event(l, "init", "ok", 1);
+	l = gen_log_init();
 	/* before any checkpoint, a vault with no anchor is fine */
 	assert_int_equal(gen_check(l, &none, 1), AUDIT_GEN_OK);
 	checkpoint(l, 2);			/* seq 3, gen 2 */
@@ -978,12 +988,8 @@ test_gen_first_checkpoint(void **state)
 	struct log		*l;
 	struct audit_anchor	 none, a;
 
-	assert_non_null(l = malloc(sizeof(*l)));
-	memset(l, 0, sizeof(*l));
 	memset(&none, 0, sizeof(none));
-	assert_int_equal(audit_key_new(&l->sk, l->pk), 0);
-	gen_event(l, "init", "intent", 1);
-	gen_event(l, "init", "ok", 1);
+	l = gen_log_init();
 	checkpoint(l, 2);			/* the write failed */
 	checkpoint(l, 2);			/* and again */
 	gen_event(l, "account_add", "intent", 2);
