@@ -617,6 +617,23 @@ vault_forget(struct rot_run *rr, const char *id)
 	return 0;
 }
 
+#define DRAIN_PING_S	60
+
+/* A request that keeps the connection from idling: vaultd's status. */
+static int
+drain_ping(struct rot_run *rr)
+{
+	struct msg_w	w;
+	struct msg	m;
+	int		r;
+
+	msg_begin(&w, MSG_CTL_STATUS_REQ, ++rr->vc->next_id);
+	if ((r = vaultctl_call(rr->vc, &w, MSG_CTL_STATUS_ANS, &m)) != 0)
+		return r;
+	msg_clear(&m);
+	return 0;
+}
+
 static enum outcome
 step_delete(struct rot_run *rr)
 {
@@ -628,10 +645,18 @@ step_delete(struct rot_run *rr)
 	wait = rr->r.active_at + (int64_t)rr->r.drain - time(NULL);
 	if (wait > (int64_t)rr->r.drain)
 		wait = (int64_t)rr->r.drain;	/* a clock set back */
-	if (wait > 0) {
+	if (wait > 0)
 		say(rr, "waiting %lld s for requests signed with key %s to "
 		    "finish", (long long)wait, rr->r.old_key);
-		sleep((unsigned)wait);
+	/*
+	 * vaultd closes a connection idle VAULTD_IDLE_MS (300 s), and the
+	 * run keeps one: a drain longer than that asks vaultd's status now
+	 * and then, so that the connection is there for the delete.
+	 */
+	while (wait > 0) {
+		sleep((unsigned)(wait > DRAIN_PING_S ? DRAIN_PING_S : wait));
+		if ((wait -= DRAIN_PING_S) > 0 && (r = drain_ping(rr)) != 0)
+			return call_failed(rr, r, "delete");
 	}
 	if ((r = key_held(rr->vc, rtype(rr), rr->account, rr->r.old_key,
 	    NULL)) < 0)
