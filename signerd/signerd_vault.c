@@ -340,6 +340,19 @@ has_account(const struct vault *v, const char *account)
 	return vault_find_record(v, VAULT_REC_ACCOUNT, account, "") >= 0;
 }
 
+/* 1 if the account has a rotation's journal entry. */
+static int
+rotation_of(const struct vault *v, const char *account)
+{
+	size_t	i;
+
+	for (i = 0; i < v->nrecs; i++)
+		if (v->recs[i].type == VAULT_REC_ROTATION &&
+		    strcmp(v->recs[i].account, account) == 0)
+			return 1;
+	return 0;
+}
+
 /* Refuse a second credential of the same kind, account and nonce. */
 static int
 nonce_taken(const struct vault *v, uint8_t type, const char *account,
@@ -523,6 +536,13 @@ vault_put(struct signerd_vault *sv, struct chan *c, struct msg *m)
 			return CV_ERR_INVALID;
 		if ((k = vault_find_record(&sv->v, VAULT_REC_ROTATION, account,
 		    key_id)) < 0 ? nonce != 0 : nonce != sv->v.recs[k].nonce + 1)
+			return CV_ERR_EXISTS;
+		/*
+		 * One rotation of an account at a time: vaultctl looks
+		 * first, and two started at once meet here, the second
+		 * refused before its first exchange call.
+		 */
+		if (k < 0 && rotation_of(&sv->v, account))
 			return CV_ERR_EXISTS;
 		snprintf(info, sizeof(info), "%.*s", (int)len,
 		    (const char *)payload);

@@ -572,6 +572,11 @@ test_hostile_peer(void **state)
 	/* an account record that is not text (it goes out as a string) */
 	assert_int_equal(peer_put_rec(&p, VAULT_REC_ACCOUNT, "x", "",
 	    "{\"profile\":\"\xff\"}", 15, info), CV_ERR_INVALID);
+	/* one rotation of an account at a time, two started at once too */
+	assert_int_equal(peer_put_rec(&p, VAULT_REC_ROTATION, "pm",
+	    "rot-aaaaaaaaaaaa", "{}", 2, info), 0);
+	assert_int_equal(peer_put_rec(&p, VAULT_REC_ROTATION, "pm",
+	    "rot-bbbbbbbbbbbb", "{}", 2, info), CV_ERR_EXISTS);
 	assert_int_equal(peer_sign(&p, "pm", CATALOG_L1, "GET",
 	    "/auth/derive-api-key", 0, 0), 0);
 	assert_int_equal(peer_sign(&p, "nosuch", CATALOG_L1, "GET",
