@@ -135,20 +135,29 @@ home_sync(const char *home)
 }
 
 int
-home_sync_parent(const char *path)
+home_dirname(const char *path, char *dir, size_t len)
 {
-	char		 dir[PATH_MAX];
 	const char	*slash = strrchr(path, '/');
 
 	if (slash == NULL)
-		return home_sync(".");
+		return snprintf(dir, len, ".") < (int)len ? 0 : CV_ERR_TOOLONG;
 	if (slash == path)
-		return home_sync("/");
-	if ((size_t)(slash - path) >= sizeof(dir)) {
+		return snprintf(dir, len, "/") < (int)len ? 0 : CV_ERR_TOOLONG;
+	if ((size_t)(slash - path) >= len)
+		return CV_ERR_TOOLONG;
+	memcpy(dir, path, (size_t)(slash - path));
+	dir[slash - path] = '\0';
+	return 0;
+}
+
+int
+home_sync_parent(const char *path)
+{
+	char	dir[PATH_MAX];
+
+	if (home_dirname(path, dir, sizeof(dir)) != 0) {
 		errno = ENAMETOOLONG;
 		return -1;
 	}
-	memcpy(dir, path, (size_t)(slash - path));
-	dir[slash - path] = '\0';
 	return home_sync(dir);
 }

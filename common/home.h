@@ -32,5 +32,7 @@ int	home_emptydir(const char *dir) CV_WUR;
 int	home_sync(const char *home) CV_WUR;
 /* The same for the directory that holds the file path. */
 int	home_sync_parent(const char *path) CV_WUR;
+/* That directory's path into dir: "." for a bare name.  CV_ERR_TOOLONG. */
+int	home_dirname(const char *path, char *dir, size_t len) CV_WUR;
 
 #endif

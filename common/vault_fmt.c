@@ -9,6 +9,7 @@
 
 #include <sodium.h>
 
+#include "common/home.h"
 #include "common/log.h"
 #include "common/vault_fmt.h"
 
@@ -708,20 +709,9 @@ vault_fmt_write_file(const char *path, const uint8_t *buf, size_t len)
 
 	if (*path == '\0')
 		return CV_ERR_INVALID;
-	if ((slash = strrchr(path, '/')) == NULL) {
-		name = path;
-		(void)snprintf(dir, sizeof(dir), ".");
-	} else {
-		name = slash + 1;
-		if ((size_t)(slash - path) >= sizeof(dir))
-			return CV_ERR_TOOLONG;
-		if (slash == path)
-			(void)snprintf(dir, sizeof(dir), "/");
-		else {
-			memcpy(dir, path, (size_t)(slash - path));
-			dir[slash - path] = '\0';
-		}
-	}
+	name = (slash = strrchr(path, '/')) == NULL ? path : slash + 1;
+	if ((r = home_dirname(path, dir, sizeof(dir))) != 0)
+		return r;
 	if ((dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1) {
 		r = errno == ENOENT ? CV_ERR_NOTFOUND : CV_ERR_IO;
 		log_warn("%s", dir);
