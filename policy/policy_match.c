@@ -22,7 +22,8 @@
 #include "policy/policy_eval.h"
 #include "policy/policy_json.h"
 
-#define EV_DEC_MAX	64		/* a value copied on the stack */
+#define EV_DEC_MAX	256		/* a value copied on the stack: token
+					   ids (78 digits) and prices fit */
 #define EV_SHOW_MAX	48		/* bytes of a value a line shows */
 
 /* A value the request carries, and how it is encoded. */

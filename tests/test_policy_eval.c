@@ -686,6 +686,16 @@ test_decimals(void **state)
 	req_body(&q, "{\"price\":\"0.100000000000000000000000000000000000"
 	    "0000000000000000000000000000000000\"}");
 	assert_int_equal(effect_of(pol, &q), POLICY_ALLOW);
+	{
+		/* longer than the stack's copy: the heap's */
+		char	b[400];
+
+		memcpy(b, "{\"price\":\"0.1", 13);
+		memset(b + 13, '0', 300);
+		memcpy(b + 313, "\"}", 3);
+		req_body(&q, b);
+		assert_int_equal(effect_of(pol, &q), POLICY_ALLOW);
+	}
 	req_path(&q, "/p");
 	/* ... and a deny on it is not passed by writing it long */
 	req_body(&q, "{\"price\":\"0.400000000000000000000000000000000000"
