@@ -693,6 +693,27 @@ setup_journal(void **state)
 }
 
 /*
+ * vaultd started on audit.log cut 1000 bytes short of whole (len bytes)
+ * writes them back from the journal, saying so: the file begins whole.
+ */
+static void
+written_back(struct at *t, const char *whole, size_t len)
+{
+	char	 msg[512], *log;
+	size_t	 len2 = 0;
+
+	assert_int_equal(it_start_args(&t->it, "-T", "-J", JOURNAL_MIN), 0);
+	snprintf(msg, sizeof(msg), "%s: 1000 bytes written back from "
+	    "%s/audit.wal (records a crash of the machine had kept from the "
+	    "disk)", t->audit, t->it.home);
+	assert_true(it_log_has(&t->it, msg));
+	assert_non_null(log = it_slurp(t->audit, &len2));
+	assert_true(len2 >= len);
+	assert_memory_equal(log, whole, len);
+	free(log);
+}
+
+/*
  * The audit journal.  A crash of the machine, made here by cutting
  * audit.log after vaultd was killed, loses no signing record: the next
  * vaultd writes the lost bytes back from audit.wal, byte for byte, after
@@ -720,16 +741,7 @@ test_journal(void **state)
 	    count(last, "\n"));
 	cut = len - 1000;
 	cut_log(t, cut);
-
-	assert_int_equal(it_start_args(&t->it, "-T", "-J", JOURNAL_MIN), 0);
-	snprintf(msg, sizeof(msg), "%s: 1000 bytes written back from "
-	    "%s/audit.wal (records a crash of the machine had kept from the "
-	    "disk)", t->audit, t->it.home);
-	assert_true(it_log_has(&t->it, msg));
-	assert_non_null(log = it_slurp(t->audit, &len2));
-	assert_true(len2 >= len);
-	assert_memory_equal(log, whole, len);
-	free(log);
+	written_back(t, whole, len);
 	assert_int_equal(CTL(t, NULL, "unlock --passphrase-file %s", t->pass),
 	    0);
 	assert_int_equal(CTL(t, NULL, "audit verify"), 0);
@@ -761,8 +773,8 @@ static void
 test_second_vaultd(void **state)
 {
 	struct at	*t = *state;
-	char		 cmd[512], out[1024], want[512], msg[512], *whole, *log;
-	size_t		 len = 0, len2 = 0;
+	char		 cmd[512], out[1024], want[512], *whole;
+	size_t		 len = 0;
 	int		 again;
 
 	signing_account(t);
@@ -781,14 +793,7 @@ test_second_vaultd(void **state)
 	it_kill(&t->it);
 	assert_non_null(whole = it_slurp(t->audit, &len));
 	cut_log(t, len - 1000);
-	assert_int_equal(it_start_args(&t->it, "-T", "-J", JOURNAL_MIN), 0);
-	snprintf(msg, sizeof(msg), "%s: 1000 bytes written back from "
-	    "%s/audit.wal", t->audit, t->it.home);
-	assert_true(it_log_has(&t->it, msg));
-	assert_non_null(log = it_slurp(t->audit, &len2));
-	assert_true(len2 >= len);
-	assert_memory_equal(log, whole, len);
-	free(log);
+	written_back(t, whole, len);
 	free(whole);
 }
 
