@@ -316,6 +316,16 @@ int	audit_verify(const char *buf, size_t len,
  */
 int	audit_verify_file(const char *path, const uint8_t pk[AUDIT_PK_LEN],
 	    const struct audit_anchor *anchor, struct audit_report *rep) CV_WUR;
+struct audit_log;
+/*
+ * The same for a log already scanned (audit_log_scan), its current file
+ * read from lastfd and only its first lastmax bytes (audit_iter_bound;
+ * lastfd -1: it was absent, -2: read whole by its path).  Closes lastfd.
+ * Logs nothing: a thread may call it.
+ */
+int	audit_verify_log(const struct audit_log *log, int lastfd,
+	    uint64_t lastmax, const uint8_t pk[AUDIT_PK_LEN],
+	    const struct audit_anchor *anchor, struct audit_report *rep) CV_WUR;
 
 /* A short description of a fault, for people. */
 const char *audit_fault_str(enum audit_fault);
@@ -361,10 +371,21 @@ struct audit_iter {
 	size_t			 off, len;
 	char			 linebuf[AUDIT_LINE_MAX + 2];
 	int			 newfile;	/* the last line began a file */
+	int			 bounded;	/* audit_iter_bound was called */
+	int			 lastfd;	/* its fd, until the iterator
+						   reaches the current file */
+	uint64_t		 lastleft;	/* bytes of it still to read */
 };
 /* Start at file first (1-based; 1 for the whole log). */
 int	audit_iter_open(struct audit_iter *it, const struct audit_log *log,
 	    uint64_t first) CV_WUR;
+/*
+ * A snapshot of a log that grows while it is read: the current file is
+ * read from fd (opened by its writer; -1: it was absent) and only its
+ * first max bytes, so a line being written, or a rotation that renames
+ * the file, does not change what is read.  The iterator closes fd.
+ */
+void	audit_iter_bound(struct audit_iter *it, int fd, uint64_t max);
 /* The next line: 1 and *line, *len; 0 at the end; or an error. */
 int	audit_iter_next(struct audit_iter *it, const char **line, size_t *len)
 	    CV_WUR;

@@ -279,12 +279,22 @@ audit_log_scan(const char *path, struct audit_log *log)
 	return 0;
 }
 
-void
-audit_iter_close(struct audit_iter *it)
+/* The file being read is done. */
+static void
+iter_file_close(struct audit_iter *it)
 {
 	if (it->fd != -1)
 		close(it->fd);
 	it->fd = -1;
+}
+
+void
+audit_iter_close(struct audit_iter *it)
+{
+	iter_file_close(it);
+	if (it->lastfd != -1)
+		close(it->lastfd);
+	it->lastfd = -1;
 }
 
 int
@@ -295,7 +305,36 @@ audit_iter_open(struct audit_iter *it, const struct audit_log *log,
 	it->log = log;
 	it->file = first == 0 ? 1 : first;
 	it->fd = -1;
+	it->lastfd = -1;
 	return 0;
+}
+
+void
+audit_iter_bound(struct audit_iter *it, int fd, uint64_t max)
+{
+	if (it->lastfd != -1)
+		close(it->lastfd);
+	it->bounded = 1;
+	it->lastfd = fd;
+	it->lastleft = fd == -1 ? 0 : max;
+}
+
+/* The current file of a bounded iterator: its fd, or none (an empty file). */
+static int
+iter_last(struct audit_iter *it)
+{
+	const char	*slash = strrchr(it->log->path, '/');
+
+	if (it->lastfd == -1)
+		return 0;
+	it->fd = it->lastfd;
+	it->lastfd = -1;
+	set_name(it->name, sizeof(it->name), slash ? slash + 1 :
+	    it->log->path);
+	it->line = 0;
+	it->off = it->len = 0;
+	it->newfile = 1;
+	return 1;
 }
 
 /* Open the next file that exists; 1, 0 past the last, or an error. */
@@ -307,6 +346,8 @@ iter_file(struct audit_iter *it)
 	const char	*slash;
 
 	for (; it->file <= it->log->nseg + 1; it->file++) {
+		if (it->bounded && it->file == it->log->nseg + 1)
+			return iter_last(it);
 		if (audit_log_file(it->log, it->file, path, sizeof(path)) != 0)
 			return CV_ERR_TOOLONG;
 		if ((it->fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC |
@@ -316,7 +357,7 @@ iter_file(struct audit_iter *it)
 			return CV_ERR_IO;
 		}
 		if (fstat(it->fd, &st) == -1 || !S_ISREG(st.st_mode)) {
-			audit_iter_close(it);
+			iter_file_close(it);
 			return CV_ERR_IO;
 		}
 		slash = strrchr(path, '/');
@@ -334,7 +375,7 @@ int
 audit_iter_next(struct audit_iter *it, const char **line, size_t *len)
 {
 	const char	*nl;
-	size_t		 n = 0, take, room;
+	size_t		 n = 0, take, room, want;
 	ssize_t		 got;
 	int		 r, first = 0;
 
@@ -345,13 +386,19 @@ audit_iter_next(struct audit_iter *it, const char **line, size_t *len)
 			first = 1;
 		}
 		if (it->off == it->len) {
-			got = read(it->fd, it->buf, sizeof(it->buf));
+			want = sizeof(it->buf);
+			if (it->bounded && it->file == it->log->nseg + 1 &&
+			    it->lastleft < want)
+				want = (size_t)it->lastleft;
+			got = want == 0 ? 0 : read(it->fd, it->buf, want);
 			if (got == -1 && errno == EINTR)
 				continue;
 			if (got == -1)
 				return CV_ERR_IO;
+			if (it->bounded && it->file == it->log->nseg + 1)
+				it->lastleft -= (uint64_t)got;
 			if (got == 0) {
-				audit_iter_close(it);
+				iter_file_close(it);
 				it->file++;
 				if (n > 0)	/* an unterminated last line */
 					break;
@@ -383,32 +430,50 @@ int
 audit_verify_file(const char *path, const uint8_t pk[AUDIT_PK_LEN],
     const struct audit_anchor *anchor, struct audit_report *rep)
 {
-	struct audit_verifier	 v;
 	struct audit_log	 log;
-	struct audit_iter	*it = NULL;
 	struct stat		 st;
-	const char		*line;
-	char			 name[PATH_MAX + 32];
-	size_t			 len;
 	int			 r;
 
-	audit_verify_init(&v, pk, anchor, rep);
+	memset(rep, 0, sizeof(*rep));
 	if ((r = audit_log_scan(path, &log)) != 0)
 		return r;
 	if (log.nseg == 0 && lstat(path, &st) == -1) {
 		log_warn("%s", path);
 		return errno == ENOENT ? CV_ERR_NOTFOUND : CV_ERR_IO;
 	}
-	if (log.gap != 0) {
-		if (audit_log_file(&log, log.gap, name, sizeof(name)) != 0)
-			return CV_ERR_TOOLONG;
-		return vfail(&v, AUDIT_FAULT_DELETED, strrchr(name, '/') ?
-		    strrchr(name, '/') + 1 : name, 0);
-	}
-	if ((it = malloc(sizeof(*it))) == NULL)
-		return CV_ERR_NOMEM;
-	if ((r = audit_iter_open(it, &log, 1)) != 0)
+	if ((r = audit_verify_log(&log, -2, 0, pk, anchor, rep)) == CV_ERR_IO)
+		log_warn("reading %s", path);
+	return r;
+}
+
+/* lastfd -2: not bounded, the current file opened by its path. */
+int
+audit_verify_log(const struct audit_log *log, int lastfd, uint64_t lastmax,
+    const uint8_t pk[AUDIT_PK_LEN], const struct audit_anchor *anchor,
+    struct audit_report *rep)
+{
+	struct audit_verifier	 v;
+	struct audit_iter	*it = NULL;
+	const char		*line;
+	char			 name[PATH_MAX + 32];
+	size_t			 len;
+	int			 r;
+
+	audit_verify_init(&v, pk, anchor, rep);
+	if (log->gap != 0) {
+		r = audit_log_file(log, log->gap, name, sizeof(name)) != 0 ?
+		    CV_ERR_TOOLONG : vfail(&v, AUDIT_FAULT_DELETED,
+		    strrchr(name, '/') ? strrchr(name, '/') + 1 : name, 0);
 		goto out;
+	}
+	r = CV_ERR_NOMEM;
+	if ((it = malloc(sizeof(*it))) == NULL ||
+	    (r = audit_iter_open(it, log, 1)) != 0)
+		goto out;
+	if (lastfd != -2) {
+		audit_iter_bound(it, lastfd, lastmax);
+		lastfd = -2;			/* the iterator's now */
+	}
 	while ((r = audit_iter_next(it, &line, &len)) == 1) {
 		if (it->newfile)
 			audit_verify_file_start(&v, it->name);
@@ -417,9 +482,9 @@ audit_verify_file(const char *path, const uint8_t pk[AUDIT_PK_LEN],
 	}
 	if (r == 0)
 		r = audit_verify_end(&v);
-	else
-		log_warn("reading %s", path);
  out:
+	if (lastfd >= 0)
+		close(lastfd);
 	if (it != NULL) {
 		audit_iter_close(it);
 		free(it);

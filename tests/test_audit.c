@@ -3,6 +3,7 @@
  * signatures and verification.  Each kind of damage to a log is asserted
  * with its exact code, fault and line.
  */
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -565,6 +566,60 @@ test_verify_file(void **state)
 }
 
 /* Fields from a peer format to exact bytes, whatever they hold. */
+/*
+ * A snapshot of a log being written (vaultd's audit scanner): the current
+ * file is read from a descriptor and only as far as it was when taken,
+ * whatever is appended after and wherever the file is renamed.
+ */
+static void
+test_verify_snapshot(void **state)
+{
+	struct log		*l;
+	struct audit_log	 alog;
+	struct audit_report	 rep;
+	char			 dir[] = "/tmp/cvsnap.XXXXXX", path[64], moved[64];
+	int			 fd, nfd;
+
+	assert_non_null(l = malloc(sizeof(*l)));
+	build(l);
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/audit.log", dir);
+	snprintf(moved, sizeof(moved), "%s/audit.log.000001", dir);
+	assert_true((fd = open(path, O_WRONLY | O_CREAT, 0600)) >= 0);
+	assert_int_equal(write(fd, l->text, l->off[6] + 5),
+	    (ssize_t)l->off[6] + 5);	/* six lines and a half */
+	close(fd);
+	assert_int_equal(audit_log_scan(path, &alog), 0);
+	assert_int_equal(alog.nseg, 0);
+
+	/* six lines: the half written one is not read, nor what follows */
+	assert_true((fd = open(path, O_RDONLY)) >= 0);
+	assert_int_equal(rename(path, moved), 0);
+	assert_true((nfd = creat(path, 0600)) >= 0);
+	close(nfd);
+	assert_int_equal(audit_verify_log(&alog, fd, l->off[6], l->pk, NULL,
+	    &rep), 0);
+	assert_int_equal(rep.records, 6);
+	assert_int_equal(rep.segments, 1);
+
+	/* bounded mid-line: the cut line is read, and is malformed */
+	assert_true((fd = open(moved, O_RDONLY)) >= 0);
+	assert_int_equal(audit_verify_log(&alog, fd, l->off[6] + 5, l->pk,
+	    NULL, &rep), CV_ERR_CORRUPT);
+	assert_int_equal(rep.fault_line, 7);
+
+	/* no current file when taken: none read */
+	assert_int_equal(audit_verify_log(&alog, -1, 100, l->pk, NULL, &rep),
+	    0);
+	assert_int_equal(rep.records, 0);
+
+	assert_int_equal(unlink(path), 0);
+	assert_int_equal(unlink(moved), 0);
+	assert_int_equal(rmdir(dir), 0);
+	log_free(l);
+	free(l);
+}
+
 static void
 test_hostile_fields(void **state)
 {
@@ -1023,6 +1078,7 @@ main(void)
 		cmocka_unit_test(test_badsig),
 		cmocka_unit_test(test_sign_refuses),
 		cmocka_unit_test(test_verify_file),
+		cmocka_unit_test(test_verify_snapshot),
 		cmocka_unit_test(test_hostile_fields),
 		cmocka_unit_test(test_request_digest),
 		cmocka_unit_test(test_segments),

@@ -12,6 +12,7 @@
 #include <stddef.h>
 #include <setjmp.h>
 #include <stdint.h>
+#include <poll.h>
 
 #include <cmocka.h>
 
@@ -912,6 +913,108 @@ test_checkpoint_no_again(void **state)
 	free(log);
 }
 
+/* A filtered audit show of the op "init", asked on c as id. */
+static void
+send_show_init(struct chan *c, uint32_t id)
+{
+	struct msg_w	w;
+
+	msg_begin(&w, MSG_CTL_AUDIT_SHOW_REQ, id);
+	msg_put_u64(&w, 5);
+	msg_put_str(&w, "");
+	msg_put_str(&w, "");
+	msg_put_str(&w, "init");
+	msg_put_str(&w, "");
+	msg_put_u64(&w, 0);
+	msg_put_u64(&w, 0);
+	msg_put_str(&w, "");
+	assert_int_equal(chan_send(c, &w), 0);
+}
+
+static int
+readable(struct chan *c)
+{
+	struct pollfd	pfd = { c->fd, POLLIN, 0 };
+
+	return poll(&pfd, 1, 0) == 1;
+}
+
+/*
+ * audit verify and a filtered audit show read the whole log in vaultd's
+ * scanner thread, not in its loop: a segment of 1 GiB of holes (with no
+ * line in it) makes a show's scan last seconds, and meanwhile a status
+ * asked 300 ms after it is answered first, and a second scan is told to
+ * retry.  The show then finds the two init records; with the segment
+ * gone, verify passes.
+ */
+static void
+test_scan_off_loop(void **state)
+{
+	struct at	*t = *state;
+	struct it_proc	 procs[3];
+	struct chan	 a, c;
+	struct msg_w	 w;
+	struct msg	 m;
+	const char	*text;
+	char		 seg[160], line[AUDIT_LINE_MAX + 1];
+	size_t		 len;
+	uint64_t	 left;
+	int64_t		 code;
+	int		 fd;
+
+	snprintf(seg, sizeof(seg), "%s.000001", t->audit);
+	assert_true((fd = open(seg, O_WRONLY | O_CREAT | O_EXCL, 0600)) != -1);
+	assert_int_equal(ftruncate(fd, (off_t)1 << 30), 0);
+	close(fd);
+
+	assert_int_equal(it_connect(&t->it, &a), 0);
+	send_show_init(&a, 2);
+	it_sleep_ms(300);
+	assert_int_equal(it_status(&t->it, procs), 0);
+	assert_false(readable(&a));		/* the scan goes on */
+
+	assert_int_equal(it_connect(&t->it, &c), 0);
+	msg_begin(&w, MSG_CTL_AUDIT_REQ, 2);
+	msg_put_u64(&w, 1);			/* verify */
+	msg_put_u64(&w, 0);
+	assert_int_equal(chan_send(&c, &w), 0);
+	assert_int_equal(chan_recv(&c, &m), 0);
+	assert_int_equal(m.type, MSG_ERROR_ANS);
+	assert_int_equal(msg_get_i64(&m.rd, &code), 0);
+	assert_int_equal(code, CV_ERR_AGAIN);
+	assert_int_equal(msg_get_str(&m.rd, &text, &len, 200), 0);
+	assert_int_equal(len, strlen("an audit scan is under way; retry"));
+	assert_memory_equal(text, "an audit scan is under way; retry", len);
+	msg_clear(&m);
+	send_show_init(&c, 3);			/* a show too */
+	assert_int_equal(chan_recv(&c, &m), 0);
+	assert_int_equal(m.type, MSG_ERROR_ANS);
+	assert_int_equal(msg_get_i64(&m.rd, &code), 0);
+	assert_int_equal(code, CV_ERR_AGAIN);
+	msg_clear(&m);
+	chan_free(&c);
+
+	assert_int_equal(chan_recv(&a, &m), 0);
+	assert_int_equal(m.type, MSG_CTL_AUDIT_SHOW_ANS);
+	assert_int_equal(m.id, 2);
+	assert_int_equal(msg_get_u64(&m.rd, &left), 0);
+	assert_int_equal(left, 0);
+	assert_int_equal(msg_get_str(&m.rd, &text, &len, MSG_MAX_FRAME), 0);
+	assert_true(len < sizeof(line));
+	memcpy(line, text, len);
+	line[len] = '\0';
+	msg_clear(&m);
+	/* its intent and its outcome */
+	assert_int_equal(count(line, "\n"), 2);
+	assert_int_equal(count(line, "\tinit\t-\t-\tintent\t"), 1);
+	assert_int_equal(count(line, "\tinit\t-\t-\tok\t"), 1);
+	chan_free(&a);
+
+	unlink(seg);
+	assert_int_equal(CTL(t, NULL, "audit verify"), 0);
+	assert_out(t, "audit log verified: ");
+}
+
 int
 main(void)
 {
@@ -939,6 +1042,8 @@ main(void)
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_checkpoint_no_again,
 		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_scan_off_loop, setup,
+		    teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -551,12 +551,12 @@ vaultd_loop(struct vaultd *vd)
 {
 	/*
 	 * signals, 2 children, listen, clients, the children's log pipes,
-	 * the audit syncer
+	 * the audit syncer, the audit scanner
 	 */
-	struct pollfd	 pfd[5 + VAULTD_MAX_CLIENTS + CHILD_NUM];
-	struct client	*cl_at[5 + VAULTD_MAX_CLIENTS + CHILD_NUM];
+	struct pollfd	 pfd[6 + VAULTD_MAX_CLIENTS + CHILD_NUM];
+	struct client	*cl_at[6 + VAULTD_MAX_CLIENTS + CHILD_NUM];
 	int64_t		 now, t, next, stop_at = 0;
-	size_t		 i, n, logs, syncat;
+	size_t		 i, n, logs, syncat, scanat;
 	int		 timeout;
 
 	for (;;) {
@@ -640,6 +640,9 @@ vaultd_loop(struct vaultd *vd)
 		syncat = n;
 		pfd[n].fd = vaultd_sync_busy(vd) ? vaultd_sync_pollfd(vd) : -1;
 		pfd[n++].events = POLLIN;
+		scanat = n;
+		pfd[n].fd = vaultd_scan_pollfd(vd);
+		pfd[n++].events = POLLIN;
 
 		if (poll(pfd, n, timeout) == -1) {
 			if (errno == EINTR)
@@ -650,6 +653,8 @@ vaultd_loop(struct vaultd *vd)
 			vaultd_signal(vd);
 		if (pfd[syncat].revents & POLLIN)
 			vaultd_sync_end(vd, 0);	/* taken at the next turn */
+		if (pfd[scanat].revents & POLLIN)
+			vaultd_scan_end(vd);
 		for (i = 0; i < CHILD_NUM; i++)		/* not if reaped since */
 			if (pfd[logs + i].revents != 0 &&
 			    pfd[logs + i].fd == vd->children[i].log_fd)

@@ -405,6 +405,30 @@ struct vd_syncer {
 };
 
 /*
+ * The audit scanner (vaultd_scan.c): a thread that reads the whole log
+ * for audit verify and a filtered audit show.  A scan is given as a job:
+ * run is called in the thread and may touch nothing of vaultd but the
+ * job; done is called in the loop once run returned, answers the client
+ * and frees the job.  job is shared under mu; the rest is the loop's.
+ */
+struct vd_scan_job {
+	int	(*run)(struct vd_scan_job *);
+	void	(*done)(struct vaultd *, struct vd_scan_job *);
+	uint64_t	 serial;	/* the client to answer */
+	uint32_t	 id;
+	int		 r;		/* what run returned (shared) */
+};
+struct vd_scanner {
+	pthread_t		 t;
+	pthread_mutex_t		 mu;
+	pthread_cond_t		 cv;
+	struct vd_scan_job	*job;		/* given, not yet taken (shared) */
+	struct vd_scan_job	*running;	/* given, not yet done */
+	int			 pipe[2];	/* a byte when one is done */
+	int			 on;
+};
+
+/*
  * The audit journal, audit.wal (vaultd_wal.c): offsets are audit.log's
  * bytes unless they say otherwise.
  */
@@ -498,6 +522,7 @@ struct vaultd {
 	uint64_t	 audit_wseq;		/* batches written so far */
 	uint64_t	 sync_wseq;		/* ... when the sync began */
 	struct vd_syncer syncer;
+	struct vd_scanner scanner;
 	int		 audit_relaxed;		/* vaultctl audit mode relaxed */
 	int64_t		 audit_group_ms;	/* its sync period */
 	int64_t		 relaxed_due;		/* when the next group syncs */
@@ -1146,6 +1171,15 @@ void	 vaultd_wal_log_synced(struct vaultd *);
 int	 vaultd_wal_sync_log(struct vaultd *);
 void	 vaultd_wal_synced(struct vaultd *);
 void	 vaultd_wal_new_log(struct vaultd *);
+
+/*
+ * vaultd_scan.c: the audit scanner thread.  begin: CV_ERR_AGAIN while a
+ * scan runs (the job stays the caller's), else the job is the
+ * scanner's until done.
+ */
+int	 vaultd_scan_begin(struct vaultd *, struct vd_scan_job *) CV_WUR;
+int	 vaultd_scan_pollfd(const struct vaultd *);
+void	 vaultd_scan_end(struct vaultd *);
 
 /* vaultd_sync.c: the audit syncer thread. */
 void	 vaultd_sync_start(struct vaultd *);

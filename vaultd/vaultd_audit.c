@@ -863,37 +863,146 @@ vaultd_audit_rollback(struct vaultd *vd, uint64_t gen, char *text,
 	return r;
 }
 
+/*
+ * What a scan reads: the log's files, and the current one opened and
+ * measured once every record was written out, so that the records the
+ * loop writes while the scanner reads are not read (nor a line half
+ * written), and a rotation meanwhile does not change the files.
+ */
+struct scan_snap {
+	struct audit_log	log;
+	int			lastfd;		/* -1: the current file is absent */
+	uint64_t		lastmax;
+};
+
 static int
-audit_verify_now(struct vaultd *vd, char *text, size_t len)
+scan_snapshot(struct vaultd *vd, struct scan_snap *sn)
 {
-	struct audit_report	 rep;
+	struct stat	st;
+	int		r;
+
+	sn->lastfd = -1;
+	sn->lastmax = 0;
+	vaultd_audit_sync(vd);		/* the file holds every record */
+	if ((r = audit_log_scan(vd->auditpath, &sn->log)) != 0)
+		return r;
+	if ((sn->lastfd = open(vd->auditpath, O_RDONLY | O_NOFOLLOW |
+	    O_CLOEXEC)) == -1) {
+		if (errno != ENOENT)
+			return CV_ERR_IO;
+		return sn->log.nseg == 0 ? CV_ERR_NOTFOUND : 0;
+	}
+	if (fstat(sn->lastfd, &st) == -1 || !S_ISREG(st.st_mode)) {
+		close(sn->lastfd);
+		sn->lastfd = -1;
+		return CV_ERR_IO;
+	}
+	sn->lastmax = (uint64_t)st.st_size;
+	return 0;
+}
+
+/* audit verify, run by the scanner. */
+struct verify_job {
+	struct vd_scan_job	 job;		/* first */
+	struct scan_snap	 snap;
+	uint8_t			 pk[AUDIT_PK_LEN];
 	struct audit_anchor	 anchor;
+	struct audit_report	 rep;
+};
+
+static void
+verify_answer(struct vaultd *vd, uint64_t serial, uint32_t id, int r,
+    const char *text)
+{
+	struct msg_w	w;
+
+	msg_begin(&w, MSG_CTL_AUDIT_ANS, id);
+	msg_put_i64(&w, r);
+	msg_put_str(&w, text);
+	control_answer(vd, serial, &w);
+}
+
+static int
+verify_run(struct vd_scan_job *job)
+{
+	struct verify_job	*vj = (struct verify_job *)job;
+	int			 fd = vj->snap.lastfd;
+
+	vj->snap.lastfd = -1;		/* audit_verify_log closes it */
+	return audit_verify_log(&vj->snap.log, fd, vj->snap.lastmax, vj->pk,
+	    &vj->anchor, &vj->rep);
+}
+
+static void
+verify_done(struct vaultd *vd, struct vd_scan_job *job)
+{
+	struct verify_job	*vj = (struct verify_job *)job;
+	char			 text[768];
+
+	if (job->r == CV_ERR_IO)
+		log_warnx("audit verify: cannot read %s", vd->auditpath);
+	audit_report_text(job->r, &vj->rep, text, sizeof(text));
+	verify_answer(vd, job->serial, job->id, job->r, text);
+	free(vj);
+}
+
+static void
+audit_verify_begin(struct vaultd *vd, uint64_t serial, uint32_t id)
+{
+	struct verify_job	*vj;
 	struct vault		 v;
 	uint8_t			*file = NULL;
 	size_t			 flen;
+	char			 text[768];
 	int			 r;
 
 	if (!vd->have_audit_pk) {
-		snprintf(text, len, "vaultd does not know the audit key yet: "
-		    "unlock the vault once");
-		return CV_ERR_LOCKED;
+		verify_answer(vd, serial, id, CV_ERR_LOCKED, "vaultd does not "
+		    "know the audit key yet: unlock the vault once");
+		return;
 	}
+	if (vd->scanner.running != NULL) {
+		control_error(vd, serial, id, CV_ERR_AGAIN, "an audit scan "
+		    "is under way; retry");
+		return;
+	}
+	if ((vj = calloc(1, sizeof(*vj))) == NULL) {
+		control_error(vd, serial, id, CV_ERR_NOMEM, "out of memory");
+		return;
+	}
+	vj->snap.lastfd = -1;
 	memset(&v, 0, sizeof(v));
-	memset(&anchor, 0, sizeof(anchor));
 	if ((r = vault_fmt_read(vd->vaultpath, &file, &flen)) != 0 ||
 	    (r = vault_fmt_parse(file, flen, &v)) != 0) {
 		free(file);
-		snprintf(text, len, "cannot read the vault for the audit "
-		    "anchor: %s", cv_strerror(r));
-		return r;
+		snprintf(text, sizeof(text), "cannot read the vault for the "
+		    "audit anchor: %s", cv_strerror(r));
+		goto fail;
 	}
-	anchor.seq = v.hdr.audit_seq;
-	memcpy(anchor.hash, v.hdr.audit_hash, sizeof(anchor.hash));
+	vj->anchor.seq = v.hdr.audit_seq;
+	memcpy(vj->anchor.hash, v.hdr.audit_hash, sizeof(vj->anchor.hash));
 	vault_free(&v);
 	free(file);
-	r = audit_verify_file(vd->auditpath, vd->audit_pk, &anchor, &rep);
-	audit_report_text(r, &rep, text, len);
-	return r;
+	memcpy(vj->pk, vd->audit_pk, sizeof(vj->pk));
+	vj->job.run = verify_run;
+	vj->job.done = verify_done;
+	vj->job.serial = serial;
+	vj->job.id = id;
+	if ((r = scan_snapshot(vd, &vj->snap)) != 0) {
+		audit_report_text(r, &vj->rep, text, sizeof(text));
+		goto fail;
+	}
+	if ((r = vaultd_scan_begin(vd, &vj->job)) != 0) {
+		snprintf(text, sizeof(text), "cannot start the audit "
+		    "scanner: %s", cv_strerror(r));
+		goto fail;
+	}
+	return;
+ fail:
+	if (vj->snap.lastfd != -1)
+		close(vj->snap.lastfd);
+	free(vj);
+	verify_answer(vd, serial, id, r, text);
 }
 
 /* The end of the file path: at most max bytes, malloc'd. */
@@ -1056,11 +1165,14 @@ vaultd_audit_ctl(struct vaultd *vd, struct client *cl, struct msg *m)
 		    "a vault write is in progress; retry");
 		return 0;
 	}
+	if (mode == 1) {
+		audit_verify_begin(vd, cl->serial, m->id);
+		return 0;
+	}
 	vaultd_audit_sync(vd);		/* the file holds every record */
 	msg_begin(&w, MSG_CTL_AUDIT_ANS, m->id);
-	if (mode == 1 || mode == 2) {
-		r = mode == 1 ? audit_verify_now(vd, text, sizeof(text)) :
-		    audit_anchor_text(vd, text, sizeof(text));
+	if (mode == 2) {
+		r = audit_anchor_text(vd, text, sizeof(text));
 		msg_put_i64(&w, r);
 		msg_put_str(&w, text);
 	} else {
@@ -1138,10 +1250,9 @@ show_match(const struct show_filter *f, const char *line, size_t len)
  * kept in a ring.  *left: the matches that did not fit.
  */
 static int
-audit_filter(struct vaultd *vd, const struct show_filter *f, char **out,
+audit_filter(struct scan_snap *sn, const struct show_filter *f, char **out,
     size_t *outlen, uint64_t *left)
 {
-	struct audit_log	 log;
 	struct audit_iter	*it = NULL;
 	const char		*line;
 	char			**ring = NULL, *buf = NULL;
@@ -1154,14 +1265,14 @@ audit_filter(struct vaultd *vd, const struct show_filter *f, char **out,
 	*left = 0;
 	/* a record's line is over 100 bytes: no more fit in the answer */
 	cap = f->tail < AUDIT_SHOW_MAX / 100 ? f->tail : AUDIT_SHOW_MAX / 100;
-	if ((r = audit_log_scan(vd->auditpath, &log)) != 0)
-		return r;
 	r = CV_ERR_NOMEM;
 	if ((ring = calloc(cap, sizeof(*ring))) == NULL ||
 	    (it = malloc(sizeof(*it))) == NULL)
 		goto out;
-	if ((r = audit_iter_open(it, &log, 1)) != 0)
+	if ((r = audit_iter_open(it, &sn->log, 1)) != 0)
 		goto out;
+	audit_iter_bound(it, sn->lastfd, sn->lastmax);
+	sn->lastfd = -1;		/* the iterator's now */
 	while ((r = audit_iter_next(it, &line, &len)) == 1) {
 		if (!show_match(f, line, len))
 			continue;
@@ -1207,6 +1318,90 @@ audit_filter(struct vaultd *vd, const struct show_filter *f, char **out,
 	return r;
 }
 
+/* A filtered audit show, run by the scanner. */
+struct show_job {
+	struct vd_scan_job	 job;		/* first */
+	struct scan_snap	 snap;
+	struct show_filter	 f;
+	char			*lines;
+	size_t			 len;
+	uint64_t		 left;
+};
+
+static int
+show_run(struct vd_scan_job *job)
+{
+	struct show_job	*sj = (struct show_job *)job;
+
+	return audit_filter(&sj->snap, &sj->f, &sj->lines, &sj->len,
+	    &sj->left);
+}
+
+static void
+show_answer(struct vaultd *vd, uint64_t serial, uint32_t id, int r,
+    uint64_t left, char *lines, size_t len)
+{
+	struct msg_w	w;
+
+	if (r != 0) {
+		control_error(vd, serial, id, r, "cannot read the audit log");
+		return;
+	}
+	msg_begin(&w, MSG_CTL_AUDIT_SHOW_ANS, id);
+	msg_put_u64(&w, left);
+	msg_put_strn(&w, lines, len);
+	control_answer(vd, serial, &w);
+}
+
+static void
+show_done(struct vaultd *vd, struct vd_scan_job *job)
+{
+	struct show_job	*sj = (struct show_job *)job;
+
+	if (sj->snap.lastfd != -1)
+		close(sj->snap.lastfd);
+	show_answer(vd, job->serial, job->id, job->r, sj->left, sj->lines,
+	    sj->len);
+	free(sj->lines);
+	free(sj);
+}
+
+static void
+audit_filter_begin(struct vaultd *vd, uint64_t serial, uint32_t id,
+    const struct show_filter *f)
+{
+	struct show_job	*sj;
+	int		 r;
+
+	if (vd->scanner.running != NULL) {
+		control_error(vd, serial, id, CV_ERR_AGAIN, "an audit scan "
+		    "is under way; retry");
+		return;
+	}
+	if ((sj = calloc(1, sizeof(*sj))) == NULL) {
+		control_error(vd, serial, id, CV_ERR_NOMEM, "out of memory");
+		return;
+	}
+	sj->f = *f;
+	sj->job.run = show_run;
+	sj->job.done = show_done;
+	sj->job.serial = serial;
+	sj->job.id = id;
+	if ((r = scan_snapshot(vd, &sj->snap)) != 0) {
+		if (sj->snap.lastfd != -1)
+			close(sj->snap.lastfd);
+		free(sj);
+		control_error(vd, serial, id, r, "cannot read the audit log");
+		return;
+	}
+	if ((r = vaultd_scan_begin(vd, &sj->job)) != 0) {
+		close(sj->snap.lastfd);
+		free(sj);
+		control_error(vd, serial, id, r, "cannot start the audit "
+		    "scanner");
+	}
+}
+
 /* Unix seconds as the audit log's time ("" for 0); -1 if out of range. */
 static int
 show_time(uint64_t t, char out[AUDIT_TIME_LEN + 1])
@@ -1224,7 +1419,6 @@ vaultd_audit_show_ctl(struct vaultd *vd, struct client *cl, struct msg *m)
 {
 	struct show_filter	 f;
 	struct audit_rec	 rec;
-	struct msg_w		 w;
 	uint64_t		 since, until, left = 0;
 	char			*lines = NULL, *nl;
 	size_t			 len = 0;
@@ -1249,26 +1443,19 @@ vaultd_audit_show_ctl(struct vaultd *vd, struct client *cl, struct msg *m)
 		f.tail = AUDIT_SHOW_DEFAULT;
 	f.any = f.account[0] || f.actor[0] || f.op[0] || f.verdict[0] ||
 	    f.rotation[0] || since != 0 || until != 0;
-	vaultd_audit_sync(vd);		/* the file holds every record */
-	/* no filter: the end of the log is enough */
-	r = f.any ? audit_filter(vd, &f, &lines, &len, &left) :
-	    audit_tail(vd, f.tail, &lines, &len);
-	/* seqs run from 1 with no gap: the first one shown counts the rest */
-	if (r == 0 && !f.any && len > 0 &&
-	    (nl = memchr(lines, '\n', len)) != NULL &&
-	    audit_record_parse(lines, (size_t)(nl - lines) + 1, &rec) == 0)
-		left = rec.seq - 1;
-	if (r != 0) {
-		free(lines);
-		control_error(vd, cl->serial, m->id, r, "cannot read the audit "
-		    "log");
+	/* a filter reads the whole log: in the scanner */
+	if (f.any) {
+		audit_filter_begin(vd, cl->serial, m->id, &f);
 		return 0;
 	}
-	msg_begin(&w, MSG_CTL_AUDIT_SHOW_ANS, m->id);
-	msg_put_u64(&w, left);
-	msg_put_strn(&w, lines, len);
+	/* no filter: the end of the log is enough */
+	r = audit_tail(vd, f.tail, &lines, &len);
+	/* seqs run from 1 with no gap: the first one shown counts the rest */
+	if (r == 0 && len > 0 && (nl = memchr(lines, '\n', len)) != NULL &&
+	    audit_record_parse(lines, (size_t)(nl - lines) + 1, &rec) == 0)
+		left = rec.seq - 1;
+	show_answer(vd, cl->serial, m->id, r, left, lines, len);
 	free(lines);
-	control_answer(vd, cl->serial, &w);
 	return 0;
 }
 
