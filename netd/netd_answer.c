@@ -425,6 +425,19 @@ bearer_success(struct netd *nd, long status, json_t *j)
 			answer_malformed(nd, "has no token");
 			return;
 		}
+		/*
+		 * A key was removed or made active, an account changed, or
+		 * the vault locked since the call began: the token may be
+		 * of the key that was active, or for a URL no longer the
+		 * account's.  Not kept, not used.
+		 */
+		if (cl->forgets != nd->forgets) {
+			json_decref(j);
+			call_fail(nd, CV_ERR_LOCKED, "the vault changed during "
+			    "the call (vault locked, key or account changed): "
+			    "try again");
+			return;
+		}
 		r = token_keep(nd, cl->account, cl->tok_key,
 		    call_param(cl, "key") == NULL, tok, why, sizeof(why));
 		json_decref(j);

@@ -457,6 +457,67 @@ test_rotate(void **state)
 	run(o, 0, NULL, "audit verify");
 }
 
+/*
+ * A token goes only where it was bought, and only for the key it was
+ * bought with: an account update forgets the account's tokens (the
+ * same exchange by another name buys a new one), and a token that
+ * arrives after another key was made active is neither used nor kept.
+ */
+static void
+test_token_forgotten(void **state)
+{
+	struct ot	*o = *state;
+	char		 url[160], in[512], id2[64], s2[96], *p, *res;
+	size_t		 len = 0;
+	pid_t		 pid;
+	int		 status;
+
+	run(o, 0, NULL, "apikey list --account main");
+	assert_int_equal(TOKENS(o), 1);
+	assert_non_null(p = strstr(o->url, "127.0.0.1"));
+	snprintf(url, sizeof(url), "%.*slocalhost%s", (int)(p - o->url),
+	    o->url, p + strlen("127.0.0.1"));
+	run(o, 0, NULL, "account update main --url %s", url);
+	run(o, 0, NULL, "apikey list --account main");
+	assert_int_equal(TOKENS(o), 2);
+
+	seed(o, PERMS, id2, sizeof(id2), s2, sizeof(s2));
+	snprintf(in, sizeof(in), "{\"apiKeyId\":\"%s\",\"apiKeySecret\":"
+	    "\"%s\",\"permissions\":" PERMS "}", id2, s2);
+	run(o, 0, in, "apikey import --account main");
+	run(o, 0, NULL, "account update main --url %s", o->url);
+	/* the first key's token is bought while the second is made active */
+	faults(o, "{\"latency_ms\":1500}");
+	if ((pid = fork()) == 0) {
+		FILE	*f;
+		int	 r = ctl(o, NULL, "apikey list --account main");
+
+		if ((f = fopen(o->pass, "w")) == NULL)
+			_exit(99);
+		fputs(o->out, f);
+		fclose(f);
+		_exit(r);
+	}
+	assert_true(pid > 0);
+	it_sleep_ms(500);
+	run(o, 0, NULL, "apikey use --account main --key-id %s", id2);
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status));
+	assert_non_null(res = it_slurp(o->pass, &len));
+	it_write(o->pass, PASSPHRASE "\n", 0600);
+	if (strstr(res, "the vault changed during the call (vault locked, "
+	    "key or account changed): try again") == NULL)
+		fail_msg("exit %d: %s", WEXITSTATUS(status), res);
+	free(res);
+	assert_int_equal(WEXITSTATUS(status), 5);
+	assert_int_equal(TOKENS(o), 3);
+	/* the next call buys a token for the key now active */
+	faults(o, "{\"latency_ms\":0}");
+	run(o, 0, NULL, "apikey list --account main");
+	assert_int_equal(TOKENS(o), 4);
+	check_no_secrets(o);
+}
+
 int
 main(void)
 {
@@ -465,6 +526,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_list_cached, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_token_refresh, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_token_forgotten, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_create, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_rotate, setup, teardown),

@@ -331,12 +331,17 @@ commit_ans(struct vaultd *vd)
 		if ((r = vaultd_policy_created(vd)) != 0)
 			fatalx("policy: %s", cv_strerror(r));
 	}
-	/* a key removed or another made active: its tokens go (Omnia) */
+	/*
+	 * A key removed or another made active, or the account's record
+	 * written (its URL, CA or pin may have changed): its tokens go
+	 * (Omnia), so none is sent to a host that did not issue it.
+	 */
 	if ((vd->op.rtype == VAULT_REC_API_CRED &&
 	    (vd->op.sent == MSG_VAULT_DEL_REQ ||
 	    vd->op.sent == MSG_VAULT_MARK_REQ)) ||
 	    (vd->op.rtype == VAULT_REC_ACCOUNT &&
-	    vd->op.sent == MSG_VAULT_DEL_REQ))
+	    (vd->op.sent == MSG_VAULT_DEL_REQ ||
+	    vd->op.sent == MSG_VAULT_PUT_REQ)))
 		vaultd_net_forget(vd, vd->op.account, "");
 	if (vd->op.rtype == VAULT_REC_ACCOUNT &&
 	    vd->op.sent == MSG_VAULT_PUT_REQ)
