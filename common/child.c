@@ -263,7 +263,7 @@ child_probe(struct chan *c, struct msg *m, const struct child_opts *o)
 	struct sockaddr_in	sin;
 	char			kind[32], byte = '\n';
 	void			*p;
-	int			r, s;
+	int			r, s, sv[2];
 
 	if (!o->testmode)
 		fatalx("%s outside test mode", msg_name(m->type));
@@ -304,6 +304,16 @@ child_probe(struct chan *c, struct msg *m, const struct child_opts *o)
 		(void)syscall(SYS_ptrace, PTRACE_TRACEME, 0, NULL, NULL);
 	else if (strcmp(kind, "tiocsti") == 0)
 		(void)syscall(SYS_ioctl, 0, TIOCSTI, &byte);
+	else if (strcmp(kind, "fsetown") == 0)
+		/* a socket's SIGIO sent to another process: a kill by proxy */
+		(void)syscall(SYS_fcntl, c->fd, F_SETOWN, 1);
+	else if (strcmp(kind, "dgrampair") == 0) {
+		/* a datagram pair, readdressed to a named socket of the host */
+		if (syscall(SYS_socketpair, AF_UNIX, SOCK_DGRAM, 0, sv) == 0) {
+			close(sv[0]);
+			close(sv[1]);
+		}
+	}
 	else if (strcmp(kind, "rwx") == 0)
 		(void)syscall(SYS_mmap, NULL, 4096,
 		    PROT_READ | PROT_WRITE | PROT_EXEC,

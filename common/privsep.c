@@ -6,7 +6,10 @@
 #include <string.h>
 #include <unistd.h>
 #include <sys/personality.h>
+#include <sys/prctl.h>
 #include <sys/syscall.h>
+
+#include <linux/capability.h>
 
 #include <linux/landlock.h>
 #include <seccomp.h>
@@ -77,14 +80,19 @@ static int
 sandbox_add_cond(scmp_filter_ctx ctx, const struct sandbox_cond *c)
 {
 	uint32_t		 action;
-	struct scmp_arg_cmp	 cmp;
+	struct scmp_arg_cmp	 cmp[2];
 
 	action = c->err != 0 ? SCMP_ACT_ERRNO((uint32_t)c->err) :
 	    SCMP_ACT_ALLOW;
-	if (c->arg > 5)
+	if (c->arg > 5 || (c->two && (c->arg2 > 5 || c->arg2 == c->arg ||
+	    (c->cmp != SANDBOX_EQ && c->cmp != SANDBOX_MASKED_EQ))))
 		return -1;
-	memset(&cmp, 0, sizeof(cmp));
-	cmp.arg = c->arg;
+	memset(cmp, 0, sizeof(cmp));
+	cmp[0].arg = c->arg;
+	cmp[1].arg = c->arg2;
+	cmp[1].op = SCMP_CMP_MASKED_EQ;
+	cmp[1].datum_a = c->mask2;
+	cmp[1].datum_b = c->value2;
 	switch (c->cmp) {
 	case SANDBOX_ANY:
 		/* Unconditional only as a refusal: allowing is a rule. */
@@ -92,20 +100,21 @@ sandbox_add_cond(scmp_filter_ctx ctx, const struct sandbox_cond *c)
 			return -1;
 		return seccomp_rule_add(ctx, action, c->nr, 0);
 	case SANDBOX_EQ:
-		cmp.op = SCMP_CMP_EQ;
-		cmp.datum_a = c->value;
+		cmp[0].op = SCMP_CMP_EQ;
+		cmp[0].datum_a = c->value;
 		break;
 	case SANDBOX_MASKED_EQ:
-		cmp.op = SCMP_CMP_MASKED_EQ;
-		cmp.datum_a = c->mask;
-		cmp.datum_b = c->value;
+		cmp[0].op = SCMP_CMP_MASKED_EQ;
+		cmp[0].datum_a = c->mask;
+		cmp[0].datum_b = c->value;
 		break;
 	case SANDBOX_FD_GE:
 		return sandbox_add_fd_ge(ctx, action, c);
 	default:
 		return -1;
 	}
-	return seccomp_rule_add_array(ctx, action, c->nr, 1, &cmp);
+	return seccomp_rule_add_array(ctx, action, c->nr, c->two ? 2 : 1,
+	    cmp);
 }
 
 int
@@ -120,6 +129,13 @@ sandbox_install_conds(const struct sandbox_rule *rules, size_t n,
 		return CV_ERR_SANDBOX;
 	/* Every thread, including any a library started already. */
 	if (seccomp_attr_set(ctx, SCMP_FLTATR_CTL_TSYNC, 1) != 0)
+		goto out;
+	/*
+	 * A call of another architecture (int 0x80, x32) kills the process,
+	 * not only its thread (libseccomp's default).
+	 */
+	if (seccomp_attr_set(ctx, SCMP_FLTATR_ACT_BADARCH,
+	    SCMP_ACT_KILL_PROCESS) != 0)
 		goto out;
 	for (i = 0; i < n; i++)
 		if (seccomp_rule_add(ctx, SCMP_ACT_ALLOW, rules[i].nr,
@@ -235,6 +251,28 @@ landlock_restrict_ro(const char *const *ro, int *abi)
 	return r;
 }
 
+/*
+ * No capability left, whatever the child was given: a vaultd not root
+ * but started with ambient capabilities (a unit's AmbientCapabilities=)
+ * would pass them on.  Emptying the permitted set empties the ambient
+ * one too.
+ */
+static void
+drop_caps(void)
+{
+	struct __user_cap_header_struct	hdr;
+	struct __user_cap_data_struct	data[_LINUX_CAPABILITY_U32S_3];
+
+	memset(&hdr, 0, sizeof(hdr));
+	memset(data, 0, sizeof(data));
+	hdr.version = _LINUX_CAPABILITY_VERSION_3;
+	if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) == -1 &&
+	    errno != EINVAL)
+		fatal("cannot clear the ambient capabilities");
+	if (syscall(SYS_capset, &hdr, data) == -1)
+		fatal("cannot drop the capabilities");
+}
+
 void
 privsep_enter_more(const struct privsep_conf *conf,
     const struct privsep_more *more, struct privsep_state *st)
@@ -242,10 +280,13 @@ privsep_enter_more(const struct privsep_conf *conf,
 	struct passwd	*pw = NULL;
 	uid_t		 uid = 0;
 	gid_t		 gid = 0;
-	int		 pers;
+	pid_t		 ppid = getppid();
+	int		 pers, deathsig = 0;
 
 	memset(st, 0, sizeof(*st));
 	harden_process();
+	if (prctl(PR_GET_PDEATHSIG, &deathsig, 0, 0, 0) == -1)
+		fatal("prctl(PR_GET_PDEATHSIG)");
 	if (geteuid() == 0) {
 		if ((pw = getpwnam(conf->user)) == NULL)
 			fatalx("unknown user %s: create it or pass -u USER",
@@ -283,6 +324,20 @@ privsep_enter_more(const struct privsep_conf *conf,
 			fatal("cannot drop privileges to %s", conf->user);
 		if (setuid(0) != -1)
 			fatalx("privilege drop did not stick");
+	}
+	drop_caps();
+	/*
+	 * A change of user clears the death signal the parent asked for,
+	 * and sets dumpable to fs.suid_dumpable (2 on some systems): both
+	 * are set again, and a parent gone meanwhile is noticed.
+	 */
+	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) == -1)
+		fatal("prctl(PR_SET_DUMPABLE)");
+	if (deathsig != 0) {
+		if (prctl(PR_SET_PDEATHSIG, deathsig, 0, 0, 0) == -1)
+			fatal("prctl(PR_SET_PDEATHSIG)");
+		if (getppid() != ppid)
+			fatalx("the parent is gone");
 	}
 	st->uid = getuid();
 

@@ -50,20 +50,31 @@ struct sandbox_cond {
 	uint64_t	 value;
 	int		 err;		/* 0: allow; else fail with errno err */
 	const char	*why;
+	/* and, with an EQ or MASKED_EQ: (argument arg2 & mask2) == value2 */
+	int		 two;
+	unsigned int	 arg2;
+	uint64_t	 mask2;
+	uint64_t	 value2;
 };
 
+#define SANDBOX_COND(sys, cmp, arg, mask, v, e, why)			\
+	{ SCMP_SYS(sys), (cmp), (arg), (mask), (v), (e), (why), 0, 0, 0, 0 }
 #define SANDBOX_ALLOW_EQ(sys, arg, v, why)				\
-	{ SCMP_SYS(sys), SANDBOX_EQ, (arg), 0, (v), 0, (why) }
+	SANDBOX_COND(sys, SANDBOX_EQ, arg, 0, v, 0, why)
 #define SANDBOX_ALLOW_MASKED(sys, arg, mask, v, why)			\
-	{ SCMP_SYS(sys), SANDBOX_MASKED_EQ, (arg), (mask), (v), 0, (why) }
+	SANDBOX_COND(sys, SANDBOX_MASKED_EQ, arg, mask, v, 0, why)
 #define SANDBOX_ERRNO(sys, e, why)					\
-	{ SCMP_SYS(sys), SANDBOX_ANY, 0, 0, 0, (e), (why) }
+	SANDBOX_COND(sys, SANDBOX_ANY, 0, 0, 0, e, why)
 #define SANDBOX_ERRNO_EQ(sys, arg, v, e, why)				\
-	{ SCMP_SYS(sys), SANDBOX_EQ, (arg), 0, (v), (e), (why) }
+	SANDBOX_COND(sys, SANDBOX_EQ, arg, 0, v, e, why)
 #define SANDBOX_ERRNO_MASKED(sys, arg, mask, v, e, why)			\
-	{ SCMP_SYS(sys), SANDBOX_MASKED_EQ, (arg), (mask), (v), (e), (why) }
+	SANDBOX_COND(sys, SANDBOX_MASKED_EQ, arg, mask, v, e, why)
 #define SANDBOX_ALLOW_FD_GE(sys, arg, min, why)				\
-	{ SCMP_SYS(sys), SANDBOX_FD_GE, (arg), 0, (min), 0, (why) }
+	SANDBOX_COND(sys, SANDBOX_FD_GE, arg, 0, min, 0, why)
+/* arg == v and (arg2 & mask2) == v2 */
+#define SANDBOX_ALLOW_EQ_MASKED(sys, arg, v, arg2, mask2, v2, why)	\
+	{ SCMP_SYS(sys), SANDBOX_EQ, (arg), 0, (v), 0, (why), 1, (arg2),	\
+	    (mask2), (v2) }
 
 struct privsep_conf {
 	const char			*user;		/* drop to, when root */

@@ -69,7 +69,6 @@ static const struct sandbox_rule netd_rules[] = {
 					    "poll), the resolver" },
 	{ SCMP_SYS(restart_syscall),	"that poll, resumed after SIGSTOP" },
 	{ SCMP_SYS(close),		"sockets, files" },
-	{ SCMP_SYS(fcntl),		"non-blocking sockets" },
 	{ SCMP_SYS(newfstatat),		"the resolver's /etc files, the CA "
 					    "bundle" },
 	{ SCMP_SYS(lseek),		"the resolver's /etc files" },
@@ -133,8 +132,15 @@ static const struct sandbox_cond netd_conds[] = {
 	    "glibc asks nscd first: refused, it does without"),
 	SANDBOX_ERRNO_EQ(socket, 0, AF_NETLINK, EACCES,
 	    "getaddrinfo lists interfaces: refused, it does without"),
-	SANDBOX_ALLOW_EQ(socketpair, 0, AF_UNIX,
-	    "curl's resolver thread wakes the loop"),
+	SANDBOX_ALLOW_EQ_MASKED(socketpair, 0, AF_UNIX, 1,
+	    ~(uint64_t)(SOCK_NONBLOCK | SOCK_CLOEXEC), SOCK_STREAM,
+	    "curl's resolver thread wakes the loop: a stream pair only, no "
+	    "datagrams to send to a named socket of the host"),
+	SANDBOX_ALLOW_EQ(fcntl, 1, F_GETFL, "non-blocking sockets"),
+	SANDBOX_ALLOW_EQ(fcntl, 1, F_SETFL, "non-blocking sockets"),
+	SANDBOX_ALLOW_EQ(fcntl, 1, F_GETFD, "close-on-exec"),
+	SANDBOX_ALLOW_EQ(fcntl, 1, F_SETFD, "close-on-exec: no F_SETOWN, so "
+	    "no socket signals another process"),
 	SANDBOX_ALLOW_MASKED(clone, 0, CLONE_THREAD, CLONE_THREAD,
 	    "curl's resolver thread; never a new process"),
 	SANDBOX_ERRNO(clone3, ENOSYS,

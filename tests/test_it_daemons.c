@@ -289,6 +289,19 @@ test_probe_tiocsti(void **state)
 	probe_kills_both(*state, "tiocsti");
 }
 
+/*
+ * Signals and datagrams by proxy: F_SETOWN would have a socket signal
+ * any process of the child's user (signerd itself, when root), and a
+ * datagram socket pair could be readdressed to a named socket of the
+ * host (the system log's).
+ */
+static void
+test_probe_proxies(void **state)
+{
+	probe_kills_both(*state, "fsetown");
+	probe_kills_both(*state, "dgrampair");
+}
+
 /* No executable memory, whichever way it is asked for. */
 static void
 test_probe_exec_memory(void **state)
@@ -815,6 +828,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_kill9_restart, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_forbidden_syscalls, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_probe_proxies, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_probe_tiocsti, setup,
 		    teardown),

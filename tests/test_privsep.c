@@ -1,21 +1,28 @@
 /*
  * common/privsep.c: the seccomp builder's argument rules, each tried in
  * a child of its own -- what they allow, what they refuse with an errno,
- * and what kills, at the edges of each range.
+ * and what kills, at the edges of each range; a call of another
+ * architecture; and what the drop to the children's user keeps and
+ * leaves.
  */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
 #include <stdint.h>
 #include <errno.h>
+#include <pthread.h>
+#include <pwd.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
+
+#include <linux/capability.h>
 
 #include <cmocka.h>
 #include <seccomp.h>
@@ -130,12 +137,202 @@ test_no_exec(void **state)
 	    PROT_READ), KILLED);
 }
 
+/*
+ * Two arguments in one rule (netd's socketpair): a stream pair of
+ * AF_UNIX only.  The pair's address is not writable: EFAULT, having run.
+ */
+static void
+test_two_args(void **state)
+{
+	static const struct sandbox_cond conds[] = {
+		SANDBOX_ALLOW_EQ_MASKED(socketpair, 0, AF_UNIX, 1,
+		    ~(uint64_t)(SOCK_NONBLOCK | SOCK_CLOEXEC), SOCK_STREAM,
+		    "test"),
+	};
+
+	skip_under_valgrind();
+	assert_int_equal(try_call(conds, 1, SYS_socketpair, AF_UNIX,
+	    SOCK_STREAM, 0), EFAULT);
+	assert_int_equal(try_call(conds, 1, SYS_socketpair, AF_UNIX,
+	    SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0), EFAULT);
+	assert_int_equal(try_call(conds, 1, SYS_socketpair, AF_UNIX,
+	    SOCK_DGRAM, 0), KILLED);
+	assert_int_equal(try_call(conds, 1, SYS_socketpair, AF_UNIX,
+	    SOCK_SEQPACKET, 0), KILLED);
+	assert_int_equal(try_call(conds, 1, SYS_socketpair, AF_INET,
+	    SOCK_STREAM, 0), KILLED);
+	assert_int_equal(try_call(conds, 1, SYS_socketpair, AF_UNIX,
+	    SOCK_STREAM | 0x100000000ULL, 0), KILLED);
+}
+
+#if defined(__x86_64__)
+static int	i386_pipe[2];
+
+/* getpid through the i386 ABI (int 0x80): its answer, or -ENOSYS. */
+static long
+i386_getpid(void)
+{
+	long	ret;
+
+	__asm__ volatile ("int $0x80" : "=a"(ret) : "a"(20L) : "memory");
+	return ret;
+}
+
+/* Waits for the filter, then makes that call. */
+static void *
+i386_call(void *arg)
+{
+	char	b;
+
+	(void)arg;
+	if (read(i386_pipe[0], &b, 1) == 1)
+		(void)i386_getpid();
+	return NULL;
+}
+#endif
+
+/*
+ * A call of another architecture (the i386 ABI's int 0x80) kills the
+ * whole process, not only the thread that made it: made in a second
+ * thread while the first waits for it.  Skipped where the kernel runs
+ * no i386 code.
+ */
+static void
+test_bad_arch(void **state)
+{
+#if defined(__x86_64__)
+	static const struct sandbox_rule rules[] = {
+		{ SCMP_SYS(exit_group),	"exit" },
+		{ SCMP_SYS(exit),	"a thread's end" },
+		{ SCMP_SYS(read),	"the pipe" },
+		{ SCMP_SYS(write),	"the pipe" },
+		{ SCMP_SYS(futex),	"join" },
+		{ SCMP_SYS(munmap),	"a thread's stack" },
+		{ SCMP_SYS(madvise),	"a thread's stack" },
+	};
+	pthread_t	t;
+	pid_t		pid;
+	int		status;
+
+	skip_under_valgrind();
+	if ((pid = fork()) == 0)
+		syscall(SYS_exit_group, i386_getpid() == (long)getpid() ? 0 :
+		    1);
+	assert_true(pid > 0);
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+		skip();			/* no i386 emulation */
+	if ((pid = fork()) == 0) {
+		if (pipe(i386_pipe) == -1 ||
+		    pthread_create(&t, NULL, i386_call, NULL) != 0 ||
+		    prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == -1 ||
+		    sandbox_install_conds(rules, sizeof(rules) /
+		    sizeof(rules[0]), NULL, 0) != 0)
+			syscall(SYS_exit_group, 120);
+		(void)!write(i386_pipe[1], "x", 1);
+		pthread_join(t, NULL);
+		syscall(SYS_exit_group, 0);
+	}
+	assert_true(pid > 0);
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFSIGNALED(status));
+	assert_int_equal(WTERMSIG(status), SIGSYS);
+#else
+	skip();
+#endif
+}
+
+/*
+ * In a child: privsep_enter with a death signal set, from root (a
+ * drop to nobody) or, with ambient, from nobody holding CAP_NET_RAW as
+ * an ambient capability.  0, or which check failed.
+ */
+static int
+drop_child(int ambient)
+{
+	static const struct sandbox_rule rules[] = {
+		{ SCMP_SYS(exit_group),	"exit" },
+		{ SCMP_SYS(prctl),	"the checks" },
+		{ SCMP_SYS(capget),	"the checks" },
+	};
+	struct privsep_conf	conf = { "nobody", NULL, 0, rules, 3 };
+	struct privsep_state	st;
+	struct __user_cap_header_struct hdr = { _LINUX_CAPABILITY_VERSION_3,
+				    0 };
+	struct __user_cap_data_struct data[_LINUX_CAPABILITY_U32S_3];
+	struct passwd		*pw;
+	int			 sig = 0;
+
+	if ((pw = getpwnam("nobody")) == NULL)
+		return 10;
+	if (ambient) {
+		memset(data, 0, sizeof(data));
+		data[0].permitted = data[0].effective = data[0].inheritable =
+		    1U << CAP_NET_RAW;
+		if (prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) == -1 ||
+		    setresgid(pw->pw_gid, pw->pw_gid, pw->pw_gid) == -1 ||
+		    setresuid(pw->pw_uid, pw->pw_uid, pw->pw_uid) == -1 ||
+		    syscall(SYS_capset, &hdr, data) == -1 ||
+		    prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, CAP_NET_RAW,
+		    0, 0) == -1)
+			return 11;
+	}
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) == -1)
+		return 12;
+	privsep_enter(&conf, &st);
+	if (prctl(PR_GET_PDEATHSIG, &sig, 0, 0, 0) == -1 || sig != SIGKILL)
+		return 2;
+	if (prctl(PR_GET_DUMPABLE, 0, 0, 0, 0) != 0)
+		return 3;
+	memset(data, 0xff, sizeof(data));
+	if (syscall(SYS_capget, &hdr, data) == -1 ||
+	    data[0].permitted != 0 || data[0].effective != 0 ||
+	    data[0].inheritable != 0 || data[1].permitted != 0 ||
+	    data[1].effective != 0 || data[1].inheritable != 0)
+		return 4;
+	if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_IS_SET, CAP_NET_RAW, 0,
+	    0) != 0)
+		return 5;
+	if (st.uid != pw->pw_uid)
+		return 6;
+	return 0;
+}
+
+/*
+ * The drop to the children's user keeps the death signal vaultd asked
+ * for (the kernel clears it on a change of user: a child would outlive
+ * a killed vaultd, its keys unlocked) and keeps the process not
+ * dumpable; and no capability is left, even an ambient one a vaultd not
+ * root was given.  Root only.
+ */
+static void
+test_drop(void **state)
+{
+	pid_t	pid;
+	int	ambient, status;
+
+	skip_under_valgrind();
+	if (geteuid() != 0 || getpwnam("nobody") == NULL)
+		skip();
+	for (ambient = 0; ambient < 2; ambient++) {
+		if ((pid = fork()) == 0)
+			syscall(SYS_exit_group, drop_child(ambient));
+		assert_true(pid > 0);
+		assert_int_equal(waitpid(pid, &status, 0), pid);
+		assert_true(WIFEXITED(status));
+		assert_int_equal(WEXITSTATUS(status), 0);
+	}
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_fd_ge),
 		cmocka_unit_test(test_no_exec),
+		cmocka_unit_test(test_two_args),
+		cmocka_unit_test(test_bad_arch),
+		cmocka_unit_test(test_drop),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
