@@ -410,6 +410,21 @@ test_create(void **state)
 	assert_int_equal(txt_log_count(&o->tx, 0, "POST", "/v3/api-keys", "ok"),
 	    2);
 
+	/* a rule on the key's permissions decides a create */
+	it_write(policy, "allow operator catalog label default\n"
+	    "deny operator key permissions = trade label no-trade\n", 0600);
+	run(o, 0, NULL, "policy apply %s --passphrase-file %s", policy,
+	    o->pass);
+	run(o, 4, NULL, "apikey create --account main --label t "
+	    "--permission trade");
+	has(o, "vaultctl: apikey create: denied by rule no-trade (line 2)\n");
+	assert_int_equal(txt_log_count(&o->tx, 0, "POST", "/v3/api-keys", NULL),
+	    2);
+	run(o, 0, NULL, "apikey create --account main --label r "
+	    "--permission keys:read");
+	assert_int_equal(txt_log_count(&o->tx, 0, "POST", "/v3/api-keys", "ok"),
+	    3);
+
 	/* a CLOB parameter for an Omnia account */
 	run(o, 1, NULL, "apikey create --account main --nonce 3");
 	has(o, "vaultctl: apikey create: apikey.create takes no parameter nonce\n");

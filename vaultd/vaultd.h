@@ -384,6 +384,9 @@ struct vd_call {
 	size_t		 boxlen;
 	char		 change[512];	/* what happened in the vault */
 	char		 actor[AUDIT_MAX_NAME + 1];	/* the client's */
+	/* an Omnia create's permissions: the policy's key fields */
+	char		 perms[NETCALL_PERMS_MAX][NETCALL_PERM_MAX + 1];
+	struct policy_field perm_fields[NETCALL_PERMS_MAX];
 };
 
 /*

@@ -580,6 +580,28 @@ vaultd_call_sign_req(struct vaultd *vd, struct child *ch, struct msg *m)
 	c->nsigned++;
 	if (netcall_is_mint(c->nc->steps[step]))
 		c->nminted++;
+	/*
+	 * An Omnia key's create: the policy sees the request as the kind
+	 * key, its permissions the field (clobvault-policy(5)), as for the
+	 * ceiling; perms_check split the same list before the call began.
+	 */
+	if (c->nc->steps[step] == EP_OMNIA_CREATE) {
+		const char	*list = netcall_param(&c->params,
+				    "permissions");
+		size_t		 i, n = 0;
+
+		if (list != NULL && netcall_perms_split(list, c->perms,
+		    &n) != 0)
+			return CV_ERR_INVALID;
+		for (i = 0; i < n; i++) {
+			c->perm_fields[i].name = "permissions";
+			c->perm_fields[i].value = c->perms[i];
+		}
+		a.kind = "key";
+		a.fields = c->perm_fields;
+		a.nfields = n;
+		a.nsets = 1;
+	}
 	/* a call about one API key (apikey.delete, apikey.verify) is
 	 * signed with it */
 	if (c->nc->rtype == VAULT_REC_API_CRED &&
