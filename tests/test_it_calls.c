@@ -726,9 +726,15 @@ static void
 test_explicit_keys(void **state)
 {
 	struct ct	*c = *state;
-	char		 a[64], b[64], d[64], e[64], f[64];
+	char		 a[64], b[64], d[64], e[64], f[64], out[160], want[300];
+	char		*res;
 	json_t		*doc;
+	struct it_proc	 procs[3];
+	size_t		 len = 0;
+	pid_t		 pid;
+	int		 status;
 
+	snprintf(out, sizeof(out), "%s.out", c->it.home);
 	run(c, 0, NULL, "--json apikey create --account main");
 	key_answer(c, "apikey.create", 1, a, sizeof(a));
 	run(c, 0, NULL, "--json apikey create --account main --nonce 1");
@@ -808,6 +814,43 @@ test_explicit_keys(void **state)
 	run(c, 0, NULL, "apikey delete --account main --key-id %s", e);
 	local_key(c, f, 4, 1);
 	signs_with(c, f, e);
+
+	/* gone at the exchange, still in the vault (signerd restarted,
+	 * the vault locked, meanwhile): a failure, not a delete done */
+	faults(c, "{\"latency_ms\":1000}");
+	if ((pid = fork()) == 0) {
+		FILE	*o;
+		int	 r = ctl(c, NULL, "apikey delete --account main "
+		    "--key-id %s", f);
+
+		if ((o = fopen(out, "w")) == NULL)
+			_exit(99);
+		fputs(c->out, o);
+		fclose(o);
+		_exit(r);
+	}
+	assert_true(pid > 0);
+	it_sleep_ms(400);
+	assert_int_equal(it_status(&c->it, procs), 0);
+	assert_int_equal(kill((pid_t)procs[1].pid, SIGKILL), 0);
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(it_wait_up(&c->it, procs, procs[1].pid, 0, 8000) >= 0);
+	faults(c, "{\"latency_ms\":0}");
+	assert_true(WIFEXITED(status));
+	assert_non_null(res = it_slurp(out, &len));
+	unlink(out);
+	snprintf(want, sizeof(want), "vaultctl: apikey delete: API key %s is "
+	    "gone at the exchange but could not be removed from the vault: ",
+	    f);
+	if (strstr(res, want) == NULL)
+		fail_msg("exit %d: %s", WEXITSTATUS(status), res);
+	free(res);
+	assert_int_equal(WEXITSTATUS(status), 5);
+	run(c, 0, NULL, "unlock --passphrase-file %s", c->pass);
+	run(c, 0, NULL, "audit show --op call.apikey.delete --tail 1");
+	has(c, "\tfail\t");
+	run(c, 0, NULL, "apikey list --local --account main");
+	has(c, f);
 	run(c, 0, NULL, "audit show --op call.apikey.delete --tail 100");
 	has(c, b);
 	has(c, d);

@@ -892,10 +892,14 @@ call_step(struct vaultd *vd, int code, const char *text,
 		else if (code == CV_ERR_NOTFOUND)
 			snprintf(why, sizeof(why), "the vault did not hold %s "
 			    "key %s", kind, c->key_id);
-		else
+		else {
+			/* not done: the vault still lists a dead key */
 			snprintf(why, sizeof(why), "%s key %s is gone at the "
 			    "exchange but could not be removed from the vault:"
 			    " %s", kind, c->key_id, text);
+			call_fail(vd, code, why);
+			return;
+		}
 		change_add(vd, why);
 		break;
 	default:
