@@ -524,6 +524,36 @@ test_forged_store(void **state)
 	assert_audited(t, NULL, "call.time");
 }
 
+/*
+ * `apikey delete` signed as asked, then answered 500 with the removal of
+ * the key: no change of the vault comes with a failed status.
+ */
+static int
+setup_failed_remove(void **state)
+{
+	return setup_with(state, "sign L2 DELETE /auth/api-key 0\n"
+	    "answer 500 remove api " API_KEY " 0\n", NULL);
+}
+
+static void
+test_failed_remove(void **state)
+{
+	struct ht	*t = *state;
+	struct it_proc	 procs[3];
+
+	assert_int_not_equal(CTL(t, NULL, "apikey delete --account " ACCOUNT
+	    " --key-id " API_KEY), 0);
+	assert_true(fake_log_has(t, "answer id="));
+	assert_true(fake_log_has(t, "status=500 effect=2 rtype=3 key="
+	    API_KEY));
+	assert_vaultd_up(t, procs);
+	assert_killed(t);
+	assert_vault_unchanged(t);
+	assert_true(it_log_has(&t->it, "netd answered apikey.delete with a "
+	    "vault change with a failed HTTP status"));
+	assert_audited(t, NULL, "call.apikey.delete");
+}
+
 /* 50,000 signing requests in one call. */
 static int
 setup_flood(void **state)
@@ -577,6 +607,8 @@ test_no_seccomp(void **state)
 		fail_msg("netd's last exit: %s", procs[2].last_exit);
 	assert_int_not_equal(procs[2].state[0], 'u');	/* never "up" */
 	assert_true(it_log_has(&t->it, "no seccomp filter in /proc/"));
+	/* asked for a call meanwhile, it never gets it */
+	assert_int_not_equal(CTL(t, NULL, "time --account " ACCOUNT), 0);
 	assert_false(fake_log_has(t, "call id="));
 	assert_audited(t, "netd", "peer_refused");
 }
@@ -1509,6 +1541,8 @@ main(void)
 		    setup_forged_remove, teardown),
 		cmocka_unit_test_setup_teardown(test_forged_store,
 		    setup_forged_store, teardown),
+		cmocka_unit_test_setup_teardown(test_failed_remove,
+		    setup_failed_remove, teardown),
 		cmocka_unit_test_setup_teardown(test_flood,
 		    setup_flood, teardown),
 		cmocka_unit_test_setup_teardown(test_deadline,

@@ -623,6 +623,9 @@ effect_refused(struct vaultd *vd, const struct vd_call *c)
 		return "an HTTP status out of range";
 	if (c->effect == 0)
 		return NULL;
+	/* netd makes a change only of a success (netd_answer.c) */
+	if (c->status < 200 || c->status > 299)
+		return "a vault change with a failed HTTP status";
 	if ((c->effect & ~nc->effects) != 0)
 		return "a vault change this call cannot make";
 	if (c->rtype != nc->rtype)
