@@ -78,20 +78,34 @@ http_write_cb(char *p, size_t size, size_t n, void *arg)
 	return len;
 }
 
+/* The bytes of p[0..len) before the first CR or LF. */
+static size_t
+line_len(const char *p, size_t len)
+{
+	size_t	i;
+
+	for (i = 0; i < len && p[i] != '\r' && p[i] != '\n'; i++)
+		;
+	return i;
+}
+
+/* A header line, as libcurl hands it: len bytes, not NUL-terminated. */
 static size_t
 http_header_cb(char *p, size_t size, size_t n, void *arg)
 {
 	struct netd_http	*h = arg;
-	size_t			 len = size * n, sp;
+	size_t			 len = size * n;
+	const char		*sp;
 
 	if (len > 5 && memcmp(p, "HTTP/", 5) == 0) {
 		/* A new status line: what came before was interim. */
 		h->res.retry_after = -1;
-		sp = strcspn(p, " ");
-		if (sp < len)
-			parse_clean(p + sp + 1, strcspn(p + sp + 1, "\r\n"),
+		if ((sp = memchr(p, ' ', len)) != NULL) {
+			sp++;
+			parse_clean(sp, line_len(sp, len - (size_t)(sp - p)),
 			    h->res.statusline, sizeof(h->res.statusline),
 			    sizeof(h->res.statusline) - 1);
+		}
 	} else if (len > 12 && strncasecmp(p, "Retry-After:", 12) == 0) {
 		p += 12;
 		len -= 12;
@@ -99,8 +113,7 @@ http_header_cb(char *p, size_t size, size_t n, void *arg)
 			p++;
 			len--;
 		}
-		h->res.retry_after = parse_retry_after(p,
-		    strcspn(p, "\r\n") < len ? strcspn(p, "\r\n") : len);
+		h->res.retry_after = parse_retry_after(p, line_len(p, len));
 	}
 	return size * n;
 }
