@@ -12,6 +12,7 @@
 #include <cmocka.h>
 
 #include "common/catalog.h"
+#include "common/netcall.h"
 
 /* doc/exchanges.md's endpoints, written out again: the table says this. */
 static const struct catalog_entry want[] = {
@@ -257,11 +258,86 @@ test_auth_names(void **state)
 	assert_string_equal(catalog_auth_name((enum catalog_auth)99), "?");
 }
 
+/* Row i of doc/exchanges.md's endpoint table, as the code says it. */
+static void
+doc_row(size_t i, const struct catalog_entry *e, char *out, size_t len)
+{
+	const struct netcall	*c;
+	size_t			 k, n = 0, o;
+	int			 seen;
+
+	o = (size_t)snprintf(out, len, "| %zu | `%s %s` | %s%s | %s | ", i,
+	    e->method, e->path, catalog_auth_name(e->auth),
+	    e->invite ? " + invitation code" : "", e->call);
+	for (k = 0; (c = netcall_at(k)) != NULL; k++) {
+		size_t	s, j;
+
+		for (s = 0, seen = 0; s < c->nsteps; s++)
+			seen |= c->steps[s] == e->id;
+		/* a name the row already lists (one call, two profiles) */
+		for (j = 0; seen && j < k; j++) {
+			const struct netcall *b = netcall_at(j);
+
+			for (s = 0; s < b->nsteps; s++)
+				if (b->steps[s] == e->id &&
+				    strcmp(b->name, c->name) == 0)
+					seen = 0;
+		}
+		if (seen)
+			o += (size_t)snprintf(out + o, len - o, "%s`%s`",
+			    n++ ? ", " : "", c->name);
+	}
+	snprintf(out + o, len - o, "%s |", n ? "" : "-");
+}
+
+/*
+ * doc/exchanges.md's endpoint table is the code's: every row, in order,
+ * with its calls (read from the source tree: tests run from its top).
+ */
+static void
+test_doc_table(void **state)
+{
+	const struct catalog_entry	*e;
+	FILE				*f;
+	char				 line[512], code[512];
+	size_t				 i = 0, n;
+	int				 in = 0;
+
+	assert_non_null(f = fopen("doc/exchanges.md", "r"));
+	while (fgets(line, sizeof(line), f) != NULL) {
+		n = strlen(line);
+		if (n > 0 && line[n - 1] == '\n')
+			line[--n] = '\0';
+		if (strncmp(line, "<!-- endpoint table begin", 25) == 0) {
+			in = 1;
+			continue;
+		}
+		if (strncmp(line, "<!-- endpoint table end", 23) == 0)
+			break;
+		if (!in || strncmp(line, "| ", 2) != 0 ||
+		    strncmp(line, "| # |", 5) == 0)
+			continue;
+		if ((e = catalog_at(i)) == NULL)
+			fail_msg("a row the code lacks: %s", line);
+		doc_row(i, e, code, sizeof(code));
+		if (strcmp(line, code) != 0)
+			fail_msg("doc/exchanges.md row %zu:\n%s\nthe code:\n%s",
+			    i, line, code);
+		i++;
+	}
+	fclose(f);
+	if ((e = catalog_at(i)) != NULL) {
+		doc_row(i, e, code, sizeof(code));
+		fail_msg("doc/exchanges.md lacks row %zu:\n%s", i, code);
+	}
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_table),
+		cmocka_unit_test(test_doc_table),
 		cmocka_unit_test(test_every_row_found),
 		cmocka_unit_test(test_queries_as_sent),
 		cmocka_unit_test(test_unknown_paths),
