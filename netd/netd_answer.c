@@ -289,6 +289,23 @@ bearer_refusal(struct netd *nd, const struct http_res *res, char *err,
 	call_answer_error_code(nd, res->status, err, code, hint);
 }
 
+/*
+ * Whether text quotes the secret, or any 8 bytes of it in a row: an
+ * exchange's error text may quote part of what was sent, or be cut.
+ */
+static int
+quotes_secret(const void *text, size_t tlen, const char *secret)
+{
+	size_t	n = strlen(secret), w = n < 8 ? n : 8, i;
+
+	if (n < 4)
+		return 0;
+	for (i = 0; i + w <= n; i++)
+		if (memmem(text, tlen, secret + i, w) != NULL)
+			return 1;
+	return 0;
+}
+
 /* A non-2xx answer, after any retry. */
 void
 answer_refusal(struct netd *nd, const struct http_res *res)
@@ -304,13 +321,18 @@ answer_refusal(struct netd *nd, const struct http_res *res)
 		bearer_refusal(nd, res, err, sizeof(err));
 		return;
 	}
-	/* Never echo what we sent in a header that carries a secret. */
+	/*
+	 * Never echo what we sent in a header that carries a secret, whole
+	 * or in part, in the body or in the text made of it.
+	 */
 	for (i = 0; i < NETD_HDR_MAX && cl->hdrs[i] != NULL; i++)
 		if ((call_hdr_is(cl, cl->hdrs[i], "PASSPHRASE") ||
 		    call_hdr_is(cl, cl->hdrs[i], "BUILDER_PASSPHRASE") ||
 		    call_hdr_is(cl, cl->hdrs[i], "INVITATION_CODE")) &&
-		    strlen(strchr(cl->hdrs[i], ' ') + 1) >= 4 &&
-		    strstr(err, strchr(cl->hdrs[i], ' ') + 1) != NULL)
+		    (quotes_secret(err, strlen(err),
+		    strchr(cl->hdrs[i], ' ') + 1) ||
+		    quotes_secret(res->body, res->len,
+		    strchr(cl->hdrs[i], ' ') + 1)))
 			snprintf(err, sizeof(err), "HTTP %ld (the exchange's "
 			    "text is withheld: it quotes a secret)",
 			    res->status);

@@ -439,6 +439,14 @@ test_refusals(void **state)
 	nd_expect_refusal(&a, 400, "HTTP 400 (the exchange's text is "
 	    "withheld: it quotes a secret)", NULL);
 	ndans_free(&a);
+	/* ... and so is one that quotes a part of it */
+	snprintf(body, sizeof(body), "{\"error\":\"passphrase %.10s...\"}",
+	    v.pass + 3);
+	canned(http("400 Bad Request", body), NULL);
+	call("apikey.list", NULL, &a);
+	nd_expect_refusal(&a, 400, "HTTP 400 (the exchange's text is "
+	    "withheld: it quotes a secret)", NULL);
+	ndans_free(&a);
 	/* Other error shapes. */
 	canned(http("403 Forbidden", "{\"code\":\"X\",\"description\":"
 	    "\"no\\u0001way\"}"), NULL);
