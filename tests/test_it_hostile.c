@@ -525,6 +525,48 @@ test_forged_store(void **state)
 }
 
 /*
+ * `apikey derive` under a policy that denies it: netd asks for the
+ * derive's signature, is refused, and answers with a key it sealed
+ * itself.  A step the policy denied is no signed step: the store is
+ * forged (it was stored, and made the derive "ok", before).
+ */
+static int
+setup_denied_store(void **state)
+{
+	struct ht	*t;
+	char		 policy[160];
+
+	if (setup_with(state, "sign L1 GET /auth/derive-api-key 7\n"
+	    "seal " FORGED_KEY " " API_SECRET " forged-passphrase\n"
+	    "answer 200 store api - 7\n", NULL) != 0)
+		return -1;
+	t = *state;
+	snprintf(policy, sizeof(policy), "%.60s/policy", t->dir);
+	it_write(policy, "allow operator catalog label default\n"
+	    "deny operator path /auth/derive-api-key label no-derive\n", 0600);
+	return CTL(t, NULL, "policy apply %s --passphrase-file %s", policy,
+	    t->pass);
+}
+
+static void
+test_denied_store(void **state)
+{
+	struct ht	*t = *state;
+	struct it_proc	 procs[3];
+
+	assert_int_not_equal(CTL(t, NULL, "apikey derive --account " ACCOUNT
+	    " --nonce 7"), 0);
+	assert_true(fake_log_has(t, "text=denied by rule no-derive"));
+	assert_true(fake_log_has(t, "answer id="));
+	assert_vaultd_up(t, procs);
+	assert_killed(t);
+	assert_vault_unchanged(t);
+	assert_true(it_log_has(&t->it, "netd answered apikey.derive with a "
+	    "vault change without a signed request"));
+	assert_audited(t, NULL, "call.apikey.derive");
+}
+
+/*
  * `apikey delete` signed as asked, then answered 500 with the removal of
  * the key: no change of the vault comes with a failed status.
  */
@@ -1541,6 +1583,8 @@ main(void)
 		    setup_forged_remove, teardown),
 		cmocka_unit_test_setup_teardown(test_forged_store,
 		    setup_forged_store, teardown),
+		cmocka_unit_test_setup_teardown(test_denied_store,
+		    setup_denied_store, teardown),
 		cmocka_unit_test_setup_teardown(test_failed_remove,
 		    setup_failed_remove, teardown),
 		cmocka_unit_test_setup_teardown(test_flood,

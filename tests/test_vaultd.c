@@ -486,6 +486,76 @@ test_policy_unparsed(void **state)
 	vaultd_policy_free(&vd);
 }
 
+static int	body_calls;
+
+static void
+body_done(struct vaultd *vd, const struct sign_origin *o, int code,
+    const char *text, const struct sign_hdrs *h)
+{
+	(void)vd;
+	(void)o;
+	(void)text;
+	(void)h;
+	if (code == 0)
+		body_calls++;
+}
+
+/* signerd's MSG_SIGN_ANS with a body of n bytes, for a slot so made. */
+static int
+answer_with_body(uint64_t level, uint64_t flags, size_t n)
+{
+	static struct vaultd	vd;
+	static uint8_t		body[8192];
+	struct msg_w		w;
+	struct msg		m;
+	int			r;
+
+	memset(&vd, 0, sizeof(vd));
+	vd.signs[0].sent = MSG_SIGN_REQ;
+	vd.signs[0].origin.done = body_done;
+	vd.signs[0].level = level;
+	vd.signs[0].flags = flags;
+	vd.sign_busy[0] = 1;
+	vd.sign_ids[0] = 77;
+	vd.nsigns = 1;
+	msg_begin(&w, MSG_SIGN_ANS, 77);
+	msg_put_array(&w, 0);
+	msg_put_bin(&w, body, n);
+	assert_int_equal(msg_finish(&w), 0);
+	assert_int_equal(msg_decode(&m, w.buf.data + 4, w.buf.len - 4), 0);
+	r = vaultd_sign_answer(&vd, &m);
+	msg_clear(&m);
+	msg_w_free(&w);
+	return r;
+}
+
+/*
+ * A body in signerd's answer only where signerd makes one: orders signed
+ * (SIGN_F_ORDERS), a token request sealed to netd (bearer, at most
+ * SIGN_BOX_MAX).  Anything else is a broken signerd, killed by the
+ * dispatcher for CV_ERR_MSG_STATE; a token's body over the bound
+ * stopped vaultd itself (fatalx) before.
+ */
+static void
+test_sign_answer_body(void **state)
+{
+	(void)state;
+	body_calls = 0;
+	/* 1: the answer was a slot's, and taken */
+	assert_int_equal(answer_with_body(CATALOG_L2, 0, 0), 1);
+	assert_int_equal(answer_with_body(CATALOG_BEARER, 0, 600), 1);
+	assert_int_equal(answer_with_body(CATALOG_BEARER, 0, SIGN_BOX_MAX),
+	    1);
+	assert_int_equal(answer_with_body(CATALOG_L2, SIGN_F_ORDERS, 5000), 1);
+	assert_int_equal(body_calls, 4);
+	assert_int_equal(answer_with_body(CATALOG_L2, 0, 1), CV_ERR_MSG_STATE);
+	assert_int_equal(answer_with_body(CATALOG_L1, 0, 64),
+	    CV_ERR_MSG_STATE);
+	assert_int_equal(answer_with_body(CATALOG_BEARER, 0,
+	    SIGN_BOX_MAX + 1), CV_ERR_MSG_STATE);
+	assert_int_equal(body_calls, 4);
+}
+
 int
 main(void)
 {
@@ -500,6 +570,7 @@ main(void)
 		cmocka_unit_test(test_lone_request_sync),
 		cmocka_unit_test(test_batch_refund),
 		cmocka_unit_test(test_policy_unparsed),
+		cmocka_unit_test(test_sign_answer_body),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

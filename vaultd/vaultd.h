@@ -140,6 +140,8 @@ struct vault_op {
 
 /* The header list of a signature, pointing into signerd's answer. */
 #define SIGN_HDRS_MAX	16
+/* A bearer token request's body, sealed by signerd to netd's key */
+#define SIGN_BOX_MAX	4096
 struct sign_hdrs {
 	uint32_t	 n;
 	struct {
@@ -171,6 +173,7 @@ struct sign_origin {
 	enum policy_actor who;
 	uint32_t	 uid;
 	const char	*client;	/* POLICY_ACTOR_CLIENT: its name */
+	uint64_t	 tag;		/* the asker's (a call: its step) */
 };
 /*
  * An account's routing facts: code 0 with signerd's JSON, or a refusal.

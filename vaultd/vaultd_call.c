@@ -44,7 +44,6 @@
 
 #define CA_MAX		(256 * 1024)
 #define RESULT_MAX	(512 * 1024)
-#define BOX_MAX		4096
 
 static void
 call_clear(struct vaultd *vd)
@@ -517,14 +516,16 @@ net_sign_done(struct vaultd *vd, const struct sign_origin *o, int code,
 	if (code != 0)
 		r = msg_error_ans(&NETD(vd)->chan, o->id, code, text);
 	else {
-		if (c->state == CALL_NET && c->net_pid == (pid_t)o->peer)
+		/* the step is signed, for the call that asked */
+		if (c->state == CALL_NET && c->net_pid == (pid_t)o->peer &&
+		    o->tag >> 8 == c->net_id && (o->tag & 0xff) != 0) {
+			c->signed_steps |= 1U << ((o->tag & 0xff) - 1);
 			call_note_hdrs(c, h);
+		}
 		msg_begin(&w, MSG_NET_SIGN_ANS, o->id);
 		vaultd_sign_hdrs_put(&w, h);
-		/* a token request's body, sealed to netd: passed unread */
-		if (h->bodylen > BOX_MAX)
-			fatalx("signerd answered a body of %zu bytes",
-			    h->bodylen);
+		/* a token request's body, sealed to netd: passed unread
+		 * (vaultd_sign_answer bounds it) */
 		msg_put_bin(&w, h->body, h->bodylen);
 		r = chan_queue(&NETD(vd)->chan, &w);
 	}
@@ -540,7 +541,7 @@ vaultd_call_sign_req(struct vaultd *vd, struct child *ch, struct msg *m)
 	/* the call's signatures are the operator's who started it */
 	struct sign_origin	 o = { net_sign_done, (uint64_t)ch->pid, m->id,
 				    "netd", POLICY_ACTOR_OPERATOR,
-				    (uint32_t)vd->call.uid, NULL };
+				    (uint32_t)vd->call.uid, NULL, 0 };
 	struct sign_args	 a;
 	uint64_t		 call_id;
 	size_t			 step;
@@ -576,8 +577,9 @@ vaultd_call_sign_req(struct vaultd *vd, struct child *ch, struct msg *m)
 		return r;
 	}
 	c->step = step;
-	c->signed_steps |= 1U << step;
 	c->nsigned++;
+	/* signed only once signerd signs it: a policy may deny or hold it */
+	o.tag = (uint64_t)c->net_id << 8 | (step + 1);
 	if (netcall_is_mint(c->nc->steps[step]))
 		c->nminted++;
 	/*
@@ -687,7 +689,7 @@ vaultd_call_ans(struct vaultd *vd, struct child *ch, struct msg *m)
 	    (r = msg_get_u64(&m->rd, &c->rtype)) != 0 ||
 	    (r = msg_get_strbuf(&m->rd, c->key_id, sizeof(c->key_id))) != 0 ||
 	    (r = msg_get_u64(&m->rd, &c->nonce)) != 0 ||
-	    (r = msg_get_bin(&m->rd, &box, &blen, BOX_MAX)) != 0)
+	    (r = msg_get_bin(&m->rd, &box, &blen, SIGN_BOX_MAX)) != 0)
 		return r;
 	c->boxlen = blen;
 	if ((c->effect & (NETCALL_REMOVE | NETCALL_STORE)) &&

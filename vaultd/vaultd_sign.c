@@ -438,7 +438,7 @@ vaultd_sign_ctl(struct vaultd *vd, struct client *cl, struct msg *m)
 {
 	struct sign_origin	 o = { ctl_sign_done, cl->serial, m->id,
 				    cl->actor, POLICY_ACTOR_OPERATOR,
-				    (uint32_t)cl->uid, NULL };
+				    (uint32_t)cl->uid, NULL, 0 };
 	struct sign_args	 a;
 	char			 account[65];
 	int			 r;
@@ -670,6 +670,10 @@ vaultd_sign_answer(struct vaultd *vd, struct msg *m)
 	} else if (m->type == MSG_SIGN_ANS && s->sent == MSG_SIGN_REQ) {
 		if ((r = sign_hdrs_read(m, &h)) != 0)
 			return r;
+		/* a body only where signerd makes one: orders, a token's */
+		if (h.bodylen > 0 && !(s->flags & SIGN_F_ORDERS) &&
+		    (s->level != CATALOG_BEARER || h.bodylen > SIGN_BOX_MAX))
+			return CV_ERR_MSG_STATE;
 		code = 0;
 	} else if (m->type == MSG_VAULT_ACCOUNT_ANS &&
 	    s->sent == MSG_VAULT_ACCOUNT_REQ) {
