@@ -11,7 +11,9 @@
 #    under the unit's capability bounding set with no_new_privs;
 #  - `make deb` builds clobvault_VERSION_ARCH.deb, lintian finds nothing
 #    (debian/clobvault.lintian-overrides explains what it overrides), the
-#    package's layout and modes are right, and the unpacked package runs.
+#    package's layout and modes are right, its maintainer scripts start
+#    and enable nothing on a first install, try-restart what ran on an
+#    upgrade and stop the units on removal, and the unpacked package runs.
 # A check whose tool is missing is skipped, with the package to install.
 # usage: BUILD=<build dir> tests/test_install.sh   (from the top directory)
 set -u
@@ -332,6 +334,50 @@ check "deb: postinst creates /var/lib/clobvault 0700" \
     grep -q "install -d -m 0700 .*/var/lib/clobvault" "$tmp/control/postinst"
 check "deb: the example is a conffile" \
     grep -qx "/etc/clobvault/vaultd.conf.example" "$tmp/control/conffiles"
+# The units across a first install, an upgrade and a removal: the
+# maintainer scripts (debhelper's lines, debian/rules, and debian/prerm)
+# run with stand-ins that log each call to systemctl and its helpers,
+# and to the tools the postinst makes its user and directory with, as
+# under a running systemd.  A first install starts and enables nothing;
+# an upgrade stops nothing, then reloads systemd and try-restarts what
+# ran; a removal stops the units.
+stub=$tmp/stub
+mkdir -p "$stub/bin" "$stub/run-systemd"
+for t in systemctl deb-systemd-invoke adduser getent install; do
+	printf '#!/bin/sh\necho "%s $*" >>"$STUB_LOG"\n' "$t" >"$stub/bin/$t"
+done
+# nothing was installed or enabled before this package
+printf '#!/bin/sh\necho "deb-systemd-helper $*" >>"$STUB_LOG"\ncase $1 in\n%s\nesac\n' \
+    'debian-installed|was-enabled|--quiet) exit 1;;' \
+    >"$stub/bin/deb-systemd-helper"
+chmod 0755 "$stub/bin"/*
+maint() {	# script argument...: the calls it made
+	[ -f "$tmp/control/$1" ] || return 0
+	sed "s|/run/systemd/system|$stub/run-systemd|g" "$tmp/control/$1" \
+	    >"$stub/$1"
+	: >"$stub/log"
+	ms=$1; shift
+	STUB_LOG=$stub/log PATH="$stub/bin:$PATH" sh "$stub/$ms" "$@" \
+	    >/dev/null 2>&1 || echo "$ms $*: exit $?" >>"$stub/log"
+	cat "$stub/log"
+}
+maint postinst configure >"$tmp/install.calls"
+maint postinst configure 0.0.9 >"$tmp/upgrade.calls"
+{ maint preinst upgrade 0.0.9; maint prerm upgrade 0.1.0; } \
+    >"$tmp/before-upgrade.calls"
+maint prerm remove >"$tmp/remove.calls"
+check "deb: a first install starts and enables no unit" sh -c "grep -q \
+    'update-state vaultd.service' '$tmp/install.calls' && ! grep \
+    'start\|enable\|exit ' '$tmp/install.calls'"
+check "deb: an upgrade reloads, then try-restarts vaultd.service" sh -c \
+    "grep -A1 -x 'systemctl --system daemon-reload' '$tmp/upgrade.calls' |
+    grep -qx 'deb-systemd-invoke try-restart clobvault-rotate.service \
+clobvault-rotate.timer vaultd.service'"
+check "deb: an upgrade stops nothing before it" \
+    sh -c "! grep -q 'stop\|exit ' '$tmp/before-upgrade.calls'"
+check "deb: a removal stops vaultd.service" grep -qx "deb-systemd-invoke \
+stop clobvault-rotate.timer clobvault-rotate.service vaultd.service" \
+    "$tmp/remove.calls"
 pkg=$tmp/pkg
 dpkg-deb -x "$deb" "$pkg"
 check "deb: the unit runs /usr/sbin/vaultd -f" \
