@@ -5,8 +5,9 @@
 #    describes, each program links only the libraries it needs, and the
 #    installed vaultd runs the installed signerd and netd: `vaultctl
 #    status` and `vaultctl init` through the installed vaultctl;
-#  - the bash completion is installed for vaultctl and completes its
-#    commands, subcommands and options;
+#  - every long option vaultctl parses is in `vaultctl help`; the bash
+#    completion is installed for vaultctl and completes its commands,
+#    subcommands and options;
 #  - the systemd unit passes `systemd-analyze verify`, and vaultd runs
 #    under the unit's capability bounding set with no_new_privs;
 #  - `make deb` builds clobvault_VERSION_ARCH.deb, lintian finds nothing
@@ -191,6 +192,24 @@ every_command() {
 	    sed -n 's/^  vaultctl \([a-z-]*\).*/\1/p' | sort -u)
 	[ "$a" = "$b" ]
 }
+# Every long option vaultctl parses (its option tables in vaultctl/*.c,
+# and the few it compares by hand) is in `vaultctl help`, and so offered
+# by the completion, which reads them from there.
+every_option() {
+	h=$("$p/bin/vaultctl" help 2>&1)
+	missing= n=0
+	for o in $(sed -n \
+	    -e 's/^[[:space:]]*{ "\([a-z][a-z0-9-]*\)",[[:space:]]*[a-z]*_argument,.*/\1/p' \
+	    -e 's/.*strcmp(argv\[[a-z]*\], "--\([a-z][a-z0-9-]*\)").*/\1/p' \
+	    vaultctl/*.c | sort -u); do
+		n=$((n + 1))
+		printf '%s\n' "$h" | grep -q -- "--$o\([^a-z0-9-]\|\$\)" ||
+		    missing="$missing --$o"
+	done
+	[ -z "$missing" ] || echo "  not in vaultctl help:$missing"
+	[ -z "$missing" ] && [ "$n" -gt 40 ]
+}
+check "help: every long option vaultctl parses" every_option
 if have bash && [ -f "$comp" ]; then
 	check "completion: bash -n" bash -n "$comp"
 	check "completion: commands" completes "account" vaultctl acc
@@ -198,6 +217,12 @@ if have bash && [ -f "$comp" ]; then
 	    completes "add list remove update" vaultctl account ""
 	check "completion: options" completes "--offline" \
 	    vaultctl audit verify --off
+	check "completion: account add --max-key-age" \
+	    completes "--max-key-age" vaultctl account add x --max
+	check "completion: account update --no-max-key-age" \
+	    completes "--no-max-key-age" vaultctl account update x --no-m
+	check "completion: audit show --rotation" \
+	    completes "--rotation" vaultctl audit show --ro
 	check "completion: option values" \
 	    completes "openfish polymarket omnia" vaultctl account add x \
 	    --profile ""

@@ -238,6 +238,11 @@ test_help(void **state)
 	cli(c, NULL, "account --help");
 	want(c, 0);
 	has(c->r.out, "       vaultctl account remove NAME [--force]\n");
+	has(c->r.out, "[--order-version 1|2] [--max-key-age DAYS]\n");
+	has(c->r.out, "[--max-key-age DAYS | --no-max-key-age]\n");
+	cli(c, NULL, "help audit");
+	want(c, 0);
+	has(c->r.out, "[--verdict V] [--rotation ID]\n");
 	cli(c, NULL, "apikey create --account a --help");
 	want(c, 0);
 	has(c->r.out, "vaultctl apikey import --account A");

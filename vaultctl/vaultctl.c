@@ -55,10 +55,11 @@ static const struct command {
 	    "the exchange accounts: one row each, its keys counted",
 	    "account add NAME --profile openfish|polymarket|omnia [--url URL]\n"
 	    "     [--ca-file F] [--pin sha256//BASE64] [--funder ADDRESS]\n"
-	    "     [--order-version 1|2]\n"
+	    "     [--order-version 1|2] [--max-key-age DAYS]\n"
 	    "account update NAME [--url URL] [--ca-file F | --no-ca-file]\n"
 	    "     [--pin sha256//BASE64 | --no-pin]\n"
 	    "     [--funder ADDRESS | --no-funder] [--order-version 1|2]\n"
+	    "     [--max-key-age DAYS | --no-max-key-age]\n"
 	    "account list\n"
 	    "account remove NAME [--force]" },
 	{ "keys", cmd_keys,
@@ -115,7 +116,8 @@ static const struct command {
 	    "the audit log: show (the last 20 records unless --tail N or "
 	    "--all), verify, anchor, export-key, mode",
 	    "audit show [--tail N | --all] [--account A] [--actor S]\n"
-	    "     [--op OP] [--verdict V] [--since TIME] [--until TIME]\n"
+	    "     [--op OP] [--verdict V] [--rotation ID]\n"
+	    "     [--since TIME] [--until TIME]\n"
 	    "audit verify [--anchor SEQ:HASH]\n"
 	    "audit verify --offline --key-file FILE [--anchor SEQ:HASH]\n"
 	    "     LOG...\n"
