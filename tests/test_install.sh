@@ -8,7 +8,8 @@
 #  - every long option vaultctl parses is in `vaultctl help`; the bash
 #    completion is installed for vaultctl and completes its commands,
 #    subcommands and options;
-#  - the systemd unit passes `systemd-analyze verify`, and vaultd runs
+#  - the systemd units pass `systemd-analyze verify`, the rotation unit
+#    rates 2.0 at most with `systemd-analyze security`, and vaultd runs
 #    under the unit's capability bounding set with no_new_privs;
 #  - `make deb` builds clobvault_VERSION_ARCH.deb, lintian finds nothing
 #    (debian/clobvault.lintian-overrides explains what it overrides), the
@@ -282,6 +283,15 @@ if have systemd-analyze; then
 	check "systemd-analyze verify clobvault-rotate.timer and .service" \
 	    [ -z "$out" ]
 	[ -z "$out" ] || echo "$out" | sed 's/^/  /'
+	# The rotation unit only reaches vaultd's control socket: no
+	# capability, no network, a read-only system (0.7 with systemd 252).
+	if systemd-analyze security --help 2>&1 | grep -q -- '--offline'; then
+		check "systemd-analyze security clobvault-rotate.service: 2.0 at most" \
+		    sh -c "systemd-analyze security --offline=true --threshold=20 \
+		    '$tmp/clobvault-rotate.service' >/dev/null 2>&1"
+	else
+		skipped "systemd-analyze security --offline: systemd before 250"
+	fi
 else
 	skipped "systemd-analyze verify: no systemd-analyze (package systemd)"
 fi
