@@ -98,13 +98,17 @@ log_stamp(char *line, size_t len, const char *name, long pid)
 
 /*
  * One write(2) per line, so that a reader (vaultd, for a child's pipe)
- * gets whole lines, and so that the sandboxes need only write.
+ * gets whole lines, and so that the sandboxes need only write.  A line
+ * is one line whatever its arguments carry: text from a peer (an error
+ * a child answered, an account name a client sent) could otherwise add
+ * lines of its own, or move the cursor of whoever reads the log.  Its
+ * control bytes become '?'.
  */
 static void
 vlog(const char *level, int saved_errno, const char *fmt, va_list ap)
 {
 	char	line[1024];
-	int	n = 0, m;
+	int	n = 0, m, i;
 
 	if (!log_bare &&
 	    (n = log_stamp(line, sizeof(line), log_proc, (long)getpid())) < 0)
@@ -125,6 +129,9 @@ vlog(const char *level, int saved_errno, const char *fmt, va_list ap)
 			n = (size_t)(n + m) >= sizeof(line) - 2 ?
 			    (int)sizeof(line) - 2 : n + m;
 	}
+	for (i = 0; i < n; i++)
+		if ((unsigned char)line[i] < 0x20 || line[i] == 0x7f)
+			line[i] = '?';
 	line[n++] = '\n';
 	(void)!write(log_fd, line, n);
 	log_size_check();

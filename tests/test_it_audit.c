@@ -145,6 +145,10 @@ test_hostile_denials(void **state)
 	for (i = 0; i < 20; i++)
 		assert_int_equal(CTL(t, NULL, "headers l2 --account A "
 		    "--method DELETE --path /nope"), 4);
+	/* a name no account can have: refused before the policy and log */
+	assert_int_equal(CTL(t, NULL, "headers l2 --account 'A x' --method "
+	    "GET --path /auth/api-keys"), 1);
+	assert_out(t, "vaultctl: headers: not an account name\n");
 	assert_int_equal(CTL(t, NULL, "status"), 0);
 	assert_int_equal(vault_gen(t), g);	/* no checkpoint forced */
 	assert_int_equal(CTL(t, NULL, "audit verify"), 0);

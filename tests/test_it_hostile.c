@@ -596,6 +596,30 @@ test_failed_remove(void **state)
 	assert_audited(t, NULL, "call.apikey.delete");
 }
 
+/*
+ * A call answered with an error text that would rewrite the operator's
+ * terminal (a newline, a carriage return, an escape): vaultctl shows it
+ * on one line, its control bytes as '?', and vaultd's log line too.
+ */
+static int
+setup_escape_text(void **state)
+{
+	return setup_with(state, "fail -9 one\\ntwo\\r\\e[2J end\n", NULL);
+}
+
+static void
+test_escape_text(void **state)
+{
+	struct ht	*t = *state;
+
+	assert_int_not_equal(CTL(t, NULL, "time --account " ACCOUNT), 0);
+	assert_true(fake_log_has(t, "fail id="));
+	if (strstr(t->out, "vaultctl: time: one?two??[2J end\n") == NULL)
+		fail_msg("vaultctl printed: %s", t->out);
+	assert_null(strchr(t->out, '\033'));
+	assert_null(strchr(t->out, '\r'));
+}
+
 /* 50,000 signing requests in one call. */
 static int
 setup_flood(void **state)
@@ -1587,6 +1611,8 @@ main(void)
 		    setup_denied_store, teardown),
 		cmocka_unit_test_setup_teardown(test_failed_remove,
 		    setup_failed_remove, teardown),
+		cmocka_unit_test_setup_teardown(test_escape_text,
+		    setup_escape_text, teardown),
 		cmocka_unit_test_setup_teardown(test_flood,
 		    setup_flood, teardown),
 		cmocka_unit_test_setup_teardown(test_deadline,

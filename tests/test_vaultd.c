@@ -51,8 +51,9 @@ vaultd_unattended_done(struct vaultd *vd, int code, const char *why)
 }
 
 void
-vaultd_notify(const char *fmt, ...)
+vaultd_notify(const char *fixed, const char *fmt, ...)
 {
+	(void)fixed;
 	(void)fmt;
 }
 

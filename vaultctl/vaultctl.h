@@ -81,6 +81,8 @@ void	 vaultctl_json_free(void *);
 
 /* Print j as the one JSON document of this run, and free it. */
 void	vaultctl_print_json(json_t *j);
+/* Text a daemon or the exchange gave, to f, control bytes shown as '?'. */
+void	vaultctl_fput_text(FILE *f, const char *s);
 
 /*
  * Report err for what (to stderr, or as JSON with "ok": false and the

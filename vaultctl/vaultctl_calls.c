@@ -362,18 +362,10 @@ withhold(json_t *j)
 	return n;
 }
 
-/* Text from the exchange to f, with control bytes shown as '?'. */
-static void
-fput_text(FILE *f, const char *s)
-{
-	for (; *s != '\0'; s++)
-		putc((unsigned char)*s < 0x20 || *s == 0x7f ? '?' : *s, f);
-}
-
 static void
 put_text(const char *s)
 {
-	fput_text(stdout, s);
+	vaultctl_fput_text(stdout, s);
 }
 
 static void
@@ -506,16 +498,16 @@ call_print(struct vaultctl *vc, const char *what, const char *call,
 	    (unsigned long long)status);
 	if (code != NULL) {
 		fputs(" ", stderr);
-		fput_text(stderr, code);
+		vaultctl_fput_text(stderr, code);
 	}
 	if (err != NULL) {
 		fputs(": ", stderr);
-		fput_text(stderr, err);
+		vaultctl_fput_text(stderr, err);
 	}
 	fputc('\n', stderr);
 	if (hint != NULL) {
 		fputs("vaultctl: hint: ", stderr);
-		fput_text(stderr, hint);
+		vaultctl_fput_text(stderr, hint);
 		fputc('\n', stderr);
 	}
 	return EXIT_EXCHANGE;

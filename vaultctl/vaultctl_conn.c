@@ -297,7 +297,18 @@ vaultctl_fail(struct vaultctl *vc, const char *what, int err)
 		vaultctl_print_json(json_pack("{s:b, s:s, s:s, s:i, s:s, s:i}",
 		    "ok", 0, "error", what, "reason", cv_strerror(err),
 		    "code", err, "detail", detail, "exit", code));
-	else
-		fprintf(stderr, "vaultctl: %s: %s\n", what, detail);
+	else {
+		/* a daemon's text may carry netd's or the exchange's */
+		fprintf(stderr, "vaultctl: %s: ", what);
+		vaultctl_fput_text(stderr, detail);
+		fputc('\n', stderr);
+	}
 	return code;
+}
+
+void
+vaultctl_fput_text(FILE *f, const char *s)
+{
+	for (; *s != '\0'; s++)
+		putc((unsigned char)*s < 0x20 || *s == 0x7f ? '?' : *s, f);
 }

@@ -253,24 +253,35 @@ notify_init(void)
 }
 
 void
-vaultd_notify(const char *fmt, ...)
+vaultd_notify(const char *fixed, const char *fmt, ...)
 {
 	va_list	ap;
 	char	buf[512];
-	int	fd, n;
+	size_t	f = strlen(fixed), i;
+	int	fd, n = 0;
 
-	if (notify_len == 0)
+	if (notify_len == 0 || f >= sizeof(buf))
 		return;
-	va_start(ap, fmt);
-	n = vsnprintf(buf, sizeof(buf), fmt, ap);
-	va_end(ap);
-	if (n < 0)
-		return;
-	if ((size_t)n >= sizeof(buf))
-		n = sizeof(buf) - 1;
+	memcpy(buf, fixed, f);
+	if (fmt != NULL) {
+		va_start(ap, fmt);
+		n = vsnprintf(buf + f, sizeof(buf) - f, fmt, ap);
+		va_end(ap);
+		if (n < 0)
+			return;
+		if ((size_t)n >= sizeof(buf) - f)
+			n = (int)(sizeof(buf) - f - 1);
+		/*
+		 * The text is one value: a newline in it (a peer's error)
+		 * would be an assignment of its own, READY=1 or MAINPID=.
+		 */
+		for (i = f; i < f + (size_t)n; i++)
+			if ((unsigned char)buf[i] < 0x20 || buf[i] == 0x7f)
+				buf[i] = '?';
+	}
 	if ((fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0)) == -1)
 		return;
-	if (sendto(fd, buf, (size_t)n, MSG_NOSIGNAL,
+	if (sendto(fd, buf, f + (size_t)n, MSG_NOSIGNAL,
 	    (struct sockaddr *)&notify_sun, notify_len) == -1)
 		log_debug("cannot notify systemd: %s", strerror(errno));
 	close(fd);
@@ -312,7 +323,7 @@ vaultd_stop(struct vaultd *vd)
 	if (vd->stopping)
 		return;
 	vd->stopping = 1;
-	vaultd_notify("STOPPING=1");
+	vaultd_notify("STOPPING=1", NULL);
 	for (i = 0; i < CHILD_NUM; i++)
 		if (vd->children[i].pid > 0)
 			kill(vd->children[i].pid, SIGTERM);
@@ -372,7 +383,7 @@ vaultd_start_failed(struct vaultd *vd, int code, const char *fmt, ...)
 	va_end(ap);
 	log_warnx("%s", vd->start_error);
 	vd->exit_code = code;
-	vaultd_notify("STATUS=%s", vd->start_error);
+	vaultd_notify("STATUS=", "%s", vd->start_error);
 	vaultd_stop(vd);
 }
 
@@ -392,7 +403,7 @@ vaultd_ready_check(struct vaultd *vd)
 		return;
 	vd->ready = 1;
 	log_info("ready: the vault is %s", vault_state(vd));
-	vaultd_notify("READY=1\nSTATUS=ready; the vault is %s",
+	vaultd_notify("READY=1\nSTATUS=", "ready; the vault is %s",
 	    vault_state(vd));
 	if (vd->ready_fd != -1) {
 		(void)!write(vd->ready_fd, "R", 1);
@@ -412,13 +423,15 @@ vaultd_unattended_done(struct vaultd *vd, int code, const char *why)
 	vd->unattended_failed = code != 0;
 	if (code == 0) {
 		if (vd->ready)
-			vaultd_notify("STATUS=ready; the vault is unlocked");
+			vaultd_notify("STATUS=", "ready; the vault is "
+			    "unlocked");
 		vaultd_ready_check(vd);
 		return;
 	}
 	if (!first || vd->ready) {
 		log_warnx("the vault stays locked: %s", why);
-		vaultd_notify("STATUS=the vault stays locked: %s", why);
+		vaultd_notify("STATUS=", "the vault stays locked: %s",
+		    why);
 		return;
 	}
 	if (vd->start_locked) {
@@ -940,7 +953,7 @@ main(int argc, char **argv)
 		log_warnx("user %s does not exist; children run as the shared "
 		    "nobody: create it with useradd --system %s", VAULTD_USER,
 		    VAULTD_USER);
-	vaultd_notify("STATUS=starting");
+	vaultd_notify("STATUS=", "starting");
 
 	vaultd_loop(&vd);
 	vaultd_audit_close(&vd);

@@ -573,11 +573,12 @@ void	 vaultd_child_lost(struct vaultd *, enum child_id);
  */
 void	 vaultd_unattended_done(struct vaultd *, int code, const char *why);
 /*
- * Tell systemd a state ("READY=1", "STATUS=...", "STOPPING=1"): one
- * datagram to $NOTIFY_SOCKET, if vaultd was started with one.
+ * Tell systemd a state: one datagram to $NOTIFY_SOCKET, if vaultd was
+ * started with one, of fixed ("READY=1\nSTATUS=", "STOPPING=1") and
+ * then fmt's text (NULL: none), whose control bytes become '?'.
  */
-void	 vaultd_notify(const char *fmt, ...)
-	    __attribute__((format(printf, 1, 2)));
+void	 vaultd_notify(const char *fixed, const char *fmt, ...)
+	    __attribute__((format(printf, 2, 3)));
 
 /*
  * vaultd_conf.c, conf.y: the configuration file, vaultd.conf(5).  One

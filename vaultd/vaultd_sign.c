@@ -38,6 +38,7 @@
 #include "common/catalog.h"
 #include "common/encode.h"
 #include "common/log.h"
+#include "common/vault_fmt.h"
 #include "vaultd/vaultd.h"
 
 static struct sign_slot *
@@ -447,6 +448,12 @@ vaultd_sign_ctl(struct vaultd *vd, struct client *cl, struct msg *m)
 	    (r = vaultd_sign_args(&m->rd, &a)) != 0 ||
 	    (r = msg_get_u64(&m->rd, &a.flags)) != 0)
 		return r;
+	/* a name no account can have goes no further (nor into the log) */
+	if (!vault_fmt_name_valid(account, strlen(account))) {
+		ctl_sign_done(vd, &o, CV_ERR_INVALID, "not an account name",
+		    NULL);
+		return 0;
+	}
 	/* a token request's body goes sealed to netd's one-time key: a
 	 * control client never gets one (nor the empty headers of a
 	 * bearer request, which authorize nothing) */

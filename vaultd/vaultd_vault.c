@@ -716,7 +716,7 @@ vault_signerd_up(struct vaultd *vd)
 		return;
 	}
 	log_info("unlocking the vault from %s", path);
-	vaultd_notify("STATUS=unlocking the vault");
+	vaultd_notify("STATUS=", "unlocking the vault");
 	if (keyfile)
 		vault_unlock_start(vd, NULL, NULL, key.p, key.len, 1);
 	else

@@ -30,6 +30,9 @@
  *	answer STATUS EFFECT RTYPE KEYID NONCE [RESULT]
  *		MSG_NET_CALL_ANS; EFFECT none or store|remove|invite|replace;
  *		RTYPE api, builder or a number; KEYID - for none
+ *	fail CODE WORD...
+ *		MSG_ERROR_ANS for the call, the words its text; \n, \r and
+ *		\e in them a newline, a carriage return, an escape
  *	hang
  *		never answer the call (status queries are still answered)
  *	gw METHOD PATH KEY PASSPHRASE NEGRISK
@@ -620,6 +623,41 @@ hn_answer(struct hn *h, char **w, int n)
 	h->answered = 1;
 }
 
+/*
+ * fail CODE WORD...: the call answered MSG_ERROR_ANS with the words as
+ * its text, "\n", "\r" and "\e" in them a newline, a carriage return
+ * and an escape.
+ */
+static void
+hn_fail(struct hn *h, char **w, int n)
+{
+	struct msg_w	mw;
+	char		text[512];
+	size_t		o = 0;
+	int		i;
+	const char	*p;
+
+	for (i = 2; i < n; i++)
+		for (p = w[i]; *p != '\0' && o < sizeof(text) - 2; p++) {
+			if (p[0] == '\\' && (p[1] == 'n' || p[1] == 'r' ||
+			    p[1] == 'e')) {
+				text[o++] = p[1] == 'n' ? '\n' : p[1] == 'r' ?
+				    '\r' : '\033';
+				p++;
+			} else
+				text[o++] = *p;
+			if (p[1] == '\0' && i + 1 < n)
+				text[o++] = ' ';
+		}
+	text[o] = '\0';
+	msg_begin(&mw, MSG_ERROR_ANS, h->call_id);
+	msg_put_i64(&mw, n > 1 ? strtoll(w[1], NULL, 10) : -1);
+	msg_put_str(&mw, text);
+	hn_queue(h, &mw);
+	hn_log(h, "fail id=%u", h->call_id);
+	h->answered = 1;
+}
+
 /* Never answer: serve status queries until vaultd gives up on us. */
 static void __attribute__((noreturn))
 hn_hang(struct hn *h)
@@ -730,6 +768,8 @@ hn_call_run(struct hn *h)
 			hn_seal(h, w, n);
 		else if (strcmp(w[0], "answer") == 0)
 			hn_answer(h, w, n);
+		else if (strcmp(w[0], "fail") == 0)
+			hn_fail(h, w, n);
 		else if (strcmp(w[0], "hang") == 0)
 			hn_hang(h);
 		else if (strcmp(w[0], "gw") == 0)
