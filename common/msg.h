@@ -131,7 +131,9 @@ X(MSG_SIGN_REQ, "vaultd", "signerd",					\
     "account, level, method, path, body, timestamp, nonce, flags, "	\
     "API key id (L2 and bearer; empty: the active key)")		\
 X(MSG_SIGN_ANS, "signerd", "vaultd", "a16 x131072",			\
-    "[[name, value]...], body with its orders signed (SIGN_F_ORDERS)")	\
+    "[[name, value]...], body with its orders signed (SIGN_F_ORDERS), "	\
+    "or a bearer token request's body sealed to netd (at most 4096 "	\
+    "bytes); none else")						\
 X(MSG_CTL_HEADERS_REQ, "vaultctl", "vaultd",				\
     "s64 u s7 s4096 x65536 u u",					\
     "account, level, method, path, body, nonce, flags")			\
