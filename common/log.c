@@ -122,7 +122,7 @@ vlog(const char *level, int saved_errno, const char *fmt, va_list ap)
 		return;
 	n = (size_t)(n + m) >= sizeof(line) - 2 ? (int)sizeof(line) - 2 :
 	    n + m;
-	if (saved_errno) {
+	if (saved_errno && (size_t)n < sizeof(line) - 4) {
 		m = snprintf(line + n, sizeof(line) - 1 - n, ": %s",
 		    strerror(saved_errno));
 		if (m > 0)
