@@ -643,6 +643,17 @@ chan_free(struct chan *c)
 	c->inoff = c->outoff = 0;
 }
 
+void
+chan_drop(struct chan *c)
+{
+	if (c->inoff == 0)
+		return;
+	memmove(c->in.data, c->in.data + c->inoff, c->in.len - c->inoff);
+	c->in.len -= c->inoff;
+	sodium_memzero(c->in.data + c->in.len, c->inoff);
+	c->inoff = 0;
+}
+
 int
 chan_fill(struct chan *c)
 {
@@ -650,12 +661,7 @@ chan_fill(struct chan *c)
 	int	r;
 
 	/* Drop what has been consumed before reading more. */
-	if (c->inoff > 0) {
-		memmove(c->in.data, c->in.data + c->inoff, c->in.len - c->inoff);
-		c->in.len -= c->inoff;
-		sodium_memzero(c->in.data + c->in.len, c->inoff);
-		c->inoff = 0;
-	}
+	chan_drop(c);
 	/* as for chan_flush: an empty buffer grown for large frames goes */
 	if (c->in.len == 0 && c->in.cap > CHAN_KEEP)
 		msgbuf_free(&c->in);

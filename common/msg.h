@@ -366,9 +366,15 @@ int	chan_fill(struct chan *) CV_WUR;
  * Take the next whole frame from the input: 0 with m decoded,
  * CV_ERR_AGAIN when no whole frame is buffered, CV_ERR_MSG_TOOBIG as soon
  * as a header announces more than MSG_MAX_FRAME, or msg_decode's error.
- * m stays valid until the next chan_next or chan_fill.
+ * m stays valid until the next chan_next, chan_drop or chan_fill.
  */
 int	chan_next(struct chan *, struct msg *m) CV_WUR;
+/*
+ * Wipe the frames chan_next has taken, as chan_fill does before it
+ * reads: for a peer that may wait long for its next read, so that what
+ * they carried is not kept meanwhile.  Their messages must be cleared.
+ */
+void	chan_drop(struct chan *);
 /* Queue a finished frame (and free w). */
 int	chan_queue(struct chan *, struct msg_w *w) CV_WUR;
 /* Write what is queued: 0 when all is out, CV_ERR_AGAIN, CV_ERR_IO. */

@@ -310,6 +310,53 @@ test_frames(void **state)
 }
 
 /*
+ * chan_drop wipes the frames taken and keeps the one behind them, so a
+ * reader that waits long for its next read keeps nothing it has read.
+ */
+static void
+test_drop(void **state)
+{
+	struct chan	 a, b;
+	struct msg_w	 w;
+	struct msg	 m;
+	const char	*s;
+	size_t		 len, i;
+	int64_t		 code;
+	int		 sv[2];
+
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+	chan_init(&a, sv[0]);
+	chan_init(&b, sv[1]);
+	msg_error_begin(&w, 1, CV_ERR_INVALID, "a-passphrase-1");
+	assert_int_equal(chan_queue(&a, &w), 0);
+	msg_error_begin(&w, 2, CV_ERR_INVALID, "the-next-frame");
+	assert_int_equal(chan_queue(&a, &w), 0);
+	assert_int_equal(chan_flush(&a), 0);
+	assert_int_equal(chan_recv(&b, &m), 0);
+	assert_int_equal(m.id, 1);
+	msg_clear(&m);
+	assert_true(b.inoff > 0);
+	chan_drop(&b);
+	assert_int_equal(b.inoff, 0);
+	for (i = 0; i + 14 <= b.in.cap; i++)
+		assert_false(memcmp(b.in.data + i, "a-passphrase-1", 14) == 0);
+	/* the frame behind is whole */
+	assert_int_equal(chan_next(&b, &m), 0);
+	assert_int_equal(m.id, 2);
+	assert_int_equal(msg_get_i64(&m.rd, &code), 0);
+	assert_int_equal(msg_get_str(&m.rd, &s, &len, 100), 0);
+	assert_int_equal(len, 14);
+	assert_memory_equal(s, "the-next-frame", 14);
+	msg_clear(&m);
+	chan_drop(&b);
+	assert_int_equal(b.in.len, 0);
+	chan_drop(&b);		/* nothing taken: nothing to do */
+	assert_int_equal(chan_next(&b, &m), CV_ERR_AGAIN);
+	chan_free(&a);
+	chan_free(&b);
+}
+
+/*
  * A reader that never quite catches up: the writer's queue holds what is
  * still to go, not every frame ever queued (it once grew until a frame
  * could no longer be added), and every frame arrives whole, in order.
@@ -511,6 +558,7 @@ main(void)
 		cmocka_unit_test(test_frames),
 		cmocka_unit_test(test_flush_behind),
 		cmocka_unit_test(test_fill_shrinks),
+		cmocka_unit_test(test_drop),
 		cmocka_unit_test(test_finish_toobig),
 		cmocka_unit_test(test_names),
 		cmocka_unit_test(test_error_ans),
