@@ -22,11 +22,12 @@ UNITDIR	?= $(PREFIX)/lib/systemd/system
 # The libraries, per program: each links only what it uses.
 PKGS_VAULTD	= libsodium msgpack jansson
 PKGS_SIGNERD	= libsodium nettle libsecp256k1 msgpack libseccomp jansson
-PKGS_NETD	= libsodium msgpack libseccomp jansson libcurl libmicrohttpd
+PKGS_NETD	= libsodium msgpack libseccomp jansson libcurl libmicrohttpd \
+		  libssl libcrypto
 PKGS_VAULTCTL	= libsodium msgpack jansson libcurl
 PKGS_TX		= libsodium nettle libsecp256k1 jansson libmicrohttpd
 PKGS		= libsodium nettle libsecp256k1 msgpack libseccomp jansson libcurl \
-		  libmicrohttpd
+		  libmicrohttpd libssl libcrypto
 pkglibs	= -Wl,--as-needed $(shell pkg-config --libs $(1) 2>/dev/null)
 
 WARN	= -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \

@@ -14,7 +14,7 @@
  * libmicrohttpd's epoll and eventfd on each -G socket) before the
  * privilege drop, Landlock (read-only /etc and the libraries) and the
  * seccomp allow-list below.  The system CA bundle is read later, by
- * libcurl, and only if a call needs it (netd_http.c, http_ca).
+ * libcurl, and only if a call needs it (netd_http.c, http_tls).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -304,7 +304,7 @@ netd_loop(struct netd *nd)
 
 /*
  * libcurl reads the system CA bundle when a call first needs it
- * (http_ca); say now, once, if it will not find one.
+ * (http_tls); say now, once, if it will not find one.
  */
 static void
 netd_check_ca(void)
@@ -340,7 +340,7 @@ main(int argc, char **argv)
 
 	netd_check_ca();
 	if (netd_mem_init() != 0)
-		fatalx("libcurl initialisation failed");
+		fatalx("libcurl and OpenSSL initialisation failed");
 	if (http_init(&nd.http) != 0)
 		fatalx("cannot set up the HTTP client");
 	gw_init(&nd);

@@ -116,10 +116,11 @@ int64_t	netd_now_ms(void);
 int64_t	netd_time(void);
 
 /*
- * netd_mem.c: route libcurl's and jansson's allocations through
- * functions that wipe every block they free (response bodies and
- * headers carry a passphrase or a new credential).  Before any other
- * use of either library; calls curl_global_init.  0 or CV_ERR_INTERNAL.
+ * netd_mem.c: route libcurl's, OpenSSL's and jansson's allocations
+ * through functions that wipe every block they free (response bodies
+ * and headers carry a passphrase or a new credential).  Before any
+ * other use of the three; calls curl_global_init.  0 or
+ * CV_ERR_INTERNAL (OpenSSL had allocated already, or libcurl failed).
  */
 int	netd_mem_init(void) CV_WUR;
 /* Free (and wipe) what jansson's json_dumps or libcurl returned. */
@@ -160,11 +161,12 @@ struct http_req {
 /* netd_http.c.  Set up before the sandbox; one transfer at a time. */
 int	http_init(struct netd_http **) CV_WUR;
 /*
- * Verify easy's next connection with the PEM ca (borrowed until the
- * transfer is over), or with the system bundle if ca is NULL, which
- * libcurl reads once and keeps parsed.  0 or CV_ERR_INTERNAL.
+ * The TLS of easy's next connection: verified with the PEM ca (borrowed
+ * until the transfer is over), or with the system bundle if ca is NULL,
+ * which libcurl reads once and keeps parsed; each record's plaintext
+ * wiped as soon as libcurl has read it.  0 or CV_ERR_INTERNAL.
  */
-int	http_ca(CURL *easy, const uint8_t *ca, size_t calen) CV_WUR;
+int	http_tls(CURL *easy, const uint8_t *ca, size_t calen) CV_WUR;
 /* Start req; CV_ERR_INTERNAL if libcurl refuses an option. */
 int	http_start(struct netd_http *, const struct http_req *) CV_WUR;
 /* 1 while a transfer is running. */

@@ -16,8 +16,8 @@
  * from the bot only Content-Type, Accept and User-Agent; the body is
  * vaultd's when it replaced it (signed orders), else the bot's.  TLS as
  * for the exchange calls: verification on, the account's CA or the
- * system bundle (http_ca: parsed once for this multi handle), an
- * optional pin, http only to
+ * system bundle (http_tls: parsed once for this multi handle), records
+ * wiped once read, an optional pin, http only to
  * 127.0.0.1 or localhost (common/url.h), no redirects, no proxy.
  *
  * libcurl sends a request again by itself when a reused connection
@@ -352,8 +352,8 @@ gw_up_go(struct gw_req *r, const struct url_parts *up)
 	SETOPT(CURLOPT_SSL_VERIFYPEER, 1L);
 	SETOPT(CURLOPT_SSL_VERIFYHOST, 2L);
 	/* r->ca outlives the transfer */
-	if (http_ca(r->easy, r->ca, r->calen) != 0) {
-		log_warnx("libcurl refuses the CA options");
+	if (http_tls(r->easy, r->ca, r->calen) != 0) {
+		log_warnx("libcurl refuses the TLS options");
 		goto fail;
 	}
 	if (r->pin[0] != '\0')

@@ -6,16 +6,17 @@
  * and the gateway's descriptors: nothing here blocks.
  *
  * Every request: TLS verification on (the account's CA as a blob, else
- * the system bundle, see http_ca), an optional public key pin, http and
- * https only, no redirect, no proxy, a connect and a total time-out, and
- * an answer of at most NETD_BODY_MAX bytes, kept in guarded memory and
- * wiped after use.
+ * the system bundle, see http_tls), each record's plaintext wiped once
+ * read, an optional public key pin, http and https only, no redirect,
+ * no proxy, a connect and a total time-out, and an answer of at most
+ * NETD_BODY_MAX bytes, kept in guarded memory and wiped after use.
  */
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
 #include <curl/curl.h>
+#include <openssl/ssl.h>
 #include <sodium.h>
 
 #include "common/log.h"
@@ -155,24 +156,45 @@ http_busy(const struct netd_http *h)
 } while (0)
 
 /*
- * The certificates a connection is verified with: an account's own CA,
- * as a blob libcurl parses for the connection; else the system bundle,
- * which libcurl reads from the file at the first connection that needs
- * it and keeps parsed for every later one on the same multi handle for
- * NETD_CA_CACHE seconds (CURLOPT_CA_CACHE_TIMEOUT; a blob is never
- * cached).  So a netd whose accounts all bring their own CA never holds
- * the system bundle (0.2 MiB of PEM, 0.7 MiB more heap once parsed), and
- * one that uses it holds it once, not once per connection.  Reading it in the
- * sandbox needs nothing more: Landlock leaves /etc readable, seccomp
- * allows a read-only openat.  The gateway's client (netd_gw_up.c) does
- * the same on its own multi handle.
+ * Each new connection's SSL_CTX, before its handshake.  OpenSSL
+ * decrypts a record in place in its read buffer and leaves the
+ * plaintext there until another record overwrites it.  libcurl sets
+ * SSL_MODE_RELEASE_BUFFERS, so the buffer is freed (and wiped,
+ * netd_mem.c) once it is empty, but not while more bytes wait behind
+ * the record: CLEANSE_PLAINTEXT wipes each record as soon as libcurl
+ * has read it.  The callback leaves the CA cache below as it is:
+ * libcurl calls it before it sets up the certificate store, which it
+ * then takes from the cache or puts there as it would without it.
+ */
+static CURLcode
+http_ssl_ctx(CURL *easy, void *ctx, void *arg)
+{
+	SSL_CTX_set_options(ctx, SSL_OP_CLEANSE_PLAINTEXT);
+	return CURLE_OK;
+}
+
+/*
+ * The TLS of a connection: each record wiped once read (http_ssl_ctx);
+ * verified with an account's own CA, as a blob libcurl parses for the
+ * connection, else with the system bundle, which libcurl reads from the
+ * file at the first connection that needs it and keeps parsed for every
+ * later one on the same multi handle for NETD_CA_CACHE seconds
+ * (CURLOPT_CA_CACHE_TIMEOUT; a blob is never cached).  So a netd whose
+ * accounts all bring their own CA never holds the system bundle (0.2 MiB
+ * of PEM, 0.7 MiB more heap once parsed), and one that uses it holds it
+ * once, not once per connection.  Reading it in the sandbox needs
+ * nothing more: Landlock leaves /etc readable, seccomp allows a
+ * read-only openat.  The gateway's client (netd_gw_up.c) does the same
+ * on its own multi handle.
  */
 int
-http_ca(CURL *easy, const uint8_t *ca, size_t calen)
+http_tls(CURL *easy, const uint8_t *ca, size_t calen)
 {
 	struct curl_blob	 blob;
 
-	if (curl_easy_setopt(easy, CURLOPT_CAPATH, NULL) != CURLE_OK)
+	if (curl_easy_setopt(easy, CURLOPT_SSL_CTX_FUNCTION, http_ssl_ctx) !=
+	    CURLE_OK || curl_easy_setopt(easy, CURLOPT_CAPATH, NULL) !=
+	    CURLE_OK)
 		return CV_ERR_INTERNAL;
 	if (ca == NULL || calen == 0)
 		return curl_easy_setopt(easy, CURLOPT_CAINFO,
@@ -234,8 +256,8 @@ http_start(struct netd_http *h, const struct http_req *rq)
 	SETOPT(CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_2TLS);
 	SETOPT(CURLOPT_SSL_VERIFYPEER, 1L);
 	SETOPT(CURLOPT_SSL_VERIFYHOST, 2L);
-	if (http_ca(h->easy, rq->ca, rq->calen) != 0) {
-		log_warnx("libcurl refuses the CA options");
+	if (http_tls(h->easy, rq->ca, rq->calen) != 0) {
+		log_warnx("libcurl refuses the TLS options");
 		goto fail;
 	}
 	if (rq->pin != NULL && rq->pin[0] != '\0')

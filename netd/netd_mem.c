@@ -1,17 +1,21 @@
 /*
- * The allocator libcurl and jansson use in netd.  Through them pass the
- * request headers (an API passphrase, an invitation code) and the bodies
- * of answers (a freshly created credential), so every block carries its
- * size in front and is wiped when it is freed or moved.  realloc never
- * leaves a copy behind: it allocates, copies and wipes the old block.
+ * The allocator libcurl, OpenSSL and jansson use in netd.  Through them
+ * pass the request headers (an API passphrase, an invitation code) and
+ * the bodies of answers (a freshly created credential): OpenSSL
+ * decrypts each TLS record in place in its read buffer, libcurl copies
+ * it on, jansson parses it.  So every block carries its size in front
+ * and is wiped when it is freed or moved.  realloc never leaves a copy
+ * behind: it allocates, copies and wipes the old block.
  */
 #include <stdlib.h>
 #include <string.h>
 
 #include <curl/curl.h>
 #include <jansson.h>
+#include <openssl/crypto.h>
 #include <sodium.h>
 
+#include "common/log.h"
 #include "netd/netd.h"
 
 /* Keeps the block after the size as aligned as malloc's own. */
@@ -102,6 +106,35 @@ mem_strdup(const char *s)
 	return q;
 }
 
+/*
+ * OpenSSL's: the same blocks.  Its many small ones make the size in
+ * front cost netd 0.09 MiB of heap after an HTTPS call, 0.26 MiB once
+ * the system bundle is parsed (README.md, "Memory").  file and line are
+ * for OpenSSL's own debugging allocator.  A size of 0 frees, as
+ * CRYPTO_realloc does.
+ */
+static void *
+ossl_malloc(size_t n, const char *file, int line)
+{
+	return mem_malloc(n);
+}
+
+static void *
+ossl_realloc(void *q, size_t n, const char *file, int line)
+{
+	if (q != NULL && n == 0) {
+		mem_free(q);
+		return NULL;
+	}
+	return mem_realloc(q, n);
+}
+
+static void
+ossl_free(void *q, const char *file, int line)
+{
+	mem_free(q);
+}
+
 /* jansson's blocks are marked in the header, for mem_free to count. */
 static void *
 json_malloc(size_t n)
@@ -136,6 +169,14 @@ netd_mem_realloc(void *q, size_t n)
 int
 netd_mem_init(void)
 {
+	/*
+	 * OpenSSL takes an allocator only before it first allocates, and
+	 * curl_global_init initialises it: this comes first.
+	 */
+	if (!CRYPTO_set_mem_functions(ossl_malloc, ossl_realloc, ossl_free)) {
+		log_warnx("OpenSSL allocated before netd set its allocator");
+		return CV_ERR_INTERNAL;
+	}
 	json_set_alloc_funcs(json_malloc, mem_free);
 	if (curl_global_init_mem(CURL_GLOBAL_DEFAULT, mem_malloc, mem_free,
 	    mem_realloc, mem_strdup, mem_calloc) != CURLE_OK)

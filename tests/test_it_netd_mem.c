@@ -1,0 +1,253 @@
+/*
+ * What a call leaves in netd's memory: after an HTTPS `apikey.create`
+ * to the test exchange, the secret and passphrase it returned must be
+ * nowhere in netd's readable mappings, live or freed; nor the
+ * passphrase after calls that had it from vaultd (MSG_NET_SIGN_ANS) and
+ * sent it to the exchange in a header.
+ *
+ * The memory is read as a debugger would, through /proc/PID/maps and
+ * /proc/PID/mem: netd runs as another user and is not dumpable, so
+ * only root (CAP_SYS_PTRACE) may; the test is skipped when not root,
+ * and fails as root if the memory cannot be read.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+#include "tests/it_netd.h"
+
+#define CHUNK	(1024 * 1024)
+
+static char	certdir[64], ca[96], cert[96], key[96];
+static struct txt	tx;
+static struct nd	netd;
+
+/* Where a copy is, and the 24 bytes before it: what kind of buffer. */
+static void
+mem_tell(const char *what, unsigned long at, const char *mapping,
+    const uint8_t *buf, size_t i)
+{
+	size_t	k = i < 24 ? 0 : i - 24;
+
+	fprintf(stderr, "netd holds the %s at %#lx, after \"", what, at);
+	for (; k < i; k++)
+		fputc(buf[k] >= 0x20 && buf[k] < 0x7f ? buf[k] : '.', stderr);
+	fprintf(stderr, "\", in %s", mapping);
+}
+
+/*
+ * Occurrences of needle in pid's readable mappings; with what, the
+ * first few are told on stderr with their mapping, so that a failure
+ * says where the copy is.  -1 if the memory cannot be read at all.
+ */
+static int
+mem_count(pid_t pid, const char *what, const char *needle)
+{
+	char		 path[64], line[512];
+	unsigned long	 lo, hi, a, at;
+	size_t		 nl = strlen(needle), got, i;
+	char		 perms[8];
+	uint8_t		*buf;
+	FILE		*maps;
+	ssize_t		 r;
+	int		 fd, n = 0, read_any = 0;
+
+	snprintf(path, sizeof(path), "/proc/%d/maps", (int)pid);
+	if ((maps = fopen(path, "r")) == NULL)
+		return -1;
+	snprintf(path, sizeof(path), "/proc/%d/mem", (int)pid);
+	if ((fd = open(path, O_RDONLY)) == -1) {
+		fclose(maps);
+		return -1;
+	}
+	if ((buf = malloc(CHUNK + nl)) == NULL)
+		abort();
+	while (fgets(line, sizeof(line), maps) != NULL) {
+		if (sscanf(line, "%lx-%lx %7s", &lo, &hi, perms) != 3 ||
+		    perms[0] != 'r')
+			continue;
+		/* [vvar] and the like cannot be read: nothing of netd's */
+		for (a = lo; a < hi; a += CHUNK) {
+			got = hi - a < CHUNK + nl - 1 ? hi - a : CHUNK + nl - 1;
+			if ((r = pread(fd, buf, got, (off_t)a)) <= 0)
+				break;
+			read_any = 1;
+			for (i = 0; i + nl <= (size_t)r; i++) {
+				if (buf[i] != (uint8_t)needle[0] ||
+				    memcmp(buf + i, needle, nl) != 0)
+					continue;
+				/* a hit in the overlap is the next chunk's */
+				if (i >= CHUNK)
+					break;
+				at = a + i;
+				if (n++ < 8 && what != NULL)
+					mem_tell(what, at, line, buf, i);
+			}
+		}
+	}
+	free(buf);
+	close(fd);
+	fclose(maps);
+	return read_any ? n : -1;
+}
+
+/*
+ * A check of the check: netd's memory is read, and a string it always
+ * holds (its user agent, in its image and in libcurl's heap) is found.
+ */
+static void
+mem_readable(pid_t pid)
+{
+	assert_true(mem_count(pid, NULL, "clobvault-netd") > 0);
+}
+
+/* Neither the secret nor the passphrase v holds is in netd. */
+static void
+mem_none(pid_t pid, const struct ndvault *v)
+{
+	int	s = mem_count(pid, "secret", v->secret);
+	int	p = mem_count(pid, "passphrase", v->pass);
+
+	assert_int_equal(s, 0);
+	assert_int_equal(p, 0);
+}
+
+static int
+group_setup(void **state)
+{
+	char	cmd[1024];
+
+	if (nd_group_setup(state) != 0)
+		return -1;
+	snprintf(certdir, sizeof(certdir), "/tmp/cvndmem.XXXXXX");
+	if (mkdtemp(certdir) == NULL)
+		return -1;
+	snprintf(ca, sizeof(ca), "%s/ca.pem", certdir);
+	snprintf(cert, sizeof(cert), "%s/server.pem", certdir);
+	snprintf(key, sizeof(key), "%s/server.key", certdir);
+	snprintf(cmd, sizeof(cmd), "(cd %s && printf '%%s\\n' "
+	    "subjectAltName=IP:127.0.0.1 basicConstraints=critical,CA:FALSE "
+	    "extendedKeyUsage=serverAuth >ext && "
+	    "openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 "
+	    "-nodes -keyout ca.key -out ca.pem -days 1 -subj /CN=cvtest-ca "
+	    "-addext basicConstraints=critical,CA:TRUE "
+	    "-addext keyUsage=critical,keyCertSign && "
+	    "openssl req -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 "
+	    "-nodes -keyout server.key -out server.csr -subj /CN=127.0.0.1 && "
+	    "openssl x509 -req -in server.csr -CA ca.pem -CAkey ca.key "
+	    "-set_serial 7 -days 1 -extfile ext -out server.pem) "
+	    ">/dev/null 2>&1", certdir);
+	if (system(cmd) != 0) {
+		fprintf(stderr, "openssl failed: no CA for the HTTPS test\n");
+		return -1;
+	}
+	return 0;
+}
+
+/* Whatever a failed test left running. */
+static int
+teardown(void **state)
+{
+	if (netd.dir[0] != '\0')
+		nd_cleanup(&netd);
+	if (tx.dir[0] != '\0')
+		txt_cleanup(&tx);
+	memset(&netd, 0, sizeof(netd));
+	memset(&tx, 0, sizeof(tx));
+	return 0;
+}
+
+static int
+group_teardown(void **state)
+{
+	char	cmd[128];
+
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", certdir);
+	(void)!system(cmd);
+	return nd_group_teardown(state);
+}
+
+/* One call over TLS with the test CA, which must answer 200. */
+static void
+call_ok(struct nd *n, struct ndvault *v, struct txt *t, const char *capem,
+    size_t calen, const char *name, const char *const *params)
+{
+	struct ndans	a;
+
+	nd_call_ca(n, v, t->url, capem, calen, NULL, name, params, &a);
+	if (a.err != 0 || a.status != 200)
+		fprintf(stderr, "%s: err %d (%s), status %llu %s\n", name,
+		    a.err, a.text, (unsigned long long)a.status,
+		    a.raw != NULL ? a.raw : "");
+	assert_int_equal(a.err, 0);
+	assert_int_equal(a.status, 200);
+	ndans_free(&a);
+}
+
+static void
+test_nothing_kept(void **state)
+{
+	static const char *const p0[] = { "nonce", "0", NULL };
+	struct txt	*t = &tx;
+	struct nd	*n = &netd;
+	struct ndvault	 v;
+	struct ndans	 a;
+	char		*capem;
+	size_t		 calen = 0;
+
+	if (geteuid() != 0) {
+		fprintf(stderr, "not root: netd's memory cannot be read, "
+		    "test skipped\n");
+		skip();
+	}
+	assert_non_null(capem = it_slurp(ca, &calen));
+	ndvault_init(&v, "polymarket", TXT_SK1);
+	assert_int_equal(txt_start(t, "polymarket", "--tls-cert", cert,
+	    "--tls-key", key), 0);
+	assert_int_equal(nd_start(n, NULL, NULL), 0);
+
+	/* The answer carries a new secret and passphrase. */
+	call_ok(n, &v, t, capem, calen, "apikey.create", p0);
+	assert_true(strlen(v.secret) >= 16 && strlen(v.pass) >= 16);
+	mem_readable(n->pid);
+	mem_none(n->pid, &v);
+
+	/*
+	 * The passphrase comes from vaultd among the signed headers: a
+	 * call that fails as soon as they came (nothing listens on port 1),
+	 * often in the same turn of netd's loop.
+	 */
+	nd_call(n, &v, "http://127.0.0.1:1", "apikey.delete", NULL, &a);
+	nd_expect_error(&a, CV_ERR_TRANSPORT, "127.0.0.1:1");
+	assert_int_equal(a.signs, 1);
+	ndans_free(&a);
+	mem_none(n->pid, &v);
+
+	/*
+	 * A request that carries the passphrase in a header: HTTP/1.1, as
+	 * the test exchange speaks no HTTP/2 (nghttp2's copies stay).
+	 */
+	call_ok(n, &v, t, capem, calen, "apikey.list", NULL);
+	mem_none(n->pid, &v);
+
+	/* After a further call and a while, still none. */
+	call_ok(n, &v, t, capem, calen, "time", NULL);
+	it_sleep_ms(500);
+	mem_none(n->pid, &v);
+
+	free(capem);
+	assert_int_equal(nd_stop(n), 0);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_teardown(test_nothing_kept, teardown),
+	};
+
+	return cmocka_run_group_tests(tests, group_setup, group_teardown);
+}
