@@ -209,6 +209,33 @@ test_child_tables(void **state)
 	    PS_UP | PS_WORK));
 	assert_null(child_perm_find(CHILD_NUM, MSG_HELLO_REQ, PS_HELLO));
 
+	/*
+	 * In test mode, a probe waiting: signerd's refusal of a vault
+	 * operation (id 8) goes to that operation, not to the probe (id 9),
+	 * which killed signerd as a broken peer.
+	 */
+	{
+		static struct vaultd	vd;
+		struct child		*ch = SIGNERD(&vd);
+
+		ch->id = CHILD_SIGNERD;
+		ch->state = CHILD_UP;
+		ch->probe_id = 9;
+		vd.op.active = 1;
+		vd.op.id = 8;
+		vd.op.sent = MSG_VAULT_PUT_REQ;
+		assert_true(child_state_bits(&vd, ch) & PS_PROBE);
+		assert_true(child_state_bits(&vd, ch) & PS_WORK);
+		p = child_perm_find(CHILD_SIGNERD, MSG_ERROR_ANS,
+		    child_msg_bits(&vd, ch, 8));
+		assert_non_null(p);
+		assert_ptr_equal(p->handle, vault_signerd_answer);
+		p = child_perm_find(CHILD_SIGNERD, MSG_ERROR_ANS,
+		    child_msg_bits(&vd, ch, 9));
+		assert_non_null(p);
+		assert_ptr_not_equal(p->handle, vault_signerd_answer);
+	}
+
 	/* no child sends a request meant for signerd or a control answer */
 	for (t = 1; t < MSG_TYPE_MAX; t++) {
 		const struct msg_spec *sp = msg_spec(t);

@@ -732,6 +732,13 @@ struct child_perm {
 };
 /* The state bits of ch now. */
 unsigned	 child_state_bits(const struct vaultd *, const struct child *);
+/*
+ * ... for a message with request id id: a test probe waits for the
+ * answer of its own id only, so another (a refusal of a vault operation
+ * or of a call) goes to what it answers.
+ */
+unsigned	 child_msg_bits(const struct vaultd *, const struct child *,
+		    uint32_t id);
 /* The row of ch's table that admits type in state, or NULL. */
 const struct child_perm *child_perm_find(enum child_id, uint32_t type,
 	    unsigned state);

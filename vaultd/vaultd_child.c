@@ -646,6 +646,16 @@ child_state_bits(const struct vaultd *vd, const struct child *ch)
 	return bits;
 }
 
+unsigned
+child_msg_bits(const struct vaultd *vd, const struct child *ch, uint32_t id)
+{
+	unsigned	bits = child_state_bits(vd, ch);
+
+	if (id != ch->probe_id)
+		bits &= ~PS_PROBE;
+	return bits;
+}
+
 const struct child_perm *
 child_perm_find(enum child_id id, uint32_t type, unsigned state)
 {
@@ -669,7 +679,7 @@ child_dispatch(struct vaultd *vd, struct child *ch, struct msg *m)
 	const struct child_perm	*p;
 
 	if ((p = child_perm_find(ch->id, m->type,
-	    child_state_bits(vd, ch))) == NULL)
+	    child_msg_bits(vd, ch, m->id))) == NULL)
 		return CV_ERR_MSG_STATE;
 	return p->handle(vd, ch, m);
 }
