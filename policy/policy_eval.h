@@ -38,6 +38,12 @@ struct ev_ctx {
 	size_t			 boff;
 	const char		*bwhat;
 	int			 explain;	/* say why a rule missed */
+	/*
+	 * The rule being read refuses or holds (deny, approve): a field of
+	 * several values matches when any of them does, where an allow
+	 * needs them all.
+	 */
+	int			 any_value;
 };
 
 /* The candidates: sorted lists of rule indices, merged. */

@@ -617,7 +617,7 @@ ev_content(struct ev_ctx *c, const struct pol_pred *pp, char *det,
 	enum rm_result		 m, worst = RM_MATCH;
 	char			 what[2 * EV_SHOW_MAX + 2], tmp[EV_DET_MAX];
 	size_t			 i, n;
-	int			 multi = 0;
+	int			 multi = 0, anymatch = 0;
 
 	switch (pp->kind) {
 	case PP_CATALOG:
@@ -735,13 +735,20 @@ ev_content(struct ev_ctx *c, const struct pol_pred *pp, char *det,
 			v.enc = VR_RAW;
 			v.p = q->fields[i].value;
 			v.len = strlen(v.p);
-			/* a multi-valued field: every value must satisfy */
+			/*
+			 * A multi-valued field: an allow needs every value
+			 * to satisfy, a deny or an approval any one (one more
+			 * permission asked for must not take a key past a
+			 * deny).
+			 */
 			tmp[0] = '\0';
 			m = ev_value(c, pp, what, &v, tmp, sizeof(tmp));
 			if (m == RM_BROKEN) {
 				ev_fmt(det, dl, "%s", tmp);
 				return m;
 			}
+			if (m == RM_MATCH)
+				anymatch = 1;
 			if (m == RM_NOMATCH && worst == RM_MATCH) {
 				worst = m;
 				ev_fmt(det, dl, "%s", tmp);
@@ -752,6 +759,8 @@ ev_content(struct ev_ctx *c, const struct pol_pred *pp, char *det,
 				ev_fmt(det, dl, "%s is missing", what);
 			return RM_NOMATCH;
 		}
+		if (multi && c->any_value)
+			return anymatch ? RM_MATCH : RM_NOMATCH;
 		return worst;
 	default:
 		return RM_MATCH;
@@ -790,6 +799,7 @@ pm_rule(struct ev_ctx *c, const struct pol_rule *r, char *det, size_t dl)
 		if (pass == 0 && ev_who(c, r, det, dl) != RM_MATCH)
 			return RM_NOMATCH;
 	}
+	c->any_value = r->effect != POLICY_ALLOW;
 	for (i = 0; i < r->npreds; i++) {
 		pp = &r->preds[i];
 		switch (pp->kind) {

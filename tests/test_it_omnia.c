@@ -418,6 +418,10 @@ test_create(void **state)
 	run(o, 4, NULL, "apikey create --account main --label t "
 	    "--permission trade");
 	has(o, "vaultctl: apikey create: denied by rule no-trade (line 2)\n");
+	/* ... and so is trade with another beside it */
+	run(o, 4, NULL, "apikey create --account main --label t "
+	    "--permission keys:read --permission trade");
+	has(o, "vaultctl: apikey create: denied by rule no-trade (line 2)\n");
 	assert_int_equal(txt_log_count(&o->tx, 0, "POST", "/v3/api-keys", NULL),
 	    2);
 	run(o, 0, NULL, "apikey create --account main --label r "

@@ -450,7 +450,7 @@ test_predicates(void **state)
 	policy_free(pol);
 }
 
-/* A multi-valued field: every value must satisfy. */
+/* A multi-valued field: an allow needs every value, a deny any one. */
 static void
 test_multi_valued(void **state)
 {
@@ -477,14 +477,26 @@ test_multi_valued(void **state)
 	q.fields = NULL;
 	assert_int_equal(effect_of(pol, &q), POLICY_DENY);
 	policy_free(pol);
-	/* a deny over a multi-valued field needs them all, too */
+	/*
+	 * A deny over a multi-valued field takes any one value: asking for
+	 * one more permission does not get a key past it.
+	 */
 	pol = pol_new("allow any\ndeny any key permissions != read label dr\n");
 	q.fields = bad;
 	q.nfields = 2;
-	assert_int_equal(effect_of(pol, &q), POLICY_ALLOW);
+	assert_int_equal(effect_of(pol, &q), POLICY_DENY);
 	q.fields = bad + 1;
 	q.nfields = 1;
 	assert_int_equal(effect_of(pol, &q), POLICY_DENY);
+	q.fields = ok;
+	assert_int_equal(effect_of(pol, &q), POLICY_ALLOW);	/* read */
+	policy_free(pol);
+	pol = pol_new("allow any\ndeny any key permissions = trade label nt\n");
+	q.fields = ok;				/* read, trade */
+	q.nfields = 2;
+	assert_int_equal(effect_of(pol, &q), POLICY_DENY);
+	q.nfields = 1;				/* read */
+	assert_int_equal(effect_of(pol, &q), POLICY_ALLOW);
 	policy_free(pol);
 }
 
