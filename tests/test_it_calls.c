@@ -569,6 +569,20 @@ common_calls(struct ct *c, const char *key_id)
 	run(c, 10, NULL, "builder revoke --account main %s",
 	    bkey);
 	has(c, "HTTP 404");
+	/* the vault's copy alone: a second key, revoked only there */
+	run(c, 0, NULL, "--json builder create --account main "
+	    "--builder-id test-builder.2");
+	res = answer(c, &doc, "builder.create", "main", 200);
+	snprintf(bkey, sizeof(bkey), "%s", jstr(res, "apiKey"));
+	json_decref(doc);
+	run(c, 0, NULL, "builder revoke --local --account main --key-id %s",
+	    bkey);
+	has(c, "builder revoke --local: done\n");
+	run(c, 0, NULL, "builder list --local --account main");
+	lacks(c, bkey);
+	run(c, 0, NULL, "builder list --account main");
+	has(c, bkey);
+	run(c, 2, NULL, "builder revoke --local --account main %s", bkey);
 
 	/* unauthenticated calls */
 	run(c, 0, NULL, "waitlist join calls@example.com "
@@ -732,7 +746,7 @@ test_explicit_keys(void **state)
 	struct it_proc	 procs[3];
 	size_t		 len = 0;
 	pid_t		 pid;
-	int		 status;
+	int		 status, mark;
 
 	snprintf(out, sizeof(out), "%s.out", c->it.home);
 	run(c, 0, NULL, "--json apikey create --account main");
@@ -844,6 +858,9 @@ test_explicit_keys(void **state)
 	    f);
 	if (strstr(res, want) == NULL)
 		fail_msg("exit %d: %s", WEXITSTATUS(status), res);
+	snprintf(want, sizeof(want), "; remove it with vaultctl apikey delete "
+	    "--local --account main --key-id %s\n", f);
+	assert_non_null(strstr(res, want));
 	free(res);
 	assert_int_equal(WEXITSTATUS(status), 5);
 	run(c, 0, NULL, "unlock --passphrase-file %s", c->pass);
@@ -851,6 +868,14 @@ test_explicit_keys(void **state)
 	has(c, "\tfail\t");
 	run(c, 0, NULL, "apikey list --local --account main");
 	has(c, f);
+	/* what the text says to do: the vault's copy goes, nothing else */
+	mark = txt_log_lines(&c->tx);
+	run(c, 0, NULL, "apikey delete --local --account main --key-id %s", f);
+	has(c, "apikey delete --local: done\n");
+	run(c, 0, NULL, "apikey list --local --account main");
+	lacks(c, f);
+	assert_int_equal(txt_log_lines(&c->tx), mark);
+	run(c, 2, NULL, "apikey delete --local --account main");
 	run(c, 0, NULL, "audit show --op call.apikey.delete --tail 100");
 	has(c, b);
 	has(c, d);

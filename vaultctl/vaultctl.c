@@ -86,14 +86,18 @@ static const struct command {
 	    "     ({\"apiKey\", \"secret\", \"passphrase\"} on stdin; Omnia:\n"
 	    "     {\"apiKeyId\", \"apiKeySecret\", \"permissions\"?})\n"
 	    "apikey list --local --account A\n"
-	    "apikey use --account A --key-id ID" },
+	    "apikey use --account A --key-id ID\n"
+	    "apikey delete --local --account A --key-id ID (the vault's copy "
+	    "only)" },
 	{ "builder", cmd_builder,
 	    "builder keys at the exchange, and the vault's own (--local)",
 	    "builder create --account A --builder-id ID\n"
 	    "builder list --account A\n"
 	    "builder revoke --account A [KEY]\n"
 	    "builder list --local --account A\n"
-	    "builder use --account A --key-id ID" },
+	    "builder use --account A --key-id ID\n"
+	    "builder revoke --local --account A --key-id ID (the vault's copy "
+	    "only)" },
 	{ "closed-only", cmd_call,
 	    "whether the account may only close positions",
 	    "closed-only --account A" },

@@ -817,7 +817,7 @@ rec_apikey(struct vaultctl *vc, int argc, char **argv)
 	static const char	*use = "usage: vaultctl apikey import "
 	    "--account A [--nonce N] [--from-file F] (JSON on standard "
 	    "input) | apikey list --local --account A | apikey use --account A "
-	    "--key-id ID";
+	    "--key-id ID | apikey delete --local --account A --key-id ID";
 	struct rec_args		 a;
 
 	if (argc < 2 || rec_args(vc, argc, argv, 2, &a) != 0 ||
@@ -827,6 +827,11 @@ rec_apikey(struct vaultctl *vc, int argc, char **argv)
 	    a.nonce == 0 && a.key_id != NULL)
 		return use_key(vc, "apikey use", VAULT_REC_API_CRED, a.account,
 		    a.key_id);
+	/* the vault's copy of a key gone at the exchange */
+	if (strcmp(argv[1], "delete") == 0 && a.local && a.file == NULL &&
+	    a.nonce == 0 && a.key_id != NULL)
+		return vaultctl_del(vc, "apikey delete --local",
+		    VAULT_REC_API_CRED, a.account, a.key_id);
 	if (a.key_id != NULL)
 		return vaultctl_fail(vc, use, CV_ERR_USAGE);
 	if (strcmp(argv[1], "import") == 0 && !a.local)
@@ -841,9 +846,19 @@ int
 rec_builder(struct vaultctl *vc, int argc, char **argv)
 {
 	static const char	*use = "usage: vaultctl builder list --local "
-	    "--account A | builder use --account A --key-id ID";
+	    "--account A | builder use --account A --key-id ID | builder "
+	    "revoke --local --account A --key-id ID";
 	struct rec_args		 a;
 
+	/* the vault's copy of a key gone at the exchange */
+	if (argc >= 2 && strcmp(argv[1], "revoke") == 0) {
+		if (rec_args(vc, argc, argv, 2, &a) != 0 || !a.local ||
+		    a.file != NULL || a.nonce != 0 || a.key_id == NULL ||
+		    need_account(vc, &a, use) != 0)
+			return vaultctl_fail(vc, use, CV_ERR_USAGE);
+		return vaultctl_del(vc, "builder revoke --local",
+		    VAULT_REC_BUILDER_CRED, a.account, a.key_id);
+	}
 	if (argc >= 2 && strcmp(argv[1], "use") == 0) {
 		if (rec_args(vc, argc, argv, 2, &a) != 0 || a.local ||
 		    a.file != NULL || a.nonce != 0 || a.key_id == NULL ||

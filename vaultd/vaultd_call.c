@@ -901,7 +901,10 @@ call_step(struct vaultd *vd, int code, const char *text,
 			/* not done: the vault still lists a dead key */
 			snprintf(why, sizeof(why), "%s key %s is gone at the "
 			    "exchange but could not be removed from the vault:"
-			    " %s", kind, c->key_id, text);
+			    " %s; remove it with vaultctl %s --local --account "
+			    "%s --key-id %s", kind, c->key_id, text,
+			    c->rtype == VAULT_REC_API_CRED ? "apikey delete" :
+			    "builder revoke", c->account, c->key_id);
 			call_fail(vd, code, why);
 			return;
 		}
