@@ -108,7 +108,6 @@ struct netd {
 	int			 connect_timeout;
 	struct netd_fresh	 fresh[8];
 	struct netd_token	 tokens[NETD_TOKENS_MAX];
-	uint64_t		 forgets;	/* vaultd's MSG_NET_FORGET_REQs */
 };
 
 /* Milliseconds on the monotonic clock; seconds of the real one. */

@@ -448,12 +448,12 @@ bearer_success(struct netd *nd, long status, json_t *j)
 			return;
 		}
 		/*
-		 * A key was removed or made active, an account changed, or
-		 * the vault locked since the call began: the token may be
-		 * of the key that was active, or for a URL no longer the
-		 * account's.  Not kept, not used.
+		 * A key of the account was removed or made active, the
+		 * account changed, or the vault locked since the call
+		 * began: the token may be of the key that was active, or
+		 * for a URL no longer the account's.  Not kept, not used.
 		 */
-		if (cl->forgets != nd->forgets) {
+		if (cl->forgotten) {
 			json_decref(j);
 			call_fail(nd, CV_ERR_LOCKED, "the vault changed during "
 			    "the call (vault locked, key or account changed): "

@@ -60,7 +60,10 @@ token_forget_req(struct netd *nd, struct msg *m)
 	    (r = msg_get_strbuf(&m->rd, key_id, sizeof(key_id))) != 0)
 		fatalx("%s: %s", msg_name(m->type), cv_strerror(r));
 	token_forget(nd, account, key_id);
-	nd->forgets++;		/* a token bought meanwhile is not kept */
+	/* a token the call in flight buys meanwhile is not kept */
+	if (nd->call != NULL && (*account == '\0' ||
+	    strcmp(nd->call->account, account) == 0))
+		nd->call->forgotten = 1;
 	msg_begin(&w, MSG_NET_FORGET_ANS, m->id);
 	if ((r = chan_queue(&nd->chan, &w)) != 0)
 		fatalx("MSG_NET_FORGET_ANS: %s", cv_strerror(r));

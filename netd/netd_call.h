@@ -85,7 +85,8 @@ struct netd_call {
 	int			 bearer;	/* a bearer profile's call */
 	enum step		 after_token;	/* the step the token is for */
 	int			 reminted;	/* after a 401 INVALID_JWT_TOKEN */
-	uint64_t		 forgets;	/* nd->forgets when it began */
+	int			 forgotten;	/* vaultd forgot its account's
+						   tokens since it began */
 	char			 tok_key[VAULT_MAX_NAME + 1];
 	uint8_t			 eph_pk[crypto_box_PUBLICKEYBYTES];
 	uint8_t			*eph_sk;	/* guarded, one request */

@@ -371,7 +371,6 @@ call_req(struct netd *nd, struct msg *m)
 	if ((cl = calloc(1, sizeof(*cl))) == NULL)
 		fatalx("out of memory");
 	nd->call = cl;
-	cl->forgets = nd->forgets;
 	cl->id = m->id;
 	cl->nc = NULL;
 	if ((r = call_read(nd, m, why, sizeof(why))) != 0) {

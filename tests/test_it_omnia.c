@@ -476,21 +476,43 @@ test_rotate(void **state)
 	run(o, 0, NULL, "audit verify");
 }
 
+/* `apikey list --account main` in a child, its output into out. */
+static pid_t
+slow_list(struct ot *o, const char *out)
+{
+	pid_t	pid;
+
+	if ((pid = fork()) == 0) {
+		FILE	*f;
+		int	 r = ctl(o, NULL, "apikey list --account main");
+
+		if ((f = fopen(out, "w")) == NULL)
+			_exit(99);
+		fputs(o->out, f);
+		fclose(f);
+		_exit(r);
+	}
+	assert_true(pid > 0);
+	return pid;
+}
+
 /*
  * A token goes only where it was bought, and only for the key it was
  * bought with: an account update forgets the account's tokens (the
  * same exchange by another name buys a new one), and a token that
- * arrives after another key was made active is neither used nor kept.
+ * arrives after another key was made active is neither used nor kept;
+ * one that arrives after another account was written is.
  */
 static void
 test_token_forgotten(void **state)
 {
 	struct ot	*o = *state;
-	char		 url[160], in[512], id2[64], s2[96], *p, *res;
+	char		 url[160], in[512], id2[64], s2[96], out[160], *p, *res;
 	size_t		 len = 0;
 	pid_t		 pid;
 	int		 status;
 
+	snprintf(out, sizeof(out), "%s.out", o->it.home);
 	run(o, 0, NULL, "apikey list --account main");
 	assert_int_equal(TOKENS(o), 1);
 	assert_non_null(p = strstr(o->url, "127.0.0.1"));
@@ -505,35 +527,41 @@ test_token_forgotten(void **state)
 	    "\"%s\",\"permissions\":" PERMS "}", id2, s2);
 	run(o, 0, in, "apikey import --account main");
 	run(o, 0, NULL, "account update main --url %s", o->url);
-	/* the first key's token is bought while the second is made active */
 	faults(o, "{\"latency_ms\":1500}");
-	if ((pid = fork()) == 0) {
-		FILE	*f;
-		int	 r = ctl(o, NULL, "apikey list --account main");
 
-		if ((f = fopen(o->pass, "w")) == NULL)
-			_exit(99);
-		fputs(o->out, f);
-		fclose(f);
-		_exit(r);
+	/* another account written while main's token is bought: kept */
+	pid = slow_list(o, out);
+	it_sleep_ms(500);
+	run(o, 0, NULL, "account add other --profile omnia --url %s", o->url);
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status));
+	if (WEXITSTATUS(status) != 0) {
+		res = it_slurp(out, &len);
+		fail_msg("exit %d: %s", WEXITSTATUS(status), res);
 	}
-	assert_true(pid > 0);
+	assert_int_equal(TOKENS(o), 3);
+	/* a lock wipes it: the next call buys one */
+	run(o, 0, NULL, "lock");
+	run(o, 0, NULL, "unlock --passphrase-file %s", o->pass);
+
+	/* the first key's token is bought while the second is made active */
+	pid = slow_list(o, out);
 	it_sleep_ms(500);
 	run(o, 0, NULL, "apikey use --account main --key-id %s", id2);
 	assert_int_equal(waitpid(pid, &status, 0), pid);
 	assert_true(WIFEXITED(status));
-	assert_non_null(res = it_slurp(o->pass, &len));
-	it_write(o->pass, PASSPHRASE "\n", 0600);
+	assert_non_null(res = it_slurp(out, &len));
+	unlink(out);
 	if (strstr(res, "the vault changed during the call (vault locked, "
 	    "key or account changed): try again") == NULL)
 		fail_msg("exit %d: %s", WEXITSTATUS(status), res);
 	free(res);
 	assert_int_equal(WEXITSTATUS(status), 5);
-	assert_int_equal(TOKENS(o), 3);
+	assert_int_equal(TOKENS(o), 4);
 	/* the next call buys a token for the key now active */
 	faults(o, "{\"latency_ms\":0}");
 	run(o, 0, NULL, "apikey list --account main");
-	assert_int_equal(TOKENS(o), 4);
+	assert_int_equal(TOKENS(o), 5);
 	check_no_secrets(o);
 }
 
