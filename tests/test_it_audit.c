@@ -1001,6 +1001,9 @@ test_scan_off_loop(void **state)
 	assert_int_equal(code, CV_ERR_AGAIN);
 	msg_clear(&m);
 	chan_free(&c);
+	/* vaultctl waits for the scan under way, then has its own */
+	assert_int_equal(CTL(t, NULL, "audit show --op init"), 0);
+	assert_int_equal(count(t->out, "\tinit\t"), 2);
 
 	assert_int_equal(chan_recv(&a, &m), 0);
 	assert_int_equal(m.type, MSG_CTL_AUDIT_SHOW_ANS);

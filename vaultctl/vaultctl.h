@@ -40,6 +40,8 @@ enum vaultctl_exit {
 #define VAULTCTL_OP_AGAIN_MS		5000
 #define VAULTCTL_CALL_TIMEOUT_MS	150000
 #define VAULTCTL_CALL_AGAIN_MS		90000
+/* vaultd reads the log for one verify or filtered show at a time */
+#define VAULTCTL_SCAN_AGAIN_MS		60000
 
 struct vaultctl {
 	int		 json;

@@ -751,6 +751,9 @@ cmd_audit(struct vaultctl *vc, int argc, char **argv)
 	show = strcmp(argv[1], "show") == 0;
 	verify = strcmp(argv[1], "verify") == 0;
 	mode = strcmp(argv[1], "mode") == 0;
+	/* another's scan under way: wait for it, as for a vault write */
+	if (show || verify)
+		vc->again_ms = VAULTCTL_SCAN_AGAIN_MS;
 	/* each option where it belongs, and nothing else */
 	if ((!show && (a.tail || a.all || a.account || a.actor || a.op ||
 	    a.verdict || a.rotation || a.since || a.until)) ||
