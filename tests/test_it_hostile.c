@@ -599,7 +599,7 @@ test_failed_remove(void **state)
 /*
  * A call answered with an error text that would rewrite the operator's
  * terminal (a newline, a carriage return, an escape): vaultctl shows it
- * on one line, its control bytes as '?', and vaultd's log line too.
+ * on one line, its control bytes as '?'.
  */
 static int
 setup_escape_text(void **state)
