@@ -355,6 +355,34 @@ it_ctl(struct it *t, const char *in, char *out, size_t outlen,
 	return r;
 }
 
+/*
+ * A test CA and a server certificate for 127.0.0.1 it signed, made with
+ * openssl(1) in dir: ca.pem, server.pem, server.key; with pin, the
+ * server key's public key pin in the file pin as well.  0, or -1.
+ */
+static inline int
+it_make_ca(const char *dir, const char *cn, int pin)
+{
+	char	cmd[1536];
+
+	snprintf(cmd, sizeof(cmd), "(cd %s && printf '%%s\\n' "
+	    "subjectAltName=IP:127.0.0.1 basicConstraints=critical,CA:FALSE "
+	    "extendedKeyUsage=serverAuth >ext && "
+	    "openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 "
+	    "-nodes -keyout ca.key -out ca.pem -days 1 -subj /CN=%s "
+	    "-addext basicConstraints=critical,CA:TRUE "
+	    "-addext keyUsage=critical,keyCertSign && "
+	    "openssl req -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 "
+	    "-nodes -keyout server.key -out server.csr -subj /CN=127.0.0.1 && "
+	    "openssl x509 -req -in server.csr -CA ca.pem -CAkey ca.key "
+	    "-set_serial 7 -days 1 -extfile ext -out server.pem%s) "
+	    ">/dev/null 2>&1", dir, cn, pin ? " && "
+	    "openssl x509 -in server.pem -pubkey -noout | openssl pkey -pubin "
+	    "-outform der | openssl dgst -sha256 -binary | openssl enc -base64 "
+	    ">pin" : "");
+	return system(cmd) == 0 ? 0 : -1;
+}
+
 /* Write s to path with mode. */
 static inline void
 it_write(const char *path, const char *s, mode_t mode)

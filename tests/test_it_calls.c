@@ -214,7 +214,7 @@ faults(struct ct *c, const char *body)
 static int
 group_setup(void **state)
 {
-	char	 cmd[1536], path[128];
+	char	 path[128];
 	FILE	*f;
 	int	 r;
 
@@ -226,21 +226,7 @@ group_setup(void **state)
 	snprintf(cert, sizeof(cert), "%s/server.pem", certdir);
 	snprintf(key, sizeof(key), "%s/server.key", certdir);
 	/* a CA, a server certificate for 127.0.0.1, its public key pin */
-	snprintf(cmd, sizeof(cmd), "(cd %s && printf '%%s\\n' "
-	    "subjectAltName=IP:127.0.0.1 basicConstraints=critical,CA:FALSE "
-	    "extendedKeyUsage=serverAuth >ext && "
-	    "openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 "
-	    "-nodes -keyout ca.key -out ca.pem -days 1 -subj /CN=cvtest-ca "
-	    "-addext basicConstraints=critical,CA:TRUE "
-	    "-addext keyUsage=critical,keyCertSign && "
-	    "openssl req -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 "
-	    "-nodes -keyout server.key -out server.csr -subj /CN=127.0.0.1 && "
-	    "openssl x509 -req -in server.csr -CA ca.pem -CAkey ca.key "
-	    "-set_serial 7 -days 1 -extfile ext -out server.pem && "
-	    "openssl x509 -in server.pem -pubkey -noout | openssl pkey -pubin "
-	    "-outform der | openssl dgst -sha256 -binary | openssl enc -base64 "
-	    ">pin) >/dev/null 2>&1", certdir);
-	if (system(cmd) != 0) {
+	if (it_make_ca(certdir, "cvtest-ca", 1) != 0) {
 		fprintf(stderr, "openssl failed: no CA for the HTTPS tests\n");
 		return -1;
 	}

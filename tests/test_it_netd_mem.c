@@ -118,8 +118,6 @@ mem_none(pid_t pid, const struct ndvault *v)
 static int
 group_setup(void **state)
 {
-	char	cmd[1024];
-
 	if (nd_group_setup(state) != 0)
 		return -1;
 	snprintf(certdir, sizeof(certdir), "/tmp/cvndmem.XXXXXX");
@@ -128,19 +126,7 @@ group_setup(void **state)
 	snprintf(ca, sizeof(ca), "%s/ca.pem", certdir);
 	snprintf(cert, sizeof(cert), "%s/server.pem", certdir);
 	snprintf(key, sizeof(key), "%s/server.key", certdir);
-	snprintf(cmd, sizeof(cmd), "(cd %s && printf '%%s\\n' "
-	    "subjectAltName=IP:127.0.0.1 basicConstraints=critical,CA:FALSE "
-	    "extendedKeyUsage=serverAuth >ext && "
-	    "openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 "
-	    "-nodes -keyout ca.key -out ca.pem -days 1 -subj /CN=cvtest-ca "
-	    "-addext basicConstraints=critical,CA:TRUE "
-	    "-addext keyUsage=critical,keyCertSign && "
-	    "openssl req -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 "
-	    "-nodes -keyout server.key -out server.csr -subj /CN=127.0.0.1 && "
-	    "openssl x509 -req -in server.csr -CA ca.pem -CAkey ca.key "
-	    "-set_serial 7 -days 1 -extfile ext -out server.pem) "
-	    ">/dev/null 2>&1", certdir);
-	if (system(cmd) != 0) {
+	if (it_make_ca(certdir, "cvtest-ca", 0) != 0) {
 		fprintf(stderr, "openssl failed: no CA for the HTTPS test\n");
 		return -1;
 	}

@@ -188,7 +188,6 @@ static inline int
 dmn_tx_start(struct dmn_tx *x, char *err, size_t errlen)
 {
 	const char	*extra[7];
-	char		 cmd[1536];
 
 	memset(x, 0, sizeof(*x));
 	snprintf(x->dir, sizeof(x->dir), "/tmp/cvbench-ca.XXXXXX");
@@ -199,19 +198,7 @@ dmn_tx_start(struct dmn_tx *x, char *err, size_t errlen)
 	snprintf(x->ca, sizeof(x->ca), "%s/ca.pem", x->dir);
 	snprintf(x->cert, sizeof(x->cert), "%s/server.pem", x->dir);
 	snprintf(x->key, sizeof(x->key), "%s/server.key", x->dir);
-	snprintf(cmd, sizeof(cmd), "(cd %s && printf '%%s\\n' "
-	    "subjectAltName=IP:127.0.0.1 basicConstraints=critical,CA:FALSE "
-	    "extendedKeyUsage=serverAuth >ext && "
-	    "openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 "
-	    "-nodes -keyout ca.key -out ca.pem -days 1 -subj /CN=cvbench-ca "
-	    "-addext basicConstraints=critical,CA:TRUE "
-	    "-addext keyUsage=critical,keyCertSign && "
-	    "openssl req -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 "
-	    "-nodes -keyout server.key -out server.csr -subj /CN=127.0.0.1 && "
-	    "openssl x509 -req -in server.csr -CA ca.pem -CAkey ca.key "
-	    "-set_serial 7 -days 1 -extfile ext -out server.pem) "
-	    ">/dev/null 2>&1", x->dir);
-	if (system(cmd) != 0) {
+	if (it_make_ca(x->dir, "cvbench-ca", 0) != 0) {
 		snprintf(err, errlen, "openssl could not make a CA");
 		return -1;
 	}
