@@ -901,6 +901,30 @@ scan_snapshot(struct vaultd *vd, struct scan_snap *sn)
 	return 0;
 }
 
+/*
+ * A job of size bytes (a struct vd_scan_job first) for the client's
+ * scan, or NULL when the client was answered: another scan is under way
+ * (busy, retry), or no memory.
+ */
+static void *
+scan_job_new(struct vaultd *vd, uint64_t serial, uint32_t id, size_t size)
+{
+	struct vd_scan_job	*job;
+
+	if (vd->scanner.running != NULL) {
+		control_error(vd, serial, id, CV_ERR_AGAIN, "an audit scan "
+		    "is under way; retry");
+		return NULL;
+	}
+	if ((job = calloc(1, size)) == NULL) {
+		control_error(vd, serial, id, CV_ERR_NOMEM, "out of memory");
+		return NULL;
+	}
+	job->serial = serial;
+	job->id = id;
+	return job;
+}
+
 /* audit verify, run by the scanner. */
 struct verify_job {
 	struct vd_scan_job	 job;		/* first */
@@ -961,15 +985,8 @@ audit_verify_begin(struct vaultd *vd, uint64_t serial, uint32_t id)
 		    "know the audit key yet: unlock the vault once");
 		return;
 	}
-	if (vd->scanner.running != NULL) {
-		control_error(vd, serial, id, CV_ERR_AGAIN, "an audit scan "
-		    "is under way; retry");
+	if ((vj = scan_job_new(vd, serial, id, sizeof(*vj))) == NULL)
 		return;
-	}
-	if ((vj = calloc(1, sizeof(*vj))) == NULL) {
-		control_error(vd, serial, id, CV_ERR_NOMEM, "out of memory");
-		return;
-	}
 	vj->snap.lastfd = -1;
 	memset(&v, 0, sizeof(v));
 	if ((r = vault_fmt_read(vd->vaultpath, &file, &flen)) != 0 ||
@@ -986,8 +1003,6 @@ audit_verify_begin(struct vaultd *vd, uint64_t serial, uint32_t id)
 	memcpy(vj->pk, vd->audit_pk, sizeof(vj->pk));
 	vj->job.run = verify_run;
 	vj->job.done = verify_done;
-	vj->job.serial = serial;
-	vj->job.id = id;
 	if ((r = scan_snapshot(vd, &vj->snap)) != 0) {
 		audit_report_text(r, &vj->rep, text, sizeof(text));
 		goto fail;
@@ -1373,20 +1388,11 @@ audit_filter_begin(struct vaultd *vd, uint64_t serial, uint32_t id,
 	struct show_job	*sj;
 	int		 r;
 
-	if (vd->scanner.running != NULL) {
-		control_error(vd, serial, id, CV_ERR_AGAIN, "an audit scan "
-		    "is under way; retry");
+	if ((sj = scan_job_new(vd, serial, id, sizeof(*sj))) == NULL)
 		return;
-	}
-	if ((sj = calloc(1, sizeof(*sj))) == NULL) {
-		control_error(vd, serial, id, CV_ERR_NOMEM, "out of memory");
-		return;
-	}
 	sj->f = *f;
 	sj->job.run = show_run;
 	sj->job.done = show_done;
-	sj->job.serial = serial;
-	sj->job.id = id;
 	if ((r = scan_snapshot(vd, &sj->snap)) != 0) {
 		if (sj->snap.lastfd != -1)
 			close(sj->snap.lastfd);
