@@ -584,6 +584,72 @@ test_sign_answer_body(void **state)
 	assert_int_equal(body_calls, 4);
 }
 
+/*
+ * /metrics with more budget counters than fit in a frame: vaultd answers
+ * netd with an error it can take (503 to the scraper), where the frame
+ * over the bound failed to queue and had netd killed as a broken peer,
+ * at every scrape.  12,000 clients each hold a counter of rule m.
+ */
+static void
+test_metrics_too_long(void **state)
+{
+	static struct vaultd	vd;
+	static const char	pol[] = "allow any method GET path /time "
+				    "limit 1000/day per client label m\n";
+	struct policy_verdict	v;
+	struct sign_origin	o;
+	struct sign_args	a;
+	struct msg_rd		none;
+	struct msg_w		w;
+	struct msg		m, ans;
+	struct chan		peer;
+	char			name[64], text[256];
+	int			sp[2], code;
+	size_t			i;
+
+	(void)state;
+	memset(&none, 0, sizeof(none));
+	assert_int_equal(vaultd_policy_unlocked(&vd, 1, (const uint8_t *)pol,
+	    sizeof(pol) - 1, &none), 0);
+	memset(&o, 0, sizeof(o));
+	o.who = POLICY_ACTOR_CLIENT;
+	memset(&a, 0, sizeof(a));
+	a.level = CATALOG_NONE;
+	snprintf(a.method, sizeof(a.method), "GET");
+	a.path = "/time";
+	a.pathlen = 5;
+	for (i = 0; i < 12000; i++) {
+		snprintf(name, sizeof(name), "bot-%052zu", i);
+		o.client = name;
+		o.actor = name;
+		vaultd_policy_verdict(&vd, &o, "main", &a, &v);
+		assert_int_equal(v.effect, POLICY_ALLOW);
+	}
+
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sp), 0);
+	chan_init(&NETD(&vd)->chan, sp[0]);
+	chan_init(&peer, sp[1]);
+	msg_begin(&w, MSG_GW_INFO_REQ, 5);
+	msg_put_str(&w, "metrics");
+	assert_int_equal(msg_finish(&w), 0);
+	assert_int_equal(msg_decode(&m, w.buf.data + 4, w.buf.len - 4), 0);
+	assert_int_equal(vaultd_gw_info_req(&vd, NETD(&vd), &m), 0);
+	msg_clear(&m);
+	msg_w_free(&w);
+	assert_int_equal(chan_flush(&NETD(&vd)->chan), 0);
+	assert_int_equal(chan_recv(&peer, &ans), 0);
+	assert_int_equal(ans.type, MSG_ERROR_ANS);
+	assert_int_equal(ans.id, 5);
+	assert_int_equal(msg_get_error(&ans, &code, text, sizeof(text)), 0);
+	assert_int_equal(code, CV_ERR_TOOLONG);
+	assert_string_equal(text, "the metrics are over 1 MiB (too many "
+	    "budget counters in use)");
+	msg_clear(&ans);
+	chan_free(&peer);
+	chan_free(&NETD(&vd)->chan);
+	vaultd_policy_free(&vd);
+}
+
 int
 main(void)
 {
@@ -599,6 +665,7 @@ main(void)
 		cmocka_unit_test(test_batch_refund),
 		cmocka_unit_test(test_policy_unparsed),
 		cmocka_unit_test(test_sign_answer_body),
+		cmocka_unit_test(test_metrics_too_long),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -939,10 +939,13 @@ vaultd_gw_signed(struct vaultd *vd, uint64_t level, uint64_t flags)
 }
 
 /* Prometheus text, into a growing buffer. */
+/* /metrics and /readyz: at most this, with room for the frame around */
+#define GW_TEXT_MAX	(MSG_MAX_FRAME - 1024)
+
 struct gw_text {
 	char	*p;
 	size_t	 len, cap;
-	int	 err;
+	int	 err;		/* CV_ERR_NOMEM, CV_ERR_TOOLONG */
 };
 
 static void __attribute__((format(printf, 2, 3)))
@@ -959,15 +962,17 @@ gw_put(struct gw_text *t, const char *fmt, ...)
 		n = vsnprintf(t->p + t->len, t->cap - t->len, fmt, ap);
 		va_end(ap);
 		if (n < 0) {
-			t->err = 1;
+			t->err = CV_ERR_NOMEM;
 			return;
 		}
 		if ((size_t)n < t->cap - t->len) {
 			t->len += (size_t)n;
+			if (t->len > GW_TEXT_MAX)
+				t->err = CV_ERR_TOOLONG;
 			return;
 		}
 		if ((np = realloc(t->p, t->cap * 2)) == NULL) {
-			t->err = 1;
+			t->err = CV_ERR_NOMEM;
 			return;
 		}
 		t->p = np;
@@ -1087,8 +1092,10 @@ vaultd_gw_info_req(struct vaultd *vd, struct child *ch, struct msg *m)
 	}
 	if (t.err) {
 		free(t.p);
-		return msg_error_ans(&ch->chan, m->id, CV_ERR_NOMEM,
-		    "out of memory");
+		/* an answer netd can take: never a frame over the bound */
+		return msg_error_ans(&ch->chan, m->id, t.err,
+		    t.err == CV_ERR_TOOLONG ? "the metrics are over 1 MiB (too "
+		    "many budget counters in use)" : "out of memory");
 	}
 	msg_begin(&w, MSG_GW_INFO_ANS, m->id);
 	msg_put_bool(&w, ready);
