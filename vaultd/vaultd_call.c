@@ -44,6 +44,7 @@
 
 #define CA_MAX		(256 * 1024)
 #define RESULT_MAX	(512 * 1024)
+#define BOX_MAX		4096	/* a credential netd sealed to signerd */
 
 static void
 call_clear(struct vaultd *vd)
@@ -689,7 +690,7 @@ vaultd_call_ans(struct vaultd *vd, struct child *ch, struct msg *m)
 	    (r = msg_get_u64(&m->rd, &c->rtype)) != 0 ||
 	    (r = msg_get_strbuf(&m->rd, c->key_id, sizeof(c->key_id))) != 0 ||
 	    (r = msg_get_u64(&m->rd, &c->nonce)) != 0 ||
-	    (r = msg_get_bin(&m->rd, &box, &blen, SIGN_BOX_MAX)) != 0)
+	    (r = msg_get_bin(&m->rd, &box, &blen, BOX_MAX)) != 0)
 		return r;
 	c->boxlen = blen;
 	if ((c->effect & (NETCALL_REMOVE | NETCALL_STORE)) &&
