@@ -10,7 +10,6 @@
 #include <sys/syscall.h>
 
 #include <linux/capability.h>
-
 #include <linux/landlock.h>
 #include <seccomp.h>
 
@@ -132,7 +131,7 @@ sandbox_install_conds(const struct sandbox_rule *rules, size_t n,
 		goto out;
 	/*
 	 * A call of another architecture (int 0x80, x32) kills the process,
-	 * not only its thread (libseccomp's default).
+	 * said here rather than left to libseccomp's default for it.
 	 */
 	if (seccomp_attr_set(ctx, SCMP_FLTATR_ACT_BADARCH,
 	    SCMP_ACT_KILL_PROCESS) != 0)
