@@ -288,10 +288,10 @@ ev_run(const struct policy *pol, const struct policy_state *cst,
 	struct pb_plan		 plan;
 	enum rm_result		 m;
 	enum pb_result		 pr;
-	char			 det[EV_DET_MAX], bdet[EV_DET_MAX];
+	char			 det[EV_DET_MAX], bdet[EV_DET_MAX], tdet[EV_DET_MAX];
 	char			 line[POLICY_WHY_MAX + 128];
 	uint32_t		 brules[POLICY_RESV_MAX + 1];
-	size_t			 nb = 0, napp = 0, fb, i;
+	size_t			 nb = 0, napp = 0, napp_full = 0, fb, i;
 	int64_t			 ri, deny = -1, allow = -1;
 	int			 rc = CV_ERR_INVALID, gc = 0;
 
@@ -359,6 +359,15 @@ ev_run(const struct policy *pol, const struct policy_state *cst,
 			if (napp < POLICY_APPROVE_MAX)
 				v->approve[napp] = (uint32_t)ri;
 			napp++;
+			/*
+			 * It holds the request if any value of a field of
+			 * several matches; it grants it only if every value
+			 * does (or an allow rule does).
+			 */
+			c.all_values = 1;
+			if (pm_rule(&c, r, tdet, sizeof(tdet)) == RM_MATCH)
+				napp_full++;
+			c.all_values = 0;
 		} else if (allow < 0)
 			allow = ri;
 		if (r->nbudgets > 0 && nb < POLICY_RESV_MAX + 1)
@@ -370,6 +379,11 @@ ev_run(const struct policy *pol, const struct policy_state *cst,
 	}
 	if (napp == 0 && allow < 0)
 		goto verdict;
+	if (allow < 0 && napp_full == 0) {
+		v_deny(v, pol, v->approve[0], "it covers only some of the "
+		    "values asked for, and no allow rule covers them all");
+		goto verdict;
+	}
 	if (napp > POLICY_APPROVE_MAX) {
 		snprintf(bdet, sizeof(bdet), "%zu approve rules match, more "
 		    "than the %d one request can wait for", napp,

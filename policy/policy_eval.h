@@ -41,9 +41,11 @@ struct ev_ctx {
 	/*
 	 * The rule being read refuses or holds (deny, approve): a field of
 	 * several values matches when any of them does, where an allow
-	 * needs them all.
+	 * needs them all; all_values: as an allow, whatever the rule
+	 * (whether an approve rule may grant the request).
 	 */
 	int			 any_value;
+	int			 all_values;
 };
 
 /* The candidates: sorted lists of rule indices, merged. */

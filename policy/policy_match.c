@@ -799,7 +799,7 @@ pm_rule(struct ev_ctx *c, const struct pol_rule *r, char *det, size_t dl)
 		if (pass == 0 && ev_who(c, r, det, dl) != RM_MATCH)
 			return RM_NOMATCH;
 	}
-	c->any_value = r->effect != POLICY_ALLOW;
+	c->any_value = r->effect != POLICY_ALLOW && !c->all_values;
 	for (i = 0; i < r->npreds; i++) {
 		pp = &r->preds[i];
 		switch (pp->kind) {

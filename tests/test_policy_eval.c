@@ -462,6 +462,9 @@ test_multi_valued(void **state)
 	};
 	struct policy		*pol;
 	struct policy_req	 q;
+	struct policy_verdict	 v;
+	uint8_t			 pks[4][32];
+	char			 text[2048];
 
 	pol = pol_new("allow any key permissions in {read trade}\n");
 	req_init(&q);
@@ -497,6 +500,36 @@ test_multi_valued(void **state)
 	assert_int_equal(effect_of(pol, &q), POLICY_DENY);
 	q.nfields = 1;				/* read */
 	assert_int_equal(effect_of(pol, &q), POLICY_ALLOW);
+	policy_free(pol);
+
+	/*
+	 * An approve rule holds a request any one value takes it to, and
+	 * grants only one it covers whole: withdraw asked for beside trade
+	 * neither slips past the approval nor is granted by it.
+	 */
+	approvers_text(text, sizeof(text), pks);
+	strcat(text, "approve 1 of {alice} any key permissions in "
+	    "{ read trade } label ap\n");
+	pol = pol_new(text);
+	q.fields = ok;				/* read, trade */
+	q.nfields = 2;
+	v = eval(pol, NULL, &q, T0);
+	assert_int_equal(v.effect, POLICY_APPROVE);
+	q.fields = bad;				/* read, withdraw */
+	v = eval(pol, NULL, &q, T0);
+	assert_verdict(&v, POLICY_DENY, "ap", "denied by rule ap (line 5): "
+	    "it covers only some of the values asked for, and no allow rule "
+	    "covers them all");
+	policy_free(pol);
+	/* ... and with an allow rule beside it, held */
+	strcat(text, "allow any label al\n");
+	pol = pol_new(text);
+	v = eval(pol, NULL, &q, T0);
+	assert_int_equal(v.effect, POLICY_APPROVE);
+	q.fields = bad + 1;			/* withdraw */
+	q.nfields = 1;
+	v = eval(pol, NULL, &q, T0);
+	assert_int_equal(v.effect, POLICY_ALLOW);
 	policy_free(pol);
 }
 
