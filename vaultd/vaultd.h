@@ -1195,6 +1195,18 @@ int	 vaultd_scan_begin(struct vaultd *, struct vd_scan_job *) CV_WUR;
 int	 vaultd_scan_pollfd(const struct vaultd *);
 void	 vaultd_scan_end(struct vaultd *);
 
+/*
+ * vaultd_thread.c: what the threads beside the loop share.  start: fn
+ * in a thread with every signal blocked (the loop's, through signalfd),
+ * 0 or pthread_create's error; wake, the thread's side of its pipe: a
+ * byte; woken, the loop's: 1 if it took a byte, 0 if none is there yet
+ * (what names the thread in a fatal error).
+ */
+int	 vaultd_thread_start(pthread_t *, void *(*)(void *), void *,
+	    const char *what);
+void	 vaultd_thread_wake(int fd);
+int	 vaultd_thread_woken(int fd, const char *what);
+
 /* vaultd_sync.c: the audit syncer thread. */
 void	 vaultd_sync_start(struct vaultd *);
 /* begin: a sync of fd, and of logfd first unless it is -1. */

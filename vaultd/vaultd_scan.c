@@ -9,10 +9,8 @@
  * answers the client.  The thread is made at the first scan, and touches
  * nothing of vaultd but the job it was given.
  */
-#include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
-#include <signal.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -24,7 +22,6 @@ scanner(void *arg)
 {
 	struct vd_scanner	*s = arg;
 	struct vd_scan_job	*job;
-	char			 b = 's';
 	int			 r;
 
 	for (;;) {
@@ -41,8 +38,7 @@ scanner(void *arg)
 		pthread_mutex_lock(&s->mu);
 		job->r = r;
 		pthread_mutex_unlock(&s->mu);
-		while (write(s->pipe[1], &b, 1) == -1 && errno == EINTR)
-			;
+		vaultd_thread_wake(s->pipe[1]);
 	}
 	return NULL;
 }
@@ -50,8 +46,7 @@ scanner(void *arg)
 static int
 scan_start(struct vd_scanner *s)
 {
-	sigset_t	all, old;
-	int		r;
+	int	r;
 
 	if (pipe2(s->pipe, O_CLOEXEC | O_NONBLOCK) == -1) {
 		log_warn("audit scanner: pipe");
@@ -60,14 +55,8 @@ scan_start(struct vd_scanner *s)
 	if (pthread_mutex_init(&s->mu, NULL) != 0 ||
 	    pthread_cond_init(&s->cv, NULL) != 0)
 		fatalx("audit scanner: cannot set up");
-	/* signals are the loop's (signalfd) */
-	sigfillset(&all);
-	if (pthread_sigmask(SIG_BLOCK, &all, &old) != 0)
-		fatalx("audit scanner: cannot block signals");
-	r = pthread_create(&s->t, NULL, scanner, s);
-	if (pthread_sigmask(SIG_SETMASK, &old, NULL) != 0)
-		fatalx("audit scanner: cannot restore the signal mask");
-	if (r != 0) {
+	if ((r = vaultd_thread_start(&s->t, scanner, s,
+	    "audit scanner")) != 0) {
 		log_warnx("audit scanner: %s", strerror(r));
 		close(s->pipe[0]);
 		close(s->pipe[1]);
@@ -110,18 +99,9 @@ vaultd_scan_end(struct vaultd *vd)
 {
 	struct vd_scanner	*s = &vd->scanner;
 	struct vd_scan_job	*job = s->running;
-	char			 b;
-	ssize_t			 n;
 
-	if (job == NULL)
+	if (job == NULL || !vaultd_thread_woken(s->pipe[0], "audit scanner"))
 		return;
-	do {
-		n = read(s->pipe[0], &b, 1);
-	} while (n == -1 && errno == EINTR);
-	if (n == -1 && errno == EAGAIN)
-		return;
-	if (n != 1)
-		fatal("audit scanner: read");
 	pthread_mutex_lock(&s->mu);
 	pthread_mutex_unlock(&s->mu);
 	s->running = NULL;

@@ -13,7 +13,6 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <pthread.h>
-#include <signal.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -24,7 +23,6 @@ static void *
 syncer(void *arg)
 {
 	struct vd_syncer	*s = arg;
-	char			 b = 's';
 	int			 fd, logfd, err, errlog;
 
 	for (;;) {
@@ -45,8 +43,7 @@ syncer(void *arg)
 		s->err = err;
 		s->errlog = errlog;
 		pthread_mutex_unlock(&s->mu);
-		while (write(s->pipe[1], &b, 1) == -1 && errno == EINTR)
-			;
+		vaultd_thread_wake(s->pipe[1]);
 	}
 	return NULL;
 }
@@ -55,7 +52,6 @@ void
 vaultd_sync_start(struct vaultd *vd)
 {
 	struct vd_syncer	*s = &vd->syncer;
-	sigset_t		 all, old;
 	int			 r;
 
 	if (pipe2(s->pipe, O_CLOEXEC | O_NONBLOCK) == -1)
@@ -63,14 +59,8 @@ vaultd_sync_start(struct vaultd *vd)
 	if (pthread_mutex_init(&s->mu, NULL) != 0 ||
 	    pthread_cond_init(&s->cv, NULL) != 0)
 		fatalx("audit syncer: cannot set up");
-	/* signals are the loop's (signalfd) */
-	sigfillset(&all);
-	if (pthread_sigmask(SIG_BLOCK, &all, &old) != 0)
-		fatalx("audit syncer: cannot block signals");
-	if ((r = pthread_create(&s->t, NULL, syncer, s)) != 0)
+	if ((r = vaultd_thread_start(&s->t, syncer, s, "audit syncer")) != 0)
 		fatalx("audit syncer: %s", strerror(r));
-	if (pthread_sigmask(SIG_SETMASK, &old, NULL) != 0)
-		fatalx("audit syncer: cannot restore the signal mask");
 	s->on = 1;
 }
 
@@ -112,8 +102,6 @@ vaultd_sync_end(struct vaultd *vd, int block)
 {
 	struct vd_syncer	*s = &vd->syncer;
 	struct pollfd		 pfd = { s->pipe[0], POLLIN, 0 };
-	char			 b;
-	ssize_t			 n;
 	int			 err, errlog;
 
 	if (!s->busy)
@@ -121,13 +109,8 @@ vaultd_sync_end(struct vaultd *vd, int block)
 	while (block && poll(&pfd, 1, -1) == -1)
 		if (errno != EINTR)
 			fatal("audit syncer: poll");
-	do {
-		n = read(s->pipe[0], &b, 1);
-	} while (n == -1 && errno == EINTR);
-	if (n == -1 && errno == EAGAIN)
+	if (!vaultd_thread_woken(s->pipe[0], "audit syncer"))
 		return;
-	if (n != 1)
-		fatal("audit syncer: read");
 	pthread_mutex_lock(&s->mu);
 	err = s->err;
 	errlog = s->errlog;
