@@ -356,6 +356,34 @@ it_ctl(struct it *t, const char *in, char *out, size_t outlen,
 }
 
 /*
+ * Start vaultctl with args in a child while the test goes on, standard
+ * input empty, its output (stdout and stderr) into outpath.  The pid to
+ * wait for, whose exit status is vaultctl's; -1 if it cannot start.
+ */
+static inline pid_t
+it_ctl_spawn(struct it *t, const char *outpath, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static inline pid_t
+it_ctl_spawn(struct it *t, const char *outpath, const char *fmt, ...)
+{
+	char	 args[2048], cmd[4096];
+	va_list	 ap;
+	pid_t	 pid;
+
+	va_start(ap, fmt);
+	vsnprintf(args, sizeof(args), fmt, ap);
+	va_end(ap);
+	snprintf(cmd, sizeof(cmd), "exec %s/vaultctl %s </dev/null >%s 2>&1",
+	    t->build, args, outpath);
+	if ((pid = fork()) == 0) {
+		execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);
+		_exit(127);
+	}
+	return pid;
+}
+
+/*
  * A test CA and a server certificate for 127.0.0.1 it signed, made with
  * openssl(1) in dir: ca.pem, server.pem, server.key; with pin, the
  * server key's public key pin in the file pin as well.  0, or -1.

@@ -818,17 +818,8 @@ test_explicit_keys(void **state)
 	/* gone at the exchange, still in the vault (signerd restarted,
 	 * the vault locked, meanwhile): a failure, not a delete done */
 	faults(c, "{\"latency_ms\":1000}");
-	if ((pid = fork()) == 0) {
-		FILE	*o;
-		int	 r = ctl(c, NULL, "apikey delete --account main "
-		    "--key-id %s", f);
-
-		if ((o = fopen(out, "w")) == NULL)
-			_exit(99);
-		fputs(c->out, o);
-		fclose(o);
-		_exit(r);
-	}
+	pid = it_ctl_spawn(&c->it, out, "apikey delete --account main "
+	    "--key-id %s", f);
 	assert_true(pid > 0);
 	it_sleep_ms(400);
 	assert_int_equal(it_status(&c->it, procs), 0);

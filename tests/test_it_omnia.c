@@ -476,26 +476,6 @@ test_rotate(void **state)
 	run(o, 0, NULL, "audit verify");
 }
 
-/* `apikey list --account main` in a child, its output into out. */
-static pid_t
-slow_list(struct ot *o, const char *out)
-{
-	pid_t	pid;
-
-	if ((pid = fork()) == 0) {
-		FILE	*f;
-		int	 r = ctl(o, NULL, "apikey list --account main");
-
-		if ((f = fopen(out, "w")) == NULL)
-			_exit(99);
-		fputs(o->out, f);
-		fclose(f);
-		_exit(r);
-	}
-	assert_true(pid > 0);
-	return pid;
-}
-
 /*
  * A token goes only where it was bought, and only for the key it was
  * bought with: an account update forgets the account's tokens (the
@@ -530,7 +510,8 @@ test_token_forgotten(void **state)
 	faults(o, "{\"latency_ms\":1500}");
 
 	/* another account written while main's token is bought: kept */
-	pid = slow_list(o, out);
+	pid = it_ctl_spawn(&o->it, out, "apikey list --account main");
+	assert_true(pid > 0);
 	it_sleep_ms(500);
 	run(o, 0, NULL, "account add other --profile omnia --url %s", o->url);
 	assert_int_equal(waitpid(pid, &status, 0), pid);
@@ -545,7 +526,8 @@ test_token_forgotten(void **state)
 	run(o, 0, NULL, "unlock --passphrase-file %s", o->pass);
 
 	/* the first key's token is bought while the second is made active */
-	pid = slow_list(o, out);
+	pid = it_ctl_spawn(&o->it, out, "apikey list --account main");
+	assert_true(pid > 0);
 	it_sleep_ms(500);
 	run(o, 0, NULL, "apikey use --account main --key-id %s", id2);
 	assert_int_equal(waitpid(pid, &status, 0), pid);
