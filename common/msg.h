@@ -139,9 +139,10 @@ X(MSG_CTL_HEADERS_REQ, "vaultctl", "vaultd",				\
     "account, level, method, path, body, nonce, flags")			\
 X(MSG_CTL_HEADERS_ANS, "vaultd", "vaultctl", "a16 x131072",		\
     "[[name, value]...], body with its orders signed (SIGN_F_ORDERS)")	\
-X(MSG_VAULT_STORE_REQ, "vaultd", "signerd", "u s64 u x4096 s64",	\
+X(MSG_VAULT_STORE_REQ, "vaultd", "signerd", "u s64 u x4096 s64 s2079", \
     "record type, account, nonce, box sealed by netd, key id it "	\
-    "replaces (empty: a new key)")					\
+    "replaces (empty: a new key), permissions an Omnia create asked "	\
+    "for (else empty)")							\
 X(MSG_VAULT_STORE_ANS, "signerd", "vaultd", "x s64 s512",		\
     "file, key id, public info")					\
 X(MSG_VAULT_MARK_REQ, "vaultd", "signerd", "u s64 s64 u",		\

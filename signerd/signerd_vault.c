@@ -14,6 +14,7 @@
 #include "common/encode.h"
 #include "common/clob_auth.h"
 #include "common/log.h"
+#include "common/netcall.h"
 #include "common/utf8.h"
 #include "common/secp.h"
 #include "signerd/signerd_vault.h"
@@ -618,15 +619,45 @@ vault_del(struct signerd_vault *sv, struct chan *c, struct msg *m)
 }
 
 /*
+ * The permissions a create's key is recorded with: each one the answer
+ * names must have been asked for (asked: "a,b", which vaultd checked
+ * against the policy's ceiling before the call), and an answer that
+ * names none made the key it was asked for.
+ */
+static int
+perms_granted(char *perms, size_t permslen, const char *asked)
+{
+	char	got[NETCALL_PERMS_MAX][NETCALL_PERM_MAX + 1];
+	char	want[NETCALL_PERMS_MAX][NETCALL_PERM_MAX + 1];
+	size_t	ng, nw, i, j;
+
+	if (netcall_perms_split(asked, want, &nw) != 0 || nw == 0 ||
+	    netcall_perms_split(perms, got, &ng) != 0)
+		return CV_ERR_INVALID;
+	if (ng == 0)
+		return (size_t)snprintf(perms, permslen, "%s", asked) <
+		    permslen ? 0 : CV_ERR_TOOLONG;
+	for (i = 0; i < ng; i++) {
+		for (j = 0; j < nw; j++)
+			if (strcmp(got[i], want[j]) == 0)
+				break;
+		if (j == nw)
+			return CV_ERR_PERMISSIONS;
+	}
+	return 0;
+}
+
+/*
  * An Omnia key the exchange returned (id, body "secret NUL permissions"):
- * a new one (create), or with replace the new secret of that key
- * (rotate), which keeps its flags, nonce and permissions -- one sealed
- * change.  info: "id NUL fingerprint" on success.
+ * a new one (create), held to the permissions asked for, or with replace
+ * the new secret of that key (rotate), which keeps its flags, nonce and
+ * permissions -- one sealed change.  info: "id NUL fingerprint" on
+ * success.
  */
 static int
 omnia_store(struct signerd_vault *sv, const char *account,
-    const char *replace, char *info, const uint8_t *body, size_t len,
-    struct chan *c, uint32_t id)
+    const char *replace, const char *asked, char *info, const uint8_t *body,
+    size_t len, struct chan *c, uint32_t id)
 {
 	struct secret	 nb, old;
 	const uint8_t	*nul;
@@ -646,16 +677,15 @@ omnia_store(struct signerd_vault *sv, const char *account,
 	if (replace[0] == '\0') {
 		if (k >= 0)
 			return CV_ERR_EXISTS;
+		if ((r = perms_granted(perms, sizeof(perms), asked)) != 0)
+			return r;
 		flags = first_active(&sv->v, VAULT_REC_API_CRED, account);
 		for (nonce = 0; nonce_taken(&sv->v, VAULT_REC_API_CRED,
 		    account, nonce); nonce++)
 			;
-		if ((r = secret_alloc(&nb, len)) != 0)
-			return r;
-		memcpy(nb.p, body, len);
 	} else {
 		/* only the key named, which must be there */
-		if (strcmp(replace, info) != 0)
+		if (strcmp(replace, info) != 0 || asked[0] != '\0')
 			return CV_ERR_INVALID;
 		if (k < 0)
 			return CV_ERR_NOTFOUND;
@@ -664,18 +694,22 @@ omnia_store(struct signerd_vault *sv, const char *account,
 		if ((r = vault_crypto_open(&sv->keys, &sv->v.hdr,
 		    &sv->v.recs[k], &old)) != 0)
 			return r;
-		/* the old permissions unless the answer names them */
-		if (perms[0] == '\0' && (r = signerd_omnia_check(old.p,
-		    old.len, NULL, perms, sizeof(perms))) != 0)
+		/* the key keeps its permissions: netd seals none */
+		if (perms[0] != '\0') {
+			r = CV_ERR_INVALID;
 			goto out;
-		nul = memchr(body, 0, len);
-		slen = (size_t)(nul - body);
-		plen = strlen(perms);
-		if ((r = secret_alloc(&nb, slen + 1 + plen)) != 0)
+		}
+		if ((r = signerd_omnia_check(old.p, old.len, NULL, perms,
+		    sizeof(perms))) != 0)
 			goto out;
-		memcpy(nb.p, body, slen + 1);
-		memcpy(nb.p + slen + 1, perms, plen);
 	}
+	nul = memchr(body, 0, len);
+	slen = (size_t)(nul - body);
+	plen = strlen(perms);
+	if ((r = secret_alloc(&nb, slen + 1 + plen)) != 0)
+		goto out;
+	memcpy(nb.p, body, slen + 1);
+	memcpy(nb.p + slen + 1, perms, plen);
 	if ((r = sv_vault_copy(&sv->v, &sv->pv)) != 0)
 		goto out;
 	if (k >= 0 && (r = vault_del_record(&sv->pv, (size_t)k)) != 0) {
@@ -708,6 +742,7 @@ vault_store(struct signerd_vault *sv, struct chan *c, struct msg *m)
 	size_t		 len, idlen;
 	char		 account[VAULT_MAX_NAME + 1];
 	char		 replace[VAULT_MAX_NAME + 1];
+	char		 asked[NETCALL_PERMS_MAX * (NETCALL_PERM_MAX + 1)];
 	char		 info[VAULT_MAX_NAME + 1 + 17];
 	int		 r, bearer;
 
@@ -716,7 +751,8 @@ vault_store(struct signerd_vault *sv, struct chan *c, struct msg *m)
 	    (r = msg_get_strbuf(&m->rd, account, sizeof(account))) != 0 ||
 	    (r = msg_get_u64(&m->rd, &nonce)) != 0 ||
 	    (r = msg_get_bin(&m->rd, &box, &len, VAULT_MAX_BODY)) != 0 ||
-	    (r = msg_get_strbuf(&m->rd, replace, sizeof(replace))) != 0)
+	    (r = msg_get_strbuf(&m->rd, replace, sizeof(replace))) != 0 ||
+	    (r = msg_get_strbuf(&m->rd, asked, sizeof(asked))) != 0)
 		fatalx("%s: %s", msg_name(m->type), cv_strerror(r));
 	if (type != VAULT_REC_API_CRED && type != VAULT_REC_BUILDER_CRED)
 		return CV_ERR_INVALID;
@@ -725,6 +761,9 @@ vault_store(struct signerd_vault *sv, struct chan *c, struct msg *m)
 	if ((bearer = signerd_account_bearer(sv, account)) < 0)
 		return bearer;
 	if (replace[0] != '\0' && (!bearer || type != VAULT_REC_API_CRED))
+		return CV_ERR_INVALID;
+	/* an Omnia create, and only one, names what it asked for */
+	if ((asked[0] != '\0') != (bearer && replace[0] == '\0'))
 		return CV_ERR_INVALID;
 	if (len <= crypto_box_SEALBYTES)
 		return CV_ERR_INVALID;
@@ -752,7 +791,7 @@ vault_store(struct signerd_vault *sv, struct chan *c, struct msg *m)
 	    pt.len - idlen - 1)
 		goto out;
 	if (bearer) {
-		r = omnia_store(sv, account, replace, info, nul + 1,
+		r = omnia_store(sv, account, replace, asked, info, nul + 1,
 		    pt.len - idlen - 1, c, m->id);
 		goto out;
 	}

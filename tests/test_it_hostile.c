@@ -1450,6 +1450,80 @@ test_o_create_replace(void **state)
 	    "a vault change this call cannot make");
 }
 
+/*
+ * A create's answer naming a permission the call did not ask for: the
+ * key is not stored, whether netd or the exchange made it so, and the
+ * operator is told to remove it.  netd stays: an exchange may answer so.
+ */
+static int
+setup_o_create_more(void **state)
+{
+	return setup_omnia(state, O_TOKEN O_CREATE
+	    "seal " FORGED_KEY " " NEW_SECRET " trade,withdraw\n"
+	    "answer 201 store api " FORGED_KEY " 0\n");
+}
+
+static void
+test_o_create_more(void **state)
+{
+	struct ht	*t = *state;
+	struct it_proc	 procs[3];
+
+	assert_int_equal(CTL(t, NULL, CREATE), 12);
+	has(t, "vaultctl: apikey create: the exchange issued API key "
+	    FORGED_KEY " with permissions the call did not ask for; the vault "
+	    "discarded its secret: remove the key at the exchange (apikey "
+	    "list --account " OMNIA " shows it)\n");
+	assert_true(fake_log_has(t, "answer id="));
+	assert_int_equal(it_status(&t->it, procs), 0);
+	assert_int_equal(procs[2].restarts, 0);
+	assert_int_equal(audit_count(t, NULL, "call.apikey.create", NULL,
+	    NULL, "fail"), 1);
+	assert_omnia_unchanged(t);
+}
+
+/* ... naming none: the key holds what was asked for */
+static int
+setup_o_create_none(void **state)
+{
+	return setup_omnia(state, O_TOKEN O_CREATE
+	    "seal " FORGED_KEY " " NEW_SECRET " -\n"
+	    "answer 201 store api " FORGED_KEY " 0\n");
+}
+
+static void
+test_o_create_none(void **state)
+{
+	struct ht	*t = *state;
+
+	assert_int_equal(CTL(t, NULL, CREATE), 0);
+	has(t, "vault: stored API key " FORGED_KEY);
+	assert_int_equal(CTL(t, NULL, "keys list"), 0);
+	has(t, FORGED_KEY);
+	has(t, " permissions trade ");
+}
+
+/* A rotation's answer naming permissions: the key keeps its own. */
+static int
+setup_o_rotate_perms(void **state)
+{
+	return setup_omnia(state, O_TOKEN O_ROTATE1
+	    "seal " OKEY1 " " NEW_SECRET " withdraw\n"
+	    "answer 200 store|replace api " OKEY1 " 0\n");
+}
+
+static void
+test_o_rotate_perms(void **state)
+{
+	struct ht	*t = *state;
+
+	assert_int_not_equal(CTL(t, NULL, ROTATE1), 0);
+	has(t, "vaultctl: apikey rotate: the exchange issued API key " OKEY1
+	    " but the vault could not store it (");
+	assert_true(fake_log_has(t, "answer id="));
+	assert_omnia_unchanged(t);
+}
+
 /* 3. a token request whose body is not a 32-byte box public key */
 static int
 setup_o_mint_short(void **state)
@@ -1633,6 +1707,12 @@ main(void)
 		    setup_o_create_held2, teardown),
 		cmocka_unit_test_setup_teardown(test_o_create_replace,
 		    setup_o_create_replace, teardown),
+		cmocka_unit_test_setup_teardown(test_o_create_more,
+		    setup_o_create_more, teardown),
+		cmocka_unit_test_setup_teardown(test_o_create_none,
+		    setup_o_create_none, teardown),
+		cmocka_unit_test_setup_teardown(test_o_rotate_perms,
+		    setup_o_rotate_perms, teardown),
 		cmocka_unit_test_setup_teardown(test_o_mint_body,
 		    setup_o_mint_short, teardown),
 		cmocka_unit_test_setup_teardown(test_o_mint_body,

@@ -429,6 +429,23 @@ test_create(void **state)
 	assert_int_equal(txt_log_count(&o->tx, 0, "POST", "/v3/api-keys", "ok"),
 	    3);
 
+	/* an exchange that grants more than asked: the key is not kept,
+	 * and the exchange's list shows what it holds */
+	faults(o, "{\"grant_all_next\":1}");
+	run(o, 12, NULL, "apikey create --account main --label g "
+	    "--permission keys:read");
+	assert_non_null(p = strstr(o->out, "issued API key "));
+	snprintf(id, sizeof(id), "%.36s", p + 15);
+	has(o, " with permissions the call did not ask for; the vault "
+	    "discarded its secret: remove the key at the exchange (apikey "
+	    "list --account main shows it)\n");
+	run(o, 0, NULL, "apikey list --local --account main");
+	assert_null(strstr(o->out, id));
+	run(o, 0, NULL, "apikey list --account main");
+	has(o, id);
+	assert_int_equal(txt_log_count(&o->tx, 0, "POST", "/v3/api-keys", "ok"),
+	    4);
+
 	/* a CLOB parameter for an Omnia account */
 	run(o, 1, NULL, "apikey create --account main --nonce 3");
 	has(o, "vaultctl: apikey create: apikey.create takes no parameter nonce\n");

@@ -666,6 +666,9 @@ test_hostile_peer(void **state)
 	}
 }
 
+/* The permissions a store says its create asked for (Omnia only). */
+static const char	*store_asked = "";
+
 /* MSG_VAULT_STORE_REQ with a box of plaintext pt sealed to pk. */
 static int64_t
 peer_store(struct peer *p, uint64_t type, const char *acct, uint64_t nonce,
@@ -688,6 +691,7 @@ peer_store(struct peer *p, uint64_t type, const char *acct, uint64_t nonce,
 	msg_put_u64(&w, nonce);
 	msg_put_bin(&w, box, ptlen + crypto_box_SEALBYTES);
 	msg_put_str(&w, "");		/* a new key, replacing none */
+	msg_put_str(&w, store_asked);
 	peer_send(p, &w);
 	assert_int_equal(chan_recv(&p->c, &m), 0);
 	assert_int_equal(m.id, p->id);
@@ -796,6 +800,11 @@ test_store_box(void **state)
 	    p.box_pk, cred, sizeof(cred) - 1, 0, id), CV_ERR_INVALID);
 	assert_int_equal(peer_store(&p, VAULT_REC_API_CRED, "nosuch", 0,
 	    p.box_pk, cred, sizeof(cred) - 1, 0, id), CV_ERR_NOTFOUND);
+	/* permissions asked for: only an Omnia create names them */
+	store_asked = "trade";
+	assert_int_equal(peer_store(&p, VAULT_REC_API_CRED, "pm", 0, p.box_pk,
+	    cred, sizeof(cred) - 1, 0, id), CV_ERR_INVALID);
+	store_asked = "";
 	/* nothing stored: L2 has no key yet */
 	assert_int_equal(peer_sign(&p, "pm", CATALOG_L2, "GET",
 	    "/auth/api-keys", 0, 0), CV_ERR_NOTFOUND);

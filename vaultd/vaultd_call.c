@@ -781,7 +781,7 @@ vaultd_call_kick(struct vaultd *vd)
 {
 	struct vd_call	*c = &vd->call;
 	struct msg_w	 w;
-	const char	*what;
+	const char	*what, *perms;
 	uint32_t	 id, sent;
 	int		 api = c->rtype == VAULT_REC_API_CRED;
 
@@ -805,6 +805,10 @@ vaultd_call_kick(struct vaultd *vd)
 		msg_put_u64(&w, c->nonce);
 		msg_put_bin(&w, c->box, c->boxlen);
 		msg_put_str(&w, (c->effect & NETCALL_REPLACE) ? c->key_id : "");
+		/* an Omnia create's key holds at most what it asked for */
+		perms = c->nc->bearer && !(c->effect & NETCALL_REPLACE) ?
+		    netcall_param(&c->params, "permissions") : NULL;
+		msg_put_str(&w, perms != NULL ? perms : "");
 		break;
 	case CALL_MARK:
 		sent = MSG_VAULT_MARK_REQ;
@@ -851,6 +855,14 @@ call_step(struct vaultd *vd, int code, const char *text,
 			snprintf(why, sizeof(why), "the vault already holds "
 			    "%s key %s", kind, c->key_id);
 			change_add(vd, why);
+		} else if (code == CV_ERR_PERMISSIONS) {
+			snprintf(why, sizeof(why), "the exchange issued %s key "
+			    "%s with permissions the call did not ask for; the "
+			    "vault discarded its secret: remove the key at the "
+			    "exchange (apikey list --account %s shows it)",
+			    kind, c->key_id, c->account);
+			call_fail(vd, code, why);
+			return;
 		} else if (code != 0) {
 			snprintf(why, sizeof(why), "the exchange issued %s key "
 			    "%s but the vault could not store it (%s)%s", kind,

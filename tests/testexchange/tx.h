@@ -338,6 +338,8 @@ struct tx_fault {
 	int64_t		 lose_rotate_next;
 	/* the next N requests are handled, their answers lost */
 	int64_t		 lose_next;
+	/* Omnia: the next N creates grant every permission of the caller */
+	int64_t		 grant_all_next;
 	int64_t		*rl_ring;	/* accepted request times, ms */
 	size_t		 rl_cap, rl_n, rl_head;
 };

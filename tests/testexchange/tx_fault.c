@@ -34,6 +34,8 @@ static const struct fault_field fields[] = {
 	{ "lose_rotate_next", 0, 1000000,
 	    offsetof(struct tx_fault, lose_rotate_next) },
 	{ "lose_next", 0, 1000000, offsetof(struct tx_fault, lose_next) },
+	{ "grant_all_next", 0, 1000000,
+	    offsetof(struct tx_fault, grant_all_next) },
 };
 
 int
@@ -121,7 +123,8 @@ tx_fault_set(struct tx_fault *f, json_t *obj, const char **err)
 json_t *
 tx_fault_json(const struct tx_fault *f)
 {
-	return json_pack("{s:I, s:I, s:i, s:I, s:I, s:I, s:I, s:I, s:I, s:I}",
+	return json_pack("{s:I, s:I, s:i, s:I, s:I, s:I, s:I, s:I, s:I, s:I, "
+	    "s:I}",
 	    "latency_ms", (json_int_t)f->latency_ms,
 	    "fail_next", (json_int_t)f->fail_next,
 	    "fail_status", (int)f->fail_status,
@@ -131,7 +134,8 @@ tx_fault_json(const struct tx_fault *f)
 	    "rate_limit", (json_int_t)f->rate_limit,
 	    "jwt_reject_next", (json_int_t)f->jwt_reject_next,
 	    "lose_rotate_next", (json_int_t)f->lose_rotate_next,
-	    "lose_next", (json_int_t)f->lose_next);
+	    "lose_next", (json_int_t)f->lose_next,
+	    "grant_all_next", (json_int_t)f->grant_all_next);
 }
 
 int64_t

@@ -246,6 +246,11 @@ ep_create(struct tx *tx, const struct tx_req *req, struct tx_okey *caller,
 			goto out;
 		}
 	}
+	if (tx->fault.grant_all_next > 0) {
+		tx->fault.grant_all_next--;
+		for (n = 0; n < caller->nperms; n++)
+			memcpy(perms[n], caller->perms[n], TX_PERM_LEN);
+	}
 	if (tx_okey_new(&tx->st, caller->account, label, perms, n, req->now,
 	    req->now_ms + tx->fault.propagation_ms, &k) != 0) {
 		tx_resp_oerr(resp, 500, "INTERNAL_ERROR", "internal error",
