@@ -157,9 +157,9 @@ X(MSG_CTL_CALL_REQ, "vaultctl", "vaultd", "s64 s32 a8",			\
 X(MSG_CTL_CALL_ANS, "vaultd", "vaultctl", "u s524288 s512",		\
     "HTTP status, result JSON, vault change")				\
 X(MSG_NET_CALL_REQ, "vaultd", "netd",					\
-    "s64 s31 s512 x1048576 s1024 s32 a8 x32",				\
+    "s64 s31 s512 x1048576 s1024 s32 a8 x32 u",				\
     "account, profile, URL, CA PEM, pin, call, [[name, value]...], "	\
-    "box public key")							\
+    "box public key, milliseconds the call has")				\
 X(MSG_NET_CALL_ANS, "netd", "vaultd", "u s524288 u u s64 u x4096",	\
     "HTTP status, result JSON, effect, record type, key id, nonce, "	\
     "sealed box")							\

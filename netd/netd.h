@@ -47,6 +47,9 @@
 #define NETD_PATH_MAX		1024		/* path and query */
 #define NETD_REQBODY_MAX	1024		/* bodies we send */
 #define NETD_RETRIES		3		/* idempotent calls only */
+#define NETD_CALL_MAX_MS	(10000LL * 1000)	/* a call's time, at most */
+#define NETD_CALL_MARGIN_MS	2000		/* ended this long before
+						   vaultd's deadline, at most */
 #define NETD_BACKOFF_MS		250		/* first retry, then doubled */
 #define NETD_BACKOFF_MAX_MS	2000
 #define NETD_RETRY_AFTER_MAX	5		/* seconds of Retry-After */
@@ -153,8 +156,8 @@ struct http_req {
 	const uint8_t	*ca;		/* PEM; NULL: the system bundle */
 	size_t		 calen;
 	const char	*pin;		/* "" or "sha256//..." */
-	int		 timeout;	/* seconds */
-	int		 connect_timeout;
+	int64_t		 timeout_ms;
+	int64_t		 connect_timeout_ms;
 };
 
 /* netd_http.c.  Set up before the sandbox; one transfer at a time. */

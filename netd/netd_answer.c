@@ -110,7 +110,10 @@ answer_transport(struct netd *nd, const struct http_res *res)
 		    res->errbuf);
 		break;
 	case CURLE_OPERATION_TIMEDOUT:
-		if (res->connected)
+		if (cl->cut)
+			snprintf(what, sizeof(what), "no answer from %s before "
+			    "the call ran out of time", hp);
+		else if (res->connected)
 			snprintf(what, sizeof(what), "no answer from %s within "
 			    "%d s", hp, nd->timeout);
 		else

@@ -63,6 +63,9 @@ struct netd_call {
 	enum wait		 wait;
 	uint32_t		 sign_id;
 	int64_t			 timer_ms;
+	int64_t			 deadline_ms;	/* no request past this */
+	int			 cut;		/* this request's time was cut
+						   to the deadline */
 	int			 retries;
 	int			 backoff_ms;
 	int64_t			 first401_ms;	/* propagation wait began */

@@ -277,6 +277,7 @@ call_read(struct netd *nd, struct msg *m, char *why, size_t whylen)
 	const uint8_t		*b;
 	char			 profile[32], call[NETCALL_NAME_MAX + 1];
 	char			 url[NETD_URL_MAX + 1];
+	uint64_t		 ms;
 	size_t			 len, i;
 	int			 r;
 
@@ -309,8 +310,18 @@ call_read(struct netd *nd, struct msg *m, char *why, size_t whylen)
 		cl->params.value[i][len] = '\0';
 		cl->params.n = i + 1;
 	}
-	if ((r = msg_get_bin(&m->rd, &b, &len, BOX_PK_LEN)) != 0)
+	if ((r = msg_get_bin(&m->rd, &b, &len, BOX_PK_LEN)) != 0 ||
+	    (r = msg_get_u64(&m->rd, &ms)) != 0)
 		fatalx("%s: %s", msg_name(m->type), cv_strerror(r));
+	/* vaultd gives up on the call at its deadline: end it first */
+	if (ms == 0 || ms > NETD_CALL_MAX_MS) {
+		snprintf(why, whylen, "the call's time is %llu ms",
+		    (unsigned long long)ms);
+		return CV_ERR_INVALID;
+	}
+	cl->deadline_ms = netd_now_ms() + (int64_t)ms -
+	    ((int64_t)ms / 10 < NETD_CALL_MARGIN_MS ? (int64_t)ms / 10 :
+	    NETD_CALL_MARGIN_MS);
 	if (len == BOX_PK_LEN) {
 		memcpy(cl->boxpk, b, BOX_PK_LEN);
 		cl->has_box = 1;
@@ -428,8 +439,14 @@ call_http(struct netd *nd)
 {
 	struct netd_call	*cl = nd->call;
 	struct http_req		 rq;
+	int64_t			 left = cl->deadline_ms - netd_now_ms();
 	int			 r;
 
+	if (left <= 0) {
+		call_fail(nd, CV_ERR_TIMEOUT, "the call ran out of time before "
+		    "%s %s", step_ep(cl->step)->method, cl->path);
+		return;
+	}
 	memset(&rq, 0, sizeof(rq));
 	rq.method = step_ep(cl->step)->method;
 	rq.url = cl->url;
@@ -441,8 +458,13 @@ call_http(struct netd *nd)
 	rq.ca = cl->calen > 0 ? cl->ca : NULL;
 	rq.calen = cl->calen;
 	rq.pin = cl->pin;
-	rq.timeout = nd->timeout;
-	rq.connect_timeout = nd->connect_timeout;
+	rq.timeout_ms = (int64_t)nd->timeout * 1000;
+	rq.connect_timeout_ms = (int64_t)nd->connect_timeout * 1000;
+	cl->cut = left < rq.timeout_ms;
+	if (cl->cut)
+		rq.timeout_ms = left;
+	if (left < rq.connect_timeout_ms)
+		rq.connect_timeout_ms = left;
 	if ((r = http_start(nd->http, &rq)) != 0) {
 		call_fail(nd, CV_ERR_INTERNAL, "cannot start the request to "
 		    "%s", cl->hostport);
@@ -689,6 +711,13 @@ backoff(struct netd_call *cl)
 	return cl->backoff_ms;
 }
 
+/* A retry after delay_ms starts before the call's deadline. */
+static int
+retry_fits(const struct netd_call *cl, int delay_ms)
+{
+	return netd_now_ms() + delay_ms < cl->deadline_ms;
+}
+
 /* The request of the current step is over. */
 static void
 call_done(struct netd *nd, const struct http_res *res)
@@ -715,9 +744,10 @@ call_done(struct netd *nd, const struct http_res *res)
 			return;
 		}
 		if (get && cl->retries < NETD_RETRIES &&
-		    answer_transient(res->curlcode)) {
+		    answer_transient(res->curlcode) &&
+		    retry_fits(cl, delay = backoff(cl))) {
 			cl->retries++;
-			call_retry(nd, backoff(cl), res->errbuf);
+			call_retry(nd, delay, res->errbuf);
 			return;
 		}
 		answer_transport(nd, res);
@@ -743,24 +773,27 @@ call_done(struct netd *nd, const struct http_res *res)
 	}
 	if (get && cl->retries < NETD_RETRIES &&
 	    (res->status == 429 || res->status >= 500)) {
-		cl->retries++;
 		delay = backoff(cl);
 		if (res->retry_after >= 0)
 			delay = res->retry_after > NETD_RETRY_AFTER_MAX ?
 			    NETD_RETRY_AFTER_MAX * 1000 :
 			    (res->retry_after * 1000 > delay ?
 			    res->retry_after * 1000 : delay);
-		snprintf(why, sizeof(why), "HTTP %ld", res->status);
-		call_retry(nd, delay, why);
-		return;
+		if (retry_fits(cl, delay)) {
+			cl->retries++;
+			snprintf(why, sizeof(why), "HTTP %ld", res->status);
+			call_retry(nd, delay, why);
+			return;
+		}
 	}
 	/* A key this netd just stored may not have reached every server. */
 	if (res->status == 401 && sd->auth == CATALOG_L2 &&
 	    fresh_is(nd, cl->account)) {
 		if (cl->first401_ms == 0)
 			cl->first401_ms = netd_now_ms();
-		if (netd_now_ms() - cl->first401_ms < NETD_PROPAGATION_MS) {
-			call_retry(nd, backoff(cl), "HTTP 401 on a new key");
+		if (netd_now_ms() - cl->first401_ms < NETD_PROPAGATION_MS &&
+		    retry_fits(cl, delay = backoff(cl))) {
+			call_retry(nd, delay, "HTTP 401 on a new key");
 			return;
 		}
 	}

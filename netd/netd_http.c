@@ -262,8 +262,8 @@ http_start(struct netd_http *h, const struct http_req *rq)
 	}
 	if (rq->pin != NULL && rq->pin[0] != '\0')
 		SETOPT(CURLOPT_PINNEDPUBLICKEY, rq->pin);
-	SETOPT(CURLOPT_CONNECTTIMEOUT, (long)rq->connect_timeout);
-	SETOPT(CURLOPT_TIMEOUT, (long)rq->timeout);
+	SETOPT(CURLOPT_CONNECTTIMEOUT_MS, (long)rq->connect_timeout_ms);
+	SETOPT(CURLOPT_TIMEOUT_MS, (long)rq->timeout_ms);
 	SETOPT(CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)NETD_BODY_MAX);
 	SETOPT(CURLOPT_WRITEFUNCTION, http_write_cb);
 	SETOPT(CURLOPT_WRITEDATA, h);

@@ -45,6 +45,7 @@ struct ndvault {
 	uint8_t			 box_pk[32], box_sk[32];
 	int			 refuse;	/* sign: CV_ERR_LOCKED */
 	int			 builder;	/* add builder headers on L2 */
+	uint64_t		 call_ms;	/* a call's time; 0: 120 s */
 	/* The last request netd asked to have signed. */
 	int			 signs;
 	uint64_t		 level, nonce;
@@ -414,6 +415,7 @@ nd_send_call(struct nd *n, struct ndvault *v, uint32_t id, const char *url,
 		msg_put_str(&w, params[2 * i + 1]);
 	}
 	msg_put_bin(&w, v->box_pk, sizeof(v->box_pk));
+	msg_put_u64(&w, v->call_ms != 0 ? v->call_ms : 120000);
 	assert_int_equal(chan_send(&n->c, &w), 0);
 }
 

@@ -508,6 +508,31 @@ test_faults(void **state)
 	nd_admin(&t, "faults", "{\"rate_limit\":0}");
 	assert_true(nd_txlog_count(&t, "fault:429") >= 1);
 
+	/*
+	 * No retry starts past the call's time (vaultd's deadline, less a
+	 * margin): a Retry-After of 1 s in a call of 1 s is the answer.
+	 */
+	nd_admin(&t, "faults", "{\"rate_limit\":1}");
+	call(&n, &v, &t, "time", NULL, &a);
+	expect_ok(&a, NULL);
+	ndans_free(&a);
+	v.call_ms = 1000;
+	call(&n, &v, &t, "time", NULL, &a);
+	assert_int_equal(a.err, 0);
+	assert_int_equal(a.status, 429);
+	ndans_free(&a);
+	nd_admin(&t, "faults", "{\"rate_limit\":0}");
+	/* ... and a request's time is cut to what the call has left */
+	v.call_ms = 2000;
+	nd_admin(&t, "faults", "{\"latency_ms\":3000}");
+	call(&n, &v, &t, "time", NULL, &a);
+	snprintf(want, sizeof(want), "no answer from 127.0.0.1:%d before "
+	    "the call ran out of time", t.port);
+	nd_expect_error(&a, CV_ERR_TRANSPORT, want);
+	ndans_free(&a);
+	nd_admin(&t, "faults", "{\"latency_ms\":0}");
+	v.call_ms = 0;
+
 	/* A create whose connection drops is not sent again. */
 	posts = nd_txlog_count(&t, "\"target\":\"/auth/api-key\"");
 	nd_admin(&t, "faults", "{\"drop_next\":1}");

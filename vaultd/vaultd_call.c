@@ -327,6 +327,7 @@ call_account(struct vaultd *vd, uint64_t cookie, int code, const char *json,
 	const char		*pin = NULL;
 	uint8_t			*cabuf = NULL;
 	size_t			 calen = 0, i;
+	int64_t			 left;
 	char			 why[512];
 	int			 r;
 
@@ -400,6 +401,9 @@ call_account(struct vaultd *vd, uint64_t cookie, int code, const char *json,
 		msg_put_str(&w, c->params.value[i]);
 	}
 	msg_put_bin(&w, vd->box_pk, sizeof(vd->box_pk));
+	/* netd ends the call, retries and all, before our deadline */
+	left = c->deadline_ms - vaultd_now_ms();
+	msg_put_u64(&w, left > 0 ? (uint64_t)left : 0);
 	json_decref(j);
 	free(cabuf);
 	if (child_send(NETD(vd), &w) != 0) {
