@@ -452,7 +452,8 @@ static void
 common_calls(struct ct *c, const char *key_id)
 {
 	json_t	*doc, *res;
-	char	 body[512], bkey[64], id1[16], id2[16];
+	char	 body[512], bkey[64], bkey3[64], id1[16], id2[16];
+	const char	*line, *eol;
 	struct txr r;
 
 	/* the exchange's own list */
@@ -561,6 +562,22 @@ common_calls(struct ct *c, const char *key_id)
 	res = answer(c, &doc, "builder.create", "main", 200);
 	snprintf(bkey, sizeof(bkey), "%s", jstr(res, "apiKey"));
 	json_decref(doc);
+	/* builder use: a third key made the active one, in the vault */
+	run(c, 0, NULL, "--json builder create --account main "
+	    "--builder-id test-builder.3");
+	res = answer(c, &doc, "builder.create", "main", 200);
+	snprintf(bkey3, sizeof(bkey3), "%s", jstr(res, "apiKey"));
+	json_decref(doc);
+	run(c, 0, NULL, "builder use --account main --key-id %s", bkey3);
+	run(c, 0, NULL, "builder list --local --account main");
+	line = strstr(c->out, bkey3);
+	assert_non_null(line);
+	eol = strchr(line, '\n');
+	assert_non_null(eol);
+	assert_non_null(strstr(line, "(active)"));
+	assert_true(strstr(line, "(active)") < eol);
+	run(c, 8, NULL, "builder use --account main --key-id no-such-key");
+	run(c, 0, NULL, "builder revoke --account main %s", bkey3);
 	run(c, 0, NULL, "builder revoke --local --account main --key-id %s",
 	    bkey);
 	has(c, "builder revoke --local: done\n");

@@ -689,12 +689,14 @@ cmd_apikey(struct vaultctl *vc, int argc, char **argv)
 	return cmd_call(vc, argc, argv);
 }
 
-/* builder: list --local is the vault's; the rest are exchange calls. */
+/* builder use and list --local: the vault's; the rest: exchange calls. */
 int
 cmd_builder(struct vaultctl *vc, int argc, char **argv)
 {
 	int	i;
 
+	if (argc >= 2 && strcmp(argv[1], "use") == 0)
+		return rec_builder(vc, argc, argv);
 	for (i = 2; i < argc; i++)
 		if (strcmp(argv[i], "--local") == 0)
 			return rec_builder(vc, argc, argv);
