@@ -585,7 +585,8 @@ call_hdr_is(const struct netd_call *cl, const char *line, const char *name)
 
 /*
  * A bearer step was admitted: the token request gets its body (signerd's
- * box, opened); any other step its token.  -1 when the call ended.
+ * box, opened); any other step its token.  -1 when the call ended or
+ * went to buy a token first.
  */
 static int
 bearer_ready(struct netd *nd, const uint8_t *box, size_t boxlen)
@@ -606,8 +607,18 @@ bearer_ready(struct netd *nd, const uint8_t *box, size_t boxlen)
 	if (boxlen != 0)
 		fatalx("a sealed body for a bearer request");
 	if ((t = token_find(nd, cl->account, call_param(cl, "key"))) == NULL) {
-		call_fail(nd, CV_ERR_LOCKED, "the bearer token was wiped "
-		    "during the call (vault locked or key changed): try again");
+		if (cl->forgotten || cl->reminted) {
+			call_fail(nd, CV_ERR_LOCKED, "the bearer token was "
+			    "wiped during the call (vault locked or key "
+			    "changed): try again");
+			return -1;
+		}
+		/* it expired while the step waited: a new one, once */
+		log_info("%s %s: the token expired meanwhile: a new token",
+		    step_ep(cl->step)->method, cl->path);
+		cl->reminted = 1;
+		cl->after_token = cl->step;
+		call_next(nd, ST_OTOKEN);
 		return -1;
 	}
 	snprintf(cl->tok_key, sizeof(cl->tok_key), "%s", t->key_id);

@@ -319,10 +319,56 @@ test_list_cached(void **state)
 	check_no_secrets(o);
 }
 
+/*
+ * Wait for the one request held for approval, then after wait_ms grant
+ * it with the approver's key.
+ */
+static void
+grant_held(struct ot *o, const char *key, int wait_ms)
+{
+	json_t	*j, *p;
+	int64_t	 start = it_ms();
+	char	 id[17];
+
+	for (;;) {
+		run(o, 0, NULL, "--json approve list");
+		assert_non_null(j = json_loads(o->out, 0, NULL));
+		p = json_array_get(json_object_get(j, "pending"), 0);
+		if (p != NULL)
+			break;
+		json_decref(j);
+		if (it_ms() - start > 5000)
+			fail_msg("no request held for approval");
+		it_sleep_ms(50);
+	}
+	snprintf(id, sizeof(id), "%s", json_string_value(json_object_get(p,
+	    "id")));
+	json_decref(j);
+	it_sleep_ms(wait_ms);
+	run(o, 0, NULL, "approve grant %s --key-file %s", id, key);
+}
+
+/* The text of a file, at most len - 1 bytes. */
+static void
+text_of(const char *path, char *text, size_t len)
+{
+	FILE	*f;
+	size_t	 n = 0;
+
+	if ((f = fopen(path, "r")) != NULL) {
+		n = fread(text, 1, len - 1, f);
+		fclose(f);
+	}
+	text[n] = '\0';
+}
+
 static void
 test_token_refresh(void **state)
 {
 	struct ot	*o = *state;
+	char		 key[160], policy[160], outfile[160], text[1024];
+	pid_t		 pid;
+	int		 st;
 
 	/* a 4 s token is used for 2 s (half its life), then bought anew */
 	faults(o, "{\"token_lifetime\":4}");
@@ -355,6 +401,44 @@ test_token_refresh(void **state)
 	/* the 401 wiped the token: the next call buys one */
 	run(o, 0, NULL, "apikey list --account main");
 	assert_int_equal(TOKENS(o), 5);
+
+	/*
+	 * A token that expires while its step waits (here for an approval)
+	 * is bought anew, and the step asked for once more.
+	 */
+	faults(o, "{\"token_lifetime\":4}");
+	run(o, 0, NULL, "lock");		/* the day-long token wiped */
+	run(o, 0, NULL, "unlock --passphrase-file %s", o->pass);
+	snprintf(key, sizeof(key), "%s.alice", o->it.home);
+	snprintf(policy, sizeof(policy), "%s.policy", o->it.home);
+	snprintf(outfile, sizeof(outfile), "%s.bg", o->it.home);
+	unlink(key);
+	run(o, 0, NULL, "approver keygen %s", key);
+	snprintf(text, sizeof(text), "approver alice \"%.64s\"\n"
+	    "allow operator catalog label default\n"
+	    "approve 1 of { alice } operator method GET label held\n", o->out);
+	it_write(policy, text, 0600);
+	run(o, 0, NULL, "policy apply %s --passphrase-file %s", policy,
+	    o->pass);
+	pid = it_ctl_spawn(&o->it, outfile, "apikey list --account main");
+	assert_true(pid > 0);
+	/* its token bought, the step held past the token's 2 s */
+	grant_held(o, key, 2500);
+	grant_held(o, key, 0);		/* the step, with a new token */
+	assert_int_equal(waitpid(pid, &st, 0), pid);
+	text_of(outfile, text, sizeof(text));
+	if (!WIFEXITED(st) || WEXITSTATUS(st) != 0)
+		fail_msg("apikey list: %s", text);
+	assert_int_equal(TOKENS(o), 7);
+	assert_true(it_log_has(&o->it, "GET /v3/api-keys: the token expired "
+	    "meanwhile: a new token"));
+	it_write(policy, "allow operator catalog label default\n", 0600);
+	run(o, 0, NULL, "policy apply %s --passphrase-file %s", policy,
+	    o->pass);
+	unlink(policy);
+	unlink(outfile);
+	unlink(key);
+	faults(o, "{\"token_lifetime\":86400}");
 	check_no_secrets(o);
 }
 
