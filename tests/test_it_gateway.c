@@ -608,6 +608,44 @@ test_approval(void **state)
 	unlink(key);
 }
 
+/*
+ * A rule that denies level l2 denies the request a builder key would
+ * have signed at level builder: the builder set rides on the L2 set.
+ * The gateway used to ask only whether builder was allowed, and sent
+ * the request with both sets past the rule.
+ */
+static void
+test_builder_l2(void **state)
+{
+	struct gt	*g = *state;
+	struct txr	 r;
+	char		 pol[8192], line[8192];
+	int		 mark;
+
+	snprintf(pol, sizeof(pol), "%sdeny client bot level l2 method DELETE "
+	    "path /cancel-all label no-l2\n", POLICY_TEXT);
+	it_write(g->pol, pol, 0644);
+	assert_int_equal(CTL(g, NULL, "policy apply %s --passphrase-file %s",
+	    g->pol, g->pass), 0);
+	mark = log_lines(g);
+	bot(g, &g->bot, txt_now(), "DELETE", "/cancel-all", NULL, &r);
+	refused(g, &r, 403, "no-l2", mark);
+	txr_free(&r);
+	/* what l2 allows still goes with the builder set */
+	bot(g, &g->bot, txt_now(), "DELETE", "/cancel-market-orders",
+	    "{\"market\":\"0x01\"}", &r);
+	if (r.status != 200)
+		fail_msg("%ld %s", r.status, r.body ? r.body : "");
+	txr_free(&r);
+	assert_non_null(log_last(g, "DELETE", "/cancel-market-orders", line,
+	    sizeof(line)));
+	assert_non_null(strstr(line, "\"builder\":true"));
+
+	it_write(g->pol, POLICY_TEXT, 0644);
+	assert_int_equal(CTL(g, NULL, "policy apply %s --passphrase-file %s",
+	    g->pol, g->pass), 0);
+}
+
 int
 main(void)
 {
@@ -621,6 +659,7 @@ main(void)
 		cmocka_unit_test(test_clients),
 		cmocka_unit_test(test_rotation),
 		cmocka_unit_test(test_approval),
+		cmocka_unit_test(test_builder_l2),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

@@ -703,9 +703,11 @@ gw_decide(struct vaultd *vd, struct gw_req *r, struct gw_acct *ac)
 	/*
 	 * Builder headers too when the account holds a builder key and the
 	 * policy allows the request at level builder (a rule that denies
-	 * that level, or admits only l2, keeps them off).
+	 * that level, or admits only l2, keeps them off) and at level l2:
+	 * the builder set rides on an L2 set, so a rule that denies l2 or
+	 * holds it for approval keeps the request at l2, where it decides.
 	 */
-	if (ac->builder) {
+	if (ac->builder && vaultd_policy_admits(vd, &o, r->account, &a)) {
 		a.level = CATALOG_BUILDER;
 		if (!vaultd_policy_admits(vd, &o, r->account, &a))
 			a.level = CATALOG_L2;
