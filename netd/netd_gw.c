@@ -223,6 +223,7 @@ gw_answer(struct gw_req *r, unsigned int status, uint8_t *body, size_t len,
 	if (r->suspended) {
 		r->suspended = 0;
 		MHD_resume_connection(r->conn);
+		r->gw->resumed = 1;
 	}
 	return resp;
 }
@@ -774,6 +775,7 @@ gw_events(struct netd *nd, const struct pollfd *pfd, size_t n)
 		fatalx("gateway: poll set too short");
 	gw_up_events(gw, pfd + gw->nd_, n - gw->nd_);
 	gw_expire(gw);
+	gw->resumed = 0;
 	for (i = 0; i < gw->nd_; i++)
 		if (MHD_run(gw->d[i].d) != MHD_YES)
 			fatalx("gateway: MHD_run failed");
@@ -789,6 +791,14 @@ gw_timeout(const struct netd *nd)
 
 	if (gw == NULL)
 		return 1000;
+	/*
+	 * An answer made outside gw_events (vaultd's refusal, /readyz,
+	 * /metrics) resumed its connection: libmicrohttpd sends it on its
+	 * next run, and the poll on its epoll descriptor does not wake for
+	 * that (the bot waited for the time-out, a second).
+	 */
+	if (gw->resumed)
+		return 0;
 	for (i = 0; i < gw->nd_; i++)
 		if (MHD_get_timeout(gw->d[i].d, &t) == MHD_YES &&
 		    (int64_t)t < best)

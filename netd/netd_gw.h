@@ -169,6 +169,8 @@ struct netd_gw {
 	size_t			 nreqs;
 	size_t			 ninflight;	/* not answered yet */
 	int			 stopping;
+	int			 resumed;	/* a connection resumed since
+						   libmicrohttpd last ran */
 	struct negrisk		 neg;
 	struct gw_metrics	 m;
 };

@@ -16,6 +16,7 @@
 #include <stddef.h>
 #include <setjmp.h>
 #include <stdint.h>
+#include <time.h>
 
 #include <cmocka.h>
 
@@ -485,6 +486,16 @@ test_echo(void **state)
 }
 
 /* vaultd's refusals, and those netd makes without asking vaultd. */
+/* Milliseconds on the monotonic clock. */
+static int64_t
+mono_ms(void)
+{
+	struct timespec	ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
 static void
 test_refusals(void **state)
 {
@@ -549,6 +560,7 @@ test_refusals(void **state)
 	static struct fv	 f;
 	struct gwres	 r;
 	char		*big, target[4200];
+	int64_t		 t0;
 	size_t		 i;
 	int		 seen;
 
@@ -562,6 +574,7 @@ test_refusals(void **state)
 	cur.f = &f;
 	fv_start(&f, &n);
 	fv_set_forward(&f, t.url, NULL);
+	t0 = mono_ms();
 	for (i = 0; i < sizeof(refusals) / sizeof(refusals[0]); i++) {
 		fv_set_error(&f, refusals[i].code, refusals[i].text);
 		assert_int_equal(gw_req(&s, (int)(i & 1), "POST", "/order",
@@ -570,6 +583,14 @@ test_refusals(void **state)
 		assert_true(gwres_has(&r, "Content-Type: application/json"));
 		gwres_free(&r);
 	}
+	/*
+	 * Each at once: a refusal resumed its connection outside
+	 * libmicrohttpd's run, and waited for netd's next poll time-out
+	 * (a second) to be sent.
+	 */
+	if (mono_ms() - t0 > 3000)
+		fail_msg("%zu refusals took %lld ms", i,
+		    (long long)(mono_ms() - t0));
 	assert_int_equal(fv_ngw(&f), (int)i);
 	/* None of them went to the exchange. */
 	assert_int_equal(nd_txlog_count(&t, "\"target\""), 0);
