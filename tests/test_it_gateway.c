@@ -646,6 +646,46 @@ test_builder_l2(void **state)
 	    g->pol, g->pass), 0);
 }
 
+/*
+ * A signed time far ahead is refused (skew) and takes a slot of the
+ * replay window; that slot used to stay until the time itself (here
+ * some thirty years), so that a bot could fill the window and every
+ * client's next signed request was refused.  It goes once no request
+ * of that time could be taken, and the same request is then refused
+ * for its time again, not as a replay.
+ */
+static void
+test_replay_ahead(void **state)
+{
+	struct gt		*g = *state;
+	struct curl_slist	*h;
+	struct txr		 r;
+	char			 pol[8192];
+	const char		*body = "{\"market\":\"0x01\"}";
+	int			 mark;
+
+	snprintf(pol, sizeof(pol), "skew 1\n%s", POLICY_TEXT);
+	it_write(g->pol, pol, 0644);
+	assert_int_equal(CTL(g, NULL, "policy apply %s --passphrase-file %s",
+	    g->pol, g->pass), 0);
+	mark = log_lines(g);
+	h = txt_l2("POLY_", &g->bot, ADDR, txt_now() + 1000000000, "DELETE",
+	    "/cancel-market-orders", body);
+	h = curl_slist_append(h, "Content-Type: application/json");
+	txt_req(&g->gw, "DELETE", "/cancel-market-orders", h, body, &r);
+	refused(g, &r, 403, "skew", mark);
+	txr_free(&r);
+	it_sleep_ms(8000);	/* (2 skew + 2) s and GW_PARK_MS */
+	txt_req(&g->gw, "DELETE", "/cancel-market-orders", h, body, &r);
+	curl_slist_free_all(h);
+	refused(g, &r, 403, "skew", mark);
+	txr_free(&r);
+
+	it_write(g->pol, POLICY_TEXT, 0644);
+	assert_int_equal(CTL(g, NULL, "policy apply %s --passphrase-file %s",
+	    g->pol, g->pass), 0);
+}
+
 int
 main(void)
 {
@@ -660,6 +700,7 @@ main(void)
 		cmocka_unit_test(test_rotation),
 		cmocka_unit_test(test_approval),
 		cmocka_unit_test(test_builder_l2),
+		cmocka_unit_test(test_replay_ahead),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

@@ -521,6 +521,13 @@ gw_replayed(struct vaultd *vd, const struct gw_req *r, int64_t ts)
 	e->until_ms = (ts + skew + 1) * 1000;
 	if (e->until_ms <= now)		/* stale: the policy refuses it */
 		e->until_ms = now + 1;
+	/*
+	 * Ahead of the window the policy refuses it too: kept no longer
+	 * than one just inside may need, with the wait before its verdict
+	 * (GW_PARK_MS), so that a time far ahead holds no slot for ever.
+	 */
+	if (e->until_ms > now + (2 * skew + 2) * 1000 + GW_PARK_MS)
+		e->until_ms = now + (2 * skew + 2) * 1000 + GW_PARK_MS;
 	vd->gw.replay_used++;
 	return 0;
 }
