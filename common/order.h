@@ -137,6 +137,10 @@ struct order_view {
 	char	 price[ORDER_DEC_MAX + 20];
 	char	 size[ORDER_DEC_MAX + 2];
 	char	 notional[ORDER_DEC_MAX + 2];
+	char	 expiration[ORDER_DEC_MAX];	/* seconds; "0": none */
+	char	 fee_rate[ORDER_DEC_MAX];	/* bps; "" in a V2 order */
+	char	 taker[2 + 2 * ETH_ADDR_LEN + 1];	/* 0x, lowercase */
+	char	 signature_type[2];
 };
 int	order_view(const struct order *, struct order_view *) CV_WUR;
 

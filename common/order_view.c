@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "common/encode.h"
 #include "common/order.h"
 
 /*
@@ -196,6 +197,21 @@ order_view(const struct order *o, struct order_view *v)
 	    (r = bn_dec(&size, 6, v->size, sizeof(v->size))) != 0 ||
 	    (r = bn_dec(&notional, 6, v->notional, sizeof(v->notional))) != 0)
 		goto out;
+	bn_from_u256(&q, o->expiration);
+	if ((r = bn_dec(&q, 0, v->expiration, sizeof(v->expiration))) != 0)
+		goto out;
+	if (o->version == ORDER_V1) {
+		bn_from_u256(&q, o->fee_rate_bps);
+		if ((r = bn_dec(&q, 0, v->fee_rate, sizeof(v->fee_rate))) != 0)
+			goto out;
+	}
+	memcpy(v->taker, "0x", 2);
+	hex_encode(o->taker, ETH_ADDR_LEN, v->taker + 2);
+	if (o->signature_type > 9) {
+		r = CV_ERR_INVALID;
+		goto out;
+	}
+	v->signature_type[0] = (char)('0' + o->signature_type);
 
 	/*
 	 * price = notional / size to 18 places: both carry 10^-6, so the

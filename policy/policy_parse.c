@@ -25,7 +25,8 @@ static const char default_text[] =
     "allow operator catalog label default\n";
 
 static const struct pol_kind kinds[] = {
-	{ "order", { "side", "token", "price", "size", "notional", NULL },
+	{ "order", { "side", "token", "price", "size", "notional",
+	    "expiration", "fee_rate", "taker", "signature_type", NULL },
 	    { "notional", "size", NULL }, { NULL } },
 	{ "key", { "permissions", NULL }, { NULL }, { "permissions", NULL } },
 };

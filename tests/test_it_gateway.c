@@ -37,6 +37,10 @@
 	"label too-big\n" \
 	"deny client bot method POST path /order order token != 1234 " \
 	"label token-list\n" \
+	"deny client bot method POST path /order order fee_rate > 100 " \
+	"label fee-cap\n" \
+	"deny operator method POST path /order order notional > 500 " \
+	"label operator-cap\n" \
 	"deny client bot level builder path /data/orders label l2-reads\n"
 
 struct gt {
@@ -365,6 +369,7 @@ test_refusals(void **state)
 	char		 body[4096];
 	int64_t		 ts = txt_now();
 	int		 mark = log_lines(g);
+	char		*p;
 
 	/* a wrong secret */
 	bad.secret[0] = bad.secret[0] == 'A' ? 'B' : 'A';
@@ -395,6 +400,14 @@ test_refusals(void **state)
 	order_body(body, sizeof(body), ADDR, "5678", 5000000, 10000000, 3);
 	bot(g, &g->bot, ts, "POST", "/order", body, &r);
 	refused(g, &r, 403, "token-list", mark);
+	txr_free(&r);
+	/* a fee rate over the cap */
+	order_body(body, sizeof(body), ADDR, "1234", 5000000, 10000000, 6);
+	assert_non_null(p = strstr(body, "\"feeRateBps\":\"0\""));
+	memmove(p + 17, p + 15, strlen(p + 15) + 1);
+	memcpy(p + 14, "101", 3);
+	bot(g, &g->bot, ts, "POST", "/order", body, &r);
+	refused(g, &r, 403, "fee-cap", mark);
 	txr_free(&r);
 	/* a signer that is not the account */
 	order_body(body, sizeof(body), OTHER, "1234", 5000000, 10000000, 4);
@@ -459,6 +472,15 @@ test_sign_order(void **state)
 	json_decref(j);
 	/* over the policy: an operator's order is the catalog's too */
 	assert_int_equal(CTL(g, "[]", "sign order --account pm"), 1);
+	/* and the policy reads it: 1000 over the operator's 500 */
+	assert_int_equal(CTL(g, "{\"salt\":479249096355,\"maker\":\"" ADDR
+	    "\",\"signer\":\"" ADDR "\",\"taker\":\"0x000000000000000000000"
+	    "0000000000000000000\",\"tokenId\":\"1234\",\"makerAmount\":"
+	    "\"1000000000\",\"takerAmount\":\"2000000000\",\"expiration\":"
+	    "\"0\",\"nonce\":\"0\",\"feeRateBps\":\"100\",\"side\":\"BUY\","
+	    "\"signatureType\":0}", "sign order --account pm"), 4);
+	assert_non_null(strstr(g->out, "vaultctl: sign order: denied by rule "
+	    "operator-cap"));
 }
 
 /* Clients: listed without their secret; removed, refused. */

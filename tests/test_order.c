@@ -552,6 +552,49 @@ test_view_table(void **state)
 	    "0.560000089600014337");
 }
 
+/*
+ * The other fields the policy sees: expiration, the fee rate (a V1
+ * order's only), the taker in lowercase hex, the signature type.
+ */
+static void
+test_view_fields(void **state)
+{
+	struct order		o;
+	struct order_view	v;
+
+	(void)state;
+	memset(&o, 0, sizeof(o));
+	o.version = ORDER_V1;
+	o.side = ORDER_SELL;
+	u256(o.maker_amount, 1000000);
+	u256(o.taker_amount, 500000);
+	u256(o.expiration, 1767225600);
+	u256(o.fee_rate_bps, 1000);
+	memset(o.taker, 0xAB, sizeof(o.taker));
+	o.taker[19] = 0x0f;
+	o.signature_type = 2;
+	assert_int_equal(order_view(&o, &v), 0);
+	assert_string_equal(v.expiration, "1767225600");
+	assert_string_equal(v.fee_rate, "1000");
+	assert_string_equal(v.taker,
+	    "0xababababababababababababababababababab0f");
+	assert_string_equal(v.signature_type, "2");
+	/* a V2 order carries no fee rate; a zero expiration is "0" */
+	o.version = ORDER_V2;
+	u256(o.expiration, 0);
+	memset(o.taker, 0, sizeof(o.taker));
+	o.signature_type = 0;
+	assert_int_equal(order_view(&o, &v), 0);
+	assert_string_equal(v.expiration, "0");
+	assert_string_equal(v.fee_rate, "");
+	assert_string_equal(v.taker,
+	    "0x0000000000000000000000000000000000000000");
+	assert_string_equal(v.signature_type, "0");
+	/* a signature type no order has */
+	o.signature_type = 10;
+	assert_int_equal(order_view(&o, &v), CV_ERR_INVALID);
+}
+
 /* Prices that do not end within 18 places are rounded up there. */
 static void
 test_view_rounding(void **state)
@@ -1273,6 +1316,7 @@ main(void)
 		cmocka_unit_test_setup(test_wrong_name_chain56, reset),
 		cmocka_unit_test_setup(test_v2_signed_fields, reset),
 		cmocka_unit_test_setup(test_view_table, reset),
+		cmocka_unit_test_setup(test_view_fields, reset),
 		cmocka_unit_test_setup(test_view_rounding, reset),
 		cmocka_unit_test_setup(test_view_extremes, reset),
 		cmocka_unit_test_setup(test_from_json_refusals, reset),

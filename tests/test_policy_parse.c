@@ -1045,7 +1045,11 @@ test_kinds(void **state)
 	assert_string_equal(k->fields[2], "price");
 	assert_string_equal(k->fields[3], "size");
 	assert_string_equal(k->fields[4], "notional");
-	assert_null(k->fields[5]);
+	assert_string_equal(k->fields[5], "expiration");
+	assert_string_equal(k->fields[6], "fee_rate");
+	assert_string_equal(k->fields[7], "taker");
+	assert_string_equal(k->fields[8], "signature_type");
+	assert_null(k->fields[9]);
 	assert_string_equal(k->sums[0], "notional");
 	assert_string_equal(k->sums[1], "size");
 	assert_null(k->sums[2]);

@@ -39,11 +39,11 @@
 #include "common/order.h"
 #include "common/profile.h"
 #include "vaultd/vaultd.h"
+#include "vaultd/vaultd_order.h"
 
 #define GW_SOCK		"run/gateway.sock"
 #define GW_ADDR		"run/gateway.addr"
 #define GW_ANON_ACTOR	"gateway:unsigned"
-#define GW_NFIELDS	5	/* an order's fields the policy sees */
 #define GW_TS_MAX	100000000000LL	/* a signed time, s (year 5138) */
 
 /* One bot request netd brought, until it is answered. */
@@ -71,8 +71,7 @@ struct gw_req {
 	char			 account[65];
 	char			 actor[80];
 	/* an order's (or a batch's) fields, as the policy sees them */
-	struct order_view	 views[ORDER_BATCH_MAX];
-	struct policy_field	 fields[ORDER_BATCH_MAX * GW_NFIELDS];
+	struct vaultd_orders	 orders;
 };
 
 static uint64_t	gw_next_cookie = 1;
@@ -589,55 +588,13 @@ static int
 gw_orders(struct gw_req *r, const struct gw_acct *ac, struct sign_args *a,
     char *why, size_t whylen)
 {
-	struct order_batch	 b;
-	size_t			 plen, i;
-	const char		*q;
-	int			 batch, rc;
+	int	rc;
 
-	plen = (q = memchr(r->path, '?', r->pathlen)) != NULL ?
-	    (size_t)(q - r->path) : r->pathlen;
-	if (strcmp(r->method, "POST") != 0)
-		return 0;
-	if (plen == 6 && memcmp(r->path, "/order", 6) == 0)
-		batch = 0;
-	else if (plen == 7 && memcmp(r->path, "/orders", 7) == 0)
-		batch = 1;
-	else
-		return 0;
-	if (plen != r->pathlen) {
-		snprintf(why, whylen, "POST %.*s takes no query", (int)plen,
-		    r->path);
-		return CV_ERR_INVALID;
-	}
-	if ((rc = order_batch_parse(r->body, r->bodylen, batch,
-	    (enum order_version)ac->orders, &b, why, whylen)) != 0)
+	if ((rc = vaultd_orders_view(&r->orders, r->method, r->path,
+	    r->pathlen, r->body, r->bodylen, ac->orders, a, why,
+	    whylen)) != 0 || a->kind == NULL)
 		return rc;
-	for (i = 0; i < b.n; i++) {
-		struct policy_field *f = &r->fields[i * GW_NFIELDS];
-
-		if ((rc = order_view(&b.o[i], &r->views[i])) != 0) {
-			snprintf(why, whylen, "order %zu: it has no size",
-			    i + 1);
-			order_batch_free(&b);
-			return rc;
-		}
-		f[0].name = "side";
-		f[0].value = r->views[i].side;
-		f[1].name = "token";
-		f[1].value = r->views[i].token;
-		f[2].name = "price";
-		f[2].value = r->views[i].price;
-		f[3].name = "size";
-		f[3].value = r->views[i].size;
-		f[4].name = "notional";
-		f[4].value = r->views[i].notional;
-	}
-	a->kind = "order";
-	a->fields = r->fields;
-	a->nfields = GW_NFIELDS;
-	a->nsets = b.n;
 	a->flags = SIGN_F_ORDERS | (r->negrisk == 1 ? SIGN_F_NEGRISK : 0);
-	order_batch_free(&b);
 	return 0;
 }
 

@@ -40,6 +40,7 @@
 #include "common/log.h"
 #include "common/vault_fmt.h"
 #include "vaultd/vaultd.h"
+#include "vaultd/vaultd_order.h"
 
 static struct sign_slot *
 slot_new(struct vaultd *vd)
@@ -441,7 +442,8 @@ vaultd_sign_ctl(struct vaultd *vd, struct client *cl, struct msg *m)
 				    cl->actor, POLICY_ACTOR_OPERATOR,
 				    (uint32_t)cl->uid, NULL, 0 };
 	struct sign_args	 a;
-	char			 account[65];
+	struct vaultd_orders	 vo;
+	char			 account[65], why[512];
 	int			 r;
 
 	if ((r = msg_get_strbuf(&m->rd, account, sizeof(account))) != 0 ||
@@ -461,6 +463,21 @@ vaultd_sign_ctl(struct vaultd *vd, struct client *cl, struct msg *m)
 		vaultd_sign_deny(vd, cl->actor, account, &a);
 		ctl_sign_done(vd, &o, CV_ERR_DENIED, "bearer requests are made "
 		    "only by netd, within an exchange call", NULL);
+		return 0;
+	}
+	/*
+	 * The orders of a POST /order or /orders go to the policy decoded,
+	 * as a gateway client's do, signed by the wallet (vaultctl sign
+	 * order) or not; orders are signed in no other request.
+	 */
+	if ((r = vaultd_orders_view(&vo, a.method, a.path, a.pathlen, a.body,
+	    a.bodylen, 0, &a, why, sizeof(why))) != 0 ||
+	    (a.kind == NULL && (a.flags & SIGN_F_ORDERS))) {
+		if (r == 0)
+			snprintf(why, sizeof(why), "orders are signed only in "
+			    "a POST /order or /orders");
+		vaultd_sign_deny(vd, cl->actor, account, &a);
+		ctl_sign_done(vd, &o, CV_ERR_INVALID, why, NULL);
 		return 0;
 	}
 	vaultd_sign_request(vd, &o, account, &a);

@@ -1,0 +1,99 @@
+/*
+ * The orders of a signing request as the policy sees them: decoded from
+ * the same bytes, with the same strict parser, as signerd signs them.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "vaultd/vaultd_order.h"
+
+/* 1 for a POST /order or /orders body: batch says which. */
+static int
+is_orders(const char *method, const char *path, size_t plen, int *batch)
+{
+	if (strcmp(method, "POST") != 0)
+		return 0;
+	if (plen == 6 && memcmp(path, "/order", 6) == 0)
+		*batch = 0;
+	else if (plen == 7 && memcmp(path, "/orders", 7) == 0)
+		*batch = 1;
+	else
+		return 0;
+	return 1;
+}
+
+int
+vaultd_orders_view(struct vaultd_orders *vo, const char *method,
+    const char *path, size_t pathlen, const uint8_t *body, size_t bodylen,
+    int version, struct sign_args *a, char *why, size_t whylen)
+{
+	struct order_batch	 b;
+	const char		*q;
+	char			 why1[128], why2[128];
+	size_t			 plen, i;
+	int			 batch, rc;
+
+	plen = (q = memchr(path, '?', pathlen)) != NULL ?
+	    (size_t)(q - path) : pathlen;
+	if (!is_orders(method, path, plen, &batch))
+		return 0;
+	if (plen != pathlen) {
+		snprintf(why, whylen, "POST %.*s takes no query", (int)plen,
+		    path);
+		return CV_ERR_INVALID;
+	}
+	if (version != 0)
+		rc = order_batch_parse(body, bodylen, batch,
+		    (enum order_version)version, &b, why, whylen);
+	else if ((rc = order_batch_parse(body, bodylen, batch, ORDER_V1,
+	    &b, why1, sizeof(why1))) != 0) {
+		/* a version's members are not the other's: one at most */
+		order_batch_free(&b);
+		if ((rc = order_batch_parse(body, bodylen, batch, ORDER_V2,
+		    &b, why2, sizeof(why2))) != 0 && strcmp(why1, why2) == 0)
+			snprintf(why, whylen, "%s", why1);
+		else if (rc != 0)
+			snprintf(why, whylen, "as a version 1 order: %s; as a "
+			    "version 2 order: %s", why1, why2);
+	}
+	if (rc != 0) {
+		order_batch_free(&b);
+		return rc;
+	}
+	for (i = 0; i < b.n; i++) {
+		struct order_view	*v = &vo->views[i];
+		struct policy_field	*f = &vo->fields[i *
+					    VAULTD_ORDER_NFIELDS];
+
+		if ((rc = order_view(&b.o[i], v)) != 0) {
+			snprintf(why, whylen, "order %zu: it has no size",
+			    i + 1);
+			order_batch_free(&b);
+			return rc;
+		}
+		f[0].name = "side";
+		f[0].value = v->side;
+		f[1].name = "token";
+		f[1].value = v->token;
+		f[2].name = "price";
+		f[2].value = v->price;
+		f[3].name = "size";
+		f[3].value = v->size;
+		f[4].name = "notional";
+		f[4].value = v->notional;
+		f[5].name = "expiration";
+		f[5].value = v->expiration;
+		f[6].name = "fee_rate";		/* a V2 order has none */
+		f[6].value = v->fee_rate[0] != '\0' ? v->fee_rate : NULL;
+		f[7].name = "taker";
+		f[7].value = v->taker;
+		f[8].name = "signature_type";
+		f[8].value = v->signature_type;
+	}
+	a->kind = "order";
+	a->fields = vo->fields;
+	a->nfields = VAULTD_ORDER_NFIELDS;
+	a->nsets = b.n;
+	order_batch_free(&b);
+	return 0;
+}
