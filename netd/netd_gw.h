@@ -232,7 +232,7 @@ int	negrisk_orders(const struct negrisk *, const uint8_t *body,
 /*
  * The token id of "GET /neg-risk?token_id=X" or "/book?token_id=X"
  * (book set to 1 for the latter), copied into out; 0 if target is
- * neither or its token_id is not one plain value.
+ * neither, or its query is anything but token_id and one plain value.
  */
 int	negrisk_target(const char *target, size_t len, char *out,
 	    size_t outlen, int *book);

@@ -131,8 +131,8 @@ int
 negrisk_target(const char *target, size_t len, char *out, size_t outlen,
     int *book)
 {
-	const char	*q, *p, *end = target + len, *amp, *val = NULL;
-	size_t		 pathlen, vlen = 0;
+	const char	*val;
+	size_t		 pathlen, vlen;
 
 	pathlen = strcspn(target, "?");
 	if (pathlen >= len)
@@ -143,20 +143,18 @@ negrisk_target(const char *target, size_t len, char *out, size_t outlen,
 		*book = 1;
 	else
 		return 0;
-	q = target + pathlen + 1;
-	for (p = q; p < end; p = amp + 1) {
-		if ((amp = memchr(p, '&', (size_t)(end - p))) == NULL)
-			amp = end;
-		if ((size_t)(amp - p) >= 9 && memcmp(p, "token_id=", 9) == 0) {
-			if (val != NULL)
-				return 0;	/* given twice */
-			val = p + 9;
-			vlen = (size_t)(amp - val);
-		}
-		if (amp == end)
-			break;
-	}
-	if (val == NULL || !negrisk_token_ok(val, vlen) || vlen >= outlen)
+	/*
+	 * The query must be token_id=DIGITS and nothing else: with another
+	 * parameter beside it (token%5Fid=B, say) the exchange might read
+	 * another token than we do, and its answer would be kept for the
+	 * wrong one.
+	 */
+	if (len - pathlen - 1 < 9 || memcmp(target + pathlen + 1,
+	    "token_id=", 9) != 0)
+		return 0;
+	val = target + pathlen + 10;
+	vlen = len - pathlen - 10;
+	if (!negrisk_token_ok(val, vlen) || vlen >= outlen)
 		return 0;
 	memcpy(out, val, vlen);
 	out[vlen] = '\0';

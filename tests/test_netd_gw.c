@@ -185,10 +185,17 @@ test_negrisk_target(void **state)
 	    &book), 1);
 	assert_string_equal(tok, "123");
 	assert_int_equal(book, 0);
-	assert_int_equal(target("/book?x=1&token_id=77&y=2", tok, sizeof(tok),
+	assert_int_equal(target("/book?token_id=77", tok, sizeof(tok),
 	    &book), 1);
 	assert_string_equal(tok, "77");
 	assert_int_equal(book, 1);
+	/* another parameter beside it: the exchange might read another */
+	assert_int_equal(target("/book?x=1&token_id=77&y=2", tok, sizeof(tok),
+	    &book), 0);
+	assert_int_equal(target("/neg-risk?token_id=1&token%5Fid=2", tok,
+	    sizeof(tok), &book), 0);
+	assert_int_equal(target("/neg-risk?token%5Fid=2&token_id=1", tok,
+	    sizeof(tok), &book), 0);
 	assert_int_equal(target("/neg-risk?token_id=1&token_id=2", tok,
 	    sizeof(tok), &book), 0);
 	assert_int_equal(target("/neg-risk?token_id=", tok, sizeof(tok),
