@@ -305,7 +305,7 @@ test_admin(void **state)
 	assert_string_equal(r.body, "{\"latency_ms\":0,\"fail_next\":0,"
 	    "\"fail_status\":503,\"drop_next\":0,\"clock_offset\":0,"
 	    "\"propagation_ms\":0,\"rate_limit\":0,\"jwt_reject_next\":0,"
-	    "\"lose_rotate_next\":0,\"lose_next\":0,"
+	    "\"lose_rotate_next\":0,\"lose_next\":0,\"grant_all_next\":0,"
 	    "\"token_lifetime\":86400,"
 	    "\"window\":30,\"profile\":\"polymarket\",\"chain_id\":137}");
 	txr_free(&r);
