@@ -2,10 +2,27 @@
  * The orders of a signing request as the policy sees them: decoded from
  * the same bytes, with the same strict parser, as signerd signs them.
  */
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "vaultd/vaultd_order.h"
+
+/* The fields of an order_view the policy sees, by name. */
+static const struct {
+	const char	*name;
+	size_t		 off;
+} view_fields[VAULTD_ORDER_NFIELDS] = {
+	{ "side",		offsetof(struct order_view, side) },
+	{ "token",		offsetof(struct order_view, token) },
+	{ "price",		offsetof(struct order_view, price) },
+	{ "size",		offsetof(struct order_view, size) },
+	{ "notional",		offsetof(struct order_view, notional) },
+	{ "expiration",		offsetof(struct order_view, expiration) },
+	{ "fee_rate",		offsetof(struct order_view, fee_rate) },
+	{ "taker",		offsetof(struct order_view, taker) },
+	{ "signature_type",	offsetof(struct order_view, signature_type) },
+};
 
 /* 1 for a POST /order or /orders body: batch says which. */
 static int
@@ -30,7 +47,7 @@ vaultd_orders_view(struct vaultd_orders *vo, const char *method,
 	struct order_batch	 b;
 	const char		*q;
 	char			 why1[128], why2[128];
-	size_t			 plen, i;
+	size_t			 plen, i, k;
 	int			 batch, rc;
 
 	plen = (q = memchr(path, '?', pathlen)) != NULL ?
@@ -71,24 +88,12 @@ vaultd_orders_view(struct vaultd_orders *vo, const char *method,
 			order_batch_free(&b);
 			return rc;
 		}
-		f[0].name = "side";
-		f[0].value = v->side;
-		f[1].name = "token";
-		f[1].value = v->token;
-		f[2].name = "price";
-		f[2].value = v->price;
-		f[3].name = "size";
-		f[3].value = v->size;
-		f[4].name = "notional";
-		f[4].value = v->notional;
-		f[5].name = "expiration";
-		f[5].value = v->expiration;
-		f[6].name = "fee_rate";		/* a V2 order has none */
-		f[6].value = v->fee_rate[0] != '\0' ? v->fee_rate : NULL;
-		f[7].name = "taker";
-		f[7].value = v->taker;
-		f[8].name = "signature_type";
-		f[8].value = v->signature_type;
+		for (k = 0; k < VAULTD_ORDER_NFIELDS; k++) {
+			f[k].name = view_fields[k].name;
+			f[k].value = (const char *)v + view_fields[k].off;
+			if (*f[k].value == '\0')	/* a V2 order's fee_rate */
+				f[k].value = NULL;
+		}
 	}
 	a->kind = "order";
 	a->fields = vo->fields;
