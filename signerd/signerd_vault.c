@@ -621,8 +621,9 @@ vault_del(struct signerd_vault *sv, struct chan *c, struct msg *m)
 /*
  * The permissions a create's key is recorded with: each one the answer
  * names must have been asked for (asked: "a,b", which vaultd checked
- * against the policy's ceiling before the call), and an answer that
- * names none made the key it was asked for.
+ * against the policy's ceiling before the call; "" when the create
+ * asked for none), and an answer that names none made the key it was
+ * asked for.
  */
 static int
 perms_granted(char *perms, size_t permslen, const char *asked)
@@ -631,7 +632,7 @@ perms_granted(char *perms, size_t permslen, const char *asked)
 	char	want[NETCALL_PERMS_MAX][NETCALL_PERM_MAX + 1];
 	size_t	ng, nw, i, j;
 
-	if (netcall_perms_split(asked, want, &nw) != 0 || nw == 0 ||
+	if (netcall_perms_split(asked, want, &nw) != 0 ||
 	    netcall_perms_split(perms, got, &ng) != 0)
 		return CV_ERR_INVALID;
 	if (ng == 0)
@@ -762,8 +763,8 @@ vault_store(struct signerd_vault *sv, struct chan *c, struct msg *m)
 		return bearer;
 	if (replace[0] != '\0' && (!bearer || type != VAULT_REC_API_CRED))
 		return CV_ERR_INVALID;
-	/* an Omnia create, and only one, names what it asked for */
-	if ((asked[0] != '\0') != (bearer && replace[0] == '\0'))
+	/* only an Omnia create names what it asked for (maybe nothing) */
+	if (asked[0] != '\0' && (!bearer || replace[0] != '\0'))
 		return CV_ERR_INVALID;
 	if (len <= crypto_box_SEALBYTES)
 		return CV_ERR_INVALID;

@@ -537,6 +537,28 @@ test_create(void **state)
 	unlink(policy);
 }
 
+/* A create that asks for no permission makes a key with none. */
+static void
+test_create_bare(void **state)
+{
+	struct ot	*o = *state;
+	char		 id[64];
+	const char	*p;
+
+	run(o, 0, NULL, "apikey create --account main --label bare");
+	has(o, "vault: stored API key ");
+	assert_non_null(p = strstr(o->out, "apiKeyId: "));
+	snprintf(id, sizeof(id), "%.36s", p + 10);
+	run(o, 0, NULL, "apikey list --local --account main");
+	has(o, id);
+	/* an exchange that grants some all the same: not kept */
+	faults(o, "{\"grant_all_next\":1}");
+	run(o, 12, NULL, "apikey create --account main --label bare2");
+	has(o, " with permissions the call did not ask for; the vault "
+	    "discarded its secret");
+	check_no_secrets(o);
+}
+
 static void
 test_rotate(void **state)
 {
@@ -660,6 +682,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_token_forgotten, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_create, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_create_bare, setup,
+		    teardown),
 		cmocka_unit_test_setup_teardown(test_rotate, setup, teardown),
 	};
 
