@@ -409,6 +409,40 @@ pol_pred_list(struct pctx *cx, enum pol_pred_kind kind, const POL_YYLTYPE *loc,
 	return r;
 }
 
+/*
+ * An order's taker is shown to rules in lowercase hex (order_view), and
+ * compared byte for byte: a value in EIP-55 mixed case would never match,
+ * and a deny on it never deny.  Such a value is refused, its lowercase
+ * form named.
+ */
+static int
+taker_vals(struct pctx *cx, const struct pcmp *c)
+{
+	POL_YYLTYPE	 loc;
+	char		 low[128];
+	const char	*s;
+	size_t		 i, k;
+
+	for (i = 0; i < c->vals->n; i++) {
+		s = c->vals->v[i].s;
+		for (k = 0; s[k] != '\0'; k++)
+			if (s[k] >= 'A' && s[k] <= 'Z')
+				break;
+		if (s[k] == '\0')
+			continue;
+		for (k = 0; s[k] != '\0' && k + 1 < sizeof(low); k++)
+			low[k] = s[k] >= 'A' && s[k] <= 'Z' ?
+			    (char)(s[k] - 'A' + 'a') : s[k];
+		low[k] = '\0';
+		loc.first_line = c->vals->v[i].line;
+		loc.first_column = c->vals->v[i].col;
+		pol_error_at(cx, &loc, "order taker is compared in lowercase "
+		    "hex: %s, not %s", low, s);
+		return CV_ERR_INVALID;
+	}
+	return 0;
+}
+
 int
 pol_pred_cmp(struct pctx *cx, enum pol_pred_kind kind, const POL_YYLTYPE *loc,
     char *kname, char *name, const POL_YYLTYPE *nloc, struct pcmp *c,
@@ -432,6 +466,9 @@ pol_pred_cmp(struct pctx *cx, enum pol_pred_kind kind, const POL_YYLTYPE *loc,
 			    name);
 			goto out;
 		}
+		if (strcmp(kname, "order") == 0 &&
+		    strcmp(name, "taker") == 0 && taker_vals(cx, c) != 0)
+			goto out;
 	}
 	if (kind == PP_QUERY && name[0] == '\0') {
 		pol_error_at(cx, nloc, "empty query parameter name");

@@ -593,6 +593,15 @@ test_errors(void **state)
 	error_is("allow any order colour = red\n", "1:17: order has no field "
 	    "colour");
 	error_is("allow any key side = buy\n", "1:15: key has no field side");
+	/* a taker rules see in lowercase: mixed case would never match */
+	error_is("deny any order taker = 0x70997970C51812dc3A010C7d01b50e0d"
+	    "17dc79C8\n", "1:24: order taker is compared in lowercase hex: "
+	    "0x70997970c51812dc3a010c7d01b50e0d17dc79c8, not "
+	    "0x70997970C51812dc3A010C7d01b50e0d17dc79C8");
+	error_is("deny any order taker in { 0x00 0xAB }\n", "1:32: order "
+	    "taker is compared in lowercase hex: 0xab, not 0xAB");
+	error_is("deny any order taker prefix 0X\n", "1:29: order taker is "
+	    "compared in lowercase hex: 0x, not 0X");
 	/* budgets */
 	error_is("allow any order side = buy limit side 5/s\n",
 	    "1:34: side cannot be summed (notional or size can)");
