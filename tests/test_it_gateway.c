@@ -708,6 +708,40 @@ test_replay_ahead(void **state)
 	    g->pol, g->pass), 0);
 }
 
+/*
+ * A budget on level l2 binds a request that goes out at level builder:
+ * its L2 set is signed all the same.
+ */
+static void
+test_builder_l2_budget(void **state)
+{
+	struct gt	*g = *state;
+	struct txr	 r;
+	int		 mark;
+
+	it_write(g->pol, "allow operator catalog label default\n"
+	    "allow any level none catalog label public\n"
+	    "allow client bot level l2 catalog limit 1/day per client "
+	    "label l2-once\n"
+	    "allow client bot level builder catalog label bld\n", 0644);
+	assert_int_equal(CTL(g, NULL, "policy apply %s --passphrase-file %s",
+	    g->pol, g->pass), 0);
+	bot(g, &g->bot, txt_now(), "DELETE", "/cancel-market-orders",
+	    "{\"market\":\"0x11\"}", &r);
+	if (r.status != 200)
+		fail_msg("%ld %s", r.status, r.body ? r.body : "");
+	txr_free(&r);
+	mark = log_lines(g);
+	bot(g, &g->bot, txt_now(), "DELETE", "/cancel-market-orders",
+	    "{\"market\":\"0x12\"}", &r);
+	refused(g, &r, 403, "l2-once", mark);
+	txr_free(&r);
+
+	it_write(g->pol, POLICY_TEXT, 0644);
+	assert_int_equal(CTL(g, NULL, "policy apply %s --passphrase-file %s",
+	    g->pol, g->pass), 0);
+}
+
 int
 main(void)
 {
@@ -722,6 +756,7 @@ main(void)
 		cmocka_unit_test(test_rotation),
 		cmocka_unit_test(test_approval),
 		cmocka_unit_test(test_builder_l2),
+		cmocka_unit_test(test_builder_l2_budget),
 		cmocka_unit_test(test_replay_ahead),
 	};
 

@@ -896,10 +896,14 @@ int	 vaultd_policy_apply_ctl(struct vaultd *, struct client *,
 void	 vaultd_policy_verdict(struct vaultd *, const struct sign_origin *,
 	    const char *account, const struct sign_args *,
 	    struct policy_verdict *v);
-/* 1 if the policy would allow the request as it stands, budgets aside
- * (a dry run: nothing is reserved). */
-int	 vaultd_policy_admits(struct vaultd *, const struct sign_origin *,
-	    const char *account, const struct sign_args *);
+/*
+ * The verdict on a request of an account with a builder key: at level l2
+ * (a->level set so), and at level builder (a->level set so) when the
+ * policy allows it at both, the budgets of both held in v->resv.
+ */
+void	 vaultd_policy_verdict_builder(struct vaultd *,
+	    const struct sign_origin *, const char *account,
+	    struct sign_args *a, struct policy_verdict *v);
 /* Give back a verdict's budgets: the request did not go out. */
 void	 vaultd_policy_refund(struct vaultd *, const struct policy_verdict *);
 /* The same for a slot's budgets, if its state (gen) is still in force. */
@@ -991,6 +995,14 @@ int	 vaultd_sign_args(struct msg_rd *, struct sign_args *) CV_WUR;
  */
 void	 vaultd_sign_request(struct vaultd *, const struct sign_origin *o,
 	    const char *account, const struct sign_args *);
+/*
+ * The same for an L2 request of an account with a builder key: signed
+ * with builder headers too when the policy allows it at both levels
+ * (vaultd_policy_verdict_builder), else as at level l2.
+ */
+void	 vaultd_sign_request_builder(struct vaultd *,
+	    const struct sign_origin *o, const char *account,
+	    const struct sign_args *);
 /*
  * Sign a request the policy has admitted (v: its verdict, whose budgets
  * are given back if the signature is not made): after an approval.

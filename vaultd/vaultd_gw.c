@@ -669,14 +669,13 @@ gw_decide(struct vaultd *vd, struct gw_req *r, struct gw_acct *ac)
 	 * policy allows the request at level builder (a rule that denies
 	 * that level, or admits only l2, keeps them off) and at level l2:
 	 * the builder set rides on an L2 set, so a rule that denies l2 or
-	 * holds it for approval keeps the request at l2, where it decides.
+	 * holds it for approval keeps the request at l2, where it decides,
+	 * and the budgets of both levels are charged.
 	 */
-	if (ac->builder && vaultd_policy_admits(vd, &o, r->account, &a)) {
-		a.level = CATALOG_BUILDER;
-		if (!vaultd_policy_admits(vd, &o, r->account, &a))
-			a.level = CATALOG_L2;
-	}
-	vaultd_sign_request(vd, &o, r->account, &a);
+	if (ac->builder)
+		vaultd_sign_request_builder(vd, &o, r->account, &a);
+	else
+		vaultd_sign_request(vd, &o, r->account, &a);
 }
 
 /* Ask signerd whether the client signed r (or wait out a busy vault). */

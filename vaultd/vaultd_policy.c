@@ -296,27 +296,6 @@ verdict_none(struct policy_verdict *v, const char *why)
 	snprintf(v->why, sizeof(v->why), "%s", why);
 }
 
-int
-vaultd_policy_admits(struct vaultd *vd, const struct sign_origin *o,
-    const char *account, const struct sign_args *a)
-{
-	struct policy_verdict	v;
-	struct policy_req	req;
-	size_t			i;
-
-	if (vd->policy.pol == NULL)
-		return 0;
-	vaultd_policy_req(vd, o, account, a, &req);
-	for (i = 0; i < (a->nsets > 1 ? a->nsets : 1); i++) {
-		if (a->nsets > 1)
-			req.fields = a->fields + i * a->nfields;
-		if (policy_eval(vd->policy.pol, NULL, &req, vaultd_wall_ms(),
-		    &v) != 0 || v.effect != POLICY_ALLOW)
-			return 0;
-	}
-	return 1;
-}
-
 /* The entry of to that holds from->r[i]'s budget, or to->n. */
 static size_t
 resv_find(const struct policy_resv *to, const struct policy_resv *from,
@@ -424,6 +403,29 @@ vaultd_policy_verdict(struct vaultd *vd, const struct sign_origin *o,
 	if (policy_eval(vd->policy.pol, vd->policy.st, &req, vaultd_wall_ms(),
 	    v) != 0)
 		verdict_none(v, "the request is malformed");
+}
+
+void
+vaultd_policy_verdict_builder(struct vaultd *vd, const struct sign_origin *o,
+    const char *account, struct sign_args *a, struct policy_verdict *v)
+{
+	struct policy_verdict	vb;
+	struct policy_resv	both;
+
+	a->level = CATALOG_L2;
+	vaultd_policy_verdict(vd, o, account, a, v);
+	if (v->effect != POLICY_ALLOW)
+		return;
+	a->level = CATALOG_BUILDER;
+	vaultd_policy_verdict(vd, o, account, a, &vb);
+	both = v->resv;
+	if (vb.effect == POLICY_ALLOW && resv_merge(&both, &vb.resv) == 0) {
+		*v = vb;		/* the record names the builder rule */
+		v->resv = both;
+		return;
+	}
+	vaultd_policy_refund(vd, &vb);
+	a->level = CATALOG_L2;
 }
 
 void

@@ -344,11 +344,13 @@ sign_queue(struct vaultd *vd, const struct sign_origin *o,
 	msg_w_free(&w);
 }
 
-void
-vaultd_sign_request(struct vaultd *vd, const struct sign_origin *o,
-    const char *account, const struct sign_args *a)
+static void
+sign_request(struct vaultd *vd, const struct sign_origin *o,
+    const char *account, const struct sign_args *args, int builder)
 {
 	struct policy_verdict	 v;
+	struct sign_args	 b = *args;
+	const struct sign_args	*a = &b;
 	const char		*why;
 	char			 ts[24], rule[POLICY_ID_MAX + 16];
 	int			 code;
@@ -366,7 +368,10 @@ vaultd_sign_request(struct vaultd *vd, const struct sign_origin *o,
 		    "(1 L1, 2 L2, 3 builder, 4 bearer)", NULL);
 		return;
 	}
-	vaultd_policy_verdict(vd, o, account, a, &v);
+	if (builder)
+		vaultd_policy_verdict_builder(vd, o, account, &b, &v);
+	else
+		vaultd_policy_verdict(vd, o, account, a, &v);
 	vaultd_gw_verdict(vd, &v);
 	vaultd_sign_rule(&v, rule, sizeof(rule));
 	switch (v.effect) {
@@ -383,6 +388,20 @@ vaultd_sign_request(struct vaultd *vd, const struct sign_origin *o,
 		o->done(vd, o, CV_ERR_DENIED, v.why, NULL);
 		return;
 	}
+}
+
+void
+vaultd_sign_request(struct vaultd *vd, const struct sign_origin *o,
+    const char *account, const struct sign_args *a)
+{
+	sign_request(vd, o, account, a, 0);
+}
+
+void
+vaultd_sign_request_builder(struct vaultd *vd, const struct sign_origin *o,
+    const char *account, const struct sign_args *a)
+{
+	sign_request(vd, o, account, a, 1);
 }
 
 void
