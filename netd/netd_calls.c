@@ -443,8 +443,13 @@ call_http(struct netd *nd)
 	int			 r;
 
 	if (left <= 0) {
-		call_fail(nd, CV_ERR_TIMEOUT, "the call ran out of time before "
-		    "%s %s", step_ep(cl->step)->method, cl->path);
+		/* a 401 waits for the clock: it is the answer, unexplained */
+		if (cl->step == ST_CLOCK)
+			answer_clock(nd, 0);
+		else
+			call_fail(nd, CV_ERR_TIMEOUT, "the call ran out of "
+			    "time before %s %s", step_ep(cl->step)->method,
+			    cl->path);
 		return;
 	}
 	memset(&rq, 0, sizeof(rq));
