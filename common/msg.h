@@ -87,7 +87,7 @@ X(MSG_VAULT_LOCK_REQ, "vaultd", "signerd", "", "-")			\
 X(MSG_VAULT_LOCK_ANS, "signerd", "vaultd", "", "-")			\
 X(MSG_VAULT_PUT_REQ, "vaultd", "signerd", "u s64 s64 u x4096",		\
     "type, account, key id, nonce, payload")				\
-X(MSG_VAULT_PUT_ANS, "signerd", "vaultd", "x s512", "file, public info") \
+X(MSG_VAULT_PUT_ANS, "signerd", "vaultd", "x s1024", "file, public info") \
 X(MSG_VAULT_DEL_REQ, "vaultd", "signerd", "u s64 s64",			\
     "type, account, key id")						\
 X(MSG_VAULT_DEL_ANS, "signerd", "vaultd", "x", "file")			\
@@ -116,7 +116,7 @@ X(MSG_CTL_PASSWD_REQ, "vaultctl", "vaultd", "x1024 x1024 b s15",	\
 X(MSG_CTL_PASSWD_ANS, "vaultd", "vaultctl", "", "-")			\
 X(MSG_CTL_PUT_REQ, "vaultctl", "vaultd", "u s64 s64 u x4096",		\
     "type, account, key id, nonce, payload")				\
-X(MSG_CTL_PUT_ANS, "vaultd", "vaultctl", "s512", "public info")		\
+X(MSG_CTL_PUT_ANS, "vaultd", "vaultctl", "s1024", "public info")		\
 X(MSG_CTL_DEL_REQ, "vaultctl", "vaultd", "u s64 s64",			\
     "type, account, key id")						\
 X(MSG_CTL_DEL_ANS, "vaultd", "vaultctl", "", "-")			\

@@ -65,7 +65,9 @@
 #define VAULT_MAX_RECORDS	1024
 #define VAULT_MAX_NAME		64		/* account name, key id */
 #define VAULT_MAX_BODY		4096		/* plaintext of one record */
-#define VAULT_MAX_JOURNAL	480		/* a rotation's journal entry */
+#define VAULT_MAX_JOURNAL	1000		/* a rotation's journal entry */
+#define VAULT_MAX_INFO		1024		/* a record's public info (a
+						   journal entry is its own) */
 #define VAULT_MAX_POLICY	(256 * 1024)	/* of the policy record */
 #define VAULT_MAX_FILE		(4 * 1024 * 1024)
 #define VAULT_OPSLIMIT_MAX	32ULL

@@ -20,7 +20,7 @@
 #include "signerd/signerd_vault.h"
 
 #define AUDIT_ACCOUNT	"clobvault"
-#define INFO_MAX	512
+#define INFO_MAX	(VAULT_MAX_INFO + 1)
 #define PASSPHRASE_MAX	160	/* an API passphrase travels as a header */
 #define INVITE_MAX	128
 

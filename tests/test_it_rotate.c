@@ -261,8 +261,11 @@ test_attention(void **state)
 	json_t		*j, *e;
 	char		 id[32];
 
+	/* the longest reason, with bytes JSON escapes, kept whole */
 	faults(c, "{\"fail_next\": 1000}");
-	run(c, 10, "rotate apikey --account main --drain 0");
+	run(c, 10, "rotate apikey --account main --drain 0 --reason '"
+	    "a reason of a hundred characters, \\\"quoted\\\" and all, "
+	    "as an operator might write one: xxxxxxxxxxxxxx'");
 	has(c, "stopped at step create");
 	has(c, "HTTP 503");
 	has(c, "the old key still signs; resume, or abort");
@@ -272,6 +275,9 @@ test_attention(void **state)
 	e = json_array_get(json_object_get(j, "rotations"), 0);
 	assert_true(json_is_true(json_object_get(e, "attention")));
 	assert_int_equal(json_integer_value(json_object_get(e, "tries")), 5);
+	assert_string_equal(json_string_value(json_object_get(e, "reason")),
+	    "a reason of a hundred characters, \\\"quoted\\\" and all, as an "
+	    "operator might write one: xxxxxxxxxxxxxx");
 	snprintf(id, sizeof(id), "%s", json_string_value(json_object_get(e,
 	    "id")));
 	json_decref(j);

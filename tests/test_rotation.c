@@ -48,6 +48,42 @@ test_round_trip(void **state)
 	assert_string_equal(out, entry);
 }
 
+/*
+ * The largest entry there can be: names of 64 bytes, numbers at their
+ * largest, a reason and a note at their longest, each byte one JSON
+ * writes as two.  It fits, is a journal entry, and reads back.
+ */
+static void
+test_largest(void **state)
+{
+	struct rotation	r, back;
+	char		why[256], out[VAULT_MAX_JOURNAL + 1];
+	size_t		len;
+
+	(void)state;
+	memset(&r, 0, sizeof(r));
+	snprintf(r.kind, sizeof(r.kind), "builder");
+	r.step = ROT_VERIFY;
+	memset(r.old_key, 'o', VAULT_MAX_NAME);
+	memset(r.new_key, 'n', VAULT_MAX_NAME);
+	memset(r.builder_id, 'b', VAULT_MAX_NAME);
+	r.nonce = INT64_MAX;		/* what a JSON integer holds */
+	r.tries = 1000;			/* the bounds rotation_parse reads */
+	r.resumes = 1000000;
+	r.started = INT64_MAX;
+	r.active_at = INT64_MAX;
+	r.drain = ROT_DRAIN_MAX;
+	memset(r.reason, '"', ROT_REASON_MAX);
+	memset(r.note, '\\', ROT_NOTE_MAX);
+	assert_int_equal(rotation_encode(&r, out, sizeof(out), &len), 0);
+	assert_true(vault_fmt_journal_valid((const uint8_t *)out, len));
+	assert_int_equal(rotation_parse(out, len, &back, why, sizeof(why)),
+	    0);
+	assert_string_equal(back.reason, r.reason);
+	assert_string_equal(back.note, r.note);
+	assert_string_equal(back.builder_id, r.builder_id);
+}
+
 static void
 refused(const char *text, const char *why_part)
 {
@@ -167,6 +203,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_round_trip),
+		cmocka_unit_test(test_largest),
 		cmocka_unit_test(test_refused),
 		cmocka_unit_test(test_omnia),
 		cmocka_unit_test(test_ids),

@@ -150,7 +150,7 @@ int	cmd_account(struct vaultctl *, int argc, char **argv);
 struct vaultctl_rec {
 	uint64_t	type, flags, nonce;
 	char		account[VAULT_MAX_NAME + 1], key_id[VAULT_MAX_NAME + 1];
-	char		info[513];
+	char		info[VAULT_MAX_INFO + 1];
 	int64_t		created;	/* a key's: unix seconds; 0 unknown */
 };
 

@@ -298,7 +298,7 @@ static int
 account_put(struct vaultctl *vc, const char *name, json_t *j,
     uint64_t nonce)
 {
-	char	*payload, info[513];
+	char	*payload, info[VAULT_MAX_INFO + 1];
 	int	 r;
 
 	if ((payload = json_dumps(j, JSON_COMPACT | JSON_SORT_KEYS)) == NULL)

@@ -103,7 +103,7 @@ static int
 client_add(struct vaultctl *vc, const char *name, const char *account)
 {
 	struct secret	 s;
-	char		 key[37], info[513];
+	char		 key[37], info[VAULT_MAX_INFO + 1];
 	int		 r;
 
 	memset(&s, 0, sizeof(s));

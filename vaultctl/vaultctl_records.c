@@ -112,7 +112,7 @@ vaultctl_put(struct vaultctl *vc, const char *what, uint8_t type,
     const char *account, const char *key_id, uint64_t nonce,
     const uint8_t *p, size_t len, const char *human)
 {
-	char	info[513];
+	char	info[VAULT_MAX_INFO + 1];
 	int	r;
 
 	if ((r = vaultctl_put_rec(vc, type, account, key_id, nonce, p, len,

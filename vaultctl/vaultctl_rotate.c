@@ -158,7 +158,7 @@ test_stop(const struct rot_run *rr)
 static int
 journal_put(struct rot_run *rr)
 {
-	char	body[VAULT_MAX_JOURNAL + 1], info[513];
+	char	body[VAULT_MAX_JOURNAL + 1], info[VAULT_MAX_INFO + 1];
 	size_t	len;
 	int	r;
 

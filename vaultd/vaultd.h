@@ -14,6 +14,7 @@
 #include "common/home.h"
 #include "common/msg.h"
 #include "common/netcall.h"
+#include "common/vault_fmt.h"
 #include "policy/policy.h"
 
 struct vaultd;
@@ -130,7 +131,7 @@ struct vault_op {
 	uint64_t	 generation;
 	int		 write_err;
 	int		 rollback;	/* unlock refused: locking signerd */
-	char		 info[512];
+	char		 info[VAULT_MAX_INFO + 1];
 	char		 actor[AUDIT_MAX_NAME + 1];	/* "": vaultd's own */
 	/* a rotation's journal entry: its step's record, once written */
 	const char	*step_op;	/* "rotate.create"; NULL: none */

@@ -439,7 +439,7 @@ list_ans(struct vaultd *vd, struct msg *m)
 		    (r = msg_get_str(&e, &s[0], &n[0], VAULT_MAX_NAME)) != 0 ||
 		    (r = msg_get_str(&e, &s[1], &n[1], VAULT_MAX_NAME)) != 0 ||
 		    (r = msg_get_u64(&e, &nonce)) != 0 ||
-		    (r = msg_get_str(&e, &s[2], &n[2], 512)) != 0) {
+		    (r = msg_get_str(&e, &s[2], &n[2], VAULT_MAX_INFO)) != 0) {
 			msg_w_free(&w);
 			return r != 0 ? r : CV_ERR_MSG_COUNT;
 		}
@@ -565,7 +565,8 @@ vault_signerd_answer(struct vaultd *vd, struct child *ch, struct msg *m)
 		return write_and_commit(vd, file, len);
 	case MSG_VAULT_PUT_ANS:
 		if ((r = msg_get_bin(&m->rd, &file, &len, VAULT_MAX_FILE)) ||
-		    (r = msg_get_str(&m->rd, &info, &tlen, 512)) != 0)
+		    (r = msg_get_str(&m->rd, &info, &tlen,
+		    VAULT_MAX_INFO)) != 0)
 			return r;
 		snprintf(vd->op.info, sizeof(vd->op.info), "%.*s", (int)tlen,
 		    info);
