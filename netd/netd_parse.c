@@ -374,7 +374,8 @@ parse_time(json_t *j, int64_t *t)
 		*t = json_integer_value(j);
 		return 0;
 	}
-	if (json_is_real(j) && json_real_value(j) > 0 &&
+	/* at least a whole second: a fraction would read as 0 */
+	if (json_is_real(j) && json_real_value(j) >= 1 &&
 	    json_real_value(j) < 1e15) {
 		*t = (int64_t)json_real_value(j);
 		return 0;

@@ -275,6 +275,12 @@ test_lists(void **state)
 	json_decref(j);
 	assert_int_equal(parse_time(j = load("-1"), &t), CV_ERR_RESPONSE);
 	json_decref(j);
+	/* a fraction of a second is no clock: never a time of 0 */
+	assert_int_equal(parse_time(j = load("0.5"), &t), CV_ERR_RESPONSE);
+	json_decref(j);
+	assert_int_equal(parse_time(j = load("{\"time\":1e-300}"), &t),
+	    CV_ERR_RESPONSE);
+	json_decref(j);
 	assert_int_equal(parse_time(j = load("\"x\""), &t), CV_ERR_RESPONSE);
 	json_decref(j);
 }
