@@ -114,6 +114,21 @@ gw_hop_header(const char *name, size_t len)
 	return 0;
 }
 
+int
+gw_token(const char *s, size_t len)
+{
+	size_t	i;
+
+	if (len == 0)
+		return 0;
+	for (i = 0; i < len; i++)
+		if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= 'A' &&
+		    s[i] <= 'Z') || (s[i] >= '0' && s[i] <= '9') ||
+		    (s[i] != '\0' && strchr("!#$%&'*+-.^_`|~", s[i]) != NULL)))
+			return 0;
+	return 1;
+}
+
 static void
 gw_buf_add(struct gw_buf *b, const void *p, size_t len)
 {

@@ -188,6 +188,8 @@ void	gw_answer_error(struct gw_req *r, unsigned int status,
 unsigned int	gw_status_of(int code);
 /* 1 if the header name may not go from the exchange to the bot. */
 int	gw_hop_header(const char *name, size_t len);
+/* 1 if name (len bytes) is a token of RFC 9110, as a header name is. */
+int	gw_token(const char *name, size_t len);
 /* Micro- and milliseconds on the monotonic clock (netd_now_ms's). */
 int64_t	gw_now_us(void);
 int64_t	gw_now_ms(void);

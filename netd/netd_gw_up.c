@@ -173,22 +173,6 @@ gw_up_hdrs_free(struct gw_req *r)
 	r->ahdr_over = 0;
 }
 
-/* A token of RFC 9110: what a header name may hold. */
-static int
-gw_token(const char *s, size_t len)
-{
-	size_t	i;
-
-	if (len == 0)
-		return 0;
-	for (i = 0; i < len; i++)
-		if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= 'A' &&
-		    s[i] <= 'Z') || (s[i] >= '0' && s[i] <= '9') ||
-		    strchr("!#$%&'*+-.^_`|~", s[i]) != NULL))
-			return 0;
-	return 1;
-}
-
 /* Each header line of the exchange's answer: kept for the bot. */
 static size_t
 gw_up_hdr_cb(char *p, size_t size, size_t n, void *arg)

@@ -72,6 +72,25 @@ test_hop(void **state)
 	assert_false(gw_hop_header("Connection", 4));	/* "Conn" */
 }
 
+/*
+ * The names of the exchange's headers the gateway passes on: a NUL is
+ * no token byte, else "Content-Length\0x" would pass as the name
+ * "Content-Length", which stops at netd.
+ */
+static void
+test_token(void **state)
+{
+	assert_true(gw_token("Content-Type", 12));
+	assert_true(gw_token("X-A!#$%&'*+-.^_`|~9", 19));
+	assert_false(gw_token("", 0));
+	assert_false(gw_token("X A", 3));
+	assert_false(gw_token("X:A", 3));
+	assert_false(gw_token("X\x7f", 2));
+	assert_false(gw_token("\xc3\xa9", 2));
+	assert_false(gw_token("Content-Length\0x", 16));
+	assert_false(gw_token("\0", 1));
+}
+
 static int
 orders(const struct negrisk *n, const char *body)
 {
@@ -295,6 +314,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_status),
 		cmocka_unit_test(test_hop),
+		cmocka_unit_test(test_token),
 		cmocka_unit_test(test_negrisk_orders),
 		cmocka_unit_test(test_negrisk_full),
 		cmocka_unit_test(test_negrisk_target),
