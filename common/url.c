@@ -26,11 +26,45 @@ url_bytes_ok(const char *url, size_t len)
 	return 1;
 }
 
-/* Labels of letters, digits and inner '-', 1-63 bytes, joined by '.'. */
+/*
+ * Whether h (n bytes, host_ok's labels) is an IPv4 address written as
+ * libcurl writes it back: four decimal numbers of 0-255 without leading
+ * zeros.  libcurl reads a host of numbers only ("535", "0x7f.1",
+ * "127.0.0.01") as the address it means and names it in that form.
+ */
+static int
+host_ipv4_canonical(const char *h, size_t n)
+{
+	size_t	i, parts = 0, digits = 0;
+	int	v = 0;
+
+	for (i = 0; i <= n; i++) {
+		if (i == n || h[i] == '.') {
+			if (digits == 0 || v > 255)
+				return 0;
+			parts++;
+			digits = 0;
+			v = 0;
+			continue;
+		}
+		if (h[i] < '0' || h[i] > '9' || (digits > 0 && v == 0) ||
+		    ++digits > 3)
+			return 0;
+		v = v * 10 + (h[i] - '0');
+	}
+	return parts == 4;
+}
+
+/*
+ * Labels of letters, digits and inner '-', 1-63 bytes, joined by '.';
+ * if every label starts with a digit, an IPv4 address as libcurl
+ * writes it (so that both readings name the same host).
+ */
 static int
 host_ok(const char *h, size_t n)
 {
 	size_t	i, label = 0;
+	int	names = 0;
 
 	if (n == 0 || n > URL_HOST_MAX)
 		return 0;
@@ -45,10 +79,13 @@ host_ok(const char *h, size_t n)
 		    h[i] <= 'Z') || (h[i] >= '0' && h[i] <= '9') ||
 		    (h[i] == '-' && label > 0)))
 			return 0;
+		if (label == 0 && (h[i] < '0' || h[i] > '9'))
+			names = 1;
 		if (++label > 63)
 			return 0;
 	}
-	return label > 0 && h[n - 1] != '-';
+	return label > 0 && h[n - 1] != '-' &&
+	    (names || host_ipv4_canonical(h, n));
 }
 
 int

@@ -50,8 +50,9 @@ int	url_parse(const char *url, struct url_parts *parts, char *why,
 /*
  * The same rule read strictly, without libcurl (vaultd does not load
  * it): https:// or http://, a host of letters, digits, '-' and '.'
- * labels, an optional port 1-65535, an optional path of letters, digits
- * and / - . _ ~.  What it admits, url_parse admits with the same host
+ * labels (of numbers only: an IPv4 address as four decimal numbers of
+ * 0-255, which libcurl reads as written), an optional port 1-65535, an
+ * optional path of letters, digits and / - . _ ~.  What it admits, url_parse admits with the same host
  * (tests/test_url.c checks it); it may refuse a URL url_parse would
  * take, and netd checks again with url_parse before it connects.
  * 0, or CV_ERR_INVALID / CV_ERR_TOOLONG with a sentence in why.

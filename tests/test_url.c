@@ -135,6 +135,9 @@ test_strict_subset(void **state)
 		"https://h/%2e", "https://h/a;b", "https:///h", "https://:1/",
 		"ftp://x", "x", "https://h:443:1/", "https://[::1]/",
 		"https://user@h/", "https://h/?q", "https://h/#f",
+		"https://535", "https://0x7f.1/", "https://2130706433/",
+		"https://127.0.0.01/", "https://1.2.3.4/", "https://1.example/",
+		"https://example.1/", "https://1-2.3/", "https://256.1.1.1/",
 	};
 	struct url_parts	p;
 	char			why[160], host[300];
@@ -169,6 +172,19 @@ test_strict_subset(void **state)
 	assert_string_equal(why, "the URL's port must be 1 to 65535");
 	assert_int_equal(url_check_strict("https://h/%2e", why, sizeof(why)),
 	    CV_ERR_INVALID);
+	/* numbers only: an IPv4 address as libcurl writes it, or refused */
+	assert_int_equal(url_check_strict("https://1.2.3.4/", why,
+	    sizeof(why)), 0);
+	assert_int_equal(url_check_strict("https://1.example/", why,
+	    sizeof(why)), 0);
+	assert_int_equal(url_check_strict("https://535", why, sizeof(why)),
+	    CV_ERR_INVALID);
+	assert_int_equal(url_check_strict("https://127.0.0.01/", why,
+	    sizeof(why)), CV_ERR_INVALID);
+	assert_int_equal(url_check_strict("https://0x7f.1/", why,
+	    sizeof(why)), CV_ERR_INVALID);
+	assert_int_equal(url_check_strict("https://1.2.3.4.5/", why,
+	    sizeof(why)), CV_ERR_INVALID);
 }
 
 int
