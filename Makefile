@@ -173,6 +173,16 @@ $(BUILD)/tests/replay_%: $(BUILD)/obj/tests/fuzz/%.o $(BUILD)/obj/tests/fuzz/rep
     $(LIBPOLICY) $(LIBCOMMON)
 	@mkdir -p $(dir $@)
 	$(LINK) -o $@ $^ $(LDLIBS)
+# netd's and signerd's targets link their folder's library.
+$(BUILD)/tests/replay_fuzz_netd_%: $(BUILD)/obj/tests/fuzz/fuzz_netd_%.o \
+    $(BUILD)/obj/tests/fuzz/replay.o $(LIBNETD) $(LIBCOMMON)
+	@mkdir -p $(dir $@)
+	$(LINK) -o $@ $^ $(LDLIBS)
+$(BUILD)/tests/replay_fuzz_signerd_%: \
+    $(BUILD)/obj/tests/fuzz/fuzz_signerd_%.o \
+    $(BUILD)/obj/tests/fuzz/replay.o $(LIBSIGNERD) $(LIBCOMMON)
+	@mkdir -p $(dir $@)
+	$(LINK) -o $@ $^ $(LDLIBS)
 # The configuration file's parser is vaultd's.
 $(BUILD)/tests/replay_fuzz_conf_parse: $(BUILD)/obj/tests/fuzz/fuzz_conf_parse.o \
     $(BUILD)/obj/tests/fuzz/replay.o $(LIBVAULTD) $(LIBCOMMON)
@@ -203,20 +213,28 @@ san: deps
 valgrind: all
 	BUILD=$(BUILD) VALGRIND=1 tests/run-tests unit
 
-# libFuzzer targets over common/, policy/ and vaultd.conf's parser,
-# FUZZTIME seconds each (default 60);
+# libFuzzer targets over common/, policy/, vaultd.conf's parser,
+# netd's reading of what the exchange and bots send (fuzz_netd_*) and
+# signerd's gate and signatures (fuzz_signerd_*; fuzz_netd_gw includes
+# the gateway's files itself, for their callbacks), FUZZTIME seconds each
+# (default 60);
 # new inputs land in $(BUILD)/fuzz/NAME.new, to be added to the corpus.
 FUZZTIME ?= 60
 FUZZFLAGS = -O1 -g -fsanitize=fuzzer,address,undefined -std=c11 -D_GNU_SOURCE -I. \
 	    -I$(BUILD)/gen
 CONF_SRC = vaultd/vaultd_conf.c $(BUILD)/gen/vaultd/conf.c
+FUZZ_NETD_SRC = netd/netd_parse.c netd/netd_negrisk.c netd/netd_mem.c
+FUZZ_SIGNERD_SRC = signerd/signerd_sign.c
 fuzz: deps $(POLICY_GEN) $(BUILD)/gen/vaultd/conf.c
 	@mkdir -p $(BUILD)/fuzz
 	@set -e; for f in $(FUZZ_SRC); do \
 	    n=$$(basename $$f .c); \
 	    clang $(FUZZFLAGS) $(PKG_CFLAGS) -o $(BUILD)/fuzz/$$n $$f \
 	        $(COMMON_SRC) $(POLICY_SRC) $(POLICY_GEN) \
-	        $$([ $$n = fuzz_conf_parse ] && echo $(CONF_SRC)) $(LDLIBS); \
+	        $$([ $$n = fuzz_conf_parse ] && echo $(CONF_SRC)) \
+	        $$(case $$n in fuzz_netd_*) echo $(FUZZ_NETD_SRC);; \
+	        fuzz_signerd_*) echo $(FUZZ_SIGNERD_SRC);; esac) \
+	        $(LDLIBS); \
 	    mkdir -p $(BUILD)/fuzz/$$n.new; \
 	    $(BUILD)/fuzz/$$n -max_total_time=$(FUZZTIME) $(BUILD)/fuzz/$$n.new tests/fuzz/corpus/$$n; \
 	done
