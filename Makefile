@@ -224,7 +224,7 @@ FUZZFLAGS = -O1 -g -fsanitize=fuzzer,address,undefined -std=c11 -D_GNU_SOURCE -I
 	    -I$(BUILD)/gen
 CONF_SRC = vaultd/vaultd_conf.c $(BUILD)/gen/vaultd/conf.c
 FUZZ_NETD_SRC = netd/netd_parse.c netd/netd_negrisk.c netd/netd_mem.c
-FUZZ_SIGNERD_SRC = signerd/signerd_sign.c
+FUZZ_SIGNERD_SRC = signerd/signerd_sign.c signerd/signerd_bearer.c
 fuzz: deps $(POLICY_GEN) $(BUILD)/gen/vaultd/conf.c
 	@mkdir -p $(BUILD)/fuzz
 	@set -e; for f in $(FUZZ_SRC); do \
