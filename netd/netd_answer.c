@@ -259,10 +259,41 @@ refusal_hint(const struct netd_call *cl, long status, const char *err,
 }
 
 /*
+ * Whether text quotes the secret, or any 8 bytes of it in a row: an
+ * exchange's error text may quote part of what was sent, or be cut.
+ */
+static int
+quotes_secret(const void *text, size_t tlen, const char *secret)
+{
+	size_t	n = strlen(secret), w = n < 8 ? n : 8, i;
+
+	if (n < 4)
+		return 0;
+	for (i = 0; i + w <= n; i++)
+		if (memmem(text, tlen, secret + i, w) != NULL)
+			return 1;
+	return 0;
+}
+
+/* The bearer token an Omnia request carried, or NULL. */
+static const char *
+bearer_token(const struct netd_call *cl)
+{
+	size_t	i, n = strlen("Authorization: Bearer ");
+
+	for (i = 0; i < NETD_HDR_MAX && cl->hdrs[i] != NULL; i++)
+		if (strncmp(cl->hdrs[i], "Authorization: Bearer ", n) == 0)
+			return cl->hdrs[i] + n;
+	return NULL;
+}
+
+/*
  * An Omnia refusal: {"code", "description"} (or error_code and
- * error_message): the text, and the code beside it in the result.  A 401 wipes the token it carried;
- * INVALID_JWT_TOKEN buys one new token and the step goes again, once.
- * The token request's refusal is never quoted: it may echo the secret.
+ * error_message): the text, and the code beside it in the result.  A
+ * 401 wipes the token it carried; INVALID_JWT_TOKEN buys one new token
+ * and the step goes again, once.  The token request's refusal is never
+ * quoted: it may echo the secret; no text or code that quotes the token
+ * sent is passed on either.
  */
 static void
 bearer_refusal(struct netd *nd, const struct http_res *res, char *err,
@@ -270,11 +301,23 @@ bearer_refusal(struct netd *nd, const struct http_res *res, char *err,
 {
 	struct netd_call	*cl = nd->call;
 	char			 code[80], hint[NETD_TEXT_MAX];
+	const char		*tok;
 
 	parse_error_code(res->body, res->len, code, sizeof(code));
 	if (cl->step == ST_OTOKEN)
 		snprintf(err, errlen, "the exchange refused the key's token "
 		    "request");
+	/*
+	 * The text and the code only, not the whole body: a token has up
+	 * to NETD_TOKEN_MAX windows of 8 bytes to look for.
+	 */
+	if ((tok = bearer_token(cl)) != NULL) {
+		if (quotes_secret(err, strlen(err), tok))
+			snprintf(err, errlen, "HTTP %ld (the exchange's text "
+			    "is withheld: it quotes a secret)", res->status);
+		if (quotes_secret(code, strlen(code), tok))
+			code[0] = '\0';
+	}
 	if (res->status == 401 && cl->step != ST_OTOKEN) {
 		token_forget(nd, cl->account, cl->tok_key);
 		if (strcmp(code, "INVALID_JWT_TOKEN") == 0 && !cl->reminted) {
@@ -290,23 +333,6 @@ bearer_refusal(struct netd *nd, const struct http_res *res, char *err,
 	}
 	refusal_hint(cl, res->status, err, hint, sizeof(hint));
 	call_answer_error_code(nd, res->status, err, code, hint);
-}
-
-/*
- * Whether text quotes the secret, or any 8 bytes of it in a row: an
- * exchange's error text may quote part of what was sent, or be cut.
- */
-static int
-quotes_secret(const void *text, size_t tlen, const char *secret)
-{
-	size_t	n = strlen(secret), w = n < 8 ? n : 8, i;
-
-	if (n < 4)
-		return 0;
-	for (i = 0; i + w <= n; i++)
-		if (memmem(text, tlen, secret + i, w) != NULL)
-			return 1;
-	return 0;
 }
 
 /* A non-2xx answer, after any retry. */
