@@ -215,9 +215,9 @@ valgrind: all
 
 # libFuzzer targets over common/, policy/, vaultd.conf's parser,
 # netd's reading of what the exchange and bots send (fuzz_netd_*) and
-# signerd's gate and signatures (fuzz_signerd_*; fuzz_netd_gw includes
-# the gateway's files itself, for their callbacks), FUZZTIME seconds each
-# (default 60);
+# signerd's gate and signatures (fuzz_signerd_*; fuzz_netd_gw and
+# fuzz_netd_call include the files of the gateway and of the calls
+# themselves, for their callbacks), FUZZTIME seconds each (default 60);
 # new inputs land in $(BUILD)/fuzz/NAME.new, to be added to the corpus.
 FUZZTIME ?= 60
 FUZZFLAGS = -O1 -g -fsanitize=fuzzer,address,undefined -std=c11 -D_GNU_SOURCE -I. \
