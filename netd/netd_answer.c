@@ -292,8 +292,9 @@ bearer_token(const struct netd_call *cl)
  * error_message): the text, and the code beside it in the result.  A
  * 401 wipes the token it carried; INVALID_JWT_TOKEN buys one new token
  * and the step goes again, once.  The token request's refusal is never
- * quoted: it may echo the secret; no text or code that quotes the token
- * sent is passed on either.
+ * quoted: it may echo the secret (its code is passed on unless it quotes
+ * the request's body); no text or code that quotes the token sent is
+ * passed on either.
  */
 static void
 bearer_refusal(struct netd *nd, const struct http_res *res, char *err,
@@ -304,9 +305,14 @@ bearer_refusal(struct netd *nd, const struct http_res *res, char *err,
 	const char		*tok;
 
 	parse_error_code(res->body, res->len, code, sizeof(code));
-	if (cl->step == ST_OTOKEN)
+	if (cl->step == ST_OTOKEN) {
 		snprintf(err, errlen, "the exchange refused the key's token "
 		    "request");
+		/* a code that quotes the body refused (the secret): dropped */
+		if (cl->tokbody != NULL && quotes_secret(code, strlen(code),
+		    (const char *)cl->tokbody))
+			code[0] = '\0';
+	}
 	/*
 	 * The text and the code only, not the whole body: a token has up
 	 * to NETD_TOKEN_MAX windows of 8 bytes to look for.

@@ -1,8 +1,8 @@
 /*
  * netd's answer to vaultd for an exchange's refusal (netd/netd_answer.c),
  * with the call in flight made here rather than by MSG_NET_CALL_REQ: what
- * goes to vaultd never quotes a secret netd sent, be it a passphrase or
- * the bearer token of an Omnia call.
+ * goes to vaultd never quotes a secret netd sent, be it a passphrase,
+ * the bearer token of an Omnia call or the secret of its token request.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -22,6 +22,8 @@
 #define TOKEN	"eyJhbGciOiJIUzI1NiJ9.eyJleHAiOjQxMDI0NDQ4MDB9." \
 		"Zm9vYmFyYmF6cXV4cXV1eHNlY3JldHNpZ25hdHVyZQ"
 #define PASS	"pass-phrase-of-the-key-0123"
+/* The body of an Omnia token request, as signerd seals it to netd. */
+#define TOKBODY	"{\"keyId\":\"key-1\",\"secret\":\"Hf6Ys2TjNc0WqE8uLa\"}"
 
 static struct netd	nd;
 
@@ -52,7 +54,7 @@ setup(void **state)
 }
 
 /* A call of profile's, at step st, that sent the header line hdr. */
-static void
+static struct netd_call *
 call_at(const char *profile, const char *call, enum step st, const char *hdr)
 {
 	struct netd_call	*cl;
@@ -65,8 +67,10 @@ call_at(const char *profile, const char *call, enum step st, const char *hdr)
 	assert_non_null(cl->nc = netcall_find_for(call, cl->bearer));
 	snprintf(cl->hostport, sizeof(cl->hostport), "127.0.0.1:9443");
 	cl->step = st;
-	assert_non_null(cl->hdrs[0] = strdup(hdr));
+	if (hdr != NULL)
+		assert_non_null(cl->hdrs[0] = strdup(hdr));
 	nd.call = cl;
+	return cl;
 }
 
 /* The refusal netd answers for body with status; the result's error. */
@@ -114,7 +118,8 @@ refused(long status, const char *body, char *code, size_t codelen)
 static void
 test_withheld(void **state)
 {
-	char	*err, code[80];
+	struct netd_call	*cl;
+	char			*err, code[80];
 
 	/* a passphrase quoted by a CLOB exchange (as before) */
 	call_at("polymarket", "apikey.list", ST_KEYS, "POLY_PASSPHRASE: " PASS);
@@ -148,6 +153,29 @@ test_withheld(void **state)
 	    sizeof(code));
 	assert_string_equal(err, "HTTP 403 (the exchange's text is withheld: "
 	    "it quotes a secret)");
+	assert_string_equal(code, "");
+	free(err);
+
+	/* the token request's refusal: never its text, nor a code that
+	 * quotes the secret the request carried */
+	cl = call_at("omnia", "apikey.list", ST_OTOKEN, NULL);
+	assert_non_null(cl->tokbody = sodium_malloc(sizeof(TOKBODY)));
+	memcpy(cl->tokbody, TOKBODY, sizeof(TOKBODY));
+	cl->tokbodylen = sizeof(TOKBODY) - 1;
+	err = refused(400, "{\"code\":\"INVALID_CREDENTIALS\","
+	    "\"description\":\"no such key\"}", code, sizeof(code));
+	assert_string_equal(err, "the exchange refused the key's token "
+	    "request");
+	assert_string_equal(code, "INVALID_CREDENTIALS");
+	free(err);
+	cl = call_at("omnia", "apikey.list", ST_OTOKEN, NULL);
+	assert_non_null(cl->tokbody = sodium_malloc(sizeof(TOKBODY)));
+	memcpy(cl->tokbody, TOKBODY, sizeof(TOKBODY));
+	cl->tokbodylen = sizeof(TOKBODY) - 1;
+	err = refused(400, "{\"code\":\"BAD_SECRET_Hf6Ys2TjNc0\","
+	    "\"description\":\"no\"}", code, sizeof(code));
+	assert_string_equal(err, "the exchange refused the key's token "
+	    "request");
 	assert_string_equal(code, "");
 	free(err);
 }
