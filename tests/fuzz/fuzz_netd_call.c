@@ -305,6 +305,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		msg_put_str(&w, calls[c].params[i][1]);
 	}
 	msg_put_bin(&w, boxpk, sizeof(boxpk));
+	msg_put_u64(&w, 120000);		/* the call's time, ms */
 	deliver(&w, call_req);
 
 	for (rounds = 0; nd.call != NULL && rounds < 64; rounds++) {
