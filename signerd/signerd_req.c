@@ -135,9 +135,12 @@ split_cred(const struct secret *pt, struct secret *key, size_t *keylen,
 	char		 text[256];
 	int		 r;
 
-	/* pt is NUL-terminated (terminated()): the passphrase must not be empty */
+	/*
+	 * pt is NUL-terminated (terminated()): a separator before that
+	 * final NUL, and the passphrase after it not empty
+	 */
 	if (nul == NULL || (size_t)(nul - pt->p) >= sizeof(text) ||
-	    nul[1] == '\0')
+	    (size_t)(nul - pt->p) + 1 >= pt->len || nul[1] == '\0')
 		return CV_ERR_CORRUPT;
 	if ((r = secret_alloc(key, CLOB_HMAC_KEY_MAX)) != 0)
 		return r;
