@@ -32,6 +32,7 @@
 #include <sodium.h>
 
 #include "common/log.h"
+#include "common/pages.h"
 #include "netd/netd.h"
 
 /*
@@ -52,7 +53,9 @@ static const struct sandbox_rule netd_rules[] = {
 	{ SCMP_SYS(munmap),		"free" },
 	{ SCMP_SYS(mremap),		"realloc of large buffers (keeps the "
 					    "protection it had)" },
-	{ SCMP_SYS(madvise),		"thread stacks, MADV_DONTDUMP" },
+	{ SCMP_SYS(madvise),		"thread stacks, MADV_DONTDUMP; the "
+					    "start-up pages given back "
+					    "(drop_startup_pages)" },
 	{ SCMP_SYS(mlock),		"sodium_malloc: a new credential" },
 	{ SCMP_SYS(munlock),		"sodium_free" },
 	{ SCMP_SYS(getrandom),		"OpenSSL" },
@@ -359,6 +362,8 @@ main(int argc, char **argv)
 	more.before_filter = NULL;
 	more.arg = NULL;
 	privsep_enter_more(&conf, &more, &nd.ps);
+	/* set up: its libraries' start-up pages go (common/pages.c) */
+	drop_startup_pages();
 	log_debug("sandboxed: uid %u landlock ABI %d seccomp %d",
 	    (unsigned)nd.ps.uid, nd.ps.landlock, nd.ps.seccomp);
 

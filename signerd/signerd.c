@@ -21,6 +21,7 @@
 
 #include "common/child.h"
 #include "common/log.h"
+#include "common/pages.h"
 #include "common/secp.h"
 #include "signerd/signerd_pool.h"
 #include "signerd/signerd_vault.h"
@@ -46,7 +47,9 @@ static const struct sandbox_rule signerd_rules[] = {
 	{ SCMP_SYS(munmap),		"free, sodium_free" },
 	{ SCMP_SYS(mremap),		"realloc of large buffers (keeps the "
 					    "protection it had)" },
-	{ SCMP_SYS(madvise),		"MADV_DONTDUMP on secret pages" },
+	{ SCMP_SYS(madvise),		"MADV_DONTDUMP on secret pages; the "
+					    "start-up pages given back "
+					    "(drop_startup_pages)" },
 	{ SCMP_SYS(mlock),		"keep secrets out of swap" },
 	{ SCMP_SYS(munlock),		"sodium_free" },
 	{ SCMP_SYS(getrandom),		"key generation, signing blinding" },
@@ -273,6 +276,8 @@ main(int argc, char **argv)
 	more.before_filter = start_workers;
 	more.arg = &sd;
 	privsep_enter_more(&conf, &more, &sd.ps);
+	/* set up: its libraries' start-up pages go (common/pages.c) */
+	drop_startup_pages();
 	log_debug("sandboxed: uid %u chroot %d netns %d mntns %d",
 	    (unsigned)sd.ps.uid, sd.ps.chrooted, sd.ps.netns, sd.ps.mntns);
 

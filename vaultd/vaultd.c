@@ -30,6 +30,7 @@
 #include "common/child.h"
 #include "common/home.h"
 #include "common/log.h"
+#include "common/pages.h"
 #include "common/privsep.h"
 #include "common/version.h"
 #include "vaultd/vaultd.h"
@@ -954,6 +955,8 @@ main(int argc, char **argv)
 		    "nobody: create it with useradd --system %s", VAULTD_USER,
 		    VAULTD_USER);
 	vaultd_notify("STATUS=", "starting");
+	/* set up: its libraries' start-up pages go (common/pages.c) */
+	drop_startup_pages();
 
 	vaultd_loop(&vd);
 	vaultd_audit_close(&vd);
