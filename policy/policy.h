@@ -226,6 +226,16 @@ int	 policy_eval(const struct policy *, struct policy_state *st,
 	    struct policy_verdict *v) CV_WUR;
 
 /*
+ * The same for a request whose budgets were taken in part already, by
+ * a verdict on it at another level (held: that verdict's resv): a
+ * counter held holds is neither checked nor taken again, so that a rule
+ * that matches the request at both levels charges it once.
+ */
+int	 policy_eval_held(const struct policy *, struct policy_state *st,
+	    const struct policy_req *req, int64_t now_ms,
+	    const struct policy_resv *held, struct policy_verdict *v) CV_WUR;
+
+/*
  * Give back what a verdict reserved (its resv): only for a request that
  * did not go out.
  */

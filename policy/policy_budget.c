@@ -289,10 +289,27 @@ pb_table_build(struct policy_state *st, size_t cap)
 	return 0;
 }
 
+/* Whether held holds counter slot of budget def, in the window taken. */
+static int
+pb_held(const struct policy_resv *held, uint32_t def, int64_t slot,
+    int64_t window)
+{
+	size_t	i;
+
+	if (held == NULL || slot < 0)
+		return 0;
+	for (i = 0; i < held->n && i < POLICY_RESV_MAX; i++)
+		if (held->r[i].budget == def &&
+		    held->r[i].slot == (uint32_t)slot &&
+		    held->r[i].window == window)
+			return 1;
+	return 0;
+}
+
 enum pb_result
 pb_plan_rule(const struct policy_state *st, const struct policy *pol,
     const struct policy_req *req, uint32_t ri, int64_t now_ms,
-    struct pb_plan *plan, size_t *fb)
+    const struct policy_resv *held, struct pb_plan *plan, size_t *fb)
 {
 	const struct pol_rule	*r = &pol->rules[ri];
 	const struct pol_budget	*b;
@@ -343,6 +360,12 @@ pb_plan_rule(const struct policy_state *st, const struct policy *pol,
 		step->h = pb_hash(def, key, keylen);
 		step->slot = pb_find(st, def, step->h, key, keylen);
 		s = step->slot >= 0 ? &st->slots[step->slot] : NULL;
+		/* taken for this request already (a rate's window: its own) */
+		if (s != NULL && pb_held(held, def, step->slot,
+		    b->kind == PB_RATE ? s->window : step->window)) {
+			plan->n--;
+			continue;
+		}
 		if (s == NULL)
 			plan->nnew++;
 		if (b->kind == PB_RATE) {

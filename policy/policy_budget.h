@@ -43,13 +43,15 @@ struct pb_plan {
 /*
  * Add the budgets of rule ri to plan, checking each against st at
  * now_ms without changing st.  st NULL (a dry run) checks only what the
- * request itself decides (a summed field present and decimal).  PB_OK,
- * or the first failure with *fb the index in the rule of that budget.
+ * request itself decides (a summed field present and decimal).  A
+ * counter held holds (the same request, taken at another level) is
+ * left out: neither checked nor planned again.  PB_OK, or the first
+ * failure with *fb the index in the rule of that budget.
  */
 enum pb_result pb_plan_rule(const struct policy_state *st,
 	    const struct policy *pol, const struct policy_req *req,
-	    uint32_t ri, int64_t now_ms, struct pb_plan *plan, size_t *fb)
-	    CV_WUR;
+	    uint32_t ri, int64_t now_ms, const struct policy_resv *held,
+	    struct pb_plan *plan, size_t *fb) CV_WUR;
 
 /*
  * Take every step of plan (made against st in the same call, nothing

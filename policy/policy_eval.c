@@ -40,7 +40,8 @@ static void	 ev_budget_why(const struct policy *, uint32_t, size_t,
 		    enum pb_result, char *, size_t);
 static int	 ev_run(const struct policy *, const struct policy_state *,
 		    struct policy_state *, const struct policy_req *, int64_t,
-		    struct policy_verdict *, policy_explain_fn *, void *);
+		    const struct policy_resv *, struct policy_verdict *,
+		    policy_explain_fn *, void *);
 
 /*
  * 1 when p[0..len), a path without its query, is in the one form rule
@@ -273,13 +274,15 @@ ev_budget_why(const struct policy *pol, uint32_t ri, size_t bi,
  * The verdict on req: the path's form, the ceilings, then every
  * candidate rule, then the budgets of the matching allow and approve
  * rules, all or none.  cst is what the budgets are checked against
- * (NULL: not checked); st, when set, is the same state and is charged.
+ * (NULL: not checked); st, when set, is the same state and is charged;
+ * a counter in held (NULL: none) was taken for this request already.
  * fn, when set, hears a line per candidate and one for the verdict.
  */
 static int
 ev_run(const struct policy *pol, const struct policy_state *cst,
     struct policy_state *st, const struct policy_req *req, int64_t now_ms,
-    struct policy_verdict *v, policy_explain_fn *fn, void *arg)
+    const struct policy_resv *held, struct policy_verdict *v,
+    policy_explain_fn *fn, void *arg)
 {
 	const struct pol_rule	*r;
 	const char		*qm;
@@ -394,7 +397,8 @@ ev_run(const struct policy *pol, const struct policy_state *cst,
  again:
 	plan.n = plan.nnew = 0;
 	for (i = 0; i < nb; i++) {
-		pr = pb_plan_rule(cst, pol, req, brules[i], now_ms, &plan, &fb);
+		pr = pb_plan_rule(cst, pol, req, brules[i], now_ms, held,
+		    &plan, &fb);
 		if (pr == PB_FULL && st != NULL && !gc) {
 			gc = 1;
 			pb_gc(st, now_ms);
@@ -439,7 +443,21 @@ policy_eval(const struct policy *pol, struct policy_state *st,
 		    "policy");
 		return CV_ERR_INVALID;
 	}
-	return ev_run(pol, st, st, req, now_ms, v, NULL, NULL);
+	return ev_run(pol, st, st, req, now_ms, NULL, v, NULL, NULL);
+}
+
+int
+policy_eval_held(const struct policy *pol, struct policy_state *st,
+    const struct policy_req *req, int64_t now_ms,
+    const struct policy_resv *held, struct policy_verdict *v)
+{
+	if (st != NULL && pol != NULL && policy_state_pol(st) != pol) {
+		v_init(v);
+		snprintf(v->why, sizeof(v->why), "budget state of another "
+		    "policy");
+		return CV_ERR_INVALID;
+	}
+	return ev_run(pol, st, st, req, now_ms, held, v, NULL, NULL);
 }
 
 int
@@ -452,7 +470,7 @@ policy_explain(const struct policy *pol, const struct policy_state *st,
 	if (fn == NULL || (st != NULL && pol != NULL &&
 	    policy_state_pol(st) != pol))
 		return CV_ERR_INVALID;
-	return ev_run(pol, st, NULL, req, now_ms, &v, fn, arg);
+	return ev_run(pol, st, NULL, req, now_ms, NULL, &v, fn, arg);
 }
 
 int64_t

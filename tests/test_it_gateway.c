@@ -742,6 +742,48 @@ test_builder_l2_budget(void **state)
 	    g->pol, g->pass), 0);
 }
 
+/*
+ * A rule of no level matches a builder request at level l2 and at level
+ * builder: it is one request all the same, and takes one of its budget,
+ * so a budget of 2 admits two requests, each with its builder set.
+ */
+static void
+test_builder_budget_once(void **state)
+{
+	struct gt	*g = *state;
+	struct txr	 r;
+	char		 line[8192], body[64];
+	int		 i, mark;
+
+	it_write(g->pol, "allow operator catalog label default\n"
+	    "allow any level none catalog label public\n"
+	    "allow client bot catalog limit 2/day per client label two\n",
+	    0644);
+	assert_int_equal(CTL(g, NULL, "policy apply %s --passphrase-file %s",
+	    g->pol, g->pass), 0);
+	for (i = 0; i < 2; i++) {
+		snprintf(body, sizeof(body), "{\"market\":\"0x2%d\"}", i);
+		bot(g, &g->bot, txt_now(), "DELETE", "/cancel-market-orders",
+		    body, &r);
+		if (r.status != 200)
+			fail_msg("request %d: %ld %s", i + 1, r.status,
+			    r.body ? r.body : "");
+		txr_free(&r);
+		assert_non_null(log_last(g, "DELETE", "/cancel-market-orders",
+		    line, sizeof(line)));
+		assert_non_null(strstr(line, "\"builder\":true"));
+	}
+	mark = log_lines(g);
+	bot(g, &g->bot, txt_now(), "DELETE", "/cancel-market-orders",
+	    "{\"market\":\"0x29\"}", &r);
+	refused(g, &r, 403, "two", mark);
+	txr_free(&r);
+
+	it_write(g->pol, POLICY_TEXT, 0644);
+	assert_int_equal(CTL(g, NULL, "policy apply %s --passphrase-file %s",
+	    g->pol, g->pass), 0);
+}
+
 int
 main(void)
 {
@@ -757,6 +799,7 @@ main(void)
 		cmocka_unit_test(test_approval),
 		cmocka_unit_test(test_builder_l2),
 		cmocka_unit_test(test_builder_l2_budget),
+		cmocka_unit_test(test_builder_budget_once),
 		cmocka_unit_test(test_replay_ahead),
 	};
 

@@ -344,15 +344,16 @@ resv_merge(struct policy_resv *to, const struct policy_resv *from)
  */
 static void
 verdict_batch(struct vaultd *vd, struct policy_req *req,
-    const struct sign_args *a, struct policy_verdict *v)
+    const struct sign_args *a, const struct policy_resv *held,
+    struct policy_verdict *v)
 {
 	struct policy_verdict	one;
 	size_t			i;
 
 	for (i = 0; i < a->nsets; i++) {
 		req->fields = a->fields + i * a->nfields;
-		if (policy_eval(vd->policy.pol, vd->policy.st, req,
-		    vaultd_wall_ms(), &one) != 0)
+		if (policy_eval_held(vd->policy.pol, vd->policy.st, req,
+		    vaultd_wall_ms(), held, &one) != 0)
 			verdict_none(&one, "the request is malformed");
 		if (one.effect == POLICY_ALLOW && i == 0) {
 			*v = one;
@@ -385,9 +386,14 @@ verdict_batch(struct vaultd *vd, struct policy_req *req,
 	}
 }
 
-void
-vaultd_policy_verdict(struct vaultd *vd, const struct sign_origin *o,
-    const char *account, const struct sign_args *a, struct policy_verdict *v)
+/*
+ * The verdict on a, its budgets taken but for the counters held holds
+ * (NULL: none), which the same request took at another level.
+ */
+static void
+verdict_held(struct vaultd *vd, const struct sign_origin *o,
+    const char *account, const struct sign_args *a,
+    const struct policy_resv *held, struct policy_verdict *v)
 {
 	struct policy_req	req;
 
@@ -397,12 +403,19 @@ vaultd_policy_verdict(struct vaultd *vd, const struct sign_origin *o,
 	}
 	vaultd_policy_req(vd, o, account, a, &req);
 	if (a->nsets > 1) {
-		verdict_batch(vd, &req, a, v);
+		verdict_batch(vd, &req, a, held, v);
 		return;
 	}
-	if (policy_eval(vd->policy.pol, vd->policy.st, &req, vaultd_wall_ms(),
-	    v) != 0)
+	if (policy_eval_held(vd->policy.pol, vd->policy.st, &req,
+	    vaultd_wall_ms(), held, v) != 0)
 		verdict_none(v, "the request is malformed");
+}
+
+void
+vaultd_policy_verdict(struct vaultd *vd, const struct sign_origin *o,
+    const char *account, const struct sign_args *a, struct policy_verdict *v)
+{
+	verdict_held(vd, o, account, a, NULL, v);
 }
 
 void
@@ -416,8 +429,9 @@ vaultd_policy_verdict_builder(struct vaultd *vd, const struct sign_origin *o,
 	vaultd_policy_verdict(vd, o, account, a, v);
 	if (v->effect != POLICY_ALLOW)
 		return;
+	/* a rule that matched at l2 too charged this request already */
 	a->level = CATALOG_BUILDER;
-	vaultd_policy_verdict(vd, o, account, a, &vb);
+	verdict_held(vd, o, account, a, &v->resv, &vb);
 	both = v->resv;
 	if (vb.effect == POLICY_ALLOW && resv_merge(&both, &vb.resv) == 0) {
 		*v = vb;		/* the record names the builder rule */
