@@ -56,14 +56,39 @@ host_ipv4_canonical(const char *h, size_t n)
 }
 
 /*
+ * Whether a label (n bytes) is one libcurl may read as a number of an
+ * IPv4 address: decimal digits (octal too, with a leading 0), or 0x and
+ * hex digits.  Anything else makes the host a name to libcurl.
+ */
+static int
+label_numeric(const char *l, size_t n)
+{
+	size_t	i = 0;
+
+	if (n > 2 && l[0] == '0' && (l[1] == 'x' || l[1] == 'X')) {
+		for (i = 2; i < n; i++)
+			if (!((l[i] >= '0' && l[i] <= '9') ||
+			    (l[i] >= 'a' && l[i] <= 'f') ||
+			    (l[i] >= 'A' && l[i] <= 'F')))
+				return 0;
+		return 1;
+	}
+	for (i = 0; i < n; i++)
+		if (l[i] < '0' || l[i] > '9')
+			return 0;
+	return 1;
+}
+
+/*
  * Labels of letters, digits and inner '-', 1-63 bytes, joined by '.';
- * if every label starts with a digit, an IPv4 address as libcurl
- * writes it (so that both readings name the same host).
+ * if every label is a number to libcurl (label_numeric), an IPv4
+ * address as libcurl writes it (so that both readings name the same
+ * host).  A name such as "3com" or "1password.1x" stays a name.
  */
 static int
 host_ok(const char *h, size_t n)
 {
-	size_t	i, label = 0;
+	size_t	i, start = 0, label = 0;
 	int	names = 0;
 
 	if (n == 0 || n > URL_HOST_MAX)
@@ -72,6 +97,9 @@ host_ok(const char *h, size_t n)
 		if (h[i] == '.') {
 			if (label == 0 || h[i - 1] == '-')
 				return 0;
+			if (!label_numeric(h + start, label))
+				names = 1;
+			start = i + 1;
 			label = 0;
 			continue;
 		}
@@ -79,13 +107,14 @@ host_ok(const char *h, size_t n)
 		    h[i] <= 'Z') || (h[i] >= '0' && h[i] <= '9') ||
 		    (h[i] == '-' && label > 0)))
 			return 0;
-		if (label == 0 && (h[i] < '0' || h[i] > '9'))
-			names = 1;
 		if (++label > 63)
 			return 0;
 	}
-	return label > 0 && h[n - 1] != '-' &&
-	    (names || host_ipv4_canonical(h, n));
+	if (label == 0 || h[n - 1] == '-')
+		return 0;
+	if (!label_numeric(h + start, label))
+		names = 1;
+	return names || host_ipv4_canonical(h, n);
 }
 
 int

@@ -138,6 +138,8 @@ test_strict_subset(void **state)
 		"https://535", "https://0x7f.1/", "https://2130706433/",
 		"https://127.0.0.01/", "https://1.2.3.4/", "https://1.example/",
 		"https://example.1/", "https://1-2.3/", "https://256.1.1.1/",
+		"https://3com/", "https://1password/", "https://8.8.8.8a/",
+		"https://0x1f.1/", "https://0x/", "https://1.0xg/",
 	};
 	struct url_parts	p;
 	char			why[160], host[300];
@@ -156,6 +158,13 @@ test_strict_subset(void **state)
 	}
 	assert_int_equal(url_check_strict("https://a-b.c-d.example:1/x_y~z",
 	    why, sizeof(why)), 0);
+	/* names whose labels start with digits, as libcurl reads them */
+	assert_int_equal(url_check_strict("https://3com/", why, sizeof(why)),
+	    0);
+	assert_int_equal(url_check_strict("https://1password.1x/", why,
+	    sizeof(why)), 0);
+	assert_int_equal(url_check_strict("https://0x1f.1/", why,
+	    sizeof(why)), CV_ERR_INVALID);
 	assert_int_equal(url_check_strict("http://127.0.0.1:8443/", why,
 	    sizeof(why)), 0);
 	assert_int_equal(url_check_strict("http://localhost./", why,
