@@ -66,8 +66,10 @@
 #define VAULT_MAX_NAME		64		/* account name, key id */
 #define VAULT_MAX_BODY		4096		/* plaintext of one record */
 #define VAULT_MAX_JOURNAL	1000		/* a rotation's journal entry */
-#define VAULT_MAX_INFO		1024		/* a record's public info (a
-						   journal entry is its own) */
+#define VAULT_MAX_INFO		1024		/* a record's public info */
+#define VAULT_MAX_INFO_LIST	512		/* ... in a listing, but for a
+						   journal entry: 1,024 records
+						   fit one message */
 #define VAULT_MAX_POLICY	(256 * 1024)	/* of the policy record */
 #define VAULT_MAX_FILE		(4 * 1024 * 1024)
 #define VAULT_OPSLIMIT_MAX	32ULL

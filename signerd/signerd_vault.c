@@ -501,8 +501,9 @@ vault_put(struct signerd_vault *sv, struct chan *c, struct msg *m)
 		    (bearer = signerd_account_bearer(sv, account)) != 0) {
 			if (bearer < 0)
 				return bearer;
+			/* what the listing will show must fit it */
 			if ((r = omnia_info(payload, len, info,
-			    sizeof(info))) != 0)
+			    VAULT_MAX_INFO_LIST - 24)) != 0)
 				return r;
 			for (nonce = 0; nonce_taken(&sv->v, (uint8_t)type,
 			    account, nonce); nonce++)
@@ -1010,6 +1011,9 @@ record_info(struct signerd_vault *sv, const struct vault_rec *rec,
 	int		r;
 
 	info[0] = '\0';
+	/* one journal entry per account: the rest keep a listing small */
+	if (rec->type != VAULT_REC_ROTATION && len > VAULT_MAX_INFO_LIST)
+		len = VAULT_MAX_INFO_LIST;
 	if ((r = vault_crypto_open(&sv->keys, &sv->v.hdr, rec, &pt)) != 0)
 		return r;
 	switch (rec->type) {
