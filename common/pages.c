@@ -85,9 +85,13 @@ drop_object(struct dl_phdr_info *info, size_t size, void *arg)
 		ph = &info->dlpi_phdr[i];
 		if (ph->p_type != PT_LOAD || (ph->p_flags & PF_W))
 			continue;
-		/* the whole pages inside the segment */
+		/*
+		 * The whole pages inside the segment's file part: past it
+		 * the loader zeroed memory the file does not hold.
+		 */
 		lo = (info->dlpi_addr + ph->p_vaddr + pg - 1) & ~(pg - 1);
-		hi = (info->dlpi_addr + ph->p_vaddr + ph->p_memsz) & ~(pg - 1);
+		hi = (info->dlpi_addr + ph->p_vaddr + ph->p_filesz) &
+		    ~(pg - 1);
 		if (lo < hi && !near_writable(info, lo, hi, pg))
 			(void)madvise((void *)lo, hi - lo, MADV_DONTNEED);
 	}
