@@ -193,24 +193,6 @@ static const char *const netd_ro[] = {
 	"/etc", "/usr", "/lib", "/lib64", NULL
 };
 
-int64_t
-netd_now_ms(void)
-{
-	struct timespec	ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-int64_t
-netd_time(void)
-{
-	struct timespec	ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec;
-}
-
 static void
 netd_dispatch(struct netd *nd, struct msg *m)
 {

@@ -27,22 +27,6 @@
 
 static struct netd	nd;
 
-/* netd.c's clocks (netd.c holds main, outside libnetd). */
-int64_t
-netd_now_ms(void)
-{
-	struct timespec	ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-int64_t
-netd_time(void)
-{
-	return (int64_t)time(NULL);
-}
-
 static int
 setup(void **state)
 {
