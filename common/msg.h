@@ -181,7 +181,8 @@ X(MSG_CTL_POLICY_APPLY_ANS, "vaultd", "vaultctl", "u x32 x32",		\
 X(MSG_CTL_APPROVE_LIST_REQ, "vaultctl", "vaultd", "", "-")		\
 X(MSG_CTL_APPROVE_LIST_ANS, "vaultd", "vaultctl", "u a32",		\
     "policy version, [[id, age ms, left ms, digest, actor, account, "	\
-    "level, method, path, body, rules, granted]...]")			\
+    "level, method, path, body, rules, granted, key id (empty: the "	\
+    "active one), flags (SIGN_F_*)]...]")					\
 X(MSG_CTL_APPROVE_REQ, "vaultctl", "vaultd", "u b x32 x64",		\
     "id, grant, approver public key, signature")			\
 X(MSG_CTL_APPROVE_ANS, "vaultd", "vaultctl", "u s256",			\

@@ -592,7 +592,8 @@ test_approval(void **state)
 	assert_int_equal(nl - g->out, 64);
 	snprintf(pol, sizeof(pol), "approver alice \"%.64s\"\napprove 1 of "
 	    "{ alice } client bot method GET path /data/orders label held\n"
-	    "%s", g->out, POLICY_TEXT);
+	    "approve 1 of { alice } client bot method POST path /order label "
+	    "held-order\n%s", g->out, POLICY_TEXT);
 	it_write(g->pol, pol, 0644);
 	assert_int_equal(CTL(g, NULL, "policy apply %s --passphrase-file %s",
 	    g->pol, g->pass), 0);
@@ -611,18 +612,50 @@ test_approval(void **state)
 	assert_non_null(p = json_array_get(json_object_get(j, "pending"), 0));
 	assert_string_equal(json_string_value(json_object_get(p, "actor")),
 	    "client:bot");
+	assert_string_equal(json_string_value(json_object_get(p, "key_id")),
+	    "");
+	assert_true(json_is_false(json_object_get(p, "orders_signed")));
 	snprintf(id, sizeof(id), "%s",
 	    json_string_value(json_object_get(p, "id")));
 	json_decref(j);
 	assert_int_equal(waitpid(pid, NULL, WNOHANG), 0);
-	assert_int_equal(CTL(g, NULL, "approve grant %s --key-file %s", id,
-	    key), 0);
+	if (CTL(g, NULL, "approve grant %s --key-file %s", id, key) != 0)
+		fail_msg("approve grant: %s", g->out);
 	assert_int_equal(waitpid(pid, &st, 0), pid);
 	assert_true(WIFEXITED(st));
 	assert_int_equal(WEXITSTATUS(st), 0);
 	assert_non_null(log = it_slurp(g->it.log, &len));
 	assert_null(strstr(log, "the caller went away"));
 	free(log);
+
+	/* an order held: the approvers see that the wallet signs it too */
+	if ((pid = fork()) == -1)
+		fail_msg("fork");
+	if (pid == 0) {
+		char	body[4096];
+
+		order_body(body, sizeof(body), ADDR, "1234", 5000000,
+		    10000000, 77);
+		bot(g, &g->bot, txt_now(), "POST", "/order", body, &r);
+		_exit(r.status == 403 ? 0 : 1);
+	}
+	it_sleep_ms(1500);
+	if (CTL(g, NULL, "--json approve list") != 0)
+		fail_msg("approve list: %s", g->out);
+	assert_non_null(j = json_loads(g->out, 0, NULL));
+	assert_non_null(p = json_array_get(json_object_get(j, "pending"), 0));
+	assert_true(json_is_true(json_object_get(p, "orders_signed")));
+	assert_true(json_is_false(json_object_get(p, "neg_risk")));
+	snprintf(id, sizeof(id), "%s",
+	    json_string_value(json_object_get(p, "id")));
+	json_decref(j);
+	assert_int_equal(CTL(g, NULL, "approve list"), 0);
+	assert_non_null(strstr(g->out, " POST /order, orders signed\n"));
+	assert_int_equal(CTL(g, NULL, "approve deny %s --key-file %s", id,
+	    key), 0);
+	assert_int_equal(waitpid(pid, &st, 0), pid);
+	assert_true(WIFEXITED(st));
+	assert_int_equal(WEXITSTATUS(st), 0);
 
 	it_write(g->pol, POLICY_TEXT, 0644);
 	assert_int_equal(CTL(g, NULL, "policy apply %s --passphrase-file %s",

@@ -21,6 +21,7 @@
 #include "vaultctl/vaultctl.h"
 
 #define KEYFILE_TAG	"clobvault-approver-v1 "
+#define LIST_FIELDS	14	/* of a held request in the list answer */
 
 static const struct option decide_opts[] = {
 	{ "key-file",	required_argument, NULL, 'k' },
@@ -92,11 +93,12 @@ approve_list(struct vaultctl *vc)
 	struct msg	 m;
 	struct msg_rd	 list, e;
 	json_t		*arr = NULL;
-	uint64_t	 version, id, age, left, level;
+	uint64_t	 version, id, age, left, level, flags;
 	const uint8_t	*d;
+	const char	*orders;
 	char		 dh[65], actor[81], account[65], method[8];
 	char		 path[4097], body[1024], why[POLICY_WHY_MAX + 1];
-	char		 granted[513];
+	char		 granted[513], key_id[65];
 	size_t		 dl;
 	uint32_t	 i;
 	int		 r;
@@ -115,9 +117,9 @@ approve_list(struct vaultctl *vc)
 		printf("no request waits for approval (policy version %llu)\n",
 		    (unsigned long long)version);
 	for (i = 0; i < list.n; i++) {
-		if ((r = msg_get_array(&list, &e, 12)) != 0)
+		if ((r = msg_get_array(&list, &e, LIST_FIELDS)) != 0)
 			goto out;
-		if (e.n != 12) {
+		if (e.n != LIST_FIELDS) {
 			r = CV_ERR_MSG_COUNT;
 			goto out;
 		}
@@ -132,29 +134,39 @@ approve_list(struct vaultctl *vc)
 		    (r = msg_get_strbuf(&e, path, sizeof(path))) != 0 ||
 		    (r = msg_get_strbuf(&e, body, sizeof(body))) != 0 ||
 		    (r = msg_get_strbuf(&e, why, sizeof(why))) != 0 ||
-		    (r = msg_get_strbuf(&e, granted, sizeof(granted))) != 0)
+		    (r = msg_get_strbuf(&e, granted, sizeof(granted))) != 0 ||
+		    (r = msg_get_strbuf(&e, key_id, sizeof(key_id))) != 0 ||
+		    (r = msg_get_u64(&e, &flags)) != 0)
 			goto out;
 		if (dl != 32) {
 			r = CV_ERR_MSG_LENGTH;
 			goto out;
 		}
 		hex_encode(d, 32, dh);
+		/* the wallet signs the body's orders too (neg-risk: for
+		 * the neg-risk exchange) */
+		orders = (flags & SIGN_F_ORDERS) ? ((flags & SIGN_F_NEGRISK) ?
+		    "orders signed (neg-risk)" : "orders signed") : "";
 		if (vc->json)
 			json_array_append_new(arr, json_pack("{s:s%, s:I, s:I, "
 			    "s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, "
-			    "s:I}", "id", idhex(id), (size_t)16, "age_ms",
-			    (json_int_t)age, "left_ms", (json_int_t)left,
-			    "digest", dh, "actor", actor, "account", account,
-			    "level", level_name(level), "method", method,
-			    "path", path, "body", body, "why", why,
-			    "granted", granted, "policy_version",
-			    (json_int_t)version));
+			    "s:I, s:s, s:b, s:b}", "id", idhex(id), (size_t)16,
+			    "age_ms", (json_int_t)age, "left_ms",
+			    (json_int_t)left, "digest", dh, "actor", actor,
+			    "account", account, "level", level_name(level),
+			    "method", method, "path", path, "body", body,
+			    "why", why, "granted", granted, "policy_version",
+			    (json_int_t)version, "key_id", key_id,
+			    "orders_signed", (flags & SIGN_F_ORDERS) != 0,
+			    "neg_risk", (flags & SIGN_F_NEGRISK) != 0));
 		else
-			printf("%s  %s %s %s %s %s\n    body: %s\n"
+			printf("%s  %s %s %s %s %s%s%s%s%s\n    body: %s\n"
 			    "    %s\n    digest %s, policy version %llu, "
 			    "age %llu s, %llu s left, granted: %s\n",
 			    idhex(id), actor, account, level_name(level),
-			    method, path, body[0] ? body : "(empty)", why, dh,
+			    method, path, key_id[0] ? ", key " : "", key_id,
+			    orders[0] ? ", " : "", orders,
+			    body[0] ? body : "(empty)", why, dh,
 			    (unsigned long long)version,
 			    (unsigned long long)age / 1000,
 			    (unsigned long long)left / 1000,
@@ -198,7 +210,8 @@ approve_find(struct vaultctl *vc, uint64_t want, uint8_t digest[32],
 	for (i = 0; i < list.n; i++) {
 		int rr;
 
-		if ((rr = msg_get_array(&list, &e, 12)) != 0 || e.n != 12 ||
+		if ((rr = msg_get_array(&list, &e, LIST_FIELDS)) != 0 ||
+		    e.n != LIST_FIELDS ||
 		    (rr = msg_get_u64(&e, &id)) != 0 ||
 		    (rr = msg_get_u64(&e, &skip)) != 0 ||
 		    (rr = msg_get_u64(&e, &skip)) != 0 ||

@@ -211,7 +211,7 @@ vaultd_approve_list_ctl(struct vaultd *vd, struct client *cl, struct msg *m)
 			if (n >= sizeof(granted))
 				break;
 		}
-		msg_put_array(&w, 12);
+		msg_put_array(&w, 14);
 		msg_put_u64(&w, p->id);
 		msg_put_u64(&w, (uint64_t)(now - p->since_ms));
 		msg_put_u64(&w, (uint64_t)(p->deadline_ms > now ?
@@ -225,6 +225,9 @@ vaultd_approve_list_ctl(struct vaultd *vd, struct client *cl, struct msg *m)
 		msg_put_str(&w, body);
 		msg_put_str(&w, p->v.why);
 		msg_put_str(&w, granted);
+		/* what else the signature will be: which key, what orders */
+		msg_put_str(&w, p->a.key_id);
+		msg_put_u64(&w, p->a.flags);
 	}
 	control_answer(vd, cl->serial, &w);
 	return 0;
