@@ -437,13 +437,7 @@ int
 policy_eval(const struct policy *pol, struct policy_state *st,
     const struct policy_req *req, int64_t now_ms, struct policy_verdict *v)
 {
-	if (st != NULL && pol != NULL && policy_state_pol(st) != pol) {
-		v_init(v);
-		snprintf(v->why, sizeof(v->why), "budget state of another "
-		    "policy");
-		return CV_ERR_INVALID;
-	}
-	return ev_run(pol, st, st, req, now_ms, NULL, v, NULL, NULL);
+	return policy_eval_held(pol, st, req, now_ms, NULL, v);
 }
 
 int
