@@ -144,7 +144,7 @@ negrisk_target(const char *target, size_t len, char *out, size_t outlen,
 	else
 		return 0;
 	/*
-	 * The query must be token_id=DIGITS and nothing else: with another
+	 * The query must be token_id=TOKEN and nothing else: with another
 	 * parameter beside it (token%5Fid=B, say) the exchange might read
 	 * another token than we do, and its answer would be kept for the
 	 * wrong one.
