@@ -268,10 +268,12 @@ int64_t	 policy_approval_timeout(const struct policy *);	/* seconds */
  * The digest an approval names: BLAKE2b-256 over a domain string, the
  * holder's pending id (so an approval admits that one request, not an
  * identical one) and the request's actor, account, level, method, path,
- * body and nonce, each length-prefixed.
+ * body and nonce, then the key it is to be signed with ("" for the
+ * account's active one) and its signing flags (SIGN_F_*: the orders
+ * signed for it, and for which exchange), each length-prefixed.
  */
 void	 policy_req_digest(const struct policy_req *, uint64_t pending_id,
-	    uint8_t out[32]);
+	    const char *key_id, uint64_t flags, uint8_t out[32]);
 void	 policy_approval_msg(const uint8_t digest[32], uint64_t version,
 	    int grant, uint8_t out[POLICY_APPROVAL_MSG_LEN]);
 void	 policy_change_msg(const uint8_t digest[POLICY_DIGEST_LEN],

@@ -93,7 +93,7 @@ hash_u64(crypto_generichash_state *h, uint64_t v)
 
 void
 policy_req_digest(const struct policy_req *req, uint64_t pending_id,
-    uint8_t out[32])
+    const char *key_id, uint64_t flags, uint8_t out[32])
 {
 	crypto_generichash_state	 h;
 	char				 uid[16];
@@ -122,6 +122,9 @@ policy_req_digest(const struct policy_req *req, uint64_t pending_id,
 	hash_field(&h, req->path, req->path != NULL ? req->pathlen : 0);
 	hash_field(&h, req->body, req->body != NULL ? req->bodylen : 0);
 	hash_u64(&h, req->nonce);
+	s = key_id != NULL ? key_id : "";
+	hash_field(&h, s, strlen(s));
+	hash_u64(&h, flags);
 	crypto_generichash_final(&h, out, 32);
 	sodium_memzero(&h, sizeof(h));
 }

@@ -1556,7 +1556,7 @@ test_req_digest(void **state)
 	req_path(&q, "/data?x=1");
 	req_body(&q, "{}");
 	q.nonce = 7;
-	policy_req_digest(&q, 42, d0);
+	policy_req_digest(&q, 42, "k1", 0x2, d0);
 
 	/* the layout, written out */
 	crypto_generichash_init(&h, NULL, 0, 32);
@@ -1574,12 +1574,16 @@ test_req_digest(void **state)
 	crypto_generichash_update(&h, (const uint8_t *)"\0\0\0\x02{}", 6);
 	crypto_generichash_update(&h, (const uint8_t *)"\0\0\0\x08"
 	    "\0\0\0\0\0\0\0\x07", 12);
+	crypto_generichash_update(&h, (const uint8_t *)"\0\0\0\x02k1", 6);
+	crypto_generichash_update(&h, (const uint8_t *)"\0\0\0\x08"
+	    "\0\0\0\0\0\0\0\x02", 12);
 	crypto_generichash_final(&h, d, 32);
 	assert_memory_equal(d, d0, 32);
 
-	for (i = 0; i < 9; i++) {
+	for (i = 0; i < 12; i++) {
 		struct policy_req	r = q;
-		uint64_t		id = 42;
+		uint64_t		id = 42, flags = 0x2;
+		const char		*key = "k1";
 
 		switch (i) {
 		case 0: id = 43; break;
@@ -1591,8 +1595,11 @@ test_req_digest(void **state)
 		case 6: r.pathlen--; break;
 		case 7: r.bodylen--; break;
 		case 8: r.nonce = 8; break;
+		case 9: key = "k2"; break;
+		case 10: key = ""; break;
+		case 11: flags = 0x3; break;
 		}
-		policy_req_digest(&r, id, d);
+		policy_req_digest(&r, id, key, flags, d);
 		assert_memory_not_equal(d, d0, 32);
 	}
 }

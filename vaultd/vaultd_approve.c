@@ -165,7 +165,8 @@ vaultd_approve_hold(struct vaultd *vd, const struct sign_origin *o,
 	    policy_approval_timeout(vd->policy.pol) * 1000;
 	pend_args(p, &pa);
 	vaultd_policy_req(vd, o, p->account, &pa, &req);
-	policy_req_digest(&req, p->id, p->digest);
+	policy_req_digest(&req, p->id, p->a.key_id, p->a.flags,
+	    p->digest);
 	vaultd_sign_verdict(vd, o->actor, account, a, v, "held");
 	log_info("request %016llx by %s for %s held: %s",
 	    (unsigned long long)p->id, p->actor, account, v->why);
