@@ -44,8 +44,14 @@
  * --cpu-latency starts vaultd with --cpu-latency 0 (root only): idle
  * cores poll instead of halting while it runs, for both paths alike.
  *
+ * --hold SECONDS does none of the three parts: after the set-up and a
+ * warm-up it prints the daemons' pids (for perf record -p) and keeps
+ * N_MANY GETs of part 1 in flight through the gateway for SECONDS, then
+ * prints the rate and each process's CPU time per request: a figure
+ * that other work on the machine disturbs far less than the rate.
+ *
  * usage: bench_gateway [--quick] [--relaxed] [--latency MS]
- *     [--soak SECONDS] [--cpu-latency]
+ *     [--soak SECONDS] [--cpu-latency] [--hold SECONDS]
  */
 #include <inttypes.h>
 #include <signal.h>
@@ -156,6 +162,7 @@ static void	soak_sample(struct bench *, const struct gw_run *, double);
 static void	soak_tick(struct gw_run *, double);
 static int	part_soak(struct bench *, int);
 static int	cancel_all(struct bench *);
+static int	part_hold(struct bench *, int);
 static int	check_children(struct bench *, const struct it_proc *);
 
 /* The gateway's TCP address from run/gateway.addr. */
@@ -782,6 +789,49 @@ cancel_all(struct bench *b)
 	return status == 200 ? 0 : -1;
 }
 
+/*
+ * --hold: N_MANY GETs through the gateway for secs, after a warm-up;
+ * the rate and the CPU time each process used per request.
+ */
+static int
+part_hold(struct bench *b, int secs)
+{
+	struct gw_run		 rn;
+	struct gw_cpu_use	 use;
+	double			 hz = (double)sysconf(_SC_CLK_TCK), n;
+	int			 i;
+
+	memset(&rn, 0, sizeof(rn));
+	if (run(b, &rn, &b->gw, M_READ, N_MANY, 1.0) != 0)
+		return -1;
+	gw_run_free(&rn);
+	printf("\nhold: pids");
+	for (i = 1; i < GW_PROCS; i++)
+		printf(" %s %ld", b->cpu.name[i], (long)b->cpu.pid[i]);
+	printf("; %d in flight through the gateway for %d s\n", N_MANY,
+	    secs);
+	fflush(stdout);
+	memset(&rn, 0, sizeof(rn));
+	memset(&use, 0, sizeof(use));
+	gw_cpu_mark(&b->cpu);
+	if (run(b, &rn, &b->gw, M_READ, N_MANY, (double)secs) != 0) {
+		gw_run_free(&rn);
+		return -1;
+	}
+	gw_cpu_add(&b->cpu, &use);
+	n = (double)rn.ok[K_READ];
+	printf("hold: %.0f requests/s, %" PRIu64 " errors\n",
+	    gw_run_rate(&rn), rn.errs.total);
+	gw_errs_print(&rn.errs, "     ");
+	printf("hold: cpu us per request:");
+	for (i = 0; i < GW_PROCS; i++)
+		printf(" %s %.1f", b->cpu.name[i], n > 0 ?
+		    (double)use.ticks[i] / hz * 1e6 / n : 0.0);
+	printf("\n");
+	gw_run_free(&rn);
+	return rn.errs.total == 0 ? 0 : -1;
+}
+
 /* -1 (and why) if a child restarted since before. */
 static int
 check_children(struct bench *b, const struct it_proc *before)
@@ -814,7 +864,7 @@ main(int argc, char **argv)
 	size_t		 off;
 	int		 soak = SOAK_SECONDS, rounds = ROUNDS, quick = 0;
 	int		 relaxed = 0, latency = 0, soak_set = 0, i, r = 1;
-	int		 awake = 0;
+	int		 awake = 0, hold = 0;
 
 	for (i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "--quick") == 0)
@@ -830,10 +880,13 @@ main(int argc, char **argv)
 		    (soak = atoi(argv[i + 1])) > 0 && soak <= 3600) {
 			soak_set = 1;
 			i++;
-		} else {
+		} else if (strcmp(argv[i], "--hold") == 0 && i + 1 < argc &&
+		    (hold = atoi(argv[i + 1])) > 0 && hold <= 3600)
+			i++;
+		else {
 			fprintf(stderr, "usage: bench_gateway [--quick] "
 			    "[--relaxed] [--latency MS] [--soak SECONDS] "
-			    "[--cpu-latency]\n");
+			    "[--cpu-latency] [--hold SECONDS]\n");
 			return 2;
 		}
 	}
@@ -889,6 +942,16 @@ main(int argc, char **argv)
 		printf("--cpu-latency: vaultd runs with --cpu-latency 0\n");
 	if (setup(b, relaxed, latency, awake) != 0)
 		goto out;
+	if (hold > 0) {
+		if (part_hold(b, hold) != 0 ||
+		    check_children(b, b->procs) != 0) {
+			fprintf(stderr, "bench_gateway: --hold failed (log "
+			    "%s)\n", b->it.log);
+			goto out;
+		}
+		r = 0;
+		goto out;
+	}
 	if (part_overhead(b, secs, rounds) != 0 ||
 	    check_children(b, b->procs) != 0) {
 		fprintf(stderr, "bench_gateway: part 1 failed (log %s)\n",
