@@ -28,6 +28,7 @@
 #include <curl/curl.h>
 #include <microhttpd.h>
 
+#include "common/url.h"
 #include "netd/netd.h"
 
 #define NETD_GW_BODY_MAX	65536	/* a bot's request body */
@@ -35,7 +36,14 @@
 #define NETD_GW_WAIT_MAX	256	/* requests waiting on vaultd */
 #define NETD_GW_CONNS		512	/* bot connections, all sockets */
 #define NETD_GW_IDLE		60	/* seconds a bot connection may idle */
-#define NETD_GW_CONN_MEM	(64 * 1024)	/* per bot connection */
+/*
+ * libmicrohttpd's memory per bot connection: the request's line and
+ * headers, then the answer's headers (at most NETD_GW_ANSWER_HDRBYTES
+ * of the exchange's) beside them; a body streams through in pieces.
+ * libmicrohttpd zeroes all of it after every request, so it is no
+ * larger than that needs (its own default).
+ */
+#define NETD_GW_CONN_MEM	(32 * 1024)
 /*
  * A request vaultd holds for approvers may wait up to the policy's
  * longest approval-timeout (3600 s); beyond that vaultd is not
@@ -173,6 +181,13 @@ struct netd_gw {
 						   libmicrohttpd last ran */
 	struct negrisk		 neg;
 	struct gw_metrics	 m;
+	/*
+	 * The last exchange URL url_parse admitted, and its parts: vaultd
+	 * sends the account's URL with every MSG_GW_ANS, and libcurl's URL
+	 * parser is a tenth of netd's work for a small GET.
+	 */
+	char			 url_ok[NETD_URL_MAX + 1];
+	struct url_parts	 url_parts;
 };
 
 /* netd_gw.c */

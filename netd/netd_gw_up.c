@@ -228,22 +228,41 @@ gw_up_hdr_cb(char *p, size_t size, size_t n, void *arg)
 	return size * n;
 }
 
+/*
+ * "name: value" onto r's list ("name:" for an empty value: libcurl then
+ * sends none of its own).  libcurl copies the line; ours is wiped.
+ */
 static void
-gw_up_line(struct gw_req *r, const char *name, const char *v)
+gw_up_line(struct gw_req *r, const char *name, size_t nl, const char *v,
+    size_t vl)
 {
 	struct curl_slist	*l;
-	char			*line;
-	size_t			 len = strlen(name) + 2 + strlen(v) + 1;
+	char			 line[NETD_HDR_NAME_MAX + 2 +
+				    NETD_GW_CLIENT_HDR_MAX + 1];
+	size_t			 n = nl;
 
-	if ((line = malloc(len)) == NULL)
-		fatalx("out of memory");
-	/* "Name:" with no value: libcurl sends none of its own. */
-	snprintf(line, len, "%s:%s%s", name, v[0] != '\0' ? " " : "", v);
+	/* vaultd's values are shorter than a client's (512, 1024) */
+	if (nl > NETD_HDR_NAME_MAX || vl > NETD_GW_CLIENT_HDR_MAX)
+		fatalx("gateway: header line too long");
+	memcpy(line, name, nl);
+	line[n++] = ':';
+	if (vl > 0) {
+		line[n++] = ' ';
+		memcpy(line + n, v, vl);
+		n += vl;
+	}
+	line[n] = '\0';
 	if ((l = curl_slist_append(r->hdrs, line)) == NULL)
 		fatalx("out of memory");
 	r->hdrs = l;
-	sodium_memzero(line, len);
-	free(line);
+	sodium_memzero(line, n);
+}
+
+/* The same with NUL-terminated name and value. */
+static void
+gw_up_line_str(struct gw_req *r, const char *name, const char *v)
+{
+	gw_up_line(r, name, strlen(name), v, strlen(v));
 }
 
 /* vaultd's headers: names of letters, digits, '_' and '-'. */
@@ -252,8 +271,6 @@ gw_up_vaultd_hdrs(struct gw_req *r, struct msg *m)
 {
 	struct msg_rd	 list, pair;
 	const char	*n, *v;
-	char		 name[NETD_HDR_NAME_MAX + 1];
-	char		 value[NETD_HDR_VALUE_MAX + 1];
 	size_t		 nl, vl, i, j;
 	int		 rc;
 
@@ -280,12 +297,7 @@ gw_up_vaultd_hdrs(struct gw_req *r, struct msg *m)
 			if (v[j] < 0x20 || v[j] > 0x7e)
 				fatalx("MSG_GW_ANS: header %zu is malformed",
 				    i);
-		memcpy(name, n, nl);
-		name[nl] = '\0';
-		memcpy(value, v, vl);
-		value[vl] = '\0';
-		gw_up_line(r, name, value);
-		sodium_memzero(value, sizeof(value));
+		gw_up_line(r, n, nl, v, vl);
 	}
 }
 
@@ -298,9 +310,10 @@ gw_up_vaultd_hdrs(struct gw_req *r, struct msg *m)
 
 /* Hand r to libcurl, or answer why not. */
 static void
-gw_up_go(struct gw_req *r, const struct url_parts *up)
+gw_up_go(struct gw_req *r)
 {
 	struct netd		*nd = r->gw->nd;
+	const struct url_parts	*up = &r->gw->url_parts;
 	const uint8_t		*body;
 	size_t			 bodylen;
 	int			 nobody;
@@ -312,14 +325,14 @@ gw_up_go(struct gw_req *r, const struct url_parts *up)
 	nobody = bodylen == 0 && (strcmp(r->method, "GET") == 0 ||
 	    strcmp(r->method, "DELETE") == 0);
 	if (r->ctype != NULL)
-		gw_up_line(r, "Content-Type", r->ctype);
+		gw_up_line_str(r, "Content-Type", r->ctype);
 	else
-		gw_up_line(r, "Content-Type", bodylen > 0 ?
+		gw_up_line_str(r, "Content-Type", bodylen > 0 ?
 		    "application/json" : "");
-	gw_up_line(r, "Accept", r->accept != NULL ? r->accept : "");
+	gw_up_line_str(r, "Accept", r->accept != NULL ? r->accept : "");
 	if (r->agent != NULL)
-		gw_up_line(r, "User-Agent", r->agent);
-	gw_up_line(r, "Expect", "");
+		gw_up_line_str(r, "User-Agent", r->agent);
+	gw_up_line_str(r, "Expect", "");
 
 	SETOPT(CURLOPT_PRIVATE, r);
 	SETOPT(CURLOPT_URL, r->url);
@@ -383,7 +396,6 @@ gw_up_go(struct gw_req *r, const struct url_parts *up)
 void
 gw_up_start(struct gw_req *r, struct msg *m)
 {
-	struct url_parts	 up;
 	const uint8_t		*b;
 	char			 url[NETD_URL_MAX + 1], why[160];
 	size_t			 len, n;
@@ -413,11 +425,15 @@ gw_up_start(struct gw_req *r, struct msg *m)
 			memcpy(r->upbody, b, len);
 		r->upbodylen = len;
 	}
-	/* The rule of common/url.h, checked again here. */
-	if (url_parse(url, &up, why, sizeof(why)) != 0) {
-		gw_answer_error(r, 500, "gateway: the exchange URL of %s is "
-		    "refused: %s", r->account, why);
-		return;
+	/* The rule of common/url.h, checked again here (once a URL). */
+	if (r->gw->url_ok[0] == '\0' || strcmp(url, r->gw->url_ok) != 0) {
+		r->gw->url_ok[0] = '\0';
+		if (url_parse(url, &r->gw->url_parts, why, sizeof(why)) != 0) {
+			gw_answer_error(r, 500, "gateway: the exchange URL of "
+			    "%s is refused: %s", r->account, why);
+			return;
+		}
+		memcpy(r->gw->url_ok, url, strlen(url) + 1);
 	}
 	if (parse_pin(r->pin) != 0) {
 		gw_answer_error(r, 500, "gateway: the public key pin of %s is "
@@ -438,7 +454,7 @@ gw_up_start(struct gw_req *r, struct msg *m)
 		free(r->learn);
 		r->learn = NULL;
 	}
-	gw_up_go(r, &up);
+	gw_up_go(r);
 }
 
 /* r's transfer is over: make the bot's answer. */

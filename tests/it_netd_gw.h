@@ -440,7 +440,7 @@ struct gwres {
 	long	 status;
 	char	*body;
 	size_t	 len;
-	char	 hdrs[8192];	/* the header lines, as received */
+	char	 hdrs[20000];	/* the header lines, as received */
 	size_t	 hlen;
 	long	 newconns;	/* connections this request opened */
 };
@@ -587,10 +587,16 @@ gw_expect(const struct gwres *r, long status, const char *body)
 /*
  * The echo exchange: answers each request with status 200 (or the
  * number after "status=" in the query), the headers X-Echo: yes, two
- * Set-Cookie and a Keep-Alive (hop-by-hop), and a body "METHOD
+ * Set-Cookie and a Keep-Alive (hop-by-hop), with "fill=1" in the query
+ * also ECHO_FILL headers X-Fill-NN of ECHO_FILL_LEN bytes (with the
+ * others and the Date, nearly the most netd passes on: 63 headers,
+ * 15,819 of NETD_GW_ANSWER_HDRBYTES' 16,384 bytes), and a body "METHOD
  * target\n" followed by the request's body.  It keeps the last
  * request's header lines ("name: value\n", as libmicrohttpd read them).
  */
+#define ECHO_FILL	58
+#define ECHO_FILL_LEN	260
+
 struct echo {
 	struct MHD_Daemon	*d;
 	int			 port;
@@ -644,6 +650,27 @@ echo_hdr_cb(void *cls, enum MHD_ValueKind kind, const char *key,
 
 	snprintf(buf + n, 8192 - n, "%s: %s\n", key, value ? value : "");
 	return MHD_YES;
+}
+
+/* Header X-Fill-NN's value: ECHO_FILL_LEN letters of NN. */
+static inline void
+echo_fill_value(char *v, int i)
+{
+	memset(v, 'a' + i % 26, ECHO_FILL_LEN);
+	v[ECHO_FILL_LEN] = '\0';
+}
+
+static inline void
+echo_fill(struct MHD_Response *resp)
+{
+	char	name[16], v[ECHO_FILL_LEN + 1];
+	int	i;
+
+	for (i = 0; i < ECHO_FILL; i++) {
+		snprintf(name, sizeof(name), "X-Fill-%02d", i);
+		echo_fill_value(v, i);
+		MHD_add_response_header(resp, name, v);
+	}
 }
 
 static inline enum MHD_Result
@@ -702,6 +729,8 @@ echo_handler(void *cls, struct MHD_Connection *c, const char *url,
 	MHD_add_response_header(resp, "Set-Cookie", "b=2");
 	MHD_add_response_header(resp, "Keep-Alive", "timeout=30");
 	MHD_add_response_header(resp, "Content-Type", "text/x-echo");
+	if (strstr(ec->target, "fill=1") != NULL)
+		echo_fill(resp);
 	ret = MHD_queue_response(c, status, resp);
 	MHD_destroy_response(resp);
 	return ret;

@@ -477,6 +477,37 @@ test_echo(void **state)
 	    "clobvault_gateway_requests_total{code=\"201\"} 1\n"
 	    "clobvault_gateway_requests_total{code=\"299\"} 1\n"));
 	gwres_free(&r);
+	/*
+	 * A request at its bounds (a 4096-byte target, the three headers
+	 * that go upstream at 1024 bytes) and an answer with nearly the
+	 * most headers netd passes on: libmicrohttpd's memory for the
+	 * connection (NETD_GW_CONN_MEM) holds both.
+	 */
+	{
+		static char	 target[4097], hv[3][1100], wantb[4200];
+		const char	*big[] = { CLIENT_KEY, CLIENT_PASS, CLIENT_SIG,
+		    CLIENT_TS, hv[0], hv[1], hv[2], NULL };
+		char		 line[ECHO_FILL_LEN + 20];
+		int		 i;
+
+		memcpy(target, "/fill?fill=1&", 13);
+		memset(target + 13, 'q', sizeof(target) - 14);
+		target[sizeof(target) - 1] = '\0';
+		snprintf(hv[0], sizeof(hv[0]), "Content-Type: %01024d", 1);
+		snprintf(hv[1], sizeof(hv[1]), "Accept: %01024d", 2);
+		snprintf(hv[2], sizeof(hv[2]), "User-Agent: %01024d", 3);
+		assert_int_equal(gw_req(&s, 1, "GET", target, big, NULL, 0,
+		    &r), 0);
+		snprintf(wantb, sizeof(wantb), "GET %s\n", target);
+		gw_expect(&r, 200, wantb);
+		for (i = 0; i < ECHO_FILL; i++) {
+			snprintf(line, sizeof(line), "X-Fill-%02d: ", i);
+			echo_fill_value(line + strlen(line), i);
+			assert_true(gwres_has(&r, line));
+		}
+		assert_true(gwres_has(&r, "X-Echo: yes"));
+		gwres_free(&r);
+	}
 	fv_ok(&f);
 	fv_stop(&f);
 	assert_int_equal(nd_stop(&n), 0);
