@@ -68,8 +68,8 @@ static const struct sandbox_rule netd_rules[] = {
 	{ SCMP_SYS(rseq),		"a new thread" },
 	{ SCMP_SYS(futex),		"threads" },
 	{ SCMP_SYS(sched_getaffinity),	"malloc arenas (not reached)" },
-	{ SCMP_SYS(poll),		"curl_multi_poll (the loop's one "
-					    "poll), the resolver" },
+	{ SCMP_SYS(poll),		"the loop's one poll (its own or "
+					    "libcurl's), the resolver" },
 	{ SCMP_SYS(restart_syscall),	"that poll, resumed after SIGSTOP" },
 	{ SCMP_SYS(close),		"sockets, files" },
 	{ SCMP_SYS(newfstatat),		"the resolver's /etc files, the CA "

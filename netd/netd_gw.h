@@ -168,6 +168,9 @@ struct netd_gw {
 	struct gw_daemon	 d[CHILD_GW_MAX];
 	size_t			 nd_;
 	CURLM			*multi;
+	/* easy handles of finished transfers, reset, for the next ones */
+	CURL			*spare[NETD_GW_UP_CONNS];
+	size_t			 nspare;
 	struct gw_sock		*socks;
 	size_t			 nsocks, capsocks;
 	int64_t			 curl_due_ms;	/* -1: no libcurl timer */

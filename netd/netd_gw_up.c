@@ -11,6 +11,13 @@
  * those sockets join the loop's one poll and are handed back with
  * curl_multi_socket_action.
  *
+ * A finished transfer's easy handle is reset and kept for the next one
+ * (up to NETD_GW_UP_CONNS of them), as netd_http.c keeps its one:
+ * making and freeing a handle was a twentieth of netd's work for a
+ * small GET.  libcurl frees the answer's buffer at the end of each
+ * transfer and the request's when it is sent (both wiped, netd_mem.c),
+ * and a reset forgets every option, the header list and URL included.
+ *
  * The request: the account's base URL and the target exactly as the
  * bot sent it (what vaultd signed), the method, vaultd's headers, and
  * from the bot only Content-Type, Accept and User-Agent; the body is
@@ -301,6 +308,27 @@ gw_up_vaultd_hdrs(struct gw_req *r, struct msg *m)
 	}
 }
 
+/* An easy handle for a new transfer: a spare one, or a new one. */
+static CURL *
+gw_up_easy_get(struct netd_gw *gw)
+{
+	if (gw->nspare > 0)
+		return gw->spare[--gw->nspare];
+	return curl_easy_init();
+}
+
+/* A handle no longer in the multi handle: reset and kept, or freed. */
+static void
+gw_up_easy_put(struct netd_gw *gw, CURL *easy)
+{
+	if (gw->nspare == NETD_GW_UP_CONNS) {
+		curl_easy_cleanup(easy);
+		return;
+	}
+	curl_easy_reset(easy);
+	gw->spare[gw->nspare++] = easy;
+}
+
 #define SETOPT(opt, val) do {						\
 	if (curl_easy_setopt(r->easy, (opt), (val)) != CURLE_OK) {	\
 		log_warnx("libcurl refuses option %s", #opt);		\
@@ -318,7 +346,7 @@ gw_up_go(struct gw_req *r)
 	size_t			 bodylen;
 	int			 nobody;
 
-	if ((r->easy = curl_easy_init()) == NULL)
+	if ((r->easy = gw_up_easy_get(r->gw)) == NULL)
 		goto fail;
 	body = r->upbody != NULL ? r->upbody : r->body;
 	bodylen = r->upbody != NULL ? r->upbodylen : r->len;
@@ -386,7 +414,7 @@ gw_up_go(struct gw_req *r)
 	return;
  fail:
 	if (r->easy != NULL) {
-		curl_easy_cleanup(r->easy);
+		gw_up_easy_put(r->gw, r->easy);
 		r->easy = NULL;
 	}
 	gw_answer_error(r, 500, "gateway: cannot make the request to the "
@@ -564,7 +592,7 @@ gw_up_clear(struct gw_req *r)
 
 	if (r->easy != NULL) {
 		(void)curl_multi_remove_handle(r->gw->multi, r->easy);
-		curl_easy_cleanup(r->easy);
+		gw_up_easy_put(r->gw, r->easy);
 		r->easy = NULL;
 	}
 	/* vaultd's header lines hold the client's signature: wiped. */

@@ -3,7 +3,8 @@
  * reused for every request so that connections (and TLS sessions) to an
  * exchange are kept between calls.  libcurl is driven from netd's event
  * loop with curl_multi_poll, which also watches the channel to vaultd
- * and the gateway's descriptors: nothing here blocks.
+ * and the gateway's descriptors (plain poll when no call is in flight):
+ * nothing here blocks.
  *
  * Every request: TLS verification on (the account's CA as a blob, else
  * the system bundle, see http_tls), each record's plaintext wiped once
@@ -11,6 +12,7 @@
  * no proxy, a connect and a total time-out, and an answer of at most
  * NETD_BODY_MAX bytes, kept in guarded memory and wiped after use.
  */
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -302,6 +304,9 @@ http_start(struct netd_http *h, const struct http_req *rq)
 /*
  * curl_multi_poll is the loop's one poll(2): libcurl's own sockets for
  * the call and, as extra descriptors, the channel and the gateway's.
+ * With no call in flight libcurl watches nothing, and the set goes to
+ * poll(2) as it is, without the copy and the wake-up pipe libcurl adds
+ * on each turn; revents as libcurl reports them: IN and OUT.
  */
 void
 http_wait(struct netd_http *h, struct pollfd *fds, size_t nfds,
@@ -310,7 +315,17 @@ http_wait(struct netd_http *h, struct pollfd *fds, size_t nfds,
 	struct curl_waitfd	 one, *w = &one;
 	CURLMcode		 mc;
 	size_t			 i;
+	int			 n;
 
+	if (!h->busy) {
+		if ((n = poll(fds, (nfds_t)nfds, timeout_ms)) == -1 &&
+		    errno != EINTR)
+			fatal("poll");
+		for (i = 0; i < nfds; i++)
+			fds[i].revents = n > 0 ? fds[i].revents &
+			    (POLLIN | POLLOUT) : 0;
+		return;
+	}
 	if (nfds > 1 && (w = calloc(nfds, sizeof(*w))) == NULL)
 		fatalx("out of memory");
 	for (i = 0; i < nfds; i++) {
