@@ -597,6 +597,8 @@ vaultd_loop(struct vaultd *vd)
 		control_timers(vd, now);
 		vaultd_sign_flush(vd);
 		control_flush_all(vd);
+		/* after everything that queues: what the turn made, at once */
+		children_flush(vd);
 		next = vd->stopping ? now + 100 : vaultd_audit_next_ms(vd);
 		if ((t = vaultd_approve_next_ms(vd)) >= 0 &&
 		    (next < 0 || t < next))

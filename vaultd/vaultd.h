@@ -698,6 +698,15 @@ struct child *child_by_name(struct vaultd *, const char *);
 int	 child_send_probe(struct child *, const char *kind) CV_WUR;
 uint32_t child_new_id(struct child *);
 int	 child_send(struct child *, struct msg_w *) CV_WUR;
+/*
+ * Queue w for the child without writing it: the loop writes what each
+ * child's channel holds once a turn, before it polls (children_flush),
+ * so that the frames of a burst go in one write and wake the child
+ * once.  For the gateway's many small frames; 0 or chan_queue's error.
+ */
+int	 child_queue(struct child *, struct msg_w *) CV_WUR;
+/* Write what each live child's channel holds; a failed write kills it. */
+void	 children_flush(struct vaultd *);
 /* 1 if the child is up, shook hands and shows its seccomp filter. */
 int	 child_ready(const struct child *);
 /*

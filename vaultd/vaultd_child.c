@@ -348,6 +348,28 @@ child_send(struct child *ch, struct msg_w *w)
 	return r == CV_ERR_AGAIN ? 0 : r;
 }
 
+int
+child_queue(struct child *ch, struct msg_w *w)
+{
+	return chan_queue(&ch->chan, w);
+}
+
+void
+children_flush(struct vaultd *vd)
+{
+	struct child	*ch;
+	size_t		 i;
+
+	for (i = 0; i < CHILD_NUM; i++) {
+		ch = &vd->children[i];
+		if ((ch->state != CHILD_HELLO && ch->state != CHILD_UP) ||
+		    !chan_pending(&ch->chan))
+			continue;
+		if (chan_flush(&ch->chan) == CV_ERR_IO)
+			child_kill(ch, "write failed");
+	}
+}
+
 static int
 child_query_status(struct child *ch)
 {

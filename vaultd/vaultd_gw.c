@@ -346,7 +346,7 @@ gw_sign_done(struct vaultd *vd, const struct sign_origin *o, int code,
 		msg_put_bool(&w, 0);
 		msg_put_bin(&w, NULL, 0);
 	}
-	if (child_send(NETD(vd), &w) != 0)
+	if (child_queue(NETD(vd), &w) != 0)
 		child_kill(NETD(vd), "cannot send it a gateway answer");
 	gw_free(vd, at);
 }

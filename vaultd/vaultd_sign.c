@@ -556,8 +556,8 @@ vaultd_sign_client(struct vaultd *vd, const struct client_check *cc,
 	msg_put_str(&w, cc->method);
 	msg_put_strn(&w, cc->path, cc->pathlen);
 	msg_put_bin(&w, cc->body, cc->bodylen);
-	code = child_send(SIGNERD(vd), &w);
-	/* the passphrase went through the frame: child_send wipes it */
+	code = child_queue(SIGNERD(vd), &w);
+	/* the passphrase is in the frame: the flush wipes it once written */
 	if (code != 0) {
 		slot_free(vd, s);
 		*why = VAULTD_SIGNERD_AGAIN;
