@@ -44,12 +44,43 @@ is_none(const char *s)
 	return s[0] == '-' && s[1] == '\0';
 }
 
+#define ONES		0x0101010101010101ULL
+#define HIGHS		0x8080808080808080ULL
+/* Per byte of v, all below 0x80: the high bit set where it is >= c. */
+#define AT_LEAST(v, c)	((v) + ONES * (0x80 - (c)))
+/* ... and where it is > c. */
+#define ABOVE(v, c)	((v) + ONES * (0x7f - (c)))
+
+/* 1 if the 8 bytes in v are all [0-9a-f]. */
+static int
+word_lowhex(uint64_t v)
+{
+	uint64_t	digit, lower;
+
+	if (v & HIGHS)
+		return 0;
+	digit = AT_LEAST(v, '0') & ~ABOVE(v, '9');
+	lower = AT_LEAST(v, 'a') & ~ABOVE(v, 'f');
+	return ((digit | lower) & HIGHS) == HIGHS;
+}
+
+/*
+ * Every record holds two or three 64-digit hashes, and checking them a
+ * byte at a time was about 6 % of vaultd's CPU per L2 signature: 8
+ * bytes a step.
+ */
 static int
 is_lowhex(const char *s, size_t n)
 {
-	size_t	i;
+	uint64_t	v;
+	size_t		i = 0;
 
-	for (i = 0; i < n; i++)
+	for (; n - i >= sizeof(v); i += sizeof(v)) {
+		memcpy(&v, s + i, sizeof(v));
+		if (!word_lowhex(v))
+			return 0;
+	}
+	for (; i < n; i++)
 		if (!((s[i] >= '0' && s[i] <= '9') ||
 		    (s[i] >= 'a' && s[i] <= 'f')))
 			return 0;

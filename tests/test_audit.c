@@ -276,6 +276,46 @@ test_parse_strict(void **state)
 	    CV_ERR_CORRUPT);
 }
 
+/*
+ * The hashes' digits are checked 8 at a time: each byte of the digest
+ * and of prev, in turn, set to digits' neighbours (and past ASCII).
+ */
+static void
+test_parse_hex(void **state)
+{
+	static const char	 hex[] =
+	    "0123456789abcdef0123456789abcdef"
+	    "fedcba9876543210fedcba9876543210";
+	static const char	 bad[] = "/:@AFG`g \x80\xff";
+	static const char	 ok[] = "09af";
+	struct audit_rec	 r;
+	const char		*c;
+	char			 line[256];
+	size_t			 n, field, at, i, start;
+
+	n = (size_t)snprintf(line, sizeof(line), "1\t2026-01-01T00:00:01Z"
+	    "\ta\t-\top\t-\t-\t-\t-\t-\t%s\t%s\t-\n", hex, hex);
+	assert_int_equal(audit_record_parse(line, n, &r), 0);
+	start = (size_t)(strstr(line, hex) - line);
+	for (field = 0; field < 2; field++)
+		for (at = 0; at < AUDIT_HEX_HASH; at++) {
+			i = start + field * (AUDIT_HEX_HASH + 1) + at;
+			for (c = bad; *c != '\0'; c++) {
+				line[i] = *c;
+				if (audit_record_parse(line, n, &r) !=
+				    CV_ERR_CORRUPT)
+					fail_msg("accepted 0x%02x at %zu",
+					    (unsigned char)*c, i);
+			}
+			for (c = ok; *c != '\0'; c++) {
+				line[i] = *c;
+				assert_int_equal(audit_record_parse(line, n,
+				    &r), 0);
+			}
+			line[i] = hex[at];
+		}
+}
+
 static void
 test_chain_ok(void **state)
 {
@@ -1070,6 +1110,7 @@ main(void)
 		cmocka_unit_test(test_line_format),
 		cmocka_unit_test(test_time),
 		cmocka_unit_test(test_parse_strict),
+		cmocka_unit_test(test_parse_hex),
 		cmocka_unit_test(test_chain_ok),
 		cmocka_unit_test(test_edited),
 		cmocka_unit_test(test_deleted),

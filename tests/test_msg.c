@@ -16,6 +16,7 @@
 #include <cmocka.h>
 
 #include "common/msg.h"
+#include "common/utf8.h"
 
 /* Decode raw msgpack bytes as a frame payload. */
 static int
@@ -190,6 +191,51 @@ test_strings(void **state)
 	n = hello_frame(buf, sizeof(buf), 1, "abc");
 	memcpy(buf + n - 3, "\xed\xa0\x80", 3);
 	assert_int_equal(decode(buf, n), CV_ERR_MSG_STRING);
+}
+
+/*
+ * utf8_valid takes ASCII 8 bytes a step: a NUL, a stray continuation
+ * byte, a sequence cut short or a valid one, at every place of strings
+ * up to past three such steps, in and across the steps.
+ */
+static void
+test_utf8_steps(void **state)
+{
+	uint8_t	s[40];
+	size_t	len, at;
+
+	for (len = 0; len <= sizeof(s); len++) {
+		memset(s, 'a', sizeof(s));
+		assert_int_equal(utf8_valid(s, len), 1);
+		for (at = 0; at < len; at++) {
+			memset(s, 'a', sizeof(s));
+			s[at] = 0x7f;
+			assert_int_equal(utf8_valid(s, len), 1);
+			s[at] = 0x01;
+			assert_int_equal(utf8_valid(s, len), 1);
+			s[at] = 0x00;
+			assert_int_equal(utf8_valid(s, len), 0);
+			s[at] = 0x80;
+			assert_int_equal(utf8_valid(s, len), 0);
+			s[at] = 0xff;
+			assert_int_equal(utf8_valid(s, len), 0);
+			/* U+1F600, four bytes, cut short at the end */
+			memcpy(s + at, "\xf0\x9f\x98\x80",
+			    len - at < 4 ? len - at : 4);
+			assert_int_equal(utf8_valid(s, len), len - at >= 4);
+			/* é, and after it a NUL in the next step */
+			memset(s, 'a', sizeof(s));
+			if (len - at >= 2) {
+				memcpy(s + at, "\xc3\xa9", 2);
+				assert_int_equal(utf8_valid(s, len), 1);
+				if (len - at >= 11) {
+					s[at + 10] = 0x00;
+					assert_int_equal(utf8_valid(s, len),
+					    0);
+				}
+			}
+		}
+	}
 }
 
 /* MSG_ERROR_ANS: the one reader and the one writer. */
@@ -554,6 +600,7 @@ main(void)
 		cmocka_unit_test(test_wrong_type),
 		cmocka_unit_test(test_unknown_and_count),
 		cmocka_unit_test(test_strings),
+		cmocka_unit_test(test_utf8_steps),
 		cmocka_unit_test(test_hostile_counts),
 		cmocka_unit_test(test_frames),
 		cmocka_unit_test(test_flush_behind),

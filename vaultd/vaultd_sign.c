@@ -319,7 +319,8 @@ sign_queue(struct vaultd *vd, const struct sign_origin *o,
 	s->flags = a->flags;
 	s->resv = v->resv;
 	s->resv_gen = vd->policy.gen;
-	snprintf(s->account, sizeof(s->account), "%s", account);
+	/* snprintf's cut, without printf: once for every signature */
+	memcpy(s->account, account, strnlen(account, sizeof(s->account) - 1));
 	msg_begin(&w, MSG_SIGN_REQ, slot_id(vd, s));
 	msg_put_str(&w, account);
 	msg_put_u64(&w, a->level);
