@@ -643,6 +643,8 @@ vaultd_loop(struct vaultd *vd)
 
 			if (cl->chan.fd == -1)
 				continue;
+			if (control_waiting(cl))
+				timeout = 0;
 			cl_at[n] = cl;
 			pfd[n].fd = cl->chan.fd;
 			pfd[n++].events = POLLIN |
@@ -700,7 +702,8 @@ vaultd_loop(struct vaultd *vd)
 					continue;
 				}
 			}
-			if (pfd[i].revents & (POLLIN | POLLHUP | POLLERR))
+			if ((pfd[i].revents & (POLLIN | POLLHUP | POLLERR)) ||
+			    control_waiting(cl_at[i]))
 				control_readable(vd, cl_at[i]);
 		}
 	}

@@ -783,7 +783,10 @@ int	 control_listen(struct vaultd *) CV_WUR;
 int	 vaultd_unix_listen(struct vaultd *, const char *path, int backlog,
 	    int *fdp) CV_WUR;
 void	 control_accept(struct vaultd *);
+/* Handle a client's frames: what it sent before, then what it sends. */
 void	 control_readable(struct vaultd *, struct client *);
+/* 1 if a client has whole frames read and not handled: the next turn. */
+int	 control_waiting(const struct client *);
 void	 control_close(struct client *);
 void	 control_shutdown(struct vaultd *);
 /* Write what is queued for every client (once per loop turn). */
