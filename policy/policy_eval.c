@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "common/encode.h"
 #include "policy/policy_int.h"
 #include "policy/policy_budget.h"
 #include "policy/policy_eval.h"
@@ -271,6 +272,37 @@ ev_budget_why(const struct policy *pol, uint32_t ri, size_t bi,
 }
 
 /*
+ * "allowed by rule ID (line N)": made for every request a rule allows,
+ * so without printf (2 % of vaultd's CPU per L2 signature with the
+ * operator's uid below).
+ */
+static void
+why_allowed(struct policy_verdict *v)
+{
+	static const char	 head[] = "allowed by rule ", mid[] = " (line ";
+	char			 num[DEC_U64_MAX + 1];
+	size_t			 idlen, n, at;
+
+	idlen = strnlen(v->id, sizeof(v->id));
+	n = dec_encode_u64(v->line > 0 ? (uint64_t)v->line : 0, num);
+	if (v->line < 0 || sizeof(head) - 1 + idlen + sizeof(mid) - 1 + n +
+	    sizeof(")") > sizeof(v->why)) {
+		snprintf(v->why, sizeof(v->why), "allowed by rule %s "
+		    "(line %d)", v->id, v->line);
+		return;
+	}
+	memcpy(v->why, head, sizeof(head) - 1);
+	at = sizeof(head) - 1;
+	memcpy(v->why + at, v->id, idlen);
+	at += idlen;
+	memcpy(v->why + at, mid, sizeof(mid) - 1);
+	at += sizeof(mid) - 1;
+	memcpy(v->why + at, num, n);
+	at += n;
+	memcpy(v->why + at, ")", sizeof(")"));
+}
+
+/*
  * The verdict on req: the path's form, the ceilings, then every
  * candidate rule, then the budgets of the matching allow and approve
  * rules, all or none.  cst is what the budgets are checked against
@@ -293,8 +325,9 @@ ev_run(const struct policy *pol, const struct policy_state *cst,
 	enum pb_result		 pr;
 	char			 det[EV_DET_MAX], bdet[EV_DET_MAX], tdet[EV_DET_MAX];
 	char			 line[POLICY_WHY_MAX + 128];
+	char			 num[DEC_U64_MAX + 1];
 	uint32_t		 brules[POLICY_RESV_MAX + 1];
-	size_t			 nb = 0, napp = 0, napp_full = 0, fb, i;
+	size_t			 nb = 0, napp = 0, napp_full = 0, fb, i, n;
 	int64_t			 ri, deny = -1, allow = -1;
 	int			 rc = CV_ERR_INVALID, gc = 0;
 
@@ -328,8 +361,11 @@ ev_run(const struct policy *pol, const struct policy_state *cst,
 		memcpy(v->why, path_why, sizeof(path_why));
 		goto verdict;
 	}
-	if (req->actor == POLICY_ACTOR_OPERATOR)
-		snprintf(c.uid, sizeof(c.uid), "%u", req->uid);
+	if (req->actor == POLICY_ACTOR_OPERATOR) {
+		/* a uint32_t: 10 digits at most */
+		n = dec_encode_u64(req->uid, num);
+		memcpy(c.uid, num, n + 1);
+	}
 	if (ev_ceilings(&c, v))
 		goto verdict;
 
@@ -417,8 +453,7 @@ ev_run(const struct policy *pol, const struct policy_state *cst,
 		v_approve_why(v, pol);
 	} else {
 		v_rule(v, pol, (uint32_t)allow, POLICY_ALLOW);
-		snprintf(v->why, sizeof(v->why), "allowed by rule %s (line %d)",
-		    v->id, v->line);
+		why_allowed(v);
 	}
 	if (st != NULL && plan.n > 0 &&
 	    pb_take(st, req, now_ms, &plan, &v->resv) != 0)
