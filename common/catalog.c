@@ -116,8 +116,10 @@ catalog_findn(const char *method, const char *path, size_t pathlen)
 	/* The query is the request's argument, not its endpoint. */
 	n = (q = memchr(path, '?', pathlen)) != NULL ?
 	    (size_t)(q - path) : pathlen;
+	/* the first letter before strcmp: once or more for every request */
 	for (i = 0; i < CATALOG_ROWS; i++)
-		if (strcmp(catalog[i].method, method) == 0 &&
+		if (catalog[i].method[0] == method[0] &&
+		    strcmp(catalog[i].method, method) == 0 &&
 		    catalog_path_is(catalog[i].path, path, n))
 			return &catalog[i];
 	return NULL;

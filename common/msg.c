@@ -412,6 +412,42 @@ msg_prescan(const uint8_t *p, size_t len)
 	return off == len ? 0 : CV_ERR_MSG_TRAILING;
 }
 
+/*
+ * The zone a message's objects are decoded into, kept for the next
+ * message once one is cleared: msgpack_unpack_next makes an 8 KiB zone
+ * for every message and frees it after, and vaultd decodes two messages
+ * for every signature (malloc and free were about 3 % of its CPU at 240
+ * L2 requests in flight).  One is kept per thread; a message decoded
+ * while another is live gets a zone of its own.  The objects hold
+ * pointers into the frame and numbers, as before, when the zone was
+ * freed unwiped.
+ */
+static _Thread_local msgpack_zone	*zone_kept;
+
+static msgpack_zone *
+zone_take(void)
+{
+	msgpack_zone	*z = zone_kept;
+
+	if (z == NULL)
+		return msgpack_zone_new(MSGPACK_ZONE_CHUNK_SIZE);
+	zone_kept = NULL;
+	return z;
+}
+
+static void
+zone_give(msgpack_zone *z)
+{
+	if (z == NULL)
+		return;
+	if (zone_kept != NULL) {
+		msgpack_zone_free(z);
+		return;
+	}
+	msgpack_zone_clear(z);
+	zone_kept = z;
+}
+
 int
 msg_decode(struct msg *m, const uint8_t *p, size_t len)
 {
@@ -425,10 +461,16 @@ msg_decode(struct msg *m, const uint8_t *p, size_t len)
 	if ((r = msg_prescan(p, len)) != 0)
 		return r;
 	msgpack_unpacked_init(&m->up);
+	if ((m->up.zone = zone_take()) == NULL)
+		return CV_ERR_NOMEM;
 	m->live = 1;
-	switch (msgpack_unpack_next(&m->up, (const char *)p, len, &off)) {
+	switch (msgpack_unpack((const char *)p, len, &off, m->up.zone,
+	    &m->up.data)) {
 	case MSGPACK_UNPACK_SUCCESS:
 		break;
+	case MSGPACK_UNPACK_EXTRA_BYTES:	/* msg_prescan saw none */
+		r = CV_ERR_MSG_TRAILING;
+		goto fail;
 	case MSGPACK_UNPACK_CONTINUE:
 		r = CV_ERR_MSG_TRUNCATED;
 		goto fail;
@@ -481,7 +523,7 @@ void
 msg_clear(struct msg *m)
 {
 	if (m->live)
-		msgpack_unpacked_destroy(&m->up);
+		zone_give(m->up.zone);
 	memset(m, 0, sizeof(*m));
 }
 
