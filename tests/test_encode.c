@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include <cmocka.h>
+#include <sodium.h>
 
 #include "common/encode.h"
 
@@ -53,10 +54,26 @@ test_hex_encode(void **state)
 	static const uint8_t in[] = { 0x00, 0x01, 0xab, 0xff, 0x7e };
 	char	out[2 * sizeof(in) + 1];
 
+	uint8_t	all[256 + 7];
+	char	mine[2 * sizeof(all) + 1], theirs[2 * sizeof(all) + 1];
+	size_t	i, from, len;
+
 	hex_encode(in, sizeof(in), out);
 	assert_string_equal(out, "0001abff7e");
 	hex_encode(in, 0, out);
 	assert_string_equal(out, "");
+
+	/* every byte value, at every place of a 4-byte step, every length */
+	for (i = 0; i < sizeof(all); i++)
+		all[i] = (uint8_t)(i * 181 + 7);
+	for (from = 0; from < 4; from++)
+		for (len = 0; from + len <= sizeof(all); len++) {
+			memset(mine, 'x', sizeof(mine));
+			hex_encode(all + from, len, mine);
+			sodium_bin2hex(theirs, sizeof(theirs), all + from,
+			    len);
+			assert_string_equal(mine, theirs);
+		}
 }
 
 static void
