@@ -513,6 +513,7 @@ msg_decode(struct msg *m, const uint8_t *p, size_t len)
 	m->rd.f = o->via.array.ptr + 2;
 	m->rd.n = (uint32_t)n;
 	m->rd.pos = 0;
+	m->rd.checked = 1;		/* msg_check_fields */
 	return 0;
  fail:
 	msg_clear(m);
@@ -597,7 +598,9 @@ msg_get_str(struct msg_rd *rd, const char **s, size_t *len, size_t max)
 		return CV_ERR_MSG_TYPE;
 	if (o->via.str.size > max)
 		return CV_ERR_MSG_LENGTH;
-	if (!utf8_valid((const uint8_t *)o->via.str.ptr, o->via.str.size))
+	/* at the top level msg_decode checked it: once for every field */
+	if (!rd->checked &&
+	    !utf8_valid((const uint8_t *)o->via.str.ptr, o->via.str.size))
 		return CV_ERR_MSG_STRING;
 	*s = o->via.str.ptr;
 	*len = o->via.str.size;
@@ -655,6 +658,7 @@ msg_get_array(struct msg_rd *rd, struct msg_rd *sub, uint32_t max)
 	sub->f = o->via.array.ptr;
 	sub->n = o->via.array.size;
 	sub->pos = 0;
+	sub->checked = 0;		/* the table checks the top level only */
 	rd->pos++;
 	return 0;
 }

@@ -309,6 +309,12 @@ struct msg_rd {
 	const msgpack_object	*f;
 	uint32_t		 n;
 	uint32_t		 pos;
+	/*
+	 * 1 for a message's top level only: msg_decode checked each of
+	 * its strings against the table (UTF-8, no NUL), and msg_get_str
+	 * checks only the length there; 0 (nested arrays): both.
+	 */
+	int			 checked;
 };
 
 /* One decoded message.  Strings and bins point into the frame bytes. */

@@ -238,6 +238,46 @@ test_utf8_steps(void **state)
 	}
 }
 
+/*
+ * A top-level string is checked once, by msg_decode against the table;
+ * one in a nested array by msg_get_str: a NUL or a bad sequence there
+ * is still refused.
+ */
+static void
+test_nested_strings(void **state)
+{
+	static const char	*bad[] = { "a\0b", "\xc0\xaf", "\xed\xa0\x80",
+				    "0123456789\xff" };
+	static const size_t	 badlen[] = { 3, 2, 3, 11 };
+	struct msg_w		 w;
+	struct msg		 m;
+	struct msg_rd		 list, e;
+	const char		*s;
+	size_t			 len, i;
+
+	for (i = 0; i <= sizeof(bad) / sizeof(bad[0]); i++) {
+		msg_begin(&w, MSG_SIGN_ANS, 9);
+		msg_put_array(&w, 1);
+		msg_put_array(&w, 2);
+		msg_put_str(&w, "POLY_SIGNATURE");
+		if (i < sizeof(bad) / sizeof(bad[0]))
+			msg_put_strn(&w, bad[i], badlen[i]);
+		else
+			msg_put_str(&w, "ok");
+		msg_put_bin(&w, "", 0);
+		assert_int_equal(msg_finish(&w), 0);
+		assert_int_equal(msg_decode(&m, w.buf.data + MSG_HDR_LEN,
+		    w.buf.len - MSG_HDR_LEN), 0);
+		assert_int_equal(msg_get_array(&m.rd, &list, 16), 0);
+		assert_int_equal(msg_get_array(&list, &e, 2), 0);
+		assert_int_equal(msg_get_str(&e, &s, &len, 64), 0);
+		assert_int_equal(msg_get_str(&e, &s, &len, 64),
+		    i < sizeof(bad) / sizeof(bad[0]) ? CV_ERR_MSG_STRING : 0);
+		msg_clear(&m);
+		msg_w_free(&w);
+	}
+}
+
 /* MSG_ERROR_ANS: the one reader and the one writer. */
 static void
 test_error_ans(void **state)
@@ -601,6 +641,7 @@ main(void)
 		cmocka_unit_test(test_unknown_and_count),
 		cmocka_unit_test(test_strings),
 		cmocka_unit_test(test_utf8_steps),
+		cmocka_unit_test(test_nested_strings),
 		cmocka_unit_test(test_hostile_counts),
 		cmocka_unit_test(test_frames),
 		cmocka_unit_test(test_flush_behind),
