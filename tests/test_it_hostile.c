@@ -525,6 +525,42 @@ test_forged_store(void **state)
 }
 
 /*
+ * `time` answered 200 with no vault change but a key id, the vault's
+ * own: nothing a real netd sends (it names a key only with a change,
+ * netd_answer.c).  Taken as it came, the key id went on the audit log as
+ * the one `call.time ok` concerned, a key netd picked; now the answer
+ * is forged, on the log without a key, and netd is restarted.
+ */
+static int
+setup_keyed_none(void **state)
+{
+	return setup_with(state, "answer 200 none api " API_KEY " 0\n",
+	    NULL);
+}
+
+static void
+test_keyed_none(void **state)
+{
+	struct ht	*t = *state;
+	struct it_proc	 procs[3];
+
+	assert_int_not_equal(run_time(t), 0);
+	assert_true(fake_log_has(t, "status=200 effect=0 rtype=3 key="
+	    API_KEY));
+	assert_vaultd_up(t, procs);
+	assert_killed(t);
+	assert_vault_unchanged(t);
+	assert_true(it_log_has(&t->it, "netd answered time with a key id "
+	    "without a vault change"));
+	assert_audited(t, NULL, "call.time");
+	assert_int_equal(CTL(t, NULL, "audit show --tail 100000"), 0);
+	if (strstr(t->out, "\tcall.time\t-\t-\tforged\t-\t") == NULL ||
+	    strstr(t->out, "\tcall.time\t-\t-\tok\t") != NULL)
+		fail_msg("call.time on the audit log as netd said:\n%s",
+		    t->out);
+}
+
+/*
  * `apikey derive` under a policy that denies it: netd asks for the
  * derive's signature, is refused, and answers with a key it sealed
  * itself.  A step the policy denied is no signed step: the store is
@@ -1681,6 +1717,8 @@ main(void)
 		    setup_forged_remove, teardown),
 		cmocka_unit_test_setup_teardown(test_forged_store,
 		    setup_forged_store, teardown),
+		cmocka_unit_test_setup_teardown(test_keyed_none,
+		    setup_keyed_none, teardown),
 		cmocka_unit_test_setup_teardown(test_denied_store,
 		    setup_denied_store, teardown),
 		cmocka_unit_test_setup_teardown(test_failed_remove,

@@ -697,7 +697,13 @@ vaultd_call_ans(struct vaultd *vd, struct child *ch, struct msg *m)
 	    (r = msg_get_bin(&m->rd, &box, &blen, BOX_MAX)) != 0)
 		return r;
 	c->boxlen = blen;
-	if ((c->effect & (NETCALL_REMOVE | NETCALL_STORE)) &&
+	/*
+	 * netd names a key, and seals one, only with the change that
+	 * concerns it: else the call's record would carry a key netd chose.
+	 */
+	if (c->effect == 0 && (c->key_id[0] != '\0' || blen > 0))
+		why = "a key id without a vault change";
+	else if ((c->effect & (NETCALL_REMOVE | NETCALL_STORE)) &&
 	    c->key_id[0] != '\0' &&
 	    !vault_fmt_name_valid(c->key_id, strlen(c->key_id)))
 		why = "a key id that is not one";
