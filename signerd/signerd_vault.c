@@ -354,9 +354,9 @@ rotation_of(const struct vault *v, const char *account)
 	return 0;
 }
 
-/* Refuse a second credential of the same kind, account and nonce. */
-static int
-nonce_taken(const struct vault *v, uint8_t type, const char *account,
+/* The key id of the credential of that kind, account and nonce, or NULL. */
+static const char *
+nonce_holder(const struct vault *v, uint8_t type, const char *account,
     uint64_t nonce)
 {
 	size_t	i;
@@ -364,8 +364,16 @@ nonce_taken(const struct vault *v, uint8_t type, const char *account,
 	for (i = 0; i < v->nrecs; i++)
 		if (v->recs[i].type == type && v->recs[i].nonce == nonce &&
 		    strcmp(v->recs[i].account, account) == 0)
-			return 1;
-	return 0;
+			return v->recs[i].key_id;
+	return NULL;
+}
+
+/* Refuse a second credential of the same kind, account and nonce. */
+static int
+nonce_taken(const struct vault *v, uint8_t type, const char *account,
+    uint64_t nonce)
+{
+	return nonce_holder(v, type, account, nonce) != NULL;
 }
 
 /*
@@ -740,6 +748,7 @@ vault_store(struct signerd_vault *sv, struct chan *c, struct msg *m)
 {
 	struct secret	 pt;
 	const uint8_t	*box, *nul;
+	const char	*held;
 	uint64_t	 type, nonce;
 	size_t		 len, idlen;
 	char		 account[VAULT_MAX_NAME + 1];
@@ -749,6 +758,7 @@ vault_store(struct signerd_vault *sv, struct chan *c, struct msg *m)
 	int		 r, bearer;
 
 	memset(&pt, 0, sizeof(pt));
+	info[0] = '\0';
 	if ((r = msg_get_u64(&m->rd, &type)) != 0 ||
 	    (r = msg_get_strbuf(&m->rd, account, sizeof(account))) != 0 ||
 	    (r = msg_get_u64(&m->rd, &nonce)) != 0 ||
@@ -809,7 +819,10 @@ vault_store(struct signerd_vault *sv, struct chan *c, struct msg *m)
 		for (nonce = 0; nonce_taken(&sv->v, (uint8_t)type, account,
 		    nonce); nonce++)
 			;
-	else if (nonce_taken(&sv->v, (uint8_t)type, account, nonce)) {
+	else if ((held = nonce_holder(&sv->v, (uint8_t)type, account,
+	    nonce)) != NULL) {
+		/* the refusal names the key the vault holds at that nonce */
+		snprintf(info, sizeof(info), "%s", held);
 		r = CV_ERR_EXISTS;
 		goto out;
 	}
@@ -823,6 +836,18 @@ vault_store(struct signerd_vault *sv, struct chan *c, struct msg *m)
 		vault_free(&sv->pv);
  out:
 	secret_free(&pt);
+	/*
+	 * A key refused for what it is: the refusal's text is a key id
+	 * (not secret: a listing shows it), for vaultd to name rather than
+	 * the id netd said: the box's, or the key the vault holds at the
+	 * box's nonce.
+	 */
+	if ((r == CV_ERR_EXISTS || r == CV_ERR_PERMISSIONS) &&
+	    info[0] != '\0') {
+		if (msg_error_ans(c, m->id, r, info) != 0)
+			fatalx("cannot answer %s", msg_name(m->type));
+		r = 0;
+	}
 	return r;
 }
 

@@ -561,6 +561,81 @@ test_keyed_none(void **state)
 }
 
 /*
+ * `apikey derive` answered with a STORE that names one key id and seals
+ * another, one the vault holds: signerd refuses the box (CV_ERR_EXISTS).
+ * The key id netd named is no key the exchange or the vault knows;
+ * vaultd took it as the store's, and it went on the audit log
+ * (apikey_store fail, call.apikey.derive ok) and into what vaultctl
+ * printed.  Only a key id signerd read from the box is the store's:
+ * its refusal names the key it holds.
+ */
+static int
+setup_store_misnamed(void **state)
+{
+	return setup_with(state, "sign L1 GET /auth/derive-api-key 7\n"
+	    "seal " API_KEY " " API_SECRET " forged-passphrase\n"
+	    "answer 200 store api " FORGED_KEY " 7\n", NULL);
+}
+
+static void
+test_store_misnamed(void **state)
+{
+	struct ht	*t = *state;
+	struct it_proc	 procs[3];
+
+	assert_int_equal(CTL(t, NULL, "--json apikey derive --account "
+	    ACCOUNT " --nonce 7"), 0);
+	assert_true(fake_log_has(t, "effect=1 rtype=3 key=" FORGED_KEY
+	    " box=1"));
+	has(t, "\"vault\": \"the vault already holds API key " API_KEY
+	    "\"");
+	assert_null(strstr(t->out, FORGED_KEY));
+	assert_vaultd_up(t, procs);
+	assert_vault_unchanged(t);
+	assert_int_equal(CTL(t, NULL, "audit show --tail 100000"), 0);
+	has(t, "\tapikey_store\t-\t-\tfail\t-\t");
+	has(t, "\tcall.apikey.derive\t-\t-\tok\t" API_KEY "\t");
+	if (strstr(t->out, FORGED_KEY) != NULL)
+		fail_msg("the audit log names the key id netd made up:\n%s",
+		    t->out);
+}
+
+/*
+ * The same at a nonce the vault holds another key at: the box's key is
+ * new, the nonce is taken (CV_ERR_EXISTS), and the key named is the
+ * one the vault holds there, never the box's nor netd's word.
+ */
+static int
+setup_store_nonce_taken(void **state)
+{
+	return setup_with(state, "sign L1 GET /auth/derive-api-key 3\n"
+	    "seal " FORGED_KEY " " API_SECRET " forged-passphrase\n"
+	    "answer 200 store api " FORGED_KEY " 3\n", NULL);
+}
+
+static void
+test_store_nonce_taken(void **state)
+{
+	struct ht	*t = *state;
+	struct it_proc	 procs[3];
+
+	assert_int_equal(CTL(t, NULL, "--json apikey derive --account "
+	    ACCOUNT " --nonce 3"), 0);
+	assert_true(fake_log_has(t, "effect=1 rtype=3 key=" FORGED_KEY
+	    " box=1"));
+	has(t, "\"vault\": \"the vault already holds API key " API_KEY
+	    "\"");
+	assert_null(strstr(t->out, FORGED_KEY));
+	assert_vaultd_up(t, procs);
+	assert_vault_unchanged(t);
+	assert_int_equal(CTL(t, NULL, "audit show --tail 100000"), 0);
+	has(t, "\tcall.apikey.derive\t-\t-\tok\t" API_KEY "\t");
+	if (strstr(t->out, FORGED_KEY) != NULL)
+		fail_msg("the audit log names a key the vault does not hold:"
+		    "\n%s", t->out);
+}
+
+/*
  * `apikey derive` under a policy that denies it: netd asks for the
  * derive's signature, is refused, and answers with a key it sealed
  * itself.  A step the policy denied is no signed step: the store is
@@ -1719,6 +1794,10 @@ main(void)
 		    setup_forged_store, teardown),
 		cmocka_unit_test_setup_teardown(test_keyed_none,
 		    setup_keyed_none, teardown),
+		cmocka_unit_test_setup_teardown(test_store_misnamed,
+		    setup_store_misnamed, teardown),
+		cmocka_unit_test_setup_teardown(test_store_nonce_taken,
+		    setup_store_nonce_taken, teardown),
 		cmocka_unit_test_setup_teardown(test_denied_store,
 		    setup_denied_store, teardown),
 		cmocka_unit_test_setup_teardown(test_failed_remove,

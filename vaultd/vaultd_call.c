@@ -839,8 +839,13 @@ vaultd_call_kick(struct vaultd *vd)
 		break;
 	}
 	c->op_started = 1;
+	/*
+	 * A new key's id is the one signerd reads in the box (its answer
+	 * names it): the one netd named beside the box is only its word.
+	 */
 	if (vault_op_call(vd, &w, id, sent, what, c->account,
-	    c->state == CALL_MARK ? "" : c->key_id, call_step) != 0)
+	    c->state == CALL_MARK || (c->state == CALL_STORE &&
+	    !(c->effect & NETCALL_REPLACE)) ? "" : c->key_id, call_step) != 0)
 		call_step(vd, CV_ERR_NOTRUNNING, "signerd is not "
 		    "reachable", c->key_id);
 	else		/* the vault write is the client's, on the log */
@@ -859,8 +864,17 @@ call_step(struct vaultd *vd, int code, const char *text,
 
 	switch (c->state) {
 	case CALL_STORE:
-		if (key_id != NULL && *key_id != '\0')
-			snprintf(c->key_id, sizeof(c->key_id), "%s", key_id);
+		/*
+		 * A new key is the one signerd read in the box: its answer
+		 * names it, and so does its refusal of a key the vault holds
+		 * or of permissions not asked for (the text is the key id).
+		 */
+		if (!(c->effect & NETCALL_REPLACE))
+			snprintf(c->key_id, sizeof(c->key_id), "%s",
+			    (code == CV_ERR_EXISTS ||
+			    code == CV_ERR_PERMISSIONS) &&
+			    vault_fmt_name_valid(text, strlen(text)) ? text :
+			    key_id != NULL ? key_id : "");
 		if (code == CV_ERR_EXISTS) {
 			snprintf(why, sizeof(why), "the vault already holds "
 			    "%s key %s", kind, c->key_id);
@@ -874,9 +888,11 @@ call_step(struct vaultd *vd, int code, const char *text,
 			call_fail(vd, code, why);
 			return;
 		} else if (code != 0) {
-			snprintf(why, sizeof(why), "the exchange issued %s key "
-			    "%s but the vault could not store it (%s)%s", kind,
-			    c->key_id, text, c->nc->bearer ? ": the exchange "
+			/* no id when signerd could not read the box */
+			snprintf(why, sizeof(why), "the exchange issued %s "
+			    "key%s%s but the vault could not store it (%s)%s",
+			    kind, c->key_id[0] != '\0' ? " " : "", c->key_id,
+			    text, c->nc->bearer ? ": the exchange "
 			    "holds a secret the vault does not; rotate the key "
 			    "again once the vault is writable" :
 			    c->rtype == VAULT_REC_API_CRED ?
