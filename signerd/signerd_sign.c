@@ -116,11 +116,26 @@ timestamp_parse(const char *ts, int64_t *v)
  * /order" with "s[...]" as "DELETE /orders" with "[...]".  A request
  * whose body could be a path's tail is not signed: a GET has none, and
  * a body is JSON text, an object or an array, so that the bytes moved
- * would have to end the other path with '{' or '['.
+ * would have to end the other path with '{' or '['.  A query (which
+ * Openfish signs) is where such an end would be read as the same
+ * endpoint: "DELETE /cancel-market-orders?x=" with '{"market":"B"}' is
+ * signed as the same path with the query 'x={"market":"B"}' and no
+ * body, and "?x={" with '"market":"B"}' then the body.  So a query
+ * holds no '{' or '[' (its tail could be a body), and a request with
+ * a query has no body (the body's head could be the query's tail).
  */
 static int
 hmac_body_valid(const struct sign_req *req)
 {
+	const char	*q;
+	size_t		 qlen;
+
+	if ((q = memchr(req->path, '?', req->pathlen)) != NULL) {
+		qlen = req->pathlen - (size_t)(q - req->path);
+		if (memchr(q, '{', qlen) != NULL ||
+		    memchr(q, '[', qlen) != NULL || req->bodylen > 0)
+			return 0;
+	}
 	if (req->bodylen == 0)
 		return 1;
 	if (strcmp(req->method, "GET") == 0)

@@ -95,7 +95,12 @@ struct sign_wallet {
  *                  case); a path not starting with '/' or holding a byte
  *                  outside visible ASCII (space, CR, LF, NUL, controls,
  *                  non-ASCII) or a '#'; a body pointer NULL with a
- *                  length; a timestamp that is not canonical decimal
+ *                  length; at L2 or BUILDER, a body on a GET, a body
+ *                  that does not begin '{' or '[', a body after a
+ *                  query, or a '{' or '[' in the query (the HMAC runs
+ *                  path and body together: no other split of the
+ *                  bytes may be signed with them); a timestamp that is
+ *                  not canonical decimal
  *                  (digits only, no leading zero, at most 20 digits, at
  *                  most INT64_MAX); max_skew negative;
  *  CV_ERR_TOOLONG  account over SIGN_ACCOUNT_MAX, path over SIGN_PATH_MAX,
