@@ -636,6 +636,50 @@ test_store_nonce_taken(void **state)
 }
 
 /*
+ * A netd that sends a gateway request right after its handshake, its
+ * answer to vaultd's status query held until the request is answered:
+ * vaultd has not yet seen its sandbox in /proc (a netd without one is
+ * killed at that answer), so it gets no work, only "retry".  Played at
+ * the second start, once the vault is unlocked.
+ */
+static int
+setup_early_gw(void **state)
+{
+	return setup_with(state, "early-gw GET /time - - 0\n", NULL);
+}
+
+static void
+test_early_gw(void **state)
+{
+	struct ht	*t = *state;
+	struct it_proc	 procs[3];
+	char		*log, *p;
+	int		 i, n = 0;
+
+	assert_int_equal(it_status(&t->it, procs), 0);
+	assert_int_equal(kill((pid_t)procs[2].pid, SIGKILL), 0);
+	for (i = 0; i < 200 && n < 2; i++) {
+		it_sleep_ms(50);
+		log = fake_log(t);
+		for (n = 0, p = log; (p = strstr(p, "early-gw done")) != NULL;
+		    p++)
+			n++;
+		free(log);
+	}
+	assert_int_equal(n, 2);
+	log = fake_log(t);
+	p = strstr(strstr(log, "early-gw done") + 1, "gw id=");
+	if (p == NULL || strstr(p, "  -> MSG_ERROR_ANS code=-5 text=netd's "
+	    "sandbox is not seen yet; retry\nearly-gw done status-held=1\n")
+	    == NULL)
+		fail_msg("a gateway request before the status answer was "
+		    "served:\n%s", log);
+	free(log);
+	assert_vaultd_up(t, procs);
+	assert_vault_unchanged(t);
+}
+
+/*
  * `apikey derive` under a policy that denies it: netd asks for the
  * derive's signature, is refused, and answers with a key it sealed
  * itself.  A step the policy denied is no signed step: the store is
@@ -1798,6 +1842,8 @@ main(void)
 		    setup_store_misnamed, teardown),
 		cmocka_unit_test_setup_teardown(test_store_nonce_taken,
 		    setup_store_nonce_taken, teardown),
+		cmocka_unit_test_setup_teardown(test_early_gw,
+		    setup_early_gw, teardown),
 		cmocka_unit_test_setup_teardown(test_denied_store,
 		    setup_denied_store, teardown),
 		cmocka_unit_test_setup_teardown(test_failed_remove,

@@ -710,6 +710,10 @@ vaultd_gw_req(struct vaultd *vd, struct child *ch, struct msg *m)
 	size_t			 pathlen, bodylen;
 	int			 code;
 
+	/* work only for a netd whose sandbox vaultd has seen (/proc) */
+	if (!child_ready(ch))
+		return msg_error_ans(&ch->chan, m->id, CV_ERR_AGAIN, "netd's "
+		    "sandbox is not seen yet; retry");
 	if ((r = calloc(1, sizeof(*r))) == NULL)
 		return CV_ERR_NOMEM;
 	if ((code = msg_get_strbuf(&m->rd, r->method,

@@ -39,6 +39,11 @@
  *		a gateway request (MSG_GW_REQ) with those fields, "-" for
  *		an empty one, the rest empty; then wait (vaultd answers, or
  *		kills us for a malformed one)
+ *	early-gw METHOD PATH KEY PASSPHRASE NEGRISK
+ *		not for a call: at each start, right after the handshake,
+ *		the same request, with vaultd's status query held unanswered
+ *		until the request's answer (or the 10 s wait) is in: a
+ *		gateway request before vaultd has seen our sandbox
  *
  * LEVEL is none, L1, L2, builder, bearer or a number; BODY - for none,
  * or @boxkey for the public half of a fresh X25519 key pair (32 bytes,
@@ -61,6 +66,7 @@
  *	forget id=N
  *	gw id=N method=M path=P negrisk=N
  *	    -> MSG_GW_ANS, MSG_ERROR_ANS code=N text=T, or none
+ *	early-gw done status-held=N (1: vaultd's status query waited)
  *	eof (vaultd closed the channel)
  * A line cut short by SIGKILL is never written: each is one write(2).
  */
@@ -104,6 +110,9 @@ struct hn {
 	int			 have_boxpk;
 	uint8_t			*box;
 	size_t			 boxlen;
+	/* early-gw: vaultd's status query, held (0: none) */
+	int			 hold_status;
+	uint32_t		 held_status;
 	/* what the pump saw of our requests */
 	uint64_t		 flood_first, flood_last;
 	uint64_t		 n_headers, n_errors;
@@ -215,11 +224,11 @@ hn_queue(struct hn *h, struct msg_w *w)
 }
 
 static void
-hn_status(struct hn *h, struct msg *m)
+hn_status(struct hn *h, uint32_t id)
 {
 	struct msg_w	w;
 
-	msg_begin(&w, MSG_STATUS_ANS, m->id);
+	msg_begin(&w, MSG_STATUS_ANS, id);
 	msg_put_u64(&w, (uint64_t)getpid());
 	msg_put_u64(&w, (uint64_t)getuid());
 	msg_put_bool(&w, 0);
@@ -311,7 +320,10 @@ hn_pump(struct hn *h, int timeout_ms, uint32_t want, int *got, char *desc,
 	}
 	switch (m.type) {
 	case MSG_STATUS_REQ:
-		hn_status(h, &m);
+		if (h->hold_status)
+			h->held_status = m.id;
+		else
+			hn_status(h, m.id);
 		break;
 	case MSG_PROBE_REQ:
 		{
@@ -774,6 +786,8 @@ hn_call_run(struct hn *h)
 			hn_hang(h);
 		else if (strcmp(w[0], "gw") == 0)
 			hn_gw(h, w, n);
+		else if (strcmp(w[0], "early-gw") == 0)
+			;	/* at start (hn_early_gw) */
 		else
 			hn_log(h, "bad scenario line: %s", w[0]);
 	}
@@ -784,6 +798,37 @@ hn_call_run(struct hn *h)
 	h->box = NULL;
 	h->boxlen = 0;
 	h->call_id = 0;
+}
+
+/* early-gw: a gateway request before vaultd has our status. */
+static void
+hn_early_gw(struct hn *h)
+{
+	char	*copy, *line, *save = NULL, *word, *wsave, *w[HN_WORDS];
+	int	 n;
+
+	if ((copy = strdup(h->scenario)) == NULL)
+		fatal("strdup");
+	for (line = strtok_r(copy, "\n", &save); line != NULL;
+	    line = strtok_r(NULL, "\n", &save)) {
+		n = 0;
+		for (word = strtok_r(line, " \t", &wsave);
+		    word != NULL && n < HN_WORDS;
+		    word = strtok_r(NULL, " \t", &wsave))
+			w[n++] = word;
+		if (n == 0 || strcmp(w[0], "early-gw") != 0)
+			continue;
+		h->hold_status = 1;
+		hn_gw(h, w, n);
+		h->hold_status = 0;
+		hn_log(h, "early-gw done status-held=%d",
+		    h->held_status != 0);
+		if (h->held_status != 0)
+			hn_status(h, h->held_status);
+		h->held_status = 0;
+		break;
+	}
+	free(copy);
 }
 
 int
@@ -814,6 +859,7 @@ main(int argc, char **argv)
 	if (strstr(h.scenario, "no-seccomp\n") == NULL)
 		hn_seccomp();
 	hn_log(&h, "start pid=%ld uid=%ld", (long)getpid(), (long)getuid());
+	hn_early_gw(&h);
 
 	for (;;)
 		if (hn_pump(&h, 60000, 0, NULL, NULL, 0) != 0)
