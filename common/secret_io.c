@@ -1,5 +1,6 @@
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <termios.h>
@@ -14,6 +15,42 @@
 static int	tty_line(int, const char *, struct secret *, size_t);
 
 /*
+ * The signals that may come while the terminal is quiet: each is caught
+ * for that time only, so that the terminal is given back echoing before
+ * the signal does what it would have done (readpassphrase(3) does the
+ * same).  A stop (^Z) gives it back, stops, and asks again once
+ * continued.
+ */
+static const int tty_sigs[] = {
+	SIGALRM, SIGHUP, SIGINT, SIGQUIT, SIGTERM, SIGTSTP, SIGTTIN, SIGTTOU
+};
+#define TTY_NSIGS	(sizeof(tty_sigs) / sizeof(tty_sigs[0]))
+
+static volatile sig_atomic_t	tty_caught[TTY_NSIGS];
+
+static void
+tty_catch(int sig)
+{
+	size_t	i;
+
+	for (i = 0; i < TTY_NSIGS; i++)
+		if (tty_sigs[i] == sig)
+			tty_caught[i] = 1;
+}
+
+/* 1 if a signal was caught while the terminal was quiet. */
+static int
+tty_interrupted(void)
+{
+	size_t	i;
+
+	for (i = 0; i < TTY_NSIGS; i++)
+		if (tty_caught[i])
+			return 1;
+	return 0;
+}
+
+/*
  * One line typed at the terminal fd, not shown.  What was typed ahead
  * is kept (TCSANOW): a secret pasted before the line was asked for is
  * the one meant.
@@ -21,19 +58,52 @@ static int	tty_line(int, const char *, struct secret *, size_t);
 static int
 tty_quiet_line(int fd, const char *prompt, struct secret *s, size_t max)
 {
-	struct termios	old, quiet;
-	int		r;
+	struct sigaction	sa, saved[TTY_NSIGS];
+	struct termios		old, quiet;
+	size_t			i;
+	int			r, stopped;
 
-	if (tcgetattr(fd, &old) == -1)
-		return CV_ERR_IO;
+ again:
+	memset(&sa, 0, sizeof(sa));
+	sigemptyset(&sa.sa_mask);
+	sa.sa_handler = tty_catch;	/* no SA_RESTART: the read ends */
+	for (i = 0; i < TTY_NSIGS; i++) {
+		tty_caught[i] = 0;
+		(void)sigaction(tty_sigs[i], &sa, &saved[i]);
+	}
+	if (tcgetattr(fd, &old) == -1) {
+		r = CV_ERR_IO;
+		goto restore;
+	}
 	quiet = old;
 	quiet.c_lflag &= ~(ECHO | ECHONL);
 	quiet.c_lflag |= ICANON;
-	if (tcsetattr(fd, TCSANOW, &quiet) == -1)
-		return CV_ERR_IO;
+	if (tcsetattr(fd, TCSANOW, &quiet) == -1) {
+		r = CV_ERR_IO;
+		goto restore;
+	}
 	r = tty_line(fd, prompt, s, max);
-	tcsetattr(fd, TCSANOW, &old);
-	return r;
+	while (tcsetattr(fd, TCSANOW, &old) == -1 && errno == EINTR)
+		;
+ restore:
+	for (i = 0; i < TTY_NSIGS; i++)
+		(void)sigaction(tty_sigs[i], &saved[i], NULL);
+	if (!tty_interrupted())
+		return r;
+	/* the terminal echoes again: now the signal, as it was meant */
+	if (r == 0)
+		secret_free(s);
+	stopped = 0;
+	for (i = 0; i < TTY_NSIGS; i++)
+		if (tty_caught[i]) {
+			(void)kill(getpid(), tty_sigs[i]);
+			if (tty_sigs[i] == SIGTSTP || tty_sigs[i] == SIGTTIN ||
+			    tty_sigs[i] == SIGTTOU)
+				stopped = 1;
+		}
+	if (stopped)
+		goto again;		/* continued: ask again */
+	return CV_ERR_IO;		/* a signal that was ignored */
 }
 
 int
@@ -117,8 +187,10 @@ tty_line(int fd, const char *prompt, struct secret *s, size_t max)
 		return r;
 	(void)!write(fd, prompt, strlen(prompt));
 	for (;;) {
+		if (tty_interrupted())
+			break;
 		k = read(fd, &c, 1);
-		if (k == -1 && errno == EINTR)
+		if (k == -1 && errno == EINTR && !tty_interrupted())
 			continue;
 		if (k <= 0 || c == '\n' || c == '\r')
 			break;

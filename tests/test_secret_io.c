@@ -12,6 +12,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <pty.h>
+#include <signal.h>
 #include <string.h>
 #include <termios.h>
 #include <unistd.h>
@@ -110,12 +111,157 @@ test_terminal(void **state)
 	alarm(0);
 }
 
+/*
+ * Interrupted at the prompt (^C, a kill, a hang-up): the terminal is
+ * given back echoing, and the signal then does what it would have done
+ * (here, ends the reader).  Left quiet, the operator's shell would go
+ * on without echo, and whatever is typed next is not seen.
+ */
+static void
+interrupted(int sig)
+{
+	struct termios	t;
+	struct secret	s;
+	int		master, slave, i, st;
+	pid_t		pid;
+
+	alarm(20);
+	assert_int_equal(openpty(&master, &slave, NULL, NULL, NULL), 0);
+	assert_int_equal(tcgetattr(slave, &t), 0);
+	assert_true((t.c_lflag & ECHO) != 0);
+	assert_true((pid = fork()) != -1);
+	if (pid == 0) {
+		signal(sig, SIG_DFL);
+		if (secret_read_fd(slave, &s, 64) == 0)
+			_exit(0);
+		_exit(1);
+	}
+	for (i = 0; i < 1000; i++) {		/* the reader is waiting */
+		assert_int_equal(tcgetattr(slave, &t), 0);
+		if ((t.c_lflag & ECHO) == 0)
+			break;
+		usleep(10000);
+	}
+	assert_true((t.c_lflag & ECHO) == 0);
+	assert_int_equal(write(master, "half", 4), 4);	/* no newline yet */
+	assert_int_equal(kill(pid, sig), 0);
+	assert_int_equal(waitpid(pid, &st, 0), pid);
+	assert_true(WIFSIGNALED(st));
+	assert_int_equal(WTERMSIG(st), sig);
+	assert_int_equal(tcgetattr(slave, &t), 0);
+	assert_true((t.c_lflag & ECHO) != 0);
+	close(slave);
+	close(master);
+	alarm(0);
+}
+
+static void
+test_terminal_sigint(void **state)
+{
+	interrupted(SIGINT);
+}
+
+static void
+test_terminal_sigterm(void **state)
+{
+	interrupted(SIGTERM);
+}
+
+static void
+test_terminal_sighup(void **state)
+{
+	interrupted(SIGHUP);
+}
+
+/* Quiet again within 10 s; 0, or -1. */
+static int
+quiet_wait(int slave)
+{
+	struct termios	t;
+	int		i;
+
+	for (i = 0; i < 1000; i++) {
+		if (tcgetattr(slave, &t) == -1)
+			return -1;
+		if ((t.c_lflag & ECHO) == 0)
+			return 0;
+		usleep(10000);
+	}
+	return -1;
+}
+
+/*
+ * Stopped at the prompt (^Z): the terminal echoes while the reader is
+ * stopped; continued, it asks again, and the line typed then is the
+ * secret (not what was half typed before).
+ */
+static void
+test_terminal_stop(void **state)
+{
+	struct termios	t;
+	struct secret	s;
+	char		got[64];
+	int		master, slave, p[2], st;
+	ssize_t		n;
+	pid_t		pid;
+
+	alarm(20);
+	assert_int_equal(openpty(&master, &slave, NULL, NULL, NULL), 0);
+	assert_int_equal(pipe(p), 0);
+	assert_true((pid = fork()) != -1);
+	if (pid == 0) {
+		close(p[0]);
+		close(master);
+		signal(SIGTSTP, SIG_DFL);
+		/*
+		 * A group of its own, whose parent is in the session: the
+		 * kernel discards a stop sent to an orphaned group (the
+		 * test's own may be one, run by a harness).
+		 */
+		if (setpgid(0, 0) == -1)
+			_exit(1);
+		if (secret_read_fd(slave, &s, 64) != 0)
+			_exit(1);
+		(void)!write(p[1], s.p, s.len);
+		_exit(0);
+	}
+	close(p[1]);
+	assert_int_equal(quiet_wait(slave), 0);
+	assert_int_equal(write(master, "half", 4), 4);
+	assert_int_equal(kill(pid, SIGTSTP), 0);
+	assert_int_equal(waitpid(pid, &st, WUNTRACED), pid);
+	assert_true(WIFSTOPPED(st));
+	assert_int_equal(tcgetattr(slave, &t), 0);
+	assert_true((t.c_lflag & ECHO) != 0);
+	assert_int_equal(tcflush(slave, TCIFLUSH), 0);	/* the shell's */
+	assert_int_equal(kill(pid, SIGCONT), 0);
+	assert_int_equal(quiet_wait(slave), 0);
+	assert_int_equal(write(master, SECRET "\n", sizeof(SECRET)),
+	    sizeof(SECRET));
+	assert_int_equal(waitpid(pid, &st, 0), pid);
+	assert_true(WIFEXITED(st));
+	assert_int_equal(WEXITSTATUS(st), 0);
+	n = read(p[0], got, sizeof(got));
+	assert_int_equal(n, sizeof(SECRET) - 1);
+	assert_memory_equal(got, SECRET, (size_t)n);
+	close(p[0]);
+	assert_int_equal(tcgetattr(slave, &t), 0);
+	assert_true((t.c_lflag & ECHO) != 0);
+	close(slave);
+	close(master);
+	alarm(0);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_pipe),
 		cmocka_unit_test(test_terminal),
+		cmocka_unit_test(test_terminal_sigint),
+		cmocka_unit_test(test_terminal_sigterm),
+		cmocka_unit_test(test_terminal_sighup),
+		cmocka_unit_test(test_terminal_stop),
 	};
 
 	if (sodium_init() < 0)
