@@ -14,6 +14,9 @@
 #include <setjmp.h>
 #include <stdint.h>
 
+#include <arpa/inet.h>
+#include <grp.h>
+
 #include <cmocka.h>
 #include <jansson.h>
 #include <sodium.h>
@@ -1652,6 +1655,136 @@ test_kdf_notice(void **state)
 	unlink(cmd);
 }
 
+/*
+ * An impostor of uid 64997 serving the vaultd protocol at the control
+ * socket's path, in a home of owner's (mode mode), while vaultctl unlock
+ * runs as as (setpriv; -1: the test's uid): the bytes it received, in
+ * got.  vaultctl's exit and output are in c->r.
+ */
+static size_t
+impostor(struct ct *c, uid_t owner, mode_t mode, uid_t as, char *got,
+    size_t len)
+{
+	struct sockaddr_un	 sun;
+	struct msg_w		 w;
+	struct msg		 m;
+	struct chan		 ch;
+	char			 run[128], su[64] = "", build[256];
+	uint32_t		 flen;
+	size_t			 have = 0;
+	ssize_t			 n;
+	pid_t			 pid;
+	int			 p[2], ready[2], fd, cfd, st;
+
+	snprintf(c->pass, sizeof(c->pass), "%.100s.pass", c->it.home);
+	it_write(c->pass, SECRET_WORD "\n", 0600);
+	if (as != (uid_t)-1) {
+		assert_int_equal(chown(c->pass, as, as), 0);
+		snprintf(su, sizeof(su), "setpriv --reuid=%u --regid=%u "
+		    "--clear-groups ", (unsigned)as, (unsigned)as);
+	}
+	snprintf(run, sizeof(run), "%s/run", c->it.home);
+	assert_int_equal(chmod(c->it.home, mode), 0);
+	assert_int_equal(chown(c->it.home, owner, owner), 0);
+	assert_int_equal(mkdir(run, 0755), 0);
+	assert_int_equal(chown(run, 64997, 64997), 0);
+	assert_int_equal(pipe(p), 0);
+	assert_int_equal(pipe(ready), 0);
+	assert_true((pid = fork()) != -1);
+	if (pid == 0) {
+		close(p[0]);
+		close(ready[0]);
+		alarm(60);		/* vaultctl never came: the test fails */
+		if (setgroups(0, NULL) == -1 || setgid(64997) == -1 ||
+		    setuid(64997) == -1)
+			_exit(1);
+		memset(&sun, 0, sizeof(sun));
+		sun.sun_family = AF_UNIX;
+		snprintf(sun.sun_path, sizeof(sun.sun_path), "%s", c->it.sock);
+		if ((fd = socket(AF_UNIX, SOCK_STREAM, 0)) == -1 ||
+		    bind(fd, (struct sockaddr *)&sun, sizeof(sun)) == -1 ||
+		    chmod(c->it.sock, 0666) == -1 || listen(fd, 1) == -1 ||
+		    write(ready[1], "r", 1) != 1 ||
+		    (cfd = accept(fd, NULL, NULL)) == -1)
+			_exit(1);
+		chan_init(&ch, cfd);
+		if (chan_recv(&ch, &m) != 0)
+			_exit(0);		/* nothing came */
+		(void)!write(p[1], "hello ", 6);
+		msg_begin(&w, MSG_CTL_HELLO_ANS, m.id);
+		msg_clear(&m);
+		msg_put_u64(&w, MSG_VERSION);
+		if (chan_send(&ch, &w) != 0)
+			_exit(1);
+		/* the next frame, raw: what vaultctl confided */
+		while (have < 4 || (have - 4 < len &&
+		    have - 4 < ((memcpy(&flen, got, 4), ntohl(flen))))) {
+			if ((n = read(cfd, got + have, len - have)) <= 0)
+				break;
+			have += (size_t)n;
+		}
+		(void)!write(p[1], got, have);
+		_exit(0);
+	}
+	close(p[1]);
+	close(ready[1]);
+	assert_int_equal(read(ready[0], got, 1), 1);
+	close(ready[0]);
+	/* "%s/vaultctl": the user's switch goes before the build path */
+	snprintf(build, sizeof(build), "%s", c->it.build);
+	snprintf(c->it.build, sizeof(c->it.build), "%s%s", su, build);
+	cli(c, NULL, "unlock --passphrase-file %s", c->pass);
+	snprintf(c->it.build, sizeof(c->it.build), "%s", build);
+	assert_int_equal(waitpid(pid, &st, 0), pid);
+	assert_true(WIFEXITED(st));
+	assert_int_equal(WEXITSTATUS(st), 0);
+	while ((n = read(p[0], got + have, len - 1 - have)) > 0)
+		have += (size_t)n;
+	close(p[0]);
+	unlink(c->it.sock);
+	rmdir(run);
+	assert_int_equal(chown(c->it.home, 0, 0), 0);
+	return have;
+}
+
+/*
+ * Someone else's socket where vaultctl looks for vaultd's (a home in a
+ * directory others write to, a mistyped CLOBVAULT_HOME): vaultctl sends
+ * it nothing, the handshake included, and so never the passphrase.  As
+ * root, in a home that is not the impostor's; as a user, in a home that
+ * is (made in /tmp before the user made theirs).
+ */
+static void
+test_impostor(void **state)
+{
+	struct ct	*c = *state;
+	char		 got[8192], want_err[256];
+	size_t		 have;
+
+	if (geteuid() != 0) {
+		print_message("skipped: acting as another uid needs root\n");
+		skip();
+	}
+	snprintf(want_err, sizeof(want_err), "vaultctl: unlock: %s is served "
+	    "by uid 64997, neither root nor this user nor the home's owner: "
+	    "not vaultd's, nothing sent (is CLOBVAULT_HOME right?)\n",
+	    c->it.sock);
+
+	have = impostor(c, 0, 0755, (uid_t)-1, got, sizeof(got));
+	assert_null(memmem(got, have, SECRET_WORD, strlen(SECRET_WORD)));
+	assert_int_equal(have, 0);
+	want(c, 1);
+	assert_string_equal(c->r.err, want_err);
+	assert_string_equal(c->r.out, "");
+
+	have = impostor(c, 64997, 0711, 64996, got, sizeof(got));
+	assert_null(memmem(got, have, SECRET_WORD, strlen(SECRET_WORD)));
+	assert_int_equal(have, 0);
+	want(c, 1);
+	assert_string_equal(c->r.err, want_err);
+	assert_string_equal(c->r.out, "");
+}
+
 int
 main(void)
 {
@@ -1669,6 +1802,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_apikey_import_bad,
 		    setup_vaultd, teardown),
 		cmocka_unit_test_setup_teardown(test_wait, setup_bare,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_impostor, setup_bare,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_lists, setup_vaultd,
 		    teardown),

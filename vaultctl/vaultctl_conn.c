@@ -10,6 +10,7 @@
 #include <time.h>
 #include <unistd.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 
 #include <sodium.h>
@@ -42,9 +43,47 @@ vaultctl_exit_code(int err)
 	}
 }
 
+/*
+ * 1 if a vaultd run by uid may be sent what vaultctl sends (passphrases,
+ * keys): root, this user, or the owner of the home, closed to others as
+ * vaultd keeps it, when this user is root (who may use any vaultd) or
+ * shares it through one of its groups as vaultd sets a home up for a
+ * socket group (mode 0710, that group's).  Anyone else listening at the
+ * path (a home in a directory others can write, a mistyped
+ * CLOBVAULT_HOME) is not vaultd.
+ */
+static int
+vaultctl_server_ok(const char *home, uid_t uid)
+{
+	struct stat	st;
+	gid_t		groups[256];
+	int		i, n;
+
+	if (uid == 0 || uid == geteuid())
+		return 1;
+	if (lstat(home, &st) == -1 || !S_ISDIR(st.st_mode) ||
+	    st.st_uid != uid || (st.st_mode & 067) != 0)
+		return 0;
+	if (geteuid() == 0)
+		return 1;
+	if ((st.st_mode & 07777) != 0710)
+		return 0;
+	if (st.st_gid == getegid())
+		return 1;
+	if ((n = getgroups((int)(sizeof(groups) / sizeof(groups[0])),
+	    groups)) == -1)
+		return 0;
+	for (i = 0; i < n; i++)
+		if (groups[i] == st.st_gid)
+			return 1;
+	return 0;
+}
+
 int
 vaultctl_connect(struct vaultctl *vc)
 {
+	struct ucred		cred;
+	socklen_t		clen = sizeof(cred);
 	struct sockaddr_un	sun;
 	struct msg_w		w;
 	struct msg		m;
@@ -71,6 +110,17 @@ vaultctl_connect(struct vaultctl *vc)
 		    sun.sun_path, strerror(errno));
 		close(fd);
 		return CV_ERR_NOTRUNNING;
+	}
+	/* who listens there, before it hears anything of ours */
+	cred.uid = (uid_t)-1;
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &clen) == -1 ||
+	    !vaultctl_server_ok(home, cred.uid)) {
+		snprintf(vc->errtext, sizeof(vc->errtext), "%s is served by "
+		    "uid %u, neither root nor this user nor the home's owner: "
+		    "not vaultd's, nothing sent (is CLOBVAULT_HOME right?)", sun.sun_path,
+		    (unsigned)cred.uid);
+		close(fd);
+		return CV_ERR_PERM;
 	}
 	chan_init(&vc->chan, fd);
 	msg_begin(&w, MSG_CTL_HELLO_REQ, ++vc->next_id);
