@@ -13,6 +13,7 @@
 #include <dirent.h>
 #include <grp.h>
 #include <poll.h>
+#include <pwd.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
 
@@ -176,7 +177,10 @@ static void
 test_check_bad(void **state)
 {
 	struct ot	*o = *state;
-	char		 want[4096];
+	struct passwd	*pw;
+	struct group	*gr;
+	struct stat	 st;
+	char		 want[4096], group[64];
 
 	it_write(o->conf,
 	    "home relative/path\n"
@@ -239,6 +243,31 @@ test_check_bad(void **state)
 	assert_string_equal(o->out, "vaultd: group no-such-group-cvit does "
 	    "not exist: create it with groupadd --system no-such-group-cvit, "
 	    "or name another\n");
+	/* the children's own group as the socket group: they would be let
+	 * in (nobody's is nogroup, or whatever its gid names) */
+	if (geteuid() == 0 && (pw = getpwnam("nobody")) != NULL &&
+	    (gr = getgrgid(pw->pw_gid)) != NULL) {
+		snprintf(group, sizeof(group), "%s", gr->gr_name);
+		it_write(o->conf, "user nobody\n", 0600);
+		assert_int_equal(sh(o, "%s/vaultd -T -n -c %s -g %s",
+		    o->it.build, o->conf, group), 1);
+		snprintf(want, sizeof(want), "vaultd: socket-group %s is the "
+		    "group of nobody, the user signerd and netd run as: vaultd "
+		    "would admit them to the control socket; give the "
+		    "operators a group of their own (groupadd --system "
+		    "clobvault-ops)\n", group);
+		assert_string_equal(o->out, want);
+		/* and refuses a start (timeout: were it to start) */
+		assert_int_equal(sh(o, "timeout 60 %s/vaultd -T -f -c %s -g %s",
+		    o->it.build, o->conf, group), 1);
+		assert_non_null(strstr(o->out, want + strlen("vaultd: ")));
+		assert_int_equal(access(o->it.sock, F_OK), -1);
+		/* nor was the home given to that group */
+		assert_int_equal(stat(o->it.home, &st), 0);
+		assert_int_equal(st.st_mode & 0777, 0700);
+		assert_int_equal(st.st_gid, getegid());
+		unlink(o->conf);
+	}
 	assert_int_equal(chmod(o->it.home, 0750), 0);
 	assert_int_equal(sh(o, "%s/vaultd -T -n", o->it.build), 1);
 	snprintf(want, sizeof(want), "vaultd: %s is open to other users "

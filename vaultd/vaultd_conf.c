@@ -476,6 +476,29 @@ user_exists(const char *user)
 	return WIFEXITED(status) && WEXITSTATUS(status) == 0;
 }
 
+/*
+ * Whether gid is the primary group of user, the one group the children
+ * keep when they drop to it (common/privsep.c): asked in a child, as
+ * user_exists is.
+ */
+static int
+user_group_is(const char *user, gid_t gid)
+{
+	struct passwd	*pw;
+	pid_t		 pid;
+	int		 status;
+
+	if ((pid = fork()) == -1)
+		fatal("fork");
+	if (pid == 0)
+		_exit((pw = getpwnam(user)) != NULL && pw->pw_gid == gid ?
+		    0 : 1);
+	while (waitpid(pid, &status, 0) == -1)
+		if (errno != EINTR)
+			fatal("waitpid");
+	return WIFEXITED(status) && WEXITSTATUS(status) == 0;
+}
+
 void
 conf_settle(struct vaultd *vd, const struct vaultd_conf *conf,
     const char *group, const char *logfile, int foreground, int check,
@@ -510,6 +533,15 @@ conf_settle(struct vaultd *vd, const struct vaultd_conf *conf,
 			vd->sock_gid = gr->gr_gid;
 			vd->have_sock_gid = 1;
 		}
+	}
+	/* the children's own group would let signerd and netd in */
+	if (vd->have_sock_gid && geteuid() == 0 &&
+	    user_group_is(vd->user, vd->sock_gid)) {
+		problem(pb, "socket-group %s is the group of %s, the user "
+		    "signerd and netd run as: vaultd would admit them to the "
+		    "control socket; give the operators a group of their own "
+		    "(groupadd --system clobvault-ops)", group, vd->user);
+		vd->have_sock_gid = 0;	/* nor is the home given to it */
 	}
 	if (vd->audit_seg_max == 0)
 		vd->audit_seg_max = conf->seg_size;
