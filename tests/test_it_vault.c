@@ -272,7 +272,7 @@ static void
 test_tampered_vault(void **state)
 {
 	struct vt	*v = *state;
-	char		*orig, *bad;
+	char		*orig, *bad, want[256], msg[1024];
 	size_t		 len = 0, off;
 	FILE		*f;
 
@@ -283,6 +283,8 @@ test_tampered_vault(void **state)
 	orig = it_slurp(v->vault, &len);
 	assert_non_null(orig);
 	bad = malloc(len);
+	snprintf(want, sizeof(want), "vaultctl: unlock: the vault file %s ",
+	    v->vault);
 	for (off = 0; off < len; off += off < 200 ? 7 : 29) {
 		memcpy(bad, orig, len);
 		bad[off] ^= 0x40;
@@ -291,15 +293,54 @@ test_tampered_vault(void **state)
 		fclose(f);
 		if (CTL(v, NULL, "unlock --passphrase-file %s", v->pass) != 7)
 			fail_msg("flip at %zu: %s", off, v->out);
+		/* which file, what, and what to do */
+		if (strncmp(v->out, want, strlen(want)) != 0 ||
+		    strstr(v->out, ": put back a good copy of it; the file "
+		    "is left as it is\n") == NULL)
+			fail_msg("flip at %zu: %s", off, v->out);
 		assert_same(v->vault, bad, len);
 	}
-	/* truncated, and an unknown format version */
+	/* the header's checksum, and the MAC at the end */
+	memcpy(bad, orig, len);
+	bad[40] ^= 0x40;
+	f = fopen(v->vault, "w");
+	fwrite(bad, 1, len, f);
+	fclose(f);
+	assert_int_equal(CTL(v, NULL, "unlock --passphrase-file %s", v->pass),
+	    7);
+	snprintf(msg, sizeof(msg), "%sis damaged (data is corrupt, %zu bytes): "
+	    "put back a good copy of it; the file is left as it is\n", want,
+	    len);
+	assert_string_equal(v->out, msg);
+	memcpy(bad, orig, len);
+	bad[len - 1] ^= 0x40;
+	f = fopen(v->vault, "w");
+	fwrite(bad, 1, len, f);
+	fclose(f);
+	assert_int_equal(CTL(v, NULL, "unlock --passphrase-file %s", v->pass),
+	    7);
+	snprintf(msg, sizeof(msg), "%sfailed authentication (data failed "
+	    "authentication (tampered or corrupt)): put back a good copy of "
+	    "it; the file is left as it is\n", want);
+	assert_string_equal(v->out, msg);
+	/* truncated, empty, an unknown format version, too large */
 	f = fopen(v->vault, "w");
 	fwrite(orig, 1, len / 2, f);
 	fclose(f);
 	assert_int_equal(CTL(v, NULL, "unlock --passphrase-file %s", v->pass),
 	    7);
-	assert_out(v, "data is corrupt");
+	snprintf(msg, sizeof(msg), "%sis damaged (data is corrupt, %zu bytes): "
+	    "put back a good copy of it; the file is left as it is\n", want,
+	    len / 2);
+	assert_string_equal(v->out, msg);
+	assert_same(v->vault, orig, len / 2);
+	f = fopen(v->vault, "w");
+	fclose(f);
+	assert_int_equal(CTL(v, NULL, "unlock --passphrase-file %s", v->pass),
+	    7);
+	snprintf(msg, sizeof(msg), "%sis damaged (data is corrupt, 0 bytes): "
+	    "put back a good copy of it; the file is left as it is\n", want);
+	assert_string_equal(v->out, msg);
 	memcpy(bad, orig, len);
 	bad[9] = 9;
 	f = fopen(v->vault, "w");
@@ -307,7 +348,20 @@ test_tampered_vault(void **state)
 	fclose(f);
 	assert_int_equal(CTL(v, NULL, "unlock --passphrase-file %s", v->pass),
 	    7);
-	assert_out(v, "unknown file format version");
+	snprintf(msg, sizeof(msg), "%sis of format version 9, and this vaultd "
+	    "reads version 1 (unknown file format version): run the clobvault "
+	    "that wrote it; the file is left as it is\n", want);
+	assert_string_equal(v->out, msg);
+	f = fopen(v->vault, "w");
+	fwrite(orig, 1, len, f);
+	fclose(f);
+	assert_int_equal(truncate(v->vault, 5 * 1024 * 1024), 0);
+	assert_int_equal(CTL(v, NULL, "unlock --passphrase-file %s", v->pass),
+	    7);
+	snprintf(msg, sizeof(msg), "%sis larger than a vault can be (5242880 "
+	    "bytes, at most 4194304): put back a good copy of it; the file is "
+	    "left as it is\n", want);
+	assert_string_equal(v->out, msg);
 
 	/* readable by others: refused, with the fix */
 	f = fopen(v->vault, "w");

@@ -212,24 +212,69 @@ vault_op_from(struct vaultd *vd, struct client *cl, struct msg *m)
 		snprintf(vd->op.actor, sizeof(vd->op.actor), "%s", cl->actor);
 }
 
+/*
+ * What is wrong with the vault file itself, for the person who unlocks:
+ * which file, what, and what to do (it is never changed by a refusal).
+ * file and len are what was read, NULL when it was not.
+ */
+static void
+file_fault(struct vaultd *vd, int code, const uint8_t *file, size_t len,
+    char *text, size_t tlen)
+{
+	struct stat	st;
+
+	if (code == CV_ERR_FORMAT_VERSION && file != NULL && len >= 10)
+		snprintf(text, tlen, "the vault file %.200s is of format "
+		    "version %u, and this vaultd reads version %u (%s): run "
+		    "the clobvault that wrote it; the file is left as it is",
+		    vd->vaultpath, (unsigned)(file[8] << 8 | file[9]),
+		    (unsigned)VAULT_VERSION, cv_strerror(code));
+	else if (code == CV_ERR_CORRUPT && file == NULL &&
+	    stat(vd->vaultpath, &st) == 0)
+		snprintf(text, tlen, "the vault file %.200s is larger than a "
+		    "vault can be (%lld bytes, at most %d): put back a good "
+		    "copy of it; the file is left as it is", vd->vaultpath,
+		    (long long)st.st_size, VAULT_MAX_FILE);
+	else
+		snprintf(text, tlen, "the vault file %.200s is damaged (%s%s%zu "
+		    "bytes): put back a good copy of it; the file is left as "
+		    "it is", vd->vaultpath, cv_strerror(code), file != NULL ?
+		    ", " : "", file != NULL ? len : (size_t)0);
+}
+
 /* Start an unlock with cred; client 0 means vaultd unlocks itself. */
 void
 vault_unlock_start(struct vaultd *vd, struct client *cl, struct msg *m,
     const uint8_t *cred, size_t len, int keyfile)
 {
+	struct vault	 v;
 	struct msg_w	 w;
 	uint8_t		*file = NULL;
 	size_t		 flen;
 	uint32_t	 id;
-	char		 text[200];
+	char		 text[400];
 	int		 r;
 
 	vault_op_from(vd, cl, m);
 	vd->op.what = "unlock";
 	if ((r = vault_fmt_read(vd->vaultpath, &file, &flen)) != 0) {
-		snprintf(text, sizeof(text), "cannot read %.100s: %s%s",
-		    vd->vaultpath, cv_strerror(r), r == CV_ERR_PERM ?
-		    " (fix it with: chmod 600 on the vault file)" : "");
+		if (r == CV_ERR_CORRUPT)
+			file_fault(vd, r, NULL, 0, text, sizeof(text));
+		else
+			snprintf(text, sizeof(text), "cannot read %.100s: "
+			    "%s%s", vd->vaultpath, cv_strerror(r),
+			    r == CV_ERR_PERM ? " (fix it with: chmod 600 on "
+			    "the vault file)" : "");
+		vault_op_fail(vd, r, text);
+		return;
+	}
+	/* its structure needs no key: a damaged file is told here */
+	memset(&v, 0, sizeof(v));
+	r = vault_fmt_parse(file, flen, &v);
+	vault_free(&v);
+	if (r == CV_ERR_CORRUPT || r == CV_ERR_FORMAT_VERSION) {
+		file_fault(vd, r, file, flen, text, sizeof(text));
+		free(file);
 		vault_op_fail(vd, r, text);
 		return;
 	}
@@ -458,8 +503,18 @@ list_ans(struct vaultd *vd, struct msg *m)
 static void
 unlock_failed(struct vaultd *vd, int code, const char *text)
 {
+	char	fault[400];
+
 	if (code == CV_ERR_BADPASS)
 		vault_bad_credential(vd);
+	/* signerd found a record or the MAC wrong: the file, named */
+	if (code == CV_ERR_TAMPERED || code == CV_ERR_CORRUPT) {
+		snprintf(fault, sizeof(fault), "the vault file %.200s %s "
+		    "(%.100s): put back a good copy of it; the file is left as "
+		    "it is", vd->vaultpath, code == CV_ERR_TAMPERED ?
+		    "failed authentication" : "is damaged", text);
+		text = fault;
+	}
 	vault_op_fail(vd, code, text);
 }
 
