@@ -385,7 +385,8 @@ it_ctl_spawn(struct it *t, const char *outpath, const char *fmt, ...)
 
 /*
  * A test CA and a server certificate for 127.0.0.1 it signed, made with
- * openssl(1) in dir: ca.pem, server.pem, server.key; with pin, the
+ * openssl(1) in dir: ca.pem (readable by all, as vaultd wants a CA
+ * file), server.pem, server.key; with pin, the
  * server key's public key pin in the file pin as well.  0, or -1.
  */
 static inline int
@@ -403,7 +404,8 @@ it_make_ca(const char *dir, const char *cn, int pin)
 	    "openssl req -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 "
 	    "-nodes -keyout server.key -out server.csr -subj /CN=127.0.0.1 && "
 	    "openssl x509 -req -in server.csr -CA ca.pem -CAkey ca.key "
-	    "-set_serial 7 -days 1 -extfile ext -out server.pem%s) "
+	    "-set_serial 7 -days 1 -extfile ext -out server.pem && "
+	    "chmod a+r ca.pem%s) "
 	    ">/dev/null 2>&1", dir, cn, pin ? " && "
 	    "openssl x509 -in server.pem -pubkey -noout | openssl pkey -pubin "
 	    "-outform der | openssl dgst -sha256 -binary | openssl enc -base64 "

@@ -1003,6 +1003,8 @@ static void
 test_transport(void **state)
 {
 	struct ct	*c = *state;
+	char		 priv[160], want[320], *pem;
+	size_t		 len;
 	int		 i;
 
 	run(c, 0, NULL, "account add closed --profile polymarket "
@@ -1053,6 +1055,24 @@ test_transport(void **state)
 	run(c, 5, NULL, "time --account main");
 	run(c, 0, NULL, "unlock --passphrase-file %s", c->pass);
 	run(c, 0, NULL, "time --account main");
+
+	/*
+	 * A CA file its mode keeps from others: vaultd, root here, could
+	 * read it, but reads only what anyone may (a CA bundle is public).
+	 */
+	snprintf(priv, sizeof(priv), "%s/private.pem", certdir);
+	assert_non_null(pem = it_slurp(ca, &len));
+	it_write(priv, pem, 0600);
+	free(pem);
+	run(c, 0, NULL, "account add private --profile openfish "
+	    "--url %s --ca-file %s", c->url, priv);
+	run(c, 1, NULL, "--json time --account private");
+	assert_int_equal(out_code(c), CV_ERR_INVALID);
+	snprintf(want, sizeof(want), "the CA file %s is not readable by "
+	    "everyone: a CA bundle is public (chmod a+r it)", priv);
+	has(c, want);
+	assert_int_equal(chmod(priv, 0644), 0);
+	run(c, 0, NULL, "time --account private");
 
 	/* a public key pin that matches, and one that does not */
 	run(c, 0, NULL, "account add pinned --profile openfish "

@@ -235,6 +235,18 @@ vaultd_read_ca(const char *path, uint8_t **out, size_t *outlen, char *why,
 		close(fd);
 		return CV_ERR_INVALID;
 	}
+	/*
+	 * vaultd may run as root and reads the file for whoever named it:
+	 * only a file its mode says anyone may read, as a CA bundle is, so
+	 * that no operator can have vaultd put a file it cannot read
+	 * itself into netd's memory.
+	 */
+	if ((st.st_mode & S_IROTH) == 0) {
+		snprintf(why, whylen, "the CA file %s is not readable by "
+		    "everyone: a CA bundle is public (chmod a+r it)", path);
+		close(fd);
+		return CV_ERR_INVALID;
+	}
 	if ((buf = malloc((size_t)st.st_size)) == NULL) {
 		close(fd);
 		return CV_ERR_NOMEM;

@@ -38,7 +38,8 @@ INVITE=INV-benchmem$$
     openssl req -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 \
 	-nodes -keyout server.key -out server.csr -subj /CN=127.0.0.1 &&
     openssl x509 -req -in server.csr -CA ca.pem -CAkey ca.key \
-	-set_serial 7 -days 1 -extfile ext -out server.pem) \
+	-set_serial 7 -days 1 -extfile ext -out server.pem &&
+    chmod a+r ca.pem) \
     >/dev/null 2>&1 || { echo "bench_mem: openssl failed"; exit 1; }
 
 "$B/testexchange" --profile openfish --listen 127.0.0.1:0 \
