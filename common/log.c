@@ -65,7 +65,7 @@ log_size_check(void)
 		return;
 	log_rotating = 1;
 	fd = open(log_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC |
-	    O_NOCTTY, 0600);
+	    O_NOCTTY | O_NOFOLLOW, 0600);
 	if (fd == -1)
 		log_warn("cannot open %s anew; logging on in %s", log_path,
 		    old);

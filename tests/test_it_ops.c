@@ -503,6 +503,47 @@ test_sighup(void **state)
 }
 
 /*
+ * A symbolic link where the log goes is not followed: vaultd, root here,
+ * stops at start naming the path, and the file it points at stays
+ * as it was.
+ */
+static void
+test_log_symlink(void **state)
+{
+	struct ot	*o = *state;
+	char		 log[128], target[128], want[256], *text;
+	struct stat	 st;
+	size_t		 len;
+	int64_t		 start;
+	int		 status = 0;
+	pid_t		 r = 0;
+
+	snprintf(log, sizeof(log), "%s.slog", o->it.home);
+	snprintf(target, sizeof(target), "%s.target", o->it.home);
+	it_write(target, "", 0644);
+	unlink(log);
+	assert_int_equal(symlink(target, log), 0);
+	assert_int_equal(it_spawn(&o->it, "-T", "-l", log), 0);
+	for (start = it_ms(); it_ms() - start < 5000; it_sleep_ms(10))
+		if ((r = waitpid(o->it.vaultd, &status, WNOHANG)) != 0)
+			break;
+	if (r == 0)
+		it_kill(&o->it);		/* still running: the test fails */
+	assert_int_equal(r, o->it.vaultd);
+	o->it.vaultd = 0;
+	assert_true(WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), 1);
+	assert_int_equal(stat(target, &st), 0);
+	assert_int_equal(st.st_size, 0);
+	assert_non_null(text = it_slurp(o->it.log, &len));
+	snprintf(want, sizeof(want), "open %s: %s\n", log, strerror(ELOOP));
+	assert_non_null(strstr(text, want));
+	free(text);
+	unlink(log);
+	unlink(target);
+}
+
+/*
  * log-max-size: past it, vaultd.log becomes vaultd.log.1 (replacing an
  * older one) and a new vaultd.log goes on; values checked by -n.
  */
@@ -1293,6 +1334,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_socket_group, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_sighup, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_log_symlink, setup,
+		    teardown),
 		cmocka_unit_test_setup_teardown(test_log_max_size, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_cpu_latency, setup,

@@ -118,15 +118,17 @@ exe_dir(char *buf, size_t len)
 
 /*
  * Point standard error, where vaultd logs, at path (appended, 0600).
- * -1 with errno if it cannot be opened; the old log stays.
+ * -1 with errno if it cannot be opened; the old log stays.  Never
+ * through a symbolic link: vaultd may be root, and a link someone put
+ * where the log goes would have it append to any file.
  */
 static int
 log_open(const char *path)
 {
 	int	fd;
 
-	fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOCTTY,
-	    0600);
+	fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOCTTY |
+	    O_NOFOLLOW, 0600);
 	if (fd == -1)
 		return -1;
 	if (fd != STDERR_FILENO) {
