@@ -1687,6 +1687,7 @@ impostor(struct ct *c, uid_t owner, mode_t mode, uid_t as, char *got,
 	assert_int_equal(chmod(c->it.home, mode), 0);
 	assert_int_equal(chown(c->it.home, owner, owner), 0);
 	assert_int_equal(mkdir(run, 0755), 0);
+	assert_int_equal(chmod(run, 0755), 0);	/* whatever the umask */
 	assert_int_equal(chown(run, 64997, 64997), 0);
 	assert_int_equal(pipe(p), 0);
 	assert_int_equal(pipe(ready), 0);
