@@ -3,6 +3,7 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -423,6 +424,22 @@ msg_prescan(const uint8_t *p, size_t len)
  * freed unwiped.
  */
 static _Thread_local msgpack_zone	*zone_kept;
+/* A thread that ends frees the zone it kept (zone_key's destructor). */
+static pthread_once_t	zone_once = PTHREAD_ONCE_INIT;
+static pthread_key_t	zone_key;
+static int		zone_key_ok;
+
+static void
+zone_end(void *z)
+{
+	msgpack_zone_free(z);
+}
+
+static void
+zone_key_make(void)
+{
+	zone_key_ok = pthread_key_create(&zone_key, zone_end) == 0;
+}
 
 static msgpack_zone *
 zone_take(void)
@@ -432,6 +449,7 @@ zone_take(void)
 	if (z == NULL)
 		return msgpack_zone_new(MSGPACK_ZONE_CHUNK_SIZE);
 	zone_kept = NULL;
+	(void)pthread_setspecific(zone_key, NULL);
 	return z;
 }
 
@@ -440,7 +458,9 @@ zone_give(msgpack_zone *z)
 {
 	if (z == NULL)
 		return;
-	if (zone_kept != NULL) {
+	(void)pthread_once(&zone_once, zone_key_make);
+	if (zone_kept != NULL || !zone_key_ok ||
+	    pthread_setspecific(zone_key, z) != 0) {
 		msgpack_zone_free(z);
 		return;
 	}
