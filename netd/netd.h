@@ -113,7 +113,8 @@ struct netd {
 	struct netd_token	 tokens[NETD_TOKENS_MAX];
 };
 
-/* Milliseconds on the monotonic clock; seconds of the real one. */
+/* Micro- and milliseconds on the monotonic clock; seconds of the real one. */
+int64_t	netd_now_us(void);
 int64_t	netd_now_ms(void);
 int64_t	netd_time(void);
 

@@ -1,6 +1,6 @@
 /*
- * netd's clocks: milliseconds of the monotonic one, seconds of the real
- * one (netd.h).
+ * netd's clocks: micro- and milliseconds of the monotonic one, seconds
+ * of the real one (netd.h).
  */
 #include <stdint.h>
 #include <time.h>
@@ -8,12 +8,18 @@
 #include "netd/netd.h"
 
 int64_t
-netd_now_ms(void)
+netd_now_us(void)
 {
 	struct timespec	ts;
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+int64_t
+netd_now_ms(void)
+{
+	return netd_now_us() / 1000;
 }
 
 int64_t

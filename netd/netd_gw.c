@@ -53,21 +53,6 @@ static const double gw_le[GW_HIST_BUCKETS] = {
 	1, 2.5, 5
 };
 
-int64_t
-gw_now_us(void)
-{
-	struct timespec	ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
-
-int64_t
-gw_now_ms(void)
-{
-	return gw_now_us() / 1000;
-}
-
 unsigned int
 gw_status_of(int code)
 {
@@ -197,7 +182,7 @@ gw_unescape(void *cls, struct MHD_Connection *c, char *s)
 static void
 gw_count(struct netd_gw *gw, struct gw_req *r, unsigned int status)
 {
-	double	s = (double)(gw_now_us() - r->t0_us) / 1e6;
+	double	s = (double)(netd_now_us() - r->t0_us) / 1e6;
 	size_t	i;
 
 	if (status < sizeof(gw->m.codes) / sizeof(gw->m.codes[0]))
@@ -337,7 +322,7 @@ gw_uri_cb(void *cls, const char *uri, struct MHD_Connection *c)
 	r->gw = gw;
 	r->conn = c;
 	r->state = GS_HEAD;
-	r->t0_us = gw_now_us();
+	r->t0_us = netd_now_us();
 	r->targetlen = len;
 	/* Over the bound: answered 414 once the headers are in. */
 	if (len <= NETD_GW_TARGET_MAX && (r->target = strdup(uri)) == NULL) {
@@ -416,7 +401,7 @@ gw_ask(struct gw_req *r, const char *kind)
 	gw->wait[gw->nwait].r = r;
 	gw->nwait++;
 	r->state = GS_VAULTD;
-	r->due_ms = gw_now_ms() + NETD_GW_VAULTD_MS;
+	r->due_ms = netd_now_ms() + NETD_GW_VAULTD_MS;
 	r->suspended = 1;
 	MHD_suspend_connection(r->conn);
 }
@@ -767,7 +752,7 @@ gw_pollfd(const struct netd *nd, struct pollfd *pfd)
 static void
 gw_expire(struct netd_gw *gw)
 {
-	int64_t	now = gw_now_ms();
+	int64_t	now = netd_now_ms();
 	size_t	i;
 
 	for (i = 0; i < gw->nwait; i++)
@@ -820,7 +805,7 @@ gw_timeout(const struct netd *nd)
 			best = (int64_t)t;
 	if ((d = gw_up_timeout(gw)) >= 0 && d < best)
 		best = d;
-	now = gw_now_ms();
+	now = netd_now_ms();
 	for (i = 0; i < gw->nwait; i++)
 		if (gw->wait[i].r != NULL &&
 		    (d = gw->wait[i].r->due_ms - now) < best)
@@ -856,8 +841,8 @@ gw_stop(struct netd *nd)
 	for (i = 0; i < gw->nd_; i++)
 		(void)MHD_quiesce_daemon(gw->d[i].d);
 	/* Send what is answered: a short while, on libmicrohttpd alone. */
-	end = gw_now_ms() + NETD_GW_STOP_MS;
-	while (gw->nreqs > 0 && gw_now_ms() < end) {
+	end = netd_now_ms() + NETD_GW_STOP_MS;
+	while (gw->nreqs > 0 && netd_now_ms() < end) {
 		for (i = 0; i < gw->nd_; i++) {
 			pfd[i].fd = gw->d[i].epfd;
 			pfd[i].events = POLLIN;

@@ -208,9 +208,6 @@ unsigned int	gw_status_of(int code);
 int	gw_hop_header(const char *name, size_t len);
 /* 1 if name (len bytes) is a token of RFC 9110, as a header name is. */
 int	gw_token(const char *name, size_t len);
-/* Micro- and milliseconds on the monotonic clock (netd_now_ms's). */
-int64_t	gw_now_us(void);
-int64_t	gw_now_ms(void);
 
 /* netd_gw_req.c */
 /* What is known once the headers are in: 1 if r was answered (a

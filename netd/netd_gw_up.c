@@ -81,7 +81,7 @@ gw_timer_cb(CURLM *multi, long ms, void *arg)
 {
 	struct netd_gw	*gw = arg;
 
-	gw->curl_due_ms = ms < 0 ? -1 : gw_now_ms() + ms;
+	gw->curl_due_ms = ms < 0 ? -1 : netd_now_ms() + ms;
 	return 0;
 }
 
@@ -133,7 +133,7 @@ gw_up_timeout(const struct netd_gw *gw)
 
 	if (gw->curl_due_ms < 0)
 		return -1;
-	d = gw->curl_due_ms - gw_now_ms();
+	d = gw->curl_due_ms - netd_now_ms();
 	return d < 0 ? 0 : d;
 }
 
@@ -565,7 +565,7 @@ gw_up_events(struct netd_gw *gw, const struct pollfd *pfd, size_t n)
 			fatalx("curl_multi_socket_action: %s",
 			    curl_multi_strerror(mc));
 	}
-	if (gw->curl_due_ms >= 0 && gw_now_ms() >= gw->curl_due_ms) {
+	if (gw->curl_due_ms >= 0 && netd_now_ms() >= gw->curl_due_ms) {
 		gw->curl_due_ms = -1;
 		if ((mc = curl_multi_socket_action(gw->multi,
 		    CURL_SOCKET_TIMEOUT, 0, &running)) != CURLM_OK)

@@ -21,6 +21,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "netd/netd_clock.c"
 #include "netd/netd_gw.c"
 #include "netd/netd_gw_req.c"
 #include "netd/netd_gw_up.c"
