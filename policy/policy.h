@@ -240,6 +240,12 @@ int	 policy_eval_held(const struct policy *, struct policy_state *st,
  * did not go out.
  */
 void	 policy_refund(struct policy_state *, const struct policy_resv *);
+/*
+ * The entry of resv that holds that budget's counter slot, taken from
+ * that window, or resv->n.
+ */
+size_t	 policy_resv_find(const struct policy_resv *, uint32_t budget,
+	    uint32_t slot, int64_t window);
 
 /*
  * A dry run that says why: fn hears one line per rule that could apply

@@ -289,21 +289,26 @@ pb_table_build(struct policy_state *st, size_t cap)
 	return 0;
 }
 
+size_t
+policy_resv_find(const struct policy_resv *resv, uint32_t budget,
+    uint32_t slot, int64_t window)
+{
+	size_t	i, n = resv->n < POLICY_RESV_MAX ? resv->n : POLICY_RESV_MAX;
+
+	for (i = 0; i < n; i++)
+		if (resv->r[i].budget == budget && resv->r[i].slot == slot &&
+		    resv->r[i].window == window)
+			return i;
+	return resv->n;
+}
+
 /* Whether held holds counter slot of budget def, in the window taken. */
 static int
 pb_held(const struct policy_resv *held, uint32_t def, int64_t slot,
     int64_t window)
 {
-	size_t	i;
-
-	if (held == NULL || slot < 0)
-		return 0;
-	for (i = 0; i < held->n && i < POLICY_RESV_MAX; i++)
-		if (held->r[i].budget == def &&
-		    held->r[i].slot == (uint32_t)slot &&
-		    held->r[i].window == window)
-			return 1;
-	return 0;
+	return held != NULL && slot >= 0 && policy_resv_find(held, def,
+	    (uint32_t)slot, window) != held->n;
 }
 
 enum pb_result

@@ -301,14 +301,8 @@ static size_t
 resv_find(const struct policy_resv *to, const struct policy_resv *from,
     size_t i)
 {
-	size_t	j;
-
-	for (j = 0; j < to->n; j++)
-		if (to->r[j].budget == from->r[i].budget &&
-		    to->r[j].slot == from->r[i].slot &&
-		    to->r[j].window == from->r[i].window)
-			break;
-	return j;
+	return policy_resv_find(to, from->r[i].budget, from->r[i].slot,
+	    from->r[i].window);
 }
 
 /*
