@@ -750,25 +750,33 @@ hn_call_read(struct hn *h, struct msg *m)
 	    h->have_boxpk ? (int)sizeof(h->boxpk) : 0);
 }
 
+/* A scenario line's words, up to HN_WORDS, its '#' comment left out. */
+static int
+hn_words(char *line, char *w[HN_WORDS])
+{
+	char	*word, *save = NULL;
+	int	 n = 0;
+
+	if (strchr(line, '#') != NULL)
+		*strchr(line, '#') = '\0';
+	for (word = strtok_r(line, " \t", &save);
+	    word != NULL && n < HN_WORDS; word = strtok_r(NULL, " \t", &save))
+		w[n++] = word;
+	return n;
+}
+
 /* Run the scenario on the call hn_call_read took in. */
 static void
 hn_call_run(struct hn *h)
 {
-	char	*copy, *line, *save = NULL, *word, *wsave, *w[HN_WORDS];
+	char	*copy, *line, *save = NULL, *w[HN_WORDS];
 	int	 n;
 
 	if ((copy = strdup(h->scenario)) == NULL)
 		fatal("strdup");
 	for (line = strtok_r(copy, "\n", &save); line != NULL;
 	    line = strtok_r(NULL, "\n", &save)) {
-		if (strchr(line, '#') != NULL)
-			*strchr(line, '#') = '\0';
-		n = 0;
-		for (word = strtok_r(line, " \t", &wsave);
-		    word != NULL && n < HN_WORDS;
-		    word = strtok_r(NULL, " \t", &wsave))
-			w[n++] = word;
-		if (n == 0)
+		if ((n = hn_words(line, w)) == 0)
 			continue;
 		if (strcmp(w[0], "sign") == 0)
 			hn_sign(h, h->call_id, w, n);
@@ -804,18 +812,14 @@ hn_call_run(struct hn *h)
 static void
 hn_early_gw(struct hn *h)
 {
-	char	*copy, *line, *save = NULL, *word, *wsave, *w[HN_WORDS];
+	char	*copy, *line, *save = NULL, *w[HN_WORDS];
 	int	 n;
 
 	if ((copy = strdup(h->scenario)) == NULL)
 		fatal("strdup");
 	for (line = strtok_r(copy, "\n", &save); line != NULL;
 	    line = strtok_r(NULL, "\n", &save)) {
-		n = 0;
-		for (word = strtok_r(line, " \t", &wsave);
-		    word != NULL && n < HN_WORDS;
-		    word = strtok_r(NULL, " \t", &wsave))
-			w[n++] = word;
+		n = hn_words(line, w);
 		if (n == 0 || strcmp(w[0], "early-gw") != 0)
 			continue;
 		h->hold_status = 1;
