@@ -57,6 +57,23 @@ shown(int master, char *buf, size_t len)
 	return n;
 }
 
+/* The terminal quiet (the reader waits) within 10 s; 0, or -1. */
+static int
+quiet_wait(int slave)
+{
+	struct termios	t;
+	int		i;
+
+	for (i = 0; i < 1000; i++) {
+		if (tcgetattr(slave, &t) == -1)
+			return -1;
+		if ((t.c_lflag & ECHO) == 0)
+			return 0;
+		usleep(10000);
+	}
+	return -1;
+}
+
 /*
  * A secret typed at a terminal that echoes: the reader (a child here)
  * turns the echo off, the line is typed only then, as a person would,
@@ -68,7 +85,7 @@ test_terminal(void **state)
 	struct termios	t;
 	struct secret	s;
 	char		out[256], got[64];
-	int		master, slave, p[2], i, st;
+	int		master, slave, p[2], st;
 	ssize_t		n;
 	pid_t		pid;
 
@@ -86,13 +103,7 @@ test_terminal(void **state)
 		_exit(0);
 	}
 	close(p[1]);
-	for (i = 0; i < 1000; i++) {		/* the reader is waiting */
-		assert_int_equal(tcgetattr(slave, &t), 0);
-		if ((t.c_lflag & ECHO) == 0)
-			break;
-		usleep(10000);
-	}
-	assert_true((t.c_lflag & ECHO) == 0);
+	assert_int_equal(quiet_wait(slave), 0);	/* the reader waits */
 	assert_int_equal(write(master, SECRET "\n", sizeof(SECRET)),
 	    sizeof(SECRET));
 	assert_int_equal(waitpid(pid, &st, 0), pid);
@@ -122,7 +133,7 @@ interrupted(int sig)
 {
 	struct termios	t;
 	struct secret	s;
-	int		master, slave, i, st;
+	int		master, slave, st;
 	pid_t		pid;
 
 	alarm(20);
@@ -136,13 +147,7 @@ interrupted(int sig)
 			_exit(0);
 		_exit(1);
 	}
-	for (i = 0; i < 1000; i++) {		/* the reader is waiting */
-		assert_int_equal(tcgetattr(slave, &t), 0);
-		if ((t.c_lflag & ECHO) == 0)
-			break;
-		usleep(10000);
-	}
-	assert_true((t.c_lflag & ECHO) == 0);
+	assert_int_equal(quiet_wait(slave), 0);	/* the reader waits */
 	assert_int_equal(write(master, "half", 4), 4);	/* no newline yet */
 	assert_int_equal(kill(pid, sig), 0);
 	assert_int_equal(waitpid(pid, &st, 0), pid);
@@ -171,23 +176,6 @@ static void
 test_terminal_sighup(void **state)
 {
 	interrupted(SIGHUP);
-}
-
-/* Quiet again within 10 s; 0, or -1. */
-static int
-quiet_wait(int slave)
-{
-	struct termios	t;
-	int		i;
-
-	for (i = 0; i < 1000; i++) {
-		if (tcgetattr(slave, &t) == -1)
-			return -1;
-		if ((t.c_lflag & ECHO) == 0)
-			return 0;
-		usleep(10000);
-	}
-	return -1;
 }
 
 /*
