@@ -145,7 +145,8 @@ msgbuf_free(struct msgbuf *b)
 /*
  * Grow by copying, so no stale copy of a secret is left in freed memory:
  * to twice the capacity, or at once to what is needed if that is more,
- * so a large field costs one copy, not one per doubling.
+ * so a large field costs one copy, not one per doubling, and the small
+ * fields after it none.
  */
 static int
 msgbuf_reserve(struct msgbuf *b, size_t need)
@@ -159,7 +160,7 @@ msgbuf_reserve(struct msgbuf *b, size_t need)
 		return CV_ERR_MSG_TOOBIG;
 	cap = b->cap ? 2 * b->cap : 256;
 	if (cap < need)
-		cap = need;
+		cap = need + 256;
 	if ((n = malloc(cap)) == NULL)
 		return CV_ERR_NOMEM;
 	if (b->len)
@@ -769,13 +770,33 @@ chan_next(struct chan *c, struct msg *m)
 	return r;
 }
 
+/*
+ * With nothing queued, the frames' buffer becomes the queue: a frame
+ * carrying a 64 KiB body is not copied once more on its way out.
+ */
+int
+chan_queue_buf(struct chan *c, struct msgbuf *b)
+{
+	int	r;
+
+	if (c->out.len == 0) {
+		msgbuf_free(&c->out);
+		c->out = *b;
+		memset(b, 0, sizeof(*b));
+		return 0;
+	}
+	r = msgbuf_add(&c->out, b->data, b->len);
+	msgbuf_free(b);
+	return r;
+}
+
 int
 chan_queue(struct chan *c, struct msg_w *w)
 {
 	int	r;
 
 	if ((r = msg_finish(w)) == 0)
-		r = msgbuf_add(&c->out, w->buf.data, w->buf.len);
+		r = chan_queue_buf(c, &w->buf);
 	msg_w_free(w);
 	return r;
 }

@@ -510,6 +510,73 @@ test_flush_behind(void **state)
 }
 
 /* The input buffer, grown for large frames, goes back once empty too. */
+/*
+ * chan_queue_buf: into an empty queue the frames' memory becomes the
+ * queue, uncopied; behind queued frames they are copied; either way the
+ * buffer given is left empty and the peer reads every frame in order.
+ */
+static void
+test_queue_buf(void **state)
+{
+	static uint8_t	 body[70000];
+	struct msgbuf	 b = { 0 };
+	struct chan	 a, c;
+	struct msg_w	 w;
+	struct msg	 m;
+	const uint8_t	*p;
+	uint8_t		*taken;
+	size_t		 len;
+	uint32_t	 id;
+	int		 sv[2], r;
+
+	(void)state;
+	memset(body, 0x5a, sizeof(body));
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+	assert_int_equal(fcntl(sv[0], F_SETFL, O_NONBLOCK), 0);
+	chan_init(&a, sv[0]);
+	chan_init(&c, sv[1]);
+	for (id = 1; id <= 2; id++) {
+		msg_begin(&w, MSG_VAULT_UNLOCK_REQ, id);
+		msg_put_bin(&w, body, sizeof(body));
+		msg_put_bin(&w, "", 0);
+		msg_put_bool(&w, 0);
+		assert_int_equal(msg_finish(&w), 0);
+		assert_int_equal(msgbuf_add(&b, w.buf.data, w.buf.len), 0);
+		msg_w_free(&w);
+	}
+	taken = b.data;
+	assert_int_equal(chan_queue_buf(&a, &b), 0);
+	assert_ptr_equal(a.out.data, taken);
+	assert_null(b.data);
+	assert_int_equal(b.len, 0);
+	assert_int_equal(b.cap, 0);
+	msg_begin(&w, MSG_VAULT_LOCK_REQ, 3);
+	assert_int_equal(msg_finish(&w), 0);
+	assert_int_equal(msgbuf_add(&b, w.buf.data, w.buf.len), 0);
+	msg_w_free(&w);
+	assert_int_equal(chan_queue_buf(&a, &b), 0);
+	assert_null(b.data);
+	assert_int_equal(b.len, 0);
+	while ((r = chan_flush(&a)) == CV_ERR_AGAIN)
+		assert_int_equal(chan_fill(&c), 0);
+	assert_int_equal(r, 0);
+	for (id = 1; id <= 3; id++) {
+		while ((r = chan_next(&c, &m)) == CV_ERR_AGAIN)
+			assert_int_equal(chan_fill(&c), 0);
+		assert_int_equal(r, 0);
+		assert_int_equal(m.id, id);
+		if (id < 3) {
+			assert_int_equal(msg_get_bin(&m.rd, &p, &len,
+			    sizeof(body)), 0);
+			assert_int_equal(len, sizeof(body));
+			assert_memory_equal(p, body, len);
+		}
+		msg_clear(&m);
+	}
+	chan_free(&a);
+	chan_free(&c);
+}
+
 static void
 test_fill_shrinks(void **state)
 {
@@ -645,6 +712,7 @@ main(void)
 		cmocka_unit_test(test_hostile_counts),
 		cmocka_unit_test(test_frames),
 		cmocka_unit_test(test_flush_behind),
+		cmocka_unit_test(test_queue_buf),
 		cmocka_unit_test(test_fill_shrinks),
 		cmocka_unit_test(test_drop),
 		cmocka_unit_test(test_finish_toobig),

@@ -587,8 +587,7 @@ sign_release(struct vaultd *vd, struct msgbuf *b)
 		vaultd_sign_lost(vd);
 		return;
 	}
-	r = msgbuf_add(&c->out, b->data, b->len);
-	msgbuf_free(b);
+	r = chan_queue_buf(c, b);
 	if (r != 0 || ((r = chan_flush(c)) != 0 && r != CV_ERR_AGAIN))
 		child_kill(SIGNERD(vd), "cannot send signing requests");
 }
