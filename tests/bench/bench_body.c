@@ -58,24 +58,18 @@
 #define PASSPHRASE \
 	"1816e5ed89518467ffa78c65a2d6a62d240f6fd6d159cba7b2c4dc510800f75a"
 
-struct cpu {
-	double	user, sys;		/* seconds */
-};
-
 struct scan {
 	size_t		size;
 	double		rate[WINDOWS * 4];
 	int		nrate;
 	uint64_t	again;
-	struct cpu	vd, sd, me;	/* over the windows */
+	struct dmn_cpu	vd, sd, me;	/* over the windows */
 	double		secs;
 	uint64_t	ops;		/* answers over the windows */
 	double		hmac, b2b;	/* in process, ops/s */
 };
 
 static double	median(double *, int);
-static int	cpu_read(uint64_t, struct cpu *);
-static void	cpu_self(struct cpu *);
 static void	body_fill(uint8_t *, size_t);
 static double	floor_hmac(const uint8_t *, size_t);
 static double	floor_b2b(const uint8_t *, size_t);
@@ -90,44 +84,6 @@ median(double *v, int n)
 {
 	qsort(v, (size_t)n, sizeof(v[0]), bench_cmp_double);
 	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
-}
-
-/* User and system CPU time of pid so far; -1 if it cannot be read. */
-static int
-cpu_read(uint64_t pid, struct cpu *c)
-{
-	FILE			*f;
-	char			 path[64], buf[1024], *p;
-	unsigned long long	 ut, st;
-	double			 hz = (double)sysconf(_SC_CLK_TCK);
-
-	snprintf(path, sizeof(path), "/proc/%" PRIu64 "/stat", pid);
-	if ((f = fopen(path, "r")) == NULL)
-		return -1;
-	if (fgets(buf, sizeof(buf), f) == NULL) {
-		fclose(f);
-		return -1;
-	}
-	fclose(f);
-	/* after the command's closing parenthesis: state is field 3 */
-	if ((p = strrchr(buf, ')')) == NULL ||
-	    sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u "
-	    "%llu %llu", &ut, &st) != 2)
-		return -1;
-	c->user = (double)ut / hz;
-	c->sys = (double)st / hz;
-	return 0;
-}
-
-/* This process's user and system CPU time so far. */
-static void
-cpu_self(struct cpu *c)
-{
-	struct rusage	ru;
-
-	getrusage(RUSAGE_SELF, &ru);
-	c->user = (double)ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6;
-	c->sys = (double)ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6;
 }
 
 /* A JSON array of order ids, as /orders-scoring takes, cut at len. */
@@ -260,7 +216,8 @@ piped(struct chan *c, uint32_t *id, struct scan *sc, const uint8_t *body,
 	struct body_arg	 a = { c, id, body, sc->size };
 	struct dmn_pipe	 p = { c, WINDOW, body_queue, body_answer, &a,
 			    0, 0, 0, 0, 0 };
-	struct cpu	 vd0, sd0, vd1, sd1, me0 = { 0, 0 }, me1 = { 0, 0 };
+	struct dmn_cpu	 vd0 = { 0, 0 }, sd0 = { 0, 0 }, vd1 = { 0, 0 },
+			 sd1 = { 0, 0 }, me0 = { 0, 0 }, me1 = { 0, 0 };
 	double		 t0, tw = 0, t;
 	uint64_t	 okw = 0, ok0 = 0;
 	int		 w = -1, r;
@@ -270,10 +227,10 @@ piped(struct chan *c, uint32_t *id, struct scan *sc, const uint8_t *body,
 	do {
 		t = bench_now() - t0;
 		if (w < 0 && t >= warm) {
-			if (cpu_read(vdpid, &vd0) != 0 ||
-			    cpu_read(sdpid, &sd0) != 0)
+			if (dmn_cpu_pid(vdpid, &vd0) != 0 ||
+			    dmn_cpu_pid(sdpid, &sd0) != 0)
 				return CV_ERR_IO;
-			cpu_self(&me0);
+			dmn_cpu_self(&me0);
 			w = 0;
 			tw = t;
 			okw = ok0 = p.ok;
@@ -282,10 +239,10 @@ piped(struct chan *c, uint32_t *id, struct scan *sc, const uint8_t *body,
 			sc->rate[sc->nrate++] = (double)(p.ok - okw) /
 			    (t - tw);
 			if (++w == nwin) {
-				if (cpu_read(vdpid, &vd1) != 0 ||
-				    cpu_read(sdpid, &sd1) != 0)
+				if (dmn_cpu_pid(vdpid, &vd1) != 0 ||
+				    dmn_cpu_pid(sdpid, &sd1) != 0)
 					return CV_ERR_IO;
-				cpu_self(&me1);
+				dmn_cpu_self(&me1);
 				sc->secs = t - warm;
 				sc->ops = p.ok - ok0;
 			}

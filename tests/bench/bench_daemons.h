@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 
 #include <sodium.h>
@@ -31,6 +32,11 @@ struct dmn_mem {
 	long	rss[3], pss[3];
 	int	ok;
 	char	err[DMN_ERR];
+};
+
+/* CPU time used, seconds. */
+struct dmn_cpu {
+	double	user, sys;
 };
 
 /* A test exchange on https://127.0.0.1 and the files of its CA. */
@@ -112,6 +118,45 @@ dmn_log_show(struct it *t)
 			n++;
 		}
 	fclose(f);
+}
+
+/* pid's user and system CPU time so far; -1 if it cannot be read. */
+static inline int
+dmn_cpu_pid(uint64_t pid, struct dmn_cpu *c)
+{
+	FILE			*f;
+	char			 path[64], buf[1024], *p;
+	unsigned long long	 ut, st;
+	double			 hz = (double)sysconf(_SC_CLK_TCK);
+
+	c->user = c->sys = 0;
+	snprintf(path, sizeof(path), "/proc/%" PRIu64 "/stat", pid);
+	if ((f = fopen(path, "r")) == NULL)
+		return -1;
+	if (fgets(buf, sizeof(buf), f) == NULL) {
+		fclose(f);
+		return -1;
+	}
+	fclose(f);
+	/* after the command's closing parenthesis: state is field 3 */
+	if ((p = strrchr(buf, ')')) == NULL ||
+	    sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u "
+	    "%llu %llu", &ut, &st) != 2)
+		return -1;
+	c->user = (double)ut / hz;
+	c->sys = (double)st / hz;
+	return 0;
+}
+
+/* This process's user and system CPU time so far, all its threads. */
+static inline void
+dmn_cpu_self(struct dmn_cpu *c)
+{
+	struct rusage	ru;
+
+	getrusage(RUSAGE_SELF, &ru);
+	c->user = (double)ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6;
+	c->sys = (double)ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6;
 }
 
 /* Rss and Pss of pid in KiB from /proc/PID/smaps_rollup. */

@@ -4,6 +4,8 @@
  *  - raw signing: libsecp256k1's recoverable sign on 1 thread and on 2
  *    (each thread its own context and its own copy of the key; the
  *    two rates added), and HMAC-SHA256 of an L2 message;
+ *  - the hashing of a 64 KiB body, one thread: signerd's HMAC-SHA256
+ *    and the BLAKE2b-256 of it that vaultd puts in the audit record;
  *  - the durable-write floor, in a directory given (the daemons' home,
  *    so the same file system): (a) a 212-byte record appended and
  *    fdatasync'ed, as the audit log is today; (b) 212 bytes written
@@ -42,6 +44,7 @@
 #define LIM_MSG		64		/* bytes: one socketpair message */
 #define LIM_THREADS	2
 #define LIM_BATCH	64
+#define LIM_BODY	(64 * 1024)	/* the body goal's */
 
 /* The vectors' public test wallet: no real key is ever benchmarked. */
 #define LIM_KEY \
@@ -50,6 +53,7 @@
 
 struct limits {
 	struct bstat	sign1, sign2, hmac;		/* ops/s */
+	struct bstat	hmac_body, b2b_body;		/* of LIM_BODY */
 	struct bstat	append50, append99;		/* us */
 	struct bstat	dsync50, dsync99;
 	struct bstat	stream50, seqpacket50, onecore50;
@@ -137,13 +141,15 @@ lim_sign(struct bstat *st, int nthreads, int windows, double secs)
 }
 
 /*
- * An L2 signature of a message without body (timestamp, method, path),
- * one thread: clob_hmac_sign, signerd's HMAC-SHA256.
+ * One thread hashing an L2 request of len bytes of body (timestamp,
+ * method, path, body): clob_hmac_sign, signerd's HMAC-SHA256, or with
+ * b2b the BLAKE2b-256 vaultd's audit record takes of the body.
  */
 static int
-lim_hmac(struct bstat *st, int windows, double secs)
+lim_hash(struct bstat *st, const uint8_t *body, size_t len, int b2b,
+    int windows, double secs)
 {
-	uint8_t			key[32];
+	uint8_t			key[32], digest[32];
 	char			sig[CLOB_HMAC_SIG_LEN];
 	volatile char		sink = 0;
 	uint64_t		n;
@@ -156,9 +162,15 @@ lim_hmac(struct bstat *st, int windows, double secs)
 		t0 = bench_now();
 		do {
 			for (k = 0; k < LIM_BATCH; k++, n++) {
+				if (b2b) {
+					crypto_generichash(digest,
+					    sizeof(digest), body, len, NULL, 0);
+					sink ^= (char)digest[0];
+					continue;
+				}
 				if (clob_hmac_sign(key, sizeof(key),
-				    "1712345678", "GET", "/auth/api-keys",
-				    NULL, 0, sig) != 0)
+				    "1712345678", len ? "POST" : "GET",
+				    "/auth/api-keys", body, len, sig) != 0)
 					return -1;
 				sink ^= sig[0];
 			}
@@ -336,6 +348,9 @@ lim_rtt(struct bstat *st, int type, int onecore, int windows, int ops)
 static int
 limits_measure(struct limits *l, const char *dir, int quick)
 {
+	static uint8_t	lim_body[LIM_BODY];
+
+	memset(lim_body, 'b', sizeof(lim_body));
 	memset(l, 0, sizeof(*l));
 	l->windows = 5;
 	l->ops = quick ? 100 : 400;
@@ -346,7 +361,11 @@ limits_measure(struct limits *l, const char *dir, int quick)
 		snprintf(l->err, sizeof(l->err), "raw signing failed");
 		return -1;
 	}
-	if (lim_hmac(&l->hmac, l->windows, l->secs) != 0) {
+	if (lim_hash(&l->hmac, NULL, 0, 0, l->windows, l->secs) != 0 ||
+	    lim_hash(&l->hmac_body, lim_body, sizeof(lim_body), 0,
+	    l->windows, l->secs) != 0 ||
+	    lim_hash(&l->b2b_body, lim_body, sizeof(lim_body), 1,
+	    l->windows, l->secs) != 0) {
 		snprintf(l->err, sizeof(l->err), "HMAC-SHA256 failed");
 		return -1;
 	}
@@ -378,6 +397,9 @@ limits_print(const struct limits *l)
 		{ "raw secp256k1 recoverable sign, 2 threads /s", &l->sign2,
 		    0 },
 		{ "HMAC-SHA256 (27 B message) /s", &l->hmac, 0 },
+		{ "HMAC-SHA256 (64 KiB body) /s", &l->hmac_body, 0 },
+		{ "BLAKE2b-256 (64 KiB body, the audit's) /s", &l->b2b_body,
+		    0 },
 		{ "(a) append 212 B + fdatasync, p50 us", &l->append50, 1 },
 		{ "(a) append 212 B + fdatasync, p99 us", &l->append99, 1 },
 		{ "(b) pre-allocated, O_DSYNC pwrite, p50 us", &l->dsync50,

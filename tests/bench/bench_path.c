@@ -285,7 +285,7 @@ path_answer(struct msg *m, void *arg)
  */
 static int
 path_piped(struct bench *b, const struct level *lv, int window, double secs,
-    double *rate, uint64_t *again)
+    double *rate, uint64_t *again, uint64_t *ops)
 {
 	struct path_arg	 a = { b, lv };
 	struct dmn_pipe	 p = { &b->c, window, path_queue, path_answer, &a,
@@ -300,25 +300,52 @@ path_piped(struct bench *b, const struct level *lv, int window, double secs,
 	if (r != 1)
 		return r;
 	*rate = (double)p.ok / (bench_now() - t0);
+	if (ops != NULL)
+		*ops += p.ok;
 	return 0;
 }
 
-/* WINDOWS pipelined windows of secs with window in flight. */
+/* The CPU time so far of the three daemons and this program, seconds. */
+static int
+cpu_now(const struct it_proc *procs, double cpu[4])
+{
+	struct dmn_cpu	c;
+	int		i;
+
+	for (i = 0; i < 3; i++) {
+		if (dmn_cpu_pid(procs[i].pid, &c) != 0)
+			return -1;
+		cpu[i] = c.user + c.sys;
+	}
+	dmn_cpu_self(&c);
+	cpu[3] = c.user + c.sys;
+	return 0;
+}
+
+/*
+ * WINDOWS pipelined windows of secs with window in flight, and the CPU
+ * time each process spent over them (when vaultd's status names them).
+ */
 static int
 piped_windows(struct bench *b, const struct level *lv, int window,
     double secs, struct piped *p)
 {
-	double	rate;
-	int	w, r;
+	struct it_proc	procs[3];
+	double		rate, cpu0[4];
+	int		w, r, i;
 
 	memset(p, 0, sizeof(*p));
 	p->secs = secs;
+	p->cpu_ok = it_status(&b->t, procs) == 0 && cpu_now(procs, cpu0) == 0;
 	for (w = 0; w < WINDOWS; w++) {
 		if ((r = path_piped(b, lv, window, secs, &rate,
-		    &p->again)) != 0)
+		    &p->again, &p->ops)) != 0)
 			return r;
 		bstat_add(&p->rate, rate);
 	}
+	if (p->cpu_ok && (p->cpu_ok = cpu_now(procs, p->cpu) == 0))
+		for (i = 0; i < 4; i++)
+			p->cpu[i] -= cpu0[i];
 	return 0;
 }
 
@@ -537,12 +564,12 @@ policy_compare(struct bench *b, int rounds)
 	for (i = 0; i < rounds; i++) {
 		if (policy_apply(b, polfile, out, sizeof(out)) != 0 ||
 		    path_piped(b, &b->lv[1], WIDE, b->secs, &rate,
-		    &again) != 0)
+		    &again, NULL) != 0)
 			goto out;
 		bstat_add(&with, rate);
 		if (policy_apply(b, defile, out, sizeof(out)) != 0 ||
 		    path_piped(b, &b->lv[1], WIDE, b->secs, &rate,
-		    &again) != 0)
+		    &again, NULL) != 0)
 			goto out;
 		bstat_add(&base, rate);
 	}
@@ -641,7 +668,7 @@ run_main(struct bench *b)
 	memset(&b->longrun, 0, sizeof(b->longrun));
 	b->longrun.secs = b->long_secs;
 	if (path_piped(b, &b->lv[1], WIDE, b->long_secs, &rate,
-	    &b->longrun.again) != 0)
+	    &b->longrun.again, NULL) != 0)
 		goto fail;
 	bstat_add(&b->longrun.rate, rate);
 	b->ckpts = audit_checkpoints(b, nseg, size);
@@ -712,6 +739,17 @@ one_core(void)
 	return cpu;
 }
 
+/* The CPUs this program, and so the daemons it starts, may use. */
+static int
+ncpu(void)
+{
+	cpu_set_t	set;
+
+	if (sched_getaffinity(0, sizeof(set), &set) == -1)
+		return (int)sysconf(_SC_NPROCESSORS_ONLN);
+	return CPU_COUNT(&set);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -738,6 +776,7 @@ main(int argc, char **argv)
 		return 2;
 	if (b.one_core == 0 && (b.one_core = one_core()) < 0)
 		return 2;
+	b.ncpu = ncpu();
 	b.secs = b.quick ? 0.2 : 1.0;
 	b.single_secs = b.quick ? 0.5 : 3.0;
 	b.long_secs = b.quick ? 3.0 : 10.0;

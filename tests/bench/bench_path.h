@@ -71,12 +71,17 @@ struct piped {
 	struct bstat	rate;
 	uint64_t	again;
 	double		secs;		/* of a window */
+	uint64_t	ops;		/* answers over the windows */
+	double		cpu[4];		/* seconds over the windows: vaultd,
+					   signerd, netd, this program */
+	int		cpu_ok;
 };
 
 struct bench {
 	int		 quick;
 	int		 awake;		/* --cpu-latency */
 	int		 one_core;	/* --one-core: the CPU, else -1 */
+	int		 ncpu;		/* the daemons may use */
 	double		 secs;		/* a pipelined window */
 	double		 single_secs;
 	double		 long_secs;
@@ -136,6 +141,27 @@ goal_na(const char *what, const char *why)
 	printf("  %-40s not available: %s\n", what, why);
 }
 
+/*
+ * The CPU time per answer of a pipelined figure, by process, in a
+ * row; its sum in *per (us).  0 if it was not measured.
+ */
+static int
+cpu_row(const struct piped *p, double *per)
+{
+	int	i;
+
+	*per = 0;
+	if (!p->cpu_ok || p->ops == 0)
+		return 0;
+	for (i = 0; i < 4; i++)
+		*per += p->cpu[i] * 1e6 / (double)p->ops;
+	printf("    (CPU per request: vaultd %.1f, signerd %.1f, netd %.1f, "
+	    "this program %.1f us)\n", p->cpu[0] * 1e6 / (double)p->ops,
+	    p->cpu[1] * 1e6 / (double)p->ops, p->cpu[2] * 1e6 /
+	    (double)p->ops, p->cpu[3] * 1e6 / (double)p->ops);
+	return 1;
+}
+
 static void
 goals(struct bench *b)
 {
@@ -143,7 +169,7 @@ goals(struct bench *b)
 	const struct bstat	*l2 = &b->scan[1][NSCAN - 1].rate;
 	const struct single	*s;
 	char			 got[64], goal[64], what[64];
-	double			 ratio, added, floor;
+	double			 ratio, added, floor, per, hash;
 	int			 i, best;
 
 	printf("\ngoals (issue 15), computed from the medians above:\n");
@@ -155,6 +181,12 @@ goals(struct bench *b)
 	    ratio >= GOAL_L1_RATIO);
 	printf("  %-40s %16.0f %16.0f\n", "  (L1 /s, raw 2-thread /s)", l1->med,
 	    b->lim.sign2.med);
+	if (cpu_row(&b->scan[0][NSCAN - 1], &per))
+		printf("    (2 cores at that CPU per request, raw signing's "
+		    "%.1f us in it, allow at most\n     %.0f /s: %.2f of raw "
+		    "2-thread signing)\n", 1e6 / b->lim.sign1.med,
+		    b->ncpu * 1e6 / per, b->ncpu * 1e6 / per /
+		    b->lim.sign2.med);
 	snprintf(got, sizeof(got), "%.0f /s", l2->med);
 	snprintf(goal, sizeof(goal), ">= %.0f /s", GOAL_L2);
 	goal_row("L2 pipelined (240)", got, goal, l2->med >= GOAL_L2);
@@ -213,6 +245,12 @@ goals(struct bench *b)
 		snprintf(goal, sizeof(goal), ">= %.0f /s", GOAL_BODY);
 		goal_row(what, got, goal,
 		    b->bodies[best].rate.med >= GOAL_BODY);
+		(void)cpu_row(&b->bodies[best], &per);
+		hash = 1e6 / b->lim.hmac_body.med + 1e6 / b->lim.b2b_body.med;
+		printf("    (hashing alone, HMAC-SHA256 in signerd and "
+		    "BLAKE2b-256 in vaultd, %.1f us a body:\n     at most "
+		    "%.0f /s on %d cores with nothing else to do)\n", hash,
+		    b->ncpu * 1e6 / hash, b->ncpu);
 	}
 
 	if (!b->mem_call2.ok)
