@@ -14,7 +14,9 @@
  *     so the answers are small) straight to the exchange with the
  *     account's L2 headers made here, and through the gateway with the
  *     client's; 1 and 32 in flight, medians of alternating runs.  One
- *     at a time: p50 and p99 latency of both.
+ *     at a time: p50 and p99 latency of both.  From the CPU time the
+ *     processes spent per request at 32 in flight, the most the
+ *     machine's cores allow through the gateway at that cost.
  *  2. Orders signed through the gateway: POST /order, BUY 10 @ 0.5 of
  *     token 1234, every one with its own salt, so its own body and its
  *     own client signature (the gateway refuses a POST signature seen
@@ -467,6 +469,41 @@ run(struct bench *b, struct gw_run *rn, const struct side *sd,
  * Part 1: GET /data/orders direct and through the gateway, 1 and
  * N_MANY in flight, rounds alternating runs of secs each; the medians.
  */
+/*
+ * The CPU time the processes measured (this program, the daemons, the
+ * exchange) spent per request at N_MANY in flight, each side, and what
+ * that allows: the gateway's path cannot pass the machine's cores
+ * divided by its own cost, whatever the direct path reached.
+ */
+static void
+overhead_bound(const struct gw_cpu_use *d, uint64_t nd,
+    const struct gw_cpu_use *g, uint64_t ng, double direct_rate)
+{
+	double	hz = (double)sysconf(_SC_CLK_TCK), per[2], most;
+	long	ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+	int	i;
+
+	if (nd == 0 || ng == 0 || direct_rate <= 0 || ncpu < 1)
+		return;
+	per[0] = per[1] = 0;
+	for (i = 0; i < GW_PROCS; i++) {
+		per[0] += (double)d->ticks[i] / hz * 1e6 / (double)nd;
+		per[1] += (double)g->ticks[i] / hz * 1e6 / (double)ng;
+	}
+	if (per[1] <= 0)
+		return;
+	most = (double)ncpu * 1e6 / per[1];
+	printf("   cpu per request at N=%d, these processes together: "
+	    "direct %.1f us, gateway %.1f us;\n   %ld cores at the "
+	    "gateway's cost allow at most %.0f /s: ", N_MANY, per[0],
+	    per[1], ncpu, most);
+	if (most < direct_rate)
+		printf("a loss of at least %.1f %% against direct's %.0f /s\n",
+		    100.0 * (direct_rate - most) / direct_rate, direct_rate);
+	else
+		printf("no bound below direct's %.0f /s\n", direct_rate);
+}
+
 static int
 part_overhead(struct bench *b, double secs, int rounds)
 {
@@ -577,6 +614,8 @@ part_overhead(struct bench *b, double secs, int rounds)
 			    ns[ni], sides[si]->name);
 			gw_cpu_print(&b->cpu, &use[ni][si], what);
 		}
+	overhead_bound(&use[1][0], nreq[1][0], &use[1][1], nreq[1][1],
+	    med[1][0]);
 	printf("   reproduce: %s\n", b->cmd);
 	r = 0;
  out:
