@@ -771,15 +771,17 @@ chan_next(struct chan *c, struct msg *m)
 }
 
 /*
- * With nothing queued, the frames' buffer becomes the queue: a frame
- * carrying a 64 KiB body is not copied once more on its way out.
+ * With nothing queued and frames the queue's memory could not hold,
+ * their buffer becomes the queue: a frame carrying a 64 KiB body is not
+ * copied once more on its way out, and small frames still go into the
+ * memory the queue keeps.
  */
 int
 chan_queue_buf(struct chan *c, struct msgbuf *b)
 {
 	int	r;
 
-	if (c->out.len == 0) {
+	if (c->out.len == 0 && b->len > c->out.cap) {
 		msgbuf_free(&c->out);
 		c->out = *b;
 		memset(b, 0, sizeof(*b));

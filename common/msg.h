@@ -386,8 +386,9 @@ void	chan_drop(struct chan *);
 /* Queue a finished frame (and free w). */
 int	chan_queue(struct chan *, struct msg_w *w) CV_WUR;
 /*
- * Queue b's finished frames, taking its memory when nothing is queued;
- * b is left empty (wiped and freed) either way.
+ * Queue b's finished frames, taking its memory when nothing is queued
+ * and the queue's own memory is smaller; b is left empty (wiped and
+ * freed) either way.
  */
 int	chan_queue_buf(struct chan *, struct msgbuf *b) CV_WUR;
 /* Write what is queued: 0 when all is out, CV_ERR_AGAIN, CV_ERR_IO. */

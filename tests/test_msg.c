@@ -511,9 +511,10 @@ test_flush_behind(void **state)
 
 /* The input buffer, grown for large frames, goes back once empty too. */
 /*
- * chan_queue_buf: into an empty queue the frames' memory becomes the
- * queue, uncopied; behind queued frames they are copied; either way the
- * buffer given is left empty and the peer reads every frame in order.
+ * chan_queue_buf: into an empty queue with less memory the frames'
+ * memory becomes the queue, uncopied; behind queued frames, or into the
+ * memory an empty queue kept, they are copied; either way the buffer
+ * given is left empty and the peer reads every frame in order.
  */
 static void
 test_queue_buf(void **state)
@@ -560,7 +561,19 @@ test_queue_buf(void **state)
 	while ((r = chan_flush(&a)) == CV_ERR_AGAIN)
 		assert_int_equal(chan_fill(&c), 0);
 	assert_int_equal(r, 0);
-	for (id = 1; id <= 3; id++) {
+	/* the queue kept its memory: a small frame is copied into it */
+	assert_ptr_equal(a.out.data, taken);
+	msg_begin(&w, MSG_VAULT_LOCK_REQ, 4);
+	assert_int_equal(msg_finish(&w), 0);
+	assert_int_equal(msgbuf_add(&b, w.buf.data, w.buf.len), 0);
+	msg_w_free(&w);
+	assert_int_equal(chan_queue_buf(&a, &b), 0);
+	assert_ptr_equal(a.out.data, taken);
+	assert_null(b.data);
+	while ((r = chan_flush(&a)) == CV_ERR_AGAIN)
+		assert_int_equal(chan_fill(&c), 0);
+	assert_int_equal(r, 0);
+	for (id = 1; id <= 4; id++) {
 		while ((r = chan_next(&c, &m)) == CV_ERR_AGAIN)
 			assert_int_equal(chan_fill(&c), 0);
 		assert_int_equal(r, 0);
