@@ -1101,7 +1101,8 @@ hold_clients(struct ht *t, int got, int go, int go_w)
 
 /*
  * vaultd refuses a client past its limits (per process, then in all):
- * vaultctl says so and exits 3, not 141 (SIGPIPE).
+ * vaultctl says so and exits 1 (failed), not 3 (vaultd not running: it
+ * is) nor 141 (SIGPIPE).
  */
 static void
 test_refused_too_many(void **state)
@@ -1125,10 +1126,14 @@ test_refused_too_many(void **state)
 	assert_true(nh < 64);
 	st = ctl_status_as(t, (uid_t)-1, 0);
 	assert_true(WIFEXITED(st));		/* not SIGPIPE */
-	assert_int_equal(WEXITSTATUS(st), 3);
-	assert_int_equal(CTL(t, NULL, "status"), 3);
-	has(t, "vaultd closed the connection: too many clients, or this "
-	    "user is not allowed (see vaultd.log)");
+	assert_int_equal(WEXITSTATUS(st), 1);
+	assert_int_equal(CTL(t, NULL, "status"), 1);
+	has(t, "vaultctl: status: vaultd refused the connection: too many "
+	    "clients, or this user is not allowed (see vaultd.log)\n");
+	assert_int_equal(CTL(t, NULL, "--json status"), 1);
+	has(t, "\"code\": -4,");
+	has(t, "\"exit\": 1,");
+	has(t, "\"reason\": \"peer closed the connection\"");
 	close(go[1]);
 	for (i = 0; i < nh; i++)
 		waitpid(holders[i], NULL, 0);
@@ -1165,7 +1170,7 @@ test_refused_uid(void **state)
 	chmod(run, 0700);
 	chmod(t->it.home, 0700);
 	assert_true(WIFEXITED(st));		/* not SIGPIPE (141) */
-	assert_int_equal(WEXITSTATUS(st), 3);
+	assert_int_equal(WEXITSTATUS(st), 1);	/* refused, not "not running" */
 	snprintf(run, sizeof(run), "uid %u", (unsigned)pw->pw_uid);
 	assert_true(it_log_has(&t->it, run));
 }

@@ -128,13 +128,17 @@ vaultctl_connect(struct vaultctl *vc)
 	if ((r = vaultctl_call(vc, &w, MSG_CTL_HELLO_ANS, &m)) != 0) {
 		/*
 		 * vaultd accepts, then closes a connection it refuses:
-		 * more than VAULTD_MAX_CLIENTS, or a uid other than its
-		 * own or root's.  It does not say which; its log does.
+		 * more than VAULTD_MAX_CLIENTS, or a uid it does not
+		 * admit.  It does not say which; its log does.  It runs,
+		 * so this is a failure (exit 1), not "not running" (3),
+		 * which a script would take as "start it".
 		 */
-		if (r == CV_ERR_NOTRUNNING)
+		if (r == CV_ERR_NOTRUNNING) {
 			snprintf(vc->errtext, sizeof(vc->errtext), "vaultd "
-			    "closed the connection: too many clients, or this "
+			    "refused the connection: too many clients, or this "
 			    "user is not allowed (see vaultd.log)");
+			r = CV_ERR_EOF;
+		}
 		goto fail;
 	}
 	r = msg_get_u64(&m.rd, &version);
