@@ -1,6 +1,7 @@
 /*
  * Operating vaultd, through the real binaries: the configuration file
- * and `vaultd -n`, a home from -c, the control socket's group, SIGHUP
+ * and `vaultd -n`, a home from -c, a relative home (vaultd works from
+ * /), the control socket's group, SIGHUP
  * reopening a renamed log, the unattended start (a wrong credential
  * stops it, -L starts locked, the daemonised parent returns once
  * unlocked, "unlocking" and "signerd is (re)starting" during a restart),
@@ -824,6 +825,62 @@ test_daemon_unlocked(void **state)
 	stop_daemon(o);
 }
 
+/* A link's target, or "" if it cannot be read. */
+static void
+link_of(const char *path, char *buf, size_t len)
+{
+	ssize_t	n;
+
+	if ((n = readlink(path, buf, len - 1)) < 0)
+		n = 0;
+	buf[n] = '\0';
+}
+
+/*
+ * A relative CLOBVAULT_HOME and -p file, taken from the directory vaultd
+ * starts in: the daemon works from / (and so do its children), says the
+ * home's absolute path, unlocks from the file and serves: a vault write,
+ * a signature, a list.
+ */
+static void
+test_relative_home(void **state)
+{
+	struct ot	*o = *state;
+	struct it_proc	 p[3];
+	char		 cwd[PATH_MAX], up[PATH_MAX] = "", path[64];
+	char		 target[PATH_MAX], want[256];
+	const char	*c;
+
+	make_vault(o, "min");
+	/* from the test's directory up to / and down again */
+	assert_non_null(getcwd(cwd, sizeof(cwd)));
+	for (c = cwd; *c != '\0'; c++)
+		if (*c == '/' && c[1] != '\0')
+			strcat(up, "../");
+	assert_int_equal(sh(o, "CLOBVAULT_HOME=%s%s %s/vaultd -T -p %s%s",
+	    up, o->it.home + 1, o->it.build, up, o->pass + 1), 0);
+	assert_string_equal(o->out, "");
+	assert_int_equal(it_status(&o->it, p), 0);
+	snprintf(path, sizeof(path), "/proc/%llu/cwd",
+	    (unsigned long long)p[0].pid);
+	link_of(path, target, sizeof(target));
+	assert_string_equal(target, "/");
+	snprintf(path, sizeof(path), "/proc/%llu/cwd",
+	    (unsigned long long)p[2].pid);
+	link_of(path, target, sizeof(target));
+	assert_string_equal(target, "/");
+	assert_int_equal(CTL(o, NULL, "status"), 0);
+	snprintf(want, sizeof(want), "\nhome %s (test mode)\nvault unlocked\n",
+	    o->it.home);
+	assert_out(o, want);
+	assert_int_equal(CTL(o, NULL, "wallet generate --account main"), 0);
+	assert_int_equal(CTL(o, NULL, "headers l1 --account main"), 0);
+	assert_out(o, "OPENFISH_SIGNATURE: 0x");
+	assert_int_equal(CTL(o, NULL, "account list"), 0);
+	assert_out(o, "main");
+	stop_daemon(o);
+}
+
 /* Send MSG_CTL_HEADERS_REQ for account main; the error code and text. */
 static int64_t
 headers_error(struct ot *o, char *text, size_t len)
@@ -1330,6 +1387,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_check_bad, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_conf_home, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_relative_home, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_socket_group, setup,
 		    teardown),

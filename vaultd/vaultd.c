@@ -939,6 +939,13 @@ main(int argc, char **argv)
 	child_setup(&vd, SIGNERD(&vd), CHILD_SIGNERD, exedir);
 	child_setup(&vd, NETD(&vd), CHILD_NETD, exedir);
 	cpu_latency_hold(&vd);
+	/*
+	 * Every path vaultd keeps is absolute (conf_settle): it holds on
+	 * to no directory it was started in, which could then not be
+	 * unmounted, daemon or not.
+	 */
+	if (chdir("/") == -1)
+		fatal("chdir /");
 
 	if (!foreground)
 		vd.ready_fd = daemonize(&vd);

@@ -478,6 +478,7 @@ struct vaultd {
 	char		 vaultpath[PATH_MAX];
 	char		 auditpath[PATH_MAX];
 	const char	*unlock_file;	/* -p or -k: unlock unattended */
+	char		 unlock_abs[PATH_MAX];	/* ... made absolute */
 	int		 unlock_keyfile;
 	int		 unlocked;
 	uint64_t	 generation;
@@ -676,6 +677,15 @@ struct conf_problems {
 void	 conf_settle(struct vaultd *vd, const struct vaultd_conf *c,
 	    const char *group, const char *logfile, int foreground, int check,
 	    struct conf_problems *pb, int *shared);
+/*
+ * path as an absolute path into buf: as it is, or from the working
+ * directory, the directory it names resolved (realpath) and its last
+ * name kept as it is (it need not exist yet; a link there stays a link,
+ * for the checks to see).  vaultd works from / once started; a path it
+ * keeps (the home, -p, -k) is made absolute first.  0, CV_ERR_TOOLONG,
+ * or CV_ERR_IO with errno (the directory cannot be resolved).
+ */
+int	 conf_abspath(const char *path, char *buf, size_t len) CV_WUR;
 /*
  * Check (create: also make) the home and its run/ directory: ours, a
  * directory, closed to others; with a socket group (gid non-NULL) its

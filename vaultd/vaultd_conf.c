@@ -367,6 +367,39 @@ conf_load(const char *path, struct vaultd_conf *c)
 	return r;
 }
 
+int
+conf_abspath(const char *path, char *buf, size_t len)
+{
+	char	 rel[PATH_MAX], dir[PATH_MAX];
+	char	*slash;
+	size_t	 n;
+
+	if (path[0] == '/')
+		return (size_t)snprintf(buf, len, "%s", path) < len ? 0 :
+		    CV_ERR_TOOLONG;
+	if ((n = strlen(path)) >= sizeof(rel))
+		return CV_ERR_TOOLONG;
+	memcpy(rel, path, n + 1);
+	while (n > 1 && rel[n - 1] == '/')
+		rel[--n] = '\0';
+	slash = strrchr(rel, '/');
+	/* "." and "..", as the last name, are directories: resolved whole */
+	if (strcmp(slash ? slash + 1 : rel, ".") == 0 ||
+	    strcmp(slash ? slash + 1 : rel, "..") == 0) {
+		if (realpath(rel, dir) == NULL)
+			return CV_ERR_IO;
+		return (size_t)snprintf(buf, len, "%s", dir) < len ? 0 :
+		    CV_ERR_TOOLONG;
+	}
+	if (slash != NULL)
+		*slash = '\0';
+	if (realpath(slash != NULL ? rel : ".", dir) == NULL)
+		return CV_ERR_IO;
+	return (size_t)snprintf(buf, len, "%s%s%s", dir,
+	    strcmp(dir, "/") == 0 ? "" : "/", slash != NULL ? slash + 1 :
+	    rel) < len ? 0 : CV_ERR_TOOLONG;
+}
+
 /* One directory of the home: see conf_home_check. */
 static int
 home_dir(const char *dir, const gid_t *gid, int create, char *why,
@@ -555,8 +588,23 @@ conf_settle(struct vaultd *vd, const struct vaultd_conf *conf,
 	/* $CLOBVAULT_HOME is this run's, and so beats the file */
 	if ((env == NULL || *env == '\0') && conf->home[0] != '\0')
 		snprintf(vd->home, sizeof(vd->home), "%s", conf->home);
-	else if ((r = home_path(vd->home, sizeof(vd->home))) != 0)
+	else if ((r = home_path(dir, sizeof(dir))) != 0)
 		problem(pb, "cannot find CLOBVAULT_HOME: %s", cv_strerror(r));
+	/* from where vaultd starts: it works from / */
+	else if ((r = conf_abspath(dir, vd->home, sizeof(vd->home))) != 0) {
+		problem(pb, "CLOBVAULT_HOME %s: %s", dir, r == CV_ERR_IO ?
+		    strerror(errno) : cv_strerror(r));
+		vd->home[0] = '\0';
+	}
+	/* read again at each signerd start, after vaultd moved to / */
+	if (vd->unlock_file != NULL && vd->unlock_file[0] != '/') {
+		if ((r = conf_abspath(vd->unlock_file, vd->unlock_abs,
+		    sizeof(vd->unlock_abs))) != 0)
+			problem(pb, "cannot read %s: %s", vd->unlock_file,
+			    r == CV_ERR_IO ? strerror(errno) : cv_strerror(r));
+		else
+			vd->unlock_file = vd->unlock_abs;
+	}
 	if (vd->home[0] != '\0' && (r = conf_home_check(vd->home,
 	    vd->have_sock_gid ? &vd->sock_gid : NULL, !check, why,
 	    sizeof(why))) != 0 && !(check && r == CV_ERR_NOTFOUND))
