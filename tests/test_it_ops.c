@@ -15,6 +15,8 @@
 #include <grp.h>
 #include <poll.h>
 #include <pwd.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
 
@@ -463,6 +465,81 @@ test_socket_group(void **state)
 }
 
 /* SIGHUP: a log renamed away (logrotate) is reopened anew, 0600. */
+/* The home and its run/ are as a start without a group leaves them. */
+static void
+assert_home_kept(struct ot *o)
+{
+	struct stat	st;
+	char		run[128];
+
+	snprintf(run, sizeof(run), "%s/run", o->it.home);
+	assert_int_equal(stat(o->it.home, &st), 0);
+	assert_int_equal(st.st_mode & 07777, 0700);
+	assert_int_equal(st.st_uid, geteuid());
+	assert_int_equal(st.st_gid, getegid());
+	assert_int_equal(stat(run, &st), 0);
+	assert_int_equal(st.st_mode & 07777, 0700);
+	assert_int_equal(st.st_uid, geteuid());
+	assert_int_equal(st.st_gid, getegid());
+}
+
+/*
+ * A start with a socket group that vaultd refuses for something else
+ * leaves the home's group and mode as they were: a relative -l (found
+ * by the checks), a gateway port taken (found once vaultd listens), a
+ * vaultd already serving the home (which keeps serving).
+ */
+static void
+test_refused_start_home(void **state)
+{
+	struct ot		*o = *state;
+	struct sockaddr_in	 sin;
+	socklen_t		 sl = sizeof(sin);
+	char			 name[64];
+	gid_t			 gid;
+	int			 fd;
+
+	if (geteuid() != 0) {
+		print_message("skipped: a group of its own needs root\n");
+		skip();
+	}
+	if (!other_group(&gid, name, sizeof(name))) {
+		print_message("skipped: no group but root's\n");
+		skip();
+	}
+	assert_int_equal(it_start_args(&o->it, "-T", NULL, NULL), 0);
+	assert_int_equal(it_stop(&o->it, 3000), 0);
+	assert_home_kept(o);
+
+	assert_int_equal(sh(o, "timeout 60 %s/vaultd -T -f -g %s -l "
+	    "relative.log", o->it.build, name), 1);
+	assert_out(o, "-l needs an absolute path (vaultd reopens it on "
+	    "SIGHUP)\n");
+	assert_home_kept(o);
+
+	memset(&sin, 0, sizeof(sin));
+	sin.sin_family = AF_INET;
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	assert_true((fd = socket(AF_INET, SOCK_STREAM, 0)) != -1);
+	assert_int_equal(bind(fd, (struct sockaddr *)&sin, sizeof(sin)), 0);
+	assert_int_equal(listen(fd, 1), 0);
+	assert_int_equal(getsockname(fd, (struct sockaddr *)&sin, &sl), 0);
+	assert_int_equal(sh(o, "timeout 60 %s/vaultd -T -f -g %s --gateway "
+	    "127.0.0.1:%u", o->it.build, name, (unsigned)ntohs(sin.sin_port)),
+	    1);
+	close(fd);
+	assert_out(o, ": bind: Address already in use\n");
+	assert_home_kept(o);
+
+	assert_int_equal(it_start_args(&o->it, "-T", NULL, NULL), 0);
+	assert_int_equal(sh(o, "timeout 60 %s/vaultd -T -f -g %s",
+	    o->it.build, name), 1);
+	assert_out(o, "another vaultd is already running with the home ");
+	assert_home_kept(o);
+	assert_int_equal(CTL(o, NULL, "status"), 0);
+	assert_int_equal(it_stop(&o->it, 3000), 0);
+}
+
 static void
 test_sighup(void **state)
 {
@@ -1389,6 +1466,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_conf_home, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_relative_home, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_refused_start_home, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_socket_group, setup,
 		    teardown),

@@ -562,6 +562,51 @@ home_lock(const struct vaultd *vd)
 	fatal("cannot lock %s", path);
 }
 
+/*
+ * Tell the parent waiting for a daemon that the start failed, and why
+ * (vd->start_error, else a signal stopped it first).
+ */
+static void
+ready_failed(struct vaultd *vd)
+{
+	char	msg[320];
+	size_t	n;
+
+	if (vd->ready_fd == -1)
+		return;
+	n = (size_t)snprintf(msg, sizeof(msg), "E%c%s",
+	    vd->exit_code != 0 ? vd->exit_code : 1,
+	    vd->start_error[0] != '\0' ? vd->start_error :
+	    "stopped by a signal before it was ready");
+	(void)!write(vd->ready_fd, msg, n < sizeof(msg) ? n :
+	    sizeof(msg) - 1);
+	close(vd->ready_fd);
+	vd->ready_fd = -1;
+}
+
+/*
+ * The home goes to the socket group only once nothing else can refuse
+ * the start: a refused start leaves it as it was.  Its own failure
+ * stops the start like any other, its sockets removed.
+ */
+static void
+home_give(struct vaultd *vd)
+{
+	char	why[400];
+
+	if (!vd->have_sock_gid || conf_home_check(vd->home, &vd->sock_gid,
+	    CONF_HOME_GIVE, why, sizeof(why)) == 0)
+		return;
+	snprintf(vd->start_error, sizeof(vd->start_error), "%.*s",
+	    (int)sizeof(vd->start_error) - 1, why);
+	log_warnx("%s", vd->start_error);
+	vd->exit_code = 1;
+	control_shutdown(vd);
+	vaultd_gw_shutdown(vd);
+	ready_failed(vd);
+	exit(1);
+}
+
 static void
 vaultd_loop(struct vaultd *vd)
 {
@@ -723,7 +768,7 @@ main(int argc, char **argv)
 	static struct vaultd vd;
 	struct conf_problems pb;
 	const char	*conf_path = NULL, *group = NULL, *logfile = NULL;
-	char		 exedir[PATH_MAX], ubuf[PATH_MAX], msg[320];
+	char		 exedir[PATH_MAX], ubuf[PATH_MAX], why[400];
 	static const struct option longopts[] = {
 		{ "gateway", required_argument, NULL, 'G' },
 		{ "cpu-latency", required_argument, NULL, 'C' },
@@ -731,7 +776,7 @@ main(int argc, char **argv)
 	};
 	const char	*gwhy;
 	int		 ch, foreground = 0, check = 0, r, shared = 0, kf;
-	size_t		 i, n;
+	size_t		 i;
 
 	/*
 	 * A burst of large signing requests (240 bodies of 64 KiB in
@@ -925,6 +970,10 @@ main(int argc, char **argv)
 	vd.unattended = vault_unattended_path(&vd, ubuf, sizeof(ubuf),
 	    &kf) != NULL;
 
+	/* made now if missing; given to the socket group last (home_give) */
+	if (conf_home_check(vd.home, vd.have_sock_gid ? &vd.sock_gid : NULL,
+	    CONF_HOME_MAKE, why, sizeof(why)) != 0)
+		fatalx("%s", why);
 	if ((size_t)snprintf(vd.sockpath, sizeof(vd.sockpath), "%s/%s",
 	    vd.home, HOME_CONTROL_SOCK) >= sizeof(vd.sockpath) ||
 	    (size_t)snprintf(vd.emptydir, sizeof(vd.emptydir), "%s/empty",
@@ -957,6 +1006,7 @@ main(int argc, char **argv)
 		fatalx("cannot serve the control socket: %s", cv_strerror(r));
 	if (vaultd_gw_listen(&vd) != 0)
 		fatalx("cannot serve the gateway");
+	home_give(&vd);
 	vd.started_ms = vaultd_now_ms();
 	log_info("started (home %s%s%s%s%s%s)", vd.home,
 	    conf_path != NULL ? ", configuration " : "",
@@ -978,16 +1028,8 @@ main(int argc, char **argv)
 	control_shutdown(&vd);
 	vaultd_gw_shutdown(&vd);
 	vaultd_policy_free(&vd);
-	if (vd.ready_fd != -1) {
-		/* whoever waits hears why: the start failed, or a signal */
-		n = (size_t)snprintf(msg, sizeof(msg), "E%c%s",
-		    vd.exit_code != 0 ? vd.exit_code : 1,
-		    vd.start_error[0] != '\0' ? vd.start_error :
-		    "stopped by a signal before it was ready");
-		(void)!write(vd.ready_fd, msg, n < sizeof(msg) ? n :
-		    sizeof(msg) - 1);
-		close(vd.ready_fd);
-	}
+	/* whoever waits hears why: the start failed, or a signal */
+	ready_failed(&vd);
 	log_info("stopped");
 	return vd.exit_code;
 }

@@ -670,9 +670,9 @@ struct conf_problems {
 #define VAULTD_USER		"clobvault"	/* the children's, if it exists */
 /*
  * Settle vd's settings: the command line's (already in vd, and group
- * and logfile), else c's, else the defaults; then check what they name
- * and, unless check (-n), make the home.  *shared: the children would
- * run as the shared nobody.
+ * and logfile), else c's, else the defaults; then check what they name,
+ * changing nothing on disk (the home is made by conf_home_check).
+ * *shared: the children would run as the shared nobody.
  */
 void	 conf_settle(struct vaultd *vd, const struct vaultd_conf *c,
 	    const char *group, const char *logfile, int foreground, int check,
@@ -687,12 +687,16 @@ void	 conf_settle(struct vaultd *vd, const struct vaultd_conf *c,
  */
 int	 conf_abspath(const char *path, char *buf, size_t len) CV_WUR;
 /*
- * Check (create: also make) the home and its run/ directory: ours, a
- * directory, closed to others; with a socket group (gid non-NULL) its
- * members may pass through (0710, that group), without one 0700.  0, or
- * CV_ERR_PERM / CV_ERR_IO / CV_ERR_NOTFOUND (!create, missing) with why.
+ * Check the home and its run/ directory: ours, a directory, closed to
+ * others; with a socket group (gid non-NULL) its members may pass
+ * through (0710, that group), without one 0700.  how: 0 to check only;
+ * CONF_HOME_MAKE also creates them (0700) if missing; CONF_HOME_GIVE
+ * also gives them to the socket group.  0, or CV_ERR_PERM / CV_ERR_IO /
+ * CV_ERR_NOTFOUND (missing, without CONF_HOME_MAKE) with why.
  */
-int	 conf_home_check(const char *home, const gid_t *gid, int create,
+#define CONF_HOME_MAKE	0x1
+#define CONF_HOME_GIVE	0x2
+int	 conf_home_check(const char *home, const gid_t *gid, int how,
 	    char *why, size_t whylen) CV_WUR;
 
 /* vaultd_child.c */

@@ -402,14 +402,14 @@ conf_abspath(const char *path, char *buf, size_t len)
 
 /* One directory of the home: see conf_home_check. */
 static int
-home_dir(const char *dir, const gid_t *gid, int create, char *why,
+home_dir(const char *dir, const gid_t *gid, int how, char *why,
     size_t whylen)
 {
 	struct stat	st;
 	mode_t		want = gid != NULL ? 0710 : 0700;
 
 	if (lstat(dir, &st) == -1 && errno == ENOENT) {
-		if (!create) {
+		if (!(how & CONF_HOME_MAKE)) {
 			snprintf(why, whylen, "%s does not exist yet (vaultd "
 			    "creates it)", dir);
 			return CV_ERR_NOTFOUND;
@@ -442,7 +442,7 @@ home_dir(const char *dir, const gid_t *gid, int create, char *why,
 	}
 	if (gid == NULL || (st.st_gid == *gid && (st.st_mode & 0777) == want))
 		return 0;
-	if (!create)
+	if (!(how & CONF_HOME_GIVE))
 		return 0;		/* vaultd will give it to the group */
 	if (chown(dir, (uid_t)-1, *gid) == -1 || chmod(dir, want) == -1) {
 		snprintf(why, whylen, "cannot give %s to the socket group "
@@ -453,7 +453,7 @@ home_dir(const char *dir, const gid_t *gid, int create, char *why,
 }
 
 int
-conf_home_check(const char *home, const gid_t *gid, int create, char *why,
+conf_home_check(const char *home, const gid_t *gid, int how, char *why,
     size_t whylen)
 {
 	char	run[PATH_MAX];
@@ -465,11 +465,11 @@ conf_home_check(const char *home, const gid_t *gid, int create, char *why,
 		    (size_t)VAULTD_HOME_MAX);
 		return CV_ERR_TOOLONG;
 	}
-	if ((r = home_dir(home, gid, create, why, whylen)) != 0)
+	if ((r = home_dir(home, gid, how, why, whylen)) != 0)
 		return r;
 	if ((size_t)snprintf(run, sizeof(run), "%s/run", home) >= sizeof(run))
 		return CV_ERR_TOOLONG;
-	return home_dir(run, gid, create, why, whylen);
+	return home_dir(run, gid, how, why, whylen);
 }
 
 static void __attribute__((format(printf, 2, 3)))
@@ -605,9 +605,10 @@ conf_settle(struct vaultd *vd, const struct vaultd_conf *conf,
 		else
 			vd->unlock_file = vd->unlock_abs;
 	}
+	/* only checked: a start refused for anything leaves it as it was */
 	if (vd->home[0] != '\0' && (r = conf_home_check(vd->home,
-	    vd->have_sock_gid ? &vd->sock_gid : NULL, !check, why,
-	    sizeof(why))) != 0 && !(check && r == CV_ERR_NOTFOUND))
+	    vd->have_sock_gid ? &vd->sock_gid : NULL, 0, why,
+	    sizeof(why))) != 0 && r != CV_ERR_NOTFOUND)
 		problem(pb, "%s", why);
 
 	if (logfile == NULL && conf->log_file[0] != '\0')
