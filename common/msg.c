@@ -869,6 +869,12 @@ chan_pending(const struct chan *c)
 	return c->outoff < c->out.len;
 }
 
+size_t
+chan_unwritten(const struct chan *c)
+{
+	return c->out.len - c->outoff;
+}
+
 int
 chan_send(struct chan *c, struct msg_w *w)
 {

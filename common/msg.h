@@ -394,6 +394,8 @@ int	chan_queue_buf(struct chan *, struct msgbuf *b) CV_WUR;
 /* Write what is queued: 0 when all is out, CV_ERR_AGAIN, CV_ERR_IO. */
 int	chan_flush(struct chan *) CV_WUR;
 int	chan_pending(const struct chan *);
+/* The bytes queued and not yet written. */
+size_t	chan_unwritten(const struct chan *);
 /* 1 if a whole frame is buffered: chan_next will not need to read. */
 int	chan_has_frame(const struct chan *);
 

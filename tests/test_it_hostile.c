@@ -1048,6 +1048,96 @@ test_control_denial_budget(void **state)
 	assert_int_equal(r, 51);
 }
 
+/*
+ * A client that sends requests and reads none of the answers: once
+ * VAULTD_CLIENT_QUEUE of them wait, vaultd reads no more of its requests
+ * (its sends stop going through), so vaultd's memory stays bounded; it
+ * serves another client meanwhile; and once the client reads, every
+ * answer comes, in order.  Before, vaultd read on and queued every
+ * answer (up to MSG_MAX_QUEUE, 48 MiB, then it dropped the client).
+ */
+#define STALL_REQS	200000	/* of 115 bytes: 23 MiB of answers */
+#define STALL_BATCH	1000
+
+static void
+stall_queue(struct chan *c, uint32_t *sent)
+{
+	struct msg_w	w;
+	int		i;
+
+	for (i = 0; i < STALL_BATCH && *sent < STALL_REQS; i++) {
+		msg_begin(&w, MSG_CTL_STATUS_REQ, 10 + (*sent)++);
+		assert_int_equal(chan_queue(c, &w), 0);
+	}
+}
+
+static void
+test_control_stalled(void **state)
+{
+	struct ht	*t = *state;
+	struct it_proc	 p[3];
+	struct chan	 c;
+	struct msg	 m;
+	struct pollfd	 pfd;
+	uint32_t	 sent = 0, got = 0;
+	size_t		 before;
+	int64_t		 quiet, start;
+	long		 rss0, rss;
+	int		 r;
+
+	signal(SIGPIPE, SIG_IGN);
+	assert_true((rss0 = it_proc_field((uint64_t)t->it.vaultd,
+	    "VmRSS")) > 0);
+	assert_int_equal(it_connect(&t->it, &c), 0);
+	assert_int_equal(fcntl(c.fd, F_SETFL, fcntl(c.fd, F_GETFL) |
+	    O_NONBLOCK), 0);
+	/* send, never read, until vaultd has taken nothing for 500 ms */
+	for (quiet = it_ms(); it_ms() - quiet < 500; ) {
+		if (!chan_pending(&c) && sent < STALL_REQS)
+			stall_queue(&c, &sent);
+		before = chan_unwritten(&c);
+		r = chan_flush(&c);
+		if (r != 0 && r != CV_ERR_AGAIN)
+			fail_msg("vaultd dropped the client after %u requests",
+			    sent);
+		if (chan_unwritten(&c) < before)
+			quiet = it_ms();
+		else
+			it_sleep_ms(5);
+	}
+	assert_true(chan_pending(&c));		/* it stopped reading */
+	rss = it_proc_field((uint64_t)t->it.vaultd, "VmRSS");
+	if (rss - rss0 >= 8 * 1024)
+		fail_msg("vaultd grew from %ld to %ld KiB", rss0, rss);
+	/* another client is served meanwhile */
+	assert_int_equal(it_status(&t->it, p), 0);
+	assert_string_equal(p[0].name, "vaultd");
+	/* the client reads: every answer comes, in order */
+	for (start = it_ms(); got < STALL_REQS; ) {
+		assert_true(it_ms() - start < 120000);
+		if (!chan_pending(&c) && sent < STALL_REQS)
+			stall_queue(&c, &sent);
+		r = chan_flush(&c);
+		assert_true(r == 0 || r == CV_ERR_AGAIN);
+		pfd.fd = c.fd;
+		pfd.events = POLLIN | (chan_pending(&c) ? POLLOUT : 0);
+		if (poll(&pfd, 1, 1000) <= 0 || !(pfd.revents & POLLIN))
+			continue;
+		r = chan_fill(&c);
+		assert_true(r == 0 || r == CV_ERR_AGAIN);
+		while ((r = chan_next(&c, &m)) == 0) {
+			if (m.type != MSG_CTL_STATUS_ANS || m.id != 10 + got)
+				fail_msg("answer %u: type %u id %u", got,
+				    m.type, m.id);
+			got++;
+			msg_clear(&m);
+		}
+		assert_int_equal(r, CV_ERR_AGAIN);
+	}
+	chan_free(&c);
+	assert_false(it_log_has(&t->it, "disconnecting"));
+}
+
 /* Run vaultctl status as uid (-1: ourselves); its wait status. */
 static int
 ctl_status_as(struct ht *t, uid_t uid, gid_t gid)
@@ -1806,6 +1896,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_control_squatter,
 		    setup_plain, teardown),
 		cmocka_unit_test_setup_teardown(test_control_denial_budget,
+		    setup_plain, teardown),
+		cmocka_unit_test_setup_teardown(test_control_stalled,
 		    setup_plain, teardown),
 		cmocka_unit_test_setup_teardown(test_refused_too_many,
 		    setup_plain, teardown),

@@ -694,7 +694,7 @@ vaultd_loop(struct vaultd *vd)
 				timeout = 0;
 			cl_at[n] = cl;
 			pfd[n].fd = cl->chan.fd;
-			pfd[n++].events = POLLIN |
+			pfd[n++].events = (control_paused(cl) ? 0 : POLLIN) |
 			    (chan_pending(&cl->chan) ? POLLOUT : 0);
 		}
 		logs = n;

@@ -25,6 +25,9 @@ struct vaultd;
 #define VAULTD_CLIENTS_PER_PID	8	/* one script cannot hold them all */
 #define VAULTD_HELLO_MS		5000	/* a new client's handshake */
 #define VAULTD_IDLE_MS		300000	/* a client with nothing in flight */
+#define VAULTD_CLIENT_QUEUE	(1 << 20)	/* a client's unread answers
+						   past this: its requests
+						   wait (control_paused) */
 #define VAULTD_DENY_BURST	50	/* denials a client may have at once, */
 #define VAULTD_DENY_PER_S	10	/* refilled at this rate */
 #define VAULTD_CALL_DEADLINE_MS	120000	/* one exchange call, all steps */
@@ -801,6 +804,12 @@ void	 control_accept(struct vaultd *);
 void	 control_readable(struct vaultd *, struct client *);
 /* 1 if a client has whole frames read and not handled: the next turn. */
 int	 control_waiting(const struct client *);
+/*
+ * 1 while a client has more than VAULTD_CLIENT_QUEUE bytes of answers it
+ * has not read: its requests wait, neither read nor handled, until it
+ * reads (the loop polls it for POLLOUT only).
+ */
+int	 control_paused(const struct client *);
 void	 control_close(struct client *);
 void	 control_shutdown(struct vaultd *);
 /* Write what is queued for every client (once per loop turn). */

@@ -7,7 +7,10 @@
  * (ctl_perms below), and a client that sends anything else, anything
  * malformed, more denied requests than its budget, or nothing at all for
  * VAULTD_IDLE_MS while nothing of its is in flight, is disconnected.  One
- * process may hold at most VAULTD_CLIENTS_PER_PID connections.
+ * process may hold at most VAULTD_CLIENTS_PER_PID connections.  A client
+ * that does not read its answers gets no more than VAULTD_CLIENT_QUEUE
+ * (and what it already asked for) queued: past that, vaultd neither
+ * reads nor handles its requests until it reads (control_paused).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -328,7 +331,23 @@ control_connected(struct vaultd *vd, uint64_t serial)
 int
 control_waiting(const struct client *cl)
 {
-	return cl->chan.fd != -1 && chan_has_frame(&cl->chan);
+	return cl->chan.fd != -1 && !control_paused(cl) &&
+	    chan_has_frame(&cl->chan);
+}
+
+/*
+ * Without it, a client that sends requests and reads none of the answers
+ * had each one queued until MSG_MAX_QUEUE (48 MiB a client, 3 GiB for
+ * VAULTD_MAX_CLIENTS of them).  Now the answers it has not read are at
+ * most VAULTD_CLIENT_QUEUE, one more answer (a frame), and those of the
+ * requests it already has in flight.  A client that reads as it sends
+ * (tests/bench/bench_path.c keeps 240 requests in flight) drains the
+ * queue as fast as vaultd fills it, and is not held up.
+ */
+int
+control_paused(const struct client *cl)
+{
+	return chan_unwritten(&cl->chan) > VAULTD_CLIENT_QUEUE;
 }
 
 void
@@ -567,7 +586,7 @@ control_frames(struct vaultd *vd, struct client *cl, size_t *n)
 	struct msg	m;
 	int		r = CV_ERR_AGAIN;
 
-	while (*n < CONTROL_TURN_FRAMES &&
+	while (*n < CONTROL_TURN_FRAMES && !control_paused(cl) &&
 	    (r = chan_next(&cl->chan, &m)) == 0) {
 		(*n)++;
 		r = control_dispatch(vd, cl, &m);
@@ -614,7 +633,8 @@ control_frames(struct vaultd *vd, struct client *cl, size_t *n)
  * for the one before; in groups of 64 the next group is checked and
  * recorded while the sync before runs and signerd signs the group before
  * that.  (Groups of 16 and 32 cost vaultd more CPU per request in turns,
- * wake-ups and syncs, and were no faster.)
+ * wake-ups and syncs, and were no faster.)  A paused client's requests
+ * are left where they are, read or not.
  */
 void
 control_readable(struct vaultd *vd, struct client *cl)
@@ -626,7 +646,7 @@ control_readable(struct vaultd *vd, struct client *cl)
 		if (control_frames(vd, cl, &n) != 0)
 			return;
 		if (n >= CONTROL_TURN_FRAMES || got >= CONTROL_TURN_BYTES ||
-		    (got > 0 && !vaultd_sign_ready(vd)))
+		    (got > 0 && !vaultd_sign_ready(vd)) || control_paused(cl))
 			break;
 		before = cl->chan.in.len - cl->chan.inoff;
 		if ((r = chan_fill(&cl->chan)) == CV_ERR_AGAIN)
