@@ -817,6 +817,42 @@ test_builder_budget_once(void **state)
 	    g->pol, g->pass), 0);
 }
 
+
+/*
+ * The account's keys are the vault's: a bot whose policy admits the
+ * whole catalog still cannot have a builder key made (its secret would
+ * come back to the bot in the exchange's answer), nor delete the API
+ * key the vault signs with, nor revoke a builder key.  Refused before
+ * the policy, nothing sent upstream, audited.
+ */
+static void
+test_key_endpoints(void **state)
+{
+	struct gt	*g = *state;
+	struct txr	 r;
+	int		 mark = log_lines(g);
+
+	bot(g, &g->bot, txt_now(), "POST", "/auth/builder-api-key",
+	    "{\"builderId\":\"bot\"}", &r);
+	refused(g, &r, 403, "key management", mark);
+	assert_null(strstr(r.body, "secret"));
+	txr_free(&r);
+	bot(g, &g->bot, txt_now(), "DELETE", "/auth/api-key", NULL, &r);
+	refused(g, &r, 403, "key management", mark);
+	txr_free(&r);
+	bot(g, &g->bot, txt_now(), "DELETE",
+	    "/auth/builder-api-key?apiKey=00000000-0000-0000-0000-000000000000",
+	    NULL, &r);
+	refused(g, &r, 403, "key management", mark);
+	txr_free(&r);
+	/* the account still signs with its keys */
+	bot(g, &g->bot, txt_now(), "GET", "/data/orders", NULL, &r);
+	assert_int_equal(r.status, 200);
+	txr_free(&r);
+	assert_int_equal(CTL(g, NULL, "audit show --tail 20"), 0);
+	assert_non_null(strstr(g->out, "/auth/builder-api-key"));
+}
+
 int
 main(void)
 {
@@ -834,6 +870,7 @@ main(void)
 		cmocka_unit_test(test_builder_l2_budget),
 		cmocka_unit_test(test_builder_budget_once),
 		cmocka_unit_test(test_replay_ahead),
+		cmocka_unit_test(test_key_endpoints),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

@@ -598,6 +598,34 @@ gw_orders(struct gw_req *r, const struct gw_acct *ac, struct sign_args *a,
 	return 0;
 }
 
+/*
+ * 1 for an endpoint that makes, hands out or removes one of the
+ * account's credentials.  The account's keys are the vault's, made and
+ * dropped by vaultctl: through the gateway the exchange's answer goes to
+ * the bot whole (a new builder key's secret with it), and a bot that
+ * deleted the API key the vault signs with would stop every client.  No
+ * policy admits these for a client; the L1 ones signerd would refuse at
+ * l2 anyway, and are named here for one clear refusal.
+ */
+static int
+gw_key_endpoint(const struct gw_req *r)
+{
+	const struct catalog_entry	*e;
+
+	if ((e = catalog_findn(r->method, r->path, r->pathlen)) == NULL)
+		return 0;
+	switch (e->id) {
+	case EP_CREATE_API_KEY:
+	case EP_DERIVE_API_KEY:
+	case EP_DELETE_API_KEY:
+	case EP_CREATE_BUILDER_KEY:
+	case EP_REVOKE_BUILDER_KEY:
+		return 1;
+	default:
+		return 0;
+	}
+}
+
 /* An unsigned request: a verdict and its record, nothing to sign. */
 static void
 gw_anon(struct vaultd *vd, struct gw_req *r, const struct sign_origin *o,
@@ -654,6 +682,13 @@ gw_decide(struct vaultd *vd, struct gw_req *r, struct gw_acct *ac)
 	a.body = r->body;
 	a.bodylen = r->bodylen;
 	a.signed_ts = r->anon ? 0 : strtoll(r->ts, NULL, 10);
+	if (!r->anon && gw_key_endpoint(r)) {
+		gw_deny(vd, r, r->account);
+		gw_fail(vd, r->cookie, CV_ERR_DENIED, "the gateway does not "
+		    "pass on key management (API and builder keys are made "
+		    "and removed with vaultctl)");
+		return;
+	}
 	if (!r->anon && (rc = gw_orders(r, ac, &a, why, sizeof(why))) != 0) {
 		gw_deny(vd, r, r->account);
 		gw_fail(vd, r->cookie, rc == CV_ERR_NOMEM ? rc :
