@@ -21,7 +21,7 @@
 #include "common/cv_err.h"
 
 /* Bump when any message changes; checked by MSG_HELLO_REQ. */
-#define MSG_VERSION		13
+#define MSG_VERSION		14
 
 #define MSG_HDR_LEN		4
 #define MSG_MAX_FRAME		(1024 * 1024)	/* payload bytes */
@@ -182,7 +182,8 @@ X(MSG_CTL_APPROVE_LIST_REQ, "vaultctl", "vaultd", "", "-")		\
 X(MSG_CTL_APPROVE_LIST_ANS, "vaultd", "vaultctl", "u a32",		\
     "policy version, [[id, age ms, left ms, digest, actor, account, "	\
     "level, method, path, body, rules, granted, key id (empty: the "	\
-    "active one), flags (SIGN_F_*)]...]")					\
+    "active one), flags (SIGN_F_*), what the policy decoded (an "	\
+    "order's fields)]...]")						\
 X(MSG_CTL_APPROVE_REQ, "vaultctl", "vaultd", "u b x32 x64",		\
     "id, grant, approver public key, signature")			\
 X(MSG_CTL_APPROVE_ANS, "vaultd", "vaultctl", "u s256",			\

@@ -646,11 +646,25 @@ test_approval(void **state)
 	assert_non_null(p = json_array_get(json_object_get(j, "pending"), 0));
 	assert_true(json_is_true(json_object_get(p, "orders_signed")));
 	assert_true(json_is_false(json_object_get(p, "neg_risk")));
+	/*
+	 * and what the order is: the body they see is cut at 200 bytes,
+	 * before its amounts, so the list shows the fields the policy
+	 * judged, whole
+	 */
+	assert_non_null(json_string_value(json_object_get(p, "decoded")));
+	assert_string_equal(json_string_value(json_object_get(p, "decoded")),
+	    "order side BUY token 1234 price 0.5 size 10 notional 5 "
+	    "expiration 0 fee_rate 0 taker "
+	    "0x0000000000000000000000000000000000000000 signature_type 0");
+	assert_null(strstr(json_string_value(json_object_get(p, "body")),
+	    "makerAmount"));
 	snprintf(id, sizeof(id), "%s",
 	    json_string_value(json_object_get(p, "id")));
 	json_decref(j);
 	assert_int_equal(CTL(g, NULL, "approve list"), 0);
 	assert_non_null(strstr(g->out, " POST /order, orders signed\n"));
+	assert_non_null(strstr(g->out, "\n    decoded: order side BUY token "
+	    "1234 price 0.5 size 10 notional 5 "));
 	assert_int_equal(CTL(g, NULL, "approve deny %s --key-file %s", id,
 	    key), 0);
 	assert_int_equal(waitpid(pid, &st, 0), pid);

@@ -21,7 +21,7 @@
 #include "vaultctl/vaultctl.h"
 
 #define KEYFILE_TAG	"clobvault-approver-v1 "
-#define LIST_FIELDS	14	/* of a held request in the list answer */
+#define LIST_FIELDS	15	/* of a held request in the list answer */
 
 static const struct option decide_opts[] = {
 	{ "key-file",	required_argument, NULL, 'k' },
@@ -98,7 +98,7 @@ approve_list(struct vaultctl *vc)
 	const char	*orders;
 	char		 dh[65], actor[81], account[65], method[8];
 	char		 path[4097], body[1024], why[POLICY_WHY_MAX + 1];
-	char		 granted[513], key_id[65];
+	char		 granted[513], key_id[65], decoded[1024];
 	size_t		 dl;
 	uint32_t	 i;
 	int		 r;
@@ -136,7 +136,8 @@ approve_list(struct vaultctl *vc)
 		    (r = msg_get_strbuf(&e, why, sizeof(why))) != 0 ||
 		    (r = msg_get_strbuf(&e, granted, sizeof(granted))) != 0 ||
 		    (r = msg_get_strbuf(&e, key_id, sizeof(key_id))) != 0 ||
-		    (r = msg_get_u64(&e, &flags)) != 0)
+		    (r = msg_get_u64(&e, &flags)) != 0 ||
+		    (r = msg_get_strbuf(&e, decoded, sizeof(decoded))) != 0)
 			goto out;
 		if (dl != 32) {
 			r = CV_ERR_MSG_LENGTH;
@@ -150,7 +151,8 @@ approve_list(struct vaultctl *vc)
 		if (vc->json)
 			json_array_append_new(arr, json_pack("{s:s%, s:I, s:I, "
 			    "s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, "
-			    "s:I, s:s, s:b, s:b}", "id", idhex(id), (size_t)16,
+			    "s:I, s:s, s:b, s:b, s:s}", "id", idhex(id),
+			    (size_t)16,
 			    "age_ms", (json_int_t)age, "left_ms",
 			    (json_int_t)left, "digest", dh, "actor", actor,
 			    "account", account, "level", level_name(level),
@@ -158,15 +160,18 @@ approve_list(struct vaultctl *vc)
 			    "why", why, "granted", granted, "policy_version",
 			    (json_int_t)version, "key_id", key_id,
 			    "orders_signed", (flags & SIGN_F_ORDERS) != 0,
-			    "neg_risk", (flags & SIGN_F_NEGRISK) != 0));
+			    "neg_risk", (flags & SIGN_F_NEGRISK) != 0,
+			    "decoded", decoded));
 		else
 			printf("%s  %s %s %s %s %s%s%s%s%s\n    body: %s\n"
-			    "    %s\n    digest %s, policy version %llu, "
+			    "%s%s%s    %s\n    digest %s, policy version %llu, "
 			    "age %llu s, %llu s left, granted: %s\n",
 			    idhex(id), actor, account, level_name(level),
 			    method, path, key_id[0] ? ", key " : "", key_id,
 			    orders[0] ? ", " : "", orders,
-			    body[0] ? body : "(empty)", why, dh,
+			    body[0] ? body : "(empty)", decoded[0] ?
+			    "    decoded: " : "", decoded, decoded[0] ? "\n" :
+			    "", why, dh,
 			    (unsigned long long)version,
 			    (unsigned long long)age / 1000,
 			    (unsigned long long)left / 1000,

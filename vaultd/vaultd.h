@@ -272,6 +272,7 @@ struct vd_policy {
  * itself (path and body copied), who waits for it, and the grants so far.
  */
 #define VAULTD_PENDING_MAX	32
+#define VAULTD_DECODED_MAX	800	/* an order's fields, as text */
 struct vd_pending {
 	int			 used;
 	uint64_t		 id;		/* random: names it to approvers */
@@ -296,6 +297,8 @@ struct vd_pending {
 	uint8_t			 digest[32];
 	uint8_t			 granted[8];
 	char			 origin_actor[AUDIT_MAX_NAME + 1];
+	/* what the policy judged of the body: "order side BUY ..." */
+	char			 decoded[VAULTD_DECODED_MAX];
 };
 
 /*

@@ -52,6 +52,49 @@ pend_args(const struct vd_pending *p, struct sign_args *a)
 	memcpy(a->key_id, p->a.key_id, sizeof(a->key_id));
 }
 
+/*
+ * What the policy decoded of a's body, for the approvers: the raw body
+ * they see is cut at BODY_SHOWN bytes, which ends an order before its
+ * amounts.  "order side BUY token 1234 ... signature_type 0", a set
+ * after "; " for each further one; bytes outside printable ASCII as
+ * '?', and "..." when it is cut.
+ */
+static void
+pend_decoded(struct vd_pending *p, const struct sign_args *a)
+{
+	const struct policy_field	*f;
+	char				*out = p->decoded;
+	const size_t			 max = sizeof(p->decoded);
+	size_t				 sets, i, k, n = 0;
+	int				 w;
+
+	out[0] = '\0';
+	if (a->kind == NULL || a->fields == NULL)
+		return;
+	sets = a->nsets > 0 ? a->nsets : 1;
+	for (i = 0; i < sets; i++) {
+		w = snprintf(out + n, max - n, "%s%s", i > 0 ? "; " : "",
+		    a->kind);
+		for (k = 0; w >= 0 && (size_t)w < max - n &&
+		    k < a->nfields; k++) {
+			f = &a->fields[i * a->nfields + k];
+			if (f->name == NULL || f->value == NULL)
+				continue;
+			n += (size_t)w;
+			w = snprintf(out + n, max - n, " %s %s", f->name,
+			    f->value);
+		}
+		if (w < 0 || (size_t)w >= max - n) {
+			memcpy(out + max - 4, "...", 4);
+			break;
+		}
+		n += (size_t)w;
+	}
+	for (n = 0; out[n] != '\0'; n++)
+		if (out[n] < 0x20 || out[n] > 0x7e)
+			out[n] = '?';
+}
+
 static void
 pend_free(struct vaultd *vd, struct vd_pending *p)
 {
@@ -146,6 +189,7 @@ vaultd_approve_hold(struct vaultd *vd, const struct sign_origin *o,
 	p->a.nonce = a->nonce;
 	p->a.flags = a->flags;
 	memcpy(p->a.key_id, a->key_id, sizeof(p->a.key_id));
+	pend_decoded(p, a);
 	p->origin = *o;
 	/* the asker may be gone when the request ends: keep who it was */
 	snprintf(p->origin_actor, sizeof(p->origin_actor), "%s",
@@ -212,7 +256,7 @@ vaultd_approve_list_ctl(struct vaultd *vd, struct client *cl, struct msg *m)
 			if (n >= sizeof(granted))
 				break;
 		}
-		msg_put_array(&w, 14);
+		msg_put_array(&w, 15);
 		msg_put_u64(&w, p->id);
 		msg_put_u64(&w, (uint64_t)(now - p->since_ms));
 		msg_put_u64(&w, (uint64_t)(p->deadline_ms > now ?
@@ -229,6 +273,7 @@ vaultd_approve_list_ctl(struct vaultd *vd, struct client *cl, struct msg *m)
 		/* what else the signature will be: which key, what orders */
 		msg_put_str(&w, p->a.key_id);
 		msg_put_u64(&w, p->a.flags);
+		msg_put_str(&w, p->decoded);
 	}
 	control_answer(vd, cl->serial, &w);
 	return 0;
