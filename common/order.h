@@ -128,7 +128,9 @@ int	order_from_json(const json_t *obj, enum order_version,
  * notional the collateral (the other amount), both in units of 10^-6
  * written as exact decimals ("21.04"); price notional / size, exact when
  * it has at most 18 decimal places, else rounded up in the 18th (so a
- * "price <= X" rule is never passed by rounding).  Amounts of 0 are "0".
+ * "price <= X" rule is never passed by rounding); builder, the builder
+ * code a version 2 order credits (and whose fee it pays), 0x and 64
+ * lowercase hex digits, "" in a version 1 order.  Amounts of 0 are "0".
  * No floating point.  CV_ERR_INVALID when the size is zero (no price).
  */
 struct order_view {
@@ -141,6 +143,7 @@ struct order_view {
 	char	 fee_rate[ORDER_DEC_MAX];	/* bps; "" in a V2 order */
 	char	 taker[2 + 2 * ETH_ADDR_LEN + 1];	/* 0x, lowercase */
 	char	 signature_type[2];
+	char	 builder[2 + 64 + 1];	/* V2; "" in a V1 order */
 };
 int	order_view(const struct order *, struct order_view *) CV_WUR;
 

@@ -212,6 +212,10 @@ order_view(const struct order *o, struct order_view *v)
 		goto out;
 	}
 	v->signature_type[0] = (char)('0' + o->signature_type);
+	if (o->version == ORDER_V2) {
+		memcpy(v->builder, "0x", 2);
+		hex_encode(o->builder, sizeof(o->builder), v->builder + 2);
+	}
 
 	/*
 	 * price = notional / size to 18 places: both carry 10^-6, so the

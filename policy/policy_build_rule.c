@@ -410,13 +410,13 @@ pol_pred_list(struct pctx *cx, enum pol_pred_kind kind, const POL_YYLTYPE *loc,
 }
 
 /*
- * An order's taker is shown to rules in lowercase hex (order_view), and
- * compared byte for byte: a value in EIP-55 mixed case would never match,
- * and a deny on it never deny.  Such a value is refused, its lowercase
- * form named.
+ * An order's taker and builder are shown to rules in lowercase hex
+ * (order_view), and compared byte for byte: a value in EIP-55 mixed case
+ * (or upper case) would never match, and a deny on it never deny.  Such
+ * a value is refused, its lowercase form named.
  */
 static int
-taker_vals(struct pctx *cx, const struct pcmp *c)
+hex_vals(struct pctx *cx, const char *name, const struct pcmp *c)
 {
 	POL_YYLTYPE	 loc;
 	char		 low[128];
@@ -436,8 +436,8 @@ taker_vals(struct pctx *cx, const struct pcmp *c)
 		low[k] = '\0';
 		loc.first_line = c->vals->v[i].line;
 		loc.first_column = c->vals->v[i].col;
-		pol_error_at(cx, &loc, "order taker is compared in lowercase "
-		    "hex: %s, not %s", low, s);
+		pol_error_at(cx, &loc, "order %s is compared in lowercase "
+		    "hex: %s, not %s", name, low, s);
 		return CV_ERR_INVALID;
 	}
 	return 0;
@@ -467,7 +467,9 @@ pol_pred_cmp(struct pctx *cx, enum pol_pred_kind kind, const POL_YYLTYPE *loc,
 			goto out;
 		}
 		if (strcmp(kname, "order") == 0 &&
-		    strcmp(name, "taker") == 0 && taker_vals(cx, c) != 0)
+		    (strcmp(name, "taker") == 0 ||
+		    strcmp(name, "builder") == 0) &&
+		    hex_vals(cx, name, c) != 0)
 			goto out;
 	}
 	if (kind == PP_QUERY && name[0] == '\0') {

@@ -26,7 +26,8 @@ static const char default_text[] =
 
 static const struct pol_kind kinds[] = {
 	{ "order", { "side", "token", "price", "size", "notional",
-	    "expiration", "fee_rate", "taker", "signature_type", NULL },
+	    "expiration", "fee_rate", "taker", "signature_type", "builder",
+	    NULL },
 	    { "notional", "size", NULL }, { NULL } },
 	{ "key", { "permissions", NULL }, { NULL }, { "permissions", NULL } },
 };

@@ -867,6 +867,59 @@ test_key_endpoints(void **state)
 	assert_non_null(strstr(g->out, "/auth/builder-api-key"));
 }
 
+
+/*
+ * A version 2 order credits the builder code its "builder" names, and
+ * the account pays that builder's fee: a bot could name its own on every
+ * order.  The policy sees it (order builder) and denies what it must.
+ */
+static void
+test_builder_code(void **state)
+{
+	struct gt	*g = *state;
+	struct txr	 r;
+	char		 pol[8192], body[4096];
+	int		 mark;
+	const char	*zero = "0x0000000000000000000000000000000000000000"
+			    "000000000000000000000000";
+
+	snprintf(pol, sizeof(pol), "%sdeny client bot order builder != %s "
+	    "label builder-code\n", POLICY_TEXT, zero);
+	it_write(g->pol, pol, 0644);
+	if (CTL(g, NULL, "policy apply %s --passphrase-file %s", g->pol,
+	    g->pass) != 0)
+		fail_msg("policy apply: %s", g->out);
+	assert_int_equal(CTL(g, NULL, "account update pm --order-version 2"),
+	    0);
+	mark = log_lines(g);
+	snprintf(body, sizeof(body), "{\"deferExec\":false,\"postOnly\":false,"
+	    "\"order\":{\"salt\":4242,\"maker\":\"%s\",\"signer\":\"%s\","
+	    "\"taker\":\"0x0000000000000000000000000000000000000000\","
+	    "\"tokenId\":\"1234\",\"makerAmount\":\"5000000\","
+	    "\"takerAmount\":\"10000000\",\"side\":\"BUY\","
+	    "\"signatureType\":0,\"timestamp\":\"1710000000000\","
+	    "\"expiration\":\"0\",\"metadata\":\"%s\",\"builder\":"
+	    "\"0x00000000000000000000000000000000000000000000000000000000"
+	    "0000abcd\",\"signature\":\"\"},\"owner\":\"%s\","
+	    "\"orderType\":\"GTC\"}", ADDR, ADDR, zero, g->bot.key);
+	bot(g, &g->bot, txt_now(), "POST", "/order", body, &r);
+	refused(g, &r, 403, "builder-code", mark);
+	txr_free(&r);
+	/* no builder code: the rule lets it by */
+	assert_non_null(strstr(body, "0000abcd"));
+	memcpy(strstr(body, "0000abcd"), "00000000", 8);
+	bot(g, &g->bot, txt_now(), "POST", "/order", body, &r);
+	if (r.status != 200)
+		fail_msg("%ld %s", r.status, r.body ? r.body : "");
+	txr_free(&r);
+
+	assert_int_equal(CTL(g, NULL, "account update pm --order-version 1"),
+	    0);
+	it_write(g->pol, POLICY_TEXT, 0644);
+	assert_int_equal(CTL(g, NULL, "policy apply %s --passphrase-file %s",
+	    g->pol, g->pass), 0);
+}
+
 int
 main(void)
 {
@@ -885,6 +938,7 @@ main(void)
 		cmocka_unit_test(test_builder_budget_once),
 		cmocka_unit_test(test_replay_ahead),
 		cmocka_unit_test(test_key_endpoints),
+		cmocka_unit_test(test_builder_code),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

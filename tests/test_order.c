@@ -644,6 +644,18 @@ test_view_extremes(void **state)
 	assert_string_equal(v.notional, max6);
 	assert_string_equal(v.size, "0.000001");
 	assert_string_equal(v.price, max);
+	assert_string_equal(v.builder, "");	/* V1 has none */
+
+	/* a V2 order's builder code, which its fee goes to */
+	o.version = ORDER_V2;
+	o.builder[0] = 0xab;
+	o.builder[31] = 0x01;
+	assert_int_equal(order_view(&o, &v), 0);
+	assert_string_equal(v.builder, "0xab000000000000000000000000000000"
+	    "00000000000000000000000000000001");
+	assert_string_equal(v.fee_rate, "");
+	o.version = ORDER_V1;
+	memset(o.builder, 0, 32);
 
 	/* the largest size against the smallest notional */
 	o.side = ORDER_SELL;

@@ -602,6 +602,9 @@ test_errors(void **state)
 	    "taker is compared in lowercase hex: 0xab, not 0xAB");
 	error_is("deny any order taker prefix 0X\n", "1:29: order taker is "
 	    "compared in lowercase hex: 0x, not 0X");
+	/* so is a version 2 order's builder code */
+	error_is("deny any order builder = 0xABCD\n", "1:26: order builder "
+	    "is compared in lowercase hex: 0xabcd, not 0xABCD");
 	/* budgets */
 	error_is("allow any order side = buy limit side 5/s\n",
 	    "1:34: side cannot be summed (notional or size can)");
@@ -1058,7 +1061,8 @@ test_kinds(void **state)
 	assert_string_equal(k->fields[6], "fee_rate");
 	assert_string_equal(k->fields[7], "taker");
 	assert_string_equal(k->fields[8], "signature_type");
-	assert_null(k->fields[9]);
+	assert_string_equal(k->fields[9], "builder");
+	assert_null(k->fields[10]);
 	assert_string_equal(k->sums[0], "notional");
 	assert_string_equal(k->sums[1], "size");
 	assert_null(k->sums[2]);

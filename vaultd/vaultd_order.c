@@ -22,6 +22,7 @@ static const struct {
 	{ "fee_rate",		offsetof(struct order_view, fee_rate) },
 	{ "taker",		offsetof(struct order_view, taker) },
 	{ "signature_type",	offsetof(struct order_view, signature_type) },
+	{ "builder",		offsetof(struct order_view, builder) },
 };
 
 /* 1 for a POST /order or /orders body: batch says which. */
@@ -91,7 +92,8 @@ vaultd_orders_view(struct vaultd_orders *vo, const char *method,
 		for (k = 0; k < VAULTD_ORDER_NFIELDS; k++) {
 			f[k].name = view_fields[k].name;
 			f[k].value = (const char *)v + view_fields[k].off;
-			if (*f[k].value == '\0')	/* a V2 order's fee_rate */
+			/* a V2 order's fee_rate, a V1 order's builder */
+			if (*f[k].value == '\0')
 				f[k].value = NULL;
 		}
 	}
