@@ -512,6 +512,12 @@ audit_request_digest(const struct audit_req *q, uint8_t out[AUDIT_HASH_LEN])
 	put_bytes(&h, q->body, q->body ? q->bodylen : 0);
 	put_u64(&h, q->nonce);
 	put_bytes(&h, ts, strlen(ts));
+	/* framed, after the last field: no request without them reads so */
+	if (q->flags != 0 || (q->key_id != NULL && q->key_id[0] != '\0')) {
+		put_u64(&h, q->flags);
+		put_bytes(&h, q->key_id != NULL ? q->key_id : "",
+		    q->key_id != NULL ? strlen(q->key_id) : 0);
+	}
 	crypto_generichash_final(&h, out, AUDIT_HASH_LEN);
 }
 

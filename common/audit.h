@@ -137,6 +137,15 @@ struct audit_req {
 	size_t		 bodylen;
 	uint64_t	 nonce;		/* the L1 nonce */
 	const char	*timestamp;	/* NUL-terminated */
+	/*
+	 * What else the signature is made with: SIGN_F_* (the body's orders
+	 * signed by the wallet, for the neg-risk exchange or not) and the
+	 * API key named (NULL or "": the account's active one).  Hashed
+	 * only when one is set, so that a request without either keeps the
+	 * digest it always had.
+	 */
+	uint64_t	 flags;
+	const char	*key_id;
 };
 
 enum audit_fault {

@@ -18,6 +18,7 @@
 
 #include "common/audit.h"
 #include "common/encode.h"
+#include "common/msg.h"
 
 #define T0	1767225600	/* 2026-01-01T00:00:00Z */
 #define ZEROS	"00000000000000000000000000000000" \
@@ -807,6 +808,50 @@ test_request_digest(void **state)
 	assert_memory_not_equal(a, b, sizeof(a));
 }
 
+/*
+ * The same request signed with other material is another digest: the
+ * wallet signing the body's orders, for one exchange or the other
+ * (SIGN_F_ORDERS, SIGN_F_NEGRISK), or a named API key.  They used to
+ * leave the digest as it was, so the record of an order signed for the
+ * neg-risk exchange read as that of the same body signed for the other.
+ */
+static void
+test_request_digest_material(void **state)
+{
+	struct audit_req	q;
+	uint8_t			plain[AUDIT_HASH_LEN], a[AUDIT_HASH_LEN];
+	uint8_t			b[AUDIT_HASH_LEN], c[AUDIT_HASH_LEN];
+	uint8_t			d[AUDIT_HASH_LEN];
+
+	memset(&q, 0, sizeof(q));
+	q.level = 2;
+	q.method = "POST";
+	q.methodlen = 4;
+	q.path = "/order";
+	q.pathlen = 6;
+	q.body = (const uint8_t *)"{}";
+	q.bodylen = 2;
+	q.timestamp = "1767225600";
+	audit_request_digest(&q, plain);
+	q.key_id = "";
+	audit_request_digest(&q, a);
+	assert_memory_equal(plain, a, sizeof(a));	/* "" is none */
+	q.flags = SIGN_F_ORDERS;
+	audit_request_digest(&q, a);
+	q.flags = SIGN_F_ORDERS | SIGN_F_NEGRISK;
+	audit_request_digest(&q, b);
+	q.flags = 0;
+	q.key_id = "k1";
+	audit_request_digest(&q, c);
+	q.key_id = "k2";
+	audit_request_digest(&q, d);
+	assert_memory_not_equal(plain, a, sizeof(a));
+	assert_memory_not_equal(a, b, sizeof(a));
+	assert_memory_not_equal(plain, c, sizeof(a));
+	assert_memory_not_equal(c, d, sizeof(a));
+	assert_memory_not_equal(a, c, sizeof(a));
+}
+
 static void
 write_file(const char *path, const char *p, size_t n)
 {
@@ -1122,6 +1167,7 @@ main(void)
 		cmocka_unit_test(test_verify_snapshot),
 		cmocka_unit_test(test_hostile_fields),
 		cmocka_unit_test(test_request_digest),
+		cmocka_unit_test(test_request_digest_material),
 		cmocka_unit_test(test_segments),
 		cmocka_unit_test(test_interrupted),
 		cmocka_unit_test(test_report_text),

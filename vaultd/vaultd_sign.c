@@ -263,6 +263,10 @@ sign_audit(struct vaultd *vd, const char *actor, const char *account,
 	q.bodylen = a->bodylen;
 	q.nonce = a->nonce;
 	q.timestamp = ts;
+	/* as sign_queue sends them: a key is named at L2 and bearer only */
+	q.flags = a->flags;
+	q.key_id = a->level == CATALOG_L2 || a->level == CATALOG_BEARER ?
+	    a->key_id : "";
 	vaultd_audit_sign(vd, actor, account, &q, verdict, rule);
 }
 
