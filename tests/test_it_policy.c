@@ -16,6 +16,7 @@
 #include <jansson.h>
 #include <sodium.h>
 
+#include "common/audit.h"
 #include "common/encode.h"
 #include "common/vault_fmt.h"
 #include "tests/it.h"
@@ -347,6 +348,51 @@ wait_status(pid_t pid)
 	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
 }
 
+/*
+ * The "approved" record's digest is that of the request as signed: with
+ * the timestamp of the headers (out: vaultctl --json headers l1), the
+ * method and path the record names, at L1 with nonce 0.
+ */
+static void
+approved_digest(struct st *s, const char *out)
+{
+	struct audit_req	 q;
+	json_t			*j;
+	uint8_t			 digest[AUDIT_HASH_LEN];
+	char			 path[300], hex[AUDIT_HEX_HASH + 1], ts[24];
+	char			*log, *line, *f[12];
+	size_t			 len;
+	int			 n;
+
+	assert_non_null(j = json_loads(out, 0, NULL));
+	assert_true(json_is_string(json_object_get(j, "POLY_TIMESTAMP")));
+	snprintf(ts, sizeof(ts), "%s",
+	    json_string_value(json_object_get(j, "POLY_TIMESTAMP")));
+	json_decref(j);
+	snprintf(path, sizeof(path), "%s/audit.log", s->it.home);
+	assert_non_null(log = it_slurp(path, &len));
+	assert_non_null(line = strstr(log, "\tapproved\tl1-held@"));
+	while (line > log && line[-1] != '\n')
+		line--;
+	line[strcspn(line, "\n")] = '\0';
+	/* seq time actor account op method path verdict rule gen digest */
+	for (n = 0; n < 12 && (f[n] = strsep(&line, "\t")) != NULL; n++)
+		;
+	assert_true(n >= 11);
+	assert_string_equal(f[4], "sign");
+	memset(&q, 0, sizeof(q));
+	q.level = 1;
+	q.method = f[5];
+	q.methodlen = strlen(f[5]);
+	q.path = f[6];
+	q.pathlen = strlen(f[6]);
+	q.timestamp = ts;
+	audit_request_digest(&q, digest);
+	hex_encode(digest, sizeof(digest), hex);
+	assert_string_equal(f[10], hex);
+	free(log);
+}
+
 /* An approve rule holds the request until two approvers grant it. */
 static void
 test_approval(void **state)
@@ -382,6 +428,7 @@ test_approval(void **state)
 	text = it_slurp(outfile, &len);
 	assert_non_null(text);
 	assert_non_null(strstr(text, "POLY_SIGNATURE"));
+	approved_digest(s, text);
 	free(text);
 
 	/* a rejection refuses it at once, naming the approver */

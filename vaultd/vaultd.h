@@ -1043,10 +1043,12 @@ void	 vaultd_sign_request_builder(struct vaultd *,
 	    const struct sign_origin *o, const char *account,
 	    const struct sign_args *);
 /*
- * Sign a request the policy has admitted (v: its verdict, whose budgets
- * are given back if the signature is not made): after an approval.
+ * Record an approved request's verdict ("approved") and sign it (v: its
+ * verdict, whose budgets are given back if the signature is not made),
+ * with one timestamp for both, so the record's digest is that of what
+ * is signed.
  */
-void	 vaultd_sign_admitted(struct vaultd *, const struct sign_origin *o,
+void	 vaultd_sign_approved(struct vaultd *, const struct sign_origin *o,
 	    const char *account, const struct sign_args *,
 	    const struct policy_verdict *v);
 /* "ID@LINE" of the deciding rule ("none" when none did): the record's. */

@@ -360,9 +360,7 @@ vaultd_approve_ctl(struct vaultd *vd, struct client *cl, struct msg *m)
 		struct vd_pending	copy;
 
 		pend_take(vd, p, &copy, &a);
-		vaultd_sign_verdict(vd, copy.origin.actor, copy.account, &a,
-		    &copy.v, "approved");
-		vaultd_sign_admitted(vd, &copy.origin, copy.account, &a,
+		vaultd_sign_approved(vd, &copy.origin, copy.account, &a,
 		    &copy.v);
 		free(copy.a.path);
 		free(copy.a.body);

@@ -416,20 +416,22 @@ vaultd_sign_request_builder(struct vaultd *vd, const struct sign_origin *o,
 }
 
 void
-vaultd_sign_admitted(struct vaultd *vd, const struct sign_origin *o,
+vaultd_sign_approved(struct vaultd *vd, const struct sign_origin *o,
     const char *account, const struct sign_args *a,
     const struct policy_verdict *v)
 {
 	const char	*why;
-	char		 ts[24];
+	char		 ts[24], rule[POLICY_ID_MAX + 16];
 	int		 code;
 
+	sign_now(ts);
+	vaultd_sign_rule(v, rule, sizeof(rule));
+	sign_audit(vd, o->actor, account, a, ts, "approved", rule);
 	if ((why = sign_blocked(vd, &code)) != NULL) {
 		vaultd_policy_refund(vd, v);
 		o->done(vd, o, code, why, NULL);
 		return;
 	}
-	sign_now(ts);
 	sign_queue(vd, o, account, a, ts, v);
 }
 
