@@ -5,7 +5,7 @@
  *
  * A match, no match, or a denial when the rule addresses the request
  * (its who, level, method, path, account and profile match) and then
- * cannot read what it inspects: a query with bad %-encoding or a
+ * cannot read what it inspects: a query with bad %-encoding, a '+' or a
  * parameter it names given twice, a body that is not strict JSON
  * (policy_json.h), a value its comparison needs as a decimal that is
  * not one.  Such a rule denies, whatever its effect: the policy said
@@ -416,7 +416,11 @@ path_match(const char *pat, const char *p, size_t len)
 	}
 }
 
-/* Every %XX in the query is two hex digits, and none is a NUL. */
+/*
+ * Every %XX in the query is two hex digits, and none is a NUL; no '+',
+ * which some servers read as a space and others as a plus, so that the
+ * value a rule compares could be another than the exchange reads.
+ */
 static int
 q_check(struct ev_ctx *c)
 {
@@ -426,6 +430,11 @@ q_check(struct ev_ctx *c)
 		return c->qstate;
 	c->qstate = 1;
 	for (i = 0; i < c->querylen; i++) {
+		if (c->query[i] == '+') {
+			c->qstate = -1;
+			c->qoff = i;
+			break;
+		}
 		if (c->query[i] != '%')
 			continue;
 		if (c->querylen - i < 3 || hexval(c->query[i + 1]) < 0 ||
@@ -657,8 +666,13 @@ ev_content(struct ev_ctx *c, const struct pol_pred *pp, char *det,
 			return RM_NOMATCH;
 		}
 		if (q_check(c) < 0) {
-			ev_fmt(det, dl, "query has bad %%-encoding at byte "
-			    "%zu", c->qoff);
+			if (c->query[c->qoff] == '+')
+				ev_fmt(det, dl, "query has a '+' at byte %zu "
+				    "(a space or a plus: send %%20 or %%2B)",
+				    c->qoff);
+			else
+				ev_fmt(det, dl, "query has bad %%-encoding at "
+				    "byte %zu", c->qoff);
 			return RM_BROKEN;
 		}
 		if ((n = q_find(c, pp->name, &v)) > 1) {

@@ -602,6 +602,15 @@ test_query_strict(void **state)
 	req_path(&q, "/q?side=BUY%00");
 	v = eval(pol, NULL, &q, T0);
 	assert_verdict(&v, POLICY_DENY, "qs", NULL);
+	/* '+': a space to some servers, a plus to others */
+	req_path(&q, "/q?side=BUY&x=a+b");
+	v = eval(pol, NULL, &q, T0);
+	assert_verdict(&v, POLICY_DENY, "qs", "denied by rule qs (line 2): "
+	    "query has a '+' at byte 12 (a space or a plus: send %20 or "
+	    "%2B)");
+	req_path(&q, "/q?side=BUY&x=a%2Bb%20c");
+	v = eval(pol, NULL, &q, T0);
+	assert_verdict(&v, POLICY_ALLOW, "qs", NULL);
 	/* a parameter no rule names may repeat */
 	req_path(&q, "/q?side=BUY&x=1&x=2&");
 	v = eval(pol, NULL, &q, T0);
