@@ -280,10 +280,13 @@ privsep_enter_more(const struct privsep_conf *conf,
 	uid_t		 uid = 0;
 	gid_t		 gid = 0;
 	pid_t		 ppid = getppid();
-	int		 pers, deathsig = 0;
+	int		 pers, deathsig = 0, status;
 
 	memset(st, 0, sizeof(*st));
 	harden_process();
+	/* read again after the drop, from inside the chroot */
+	if ((status = open("/proc/self/status", O_RDONLY | O_CLOEXEC)) == -1)
+		fatal("cannot tell whether we are traced: /proc/self/status");
 	if (prctl(PR_GET_PDEATHSIG, &deathsig, 0, 0, 0) == -1)
 		fatal("prctl(PR_GET_PDEATHSIG)");
 	if (geteuid() == 0) {
@@ -332,6 +335,9 @@ privsep_enter_more(const struct privsep_conf *conf,
 	 */
 	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) == -1)
 		fatal("prctl(PR_SET_DUMPABLE)");
+	/* dumpable under fs.suid_dumpable 1 until now: anyone attached? */
+	harden_untraced(status);
+	close(status);
 	if (deathsig != 0) {
 		if (prctl(PR_SET_PDEATHSIG, deathsig, 0, 0, 0) == -1)
 			fatal("prctl(PR_SET_PDEATHSIG)");

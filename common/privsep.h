@@ -101,6 +101,27 @@ struct privsep_state {
 void	harden_process(void);
 
 /*
+ * A child daemon's refusal to run traced.  Between its execve and
+ * harden_process a child of a vaultd that is not root runs as vaultd's
+ * user and dumpable: a process of that user could PTRACE_ATTACH then
+ * and stay attached, driving it later.  Once harden_process has made us
+ * not dumpable no such process can attach any more, so the tracer
+ * /proc/self/status names now (fd, opened on it, or -1: open it here)
+ * is one that came in that window, or one privileged over us.  Fatal
+ * if there is one, unless we run as root (only a process privileged
+ * over us could have attached: it is accepted, and remembered); fatal
+ * too when the status cannot be read.  Called by signerd and netd
+ * right after harden_process, and by privsep_enter_more after the
+ * privilege drop (which briefly made us dumpable again): then only the
+ * tracer accepted as root, if any, may still be there.
+ */
+void	harden_untraced(int fd);
+
+/* TracerPid: of the /proc status file open on fd (read with pread), 0
+ * for none, -1 if it does not say. */
+long	harden_tracer_pid(int fd);
+
+/*
  * Run the whole start-up order; fatal on any failure.  Before seccomp it
  * also clears the READ_IMPLIES_EXEC personality (inherited across exec,
  * it would make every readable mapping executable).

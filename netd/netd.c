@@ -309,6 +309,8 @@ main(int argc, char **argv)
 
 	harden_process();
 	child_parse_args("netd", argc, argv, &nd.opts);
+	/* not dumpable now: no tracer of our user may have come in */
+	harden_untraced(-1);
 	log_init("netd", nd.opts.verbose);
 	if (nd.opts.timeout != 0 && !nd.opts.testmode)
 		fatalx("-t is for tests: it needs -T");

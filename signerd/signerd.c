@@ -252,6 +252,8 @@ main(int argc, char **argv)
 
 	harden_process();
 	child_parse_args("signerd", argc, argv, &sd.opts);
+	/* not dumpable now: no tracer of our user may have come in */
+	harden_untraced(-1);
 	log_init("signerd", sd.opts.verbose);
 	if (sodium_init() < 0)
 		fatalx("libsodium initialisation failed");

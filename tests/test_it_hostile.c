@@ -153,8 +153,9 @@ setup_with(void **state, const char *scenario, const char *deadline)
 	install_fake(t, scenario);
 	snprintf(t->pass, sizeof(t->pass), "%.60s/pass", t->dir);
 	it_write(t->pass, PASSPHRASE "\n", 0600);
+	/* in these netd never comes up */
 	if (start_vaultd(t, deadline, strcmp(scenario, "no-seccomp\n") !=
-	    0) != 0) {
+	    0 && strcmp(scenario, "traced\n") != 0) != 0) {
 		fprintf(stderr, "vaultd did not start with the fake netd; "
 		    "see %s\n", t->it.log);
 		return -1;
@@ -822,6 +823,56 @@ test_no_seccomp(void **state)
 		fail_msg("netd's last exit: %s", procs[2].last_exit);
 	assert_int_not_equal(procs[2].state[0], 'u');	/* never "up" */
 	assert_true(it_log_has(&t->it, "no seccomp filter in /proc/"));
+	/* asked for a call meanwhile, it never gets it */
+	assert_int_not_equal(CTL(t, NULL, "time --account " ACCOUNT), 0);
+	assert_false(fake_log_has(t, "call id="));
+	assert_audited(t, "netd", "peer_refused");
+}
+
+/*
+ * A netd with a tracer that came in while it was dumpable, at its
+ * execve, and stayed (scenario "traced": the fake makes no check of its
+ * own, as a netd whose check its tracer removed): killed by vaultd at
+ * its first status answer, before any work, and never up.
+ */
+static int
+setup_traced(void **state)
+{
+	return setup_with(state, "traced\n", NULL);
+}
+
+static void
+test_traced(void **state)
+{
+	struct ht	*t = *state;
+	struct it_proc	 procs[3];
+	char		*log, *p, *q, want[128];
+	long		 tracer, pid;
+	int		 i;
+
+	for (i = 0; i < 250; i++) {
+		assert_int_equal(it_status(&t->it, procs), 0);
+		if (procs[2].restarts >= 1)
+			break;
+		it_sleep_ms(20);
+	}
+	assert_true(procs[2].restarts >= 1);
+	if (strncmp(procs[2].last_exit, "killed by vaultd: traced by process ",
+	    36) != 0 || strstr(procs[2].last_exit, " at start") == NULL)
+		fail_msg("netd's last exit: %s", procs[2].last_exit);
+	/* the first start's tracer, named by vaultd with the pid it knows */
+	log = fake_log(t);
+	if ((p = strstr(log, "traced by=")) == NULL ||
+	    (q = strstr(p, "start pid=")) == NULL)
+		fail_msg("the fake was not traced:\n%s", log);
+	tracer = strtol(p + 10, NULL, 10);
+	pid = strtol(q + 10, NULL, 10);
+	free(log);
+	snprintf(want, sizeof(want), "netd (pid %ld) is broken: traced by "
+	    "process %ld at start; killing it\n", pid, tracer);
+	if (!it_log_has(&t->it, want))
+		fail_msg("vaultd's log lacks \"%s\"", want);
+	assert_int_not_equal(procs[2].state[0], 'u');	/* never "up" */
 	/* asked for a call meanwhile, it never gets it */
 	assert_int_not_equal(CTL(t, NULL, "time --account " ACCOUNT), 0);
 	assert_false(fake_log_has(t, "call id="));
@@ -1893,6 +1944,8 @@ main(void)
 		    setup_plain, teardown),
 		cmocka_unit_test_setup_teardown(test_no_seccomp,
 		    setup_no_seccomp, teardown),
+		cmocka_unit_test_setup_teardown(test_traced,
+		    setup_traced, teardown),
 		cmocka_unit_test_setup_teardown(test_control_squatter,
 		    setup_plain, teardown),
 		cmocka_unit_test_setup_teardown(test_control_denial_budget,

@@ -90,6 +90,7 @@ struct child {
 	int		 chrooted, netns, mntns, seccomp_self;
 	int		 proc_seccomp;	/* /proc/PID/status Seccomp: */
 	int		 proc_nnp;	/* /proc/PID/status NoNewPrivs: */
+	long		 proc_tracer;	/* /proc/PID/status TracerPid: */
 	/* Its log pipe (vaultd_childlog.c): read end, -1 while down. */
 	int		 log_fd;
 	size_t		 log_len;	/* bytes of a line in log_buf */

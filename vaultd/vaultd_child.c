@@ -311,7 +311,10 @@ child_reaped(struct vaultd *vd, pid_t pid, int status)
 		ch->backoff_ms = VAULTD_BACKOFF_MAX_MS;
 }
 
-/* Seccomp and NoNewPrivs as the kernel reports them, not as claimed. */
+/*
+ * Seccomp, NoNewPrivs and TracerPid as the kernel reports them, not as
+ * claimed (-1 for what it does not say).
+ */
 static void
 child_read_proc(struct child *ch)
 {
@@ -319,6 +322,7 @@ child_read_proc(struct child *ch)
 	FILE	*f;
 
 	ch->proc_seccomp = ch->proc_nnp = -1;
+	ch->proc_tracer = -1;
 	snprintf(path, sizeof(path), "/proc/%ld/status", (long)ch->pid);
 	if ((f = fopen(path, "re")) == NULL)
 		return;
@@ -327,6 +331,8 @@ child_read_proc(struct child *ch)
 			ch->proc_seccomp = atoi(line + 8);
 		else if (strncmp(line, "NoNewPrivs:", 11) == 0)
 			ch->proc_nnp = atoi(line + 11);
+		else if (strncmp(line, "TracerPid:", 10) == 0)
+			ch->proc_tracer = atol(line + 10);
 	}
 	fclose(f);
 }
@@ -541,6 +547,23 @@ vd_status_ans(struct vaultd *vd, struct child *ch, struct msg *m)
 		return 0;
 	}
 	first = !ch->have_status;
+	/*
+	 * Traced before it is given any work, secrets included: a tracer
+	 * that came in while the child was still dumpable, right after its
+	 * execve, and stayed (the child refuses one itself; this does not
+	 * take its word).  Later only a process privileged over it can
+	 * attach (strace -p as root): that one is left alone.
+	 */
+	if (first && ch->proc_tracer != 0) {
+		if (ch->proc_tracer == -1)
+			snprintf(why, sizeof(why), "no TracerPid in "
+			    "/proc/%ld/status", (long)ch->pid);
+		else
+			snprintf(why, sizeof(why), "traced by process %ld at "
+			    "start", ch->proc_tracer);
+		child_refuse(vd, ch, why);	/* and restarted */
+		return 0;
+	}
 	if (first)
 		log_info("%s up: pid %ld uid %llu seccomp %d nnp %d%s%s%s",
 		    ch->name, (long)ch->pid, (unsigned long long)ch->uid,

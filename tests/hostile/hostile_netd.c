@@ -44,6 +44,11 @@
  *		the same request, with vaultd's status query held unanswered
  *		until the request's answer (or the 10 s wait) is in: a
  *		gateway request before vaultd has seen our sandbox
+ *	traced
+ *		not for a call: at each start, before the handshake, a
+ *		process we fork attaches to us with ptrace while we are
+ *		dumpable for the moment (as a real netd is between its
+ *		execve and its harden_process) and stays attached
  *
  * LEVEL is none, L1, L2, builder, bearer or a number; BODY - for none,
  * or @boxkey for the public half of a fresh X25519 key pair (32 bytes,
@@ -67,6 +72,7 @@
  *	gw id=N method=M path=P negrisk=N
  *	    -> MSG_GW_ANS, MSG_ERROR_ANS code=N text=T, or none
  *	early-gw done status-held=N (1: vaultd's status query waited)
+ *	traced by=N
  *	eof (vaultd closed the channel)
  * A line cut short by SIGKILL is never written: each is one write(2).
  */
@@ -76,6 +82,7 @@
 #include <limits.h>
 #include <poll.h>
 #include <pwd.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -83,6 +90,8 @@
 #include <time.h>
 #include <unistd.h>
 #include <sys/prctl.h>
+#include <sys/ptrace.h>
+#include <sys/wait.h>
 
 #include <seccomp.h>
 #include <sodium.h>
@@ -835,6 +844,50 @@ hn_early_gw(struct hn *h)
 	free(copy);
 }
 
+/*
+ * "traced": what a process of netd's user can do to a real netd in the
+ * moment between its execve and harden_process, when it is dumpable.
+ * A helper attaches (PTRACE_SEIZE: no stop) and resumes us at each stop
+ * until we die, with the signal that stopped us.  No Yama needed: we
+ * name any process our tracer first (ignored without Yama).
+ */
+static void
+hn_traced(struct hn *h)
+{
+	pid_t	self = getpid(), pid;
+	int	p[2], status;
+	char	c;
+
+	if (pipe(p) == -1)
+		fatal("pipe");
+	(void)prctl(PR_SET_PTRACER, PR_SET_PTRACER_ANY, 0, 0, 0);
+	if (prctl(PR_SET_DUMPABLE, 1, 0, 0, 0) == -1)
+		fatal("prctl(PR_SET_DUMPABLE)");
+	if ((pid = fork()) == -1)
+		fatal("fork");
+	if (pid == 0) {
+		(void)prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+		close(p[0]);
+		if (ptrace(PTRACE_SEIZE, self, NULL, NULL) == -1)
+			_exit(1);
+		(void)!write(p[1], "x", 1);
+		close(p[1]);
+		while (waitpid(self, &status, __WALL) == self &&
+		    WIFSTOPPED(status))
+			(void)ptrace(PTRACE_CONT, self, NULL,
+			    (void *)(long)(WSTOPSIG(status) == SIGTRAP ? 0 :
+			    WSTOPSIG(status)));
+		_exit(0);
+	}
+	close(p[1]);
+	if (read(p[0], &c, 1) != 1)
+		fatalx("traced: the helper did not attach");
+	close(p[0]);
+	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) == -1)
+		fatal("prctl(PR_SET_DUMPABLE)");
+	hn_log(h, "traced by=%ld", (long)pid);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -852,6 +905,8 @@ main(int argc, char **argv)
 	    0600)) == -1)
 		fatal("open %s", path);
 	hn_read_scenario(&h);
+	if (strstr(h.scenario, "traced\n") != NULL)
+		hn_traced(&h);
 
 	chan_init(&h.chan, CHILD_FD);
 	child_hello(&h.chan, "netd");
