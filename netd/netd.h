@@ -262,7 +262,7 @@ json_t	*parse_key_list(json_t *j, char *why, size_t whylen);
  */
 int	parse_jwt_exp(const char *tok, int64_t *exp) CV_WUR;
 /* The error code of a refusal ({"code"} or {"error_code"}), printable,
- * into out ("" if none). */
+ * into out ("" if none, or if the body names a key twice). */
 void	parse_error_code(const uint8_t *body, size_t len, char *out,
 	    size_t outlen);
 /* The exchange's clock from GET /time; CV_ERR_RESPONSE if none. */

@@ -73,6 +73,12 @@ parse_error_text(const uint8_t *body, size_t len, const char *statusline,
 	const char	*s = NULL;
 	size_t		 i;
 
+	/*
+	 * Duplicate keys tolerated: the text decides nothing, it is only
+	 * shown (cleaned, bounded), and an exchange's refusal should read
+	 * whatever its body's shape.  parse_error_code, whose code decides
+	 * a retry, refuses them.
+	 */
 	j = len > 0 ? json_loadb((const char *)body, len, JSON_DECODE_ANY,
 	    NULL) : NULL;
 	if (json_is_string(j))
@@ -450,7 +456,9 @@ parse_error_code(const uint8_t *body, size_t len, char *out, size_t outlen)
 	size_t		 i;
 
 	out[0] = '\0';
-	j = len > 0 ? json_loadb((const char *)body, len, 0, NULL) : NULL;
+	/* two codes: neither (INVALID_JWT_TOKEN buys a token again) */
+	j = len > 0 ? json_loadb((const char *)body, len,
+	    JSON_REJECT_DUPLICATES, NULL) : NULL;
 	if ((v = json_object_get(j, "code")) == NULL)
 		v = json_object_get(j, "error_code");
 	if (json_is_string(v))

@@ -45,7 +45,9 @@ signerd_account_bearer(struct signerd_vault *sv, const char *account)
 	if ((r = vault_crypto_open(&sv->keys, &sv->v.hdr, &sv->v.recs[k],
 	    &pt)) != 0)
 		return r;
-	j = json_loadb((const char *)pt.p, pt.len, 0, NULL);
+	/* vaultd stores none, but a key given twice is not trusted */
+	j = json_loadb((const char *)pt.p, pt.len, JSON_REJECT_DUPLICATES,
+	    NULL);
 	secret_free(&pt);
 	r = j != NULL && json_unpack(j, "{s:s}", "profile", &name) == 0 &&
 	    (p = profile_find(name)) != NULL ?

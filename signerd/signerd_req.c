@@ -430,14 +430,17 @@ signerd_account_same_profile(struct signerd_vault *sv, const char *account,
 
 	if ((r = open_rec(sv, VAULT_REC_ACCOUNT, account, &pt, NULL)) != 0)
 		return r;
-	old = json_loadb((const char *)pt.p, pt.len, 0, NULL);
+	old = json_loadb((const char *)pt.p, pt.len, JSON_REJECT_DUPLICATES,
+	    NULL);
 	secret_free(&pt);
 	j = json_loadb((const char *)payload, len, JSON_REJECT_DUPLICATES,
 	    NULL);
-	r = old != NULL && j != NULL &&
-	    json_unpack(old, "{s:s}", "profile", &a) == 0 &&
-	    json_unpack(j, "{s:s}", "profile", &b) == 0 &&
-	    strcmp(a, b) == 0 ? 0 : CV_ERR_INVALID;
+	if (old == NULL || json_unpack(old, "{s:s}", "profile", &a) != 0)
+		r = CV_ERR_CORRUPT;
+	else
+		r = j != NULL &&
+		    json_unpack(j, "{s:s}", "profile", &b) == 0 &&
+		    strcmp(a, b) == 0 ? 0 : CV_ERR_INVALID;
 	json_decref(old);
 	json_decref(j);
 	return r;
@@ -457,6 +460,20 @@ signerd_account(struct signerd_vault *sv, struct chan *c, struct msg *m)
 		fatalx("%s: %s", msg_name(m->type), cv_strerror(r));
 	if ((r = open_rec(sv, VAULT_REC_ACCOUNT, account, &pt, NULL)) != 0)
 		return r;
+	/*
+	 * vaultd routes the account's calls by it (URL, CA, pin): one that
+	 * is not a JSON object with each key once is not passed on, as
+	 * vaultd would not store it (and a reader taking the first of two
+	 * "url" and another the last would disagree).
+	 */
+	if ((j = json_loadb((const char *)pt.p, pt.len,
+	    JSON_REJECT_DUPLICATES, NULL)) == NULL || !json_is_object(j)) {
+		json_decref(j);
+		secret_free(&pt);
+		return CV_ERR_CORRUPT;
+	}
+	json_decref(j);
+	j = NULL;
 	/* and whether it holds a builder key: the gateway may add its
 	 * headers (the record's JSON, one member more) */
 	for (i = 0; i < sv->v.nrecs; i++)
@@ -464,16 +481,17 @@ signerd_account(struct signerd_vault *sv, struct chan *c, struct msg *m)
 		    strcmp(sv->v.recs[i].account, account) == 0)
 			break;
 	if (i == sv->v.nrecs || (j = json_loadb((const char *)pt.p, pt.len,
-	    0, NULL)) == NULL || json_object_set_new(j, "builder",
-	    json_true()) != 0 || (s = json_dumps(j, JSON_COMPACT |
-	    JSON_PRESERVE_ORDER)) == NULL) {
+	    JSON_REJECT_DUPLICATES, NULL)) == NULL ||
+	    json_object_set_new(j, "builder", json_true()) != 0 ||
+	    (s = json_dumps(j, JSON_COMPACT | JSON_PRESERVE_ORDER)) == NULL) {
 		json_decref(j);
 		j = NULL;
 	}
 	/* Omnia: the active key's permissions, for vaultd's create check */
 	if (s == NULL && signerd_account_bearer(sv, account) == 1 &&
 	    signerd_bearer_perms(sv, account, &perms) == 0 && perms != NULL &&
-	    (j = json_loadb((const char *)pt.p, pt.len, 0, NULL)) != NULL &&
+	    (j = json_loadb((const char *)pt.p, pt.len,
+	    JSON_REJECT_DUPLICATES, NULL)) != NULL &&
 	    json_object_set(j, "key_permissions", perms) == 0)
 		s = json_dumps(j, JSON_COMPACT | JSON_PRESERVE_ORDER);
 	json_decref(perms);

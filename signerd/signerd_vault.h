@@ -55,13 +55,20 @@ void	signerd_vault_idle(struct signerd_vault *);
 int	signerd_sign(struct signerd_vault *, struct chan *c, struct msg *m)
 	    CV_WUR;
 
-/* The account record's JSON, for vaultd to route a call (not secret). */
+/*
+ * The account record's JSON, for vaultd to route a call (not secret);
+ * CV_ERR_CORRUPT for a stored record that is not a JSON object with
+ * each key once.
+ */
 int	signerd_account(struct signerd_vault *, struct chan *c, struct msg *m)
 	    CV_WUR;
 
 /* signerd_bearer.c: Omnia (bearer) accounts. */
 struct sign_req;
-/* 1 if account's profile is a bearer one, 0 if not, or CV_ERR_*. */
+/*
+ * 1 if account's profile is a bearer one, 0 if not, or CV_ERR_*
+ * (CV_ERR_CORRUPT: the record names no known profile, or a key twice).
+ */
 int	signerd_account_bearer(struct signerd_vault *, const char *account);
 /*
  * Check an Omnia key body "secret NUL permissions" (p, len): 0 with the
@@ -97,7 +104,8 @@ int	signerd_account_profile(struct signerd_vault *, const char *account,
 /*
  * An account record's update keeps its profile (the keys were made for
  * it): 0, or CV_ERR_INVALID when payload names another profile or is
- * not a JSON object naming one.
+ * not a JSON object naming one, each key once; CV_ERR_CORRUPT when the
+ * stored record is not (vaultd never stores one).
  */
 int	signerd_account_same_profile(struct signerd_vault *,
 	    const char *account, const uint8_t *payload, size_t len) CV_WUR;

@@ -98,7 +98,32 @@ test_error_text(void **state)
 	assert_string_equal(out, "HTTP 500");
 	ET("{\"error\":\"line\\nbreak\"}", "", 400);
 	assert_string_equal(out, "line?break");
+	/* shown only, decides nothing: a key twice is read (the last) */
+	ET("{\"error\":\"a\",\"error\":\"b\"}", "", 400);
+	assert_string_equal(out, "b");
 #undef ET
+}
+
+/* The code decides a retry (INVALID_JWT_TOKEN): two codes are none. */
+static void
+test_error_code(void **state)
+{
+	char	out[80];
+
+#define EC(body)							\
+	parse_error_code((const uint8_t *)(body), strlen(body), out,	\
+	    sizeof(out))
+	EC("{\"code\":\"INVALID_JWT_TOKEN\"}");
+	assert_string_equal(out, "INVALID_JWT_TOKEN");
+	EC("{\"error_code\":\"INVALID_PERMISSIONS\"}");
+	assert_string_equal(out, "INVALID_PERMISSIONS");
+	EC("{\"code\":\"OTHER\",\"code\":\"INVALID_JWT_TOKEN\"}");
+	assert_string_equal(out, "");
+	EC("{\"error_code\":\"X\",\"error_code\":\"INVALID_JWT_TOKEN\"}");
+	assert_string_equal(out, "");
+	EC("{\"code\":\"bad code\"}");
+	assert_string_equal(out, "");
+#undef EC
 }
 
 static void
@@ -292,6 +317,7 @@ main(void)
 		cmocka_unit_test(test_clean),
 		cmocka_unit_test(test_json),
 		cmocka_unit_test(test_error_text),
+		cmocka_unit_test(test_error_code),
 		cmocka_unit_test(test_numbers),
 		cmocka_unit_test(test_urlencode),
 		cmocka_unit_test(test_cred),

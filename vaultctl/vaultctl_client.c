@@ -349,7 +349,8 @@ sign_order(struct vaultctl *vc, const char *account, int negrisk)
 	/* the headers are for the exchange; the signed body is ours */
 	if ((r = msg_get_array(&m.rd, &list, 16)) != 0 ||
 	    (r = msg_get_bin(&m.rd, &out, &outlen, 131072)) != 0 ||
-	    (j = json_loadb((const char *)out, outlen, 0, NULL)) == NULL) {
+	    (j = json_loadb((const char *)out, outlen, JSON_REJECT_DUPLICATES,
+	    NULL)) == NULL) {
 		msg_clear(&m);
 		snprintf(vc->errtext, sizeof(vc->errtext), "vaultd's answer "
 		    "holds no signed order");

@@ -754,7 +754,7 @@ account_bearer(struct vaultctl *vc, const char *account)
 		    strcmp(v[i].account, account) != 0)
 			continue;
 		bearer = 0;
-		j = json_loads(v[i].info, 0, NULL);
+		j = json_loads(v[i].info, JSON_REJECT_DUPLICATES, NULL);
 		if (json_unpack(j, "{s:s}", "profile", &name) == 0 &&
 		    (p = profile_find(name)) != NULL)
 			bearer = p->auth == PROFILE_AUTH_BEARER;

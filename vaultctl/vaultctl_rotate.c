@@ -62,7 +62,7 @@ struct rot_run {
 static int
 profile_is(const char *info, const char *profile)
 {
-	json_t		*j = json_loads(info, 0, NULL);
+	json_t		*j = json_loads(info, JSON_REJECT_DUPLICATES, NULL);
 	const char	*p = json_string_value(json_object_get(j, "profile"));
 	int		 r = p != NULL && strcmp(p, profile) == 0;
 
@@ -1356,7 +1356,8 @@ key_ages(struct vaultctl *vc, struct key_age **out, size_t *nout)
 		snprintf(k[*nout].account, sizeof(k[0].account), "%s",
 		    v[i].account);
 		snprintf(k[*nout].key_id, sizeof(k[0].key_id), "%s", active);
-		if ((j = json_loads(v[i].info, 0, NULL)) != NULL)
+		if ((j = json_loads(v[i].info, JSON_REJECT_DUPLICATES,
+		    NULL)) != NULL)
 			k[*nout].max_days = json_integer_value(
 			    json_object_get(j, "max_key_age"));
 		json_decref(j);
