@@ -138,6 +138,8 @@ struct fv {
 	/* MSG_GW_INFO_REQ */
 	int			 ready;
 	char			 readytext[256];
+	int			 info_code;	/* !0: MSG_ERROR_ANS with it */
+	char			 info_text[128];	/* and this text */
 	char			 metrics[1024];
 	/* seen */
 	int			 ngw, ninfo;
@@ -269,6 +271,12 @@ fv_handle(struct fv *f, struct msg *m)
 		f->last.id = m->id;
 		f->last.info = 1;
 		snprintf(f->last.kind, sizeof(f->last.kind), "%s", kind);
+		if (f->info_code != 0) {
+			if (msg_error_ans(&f->n->c, m->id, f->info_code,
+			    f->info_text) != 0)
+				fv_broken(f, "cannot queue");
+			return;
+		}
 		msg_begin(&w, MSG_GW_INFO_ANS, m->id);
 		if (strcmp(kind, "ready") == 0) {
 			msg_put_bool(&w, f->ready);

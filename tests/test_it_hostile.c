@@ -675,6 +675,65 @@ test_early_gw(void **state)
 }
 
 /*
+ * The same for readiness and metrics (MSG_GW_INFO_REQ, /readyz and
+ * /metrics): before vaultd has seen netd's sandbox, "retry", which netd
+ * serves as 503 with the text, never "ready" or the metrics; once it
+ * has, the answers.  Played at the second start, the vault unlocked.
+ */
+static int
+setup_early_gw_info(void **state)
+{
+	return setup_with(state, "early-gw-info ready\n"
+	    "early-gw-info metrics\n", NULL);
+}
+
+static void
+test_early_gw_info(void **state)
+{
+	static const char *const want =
+	    "gw-info id=1 kind=ready\n"
+	    "  -> MSG_ERROR_ANS code=-5 text=netd's sandbox is not seen yet; "
+	    "retry\n"
+	    "gw-info id=2 kind=metrics\n"
+	    "  -> MSG_ERROR_ANS code=-5 text=netd's sandbox is not seen yet; "
+	    "retry\n"
+	    "early-gw done status-held=1\n"
+	    "gw-info id=3 kind=ready\n"
+	    "  -> MSG_GW_INFO_ANS ready=1 text=ready\n"
+	    "gw-info id=4 kind=metrics\n"
+	    "  -> MSG_GW_INFO_ANS ready=1 text=# HELP clobvault_vault_unlocked "
+	    "1 while the vault is unlocked.\n";
+	struct ht	*t = *state;
+	struct it_proc	 procs[3];
+	char		*log, *p;
+	int		 i, n = 0;
+
+	assert_int_equal(it_status(&t->it, procs), 0);
+	assert_int_equal(kill((pid_t)procs[2].pid, SIGKILL), 0);
+	for (i = 0; i < 200 && n < 2; i++) {
+		it_sleep_ms(50);
+		log = fake_log(t);
+		for (n = 0, p = log; (p = strstr(p, "early-gw done")) != NULL;
+		    p++)
+			n++;
+		free(log);
+	}
+	assert_int_equal(n, 2);
+	assert_int_equal(it_wait_up(&t->it, procs, 0, 0, 5000) < 0, 0);
+	log = fake_log(t);
+	/* the second start's, whole: from its first request to the last */
+	if ((p = strstr(log, "start pid=")) == NULL ||
+	    (p = strstr(p + 1, "start pid=")) == NULL ||
+	    (p = strstr(p, "gw-info id=1 ")) == NULL ||
+	    strncmp(p, want, strlen(want)) != 0)
+		fail_msg("readiness or metrics before the status answer, or "
+		    "not after:\n%s", log);
+	free(log);
+	assert_vaultd_up(t, procs);
+	assert_vault_unchanged(t);
+}
+
+/*
  * `apikey derive` under a policy that denies it: netd asks for the
  * derive's signature, is refused, and answers with a key it sealed
  * itself.  A step the policy denied is no signed step: the store is
@@ -1988,6 +2047,8 @@ main(void)
 		    setup_store_nonce_taken, teardown),
 		cmocka_unit_test_setup_teardown(test_early_gw,
 		    setup_early_gw, teardown),
+		cmocka_unit_test_setup_teardown(test_early_gw_info,
+		    setup_early_gw_info, teardown),
 		cmocka_unit_test_setup_teardown(test_denied_store,
 		    setup_denied_store, teardown),
 		cmocka_unit_test_setup_teardown(test_failed_remove,

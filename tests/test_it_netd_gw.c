@@ -159,6 +159,24 @@ test_local(void **state)
 	    "\n# TYPE clobvault_gateway_upstream_responses_total counter\n"));
 	assert_non_null(strstr(r.body, "\nclobvault_gateway_inflight 1\n"));
 	gwres_free(&r);
+
+	/*
+	 * vaultd's "retry" (a netd whose sandbox it has not seen yet):
+	 * /readyz is not ready, /metrics unavailable, each with its text.
+	 */
+	fv_lock(&f);
+	f.info_code = CV_ERR_AGAIN;
+	snprintf(f.info_text, sizeof(f.info_text), "netd's sandbox is not "
+	    "seen yet; retry");
+	fv_unlock(&f);
+	assert_int_equal(gw_req(&s, 0, "GET", "/readyz", NULL, NULL, 0, &r),
+	    0);
+	gw_expect(&r, 503, "netd's sandbox is not seen yet; retry\n");
+	gwres_free(&r);
+	assert_int_equal(gw_req(&s, 1, "GET", "/metrics", NULL, NULL, 0, &r),
+	    0);
+	gw_expect(&r, 503, "netd's sandbox is not seen yet; retry\n");
+	gwres_free(&r);
 	fv_ok(&f);
 	assert_int_equal(fv_ngw(&f), 0);
 	fv_stop(&f);

@@ -632,6 +632,22 @@ test_metrics_too_long(void **state)
 	msg_begin(&w, MSG_GW_INFO_REQ, 5);
 	msg_put_str(&w, "metrics");
 	assert_int_equal(msg_finish(&w), 0);
+	/* a netd whose sandbox vaultd has not seen: "retry", no metrics */
+	assert_int_equal(msg_decode(&m, w.buf.data + 4, w.buf.len - 4), 0);
+	assert_int_equal(vaultd_gw_info_req(&vd, NETD(&vd), &m), 0);
+	msg_clear(&m);
+	assert_int_equal(chan_flush(&NETD(&vd)->chan), 0);
+	assert_int_equal(chan_recv(&peer, &ans), 0);
+	assert_int_equal(ans.type, MSG_ERROR_ANS);
+	assert_int_equal(ans.id, 5);
+	assert_int_equal(msg_get_error(&ans, &code, text, sizeof(text)), 0);
+	assert_int_equal(code, CV_ERR_AGAIN);
+	assert_string_equal(text, "netd's sandbox is not seen yet; retry");
+	msg_clear(&ans);
+	/* up, its seccomp filter seen at its first status answer */
+	NETD(&vd)->state = CHILD_UP;
+	NETD(&vd)->have_status = 1;
+	NETD(&vd)->proc_seccomp = 2;
 	assert_int_equal(msg_decode(&m, w.buf.data + 4, w.buf.len - 4), 0);
 	assert_int_equal(vaultd_gw_info_req(&vd, NETD(&vd), &m), 0);
 	msg_clear(&m);

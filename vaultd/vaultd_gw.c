@@ -1010,7 +1010,7 @@ gw_metrics(struct vaultd *vd, struct gw_text *t)
 	    "sandboxed and answers.\n# TYPE clobvault_child_up gauge\n");
 	for (i = 0; i < CHILD_NUM; i++)
 		gw_put(t, "clobvault_child_up{child=\"%s\"} %d\n",
-		    vd->children[i].name, vd->children[i].state == CHILD_UP);
+		    vd->children[i].name, child_ready(&vd->children[i]));
 	gw_put(t, "# HELP clobvault_child_restarts_total Restarts of each "
 	    "child since vaultd started.\n# TYPE clobvault_child_restarts_"
 	    "total counter\n");
@@ -1074,6 +1074,14 @@ vaultd_gw_info_req(struct vaultd *vd, struct child *ch, struct msg *m)
 	const char	*why = NULL;
 	int		 r, ready;
 
+	/*
+	 * As for a gateway request: nothing, not even readiness, for a
+	 * netd whose sandbox vaultd has not seen; "retry", which netd
+	 * gives the bot as 503 with the text (/readyz: not ready).
+	 */
+	if (!child_ready(ch))
+		return msg_error_ans(&ch->chan, m->id, CV_ERR_AGAIN, "netd's "
+		    "sandbox is not seen yet; retry");
 	if ((r = msg_get_strbuf(&m->rd, kind, sizeof(kind))) != 0)
 		return r;
 	memset(&t, 0, sizeof(t));
@@ -1081,8 +1089,8 @@ vaultd_gw_info_req(struct vaultd *vd, struct child *ch, struct msg *m)
 	if ((t.p = malloc(t.cap)) == NULL)
 		return CV_ERR_NOMEM;
 	t.p[0] = '\0';
-	ready = vd->unlocked && SIGNERD(vd)->state == CHILD_UP &&
-	    NETD(vd)->state == CHILD_UP;
+	/* ready as the requests see it: each sandbox seen (netd's is) */
+	ready = vd->unlocked && child_ready(SIGNERD(vd));
 	if (strcmp(kind, "ready") == 0) {
 		why = ready ? "ready" : !vd->unlocked ? (vault_unlock_coming(vd)
 		    ? "the vault is unlocking" : "the vault is locked") :

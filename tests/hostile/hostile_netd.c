@@ -44,6 +44,11 @@
  *		the same request, with vaultd's status query held unanswered
  *		until the request's answer (or the 10 s wait) is in: a
  *		gateway request before vaultd has seen our sandbox
+ *	early-gw-info KIND
+ *		not for a call: at each start, right after the handshake,
+ *		MSG_GW_INFO_REQ for KIND (ready or metrics), vaultd's status
+ *		query held as for early-gw; then, the status answered, the
+ *		same request again (each early-gw-info line in turn)
  *	traced
  *		not for a call: at each start, before the handshake, a
  *		process we fork attaches to us with ptrace while we are
@@ -71,6 +76,9 @@
  *	forget id=N
  *	gw id=N method=M path=P negrisk=N
  *	    -> MSG_GW_ANS, MSG_ERROR_ANS code=N text=T, or none
+ *	gw-info id=N kind=K
+ *	    -> MSG_GW_INFO_ANS ready=N text=T (its first line, 80 bytes),
+ *	       MSG_ERROR_ANS code=N text=T, or none
  *	early-gw done status-held=N (1: vaultd's status query waited)
  *	traced by=N
  *	eof (vaultd closed the channel)
@@ -363,6 +371,27 @@ hn_pump(struct hn *h, int timeout_ms, uint32_t want, int *got, char *desc,
 			msg_clear(&m);
 			hn_call_run(h);
 			goto flush;
+		}
+		break;
+	case MSG_GW_INFO_ANS:
+		{
+			int	ready = -1;
+
+			if (msg_get_bool(&m.rd, &ready) != 0 ||
+			    msg_get_str(&m.rd, &text, &tl, MSG_MAX_FRAME) !=
+			    0) {
+				text = "?";
+				tl = 1;
+			}
+			if (memchr(text, '\n', tl) != NULL)
+				tl = (size_t)((const char *)memchr(text, '\n',
+				    tl) - text);
+			if (m.id == want && desc != NULL)
+				snprintf(desc, desclen, "MSG_GW_INFO_ANS ready=%d "
+				    "text=%.*s", ready, (int)(tl > 80 ? 80 : tl),
+				    text);
+			if (m.id == want && got != NULL)
+				*got = 1;
 		}
 		break;
 	case MSG_NET_SIGN_ANS:
@@ -817,6 +846,63 @@ hn_call_run(struct hn *h)
 	h->call_id = 0;
 }
 
+/* gw-info KIND: MSG_GW_INFO_REQ, and vaultd's answer, logged. */
+static void
+hn_gw_info(struct hn *h, const char *kind)
+{
+	struct msg_w	 mw;
+	char		 desc[256] = "none (no answer within 10 s)";
+	uint32_t	 id = ++h->next_id;
+	int64_t		 deadline;
+	int		 got = 0;
+
+	msg_begin(&mw, MSG_GW_INFO_REQ, id);
+	msg_put_str(&mw, kind);
+	hn_queue(h, &mw);
+	hn_log(h, "gw-info id=%u kind=%s", id, kind);
+	deadline = hn_ms() + HN_ANSWER_MS;
+	while (!got && hn_ms() < deadline)
+		if (hn_pump(h, (int)(deadline - hn_ms()), id, &got, desc,
+		    sizeof(desc)) != 0) {
+			hn_log(h, "  -> eof");
+			hn_eof(h);
+		}
+	hn_log(h, "  -> %s", desc);
+}
+
+/*
+ * early-gw-info: readiness or metrics before vaultd has our status,
+ * then after.
+ */
+static void
+hn_early_gw_info(struct hn *h)
+{
+	char	*copy, *line, *save = NULL, *w[HN_WORDS];
+	int	 n, pass;
+
+	for (pass = 0; pass < 2; pass++) {
+		if ((copy = strdup(h->scenario)) == NULL)
+			fatal("strdup");
+		h->hold_status = pass == 0;
+		for (line = strtok_r(copy, "\n", &save); line != NULL;
+		    line = strtok_r(NULL, "\n", &save)) {
+			n = hn_words(line, w);
+			if (n == 2 && strcmp(w[0], "early-gw-info") == 0)
+				hn_gw_info(h, w[1]);
+		}
+		free(copy);
+		save = NULL;
+		if (pass > 0)
+			break;
+		h->hold_status = 0;
+		hn_log(h, "early-gw done status-held=%d",
+		    h->held_status != 0);
+		if (h->held_status != 0)
+			hn_status(h, h->held_status);
+		h->held_status = 0;
+	}
+}
+
 /* early-gw: a gateway request before vaultd has our status. */
 static void
 hn_early_gw(struct hn *h)
@@ -919,6 +1005,8 @@ main(int argc, char **argv)
 		hn_seccomp();
 	hn_log(&h, "start pid=%ld uid=%ld", (long)getpid(), (long)getuid());
 	hn_early_gw(&h);
+	if (strstr(h.scenario, "early-gw-info ") != NULL)
+		hn_early_gw_info(&h);
 
 	for (;;)
 		if (hn_pump(&h, 60000, 0, NULL, NULL, 0) != 0)
