@@ -5,6 +5,7 @@
  * talks only to vaultd over CHILD_FD.
  */
 #include <errno.h>
+#include <malloc.h>
 #include <poll.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -119,6 +120,23 @@ struct probe_job {
 	char		kind[32];
 };
 
+/*
+ * Test mode: a worker's heap grown by a megabyte in blocks malloc keeps
+ * in its arena, then given back, as a burst of large answers does.
+ */
+static void
+probe_heap(void)
+{
+	void	*b[16];
+	size_t	 i;
+
+	for (i = 0; i < 16; i++)
+		if ((b[i] = malloc(64 * 1024)) != NULL)
+			memset(b[i], 1, 64 * 1024);
+	for (i = 16; i > 0; i--)
+		free(b[i - 1]);
+}
+
 static void
 probe_run(struct pool_job *pj, struct secp256k1_context_struct *ctx,
     struct msg_w *w)
@@ -129,6 +147,8 @@ probe_run(struct pool_job *pj, struct secp256k1_context_struct *ctx,
 	log_info("test probe: %s", p->kind);
 	if (strcmp(p->kind, "worker-socket") == 0)
 		(void)syscall(SYS_socket, AF_INET, SOCK_STREAM, 0);
+	if (strcmp(p->kind, "worker-heap") == 0)
+		probe_heap();
 	msg_begin(w, MSG_PROBE_ANS, p->id);
 }
 
@@ -251,6 +271,14 @@ main(int argc, char **argv)
 	struct privsep_more	more;
 
 	harden_process();
+	/*
+	 * One malloc arena for every thread.  A worker's own arena gives
+	 * memory back by shrinking its heap, and glibc first reads
+	 * /proc/sys/vm/overcommit_memory to learn whether it may: an
+	 * openat the sandbox kills.  The main arena shrinks with brk.
+	 */
+	if (mallopt(M_ARENA_MAX, 1) != 1)
+		fatalx("cannot keep malloc to one arena");
 	child_parse_args("signerd", argc, argv, &sd.opts);
 	/* not dumpable now: no tracer of our user may have come in */
 	harden_untraced(-1);

@@ -725,6 +725,18 @@ test_workers(void **state)
 	snprintf(line, sizeof(line), "signerd[%llu]: test probe: "
 	    "worker-socket\n", (unsigned long long)p[1].pid);
 	assert_true(it_log_has(&t, line));
+	/* a worker's heap grown and given back leaves signerd running */
+	probe(&t, "signerd", "worker-heap");
+	snprintf(line, sizeof(line), "signerd[%llu]: test probe: "
+	    "worker-heap\n", (unsigned long long)q[1].pid);
+	for (i = 0; i < 50 && !it_log_has(&t, line); i++)
+		usleep(100000);
+	assert_true(i < 50);
+	probe(&t, "signerd", "worker-heap");
+	assert_int_equal(it_status(&t, p), 0);
+	assert_int_equal(p[1].pid, q[1].pid);
+	assert_int_equal(p[1].restarts, 1);
+	assert_string_equal(p[1].state, "up");
 	it_cleanup(&t);
 
 	it_init(&t);
