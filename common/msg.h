@@ -21,7 +21,7 @@
 #include "common/cv_err.h"
 
 /* Bump when any message changes; checked by MSG_HELLO_REQ. */
-#define MSG_VERSION		14
+#define MSG_VERSION		15
 
 #define MSG_HDR_LEN		4
 #define MSG_MAX_FRAME		(1024 * 1024)	/* payload bytes */
@@ -85,11 +85,14 @@ X(MSG_VAULT_UNLOCK_ANS, "signerd", "vaultd", "x32 u x32 u x262144 a1024",\
     "policy text, [[account, profile]...]")				\
 X(MSG_VAULT_LOCK_REQ, "vaultd", "signerd", "", "-")			\
 X(MSG_VAULT_LOCK_ANS, "signerd", "vaultd", "", "-")			\
-X(MSG_VAULT_PUT_REQ, "vaultd", "signerd", "u s64 s64 u x4096",		\
-    "type, account, key id, nonce, payload")				\
+X(MSG_VAULT_PUT_REQ, "vaultd", "signerd", "u s64 s64 u x4096 x1024 b",	\
+    "type, account, key id, nonce, payload, the vault's credential "	\
+    "(empty: none; a client's record, or an account's URL, CA or pin "	\
+    "changed, needs it), keyfile")					\
 X(MSG_VAULT_PUT_ANS, "signerd", "vaultd", "x s1024", "file, public info") \
-X(MSG_VAULT_DEL_REQ, "vaultd", "signerd", "u s64 s64",			\
-    "type, account, key id")						\
+X(MSG_VAULT_DEL_REQ, "vaultd", "signerd", "u s64 s64 x1024 b",		\
+    "type, account, key id, the vault's credential (empty: none; a "	\
+    "client's record needs it), keyfile")				\
 X(MSG_VAULT_DEL_ANS, "signerd", "vaultd", "x", "file")			\
 X(MSG_VAULT_PASSWD_REQ, "vaultd", "signerd", "x1024 x1024 b u u",	\
     "old, new, keyfile, ops, mem")					\
@@ -114,11 +117,13 @@ X(MSG_CTL_LOCK_ANS, "vaultd", "vaultctl", "b", "was already locked")	\
 X(MSG_CTL_PASSWD_REQ, "vaultctl", "vaultd", "x1024 x1024 b s15",	\
     "old, new, keyfile, kdf (\"\": the vault's cost kept)")		\
 X(MSG_CTL_PASSWD_ANS, "vaultd", "vaultctl", "", "-")			\
-X(MSG_CTL_PUT_REQ, "vaultctl", "vaultd", "u s64 s64 u x4096",		\
-    "type, account, key id, nonce, payload")				\
+X(MSG_CTL_PUT_REQ, "vaultctl", "vaultd", "u s64 s64 u x4096 x1024 b",	\
+    "type, account, key id, nonce, payload, credential, keyfile (as "	\
+    "MSG_VAULT_PUT_REQ)")						\
 X(MSG_CTL_PUT_ANS, "vaultd", "vaultctl", "s1024", "public info")		\
-X(MSG_CTL_DEL_REQ, "vaultctl", "vaultd", "u s64 s64",			\
-    "type, account, key id")						\
+X(MSG_CTL_DEL_REQ, "vaultctl", "vaultd", "u s64 s64 x1024 b",		\
+    "type, account, key id, credential, keyfile (as "			\
+    "MSG_VAULT_DEL_REQ)")						\
 X(MSG_CTL_DEL_ANS, "vaultd", "vaultctl", "", "-")			\
 X(MSG_CTL_LIST_REQ, "vaultctl", "vaultd", "", "-")			\
 X(MSG_CTL_LIST_ANS, "vaultd", "vaultctl", "a1024",			\

@@ -5,7 +5,10 @@
  * text (libpolicy) before asking, and evaluates it.  What signerd
  * guarantees is that the text vaultd gets at unlock is the one the
  * credential's holder applied (the record is sealed and the file MACed),
- * at a version that only ever grows.
+ * at a version that only ever grows.  The same credential, presented
+ * again, is what a change that would step around the policy takes
+ * (signerd_cred_check): a gateway client's record, an account's URL,
+ * CA file or pin.
  */
 #include <string.h>
 
@@ -76,10 +79,26 @@ signerd_policy_put_facts(struct signerd_vault *sv, struct msg_w *w)
 }
 
 int
+signerd_cred_check(struct signerd_vault *sv, const struct vault_cred *cred)
+{
+	struct vault_keys	check;
+	int			r;
+
+	if (cred->len == 0)
+		return CV_ERR_DENIED;
+	/* unwrapping the master key proves it */
+	if (cred->keyfile != ((sv->v.hdr.flags & VAULT_FLAG_KEYFILE) != 0))
+		return CV_ERR_BADPASS;
+	memset(&check, 0, sizeof(check));
+	r = vault_crypto_unlock(&sv->v.hdr, cred, &check);
+	vault_keys_free(&check);
+	return r;
+}
+
+int
 signerd_policy_put(struct signerd_vault *sv, struct chan *c, struct msg *m)
 {
 	struct vault_cred	 cred;
-	struct vault_keys	 check;
 	const uint8_t		*text;
 	uint64_t		 version, current = 0;
 	size_t			 len;
@@ -90,13 +109,10 @@ signerd_policy_put(struct signerd_vault *sv, struct chan *c, struct msg *m)
 	    (r = msg_get_u64(&m->rd, &version)) != 0 ||
 	    (r = msg_get_bin(&m->rd, &text, &len, VAULT_MAX_POLICY)) != 0)
 		fatalx("%s: %s", msg_name(m->type), cv_strerror(r));
-	/* the credential again: unwrapping the master key proves it */
-	if (cred.keyfile != ((sv->v.hdr.flags & VAULT_FLAG_KEYFILE) != 0))
+	/* an empty one is wrong here, as it always was */
+	if (cred.len == 0)
 		return CV_ERR_BADPASS;
-	memset(&check, 0, sizeof(check));
-	r = vault_crypto_unlock(&sv->v.hdr, &cred, &check);
-	vault_keys_free(&check);
-	if (r != 0)
+	if ((r = signerd_cred_check(sv, &cred)) != 0)
 		return r;
 	k = vault_find_record(&sv->v, VAULT_REC_POLICY, POLICY_ACCOUNT, "");
 	if (k >= 0)

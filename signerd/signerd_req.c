@@ -446,6 +446,40 @@ signerd_account_same_profile(struct signerd_vault *sv, const char *account,
 	return r;
 }
 
+/* One member of two account records: 1 if both lack it or agree. */
+static int
+member_same(json_t *a, json_t *b, const char *key)
+{
+	json_t	*x = json_object_get(a, key), *y = json_object_get(b, key);
+
+	if (x == NULL || y == NULL)
+		return x == y;
+	return json_equal(x, y);
+}
+
+int
+signerd_account_route_same(struct signerd_vault *sv, const char *account,
+    const uint8_t *payload, size_t len)
+{
+	struct secret	 pt;
+	json_t		*old, *j;
+	int		 r;
+
+	if ((r = open_rec(sv, VAULT_REC_ACCOUNT, account, &pt, NULL)) != 0)
+		return r;
+	old = json_loadb((const char *)pt.p, pt.len, 0, NULL);
+	secret_free(&pt);
+	j = json_loadb((const char *)payload, len, JSON_REJECT_DUPLICATES,
+	    NULL);
+	/* what does not read as an object is a change */
+	r = json_is_object(old) && json_is_object(j) &&
+	    member_same(old, j, "url") && member_same(old, j, "ca_file") &&
+	    member_same(old, j, "pin");
+	json_decref(old);
+	json_decref(j);
+	return r;
+}
+
 int
 signerd_account(struct signerd_vault *sv, struct chan *c, struct msg *m)
 {

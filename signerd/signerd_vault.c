@@ -429,9 +429,27 @@ set_active(struct vault *pv, const struct vault_keys *keys, size_t k,
 	return 0;
 }
 
+/*
+ * The changes only the vault credential's holder makes, as a policy
+ * change: a gateway client added or removed (rules name clients by
+ * name, so a name given again would take over the old client's
+ * allowances), and an account's URL, CA file or pin changed (where its
+ * signed headers and its gateway traffic go, and whom they trust).
+ * The credential, when one was given, is checked whatever the change.
+ * 0, or signerd_cred_check's refusal.
+ */
+static int
+cred_gate(struct signerd_vault *sv, const struct vault_cred *cred, int needed)
+{
+	if (!needed && cred->len == 0)
+		return 0;
+	return signerd_cred_check(sv, cred);
+}
+
 static int
 vault_put(struct signerd_vault *sv, struct chan *c, struct msg *m)
 {
+	struct vault_cred cred;
 	struct secret	 key;
 	const uint8_t	*payload;
 	uint8_t		 addr[ETH_ADDR_LEN];
@@ -440,7 +458,7 @@ vault_put(struct signerd_vault *sv, struct chan *c, struct msg *m)
 	char		 account[VAULT_MAX_NAME + 1], key_id[VAULT_MAX_NAME + 1];
 	char		 info[INFO_MAX];
 	long		 k;
-	int		 r, bearer;
+	int		 r, bearer, needed = 0;
 
 	memset(&key, 0, sizeof(key));
 	info[0] = '\0';
@@ -448,7 +466,8 @@ vault_put(struct signerd_vault *sv, struct chan *c, struct msg *m)
 	    (r = msg_get_strbuf(&m->rd, account, sizeof(account))) != 0 ||
 	    (r = msg_get_strbuf(&m->rd, key_id, sizeof(key_id))) != 0 ||
 	    (r = msg_get_u64(&m->rd, &nonce)) != 0 ||
-	    (r = msg_get_bin(&m->rd, &payload, &len, VAULT_MAX_BODY)) != 0)
+	    (r = msg_get_bin(&m->rd, &payload, &len, VAULT_MAX_BODY)) != 0 ||
+	    (r = sv_get_cred(&m->rd, &cred)) != 0)
 		fatalx("%s: %s", msg_name(m->type), cv_strerror(r));
 	/* names beginning with '@' are the vault's own (POLICY_ACCOUNT) */
 	if (!vault_fmt_name_valid(account, strlen(account)) ||
@@ -471,6 +490,10 @@ vault_put(struct signerd_vault *sv, struct chan *c, struct msg *m)
 		if (k >= 0 && (r = signerd_account_same_profile(sv, account,
 		    payload, len)) != 0)
 			return r;
+		if (k >= 0 && (needed = signerd_account_route_same(sv, account,
+		    payload, len)) < 0)
+			return needed;
+		needed = k >= 0 && !needed;
 		snprintf(info, sizeof(info), "%s", account);
 		break;
 	case VAULT_REC_WALLET_KEY:
@@ -534,6 +557,7 @@ vault_put(struct signerd_vault *sv, struct chan *c, struct msg *m)
 		if ((r = signerd_client_put_check(sv, account, key_id,
 		    payload, len, info, sizeof(info))) != 0)
 			return r;
+		needed = 1;
 		break;
 	case VAULT_REC_ROTATION:
 		/*
@@ -560,6 +584,8 @@ vault_put(struct signerd_vault *sv, struct chan *c, struct msg *m)
 	default:
 		return CV_ERR_INVALID;
 	}
+	if ((r = cred_gate(sv, &cred, needed)) != 0)
+		goto out;
 	if ((r = sv_vault_copy(&sv->v, &sv->pv)) != 0)
 		goto out;
 	if ((r = sv_put_record(&sv->pv, &sv->keys, (uint8_t)type,
@@ -576,6 +602,7 @@ vault_put(struct signerd_vault *sv, struct chan *c, struct msg *m)
 static int
 vault_del(struct signerd_vault *sv, struct chan *c, struct msg *m)
 {
+	struct vault_cred cred;
 	uint64_t	type;
 	char		account[VAULT_MAX_NAME + 1], key_id[VAULT_MAX_NAME + 1];
 	size_t		i, n = 0, last = 0;
@@ -584,13 +611,16 @@ vault_del(struct signerd_vault *sv, struct chan *c, struct msg *m)
 
 	if ((r = msg_get_u64(&m->rd, &type)) != 0 ||
 	    (r = msg_get_strbuf(&m->rd, account, sizeof(account))) != 0 ||
-	    (r = msg_get_strbuf(&m->rd, key_id, sizeof(key_id))) != 0)
+	    (r = msg_get_strbuf(&m->rd, key_id, sizeof(key_id))) != 0 ||
+	    (r = sv_get_cred(&m->rd, &cred)) != 0)
 		fatalx("%s: %s", msg_name(m->type), cv_strerror(r));
 	if (type == VAULT_REC_AUDIT_KEY || type == VAULT_REC_POLICY ||
 	    type == 0 || type > VAULT_REC_MAX)
 		return CV_ERR_INVALID;
 	if (vault_find_record(&sv->v, (uint8_t)type, account, key_id) < 0)
 		return CV_ERR_NOTFOUND;
+	if ((r = cred_gate(sv, &cred, type == VAULT_REC_CLIENT)) != 0)
+		return r;
 	if ((r = sv_vault_copy(&sv->v, &sv->pv)) != 0)
 		return r;
 	if (type == VAULT_REC_ACCOUNT) {

@@ -111,6 +111,16 @@ int	signerd_account_same_profile(struct signerd_vault *,
 	    const char *account, const uint8_t *payload, size_t len) CV_WUR;
 
 /*
+ * Whether an account record's update keeps where the account's calls go
+ * and whom they trust: 1 if payload's url, ca_file and pin are the
+ * stored record's (a member absent from both is the same), 0 if any
+ * differs or either record is not a JSON object, or a CV_ERR_* from
+ * opening the stored record.
+ */
+int	signerd_account_route_same(struct signerd_vault *,
+	    const char *account, const uint8_t *payload, size_t len) CV_WUR;
+
+/*
  * Forget the decoded signing material and the clients' credentials (the
  * vault changed or locked).
  */
@@ -172,6 +182,15 @@ int	sv_get_cred(struct msg_rd *rd, struct vault_cred *cred) CV_WUR;
  * and each account's profile, put on w.
  */
 int	signerd_policy_put_facts(struct signerd_vault *, struct msg_w *w)
+	    CV_WUR;
+/*
+ * The vault's credential presented again, for a change only its holder
+ * makes (the policy, a gateway client, an account's URL, CA or pin):
+ * 0 if cred unwraps the vault's master key; CV_ERR_DENIED if cred is
+ * empty (none was given), CV_ERR_BADPASS if it is wrong or of the other
+ * kind than the vault's.
+ */
+int	signerd_cred_check(struct signerd_vault *, const struct vault_cred *)
 	    CV_WUR;
 /*
  * MSG_VAULT_POLICY_REQ: the operator's credential again, then the new

@@ -1044,11 +1044,13 @@ test_transport(void **state)
 	 * vault's generation: a change to it holds from the next call on.
 	 */
 	run(c, 0, NULL, "time --account main");
-	run(c, 0, NULL, "account update main --url http://127.0.0.1:1");
+	run(c, 0, NULL, "account update main --url http://127.0.0.1:1 "
+	    "--passphrase-file %s", c->pass);
 	run(c, 9, NULL, "--json time --account main");
 	has(c, "127.0.0.1:1");
 	assert_int_equal(out_code(c), CV_ERR_TRANSPORT);
-	run(c, 0, NULL, "account update main --url %s", c->url);
+	run(c, 0, NULL, "account update main --url %s --passphrase-file %s",
+	    c->url, c->pass);
 	run(c, 0, NULL, "time --account main");
 	run(c, 0, NULL, "time --account main");
 	run(c, 0, NULL, "lock");

@@ -44,6 +44,7 @@ struct ct {
 	struct it	it;
 	struct run	r;
 	char		pass[128];
+	int		notty;		/* vaultctl in a session of its own */
 };
 
 static struct ct	ct;
@@ -90,8 +91,9 @@ cli(struct ct *c, const char *in, const char *fmt, ...)
 	if (in != NULL)
 		fputs(in, f);
 	fclose(f);
-	snprintf(cmd, sizeof(cmd), "%s/vaultctl %s <%s >%s 2>%s",
-	    c->it.build, args, inp, outp, errp);
+	/* notty: no controlling terminal, so nothing to ask a secret on */
+	snprintf(cmd, sizeof(cmd), "%s%s/vaultctl %s <%s >%s 2>%s",
+	    c->notty ? "setsid -w " : "", c->it.build, args, inp, outp, errp);
 	st = system(cmd);
 	c->r.rc = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
 	slurp_into(outp, c->r.out, sizeof(c->r.out));
@@ -755,6 +757,8 @@ raw_put(struct ct *c, const char *name, const char *json, uint64_t nonce,
 		msg_put_str(&w, "");
 		msg_put_u64(&w, nonce);
 		msg_put_bin(&w, json, strlen(json));
+		msg_put_bin(&w, "", 0);		/* no credential */
+		msg_put_bool(&w, 0);
 		assert_int_equal(chan_send(&ch, &w), 0);
 		assert_int_equal(chan_recv(&ch, &m), 0);
 		if (m.type == MSG_CTL_PUT_ANS)
@@ -934,7 +938,7 @@ test_account_update(void **state)
 	want(c, 0);
 
 	cli(c, NULL, "account update B --url https://127.0.0.1:10/ --funder "
-	    FUNDER " --order-version 1");
+	    FUNDER " --order-version 1 --passphrase-file %s", c->pass);
 	want(c, 0);
 	assert_string_equal(c->r.out, "updated account B\n"
 	    "funder: " FUNDER "\n"
@@ -970,7 +974,8 @@ test_account_update(void **state)
 
 	/* a CA file, a pin, and taking them away */
 	cli(c, NULL, "account update A --ca-file /etc/passwd --pin "
-	    "sha256//AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=");
+	    "sha256//AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA= "
+	    "--passphrase-file %s", c->pass);
 	want(c, 0);
 	assert_string_equal(c->r.out, "updated account A\n"
 	    "ca_file: /etc/passwd\n"
@@ -983,7 +988,7 @@ test_account_update(void **state)
 	assert_string_equal(c->r.err, "vaultctl: account update: --pin needs "
 	    "an https:// URL\n");
 	cli(c, NULL, "account update A --url http://127.0.0.1:1 --no-pin "
-	    "--no-ca-file");
+	    "--no-ca-file --passphrase-file %s", c->pass);
 	want(c, 0);
 	assert_string_equal(c->r.out, "updated account A\n"
 	    "orders: 1\n"
@@ -1035,6 +1040,126 @@ test_account_update(void **state)
 	assert_string_equal(json_string_value(json_object_get(set,
 	    "invite")), "set");
 	json_decref(j);
+	cli(c, NULL, "audit verify");
+	want(c, 0);
+}
+
+#define CRED_ACCOUNT	"changing an account's URL, CA file or pin takes " \
+			"the vault's passphrase or keyfile (vaultctl asks " \
+			"for it, or give --passphrase-file F or --keyfile " \
+			"F); nothing changed"
+#define PIN_A		"sha256//AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA="
+
+/* Account B's URL and pin as account list shows them. */
+static void
+route_is(struct ct *c, const char *url, const char *pin)
+{
+	json_t		*j, *e;
+	size_t		 i;
+	int		 seen = 0;
+
+	cli(c, NULL, "account list --json");
+	want(c, 0);
+	j = out_json(c);
+	json_array_foreach(j, i, e) {
+		if (strcmp(json_string_value(json_object_get(e, "name")),
+		    "B") != 0)
+			continue;
+		seen = 1;
+		assert_string_equal(json_string_value(json_object_get(e,
+		    "url")), url);
+		if (pin == NULL)
+			assert_null(json_object_get(e, "pin"));
+		else
+			assert_string_equal(json_string_value(json_object_get(
+			    e, "pin")), pin);
+	}
+	json_decref(j);
+	assert_true(seen);
+}
+
+/*
+ * An account's URL, CA file or pin changes only with the vault's
+ * credential, checked by signerd: where the account's signed headers
+ * and its gateway traffic go, and whom they trust, is not an
+ * operator's to move.  Without it (vaultctl with no terminal to ask on,
+ * or a request straight to vaultd) and with a wrong one the update is
+ * refused and the account is as it was; a wrong one is slowed down as
+ * policy apply's is.  The refusals are audited "deny".  Its other
+ * settings need no credential.
+ */
+static void
+test_account_update_cred(void **state)
+{
+	struct ct	*c = *state;
+	char		 bad[160], text[1100], path[128], *log;
+	size_t		 len;
+
+	snprintf(bad, sizeof(bad), "%s.bad", c->it.home);
+	it_write(bad, "not the passphrase\n", 0600);
+	cli(c, WALLET_KEY, "wallet import --account B");
+	want(c, 0);
+
+	/* none: vaultctl asks on the terminal, and there is none */
+	c->notty = 1;
+	cli(c, NULL, "account update B --url https://127.0.0.1:10/");
+	want(c, 2);
+	assert_string_equal(c->r.out, "");
+	assert_string_equal(c->r.err, "vaultctl: account update: no terminal "
+	    "to ask on: use --passphrase-file or --keyfile\n");
+	cli(c, NULL, "account update B --pin " PIN_A);
+	want(c, 2);
+	cli(c, NULL, "account update B --ca-file /etc/passwd");
+	want(c, 2);
+	c->notty = 0;
+	/* none, straight to vaultd: signerd refuses */
+	assert_int_equal(raw_put(c, "B", "{\"orders\":2,\"profile\":"
+	    "\"polymarket\",\"url\":\"https://127.0.0.1:10/\"}", 1, text,
+	    sizeof(text)), CV_ERR_DENIED);
+	assert_string_equal(text, CRED_ACCOUNT);
+	assert_int_equal(raw_put(c, "B", "{\"orders\":2,\"pin\":\"" PIN_A
+	    "\",\"profile\":\"polymarket\",\"url\":"
+	    "\"https://127.0.0.1:9/\"}", 1, text, sizeof(text)),
+	    CV_ERR_DENIED);
+	assert_string_equal(text, CRED_ACCOUNT);
+	route_is(c, "https://127.0.0.1:9/", NULL);
+
+	/* a wrong one: exit 6, and the next try waits */
+	cli(c, NULL, "account update B --url https://127.0.0.1:10/ "
+	    "--passphrase-file %s", bad);
+	want(c, 6);
+	assert_string_equal(c->r.out, "");
+	assert_string_equal(c->r.err, "vaultctl: account update: wrong "
+	    "passphrase or keyfile; nothing changed\n");
+	cli(c, NULL, "account update B --url https://127.0.0.1:10/ "
+	    "--passphrase-file %s", c->pass);
+	want(c, 4);
+	has(c->r.err, "too many wrong passphrases; try again in ");
+	route_is(c, "https://127.0.0.1:9/", NULL);
+
+	/* what moves nothing needs nothing */
+	c->notty = 1;
+	cli(c, NULL, "account update B --funder " FUNDER " --max-key-age 30");
+	want(c, 0);
+	assert_string_equal(c->r.err, "");
+	c->notty = 0;
+
+	/* with the vault's passphrase */
+	it_sleep_ms(1100);
+	cli(c, NULL, "account update B --url https://127.0.0.1:10/ --pin "
+	    PIN_A " --passphrase-file %s", c->pass);
+	want(c, 0);
+	route_is(c, "https://127.0.0.1:10/", PIN_A);
+	cli(c, NULL, "wallet address --account B");
+	want(c, 0);
+	has(c->r.out, WALLET_ADDR);
+
+	snprintf(path, sizeof(path), "%s/audit.log", c->it.home);
+	assert_non_null(log = it_slurp(path, &len));
+	has(log, "\tB\taccount_update\t-\t-\tdeny\t-\t");
+	has(log, "\tB\taccount_update\t-\t-\tok\tB\t");
+	free(log);
+	unlink(bad);
 	cli(c, NULL, "audit verify");
 	want(c, 0);
 }
@@ -1811,6 +1936,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_account_orders,
 		    setup_vaultd, teardown),
 		cmocka_unit_test_setup_teardown(test_account_update,
+		    setup_vaultd, teardown),
+		cmocka_unit_test_setup_teardown(test_account_update_cred,
 		    setup_vaultd, teardown),
 		cmocka_unit_test_setup_teardown(test_account_remove_audit,
 		    setup_vaultd, teardown),

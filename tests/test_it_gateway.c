@@ -23,6 +23,7 @@
 #include "common/eth.h"
 #include "common/order.h"
 #include "common/secp.h"
+#include "common/vault_fmt.h"
 #include "tests/it.h"
 #include "tests/testexchange/tx_test.h"
 
@@ -145,7 +146,8 @@ setup(void **state)
 	    CTL(&gt, NULL, "policy apply %s --passphrase-file %s", gt.pol,
 	    gt.pass) != 0)
 		return -1;
-	if (CTL(&gt, NULL, "--json client add bot --account pm") != 0 ||
+	if (CTL(&gt, NULL, "--json client add bot --account pm "
+	    "--passphrase-file %s", gt.pass) != 0 ||
 	    (j = json_loads(gt.out, 0, NULL)) == NULL)
 		return -1;
 	r = txt_creds(j, &gt.bot);
@@ -483,29 +485,147 @@ test_sign_order(void **state)
 	    "operator-cap"));
 }
 
-/* Clients: listed without their secret; removed, refused. */
+#define CRED_CLIENT	"adding or removing a gateway client takes the " \
+			"vault's passphrase or keyfile (vaultctl asks for " \
+			"it, or give --passphrase-file F or --keyfile F); " \
+			"nothing changed"
+#define BOT2		"{\"apiKey\":" \
+			"\"3f2c1b0a-9e8d-4c7b-8a69-5d4e3f2a1b0c\",\"secret\":" \
+			"\"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=\"," \
+			"\"passphrase\":\"00000000000000000000000000000000" \
+			"00000000000000000000000000000000\"}"
+
+/* vaultctl with no terminal to ask a secret on: its exit status. */
+static int
+ctl_notty(struct gt *g, const char *args)
+{
+	char	cmd[1024];
+
+	snprintf(cmd, sizeof(cmd), "setsid -w %s/vaultctl %s </dev/null 2>&1",
+	    g->it.build, args);
+	return it_run(g->out, sizeof(g->out), cmd);
+}
+
+/*
+ * A client's record put (json) or removed straight to vaultd, with no
+ * credential, as a program on the control socket may: its code and
+ * vaultd's text.
+ */
+static int
+raw_client(struct gt *g, const char *name, const char *json, char *text,
+    size_t len)
+{
+	struct chan	ch;
+	struct msg_w	w;
+	struct msg	m;
+	int64_t		start = it_ms();
+	int		code;
+
+	assert_int_equal(it_connect(&g->it, &ch), 0);
+	do {
+		code = 0;
+		text[0] = '\0';
+		msg_begin(&w, json != NULL ? MSG_CTL_PUT_REQ : MSG_CTL_DEL_REQ,
+		    7);
+		msg_put_u64(&w, VAULT_REC_CLIENT);
+		msg_put_str(&w, "pm");
+		msg_put_str(&w, name);
+		if (json != NULL) {
+			msg_put_u64(&w, 0);
+			msg_put_bin(&w, json, strlen(json));
+		}
+		msg_put_bin(&w, "", 0);		/* no credential */
+		msg_put_bool(&w, 0);
+		assert_int_equal(chan_send(&ch, &w), 0);
+		assert_int_equal(chan_recv(&ch, &m), 0);
+		if (m.type == MSG_ERROR_ANS)
+			assert_int_equal(msg_get_error(&m, &code, text, len),
+			    0);
+		msg_clear(&m);
+		if (code == CV_ERR_AGAIN)
+			it_sleep_ms(50);
+	} while (code == CV_ERR_AGAIN && it_ms() - start < 5000);
+	chan_free(&ch);
+	return code;
+}
+
+/*
+ * Clients: listed without their secret; removed, refused.  Rules name
+ * clients, so a client is added or removed only with the vault's
+ * credential: without it (no terminal to ask on, or straight to
+ * vaultd) or with a wrong one nothing changes, no credentials are
+ * made, and the client there goes on working.
+ */
 static void
 test_clients(void **state)
 {
 	struct gt	*g = *state;
 	struct txr	 r;
+	char		 bad[160], text[1100];
 	int		 mark;
 
+	snprintf(bad, sizeof(bad), "%s.bad", g->it.home);
+	it_write(bad, "not the passphrase\n", 0600);
 	assert_int_equal(CTL(g, NULL, "client list"), 0);
 	assert_non_null(strstr(g->out, "bot\taccount pm\tapiKey "));
 	assert_non_null(strstr(g->out, g->bot.key));
 	assert_null(strstr(g->out, g->bot.secret));
 	assert_null(strstr(g->out, g->bot.passphrase));
-	assert_int_equal(CTL(g, NULL, "client add bot --account pm"), 1);
+	assert_int_equal(CTL(g, NULL, "client add bot --account pm "
+	    "--passphrase-file %s", g->pass), 1);
 	assert_int_equal(CTL(g, NULL, "client add 'b d' --account pm"), 2);
-	assert_int_equal(CTL(g, NULL, "client remove bot"), 0);
-	assert_int_equal(CTL(g, NULL, "client remove bot"), 8);
+
+	/* no credential: vaultctl has no terminal to ask on */
+	assert_int_equal(ctl_notty(g, "client remove bot"), 2);
+	assert_string_equal(g->out, "vaultctl: client remove: no terminal to "
+	    "ask on: use --passphrase-file or --keyfile\n");
+	assert_int_equal(ctl_notty(g, "client add bot2 --account pm"), 2);
+	assert_string_equal(g->out, "vaultctl: client add: no terminal to "
+	    "ask on: use --passphrase-file or --keyfile\n");
+	/* none, straight to vaultd: signerd refuses */
+	assert_int_equal(raw_client(g, "bot", NULL, text, sizeof(text)),
+	    CV_ERR_DENIED);
+	assert_string_equal(text, CRED_CLIENT);
+	assert_int_equal(raw_client(g, "bot2", BOT2, text, sizeof(text)),
+	    CV_ERR_DENIED);
+	assert_string_equal(text, CRED_CLIENT);
+	/* a wrong one: exit 6, and the wait doubles */
+	assert_int_equal(CTL(g, NULL, "client remove bot --passphrase-file %s",
+	    bad), 6);
+	assert_string_equal(g->out, "vaultctl: client remove: wrong "
+	    "passphrase or keyfile; nothing changed\n");
+	it_sleep_ms(1100);
+	assert_int_equal(CTL(g, NULL, "client add bot2 --account pm "
+	    "--passphrase-file %s", bad), 6);
+	assert_string_equal(g->out, "vaultctl: client add: wrong passphrase "
+	    "or keyfile; nothing changed\n");
+	unlink(bad);
+	/* nothing changed: the one client, which still trades */
+	assert_int_equal(CTL(g, NULL, "--json client list"), 0);
+	assert_non_null(strstr(g->out, g->bot.key));
+	assert_null(strstr(g->out, "bot2"));
+	assert_null(strstr(g->out, "3f2c1b0a-"));
+	bot(g, &g->bot, txt_now(), "GET", "/data/orders", NULL, &r);
+	assert_int_equal(r.status, 200);
+	txr_free(&r);
+	assert_int_equal(CTL(g, NULL, "audit show --op client_add --verdict "
+	    "deny"), 0);
+	assert_non_null(strstr(g->out, "\tclient_add\t-\t-\tdeny\tbot2\t"));
+	assert_int_equal(CTL(g, NULL, "audit show --op client_remove "
+	    "--verdict deny"), 0);
+	assert_non_null(strstr(g->out, "\tclient_remove\t-\t-\tdeny\tbot\t"));
+
+	it_sleep_ms(2100);
+	assert_int_equal(CTL(g, NULL, "client remove bot --passphrase-file %s",
+	    g->pass), 0);
+	assert_int_equal(CTL(g, NULL, "client remove bot --passphrase-file %s",
+	    g->pass), 8);
 	/* both ends of the client's life are in the audit log */
 	assert_int_equal(CTL(g, NULL, "audit show --op client_add"), 0);
 	assert_non_null(strstr(g->out, "\tclient_add\t"));
 	assert_non_null(strstr(g->out, "\tbot\t"));
 	assert_int_equal(CTL(g, NULL, "audit show --op client_remove"), 0);
-	assert_non_null(strstr(g->out, "\tclient_remove\t"));
+	assert_non_null(strstr(g->out, "\tclient_remove\t-\t-\tok\tbot\t"));
 	mark = log_lines(g);
 	bot(g, &g->bot, txt_now(), "GET", "/data/orders", NULL, &r);
 	refused(g, &r, 401, "client credentials refused", mark);
@@ -529,8 +649,8 @@ test_rotation(void **state)
 	int		 n = 0, status = -1;
 
 	/* test_clients removed the bot: it comes back */
-	assert_int_equal(CTL(g, NULL, "--json client add bot --account pm"),
-	    0);
+	assert_int_equal(CTL(g, NULL, "--json client add bot --account pm "
+	    "--passphrase-file %s", g->pass), 0);
 	assert_non_null(j = json_loads(g->out, 0, NULL));
 	assert_int_equal(txt_creds(j, &g->bot), 0);
 	json_decref(j);

@@ -1039,6 +1039,8 @@ test_url_refused(void **state)
 		msg_put_str(&w, "");
 		msg_put_u64(&w, 0);
 		msg_put_bin(&w, json, strlen(json));
+		msg_put_bin(&w, "", 0);		/* no credential */
+		msg_put_bool(&w, 0);
 		assert_int_equal(chan_send(&c, &w), 0);
 		assert_int_equal(chan_recv(&c, &m), 0);
 		assert_int_equal(m.type, MSG_ERROR_ANS);

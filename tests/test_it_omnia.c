@@ -621,7 +621,8 @@ test_token_forgotten(void **state)
 	assert_non_null(p = strstr(o->url, "127.0.0.1"));
 	snprintf(url, sizeof(url), "%.*slocalhost%s", (int)(p - o->url),
 	    o->url, p + strlen("127.0.0.1"));
-	run(o, 0, NULL, "account update main --url %s", url);
+	run(o, 0, NULL, "account update main --url %s --passphrase-file %s",
+	    url, o->pass);
 	run(o, 0, NULL, "apikey list --account main");
 	assert_int_equal(TOKENS(o), 2);
 
@@ -629,7 +630,8 @@ test_token_forgotten(void **state)
 	snprintf(in, sizeof(in), "{\"apiKeyId\":\"%s\",\"apiKeySecret\":"
 	    "\"%s\",\"permissions\":" PERMS "}", id2, s2);
 	run(o, 0, in, "apikey import --account main");
-	run(o, 0, NULL, "account update main --url %s", o->url);
+	run(o, 0, NULL, "account update main --url %s --passphrase-file %s",
+	    o->url, o->pass);
 	faults(o, "{\"latency_ms\":1500}");
 
 	/* another account written while main's token is bought: kept */

@@ -65,7 +65,8 @@ setup(void **state)
 	    CTL(&v, NULL, "account add main --profile openfish "
 	    "--url http://127.0.0.1:1") != 0 ||
 	    CTL(&v, NULL, "wallet generate --account main") != 0 ||
-	    CTL(&v, NULL, "client add bot --account pm") != 0)
+	    CTL(&v, NULL, "client add bot --account pm --passphrase-file %s",
+	    v.pass) != 0)
 		return -1;
 	if (CTL(&v, NULL, "keys list") != 0)
 		return -1;

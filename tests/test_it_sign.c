@@ -287,6 +287,8 @@ peer_put(struct peer *p, uint64_t type, const char *acct, const void *b,
 	msg_put_str(&w, "");
 	msg_put_u64(&w, 0);
 	msg_put_bin(&w, b, len);
+	msg_put_bin(&w, "", 0);		/* no credential */
+	msg_put_bool(&w, 0);
 	peer_send(p, &w);
 	assert_int_equal(peer_answer(p, MSG_VAULT_PUT_ANS), 0);
 	peer_commit(p, gen);
@@ -919,10 +921,14 @@ order_vector_sig(const char *list, const char *prefix, char out[133])
 	fail_msg("no order vector %s", prefix);
 }
 
-/* MSG_VAULT_PUT_REQ, committed if it succeeds; its code and info. */
+/*
+ * MSG_VAULT_PUT_REQ at revision nonce with the vault credential cred
+ * ("": none), committed if it succeeds; its code and info.
+ */
 static int64_t
-peer_put_rec(struct peer *p, uint64_t type, const char *acct,
-    const char *key_id, const void *b, size_t len, char *info)
+peer_put_cred(struct peer *p, const char *cred, uint64_t type,
+    const char *acct, const char *key_id, uint64_t nonce, const void *b,
+    size_t len, char *info)
 {
 	struct msg_w	 w;
 	struct msg	 m;
@@ -934,8 +940,10 @@ peer_put_rec(struct peer *p, uint64_t type, const char *acct,
 	msg_put_u64(&w, type);
 	msg_put_str(&w, acct);
 	msg_put_str(&w, key_id);
-	msg_put_u64(&w, 0);
+	msg_put_u64(&w, nonce);
 	msg_put_bin(&w, b, len);
+	msg_put_bin(&w, cred, strlen(cred));
+	msg_put_bool(&w, 0);
 	peer_send(p, &w);
 	assert_int_equal(chan_recv(&p->c, &m), 0);
 	assert_int_equal(m.id, p->id);
@@ -949,6 +957,35 @@ peer_put_rec(struct peer *p, uint64_t type, const char *acct,
 	}
 	msg_clear(&m);
 	if (code == 0)
+		peer_commit(p, ++p->gen);
+	return code;
+}
+
+/* The same at revision 0; a client's record with the vault's credential. */
+static int64_t
+peer_put_rec(struct peer *p, uint64_t type, const char *acct,
+    const char *key_id, const void *b, size_t len, char *info)
+{
+	return peer_put_cred(p, type == VAULT_REC_CLIENT ? "pw" : "", type,
+	    acct, key_id, 0, b, len, info);
+}
+
+/* MSG_VAULT_DEL_REQ with the vault credential cred, committed if done. */
+static int64_t
+peer_del_cred(struct peer *p, const char *cred, uint64_t type,
+    const char *acct, const char *key_id)
+{
+	struct msg_w	w;
+	int64_t		code;
+
+	msg_begin(&w, MSG_VAULT_DEL_REQ, ++p->id);
+	msg_put_u64(&w, type);
+	msg_put_str(&w, acct);
+	msg_put_str(&w, key_id);
+	msg_put_bin(&w, cred, strlen(cred));
+	msg_put_bool(&w, 0);
+	peer_send(p, &w);
+	if ((code = peer_answer(p, MSG_VAULT_DEL_ANS)) == 0)
 		peer_commit(p, ++p->gen);
 	return code;
 }
@@ -1588,6 +1625,8 @@ test_clients(void **state)
 	msg_put_str(&w, "bot-3");
 	msg_put_u64(&w, 0);
 	msg_put_bin(&w, c3.json, strlen(c3.json));
+	msg_put_bin(&w, "pw", 2);
+	msg_put_bool(&w, 0);
 	peer_send(&p, &w);
 	assert_int_equal(peer_answer(&p, MSG_VAULT_PUT_ANS), 0);
 	assert_int_equal(peer_client(&p, CLIENT_KEY3, c3.pass, ts, c3.secret,
@@ -1598,13 +1637,8 @@ test_clients(void **state)
 	assert_string_equal(name, "bot-3");
 
 	/* a client removed is refused at once */
-	msg_begin(&w, MSG_VAULT_DEL_REQ, ++p.id);
-	msg_put_u64(&w, VAULT_REC_CLIENT);
-	msg_put_str(&w, "pm");
-	msg_put_str(&w, "bot-1");
-	peer_send(&p, &w);
-	assert_int_equal(peer_answer(&p, MSG_VAULT_DEL_ANS), 0);
-	peer_commit(&p, ++p.gen);
+	assert_int_equal(peer_del_cred(&p, "pw", VAULT_REC_CLIENT, "pm",
+	    "bot-1"), 0);
 	assert_int_equal(peer_client(&p, CLIENT_KEY1, c1.pass, ts, c1.secret,
 	    "POST", "/order", "/order", body, text, name, acct), CV_ERR_AUTH);
 	assert_string_equal(text, REFUSED);
@@ -1616,6 +1650,123 @@ test_clients(void **state)
 	    acct), 0);
 	assert_string_equal(name, "bot-1b");
 	assert_string_equal(acct, "of");
+	chan_free(&p.c);
+	assert_int_equal(waitpid(p.pid, NULL, 0), p.pid);
+}
+
+/* The account record of acct as signerd answers MSG_VAULT_ACCOUNT_REQ. */
+static void
+peer_account_is(struct peer *p, const char *acct, const char *want)
+{
+	struct msg_w	 w;
+	struct msg	 m;
+	const char	*json;
+	size_t		 len;
+
+	msg_begin(&w, MSG_VAULT_ACCOUNT_REQ, ++p->id);
+	msg_put_str(&w, acct);
+	peer_send(p, &w);
+	assert_int_equal(chan_recv(&p->c, &m), 0);
+	assert_int_equal(m.type, MSG_VAULT_ACCOUNT_ANS);
+	assert_int_equal(msg_get_str(&m.rd, &json, &len, 4096), 0);
+	if (len != strlen(want) || memcmp(json, want, len) != 0)
+		fail_msg("account %s is %.*s, wanted %s", acct, (int)len, json,
+		    want);
+	msg_clear(&m);
+}
+
+#define PM_MOVED	"{\"profile\":\"polymarket\"," \
+			"\"url\":\"https://127.0.0.1:9/\"}"
+#define PM_CA		"{\"ca_file\":\"/etc/ssl/evil.pem\"," \
+			"\"profile\":\"polymarket\"," \
+			"\"url\":\"https://clob.polymarket.com\"}"
+#define PM_PIN		"{\"pin\":\"sha256//AAAAAAAAAAAAAAAAAAAAAAAAAAAAA" \
+			"AAAAAAAAAAAAAA=\",\"profile\":\"polymarket\"," \
+			"\"url\":\"https://clob.polymarket.com\"}"
+#define PM_AGED		"{\"max_key_age\":30,\"profile\":\"polymarket\"," \
+			"\"url\":\"https://clob.polymarket.com\"}"
+
+/*
+ * What only the vault credential's holder changes, checked by signerd
+ * itself whatever vaultd asks: a gateway client added or removed, an
+ * account's URL, CA file or pin.  Without the credential CV_ERR_DENIED,
+ * with a wrong one CV_ERR_BADPASS, and nothing changes; with the right
+ * one the change is made.  Other settings of an account need none.
+ */
+static void
+test_cred_gate(void **state)
+{
+	struct peer	 p;
+	struct client	 c1;
+	char		 info[513], text[MSG_ERROR_TEXT_MAX + 1], name[65];
+	char		 acct[65], ts[32];
+	uint64_t	 gen;
+
+	(void)state;
+	client_make(&c1, CLIENT_KEY1, 1);
+	snprintf(ts, sizeof(ts), "%lld", (long long)time(NULL));
+	peer_start(&p);
+	gen = p.gen;
+
+	/* a client added: none, a wrong credential, then the vault's */
+	assert_int_equal(peer_put_cred(&p, "", VAULT_REC_CLIENT, "pm",
+	    "bot-1", 0, c1.json, strlen(c1.json), info), CV_ERR_DENIED);
+	assert_int_equal(peer_put_cred(&p, "px", VAULT_REC_CLIENT, "pm",
+	    "bot-1", 0, c1.json, strlen(c1.json), info), CV_ERR_BADPASS);
+	assert_int_equal(p.gen, gen);
+	assert_int_equal(peer_client(&p, CLIENT_KEY1, c1.pass, ts, c1.secret,
+	    "GET", "/data/orders", "/data/orders", "", text, name, acct),
+	    CV_ERR_AUTH);
+	assert_int_equal(peer_put_cred(&p, "pw", VAULT_REC_CLIENT, "pm",
+	    "bot-1", 0, c1.json, strlen(c1.json), info), 0);
+	assert_string_equal(info, CLIENT_KEY1);
+	assert_int_equal(peer_client(&p, CLIENT_KEY1, c1.pass, ts, c1.secret,
+	    "GET", "/data/orders", "/data/orders", "", text, name, acct), 0);
+	assert_string_equal(name, "bot-1");
+
+	/* removed: the same, and the client stays until it is */
+	gen = p.gen;
+	assert_int_equal(peer_del_cred(&p, "", VAULT_REC_CLIENT, "pm",
+	    "bot-1"), CV_ERR_DENIED);
+	assert_int_equal(peer_del_cred(&p, "px", VAULT_REC_CLIENT, "pm",
+	    "bot-1"), CV_ERR_BADPASS);
+	assert_int_equal(p.gen, gen);
+	assert_int_equal(peer_client(&p, CLIENT_KEY1, c1.pass, ts, c1.secret,
+	    "GET", "/data/orders", "/data/orders", "", text, name, acct), 0);
+	assert_string_equal(name, "bot-1");
+	assert_int_equal(peer_del_cred(&p, "pw", VAULT_REC_CLIENT, "pm",
+	    "bot-1"), 0);
+	assert_int_equal(peer_client(&p, CLIENT_KEY1, c1.pass, ts, c1.secret,
+	    "GET", "/data/orders", "/data/orders", "", text, name, acct),
+	    CV_ERR_AUTH);
+
+	/* an account's URL, CA file or pin (revision 1 updates revision 0) */
+	gen = p.gen;
+	assert_int_equal(peer_put_cred(&p, "", VAULT_REC_ACCOUNT, "pm", "", 1,
+	    PM_MOVED, strlen(PM_MOVED), info), CV_ERR_DENIED);
+	assert_int_equal(peer_put_cred(&p, "px", VAULT_REC_ACCOUNT, "pm", "",
+	    1, PM_MOVED, strlen(PM_MOVED), info), CV_ERR_BADPASS);
+	assert_int_equal(peer_put_cred(&p, "", VAULT_REC_ACCOUNT, "pm", "", 1,
+	    PM_CA, strlen(PM_CA), info), CV_ERR_DENIED);
+	assert_int_equal(peer_put_cred(&p, "", VAULT_REC_ACCOUNT, "pm", "", 1,
+	    PM_PIN, strlen(PM_PIN), info), CV_ERR_DENIED);
+	assert_int_equal(p.gen, gen);
+	peer_account_is(&p, "pm", PM_ACCOUNT);
+	/* another setting needs none; a credential given is checked */
+	assert_int_equal(peer_put_cred(&p, "px", VAULT_REC_ACCOUNT, "pm", "",
+	    1, PM_AGED, strlen(PM_AGED), info), CV_ERR_BADPASS);
+	assert_int_equal(peer_put_cred(&p, "", VAULT_REC_ACCOUNT, "pm", "", 1,
+	    PM_AGED, strlen(PM_AGED), info), 0);
+	peer_account_is(&p, "pm", PM_AGED);
+	/* taking a CA file or pin away is a change too */
+	assert_int_equal(peer_put_cred(&p, "pw", VAULT_REC_ACCOUNT, "pm", "",
+	    2, PM_PIN, strlen(PM_PIN), info), 0);
+	assert_int_equal(peer_put_cred(&p, "", VAULT_REC_ACCOUNT, "pm", "", 3,
+	    PM_AGED, strlen(PM_AGED), info), CV_ERR_DENIED);
+	peer_account_is(&p, "pm", PM_PIN);
+	assert_int_equal(peer_put_cred(&p, "pw", VAULT_REC_ACCOUNT, "pm", "",
+	    3, PM_MOVED, strlen(PM_MOVED), info), 0);
+	peer_account_is(&p, "pm", PM_MOVED);
 	chan_free(&p.c);
 	assert_int_equal(waitpid(p.pid, NULL, 0), p.pid);
 }
@@ -1659,6 +1810,7 @@ main(void)
 		cmocka_unit_test(test_store_box),
 		cmocka_unit_test(test_orders),
 		cmocka_unit_test(test_clients),
+		cmocka_unit_test(test_cred_gate),
 	};
 
 	if (sodium_init() < 0)

@@ -60,6 +60,7 @@ static const struct command {
 	    "     [--pin sha256//BASE64 | --no-pin]\n"
 	    "     [--funder ADDRESS | --no-funder] [--order-version 1|2]\n"
 	    "     [--max-key-age DAYS | --no-max-key-age]\n"
+	    "     [--passphrase-file F | --keyfile F]\n"
 	    "account list\n"
 	    "account remove NAME [--force]" },
 	{ "keys", cmd_keys,
@@ -152,9 +153,9 @@ static const struct command {
 	    "approve deny ID --key-file KEYFILE" },
 	{ "client", cmd_client,
 	    "the gateway's clients: bots' own credentials (shown once)",
-	    "client add NAME --account A\n"
+	    "client add NAME --account A [--passphrase-file F | --keyfile F]\n"
 	    "client list\n"
-	    "client remove NAME" },
+	    "client remove NAME [--passphrase-file F | --keyfile F]" },
 	{ "sign", cmd_sign,
 	    "sign an order (JSON on standard input) for the account's "
 	    "wallet",

@@ -181,6 +181,15 @@ int	vaultctl_put_rec(struct vaultctl *, uint8_t type, const char *account,
 	    const char *key_id, uint64_t nonce, const uint8_t *p, size_t len,
 	    char *info, size_t infolen) CV_WUR;
 /*
+ * The same with the vault's credential (guarded memory; the caller wipes
+ * it), for a change only its holder makes: a gateway client's record,
+ * an account's URL, CA file or pin.  cred NULL: none.
+ */
+int	vaultctl_put_rec_cred(struct vaultctl *, const struct secret *cred,
+	    int keyfile, uint8_t type, const char *account,
+	    const char *key_id, uint64_t nonce, const uint8_t *p, size_t len,
+	    char *info, size_t infolen) CV_WUR;
+/*
  * The same, printed: "human: info", or JSON {result: what, account,
  * key_id, info}.  Returns the exit code.
  */
@@ -190,6 +199,10 @@ int	vaultctl_put(struct vaultctl *, const char *what, uint8_t type,
 /* Delete one record (MSG_CTL_DEL_REQ), printed as "what: done".  Exit code. */
 int	vaultctl_del(struct vaultctl *, const char *what, uint8_t type,
 	    const char *account, const char *key_id);
+/* The same with the vault's credential, as vaultctl_put_rec_cred. */
+int	vaultctl_del_cred(struct vaultctl *, const struct secret *cred,
+	    int keyfile, const char *what, uint8_t type, const char *account,
+	    const char *key_id);
 /* "account", "wallet", "apikey", "builder", "invite"; "?" otherwise. */
 const char *vaultctl_type_name(uint64_t type);
 

@@ -19,6 +19,7 @@
 
 struct acct_args {
 	const char	*profile, *url, *ca, *pin, *funder, *orders, *age;
+	const char	*pass, *key;	/* the vault's credential (update) */
 	int		 no_ca, no_pin, no_funder, no_age, force;
 };
 
@@ -35,6 +36,8 @@ static const struct option acct_opts[] = {
 	{ "max-key-age",	required_argument, NULL, 'm' },
 	{ "no-max-key-age",	no_argument, NULL, 'M' },
 	{ "force",		no_argument, NULL, 'x' },
+	{ "passphrase-file",	required_argument, NULL, 'z' },
+	{ "keyfile",		required_argument, NULL, 'K' },
 	{ NULL, 0, NULL, 0 }
 };
 
@@ -44,7 +47,8 @@ static const struct option acct_opts[] = {
 	"[--max-key-age DAYS] | " \
 	"account update NAME [--url URL] [--ca-file F | --no-ca-file] " \
 	"[--pin P | --no-pin] [--funder ADDR | --no-funder] " \
-	"[--order-version N] [--max-key-age DAYS | --no-max-key-age] | " \
+	"[--order-version N] [--max-key-age DAYS | --no-max-key-age] " \
+	"[--passphrase-file F | --keyfile F] | " \
 	"account list | account remove NAME [--force]"
 
 /*
@@ -77,6 +81,8 @@ acct_args(struct vaultctl *vc, int argc, char **argv, const char **name,
 		case 'm': a->age = optarg; break;
 		case 'M': a->no_age = 1; break;
 		case 'x': a->force = 1; break;
+		case 'z': a->pass = optarg; break;
+		case 'K': a->key = optarg; break;
 		default: return -1;
 		}
 	}
@@ -293,20 +299,46 @@ ca_apply(struct vaultctl *vc, const struct acct_args *a, json_t *j)
 	return 0;
 }
 
-/* j as the record's text, keys in order; put at revision nonce. */
+/*
+ * j as the record's text, keys in order; put at revision nonce, with
+ * the vault's credential cred (NULL: none).
+ */
 static int
 account_put(struct vaultctl *vc, const char *name, json_t *j,
-    uint64_t nonce)
+    uint64_t nonce, const struct secret *cred, int keyfile)
 {
 	char	*payload, info[VAULT_MAX_INFO + 1];
 	int	 r;
 
 	if ((payload = json_dumps(j, JSON_COMPACT | JSON_SORT_KEYS)) == NULL)
 		return CV_ERR_NOMEM;
-	r = vaultctl_put_rec(vc, VAULT_REC_ACCOUNT, name, "", nonce,
-	    (const uint8_t *)payload, strlen(payload), info, sizeof(info));
+	r = vaultctl_put_rec_cred(vc, cred, keyfile, VAULT_REC_ACCOUNT, name,
+	    "", nonce, (const uint8_t *)payload, strlen(payload), info,
+	    sizeof(info));
 	vaultctl_json_free(payload);
 	return r;
+}
+
+/*
+ * Whether an update moves where the account's calls and gateway traffic
+ * go, or whom they trust: its url, ca_file or pin.  Such a change takes
+ * the vault's credential (signerd decides, and checks it).
+ */
+static int
+route_changed(json_t *old, json_t *j)
+{
+	static const char *const keys[] = { "url", "ca_file", "pin" };
+	json_t			*x, *y;
+	size_t			 i;
+
+	for (i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
+		x = json_object_get(old, keys[i]);
+		y = json_object_get(j, keys[i]);
+		if ((x == NULL) != (y == NULL) ||
+		    (x != NULL && !json_equal(x, y)))
+			return 1;
+	}
+	return 0;
 }
 
 static int
@@ -317,7 +349,7 @@ account_add(struct vaultctl *vc, const char *name, const struct acct_args *a)
 	int			 r;
 
 	if (a->profile == NULL || a->no_ca || a->no_pin || a->no_funder ||
-	    a->no_age || a->force)
+	    a->no_age || a->force || a->pass || a->key)
 		return vaultctl_fail(vc, ACCOUNT_USAGE, CV_ERR_USAGE);
 	if ((p = profile_find(a->profile)) == NULL)
 		return vaultctl_fail(vc, "account add: unknown profile "
@@ -333,7 +365,7 @@ account_add(struct vaultctl *vc, const char *name, const struct acct_args *a)
 	    (r = orders_apply(vc, p, a, j)) != 0 ||
 	    (r = age_apply(vc, a, j)) != 0)
 		goto out;
-	if ((r = account_put(vc, name, j, 0)) != 0)
+	if ((r = account_put(vc, name, j, 0, NULL, 0)) != 0)
 		goto out;
 	if (vc->json)
 		vaultctl_print_json(json_pack("{s:s, s:s, s:s, s:s}",
@@ -390,7 +422,8 @@ settings_print(json_t *j)
  * account update NAME: the record is put again at its next revision (the
  * record's nonce), which replaces it and keeps every other record of the
  * account: its keys, codes and credentials.  The profile never changes:
- * the keys were made for it.
+ * the keys were made for it.  A new URL, CA file or pin takes the
+ * vault's credential: the account's signed headers would go there.
  */
 static int
 account_update(struct vaultctl *vc, const char *name,
@@ -399,9 +432,10 @@ account_update(struct vaultctl *vc, const char *name,
 	const struct vaultctl_rec	*rec;
 	const struct profile		*p;
 	struct vaultctl_rec		*v = NULL;
+	struct secret			 cred;
 	json_t				*j = NULL, *old = NULL, *orig;
 	size_t				 n;
-	int				 r;
+	int				 keyfile = 0, given, r;
 
 	if (a->profile != NULL) {
 		snprintf(vc->errtext, sizeof(vc->errtext), "the profile of an "
@@ -409,8 +443,10 @@ account_update(struct vaultctl *vc, const char *name,
 		    "the account and add it again");
 		return vaultctl_fail(vc, "account update", CV_ERR_USAGE);
 	}
+	memset(&cred, 0, sizeof(cred));
 	if ((a->ca && a->no_ca) || (a->pin && a->no_pin) ||
-	    (a->funder && a->no_funder) || (a->age && a->no_age) || a->force)
+	    (a->funder && a->no_funder) || (a->age && a->no_age) ||
+	    a->force || (a->pass && a->key))
 		return vaultctl_fail(vc, ACCOUNT_USAGE, CV_ERR_USAGE);
 	if (!a->url && !a->ca && !a->no_ca && !a->pin && !a->no_pin &&
 	    !a->funder && !a->no_funder && !a->orders && !a->age &&
@@ -457,7 +493,15 @@ account_update(struct vaultctl *vc, const char *name,
 			printf("account %s: unchanged\n", name);
 		goto out;
 	}
-	if ((r = account_put(vc, name, j, rec->nonce + 1)) != 0) {
+	/* a credential given is sent (and checked) whatever the change */
+	given = a->pass != NULL || a->key != NULL;
+	if ((given || route_changed(old, j)) &&
+	    (r = vaultctl_cred_get(vc, a->pass, a->key, "Vault passphrase (to "
+	    "change the account's URL, CA file or pin): ", 0, 0, &cred,
+	    &keyfile)) != 0)
+		goto out;
+	if ((r = account_put(vc, name, j, rec->nonce + 1, cred.p != NULL ?
+	    &cred : NULL, keyfile)) != 0) {
 		/* a revision other than the one read: changed meanwhile */
 		if (r == CV_ERR_EXISTS)
 			snprintf(vc->errtext, sizeof(vc->errtext), "account %s "
@@ -474,6 +518,7 @@ account_update(struct vaultctl *vc, const char *name,
 		settings_print(j);
 	}
  out:
+	secret_free(&cred);
 	free(v);
 	json_decref(old);
 	json_decref(j);
@@ -497,7 +542,7 @@ account_remove(struct vaultctl *vc, const char *name,
 
 	if (a->profile || a->url || a->ca || a->no_ca || a->pin ||
 	    a->no_pin || a->funder || a->no_funder || a->orders || a->age ||
-	    a->no_age)
+	    a->no_age || a->pass || a->key)
 		return vaultctl_fail(vc, "usage: vaultctl account remove NAME "
 		    "[--force]", CV_ERR_USAGE);
 	if ((r = vaultctl_list(vc, &v, &n)) != 0)

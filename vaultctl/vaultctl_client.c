@@ -3,7 +3,8 @@
  *
  *	client add NAME --account A	a bot's credentials, made here and
  *					shown once; sealed in the vault
- *	client list, client remove NAME
+ *	client list, client remove NAME	add and remove take the vault's
+ *					credential: rules name clients
  *	sign order --account A		an order (or a POST /order body) on
  *					standard input, signed, on standard
  *					output
@@ -34,8 +35,15 @@
 #define ORDER_IN_MAX		65536
 
 static const struct option client_opts[] = {
-	{ "account",	required_argument, NULL, 'a' },
+	{ "account",		required_argument, NULL, 'a' },
+	{ "passphrase-file",	required_argument, NULL, 'p' },
+	{ "keyfile",		required_argument, NULL, 'k' },
 	{ NULL, 0, NULL, 0 }
+};
+
+/* Where the vault's credential comes from: a file, or the terminal. */
+struct client_cred {
+	const char	*pass, *key;
 };
 
 static int
@@ -99,18 +107,30 @@ client_make(struct secret *s, char key[37])
 	return r;
 }
 
+/*
+ * A client's name is what the policy's rules name: adding one, or
+ * removing one (which frees its name), takes the vault's credential,
+ * as a policy change does.
+ */
 static int
-client_add(struct vaultctl *vc, const char *name, const char *account)
+client_add(struct vaultctl *vc, const char *name, const char *account,
+    const struct client_cred *cc)
 {
-	struct secret	 s;
+	struct secret	 s, cred;
 	char		 key[37], info[VAULT_MAX_INFO + 1];
-	int		 r;
+	int		 keyfile, r;
 
 	memset(&s, 0, sizeof(s));
-	if ((r = client_make(&s, key)) != 0)
+	if ((r = vaultctl_cred_get(vc, cc->pass, cc->key, "Vault passphrase "
+	    "(to add a gateway client): ", 0, 0, &cred, &keyfile)) != 0)
 		return vaultctl_fail(vc, "client add", r);
-	r = vaultctl_put_rec(vc, VAULT_REC_CLIENT, account, name, 0, s.p,
-	    s.len, info, sizeof(info));
+	if ((r = client_make(&s, key)) != 0) {
+		secret_free(&cred);
+		return vaultctl_fail(vc, "client add", r);
+	}
+	r = vaultctl_put_rec_cred(vc, &cred, keyfile, VAULT_REC_CLIENT,
+	    account, name, 0, s.p, s.len, info, sizeof(info));
+	secret_free(&cred);
 	if (r != 0) {
 		secret_free(&s);
 		return vaultctl_fail(vc, "client add", r);
@@ -174,12 +194,14 @@ client_list(struct vaultctl *vc)
 }
 
 static int
-client_remove(struct vaultctl *vc, const char *name)
+client_remove(struct vaultctl *vc, const char *name,
+    const struct client_cred *cc)
 {
 	struct vaultctl_rec	*recs = NULL;
+	struct secret		 cred;
 	char			 account[VAULT_MAX_NAME + 1] = "";
 	size_t			 n = 0, i;
-	int			 r;
+	int			 keyfile, r;
 
 	if ((r = vaultctl_list(vc, &recs, &n)) != 0)
 		return vaultctl_fail(vc, "client remove", r);
@@ -194,15 +216,22 @@ client_remove(struct vaultctl *vc, const char *name)
 		    "vaultctl client list shows them", name);
 		return vaultctl_fail(vc, "client remove", CV_ERR_NOTFOUND);
 	}
-	return vaultctl_del(vc, "client remove", VAULT_REC_CLIENT, account,
-	    name);
+	if ((r = vaultctl_cred_get(vc, cc->pass, cc->key, "Vault passphrase "
+	    "(to remove a gateway client): ", 0, 0, &cred, &keyfile)) != 0)
+		return vaultctl_fail(vc, "client remove", r);
+	r = vaultctl_del_cred(vc, &cred, keyfile, "client remove",
+	    VAULT_REC_CLIENT, account, name);
+	secret_free(&cred);
+	return r;
 }
 
 int
 cmd_client(struct vaultctl *vc, int argc, char **argv)
 {
 	static const char	*use = "usage: vaultctl client add NAME "
-	    "--account A | client list | client remove NAME";
+	    "--account A [--passphrase-file F | --keyfile F] | client list | "
+	    "client remove NAME [--passphrase-file F | --keyfile F]";
+	struct client_cred	 cc;
 	const char		*account = NULL, *sub;
 	int			 ch;
 
@@ -213,12 +242,20 @@ cmd_client(struct vaultctl *vc, int argc, char **argv)
 	argv++;
 	if (vaultctl_opt_begin(vc, argc, argv, client_opts) != 0)
 		return vaultctl_fail(vc, use, CV_ERR_USAGE);
+	memset(&cc, 0, sizeof(cc));
 	while ((ch = vaultctl_opt_next(argc, argv, client_opts)) != -1) {
-		if (ch != 'a')
+		switch (ch) {
+		case 'a': account = optarg; break;
+		case 'p': cc.pass = optarg; break;
+		case 'k': cc.key = optarg; break;
+		default:
 			return vaultctl_fail(vc, use, CV_ERR_USAGE);
-		account = optarg;
+		}
 	}
-	if (strcmp(sub, "list") == 0 && optind == argc && account == NULL)
+	if (cc.pass != NULL && cc.key != NULL)
+		return vaultctl_fail(vc, use, CV_ERR_USAGE);
+	if (strcmp(sub, "list") == 0 && optind == argc && account == NULL &&
+	    cc.pass == NULL && cc.key == NULL)
 		return client_list(vc);
 	if (optind + 1 != argc)
 		return vaultctl_fail(vc, use, CV_ERR_USAGE);
@@ -228,9 +265,9 @@ cmd_client(struct vaultctl *vc, int argc, char **argv)
 		return vaultctl_fail(vc, "client", CV_ERR_USAGE);
 	}
 	if (strcmp(sub, "add") == 0 && account != NULL)
-		return client_add(vc, argv[optind], account);
+		return client_add(vc, argv[optind], account, &cc);
 	if (strcmp(sub, "remove") == 0 && account == NULL)
-		return client_remove(vc, argv[optind]);
+		return client_remove(vc, argv[optind], &cc);
 	return vaultctl_fail(vc, use, CV_ERR_USAGE);
 }
 

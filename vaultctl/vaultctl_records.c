@@ -88,6 +88,16 @@ vaultctl_put_rec(struct vaultctl *vc, uint8_t type, const char *account,
     const char *key_id, uint64_t nonce, const uint8_t *p, size_t len,
     char *info, size_t infolen)
 {
+	return vaultctl_put_rec_cred(vc, NULL, 0, type, account, key_id,
+	    nonce, p, len, info, infolen);
+}
+
+int
+vaultctl_put_rec_cred(struct vaultctl *vc, const struct secret *cred,
+    int keyfile, uint8_t type, const char *account, const char *key_id,
+    uint64_t nonce, const uint8_t *p, size_t len, char *info,
+    size_t infolen)
+{
 	struct msg_w	 w;
 	struct msg	 m;
 	int		 r;
@@ -100,6 +110,11 @@ vaultctl_put_rec(struct vaultctl *vc, uint8_t type, const char *account,
 	msg_put_str(&w, key_id);
 	msg_put_u64(&w, nonce);
 	msg_put_bin(&w, p, len);
+	if (cred != NULL)
+		msg_put_bin(&w, cred->p, cred->len);
+	else
+		msg_put_bin(&w, "", 0);		/* none */
+	msg_put_bool(&w, cred != NULL && keyfile);
 	if ((r = vaultctl_call(vc, &w, MSG_CTL_PUT_ANS, &m)) != 0)
 		return r;
 	r = msg_get_strbuf(&m.rd, info, infolen);
@@ -131,6 +146,14 @@ int
 vaultctl_del(struct vaultctl *vc, const char *what, uint8_t type,
     const char *account, const char *key_id)
 {
+	return vaultctl_del_cred(vc, NULL, 0, what, type, account, key_id);
+}
+
+int
+vaultctl_del_cred(struct vaultctl *vc, const struct secret *cred,
+    int keyfile, const char *what, uint8_t type, const char *account,
+    const char *key_id)
+{
 	struct msg_w	w;
 	struct msg	m;
 	int		r;
@@ -141,6 +164,11 @@ vaultctl_del(struct vaultctl *vc, const char *what, uint8_t type,
 	msg_put_u64(&w, type);
 	msg_put_str(&w, account);
 	msg_put_str(&w, key_id);
+	if (cred != NULL)
+		msg_put_bin(&w, cred->p, cred->len);
+	else
+		msg_put_bin(&w, "", 0);		/* none */
+	msg_put_bool(&w, cred != NULL && keyfile);
 	if ((r = vaultctl_call(vc, &w, MSG_CTL_DEL_ANS, &m)) != 0)
 		return vaultctl_fail(vc, what, r);
 	msg_clear(&m);

@@ -189,6 +189,8 @@ journal_end(struct rot_run *rr, enum rot_step last)
 	msg_put_u64(&w, VAULT_REC_ROTATION);
 	msg_put_str(&w, rr->account);
 	msg_put_str(&w, rr->id);
+	msg_put_bin(&w, "", 0);		/* no credential: none needed */
+	msg_put_bool(&w, 0);
 	if ((r = vaultctl_call(rr->vc, &w, MSG_CTL_DEL_ANS, &m)) != 0)
 		return r;
 	msg_clear(&m);
@@ -611,6 +613,8 @@ vault_forget(struct rot_run *rr, const char *id)
 	msg_put_u64(&w, rtype(rr));
 	msg_put_str(&w, rr->account);
 	msg_put_str(&w, id);
+	msg_put_bin(&w, "", 0);		/* no credential: none needed */
+	msg_put_bool(&w, 0);
 	if ((r = vaultctl_call(rr->vc, &w, MSG_CTL_DEL_ANS, &m)) != 0)
 		return r;
 	msg_clear(&m);

@@ -21,6 +21,17 @@ struct vaultd;
 
 /* What a signing request is told while signerd is not up (CV_ERR_AGAIN). */
 #define VAULTD_SIGNERD_AGAIN	"signerd is (re)starting; retry in a moment"
+/*
+ * What a change that takes the vault's credential is told when it came
+ * without one (CV_ERR_DENIED) or with a wrong one (CV_ERR_BADPASS).
+ */
+#define VAULTD_CRED_CLIENT	"adding or removing a gateway client takes " \
+	"the vault's passphrase or keyfile (vaultctl asks for it, or give " \
+	"--passphrase-file F or --keyfile F); nothing changed"
+#define VAULTD_CRED_ACCOUNT	"changing an account's URL, CA file or pin " \
+	"takes the vault's passphrase or keyfile (vaultctl asks for it, or " \
+	"give --passphrase-file F or --keyfile F); nothing changed"
+#define VAULTD_CRED_WRONG	"wrong passphrase or keyfile; nothing changed"
 #define VAULTD_MAX_CLIENTS	64
 #define VAULTD_CLIENTS_PER_PID	8	/* one script cannot hold them all */
 #define VAULTD_HELLO_MS		5000	/* a new client's handshake */
@@ -135,6 +146,7 @@ struct vault_op {
 	uint64_t	 generation;
 	int		 write_err;
 	int		 rollback;	/* unlock refused: locking signerd */
+	int		 deny;		/* its outcome is audited "deny" */
 	char		 info[VAULT_MAX_INFO + 1];
 	char		 actor[AUDIT_MAX_NAME + 1];	/* "": vaultd's own */
 	/* a rotation's journal entry: its step's record, once written */

@@ -848,6 +848,8 @@ vaultd_call_kick(struct vaultd *vd)
 		msg_put_u64(&w, c->rtype);
 		msg_put_str(&w, c->account);
 		msg_put_str(&w, c->key_id);
+		msg_put_bin(&w, "", 0);	/* a key's removal: no credential */
+		msg_put_bool(&w, 0);
 		break;
 	}
 	c->op_started = 1;

@@ -130,9 +130,12 @@ vault_op_fail(struct vaultd *vd, int code, const char *text)
 	/* a write on disk whose commit signerd never answered: "written" */
 	if (vd->op.what != NULL)
 		vaultd_audit_outcome(vd, op_actor(vd),
-		    vd->op.account, vd->op.what, code == CV_ERR_ROLLBACK ?
-		    "rollback" : vd->op.committing && vd->op.write_err == 0 ?
+		    vd->op.account, vd->op.what, vd->op.deny ? "deny" :
+		    code == CV_ERR_ROLLBACK ? "rollback" :
+		    vd->op.committing && vd->op.write_err == 0 ?
 		    AUDIT_V_WRITTEN : AUDIT_V_FAIL, vd->op.key_id);
+	if (vd->op.deny && vd->op.client)
+		control_denied(vd, vd->op.client);
 	if (vd->op.client)
 		control_error(vd, vd->op.client, vd->op.cl_id, code, text);
 	else if (vd->op.done == NULL)
@@ -518,6 +521,27 @@ unlock_failed(struct vaultd *vd, int code, const char *text)
 	vault_op_fail(vd, code, text);
 }
 
+/*
+ * signerd refused a put or del that takes the vault's credential (a
+ * gateway client's record, an account's URL, CA file or pin): none was
+ * given, or a wrong one, which slows the next try down as a wrong
+ * unlock does.  Audited "deny".
+ */
+static void
+gate_refused(struct vaultd *vd, int code)
+{
+	const char	*text;
+
+	vd->op.deny = 1;
+	if (code == CV_ERR_BADPASS) {
+		vault_bad_credential(vd);
+		text = VAULTD_CRED_WRONG;
+	} else
+		text = vd->op.rtype == VAULT_REC_CLIENT ? VAULTD_CRED_CLIENT :
+		    VAULTD_CRED_ACCOUNT;
+	vault_op_fail(vd, code, text);
+}
+
 void
 vault_bad_credential(struct vaultd *vd)
 {
@@ -588,6 +612,10 @@ vault_signerd_answer(struct vaultd *vd, struct child *ch, struct msg *m)
 		    text);
 		if (vd->op.sent == MSG_VAULT_UNLOCK_REQ)
 			unlock_failed(vd, (int)code, vd->op.info);
+		else if ((vd->op.sent == MSG_VAULT_PUT_REQ ||
+		    vd->op.sent == MSG_VAULT_DEL_REQ) &&
+		    (code == CV_ERR_BADPASS || code == CV_ERR_DENIED))
+			gate_refused(vd, (int)code);
 		else {
 			/* passwd and rekey try a credential as unlock does */
 			if (code == CV_ERR_BADPASS &&

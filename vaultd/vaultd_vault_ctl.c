@@ -474,16 +474,22 @@ vault_ctl_put(struct vaultd *vd, struct client *cl, struct msg *m)
 	uint32_t	 id;
 	char		 account[VAULT_MAX_NAME + 1], key_id[VAULT_MAX_NAME + 1];
 	struct rotation	 rot;
+	const uint8_t	*cred;
+	size_t		 credlen;
 	char		 why[256], prof[16] = "";
-	int		 r;
+	int		 keyfile, r;
 
 	if ((r = msg_get_u64(&m->rd, &type)) != 0 ||
 	    (r = msg_get_strbuf(&m->rd, account, sizeof(account))) != 0 ||
 	    (r = msg_get_strbuf(&m->rd, key_id, sizeof(key_id))) != 0 ||
 	    (r = msg_get_u64(&m->rd, &nonce)) != 0 ||
-	    (r = msg_get_bin(&m->rd, &payload, &len, VAULT_MAX_BODY)) != 0)
+	    (r = msg_get_bin(&m->rd, &payload, &len, VAULT_MAX_BODY)) != 0 ||
+	    (r = msg_get_bin(&m->rd, &cred, &credlen, VAULT_MAX_PASS)) != 0 ||
+	    (r = msg_get_bool(&m->rd, &keyfile)) != 0)
 		return r;
-	if (vault_ctl_refuse(vd, cl, m, 2))
+	/* a credential given is tried as an unlock's is: slowed down */
+	if (vault_ctl_refuse(vd, cl, m, 2) ||
+	    (credlen > 0 && vault_ctl_backoff(vd, cl, m)))
 		return 0;
 	if (type == 0 || type == VAULT_REC_AUDIT_KEY ||
 	    type == VAULT_REC_POLICY || type > VAULT_REC_MAX ||
@@ -533,6 +539,10 @@ vault_ctl_put(struct vaultd *vd, struct client *cl, struct msg *m)
 	snprintf(vd->op.key_id, sizeof(vd->op.key_id), "%s", key_id);
 	vd->op.rtype = (uint8_t)type;
 	vd->op.nonce = nonce;
+	/*
+	 * signerd decides which changes take the credential (a client's
+	 * record; an account's URL, CA file or pin) and checks it.
+	 */
 	id = child_new_id(SIGNERD(vd));
 	msg_begin(&w, MSG_VAULT_PUT_REQ, id);
 	msg_put_u64(&w, type);
@@ -540,6 +550,8 @@ vault_ctl_put(struct vaultd *vd, struct client *cl, struct msg *m)
 	msg_put_str(&w, key_id);
 	msg_put_u64(&w, nonce);
 	msg_put_bin(&w, payload, len);
+	msg_put_bin(&w, cred, credlen);
+	msg_put_bool(&w, keyfile);
 	if ((r = vault_op_send(vd, &w, id, MSG_VAULT_PUT_REQ)) != 0)
 		vault_op_fail(vd, r, "signerd is not reachable");
 	return 0;
@@ -561,15 +573,21 @@ rec_ref_read(struct msg *m, uint64_t *type, char account[VAULT_MAX_NAME + 1],
 int
 vault_ctl_del(struct vaultd *vd, struct client *cl, struct msg *m)
 {
-	struct msg_w	w;
-	uint64_t	type;
-	uint32_t	id;
-	char		account[VAULT_MAX_NAME + 1], key_id[VAULT_MAX_NAME + 1];
-	int		r;
+	struct msg_w	 w;
+	const uint8_t	*cred;
+	size_t		 credlen;
+	uint64_t	 type;
+	uint32_t	 id;
+	char		 account[VAULT_MAX_NAME + 1];
+	char		 key_id[VAULT_MAX_NAME + 1];
+	int		 keyfile, r;
 
-	if ((r = rec_ref_read(m, &type, account, key_id)) != 0)
+	if ((r = rec_ref_read(m, &type, account, key_id)) != 0 ||
+	    (r = msg_get_bin(&m->rd, &cred, &credlen, VAULT_MAX_PASS)) != 0 ||
+	    (r = msg_get_bool(&m->rd, &keyfile)) != 0)
 		return r;
-	if (vault_ctl_refuse(vd, cl, m, 2))
+	if (vault_ctl_refuse(vd, cl, m, 2) ||
+	    (credlen > 0 && vault_ctl_backoff(vd, cl, m)))
 		return 0;
 	if (type == 0 || type == VAULT_REC_AUDIT_KEY ||
 	    type == VAULT_REC_POLICY || type > VAULT_REC_MAX) {
@@ -591,6 +609,8 @@ vault_ctl_del(struct vaultd *vd, struct client *cl, struct msg *m)
 	msg_put_u64(&w, type);
 	msg_put_str(&w, account);
 	msg_put_str(&w, key_id);
+	msg_put_bin(&w, cred, credlen);
+	msg_put_bool(&w, keyfile);
 	if ((r = vault_op_send(vd, &w, id, MSG_VAULT_DEL_REQ)) != 0)
 		vault_op_fail(vd, r, "signerd is not reachable");
 	return 0;

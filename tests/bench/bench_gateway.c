@@ -229,7 +229,8 @@ setup(struct bench *b, int relaxed, int latency, int awake)
 	    CTL(b, NULL, "apikey create --account pm") != 0 ||
 	    CTL(b, NULL, "policy apply %s --passphrase-file %s", b->pol,
 	    b->pass) != 0 ||
-	    CTL(b, NULL, "--json client add bench --account pm") != 0) {
+	    CTL(b, NULL, "--json client add bench --account pm "
+	    "--passphrase-file %s", b->pass) != 0) {
 		fprintf(stderr, "bench_gateway: vault set-up failed: %s",
 		    b->out);
 		return -1;
