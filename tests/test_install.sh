@@ -222,6 +222,10 @@ if have bash && [ -f "$comp" ]; then
 	    completes "--max-key-age" vaultctl account add x --max
 	check "completion: account update --no-max-key-age" \
 	    completes "--no-max-key-age" vaultctl account update x --no-m
+	check "completion: client add --passphrase-file" \
+	    completes "--passphrase-file" vaultctl client add x --pass
+	check "completion: account update --keyfile" \
+	    completes "--keyfile" vaultctl account update x --key
 	check "completion: audit show --rotation" \
 	    completes "--rotation" vaultctl audit show --ro
 	check "completion: option values" \
