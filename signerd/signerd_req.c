@@ -467,7 +467,8 @@ signerd_account_route_same(struct signerd_vault *sv, const char *account,
 
 	if ((r = open_rec(sv, VAULT_REC_ACCOUNT, account, &pt, NULL)) != 0)
 		return r;
-	old = json_loadb((const char *)pt.p, pt.len, 0, NULL);
+	old = json_loadb((const char *)pt.p, pt.len, JSON_REJECT_DUPLICATES,
+	    NULL);
 	secret_free(&pt);
 	j = json_loadb((const char *)payload, len, JSON_REJECT_DUPLICATES,
 	    NULL);
