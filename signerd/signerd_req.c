@@ -419,22 +419,37 @@ signerd_account_profile(struct signerd_vault *sv, const char *account,
 	return 0;
 }
 
+/*
+ * The account record held (*old) and the one offered (*j), each NULL
+ * if it does not read as strict JSON; 0, or open_rec's error.
+ */
+static int
+account_pair(struct signerd_vault *sv, const char *account,
+    const uint8_t *payload, size_t len, json_t **old, json_t **j)
+{
+	struct secret	pt;
+	int		r;
+
+	if ((r = open_rec(sv, VAULT_REC_ACCOUNT, account, &pt, NULL)) != 0)
+		return r;
+	*old = json_loadb((const char *)pt.p, pt.len, JSON_REJECT_DUPLICATES,
+	    NULL);
+	secret_free(&pt);
+	*j = json_loadb((const char *)payload, len, JSON_REJECT_DUPLICATES,
+	    NULL);
+	return 0;
+}
+
 int
 signerd_account_same_profile(struct signerd_vault *sv, const char *account,
     const uint8_t *payload, size_t len)
 {
-	struct secret	 pt;
 	json_t		*old, *j;
 	const char	*a = NULL, *b = NULL;
 	int		 r;
 
-	if ((r = open_rec(sv, VAULT_REC_ACCOUNT, account, &pt, NULL)) != 0)
+	if ((r = account_pair(sv, account, payload, len, &old, &j)) != 0)
 		return r;
-	old = json_loadb((const char *)pt.p, pt.len, JSON_REJECT_DUPLICATES,
-	    NULL);
-	secret_free(&pt);
-	j = json_loadb((const char *)payload, len, JSON_REJECT_DUPLICATES,
-	    NULL);
 	if (old == NULL || json_unpack(old, "{s:s}", "profile", &a) != 0)
 		r = CV_ERR_CORRUPT;
 	else
@@ -461,17 +476,11 @@ int
 signerd_account_route_same(struct signerd_vault *sv, const char *account,
     const uint8_t *payload, size_t len)
 {
-	struct secret	 pt;
 	json_t		*old, *j;
 	int		 r;
 
-	if ((r = open_rec(sv, VAULT_REC_ACCOUNT, account, &pt, NULL)) != 0)
+	if ((r = account_pair(sv, account, payload, len, &old, &j)) != 0)
 		return r;
-	old = json_loadb((const char *)pt.p, pt.len, JSON_REJECT_DUPLICATES,
-	    NULL);
-	secret_free(&pt);
-	j = json_loadb((const char *)payload, len, JSON_REJECT_DUPLICATES,
-	    NULL);
 	/* what does not read as an object is a change */
 	r = json_is_object(old) && json_is_object(j) &&
 	    member_same(old, j, "url") && member_same(old, j, "ca_file") &&

@@ -515,15 +515,29 @@ hn_sign_send(struct hn *h, uint64_t call, char **w, int n, size_t *blenp)
 	return id;
 }
 
+/* The answer to request id, or the lack of one, logged. */
+static void
+hn_await(struct hn *h, uint32_t id)
+{
+	char	desc[1400] = "none (no answer within 10 s)";
+	int64_t	deadline = hn_ms() + HN_ANSWER_MS;
+	int	got = 0;
+
+	while (!got && hn_ms() < deadline)
+		if (hn_pump(h, (int)(deadline - hn_ms()), id, &got, desc,
+		    sizeof(desc)) != 0) {
+			hn_log(h, "  -> eof");
+			hn_eof(h);
+		}
+	hn_log(h, "  -> %s", desc);
+}
+
 /* sign / sign-as: one request, its answer logged. */
 static void
 hn_sign(struct hn *h, uint64_t call, char **w, int n)
 {
 	size_t		 blen = 0;
-	char		 desc[1400] = "none (no answer within 10 s)";
 	uint32_t	 id;
-	int64_t		 deadline;
-	int		 got = 0;
 
 	if (n < 5) {
 		hn_log(h, "bad scenario line: sign needs 4 words");
@@ -533,14 +547,7 @@ hn_sign(struct hn *h, uint64_t call, char **w, int n)
 	hn_log(h, "sign id=%u call=%llu level=%s method=%s path=%s nonce=%s "
 	    "body=%zu", id, (unsigned long long)call, w[1], w[2], w[3], w[4],
 	    blen);
-	deadline = hn_ms() + HN_ANSWER_MS;
-	while (!got && hn_ms() < deadline)
-		if (hn_pump(h, (int)(deadline - hn_ms()), id, &got, desc,
-		    sizeof(desc)) != 0) {
-			hn_log(h, "  -> eof");
-			hn_eof(h);
-		}
-	hn_log(h, "  -> %s", desc);
+	hn_await(h, id);
 }
 
 /* flood COUNT LEVEL METHOD PATH NONCE */
@@ -723,10 +730,8 @@ static void
 hn_gw(struct hn *h, char **w, int n)
 {
 	struct msg_w	 mw;
-	char		 desc[1400] = "none (no answer within 10 s)";
 	uint32_t	 id = ++h->next_id;
-	int64_t		 deadline;
-	int		 i, got = 0;
+	int		 i;
 
 	if (n < 6) {
 		hn_log(h, "bad scenario line: gw needs 5 words");
@@ -748,14 +753,7 @@ hn_gw(struct hn *h, char **w, int n)
 	hn_queue(h, &mw);
 	hn_log(h, "gw id=%u method=%s path=%s negrisk=%s", id, w[1], w[2],
 	    w[5]);
-	deadline = hn_ms() + HN_ANSWER_MS;
-	while (!got && hn_ms() < deadline)
-		if (hn_pump(h, (int)(deadline - hn_ms()), id, &got, desc,
-		    sizeof(desc)) != 0) {
-			hn_log(h, "  -> eof");
-			hn_eof(h);
-		}
-	hn_log(h, "  -> %s", desc);
+	hn_await(h, id);
 }
 
 /* Log the call's string fields; the box key is its last 32-byte bin. */
@@ -851,23 +849,13 @@ static void
 hn_gw_info(struct hn *h, const char *kind)
 {
 	struct msg_w	 mw;
-	char		 desc[256] = "none (no answer within 10 s)";
 	uint32_t	 id = ++h->next_id;
-	int64_t		 deadline;
-	int		 got = 0;
 
 	msg_begin(&mw, MSG_GW_INFO_REQ, id);
 	msg_put_str(&mw, kind);
 	hn_queue(h, &mw);
 	hn_log(h, "gw-info id=%u kind=%s", id, kind);
-	deadline = hn_ms() + HN_ANSWER_MS;
-	while (!got && hn_ms() < deadline)
-		if (hn_pump(h, (int)(deadline - hn_ms()), id, &got, desc,
-		    sizeof(desc)) != 0) {
-			hn_log(h, "  -> eof");
-			hn_eof(h);
-		}
-	hn_log(h, "  -> %s", desc);
+	hn_await(h, id);
 }
 
 /*
