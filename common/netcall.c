@@ -105,6 +105,19 @@ netcall_read_only(const struct netcall *c)
 	return 1;
 }
 
+int
+netcall_keys_endpoint(enum catalog_id ep)
+{
+	size_t	i, k;
+
+	for (i = 0; i < NETCALLS; i++)
+		if (netcalls[i].effects & (NETCALL_STORE | NETCALL_REMOVE))
+			for (k = 0; k < netcalls[i].nsteps; k++)
+				if (netcalls[i].steps[k] == ep)
+					return 1;
+	return 0;
+}
+
 uint32_t
 netcall_mint_steps(const struct netcall *c)
 {

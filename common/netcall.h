@@ -75,6 +75,12 @@ int			 netcall_is_mint(enum catalog_id ep);
  * (or a bearer token's).
  */
 int			 netcall_read_only(const struct netcall *c);
+/*
+ * 1 if ep is a step of a call that stores or removes one of the vault's
+ * credentials (the keys' create, derive, delete; a builder key's; an
+ * Omnia key's, and the token that authorizes it).
+ */
+int			 netcall_keys_endpoint(enum catalog_id ep);
 /* The steps of c (bit k: step k) that mint a bearer token. */
 uint32_t		 netcall_mint_steps(const struct netcall *c);
 /*

@@ -225,6 +225,13 @@ test_table(void **state)
 	assert_false(netcall_read_only(netcall_find("notifications.drop")));
 	assert_false(netcall_read_only(netcall_find("waitlist.join")));
 	assert_false(netcall_read_only(netcall_find_for("apikey.rotate", 1)));
+	/* the endpoints of the calls that store or remove a credential */
+	for (i = 0; i < EP_COUNT; i++)
+		assert_int_equal(netcall_keys_endpoint((enum catalog_id)i),
+		    i == EP_CREATE_API_KEY || i == EP_DERIVE_API_KEY ||
+		    i == EP_DELETE_API_KEY || i == EP_CREATE_BUILDER_KEY ||
+		    i == EP_REVOKE_BUILDER_KEY || i == EP_OMNIA_TOKEN ||
+		    i == EP_OMNIA_CREATE || i == EP_OMNIA_ROTATE);
 	c = netcall_find("apikey.create-or-derive");
 	assert_int_equal(c->nsteps, 2);
 	assert_int_equal(c->steps[0], EP_CREATE_API_KEY);

@@ -36,6 +36,7 @@
 
 #include "common/catalog.h"
 #include "common/log.h"
+#include "common/netcall.h"
 #include "common/order.h"
 #include "common/profile.h"
 #include "vaultd/vaultd.h"
@@ -600,30 +601,22 @@ gw_orders(struct gw_req *r, const struct gw_acct *ac, struct sign_args *a,
 
 /*
  * 1 for an endpoint that makes, hands out or removes one of the
- * account's credentials.  The account's keys are the vault's, made and
- * dropped by vaultctl: through the gateway the exchange's answer goes to
- * the bot whole (a new builder key's secret with it), and a bot that
- * deleted the API key the vault signs with would stop every client.  No
- * policy admits these for a client; the L1 ones signerd would refuse at
- * l2 anyway, and are named here for one clear refusal.
+ * account's credentials: a step of an exchange call whose answer stores
+ * or removes a vault record (common/netcall.c).  The account's keys are
+ * the vault's, made and dropped by vaultctl: through the gateway the
+ * exchange's answer goes to the bot whole (a new builder key's secret
+ * with it), and a bot that deleted the API key the vault signs with
+ * would stop every client.  No policy admits these for a client; the L1
+ * ones signerd would refuse at l2 anyway, and are named here for one
+ * clear refusal.
  */
 static int
 gw_key_endpoint(const struct gw_req *r)
 {
 	const struct catalog_entry	*e;
 
-	if ((e = catalog_findn(r->method, r->path, r->pathlen)) == NULL)
-		return 0;
-	switch (e->id) {
-	case EP_CREATE_API_KEY:
-	case EP_DERIVE_API_KEY:
-	case EP_DELETE_API_KEY:
-	case EP_CREATE_BUILDER_KEY:
-	case EP_REVOKE_BUILDER_KEY:
-		return 1;
-	default:
-		return 0;
-	}
+	return (e = catalog_findn(r->method, r->path, r->pathlen)) != NULL &&
+	    netcall_keys_endpoint(e->id);
 }
 
 /* An unsigned request: a verdict and its record, nothing to sign. */
