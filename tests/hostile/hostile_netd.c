@@ -858,6 +858,17 @@ hn_gw_info(struct hn *h, const char *kind)
 	hn_await(h, id);
 }
 
+/* The early-gw scenarios' end: the status answer held back goes now. */
+static void
+hn_status_release(struct hn *h)
+{
+	h->hold_status = 0;
+	hn_log(h, "early-gw done status-held=%d", h->held_status != 0);
+	if (h->held_status != 0)
+		hn_status(h, h->held_status);
+	h->held_status = 0;
+}
+
 /*
  * early-gw-info: readiness or metrics before vaultd has our status,
  * then after.
@@ -882,12 +893,7 @@ hn_early_gw_info(struct hn *h)
 		save = NULL;
 		if (pass > 0)
 			break;
-		h->hold_status = 0;
-		hn_log(h, "early-gw done status-held=%d",
-		    h->held_status != 0);
-		if (h->held_status != 0)
-			hn_status(h, h->held_status);
-		h->held_status = 0;
+		hn_status_release(h);
 	}
 }
 
@@ -907,12 +913,7 @@ hn_early_gw(struct hn *h)
 			continue;
 		h->hold_status = 1;
 		hn_gw(h, w, n);
-		h->hold_status = 0;
-		hn_log(h, "early-gw done status-held=%d",
-		    h->held_status != 0);
-		if (h->held_status != 0)
-			hn_status(h, h->held_status);
-		h->held_status = 0;
+		hn_status_release(h);
 		break;
 	}
 	free(copy);
