@@ -99,6 +99,48 @@ it_connect(struct it *t, struct chan *c)
 	return 0;
 }
 
+/*
+ * Send the control request w (finished here, and freed) on a connection
+ * of its own, again while vaultd answers "retry" (busy a moment with a
+ * checkpoint: vaultctl retries too), for up to 5 s.  0 for an answer of
+ * type want, its code (and text) for an error, CV_ERR_MSG_TYPE for an
+ * answer of another type, CV_ERR_IO if the connection failed.
+ */
+static inline int
+it_ctl_frame(struct it *t, struct msg_w *w, uint32_t want, char *text,
+    size_t len)
+{
+	struct chan	ch;
+	struct msgbuf	b = { 0 };
+	struct msg	m;
+	int64_t		start = it_ms();
+	int		code = CV_ERR_IO;
+
+	text[0] = '\0';
+	if (msg_finish(w) != 0 || it_connect(t, &ch) != 0) {
+		msg_w_free(w);
+		return CV_ERR_IO;
+	}
+	for (;;) {
+		code = CV_ERR_IO;
+		if (msgbuf_add(&b, w->buf.data, w->buf.len) != 0 ||
+		    chan_queue_buf(&ch, &b) != 0 || chan_flush(&ch) != 0 ||
+		    chan_recv(&ch, &m) != 0)
+			break;
+		code = m.type == want ? 0 : CV_ERR_MSG_TYPE;
+		if (m.type == MSG_ERROR_ANS &&
+		    msg_get_error(&m, &code, text, len) != 0)
+			code = CV_ERR_IO;
+		msg_clear(&m);
+		if (code != CV_ERR_AGAIN || it_ms() - start >= 5000)
+			break;
+		it_sleep_ms(50);
+	}
+	msg_w_free(w);
+	chan_free(&ch);
+	return code;
+}
+
 /* Query status; fills procs[3] (vaultd, signerd, netd).  0 on success. */
 static inline int
 it_status(struct it *t, struct it_proc *procs)

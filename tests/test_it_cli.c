@@ -741,36 +741,20 @@ static int
 raw_put(struct ct *c, const char *name, const char *json, uint64_t nonce,
     char *text, size_t len)
 {
-	struct chan	ch;
 	struct msg_w	w;
-	struct msg	m;
-	int64_t		start = it_ms();
-	int		code = -1;
+	int		code;
 
-	text[0] = '\0';
-	assert_int_equal(it_connect(&c->it, &ch), 0);
-	/* vaultd may be busy a moment with a checkpoint: as vaultctl, retry */
-	do {
-		msg_begin(&w, MSG_CTL_PUT_REQ, 7);
-		msg_put_u64(&w, 1);		/* VAULT_REC_ACCOUNT */
-		msg_put_str(&w, name);
-		msg_put_str(&w, "");
-		msg_put_u64(&w, nonce);
-		msg_put_bin(&w, json, strlen(json));
-		msg_put_bin(&w, "", 0);		/* no credential */
-		msg_put_bool(&w, 0);
-		assert_int_equal(chan_send(&ch, &w), 0);
-		assert_int_equal(chan_recv(&ch, &m), 0);
-		if (m.type == MSG_CTL_PUT_ANS)
-			code = 0;
-		else
-			assert_int_equal(msg_get_error(&m, &code, text, len),
-			    0);
-		msg_clear(&m);
-		if (code == CV_ERR_AGAIN)
-			it_sleep_ms(50);
-	} while (code == CV_ERR_AGAIN && it_ms() - start < 5000);
-	chan_free(&ch);
+	msg_begin(&w, MSG_CTL_PUT_REQ, 7);
+	msg_put_u64(&w, 1);		/* VAULT_REC_ACCOUNT */
+	msg_put_str(&w, name);
+	msg_put_str(&w, "");
+	msg_put_u64(&w, nonce);
+	msg_put_bin(&w, json, strlen(json));
+	msg_put_bin(&w, "", 0);		/* no credential */
+	msg_put_bool(&w, 0);
+	code = it_ctl_frame(&c->it, &w, MSG_CTL_PUT_ANS, text, len);
+	assert_int_not_equal(code, CV_ERR_IO);
+	assert_int_not_equal(code, CV_ERR_MSG_TYPE);
 	return code;
 }
 

@@ -515,37 +515,23 @@ static int
 raw_client(struct gt *g, const char *name, const char *json, char *text,
     size_t len)
 {
-	struct chan	ch;
 	struct msg_w	w;
-	struct msg	m;
-	int64_t		start = it_ms();
 	int		code;
 
-	assert_int_equal(it_connect(&g->it, &ch), 0);
-	do {
-		code = 0;
-		text[0] = '\0';
-		msg_begin(&w, json != NULL ? MSG_CTL_PUT_REQ : MSG_CTL_DEL_REQ,
-		    7);
-		msg_put_u64(&w, VAULT_REC_CLIENT);
-		msg_put_str(&w, "pm");
-		msg_put_str(&w, name);
-		if (json != NULL) {
-			msg_put_u64(&w, 0);
-			msg_put_bin(&w, json, strlen(json));
-		}
-		msg_put_bin(&w, "", 0);		/* no credential */
-		msg_put_bool(&w, 0);
-		assert_int_equal(chan_send(&ch, &w), 0);
-		assert_int_equal(chan_recv(&ch, &m), 0);
-		if (m.type == MSG_ERROR_ANS)
-			assert_int_equal(msg_get_error(&m, &code, text, len),
-			    0);
-		msg_clear(&m);
-		if (code == CV_ERR_AGAIN)
-			it_sleep_ms(50);
-	} while (code == CV_ERR_AGAIN && it_ms() - start < 5000);
-	chan_free(&ch);
+	msg_begin(&w, json != NULL ? MSG_CTL_PUT_REQ : MSG_CTL_DEL_REQ, 7);
+	msg_put_u64(&w, VAULT_REC_CLIENT);
+	msg_put_str(&w, "pm");
+	msg_put_str(&w, name);
+	if (json != NULL) {
+		msg_put_u64(&w, 0);
+		msg_put_bin(&w, json, strlen(json));
+	}
+	msg_put_bin(&w, "", 0);		/* no credential */
+	msg_put_bool(&w, 0);
+	code = it_ctl_frame(&g->it, &w, json != NULL ? MSG_CTL_PUT_ANS :
+	    MSG_CTL_DEL_ANS, text, len);
+	assert_int_not_equal(code, CV_ERR_IO);
+	assert_int_not_equal(code, CV_ERR_MSG_TYPE);
 	return code;
 }
 
