@@ -20,6 +20,7 @@
 #include <sodium.h>
 
 #include "common/encode.h"
+#include "tests/bench/bench_lib.h"
 #include "tests/it.h"
 #include "tests/testexchange/tx_test.h"
 
@@ -124,24 +125,11 @@ dmn_log_show(struct it *t)
 static inline int
 dmn_cpu_pid(uint64_t pid, struct dmn_cpu *c)
 {
-	FILE			*f;
-	char			 path[64], buf[1024], *p;
 	unsigned long long	 ut, st;
 	double			 hz = (double)sysconf(_SC_CLK_TCK);
 
 	c->user = c->sys = 0;
-	snprintf(path, sizeof(path), "/proc/%" PRIu64 "/stat", pid);
-	if ((f = fopen(path, "r")) == NULL)
-		return -1;
-	if (fgets(buf, sizeof(buf), f) == NULL) {
-		fclose(f);
-		return -1;
-	}
-	fclose(f);
-	/* after the command's closing parenthesis: state is field 3 */
-	if ((p = strrchr(buf, ')')) == NULL ||
-	    sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u "
-	    "%llu %llu", &ut, &st) != 2)
+	if (bench_proc_cpu(pid, &ut, &st) != 0)
 		return -1;
 	c->user = (double)ut / hz;
 	c->sys = (double)st / hz;

@@ -24,6 +24,8 @@
 
 #include <curl/curl.h>
 
+#include "tests/bench/bench_lib.h"
+
 #define GW_SLOTS_MAX	64		/* requests in flight */
 #define GW_KINDS	3		/* kinds of request a run counts */
 #define GW_ERRS		8		/* distinct errors kept */
@@ -350,21 +352,9 @@ gw_slots_free(struct gw_slot *slots, size_t n)
 static inline uint64_t
 gw_ticks(pid_t pid)
 {
-	char			 path[64], buf[1024], *p;
-	unsigned long long	 ut, st;
-	FILE			*f;
-	size_t			 n;
+	unsigned long long	ut, st;
 
-	snprintf(path, sizeof(path), "/proc/%ld/stat", (long)pid);
-	if ((f = fopen(path, "r")) == NULL)
-		return 0;
-	n = fread(buf, 1, sizeof(buf) - 1, f);
-	fclose(f);
-	buf[n] = '\0';
-	/* the name may hold spaces and parentheses: after the last ')' */
-	if ((p = strrchr(buf, ')')) == NULL ||
-	    sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u "
-	    "%llu %llu", &ut, &st) != 2)
+	if (pid <= 0 || bench_proc_cpu((uint64_t)pid, &ut, &st) != 0)
 		return 0;
 	return (uint64_t)(ut + st);
 }

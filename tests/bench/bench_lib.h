@@ -20,6 +20,32 @@
 #define BSTAT_MAX	64		/* windows of one figure */
 #define BENCH_QOS_DEV	"/dev/cpu_dma_latency"	/* PM QoS, idle cores */
 
+/*
+ * User and system CPU time of pid so far, in clock ticks, all its
+ * threads (/proc/PID/stat); 0, or -1 if it cannot be read.
+ */
+static inline int
+bench_proc_cpu(uint64_t pid, unsigned long long *ut, unsigned long long *st)
+{
+	FILE	*f;
+	char	 path[64], buf[1024], *p;
+	size_t	 n;
+
+	snprintf(path, sizeof(path), "/proc/%llu/stat",
+	    (unsigned long long)pid);
+	if ((f = fopen(path, "r")) == NULL)
+		return -1;
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	/* the name may hold spaces and parentheses: after the last ')' */
+	if ((p = strrchr(buf, ')')) == NULL ||
+	    sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u "
+	    "%llu %llu", ut, st) != 2)
+		return -1;
+	return 0;
+}
+
 /* One figure over up to BSTAT_MAX windows; ok is 0 until one is kept. */
 struct bstat {
 	double	v[BSTAT_MAX];
