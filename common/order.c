@@ -511,6 +511,46 @@ too_deep(const json_t *j, int depth)
 	return 0;
 }
 
+/* An element's order_flags (common/order.h), or CV_ERR_INVALID with why. */
+static int
+element_flags(const json_t *el, struct order_flags *f, char *why,
+    size_t whylen)
+{
+	static const char *const types[] = { "GTC", "GTD", "FOK", "FAK" };
+	const json_t	*v;
+	size_t		 i;
+
+	memcpy(f->type, "GTC", 4);
+	f->post_only = f->defer_exec = 0;
+	if ((v = json_object_get(el, "orderType")) != NULL) {
+		for (i = 0; i < sizeof(types) / sizeof(types[0]); i++)
+			if (json_is_string(v) &&
+			    strcmp(json_string_value(v), types[i]) == 0)
+				break;
+		if (i == sizeof(types) / sizeof(types[0])) {
+			whyf(why, whylen, "orderType: not \"GTC\", \"GTD\", "
+			    "\"FOK\" or \"FAK\"");
+			return CV_ERR_INVALID;
+		}
+		memcpy(f->type, types[i], 4);
+	}
+	if ((v = json_object_get(el, "postOnly")) != NULL) {
+		if (!json_is_boolean(v)) {
+			whyf(why, whylen, "postOnly: not true or false");
+			return CV_ERR_INVALID;
+		}
+		f->post_only = json_is_true(v);
+	}
+	if ((v = json_object_get(el, "deferExec")) != NULL) {
+		if (!json_is_boolean(v)) {
+			whyf(why, whylen, "deferExec: not true or false");
+			return CV_ERR_INVALID;
+		}
+		f->defer_exec = json_is_true(v);
+	}
+	return 0;
+}
+
 int
 order_batch_parse(const uint8_t *body, size_t len, int is_batch,
     enum order_version version, struct order_batch *b, char *why,
@@ -569,9 +609,9 @@ order_batch_parse(const uint8_t *body, size_t len, int is_batch,
 			snprintf(sub, sizeof(sub), "%s", !json_is_object(el) ?
 			    "not a JSON object" : "no member \"order\"");
 			r = CV_ERR_INVALID;
-		} else
-			r = order_from_json(ord, version, &b->o[i], sub,
-			    sizeof(sub));
+		} else if ((r = order_from_json(ord, version, &b->o[i], sub,
+		    sizeof(sub))) == 0)
+			r = element_flags(el, &b->f[i], sub, sizeof(sub));
 		if (r != 0) {
 			if (is_batch)
 				whyf(why, whylen, "order %zu: %s", i + 1, sub);

@@ -144,23 +144,44 @@ struct order_view {
 	char	 taker[2 + 2 * ETH_ADDR_LEN + 1];	/* 0x, lowercase */
 	char	 signature_type[2];
 	char	 builder[2 + 64 + 1];	/* V2; "" in a V1 order */
+	/* from the body element around the order; "" from order_view */
+	char	 type[4];		/* "GTC", "GTD", "FOK" or "FAK" */
+	char	 post_only[6];		/* "true" or "false" */
+	char	 defer_exec[6];		/* "true" or "false" */
 };
 int	order_view(const struct order *, struct order_view *) CV_WUR;
+
+/*
+ * The members of a body element beside "order" that the exchange reads
+ * as the order's handling (ORDERS.md section 5): "orderType" one of GTC,
+ * GTD, FOK and FAK, absent read as GTC, the exchange's default;
+ * "postOnly" and "deferExec" JSON booleans, absent read as false.
+ */
+struct order_flags {
+	char		 type[4];
+	int		 post_only;
+	int		 defer_exec;
+};
+/* v's type, post_only and defer_exec from f. */
+void	order_view_flags(const struct order_flags *f, struct order_view *v);
 
 /*
  * A POST /order body (an object with member "order") or a POST /orders
  * body (an array of 1..ORDER_BATCH_MAX such objects), parsed strictly
  * (UTF-8 without NUL bytes, exactly one JSON value, duplicate keys
  * refused, nested at most ORDER_DEPTH_MAX deep) and each "order" decoded
- * with order_from_json; the other members are kept as they are.  root
- * keeps the parsed body for order_batch_sign; order_batch_free releases
- * it.  CV_ERR_INVALID with why; in a batch why starts "order N: "
- * (N from 1).  On failure *b is empty (free it or not).
+ * with order_from_json, and its element's order_flags read (a value of
+ * another type, or an order type not of the four, refused); the other
+ * members are kept as they are.  root keeps the parsed body for
+ * order_batch_sign; order_batch_free releases it.  CV_ERR_INVALID with
+ * why; in a batch why starts "order N: " (N from 1).  On failure *b is
+ * empty (free it or not).
  */
 struct order_batch {
-	json_t		*root;
-	size_t		 n;
-	struct order	 o[ORDER_BATCH_MAX];
+	json_t			*root;
+	size_t			 n;
+	struct order		 o[ORDER_BATCH_MAX];
+	struct order_flags	 f[ORDER_BATCH_MAX];
 };
 int	order_batch_parse(const uint8_t *body, size_t len, int is_batch,
 	    enum order_version, struct order_batch *, char *why,

@@ -239,3 +239,13 @@ order_view(const struct order *o, struct order_view *v)
 		memset(v, 0, sizeof(*v));
 	return r;
 }
+
+void
+order_view_flags(const struct order_flags *f, struct order_view *v)
+{
+	memcpy(v->type, f->type, sizeof(v->type));
+	snprintf(v->post_only, sizeof(v->post_only), "%s",
+	    f->post_only ? "true" : "false");
+	snprintf(v->defer_exec, sizeof(v->defer_exec), "%s",
+	    f->defer_exec ? "true" : "false");
+}

@@ -443,6 +443,44 @@ hex_vals(struct pctx *cx, const char *name, const struct pcmp *c)
 	return 0;
 }
 
+/*
+ * An order's type and flags are shown to rules as one of a few words
+ * (order_view_flags), compared byte for byte: a value outside them
+ * ("gtc") would never match, and a deny on it never deny.  Such a value,
+ * or a comparison other than =, != and in, is refused.
+ */
+static int
+word_vals(struct pctx *cx, const char *name, const struct pcmp *c)
+{
+	static const char *const types[] = { "GTC", "GTD", "FOK", "FAK",
+	    NULL };
+	static const char *const flags[] = { "true", "false", NULL };
+	const char *const	*w = strcmp(name, "type") == 0 ? types : flags;
+	POL_YYLTYPE		 loc;
+	size_t			 i, k;
+
+	if (c->op != PO_EQ && c->op != PO_NE && c->op != PO_IN) {
+		loc.first_line = c->line;
+		loc.first_column = c->col;
+		pol_error_at(cx, &loc, "order %s takes =, != or in", name);
+		return CV_ERR_INVALID;
+	}
+	for (i = 0; i < c->vals->n; i++) {
+		for (k = 0; w[k] != NULL; k++)
+			if (strcmp(c->vals->v[i].s, w[k]) == 0)
+				break;
+		if (w[k] != NULL)
+			continue;
+		loc.first_line = c->vals->v[i].line;
+		loc.first_column = c->vals->v[i].col;
+		pol_error_at(cx, &loc, "order %s is %s, not %s", name,
+		    w == types ? "GTC, GTD, FOK or FAK" : "true or false",
+		    c->vals->v[i].s);
+		return CV_ERR_INVALID;
+	}
+	return 0;
+}
+
 int
 pol_pred_cmp(struct pctx *cx, enum pol_pred_kind kind, const POL_YYLTYPE *loc,
     char *kname, char *name, const POL_YYLTYPE *nloc, struct pcmp *c,
@@ -470,6 +508,12 @@ pol_pred_cmp(struct pctx *cx, enum pol_pred_kind kind, const POL_YYLTYPE *loc,
 		    (strcmp(name, "taker") == 0 ||
 		    strcmp(name, "builder") == 0) &&
 		    hex_vals(cx, name, c) != 0)
+			goto out;
+		if (strcmp(kname, "order") == 0 &&
+		    (strcmp(name, "type") == 0 ||
+		    strcmp(name, "post_only") == 0 ||
+		    strcmp(name, "defer_exec") == 0) &&
+		    word_vals(cx, name, c) != 0)
 			goto out;
 	}
 	if (kind == PP_QUERY && name[0] == '\0') {

@@ -147,7 +147,7 @@ void	 policy_index_free(struct pol_index *);
 /* Names of the request kinds and their fields the language knows. */
 struct pol_kind {
 	const char	*name;		/* "order", "key" */
-	const char	*fields[12];	/* NULL-terminated */
+	const char	*fields[16];	/* NULL-terminated */
 	const char	*sums[4];	/* fields a PB_SUM may add up */
 	const char	*multi[4];	/* fields that may repeat */
 };

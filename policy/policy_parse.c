@@ -27,7 +27,7 @@ static const char default_text[] =
 static const struct pol_kind kinds[] = {
 	{ "order", { "side", "token", "price", "size", "notional",
 	    "expiration", "fee_rate", "taker", "signature_type", "builder",
-	    NULL },
+	    "type", "post_only", "defer_exec", NULL },
 	    { "notional", "size", NULL }, { NULL } },
 	{ "key", { "permissions", NULL }, { NULL }, { "permissions", NULL } },
 };

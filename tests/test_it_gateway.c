@@ -761,7 +761,8 @@ test_approval(void **state)
 	assert_string_equal(json_string_value(json_object_get(p, "decoded")),
 	    "order side BUY token 1234 price 0.5 size 10 notional 5 "
 	    "expiration 0 fee_rate 0 taker "
-	    "0x0000000000000000000000000000000000000000 signature_type 0");
+	    "0x0000000000000000000000000000000000000000 signature_type 0 "
+	    "type GTC post_only false defer_exec false");
 	assert_null(strstr(json_string_value(json_object_get(p, "body")),
 	    "makerAmount"));
 	snprintf(id, sizeof(id), "%s",
@@ -1026,6 +1027,54 @@ test_builder_code(void **state)
 	    g->pol, g->pass), 0);
 }
 
+/*
+ * The order's handling beside it in the body: a rule on "type" holds a
+ * bot to resting orders, an orderType not of the four is refused before
+ * the policy, and an absent one reads as GTC, the exchange's default.
+ */
+static void
+test_order_flags(void **state)
+{
+	struct gt	*g = *state;
+	struct txr	 r;
+	char		 pol[8192], body[4096], *p;
+	int		 mark;
+
+	snprintf(pol, sizeof(pol), "%sdeny client bot order type in { FOK "
+	    "FAK } label resting-only\n", POLICY_TEXT);
+	it_write(g->pol, pol, 0644);
+	if (CTL(g, NULL, "policy apply %s --passphrase-file %s", g->pol,
+	    g->pass) != 0)
+		fail_msg("policy apply: %s", g->out);
+	mark = log_lines(g);
+	order_body(body, sizeof(body), ADDR, "1234", 5000000, 10000000, 71);
+	assert_non_null(p = strstr(body, "\"GTC\""));
+	memcpy(p, "\"FOK\"", 5);
+	bot(g, &g->bot, txt_now(), "POST", "/order", body, &r);
+	refused(g, &r, 403, "resting-only", mark);
+	txr_free(&r);
+
+	memcpy(p, "\"fok\"", 5);
+	bot(g, &g->bot, txt_now(), "POST", "/order", body, &r);
+	refused(g, &r, 400, "orderType: not \"GTC\", \"GTD\", \"FOK\" or "
+	    "\"FAK\"", mark);
+	txr_free(&r);
+
+	/* no orderType: the exchange's GTC, which the rule lets by */
+	order_body(body, sizeof(body), ADDR, "1234", 5000000, 10000000, 72);
+	assert_non_null(p = strstr(body, ",\"orderType\":\"GTC\""));
+	memmove(p, p + 18, strlen(p + 18) + 1);
+	bot(g, &g->bot, txt_now(), "POST", "/order", body, &r);
+	if (r.status != 200)
+		fail_msg("%ld %s", r.status, r.body ? r.body : "");
+	txr_free(&r);
+	assert_int_equal(log_lines(g), mark + 1);
+
+	it_write(g->pol, POLICY_TEXT, 0644);
+	assert_int_equal(CTL(g, NULL, "policy apply %s --passphrase-file %s",
+	    g->pol, g->pass), 0);
+}
+
 int
 main(void)
 {
@@ -1045,6 +1094,7 @@ main(void)
 		cmocka_unit_test(test_replay_ahead),
 		cmocka_unit_test(test_key_endpoints),
 		cmocka_unit_test(test_builder_code),
+		cmocka_unit_test(test_order_flags),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

@@ -1039,6 +1039,64 @@ test_batch_parse_refusals(void **state)
 	order_batch_free(&b);
 }
 
+/*
+ * The handling beside each order: read as the exchange reads it, with
+ * its defaults when absent, and refused when of another type or value.
+ */
+static void
+test_batch_flags(void **state)
+{
+	static const char one[] = "{\"order\":" ORDER_A_WIRE("1", "") "}";
+	static const char two[] = "[" BODY_A(ORDER_A_WIRE("1", ""), "x") ","
+	    "{\"postOnly\":true,\"orderType\":\"GTD\",\"deferExec\":true,"
+	    "\"order\":" ORDER_A_WIRE("2", "") "}]";
+	struct order_batch	b;
+	struct order_view	v;
+	char			why[256];
+
+	(void)state;
+	assert_int_equal(order_batch_parse((const uint8_t *)one,
+	    sizeof(one) - 1, 0, ORDER_V1, &b, why, sizeof(why)), 0);
+	assert_string_equal(b.f[0].type, "GTC");
+	assert_int_equal(b.f[0].post_only, 0);
+	assert_int_equal(b.f[0].defer_exec, 0);
+	order_batch_free(&b);
+
+	assert_int_equal(order_batch_parse((const uint8_t *)two,
+	    sizeof(two) - 1, 1, ORDER_V1, &b, why, sizeof(why)), 0);
+	assert_int_equal(b.n, 2);
+	assert_string_equal(b.f[0].type, "GTC");
+	assert_int_equal(b.f[0].post_only, 0);
+	assert_string_equal(b.f[1].type, "GTD");
+	assert_int_equal(b.f[1].post_only, 1);
+	assert_int_equal(b.f[1].defer_exec, 1);
+	assert_int_equal(order_view(&b.o[1], &v), 0);
+	assert_string_equal(v.type, "");
+	order_view_flags(&b.f[1], &v);
+	assert_string_equal(v.type, "GTD");
+	assert_string_equal(v.post_only, "true");
+	assert_string_equal(v.defer_exec, "true");
+	order_view_flags(&b.f[0], &v);
+	assert_string_equal(v.type, "GTC");
+	assert_string_equal(v.post_only, "false");
+	assert_string_equal(v.defer_exec, "false");
+	order_batch_free(&b);
+
+	BODY_REFUSED("{\"orderType\":\"gtc\",\"order\":" ORDER_A_WIRE("1",
+	    "") "}", 0, "orderType: not \"GTC\", \"GTD\", \"FOK\" or \"FAK\"");
+	BODY_REFUSED("{\"orderType\":\"GTC \",\"order\":" ORDER_A_WIRE("1",
+	    "") "}", 0, "orderType: not \"GTC\", \"GTD\", \"FOK\" or \"FAK\"");
+	BODY_REFUSED("{\"orderType\":1,\"order\":" ORDER_A_WIRE("1", "") "}",
+	    0, "orderType: not \"GTC\", \"GTD\", \"FOK\" or \"FAK\"");
+	BODY_REFUSED("[" BODY_A(ORDER_A_WIRE("1", ""), "x") ",{\"postOnly\":"
+	    "\"true\",\"order\":" ORDER_A_WIRE("2", "") "}]", 1,
+	    "order 2: postOnly: not true or false");
+	BODY_REFUSED("{\"deferExec\":0,\"order\":" ORDER_A_WIRE("1", "") "}",
+	    0, "deferExec: not true or false");
+	BODY_REFUSED("{\"deferExec\":null,\"order\":" ORDER_A_WIRE("1", "")
+	    "}", 0, "deferExec: not true or false");
+}
+
 /* Sign body with vector A's domain and the test key; *out is malloc'd. */
 static int
 sign_body_as(struct fixture *f, const char *body, int is_batch,
@@ -1334,6 +1392,7 @@ main(void)
 		cmocka_unit_test_setup(test_from_json_refusals, reset),
 		cmocka_unit_test_setup(test_from_json_v2, reset),
 		cmocka_unit_test_setup(test_batch_parse_refusals, reset),
+		cmocka_unit_test_setup(test_batch_flags, reset),
 		cmocka_unit_test_setup(test_sign_body_a, reset),
 		cmocka_unit_test_setup(test_sign_batch, reset),
 		cmocka_unit_test_setup(test_sign_denied, reset),

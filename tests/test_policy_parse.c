@@ -605,6 +605,17 @@ test_errors(void **state)
 	/* so is a version 2 order's builder code */
 	error_is("deny any order builder = 0xABCD\n", "1:26: order builder "
 	    "is compared in lowercase hex: 0xabcd, not 0xABCD");
+	/* and an order's type and flags, as their few words */
+	error_is("deny any order type = gtc\n", "1:23: order type is GTC, "
+	    "GTD, FOK or FAK, not gtc");
+	error_is("deny any order type in { FOK IOC }\n", "1:30: order type is "
+	    "GTC, GTD, FOK or FAK, not IOC");
+	error_is("deny any order post_only = 1\n", "1:28: order post_only is "
+	    "true or false, not 1");
+	error_is("deny any order defer_exec != TRUE\n", "1:30: order "
+	    "defer_exec is true or false, not TRUE");
+	error_is("deny any order type prefix G\n", "1:21: order type takes "
+	    "=, != or in");
 	/* budgets */
 	error_is("allow any order side = buy limit side 5/s\n",
 	    "1:34: side cannot be summed (notional or size can)");
@@ -1062,7 +1073,10 @@ test_kinds(void **state)
 	assert_string_equal(k->fields[7], "taker");
 	assert_string_equal(k->fields[8], "signature_type");
 	assert_string_equal(k->fields[9], "builder");
-	assert_null(k->fields[10]);
+	assert_string_equal(k->fields[10], "type");
+	assert_string_equal(k->fields[11], "post_only");
+	assert_string_equal(k->fields[12], "defer_exec");
+	assert_null(k->fields[13]);
 	assert_string_equal(k->sums[0], "notional");
 	assert_string_equal(k->sums[1], "size");
 	assert_null(k->sums[2]);

@@ -23,6 +23,9 @@ static const struct {
 	{ "taker",		offsetof(struct order_view, taker) },
 	{ "signature_type",	offsetof(struct order_view, signature_type) },
 	{ "builder",		offsetof(struct order_view, builder) },
+	{ "type",		offsetof(struct order_view, type) },
+	{ "post_only",		offsetof(struct order_view, post_only) },
+	{ "defer_exec",		offsetof(struct order_view, defer_exec) },
 };
 
 /* 1 for a POST /order or /orders body: batch says which. */
@@ -89,6 +92,7 @@ vaultd_orders_view(struct vaultd_orders *vo, const char *method,
 			order_batch_free(&b);
 			return rc;
 		}
+		order_view_flags(&b.f[i], v);
 		for (k = 0; k < VAULTD_ORDER_NFIELDS; k++) {
 			f[k].name = view_fields[k].name;
 			f[k].value = (const char *)v + view_fields[k].off;

@@ -9,7 +9,7 @@
 #include "common/order.h"
 #include "vaultd/vaultd.h"
 
-#define VAULTD_ORDER_NFIELDS	10	/* an order's fields the policy sees */
+#define VAULTD_ORDER_NFIELDS	13	/* an order's fields the policy sees */
 
 /* The decoded orders the fields point into: keep it as long as them. */
 struct vaultd_orders {
