@@ -75,6 +75,8 @@ struct ht {
 };
 
 static struct ht	ht;
+/* vaultd -I: a control client's idle time-out; NULL, its own */
+static const char	*start_idle;
 
 #define CTL(t, in, ...)	it_ctl(&(t)->it, in, (t)->out, sizeof((t)->out), \
 			    __VA_ARGS__)
@@ -112,7 +114,10 @@ install_fake(struct ht *t, const char *scenario)
 	it_write(t->scen, scenario, 0644);
 }
 
-/* vaultd -f -T -N FAKE [-D secs]; 0 once both children are up. */
+/*
+ * vaultd -f -T -N FAKE [-D secs] [-I secs]; 0 once both children are
+ * up.
+ */
 static int
 start_vaultd(struct ht *t, const char *deadline, int netd_up)
 {
@@ -124,16 +129,28 @@ start_vaultd(struct ht *t, const char *deadline, int netd_up)
 	if ((t->it.vaultd = fork()) == -1)
 		return -1;
 	if (t->it.vaultd == 0) {
+		const char	*argv[10];
+		int		 n = 0;
+
 		fd = open(t->it.log, O_WRONLY | O_CREAT | O_APPEND, 0600);
 		if (fd == -1)
 			_exit(126);
 		dup2(fd, STDERR_FILENO);
-		if (deadline != NULL)
-			execl(path, "vaultd", "-f", "-T", "-N", t->exe, "-D",
-			    deadline, (char *)NULL);
-		else
-			execl(path, "vaultd", "-f", "-T", "-N", t->exe,
-			    (char *)NULL);
+		argv[n++] = "vaultd";
+		argv[n++] = "-f";
+		argv[n++] = "-T";
+		argv[n++] = "-N";
+		argv[n++] = t->exe;
+		if (deadline != NULL) {
+			argv[n++] = "-D";
+			argv[n++] = deadline;
+		}
+		if (start_idle != NULL) {
+			argv[n++] = "-I";
+			argv[n++] = start_idle;
+		}
+		argv[n] = NULL;
+		execv(path, (char *const *)argv);
 		_exit(127);
 	}
 	if (!netd_up) {		/* vaultd answers; netd never comes up */
@@ -1014,6 +1031,18 @@ setup_plain(void **state)
 	return setup_with(state, "", NULL);
 }
 
+/* As setup_plain, with a control client's idle time-out of 1 s. */
+static int
+setup_idle(void **state)
+{
+	int	r;
+
+	start_idle = "1";
+	r = setup_with(state, "", NULL);
+	start_idle = NULL;
+	return r;
+}
+
 static void
 test_url_refused(void **state)
 {
@@ -1256,6 +1285,102 @@ test_control_stalled(void **state)
 	}
 	chan_free(&c);
 	assert_false(it_log_has(&t->it, "disconnecting"));
+}
+
+/*
+ * The client of test_control_stalled, had it never read: with its
+ * answers waiting and none of them read for the idle time-out (1 s
+ * here, -I), vaultd disconnects it and says so, as it does a client
+ * idle that long with nothing in flight.  Before, its unread answers
+ * counted as work in flight, and it kept the connection (and a MiB of
+ * vaultd's memory) for good.
+ */
+static void
+test_control_stalled_idle(void **state)
+{
+	struct ht	*t = *state;
+	struct it_proc	 p[3];
+	struct chan	 c, idle;
+	struct msg	 m;
+	struct pollfd	 pfd;
+	uint32_t	 sent = 0, got = 0;
+	size_t		 before;
+	int64_t		 quiet, start;
+	char		 want[160], cmd[400];
+	int		 r;
+
+	signal(SIGPIPE, SIG_IGN);
+	assert_int_equal(it_connect(&t->it, &c), 0);
+	assert_int_equal(fcntl(c.fd, F_SETFL, fcntl(c.fd, F_GETFL) |
+	    O_NONBLOCK), 0);
+	/* send, never read, until vaultd has taken nothing for 500 ms */
+	for (quiet = it_ms(); it_ms() - quiet < 500; ) {
+		if (!chan_pending(&c) && sent < STALL_REQS)
+			stall_queue(&c, &sent);
+		before = chan_unwritten(&c);
+		r = chan_flush(&c);
+		if (r != 0 && r != CV_ERR_AGAIN)
+			fail_msg("vaultd dropped the client after %u requests",
+			    sent);
+		if (chan_unwritten(&c) < before)
+			quiet = it_ms();
+		else
+			it_sleep_ms(5);
+	}
+	assert_true(chan_pending(&c));		/* it stopped reading */
+	/* not before the time-out */
+	snprintf(want, sizeof(want), "control client pid %ld has read none "
+	    "of its answers for 1 s (", (long)getpid());
+	assert_false(it_log_has(&t->it, want));
+	for (start = it_ms(); !it_log_has(&t->it, want); it_sleep_ms(20))
+		if (it_ms() - start > 5000)
+			fail_msg("the stalled client is still connected");
+	assert_true(it_log_has(&t->it, " bytes wait); disconnecting\n"));
+	/* what was sent before comes, then the end: not every answer */
+	for (start = it_ms(); ; ) {
+		assert_true(it_ms() - start < 10000);
+		pfd.fd = c.fd;
+		pfd.events = POLLIN;
+		if (poll(&pfd, 1, 1000) <= 0)
+			continue;
+		if ((r = chan_fill(&c)) == CV_ERR_AGAIN)
+			continue;
+		while (r == 0 && chan_next(&c, &m) == 0) {
+			assert_int_equal(m.type, MSG_CTL_STATUS_ANS);
+			assert_int_equal(m.id, 10 + got);
+			got++;
+			msg_clear(&m);
+		}
+		if (r != 0)
+			break;
+	}
+	assert_true(r == CV_ERR_EOF || r == CV_ERR_IO);
+	assert_true(got < sent);
+	chan_free(&c);
+	/* vaultd serves on */
+	assert_int_equal(it_status(&t->it, p), 0);
+	assert_string_equal(p[0].name, "vaultd");
+
+	/* and -I is the idle rule's time-out too */
+	assert_int_equal(it_connect(&t->it, &idle), 0);
+	snprintf(want, sizeof(want), "control client pid %ld idle for 1 s; "
+	    "disconnecting\n", (long)getpid());
+	for (start = it_ms(); !it_log_has(&t->it, want); it_sleep_ms(20))
+		if (it_ms() - start > 5000)
+			fail_msg("the idle client is still connected");
+	assert_int_equal(chan_fill(&idle), CV_ERR_EOF);
+	chan_free(&idle);
+
+	/* a test knob: refused without -T, and bounded */
+	snprintf(cmd, sizeof(cmd), "%s/vaultd -f -I 1 2>&1", t->it.build);
+	assert_int_equal(it_run(t->out, sizeof(t->out), cmd), 1);
+	has(t, ": fatal: -I is for tests: it needs -T\n");
+	snprintf(cmd, sizeof(cmd), "%s/vaultd -f -T -I 0 2>&1", t->it.build);
+	assert_int_equal(it_run(t->out, sizeof(t->out), cmd), 2);
+	has(t, "  -I secs  test mode: a control client's idle time-out\n");
+	snprintf(cmd, sizeof(cmd), "%s/vaultd -f -T -I 3601 2>&1",
+	    t->it.build);
+	assert_int_equal(it_run(t->out, sizeof(t->out), cmd), 2);
 }
 
 /* Run vaultctl status as uid (-1: ourselves); its wait status. */
@@ -2021,6 +2146,8 @@ main(void)
 		    setup_plain, teardown),
 		cmocka_unit_test_setup_teardown(test_control_stalled,
 		    setup_plain, teardown),
+		cmocka_unit_test_setup_teardown(test_control_stalled_idle,
+		    setup_idle, teardown),
 		cmocka_unit_test_setup_teardown(test_refused_too_many,
 		    setup_plain, teardown),
 		cmocka_unit_test_setup_teardown(test_refused_uid,

@@ -46,7 +46,7 @@ usage(void)
 	    "              [--cpu-latency usec]\n"
 	    "              [-W workers] [-t secs] [-N netd] [-D secs] "
 	    "[-S bytes]\n"
-	    "              [-J bytes]\n"
+	    "              [-I secs] [-J bytes]\n"
 	    "       vaultd --version\n"
 	    "  -c file  the configuration file (default %s, if it exists;\n"
 	    "           none in test mode)\n"
@@ -72,6 +72,7 @@ usage(void)
 	    "  -t secs  test mode: netd's time-out for one request\n"
 	    "  -N path  test mode: run this program as netd\n"
 	    "  -D secs  test mode: the deadline of one exchange call\n"
+	    "  -I secs  test mode: a control client's idle time-out\n"
 	    "  -S bytes test mode: the audit log's segment size\n"
 	    "  -J bytes test mode: the audit journal's size\n"
 	    "State lives in $CLOBVAULT_HOME (default the configuration's home,\n"
@@ -79,9 +80,9 @@ usage(void)
 	exit(2);
 }
 
-/* A test mode size: 1 to 10 digits, from min to max; else usage. */
+/* A test mode number: 1 to 10 digits, from min to max; else usage. */
 static uint64_t
-test_bytes(const char *arg, uint64_t min, uint64_t max)
+test_number(const char *arg, uint64_t min, uint64_t max)
 {
 	uint64_t	n;
 
@@ -618,7 +619,7 @@ vaultd_loop(struct vaultd *vd)
 	struct client	*cl_at[6 + VAULTD_MAX_CLIENTS + CHILD_NUM];
 	int64_t		 now, t, next, stop_at = 0;
 	size_t		 i, n, logs, syncat, scanat;
-	int		 timeout;
+	int		 timeout, r;
 
 	for (;;) {
 		now = vaultd_now_ms();
@@ -741,14 +742,10 @@ vaultd_loop(struct vaultd *vd)
 		if (pfd[3].revents & POLLIN)
 			control_accept(vd);
 		for (i = 4; i < logs; i++) {
-			if (pfd[i].revents & POLLOUT) {
-				int r = chan_flush(&cl_at[i]->chan);
-
-				if (r != 0 && r != CV_ERR_AGAIN) {
-					control_close(cl_at[i]);
-					continue;
-				}
-			}
+			if ((pfd[i].revents & POLLOUT) &&
+			    (r = control_flush(cl_at[i])) != 0 &&
+			    r != CV_ERR_AGAIN)
+				continue;
 			if ((pfd[i].revents & (POLLIN | POLLHUP | POLLERR)) ||
 			    control_waiting(cl_at[i]))
 				control_readable(vd, cl_at[i]);
@@ -807,7 +804,7 @@ main(int argc, char **argv)
 		printf("vaultd %s\n", CLOBVAULT_VERSION);
 		return 0;
 	}
-	while ((ch = getopt_long(argc, argv, "c:dfg:J:k:l:LnN:p:S:t:Tu:D:W:",
+	while ((ch = getopt_long(argc, argv, "c:dfg:I:J:k:l:LnN:p:S:t:Tu:D:W:",
 	    longopts, NULL)) != -1) {
 		switch (ch) {
 		case 'C':
@@ -879,6 +876,11 @@ main(int argc, char **argv)
 				usage();
 			vd.call_deadline_ms = (int64_t)atoi(optarg) * 1000;
 			break;
+		case 'I':
+			/* a control client's idle and stall time-out */
+			vd.idle_ms = (int64_t)test_number(optarg, 1,
+			    VAULTD_IDLE_TEST_MAX) * 1000;
+			break;
 		case 'N':
 			/* absolute: vaultd execs it long after getopt */
 			if (optarg[0] != '/' || (size_t)snprintf(vd.netd_path,
@@ -888,11 +890,11 @@ main(int argc, char **argv)
 			break;
 		case 'S':
 			/* the audit segment size, small for tests */
-			vd.audit_seg_max = test_bytes(optarg, 1, UINT64_MAX);
+			vd.audit_seg_max = test_number(optarg, 1, UINT64_MAX);
 			break;
 		case 'J':
 			/* the audit journal's size, small for tests */
-			vd.wal.conf = test_bytes(optarg, VAULTD_WAL_MIN,
+			vd.wal.conf = test_number(optarg, VAULTD_WAL_MIN,
 			    VAULTD_WAL_MAX);
 			break;
 		case 'p':
@@ -917,6 +919,10 @@ main(int argc, char **argv)
 		fatalx("-S is for tests: it needs -T");
 	if (vd.wal.conf != 0 && !vd.testmode)
 		fatalx("-J is for tests: it needs -T");
+	if (vd.idle_ms != 0 && !vd.testmode)
+		fatalx("-I is for tests: it needs -T");
+	if (vd.idle_ms == 0)
+		vd.idle_ms = VAULTD_IDLE_MS;
 	if (vd.call_deadline_ms == 0)
 		vd.call_deadline_ms = VAULTD_CALL_DEADLINE_MS;
 	if (vd.sign_workers[0] == '\0') {

@@ -35,7 +35,10 @@ struct vaultd;
 #define VAULTD_MAX_CLIENTS	64
 #define VAULTD_CLIENTS_PER_PID	8	/* one script cannot hold them all */
 #define VAULTD_HELLO_MS		5000	/* a new client's handshake */
-#define VAULTD_IDLE_MS		300000	/* a client with nothing in flight */
+#define VAULTD_IDLE_MS		300000	/* a client with nothing in flight,
+						   or reading none of its
+						   answers (-I in tests) */
+#define VAULTD_IDLE_TEST_MAX	3600	/* -I: seconds, test mode */
 #define VAULTD_CLIENT_QUEUE	(1 << 20)	/* a client's unread answers
 						   past this: its requests
 						   wait (control_paused) */
@@ -121,6 +124,7 @@ struct client {
 	uint64_t	 serial;	/* names it across slot reuse */
 	int64_t		 since_ms;	/* connected */
 	int64_t		 last_ms;	/* last byte from it */
+	int64_t		 out_ms;	/* last byte to it, or none waited */
 	int64_t		 deny_ms;	/* deny_tokens were counted then */
 	int		 deny_tokens;
 	char		 actor[AUDIT_MAX_NAME + 1];	/* vaultctl:UID:PID */
@@ -484,6 +488,7 @@ struct vaultd {
 	int		 cpu_latency;		/* us to hold; -1: none */
 	int		 cpu_latency_fd;	/* held while open */
 	int64_t		 call_deadline_ms;	/* -D, test mode */
+	int64_t		 idle_ms;		/* -I, test mode */
 	char		 netd_path[PATH_MAX];	/* -N, test mode: a stand-in */
 	int		 stopping;
 	int64_t		 started_ms;
@@ -830,6 +835,12 @@ void	 control_close(struct client *);
 void	 control_shutdown(struct vaultd *);
 /* Write what is queued for every client (once per loop turn). */
 void	 control_flush_all(struct vaultd *);
+/*
+ * Write what is queued for cl, noting when any of it went (out_ms); a
+ * client that fails is closed.  0, or CV_ERR_AGAIN (some is left), or
+ * the error it was closed for.
+ */
+int	 control_flush(struct client *cl);
 /* Answer the client called serial, if it is still connected. */
 void	 control_answer(struct vaultd *, uint64_t serial, struct msg_w *);
 /* 1 if the client called serial is still connected. */
@@ -838,7 +849,11 @@ void	 control_error(struct vaultd *, uint64_t serial, uint32_t id, int code,
 	    const char *text);
 /* Count a denial against the client; past its budget it is dropped. */
 void	 control_denied(struct vaultd *, uint64_t serial);
-/* Handshake deadlines and idle time-outs. */
+/*
+ * Handshake deadlines and idle time-outs: a client with nothing in
+ * flight that sends nothing, or one that has read none of the answers
+ * waiting for it, for vd->idle_ms.
+ */
 void	 control_timers(struct vaultd *, int64_t now);
 int64_t	 control_next_timer(const struct vaultd *);
 struct ctl_perm {

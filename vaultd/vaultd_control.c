@@ -10,7 +10,8 @@
  * process may hold at most VAULTD_CLIENTS_PER_PID connections.  A client
  * that does not read its answers gets no more than VAULTD_CLIENT_QUEUE
  * (and what it already asked for) queued: past that, vaultd neither
- * reads nor handles its requests until it reads (control_paused).
+ * reads nor handles its requests until it reads (control_paused); one
+ * that has read none of them for VAULTD_IDLE_MS is disconnected too.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -238,7 +239,8 @@ control_accept(struct vaultd *vd)
 	    (unsigned)cred.uid, (long)cred.pid);
 	cl->hello = 0;
 	cl->serial = ++vd->next_serial;
-	cl->since_ms = cl->last_ms = cl->deny_ms = vaultd_now_ms();
+	cl->since_ms = cl->last_ms = cl->out_ms = cl->deny_ms =
+	    vaultd_now_ms();
 	cl->deny_tokens = VAULTD_DENY_BURST;
 }
 
@@ -252,6 +254,20 @@ client_busy(const struct vaultd *vd, const struct client *cl)
 	    vaultd_approve_for_client(vd, cl->serial);
 }
 
+/*
+ * Its answers waiting (the socket's buffer full) and none of them read
+ * for vd->idle_ms: the client's requests are no longer read
+ * (control_paused), and nothing else would end it.  Unread answers are
+ * work in flight to the idle rule, so before this such a client kept
+ * its connection, and up to VAULTD_CLIENT_QUEUE of vaultd's memory, for
+ * as long as it liked.
+ */
+static int
+client_stalled(const struct vaultd *vd, const struct client *cl, int64_t now)
+{
+	return chan_pending(&cl->chan) && now - cl->out_ms >= vd->idle_ms;
+}
+
 void
 control_timers(struct vaultd *vd, int64_t now)
 {
@@ -262,21 +278,36 @@ control_timers(struct vaultd *vd, int64_t now)
 
 		if (cl->chan.fd == -1)
 			continue;
+		if (!chan_pending(&cl->chan))
+			cl->out_ms = now;	/* nothing waits to be read */
 		if (!cl->hello && now - cl->since_ms >= VAULTD_HELLO_MS) {
 			log_warnx("control client pid %ld: no handshake within "
 			    "%d ms; disconnecting", (long)cl->pid,
 			    VAULTD_HELLO_MS);
 			control_close(cl);
-		} else if (cl->hello && now - cl->last_ms >= VAULTD_IDLE_MS &&
-		    !client_busy(vd, cl)) {
-			log_info("control client pid %ld idle for %d s; "
+		} else if (cl->hello && client_stalled(vd, cl, now)) {
+			log_warnx("control client pid %ld has read none of its "
+			    "answers for %lld s (%zu bytes wait); "
 			    "disconnecting", (long)cl->pid,
-			    VAULTD_IDLE_MS / 1000);
+			    (long long)(vd->idle_ms / 1000),
+			    chan_unwritten(&cl->chan));
+			control_close(cl);
+		} else if (cl->hello && now - cl->last_ms >= vd->idle_ms &&
+		    !client_busy(vd, cl)) {
+			log_info("control client pid %ld idle for %lld s; "
+			    "disconnecting", (long)cl->pid,
+			    (long long)(vd->idle_ms / 1000));
 			control_close(cl);
 		}
 	}
 }
 
+/*
+ * The next handshake deadline or time-out.  A busy client's idle
+ * time-out is not one: the loop would spin on it, past, until the work
+ * ended (the turn that ends it runs control_timers); a client whose
+ * answers wait has the stall's instead.
+ */
 int64_t
 control_next_timer(const struct vaultd *vd)
 {
@@ -288,8 +319,14 @@ control_next_timer(const struct vaultd *vd)
 
 		if (cl->chan.fd == -1)
 			continue;
-		t = cl->hello ? cl->last_ms + VAULTD_IDLE_MS :
-		    cl->since_ms + VAULTD_HELLO_MS;
+		if (!cl->hello)
+			t = cl->since_ms + VAULTD_HELLO_MS;
+		else if (chan_pending(&cl->chan))
+			t = cl->out_ms + vd->idle_ms;
+		else if (!client_busy(vd, cl))
+			t = cl->last_ms + vd->idle_ms;
+		else
+			continue;
 		if (next < 0 || t < next)
 			next = t;
 	}
@@ -350,18 +387,32 @@ control_paused(const struct client *cl)
 	return chan_unwritten(&cl->chan) > VAULTD_CLIENT_QUEUE;
 }
 
+int
+control_flush(struct client *cl)
+{
+	size_t	before = chan_unwritten(&cl->chan);
+	int	r;
+
+	r = chan_flush(&cl->chan);
+	if (r != 0 && r != CV_ERR_AGAIN) {
+		control_close(cl);
+		return r;
+	}
+	if (chan_unwritten(&cl->chan) < before)
+		cl->out_ms = vaultd_now_ms();
+	return r;
+}
+
 void
 control_flush_all(struct vaultd *vd)
 {
 	size_t	i;
-	int	r;
 
 	for (i = 0; i < VAULTD_MAX_CLIENTS; i++) {
 		struct client *cl = &vd->clients[i];
 
-		if (cl->chan.fd != -1 && chan_pending(&cl->chan) &&
-		    (r = chan_flush(&cl->chan)) != 0 && r != CV_ERR_AGAIN)
-			control_close(cl);
+		if (cl->chan.fd != -1 && chan_pending(&cl->chan))
+			(void)control_flush(cl);
 	}
 }
 
@@ -658,6 +709,5 @@ control_readable(struct vaultd *vd, struct client *cl)
 		got += cl->chan.in.len - before;
 		cl->last_ms = vaultd_now_ms();
 	}
-	if ((r = chan_flush(&cl->chan)) != 0 && r != CV_ERR_AGAIN)
-		control_close(cl);
+	(void)control_flush(cl);
 }
