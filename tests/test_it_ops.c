@@ -540,6 +540,66 @@ test_refused_start_home(void **state)
 	assert_int_equal(it_stop(&o->it, 3000), 0);
 }
 
+/*
+ * A start with a socket group whose unattended unlock fails (a wrong
+ * passphrase file, one that cannot be read; in the foreground and
+ * daemonised) leaves the home's group and mode as they were: vaultd
+ * gives them to the group only once it is ready.  Before, it gave them
+ * when it listened, and the failed unlock came after.  With -L the
+ * start goes on, locked, and the group gets the home.
+ */
+static void
+test_unlock_failed_home(void **state)
+{
+	struct ot	*o = *state;
+	struct stat	 st;
+	char		 name[64];
+	gid_t		 gid;
+
+	if (geteuid() != 0) {
+		print_message("skipped: a group of its own needs root\n");
+		skip();
+	}
+	if (!other_group(&gid, name, sizeof(name))) {
+		print_message("skipped: no group but root's\n");
+		skip();
+	}
+	make_vault(o, "min");
+	assert_home_kept(o);
+
+	assert_int_equal(sh(o, "timeout 60 %s/vaultd -T -f -g %s -p %s",
+	    o->it.build, name, o->wrong), 6);
+	assert_out(o, ": warning: cannot unlock the vault: wrong passphrase "
+	    "or keyfile; vaultd stops (with -L it would start locked)\n");
+	assert_home_kept(o);
+
+	assert_int_equal(sh(o, "timeout 60 %s/vaultd -T -f -g %s -p %s.none",
+	    o->it.build, name, o->pass), 1);
+	assert_out(o, ": warning: cannot unlock the vault: cannot read ");
+	assert_out(o, ".none: not found; vaultd stops (with -L it would start "
+	    "locked)\n");
+	assert_home_kept(o);
+
+	/* daemonised: the parent says why, and nothing changed either */
+	assert_int_equal(sh(o, "timeout 60 %s/vaultd -T -g %s -p %s",
+	    o->it.build, name, o->wrong), 6);
+	assert_string_equal(o->out, "vaultd: cannot unlock the vault: wrong "
+	    "passphrase or keyfile; vaultd stops (with -L it would start "
+	    "locked)\n");
+	assert_home_kept(o);
+
+	/* -L: it starts, locked, and the home is the group's */
+	assert_int_equal(sh(o, "timeout 60 %s/vaultd -T -L -g %s -p %s",
+	    o->it.build, name, o->wrong), 0);
+	assert_string_equal(o->out, "");
+	assert_int_equal(stat(o->it.home, &st), 0);
+	assert_int_equal(st.st_mode & 07777, 0710);
+	assert_int_equal(st.st_gid, gid);
+	assert_int_equal(CTL(o, NULL, "status"), 0);
+	assert_out(o, "vault locked");
+	stop_daemon(o);
+}
+
 static void
 test_sighup(void **state)
 {
@@ -1468,6 +1528,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_relative_home, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_refused_start_home, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_unlock_failed_home, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_socket_group, setup,
 		    teardown),

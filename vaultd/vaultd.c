@@ -392,6 +392,28 @@ vaultd_start_failed(struct vaultd *vd, int code, const char *fmt, ...)
 }
 
 /*
+ * The home goes to the socket group only once the start is ready: a
+ * refused start leaves it as it was.  That is after the unattended
+ * unlock, which can still stop the start (a wrong or unreadable -p or
+ * -k file): given when vaultd listened, a home was left 0710 and the
+ * group's by a start that failed there.  Nothing needs the group to
+ * pass before: its members wait for the start as everyone does (the
+ * daemon's parent returns, and systemd hears READY=1, only now).  0, or
+ * -1 with the start failed (vaultd stops).
+ */
+static int
+home_give(struct vaultd *vd)
+{
+	char	why[400];
+
+	if (!vd->have_sock_gid || conf_home_check(vd->home, &vd->sock_gid,
+	    CONF_HOME_GIVE, why, sizeof(why)) == 0)
+		return 0;
+	vaultd_start_failed(vd, 1, "%s", why);
+	return -1;
+}
+
+/*
  * Ready: both children up with their sandboxes seen and, if vaultd
  * unlocks by itself, its first unlock ended.  The waiting parent and
  * systemd hear it once.
@@ -404,6 +426,8 @@ vaultd_ready_check(struct vaultd *vd)
 	if (!child_ready(SIGNERD(vd)) || !child_ready(NETD(vd)))
 		return;
 	if (vd->unattended && !vd->unattended_done && vault_exists(vd))
+		return;
+	if (home_give(vd) != 0)
 		return;
 	vd->ready = 1;
 	log_info("ready: the vault is %s", vault_state(vd));
@@ -583,29 +607,6 @@ ready_failed(struct vaultd *vd)
 	    sizeof(msg) - 1);
 	close(vd->ready_fd);
 	vd->ready_fd = -1;
-}
-
-/*
- * The home goes to the socket group only once nothing else can refuse
- * the start: a refused start leaves it as it was.  Its own failure
- * stops the start like any other, its sockets removed.
- */
-static void
-home_give(struct vaultd *vd)
-{
-	char	why[400];
-
-	if (!vd->have_sock_gid || conf_home_check(vd->home, &vd->sock_gid,
-	    CONF_HOME_GIVE, why, sizeof(why)) == 0)
-		return;
-	snprintf(vd->start_error, sizeof(vd->start_error), "%.*s",
-	    (int)sizeof(vd->start_error) - 1, why);
-	log_warnx("%s", vd->start_error);
-	vd->exit_code = 1;
-	control_shutdown(vd);
-	vaultd_gw_shutdown(vd);
-	ready_failed(vd);
-	exit(1);
 }
 
 static void
@@ -976,7 +977,7 @@ main(int argc, char **argv)
 	vd.unattended = vault_unattended_path(&vd, ubuf, sizeof(ubuf),
 	    &kf) != NULL;
 
-	/* made now if missing; given to the socket group last (home_give) */
+	/* made now if missing; given to the socket group once ready */
 	if (conf_home_check(vd.home, vd.have_sock_gid ? &vd.sock_gid : NULL,
 	    CONF_HOME_MAKE, why, sizeof(why)) != 0)
 		fatalx("%s", why);
@@ -1012,7 +1013,6 @@ main(int argc, char **argv)
 		fatalx("cannot serve the control socket: %s", cv_strerror(r));
 	if (vaultd_gw_listen(&vd) != 0)
 		fatalx("cannot serve the gateway");
-	home_give(&vd);
 	vd.started_ms = vaultd_now_ms();
 	log_info("started (home %s%s%s%s%s%s)", vd.home,
 	    conf_path != NULL ? ", configuration " : "",
