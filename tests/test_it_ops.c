@@ -540,6 +540,97 @@ test_refused_start_home(void **state)
 	assert_int_equal(it_stop(&o->it, 3000), 0);
 }
 
+/* The names in directory dir, sorted, each followed by a space. */
+static void
+dir_names(const char *dir, char *buf, size_t len)
+{
+	struct dirent	**ents;
+	int		  i, n;
+
+	buf[0] = '\0';
+	if ((n = scandir(dir, &ents, NULL, alphasort)) < 0) {
+		snprintf(buf, len, "(%s)", strerror(errno));
+		return;
+	}
+	for (i = 0; i < n; i++) {
+		if (strcmp(ents[i]->d_name, ".") != 0 &&
+		    strcmp(ents[i]->d_name, "..") != 0) {
+			strncat(buf, ents[i]->d_name, len - strlen(buf) - 1);
+			strncat(buf, " ", len - strlen(buf) - 1);
+		}
+		free(ents[i]);
+	}
+	free(ents);
+}
+
+/*
+ * A start that makes its home and is then refused (a gateway port
+ * taken, found once it listens) takes away what it made: in the
+ * foreground nothing is left, daemonised only the log its parent says
+ * to read.  Before, the new home kept run/ with the lock and both
+ * sockets, empty/, audit.log and an 8 MiB audit.wal.  A start refused
+ * on a home it did not make (another vaultd's) removes nothing of it.
+ */
+static void
+test_refused_start_made(void **state)
+{
+	struct ot		*o = *state;
+	struct sockaddr_in	 sin;
+	struct stat		 st;
+	socklen_t		 sl = sizeof(sin);
+	char			 home[128], want[256], names[1024];
+	int			 fd;
+
+	snprintf(home, sizeof(home), "%s/new", o->it.home);
+	memset(&sin, 0, sizeof(sin));
+	sin.sin_family = AF_INET;
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	assert_true((fd = socket(AF_INET, SOCK_STREAM, 0)) != -1);
+	assert_int_equal(bind(fd, (struct sockaddr *)&sin, sizeof(sin)), 0);
+	assert_int_equal(listen(fd, 1), 0);
+	assert_int_equal(getsockname(fd, (struct sockaddr *)&sin, &sl), 0);
+
+	assert_int_equal(sh(o, "CLOBVAULT_HOME=%s timeout 60 %s/vaultd -T -f "
+	    "--gateway 127.0.0.1:%u", home, o->it.build,
+	    (unsigned)ntohs(sin.sin_port)), 1);
+	snprintf(want, sizeof(want), ": fatal: gateway 127.0.0.1:%u: bind: "
+	    "Address already in use\n", (unsigned)ntohs(sin.sin_port));
+	assert_out(o, want);
+	assert_int_equal(lstat(home, &st), -1);
+	assert_int_equal(errno, ENOENT);
+
+	/* daemonised: its log stays, which keeps the home */
+	assert_int_equal(sh(o, "CLOBVAULT_HOME=%s timeout 60 %s/vaultd -T "
+	    "--gateway 127.0.0.1:%u", home, o->it.build,
+	    (unsigned)ntohs(sin.sin_port)), 1);
+	snprintf(want, sizeof(want), "vaultd: failed to start; see "
+	    "%s/vaultd.log\n", home);
+	assert_string_equal(o->out, want);
+	dir_names(home, names, sizeof(names));
+	assert_string_equal(names, "vaultd.log ");
+	assert_int_equal(lstat(home, &st), 0);
+	assert_int_equal(st.st_mode & 07777, 0700);
+	snprintf(want, sizeof(want), "%s/vaultd.log", home);
+	assert_int_equal(unlink(want), 0);
+	assert_int_equal(rmdir(home), 0);
+	close(fd);
+
+	/* a home it did not make: the running vaultd's, all of it kept */
+	assert_int_equal(it_start_args(&o->it, "-T", NULL, NULL), 0);
+	dir_names(o->it.home, names, sizeof(names));
+	assert_string_equal(names, "audit.log audit.wal empty run ");
+	assert_int_equal(sh(o, "timeout 60 %s/vaultd -T -f", o->it.build), 1);
+	assert_out(o, "another vaultd is already running with the home ");
+	dir_names(o->it.home, names, sizeof(names));
+	assert_string_equal(names, "audit.log audit.wal empty run ");
+	snprintf(want, sizeof(want), "%s/run", o->it.home);
+	dir_names(want, names, sizeof(names));
+	assert_string_equal(names, "control.sock gateway.addr gateway.sock "
+	    "vaultd.lock ");
+	assert_int_equal(CTL(o, NULL, "status"), 0);
+	assert_int_equal(it_stop(&o->it, 3000), 0);
+}
+
 /*
  * A start with a socket group whose unattended unlock fails (a wrong
  * passphrase file, one that cannot be read; in the foreground and
@@ -1530,6 +1621,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_refused_start_home, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_unlock_failed_home, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_refused_start_made, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_socket_group, setup,
 		    teardown),

@@ -588,6 +588,49 @@ home_lock(const struct vaultd *vd)
 }
 
 /*
+ * A start that made the home and is refused before it serves takes away
+ * what it made there, and nothing else: a gateway port taken, a
+ * cpu-latency it cannot hold used to leave a new home with its lock,
+ * sockets, empty audit log and 8 MiB journal, where the operator had
+ * only asked for a start that failed.  Armed once vaultd holds the
+ * home's lock (so no other vaultd is in it), disarmed as the loop
+ * begins; run at exit (fatal() exits).  Only the names vaultd makes
+ * are removed, the directories only if then empty: a log file in the
+ * home (the daemon's, which its parent says to read) stays, and so does
+ * the home with it.  The lock goes last, after everything that a vaultd
+ * taking it next would make.
+ */
+static struct vaultd	*home_made;
+
+static void
+home_unmake(void)
+{
+	struct vaultd	*vd = home_made;
+	char		 path[PATH_MAX];
+
+	if (vd == NULL)
+		return;
+	home_made = NULL;
+	(void)unlink(vd->sockpath);
+	if (vd->gw.sockpath[0] != '\0')
+		(void)unlink(vd->gw.sockpath);
+	if (vd->gw.addrpath[0] != '\0')
+		(void)unlink(vd->gw.addrpath);
+	if (vd->auditpath[0] != '\0')
+		(void)unlink(vd->auditpath);
+	if (vd->wal.path[0] != '\0')
+		(void)unlink(vd->wal.path);
+	(void)rmdir(vd->emptydir);
+	if ((size_t)snprintf(path, sizeof(path), "%s/%s", vd->home,
+	    HOME_LOCK) < sizeof(path))
+		(void)unlink(path);
+	if ((size_t)snprintf(path, sizeof(path), "%s/run", vd->home) <
+	    sizeof(path))
+		(void)rmdir(path);
+	(void)rmdir(vd->home);
+}
+
+/*
  * Tell the parent waiting for a daemon that the start failed, and why
  * (vd->start_error, else a signal stopped it first).
  */
@@ -772,8 +815,10 @@ main(int argc, char **argv)
 		{ "cpu-latency", required_argument, NULL, 'C' },
 		{ NULL, 0, NULL, 0 },
 	};
+	struct stat	 st;
 	const char	*gwhy;
 	int		 ch, foreground = 0, check = 0, r, shared = 0, kf;
+	int		 made;
 	size_t		 i;
 
 	/*
@@ -978,6 +1023,7 @@ main(int argc, char **argv)
 	    &kf) != NULL;
 
 	/* made now if missing; given to the socket group once ready */
+	made = lstat(vd.home, &st) == -1 && errno == ENOENT;
 	if (conf_home_check(vd.home, vd.have_sock_gid ? &vd.sock_gid : NULL,
 	    CONF_HOME_MAKE, why, sizeof(why)) != 0)
 		fatalx("%s", why);
@@ -986,9 +1032,15 @@ main(int argc, char **argv)
 	    (size_t)snprintf(vd.emptydir, sizeof(vd.emptydir), "%s/empty",
 	    vd.home) >= sizeof(vd.emptydir))
 		fatalx("CLOBVAULT_HOME path too long");
+	/* before empty/: another vaultd's children chroot there */
+	home_lock(&vd);
+	if (made) {
+		home_made = &vd;
+		if (atexit(home_unmake) != 0)
+			fatalx("atexit");
+	}
 	if ((r = home_emptydir(vd.emptydir)) != 0)
 		exit(1);
-	home_lock(&vd);
 	vault_setup(&vd);
 	vaultd_audit_open(&vd);
 	exe_dir(exedir, sizeof(exedir));
@@ -1028,6 +1080,7 @@ main(int argc, char **argv)
 	/* set up: its libraries' start-up pages go (common/pages.c) */
 	drop_startup_pages();
 
+	home_made = NULL;	/* it serves: what it made is the home's now */
 	vaultd_loop(&vd);
 	vaultd_audit_close(&vd);
 
