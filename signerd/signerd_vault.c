@@ -341,6 +341,22 @@ has_account(const struct vault *v, const char *account)
 	return vault_find_record(v, VAULT_REC_ACCOUNT, account, "") >= 0;
 }
 
+/*
+ * 1 if the account holds anything but its own record: a key, a code, a
+ * gateway client, a rotation's entry.  Its removal destroys them all.
+ */
+static int
+account_holds(const struct vault *v, const char *account)
+{
+	size_t	i;
+
+	for (i = 0; i < v->nrecs; i++)
+		if (v->recs[i].type != VAULT_REC_ACCOUNT &&
+		    strcmp(v->recs[i].account, account) == 0)
+			return 1;
+	return 0;
+}
+
 /* 1 if the account has a rotation's journal entry. */
 static int
 rotation_of(const struct vault *v, const char *account)
@@ -433,8 +449,9 @@ set_active(struct vault *pv, const struct vault_keys *keys, size_t k,
  * The changes only the vault credential's holder makes, as a policy
  * change: a gateway client added or removed (rules name clients by
  * name, so a name given again would take over the old client's
- * allowances), and an account's URL, CA file or pin changed (where its
- * signed headers and its gateway traffic go, and whom they trust).
+ * allowances), an account removed with what it holds (its clients too),
+ * and an account's URL, CA file or pin changed (where its signed
+ * headers and its gateway traffic go, and whom they trust).
  * The credential, when one was given, is checked whatever the change.
  * 0, or signerd_cred_check's refusal.
  */
@@ -619,7 +636,14 @@ vault_del(struct signerd_vault *sv, struct chan *c, struct msg *m)
 		return CV_ERR_INVALID;
 	if (vault_find_record(&sv->v, (uint8_t)type, account, key_id) < 0)
 		return CV_ERR_NOTFOUND;
-	if ((r = cred_gate(sv, &cred, type == VAULT_REC_CLIENT)) != 0)
+	/*
+	 * An account that holds anything goes only for the credential: its
+	 * gateway clients with it, as client remove takes it for one (the
+	 * policy names them), and its keys, which nothing brings back.
+	 */
+	if ((r = cred_gate(sv, &cred, type == VAULT_REC_CLIENT ||
+	    (type == VAULT_REC_ACCOUNT && account_holds(&sv->v,
+	    account)))) != 0)
 		return r;
 	if ((r = sv_vault_copy(&sv->v, &sv->pv)) != 0)
 		return r;

@@ -21,6 +21,7 @@
 #include <jansson.h>
 #include <sodium.h>
 
+#include "common/vault_fmt.h"
 #include "common/version.h"
 #include "tests/it.h"
 
@@ -242,7 +243,9 @@ test_help(void **state)
 	assert_null(strstr(c->r.out, "vaultctl wallet"));
 	cli(c, NULL, "account --help");
 	want(c, 0);
-	has(c->r.out, "       vaultctl account remove NAME [--force]\n");
+	has(c->r.out, "       vaultctl account remove NAME\n"
+	    "                        [--force [--passphrase-file F | "
+	    "--keyfile F]]\n");
 	has(c->r.out, "[--order-version 1|2] [--max-key-age DAYS]\n");
 	has(c->r.out, "[--max-key-age DAYS | --no-max-key-age]\n");
 	cli(c, NULL, "help audit");
@@ -1148,16 +1151,44 @@ test_account_update_cred(void **state)
 	want(c, 0);
 }
 
-/* account remove --force: a record for each key it destroys. */
+/*
+ * An account's removal straight to vaultd with no credential, as a
+ * program on the control socket may: its code and vaultd's text.
+ */
+static int
+raw_account_remove(struct ct *c, const char *account, char *text,
+    size_t len)
+{
+	struct msg_w	w;
+
+	msg_begin(&w, MSG_CTL_DEL_REQ, 7);
+	msg_put_u64(&w, VAULT_REC_ACCOUNT);
+	msg_put_str(&w, account);
+	msg_put_str(&w, "");
+	msg_put_bin(&w, "", 0);		/* no credential */
+	msg_put_bool(&w, 0);
+	return it_ctl_frame(&c->it, &w, MSG_CTL_DEL_ANS, text, len);
+}
+
+/*
+ * account remove --force: only with the vault's credential, as the
+ * account holds keys and a gateway client; then a record for each key
+ * it destroys.
+ */
 static void
 test_account_remove_audit(void **state)
 {
 	struct ct	*c = *state;
 	json_t		*j;
+	char		 text[512], *p;
 	const char	*ops[] = { "account_remove", "account_remove",
+			    "account_remove", "account_remove",
 			    "account_remove.wallet", "account_remove.apikey",
-			    "account_remove.invite" };
-	const char	*ids[] = { NULL, NULL, NULL, "k-9", NULL };
+			    "account_remove.invite", "account_remove.client" };
+	const char	*verdicts[] = { "deny", "deny", "intent", "ok", "ok",
+			    "ok", "ok", "ok" };
+	const char	*ids[] = { NULL, NULL, NULL, NULL, NULL, "k-9", NULL,
+			    "bot-b" };
 	size_t		 i;
 
 	cli(c, NULL, "wallet generate --account B");
@@ -1167,24 +1198,62 @@ test_account_remove_audit(void **state)
 	want(c, 0);
 	cli(c, "CODE-12345", "invite set --account B");
 	want(c, 0);
+	cli(c, NULL, "client add bot-b --account B --passphrase-file %s",
+	    c->pass);
+	want(c, 0);
+	/* no terminal to ask the credential on */
+	c->notty = 1;
 	cli(c, NULL, "account remove B --force");
+	c->notty = 0;
+	want(c, 2);
+	assert_string_equal(c->r.out, "");
+	/* after the list of what it would destroy */
+	assert_non_null(p = strstr(c->r.err, "\nvaultctl: account remove: "));
+	assert_string_equal(p, "\nvaultctl: account remove: no terminal to "
+	    "ask on: use --passphrase-file or --keyfile\n");
+	/* none, straight to vaultd: signerd refuses, audited deny */
+	assert_int_equal(raw_account_remove(c, "B", text, sizeof(text)),
+	    CV_ERR_DENIED);
+	assert_string_equal(text, "removing an account that holds keys or "
+	    "gateway clients takes the vault's passphrase or keyfile "
+	    "(vaultctl asks for it, or give --passphrase-file F or --keyfile "
+	    "F); nothing changed");
+	/* a wrong one: exit 6 */
+	snprintf(text, sizeof(text), "%s.bad", c->it.home);
+	it_write(text, "not the passphrase\n", 0600);
+	cli(c, NULL, "account remove B --force --passphrase-file %s", text);
+	unlink(text);
+	want(c, 6);
+	assert_string_equal(c->r.out, "");
+	assert_non_null(p = strstr(c->r.err, "\nvaultctl: account remove: "));
+	assert_string_equal(p, "\nvaultctl: account remove: wrong passphrase "
+	    "or keyfile; nothing changed\n");
+	/* nothing changed: the account, its keys and its client */
+	cli(c, NULL, "client list");
+	want(c, 0);
+	has(c->r.out, "bot-b\taccount B\tapiKey ");
+	cli(c, NULL, "apikey list --local --account B");
+	want(c, 0);
+	has(c->r.out, "k-9");
+	it_sleep_ms(1100);	/* the wrong one's wait */
+	cli(c, NULL, "account remove B --force --passphrase-file %s", c->pass);
 	want(c, 0);
 	assert_string_equal(c->r.out, "account remove: done\n");
 	cli(c, NULL, "audit show --account B --op account_remove --json");
 	want(c, 0);
 	j = out_json(c);
-	assert_int_equal(json_array_size(j), 5);
-	for (i = 0; i < 5; i++) {
+	assert_int_equal(json_array_size(j), 8);
+	for (i = 0; i < 8; i++) {
 		json_t *e = json_array_get(j, i);
 
 		assert_string_equal(json_string_value(json_object_get(e, "op")),
 		    ops[i]);
 		assert_string_equal(json_string_value(json_object_get(e,
-		    "verdict")), i == 0 ? "intent" : "ok");
+		    "verdict")), verdicts[i]);
 		if (ids[i] != NULL)
 			assert_string_equal(json_string_value(json_object_get(
 			    e, "key_id")), ids[i]);
-		else if (i >= 2)
+		else if (i >= 4)
 			assert_true(json_is_null(json_object_get(e,
 			    "key_id")));
 	}

@@ -223,7 +223,8 @@ test_records(void **state)
 	assert_out(v, "add --force to destroy them with it");
 	assert_int_equal(CTL(v, NULL, "apikey list --local --account vec"), 0);
 	/* removing an account removes what it held */
-	assert_int_equal(CTL(v, NULL, "account remove vec --force"), 0);
+	assert_int_equal(CTL(v, NULL, "account remove vec --force "
+	    "--passphrase-file %s", v->pass), 0);
 	assert_out(v, "are destroyed");
 	assert_int_equal(CTL(v, NULL, "apikey list --local --account vec"), 8);
 	assert_int_equal(CTL(v, NULL, "account remove vec"), 8);

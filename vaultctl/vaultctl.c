@@ -62,7 +62,8 @@ static const struct command {
 	    "     [--max-key-age DAYS | --no-max-key-age]\n"
 	    "     [--passphrase-file F | --keyfile F]\n"
 	    "account list\n"
-	    "account remove NAME [--force]" },
+	    "account remove NAME\n"
+	    "     [--force [--passphrase-file F | --keyfile F]]" },
 	{ "keys", cmd_keys,
 	    "the vault's keys and codes: wallet, apikey, builder, invite",
 	    "keys list [--account A]" },

@@ -49,7 +49,8 @@ static const struct option acct_opts[] = {
 	"[--pin P | --no-pin] [--funder ADDR | --no-funder] " \
 	"[--order-version N] [--max-key-age DAYS | --no-max-key-age] " \
 	"[--passphrase-file F | --keyfile F] | " \
-	"account list | account remove NAME [--force]"
+	"account list | account remove NAME [--force " \
+	"[--passphrase-file F | --keyfile F]]"
 
 /*
  * The options after the subcommand (argv[1]) and its one word, the
@@ -528,23 +529,28 @@ account_update(struct vaultctl *vc, const char *name,
 /*
  * account remove NAME [--force]: an account goes with every key it
  * holds, so while it holds any (a wallet key, API or builder
- * credentials, an invitation code) it is removed only with --force,
- * and what is destroyed is listed first.  vaultd audits each key it
- * destroys.
+ * credentials, an invitation code, a gateway client) it is removed only
+ * with --force, and what is destroyed is listed first.  Such a removal
+ * takes the vault's credential too, as client remove does (signerd
+ * checks it): it would drop the account's gateway clients, which the
+ * policy names, and keys nothing brings back.  vaultd audits each key
+ * it destroys.
  */
 static int
 account_remove(struct vaultctl *vc, const char *name,
     const struct acct_args *a)
 {
 	struct vaultctl_rec	*v = NULL;
+	struct secret		 cred;
 	size_t			 n, i, held = 0;
-	int			 found = 0, r;
+	int			 found = 0, keyfile = 0, r;
 
 	if (a->profile || a->url || a->ca || a->no_ca || a->pin ||
 	    a->no_pin || a->funder || a->no_funder || a->orders || a->age ||
-	    a->no_age || a->pass || a->key)
+	    a->no_age || (a->pass && a->key))
 		return vaultctl_fail(vc, "usage: vaultctl account remove NAME "
-		    "[--force]", CV_ERR_USAGE);
+		    "[--force [--passphrase-file F | --keyfile F]]",
+		    CV_ERR_USAGE);
 	if ((r = vaultctl_list(vc, &v, &n)) != 0)
 		return vaultctl_fail(vc, "account remove", r);
 	for (i = 0; i < n; i++) {
@@ -581,7 +587,17 @@ account_remove(struct vaultctl *vc, const char *name,
 		    held == 1 ? "" : "s");
 		return vaultctl_fail(vc, "account remove", CV_ERR_EXISTS);
 	}
-	return vaultctl_del(vc, "account remove", VAULT_REC_ACCOUNT, name, "");
+	/* a credential given is sent (and checked) whatever it holds */
+	memset(&cred, 0, sizeof(cred));
+	if ((held > 0 || a->pass != NULL || a->key != NULL) &&
+	    (r = vaultctl_cred_get(vc, a->pass, a->key, "Vault passphrase (to "
+	    "remove an account with what it holds): ", 0, 0, &cred,
+	    &keyfile)) != 0)
+		return vaultctl_fail(vc, "account remove", r);
+	r = vaultctl_del_cred(vc, cred.p != NULL ? &cred : NULL, keyfile,
+	    "account remove", VAULT_REC_ACCOUNT, name, "");
+	secret_free(&cred);
+	return r;
 }
 
 /* What the listing says of one account: its settings, its keys counted. */

@@ -31,6 +31,10 @@ struct vaultd;
 #define VAULTD_CRED_ACCOUNT	"changing an account's URL, CA file or pin " \
 	"takes the vault's passphrase or keyfile (vaultctl asks for it, or " \
 	"give --passphrase-file F or --keyfile F); nothing changed"
+#define VAULTD_CRED_REMOVE	"removing an account that holds keys or " \
+	"gateway clients takes the vault's passphrase or keyfile (vaultctl " \
+	"asks for it, or give --passphrase-file F or --keyfile F); nothing " \
+	"changed"
 #define VAULTD_CRED_WRONG	"wrong passphrase or keyfile; nothing changed"
 #define VAULTD_MAX_CLIENTS	64
 #define VAULTD_CLIENTS_PER_PID	8	/* one script cannot hold them all */

@@ -446,6 +446,7 @@ destroyed_op(uint8_t type)
 	case VAULT_REC_API_CRED:	return "account_remove.apikey";
 	case VAULT_REC_BUILDER_CRED:	return "account_remove.builder";
 	case VAULT_REC_INVITE:		return "account_remove.invite";
+	case VAULT_REC_CLIENT:		return "account_remove.client";
 	}
 	return "account_remove.record";
 }

@@ -523,9 +523,9 @@ unlock_failed(struct vaultd *vd, int code, const char *text)
 
 /*
  * signerd refused a put or del that takes the vault's credential (a
- * gateway client's record, an account's URL, CA file or pin): none was
- * given, or a wrong one, which slows the next try down as a wrong
- * unlock does.  Audited "deny".
+ * gateway client's record, an account's URL, CA file or pin, an account
+ * removed with what it holds): none was given, or a wrong one, which
+ * slows the next try down as a wrong unlock does.  Audited "deny".
  */
 static void
 gate_refused(struct vaultd *vd, int code)
@@ -536,9 +536,12 @@ gate_refused(struct vaultd *vd, int code)
 	if (code == CV_ERR_BADPASS) {
 		vault_bad_credential(vd);
 		text = VAULTD_CRED_WRONG;
-	} else
-		text = vd->op.rtype == VAULT_REC_CLIENT ? VAULTD_CRED_CLIENT :
-		    VAULTD_CRED_ACCOUNT;
+	} else if (vd->op.rtype == VAULT_REC_CLIENT)
+		text = VAULTD_CRED_CLIENT;
+	else if (vd->op.sent == MSG_VAULT_DEL_REQ)
+		text = VAULTD_CRED_REMOVE;
+	else
+		text = VAULTD_CRED_ACCOUNT;
 	vault_op_fail(vd, code, text);
 }
 
