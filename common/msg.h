@@ -21,7 +21,7 @@
 #include "common/cv_err.h"
 
 /* Bump when any message changes; checked by MSG_HELLO_REQ. */
-#define MSG_VERSION		15
+#define MSG_VERSION		16
 
 #define MSG_HDR_LEN		4
 #define MSG_MAX_FRAME		(1024 * 1024)	/* payload bytes */
@@ -90,9 +90,11 @@ X(MSG_VAULT_PUT_REQ, "vaultd", "signerd", "u s64 s64 u x4096 x1024 b",	\
     "(empty: none; a client's record, or an account's URL, CA or pin "	\
     "changed, needs it), keyfile")					\
 X(MSG_VAULT_PUT_ANS, "signerd", "vaultd", "x s1024", "file, public info") \
-X(MSG_VAULT_DEL_REQ, "vaultd", "signerd", "u s64 s64 x1024 b",		\
+X(MSG_VAULT_DEL_REQ, "vaultd", "signerd", "u s64 s64 x1024 b b",	\
     "type, account, key id, the vault's credential (empty: none; a "	\
-    "client's record needs it), keyfile")				\
+    "client's record, an account holding anything needs it), "		\
+    "keyfile, gone (vaultd's own removal of an API or builder key a "	\
+    "call deleted at the exchange)")					\
 X(MSG_VAULT_DEL_ANS, "signerd", "vaultd", "x", "file")			\
 X(MSG_VAULT_PASSWD_REQ, "vaultd", "signerd", "x1024 x1024 b u u",	\
     "old, new, keyfile, ops, mem")					\
@@ -123,7 +125,7 @@ X(MSG_CTL_PUT_REQ, "vaultctl", "vaultd", "u s64 s64 u x4096 x1024 b",	\
 X(MSG_CTL_PUT_ANS, "vaultd", "vaultctl", "s1024", "public info")		\
 X(MSG_CTL_DEL_REQ, "vaultctl", "vaultd", "u s64 s64 x1024 b",		\
     "type, account, key id, credential, keyfile (as "			\
-    "MSG_VAULT_DEL_REQ)")						\
+    "MSG_VAULT_DEL_REQ, which vaultd sends with gone false)")		\
 X(MSG_CTL_DEL_ANS, "vaultd", "vaultctl", "", "-")			\
 X(MSG_CTL_LIST_REQ, "vaultctl", "vaultd", "", "-")			\
 X(MSG_CTL_LIST_ANS, "vaultd", "vaultctl", "a1024",			\

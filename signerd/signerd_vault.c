@@ -624,13 +624,19 @@ vault_del(struct signerd_vault *sv, struct chan *c, struct msg *m)
 	char		account[VAULT_MAX_NAME + 1], key_id[VAULT_MAX_NAME + 1];
 	size_t		i, n = 0, last = 0;
 	long		k;
-	int		r, active;
+	int		r, active, gone;
 
 	if ((r = msg_get_u64(&m->rd, &type)) != 0 ||
 	    (r = msg_get_strbuf(&m->rd, account, sizeof(account))) != 0 ||
 	    (r = msg_get_strbuf(&m->rd, key_id, sizeof(key_id))) != 0 ||
-	    (r = sv_get_cred(&m->rd, &cred)) != 0)
+	    (r = sv_get_cred(&m->rd, &cred)) != 0 ||
+	    (r = msg_get_bool(&m->rd, &gone)) != 0)
 		fatalx("%s: %s", msg_name(m->type), cv_strerror(r));
+	/* only an API or builder key is ever deleted at the exchange */
+	if (gone && type != VAULT_REC_API_CRED &&
+	    type != VAULT_REC_BUILDER_CRED)
+		fatalx("%s: gone, of a record of type %llu",
+		    msg_name(m->type), (unsigned long long)type);
 	if (type == VAULT_REC_AUDIT_KEY || type == VAULT_REC_POLICY ||
 	    type == 0 || type > VAULT_REC_MAX)
 		return CV_ERR_INVALID;

@@ -984,6 +984,7 @@ peer_del_cred(struct peer *p, const char *cred, uint64_t type,
 	msg_put_str(&w, key_id);
 	msg_put_bin(&w, cred, strlen(cred));
 	msg_put_bool(&w, 0);
+	msg_put_bool(&w, 0);		/* not gone */
 	peer_send(p, &w);
 	if ((code = peer_answer(p, MSG_VAULT_DEL_ANS)) == 0)
 		peer_commit(p, ++p->gen);

@@ -848,8 +848,14 @@ vaultd_call_kick(struct vaultd *vd)
 		msg_put_u64(&w, c->rtype);
 		msg_put_str(&w, c->account);
 		msg_put_str(&w, c->key_id);
-		msg_put_bin(&w, "", 0);	/* a key's removal: no credential */
+		/*
+		 * The copy of a key this call deleted at the exchange (netd's
+		 * word checked, effect_refused): dead, and gone, for which
+		 * signerd takes no credential.
+		 */
+		msg_put_bin(&w, "", 0);
 		msg_put_bool(&w, 0);
+		msg_put_bool(&w, 1);	/* gone */
 		break;
 	}
 	c->op_started = 1;

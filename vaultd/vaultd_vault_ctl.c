@@ -611,6 +611,8 @@ vault_ctl_del(struct vaultd *vd, struct client *cl, struct msg *m)
 	msg_put_str(&w, key_id);
 	msg_put_bin(&w, cred, credlen);
 	msg_put_bool(&w, keyfile);
+	/* the operator's word that a key is gone is no reason to believe */
+	msg_put_bool(&w, 0);
 	if ((r = vault_op_send(vd, &w, id, MSG_VAULT_DEL_REQ)) != 0)
 		vault_op_fail(vd, r, "signerd is not reachable");
 	return 0;
