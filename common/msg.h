@@ -92,9 +92,9 @@ X(MSG_VAULT_PUT_REQ, "vaultd", "signerd", "u s64 s64 u x4096 x1024 b",	\
 X(MSG_VAULT_PUT_ANS, "signerd", "vaultd", "x s1024", "file, public info") \
 X(MSG_VAULT_DEL_REQ, "vaultd", "signerd", "u s64 s64 x1024 b b",	\
     "type, account, key id, the vault's credential (empty: none; a "	\
-    "client's record, an account holding anything needs it), "		\
-    "keyfile, gone (vaultd's own removal of an API or builder key a "	\
-    "call deleted at the exchange)")					\
+    "client's record, a key or code, an account holding any needs "	\
+    "it), keyfile, gone (vaultd's own removal of an API or builder "	\
+    "key a call deleted at the exchange: none needed)")			\
 X(MSG_VAULT_DEL_ANS, "signerd", "vaultd", "x", "file")			\
 X(MSG_VAULT_PASSWD_REQ, "vaultd", "signerd", "x1024 x1024 b u u",	\
     "old, new, keyfile, ops, mem")					\

@@ -8,7 +8,8 @@
  * at a version that only ever grows.  The same credential, presented
  * again, is what a change that would step around the policy takes
  * (signerd_cred_check): a gateway client's record, an account's URL,
- * CA file or pin, an account removed with what it holds.
+ * CA file or pin, a key or an invitation code removed, an account
+ * removed with what it holds.
  */
 #include <string.h>
 

@@ -449,9 +449,10 @@ set_active(struct vault *pv, const struct vault_keys *keys, size_t k,
  * The changes only the vault credential's holder makes, as a policy
  * change: a gateway client added or removed (rules name clients by
  * name, so a name given again would take over the old client's
- * allowances), an account removed with what it holds (its clients too),
- * and an account's URL, CA file or pin changed (where its signed
- * headers and its gateway traffic go, and whom they trust).
+ * allowances), a key or an invitation code removed (del_gated), an
+ * account removed with what it holds (its clients too), and an
+ * account's URL, CA file or pin changed (where its signed headers and
+ * its gateway traffic go, and whom they trust).
  * The credential, when one was given, is checked whatever the change.
  * 0, or signerd_cred_check's refusal.
  */
@@ -461,6 +462,33 @@ cred_gate(struct signerd_vault *sv, const struct vault_cred *cred, int needed)
 	if (!needed && cred->len == 0)
 		return 0;
 	return signerd_cred_check(sv, cred);
+}
+
+/*
+ * 1 if removing the record takes the vault's credential: a gateway
+ * client (the policy names it), a secret nothing brings back (a wallet
+ * key, an API or builder key, an invitation code, which is good once),
+ * an account that holds anything (all of that goes with it).  An API or
+ * builder key gone at the exchange goes without: vaultd removes the
+ * copy a call deleted there (vaultd_call.c), which is dead.  A
+ * rotation's journal entry holds no secret.
+ */
+static int
+del_gated(const struct vault *v, uint8_t type, const char *account,
+    int gone)
+{
+	switch (type) {
+	case VAULT_REC_CLIENT:
+	case VAULT_REC_WALLET_KEY:
+	case VAULT_REC_INVITE:
+		return 1;
+	case VAULT_REC_API_CRED:
+	case VAULT_REC_BUILDER_CRED:
+		return !gone;
+	case VAULT_REC_ACCOUNT:
+		return account_holds(v, account);
+	}
+	return 0;
 }
 
 static int
@@ -642,14 +670,8 @@ vault_del(struct signerd_vault *sv, struct chan *c, struct msg *m)
 		return CV_ERR_INVALID;
 	if (vault_find_record(&sv->v, (uint8_t)type, account, key_id) < 0)
 		return CV_ERR_NOTFOUND;
-	/*
-	 * An account that holds anything goes only for the credential: its
-	 * gateway clients with it, as client remove takes it for one (the
-	 * policy names them), and its keys, which nothing brings back.
-	 */
-	if ((r = cred_gate(sv, &cred, type == VAULT_REC_CLIENT ||
-	    (type == VAULT_REC_ACCOUNT && account_holds(&sv->v,
-	    account)))) != 0)
+	if ((r = cred_gate(sv, &cred, del_gated(&sv->v, (uint8_t)type,
+	    account, gone))) != 0)
 		return r;
 	if ((r = sv_vault_copy(&sv->v, &sv->pv)) != 0)
 		return r;

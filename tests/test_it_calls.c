@@ -452,7 +452,7 @@ static void
 common_calls(struct ct *c, const char *key_id)
 {
 	json_t	*doc, *res;
-	char	 body[512], bkey[64], bkey3[64], id1[16], id2[16];
+	char	 body[512], bkey[64], bkey3[64], id1[16], id2[16], bad[160];
 	const char	*line, *eol;
 	struct txr r;
 
@@ -578,8 +578,19 @@ common_calls(struct ct *c, const char *key_id)
 	assert_true(strstr(line, "(active)") < eol);
 	run(c, 8, NULL, "builder use --account main --key-id no-such-key");
 	run(c, 0, NULL, "builder revoke --account main %s", bkey3);
-	run(c, 0, NULL, "builder revoke --local --account main --key-id %s",
-	    bkey);
+	/* the vault's copy goes only for the vault's credential */
+	snprintf(bad, sizeof(bad), "%s.bad", c->pass);
+	it_write(bad, "not the passphrase\n", 0600);
+	run(c, 6, NULL, "builder revoke --local --account main --key-id %s "
+	    "--passphrase-file %s", bkey, bad);
+	unlink(bad);
+	has(c, "vaultctl: builder revoke --local: wrong passphrase or "
+	    "keyfile; nothing changed\n");
+	run(c, 0, NULL, "builder list --local --account main");
+	has(c, bkey);
+	it_sleep_ms(1100);	/* the wrong one's wait */
+	run(c, 0, NULL, "builder revoke --local --account main --key-id %s "
+	    "--passphrase-file %s", bkey, c->pass);
 	has(c, "builder revoke --local: done\n");
 	run(c, 0, NULL, "builder list --local --account main");
 	lacks(c, bkey);
@@ -864,7 +875,8 @@ test_explicit_keys(void **state)
 	has(c, f);
 	/* what the text says to do: the vault's copy goes, nothing else */
 	mark = txt_log_lines(&c->tx);
-	run(c, 0, NULL, "apikey delete --local --account main --key-id %s", f);
+	run(c, 0, NULL, "apikey delete --local --account main --key-id %s "
+	    "--passphrase-file %s", f, c->pass);
 	has(c, "apikey delete --local: done\n");
 	run(c, 0, NULL, "apikey list --local --account main");
 	lacks(c, f);

@@ -1152,19 +1152,19 @@ test_account_update_cred(void **state)
 }
 
 /*
- * An account's removal straight to vaultd with no credential, as a
+ * A record's removal straight to vaultd with no credential, as a
  * program on the control socket may: its code and vaultd's text.
  */
 static int
-raw_account_remove(struct ct *c, const char *account, char *text,
-    size_t len)
+raw_del(struct ct *c, uint64_t type, const char *account,
+    const char *key_id, char *text, size_t len)
 {
 	struct msg_w	w;
 
 	msg_begin(&w, MSG_CTL_DEL_REQ, 7);
-	msg_put_u64(&w, VAULT_REC_ACCOUNT);
+	msg_put_u64(&w, type);
 	msg_put_str(&w, account);
-	msg_put_str(&w, "");
+	msg_put_str(&w, key_id);
 	msg_put_bin(&w, "", 0);		/* no credential */
 	msg_put_bool(&w, 0);
 	return it_ctl_frame(&c->it, &w, MSG_CTL_DEL_ANS, text, len);
@@ -1212,8 +1212,8 @@ test_account_remove_audit(void **state)
 	assert_string_equal(p, "\nvaultctl: account remove: no terminal to "
 	    "ask on: use --passphrase-file or --keyfile\n");
 	/* none, straight to vaultd: signerd refuses, audited deny */
-	assert_int_equal(raw_account_remove(c, "B", text, sizeof(text)),
-	    CV_ERR_DENIED);
+	assert_int_equal(raw_del(c, VAULT_REC_ACCOUNT, "B", "", text,
+	    sizeof(text)), CV_ERR_DENIED);
 	assert_string_equal(text, "removing an account that holds keys or "
 	    "gateway clients takes the vault's passphrase or keyfile "
 	    "(vaultctl asks for it, or give --passphrase-file F or --keyfile "
@@ -1265,6 +1265,149 @@ test_account_remove_audit(void **state)
 	j = out_json(c);
 	assert_int_equal(json_array_size(j), 2);
 	json_decref(j);
+	cli(c, NULL, "audit verify");
+	want(c, 0);
+}
+
+#define CRED_KEY	"removing a key or an invitation code from the vault " \
+			"takes the vault's passphrase or keyfile (vaultctl " \
+			"asks for it, or give --passphrase-file F or " \
+			"--keyfile F); nothing changed"
+#define NO_TTY		": no terminal to ask on: use --passphrase-file or " \
+			"--keyfile\n"
+
+/* The verdicts of account B's records of op, in order, into out. */
+static void
+verdicts_of(struct ct *c, const char *op, char *out, size_t len)
+{
+	json_t	*j;
+	size_t	 i;
+
+	cli(c, NULL, "audit show --account B --op %s --json", op);
+	want(c, 0);
+	j = out_json(c);
+	out[0] = '\0';
+	for (i = 0; i < json_array_size(j); i++)
+		snprintf(out + strlen(out), len - strlen(out), "%s%s",
+		    i > 0 ? " " : "", json_string_value(json_object_get(
+		    json_array_get(j, i), "verdict")));
+	json_decref(j);
+}
+
+/*
+ * apikey delete --local and invite clear destroy what nothing brings
+ * back: only with the vault's credential, as a wallet key's removal
+ * straight to vaultd.  Refusals are audited deny and change nothing.
+ */
+static void
+test_key_remove_cred(void **state)
+{
+	struct ct	*c = *state;
+	char		 bad[160], text[512];
+
+	snprintf(bad, sizeof(bad), "%s.bad", c->it.home);
+	it_write(bad, "not the passphrase\n", 0600);
+	cli(c, WALLET_KEY, "wallet import --account B");
+	want(c, 0);
+	cli(c, "{\"apiKey\":\"k-9\",\"secret\":\"" API_SECRET "\","
+	    "\"passphrase\":\"" API_PASS "\"}", "apikey import --account B");
+	want(c, 0);
+	cli(c, "CODE-12345", "invite set --account B");
+	want(c, 0);
+
+	/* none: vaultctl asks on the terminal, and there is none */
+	c->notty = 1;
+	cli(c, NULL, "apikey delete --local --account B --key-id k-9");
+	want(c, 2);
+	assert_string_equal(c->r.out, "");
+	assert_string_equal(c->r.err, "vaultctl: apikey delete --local"
+	    NO_TTY);
+	cli(c, NULL, "invite clear --account B");
+	want(c, 2);
+	assert_string_equal(c->r.out, "");
+	assert_string_equal(c->r.err, "vaultctl: invite clear" NO_TTY);
+	/* what the vault does not hold is not asked for */
+	cli(c, NULL, "apikey delete --local --account B --key-id k-8");
+	want(c, 8);
+	assert_string_equal(c->r.err, "vaultctl: apikey delete --local: "
+	    "account B holds no API key k-8: vaultctl keys list shows what "
+	    "it holds\n");
+	cli(c, NULL, "invite clear --account A");
+	want(c, 8);
+	assert_string_equal(c->r.err, "vaultctl: invite clear: account A "
+	    "holds no invitation code: vaultctl keys list shows what it "
+	    "holds\n");
+	/* the credential goes with a removal only */
+	cli(c, NULL, "invite show --account B --passphrase-file %s", c->pass);
+	want(c, 2);
+	has(c->r.err, "--passphrase-file and --keyfile go with a removal "
+	    "from the vault only");
+	c->notty = 0;
+
+	/* none, straight to vaultd: signerd refuses, a wallet key too */
+	assert_int_equal(raw_del(c, VAULT_REC_API_CRED, "B", "k-9", text,
+	    sizeof(text)), CV_ERR_DENIED);
+	assert_string_equal(text, CRED_KEY);
+	assert_int_equal(raw_del(c, VAULT_REC_INVITE, "B", "", text,
+	    sizeof(text)), CV_ERR_DENIED);
+	assert_string_equal(text, CRED_KEY);
+	assert_int_equal(raw_del(c, VAULT_REC_WALLET_KEY, "B", "", text,
+	    sizeof(text)), CV_ERR_DENIED);
+	assert_string_equal(text, CRED_KEY);
+
+	/* a wrong one: exit 6, and the next try waits */
+	cli(c, NULL, "apikey delete --local --account B --key-id k-9 "
+	    "--passphrase-file %s", bad);
+	want(c, 6);
+	assert_string_equal(c->r.out, "");
+	assert_string_equal(c->r.err, "vaultctl: apikey delete --local: "
+	    "wrong passphrase or keyfile; nothing changed\n");
+	cli(c, NULL, "invite clear --account B --passphrase-file %s", c->pass);
+	want(c, 4);
+	assert_string_equal(c->r.out, "");
+	has(c->r.err, "vaultctl: invite clear: too many wrong passphrases; "
+	    "try again in ");
+	it_sleep_ms(1100);
+	cli(c, NULL, "invite clear --account B --passphrase-file %s", bad);
+	want(c, 6);
+	assert_string_equal(c->r.err, "vaultctl: invite clear: wrong "
+	    "passphrase or keyfile; nothing changed\n");
+
+	/* nothing changed: the key, the code, the wallet */
+	cli(c, NULL, "apikey list --local --account B");
+	want(c, 0);
+	has(c->r.out, "k-9");
+	cli(c, NULL, "invite show --account B");
+	want(c, 0);
+	has(c->r.out, "C**** (10 characters)");
+	cli(c, NULL, "wallet address --account B");
+	want(c, 0);
+	has(c->r.out, WALLET_ADDR);
+
+	/* with the vault's passphrase (after the wait a wrong one made) */
+	it_sleep_ms(2100);
+	cli(c, NULL, "apikey delete --local --account B --key-id k-9 "
+	    "--passphrase-file %s", c->pass);
+	want(c, 0);
+	assert_string_equal(c->r.out, "apikey delete --local: done\n");
+	cli(c, NULL, "invite clear --account B --passphrase-file %s", c->pass);
+	want(c, 0);
+	assert_string_equal(c->r.out, "invite clear: done\n");
+	cli(c, NULL, "apikey list --local --account B");
+	want(c, 0);
+	lacks(c, "k-9");
+	cli(c, NULL, "invite show --account B");
+	want(c, 0);
+	assert_string_equal(c->r.out, "(none)\n");
+
+	/* on the audit log: each refusal deny, then the removal */
+	verdicts_of(c, "apikey_remove", text, sizeof(text));
+	assert_string_equal(text, "deny deny intent ok");
+	verdicts_of(c, "invite_clear", text, sizeof(text));
+	assert_string_equal(text, "deny deny intent ok");
+	verdicts_of(c, "wallet_remove", text, sizeof(text));
+	assert_string_equal(text, "deny");
+	unlink(bad);
 	cli(c, NULL, "audit verify");
 	want(c, 0);
 }
@@ -1991,6 +2134,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_account_update,
 		    setup_vaultd, teardown),
 		cmocka_unit_test_setup_teardown(test_account_update_cred,
+		    setup_vaultd, teardown),
+		cmocka_unit_test_setup_teardown(test_key_remove_cred,
 		    setup_vaultd, teardown),
 		cmocka_unit_test_setup_teardown(test_account_remove_audit,
 		    setup_vaultd, teardown),

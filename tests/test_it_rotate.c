@@ -227,13 +227,17 @@ test_exchange_faults(void **state)
  * dead key the active one and delete the old key with it, leaving the
  * account no key; it now says to finish the abort.  abort again is
  * refused by the exchange for a key it no longer has, finds it gone
- * from the exchange's list, forgets it, and the old key signs on.
+ * from the exchange's list, and the old key signs on.  The vault keeps
+ * the dead key's copy: its removal takes the vault's credential, which
+ * the rotation does not hold, so it says how.
  */
 static void
 test_abort_lost(void **state)
 {
 	struct rt	*c = *state;
-	char		 id[32], key[80], cmd[512];
+	json_t		*j, *l, *e;
+	char		 id[32], key[80], cmd[512], dead[80] = "";
+	size_t		 i;
 	int		 r;
 
 	start_stopped(c, "use", id);
@@ -248,6 +252,28 @@ test_abort_lost(void **state)
 	has(c, "finish it with vaultctl rotate abort");
 	run(c, 0, "rotate abort %s", id);
 	has(c, "is deleted; main still signs with");
+	has(c, " is gone at the exchange; its dead copy stays in the vault: "
+	    "remove it with vaultctl apikey delete --local --account main "
+	    "--key-id ");
+	has(c, " (that takes the vault's passphrase or keyfile)\n");
+	/* the dead key is still in the vault, not active; it goes so */
+	run(c, 0, "--json apikey list --local --account main");
+	j = out_json(c);
+	l = json_object_get(j, "entries");
+	assert_int_equal(json_array_size(l), 2);
+	for (i = 0; i < 2; i++) {
+		e = json_array_get(l, i);
+		if (strcmp(json_string_value(json_object_get(e, "key_id")),
+		    c->key) == 0)
+			continue;
+		assert_false(json_is_true(json_object_get(e, "active")));
+		snprintf(dead, sizeof(dead), "%s", json_string_value(
+		    json_object_get(e, "key_id")));
+	}
+	json_decref(j);
+	assert_string_not_equal(dead, "");
+	run(c, 0, "apikey delete --local --account main --key-id %s "
+	    "--passphrase-file %s", dead, c->pass);
 	one_key(c, c->nonce, key, sizeof(key));
 	assert_string_equal(key, c->key);
 	run(c, 0, "apikey list --account main");

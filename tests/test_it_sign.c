@@ -970,9 +970,12 @@ peer_put_rec(struct peer *p, uint64_t type, const char *acct,
 	    acct, key_id, 0, b, len, info);
 }
 
-/* MSG_VAULT_DEL_REQ with the vault credential cred, committed if done. */
+/*
+ * MSG_VAULT_DEL_REQ with the vault credential cred, committed if done;
+ * gone: as vaultd's removal of a key a call deleted at the exchange.
+ */
 static int64_t
-peer_del_cred(struct peer *p, const char *cred, uint64_t type,
+peer_del_gone(struct peer *p, const char *cred, int gone, uint64_t type,
     const char *acct, const char *key_id)
 {
 	struct msg_w	w;
@@ -984,11 +987,19 @@ peer_del_cred(struct peer *p, const char *cred, uint64_t type,
 	msg_put_str(&w, key_id);
 	msg_put_bin(&w, cred, strlen(cred));
 	msg_put_bool(&w, 0);
-	msg_put_bool(&w, 0);		/* not gone */
+	msg_put_bool(&w, gone);
 	peer_send(p, &w);
 	if ((code = peer_answer(p, MSG_VAULT_DEL_ANS)) == 0)
 		peer_commit(p, ++p->gen);
 	return code;
+}
+
+/* The same for the operator (gone false). */
+static int64_t
+peer_del_cred(struct peer *p, const char *cred, uint64_t type,
+    const char *acct, const char *key_id)
+{
+	return peer_del_gone(p, cred, 0, type, acct, key_id);
 }
 
 /* An account record; with keys, the test wallet and API key "k-1". */
@@ -1697,11 +1708,17 @@ peer_account_is(struct peer *p, const char *acct, const char *want)
 static void
 test_cred_gate(void **state)
 {
-	struct peer	 p;
-	struct client	 c1;
-	char		 info[513], text[MSG_ERROR_TEXT_MAX + 1], name[65];
-	char		 acct[65], ts[32];
-	uint64_t	 gen;
+	static const char	 apikey[] = SECRET "\0pp";
+	static const uint64_t	 keys[] = { VAULT_REC_WALLET_KEY,
+				    VAULT_REC_API_CRED, VAULT_REC_BUILDER_CRED,
+				    VAULT_REC_INVITE };
+	static const char	*ids[] = { "", "k-1", "b-1", "" };
+	struct peer		 p;
+	struct client		 c1;
+	char			 info[513], text[MSG_ERROR_TEXT_MAX + 1];
+	char			 name[65], acct[65], ts[32];
+	uint64_t		 gen;
+	size_t			 i;
 
 	(void)state;
 	client_make(&c1, CLIENT_KEY1, 1);
@@ -1768,6 +1785,39 @@ test_cred_gate(void **state)
 	assert_int_equal(peer_put_cred(&p, "pw", VAULT_REC_ACCOUNT, "pm", "",
 	    3, PM_MOVED, strlen(PM_MOVED), info), 0);
 	peer_account_is(&p, "pm", PM_MOVED);
+
+	/* a key or a code removed: none, a wrong one, the vault's */
+	assert_int_equal(peer_put_rec(&p, VAULT_REC_API_CRED, "pm", "k-1",
+	    apikey, sizeof(apikey) - 1, info), 0);
+	assert_int_equal(peer_put_rec(&p, VAULT_REC_BUILDER_CRED, "pm", "b-1",
+	    apikey, sizeof(apikey) - 1, info), 0);
+	assert_int_equal(peer_put_rec(&p, VAULT_REC_INVITE, "pm", "",
+	    "CODE-1", 6, info), 0);
+	gen = p.gen;
+	for (i = 0; i < 4; i++) {
+		assert_int_equal(peer_del_cred(&p, "", keys[i], "pm", ids[i]),
+		    CV_ERR_DENIED);
+		assert_int_equal(peer_del_cred(&p, "px", keys[i], "pm",
+		    ids[i]), CV_ERR_BADPASS);
+	}
+	assert_int_equal(p.gen, gen);
+	for (i = 0; i < 4; i++) {
+		assert_int_equal(peer_del_cred(&p, "pw", keys[i], "pm",
+		    ids[i]), 0);
+		assert_int_equal(peer_del_cred(&p, "pw", keys[i], "pm",
+		    ids[i]), CV_ERR_NOTFOUND);
+	}
+	/* vaultd's removal of a key a call deleted at the exchange: none */
+	assert_int_equal(peer_put_rec(&p, VAULT_REC_API_CRED, "pm", "k-2",
+	    apikey, sizeof(apikey) - 1, info), 0);
+	assert_int_equal(peer_put_rec(&p, VAULT_REC_BUILDER_CRED, "pm", "b-2",
+	    apikey, sizeof(apikey) - 1, info), 0);
+	assert_int_equal(peer_del_gone(&p, "", 1, VAULT_REC_API_CRED, "pm",
+	    "k-2"), 0);
+	assert_int_equal(peer_del_gone(&p, "", 1, VAULT_REC_BUILDER_CRED,
+	    "pm", "b-2"), 0);
+	assert_int_equal(peer_del_gone(&p, "", 1, VAULT_REC_API_CRED, "pm",
+	    "k-2"), CV_ERR_NOTFOUND);
 	chan_free(&p.c);
 	assert_int_equal(waitpid(p.pid, NULL, 0), p.pid);
 }

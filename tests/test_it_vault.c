@@ -214,8 +214,10 @@ test_records(void **state)
 	assert_int_equal(CTL(v, NULL, "invite show --account main"), 0);
 	assert_out(v, "I**** (18 characters)");
 	assert_true(strstr(v->out, INVITE) == NULL);
-	assert_int_equal(CTL(v, NULL, "invite clear --account main"), 0);
-	assert_int_equal(CTL(v, NULL, "invite clear --account main"), 8);
+	assert_int_equal(CTL(v, NULL, "invite clear --account main "
+	    "--passphrase-file %s", v->pass), 0);
+	assert_int_equal(CTL(v, NULL, "invite clear --account main "
+	    "--passphrase-file %s", v->pass), 8);
 
 	/* an account holding keys goes only with --force, and says so */
 	assert_int_equal(CTL(v, NULL, "account remove vec"), 1);

@@ -76,7 +76,7 @@ static const struct command {
 	    "an account's invitation code (on standard input)",
 	    "invite set --account A\n"
 	    "invite show --account A\n"
-	    "invite clear --account A" },
+	    "invite clear --account A [--passphrase-file F | --keyfile F]" },
 	{ "apikey", cmd_apikey,
 	    "API keys at the exchange, and the vault's own (--local, import)",
 	    "apikey create|derive|create-or-derive --account A [--nonce N]\n"
@@ -89,7 +89,8 @@ static const struct command {
 	    "     {\"apiKeyId\", \"apiKeySecret\", \"permissions\"?})\n"
 	    "apikey list --local --account A\n"
 	    "apikey use --account A --key-id ID\n"
-	    "apikey delete --local --account A --key-id ID (the vault's copy "
+	    "apikey delete --local --account A --key-id ID\n"
+	    "     [--passphrase-file F | --keyfile F] (the vault's copy "
 	    "only)" },
 	{ "builder", cmd_builder,
 	    "builder keys at the exchange, and the vault's own (--local)",
@@ -98,7 +99,8 @@ static const struct command {
 	    "builder revoke --account A [KEY]\n"
 	    "builder list --local --account A\n"
 	    "builder use --account A --key-id ID\n"
-	    "builder revoke --local --account A --key-id ID (the vault's copy "
+	    "builder revoke --local --account A --key-id ID\n"
+	    "     [--passphrase-file F | --keyfile F] (the vault's copy "
 	    "only)" },
 	{ "closed-only", cmd_call,
 	    "whether the account may only close positions",

@@ -196,10 +196,10 @@ int	vaultctl_put_rec_cred(struct vaultctl *, const struct secret *cred,
 int	vaultctl_put(struct vaultctl *, const char *what, uint8_t type,
 	    const char *account, const char *key_id, uint64_t nonce,
 	    const uint8_t *p, size_t len, const char *human);
-/* Delete one record (MSG_CTL_DEL_REQ), printed as "what: done".  Exit code. */
-int	vaultctl_del(struct vaultctl *, const char *what, uint8_t type,
-	    const char *account, const char *key_id);
-/* The same with the vault's credential, as vaultctl_put_rec_cred. */
+/*
+ * Delete one record (MSG_CTL_DEL_REQ) with the vault's credential (NULL:
+ * none), as vaultctl_put_rec_cred; printed as "what: done".  Exit code.
+ */
 int	vaultctl_del_cred(struct vaultctl *, const struct secret *cred,
 	    int keyfile, const char *what, uint8_t type, const char *account,
 	    const char *key_id);

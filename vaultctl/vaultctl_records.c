@@ -24,6 +24,7 @@
 
 struct rec_args {
 	const char	*account, *file, *key_id;
+	const char	*pass, *key;	/* the vault's credential, from files */
 	uint64_t	 nonce;
 	int		 local;
 };
@@ -34,16 +35,19 @@ static const struct option rec_opts[] = {
 	{ "nonce",	required_argument, NULL, 'n' },
 	{ "local",	no_argument, NULL, 'l' },
 	{ "key-id",	required_argument, NULL, 'k' },
+	{ "passphrase-file", required_argument, NULL, 'p' },
+	{ "keyfile",	required_argument, NULL, 'K' },
 	{ NULL, 0, NULL, 0 }
 };
 
 /*
- * Parse options after argv[first]; positional words are not allowed.
+ * Parse options after argv[first]; positional words are not allowed,
+ * nor the vault's credential unless cred (a removal: it takes it).
  * -1 on a usage error (what is wrong in errtext, when known).
  */
 static int
 rec_args(struct vaultctl *vc, int argc, char **argv, int first,
-    struct rec_args *a)
+    struct rec_args *a, int cred)
 {
 	char	*end;
 	int	 ch;
@@ -59,6 +63,8 @@ rec_args(struct vaultctl *vc, int argc, char **argv, int first,
 		case 'f': a->file = optarg; break;
 		case 'l': a->local = 1; break;
 		case 'k': a->key_id = optarg; break;
+		case 'p': a->pass = optarg; break;
+		case 'K': a->key = optarg; break;
 		case 'n':
 			errno = 0;
 			a->nonce = strtoull(optarg, &end, 10);
@@ -78,6 +84,16 @@ rec_args(struct vaultctl *vc, int argc, char **argv, int first,
 		snprintf(vc->errtext, sizeof(vc->errtext), "a word this "
 		    "command does not take (keys and codes go on standard "
 		    "input)");
+		return -1;
+	}
+	if ((a->pass != NULL || a->key != NULL) && !cred) {
+		snprintf(vc->errtext, sizeof(vc->errtext), "--passphrase-file "
+		    "and --keyfile go with a removal from the vault only");
+		return -1;
+	}
+	if (a->pass != NULL && a->key != NULL) {
+		snprintf(vc->errtext, sizeof(vc->errtext), "--passphrase-file "
+		    "or --keyfile, not both");
 		return -1;
 	}
 	return 0;
@@ -140,13 +156,6 @@ vaultctl_put(struct vaultctl *vc, const char *what, uint8_t type,
 	else
 		printf("%s: %s\n", human, info);
 	return EXIT_OK;
-}
-
-int
-vaultctl_del(struct vaultctl *vc, const char *what, uint8_t type,
-    const char *account, const char *key_id)
-{
-	return vaultctl_del_cred(vc, NULL, 0, what, type, account, key_id);
 }
 
 int
@@ -465,7 +474,7 @@ cmd_keys(struct vaultctl *vc, int argc, char **argv)
 	int			 r, found;
 
 	if (argc < 2 || strcmp(argv[1], "list") != 0 ||
-	    rec_args(vc, argc, argv, 2, &a) != 0 || a.file != NULL ||
+	    rec_args(vc, argc, argv, 2, &a, 0) != 0 || a.file != NULL ||
 	    a.key_id != NULL ||
 	    a.local || a.nonce != 0)
 		return vaultctl_fail(vc, use, CV_ERR_USAGE);
@@ -556,7 +565,7 @@ cmd_wallet(struct vaultctl *vc, int argc, char **argv)
 	size_t			 len;
 	int			 r;
 
-	if (argc < 2 || rec_args(vc, argc, argv, 2, &a) != 0 ||
+	if (argc < 2 || rec_args(vc, argc, argv, 2, &a, 0) != 0 ||
 	    need_account(vc, &a, use) != 0 || a.key_id != NULL)
 		return vaultctl_fail(vc, use, CV_ERR_USAGE);
 	if (strcmp(argv[1], "generate") == 0 && a.file == NULL)
@@ -838,6 +847,46 @@ cred_import(struct vaultctl *vc, const char *what, uint8_t type,
 	return r;
 }
 
+/*
+ * apikey delete --local, builder revoke --local, invite clear: the
+ * vault's copy of a key or a code goes, which nothing brings back (an
+ * invitation code is good once; a key deleted at the exchange goes from
+ * the vault with the call), so only for the vault's credential, asked
+ * for on the terminal or given as for unlock; signerd checks it.  What
+ * the vault does not hold is not asked for.
+ */
+static int
+del_key(struct vaultctl *vc, const char *what, uint8_t type,
+    const struct rec_args *a, const char *key_id)
+{
+	struct vaultctl_rec	*v = NULL;
+	struct secret		 cred;
+	size_t			 n;
+	int			 found, keyfile = 0, r;
+
+	if ((r = vaultctl_list(vc, &v, &n)) != 0)
+		return vaultctl_fail(vc, what, r);
+	found = vaultctl_rec_find(v, n, type, a->account, key_id) != NULL;
+	free(v);
+	if (!found) {
+		snprintf(vc->errtext, sizeof(vc->errtext), "account %s holds "
+		    "no %s%s: vaultctl keys list shows what it holds",
+		    a->account, type == VAULT_REC_INVITE ? "invitation code" :
+		    type == VAULT_REC_API_CRED ? "API key " : "builder key ",
+		    key_id);
+		return vaultctl_fail(vc, what, CV_ERR_NOTFOUND);
+	}
+	if ((r = vaultctl_cred_get(vc, a->pass, a->key, type ==
+	    VAULT_REC_INVITE ? "Vault passphrase (to clear an invitation "
+	    "code): " : "Vault passphrase (to remove a key from the vault): ",
+	    0, 0, &cred, &keyfile)) != 0)
+		return vaultctl_fail(vc, what, r);
+	r = vaultctl_del_cred(vc, &cred, keyfile, what, type, a->account,
+	    key_id);
+	secret_free(&cred);
+	return r;
+}
+
 /* The vault's own API keys: import one, or list them (--local). */
 int
 rec_apikey(struct vaultctl *vc, int argc, char **argv)
@@ -845,21 +894,23 @@ rec_apikey(struct vaultctl *vc, int argc, char **argv)
 	static const char	*use = "usage: vaultctl apikey import "
 	    "--account A [--nonce N] [--from-file F] (JSON on standard "
 	    "input) | apikey list --local --account A | apikey use --account A "
-	    "--key-id ID | apikey delete --local --account A --key-id ID";
+	    "--key-id ID | apikey delete --local --account A --key-id ID "
+	    "[--passphrase-file F | --keyfile F]";
 	struct rec_args		 a;
 
-	if (argc < 2 || rec_args(vc, argc, argv, 2, &a) != 0 ||
+	if (argc < 2 || rec_args(vc, argc, argv, 2, &a,
+	    strcmp(argv[1], "delete") == 0) != 0 ||
 	    need_account(vc, &a, use) != 0)
 		return vaultctl_fail(vc, use, CV_ERR_USAGE);
 	if (strcmp(argv[1], "use") == 0 && !a.local && a.file == NULL &&
 	    a.nonce == 0 && a.key_id != NULL)
 		return use_key(vc, "apikey use", VAULT_REC_API_CRED, a.account,
 		    a.key_id);
-	/* the vault's copy of a key gone at the exchange */
+	/* the vault's copy of a key the exchange no longer has */
 	if (strcmp(argv[1], "delete") == 0 && a.local && a.file == NULL &&
 	    a.nonce == 0 && a.key_id != NULL)
-		return vaultctl_del(vc, "apikey delete --local",
-		    VAULT_REC_API_CRED, a.account, a.key_id);
+		return del_key(vc, "apikey delete --local",
+		    VAULT_REC_API_CRED, &a, a.key_id);
 	if (a.key_id != NULL)
 		return vaultctl_fail(vc, use, CV_ERR_USAGE);
 	if (strcmp(argv[1], "import") == 0 && !a.local)
@@ -875,20 +926,21 @@ rec_builder(struct vaultctl *vc, int argc, char **argv)
 {
 	static const char	*use = "usage: vaultctl builder list --local "
 	    "--account A | builder use --account A --key-id ID | builder "
-	    "revoke --local --account A --key-id ID";
+	    "revoke --local --account A --key-id ID [--passphrase-file F | "
+	    "--keyfile F]";
 	struct rec_args		 a;
 
-	/* the vault's copy of a key gone at the exchange */
+	/* the vault's copy of a key the exchange no longer has */
 	if (argc >= 2 && strcmp(argv[1], "revoke") == 0) {
-		if (rec_args(vc, argc, argv, 2, &a) != 0 || !a.local ||
+		if (rec_args(vc, argc, argv, 2, &a, 1) != 0 || !a.local ||
 		    a.file != NULL || a.nonce != 0 || a.key_id == NULL ||
 		    need_account(vc, &a, use) != 0)
 			return vaultctl_fail(vc, use, CV_ERR_USAGE);
-		return vaultctl_del(vc, "builder revoke --local",
-		    VAULT_REC_BUILDER_CRED, a.account, a.key_id);
+		return del_key(vc, "builder revoke --local",
+		    VAULT_REC_BUILDER_CRED, &a, a.key_id);
 	}
 	if (argc >= 2 && strcmp(argv[1], "use") == 0) {
-		if (rec_args(vc, argc, argv, 2, &a) != 0 || a.local ||
+		if (rec_args(vc, argc, argv, 2, &a, 0) != 0 || a.local ||
 		    a.file != NULL || a.nonce != 0 || a.key_id == NULL ||
 		    need_account(vc, &a, use) != 0)
 			return vaultctl_fail(vc, use, CV_ERR_USAGE);
@@ -896,7 +948,7 @@ rec_builder(struct vaultctl *vc, int argc, char **argv)
 		    a.account, a.key_id);
 	}
 	if (argc < 2 || strcmp(argv[1], "list") != 0 ||
-	    rec_args(vc, argc, argv, 2, &a) != 0 || !a.local ||
+	    rec_args(vc, argc, argv, 2, &a, 0) != 0 || !a.local ||
 	    a.file != NULL || a.key_id != NULL ||
 	    need_account(vc, &a, use) != 0)
 		return vaultctl_fail(vc, use, CV_ERR_USAGE);
@@ -907,20 +959,21 @@ int
 cmd_invite(struct vaultctl *vc, int argc, char **argv)
 {
 	static const char	*use = "usage: vaultctl invite set|show|clear "
-	    "--account A (set reads the code on standard input)";
+	    "--account A (set reads the code on standard input; clear takes "
+	    "[--passphrase-file F | --keyfile F])";
 	struct rec_args		 a;
 	struct secret		 code;
 	int			 r;
 
-	if (argc < 2 || rec_args(vc, argc, argv, 2, &a) != 0 ||
+	if (argc < 2 || rec_args(vc, argc, argv, 2, &a,
+	    strcmp(argv[1], "clear") == 0) != 0 ||
 	    need_account(vc, &a, use) != 0 || a.file != NULL ||
 	    a.key_id != NULL)
 		return vaultctl_fail(vc, use, CV_ERR_USAGE);
 	if (strcmp(argv[1], "show") == 0)
 		return show(vc, "invite show", VAULT_REC_INVITE, a.account);
 	if (strcmp(argv[1], "clear") == 0)
-		return vaultctl_del(vc, "invite clear", VAULT_REC_INVITE,
-		    a.account, "");
+		return del_key(vc, "invite clear", VAULT_REC_INVITE, &a, "");
 	if (strcmp(argv[1], "set") != 0)
 		return vaultctl_fail(vc, use, CV_ERR_USAGE);
 	if ((r = secret_read_fd(STDIN_FILENO, &code, 256)) != 0)

@@ -601,24 +601,22 @@ step_use(struct rot_run *rr)
 	return STEP_OK;
 }
 
-/* Remove the old key from the vault only (the exchange no longer has it). */
-static int
-vault_forget(struct rot_run *rr, const char *id)
+/*
+ * A key gone at the exchange whose copy the vault still holds (the
+ * answer to its delete lost, or a crash before vaultd removed it): the
+ * copy is dead, and stays.  A removal from the vault takes the vault's
+ * credential (an operator could say any key is gone), which a rotation,
+ * unattended under clobvault-rotate.timer, does not hold; the operator
+ * is told how to remove it.
+ */
+static void
+vault_keeps(struct rot_run *rr, const char *id)
 {
-	struct msg_w	w;
-	struct msg	m;
-	int		r;
-
-	msg_begin(&w, MSG_CTL_DEL_REQ, ++rr->vc->next_id);
-	msg_put_u64(&w, rtype(rr));
-	msg_put_str(&w, rr->account);
-	msg_put_str(&w, id);
-	msg_put_bin(&w, "", 0);		/* no credential: none needed */
-	msg_put_bool(&w, 0);
-	if ((r = vaultctl_call(rr->vc, &w, MSG_CTL_DEL_ANS, &m)) != 0)
-		return r;
-	msg_clear(&m);
-	return 0;
+	say(rr, "key %s is gone at the exchange; its dead copy stays in the "
+	    "vault: remove it with vaultctl %s --local --account %s "
+	    "--key-id %s (that takes the vault's passphrase or keyfile)", id,
+	    builder(rr) ? "builder revoke" : "apikey delete", rr->account,
+	    id);
 }
 
 #define DRAIN_PING_S	60
@@ -692,10 +690,7 @@ step_delete(struct rot_run *rr)
 		rr->code = CV_ERR_EXCHANGE;
 		return STEP_RETRY;
 	}
-	say(rr, "key %s is gone at the exchange; removing it from the vault",
-	    rr->r.old_key);
-	if ((r = vault_forget(rr, rr->r.old_key)) != 0 && r != CV_ERR_NOTFOUND)
-		return call_failed(rr, r, "delete");
+	vault_keeps(rr, rr->r.old_key);
 	return STEP_OK;
 }
 
@@ -1194,8 +1189,8 @@ abort_omnia(struct rot_run *rr)
 
 /*
  * The exchange refused to delete the new key: is it gone already (an
- * abort whose answer was lost)?  Then the vault forgets it too.  0, or
- * vaultctl's exit with the reason set.
+ * abort whose answer was lost)?  Then the abort is done, the vault
+ * keeping its dead copy.  0, or vaultctl's exit with the reason set.
  */
 static int
 abort_gone(struct rot_run *rr, uint64_t status)
@@ -1211,10 +1206,7 @@ abort_gone(struct rot_run *rr, uint64_t status)
 		    rr->r.new_key) : -1;
 		json_decref(res);
 		if (r == 0) {
-			if ((r = vault_forget(rr, rr->r.new_key)) != 0 &&
-			    r != CV_ERR_NOTFOUND)
-				return vaultctl_fail(rr->vc, "rotate abort",
-				    r);
+			vault_keeps(rr, rr->r.new_key);
 			return 0;
 		}
 	}

@@ -35,6 +35,9 @@ struct vaultd;
 	"gateway clients takes the vault's passphrase or keyfile (vaultctl " \
 	"asks for it, or give --passphrase-file F or --keyfile F); nothing " \
 	"changed"
+#define VAULTD_CRED_KEY		"removing a key or an invitation code from " \
+	"the vault takes the vault's passphrase or keyfile (vaultctl asks " \
+	"for it, or give --passphrase-file F or --keyfile F); nothing changed"
 #define VAULTD_CRED_WRONG	"wrong passphrase or keyfile; nothing changed"
 #define VAULTD_MAX_CLIENTS	64
 #define VAULTD_CLIENTS_PER_PID	8	/* one script cannot hold them all */

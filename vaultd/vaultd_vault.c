@@ -523,9 +523,10 @@ unlock_failed(struct vaultd *vd, int code, const char *text)
 
 /*
  * signerd refused a put or del that takes the vault's credential (a
- * gateway client's record, an account's URL, CA file or pin, an account
- * removed with what it holds): none was given, or a wrong one, which
- * slows the next try down as a wrong unlock does.  Audited "deny".
+ * gateway client's record, an account's URL, CA file or pin, a key or
+ * an invitation code removed, an account removed with what it holds):
+ * none was given, or a wrong one, which slows the next try down as a
+ * wrong unlock does.  Audited "deny".
  */
 static void
 gate_refused(struct vaultd *vd, int code)
@@ -538,8 +539,11 @@ gate_refused(struct vaultd *vd, int code)
 		text = VAULTD_CRED_WRONG;
 	} else if (vd->op.rtype == VAULT_REC_CLIENT)
 		text = VAULTD_CRED_CLIENT;
-	else if (vd->op.sent == MSG_VAULT_DEL_REQ)
+	else if (vd->op.sent == MSG_VAULT_DEL_REQ &&
+	    vd->op.rtype == VAULT_REC_ACCOUNT)
 		text = VAULTD_CRED_REMOVE;
+	else if (vd->op.sent == MSG_VAULT_DEL_REQ)
+		text = VAULTD_CRED_KEY;
 	else
 		text = VAULTD_CRED_ACCOUNT;
 	vault_op_fail(vd, code, text);

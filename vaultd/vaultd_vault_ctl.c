@@ -604,6 +604,10 @@ vault_ctl_del(struct vaultd *vd, struct client *cl, struct msg *m)
 	snprintf(vd->op.account, sizeof(vd->op.account), "%s", account);
 	snprintf(vd->op.key_id, sizeof(vd->op.key_id), "%s", key_id);
 	snprintf(vd->op.info, sizeof(vd->op.info), "%s", key_id);
+	/*
+	 * signerd decides which removals take the credential (a client, a
+	 * key or a code, an account holding any) and checks it.
+	 */
 	id = child_new_id(SIGNERD(vd));
 	msg_begin(&w, MSG_VAULT_DEL_REQ, id);
 	msg_put_u64(&w, type);
