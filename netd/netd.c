@@ -91,7 +91,8 @@ static const struct sandbox_rule netd_rules[] = {
 	{ SCMP_SYS(accept4),		"gateway: a bot connects (no bind, "
 					    "listen: vaultd made the socket)" },
 	{ SCMP_SYS(shutdown),		"gateway: libmicrohttpd closes a bot "
-					    "connection" },
+					    "connection, netd one that makes "
+					    "room (gw_conn_evict)" },
 };
 
 #define RO_OPEN_FLAGS	(O_WRONLY | O_RDWR | O_CREAT | O_TRUNC | O_APPEND)

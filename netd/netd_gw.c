@@ -22,9 +22,10 @@
  * Limits: a body of at most NETD_GW_BODY_MAX bytes (413), a target of
  * at most NETD_GW_TARGET_MAX (414), NETD_GW_WAIT_MAX requests waiting
  * on vaultd (503 beyond), NETD_GW_CONNS connections shared by the
- * sockets, NETD_GW_IDLE seconds of silence on a connection (a suspended
- * one is exempt and starts anew when resumed), NETD_GW_VAULTD_MS for
- * vaultd's answer (504).
+ * sockets (one beyond a socket's share takes the place of one that does
+ * no work: gw_conn_evict), NETD_GW_IDLE seconds of silence on a
+ * connection (a suspended one is exempt and starts anew when resumed),
+ * NETD_GW_VAULTD_MS for vaultd's answer (504).
  */
 #include <fcntl.h>
 #include <signal.h>
@@ -285,6 +286,11 @@ gw_req_free(struct gw_req *r)
 	struct netd_gw	*gw = r->gw;
 	size_t		 i;
 
+	if (r->gc != NULL) {
+		/* The connection is idle anew. */
+		r->gc->r = NULL;
+		r->gc->since = ++r->gc->d->tick;
+	}
 	for (i = 0; i < gw->nwait; i++)
 		if (gw->wait[i].r == r)
 			gw->wait[i].r = NULL;	/* vaultd's answer dropped */
@@ -315,6 +321,7 @@ gw_uri_cb(void *cls, const char *uri, struct MHD_Connection *c)
 {
 	struct netd_gw	*gw = cls;
 	struct gw_req	*r;
+	const union MHD_ConnectionInfo *ci;
 	size_t		 len = strlen(uri);
 
 	if ((r = calloc(1, sizeof(*r))) == NULL)
@@ -322,10 +329,18 @@ gw_uri_cb(void *cls, const char *uri, struct MHD_Connection *c)
 	r->gw = gw;
 	r->conn = c;
 	r->state = GS_HEAD;
+	if ((ci = MHD_get_connection_info(c,
+	    MHD_CONNECTION_INFO_SOCKET_CONTEXT)) != NULL &&
+	    (r->gc = ci->socket_context) != NULL) {
+		r->gc->r = r;
+		r->gc->since = ++r->gc->d->tick;
+	}
 	r->t0_us = netd_now_us();
 	r->targetlen = len;
 	/* Over the bound: answered 414 once the headers are in. */
 	if (len <= NETD_GW_TARGET_MAX && (r->target = strdup(uri)) == NULL) {
+		if (r->gc != NULL)
+			r->gc->r = NULL;
 		free(r);
 		return NULL;
 	}
@@ -348,6 +363,82 @@ gw_completed_cb(void *cls, struct MHD_Connection *c, void **ctx,
 		return;
 	*ctx = NULL;
 	gw_req_free(r);
+}
+
+/*
+ * A connection past d's share of NETD_GW_CONNS (libmicrohttpd admits
+ * one more): the one that has done no work for longest -- no request,
+ * or one still arriving, since its start or its last request's --
+ * makes room, else the new one, nc.  A bot that opens connections and
+ * sends nothing, or a byte at a time, so takes no other bot's place
+ * for long: whoever connects next takes its oldest.  A request at
+ * vaultd or the exchange, or an answer being sent, is never cut off.
+ */
+static void
+gw_conn_evict(struct gw_daemon *d, struct gw_conn *nc)
+{
+	struct gw_conn	*gc, *old = NULL;
+
+	for (gc = d->conns; gc != NULL; gc = gc->next)
+		if (gc != nc && !gc->closing && (gc->r == NULL ||
+		    gc->r->state == GS_HEAD || gc->r->state == GS_BODY) &&
+		    (old == NULL || gc->since < old->since))
+			old = gc;
+	if (old == NULL) {
+		log_info("gateway: %zu connections at work on one socket; "
+		    "a new one closed", d->share);
+		old = nc;
+	} else
+		log_debug("gateway: %zu connections on one socket; the one "
+		    "idle longest closed for a new one", d->share);
+	/* libmicrohttpd reads the end and closes it. */
+	(void)shutdown(old->fd, SHUT_RDWR);
+	old->closing = 1;
+	d->nclosing++;
+}
+
+static void
+gw_conn_cb(void *cls, struct MHD_Connection *c, void **ctx,
+    enum MHD_ConnectionNotificationCode toe)
+{
+	struct gw_daemon		*d = cls;
+	struct gw_conn			*gc;
+	const union MHD_ConnectionInfo	*ci;
+
+	if (toe == MHD_CONNECTION_NOTIFY_STARTED) {
+		if ((gc = calloc(1, sizeof(*gc))) == NULL)
+			fatalx("out of memory");
+		if ((ci = MHD_get_connection_info(c,
+		    MHD_CONNECTION_INFO_CONNECTION_FD)) == NULL)
+			fatalx("gateway: a connection without a socket");
+		gc->d = d;
+		gc->fd = ci->connect_fd;
+		gc->since = ++d->tick;
+		gc->next = d->conns;
+		if (d->conns != NULL)
+			d->conns->prev = gc;
+		d->conns = gc;
+		d->nconns++;
+		*ctx = gc;
+		if (d->nconns - d->nclosing > d->share)
+			gw_conn_evict(d, gc);
+		return;
+	}
+	if ((gc = *ctx) == NULL)
+		return;
+	*ctx = NULL;
+	if (gc->r != NULL)
+		gc->r->gc = NULL;
+	if (gc->closing)
+		d->nclosing--;
+	if (gc->prev != NULL)
+		gc->prev->next = gc->next;
+	else
+		d->conns = gc->next;
+	if (gc->next != NULL)
+		gc->next->prev = gc->prev;
+	d->nconns--;
+	free(gc);
 }
 
 /* Ask vaultd (MSG_GW_REQ, or MSG_GW_INFO_REQ with kind); suspend r. */
@@ -697,6 +788,7 @@ gw_init(struct netd *nd)
 		    fcntl(fd, F_SETFD, FD_CLOEXEC) == -1)
 			fatal("-G %d: non-blocking", fd);
 		gw->d[i].lfd = fd;
+		gw->d[i].share = conns;
 		gw->d[i].d = MHD_start_daemon(MHD_USE_EPOLL |
 		    MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG, 0, NULL,
 		    NULL, gw_handler, gw,
@@ -705,7 +797,9 @@ gw_init(struct netd *nd)
 		    MHD_OPTION_URI_LOG_CALLBACK, gw_uri_cb, gw,
 		    MHD_OPTION_UNESCAPE_CALLBACK, gw_unescape, gw,
 		    MHD_OPTION_NOTIFY_COMPLETED, gw_completed_cb, gw,
-		    MHD_OPTION_CONNECTION_LIMIT, conns,
+		    MHD_OPTION_NOTIFY_CONNECTION, gw_conn_cb, &gw->d[i],
+		    /* one over the share: see gw_conn_evict */
+		    MHD_OPTION_CONNECTION_LIMIT, conns + 1,
 		    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)NETD_GW_IDLE,
 		    MHD_OPTION_CONNECTION_MEMORY_LIMIT,
 		    (size_t)NETD_GW_CONN_MEM,

@@ -72,10 +72,29 @@
 enum gw_state { GS_HEAD, GS_BODY, GS_VAULTD, GS_UP, GS_DONE };
 enum gw_kind { GK_PROXY, GK_READY, GK_METRICS, GK_LOCAL };
 
+struct gw_req;
+
+/*
+ * A bot connection (libmicrohttpd's socket context), so that a new one
+ * beyond a socket's share of NETD_GW_CONNS can take the place of one
+ * that does no work: no request, or one still arriving.
+ */
+struct gw_conn {
+	struct gw_conn		*prev, *next;
+	struct gw_daemon	*d;
+	int			 fd;
+	int			 closing;	/* shut down by netd */
+	uint64_t		 since;		/* gw_daemon's tick at its
+						   start, its last request's
+						   start or end */
+	struct gw_req		*r;		/* its request, or NULL */
+};
+
 struct gw_req {
 	struct netd_gw		*gw;
 	struct gw_req		*prev, *next;
 	struct MHD_Connection	*conn;
+	struct gw_conn		*gc;		/* its connection's, or NULL */
 	enum gw_state		 state;
 	enum gw_kind		 kind;
 	int			 suspended;
@@ -133,6 +152,10 @@ struct gw_daemon {
 	struct MHD_Daemon	*d;
 	int			 lfd;		/* listening, vaultd's */
 	int			 epfd;		/* libmicrohttpd's epoll */
+	struct gw_conn		*conns;		/* every connection */
+	size_t			 nconns, nclosing;
+	size_t			 share;		/* of NETD_GW_CONNS */
+	uint64_t		 tick;		/* orders gw_conn.since */
 };
 
 /* A socket libcurl wants watched (CURLMOPT_SOCKETFUNCTION). */
