@@ -131,6 +131,8 @@ void	netd_mem_free(void *);
 /* Blocks netd_mem_free wipes; realloc wipes the block it leaves. */
 void	*netd_mem_malloc(size_t);
 void	*netd_mem_realloc(void *, size_t);
+/* The size a block of netd_mem_malloc or _realloc was made with. */
+size_t	 netd_mem_size(const void *);
 
 /* The answer to one HTTP request, as netd_http.c collects it. */
 struct http_res {

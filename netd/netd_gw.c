@@ -195,22 +195,27 @@ gw_count(struct netd_gw *gw, struct gw_req *r, unsigned int status)
 	gw->m.sum += s;
 }
 
-struct MHD_Response *
-gw_answer(struct gw_req *r, unsigned int status, uint8_t *body, size_t len,
-    const char *ctype)
-{
-	struct MHD_Response	*resp;
+/*
+ * netd's one gateway, for gw_held_free: libmicrohttpd's free callback
+ * is given the buffer alone.
+ */
+static struct netd_gw	*gw_held_gw;
 
-	if (r->state == GS_DONE)
-		fatalx("gateway: a request answered twice");
-	if (body != NULL && len > 0)
-		resp = MHD_create_response_from_buffer_with_free_callback(len,
-		    body, netd_mem_free);
-	else {
-		netd_mem_free(body);
-		resp = MHD_create_response_from_buffer(0, (void *)(uintptr_t)"",
-		    MHD_RESPMEM_PERSISTENT);
-	}
+/* libmicrohttpd is done with an answer of the exchange's. */
+static void
+gw_held_free(void *cls)
+{
+	struct netd_gw	*gw = gw_held_gw;
+
+	gw->held -= netd_mem_size(cls);
+	netd_mem_free(cls);
+}
+
+/* r's answer is resp, with status: resume the connection. */
+static struct MHD_Response *
+gw_answer_resp(struct gw_req *r, unsigned int status,
+    struct MHD_Response *resp, const char *ctype)
+{
 	if (resp == NULL)
 		fatalx("out of memory");
 	if (ctype != NULL && MHD_add_response_header(resp,
@@ -227,6 +232,41 @@ gw_answer(struct gw_req *r, unsigned int status, uint8_t *body, size_t len,
 		r->gw->resumed = 1;
 	}
 	return resp;
+}
+
+struct MHD_Response *
+gw_answer(struct gw_req *r, unsigned int status, uint8_t *body, size_t len,
+    const char *ctype)
+{
+	struct MHD_Response	*resp;
+
+	if (r->state == GS_DONE)
+		fatalx("gateway: a request answered twice");
+	if (body != NULL && len > 0)
+		resp = MHD_create_response_from_buffer_with_free_callback(len,
+		    body, netd_mem_free);
+	else {
+		netd_mem_free(body);
+		resp = MHD_create_response_from_buffer(0, (void *)(uintptr_t)"",
+		    MHD_RESPMEM_PERSISTENT);
+	}
+	return gw_answer_resp(r, status, resp, ctype);
+}
+
+struct MHD_Response *
+gw_answer_up(struct gw_req *r, unsigned int status, uint8_t *body,
+    size_t len)
+{
+	if (body == NULL || len == 0) {
+		if (body != NULL)
+			gw_held_free(body);
+		return gw_answer(r, status, NULL, 0, NULL);
+	}
+	if (r->state == GS_DONE)
+		fatalx("gateway: a request answered twice");
+	return gw_answer_resp(r, status,
+	    MHD_create_response_from_buffer_with_free_callback(len, body,
+	    gw_held_free), NULL);
 }
 
 void
@@ -764,6 +804,7 @@ gw_init(struct netd *nd)
 		fatalx("out of memory");
 	gw->nd = nd;
 	gw->curl_due_ms = -1;
+	gw_held_gw = gw;
 	negrisk_init(&gw->neg);
 	/* A bot gone before its answer must not end netd. */
 	if (signal(SIGPIPE, SIG_IGN) == SIG_ERR)

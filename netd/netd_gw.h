@@ -53,6 +53,16 @@
 #define NETD_GW_UP_CONNS	64	/* connections to exchanges */
 #define NETD_GW_UP_MAXAGE	50	/* seconds an idle one is reused */
 #define NETD_GW_ANSWER_MAX	(4 * 1024 * 1024)	/* an exchange's body */
+/*
+ * The exchange's answers netd holds at once, from the first byte to the
+ * last one a bot read: a bot that asks for large answers on many
+ * connections and reads none held 4 MB each (764 MB for 200).  An
+ * answer's first NETD_GW_ANSWER_SMALL bytes always fit (at most
+ * NETD_GW_CONNS of them): an order's answer, far smaller, is never
+ * refused for room.
+ */
+#define NETD_GW_ANSWERS_MAX	(64 * 1024 * 1024)
+#define NETD_GW_ANSWER_SMALL	(64 * 1024)
 #define NETD_GW_ANSWER_HDRS	64	/* its headers passed on ... */
 #define NETD_GW_ANSWER_HDRBYTES	(16 * 1024)	/* ... and their bytes */
 #define NETD_GW_CLIENT_HDR_MAX	1024	/* Content-Type, Accept, User-Agent */
@@ -133,6 +143,7 @@ struct gw_req {
 	uint8_t			*abody;		/* the answer's body */
 	size_t			 alen, acap;
 	int			 a_over;	/* over NETD_GW_ANSWER_MAX */
+	int			 a_full;	/* NETD_GW_ANSWERS_MAX held */
 	char			**ahdr;		/* "name\0value" pairs */
 	size_t			 nahdr, ahdrbytes;
 	int			 ahdr_over;
@@ -202,6 +213,8 @@ struct netd_gw {
 	struct gw_req		*reqs;		/* every live request */
 	size_t			 nreqs;
 	size_t			 ninflight;	/* not answered yet */
+	size_t			 held;		/* bytes of the exchange's
+						   answers (NETD_GW_ANSWERS_MAX) */
 	int			 stopping;
 	int			 resumed;	/* a connection resumed since
 						   libmicrohttpd last ran */
@@ -222,6 +235,10 @@ struct netd_gw {
  * so the caller may add headers before the next loop sends it. */
 struct MHD_Response	*gw_answer(struct gw_req *r, unsigned int status,
 	    uint8_t *body, size_t len, const char *ctype);
+/* The same with an answer of the exchange's (gw_up_body_cb's buffer,
+ * counted in held until libmicrohttpd frees it), and no content type. */
+struct MHD_Response	*gw_answer_up(struct gw_req *r, unsigned int status,
+	    uint8_t *body, size_t len);
 /* The same with {"error": text} (JSON) as the body. */
 void	gw_answer_error(struct gw_req *r, unsigned int status,
 	    const char *fmt, ...) __attribute__((format(printf, 3, 4)));

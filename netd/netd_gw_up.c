@@ -18,6 +18,11 @@
  * transfer and the request's when it is sent (both wiped, netd_mem.c),
  * and a reset forgets every option, the header list and URL included.
  *
+ * The answers' bodies, whole, at most NETD_GW_ANSWER_MAX each and
+ * NETD_GW_ANSWERS_MAX together until the bots have read them
+ * (netd_gw.h): beyond a small answer's bytes, a transfer that finds no
+ * room is cut off.
+ *
  * The request: the account's base URL and the target exactly as the
  * bot sent it (what vaultd signed), the method, vaultd's headers, and
  * from the bot only Content-Type, Accept and User-Agent; the body is
@@ -156,8 +161,15 @@ gw_up_body_cb(char *p, size_t size, size_t n, void *arg)
 		cap = r->acap == 0 ? 4096 : r->acap;
 		while (cap < r->alen + len)
 			cap *= 2;
+		if (cap > NETD_GW_ANSWER_SMALL && cap - r->acap >
+		    NETD_GW_ANSWERS_MAX - (r->gw->held < NETD_GW_ANSWERS_MAX ?
+		    r->gw->held : NETD_GW_ANSWERS_MAX)) {
+			r->a_full = 1;
+			return 0;	/* ends the transfer */
+		}
 		if ((nb = netd_mem_realloc(r->abody, cap)) == NULL)
 			return 0;
+		r->gw->held += cap - r->acap;
 		r->abody = nb;
 		r->acap = cap;
 	}
@@ -499,6 +511,19 @@ gw_up_finish(struct gw_req *r, CURLcode cc)
 	(void)curl_easy_getinfo(r->easy, CURLINFO_RESPONSE_CODE, &status);
 	if (cc == CURLE_OK && status >= 100 && status < 600)
 		gw->m.up[status]++;
+	if (r->a_full) {
+		if (strcmp(r->method, "GET") == 0)
+			gw_answer_error(r, 503, "gateway: %d MiB of the "
+			    "exchange's answers wait for bots to read them; "
+			    "retry", NETD_GW_ANSWERS_MAX / (1024 * 1024));
+		else
+			gw_answer_error(r, 502, "gateway: %d MiB of the "
+			    "exchange's answers wait for bots to read them; the "
+			    "request went to the exchange and its answer is "
+			    "lost: check before sending it again",
+			    NETD_GW_ANSWERS_MAX / (1024 * 1024));
+		return;
+	}
 	if (r->a_over || cc == CURLE_FILESIZE_EXCEEDED) {
 		gw_answer_error(r, 502, "gateway: the exchange's answer is "
 		    "over %d bytes", NETD_GW_ANSWER_MAX);
@@ -533,7 +558,7 @@ gw_up_finish(struct gw_req *r, CURLcode cc)
 		negrisk_learn(&gw->neg, r->learn, r->abody, r->alen);
 	body = r->abody;
 	r->abody = NULL;
-	resp = gw_answer(r, (unsigned int)status, body, r->alen, NULL);
+	resp = gw_answer_up(r, (unsigned int)status, body, r->alen);
 	for (i = 0; i < r->nahdr; i++)
 		if (MHD_add_response_header(resp, r->ahdr[i],
 		    r->ahdr[i] + strlen(r->ahdr[i]) + 1) != MHD_YES)
@@ -609,10 +634,13 @@ gw_up_clear(struct gw_req *r)
 	free(r->ca);
 	r->ca = NULL;
 	r->calen = 0;
-	if (r->abody != NULL)
+	if (r->abody != NULL) {
+		r->gw->held -= r->acap;
 		netd_mem_free(r->abody);
+	}
 	r->abody = NULL;
 	r->alen = r->acap = 0;
+	r->a_full = 0;
 	gw_up_hdrs_free(r);
 	free(r->learn);
 	r->learn = NULL;

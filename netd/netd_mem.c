@@ -166,6 +166,12 @@ netd_mem_realloc(void *q, size_t n)
 	return mem_realloc(q, n);
 }
 
+size_t
+netd_mem_size(const void *q)
+{
+	return mem_size(q);
+}
+
 int
 netd_mem_init(void)
 {

@@ -10,6 +10,7 @@
 #include <stddef.h>
 #include <setjmp.h>
 #include <stdint.h>
+#include <fcntl.h>
 #include <poll.h>
 
 #include <cmocka.h>
@@ -19,11 +20,14 @@
 /* A socket's share of NETD_GW_CONNS (512) when netd serves two. */
 #define SHARE		256
 
+struct hx;
+
 static struct {
 	struct gws	*s;
 	struct nd	*n;
 	struct fv	*f;
 	struct echo	*e;
+	struct hx	*h;
 	int		*fds;
 	size_t		 nfds;
 } cur;
@@ -41,6 +45,8 @@ fds_close(void)
 	cur.nfds = 0;
 }
 
+static void hx_stop(struct hx *);
+
 static int
 teardown(void **state)
 {
@@ -53,6 +59,8 @@ teardown(void **state)
 		gws_close(cur.s);
 	if (cur.e != NULL && cur.e->d != NULL)
 		echo_stop(cur.e);
+	if (cur.h != NULL)
+		hx_stop(cur.h);
 	memset(&cur, 0, sizeof(cur));
 	return 0;
 }
@@ -242,11 +250,343 @@ test_conn_flood(void **state)
 	free(r);
 }
 
+/*
+ * A hostile exchange: plain HTTP on 127.0.0.1, a thread per connection,
+ * one request each; what it answers depends on the path (hx_answer).
+ */
+struct hx {
+	int		 lfd;
+	int		 port;
+	char		 url[64];
+	pthread_t	 th;
+	int		 started;
+	volatile int	 stop;
+	pthread_mutex_t	 lock;
+	int		 nreq;		/* requests read */
+	char		 last[8192];	/* the last request's head */
+};
+
+struct hx_conn {
+	struct hx	*h;
+	int		 fd;
+};
+
+/* Write all of p; -1 once the peer is gone. */
+static int
+hx_write(int fd, const void *p, size_t len)
+{
+	const char	*c = p;
+	ssize_t		 k;
+
+	while (len > 0) {
+		if ((k = send(fd, c, len, MSG_NOSIGNAL)) <= 0)
+			return -1;
+		c += k;
+		len -= (size_t)k;
+	}
+	return 0;
+}
+
+static int
+hx_writes(int fd, const char *s)
+{
+	return hx_write(fd, s, strlen(s));
+}
+
+/* What the path asks for. */
+static void
+hx_answer(struct hx *h, int fd, const char *head)
+{
+	static char	 chunk[65536 + 32];
+	char		 line[600], *big;
+	const char	*path = strchr(head, ' ') + 1, *p;
+	size_t		 i;
+
+	if (strncmp(path, "/big ", 5) == 0) {
+		/* 4 MB in one answer: the most netd passes on is 4 MiB */
+		assert_non_null(big = malloc(4000000));
+		memset(big, 'x', 4000000);
+		if (hx_writes(fd, "HTTP/1.1 200 OK\r\nContent-Length: 4000000"
+		    "\r\nContent-Type: text/plain\r\n\r\n") == 0)
+			(void)hx_write(fd, big, 4000000);
+		free(big);
+	} else if (strncmp(path, "/endless ", 9) == 0) {
+		if (hx_writes(fd, "HTTP/1.1 200 OK\r\nTransfer-Encoding: "
+		    "chunked\r\n\r\n") != 0)
+			return;
+		snprintf(chunk, sizeof(chunk), "10000\r\n");
+		memset(chunk + 7, 'e', 65536);
+		memcpy(chunk + 7 + 65536, "\r\n", 2);
+		while (!h->stop && hx_write(fd, chunk, 7 + 65536 + 2) == 0)
+			;
+	} else if (strncmp(path, "/trickle ", 9) == 0) {
+		if (hx_writes(fd, "HTTP/1.1 200 OK\r\nTransfer-Encoding: "
+		    "chunked\r\n\r\n") != 0)
+			return;
+		while (!h->stop && hx_writes(fd, "1\r\nt\r\n") == 0)
+			txt_sleep_ms(100);
+	} else if (strncmp(path, "/headers ", 9) == 0) {
+		if (hx_writes(fd, "HTTP/1.1 200 OK\r\n") != 0)
+			return;
+		for (i = 0; i < 100; i++) {
+			snprintf(line, sizeof(line), "X-H%03zu: v\r\n", i);
+			if (hx_writes(fd, line) != 0)
+				return;
+		}
+		(void)hx_writes(fd, "Content-Length: 2\r\n\r\nok");
+	} else if (strncmp(path, "/hugeline ", 10) == 0) {
+		if (hx_writes(fd, "HTTP/1.1 200 OK\r\nX-Huge: ") != 0)
+			return;
+		memset(chunk, 'h', 65536);
+		for (i = 0; i < 16 && !h->stop; i++)
+			if (hx_write(fd, chunk, 65536) != 0)
+				return;
+		(void)hx_writes(fd, "\r\nContent-Length: 2\r\n\r\nok");
+	} else if (strncmp(path, "/redirect ", 10) == 0) {
+		(void)hx_writes(fd, "HTTP/1.1 302 Found\r\nLocation: "
+		    "http://127.0.0.1:1/elsewhere\r\nContent-Length: 5\r\n\r\n"
+		    "moved");
+	} else if (strncmp(path, "/interim ", 9) == 0) {
+		(void)hx_writes(fd, "HTTP/1.1 100 Continue\r\nX-Interim: 1\r\n"
+		    "\r\nHTTP/1.1 103 Early Hints\r\nLink: </a>\r\n\r\n"
+		    "HTTP/1.1 200 OK\r\nX-Final: 1\r\nContent-Length: 2\r\n\r\n"
+		    "ok");
+	} else if (strncmp(path, "/gzip ", 6) == 0) {
+		/* not a real gzip stream: netd must not try to read it */
+		(void)hx_writes(fd, "HTTP/1.1 200 OK\r\nContent-Encoding: gzip"
+		    "\r\nContent-Length: 5\r\n\r\n\x1f\x8b\x08zz");
+	} else if (strncmp(path, "/hop ", 5) == 0) {
+		(void)hx_writes(fd, "HTTP/1.1 200 OK\r\nConnection: close, "
+		    "X-Hop\r\nX-Hop: 1\r\nX-End: 1\r\nSet-Cookie: s=1\r\n"
+		    "Content-Length: 2\r\n\r\nok");
+	} else if (strncmp(path, "/reflect ", 9) == 0) {
+		/* the request's signed headers, back in the answer's */
+		if (hx_writes(fd, "HTTP/1.1 401 Unauthorized\r\n") != 0)
+			return;
+		for (p = head; (p = strstr(p, "\r\nPOLY_")) != NULL; p += 2) {
+			snprintf(line, sizeof(line), "X-Seen-%.*s\r\n",
+			    (int)strcspn(p + 2, "\r"), p + 2);
+			if (hx_writes(fd, line) != 0)
+				return;
+		}
+		(void)hx_writes(fd, "Content-Length: 2\r\n\r\nno");
+	} else
+		(void)hx_writes(fd, "HTTP/1.1 404 Not Found\r\n"
+		    "Content-Length: 0\r\n\r\n");
+}
+
+static void *
+hx_conn_main(void *arg)
+{
+	struct hx_conn	*c = arg;
+	char		 head[8192];
+	size_t		 len = 0;
+	ssize_t		 k;
+
+	while (len < sizeof(head) - 1 &&
+	    (k = recv(c->fd, head + len, sizeof(head) - 1 - len, 0)) > 0) {
+		len += (size_t)k;
+		head[len] = '\0';
+		if (strstr(head, "\r\n\r\n") != NULL)
+			break;
+	}
+	head[len] = '\0';
+	if (strstr(head, "\r\n\r\n") != NULL && strchr(head, ' ') != NULL) {
+		pthread_mutex_lock(&c->h->lock);
+		c->h->nreq++;
+		snprintf(c->h->last, sizeof(c->h->last), "%s", head);
+		pthread_mutex_unlock(&c->h->lock);
+		hx_answer(c->h, c->fd, head);
+	}
+	close(c->fd);
+	free(c);
+	return NULL;
+}
+
+static void *
+hx_main(void *arg)
+{
+	struct hx	*h = arg;
+	struct hx_conn	*c;
+	struct pollfd	 pfd;
+	pthread_t	 th;
+	int		 fd;
+
+	while (!h->stop) {
+		pfd.fd = h->lfd;
+		pfd.events = POLLIN;
+		pfd.revents = 0;
+		if (poll(&pfd, 1, 50) != 1)
+			continue;
+		if ((fd = accept4(h->lfd, NULL, NULL, SOCK_CLOEXEC)) == -1)
+			continue;
+		if ((c = calloc(1, sizeof(*c))) == NULL)
+			abort();
+		c->h = h;
+		c->fd = fd;
+		if (pthread_create(&th, NULL, hx_conn_main, c) != 0)
+			abort();
+		pthread_detach(th);
+	}
+	return NULL;
+}
+
+static int
+hx_start(struct hx *h)
+{
+	struct sockaddr_in	sin;
+	socklen_t		sl = sizeof(sin);
+	int			one = 1;
+
+	memset(h, 0, sizeof(*h));
+	pthread_mutex_init(&h->lock, NULL);
+	memset(&sin, 0, sizeof(sin));
+	sin.sin_family = AF_INET;
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if ((h->lfd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1 ||
+	    setsockopt(h->lfd, SOL_SOCKET, SO_REUSEADDR, &one,
+	    sizeof(one)) == -1 ||
+	    bind(h->lfd, (struct sockaddr *)&sin, sizeof(sin)) == -1 ||
+	    listen(h->lfd, 128) == -1 ||
+	    getsockname(h->lfd, (struct sockaddr *)&sin, &sl) == -1)
+		return -1;
+	h->port = ntohs(sin.sin_port);
+	snprintf(h->url, sizeof(h->url), "http://127.0.0.1:%d", h->port);
+	if (pthread_create(&h->th, NULL, hx_main, h) != 0)
+		return -1;
+	h->started = 1;
+	return 0;
+}
+
+/* Stop accepting; connection threads end as their peers go. */
+static void
+hx_stop(struct hx *h)
+{
+	if (h->started) {
+		h->stop = 1;
+		pthread_join(h->th, NULL);
+		h->started = 0;
+	}
+	if (h->lfd > 0)
+		close(h->lfd);
+	h->lfd = -1;
+}
+
+static int
+hx_nreq(struct hx *h)
+{
+	int	n;
+
+	pthread_mutex_lock(&h->lock);
+	n = h->nreq;
+	pthread_mutex_unlock(&h->lock);
+	return n;
+}
+
+
+/* Read fd until its answer's status line is in; that line. */
+static void
+raw_status(int fd, char *line, size_t linelen)
+{
+	struct pollfd	pfd;
+	size_t		len = 0;
+	ssize_t		k;
+	int64_t		start = txt_ms();
+
+	while (len < linelen - 1) {
+		assert_true(txt_ms() - start < 10000);
+		pfd.fd = fd;
+		pfd.events = POLLIN;
+		pfd.revents = 0;
+		if (poll(&pfd, 1, 100) != 1)
+			continue;
+		assert_true((k = read(fd, line + len, 1)) == 1);
+		if (line[len] == '\n')
+			break;
+		len++;
+	}
+	line[len] = '\0';
+}
+
+/*
+ * A bot asks for large answers on many connections and reads none:
+ * netd holds at most NETD_GW_ANSWERS_MAX (64 MiB) of them, then tells
+ * the next to retry, while small answers always pass, and a bot that
+ * reads its answers frees the room.
+ */
+static void
+test_answers_held(void **state)
+{
+	static struct gws	 s;
+	static struct nd	 n;
+	static struct fv	 f;
+	static struct hx	 h;
+	struct gwres		 r;
+	char			 line[128];
+	size_t			 i;
+	int64_t			 start;
+
+	cur.h = &h;
+	assert_int_equal(hx_start(&h), 0);
+	cur.s = &s;
+	assert_int_equal(gws_open(&s), 0);
+	cur.n = &n;
+	assert_int_equal(nd_start_gw(&n, &s, NULL, NULL), 0);
+	cur.f = &f;
+	fv_start(&f, &n);
+	fv_set_forward(&f, h.url, NULL);
+	/* 16 answers of 4 MB (4 MiB held each) fill the 64 MiB. */
+	assert_non_null(cur.fds = calloc(16, sizeof(int)));
+	for (i = 0; i < 16; i++) {
+		cur.fds[cur.nfds++] = raw_unix(&s, "GET /big HTTP/1.1\r\n"
+		    "Host: x\r\n\r\n");
+		raw_status(cur.fds[i], line, sizeof(line));
+		assert_string_equal(line, "HTTP/1.1 200 OK\r");
+	}
+	assert_int_equal(gw_req(&s, 0, "GET", "/big", NULL, NULL, 0, &r), 0);
+	gw_expect(&r, 503, "{\"error\":\"gateway: 64 MiB of the exchange's "
+	    "answers wait for bots to read them; retry\"}");
+	gwres_free(&r);
+	assert_int_equal(gw_req(&s, 1, "POST", "/big", NULL, "{}", 2, &r), 0);
+	gw_expect(&r, 502, "{\"error\":\"gateway: 64 MiB of the exchange's "
+	    "answers wait for bots to read them; the request went to the "
+	    "exchange and its answer is lost: check before sending it "
+	    "again\"}");
+	gwres_free(&r);
+	assert_int_equal(hx_nreq(&h), 18);
+	/* A small answer always fits. */
+	assert_int_equal(gw_req(&s, 1, "GET", "/hop", NULL, NULL, 0, &r), 0);
+	gw_expect(&r, 200, "ok");
+	gwres_free(&r);
+	/* Those bots go: their room is free again. */
+	fds_close();
+	start = txt_ms();
+	for (;;) {
+		assert_int_equal(gw_req(&s, 0, "GET", "/big", NULL, NULL, 0,
+		    &r), 0);
+		if (r.status == 200)
+			break;
+		gw_expect(&r, 503, NULL);
+		gwres_free(&r);
+		assert_true(txt_ms() - start < 10000);
+		txt_sleep_ms(50);
+	}
+	assert_int_equal(r.len, 4000000);
+	gwres_free(&r);
+	fv_ok(&f);
+	fv_stop(&f);
+	assert_int_equal(nd_stop(&n), 0);
+	nd_cleanup(&n);
+	gws_close(&s);
+	hx_stop(&h);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_teardown(test_conn_flood, teardown),
+		cmocka_unit_test_teardown(test_answers_held, teardown),
 	};
 
 	/* GW_TEST=name: that test alone */
