@@ -101,6 +101,24 @@ gw_hop_header(const char *name, size_t len)
 }
 
 int
+gw_conn_option(const char *list, const char *name)
+{
+	size_t	n, len = strlen(name);
+
+	while (*list != '\0') {
+		list += strspn(list, " \t,");
+		n = strcspn(list, ",");
+		while (n > 0 && (list[n - 1] == ' ' || list[n - 1] == '\t'))
+			n--;
+		if (n == len && len > 0 && strncasecmp(list, name, n) == 0)
+			return 1;
+		list += n;
+		list += strcspn(list, ",");
+	}
+	return 0;
+}
+
+int
 gw_token(const char *s, size_t len)
 {
 	size_t	i;

@@ -65,6 +65,7 @@
 #define NETD_GW_ANSWER_SMALL	(64 * 1024)
 #define NETD_GW_ANSWER_HDRS	64	/* its headers passed on ... */
 #define NETD_GW_ANSWER_HDRBYTES	(16 * 1024)	/* ... and their bytes */
+#define NETD_GW_CONN_OPTS	512	/* its Connection values' bytes */
 #define NETD_GW_CLIENT_HDR_MAX	1024	/* Content-Type, Accept, User-Agent */
 #define NETD_GW_STOP_MS		1000	/* to send the last answers */
 
@@ -147,6 +148,9 @@ struct gw_req {
 	char			**ahdr;		/* "name\0value" pairs */
 	size_t			 nahdr, ahdrbytes;
 	int			 ahdr_over;
+	/* The answer's Connection values: more headers not passed on. */
+	char			 connopts[NETD_GW_CONN_OPTS + 1];
+	size_t			 connoptslen;
 	char			 errbuf[CURL_ERROR_SIZE];
 	char			*learn;		/* a token id whose answer
 						   tells its neg-risk */
@@ -246,6 +250,9 @@ void	gw_answer_error(struct gw_req *r, unsigned int status,
 unsigned int	gw_status_of(int code);
 /* 1 if the header name may not go from the exchange to the bot. */
 int	gw_hop_header(const char *name, size_t len);
+/* 1 if name is one of the options of list (Connection values, each
+ * followed by a comma): a header the exchange's hop alone was to read. */
+int	gw_conn_option(const char *list, const char *name);
 /* 1 if name (len bytes) is a token of RFC 9110, as a header name is. */
 int	gw_token(const char *name, size_t len);
 

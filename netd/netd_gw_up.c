@@ -190,6 +190,8 @@ gw_up_hdrs_free(struct gw_req *r)
 	r->nahdr = 0;
 	r->ahdrbytes = 0;
 	r->ahdr_over = 0;
+	r->connopts[0] = '\0';
+	r->connoptslen = 0;
 }
 
 /* Each header line of the exchange's answer: kept for the bot. */
@@ -222,6 +224,21 @@ gw_up_hdr_cb(char *p, size_t size, size_t n, void *arg)
 	}
 	while (vl > 0 && (v[vl - 1] == ' ' || v[vl - 1] == '\t'))
 		vl--;
+	/*
+	 * The headers the Connection header names are hop-by-hop too (RFC
+	 * 9110, 7.6.1), before it or after: gw_up_finish leaves them out.
+	 * Too many of its bytes to keep: refused, as too many headers.
+	 */
+	if (nl == 10 && strncasecmp(p, "Connection", 10) == 0) {
+		if (vl + 1 > NETD_GW_CONN_OPTS - r->connoptslen) {
+			r->ahdr_over = 1;
+			return size * n;
+		}
+		memcpy(r->connopts + r->connoptslen, v, vl);
+		r->connoptslen += vl;
+		r->connopts[r->connoptslen++] = ',';
+		r->connopts[r->connoptslen] = '\0';
+	}
 	if (!gw_token(p, nl) || gw_hop_header(p, nl))
 		return size * n;
 	for (i = 0; i < vl; i++)
@@ -560,7 +577,8 @@ gw_up_finish(struct gw_req *r, CURLcode cc)
 	r->abody = NULL;
 	resp = gw_answer_up(r, (unsigned int)status, body, r->alen);
 	for (i = 0; i < r->nahdr; i++)
-		if (MHD_add_response_header(resp, r->ahdr[i],
+		if (!gw_conn_option(r->connopts, r->ahdr[i]) &&
+		    MHD_add_response_header(resp, r->ahdr[i],
 		    r->ahdr[i] + strlen(r->ahdr[i]) + 1) != MHD_YES)
 			log_debug("gateway: header %s of the answer dropped",
 			    r->ahdr[i]);

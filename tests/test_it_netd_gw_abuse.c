@@ -356,8 +356,10 @@ hx_answer(struct hx *h, int fd, const char *head)
 		(void)hx_writes(fd, "HTTP/1.1 200 OK\r\nContent-Encoding: gzip"
 		    "\r\nContent-Length: 5\r\n\r\n\x1f\x8b\x08zz");
 	} else if (strncmp(path, "/hop ", 5) == 0) {
-		(void)hx_writes(fd, "HTTP/1.1 200 OK\r\nConnection: close, "
-		    "X-Hop\r\nX-Hop: 1\r\nX-End: 1\r\nSet-Cookie: s=1\r\n"
+		(void)hx_writes(fd, "HTTP/1.1 200 OK\r\nX-Early: 1\r\n"
+		    "Connection: close, X-Hop\r\nX-Hop: 1\r\nX-End: 1\r\n"
+		    "Connection: x-early\r\nKeep-Alive: timeout=5\r\n"
+		    "Proxy-Authenticate: Basic\r\nSet-Cookie: s=1\r\n"
 		    "Content-Length: 2\r\n\r\nok");
 	} else if (strncmp(path, "/reflect ", 9) == 0) {
 		/* the request's signed headers, back in the answer's */
@@ -581,12 +583,58 @@ test_answers_held(void **state)
 	hx_stop(&h);
 }
 
+/*
+ * The exchange's hop-by-hop headers stay at netd, those its Connection
+ * header names (before it or after) among them; the rest, cookies too,
+ * go on.
+ */
+static void
+test_hop_headers(void **state)
+{
+	static struct gws	 s;
+	static struct nd	 n;
+	static struct fv	 f;
+	static struct hx	 h;
+	struct gwres		 r;
+	int			 tcp;
+
+	cur.h = &h;
+	assert_int_equal(hx_start(&h), 0);
+	cur.s = &s;
+	assert_int_equal(gws_open(&s), 0);
+	cur.n = &n;
+	assert_int_equal(nd_start_gw(&n, &s, NULL, NULL), 0);
+	cur.f = &f;
+	fv_start(&f, &n);
+	fv_set_forward(&f, h.url, NULL);
+	for (tcp = 0; tcp < 2; tcp++) {
+		assert_int_equal(gw_req(&s, tcp, "GET", "/hop", NULL, NULL, 0,
+		    &r), 0);
+		gw_expect(&r, 200, "ok");
+		assert_true(gwres_has(&r, "X-End: 1"));
+		assert_true(gwres_has(&r, "Set-Cookie: s=1"));
+		assert_null(strcasestr(r.hdrs, "X-Hop"));
+		assert_null(strcasestr(r.hdrs, "X-Early"));
+		assert_null(strcasestr(r.hdrs, "Keep-Alive"));
+		assert_null(strcasestr(r.hdrs, "Proxy-"));
+		assert_null(strcasestr(r.hdrs, "close"));
+		gwres_free(&r);
+	}
+	fv_ok(&f);
+	fv_stop(&f);
+	assert_int_equal(nd_stop(&n), 0);
+	nd_cleanup(&n);
+	gws_close(&s);
+	hx_stop(&h);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_teardown(test_conn_flood, teardown),
 		cmocka_unit_test_teardown(test_answers_held, teardown),
+		cmocka_unit_test_teardown(test_hop_headers, teardown),
 	};
 
 	/* GW_TEST=name: that test alone */

@@ -72,6 +72,23 @@ test_hop(void **state)
 	assert_false(gw_hop_header("Connection", 4));	/* "Conn" */
 }
 
+/* The headers an answer's Connection header names: hop-by-hop too. */
+static void
+test_conn_option(void **state)
+{
+	assert_true(gw_conn_option("close, X-Hop,", "X-Hop"));
+	assert_true(gw_conn_option("close, X-Hop,", "x-hop"));
+	assert_true(gw_conn_option("close, X-Hop,", "close"));
+	assert_true(gw_conn_option(" \tX-A \t ,, X-B,keep-alive,", "X-B"));
+	assert_true(gw_conn_option("X-A,X-B,", "X-A"));
+	assert_false(gw_conn_option("close, X-Hop,", "X-Ho"));
+	assert_false(gw_conn_option("close, X-Hop,", "X-Hop2"));
+	assert_false(gw_conn_option("close, X-Hop,", "Set-Cookie"));
+	assert_false(gw_conn_option("X-A X-B,", "X-B"));
+	assert_false(gw_conn_option("", "X-A"));
+	assert_false(gw_conn_option(",,", ""));
+}
+
 /*
  * The names of the exchange's headers the gateway passes on: a NUL is
  * no token byte, else "Content-Length\0x" would pass as the name
@@ -314,6 +331,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_status),
 		cmocka_unit_test(test_hop),
+		cmocka_unit_test(test_conn_option),
 		cmocka_unit_test(test_token),
 		cmocka_unit_test(test_negrisk_orders),
 		cmocka_unit_test(test_negrisk_full),
