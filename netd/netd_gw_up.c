@@ -514,6 +514,46 @@ gw_up_start(struct gw_req *r, struct msg *m)
 	gw_up_go(r);
 }
 
+/*
+ * 1 if the answer quotes a passphrase vaultd's headers carried (the
+ * account's, or its builder key's): the exchange echoing what it was
+ * sent, in a header or the body, must not hand the bot the account's
+ * credentials.  Any 16 characters of it in a row that start at a
+ * multiple of 16 (a quote of 31 or more, or the whole of a shorter
+ * one): few searches of a large body, and no hex string of an answer
+ * matches one by chance.
+ */
+static int
+gw_up_quotes(const struct gw_req *r)
+{
+	const struct curl_slist	*l;
+	const char		*v, *colon;
+	size_t			 vl, w, off, i, nl;
+
+	for (l = r->hdrs; l != NULL; l = l->next) {
+		if ((colon = strchr(l->data, ':')) == NULL)
+			continue;
+		nl = (size_t)(colon - l->data);
+		if (nl < 10 || memcmp(colon - 10, "PASSPHRASE", 10) != 0 ||
+		    colon[1] != ' ')
+			continue;
+		v = colon + 2;
+		vl = strlen(v);
+		w = vl < 16 ? vl : 16;
+		for (off = 0; w >= 4 && off + w <= vl; off += 16) {
+			if (r->alen > 0 && memmem(r->abody, r->alen, v + off,
+			    w) != NULL)
+				return 1;
+			for (i = 0; i < r->nahdr; i++)
+				if (memmem(r->ahdr[i], strlen(r->ahdr[i]) + 1 +
+				    strlen(r->ahdr[i] + strlen(r->ahdr[i]) + 1),
+				    v + off, w) != NULL)
+					return 1;
+		}
+	}
+	return 0;
+}
+
 /* r's transfer is over: make the bot's answer. */
 static void
 gw_up_finish(struct gw_req *r, CURLcode cc)
@@ -569,6 +609,14 @@ gw_up_finish(struct gw_req *r, CURLcode cc)
 		gw_answer_error(r, 502, "gateway: the exchange's answer has "
 		    "over %d headers or %d bytes of them", NETD_GW_ANSWER_HDRS,
 		    NETD_GW_ANSWER_HDRBYTES);
+		return;
+	}
+	if (gw_up_quotes(r)) {
+		gw_answer_error(r, 502, "gateway: the exchange's answer (HTTP "
+		    "%ld) quotes the account's passphrase and is withheld%s",
+		    status, strcmp(r->method, "GET") == 0 ? "" : "; the "
+		    "request went to the exchange: check before sending it "
+		    "again");
 		return;
 	}
 	if (r->learn != NULL && status == 200)

@@ -361,15 +361,34 @@ hx_answer(struct hx *h, int fd, const char *head)
 		    "Connection: x-early\r\nKeep-Alive: timeout=5\r\n"
 		    "Proxy-Authenticate: Basic\r\nSet-Cookie: s=1\r\n"
 		    "Content-Length: 2\r\n\r\nok");
-	} else if (strncmp(path, "/reflect ", 9) == 0) {
-		/* the request's signed headers, back in the answer's */
+	} else if (strncmp(path, "/reflect", 8) == 0) {
+		/*
+		 * The request's headers back: "/reflect" all of vaultd's in
+		 * the answer's, "/reflect-key" the API key alone,
+		 * "/reflect-body" the second half of the passphrase in the body.
+		 */
 		if (hx_writes(fd, "HTTP/1.1 401 Unauthorized\r\n") != 0)
 			return;
-		for (p = head; (p = strstr(p, "\r\nPOLY_")) != NULL; p += 2) {
+		for (p = head; strncmp(path, "/reflect-body", 13) != 0 &&
+		    (p = strstr(p, "\r\nPOLY_")) != NULL; p += 2) {
+			if (strncmp(path, "/reflect-key", 12) == 0 &&
+			    strncmp(p + 2, "POLY_API_KEY:", 13) != 0)
+				continue;
 			snprintf(line, sizeof(line), "X-Seen-%.*s\r\n",
 			    (int)strcspn(p + 2, "\r"), p + 2);
 			if (hx_writes(fd, line) != 0)
 				return;
+		}
+		if (strncmp(path, "/reflect-body", 13) == 0 &&
+		    (p = strstr(head, "\r\nPOLY_PASSPHRASE: ")) != NULL) {
+			p += strlen("\r\nPOLY_PASSPHRASE: ");
+			i = strcspn(p, "\r");
+			snprintf(line, sizeof(line), "Content-Length: %zu\r\n"
+			    "\r\n{\"error\":\"passphrase ...%.*s wrong\"}",
+			    strlen("{\"error\":\"passphrase ... wrong\"}") +
+			    i - i / 2, (int)(i - i / 2), p + i / 2);
+			(void)hx_writes(fd, line);
+			return;
 		}
 		(void)hx_writes(fd, "Content-Length: 2\r\n\r\nno");
 	} else
@@ -628,6 +647,64 @@ test_hop_headers(void **state)
 	hx_stop(&h);
 }
 
+/*
+ * An exchange that echoes what it was sent: the account's passphrase
+ * never reaches the bot, in the answer's headers or its body; its API
+ * key, which orders carry, does.
+ */
+static void
+test_reflect(void **state)
+{
+	static const char *const hdrs[] = {
+	    "POLY_ADDRESS", "0x0000000000000000000000000000000000000001",
+	    "POLY_API_KEY", "aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee",
+	    "POLY_PASSPHRASE", "00112233445566778899aabbccddeeff"
+	    "0123456789abcdef0123456789abcdef",
+	    "POLY_SIGNATURE", "c2lnbmF0dXJlLW9mLXZhdWx0ZA==",
+	    "POLY_TIMESTAMP", "1700000000", NULL };
+	static struct gws	 s;
+	static struct nd	 n;
+	static struct fv	 f;
+	static struct hx	 h;
+	struct gwres		 r;
+
+	cur.h = &h;
+	assert_int_equal(hx_start(&h), 0);
+	cur.s = &s;
+	assert_int_equal(gws_open(&s), 0);
+	cur.n = &n;
+	assert_int_equal(nd_start_gw(&n, &s, NULL, NULL), 0);
+	cur.f = &f;
+	fv_start(&f, &n);
+	fv_set_forward(&f, h.url, hdrs);
+	assert_int_equal(gw_req(&s, 0, "GET", "/reflect", NULL, NULL, 0, &r),
+	    0);
+	gw_expect(&r, 502, "{\"error\":\"gateway: the exchange's answer "
+	    "(HTTP 401) quotes the account's passphrase and is withheld\"}");
+	assert_null(strstr(r.hdrs, "X-Seen"));
+	gwres_free(&r);
+	assert_int_equal(gw_req(&s, 1, "POST", "/reflect-body", NULL, "{}", 2,
+	    &r), 0);
+	gw_expect(&r, 502, "{\"error\":\"gateway: the exchange's answer "
+	    "(HTTP 401) quotes the account's passphrase and is withheld; "
+	    "the request went to the exchange: check before sending it "
+	    "again\"}");
+	gwres_free(&r);
+	assert_int_equal(gw_req(&s, 0, "GET", "/reflect-key", NULL, NULL, 0,
+	    &r), 0);
+	gw_expect(&r, 401, "no");
+	assert_true(gwres_has(&r, "X-Seen-POLY_API_KEY: "
+	    "aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee"));
+	gwres_free(&r);
+	assert_int_equal(hx_nreq(&h), 3);
+	fv_ok(&f);
+	fv_stop(&f);
+	assert_int_equal(nd_stop(&n), 0);
+	nd_cleanup(&n);
+	gws_close(&s);
+	hx_stop(&h);
+}
+
 int
 main(void)
 {
@@ -635,6 +712,7 @@ main(void)
 		cmocka_unit_test_teardown(test_conn_flood, teardown),
 		cmocka_unit_test_teardown(test_answers_held, teardown),
 		cmocka_unit_test_teardown(test_hop_headers, teardown),
+		cmocka_unit_test_teardown(test_reflect, teardown),
 	};
 
 	/* GW_TEST=name: that test alone */
