@@ -2,9 +2,15 @@
  * netd's gateway against a bot that means harm or is broken, and an
  * exchange that does: a real netd serving the sockets vaultd would
  * pass, the test playing vaultd (tests/it_netd_gw.h), the bots and the
- * exchange.  Connections that send nothing, or a request that never
- * ends, take no working bot's place; requests at vaultd are never cut
- * off for them.  Every test's teardown ends what it started.
+ * exchange (a hostile one of its own, hx_*).  The bot's side: what
+ * libmicrohttpd and netd refuse alone (a huge header, a huge body),
+ * pipelining without reading, connections opened and closed at once,
+ * connections held silent that take no working bot's place, and
+ * answers no bot reads held within a bound.  The exchange's side: a
+ * body without end, a trickle, too many or too large headers, a
+ * redirect, interim answers, compression, Connection options, and an
+ * echo of the account's passphrase.  Every test's teardown ends what it
+ * started.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -26,7 +32,6 @@ static struct {
 	struct gws	*s;
 	struct nd	*n;
 	struct fv	*f;
-	struct echo	*e;
 	struct hx	*h;
 	int		*fds;
 	size_t		 nfds;
@@ -57,8 +62,6 @@ teardown(void **state)
 		nd_cleanup(cur.n);
 	if (cur.s != NULL)
 		gws_close(cur.s);
-	if (cur.e != NULL && cur.e->d != NULL)
-		echo_stop(cur.e);
 	if (cur.h != NULL)
 		hx_stop(cur.h);
 	memset(&cur, 0, sizeof(cur));
@@ -705,14 +708,323 @@ test_reflect(void **state)
 	hx_stop(&h);
 }
 
+/* Write all of p to fd (blocking). */
+static void
+raw_write_all(int fd, const char *p, size_t len)
+{
+	ssize_t	k;
+
+	while (len > 0) {
+		assert_true((k = write(fd, p, len)) > 0);
+		p += k;
+		len -= (size_t)k;
+	}
+}
+
+/* Everything netd sends on fd until it closes it, NUL-ended. */
+static char *
+raw_read_all(int fd, size_t *lenp)
+{
+	struct pollfd	 pfd;
+	char		*buf = NULL, *nb;
+	size_t		 len = 0;
+	ssize_t		 k;
+	int64_t		 start = txt_ms();
+
+	for (;;) {
+		assert_true(txt_ms() - start < 10000);
+		pfd.fd = fd;
+		pfd.events = POLLIN;
+		pfd.revents = 0;
+		if (poll(&pfd, 1, 100) != 1)
+			continue;
+		assert_non_null(nb = realloc(buf, len + 65536 + 1));
+		buf = nb;
+		if ((k = read(fd, buf + len, 65536)) <= 0)
+			break;
+		len += (size_t)k;
+	}
+	if (buf == NULL)
+		assert_non_null(buf = malloc(1));
+	buf[len] = '\0';
+	*lenp = len;
+	return buf;
+}
+
+/* Send req whole on a new connection; what netd answers before closing. */
+static char *
+raw_exchange(const struct gws *s, const char *req, size_t reqlen)
+{
+	char	*ans;
+	size_t	 len;
+	int	 fd = raw_unix(s, NULL);
+
+	raw_write_all(fd, req, reqlen);
+	ans = raw_read_all(fd, &len);
+	close(fd);
+	return ans;
+}
+
+/*
+ * What a broken or hostile bot can send, each bounded by netd alone
+ * (vaultd never hears of it), netd serving on after each: a header line
+ * of a megabyte, 5000 headers, a body announced at 10 GB, 20000
+ * requests pipelined on one connection that reads no answer while
+ * another bot is served (then every answer, in order), and 2000
+ * connections opened and closed at once.
+ */
+static void
+test_bot_limits(void **state)
+{
+	static const char one[] = "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n";
+	static struct gws	 s;
+	static struct nd	 n;
+	static struct fv	 f;
+	struct gwres		 r;
+	struct pollfd		 pfd;
+	char			*big, *ans, rb[65536];
+	size_t			 len, i, off, oks, total;
+	uint32_t		 last;
+	ssize_t			 k;
+	int64_t			 start;
+	int			 fd, flags;
+
+	cur.s = &s;
+	assert_int_equal(gws_open(&s), 0);
+	cur.n = &n;
+	assert_int_equal(nd_start_gw(&n, &s, NULL, NULL), 0);
+	cur.f = &f;
+	fv_start(&f, &n);
+	fv_set_error(&f, CV_ERR_DENIED, "no");
+	assert_non_null(big = malloc(1100000));
+
+	/* A header line of 1 MB; 5000 headers: 431, closed. */
+	len = (size_t)snprintf(big, 64, "GET /healthz HTTP/1.1\r\nHost: x\r\n"
+	    "X-Big: ");
+	memset(big + len, 'a', 1000000);
+	memcpy(big + len + 1000000, "\r\n\r\n", 5);
+	/* netd answers and closes before reading it all */
+	fd = raw_unix(&s, NULL);
+	flags = fcntl(fd, F_GETFL);
+	assert_int_equal(fcntl(fd, F_SETFL, flags | O_NONBLOCK), 0);
+	(void)!write(fd, big, len + 1000004);
+	assert_int_equal(fcntl(fd, F_SETFL, flags), 0);
+	ans = raw_read_all(fd, &len);
+	close(fd);
+	assert_true(strncmp(ans, "HTTP/1.1 431 Request Header Fields Too "
+	    "Large\r\n", 46) == 0);
+	assert_non_null(strstr(ans, "\r\nConnection: close\r\n"));
+	free(ans);
+	len = (size_t)snprintf(big, 64, "GET /healthz HTTP/1.1\r\nHost: x\r\n");
+	for (i = 0; i < 5000; i++)
+		len += (size_t)snprintf(big + len, 32, "X-H%zu: v\r\n", i);
+	len += (size_t)snprintf(big + len, 4, "\r\n");
+	fd = raw_unix(&s, NULL);
+	assert_int_equal(fcntl(fd, F_SETFL, flags | O_NONBLOCK), 0);
+	(void)!write(fd, big, len);
+	assert_int_equal(fcntl(fd, F_SETFL, flags), 0);
+	ans = raw_read_all(fd, &len);
+	close(fd);
+	assert_true(strncmp(ans, "HTTP/1.1 431 Request Header Fields Too "
+	    "Large\r\n", 46) == 0);
+	free(ans);
+
+	/* A body of 10 GB, announced: 413 before any of it. */
+	ans = raw_exchange(&s, "POST /order HTTP/1.1\r\nHost: x\r\n"
+	    "Content-Length: 10000000000\r\n\r\n{}", 65);
+	assert_true(strncmp(ans, "HTTP/1.1 413 ", 13) == 0);
+	assert_non_null(strstr(ans, "\r\n\r\n{\"error\":\"gateway: the body is "
+	    "over 65536 bytes\"}"));
+	free(ans);
+	fv_lock(&f);
+	assert_int_equal(f.ngw, 0);
+	fv_unlock(&f);
+
+	/* 20000 requests pipelined, no answer read. */
+	total = 20000 * (sizeof(one) - 1);
+	for (i = 0; i < 20000; i++)
+		memcpy(big + i * (sizeof(one) - 1), one, sizeof(one) - 1);
+	fd = raw_unix(&s, NULL);
+	assert_int_equal(fcntl(fd, F_SETFL, flags | O_NONBLOCK), 0);
+	off = 0;
+	start = txt_ms();
+	/* until netd stops reading: its answers fill the socket */
+	for (;;) {
+		pfd.fd = fd;
+		pfd.events = POLLOUT;
+		pfd.revents = 0;
+		if (poll(&pfd, 1, 500) != 1)
+			break;
+		if ((k = write(fd, big + off, total - off)) > 0)
+			off += (size_t)k;
+		if (off == total)
+			break;
+		assert_true(txt_ms() - start < 10000);
+	}
+	assert_true(off < total);
+	assert_int_equal(gw_req(&s, 0, "GET", "/healthz", NULL, NULL, 0, &r),
+	    0);
+	gw_expect(&r, 200, "ok\n");
+	gwres_free(&r);
+	assert_int_equal(gw_req(&s, 1, "GET", "/time", NULL, NULL, 0, &r), 0);
+	gw_expect(&r, 403, "{\"error\":\"no\"}");
+	gwres_free(&r);
+	/* Now read: every answer, in order, once each. */
+	oks = 0;
+	last = 0;
+	start = txt_ms();
+	while (oks < 20000) {
+		assert_true(txt_ms() - start < 30000);
+		pfd.fd = fd;
+		pfd.events = POLLIN | (off < total ? POLLOUT : 0);
+		pfd.revents = 0;
+		if (poll(&pfd, 1, 100) != 1)
+			continue;
+		if ((pfd.revents & POLLOUT) &&
+		    (k = write(fd, big + off, total - off)) > 0)
+			off += (size_t)k;
+		if (!(pfd.revents & POLLIN))
+			continue;
+		assert_true((k = read(fd, rb, sizeof(rb))) > 0);
+		/* "ok\n" ends each answer's body, across reads too */
+		for (i = 0; i < (size_t)k; i++) {
+			last = (last << 8 | (uint8_t)rb[i]) & 0xffffff;
+			oks += last == ((uint32_t)'o' << 16 |
+			    (uint32_t)'k' << 8 | '\n');
+		}
+	}
+	assert_int_equal(off, total);
+	assert_int_equal(oks, 20000);
+	close(fd);
+
+	/*
+	 * 2000 connections opened and closed at once.  Until netd has
+	 * taken the last of them off the socket's backlog (512), a
+	 * connect that does not wait is refused (curl: 7).
+	 */
+	for (i = 0; i < 2000; i++)
+		close(raw_unix(&s, i % 2 ? "GET /heal" : NULL));
+	start = txt_ms();
+	while (gw_req(&s, 0, "GET", "/healthz", NULL, NULL, 0, &r) ==
+	    CURLE_COULDNT_CONNECT) {
+		gwres_free(&r);
+		assert_true(txt_ms() - start < 10000);
+		txt_sleep_ms(10);
+	}
+	gw_expect(&r, 200, "ok\n");
+	gwres_free(&r);
+	fv_ok(&f);
+	fv_lock(&f);
+	assert_int_equal(f.ngw, 1);
+	fv_unlock(&f);
+	free(big);
+	fv_stop(&f);
+	assert_int_equal(nd_stop(&n), 0);
+	nd_cleanup(&n);
+	gws_close(&s);
+}
+
+/*
+ * A hostile or broken exchange: a body without end (cut at 4 MiB), a
+ * trickle (cut at netd's time-out, -t 2 here), 100 headers, a header
+ * line of a megabyte, a redirect (passed on, never followed, to another
+ * host or to plain http), interim answers (left out), a gzip body
+ * (passed on as it came: netd asks for no compression and decodes
+ * none).  No error text quotes anything of the request.
+ */
+static void
+test_upstream_hostile(void **state)
+{
+	static const char *const hdrs[] = {
+	    "POLY_API_KEY", "aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee",
+	    "POLY_PASSPHRASE", "00112233445566778899aabbccddeeff", NULL };
+	static struct gws	 s;
+	static struct nd	 n;
+	static struct fv	 f;
+	static struct hx	 h;
+	struct gwres		 r;
+	const char		*pre = "{\"error\":\"gateway: the exchange did "
+	    "not answer: ";
+
+	cur.h = &h;
+	assert_int_equal(hx_start(&h), 0);
+	cur.s = &s;
+	assert_int_equal(gws_open(&s), 0);
+	cur.n = &n;
+	assert_int_equal(nd_start_gw(&n, &s, "-t", "2"), 0);
+	cur.f = &f;
+	fv_start(&f, &n);
+	fv_set_forward(&f, h.url, hdrs);
+
+	assert_int_equal(gw_req(&s, 0, "GET", "/endless", NULL, NULL, 0, &r),
+	    0);
+	gw_expect(&r, 502, "{\"error\":\"gateway: the exchange's answer is "
+	    "over 4194304 bytes\"}");
+	gwres_free(&r);
+	assert_int_equal(gw_req(&s, 1, "GET", "/trickle", NULL, NULL, 0, &r),
+	    0);
+	gw_expect(&r, 504, "{\"error\":\"gateway: the exchange did not answer "
+	    "within 2 s\"}");
+	gwres_free(&r);
+	assert_int_equal(gw_req(&s, 0, "GET", "/headers", NULL, NULL, 0, &r),
+	    0);
+	gw_expect(&r, 502, "{\"error\":\"gateway: the exchange's answer has "
+	    "over 64 headers or 16384 bytes of them\"}");
+	gwres_free(&r);
+	/* libcurl's own refusal; its words are its version's */
+	assert_int_equal(gw_req(&s, 0, "GET", "/hugeline", NULL, NULL, 0, &r),
+	    0);
+	gw_expect(&r, 502, NULL);
+	assert_true(strncmp(r.body, pre, strlen(pre)) == 0);
+	assert_null(strstr(r.body, "hhhh"));
+	assert_null(strstr(r.body, "0011223344"));
+	gwres_free(&r);
+
+	/* A redirect is the exchange's answer, not followed. */
+	assert_int_equal(gw_req(&s, 0, "GET", "/redirect", NULL, NULL, 0, &r),
+	    0);
+	gw_expect(&r, 302, "moved");
+	assert_true(gwres_has(&r, "Location: http://127.0.0.1:1/elsewhere"));
+	gwres_free(&r);
+	assert_int_equal(hx_nreq(&h), 5);
+	/* 100 Continue and 103: only the final answer's headers. */
+	assert_int_equal(gw_req(&s, 1, "POST", "/interim", NULL, "{}", 2, &r),
+	    0);
+	gw_expect(&r, 200, "ok");
+	assert_true(gwres_has(&r, "X-Final: 1"));
+	assert_null(strstr(r.hdrs, "X-Interim"));
+	assert_null(strstr(r.hdrs, "Link"));
+	gwres_free(&r);
+	/* Compressed: the bytes as they came, and the encoding named. */
+	assert_int_equal(gw_req(&s, 0, "GET", "/gzip", NULL, NULL, 0, &r), 0);
+	assert_int_equal(r.cc, 0);
+	assert_int_equal(r.status, 200);
+	assert_int_equal(r.len, 5);
+	assert_memory_equal(r.body, "\x1f\x8b\x08zz", 5);
+	assert_true(gwres_has(&r, "Content-Encoding: gzip"));
+	gwres_free(&r);
+	pthread_mutex_lock(&h.lock);
+	assert_null(strcasestr(h.last, "Accept-Encoding"));
+	pthread_mutex_unlock(&h.lock);
+	assert_int_equal(hx_nreq(&h), 7);
+	fv_ok(&f);
+	fv_stop(&f);
+	assert_int_equal(nd_stop(&n), 0);
+	nd_cleanup(&n);
+	gws_close(&s);
+	hx_stop(&h);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_teardown(test_bot_limits, teardown),
 		cmocka_unit_test_teardown(test_conn_flood, teardown),
 		cmocka_unit_test_teardown(test_answers_held, teardown),
 		cmocka_unit_test_teardown(test_hop_headers, teardown),
 		cmocka_unit_test_teardown(test_reflect, teardown),
+		cmocka_unit_test_teardown(test_upstream_hostile, teardown),
 	};
 
 	/* GW_TEST=name: that test alone */
