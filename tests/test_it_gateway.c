@@ -785,6 +785,72 @@ test_approval(void **state)
 }
 
 /*
+ * One client's requests held for approval take at most 8 of vaultd's
+ * 32 places: its ninth is refused at once, and the places stay
+ * for other clients and the operators.  A bot that sent 32 such
+ * requests used to hold every place until the approval-timeout.  The
+ * policy is put back after, which ends the held ones.
+ */
+static void
+test_approval_share(void **state)
+{
+	struct gt	*g = *state;
+	struct txr	 r;
+	char		 key[160], pol[8192];
+	json_t		*j;
+	pid_t		 pid[8];
+	int64_t		 start;
+	size_t		 i, n = 0;
+	int		 st;
+
+	snprintf(key, sizeof(key), "%s.alice", g->it.home);
+	unlink(key);
+	assert_int_equal(CTL(g, NULL, "approver keygen %s", key), 0);
+	snprintf(pol, sizeof(pol), "approver alice \"%.64s\"\n"
+	    "approval-timeout 5\napprove 1 of { alice } client bot method "
+	    "GET path /data/orders label held\n%s", g->out, POLICY_TEXT);
+	it_write(g->pol, pol, 0644);
+	assert_int_equal(CTL(g, NULL, "policy apply %s --passphrase-file %s",
+	    g->pol, g->pass), 0);
+	for (i = 0; i < 8; i++) {
+		if ((pid[i] = fork()) == -1)
+			fail_msg("fork");
+		if (pid[i] == 0) {
+			bot(g, &g->bot, txt_now(), "GET", "/data/orders", NULL,
+			    &r);
+			_exit(0);
+		}
+	}
+	for (start = txt_ms(); n < 8; it_sleep_ms(50)) {
+		assert_true(txt_ms() - start < 10000);
+		if (CTL(g, NULL, "--json approve list") != 0)
+			fail_msg("approve list: %s", g->out);
+		assert_non_null(j = json_loads(g->out, 0, NULL));
+		n = json_array_size(json_object_get(j, "pending"));
+		json_decref(j);
+	}
+	bot(g, &g->bot, txt_now(), "GET", "/data/orders", NULL, &r);
+	assert_int_equal(r.status, 403);
+	assert_string_equal(jget(r.json, "error"), "client bot has 8 "
+	    "requests waiting for approval; send this one once one of them "
+	    "is decided");
+	txr_free(&r);
+	assert_int_equal(CTL(g, NULL, "--json approve list"), 0);
+	assert_non_null(j = json_loads(g->out, 0, NULL));
+	assert_int_equal(json_array_size(json_object_get(j, "pending")), 8);
+	json_decref(j);
+
+	it_write(g->pol, POLICY_TEXT, 0644);
+	assert_int_equal(CTL(g, NULL, "policy apply %s --passphrase-file %s",
+	    g->pol, g->pass), 0);
+	for (i = 0; i < 8; i++) {
+		assert_int_equal(waitpid(pid[i], &st, 0), pid[i]);
+		assert_true(WIFEXITED(st));
+	}
+	unlink(key);
+}
+
+/*
  * A rule that denies level l2 denies the request a builder key would
  * have signed at level builder: the builder set rides on the L2 set.
  * The gateway used to ask only whether builder was allowed, and sent
@@ -1088,6 +1154,7 @@ main(void)
 		cmocka_unit_test(test_clients),
 		cmocka_unit_test(test_rotation),
 		cmocka_unit_test(test_approval),
+		cmocka_unit_test(test_approval_share),
 		cmocka_unit_test(test_builder_l2),
 		cmocka_unit_test(test_builder_l2_budget),
 		cmocka_unit_test(test_builder_budget_once),

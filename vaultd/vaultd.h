@@ -296,6 +296,8 @@ struct vd_policy {
  * itself (path and body copied), who waits for it, and the grants so far.
  */
 #define VAULTD_PENDING_MAX	32
+/* held for one gateway client: the others, and the operators, keep room */
+#define VAULTD_PENDING_CLIENT_MAX	8
 #define VAULTD_DECODED_MAX	800	/* an order's fields, as text */
 struct vd_pending {
 	int			 used;

@@ -151,13 +151,32 @@ vaultd_approve_hold(struct vaultd *vd, const struct sign_origin *o,
 	struct vd_pending	*p = NULL;
 	struct policy_req	 req;
 	struct sign_args	 pa;
-	size_t			 i;
+	char			 why[160];
+	size_t			 i, mine = 0;
 
-	for (i = 0; i < VAULTD_PENDING_MAX; i++)
+	for (i = 0; i < VAULTD_PENDING_MAX; i++) {
 		if (!vd->pending[i].used) {
-			p = &vd->pending[i];
-			break;
-		}
+			if (p == NULL)
+				p = &vd->pending[i];
+		} else if (o->client != NULL &&
+		    strcmp(vd->pending[i].client, o->client) == 0)
+			mine++;
+	}
+	/*
+	 * One bot's requests under an approve rule (one connection each)
+	 * would otherwise take every slot until the approval-timeout: then
+	 * no other client's, nor an operator's, could wait.
+	 */
+	if (mine >= VAULTD_PENDING_CLIENT_MAX) {
+		vaultd_sign_verdict(vd, o->actor, account, a, v, "deny");
+		vaultd_policy_refund(vd, v);
+		/* refused, not "again": the gateway would wait it out */
+		snprintf(why, sizeof(why), "client %s has %d requests waiting "
+		    "for approval; send this one once one of them is decided",
+		    o->client, VAULTD_PENDING_CLIENT_MAX);
+		o->done(vd, o, CV_ERR_DENIED, why, NULL);
+		return;
+	}
 	if (p == NULL) {
 		vaultd_sign_verdict(vd, o->actor, account, a, v, "deny");
 		vaultd_policy_refund(vd, v);
