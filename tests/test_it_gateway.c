@@ -929,6 +929,111 @@ test_replay_ahead(void **state)
 }
 
 /*
+ * A request seen under skew 1 and let go from the replay table after
+ * 2 s used to be taken again once the skew was made 60, the policy
+ * finding its time fresh.  What the table may have let go is refused by
+ * its time now; a request signed now goes.
+ */
+static void
+test_replay_wider(void **state)
+{
+	struct gt		*g = *state;
+	struct curl_slist	*h;
+	struct txr		 r;
+	char			 pol[8192];
+	const char		*body = "{\"market\":\"0x31\"}";
+	int			 mark;
+
+	snprintf(pol, sizeof(pol), "skew 1\n%s", POLICY_TEXT);
+	it_write(g->pol, pol, 0644);
+	assert_int_equal(CTL(g, NULL, "policy apply %s --passphrase-file %s",
+	    g->pol, g->pass), 0);
+	h = txt_l2("POLY_", &g->bot, ADDR, txt_now(), "DELETE",
+	    "/cancel-market-orders", body);
+	h = curl_slist_append(h, "Content-Type: application/json");
+	txt_req(&g->gw, "DELETE", "/cancel-market-orders", h, body, &r);
+	if (r.status != 200)
+		fail_msg("%ld %s", r.status, r.body ? r.body : "");
+	txr_free(&r);
+	it_sleep_ms(3000);	/* past skew 1 */
+	snprintf(pol, sizeof(pol), "skew 60\n%s", POLICY_TEXT);
+	it_write(g->pol, pol, 0644);
+	assert_int_equal(CTL(g, NULL, "policy apply %s --passphrase-file %s",
+	    g->pol, g->pass), 0);
+	mark = log_lines(g);
+	txt_req(&g->gw, "DELETE", "/cancel-market-orders", h, body, &r);
+	curl_slist_free_all(h);
+	refused(g, &r, 403, "", mark);
+	assert_string_equal(r.body, "{\"error\":\"signed too close to a "
+	    "restart of vaultd or a larger skew for vaultd to rule out a "
+	    "replay; sign it anew\"}");
+	txr_free(&r);
+	assert_int_equal(CTL(g, NULL, "audit show --tail 1"), 0);
+	assert_non_null(strstr(g->out, "Z\tclient:bot\tpm\tsign\tDELETE\t"
+	    "/cancel-market-orders\tdeny\t-\t-\t"));
+	bot(g, &g->bot, txt_now(), "DELETE", "/cancel-market-orders", body,
+	    &r);
+	if (r.status != 200)
+		fail_msg("%ld %s", r.status, r.body ? r.body : "");
+	txr_free(&r);
+
+	it_write(g->pol, POLICY_TEXT, 0644);
+	assert_int_equal(CTL(g, NULL, "policy apply %s --passphrase-file %s",
+	    g->pol, g->pass), 0);
+}
+
+/*
+ * The replay table is in vaultd's memory: a request seen before a
+ * restart used to be taken again right after it.  Its time is at or
+ * before the log's last record, so it is refused; a request signed
+ * after that record goes.
+ */
+static void
+test_replay_restart(void **state)
+{
+	struct gt		*g = *state;
+	struct curl_slist	*h;
+	struct txr		 r;
+	const char		*body = "{\"market\":\"0x41\"}";
+	int64_t			 stopped;
+	int			 mark;
+
+	h = txt_l2("POLY_", &g->bot, ADDR, txt_now(), "DELETE",
+	    "/cancel-market-orders", body);
+	h = curl_slist_append(h, "Content-Type: application/json");
+	txt_req(&g->gw, "DELETE", "/cancel-market-orders", h, body, &r);
+	if (r.status != 200)
+		fail_msg("%ld %s", r.status, r.body ? r.body : "");
+	txr_free(&r);
+	assert_int_equal(it_stop(&g->it, 3000), 0);
+	stopped = txt_now();
+	assert_int_equal(it_start_args(&g->it, "-T", "--gateway",
+	    "127.0.0.1:0"), 0);
+	assert_int_equal(gw_url(g), 0);
+	assert_int_equal(CTL(g, NULL, "unlock --passphrase-file %s", g->pass),
+	    0);
+	mark = log_lines(g);
+	txt_req(&g->gw, "DELETE", "/cancel-market-orders", h, body, &r);
+	curl_slist_free_all(h);
+	refused(g, &r, 403, "", mark);
+	assert_string_equal(r.body, "{\"error\":\"signed too close to a "
+	    "restart of vaultd or a larger skew for vaultd to rule out a "
+	    "replay; sign it anew\"}");
+	txr_free(&r);
+	assert_int_equal(CTL(g, NULL, "audit show --tail 1"), 0);
+	assert_non_null(strstr(g->out, "Z\tclient:bot\tpm\tsign\tDELETE\t"
+	    "/cancel-market-orders\tdeny\t-\t-\t"));
+	/* signed after the last record before the restart: it goes */
+	while (txt_now() <= stopped)
+		it_sleep_ms(100);
+	bot(g, &g->bot, txt_now(), "DELETE", "/cancel-market-orders", body,
+	    &r);
+	if (r.status != 200)
+		fail_msg("%ld %s", r.status, r.body ? r.body : "");
+	txr_free(&r);
+}
+
+/*
  * A budget on level l2 binds a request that goes out at level builder:
  * its L2 set is signed all the same.
  */
@@ -1159,9 +1264,11 @@ main(void)
 		cmocka_unit_test(test_builder_l2_budget),
 		cmocka_unit_test(test_builder_budget_once),
 		cmocka_unit_test(test_replay_ahead),
+		cmocka_unit_test(test_replay_wider),
 		cmocka_unit_test(test_key_endpoints),
 		cmocka_unit_test(test_builder_code),
 		cmocka_unit_test(test_order_flags),
+		cmocka_unit_test(test_replay_restart),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

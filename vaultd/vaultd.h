@@ -369,6 +369,11 @@ struct vd_gw {
 	size_t		 replay_cap;		/* a power of two */
 	size_t		 replay_used;		/* slots ever filled since the
 						    last rebuild */
+	int64_t		 replay_window;		/* s: the skew the table's
+						    entries last took, 0: none */
+	int64_t		 replay_floor;		/* s: a signed time at or below
+						    it may have been seen and
+						    forgotten: refused */
 	/* counters, for /metrics */
 	uint64_t	 requests, refused_auth, refused_replay;
 	uint64_t	 signatures[4];		/* L1, L2, builder, orders */

@@ -74,6 +74,33 @@ tail_line(int fd, const char *path, off_t size, char *line, size_t *len,
 	    "then move it aside)", path);
 }
 
+/*
+ * The time of the log's last record, as the gateway's replay floor: a
+ * signed request the vaultd before this one saw was recorded (allowed,
+ * denied or refused) at or after the second its client signed, unless
+ * that client's clock ran ahead of vaultd's; this vaultd's replay table
+ * starts empty, so those are refused by their time (vaultd_gw.c).
+ */
+static void
+resume_floor(struct vaultd *vd, const struct audit_rec *rec)
+{
+	struct tm	tm;
+	time_t		t;
+	int		n = 0;
+
+	memset(&tm, 0, sizeof(tm));
+	if (sscanf(rec->time, "%4d-%2d-%2dT%2d:%2d:%2dZ%n", &tm.tm_year,
+	    &tm.tm_mon, &tm.tm_mday, &tm.tm_hour, &tm.tm_min, &tm.tm_sec,
+	    &n) == 6 && n == AUDIT_TIME_LEN) {
+		tm.tm_year -= 1900;
+		tm.tm_mon--;
+		t = timegm(&tm);
+	} else
+		t = time(NULL);		/* not understood: now, to be sure */
+	if (t > vd->gw.replay_floor)
+		vd->gw.replay_floor = (int64_t)t;
+}
+
 /* Resume the chain from the line ending file path (fd, size). */
 static int
 resume_from(struct vaultd *vd, int fd, const char *path, off_t size,
@@ -97,6 +124,7 @@ resume_from(struct vaultd *vd, int fd, const char *path, off_t size,
 	}
 	vd->chain.seq = rec.seq;
 	audit_chain_hash(line, len, vd->chain.head);
+	resume_floor(vd, &rec);
 	if (audit_rec_is_checkpoint(&rec)) {
 		vd->last_ckpt.seq = rec.seq;
 		memcpy(vd->last_ckpt.hash, vd->chain.head, AUDIT_HASH_LEN);

@@ -478,13 +478,38 @@ gw_replay_build(struct vaultd *vd, int64_t now)
 }
 
 /*
+ * The policy's skew grew past the window: what the table kept only for
+ * the old one stays for the new one too, and what it may have dropped
+ * already (its window ended by now) is below the floor from now on.
+ */
+static void
+gw_replay_widen(struct vaultd *vd, int64_t now, int64_t skew)
+{
+	int64_t	old = vd->gw.replay_window, lost = now / 1000 - old - 1;
+	size_t	i;
+
+	if (lost > vd->gw.replay_floor)
+		vd->gw.replay_floor = lost;
+	for (i = 0; i < vd->gw.replay_cap; i++)
+		if (vd->gw.replay[i].until_ms > now)
+			vd->gw.replay[i].until_ms += (skew - old) * 1000;
+	vd->gw.replay_window = skew;
+}
+
+/*
  * A signature seen before in its window is a replay: refused.  Only
  * requests that change something: a bot may read the same page twice
  * in one second and sign both alike.  The window is the policy's skew:
- * past it the timestamp itself is refused.
+ * past it the timestamp itself is refused.  A skew made larger keeps
+ * the live entries for the new window (gw_replay_widen); a signed time
+ * at or below the floor (the last audit record before this vaultd
+ * started, or what a larger skew found dropped) may have been seen by a
+ * table that is gone, and is refused while it is inside the window.
+ * *why says which refusal.
  */
 static int
-gw_replayed(struct vaultd *vd, const struct gw_req *r, int64_t ts)
+gw_replayed(struct vaultd *vd, const struct gw_req *r, int64_t ts,
+    const char **why)
 {
 	crypto_generichash_state h;
 	struct gw_replay *e;
@@ -493,8 +518,19 @@ gw_replayed(struct vaultd *vd, const struct gw_req *r, int64_t ts)
 	size_t		 k;
 	int		 rc;
 
+	*why = "too many signed requests in the replay window; retry";
 	if (strcmp(r->method, "GET") == 0)
 		return 0;
+	skew = vd->policy.pol != NULL ? policy_skew(vd->policy.pol) :
+	    POLICY_SKEW_DEFAULT;
+	if (vd->gw.replay_window > 0 && skew > vd->gw.replay_window)
+		gw_replay_widen(vd, now, skew);
+	vd->gw.replay_window = skew;
+	if (ts <= vd->gw.replay_floor && (ts + skew + 1) * 1000 > now) {
+		*why = "signed too close to a restart of vaultd or a larger "
+		    "skew for vaultd to rule out a replay; sign it anew";
+		return CV_ERR_DENIED;
+	}
 	if ((vd->gw.replay == NULL || 2 * (vd->gw.replay_used + 1) >
 	    vd->gw.replay_cap) && (rc = gw_replay_build(vd, now)) != 0)
 		return rc;
@@ -513,10 +549,12 @@ gw_replayed(struct vaultd *vd, const struct gw_req *r, int64_t ts)
 		if (e->until_ms == 0)
 			break;
 		if (e->until_ms > now &&
-		    sodium_memcmp(e->key, key, sizeof(key)) == 0)
+		    sodium_memcmp(e->key, key, sizeof(key)) == 0) {
+			*why = "replayed request: this signature was used "
+			    "already; sign each request anew";
 			return CV_ERR_DENIED;
+		}
 	}
-	skew = vd->policy.pol != NULL ? policy_skew(vd->policy.pol) : 30;
 	memcpy(e->key, key, sizeof(key));
 	e->until_ms = (ts + skew + 1) * 1000;
 	if (e->until_ms <= now)		/* stale: the policy refuses it */
@@ -538,6 +576,7 @@ gw_client_done(struct vaultd *vd, uint64_t cookie, int code,
     const char *text, const char *name, const char *account)
 {
 	struct gw_req	*r;
+	const char	*why;
 	int64_t		 ts;
 	int		 rc;
 
@@ -571,14 +610,11 @@ gw_client_done(struct vaultd *vd, uint64_t cookie, int code,
 		    "not a time in seconds");
 		return;
 	}
-	if ((rc = gw_replayed(vd, r, ts)) != 0) {
+	if ((rc = gw_replayed(vd, r, ts, &why)) != 0) {
 		if (rc == CV_ERR_DENIED)
 			vd->gw.refused_replay++;
 		gw_deny(vd, r, r->account);
-		gw_fail(vd, cookie, rc, rc == CV_ERR_DENIED ? "replayed "
-		    "request: this signature was used already; sign each "
-		    "request anew" : "too many signed requests in the "
-		    "replay window; retry");
+		gw_fail(vd, cookie, rc, why);
 		return;
 	}
 	gw_account(vd, r);
