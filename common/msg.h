@@ -38,6 +38,16 @@
 #define MSG_MAX_QUEUE		(48 * (MSG_MAX_FRAME + MSG_HDR_LEN))
 
 /*
+ * MSG_GW_REQ's neg-risk: what netd learnt of the tokens of a POST /order
+ * or /orders body.  A batch of both kinds (MIXED) cannot be signed for
+ * one exchange, and vaultd refuses it.
+ */
+#define GW_NEGRISK_NO		0	/* none is neg-risk */
+#define GW_NEGRISK_YES		1	/* every one is */
+#define GW_NEGRISK_UNKNOWN	2	/* a token not known, or no order */
+#define GW_NEGRISK_MIXED	3	/* some are, some are not */
+
+/*
  * The protocol table: every message, once.  X(name, sender, receiver,
  * fields, meaning) -- the enum, msg_name(), the decoder's field count,
  * field types and bounds, and ARCHITECTURE.md's message table (checked by
@@ -204,8 +214,8 @@ X(MSG_CLIENT_CHECK_ANS, "signerd", "vaultd", "s64 s64",		\
 X(MSG_GW_REQ, "netd", "vaultd",					\
     "s7 s4096 x65536 s64 s256 s23 s128 u s64",				\
     "method, path, body, client API key, passphrase, timestamp, "	\
-    "signature, neg-risk (0 no, 1 yes, 2 unknown), account of a /@NAME "	\
-    "prefix (empty: none)")						\
+    "signature, neg-risk (0 no, 1 yes, 2 unknown, 3 mixed), account "	\
+    "of a /@NAME prefix (empty: none)")					\
 X(MSG_GW_ANS, "vaultd", "netd", "s64 s512 x1048576 s1024 a16 b x131072",\
     "account, URL, CA PEM, pin, [[name, value]...], body replaced, "	\
     "body")								\

@@ -75,11 +75,6 @@
 #define GW_TS_MAX		23
 #define GW_SIG_MAX		128
 
-/* neg-risk in MSG_GW_REQ */
-#define GW_NEGRISK_NO		0
-#define GW_NEGRISK_YES		1
-#define GW_NEGRISK_UNKNOWN	2
-
 enum gw_state { GS_HEAD, GS_BODY, GS_VAULTD, GS_UP, GS_DONE };
 enum gw_kind { GK_PROXY, GK_READY, GK_METRICS, GK_LOCAL };
 
@@ -289,7 +284,9 @@ int	negrisk_get(const struct negrisk *, const char *token, size_t len);
 /*
  * The neg-risk of a POST /order or /orders body: GW_NEGRISK_YES if
  * every order's token is known neg-risk, _NO if every one is known
- * not, _UNKNOWN otherwise (no order, a body that is not JSON).
+ * not, _MIXED if every one is known and some are and some are not,
+ * _UNKNOWN otherwise (a token not known, no order, a body that is not
+ * JSON).
  */
 int	negrisk_orders(const struct negrisk *, const uint8_t *body,
 	    size_t len);

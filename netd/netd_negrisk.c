@@ -124,7 +124,7 @@ negrisk_orders(const struct negrisk *n, const uint8_t *body, size_t len)
 		return GW_NEGRISK_YES;
 	if (no > 0 && yes == 0)
 		return GW_NEGRISK_NO;
-	return GW_NEGRISK_UNKNOWN;
+	return yes > 0 ? GW_NEGRISK_MIXED : GW_NEGRISK_UNKNOWN;
 }
 
 int

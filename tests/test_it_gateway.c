@@ -1033,6 +1033,74 @@ test_replay_restart(void **state)
 	txr_free(&r);
 }
 
+/* What is left of the bot rule's budget, as /metrics says. */
+static long
+budget_left(struct gt *g)
+{
+	const char	*want = "clobvault_budget_remaining{rule=\"bot\","
+			    "budget=\"limit 1000/day per client\",account=\"\","
+			    "who=\"client:bot\"} ";
+	struct txr	 r;
+	char		*p;
+	long		 n;
+
+	txt_req(&g->gw, "GET", "/metrics", NULL, NULL, &r);
+	assert_int_equal(r.status, 200);
+	assert_non_null(p = strstr(r.body, want));
+	n = strtol(p + strlen(want), NULL, 10);
+	txr_free(&r);
+	return n;
+}
+
+/*
+ * A batch of neg-risk and other orders cannot be signed for one
+ * exchange: it used to be signed for the one that is not neg-risk,
+ * which refused it after the policy charged the budget.  Refused before
+ * the policy now: 400, nothing upstream, the budget as it was, audited.
+ */
+static void
+test_batch_negrisk_mixed(void **state)
+{
+	struct gt	*g = *state;
+	struct txr	 r;
+	char		 a[4096], b[4096], body[8300];
+	long		 left;
+	int		 mark;
+
+	assert_int_equal(txt_admin(&g->tx, "POST", "markets",
+	    "{\"token_id\":\"9012\",\"neg_risk\":true}", &r), 200);
+	txr_free(&r);
+	/* netd learns each token's neg-risk from the exchange's answers */
+	bot(g, NULL, 0, "GET", "/neg-risk?token_id=1234", NULL, &r);
+	assert_int_equal(r.status, 200);
+	assert_string_equal(r.body, "{\"neg_risk\":false}");
+	txr_free(&r);
+	bot(g, NULL, 0, "GET", "/neg-risk?token_id=9012", NULL, &r);
+	assert_int_equal(r.status, 200);
+	assert_string_equal(r.body, "{\"neg_risk\":true}");
+	txr_free(&r);
+
+	/* the budget's counter in use: one request charged */
+	bot(g, &g->bot, txt_now(), "GET", "/data/orders", NULL, &r);
+	assert_int_equal(r.status, 200);
+	txr_free(&r);
+	left = budget_left(g);
+	order_body(a, sizeof(a), ADDR, "1234", 5000000, 10000000, 71);
+	order_body(b, sizeof(b), ADDR, "9012", 5000000, 10000000, 72);
+	snprintf(body, sizeof(body), "[%s,%s]", a, b);
+	mark = log_lines(g);
+	bot(g, &g->bot, txt_now(), "POST", "/orders", body, &r);
+	refused(g, &r, 400, "", mark);
+	assert_string_equal(r.body, "{\"error\":\"this batch mixes neg-risk "
+	    "and other tokens, whose orders are signed for different "
+	    "exchanges: post them in separate batches\"}");
+	txr_free(&r);
+	assert_int_equal(budget_left(g), left);
+	assert_int_equal(CTL(g, NULL, "audit show --tail 1"), 0);
+	assert_non_null(strstr(g->out, "Z\tclient:bot\tpm\tsign\tPOST\t"
+	    "/orders\tdeny\t-\t-\t"));
+}
+
 /*
  * A budget on level l2 binds a request that goes out at level builder:
  * its L2 set is signed all the same.
@@ -1265,6 +1333,7 @@ main(void)
 		cmocka_unit_test(test_builder_budget_once),
 		cmocka_unit_test(test_replay_ahead),
 		cmocka_unit_test(test_replay_wider),
+		cmocka_unit_test(test_batch_negrisk_mixed),
 		cmocka_unit_test(test_key_endpoints),
 		cmocka_unit_test(test_builder_code),
 		cmocka_unit_test(test_order_flags),

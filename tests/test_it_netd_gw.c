@@ -778,7 +778,7 @@ test_negrisk(void **state)
 	assert_int_equal(order_neg(&s, &f, "/orders", "[{\"order\":{\"tokenId\""
 	    ":\"111\"}},{\"order\":{\"tokenId\":\"111\"}}]"), 1);
 	assert_int_equal(order_neg(&s, &f, "/orders", "[{\"order\":{\"tokenId\""
-	    ":\"111\"}},{\"order\":{\"tokenId\":\"222\"}}]"), 2);
+	    ":\"111\"}},{\"order\":{\"tokenId\":\"222\"}}]"), 3);
 	assert_int_equal(order_neg(&s, &f, "/orders", "[{\"order\":{\"tokenId\""
 	    ":\"222\"}},{\"order\":{\"tokenId\":\"333\"}}]"), 2);
 	assert_int_equal(order_neg(&s, &f, "/order", "not json"), 2);

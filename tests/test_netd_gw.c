@@ -154,9 +154,13 @@ test_negrisk_orders(void **state)
 	    "{\"order\":{\"tokenId\":\"1\"}}]"), GW_NEGRISK_YES);
 	assert_int_equal(orders(&n, "[{\"order\":{\"tokenId\":\"2\"}},"
 	    "{\"order\":{\"tokenId\":\"2\"}}]"), GW_NEGRISK_NO);
-	/* mixed, unknown, malformed, empty: unknown */
+	/* both kinds, each known: mixed (vaultd refuses it) */
 	assert_int_equal(orders(&n, "[{\"order\":{\"tokenId\":\"1\"}},"
-	    "{\"order\":{\"tokenId\":\"2\"}}]"), GW_NEGRISK_UNKNOWN);
+	    "{\"order\":{\"tokenId\":\"2\"}}]"), GW_NEGRISK_MIXED);
+	/* a token not known among known ones, malformed, empty: unknown */
+	assert_int_equal(orders(&n, "[{\"order\":{\"tokenId\":\"1\"}},"
+	    "{\"order\":{\"tokenId\":\"2\"}},{\"order\":{\"tokenId\":"
+	    "\"3\"}}]"), GW_NEGRISK_UNKNOWN);
 	assert_int_equal(orders(&n, "{\"order\":{\"tokenId\":\"3\"}}"),
 	    GW_NEGRISK_UNKNOWN);
 	assert_int_equal(orders(&n, "[]"), GW_NEGRISK_UNKNOWN);

@@ -631,7 +631,19 @@ gw_orders(struct gw_req *r, const struct gw_acct *ac, struct sign_args *a,
 	    r->pathlen, r->body, r->bodylen, ac->orders, a, why,
 	    whylen)) != 0 || a->kind == NULL)
 		return rc;
-	a->flags = SIGN_F_ORDERS | (r->negrisk == 1 ? SIGN_F_NEGRISK : 0);
+	/*
+	 * One signing request is for one exchange: the neg-risk one's
+	 * orders would go out signed for the other, which refuses them
+	 * after the policy charged the budgets.
+	 */
+	if (r->negrisk == GW_NEGRISK_MIXED) {
+		snprintf(why, whylen, "this batch mixes neg-risk and other "
+		    "tokens, whose orders are signed for different exchanges: "
+		    "post them in separate batches");
+		return CV_ERR_INVALID;
+	}
+	a->flags = SIGN_F_ORDERS | (r->negrisk == GW_NEGRISK_YES ?
+	    SIGN_F_NEGRISK : 0);
 	return 0;
 }
 
@@ -790,7 +802,7 @@ vaultd_gw_req(struct vaultd *vd, struct child *ch, struct msg *m)
 	    (code = msg_get_strbuf(&m->rd, r->sig, sizeof(r->sig))) != 0 ||
 	    (code = msg_get_u64(&m->rd, &r->negrisk)) != 0 ||
 	    (code = msg_get_strbuf(&m->rd, r->prefix,
-	    sizeof(r->prefix))) != 0 || r->negrisk > 2 ||
+	    sizeof(r->prefix))) != 0 || r->negrisk > GW_NEGRISK_MIXED ||
 	    (r->key[0] == '\0' && (r->pass[0] != '\0' ||
 	    r->ts[0] != '\0' || r->sig[0] != '\0'))) {
 		/* netd sends what its own checks let through: broken peer */

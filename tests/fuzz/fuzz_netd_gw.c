@@ -194,7 +194,7 @@ check_gw_req(const struct gw_req *r)
 		    msg_get_strbuf(&m.rd, buf, 257) != 0 ||
 		    msg_get_strbuf(&m.rd, buf, 24) != 0 ||
 		    msg_get_strbuf(&m.rd, buf, 129) != 0 ||
-		    msg_get_u64(&m.rd, &u) != 0 || u > GW_NEGRISK_UNKNOWN ||
+		    msg_get_u64(&m.rd, &u) != 0 || u > GW_NEGRISK_MIXED ||
 		    msg_get_strbuf(&m.rd, buf, 65) != 0 ||
 		    strcmp(buf, r->prefix) != 0 || msg_rd_done(&m.rd) != 0)
 			abort();

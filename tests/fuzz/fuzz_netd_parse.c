@@ -158,7 +158,7 @@ line(const uint8_t *data, size_t size)
 	free(s);
 	r = negrisk_orders(&neg, data, size);
 	if (r != GW_NEGRISK_NO && r != GW_NEGRISK_YES &&
-	    r != GW_NEGRISK_UNKNOWN)
+	    r != GW_NEGRISK_UNKNOWN && r != GW_NEGRISK_MIXED)
 		abort();
 }
 
