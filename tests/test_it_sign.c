@@ -185,6 +185,40 @@ test_l2(void **state)
 	json_decref(j);
 }
 
+/*
+ * signerd refused what the policy allowed: its record names the method,
+ * path, digest and rule the allow record named, the actor signerd.  It
+ * used to carry none of them.
+ */
+static void
+assert_refused_as_allowed(const char *log, const char *account,
+    const char *method, const char *path)
+{
+	char		 key[256], want[512], rule[80], digest[65];
+	const char	*p, *q;
+
+	snprintf(key, sizeof(key), "\t%s\tsign\t%s\t%s\tallow\t", account,
+	    method, path);
+	assert_non_null(p = strstr(log, key));
+	p += strlen(key);
+	/* rule, gen (-), digest */
+	assert_non_null(q = strchr(p, '\t'));
+	assert_true(q - p > 0 && (size_t)(q - p) < sizeof(rule));
+	snprintf(rule, sizeof(rule), "%.*s", (int)(q - p), p);
+	assert_int_equal(strncmp(q, "\t-\t", 3), 0);
+	p = q + 3;
+	assert_non_null(q = strchr(p, '\t'));
+	assert_int_equal(q - p, 64);
+	snprintf(digest, sizeof(digest), "%.*s", 64, p);
+	snprintf(want, sizeof(want), "\tsignerd\t%s\tsign\t%s\t%s\trefused\t"
+	    "%s\t-\t%s\t", account, method, path, rule, digest);
+	assert_non_null(strstr(log, want));
+	/* and none without them */
+	snprintf(want, sizeof(want), "\tsignerd\t%s\tsign\t-\t-\trefused",
+	    account);
+	assert_null(strstr(log, want));
+}
+
 static void
 test_gate(void **state)
 {
@@ -223,7 +257,7 @@ test_gate(void **state)
 	assert_non_null(strstr(log, "\tpm\tsign\tPOST\t/withdraw\tdeny\t"));
 	assert_non_null(strstr(log, "\tpm\tsign\tPOST\t/order\tdeny\t"));
 	assert_non_null(strstr(log, "\tsign\tGET\t/auth/api-keys\tallow\t"));
-	assert_non_null(strstr(log, "\tsignerd\tnosuch\tsign\t-\t-\trefused"));
+	assert_refused_as_allowed(log, "nosuch", "GET", "/auth/api-keys");
 	free(log);
 	assert_int_equal(CTL(s, NULL, "audit verify"), 0);
 }

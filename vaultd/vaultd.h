@@ -226,6 +226,17 @@ typedef void client_done_fn(struct vaultd *, uint64_t cookie, int code,
 						   queue half sent) stays
 						   under MSG_MAX_QUEUE */
 #define VAULTD_DEFER_MAX	4096	/* records waiting for a checkpoint */
+/*
+ * What a signing verdict's record said of the request it admitted, as
+ * formatted there: signerd's refusal of it is recorded with the same.
+ */
+struct sign_seen {
+	char		 method[AUDIT_MAX_METHOD + 1];
+	char		 path[AUDIT_MAX_PATH + 1];
+	char		 digest[AUDIT_HEX_HASH + 1];
+	char		 rule[AUDIT_MAX_NAME + 1];	/* the key id field */
+};
+
 struct sign_slot {
 	/* taken and the request id: vd->sign_busy, vd->sign_ids */
 	uint32_t	 sent;		/* MSG_SIGN_REQ, MSG_VAULT_ACCOUNT_REQ,
@@ -240,6 +251,7 @@ struct sign_slot {
 	uint64_t	 resv_gen;	/* of the budget state they are in */
 	uint64_t	 gen;		/* MSG_VAULT_ACCOUNT_REQ: the vault's */
 	int		 cached;	/* ... answered from vd->acache */
+	struct sign_seen seen;		/* MSG_SIGN_REQ: its verdict's record */
 };
 
 /*
@@ -1175,15 +1187,24 @@ void	 vaultd_audit_open(struct vaultd *);
 void	 vaultd_audit(struct vaultd *, const char *actor, const char *account,
 	    const char *op, const char *verdict, const char *key_id);
 /*
- * A signing verdict (allow, deny; refused with req NULL): method and
- * path escaped as needed, the digest of everything the signature would
- * authorise (level, method, path, body, nonce, timestamp).  Batched:
- * fdatasync'd with the loop turn's others by vaultd_audit_sync; never a
- * checkpoint of its own.
+ * A signing verdict (allow, deny, approved): method and path escaped as
+ * needed, the digest of everything the signature would authorise
+ * (level, method, path, body, nonce, timestamp), the deciding rule in
+ * the key id field; those fields into seen too, unless it is NULL.
+ * Batched: fdatasync'd with the loop turn's others by
+ * vaultd_audit_sync; never a checkpoint of its own.
  */
 void	 vaultd_audit_sign(struct vaultd *, const char *actor,
 	    const char *account, const struct audit_req *req,
-	    const char *verdict, const char *rule);
+	    const char *verdict, const char *rule, struct sign_seen *seen);
+/*
+ * signerd refused a request a verdict admitted: a record of actor
+ * "signerd", verdict "refused", with the method, path, digest and rule
+ * the verdict's record had (seen, which that call filled in).  Batched
+ * like the verdicts.
+ */
+void	 vaultd_audit_refused(struct vaultd *, const char *account,
+	    const struct sign_seen *seen);
 /* A lifecycle record with a digest (a policy's), fsync'd at once. */
 void	 vaultd_audit_digest(struct vaultd *, const char *actor,
 	    const char *account, const char *op, const char *verdict,

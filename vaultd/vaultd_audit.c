@@ -583,19 +583,41 @@ audit_undefer(struct vaultd *vd)
 
 void
 vaultd_audit_sign(struct vaultd *vd, const char *actor, const char *account,
-    const struct audit_req *req, const char *verdict, const char *rule)
+    const struct audit_req *req, const char *verdict, const char *rule,
+    struct sign_seen *seen)
 {
 	struct audit_rec	rec;
 	uint8_t			digest[AUDIT_HASH_LEN];
 
 	/* a verdict's key id field names the policy rule that decided it */
 	rec_start(&rec, actor, account, "sign", verdict, rule);
-	if (req != NULL) {
-		audit_field_method(rec.method, req->method, req->methodlen);
-		audit_field_path(rec.path, req->path, req->pathlen);
-		audit_request_digest(req, digest);
-		hex_encode(digest, sizeof(digest), rec.digest);
+	audit_field_method(rec.method, req->method, req->methodlen);
+	audit_field_path(rec.path, req->path, req->pathlen);
+	audit_request_digest(req, digest);
+	hex_encode(digest, sizeof(digest), rec.digest);
+	if (seen != NULL) {
+		memcpy(seen->method, rec.method, sizeof(seen->method));
+		memcpy(seen->path, rec.path, sizeof(seen->path));
+		memcpy(seen->digest, rec.digest, sizeof(seen->digest));
+		memcpy(seen->rule, rec.key_id, sizeof(seen->rule));
 	}
+	if (vd->ckpt_pending)
+		audit_defer(vd, &rec);
+	else
+		audit_batched(vd, &rec);
+}
+
+void
+vaultd_audit_refused(struct vaultd *vd, const char *account,
+    const struct sign_seen *seen)
+{
+	struct audit_rec	rec;
+
+	rec_start(&rec, "signerd", account, "sign", "refused", NULL);
+	memcpy(rec.method, seen->method, sizeof(rec.method));
+	memcpy(rec.path, seen->path, sizeof(rec.path));
+	memcpy(rec.digest, seen->digest, sizeof(rec.digest));
+	memcpy(rec.key_id, seen->rule, sizeof(rec.key_id));
 	if (vd->ckpt_pending)
 		audit_defer(vd, &rec);
 	else

@@ -248,7 +248,7 @@ vaultd_sign_args(struct msg_rd *rd, struct sign_args *a)
 static void
 sign_audit(struct vaultd *vd, const char *actor, const char *account,
     const struct sign_args *a, const char *ts, const char *verdict,
-    const char *rule)
+    const char *rule, struct sign_seen *seen)
 {
 	struct audit_req	q;
 
@@ -267,7 +267,7 @@ sign_audit(struct vaultd *vd, const char *actor, const char *account,
 	q.flags = a->flags;
 	q.key_id = a->level == CATALOG_L2 || a->level == CATALOG_BEARER ?
 	    a->key_id : "";
-	vaultd_audit_sign(vd, actor, account, &q, verdict, rule);
+	vaultd_audit_sign(vd, actor, account, &q, verdict, rule, seen);
 }
 
 void
@@ -277,7 +277,7 @@ vaultd_sign_deny(struct vaultd *vd, const char *actor, const char *account,
 	char	ts[24];
 
 	sign_now(ts);
-	sign_audit(vd, actor, account, a, ts, "deny", "-");
+	sign_audit(vd, actor, account, a, ts, "deny", "-", NULL);
 }
 
 void
@@ -310,14 +310,14 @@ vaultd_sign_verdict(struct vaultd *vd, const char *actor,
 
 	sign_now(ts);
 	vaultd_sign_rule(v, rule, sizeof(rule));
-	sign_audit(vd, actor, account, a, ts, verdict, rule);
+	sign_audit(vd, actor, account, a, ts, verdict, rule, NULL);
 }
 
 /* Queue an admitted request for signerd, released at the turn's end. */
 static void
 sign_queue(struct vaultd *vd, const struct sign_origin *o,
     const char *account, const struct sign_args *a, const char *ts,
-    const struct policy_verdict *v)
+    const struct policy_verdict *v, const struct sign_seen *seen)
 {
 	struct sign_slot	*s;
 	struct msg_w		 w;
@@ -329,6 +329,7 @@ sign_queue(struct vaultd *vd, const struct sign_origin *o,
 	s->flags = a->flags;
 	s->resv = v->resv;
 	s->resv_gen = vd->policy.gen;
+	s->seen = *seen;
 	/* snprintf's cut, without printf: once for every signature */
 	memcpy(s->account, account, strnlen(account, sizeof(s->account) - 1));
 	msg_begin(&w, MSG_SIGN_REQ, slot_id(vd, s));
@@ -362,6 +363,7 @@ sign_request(struct vaultd *vd, const struct sign_origin *o,
 	struct policy_verdict	 v;
 	struct sign_args	 b = *args;
 	const struct sign_args	*a = &b;
+	struct sign_seen	 seen;
 	const char		*why;
 	char			 ts[24], rule[POLICY_ID_MAX + 16];
 	int			 code;
@@ -374,7 +376,7 @@ sign_request(struct vaultd *vd, const struct sign_origin *o,
 	if (a->level != CATALOG_L1 && a->level != CATALOG_L2 &&
 	    a->level != CATALOG_BUILDER && a->level != CATALOG_BEARER) {
 		/* recorded like an allow: batched, never a checkpoint */
-		sign_audit(vd, o->actor, account, a, ts, "deny", "-");
+		sign_audit(vd, o->actor, account, a, ts, "deny", "-", NULL);
 		o->done(vd, o, CV_ERR_DENIED, "not an auth level vaultd signs "
 		    "(1 L1, 2 L2, 3 builder, 4 bearer)", NULL);
 		return;
@@ -387,15 +389,16 @@ sign_request(struct vaultd *vd, const struct sign_origin *o,
 	vaultd_sign_rule(&v, rule, sizeof(rule));
 	switch (v.effect) {
 	case POLICY_ALLOW:
-		sign_audit(vd, o->actor, account, a, ts, "allow", rule);
-		sign_queue(vd, o, account, a, ts, &v);
+		sign_audit(vd, o->actor, account, a, ts, "allow", rule,
+		    &seen);
+		sign_queue(vd, o, account, a, ts, &v, &seen);
 		return;
 	case POLICY_APPROVE:
 		vaultd_approve_hold(vd, o, account, a, &v);
 		return;
 	case POLICY_DENY:
 	default:
-		sign_audit(vd, o->actor, account, a, ts, "deny", rule);
+		sign_audit(vd, o->actor, account, a, ts, "deny", rule, NULL);
 		o->done(vd, o, CV_ERR_DENIED, v.why, NULL);
 		return;
 	}
@@ -420,19 +423,20 @@ vaultd_sign_approved(struct vaultd *vd, const struct sign_origin *o,
     const char *account, const struct sign_args *a,
     const struct policy_verdict *v)
 {
-	const char	*why;
-	char		 ts[24], rule[POLICY_ID_MAX + 16];
-	int		 code;
+	struct sign_seen	 seen;
+	const char		*why;
+	char			 ts[24], rule[POLICY_ID_MAX + 16];
+	int			 code;
 
 	sign_now(ts);
 	vaultd_sign_rule(v, rule, sizeof(rule));
-	sign_audit(vd, o->actor, account, a, ts, "approved", rule);
+	sign_audit(vd, o->actor, account, a, ts, "approved", rule, &seen);
 	if ((why = sign_blocked(vd, &code)) != NULL) {
 		vaultd_policy_refund(vd, v);
 		o->done(vd, o, code, why, NULL);
 		return;
 	}
-	sign_queue(vd, o, account, a, ts, v);
+	sign_queue(vd, o, account, a, ts, v, &seen);
 }
 
 void
@@ -771,8 +775,7 @@ vaultd_sign_answer(struct vaultd *vd, struct msg *m)
 	slot_free(vd, s);
 	if (copy.sent == MSG_SIGN_REQ) {
 		if (code != 0) {	/* batched like the verdicts */
-			vaultd_audit_sign(vd, "signerd", copy.account, NULL,
-			    "refused", "-");
+			vaultd_audit_refused(vd, copy.account, &copy.seen);
 			vaultd_policy_refund_resv(vd, &copy.resv,
 			    copy.resv_gen);
 		}
