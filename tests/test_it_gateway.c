@@ -1102,6 +1102,127 @@ test_batch_negrisk_mixed(void **state)
 }
 
 /*
+ * The signing records in the audit log past byte from: each one's actor
+ * to gen, tab-separated, into out[] (at most max); how many.
+ */
+static size_t
+sign_records(struct gt *g, size_t from, char out[][256], size_t max)
+{
+	char	 path[300], *log, *p, *nl, *f;
+	size_t	 len = 0, n = 0, i;
+
+	snprintf(path, sizeof(path), "%s/audit.log", g->it.home);
+	assert_non_null(log = it_slurp(path, &len));
+	assert_true(from <= len);
+	for (p = log + from; n < max && (nl = strchr(p, '\n')) != NULL;
+	    p = nl + 1) {
+		*nl = '\0';
+		/* seq, time, then actor ... gen: fields 3 to 9 */
+		for (f = p, i = 0; i < 2 && f != NULL; i++)
+			if ((f = strchr(f, '\t')) != NULL)
+				f++;
+		if (f == NULL || strstr(f, "\tsign\t") == NULL)
+			continue;
+		for (p = f, i = 0; i < 8 && p != NULL; i++)
+			if ((p = strchr(p, '\t')) != NULL)
+				p++;
+		assert_non_null(p);
+		snprintf(out[n++], 256, "%.*s", (int)(p - f - 1), f);
+	}
+	free(log);
+	return n;
+}
+
+/* The gateway's count of credential refusals, as /metrics says. */
+static long
+refused_credentials(struct gt *g)
+{
+	const char	*want = "clobvault_gateway_refused_total{reason="
+			    "\"credentials\"} ";
+	struct txr	 r;
+	char		*p;
+	long		 n;
+
+	txt_req(&g->gw, "GET", "/metrics", NULL, NULL, &r);
+	assert_int_equal(r.status, 200);
+	assert_non_null(p = strstr(r.body, want));
+	n = strtol(p + strlen(want), NULL, 10);
+	txr_free(&r);
+	return n;
+}
+
+static size_t
+audit_size(struct gt *g)
+{
+	char	 path[300];
+	char	*log;
+	size_t	 len = 0;
+
+	snprintf(path, sizeof(path), "%s/audit.log", g->it.home);
+	assert_non_null(log = it_slurp(path, &len));
+	free(log);
+	return len;
+}
+
+/*
+ * Anyone who can reach the gateway could make vaultd write a record for
+ * each request with bad credentials.  One record per client key id in a
+ * second now, the failures in between counted ("+N") into the next
+ * record, or into one of their own once the key id is quiet.
+ */
+static void
+test_authfail_coalesced(void **state)
+{
+	struct gt	*g = *state;
+	struct txcreds	 bad = g->bot, other = g->bot;
+	struct txr	 r;
+	char		 recs[8][256];
+	size_t		 from, n;
+	int64_t		 t0;
+	long		 refusals = refused_credentials(g);
+	int		 i, mark = log_lines(g);
+
+	bad.secret[0] = bad.secret[0] == 'A' ? 'B' : 'A';
+	snprintf(other.key, sizeof(other.key),
+	    "00000000-0000-4000-8000-000000000001");
+	it_sleep_ms(1100);	/* the bot's key id quiet since its last */
+	from = audit_size(g);
+	t0 = it_ms();
+	for (i = 0; i < 5; i++) {
+		bot(g, &bad, txt_now(), "GET", "/data/orders", NULL, &r);
+		refused(g, &r, 401, "", mark);
+		assert_string_equal(r.body,
+		    "{\"error\":\"client credentials refused\"}");
+		txr_free(&r);
+	}
+	/* another key id: a record of its own */
+	bot(g, &other, txt_now(), "GET", "/data/orders", NULL, &r);
+	refused(g, &r, 401, "", mark);
+	txr_free(&r);
+	if (it_ms() - t0 >= 900)
+		fail_msg("six requests took %lld ms; the test needs them in "
+		    "one second", (long long)(it_ms() - t0));
+	it_sleep_ms(1300);	/* the count's own record, at 1 s */
+	it_sleep_ms(1100);	/* quiet again */
+	bot(g, &bad, txt_now(), "GET", "/data/orders", NULL, &r);
+	refused(g, &r, 401, "", mark);
+	txr_free(&r);
+	it_sleep_ms(200);	/* written at the end of vaultd's turn */
+	n = sign_records(g, from, recs, 8);
+	assert_int_equal(n, 4);
+	assert_string_equal(recs[0], "gateway:unsigned\t-\tsign\tGET\t"
+	    "/data/orders\tdeny\t-\t-");
+	assert_string_equal(recs[1], "gateway:unsigned\t-\tsign\tGET\t"
+	    "/data/orders\tdeny\t-\t-");
+	assert_string_equal(recs[2], "gateway:unsigned\t-\tsign\t-\t-\t"
+	    "deny\t+4\t-");
+	assert_string_equal(recs[3], "gateway:unsigned\t-\tsign\tGET\t"
+	    "/data/orders\tdeny\t-\t-");
+	/* every one counted */
+	assert_int_equal(refused_credentials(g), refusals + 7);
+}
+
+/*
  * A budget on level l2 binds a request that goes out at level builder:
  * its L2 set is signed all the same.
  */
@@ -1334,6 +1455,7 @@ main(void)
 		cmocka_unit_test(test_replay_ahead),
 		cmocka_unit_test(test_replay_wider),
 		cmocka_unit_test(test_batch_negrisk_mixed),
+		cmocka_unit_test(test_authfail_coalesced),
 		cmocka_unit_test(test_key_endpoints),
 		cmocka_unit_test(test_builder_code),
 		cmocka_unit_test(test_order_flags),

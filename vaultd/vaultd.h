@@ -352,6 +352,9 @@ struct vd_pending {
 #define GW_REPLAY_MAX		(1 << 20)	/* signatures in the window */
 #define GW_PARK_MS		3000	/* a request waits out a busy vault */
 #define GW_RULES_MAX		128	/* verdict counters by rule */
+#define GW_AUTHFAIL_KEYS	16	/* client key ids with their own
+					   credential-failure records */
+#define GW_AUTHFAIL_MS		1000	/* at most one record in this */
 struct gw_req;
 struct gw_acct {
 	int		 used;
@@ -368,6 +371,14 @@ struct gw_acct {
 struct gw_replay {
 	uint8_t		 key[16];	/* BLAKE2b of key, signature, time */
 	int64_t		 until_ms;	/* wall clock: then it is stale */
+};
+/* Credential failures of one client key id, recorded at most once in
+ * GW_AUTHFAIL_MS; the rest counted into the next record. */
+struct gw_authfail {
+	int		 used;
+	char		 key[65];	/* as the request named it; "" others */
+	int64_t		 last_ms;	/* monotonic: its last record */
+	uint64_t	 suppressed;	/* failures since, not recorded */
 };
 struct vd_gw {
 	int		 fds[GW_FDS_MAX];
@@ -395,6 +406,8 @@ struct vd_gw {
 		uint64_t n[3];			/* allow, deny, approve */
 	}		 rules[GW_RULES_MAX];
 	uint64_t	 rules_other[3];
+	/* the last: every key id the others have no room for */
+	struct gw_authfail authfail[GW_AUTHFAIL_KEYS + 1];
 };
 
 /* The one exchange call in progress (vaultd_call.c). */
@@ -1115,6 +1128,9 @@ void	 vaultd_sign_verdict(struct vaultd *, const char *actor,
 /* Record a request refused before the gate (by its caller's own check). */
 void	 vaultd_sign_deny(struct vaultd *, const char *actor,
 	    const char *account, const struct sign_args *);
+/* The same, with rule in the record's key id field instead of "-". */
+void	 vaultd_sign_deny_rule(struct vaultd *, const char *actor,
+	    const char *account, const struct sign_args *, const char *rule);
 /* MSG_CTL_HEADERS_REQ: the signing path for a person. */
 int	 vaultd_sign_ctl(struct vaultd *, struct client *, struct msg *) CV_WUR;
 /* Ask signerd for an account's routing facts; done hears the answer. */
@@ -1209,6 +1225,14 @@ void	 vaultd_audit_refused(struct vaultd *, const char *account,
 void	 vaultd_audit_digest(struct vaultd *, const char *actor,
 	    const char *account, const char *op, const char *verdict,
 	    const char *key_id, const uint8_t digest[32]);
+/*
+ * A signing verdict of no one request (actor, account, op "sign",
+ * verdict, rule in the key id field; method, path and digest "-"): the
+ * gateway's count of the refusals it did not record one by one.
+ * Batched like a verdict.
+ */
+void	 vaultd_audit_sign_summary(struct vaultd *, const char *actor,
+	    const char *account, const char *verdict, const char *rule);
 /*
  * A refusal that is not a signing verdict (a control client dropped for
  * what it sent): batched like one, never a checkpoint of its own.

@@ -636,6 +636,19 @@ vaultd_audit_light(struct vaultd *vd, const char *actor, const char *account,
 }
 
 void
+vaultd_audit_sign_summary(struct vaultd *vd, const char *actor,
+    const char *account, const char *verdict, const char *rule)
+{
+	struct audit_rec	rec;
+
+	rec_start(&rec, actor, account, "sign", verdict, rule);
+	if (vd->ckpt_pending)
+		audit_defer(vd, &rec);
+	else
+		audit_batched(vd, &rec);
+}
+
+void
 vaultd_audit_refusal(struct vaultd *vd, const char *actor,
     const char *account, const char *op, const char *verdict)
 {

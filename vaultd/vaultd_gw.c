@@ -242,7 +242,8 @@ gw_fail(struct vaultd *vd, uint64_t cookie, int code, const char *why)
 
 /* The audit record of a request refused before the policy saw it. */
 static void
-gw_deny(struct vaultd *vd, const struct gw_req *r, const char *account)
+gw_deny_rule(struct vaultd *vd, const struct gw_req *r, const char *account,
+    const char *rule)
 {
 	struct sign_args	a;
 
@@ -253,7 +254,86 @@ gw_deny(struct vaultd *vd, const struct gw_req *r, const char *account)
 	a.pathlen = r->pathlen;
 	a.body = r->body;
 	a.bodylen = r->bodylen;
-	vaultd_sign_deny(vd, r->actor, account, &a);
+	vaultd_sign_deny_rule(vd, r->actor, account, &a, rule);
+}
+
+static void
+gw_deny(struct vaultd *vd, const struct gw_req *r, const char *account)
+{
+	gw_deny_rule(vd, r, account, "-");
+}
+
+/*
+ * Credential failures.  Anyone who can reach the gateway can send them,
+ * and each used to be a record: a flood of the audit log.  Each client
+ * key id a request names has at most one record every GW_AUTHFAIL_MS
+ * (GW_AUTHFAIL_KEYS of them; the key ids past those share one more),
+ * and the failures in between are counted: "+N" in the key id field of
+ * its next record, or of a record of their own (method and path "-")
+ * once the key id has been quiet that long (gw_authfail_flush).
+ */
+static struct gw_authfail *
+gw_authfail_find(struct vaultd *vd, const char *key, int64_t now)
+{
+	struct gw_authfail	*f, *spare = NULL;
+	size_t			 i;
+
+	for (i = 0; i < GW_AUTHFAIL_KEYS; i++) {
+		f = &vd->gw.authfail[i];
+		if (f->used && strcmp(f->key, key) == 0)
+			return f;
+		/* free, or quiet with nothing left to tell */
+		if (spare == NULL && (!f->used || (f->suppressed == 0 &&
+		    now - f->last_ms >= GW_AUTHFAIL_MS)))
+			spare = f;
+	}
+	if (spare == NULL)
+		return &vd->gw.authfail[GW_AUTHFAIL_KEYS];
+	memset(spare, 0, sizeof(*spare));
+	snprintf(spare->key, sizeof(spare->key), "%s", key);
+	return spare;
+}
+
+static void
+gw_authfail(struct vaultd *vd, const struct gw_req *r)
+{
+	struct gw_authfail	*f;
+	int64_t			 now = vaultd_now_ms();
+	char			 rule[24] = "-";
+
+	f = gw_authfail_find(vd, r->key, now);
+	if (f->used && now - f->last_ms < GW_AUTHFAIL_MS) {
+		f->suppressed++;
+		return;
+	}
+	if (f->suppressed > 0)
+		snprintf(rule, sizeof(rule), "+%llu",
+		    (unsigned long long)f->suppressed);
+	gw_deny_rule(vd, r, "-", rule);
+	f->used = 1;
+	f->last_ms = now;
+	f->suppressed = 0;
+}
+
+/* The counts of the key ids quiet for GW_AUTHFAIL_MS, recorded. */
+static void
+gw_authfail_flush(struct vaultd *vd, int64_t now)
+{
+	struct gw_authfail	*f;
+	char			 rule[24];
+	size_t			 i;
+
+	for (i = 0; i <= GW_AUTHFAIL_KEYS; i++) {
+		f = &vd->gw.authfail[i];
+		if (f->suppressed == 0 || now - f->last_ms < GW_AUTHFAIL_MS)
+			continue;
+		snprintf(rule, sizeof(rule), "+%llu",
+		    (unsigned long long)f->suppressed);
+		vaultd_audit_sign_summary(vd, GW_ANON_ACTOR, "-", "deny",
+		    rule);
+		f->last_ms = now;
+		f->suppressed = 0;
+	}
 }
 
 static struct gw_acct *
@@ -585,7 +665,7 @@ gw_client_done(struct vaultd *vd, uint64_t cookie, int code,
 	sodium_memzero(r->pass, sizeof(r->pass));
 	if (code != 0) {
 		vd->gw.refused_auth++;
-		gw_deny(vd, r, "-");
+		gw_authfail(vd, r);
 		gw_fail(vd, cookie, code, text);
 		return;
 	}
@@ -895,6 +975,7 @@ vaultd_gw_tick(struct vaultd *vd, int64_t now)
 	size_t		 i, n = 0;
 	int		 ready = vaultd_sign_ready(vd);
 
+	gw_authfail_flush(vd, now);
 	for (i = 0; i < vd->gw.nreqs; i++)
 		if (vd->gw.reqs[i]->parked)
 			cookies[n++] = vd->gw.reqs[i]->cookie;
@@ -922,12 +1003,20 @@ vaultd_gw_tick(struct vaultd *vd, int64_t now)
 int64_t
 vaultd_gw_next_ms(const struct vaultd *vd)
 {
-	size_t	i;
+	const struct gw_authfail	*f;
+	int64_t				 next = -1;
+	size_t				 i;
 
 	for (i = 0; i < vd->gw.nreqs; i++)
 		if (vd->gw.reqs[i]->parked)
 			return vaultd_now_ms() + 2;
-	return -1;
+	for (i = 0; i <= GW_AUTHFAIL_KEYS; i++) {
+		f = &vd->gw.authfail[i];
+		if (f->suppressed > 0 && (next < 0 ||
+		    f->last_ms + GW_AUTHFAIL_MS < next))
+			next = f->last_ms + GW_AUTHFAIL_MS;
+	}
+	return next;
 }
 
 void

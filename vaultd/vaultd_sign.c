@@ -271,13 +271,20 @@ sign_audit(struct vaultd *vd, const char *actor, const char *account,
 }
 
 void
-vaultd_sign_deny(struct vaultd *vd, const char *actor, const char *account,
-    const struct sign_args *a)
+vaultd_sign_deny_rule(struct vaultd *vd, const char *actor,
+    const char *account, const struct sign_args *a, const char *rule)
 {
 	char	ts[24];
 
 	sign_now(ts);
-	sign_audit(vd, actor, account, a, ts, "deny", "-", NULL);
+	sign_audit(vd, actor, account, a, ts, "deny", rule, NULL);
+}
+
+void
+vaultd_sign_deny(struct vaultd *vd, const char *actor, const char *account,
+    const struct sign_args *a)
+{
+	vaultd_sign_deny_rule(vd, actor, account, a, "-");
 }
 
 void
