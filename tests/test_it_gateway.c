@@ -1224,7 +1224,8 @@ test_authfail_coalesced(void **state)
 
 /*
  * A budget on level l2 binds a request that goes out at level builder:
- * its L2 set is signed all the same.
+ * its L2 set is signed all the same.  Its record names the rule that
+ * allowed each level (it used to name the builder rule alone).
  */
 static void
 test_builder_l2_budget(void **state)
@@ -1245,6 +1246,10 @@ test_builder_l2_budget(void **state)
 	if (r.status != 200)
 		fail_msg("%ld %s", r.status, r.body ? r.body : "");
 	txr_free(&r);
+	/* the record names the rule of each level, l2's first */
+	assert_int_equal(CTL(g, NULL, "audit show --tail 1"), 0);
+	assert_non_null(strstr(g->out, "Z\tclient:bot\tpm\tsign\tDELETE\t"
+	    "/cancel-market-orders\tallow\tl2-once@3+bld@4\t-\t"));
 	mark = log_lines(g);
 	bot(g, &g->bot, txt_now(), "DELETE", "/cancel-market-orders",
 	    "{\"market\":\"0x12\"}", &r);
@@ -1286,6 +1291,10 @@ test_builder_budget_once(void **state)
 		assert_non_null(log_last(g, "DELETE", "/cancel-market-orders",
 		    line, sizeof(line)));
 		assert_non_null(strstr(line, "\"builder\":true"));
+		/* one rule decided both levels: named once */
+		assert_int_equal(CTL(g, NULL, "audit show --tail 1"), 0);
+		assert_non_null(strstr(g->out, "\tsign\tDELETE\t"
+		    "/cancel-market-orders\tallow\ttwo@3\t-\t"));
 	}
 	mark = log_lines(g);
 	bot(g, &g->bot, txt_now(), "DELETE", "/cancel-market-orders",

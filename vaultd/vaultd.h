@@ -1005,11 +1005,15 @@ void	 vaultd_policy_verdict(struct vaultd *, const struct sign_origin *,
 /*
  * The verdict on a request of an account with a builder key: at level l2
  * (a->level set so), and at level builder (a->level set so) when the
- * policy allows it at both, the budgets of both held in v->resv.
+ * policy allows it at both, the budgets of both held in v->resv.  v is
+ * then the builder level's verdict, and l2rule the l2 level's deciding
+ * rule as vaultd_sign_rule writes it if another rule decided there, ""
+ * otherwise.
  */
 void	 vaultd_policy_verdict_builder(struct vaultd *,
 	    const struct sign_origin *, const char *account,
-	    struct sign_args *a, struct policy_verdict *v);
+	    struct sign_args *a, struct policy_verdict *v, char *l2rule,
+	    size_t l2len);
 /* Give back a verdict's budgets: the request did not go out. */
 void	 vaultd_policy_refund(struct vaultd *, const struct policy_verdict *);
 /* The same for a slot's budgets, if its state (gen) is still in force. */

@@ -414,11 +414,13 @@ vaultd_policy_verdict(struct vaultd *vd, const struct sign_origin *o,
 
 void
 vaultd_policy_verdict_builder(struct vaultd *vd, const struct sign_origin *o,
-    const char *account, struct sign_args *a, struct policy_verdict *v)
+    const char *account, struct sign_args *a, struct policy_verdict *v,
+    char *l2rule, size_t l2len)
 {
 	struct policy_verdict	vb;
 	struct policy_resv	both;
 
+	l2rule[0] = '\0';
 	a->level = CATALOG_L2;
 	vaultd_policy_verdict(vd, o, account, a, v);
 	if (v->effect != POLICY_ALLOW)
@@ -428,7 +430,10 @@ vaultd_policy_verdict_builder(struct vaultd *vd, const struct sign_origin *o,
 	verdict_held(vd, o, account, a, &v->resv, &vb);
 	both = v->resv;
 	if (vb.effect == POLICY_ALLOW && resv_merge(&both, &vb.resv) == 0) {
-		*v = vb;		/* the record names the builder rule */
+		/* the record names the l2 rule too, when another decided */
+		if (vb.rule != v->rule || strcmp(vb.id, v->id) != 0)
+			vaultd_sign_rule(v, l2rule, l2len);
+		*v = vb;
 		v->resv = both;
 		return;
 	}

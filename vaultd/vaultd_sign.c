@@ -23,11 +23,13 @@
  * the requests they admit wait for it (vd->held_ckpt) instead of being
  * refused.  The verdict is the policy's (vaultd_policy.c): allow, deny
  * naming its rule, or hold for approval (vaultd_approve.c); the record's
- * key id field names the deciding rule.  What an exchange call may ask
- * for on top of that is its own check (vaultd_call.c).  A budget the
- * verdict reserved is given back only when no signature was made
- * (signerd refused or stopped).  The signing path knows no peer: whoever
- * asks names the callback that answers its own peer.
+ * key id field names the deciding rule (both, "L2@N+BUILDER@M", when
+ * different rules allowed a builder request's two levels).  What an
+ * exchange call may ask for on top of that is its own check
+ * (vaultd_call.c).  A budget the verdict reserved is given back only
+ * when no signature was made (signerd refused or stopped).  The signing
+ * path knows no peer: whoever asks names the callback that answers its
+ * own peer.
  */
 #include <stdio.h>
 #include <string.h>
@@ -372,7 +374,8 @@ sign_request(struct vaultd *vd, const struct sign_origin *o,
 	const struct sign_args	*a = &b;
 	struct sign_seen	 seen;
 	const char		*why;
-	char			 ts[24], rule[POLICY_ID_MAX + 16];
+	char			 ts[24], rule[2 * (POLICY_ID_MAX + 16)];
+	char			 l2rule[POLICY_ID_MAX + 16] = "";
 	int			 code;
 
 	if ((why = sign_blocked(vd, &code)) != NULL) {
@@ -389,11 +392,18 @@ sign_request(struct vaultd *vd, const struct sign_origin *o,
 		return;
 	}
 	if (builder)
-		vaultd_policy_verdict_builder(vd, o, account, &b, &v);
+		vaultd_policy_verdict_builder(vd, o, account, &b, &v, l2rule,
+		    sizeof(l2rule));
 	else
 		vaultd_policy_verdict(vd, o, account, a, &v);
 	vaultd_gw_verdict(vd, &v);
 	vaultd_sign_rule(&v, rule, sizeof(rule));
+	/* builder headers on an L2 set: the rules of both levels, l2's first */
+	if (l2rule[0] != '\0') {
+		memmove(rule + strlen(l2rule) + 1, rule, strlen(rule) + 1);
+		memcpy(rule, l2rule, strlen(l2rule));
+		rule[strlen(l2rule)] = '+';
+	}
 	switch (v.effect) {
 	case POLICY_ALLOW:
 		sign_audit(vd, o->actor, account, a, ts, "allow", rule,
