@@ -699,6 +699,22 @@ vault_signerd_answer(struct vaultd *vd, struct child *ch, struct msg *m)
 		if ((r = vaultd_audit_rollback(vd, gen, vd->op.info,
 		    sizeof(vd->op.info))) != 0)
 			return unlock_refused(vd, r);
+		/*
+		 * And not older than a generation this vaultd wrote or
+		 * unlocked: both files put back while it ran (the log as it
+		 * was then agrees with the vault; this process knows better).
+		 */
+		if (gen < vd->generation) {
+			snprintf(vd->op.info, sizeof(vd->op.info), "the vault "
+			    "file looks OLDER than the one this vaultd last "
+			    "wrote or unlocked (generation %llu, this file "
+			    "%llu): an older copy of the vault and the log "
+			    "were put back while vaultd ran.  The vault stays "
+			    "locked: put the newest vault file and audit.log "
+			    "back and unlock again", (unsigned long long)
+			    vd->generation, (unsigned long long)gen);
+			return unlock_refused(vd, CV_ERR_ROLLBACK);
+		}
 		if ((r = vaultd_policy_unlocked(vd, pver, ptext, plen,
 		    &profiles)) != 0)
 			return r;
