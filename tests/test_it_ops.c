@@ -18,6 +18,7 @@
 #include <netinet/in.h>
 #include <arpa/inet.h>
 #include <sys/prctl.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 
 #include <linux/landlock.h>
@@ -231,6 +232,13 @@ test_check_bad(void **state)
 	snprintf(want, sizeof(want), "%s: must belong to root or to uid %u "
 	    "and be writable by no one else (mode 666, uid %u): fix it with "
 	    "chmod go-w\n", o->conf, (unsigned)geteuid(), (unsigned)getuid());
+	assert_string_equal(o->out, want);
+	/* a FIFO (nothing writes it) is refused, not waited on */
+	unlink(o->conf);
+	assert_int_equal(mkfifo(o->conf, 0600), 0);
+	assert_int_equal(sh(o, "timeout 10 %s/vaultd -n -c %s", o->it.build,
+	    o->conf), 1);
+	snprintf(want, sizeof(want), "%s: not a regular file\n", o->conf);
 	assert_string_equal(o->out, want);
 	/* a file that is not there */
 	unlink(o->conf);

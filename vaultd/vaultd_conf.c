@@ -312,7 +312,9 @@ conf_load(const char *path, struct vaultd_conf *c)
 		return CV_ERR_TOOLONG;
 	}
 	snprintf(c->path, sizeof(c->path), "%s", path);
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY)) == -1 ||
+	/* O_NONBLOCK: a FIFO at path is refused below, not waited on */
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY |
+	    O_NONBLOCK)) == -1 ||
 	    fstat(fd, &st) == -1) {
 		conf_error(c, 0, 0, "cannot read it: %s", strerror(errno));
 		goto out;
