@@ -154,7 +154,9 @@ secret_read_file(const char *path, struct secret *s, size_t max)
 	int		fd, r;
 
 	memset(s, 0, sizeof(*s));
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) == -1) {
+	/* O_NONBLOCK: a FIFO is refused below, not waited on */
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW |
+	    O_NONBLOCK)) == -1) {
 		log_warn("%s", path);
 		return errno == ENOENT ? CV_ERR_NOTFOUND : CV_ERR_IO;
 	}

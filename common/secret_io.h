@@ -12,8 +12,9 @@
 
 /*
  * The whole of path, one trailing newline removed.  The file must be a
- * regular file that only its owner can read (CV_ERR_PERM otherwise, with
- * the fix logged).  CV_ERR_INVALID if empty, CV_ERR_TOOLONG past max.
+ * regular file (CV_ERR_INVALID otherwise, a FIFO at once; CV_ERR_IO for a
+ * symbolic link) that only its owner can read (CV_ERR_PERM otherwise,
+ * with the fix logged).  CV_ERR_INVALID if empty, CV_ERR_TOOLONG past max.
  */
 int	secret_read_file(const char *path, struct secret *, size_t max) CV_WUR;
 

@@ -16,6 +16,7 @@
 #include <string.h>
 #include <termios.h>
 #include <unistd.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 
 #include <cmocka.h>
@@ -240,6 +241,45 @@ test_terminal_stop(void **state)
 	alarm(0);
 }
 
+/*
+ * secret_read_file: a regular file of its owner only; a file others may
+ * read, a symbolic link, and a FIFO nobody writes are refused -- the
+ * FIFO at once, not waited on (vaultd reads -p FILE in its loop).
+ */
+static void
+test_file(void **state)
+{
+	char		 dir[] = "/tmp/test_secret_io.XXXXXX", f[64], l[64];
+	char		 fifo[64];
+	struct secret	 s;
+	int		 fd;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	snprintf(f, sizeof(f), "%s/pass", dir);
+	snprintf(l, sizeof(l), "%s/link", dir);
+	snprintf(fifo, sizeof(fifo), "%s/fifo", dir);
+	assert_true((fd = open(f, O_WRONLY | O_CREAT | O_EXCL, 0600)) >= 0);
+	assert_int_equal(write(fd, "hunter2\n", 8), 8);
+	close(fd);
+	assert_int_equal(secret_read_file(f, &s, 64), 0);
+	assert_int_equal(s.len, 7);
+	assert_memory_equal(s.p, "hunter2", 7);
+	secret_free(&s);
+	assert_int_equal(symlink(f, l), 0);
+	assert_int_equal(secret_read_file(l, &s, 64), CV_ERR_IO);
+	assert_int_equal(chmod(f, 0640), 0);
+	assert_int_equal(secret_read_file(f, &s, 64), CV_ERR_PERM);
+	assert_int_equal(mkfifo(fifo, 0600), 0);
+	alarm(10);			/* a hang is the failure */
+	assert_int_equal(secret_read_file(fifo, &s, 64), CV_ERR_INVALID);
+	alarm(0);
+	unlink(fifo);
+	unlink(l);
+	unlink(f);
+	rmdir(dir);
+}
+
 int
 main(void)
 {
@@ -250,6 +290,7 @@ main(void)
 		cmocka_unit_test(test_terminal_sigterm),
 		cmocka_unit_test(test_terminal_sighup),
 		cmocka_unit_test(test_terminal_stop),
+		cmocka_unit_test(test_file),
 	};
 
 	if (sodium_init() < 0)
