@@ -49,8 +49,10 @@ static const struct netcall netcalls[] = {
 	 * one (its request may come again after a 401 INVALID_JWT_TOKEN).
 	 * rotate's "key" is the key rotated, which mints the token.
 	 */
-	{ "apikey.list", { NULL }, NULL, { EP_OMNIA_TOKEN, EP_OMNIA_KEYS }, 2,
-	    0, 0, 1 },
+	/* key: the key whose token the list is read with (a rotation's
+	 * check of the key it rotates), else the active one */
+	{ "apikey.list", { "key" }, NULL, { EP_OMNIA_TOKEN, EP_OMNIA_KEYS },
+	    2, 0, API, 1 },
 	{ "apikey.create", { "label", "permissions" }, "label",
 	    { EP_OMNIA_TOKEN, EP_OMNIA_CREATE }, 2, NETCALL_STORE, API, 1 },
 	{ "apikey.rotate", { "key" }, "key",

@@ -203,6 +203,39 @@ test_lost_answer(void **state)
 	run(o, 0, "apikey list --account main");
 }
 
+/*
+ * The answer lost, and another key made the active one before a resume
+ * (the first half of the way out): the check of the rotated key is made
+ * with that key, not with whichever key is active, so resume still says
+ * the rotated key is dead, and abort does not say it keeps its secret.
+ */
+static void
+test_lost_other_active(void **state)
+{
+	struct rt	*o = *state;
+	char		 other[64], id[32];
+	json_t		*j, *e;
+
+	seed_import(o, other, sizeof(other));
+	faults(o, "{\"lose_rotate_next\": 1}");
+	run(o, 10, "rotate apikey --account main");
+	has(o, "was rotated but the answer was lost");
+	run(o, 0, "--json rotate status");
+	j = out_json(o);
+	e = json_array_get(json_object_get(j, "rotations"), 0);
+	snprintf(id, sizeof(id), "%s", json_string_value(json_object_get(e,
+	    "id")));
+	json_decref(j);
+	run(o, 0, "apikey use --account main --key-id %s", other);
+	run(o, 10, "rotate resume %s", id);
+	has(o, "was rotated but the answer was lost");
+	run(o, 0, "rotate abort %s", id);
+	has(o, "was rotated and its new secret lost: it is dead");
+	/* the rotated key is the dead one; the other key still works */
+	run(o, 0, "apikey list --account main");
+	snprintf(o->key, sizeof(o->key), "%s", other);
+}
+
 int
 main(void)
 {
@@ -210,6 +243,7 @@ main(void)
 		cmocka_unit_test(test_rotate),
 		cmocka_unit_test(test_crash_table),
 		cmocka_unit_test(test_lost_answer),
+		cmocka_unit_test(test_lost_other_active),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

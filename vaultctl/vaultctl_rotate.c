@@ -424,8 +424,9 @@ step_rotate(struct rot_run *rr)
 	if (strcmp(fp, rr->r.fp) != 0)
 		goto stored;
 	if (rr->r.tries > 0 || rr->r.resumes > 0) {
-		if ((r = call(rr, "apikey.list", NULL, NULL, &status,
-		    &res)) != 0)
+		/* with that key's token, whichever key is active now */
+		if ((r = call(rr, "apikey.list", "key", rr->r.old_key,
+		    &status, &res)) != 0)
 			return call_failed(rr, r, "rotate");
 		json_decref(res);
 		if (status == 401) {
@@ -485,7 +486,8 @@ step_verify_omnia(struct rot_run *rr)
 	int		 r;
 
 	say(rr, "checking key %s's new secret with a call", rr->r.new_key);
-	if ((r = call(rr, "apikey.list", NULL, NULL, &status, &res)) != 0)
+	if ((r = call(rr, "apikey.list", "key", rr->r.new_key, &status,
+	    &res)) != 0)
 		return call_failed(rr, r, "verify");
 	if (status == 401) {
 		json_decref(res);
