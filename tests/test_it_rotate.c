@@ -221,6 +221,32 @@ test_exchange_faults(void **state)
 }
 
 /*
+ * The exchange does a step's work and its answer is lost (lose_next):
+ * the create (a key made that the vault never heard of: derive finds
+ * it), the verify, the delete of the old key (gone at the exchange, still
+ * in the vault: the exchange's list tells, and the vault forgets it).
+ * Each resumed run ends as a clean rotation, one key, the new one.
+ */
+static void
+test_lost_answers(void **state)
+{
+	static const char *const steps[] = { "create", "verify", "delete" };
+	struct rt	*c = *state;
+	char		 id[32];
+	size_t		 s;
+
+	for (s = 0; s < 3; s++) {
+		start_stopped(c, steps[s], id);
+		faults(c, "{\"lose_next\": 1}");
+		if (ctl(c, "rotate resume %s", id) != 0)
+			fail_msg("step %s, its answer lost: resume: %s",
+			    steps[s], c->out);
+		has(c, "done: main now signs with API key");
+		rotated(c, id, "rotate.create");
+	}
+}
+
+/*
  * An abort whose answer was lost after the exchange deleted the new key
  * (the test exchange's lose_next: the key is gone there, the vault
  * still holds it).  resume used to make the
@@ -639,6 +665,7 @@ main(void)
 		cmocka_unit_test(test_attention),
 		cmocka_unit_test(test_abort),
 		cmocka_unit_test(test_abort_lost),
+		cmocka_unit_test(test_lost_answers),
 		cmocka_unit_test(test_journal_refused),
 		cmocka_unit_test(test_due),
 		cmocka_unit_test(test_builder),
