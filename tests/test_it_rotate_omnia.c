@@ -92,6 +92,19 @@ rotated(struct rt *o, const char *id, const char *fp_before)
 
 	fingerprint(o, o->key, fp);
 	assert_string_not_equal(fp, fp_before);
+	/* the same permissions as before: a rotation widens nothing */
+	run(o, 0, "--json apikey list --local --account main");
+	j = out_json(o);
+	json_array_foreach(json_object_get(j, "entries"), i, r)
+		if (strcmp(json_string_value(json_object_get(r, "key_id")),
+		    o->key) == 0 && strstr(json_string_value(json_object_get(r,
+		    "info")), " permissions keys:read,keys:write,trade") !=
+		    NULL)
+			k = 1;
+	json_decref(j);
+	if (k != 1)
+		fail_msg("key %s lost its permissions: %s", o->key, o->out);
+	k = 0;
 	run(o, 0, "apikey list --account main");
 	run(o, 0, "--json rotate status");
 	has(o, "\"rotations\": []");
