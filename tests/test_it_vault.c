@@ -9,6 +9,8 @@
 #include <setjmp.h>
 #include <stdint.h>
 
+#include <sys/stat.h>
+
 #include <cmocka.h>
 #include <jansson.h>
 
@@ -718,6 +720,48 @@ test_crash(void **state)
 	assert_int_equal(CTL(v, NULL, "audit verify"), 0);
 }
 
+/*
+ * The vault path made a symbolic link to a good copy, or a FIFO: unlock
+ * refuses either at once (exit 1), saying what is wrong, the files left
+ * as they are; the good file back, it unlocks.
+ */
+static void
+test_vault_not_a_file(void **state)
+{
+	struct vt	*v = *state;
+	char		 copy[160];
+	char		*orig;
+	size_t		 len = 0;
+
+	assert_int_equal(CTL(v, NULL, "account add main --profile openfish"),
+	    0);
+	assert_int_equal(CTL(v, NULL, "lock"), 0);
+	assert_non_null(orig = it_slurp(v->vault, &len));
+	snprintf(copy, sizeof(copy), "%s.copy", v->it.home);
+	assert_int_equal(rename(v->vault, copy), 0);
+	assert_int_equal(symlink(copy, v->vault), 0);
+	assert_int_equal(CTL(v, NULL, "unlock --passphrase-file %s", v->pass),
+	    1);
+	assert_out(v, "cannot read ");
+	assert_true(it_log_has(&v->it, "is a symbolic link; point the "
+	    "configuration at the file itself"));
+	unlink(v->vault);
+	assert_int_equal(mkfifo(v->vault, 0600), 0);
+	assert_int_equal(CTL(v, NULL, "unlock --passphrase-file %s", v->pass),
+	    1);
+	assert_true(it_log_has(&v->it, "vault is not a regular file"));
+	assert_int_equal(CTL(v, NULL, "status"), 0);
+	assert_out(v, "vault locked");
+	unlink(v->vault);
+	assert_int_equal(rename(copy, v->vault), 0);
+	assert_same(v->vault, orig, len);
+	assert_int_equal(CTL(v, NULL, "unlock --passphrase-file %s", v->pass),
+	    0);
+	assert_int_equal(CTL(v, NULL, "account list"), 0);
+	assert_out(v, "main");
+	free(orig);
+}
+
 int
 main(void)
 {
@@ -736,6 +780,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_unattended, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_crash, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_vault_not_a_file, setup,
+		    teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
