@@ -246,6 +246,65 @@ test_lost_answers(void **state)
 	}
 }
 
+/* The new key of the rotation in progress, from rotate status. */
+static void
+new_key_of(struct rt *c, char *key, size_t keylen)
+{
+	json_t	*j, *e;
+
+	run(c, 0, "--json rotate status");
+	j = out_json(c);
+	e = json_array_get(json_object_get(j, "rotations"), 0);
+	snprintf(key, keylen, "%s", json_string_value(json_object_get(e,
+	    "new_key")));
+	json_decref(j);
+	assert_true(key[0] != '\0');
+}
+
+/*
+ * Stopped before the delete, and the new key is no longer the one that
+ * signs when the run resumes: the operator deleted it, or made the old
+ * key active again.  The old key is then the account's only working
+ * key, and resume must not delete it; it stops and says why, and abort
+ * ends the rotation with the old key signing.
+ */
+static void
+test_delete_new_not_active(void **state)
+{
+	struct rt	*c = *state;
+	char		 id[32], nk[80], key[80];
+
+	/* the new key deleted meanwhile */
+	start_stopped(c, "delete", id);
+	new_key_of(c, nk, sizeof(nk));
+	run(c, 0, "apikey delete --account main --key-id %s", nk);
+	if (ctl(c, "rotate resume %s", id) == 0)
+		fail_msg("resume deleted the last key: %s", c->out);
+	has(c, "is not the active key");
+	has(c, "make the new key active with apikey use and resume");
+	one_key(c, c->nonce, key, sizeof(key));
+	assert_string_equal(key, c->key);
+	run(c, 0, "rotate abort %s", id);
+	has(c, "still signs with");
+	one_key(c, c->nonce, key, sizeof(key));
+	assert_string_equal(key, c->key);
+
+	/* the old key made active again meanwhile */
+	start_stopped(c, "delete", id);
+	new_key_of(c, nk, sizeof(nk));
+	run(c, 0, "apikey use --account main --key-id %s", c->key);
+	if (ctl(c, "rotate resume %s", id) == 0)
+		fail_msg("resume deleted the active key: %s", c->out);
+	has(c, "is not the active key");
+	has(c, "make the new key active with apikey use and resume");
+	run(c, 0, "rotate abort %s", id);
+	has(c, "still signs with");
+	one_key(c, c->nonce, key, sizeof(key));
+	assert_string_equal(key, c->key);
+	run(c, 0, "--json rotate status");
+	has(c, "\"rotations\": []");
+}
+
 /*
  * An abort whose answer was lost after the exchange deleted the new key
  * (the test exchange's lose_next: the key is gone there, the vault
@@ -666,6 +725,7 @@ main(void)
 		cmocka_unit_test(test_abort),
 		cmocka_unit_test(test_abort_lost),
 		cmocka_unit_test(test_lost_answers),
+		cmocka_unit_test(test_delete_new_not_active),
 		cmocka_unit_test(test_journal_refused),
 		cmocka_unit_test(test_due),
 		cmocka_unit_test(test_builder),

@@ -38,6 +38,8 @@
 	"[--drain SECONDS] | rotate status | rotate resume ID | " \
 	"rotate abort ID"
 #define DRAIN_DEFAULT	25	/* netd's per-request limit is 20 s */
+/* a delete stopped because the new key does not sign (step_delete) */
+#define ROT_NOT_ACTIVE	"delete: new key"
 
 /* How a step ended. */
 enum outcome {
@@ -641,7 +643,7 @@ drain_ping(struct rot_run *rr)
 static enum outcome
 step_delete(struct rot_run *rr)
 {
-	uint64_t	 status;
+	uint64_t	 status, flags = 0;
 	json_t		*res;
 	int64_t		 wait;
 	int		 r;
@@ -667,6 +669,22 @@ step_delete(struct rot_run *rr)
 		return call_failed(rr, r, "delete");
 	if (r == 0)
 		return STEP_OK;		/* deleted and removed before */
+	/*
+	 * The old key goes only while the new one signs: made the active
+	 * one by the use step, it may since have been deleted or another
+	 * made active, and the old key would then be the one that works.
+	 */
+	if ((r = key_held(rr->vc, rtype(rr), rr->account, rr->r.new_key,
+	    &flags)) < 0)
+		return call_failed(rr, r, "delete");
+	if (r == 0 || !(flags & VAULT_RECF_ACTIVE)) {
+		textf(rr->r.note, sizeof(rr->r.note), "%s %s is not the "
+		    "active key (%s); the old key is kept", ROT_NOT_ACTIVE,
+		    rr->r.new_key, r == 0 ? "gone from the vault" :
+		    "another is");
+		rr->code = CV_ERR_NOTFOUND;
+		return STEP_STOP;
+	}
 	say(rr, "deleting old key %s at the exchange", rr->r.old_key);
 	if ((r = call(rr, builder(rr) ? "builder.revoke" : "apikey.delete",
 	    "key", rr->r.old_key, &status, &res)) != 0)
@@ -721,6 +739,12 @@ advice(const struct rot_run *rr)
 		return "the old key still signs; resume, or abort";
 	case ROT_USE:
 		return "the old key still signs; resume";
+	case ROT_DELETE:
+		if (strncmp(rr->r.note, ROT_NOT_ACTIVE,
+		    strlen(ROT_NOT_ACTIVE)) == 0)
+			return "make the new key active with apikey use and "
+			    "resume, or abort to keep the old key";
+		/* FALLTHROUGH */
 	default:
 		return "the new key signs; resume to delete the old key, or "
 		    "abort to keep it";
