@@ -224,8 +224,9 @@ test_exchange_faults(void **state)
  * The exchange does a step's work and its answer is lost (lose_next):
  * the create (a key made that the vault never heard of: derive finds
  * it), the verify, the delete of the old key (gone at the exchange, still
- * in the vault: the exchange's list tells, and the vault forgets it).
- * Each resumed run ends as a clean rotation, one key, the new one.
+ * in the vault: the exchange's list tells, and the dead copy stays until
+ * the credential's holder removes it).  Each resumed run ends as a clean
+ * rotation, one key, the new one.
  */
 static void
 test_lost_answers(void **state)
@@ -242,6 +243,19 @@ test_lost_answers(void **state)
 			fail_msg("step %s, its answer lost: resume: %s",
 			    steps[s], c->out);
 		has(c, "done: main now signs with API key");
+		if (s == 2) {
+			/*
+			 * The old key is gone at the exchange; its dead copy
+			 * stays until the credential's holder removes it.
+			 */
+			has(c, " is gone at the exchange; its dead copy stays "
+			    "in the vault: remove it with vaultctl apikey "
+			    "delete --local --account main --key-id ");
+			assert_non_null(strstr(c->out, c->key));
+			run(c, 0, "apikey delete --local --account main "
+			    "--key-id %s --passphrase-file %s", c->key,
+			    c->pass);
+		}
 		rotated(c, id, "rotate.create");
 	}
 }
