@@ -1343,6 +1343,59 @@ test_key_endpoints(void **state)
 	assert_non_null(strstr(g->out, "/auth/builder-api-key"));
 }
 
+/*
+ * The same endpoints as a lenient server routes them (case, %XX, empty,
+ * "." and ".." segments, a trailing '/', ";" parameters), under a rule
+ * that admits every path: nothing reaches the exchange.  The policy
+ * refuses a path not in canonical form before any rule, and signerd
+ * signs no path the catalog does not hold (the upper-case one).
+ */
+static void
+test_key_endpoints_loose(void **state)
+{
+	static const char *const reqs[][2] = {
+		{ "POST", "/AUTH/BUILDER-API-KEY" },
+		{ "DELETE", "/auth//api-key" },
+		{ "DELETE", "/auth/./api-key/" },
+		{ "GET", "/data/../auth/derive-api-key" },
+		{ "POST", "/auth/api%2Dkey" },
+		{ "POST", "/auth/api%2dKey?nonce=1" },
+		{ "DELETE", "/auth/builder-api-key;v=1" },
+		{ "POST", "/%61uth/builder-api-key/." },
+	};
+	struct gt	*g = *state;
+	struct txr	 r;
+	char		 pol[8192];
+	size_t		 i;
+	int		 mark;
+
+	snprintf(pol, sizeof(pol), "%sallow client bot label anything\n",
+	    POLICY_TEXT);
+	it_write(g->pol, pol, 0644);
+	if (CTL(g, NULL, "policy apply %s --passphrase-file %s", g->pol,
+	    g->pass) != 0)
+		fail_msg("policy apply: %s", g->out);
+	mark = log_lines(g);
+	for (i = 0; i < sizeof(reqs) / sizeof(reqs[0]); i++) {
+		bot(g, &g->bot, txt_now(), reqs[i][0], reqs[i][1], NULL, &r);
+		if (r.status != 403)
+			fail_msg("%s %s: %ld %s", reqs[i][0], reqs[i][1],
+			    r.status, r.body ? r.body : "");
+		refused(g, &r, 403, i == 0 ? "denied by policy" :
+		    "the path is not canonical", mark);
+		txr_free(&r);
+	}
+	/* a path like them that is none: the rule lets it by */
+	bot(g, &g->bot, txt_now(), "GET", "/auth/api-keys", NULL, &r);
+	assert_int_equal(r.status, 200);
+	txr_free(&r);
+	assert_int_equal(log_lines(g), mark + 1);
+
+	it_write(g->pol, POLICY_TEXT, 0644);
+	assert_int_equal(CTL(g, NULL, "policy apply %s --passphrase-file %s",
+	    g->pol, g->pass), 0);
+}
+
 
 /*
  * A version 2 order credits the builder code its "builder" names, and
@@ -1466,6 +1519,7 @@ main(void)
 		cmocka_unit_test(test_batch_negrisk_mixed),
 		cmocka_unit_test(test_authfail_coalesced),
 		cmocka_unit_test(test_key_endpoints),
+		cmocka_unit_test(test_key_endpoints_loose),
 		cmocka_unit_test(test_builder_code),
 		cmocka_unit_test(test_order_flags),
 		cmocka_unit_test(test_replay_restart),
