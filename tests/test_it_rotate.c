@@ -233,6 +233,7 @@ test_lost_answers(void **state)
 {
 	static const char *const steps[] = { "create", "verify", "delete" };
 	struct rt	*c = *state;
+	json_t		*j;
 	char		 id[32];
 	size_t		 s;
 
@@ -256,6 +257,27 @@ test_lost_answers(void **state)
 			    "--key-id %s --passphrase-file %s", c->key,
 			    c->pass);
 		}
+		rotated(c, id, "rotate.create");
+	}
+	/* the JSON report names the dead copy, or null */
+	for (s = 1; s < 3; s++) {
+		start_stopped(c, steps[s], id);
+		faults(c, "{\"lose_next\": 1}");
+		run(c, 0, "--json rotate resume %s", id);
+		j = out_json(c);
+		assert_string_equal(json_string_value(json_object_get(j,
+		    "result")), "done");
+		if (s == 2)
+			assert_string_equal(json_string_value(
+			    json_object_get(j, "dead_copy")), c->key);
+		else
+			assert_true(json_is_null(json_object_get(j,
+			    "dead_copy")));
+		json_decref(j);
+		if (s == 2)
+			run(c, 0, "apikey delete --local --account main "
+			    "--key-id %s --passphrase-file %s", c->key,
+			    c->pass);
 		rotated(c, id, "rotate.create");
 	}
 }

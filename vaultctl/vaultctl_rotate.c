@@ -58,6 +58,8 @@ struct rot_run {
 	int		 code;		/* the CV_ERR_* of a stop */
 	char		 unknown[256];	/* keys the exchange lists, the
 					   vault does not hold */
+	char		 dead[VAULT_MAX_NAME + 1];	/* a key gone at the
+					   exchange whose copy stays */
 };
 
 /* 1 if an account record's info (its JSON) names profile. */
@@ -616,6 +618,7 @@ step_use(struct rot_run *rr)
 static void
 vault_keeps(struct rot_run *rr, const char *id)
 {
+	snprintf(rr->dead, sizeof(rr->dead), "%s", id);
 	say(rr, "key %s is gone at the exchange; its dead copy stays in the "
 	    "vault: remove it with vaultctl %s --local --account %s "
 	    "--key-id %s (that takes the vault's passphrase or keyfile)", id,
@@ -825,10 +828,11 @@ report(struct rot_run *rr, const char *how)
 {
 	if (rr->vc->json) {
 		vaultctl_print_json(json_pack("{s:s, s:s, s:s, s:s, s:s, s:I, "
-		    "s:s, s:b}", "rotation", rr->id, "account", rr->account,
-		    "result", how, "old_key", rr->r.old_key, "new_key",
-		    rr->r.new_key, "nonce", (json_int_t)rr->r.nonce,
-		    "unknown_keys", rr->unknown, "ok", 1));
+		    "s:s, s:s?, s:b}", "rotation", rr->id, "account",
+		    rr->account, "result", how, "old_key", rr->r.old_key,
+		    "new_key", rr->r.new_key, "nonce", (json_int_t)rr->r.nonce,
+		    "unknown_keys", rr->unknown, "dead_copy", rr->dead[0] !=
+		    '\0' ? rr->dead : NULL, "ok", 1));
 		return EXIT_OK;
 	}
 	if (strcmp(how, "done") == 0 && omnia(rr))
