@@ -175,14 +175,37 @@ LOGFN(log_debug, "debug: ", 0, log_verbose > 0)
 LOGFN(log_warn, "warning: ", 1, 1)
 LOGFN(log_warnx, "warning: ", 0, 1)
 
+/* What fatal() logs, kept for whoever must hear it before the exit. */
+static char	fatal_text[256];
+
+static void
+fatal_keep(int saved_errno, const char *fmt, va_list ap)
+{
+	int	n;
+
+	n = vsnprintf(fatal_text, sizeof(fatal_text), fmt, ap);
+	if (saved_errno != 0 && n >= 0 && (size_t)n < sizeof(fatal_text))
+		snprintf(fatal_text + n, sizeof(fatal_text) - n, ": %s",
+		    strerror(saved_errno));
+}
+
+const char *
+log_fatal_text(void)
+{
+	return fatal_text;
+}
+
 void
 fatal(const char *fmt, ...)
 {
-	va_list	ap;
+	va_list	ap, aq;
 	int	e = errno;
 
 	va_start(ap, fmt);
+	va_copy(aq, ap);
 	vlog("fatal: ", e, fmt, ap);
+	fatal_keep(e, fmt, aq);
+	va_end(aq);
 	va_end(ap);
 	exit(1);
 }
@@ -190,10 +213,13 @@ fatal(const char *fmt, ...)
 void
 fatalx(const char *fmt, ...)
 {
-	va_list	ap;
+	va_list	ap, aq;
 
 	va_start(ap, fmt);
+	va_copy(aq, ap);
 	vlog("fatal: ", 0, fmt, ap);
+	fatal_keep(0, fmt, aq);
+	va_end(aq);
 	va_end(ap);
 	exit(1);
 }

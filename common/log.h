@@ -44,5 +44,8 @@ void	fatal(const char *, ...)
 	    __attribute__((format(printf, 1, 2), noreturn));
 void	fatalx(const char *, ...)
 	    __attribute__((format(printf, 1, 2), noreturn));
+/* The message of the fatal() or fatalx() under way (for an atexit
+ * handler), or "". */
+const char	*log_fatal_text(void);
 
 #endif

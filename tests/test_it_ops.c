@@ -607,12 +607,15 @@ test_refused_start_made(void **state)
 	assert_int_equal(lstat(home, &st), -1);
 	assert_int_equal(errno, ENOENT);
 
-	/* daemonised: its log stays, which keeps the home */
+	/*
+	 * daemonised: the waiting parent says why, and the log stays,
+	 * which keeps the home
+	 */
 	assert_int_equal(sh(o, "CLOBVAULT_HOME=%s timeout 60 %s/vaultd -T "
 	    "--gateway 127.0.0.1:%u", home, o->it.build,
 	    (unsigned)ntohs(sin.sin_port)), 1);
-	snprintf(want, sizeof(want), "vaultd: failed to start; see "
-	    "%s/vaultd.log\n", home);
+	snprintf(want, sizeof(want), "vaultd: gateway 127.0.0.1:%u: bind: "
+	    "Address already in use\n", (unsigned)ntohs(sin.sin_port));
 	assert_string_equal(o->out, want);
 	dir_names(home, names, sizeof(names));
 	assert_string_equal(names, "vaultd.log ");

@@ -652,6 +652,28 @@ ready_failed(struct vaultd *vd)
 	vd->ready_fd = -1;
 }
 
+/*
+ * A fatal error while the daemon's parent still waits (the gateway's
+ * address taken, the audit log not writable): the parent says why, not
+ * only where the log is.  Run at exit (fatal() exits); a start that
+ * ended otherwise has told it already.
+ */
+static struct vaultd	*ready_vd;
+
+static void
+ready_at_exit(void)
+{
+	struct vaultd	*vd = ready_vd;
+
+	if (vd == NULL || vd->ready_fd == -1)
+		return;
+	if (vd->start_error[0] == '\0' && log_fatal_text()[0] != '\0')
+		snprintf(vd->start_error, sizeof(vd->start_error), "%s",
+		    log_fatal_text());
+	vd->exit_code = 1;
+	ready_failed(vd);
+}
+
 static void
 vaultd_loop(struct vaultd *vd)
 {
@@ -1055,9 +1077,12 @@ main(int argc, char **argv)
 	if (chdir("/") == -1)
 		fatal("chdir /");
 
-	if (!foreground)
+	if (!foreground) {
 		vd.ready_fd = daemonize(&vd);
-	else if (vd.logpath[0] != '\0' && log_open(vd.logpath) == -1)
+		ready_vd = &vd;
+		if (atexit(ready_at_exit) != 0)
+			fatalx("atexit");
+	} else if (vd.logpath[0] != '\0' && log_open(vd.logpath) == -1)
 		fatal("open %s", vd.logpath);
 	vaultd_signals(&vd);
 	vaultd_sync_start(&vd);		/* a thread: after the fork above */
