@@ -414,6 +414,17 @@ fv_unlock(struct fv *f)
 	pthread_mutex_unlock(&f->lock);
 }
 
+/* The fake vaultd saw nothing unexpected. */
+static inline void
+fv_ok(struct fv *f)
+{
+	fv_lock(f);
+	if (f->broken)
+		fprintf(stderr, "fake vaultd: %s\n", f->broken_why);
+	assert_false(f->broken);
+	fv_unlock(f);
+}
+
 /* Forward to url with headers name, value, ..., NULL (lock taken). */
 static inline void
 fv_set_forward(struct fv *f, const char *url, const char *const *hdrs)
@@ -537,6 +548,54 @@ gw_easy_done(CURL *c, struct gwres *r, int cc)
 	}
 	if (r->body == NULL && (r->body = strdup("")) == NULL)
 		abort();
+}
+
+/* Drive m to the end, each answer into r[i] of its c[i]. */
+static inline void
+drive_all(CURLM *m, CURL **c, struct gwres *r, size_t n)
+{
+	CURLMsg	*msg;
+	size_t	 i;
+	int	 running, left;
+
+	do {
+		assert_int_equal(curl_multi_perform(m, &running), 0);
+		while ((msg = curl_multi_info_read(m, &left)) != NULL)
+			if (msg->msg == CURLMSG_DONE)
+				for (i = 0; i < n; i++)
+					if (c[i] == msg->easy_handle)
+						gw_easy_done(c[i], &r[i],
+						    msg->data.result);
+		if (running)
+			assert_int_equal(curl_multi_poll(m, NULL, 0, 100,
+			    NULL), 0);
+	} while (running);
+}
+
+/* Drive m until its one transfer ends; r filled. */
+static inline void
+drive(CURLM *m, CURL *c, struct gwres *r)
+{
+	drive_all(m, &c, r, 1);
+}
+
+/* Drive m until the fake vaultd holds held requests (within 10 s). */
+static inline void
+drive_until(CURLM *m, struct fv *f, size_t held)
+{
+	int64_t	start = txt_ms();
+	int	running, done;
+
+	for (;;) {
+		assert_int_equal(curl_multi_perform(m, &running), 0);
+		fv_lock(f);
+		done = f->nheld >= held;
+		fv_unlock(f);
+		if (done)
+			return;
+		assert_true(txt_ms() - start < 10000);
+		assert_int_equal(curl_multi_poll(m, NULL, 0, 20, NULL), 0);
+	}
 }
 
 /* One request; headers are "Name: value" strings, NULL-terminated. */

@@ -58,17 +58,6 @@ teardown(void **state)
 	return 0;
 }
 
-/* The fake vaultd saw nothing unexpected. */
-static void
-fv_ok(struct fv *f)
-{
-	fv_lock(f);
-	if (f->broken)
-		fprintf(stderr, "fake vaultd: %s\n", f->broken_why);
-	assert_false(f->broken);
-	fv_unlock(f);
-}
-
 static int
 fv_ngw(struct fv *f)
 {
@@ -957,43 +946,6 @@ test_upstream_fail(void **state)
 	nd_cleanup(&n);
 	gws_close(&s);
 	txt_cleanup(&t);
-}
-
-/* Drive m until its one transfer ends; r filled. */
-static void
-drive(CURLM *m, CURL *c, struct gwres *r)
-{
-	CURLMsg	*msg;
-	int	 running, left;
-
-	do {
-		assert_int_equal(curl_multi_perform(m, &running), 0);
-		while ((msg = curl_multi_info_read(m, &left)) != NULL)
-			if (msg->msg == CURLMSG_DONE)
-				gw_easy_done(c, r, msg->data.result);
-		if (running)
-			assert_int_equal(curl_multi_poll(m, NULL, 0, 100,
-			    NULL), 0);
-	} while (running);
-}
-
-/* Drive m until cond holds (within 10 s). */
-static void
-drive_until(CURLM *m, struct fv *f, size_t held)
-{
-	int64_t	start = txt_ms();
-	int	running, done;
-
-	for (;;) {
-		assert_int_equal(curl_multi_perform(m, &running), 0);
-		fv_lock(f);
-		done = f->nheld >= held;
-		fv_unlock(f);
-		if (done)
-			return;
-		assert_true(txt_ms() - start < 10000);
-		assert_int_equal(curl_multi_poll(m, NULL, 0, 20, NULL), 0);
-	}
 }
 
 /* vaultd goes: bots waiting get 503; a new netd serves the sockets. */

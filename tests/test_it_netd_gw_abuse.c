@@ -68,17 +68,6 @@ teardown(void **state)
 	return 0;
 }
 
-/* The fake vaultd saw nothing unexpected. */
-static void
-fv_ok(struct fv *f)
-{
-	fv_lock(f);
-	if (f->broken)
-		fprintf(stderr, "fake vaultd: %s\n", f->broken_why);
-	assert_false(f->broken);
-	fv_unlock(f);
-}
-
 /* A raw connection to the Unix socket, with what it sends first. */
 static int
 raw_unix(const struct gws *s, const char *send)
@@ -120,54 +109,14 @@ fds_ended(void)
 	return n;
 }
 
-/* Drive m until the fake vaultd holds held requests (within 10 s). */
-static void
-drive_until(CURLM *m, struct fv *f, size_t held)
-{
-	int64_t	start = txt_ms();
-	int	running, done;
-
-	for (;;) {
-		assert_int_equal(curl_multi_perform(m, &running), 0);
-		fv_lock(f);
-		done = f->nheld >= held;
-		fv_unlock(f);
-		if (done)
-			return;
-		assert_true(txt_ms() - start < 10000);
-		assert_int_equal(curl_multi_poll(m, NULL, 0, 20, NULL), 0);
-	}
-}
-
-/* Drive m to the end, each answer into r[i] of its c[i]. */
-static void
-drive_all(CURLM *m, CURL **c, struct gwres *r, size_t n)
-{
-	CURLMsg	*msg;
-	size_t	 i;
-	int	 running, left;
-
-	do {
-		assert_int_equal(curl_multi_perform(m, &running), 0);
-		while ((msg = curl_multi_info_read(m, &left)) != NULL)
-			if (msg->msg == CURLMSG_DONE)
-				for (i = 0; i < n; i++)
-					if (c[i] == msg->easy_handle)
-						gw_easy_done(c[i], &r[i],
-						    msg->data.result);
-		if (running)
-			assert_int_equal(curl_multi_poll(m, NULL, 0, 100,
-			    NULL), 0);
-	} while (running);
-}
-
 /*
  * A bot fills a socket's share of connections with ones that send
  * nothing or part of a request (as one sending a byte at a time, which
  * keeps libmicrohttpd's idle time-out away, looks): another bot is
  * served all the same, in the place of one of them, and requests
- * waiting on vaultd are never the ones closed.  When every connection is at work, a new one is closed
- * at once rather than left waiting, and the other socket serves on.
+ * waiting on vaultd are never the ones closed.  When every connection
+ * is at work, a new one is closed at once rather than left waiting, and
+ * the other socket serves on.
  */
 static void
 test_conn_flood(void **state)
