@@ -587,7 +587,7 @@ test_refused_start_made(void **state)
 	struct stat		 st;
 	socklen_t		 sl = sizeof(sin);
 	char			 home[128], want[256], names[1024];
-	int			 fd;
+	int			 fd, i;
 
 	snprintf(home, sizeof(home), "%s/new", o->it.home);
 	memset(&sin, 0, sizeof(sin));
@@ -609,21 +609,26 @@ test_refused_start_made(void **state)
 
 	/*
 	 * daemonised: the waiting parent says why, and the log stays,
-	 * which keeps the home
+	 * which keeps the home.  What the start made is gone by the time
+	 * the parent returns: the daemon took it away after telling the
+	 * parent, which returned first about every other start.
 	 */
-	assert_int_equal(sh(o, "CLOBVAULT_HOME=%s timeout 60 %s/vaultd -T "
-	    "--gateway 127.0.0.1:%u", home, o->it.build,
-	    (unsigned)ntohs(sin.sin_port)), 1);
-	snprintf(want, sizeof(want), "vaultd: gateway 127.0.0.1:%u: bind: "
-	    "Address already in use\n", (unsigned)ntohs(sin.sin_port));
-	assert_string_equal(o->out, want);
-	dir_names(home, names, sizeof(names));
-	assert_string_equal(names, "vaultd.log ");
-	assert_int_equal(lstat(home, &st), 0);
-	assert_int_equal(st.st_mode & 07777, 0700);
-	snprintf(want, sizeof(want), "%s/vaultd.log", home);
-	assert_int_equal(unlink(want), 0);
-	assert_int_equal(rmdir(home), 0);
+	for (i = 0; i < 10; i++) {
+		assert_int_equal(sh(o, "CLOBVAULT_HOME=%s timeout 60 "
+		    "%s/vaultd -T --gateway 127.0.0.1:%u", home, o->it.build,
+		    (unsigned)ntohs(sin.sin_port)), 1);
+		snprintf(want, sizeof(want), "vaultd: gateway 127.0.0.1:%u: "
+		    "bind: Address already in use\n",
+		    (unsigned)ntohs(sin.sin_port));
+		assert_string_equal(o->out, want);
+		dir_names(home, names, sizeof(names));
+		assert_string_equal(names, "vaultd.log ");
+		assert_int_equal(lstat(home, &st), 0);
+		assert_int_equal(st.st_mode & 07777, 0700);
+		snprintf(want, sizeof(want), "%s/vaultd.log", home);
+		assert_int_equal(unlink(want), 0);
+		assert_int_equal(rmdir(home), 0);
+	}
 	close(fd);
 
 	/* a home it did not make: the running vaultd's, all of it kept */

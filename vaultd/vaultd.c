@@ -667,6 +667,11 @@ ready_at_exit(void)
 
 	if (vd == NULL || vd->ready_fd == -1)
 		return;
+	/*
+	 * Armed later, this handler runs before home_unmake: what the
+	 * start made goes first, or the parent returns while it is there.
+	 */
+	home_unmake();
 	if (vd->start_error[0] == '\0' && log_fatal_text()[0] != '\0')
 		snprintf(vd->start_error, sizeof(vd->start_error), "%s",
 		    log_fatal_text());
