@@ -651,6 +651,14 @@ gw_handler(void *cls, struct MHD_Connection *c, const char *url,
 
 	if (r == NULL)
 		return MHD_NO;		/* out of memory: close */
+	/*
+	 * netd shut its connection down (gw_conn_evict), but what was in
+	 * the socket is still read: passed on, it would be done with its
+	 * answer lost.
+	 */
+	if (r->gc != NULL && r->gc->closing &&
+	    (r->state == GS_HEAD || r->state == GS_BODY))
+		return MHD_NO;
 	switch (r->state) {
 	case GS_HEAD:
 		r->state = GS_BODY;

@@ -203,6 +203,70 @@ test_conn_flood(void **state)
 }
 
 /*
+ * A connection netd closes to make room passes nothing on, even when
+ * its request was already in the socket when netd shut it down (read
+ * in the same turn as the connection that took its place): the bot
+ * sees its connection closed, and a request sent on anyway would be
+ * executed with its answer lost.  netd is stopped while the oldest
+ * silent connection sends a whole request and another bot connects,
+ * so that netd finds both at once.
+ */
+static void
+test_conn_evicted_quiet(void **state)
+{
+	static struct gws	 s;
+	static struct nd	 n;
+	static struct fv	 f;
+	static const char	 req[] = "GET /time HTTP/1.1\r\nHost: x\r\n\r\n";
+	struct pollfd		 pfd;
+	char			 b[64];
+	size_t			 i;
+	int			 nc, ngw;
+
+	cur.s = &s;
+	assert_int_equal(gws_open(&s), 0);
+	cur.n = &n;
+	assert_int_equal(nd_start_gw(&n, &s, NULL, NULL), 0);
+	cur.f = &f;
+	fv_start(&f, &n);
+	fv_lock(&f);
+	f.mode = FV_SILENT;
+	fv_unlock(&f);
+	assert_non_null(cur.fds = calloc(SHARE + 2, sizeof(int)));
+	for (i = 0; i < SHARE; i++)
+		cur.fds[cur.nfds++] = raw_unix(&s, NULL);
+	txt_sleep_ms(300);		/* every one accepted */
+
+	/* The oldest sends a request as another bot takes its place. */
+	assert_int_equal(kill(n.pid, SIGSTOP), 0);
+	assert_int_equal(write(cur.fds[0], req, strlen(req)),
+	    (ssize_t)strlen(req));
+	cur.fds[cur.nfds++] = nc = raw_unix(&s, NULL);
+	assert_int_equal(kill(n.pid, SIGCONT), 0);
+	pfd.fd = cur.fds[0];
+	pfd.events = POLLIN;
+	pfd.revents = 0;
+	assert_int_equal(poll(&pfd, 1, 5000), 1);
+	assert_true(read(cur.fds[0], b, sizeof(b)) <= 0);
+	/* the new one is served */
+	assert_int_equal(write(nc, req, strlen(req)), (ssize_t)strlen(req));
+	for (i = 0; i < 100; i++) {
+		fv_lock(&f);
+		ngw = f.ngw;
+		fv_unlock(&f);
+		if (ngw >= 1)
+			break;
+		txt_sleep_ms(10);
+	}
+	txt_sleep_ms(200);
+	fv_lock(&f);
+	ngw = f.ngw;
+	fv_unlock(&f);
+	/* nc's alone: the closed one's request never reached vaultd */
+	assert_int_equal(ngw, 1);
+}
+
+/*
  * A hostile exchange: plain HTTP on 127.0.0.1, a thread per connection,
  * one request each; what it answers depends on the path (hx_answer).
  */
@@ -970,6 +1034,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_teardown(test_bot_limits, teardown),
 		cmocka_unit_test_teardown(test_conn_flood, teardown),
+		cmocka_unit_test_teardown(test_conn_evicted_quiet, teardown),
 		cmocka_unit_test_teardown(test_answers_held, teardown),
 		cmocka_unit_test_teardown(test_hop_headers, teardown),
 		cmocka_unit_test_teardown(test_reflect, teardown),
