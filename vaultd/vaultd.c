@@ -8,6 +8,7 @@
 #include <limits.h>
 #include <malloc.h>
 #include <poll.h>
+#include <pthread.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -659,13 +660,20 @@ ready_failed(struct vaultd *vd)
  * ended otherwise has told it already.
  */
 static struct vaultd	*ready_vd;
+static pthread_t	 ready_thread;	/* the one that owns ready_fd */
 
 static void
 ready_at_exit(void)
 {
 	struct vaultd	*vd = ready_vd;
 
-	if (vd == NULL || vd->ready_fd == -1)
+	/*
+	 * Another thread's fatal() (the audit syncer's) runs this beside
+	 * the main thread, which may be closing ready_fd, and the number
+	 * reused: the parent then hears the end of the pipe instead.
+	 */
+	if (vd == NULL || vd->ready_fd == -1 ||
+	    !pthread_equal(pthread_self(), ready_thread))
 		return;
 	/*
 	 * Armed later, this handler runs before home_unmake: what the
@@ -1085,6 +1093,7 @@ main(int argc, char **argv)
 	if (!foreground) {
 		vd.ready_fd = daemonize(&vd);
 		ready_vd = &vd;
+		ready_thread = pthread_self();
 		if (atexit(ready_at_exit) != 0)
 			fatalx("atexit");
 	} else if (vd.logpath[0] != '\0' && log_open(vd.logpath) == -1)
