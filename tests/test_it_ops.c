@@ -17,6 +17,7 @@
 #include <pwd.h>
 #include <netinet/in.h>
 #include <arpa/inet.h>
+#include <sys/file.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -27,6 +28,7 @@
 #include <jansson.h>
 #include <seccomp.h>
 
+#include "common/home.h"
 #include "common/version.h"
 #include "tests/it.h"
 
@@ -1004,6 +1006,7 @@ test_wrong_credential(void **state)
 	struct ot	*o = *state;
 	char		 cmd[512];
 	pid_t		 pid;
+	int		 i, fd;
 
 	make_vault(o, "min");
 	snprintf(cmd, sizeof(cmd), "exec %s/vaultd -f -T -p %s", o->it.build,
@@ -1023,12 +1026,23 @@ test_wrong_credential(void **state)
 	    "%s.none: not found; vaultd stops", o->pass);
 	assert_true(it_log_has(&o->it, cmd));
 
-	/* daemonised: the parent says it, with the code */
-	assert_int_equal(sh(o, "%s/vaultd -T -p %s", o->it.build, o->wrong),
-	    6);
-	assert_string_equal(o->out, "vaultd: cannot unlock the vault: wrong "
-	    "passphrase or keyfile; vaultd stops (with -L it would start "
-	    "locked)\n");
+	/*
+	 * daemonised: the parent says it, with the code; and the home is
+	 * free when it returns, so a start tried again at once is not
+	 * refused by the one still exiting ("another vaultd")
+	 */
+	snprintf(cmd, sizeof(cmd), "%s/%s", o->it.home, HOME_LOCK);
+	for (i = 0; i < 10; i++) {
+		assert_int_equal(sh(o, "%s/vaultd -T -p %s", o->it.build,
+		    o->wrong), 6);
+		assert_string_equal(o->out, "vaultd: cannot unlock the vault: "
+		    "wrong passphrase or keyfile; vaultd stops (with -L it "
+		    "would start locked)\n");
+		assert_true((fd = open(cmd, O_RDWR | O_CLOEXEC)) != -1);
+		if (flock(fd, LOCK_EX | LOCK_NB) != 0)
+			fail_msg("try %d: the home is still locked", i + 1);
+		close(fd);
+	}
 
 	/* -L: up, locked, and the warning */
 	assert_int_equal(it_start_args(&o->it, "-TL", "-p", o->wrong), 0);

@@ -568,6 +568,8 @@ memory_tick(struct vaultd *vd, int64_t now)
  * it survives the fork into the background and goes when vaultd exits;
  * signerd and netd do not inherit it.
  */
+static int	home_lock_fd = -1;
+
 static void
 home_lock(const struct vaultd *vd)
 {
@@ -580,12 +582,27 @@ home_lock(const struct vaultd *vd)
 	if ((fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW |
 	    O_NOCTTY, 0600)) == -1)
 		fatal("cannot open %s", path);
-	if (flock(fd, LOCK_EX | LOCK_NB) == 0)
-		return;			/* fd stays open while vaultd runs */
+	if (flock(fd, LOCK_EX | LOCK_NB) == 0) {
+		home_lock_fd = fd;	/* open while vaultd runs */
+		return;
+	}
 	if (errno == EWOULDBLOCK)
 		fatalx("another vaultd is already running with the home %s",
 		    vd->home);
 	fatal("cannot lock %s", path);
+}
+
+/*
+ * The home is another vaultd's to take from now: before the parent
+ * waiting for a daemon hears that the start failed, so that a start
+ * tried again at once is not refused by a vaultd that is only exiting.
+ */
+static void
+home_unlock(void)
+{
+	if (home_lock_fd != -1)
+		close(home_lock_fd);
+	home_lock_fd = -1;
 }
 
 /*
@@ -680,6 +697,7 @@ ready_at_exit(void)
 	 * start made goes first, or the parent returns while it is there.
 	 */
 	home_unmake();
+	home_unlock();
 	if (vd->start_error[0] == '\0' && log_fatal_text()[0] != '\0')
 		snprintf(vd->start_error, sizeof(vd->start_error), "%s",
 		    log_fatal_text());
@@ -1126,6 +1144,7 @@ main(int argc, char **argv)
 	control_shutdown(&vd);
 	vaultd_gw_shutdown(&vd);
 	vaultd_policy_free(&vd);
+	home_unlock();
 	/* whoever waits hears why: the start failed, or a signal */
 	ready_failed(&vd);
 	log_info("stopped");
