@@ -219,7 +219,7 @@ gw_count(struct netd_gw *gw, struct gw_req *r, unsigned int status)
  */
 static struct netd_gw	*gw_held_gw;
 
-/* libmicrohttpd is done with an answer of the exchange's. */
+/* libmicrohttpd is done with an answer (counted in held). */
 static void
 gw_held_free(void *cls)
 {
@@ -252,39 +252,46 @@ gw_answer_resp(struct gw_req *r, unsigned int status,
 	return resp;
 }
 
+/* gw_answer with a body already counted in held. */
+static struct MHD_Response *
+gw_answer_held(struct gw_req *r, unsigned int status, uint8_t *body,
+    size_t len, const char *ctype)
+{
+	if (r->state == GS_DONE)
+		fatalx("gateway: a request answered twice");
+	if (body == NULL || len == 0) {
+		if (body != NULL)
+			gw_held_free(body);
+		return gw_answer_resp(r, status,
+		    MHD_create_response_from_buffer(0, (void *)(uintptr_t)"",
+		    MHD_RESPMEM_PERSISTENT), ctype);
+	}
+	return gw_answer_resp(r, status,
+	    MHD_create_response_from_buffer_with_free_callback(len, body,
+	    gw_held_free), ctype);
+}
+
+/*
+ * netd's own answers count in held too, whatever their size: /metrics
+ * is up to about 1 MiB, and 512 connections asking for it and reading
+ * nothing held 512 MiB.  Only /metrics is refused for room (gw_info_ans);
+ * the others are at most a few KiB (an error text, /healthz, /readyz),
+ * one a connection, as an exchange's small answer.
+ */
 struct MHD_Response *
 gw_answer(struct gw_req *r, unsigned int status, uint8_t *body, size_t len,
     const char *ctype)
 {
-	struct MHD_Response	*resp;
-
-	if (r->state == GS_DONE)
-		fatalx("gateway: a request answered twice");
-	if (body != NULL && len > 0)
-		resp = MHD_create_response_from_buffer_with_free_callback(len,
-		    body, netd_mem_free);
-	else {
-		netd_mem_free(body);
-		resp = MHD_create_response_from_buffer(0, (void *)(uintptr_t)"",
-		    MHD_RESPMEM_PERSISTENT);
-	}
-	return gw_answer_resp(r, status, resp, ctype);
+	if (body != NULL)
+		r->gw->held += netd_mem_size(body);
+	return gw_answer_held(r, status, body, len, ctype);
 }
 
 struct MHD_Response *
 gw_answer_up(struct gw_req *r, unsigned int status, uint8_t *body,
     size_t len)
 {
-	if (body == NULL || len == 0) {
-		if (body != NULL)
-			gw_held_free(body);
-		return gw_answer(r, status, NULL, 0, NULL);
-	}
-	if (r->state == GS_DONE)
-		fatalx("gateway: a request answered twice");
-	return gw_answer_resp(r, status,
-	    MHD_create_response_from_buffer_with_free_callback(len, body,
-	    gw_held_free), NULL);
+	return gw_answer_held(r, status, body, len, NULL);
 }
 
 void
@@ -754,6 +761,18 @@ gw_info_ans(struct gw_req *r, struct msg *m)
 	if (len > 0 && s[len - 1] != '\n')
 		gw_buf_add(&b, "\n", 1);
 	gw_metrics(r->gw, &b);
+	/*
+	 * Past NETD_GW_ANSWERS_MAX held, refused whatever its size: a
+	 * scraper retries, and none of its answers is lost.
+	 */
+	if (b.cap > NETD_GW_ANSWERS_MAX - (r->gw->held < NETD_GW_ANSWERS_MAX ?
+	    r->gw->held : NETD_GW_ANSWERS_MAX)) {
+		netd_mem_free(b.p);
+		gw_answer_error(r, 503, "gateway: %d MiB of answers wait for "
+		    "bots to read them; retry",
+		    NETD_GW_ANSWERS_MAX / (1024 * 1024));
+		return;
+	}
 	/* counted as it goes: the answer holds this request in flight */
 	(void)gw_answer(r, 200, b.p, b.len, "text/plain; version=0.0.4");
 }

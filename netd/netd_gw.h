@@ -54,12 +54,13 @@
 #define NETD_GW_UP_MAXAGE	50	/* seconds an idle one is reused */
 #define NETD_GW_ANSWER_MAX	(4 * 1024 * 1024)	/* an exchange's body */
 /*
- * The exchange's answers netd holds at once, from the first byte to the
- * last one a bot read: a bot that asks for large answers on many
- * connections and reads none held 4 MB each (764 MB for 200).  An
- * answer's first NETD_GW_ANSWER_SMALL bytes always fit (at most
- * NETD_GW_CONNS of them): an order's answer, far smaller, is never
- * refused for room.
+ * The answers netd holds at once, the exchange's and its own, from the
+ * first byte to the last one a bot read: a bot that asks for large
+ * answers on many connections and reads none held 4 MB each (764 MB
+ * for 200), or 1 MiB each of /metrics.  An exchange's answer's first
+ * NETD_GW_ANSWER_SMALL bytes always fit (at most NETD_GW_CONNS of
+ * them): an order's answer, far smaller, is never refused for room;
+ * nor is netd's own but /metrics (netd_gw.c, gw_answer).
  */
 #define NETD_GW_ANSWERS_MAX	(64 * 1024 * 1024)
 #define NETD_GW_ANSWER_SMALL	(64 * 1024)
@@ -212,8 +213,8 @@ struct netd_gw {
 	struct gw_req		*reqs;		/* every live request */
 	size_t			 nreqs;
 	size_t			 ninflight;	/* not answered yet */
-	size_t			 held;		/* bytes of the exchange's
-						   answers (NETD_GW_ANSWERS_MAX) */
+	size_t			 held;		/* bytes of the answers
+						   (NETD_GW_ANSWERS_MAX) */
 	int			 stopping;
 	int			 resumed;	/* a connection resumed since
 						   libmicrohttpd last ran */
@@ -229,13 +230,14 @@ struct netd_gw {
 };
 
 /* netd_gw.c */
-/* Make r's answer: status and body (netd_mem, consumed; NULL: none),
- * the content type, then resume the connection.  Returns r's response
- * so the caller may add headers before the next loop sends it. */
+/* Make r's answer: status and body (netd_mem, consumed; NULL: none;
+ * counted in held until libmicrohttpd frees it), the content type,
+ * then resume the connection.  Returns r's response so the caller may
+ * add headers before the next loop sends it. */
 struct MHD_Response	*gw_answer(struct gw_req *r, unsigned int status,
 	    uint8_t *body, size_t len, const char *ctype);
 /* The same with an answer of the exchange's (gw_up_body_cb's buffer,
- * counted in held until libmicrohttpd frees it), and no content type. */
+ * already counted in held), and no content type. */
 struct MHD_Response	*gw_answer_up(struct gw_req *r, unsigned int status,
 	    uint8_t *body, size_t len);
 /* The same with {"error": text} (JSON) as the body. */

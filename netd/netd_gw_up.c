@@ -570,14 +570,14 @@ gw_up_finish(struct gw_req *r, CURLcode cc)
 		gw->m.up[status]++;
 	if (r->a_full) {
 		if (strcmp(r->method, "GET") == 0)
-			gw_answer_error(r, 503, "gateway: %d MiB of the "
-			    "exchange's answers wait for bots to read them; "
-			    "retry", NETD_GW_ANSWERS_MAX / (1024 * 1024));
+			gw_answer_error(r, 503, "gateway: %d MiB of answers "
+			    "wait for bots to read them; retry",
+			    NETD_GW_ANSWERS_MAX / (1024 * 1024));
 		else
-			gw_answer_error(r, 502, "gateway: %d MiB of the "
-			    "exchange's answers wait for bots to read them; the "
-			    "request went to the exchange and its answer is "
-			    "lost: check before sending it again",
+			gw_answer_error(r, 502, "gateway: %d MiB of answers "
+			    "wait for bots to read them; the request went to "
+			    "the exchange and its answer is lost: check before "
+			    "sending it again",
 			    NETD_GW_ANSWERS_MAX / (1024 * 1024));
 		return;
 	}

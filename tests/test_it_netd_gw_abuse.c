@@ -6,11 +6,11 @@
  * libmicrohttpd and netd refuse alone (a huge header, a huge body),
  * pipelining without reading, connections opened and closed at once,
  * connections held silent that take no working bot's place, and
- * answers no bot reads held within a bound.  The exchange's side: a
- * body without end, a trickle, too many or too large headers, a
- * redirect, interim answers, compression, Connection options, and an
- * echo of the account's passphrase.  Every test's teardown ends what it
- * started.
+ * answers no bot reads held within a bound, netd's own (/metrics)
+ * too.  The exchange's side: a body without end, a trickle, too many
+ * or too large headers, a redirect, interim answers, compression,
+ * Connection options, and an echo of the account's passphrase.  Every
+ * test's teardown ends what it started.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -581,14 +581,13 @@ test_answers_held(void **state)
 		assert_string_equal(line, "HTTP/1.1 200 OK\r");
 	}
 	assert_int_equal(gw_req(&s, 0, "GET", "/big", NULL, NULL, 0, &r), 0);
-	gw_expect(&r, 503, "{\"error\":\"gateway: 64 MiB of the exchange's "
-	    "answers wait for bots to read them; retry\"}");
+	gw_expect(&r, 503, "{\"error\":\"gateway: 64 MiB of answers wait "
+	    "for bots to read them; retry\"}");
 	gwres_free(&r);
 	assert_int_equal(gw_req(&s, 1, "POST", "/big", NULL, "{}", 2, &r), 0);
-	gw_expect(&r, 502, "{\"error\":\"gateway: 64 MiB of the exchange's "
-	    "answers wait for bots to read them; the request went to the "
-	    "exchange and its answer is lost: check before sending it "
-	    "again\"}");
+	gw_expect(&r, 502, "{\"error\":\"gateway: 64 MiB of answers wait "
+	    "for bots to read them; the request went to the exchange and its "
+	    "answer is lost: check before sending it again\"}");
 	gwres_free(&r);
 	assert_int_equal(hx_nreq(&h), 18);
 	/* A small answer always fits. */
@@ -609,6 +608,83 @@ test_answers_held(void **state)
 		txt_sleep_ms(50);
 	}
 	assert_int_equal(r.len, 4000000);
+	gwres_free(&r);
+	fv_ok(&f);
+	fv_stop(&f);
+	assert_int_equal(nd_stop(&n), 0);
+	nd_cleanup(&n);
+	gws_close(&s);
+	hx_stop(&h);
+}
+
+/*
+ * netd's own answers count in the same bound: /metrics (up to about
+ * 1 MiB) on many connections no bot reads held it all as the
+ * exchange's did.  The fake vaultd's metrics are small, so the
+ * exchange's unread answers fill the room: /metrics is then told to
+ * retry, /healthz (a few bytes, one a connection) still passes, and
+ * once those bots read, /metrics is served again.
+ */
+static void
+test_metrics_held(void **state)
+{
+	static struct gws	 s;
+	static struct nd	 n;
+	static struct fv	 f;
+	static struct hx	 h;
+	struct gwres		 r;
+	char			 line[128];
+	size_t			 i;
+	int64_t			 start;
+
+	cur.h = &h;
+	assert_int_equal(hx_start(&h), 0);
+	cur.s = &s;
+	assert_int_equal(gws_open(&s), 0);
+	cur.n = &n;
+	assert_int_equal(nd_start_gw(&n, &s, NULL, NULL), 0);
+	cur.f = &f;
+	fv_start(&f, &n);
+	fv_set_forward(&f, h.url, NULL);
+	fv_lock(&f);
+	snprintf(f.metrics, sizeof(f.metrics), "clobvault_up 1");
+	fv_unlock(&f);
+	assert_int_equal(gw_req(&s, 0, "GET", "/metrics", NULL, NULL, 0, &r),
+	    0);
+	gw_expect(&r, 200, NULL);
+	gwres_free(&r);
+	assert_non_null(cur.fds = calloc(16, sizeof(int)));
+	for (i = 0; i < 16; i++) {
+		cur.fds[cur.nfds++] = raw_unix(&s, "GET /big HTTP/1.1\r\n"
+		    "Host: x\r\n\r\n");
+		raw_status(cur.fds[i], line, sizeof(line));
+		assert_string_equal(line, "HTTP/1.1 200 OK\r");
+	}
+	assert_int_equal(gw_req(&s, 0, "GET", "/metrics", NULL, NULL, 0, &r),
+	    0);
+	gw_expect(&r, 503, "{\"error\":\"gateway: 64 MiB of answers wait "
+	    "for bots to read them; retry\"}");
+	assert_true(gwres_has(&r, "Content-Type: application/json"));
+	gwres_free(&r);
+	assert_int_equal(gw_req(&s, 1, "GET", "/healthz", NULL, NULL, 0, &r),
+	    0);
+	gw_expect(&r, 200, "ok\n");
+	gwres_free(&r);
+	fds_close();
+	start = txt_ms();
+	for (;;) {
+		assert_int_equal(gw_req(&s, 1, "GET", "/metrics", NULL, NULL,
+		    0, &r), 0);
+		if (r.status == 200)
+			break;
+		gw_expect(&r, 503, NULL);
+		gwres_free(&r);
+		assert_true(txt_ms() - start < 10000);
+		txt_sleep_ms(50);
+	}
+	assert_true(strncmp(r.body, "clobvault_up 1\n# HELP ", 22) == 0);
+	assert_non_null(strstr(r.body,
+	    "\nclobvault_gateway_requests_total{code=\"503\"} "));
 	gwres_free(&r);
 	fv_ok(&f);
 	fv_stop(&f);
@@ -1036,6 +1112,7 @@ main(void)
 		cmocka_unit_test_teardown(test_conn_flood, teardown),
 		cmocka_unit_test_teardown(test_conn_evicted_quiet, teardown),
 		cmocka_unit_test_teardown(test_answers_held, teardown),
+		cmocka_unit_test_teardown(test_metrics_held, teardown),
 		cmocka_unit_test_teardown(test_hop_headers, teardown),
 		cmocka_unit_test_teardown(test_reflect, teardown),
 		cmocka_unit_test_teardown(test_upstream_hostile, teardown),
