@@ -215,7 +215,9 @@ gw_count(struct netd_gw *gw, struct gw_req *r, unsigned int status)
 
 /*
  * netd's one gateway, for gw_held_free: libmicrohttpd's free callback
- * is given the buffer alone.
+ * is given the buffer alone.  Set by gw_answer_held, before any answer
+ * it counts can be freed (the gateway is made by gw_init, or by hand
+ * in the fuzzing harness).
  */
 static struct netd_gw	*gw_held_gw;
 
@@ -257,6 +259,7 @@ static struct MHD_Response *
 gw_answer_held(struct gw_req *r, unsigned int status, uint8_t *body,
     size_t len, const char *ctype)
 {
+	gw_held_gw = r->gw;
 	if (r->state == GS_DONE)
 		fatalx("gateway: a request answered twice");
 	if (body == NULL || len == 0) {
@@ -849,7 +852,6 @@ gw_init(struct netd *nd)
 		fatalx("out of memory");
 	gw->nd = nd;
 	gw->curl_due_ms = -1;
-	gw_held_gw = gw;
 	negrisk_init(&gw->neg);
 	/* A bot gone before its answer must not end netd. */
 	if (signal(SIGPIPE, SIG_IGN) == SIG_ERR)
