@@ -811,9 +811,8 @@ test_concurrent(void **state)
 	struct gwres	*r;
 	CURL		*c[NCONC];
 	CURLM		*m;
-	CURLMsg		*msg;
 	char		 target[64], want[96];
-	int		 i, round, running, left;
+	int		 i, round;
 
 	assert_non_null(r = calloc(NCONC, sizeof(*r)));
 	cur.e = &e;
@@ -842,19 +841,7 @@ test_concurrent(void **state)
 			curl_easy_setopt(c[i], CURLOPT_PRIVATE, &r[i]);
 			assert_int_equal(curl_multi_add_handle(m, c[i]), 0);
 		}
-		do {
-			assert_int_equal(curl_multi_perform(m, &running), 0);
-			while ((msg = curl_multi_info_read(m, &left)) != NULL)
-				if (msg->msg == CURLMSG_DONE)
-					for (i = 0; i < NCONC; i++)
-						if (c[i] == msg->easy_handle)
-							gw_easy_done(c[i],
-							    &r[i],
-							    msg->data.result);
-			if (running)
-				assert_int_equal(curl_multi_poll(m, NULL, 0,
-				    1000, NULL), 0);
-		} while (running);
+		drive_all(m, c, r, NCONC);
 		for (i = 0; i < NCONC; i++) {
 			snprintf(want, sizeof(want), "GET /item?i=%d&r=%d\n",
 			    i, round);
@@ -1174,8 +1161,7 @@ test_wait_limit(void **state)
 	struct gwres		*r, one;
 	CURL			*c[NWAIT];
 	CURLM			*m;
-	CURLMsg			*msg;
-	int			 i, running, left;
+	int			 i;
 
 	assert_non_null(r = calloc(NWAIT, sizeof(*r)));
 	cur.s = &s;
@@ -1207,18 +1193,7 @@ test_wait_limit(void **state)
 	fv_ok(&f);
 	fv_stop(&f);
 	assert_int_equal(nd_stop(&n), 0);
-	do {
-		assert_int_equal(curl_multi_perform(m, &running), 0);
-		while ((msg = curl_multi_info_read(m, &left)) != NULL)
-			if (msg->msg == CURLMSG_DONE)
-				for (i = 0; i < NWAIT; i++)
-					if (c[i] == msg->easy_handle)
-						gw_easy_done(c[i], &r[i],
-						    msg->data.result);
-		if (running)
-			assert_int_equal(curl_multi_poll(m, NULL, 0, 100,
-			    NULL), 0);
-	} while (running);
+	drive_all(m, c, r, NWAIT);
 	for (i = 0; i < NWAIT; i++) {
 		gw_expect(&r[i], 503, "{\"error\":\"gateway: vaultd closed "
 		    "the channel; the request was not sent to the "

@@ -546,6 +546,39 @@ raw_status(int fd, char *line, size_t linelen)
 }
 
 /*
+ * netd's gateway on s, the fake vaultd f forwarding to the hostile
+ * exchange h with hdrs, netd started with a1 and a2 (NULL: none); each
+ * noted in cur for teardown.
+ */
+static void
+hx_gw_start(struct hx *h, struct gws *s, struct nd *n, struct fv *f,
+    const char *a1, const char *a2, const char *const *hdrs)
+{
+	cur.h = h;
+	assert_int_equal(hx_start(h), 0);
+	cur.s = s;
+	assert_int_equal(gws_open(s), 0);
+	cur.n = n;
+	assert_int_equal(nd_start_gw(n, s, a1, a2), 0);
+	cur.f = f;
+	fv_start(f, n);
+	fv_set_forward(f, h->url, hdrs);
+}
+
+/* All of hx_gw_start's stopped: the fake vaultd saw nothing wrong, and
+ * netd ends cleanly. */
+static void
+hx_gw_stop(struct hx *h, struct gws *s, struct nd *n, struct fv *f)
+{
+	fv_ok(f);
+	fv_stop(f);
+	assert_int_equal(nd_stop(n), 0);
+	nd_cleanup(n);
+	gws_close(s);
+	hx_stop(h);
+}
+
+/*
  * A bot asks for large answers on many connections and reads none:
  * netd holds at most NETD_GW_ANSWERS_MAX (64 MiB) of them, then tells
  * the next to retry, while small answers always pass, and a bot that
@@ -563,15 +596,7 @@ test_answers_held(void **state)
 	size_t			 i;
 	int64_t			 start;
 
-	cur.h = &h;
-	assert_int_equal(hx_start(&h), 0);
-	cur.s = &s;
-	assert_int_equal(gws_open(&s), 0);
-	cur.n = &n;
-	assert_int_equal(nd_start_gw(&n, &s, NULL, NULL), 0);
-	cur.f = &f;
-	fv_start(&f, &n);
-	fv_set_forward(&f, h.url, NULL);
+	hx_gw_start(&h, &s, &n, &f, NULL, NULL, NULL);
 	/* 16 answers of 4 MB (4 MiB held each) fill the 64 MiB. */
 	assert_non_null(cur.fds = calloc(16, sizeof(int)));
 	for (i = 0; i < 16; i++) {
@@ -609,12 +634,7 @@ test_answers_held(void **state)
 	}
 	assert_int_equal(r.len, 4000000);
 	gwres_free(&r);
-	fv_ok(&f);
-	fv_stop(&f);
-	assert_int_equal(nd_stop(&n), 0);
-	nd_cleanup(&n);
-	gws_close(&s);
-	hx_stop(&h);
+	hx_gw_stop(&h, &s, &n, &f);
 }
 
 /*
@@ -637,15 +657,7 @@ test_metrics_held(void **state)
 	size_t			 i;
 	int64_t			 start;
 
-	cur.h = &h;
-	assert_int_equal(hx_start(&h), 0);
-	cur.s = &s;
-	assert_int_equal(gws_open(&s), 0);
-	cur.n = &n;
-	assert_int_equal(nd_start_gw(&n, &s, NULL, NULL), 0);
-	cur.f = &f;
-	fv_start(&f, &n);
-	fv_set_forward(&f, h.url, NULL);
+	hx_gw_start(&h, &s, &n, &f, NULL, NULL, NULL);
 	fv_lock(&f);
 	snprintf(f.metrics, sizeof(f.metrics), "clobvault_up 1");
 	fv_unlock(&f);
@@ -686,12 +698,7 @@ test_metrics_held(void **state)
 	assert_non_null(strstr(r.body,
 	    "\nclobvault_gateway_requests_total{code=\"503\"} "));
 	gwres_free(&r);
-	fv_ok(&f);
-	fv_stop(&f);
-	assert_int_equal(nd_stop(&n), 0);
-	nd_cleanup(&n);
-	gws_close(&s);
-	hx_stop(&h);
+	hx_gw_stop(&h, &s, &n, &f);
 }
 
 /*
@@ -709,15 +716,7 @@ test_hop_headers(void **state)
 	struct gwres		 r;
 	int			 tcp;
 
-	cur.h = &h;
-	assert_int_equal(hx_start(&h), 0);
-	cur.s = &s;
-	assert_int_equal(gws_open(&s), 0);
-	cur.n = &n;
-	assert_int_equal(nd_start_gw(&n, &s, NULL, NULL), 0);
-	cur.f = &f;
-	fv_start(&f, &n);
-	fv_set_forward(&f, h.url, NULL);
+	hx_gw_start(&h, &s, &n, &f, NULL, NULL, NULL);
 	for (tcp = 0; tcp < 2; tcp++) {
 		assert_int_equal(gw_req(&s, tcp, "GET", "/hop", NULL, NULL, 0,
 		    &r), 0);
@@ -731,12 +730,7 @@ test_hop_headers(void **state)
 		assert_null(strcasestr(r.hdrs, "close"));
 		gwres_free(&r);
 	}
-	fv_ok(&f);
-	fv_stop(&f);
-	assert_int_equal(nd_stop(&n), 0);
-	nd_cleanup(&n);
-	gws_close(&s);
-	hx_stop(&h);
+	hx_gw_stop(&h, &s, &n, &f);
 }
 
 /*
@@ -760,15 +754,7 @@ test_reflect(void **state)
 	static struct hx	 h;
 	struct gwres		 r;
 
-	cur.h = &h;
-	assert_int_equal(hx_start(&h), 0);
-	cur.s = &s;
-	assert_int_equal(gws_open(&s), 0);
-	cur.n = &n;
-	assert_int_equal(nd_start_gw(&n, &s, NULL, NULL), 0);
-	cur.f = &f;
-	fv_start(&f, &n);
-	fv_set_forward(&f, h.url, hdrs);
+	hx_gw_start(&h, &s, &n, &f, NULL, NULL, hdrs);
 	assert_int_equal(gw_req(&s, 0, "GET", "/reflect", NULL, NULL, 0, &r),
 	    0);
 	gw_expect(&r, 502, "{\"error\":\"gateway: the exchange's answer "
@@ -789,12 +775,7 @@ test_reflect(void **state)
 	    "aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee"));
 	gwres_free(&r);
 	assert_int_equal(hx_nreq(&h), 3);
-	fv_ok(&f);
-	fv_stop(&f);
-	assert_int_equal(nd_stop(&n), 0);
-	nd_cleanup(&n);
-	gws_close(&s);
-	hx_stop(&h);
+	hx_gw_stop(&h, &s, &n, &f);
 }
 
 /* Write all of p to fd (blocking). */
@@ -1035,15 +1016,7 @@ test_upstream_hostile(void **state)
 	const char		*pre = "{\"error\":\"gateway: the exchange did "
 	    "not answer: ";
 
-	cur.h = &h;
-	assert_int_equal(hx_start(&h), 0);
-	cur.s = &s;
-	assert_int_equal(gws_open(&s), 0);
-	cur.n = &n;
-	assert_int_equal(nd_start_gw(&n, &s, "-t", "2"), 0);
-	cur.f = &f;
-	fv_start(&f, &n);
-	fv_set_forward(&f, h.url, hdrs);
+	hx_gw_start(&h, &s, &n, &f, "-t", "2", hdrs);
 
 	assert_int_equal(gw_req(&s, 0, "GET", "/endless", NULL, NULL, 0, &r),
 	    0);
@@ -1096,12 +1069,7 @@ test_upstream_hostile(void **state)
 	assert_null(strcasestr(h.last, "Accept-Encoding"));
 	pthread_mutex_unlock(&h.lock);
 	assert_int_equal(hx_nreq(&h), 7);
-	fv_ok(&f);
-	fv_stop(&f);
-	assert_int_equal(nd_stop(&n), 0);
-	nd_cleanup(&n);
-	gws_close(&s);
-	hx_stop(&h);
+	hx_gw_stop(&h, &s, &n, &f);
 }
 
 int
