@@ -1033,23 +1033,29 @@ test_replay_restart(void **state)
 	txr_free(&r);
 }
 
-/* What is left of the bot rule's budget, as /metrics says. */
+/* The value of the /metrics line that starts with series (and a space). */
 static long
-budget_left(struct gt *g)
+metric(struct gt *g, const char *series)
 {
-	const char	*want = "clobvault_budget_remaining{rule=\"bot\","
-			    "budget=\"limit 1000/day per client\",account=\"\","
-			    "who=\"client:bot\"} ";
 	struct txr	 r;
 	char		*p;
 	long		 n;
 
 	txt_req(&g->gw, "GET", "/metrics", NULL, NULL, &r);
 	assert_int_equal(r.status, 200);
-	assert_non_null(p = strstr(r.body, want));
-	n = strtol(p + strlen(want), NULL, 10);
+	assert_non_null(p = strstr(r.body, series));
+	n = strtol(p + strlen(series), NULL, 10);
 	txr_free(&r);
 	return n;
+}
+
+/* What is left of the bot rule's budget, as /metrics says. */
+static long
+budget_left(struct gt *g)
+{
+	return metric(g, "clobvault_budget_remaining{rule=\"bot\","
+	    "budget=\"limit 1000/day per client\",account=\"\","
+	    "who=\"client:bot\"} ");
 }
 
 /*
@@ -1137,18 +1143,8 @@ sign_records(struct gt *g, size_t from, char out[][256], size_t max)
 static long
 refused_credentials(struct gt *g)
 {
-	const char	*want = "clobvault_gateway_refused_total{reason="
-			    "\"credentials\"} ";
-	struct txr	 r;
-	char		*p;
-	long		 n;
-
-	txt_req(&g->gw, "GET", "/metrics", NULL, NULL, &r);
-	assert_int_equal(r.status, 200);
-	assert_non_null(p = strstr(r.body, want));
-	n = strtol(p + strlen(want), NULL, 10);
-	txr_free(&r);
-	return n;
+	return metric(g, "clobvault_gateway_refused_total{reason="
+	    "\"credentials\"} ");
 }
 
 static size_t
