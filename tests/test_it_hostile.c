@@ -1219,6 +1219,38 @@ stall_queue(struct chan *c, uint32_t *sent)
 	}
 }
 
+/*
+ * On c, made non-blocking: status requests sent and no answer read,
+ * until vaultd has taken nothing for 500 ms (it stopped reading them);
+ * how many were sent.
+ */
+static uint32_t
+stall_send(struct chan *c)
+{
+	uint32_t	sent = 0;
+	size_t		before;
+	int64_t		quiet;
+	int		r;
+
+	assert_int_equal(fcntl(c->fd, F_SETFL, fcntl(c->fd, F_GETFL) |
+	    O_NONBLOCK), 0);
+	for (quiet = it_ms(); it_ms() - quiet < 500; ) {
+		if (!chan_pending(c) && sent < STALL_REQS)
+			stall_queue(c, &sent);
+		before = chan_unwritten(c);
+		r = chan_flush(c);
+		if (r != 0 && r != CV_ERR_AGAIN)
+			fail_msg("vaultd dropped the client after %u requests",
+			    sent);
+		if (chan_unwritten(c) < before)
+			quiet = it_ms();
+		else
+			it_sleep_ms(5);
+	}
+	assert_true(chan_pending(c));		/* it stopped reading */
+	return sent;
+}
+
 static void
 test_control_stalled(void **state)
 {
@@ -1227,9 +1259,8 @@ test_control_stalled(void **state)
 	struct chan	 c;
 	struct msg	 m;
 	struct pollfd	 pfd;
-	uint32_t	 sent = 0, got = 0;
-	size_t		 before;
-	int64_t		 quiet, start;
+	uint32_t	 sent, got = 0;
+	int64_t		 start;
 	long		 rss0, rss;
 	int		 r;
 
@@ -1237,23 +1268,7 @@ test_control_stalled(void **state)
 	assert_true((rss0 = it_proc_field((uint64_t)t->it.vaultd,
 	    "VmRSS")) > 0);
 	assert_int_equal(it_connect(&t->it, &c), 0);
-	assert_int_equal(fcntl(c.fd, F_SETFL, fcntl(c.fd, F_GETFL) |
-	    O_NONBLOCK), 0);
-	/* send, never read, until vaultd has taken nothing for 500 ms */
-	for (quiet = it_ms(); it_ms() - quiet < 500; ) {
-		if (!chan_pending(&c) && sent < STALL_REQS)
-			stall_queue(&c, &sent);
-		before = chan_unwritten(&c);
-		r = chan_flush(&c);
-		if (r != 0 && r != CV_ERR_AGAIN)
-			fail_msg("vaultd dropped the client after %u requests",
-			    sent);
-		if (chan_unwritten(&c) < before)
-			quiet = it_ms();
-		else
-			it_sleep_ms(5);
-	}
-	assert_true(chan_pending(&c));		/* it stopped reading */
+	sent = stall_send(&c);
 	rss = it_proc_field((uint64_t)t->it.vaultd, "VmRSS");
 	/* under AddressSanitizer its quarantine keeps what is freed */
 	if (!UNDER_ASAN && rss - rss0 >= 8 * 1024)
@@ -1303,31 +1318,14 @@ test_control_stalled_idle(void **state)
 	struct chan	 c, idle;
 	struct msg	 m;
 	struct pollfd	 pfd;
-	uint32_t	 sent = 0, got = 0;
-	size_t		 before;
-	int64_t		 quiet, start;
+	uint32_t	 sent, got = 0;
+	int64_t		 start;
 	char		 want[160], cmd[400];
 	int		 r;
 
 	signal(SIGPIPE, SIG_IGN);
 	assert_int_equal(it_connect(&t->it, &c), 0);
-	assert_int_equal(fcntl(c.fd, F_SETFL, fcntl(c.fd, F_GETFL) |
-	    O_NONBLOCK), 0);
-	/* send, never read, until vaultd has taken nothing for 500 ms */
-	for (quiet = it_ms(); it_ms() - quiet < 500; ) {
-		if (!chan_pending(&c) && sent < STALL_REQS)
-			stall_queue(&c, &sent);
-		before = chan_unwritten(&c);
-		r = chan_flush(&c);
-		if (r != 0 && r != CV_ERR_AGAIN)
-			fail_msg("vaultd dropped the client after %u requests",
-			    sent);
-		if (chan_unwritten(&c) < before)
-			quiet = it_ms();
-		else
-			it_sleep_ms(5);
-	}
-	assert_true(chan_pending(&c));		/* it stopped reading */
+	sent = stall_send(&c);
 	/* not before the time-out */
 	snprintf(want, sizeof(want), "control client pid %ld has read none "
 	    "of its answers for 1 s (", (long)getpid());
