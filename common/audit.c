@@ -28,7 +28,6 @@ static int	plain_method(const char *, size_t);
 static int	plain_path(const char *, size_t);
 static int	escaped_valid(const char *, size_t, enum kind);
 static int	field_valid(const char *, size_t, size_t, enum kind);
-static int	time_valid(const char *, size_t);
 static int	rec_valid(const struct audit_rec *);
 static int	format_line(const struct audit_rec *, char *, size_t, size_t *,
 		    int) CV_WUR;
@@ -217,13 +216,13 @@ field_valid(const char *s, size_t n, size_t max, enum kind k)
 	return 1;
 }
 
-/* "YYYY-MM-DDTHH:MM:SSZ", a real UTC calendar time from 1970. */
-static int
-time_valid(const char *s, size_t n)
+int
+audit_time_parse(const char *s, size_t n, time_t *t)
 {
 	static const char	 pat[] = "dddd-dd-ddTdd:dd:ddZ";
 	static const int	 mdays[] = { 31, 28, 31, 30, 31, 30, 31, 31, 30,
 				    31, 30, 31 };
+	struct tm		 tm;
 	int			 y, mo, d, h, mi, se, dim;
 	size_t			 i;
 
@@ -246,7 +245,19 @@ time_valid(const char *s, size_t n)
 	dim = mdays[mo - 1];
 	if (mo == 2 && ((y % 4 == 0 && y % 100 != 0) || y % 400 == 0))
 		dim = 29;
-	return d >= 1 && d <= dim;
+	if (d < 1 || d > dim)
+		return 0;
+	if (t != NULL) {
+		memset(&tm, 0, sizeof(tm));
+		tm.tm_year = y - 1900;
+		tm.tm_mon = mo - 1;
+		tm.tm_mday = d;
+		tm.tm_hour = h;
+		tm.tm_min = mi;
+		tm.tm_sec = se;
+		*t = timegm(&tm);
+	}
+	return 1;
 }
 
 int
@@ -261,7 +272,8 @@ static int
 rec_valid(const struct audit_rec *r)
 {
 	if (r->seq == 0 ||
-	    !time_valid(r->time, strnlen(r->time, sizeof(r->time))) ||
+	    !audit_time_parse(r->time, strnlen(r->time, sizeof(r->time)),
+	    NULL) ||
 	    !FV(r->actor, AUDIT_MAX_NAME, K_TOKEN) ||
 	    !FV(r->account, AUDIT_MAX_NAME, K_TOKEN) ||
 	    !FV(r->op, AUDIT_MAX_OP, K_WORD) ||

@@ -181,6 +181,11 @@ void	audit_rec_init(struct audit_rec *rec);
 
 /* t as "YYYY-MM-DDTHH:MM:SSZ" into out.  CV_ERR_INVALID if out of range. */
 int	audit_time_format(time_t t, char out[AUDIT_TIME_LEN + 1]) CV_WUR;
+/*
+ * 1 if s (n bytes) is "YYYY-MM-DDTHH:MM:SSZ", a real UTC calendar time
+ * from 1970, with *t (unless NULL) its seconds; else 0.
+ */
+int	audit_time_parse(const char *s, size_t n, time_t *t);
 
 /*
  * Fill a field of rec from bytes a peer chose; never fails.  A name

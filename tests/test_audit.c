@@ -168,6 +168,7 @@ static void
 test_time(void **state)
 {
 	char	t[AUDIT_TIME_LEN + 1];
+	time_t	tt;
 
 	assert_int_equal(audit_time_format(0, t), 0);
 	assert_string_equal(t, "1970-01-01T00:00:00Z");
@@ -186,6 +187,20 @@ test_time(void **state)
 	assert_string_equal(t, "2000-02-29T00:00:01Z");
 	assert_int_equal(audit_time_format(0, t), 0);
 	assert_string_equal(t, "1970-01-01T00:00:00Z");
+
+	/* and back, the one form only */
+	tt = 1;
+	assert_int_equal(audit_time_parse("1970-01-01T00:00:00Z", 20, &tt), 1);
+	assert_int_equal(tt, 0);
+	assert_int_equal(audit_time_parse("2000-02-29T00:00:01Z", 20, &tt), 1);
+	assert_int_equal(tt, 951782401);
+	assert_int_equal(audit_time_parse("2000-02-29T00:00:01Z", 20, NULL),
+	    1);
+	tt = 7;
+	assert_int_equal(audit_time_parse("2001-02-29T00:00:01Z", 20, &tt), 0);
+	assert_int_equal(audit_time_parse("2000-02-29T00:00:01", 19, &tt), 0);
+	assert_int_equal(audit_time_parse("1969-12-31T23:59:59Z", 20, &tt), 0);
+	assert_int_equal(tt, 7);
 }
 
 /* Lines the parser must refuse, each differing from a good one by a bit. */

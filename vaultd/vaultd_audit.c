@@ -84,18 +84,10 @@ tail_line(int fd, const char *path, off_t size, char *line, size_t *len,
 static void
 resume_floor(struct vaultd *vd, const struct audit_rec *rec)
 {
-	struct tm	tm;
-	time_t		t;
-	int		n = 0;
+	time_t	t;
 
-	memset(&tm, 0, sizeof(tm));
-	if (sscanf(rec->time, "%4d-%2d-%2dT%2d:%2d:%2dZ%n", &tm.tm_year,
-	    &tm.tm_mon, &tm.tm_mday, &tm.tm_hour, &tm.tm_min, &tm.tm_sec,
-	    &n) == 6 && n == AUDIT_TIME_LEN) {
-		tm.tm_year -= 1900;
-		tm.tm_mon--;
-		t = timegm(&tm);
-	} else
+	if (!audit_time_parse(rec->time, strnlen(rec->time,
+	    sizeof(rec->time)), &t))
 		t = time(NULL);		/* not understood: now, to be sure */
 	if (t > vd->gw.replay_floor)
 		vd->gw.replay_floor = (int64_t)t;
