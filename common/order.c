@@ -511,28 +511,29 @@ too_deep(const json_t *j, int depth)
 	return 0;
 }
 
+const char *const order_types[] = { "GTC", "GTD", "FOK", "FAK", NULL };
+
 /* An element's order_flags (common/order.h), or CV_ERR_INVALID with why. */
 static int
 element_flags(const json_t *el, struct order_flags *f, char *why,
     size_t whylen)
 {
-	static const char *const types[] = { "GTC", "GTD", "FOK", "FAK" };
 	const json_t	*v;
 	size_t		 i;
 
 	memcpy(f->type, "GTC", 4);
 	f->post_only = f->defer_exec = 0;
 	if ((v = json_object_get(el, "orderType")) != NULL) {
-		for (i = 0; i < sizeof(types) / sizeof(types[0]); i++)
+		for (i = 0; order_types[i] != NULL; i++)
 			if (json_is_string(v) &&
-			    strcmp(json_string_value(v), types[i]) == 0)
+			    strcmp(json_string_value(v), order_types[i]) == 0)
 				break;
-		if (i == sizeof(types) / sizeof(types[0])) {
+		if (order_types[i] == NULL) {
 			whyf(why, whylen, "orderType: not \"GTC\", \"GTD\", "
 			    "\"FOK\" or \"FAK\"");
 			return CV_ERR_INVALID;
 		}
-		memcpy(f->type, types[i], 4);
+		memcpy(f->type, order_types[i], 4);
 	}
 	if ((v = json_object_get(el, "postOnly")) != NULL) {
 		if (!json_is_boolean(v)) {

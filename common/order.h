@@ -157,6 +157,8 @@ int	order_view(const struct order *, struct order_view *) CV_WUR;
  * GTD, FOK and FAK, absent read as GTC, the exchange's default;
  * "postOnly" and "deferExec" JSON booleans, absent read as false.
  */
+/* The order types, NULL-terminated: "GTC", "GTD", "FOK", "FAK". */
+extern const char *const order_types[];
 struct order_flags {
 	char		 type[4];
 	int		 post_only;

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/order.h"
 #include "common/profile.h"
 #include "policy/policy_parse.h"
 
@@ -452,10 +453,9 @@ hex_vals(struct pctx *cx, const char *name, const struct pcmp *c)
 static int
 word_vals(struct pctx *cx, const char *name, const struct pcmp *c)
 {
-	static const char *const types[] = { "GTC", "GTD", "FOK", "FAK",
-	    NULL };
 	static const char *const flags[] = { "true", "false", NULL };
-	const char *const	*w = strcmp(name, "type") == 0 ? types : flags;
+	const char *const	*w = strcmp(name, "type") == 0 ? order_types :
+				    flags;
 	POL_YYLTYPE		 loc;
 	size_t			 i, k;
 
@@ -474,7 +474,7 @@ word_vals(struct pctx *cx, const char *name, const struct pcmp *c)
 		loc.first_line = c->vals->v[i].line;
 		loc.first_column = c->vals->v[i].col;
 		pol_error_at(cx, &loc, "order %s is %s, not %s", name,
-		    w == types ? "GTC, GTD, FOK or FAK" : "true or false",
+		    w == order_types ? "GTC, GTD, FOK or FAK" : "true or false",
 		    c->vals->v[i].s);
 		return CV_ERR_INVALID;
 	}
