@@ -573,6 +573,16 @@ audit_undefer(struct vaultd *vd)
 	}
 }
 
+/* A verdict's record: batched, or after the checkpoint signerd signs. */
+static void
+audit_verdict(struct vaultd *vd, struct audit_rec *rec)
+{
+	if (vd->ckpt_pending)
+		audit_defer(vd, rec);
+	else
+		audit_batched(vd, rec);
+}
+
 void
 vaultd_audit_sign(struct vaultd *vd, const char *actor, const char *account,
     const struct audit_req *req, const char *verdict, const char *rule,
@@ -593,10 +603,7 @@ vaultd_audit_sign(struct vaultd *vd, const char *actor, const char *account,
 		memcpy(seen->digest, rec.digest, sizeof(seen->digest));
 		memcpy(seen->rule, rec.key_id, sizeof(seen->rule));
 	}
-	if (vd->ckpt_pending)
-		audit_defer(vd, &rec);
-	else
-		audit_batched(vd, &rec);
+	audit_verdict(vd, &rec);
 }
 
 void
@@ -610,10 +617,7 @@ vaultd_audit_refused(struct vaultd *vd, const char *account,
 	memcpy(rec.path, seen->path, sizeof(rec.path));
 	memcpy(rec.digest, seen->digest, sizeof(rec.digest));
 	memcpy(rec.key_id, seen->rule, sizeof(rec.key_id));
-	if (vd->ckpt_pending)
-		audit_defer(vd, &rec);
-	else
-		audit_batched(vd, &rec);
+	audit_verdict(vd, &rec);
 }
 
 void
@@ -634,10 +638,7 @@ vaultd_audit_sign_summary(struct vaultd *vd, const char *actor,
 	struct audit_rec	rec;
 
 	rec_start(&rec, actor, account, "sign", verdict, rule);
-	if (vd->ckpt_pending)
-		audit_defer(vd, &rec);
-	else
-		audit_batched(vd, &rec);
+	audit_verdict(vd, &rec);
 }
 
 void
