@@ -18,6 +18,11 @@
  * store after the token request alone (no rotate or create request
  * signed).
  *
+ * A signature of the call that signerd makes after netd answered it,
+ * and a step held for approval when the call ends, never reach netd:
+ * the one is withheld, the other cancelled before an approver can
+ * grant it.
+ *
  * Also here, the other edges of the trust boundary that vaultctl sees:
  * a plain-http URL to a remote host is refused (vaultctl and vaultd
  * both), and a connection vaultd refuses is an error with exit 3, not
@@ -1748,6 +1753,102 @@ omnia_sign_refused(struct ht *t, const char *args, const char *what,
 	assert_int_equal(CTL(t, NULL, "account list"), 0);
 }
 
+/*
+ * The fake's late answers (to a sign-nowait): wait until it has logged
+ * n of them, or 10 s.
+ */
+static void
+wait_late(struct ht *t, int n)
+{
+	int64_t	start = it_ms();
+
+	while (fake_log_count(t, "late MSG_") < n) {
+		if (it_ms() - start > 10000)
+			fail_msg("no late answer for the fake:\n%s",
+			    fake_log(t));
+		it_sleep_ms(20);
+	}
+}
+
+#define LATE_LIST	"sign-nowait L2 GET /auth/api-keys 0\n" \
+			    "answer 200 none api - 0\n"
+
+/*
+ * A step asked for and the call answered at once, before its
+ * signature: the signature, made after the call is over, is not the
+ * call's and is not handed to netd.
+ */
+static int
+setup_late_sign(void **state)
+{
+	return setup_with(state, LATE_LIST, NULL);
+}
+
+static void
+test_late_sign(void **state)
+{
+	struct ht	*t = *state;
+	struct it_proc	 procs[3];
+
+	assert_int_equal(CTL(t, NULL, "apikey list --account " ACCOUNT), 0);
+	wait_late(t, 1);
+	assert_nothing_signed(t);
+	assert_true(fake_log_has(t, "late MSG_ERROR_ANS id=1 code=-30 "
+	    "text=the call this signature was for is over\n"));
+	assert_vaultd_up(t, procs);
+	assert_int_equal(audit_count(t, NULL, "call.apikey.list", NULL, NULL,
+	    "ok"), 1);
+	assert_vault_unchanged(t);
+}
+
+/*
+ * A step held for approval, and the call answered meanwhile: the held
+ * request is no longer the call's.  It is cancelled (on the audit log)
+ * before any approver can grant it, and nothing is signed.
+ */
+static int
+setup_late_held(void **state)
+{
+	struct ht	*t;
+	char		 key[128], policy[128], text[1024];
+
+	if (setup_with(state, LATE_LIST, NULL) != 0)
+		return -1;
+	t = *state;
+	snprintf(key, sizeof(key), "%.60s/alice", t->dir);
+	snprintf(policy, sizeof(policy), "%.60s/policy", t->dir);
+	if (CTL(t, NULL, "approver keygen %s", key) != 0)
+		return -1;
+	snprintf(text, sizeof(text), "approver alice \"%.64s\"\n"
+	    "allow operator catalog label default\n"
+	    "approve 1 of { alice } operator method GET label held\n",
+	    t->out);
+	it_write(policy, text, 0600);
+	return CTL(t, NULL, "policy apply %s --passphrase-file %s", policy,
+	    t->pass) != 0 ? -1 : 0;
+}
+
+static void
+test_late_held(void **state)
+{
+	struct ht	*t = *state;
+	struct it_proc	 procs[3];
+
+	assert_int_equal(CTL(t, NULL, "apikey list --account " ACCOUNT), 0);
+	/* nothing waits for an approver once the call is over */
+	assert_int_equal(CTL(t, NULL, "--json approve list"), 0);
+	if (strstr(t->out, "\"pending\": []") == NULL)
+		fail_msg("a step of a finished call waits for approval: %s",
+		    t->out);
+	assert_nothing_signed(t);
+	assert_vaultd_up(t, procs);
+	assert_int_equal(audit_count(t, "netd", "sign", "GET",
+	    "/auth/api-keys", "held"), 1);
+	assert_int_equal(audit_count(t, "netd", "sign", "GET",
+	    "/auth/api-keys", "cancelled"), 1);
+	assert_vault_unchanged(t);
+}
+
 #define O_TOKEN		"sign bearer POST /v3/auth/token 0 @boxkey\n"
 #define O_ROTATE1	"sign bearer POST /v3/api-keys/" OKEY1 "/rotate 0\n"
 #define O_CREATE	"sign bearer POST /v3/api-keys 0 " \
@@ -2194,6 +2295,10 @@ main(void)
 		    setup_flood, teardown),
 		cmocka_unit_test_setup_teardown(test_deadline,
 		    setup_deadline, teardown),
+		cmocka_unit_test_setup_teardown(test_late_sign,
+		    setup_late_sign, teardown),
+		cmocka_unit_test_setup_teardown(test_late_held,
+		    setup_late_held, teardown),
 		cmocka_unit_test_setup_teardown(test_o_rotate_ok,
 		    setup_o_rotate_ok, teardown),
 		cmocka_unit_test_setup_teardown(test_o_rotate_other,

@@ -1181,6 +1181,8 @@ int	 vaultd_call_error(struct vaultd *, struct child *, struct msg *)
 	    CV_WUR;
 /* 1 while a call is at netd (its messages are permitted). */
 int	 vaultd_call_at_netd(const struct vaultd *);
+/* 1 if netd's signing request (its pid, its tag) is of the call at netd. */
+int	 vaultd_call_owns(const struct vaultd *, uint64_t peer, uint64_t tag);
 /* Start the vault step the call waits for, if the vault is free. */
 void	 vaultd_call_kick(struct vaultd *);
 void	 vaultd_call_tick(struct vaultd *, int64_t now);

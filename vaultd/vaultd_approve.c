@@ -399,9 +399,11 @@ pend_caller_here(struct vaultd *vd, const struct vd_pending *p)
 		return vaultd_gw_waiting(vd, p->origin.peer);
 	if (p->origin.peer == 0)
 		return 1;
+	/* netd's: a step of the call still at netd, never one after it */
 	if (p->origin.actor != NULL && strcmp(p->origin.actor, "netd") == 0)
 		return NETD(vd)->state == CHILD_UP &&
-		    (uint64_t)NETD(vd)->pid == p->origin.peer;
+		    (uint64_t)NETD(vd)->pid == p->origin.peer &&
+		    vaultd_call_owns(vd, p->origin.peer, p->origin.tag);
 	return control_connected(vd, p->origin.peer);
 }
 

@@ -433,6 +433,22 @@ vaultd_call_at_netd(const struct vaultd *vd)
 	return vd->call.state == CALL_NET;
 }
 
+/*
+ * 1 if a signing request of netd's (its pid, the tag vaultd gave it) is
+ * of the call still at netd.  A step's signature goes to netd only
+ * then: once the call has its answer (or failed), a step held for
+ * approval or still at signerd is no longer the call's, and netd could
+ * use it at the exchange with nothing in the vault the wiser.
+ */
+int
+vaultd_call_owns(const struct vaultd *vd, uint64_t peer, uint64_t tag)
+{
+	const struct vd_call	*c = &vd->call;
+
+	return c->state == CALL_NET && (uint64_t)c->net_pid == peer &&
+	    tag >> 8 == c->net_id && (tag & 0xff) != 0;
+}
+
 int
 vaultd_call_match(const struct netcall *c, const struct netcall_params *p,
     size_t from, const struct sign_args *a, size_t *step, char *why,
@@ -530,15 +546,16 @@ net_sign_done(struct vaultd *vd, const struct sign_origin *o, int code,
 	/* a netd that died meanwhile is not answered, nor its successor */
 	if (NETD(vd)->state != CHILD_UP || (uint64_t)NETD(vd)->pid != o->peer)
 		return;
+	if (code == 0 && !vaultd_call_owns(vd, o->peer, o->tag)) {
+		code = CV_ERR_MSG_STATE;
+		text = "the call this signature was for is over";
+	}
 	if (code != 0)
 		r = msg_error_ans(&NETD(vd)->chan, o->id, code, text);
 	else {
 		/* the step is signed, for the call that asked */
-		if (c->state == CALL_NET && c->net_pid == (pid_t)o->peer &&
-		    o->tag >> 8 == c->net_id && (o->tag & 0xff) != 0) {
-			c->signed_steps |= 1U << ((o->tag & 0xff) - 1);
-			call_note_hdrs(c, h);
-		}
+		c->signed_steps |= 1U << ((o->tag & 0xff) - 1);
+		call_note_hdrs(c, h);
 		msg_begin(&w, MSG_NET_SIGN_ANS, o->id);
 		vaultd_sign_hdrs_put(&w, h);
 		/* a token request's body, sealed to netd: passed unread

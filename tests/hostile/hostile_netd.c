@@ -21,6 +21,9 @@
  *		MSG_NET_SIGN_REQ for the call in progress; wait for the answer
  *	sign-as CALLID LEVEL METHOD PATH NONCE [BODY]
  *		the same naming another call: a number, or cur+N / cur-N
+ *	sign-nowait LEVEL METHOD PATH NONCE [BODY]
+ *		the same, without waiting for the answer (it is logged as
+ *		a late one when it comes)
  *	flood COUNT LEVEL METHOD PATH NONCE
  *		COUNT signing requests at once, then collect the answers
  *	seal KEY SECRET PASSPHRASE
@@ -68,6 +71,10 @@
  *	    -> MSG_NET_SIGN_ANS headers=NAME,NAME body=N
  *	    -> MSG_ERROR_ANS code=N text=T
  *	    -> none (no answer within 10 s)
+ *	sign-nowait id=N call=N level=N method=M path=P nonce=N body=N
+ *	late MSG_NET_SIGN_ANS id=N headers=NAME,NAME body=N
+ *	late MSG_ERROR_ANS id=N code=N text=T
+ *	    (an answer to a signing request no one waited for)
  *	flood count=N level=L method=M path=P nonce=N
  *	    -> MSG_NET_SIGN_ANS id=N (the flood's first)
  *	flood done headers=N errors=N first_error=N [eof]
@@ -410,6 +417,11 @@ hn_pump(struct hn *h, int timeout_ms, uint32_t want, int *got, char *desc,
 			if (m.id == want && desc != NULL)
 				snprintf(desc, desclen, "MSG_ERROR_ANS code=%lld "
 				    "text=%.*s", (long long)code, (int)tl, text);
+			if (m.id != want && (m.id < h->flood_first ||
+			    m.id > h->flood_last))
+				hn_log(h, "late MSG_ERROR_ANS id=%u code=%lld "
+				    "text=%.*s", m.id, (long long)code,
+				    (int)tl, text);
 		} else {
 			if (m.id >= h->flood_first && m.id <= h->flood_last &&
 			    h->n_headers++ == 0)
@@ -419,6 +431,11 @@ hn_pump(struct hn *h, int timeout_ms, uint32_t want, int *got, char *desc,
 				hn_header_names(&m, names, sizeof(names));
 				snprintf(desc, desclen, "MSG_NET_SIGN_ANS "
 				    "headers=%s", names);
+			} else if (m.id != want && (m.id < h->flood_first ||
+			    m.id > h->flood_last)) {
+				hn_header_names(&m, names, sizeof(names));
+				hn_log(h, "late MSG_NET_SIGN_ANS id=%u "
+				    "headers=%s", m.id, names);
 			}
 		}
 		if (m.id == want && got != NULL)
@@ -548,6 +565,23 @@ hn_sign(struct hn *h, uint64_t call, char **w, int n)
 	    "body=%zu", id, (unsigned long long)call, w[1], w[2], w[3], w[4],
 	    blen);
 	hn_await(h, id);
+}
+
+/* sign-nowait: one request, its answer left to the pump (late). */
+static void
+hn_sign_nowait(struct hn *h, char **w, int n)
+{
+	size_t		 blen = 0;
+	uint32_t	 id;
+
+	if (n < 5) {
+		hn_log(h, "bad scenario line: sign-nowait needs 4 words");
+		return;
+	}
+	id = hn_sign_send(h, h->call_id, w, n, &blen);
+	hn_log(h, "sign-nowait id=%u call=%llu level=%s method=%s path=%s "
+	    "nonce=%s body=%zu", id, (unsigned long long)h->call_id, w[1],
+	    w[2], w[3], w[4], blen);
 }
 
 /* flood COUNT LEVEL METHOD PATH NONCE */
@@ -816,6 +850,8 @@ hn_call_run(struct hn *h)
 			continue;
 		if (strcmp(w[0], "sign") == 0)
 			hn_sign(h, h->call_id, w, n);
+		else if (strcmp(w[0], "sign-nowait") == 0)
+			hn_sign_nowait(h, w, n);
 		else if (strcmp(w[0], "sign-as") == 0 && n >= 6)
 			hn_sign(h, hn_call_id(h, w[1]), w + 1, n - 1);
 		else if (strcmp(w[0], "flood") == 0)
