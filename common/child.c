@@ -76,7 +76,7 @@ child_parse_args(const char *procname, int argc, char **argv,
 	child_log_setup(procname);
 	memset(o, 0, sizeof(*o));
 	o->user = "nobody";
-	while ((ch = getopt(argc, argv, "dTu:C:t:G:W:")) != -1) {
+	while ((ch = getopt(argc, argv, "dTu:C:t:G:W:D:")) != -1) {
 		switch (ch) {
 		case 'd':
 			o->verbose++;
@@ -98,6 +98,18 @@ child_parse_args(const char *procname, int argc, char **argv,
 				fatalx("-t %s: not a number of seconds 1-600",
 				    optarg);
 			o->timeout = (int)n;
+			break;
+		case 'D':
+			/* Only netd serves the gateway. */
+			if (strcmp(procname, "netd") != 0)
+				fatalx("-D: %s serves no gateway", procname);
+			errno = 0;
+			n = strtol(optarg, &end, 10);
+			if (errno != 0 || end == optarg || *end != '\0' ||
+			    n < 1 || n > 600)
+				fatalx("-D %s: not a number of seconds 1-600",
+				    optarg);
+			o->gw_deadline = (int)n;
 			break;
 		case 'W':
 			/* Only signerd signs. */
@@ -131,7 +143,7 @@ child_parse_args(const char *procname, int argc, char **argv,
 			break;
 		default:
 			fprintf(stderr, "usage: %s [-dT] [-u user] [-C dir] "
-			    "[-t seconds] [-G fd]\n"
+			    "[-t seconds] [-D seconds] [-G fd]\n"
 			    "%s is started by vaultd, not by hand.\n",
 			    procname, procname);
 			exit(2);

@@ -26,6 +26,8 @@ struct child_opts {
 	const char	*chroot_dir;	/* -C: empty directory */
 	int		 timeout;	/* -t: netd's HTTP time-out in seconds
 					    (tests: honoured with -T only) */
+	int		 gw_deadline;	/* -D: netd's gateway deadlines in
+					    seconds (tests: with -T only) */
 	int		 gw_fds[CHILD_GW_MAX];	/* -G: netd's sockets */
 	int		 ngw;
 	int		 workers;	/* -W: signerd's signing threads */
@@ -33,8 +35,10 @@ struct child_opts {
 
 /*
  * Point the log at CHILD_LOG_FD, then parse "-d -T -u USER -C DIR -t
- * SECONDS -G FD -W N"; exits with a message on misuse.  -W (signerd
- * only) is the number of signing threads, 1 to CHILD_WORKERS_MAX.  -G
+ * SECONDS -D SECONDS -G FD -W N"; exits with a message on misuse.  -W
+ * (signerd only) is the number of signing threads, 1 to
+ * CHILD_WORKERS_MAX.  -D (netd only) shortens the gateway's deadlines,
+ * 1 to 600 seconds, for tests (netd needs -T with it).  -G
  * (netd only; fatal
  * for any other procname) names a listening socket vaultd left open for
  * the gateway, a descriptor from CHILD_GW_FD_MIN to CHILD_GW_FD_MAX, at

@@ -315,6 +315,8 @@ main(int argc, char **argv)
 	log_init("netd", nd.opts.verbose);
 	if (nd.opts.timeout != 0 && !nd.opts.testmode)
 		fatalx("-t is for tests: it needs -T");
+	if (nd.opts.gw_deadline != 0 && !nd.opts.testmode)
+		fatalx("-D is for tests: it needs -T");
 	if (sodium_init() < 0)
 		fatalx("libsodium initialisation failed");
 	/* jansson would read /dev/urandom on first use: seed it now */

@@ -21,10 +21,12 @@
  *
  * Limits: a body of at most NETD_GW_BODY_MAX bytes (413), a target of
  * at most NETD_GW_TARGET_MAX (414), NETD_GW_WAIT_MAX requests waiting
- * on vaultd (503 beyond), NETD_GW_CONNS connections shared by the
+ * on vaultd (503 beyond), NETD_GW_WAIT_CLIENT of them of one client's
+ * credentials (gw_who), NETD_GW_CONNS connections shared by the
  * sockets (one beyond a socket's share takes the place of one that does
  * no work: gw_conn_evict), NETD_GW_IDLE seconds of silence on a
  * connection (a suspended one is exempt and starts anew when resumed),
+ * deadlines for a request's line, headers and body (gw_deadlines),
  * NETD_GW_VAULTD_MS for vaultd's answer (504).
  */
 #include <fcntl.h>
@@ -38,6 +40,7 @@
 #include <sys/socket.h>
 
 #include <jansson.h>
+#include <sodium.h>
 
 #include "common/log.h"
 #include "netd/netd_gw.h"
@@ -245,6 +248,8 @@ gw_answer_resp(struct gw_req *r, unsigned int status,
 	r->status = status;
 	r->state = GS_DONE;
 	r->gw->ninflight--;
+	if (r->gc != NULL)
+		r->gc->at_ms = netd_now_ms();	/* the bot's to read */
 	gw_count(r->gw, r, status);
 	if (r->suspended) {
 		r->suspended = 0;
@@ -358,6 +363,7 @@ gw_req_free(struct gw_req *r)
 		/* The connection is idle anew. */
 		r->gc->r = NULL;
 		r->gc->since = ++r->gc->d->tick;
+		r->gc->at_ms = netd_now_ms();
 	}
 	for (i = 0; i < gw->nwait; i++)
 		if (gw->wait[i].r == r)
@@ -402,6 +408,7 @@ gw_uri_cb(void *cls, const char *uri, struct MHD_Connection *c)
 	    (r->gc = ci->socket_context) != NULL) {
 		r->gc->r = r;
 		r->gc->since = ++r->gc->d->tick;
+		r->gc->at_ms = netd_now_ms();
 	}
 	r->t0_us = netd_now_us();
 	r->targetlen = len;
@@ -433,23 +440,37 @@ gw_completed_cb(void *cls, struct MHD_Connection *c, void **ctx,
 	gw_req_free(r);
 }
 
+/* Shut gc down: libmicrohttpd reads the end and closes it. */
+static void
+gw_conn_close(struct gw_conn *gc)
+{
+	(void)shutdown(gc->fd, SHUT_RDWR);
+	gc->closing = 1;
+	gc->d->nclosing++;
+}
+
 /*
  * A connection past d's share of NETD_GW_CONNS (libmicrohttpd admits
  * one more): the one that has done no work for longest -- no request,
- * or one still arriving, since its start or its last request's --
- * makes room, else the new one, nc.  A bot that opens connections and
- * sends nothing, or a byte at a time, so takes no other bot's place
- * for long: whoever connects next takes its oldest.  A request at
- * vaultd or the exchange, or an answer being sent, is never cut off.
+ * one still arriving, or an answer the bot has left unread for
+ * NETD_GW_SLOW, since its start or its last request's -- makes room,
+ * else the new one, nc.  A bot that opens connections and sends
+ * nothing, or a byte at a time, so takes no other bot's place for
+ * long: whoever connects next takes its oldest; nor does one that
+ * pipelines requests and reads their answers just fast enough for the
+ * silence time-out.  A request at vaultd or the exchange, or an answer
+ * the bot reads, is never cut off.
  */
 static void
 gw_conn_evict(struct gw_daemon *d, struct gw_conn *nc)
 {
 	struct gw_conn	*gc, *old = NULL;
+	int64_t		 slow = netd_now_ms() - d->gw->slow_ms;
 
 	for (gc = d->conns; gc != NULL; gc = gc->next)
 		if (gc != nc && !gc->closing && (gc->r == NULL ||
-		    gc->r->state == GS_HEAD || gc->r->state == GS_BODY) &&
+		    gc->r->state == GS_HEAD || gc->r->state == GS_BODY ||
+		    (gc->r->state == GS_DONE && gc->at_ms <= slow)) &&
 		    (old == NULL || gc->since < old->since))
 			old = gc;
 	if (old == NULL) {
@@ -459,10 +480,7 @@ gw_conn_evict(struct gw_daemon *d, struct gw_conn *nc)
 	} else
 		log_debug("gateway: %zu connections on one socket; the one "
 		    "idle longest closed for a new one", d->share);
-	/* libmicrohttpd reads the end and closes it. */
-	(void)shutdown(old->fd, SHUT_RDWR);
-	old->closing = 1;
-	d->nclosing++;
+	gw_conn_close(old);
 }
 
 static void
@@ -482,6 +500,7 @@ gw_conn_cb(void *cls, struct MHD_Connection *c, void **ctx,
 		gc->d = d;
 		gc->fd = ci->connect_fd;
 		gc->since = ++d->tick;
+		gc->at_ms = netd_now_ms();
 		gc->next = d->conns;
 		if (d->conns != NULL)
 			d->conns->prev = gc;
@@ -509,6 +528,33 @@ gw_conn_cb(void *cls, struct MHD_Connection *c, void **ctx,
 	free(gc);
 }
 
+/*
+ * Whose a signed request is, for its share of the places waiting on
+ * vaultd: a keyed hash of its key id and passphrase, never 0; 0 for an
+ * unsigned one.  Not the key id alone: anyone may name another
+ * client's key id with a wrong passphrase, and so would use up that
+ * client's share with requests vaultd refuses.  The passphrase is the
+ * client's, a secret: whoever does not hold it has a share of their
+ * own, which holds that client's places no more than any other bot's.
+ */
+static uint64_t
+gw_who(const struct netd_gw *gw, const struct gw_req *r)
+{
+	uint8_t		in[GW_KEY_MAX + 1 + GW_PASS_MAX + 1], out[8];
+	uint64_t	who = 0;
+	size_t		klen = strlen(r->key), plen = strlen(r->pass), i;
+
+	if (klen == 0)
+		return 0;
+	memcpy(in, r->key, klen + 1);
+	memcpy(in + klen + 1, r->pass, plen + 1);
+	crypto_shorthash(out, in, klen + plen + 2, gw->who_key);
+	sodium_memzero(in, sizeof(in));
+	for (i = 0; i < sizeof(out); i++)
+		who = who << 8 | out[i];
+	return who != 0 ? who : 1;
+}
+
 /* Ask vaultd (MSG_GW_REQ, or MSG_GW_INFO_REQ with kind); suspend r. */
 static void
 gw_ask(struct gw_req *r, const char *kind)
@@ -516,13 +562,25 @@ gw_ask(struct gw_req *r, const char *kind)
 	struct netd_gw	*gw = r->gw;
 	struct netd	*nd = gw->nd;
 	struct msg_w	 w;
-	size_t		 pathlen;
+	size_t		 pathlen, i, n = 0;
 	int		 neg = GW_NEGRISK_UNKNOWN, rc;
 
 	if (gw->nwait == NETD_GW_WAIT_MAX) {
 		gw_answer_error(r, 503, "gateway: %d requests are waiting on "
 		    "vaultd; retry", NETD_GW_WAIT_MAX);
 		return;
+	}
+	/* a walk no longer than vaultd's answer's (gw_vaultd_ans) */
+	if (kind == NULL && (r->who = gw_who(gw, r)) != 0) {
+		for (i = 0; i < gw->nwait; i++)
+			n += gw->wait[i].who == r->who;
+		if (n >= NETD_GW_WAIT_CLIENT) {
+			gw_creds_wipe(r);
+			gw_answer_error(r, 503, "gateway: %d requests of these "
+			    "client credentials are waiting on vaultd; retry",
+			    NETD_GW_WAIT_CLIENT);
+			return;
+		}
 	}
 	if (++nd->next_id == 0)
 		nd->next_id = 1;
@@ -557,6 +615,7 @@ gw_ask(struct gw_req *r, const char *kind)
 		    "MSG_GW_REQ", cv_strerror(rc));
 	gw_creds_wipe(r);
 	gw->wait[gw->nwait].id = r->id;
+	gw->wait[gw->nwait].who = r->who;
 	gw->wait[gw->nwait].r = r;
 	gw->nwait++;
 	r->state = GS_VAULTD;
@@ -672,6 +731,8 @@ gw_handler(void *cls, struct MHD_Connection *c, const char *url,
 	switch (r->state) {
 	case GS_HEAD:
 		r->state = GS_BODY;
+		if (r->gc != NULL)
+			r->gc->at_ms = netd_now_ms();	/* the body's turn */
 		if (gw_head(r, method))
 			return gw_send(r);
 		return MHD_YES;
@@ -853,6 +914,14 @@ gw_init(struct netd *nd)
 	gw->nd = nd;
 	gw->curl_due_ms = -1;
 	negrisk_init(&gw->neg);
+	crypto_shorthash_keygen(gw->who_key);
+	gw->line_ms = (int64_t)NETD_GW_IDLE * 1000;
+	gw->head_ms = (int64_t)NETD_GW_HEAD * 1000;
+	gw->body_ms = (int64_t)NETD_GW_BODY * 1000;
+	gw->slow_ms = (int64_t)NETD_GW_SLOW * 1000;
+	if (nd->opts.gw_deadline != 0)
+		gw->line_ms = gw->head_ms = gw->body_ms = gw->slow_ms =
+		    (int64_t)nd->opts.gw_deadline * 1000;
 	/* A bot gone before its answer must not end netd. */
 	if (signal(SIGPIPE, SIG_IGN) == SIG_ERR)
 		fatal("SIGPIPE");
@@ -875,6 +944,7 @@ gw_init(struct netd *nd)
 		    fcntl(fd, F_SETFL, fl | O_NONBLOCK) == -1 ||
 		    fcntl(fd, F_SETFD, FD_CLOEXEC) == -1)
 			fatal("-G %d: non-blocking", fd);
+		gw->d[i].gw = gw;
 		gw->d[i].lfd = fd;
 		gw->d[i].share = conns;
 		gw->d[i].d = MHD_start_daemon(MHD_USE_EPOLL |
@@ -945,6 +1015,49 @@ gw_expire(struct netd_gw *gw)
 		}
 }
 
+/*
+ * A request that arrives too slowly: its line not in NETD_GW_IDLE after
+ * the connection's start or its last request's end, its headers not in
+ * NETD_GW_HEAD after its line, its body not in NETD_GW_BODY after its
+ * headers.  A bot that sends a byte now and then keeps libmicrohttpd's
+ * silence time-out away, and took a connection for as long as it
+ * liked: now it is closed, unanswered (its answer, a 408, would go to
+ * a client that may not read, and RFC 9110 lets a server close a
+ * connection whose request it no longer waits for).  A walk over the
+ * connections every NETD_GW_SWEEP_MS, not one a request.
+ */
+static void
+gw_deadlines(struct netd_gw *gw, int64_t now)
+{
+	struct gw_conn	*gc;
+	int64_t		 limit;
+	size_t		 i;
+
+	if (now < gw->sweep_ms)
+		return;
+	gw->sweep_ms = now + NETD_GW_SWEEP_MS;
+	for (i = 0; i < gw->nd_; i++)
+		for (gc = gw->d[i].conns; gc != NULL; gc = gc->next) {
+			if (gc->closing)
+				continue;
+			if (gc->r == NULL)
+				limit = gw->line_ms;
+			else if (gc->r->state == GS_HEAD)
+				limit = gw->head_ms;
+			else if (gc->r->state == GS_BODY)
+				limit = gw->body_ms;
+			else
+				continue;
+			if (now - gc->at_ms < limit)
+				continue;
+			log_debug("gateway: a request's %s not in after %lld "
+			    "s; its connection closed", gc->r == NULL ?
+			    "line" : gc->r->state == GS_HEAD ? "headers" :
+			    "body", (long long)(limit / 1000));
+			gw_conn_close(gc);
+		}
+}
+
 void
 gw_events(struct netd *nd, const struct pollfd *pfd, size_t n)
 {
@@ -957,6 +1070,7 @@ gw_events(struct netd *nd, const struct pollfd *pfd, size_t n)
 		fatalx("gateway: poll set too short");
 	gw_up_events(gw, pfd + gw->nd_, n - gw->nd_);
 	gw_expire(gw);
+	gw_deadlines(gw, netd_now_ms());
 	gw->resumed = 0;
 	for (i = 0; i < gw->nd_; i++)
 		if (MHD_run(gw->d[i].d) != MHD_YES)
@@ -988,6 +1102,12 @@ gw_timeout(const struct netd *nd)
 	if ((d = gw_up_timeout(gw)) >= 0 && d < best)
 		best = d;
 	now = netd_now_ms();
+	for (i = 0; i < gw->nd_; i++)
+		if (gw->d[i].nconns > 0)
+			break;
+	/* the deadlines of connections, if there are any */
+	if (i < gw->nd_ && (d = gw->sweep_ms - now) < best)
+		best = d < 0 ? 0 : d;
 	for (i = 0; i < gw->nwait; i++)
 		if (gw->wait[i].r != NULL &&
 		    (d = gw->wait[i].r->due_ms - now) < best)

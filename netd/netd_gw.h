@@ -34,8 +34,24 @@
 #define NETD_GW_BODY_MAX	65536	/* a bot's request body */
 #define NETD_GW_TARGET_MAX	4096	/* its path?query (MSG_GW_REQ: s4096) */
 #define NETD_GW_WAIT_MAX	256	/* requests waiting on vaultd */
+/*
+ * ... of which one client's credentials (its key id and passphrase:
+ * gw_who) hold at most this many; unsigned requests share the rest.
+ */
+#define NETD_GW_WAIT_CLIENT	32
 #define NETD_GW_CONNS		512	/* bot connections, all sockets */
 #define NETD_GW_IDLE		60	/* seconds a bot connection may idle */
+/*
+ * Deadlines, seconds (all of them -D's in tests): a connection has
+ * NETD_GW_IDLE from its start or its last request's end for the next
+ * request's line, then NETD_GW_HEAD for its headers and NETD_GW_BODY
+ * for its body, or it is closed (gw_deadlines).  An answer the bot has
+ * not read in NETD_GW_SLOW counts as no work (gw_conn_evict).
+ */
+#define NETD_GW_HEAD		20
+#define NETD_GW_BODY		60
+#define NETD_GW_SLOW		10
+#define NETD_GW_SWEEP_MS	250	/* how often the deadlines are seen to */
 /*
  * libmicrohttpd's memory per bot connection: the request's line and
  * headers, then the answer's headers (at most NETD_GW_ANSWER_HDRBYTES
@@ -94,6 +110,9 @@ struct gw_conn {
 	uint64_t		 since;		/* gw_daemon's tick at its
 						   start, its last request's
 						   start or end */
+	int64_t			 at_ms;		/* monotonic: its start, its
+						   request's line, headers,
+						   answer made, or end */
 	struct gw_req		*r;		/* its request, or NULL */
 };
 
@@ -108,6 +127,7 @@ struct gw_req {
 	int64_t			 t0_us;		/* arrival, monotonic */
 	int64_t			 due_ms;	/* vaultd's answer by then */
 	uint32_t		 id;		/* of our MSG_GW_*REQ */
+	uint64_t		 who;		/* gw_who, 0: unsigned */
 	char			*target;	/* path?query as sent */
 	size_t			 targetlen;
 	char			 prefix[65];	/* NAME of a /@NAME prefix */
@@ -156,10 +176,12 @@ struct gw_req {
 /* A request of ours vaultd has not answered; r NULL: given up on. */
 struct gw_wait {
 	uint32_t		 id;
+	uint64_t		 who;		/* its request's gw_who */
 	struct gw_req		*r;
 };
 
 struct gw_daemon {
+	struct netd_gw		*gw;
 	struct MHD_Daemon	*d;
 	int			 lfd;		/* listening, vaultd's */
 	int			 epfd;		/* libmicrohttpd's epoll */
@@ -218,6 +240,10 @@ struct netd_gw {
 	int			 stopping;
 	int			 resumed;	/* a connection resumed since
 						   libmicrohttpd last ran */
+	/* The deadlines, ms (NETD_GW_IDLE ... NETD_GW_SLOW, or -D's). */
+	int64_t			 line_ms, head_ms, body_ms, slow_ms;
+	int64_t			 sweep_ms;	/* the next gw_deadlines */
+	uint8_t			 who_key[16];	/* gw_who's SipHash key */
 	struct negrisk		 neg;
 	struct gw_metrics	 m;
 	/*

@@ -1255,6 +1255,7 @@ test_sandbox(void **state)
 	    "ptrace", "bind", "listen", "stderr" };
 	static const char *const sgw[] = { "-G", "5", NULL };
 	static const char *const bad[] = { "-G", "4", NULL };
+	static const char *const dl[] = { "-D", "1", NULL };
 	static struct echo	 e;
 	static struct gws	 s;
 	static struct nd	 n;
@@ -1316,6 +1317,13 @@ test_sandbox(void **state)
 	st = run_child("signerd", sgw, s.ufd, text, sizeof(text));
 	assert_true(WIFEXITED(st) && WEXITSTATUS(st) != 0);
 	assert_non_null(strstr(text, "-G: signerd serves no socket"));
+	/* The gateway's deadlines, shortened: for tests alone. */
+	st = run_child("netd", dl, -1, text, sizeof(text));
+	assert_true(WIFEXITED(st) && WEXITSTATUS(st) != 0);
+	assert_non_null(strstr(text, "-D is for tests: it needs -T"));
+	st = run_child("signerd", dl, -1, text, sizeof(text));
+	assert_true(WIFEXITED(st) && WEXITSTATUS(st) != 0);
+	assert_non_null(strstr(text, "-D: signerd serves no gateway"));
 	gws_close(&s);
 	echo_stop(&e);
 }

@@ -1072,6 +1072,208 @@ test_upstream_hostile(void **state)
 	hx_gw_stop(&h, &s, &n, &f);
 }
 
+/*
+ * A bot that pipelines requests on each connection of a socket's share
+ * and reads their answers just often enough for the silence time-out
+ * keeps every connection "sending": an answer unread for -D's second
+ * counts as no work, so another bot is served in the place of one.
+ */
+static void
+test_conn_slow_reader(void **state)
+{
+	static struct gws	 s;
+	static struct nd	 n;
+	static struct fv	 f;
+	static const char	 one[] = "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n";
+	struct gwres		 r;
+	char			*req;
+	size_t			 i, k = 2000, len = strlen(one);
+
+	assert_non_null(req = malloc(k * len));
+	for (i = 0; i < k; i++)
+		memcpy(req + i * len, one, len);
+	cur.s = &s;
+	assert_int_equal(gws_open(&s), 0);
+	cur.n = &n;
+	assert_int_equal(nd_start_gw(&n, &s, "-D", "1"), 0);
+	cur.f = &f;
+	fv_start(&f, &n);
+	assert_non_null(cur.fds = calloc(SHARE, sizeof(int)));
+	for (i = 0; i < SHARE; i++) {
+		cur.fds[cur.nfds++] = raw_unix(&s, NULL);
+		raw_write_all(cur.fds[i], req, k * len);
+	}
+	free(req);
+	/* each answer past its socket's room, unread for a second */
+	txt_sleep_ms(2500);
+	assert_int_equal(gw_req(&s, 0, "GET", "/healthz", NULL, NULL, 0,
+	    &r), 0);
+	gw_expect(&r, 200, "ok\n");
+	gwres_free(&r);
+	assert_true(nd_log_has(&n, "the one idle longest closed for a new "
+	    "one"));
+	assert_false(nd_log_has(&n, "at work on one socket"));
+}
+
+/* Send what is left of p to fd, a byte; 0 once fd is closed. */
+static int
+trickle(int fd, const char **p)
+{
+	struct pollfd	pfd;
+	char		b[256];
+	ssize_t		k;
+
+	pfd.fd = fd;
+	pfd.events = POLLIN;
+	pfd.revents = 0;
+	if (poll(&pfd, 1, 0) == 1) {
+		/* nothing is answered: the end alone */
+		if ((k = read(fd, b, sizeof(b))) <= 0)
+			return 0;
+		fail_msg("an answer to a trickled request: %.*s", (int)k, b);
+	}
+	if (**p != '\0' && send(fd, *p, 1, MSG_NOSIGNAL) == 1)
+		(*p)++;
+	return 1;
+}
+
+/*
+ * A request sent a byte at a time, which keeps the silence time-out
+ * away, is closed once its line, its headers or its body are not in by
+ * their deadline (-D 1: a second each), unanswered; a request sent
+ * whole is served.
+ */
+static void
+test_deadlines(void **state)
+{
+	static struct gws	 s;
+	static struct nd	 n;
+	static struct fv	 f;
+	static const char	 line[] = "lthz?aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+	    "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa";
+	static const char	 more[] = "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+	    "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa";
+	const char		*p[3] = { line, more, more };
+	struct gwres		 r;
+	int			 open[3] = { 1, 1, 1 };
+	size_t			 i, t;
+
+	cur.s = &s;
+	assert_int_equal(gws_open(&s), 0);
+	cur.n = &n;
+	assert_int_equal(nd_start_gw(&n, &s, "-D", "1"), 0);
+	cur.f = &f;
+	fv_start(&f, &n);
+	assert_non_null(cur.fds = calloc(3, sizeof(int)));
+	cur.fds[cur.nfds++] = raw_unix(&s, "GET /hea");
+	cur.fds[cur.nfds++] = raw_unix(&s, "GET /healthz HTTP/1.1\r\n"
+	    "Host: x\r\nX-Slow: ");
+	cur.fds[cur.nfds++] = raw_unix(&s, "POST /order HTTP/1.1\r\n"
+	    "Host: x\r\nContent-Length: 90\r\n\r\n");
+	/* a byte each 100 ms: closed within 10 s, the deadline's tenfold */
+	for (t = 0; t < 100 && (open[0] || open[1] || open[2]); t++) {
+		for (i = 0; i < 3; i++)
+			if (open[i])
+				open[i] = trickle(cur.fds[i], &p[i]);
+		txt_sleep_ms(100);
+	}
+	assert_false(open[0]);
+	assert_false(open[1]);
+	assert_false(open[2]);
+	assert_true(nd_log_has(&n, "a request's line not in after 1 s"));
+	assert_true(nd_log_has(&n, "a request's headers not in after 1 s"));
+	assert_true(nd_log_has(&n, "a request's body not in after 1 s"));
+	assert_int_equal(gw_req(&s, 0, "GET", "/healthz", NULL, NULL, 0,
+	    &r), 0);
+	gw_expect(&r, 200, "ok\n");
+	gwres_free(&r);
+}
+
+/*
+ * One client's credentials hold at most 32 of the places waiting on
+ * vaultd; the next of theirs is refused at once (503, retry), while
+ * another client's, an unsigned request and one naming the same key id
+ * with another passphrase (as anyone may) still wait.
+ */
+static void
+test_wait_share(void **state)
+{
+	static struct gws	 s;
+	static struct nd	 n;
+	static struct fv	 f;
+	static const char *const	 mine[] = { "POLY_API_KEY: bot-a",
+	    "POLY_PASSPHRASE: pass-a", "POLY_TIMESTAMP: 1700000000",
+	    "POLY_SIGNATURE: c2ln", NULL };
+	static const char *const	 spoof[] = { "POLY_API_KEY: bot-a",
+	    "POLY_PASSPHRASE: guessed", "POLY_TIMESTAMP: 1700000000",
+	    "POLY_SIGNATURE: c2ln", NULL };
+	static const char *const	 other[] = { "POLY_API_KEY: bot-b",
+	    "POLY_PASSPHRASE: pass-b", "POLY_TIMESTAMP: 1700000000",
+	    "POLY_SIGNATURE: c2ln", NULL };
+	const char *const		*who[] = { spoof, other, NULL };
+	struct curl_slist		*l[35];
+	struct gwres			*r, one;
+	CURL				*c[35];
+	CURLM				*m;
+	size_t				 i, j, nc = 0;
+
+	assert_non_null(r = calloc(35, sizeof(*r)));
+	cur.s = &s;
+	assert_int_equal(gws_open(&s), 0);
+	cur.n = &n;
+	assert_int_equal(nd_start_gw(&n, &s, NULL, NULL), 0);
+	cur.f = &f;
+	fv_start(&f, &n);
+	fv_lock(&f);
+	f.mode = FV_SILENT;
+	fv_unlock(&f);
+	assert_non_null(m = curl_multi_init());
+	for (; nc < 32; nc++) {
+		l[nc] = NULL;
+		for (j = 0; mine[j] != NULL; j++)
+			l[nc] = curl_slist_append(l[nc], mine[j]);
+		assert_non_null(c[nc] = gw_easy(&s, 0, "GET", "/time", l[nc],
+		    NULL, 0, &r[nc]));
+		assert_int_equal(curl_multi_add_handle(m, c[nc]), 0);
+	}
+	drive_until(m, &f, 32);
+	assert_int_equal(gw_req(&s, 1, "GET", "/time", mine, NULL, 0, &one),
+	    0);
+	gw_expect(&one, 503, "{\"error\":\"gateway: 32 requests of these "
+	    "client credentials are waiting on vaultd; retry\"}");
+	gwres_free(&one);
+	for (i = 0; i < 3; i++, nc++) {
+		l[nc] = NULL;
+		for (j = 0; who[i] != NULL && who[i][j] != NULL; j++)
+			l[nc] = curl_slist_append(l[nc], who[i][j]);
+		assert_non_null(c[nc] = gw_easy(&s, 0, "GET", "/time", l[nc],
+		    NULL, 0, &r[nc]));
+		assert_int_equal(curl_multi_add_handle(m, c[nc]), 0);
+		drive_until(m, &f, nc + 1);
+	}
+	fv_lock(&f);
+	assert_string_equal(f.held[32].key, "bot-a");
+	assert_string_equal(f.held[33].key, "bot-b");
+	assert_string_equal(f.held[34].key, "");
+	fv_unlock(&f);
+	fv_stop(&f);
+	assert_int_equal(nd_stop(&n), 0);
+	drive_all(m, c, r, nc);
+	for (i = 0; i < nc; i++) {
+		gw_expect(&r[i], 503, "{\"error\":\"gateway: vaultd closed "
+		    "the channel; the request was not sent to the "
+		    "exchange\"}");
+		curl_multi_remove_handle(m, c[i]);
+		curl_easy_cleanup(c[i]);
+		curl_slist_free_all(l[i]);
+		gwres_free(&r[i]);
+	}
+	curl_multi_cleanup(m);
+	nd_cleanup(&n);
+	gws_close(&s);
+	free(r);
+}
+
 int
 main(void)
 {
@@ -1079,6 +1281,9 @@ main(void)
 		cmocka_unit_test_teardown(test_bot_limits, teardown),
 		cmocka_unit_test_teardown(test_conn_flood, teardown),
 		cmocka_unit_test_teardown(test_conn_evicted_quiet, teardown),
+		cmocka_unit_test_teardown(test_conn_slow_reader, teardown),
+		cmocka_unit_test_teardown(test_deadlines, teardown),
+		cmocka_unit_test_teardown(test_wait_share, teardown),
 		cmocka_unit_test_teardown(test_answers_held, teardown),
 		cmocka_unit_test_teardown(test_metrics_held, teardown),
 		cmocka_unit_test_teardown(test_hop_headers, teardown),
