@@ -264,27 +264,104 @@ gw_deny(struct vaultd *vd, const struct gw_req *r, const char *account)
 }
 
 /*
+ * Key ids signerd let pass, so that a flood of credential failures
+ * naming key ids no client has cannot take the records of those that
+ * are a client's (gw_authfail_find): a keyed hash each, one slot of
+ * GW_REAL_SLOTS by the hash (another key id of the same slot takes it;
+ * that one's failures are then rationed as any unknown key id's).
+ * Whoever has no client's credentials can put nothing here.
+ */
+static uint64_t
+gw_real_hash(struct vaultd *vd, const char *key)
+{
+	uint8_t		out[8];
+	uint64_t	h = 0;
+	size_t		i;
+
+	if (!vd->gw.real_keyed) {
+		crypto_shorthash_keygen(vd->gw.real_key);
+		vd->gw.real_keyed = 1;
+	}
+	crypto_shorthash(out, (const uint8_t *)key, strlen(key),
+	    vd->gw.real_key);
+	for (i = 0; i < sizeof(out); i++)
+		h = h << 8 | out[i];
+	return h != 0 ? h : 1;
+}
+
+static void
+gw_real_add(struct vaultd *vd, const char *key)
+{
+	uint64_t	h = gw_real_hash(vd, key);
+
+	vd->gw.real[h % GW_REAL_SLOTS] = h;
+}
+
+static int
+gw_real(struct vaultd *vd, const char *key)
+{
+	uint64_t	h = gw_real_hash(vd, key);
+
+	return vd->gw.real[h % GW_REAL_SLOTS] == h;
+}
+
+/*
+ * The actor of a credential failure's record: "gateway:key:" and the
+ * key id the request named, which anyone may have chosen: of A-Z a-z
+ * 0-9 . - _ (any other byte an "_"), at most GW_AUTHFAIL_ID_MAX bytes
+ * ("~" last if cut).  NULL: the key ids of the shared allowance, "*".
+ */
+static void
+gw_authfail_actor(char *out, size_t len, const char *key)
+{
+	char	id[GW_AUTHFAIL_ID_MAX + 1];
+	size_t	i;
+	int	c;
+
+	if (key == NULL) {
+		snprintf(out, len, "gateway:key:*");
+		return;
+	}
+	for (i = 0; key[i] != '\0' && i < GW_AUTHFAIL_ID_MAX; i++) {
+		c = (unsigned char)key[i];
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		    (c >= '0' && c <= '9') || c == '.' || c == '-'))
+			c = '_';
+		id[i] = (char)c;
+	}
+	if (key[i] != '\0')
+		id[i - 1] = '~';
+	id[i] = '\0';
+	snprintf(out, len, "gateway:key:%s", id);
+}
+
+/*
  * Credential failures.  Anyone who can reach the gateway can send them,
  * and each used to be a record: a flood of the audit log.  Each client
  * key id a request names has at most one record every GW_AUTHFAIL_MS
  * (GW_AUTHFAIL_KEYS of them; the key ids past those share one more),
  * and the failures in between are counted: "+N" in the key id field of
  * its next record, or of a record of their own (method and path "-")
- * once the key id has been quiet that long (gw_authfail_flush).
+ * once the key id has been quiet that long (gw_authfail_flush).  The
+ * first GW_AUTHFAIL_REAL allowances are for key ids signerd has let
+ * pass (gw_real): a flood of made-up key ids takes the others and the
+ * shared one, never those; a real key id takes any free one.
  */
 static struct gw_authfail *
 gw_authfail_find(struct vaultd *vd, const char *key, int64_t now)
 {
 	struct gw_authfail	*f, *spare = NULL;
-	size_t			 i;
+	size_t			 i, from;
 
+	from = gw_real(vd, key) ? 0 : GW_AUTHFAIL_REAL;
 	for (i = 0; i < GW_AUTHFAIL_KEYS; i++) {
 		f = &vd->gw.authfail[i];
 		if (f->used && strcmp(f->key, key) == 0)
 			return f;
 		/* free, or quiet with nothing left to tell */
-		if (spare == NULL && (!f->used || (f->suppressed == 0 &&
-		    now - f->last_ms >= GW_AUTHFAIL_MS)))
+		if (spare == NULL && i >= from && (!f->used ||
+		    (f->suppressed == 0 && now - f->last_ms >=
+		    GW_AUTHFAIL_MS)))
 			spare = f;
 	}
 	if (spare == NULL)
@@ -298,8 +375,9 @@ static void
 gw_authfail(struct vaultd *vd, const struct gw_req *r)
 {
 	struct gw_authfail	*f;
+	struct sign_args	 a;
 	int64_t			 now = vaultd_now_ms();
-	char			 rule[24] = "-";
+	char			 rule[24] = "-", actor[80];
 
 	f = gw_authfail_find(vd, r->key, now);
 	if (f->used && now - f->last_ms < GW_AUTHFAIL_MS) {
@@ -309,7 +387,15 @@ gw_authfail(struct vaultd *vd, const struct gw_req *r)
 	if (f->suppressed > 0)
 		snprintf(rule, sizeof(rule), "+%llu",
 		    (unsigned long long)f->suppressed);
-	gw_deny_rule(vd, r, "-", rule);
+	gw_authfail_actor(actor, sizeof(actor), r->key);
+	memset(&a, 0, sizeof(a));
+	a.level = CATALOG_L2;
+	memcpy(a.method, r->method, sizeof(a.method));
+	a.path = r->path;
+	a.pathlen = r->pathlen;
+	a.body = r->body;
+	a.bodylen = r->bodylen;
+	vaultd_sign_deny_rule(vd, actor, "-", &a, rule);
 	f->used = 1;
 	f->last_ms = now;
 	f->suppressed = 0;
@@ -320,7 +406,7 @@ static void
 gw_authfail_flush(struct vaultd *vd, int64_t now)
 {
 	struct gw_authfail	*f;
-	char			 rule[24];
+	char			 rule[24], actor[80];
 	size_t			 i;
 
 	for (i = 0; i <= GW_AUTHFAIL_KEYS; i++) {
@@ -329,8 +415,9 @@ gw_authfail_flush(struct vaultd *vd, int64_t now)
 			continue;
 		snprintf(rule, sizeof(rule), "+%llu",
 		    (unsigned long long)f->suppressed);
-		vaultd_audit_sign_summary(vd, GW_ANON_ACTOR, "-", "deny",
-		    rule);
+		gw_authfail_actor(actor, sizeof(actor),
+		    i < GW_AUTHFAIL_KEYS ? f->key : NULL);
+		vaultd_audit_sign_summary(vd, actor, "-", "deny", rule);
 		f->last_ms = now;
 		f->suppressed = 0;
 	}
@@ -669,6 +756,7 @@ gw_client_done(struct vaultd *vd, uint64_t cookie, int code,
 		gw_fail(vd, cookie, code, text);
 		return;
 	}
+	gw_real_add(vd, r->key);
 	snprintf(r->client, sizeof(r->client), "%s", name);
 	snprintf(r->account, sizeof(r->account), "%s", account);
 	snprintf(r->actor, sizeof(r->actor), "client:%s", name);
