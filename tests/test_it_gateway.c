@@ -1033,6 +1033,73 @@ test_replay_restart(void **state)
 	txr_free(&r);
 }
 
+/* vaultd restarted with a (one more argument), and unlocked. */
+static void
+gw_restart(struct gt *g, const char *a)
+{
+	int64_t	stopped;
+
+	assert_int_equal(it_stop(&g->it, 3000), 0);
+	stopped = txt_now();
+	assert_int_equal(it_start_args(&g->it, "-T",
+	    "--gateway=127.0.0.1:0", a), 0);
+	assert_int_equal(gw_url(g), 0);
+	assert_int_equal(CTL(g, NULL, "unlock --passphrase-file %s", g->pass),
+	    0);
+	/* past the replay floor: the log's last record */
+	while (txt_now() <= stopped)
+		it_sleep_ms(100);
+}
+
+/*
+ * One client signing changing requests as fast as it can filled the
+ * replay table, and then every client's were refused ("retry").  A
+ * client now holds at most its share of the table (-R 20 here): its
+ * next request is refused (503, retry), another client's goes on to
+ * the policy.
+ */
+static void
+test_replay_share(void **state)
+{
+	struct gt	*g = *state;
+	struct txcreds	 other;
+	struct txr	 r;
+	json_t		*j;
+	char		 body[64];
+	int		 i;
+
+	gw_restart(g, "-R20");
+	assert_int_equal(CTL(g, NULL, "--json client add other --account pm "
+	    "--passphrase-file %s", g->pass), 0);
+	assert_non_null(j = json_loads(g->out, 0, NULL));
+	assert_int_equal(txt_creds(j, &other), 0);
+	json_decref(j);
+	for (i = 0; i < 20; i++) {
+		snprintf(body, sizeof(body), "{\"market\":\"0x%02x\"}", i);
+		bot(g, &g->bot, txt_now(), "DELETE", "/cancel-market-orders",
+		    body, &r);
+		if (r.status != 200)
+			fail_msg("%d: %ld %s", i, r.status,
+			    r.body ? r.body : "");
+		txr_free(&r);
+	}
+	bot(g, &g->bot, txt_now(), "DELETE", "/cancel-market-orders",
+	    "{\"market\":\"0x99\"}", &r);
+	assert_int_equal(r.status, 503);
+	assert_string_equal(r.body, "{\"error\":\"this client has too many "
+	    "signed requests in the replay window; retry\"}");
+	txr_free(&r);
+	/* no rule of the policy names it: past the replay check, denied */
+	bot(g, &other, txt_now(), "DELETE", "/cancel-market-orders",
+	    "{\"market\":\"0x99\"}", &r);
+	assert_int_equal(r.status, 403);
+	assert_null(strstr(r.body, "replay"));
+	txr_free(&r);
+	assert_int_equal(CTL(g, NULL, "client remove other --passphrase-file "
+	    "%s", g->pass), 0);
+	gw_restart(g, NULL);
+}
+
 /* The value of the /metrics line that starts with series (and a space). */
 static long
 metric(struct gt *g, const char *series)
@@ -1598,6 +1665,7 @@ main(void)
 		cmocka_unit_test(test_builder_code),
 		cmocka_unit_test(test_order_flags),
 		cmocka_unit_test(test_replay_restart),
+		cmocka_unit_test(test_replay_share),
 	};
 
 	/* GW_TEST=name: that test alone */

@@ -47,7 +47,7 @@ usage(void)
 	    "              [--cpu-latency usec]\n"
 	    "              [-W workers] [-t secs] [-N netd] [-D secs] "
 	    "[-S bytes]\n"
-	    "              [-I secs] [-J bytes]\n"
+	    "              [-I secs] [-J bytes] [-R n]\n"
 	    "       vaultd --version\n"
 	    "  -c file  the configuration file (default %s, if it exists;\n"
 	    "           none in test mode)\n"
@@ -76,6 +76,8 @@ usage(void)
 	    "  -I secs  test mode: a control client's idle time-out\n"
 	    "  -S bytes test mode: the audit log's segment size\n"
 	    "  -J bytes test mode: the audit journal's size\n"
+	    "  -R n     test mode: a client's signatures in the gateway's "
+	    "replay window\n"
 	    "State lives in $CLOBVAULT_HOME (default the configuration's home,\n"
 	    "else ~/.clobvault).\n", VAULTD_CONF_DEFAULT, CHILD_WORKERS_MAX);
 	exit(2);
@@ -903,7 +905,7 @@ main(int argc, char **argv)
 		printf("vaultd %s\n", CLOBVAULT_VERSION);
 		return 0;
 	}
-	while ((ch = getopt_long(argc, argv, "c:dfg:I:J:k:l:LnN:p:S:t:Tu:D:W:",
+	while ((ch = getopt_long(argc, argv, "c:dfg:I:J:k:l:LnN:p:R:S:t:Tu:D:W:",
 	    longopts, NULL)) != -1) {
 		switch (ch) {
 		case 'C':
@@ -987,6 +989,11 @@ main(int argc, char **argv)
 			    sizeof(vd.netd_path))
 				usage();
 			break;
+		case 'R':
+			/* a client's signatures in the replay window */
+			vd.gw.replay_client = test_number(optarg, 1,
+			    GW_REPLAY_CLIENT);
+			break;
 		case 'S':
 			/* the audit segment size, small for tests */
 			vd.audit_seg_max = test_number(optarg, 1, UINT64_MAX);
@@ -1014,6 +1021,8 @@ main(int argc, char **argv)
 		fatalx("-N is for tests: it needs -T");
 	if (vd.call_deadline_ms != 0 && !vd.testmode)
 		fatalx("-D is for tests: it needs -T");
+	if (vd.gw.replay_client != 0 && !vd.testmode)
+		fatalx("-R is for tests: it needs -T");
 	if (vd.audit_seg_max != 0 && !vd.testmode)
 		fatalx("-S is for tests: it needs -T");
 	if (vd.wal.conf != 0 && !vd.testmode)

@@ -350,6 +350,8 @@ struct vd_pending {
 #define GW_ACCTS_MAX		16	/* accounts' routing facts kept */
 #define GW_REPLAY_MIN		1024	/* the replay table's first size */
 #define GW_REPLAY_MAX		(1 << 20)	/* signatures in the window */
+#define GW_REPLAY_CLIENT	(GW_REPLAY_MAX / 16)	/* ... one client's */
+#define GW_REPLAY_TAGS		1024	/* clients' counts, by a hash */
 #define GW_PARK_MS		3000	/* a request waits out a busy vault */
 #define GW_RULES_MAX		128	/* verdict counters by rule */
 #define GW_AUTHFAIL_KEYS	16	/* client key ids with their own
@@ -373,7 +375,8 @@ struct gw_acct {
 	int		 builder;	/* it holds a builder key */
 };
 struct gw_replay {
-	uint8_t		 key[16];	/* BLAKE2b of key, signature, time */
+	uint8_t		 key[14];	/* BLAKE2b of key, signature, time */
+	uint16_t	 tag;		/* its client's count's */
 	int64_t		 until_ms;	/* wall clock: then it is stale */
 };
 /* Credential failures of one client key id, recorded at most once in
@@ -401,6 +404,10 @@ struct vd_gw {
 	int64_t		 replay_floor;		/* s: a signed time at or below
 						    it may have been seen and
 						    forgotten: refused */
+	/* entries of each client (by tag) since the last rebuild */
+	uint32_t	 replay_count[GW_REPLAY_TAGS];
+	size_t		 replay_client;		/* a client's most (-R, -T) */
+	int64_t		 replay_built_ms;	/* monotonic: the last rebuild */
 	/* counters, for /metrics */
 	uint64_t	 requests, refused_auth, refused_replay;
 	uint64_t	 signatures[4];		/* L1, L2, builder, orders */

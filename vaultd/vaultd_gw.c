@@ -627,10 +627,13 @@ gw_replay_build(struct vaultd *vd, int64_t now)
 		return CV_ERR_AGAIN;		/* full of live signatures */
 	if ((nt = calloc(cap, sizeof(*nt))) == NULL)
 		return CV_ERR_NOMEM;
+	memset(vd->gw.replay_count, 0, sizeof(vd->gw.replay_count));
+	vd->gw.replay_built_ms = vaultd_now_ms();
 	for (i = 0; i < vd->gw.replay_cap; i++) {
 		e = &vd->gw.replay[i];
 		if (e->until_ms <= now)
 			continue;
+		vd->gw.replay_count[e->tag]++;
 		k = ((size_t)e->key[0] | (size_t)e->key[1] << 8 |
 		    (size_t)e->key[2] << 16) & (cap - 1);
 		while (nt[k].until_ms != 0)
@@ -672,7 +675,13 @@ gw_replay_widen(struct vaultd *vd, int64_t now, int64_t skew)
  * at or below the floor (the last audit record before this vaultd
  * started, or what a larger skew found dropped) may have been seen by a
  * table that is gone, and is refused while it is inside the window.
- * *why says which refusal.
+ * One client holds at most GW_REPLAY_CLIENT entries (-R in tests), so
+ * that a client sending signed requests as fast as it can fills no more
+ * than its part of the table, which would refuse every client's (its
+ * count is that of its tag, a keyed hash of its key id: two clients of
+ * one tag share it).  A count takes expired entries in until the table
+ * is rebuilt, at most once a second for the counts.  *why says which
+ * refusal.
  */
 static int
 gw_replayed(struct vaultd *vd, const struct gw_req *r, int64_t ts,
@@ -682,7 +691,8 @@ gw_replayed(struct vaultd *vd, const struct gw_req *r, int64_t ts,
 	struct gw_replay *e;
 	uint8_t		 key[16];
 	int64_t		 now = vaultd_wall_ms(), skew;
-	size_t		 k;
+	size_t		 k, most;
+	uint16_t	 tag;
 	int		 rc;
 
 	*why = "too many signed requests in the replay window; retry";
@@ -701,6 +711,18 @@ gw_replayed(struct vaultd *vd, const struct gw_req *r, int64_t ts,
 	if ((vd->gw.replay == NULL || 2 * (vd->gw.replay_used + 1) >
 	    vd->gw.replay_cap) && (rc = gw_replay_build(vd, now)) != 0)
 		return rc;
+	tag = (uint16_t)(gw_real_hash(vd, r->key) % GW_REPLAY_TAGS);
+	most = vd->gw.replay_client != 0 ? vd->gw.replay_client :
+	    GW_REPLAY_CLIENT;
+	if (vd->gw.replay_count[tag] >= most && vaultd_now_ms() -
+	    vd->gw.replay_built_ms >= 1000 &&
+	    (rc = gw_replay_build(vd, now)) != 0)
+		return rc;
+	if (vd->gw.replay_count[tag] >= most) {
+		*why = "this client has too many signed requests in the "
+		    "replay window; retry";
+		return CV_ERR_AGAIN;
+	}
 	crypto_generichash_init(&h, NULL, 0, sizeof(key));
 	crypto_generichash_update(&h, (const uint8_t *)r->key,
 	    strlen(r->key) + 1);
@@ -716,13 +738,15 @@ gw_replayed(struct vaultd *vd, const struct gw_req *r, int64_t ts,
 		if (e->until_ms == 0)
 			break;
 		if (e->until_ms > now &&
-		    sodium_memcmp(e->key, key, sizeof(key)) == 0) {
+		    sodium_memcmp(e->key, key, sizeof(e->key)) == 0) {
 			*why = "replayed request: this signature was used "
 			    "already; sign each request anew";
 			return CV_ERR_DENIED;
 		}
 	}
-	memcpy(e->key, key, sizeof(key));
+	memcpy(e->key, key, sizeof(e->key));
+	e->tag = tag;
+	vd->gw.replay_count[tag]++;
 	e->until_ms = (ts + skew + 1) * 1000;
 	if (e->until_ms <= now)		/* stale: the policy refuses it */
 		e->until_ms = now + 1;
