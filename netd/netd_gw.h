@@ -100,7 +100,9 @@ struct gw_req;
 /*
  * A bot connection (libmicrohttpd's socket context), so that a new one
  * beyond a socket's share of NETD_GW_CONNS can take the place of one
- * that does no work: no request, or one still arriving.
+ * that does no work: no request, one still arriving, or an answer the
+ * bot has left unread for NETD_GW_SLOW; and so that a request arriving
+ * too slowly is cut off (gw_deadlines).
  */
 struct gw_conn {
 	struct gw_conn		*prev, *next;
