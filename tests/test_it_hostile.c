@@ -1386,6 +1386,88 @@ test_control_stalled_idle(void **state)
 	assert_int_equal(it_run(t->out, sizeof(t->out), cmd), 2);
 }
 
+/* The fake, holding netd's start until told (t->dir/netd.go). */
+static int
+setup_hold(void **state)
+{
+	struct ht	*t = &ht;
+
+	memset(t, 0, sizeof(*t));
+	it_init(&t->it);
+	*state = t;
+	install_fake(t, "hold\n");
+	return 0;
+}
+
+/*
+ * A start that made its home and then cannot give it to the socket
+ * group, once ready (the home opened to others meanwhile), is refused
+ * and takes the home away, as any start refused before it is ready.
+ * Before, that failure came after the loop began, when what the start
+ * made counted as the home's: the new home stayed.
+ */
+static void
+test_give_failed_made(void **state)
+{
+	struct ht	*t = *state;
+	struct group	*gr;
+	struct stat	 st;
+	char		 home[160], sock[200], go[200], path[400], name[64];
+	int		 i, status;
+
+	if (geteuid() != 0) {
+		print_message("skipped: a group of its own needs root\n");
+		skip();
+	}
+	name[0] = '\0';
+	setgrent();
+	while ((gr = getgrent()) != NULL)
+		if (gr->gr_gid != 0 && gr->gr_gid != getgid() &&
+		    strlen(gr->gr_name) < sizeof(name)) {
+			snprintf(name, sizeof(name), "%s", gr->gr_name);
+			break;
+		}
+	endgrent();
+	if (name[0] == '\0') {
+		print_message("skipped: no group but root's\n");
+		skip();
+	}
+	snprintf(home, sizeof(home), "%s/new", t->it.home);
+	snprintf(sock, sizeof(sock), "%s/run/control.sock", home);
+	snprintf(go, sizeof(go), "%s/netd.go", t->dir);
+	snprintf(path, sizeof(path), "%s/vaultd", t->it.build);
+	if ((t->it.vaultd = fork()) == 0) {
+		int	fd = open(t->it.log, O_WRONLY | O_CREAT | O_APPEND,
+		    0600);
+
+		if (fd == -1)
+			_exit(126);
+		dup2(fd, STDERR_FILENO);
+		setenv("CLOBVAULT_HOME", home, 1);
+		execl(path, "vaultd", "-f", "-T", "-N", t->exe, "-g", name,
+		    (char *)NULL);
+		_exit(127);
+	}
+	assert_true(t->it.vaultd > 0);
+	for (i = 0; i < 500 && lstat(sock, &st) == -1; i++)
+		it_sleep_ms(10);
+	assert_int_equal(lstat(sock, &st), 0);
+	/* not ready (netd holds): the home is still ours alone, 0700 */
+	assert_int_equal(lstat(home, &st), 0);
+	assert_int_equal(st.st_mode & 07777, 0700);
+	assert_int_equal(chmod(home, 0750), 0);
+	it_write(go, "", 0600);
+	assert_int_equal(waitpid(t->it.vaultd, &status, 0), t->it.vaultd);
+	t->it.vaultd = 0;
+	assert_true(WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), 1);
+	snprintf(path, sizeof(path), "warning: %s is open to other users "
+	    "(mode 750); fix it with: chmod 710 %s\n", home, home);
+	assert_true(it_log_has(&t->it, path));
+	assert_int_equal(lstat(home, &st), -1);
+	assert_int_equal(errno, ENOENT);
+}
+
 /* Run vaultctl status as uid (-1: ourselves); its wait status. */
 static int
 ctl_status_as(struct ht *t, uid_t uid, gid_t gid)
@@ -2247,6 +2329,8 @@ main(void)
 		    setup_plain, teardown),
 		cmocka_unit_test_setup_teardown(test_control_stalled_idle,
 		    setup_idle, teardown),
+		cmocka_unit_test_setup_teardown(test_give_failed_made,
+		    setup_hold, teardown),
 		cmocka_unit_test_setup_teardown(test_refused_too_many,
 		    setup_plain, teardown),
 		cmocka_unit_test_setup_teardown(test_refused_uid,

@@ -650,6 +650,66 @@ test_refused_start_made(void **state)
 }
 
 /*
+ * A start refused on a home that existed (a gateway port taken, found
+ * once it listens) takes away the sockets and run/gateway.addr it made
+ * there, in the foreground and daemonised, and nothing else of the
+ * home.  Before, both sockets and gateway.addr stayed in run/.
+ */
+static void
+test_refused_start_kept(void **state)
+{
+	struct ot		*o = *state;
+	struct sockaddr_in	 sin;
+	socklen_t		 sl = sizeof(sin);
+	char			 want[256], run[160], names[1024];
+	int			 fd;
+
+	snprintf(run, sizeof(run), "%s/run", o->it.home);
+	assert_int_equal(it_start_args(&o->it, "-T", NULL, NULL), 0);
+	assert_int_equal(it_stop(&o->it, 3000), 0);
+	dir_names(o->it.home, names, sizeof(names));
+	assert_string_equal(names, "audit.log audit.wal empty run ");
+	dir_names(run, names, sizeof(names));
+	assert_string_equal(names, "vaultd.lock ");
+
+	memset(&sin, 0, sizeof(sin));
+	sin.sin_family = AF_INET;
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	assert_true((fd = socket(AF_INET, SOCK_STREAM, 0)) != -1);
+	assert_int_equal(bind(fd, (struct sockaddr *)&sin, sizeof(sin)), 0);
+	assert_int_equal(listen(fd, 1), 0);
+	assert_int_equal(getsockname(fd, (struct sockaddr *)&sin, &sl), 0);
+
+	assert_int_equal(sh(o, "timeout 60 %s/vaultd -T -f --gateway "
+	    "127.0.0.1:%u", o->it.build, (unsigned)ntohs(sin.sin_port)), 1);
+	snprintf(want, sizeof(want), ": fatal: gateway 127.0.0.1:%u: bind: "
+	    "Address already in use\n", (unsigned)ntohs(sin.sin_port));
+	assert_out(o, want);
+	dir_names(o->it.home, names, sizeof(names));
+	assert_string_equal(names, "audit.log audit.wal empty run ");
+	dir_names(run, names, sizeof(names));
+	assert_string_equal(names, "vaultd.lock ");
+
+	/* daemonised: gone before the waiting parent returns */
+	assert_int_equal(sh(o, "timeout 60 %s/vaultd -T --gateway "
+	    "127.0.0.1:%u", o->it.build, (unsigned)ntohs(sin.sin_port)), 1);
+	snprintf(want, sizeof(want), "vaultd: gateway 127.0.0.1:%u: bind: "
+	    "Address already in use\n", (unsigned)ntohs(sin.sin_port));
+	assert_string_equal(o->out, want);
+	close(fd);
+	dir_names(o->it.home, names, sizeof(names));
+	assert_string_equal(names, "audit.log audit.wal empty run "
+	    "vaultd.log ");
+	dir_names(run, names, sizeof(names));
+	assert_string_equal(names, "vaultd.lock ");
+
+	/* and the home serves again */
+	assert_int_equal(it_start_args(&o->it, "-T", NULL, NULL), 0);
+	assert_int_equal(CTL(o, NULL, "status"), 0);
+	assert_int_equal(it_stop(&o->it, 3000), 0);
+}
+
+/*
  * A start with a socket group whose unattended unlock fails (a wrong
  * passphrase file, one that cannot be read; in the foreground and
  * daemonised) leaves the home's group and mode as they were: vaultd
@@ -1651,6 +1711,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_refused_start_home, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_unlock_failed_home, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_refused_start_kept, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_refused_start_made, setup,
 		    teardown),

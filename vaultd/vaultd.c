@@ -38,6 +38,10 @@
 
 #define VAULTD_STOP_GRACE_MS	3000
 
+/* a start not yet ready, and whether it made its home (home_unmake) */
+static struct vaultd	*home_start;
+static int		 home_made;
+
 static void __attribute__((noreturn))
 usage(void)
 {
@@ -433,6 +437,7 @@ vaultd_ready_check(struct vaultd *vd)
 	if (home_give(vd) != 0)
 		return;
 	vd->ready = 1;
+	home_start = NULL;	/* it serves: what it made is the home's now */
 	log_info("ready: the vault is %s", vault_state(vd));
 	vaultd_notify("READY=1\nSTATUS=", "ready; the vault is %s",
 	    vault_state(vd));
@@ -608,38 +613,47 @@ home_unlock(void)
 }
 
 /*
- * A start that made the home and is refused before it serves takes away
- * what it made there, and nothing else: a gateway port taken, a
- * cpu-latency it cannot hold used to leave a new home with its lock,
- * sockets, empty audit log and 8 MiB journal, where the operator had
- * only asked for a start that failed.  Armed once vaultd holds the
- * home's lock (so no other vaultd is in it), disarmed as the loop
- * begins; run at exit (fatal() exits).  Only the names vaultd makes
+ * A start that is refused before it is ready takes away what it made in
+ * the home, and nothing else.  Every start made its sockets and
+ * run/gateway.addr (a home that existed kept them after a gateway port
+ * taken or a home that could not be given to the socket group, where a
+ * vaultd that stops removes them); a start that made the home made the
+ * rest too: a gateway port taken, a cpu-latency it cannot hold used to
+ * leave a new home with its lock, sockets, empty audit log and 8 MiB
+ * journal, where the operator had only asked for a start that failed.
+ * Armed once vaultd holds the home's lock (so no other vaultd is in it:
+ * a name there is this start's or a dead vaultd's), disarmed once it is
+ * ready; run at exit (fatal() exits) and by a start that stops before it
+ * is ready (vaultd_start_failed, a signal).  Only the names vaultd makes
  * are removed, the directories only if then empty: a log file in the
  * home (the daemon's, which its parent says to read) stays, and so does
- * the home with it.  The lock goes last, after everything that a vaultd
- * taking it next would make.
+ * the home with it; so do audit.log and its journal once they hold a
+ * record (a vault made meanwhile by vaultctl init).  The lock goes last,
+ * after everything that a vaultd taking it next would make.
  */
-static struct vaultd	*home_made;
-
 static void
 home_unmake(void)
 {
-	struct vaultd	*vd = home_made;
+	struct vaultd	*vd = home_start;
 	char		 path[PATH_MAX];
 
 	if (vd == NULL)
 		return;
-	home_made = NULL;
-	(void)unlink(vd->sockpath);
-	if (vd->gw.sockpath[0] != '\0')
+	home_start = NULL;
+	if (vd->listen_fd != -1)
+		(void)unlink(vd->sockpath);
+	if (vd->gw.nfds > 0)		/* the first is the socket's */
 		(void)unlink(vd->gw.sockpath);
 	if (vd->gw.addrpath[0] != '\0')
 		(void)unlink(vd->gw.addrpath);
-	if (vd->auditpath[0] != '\0')
-		(void)unlink(vd->auditpath);
-	if (vd->wal.path[0] != '\0')
-		(void)unlink(vd->wal.path);
+	if (!home_made)
+		return;
+	if (vd->chain.seq == 0) {
+		if (vd->auditpath[0] != '\0')
+			(void)unlink(vd->auditpath);
+		if (vd->wal.path[0] != '\0')
+			(void)unlink(vd->wal.path);
+	}
 	(void)rmdir(vd->emptydir);
 	if ((size_t)snprintf(path, sizeof(path), "%s/%s", vd->home,
 	    HOME_LOCK) < sizeof(path))
@@ -1096,11 +1110,10 @@ main(int argc, char **argv)
 		fatalx("CLOBVAULT_HOME path too long");
 	/* before empty/: another vaultd's children chroot there */
 	home_lock(&vd);
-	if (made) {
-		home_made = &vd;
-		if (atexit(home_unmake) != 0)
-			fatalx("atexit");
-	}
+	home_start = &vd;
+	home_made = made;
+	if (atexit(home_unmake) != 0)
+		fatalx("atexit");
 	if ((r = home_emptydir(vd.emptydir)) != 0)
 		exit(1);
 	vault_setup(&vd);
@@ -1146,13 +1159,13 @@ main(int argc, char **argv)
 	/* set up: its libraries' start-up pages go (common/pages.c) */
 	drop_startup_pages();
 
-	home_made = NULL;	/* it serves: what it made is the home's now */
 	vaultd_loop(&vd);
 	vaultd_audit_close(&vd);
 
 	control_shutdown(&vd);
 	vaultd_gw_shutdown(&vd);
 	vaultd_policy_free(&vd);
+	home_unmake();		/* stopped before it was ready: refused */
 	home_unlock();
 	/* whoever waits hears why: the start failed, or a signal */
 	ready_failed(&vd);

@@ -52,6 +52,10 @@
  *		MSG_GW_INFO_REQ for KIND (ready or metrics), vaultd's status
  *		query held as for early-gw; then, the status answered, the
  *		same request again (each early-gw-info line in turn)
+ *	hold
+ *		not for a call: at each start, before the handshake, wait
+ *		until EXE.go exists (at most 30 s): vaultd is not ready
+ *		until the test says so
  *	traced
  *		not for a call: at each start, before the handshake, a
  *		process we fork attaches to us with ptrace while we are
@@ -999,6 +1003,19 @@ hn_traced(struct hn *h)
 	hn_log(h, "traced by=%ld", (long)pid);
 }
 
+/* "hold": wait for EXE.go before the handshake. */
+static void
+hn_hold(struct hn *h)
+{
+	char	path[PATH_MAX];
+	int	i;
+
+	hn_path(path, sizeof(path), "go");
+	for (i = 0; i < 3000 && access(path, F_OK) == -1; i++)
+		usleep(10000);
+	hn_log(h, "hold %s", i < 3000 ? "released" : "timed out");
+}
+
 int
 main(int argc, char **argv)
 {
@@ -1018,6 +1035,8 @@ main(int argc, char **argv)
 	hn_read_scenario(&h);
 	if (strstr(h.scenario, "traced\n") != NULL)
 		hn_traced(&h);
+	if (strstr(h.scenario, "hold\n") != NULL)
+		hn_hold(&h);
 
 	chan_init(&h.chan, CHILD_FD);
 	child_hello(&h.chan, "netd");
