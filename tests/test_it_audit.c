@@ -351,9 +351,30 @@ test_anchor(void **state)
 }
 
 /*
- * Both files put back together while vaultd runs: the pair is
- * consistent, but this vaultd wrote a later generation itself, so it
- * refuses the older vault (exit 7) whatever the log on disk says.
+ * audit.log's bytes replaced by from's in the same file (truncated and
+ * written over, not a new file): what the log says changes, and
+ * vaultd, whose file it still is, goes on.  A new file put in its place
+ * would stop vaultd (test_log_replaced).
+ */
+static void
+copy_in_place(const char *from, const char *to)
+{
+	size_t	 len = 0;
+	char	*b = it_slurp(from, &len);
+	int	 fd;
+
+	assert_non_null(b);
+	assert_true((fd = open(to, O_WRONLY | O_TRUNC)) != -1);
+	assert_int_equal(write(fd, b, len), (ssize_t)len);
+	close(fd);
+	free(b);
+}
+
+/*
+ * Both files put back together while vaultd runs (the log's bytes in
+ * the file vaultd has open): the pair is consistent, but this vaultd
+ * wrote a later generation itself, so it refuses the older vault (exit
+ * 7) whatever the log on disk says.
  */
 static void
 test_rollback_pair_running(void **state)
@@ -377,7 +398,7 @@ test_rollback_pair_running(void **state)
 	copy_file(t->vault, nv);
 	copy_file(t->audit, nl);
 	copy_file(ov, t->vault);
-	copy_file(ol, t->audit);
+	copy_in_place(ol, t->audit);
 	assert_int_equal(CTL(t, NULL, "unlock --passphrase-file %s", t->pass),
 	    7);
 	assert_out(t, "the vault file looks OLDER than the one this vaultd "
@@ -386,7 +407,7 @@ test_rollback_pair_running(void **state)
 	assert_out(t, "vault locked");
 	/* the newest pair back: it unlocks */
 	copy_file(nv, t->vault);
-	copy_file(nl, t->audit);
+	copy_in_place(nl, t->audit);
 	assert_int_equal(CTL(t, NULL, "unlock --passphrase-file %s", t->pass),
 	    0);
 	assert_int_equal(CTL(t, NULL, "account list"), 0);
@@ -625,6 +646,122 @@ line_end(const char *b, size_t len)
 	while (len > 0 && b[len - 1] != '\n')
 		len--;
 	return len;
+}
+
+/*
+ * audit.log renamed away, removed, or another file put in its place
+ * while vaultd runs: the next record that becomes durable stops vaultd,
+ * as a failed write does, before the signature it admits leaves; the
+ * records since are where the log was moved to, or (removed, replaced)
+ * saved as audit.log.lost; put back, the log verifies and holds them.
+ * The same for pipelined requests, synced in groups by the syncer.
+ * Before, vaultd went on writing to the file it had open and signing:
+ * the records were lost at the next start.
+ */
+static void
+test_log_replaced(void **state)
+{
+	struct at	*t = *state;
+	static const char *why[] = { "removed or renamed", "removed or renamed",
+	    "replaced by another file" };
+	char		 moved[160], lost[160], want[512], *log;
+	struct chan	 c;
+	struct msg_w	 w;
+	struct msg	 m;
+	size_t		 len = 0;
+	int		 kind, status, n, i, r;
+
+	snprintf(moved, sizeof(moved), "%s.moved", t->audit);
+	snprintf(lost, sizeof(lost), "%s.lost", t->audit);
+	signing_account(t);
+	for (kind = 0; kind < 3; kind++) {
+		assert_int_equal(CTL(t, NULL, "headers l2 --account A --method "
+		    "GET --path /auth/api-keys"), 0);
+		assert_non_null(log = it_slurp(t->audit, &len));
+		n = (int)count(log, "	GET	/auth/api-keys	allow	");
+		free(log);
+		switch (kind) {
+		case 0:		/* renamed away */
+			assert_int_equal(rename(t->audit, moved), 0);
+			break;
+		case 1:		/* removed */
+			assert_int_equal(unlink(t->audit), 0);
+			break;
+		case 2:		/* a copy put in its place */
+			copy_file(t->audit, moved);
+			assert_int_equal(rename(moved, t->audit), 0);
+			break;
+		}
+		/* its record is written, then vaultd stops: no signature */
+		assert_int_equal(CTL(t, NULL, "headers l2 --account A --method "
+		    "GET --path /auth/api-keys"), 3);
+		assert_string_equal(t->out, "vaultctl: headers: vaultd closed "
+		    "the connection (see vaultd.log)\n");
+		assert_int_equal(waitpid(t->it.vaultd, &status, 0),
+		    t->it.vaultd);
+		t->it.vaultd = 0;
+		assert_true(WIFEXITED(status));
+		assert_int_equal(WEXITSTATUS(status), 1);
+		snprintf(want, sizeof(want), "fatal: audit: %s was %s while "
+		    "vaultd ran: vaultd stops, as on a failed write, and "
+		    "releases no signature whose record is not in it; its "
+		    "records since are %s (put that file back as %s, then "
+		    "start vaultd: see vaultd(8), FILES)\n", t->audit,
+		    why[kind], kind == 0 ? "in the file it was moved to" :
+		    "saved in audit.log.lost", t->audit);
+		if (!it_log_has(&t->it, want))
+			fail_msg("vaultd's log lacks \"%s\"", want);
+
+		/* the operator puts the file back */
+		assert_int_equal(rename(kind == 0 ? moved : lost, t->audit), 0);
+		assert_int_equal(access(lost, F_OK), -1);
+		assert_int_equal(it_start_args(&t->it, "-T", NULL, NULL), 0);
+		assert_int_equal(CTL(t, NULL, "unlock --passphrase-file %s",
+		    t->pass), 0);
+		if (CTL(t, NULL, "audit verify") != 0)
+			fail_msg("%s", t->out);
+		assert_non_null(log = it_slurp(t->audit, &len));
+		assert_int_equal(count(log, "\tGET\t/auth/api-keys\tallow\t"),
+		    n + 1);
+		free(log);
+	}
+
+	/*
+	 * Requests pipelined, their records synced by the audit syncer
+	 * in groups: the end of the first group after the rename stops
+	 * vaultd, and not one of their signatures leaves.
+	 */
+	assert_int_equal(rename(t->audit, moved), 0);
+	assert_int_equal(it_connect(&t->it, &c), 0);
+	for (i = 0; i < 64; i++) {
+		msg_begin(&w, MSG_CTL_HEADERS_REQ, (uint32_t)(100 + i));
+		msg_put_str(&w, "A");
+		msg_put_u64(&w, 2);
+		msg_put_str(&w, "GET");
+		msg_put_str(&w, "/auth/api-keys");
+		msg_put_bin(&w, "", 0);
+		msg_put_u64(&w, 0);
+		msg_put_u64(&w, 0);
+		assert_int_equal(chan_queue(&c, &w), 0);
+	}
+	assert_int_equal(chan_flush(&c), 0);
+	while ((r = chan_recv(&c, &m)) == 0) {
+		if (m.type == MSG_CTL_HEADERS_ANS)
+			fail_msg("a signature left: request %u", m.id);
+		msg_clear(&m);
+	}
+	assert_int_equal(r, CV_ERR_EOF);
+	chan_free(&c);
+	assert_int_equal(waitpid(t->it.vaultd, &status, 0), t->it.vaultd);
+	t->it.vaultd = 0;
+	assert_true(WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), 1);
+	assert_int_equal(rename(moved, t->audit), 0);
+	assert_int_equal(it_start_args(&t->it, "-T", NULL, NULL), 0);
+	assert_int_equal(CTL(t, NULL, "unlock --passphrase-file %s", t->pass),
+	    0);
+	if (CTL(t, NULL, "audit verify") != 0)
+		fail_msg("%s", t->out);
 }
 
 /*
@@ -1098,6 +1235,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_old_format, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_segments, setup_small,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_log_replaced, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_crash, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_modes, setup, teardown),

@@ -594,6 +594,8 @@ struct vaultd {
 
 	/* The audit log: vaultd appends, signerd signs checkpoints. */
 	int		 audit_fd;
+	dev_t		 audit_dev;	/* audit_fd's file: still at auditpath? */
+	ino_t		 audit_ino;
 	struct vd_wal	 wal;
 	struct audit_chain chain;
 	int		 checkpoint_due;

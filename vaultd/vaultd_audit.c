@@ -32,6 +32,7 @@
 #define TAIL_WINDOW	(2 * (AUDIT_LINE_MAX + 1))
 
 static void	audit_append(struct vaultd *, struct audit_rec *, int);
+static int	write_all(int, const void *, size_t);
 
 /*
  * The last complete line of the file fd of size bytes into line: 1, or
@@ -156,6 +157,8 @@ vaultd_audit_open(struct vaultd *vd)
 		fatalx("%s must be a regular file of ours, closed to others "
 		    "(fix it with: chmod 600 %s)", vd->auditpath,
 		    vd->auditpath);
+	vd->audit_dev = st.st_dev;
+	vd->audit_ino = st.st_ino;
 	/*
 	 * Just made (after a crash between a rotation's rename and its new
 	 * file): its name on disk before the records fsync'd into it.
@@ -189,6 +192,69 @@ vaultd_audit_open(struct vaultd *vd)
 	}
 	vd->wal.logsize = (uint64_t)st.st_size;
 	vaultd_wal_log_synced(vd);
+}
+
+/*
+ * Is the file vaultd appends to still the one at auditpath?  Renamed
+ * away, removed, or another file put in its place (an operator's or a
+ * log rotator's doing), it is not the log the next start reads: the
+ * records written to it since would be lost, or found apart from the
+ * chain.  So vaultd stops, as on a failed write: asked each time
+ * records became durable (a lifecycle record's fsync, the end of each
+ * sync group, a sync of its own), before any signature they admit
+ * leaves, it releases none whose record is not in the log at that
+ * path.  One lstat(2) a sync group.  The records since the change are
+ * in the file vaultd had open: vaultd(8) says how to put it back.
+ */
+static void __attribute__((noreturn))
+audit_lost(struct vaultd *vd, const char *what)
+{
+	char		save[PATH_MAX + 8], buf[65536];
+	const char	*kept = "in the file it was moved to";
+	struct stat	st;
+	off_t		off = 0;
+	ssize_t		n;
+	int		fd;
+
+	/* removed: only vaultd's descriptor holds the records; save them */
+	if (fstat(vd->audit_fd, &st) == 0 && st.st_nlink == 0) {
+		kept = "lost: cannot save them";
+		fd = -1;
+		if ((size_t)snprintf(save, sizeof(save), "%s.lost",
+		    vd->auditpath) < sizeof(save) && (fd = open(save,
+		    O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW,
+		    0600)) != -1) {
+			while ((n = pread(vd->audit_fd, buf, sizeof(buf),
+			    off)) > 0 && write_all(fd, buf, (size_t)n) == 0)
+				off += n;
+			if (n == 0 && fsync(fd) == 0 &&
+			    home_sync(vd->home) == 0)
+				kept = "saved in audit.log.lost";
+		}
+		if (fd != -1)
+			close(fd);
+	}
+	vaultd_notify("STATUS=", "audit.log %s while vaultd ran; stopped",
+	    what);
+	fatalx("audit: %s was %s while vaultd ran: vaultd stops, as on a "
+	    "failed write, and releases no signature whose record is not in "
+	    "it; its records since are %s (put that file back as %s, then "
+	    "start vaultd: see vaultd(8), FILES)", vd->auditpath, what,
+	    kept, vd->auditpath);
+}
+
+static void
+audit_in_place(struct vaultd *vd)
+{
+	struct stat	st;
+
+	if (lstat(vd->auditpath, &st) == 0) {
+		if (st.st_dev == vd->audit_dev && st.st_ino == vd->audit_ino)
+			return;
+		audit_lost(vd, "replaced by another file");
+	}
+	audit_lost(vd, errno == ENOENT ? "removed or renamed" :
+	    "made unreadable");
 }
 
 static int
@@ -246,6 +312,7 @@ audit_write(struct vaultd *vd, const char *line, size_t len, int sync)
 	vaultd_wal_skip(vd, len);
 	if (fsync(vd->audit_fd) == -1)
 		return CV_ERR_IO;
+	audit_in_place(vd);
 	vaultd_wal_log_synced(vd);
 	vd->audit_dirty = 0;
 	return 0;
@@ -260,6 +327,7 @@ vaultd_audit_sync(struct vaultd *vd)
 		fatal("audit: cannot write %s", vd->auditpath);
 	if (fdatasync(vd->wal.fd) == -1)
 		fatal("audit: cannot sync %s", vd->wal.path);
+	audit_in_place(vd);
 	vd->audit_dirty = 0;
 	vd->relaxed_due = 0;
 }
@@ -311,6 +379,7 @@ vaultd_audit_covered(const struct vaultd *vd)
 void
 vaultd_audit_synced(struct vaultd *vd)
 {
+	audit_in_place(vd);
 	vaultd_wal_synced(vd);
 	if (vd->audit_wseq == vd->sync_wseq && vd->audit_pend.len == 0)
 		vd->audit_dirty = 0;
@@ -748,8 +817,10 @@ audit_rotate(struct vaultd *vd)
 	close(vd->audit_fd);
 	vd->audit_fd = open(vd->auditpath, O_RDWR | O_CREAT | O_EXCL |
 	    O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0600);
-	if (vd->audit_fd == -1)
+	if (vd->audit_fd == -1 || fstat(vd->audit_fd, &st) == -1)
 		fatal("audit: create %s", vd->auditpath);
+	vd->audit_dev = st.st_dev;
+	vd->audit_ino = st.st_ino;
 	vaultd_wal_new_log(vd);
 	if (home_sync(vd->home) == -1)
 		fatal("audit: fsync %s", vd->home);
