@@ -31,6 +31,7 @@
  * The account's URL is never contacted: the fake answers for it.
  */
 #include <poll.h>
+#include <sys/ioctl.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -1307,6 +1308,116 @@ test_control_stalled(void **state)
 	assert_false(it_log_has(&t->it, "disconnecting"));
 }
 
+/* Send one status request on c, whole (it is small). */
+static void
+status_send(struct chan *c, uint32_t id)
+{
+	struct msg_w	w;
+	int		r;
+
+	msg_begin(&w, MSG_CTL_STATUS_REQ, id);
+	assert_int_equal(chan_queue(c, &w), 0);
+	while ((r = chan_flush(c)) == CV_ERR_AGAIN)
+		it_sleep_ms(1);
+	assert_int_equal(r, 0);
+}
+
+/* What waits to be read on fd once it is more than had, or after ms. */
+static int
+unread_after(int fd, int had, int ms)
+{
+	int64_t	start = it_ms();
+	int	n = 0;
+
+	for (;;) {
+		assert_int_equal(ioctl(fd, FIONREAD, &n), 0);
+		if (n > had || it_ms() - start >= ms)
+			return n;
+		it_sleep_ms(2);
+	}
+}
+
+/*
+ * The stall time-out counts from when the answers were queued: a
+ * client whose socket buffer is full, vaultd's queue for it empty, that
+ * sends a request after a long poll (here 0.8 s, under the idle
+ * time-out of 1 s, -I) keeps its connection for 1 s after that request.
+ * Before, the time-out counted from the last turn that saw nothing
+ * queued, before that poll: the client was cut 0.2 s or so after its
+ * request.  An attempt that the machine made too slow to tell (the
+ * client cut as idle, or the check later than 1 s after the request)
+ * is made again.
+ */
+static void
+test_control_stall_queued(void **state)
+{
+	struct ht	*t = *state;
+	struct chan	 c, poke;
+	char		 want[160], idle[160], buf[4096];
+	uint32_t	 id = 10;
+	int64_t		 sent, checked;
+	int		 had, n, full, one = 0, attempt, i, cut;
+
+	signal(SIGPIPE, SIG_IGN);
+	snprintf(want, sizeof(want), "control client pid %ld has read none "
+	    "of its answers for 1 s (", (long)getpid());
+	snprintf(idle, sizeof(idle), "control client pid %ld idle for 1 s; "
+	    "disconnecting\n", (long)getpid());
+	for (attempt = 0; attempt < 5; attempt++) {
+		assert_false(it_log_has(&t->it, want));
+		assert_int_equal(it_connect(&t->it, &c), 0);
+		/* one request at a time, until an answer no longer fits */
+		for (i = 0, had = 0; ; i++) {
+			assert_true(i < 20000);
+			status_send(&c, id++);
+			n = unread_after(c.fd, had, 150);
+			if (n == had)
+				break;
+			if (one == 0)
+				one = n - had;		/* one answer's size */
+			had = n;
+		}
+		/*
+		 * One answer read, and a turn of vaultd's loop (another
+		 * client's handshake; a socket this full does not poll
+		 * writable): the answer waiting goes, the buffer is full.
+		 */
+		assert_true(one > 0 && one <= (int)sizeof(buf));
+		assert_int_equal(read(c.fd, buf, (size_t)one), one);
+		assert_int_equal(it_connect(&t->it, &poke), 0);
+		chan_free(&poke);
+		full = unread_after(c.fd, had - one, 1000);
+		assert_true(full > had - one);	/* sizes vary by a byte or two */
+		/* a long poll, then a request whose answer does not fit */
+		it_sleep_ms(650);
+		sent = it_ms();		/* vaultd queues its answer later */
+		status_send(&c, id++);
+		it_sleep_ms(500);
+		cut = it_log_has(&t->it, want);
+		checked = it_ms();
+		if (it_log_has(&t->it, idle) || checked - sent >= 1000) {
+			chan_free(&c);
+			print_message("attempt %d: too slow to tell\n",
+			    attempt);
+			for (i = 0; i < 100 && !it_log_has(&t->it, want) &&
+			    !it_log_has(&t->it, idle); i++)
+				it_sleep_ms(20);
+			it_write(t->it.log, "", 0600);	/* a log afresh */
+			continue;
+		}
+		if (cut)
+			fail_msg("cut %lld ms or less after its request",
+			    (long long)(checked - sent));
+		/* and cut, 1 s after it */
+		for (i = 0; i < 250 && !it_log_has(&t->it, want); i++)
+			it_sleep_ms(20);
+		assert_true(it_log_has(&t->it, want));
+		chan_free(&c);
+		return;
+	}
+	fail_msg("the machine was too slow for this test 5 times");
+}
+
 /*
  * The client of test_control_stalled, had it never read: with its
  * answers waiting and none of them read for the idle time-out (1 s
@@ -2327,6 +2438,8 @@ main(void)
 		    setup_plain, teardown),
 		cmocka_unit_test_setup_teardown(test_control_stalled,
 		    setup_plain, teardown),
+		cmocka_unit_test_setup_teardown(test_control_stall_queued,
+		    setup_idle, teardown),
 		cmocka_unit_test_setup_teardown(test_control_stalled_idle,
 		    setup_idle, teardown),
 		cmocka_unit_test_setup_teardown(test_give_failed_made,

@@ -131,7 +131,8 @@ struct client {
 	uint64_t	 serial;	/* names it across slot reuse */
 	int64_t		 since_ms;	/* connected */
 	int64_t		 last_ms;	/* last byte from it */
-	int64_t		 out_ms;	/* last byte to it, or none waited */
+	int64_t		 out_ms;	/* last byte to it, or answers queued */
+	int		 out_waits;	/* answers waited at the last turn */
 	int64_t		 deny_ms;	/* deny_tokens were counted then */
 	int		 deny_tokens;
 	char		 actor[AUDIT_MAX_NAME + 1];	/* vaultctl:UID:PID */

@@ -256,8 +256,9 @@ client_busy(const struct vaultd *vd, const struct client *cl)
 
 /*
  * Its answers waiting (the socket's buffer full) and none of them read
- * for vd->idle_ms: the client's requests are no longer read
- * (control_paused), and nothing else would end it.  Unread answers are
+ * for vd->idle_ms, counted from the later of the last byte written to
+ * it and the turn that first saw them waiting: the client's requests
+ * are no longer read (control_paused), and nothing else would end it.  Unread answers are
  * work in flight to the idle rule, so before this such a client kept
  * its connection, and up to VAULTD_CLIENT_QUEUE of vaultd's memory, for
  * as long as it liked.
@@ -278,8 +279,17 @@ control_timers(struct vaultd *vd, int64_t now)
 
 		if (cl->chan.fd == -1)
 			continue;
-		if (!chan_pending(&cl->chan))
-			cl->out_ms = now;	/* nothing waits to be read */
+		/*
+		 * Nothing waits to be read; or answers wait that did not at
+		 * the last turn: queued since, after a poll that may have
+		 * been long.  The time-out counts from now, not from the
+		 * turn before that poll: a client whose buffer was full
+		 * when its answer was queued was cut before it had had
+		 * vd->idle_ms to read it.
+		 */
+		if (!chan_pending(&cl->chan) || !cl->out_waits)
+			cl->out_ms = now;
+		cl->out_waits = chan_pending(&cl->chan);
 		if (!cl->hello && now - cl->since_ms >= VAULTD_HELLO_MS) {
 			log_warnx("control client pid %ld: no handshake within "
 			    "%d ms; disconnecting", (long)cl->pid,
