@@ -1299,10 +1299,12 @@ gw_metrics(struct vaultd *vd, struct gw_text *t)
 	    "audit log's chain.\n# TYPE clobvault_audit_records_total "
 	    "counter\nclobvault_audit_records_total %llu\n",
 	    (unsigned long long)vd->chain.seq);
-	/* a failed audit write stops vaultd (fail-closed): a running one
-	 * has none to count */
+	/* a failed audit write, or audit.log found renamed, removed or
+	 * replaced, stops vaultd (fail-closed): a running one has none to
+	 * count; its log says which */
 	gw_put(t, "# HELP clobvault_audit_write_failures_total Audit "
-	    "writes that failed (vaultd stops on the first).\n# TYPE "
+	    "writes that failed, audit.log replaced included (vaultd stops "
+	    "on the first).\n# TYPE "
 	    "clobvault_audit_write_failures_total counter\n"
 	    "clobvault_audit_write_failures_total 0\n");
 }
