@@ -653,7 +653,9 @@ line_end(const char *b, size_t len)
  * while vaultd runs: the next record that becomes durable stops vaultd,
  * as a failed write does, before the signature it admits leaves; the
  * records since are where the log was moved to, or (removed, replaced)
- * saved as audit.log.lost; put back, the log verifies and holds them.
+ * saved as audit.log.lost (audit.log.lost.1 when a .lost is there
+ * already, which is left alone); put back, the log verifies and holds
+ * them.
  * The same for pipelined requests, synced in groups by the syncer.
  * Before, vaultd went on writing to the file it had open and signing:
  * the records were lost at the next start.
@@ -664,7 +666,8 @@ test_log_replaced(void **state)
 	struct at	*t = *state;
 	static const char *why[] = { "removed or renamed", "removed or renamed",
 	    "replaced by another file" };
-	char		 moved[160], lost[160], want[512], *log;
+	char		 moved[160], lost[160], lost1[160], saved[200];
+	char		 want[1024], *log;
 	struct chan	 c;
 	struct msg_w	 w;
 	struct msg	 m;
@@ -673,6 +676,7 @@ test_log_replaced(void **state)
 
 	snprintf(moved, sizeof(moved), "%s.moved", t->audit);
 	snprintf(lost, sizeof(lost), "%s.lost", t->audit);
+	snprintf(lost1, sizeof(lost1), "%s.lost.1", t->audit);
 	signing_account(t);
 	for (kind = 0; kind < 3; kind++) {
 		assert_int_equal(CTL(t, NULL, "headers l2 --account A --method "
@@ -684,7 +688,8 @@ test_log_replaced(void **state)
 		case 0:		/* renamed away */
 			assert_int_equal(rename(t->audit, moved), 0);
 			break;
-		case 1:		/* removed */
+		case 1:		/* removed, an older .lost left there */
+			it_write(lost, "kept\n", 0600);
 			assert_int_equal(unlink(t->audit), 0);
 			break;
 		case 2:		/* a copy put in its place */
@@ -702,19 +707,33 @@ test_log_replaced(void **state)
 		t->it.vaultd = 0;
 		assert_true(WIFEXITED(status));
 		assert_int_equal(WEXITSTATUS(status), 1);
+		if (kind == 0)
+			snprintf(saved, sizeof(saved), "in the file it was "
+			    "moved to");
+		else
+			snprintf(saved, sizeof(saved), "saved in %s",
+			    kind == 1 ? lost1 : lost);
 		snprintf(want, sizeof(want), "fatal: audit: %s was %s while "
 		    "vaultd ran: vaultd stops, as on a failed write, and "
 		    "releases no signature whose record is not in it; its "
 		    "records since are %s (put that file back as %s, then "
 		    "start vaultd: see vaultd(8), FILES)\n", t->audit,
-		    why[kind], kind == 0 ? "in the file it was moved to" :
-		    "saved in audit.log.lost", t->audit);
+		    why[kind], saved, t->audit);
 		if (!it_log_has(&t->it, want))
 			fail_msg("vaultd's log lacks \"%s\"", want);
 
 		/* the operator puts the file back */
-		assert_int_equal(rename(kind == 0 ? moved : lost, t->audit), 0);
+		if (kind == 1) {
+			assert_non_null(log = it_slurp(lost, &len));
+			assert_int_equal(len, 5);
+			assert_memory_equal(log, "kept\n", 5);
+			free(log);
+			assert_int_equal(unlink(lost), 0);
+		}
+		assert_int_equal(rename(kind == 0 ? moved : kind == 1 ?
+		    lost1 : lost, t->audit), 0);
 		assert_int_equal(access(lost, F_OK), -1);
+		assert_int_equal(access(lost1, F_OK), -1);
 		assert_int_equal(it_start_args(&t->it, "-T", NULL, NULL), 0);
 		assert_int_equal(CTL(t, NULL, "unlock --passphrase-file %s",
 		    t->pass), 0);

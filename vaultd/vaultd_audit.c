@@ -209,30 +209,48 @@ vaultd_audit_open(struct vaultd *vd)
 static void __attribute__((noreturn))
 audit_lost(struct vaultd *vd, const char *what)
 {
-	char		save[PATH_MAX + 8], buf[65536];
-	const char	*kept = "in the file it was moved to";
+	char		save[PATH_MAX + 16], buf[65536], kept[PATH_MAX + 32];
 	struct stat	st;
 	off_t		off = 0;
-	ssize_t		n;
-	int		fd;
+	ssize_t		n = -1;
+	int		fd = -1, i;
 
+	snprintf(kept, sizeof(kept), "in the file it was moved to");
 	/* removed: only vaultd's descriptor holds the records; save them */
 	if (fstat(vd->audit_fd, &st) == 0 && st.st_nlink == 0) {
-		kept = "lost: cannot save them";
-		fd = -1;
-		if ((size_t)snprintf(save, sizeof(save), "%s.lost",
-		    vd->auditpath) < sizeof(save) && (fd = open(save,
-		    O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW,
-		    0600)) != -1) {
+		/* audit.log.lost, else .lost.1 to .lost.9: none overwritten */
+		for (i = 0; i < 10 && fd == -1; i++) {
+			if ((size_t)snprintf(save, sizeof(save), i == 0 ?
+			    "%s.lost" : "%s.lost.%d", vd->auditpath, i) >=
+			    sizeof(save))
+				break;
+			fd = open(save, O_WRONLY | O_CREAT | O_EXCL |
+			    O_CLOEXEC | O_NOFOLLOW, 0600);
+			if (fd == -1 && errno != EEXIST)
+				break;
+		}
+		if (fd != -1) {
 			while ((n = pread(vd->audit_fd, buf, sizeof(buf),
 			    off)) > 0 && write_all(fd, buf, (size_t)n) == 0)
 				off += n;
 			if (n == 0 && fsync(fd) == 0 &&
 			    home_sync(vd->home) == 0)
-				kept = "saved in audit.log.lost";
-		}
-		if (fd != -1)
+				snprintf(kept, sizeof(kept), "saved in %s",
+				    save);
+			else
+				n = -1;
 			close(fd);
+		}
+		if (n != 0) {
+			vaultd_notify("STATUS=", "audit.log %s while vaultd "
+			    "ran; stopped", what);
+			fatalx("audit: %s was %s while vaultd ran: vaultd "
+			    "stops, as on a failed write, and releases no "
+			    "signature whose record is not in it; its records "
+			    "since could not be saved (no free %s.lost name, "
+			    "or a failed write): see vaultd(8), FILES",
+			    vd->auditpath, what, vd->auditpath);
+		}
 	}
 	vaultd_notify("STATUS=", "audit.log %s while vaultd ran; stopped",
 	    what);
