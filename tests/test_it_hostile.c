@@ -1346,7 +1346,7 @@ unread_after(int fd, int had, int ms)
  * queued, before that poll: the client was cut 0.2 s or so after its
  * request.  An attempt that the machine made too slow to tell (the
  * client cut as idle, or the check later than 1 s after the request)
- * is made again.
+ * is made again; five such, and the test is skipped.
  */
 static void
 test_control_stall_queued(void **state)
@@ -1415,7 +1415,9 @@ test_control_stall_queued(void **state)
 		chan_free(&c);
 		return;
 	}
-	fail_msg("the machine was too slow for this test 5 times");
+	/* a machine this loaded can tell nothing either way */
+	print_message("the machine was too slow for this test 5 times\n");
+	skip();
 }
 
 /*
