@@ -53,7 +53,11 @@ tty_interrupted(void)
 /*
  * One line typed at the terminal fd, not shown.  What was typed ahead
  * is kept (TCSANOW): a secret pasted before the line was asked for is
- * the one meant.
+ * the one meant.  What is still queued once the line is read (the rest
+ * of a line past max, the lines of a paste after the first) is
+ * discarded as the echo comes back (TCSAFLUSH, as readpassphrase(3)):
+ * left, the shell would read it next, show it, run it and keep it in
+ * its history.
  */
 static int
 tty_quiet_line(int fd, const char *prompt, struct secret *s, size_t max)
@@ -83,7 +87,7 @@ tty_quiet_line(int fd, const char *prompt, struct secret *s, size_t max)
 		goto restore;
 	}
 	r = tty_line(fd, prompt, s, max);
-	while (tcsetattr(fd, TCSANOW, &old) == -1 && errno == EINTR)
+	while (tcsetattr(fd, TCSAFLUSH, &old) == -1 && errno == EINTR)
 		;
  restore:
 	for (i = 0; i < TTY_NSIGS; i++)

@@ -242,6 +242,67 @@ test_terminal_stop(void **state)
 }
 
 /*
+ * What the reader left in the terminal's input queue once it returned:
+ * 1 if a line is waiting there (the shell would read it next), 0 if not.
+ */
+static int
+left_queued(int slave)
+{
+	struct pollfd	pfd = { slave, POLLIN, 0 };
+
+	return poll(&pfd, 1, 0) == 1;
+}
+
+/*
+ * Typed at the quiet prompt after the secret's line, or past its
+ * limit: once the reader is done it is discarded, not left for the
+ * shell to read with echo back on (and keep in its history).  A JSON
+ * key pasted over several lines where one line is read is the case: its
+ * "secret" line would otherwise run as a command.  One write puts both
+ * lines in the queue before the reader sees the first.
+ */
+static void
+typed_after(const char *typed, size_t max, int want)
+{
+	struct termios	t;
+	struct secret	s;
+	int		master, slave, st;
+	pid_t		pid;
+
+	alarm(20);
+	assert_int_equal(openpty(&master, &slave, NULL, NULL, NULL), 0);
+	assert_true((pid = fork()) != -1);
+	if (pid == 0) {
+		close(master);
+		_exit(secret_read_fd(slave, &s, max) == want ? 0 : 1);
+	}
+	assert_int_equal(quiet_wait(slave), 0);
+	assert_int_equal(write(master, typed, strlen(typed)),
+	    (ssize_t)strlen(typed));
+	assert_int_equal(waitpid(pid, &st, 0), pid);
+	assert_true(WIFEXITED(st));
+	assert_int_equal(WEXITSTATUS(st), 0);
+	assert_int_equal(left_queued(slave), 0);
+	assert_int_equal(tcgetattr(slave, &t), 0);
+	assert_true((t.c_lflag & ECHO) != 0);
+	close(slave);
+	close(master);
+	alarm(0);
+}
+
+static void
+test_terminal_lines_after(void **state)
+{
+	typed_after(SECRET "\n\"secret\": \"" SECRET "\",\n}\n", 64, 0);
+}
+
+static void
+test_terminal_too_long(void **state)
+{
+	typed_after(SECRET SECRET SECRET "\n", 32, CV_ERR_TOOLONG);
+}
+
+/*
  * secret_read_file: a regular file of its owner only; a file others may
  * read, a symbolic link, and a FIFO nobody writes are refused -- the
  * FIFO at once, not waited on (vaultd reads -p FILE in its loop).
@@ -290,6 +351,8 @@ main(void)
 		cmocka_unit_test(test_terminal_sigterm),
 		cmocka_unit_test(test_terminal_sighup),
 		cmocka_unit_test(test_terminal_stop),
+		cmocka_unit_test(test_terminal_lines_after),
+		cmocka_unit_test(test_terminal_too_long),
 		cmocka_unit_test(test_file),
 	};
 
