@@ -19,10 +19,14 @@ static int	tty_line(int, const char *, struct secret *, size_t);
  * for that time only, so that the terminal is given back echoing before
  * the signal does what it would have done (readpassphrase(3) does the
  * same).  A stop (^Z) gives it back, stops, and asks again once
- * continued.
+ * continued.  Every signal sent from outside whose default ends the
+ * process is here, not only those a terminal sends: a kill -USR1 left
+ * the operator's shell without echo.  One that is ignored stays so.
  */
 static const int tty_sigs[] = {
-	SIGALRM, SIGHUP, SIGINT, SIGQUIT, SIGTERM, SIGTSTP, SIGTTIN, SIGTTOU
+	SIGALRM, SIGHUP, SIGINT, SIGQUIT, SIGTERM, SIGTSTP, SIGTTIN, SIGTTOU,
+	SIGUSR1, SIGUSR2, SIGPIPE, SIGPROF, SIGVTALRM, SIGXCPU, SIGXFSZ,
+	SIGPOLL, SIGPWR
 };
 #define TTY_NSIGS	(sizeof(tty_sigs) / sizeof(tty_sigs[0]))
 
@@ -65,7 +69,7 @@ tty_quiet_line(int fd, const char *prompt, struct secret *s, size_t max)
 	struct sigaction	sa, saved[TTY_NSIGS];
 	struct termios		old, quiet;
 	size_t			i;
-	int			r, stopped;
+	int			r, stopped, have[TTY_NSIGS];
 
  again:
 	memset(&sa, 0, sizeof(sa));
@@ -73,7 +77,9 @@ tty_quiet_line(int fd, const char *prompt, struct secret *s, size_t max)
 	sa.sa_handler = tty_catch;	/* no SA_RESTART: the read ends */
 	for (i = 0; i < TTY_NSIGS; i++) {
 		tty_caught[i] = 0;
-		(void)sigaction(tty_sigs[i], &sa, &saved[i]);
+		have[i] = sigaction(tty_sigs[i], NULL, &saved[i]) == 0;
+		if (have[i] && saved[i].sa_handler != SIG_IGN)
+			(void)sigaction(tty_sigs[i], &sa, NULL);
 	}
 	if (tcgetattr(fd, &old) == -1) {
 		r = CV_ERR_IO;
@@ -91,7 +97,8 @@ tty_quiet_line(int fd, const char *prompt, struct secret *s, size_t max)
 		;
  restore:
 	for (i = 0; i < TTY_NSIGS; i++)
-		(void)sigaction(tty_sigs[i], &saved[i], NULL);
+		if (have[i])
+			(void)sigaction(tty_sigs[i], &saved[i], NULL);
 	if (!tty_interrupted())
 		return r;
 	/* the terminal echoes again: now the signal, as it was meant */

@@ -179,6 +179,61 @@ test_terminal_sighup(void **state)
 	interrupted(SIGHUP);
 }
 
+/* A kill -USR1 ends a program that does not catch it: echoing too. */
+static void
+test_terminal_sigusr1(void **state)
+{
+	interrupted(SIGUSR1);
+}
+
+static void
+test_terminal_sigpipe(void **state)
+{
+	interrupted(SIGPIPE);
+}
+
+/*
+ * A signal the program ignores (vaultctl ignores SIGPIPE) stays
+ * ignored at the prompt: the line typed after it is the secret.
+ */
+static void
+test_terminal_ignored(void **state)
+{
+	struct secret	s;
+	char		got[64];
+	int		master, slave, p[2], st;
+	ssize_t		n;
+	pid_t		pid;
+
+	alarm(20);
+	assert_int_equal(openpty(&master, &slave, NULL, NULL, NULL), 0);
+	assert_int_equal(pipe(p), 0);
+	assert_true((pid = fork()) != -1);
+	if (pid == 0) {
+		close(p[0]);
+		signal(SIGPIPE, SIG_IGN);
+		if (secret_read_fd(slave, &s, 64) != 0)
+			_exit(1);
+		(void)!write(p[1], s.p, s.len);
+		_exit(0);
+	}
+	close(p[1]);
+	assert_int_equal(quiet_wait(slave), 0);
+	assert_int_equal(kill(pid, SIGPIPE), 0);
+	assert_int_equal(write(master, SECRET "\n", sizeof(SECRET)),
+	    sizeof(SECRET));
+	assert_int_equal(waitpid(pid, &st, 0), pid);
+	assert_true(WIFEXITED(st));
+	assert_int_equal(WEXITSTATUS(st), 0);
+	n = read(p[0], got, sizeof(got));
+	assert_int_equal(n, sizeof(SECRET) - 1);
+	assert_memory_equal(got, SECRET, (size_t)n);
+	close(p[0]);
+	close(slave);
+	close(master);
+	alarm(0);
+}
+
 /*
  * Stopped at the prompt (^Z): the terminal echoes while the reader is
  * stopped; continued, it asks again, and the line typed then is the
@@ -350,6 +405,9 @@ main(void)
 		cmocka_unit_test(test_terminal_sigint),
 		cmocka_unit_test(test_terminal_sigterm),
 		cmocka_unit_test(test_terminal_sighup),
+		cmocka_unit_test(test_terminal_sigusr1),
+		cmocka_unit_test(test_terminal_sigpipe),
+		cmocka_unit_test(test_terminal_ignored),
 		cmocka_unit_test(test_terminal_stop),
 		cmocka_unit_test(test_terminal_lines_after),
 		cmocka_unit_test(test_terminal_too_long),
