@@ -7,7 +7,8 @@
  * and a vaultd that is not running included.  Against a real vaultd:
  * apikey import with --json (it aborted after storing the key) and with
  * bad input (it crashed), account list (accounts only, keys counted, no
- * JSON inside JSON) and keys list.
+ * JSON inside JSON) and keys list.  sign order's input that is not JSON
+ * is said where it broke, never quoted.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -587,6 +588,50 @@ test_apikey_import_bad(void **state)
 	cli(c, NULL, "apikey list --local --account A");
 	want(c, 0);
 	has(c->r.out, "(none)");
+}
+
+/*
+ * sign order with standard input that is not JSON (a passphrase file
+ * given where the order goes, a word typed at the wrong prompt): where
+ * it broke, never a piece of it.  jansson's own text quotes the input
+ * near the fault ("invalid token near 'Hunter2'"), and reached stderr
+ * and the JSON detail.  It is refused before vaultd is asked.
+ */
+static void
+test_sign_order_not_json(void **state)
+{
+	static const struct {
+		const char	*in, *why;
+	} bad[] = {
+		{ SECRET_WORD "\n", "standard input is not JSON (line 1, "
+		    "column 6)" },
+		{ "{\"a\": " SECRET_WORD "}", "standard input is not JSON "
+		    "(line 1, column 12)" },
+		{ "{\"a\":\n \"" SECRET_WORD, "standard input is not JSON "
+		    "(line 2, column 21)" },
+	};
+	struct ct	*c = *state;
+	json_t		*j;
+	char		 err[256];
+	size_t		 i;
+
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		cli(c, bad[i].in, "sign order --account A");
+		want(c, 1);
+		snprintf(err, sizeof(err), "vaultctl: sign order: %s\n",
+		    bad[i].why);
+		assert_string_equal(c->r.err, err);
+		assert_string_equal(c->r.out, "");
+		lacks(c, "Hunter");
+		lacks(c, "S3CR3T");
+		cli(c, bad[i].in, "--json sign order --account A");
+		j = fail_json(c, 1);
+		assert_string_equal(json_string_value(json_object_get(j,
+		    "detail")), bad[i].why);
+		lacks(c, "Hunter");
+		lacks(c, "S3CR3T");
+		json_decref(j);
+	}
 }
 
 /* account list: accounts only, keys counted; keys list: the rest. */
@@ -2125,6 +2170,8 @@ main(void)
 		    setup_vaultd, teardown),
 		cmocka_unit_test_setup_teardown(test_wait, setup_bare,
 		    teardown),
+		cmocka_unit_test_setup_teardown(test_sign_order_not_json,
+		    setup_bare, teardown),
 		cmocka_unit_test_setup_teardown(test_impostor, setup_bare,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_lists, setup_vaultd,

@@ -320,9 +320,14 @@ order_body(const char *in, size_t len, int *whole, char *why, size_t wl)
 	json_error_t	 err;
 	char		*s;
 
+	/*
+	 * Where it broke, never err.text: it quotes the input near the
+	 * fault, and what was given may be a secret meant for another
+	 * prompt (a passphrase file where the order goes).
+	 */
 	if ((j = json_loadb(in, len, JSON_REJECT_DUPLICATES, &err)) == NULL) {
-		snprintf(why, wl, "standard input is not JSON: %s (line %d)",
-		    err.text, err.line);
+		snprintf(why, wl, "standard input is not JSON (line %d, "
+		    "column %d)", err.line, err.column);
 		return NULL;
 	}
 	if (!json_is_object(j)) {
@@ -364,6 +369,7 @@ sign_order(struct vaultctl *vc, const char *account, int negrisk)
 	}
 	body = order_body(in, inlen, &whole, vc->errtext,
 	    sizeof(vc->errtext));
+	sodium_memzero(in, inlen);
 	free(in);
 	if (body == NULL)
 		return vaultctl_fail(vc, "sign order", CV_ERR_INVALID);
