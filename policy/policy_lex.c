@@ -206,7 +206,8 @@ lex_string(struct pctx *cx, POL_YYSTYPE *lval, const POL_YYLTYPE *loc)
 		pol_error_at(cx, loc, "string is not valid UTF-8");
 		return POL_YYerror;
 	}
-	settok(cx, "\"", buf, n, "\"");
+	/* a value is never quoted: see lex_word */
+	snprintf(cx->tok, sizeof(cx->tok), "value");
 	if ((lval->str = lex_dup(cx, buf, n)) == NULL)
 		return POL_YYerror;
 	return STRING;
@@ -259,9 +260,9 @@ lex_macro(struct pctx *cx, POL_YYSTYPE *lval, const POL_YYLTYPE *loc)
 		pol_error_at(cx, loc, "a macro name must follow $");
 		return POL_YYerror;
 	}
+	/* not named: it may be a piece of a secret (see lex_word) */
 	if (n > MACRO_NAME_MAX || !pol_macro_find(cx, s, n, &lval->mac)) {
-		pol_error_at(cx, loc, "unknown macro $%.*s",
-		    n > 64 ? 64 : (int)n, s);
+		pol_error_at(cx, loc, "unknown macro");
 		return POL_YYerror;
 	}
 	settok(cx, "$", s, n, "");
@@ -336,9 +337,17 @@ pol_yylex(POL_YYSTYPE *lval, POL_YYLTYPE *loc, struct pctx *cx)
 			    "bytes)", VALUE_MAX);
 			return POL_YYerror;
 		}
-		settok(cx, "", s, n, "");
-		if ((t = keyword(s, n)) != 0)
+		/*
+		 * A keyword is named in a syntax error, a value never: the
+		 * file may be a secret given where the policy goes (policy
+		 * sign KEYFILE --key-file POLICY, swapped), whose words
+		 * would be printed.  The line and column say where.
+		 */
+		if ((t = keyword(s, n)) != 0) {
+			settok(cx, "", s, n, "");
 			return t;
+		}
+		snprintf(cx->tok, sizeof(cx->tok), "value");
 		if ((lval->str = lex_dup(cx, s, n)) == NULL)
 			return POL_YYerror;
 		return WORD;

@@ -479,8 +479,24 @@ test_errors(void **state)
 	error_is("allow any ! x\n", "1:11: unexpected character !");
 	error_is("allow any \x01\n", "1:11: unexpected byte 0x01");
 	error_is("allow any account a\\b\n", "1:20: unexpected character \\");
+	/*
+	 * A value is never quoted in a syntax error: the file may be a
+	 * secret given in the policy's place (policy sign KEYFILE
+	 * --key-file POLICY, the two swapped), whose words would be.
+	 */
+	error_is("clobvault-approver-v1 "
+	    "5f3a9c0e1b2d4f6a8c0e2b4d6f8a0c2e4b6d8f0a2c4e6b8d0f2a4c6e8b0d2f4a\n",
+	    "1:23: syntax error: unexpected value, expecting '='");
+	error_is("correct horse battery\n", "1:9: syntax error: unexpected "
+	    "value, expecting '='");
+	error_is("Hunter2 \"S3CR3T word\"\n", "1:9: syntax error: "
+	    "unexpected value, expecting '='");
+	error_is("allow any label x S3CR3T\n", "1:19: syntax error: "
+	    "unexpected value, expecting end of line");
+	error_is("pa$sword horse\n", "1:3: unknown macro");
+	error_is("allow any account $S3CR3T\n", "1:19: unknown macro");
 	/* macros */
-	error_is("allow any account $foo\n", "1:19: unknown macro $foo");
+	error_is("allow any account $foo\n", "1:19: unknown macro");
 	error_is("allow any account $\n", "1:19: a macro name must follow $");
 	error_is("x = a\nx = b\n", "2:1: macro $x is already defined "
 	    "(line 1)");
@@ -698,7 +714,7 @@ test_errors_many(void **state)
 	errors_are(text, sizeof(text) - 1, CV_ERR_INVALID,
 	    "1:14: approver nobody is not declared",
 	    "3:1: macro $x is already defined (line 2)",
-	    "4:19: unknown macro $nope",
+	    "4:19: unknown macro",
 	    "5:15: syntax error: unexpected end of line, expecting a value",
 	    "6:18: bad method get (1 to 7 capital letters)",
 	    "8:19: unterminated string",
