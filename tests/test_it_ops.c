@@ -33,6 +33,8 @@
 #include "tests/it.h"
 
 #define PASSPHRASE	"correct horse battery staple"
+#define CONF_KEYS	"audit-segment-size, cpu-latency, gateway, home, " \
+			"log-file, log-level, log-max-size, socket-group, user"
 
 struct ot {
 	struct it	it;
@@ -179,6 +181,38 @@ test_check_good(void **state)
 	assert_string_equal(o->out, "vaultd: configuration OK\n");
 }
 
+/*
+ * A secret file given as the configuration (-c and -p swapped, the
+ * passphrase file as -c): where each line is wrong, never a word of it.
+ * vaultd -n said "unknown key correct", the passphrase's first word,
+ * on standard error, which a service's journal keeps.
+ */
+static void
+test_check_secret_file(void **state)
+{
+	struct ot	*o = *state;
+	char		 want[1024];
+
+	it_write(o->conf, PASSPHRASE "\n"
+	    "clobvault-approver-v1 "
+	    "5f3a9c0e1b2d4f6a8c0e2b4d6f8a0c2e4b6d8f0a2c4e6b8d0f2a4c6e8b0d2f4a\n"
+	    "\"Hunter2 S3CR3T\"\n"
+	    "user Hunter2 S3CR3T\n", 0600);
+	assert_int_equal(sh(o, "%s/vaultd -n -c %s", o->it.build, o->conf),
+	    1);
+	snprintf(want, sizeof(want),
+	    "%1$s:1:1: unknown key (the keys are " CONF_KEYS ")\n"
+	    "%1$s:2:1: unknown key (the keys are " CONF_KEYS ")\n"
+	    "%1$s:3:1: syntax error: unexpected value\n"
+	    "%1$s:4:14: syntax error: unexpected value, expecting end of "
+	    "line\n", o->conf);
+	assert_string_equal(o->out, want);
+	assert_null(strstr(o->out, "correct"));
+	assert_null(strstr(o->out, "5f3a9c0e"));
+	assert_null(strstr(o->out, "Hunter2"));
+	assert_null(strstr(o->out, "S3CR3T"));
+}
+
 static void
 test_check_bad(void **state)
 {
@@ -208,14 +242,14 @@ test_check_bad(void **state)
 	    "%1$s:2:5: syntax error: unexpected end of line, expecting a "
 	    "value\n"
 	    "%1$s:3:11: log-level loud must be info or debug\n"
-	    "%1$s:4:1: unknown key frobnicate\n"
+	    "%1$s:4:1: unknown key (the keys are " CONF_KEYS ")\n"
 	    "%1$s:5:9: gateway 0.0.0.0:8443 is not a loopback address: only "
 	    "127.0.0.1 and [::1] may be used, since any other would need TLS "
 	    "and client certificates, which vaultd does not have\n"
 	    "%1$s:6:20: audit-segment-size 12Q must be a number of bytes, "
 	    "with K, M or G for KiB, MiB or GiB\n"
 	    "%1$s:7:20: audit-segment-size 1K must be from 64K to 1024G\n"
-	    "%1$s:8:19: syntax error: unexpected /tmp/b, expecting end of "
+	    "%1$s:8:19: syntax error: unexpected value, expecting end of "
 	    "line\n"
 	    "%1$s:9:6: unterminated string\n"
 	    "%1$s:11:1: home is set twice (first at line 10)\n"
@@ -1701,6 +1735,8 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_check_good, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_check_secret_file, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_check_bad, setup,
 		    teardown),

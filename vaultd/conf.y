@@ -33,6 +33,7 @@ struct conf_ctx {
 %code {
 static int	 conf_yylex(CONF_YYSTYPE *, CONF_YYLTYPE *, struct conf_ctx *);
 static void	 conf_yyerror(CONF_YYLTYPE *, struct conf_ctx *, const char *);
+static void	 unknown_key(struct conf_ctx *, const CONF_YYLTYPE *);
 }
 
 %define api.pure full
@@ -77,8 +78,7 @@ stmt	: key value		{
 		free($2);
 	}
 	| WORD values		{
-		conf_error(cx->conf, @1.first_line, @1.first_column,
-		    "unknown key %.64s", $1);
+		unknown_key(cx, &@1);
 		free($1);
 	}
 	;
@@ -185,6 +185,25 @@ keyword(const char *s, size_t n)
 	return 0;
 }
 
+/*
+ * A word where a key goes that is none: not named, but the keys are.
+ * A secret file given as the configuration (-c and -p swapped) would
+ * otherwise have its first word printed, and kept by a journal.
+ */
+static void
+unknown_key(struct conf_ctx *cx, const CONF_YYLTYPE *loc)
+{
+	char	list[160];
+	size_t	i, n = 0;
+
+	list[0] = '\0';
+	for (i = 0; i < sizeof(keywords) / sizeof(keywords[0]); i++)
+		n += (size_t)snprintf(list + n, sizeof(list) - n, "%s%s",
+		    i > 0 ? ", " : "", keywords[i].word);
+	conf_error(cx->conf, loc->first_line, loc->first_column,
+	    "unknown key (the keys are %s)", list);
+}
+
 static int
 wordchar(int c)
 {
@@ -286,7 +305,8 @@ lex_string(struct conf_ctx *cx, CONF_YYSTYPE *lval, const CONF_YYLTYPE *loc)
 	}
 	if (err)
 		return CONF_YYerror;
-	settok(cx, "\"", buf, n, "\"");
+	/* a value is never quoted in an error: see unknown_key */
+	snprintf(cx->tok, sizeof(cx->tok), "value");
 	if ((lval->str = lex_dup(cx, buf, n)) == NULL)
 		return CONF_YYerror;
 	return STRING;
@@ -343,9 +363,12 @@ conf_yylex(CONF_YYSTYPE *lval, CONF_YYLTYPE *loc, struct conf_ctx *cx)
 			    VAULTD_CONF_VALUE - 1);
 			return CONF_YYerror;
 		}
-		settok(cx, "", s, n, "");
-		if ((t = keyword(s, n)) != 0)
+		/* a key is named in an error, a value never */
+		if ((t = keyword(s, n)) != 0) {
+			settok(cx, "", s, n, "");
 			return t;
+		}
+		snprintf(cx->tok, sizeof(cx->tok), "value");
 		if ((lval->str = lex_dup(cx, s, n)) == NULL)
 			return CONF_YYerror;
 		return WORD;
