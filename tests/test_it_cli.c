@@ -634,6 +634,42 @@ test_sign_order_not_json(void **state)
 	}
 }
 
+/*
+ * A URL refused for a user, a password or a query is not quoted back:
+ * the password (or a token in the query) would be printed.  vaultctl
+ * said it before vaultd is asked; a URL refused otherwise still is.
+ */
+static void
+test_url_userinfo(void **state)
+{
+	static const char *const urls[] = {
+		"https://user:S3CR3TPW@127.0.0.1:9/",
+		"https://127.0.0.1:9/?token=S3CR3TPW",
+		"https://127.0.0.1:9/#S3CR3TPW",
+	};
+	struct ct	*c = *state;
+	json_t		*j;
+	size_t		 i;
+
+	for (i = 0; i < sizeof(urls) / sizeof(urls[0]); i++) {
+		cli(c, NULL, "account add X --profile polymarket --url '%s'",
+		    urls[i]);
+		want(c, 1);
+		assert_string_equal(c->r.err, "vaultctl: account add: --url: "
+		    "the URL may hold only printable ASCII, and no user, "
+		    "password, query or fragment ('@', '?', '#', '\\')\n");
+		lacks(c, "S3CR3TPW");
+		cli(c, NULL, "--json account add X --profile polymarket --url "
+		    "'%s'", urls[i]);
+		j = fail_json(c, 1);
+		lacks(c, "S3CR3TPW");
+		json_decref(j);
+	}
+	cli(c, NULL, "account add X --profile polymarket --url ftp://h/");
+	want(c, 1);
+	has(c->r.err, "vaultctl: account add: ftp://h/: ");
+}
+
 /* account list: accounts only, keys counted; keys list: the rest. */
 static void
 test_lists(void **state)
@@ -2171,6 +2207,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_wait, setup_bare,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_sign_order_not_json,
+		    setup_bare, teardown),
+		cmocka_unit_test_setup_teardown(test_url_userinfo,
 		    setup_bare, teardown),
 		cmocka_unit_test_setup_teardown(test_impostor, setup_bare,
 		    teardown),

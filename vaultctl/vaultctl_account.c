@@ -266,10 +266,18 @@ url_apply(struct vaultctl *vc, const struct acct_args *a, json_t *j)
 		    "no URL");
 		return CV_ERR_INVALID;
 	}
-	/* vaultd checks it again: this is for a clear message */
+	/*
+	 * vaultd checks it again: this is for a clear message, which
+	 * quotes the URL only if it holds no user, password, query or
+	 * fragment (a password or a token would be printed).
+	 */
 	if (url_parse(url, &up, why, sizeof(why)) != 0) {
-		snprintf(vc->errtext, sizeof(vc->errtext), "%.80s: %.150s",
-		    url, why);
+		if (strpbrk(url, "@?#") != NULL)
+			snprintf(vc->errtext, sizeof(vc->errtext), "--url: "
+			    "%.150s", why);
+		else
+			snprintf(vc->errtext, sizeof(vc->errtext), "%.80s: "
+			    "%.150s", url, why);
 		return CV_ERR_INVALID;
 	}
 	if (json_object_get(j, "pin") != NULL &&
