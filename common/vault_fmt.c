@@ -1,3 +1,4 @@
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -698,6 +699,49 @@ vault_fmt_write_atomic(int dirfd, const char *name, const uint8_t *buf,
 	if (dfd != -1)
 		close(dfd);
 	return r;
+}
+
+/* 1 if ent is ".NAME.XXXXXXXX.tmp", as vault_fmt_write_atomic names. */
+static int
+tmp_of(const char *ent, const char *name)
+{
+	size_t	nlen = strlen(name), i;
+
+	if (strlen(ent) != 1 + nlen + 1 + 8 + 4 || ent[0] != '.' ||
+	    strncmp(ent + 1, name, nlen) != 0 || ent[1 + nlen] != '.' ||
+	    strcmp(ent + 1 + nlen + 1 + 8, ".tmp") != 0)
+		return 0;
+	for (i = 0; i < 8; i++)
+		if (strchr("0123456789abcdef", ent[1 + nlen + 1 + i]) == NULL)
+			return 0;
+	return 1;
+}
+
+int
+vault_fmt_tmp_sweep(const char *dir, const char *name)
+{
+	struct dirent	*de;
+	struct stat	 st;
+	DIR		*d;
+	int		 n = 0;
+
+	if ((d = opendir(dir)) == NULL)
+		return -1;
+	while ((de = readdir(d)) != NULL) {
+		if (!tmp_of(de->d_name, name) ||
+		    fstatat(dirfd(d), de->d_name, &st,
+		    AT_SYMLINK_NOFOLLOW) == -1 || !S_ISREG(st.st_mode))
+			continue;
+		if (unlinkat(dirfd(d), de->d_name, 0) == -1) {
+			log_warn("cannot remove %s/%s", dir, de->d_name);
+			continue;
+		}
+		log_info("removed %s, left by a write of the %s that did not "
+		    "finish", de->d_name, name);
+		n++;
+	}
+	closedir(d);
+	return n;
 }
 
 int

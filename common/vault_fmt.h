@@ -243,6 +243,16 @@ int	vault_fmt_write_file(const char *path, const uint8_t *buf, size_t len)
 	    CV_WUR;
 
 /*
+ * Remove the temporary files of name (".NAME.XXXXXXXX.tmp", regular
+ * files) in directory dir that a vault_fmt_write_atomic left when its
+ * process died before the rename: each is a whole copy of what was
+ * being written.  Each removal is logged; only for a process that holds
+ * the directory's writers off (vaultd, under its home lock).  The
+ * number removed, or -1 if dir cannot be read.
+ */
+int	vault_fmt_tmp_sweep(const char *dir, const char *name);
+
+/*
  * Tests only: make the next vault_fmt_write_atomic fail at step (1 write,
  * 2 fsync, 3 rename, 4 the directory's fsync) as if the system call had
  * set errno to err.

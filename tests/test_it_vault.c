@@ -721,6 +721,43 @@ test_crash(void **state)
 }
 
 /*
+ * A temporary vault file a write left when vaultd died between creating
+ * and renaming it (.vault.XXXXXXXX.tmp) is a whole vault, sealed under
+ * the credential of its day: left, a passphrase changed since (passwd
+ * after a leak) still opens it.  vaultd removes it at start, and says
+ * so; a file of another name is left alone.
+ */
+static void
+test_stale_tmp(void **state)
+{
+	struct vt	*v = *state;
+	struct stat	 st;
+	char		 tmp[160], other[160];
+	char		*orig;
+	size_t		 len = 0;
+	FILE		*f;
+
+	assert_int_equal(it_stop(&v->it, 3000), 0);
+	assert_non_null(orig = it_slurp(v->vault, &len));
+	snprintf(tmp, sizeof(tmp), "%s/.vault.0badc0de.tmp", v->it.home);
+	snprintf(other, sizeof(other), "%s/.vault.notours.tmp", v->it.home);
+	it_write(other, "kept\n", 0600);
+	assert_non_null(f = fopen(tmp, "w"));
+	assert_int_equal(fwrite(orig, 1, len, f), len);
+	fclose(f);
+	free(orig);
+	assert_int_equal(it_start_args(&v->it, "-T", NULL, NULL), 0);
+	assert_int_equal(lstat(tmp, &st), -1);
+	assert_int_equal(errno, ENOENT);
+	assert_true(it_log_has(&v->it, "removed .vault.0badc0de.tmp, left by "
+	    "a write of the vault that did not finish"));
+	assert_int_equal(lstat(other, &st), 0);
+	unlink(other);
+	assert_int_equal(CTL(v, NULL, "unlock --passphrase-file %s", v->pass),
+	    0);
+}
+
+/*
  * The vault path made a symbolic link to a good copy, or a FIFO: unlock
  * refuses either at once (exit 1), saying what is wrong, the files left
  * as they are; the good file back, it unlocks.
@@ -780,6 +817,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_unattended, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_crash, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_stale_tmp, setup,
+		    teardown),
 		cmocka_unit_test_setup_teardown(test_vault_not_a_file, setup,
 		    teardown),
 	};

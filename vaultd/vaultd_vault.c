@@ -36,6 +36,14 @@ vault_setup(struct vaultd *vd)
 	    (size_t)snprintf(vd->auditpath, sizeof(vd->auditpath),
 	    "%s/audit.log", vd->home) >= sizeof(vd->auditpath))
 		fatalx("CLOBVAULT_HOME path too long");
+	/*
+	 * A write that died before its rename left a whole copy of the
+	 * vault, sealed under the credential of its day: a passphrase
+	 * changed since would still open it.  Under the home lock no one
+	 * else writes here; what never got renamed was never committed.
+	 */
+	if (vault_fmt_tmp_sweep(vd->home, "vault") == -1)
+		fatal("%s", vd->home);
 }
 
 int
