@@ -168,7 +168,11 @@ secret_read_file(const char *path, struct secret *s, size_t max)
 	/* O_NONBLOCK: a FIFO is refused below, not waited on */
 	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW |
 	    O_NONBLOCK)) == -1) {
-		log_warn("%s", path);
+		if (errno == ELOOP)
+			log_warnx("%s is a symbolic link; name the file itself",
+			    path);
+		else
+			log_warn("%s", path);
 		return errno == ENOENT ? CV_ERR_NOTFOUND : CV_ERR_IO;
 	}
 	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode)) {
@@ -176,7 +180,14 @@ secret_read_file(const char *path, struct secret *s, size_t max)
 		close(fd);
 		return CV_ERR_INVALID;
 	}
-	if ((st.st_mode & 077) != 0 || st.st_uid != geteuid()) {
+	if (st.st_uid != geteuid()) {
+		log_warnx("%s belongs to uid %u, not to uid %u who reads it; a "
+		    "secret file must be its reader's own", path,
+		    (unsigned)st.st_uid, (unsigned)geteuid());
+		close(fd);
+		return CV_ERR_PERM;
+	}
+	if ((st.st_mode & 077) != 0) {
 		log_warnx("%s can be read by other users (mode %03o); fix it "
 		    "with: chmod 600 %s", path, (unsigned)(st.st_mode & 0777),
 		    path);

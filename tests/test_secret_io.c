@@ -22,6 +22,7 @@
 #include <cmocka.h>
 #include <sodium.h>
 
+#include "common/log.h"
 #include "common/secret_io.h"
 
 #define SECRET	"0123456789abcdef-secret"
@@ -357,6 +358,66 @@ test_terminal_too_long(void **state)
 	typed_after(SECRET SECRET SECRET "\n", 32, CV_ERR_TOOLONG);
 }
 
+/* What secret_read_file logged during f(path): the bare lines. */
+static void
+logged(const char *path, int want, char *out, size_t len)
+{
+	struct secret	s;
+	int		p[2];
+	ssize_t		n;
+
+	assert_int_equal(pipe(p), 0);
+	log_to_fd(p[1], 1);
+	assert_int_equal(secret_read_file(path, &s, 64), want);
+	log_to_fd(STDERR_FILENO, 0);
+	close(p[1]);
+	n = read(p[0], out, len - 1);
+	out[n > 0 ? n : 0] = '\0';
+	close(p[0]);
+}
+
+/*
+ * What a refused file is told: a symbolic link as one (not "Too many
+ * levels of symbolic links"), and a file of another user as that (it
+ * was said to be readable by others, mode 600 and all).
+ */
+static void
+test_file_told(void **state)
+{
+	char	 dir[] = "/tmp/test_secret_io.XXXXXXXX", f[64], l[64];
+	char	 want[256], got[256];
+	int	 fd;
+
+	assert_non_null(mkdtemp(dir));
+	snprintf(f, sizeof(f), "%s/pass", dir);
+	snprintf(l, sizeof(l), "%s/link", dir);
+	assert_true((fd = open(f, O_WRONLY | O_CREAT | O_EXCL, 0600)) >= 0);
+	assert_int_equal(write(fd, "hunter2\n", 8), 8);
+	close(fd);
+	assert_int_equal(symlink(f, l), 0);
+	logged(l, CV_ERR_IO, got, sizeof(got));
+	snprintf(want, sizeof(want), "warning: %s is a symbolic link; name "
+	    "the file itself\n", l);
+	assert_string_equal(got, want);
+	assert_int_equal(chmod(f, 0644), 0);
+	logged(f, CV_ERR_PERM, got, sizeof(got));
+	snprintf(want, sizeof(want), "warning: %s can be read by other users "
+	    "(mode 644); fix it with: chmod 600 %s\n", f, f);
+	assert_string_equal(got, want);
+	assert_int_equal(chmod(f, 0600), 0);
+	if (geteuid() == 0) {
+		assert_int_equal(chown(f, 65534, 65534), 0);
+		logged(f, CV_ERR_PERM, got, sizeof(got));
+		snprintf(want, sizeof(want), "warning: %s belongs to uid 65534, "
+		    "not to uid 0 who reads it; a secret file must be its "
+		    "reader's own\n", f);
+		assert_string_equal(got, want);
+	}
+	unlink(l);
+	unlink(f);
+	rmdir(dir);
+}
+
 /*
  * secret_read_file: a regular file of its owner only; a file others may
  * read, a symbolic link, and a FIFO nobody writes are refused -- the
@@ -412,6 +473,7 @@ main(void)
 		cmocka_unit_test(test_terminal_lines_after),
 		cmocka_unit_test(test_terminal_too_long),
 		cmocka_unit_test(test_file),
+		cmocka_unit_test(test_file_told),
 	};
 
 	if (sodium_init() < 0)
