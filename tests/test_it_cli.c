@@ -670,6 +670,49 @@ test_url_userinfo(void **state)
 	has(c->r.err, "vaultctl: account add: ftp://h/: ");
 }
 
+/*
+ * client add whose standard output cannot be written (a full disk, a
+ * closed pipe): the credentials are never shown again, so that is a
+ * failure to tell, exit 1, with what to do -- not exit 0 and nothing.
+ */
+static void
+test_client_add_unwritten(void **state)
+{
+	struct ct	*c = *state;
+	char		 cmd[1024], errp[160], want_err[512];
+	int		 st;
+
+	snprintf(errp, sizeof(errp), "%s.err", c->it.home);
+	snprintf(cmd, sizeof(cmd), "%s/vaultctl client add bot1 --account A "
+	    "--passphrase-file %s </dev/null >/dev/full 2>%s", c->it.build,
+	    c->pass, errp);
+	st = system(cmd);
+	assert_true(WIFEXITED(st));
+	slurp_into(errp, c->r.err, sizeof(c->r.err));
+	unlink(errp);
+	snprintf(want_err, sizeof(want_err), "client bot1 for account A: its "
+	    "credentials follow, shown this once; give them to the bot\n"
+	    "vaultctl: client add: client bot1 is added, but its credentials "
+	    "could not be written to standard output (%s) and are not shown "
+	    "again: remove it (vaultctl client remove bot1) and add it "
+	    "again\n", strerror(ENOSPC));
+	assert_string_equal(c->r.err, want_err);
+	assert_int_equal(WEXITSTATUS(st), 1);
+	/* added, as it says; written out, it is shown whole */
+	cli(c, NULL, "client list");
+	want(c, 0);
+	has(c->r.out, "bot1");
+	cli(c, NULL, "client add bot2 --account A --passphrase-file %s",
+	    c->pass);
+	want(c, 0);
+	has(c->r.out, "\"secret\":\"");
+	assert_int_equal(c->r.out[strlen(c->r.out) - 1], '\n');
+	cli(c, NULL, "--json client add bot3 --account A --passphrase-file %s",
+	    c->pass);
+	want(c, 0);
+	json_decref(out_json(c));
+}
+
 /* account list: accounts only, keys counted; keys list: the rest. */
 static void
 test_lists(void **state)
@@ -2214,6 +2257,8 @@ main(void)
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_lists, setup_vaultd,
 		    teardown),
+		cmocka_unit_test_setup_teardown(test_client_add_unwritten,
+		    setup_vaultd, teardown),
 		cmocka_unit_test_setup_teardown(test_account_orders,
 		    setup_vaultd, teardown),
 		cmocka_unit_test_setup_teardown(test_account_update,

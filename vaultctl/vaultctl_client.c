@@ -108,6 +108,38 @@ client_make(struct secret *s, char key[37])
 }
 
 /*
+ * The credentials, and a newline, straight to standard output with
+ * write(2): no copy is left in stdio's buffer, and a failure (a full
+ * disk, a closed pipe) is known, for they are never shown again.  0, or
+ * the errno.
+ */
+static int
+show_once(const char *p, size_t len)
+{
+	ssize_t	n;
+	int	nl = 0;
+
+	if (fflush(stdout) == EOF)
+		return errno;
+	while (len > 0 || !nl) {
+		if (len == 0) {
+			p = "\n";
+			len = 1;
+			nl = 1;
+		}
+		if ((n = write(STDOUT_FILENO, p, len)) == -1 && errno == EINTR)
+			continue;
+		if (n == -1)
+			return errno;
+		if (n == 0)
+			return EIO;
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+/*
  * A client's name is what the policy's rules name: adding one, or
  * removing one (which frees its name), takes the vault's credential,
  * as a policy change does.
@@ -117,7 +149,7 @@ client_add(struct vaultctl *vc, const char *name, const char *account,
     const struct client_cred *cc)
 {
 	struct secret	 s, cred;
-	char		 key[37], info[VAULT_MAX_INFO + 1];
+	char		 key[37], info[VAULT_MAX_INFO + 1], *text;
 	int		 keyfile, r;
 
 	memset(&s, 0, sizeof(s));
@@ -139,22 +171,33 @@ client_add(struct vaultctl *vc, const char *name, const char *account,
 	if (vc->json) {
 		json_t	*j = json_loadb((const char *)s.p, s.len, 0, NULL);
 
+		secret_free(&s);
 		if (j == NULL || json_object_set_new(j, "client",
 		    json_string(name)) != 0 || json_object_set_new(j,
-		    "account", json_string(account)) != 0) {
+		    "account", json_string(account)) != 0 ||
+		    (text = json_dumps(j, JSON_INDENT(2) | JSON_SORT_KEYS)) ==
+		    NULL) {
 			json_decref(j);
-			secret_free(&s);
 			return vaultctl_fail(vc, "client add", CV_ERR_NOMEM);
 		}
-		vaultctl_print_json(j);
+		json_decref(j);
+		r = show_once(text, strlen(text));
+		vaultctl_json_free(text);	/* wiped */
 	} else {
 		fprintf(stderr, "client %s for account %s: its credentials "
 		    "follow, shown this once; give them to the bot\n", name,
 		    account);
-		printf("%.*s\n", (int)s.len, (const char *)s.p);
+		r = show_once((const char *)s.p, s.len);
+		secret_free(&s);
 	}
-	fflush(stdout);
-	secret_free(&s);
+	if (r != 0) {
+		snprintf(vc->errtext, sizeof(vc->errtext), "client %s is added, "
+		    "but its credentials could not be written to standard "
+		    "output (%s) and are not shown again: remove it (vaultctl "
+		    "client remove %s) and add it again", name, strerror(r),
+		    name);
+		return vaultctl_fail(vc, "client add", CV_ERR_IO);
+	}
 	return EXIT_OK;
 }
 
