@@ -223,6 +223,8 @@ signerd_loop(struct signerd_state *sd)
 			msg_clear(&m);
 			continue;
 		}
+		/* what was handled goes, wiped, before the answers do */
+		chan_drop(c);
 		if ((r = chan_flush(c)) != 0)
 			fatalx("write to vaultd: %s", cv_strerror(r));
 		signerd_pool_unlock(&sd->pool);

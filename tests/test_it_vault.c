@@ -17,6 +17,7 @@
 #include "common/vault_crypto.h"
 #include "common/vault_fmt.h"
 #include "tests/it.h"
+#include "tests/it_mem.h"
 
 /* The wallet key of the published vectors (tests/vectors/clob_auth.json). */
 #define WALLET_KEY	"0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80"
@@ -721,6 +722,43 @@ test_crash(void **state)
 }
 
 /*
+ * The passphrase a control client sent with its unlock is wiped from
+ * vaultd once the request is handled, not when that client next sends
+ * or goes: vaultctl waits out the Argon2id with its connection open, and
+ * a client may keep one open for long.  So is signerd's copy, once it
+ * answered.  Read as a debugger would (root only; skipped otherwise).
+ */
+static void
+test_unlock_frame_wiped(void **state)
+{
+	struct vt	*v = *state;
+	struct it_proc	 procs[3];
+	struct chan	 ch;
+	struct msg_w	 w;
+	struct msg	 m;
+	int		 n;
+
+	if (geteuid() != 0)
+		skip();
+	assert_int_equal(CTL(v, NULL, "lock"), 0);
+	assert_int_equal(it_connect(&v->it, &ch), 0);
+	msg_begin(&w, MSG_CTL_UNLOCK_REQ, 2);
+	msg_put_bin(&w, PASSPHRASE, strlen(PASSPHRASE));
+	msg_put_bool(&w, 0);
+	assert_int_equal(chan_send(&ch, &w), 0);
+	assert_int_equal(chan_recv(&ch, &m), 0);
+	assert_int_equal(m.type, MSG_CTL_UNLOCK_ANS);
+	msg_clear(&m);
+	/* the connection stays open: the frame's buffer is still there */
+	assert_int_equal(it_status(&v->it, procs), 0);
+	n = mem_count(v->it.vaultd, "passphrase", PASSPHRASE);
+	assert_int_equal(n, 0);
+	n = mem_count((pid_t)procs[1].pid, "passphrase", PASSPHRASE);
+	assert_int_equal(n, 0);
+	chan_free(&ch);
+}
+
+/*
  * A temporary vault file a write left when vaultd died between creating
  * and renaming it (.vault.XXXXXXXX.tmp) is a whole vault, sealed under
  * the credential of its day: left, a passphrase changed since (passwd
@@ -818,6 +856,8 @@ main(void)
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_crash, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_stale_tmp, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_unlock_frame_wiped, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_vault_not_a_file, setup,
 		    teardown),

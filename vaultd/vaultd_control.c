@@ -719,5 +719,12 @@ control_readable(struct vaultd *vd, struct client *cl)
 		got += cl->chan.in.len - before;
 		cl->last_ms = vaultd_now_ms();
 	}
+	/*
+	 * What was handled goes now, wiped, not at the client's next
+	 * read: an unlock's passphrase, a record's secret, stayed in
+	 * vaultd's heap while vaultctl waited for the answer or a client
+	 * kept its connection open.
+	 */
+	chan_drop(&cl->chan);
 	(void)control_flush(cl);
 }
