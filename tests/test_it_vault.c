@@ -756,6 +756,23 @@ test_unlock_frame_wiped(void **state)
 	n = mem_count((pid_t)procs[1].pid, "passphrase", PASSPHRASE);
 	assert_int_equal(n, 0);
 	chan_free(&ch);
+
+	/*
+	 * signerd's answer to headers l2 holds the API passphrase (a
+	 * header's value): gone from vaultd once relayed, not left in its
+	 * buffer of what signerd sent until signerd next writes.
+	 */
+	assert_int_equal(CTL(v, NULL, "account add main --profile openfish"),
+	    0);
+	assert_int_equal(CTL(v, NULL, "wallet generate --account main"), 0);
+	assert_int_equal(CTL(v, "{\"apiKey\":\"" API_KEY "\",\"secret\":\""
+	    API_SECRET "\",\"passphrase\":\"" API_PASS "\"}",
+	    "apikey import --account main"), 0);
+	assert_int_equal(CTL(v, NULL, "headers l2 --account main --method GET "
+	    "--path /auth/api-keys"), 0);
+	assert_out(v, API_PASS);
+	n = mem_count(v->it.vaultd, "API passphrase", API_PASS);
+	assert_int_equal(n, 0);
 }
 
 /*

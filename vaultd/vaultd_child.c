@@ -777,6 +777,13 @@ child_readable(struct vaultd *vd, struct child *ch)
 		if (ch->state != CHILD_UP && ch->state != CHILD_HELLO)
 			return;
 	}
+	/*
+	 * What was handled goes now, wiped: signerd's signed headers carry
+	 * the API passphrase, which stayed in vaultd's heap until signerd
+	 * next wrote.
+	 */
+	if (r == CV_ERR_AGAIN)
+		chan_drop(&ch->chan);
 	if (r != CV_ERR_AGAIN) {
 		snprintf(why, sizeof(why), "malformed message: %s",
 		    cv_strerror(r));
