@@ -21,7 +21,8 @@ static int	tty_line(int, const char *, struct secret *, size_t);
  * same).  A stop (^Z) gives it back, stops, and asks again once
  * continued.  Every signal sent from outside whose default ends the
  * process is here, not only those a terminal sends: a kill -USR1 left
- * the operator's shell without echo.  One that is ignored stays so.
+ * the operator's shell without echo; so are the real-time signals
+ * (tty_sig_list adds them).  One that is ignored stays so.
  */
 static const int tty_sigs[] = {
 	SIGALRM, SIGHUP, SIGINT, SIGQUIT, SIGTERM, SIGTSTP, SIGTTIN, SIGTTOU,
@@ -29,29 +30,41 @@ static const int tty_sigs[] = {
 	SIGPOLL, SIGPWR
 };
 #define TTY_NSIGS	(sizeof(tty_sigs) / sizeof(tty_sigs[0]))
+#define TTY_SIGS_MAX	(TTY_NSIGS + NSIG)
 
-static volatile sig_atomic_t	tty_caught[TTY_NSIGS];
+static volatile sig_atomic_t	tty_caught[NSIG];	/* by number */
 
 static void
 tty_catch(int sig)
 {
-	size_t	i;
-
-	for (i = 0; i < TTY_NSIGS; i++)
-		if (tty_sigs[i] == sig)
-			tty_caught[i] = 1;
+	if (sig > 0 && sig < NSIG)
+		tty_caught[sig] = 1;
 }
 
 /* 1 if a signal was caught while the terminal was quiet. */
 static int
 tty_interrupted(void)
 {
-	size_t	i;
+	int	sig;
 
-	for (i = 0; i < TTY_NSIGS; i++)
-		if (tty_caught[i])
+	for (sig = 1; sig < NSIG; sig++)
+		if (tty_caught[sig])
 			return 1;
 	return 0;
+}
+
+/* tty_sigs, then SIGRTMIN to SIGRTMAX, into list: how many. */
+static size_t
+tty_sig_list(int *list)
+{
+	size_t	n;
+	int	sig;
+
+	for (n = 0; n < TTY_NSIGS; n++)
+		list[n] = tty_sigs[n];
+	for (sig = SIGRTMIN; sig <= SIGRTMAX && sig < NSIG; sig++)
+		list[n++] = sig;
+	return n;
 }
 
 /*
@@ -66,20 +79,22 @@ tty_interrupted(void)
 static int
 tty_quiet_line(int fd, const char *prompt, struct secret *s, size_t max)
 {
-	struct sigaction	sa, saved[TTY_NSIGS];
+	struct sigaction	sa, saved[TTY_SIGS_MAX];
 	struct termios		old, quiet;
-	size_t			i;
-	int			r, stopped, have[TTY_NSIGS];
+	size_t			i, nsigs;
+	int			r, stopped, have[TTY_SIGS_MAX];
+	int			sigs[TTY_SIGS_MAX];
 
+	nsigs = tty_sig_list(sigs);
  again:
 	memset(&sa, 0, sizeof(sa));
 	sigemptyset(&sa.sa_mask);
 	sa.sa_handler = tty_catch;	/* no SA_RESTART: the read ends */
-	for (i = 0; i < TTY_NSIGS; i++) {
-		tty_caught[i] = 0;
-		have[i] = sigaction(tty_sigs[i], NULL, &saved[i]) == 0;
+	for (i = 0; i < nsigs; i++) {
+		tty_caught[sigs[i]] = 0;
+		have[i] = sigaction(sigs[i], NULL, &saved[i]) == 0;
 		if (have[i] && saved[i].sa_handler != SIG_IGN)
-			(void)sigaction(tty_sigs[i], &sa, NULL);
+			(void)sigaction(sigs[i], &sa, NULL);
 	}
 	if (tcgetattr(fd, &old) == -1) {
 		r = CV_ERR_IO;
@@ -96,20 +111,20 @@ tty_quiet_line(int fd, const char *prompt, struct secret *s, size_t max)
 	while (tcsetattr(fd, TCSAFLUSH, &old) == -1 && errno == EINTR)
 		;
  restore:
-	for (i = 0; i < TTY_NSIGS; i++)
+	for (i = 0; i < nsigs; i++)
 		if (have[i])
-			(void)sigaction(tty_sigs[i], &saved[i], NULL);
+			(void)sigaction(sigs[i], &saved[i], NULL);
 	if (!tty_interrupted())
 		return r;
 	/* the terminal echoes again: now the signal, as it was meant */
 	if (r == 0)
 		secret_free(s);
 	stopped = 0;
-	for (i = 0; i < TTY_NSIGS; i++)
-		if (tty_caught[i]) {
-			(void)kill(getpid(), tty_sigs[i]);
-			if (tty_sigs[i] == SIGTSTP || tty_sigs[i] == SIGTTIN ||
-			    tty_sigs[i] == SIGTTOU)
+	for (i = 0; i < nsigs; i++)
+		if (tty_caught[sigs[i]]) {
+			(void)kill(getpid(), sigs[i]);
+			if (sigs[i] == SIGTSTP || sigs[i] == SIGTTIN ||
+			    sigs[i] == SIGTTOU)
 				stopped = 1;
 		}
 	if (stopped)

@@ -193,6 +193,13 @@ test_terminal_sigpipe(void **state)
 	interrupted(SIGPIPE);
 }
 
+/* A real-time signal's default ends the process too. */
+static void
+test_terminal_sigrt(void **state)
+{
+	interrupted(SIGRTMIN + 3);
+}
+
 /*
  * A signal the program ignores (vaultctl ignores SIGPIPE) stays
  * ignored at the prompt: the line typed after it is the secret.
@@ -468,6 +475,7 @@ main(void)
 		cmocka_unit_test(test_terminal_sighup),
 		cmocka_unit_test(test_terminal_sigusr1),
 		cmocka_unit_test(test_terminal_sigpipe),
+		cmocka_unit_test(test_terminal_sigrt),
 		cmocka_unit_test(test_terminal_ignored),
 		cmocka_unit_test(test_terminal_stop),
 		cmocka_unit_test(test_terminal_lines_after),
