@@ -513,14 +513,42 @@ too_deep(const json_t *j, int depth)
 
 const char *const order_types[] = { "GTC", "GTD", "FOK", "FAK", NULL };
 
+/*
+ * The members of an element beside its order, as the SDKs send them.
+ * Any other is refused: an exchange that matches member names without
+ * regard to case (Go's encoding/json does) would read "ordertype" or
+ * "PostOnly" as the handling the policy decided on, and an "Order"
+ * after "order" as more of the order (a version 2 order's taker and
+ * expiration are not signed).
+ */
+static const char *const element_members[] = {
+	"order", "owner", "orderType", "postOnly", "deferExec", NULL
+};
+
 /* An element's order_flags (common/order.h), or CV_ERR_INVALID with why. */
 static int
 element_flags(const json_t *el, struct order_flags *f, char *why,
     size_t whylen)
 {
 	const json_t	*v;
+	const char	*key;
+	char		 shown[SHOWN_MAX + 4];
+	json_t		*m;
 	size_t		 i;
 
+	/* json_object_foreach wants a mutable object; nothing is changed. */
+	json_object_foreach((json_t *)el, key, m) {
+		for (i = 0; element_members[i] != NULL; i++)
+			if (strcmp(key, element_members[i]) == 0)
+				break;
+		if (element_members[i] == NULL) {
+			name_clean(key, shown, sizeof(shown));
+			whyf(why, whylen, "%s: unknown member beside the "
+			    "order (owner, orderType, postOnly, deferExec)",
+			    shown);
+			return CV_ERR_INVALID;
+		}
+	}
 	memcpy(f->type, "GTC", 4);
 	f->post_only = f->defer_exec = 0;
 	if ((v = json_object_get(el, "orderType")) != NULL) {

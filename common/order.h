@@ -173,8 +173,11 @@ void	order_view_flags(const struct order_flags *f, struct order_view *v);
  * (UTF-8 without NUL bytes, exactly one JSON value, duplicate keys
  * refused, nested at most ORDER_DEPTH_MAX deep) and each "order" decoded
  * with order_from_json, and its element's order_flags read (a value of
- * another type, or an order type not of the four, refused); the other
- * members are kept as they are.  root keeps the parsed body for
+ * another type, or an order type not of the four, refused).  An element
+ * holds no member but "order", "owner", "orderType", "postOnly" and
+ * "deferExec": another is refused, since an exchange that reads names
+ * without regard to case would take "ordertype" or "Order" for one the
+ * policy saw.  root keeps the parsed body for
  * order_batch_sign; order_batch_free releases it.  CV_ERR_INVALID with
  * why; in a batch why starts "order N: " (N from 1).  On failure *b is
  * empty (free it or not).

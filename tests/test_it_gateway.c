@@ -1592,8 +1592,9 @@ test_builder_code(void **state)
 
 /*
  * The order's handling beside it in the body: a rule on "type" holds a
- * bot to resting orders, an orderType not of the four is refused before
- * the policy, and an absent one reads as GTC, the exchange's default.
+ * bot to resting orders, an orderType not of the four (or a member of
+ * another name, "ordertype") is refused before the policy, and an absent
+ * one reads as GTC, the exchange's default.
  */
 static void
 test_order_flags(void **state)
@@ -1622,6 +1623,25 @@ test_order_flags(void **state)
 	refused(g, &r, 400, "orderType: not \"GTC\", \"GTD\", \"FOK\" or "
 	    "\"FAK\"", mark);
 	txr_free(&r);
+
+	/*
+	 * A second spelling of orderType, which an exchange that reads
+	 * names without regard to case takes as the order type: it used to
+	 * be signed and sent as the GTC the rule saw.  Refused before the
+	 * policy: 400, nothing upstream, audited.
+	 */
+	memcpy(p, "\"GTC\"", 5);
+	assert_non_null(p = strrchr(body, '}'));
+	snprintf(p, sizeof(body) - (size_t)(p - body),
+	    ",\"ordertype\":\"FOK\"}");
+	bot(g, &g->bot, txt_now(), "POST", "/order", body, &r);
+	refused(g, &r, 400, "", mark);
+	assert_string_equal(r.body, "{\"error\":\"ordertype: unknown member "
+	    "beside the order (owner, orderType, postOnly, deferExec)\"}");
+	txr_free(&r);
+	assert_int_equal(CTL(g, NULL, "audit show --tail 1"), 0);
+	assert_non_null(strstr(g->out, "Z\tclient:bot\tpm\tsign\tPOST\t"
+	    "/order\tdeny\t-\t-\t"));
 
 	/* no orderType: the exchange's GTC, which the rule lets by */
 	order_body(body, sizeof(body), ADDR, "1234", 5000000, 10000000, 72);

@@ -1027,16 +1027,56 @@ test_batch_parse_refusals(void **state)
 		order_batch_free(&b);
 	}
 
-	/* eight deep passes, nine do not, wherever the nesting is */
+	/*
+	 * nine deep is refused wherever the nesting is; eight deep gets
+	 * past that check, to the member that holds it
+	 */
 	BODY_REFUSED("{\"order\":" ORDER_A_WIRE("1", "") ",\"x\":[[[[[[[[1]]]]"
 	    "]]]]}", 0, "body: nested deeper than 8");
 	BODY_REFUSED("[{\"order\":" ORDER_A_WIRE("1", "") ",\"x\":[[[[[[{}]]]]"
 	    "]]}]", 1, "body: nested deeper than 8");
-	snprintf(body, sizeof(body), "{\"order\":%s,\"x\":[[[[[[[1]]]]]]]}",
-	    ORDER_A_WIRE("1", ""));
-	assert_int_equal(order_batch_parse((const uint8_t *)body,
-	    strlen(body), 0, ORDER_V1, &b, why, sizeof(why)), 0);
+	BODY_REFUSED("{\"order\":" ORDER_A_WIRE("1", "") ",\"x\":[[[[[[[1]]]]"
+	    "]]]}", 0, "x: unknown member beside the order (owner, "
+	    "orderType, postOnly, deferExec)");
+}
+
+/*
+ * Beside its order an element holds only what the SDKs send.  The
+ * policy reads "orderType", "postOnly" and "deferExec" by their exact
+ * names; an exchange that matches names without regard to case (Go's
+ * encoding/json) would read a later "ordertype" as the order type, or
+ * an "Order" as more of the order, so such bodies used to be signed
+ * with handling the policy never saw.
+ */
+static void
+test_batch_element_members(void **state)
+{
+	static const char ok[] = "[" BODY_A(ORDER_A_WIRE("1", ""), "x") "]";
+	struct order_batch	b;
+	char			why[256];
+
+	(void)state;
+	assert_int_equal(order_batch_parse((const uint8_t *)ok,
+	    sizeof(ok) - 1, 1, ORDER_V1, &b, why, sizeof(why)), 0);
 	order_batch_free(&b);
+
+	BODY_REFUSED("{\"orderType\":\"GTC\",\"order\":" ORDER_A_WIRE("1",
+	    "") ",\"ordertype\":\"FOK\"}", 0, "ordertype: unknown member "
+	    "beside the order (owner, orderType, postOnly, deferExec)");
+	BODY_REFUSED("{\"order\":" ORDER_A_WIRE("1", "") ",\"PostOnly\":"
+	    "true}", 0, "PostOnly: unknown member beside the order (owner, "
+	    "orderType, postOnly, deferExec)");
+	BODY_REFUSED("{\"order\":" ORDER_A_WIRE("1", "") ",\"Order\":"
+	    "{\"expiration\":\"1\"}}", 0, "Order: unknown member beside the "
+	    "order (owner, orderType, postOnly, deferExec)");
+	/* a \\u escape spells the same name: still not a member */
+	BODY_REFUSED("[" BODY_A(ORDER_A_WIRE("1", ""), "x") ",{\"order\":"
+	    ORDER_A_WIRE("2", "") ",\"deferexe\\u0063\":true}]", 1,
+	    "order 2: deferexec: unknown member beside the order (owner, "
+	    "orderType, postOnly, deferExec)");
+	BODY_REFUSED("{\"order\":" ORDER_A_WIRE("1", "") ",\"\":1}", 0,
+	    ": unknown member beside the order (owner, orderType, postOnly, "
+	    "deferExec)");
 }
 
 /*
@@ -1393,6 +1433,7 @@ main(void)
 		cmocka_unit_test_setup(test_from_json_v2, reset),
 		cmocka_unit_test_setup(test_batch_parse_refusals, reset),
 		cmocka_unit_test_setup(test_batch_flags, reset),
+		cmocka_unit_test_setup(test_batch_element_members, reset),
 		cmocka_unit_test_setup(test_sign_body_a, reset),
 		cmocka_unit_test_setup(test_sign_batch, reset),
 		cmocka_unit_test_setup(test_sign_denied, reset),
