@@ -3,9 +3,9 @@
  *
  * pj_validate is a recursive descent bounded by PJ_MAX_DEPTH.  Duplicate
  * keys are found with a table on the stack: the members of every object
- * open at the moment, each with a hash of its unescaped key; a new key
- * is compared (unescaped, byte for byte) with the earlier members of
- * its own object whose hash is the same.  An object's members leave the
+ * open at the moment, each with a hash of its unescaped, case-folded
+ * key (pj_fold); a new key is compared (unescaped and folded) with the
+ * earlier members of its own object whose hash is the same.  An object's members leave the
  * table when it closes, so the table bounds what is open, not the
  * document.  pj_lookup then walks the validated text without copying.
  */
@@ -32,6 +32,12 @@ struct pj_parse {
 	struct pj_key	 keys[PJ_MAX_OPEN];
 };
 
+/* A pointer token's bytes, "~0" and "~1" read as '~' and '/'. */
+struct pj_tok {
+	const char	*t;
+	size_t		 len, i;
+};
+
 #define FNV32_INIT	0x811c9dc5U
 #define FNV32_PRIME	0x01000193U
 
@@ -44,6 +50,10 @@ static int	 pj_literal(struct pj_parse *, const char *);
 static int	 pj_object(struct pj_parse *);
 static int	 pj_array(struct pj_parse *);
 static int	 pj_value(struct pj_parse *);
+static uint32_t	 pj_fold(uint32_t);
+static int32_t	 pj_cp(int (*)(void *), void *);
+static int	 pj_sit_byte(void *);
+static int	 pj_tok_byte(void *);
 static int	 pj_key_eq(const uint8_t *, const struct pj_key *,
 		    const struct pj_key *);
 static size_t	 pj_skip_ws(const uint8_t *, size_t, size_t);
@@ -197,6 +207,14 @@ pj_string(struct pj_parse *P, uint32_t *h)
 			nb = (unsigned)need + 1;
 			i += need + 1;
 		}
+		/* the hash of the folded key, as pj_key_eq compares keys */
+		if (nb == 1 && b[0] >= 'A' && b[0] <= 'Z')
+			b[0] += 'a' - 'A';
+		else if ((nb == 2 && b[0] == 0xc5 && b[1] == 0xbf) ||
+		    (nb == 3 && b[0] == 0xe2 && b[1] == 0x84 && b[2] == 0xaa)) {
+			b[0] = nb == 2 ? 's' : 'k';
+			nb = 1;
+		}
 		for (j = 0; j < nb; j++)
 			hh = (hh ^ b[j]) * FNV32_PRIME;
 	}
@@ -254,22 +272,99 @@ pj_literal(struct pj_parse *P, const char *lit)
 	return 0;
 }
 
-/* 1 if the two escaped keys unescape to the same bytes. */
+/*
+ * A code point folded as an exchange that matches member names without
+ * regard to case folds it: Go's encoding/json takes "orderid", "OrderId"
+ * and "ORDERID" for a field "orderID", and "\u017fide" (long s) and
+ * "\u212a" (Kelvin sign) for an s and a k.  Those two are the only
+ * characters outside ASCII that fold to an ASCII letter, and the names
+ * an exchange reads are ASCII.
+ */
+static uint32_t
+pj_fold(uint32_t cp)
+{
+	if (cp >= 'A' && cp <= 'Z')
+		return cp + ('a' - 'A');
+	if (cp == 0x17f)
+		return 's';
+	if (cp == 0x212a)
+		return 'k';
+	return cp;
+}
+
+/*
+ * The next code point of the UTF-8 bytes next(arg) gives, or -1 at
+ * their end.  The bytes are valid UTF-8 (an unescaped key of validated
+ * text, or a rule's pointer); whatever is not reads as a byte.
+ */
+static int32_t
+pj_cp(int (*next)(void *), void *arg)
+{
+	int	c, k, need;
+	int32_t	cp;
+
+	if ((c = next(arg)) < 0x80)
+		return c;
+	if ((c & 0xe0) == 0xc0) {
+		need = 1; cp = c & 0x1f;
+	} else if ((c & 0xf0) == 0xe0) {
+		need = 2; cp = c & 0x0f;
+	} else if ((c & 0xf8) == 0xf0) {
+		need = 3; cp = c & 0x07;
+	} else
+		return c;
+	for (k = 0; k < need; k++) {
+		if ((c = next(arg)) == -1)
+			return -1;
+		cp = cp << 6 | (c & 0x3f);
+	}
+	return cp;
+}
+
+static int
+pj_sit_byte(void *arg)
+{
+	return pj_sit_next(arg);
+}
+
+static int
+pj_tok_byte(void *arg)
+{
+	struct pj_tok	*k = arg;
+	int		 c;
+
+	if (k->i >= k->len)
+		return -1;
+	c = (uint8_t)k->t[k->i++];
+	if (c == '~' && k->i < k->len)
+		c = k->t[k->i++] == '0' ? '~' : '/';
+	return c;
+}
+
+/*
+ * Whether the two escaped keys unescape to the same name: 1 exactly, 2
+ * only when case folded (pj_fold), 0 not.
+ */
 static int
 pj_key_eq(const uint8_t *p, const struct pj_key *a, const struct pj_key *b)
 {
 	struct pj_sit	ia, ib;
-	int		ca, cb;
+	int32_t		ca, cb;
+	int		exact = 1;
 
 	pj_sit_init(&ia, p + a->off, a->len);
 	pj_sit_init(&ib, p + b->off, b->len);
 	do {
-		ca = pj_sit_next(&ia);
-		cb = pj_sit_next(&ib);
-		if (ca != cb)
+		ca = pj_cp(pj_sit_byte, &ia);
+		cb = pj_cp(pj_sit_byte, &ib);
+		if (ca == cb)
+			continue;
+		if (ca < 0 || cb < 0 ||
+		    pj_fold((uint32_t)ca) != pj_fold((uint32_t)cb))
 			return 0;
+		exact = 0;
 	} while (ca != -1);
-	return 1;
+	return exact ? 1 : 2;
 }
 
 static int
@@ -295,10 +390,15 @@ pj_object(struct pj_parse *P)
 			return r;
 		k.off = (uint32_t)start + 1;
 		k.len = (uint32_t)(P->i - start - 2);
-		for (j = base; j < P->nkeys; j++)
-			if (P->keys[j].h == k.h && pj_key_eq(P->p, &P->keys[j],
-			    &k))
+		for (j = base; j < P->nkeys; j++) {
+			if (P->keys[j].h != k.h)
+				continue;
+			if ((r = pj_key_eq(P->p, &P->keys[j], &k)) == 1)
 				return pj_fail(P, start, "duplicate key");
+			if (r == 2)
+				return pj_fail(P, start, "duplicate key but "
+				    "for case");
+		}
 		if (P->nkeys >= PJ_MAX_OPEN)
 			return pj_fail(P, start, "more than 4096 members open");
 		P->keys[P->nkeys++] = k;
@@ -572,23 +672,30 @@ pj_skip_value(const uint8_t *p, size_t len, size_t i)
 	return len;
 }
 
-/* 1 if pointer token t[0..tlen) (with ~0 ~1) names the escaped key. */
+/*
+ * 1 if pointer token t[0..tlen) (with ~0 ~1) names the escaped key, case
+ * folded (pj_fold): the member an exchange that folds names would read,
+ * and the only one, since pj_validate refuses two that fold alike.
+ */
 static int
 pj_token_eq(const char *t, size_t tlen, const uint8_t *key, size_t klen)
 {
 	struct pj_sit	it;
-	size_t		i;
-	int		c;
+	struct pj_tok	tok;
+	int32_t		ct, ck;
 
 	pj_sit_init(&it, key, klen);
-	for (i = 0; i < tlen; i++) {
-		c = (uint8_t)t[i];
-		if (c == '~')
-			c = t[++i] == '0' ? '~' : '/';
-		if (pj_sit_next(&it) != c)
+	tok.t = t;
+	tok.len = tlen;
+	tok.i = 0;
+	do {
+		ct = pj_cp(pj_tok_byte, &tok);
+		ck = pj_cp(pj_sit_byte, &it);
+		if (ct != ck && (ct < 0 || ck < 0 ||
+		    pj_fold((uint32_t)ct) != pj_fold((uint32_t)ck)))
 			return 0;
-	}
-	return pj_sit_next(&it) == -1;
+	} while (ct != -1);
+	return 1;
 }
 
 /* An array index in canonical form ("0", or no leading zero). */

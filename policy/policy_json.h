@@ -6,7 +6,9 @@
  *
  * Strict means RFC 8259 and a little more: one value with optional
  * whitespace around it and no trailing byte, no byte-order mark, no
- * duplicate keys in an object (compared after unescaping), valid UTF-8
+ * duplicate keys in an object (compared after unescaping, and without
+ * regard to case: "orderID" and "orderId" are one name twice, as an
+ * exchange that folds names reads them), valid UTF-8
  * in strings, no unpaired surrogate in a \u escape, no \u0000 (a NUL an
  * exchange might cut a string at), nesting at most PJ_MAX_DEPTH deep,
  * at most PJ_MAX_LEN bytes and PJ_MAX_OPEN object members open at once.
@@ -56,7 +58,8 @@ int	 pj_validate(const uint8_t *p, size_t len, size_t *off,
 /*
  * Find the value at JSON pointer ptr[0..ptrlen) (RFC 6901: "" is the
  * whole text, "~0" is '~', "~1" is '/') in text that pj_validate
- * accepted.  0 with *out set; CV_ERR_NOTFOUND when no such value (a
+ * accepted, a member's name matched without regard to case (the one
+ * member an exchange that folds names would read for it).  0 with *out set; CV_ERR_NOTFOUND when no such value (a
  * missing key, an index past the end or not in canonical form, a step
  * into a scalar); CV_ERR_INVALID for a malformed pointer.
  */

@@ -889,6 +889,56 @@ test_builder_l2(void **state)
 }
 
 /*
+ * A rule on a body member reads it without regard to case, as an
+ * exchange that folds member names (Go's encoding/json) does: the bot's
+ * "Market" used to pass a deny rule on /market, and be signed and sent
+ * for the exchange to cancel the market the rule keeps.  403 naming the
+ * rule, nothing upstream, audited; two names that differ only in case
+ * are refused alike.
+ */
+static void
+test_body_case(void **state)
+{
+	struct gt	*g = *state;
+	struct txr	 r;
+	char		 pol[8192];
+	int		 mark;
+
+	snprintf(pol, sizeof(pol), "%sdeny client bot method DELETE path "
+	    "/cancel-market-orders body /market = 0x0b label keep-market\n",
+	    POLICY_TEXT);
+	it_write(g->pol, pol, 0644);
+	assert_int_equal(CTL(g, NULL, "policy apply %s --passphrase-file %s",
+	    g->pol, g->pass), 0);
+	mark = log_lines(g);
+	bot(g, &g->bot, txt_now(), "DELETE", "/cancel-market-orders",
+	    "{\"Market\":\"0x0b\"}", &r);
+	refused(g, &r, 403, "", mark);
+	assert_string_equal(r.body, "{\"error\":\"denied by rule keep-market "
+	    "(line 9)\"}");
+	txr_free(&r);
+	assert_int_equal(CTL(g, NULL, "audit show --tail 1"), 0);
+	assert_non_null(strstr(g->out, "Z\tclient:bot\tpm\tsign\tDELETE\t"
+	    "/cancel-market-orders\tdeny\tkeep-market@"));
+	bot(g, &g->bot, txt_now(), "DELETE", "/cancel-market-orders",
+	    "{\"market\":\"0x01\",\"MARKET\":\"0x0b\"}", &r);
+	refused(g, &r, 403, "denied by rule keep-market (line 9): body is "
+	    "not strict JSON: duplicate key but for case at byte 17", mark);
+	txr_free(&r);
+	/* another market goes */
+	bot(g, &g->bot, txt_now(), "DELETE", "/cancel-market-orders",
+	    "{\"market\":\"0x01\"}", &r);
+	if (r.status != 200)
+		fail_msg("%ld %s", r.status, r.body ? r.body : "");
+	txr_free(&r);
+	assert_int_equal(log_lines(g), mark + 1);
+
+	it_write(g->pol, POLICY_TEXT, 0644);
+	assert_int_equal(CTL(g, NULL, "policy apply %s --passphrase-file %s",
+	    g->pol, g->pass), 0);
+}
+
+/*
  * A signed time far ahead is refused (skew) and takes a slot of the
  * replay window; that slot used to stay until the time itself (here
  * some thirty years), so that a bot could fill the window and every
@@ -1684,6 +1734,7 @@ main(void)
 		cmocka_unit_test(test_key_endpoints_loose),
 		cmocka_unit_test(test_builder_code),
 		cmocka_unit_test(test_order_flags),
+		cmocka_unit_test(test_body_case),
 		cmocka_unit_test(test_replay_restart),
 		cmocka_unit_test(test_replay_share),
 	};

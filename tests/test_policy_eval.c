@@ -712,6 +712,67 @@ test_body_strict(void **state)
 	policy_free(pol);
 }
 
+/*
+ * A body's member names are read without regard to case, as an exchange
+ * that folds names (Go's encoding/json) reads them: a rule on /orderID
+ * sees "orderId" and "ORDERID", and a body with two names that fold
+ * alike is not strict JSON.  Both used to pass a deny rule on /orderID
+ * that the exchange would have acted on.
+ */
+static void
+test_body_case(void **state)
+{
+	static const char *const denied[] = {
+		"{\"orderID\":\"0xvip\"}",
+		"{\"orderId\":\"0xvip\"}",
+		"{\"ORDERID\":\"0xvip\"}",
+		"{\"ord\\u0045rid\":\"0xvip\"}",
+	};
+	static const char	 one[] = "{\"\xc5\xbf\\u212a\":2}";
+	static const char	 two[] = "{\"sk\":1,\"\xc5\xbf\\u212a\":2}";
+	static const char	 acute[] = "{\"\xc3\xa9\":1,\"\xc3\x89\":2}";
+	struct policy		*pol;
+	struct policy_req	 q;
+	struct policy_verdict	 v;
+	struct pj_val		 jv;
+	size_t			 i;
+
+	(void)state;
+	pol = pol_new("allow any method DELETE path /order\n"
+	    "deny any method DELETE path /order body /orderID = 0xvip "
+	    "label keep-vip\n");
+	req_init(&q);
+	q.method = "DELETE";
+	req_path(&q, "/order");
+	for (i = 0; i < sizeof(denied) / sizeof(denied[0]); i++) {
+		req_body(&q, denied[i]);
+		v = eval(pol, NULL, &q, T0);
+		if (v.effect != POLICY_DENY || strcmp(v.id, "keep-vip") != 0)
+			fail_msg("body %zu: %s", i, v.why);
+	}
+	req_body(&q, "{\"orderID\":\"0xa\",\"orderId\":\"0xvip\"}");
+	v = eval(pol, NULL, &q, T0);
+	assert_verdict(&v, POLICY_DENY, "keep-vip", "denied by rule keep-vip "
+	    "(line 2): body is not strict JSON: duplicate key but for case "
+	    "at byte 17");
+	req_body(&q, "{\"orderID\":\"0xa\"}");
+	v = eval(pol, NULL, &q, T0);
+	assert_int_equal(v.effect, POLICY_ALLOW);
+	policy_free(pol);
+
+	/* the long s and the Kelvin sign fold to s and k, as in Go */
+	assert_int_equal(pj_validate((const uint8_t *)two, strlen(two), NULL,
+	    NULL), CV_ERR_INVALID);
+	assert_int_equal(pj_validate((const uint8_t *)one, strlen(one), NULL,
+	    NULL), 0);
+	assert_int_equal(pj_lookup((const uint8_t *)one, strlen(one), "/SK", 3,
+	    &jv), 0);
+	assert_memory_equal(jv.p, "2", 1);
+	/* other letters outside ASCII are compared as they are */
+	assert_int_equal(pj_validate((const uint8_t *)acute, strlen(acute),
+	    NULL, NULL), 0);
+}
+
 /* Decimals compare exactly, past what a double holds. */
 static void
 test_decimals(void **state)
@@ -1861,6 +1922,7 @@ main(void)
 		cmocka_unit_test(test_approve_max),
 		cmocka_unit_test(test_known_answers),
 		cmocka_unit_test(test_json_lookup),
+		cmocka_unit_test(test_body_case),
 	};
 
 	if (sodium_init() < 0)

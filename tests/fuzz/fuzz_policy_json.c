@@ -7,7 +7,7 @@
  * the text and to be strict JSON itself, strings decoded every way the
  * reader offers and compared, numbers compared as decimals.  jansson
  * reads the same bytes as a reference: where both accept the text they
- * must find the same values, and each may refuse what the other takes
+ * must find the same values (names matched without regard to case), and each may refuse what the other takes
  * only for a reason the two are known to differ on.  Any disagreement
  * aborts.
  */
@@ -178,17 +178,74 @@ compare(const struct pj_val *a, const uint8_t *da, size_t na,
 	}
 }
 
-/* What jansson finds at pointer i, or NULL: RFC 6901 on its tree. */
+/*
+ * The next code point of s[0..len) at *i, folded as policy_json.c folds
+ * names (ASCII letters, U+017F long s, U+212A Kelvin sign), or -1 at
+ * the end.  s is clean UTF-8 (jansson's strings, the pointers here).
+ */
+static long
+ref_fold_next(const char *s, size_t len, size_t *i)
+{
+	const uint8_t	*u = (const uint8_t *)s;
+	long		 cp;
+	size_t		 need, k;
+
+	if (*i >= len)
+		return -1;
+	if (u[*i] < 0x80)
+		need = 0, cp = u[*i];
+	else if ((u[*i] & 0xe0) == 0xc0)
+		need = 1, cp = u[*i] & 0x1f;
+	else if ((u[*i] & 0xf0) == 0xe0)
+		need = 2, cp = u[*i] & 0x0f;
+	else
+		need = 3, cp = u[*i] & 0x07;
+	for (k = 1; k <= need && *i + k < len; k++)
+		cp = cp << 6 | (u[*i + k] & 0x3f);
+	*i += need + 1;
+	if (cp >= 'A' && cp <= 'Z')
+		return cp + ('a' - 'A');
+	return cp == 0x17f ? 's' : cp == 0x212a ? 'k' : cp;
+}
+
+/* 1 if two names are one without regard to case. */
+static int
+ref_fold_eq(const char *a, size_t alen, const char *b, size_t blen)
+{
+	size_t	i = 0, j = 0;
+	long	ca, cb;
+
+	do {
+		ca = ref_fold_next(a, alen, &i);
+		cb = ref_fold_next(b, blen, &j);
+		if (ca != cb)
+			return 0;
+	} while (ca != -1);
+	return 1;
+}
+
+/*
+ * What jansson finds at pointer i, or NULL: RFC 6901 on its tree, a
+ * member's name matched without regard to case as policy_json.h says
+ * (jansson refused two names that are one exactly; for two that are
+ * one but for case, pj_validate refused the text).
+ */
 static json_t *
 ref_lookup(json_t *j, size_t i)
 {
-	const char	*t;
+	const char	*t, *key;
+	json_t		*m, *hit;
 	size_t		 k, idx, d;
 
 	for (k = 0; k < steps[i].n && j != NULL; k++) {
 		t = steps[i].tok[k];
 		if (json_is_object(j)) {
-			j = json_object_get(j, t);
+			hit = NULL;
+			json_object_foreach(j, key, m)
+				if (ref_fold_eq(key, strlen(key), t,
+				    strlen(t)))
+					hit = m;
+			j = hit;
 			continue;
 		}
 		/* an index: "0", or digits without a leading zero */
@@ -240,7 +297,8 @@ against_jansson(const uint8_t *data, size_t size, int r, const char *what,
 	if (r != 0) {
 		if (root != NULL && size <= PJ_MAX_LEN &&
 		    strcmp(what, "nested deeper than 32") != 0 &&
-		    strcmp(what, "more than 4096 members open") != 0)
+		    strcmp(what, "more than 4096 members open") != 0 &&
+		    strcmp(what, "duplicate key but for case") != 0)
 			abort();
 		goto out;
 	}
