@@ -26,7 +26,8 @@
  * The request: the account's base URL and the target exactly as the
  * bot sent it (what vaultd signed), the method, vaultd's headers, and
  * from the bot only Content-Type, Accept and User-Agent; the body is
- * vaultd's when it replaced it (signed orders), else the bot's.  TLS as
+ * vaultd's when it replaced it (signed orders), else the bot's, and
+ * goes as JSON (gw_up_ctype).  TLS as
  * for the exchange calls: verification on, the account's CA or the
  * system bundle (http_tls: parsed once for this multi handle), records
  * wiped once read, an optional pin, http only to
@@ -301,6 +302,27 @@ gw_up_line_str(struct gw_req *r, const char *name, const char *v)
 	gw_up_line(r, name, strlen(name), v, strlen(v));
 }
 
+/*
+ * The Content-Type sent.  A body goes as JSON, what the policy and
+ * vaultd read it as: the bot's type when it names JSON (parameters
+ * kept), else application/json.  An exchange that picks its parser by
+ * the type would otherwise read a body labelled as a form, say, as
+ * other fields than the policy judged ({"a":"x&orderID=V"}).  Without
+ * a body, the bot's type or none.
+ */
+static const char *
+gw_up_ctype(const struct gw_req *r, size_t bodylen)
+{
+	const char	*t = r->ctype;
+
+	if (bodylen == 0)
+		return t != NULL ? t : "";
+	if (t != NULL && strncasecmp(t, "application/json", 16) == 0 &&
+	    (t[16] == '\0' || t[16] == ';' || t[16] == ' ' || t[16] == '\t'))
+		return t;
+	return "application/json";
+}
+
 /* vaultd's headers: names of letters, digits, '_' and '-'. */
 static void
 gw_up_vaultd_hdrs(struct gw_req *r, struct msg *m)
@@ -381,11 +403,7 @@ gw_up_go(struct gw_req *r)
 	bodylen = r->upbody != NULL ? r->upbodylen : r->len;
 	nobody = bodylen == 0 && (strcmp(r->method, "GET") == 0 ||
 	    strcmp(r->method, "DELETE") == 0);
-	if (r->ctype != NULL)
-		gw_up_line_str(r, "Content-Type", r->ctype);
-	else
-		gw_up_line_str(r, "Content-Type", bodylen > 0 ?
-		    "application/json" : "");
+	gw_up_line_str(r, "Content-Type", gw_up_ctype(r, bodylen));
 	gw_up_line_str(r, "Accept", r->accept != NULL ? r->accept : "");
 	if (r->agent != NULL)
 		gw_up_line_str(r, "User-Agent", r->agent);

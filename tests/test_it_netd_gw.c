@@ -454,6 +454,54 @@ test_echo(void **state)
 	assert_string_equal(e.hdrs, want);
 	pthread_mutex_unlock(&e.lock);
 
+	/*
+	 * A body goes as JSON, as the policy read it: a form's type, or
+	 * none, is sent as application/json; a JSON type as the bot gave it.
+	 */
+	{
+		static const char *const form[] = {
+		    "Content-Type: application/x-www-form-urlencoded", "Accept:",
+		    NULL };
+		static const char *const utf8[] = {
+		    "Content-Type: Application/JSON; charset=utf-8", "Accept:",
+		    NULL };
+		static const char *const jsonx[] = {
+		    "Content-Type: application/jsonx", "Accept:",
+		    NULL };
+		const char *const *types[] = { form, utf8, jsonx };
+		static const char *const sent[] = { "application/json",
+		    "Application/JSON; charset=utf-8", "application/json" };
+		const char	*cancel = "{\"a\":\"x&orderID=V\"}";
+		int		 i;
+
+		for (i = 0; i < 3; i++) {
+			assert_int_equal(gw_req(&s, 0, "DELETE", "/order",
+			    types[i], cancel, strlen(cancel), &r), 0);
+			snprintf(want, sizeof(want), "DELETE /order\n%s",
+			    cancel);
+			gw_expect(&r, 200, want);
+			gwres_free(&r);
+			pthread_mutex_lock(&e.lock);
+			snprintf(want, sizeof(want), "Host: 127.0.0.1:%d\n"
+			    "Content-Type: %s\n"
+			    "Content-Length: %zu\n", e.port, sent[i],
+			    strlen(cancel));
+			assert_string_equal(e.hdrs, want);
+			pthread_mutex_unlock(&e.lock);
+		}
+		/* no body: the bot's type, as it was */
+		assert_int_equal(gw_req(&s, 0, "GET", "/book?token_id=5",
+		    form, NULL, 0, &r), 0);
+		gw_expect(&r, 200, "GET /book?token_id=5\n");
+		gwres_free(&r);
+		pthread_mutex_lock(&e.lock);
+		snprintf(want, sizeof(want), "Host: 127.0.0.1:%d\n"
+		    "Content-Type: application/x-www-form-urlencoded\n",
+		    e.port);
+		assert_string_equal(e.hdrs, want);
+		pthread_mutex_unlock(&e.lock);
+	}
+
 	/* The largest body (65536 bytes) goes whole. */
 	{
 		char	*big = malloc(65537);
@@ -471,16 +519,16 @@ test_echo(void **state)
 		pthread_mutex_unlock(&e.lock);
 		free(big);
 	}
-	/* The exchange's statuses, counted. */
+	/* The exchange's statuses, counted (200: 3 above, 4 of types). */
 	assert_int_equal(gw_req(&s, 0, "GET", "/metrics", NULL, NULL, 0, &r),
 	    0);
 	gw_expect(&r, 200, NULL);
 	assert_non_null(strstr(r.body, "\nclobvault_gateway_upstream_responses"
-	    "_total{code=\"200\"} 3\n"
+	    "_total{code=\"200\"} 7\n"
 	    "clobvault_gateway_upstream_responses_total{code=\"201\"} 1\n"
 	    "clobvault_gateway_upstream_responses_total{code=\"299\"} 1\n"));
 	assert_non_null(strstr(r.body, "\nclobvault_gateway_requests_total"
-	    "{code=\"200\"} 3\n"
+	    "{code=\"200\"} 7\n"
 	    "clobvault_gateway_requests_total{code=\"201\"} 1\n"
 	    "clobvault_gateway_requests_total{code=\"299\"} 1\n"));
 	gwres_free(&r);
