@@ -22,7 +22,8 @@
  * Limits: a body of at most NETD_GW_BODY_MAX bytes (413), a target of
  * at most NETD_GW_TARGET_MAX (414), NETD_GW_WAIT_MAX requests waiting
  * on vaultd (503 beyond), NETD_GW_WAIT_CLIENT of them of one client's
- * credentials (gw_who), NETD_GW_CONNS connections shared by the
+ * credentials (gw_who), NETD_GW_WAIT_UNSIGNED of those without
+ * credentials, NETD_GW_CONNS connections shared by the
  * sockets (one beyond a socket's share takes the place of one that does
  * no work: gw_conn_evict), NETD_GW_IDLE seconds of silence on a
  * connection (a suspended one is exempt and starts anew when resumed),
@@ -571,16 +572,22 @@ gw_ask(struct gw_req *r, const char *kind)
 		return;
 	}
 	/* a walk no longer than vaultd's answer's (gw_vaultd_ans) */
-	if (kind == NULL && (r->who = gw_who(gw, r)) != 0) {
-		for (i = 0; i < gw->nwait; i++)
-			n += gw->wait[i].who == r->who;
-		if (n >= NETD_GW_WAIT_CLIENT) {
-			gw_creds_wipe(r);
-			gw_answer_error(r, 503, "gateway: %d requests of these "
-			    "client credentials are waiting on vaultd; retry",
-			    NETD_GW_WAIT_CLIENT);
-			return;
-		}
+	r->who = kind == NULL ? gw_who(gw, r) : 0;
+	for (i = 0; i < gw->nwait; i++)
+		n += gw->wait[i].who == r->who;
+	if (r->who != 0 && n >= NETD_GW_WAIT_CLIENT) {
+		gw_creds_wipe(r);
+		gw_answer_error(r, 503, "gateway: %d requests of these client "
+		    "credentials are waiting on vaultd; retry",
+		    NETD_GW_WAIT_CLIENT);
+		return;
+	}
+	/* /readyz and /metrics, too: anyone's to send */
+	if (r->who == 0 && n >= NETD_GW_WAIT_UNSIGNED) {
+		gw_answer_error(r, 503, "gateway: %d requests without client "
+		    "credentials are waiting on vaultd; retry",
+		    NETD_GW_WAIT_UNSIGNED);
+		return;
 	}
 	if (++nd->next_id == 0)
 		nd->next_id = 1;

@@ -36,9 +36,11 @@
 #define NETD_GW_WAIT_MAX	256	/* requests waiting on vaultd */
 /*
  * ... of which one client's credentials (its key id and passphrase:
- * gw_who) hold at most this many; unsigned requests share the rest.
+ * gw_who) hold at most this many, and requests without credentials
+ * (anyone's to send) together at most NETD_GW_WAIT_UNSIGNED.
  */
 #define NETD_GW_WAIT_CLIENT	32
+#define NETD_GW_WAIT_UNSIGNED	64
 #define NETD_GW_CONNS		512	/* bot connections, all sockets */
 #define NETD_GW_IDLE		60	/* seconds a bot connection may idle */
 /*

@@ -598,6 +598,26 @@ drive_until(CURLM *m, struct fv *f, size_t held)
 	}
 }
 
+/*
+ * Client credentials' headers for the i-th of many requests held at
+ * vaultd, client i / 32: one client's credentials hold at most 32
+ * places waiting on vaultd, requests without any 64 together.
+ */
+static inline struct curl_slist *
+gw_creds_of(size_t i)
+{
+	struct curl_slist	*l = NULL;
+	char			 h[64];
+
+	snprintf(h, sizeof(h), "POLY_API_KEY: bot-%zu", i / 32);
+	l = curl_slist_append(l, h);
+	l = curl_slist_append(l, "POLY_PASSPHRASE: pass");
+	l = curl_slist_append(l, "POLY_TIMESTAMP: 1700000000");
+	l = curl_slist_append(l, "POLY_SIGNATURE: c2ln");
+	assert_non_null(l);
+	return l;
+}
+
 /* One request; headers are "Name: value" strings, NULL-terminated. */
 static inline int
 gw_req(const struct gws *s, int tcp, const char *method, const char *target,

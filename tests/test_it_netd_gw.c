@@ -848,7 +848,10 @@ test_negrisk(void **state)
 
 #define NCONC	100
 
-/* 100 requests in flight together, then again on the same connections. */
+/*
+ * 100 requests in flight together (of 4 clients: one holds at most 32
+ * places waiting on vaultd), then again on the same connections.
+ */
 static void
 test_concurrent(void **state)
 {
@@ -856,6 +859,7 @@ test_concurrent(void **state)
 	static struct gws	 s;
 	static struct nd	 n;
 	static struct fv	 f;
+	static struct curl_slist *l[NCONC];
 	struct gwres	*r;
 	CURL		*c[NCONC];
 	CURLM		*m;
@@ -884,8 +888,9 @@ test_concurrent(void **state)
 		for (i = 0; i < NCONC; i++) {
 			snprintf(target, sizeof(target), "/item?i=%d&r=%d", i,
 			    round);
+			l[i] = gw_creds_of((size_t)i);
 			assert_non_null(c[i] = gw_easy(&s, i & 1, "GET",
-			    target, NULL, NULL, 0, &r[i]));
+			    target, l[i], NULL, 0, &r[i]));
 			curl_easy_setopt(c[i], CURLOPT_PRIVATE, &r[i]);
 			assert_int_equal(curl_multi_add_handle(m, c[i]), 0);
 		}
@@ -899,6 +904,7 @@ test_concurrent(void **state)
 				assert_int_equal(r[i].newconns, 0);
 			curl_multi_remove_handle(m, c[i]);
 			curl_easy_cleanup(c[i]);
+			curl_slist_free_all(l[i]);
 			gwres_free(&r[i]);
 		}
 		assert_int_equal(fv_ngw(&f), NCONC);
@@ -1199,13 +1205,14 @@ test_tls(void **state)
 
 #define NWAIT	256
 
-/* At most 256 wait on vaultd; one more is told to retry. */
+/* At most 256 wait on vaultd (8 clients' 32); one more is told to retry. */
 static void
 test_wait_limit(void **state)
 {
 	static struct gws	 s;
 	static struct nd	 n;
 	static struct fv	 f;
+	static struct curl_slist *l[NWAIT];
 	struct gwres		*r, one;
 	CURL			*c[NWAIT];
 	CURLM			*m;
@@ -1223,7 +1230,8 @@ test_wait_limit(void **state)
 	fv_unlock(&f);
 	assert_non_null(m = curl_multi_init());
 	for (i = 0; i < NWAIT; i++) {
-		assert_non_null(c[i] = gw_easy(&s, i & 1, "GET", "/time", NULL,
+		l[i] = gw_creds_of((size_t)i);
+		assert_non_null(c[i] = gw_easy(&s, i & 1, "GET", "/time", l[i],
 		    NULL, 0, &r[i]));
 		assert_int_equal(curl_multi_add_handle(m, c[i]), 0);
 	}
@@ -1248,6 +1256,7 @@ test_wait_limit(void **state)
 		    "exchange\"}");
 		curl_multi_remove_handle(m, c[i]);
 		curl_easy_cleanup(c[i]);
+		curl_slist_free_all(l[i]);
 		gwres_free(&r[i]);
 	}
 	curl_multi_cleanup(m);

@@ -124,6 +124,7 @@ test_conn_flood(void **state)
 	static struct gws	 s;
 	static struct nd	 n;
 	static struct fv	 f;
+	static struct curl_slist *l[SHARE];
 	struct gwres		*r, one;
 	CURL			*c[SHARE];
 	CURLM			*m;
@@ -143,7 +144,8 @@ test_conn_flood(void **state)
 	/* Two requests at vaultd, on their own connections. */
 	assert_non_null(m = curl_multi_init());
 	for (i = 0; i < nheld; i++) {
-		assert_non_null(c[i] = gw_easy(&s, 0, "GET", "/time", NULL,
+		l[i] = gw_creds_of(i);
+		assert_non_null(c[i] = gw_easy(&s, 0, "GET", "/time", l[i],
 		    NULL, 0, &r[i]));
 		assert_int_equal(curl_multi_add_handle(m, c[i]), 0);
 	}
@@ -164,8 +166,9 @@ test_conn_flood(void **state)
 	/* Every connection at work: a new one is closed, unanswered. */
 	fds_close();
 	for (; nheld < SHARE; nheld++) {
+		l[nheld] = gw_creds_of(nheld);
 		assert_non_null(c[nheld] = gw_easy(&s, 0, "GET", "/time",
-		    NULL, NULL, 0, &r[nheld]));
+		    l[nheld], NULL, 0, &r[nheld]));
 		assert_int_equal(curl_multi_add_handle(m, c[nheld]), 0);
 	}
 	drive_until(m, &f, SHARE);
@@ -194,6 +197,7 @@ test_conn_flood(void **state)
 		    "exchange\"}");
 		curl_multi_remove_handle(m, c[i]);
 		curl_easy_cleanup(c[i]);
+		curl_slist_free_all(l[i]);
 		gwres_free(&r[i]);
 	}
 	curl_multi_cleanup(m);
@@ -1274,6 +1278,77 @@ test_wait_share(void **state)
 	free(r);
 }
 
+/*
+ * Requests without credentials hold at most 64 places waiting on
+ * vaultd: anyone who reaches the gateway can send them, and 256 would
+ * leave a client none.  The 65th gets 503; a client still gets in.
+ */
+static void
+test_wait_unsigned(void **state)
+{
+	static struct gws	 s;
+	static struct nd	 n;
+	static struct fv	 f;
+	static const char *const	 mine[] = { "POLY_API_KEY: bot-a",
+	    "POLY_PASSPHRASE: pass-a", "POLY_TIMESTAMP: 1700000000",
+	    "POLY_SIGNATURE: c2ln", NULL };
+	struct curl_slist		*l = NULL;
+	struct gwres			*r, one;
+	CURL				*c[65];
+	CURLM				*m;
+	size_t				 i, nc = 0;
+
+	assert_non_null(r = calloc(65, sizeof(*r)));
+	cur.s = &s;
+	assert_int_equal(gws_open(&s), 0);
+	cur.n = &n;
+	assert_int_equal(nd_start_gw(&n, &s, NULL, NULL), 0);
+	cur.f = &f;
+	fv_start(&f, &n);
+	fv_lock(&f);
+	f.mode = FV_SILENT;
+	fv_unlock(&f);
+	assert_non_null(m = curl_multi_init());
+	for (; nc < 64; nc++) {
+		assert_non_null(c[nc] = gw_easy(&s, 0, "GET", "/time", NULL,
+		    NULL, 0, &r[nc]));
+		assert_int_equal(curl_multi_add_handle(m, c[nc]), 0);
+	}
+	drive_until(m, &f, 64);
+	assert_int_equal(gw_req(&s, 1, "GET", "/time", NULL, NULL, 0, &one),
+	    0);
+	gw_expect(&one, 503, "{\"error\":\"gateway: 64 requests without "
+	    "client credentials are waiting on vaultd; retry\"}");
+	gwres_free(&one);
+	for (i = 0; mine[i] != NULL; i++)
+		l = curl_slist_append(l, mine[i]);
+	assert_non_null(c[nc] = gw_easy(&s, 0, "GET", "/time", l, NULL, 0,
+	    &r[nc]));
+	assert_int_equal(curl_multi_add_handle(m, c[nc]), 0);
+	nc++;
+	drive_until(m, &f, nc);
+	fv_lock(&f);
+	assert_string_equal(f.held[63].key, "");
+	assert_string_equal(f.held[64].key, "bot-a");
+	fv_unlock(&f);
+	fv_stop(&f);
+	assert_int_equal(nd_stop(&n), 0);
+	drive_all(m, c, r, nc);
+	for (i = 0; i < nc; i++) {
+		gw_expect(&r[i], 503, "{\"error\":\"gateway: vaultd closed "
+		    "the channel; the request was not sent to the "
+		    "exchange\"}");
+		curl_multi_remove_handle(m, c[i]);
+		curl_easy_cleanup(c[i]);
+		gwres_free(&r[i]);
+	}
+	curl_slist_free_all(l);
+	curl_multi_cleanup(m);
+	nd_cleanup(&n);
+	gws_close(&s);
+	free(r);
+}
+
 int
 main(void)
 {
@@ -1284,6 +1359,7 @@ main(void)
 		cmocka_unit_test_teardown(test_conn_slow_reader, teardown),
 		cmocka_unit_test_teardown(test_deadlines, teardown),
 		cmocka_unit_test_teardown(test_wait_share, teardown),
+		cmocka_unit_test_teardown(test_wait_unsigned, teardown),
 		cmocka_unit_test_teardown(test_answers_held, teardown),
 		cmocka_unit_test_teardown(test_metrics_held, teardown),
 		cmocka_unit_test_teardown(test_hop_headers, teardown),
