@@ -652,10 +652,14 @@ line_end(const char *b, size_t len)
  * audit.log renamed away, removed, or another file put in its place
  * while vaultd runs: the next record that becomes durable stops vaultd,
  * as a failed write does, before the signature it admits leaves; the
- * records since are where the log was moved to, or (removed, replaced)
- * saved as audit.log.lost (audit.log.lost.1 when a .lost is there
- * already, which is left alone); put back, the log verifies and holds
- * them.
+ * records since are saved as audit.log.lost (audit.log.lost.1 when a
+ * .lost is there already, which is left alone), whatever other name
+ * holds the file: the one it was moved to, or a hard link a backup
+ * made, which may be gone by the time the operator looks (as is NFS's
+ * .nfsXXXX name of a removed file once vaultd closes it); put back, the
+ * log verifies and holds them.  Before, a file that a name still held
+ * was not saved, and the log said its records were "in the file it was
+ * moved to", where the operator had moved nothing.
  * The same for pipelined requests, synced in groups by the syncer.
  * Before, vaultd went on writing to the file it had open and signing:
  * the records were lost at the next start.
@@ -665,8 +669,10 @@ test_log_replaced(void **state)
 {
 	struct at	*t = *state;
 	static const char *why[] = { "removed or renamed", "removed or renamed",
-	    "replaced by another file" };
+	    "replaced by another file", "removed or renamed" };
 	char		 moved[160], lost[160], lost1[160], saved[200];
+	char		*was;
+	size_t		 waslen = 0;
 	char		 want[1024], *log;
 	struct chan	 c;
 	struct msg_w	 w;
@@ -678,7 +684,7 @@ test_log_replaced(void **state)
 	snprintf(lost, sizeof(lost), "%s.lost", t->audit);
 	snprintf(lost1, sizeof(lost1), "%s.lost.1", t->audit);
 	signing_account(t);
-	for (kind = 0; kind < 3; kind++) {
+	for (kind = 0; kind < 4; kind++) {
 		assert_int_equal(CTL(t, NULL, "headers l2 --account A --method "
 		    "GET --path /auth/api-keys"), 0);
 		assert_non_null(log = it_slurp(t->audit, &len));
@@ -696,6 +702,10 @@ test_log_replaced(void **state)
 			copy_file(t->audit, moved);
 			assert_int_equal(rename(moved, t->audit), 0);
 			break;
+		case 3:		/* removed, a backup's hard link left */
+			assert_int_equal(link(t->audit, moved), 0);
+			assert_int_equal(unlink(t->audit), 0);
+			break;
 		}
 		/* its record is written, then vaultd stops: no signature */
 		assert_int_equal(CTL(t, NULL, "headers l2 --account A --method "
@@ -707,12 +717,8 @@ test_log_replaced(void **state)
 		t->it.vaultd = 0;
 		assert_true(WIFEXITED(status));
 		assert_int_equal(WEXITSTATUS(status), 1);
-		if (kind == 0)
-			snprintf(saved, sizeof(saved), "in the file it was "
-			    "moved to");
-		else
-			snprintf(saved, sizeof(saved), "saved in %s",
-			    kind == 1 ? lost1 : lost);
+		snprintf(saved, sizeof(saved), "saved in %s",
+		    kind == 1 ? lost1 : lost);
 		snprintf(want, sizeof(want), "fatal: audit: %s was %s while "
 		    "vaultd ran: vaultd stops, as on a failed write, and "
 		    "releases no signature whose record is not in it; its "
@@ -730,8 +736,18 @@ test_log_replaced(void **state)
 			free(log);
 			assert_int_equal(unlink(lost), 0);
 		}
-		assert_int_equal(rename(kind == 0 ? moved : kind == 1 ?
-		    lost1 : lost, t->audit), 0);
+		if (kind == 0 || kind == 3) {
+			/* the copy is the file the other name holds */
+			assert_non_null(was = it_slurp(moved, &waslen));
+			assert_non_null(log = it_slurp(lost, &len));
+			assert_int_equal(len, waslen);
+			assert_memory_equal(log, was, len);
+			free(log);
+			free(was);
+			assert_int_equal(unlink(moved), 0);
+		}
+		assert_int_equal(rename(kind == 1 ? lost1 : lost, t->audit),
+		    0);
 		assert_int_equal(access(lost, F_OK), -1);
 		assert_int_equal(access(lost1, F_OK), -1);
 		assert_int_equal(it_start_args(&t->it, "-T", NULL, NULL), 0);
@@ -776,6 +792,7 @@ test_log_replaced(void **state)
 	assert_true(WIFEXITED(status));
 	assert_int_equal(WEXITSTATUS(status), 1);
 	assert_int_equal(rename(moved, t->audit), 0);
+	assert_int_equal(unlink(lost), 0);	/* its copy */
 	assert_int_equal(it_start_args(&t->it, "-T", NULL, NULL), 0);
 	assert_int_equal(CTL(t, NULL, "unlock --passphrase-file %s", t->pass),
 	    0);

@@ -204,7 +204,13 @@ vaultd_audit_open(struct vaultd *vd)
  * sync group, a sync of its own), before any signature they admit
  * leaves, it releases none whose record is not in the log at that
  * path.  One lstat(2) a sync group.  The records since the change are
- * in the file vaultd had open: vaultd(8) says how to put it back.
+ * in the file vaultd had open, and a copy of it is saved as
+ * audit.log.lost (else the first free of .lost.1 to .lost.9, none
+ * overwritten) whatever names it still has: one the operator gave it,
+ * or one that may not last and that vaultd cannot know of -- a backup's
+ * hard link, which its next round removes, or on NFS the .nfsXXXX name
+ * of a removed file still open, which goes once vaultd closes it, at
+ * exit.  vaultd(8) says how to put it back.
  */
 static void __attribute__((noreturn))
 audit_lost(struct vaultd *vd, const char *what)
@@ -213,47 +219,38 @@ audit_lost(struct vaultd *vd, const char *what)
 	struct stat	st;
 	off_t		off = 0;
 	ssize_t		n = -1;
-	int		fd = -1, i;
+	int		fd = -1, i, named;
 
 	snprintf(kept, sizeof(kept), "in the file it was moved to");
-	/* removed: only vaultd's descriptor holds the records; save them */
-	if (fstat(vd->audit_fd, &st) == 0 && st.st_nlink == 0) {
-		/* audit.log.lost, else .lost.1 to .lost.9: none overwritten */
-		for (i = 0; i < 10 && fd == -1; i++) {
-			if ((size_t)snprintf(save, sizeof(save), i == 0 ?
-			    "%s.lost" : "%s.lost.%d", vd->auditpath, i) >=
-			    sizeof(save))
-				break;
-			fd = open(save, O_WRONLY | O_CREAT | O_EXCL |
-			    O_CLOEXEC | O_NOFOLLOW, 0600);
-			if (fd == -1 && errno != EEXIST)
-				break;
-		}
-		if (fd != -1) {
-			while ((n = pread(vd->audit_fd, buf, sizeof(buf),
-			    off)) > 0 && write_all(fd, buf, (size_t)n) == 0)
-				off += n;
-			if (n == 0 && fsync(fd) == 0 &&
-			    home_sync(vd->home) == 0)
-				snprintf(kept, sizeof(kept), "saved in %s",
-				    save);
-			else
-				n = -1;
-			close(fd);
-		}
-		if (n != 0) {
-			vaultd_notify("STATUS=", "audit.log %s while vaultd "
-			    "ran; stopped", what);
-			fatalx("audit: %s was %s while vaultd ran: vaultd "
-			    "stops, as on a failed write, and releases no "
-			    "signature whose record is not in it; its records "
-			    "since could not be saved (no free %s.lost name, "
-			    "or a failed write): see vaultd(8), FILES",
-			    vd->auditpath, what, vd->auditpath);
-		}
+	named = fstat(vd->audit_fd, &st) == 0 && st.st_nlink > 0;
+	for (i = 0; i < 10 && fd == -1; i++) {
+		if ((size_t)snprintf(save, sizeof(save), i == 0 ? "%s.lost" :
+		    "%s.lost.%d", vd->auditpath, i) >= sizeof(save))
+			break;
+		fd = open(save, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC |
+		    O_NOFOLLOW, 0600);
+		if (fd == -1 && errno != EEXIST)
+			break;
+	}
+	if (fd != -1) {
+		while ((n = pread(vd->audit_fd, buf, sizeof(buf), off)) > 0 &&
+		    write_all(fd, buf, (size_t)n) == 0)
+			off += n;
+		if (n == 0 && fsync(fd) == 0 && home_sync(vd->home) == 0)
+			snprintf(kept, sizeof(kept), "saved in %s", save);
+		else
+			n = -1;
+		close(fd);
 	}
 	vaultd_notify("STATUS=", "audit.log %s while vaultd ran; stopped",
 	    what);
+	/* no copy, and no name holds the file: its records go at exit */
+	if (n != 0 && !named)
+		fatalx("audit: %s was %s while vaultd ran: vaultd stops, as "
+		    "on a failed write, and releases no signature whose record "
+		    "is not in it; its records since could not be saved (no "
+		    "free %s.lost name, or a failed write): see vaultd(8), "
+		    "FILES", vd->auditpath, what, vd->auditpath);
 	fatalx("audit: %s was %s while vaultd ran: vaultd stops, as on a "
 	    "failed write, and releases no signature whose record is not in "
 	    "it; its records since are %s (put that file back as %s, then "
