@@ -460,7 +460,9 @@ gw_conn_close(struct gw_conn *gc)
  * long: whoever connects next takes its oldest; nor does one that
  * pipelines requests and reads their answers just fast enough for the
  * silence time-out.  A request at vaultd or the exchange, or an answer
- * the bot reads, is never cut off.
+ * sent whole within NETD_GW_SLOW of being made, is never cut off (the
+ * bytes sent in between are libmicrohttpd's: one of NETD_GW_ANSWER_MAX
+ * that a bot takes longer to read counts as unread).
  */
 static void
 gw_conn_evict(struct gw_daemon *d, struct gw_conn *nc)
