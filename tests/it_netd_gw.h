@@ -672,6 +672,31 @@ gw_expect(const struct gwres *r, long status, const char *body)
 }
 
 /*
+ * The n requests held at a fake vaultd that stopped (fv_stop, then
+ * nd_stop): each answered 503, not sent to the exchange, and freed with
+ * its handle, its headers l[i] (l may be NULL) and the multi handle m.
+ */
+static inline void
+held_closed(CURLM *m, CURL **c, struct gwres *r, struct curl_slist **l,
+    size_t n)
+{
+	size_t	i;
+
+	drive_all(m, c, r, n);
+	for (i = 0; i < n; i++) {
+		gw_expect(&r[i], 503, "{\"error\":\"gateway: vaultd closed "
+		    "the channel; the request was not sent to the "
+		    "exchange\"}");
+		curl_multi_remove_handle(m, c[i]);
+		curl_easy_cleanup(c[i]);
+		if (l != NULL)
+			curl_slist_free_all(l[i]);
+		gwres_free(&r[i]);
+	}
+	curl_multi_cleanup(m);
+}
+
+/*
  * The echo exchange: answers each request with status 200 (or the
  * number after "status=" in the query), the headers X-Echo: yes, two
  * Set-Cookie and a Keep-Alive (hop-by-hop), with "fill=1" in the query

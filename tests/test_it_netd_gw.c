@@ -1249,17 +1249,7 @@ test_wait_limit(void **state)
 	fv_ok(&f);
 	fv_stop(&f);
 	assert_int_equal(nd_stop(&n), 0);
-	drive_all(m, c, r, NWAIT);
-	for (i = 0; i < NWAIT; i++) {
-		gw_expect(&r[i], 503, "{\"error\":\"gateway: vaultd closed "
-		    "the channel; the request was not sent to the "
-		    "exchange\"}");
-		curl_multi_remove_handle(m, c[i]);
-		curl_easy_cleanup(c[i]);
-		curl_slist_free_all(l[i]);
-		gwres_free(&r[i]);
-	}
-	curl_multi_cleanup(m);
+	held_closed(m, c, r, l, NWAIT);
 	nd_cleanup(&n);
 	gws_close(&s);
 	free(r);

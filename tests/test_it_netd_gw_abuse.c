@@ -190,17 +190,7 @@ test_conn_flood(void **state)
 	fv_ok(&f);
 	fv_stop(&f);
 	assert_int_equal(nd_stop(&n), 0);
-	drive_all(m, c, r, SHARE);
-	for (i = 0; i < SHARE; i++) {
-		gw_expect(&r[i], 503, "{\"error\":\"gateway: vaultd closed "
-		    "the channel; the request was not sent to the "
-		    "exchange\"}");
-		curl_multi_remove_handle(m, c[i]);
-		curl_easy_cleanup(c[i]);
-		curl_slist_free_all(l[i]);
-		gwres_free(&r[i]);
-	}
-	curl_multi_cleanup(m);
+	held_closed(m, c, r, l, SHARE);
 	nd_cleanup(&n);
 	gws_close(&s);
 	free(r);
@@ -1262,17 +1252,7 @@ test_wait_share(void **state)
 	fv_unlock(&f);
 	fv_stop(&f);
 	assert_int_equal(nd_stop(&n), 0);
-	drive_all(m, c, r, nc);
-	for (i = 0; i < nc; i++) {
-		gw_expect(&r[i], 503, "{\"error\":\"gateway: vaultd closed "
-		    "the channel; the request was not sent to the "
-		    "exchange\"}");
-		curl_multi_remove_handle(m, c[i]);
-		curl_easy_cleanup(c[i]);
-		curl_slist_free_all(l[i]);
-		gwres_free(&r[i]);
-	}
-	curl_multi_cleanup(m);
+	held_closed(m, c, r, l, nc);
 	nd_cleanup(&n);
 	gws_close(&s);
 	free(r);
@@ -1292,7 +1272,7 @@ test_wait_unsigned(void **state)
 	static const char *const	 mine[] = { "POLY_API_KEY: bot-a",
 	    "POLY_PASSPHRASE: pass-a", "POLY_TIMESTAMP: 1700000000",
 	    "POLY_SIGNATURE: c2ln", NULL };
-	struct curl_slist		*l = NULL;
+	static struct curl_slist	*l[65];
 	struct gwres			*r, one;
 	CURL				*c[65];
 	CURLM				*m;
@@ -1321,9 +1301,9 @@ test_wait_unsigned(void **state)
 	    "client credentials are waiting on vaultd; retry\"}");
 	gwres_free(&one);
 	for (i = 0; mine[i] != NULL; i++)
-		l = curl_slist_append(l, mine[i]);
-	assert_non_null(c[nc] = gw_easy(&s, 0, "GET", "/time", l, NULL, 0,
-	    &r[nc]));
+		l[nc] = curl_slist_append(l[nc], mine[i]);
+	assert_non_null(c[nc] = gw_easy(&s, 0, "GET", "/time", l[nc], NULL,
+	    0, &r[nc]));
 	assert_int_equal(curl_multi_add_handle(m, c[nc]), 0);
 	nc++;
 	drive_until(m, &f, nc);
@@ -1333,17 +1313,7 @@ test_wait_unsigned(void **state)
 	fv_unlock(&f);
 	fv_stop(&f);
 	assert_int_equal(nd_stop(&n), 0);
-	drive_all(m, c, r, nc);
-	for (i = 0; i < nc; i++) {
-		gw_expect(&r[i], 503, "{\"error\":\"gateway: vaultd closed "
-		    "the channel; the request was not sent to the "
-		    "exchange\"}");
-		curl_multi_remove_handle(m, c[i]);
-		curl_easy_cleanup(c[i]);
-		gwres_free(&r[i]);
-	}
-	curl_slist_free_all(l);
-	curl_multi_cleanup(m);
+	held_closed(m, c, r, l, nc);
 	nd_cleanup(&n);
 	gws_close(&s);
 	free(r);
