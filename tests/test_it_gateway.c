@@ -1085,13 +1085,13 @@ test_replay_restart(void **state)
 
 /* vaultd restarted with a (one more argument), and unlocked. */
 static void
-gw_restart(struct gt *g, const char *a)
+gw_restart_t(struct gt *g, const char *t, const char *a)
 {
 	int64_t	stopped;
 
 	assert_int_equal(it_stop(&g->it, 3000), 0);
 	stopped = txt_now();
-	assert_int_equal(it_start_args(&g->it, "-T",
+	assert_int_equal(it_start_args(&g->it, t,
 	    "--gateway=127.0.0.1:0", a), 0);
 	assert_int_equal(gw_url(g), 0);
 	assert_int_equal(CTL(g, NULL, "unlock --passphrase-file %s", g->pass),
@@ -1099,6 +1099,12 @@ gw_restart(struct gt *g, const char *a)
 	/* past the replay floor: the log's last record */
 	while (txt_now() <= stopped)
 		it_sleep_ms(100);
+}
+
+static void
+gw_restart(struct gt *g, const char *a)
+{
+	gw_restart_t(g, "-T", a);
 }
 
 /*
@@ -1145,6 +1151,145 @@ test_replay_share(void **state)
 	assert_int_equal(r.status, 403);
 	assert_null(strstr(r.body, "replay"));
 	txr_free(&r);
+	assert_int_equal(CTL(g, NULL, "client remove other --passphrase-file "
+	    "%s", g->pass), 0);
+	gw_restart(g, NULL);
+}
+
+/* A client's signed change: its HTTP status; its body in out. */
+static long
+replay_one(struct gt *g, struct txcreds *c, int i, char *out, size_t len)
+{
+	struct txr	 r;
+	char		 body[64];
+	long		 status;
+
+	snprintf(body, sizeof(body), "{\"market\":\"0x%02x\"}", i);
+	bot(g, c, txt_now(), "DELETE", "/cancel-market-orders", body, &r);
+	status = r.status;
+	snprintf(out, len, "%s", r.body != NULL ? r.body : "");
+	txr_free(&r);
+	return status;
+}
+
+static void
+replay_client_add(struct gt *g, const char *name, struct txcreds *c)
+{
+	json_t	*j;
+
+	assert_int_equal(CTL(g, NULL, "--json client add %s --account pm "
+	    "--passphrase-file %s", name, g->pass), 0);
+	assert_non_null(j = json_loads(g->out, 0, NULL));
+	assert_int_equal(txt_creds(j, c), 0);
+	json_decref(j);
+}
+
+/*
+ * Two clients whose key ids' hashes collide (-Q 2: every hash at the
+ * first place) each have their own count: one at its share (-R 20)
+ * holds back no other.  The counts were kept by a hash, and two
+ * clients of one shared it.
+ */
+static void
+test_replay_own(void **state)
+{
+	struct gt	*g = *state;
+	struct txcreds	 other;
+	char		 body[256];
+	int		 i;
+
+	gw_restart_t(g, "-TQ2", "-R20");
+	replay_client_add(g, "other", &other);
+	for (i = 0; i < 20; i++)
+		if (replay_one(g, &g->bot, i, body, sizeof(body)) != 200)
+			fail_msg("%d: %s", i, body);
+	assert_int_equal(replay_one(g, &g->bot, 0x99, body, sizeof(body)),
+	    503);
+	assert_string_equal(body, "{\"error\":\"this client has too many "
+	    "signed requests in the replay window; retry\"}");
+	/* no rule of the policy names it: past the replay check, denied */
+	for (i = 0; i < 20; i++)
+		if (replay_one(g, &other, i, body, sizeof(body)) != 403 ||
+		    strstr(body, "replay") != NULL)
+			fail_msg("%d: %s", i, body);
+	assert_int_equal(replay_one(g, &other, 0x99, body, sizeof(body)),
+	    503);
+	assert_string_equal(body, "{\"error\":\"this client has too many "
+	    "signed requests in the replay window; retry\"}");
+	assert_int_equal(CTL(g, NULL, "client remove other --passphrase-file "
+	    "%s", g->pass), 0);
+	gw_restart(g, NULL);
+}
+
+/*
+ * More clients with signatures in the window than it counts (-Q 2):
+ * the next one is refused (503, retry) while those counted go on.
+ */
+static void
+test_replay_clients(void **state)
+{
+	struct gt	*g = *state;
+	struct txcreds	 other, third;
+	char		 body[256];
+
+	gw_restart_t(g, "-TQ2", "-R20");
+	replay_client_add(g, "other", &other);
+	replay_client_add(g, "third", &third);
+	assert_int_equal(replay_one(g, &g->bot, 1, body, sizeof(body)), 200);
+	assert_int_equal(replay_one(g, &other, 1, body, sizeof(body)), 403);
+	assert_null(strstr(body, "replay"));
+	assert_int_equal(replay_one(g, &third, 1, body, sizeof(body)), 503);
+	assert_string_equal(body, "{\"error\":\"too many clients have "
+	    "signed requests in the replay window; retry\"}");
+	assert_int_equal(replay_one(g, &g->bot, 2, body, sizeof(body)), 200);
+	assert_int_equal(replay_one(g, &other, 2, body, sizeof(body)), 403);
+	assert_null(strstr(body, "replay"));
+	assert_int_equal(CTL(g, NULL, "client remove other --passphrase-file "
+	    "%s", g->pass), 0);
+	assert_int_equal(CTL(g, NULL, "client remove third --passphrase-file "
+	    "%s", g->pass), 0);
+	gw_restart(g, NULL);
+}
+
+/*
+ * A client's count goes down as its entries expire, and a place whose
+ * client holds none goes to another client (-Q 1: one place; -R 2;
+ * skew 1: an entry lives 2 s).
+ */
+static void
+test_replay_expire(void **state)
+{
+	struct gt	*g = *state;
+	struct txcreds	 other;
+	char		 body[256], pol[8192];
+
+	gw_restart_t(g, "-TQ1", "-R2");
+	replay_client_add(g, "other", &other);
+	snprintf(pol, sizeof(pol), "skew 1\n%s", POLICY_TEXT);
+	it_write(g->pol, pol, 0644);
+	assert_int_equal(CTL(g, NULL, "policy apply %s --passphrase-file %s",
+	    g->pol, g->pass), 0);
+	assert_int_equal(replay_one(g, &g->bot, 1, body, sizeof(body)), 200);
+	assert_int_equal(replay_one(g, &g->bot, 2, body, sizeof(body)), 200);
+	assert_int_equal(replay_one(g, &g->bot, 3, body, sizeof(body)), 503);
+	assert_string_equal(body, "{\"error\":\"this client has too many "
+	    "signed requests in the replay window; retry\"}");
+	assert_int_equal(replay_one(g, &other, 1, body, sizeof(body)), 503);
+	assert_string_equal(body, "{\"error\":\"too many clients have "
+	    "signed requests in the replay window; retry\"}");
+	it_sleep_ms(3000);
+	assert_int_equal(replay_one(g, &g->bot, 4, body, sizeof(body)), 200);
+	assert_int_equal(replay_one(g, &g->bot, 5, body, sizeof(body)), 200);
+	it_sleep_ms(3000);
+	assert_int_equal(replay_one(g, &other, 2, body, sizeof(body)), 403);
+	assert_null(strstr(body, "replay"));
+	assert_int_equal(replay_one(g, &g->bot, 6, body, sizeof(body)), 503);
+	assert_string_equal(body, "{\"error\":\"too many clients have "
+	    "signed requests in the replay window; retry\"}");
+
+	it_write(g->pol, POLICY_TEXT, 0644);
+	assert_int_equal(CTL(g, NULL, "policy apply %s --passphrase-file %s",
+	    g->pol, g->pass), 0);
 	assert_int_equal(CTL(g, NULL, "client remove other --passphrase-file "
 	    "%s", g->pass), 0);
 	gw_restart(g, NULL);
@@ -1737,6 +1882,9 @@ main(void)
 		cmocka_unit_test(test_body_case),
 		cmocka_unit_test(test_replay_restart),
 		cmocka_unit_test(test_replay_share),
+		cmocka_unit_test(test_replay_own),
+		cmocka_unit_test(test_replay_clients),
+		cmocka_unit_test(test_replay_expire),
 	};
 
 	/* GW_TEST=name: that test alone */

@@ -51,7 +51,7 @@ usage(void)
 	    "              [--cpu-latency usec]\n"
 	    "              [-W workers] [-t secs] [-N netd] [-D secs] "
 	    "[-S bytes]\n"
-	    "              [-I secs] [-J bytes] [-R n]\n"
+	    "              [-I secs] [-J bytes] [-R n] [-Q n]\n"
 	    "       vaultd --version\n"
 	    "  -c file  the configuration file (default %s, if it exists;\n"
 	    "           none in test mode)\n"
@@ -82,6 +82,9 @@ usage(void)
 	    "  -J bytes test mode: the audit journal's size\n"
 	    "  -R n     test mode: a client's signatures in the gateway's "
 	    "replay window\n"
+	    "  -Q n     test mode: the replay window counts n clients' "
+	    "signatures,\n"
+	    "           their key ids' hashes colliding\n"
 	    "State lives in $CLOBVAULT_HOME (default the configuration's home,\n"
 	    "else ~/.clobvault).\n", VAULTD_CONF_DEFAULT, CHILD_WORKERS_MAX);
 	exit(2);
@@ -919,7 +922,8 @@ main(int argc, char **argv)
 		printf("vaultd %s\n", CLOBVAULT_VERSION);
 		return 0;
 	}
-	while ((ch = getopt_long(argc, argv, "c:dfg:I:J:k:l:LnN:p:R:S:t:Tu:D:W:",
+	while ((ch = getopt_long(argc, argv,
+	    "c:dfg:I:J:k:l:LnN:p:Q:R:S:t:Tu:D:W:",
 	    longopts, NULL)) != -1) {
 		switch (ch) {
 		case 'C':
@@ -1003,6 +1007,11 @@ main(int argc, char **argv)
 			    sizeof(vd.netd_path))
 				usage();
 			break;
+		case 'Q':
+			/* clients counted in the replay window, colliding */
+			vd.gw.replay_tags = test_number(optarg, 1,
+			    GW_REPLAY_TAGS);
+			break;
 		case 'R':
 			/* a client's signatures in the replay window */
 			vd.gw.replay_client = test_number(optarg, 1,
@@ -1037,6 +1046,8 @@ main(int argc, char **argv)
 		fatalx("-D is for tests: it needs -T");
 	if (vd.gw.replay_client != 0 && !vd.testmode)
 		fatalx("-R is for tests: it needs -T");
+	if (vd.gw.replay_tags != 0 && !vd.testmode)
+		fatalx("-Q is for tests: it needs -T");
 	if (vd.audit_seg_max != 0 && !vd.testmode)
 		fatalx("-S is for tests: it needs -T");
 	if (vd.wal.conf != 0 && !vd.testmode)

@@ -352,7 +352,11 @@ struct vd_pending {
 #define GW_REPLAY_MIN		1024	/* the replay table's first size */
 #define GW_REPLAY_MAX		(1 << 20)	/* signatures in the window */
 #define GW_REPLAY_CLIENT	(GW_REPLAY_MAX / 16)	/* ... one client's */
-#define GW_REPLAY_TAGS		1024	/* clients' counts, by a hash */
+#define GW_REPLAY_TAGS		1024	/* clients with signatures in the
+					   window, each its own count */
+#define GW_REPLAY_OFF		0xffff	/* an expired entry, counted off */
+#define GW_REPLAY_SWEEP		4	/* slots looked over a request */
+#define GW_REPLAY_SWEEP_MORE	16384	/* ... for a client at its share */
 #define GW_PARK_MS		3000	/* a request waits out a busy vault */
 #define GW_RULES_MAX		128	/* verdict counters by rule */
 #define GW_AUTHFAIL_KEYS	16	/* client key ids with their own
@@ -377,8 +381,13 @@ struct gw_acct {
 };
 struct gw_replay {
 	uint8_t		 key[14];	/* BLAKE2b of key, signature, time */
-	uint16_t	 tag;		/* its client's count's */
+	uint16_t	 tag;		/* its client's, GW_REPLAY_OFF */
 	int64_t		 until_ms;	/* wall clock: then it is stale */
+};
+/* A client with signatures in the window: its tag is its place. */
+struct gw_rclient {
+	uint64_t	 hash;		/* gw_real_hash of its key id, 0 none */
+	uint32_t	 count;		/* its entries not counted off */
 };
 /* Credential failures of one client key id, recorded at most once in
  * GW_AUTHFAIL_MS; the rest counted into the next record. */
@@ -405,10 +414,11 @@ struct vd_gw {
 	int64_t		 replay_floor;		/* s: a signed time at or below
 						    it may have been seen and
 						    forgotten: refused */
-	/* entries of each client (by tag) since the last rebuild */
-	uint32_t	 replay_count[GW_REPLAY_TAGS];
+	struct gw_rclient replay_clients[GW_REPLAY_TAGS];
 	size_t		 replay_client;		/* a client's most (-R, -T) */
-	int64_t		 replay_built_ms;	/* monotonic: the last rebuild */
+	size_t		 replay_tags;		/* -Q, -T: so many clients,
+						    their hashes colliding */
+	size_t		 replay_sweep;		/* the slot the sweep is at */
 	/* counters, for /metrics */
 	uint64_t	 requests, refused_auth, refused_replay;
 	uint64_t	 signatures[4];		/* L1, L2, builder, orders */

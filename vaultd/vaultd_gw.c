@@ -611,12 +611,79 @@ gw_account(struct vaultd *vd, struct gw_req *r)
  * The replay table: open addressing, linear probing, at most half full;
  * an expired entry keeps its slot (a probe goes on past it) until the
  * table is rebuilt, which drops them and sizes it to what is live.
+ *
+ * Each client with entries in it has a tag of its own, its place in
+ * replay_clients (open addressing by gw_real_hash of its key id), which
+ * counts its entries.  An expired entry is counted off once, when a
+ * probe or the sweep comes by it (GW_REPLAY_OFF); a client whose count
+ * is 0 holds no entry, and its place goes to the next new client that
+ * comes by it.  -Q (tests): so many places, every hash starting at the
+ * first.
  */
+static size_t
+gw_replay_ntags(struct vaultd *vd)
+{
+	return vd->gw.replay_tags != 0 ? vd->gw.replay_tags : GW_REPLAY_TAGS;
+}
+
+/* The tag of the client of hash h in t, a new one if need be; -1: none
+ * free, every place holds another client's entries. */
+static int
+gw_replay_tag(struct vaultd *vd, struct gw_rclient *t, uint64_t h)
+{
+	size_t	n = gw_replay_ntags(vd), k, i;
+	int	free = -1;
+
+	k = vd->gw.replay_tags != 0 ? 0 : h % n;
+	for (i = 0; i < n; i++, k = (k + 1) % n) {
+		if (t[k].hash == h)
+			return (int)k;
+		if (t[k].count == 0 && free == -1)
+			free = (int)k;
+		if (t[k].hash == 0)
+			break;
+	}
+	if (free != -1)
+		t[free].hash = h;
+	return free;
+}
+
+/* An expired entry counts no longer against its client. */
+static void
+gw_replay_off(struct vaultd *vd, struct gw_replay *e, int64_t now)
+{
+	if (e->until_ms != 0 && e->until_ms <= now &&
+	    e->tag != GW_REPLAY_OFF) {
+		vd->gw.replay_clients[e->tag].count--;
+		e->tag = GW_REPLAY_OFF;
+	}
+}
+
+/* Look n slots further over for expired entries to count off. */
+static void
+gw_replay_sweep(struct vaultd *vd, int64_t now, size_t n)
+{
+	size_t	k = vd->gw.replay_sweep;
+
+	if (vd->gw.replay == NULL)
+		return;
+	if (n > vd->gw.replay_cap)
+		n = vd->gw.replay_cap;
+	while (n-- > 0) {
+		k &= vd->gw.replay_cap - 1;
+		gw_replay_off(vd, &vd->gw.replay[k++], now);
+	}
+	vd->gw.replay_sweep = k & (vd->gw.replay_cap - 1);
+}
+
 static int
 gw_replay_build(struct vaultd *vd, int64_t now)
 {
+	struct gw_rclient	 nc[GW_REPLAY_TAGS];
+	uint16_t		 map[GW_REPLAY_TAGS];
 	struct gw_replay	*nt, *e;
 	size_t			 live = 0, cap, i, k;
+	int			 t;
 
 	for (i = 0; i < vd->gw.replay_cap; i++)
 		live += vd->gw.replay[i].until_ms > now;
@@ -627,23 +694,39 @@ gw_replay_build(struct vaultd *vd, int64_t now)
 		return CV_ERR_AGAIN;		/* full of live signatures */
 	if ((nt = calloc(cap, sizeof(*nt))) == NULL)
 		return CV_ERR_NOMEM;
-	memset(vd->gw.replay_count, 0, sizeof(vd->gw.replay_count));
-	vd->gw.replay_built_ms = vaultd_now_ms();
+	/* the live entries' clients, given places anew */
+	memset(nc, 0, sizeof(nc));
+	for (i = 0; i < GW_REPLAY_TAGS; i++)
+		map[i] = GW_REPLAY_OFF;
 	for (i = 0; i < vd->gw.replay_cap; i++) {
 		e = &vd->gw.replay[i];
 		if (e->until_ms <= now)
 			continue;
-		vd->gw.replay_count[e->tag]++;
+		/* one counted off is live only if the wall clock went
+		 * back: kept, no client's */
+		if (e->tag != GW_REPLAY_OFF) {
+			if (map[e->tag] == GW_REPLAY_OFF) {
+				/* no more clients than before: one free */
+				if ((t = gw_replay_tag(vd, nc, vd->gw.
+				    replay_clients[e->tag].hash)) < 0)
+					fatalx("%s: no tag", __func__);
+				map[e->tag] = (uint16_t)t;
+			}
+			e->tag = map[e->tag];
+			nc[e->tag].count++;
+		}
 		k = ((size_t)e->key[0] | (size_t)e->key[1] << 8 |
 		    (size_t)e->key[2] << 16) & (cap - 1);
 		while (nt[k].until_ms != 0)
 			k = (k + 1) & (cap - 1);
 		nt[k] = *e;
 	}
+	memcpy(vd->gw.replay_clients, nc, sizeof(nc));
 	free(vd->gw.replay);
 	vd->gw.replay = nt;
 	vd->gw.replay_cap = cap;
 	vd->gw.replay_used = live;
+	vd->gw.replay_sweep = 0;
 	return 0;
 }
 
@@ -677,11 +760,12 @@ gw_replay_widen(struct vaultd *vd, int64_t now, int64_t skew)
  * table that is gone, and is refused while it is inside the window.
  * One client holds at most GW_REPLAY_CLIENT entries (-R in tests), so
  * that a client sending signed requests as fast as it can fills no more
- * than its part of the table, which would refuse every client's (its
- * count is that of its tag, a keyed hash of its key id: two clients of
- * one tag share it).  A count takes expired entries in until the table
- * is rebuilt, at most once a second for the counts.  *why says which
- * refusal.
+ * than its part of the table, which would refuse every client's.  Its
+ * count is its own (a tag per client, taken after signerd let the
+ * request pass), counted down as its entries are found expired: a few
+ * slots each request, GW_REPLAY_SWEEP_MORE more before a client at its
+ * share or a new client finding no tag free is refused, never a rebuild
+ * for them.  *why says which refusal.
  */
 static int
 gw_replayed(struct vaultd *vd, const struct gw_req *r, int64_t ts,
@@ -689,11 +773,12 @@ gw_replayed(struct vaultd *vd, const struct gw_req *r, int64_t ts,
 {
 	crypto_generichash_state h;
 	struct gw_replay *e;
+	struct gw_rclient *c;
 	uint8_t		 key[16];
+	uint64_t	 rh;
 	int64_t		 now = vaultd_wall_ms(), skew;
 	size_t		 k, most;
-	uint16_t	 tag;
-	int		 rc;
+	int		 tag, rc;
 
 	*why = "too many signed requests in the replay window; retry";
 	if (strcmp(r->method, "GET") == 0)
@@ -711,14 +796,23 @@ gw_replayed(struct vaultd *vd, const struct gw_req *r, int64_t ts,
 	if ((vd->gw.replay == NULL || 2 * (vd->gw.replay_used + 1) >
 	    vd->gw.replay_cap) && (rc = gw_replay_build(vd, now)) != 0)
 		return rc;
-	tag = (uint16_t)(gw_real_hash(vd, r->key) % GW_REPLAY_TAGS);
+	gw_replay_sweep(vd, now, GW_REPLAY_SWEEP);
+	rh = gw_real_hash(vd, r->key);
+	if ((tag = gw_replay_tag(vd, vd->gw.replay_clients, rh)) < 0) {
+		gw_replay_sweep(vd, now, GW_REPLAY_SWEEP_MORE);
+		tag = gw_replay_tag(vd, vd->gw.replay_clients, rh);
+	}
+	if (tag < 0) {
+		*why = "too many clients have signed requests in the replay "
+		    "window; retry";
+		return CV_ERR_AGAIN;
+	}
+	c = &vd->gw.replay_clients[tag];
 	most = vd->gw.replay_client != 0 ? vd->gw.replay_client :
 	    GW_REPLAY_CLIENT;
-	if (vd->gw.replay_count[tag] >= most && vaultd_now_ms() -
-	    vd->gw.replay_built_ms >= 1000 &&
-	    (rc = gw_replay_build(vd, now)) != 0)
-		return rc;
-	if (vd->gw.replay_count[tag] >= most) {
+	if (c->count >= most)
+		gw_replay_sweep(vd, now, GW_REPLAY_SWEEP_MORE);
+	if (c->count >= most) {
 		*why = "this client has too many signed requests in the "
 		    "replay window; retry";
 		return CV_ERR_AGAIN;
@@ -737,6 +831,7 @@ gw_replayed(struct vaultd *vd, const struct gw_req *r, int64_t ts,
 		e = &vd->gw.replay[k];
 		if (e->until_ms == 0)
 			break;
+		gw_replay_off(vd, e, now);
 		if (e->until_ms > now &&
 		    sodium_memcmp(e->key, key, sizeof(e->key)) == 0) {
 			*why = "replayed request: this signature was used "
@@ -745,8 +840,8 @@ gw_replayed(struct vaultd *vd, const struct gw_req *r, int64_t ts,
 		}
 	}
 	memcpy(e->key, key, sizeof(e->key));
-	e->tag = tag;
-	vd->gw.replay_count[tag]++;
+	e->tag = (uint16_t)tag;
+	c->count++;
 	e->until_ms = (ts + skew + 1) * 1000;
 	if (e->until_ms <= now)		/* stale: the policy refuses it */
 		e->until_ms = now + 1;
