@@ -1828,6 +1828,39 @@ audit_count(struct ht *t, const char *actor, const char *op,
 	return count;
 }
 
+/*
+ * The rule and digest (key_id, gen, digest: what follows the verdict)
+ * of the one sign record of actor and verdict, into out.
+ */
+static void
+audit_sign_tail(struct ht *t, const char *actor, const char *verdict,
+    char *out, size_t outlen)
+{
+	char	*line, *save = NULL, *f[11], *p, *copy;
+	int	 n, found = 0;
+
+	if (CTL(t, NULL, "audit show --tail 100000") != 0)
+		fail_msg("audit show failed: %s", t->out);
+	if ((copy = strdup(t->out)) == NULL)
+		abort();
+	for (line = strtok_r(copy, "\n", &save); line != NULL;
+	    line = strtok_r(NULL, "\n", &save)) {
+		for (n = 0, p = line; n < 11 && p != NULL; n++) {
+			f[n] = p;
+			if ((p = strchr(p, '\t')) != NULL)
+				*p++ = '\0';
+		}
+		if (n < 11 || strcmp(f[2], actor) != 0 ||
+		    strcmp(f[4], "sign") != 0 || strcmp(f[7], verdict) != 0)
+			continue;
+		snprintf(out, outlen, "%s %s %s", f[8], f[9], f[10]);
+		found++;
+	}
+	free(copy);
+	if (found != 1)
+		fail_msg("%d sign records of %s %s", found, actor, verdict);
+}
+
 /* Lines of the fake's log that contain s. */
 static int
 fake_log_count(struct ht *t, const char *s)
@@ -1984,6 +2017,7 @@ test_late_sign(void **state)
 {
 	struct ht	*t = *state;
 	struct it_proc	 procs[3];
+	char		 allow[256], withheld[256];
 
 	assert_int_equal(CTL(t, NULL, "apikey list --account " ACCOUNT), 0);
 	wait_late(t, 1);
@@ -1993,6 +2027,15 @@ test_late_sign(void **state)
 	assert_vaultd_up(t, procs);
 	assert_int_equal(audit_count(t, NULL, "call.apikey.list", NULL, NULL,
 	    "ok"), 1);
+	/* the signature made and not sent is on the log, paired with
+	 * the verdict that admitted it */
+	assert_int_equal(audit_count(t, "netd", "sign", "GET",
+	    "/auth/api-keys", "allow"), 1);
+	assert_int_equal(audit_count(t, "vaultd", "sign", "GET",
+	    "/auth/api-keys", "withheld"), 1);
+	audit_sign_tail(t, "netd", "allow", allow, sizeof(allow));
+	audit_sign_tail(t, "vaultd", "withheld", withheld, sizeof(withheld));
+	assert_string_equal(withheld, allow);
 	assert_vault_unchanged(t);
 }
 

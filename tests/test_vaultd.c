@@ -524,7 +524,7 @@ test_policy_unparsed(void **state)
 
 static int	body_calls;
 
-static void
+static int
 body_done(struct vaultd *vd, const struct sign_origin *o, int code,
     const char *text, const struct sign_hdrs *h)
 {
@@ -534,6 +534,7 @@ body_done(struct vaultd *vd, const struct sign_origin *o, int code,
 	(void)h;
 	if (code == 0)
 		body_calls++;
+	return 1;
 }
 
 /* signerd's MSG_SIGN_ANS with a body of n bytes, for a slot so made. */

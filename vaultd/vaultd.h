@@ -188,10 +188,12 @@ struct sign_hdrs {
  * Who asked for a signature, and what to call with the outcome: code 0
  * with the headers, or a refusal (code, text, hdrs NULL).  The feature
  * that asked answers its own peer; the signing path knows none of them.
+ * It returns 1 if the signature (code 0) went to the asker, 0 if it was
+ * withheld (the asker gone, its call over): audited as "withheld".
  */
 struct sign_origin;
 struct sign_args;
-typedef void sign_done_fn(struct vaultd *, const struct sign_origin *,
+typedef int sign_done_fn(struct vaultd *, const struct sign_origin *,
     int code, const char *text, const struct sign_hdrs *);
 struct sign_origin {
 	sign_done_fn	*done;
@@ -1254,6 +1256,13 @@ void	 vaultd_audit_sign(struct vaultd *, const char *actor,
  * like the verdicts.
  */
 void	 vaultd_audit_refused(struct vaultd *, const char *account,
+	    const struct sign_seen *seen);
+/*
+ * signerd made a signature vaultd did not release (its asker gone, its
+ * call over): a record of actor "vaultd", verdict "withheld", with the
+ * verdict record's method, path, digest and rule.  Batched likewise.
+ */
+void	 vaultd_audit_withheld(struct vaultd *, const char *account,
 	    const struct sign_seen *seen);
 /* A lifecycle record with a digest (a policy's), fsync'd at once. */
 void	 vaultd_audit_digest(struct vaultd *, const char *actor,

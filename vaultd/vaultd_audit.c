@@ -690,18 +690,32 @@ vaultd_audit_sign(struct vaultd *vd, const char *actor, const char *account,
 	audit_verdict(vd, &rec);
 }
 
-void
-vaultd_audit_refused(struct vaultd *vd, const char *account,
-    const struct sign_seen *seen)
+static void
+audit_signed_after(struct vaultd *vd, const char *actor, const char *account,
+    const char *verdict, const struct sign_seen *seen)
 {
 	struct audit_rec	rec;
 
-	rec_start(&rec, "signerd", account, "sign", "refused", NULL);
+	rec_start(&rec, actor, account, "sign", verdict, NULL);
 	memcpy(rec.method, seen->method, sizeof(rec.method));
 	memcpy(rec.path, seen->path, sizeof(rec.path));
 	memcpy(rec.digest, seen->digest, sizeof(rec.digest));
 	memcpy(rec.key_id, seen->rule, sizeof(rec.key_id));
 	audit_verdict(vd, &rec);
+}
+
+void
+vaultd_audit_refused(struct vaultd *vd, const char *account,
+    const struct sign_seen *seen)
+{
+	audit_signed_after(vd, "signerd", account, "refused", seen);
+}
+
+void
+vaultd_audit_withheld(struct vaultd *vd, const char *account,
+    const struct sign_seen *seen)
+{
+	audit_signed_after(vd, "vaultd", account, "withheld", seen);
 }
 
 void

@@ -534,18 +534,21 @@ call_note_hdrs(struct vd_call *c, const struct sign_hdrs *h)
 	}
 }
 
-/* signerd's answer to a signature of the call: to netd, noted. */
-static void
+/*
+ * signerd's answer to a signature of the call: to netd, noted.  1 if a
+ * signature went to netd, 0 if it was withheld.
+ */
+static int
 net_sign_done(struct vaultd *vd, const struct sign_origin *o, int code,
     const char *text, const struct sign_hdrs *h)
 {
 	struct vd_call	*c = &vd->call;
 	struct msg_w	 w;
-	int		 r;
+	int		 r, sent = 0;
 
 	/* a netd that died meanwhile is not answered, nor its successor */
 	if (NETD(vd)->state != CHILD_UP || (uint64_t)NETD(vd)->pid != o->peer)
-		return;
+		return 0;
 	if (code == 0 && !vaultd_call_owns(vd, o->peer, o->tag)) {
 		code = CV_ERR_MSG_STATE;
 		text = "the call this signature was for is over";
@@ -562,10 +565,12 @@ net_sign_done(struct vaultd *vd, const struct sign_origin *o, int code,
 		 * (vaultd_sign_answer bounds it) */
 		msg_put_bin(&w, h->body, h->bodylen);
 		r = chan_queue(&NETD(vd)->chan, &w);
+		sent = r == 0;
 	}
 	if (r != 0 || ((r = chan_flush(&NETD(vd)->chan)) != 0 &&
 	    r != CV_ERR_AGAIN))
 		child_kill(NETD(vd), "cannot answer its request");
+	return sent;
 }
 
 int

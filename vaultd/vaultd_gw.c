@@ -473,8 +473,11 @@ gw_park(struct vaultd *vd, struct gw_req *r, int stage)
 	return 1;
 }
 
-/* The signature is made (or refused): tell netd what to send. */
-static void
+/*
+ * The signature is made (or refused): tell netd what to send.  1 if a
+ * signature went to netd, 0 if it was withheld.
+ */
+static int
 gw_sign_done(struct vaultd *vd, const struct sign_origin *o, int code,
     const char *text, const struct sign_hdrs *h)
 {
@@ -482,23 +485,24 @@ gw_sign_done(struct vaultd *vd, const struct sign_origin *o, int code,
 	struct gw_acct	*ac;
 	struct msg_w	 w;
 	size_t		 at;
+	int		 sent;
 
 	if ((r = gw_find(vd, o->peer, &at)) == NULL)
-		return;
+		return 0;
 	if (code == CV_ERR_AGAIN && gw_park(vd, r, 1))
-		return;
+		return 0;
 	if (code != 0) {
 		gw_fail(vd, r->cookie, code, text);
-		return;
+		return 0;
 	}
 	if ((ac = gw_acct_find(vd, r->account, 0)) == NULL) {
 		gw_fail(vd, r->cookie, CV_ERR_AGAIN, "the account changed "
 		    "meanwhile; retry");
-		return;
+		return 0;
 	}
 	if (NETD(vd)->state != CHILD_UP || NETD(vd)->pid != r->pid) {
 		gw_free(vd, at);
-		return;
+		return 0;
 	}
 	msg_begin(&w, MSG_GW_ANS, r->id);
 	msg_put_str(&w, r->account);
@@ -514,9 +518,10 @@ gw_sign_done(struct vaultd *vd, const struct sign_origin *o, int code,
 		msg_put_bool(&w, 0);
 		msg_put_bin(&w, NULL, 0);
 	}
-	if (child_queue(NETD(vd), &w) != 0)
+	if ((sent = child_queue(NETD(vd), &w) == 0) == 0)
 		child_kill(NETD(vd), "cannot send it a gateway answer");
 	gw_free(vd, at);
+	return sent && h != NULL;
 }
 
 /* signerd's routing facts of the account, into the cache. */

@@ -469,8 +469,11 @@ vaultd_sign_hdrs_put(struct msg_w *w, const struct sign_hdrs *h)
 	}
 }
 
-/* A control client's signature: the headers or the refusal, to it. */
-static void
+/*
+ * A control client's signature: the headers or the refusal, to it.  1 if
+ * a signature went to it, 0 if it was withheld (the client gone).
+ */
+static int
 ctl_sign_done(struct vaultd *vd, const struct sign_origin *o, int code,
     const char *text, const struct sign_hdrs *h)
 {
@@ -480,12 +483,15 @@ ctl_sign_done(struct vaultd *vd, const struct sign_origin *o, int code,
 		control_error(vd, o->peer, o->id, code, text);
 		if (code == CV_ERR_DENIED)
 			control_denied(vd, o->peer);
-		return;
+		return 0;
 	}
+	if (!control_connected(vd, o->peer))
+		return 0;
 	msg_begin(&w, MSG_CTL_HEADERS_ANS, o->id);
 	vaultd_sign_hdrs_put(&w, h);
 	msg_put_bin(&w, h->body, h->bodylen);
 	control_answer(vd, o->peer, &w);
+	return 1;
 }
 
 int
@@ -798,8 +804,15 @@ vaultd_sign_answer(struct vaultd *vd, struct msg *m)
 		}
 		if (code == 0)
 			vaultd_gw_signed(vd, copy.level, copy.flags);
-		copy.origin.done(vd, &copy.origin, code, text,
-		    code == 0 ? &h : NULL);
+		/*
+		 * A signature its asker never got (gone, its call over) is
+		 * on the log as withheld.  Its budget stays spent: the
+		 * signature was made, and an asker that keeps going away
+		 * must not make signerd sign without limit.
+		 */
+		if (copy.origin.done(vd, &copy.origin, code, text,
+		    code == 0 ? &h : NULL) == 0 && code == 0)
+			vaultd_audit_withheld(vd, copy.account, &copy.seen);
 	} else if (copy.sent == MSG_CLIENT_CHECK_REQ)
 		copy.client_done(vd, copy.cookie, code, text, name, account);
 	else if (code != 0)
