@@ -539,6 +539,60 @@ test_passwd_kdf(void **state)
 	unlink(key);
 }
 
+/*
+ * A keyfile vaultctl makes for a change vaultd refuses opens nothing: it
+ * is removed, with no advice to keep it.  A keyfile the user had stays.
+ */
+static void
+test_keyfile_refused(void **state)
+{
+	struct vt	*v = *state;
+	struct stat	 st;
+	char		 key[160], key2[160], mine[160], *before;
+	size_t		 len = 0;
+
+	snprintf(key, sizeof(key), "%s.key", v->pass);
+	snprintf(key2, sizeof(key2), "%s.key2", v->pass);
+	unlink(key2);
+	snprintf(mine, sizeof(mine), "%s.mine", v->pass);
+	unlink(key);
+
+	/* init over a vault: refused, the new keyfile gone */
+	assert_int_equal(CTL(v, NULL, "init --keyfile %s", key), 1);
+	assert_string_equal(v->out, "vaultctl: init: a vault already exists "
+	    "in CLOBVAULT_HOME\n");
+	assert_int_equal(stat(key, &st), -1);
+	assert_int_equal(errno, ENOENT);
+
+	/* the user's own keyfile is left as it was */
+	it_write(mine, "00112233445566778899aabbccddeeff"
+	    "00112233445566778899aabbccddeeff\n", 0600);
+	before = it_slurp(mine, &len);
+	assert_int_equal(CTL(v, NULL, "init --keyfile %s", mine), 1);
+	assert_same(mine, before, len);
+	free(before);
+
+	/* taken: kept, with the advice */
+	assert_int_equal(CTL(v, NULL, "passwd --passphrase-file %s "
+	    "--new-keyfile %s", v->pass, key), 0);
+	assert_out(v, "wrote a new keyfile");
+	assert_out(v, "keep a copy offline");
+	assert_int_equal(stat(key, &st), 0);
+	assert_int_equal(CTL(v, NULL, "lock"), 0);
+	assert_int_equal(CTL(v, NULL, "unlock --keyfile %s", key), 0);
+
+	/* passwd with the wrong keyfile: the same */
+	assert_int_equal(CTL(v, NULL, "passwd --keyfile %s --new-keyfile %s",
+	    mine, key2), 6);
+	assert_string_equal(v->out, "vaultctl: passwd: wrong passphrase or "
+	    "keyfile\n");
+	assert_int_equal(stat(key2, &st), -1);
+	assert_int_equal(errno, ENOENT);
+
+	unlink(key);
+	unlink(mine);
+}
+
 /* Rewrite the audit log with one change made by edit(). */
 static void
 audit_edit(struct vt *v, const char *orig, size_t len,
@@ -866,6 +920,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_tampered_vault, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_passwd, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_keyfile_refused, setup,
+		    teardown),
 		cmocka_unit_test_setup_teardown(test_passwd_kdf, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_audit, setup, teardown),

@@ -50,6 +50,9 @@ struct vaultctl {
 	int		 timeout_ms;	/* 0: VAULTCTL_OP_TIMEOUT_MS */
 	int		 again_ms;	/* 0: VAULTCTL_OP_AGAIN_MS */
 	char		 errtext[256];	/* vaultd's text for the last error */
+	int		 answered;	/* the last error was vaultd's answer */
+	/* the keyfile vaultctl_cred_get made this run, NULL: none */
+	const char	*made_keyfile;
 	int		 mute;		/* vaultctl_fail prints nothing */
 	/*
 	 * While vaultctl_call waits for an answer, called once a second

@@ -179,6 +179,7 @@ vaultctl_call(struct vaultctl *vc, struct msg_w *w, uint32_t ans,
 	/* Long windows (exchange calls) need not knock 20 times a second. */
 	if (again > VAULTCTL_OP_AGAIN_MS)
 		pause.tv_nsec = 250 * 1000 * 1000;
+	vc->answered = 0;
 	/* Kept (and wiped) to resend while vaultd is busy with another. */
 	memset(&frame, 0, sizeof(frame));
 	if ((r = msg_finish(w)) != 0 ||
@@ -289,6 +290,7 @@ vaultctl_recv(struct vaultctl *vc, uint32_t id, struct msg *m)
 		return CV_ERR_MSG_STATE;
 	}
 	if (m->type == MSG_ERROR_ANS) {
+		vc->answered = 1;
 		if ((r = msg_get_i64(&m->rd, &code)) == 0 &&
 		    (r = msg_get_str(&m->rd, &text, &len, MSG_MAX_STR)) == 0)
 			snprintf(vc->errtext, sizeof(vc->errtext), "%.*s",

@@ -57,10 +57,8 @@ vaultctl_cred_get(struct vaultctl *vc, const char *passfile, const char *keyfile
 			return CV_ERR_IO;
 		}
 		close(fd);
-		if (!vc->json)
-			fprintf(stderr, "vaultctl: wrote a new keyfile %s; keep "
-			    "a copy offline: without it the vault is lost\n",
-			    keyfile);
+		/* kept_keyfile says so once vaultd took it, or removes it */
+		vc->made_keyfile = keyfile;
 	} else if ((r = secret_read_file(keyfile, &text, 256)) != 0)
 		return r;
 	r = vault_crypto_keyfile_key(text.p, text.len, out);
@@ -69,6 +67,34 @@ vaultctl_cred_get(struct vaultctl *vc, const char *passfile, const char *keyfile
 		snprintf(vc->errtext, sizeof(vc->errtext), "%s is not a "
 		    "clobvault keyfile (64 hex digits)", keyfile);
 	return r;
+}
+
+/*
+ * The outcome r of the change a keyfile made this run was for.  Taken:
+ * the advice to keep a copy.  Refused by vaultd (its error answer): the
+ * keyfile opens nothing and is removed.  No answer (vaultd gone, the
+ * wait over): it may be the vault's now, so it stays, and is named.
+ */
+static void
+kept_keyfile(struct vaultctl *vc, int r)
+{
+	const char	*kf = vc->made_keyfile;
+
+	if (kf == NULL)
+		return;
+	vc->made_keyfile = NULL;
+	if (r == 0) {
+		if (!vc->json)
+			fprintf(stderr, "vaultctl: wrote a new keyfile %s; keep "
+			    "a copy offline: without it the vault is lost\n",
+			    kf);
+	} else if (vc->answered) {
+		if (unlink(kf) == -1 || home_sync_parent(kf) == -1)
+			fprintf(stderr, "vaultctl: cannot remove the unused "
+			    "keyfile %s: %s\n", kf, strerror(errno));
+	} else
+		fprintf(stderr, "vaultctl: kept the new keyfile %s: vaultd did "
+		    "not answer, and it may be the vault's now\n", kf);
 }
 
 static const struct {
@@ -319,6 +345,7 @@ cmd_init(struct vaultctl *vc, int argc, char **argv)
 	    '\0' ? a.kdf : "moderate", cost, sizeof(cost)));
 	r = vaultctl_call(vc, &w, MSG_CTL_INIT_ANS, &m);
 	kdf_progress_end(vc, &kp);
+	kept_keyfile(vc, r);
 	if (r != 0)
 		return vaultctl_fail(vc, "init", r);
 	msg_clear(&m);
@@ -458,6 +485,7 @@ cmd_passwd(struct vaultctl *vc, int argc, char **argv)
 	kdf_progress_begin(vc, &kp, new);
 	r = vaultctl_call(vc, &w, MSG_CTL_PASSWD_ANS, &m);
 	kdf_progress_end(vc, &kp);
+	kept_keyfile(vc, r);
 	if (r != 0)
 		return vaultctl_fail(vc, "passwd", r);
 	msg_clear(&m);
