@@ -844,26 +844,18 @@ test_sighup(void **state)
 }
 
 /*
- * A symbolic link where the log goes is not followed: vaultd, root here,
- * stops at start naming the path, and the file it points at stays
- * as it was.
+ * vaultd -l log started and refused: its exit code, its stderr (the
+ * harness's log) holding want.
  */
 static void
-test_log_symlink(void **state)
+log_refused(struct ot *o, const char *log, const char *want)
 {
-	struct ot	*o = *state;
-	char		 log[128], target[128], want[256], *text;
-	struct stat	 st;
+	char		*text;
 	size_t		 len;
 	int64_t		 start;
 	int		 status = 0;
 	pid_t		 r = 0;
 
-	snprintf(log, sizeof(log), "%s.slog", o->it.home);
-	snprintf(target, sizeof(target), "%s.target", o->it.home);
-	it_write(target, "", 0644);
-	unlink(log);
-	assert_int_equal(symlink(target, log), 0);
 	assert_int_equal(it_spawn(&o->it, "-T", "-l", log), 0);
 	for (start = it_ms(); it_ms() - start < 5000; it_sleep_ms(10))
 		if ((r = waitpid(o->it.vaultd, &status, WNOHANG)) != 0)
@@ -874,14 +866,79 @@ test_log_symlink(void **state)
 	o->it.vaultd = 0;
 	assert_true(WIFEXITED(status));
 	assert_int_equal(WEXITSTATUS(status), 1);
+	assert_non_null(text = it_slurp(o->it.log, &len));
+	if (strstr(text, want) == NULL)
+		fail_msg("\"%s\" not in: %s", want, text);
+	free(text);
+}
+
+/*
+ * A symbolic link where the log goes is not followed: vaultd, root here,
+ * stops at start naming the path and how to fix it, and the file it
+ * points at stays as it was.
+ */
+static void
+test_log_symlink(void **state)
+{
+	struct ot	*o = *state;
+	char		 log[128], target[128], want[512];
+	struct stat	 st;
+
+	snprintf(log, sizeof(log), "%s.slog", o->it.home);
+	snprintf(target, sizeof(target), "%s.target", o->it.home);
+	it_write(target, "", 0600);
+	unlink(log);
+	assert_int_equal(symlink(target, log), 0);
+	snprintf(want, sizeof(want), "the log %s is a symbolic link, which "
+	    "vaultd does not follow: give -l (log-file) the file's own "
+	    "path\n", log);
+	log_refused(o, log, want);
 	assert_int_equal(stat(target, &st), 0);
 	assert_int_equal(st.st_size, 0);
-	assert_non_null(text = it_slurp(o->it.log, &len));
-	snprintf(want, sizeof(want), "open %s: %s\n", log, strerror(ELOOP));
-	assert_non_null(strstr(text, want));
-	free(text);
 	unlink(log);
 	unlink(target);
+}
+
+/*
+ * An existing log open to other users, or another user's, is refused
+ * (how to fix it said), not appended to; once fixed, vaultd starts.
+ */
+static void
+test_log_mode(void **state)
+{
+	struct ot	*o = *state;
+	char		 log[128], want[512], *text;
+	struct stat	 st;
+	size_t		 len;
+
+	snprintf(log, sizeof(log), "%s.mlog", o->it.home);
+	it_write(log, "earlier\n", 0644);
+	snprintf(want, sizeof(want), "the log %s is open to other users "
+	    "(mode 644); fix it with: chmod 600 %s\n", log, log);
+	log_refused(o, log, want);
+	assert_int_equal(stat(log, &st), 0);
+	assert_int_equal(st.st_size, strlen("earlier\n"));
+	assert_int_equal(st.st_mode & 0777, 0644);
+
+	/* another user's (nobody's), closed to others */
+	assert_int_equal(chmod(log, 0600), 0);
+	assert_int_equal(chown(log, 65534, (gid_t)-1), 0);
+	snprintf(want, sizeof(want), "the log %s belongs to uid 65534, not "
+	    "to us (uid %u); fix it with: chown %u %s\n", log,
+	    (unsigned)geteuid(), (unsigned)geteuid(), log);
+	log_refused(o, log, want);
+	assert_int_equal(stat(log, &st), 0);
+	assert_int_equal(st.st_size, strlen("earlier\n"));
+
+	/* fixed as said: appended to */
+	assert_int_equal(chown(log, geteuid(), (gid_t)-1), 0);
+	assert_int_equal(it_start_args(&o->it, "-T", "-l", log), 0);
+	assert_non_null(text = it_slurp(log, &len));
+	assert_int_equal(strncmp(text, "earlier\n", 8), 0);
+	assert_non_null(strstr(text, "started (home"));
+	free(text);
+	assert_int_equal(it_stop(&o->it, 3000), 0);
+	unlink(log);
 }
 
 /*
@@ -1755,6 +1812,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_socket_group, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_sighup, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_log_mode, setup,
+		    teardown),
 		cmocka_unit_test_setup_teardown(test_log_symlink, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_log_max_size, setup,

@@ -129,19 +129,40 @@ exe_dir(char *buf, size_t len)
 
 /*
  * Point standard error, where vaultd logs, at path (appended, 0600).
- * -1 with errno if it cannot be opened; the old log stays.  Never
- * through a symbolic link: vaultd may be root, and a link someone put
- * where the log goes would have it append to any file.
+ * -1 if it cannot be opened or is not vaultd's own (vaultd_log_bad),
+ * why set, errno too; the old log stays.  Never through a symbolic
+ * link: vaultd may be root, and a link someone put where the log goes
+ * would have it append to any file.
  */
 static int
-log_open(const char *path)
+log_open(const char *path, char *why, size_t len)
 {
-	int	fd;
+	struct stat	st;
+	int		fd, saved;
 
 	fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOCTTY |
-	    O_NOFOLLOW, 0600);
-	if (fd == -1)
+	    O_NOFOLLOW | O_NONBLOCK, 0600);	/* no wait at a FIFO */
+	if (fd == -1) {
+		saved = errno;
+		if (saved != ELOOP || vaultd_log_bad(path, why, len) == 0)
+			snprintf(why, len, "cannot open the log %s: %s", path,
+			    strerror(saved));
+		errno = saved;
 		return -1;
+	}
+	if (fstat(fd, &st) == -1) {
+		saved = errno;
+		snprintf(why, len, "cannot open the log %s: %s", path,
+		    strerror(saved));
+		close(fd);
+		errno = saved;
+		return -1;
+	}
+	if (vaultd_log_bad_st(&st, path, why, len) != 0) {
+		close(fd);
+		errno = EPERM;
+		return -1;
+	}
 	if (fd != STDERR_FILENO) {
 		if (dup2(fd, STDERR_FILENO) == -1) {
 			close(fd);
@@ -207,6 +228,7 @@ daemon_wait(int fd, const char *logpath)
 static int
 daemonize(struct vaultd *vd)
 {
+	char	why[PATH_MAX + 128];
 	int	pfd[2], fd;
 	pid_t	pid;
 
@@ -225,8 +247,8 @@ daemonize(struct vaultd *vd)
 		fatal("fork");
 	if (pid > 0)
 		_exit(0);
-	if (log_open(vd->logpath) == -1)
-		fatal("open %s", vd->logpath);
+	if (log_open(vd->logpath, why, sizeof(why)) == -1)
+		fatalx("%s", why);
 	if ((fd = open("/dev/null", O_RDWR)) == -1)
 		fatal("/dev/null");
 	dup2(fd, STDIN_FILENO);
@@ -347,15 +369,16 @@ vaultd_stop(struct vaultd *vd)
 static void
 vaultd_log_reopen(struct vaultd *vd)
 {
+	char	why[PATH_MAX + 128];
+
 	if (vd->logpath[0] == '\0') {
 		log_info("SIGHUP: logging to standard error; no log file to "
 		    "reopen");
 		return;
 	}
 	log_info("SIGHUP: reopening the log %s", vd->logpath);
-	if (log_open(vd->logpath) == -1)
-		log_warn("SIGHUP: cannot reopen %s; logging on to the old file",
-		    vd->logpath);
+	if (log_open(vd->logpath, why, sizeof(why)) == -1)
+		log_warnx("SIGHUP: %s; logging on to the old file", why);
 	else
 		log_info("SIGHUP: log reopened");
 }
@@ -1147,8 +1170,9 @@ main(int argc, char **argv)
 		ready_thread = pthread_self();
 		if (atexit(ready_at_exit) != 0)
 			fatalx("atexit");
-	} else if (vd.logpath[0] != '\0' && log_open(vd.logpath) == -1)
-		fatal("open %s", vd.logpath);
+	} else if (vd.logpath[0] != '\0' && log_open(vd.logpath, why,
+	    sizeof(why)) == -1)
+		fatalx("%s", why);
 	vaultd_signals(&vd);
 	vaultd_sync_start(&vd);		/* a thread: after the fork above */
 	if ((r = control_listen(&vd)) != 0)

@@ -455,6 +455,52 @@ home_dir(const char *dir, const gid_t *gid, int how, char *why,
 }
 
 int
+vaultd_log_bad_st(const struct stat *st, const char *path, char *why,
+    size_t whylen)
+{
+	if (S_ISLNK(st->st_mode)) {
+		snprintf(why, whylen, "the log %s is a symbolic link, which "
+		    "vaultd does not follow: give -l (log-file) the file's "
+		    "own path", path);
+		return CV_ERR_PERM;
+	}
+	if (!S_ISREG(st->st_mode)) {
+		snprintf(why, whylen, "the log %s is not a regular file",
+		    path);
+		return CV_ERR_PERM;
+	}
+	if (st->st_uid != geteuid()) {
+		snprintf(why, whylen, "the log %s belongs to uid %u, not to "
+		    "us (uid %u); fix it with: chown %u %s", path,
+		    (unsigned)st->st_uid, (unsigned)geteuid(),
+		    (unsigned)geteuid(), path);
+		return CV_ERR_PERM;
+	}
+	if ((st->st_mode & 077) != 0) {
+		snprintf(why, whylen, "the log %s is open to other users "
+		    "(mode %03o); fix it with: chmod 600 %s", path,
+		    (unsigned)(st->st_mode & 0777), path);
+		return CV_ERR_PERM;
+	}
+	return 0;
+}
+
+int
+vaultd_log_bad(const char *path, char *why, size_t whylen)
+{
+	struct stat	st;
+
+	if (lstat(path, &st) == -1) {
+		if (errno == ENOENT)
+			return 0;
+		snprintf(why, whylen, "cannot open the log %s: %s", path,
+		    strerror(errno));
+		return CV_ERR_IO;
+	}
+	return vaultd_log_bad_st(&st, path, why, whylen);
+}
+
+int
 conf_home_check(const char *home, const gid_t *gid, int how, char *why,
     size_t whylen)
 {
@@ -624,6 +670,10 @@ conf_settle(struct vaultd *vd, const struct vaultd_conf *conf,
 	    sizeof(vd->logpath), "%s/vaultd.log", vd->home) >=
 	    sizeof(vd->logpath))
 		problem(pb, "CLOBVAULT_HOME path too long");
+	/* an existing log is vaultd's own, closed to others, no link */
+	if (vd->logpath[0] != '\0' && vaultd_log_bad(vd->logpath, why,
+	    sizeof(why)) != 0)
+		problem(pb, "%s", why);
 	/* a log file of vaultd's own is kept to a size (none on stderr) */
 	if (!check && vd->logpath[0] != '\0')
 		log_limit(vd->logpath, conf->line_of[CONF_LOG_MAX_SIZE] != 0 ?
