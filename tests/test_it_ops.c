@@ -907,11 +907,14 @@ static void
 test_log_mode(void **state)
 {
 	struct ot	*o = *state;
-	char		 log[128], want[512], *text;
+	char		 log[128], old[140], want[512], *text;
 	struct stat	 st;
 	size_t		 len;
+	int64_t		 start;
+	int		 found = 0;
 
 	snprintf(log, sizeof(log), "%s.mlog", o->it.home);
+	snprintf(old, sizeof(old), "%s.1", log);
 	it_write(log, "earlier\n", 0644);
 	snprintf(want, sizeof(want), "the log %s is open to other users "
 	    "(mode 644); fix it with: chmod 600 %s\n", log, log);
@@ -937,6 +940,26 @@ test_log_mode(void **state)
 	assert_int_equal(strncmp(text, "earlier\n", 8), 0);
 	assert_non_null(strstr(text, "started (home"));
 	free(text);
+
+	/* a SIGHUP that finds such a file keeps the old log */
+	assert_int_equal(rename(log, old), 0);
+	it_write(log, "", 0644);
+	kill(o->it.vaultd, SIGHUP);
+	snprintf(want, sizeof(want), "SIGHUP: the log %s is open to other "
+	    "users (mode 644); fix it with: chmod 600 %s; logging on to the "
+	    "old file\n", log, log);
+	for (start = it_ms(); it_ms() - start < 3000; it_sleep_ms(10)) {
+		text = it_slurp(old, &len);
+		found = text != NULL && strstr(text, want) != NULL;
+		free(text);
+		if (found)
+			break;
+	}
+	if (!found)
+		fail_msg("no \"%s\" in %s", want, old);
+	assert_int_equal(stat(log, &st), 0);
+	assert_int_equal(st.st_size, 0);
+	unlink(old);
 	assert_int_equal(it_stop(&o->it, 3000), 0);
 	unlink(log);
 }
