@@ -518,7 +518,8 @@ gw_sign_done(struct vaultd *vd, const struct sign_origin *o, int code,
 		msg_put_bool(&w, 0);
 		msg_put_bin(&w, NULL, 0);
 	}
-	if ((sent = child_queue(NETD(vd), &w) == 0) == 0)
+	sent = child_queue(NETD(vd), &w) == 0;
+	if (!sent)
 		child_kill(NETD(vd), "cannot send it a gateway answer");
 	gw_free(vd, at);
 	return sent && h != NULL;
