@@ -787,10 +787,15 @@ int	 conf_abspath(const char *path, char *buf, size_t len) CV_WUR;
  * also gives them to the socket group.  0, or CV_ERR_PERM / CV_ERR_IO /
  * CV_ERR_NOTFOUND (missing, without CONF_HOME_MAKE) with why.
  */
+#define CONF_HOME_MAKE	0x1
+#define CONF_HOME_GIVE	0x2
+int	 conf_home_check(const char *home, const gid_t *gid, int how,
+	    char *why, size_t whylen) CV_WUR;
 /*
  * The log file at path (-l, log-file, the home's vaultd.log), as found:
  * 0 if missing (vaultd creates it 0600) or a regular file of vaultd's
- * user closed to others; else CV_ERR_PERM with why, saying how to fix
+ * user closed to others but its group, which
+ * may read it (0640 at most); else CV_ERR_PERM with why, saying how to fix
  * it (a symbolic link, another owner, a mode open to others).
  * vaultd_log_bad_st checks an open file's stat the same way.
  */
@@ -798,10 +803,6 @@ struct stat;
 int	 vaultd_log_bad(const char *path, char *why, size_t whylen) CV_WUR;
 int	 vaultd_log_bad_st(const struct stat *st, const char *path, char *why,
 	    size_t whylen) CV_WUR;
-#define CONF_HOME_MAKE	0x1
-#define CONF_HOME_GIVE	0x2
-int	 conf_home_check(const char *home, const gid_t *gid, int how,
-	    char *why, size_t whylen) CV_WUR;
 
 /* vaultd_child.c */
 void	 child_setup(struct vaultd *, struct child *, enum child_id,

@@ -476,7 +476,8 @@ vaultd_log_bad_st(const struct stat *st, const char *path, char *why,
 		    (unsigned)geteuid(), path);
 		return CV_ERR_PERM;
 	}
-	if ((st->st_mode & 077) != 0) {
+	/* its group may read it (a log reader's), no more */
+	if ((st->st_mode & 027) != 0) {
 		snprintf(why, whylen, "the log %s is open to other users "
 		    "(mode %03o); fix it with: chmod 600 %s", path,
 		    (unsigned)(st->st_mode & 0777), path);
