@@ -77,6 +77,51 @@ quiet_wait(int slave)
 }
 
 /*
+ * A reader of one secret at slave, a child, that writes what it read to
+ * the pipe whose read end goes to *rfd; sig, unless 0, it ignores, as
+ * vaultctl ignores SIGPIPE.
+ */
+static pid_t
+reader_fork(int slave, int sig, int *rfd)
+{
+	struct secret	s;
+	int		p[2];
+	pid_t		pid;
+
+	assert_int_equal(pipe(p), 0);
+	assert_true((pid = fork()) != -1);
+	if (pid == 0) {
+		close(p[0]);
+		if (sig != 0)
+			signal(sig, SIG_IGN);
+		if (secret_read_fd(slave, &s, 64) != 0)
+			_exit(1);
+		(void)!write(p[1], s.p, s.len);
+		_exit(0);
+	}
+	close(p[1]);
+	*rfd = p[0];
+	return pid;
+}
+
+/* reader_fork's child ended well, having read SECRET. */
+static void
+reader_got_secret(pid_t pid, int rfd)
+{
+	char	got[64];
+	ssize_t	n;
+	int	st;
+
+	assert_int_equal(waitpid(pid, &st, 0), pid);
+	assert_true(WIFEXITED(st));
+	assert_int_equal(WEXITSTATUS(st), 0);
+	n = read(rfd, got, sizeof(got));
+	assert_int_equal(n, sizeof(SECRET) - 1);
+	assert_memory_equal(got, SECRET, (size_t)n);
+	close(rfd);
+}
+
+/*
  * A secret typed at a terminal that echoes: the reader (a child here)
  * turns the echo off, the line is typed only then, as a person would,
  * and nothing of it comes back; the terminal echoes again afterwards.
@@ -85,36 +130,19 @@ static void
 test_terminal(void **state)
 {
 	struct termios	t;
-	struct secret	s;
-	char		out[256], got[64];
-	int		master, slave, p[2], st;
-	ssize_t		n;
+	char		out[256];
+	int		master, slave, rfd;
 	pid_t		pid;
 
 	alarm(20);		/* a read to EOF would wait for ever */
 	assert_int_equal(openpty(&master, &slave, NULL, NULL, NULL), 0);
 	assert_int_equal(tcgetattr(slave, &t), 0);
 	assert_true((t.c_lflag & ECHO) != 0);	/* echoing, as a shell's */
-	assert_int_equal(pipe(p), 0);
-	assert_true((pid = fork()) != -1);
-	if (pid == 0) {
-		close(p[0]);
-		if (secret_read_fd(slave, &s, 64) != 0)
-			_exit(1);
-		(void)!write(p[1], s.p, s.len);
-		_exit(0);
-	}
-	close(p[1]);
+	pid = reader_fork(slave, 0, &rfd);
 	assert_int_equal(quiet_wait(slave), 0);	/* the reader waits */
 	assert_int_equal(write(master, SECRET "\n", sizeof(SECRET)),
 	    sizeof(SECRET));
-	assert_int_equal(waitpid(pid, &st, 0), pid);
-	assert_true(WIFEXITED(st));
-	assert_int_equal(WEXITSTATUS(st), 0);
-	n = read(p[0], got, sizeof(got));
-	assert_int_equal(n, sizeof(SECRET) - 1);
-	assert_memory_equal(got, SECRET, (size_t)n);
-	close(p[0]);
+	reader_got_secret(pid, rfd);
 	(void)shown(master, out, sizeof(out));
 	assert_null(strstr(out, "secret"));
 	assert_int_equal(tcgetattr(slave, &t), 0);
@@ -207,36 +235,17 @@ test_terminal_sigrt(void **state)
 static void
 test_terminal_ignored(void **state)
 {
-	struct secret	s;
-	char		got[64];
-	int		master, slave, p[2], st;
-	ssize_t		n;
+	int		master, slave, rfd;
 	pid_t		pid;
 
 	alarm(20);
 	assert_int_equal(openpty(&master, &slave, NULL, NULL, NULL), 0);
-	assert_int_equal(pipe(p), 0);
-	assert_true((pid = fork()) != -1);
-	if (pid == 0) {
-		close(p[0]);
-		signal(SIGPIPE, SIG_IGN);
-		if (secret_read_fd(slave, &s, 64) != 0)
-			_exit(1);
-		(void)!write(p[1], s.p, s.len);
-		_exit(0);
-	}
-	close(p[1]);
+	pid = reader_fork(slave, SIGPIPE, &rfd);
 	assert_int_equal(quiet_wait(slave), 0);
 	assert_int_equal(kill(pid, SIGPIPE), 0);
 	assert_int_equal(write(master, SECRET "\n", sizeof(SECRET)),
 	    sizeof(SECRET));
-	assert_int_equal(waitpid(pid, &st, 0), pid);
-	assert_true(WIFEXITED(st));
-	assert_int_equal(WEXITSTATUS(st), 0);
-	n = read(p[0], got, sizeof(got));
-	assert_int_equal(n, sizeof(SECRET) - 1);
-	assert_memory_equal(got, SECRET, (size_t)n);
-	close(p[0]);
+	reader_got_secret(pid, rfd);
 	close(slave);
 	close(master);
 	alarm(0);
@@ -252,9 +261,7 @@ test_terminal_stop(void **state)
 {
 	struct termios	t;
 	struct secret	s;
-	char		got[64];
 	int		master, slave, p[2], st;
-	ssize_t		n;
 	pid_t		pid;
 
 	alarm(20);
@@ -290,13 +297,7 @@ test_terminal_stop(void **state)
 	assert_int_equal(quiet_wait(slave), 0);
 	assert_int_equal(write(master, SECRET "\n", sizeof(SECRET)),
 	    sizeof(SECRET));
-	assert_int_equal(waitpid(pid, &st, 0), pid);
-	assert_true(WIFEXITED(st));
-	assert_int_equal(WEXITSTATUS(st), 0);
-	n = read(p[0], got, sizeof(got));
-	assert_int_equal(n, sizeof(SECRET) - 1);
-	assert_memory_equal(got, SECRET, (size_t)n);
-	close(p[0]);
+	reader_got_secret(pid, p[0]);
 	assert_int_equal(tcgetattr(slave, &t), 0);
 	assert_true((t.c_lflag & ECHO) != 0);
 	close(slave);
