@@ -1107,55 +1107,6 @@ gw_restart(struct gt *g, const char *a)
 	gw_restart_t(g, "-T", a);
 }
 
-/*
- * One client signing changing requests as fast as it can filled the
- * replay table, and then every client's were refused ("retry").  A
- * client now holds at most its share of the table (-R 20 here): its
- * next request is refused (503, retry), another client's goes on to
- * the policy.
- */
-static void
-test_replay_share(void **state)
-{
-	struct gt	*g = *state;
-	struct txcreds	 other;
-	struct txr	 r;
-	json_t		*j;
-	char		 body[64];
-	int		 i;
-
-	gw_restart(g, "-R20");
-	assert_int_equal(CTL(g, NULL, "--json client add other --account pm "
-	    "--passphrase-file %s", g->pass), 0);
-	assert_non_null(j = json_loads(g->out, 0, NULL));
-	assert_int_equal(txt_creds(j, &other), 0);
-	json_decref(j);
-	for (i = 0; i < 20; i++) {
-		snprintf(body, sizeof(body), "{\"market\":\"0x%02x\"}", i);
-		bot(g, &g->bot, txt_now(), "DELETE", "/cancel-market-orders",
-		    body, &r);
-		if (r.status != 200)
-			fail_msg("%d: %ld %s", i, r.status,
-			    r.body ? r.body : "");
-		txr_free(&r);
-	}
-	bot(g, &g->bot, txt_now(), "DELETE", "/cancel-market-orders",
-	    "{\"market\":\"0x99\"}", &r);
-	assert_int_equal(r.status, 503);
-	assert_string_equal(r.body, "{\"error\":\"this client has too many "
-	    "signed requests in the replay window; retry\"}");
-	txr_free(&r);
-	/* no rule of the policy names it: past the replay check, denied */
-	bot(g, &other, txt_now(), "DELETE", "/cancel-market-orders",
-	    "{\"market\":\"0x99\"}", &r);
-	assert_int_equal(r.status, 403);
-	assert_null(strstr(r.body, "replay"));
-	txr_free(&r);
-	assert_int_equal(CTL(g, NULL, "client remove other --passphrase-file "
-	    "%s", g->pass), 0);
-	gw_restart(g, NULL);
-}
-
 /* A client's signed change: its HTTP status; its body in out. */
 static long
 replay_one(struct gt *g, struct txcreds *c, int i, char *out, size_t len)
@@ -1172,6 +1123,7 @@ replay_one(struct gt *g, struct txcreds *c, int i, char *out, size_t len)
 	return status;
 }
 
+/* Another client of account pm, its credentials in c. */
 static void
 replay_client_add(struct gt *g, const char *name, struct txcreds *c)
 {
@@ -1182,6 +1134,44 @@ replay_client_add(struct gt *g, const char *name, struct txcreds *c)
 	assert_non_null(j = json_loads(g->out, 0, NULL));
 	assert_int_equal(txt_creds(j, c), 0);
 	json_decref(j);
+}
+
+static void
+replay_client_remove(struct gt *g, const char *name)
+{
+	assert_int_equal(CTL(g, NULL, "client remove %s --passphrase-file %s",
+	    name, g->pass), 0);
+}
+
+/*
+ * One client signing changing requests as fast as it can filled the
+ * replay table, and then every client's were refused ("retry").  A
+ * client now holds at most its share of the table (-R 20 here): its
+ * next request is refused (503, retry), another client's goes on to
+ * the policy.
+ */
+static void
+test_replay_share(void **state)
+{
+	struct gt	*g = *state;
+	struct txcreds	 other;
+	char		 body[4096];	/* a 403 whole */
+	int		 i;
+
+	gw_restart(g, "-R20");
+	replay_client_add(g, "other", &other);
+	for (i = 0; i < 20; i++)
+		if (replay_one(g, &g->bot, i, body, sizeof(body)) != 200)
+			fail_msg("%d: %s", i, body);
+	assert_int_equal(replay_one(g, &g->bot, 0x99, body, sizeof(body)),
+	    503);
+	assert_string_equal(body, "{\"error\":\"this client has too many "
+	    "signed requests in the replay window; retry\"}");
+	/* no rule of the policy names it: past the replay check, denied */
+	assert_int_equal(replay_one(g, &other, 0x99, body, sizeof(body)), 403);
+	assert_null(strstr(body, "replay"));
+	replay_client_remove(g, "other");
+	gw_restart(g, NULL);
 }
 
 /*
@@ -1216,8 +1206,7 @@ test_replay_own(void **state)
 	    503);
 	assert_string_equal(body, "{\"error\":\"this client has too many "
 	    "signed requests in the replay window; retry\"}");
-	assert_int_equal(CTL(g, NULL, "client remove other --passphrase-file "
-	    "%s", g->pass), 0);
+	replay_client_remove(g, "other");
 	gw_restart(g, NULL);
 }
 
@@ -1244,10 +1233,8 @@ test_replay_clients(void **state)
 	assert_int_equal(replay_one(g, &g->bot, 2, body, sizeof(body)), 200);
 	assert_int_equal(replay_one(g, &other, 2, body, sizeof(body)), 403);
 	assert_null(strstr(body, "replay"));
-	assert_int_equal(CTL(g, NULL, "client remove other --passphrase-file "
-	    "%s", g->pass), 0);
-	assert_int_equal(CTL(g, NULL, "client remove third --passphrase-file "
-	    "%s", g->pass), 0);
+	replay_client_remove(g, "other");
+	replay_client_remove(g, "third");
 	gw_restart(g, NULL);
 }
 
@@ -1290,8 +1277,7 @@ test_replay_expire(void **state)
 	it_write(g->pol, POLICY_TEXT, 0644);
 	assert_int_equal(CTL(g, NULL, "policy apply %s --passphrase-file %s",
 	    g->pol, g->pass), 0);
-	assert_int_equal(CTL(g, NULL, "client remove other --passphrase-file "
-	    "%s", g->pass), 0);
+	replay_client_remove(g, "other");
 	gw_restart(g, NULL);
 }
 
