@@ -299,6 +299,21 @@ assert_vault_unchanged(struct ht *t)
 		    t->invite, t->out);
 }
 
+/* line cut at its tabs into f[0..max): how many fields it has, max at most. */
+static int
+tab_fields(char *line, char **f, int max)
+{
+	char	*p;
+	int	 n;
+
+	for (n = 0, p = line; n < max && p != NULL; n++) {
+		f[n] = p;
+		if ((p = strchr(p, '\t')) != NULL)
+			*p++ = '\0';
+	}
+	return n;
+}
+
 /*
  * The audit log has a line by actor (NULL: any) whose op, method or
  * path field contains what, with a verdict other than allow and ok.
@@ -307,8 +322,8 @@ assert_vault_unchanged(struct ht *t)
 static int
 audit_refused(struct ht *t, const char *actor, const char *what)
 {
-	char	*line, *save = NULL, *f[8], *p, *copy;
-	int	 n, found = 0;
+	char	*line, *save = NULL, *f[8], *copy;
+	int	 found = 0;
 
 	if (CTL(t, NULL, "audit show --tail 100000") != 0)
 		fail_msg("audit show failed: %s", t->out);
@@ -316,12 +331,7 @@ audit_refused(struct ht *t, const char *actor, const char *what)
 		abort();
 	for (line = strtok_r(copy, "\n", &save); line != NULL && !found;
 	    line = strtok_r(NULL, "\n", &save)) {
-		for (n = 0, p = line; n < 8 && p != NULL; n++) {
-			f[n] = p;
-			if ((p = strchr(p, '\t')) != NULL)
-				*p++ = '\0';
-		}
-		if (n < 8)
+		if (tab_fields(line, f, 8) < 8)
 			continue;
 		if (actor != NULL && strcmp(f[2], actor) != 0)
 			continue;
@@ -1803,8 +1813,8 @@ audit_count(struct ht *t, const char *actor, const char *op,
 {
 	const char	*want[8] = { NULL, NULL, actor, NULL, op, method, path,
 			    verdict };
-	char		*line, *save = NULL, *f[8], *p, *copy;
-	int		 n, i, count = 0;
+	char		*line, *save = NULL, *f[8], *copy;
+	int		 i, count = 0;
 
 	if (CTL(t, NULL, "audit show --tail 100000") != 0)
 		fail_msg("audit show failed: %s", t->out);
@@ -1812,12 +1822,7 @@ audit_count(struct ht *t, const char *actor, const char *op,
 		abort();
 	for (line = strtok_r(copy, "\n", &save); line != NULL;
 	    line = strtok_r(NULL, "\n", &save)) {
-		for (n = 0, p = line; n < 8 && p != NULL; n++) {
-			f[n] = p;
-			if ((p = strchr(p, '\t')) != NULL)
-				*p++ = '\0';
-		}
-		if (n < 8)
+		if (tab_fields(line, f, 8) < 8)
 			continue;
 		for (i = 0; i < 8; i++)
 			if (want[i] != NULL && strcmp(f[i], want[i]) != 0)
@@ -1836,8 +1841,8 @@ static void
 audit_sign_tail(struct ht *t, const char *actor, const char *verdict,
     char *out, size_t outlen)
 {
-	char	*line, *save = NULL, *f[11], *p, *copy;
-	int	 n, found = 0;
+	char	*line, *save = NULL, *f[11], *copy;
+	int	 found = 0;
 
 	if (CTL(t, NULL, "audit show --tail 100000") != 0)
 		fail_msg("audit show failed: %s", t->out);
@@ -1845,12 +1850,7 @@ audit_sign_tail(struct ht *t, const char *actor, const char *verdict,
 		abort();
 	for (line = strtok_r(copy, "\n", &save); line != NULL;
 	    line = strtok_r(NULL, "\n", &save)) {
-		for (n = 0, p = line; n < 11 && p != NULL; n++) {
-			f[n] = p;
-			if ((p = strchr(p, '\t')) != NULL)
-				*p++ = '\0';
-		}
-		if (n < 11 || strcmp(f[2], actor) != 0 ||
+		if (tab_fields(line, f, 11) < 11 || strcmp(f[2], actor) != 0 ||
 		    strcmp(f[4], "sign") != 0 || strcmp(f[7], verdict) != 0)
 			continue;
 		snprintf(out, outlen, "%s %s %s", f[8], f[9], f[10]);
