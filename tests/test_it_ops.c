@@ -508,7 +508,28 @@ test_socket_group(void **state)
 	assert_int_equal(as_user(o, 64999, 64999, &gid, 1, 1), 3);
 }
 
-/* SIGHUP: a log renamed away (logrotate) is reopened anew, 0600. */
+/*
+ * A loopback TCP port taken: the listening socket (the caller closes it),
+ * its port in *port.
+ */
+static int
+port_taken(unsigned *port)
+{
+	struct sockaddr_in	sin;
+	socklen_t		sl = sizeof(sin);
+	int			fd;
+
+	memset(&sin, 0, sizeof(sin));
+	sin.sin_family = AF_INET;
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	assert_true((fd = socket(AF_INET, SOCK_STREAM, 0)) != -1);
+	assert_int_equal(bind(fd, (struct sockaddr *)&sin, sizeof(sin)), 0);
+	assert_int_equal(listen(fd, 1), 0);
+	assert_int_equal(getsockname(fd, (struct sockaddr *)&sin, &sl), 0);
+	*port = ntohs(sin.sin_port);
+	return fd;
+}
+
 /* The home and its run/ are as a start without a group leaves them. */
 static void
 assert_home_kept(struct ot *o)
@@ -537,10 +558,9 @@ static void
 test_refused_start_home(void **state)
 {
 	struct ot		*o = *state;
-	struct sockaddr_in	 sin;
-	socklen_t		 sl = sizeof(sin);
 	char			 name[64];
 	gid_t			 gid;
+	unsigned		 port;
 	int			 fd;
 
 	if (geteuid() != 0) {
@@ -561,16 +581,9 @@ test_refused_start_home(void **state)
 	    "SIGHUP)\n");
 	assert_home_kept(o);
 
-	memset(&sin, 0, sizeof(sin));
-	sin.sin_family = AF_INET;
-	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	assert_true((fd = socket(AF_INET, SOCK_STREAM, 0)) != -1);
-	assert_int_equal(bind(fd, (struct sockaddr *)&sin, sizeof(sin)), 0);
-	assert_int_equal(listen(fd, 1), 0);
-	assert_int_equal(getsockname(fd, (struct sockaddr *)&sin, &sl), 0);
+	fd = port_taken(&port);
 	assert_int_equal(sh(o, "timeout 60 %s/vaultd -T -f -g %s --gateway "
-	    "127.0.0.1:%u", o->it.build, name, (unsigned)ntohs(sin.sin_port)),
-	    1);
+	    "127.0.0.1:%u", o->it.build, name, port), 1);
 	close(fd);
 	assert_out(o, ": bind: Address already in use\n");
 	assert_home_kept(o);
@@ -619,26 +632,18 @@ static void
 test_refused_start_made(void **state)
 {
 	struct ot		*o = *state;
-	struct sockaddr_in	 sin;
 	struct stat		 st;
-	socklen_t		 sl = sizeof(sin);
 	char			 home[128], want[256], names[1024];
+	unsigned		 port;
 	int			 fd, i;
 
 	snprintf(home, sizeof(home), "%s/new", o->it.home);
-	memset(&sin, 0, sizeof(sin));
-	sin.sin_family = AF_INET;
-	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	assert_true((fd = socket(AF_INET, SOCK_STREAM, 0)) != -1);
-	assert_int_equal(bind(fd, (struct sockaddr *)&sin, sizeof(sin)), 0);
-	assert_int_equal(listen(fd, 1), 0);
-	assert_int_equal(getsockname(fd, (struct sockaddr *)&sin, &sl), 0);
+	fd = port_taken(&port);
 
 	assert_int_equal(sh(o, "CLOBVAULT_HOME=%s timeout 60 %s/vaultd -T -f "
-	    "--gateway 127.0.0.1:%u", home, o->it.build,
-	    (unsigned)ntohs(sin.sin_port)), 1);
+	    "--gateway 127.0.0.1:%u", home, o->it.build, port), 1);
 	snprintf(want, sizeof(want), ": fatal: gateway 127.0.0.1:%u: bind: "
-	    "Address already in use\n", (unsigned)ntohs(sin.sin_port));
+	    "Address already in use\n", port);
 	assert_out(o, want);
 	assert_int_equal(lstat(home, &st), -1);
 	assert_int_equal(errno, ENOENT);
@@ -652,10 +657,9 @@ test_refused_start_made(void **state)
 	for (i = 0; i < 10; i++) {
 		assert_int_equal(sh(o, "CLOBVAULT_HOME=%s timeout 60 "
 		    "%s/vaultd -T --gateway 127.0.0.1:%u", home, o->it.build,
-		    (unsigned)ntohs(sin.sin_port)), 1);
+		    port), 1);
 		snprintf(want, sizeof(want), "vaultd: gateway 127.0.0.1:%u: "
-		    "bind: Address already in use\n",
-		    (unsigned)ntohs(sin.sin_port));
+		    "bind: Address already in use\n", port);
 		assert_string_equal(o->out, want);
 		dir_names(home, names, sizeof(names));
 		assert_string_equal(names, "vaultd.log ");
@@ -693,9 +697,8 @@ static void
 test_refused_start_kept(void **state)
 {
 	struct ot		*o = *state;
-	struct sockaddr_in	 sin;
-	socklen_t		 sl = sizeof(sin);
 	char			 want[256], run[160], names[1024];
+	unsigned		 port;
 	int			 fd;
 
 	snprintf(run, sizeof(run), "%s/run", o->it.home);
@@ -706,18 +709,12 @@ test_refused_start_kept(void **state)
 	dir_names(run, names, sizeof(names));
 	assert_string_equal(names, "vaultd.lock ");
 
-	memset(&sin, 0, sizeof(sin));
-	sin.sin_family = AF_INET;
-	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	assert_true((fd = socket(AF_INET, SOCK_STREAM, 0)) != -1);
-	assert_int_equal(bind(fd, (struct sockaddr *)&sin, sizeof(sin)), 0);
-	assert_int_equal(listen(fd, 1), 0);
-	assert_int_equal(getsockname(fd, (struct sockaddr *)&sin, &sl), 0);
+	fd = port_taken(&port);
 
 	assert_int_equal(sh(o, "timeout 60 %s/vaultd -T -f --gateway "
-	    "127.0.0.1:%u", o->it.build, (unsigned)ntohs(sin.sin_port)), 1);
+	    "127.0.0.1:%u", o->it.build, port), 1);
 	snprintf(want, sizeof(want), ": fatal: gateway 127.0.0.1:%u: bind: "
-	    "Address already in use\n", (unsigned)ntohs(sin.sin_port));
+	    "Address already in use\n", port);
 	assert_out(o, want);
 	dir_names(o->it.home, names, sizeof(names));
 	assert_string_equal(names, "audit.log audit.wal empty run ");
@@ -726,9 +723,9 @@ test_refused_start_kept(void **state)
 
 	/* daemonised: gone before the waiting parent returns */
 	assert_int_equal(sh(o, "timeout 60 %s/vaultd -T --gateway "
-	    "127.0.0.1:%u", o->it.build, (unsigned)ntohs(sin.sin_port)), 1);
+	    "127.0.0.1:%u", o->it.build, port), 1);
 	snprintf(want, sizeof(want), "vaultd: gateway 127.0.0.1:%u: bind: "
-	    "Address already in use\n", (unsigned)ntohs(sin.sin_port));
+	    "Address already in use\n", port);
 	assert_string_equal(o->out, want);
 	close(fd);
 	dir_names(o->it.home, names, sizeof(names));
@@ -803,6 +800,7 @@ test_unlock_failed_home(void **state)
 	stop_daemon(o);
 }
 
+/* SIGHUP: a log renamed away (logrotate) is reopened anew, 0600. */
 static void
 test_sighup(void **state)
 {
