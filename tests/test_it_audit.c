@@ -562,6 +562,23 @@ signing_account(struct at *t)
 	assert_int_equal(CTL(t, APIKEY_JSON, "apikey import --account A"), 0);
 }
 
+/* A headers l2 request for GET /auth/api-keys of account A, queued on c. */
+static void
+headers_queue(struct chan *c, uint32_t id)
+{
+	struct msg_w	w;
+
+	msg_begin(&w, MSG_CTL_HEADERS_REQ, id);
+	msg_put_str(&w, "A");
+	msg_put_u64(&w, 2);
+	msg_put_str(&w, "GET");
+	msg_put_str(&w, "/auth/api-keys");
+	msg_put_bin(&w, "", 0);
+	msg_put_u64(&w, 0);
+	msg_put_u64(&w, 0);
+	assert_int_equal(chan_queue(c, &w), 0);
+}
+
 /*
  * n L2 signatures pipelined on one control connection, window in
  * flight: each must come back signed; CV_ERR_AGAIN answers are sent
@@ -571,7 +588,6 @@ static void
 piped(struct at *t, int n, int window, int *again)
 {
 	struct chan	 c;
-	struct msg_w	 w;
 	struct msg	 m;
 	int64_t		 code;
 	int		 sent = 0, done = 0, out = 0, resend = 0;
@@ -580,16 +596,7 @@ piped(struct at *t, int n, int window, int *again)
 	assert_int_equal(it_connect(&t->it, &c), 0);
 	while (done < n) {
 		while (out < window && (sent < n || resend > 0)) {
-			msg_begin(&w, MSG_CTL_HEADERS_REQ, (uint32_t)(sent +
-			    resend + 100));
-			msg_put_str(&w, "A");
-			msg_put_u64(&w, 2);
-			msg_put_str(&w, "GET");
-			msg_put_str(&w, "/auth/api-keys");
-			msg_put_bin(&w, "", 0);
-			msg_put_u64(&w, 0);
-			msg_put_u64(&w, 0);
-			assert_int_equal(chan_queue(&c, &w), 0);
+			headers_queue(&c, (uint32_t)(sent + resend + 100));
 			if (resend > 0)
 				resend--;
 			else
@@ -675,7 +682,6 @@ test_log_replaced(void **state)
 	size_t		 waslen = 0;
 	char		 want[1024], *log;
 	struct chan	 c;
-	struct msg_w	 w;
 	struct msg	 m;
 	size_t		 len = 0;
 	int		 kind, status, n, i, r;
@@ -768,17 +774,8 @@ test_log_replaced(void **state)
 	 */
 	assert_int_equal(rename(t->audit, moved), 0);
 	assert_int_equal(it_connect(&t->it, &c), 0);
-	for (i = 0; i < 64; i++) {
-		msg_begin(&w, MSG_CTL_HEADERS_REQ, (uint32_t)(100 + i));
-		msg_put_str(&w, "A");
-		msg_put_u64(&w, 2);
-		msg_put_str(&w, "GET");
-		msg_put_str(&w, "/auth/api-keys");
-		msg_put_bin(&w, "", 0);
-		msg_put_u64(&w, 0);
-		msg_put_u64(&w, 0);
-		assert_int_equal(chan_queue(&c, &w), 0);
-	}
+	for (i = 0; i < 64; i++)
+		headers_queue(&c, (uint32_t)(100 + i));
 	assert_int_equal(chan_flush(&c), 0);
 	while ((r = chan_recv(&c, &m)) == 0) {
 		if (m.type == MSG_CTL_HEADERS_ANS)
