@@ -443,6 +443,15 @@ fv_set_forward(struct fv *f, const char *url, const char *const *hdrs)
 	fv_unlock(f);
 }
 
+/* Hold every request, answering none (lock taken). */
+static inline void
+fv_set_silent(struct fv *f)
+{
+	fv_lock(f);
+	f->mode = FV_SILENT;
+	fv_unlock(f);
+}
+
 static inline void
 fv_set_error(struct fv *f, int code, const char *text)
 {

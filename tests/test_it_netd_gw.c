@@ -1012,9 +1012,7 @@ test_vaultd_gone(void **state)
 	cur.f = &f;
 	fv_start(&f, &n);
 	fv_set_forward(&f, t.url, NULL);
-	fv_lock(&f);
-	f.mode = FV_SILENT;
-	fv_unlock(&f);
+	fv_set_silent(&f);
 	assert_non_null(m = curl_multi_init());
 	assert_non_null(c = gw_easy(&s, 0, "GET", "/time", NULL, NULL, 0,
 	    &r));
@@ -1225,9 +1223,7 @@ test_wait_limit(void **state)
 	assert_int_equal(nd_start_gw(&n, &s, NULL, NULL), 0);
 	cur.f = &f;
 	fv_start(&f, &n);
-	fv_lock(&f);
-	f.mode = FV_SILENT;
-	fv_unlock(&f);
+	fv_set_silent(&f);
 	assert_non_null(m = curl_multi_init());
 	for (i = 0; i < NWAIT; i++) {
 		l[i] = gw_creds_of((size_t)i);

@@ -138,9 +138,7 @@ test_conn_flood(void **state)
 	assert_int_equal(nd_start_gw(&n, &s, NULL, NULL), 0);
 	cur.f = &f;
 	fv_start(&f, &n);
-	fv_lock(&f);
-	f.mode = FV_SILENT;
-	fv_unlock(&f);
+	fv_set_silent(&f);
 	/* Two requests at vaultd, on their own connections. */
 	assert_non_null(m = curl_multi_init());
 	for (i = 0; i < nheld; i++) {
@@ -223,9 +221,7 @@ test_conn_evicted_quiet(void **state)
 	assert_int_equal(nd_start_gw(&n, &s, NULL, NULL), 0);
 	cur.f = &f;
 	fv_start(&f, &n);
-	fv_lock(&f);
-	f.mode = FV_SILENT;
-	fv_unlock(&f);
+	fv_set_silent(&f);
 	assert_non_null(cur.fds = calloc(SHARE + 2, sizeof(int)));
 	for (i = 0; i < SHARE; i++)
 		cur.fds[cur.nfds++] = raw_unix(&s, NULL);
@@ -1218,9 +1214,7 @@ test_wait_share(void **state)
 	assert_int_equal(nd_start_gw(&n, &s, NULL, NULL), 0);
 	cur.f = &f;
 	fv_start(&f, &n);
-	fv_lock(&f);
-	f.mode = FV_SILENT;
-	fv_unlock(&f);
+	fv_set_silent(&f);
 	assert_non_null(m = curl_multi_init());
 	for (; nc < 32; nc++) {
 		l[nc] = NULL;
@@ -1285,9 +1279,7 @@ test_wait_unsigned(void **state)
 	assert_int_equal(nd_start_gw(&n, &s, NULL, NULL), 0);
 	cur.f = &f;
 	fv_start(&f, &n);
-	fv_lock(&f);
-	f.mode = FV_SILENT;
-	fv_unlock(&f);
+	fv_set_silent(&f);
 	assert_non_null(m = curl_multi_init());
 	for (; nc < 64; nc++) {
 		assert_non_null(c[nc] = gw_easy(&s, 0, "GET", "/time", NULL,
