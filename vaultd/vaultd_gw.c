@@ -242,8 +242,8 @@ gw_fail(struct vaultd *vd, uint64_t cookie, int code, const char *why)
 
 /* The audit record of a request refused before the policy saw it. */
 static void
-gw_deny_rule(struct vaultd *vd, const struct gw_req *r, const char *account,
-    const char *rule)
+gw_deny_as(struct vaultd *vd, const struct gw_req *r, const char *actor,
+    const char *account, const char *rule)
 {
 	struct sign_args	a;
 
@@ -254,7 +254,14 @@ gw_deny_rule(struct vaultd *vd, const struct gw_req *r, const char *account,
 	a.pathlen = r->pathlen;
 	a.body = r->body;
 	a.bodylen = r->bodylen;
-	vaultd_sign_deny_rule(vd, r->actor, account, &a, rule);
+	vaultd_sign_deny_rule(vd, actor, account, &a, rule);
+}
+
+static void
+gw_deny_rule(struct vaultd *vd, const struct gw_req *r, const char *account,
+    const char *rule)
+{
+	gw_deny_as(vd, r, r->actor, account, rule);
 }
 
 static void
@@ -375,7 +382,6 @@ static void
 gw_authfail(struct vaultd *vd, const struct gw_req *r)
 {
 	struct gw_authfail	*f;
-	struct sign_args	 a;
 	int64_t			 now = vaultd_now_ms();
 	char			 rule[24] = "-", actor[80];
 
@@ -388,14 +394,7 @@ gw_authfail(struct vaultd *vd, const struct gw_req *r)
 		snprintf(rule, sizeof(rule), "+%llu",
 		    (unsigned long long)f->suppressed);
 	gw_authfail_actor(actor, sizeof(actor), r->key);
-	memset(&a, 0, sizeof(a));
-	a.level = CATALOG_L2;
-	memcpy(a.method, r->method, sizeof(a.method));
-	a.path = r->path;
-	a.pathlen = r->pathlen;
-	a.body = r->body;
-	a.bodylen = r->bodylen;
-	vaultd_sign_deny_rule(vd, actor, "-", &a, rule);
+	gw_deny_as(vd, r, actor, "-", rule);
 	f->used = 1;
 	f->last_ms = now;
 	f->suppressed = 0;
