@@ -296,12 +296,14 @@ gw_real_hash(struct vaultd *vd, const char *key)
 	return h != 0 ? h : 1;
 }
 
-static void
+/* Note key as one signerd let pass: its gw_real_hash. */
+static uint64_t
 gw_real_add(struct vaultd *vd, const char *key)
 {
 	uint64_t	h = gw_real_hash(vd, key);
 
 	vd->gw.real[h % GW_REAL_SLOTS] = h;
+	return h;
 }
 
 static int
@@ -770,17 +772,17 @@ gw_replay_widen(struct vaultd *vd, int64_t now, int64_t skew)
  * request pass), counted down as its entries are found expired: a few
  * slots each request, GW_REPLAY_SWEEP_MORE more before a client at its
  * share or a new client finding no tag free is refused, never a rebuild
- * for them.  *why says which refusal.
+ * for them.  rh: gw_real_hash of the client's key id.  *why says which
+ * refusal.
  */
 static int
 gw_replayed(struct vaultd *vd, const struct gw_req *r, int64_t ts,
-    const char **why)
+    uint64_t rh, const char **why)
 {
 	crypto_generichash_state h;
 	struct gw_replay *e;
 	struct gw_rclient *c;
 	uint8_t		 key[16];
-	uint64_t	 rh;
 	int64_t		 now = vaultd_wall_ms(), skew;
 	size_t		 k, most;
 	int		 tag, rc;
@@ -802,7 +804,6 @@ gw_replayed(struct vaultd *vd, const struct gw_req *r, int64_t ts,
 	    vd->gw.replay_cap) && (rc = gw_replay_build(vd, now)) != 0)
 		return rc;
 	gw_replay_sweep(vd, now, GW_REPLAY_SWEEP);
-	rh = gw_real_hash(vd, r->key);
 	if ((tag = gw_replay_tag(vd, vd->gw.replay_clients, rh)) < 0) {
 		gw_replay_sweep(vd, now, GW_REPLAY_SWEEP_MORE);
 		tag = gw_replay_tag(vd, vd->gw.replay_clients, rh);
@@ -868,6 +869,7 @@ gw_client_done(struct vaultd *vd, uint64_t cookie, int code,
 {
 	struct gw_req	*r;
 	const char	*why;
+	uint64_t	 rh;
 	int64_t		 ts;
 	int		 rc;
 
@@ -880,7 +882,7 @@ gw_client_done(struct vaultd *vd, uint64_t cookie, int code,
 		gw_fail(vd, cookie, code, text);
 		return;
 	}
-	gw_real_add(vd, r->key);
+	rh = gw_real_add(vd, r->key);
 	snprintf(r->client, sizeof(r->client), "%s", name);
 	snprintf(r->account, sizeof(r->account), "%s", account);
 	snprintf(r->actor, sizeof(r->actor), "client:%s", name);
@@ -902,7 +904,7 @@ gw_client_done(struct vaultd *vd, uint64_t cookie, int code,
 		    "not a time in seconds");
 		return;
 	}
-	if ((rc = gw_replayed(vd, r, ts, &why)) != 0) {
+	if ((rc = gw_replayed(vd, r, ts, rh, &why)) != 0) {
 		if (rc == CV_ERR_DENIED)
 			vd->gw.refused_replay++;
 		gw_deny(vd, r, r->account);
