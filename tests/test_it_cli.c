@@ -2100,6 +2100,91 @@ test_kdf_notice(void **state)
 }
 
 /*
+ * A vaultd that is busy at the first init request (its "retry" answer)
+ * and closes the connection once the resent one came: it may have
+ * sealed the vault to the new keyfile before it went, so vaultctl keeps
+ * the keyfile.  It used to take the earlier "retry" for vaultd's
+ * refusal and remove it, leaving a vault that no key on any disk opens.
+ */
+static void
+test_keyfile_busy_gone(void **state)
+{
+	struct ct		*c = *state;
+	struct sockaddr_un	 sun;
+	struct stat		 st;
+	struct msg_w		 w;
+	struct msg		 m;
+	struct chan		 ch;
+	char			 run[128], key[128], got[16], err[512];
+	ssize_t			 n;
+	size_t			 have = 0;
+	pid_t			 pid;
+	int			 p[2], ready[2], fd, cfd, rc;
+
+	snprintf(run, sizeof(run), "%s/run", c->it.home);
+	snprintf(key, sizeof(key), "%.100s.key", c->it.home);
+	assert_int_equal(mkdir(run, 0700), 0);
+	assert_int_equal(pipe(p), 0);
+	assert_int_equal(pipe(ready), 0);
+	assert_true((pid = fork()) != -1);
+	if (pid == 0) {
+		close(p[0]);
+		close(ready[0]);
+		alarm(60);		/* vaultctl never came: the test fails */
+		memset(&sun, 0, sizeof(sun));
+		sun.sun_family = AF_UNIX;
+		snprintf(sun.sun_path, sizeof(sun.sun_path), "%s", c->it.sock);
+		if ((fd = socket(AF_UNIX, SOCK_STREAM, 0)) == -1 ||
+		    bind(fd, (struct sockaddr *)&sun, sizeof(sun)) == -1 ||
+		    listen(fd, 1) == -1 || write(ready[1], "r", 1) != 1 ||
+		    (cfd = accept(fd, NULL, NULL)) == -1)
+			_exit(1);
+		chan_init(&ch, cfd);
+		if (chan_recv(&ch, &m) != 0 || m.type != MSG_CTL_HELLO_REQ)
+			_exit(1);
+		msg_begin(&w, MSG_CTL_HELLO_ANS, m.id);
+		msg_clear(&m);
+		msg_put_u64(&w, MSG_VERSION);
+		if (chan_send(&ch, &w) != 0)
+			_exit(1);
+		if (chan_recv(&ch, &m) != 0 || m.type != MSG_CTL_INIT_REQ)
+			_exit(1);
+		rc = msg_error_ans(&ch, m.id, CV_ERR_AGAIN, "busy; retry");
+		msg_clear(&m);
+		if (rc != 0 || chan_flush(&ch) != 0)
+			_exit(1);
+		if (chan_recv(&ch, &m) != 0 || m.type != MSG_CTL_INIT_REQ)
+			_exit(1);
+		msg_clear(&m);
+		(void)!write(p[1], "resent", 6);
+		_exit(0);		/* gone without an answer */
+	}
+	close(p[1]);
+	close(ready[1]);
+	assert_int_equal(read(ready[0], got, 1), 1);
+	close(ready[0]);
+	cli(c, NULL, "init --keyfile %s", key);
+	assert_int_equal(waitpid(pid, &rc, 0), pid);
+	assert_true(WIFEXITED(rc));
+	assert_int_equal(WEXITSTATUS(rc), 0);
+	while ((n = read(p[0], got + have, sizeof(got) - 1 - have)) > 0)
+		have += (size_t)n;
+	close(p[0]);
+	got[have] = '\0';
+	assert_string_equal(got, "resent");
+	want(c, 3);
+	snprintf(err, sizeof(err), "vaultctl: kept the new keyfile %s: "
+	    "vaultd did not answer, and it may be the vault's now\n"
+	    "vaultctl: init: vaultd closed the connection (see vaultd.log)\n",
+	    key);
+	assert_string_equal(c->r.err, err);
+	assert_int_equal(stat(key, &st), 0);
+	unlink(key);
+	unlink(c->it.sock);
+	rmdir(run);
+}
+
+/*
  * An impostor of uid 64997 serving the vaultd protocol at the control
  * socket's path, in a home of owner's (mode mode), while vaultctl unlock
  * runs as as (setpriv; -1: the test's uid): the bytes it received, in
@@ -2251,6 +2336,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_sign_order_not_json,
 		    setup_bare, teardown),
 		cmocka_unit_test_setup_teardown(test_url_userinfo,
+		    setup_bare, teardown),
+		cmocka_unit_test_setup_teardown(test_keyfile_busy_gone,
 		    setup_bare, teardown),
 		cmocka_unit_test_setup_teardown(test_impostor, setup_bare,
 		    teardown),

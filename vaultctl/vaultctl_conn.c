@@ -179,7 +179,6 @@ vaultctl_call(struct vaultctl *vc, struct msg_w *w, uint32_t ans,
 	/* Long windows (exchange calls) need not knock 20 times a second. */
 	if (again > VAULTCTL_OP_AGAIN_MS)
 		pause.tv_nsec = 250 * 1000 * 1000;
-	vc->answered = 0;
 	/* Kept (and wiped) to resend while vaultd is busy with another. */
 	memset(&frame, 0, sizeof(frame));
 	if ((r = msg_finish(w)) != 0 ||
@@ -188,6 +187,9 @@ vaultctl_call(struct vaultctl *vc, struct msg_w *w, uint32_t ans,
 		return r;
 	}
  again:
+	/* only an answer to this sending counts: a "retry" says nothing of
+	 * what vaultd did with the request resent after it */
+	vc->answered = 0;
 	if ((r = chan_send(&vc->chan, w)) != 0) {
 		msgbuf_free(&frame);
 		if (r != CV_ERR_IO)
