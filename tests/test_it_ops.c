@@ -873,7 +873,7 @@ log_refused(struct ot *o, const char *log, const char *want)
 /*
  * A symbolic link where the log goes is not followed: vaultd, root here,
  * stops at start naming the path and how to fix it, and the file it
- * points at stays as it was.
+ * points at stays as it was.  A hard link there is refused the same way.
  */
 static void
 test_log_symlink(void **state)
@@ -890,6 +890,16 @@ test_log_symlink(void **state)
 	snprintf(want, sizeof(want), "the log %s is a symbolic link, which "
 	    "vaultd does not follow: give -l (log-file) the file's own "
 	    "path\n", log);
+	log_refused(o, log, want);
+	assert_int_equal(stat(target, &st), 0);
+	assert_int_equal(st.st_size, 0);
+	unlink(log);
+
+	/* a hard link to a file of ours, closed to others: refused too */
+	assert_int_equal(link(target, log), 0);
+	snprintf(want, sizeof(want), "the log %s has other names (hard "
+	    "links), and another file's lines are not vaultd's to append "
+	    "to: give -l (log-file) a file of its own\n", log);
 	log_refused(o, log, want);
 	assert_int_equal(stat(target, &st), 0);
 	assert_int_equal(st.st_size, 0);

@@ -796,7 +796,7 @@ int	 conf_home_check(const char *home, const gid_t *gid, int how,
  * 0 if missing (vaultd creates it 0600) or a regular file of vaultd's
  * user closed to others but its group, which
  * may read it (0640 at most); else CV_ERR_PERM with why, saying how to fix
- * it (a symbolic link, another owner, a mode open to others).
+ * it (a symbolic or hard link, another owner, a mode open to others).
  * vaultd_log_bad_st checks an open file's stat the same way.
  */
 struct stat;

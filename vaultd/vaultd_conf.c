@@ -469,6 +469,17 @@ vaultd_log_bad_st(const struct stat *st, const char *path, char *why,
 		    path);
 		return CV_ERR_PERM;
 	}
+	/*
+	 * A hard link is a link too: the file's other name may be any
+	 * file of vaultd's user (another's vault, a system file when root)
+	 * that someone who may write the log's directory linked there.
+	 */
+	if (st->st_nlink > 1) {
+		snprintf(why, whylen, "the log %s has other names (hard "
+		    "links), and another file's lines are not vaultd's to "
+		    "append to: give -l (log-file) a file of its own", path);
+		return CV_ERR_PERM;
+	}
 	if (st->st_uid != geteuid()) {
 		snprintf(why, whylen, "the log %s belongs to uid %u, not to "
 		    "us (uid %u); fix it with: chown %u %s", path,
