@@ -2100,29 +2100,27 @@ test_kdf_notice(void **state)
 }
 
 /*
- * A vaultd that is busy at the first init request (its "retry" answer)
- * and closes the connection once the resent one came: it may have
- * sealed the vault to the new keyfile before it went, so vaultctl keeps
- * the keyfile.  It used to take the earlier "retry" for vaultd's
- * refusal and remove it, leaving a vault that no key on any disk opens.
+ * A vaultd of our own at the control socket that answers the first n
+ * init requests with the errors code[i], text[i], then reads one more
+ * (a resent request: got says "resent") or the close, and goes without
+ * an answer, while vaultctl init --keyfile key runs (its exit and
+ * output in c->r).
  */
 static void
-test_keyfile_busy_gone(void **state)
+fake_init(struct ct *c, const char *key, size_t n, const int *code,
+    const char **text, char *got, size_t len)
 {
-	struct ct		*c = *state;
 	struct sockaddr_un	 sun;
-	struct stat		 st;
 	struct msg_w		 w;
 	struct msg		 m;
 	struct chan		 ch;
-	char			 run[128], key[128], got[16], err[512];
-	ssize_t			 n;
-	size_t			 have = 0;
+	char			 run[128];
+	ssize_t			 k;
+	size_t			 have = 0, i;
 	pid_t			 pid;
 	int			 p[2], ready[2], fd, cfd, rc;
 
 	snprintf(run, sizeof(run), "%s/run", c->it.home);
-	snprintf(key, sizeof(key), "%.100s.key", c->it.home);
 	assert_int_equal(mkdir(run, 0700), 0);
 	assert_int_equal(pipe(p), 0);
 	assert_int_equal(pipe(ready), 0);
@@ -2147,16 +2145,17 @@ test_keyfile_busy_gone(void **state)
 		msg_put_u64(&w, MSG_VERSION);
 		if (chan_send(&ch, &w) != 0)
 			_exit(1);
-		if (chan_recv(&ch, &m) != 0 || m.type != MSG_CTL_INIT_REQ)
-			_exit(1);
-		rc = msg_error_ans(&ch, m.id, CV_ERR_AGAIN, "busy; retry");
-		msg_clear(&m);
-		if (rc != 0 || chan_flush(&ch) != 0)
-			_exit(1);
-		if (chan_recv(&ch, &m) != 0 || m.type != MSG_CTL_INIT_REQ)
-			_exit(1);
-		msg_clear(&m);
-		(void)!write(p[1], "resent", 6);
+		for (i = 0; i < n; i++) {
+			if (chan_recv(&ch, &m) != 0 ||
+			    m.type != MSG_CTL_INIT_REQ)
+				_exit(1);
+			rc = msg_error_ans(&ch, m.id, code[i], text[i]);
+			msg_clear(&m);
+			if (rc != 0 || chan_flush(&ch) != 0)
+				_exit(1);
+		}
+		if (chan_recv(&ch, &m) == 0 && m.type == MSG_CTL_INIT_REQ)
+			(void)!write(p[1], "resent", 6);
 		_exit(0);		/* gone without an answer */
 	}
 	close(p[1]);
@@ -2167,10 +2166,32 @@ test_keyfile_busy_gone(void **state)
 	assert_int_equal(waitpid(pid, &rc, 0), pid);
 	assert_true(WIFEXITED(rc));
 	assert_int_equal(WEXITSTATUS(rc), 0);
-	while ((n = read(p[0], got + have, sizeof(got) - 1 - have)) > 0)
-		have += (size_t)n;
+	while ((k = read(p[0], got + have, len - 1 - have)) > 0)
+		have += (size_t)k;
 	close(p[0]);
 	got[have] = '\0';
+	unlink(c->it.sock);
+	rmdir(run);
+}
+
+/*
+ * A vaultd that is busy at the first init request (its "retry" answer)
+ * and closes the connection once the resent one came: it may have
+ * sealed the vault to the new keyfile before it went, so vaultctl keeps
+ * the keyfile.  It used to take the earlier "retry" for vaultd's
+ * refusal and remove it, leaving a vault that no key on any disk opens.
+ */
+static void
+test_keyfile_busy_gone(void **state)
+{
+	struct ct	*c = *state;
+	struct stat	 st;
+	const int	 code[] = { CV_ERR_AGAIN };
+	const char	*text[] = { "busy; retry" };
+	char		 key[128], got[16], err[512];
+
+	snprintf(key, sizeof(key), "%.100s.key", c->it.home);
+	fake_init(c, key, 1, code, text, got, sizeof(got));
 	assert_string_equal(got, "resent");
 	want(c, 3);
 	snprintf(err, sizeof(err), "vaultctl: kept the new keyfile %s: "
@@ -2180,8 +2201,36 @@ test_keyfile_busy_gone(void **state)
 	assert_string_equal(c->r.err, err);
 	assert_int_equal(stat(key, &st), 0);
 	unlink(key);
-	unlink(c->it.sock);
-	rmdir(run);
+}
+
+/*
+ * signerd stopped after the vault file was written, before it confirmed
+ * the change: vaultd's answer is an error (signerd not running), but the
+ * vault is sealed to the new keyfile, so vaultctl keeps it.  It used to
+ * remove it as for a refusal.
+ */
+static void
+test_keyfile_signerd_stopped(void **state)
+{
+	struct ct	*c = *state;
+	struct stat	 st;
+	const int	 code[] = { CV_ERR_NOTRUNNING };
+	const char	*text[] = { "signerd stopped after the vault file was "
+			    "written: the change is made (after passwd or "
+			    "rekey, the new passphrase or keyfile opens it); "
+			    "the vault is now locked" };
+	char		 key[128], got[16], err[768];
+
+	snprintf(key, sizeof(key), "%.100s.key", c->it.home);
+	fake_init(c, key, 1, code, text, got, sizeof(got));
+	assert_string_equal(got, "");
+	want(c, 3);
+	snprintf(err, sizeof(err), "vaultctl: kept the new keyfile %s: "
+	    "signerd stopped during the change, which may be made, and it "
+	    "may be the vault's now\nvaultctl: init: %s\n", key, text[0]);
+	assert_string_equal(c->r.err, err);
+	assert_int_equal(stat(key, &st), 0);
+	unlink(key);
 }
 
 /*
@@ -2338,6 +2387,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_url_userinfo,
 		    setup_bare, teardown),
 		cmocka_unit_test_setup_teardown(test_keyfile_busy_gone,
+		    setup_bare, teardown),
+		cmocka_unit_test_setup_teardown(test_keyfile_signerd_stopped,
 		    setup_bare, teardown),
 		cmocka_unit_test_setup_teardown(test_impostor, setup_bare,
 		    teardown),

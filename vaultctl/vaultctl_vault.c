@@ -73,7 +73,9 @@ vaultctl_cred_get(struct vaultctl *vc, const char *passfile, const char *keyfile
  * The outcome r of the change a keyfile made this run was for.  Taken:
  * the advice to keep a copy.  Refused by vaultd (its error answer): the
  * keyfile opens nothing and is removed.  No answer (vaultd gone, the
- * wait over): it may be the vault's now, so it stays, and is named.
+ * wait over), or signerd gone during the change (vaultd's answer says
+ * so, "not running": the vault file may be written, sealed to it): it
+ * may be the vault's now, so it stays, and is named.
  */
 static void
 kept_keyfile(struct vaultctl *vc, int r)
@@ -88,13 +90,15 @@ kept_keyfile(struct vaultctl *vc, int r)
 			fprintf(stderr, "vaultctl: wrote a new keyfile %s; keep "
 			    "a copy offline: without it the vault is lost\n",
 			    kf);
-	} else if (vc->answered) {
+	} else if (vc->answered && r != CV_ERR_NOTRUNNING) {
 		if (unlink(kf) == -1 || home_sync_parent(kf) == -1)
 			fprintf(stderr, "vaultctl: cannot remove the unused "
 			    "keyfile %s: %s\n", kf, strerror(errno));
 	} else
-		fprintf(stderr, "vaultctl: kept the new keyfile %s: vaultd did "
-		    "not answer, and it may be the vault's now\n", kf);
+		fprintf(stderr, "vaultctl: kept the new keyfile %s: %s, and it "
+		    "may be the vault's now\n", kf, vc->answered ? "signerd "
+		    "stopped during the change, which may be made" :
+		    "vaultd did not answer");
 }
 
 static const struct {
