@@ -814,7 +814,7 @@ test_modes(void **state)
 	signing_account(t);
 	assert_int_equal(CTL(t, NULL, "audit mode"), 0);
 	assert_string_equal(t->out, "durable: every record synced before its "
-	    "request reaches signerd\n");
+	    "signature leaves vaultd\n");
 	assert_int_equal(CTL(t, NULL, "--json audit mode relaxed --group-ms "
 	    "20"), 0);
 	assert_out(t, "\"mode\": \"relaxed\"");
@@ -883,7 +883,7 @@ test_modes(void **state)
 	assert_int_equal(it_start_args(&t->it, "-T", NULL, NULL), 0);
 	assert_int_equal(CTL(t, NULL, "audit mode"), 0);
 	assert_string_equal(t->out, "durable: every record synced before its "
-	    "request reaches signerd\n");
+	    "signature leaves vaultd\n");
 	assert_int_equal(CTL(t, NULL, "unlock --passphrase-file %s", t->pass),
 	    0);
 	assert_int_equal(CTL(t, NULL, "audit mode relaxed"), 0);

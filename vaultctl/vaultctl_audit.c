@@ -734,8 +734,8 @@ audit_mode(struct vaultctl *vc, const struct audit_args *a, char **words,
 		    "vaultd, synced every %llu ms at most\n",
 		    (unsigned long long)group);
 	else
-		printf("durable: every record synced before its request "
-		    "reaches signerd\n");
+		printf("durable: every record synced before its signature "
+		    "leaves vaultd\n");
 	return EXIT_OK;
 }
 
