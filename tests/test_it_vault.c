@@ -732,6 +732,68 @@ test_unattended(void **state)
 }
 
 /*
+ * An unattended unlock that finds the vault tampered with, damaged or of
+ * a format this vaultd does not read stops the start with exit 7, as a
+ * vault put back to an older copy does (vaultd(8), EXIT STATUS), so that
+ * the packaged unit (RestartPreventExitStatus=2 6 7) does not start it
+ * again every 5 s.  It exited 1, as for a file it could not read.
+ */
+static void
+test_unattended_tampered(void **state)
+{
+	struct vt	*v = *state;
+	char		*orig, *bad, cmd[512];
+	size_t		 len = 0, i;
+	int64_t		 start;
+	FILE		*f;
+	static const struct {
+		int		 off;	/* from the end if negative */
+		int		 byte;	/* XOR 0x40 if -1 */
+		const char	*why;
+	} flips[] = {
+		{ -1, -1, "failed authentication" },	/* the MAC */
+		{ 40, -1, "is damaged" },		/* the header */
+		{ 9, 9, "is of format version 9" },
+	};
+
+	assert_int_equal(CTL(v, NULL, "account add main --profile openfish"),
+	    0);
+	assert_int_equal(it_stop(&v->it, 3000), 0);
+	orig = it_slurp(v->vault, &len);
+	assert_non_null(orig);
+	assert_non_null(bad = malloc(len));
+	snprintf(cmd, sizeof(cmd), "%s/vaultd -f -T -p %s 2>&1", v->it.build,
+	    v->pass);
+	for (i = 0; i < sizeof(flips) / sizeof(flips[0]); i++) {
+		size_t	off = flips[i].off < 0 ? len - 1 : (size_t)flips[i].off;
+
+		memcpy(bad, orig, len);
+		bad[off] = flips[i].byte < 0 ? bad[off] ^ 0x40 :
+		    (char)flips[i].byte;
+		assert_non_null(f = fopen(v->vault, "w"));
+		assert_int_equal(fwrite(bad, 1, len, f), len);
+		fclose(f);
+		assert_int_equal(it_run(v->out, sizeof(v->out), cmd), 7);
+		assert_out(v, "cannot unlock the vault: the vault file ");
+		assert_out(v, flips[i].why);
+		assert_out(v, "; vaultd stops (with -L it would start "
+		    "locked)\n");
+	}
+	/* the good file back: it unlocks at start */
+	assert_non_null(f = fopen(v->vault, "w"));
+	assert_int_equal(fwrite(orig, 1, len, f), len);
+	fclose(f);
+	assert_int_equal(it_start_args(&v->it, "-T", "-p", v->pass), 0);
+	for (start = it_ms(); it_ms() - start < 3000; it_sleep_ms(20))
+		if (CTL(v, NULL, "status") == 0 &&
+		    strstr(v->out, "vault unlocked") != NULL)
+			break;
+	assert_out(v, "vault unlocked");
+	free(orig);
+	free(bad);
+}
+
+/*
  * SIGKILL vaultd at random moments during 300 writes (60 runs of five):
  * the vault always opens, with the old or the new content, and the audit
  * log resumes and verifies.
@@ -926,6 +988,8 @@ main(void)
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_audit, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_unattended, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_unattended_tampered, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_crash, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_stale_tmp, setup,

@@ -474,6 +474,30 @@ vaultd_ready_check(struct vaultd *vd)
 	}
 }
 
+/*
+ * The exit code of a start whose unattended unlock failed, as vaultctl
+ * gives it for the same error: 6 a wrong credential, 7 a vault or log
+ * tampered with, damaged, of an unknown format or put back to an older
+ * copy (none of which a restart mends: the unit does not restart on
+ * them), else 1.
+ */
+static int
+unattended_exit(int code)
+{
+	switch (code) {
+	case CV_ERR_BADPASS:
+		return 6;
+	case CV_ERR_TAMPERED:
+	case CV_ERR_BADSIG:
+	case CV_ERR_CORRUPT:
+	case CV_ERR_FORMAT_VERSION:
+	case CV_ERR_ROLLBACK:
+		return 7;
+	default:
+		return 1;
+	}
+}
+
 void
 vaultd_unattended_done(struct vaultd *vd, int code, const char *why)
 {
@@ -502,9 +526,8 @@ vaultd_unattended_done(struct vaultd *vd, int code, const char *why)
 		vaultd_ready_check(vd);
 		return;
 	}
-	vaultd_start_failed(vd, code == CV_ERR_BADPASS ? 6 :
-	    code == CV_ERR_ROLLBACK ? 7 : 1, "cannot unlock the vault: %s; "
-	    "vaultd stops (with -L it would start locked)", why);
+	vaultd_start_failed(vd, unattended_exit(code), "cannot unlock the "
+	    "vault: %s; vaultd stops (with -L it would start locked)", why);
 }
 
 /*
