@@ -143,7 +143,7 @@ child_parse_args(const char *procname, int argc, char **argv,
 			break;
 		default:
 			fprintf(stderr, "usage: %s [-dT] [-u user] [-C dir] "
-			    "[-t seconds] [-D seconds] [-G fd]\n"
+			    "[-t seconds] [-D seconds] [-G fd] [-W workers]\n"
 			    "%s is started by vaultd, not by hand.\n",
 			    procname, procname);
 			exit(2);

@@ -797,6 +797,14 @@ test_workers(void **state)
 		    "threads, 1-8"));
 		it_cleanup(&t);
 	}
+	/* the children's usage names every flag they take, -W too */
+	it_init(&t);
+	snprintf(cmd, sizeof(cmd), "%s/signerd -x 2>&1 </dev/null", t.build);
+	assert_int_equal(it_run(out, sizeof(out), cmd), 2);
+	assert_non_null(strstr(out, "\nusage: signerd [-dT] [-u user] "
+	    "[-C dir] [-t seconds] [-D seconds] [-G fd] [-W workers]\n"
+	    "signerd is started by vaultd, not by hand.\n"));
+	it_cleanup(&t);
 }
 
 /* Without -T, vaultd refuses to forward probes. */
