@@ -1335,6 +1335,15 @@ test_account_remove_audit(void **state)
 	assert_non_null(p = strstr(c->r.err, "\nvaultctl: account remove: "));
 	assert_string_equal(p, "\nvaultctl: account remove: no terminal to "
 	    "ask on: use --passphrase-file or --keyfile\n");
+	/* the list names the gateway client as one, as keys list does */
+	has(c->r.err, "\n  client   bot-b ");
+	cli(c, NULL, "keys list --account B");
+	want(c, 0);
+	has(c->r.out, "\nclient   B ");
+	assert_null(strstr(c->r.out, "\n? "));
+	cli(c, NULL, "--json keys list --account B");
+	want(c, 0);
+	has(c->r.out, "\"type\": \"client\"");
 	/* none, straight to vaultd: signerd refuses, audited deny */
 	assert_int_equal(raw_del(c, VAULT_REC_ACCOUNT, "B", "", text,
 	    sizeof(text)), CV_ERR_DENIED);

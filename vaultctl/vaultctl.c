@@ -65,7 +65,8 @@ static const struct command {
 	    "account remove NAME\n"
 	    "     [--force [--passphrase-file F | --keyfile F]]" },
 	{ "keys", cmd_keys,
-	    "the vault's keys and codes: wallet, apikey, builder, invite",
+	    "the vault's keys and codes: wallet, apikey, builder, invite, "
+	    "client",
 	    "keys list [--account A]" },
 	{ "wallet", cmd_wallet,
 	    "an account's wallet key (hex key on standard input)",

@@ -375,6 +375,7 @@ vaultctl_type_name(uint64_t t)
 	case VAULT_REC_API_CRED:	return "apikey";
 	case VAULT_REC_BUILDER_CRED:	return "builder";
 	case VAULT_REC_INVITE:		return "invite";
+	case VAULT_REC_CLIENT:		return "client";
 	}
 	return "?";
 }
