@@ -94,9 +94,9 @@ child_parse_args(const char *procname, int argc, char **argv,
 			errno = 0;
 			n = strtol(optarg, &end, 10);
 			if (errno != 0 || end == optarg || *end != '\0' ||
-			    n < 1 || n > 600)
-				fatalx("-t %s: not a number of seconds 1-600",
-				    optarg);
+			    n < 1 || n > CHILD_SECONDS_MAX)
+				fatalx("-t %s: not a number of seconds 1-%d",
+				    optarg, CHILD_SECONDS_MAX);
 			o->timeout = (int)n;
 			break;
 		case 'D':
@@ -106,9 +106,9 @@ child_parse_args(const char *procname, int argc, char **argv,
 			errno = 0;
 			n = strtol(optarg, &end, 10);
 			if (errno != 0 || end == optarg || *end != '\0' ||
-			    n < 1 || n > 600)
-				fatalx("-D %s: not a number of seconds 1-600",
-				    optarg);
+			    n < 1 || n > CHILD_SECONDS_MAX)
+				fatalx("-D %s: not a number of seconds 1-%d",
+				    optarg, CHILD_SECONDS_MAX);
 			o->gw_deadline = (int)n;
 			break;
 		case 'W':

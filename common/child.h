@@ -15,6 +15,7 @@
 #define CHILD_GW_FD_MIN	5	/* -G: vaultd passes listening sockets from 5 */
 #define CHILD_GW_FD_MAX	1023
 #define CHILD_WORKERS_MAX 8	/* -W: signerd's signing threads */
+#define CHILD_SECONDS_MAX 600	/* -t, -D: seconds, for tests */
 #define CHILD_GW_MAX	5	/* -G at most this often: vaultd's
 				   run/gateway.sock and its loopback
 				   addresses (vaultd/vaultd.h GW_FDS_MAX) */

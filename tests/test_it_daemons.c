@@ -797,6 +797,28 @@ test_workers(void **state)
 		    "threads, 1-8"));
 		it_cleanup(&t);
 	}
+	/*
+	 * -t beyond what netd takes (1-600) is a usage error, not a netd
+	 * that dies at every start; -n checks the flags and stops there.
+	 */
+	{
+		static const char *badt[] = { "0", "601", "999", "x" };
+
+		for (i = 0; i < sizeof(badt) / sizeof(badt[0]); i++) {
+			it_init(&t);
+			snprintf(cmd, sizeof(cmd), "%s/vaultd -n -T -t '%s' "
+			    "2>&1", t.build, badt[i]);
+			assert_int_equal(it_run(out, sizeof(out), cmd), 2);
+			assert_non_null(strstr(out, "-t secs  test mode: "
+			    "netd's time-out for one request, 1-600\n"));
+			it_cleanup(&t);
+		}
+		it_init(&t);
+		snprintf(cmd, sizeof(cmd), "%s/vaultd -n -T -t 600 2>&1",
+		    t.build);
+		assert_int_equal(it_run(out, sizeof(out), cmd), 0);
+		it_cleanup(&t);
+	}
 	/* the children's usage names every flag they take, -W too */
 	it_init(&t);
 	snprintf(cmd, sizeof(cmd), "%s/signerd -x 2>&1 </dev/null", t.build);

@@ -74,7 +74,7 @@ usage(void)
 	    "  -W n     signerd's signing threads, 1-%d (default: one per "
 	    "core)\n"
 	    "  -T       test mode: accept sandbox test probes\n"
-	    "  -t secs  test mode: netd's time-out for one request\n"
+	    "  -t secs  test mode: netd's time-out for one request, 1-600\n"
 	    "  -N path  test mode: run this program as netd\n"
 	    "  -D secs  test mode: the deadline of one exchange call\n"
 	    "  -I secs  test mode: a control client's idle time-out\n"
@@ -1020,11 +1020,10 @@ main(int argc, char **argv)
 			vd.user = optarg;
 			break;
 		case 't':
-			if (strlen(optarg) < 1 || strlen(optarg) > 3 ||
-			    strspn(optarg, "0123456789") != strlen(optarg))
-				usage();
-			snprintf(vd.net_timeout, sizeof(vd.net_timeout), "%s",
-			    optarg);
+			/* netd takes 1 to CHILD_SECONDS_MAX, or dies at start */
+			snprintf(vd.net_timeout, sizeof(vd.net_timeout), "%llu",
+			    (unsigned long long)test_number(optarg, 1,
+			    CHILD_SECONDS_MAX));
 			break;
 		case 'W':
 			if (strlen(optarg) < 1 || strlen(optarg) > 1 ||
