@@ -23,6 +23,7 @@
 #define INFO_MAX	(VAULT_MAX_INFO + 1)
 #define PASSPHRASE_MAX	160	/* an API passphrase travels as a header */
 #define INVITE_MAX	128
+#define INVITE_SHOWN_MIN 8	/* the shortest code whose first shows */
 
 extern struct secp256k1_context_struct	*signerd_secp;
 
@@ -273,6 +274,22 @@ printable(const uint8_t *p, size_t len, size_t max)
 		if (p[i] < 0x21 || p[i] > 0x7e)
 			return 0;
 	return 1;
+}
+
+/*
+ * An invitation code as listings show it: its length, and its first
+ * character only when that is at most one in INVITE_SHOWN_MIN of it.  A
+ * shorter code shows nothing of itself (the first of one, two or three
+ * characters is much of the code, or all of it).
+ */
+static void
+invite_mask(const uint8_t *p, size_t len, char *out, size_t outlen)
+{
+	if (len >= INVITE_SHOWN_MIN)
+		snprintf(out, outlen, "%c**** (%zu characters)", p[0], len);
+	else
+		snprintf(out, outlen, "***** (%zu character%s)", len,
+		    len == 1 ? "" : "s");
 }
 
 /* A short public fingerprint of a secret, for listings. */
@@ -594,9 +611,7 @@ vault_put(struct signerd_vault *sv, struct chan *c, struct msg *m)
 	case VAULT_REC_INVITE:
 		if (key_id[0] != '\0' || !printable(payload, len, INVITE_MAX))
 			return CV_ERR_INVALID;
-		snprintf(info, sizeof(info), "%c%c%s (%zu characters)",
-		    payload[0], len > 1 ? '*' : ' ', len > 2 ? "***" : "",
-		    len);
+		invite_mask(payload, len, info, sizeof(info));
 		break;
 	case VAULT_REC_CLIENT:
 		if ((r = signerd_client_put_check(sv, account, key_id,
@@ -1147,9 +1162,10 @@ record_info(struct signerd_vault *sv, const struct vault_rec *rec,
 			    " %s%lld", VAULT_CREATED_TAG, (long long)created);
 		break;
 	case VAULT_REC_INVITE:
-		snprintf(info, len, "%c%c%s (%zu characters)%s", pt.p[0],
-		    pt.len > 1 ? '*' : ' ', pt.len > 2 ? "***" : "", pt.len,
-		    (rec->flags & VAULT_RECF_USED) ? ", used" : "");
+		invite_mask(pt.p, pt.len, info, len);
+		if (rec->flags & VAULT_RECF_USED)
+			snprintf(info + strlen(info), len - strlen(info),
+			    ", used");
 		break;
 	case VAULT_REC_CLIENT:	/* the apiKey, never the secret */
 		r = signerd_client_info(pt.p, pt.len, info, len);

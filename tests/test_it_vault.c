@@ -147,7 +147,16 @@ test_records(void **state)
 	struct vt	*v = *state;
 	json_t		*j;
 	json_error_t	 err;
-	char		 addr[64];
+	static const struct {
+		const char	*code, *shown;
+	} shortcodes[] = {
+		{ "Z\n", " 0  ***** (1 character)\n" },
+		{ "ZQ\n", " 0  ***** (2 characters)\n" },
+		{ "ZQXJ7K3\n", " 0  ***** (7 characters)\n" },
+		{ "ZQXJ7K3W\n", " 0  Z**** (8 characters)\n" },
+	};
+	size_t		 i;
+	char		 addr[64], code[64];
 
 	assert_int_equal(CTL(v, NULL, "account add main --profile openfish "
 	    "--url http://127.0.0.1:1"), 0);
@@ -221,6 +230,29 @@ test_records(void **state)
 	    "--passphrase-file %s", v->pass), 0);
 	assert_int_equal(CTL(v, NULL, "invite clear --account main "
 	    "--passphrase-file %s", v->pass), 8);
+	/*
+	 * A short code shows only its length: the first of one character
+	 * was all of it.  From eight characters on the first shows.
+	 */
+	for (i = 0; i < sizeof(shortcodes) / sizeof(shortcodes[0]); i++) {
+		assert_int_equal(CTL(v, shortcodes[i].code,
+		    "invite set --account main"), 0);
+		/* shown is the listing's: " 0  " (the nonce) and the mask */
+		snprintf(code, sizeof(code), "invitation code stored: %s",
+		    shortcodes[i].shown + 4);
+		assert_string_equal(v->out, code);
+		assert_int_equal(CTL(v, NULL, "invite show --account main"),
+		    0);
+		snprintf(code, sizeof(code), "%.*s",
+		    (int)strcspn(shortcodes[i].code, "\n"),
+		    shortcodes[i].code);
+		assert_null(strstr(v->out, code));
+		assert_true(strlen(v->out) > strlen(shortcodes[i].shown));
+		assert_string_equal(v->out + strlen(v->out) -
+		    strlen(shortcodes[i].shown), shortcodes[i].shown);
+		assert_int_equal(CTL(v, NULL, "invite clear --account main "
+		    "--passphrase-file %s", v->pass), 0);
+	}
 
 	/* an account holding keys goes only with --force, and says so */
 	assert_int_equal(CTL(v, NULL, "account remove vec"), 1);
