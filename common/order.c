@@ -601,10 +601,15 @@ order_batch_parse(const uint8_t *body, size_t len, int is_batch,
 	 * Without JSON_DECODE_ANY the body is one object or array, and
 	 * without JSON_DISABLE_EOF_CHECK nothing may follow it.
 	 */
+	/*
+	 * Where it broke, never err.text: jansson quotes the input near
+	 * the fault, and the why goes to logs and back to a bot.
+	 */
 	if ((root = json_loadb((const char *)body, len,
 	    JSON_REJECT_DUPLICATES, &err)) == NULL) {
-		whyf(why, whylen, "body: %s (at byte %d)", err.text,
-		    err.position);
+		whyf(why, whylen, "body: %s (at byte %d)",
+		    json_error_code(&err) == json_error_duplicate_key ?
+		    "duplicate object key" : "not JSON", err.position);
 		goto out;
 	}
 	if (too_deep(root, 1)) {

@@ -74,6 +74,7 @@ rotation_parse(const char *p, size_t len, struct rotation *r, char *why,
 	if (len > VAULT_MAX_JOURNAL || (j = json_loadb(p, len,
 	    JSON_REJECT_DUPLICATES, &err)) == NULL)
 		return CV_ERR_INVALID;
+	/* never err.text: it names what it found, a member or a value */
 	if (json_unpack_ex(j, &err, JSON_STRICT,
 	    "{s:I, s:s, s:s, s:s, s:s, s:s, s:s, s:I, s:I, s:I, s:I, s:I, "
 	    "s:I, s:s, s:s}", "v", &v, "kind", &kind, "step", &step, "old",
@@ -83,7 +84,7 @@ rotation_parse(const char *p, size_t len, struct rotation *r, char *why,
 	    &note) != 0)
 		FAIL("a journal entry's members are v, kind, step, old, new, "
 		    "fp, builder_id, nonce, tries, resumes, started, active_at, "
-		    "drain, reason and note (%s)", err.text);
+		    "drain, reason and note, and no other");
 	if (v != 1)
 		FAIL("journal entry version %lld: this build reads 1",
 		    (long long)v);

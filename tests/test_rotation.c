@@ -153,6 +153,39 @@ test_refused(void **state)
 	refused("{\"v\":1,\"v\":1}", "not a journal entry");
 }
 
+/*
+ * The why of a member refused names none of what was found: jansson's
+ * text quotes an unknown member's name or a value's type, and the entry
+ * may have been given something else (a secret) by mistake.
+ */
+static void
+test_refused_quotes_nothing(void **state)
+{
+	static const char	*const bad[] = {
+		"{\"v\":1,\"kind\":\"apikey\",\"step\":\"create\","
+		    "\"old\":\"a\",\"new\":\"\",\"fp\":\"\","
+		    "\"builder_id\":\"\",\"nonce\":1,\"tries\":0,"
+		    "\"resumes\":0,\"started\":1,\"active_at\":0,"
+		    "\"drain\":0,\"reason\":\"\",\"note\":\"\","
+		    "\"Hunter2\":1}",
+		"{\"v\":\"Hunter2\"}",
+		"{\"v\":1,\"Hunter2\":1}",
+	};
+	struct rotation	r;
+	char		why[256];
+	size_t		i;
+
+	(void)state;
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		assert_int_equal(rotation_parse(bad[i], strlen(bad[i]), &r,
+		    why, sizeof(why)), CV_ERR_INVALID);
+		assert_string_equal(why, "a journal entry's members are v, "
+		    "kind, step, old, new, fp, builder_id, nonce, tries, "
+		    "resumes, started, active_at, drain, reason and note, "
+		    "and no other");
+	}
+}
+
 /* an Omnia key: rotated in place, its old secret's fingerprint kept */
 static void
 test_omnia(void **state)
@@ -205,6 +238,7 @@ main(void)
 		cmocka_unit_test(test_round_trip),
 		cmocka_unit_test(test_largest),
 		cmocka_unit_test(test_refused),
+		cmocka_unit_test(test_refused_quotes_nothing),
 		cmocka_unit_test(test_omnia),
 		cmocka_unit_test(test_ids),
 	};
