@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 
 #include "common/log.h"
+#include "common/utf8.h"
 
 static const char	*log_proc = "clobvault";
 static int		 log_verbose;
@@ -101,14 +102,16 @@ log_stamp(char *line, size_t len, const char *name, long pid)
  * gets whole lines, and so that the sandboxes need only write.  A line
  * is one line whatever its arguments carry: text from a peer (an error
  * a child answered, an account name a client sent) could otherwise add
- * lines of its own, or move the cursor of whoever reads the log.  Its
- * control bytes become '?'.
+ * lines of its own, move the cursor of whoever reads the log, or
+ * reorder what the line shows.  Each of its C0 and C1 controls, line
+ * and paragraph separators, bidi controls and bytes that are not UTF-8
+ * becomes one '?' (utf8_clean, common/utf8.h).
  */
 static void
 vlog(const char *level, int saved_errno, const char *fmt, va_list ap)
 {
 	char	line[1024];
-	int	n = 0, m, i;
+	int	n = 0, m;
 
 	if (!log_bare &&
 	    (n = log_stamp(line, sizeof(line), log_proc, (long)getpid())) < 0)
@@ -129,9 +132,7 @@ vlog(const char *level, int saved_errno, const char *fmt, va_list ap)
 			n = (size_t)(n + m) >= sizeof(line) - 2 ?
 			    (int)sizeof(line) - 2 : n + m;
 	}
-	for (i = 0; i < n; i++)
-		if ((unsigned char)line[i] < 0x20 || line[i] == 0x7f)
-			line[i] = '?';
+	n = (int)utf8_clean(line, (size_t)n);
 	line[n++] = '\n';
 	(void)!write(log_fd, line, n);
 	log_size_check();

@@ -64,3 +64,72 @@ utf8_valid(const uint8_t *p, size_t len)
 	}
 	return 1;
 }
+
+/* A character the terminal could take for a control or a reordering. */
+static int
+cp_unsafe(uint32_t cp)
+{
+	if (cp < 0x20 || (cp >= 0x7f && cp <= 0x9f))
+		return 1;
+	switch (cp) {
+	case 0x061c:
+	case 0x200e:
+	case 0x200f:
+	case 0x2028:
+	case 0x2029:
+		return 1;
+	}
+	return (cp >= 0x202a && cp <= 0x202e) || (cp >= 0x2066 && cp <= 0x2069);
+}
+
+size_t
+utf8_char(const uint8_t *p, size_t len, int *unsafe)
+{
+	size_t		need, k;
+	uint32_t	cp, min;
+	uint8_t		c = p[0];
+
+	*unsafe = 1;
+	if (c < 0x80) {
+		*unsafe = cp_unsafe(c);
+		return 1;
+	}
+	if ((c & 0xe0) == 0xc0) {
+		need = 1; cp = c & 0x1f; min = 0x80;
+	} else if ((c & 0xf0) == 0xe0) {
+		need = 2; cp = c & 0x0f; min = 0x800;
+	} else if ((c & 0xf8) == 0xf0) {
+		need = 3; cp = c & 0x07; min = 0x10000;
+	} else
+		return 1;
+	if (len - 1 < need)
+		return 1;
+	for (k = 1; k <= need; k++) {
+		if ((p[k] & 0xc0) != 0x80)
+			return 1;
+		cp = (cp << 6) | (p[k] & 0x3f);
+	}
+	if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+		return 1;
+	*unsafe = cp_unsafe(cp);
+	return need + 1;
+}
+
+size_t
+utf8_clean(char *s, size_t len)
+{
+	size_t	i = 0, n = 0, k;
+	int	unsafe;
+
+	while (i < len) {
+		k = utf8_char((const uint8_t *)s + i, len - i, &unsafe);
+		if (unsafe)
+			s[n++] = '?';
+		else {
+			memmove(s + n, s + i, k);
+			n += k;
+		}
+		i += k;
+	}
+	return n;
+}

@@ -1,16 +1,20 @@
 /*
- * common/log.c: a log line is one line, whatever its arguments carry.
+ * common/log.c: a log line is one line, whatever its arguments carry;
+ * vaultctl_fput_text, the operator's terminal, likewise.
  */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include <cmocka.h>
 
 #include "common/log.h"
+#include "vaultctl/vaultctl.h"
 
 /* What one log call wrote, bare (no time stamp, no name). */
 static void
@@ -50,11 +54,78 @@ test_one_line(void **state)
 	    "a??[2Jb??\n");
 }
 
+/*
+ * What a terminal could take for more than a character becomes one '?'
+ * each: C1 controls (U+009B is a CSI), line and paragraph separators,
+ * bidi controls, and bytes that begin no well-formed character (a
+ * terminal not reading UTF-8 takes a lone 0x9b for a CSI).  Other
+ * characters stay as they are, bytes and all.
+ */
+static const struct {
+	const char	*in, *out;
+} unsafe_text[] = {
+	{ "a\xc2\x9b" "2Jb", "a?2Jb" },			/* CSI */
+	{ "\xc2\x80\xc2\x85\xc2\x9f", "???" },		/* C1 */
+	{ "\xc2\xa0\xc3\xa9\xc2\x7f", "\xc2\xa0\xc3\xa9??" },	/* NBSP, e */
+	{ "x\xe2\x80\xa8y\xe2\x80\xa9z", "x?y?z" },		/* LS, PS */
+	{ "\xe2\x80\xaa\xe2\x80\xab\xe2\x80\xac\xe2\x80\xad\xe2\x80\xae",
+	    "?????" },					/* U+202A..E */
+	{ "\xe2\x81\xa6\xe2\x81\xa7\xe2\x81\xa8\xe2\x81\xa9", "????" },
+	{ "\xd8\x9c\xe2\x80\x8e\xe2\x80\x8f", "???" },	/* ALM, LRM, RLM */
+	/* U+2027, U+202F, U+2065, U+206A and U+200B stay */
+	{ "\xe2\x80\xa7\xe2\x80\xaf\xe2\x81\xa5\xe2\x81\xaa\xe2\x80\x8b",
+	    "\xe2\x80\xa7\xe2\x80\xaf\xe2\x81\xa5\xe2\x81\xaa\xe2\x80\x8b" },
+	{ "\x9b" "2J\xff", "?2J?" },				/* not UTF-8 */
+	{ "\xc0\x8a\xed\xa0\x80", "?????" },		/* overlong, D800 */
+	{ "\xf0\x9f\x94\x91", "\xf0\x9f\x94\x91" },		/* U+1F511 */
+	{ "end\xe2\x80", "end??" },				/* cut */
+};
+
+static void
+test_unicode_controls(void **state)
+{
+	char	buf[256], want[256];
+	size_t	i;
+
+	(void)state;
+	for (i = 0; i < sizeof(unsafe_text) / sizeof(unsafe_text[0]); i++) {
+		logged(buf, sizeof(buf), unsafe_text[i].in);
+		snprintf(want, sizeof(want), "warning: approval asked for "
+		    "account %s\n", unsafe_text[i].out);
+		assert_string_equal(buf, want);
+	}
+}
+
+/* vaultctl shows a daemon's or the exchange's text the same way. */
+static void
+test_vaultctl_text(void **state)
+{
+	char	*out;
+	size_t	 len, i;
+	FILE	*f;
+
+	(void)state;
+	for (i = 0; i < sizeof(unsafe_text) / sizeof(unsafe_text[0]); i++) {
+		assert_non_null(f = open_memstream(&out, &len));
+		vaultctl_fput_text(f, unsafe_text[i].in);
+		assert_int_equal(fclose(f), 0);
+		assert_string_equal(out, unsafe_text[i].out);
+		free(out);
+	}
+	assert_non_null(f = open_memstream(&out, &len));
+	vaultctl_fput_text(f, "a\r\x1b[2Jb\x7f\t");
+	assert_int_equal(fclose(f), 0);
+	assert_string_equal(out, "a??[2Jb??");
+	free(out);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_one_line),
+		cmocka_unit_test(test_unicode_controls),
+		cmocka_unit_test(test_vaultctl_text),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -86,7 +86,8 @@ void	 vaultctl_json_free(void *);
 
 /* Print j as the one JSON document of this run, and free it. */
 void	vaultctl_print_json(json_t *j);
-/* Text a daemon or the exchange gave, to f, control bytes shown as '?'. */
+/* Text a daemon or the exchange gave, to f, each unsafe character
+ * (utf8_char: controls, bidi controls, bytes not UTF-8) shown as '?'. */
 void	vaultctl_fput_text(FILE *f, const char *s);
 
 /*

@@ -16,6 +16,7 @@
 #include <sodium.h>
 
 #include "common/home.h"
+#include "common/utf8.h"
 #include "vaultctl/vaultctl.h"
 
 int
@@ -367,6 +368,14 @@ vaultctl_fail(struct vaultctl *vc, const char *what, int err)
 void
 vaultctl_fput_text(FILE *f, const char *s)
 {
-	for (; *s != '\0'; s++)
-		putc((unsigned char)*s < 0x20 || *s == 0x7f ? '?' : *s, f);
+	size_t	len = strlen(s), k;
+	int	unsafe;
+
+	for (; len > 0; s += k, len -= k) {
+		k = utf8_char((const uint8_t *)s, len, &unsafe);
+		if (unsafe)
+			putc('?', f);
+		else
+			fwrite(s, 1, k, f);
+	}
 }

@@ -33,6 +33,7 @@
 #include "common/log.h"
 #include "common/pages.h"
 #include "common/privsep.h"
+#include "common/utf8.h"
 #include "common/version.h"
 #include "vaultd/vaultd.h"
 
@@ -293,7 +294,7 @@ vaultd_notify(const char *fixed, const char *fmt, ...)
 {
 	va_list	ap;
 	char	buf[512];
-	size_t	f = strlen(fixed), i;
+	size_t	f = strlen(fixed);
 	int	fd, n = 0;
 
 	if (notify_len == 0 || f >= sizeof(buf))
@@ -309,11 +310,10 @@ vaultd_notify(const char *fixed, const char *fmt, ...)
 			n = (int)(sizeof(buf) - f - 1);
 		/*
 		 * The text is one value: a newline in it (a peer's error)
-		 * would be an assignment of its own, READY=1 or MAINPID=.
+		 * would be an assignment of its own, READY=1 or MAINPID=;
+		 * and systemctl shows it on a terminal, as the log.
 		 */
-		for (i = f; i < f + (size_t)n; i++)
-			if ((unsigned char)buf[i] < 0x20 || buf[i] == 0x7f)
-				buf[i] = '?';
+		n = (int)utf8_clean(buf + f, (size_t)n);
 	}
 	if ((fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0)) == -1)
 		return;
