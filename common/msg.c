@@ -7,10 +7,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/mman.h>
 
 #include <sodium.h>
 
 #include "common/msg.h"
+#include "common/secmem.h"
 #include "common/utf8.h"
 
 #define MSG_MAX_DEPTH	4
@@ -135,11 +137,44 @@ msg_check_fields(uint32_t type, const msgpack_object *f, uint32_t n)
 void
 msgbuf_free(struct msgbuf *b)
 {
+	uint8_t	lock = b->lock;
+
 	if (b->data != NULL) {
 		sodium_memzero(b->data, b->len);
-		free(b->data);
+		if (b->mapped)
+			(void)munmap(b->data, b->cap);	/* unlocks too */
+		else
+			free(b->data);
 	}
 	memset(b, 0, sizeof(*b));
+	b->lock = lock;
+}
+
+/*
+ * cap bytes for b: pages of its own (locked if b->lock) when b->lock or
+ * cap is at least MSGBUF_MAP_MIN, else malloc's.  cap is rounded up to
+ * whole pages when mapped.
+ */
+static uint8_t *
+msgbuf_alloc(const struct msgbuf *b, size_t *cap, uint8_t *mapped)
+{
+	static size_t	 page;
+	void		*p;
+
+	*mapped = 0;
+	if (!b->lock && *cap < MSGBUF_MAP_MIN)
+		return malloc(*cap);
+	if (page == 0)
+		page = (size_t)sysconf(_SC_PAGESIZE);
+	*cap = (*cap + page - 1) & ~(page - 1);
+	p = mmap(NULL, *cap, PROT_READ | PROT_WRITE, MAP_PRIVATE |
+	    MAP_ANONYMOUS, -1, 0);
+	if (p == MAP_FAILED)
+		return NULL;
+	if (b->lock)
+		(void)secmem_lock(p, *cap);
+	*mapped = 1;
+	return p;
 }
 
 /*
@@ -151,8 +186,8 @@ msgbuf_free(struct msgbuf *b)
 static int
 msgbuf_reserve(struct msgbuf *b, size_t need)
 {
-	uint8_t	*n;
-	size_t	 cap;
+	uint8_t	*n, mapped;
+	size_t	 cap, len;
 
 	if (need <= b->cap)
 		return 0;
@@ -161,16 +196,16 @@ msgbuf_reserve(struct msgbuf *b, size_t need)
 	cap = b->cap ? 2 * b->cap : 256;
 	if (cap < need)
 		cap = need + 256;
-	if ((n = malloc(cap)) == NULL)
+	if ((n = msgbuf_alloc(b, &cap, &mapped)) == NULL)
 		return CV_ERR_NOMEM;
 	if (b->len)
 		memcpy(n, b->data, b->len);
-	if (b->data != NULL) {
-		sodium_memzero(b->data, b->len);
-		free(b->data);
-	}
+	len = b->len;
+	msgbuf_free(b);
 	b->data = n;
+	b->len = len;
 	b->cap = cap;
+	b->mapped = mapped;
 	return 0;
 }
 
@@ -697,6 +732,7 @@ chan_init(struct chan *c, int fd)
 {
 	memset(c, 0, sizeof(*c));
 	c->fd = fd;
+	c->in.lock = c->out.lock = 1;
 }
 
 void
@@ -781,8 +817,11 @@ chan_queue_buf(struct chan *c, struct msgbuf *b)
 {
 	int	r;
 
-	if (c->out.len == 0 && b->len > c->out.cap) {
+	if (c->out.len == 0 && b->len > c->out.cap && b->mapped) {
 		msgbuf_free(&c->out);
+		if (c->out.lock)
+			(void)secmem_lock(b->data, b->cap);
+		b->lock = c->out.lock;
 		c->out = *b;
 		memset(b, 0, sizeof(*b));
 		return 0;

@@ -291,11 +291,21 @@ const char	*msg_name(uint32_t type);
  * A growable byte buffer that wipes what it frees or leaves behind.  The
  * bytes past len hold nothing: whoever makes len smaller wipes what it
  * drops, so freeing wipes len bytes, not the whole capacity.
+ *
+ * A buffer of MSGBUF_MAP_MIN bytes or more, and any buffer whose owner
+ * set lock (a channel's input and queue), is pages of its own (mmap:
+ * mapped), and a lock buffer's pages are mlock'd (secmem_lock: best
+ * effort, its failure logged once), so the frames it holds -- an
+ * unlock's passphrase, a signature's API passphrase header -- do not
+ * reach swap.  Smaller buffers are malloc's, as a frame being built.
  */
+#define MSGBUF_MAP_MIN		(128 * 1024)
 struct msgbuf {
 	uint8_t	*data;
 	size_t	 len;
 	size_t	 cap;
+	uint8_t	 mapped;	/* data is cap bytes of its own pages */
+	uint8_t	 lock;		/* kept by msgbuf_free */
 };
 
 void	msgbuf_free(struct msgbuf *);		/* wipes; accepts empty */
@@ -374,7 +384,8 @@ int	msg_rd_done(const struct msg_rd *) CV_WUR;
 
 /*
  * A framed channel over one socket.  Input is buffered until a whole
- * frame is there; output is queued and flushed.  Both buffers are wiped.
+ * frame is there; output is queued and flushed.  Both buffers are wiped,
+ * and locked (struct msgbuf's lock).
  */
 struct chan {
 	int		 fd;
@@ -404,9 +415,9 @@ void	chan_drop(struct chan *);
 /* Queue a finished frame (and free w). */
 int	chan_queue(struct chan *, struct msg_w *w) CV_WUR;
 /*
- * Queue b's finished frames, taking its memory when nothing is queued
- * and the queue's own memory is smaller; b is left empty (wiped and
- * freed) either way.
+ * Queue b's finished frames, taking its memory (locking it) when
+ * nothing is queued, the queue's own memory is smaller and b's is pages
+ * of its own; b is left empty (wiped and freed) either way.
  */
 int	chan_queue_buf(struct chan *, struct msgbuf *b) CV_WUR;
 /* Write what is queued: 0 when all is out, CV_ERR_AGAIN, CV_ERR_IO. */

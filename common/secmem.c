@@ -1,8 +1,53 @@
+#include <errno.h>
+#include <stdint.h>
 #include <string.h>
+#include <unistd.h>
+#include <sys/mman.h>
 
 #include <sodium.h>
 
+#include "common/log.h"
 #include "common/secmem.h"
+
+static unsigned long	lock_failures;	/* atomic: signing workers too */
+
+/*
+ * Fatal would stop a daemon on a host whose limit is small and which has
+ * no swap at all (many containers); silence would leave the operator
+ * believing key memory cannot reach swap.  So: one warning, at the first
+ * failure, in the daemon's log.
+ */
+int
+secmem_lock(const void *p, size_t len)
+{
+	static long	page;
+	uintptr_t	lo, hi;
+	int		e;
+
+	if (len == 0)
+		return 0;
+	if (page == 0)
+		page = sysconf(_SC_PAGESIZE);
+	lo = (uintptr_t)p & ~((uintptr_t)page - 1);
+	hi = ((uintptr_t)p + len + (uintptr_t)page - 1) &
+	    ~((uintptr_t)page - 1);
+	if (mlock((const void *)lo, hi - lo) == 0)
+		return 0;
+	e = errno;
+	if (__atomic_fetch_add(&lock_failures, 1, __ATOMIC_RELAXED) == 0)
+		log_warnx("cannot lock memory that holds secrets (mlock: %s): "
+		    "it may be written to swap; raise the memory lock limit "
+		    "(LimitMEMLOCK=, ulimit -l) or run without swap",
+		    strerror(e));
+	errno = e;
+	return -1;
+}
+
+unsigned long
+secmem_lock_failures(void)
+{
+	return __atomic_load_n(&lock_failures, __ATOMIC_RELAXED);
+}
 
 int
 secret_alloc(struct secret *s, size_t len)
@@ -13,6 +58,12 @@ secret_alloc(struct secret *s, size_t len)
 	if ((s->p = sodium_malloc(len)) == NULL)
 		return CV_ERR_NOMEM;
 	s->len = len;
+	/*
+	 * Pages sodium_malloc locked lock again at no cost; pages it could
+	 * not lock fail again, and that is told.  Its region is its own
+	 * pages, and sodium_free unlocks them.
+	 */
+	(void)secmem_lock(s->p, len);
 	return 0;
 }
 

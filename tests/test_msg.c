@@ -11,11 +11,16 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 
 #include <cmocka.h>
+#include <sodium.h>
 
+#include "common/log.h"
 #include "common/msg.h"
+#include "common/secmem.h"
 #include "common/utf8.h"
 
 /* Decode raw msgpack bytes as a frame payload. */
@@ -709,6 +714,149 @@ test_names(void **state)
 	}
 }
 
+/* This process's locked memory, in kB (VmLck). */
+static long
+vmlck_kb(void)
+{
+	char	 line[256];
+	long	 kb = -1;
+	FILE	*f;
+
+	assert_non_null(f = fopen("/proc/self/status", "r"));
+	while (fgets(line, sizeof(line), f) != NULL)
+		if (sscanf(line, "VmLck: %ld kB", &kb) == 1)
+			break;
+	fclose(f);
+	assert_true(kb >= 0);
+	return kb;
+}
+
+/* A credential's frame, as vaultctl queues it for vaultd. */
+static void
+queue_unlock(struct chan *c, uint32_t id)
+{
+	struct msg_w	w;
+
+	msg_begin(&w, MSG_CTL_UNLOCK_REQ, id);
+	msg_put_bin(&w, "correct horse battery", 21);
+	msg_put_bool(&w, 0);
+	assert_int_equal(chan_queue(c, &w), 0);
+}
+
+/*
+ * A channel's input and queue carry passphrases (an unlock's, a signed
+ * request's API passphrase): their pages are locked, their own, and
+ * unlocked with them.  A large frame the queue takes stays locked.
+ */
+static void
+test_chan_locked(void **state)
+{
+	static uint8_t	 pem[200000];
+	struct chan	 a, b;
+	struct msg_w	 w;
+	struct msg	 m;
+	uint8_t		*taken;
+	long		 base;
+	int		 sv[2];
+
+	(void)state;
+	base = vmlck_kb();
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+	chan_init(&a, sv[0]);
+	chan_init(&b, sv[1]);
+	queue_unlock(&a, 1);
+	assert_true(a.out.mapped);
+	assert_int_equal(a.out.cap, 4096);
+	assert_int_equal(vmlck_kb(), base + 4);
+	assert_int_equal(chan_flush(&a), 0);
+	assert_int_equal(chan_recv(&b, &m), 0);
+	assert_int_equal(m.type, MSG_CTL_UNLOCK_REQ);
+	msg_clear(&m);
+	assert_true(b.in.mapped);
+	assert_int_equal(b.in.cap % 4096, 0);
+	assert_int_equal(vmlck_kb(), base + 4 + (long)b.in.cap / 1024);
+
+	/* a frame too large for the queue's memory: its memory is taken */
+	msg_begin(&w, MSG_GW_ANS, 2);
+	msg_put_str(&w, "main");
+	msg_put_str(&w, "https://clob.example");
+	msg_put_bin(&w, pem, sizeof(pem));
+	msg_put_str(&w, "");
+	msg_put_array(&w, 1);
+	msg_put_array(&w, 2);
+	msg_put_str(&w, "POLY_PASSPHRASE");
+	msg_put_str(&w, "correct horse battery");
+	msg_put_bool(&w, 0);
+	msg_put_bin(&w, "", 0);
+	assert_int_equal(msg_finish(&w), 0);
+	assert_true(w.buf.mapped);
+	taken = w.buf.data;
+	assert_int_equal(chan_queue_buf(&b, &w.buf), 0);
+	assert_ptr_equal(b.out.data, taken);
+	assert_true(b.out.lock);
+	assert_int_equal(vmlck_kb(), base + 4 + (long)(b.in.cap +
+	    b.out.cap) / 1024);
+	msg_w_free(&w);
+
+	chan_free(&a);
+	chan_free(&b);
+	assert_int_equal(vmlck_kb(), base);
+	/* freed, a channel's buffers are still ones to lock */
+	assert_true(a.in.lock && a.out.lock && b.in.lock && b.out.lock);
+}
+
+/*
+ * Past the memory lock limit sodium_malloc and the channels go on with
+ * swappable pages; the process says so once, naming nothing it holds.
+ * Run in a child: the limit is 0, and root (CAP_IPC_LOCK, which no limit
+ * binds) becomes nobody first.
+ */
+static void
+test_lock_failure_told(void **state)
+{
+	static const char	want[] = "warning: cannot lock memory that "
+	    "holds secrets (mlock: Operation not permitted): it may be "
+	    "written to swap; raise the memory lock limit (LimitMEMLOCK=, "
+	    "ulimit -l) or run without swap\n";
+	struct rlimit	 rl = { 0, 0 };
+	struct secret	 sec;
+	struct chan	 a;
+	char		 buf[1024];
+	ssize_t		 n;
+	size_t		 got = 0;
+	pid_t		 pid;
+	int		 p[2], status, fail;
+
+	(void)state;
+	assert_int_equal(pipe(p), 0);
+	assert_true((pid = fork()) != -1);
+	if (pid == 0) {
+		close(p[0]);
+		fail = setrlimit(RLIMIT_MEMLOCK, &rl) != 0 ||
+		    (geteuid() == 0 && (setgid(65534) != 0 ||
+		    setuid(65534) != 0)) || sodium_init() < 0;
+		log_to_fd(p[1], 1);
+		/* a secret first: sodium_malloc alone says nothing */
+		fail |= secret_alloc(&sec, 32) != 0;
+		fail |= secmem_lock_failures() != 1;
+		chan_init(&a, -1);
+		queue_unlock(&a, 1);
+		fail |= !a.out.mapped || secmem_lock_failures() != 2;
+		chan_free(&a);
+		secret_free(&sec);
+		_exit(fail);
+	}
+	close(p[1]);
+	while ((n = read(p[0], buf + got, sizeof(buf) - 1 - got)) > 0)
+		got += (size_t)n;
+	buf[got] = '\0';
+	close(p[0]);
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), 0);
+	assert_string_equal(buf, want);
+}
+
 int
 main(void)
 {
@@ -732,6 +880,8 @@ main(void)
 		cmocka_unit_test(test_names),
 		cmocka_unit_test(test_error_ans),
 		cmocka_unit_test(test_doc_table),
+		cmocka_unit_test(test_chan_locked),
+		cmocka_unit_test(test_lock_failure_told),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -180,8 +180,12 @@ vaultctl_call(struct vaultctl *vc, struct msg_w *w, uint32_t ans,
 	/* Long windows (exchange calls) need not knock 20 times a second. */
 	if (again > VAULTCTL_OP_AGAIN_MS)
 		pause.tv_nsec = 250 * 1000 * 1000;
-	/* Kept (and wiped) to resend while vaultd is busy with another. */
+	/*
+	 * Kept (and wiped) to resend while vaultd is busy with another;
+	 * locked as the channel's queue: it may hold a passphrase.
+	 */
 	memset(&frame, 0, sizeof(frame));
+	frame.lock = 1;
 	if ((r = msg_finish(w)) != 0 ||
 	    (r = msgbuf_add(&frame, w->buf.data, w->buf.len)) != 0) {
 		msg_w_free(w);
