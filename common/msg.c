@@ -794,16 +794,24 @@ chan_next(struct chan *c, struct msg *m)
 
 	memset(m, 0, sizeof(*m));
 	if (avail < MSG_HDR_LEN)
-		return CV_ERR_AGAIN;
+		goto again;
 	memcpy(&len, c->in.data + c->inoff, sizeof(len));
 	len = ntohl(len);
 	if (len > MSG_MAX_FRAME)
 		return CV_ERR_MSG_TOOBIG;
 	if (avail - MSG_HDR_LEN < len)
-		return CV_ERR_AGAIN;
+		goto again;
 	r = msg_decode(m, c->in.data + c->inoff + MSG_HDR_LEN, len);
 	c->inoff += MSG_HDR_LEN + len;
 	return r;
+ again:
+	/*
+	 * Every frame taken is handled: the caller cleared its message
+	 * before asking for the next.  Wipe them now, not at the next read,
+	 * which may be long in coming.
+	 */
+	chan_drop(c);
+	return CV_ERR_AGAIN;
 }
 
 /*

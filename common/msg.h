@@ -403,13 +403,17 @@ int	chan_fill(struct chan *) CV_WUR;
  * Take the next whole frame from the input: 0 with m decoded,
  * CV_ERR_AGAIN when no whole frame is buffered, CV_ERR_MSG_TOOBIG as soon
  * as a header announces more than MSG_MAX_FRAME, or msg_decode's error.
- * m stays valid until the next chan_next, chan_drop or chan_fill.
+ * m stays valid until the next chan_next, chan_drop or chan_fill: with
+ * CV_ERR_AGAIN, chan_next wipes the frames taken before (chan_drop), so
+ * no message of c may be live when it is called.
  */
 int	chan_next(struct chan *, struct msg *m) CV_WUR;
 /*
  * Wipe the frames chan_next has taken, as chan_fill does before it
- * reads: for a peer that may wait long for its next read, so that what
- * they carried is not kept meanwhile.  Their messages must be cleared.
+ * reads and chan_next when no whole frame is left: for a reader that
+ * stops taking frames before that (vaultd's turn of a control client),
+ * so that what they carried is not kept meanwhile.  Their messages must
+ * be cleared.
  */
 void	chan_drop(struct chan *);
 /* Queue a finished frame (and free w). */

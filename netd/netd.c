@@ -268,10 +268,10 @@ netd_loop(struct netd *nd)
 			    cv_strerror(r));
 		/*
 		 * What was read (signed headers: a passphrase) has been
-		 * copied out: wiped now, not at the next read, which waits
-		 * for vaultd to write again when a call ends in this turn.
+		 * copied out, and chan_next's AGAIN wiped it: now, not at
+		 * the next read, which waits for vaultd to write again when
+		 * a call ends in this turn.
 		 */
-		chan_drop(&nd->chan);
 		call_run(nd);
 		if ((r = chan_flush(&nd->chan)) != 0 && r != CV_ERR_AGAIN)
 			fatalx("write to vaultd: %s", cv_strerror(r));

@@ -223,8 +223,7 @@ signerd_loop(struct signerd_state *sd)
 			msg_clear(&m);
 			continue;
 		}
-		/* what was handled goes, wiped, before the answers do */
-		chan_drop(c);
+		/* what was handled went, wiped, with the AGAIN (chan_next) */
 		if ((r = chan_flush(c)) != 0)
 			fatalx("write to vaultd: %s", cv_strerror(r));
 		signerd_pool_unlock(&sd->pool);

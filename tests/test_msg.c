@@ -443,6 +443,36 @@ test_drop(void **state)
 	assert_int_equal(b.in.len, 0);
 	chan_drop(&b);		/* nothing taken: nothing to do */
 	assert_int_equal(chan_next(&b, &m), CV_ERR_AGAIN);
+
+	/*
+	 * chan_next wipes what was taken when no whole frame is left: a
+	 * reader that then waits for its peer keeps no handled frame, and
+	 * the part of a frame behind moves to the front, whole.
+	 */
+	msg_error_begin(&w, 3, CV_ERR_INVALID, "a-passphrase-3");
+	assert_int_equal(chan_queue(&a, &w), 0);
+	msg_error_begin(&w, 4, CV_ERR_INVALID, "the-last-frame");
+	assert_int_equal(msg_finish(&w), 0);
+	assert_int_equal(msgbuf_add(&a.out, w.buf.data, w.buf.len - 3), 0);
+	assert_int_equal(chan_flush(&a), 0);
+	assert_int_equal(chan_recv(&b, &m), 0);
+	assert_int_equal(m.id, 3);
+	msg_clear(&m);
+	assert_int_equal(chan_next(&b, &m), CV_ERR_AGAIN);
+	assert_int_equal(b.inoff, 0);
+	assert_int_equal(b.in.len, w.buf.len - 3);
+	for (i = 0; i + 14 <= b.in.cap; i++)
+		assert_false(memcmp(b.in.data + i, "a-passphrase-3", 14) == 0);
+	assert_int_equal(msgbuf_add(&a.out, w.buf.data + w.buf.len - 3, 3),
+	    0);
+	msg_w_free(&w);
+	assert_int_equal(chan_flush(&a), 0);
+	assert_int_equal(chan_recv(&b, &m), 0);
+	assert_int_equal(m.id, 4);
+	assert_int_equal(msg_get_i64(&m.rd, &code), 0);
+	assert_int_equal(msg_get_str(&m.rd, &s, &len, 100), 0);
+	assert_memory_equal(s, "the-last-frame", 14);
+	msg_clear(&m);
 	chan_free(&a);
 	chan_free(&b);
 }

@@ -778,12 +778,10 @@ child_readable(struct vaultd *vd, struct child *ch)
 			return;
 	}
 	/*
-	 * What was handled goes now, wiped: signerd's signed headers carry
-	 * the API passphrase, which stayed in vaultd's heap until signerd
-	 * next wrote.
+	 * With the AGAIN, chan_next wiped what was handled: signerd's
+	 * signed headers carry the API passphrase, which stayed in vaultd's
+	 * memory until signerd next wrote.
 	 */
-	if (r == CV_ERR_AGAIN)
-		chan_drop(&ch->chan);
 	if (r != CV_ERR_AGAIN) {
 		snprintf(why, sizeof(why), "malformed message: %s",
 		    cv_strerror(r));

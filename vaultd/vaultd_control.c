@@ -722,8 +722,9 @@ control_readable(struct vaultd *vd, struct client *cl)
 	/*
 	 * What was handled goes now, wiped, not at the client's next
 	 * read: an unlock's passphrase, a record's secret, stayed in
-	 * vaultd's heap while vaultctl waited for the answer or a client
-	 * kept its connection open.
+	 * vaultd's memory while vaultctl waited for the answer or a client
+	 * kept its connection open.  chan_next did it if it found no whole
+	 * frame; a turn that ended on its frame count or a pause did not.
 	 */
 	chan_drop(&cl->chan);
 	(void)control_flush(cl);
