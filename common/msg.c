@@ -158,14 +158,12 @@ msgbuf_free(struct msgbuf *b)
 static uint8_t *
 msgbuf_alloc(const struct msgbuf *b, size_t *cap, uint8_t *mapped)
 {
-	static size_t	 page;
-	void		*p;
+	size_t	 page = (size_t)sysconf(_SC_PAGESIZE);
+	void	*p;
 
 	*mapped = 0;
 	if (!b->lock && *cap < MSGBUF_MAP_MIN)
 		return malloc(*cap);
-	if (page == 0)
-		page = (size_t)sysconf(_SC_PAGESIZE);
 	*cap = (*cap + page - 1) & ~(page - 1);
 	p = mmap(NULL, *cap, PROT_READ | PROT_WRITE, MAP_PRIVATE |
 	    MAP_ANONYMOUS, -1, 0);

@@ -20,17 +20,13 @@ static unsigned long	lock_failures;	/* atomic: signing workers too */
 int
 secmem_lock(const void *p, size_t len)
 {
-	static long	page;
-	uintptr_t	lo, hi;
+	uintptr_t	page = (uintptr_t)sysconf(_SC_PAGESIZE), lo, hi;
 	int		e;
 
 	if (len == 0)
 		return 0;
-	if (page == 0)
-		page = sysconf(_SC_PAGESIZE);
-	lo = (uintptr_t)p & ~((uintptr_t)page - 1);
-	hi = ((uintptr_t)p + len + (uintptr_t)page - 1) &
-	    ~((uintptr_t)page - 1);
+	lo = (uintptr_t)p & ~(page - 1);
+	hi = ((uintptr_t)p + len + page - 1) & ~(page - 1);
 	if (mlock((const void *)lo, hi - lo) == 0)
 		return 0;
 	e = errno;
