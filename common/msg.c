@@ -162,7 +162,7 @@ msgbuf_alloc(const struct msgbuf *b, size_t *cap, uint8_t *mapped)
 	void	*p;
 
 	*mapped = 0;
-	if (!b->lock && *cap < MSGBUF_MAP_MIN)
+	if (!MSGBUF_MAPS || (!b->lock && *cap < MSGBUF_MAP_MIN))
 		return malloc(*cap);
 	*cap = (*cap + page - 1) & ~(page - 1);
 	p = mmap(NULL, *cap, PROT_READ | PROT_WRITE, MAP_PRIVATE |
@@ -814,16 +814,18 @@ chan_next(struct chan *c, struct msg *m)
 
 /*
  * With nothing queued and frames the queue's memory could not hold,
- * their buffer becomes the queue: a frame carrying a 64 KiB body is not
- * copied once more on its way out, and small frames still go into the
- * memory the queue keeps.
+ * their buffer becomes the queue when it is pages of its own (a frame
+ * of MSGBUF_MAP_MIN or more), locked as the queue is: such a frame is
+ * not copied once more on its way out.  Other frames go into the memory
+ * the queue keeps (malloc's pages cannot be locked alone).
  */
 int
 chan_queue_buf(struct chan *c, struct msgbuf *b)
 {
 	int	r;
 
-	if (c->out.len == 0 && b->len > c->out.cap && b->mapped) {
+	if (c->out.len == 0 && b->len > c->out.cap &&
+	    (b->mapped || !MSGBUF_MAPS)) {
 		msgbuf_free(&c->out);
 		if (c->out.lock)
 			(void)secmem_lock(b->data, b->cap);

@@ -298,8 +298,22 @@ const char	*msg_name(uint32_t type);
  * effort, its failure logged once), so the frames it holds -- an
  * unlock's passphrase, a signature's API passphrase header -- do not
  * reach swap.  Smaller buffers are malloc's, as a frame being built.
+ *
+ * Built with AddressSanitizer (make san, the fuzzers), every buffer is
+ * malloc's and none locked (MSGBUF_MAPS 0), so that a read or write past
+ * a frame is caught at its first byte, not only past the last page.
  */
 #define MSGBUF_MAP_MIN		(128 * 1024)
+#if defined(__SANITIZE_ADDRESS__)
+#define MSGBUF_MAPS		0
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define MSGBUF_MAPS		0
+#endif
+#endif
+#ifndef MSGBUF_MAPS
+#define MSGBUF_MAPS		1
+#endif
 struct msgbuf {
 	uint8_t	*data;
 	size_t	 len;
