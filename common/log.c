@@ -65,8 +65,9 @@ log_size_check(void)
 	if (rename(log_path, old) == -1)
 		return;
 	log_rotating = 1;
-	fd = open(log_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC |
-	    O_NOCTTY | O_NOFOLLOW, 0600);
+	/* a file put at the path since the rename is not vaultd's log */
+	fd = open(log_path, O_WRONLY | O_CREAT | O_EXCL | O_APPEND |
+	    O_CLOEXEC | O_NOCTTY | O_NOFOLLOW, 0600);
 	if (fd == -1)
 		log_warn("cannot open %s anew; logging on in %s", log_path,
 		    old);

@@ -2,6 +2,7 @@
  * common/log.c: a log line is one line, whatever its arguments carry;
  * vaultctl_fput_text, the operator's terminal, likewise.
  */
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -10,6 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
 
 #include <cmocka.h>
 
@@ -119,6 +122,81 @@ test_vaultctl_text(void **state)
 	free(out);
 }
 
+/*
+ * Between the rename of a full log and the open of a new one, whoever
+ * may write the log's directory could put a file there (a link to
+ * another file of vaultd's user among them).  This rename does that, as
+ * such a writer would; log.c must log on in the old file rather than
+ * write into the one put there.
+ */
+static const char	*plant_at;
+
+int
+rename(const char *from, const char *to)
+{
+	int	r, fd;
+
+	if ((r = (int)syscall(SYS_renameat, AT_FDCWD, from, AT_FDCWD,
+	    to)) == 0 && plant_at != NULL && strcmp(from, plant_at) == 0 &&
+	    (fd = open(from, O_WRONLY | O_CREAT | O_EXCL, 0600)) != -1) {
+		(void)!write(fd, "planted\n", 8);
+		close(fd);
+	}
+	return r;
+}
+
+static size_t
+file_text(const char *path, char *buf, size_t len)
+{
+	ssize_t	n;
+	int	fd;
+
+	assert_true((fd = open(path, O_RDONLY)) != -1);
+	assert_true((n = read(fd, buf, len - 1)) >= 0);
+	buf[n] = '\0';
+	close(fd);
+	return (size_t)n;
+}
+
+static void
+test_limit_planted(void **state)
+{
+	char	dir[] = "/tmp/test_log.XXXXXX", path[64], old[80];
+	char	buf[512];
+	int	fd, saved;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/vaultd.log", dir);
+	snprintf(old, sizeof(old), "%s.1", path);
+	assert_true((fd = open(path, O_WRONLY | O_CREAT | O_APPEND, 0600))
+	    != -1);
+	assert_true((saved = dup(STDERR_FILENO)) != -1);
+	assert_int_equal(dup2(fd, STDERR_FILENO), STDERR_FILENO);
+	close(fd);
+	log_to_fd(STDERR_FILENO, 1);
+	log_limit(path, 10);
+	plant_at = path;
+	log_warnx("a line past ten bytes");
+	plant_at = NULL;
+	log_warnx("the next line");
+	log_limit(path, 0);
+	assert_int_equal(dup2(saved, STDERR_FILENO), STDERR_FILENO);
+	close(saved);
+	log_to_fd(STDERR_FILENO, 0);
+
+	file_text(path, buf, sizeof(buf));
+	assert_string_equal(buf, "planted\n");
+	file_text(old, buf, sizeof(buf));
+	assert_non_null(strstr(buf, "warning: a line past ten bytes\n"
+	    "warning: cannot open "));
+	assert_non_null(strstr(buf, "; logging on in "));
+	assert_non_null(strstr(buf, "warning: the next line\n"));
+	assert_int_equal(unlink(path), 0);
+	assert_int_equal(unlink(old), 0);
+	assert_int_equal(rmdir(dir), 0);
+}
+
 int
 main(void)
 {
@@ -126,6 +204,7 @@ main(void)
 		cmocka_unit_test(test_one_line),
 		cmocka_unit_test(test_unicode_controls),
 		cmocka_unit_test(test_vaultctl_text),
+		cmocka_unit_test(test_limit_planted),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
