@@ -18,6 +18,7 @@
 #include <jansson.h>
 #include <secp256k1.h>
 
+#include "common/audit.h"
 #include "common/clob_auth.h"
 #include "common/encode.h"
 #include "common/eth.h"
@@ -1409,6 +1410,161 @@ audit_size(struct gt *g)
 }
 
 /*
+ * The sign records of actor with verdict in the audit log past byte
+ * from: how many, the last of them into *rec.
+ */
+static int
+sign_record(struct gt *g, size_t from, const char *actor,
+    const char *verdict, struct audit_rec *rec)
+{
+	char	 path[300], *log, *p, *nl;
+	size_t	 len = 0;
+	int	 n = 0;
+	struct audit_rec one;
+
+	snprintf(path, sizeof(path), "%s/audit.log", g->it.home);
+	assert_non_null(log = it_slurp(path, &len));
+	assert_true(from <= len);
+	for (p = log + from; (nl = memchr(p, '\n', len - (size_t)(p - log)))
+	    != NULL; p = nl + 1) {
+		assert_int_equal(audit_record_parse(p, (size_t)(nl - p + 1),
+		    &one), 0);
+		if (strcmp(one.op, "sign") == 0 &&
+		    strcmp(one.actor, actor) == 0 &&
+		    strcmp(one.verdict, verdict) == 0) {
+			*rec = one;
+			n++;
+		}
+	}
+	free(log);
+	return n;
+}
+
+/* The /metrics text now, into out. */
+static void
+metrics_text(struct gt *g, char *out, size_t len)
+{
+	struct txr	r;
+
+	txt_req(&g->gw, "GET", "/metrics", NULL, NULL, &r);
+	assert_int_equal(r.status, 200);
+	snprintf(out, len, "%s", r.body);
+	txr_free(&r);
+}
+
+/*
+ * A bot's request held for approval, granted, and netd restarted while
+ * signerd signs (held still): the signature has no request to go to.
+ * It is on the audit log as withheld, actor vaultd, with the method,
+ * path, digest and rule of the approved record that admitted it, and
+ * /metrics counts it apart, not among the signatures handed over.  It
+ * used to be counted as signed by its kind, as if the bot had it.
+ */
+static void
+test_withheld(void **state)
+{
+	struct gt	*g = *state;
+	struct it_proc	 procs[3], now[3];
+	struct audit_rec approved, withheld;
+	struct txr	 r;
+	char		 key[160], pol[8192], id[17], want[256];
+	static char	 before[1 << 20], after[1 << 20];
+	json_t		*j;
+	size_t		 from, i;
+	int64_t		 start;
+	pid_t		 pid;
+	long		 signed_before[4];
+	static const char *const kinds[4] = { "l1", "l2", "builder", "order" };
+
+	snprintf(key, sizeof(key), "%s.alice", g->it.home);
+	unlink(key);
+	assert_int_equal(CTL(g, NULL, "approver keygen %s", key), 0);
+	snprintf(pol, sizeof(pol), "approver alice \"%.64s\"\napprove 1 of "
+	    "{ alice } client bot method GET path /data/orders label held\n"
+	    "%s", g->out, POLICY_TEXT);
+	it_write(g->pol, pol, 0644);
+	assert_int_equal(CTL(g, NULL, "policy apply %s --passphrase-file %s",
+	    g->pol, g->pass), 0);
+	metrics_text(g, before, sizeof(before));
+	for (i = 0; i < 4; i++) {
+		snprintf(want, sizeof(want), "clobvault_signatures_total{kind="
+		    "\"%s\"} ", kinds[i]);
+		signed_before[i] = metric(g, want);
+	}
+	from = audit_size(g);
+
+	if ((pid = fork()) == -1)
+		fail_msg("fork");
+	if (pid == 0) {
+		bot(g, &g->bot, txt_now(), "GET", "/data/orders", NULL, &r);
+		_exit(0);
+	}
+	for (start = txt_ms();; it_sleep_ms(50)) {
+		assert_true(txt_ms() - start < 10000);
+		if (CTL(g, NULL, "--json approve list") != 0)
+			fail_msg("approve list: %s", g->out);
+		assert_non_null(j = json_loads(g->out, 0, NULL));
+		if (json_array_size(json_object_get(j, "pending")) == 1)
+			break;
+		json_decref(j);
+	}
+	snprintf(id, sizeof(id), "%s", json_string_value(json_object_get(
+	    json_array_get(json_object_get(j, "pending"), 0), "id")));
+	json_decref(j);
+
+	/* signerd held still: the grant's request waits in it */
+	assert_int_equal(it_status(&g->it, procs), 0);
+	assert_int_equal(kill((pid_t)procs[1].pid, SIGSTOP), 0);
+	if (CTL(g, NULL, "approve grant %s --key-file %s", id, key) != 0) {
+		kill((pid_t)procs[1].pid, SIGCONT);
+		fail_msg("approve grant: %s", g->out);
+	}
+	assert_int_equal(sign_record(g, from, "client:bot", "approved",
+	    &approved), 1);
+	/* netd, and with it the request, gone; a new netd up */
+	assert_int_equal(kill((pid_t)procs[2].pid, SIGKILL), 0);
+	if (it_wait_up(&g->it, now, 0, procs[2].pid, 10000) < 0) {
+		kill((pid_t)procs[1].pid, SIGCONT);
+		fail_msg("netd did not come back");
+	}
+	assert_int_equal(kill((pid_t)procs[1].pid, SIGCONT), 0);
+	for (start = txt_ms(); sign_record(g, from, "vaultd", "withheld",
+	    &withheld) == 0; it_sleep_ms(50))
+		assert_true(txt_ms() - start < 10000);
+	assert_int_equal(sign_record(g, from, "vaultd", "withheld",
+	    &withheld), 1);
+	assert_string_equal(withheld.account, "pm");
+	assert_string_equal(withheld.method, "GET");
+	assert_string_equal(withheld.method, approved.method);
+	assert_string_equal(withheld.path, approved.path);
+	assert_string_equal(withheld.digest, approved.digest);
+	assert_string_equal(withheld.key_id, approved.key_id);
+	assert_int_equal(strncmp(withheld.key_id, "held@", 5), 0);
+	assert_int_equal(waitpid(pid, NULL, 0), pid);
+
+	/* counted as withheld, not as a signature of its kind */
+	assert_int_equal(gw_url(g), 0);
+	metrics_text(g, after, sizeof(after));
+	for (i = 0; i < 4; i++) {
+		snprintf(want, sizeof(want), "\nclobvault_signatures_total{"
+		    "kind=\"%s\"} %ld\n", kinds[i], signed_before[i]);
+		if (strstr(after, want) == NULL)
+			fail_msg("/metrics lacks \"%s\":\n%s", want, after);
+	}
+	assert_non_null(strstr(before, "\n# HELP clobvault_signatures_"
+	    "withheld_total Signatures signerd made that vaultd withheld, "
+	    "their asker gone.\n# TYPE clobvault_signatures_withheld_total "
+	    "counter\nclobvault_signatures_withheld_total 0\n"));
+	assert_non_null(strstr(after, "\nclobvault_signatures_withheld_total "
+	    "1\n"));
+
+	it_write(g->pol, POLICY_TEXT, 0644);
+	assert_int_equal(CTL(g, NULL, "policy apply %s --passphrase-file %s",
+	    g->pol, g->pass), 0);
+	unlink(key);
+}
+
+/*
  * Anyone who can reach the gateway could make vaultd write a record for
  * each request with bad credentials.  One record per client key id in a
  * second now, the failures in between counted ("+N") into the next
@@ -1853,6 +2009,7 @@ main(void)
 		cmocka_unit_test(test_rotation),
 		cmocka_unit_test(test_approval),
 		cmocka_unit_test(test_approval_share),
+		cmocka_unit_test(test_withheld),
 		cmocka_unit_test(test_builder_l2),
 		cmocka_unit_test(test_builder_l2_budget),
 		cmocka_unit_test(test_builder_budget_once),

@@ -424,6 +424,7 @@ struct vd_gw {
 	/* counters, for /metrics */
 	uint64_t	 requests, refused_auth, refused_replay;
 	uint64_t	 signatures[4];		/* L1, L2, builder, orders */
+	uint64_t	 withheld;		/* made, not handed over */
 	size_t		 nrules;
 	struct {
 		char	 id[POLICY_ID_MAX];
@@ -1084,9 +1085,13 @@ int	 vaultd_gw_waiting(struct vaultd *, uint64_t cookie);
  * and when the next one is due (-1: none waits). */
 void	 vaultd_gw_tick(struct vaultd *, int64_t now);
 int64_t	 vaultd_gw_next_ms(const struct vaultd *);
-/* A verdict and a signature, counted for /metrics. */
+/*
+ * A verdict and a signature, counted for /metrics: a signature by its
+ * kind once it went to its asker, apart (released 0) if it was withheld.
+ */
 void	 vaultd_gw_verdict(struct vaultd *, const struct policy_verdict *);
-void	 vaultd_gw_signed(struct vaultd *, uint64_t level, uint64_t flags);
+void	 vaultd_gw_signed(struct vaultd *, uint64_t level, uint64_t flags,
+	    int released);
 /* vaultd_call.c: read a CA bundle an account names (bounded). */
 int	 vaultd_read_ca(const char *path, uint8_t **out, size_t *outlen,
 	    char *why, size_t whylen) CV_WUR;

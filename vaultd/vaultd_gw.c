@@ -1278,9 +1278,12 @@ vaultd_gw_verdict(struct vaultd *vd, const struct policy_verdict *v)
 }
 
 void
-vaultd_gw_signed(struct vaultd *vd, uint64_t level, uint64_t flags)
+vaultd_gw_signed(struct vaultd *vd, uint64_t level, uint64_t flags,
+    int released)
 {
-	if (flags & SIGN_F_ORDERS)
+	if (!released)
+		vd->gw.withheld++;
+	else if (flags & SIGN_F_ORDERS)
 		vd->gw.signatures[3]++;
 	else if (level >= CATALOG_L1 && level <= CATALOG_BUILDER)
 		vd->gw.signatures[level - CATALOG_L1]++;
@@ -1378,10 +1381,16 @@ gw_metrics(struct vaultd *vd, struct gw_text *t)
 			    "effect=\"%s\"} %llu\n", effects[e],
 			    (unsigned long long)vd->gw.rules_other[e]);
 	gw_put(t, "# HELP clobvault_signatures_total Signatures signerd "
-	    "made, by kind.\n# TYPE clobvault_signatures_total counter\n");
+	    "made and vaultd handed over, by kind.\n# TYPE clobvault_"
+	    "signatures_total counter\n");
 	for (i = 0; i < 4; i++)
 		gw_put(t, "clobvault_signatures_total{kind=\"%s\"} %llu\n",
 		    kinds[i], (unsigned long long)vd->gw.signatures[i]);
+	gw_put(t, "# HELP clobvault_signatures_withheld_total Signatures "
+	    "signerd made that vaultd withheld, their asker gone.\n# TYPE "
+	    "clobvault_signatures_withheld_total counter\n"
+	    "clobvault_signatures_withheld_total %llu\n",
+	    (unsigned long long)vd->gw.withheld);
 	gw_put(t, "# HELP clobvault_approvals_pending Requests held for "
 	    "approval.\n# TYPE clobvault_approvals_pending gauge\n"
 	    "clobvault_approvals_pending %zu\n", npend);

@@ -755,7 +755,7 @@ vaultd_sign_answer(struct vaultd *vd, struct msg *m)
 	char			 text[MSG_ERROR_TEXT_MAX + 1] = "";
 	char			 name[65] = "", account[65] = "";
 	size_t			 i, len = 0;
-	int			 code, r;
+	int			 code, r, released;
 
 	i = m->id % VAULTD_SIGN_MAX;		/* where slot_new put it */
 	if (vd->sign_ids[i] == m->id && vd->sign_busy[i] &&
@@ -802,16 +802,18 @@ vaultd_sign_answer(struct vaultd *vd, struct msg *m)
 			vaultd_policy_refund_resv(vd, &copy.resv,
 			    copy.resv_gen);
 		}
-		if (code == 0)
-			vaultd_gw_signed(vd, copy.level, copy.flags);
 		/*
 		 * A signature its asker never got (gone, its call over) is
-		 * on the log as withheld.  Its budget stays spent: the
-		 * signature was made, and an asker that keeps going away
-		 * must not make signerd sign without limit.
+		 * on the log as withheld, and counted apart from those
+		 * handed over.  Its budget stays spent: the signature was
+		 * made, and an asker that keeps going away must not make
+		 * signerd sign without limit.
 		 */
-		if (copy.origin.done(vd, &copy.origin, code, text,
-		    code == 0 ? &h : NULL) == 0 && code == 0)
+		released = copy.origin.done(vd, &copy.origin, code, text,
+		    code == 0 ? &h : NULL);
+		if (code == 0)
+			vaultd_gw_signed(vd, copy.level, copy.flags, released);
+		if (code == 0 && !released)
 			vaultd_audit_withheld(vd, copy.account, &copy.seen);
 	} else if (copy.sent == MSG_CLIENT_CHECK_REQ)
 		copy.client_done(vd, copy.cookie, code, text, name, account);
