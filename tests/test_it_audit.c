@@ -1097,6 +1097,124 @@ test_journal_refused(void **state)
 }
 
 /*
+ * The sign records in audit.log past byte from whose actor starts with
+ * actor and whose verdict is verdict: how many, the last into *rec.
+ */
+static int
+sign_recs(struct at *t, size_t from, const char *actor, const char *verdict,
+    struct audit_rec *rec)
+{
+	struct audit_rec one;
+	char		*log, *p, *nl;
+	size_t		 len = 0;
+	int		 n = 0;
+
+	assert_non_null(log = it_slurp(t->audit, &len));
+	assert_true(from <= len);
+	for (p = log + from; (nl = memchr(p, '\n', len - (size_t)(p - log)))
+	    != NULL; p = nl + 1) {
+		assert_int_equal(audit_record_parse(p, (size_t)(nl - p + 1),
+		    &one), 0);
+		if (strcmp(one.op, "sign") == 0 &&
+		    strncmp(one.actor, actor, strlen(actor)) == 0 &&
+		    strcmp(one.verdict, verdict) == 0) {
+			*rec = one;
+			n++;
+		}
+	}
+	free(log);
+	return n;
+}
+
+/* The withheld record w is the one of the verdict a that admitted it. */
+static void
+assert_withheld_of(const struct audit_rec *w, const struct audit_rec *a)
+{
+	assert_string_equal(w->actor, "vaultd");
+	assert_string_equal(w->account, "A");
+	assert_string_equal(w->op, "sign");
+	assert_string_equal(w->method, "GET");
+	assert_string_equal(w->path, "/auth/api-keys");
+	assert_string_equal(w->verdict, "withheld");
+	assert_string_equal(w->method, a->method);
+	assert_string_equal(w->path, a->path);
+	assert_string_equal(w->digest, a->digest);
+	assert_string_equal(w->key_id, a->key_id);
+	assert_true(w->seq > a->seq);
+}
+
+/*
+ * A control client's signature it never got: the client gone while
+ * signerd signed (held still), or its answer not queued (test probe
+ * queue-fail, as a queue that cannot take it).  Each is on the log as
+ * withheld, actor vaultd, with the method, path, digest and rule of the
+ * allow record that admitted it.  The second used to leave no record:
+ * the client was closed and the signature counted as handed over.
+ */
+static void
+test_ctl_withheld(void **state)
+{
+	struct at	*t = *state;
+	struct audit_rec allow, withheld;
+	struct it_proc	 procs[3], again[3];
+	struct chan	 c;
+	struct msg_w	 w;
+	struct msg	 m;
+	size_t		 from, len = 0;
+	int64_t		 start;
+	char		*log;
+
+	signing_account(t);
+	assert_non_null(log = it_slurp(t->audit, &len));
+	free(log);
+	from = len;
+
+	/* the client gone while signerd signs */
+	assert_int_equal(it_status(&t->it, procs), 0);
+	assert_int_equal(kill((pid_t)procs[1].pid, SIGSTOP), 0);
+	assert_int_equal(it_connect(&t->it, &c), 0);
+	headers_queue(&c, 100);
+	assert_int_equal(chan_flush(&c), 0);
+	for (start = it_ms(); sign_recs(t, from, "vaultctl:", "allow",
+	    &allow) == 0; it_sleep_ms(20))
+		if (it_ms() - start > 10000) {
+			kill((pid_t)procs[1].pid, SIGCONT);
+			fail_msg("no allow record");
+		}
+	chan_free(&c);
+	/* a round trip after the close: vaultd has seen it */
+	assert_int_equal(it_status(&t->it, again), 0);
+	assert_int_equal(kill((pid_t)procs[1].pid, SIGCONT), 0);
+	for (start = it_ms(); sign_recs(t, from, "vaultd", "withheld",
+	    &withheld) == 0; it_sleep_ms(20))
+		assert_true(it_ms() - start < 10000);
+	assert_withheld_of(&withheld, &allow);
+
+	/* its answer not queued: the client closed, nothing answered */
+	assert_int_equal(it_connect(&t->it, &c), 0);
+	msg_begin(&w, MSG_CTL_PROBE_REQ, 50);
+	msg_put_str(&w, "vaultd");
+	msg_put_str(&w, "queue-fail");
+	assert_int_equal(chan_send(&c, &w), 0);
+	assert_int_equal(chan_recv(&c, &m), 0);
+	assert_int_equal(m.type, MSG_CTL_PROBE_ANS);
+	msg_clear(&m);
+	headers_queue(&c, 101);
+	assert_int_equal(chan_flush(&c), 0);
+	assert_int_equal(chan_recv(&c, &m), CV_ERR_EOF);
+	chan_free(&c);
+	assert_int_equal(sign_recs(t, from, "vaultctl:", "allow", &allow), 2);
+	for (start = it_ms(); sign_recs(t, from, "vaultd", "withheld",
+	    &withheld) < 2; it_sleep_ms(20))
+		assert_true(it_ms() - start < 10000);
+	assert_int_equal(sign_recs(t, from, "vaultd", "withheld", &withheld),
+	    2);
+	assert_withheld_of(&withheld, &allow);
+	if (CTL(t, NULL, "audit verify") != 0)
+		fail_msg("%s", t->out);
+}
+
+/*
  * Signing goes on while a checkpoint is signed: vault writes (each a
  * lifecycle record, each forcing a checkpoint) run beside a pipelined
  * run, and no signing request is answered "again"; the records made
@@ -1278,6 +1396,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_second_vaultd,
 		    setup_journal, teardown),
 		cmocka_unit_test_setup_teardown(test_journal_refused, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_ctl_withheld, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_checkpoint_no_again,
 		    setup, teardown),

@@ -136,6 +136,7 @@ struct client {
 	int64_t		 deny_ms;	/* deny_tokens were counted then */
 	int		 deny_tokens;
 	char		 actor[AUDIT_MAX_NAME + 1];	/* vaultctl:UID:PID */
+	int		 queue_fail;	/* -T probe: control_answer fails */
 };
 
 /* The one vault operation in flight between vaultd and signerd. */
@@ -923,8 +924,13 @@ void	 control_flush_all(struct vaultd *);
  * the error it was closed for.
  */
 int	 control_flush(struct client *cl);
-/* Answer the client called serial, if it is still connected. */
-void	 control_answer(struct vaultd *, uint64_t serial, struct msg_w *);
+/*
+ * Answer the client called serial, if it is still connected; w is
+ * freed.  0 if the answer is queued; CV_ERR_NOTFOUND if the client is
+ * gone; else the queue's error, the client closed.  Only an asker
+ * that must know whether its answer went (a signature) reads it.
+ */
+int	 control_answer(struct vaultd *, uint64_t serial, struct msg_w *);
 /* 1 if the client called serial is still connected. */
 int	 control_connected(struct vaultd *, uint64_t serial);
 void	 control_error(struct vaultd *, uint64_t serial, uint32_t id, int code,

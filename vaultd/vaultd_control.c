@@ -355,7 +355,7 @@ client_by_serial(struct vaultd *vd, uint64_t serial)
 	return NULL;
 }
 
-void
+int
 control_answer(struct vaultd *vd, uint64_t serial, struct msg_w *w)
 {
 	struct client	*cl = client_by_serial(vd, serial);
@@ -363,10 +363,17 @@ control_answer(struct vaultd *vd, uint64_t serial, struct msg_w *w)
 
 	if (cl == NULL) {
 		msg_w_free(w);
-		return;
+		return CV_ERR_NOTFOUND;
 	}
-	if ((r = chan_queue(&cl->chan, w)) != 0)
+	/* test mode, probe queue-fail: as a queue that cannot take it */
+	if (cl->queue_fail) {
+		msg_w_free(w);
+		r = CV_ERR_MSG_TOOBIG;
+	} else
+		r = chan_queue(&cl->chan, w);
+	if (r != 0)
 		control_close(cl);
+	return r;
 }
 
 int
@@ -555,6 +562,16 @@ control_probe(struct vaultd *vd, struct client *cl, struct msg *m)
 	    "abcdefghijklmnopqrstuvwxyz0123456789-")] != '\0')
 		return msg_error_ans(&cl->chan, m->id, CV_ERR_INVALID,
 		    "a probe is named in lowercase letters, digits and '-'");
+	/*
+	 * vaultd's own: the next answer control_answer gives this client
+	 * fails to queue, as with the queue full (the client is closed).
+	 */
+	if (strcmp(name, "vaultd") == 0 && strcmp(kind, "queue-fail") == 0) {
+		cl->queue_fail = 1;
+		log_info("control: test probe %s set", kind);
+		msg_begin(&w, MSG_CTL_PROBE_ANS, m->id);
+		return chan_queue(&cl->chan, &w);
+	}
 	if ((ch = child_by_name(vd, name)) == NULL)
 		return msg_error_ans(&cl->chan, m->id, CV_ERR_NOTFOUND,
 		    "no such child");

@@ -471,7 +471,8 @@ vaultd_sign_hdrs_put(struct msg_w *w, const struct sign_hdrs *h)
 
 /*
  * A control client's signature: the headers or the refusal, to it.  1 if
- * a signature went to it, 0 if it was withheld (the client gone).
+ * a signature went to it, 0 if it was withheld (the client gone, or its
+ * answer not queued: the client is closed then).
  */
 static int
 ctl_sign_done(struct vaultd *vd, const struct sign_origin *o, int code,
@@ -490,8 +491,7 @@ ctl_sign_done(struct vaultd *vd, const struct sign_origin *o, int code,
 	msg_begin(&w, MSG_CTL_HEADERS_ANS, o->id);
 	vaultd_sign_hdrs_put(&w, h);
 	msg_put_bin(&w, h->body, h->bodylen);
-	control_answer(vd, o->peer, &w);
-	return 1;
+	return control_answer(vd, o->peer, &w) == 0;
 }
 
 int
