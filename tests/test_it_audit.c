@@ -13,6 +13,7 @@
 #include <setjmp.h>
 #include <stdint.h>
 #include <poll.h>
+#include <sys/mount.h>
 
 #include <cmocka.h>
 
@@ -21,6 +22,8 @@
 #include "tests/it.h"
 
 #define PASSPHRASE	"correct horse battery staple"
+/* The smallest journal vaultd takes (-J, test mode). */
+#define JOURNAL_MIN	"65536"
 
 struct at {
 	struct it	it;
@@ -119,6 +122,20 @@ count(const char *hay, const char *needle)
 	for (; (hay = strstr(hay, needle)) != NULL; hay++)
 		n++;
 	return n;
+}
+
+/* vaultd, having stopped for its log, exited 1 with want in its log. */
+static void
+stopped_with(struct at *t, const char *want)
+{
+	int	status;
+
+	assert_int_equal(waitpid(t->it.vaultd, &status, 0), t->it.vaultd);
+	t->it.vaultd = 0;
+	assert_true(WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), 1);
+	if (!it_log_has(&t->it, want))
+		fail_msg("vaultd's log lacks \"%s\"", want);
 }
 
 /*
@@ -372,9 +389,13 @@ copy_in_place(const char *from, const char *to)
 
 /*
  * Both files put back together while vaultd runs (the log's bytes in
- * the file vaultd has open): the pair is consistent, but this vaultd
- * wrote a later generation itself, so it refuses the older vault (exit
- * 7) whatever the log on disk says.
+ * the file vaultd has open): the pair is consistent, but the log is
+ * shorter than what this vaultd wrote to it, so at the unlock's first
+ * record vaultd stops (vaultctl sees the connection closed) rather than
+ * go on in a log cut short; the vault stays locked.  It used to go on
+ * writing to the older log, and refused the vault only because it had
+ * written a later generation itself (exit 7), a check that now stands
+ * behind this one.  The newest pair put back, the next vaultd unlocks.
  */
 static void
 test_rollback_pair_running(void **state)
@@ -400,14 +421,13 @@ test_rollback_pair_running(void **state)
 	copy_file(ov, t->vault);
 	copy_in_place(ol, t->audit);
 	assert_int_equal(CTL(t, NULL, "unlock --passphrase-file %s", t->pass),
-	    7);
-	assert_out(t, "the vault file looks OLDER than the one this vaultd "
-	    "last wrote or unlocked");
-	assert_int_equal(CTL(t, NULL, "status"), 0);
-	assert_out(t, "vault locked");
+	    3);
+	assert_out(t, "vaultd closed the connection");
+	stopped_with(t, "was cut short while vaultd ran");
 	/* the newest pair back: it unlocks */
 	copy_file(nv, t->vault);
 	copy_in_place(nl, t->audit);
+	assert_int_equal(it_start_args(&t->it, "-T", NULL, NULL), 0);
 	assert_int_equal(CTL(t, NULL, "unlock --passphrase-file %s", t->pass),
 	    0);
 	assert_int_equal(CTL(t, NULL, "account list"), 0);
@@ -798,6 +818,199 @@ test_log_replaced(void **state)
 }
 
 /*
+ * audit.log cut short in place while vaultd runs (same file, truncated):
+ * the next record that becomes durable stops vaultd before the
+ * signature it admits leaves, the log saying so, and what vaultd had
+ * written; no .lost copy is made (it would hold nothing more).  With a
+ * whole copy put back, the next start writes the record made since
+ * back from the journal and the log verifies.  Before, vaultd compared
+ * only device and inode, went on appending after the cut and signing:
+ * the records cut were lost without a word.
+ */
+static void
+test_log_cut(void **state)
+{
+	struct at	*t = *state;
+	char		 lost[160], backup[160], want[1024], *log;
+	size_t		 len = 0, cut, now = 0;
+
+	snprintf(lost, sizeof(lost), "%s.lost", t->audit);
+	snprintf(backup, sizeof(backup), "%s.backup", t->audit);
+	signing_account(t);
+	assert_int_equal(CTL(t, NULL, "headers l2 --account A --method "
+	    "GET --path /auth/api-keys"), 0);
+	assert_non_null(log = it_slurp(t->audit, &len));
+	cut = line_end(log, len - 1);
+	free(log);
+	copy_file(t->audit, backup);
+	cut_log(t, cut);
+	assert_int_equal(CTL(t, NULL, "headers l2 --account A --method "
+	    "GET --path /auth/api-keys"), 3);
+	assert_string_equal(t->out, "vaultctl: headers: vaultd closed "
+	    "the connection (see vaultd.log)\n");
+	/* what is there: the cut file and the record appended since */
+	assert_non_null(log = it_slurp(t->audit, &now));
+	free(log);
+	assert_true(now > cut && now < len + (now - cut));
+	snprintf(want, sizeof(want), "fatal: audit: %s was cut short while "
+	    "vaultd ran (%zu bytes, where vaultd had written %zu): vaultd "
+	    "stops, as on a failed write, and releases no signature whose "
+	    "record is not in it; records it held are gone from it (put back "
+	    "a whole copy from a backup before vaultd starts again, then run "
+	    "vaultctl audit verify: see vaultd(8), FILES)\n", t->audit, now,
+	    len + (now - cut));
+	stopped_with(t, want);
+	assert_int_equal(access(lost, F_OK), -1);
+
+	copy_file(backup, t->audit);
+	assert_int_equal(unlink(backup), 0);
+
+	assert_int_equal(it_start_args(&t->it, "-T", NULL, NULL), 0);
+	assert_int_equal(CTL(t, NULL, "unlock --passphrase-file %s", t->pass),
+	    0);
+	if (CTL(t, NULL, "audit verify") != 0)
+		fail_msg("%s", t->out);
+	assert_non_null(log = it_slurp(t->audit, &now));
+	assert_int_equal(count(log, "\tGET\t/auth/api-keys\tallow\t"), 2);
+	free(log);
+}
+
+/*
+ * audit.log's path out of vaultd's reach (its directory moved away and a
+ * file put in its place: lstat fails with ENOTDIR) and no copy possible
+ * there: the log says the records are in the file vaultd had open, which
+ * it could not look for, and how to let vaultd reach it again.  It used
+ * to say the file was "made unreadable" and its records "in the file it
+ * was moved to", whatever the cause.
+ */
+static void
+test_log_unreachable(void **state)
+{
+	struct at	*t = *state;
+	char		 moved[64], want[2048];
+	struct chan	 c;
+	struct msg	 m;
+
+	snprintf(moved, sizeof(moved), "%s.moved", t->it.home);
+	signing_account(t);
+	assert_int_equal(it_connect(&t->it, &c), 0);
+	assert_int_equal(rename(t->it.home, moved), 0);
+	it_write(t->it.home, "not a directory\n", 0600);
+	headers_queue(&c, 100);
+	assert_int_equal(chan_flush(&c), 0);
+	assert_int_equal(chan_recv(&c, &m), CV_ERR_EOF);
+	chan_free(&c);
+	snprintf(want, sizeof(want), "fatal: audit: %s was out of vaultd's "
+	    "reach (lstat: %s) while vaultd ran: vaultd stops, as on a failed "
+	    "write, and releases no signature whose record is not in it; its "
+	    "records since are in the file vaultd had open, which it could "
+	    "not look for at that path, and not saved (cannot create %s.lost: "
+	    "%s): let vaultd reach %s again, the file there or put back, then "
+	    "start vaultd: see vaultd(8), FILES\n", t->audit,
+	    strerror(ENOTDIR), t->audit, strerror(ENOTDIR), t->audit);
+	stopped_with(t, want);
+	assert_int_equal(unlink(t->it.home), 0);
+	assert_int_equal(rename(moved, t->it.home), 0);
+	assert_int_equal(it_start_args(&t->it, "-T", NULL, NULL), 0);
+	assert_int_equal(CTL(t, NULL, "unlock --passphrase-file %s", t->pass),
+	    0);
+	if (CTL(t, NULL, "audit verify") != 0)
+		fail_msg("%s", t->out);
+}
+
+/* A home of its own file system, 1 MiB (mounted by the test). */
+static int
+setup_small_fs(void **state)
+{
+	static struct at	t;
+
+	it_init(&t.it);
+	snprintf(t.pass, sizeof(t.pass), "%s.pass", t.it.home);
+	snprintf(t.vault, sizeof(t.vault), "%s/vault", t.it.home);
+	snprintf(t.audit, sizeof(t.audit), "%s/audit.log", t.it.home);
+	it_write(t.pass, PASSPHRASE "\n", 0600);
+	*state = &t;
+	return 0;
+}
+
+static int
+teardown_small_fs(void **state)
+{
+	struct at	*t = *state;
+
+	if (t->it.vaultd > 0 && it_stop(&t->it, 5000) == -1) {
+		kill(t->it.vaultd, SIGKILL);
+		waitpid(t->it.vaultd, NULL, 0);
+		t->it.vaultd = 0;
+	}
+	(void)umount2(t->it.home, MNT_DETACH);
+	return teardown(state);
+}
+
+/*
+ * audit.log renamed away on a file system with no room for its copy:
+ * the copy that failed part way is removed, not left as if it were the
+ * file, and the log says so and where the records are.  Before, the
+ * partial audit.log.lost stayed, and the next such stop saved to .lost.1
+ * beside it.
+ */
+static void
+test_log_copy_fails(void **state)
+{
+	struct at	*t = *state;
+	char		 moved[160], lost[160], filler[160], want[2048];
+	char		 page[4096];
+	struct stat	 st;
+	int		 again, fd;
+	ssize_t		 n;
+
+	if (mount("tmpfs", t->it.home, "tmpfs", 0, "size=1m,mode=0700") != 0)
+		skip();
+	assert_int_equal(it_start_args(&t->it, "-T", "-J", JOURNAL_MIN), 0);
+	assert_int_equal(CTL(t, NULL, "init --passphrase-file %s --kdf min",
+	    t->pass), 0);
+	signing_account(t);
+	piped(t, 200, 32, &again);
+	assert_int_equal(stat(t->audit, &st), 0);
+	assert_true(st.st_size > 8 * 4096);
+
+	/* the file system full but for two pages */
+	snprintf(filler, sizeof(filler), "%s/filler", t->it.home);
+	assert_true((fd = open(filler, O_WRONLY | O_CREAT, 0600)) != -1);
+	memset(page, 'x', sizeof(page));
+	while ((n = write(fd, page, sizeof(page))) == (ssize_t)sizeof(page))
+		;
+	assert_int_equal(errno, ENOSPC);
+	assert_int_equal(fstat(fd, &st), 0);
+	assert_int_equal(ftruncate(fd, st.st_size - 2 * 4096), 0);
+	close(fd);
+
+	snprintf(moved, sizeof(moved), "%s.moved", t->audit);
+	snprintf(lost, sizeof(lost), "%s.lost", t->audit);
+	assert_int_equal(rename(t->audit, moved), 0);
+	assert_int_equal(CTL(t, NULL, "headers l2 --account A --method "
+	    "GET --path /auth/api-keys"), 3);
+	snprintf(want, sizeof(want), "fatal: audit: %s was removed or renamed "
+	    "while vaultd ran: vaultd stops, as on a failed write, and "
+	    "releases no signature whose record is not in it; its records "
+	    "since are in the file it was moved to, not saved (the copy to %s "
+	    "failed part way and was removed): put that file back as %s, then "
+	    "start vaultd: see vaultd(8), FILES\n", t->audit, lost, t->audit);
+	/* the connection closed as vaultd exited: the copy is over */
+	assert_int_equal(access(lost, F_OK), -1);
+	stopped_with(t, want);
+
+	/* room again, the file put back: it verifies */
+	assert_int_equal(unlink(filler), 0);
+	assert_int_equal(rename(moved, t->audit), 0);
+	assert_int_equal(it_start_args(&t->it, "-T", "-J", JOURNAL_MIN), 0);
+	assert_int_equal(CTL(t, NULL, "unlock --passphrase-file %s", t->pass),
+	    0);
+	if (CTL(t, NULL, "audit verify") != 0)
+		fail_msg("%s", t->out);
+}
+
+/*
  * vaultctl audit mode: durable at start; relaxed with a group period;
  * each switch a synced record; signatures made relaxed are all on the
  * log after vaultd is killed (written before they left); and the next
@@ -911,9 +1124,6 @@ test_modes(void **state)
 	}
 	assert_int_equal(CTL(t, NULL, "audit verify"), 0);
 }
-
-/* The smallest journal vaultd takes (-J, test mode). */
-#define JOURNAL_MIN	"65536"
 
 static int
 setup_journal(void **state)
@@ -1389,6 +1599,11 @@ main(void)
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_log_replaced, setup,
 		    teardown),
+		cmocka_unit_test_setup_teardown(test_log_cut, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_log_unreachable, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_log_copy_fails,
+		    setup_small_fs, teardown_small_fs),
 		cmocka_unit_test_setup_teardown(test_crash, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_modes, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_journal, setup_journal,

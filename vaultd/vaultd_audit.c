@@ -195,14 +195,14 @@ vaultd_audit_open(struct vaultd *vd)
 }
 
 /*
- * Is the file vaultd appends to still the one at auditpath?  Renamed
- * away, removed, or another file put in its place (an operator's or a
- * log rotator's doing), it is not the log the next start reads: the
- * records written to it since would be lost, or found apart from the
- * chain.  So vaultd stops, as on a failed write: asked each time
- * records became durable (a lifecycle record's fsync, the end of each
- * sync group, a sync of its own), before any signature they admit
- * leaves, it releases none whose record is not in the log at that
+ * Is the file vaultd appends to still the one at auditpath, whole?
+ * Renamed away, removed, or another file put in its place (an
+ * operator's or a log rotator's doing), it is not the log the next
+ * start reads: the records written to it since would be lost, or found
+ * apart from the chain.  So vaultd stops, as on a failed write: asked
+ * each time records became durable (a lifecycle record's fsync, the end
+ * of each sync group, a sync of its own), before any signature they
+ * admit leaves, it releases none whose record is not in the log at that
  * path.  One lstat(2) a sync group.  The records since the change are
  * in the file vaultd had open, and a copy of it is saved as
  * audit.log.lost (else the first free of .lost.1 to .lost.9, none
@@ -210,18 +210,22 @@ vaultd_audit_open(struct vaultd *vd)
  * or one that may not last and that vaultd cannot know of -- a backup's
  * hard link, which its next round removes, or on NFS the .nfsXXXX name
  * of a removed file still open, which goes once vaultd closes it, at
- * exit.  vaultd(8) says how to put it back.
+ * exit.  A copy that fails part way is removed: it is not the file.
+ * err is lstat's errno when the path could not be looked at (EACCES):
+ * the file may still be there, and the log says so.  vaultd(8) says how
+ * to put it back.
  */
 static void __attribute__((noreturn))
-audit_lost(struct vaultd *vd, const char *what)
+audit_lost(struct vaultd *vd, const char *what, int err)
 {
-	char		save[PATH_MAX + 16], buf[65536], kept[PATH_MAX + 32];
+	char		save[PATH_MAX + 16], buf[65536], cause[160];
+	char		why[PATH_MAX + 160];
 	struct stat	st;
 	off_t		off = 0;
 	ssize_t		n = -1;
 	int		fd = -1, i, named;
 
-	snprintf(kept, sizeof(kept), "in the file it was moved to");
+	snprintf(why, sizeof(why), "no free %s.lost name", vd->auditpath);
 	named = fstat(vd->audit_fd, &st) == 0 && st.st_nlink > 0;
 	for (i = 0; i < 10 && fd == -1; i++) {
 		if ((size_t)snprintf(save, sizeof(save), i == 0 ? "%s.lost" :
@@ -229,33 +233,87 @@ audit_lost(struct vaultd *vd, const char *what)
 			break;
 		fd = open(save, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC |
 		    O_NOFOLLOW, 0600);
-		if (fd == -1 && errno != EEXIST)
+		if (fd == -1 && errno != EEXIST) {
+			snprintf(why, sizeof(why), "cannot create %s: %s",
+			    save, strerror(errno));
 			break;
+		}
 	}
 	if (fd != -1) {
 		while ((n = pread(vd->audit_fd, buf, sizeof(buf), off)) > 0 &&
 		    write_all(fd, buf, (size_t)n) == 0)
 			off += n;
 		if (n == 0 && fsync(fd) == 0 && home_sync(vd->home) == 0)
-			snprintf(kept, sizeof(kept), "saved in %s", save);
+			snprintf(why, sizeof(why), "saved in %s", save);
 		else
 			n = -1;
 		close(fd);
+		/* a copy cut short is not the file: it does not stay */
+		if (n != 0)
+			snprintf(why, sizeof(why), unlink(save) == 0 ? "the copy "
+			    "to %s failed part way and was removed" : "the copy "
+			    "to %s failed part way: remove it, it is not the "
+			    "whole file", save);
 	}
+	if (err != 0)
+		snprintf(cause, sizeof(cause), "%s (lstat: %s)", what,
+		    strerror(err));
+	else
+		snprintf(cause, sizeof(cause), "%s", what);
 	vaultd_notify("STATUS=", "audit.log %s while vaultd ran; stopped",
 	    what);
-	/* no copy, and no name holds the file: its records go at exit */
-	if (n != 0 && !named)
+	if (n == 0)
 		fatalx("audit: %s was %s while vaultd ran: vaultd stops, as "
 		    "on a failed write, and releases no signature whose record "
-		    "is not in it; its records since could not be saved (no "
-		    "free %s.lost name, or a failed write): see vaultd(8), "
-		    "FILES", vd->auditpath, what, vd->auditpath);
+		    "is not in it; its records since are %s (put that file back "
+		    "as %s, then start vaultd: see vaultd(8), FILES)",
+		    vd->auditpath, cause, why, vd->auditpath);
+	/* no copy, and no name holds the file: its records go at exit */
+	if (!named)
+		fatalx("audit: %s was %s while vaultd ran: vaultd stops, as "
+		    "on a failed write, and releases no signature whose record "
+		    "is not in it; its records since could not be saved (%s): "
+		    "see vaultd(8), FILES", vd->auditpath, cause, why);
+	/* the path could not be looked at: the file may be there still */
+	if (err != 0)
+		fatalx("audit: %s was %s while vaultd ran: vaultd stops, as "
+		    "on a failed write, and releases no signature whose record "
+		    "is not in it; its records since are in the file vaultd had "
+		    "open, which it could not look for at that path, and not "
+		    "saved (%s): let vaultd reach %s again, the file there or "
+		    "put back, then start vaultd: see vaultd(8), FILES",
+		    vd->auditpath, cause, why, vd->auditpath);
 	fatalx("audit: %s was %s while vaultd ran: vaultd stops, as on a "
 	    "failed write, and releases no signature whose record is not in "
-	    "it; its records since are %s (put that file back as %s, then "
-	    "start vaultd: see vaultd(8), FILES)", vd->auditpath, what,
-	    kept, vd->auditpath);
+	    "it; its records since are in the file it was moved to, not saved "
+	    "(%s): put that file back as %s, then start vaultd: see "
+	    "vaultd(8), FILES", vd->auditpath, cause, why, vd->auditpath);
+}
+
+/*
+ * The file at auditpath is the one vaultd appends to, but shorter than
+ * what vaultd wrote to it: cut short in place (truncated, or rewritten
+ * shorter in the same inode).  Its records past size are gone from it,
+ * and a copy of what is left would save nothing: vaultd stops, as for
+ * a replaced log, before any signature they admit leaves.  The records
+ * it appended since the cut are past it, not where the journal says: a
+ * start writes back from the journal only what lies beyond the file's
+ * end, so the log needs a whole copy put back first.  A file rewritten
+ * in place to the same size or longer is not seen here; the unlock's
+ * check against the vault and vaultctl audit verify see it.
+ */
+static void __attribute__((noreturn))
+audit_cut(struct vaultd *vd, off_t size)
+{
+	vaultd_notify("STATUS=", "audit.log cut short while vaultd ran; "
+	    "stopped");
+	fatalx("audit: %s was cut short while vaultd ran (%lld bytes, where "
+	    "vaultd had written %llu): vaultd stops, as on a failed write, "
+	    "and releases no signature whose record is not in it; records it "
+	    "held are gone from it (put back a whole copy from a backup "
+	    "before vaultd starts again, then run vaultctl audit verify: see "
+	    "vaultd(8), FILES)", vd->auditpath, (long long)size,
+	    (unsigned long long)vd->wal.logsize);
 }
 
 static void
@@ -264,12 +322,15 @@ audit_in_place(struct vaultd *vd)
 	struct stat	st;
 
 	if (lstat(vd->auditpath, &st) == 0) {
-		if (st.st_dev == vd->audit_dev && st.st_ino == vd->audit_ino)
-			return;
-		audit_lost(vd, "replaced by another file");
+		if (st.st_dev != vd->audit_dev || st.st_ino != vd->audit_ino)
+			audit_lost(vd, "replaced by another file", 0);
+		if ((uint64_t)st.st_size < vd->wal.logsize)
+			audit_cut(vd, st.st_size);
+		return;
 	}
-	audit_lost(vd, errno == ENOENT ? "removed or renamed" :
-	    "made unreadable");
+	if (errno == ENOENT)
+		audit_lost(vd, "removed or renamed", 0);
+	audit_lost(vd, "out of vaultd's reach", errno);
 }
 
 static int
