@@ -613,6 +613,23 @@ test_keyfile_refused(void **state)
 	assert_int_equal(CTL(v, NULL, "lock"), 0);
 	assert_int_equal(CTL(v, NULL, "unlock --keyfile %s", key), 0);
 
+	/*
+	 * A passphrase for the keyfile's vault: refused saying so, and
+	 * which option to use; the vault as it was.  It used to be a bare
+	 * "invalid argument" from signerd.
+	 */
+	before = settled(v, &len);
+	assert_int_equal(CTL(v, NULL, "passwd --passphrase-file %s "
+	    "--new-keyfile %s", v->pass, key2), 6);
+	assert_string_equal(v->out, "vaultctl: passwd: the vault is unlocked "
+	    "by a keyfile, not a passphrase: give the current one with "
+	    "--keyfile FILE (the new one with --new-keyfile FILE or "
+	    "--new-passphrase-file FILE)\n");
+	assert_int_equal(stat(key2, &st), -1);
+	assert_int_equal(errno, ENOENT);
+	assert_same(v->vault, before, len);
+	free(before);
+
 	/* passwd with the wrong keyfile: the same */
 	assert_int_equal(CTL(v, NULL, "passwd --keyfile %s --new-keyfile %s",
 	    mine, key2), 6);

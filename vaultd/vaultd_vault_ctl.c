@@ -226,6 +226,19 @@ vault_ctl_passwd(struct vaultd *vd, struct client *cl, struct msg *m)
 		control_error(vd, cl->serial, m->id, r, text);
 		return 0;
 	}
+	/*
+	 * A keyfile's vault (no Argon2id cost) is opened by the key vaultctl
+	 * reads from the keyfile, always VAULT_KEYFILE_LEN bytes: anything
+	 * else is a passphrase, which signerd could only call an invalid
+	 * key.
+	 */
+	if (hops == 0 && olen != VAULT_KEYFILE_LEN) {
+		control_error(vd, cl->serial, m->id, CV_ERR_BADPASS, "the vault "
+		    "is unlocked by a keyfile, not a passphrase: give the "
+		    "current one with --keyfile FILE (the new one with "
+		    "--new-keyfile FILE or --new-passphrase-file FILE)");
+		return 0;
+	}
 	/* no --kdf: the vault's cost stays (a keyfile's vault has none) */
 	if (keyfile)
 		ops = mem = 0;
