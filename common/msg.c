@@ -151,9 +151,13 @@ msgbuf_free(struct msgbuf *b)
 }
 
 /*
- * cap bytes for b: pages of its own (locked if b->lock) when b->lock or
- * cap is at least MSGBUF_MAP_MIN, else malloc's.  cap is rounded up to
- * whole pages when mapped.
+ * cap bytes for b: pages of its own, locked, when b is a channel's (lock)
+ * and cap at most CHAN_KEEP; else malloc's.  cap is rounded up to whole
+ * pages when mapped, and a mapped buffer that must grow grows to
+ * CHAN_KEEP at once: a pipelined peer's bursts then fit where they are,
+ * not in a buffer mapped, locked (every page faulted in) and unmapped
+ * again at each.  Past CHAN_KEEP (large bodies in bulk) a buffer is
+ * malloc's, and freed once empty (chan_fill, chan_flush).
  */
 static uint8_t *
 msgbuf_alloc(const struct msgbuf *b, size_t *cap, uint8_t *mapped)
@@ -162,15 +166,16 @@ msgbuf_alloc(const struct msgbuf *b, size_t *cap, uint8_t *mapped)
 	void	*p;
 
 	*mapped = 0;
-	if (!MSGBUF_MAPS || (!b->lock && *cap < MSGBUF_MAP_MIN))
+	if (!MSGBUF_MAPS || !b->lock || *cap > CHAN_KEEP)
 		return malloc(*cap);
+	if (b->mapped)
+		*cap = CHAN_KEEP;
 	*cap = (*cap + page - 1) & ~(page - 1);
 	p = mmap(NULL, *cap, PROT_READ | PROT_WRITE, MAP_PRIVATE |
 	    MAP_ANONYMOUS, -1, 0);
 	if (p == MAP_FAILED)
 		return NULL;
-	if (b->lock)
-		(void)secmem_lock(p, *cap);
+	(void)secmem_lock(p, *cap);
 	*mapped = 1;
 	return p;
 }
@@ -813,11 +818,10 @@ chan_next(struct chan *c, struct msg *m)
 }
 
 /*
- * With nothing queued and frames the queue's memory could not hold,
- * their buffer becomes the queue when it is pages of its own (a frame
- * of MSGBUF_MAP_MIN or more), locked as the queue is: such a frame is
- * not copied once more on its way out.  Other frames go into the memory
- * the queue keeps (malloc's pages cannot be locked alone).
+ * With nothing queued and frames past what the queue keeps (CHAN_KEEP),
+ * their buffer becomes the queue: a frame carrying a large body is not
+ * copied once more on its way out.  Other frames go into the memory the
+ * queue keeps, locked.
  */
 int
 chan_queue_buf(struct chan *c, struct msgbuf *b)
@@ -825,10 +829,8 @@ chan_queue_buf(struct chan *c, struct msgbuf *b)
 	int	r;
 
 	if (c->out.len == 0 && b->len > c->out.cap &&
-	    (b->mapped || !MSGBUF_MAPS)) {
+	    (b->len > CHAN_KEEP || !MSGBUF_MAPS)) {
 		msgbuf_free(&c->out);
-		if (c->out.lock)
-			(void)secmem_lock(b->data, b->cap);
 		b->lock = c->out.lock;
 		c->out = *b;
 		memset(b, 0, sizeof(*b));

@@ -292,18 +292,18 @@ const char	*msg_name(uint32_t type);
  * bytes past len hold nothing: whoever makes len smaller wipes what it
  * drops, so freeing wipes len bytes, not the whole capacity.
  *
- * A buffer of MSGBUF_MAP_MIN bytes or more, and any buffer whose owner
- * set lock (a channel's input and queue), is pages of its own (mmap:
- * mapped), and a lock buffer's pages are mlock'd (secmem_lock: best
- * effort, its failure logged once), so the frames it holds -- an
- * unlock's passphrase, a signature's API passphrase header -- do not
- * reach swap.  Smaller buffers are malloc's, as a frame being built.
+ * A buffer whose owner set lock (a channel's input and queue) is pages
+ * of its own (mapped), mlock'd (secmem_lock: best effort, its failure
+ * logged once), while it is at most CHAN_KEEP bytes, so the frames it
+ * holds -- an unlock's passphrase, a signature's API passphrase header
+ * -- do not reach swap.  Past CHAN_KEEP (large bodies in bulk) it is
+ * malloc's until it is empty and freed; so is every other buffer, a
+ * frame being built among them.
  *
  * Built with AddressSanitizer (make san, the fuzzers), every buffer is
  * malloc's and none locked (MSGBUF_MAPS 0), so that a read or write past
  * a frame is caught at its first byte, not only past the last page.
  */
-#define MSGBUF_MAP_MIN		(128 * 1024)
 #if defined(__SANITIZE_ADDRESS__)
 #define MSGBUF_MAPS		0
 #elif defined(__has_feature)

@@ -546,15 +546,16 @@ test_flush_behind(void **state)
 
 /* The input buffer, grown for large frames, goes back once empty too. */
 /*
- * chan_queue_buf: into an empty queue with less memory the frames'
- * memory becomes the queue, uncopied; behind queued frames, or into the
- * memory an empty queue kept, they are copied; either way the buffer
- * given is left empty and the peer reads every frame in order.
+ * chan_queue_buf: into an empty queue with less memory, frames past
+ * CHAN_KEEP bring their memory, which becomes the queue, uncopied, and
+ * goes back once sent; behind queued frames, or into the memory of an
+ * empty queue, they are copied; either way the buffer given is left
+ * empty and the peer reads every frame in order.
  */
 static void
 test_queue_buf(void **state)
 {
-	static uint8_t	 body[70000];
+	static uint8_t	 body[140000];
 	struct msgbuf	 b = { 0 };
 	struct chan	 a, c;
 	struct msg_w	 w;
@@ -596,14 +597,16 @@ test_queue_buf(void **state)
 	while ((r = chan_flush(&a)) == CV_ERR_AGAIN)
 		assert_int_equal(chan_fill(&c), 0);
 	assert_int_equal(r, 0);
-	/* the queue kept its memory: a small frame is copied into it */
-	assert_ptr_equal(a.out.data, taken);
+	/* past CHAN_KEEP, the queue's memory went back once it was sent */
+	assert_null(a.out.data);
+	assert_int_equal(a.out.cap, 0);
+	/* a small frame is copied into new memory, locked */
 	msg_begin(&w, MSG_VAULT_LOCK_REQ, 4);
 	assert_int_equal(msg_finish(&w), 0);
 	assert_int_equal(msgbuf_add(&b, w.buf.data, w.buf.len), 0);
 	msg_w_free(&w);
 	assert_int_equal(chan_queue_buf(&a, &b), 0);
-	assert_ptr_equal(a.out.data, taken);
+	assert_int_equal(a.out.mapped, MSGBUF_MAPS);
 	assert_null(b.data);
 	while ((r = chan_flush(&a)) == CV_ERR_AGAIN)
 		assert_int_equal(chan_fill(&c), 0);
@@ -776,12 +779,12 @@ queue_unlock(struct chan *c, uint32_t id)
 /*
  * A channel's input and queue carry passphrases (an unlock's, a signed
  * request's API passphrase): their pages are locked, their own, and
- * unlocked with them.  A large frame the queue takes stays locked.
+ * unlocked with them, while they are at most CHAN_KEEP.
  */
 static void
 test_chan_locked(void **state)
 {
-	static uint8_t	 pem[200000];
+	static uint8_t	 pem[300000];
 	struct rlimit	 rl;
 	struct chan	 a, b;
 	struct msg_w	 w;
@@ -797,6 +800,7 @@ test_chan_locked(void **state)
 		skip();
 	base = vmlck_kb();
 	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+	assert_int_equal(fcntl(sv[1], F_SETFL, O_NONBLOCK), 0);
 	chan_init(&a, sv[0]);
 	chan_init(&b, sv[1]);
 	queue_unlock(&a, 1);
@@ -811,7 +815,10 @@ test_chan_locked(void **state)
 	assert_int_equal(b.in.cap % 4096, 0);
 	assert_int_equal(vmlck_kb(), base + 4 + (long)b.in.cap / 1024);
 
-	/* a frame too large for the queue's memory: its memory is taken */
+	/*
+	 * A queue past CHAN_KEEP (a burst of large bodies) is malloc's,
+	 * not locked, until sent: locked memory is the queue that stays.
+	 */
 	msg_begin(&w, MSG_GW_ANS, 2);
 	msg_put_str(&w, "main");
 	msg_put_str(&w, "https://clob.example");
@@ -824,14 +831,23 @@ test_chan_locked(void **state)
 	msg_put_bool(&w, 0);
 	msg_put_bin(&w, "", 0);
 	assert_int_equal(msg_finish(&w), 0);
-	assert_true(w.buf.mapped);
+	assert_false(w.buf.mapped);
 	taken = w.buf.data;
 	assert_int_equal(chan_queue_buf(&b, &w.buf), 0);
 	assert_ptr_equal(b.out.data, taken);
+	assert_false(b.out.mapped);
 	assert_true(b.out.lock);
-	assert_int_equal(vmlck_kb(), base + 4 + (long)(b.in.cap +
-	    b.out.cap) / 1024);
+	assert_int_equal(vmlck_kb(), base + 4 + (long)b.in.cap / 1024);
 	msg_w_free(&w);
+	/* sent, it goes; a frame after it is in locked memory again */
+	while (chan_flush(&b) == CV_ERR_AGAIN)
+		assert_int_equal(chan_fill(&a), 0);
+	assert_null(b.out.data);
+	queue_unlock(&b, 3);
+	assert_true(b.out.mapped);
+	/* a read part of it into its input, locked while at most CHAN_KEEP */
+	assert_int_equal(vmlck_kb(), base + 4 + (long)(b.in.cap +
+	    b.out.cap + (a.in.mapped ? a.in.cap : 0)) / 1024);
 
 	chan_free(&a);
 	chan_free(&b);
