@@ -21,7 +21,7 @@
 #include "common/cv_err.h"
 
 /* Bump when any message changes; checked by MSG_HELLO_REQ. */
-#define MSG_VERSION		17
+#define MSG_VERSION		18
 
 #define MSG_HDR_LEN		4
 #define MSG_MAX_FRAME		(1024 * 1024)	/* payload bytes */
@@ -247,7 +247,10 @@ X(MSG_CTL_AUDIT_MODE_REQ, "vaultctl", "vaultd", "s8 u",		\
     "mode (durable, relaxed; empty: only ask), group sync period in ms "\
     "(relaxed; 0: 5)")							\
 X(MSG_CTL_AUDIT_MODE_ANS, "vaultd", "vaultctl", "s8 u",		\
-    "mode, group sync period in ms (0 when durable)")
+    "mode, group sync period in ms (0 when durable)")			\
+X(MSG_GW_PASSED, "vaultd", "netd", "",					\
+    "- (its id's MSG_GW_REQ passed signerd's client check; its answer "	\
+    "follows)")
 
 #define MSG_ENUM(name, from, to, fields, doc)	name,
 enum msg_type {

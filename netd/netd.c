@@ -220,6 +220,9 @@ netd_dispatch(struct netd *nd, struct msg *m)
 	case MSG_GW_INFO_ANS:
 		gw_vaultd_ans(nd, m);
 		break;
+	case MSG_GW_PASSED:
+		gw_vaultd_passed(nd, m);
+		break;
 	default:
 		fatalx("unexpected %s from vaultd", msg_name(m->type));
 	}

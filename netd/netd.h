@@ -208,6 +208,7 @@ int	gw_timeout(const struct netd *);
 int	gw_owns(const struct netd *, uint32_t id);
 /* vaultd's MSG_GW_ANS, MSG_GW_INFO_ANS or MSG_ERROR_ANS to one. */
 void	gw_vaultd_ans(struct netd *, struct msg *);
+void	gw_vaultd_passed(struct netd *, struct msg *);
 /* vaultd closed the channel: answer every bot 503, send, stop. */
 void	gw_stop(struct netd *);
 

@@ -23,7 +23,8 @@
  * at most NETD_GW_TARGET_MAX (414), NETD_GW_WAIT_MAX requests waiting
  * on vaultd (503 beyond), NETD_GW_WAIT_CLIENT of them of one client's
  * credentials (gw_who), NETD_GW_WAIT_UNSIGNED of those without
- * credentials, NETD_GW_CONNS connections shared by the
+ * credentials, NETD_GW_WAIT_NEW of those whose credentials vaultd has
+ * not said passed (MSG_GW_PASSED), NETD_GW_CONNS connections shared by the
  * sockets (one beyond a socket's share takes the place of one that does
  * no work: gw_conn_evict), NETD_GW_IDLE seconds of silence on a
  * connection (a suspended one is exempt and starts anew when resumed),
@@ -539,6 +540,8 @@ gw_conn_cb(void *cls, struct MHD_Connection *c, void **ctx,
  * client's share with requests vaultd refuses.  The passphrase is the
  * client's, a secret: whoever does not hold it has a share of their
  * own, which holds that client's places no more than any other bot's.
+ * Made-up credentials are new ones each, so those vaultd has not said
+ * passed (gw_vaultd_passed) share NETD_GW_WAIT_NEW places besides.
  */
 static uint64_t
 gw_who(const struct netd_gw *gw, const struct gw_req *r)
@@ -565,8 +568,8 @@ gw_ask(struct gw_req *r, const char *kind)
 	struct netd_gw	*gw = r->gw;
 	struct netd	*nd = gw->nd;
 	struct msg_w	 w;
-	size_t		 pathlen, i, n = 0;
-	int		 neg = GW_NEGRISK_UNKNOWN, rc;
+	size_t		 pathlen, i, n = 0, nnew = 0;
+	int		 neg = GW_NEGRISK_UNKNOWN, passed, rc;
 
 	if (gw->nwait == NETD_GW_WAIT_MAX) {
 		gw_answer_error(r, 503, "gateway: %d requests are waiting on "
@@ -575,13 +578,25 @@ gw_ask(struct gw_req *r, const char *kind)
 	}
 	/* a walk no longer than vaultd's answer's (gw_vaultd_ans) */
 	r->who = kind == NULL ? gw_who(gw, r) : 0;
-	for (i = 0; i < gw->nwait; i++)
+	passed = r->who != 0 &&
+	    gw->passed[r->who % NETD_GW_PASSED_SLOTS] == r->who;
+	for (i = 0; i < gw->nwait; i++) {
 		n += gw->wait[i].who == r->who;
+		nnew += gw->wait[i].who != 0 && !gw->wait[i].passed;
+	}
 	if (r->who != 0 && n >= NETD_GW_WAIT_CLIENT) {
 		gw_creds_wipe(r);
 		gw_answer_error(r, 503, "gateway: %d requests of these client "
 		    "credentials are waiting on vaultd; retry",
 		    NETD_GW_WAIT_CLIENT);
+		return;
+	}
+	/* made-up credentials: each its own share, so all in one */
+	if (r->who != 0 && !passed && nnew >= NETD_GW_WAIT_NEW) {
+		gw_creds_wipe(r);
+		gw_answer_error(r, 503, "gateway: %d requests of client "
+		    "credentials not yet accepted since netd started are "
+		    "waiting on vaultd; retry", NETD_GW_WAIT_NEW);
 		return;
 	}
 	/* /readyz and /metrics, too: anyone's to send */
@@ -625,6 +640,7 @@ gw_ask(struct gw_req *r, const char *kind)
 	gw_creds_wipe(r);
 	gw->wait[gw->nwait].id = r->id;
 	gw->wait[gw->nwait].who = r->who;
+	gw->wait[gw->nwait].passed = passed;
 	gw->wait[gw->nwait].r = r;
 	gw->nwait++;
 	r->state = GS_VAULTD;
@@ -905,6 +921,34 @@ gw_vaultd_ans(struct netd *nd, struct msg *m)
 	}
 	fatalx("%s %u answers another kind of request", msg_name(m->type),
 	    m->id);
+}
+
+/*
+ * MSG_GW_PASSED: the credentials of a request waiting on vaultd passed
+ * signerd's check.  Its gw_who, netd's own hash of what the bot sent,
+ * holds a share of NETD_GW_WAIT_CLIENT places from now on, outside the
+ * NETD_GW_WAIT_NEW that credentials not known to pass share.  vaultd
+ * sends it before its answer, and only for a request with credentials.
+ */
+void
+gw_vaultd_passed(struct netd *nd, struct msg *m)
+{
+	struct netd_gw	*gw = nd->gw;
+	uint64_t	 who;
+	size_t		 i;
+
+	if (gw == NULL)
+		fatalx("unexpected %s from vaultd", msg_name(m->type));
+	for (i = 0; i < gw->nwait; i++)
+		if (gw->wait[i].id == m->id)
+			break;
+	if (i == gw->nwait || gw->wait[i].who == 0)
+		fatalx("%s %u out of turn", msg_name(m->type), m->id);
+	who = gw->wait[i].who;
+	gw->passed[who % NETD_GW_PASSED_SLOTS] = who;
+	for (i = 0; i < gw->nwait; i++)
+		if (gw->wait[i].who == who)
+			gw->wait[i].passed = 1;
 }
 
 void

@@ -36,11 +36,18 @@
 #define NETD_GW_WAIT_MAX	256	/* requests waiting on vaultd */
 /*
  * ... of which one client's credentials (its key id and passphrase:
- * gw_who) hold at most this many, and requests without credentials
- * (anyone's to send) together at most NETD_GW_WAIT_UNSIGNED.
+ * gw_who) hold at most this many, requests without credentials
+ * (anyone's to send) together at most NETD_GW_WAIT_UNSIGNED, and
+ * requests whose credentials vaultd has not said passed signerd's check
+ * since netd started (MSG_GW_PASSED; made-up ones, anyone's to send)
+ * together at most NETD_GW_WAIT_NEW.  The credentials that passed are
+ * remembered by gw_who, one of NETD_GW_PASSED_SLOTS places each (one
+ * that collides takes the place; the other is new again).
  */
 #define NETD_GW_WAIT_CLIENT	32
 #define NETD_GW_WAIT_UNSIGNED	64
+#define NETD_GW_WAIT_NEW	64
+#define NETD_GW_PASSED_SLOTS	1024
 #define NETD_GW_CONNS		512	/* bot connections, all sockets */
 #define NETD_GW_IDLE		60	/* seconds a bot connection may idle */
 /*
@@ -181,6 +188,8 @@ struct gw_req {
 struct gw_wait {
 	uint32_t		 id;
 	uint64_t		 who;		/* its request's gw_who */
+	int			 passed;	/* who passed signerd's check
+						   (NETD_GW_WAIT_NEW) */
 	struct gw_req		*r;
 };
 
@@ -248,6 +257,8 @@ struct netd_gw {
 	int64_t			 line_ms, head_ms, body_ms, slow_ms;
 	int64_t			 sweep_ms;	/* the next gw_deadlines */
 	uint8_t			 who_key[16];	/* gw_who's SipHash key */
+	/* the gw_who of credentials that passed, by gw_who % the slots */
+	uint64_t		 passed[NETD_GW_PASSED_SLOTS];
 	struct negrisk		 neg;
 	struct gw_metrics	 m;
 	/*

@@ -40,6 +40,7 @@
 #include <pwd.h>
 
 #include <cmocka.h>
+#include <jansson.h>
 
 #include "common/netcall.h"
 #include "tests/it.h"
@@ -771,6 +772,68 @@ test_early_gw_info(void **state)
 	free(log);
 	assert_vaultd_up(t, procs);
 	assert_vault_unchanged(t);
+}
+
+/*
+ * vaultd tells netd when a gateway request's client credentials pass
+ * signerd's check (MSG_GW_PASSED, the request's id alone), before its
+ * answer, so that netd gives them a share of the places waiting on
+ * vaultd of their own; a wrong passphrase gets the refusal alone.
+ * The fake reads the client's credentials at its second start.
+ */
+static int
+setup_gw_passed(void **state)
+{
+	return setup_with(state, "gw-client GET /time ok\n"
+	    "gw-client GET /time wrong\n", NULL);
+}
+
+static void
+test_gw_passed(void **state)
+{
+	struct ht	*t = *state;
+	struct it_proc	 procs[3];
+	json_t		*j;
+	char		 path[300], creds[512], want[256], *log, *p;
+	int		 i, n = 0;
+
+	assert_int_equal(CTL(t, NULL, "--json client add bot --account "
+	    ACCOUNT " --passphrase-file %s", t->pass), 0);
+	assert_non_null(j = json_loads(t->out, 0, NULL));
+	snprintf(creds, sizeof(creds), "%s\n%s\n%s\n",
+	    json_string_value(json_object_get(j, "apiKey")),
+	    json_string_value(json_object_get(j, "secret")),
+	    json_string_value(json_object_get(j, "passphrase")));
+	json_decref(j);
+	snprintf(path, sizeof(path), "%s.client", t->exe);
+	it_write(path, creds, 0644);
+	/* the fake again, to read them */
+	assert_int_equal(it_status(&t->it, procs), 0);
+	assert_int_equal(kill((pid_t)procs[2].pid, SIGKILL), 0);
+	for (i = 0; i < 200 && n < 2; i++) {
+		it_sleep_ms(50);
+		log = fake_log(t);
+		for (n = 0, p = log; (p = strstr(p, "start pid=")) != NULL; p++)
+			n++;
+		free(log);
+	}
+	assert_int_equal(n, 2);
+	assert_int_equal(it_wait_up(&t->it, procs, 0, 0, 5000) < 0, 0);
+	(void)run_time(t);
+	log = fake_log(t);
+	if ((p = strstr(log, "gw-client id=1 method=GET path=/time "
+	    "creds=ok\n")) == NULL ||
+	    strncmp(strchr(p, '\n') + 1, "  -> MSG_GW_PASSED id=1\n  -> MSG_",
+	    33) != 0)
+		fail_msg("no MSG_GW_PASSED before the answer:\n%s", log);
+	snprintf(want, sizeof(want), "gw-client id=2 method=GET path=/time "
+	    "creds=wrong\n  -> MSG_ERROR_ANS code=%d text=client credentials "
+	    "refused\n", CV_ERR_AUTH);
+	if (strstr(log, want) == NULL)
+		fail_msg("a wrong passphrase's refusal not alone:\n%s", log);
+	free(log);
+	unlink(path);
+	assert_vaultd_up(t, procs);
 }
 
 /*
@@ -2527,6 +2590,8 @@ main(void)
 		    setup_early_gw, teardown),
 		cmocka_unit_test_setup_teardown(test_early_gw_info,
 		    setup_early_gw_info, teardown),
+		cmocka_unit_test_setup_teardown(test_gw_passed,
+		    setup_gw_passed, teardown),
 		cmocka_unit_test_setup_teardown(test_denied_store,
 		    setup_denied_store, teardown),
 		cmocka_unit_test_setup_teardown(test_failed_remove,
@@ -2587,5 +2652,8 @@ main(void)
 		    setup_o_create_unasked, teardown),
 	};
 
+	/* HT_TEST=name: that test alone */
+	if (getenv("HT_TEST") != NULL)
+		cmocka_set_test_filter(getenv("HT_TEST"));
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -875,6 +875,7 @@ test_concurrent(void **state)
 	assert_int_equal(nd_start_gw(&n, &s, NULL, NULL), 0);
 	cur.f = &f;
 	fv_start(&f, &n);
+	gw_prime(&s, &f, (NCONC + 31) / 32);
 	fv_set_forward(&f, e.url, NULL);
 	assert_non_null(m = curl_multi_init());
 	curl_multi_setopt(m, CURLMOPT_MAXCONNECTS, (long)(2 * NCONC));
@@ -1223,6 +1224,7 @@ test_wait_limit(void **state)
 	assert_int_equal(nd_start_gw(&n, &s, NULL, NULL), 0);
 	cur.f = &f;
 	fv_start(&f, &n);
+	gw_prime(&s, &f, NWAIT / 32);
 	fv_set_silent(&f);
 	assert_non_null(m = curl_multi_init());
 	for (i = 0; i < NWAIT; i++) {

@@ -138,6 +138,7 @@ test_conn_flood(void **state)
 	assert_int_equal(nd_start_gw(&n, &s, NULL, NULL), 0);
 	cur.f = &f;
 	fv_start(&f, &n);
+	gw_prime(&s, &f, SHARE / 32);
 	fv_set_silent(&f);
 	/* Two requests at vaultd, on their own connections. */
 	assert_non_null(m = curl_multi_init());
@@ -1311,6 +1312,88 @@ test_wait_unsigned(void **state)
 	free(r);
 }
 
+/*
+ * Made-up credentials are a share of their own each, so together they
+ * hold at most 64 places waiting on vaultd: a flood of them, each with
+ * a fresh passphrase and the client's key id, has the 65th told to
+ * retry (and so a client netd has not yet seen pass), while the
+ * client's own credentials, which passed, still get their place.
+ */
+static void
+test_wait_new(void **state)
+{
+	static struct gws	 s;
+	static struct nd	 n;
+	static struct fv	 f;
+	static const char *const	 mine[] = { "POLY_API_KEY: bot-0",
+	    "POLY_PASSPHRASE: pass", "POLY_TIMESTAMP: 1700000000",
+	    "POLY_SIGNATURE: c2ln", NULL };
+	static const char *const	 spoof[] = { "POLY_API_KEY: bot-0",
+	    "POLY_PASSPHRASE: guess-more", "POLY_TIMESTAMP: 1700000000",
+	    "POLY_SIGNATURE: c2ln", NULL };
+	static const char *const	 fresh[] = { "POLY_API_KEY: bot-1",
+	    "POLY_PASSPHRASE: pass", "POLY_TIMESTAMP: 1700000000",
+	    "POLY_SIGNATURE: c2ln", NULL };
+	static struct curl_slist	*l[65];
+	struct gwres			*r, one;
+	CURL				*c[65];
+	CURLM				*m;
+	char				 h[64];
+	size_t				 i, nc = 0;
+
+	assert_non_null(r = calloc(65, sizeof(*r)));
+	cur.s = &s;
+	assert_int_equal(gws_open(&s), 0);
+	cur.n = &n;
+	assert_int_equal(nd_start_gw(&n, &s, NULL, NULL), 0);
+	cur.f = &f;
+	fv_start(&f, &n);
+	gw_prime(&s, &f, 1);
+	fv_set_silent(&f);
+	assert_non_null(m = curl_multi_init());
+	for (; nc < 64; nc++) {
+		l[nc] = curl_slist_append(NULL, "POLY_API_KEY: bot-0");
+		snprintf(h, sizeof(h), "POLY_PASSPHRASE: guess-%zu", nc);
+		l[nc] = curl_slist_append(l[nc], h);
+		l[nc] = curl_slist_append(l[nc], "POLY_TIMESTAMP: 1700000000");
+		l[nc] = curl_slist_append(l[nc], "POLY_SIGNATURE: c2ln");
+		assert_non_null(c[nc] = gw_easy(&s, 0, "GET", "/time", l[nc],
+		    NULL, 0, &r[nc]));
+		assert_int_equal(curl_multi_add_handle(m, c[nc]), 0);
+	}
+	drive_until(m, &f, 64);
+	assert_int_equal(gw_req(&s, 1, "GET", "/time", spoof, NULL, 0, &one),
+	    0);
+	gw_expect(&one, 503, "{\"error\":\"gateway: 64 requests of client "
+	    "credentials not yet accepted since netd started are waiting on "
+	    "vaultd; retry\"}");
+	gwres_free(&one);
+	assert_int_equal(gw_req(&s, 1, "GET", "/time", fresh, NULL, 0, &one),
+	    0);
+	gw_expect(&one, 503, "{\"error\":\"gateway: 64 requests of client "
+	    "credentials not yet accepted since netd started are waiting on "
+	    "vaultd; retry\"}");
+	gwres_free(&one);
+	for (i = 0; mine[i] != NULL; i++)
+		l[nc] = curl_slist_append(l[nc], mine[i]);
+	assert_non_null(c[nc] = gw_easy(&s, 0, "GET", "/time", l[nc], NULL,
+	    0, &r[nc]));
+	assert_int_equal(curl_multi_add_handle(m, c[nc]), 0);
+	nc++;
+	drive_until(m, &f, nc);
+	fv_lock(&f);
+	assert_int_equal(f.nheld, 65);
+	assert_string_equal(f.held[63].pass, "guess-63");
+	assert_string_equal(f.held[64].pass, "pass");
+	fv_unlock(&f);
+	fv_stop(&f);
+	assert_int_equal(nd_stop(&n), 0);
+	held_closed(m, c, r, l, nc);
+	nd_cleanup(&n);
+	gws_close(&s);
+	free(r);
+}
+
 int
 main(void)
 {
@@ -1322,6 +1405,7 @@ main(void)
 		cmocka_unit_test_teardown(test_deadlines, teardown),
 		cmocka_unit_test_teardown(test_wait_share, teardown),
 		cmocka_unit_test_teardown(test_wait_unsigned, teardown),
+		cmocka_unit_test_teardown(test_wait_new, teardown),
 		cmocka_unit_test_teardown(test_answers_held, teardown),
 		cmocka_unit_test_teardown(test_metrics_held, teardown),
 		cmocka_unit_test_teardown(test_hop_headers, teardown),

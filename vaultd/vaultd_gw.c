@@ -5,8 +5,9 @@
  * netd sends it to the exchange:
  *
  *	netd MSG_GW_REQ -> signerd checks the client's own signature
- *	    (MSG_CLIENT_CHECK_REQ: the client's secret never leaves signerd)
- *	    -> the replay window -> the account's routing facts (cached)
+ *	    (MSG_CLIENT_CHECK_REQ: the client's secret never leaves signerd;
+ *	    MSG_GW_PASSED tells netd it passed) -> the replay window
+ *	    -> the account's routing facts (cached)
  *	    -> the policy, as "client NAME", with an order's fields
  *	    -> the signing path (audit first, then signerd; orders signed
  *	    with the wallet key, the body signerd made comes back)
@@ -238,6 +239,25 @@ gw_fail(struct vaultd *vd, uint64_t cookie, int code, const char *why)
 	    msg_error_ans(&NETD(vd)->chan, r->id, code, why) != 0)
 		child_kill(NETD(vd), "cannot send it a gateway answer");
 	gw_free(vd, at);
+}
+
+/*
+ * Tell netd that r's credentials passed signerd's check: netd gives the
+ * credentials of a request it sent (its own keyed hash of them) a
+ * share of the places waiting on vaultd of their own from then on,
+ * where made-up ones share one (NETD_GW_WAIT_NEW).  Nothing of the
+ * client's goes with it, only the request's id.
+ */
+static void
+gw_passed(struct vaultd *vd, const struct gw_req *r)
+{
+	struct msg_w	w;
+
+	if (NETD(vd)->state != CHILD_UP || NETD(vd)->pid != r->pid)
+		return;
+	msg_begin(&w, MSG_GW_PASSED, r->id);
+	if (chan_queue(&NETD(vd)->chan, &w) != 0)
+		child_kill(NETD(vd), "cannot tell it a client passed");
 }
 
 /* The audit record of a request refused before the policy saw it. */
@@ -883,6 +903,7 @@ gw_client_done(struct vaultd *vd, uint64_t cookie, int code,
 		return;
 	}
 	rh = gw_real_add(vd, r->key);
+	gw_passed(vd, r);
 	snprintf(r->client, sizeof(r->client), "%s", name);
 	snprintf(r->account, sizeof(r->account), "%s", account);
 	snprintf(r->actor, sizeof(r->actor), "client:%s", name);

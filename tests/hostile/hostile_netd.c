@@ -42,6 +42,12 @@
  *		a gateway request (MSG_GW_REQ) with those fields, "-" for
  *		an empty one, the rest empty; then wait (vaultd answers, or
  *		kills us for a malformed one)
+ *	gw-client METHOD PATH ok|wrong
+ *		a gateway request signed with the client credentials of
+ *		EXE.client (read at start-up, if it is there: API key,
+ *		secret and passphrase, a line each), its passphrase the
+ *		client's (ok) or another (wrong), timestamped now, no body;
+ *		then wait as for gw
  *	early-gw METHOD PATH KEY PASSPHRASE NEGRISK
  *		not for a call: at each start, right after the handshake,
  *		the same request, with vaultd's status query held unanswered
@@ -86,6 +92,8 @@
  *	hang id=N
  *	forget id=N
  *	gw id=N method=M path=P negrisk=N
+ *	gw-client id=N method=M path=P creds=ok|wrong
+ *	    -> MSG_GW_PASSED id=N (vaultd: the credentials passed)
  *	    -> MSG_GW_ANS, MSG_ERROR_ANS code=N text=T, or none
  *	gw-info id=N kind=K
  *	    -> MSG_GW_INFO_ANS ready=N text=T (its first line, 80 bytes),
@@ -116,6 +124,7 @@
 #include <sodium.h>
 
 #include "common/child.h"
+#include "common/clob_auth.h"
 #include "common/log.h"
 #include "common/netcall.h"
 
@@ -138,6 +147,9 @@ struct hn {
 	int			 have_boxpk;
 	uint8_t			*box;
 	size_t			 boxlen;
+	/* gw-client: EXE.client's credentials (have_client: read) */
+	int			 have_client;
+	char			 ckey[80], csecret[128], cpass[128];
 	/* early-gw: vaultd's status query, held (0: none) */
 	int			 hold_status;
 	uint32_t		 held_status;
@@ -383,6 +395,9 @@ hn_pump(struct hn *h, int timeout_ms, uint32_t want, int *got, char *desc,
 			hn_call_run(h);
 			goto flush;
 		}
+		break;
+	case MSG_GW_PASSED:
+		hn_log(h, "  -> MSG_GW_PASSED id=%u", m.id);
 		break;
 	case MSG_GW_INFO_ANS:
 		{
@@ -794,6 +809,68 @@ hn_gw(struct hn *h, char **w, int n)
 	hn_await(h, id);
 }
 
+/* gw-client METHOD PATH ok|wrong: a request signed as the client. */
+static void
+hn_gw_client(struct hn *h, char **w, int n)
+{
+	struct msg_w	 mw;
+	uint8_t		 key[CLOB_HMAC_KEY_MAX];
+	char		 ts[24], sig[CLOB_HMAC_SIG_LEN];
+	size_t		 klen;
+	uint32_t	 id;
+	int		 ok;
+
+	if (n < 4 || !h->have_client) {
+		hn_log(h, "bad scenario line: gw-client needs 3 words and "
+		    "EXE.client");
+		return;
+	}
+	ok = strcmp(w[3], "ok") == 0;
+	snprintf(ts, sizeof(ts), "%lld", (long long)time(NULL));
+	if (clob_hmac_key_decode(h->csecret, key, sizeof(key), &klen) != 0 ||
+	    clob_hmac_sign(key, klen, ts, w[1], w[2], NULL, 0, sig) != 0) {
+		hn_log(h, "gw-client: cannot sign");
+		return;
+	}
+	sodium_memzero(key, sizeof(key));
+	id = ++h->next_id;
+	msg_begin(&mw, MSG_GW_REQ, id);
+	msg_put_str(&mw, w[1]);
+	msg_put_str(&mw, w[2]);
+	msg_put_bin(&mw, "", 0);
+	msg_put_str(&mw, h->ckey);
+	msg_put_str(&mw, ok ? h->cpass : "not-the-clients-passphrase");
+	msg_put_str(&mw, ts);
+	msg_put_str(&mw, sig);
+	msg_put_u64(&mw, 2);		/* neg-risk unknown */
+	msg_put_str(&mw, "");		/* no /@ACCOUNT */
+	hn_queue(h, &mw);
+	hn_log(h, "gw-client id=%u method=%s path=%s creds=%s", id, w[1],
+	    w[2], ok ? "ok" : "wrong");
+	hn_await(h, id);
+}
+
+/* EXE.client, if it is there: API key, secret, passphrase. */
+static void
+hn_read_client(struct hn *h)
+{
+	char	 path[PATH_MAX];
+	FILE	*f;
+
+	hn_path(path, sizeof(path), "client");
+	if ((f = fopen(path, "r")) == NULL)
+		return;
+	if (fgets(h->ckey, sizeof(h->ckey), f) != NULL &&
+	    fgets(h->csecret, sizeof(h->csecret), f) != NULL &&
+	    fgets(h->cpass, sizeof(h->cpass), f) != NULL) {
+		h->ckey[strcspn(h->ckey, "\n")] = '\0';
+		h->csecret[strcspn(h->csecret, "\n")] = '\0';
+		h->cpass[strcspn(h->cpass, "\n")] = '\0';
+		h->have_client = 1;
+	}
+	fclose(f);
+}
+
 /* Log the call's string fields; the box key is its last 32-byte bin. */
 static void
 hn_call_read(struct hn *h, struct msg *m)
@@ -870,6 +947,8 @@ hn_call_run(struct hn *h)
 			hn_hang(h);
 		else if (strcmp(w[0], "gw") == 0)
 			hn_gw(h, w, n);
+		else if (strcmp(w[0], "gw-client") == 0)
+			hn_gw_client(h, w, n);
 		else if (strcmp(w[0], "early-gw") == 0)
 			;	/* at start (hn_early_gw) */
 		else
@@ -1033,6 +1112,7 @@ main(int argc, char **argv)
 	    0600)) == -1)
 		fatal("open %s", path);
 	hn_read_scenario(&h);
+	hn_read_client(&h);
 	if (strstr(h.scenario, "traced\n") != NULL)
 		hn_traced(&h);
 	if (strstr(h.scenario, "hold\n") != NULL)
