@@ -48,6 +48,7 @@ cv_strerror(int e)
 	case CV_ERR_TIMEOUT:		return "deadline passed";
 	case CV_ERR_AUTH:		return "client credentials refused";
 	case CV_ERR_PERMISSIONS:	return "key permissions not allowed";
+	case CV_ERR_NOCLIENT:		return "client credentials refused: no client has the key id";
 	}
 	return "unknown error";
 }

@@ -59,6 +59,9 @@ enum cv_err {
 	CV_ERR_AUTH		= -61,	/* a client's credentials refused */
 	CV_ERR_PERMISSIONS	= -62,	/* key permissions asked for are not
 					   allowed (policy or calling key) */
+	CV_ERR_NOCLIENT		= -63,	/* client credentials refused, and no
+					   client has the key id (signerd to
+					   vaultd only) */
 };
 
 const char	*cv_strerror(int) CV_WUR;

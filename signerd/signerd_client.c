@@ -316,7 +316,13 @@ signerd_client_check(struct signerd_vault *sv, struct chan *c, struct msg *m)
 	}
 	ok &= v == 0;
 	if (!ok) {
-		if (msg_error_ans(c, m->id, CV_ERR_AUTH, CLIENT_REFUSED) != 0)
+		/*
+		 * Whether a client has the key id is for vaultd's records
+		 * alone (gw_authfail): vaultd answers netd, and so the
+		 * bot, the one refusal either way.
+		 */
+		if (msg_error_ans(c, m->id, found ? CV_ERR_AUTH :
+		    CV_ERR_NOCLIENT, CLIENT_REFUSED) != 0)
 			fatalx("cannot answer %s", msg_name(m->type));
 		r = 0;
 		goto out;

@@ -1629,21 +1629,31 @@ test_authfail_coalesced(void **state)
 /*
  * A flood of credential failures naming key ids no client has takes
  * the allowances kept for them and the shared one, never those of a key
- * id that has passed: a client whose bot signs wrongly in the flood
- * still has its failure recorded, its key id named.  A key id is the
- * sender's choice: its record names it mapped to a few harmless bytes
- * and cut.
+ * id that is a client's: a client whose bot signs wrongly in the flood
+ * still has its failure recorded, its key id named, whether its key id
+ * has passed since vaultd started or not (signerd tells vaultd a client
+ * has it; the bot gets the same 401).  A key id is the sender's choice:
+ * its record names it mapped to a few harmless bytes and cut.
  */
 static void
 test_authfail_flood(void **state)
 {
 	struct gt	*g = *state;
-	struct txcreds	 bad = g->bot, k = g->bot;
+	struct txcreds	 bad = g->bot, k = g->bot, fresh;
 	struct txr	 r;
+	json_t		*j;
 	char		 recs[16][256], want[256];
 	size_t		 from, n;
 	int64_t		 t0;
 	int		 i, mark;
+
+	/* a client whose key id has never passed */
+	assert_int_equal(CTL(g, NULL, "--json client add fresh --account pm "
+	    "--passphrase-file %s", g->pass), 0);
+	assert_non_null(j = json_loads(g->out, 0, NULL));
+	assert_int_equal(txt_creds(j, &fresh), 0);
+	json_decref(j);
+	fresh.secret[0] = fresh.secret[0] == 'A' ? 'B' : 'A';
 
 	/* the bot's key id passes once: vaultd has seen it is a client's */
 	bot(g, &g->bot, txt_now(), "GET", "/data/orders?market=", NULL, &r);
@@ -1664,14 +1674,19 @@ test_authfail_flood(void **state)
 	bot(g, &bad, txt_now(), "GET", "/data/orders", NULL, &r);
 	refused(g, &r, 401, "", mark);
 	txr_free(&r);
+	bot(g, &fresh, txt_now(), "GET", "/data/orders", NULL, &r);
+	refused(g, &r, 401, "", mark);
+	assert_string_equal(r.body,
+	    "{\"error\":\"client credentials refused\"}");
+	txr_free(&r);
 	if (it_ms() - t0 >= 900)
-		fail_msg("18 requests took %lld ms; the test needs them in "
+		fail_msg("19 requests took %lld ms; the test needs them in "
 		    "one second", (long long)(it_ms() - t0));
 	it_sleep_ms(1300);	/* the shared allowance's count, at 1 s */
 	n = sign_records(g, from, recs, 16);
 	/* 8 made-up key ids of their own, one in the shared allowance,
-	 * the client's, then the count of the shared one's */
-	assert_int_equal(n, 11);
+	 * the clients', then the count of the shared one's */
+	assert_int_equal(n, 12);
 	for (i = 0; i < 9; i++) {
 		snprintf(want, sizeof(want), "gateway:key:00000000-0000-4000-"
 		    "8000-0000000001%02d\t-\tsign\tGET\t/data/orders\t"
@@ -1681,8 +1696,13 @@ test_authfail_flood(void **state)
 	snprintf(want, sizeof(want), "gateway:key:%s\t-\tsign\tGET\t"
 	    "/data/orders\tdeny\t-\t-", bad.key);
 	assert_string_equal(recs[9], want);
-	assert_string_equal(recs[10], "gateway:key:*\t-\tsign\t-\t-\t"
+	snprintf(want, sizeof(want), "gateway:key:%s\t-\tsign\tGET\t"
+	    "/data/orders\tdeny\t-\t-", fresh.key);
+	assert_string_equal(recs[10], want);
+	assert_string_equal(recs[11], "gateway:key:*\t-\tsign\t-\t-\t"
 	    "deny\t+8\t-");
+	assert_int_equal(CTL(g, NULL, "client remove fresh "
+	    "--passphrase-file %s", g->pass), 0);
 
 	/* a key id of the sender's making */
 	it_sleep_ms(1100);

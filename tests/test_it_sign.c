@@ -1625,7 +1625,10 @@ test_clients(void **state)
 	    acct), CV_ERR_AUTH);
 	assert_string_equal(text, REFUSED);
 
-	/* wrong secret, passphrase, key: one code, one text */
+	/*
+	 * wrong secret, passphrase, key: one text; the code tells vaultd
+	 * alone whether a client has the key id (its records)
+	 */
 	assert_int_equal(peer_client(&p, CLIENT_KEY1, c1.pass, ts, c2.secret,
 	    "POST", "/order", "/order", body, text, name, acct), CV_ERR_AUTH);
 	assert_string_equal(text, REFUSED);
@@ -1636,10 +1639,12 @@ test_clients(void **state)
 	    "POST", "/order", "/order", body, text, name, acct), CV_ERR_AUTH);
 	assert_string_equal(text, REFUSED);
 	assert_int_equal(peer_client(&p, CLIENT_KEY3, c1.pass, ts, c1.secret,
-	    "POST", "/order", "/order", body, text, name, acct), CV_ERR_AUTH);
+	    "POST", "/order", "/order", body, text, name, acct),
+	    CV_ERR_NOCLIENT);
 	assert_string_equal(text, REFUSED);
 	assert_int_equal(peer_client(&p, "", c1.pass, ts, c1.secret,
-	    "POST", "/order", "/order", body, text, name, acct), CV_ERR_AUTH);
+	    "POST", "/order", "/order", body, text, name, acct),
+	    CV_ERR_NOCLIENT);
 	assert_string_equal(text, REFUSED);
 	/* the body is signed too */
 	assert_int_equal(peer_client(&p, CLIENT_KEY1, c1.pass, ts, c1.secret,
@@ -1676,7 +1681,8 @@ test_clients(void **state)
 	peer_send(&p, &w);
 	assert_int_equal(peer_answer(&p, MSG_VAULT_PUT_ANS), 0);
 	assert_int_equal(peer_client(&p, CLIENT_KEY3, c3.pass, ts, c3.secret,
-	    "POST", "/order", "/order", body, text, name, acct), CV_ERR_AUTH);
+	    "POST", "/order", "/order", body, text, name, acct),
+	    CV_ERR_NOCLIENT);
 	peer_commit(&p, ++p.gen);
 	assert_int_equal(peer_client(&p, CLIENT_KEY3, c3.pass, ts, c3.secret,
 	    "POST", "/order", "/order", body, text, name, acct), 0);
@@ -1686,7 +1692,8 @@ test_clients(void **state)
 	assert_int_equal(peer_del_cred(&p, "pw", VAULT_REC_CLIENT, "pm",
 	    "bot-1"), 0);
 	assert_int_equal(peer_client(&p, CLIENT_KEY1, c1.pass, ts, c1.secret,
-	    "POST", "/order", "/order", body, text, name, acct), CV_ERR_AUTH);
+	    "POST", "/order", "/order", body, text, name, acct),
+	    CV_ERR_NOCLIENT);
 	assert_string_equal(text, REFUSED);
 	/* and its apiKey may be given to a client again */
 	assert_int_equal(peer_put_client(&p, "of", "bot-1b", c1.json, info),
@@ -1768,7 +1775,7 @@ test_cred_gate(void **state)
 	assert_int_equal(p.gen, gen);
 	assert_int_equal(peer_client(&p, CLIENT_KEY1, c1.pass, ts, c1.secret,
 	    "GET", "/data/orders", "/data/orders", "", text, name, acct),
-	    CV_ERR_AUTH);
+	    CV_ERR_NOCLIENT);
 	assert_int_equal(peer_put_cred(&p, "pw", VAULT_REC_CLIENT, "pm",
 	    "bot-1", 0, c1.json, strlen(c1.json), info), 0);
 	assert_string_equal(info, CLIENT_KEY1);
@@ -1790,7 +1797,7 @@ test_cred_gate(void **state)
 	    "bot-1"), 0);
 	assert_int_equal(peer_client(&p, CLIENT_KEY1, c1.pass, ts, c1.secret,
 	    "GET", "/data/orders", "/data/orders", "", text, name, acct),
-	    CV_ERR_AUTH);
+	    CV_ERR_NOCLIENT);
 
 	/* an account's URL, CA file or pin (revision 1 updates revision 0) */
 	gen = p.gen;

@@ -365,9 +365,10 @@ struct vd_pending {
 #define GW_AUTHFAIL_KEYS	16	/* client key ids with their own
 					   credential-failure records ... */
 #define GW_AUTHFAIL_REAL	8	/* ... of which the first are kept
-					   for key ids that passed */
+					   for key ids that are a client's */
 #define GW_AUTHFAIL_ID_MAX	40	/* bytes of a key id a record names */
-#define GW_REAL_SLOTS		256	/* key ids seen to pass (a hash each) */
+#define GW_REAL_SLOTS		256	/* key ids seen to be a client's (a
+					   hash each) */
 #define GW_AUTHFAIL_MS		1000	/* at most one record in this */
 struct gw_req;
 struct gw_acct {

@@ -291,12 +291,14 @@ gw_deny(struct vaultd *vd, const struct gw_req *r, const char *account)
 }
 
 /*
- * Key ids signerd let pass, so that a flood of credential failures
- * naming key ids no client has cannot take the records of those that
- * are a client's (gw_authfail_find): a keyed hash each, one slot of
- * GW_REAL_SLOTS by the hash (another key id of the same slot takes it;
- * that one's failures are then rationed as any unknown key id's).
- * Whoever has no client's credentials can put nothing here.
+ * Key ids signerd found a client of (it let them pass, or refused a
+ * request naming one with CV_ERR_AUTH rather than CV_ERR_NOCLIENT), so
+ * that a flood of credential failures naming key ids no client has
+ * cannot take the records of those that are a client's
+ * (gw_authfail_find): a keyed hash each, one slot of GW_REAL_SLOTS by
+ * the hash (another key id of the same slot takes it; that one's
+ * failures are then rationed as any unknown key id's).  Whoever knows
+ * no client's key id can put nothing here.
  */
 static uint64_t
 gw_real_hash(struct vaultd *vd, const char *key)
@@ -316,7 +318,7 @@ gw_real_hash(struct vaultd *vd, const char *key)
 	return h != 0 ? h : 1;
 }
 
-/* Note key as one signerd let pass: its gw_real_hash. */
+/* Note key as a client's: its gw_real_hash. */
 static uint64_t
 gw_real_add(struct vaultd *vd, const char *key)
 {
@@ -372,9 +374,9 @@ gw_authfail_actor(char *out, size_t len, const char *key)
  * and the failures in between are counted: "+N" in the key id field of
  * its next record, or of a record of their own (method and path "-")
  * once the key id has been quiet that long (gw_authfail_flush).  The
- * first GW_AUTHFAIL_REAL allowances are for key ids signerd has let
- * pass (gw_real): a flood of made-up key ids takes the others and the
- * shared one, never those; a real key id takes any free one.
+ * first GW_AUTHFAIL_REAL allowances are for key ids signerd has found
+ * a client of (gw_real): a flood of made-up key ids takes the others
+ * and the shared one, never those; a real key id takes any free one.
  */
 static struct gw_authfail *
 gw_authfail_find(struct vaultd *vd, const char *key, int64_t now)
@@ -897,6 +899,18 @@ gw_client_done(struct vaultd *vd, uint64_t cookie, int code,
 		return;
 	sodium_memzero(r->pass, sizeof(r->pass));
 	if (code != 0) {
+		/*
+		 * signerd says whether a client has the key id, for the
+		 * records alone: netd, and so the bot, gets one refusal
+		 * either way (and vaultd does the same work for both).
+		 */
+		rh = gw_real_hash(vd, r->key);
+		if (code == CV_ERR_AUTH)
+			vd->gw.real[rh % GW_REAL_SLOTS] = rh;
+		if (code == CV_ERR_NOCLIENT) {
+			code = CV_ERR_AUTH;
+			text = cv_strerror(CV_ERR_AUTH);
+		}
 		vd->gw.refused_auth++;
 		gw_authfail(vd, r);
 		gw_fail(vd, cookie, code, text);
