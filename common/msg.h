@@ -21,7 +21,7 @@
 #include "common/cv_err.h"
 
 /* Bump when any message changes; checked by MSG_HELLO_REQ. */
-#define MSG_VERSION		19
+#define MSG_VERSION		20
 
 #define MSG_HDR_LEN		4
 #define MSG_MAX_FRAME		(1024 * 1024)	/* payload bytes */
@@ -61,7 +61,8 @@
  * sees it; a handler may bound a field more tightly.
  *
  * Messages come in _REQ/_ANS pairs, _ANS right after its _REQ; any
- * callee may answer a _REQ with MSG_ERROR_ANS instead.
+ * callee may answer a _REQ with MSG_ERROR_ANS instead.  MSG_GW_GONE is
+ * a notice that nothing answers (its MSG_GW_REQ is answered, as ever).
  */
 #define MSG_LIST(X)							\
 X(MSG_ERROR_ANS, "callee", "caller", "i s1024", "code, text")		\
@@ -248,6 +249,9 @@ X(MSG_CTL_AUDIT_MODE_REQ, "vaultctl", "vaultd", "s8 u",		\
     "(relaxed; 0: 5)")							\
 X(MSG_CTL_AUDIT_MODE_ANS, "vaultd", "vaultctl", "s8 u",		\
     "mode, group sync period in ms (0 when durable)")			\
+X(MSG_GW_GONE, "netd", "vaultd", "",					\
+    "- (a notice, never answered: its id is a MSG_GW_REQ's that netd "	\
+    "gave up on, its bot gone or told 504; vaultd ends that request)")	\
 X(MSG_GW_PASSED, "vaultd", "netd", "",					\
     "- (its id's MSG_GW_REQ passed signerd's client check; its answer "	\
     "follows)")

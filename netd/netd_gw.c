@@ -29,8 +29,11 @@
  * no work: gw_conn_evict), NETD_GW_IDLE seconds of silence on a
  * connection (a suspended one is exempt and starts anew when resumed),
  * deadlines for a request's line, headers and body (gw_deadlines),
- * NETD_GW_VAULTD_MS for vaultd's answer (504).
+ * NETD_GW_VAULTD_MS for vaultd's answer (504).  A request netd gives up
+ * on while vaultd has it (504, or its bot gone: gw_conn_gone) is
+ * given up at vaultd too (MSG_GW_GONE, gw_wait_drop).
  */
+#include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -355,6 +358,27 @@ gw_send(struct gw_req *r)
 	return ret;
 }
 
+/*
+ * netd gives up on wait slot i, its request still at vaultd (the bot
+ * gone, or told 504): vaultd's answer will be dropped, and vaultd is
+ * told (MSG_GW_GONE), so that it ends the request too -- a request
+ * held for approval is cancelled, a signature still being made is
+ * withheld -- and answers it, which frees the slot.
+ */
+static void
+gw_wait_drop(struct netd_gw *gw, size_t i)
+{
+	struct msg_w	w;
+	int		rc;
+
+	if (gw->wait[i].r->kind == GK_PROXY) {
+		msg_begin(&w, MSG_GW_GONE, gw->wait[i].id);
+		if ((rc = chan_queue(&gw->nd->chan, &w)) != 0)
+			fatalx("MSG_GW_GONE: %s", cv_strerror(rc));
+	}
+	gw->wait[i].r = NULL;
+}
+
 static void
 gw_req_free(struct gw_req *r)
 {
@@ -369,7 +393,7 @@ gw_req_free(struct gw_req *r)
 	}
 	for (i = 0; i < gw->nwait; i++)
 		if (gw->wait[i].r == r)
-			gw->wait[i].r = NULL;	/* vaultd's answer dropped */
+			gw_wait_drop(gw, i);	/* vaultd's answer dropped */
 	gw_up_clear(r);
 	if (r->resp != NULL)
 		MHD_destroy_response(r->resp);
@@ -1064,8 +1088,40 @@ gw_expire(struct netd_gw *gw)
 		if (gw->wait[i].r != NULL && now >= gw->wait[i].r->due_ms) {
 			gw_answer_error(gw->wait[i].r, 504, "gateway: vaultd "
 			    "did not answer in time");
-			gw->wait[i].r = NULL;
+			gw_wait_drop(gw, i);
 		}
+}
+
+/*
+ * A bot that went away while its request was at vaultd: a suspended
+ * connection is not read, so libmicrohttpd would see its end only once
+ * vaultd answered (after the approvers, perhaps), and vaultd would go
+ * on with a request no one waits for.  Seen to by gw_deadlines' walk.
+ */
+static void
+gw_conn_gone(struct gw_conn *gc)
+{
+	struct gw_req	*r = gc->r;
+	struct netd_gw	*gw = r->gw;
+	ssize_t		 n;
+	size_t		 i;
+	char		 c;
+
+	/* the end of the bot's bytes: closed (or half-closed, which
+	 * libmicrohttpd takes for an abort too), or reset */
+	n = recv(gc->fd, &c, 1, MSG_PEEK | MSG_DONTWAIT);
+	if (n > 0 || (n == -1 && (errno == EAGAIN || errno == EWOULDBLOCK ||
+	    errno == EINTR)))
+		return;
+	for (i = 0; i < gw->nwait; i++)
+		if (gw->wait[i].r == r)
+			gw_wait_drop(gw, i);
+	log_debug("gateway: %s %.*s: the bot went away while vaultd had it",
+	    r->method, (int)strcspn(r->target, "?"), r->target);
+	/* resumed unanswered: gw_handler closes it */
+	r->suspended = 0;
+	MHD_resume_connection(r->conn);
+	gw->resumed = 1;
 }
 
 /*
@@ -1093,6 +1149,11 @@ gw_deadlines(struct netd_gw *gw, int64_t now)
 		for (gc = gw->d[i].conns; gc != NULL; gc = gc->next) {
 			if (gc->closing)
 				continue;
+			if (gc->r != NULL && gc->r->state == GS_VAULTD &&
+			    gc->r->suspended) {
+				gw_conn_gone(gc);
+				continue;
+			}
 			if (gc->r == NULL)
 				limit = gw->line_ms;
 			else if (gc->r->state == GS_HEAD)

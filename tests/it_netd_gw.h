@@ -146,6 +146,10 @@ struct fv {
 	struct fvreq		 last;
 	struct fvreq		 held[GW_HELD_MAX];
 	size_t			 nheld;
+	/* MSG_GW_GONE: the ids netd gave up on (the first GW_HELD_MAX),
+	 * and how many */
+	uint32_t		 gone[GW_HELD_MAX];
+	size_t			 ngone;
 };
 
 static inline void
@@ -287,6 +291,14 @@ fv_handle(struct fv *f, struct msg *m)
 		}
 		if (chan_queue(&f->n->c, &w) != 0)
 			fv_broken(f, "cannot queue");
+		return;
+	}
+	if (m->type == MSG_GW_GONE) {
+		/* a notice: nothing answers it (the decoder checked it
+		 * has no field) */
+		if (f->ngone < GW_HELD_MAX)
+			f->gone[f->ngone] = m->id;
+		f->ngone++;
 		return;
 	}
 	if (m->type != MSG_GW_REQ) {

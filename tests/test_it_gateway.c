@@ -1564,6 +1564,213 @@ test_withheld(void **state)
 	unlink(key);
 }
 
+/* The policy of test_withheld: the bot's GET /data/orders held. */
+static void
+held_policy(struct gt *g, const char *key)
+{
+	char	pol[8192];
+
+	unlink(key);
+	assert_int_equal(CTL(g, NULL, "approver keygen %s", key), 0);
+	snprintf(pol, sizeof(pol), "approver alice \"%.64s\"\napprove 1 of "
+	    "{ alice } client bot method GET path /data/orders label held\n"
+	    "%s", g->out, POLICY_TEXT);
+	it_write(g->pol, pol, 0644);
+	assert_int_equal(CTL(g, NULL, "policy apply %s --passphrase-file %s",
+	    g->pol, g->pass), 0);
+}
+
+/* A bot's GET /data/orders in a child, held: its id, the child's pid. */
+static pid_t
+held_bot(struct gt *g, char *id, size_t idlen)
+{
+	struct txr	 r;
+	json_t		*j;
+	int64_t		 start;
+	pid_t		 pid;
+
+	if ((pid = fork()) == -1)
+		fail_msg("fork");
+	if (pid == 0) {
+		bot(g, &g->bot, txt_now(), "GET", "/data/orders", NULL, &r);
+		_exit(0);
+	}
+	for (start = txt_ms();; it_sleep_ms(50)) {
+		assert_true(txt_ms() - start < 10000);
+		if (CTL(g, NULL, "--json approve list") != 0)
+			fail_msg("approve list: %s", g->out);
+		assert_non_null(j = json_loads(g->out, 0, NULL));
+		if (json_array_size(json_object_get(j, "pending")) == 1)
+			break;
+		json_decref(j);
+	}
+	snprintf(id, idlen, "%s", json_string_value(json_object_get(
+	    json_array_get(json_object_get(j, "pending"), 0), "id")));
+	json_decref(j);
+	return pid;
+}
+
+/* How many requests `approve list` shows. */
+static size_t
+held_count(struct gt *g)
+{
+	json_t	*j;
+	size_t	 n;
+
+	if (CTL(g, NULL, "--json approve list") != 0)
+		fail_msg("approve list: %s", g->out);
+	assert_non_null(j = json_loads(g->out, 0, NULL));
+	n = json_array_size(json_object_get(j, "pending"));
+	json_decref(j);
+	return n;
+}
+
+/*
+ * A bot that goes away while its request is held for approval: netd
+ * tells vaultd, which cancels the request at once -- on the audit log
+ * as `cancelled`, gone from `approve list` -- so that a grant finds
+ * nothing to sign.  It used to stay held until its approval-timeout,
+ * for an approver to grant and signerd to sign for no one.
+ */
+static void
+test_gone_held(void **state)
+{
+	struct gt	*g = *state;
+	struct audit_rec rec;
+	char		 key[160], id[17], want[256];
+	size_t		 from;
+	int64_t		 start;
+	pid_t		 pid;
+
+	snprintf(key, sizeof(key), "%s.alice", g->it.home);
+	held_policy(g, key);
+	from = audit_size(g);
+	pid = held_bot(g, id, sizeof(id));
+	assert_int_equal(sign_record(g, from, "client:bot", "held", &rec), 1);
+	assert_int_equal(kill(pid, SIGKILL), 0);
+	assert_int_equal(waitpid(pid, NULL, 0), pid);
+	for (start = txt_ms(); held_count(g) != 0; it_sleep_ms(50))
+		if (txt_ms() - start >= 10000)
+			fail_msg("still held 10 s after its bot went away");
+	assert_int_equal(sign_record(g, from, "client:bot", "cancelled",
+	    &rec), 1);
+	assert_string_equal(rec.account, "pm");
+	assert_string_equal(rec.method, "GET");
+	assert_string_equal(rec.path, "/data/orders");
+	assert_int_equal(CTL(g, NULL, "approve grant %s --key-file %s", id,
+	    key), 8);
+	snprintf(want, sizeof(want), "vaultctl: approve: no request %s waits "
+	    "for approval (vaultctl approve list)\n", id);
+	assert_string_equal(g->out, want);
+	assert_int_equal(sign_record(g, from, "client:bot", "approved", &rec),
+	    0);
+	assert_int_equal(sign_record(g, from, "vaultd", "withheld", &rec), 0);
+
+	it_write(g->pol, POLICY_TEXT, 0644);
+	assert_int_equal(CTL(g, NULL, "policy apply %s --passphrase-file %s",
+	    g->pol, g->pass), 0);
+	unlink(key);
+}
+
+/*
+ * A bot that goes away while signerd makes its signature (held still
+ * with SIGSTOP once the grant sent the request to it): the signature,
+ * when it comes, is withheld -- on the audit log as such, counted apart
+ * in /metrics, never among those handed over.  It used to go to netd,
+ * which dropped it, and was counted as handed over.
+ */
+static void
+test_gone_signing(void **state)
+{
+	struct gt	*g = *state;
+	struct it_proc	 procs[3], now[3];
+	struct audit_rec approved, withheld;
+	struct txr	 r;
+	char		 key[160], id[17], want[256];
+	static char	 after[1 << 20];
+	size_t		 from, i;
+	int64_t		 start;
+	pid_t		 pid;
+	long		 signed_before[4], withheld_before;
+	static const char *const kinds[4] = { "l1", "l2", "builder", "order" };
+
+	snprintf(key, sizeof(key), "%s.alice", g->it.home);
+	held_policy(g, key);
+	for (i = 0; i < 4; i++) {
+		snprintf(want, sizeof(want), "clobvault_signatures_total{kind="
+		    "\"%s\"} ", kinds[i]);
+		signed_before[i] = metric(g, want);
+	}
+	withheld_before = metric(g, "\nclobvault_signatures_withheld_total ");
+	from = audit_size(g);
+	pid = held_bot(g, id, sizeof(id));
+
+	/* signerd held still: the grant's request waits in it */
+	assert_int_equal(it_status(&g->it, procs), 0);
+	assert_int_equal(kill((pid_t)procs[1].pid, SIGSTOP), 0);
+	if (CTL(g, NULL, "approve grant %s --key-file %s", id, key) != 0) {
+		kill((pid_t)procs[1].pid, SIGCONT);
+		fail_msg("approve grant: %s", g->out);
+	}
+	assert_int_equal(sign_record(g, from, "client:bot", "approved",
+	    &approved), 1);
+	/* the bot gone; netd, the same one, serves on */
+	assert_int_equal(kill(pid, SIGKILL), 0);
+	assert_int_equal(waitpid(pid, NULL, 0), pid);
+	/*
+	 * netd has let the request go once it counts only the /metrics
+	 * request in flight; what it sends vaultd after that (the next
+	 * /metrics) vaultd reads after its notice.
+	 */
+	for (start = txt_ms();; it_sleep_ms(50)) {
+		if (txt_ms() - start >= 10000) {
+			kill((pid_t)procs[1].pid, SIGCONT);
+			fail_msg("netd still has the request of the bot gone");
+		}
+		if (metric(g, "\nclobvault_gateway_inflight ") == 1)
+			break;
+	}
+	(void)metric(g, "\nclobvault_gateway_inflight ");
+	assert_int_equal(kill((pid_t)procs[1].pid, SIGCONT), 0);
+	for (start = txt_ms(); sign_record(g, from, "vaultd", "withheld",
+	    &withheld) == 0; it_sleep_ms(50))
+		if (txt_ms() - start >= 10000)
+			fail_msg("no withheld record: the signature was "
+			    "handed over");
+	assert_int_equal(sign_record(g, from, "vaultd", "withheld",
+	    &withheld), 1);
+	assert_string_equal(withheld.account, "pm");
+	assert_string_equal(withheld.method, "GET");
+	assert_string_equal(withheld.path, approved.path);
+	assert_string_equal(withheld.digest, approved.digest);
+	assert_string_equal(withheld.key_id, approved.key_id);
+	assert_int_equal(strncmp(withheld.key_id, "held@", 5), 0);
+	/* netd is the one that was up: never restarted for the notice */
+	assert_int_equal(it_status(&g->it, now), 0);
+	assert_int_equal(now[2].pid, procs[2].pid);
+	assert_string_equal(now[2].state, "up");
+
+	txt_req(&g->gw, "GET", "/metrics", NULL, NULL, &r);
+	assert_int_equal(r.status, 200);
+	snprintf(after, sizeof(after), "%s", r.body);
+	txr_free(&r);
+	for (i = 0; i < 4; i++) {
+		snprintf(want, sizeof(want), "\nclobvault_signatures_total{"
+		    "kind=\"%s\"} %ld\n", kinds[i], signed_before[i]);
+		if (strstr(after, want) == NULL)
+			fail_msg("/metrics lacks \"%s\":\n%s", want, after);
+	}
+	snprintf(want, sizeof(want), "\nclobvault_signatures_withheld_total "
+	    "%ld\n", withheld_before + 1);
+	if (strstr(after, want) == NULL)
+		fail_msg("/metrics lacks \"%s\":\n%s", want, after);
+
+	it_write(g->pol, POLICY_TEXT, 0644);
+	assert_int_equal(CTL(g, NULL, "policy apply %s --passphrase-file %s",
+	    g->pol, g->pass), 0);
+	unlink(key);
+}
+
 /*
  * Anyone who can reach the gateway could make vaultd write a record for
  * each request with bad credentials.  One record per client key id in a
@@ -2030,6 +2237,8 @@ main(void)
 		cmocka_unit_test(test_approval),
 		cmocka_unit_test(test_approval_share),
 		cmocka_unit_test(test_withheld),
+		cmocka_unit_test(test_gone_held),
+		cmocka_unit_test(test_gone_signing),
 		cmocka_unit_test(test_builder_l2),
 		cmocka_unit_test(test_builder_l2_budget),
 		cmocka_unit_test(test_builder_budget_once),

@@ -521,6 +521,65 @@ test_gw_malformed(void **state)
 	assert_vault_unchanged(t);
 }
 
+/*
+ * MSG_GW_GONE for a request vaultd has answered already (the answer and
+ * the notice crossed, as they may): ignored, never a broken peer; the
+ * next request is served, and the call ends well.  One naming an id
+ * above every request netd sent names nothing it could have given up:
+ * a broken peer, audited.
+ */
+static int
+setup_gw_gone_late(void **state)
+{
+	return setup_with(state, "gw GET /time - - 0\ngw-gone last\n"
+	    "gw GET /time - - 0\n", NULL);
+}
+
+static void
+test_gw_gone_late(void **state)
+{
+	struct ht	*t = *state;
+	struct it_proc	 procs[3];
+	char		*log, *p;
+
+	assert_int_equal(run_time(t), 0);
+	assert_vaultd_up(t, procs);
+	assert_int_equal(procs[2].restarts, 0);
+	assert_string_equal(procs[2].state, "up");
+	log = fake_log(t);
+	assert_non_null(p = strstr(log, "gw-gone id="));
+	/* the request after it answered, in turn */
+	assert_non_null(p = strstr(p, "\ngw id="));
+	assert_non_null(strstr(p, "  -> MSG_"));
+	assert_null(strstr(p, "  -> eof"));
+	free(log);
+	assert_false(audit_refused(t, "netd", "peer_refused"));
+	assert_nothing_signed(t);
+	assert_vault_unchanged(t);
+}
+
+static int
+setup_gw_gone_unsent(void **state)
+{
+	return setup_with(state, "gw GET /time - - 0\ngw-gone next\n"
+	    "gw GET /time - - 0\n", NULL);
+}
+
+static void
+test_gw_gone_unsent(void **state)
+{
+	struct ht	*t = *state;
+	struct it_proc	 procs[3];
+
+	assert_int_not_equal(run_time(t), 0);
+	assert_true(fake_log_has(t, "gw-gone id="));
+	assert_vaultd_up(t, procs);
+	assert_killed(t);
+	assert_audited(t, "netd", "peer_refused");
+	assert_nothing_signed(t);
+	assert_vault_unchanged(t);
+}
+
 /* `time` answered with REMOVE of the real API key. */
 static int
 setup_forged_remove(void **state)
@@ -2576,6 +2635,10 @@ main(void)
 		    setup_gw_malformed, teardown),
 		cmocka_unit_test_setup_teardown(test_gw_malformed,
 		    setup_gw_negrisk, teardown),
+		cmocka_unit_test_setup_teardown(test_gw_gone_late,
+		    setup_gw_gone_late, teardown),
+		cmocka_unit_test_setup_teardown(test_gw_gone_unsent,
+		    setup_gw_gone_unsent, teardown),
 		cmocka_unit_test_setup_teardown(test_forged_remove,
 		    setup_forged_remove, teardown),
 		cmocka_unit_test_setup_teardown(test_forged_store,
@@ -2652,8 +2715,8 @@ main(void)
 		    setup_o_create_unasked, teardown),
 	};
 
-	/* HT_TEST=name: that test alone */
-	if (getenv("HT_TEST") != NULL)
-		cmocka_set_test_filter(getenv("HT_TEST"));
+	/* HOSTILE_TEST=name: that test alone */
+	if (getenv("HOSTILE_TEST") != NULL)
+		cmocka_set_test_filter(getenv("HOSTILE_TEST"));
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1253,6 +1253,83 @@ test_wait_limit(void **state)
 	free(r);
 }
 
+/*
+ * A bot that goes away while vaultd has its request: netd tells vaultd
+ * (MSG_GW_GONE with the request's id), once, so that vaultd ends it too
+ * (a held approval cancelled, a signature withheld).  It used to clear
+ * its own wait alone -- and, the connection being suspended, not even
+ * that until vaultd answered -- and vaultd never knew.  vaultd's answer
+ * to it (an error, as vaultd sends) is dropped, and netd serves on.
+ */
+static void
+test_bot_gone(void **state)
+{
+	static struct gws	 s;
+	static struct nd	 n;
+	static struct fv	 f;
+	static const char	 req[] = "POST /order HTTP/1.1\r\nHost: x\r\n"
+	    "Content-Type: application/json\r\nContent-Length: 2\r\n\r\n{}";
+	struct sockaddr_un	 sun;
+	struct gwres		 r;
+	uint32_t		 id;
+	int64_t			 start;
+	size_t			 gone;
+	int			 fd;
+
+	cur.s = &s;
+	assert_int_equal(gws_open(&s), 0);
+	cur.n = &n;
+	assert_int_equal(nd_start_gw(&n, &s, NULL, NULL), 0);
+	cur.f = &f;
+	fv_start(&f, &n);
+	fv_set_silent(&f);
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	snprintf(sun.sun_path, sizeof(sun.sun_path), "%s", s.path);
+	assert_true((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) !=
+	    -1);
+	assert_int_equal(connect(fd, (struct sockaddr *)&sun, sizeof(sun)), 0);
+	assert_int_equal(write(fd, req, sizeof(req) - 1),
+	    (ssize_t)sizeof(req) - 1);
+	for (start = txt_ms();; it_sleep_ms(20)) {
+		assert_true(txt_ms() - start < 10000);
+		fv_lock(&f);
+		id = f.nheld == 1 ? f.held[0].id : 0;
+		fv_unlock(&f);
+		if (id != 0)
+			break;
+	}
+	fv_lock(&f);
+	assert_int_equal(f.ngone, 0);
+	fv_unlock(&f);
+	close(fd);
+	for (start = txt_ms();; it_sleep_ms(20)) {
+		assert_true(txt_ms() - start < 10000);
+		fv_lock(&f);
+		gone = f.ngone;
+		fv_unlock(&f);
+		if (gone > 0)
+			break;
+	}
+	fv_lock(&f);
+	assert_int_equal(f.ngone, 1);
+	assert_int_equal(f.gone[0], id);
+	/* vaultd's answer, as it makes one: dropped */
+	assert_int_equal(msg_error_ans(&n.c, id, CV_ERR_EOF,
+	    "the bot went away"), 0);
+	fv_unlock(&f);
+	/* served after it, in order: the answer was taken and dropped */
+	fv_set_error(&f, CV_ERR_DENIED, "no");
+	assert_int_equal(gw_req(&s, 1, "GET", "/time", NULL, NULL, 0, &r), 0);
+	gw_expect(&r, 403, "{\"error\":\"no\"}");
+	gwres_free(&r);
+	fv_lock(&f);
+	assert_int_equal(f.ngone, 1);
+	assert_int_equal(f.ngw, 2);
+	fv_unlock(&f);
+	fv_ok(&f);
+}
+
 /* Run prog (in the build) with args, fds 5.. as given; its log. */
 static int
 run_child(const char *prog, const char *const *args, int fd5, char *log,
@@ -1387,6 +1464,7 @@ main(void)
 		cmocka_unit_test_teardown(test_tls, teardown),
 		cmocka_unit_test_teardown(test_vaultd_gone, teardown),
 		cmocka_unit_test_teardown(test_wait_limit, teardown),
+		cmocka_unit_test_teardown(test_bot_gone, teardown),
 		cmocka_unit_test_teardown(test_sandbox, teardown),
 	};
 

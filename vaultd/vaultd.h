@@ -408,6 +408,10 @@ struct vd_gw {
 	char		 addrpath[PATH_MAX];	/* run/gateway.addr */
 	struct gw_req	*reqs[GW_REQS_MAX];
 	size_t		 nreqs;
+	/* the highest MSG_GW_REQ id of the netd of top_pid: a MSG_GW_GONE
+	 * above it names a request that netd never sent */
+	uint32_t	 top;
+	pid_t		 top_pid;
 	struct gw_acct	 accts[GW_ACCTS_MAX];
 	struct gw_replay *replay;		/* replay_cap entries, or NULL */
 	size_t		 replay_cap;		/* a power of two */
@@ -1086,6 +1090,8 @@ int	 vaultd_gw_info_req(struct vaultd *, struct child *, struct msg *)
 	    CV_WUR;
 /* netd went away: forget what it asked. */
 void	 vaultd_gw_netd_lost(struct vaultd *);
+/* netd's MSG_GW_GONE: it gave up on a request (its bot gone). */
+int	 vaultd_gw_gone(struct vaultd *, struct child *, struct msg *) CV_WUR;
 /* 1 if the request of cookie (a sign_origin's peer) still waits. */
 int	 vaultd_gw_waiting(struct vaultd *, uint64_t cookie);
 /* Each loop turn: the requests that waited out a busy vault go on;
@@ -1116,6 +1122,8 @@ int	 vaultd_approve_ctl(struct vaultd *, struct client *, struct msg *)
 void	 vaultd_approve_free(struct vaultd *);
 /* Refuse every held request (a policy change, a lock), with why. */
 void	 vaultd_approve_cancel_all(struct vaultd *, const char *why);
+/* Cancel the held request of a gateway request's cookie, if one is. */
+void	 vaultd_approve_gw_gone(struct vaultd *, uint64_t cookie);
 void	 vaultd_approve_tick(struct vaultd *, int64_t now);
 /* 1 if a request of the control client serial is held. */
 int	 vaultd_approve_for_client(const struct vaultd *, uint64_t serial);

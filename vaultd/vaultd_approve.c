@@ -462,6 +462,23 @@ vaultd_approve_cancel_all(struct vaultd *vd, const char *why)
 			    CV_ERR_DENIED, why, 1);
 }
 
+/*
+ * netd gave up on the gateway request of cookie (its bot went away, or
+ * was told 504): a request of it held here is cancelled at once, never
+ * left for an approver to grant with no one to hand the signature to.
+ */
+void
+vaultd_approve_gw_gone(struct vaultd *vd, uint64_t cookie)
+{
+	size_t	i;
+
+	for (i = 0; i < VAULTD_PENDING_MAX && vd->npending > 0; i++)
+		if (vd->pending[i].used && vd->pending[i].origin.who ==
+		    POLICY_ACTOR_CLIENT && vd->pending[i].origin.peer == cookie)
+			pend_refuse(vd, &vd->pending[i], "cancelled",
+			    CV_ERR_DENIED, "the caller went away", 0);
+}
+
 int
 vaultd_approve_for_client(const struct vaultd *vd, uint64_t serial)
 {

@@ -655,6 +655,8 @@ static const struct child_perm netd_perms[] = {
 	/* the gateway: bots' requests, readiness and metrics, any time */
 	{ MSG_GW_REQ,		 PS_UP,			vaultd_gw_req },
 	{ MSG_GW_INFO_REQ,	 PS_UP,			vaultd_gw_info_req },
+	/* a request it gave up on: ended here too */
+	{ MSG_GW_GONE,		 PS_UP,			vaultd_gw_gone },
 	/* tokens wiped: nothing to do, nothing it can forge */
 	{ MSG_NET_FORGET_ANS,	 PS_UP,			vaultd_net_forget_ans },
 };

@@ -1115,6 +1115,11 @@ vaultd_gw_req(struct vaultd *vd, struct child *ch, struct msg *m)
 	size_t			 pathlen, bodylen;
 	int			 code;
 
+	/* what a MSG_GW_GONE may name, whatever the answer */
+	if (vd->gw.top_pid != ch->pid || m->id > vd->gw.top) {
+		vd->gw.top_pid = ch->pid;
+		vd->gw.top = m->id;
+	}
 	/* work only for a netd whose sandbox vaultd has seen (/proc) */
 	if (!child_ready(ch))
 		return msg_error_ans(&ch->chan, m->id, CV_ERR_AGAIN, "netd's "
@@ -1274,6 +1279,39 @@ vaultd_gw_netd_lost(struct vaultd *vd)
 	/* the callbacks of their slots find nothing and say nothing */
 	while (vd->gw.nreqs > 0)
 		gw_free(vd, vd->gw.nreqs - 1);
+	vd->gw.top = 0;
+	vd->gw.top_pid = 0;
+}
+
+/*
+ * MSG_GW_GONE: netd gave up on its request m->id, the bot gone (or told
+ * 504 while it waited).  A request held for approval is cancelled (on
+ * the log as such), and netd is answered as for any end, which frees
+ * its wait slot; a signature signerd still makes for it finds no
+ * request (gw_sign_done) and is withheld.  A request vaultd no longer
+ * has was answered already, the answer and the notice crossing: there
+ * is nothing to end.  An id above every MSG_GW_REQ of this netd names
+ * nothing it sent: a broken peer.
+ */
+int
+vaultd_gw_gone(struct vaultd *vd, struct child *ch, struct msg *m)
+{
+	struct gw_req	*r;
+	size_t		 i;
+
+	if (m->id == 0 || vd->gw.top_pid != ch->pid || m->id > vd->gw.top)
+		return CV_ERR_MSG_STATE;
+	for (i = 0; i < vd->gw.nreqs; i++) {
+		r = vd->gw.reqs[i];
+		if (r->id == m->id && r->pid == ch->pid) {
+			log_debug("gateway request %u of %s: netd gave it up, "
+			    "its bot gone", r->id, r->actor);
+			vaultd_approve_gw_gone(vd, r->cookie);
+			gw_fail(vd, r->cookie, CV_ERR_EOF, "the bot went away");
+			break;
+		}
+	}
+	return 0;
 }
 
 /*

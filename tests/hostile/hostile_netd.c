@@ -48,6 +48,10 @@
  *		secret and passphrase, a line each), its passphrase the
  *		client's (ok) or another (wrong), timestamped now, no body;
  *		then wait as for gw
+ *	gw-gone WHICH
+ *		MSG_GW_GONE (not waiting: nothing answers it) naming the
+ *		last gw request's id (WHICH last: answered, so vaultd no
+ *		longer has it) or one above every id we sent (next)
  *	early-gw METHOD PATH KEY PASSPHRASE NEGRISK
  *		not for a call: at each start, right after the handshake,
  *		the same request, with vaultd's status query held unanswered
@@ -95,6 +99,7 @@
  *	gw-client id=N method=M path=P creds=ok|wrong
  *	    -> MSG_GW_PASSED id=N (vaultd: the credentials passed)
  *	    -> MSG_GW_ANS, MSG_ERROR_ANS code=N text=T, or none
+ *	gw-gone id=N
  *	gw-info id=N kind=K
  *	    -> MSG_GW_INFO_ANS ready=N text=T (its first line, 80 bytes),
  *	       MSG_ERROR_ANS code=N text=T, or none
@@ -140,6 +145,7 @@ struct hn {
 	int			 logfd;
 	char			*scenario;
 	uint32_t		 next_id;	/* of our requests */
+	uint32_t		 last_gw;	/* our last MSG_GW_REQ's id */
 	/* the call in progress */
 	uint32_t		 call_id;
 	int			 answered;
@@ -793,6 +799,7 @@ hn_gw(struct hn *h, char **w, int n)
 	for (i = 3; i <= 4; i++)
 		if (strcmp(w[i], "-") == 0)
 			w[i] = "";
+	h->last_gw = id;
 	msg_begin(&mw, MSG_GW_REQ, id);
 	msg_put_str(&mw, w[1]);
 	msg_put_str(&mw, w[2]);
@@ -869,6 +876,23 @@ hn_read_client(struct hn *h)
 		h->have_client = 1;
 	}
 	fclose(f);
+}
+
+/* gw-gone last|next: a notice that a gateway request's bot is gone. */
+static void
+hn_gw_gone(struct hn *h, char **w, int n)
+{
+	struct msg_w	 mw;
+	uint32_t	 id;
+
+	if (n < 2 || (strcmp(w[1], "last") != 0 && strcmp(w[1], "next") != 0)) {
+		hn_log(h, "bad scenario line: gw-gone last|next");
+		return;
+	}
+	id = strcmp(w[1], "last") == 0 ? h->last_gw : h->next_id + 1000;
+	msg_begin(&mw, MSG_GW_GONE, id);
+	hn_queue(h, &mw);
+	hn_log(h, "gw-gone id=%u", id);
 }
 
 /* Log the call's string fields; the box key is its last 32-byte bin. */
@@ -949,6 +973,8 @@ hn_call_run(struct hn *h)
 			hn_gw(h, w, n);
 		else if (strcmp(w[0], "gw-client") == 0)
 			hn_gw_client(h, w, n);
+		else if (strcmp(w[0], "gw-gone") == 0)
+			hn_gw_gone(h, w, n);
 		else if (strcmp(w[0], "early-gw") == 0)
 			;	/* at start (hn_early_gw) */
 		else
