@@ -1107,8 +1107,9 @@ gw_conn_gone(struct gw_conn *gc)
 	size_t		 i;
 	char		 c;
 
-	/* the end of the bot's bytes: closed (or half-closed, which
-	 * libmicrohttpd takes for an abort too), or reset */
+	/* the end of the bot's bytes: closed, or reset; a bot that only
+	 * shut its sending half down while it waits is taken as gone
+	 * too (HTTP/1.1 clients keep it open until their answer) */
 	n = recv(gc->fd, &c, 1, MSG_PEEK | MSG_DONTWAIT);
 	if (n > 0 || (n == -1 && (errno == EAGAIN || errno == EWOULDBLOCK ||
 	    errno == EINTR)))
