@@ -17,13 +17,44 @@ word_ascii(uint64_t v)
 	return (((v - ONES) & ~v) | v) & HIGHS ? 0 : 1;
 }
 
+/*
+ * The character at p[0..len), len > 0, not ASCII: its bytes (2 to 4) and
+ * code point in *cp, or 0 if it is not well-formed (a byte that begins
+ * none, a short or overlong form, a surrogate, past U+10FFFF).
+ */
+static size_t
+utf8_decode(const uint8_t *p, size_t len, uint32_t *cp)
+{
+	size_t		need, k;
+	uint32_t	min;
+	uint8_t		c = p[0];
+
+	if ((c & 0xe0) == 0xc0) {
+		need = 1; *cp = c & 0x1f; min = 0x80;
+	} else if ((c & 0xf0) == 0xe0) {
+		need = 2; *cp = c & 0x0f; min = 0x800;
+	} else if ((c & 0xf8) == 0xf0) {
+		need = 3; *cp = c & 0x07; min = 0x10000;
+	} else
+		return 0;
+	if (len - 1 < need)
+		return 0;
+	for (k = 1; k <= need; k++) {
+		if ((p[k] & 0xc0) != 0x80)
+			return 0;
+		*cp = (*cp << 6) | (p[k] & 0x3f);
+	}
+	if (*cp < min || *cp > 0x10ffff || (*cp >= 0xd800 && *cp <= 0xdfff))
+		return 0;
+	return need + 1;
+}
+
 int
 utf8_valid(const uint8_t *p, size_t len)
 {
-	size_t		i = 0, k, need;
-	uint32_t	cp, min;
+	size_t		i = 0, k;
+	uint32_t	cp;
 	uint64_t	v;
-	uint8_t		c;
 
 	while (i < len) {
 		/*
@@ -38,29 +69,15 @@ utf8_valid(const uint8_t *p, size_t len)
 				continue;
 			}
 		}
-		c = p[i++];
-		if (c == 0)
+		if (p[i] == 0)
 			return 0;
-		if (c < 0x80)
+		if (p[i] < 0x80) {
+			i++;
 			continue;
-		if ((c & 0xe0) == 0xc0) {
-			need = 1; cp = c & 0x1f; min = 0x80;
-		} else if ((c & 0xf0) == 0xe0) {
-			need = 2; cp = c & 0x0f; min = 0x800;
-		} else if ((c & 0xf8) == 0xf0) {
-			need = 3; cp = c & 0x07; min = 0x10000;
-		} else
-			return 0;
-		if (len - i < need)
-			return 0;
-		for (k = 0; k < need; k++) {
-			if ((p[i] & 0xc0) != 0x80)
-				return 0;
-			cp = (cp << 6) | (p[i++] & 0x3f);
 		}
-		if (cp < min || cp > 0x10ffff ||
-		    (cp >= 0xd800 && cp <= 0xdfff))
+		if ((k = utf8_decode(p + i, len - i, &cp)) == 0)
 			return 0;
+		i += k;
 	}
 	return 1;
 }
@@ -85,34 +102,19 @@ cp_unsafe(uint32_t cp)
 size_t
 utf8_char(const uint8_t *p, size_t len, int *unsafe)
 {
-	size_t		need, k;
-	uint32_t	cp, min;
-	uint8_t		c = p[0];
+	size_t		k;
+	uint32_t	cp;
 
-	*unsafe = 1;
-	if (c < 0x80) {
-		*unsafe = cp_unsafe(c);
+	if (p[0] < 0x80) {
+		*unsafe = cp_unsafe(p[0]);
 		return 1;
 	}
-	if ((c & 0xe0) == 0xc0) {
-		need = 1; cp = c & 0x1f; min = 0x80;
-	} else if ((c & 0xf0) == 0xe0) {
-		need = 2; cp = c & 0x0f; min = 0x800;
-	} else if ((c & 0xf8) == 0xf0) {
-		need = 3; cp = c & 0x07; min = 0x10000;
-	} else
+	if ((k = utf8_decode(p, len, &cp)) == 0) {
+		*unsafe = 1;
 		return 1;
-	if (len - 1 < need)
-		return 1;
-	for (k = 1; k <= need; k++) {
-		if ((p[k] & 0xc0) != 0x80)
-			return 1;
-		cp = (cp << 6) | (p[k] & 0x3f);
 	}
-	if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-		return 1;
 	*unsafe = cp_unsafe(cp);
-	return need + 1;
+	return k;
 }
 
 size_t
