@@ -151,24 +151,27 @@ msgbuf_free(struct msgbuf *b)
 }
 
 /*
- * cap bytes for b: pages of its own, locked, when b is a channel's (lock)
- * and cap at most CHAN_KEEP; else malloc's.  cap is rounded up to whole
- * pages when mapped, and a mapped buffer that must grow grows to
- * CHAN_KEEP at once: a pipelined peer's bursts then fit where they are,
- * not in a buffer mapped, locked (every page faulted in) and unmapped
- * again at each.  Past CHAN_KEEP (large bodies in bulk) a buffer is
- * malloc's, and freed once empty (chan_fill, chan_flush).
+ * cap bytes (at least need) for b: pages of its own, locked, when b is a
+ * channel's (lock) and need at most CHAN_KEEP; else malloc's.  cap is
+ * rounded up to whole pages when mapped, and a mapped buffer that must
+ * grow grows to CHAN_KEEP at once, as does one whose cap (twice the old,
+ * or need and some) is past CHAN_KEEP while need is not: a pipelined
+ * peer's bursts then fit where they are, not in a buffer mapped, locked
+ * (every page faulted in) and unmapped again at each, nor in malloc's.
+ * Past CHAN_KEEP (large bodies in bulk) a buffer is malloc's, and freed
+ * once empty (chan_fill, chan_flush).
  */
 static uint8_t *
-msgbuf_alloc(const struct msgbuf *b, size_t *cap, uint8_t *mapped)
+msgbuf_alloc(const struct msgbuf *b, size_t need, size_t *cap,
+    uint8_t *mapped)
 {
 	size_t	 page = (size_t)sysconf(_SC_PAGESIZE);
 	void	*p;
 
 	*mapped = 0;
-	if (!MSGBUF_MAPS || !b->lock || *cap > CHAN_KEEP)
+	if (!MSGBUF_MAPS || !b->lock || need > CHAN_KEEP)
 		return malloc(*cap);
-	if (b->mapped)
+	if (b->mapped || *cap > CHAN_KEEP)
 		*cap = CHAN_KEEP;
 	*cap = (*cap + page - 1) & ~(page - 1);
 	p = mmap(NULL, *cap, PROT_READ | PROT_WRITE, MAP_PRIVATE |
@@ -199,7 +202,7 @@ msgbuf_reserve(struct msgbuf *b, size_t need)
 	cap = b->cap ? 2 * b->cap : 256;
 	if (cap < need)
 		cap = need + 256;
-	if ((n = msgbuf_alloc(b, &cap, &mapped)) == NULL)
+	if ((n = msgbuf_alloc(b, need, &cap, &mapped)) == NULL)
 		return CV_ERR_NOMEM;
 	if (b->len)
 		memcpy(n, b->data, b->len);

@@ -856,6 +856,52 @@ test_chan_locked(void **state)
 	assert_true(a.in.lock && a.out.lock && b.in.lock && b.out.lock);
 }
 
+/* A frame of bodylen bytes of body and an API passphrase header. */
+static void
+queue_body(struct chan *c, uint32_t id, size_t bodylen)
+{
+	static uint8_t	pem[200000];
+	struct msg_w	w;
+
+	assert_true(bodylen <= sizeof(pem));
+	msg_begin(&w, MSG_GW_ANS, id);
+	msg_put_str(&w, "main");
+	msg_put_str(&w, "https://clob.example");
+	msg_put_bin(&w, pem, bodylen);
+	msg_put_str(&w, "");
+	msg_put_array(&w, 1);
+	msg_put_array(&w, 2);
+	msg_put_str(&w, "POLY_PASSPHRASE");
+	msg_put_str(&w, "correct horse battery");
+	msg_put_bool(&w, 0);
+	msg_put_bin(&w, "", 0);
+	assert_int_equal(chan_queue(c, &w), 0);
+}
+
+/*
+ * A locked queue of more than half CHAN_KEEP that must grow, still
+ * within CHAN_KEEP, grows to CHAN_KEEP in locked pages, not to twice
+ * its size in malloc's: what it holds (an API passphrase) stays locked.
+ */
+static void
+test_chan_grow_locked(void **state)
+{
+	struct chan	c;
+
+	(void)state;
+	if (!MSGBUF_MAPS)
+		skip();
+	chan_init(&c, -1);
+	queue_body(&c, 1, 140000);
+	assert_true(c.out.mapped);
+	assert_true(c.out.cap > CHAN_KEEP / 2 && c.out.cap < CHAN_KEEP);
+	queue_body(&c, 2, 60000);
+	assert_true(c.out.len <= CHAN_KEEP);
+	assert_true(c.out.mapped);
+	assert_int_equal(c.out.cap, CHAN_KEEP);
+	chan_free(&c);
+}
+
 /*
  * Past the memory lock limit sodium_malloc and the channels go on with
  * swappable pages; the process says so once, naming nothing it holds.
@@ -935,6 +981,7 @@ main(void)
 		cmocka_unit_test(test_error_ans),
 		cmocka_unit_test(test_doc_table),
 		cmocka_unit_test(test_chan_locked),
+		cmocka_unit_test(test_chan_grow_locked),
 		cmocka_unit_test(test_lock_failure_told),
 	};
 
