@@ -1673,6 +1673,107 @@ test_gone_held(void **state)
 }
 
 /*
+ * A bot that sends made-up credentials and leaves at once keeps netd's
+ * place for its request until signerd's work of it is done: vaultd
+ * answers a request given up while signerd checks it only once the
+ * check is back.  So signerd's work under way stays within the 64
+ * places netd lets credentials not yet seen to pass wait in.  vaultd
+ * used to answer at the notice, netd freed the place, and a bot could
+ * pile up made-up checks at a slow signerd until every signing request
+ * of every client was refused.
+ */
+static void
+test_gone_keeps_place(void **state)
+{
+	struct gt	*g = *state;
+	struct it_proc	 procs[3];
+	struct txcreds	 k = g->bot;
+	struct txr	 r;
+	pid_t		 pids[64], pid;
+	char		 got[512];
+	ssize_t		 n;
+	int64_t		 start;
+	int		 i, p[2], status;
+
+	assert_int_equal(it_status(&g->it, procs), 0);
+	assert_int_equal(kill((pid_t)procs[1].pid, SIGSTOP), 0);
+	for (i = 0; i < 64; i++) {
+		if ((pids[i] = fork()) == -1)
+			fail_msg("fork");
+		if (pids[i] == 0) {
+			snprintf(k.key, sizeof(k.key), "00000000-0000-4000-"
+			    "8000-0000000002%02d", i);
+			bot(g, &k, txt_now(), "GET", "/data/orders", NULL, &r);
+			_exit(0);
+		}
+	}
+	/* all 64 at vaultd, at the stopped signerd; then every bot gone */
+	for (start = txt_ms();; it_sleep_ms(50)) {
+		if (txt_ms() - start >= 10000) {
+			kill((pid_t)procs[1].pid, SIGCONT);
+			fail_msg("the 64 requests did not reach vaultd");
+		}
+		if (metric(g, "\nclobvault_gateway_inflight ") == 65)
+			break;
+	}
+	for (i = 0; i < 64; i++) {
+		assert_int_equal(kill(pids[i], SIGKILL), 0);
+		assert_int_equal(waitpid(pids[i], NULL, 0), pids[i]);
+	}
+	for (start = txt_ms();; it_sleep_ms(50)) {
+		if (txt_ms() - start >= 10000) {
+			kill((pid_t)procs[1].pid, SIGCONT);
+			fail_msg("netd still has the requests of the bots gone");
+		}
+		if (metric(g, "\nclobvault_gateway_inflight ") == 1)
+			break;
+	}
+	/* the next made-up credentials find the 64 places still taken */
+	assert_int_equal(pipe(p), 0);
+	if ((pid = fork()) == -1)
+		fail_msg("fork");
+	if (pid == 0) {
+		close(p[0]);
+		snprintf(k.key, sizeof(k.key), "00000000-0000-4000-8000-"
+		    "000000000300");
+		bot(g, &k, txt_now(), "GET", "/data/orders", NULL, &r);
+		snprintf(got, sizeof(got), "%ld %s", r.status,
+		    r.body != NULL ? r.body : "");
+		(void)!write(p[1], got, strlen(got));
+		_exit(0);
+	}
+	close(p[1]);
+	for (start = txt_ms(); waitpid(pid, &status, WNOHANG) == 0;
+	    it_sleep_ms(50))
+		if (txt_ms() - start >= 5000) {
+			kill(pid, SIGKILL);
+			waitpid(pid, NULL, 0);
+			close(p[0]);
+			kill((pid_t)procs[1].pid, SIGCONT);
+			fail_msg("a 65th made-up request reached vaultd");
+		}
+	n = read(p[0], got, sizeof(got) - 1);
+	close(p[0]);
+	assert_int_equal(kill((pid_t)procs[1].pid, SIGCONT), 0);
+	assert_true(n > 0);
+	got[n] = '\0';
+	assert_string_equal(got, "503 {\"error\":\"gateway: 64 requests of "
+	    "client credentials not yet accepted since netd started are "
+	    "waiting on vaultd; retry\"}");
+	/* signerd back: the places go, and a bot is served again */
+	for (start = txt_ms();; it_sleep_ms(100)) {
+		if (txt_ms() - start >= 10000)
+			fail_msg("the bot is not served once signerd is back");
+		bot(g, &g->bot, txt_now(), "GET", "/data/orders?market=",
+		    NULL, &r);
+		status = (int)r.status;
+		txr_free(&r);
+		if (status == 200)
+			break;
+	}
+}
+
+/*
  * A bot that goes away while signerd makes its signature (held still
  * with SIGSTOP once the grant sent the request to it): the signature,
  * when it comes, is withheld -- on the audit log as such, counted apart
@@ -2243,6 +2344,7 @@ main(void)
 		cmocka_unit_test(test_withheld),
 		cmocka_unit_test(test_gone_held),
 		cmocka_unit_test(test_gone_signing),
+		cmocka_unit_test(test_gone_keeps_place),
 		cmocka_unit_test(test_builder_l2),
 		cmocka_unit_test(test_builder_l2_budget),
 		cmocka_unit_test(test_builder_budget_once),

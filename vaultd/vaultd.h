@@ -1122,8 +1122,9 @@ int	 vaultd_approve_ctl(struct vaultd *, struct client *, struct msg *)
 void	 vaultd_approve_free(struct vaultd *);
 /* Refuse every held request (a policy change, a lock), with why. */
 void	 vaultd_approve_cancel_all(struct vaultd *, const char *why);
-/* Cancel the held request of a gateway request's cookie, if one is. */
-void	 vaultd_approve_gw_gone(struct vaultd *, uint64_t cookie);
+/* Cancel the held request of a gateway request's cookie, if one is:
+ * 1 if one was. */
+int	 vaultd_approve_gw_gone(struct vaultd *, uint64_t cookie);
 void	 vaultd_approve_tick(struct vaultd *, int64_t now);
 /* 1 if a request of the control client serial is held. */
 int	 vaultd_approve_for_client(const struct vaultd *, uint64_t serial);

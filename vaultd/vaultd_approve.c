@@ -467,16 +467,21 @@ vaultd_approve_cancel_all(struct vaultd *vd, const char *why)
  * was told 504): a request of it held here is cancelled at once, never
  * left for an approver to grant with no one to hand the signature to.
  */
-void
+int
 vaultd_approve_gw_gone(struct vaultd *vd, uint64_t cookie)
 {
 	size_t	i;
+	int	n = 0;
 
 	for (i = 0; i < VAULTD_PENDING_MAX && vd->npending > 0; i++)
 		if (vd->pending[i].used && vd->pending[i].origin.who ==
-		    POLICY_ACTOR_CLIENT && vd->pending[i].origin.peer == cookie)
+		    POLICY_ACTOR_CLIENT && vd->pending[i].origin.peer ==
+		    cookie) {
 			pend_refuse(vd, &vd->pending[i], "cancelled",
 			    CV_ERR_DENIED, "the caller went away", 0);
+			n++;
+		}
+	return n > 0;
 }
 
 int

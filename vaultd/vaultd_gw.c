@@ -67,6 +67,9 @@ struct gw_req {
 	/* waiting out a busy vault (a checkpoint being signed): until
 	 * then, to do again the client check (stage 0) or the rest (1) */
 	int			 parked, stage;
+	/* netd gave it up (MSG_GW_GONE) while signerd had work of it: it
+	 * ends, answered, when that work comes back (gw_gone_done) */
+	int			 gone;
 	int64_t			 park_until;
 	char			 prefix[65];	/* a /@NAME prefix's */
 	char			 client[65];
@@ -239,6 +242,21 @@ gw_fail(struct vaultd *vd, uint64_t cookie, int code, const char *why)
 	    msg_error_ans(&NETD(vd)->chan, r->id, code, why) != 0)
 		child_kill(NETD(vd), "cannot send it a gateway answer");
 	gw_free(vd, at);
+}
+
+/*
+ * netd gave r up while signerd had work of it (gw_sign_done, its client
+ * check or account): now that the work is back, r ends.  netd's place
+ * for it was kept until this answer, so that a bot that leaves at once
+ * cannot have more of signerd's work under way than netd lets wait.
+ */
+static int
+gw_gone_done(struct vaultd *vd, struct gw_req *r)
+{
+	if (!r->gone)
+		return 0;
+	gw_fail(vd, r->cookie, CV_ERR_EOF, "the bot went away");
+	return 1;
 }
 
 /*
@@ -510,7 +528,7 @@ gw_sign_done(struct vaultd *vd, const struct sign_origin *o, int code,
 	size_t		 at;
 	int		 sent;
 
-	if ((r = gw_find(vd, o->peer, &at)) == NULL)
+	if ((r = gw_find(vd, o->peer, &at)) == NULL || gw_gone_done(vd, r))
 		return 0;
 	if (code == CV_ERR_AGAIN && gw_park(vd, r, 1))
 		return 0;
@@ -566,7 +584,7 @@ gw_account_done(struct vaultd *vd, uint64_t cookie, int code,
 	size_t			 i;
 	int			 rc;
 
-	if ((r = gw_find(vd, cookie, NULL)) == NULL)
+	if ((r = gw_find(vd, cookie, NULL)) == NULL || gw_gone_done(vd, r))
 		return;
 	if (code == CV_ERR_AGAIN && gw_park(vd, r, 1))
 		return;
@@ -918,6 +936,8 @@ gw_client_done(struct vaultd *vd, uint64_t cookie, int code,
 	}
 	rh = gw_real_add(vd, r->key);
 	gw_passed(vd, r);
+	if (gw_gone_done(vd, r))
+		return;
 	snprintf(r->client, sizeof(r->client), "%s", name);
 	snprintf(r->account, sizeof(r->account), "%s", account);
 	snprintf(r->actor, sizeof(r->actor), "client:%s", name);
@@ -1286,11 +1306,14 @@ vaultd_gw_netd_lost(struct vaultd *vd)
 /*
  * MSG_GW_GONE: netd gave up on its request m->id, the bot gone (or told
  * 504 while it waited).  A request held for approval is cancelled (on
- * the log as such), and netd is answered as for any end, which frees
- * its wait slot; a signature signerd still makes for it finds no
- * request (gw_sign_done) and is withheld.  A request vaultd no longer
- * has was answered already, the answer and the notice crossing: there
- * is nothing to end.  An id above every MSG_GW_REQ of this netd names
+ * the log as such), and one waiting out a busy vault ends; netd is
+ * answered as for any end, which frees its wait slot.  A request with
+ * work at signerd (its client check, its account, its signature) ends
+ * when that comes back (gw_gone_done; a signature is then withheld),
+ * and only then is netd answered: signerd's work under way stays
+ * within what netd lets wait.  A request vaultd no longer has was
+ * answered already, the answer and the notice crossing: there is
+ * nothing to end.  An id above every MSG_GW_REQ of this netd names
  * nothing it sent: a broken peer.
  */
 int
@@ -1306,8 +1329,11 @@ vaultd_gw_gone(struct vaultd *vd, struct child *ch, struct msg *m)
 		if (r->id == m->id && r->pid == ch->pid) {
 			log_debug("gateway request %u of %s: netd gave it up, "
 			    "its bot gone", r->id, r->actor);
-			vaultd_approve_gw_gone(vd, r->cookie);
-			gw_fail(vd, r->cookie, CV_ERR_EOF, "the bot went away");
+			if (vaultd_approve_gw_gone(vd, r->cookie) || r->parked)
+				gw_fail(vd, r->cookie, CV_ERR_EOF, "the bot went "
+				    "away");
+			else
+				r->gone = 1;
 			break;
 		}
 	}
