@@ -496,6 +496,16 @@ test_sign_order(void **state)
 			"\"passphrase\":\"00000000000000000000000000000000" \
 			"00000000000000000000000000000000\"}"
 
+/* The policy text put in force, with the vault's passphrase. */
+static void
+policy_put(struct gt *g, const char *text)
+{
+	it_write(g->pol, text, 0644);
+	if (CTL(g, NULL, "policy apply %s --passphrase-file %s", g->pol,
+	    g->pass) != 0)
+		fail_msg("policy apply: %s", g->out);
+}
+
 /* vaultctl with no terminal to ask a secret on: its exit status. */
 static int
 ctl_notty(struct gt *g, const char *args)
@@ -701,9 +711,7 @@ test_approval(void **state)
 	    "{ alice } client bot method GET path /data/orders label held\n"
 	    "approve 1 of { alice } client bot method POST path /order label "
 	    "held-order\n%s", g->out, POLICY_TEXT);
-	it_write(g->pol, pol, 0644);
-	assert_int_equal(CTL(g, NULL, "policy apply %s --passphrase-file %s",
-	    g->pol, g->pass), 0);
+	policy_put(g, pol);
 
 	if ((pid = fork()) == -1)
 		fail_msg("fork");
@@ -779,9 +787,7 @@ test_approval(void **state)
 	assert_true(WIFEXITED(st));
 	assert_int_equal(WEXITSTATUS(st), 0);
 
-	it_write(g->pol, POLICY_TEXT, 0644);
-	assert_int_equal(CTL(g, NULL, "policy apply %s --passphrase-file %s",
-	    g->pol, g->pass), 0);
+	policy_put(g, POLICY_TEXT);
 	unlink(key);
 }
 
@@ -810,9 +816,7 @@ test_approval_share(void **state)
 	snprintf(pol, sizeof(pol), "approver alice \"%.64s\"\n"
 	    "approval-timeout 5\napprove 1 of { alice } client bot method "
 	    "GET path /data/orders label held\n%s", g->out, POLICY_TEXT);
-	it_write(g->pol, pol, 0644);
-	assert_int_equal(CTL(g, NULL, "policy apply %s --passphrase-file %s",
-	    g->pol, g->pass), 0);
+	policy_put(g, pol);
 	for (i = 0; i < 8; i++) {
 		if ((pid[i] = fork()) == -1)
 			fail_msg("fork");
@@ -841,9 +845,7 @@ test_approval_share(void **state)
 	assert_int_equal(json_array_size(json_object_get(j, "pending")), 8);
 	json_decref(j);
 
-	it_write(g->pol, POLICY_TEXT, 0644);
-	assert_int_equal(CTL(g, NULL, "policy apply %s --passphrase-file %s",
-	    g->pol, g->pass), 0);
+	policy_put(g, POLICY_TEXT);
 	for (i = 0; i < 8; i++) {
 		assert_int_equal(waitpid(pid[i], &st, 0), pid[i]);
 		assert_true(WIFEXITED(st));
@@ -867,9 +869,7 @@ test_builder_l2(void **state)
 
 	snprintf(pol, sizeof(pol), "%sdeny client bot level l2 method DELETE "
 	    "path /cancel-all label no-l2\n", POLICY_TEXT);
-	it_write(g->pol, pol, 0644);
-	assert_int_equal(CTL(g, NULL, "policy apply %s --passphrase-file %s",
-	    g->pol, g->pass), 0);
+	policy_put(g, pol);
 	mark = log_lines(g);
 	bot(g, &g->bot, txt_now(), "DELETE", "/cancel-all", NULL, &r);
 	refused(g, &r, 403, "no-l2", mark);
@@ -884,9 +884,7 @@ test_builder_l2(void **state)
 	    sizeof(line)));
 	assert_non_null(strstr(line, "\"builder\":true"));
 
-	it_write(g->pol, POLICY_TEXT, 0644);
-	assert_int_equal(CTL(g, NULL, "policy apply %s --passphrase-file %s",
-	    g->pol, g->pass), 0);
+	policy_put(g, POLICY_TEXT);
 }
 
 /*
@@ -908,9 +906,7 @@ test_body_case(void **state)
 	snprintf(pol, sizeof(pol), "%sdeny client bot method DELETE path "
 	    "/cancel-market-orders body /market = 0x0b label keep-market\n",
 	    POLICY_TEXT);
-	it_write(g->pol, pol, 0644);
-	assert_int_equal(CTL(g, NULL, "policy apply %s --passphrase-file %s",
-	    g->pol, g->pass), 0);
+	policy_put(g, pol);
 	mark = log_lines(g);
 	bot(g, &g->bot, txt_now(), "DELETE", "/cancel-market-orders",
 	    "{\"Market\":\"0x0b\"}", &r);
@@ -934,9 +930,7 @@ test_body_case(void **state)
 	txr_free(&r);
 	assert_int_equal(log_lines(g), mark + 1);
 
-	it_write(g->pol, POLICY_TEXT, 0644);
-	assert_int_equal(CTL(g, NULL, "policy apply %s --passphrase-file %s",
-	    g->pol, g->pass), 0);
+	policy_put(g, POLICY_TEXT);
 }
 
 /*
@@ -958,9 +952,7 @@ test_replay_ahead(void **state)
 	int			 mark;
 
 	snprintf(pol, sizeof(pol), "skew 1\n%s", POLICY_TEXT);
-	it_write(g->pol, pol, 0644);
-	assert_int_equal(CTL(g, NULL, "policy apply %s --passphrase-file %s",
-	    g->pol, g->pass), 0);
+	policy_put(g, pol);
 	mark = log_lines(g);
 	h = txt_l2("POLY_", &g->bot, ADDR, txt_now() + 1000000000, "DELETE",
 	    "/cancel-market-orders", body);
@@ -974,9 +966,7 @@ test_replay_ahead(void **state)
 	refused(g, &r, 403, "skew", mark);
 	txr_free(&r);
 
-	it_write(g->pol, POLICY_TEXT, 0644);
-	assert_int_equal(CTL(g, NULL, "policy apply %s --passphrase-file %s",
-	    g->pol, g->pass), 0);
+	policy_put(g, POLICY_TEXT);
 }
 
 /*
@@ -996,9 +986,7 @@ test_replay_wider(void **state)
 	int			 mark;
 
 	snprintf(pol, sizeof(pol), "skew 1\n%s", POLICY_TEXT);
-	it_write(g->pol, pol, 0644);
-	assert_int_equal(CTL(g, NULL, "policy apply %s --passphrase-file %s",
-	    g->pol, g->pass), 0);
+	policy_put(g, pol);
 	h = txt_l2("POLY_", &g->bot, ADDR, txt_now(), "DELETE",
 	    "/cancel-market-orders", body);
 	h = curl_slist_append(h, "Content-Type: application/json");
@@ -1008,9 +996,7 @@ test_replay_wider(void **state)
 	txr_free(&r);
 	it_sleep_ms(3000);	/* past skew 1 */
 	snprintf(pol, sizeof(pol), "skew 60\n%s", POLICY_TEXT);
-	it_write(g->pol, pol, 0644);
-	assert_int_equal(CTL(g, NULL, "policy apply %s --passphrase-file %s",
-	    g->pol, g->pass), 0);
+	policy_put(g, pol);
 	mark = log_lines(g);
 	txt_req(&g->gw, "DELETE", "/cancel-market-orders", h, body, &r);
 	curl_slist_free_all(h);
@@ -1028,9 +1014,7 @@ test_replay_wider(void **state)
 		fail_msg("%ld %s", r.status, r.body ? r.body : "");
 	txr_free(&r);
 
-	it_write(g->pol, POLICY_TEXT, 0644);
-	assert_int_equal(CTL(g, NULL, "policy apply %s --passphrase-file %s",
-	    g->pol, g->pass), 0);
+	policy_put(g, POLICY_TEXT);
 }
 
 /*
@@ -1254,9 +1238,7 @@ test_replay_expire(void **state)
 	gw_restart_t(g, "-TQ1", "-R2");
 	replay_client_add(g, "other", &other);
 	snprintf(pol, sizeof(pol), "skew 1\n%s", POLICY_TEXT);
-	it_write(g->pol, pol, 0644);
-	assert_int_equal(CTL(g, NULL, "policy apply %s --passphrase-file %s",
-	    g->pol, g->pass), 0);
+	policy_put(g, pol);
 	assert_int_equal(replay_one(g, &g->bot, 1, body, sizeof(body)), 200);
 	assert_int_equal(replay_one(g, &g->bot, 2, body, sizeof(body)), 200);
 	assert_int_equal(replay_one(g, &g->bot, 3, body, sizeof(body)), 503);
@@ -1275,9 +1257,7 @@ test_replay_expire(void **state)
 	assert_string_equal(body, "{\"error\":\"too many clients have "
 	    "signed requests in the replay window; retry\"}");
 
-	it_write(g->pol, POLICY_TEXT, 0644);
-	assert_int_equal(CTL(g, NULL, "policy apply %s --passphrase-file %s",
-	    g->pol, g->pass), 0);
+	policy_put(g, POLICY_TEXT);
 	replay_client_remove(g, "other");
 	gw_restart(g, NULL);
 }
@@ -1482,9 +1462,7 @@ test_withheld(void **state)
 	snprintf(pol, sizeof(pol), "approver alice \"%.64s\"\napprove 1 of "
 	    "{ alice } client bot method GET path /data/orders label held\n"
 	    "%s", g->out, POLICY_TEXT);
-	it_write(g->pol, pol, 0644);
-	assert_int_equal(CTL(g, NULL, "policy apply %s --passphrase-file %s",
-	    g->pol, g->pass), 0);
+	policy_put(g, pol);
 	metrics_text(g, before, sizeof(before));
 	for (i = 0; i < 4; i++) {
 		snprintf(want, sizeof(want), "clobvault_signatures_total{kind="
@@ -1558,9 +1536,7 @@ test_withheld(void **state)
 	assert_non_null(strstr(after, "\nclobvault_signatures_withheld_total "
 	    "1\n"));
 
-	it_write(g->pol, POLICY_TEXT, 0644);
-	assert_int_equal(CTL(g, NULL, "policy apply %s --passphrase-file %s",
-	    g->pol, g->pass), 0);
+	policy_put(g, POLICY_TEXT);
 	unlink(key);
 }
 
@@ -1575,9 +1551,7 @@ held_policy(struct gt *g, const char *key)
 	snprintf(pol, sizeof(pol), "approver alice \"%.64s\"\napprove 1 of "
 	    "{ alice } client bot method GET path /data/orders label held\n"
 	    "%s", g->out, POLICY_TEXT);
-	it_write(g->pol, pol, 0644);
-	assert_int_equal(CTL(g, NULL, "policy apply %s --passphrase-file %s",
-	    g->pol, g->pass), 0);
+	policy_put(g, pol);
 }
 
 /* A bot's GET /data/orders in a child, held: its id, the child's pid. */
@@ -1666,9 +1640,7 @@ test_gone_held(void **state)
 	    0);
 	assert_int_equal(sign_record(g, from, "vaultd", "withheld", &rec), 0);
 
-	it_write(g->pol, POLICY_TEXT, 0644);
-	assert_int_equal(CTL(g, NULL, "policy apply %s --passphrase-file %s",
-	    g->pol, g->pass), 0);
+	policy_put(g, POLICY_TEXT);
 	unlink(key);
 }
 
@@ -1870,9 +1842,7 @@ test_gone_signing(void **state)
 	if (strstr(after, want) == NULL)
 		fail_msg("/metrics lacks \"%s\":\n%s", want, after);
 
-	it_write(g->pol, POLICY_TEXT, 0644);
-	assert_int_equal(CTL(g, NULL, "policy apply %s --passphrase-file %s",
-	    g->pol, g->pass), 0);
+	policy_put(g, POLICY_TEXT);
 	unlink(key);
 }
 
@@ -2044,13 +2014,11 @@ test_builder_l2_budget(void **state)
 	struct txr	 r;
 	int		 mark;
 
-	it_write(g->pol, "allow operator catalog label default\n"
+	policy_put(g, "allow operator catalog label default\n"
 	    "allow any level none catalog label public\n"
 	    "allow client bot level l2 catalog limit 1/day per client "
 	    "label l2-once\n"
-	    "allow client bot level builder catalog label bld\n", 0644);
-	assert_int_equal(CTL(g, NULL, "policy apply %s --passphrase-file %s",
-	    g->pol, g->pass), 0);
+	    "allow client bot level builder catalog label bld\n");
 	bot(g, &g->bot, txt_now(), "DELETE", "/cancel-market-orders",
 	    "{\"market\":\"0x11\"}", &r);
 	if (r.status != 200)
@@ -2066,9 +2034,7 @@ test_builder_l2_budget(void **state)
 	refused(g, &r, 403, "l2-once", mark);
 	txr_free(&r);
 
-	it_write(g->pol, POLICY_TEXT, 0644);
-	assert_int_equal(CTL(g, NULL, "policy apply %s --passphrase-file %s",
-	    g->pol, g->pass), 0);
+	policy_put(g, POLICY_TEXT);
 }
 
 /*
@@ -2084,12 +2050,9 @@ test_builder_budget_once(void **state)
 	char		 line[8192], body[64];
 	int		 i, mark;
 
-	it_write(g->pol, "allow operator catalog label default\n"
+	policy_put(g, "allow operator catalog label default\n"
 	    "allow any level none catalog label public\n"
-	    "allow client bot catalog limit 2/day per client label two\n",
-	    0644);
-	assert_int_equal(CTL(g, NULL, "policy apply %s --passphrase-file %s",
-	    g->pol, g->pass), 0);
+	    "allow client bot catalog limit 2/day per client label two\n");
 	for (i = 0; i < 2; i++) {
 		snprintf(body, sizeof(body), "{\"market\":\"0x2%d\"}", i);
 		bot(g, &g->bot, txt_now(), "DELETE", "/cancel-market-orders",
@@ -2112,9 +2075,7 @@ test_builder_budget_once(void **state)
 	refused(g, &r, 403, "two", mark);
 	txr_free(&r);
 
-	it_write(g->pol, POLICY_TEXT, 0644);
-	assert_int_equal(CTL(g, NULL, "policy apply %s --passphrase-file %s",
-	    g->pol, g->pass), 0);
+	policy_put(g, POLICY_TEXT);
 }
 
 
@@ -2181,10 +2142,7 @@ test_key_endpoints_loose(void **state)
 
 	snprintf(pol, sizeof(pol), "%sallow client bot label anything\n",
 	    POLICY_TEXT);
-	it_write(g->pol, pol, 0644);
-	if (CTL(g, NULL, "policy apply %s --passphrase-file %s", g->pol,
-	    g->pass) != 0)
-		fail_msg("policy apply: %s", g->out);
+	policy_put(g, pol);
 	mark = log_lines(g);
 	for (i = 0; i < sizeof(reqs) / sizeof(reqs[0]); i++) {
 		bot(g, &g->bot, txt_now(), reqs[i][0], reqs[i][1], NULL, &r);
@@ -2201,9 +2159,7 @@ test_key_endpoints_loose(void **state)
 	txr_free(&r);
 	assert_int_equal(log_lines(g), mark + 1);
 
-	it_write(g->pol, POLICY_TEXT, 0644);
-	assert_int_equal(CTL(g, NULL, "policy apply %s --passphrase-file %s",
-	    g->pol, g->pass), 0);
+	policy_put(g, POLICY_TEXT);
 }
 
 
@@ -2224,10 +2180,7 @@ test_builder_code(void **state)
 
 	snprintf(pol, sizeof(pol), "%sdeny client bot order builder != %s "
 	    "label builder-code\n", POLICY_TEXT, zero);
-	it_write(g->pol, pol, 0644);
-	if (CTL(g, NULL, "policy apply %s --passphrase-file %s", g->pol,
-	    g->pass) != 0)
-		fail_msg("policy apply: %s", g->out);
+	policy_put(g, pol);
 	assert_int_equal(CTL(g, NULL, "account update pm --order-version 2"),
 	    0);
 	mark = log_lines(g);
@@ -2254,9 +2207,7 @@ test_builder_code(void **state)
 
 	assert_int_equal(CTL(g, NULL, "account update pm --order-version 1"),
 	    0);
-	it_write(g->pol, POLICY_TEXT, 0644);
-	assert_int_equal(CTL(g, NULL, "policy apply %s --passphrase-file %s",
-	    g->pol, g->pass), 0);
+	policy_put(g, POLICY_TEXT);
 }
 
 /*
@@ -2275,10 +2226,7 @@ test_order_flags(void **state)
 
 	snprintf(pol, sizeof(pol), "%sdeny client bot order type in { FOK "
 	    "FAK } label resting-only\n", POLICY_TEXT);
-	it_write(g->pol, pol, 0644);
-	if (CTL(g, NULL, "policy apply %s --passphrase-file %s", g->pol,
-	    g->pass) != 0)
-		fail_msg("policy apply: %s", g->out);
+	policy_put(g, pol);
 	mark = log_lines(g);
 	order_body(body, sizeof(body), ADDR, "1234", 5000000, 10000000, 71);
 	assert_non_null(p = strstr(body, "\"GTC\""));
@@ -2322,9 +2270,7 @@ test_order_flags(void **state)
 	txr_free(&r);
 	assert_int_equal(log_lines(g), mark + 1);
 
-	it_write(g->pol, POLICY_TEXT, 0644);
-	assert_int_equal(CTL(g, NULL, "policy apply %s --passphrase-file %s",
-	    g->pol, g->pass), 0);
+	policy_put(g, POLICY_TEXT);
 }
 
 int
