@@ -777,6 +777,39 @@ queue_unlock(struct chan *c, uint32_t id)
 }
 
 /*
+ * A gateway answer with bodylen bytes of body and an API passphrase
+ * header, begun in w, not finished.
+ */
+static void
+gw_ans_frame(struct msg_w *w, uint32_t id, size_t bodylen)
+{
+	static uint8_t	pem[300000];
+
+	assert_true(bodylen <= sizeof(pem));
+	msg_begin(w, MSG_GW_ANS, id);
+	msg_put_str(w, "main");
+	msg_put_str(w, "https://clob.example");
+	msg_put_bin(w, pem, bodylen);
+	msg_put_str(w, "");
+	msg_put_array(w, 1);
+	msg_put_array(w, 2);
+	msg_put_str(w, "POLY_PASSPHRASE");
+	msg_put_str(w, "correct horse battery");
+	msg_put_bool(w, 0);
+	msg_put_bin(w, "", 0);
+}
+
+/* That frame queued on c. */
+static void
+queue_body(struct chan *c, uint32_t id, size_t bodylen)
+{
+	struct msg_w	w;
+
+	gw_ans_frame(&w, id, bodylen);
+	assert_int_equal(chan_queue(c, &w), 0);
+}
+
+/*
  * A channel's input and queue carry passphrases (an unlock's, a signed
  * request's API passphrase): their pages are locked, their own, and
  * unlocked with them, while they are at most CHAN_KEEP.
@@ -784,7 +817,6 @@ queue_unlock(struct chan *c, uint32_t id)
 static void
 test_chan_locked(void **state)
 {
-	static uint8_t	 pem[300000];
 	struct rlimit	 rl;
 	struct chan	 a, b;
 	struct msg_w	 w;
@@ -819,17 +851,7 @@ test_chan_locked(void **state)
 	 * A queue past CHAN_KEEP (a burst of large bodies) is malloc's,
 	 * not locked, until sent: locked memory is the queue that stays.
 	 */
-	msg_begin(&w, MSG_GW_ANS, 2);
-	msg_put_str(&w, "main");
-	msg_put_str(&w, "https://clob.example");
-	msg_put_bin(&w, pem, sizeof(pem));
-	msg_put_str(&w, "");
-	msg_put_array(&w, 1);
-	msg_put_array(&w, 2);
-	msg_put_str(&w, "POLY_PASSPHRASE");
-	msg_put_str(&w, "correct horse battery");
-	msg_put_bool(&w, 0);
-	msg_put_bin(&w, "", 0);
+	gw_ans_frame(&w, 2, 300000);
 	assert_int_equal(msg_finish(&w), 0);
 	assert_false(w.buf.mapped);
 	taken = w.buf.data;
@@ -854,28 +876,6 @@ test_chan_locked(void **state)
 	assert_int_equal(vmlck_kb(), base);
 	/* freed, a channel's buffers are still ones to lock */
 	assert_true(a.in.lock && a.out.lock && b.in.lock && b.out.lock);
-}
-
-/* A frame of bodylen bytes of body and an API passphrase header. */
-static void
-queue_body(struct chan *c, uint32_t id, size_t bodylen)
-{
-	static uint8_t	pem[200000];
-	struct msg_w	w;
-
-	assert_true(bodylen <= sizeof(pem));
-	msg_begin(&w, MSG_GW_ANS, id);
-	msg_put_str(&w, "main");
-	msg_put_str(&w, "https://clob.example");
-	msg_put_bin(&w, pem, bodylen);
-	msg_put_str(&w, "");
-	msg_put_array(&w, 1);
-	msg_put_array(&w, 2);
-	msg_put_str(&w, "POLY_PASSPHRASE");
-	msg_put_str(&w, "correct horse battery");
-	msg_put_bool(&w, 0);
-	msg_put_bin(&w, "", 0);
-	assert_int_equal(chan_queue(c, &w), 0);
 }
 
 /*
