@@ -124,9 +124,9 @@ count(const char *hay, const char *needle)
 	return n;
 }
 
-/* vaultd, having stopped for its log, exited 1 with want in its log. */
+/* vaultd, having stopped, exited 1. */
 static void
-stopped_with(struct at *t, const char *want)
+stopped(struct at *t)
 {
 	int	status;
 
@@ -134,8 +134,26 @@ stopped_with(struct at *t, const char *want)
 	t->it.vaultd = 0;
 	assert_true(WIFEXITED(status));
 	assert_int_equal(WEXITSTATUS(status), 1);
+}
+
+/* vaultd, having stopped for its log, exited 1 with want in its log. */
+static void
+stopped_with(struct at *t, const char *want)
+{
+	stopped(t);
 	if (!it_log_has(&t->it, want))
 		fail_msg("vaultd's log lacks \"%s\"", want);
+}
+
+/* vaultd started again (-T, a2, a3) and unlocked: the log verifies. */
+static void
+restart_verifies(struct at *t, const char *a2, const char *a3)
+{
+	assert_int_equal(it_start_args(&t->it, "-T", a2, a3), 0);
+	assert_int_equal(CTL(t, NULL, "unlock --passphrase-file %s", t->pass),
+	    0);
+	if (CTL(t, NULL, "audit verify") != 0)
+		fail_msg("%s", t->out);
 }
 
 /*
@@ -655,15 +673,8 @@ cut_log(struct at *t, size_t len)
 static void
 start_refused(struct at *t, const char *a2, const char *a3, const char *msg)
 {
-	int	status;
-
 	assert_int_equal(it_spawn(&t->it, "-T", a2, a3), 0);
-	assert_int_equal(waitpid(t->it.vaultd, &status, 0), t->it.vaultd);
-	t->it.vaultd = 0;
-	assert_true(WIFEXITED(status));
-	assert_int_equal(WEXITSTATUS(status), 1);
-	if (!it_log_has(&t->it, msg))
-		fail_msg("vaultd's log lacks \"%s\"", msg);
+	stopped_with(t, msg);
 }
 
 /* Where the last whole line of the first len bytes of b ends. */
@@ -704,7 +715,7 @@ test_log_replaced(void **state)
 	struct chan	 c;
 	struct msg	 m;
 	size_t		 len = 0;
-	int		 kind, status, n, i, r;
+	int		 kind, n, i, r;
 
 	snprintf(moved, sizeof(moved), "%s.moved", t->audit);
 	snprintf(lost, sizeof(lost), "%s.lost", t->audit);
@@ -738,11 +749,7 @@ test_log_replaced(void **state)
 		    "GET --path /auth/api-keys"), 3);
 		assert_string_equal(t->out, "vaultctl: headers: vaultd closed "
 		    "the connection (see vaultd.log)\n");
-		assert_int_equal(waitpid(t->it.vaultd, &status, 0),
-		    t->it.vaultd);
-		t->it.vaultd = 0;
-		assert_true(WIFEXITED(status));
-		assert_int_equal(WEXITSTATUS(status), 1);
+		stopped(t);
 		snprintf(saved, sizeof(saved), "saved in %s",
 		    kind == 1 ? lost1 : lost);
 		snprintf(want, sizeof(want), "fatal: audit: %s was %s while "
@@ -776,11 +783,7 @@ test_log_replaced(void **state)
 		    0);
 		assert_int_equal(access(lost, F_OK), -1);
 		assert_int_equal(access(lost1, F_OK), -1);
-		assert_int_equal(it_start_args(&t->it, "-T", NULL, NULL), 0);
-		assert_int_equal(CTL(t, NULL, "unlock --passphrase-file %s",
-		    t->pass), 0);
-		if (CTL(t, NULL, "audit verify") != 0)
-			fail_msg("%s", t->out);
+		restart_verifies(t, NULL, NULL);
 		assert_non_null(log = it_slurp(t->audit, &len));
 		assert_int_equal(count(log, "\tGET\t/auth/api-keys\tallow\t"),
 		    n + 1);
@@ -804,17 +807,10 @@ test_log_replaced(void **state)
 	}
 	assert_int_equal(r, CV_ERR_EOF);
 	chan_free(&c);
-	assert_int_equal(waitpid(t->it.vaultd, &status, 0), t->it.vaultd);
-	t->it.vaultd = 0;
-	assert_true(WIFEXITED(status));
-	assert_int_equal(WEXITSTATUS(status), 1);
+	stopped(t);
 	assert_int_equal(rename(moved, t->audit), 0);
 	assert_int_equal(unlink(lost), 0);	/* its copy */
-	assert_int_equal(it_start_args(&t->it, "-T", NULL, NULL), 0);
-	assert_int_equal(CTL(t, NULL, "unlock --passphrase-file %s", t->pass),
-	    0);
-	if (CTL(t, NULL, "audit verify") != 0)
-		fail_msg("%s", t->out);
+	restart_verifies(t, NULL, NULL);
 }
 
 /*
@@ -865,11 +861,7 @@ test_log_cut(void **state)
 	copy_file(backup, t->audit);
 	assert_int_equal(unlink(backup), 0);
 
-	assert_int_equal(it_start_args(&t->it, "-T", NULL, NULL), 0);
-	assert_int_equal(CTL(t, NULL, "unlock --passphrase-file %s", t->pass),
-	    0);
-	if (CTL(t, NULL, "audit verify") != 0)
-		fail_msg("%s", t->out);
+	restart_verifies(t, NULL, NULL);
 	assert_non_null(log = it_slurp(t->audit, &now));
 	assert_int_equal(count(log, "\tGET\t/auth/api-keys\tallow\t"), 2);
 	free(log);
@@ -911,11 +903,7 @@ test_log_unreachable(void **state)
 	stopped_with(t, want);
 	assert_int_equal(unlink(t->it.home), 0);
 	assert_int_equal(rename(moved, t->it.home), 0);
-	assert_int_equal(it_start_args(&t->it, "-T", NULL, NULL), 0);
-	assert_int_equal(CTL(t, NULL, "unlock --passphrase-file %s", t->pass),
-	    0);
-	if (CTL(t, NULL, "audit verify") != 0)
-		fail_msg("%s", t->out);
+	restart_verifies(t, NULL, NULL);
 }
 
 /* A home of its own file system, 1 MiB (mounted by the test). */
@@ -1003,11 +991,7 @@ test_log_copy_fails(void **state)
 	/* room again, the file put back: it verifies */
 	assert_int_equal(unlink(filler), 0);
 	assert_int_equal(rename(moved, t->audit), 0);
-	assert_int_equal(it_start_args(&t->it, "-T", "-J", JOURNAL_MIN), 0);
-	assert_int_equal(CTL(t, NULL, "unlock --passphrase-file %s", t->pass),
-	    0);
-	if (CTL(t, NULL, "audit verify") != 0)
-		fail_msg("%s", t->out);
+	restart_verifies(t, "-J", JOURNAL_MIN);
 }
 
 /*
