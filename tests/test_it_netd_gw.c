@@ -41,6 +41,19 @@ static struct {
 	struct echo	*e;
 } cur;
 
+/* A gateway socket, netd serving it (a1, a2) and a fake vaultd, in cur. */
+static void
+gw_up(struct gws *s, struct nd *n, struct fv *f, const char *a1,
+    const char *a2)
+{
+	cur.s = s;
+	assert_int_equal(gws_open(s), 0);
+	cur.n = n;
+	assert_int_equal(nd_start_gw(n, s, a1, a2), 0);
+	cur.f = f;
+	fv_start(f, n);
+}
+
 static int
 teardown(void **state)
 {
@@ -79,12 +92,7 @@ test_local(void **state)
 	struct gwres	 r;
 	int		 tcp;
 
-	cur.s = &s;
-	assert_int_equal(gws_open(&s), 0);
-	cur.n = &n;
-	assert_int_equal(nd_start_gw(&n, &s, NULL, NULL), 0);
-	cur.f = &f;
-	fv_start(&f, &n);
+	gw_up(&s, &n, &f, NULL, NULL);
 	for (tcp = 0; tcp < 2; tcp++) {
 		assert_int_equal(gw_req(&s, tcp, "GET", "/healthz", NULL, NULL,
 		    0, &r), 0);
@@ -386,12 +394,7 @@ test_echo(void **state)
 
 	cur.e = &e;
 	assert_int_equal(echo_start(&e), 0);
-	cur.s = &s;
-	assert_int_equal(gws_open(&s), 0);
-	cur.n = &n;
-	assert_int_equal(nd_start_gw(&n, &s, NULL, NULL), 0);
-	cur.f = &f;
-	fv_start(&f, &n);
+	gw_up(&s, &n, &f, NULL, NULL);
 	fv_set_forward(&f, e.url, vhdrs);
 
 	assert_int_equal(gw_req(&s, 1, "POST", "/order?status=201", client,
@@ -653,12 +656,7 @@ test_refusals(void **state)
 	cur.t = &t;
 	assert_int_equal(txt_start(&t, "polymarket", NULL, NULL, NULL, NULL),
 	    0);
-	cur.s = &s;
-	assert_int_equal(gws_open(&s), 0);
-	cur.n = &n;
-	assert_int_equal(nd_start_gw(&n, &s, NULL, NULL), 0);
-	cur.f = &f;
-	fv_start(&f, &n);
+	gw_up(&s, &n, &f, NULL, NULL);
 	fv_set_forward(&f, t.url, NULL);
 	t0 = mono_ms();
 	for (i = 0; i < sizeof(refusals) / sizeof(refusals[0]); i++) {
@@ -785,12 +783,7 @@ test_negrisk(void **state)
 	    0);
 	nd_admin(&t, "markets", "{\"token_id\":\"111\",\"neg_risk\":true}");
 	nd_admin(&t, "markets", "{\"token_id\":\"222\",\"neg_risk\":false}");
-	cur.s = &s;
-	assert_int_equal(gws_open(&s), 0);
-	cur.n = &n;
-	assert_int_equal(nd_start_gw(&n, &s, NULL, NULL), 0);
-	cur.f = &f;
-	fv_start(&f, &n);
+	gw_up(&s, &n, &f, NULL, NULL);
 
 	/* Nothing known yet. */
 	fv_set_error(&f, CV_ERR_DENIED, "held here");
@@ -869,12 +862,7 @@ test_concurrent(void **state)
 	assert_non_null(r = calloc(NCONC, sizeof(*r)));
 	cur.e = &e;
 	assert_int_equal(echo_start(&e), 0);
-	cur.s = &s;
-	assert_int_equal(gws_open(&s), 0);
-	cur.n = &n;
-	assert_int_equal(nd_start_gw(&n, &s, NULL, NULL), 0);
-	cur.f = &f;
-	fv_start(&f, &n);
+	gw_up(&s, &n, &f, NULL, NULL);
 	gw_prime(&s, &f, (NCONC + 31) / 32);
 	fv_set_forward(&f, e.url, NULL);
 	assert_non_null(m = curl_multi_init());
@@ -938,12 +926,7 @@ test_upstream_fail(void **state)
 	cur.t = &t;
 	assert_int_equal(txt_start(&t, "polymarket", NULL, NULL, NULL, NULL),
 	    0);
-	cur.s = &s;
-	assert_int_equal(gws_open(&s), 0);
-	cur.n = &n;
-	assert_int_equal(nd_start_gw(&n, &s, "-t", "2"), 0);
-	cur.f = &f;
-	fv_start(&f, &n);
+	gw_up(&s, &n, &f, "-t", "2");
 
 	/* Nobody listening. */
 	assert_true((fd = socket(AF_INET, SOCK_STREAM, 0)) != -1);
@@ -1006,12 +989,7 @@ test_vaultd_gone(void **state)
 	cur.t = &t;
 	assert_int_equal(txt_start(&t, "polymarket", NULL, NULL, NULL, NULL),
 	    0);
-	cur.s = &s;
-	assert_int_equal(gws_open(&s), 0);
-	cur.n = &n;
-	assert_int_equal(nd_start_gw(&n, &s, NULL, NULL), 0);
-	cur.f = &f;
-	fv_start(&f, &n);
+	gw_up(&s, &n, &f, NULL, NULL);
 	fv_set_forward(&f, t.url, NULL);
 	fv_set_silent(&f);
 	assert_non_null(m = curl_multi_init());
@@ -1138,12 +1116,7 @@ test_tls(void **state)
 	cur.t = &t;
 	assert_int_equal(txt_start(&t, "polymarket", "--tls-cert", fl[4],
 	    "--tls-key", fl[2]), 0);
-	cur.s = &s;
-	assert_int_equal(gws_open(&s), 0);
-	cur.n = &n;
-	assert_int_equal(nd_start_gw(&n, &s, NULL, NULL), 0);
-	cur.f = &f;
-	fv_start(&f, &n);
+	gw_up(&s, &n, &f, NULL, NULL);
 	fv_set_forward(&f, t.url, NULL);
 	/* The system's CAs do not know ours. */
 	assert_int_equal(gw_req(&s, 0, "GET", "/", NULL, NULL, 0, &r), 0);
@@ -1218,12 +1191,7 @@ test_wait_limit(void **state)
 	int			 i;
 
 	assert_non_null(r = calloc(NWAIT, sizeof(*r)));
-	cur.s = &s;
-	assert_int_equal(gws_open(&s), 0);
-	cur.n = &n;
-	assert_int_equal(nd_start_gw(&n, &s, NULL, NULL), 0);
-	cur.f = &f;
-	fv_start(&f, &n);
+	gw_up(&s, &n, &f, NULL, NULL);
 	gw_prime(&s, &f, NWAIT / 32);
 	fv_set_silent(&f);
 	assert_non_null(m = curl_multi_init());
@@ -1276,12 +1244,7 @@ test_bot_gone(void **state)
 	size_t			 gone;
 	int			 fd;
 
-	cur.s = &s;
-	assert_int_equal(gws_open(&s), 0);
-	cur.n = &n;
-	assert_int_equal(nd_start_gw(&n, &s, NULL, NULL), 0);
-	cur.f = &f;
-	fv_start(&f, &n);
+	gw_up(&s, &n, &f, NULL, NULL);
 	fv_set_silent(&f);
 	memset(&sun, 0, sizeof(sun));
 	sun.sun_family = AF_UNIX;
@@ -1390,12 +1353,7 @@ test_sandbox(void **state)
 
 	cur.e = &e;
 	assert_int_equal(echo_start(&e), 0);
-	cur.s = &s;
-	assert_int_equal(gws_open(&s), 0);
-	cur.n = &n;
-	assert_int_equal(nd_start_gw(&n, &s, NULL, NULL), 0);
-	cur.f = &f;
-	fv_start(&f, &n);
+	gw_up(&s, &n, &f, NULL, NULL);
 	fv_set_forward(&f, e.url, NULL);
 	assert_int_equal(gw_req(&s, 0, "GET", "/healthz", NULL, NULL, 0, &r),
 	    0);

@@ -37,6 +37,19 @@ static struct {
 	size_t		 nfds;
 } cur;
 
+/* A gateway socket, netd serving it (a1, a2) and a fake vaultd, in cur. */
+static void
+gw_up(struct gws *s, struct nd *n, struct fv *f, const char *a1,
+    const char *a2)
+{
+	cur.s = s;
+	assert_int_equal(gws_open(s), 0);
+	cur.n = n;
+	assert_int_equal(nd_start_gw(n, s, a1, a2), 0);
+	cur.f = f;
+	fv_start(f, n);
+}
+
 static void
 fds_close(void)
 {
@@ -132,12 +145,7 @@ test_conn_flood(void **state)
 	int			 cc;
 
 	assert_non_null(r = calloc(SHARE, sizeof(*r)));
-	cur.s = &s;
-	assert_int_equal(gws_open(&s), 0);
-	cur.n = &n;
-	assert_int_equal(nd_start_gw(&n, &s, NULL, NULL), 0);
-	cur.f = &f;
-	fv_start(&f, &n);
+	gw_up(&s, &n, &f, NULL, NULL);
 	gw_prime(&s, &f, SHARE / 32);
 	fv_set_silent(&f);
 	/* Two requests at vaultd, on their own connections. */
@@ -216,12 +224,7 @@ test_conn_evicted_quiet(void **state)
 	size_t			 i;
 	int			 nc, ngw;
 
-	cur.s = &s;
-	assert_int_equal(gws_open(&s), 0);
-	cur.n = &n;
-	assert_int_equal(nd_start_gw(&n, &s, NULL, NULL), 0);
-	cur.f = &f;
-	fv_start(&f, &n);
+	gw_up(&s, &n, &f, NULL, NULL);
 	fv_set_silent(&f);
 	assert_non_null(cur.fds = calloc(SHARE + 2, sizeof(int)));
 	for (i = 0; i < SHARE; i++)
@@ -850,12 +853,7 @@ test_bot_limits(void **state)
 	int64_t			 start;
 	int			 fd, flags;
 
-	cur.s = &s;
-	assert_int_equal(gws_open(&s), 0);
-	cur.n = &n;
-	assert_int_equal(nd_start_gw(&n, &s, NULL, NULL), 0);
-	cur.f = &f;
-	fv_start(&f, &n);
+	gw_up(&s, &n, &f, NULL, NULL);
 	fv_set_error(&f, CV_ERR_DENIED, "no");
 	assert_non_null(big = malloc(1100000));
 
@@ -1083,12 +1081,7 @@ test_conn_slow_reader(void **state)
 	assert_non_null(req = malloc(k * len));
 	for (i = 0; i < k; i++)
 		memcpy(req + i * len, one, len);
-	cur.s = &s;
-	assert_int_equal(gws_open(&s), 0);
-	cur.n = &n;
-	assert_int_equal(nd_start_gw(&n, &s, "-D", "1"), 0);
-	cur.f = &f;
-	fv_start(&f, &n);
+	gw_up(&s, &n, &f, "-D", "1");
 	assert_non_null(cur.fds = calloc(SHARE, sizeof(int)));
 	for (i = 0; i < SHARE; i++) {
 		cur.fds[cur.nfds++] = raw_unix(&s, NULL);
@@ -1149,12 +1142,7 @@ test_deadlines(void **state)
 	int			 open[3] = { 1, 1, 1 };
 	size_t			 i, t;
 
-	cur.s = &s;
-	assert_int_equal(gws_open(&s), 0);
-	cur.n = &n;
-	assert_int_equal(nd_start_gw(&n, &s, "-D", "1"), 0);
-	cur.f = &f;
-	fv_start(&f, &n);
+	gw_up(&s, &n, &f, "-D", "1");
 	assert_non_null(cur.fds = calloc(3, sizeof(int)));
 	cur.fds[cur.nfds++] = raw_unix(&s, "GET /hea");
 	cur.fds[cur.nfds++] = raw_unix(&s, "GET /healthz HTTP/1.1\r\n"
@@ -1209,12 +1197,7 @@ test_wait_share(void **state)
 	size_t				 i, j, nc = 0;
 
 	assert_non_null(r = calloc(35, sizeof(*r)));
-	cur.s = &s;
-	assert_int_equal(gws_open(&s), 0);
-	cur.n = &n;
-	assert_int_equal(nd_start_gw(&n, &s, NULL, NULL), 0);
-	cur.f = &f;
-	fv_start(&f, &n);
+	gw_up(&s, &n, &f, NULL, NULL);
 	fv_set_silent(&f);
 	assert_non_null(m = curl_multi_init());
 	for (; nc < 32; nc++) {
@@ -1274,12 +1257,7 @@ test_wait_unsigned(void **state)
 	size_t				 i, nc = 0;
 
 	assert_non_null(r = calloc(65, sizeof(*r)));
-	cur.s = &s;
-	assert_int_equal(gws_open(&s), 0);
-	cur.n = &n;
-	assert_int_equal(nd_start_gw(&n, &s, NULL, NULL), 0);
-	cur.f = &f;
-	fv_start(&f, &n);
+	gw_up(&s, &n, &f, NULL, NULL);
 	fv_set_silent(&f);
 	assert_non_null(m = curl_multi_init());
 	for (; nc < 64; nc++) {
@@ -1342,12 +1320,7 @@ test_wait_new(void **state)
 	size_t				 i, nc = 0;
 
 	assert_non_null(r = calloc(65, sizeof(*r)));
-	cur.s = &s;
-	assert_int_equal(gws_open(&s), 0);
-	cur.n = &n;
-	assert_int_equal(nd_start_gw(&n, &s, NULL, NULL), 0);
-	cur.f = &f;
-	fv_start(&f, &n);
+	gw_up(&s, &n, &f, NULL, NULL);
 	gw_prime(&s, &f, 1);
 	fv_set_silent(&f);
 	assert_non_null(m = curl_multi_init());
