@@ -76,7 +76,7 @@ child_parse_args(const char *procname, int argc, char **argv,
 	child_log_setup(procname);
 	memset(o, 0, sizeof(*o));
 	o->user = "nobody";
-	while ((ch = getopt(argc, argv, "dTu:C:t:G:W:D:")) != -1) {
+	while ((ch = getopt(argc, argv, "dTu:C:t:G:W:D:V:")) != -1) {
 		switch (ch) {
 		case 'd':
 			o->verbose++;
@@ -111,6 +111,18 @@ child_parse_args(const char *procname, int argc, char **argv,
 				    optarg, CHILD_SECONDS_MAX);
 			o->gw_deadline = (int)n;
 			break;
+		case 'V':
+			/* Only netd waits on vaultd for a bot. */
+			if (strcmp(procname, "netd") != 0)
+				fatalx("-V: %s serves no gateway", procname);
+			errno = 0;
+			n = strtol(optarg, &end, 10);
+			if (errno != 0 || end == optarg || *end != '\0' ||
+			    n < 1 || n > CHILD_SECONDS_MAX)
+				fatalx("-V %s: not a number of seconds 1-%d",
+				    optarg, CHILD_SECONDS_MAX);
+			o->gw_wait = (int)n;
+			break;
 		case 'W':
 			/* Only signerd signs. */
 			if (strcmp(procname, "signerd") != 0)
@@ -143,7 +155,8 @@ child_parse_args(const char *procname, int argc, char **argv,
 			break;
 		default:
 			fprintf(stderr, "usage: %s [-dT] [-u user] [-C dir] "
-			    "[-t seconds] [-D seconds] [-G fd] [-W workers]\n"
+			    "[-t seconds] [-D seconds] [-V seconds] [-G fd] "
+			    "[-W workers]\n"
 			    "%s is started by vaultd, not by hand.\n",
 			    procname, procname);
 			exit(2);

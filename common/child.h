@@ -15,7 +15,7 @@
 #define CHILD_GW_FD_MIN	5	/* -G: vaultd passes listening sockets from 5 */
 #define CHILD_GW_FD_MAX	1023
 #define CHILD_WORKERS_MAX 8	/* -W: signerd's signing threads */
-#define CHILD_SECONDS_MAX 600	/* -t, -D: seconds, for tests */
+#define CHILD_SECONDS_MAX 600	/* -t, -D, -V: seconds, for tests */
 #define CHILD_GW_MAX	5	/* -G at most this often: vaultd's
 				   run/gateway.sock and its loopback
 				   addresses (vaultd/vaultd.h GW_FDS_MAX) */
@@ -29,6 +29,9 @@ struct child_opts {
 					    (tests: honoured with -T only) */
 	int		 gw_deadline;	/* -D: netd's gateway deadlines in
 					    seconds (tests: with -T only) */
+	int		 gw_wait;	/* -V: netd's wait for vaultd's
+					    answer to a bot's request, in
+					    seconds (tests: with -T only) */
 	int		 gw_fds[CHILD_GW_MAX];	/* -G: netd's sockets */
 	int		 ngw;
 	int		 workers;	/* -W: signerd's signing threads */
@@ -36,10 +39,12 @@ struct child_opts {
 
 /*
  * Point the log at CHILD_LOG_FD, then parse "-d -T -u USER -C DIR -t
- * SECONDS -D SECONDS -G FD -W N"; exits with a message on misuse.  -W
- * (signerd only) is the number of signing threads, 1 to
+ * SECONDS -D SECONDS -V SECONDS -G FD -W N"; exits with a message on
+ * misuse.  -W (signerd only) is the number of signing threads, 1 to
  * CHILD_WORKERS_MAX.  -D (netd only) shortens the gateway's deadlines,
- * 1 to 600 seconds, for tests (netd needs -T with it).  -G
+ * -V (netd only) its wait for vaultd's answer to a bot's request
+ * (NETD_GW_VAULTD_MS), each 1 to 600 seconds, for tests (netd needs -T
+ * with them).  -G
  * (netd only; fatal
  * for any other procname) names a listening socket vaultd left open for
  * the gateway, a descriptor from CHILD_GW_FD_MIN to CHILD_GW_FD_MAX, at

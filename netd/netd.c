@@ -320,6 +320,8 @@ main(int argc, char **argv)
 		fatalx("-t is for tests: it needs -T");
 	if (nd.opts.gw_deadline != 0 && !nd.opts.testmode)
 		fatalx("-D is for tests: it needs -T");
+	if (nd.opts.gw_wait != 0 && !nd.opts.testmode)
+		fatalx("-V is for tests: it needs -T");
 	if (sodium_init() < 0)
 		fatalx("libsodium initialisation failed");
 	/* jansson would read /dev/urandom on first use: seed it now */

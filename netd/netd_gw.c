@@ -29,9 +29,9 @@
  * no work: gw_conn_evict), NETD_GW_IDLE seconds of silence on a
  * connection (a suspended one is exempt and starts anew when resumed),
  * deadlines for a request's line, headers and body (gw_deadlines),
- * NETD_GW_VAULTD_MS for vaultd's answer (504).  A request netd gives up
- * on while vaultd has it (504, or its bot gone: gw_conn_gone) is
- * given up at vaultd too (MSG_GW_GONE, gw_wait_drop).
+ * NETD_GW_VAULTD_MS for vaultd's answer (504; -V in tests).  A request
+ * netd gives up on while vaultd has it (504, or its bot gone:
+ * gw_conn_gone) is given up at vaultd too (MSG_GW_GONE, gw_wait_drop).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -668,7 +668,7 @@ gw_ask(struct gw_req *r, const char *kind)
 	gw->wait[gw->nwait].r = r;
 	gw->nwait++;
 	r->state = GS_VAULTD;
-	r->due_ms = netd_now_ms() + NETD_GW_VAULTD_MS;
+	r->due_ms = netd_now_ms() + gw->vaultd_ms;
 	r->suspended = 1;
 	MHD_suspend_connection(r->conn);
 }
@@ -999,6 +999,9 @@ gw_init(struct netd *nd)
 	if (nd->opts.gw_deadline != 0)
 		gw->line_ms = gw->head_ms = gw->body_ms = gw->slow_ms =
 		    (int64_t)nd->opts.gw_deadline * 1000;
+	gw->vaultd_ms = NETD_GW_VAULTD_MS;
+	if (nd->opts.gw_wait != 0)
+		gw->vaultd_ms = (int64_t)nd->opts.gw_wait * 1000;
 	/* A bot gone before its answer must not end netd. */
 	if (signal(SIGPIPE, SIG_IGN) == SIG_ERR)
 		fatal("SIGPIPE");

@@ -72,7 +72,8 @@
 /*
  * A request vaultd holds for approvers may wait up to the policy's
  * longest approval-timeout (3600 s); beyond that vaultd is not
- * answering, and the bot gets 504.
+ * answering, and the bot gets 504.  netd's -V SECONDS shortens it, for
+ * tests (with -T only).
  */
 #define NETD_GW_VAULTD_MS	(3900 * 1000)
 #define NETD_GW_UP_CONNS	64	/* connections to exchanges */
@@ -255,6 +256,8 @@ struct netd_gw {
 						   libmicrohttpd last ran */
 	/* The deadlines, ms (NETD_GW_IDLE ... NETD_GW_SLOW, or -D's). */
 	int64_t			 line_ms, head_ms, body_ms, slow_ms;
+	/* The wait for vaultd's answer, ms (NETD_GW_VAULTD_MS, or -V's). */
+	int64_t			 vaultd_ms;
 	int64_t			 sweep_ms;	/* the next gw_deadlines */
 	uint8_t			 who_key[16];	/* gw_who's SipHash key */
 	/* the gw_who of credentials that passed, by gw_who % the slots */

@@ -819,12 +819,40 @@ test_workers(void **state)
 		assert_int_equal(it_run(out, sizeof(out), cmd), 0);
 		it_cleanup(&t);
 	}
+	/* -V the same, and for tests only: refused without -T */
+	{
+		static const char *badv[] = { "0", "601", "999", "x" };
+
+		for (i = 0; i < sizeof(badv) / sizeof(badv[0]); i++) {
+			it_init(&t);
+			snprintf(cmd, sizeof(cmd), "%s/vaultd -n -T -V '%s' "
+			    "2>&1", t.build, badv[i]);
+			assert_int_equal(it_run(out, sizeof(out), cmd), 2);
+			assert_non_null(strstr(out, "-V secs  test mode: "
+			    "netd's wait for vaultd's answer to a gateway "
+			    "request,\n           1-600\n"));
+			it_cleanup(&t);
+		}
+		it_init(&t);
+		snprintf(cmd, sizeof(cmd), "%s/vaultd -n -V 600 2>&1",
+		    t.build);
+		assert_int_equal(it_run(out, sizeof(out), cmd), 1);
+		assert_non_null(strstr(out, ": fatal: -V is for tests: it "
+		    "needs -T\n"));
+		it_cleanup(&t);
+		it_init(&t);
+		snprintf(cmd, sizeof(cmd), "%s/vaultd -n -T -V 600 2>&1",
+		    t.build);
+		assert_int_equal(it_run(out, sizeof(out), cmd), 0);
+		it_cleanup(&t);
+	}
 	/* the children's usage names every flag they take, -W too */
 	it_init(&t);
 	snprintf(cmd, sizeof(cmd), "%s/signerd -x 2>&1 </dev/null", t.build);
 	assert_int_equal(it_run(out, sizeof(out), cmd), 2);
 	assert_non_null(strstr(out, "\nusage: signerd [-dT] [-u user] "
-	    "[-C dir] [-t seconds] [-D seconds] [-G fd] [-W workers]\n"
+	    "[-C dir] [-t seconds] [-D seconds] [-V seconds] [-G fd] "
+	    "[-W workers]\n"
 	    "signerd is started by vaultd, not by hand.\n"));
 	it_cleanup(&t);
 }

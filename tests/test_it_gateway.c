@@ -1645,6 +1645,60 @@ test_gone_held(void **state)
 }
 
 /*
+ * A request held for approval past netd's wait for vaultd's answer
+ * (NETD_GW_VAULTD_MS, 3900 s; -V 2 here): the bot is told 504, and netd
+ * tells vaultd, which cancels the request as for a bot gone -- on the
+ * audit log as `cancelled`, gone from `approve list`, the budget its
+ * rule reserved given back.
+ */
+static void
+test_wait_ends_held(void **state)
+{
+	struct gt	*g = *state;
+	struct audit_rec rec;
+	struct txr	 r;
+	char		 key[160], pol[8192];
+	size_t		 from;
+	int64_t		 start;
+
+	gw_restart(g, "-V2");
+	snprintf(key, sizeof(key), "%s.alice", g->it.home);
+	unlink(key);
+	assert_int_equal(CTL(g, NULL, "approver keygen %s", key), 0);
+	snprintf(pol, sizeof(pol), "approver alice \"%.64s\"\napprove 1 of "
+	    "{ alice } client bot method GET path /data/orders limit 5/day "
+	    "per client label held\n%s", g->out, POLICY_TEXT);
+	policy_put(g, pol);
+	from = audit_size(g);
+	bot(g, &g->bot, txt_now(), "GET", "/data/orders", NULL, &r);
+	if (r.status != 504)
+		fail_msg("%ld %s", r.status, r.body ? r.body : "");
+	assert_string_equal(r.body, "{\"error\":\"gateway: vaultd did not "
+	    "answer in time\"}");
+	txr_free(&r);
+	assert_int_equal(sign_record(g, from, "client:bot", "held", &rec), 1);
+	for (start = txt_ms(); held_count(g) != 0; it_sleep_ms(50))
+		if (txt_ms() - start >= 10000)
+			fail_msg("still held 10 s after netd's wait ended");
+	assert_int_equal(sign_record(g, from, "client:bot", "cancelled",
+	    &rec), 1);
+	assert_string_equal(rec.account, "pm");
+	assert_string_equal(rec.method, "GET");
+	assert_string_equal(rec.path, "/data/orders");
+	assert_int_equal(sign_record(g, from, "client:bot", "approved", &rec),
+	    0);
+	assert_int_equal(sign_record(g, from, "vaultd", "withheld", &rec), 0);
+	/* the held rule's budget given back */
+	assert_int_equal(metric(g, "clobvault_budget_remaining{rule=\"held\","
+	    "budget=\"limit 5/day per client\",account=\"\","
+	    "who=\"client:bot\"} "), 5);
+
+	policy_put(g, POLICY_TEXT);
+	unlink(key);
+	gw_restart(g, NULL);
+}
+
+/*
  * A bot that sends made-up credentials and leaves at once keeps netd's
  * place for its request until signerd's work of it is done: vaultd
  * answers a request given up while signerd checks it only once the
@@ -2289,6 +2343,7 @@ main(void)
 		cmocka_unit_test(test_approval_share),
 		cmocka_unit_test(test_withheld),
 		cmocka_unit_test(test_gone_held),
+		cmocka_unit_test(test_wait_ends_held),
 		cmocka_unit_test(test_gone_signing),
 		cmocka_unit_test(test_gone_keeps_place),
 		cmocka_unit_test(test_builder_l2),

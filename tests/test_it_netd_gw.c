@@ -9,8 +9,9 @@
  * refusals netd makes alone, neg-risk learnt from the exchange's
  * answers, many requests in flight at once on kept-alive connections,
  * the exchange failing or slow, HTTPS with the account's CA and pin,
- * vaultd going away, the bound on requests waiting for vaultd, and the
- * sandbox.  Every test's teardown ends what it started.
+ * vaultd going away, the bound on requests waiting for vaultd, a bot
+ * going away and vaultd not answering in time while vaultd has the
+ * request, and the sandbox.  Every test's teardown ends what it started.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -1293,6 +1294,66 @@ test_bot_gone(void **state)
 	fv_ok(&f);
 }
 
+/*
+ * vaultd that does not answer within netd's wait (NETD_GW_VAULTD_MS,
+ * -V 1 here): the bot is told 504, and vaultd is told (MSG_GW_GONE
+ * with the request's id), once, so that it ends the request too.
+ * vaultd's late answer is dropped, and netd serves on.
+ */
+static void
+test_vaultd_late(void **state)
+{
+	static struct gws	 s;
+	static struct nd	 n;
+	static struct fv	 f;
+	struct gwres		 r;
+	uint32_t		 id;
+	int64_t			 start;
+	size_t			 gone;
+
+	gw_up(&s, &n, &f, "-V", "1");
+	fv_set_silent(&f);
+	start = mono_ms();
+	assert_int_equal(gw_req(&s, 0, "POST", "/order", NULL, "{}", 2, &r),
+	    0);
+	gw_expect(&r, 504, "{\"error\":\"gateway: vaultd did not answer in "
+	    "time\"}");
+	gwres_free(&r);
+	/* not before netd's wait ended */
+	assert_true(mono_ms() - start >= 1000);
+	fv_lock(&f);
+	assert_int_equal(f.nheld, 1);
+	id = f.held[0].id;
+	assert_string_equal(f.held[0].method, "POST");
+	assert_string_equal(f.held[0].path, "/order");
+	fv_unlock(&f);
+	/* the notice follows the answer on netd's next turn */
+	for (start = mono_ms();; it_sleep_ms(20)) {
+		assert_true(mono_ms() - start < 10000);
+		fv_lock(&f);
+		gone = f.ngone;
+		fv_unlock(&f);
+		if (gone > 0)
+			break;
+	}
+	fv_lock(&f);
+	assert_int_equal(f.ngone, 1);
+	assert_int_equal(f.gone[0], id);
+	/* vaultd's answer, late: dropped */
+	assert_int_equal(msg_error_ans(&n.c, id, CV_ERR_EOF,
+	    "the bot went away"), 0);
+	fv_unlock(&f);
+	fv_set_error(&f, CV_ERR_DENIED, "no");
+	assert_int_equal(gw_req(&s, 1, "GET", "/time", NULL, NULL, 0, &r), 0);
+	gw_expect(&r, 403, "{\"error\":\"no\"}");
+	gwres_free(&r);
+	fv_lock(&f);
+	assert_int_equal(f.ngone, 1);
+	assert_int_equal(f.ngw, 2);
+	fv_unlock(&f);
+	fv_ok(&f);
+}
+
 /* Run prog (in the build) with args, fds 5.. as given; its log. */
 static int
 run_child(const char *prog, const char *const *args, int fd5, char *log,
@@ -1341,6 +1402,7 @@ test_sandbox(void **state)
 	static const char *const sgw[] = { "-G", "5", NULL };
 	static const char *const bad[] = { "-G", "4", NULL };
 	static const char *const dl[] = { "-D", "1", NULL };
+	static const char *const vw[] = { "-V", "1", NULL };
 	static struct echo	 e;
 	static struct gws	 s;
 	static struct nd	 n;
@@ -1404,6 +1466,13 @@ test_sandbox(void **state)
 	st = run_child("signerd", dl, -1, text, sizeof(text));
 	assert_true(WIFEXITED(st) && WEXITSTATUS(st) != 0);
 	assert_non_null(strstr(text, "-D: signerd serves no gateway"));
+	/* The wait for vaultd's answer, shortened: for tests alone. */
+	st = run_child("netd", vw, -1, text, sizeof(text));
+	assert_true(WIFEXITED(st) && WEXITSTATUS(st) != 0);
+	assert_non_null(strstr(text, "-V is for tests: it needs -T"));
+	st = run_child("signerd", vw, -1, text, sizeof(text));
+	assert_true(WIFEXITED(st) && WEXITSTATUS(st) != 0);
+	assert_non_null(strstr(text, "-V: signerd serves no gateway"));
 	gws_close(&s);
 	echo_stop(&e);
 }
@@ -1423,6 +1492,7 @@ main(void)
 		cmocka_unit_test_teardown(test_vaultd_gone, teardown),
 		cmocka_unit_test_teardown(test_wait_limit, teardown),
 		cmocka_unit_test_teardown(test_bot_gone, teardown),
+		cmocka_unit_test_teardown(test_vaultd_late, teardown),
 		cmocka_unit_test_teardown(test_sandbox, teardown),
 	};
 

@@ -76,6 +76,9 @@ usage(void)
 	    "core)\n"
 	    "  -T       test mode: accept sandbox test probes\n"
 	    "  -t secs  test mode: netd's time-out for one request, 1-600\n"
+	    "  -V secs  test mode: netd's wait for vaultd's answer to a "
+	    "gateway request,\n"
+	    "           1-600\n"
 	    "  -N path  test mode: run this program as netd\n"
 	    "  -D secs  test mode: the deadline of one exchange call\n"
 	    "  -I secs  test mode: a control client's idle time-out\n"
@@ -969,7 +972,7 @@ main(int argc, char **argv)
 		return 0;
 	}
 	while ((ch = getopt_long(argc, argv,
-	    "c:dfg:I:J:k:l:LnN:p:Q:R:S:t:Tu:D:W:",
+	    "c:dfg:I:J:k:l:LnN:p:Q:R:S:t:Tu:D:V:W:",
 	    longopts, NULL)) != -1) {
 		switch (ch) {
 		case 'C':
@@ -1022,6 +1025,12 @@ main(int argc, char **argv)
 		case 't':
 			/* netd takes 1 to CHILD_SECONDS_MAX, or dies at start */
 			snprintf(vd.net_timeout, sizeof(vd.net_timeout), "%llu",
+			    (unsigned long long)test_number(optarg, 1,
+			    CHILD_SECONDS_MAX));
+			break;
+		case 'V':
+			/* netd takes 1 to CHILD_SECONDS_MAX, or dies at start */
+			snprintf(vd.gw_wait, sizeof(vd.gw_wait), "%llu",
 			    (unsigned long long)test_number(optarg, 1,
 			    CHILD_SECONDS_MAX));
 			break;
@@ -1099,6 +1108,8 @@ main(int argc, char **argv)
 		fatalx("-J is for tests: it needs -T");
 	if (vd.idle_ms != 0 && !vd.testmode)
 		fatalx("-I is for tests: it needs -T");
+	if (vd.gw_wait[0] != '\0' && !vd.testmode)
+		fatalx("-V is for tests: it needs -T");
 	if (vd.idle_ms == 0)
 		vd.idle_ms = VAULTD_IDLE_MS;
 	if (vd.call_deadline_ms == 0)

@@ -558,6 +558,8 @@ struct vaultd {
 	int		 verbose;
 	int		 testmode;
 	char		 net_timeout[8];	/* -t, test mode: netd's */
+	char		 gw_wait[8];		/* -V, test mode: netd's wait
+						   for a gateway answer */
 	char		 sign_workers[4];	/* -W: signerd's threads */
 	int		 cpu_latency;		/* us to hold; -1: none */
 	int		 cpu_latency_fd;	/* held while open */

@@ -163,6 +163,10 @@ child_exec(struct vaultd *vd, struct child *ch, int fd, int logfd)
 		argv[n++] = "-t";
 		argv[n++] = vd->net_timeout;
 	}
+	if (vd->gw_wait[0] != '\0' && strcmp(ch->name, "netd") == 0) {
+		argv[n++] = "-V";
+		argv[n++] = vd->gw_wait;
+	}
 	if (strcmp(ch->name, "signerd") == 0) {
 		argv[n++] = "-W";
 		argv[n++] = vd->sign_workers;
