@@ -3,6 +3,7 @@
  * with its exact CV_ERR_MSG_* code.
  */
 #include <fcntl.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -902,11 +903,49 @@ test_chan_grow_locked(void **state)
 	chan_free(&c);
 }
 
+/* test_msg's argument to be test_lock_failure_told's process. */
+#define LOCK_CHILD	"--lock-failure-child"
+
+/*
+ * test_lock_failure_told's process, its log on standard output: the
+ * memory lock limit 0, root (CAP_IPC_LOCK, which no limit binds) nobody
+ * first.  0 if each lock failed and was counted, from none.
+ */
+static int
+lock_failure_child(void)
+{
+	struct rlimit	 rl = { 0, 0 };
+	struct secret	 sec;
+	struct chan	 a;
+	struct msg_w	 w;
+	int		 fail;
+
+	fail = setrlimit(RLIMIT_MEMLOCK, &rl) != 0 ||
+	    (geteuid() == 0 && (setgid(65534) != 0 || setuid(65534) != 0)) ||
+	    sodium_init() < 0;
+	log_to_fd(STDOUT_FILENO, 1);
+	fail |= secmem_lock_failures() != 0;
+	/* a secret first: sodium_malloc alone says nothing */
+	fail |= secret_alloc(&sec, 32) != 0;
+	fail |= secmem_lock_failures() != 1;
+	chan_init(&a, -1);
+	msg_begin(&w, MSG_CTL_UNLOCK_REQ, 1);
+	msg_put_bin(&w, "correct horse battery", 21);
+	msg_put_bool(&w, 0);
+	fail |= chan_queue(&a, &w) != 0;
+	fail |= !a.out.mapped || secmem_lock_failures() != 2;
+	chan_free(&a);
+	secret_free(&sec);
+	return fail;
+}
+
 /*
  * Past the memory lock limit sodium_malloc and the channels go on with
  * swappable pages; the process says so once, naming nothing it holds.
- * Run in a child: the limit is 0, and root (CAP_IPC_LOCK, which no limit
- * binds) becomes nobody first.
+ * A process of its own, this program run anew (lock_failure_child): a
+ * child only forked carried this one's count of lock failures, and its
+ * warning if told already, so that a lock failed by a test before (a
+ * small limit, not root) failed this one.
  */
 static void
 test_lock_failure_told(void **state)
@@ -915,36 +954,28 @@ test_lock_failure_told(void **state)
 	    "holds secrets (mlock: Operation not permitted): it may be "
 	    "written to swap; raise the memory lock limit (LimitMEMLOCK=, "
 	    "ulimit -l) or run without swap\n";
-	struct rlimit	 rl = { 0, 0 };
-	struct secret	 sec;
-	struct chan	 a;
-	char		 buf[1024];
+	char		 buf[1024], self[PATH_MAX];
 	ssize_t		 n;
 	size_t		 got = 0;
 	pid_t		 pid;
-	int		 p[2], status, fail;
+	int		 p[2], status;
 
 	(void)state;
 	/* AddressSanitizer makes mlock succeed without locking */
 	if (!MSGBUF_MAPS)
 		skip();
+	assert_true((n = readlink("/proc/self/exe", self, sizeof(self) - 1))
+	    > 0);
+	self[n] = '\0';
 	assert_int_equal(pipe(p), 0);
 	assert_true((pid = fork()) != -1);
 	if (pid == 0) {
+		if (dup2(p[1], STDOUT_FILENO) == -1)
+			_exit(126);
 		close(p[0]);
-		fail = setrlimit(RLIMIT_MEMLOCK, &rl) != 0 ||
-		    (geteuid() == 0 && (setgid(65534) != 0 ||
-		    setuid(65534) != 0)) || sodium_init() < 0;
-		log_to_fd(p[1], 1);
-		/* a secret first: sodium_malloc alone says nothing */
-		fail |= secret_alloc(&sec, 32) != 0;
-		fail |= secmem_lock_failures() != 1;
-		chan_init(&a, -1);
-		queue_unlock(&a, 1);
-		fail |= !a.out.mapped || secmem_lock_failures() != 2;
-		chan_free(&a);
-		secret_free(&sec);
-		_exit(fail);
+		close(p[1]);
+		execl(self, "test_msg", LOCK_CHILD, (char *)NULL);
+		_exit(127);
 	}
 	close(p[1]);
 	while ((n = read(p[0], buf + got, sizeof(buf) - 1 - got)) > 0)
@@ -958,7 +989,7 @@ test_lock_failure_told(void **state)
 }
 
 int
-main(void)
+main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_roundtrip),
@@ -985,5 +1016,7 @@ main(void)
 		cmocka_unit_test(test_lock_failure_told),
 	};
 
+	if (argc == 2 && strcmp(argv[1], LOCK_CHILD) == 0)
+		return lock_failure_child();
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
