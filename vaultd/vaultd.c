@@ -52,7 +52,7 @@ usage(void)
 	    "              [--cpu-latency usec]\n"
 	    "              [-W workers] [-t secs] [-N netd] [-D secs] "
 	    "[-S bytes]\n"
-	    "              [-I secs] [-J bytes] [-R n] [-Q n]\n"
+	    "              [-I secs] [-J bytes] [-M slots] [-R n] [-Q n]\n"
 	    "       vaultd --version\n"
 	    "  -c file  the configuration file (default %s, if it exists;\n"
 	    "           none in test mode)\n"
@@ -84,6 +84,7 @@ usage(void)
 	    "  -I secs  test mode: a control client's idle time-out\n"
 	    "  -S bytes test mode: the audit log's segment size\n"
 	    "  -J bytes test mode: the audit journal's size\n"
+	    "  -M slots test mode: the gateway's replay table's largest size\n"
 	    "  -R n     test mode: a client's signatures in the gateway's "
 	    "replay window\n"
 	    "  -Q n     test mode: the replay window counts n clients' "
@@ -972,7 +973,7 @@ main(int argc, char **argv)
 		return 0;
 	}
 	while ((ch = getopt_long(argc, argv,
-	    "c:dfg:I:J:k:l:LnN:p:Q:R:S:t:Tu:D:V:W:",
+	    "c:dfg:I:J:k:l:LM:nN:p:Q:R:S:t:Tu:D:V:W:",
 	    longopts, NULL)) != -1) {
 		switch (ch) {
 		case 'C':
@@ -1061,6 +1062,13 @@ main(int argc, char **argv)
 			    sizeof(vd.netd_path))
 				usage();
 			break;
+		case 'M':
+			/* the replay table's largest size, a power of two */
+			vd.gw.replay_most = test_number(optarg, 4,
+			    GW_REPLAY_MAX);
+			if ((vd.gw.replay_most & (vd.gw.replay_most - 1)) != 0)
+				usage();
+			break;
 		case 'Q':
 			/* clients counted in the replay window, colliding */
 			vd.gw.replay_tags = test_number(optarg, 1,
@@ -1102,6 +1110,8 @@ main(int argc, char **argv)
 		fatalx("-R is for tests: it needs -T");
 	if (vd.gw.replay_tags != 0 && !vd.testmode)
 		fatalx("-Q is for tests: it needs -T");
+	if (vd.gw.replay_most != 0 && !vd.testmode)
+		fatalx("-M is for tests: it needs -T");
 	if (vd.audit_seg_max != 0 && !vd.testmode)
 		fatalx("-S is for tests: it needs -T");
 	if (vd.wal.conf != 0 && !vd.testmode)

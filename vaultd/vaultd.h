@@ -427,6 +427,11 @@ struct vd_gw {
 	size_t		 replay_tags;		/* -Q, -T: so many clients,
 						    their hashes colliding */
 	size_t		 replay_sweep;		/* the slot the sweep is at */
+	size_t		 replay_most;		/* -M, -T: the table's largest
+						    size, instead of
+						    GW_REPLAY_MAX */
+	uint64_t	 replay_scans;		/* passes over every slot of
+						    the table, for /metrics */
 	/* counters, for /metrics */
 	uint64_t	 requests, refused_auth, refused_replay;
 	uint64_t	 signatures[4];		/* L1, L2, builder, orders */

@@ -723,19 +723,27 @@ gw_replay_sweep(struct vaultd *vd, int64_t now, size_t n)
 	vd->gw.replay_sweep = k & (vd->gw.replay_cap - 1);
 }
 
+/* The table's largest size: GW_REPLAY_MAX, or -M in tests. */
+static size_t
+gw_replay_most(struct vaultd *vd)
+{
+	return vd->gw.replay_most != 0 ? vd->gw.replay_most : GW_REPLAY_MAX;
+}
+
 static int
 gw_replay_build(struct vaultd *vd, int64_t now)
 {
 	struct gw_rclient	 nc[GW_REPLAY_TAGS];
 	uint16_t		 map[GW_REPLAY_TAGS];
 	struct gw_replay	*nt, *e;
-	size_t			 live = 0, cap, i, k;
+	size_t			 live = 0, cap, i, k, most = gw_replay_most(vd);
 	int			 t;
 
+	vd->gw.replay_scans++;
 	for (i = 0; i < vd->gw.replay_cap; i++)
 		live += vd->gw.replay[i].until_ms > now;
-	for (cap = GW_REPLAY_MIN; cap < 4 * (live + 1) && cap < GW_REPLAY_MAX;
-	    cap *= 2)
+	for (cap = GW_REPLAY_MIN < most ? GW_REPLAY_MIN : most;
+	    cap < 4 * (live + 1) && cap < most; cap *= 2)
 		;
 	if (2 * (live + 1) > cap)
 		return CV_ERR_AGAIN;		/* full of live signatures */
@@ -790,6 +798,7 @@ gw_replay_widen(struct vaultd *vd, int64_t now, int64_t skew)
 
 	if (lost > vd->gw.replay_floor)
 		vd->gw.replay_floor = lost;
+	vd->gw.replay_scans++;
 	for (i = 0; i < vd->gw.replay_cap; i++)
 		if (vd->gw.replay[i].until_ms > now)
 			vd->gw.replay[i].until_ms += (skew - old) * 1000;
@@ -1505,6 +1514,11 @@ gw_metrics(struct vaultd *vd, struct gw_text *t)
 	    "\"credentials\"} %llu\nclobvault_gateway_refused_total{reason="
 	    "\"replay\"} %llu\n", (unsigned long long)vd->gw.refused_auth,
 	    (unsigned long long)vd->gw.refused_replay);
+	gw_put(t, "# HELP clobvault_gateway_replay_scans_total Passes vaultd "
+	    "made over every slot of the replay table (rebuilds, a larger "
+	    "skew).\n# TYPE clobvault_gateway_replay_scans_total counter\n"
+	    "clobvault_gateway_replay_scans_total %llu\n",
+	    (unsigned long long)vd->gw.replay_scans);
 	gw_put(t, "# HELP clobvault_audit_records_total Records in the "
 	    "audit log's chain.\n# TYPE clobvault_audit_records_total "
 	    "counter\nclobvault_audit_records_total %llu\n",
