@@ -1092,20 +1092,28 @@ gw_restart(struct gt *g, const char *a)
 	gw_restart_t(g, "-T", a);
 }
 
-/* A client's signed change: its HTTP status; its body in out. */
+/* A client's change signed at ts: its HTTP status; its body in out. */
 static long
-replay_one(struct gt *g, struct txcreds *c, int i, char *out, size_t len)
+replay_at(struct gt *g, struct txcreds *c, int64_t ts, int i, char *out,
+    size_t len)
 {
 	struct txr	 r;
 	char		 body[64];
 	long		 status;
 
 	snprintf(body, sizeof(body), "{\"market\":\"0x%02x\"}", i);
-	bot(g, c, txt_now(), "DELETE", "/cancel-market-orders", body, &r);
+	bot(g, c, ts, "DELETE", "/cancel-market-orders", body, &r);
 	status = r.status;
 	snprintf(out, len, "%s", r.body != NULL ? r.body : "");
 	txr_free(&r);
 	return status;
+}
+
+/* A client's signed change: its HTTP status; its body in out. */
+static long
+replay_one(struct gt *g, struct txcreds *c, int i, char *out, size_t len)
+{
+	return replay_at(g, c, txt_now(), i, out, len);
 }
 
 /* Another client of account pm, its credentials in c. */
@@ -1430,6 +1438,174 @@ metrics_text(struct gt *g, char *out, size_t len)
 	assert_int_equal(r.status, 200);
 	snprintf(out, len, "%s", r.body);
 	txr_free(&r);
+}
+
+/* How many passes vaultd made over the whole replay table. */
+static long
+replay_scans(struct gt *g)
+{
+	return metric(g, "\nclobvault_gateway_replay_scans_total ");
+}
+
+/*
+ * Clients at their share filled the replay table (four at -R 32 fill
+ * one of -M 256 slots, 128 signatures live), and then every client's
+ * changing requests were refused, a light client's too.  Now a client
+ * holding 1/64 of the live most (2 here) takes no more once the table
+ * holds half of it: past that the heavy clients are refused on their
+ * own count (503, audited) and a client holding less goes on.
+ */
+static void
+test_replay_reserve(void **state)
+{
+	struct gt	*g = *state;
+	struct txcreds	 heavy[4];
+	struct audit_rec rec;
+	char		 body[4096], name[16];
+	size_t		 from;
+	int		 i, k;
+	const int	 got[4] = { 32, 32, 2, 2 };
+
+	gw_restart_t(g, "-TM256", "-R32");
+	for (k = 0; k < 4; k++) {
+		snprintf(name, sizeof(name), "heavy%d", k);
+		replay_client_add(g, name, &heavy[k]);
+	}
+	from = audit_size(g);
+	/* no rule of the policy names them: past the replay check, 403 */
+	for (k = 0; k < 4; k++) {
+		for (i = 0; i < got[k]; i++)
+			if (replay_one(g, &heavy[k], i, body, sizeof(body)) !=
+			    403 || strcmp(body, "{\"error\":\"no rule allows "
+			    "it\"}") != 0)
+				fail_msg("heavy%d %d: %s", k, i, body);
+		assert_int_equal(replay_one(g, &heavy[k], 0x99, body,
+		    sizeof(body)), 503);
+		assert_string_equal(body, "{\"error\":\"this client has too "
+		    "many signed requests in the replay window; retry\"}");
+	}
+	/* 68 held: the light client takes its 2, then it is heavy too */
+	assert_int_equal(replay_one(g, &g->bot, 1, body, sizeof(body)), 200);
+	assert_string_equal(body, "{\"canceled\":[],\"not_canceled\":{}}");
+	assert_int_equal(replay_one(g, &g->bot, 2, body, sizeof(body)), 200);
+	assert_int_equal(replay_one(g, &g->bot, 3, body, sizeof(body)), 503);
+	assert_string_equal(body, "{\"error\":\"this client has too many "
+	    "signed requests in the replay window; retry\"}");
+	assert_int_equal(replay_one(g, &heavy[0], 0x98, body, sizeof(body)),
+	    503);
+	assert_string_equal(body, "{\"error\":\"this client has too many "
+	    "signed requests in the replay window; retry\"}");
+	/* each refusal audited: the policy's denials and vaultd's */
+	for (k = 0; k < 4; k++) {
+		snprintf(name, sizeof(name), "client:heavy%d", k);
+		assert_int_equal(sign_record(g, from, name, "deny", &rec),
+		    got[k] + 1 + (k == 0));
+		assert_string_equal(rec.path, "/cancel-market-orders");
+	}
+	assert_int_equal(sign_record(g, from, "client:bot", "allow", &rec),
+	    2);
+	assert_int_equal(sign_record(g, from, "client:bot", "deny", &rec), 1);
+	assert_string_equal(rec.key_id, "-");
+	for (k = 0; k < 4; k++) {
+		snprintf(name, sizeof(name), "heavy%d", k);
+		replay_client_remove(g, name);
+	}
+	gw_restart(g, NULL);
+}
+
+/*
+ * With the replay table full, each changing request had vaultd count
+ * the live signatures in every slot before it refused the request.  It
+ * keeps the count as they come and go now: a full table refuses with
+ * no pass over it.  -M 4: 2 live at most; a client holding 1 (1/64 of
+ * that, at least 1) takes no more once 1 is held.
+ */
+static void
+test_replay_full(void **state)
+{
+	struct gt	*g = *state;
+	struct txcreds	 other, third;
+	struct audit_rec rec;
+	char		 body[4096];
+	size_t		 from;
+	long		 scans;
+	int		 i;
+
+	gw_restart_t(g, "-TM4", NULL);
+	replay_client_add(g, "other", &other);
+	replay_client_add(g, "third", &third);
+	from = audit_size(g);
+	assert_int_equal(replay_one(g, &g->bot, 1, body, sizeof(body)), 200);
+	assert_int_equal(replay_one(g, &other, 1, body, sizeof(body)), 403);
+	assert_null(strstr(body, "replay"));
+	assert_int_equal(replay_one(g, &third, 1, body, sizeof(body)), 503);
+	assert_string_equal(body, "{\"error\":\"too many signed requests "
+	    "in the replay window; retry\"}");
+	scans = replay_scans(g);
+	for (i = 2; i < 10; i++) {
+		assert_int_equal(replay_one(g, &third, i, body, sizeof(body)),
+		    503);
+		assert_string_equal(body, "{\"error\":\"too many signed "
+		    "requests in the replay window; retry\"}");
+	}
+	assert_int_equal(replay_scans(g), scans);
+	assert_int_equal(replay_one(g, &g->bot, 2, body, sizeof(body)), 503);
+	assert_string_equal(body, "{\"error\":\"this client has too many "
+	    "signed requests in the replay window; retry\"}");
+	assert_int_equal(replay_scans(g), scans);
+	assert_int_equal(sign_record(g, from, "client:third", "deny", &rec),
+	    9);
+	assert_string_equal(rec.key_id, "-");
+	replay_client_remove(g, "other");
+	replay_client_remove(g, "third");
+	gw_restart(g, NULL);
+}
+
+/*
+ * A table at its largest size, half of it live, was rebuilt (a pass
+ * over every slot) for nearly each signature it took: after a rebuild
+ * it was half full again.  At its largest size it is rebuilt at three
+ * quarters now, after a quarter of its slots filled anew.  -M 16: 8
+ * live at most, 7 held here; each stale request's entry (signed 100 s
+ * ago: the policy refuses it) expires a millisecond later, and fills a
+ * slot until a rebuild.
+ */
+static void
+test_replay_rebuilds(void **state)
+{
+	struct gt	*g = *state;
+	struct txcreds	 c[4];
+	char		 body[4096], name[16];
+	long		 scans;
+	int		 i, k;
+
+	gw_restart_t(g, "-TM16", NULL);
+	for (k = 0; k < 4; k++) {
+		snprintf(name, sizeof(name), "more%d", k);
+		replay_client_add(g, name, &c[k]);
+	}
+	for (i = 0; i < 4; i++)
+		assert_int_equal(replay_one(g, &g->bot, i, body, sizeof(body)),
+		    200);
+	for (k = 0; k < 3; k++)
+		assert_int_equal(replay_one(g, &c[k], 1, body, sizeof(body)),
+		    403);
+	scans = replay_scans(g);
+	for (i = 0; i < 10; i++) {
+		it_sleep_ms(2);		/* the last one expired */
+		assert_int_equal(replay_at(g, &c[3], txt_now() - 100, i, body,
+		    sizeof(body)), 403);
+		/* 100 s old, or 101 if a second began in between */
+		assert_int_equal(strncmp(body, "{\"error\":\"denied by "
+		    "ceiling skew: signed timestamp is 10", 56), 0);
+	}
+	/* 5 slots filled, then a rebuild (7 live), then 5 more */
+	assert_int_equal(replay_scans(g), scans + 1);
+	for (k = 0; k < 4; k++) {
+		snprintf(name, sizeof(name), "more%d", k);
+		replay_client_remove(g, name);
+	}
+	gw_restart(g, NULL);
 }
 
 /*
@@ -2364,6 +2540,9 @@ main(void)
 		cmocka_unit_test(test_replay_own),
 		cmocka_unit_test(test_replay_clients),
 		cmocka_unit_test(test_replay_expire),
+		cmocka_unit_test(test_replay_reserve),
+		cmocka_unit_test(test_replay_full),
+		cmocka_unit_test(test_replay_rebuilds),
 	};
 
 	/* GW_TEST=name: that test alone */

@@ -353,13 +353,19 @@ struct vd_pending {
 #define GW_REQS_MAX		256	/* requests waiting in vaultd */
 #define GW_ACCTS_MAX		16	/* accounts' routing facts kept */
 #define GW_REPLAY_MIN		1024	/* the replay table's first size */
-#define GW_REPLAY_MAX		(1 << 20)	/* signatures in the window */
+#define GW_REPLAY_MAX		(1 << 20)	/* its largest size: slots, half
+					   of them live at most */
 #define GW_REPLAY_CLIENT	(GW_REPLAY_MAX / 16)	/* ... one client's */
 #define GW_REPLAY_TAGS		1024	/* clients with signatures in the
 					   window, each its own count */
+#define GW_REPLAY_LIGHT		64	/* a client holding 1/64 of the
+					   live most or more takes none
+					   past half of it */
 #define GW_REPLAY_OFF		0xffff	/* an expired entry, counted off */
+#define GW_REPLAY_STRAY		0xfffe	/* one live again (the wall clock
+					   went back): held, no client's */
 #define GW_REPLAY_SWEEP		4	/* slots looked over a request */
-#define GW_REPLAY_SWEEP_MORE	16384	/* ... for a client at its share */
+#define GW_REPLAY_SWEEP_MORE	16384	/* ... before a refusal for room */
 #define GW_PARK_MS		3000	/* a request waits out a busy vault */
 #define GW_RULES_MAX		128	/* verdict counters by rule */
 #define GW_AUTHFAIL_KEYS	16	/* client key ids with their own
@@ -417,6 +423,8 @@ struct vd_gw {
 	size_t		 replay_cap;		/* a power of two */
 	size_t		 replay_used;		/* slots ever filled since the
 						    last rebuild */
+	size_t		 replay_held;		/* entries not counted off:
+						    the live ones and more */
 	int64_t		 replay_window;		/* s: the skew the table's
 						    entries last took, 0: none */
 	int64_t		 replay_floor;		/* s: a signed time at or below

@@ -655,17 +655,22 @@ gw_account(struct vaultd *vd, struct gw_req *r)
 }
 
 /*
- * The replay table: open addressing, linear probing, at most half full;
- * an expired entry keeps its slot (a probe goes on past it) until the
- * table is rebuilt, which drops them and sizes it to what is live.
+ * The replay table: open addressing, linear probing; an expired entry
+ * keeps its slot (a probe goes on past it) until the table is rebuilt,
+ * which drops them and sizes it to what is live.  Rebuilt when its
+ * filled slots (live or not) would pass half of it, or three quarters
+ * at its largest size, where up to half are live: each rebuild, a pass
+ * over every slot, comes after a quarter of the slots were filled anew.
  *
  * Each client with entries in it has a tag of its own, its place in
  * replay_clients (open addressing by gw_real_hash of its key id), which
  * counts its entries.  An expired entry is counted off once, when a
  * probe or the sweep comes by it (GW_REPLAY_OFF); a client whose count
  * is 0 holds no entry, and its place goes to the next new client that
- * comes by it.  -Q (tests): so many places, every hash starting at the
- * first.
+ * comes by it.  replay_held counts the entries not counted off, every
+ * client's and the strays (GW_REPLAY_STRAY), so it is never below what
+ * is live but after the wall clock went back.  -Q (tests): so many
+ * places, every hash starting at the first.
  */
 static size_t
 gw_replay_ntags(struct vaultd *vd)
@@ -701,7 +706,9 @@ gw_replay_off(struct vaultd *vd, struct gw_replay *e, int64_t now)
 {
 	if (e->until_ms != 0 && e->until_ms <= now &&
 	    e->tag != GW_REPLAY_OFF) {
-		vd->gw.replay_clients[e->tag].count--;
+		if (e->tag != GW_REPLAY_STRAY)
+			vd->gw.replay_clients[e->tag].count--;
+		vd->gw.replay_held--;
 		e->tag = GW_REPLAY_OFF;
 	}
 }
@@ -730,6 +737,17 @@ gw_replay_most(struct vaultd *vd)
 	return vd->gw.replay_most != 0 ? vd->gw.replay_most : GW_REPLAY_MAX;
 }
 
+/* 1 if one more entry needs the table rebuilt first (or made). */
+static int
+gw_replay_crowded(struct vaultd *vd)
+{
+	size_t	cap = vd->gw.replay_cap, used = vd->gw.replay_used + 1;
+
+	if (vd->gw.replay == NULL)
+		return 1;
+	return cap < gw_replay_most(vd) ? 2 * used > cap : 4 * used > 3 * cap;
+}
+
 static int
 gw_replay_build(struct vaultd *vd, int64_t now)
 {
@@ -740,8 +758,18 @@ gw_replay_build(struct vaultd *vd, int64_t now)
 	int			 t;
 
 	vd->gw.replay_scans++;
-	for (i = 0; i < vd->gw.replay_cap; i++)
-		live += vd->gw.replay[i].until_ms > now;
+	for (i = 0; i < vd->gw.replay_cap; i++) {
+		e = &vd->gw.replay[i];
+		if (e->until_ms <= now)
+			continue;
+		live++;
+		/* counted off, and live again: the wall clock went back;
+		 * held from now on, no client's, until it expires anew */
+		if (e->tag == GW_REPLAY_OFF) {
+			e->tag = GW_REPLAY_STRAY;
+			vd->gw.replay_held++;
+		}
+	}
 	for (cap = GW_REPLAY_MIN < most ? GW_REPLAY_MIN : most;
 	    cap < 4 * (live + 1) && cap < most; cap *= 2)
 		;
@@ -757,9 +785,7 @@ gw_replay_build(struct vaultd *vd, int64_t now)
 		e = &vd->gw.replay[i];
 		if (e->until_ms <= now)
 			continue;
-		/* one counted off is live only if the wall clock went
-		 * back: kept, no client's */
-		if (e->tag != GW_REPLAY_OFF) {
+		if (e->tag != GW_REPLAY_STRAY) {
 			if (map[e->tag] == GW_REPLAY_OFF) {
 				/* no more clients than before: one free */
 				if ((t = gw_replay_tag(vd, nc, vd->gw.
@@ -781,6 +807,7 @@ gw_replay_build(struct vaultd *vd, int64_t now)
 	vd->gw.replay = nt;
 	vd->gw.replay_cap = cap;
 	vd->gw.replay_used = live;
+	vd->gw.replay_held = live;
 	vd->gw.replay_sweep = 0;
 	return 0;
 }
@@ -806,6 +833,23 @@ gw_replay_widen(struct vaultd *vd, int64_t now, int64_t skew)
 }
 
 /*
+ * 1 if client c may hold no more: it is at its share (GW_REPLAY_CLIENT,
+ * -R in tests), or it holds 1/GW_REPLAY_LIGHT of the most the table
+ * holds live (half its largest size) and the table holds half of that.
+ */
+static int
+gw_replay_heavy(struct vaultd *vd, const struct gw_rclient *c)
+{
+	size_t	live = gw_replay_most(vd) / 2, light, share;
+
+	light = live / GW_REPLAY_LIGHT > 0 ? live / GW_REPLAY_LIGHT : 1;
+	share = vd->gw.replay_client != 0 ? vd->gw.replay_client :
+	    GW_REPLAY_CLIENT;
+	return c->count >= share ||
+	    (c->count >= light && vd->gw.replay_held >= live / 2);
+}
+
+/*
  * A signature seen before in its window is a replay: refused.  Only
  * requests that change something: a bot may read the same page twice
  * in one second and sign both alike.  The window is the policy's skew:
@@ -814,15 +858,21 @@ gw_replay_widen(struct vaultd *vd, int64_t now, int64_t skew)
  * at or below the floor (the last audit record before this vaultd
  * started, or what a larger skew found dropped) may have been seen by a
  * table that is gone, and is refused while it is inside the window.
- * One client holds at most GW_REPLAY_CLIENT entries (-R in tests), so
- * that a client sending signed requests as fast as it can fills no more
- * than its part of the table, which would refuse every client's.  Its
- * count is its own (a tag per client, taken after signerd let the
- * request pass), counted down as its entries are found expired: a few
- * slots each request, GW_REPLAY_SWEEP_MORE more before a client at its
- * share or a new client finding no tag free is refused, never a rebuild
- * for them.  rh: gw_real_hash of the client's key id.  *why says which
- * refusal.
+ *
+ * Room: the table holds at most half its largest size live.  A client
+ * holds at most its share of it, and once half of that is held, a
+ * client holding 1/GW_REPLAY_LIGHT of it or more takes no more
+ * (gw_replay_heavy): heavy clients never fill the other half, and a
+ * client holding less still gets its requests in until clients below
+ * that mark take it all.  A client's count is its own (a tag per
+ * client, taken after signerd let the request pass), and replay_held
+ * counts every client's, counted down as entries are found expired: a
+ * few slots each request, GW_REPLAY_SWEEP_MORE more before a request is
+ * refused for room.  No refusal makes vaultd go over the whole table:
+ * a rebuild is done only for a request that gets in, and it succeeds
+ * (replay_held is below what the table holds) but after the wall clock
+ * went back, which it counts in replay_held.  rh: gw_real_hash of the
+ * client's key id.  *why says which refusal.
  */
 static int
 gw_replayed(struct vaultd *vd, const struct gw_req *r, int64_t ts,
@@ -833,7 +883,7 @@ gw_replayed(struct vaultd *vd, const struct gw_req *r, int64_t ts,
 	struct gw_rclient *c;
 	uint8_t		 key[16];
 	int64_t		 now = vaultd_wall_ms(), skew;
-	size_t		 k, most;
+	size_t		 k;
 	int		 tag, rc;
 
 	*why = "too many signed requests in the replay window; retry";
@@ -849,9 +899,6 @@ gw_replayed(struct vaultd *vd, const struct gw_req *r, int64_t ts,
 		    "skew for vaultd to rule out a replay; sign it anew";
 		return CV_ERR_DENIED;
 	}
-	if ((vd->gw.replay == NULL || 2 * (vd->gw.replay_used + 1) >
-	    vd->gw.replay_cap) && (rc = gw_replay_build(vd, now)) != 0)
-		return rc;
 	gw_replay_sweep(vd, now, GW_REPLAY_SWEEP);
 	if ((tag = gw_replay_tag(vd, vd->gw.replay_clients, rh)) < 0) {
 		gw_replay_sweep(vd, now, GW_REPLAY_SWEEP_MORE);
@@ -862,16 +909,25 @@ gw_replayed(struct vaultd *vd, const struct gw_req *r, int64_t ts,
 		    "window; retry";
 		return CV_ERR_AGAIN;
 	}
-	c = &vd->gw.replay_clients[tag];
-	most = vd->gw.replay_client != 0 ? vd->gw.replay_client :
-	    GW_REPLAY_CLIENT;
-	if (c->count >= most)
+	if (gw_replay_heavy(vd, &vd->gw.replay_clients[tag]))
 		gw_replay_sweep(vd, now, GW_REPLAY_SWEEP_MORE);
-	if (c->count >= most) {
+	if (gw_replay_heavy(vd, &vd->gw.replay_clients[tag])) {
 		*why = "this client has too many signed requests in the "
 		    "replay window; retry";
 		return CV_ERR_AGAIN;
 	}
+	if (vd->gw.replay_held >= gw_replay_most(vd) / 2)
+		gw_replay_sweep(vd, now, GW_REPLAY_SWEEP_MORE);
+	if (vd->gw.replay_held >= gw_replay_most(vd) / 2)
+		return CV_ERR_AGAIN;
+	if (gw_replay_crowded(vd)) {
+		if ((rc = gw_replay_build(vd, now)) != 0)
+			return rc;
+		/* places given anew; the client's is there, or one free */
+		if ((tag = gw_replay_tag(vd, vd->gw.replay_clients, rh)) < 0)
+			return CV_ERR_AGAIN;
+	}
+	c = &vd->gw.replay_clients[tag];
 	crypto_generichash_init(&h, NULL, 0, sizeof(key));
 	crypto_generichash_update(&h, (const uint8_t *)r->key,
 	    strlen(r->key) + 1);
@@ -908,6 +964,7 @@ gw_replayed(struct vaultd *vd, const struct gw_req *r, int64_t ts,
 	if (e->until_ms > now + (2 * skew + 2) * 1000 + GW_PARK_MS)
 		e->until_ms = now + (2 * skew + 2) * 1000 + GW_PARK_MS;
 	vd->gw.replay_used++;
+	vd->gw.replay_held++;
 	return 0;
 }
 
