@@ -72,7 +72,7 @@
 #include "tests/testexchange/tx_test.h"
 #include "tests/bench/bench_gw.h"
 #include "tests/bench/bench_lib.h"
-#include "vaultd/vaultd.h"		/* GW_REPLAY_MAX */
+#include "vaultd/vaultd.h"		/* GW_REPLAY_CLIENT */
 
 #define PASS		"bench gateway passphrase 5c1d"
 #define ADDR		"0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266"
@@ -678,12 +678,14 @@ part_orders(struct bench *b, double secs)
 	printf("   %.1f s each; errors: any answer but 200 with success "
 	    "true and an orderID\n", secs);
 	printf("   note: vaultd remembers every signed POST/DELETE for the "
-	    "policy's skew + 1 s (%d s)\n   in a table of %d "
-	    "(vaultd/vaultd.h GW_REPLAY_MAX): past %.0f a second, "
-	    "sustained, it answers\n   503 \"too many signed requests in "
-	    "the replay window\"; these runs sent %" PRIu64 " through "
-	    "the gateway\n", POLICY_SKEW_DEFAULT + 1, GW_REPLAY_MAX,
-	    (double)GW_REPLAY_MAX / (POLICY_SKEW_DEFAULT + 1), signed_posts);
+	    "policy's skew + 1 s (%d s),\n   at most %d of one client's "
+	    "(vaultd/vaultd.h GW_REPLAY_CLIENT): past %.0f a second,\n   "
+	    "sustained, it answers this client 503 \"this client has too "
+	    "many signed\n   requests in the replay window\"; these runs "
+	    "sent %" PRIu64 " through the gateway\n",
+	    POLICY_SKEW_DEFAULT + 1, GW_REPLAY_CLIENT,
+	    (double)GW_REPLAY_CLIENT / (POLICY_SKEW_DEFAULT + 1),
+	    signed_posts);
 	printf("   reproduce: %s\n", b->cmd);
 	return 0;
 }
@@ -795,9 +797,10 @@ part_soak(struct bench *b, int secs)
 	    " cancels in %.1f s: %.0f right answers/s\n", rn.ok[K_ORDER],
 	    rn.ok[K_READ], rn.ok[K_CANCEL], rn.elapsed, gw_run_rate(&rn));
 	printf("   signed POST/DELETE answered 200: %.0f a second (the "
-	    "replay window's sustained\n   limit: %.0f a second)\n",
+	    "replay window's sustained\n   limit for one client: %.0f a "
+	    "second)\n",
 	    (double)(rn.ok[K_ORDER] + rn.ok[K_CANCEL]) / rn.elapsed,
-	    (double)GW_REPLAY_MAX / (POLICY_SKEW_DEFAULT + 1));
+	    (double)GW_REPLAY_CLIENT / (POLICY_SKEW_DEFAULT + 1));
 	printf("   errors: %" PRIu64 " (0 required: %s)\n", rn.errs.total,
 	    rn.errs.total == 0 ? "met" : "NOT met");
 	gw_errs_print(&rn.errs, "     ");
