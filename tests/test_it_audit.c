@@ -669,12 +669,71 @@ cut_log(struct at *t, size_t len)
 	assert_int_equal(truncate(t->audit, (off_t)len), 0);
 }
 
-/* vaultd with these arguments stops at start: exit 1, msg in its log. */
+/*
+ * vaultd with these arguments stops at start: exit 1, msg in its log.
+ * One that comes up instead (its control socket answers) fails here.
+ */
 static void
 start_refused(struct at *t, const char *a2, const char *a3, const char *msg)
 {
+	struct it_proc	procs[3];
+	pid_t		pid;
+	int		status;
+
 	assert_int_equal(it_spawn(&t->it, "-T", a2, a3), 0);
-	stopped_with(t, msg);
+	while ((pid = waitpid(t->it.vaultd, &status, WNOHANG)) == 0) {
+		if (it_status(&t->it, procs) == 0)
+			fail_msg("vaultd started; it should have stopped with "
+			    "\"%s\"", msg);
+		it_sleep_ms(20);
+	}
+	assert_int_equal(pid, t->it.vaultd);
+	t->it.vaultd = 0;
+	assert_true(WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), 1);
+	if (!it_log_has(&t->it, msg))
+		fail_msg("vaultd's log lacks \"%s\"", msg);
+}
+
+/*
+ * The message of a start refused on audit.log cut short or changed, the
+ * journal's records not fitting it (why) into buf.
+ */
+static void
+unfit_msg(struct at *t, char *buf, size_t size, const char *why)
+{
+	snprintf(buf, size, "fatal: audit: %s was cut short or changed since "
+	    "vaultd wrote it: %s; writing back from %s/audit.wal would not "
+	    "make it whole, so vaultd does not start, and has changed neither "
+	    "file (put back a whole copy of %s from a backup, then start "
+	    "vaultd: see vaultd(8), FILES)\n", t->audit, why, t->it.home,
+	    t->audit);
+}
+
+/*
+ * vaultd started on audit.log as it is now stops with msg (unfit_msg),
+ * and leaves audit.log and audit.wal as they were, byte for byte.
+ */
+static void
+start_unfit(struct at *t, const char *msg)
+{
+	char	 wal[160], *log, *j, *log2, *j2;
+	size_t	 len = 0, jlen = 0, len2 = 0, jlen2 = 0;
+
+	snprintf(wal, sizeof(wal), "%s/audit.wal", t->it.home);
+	assert_non_null(log = it_slurp(t->audit, &len));
+	assert_non_null(j = it_slurp(wal, &jlen));
+	start_refused(t, NULL, NULL, msg);
+	assert_non_null(log2 = it_slurp(t->audit, &len2));
+	assert_non_null(j2 = it_slurp(wal, &jlen2));
+	assert_int_equal(len2, len);
+	assert_memory_equal(log2, log, len);
+	assert_int_equal(jlen2, jlen);
+	assert_memory_equal(j2, j, jlen);
+	free(log);
+	free(log2);
+	free(j);
+	free(j2);
 }
 
 /* Where the last whole line of the first len bytes of b ends. */
@@ -821,13 +880,19 @@ test_log_replaced(void **state)
  * whole copy put back, the next start writes the record made since
  * back from the journal and the log verifies.  Before, vaultd compared
  * only device and inode, went on appending after the cut and signing:
- * the records cut were lost without a word.
+ * the records cut were lost without a word.  Started again on the file
+ * as it is, vaultd stops at once, saying why, both audit.log and the
+ * journal as they were: the journal's next record begins where the one
+ * appended since the cut ends, but chains to the one cut.  That start
+ * used to write it back there, after the wrong record, and move the
+ * journal on: the chain was broken, and with the whole copy put back
+ * the record was gone.
  */
 static void
 test_log_cut(void **state)
 {
 	struct at	*t = *state;
-	char		 lost[160], backup[160], want[1024], *log;
+	char		 lost[160], backup[160], want[1024], why[256], *log;
 	size_t		 len = 0, cut, now = 0;
 
 	snprintf(lost, sizeof(lost), "%s.lost", t->audit);
@@ -858,9 +923,74 @@ test_log_cut(void **state)
 	stopped_with(t, want);
 	assert_int_equal(access(lost, F_OK), -1);
 
+	/*
+	 * Started again on it as it is: the record appended since the cut
+	 * (as long as the one cut) ends where the journal's next begins,
+	 * which chains to the one cut, not to it.
+	 */
+	assert_int_equal(now, len);
+	snprintf(why, sizeof(why), "the record the journal holds at byte %zu "
+	    "does not follow on from its line at bytes %zu to %zu", len, cut,
+	    len);
+	unfit_msg(t, want, sizeof(want), why);
+	start_unfit(t, want);
+
 	copy_file(backup, t->audit);
 	assert_int_equal(unlink(backup), 0);
 
+	restart_verifies(t, NULL, NULL);
+	assert_non_null(log = it_slurp(t->audit, &now));
+	assert_int_equal(count(log, "\tGET\t/auth/api-keys\tallow\t"), 2);
+	free(log);
+}
+
+/*
+ * audit.log emptied in place while vaultd runs (": > audit.log"):
+ * vaultd stops.  Started again on it, which holds only the record
+ * appended since, it stops at once, saying why, both audit.log and the
+ * journal as they were: the journal's records begin far past its end.
+ * That start used to write nothing back, saying only that records were
+ * lost, then went on from that one record and moved the journal on.
+ * With the whole copy put back, the record comes back and the log
+ * verifies.
+ */
+static void
+test_log_emptied(void **state)
+{
+	struct at	*t = *state;
+	char		 backup[160], want[1024], why[256], *log, *first;
+	size_t		 len = 0, now = 0, at;
+
+	snprintf(backup, sizeof(backup), "%s.backup", t->audit);
+	signing_account(t);
+	assert_int_equal(CTL(t, NULL, "headers l2 --account A --method "
+	    "GET --path /auth/api-keys"), 0);
+	assert_non_null(log = it_slurp(t->audit, &len));
+	/* the one signing record: the journal's first */
+	assert_int_equal(count(log, "\tsign\t"), 1);
+	assert_non_null(first = strstr(log, "\tsign\t"));
+	at = line_end(log, (size_t)(first - log));
+	free(log);
+	copy_file(t->audit, backup);
+	cut_log(t, 0);
+	assert_int_equal(CTL(t, NULL, "headers l2 --account A --method "
+	    "GET --path /auth/api-keys"), 3);
+	assert_non_null(log = it_slurp(t->audit, &now));
+	assert_int_equal(count(log, "\n"), 1);
+	free(log);
+	snprintf(want, sizeof(want), "fatal: audit: %s was cut short while "
+	    "vaultd ran (%zu bytes, where vaultd had written %zu): ",
+	    t->audit, now, len + now);
+	stopped_with(t, want);
+	assert_true(now < at);
+
+	snprintf(why, sizeof(why), "it ends at byte %zu, where the records "
+	    "to write back begin at byte %zu", now, at);
+	unfit_msg(t, want, sizeof(want), why);
+	start_unfit(t, want);
+
+	copy_file(backup, t->audit);
+	assert_int_equal(unlink(backup), 0);
 	restart_verifies(t, NULL, NULL);
 	assert_non_null(log = it_slurp(t->audit, &now));
 	assert_int_equal(count(log, "\tGET\t/auth/api-keys\tallow\t"), 2);
@@ -1291,6 +1421,181 @@ test_journal_refused(void **state)
 }
 
 /*
+ * audit.log cut, or changed, where the journal's records go on after a
+ * crash (vaultd killed): a signing record, a vault write's lifecycle
+ * records, one more signing record.  Cut inside the first, the journal
+ * would write it back and then could not go on (the lifecycle records
+ * are not in it); cut inside the last, with a byte of what is left of
+ * it changed, the journal's bytes would overwrite bytes they are not.
+ * vaultd stops at start both times, saying why, both files as they
+ * were; that start used to write back the first record and go on with
+ * the lifecycle records lost, or write over the changed byte.  Cut
+ * inside the last with nothing changed, the start writes it back.
+ */
+static void
+test_journal_unfit(void **state)
+{
+	struct at	*t = *state;
+	char		 want[1024], why[256], *whole, *p, *log;
+	size_t		 len = 0, len2 = 0, a, b, c;
+	FILE		*f;
+
+	signing_account(t);
+	assert_int_equal(CTL(t, NULL, "headers l2 --account A --method "
+	    "GET --path /auth/api-keys"), 0);
+	assert_int_equal(CTL(t, NULL, "account add B --profile openfish"), 0);
+	assert_int_equal(CTL(t, NULL, "headers l2 --account A --method "
+	    "GET --path /auth/api-keys"), 0);
+	it_kill(&t->it);
+	assert_non_null(whole = it_slurp(t->audit, &len));
+	/* the first signing record [a, b), the last [c, len) */
+	assert_int_equal(count(whole, "\tsign\t"), 2);
+	assert_non_null(p = strstr(whole, "\tsign\t"));
+	a = line_end(whole, (size_t)(p - whole));
+	b = a + (size_t)(strchr(whole + a, '\n') - (whole + a)) + 1;
+	c = line_end(whole, len - 1);
+	assert_true(c > b);
+	assert_non_null(strstr(whole + c, "\tsign\t"));
+
+	cut_log(t, a + 100);
+	snprintf(why, sizeof(why), "the records to write back stop at byte "
+	    "%zu and go on only from byte %zu", b, c);
+	unfit_msg(t, want, sizeof(want), why);
+	start_unfit(t, want);
+
+	/* whole to inside the last record, a byte of that changed */
+	assert_non_null(f = fopen(t->audit, "w"));
+	assert_int_equal(fwrite(whole, 1, c + 100, f), c + 100);
+	assert_int_equal(fclose(f), 0);
+	assert_non_null(f = fopen(t->audit, "r+"));
+	assert_int_equal(fseek(f, (long)c + 50, SEEK_SET), 0);
+	assert_int_equal(fputc(whole[c + 50] ^ 0x01, f), whole[c + 50] ^ 0x01);
+	assert_int_equal(fclose(f), 0);
+	snprintf(why, sizeof(why), "its bytes %zu to %zu are not the ones the "
+	    "journal holds there", c, c + 100);
+	unfit_msg(t, want, sizeof(want), why);
+	start_unfit(t, want);
+
+	/* the byte as it was: a crash's cut, written back */
+	assert_non_null(f = fopen(t->audit, "r+"));
+	assert_int_equal(fseek(f, (long)c + 50, SEEK_SET), 0);
+	assert_int_equal(fputc(whole[c + 50], f), whole[c + 50]);
+	assert_int_equal(fclose(f), 0);
+	assert_int_equal(it_start_args(&t->it, "-T", NULL, NULL), 0);
+	snprintf(want, sizeof(want), "%s: %zu bytes written back from "
+	    "%s/audit.wal (records a crash of the machine had kept from the "
+	    "disk)", t->audit, len - c - 100, t->it.home);
+	assert_true(it_log_has(&t->it, want));
+	assert_non_null(log = it_slurp(t->audit, &len2));
+	assert_true(len2 >= len);
+	assert_memory_equal(log, whole, len);
+	free(log);
+	free(whole);
+	assert_int_equal(CTL(t, NULL, "unlock --passphrase-file %s", t->pass),
+	    0);
+	if (CTL(t, NULL, "audit verify") != 0)
+		fail_msg("%s", t->out);
+}
+
+static int
+setup_seg1(void **state)
+{
+	return setup_args(state, "-S", "1");
+}
+
+/*
+ * The highest segment of the log into seg (size bytes), and how many
+ * lines all its segments hold.
+ */
+static size_t
+segment_lines(struct at *t, char *seg, size_t size)
+{
+	char	 path[160], *b;
+	size_t	 n = 0, len;
+	int	 i;
+
+	seg[0] = '\0';
+	for (i = 1; ; i++) {
+		snprintf(path, sizeof(path), "%s.%06d", t->audit, i);
+		if ((b = it_slurp(path, &len)) == NULL)
+			break;
+		n += count(b, "\n");
+		free(b);
+		snprintf(seg, size, "%s", path);
+	}
+	return n;
+}
+
+/*
+ * A signing record at byte 0 of audit.log, the first after a rotation,
+ * chains to the last line of the last segment.  audit.log cut inside
+ * it after a crash (vaultd killed), with that segment's last line
+ * changed by a byte: vaultd stops at start, saying why, both files as
+ * they were; that start used to write it back after a line it does not
+ * follow.  The segment as it was, the start writes it back.
+ */
+static void
+test_journal_segment(void **state)
+{
+	struct at	*t = *state;
+	char		 seg[160], want[1024], why[256], *whole, *sw, *log;
+	size_t		 len = 0, slen = 0, len2 = 0, last;
+	uint64_t	 anchor;
+	struct stat	 st;
+	FILE		*f;
+
+	signing_account(t);
+	/* every record signed, the log rotated after the last checkpoint */
+	for (;;) {
+		assert_int_equal(CTL(t, NULL, "audit anchor"), 0);
+		assert_int_equal(strncmp(t->out, "audit anchor: ", 14), 0);
+		anchor = strtoull(t->out + 14, NULL, 10);
+		if (segment_lines(t, seg, sizeof(seg)) == anchor &&
+		    stat(t->audit, &st) == 0 && st.st_size == 0)
+			break;
+		it_sleep_ms(20);
+	}
+	assert_int_equal(CTL(t, NULL, "headers l2 --account A --method "
+	    "GET --path /auth/api-keys"), 0);
+	it_kill(&t->it);
+	assert_non_null(whole = it_slurp(t->audit, &len));
+	assert_int_equal(count(whole, "\n"), 1);
+	assert_non_null(strstr(whole, "\tsign\t"));
+	assert_non_null(sw = it_slurp(seg, &slen));
+	last = line_end(sw, slen - 1);
+
+	cut_log(t, 100);
+	assert_non_null(f = fopen(seg, "r+"));
+	assert_int_equal(fseek(f, (long)last + 1, SEEK_SET), 0);
+	assert_int_equal(fputc(sw[last + 1] ^ 0x01, f), sw[last + 1] ^ 0x01);
+	assert_int_equal(fclose(f), 0);
+	snprintf(why, sizeof(why), "the record the journal holds at byte 0 "
+	    "does not follow on from the last line of %s", seg);
+	unfit_msg(t, want, sizeof(want), why);
+	start_unfit(t, want);
+
+	assert_non_null(f = fopen(seg, "r+"));
+	assert_int_equal(fseek(f, (long)last + 1, SEEK_SET), 0);
+	assert_int_equal(fputc(sw[last + 1], f), sw[last + 1]);
+	assert_int_equal(fclose(f), 0);
+	assert_int_equal(it_start_args(&t->it, "-T", "-S", "1"), 0);
+	snprintf(want, sizeof(want), "%s: %zu bytes written back from "
+	    "%s/audit.wal (records a crash of the machine had kept from the "
+	    "disk)", t->audit, len - 100, t->it.home);
+	assert_true(it_log_has(&t->it, want));
+	assert_non_null(log = it_slurp(t->audit, &len2));
+	assert_true(len2 >= len);
+	assert_memory_equal(log, whole, len);
+	free(log);
+	free(sw);
+	free(whole);
+	assert_int_equal(CTL(t, NULL, "unlock --passphrase-file %s", t->pass),
+	    0);
+	if (CTL(t, NULL, "audit verify") != 0)
+		fail_msg("%s", t->out);
+}
+
+/*
  * The sign records in audit.log past byte from whose actor starts with
  * actor and whose verdict is verdict: how many, the last into *rec.
  */
@@ -1584,6 +1889,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_log_replaced, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_log_cut, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_log_emptied, setup,
+		    teardown),
 		cmocka_unit_test_setup_teardown(test_log_unreachable, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_log_copy_fails,
@@ -1596,6 +1903,10 @@ main(void)
 		    setup_journal, teardown),
 		cmocka_unit_test_setup_teardown(test_journal_refused, setup,
 		    teardown),
+		cmocka_unit_test_setup_teardown(test_journal_unfit, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_journal_segment,
+		    setup_seg1, teardown),
 		cmocka_unit_test_setup_teardown(test_ctl_withheld, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_checkpoint_no_again,

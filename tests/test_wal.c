@@ -24,6 +24,7 @@
 #define LINE	1000		/* bytes a batch: 29 frames to a half */
 
 static struct vaultd	vd;
+static struct audit_chain chain;
 static char		home[] = "/tmp/cvwal.XXXXXX";
 
 static void
@@ -54,14 +55,46 @@ slurp(const char *path, struct stat *st)
 	return b;
 }
 
-/* Batch i: LINE bytes to audit.log and the journal. */
+/*
+ * The next record of the chain, len bytes with its newline (its path
+ * made as long as that takes), into b: the write-back checks that what
+ * it writes chains to the line before.
+ */
+static void
+record(char *b, size_t len)
+{
+	struct audit_rec	rec;
+	struct audit_chain	c;
+	size_t			n, k = 1;
+
+	for (;;) {
+		audit_rec_init(&rec);
+		snprintf(rec.time, sizeof(rec.time), "2026-01-01T00:00:00Z");
+		snprintf(rec.actor, sizeof(rec.actor), "bot");
+		snprintf(rec.op, sizeof(rec.op), "sign");
+		snprintf(rec.verdict, sizeof(rec.verdict), "allow");
+		memset(rec.path, 'x', k);
+		rec.path[0] = '/';
+		rec.path[k] = '\0';
+		c = chain;
+		assert_int_equal(audit_chain_append(&c, &rec, b, len + 1, &n),
+		    0);
+		if (n == len)
+			break;
+		assert_true(n < len);
+		k += len - n;
+	}
+	chain = c;
+}
+
+/* Batch i: LINE bytes, two records, to audit.log and the journal. */
 static void
 batch(int i, char *all)
 {
-	char	b[LINE];
+	char	b[LINE + 1];
 
-	memset(b, 'a' + i % 26, sizeof(b));
-	b[LINE - 1] = '\n';
+	record(b, LINE / 2);
+	record(b + LINE / 2, LINE / 2);
 	memcpy(all + (size_t)i * LINE, b, LINE);
 	assert_int_equal(write(vd.audit_fd, b, LINE), LINE);
 	assert_int_equal(vaultd_wal_write(&vd, (uint8_t *)b, LINE), 0);
@@ -78,6 +111,7 @@ test_halves(void **state)
 	(void)state;
 	assert_non_null(mkdtemp(home));
 	open_home();
+	audit_chain_init(&chain);
 	vaultd_wal_open(&vd, 0);
 	assert_int_equal(vd.wal.epoch, 1);
 	assert_int_equal(fstat(vd.wal.fd, &st), 0);
@@ -146,37 +180,41 @@ test_halves(void **state)
 }
 
 /*
- * Small batches: 1,100 frames of 10 bytes, more than the write-back
- * first makes room for (1,024), all found and the lost tail back.
+ * Small batches: 1,100 frames of a record of 200 bytes each, more than
+ * the write-back first makes room for (1,024), all found and the lost
+ * tail back.
  */
 static void
 test_many_frames(void **state)
 {
-	static char	 all[1100 * 10];
+	static char	 all[1100 * 200];
 	struct stat	 st;
 	char		 path[64], *back;
 	int		 i;
 
 	(void)state;
 	open_home();
+	vd.wal.conf = 1 << 20;		/* all in its first half */
 	/* a new journal, an empty log */
 	assert_int_equal(ftruncate(vd.audit_fd, 0), 0);
 	snprintf(path, sizeof(path), "%s/audit.wal", home);
 	assert_int_equal(unlink(path), 0);
+	audit_chain_init(&chain);
 	vaultd_wal_open(&vd, 0);
 	assert_int_equal(vd.wal.epoch, 1);
 	vd.wal.logsize = 0;
 	vaultd_wal_log_synced(&vd);
 	for (i = 0; i < 1100; i++) {
-		memset(all + i * 10, '0' + i % 10, 10);
-		assert_int_equal(write(vd.audit_fd, all + i * 10, 10), 10);
+		record(all + i * 200, 200);
+		assert_int_equal(write(vd.audit_fd, all + i * 200, 200), 200);
 		assert_int_equal(vaultd_wal_write(&vd,
-		    (uint8_t *)all + i * 10, 10), 0);
+		    (uint8_t *)all + i * 200, 200), 0);
 	}
 	close(vd.audit_fd);
 	close(vd.wal.fd);
 	assert_int_equal(truncate(vd.auditpath, 10500), 0);
 	open_home();
+	vd.wal.conf = 1 << 20;
 	vaultd_wal_open(&vd, 10500);
 	assert_non_null(back = slurp(vd.auditpath, &st));
 	assert_int_equal(st.st_size, sizeof(all));

@@ -298,7 +298,9 @@ audit_lost(struct vaultd *vd, const char *what, int err)
  * a replaced log, before any signature they admit leaves.  The records
  * it appended since the cut are past it, not where the journal says: a
  * start writes back from the journal only what lies beyond the file's
- * end, so the log needs a whole copy put back first.  A file rewritten
+ * end, so the log needs a whole copy put back first; a start on the
+ * file as the cut left it stops, the journal's frames not fitting it
+ * (vaultd_wal.c), both files unchanged.  A file rewritten
  * in place to the same size or longer is not seen here; the unlock's
  * check against the vault and vaultctl audit verify see it.
  */

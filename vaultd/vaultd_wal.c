@@ -14,7 +14,10 @@
  * After a crash of the machine audit.log may lack its last bytes.  At
  * start vaultd writes them back from the journal's frames, syncs
  * audit.log, and only then moves the journal to a new epoch: no frame of
- * an earlier start is read again.
+ * an earlier start is read again.  A crash leaves audit.log short of its
+ * end and nothing else: if the frames do not fit it so (a log cut short
+ * or changed while vaultd ran, or after), vaultd stops before it writes
+ * to either file, and a whole copy put back still gets them.
  *
  * Layout (common/audit_journal.h): two header slots, the valid one of
  * the higher epoch counting; then two halves of frames.  A half is
@@ -26,6 +29,8 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -34,6 +39,7 @@
 #include <sys/uio.h>
 
 #include "common/audit_journal.h"
+#include "common/encode.h"
 #include "common/log.h"
 #include "vaultd/vaultd.h"
 
@@ -91,8 +97,144 @@ frame_cmp(const void *a, const void *b)
 }
 
 /*
+ * audit.log does not fit the frames to write back: vaultd stops before
+ * it has written anything, with why (printf-style) in its message.
+ */
+static void __attribute__((noreturn, format(printf, 2, 3)))
+unfit(const struct vaultd *vd, const char *fmt, ...)
+{
+	char	why[PATH_MAX + 256];
+	va_list	ap;
+
+	va_start(ap, fmt);
+	(void)vsnprintf(why, sizeof(why), fmt, ap);
+	va_end(ap);
+	fatalx("audit: %s was cut short or changed since vaultd wrote it: "
+	    "%s; writing back from %s would not make it whole, so vaultd "
+	    "does not start, and has changed neither file (put back a whole "
+	    "copy of %s from a backup, then start vaultd: see vaultd(8), "
+	    "FILES)",
+	    vd->auditpath, why, vd->wal.path, vd->auditpath);
+}
+
+/*
+ * The line that ends at byte end of the file fd (path), end > 0: its
+ * hash into h, its first byte into *start.  -1 if no line of a record's
+ * length ends there.
+ */
+static int
+line_before(int fd, const char *path, uint64_t end, uint8_t *h,
+    uint64_t *start)
+{
+	char	buf[AUDIT_LINE_MAX + 1];
+	size_t	n, s;
+
+	n = end < sizeof(buf) ? (size_t)end : sizeof(buf);
+	if (pread(fd, buf, n, (off_t)(end - n)) != (ssize_t)n)
+		fatal("read %s", path);
+	if (buf[n - 1] != '\n')
+		return -1;
+	for (s = n - 1; s > 0 && buf[s - 1] != '\n'; s--)
+		;
+	if (s == 0 && end > n)
+		return -1;		/* longer than any record */
+	audit_chain_hash(buf + s, n - s, h);
+	*start = end - (n - s);
+	return 0;
+}
+
+/*
+ * The frame f, the first whose bytes go back into audit.log (size
+ * bytes), must fit it: begin within it, hold the bytes it still has
+ * from f->off on, and the record it begins, or ends with its first part
+ * in audit.log, must chain to the line before: in audit.log, or at its
+ * byte 0 the last line of the last segment, or none.  That record ends
+ * in f: every frame holds a newline, a batch ending with one and a
+ * frame cut from a longer batch being longer than any record.
+ */
+static void
+frame_fits(const struct vaultd *vd, const struct journal_frame *f,
+    uint64_t size)
+{
+	char			 line[AUDIT_LINE_MAX + 1], seg[PATH_MAX + 32];
+	char			 hex[AUDIT_HEX_HASH + 1], what[PATH_MAX + 64];
+	uint8_t			 had[JOURNAL_FRAME_DATA_MAX];
+	uint8_t			 h[AUDIT_HASH_LEN];
+	struct audit_rec	 rec;
+	struct stat		 st;
+	const uint8_t		*nl;
+	uint64_t		 q, p;
+	size_t			 n, w, s;
+	int			 fd;
+
+	if (f->off > size)
+		unfit(vd, "it ends at byte %llu, where the records to write "
+		    "back begin at byte %llu", (unsigned long long)size,
+		    (unsigned long long)f->off);
+	n = (size_t)(size - f->off);		/* < f->n */
+	if (n > 0 && pread(vd->audit_fd, had, n, (off_t)f->off) !=
+	    (ssize_t)n)
+		fatal("read %s", vd->auditpath);
+	if (n > 0 && memcmp(had, f->data, n) != 0)
+		unfit(vd, "its bytes %llu to %llu are not the ones the journal "
+		    "holds there", (unsigned long long)f->off,
+		    (unsigned long long)size);
+	/* the record that holds byte f->off: its part before, from q */
+	w = f->off < AUDIT_LINE_MAX ? (size_t)f->off : AUDIT_LINE_MAX;
+	if (pread(vd->audit_fd, line, w, (off_t)(f->off - w)) != (ssize_t)w)
+		fatal("read %s", vd->auditpath);
+	for (s = w; s > 0 && line[s - 1] != '\n'; s--)
+		;
+	q = f->off - (w - s);
+	if ((s == 0 && q > 0) ||
+	    (nl = memchr(f->data, '\n', f->n)) == NULL ||
+	    (n = w - s + (size_t)(nl - f->data) + 1) > sizeof(line))
+		goto notrec;
+	memmove(line, line + s, w - s);
+	memcpy(line + (w - s), f->data, n - (w - s));
+	if (audit_record_parse(line, n, &rec) != 0)
+		goto notrec;
+	/* and the line before it */
+	memset(h, 0, sizeof(h));
+	if (q > 0) {
+		if (line_before(vd->audit_fd, vd->auditpath, q, h, &p) == -1)
+			goto notrec;
+		snprintf(what, sizeof(what), "its line at bytes %llu to %llu",
+		    (unsigned long long)p, (unsigned long long)q);
+	} else if (vd->audit_nseg == 0)
+		snprintf(what, sizeof(what), "the log's beginning");
+	else {
+		if ((size_t)snprintf(seg, sizeof(seg), "%s.%06llu",
+		    vd->auditpath, (unsigned long long)vd->audit_nseg) >=
+		    sizeof(seg))
+			fatalx("%s: path too long", vd->auditpath);
+		if ((fd = open(seg, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) ==
+		    -1 || fstat(fd, &st) == -1)
+			fatal("open %s", seg);
+		if (st.st_size == 0 || line_before(fd, seg,
+		    (uint64_t)st.st_size, h, &p) == -1)
+			fatalx("%s: a segment must end with a whole line", seg);
+		close(fd);
+		snprintf(what, sizeof(what), "the last line of %s", seg);
+	}
+	hex_encode(h, sizeof(h), hex);
+	if (strcmp(hex, rec.prev) != 0)
+		unfit(vd, "the record the journal holds at byte %llu does not "
+		    "follow on from %s", (unsigned long long)q, what);
+	return;
+ notrec:
+	unfit(vd, "what it holds from byte %llu and the journal from byte "
+	    "%llu on make no record", (unsigned long long)q,
+	    (unsigned long long)f->off);
+}
+
+/*
  * Write back into audit.log what the frames hold past its end (size):
- * the bytes a crash of the machine lost.  The bytes written, 0 if none.
+ * the bytes a crash of the machine lost.  First, that they fit it: the
+ * first frame begins within audit.log, agrees with the bytes it has and
+ * chains to the line before, and the frames run on with no gap; if not,
+ * the log was cut short or changed, not by a crash, and vaultd stops
+ * with both files as they were (unfit).  The bytes written, 0 if none.
  */
 static uint64_t
 replay(struct vaultd *vd, const uint8_t *buf, uint32_t epoch, uint64_t size)
@@ -100,7 +242,7 @@ replay(struct vaultd *vd, const uint8_t *buf, uint32_t epoch, uint64_t size)
 	struct vd_wal	*j = &vd->wal;
 	struct journal_frame *f;
 	uint64_t	 cur = size, end;
-	size_t		 nf, i, max;
+	size_t		 nf, i, first, max;
 	int		 fd;
 
 	/* room for them all, found again in a larger array if need be */
@@ -114,22 +256,32 @@ replay(struct vaultd *vd, const uint8_t *buf, uint32_t epoch, uint64_t size)
 			break;
 	}
 	qsort(f, nf, sizeof(*f), frame_cmp);
+	for (first = 0; first < nf && f[first].off + f[first].n <= size;
+	    first++)
+		;
+	if (first == nf) {
+		free(f);
+		return 0;
+	}
+	frame_fits(vd, &f[first], size);
+	for (i = first; i < nf; i++) {
+		if (f[i].off > cur)
+			unfit(vd, "the records to write back stop at byte %llu "
+			    "and go on only from byte %llu",
+			    (unsigned long long)cur,
+			    (unsigned long long)f[i].off);
+		if (f[i].off + f[i].n > cur)
+			cur = f[i].off + f[i].n;
+	}
 	/* not the appending descriptor: pwrite there would append */
 	if ((fd = open(vd->auditpath, O_WRONLY | O_CLOEXEC | O_NOFOLLOW)) ==
 	    -1)
 		fatal("open %s", vd->auditpath);
-	for (i = 0; i < nf; i++) {
+	for (cur = size, i = first; i < nf; i++) {
 		end = f[i].off + f[i].n;
 		if (end <= cur)
 			continue;
-		if (f[i].off > cur) {
-			log_warnx("%s ends at byte %llu and %s goes on only "
-			    "from byte %llu: the records between are lost",
-			    vd->auditpath, (unsigned long long)cur, j->path,
-			    (unsigned long long)f[i].off);
-			break;
-		}
-		/* the whole frame: what is there of it may be torn */
+		/* the whole frame: the bytes of it there are its own */
 		if (pwrite(fd, f[i].data, f[i].n, (off_t)f[i].off) !=
 		    (ssize_t)f[i].n)
 			fatal("audit: cannot write %s", vd->auditpath);
