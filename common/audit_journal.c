@@ -134,6 +134,7 @@ journal_frames(const uint8_t *img, uint64_t size, uint32_t epoch,
 				continue;
 			f[nf].off = get64(p + 24);
 			f[nf].n = n;
+			f[nf].lead = at == journal_half_start(size, h);
 			f[nf].data = p + JOURNAL_FRAME_HDR;
 			nf++;
 		}

@@ -32,6 +32,7 @@
 struct journal_frame {
 	uint64_t	 off;		/* in audit.log */
 	uint32_t	 n;
+	int		 lead;		/* 1: the first frame of its half */
 	const uint8_t	*data;		/* into the image read */
 };
 

@@ -234,7 +234,13 @@ frame_fits(const struct vaultd *vd, const struct journal_frame *f,
  * first frame begins within audit.log, agrees with the bytes it has and
  * chains to the line before, and the frames run on with no gap; if not,
  * the log was cut short or changed, not by a crash, and vaultd stops
- * with both files as they were (unfit).  The bytes written, 0 if none.
+ * with both files as they were (unfit).  The one gap a crash makes: the
+ * last frames of a half torn, the writing gone on at the start of the
+ * other, whose frames then were not synced either (a sync covers all
+ * written before it): the write-back ends there.  Between frames of one
+ * half (the scan of a half stops at its first torn frame) only
+ * lifecycle records lie, fsync'd at once, which a crash never loses.
+ * The bytes written, 0 if none.
  */
 static uint64_t
 replay(struct vaultd *vd, const uint8_t *buf, uint32_t epoch, uint64_t size)
@@ -265,11 +271,22 @@ replay(struct vaultd *vd, const uint8_t *buf, uint32_t epoch, uint64_t size)
 	}
 	frame_fits(vd, &f[first], size);
 	for (i = first; i < nf; i++) {
-		if (f[i].off > cur)
+		if (f[i].off > cur && !f[i].lead)
 			unfit(vd, "the records to write back stop at byte %llu "
 			    "and go on only from byte %llu",
 			    (unsigned long long)cur,
 			    (unsigned long long)f[i].off);
+		if (f[i].off > cur) {
+			/* a crash's: the frames past it were never synced */
+			log_warnx("%s: %s goes on only from byte %llu, past "
+			    "a frame a crash tore at byte %llu: the records "
+			    "from there were not synced, and are dropped",
+			    vd->auditpath, j->path,
+			    (unsigned long long)f[i].off,
+			    (unsigned long long)cur);
+			nf = i;
+			break;
+		}
 		if (f[i].off + f[i].n > cur)
 			cur = f[i].off + f[i].n;
 	}
