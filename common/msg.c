@@ -189,7 +189,7 @@ msgbuf_alloc(const struct msgbuf *b, size_t need, size_t *cap,
  * so a large field costs one copy, not one per doubling, and the small
  * fields after it none.
  */
-static int
+int
 msgbuf_reserve(struct msgbuf *b, size_t need)
 {
 	uint8_t	*n, mapped;
@@ -250,10 +250,22 @@ msg_w_write(void *data, const char *p, size_t len)
 void
 msg_begin(struct msg_w *w, uint32_t type, uint32_t id)
 {
+	memset(w, 0, sizeof(*w));
+	msg_begin_at(w, &w->buf, type, id);
+}
+
+void
+msg_begin_at(struct msg_w *w, struct msgbuf *b, uint32_t type, uint32_t id)
+{
 	static const uint8_t	zero[MSG_HDR_LEN];
+	struct msgbuf		taken = *b;
 	int			n = msg_nfields(type);
 
 	memset(w, 0, sizeof(*w));
+	memset(b, 0, sizeof(*b));
+	b->lock = taken.lock;
+	w->buf = taken;
+	w->start = taken.len;
 	w->type = type;
 	msgpack_packer_init(&w->pk, w, msg_w_write);
 	if (n < 0) {
@@ -340,13 +352,31 @@ msg_finish(struct msg_w *w)
 
 	if (w->err)
 		return w->err;
-	if (w->buf.len < MSG_HDR_LEN)
+	if (w->buf.len - w->start < MSG_HDR_LEN)
 		return CV_ERR_INTERNAL;
-	if (w->buf.len - MSG_HDR_LEN > MSG_MAX_FRAME)
+	if (w->buf.len - w->start - MSG_HDR_LEN > MSG_MAX_FRAME)
 		return (w->err = CV_ERR_MSG_TOOBIG);
-	len = htonl((uint32_t)(w->buf.len - MSG_HDR_LEN));
-	memcpy(w->buf.data, &len, sizeof(len));
+	len = htonl((uint32_t)(w->buf.len - w->start - MSG_HDR_LEN));
+	memcpy(w->buf.data + w->start, &len, sizeof(len));
 	return 0;
+}
+
+int
+msg_end_at(struct msg_w *w, struct msgbuf *b)
+{
+	uint8_t	lock = b->lock;
+	int	r;
+
+	if ((r = msg_finish(w)) != 0 && w->buf.len > w->start) {
+		sodium_memzero(w->buf.data + w->start, w->buf.len - w->start);
+		w->buf.len = w->start;
+	}
+	msgbuf_free(b);			/* empty since msg_begin_at */
+	*b = w->buf;
+	b->lock = lock;
+	memset(&w->buf, 0, sizeof(w->buf));
+	w->start = 0;
+	return r;
 }
 
 void
@@ -736,16 +766,25 @@ msg_rd_done(const struct msg_rd *rd)
 void
 chan_init(struct chan *c, int fd)
 {
+	size_t	i;
+
 	memset(c, 0, sizeof(*c));
 	c->fd = fd;
 	c->in.lock = c->out.lock = 1;
+	for (i = 0; i < CHAN_MORE; i++)
+		c->more[i].lock = 1;
 }
 
 void
 chan_free(struct chan *c)
 {
+	size_t	i;
+
 	msgbuf_free(&c->in);
 	msgbuf_free(&c->out);
+	for (i = 0; i < CHAN_MORE; i++)
+		msgbuf_free(&c->more[i]);
+	c->nmore = 0;
 	if (c->fd != -1)
 		close(c->fd);
 	c->fd = -1;
@@ -823,24 +862,35 @@ chan_next(struct chan *c, struct msg *m)
 /*
  * With nothing queued and frames past what the queue keeps (CHAN_KEEP),
  * their buffer becomes the queue: a frame carrying a large body is not
- * copied once more on its way out.  Other frames go into the memory the
- * queue keeps, locked.
+ * copied once more on its way out.  Behind a queue past CHAN_KEEP, which
+ * is never added to (chan_flush writes it out and frees it), they wait
+ * in more: such a buffer as one of its own, smaller frames copied behind
+ * the last one while it has room or is small itself.  Other frames go
+ * into the memory the queue keeps, locked.
  */
 int
 chan_queue_buf(struct chan *c, struct msgbuf *b)
 {
-	int	r;
+	struct msgbuf	*q = &c->out;
+	int		 big = b->len > CHAN_KEEP || !MSGBUF_MAPS, r;
 
-	if (c->out.len == 0 && b->len > c->out.cap &&
-	    (b->len > CHAN_KEEP || !MSGBUF_MAPS)) {
-		msgbuf_free(&c->out);
-		b->lock = c->out.lock;
-		c->out = *b;
+	if (c->nmore > 0 || c->out.cap > CHAN_KEEP) {
+		q = c->nmore > 0 ? &c->more[c->nmore - 1] : NULL;
+		if (q == NULL || (c->nmore < CHAN_MORE &&
+		    (big || (q->cap > CHAN_KEEP && q->cap - q->len < b->len))))
+			q = &c->more[c->nmore++];	/* empty */
+	}
+	if (q->len == 0 && b->len > q->cap && big) {
+		msgbuf_free(q);
+		b->lock = q->lock;
+		*q = *b;
 		memset(b, 0, sizeof(*b));
 		return 0;
 	}
-	r = msgbuf_add(&c->out, b->data, b->len);
+	r = msgbuf_add(q, b->data, b->len);
 	msgbuf_free(b);
+	if (q->len == 0 && c->nmore > 0 && q == &c->more[c->nmore - 1])
+		c->nmore--;			/* nothing added */
 	return r;
 }
 
@@ -867,7 +917,8 @@ chan_compact_out(struct chan *c)
 {
 	size_t	left = c->out.len - c->outoff;
 
-	if (c->outoff == 0 || c->outoff < left)
+	/* a queue past CHAN_KEEP is not added to (chan_queue_buf) */
+	if (c->outoff == 0 || c->outoff < left || c->out.cap > CHAN_KEEP)
 		return;
 	memmove(c->out.data, c->out.data + c->outoff, left);
 	sodium_memzero(c->out.data + left, c->outoff);
@@ -880,25 +931,34 @@ chan_flush(struct chan *c)
 {
 	ssize_t	n;
 
-	while (c->outoff < c->out.len) {
-		n = write(c->fd, c->out.data + c->outoff,
-		    c->out.len - c->outoff);
-		if (n == -1 && errno == EINTR)
-			continue;
-		if (n == -1) {
-			if (errno != EAGAIN && errno != EWOULDBLOCK)
-				return CV_ERR_IO;
-			chan_compact_out(c);
-			return CV_ERR_AGAIN;
+	for (;;) {
+		while (c->outoff < c->out.len) {
+			n = write(c->fd, c->out.data + c->outoff,
+			    c->out.len - c->outoff);
+			if (n == -1 && errno == EINTR)
+				continue;
+			if (n == -1) {
+				if (errno != EAGAIN && errno != EWOULDBLOCK)
+					return CV_ERR_IO;
+				chan_compact_out(c);
+				return CV_ERR_AGAIN;
+			}
+			c->outoff += (size_t)n;
 		}
-		c->outoff += (size_t)n;
+		sodium_memzero(c->out.data, c->out.len);
+		c->out.len = c->outoff = 0;
+		/* a queue grown for a burst of large frames goes back */
+		if (c->out.cap > CHAN_KEEP || c->nmore > 0)
+			msgbuf_free(&c->out);
+		if (c->nmore == 0)
+			return 0;
+		c->out = c->more[0];		/* same lock */
+		memmove(&c->more[0], &c->more[1], (c->nmore - 1) *
+		    sizeof(c->more[0]));
+		c->nmore--;
+		memset(&c->more[c->nmore], 0, sizeof(c->more[0]));
+		c->more[c->nmore].lock = c->out.lock;
 	}
-	sodium_memzero(c->out.data, c->out.len);
-	c->out.len = c->outoff = 0;
-	/* a queue grown for a burst of large frames goes back */
-	if (c->out.cap > CHAN_KEEP)
-		msgbuf_free(&c->out);
-	return 0;
 }
 
 int
@@ -918,13 +978,17 @@ chan_has_frame(const struct chan *c)
 int
 chan_pending(const struct chan *c)
 {
-	return c->outoff < c->out.len;
+	return c->outoff < c->out.len || c->nmore > 0;
 }
 
 size_t
 chan_unwritten(const struct chan *c)
 {
-	return c->out.len - c->outoff;
+	size_t	i, n = c->out.len - c->outoff;
+
+	for (i = 0; i < c->nmore; i++)
+		n += c->more[i].len;
+	return n;
 }
 
 int

@@ -331,10 +331,13 @@ struct msgbuf {
 
 void	msgbuf_free(struct msgbuf *);		/* wipes; accepts empty */
 int	msgbuf_add(struct msgbuf *, const void *, size_t) CV_WUR;
+/* Room for need bytes in all (len included): grown once, by copying. */
+int	msgbuf_reserve(struct msgbuf *, size_t need) CV_WUR;
 
 /* Builds one frame.  Errors are sticky and reported by msg_finish. */
 struct msg_w {
 	struct msgbuf	 buf;
+	size_t		 start;		/* where the frame begins in buf */
 	msgpack_packer	 pk;
 	uint32_t	 type;
 	int		 err;
@@ -342,6 +345,15 @@ struct msg_w {
 
 /* Start a frame of type with request id; the field count is msg_nfields. */
 void	msg_begin(struct msg_w *, uint32_t type, uint32_t id);
+/*
+ * The same, built in place after the frames b holds, with b's memory:
+ * a frame carrying a large body is packed once, not packed and then
+ * copied behind them.  msg_end_at gives the memory back to b, with the
+ * frame finished behind the others, or (an error) b as it was.
+ */
+void	msg_begin_at(struct msg_w *, struct msgbuf *b, uint32_t type,
+	    uint32_t id);
+int	msg_end_at(struct msg_w *, struct msgbuf *b) CV_WUR;
 void	msg_put_u64(struct msg_w *, uint64_t);
 void	msg_put_i64(struct msg_w *, int64_t);
 void	msg_put_bool(struct msg_w *, int);
@@ -405,15 +417,23 @@ int	msg_rd_done(const struct msg_rd *) CV_WUR;
 
 /*
  * A framed channel over one socket.  Input is buffered until a whole
- * frame is there; output is queued and flushed.  Both buffers are wiped,
- * and locked (struct msgbuf's lock).
+ * frame is there; output is queued and flushed.  Every buffer is wiped,
+ * and locked (struct msgbuf's lock).  A queue grown past CHAN_KEEP is
+ * only written from, never moved down or added to: frames queued behind
+ * it wait in more, in order, each buffer past CHAN_KEEP given there
+ * kept whole and uncopied (up to CHAN_MORE of them; then, and for
+ * smaller frames, copied behind the last); the first becomes the queue
+ * once the one before is all written.
  */
+#define CHAN_MORE		8
 struct chan {
 	int		 fd;
 	struct msgbuf	 in;
 	size_t		 inoff;
 	struct msgbuf	 out;
 	size_t		 outoff;
+	struct msgbuf	 more[CHAN_MORE];	/* behind a large out */
+	size_t		 nmore;
 };
 
 void	chan_init(struct chan *, int fd);
@@ -442,7 +462,8 @@ int	chan_queue(struct chan *, struct msg_w *w) CV_WUR;
 /*
  * Queue b's finished frames, taking its memory (locking it) when
  * nothing is queued, the queue's own memory is smaller and b's is pages
- * of its own; b is left empty (wiped and freed) either way.
+ * of its own, or when b's frames are past CHAN_KEEP and go behind a
+ * large queue (more); b is left empty (wiped and freed) either way.
  */
 int	chan_queue_buf(struct chan *, struct msgbuf *b) CV_WUR;
 /* Write what is queued: 0 when all is out, CV_ERR_AGAIN, CV_ERR_IO. */

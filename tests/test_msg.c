@@ -478,10 +478,26 @@ test_drop(void **state)
 	chan_free(&b);
 }
 
+/* Bytes a channel's queue holds, written or not. */
+static size_t
+queued(const struct chan *c)
+{
+	size_t	i, n = c->out.len;
+
+	for (i = 0; i < c->nmore; i++)
+		n += c->more[i].len;
+	return n;
+}
+
 /*
  * A reader that never quite catches up: the writer's queue holds what is
  * still to go, not every frame ever queued (it once grew until a frame
  * could no longer be added), and every frame arrives whole, in order.
+ * A queue within CHAN_KEEP is moved down once half is written; one past
+ * it is only written from, never moved down or added to (each byte of a
+ * large body moved once more, and wiped twice), with the frames queued
+ * meanwhile behind it: at most what was queued when it grew, plus what
+ * is still to go.
  */
 static void
 test_flush_behind(void **state)
@@ -490,12 +506,13 @@ test_flush_behind(void **state)
 	struct chan	a;
 	struct msg_w	w;
 	struct msg	m;
-	const uint8_t	*p;
+	const uint8_t	*p, *big = NULL;
 	uint8_t		*got;
 	size_t		len, have = 0, off, max = 200 * 61000;
+	size_t		peak = 0, biglen = 0;
 	uint32_t	flen;
 	ssize_t		n;
-	int		sv[2], i, r;
+	int		sv[2], i, r, moved = 0;
 
 	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0,
 	    sv), 0);
@@ -508,9 +525,27 @@ test_flush_behind(void **state)
 		msg_put_bin(&w, "", 0);
 		msg_put_bool(&w, 0);
 		assert_int_equal(chan_queue(&a, &w), 0);
+		if (chan_unwritten(&a) > peak)
+			peak = chan_unwritten(&a);
+		/* a large queue still there: nothing added, nothing moved */
+		if (big != NULL && a.out.data == big)
+			assert_int_equal(a.out.len, biglen);
+		big = a.out.cap > CHAN_KEEP ? a.out.data : NULL;
+		biglen = a.out.len;
 		r = chan_flush(&a);
 		assert_true(r == 0 || r == CV_ERR_AGAIN);
-		assert_true(a.out.len <= 2 * (a.out.len - a.outoff));
+		if (big != NULL && a.out.data == big)
+			assert_int_equal(a.out.len, biglen);
+		if (a.out.cap <= CHAN_KEEP)
+			assert_true(a.out.len <= 2 * (a.out.len - a.outoff));
+		else {
+			if (a.out.data != big)
+				moved++;
+			big = a.out.data;
+			biglen = a.out.len;
+		}
+		assert_true(queued(&a) <= 3 * peak);
+		assert_int_equal(queued(&a) - a.outoff, chan_unwritten(&a));
 		/* less read than queued, every time */
 		assert_true((n = read(sv[1], got + have, 50000)) > 0);
 		have += (size_t)n;
@@ -537,9 +572,15 @@ test_flush_behind(void **state)
 		off += flen;
 	}
 	assert_int_equal(i, 200);
-	/* the queue, grown to megabytes, went back once empty */
-	assert_int_equal(a.out.cap, 0);
-	assert_null(a.out.data);
+	/* queues past CHAN_KEEP, taken in turn from behind each other */
+	assert_true(moved >= 2);
+	/*
+	 * the queues grown to megabytes went back once empty; what is
+	 * left is at most the locked memory a queue keeps
+	 */
+	assert_true(a.out.cap <= CHAN_KEEP);
+	assert_int_equal(a.out.len, 0);
+	assert_int_equal(a.nmore, 0);
 	chan_free(&a);
 	close(sv[1]);
 	free(got);
@@ -595,12 +636,27 @@ test_queue_buf(void **state)
 	assert_int_equal(chan_queue_buf(&a, &b), 0);
 	assert_null(b.data);
 	assert_int_equal(b.len, 0);
+	/* behind a queue past CHAN_KEEP: queued apart, the queue unchanged */
+	assert_ptr_equal(a.out.data, taken);
+	assert_int_equal(a.nmore, 1);
+	assert_int_equal(chan_unwritten(&a), a.out.len - a.outoff +
+	    a.more[0].len);
+	assert_true(a.more[0].len > 0 && a.more[0].len < 64);
+	assert_int_equal(a.more[0].mapped, MSGBUF_MAPS);
 	while ((r = chan_flush(&a)) == CV_ERR_AGAIN)
 		assert_int_equal(chan_fill(&c), 0);
 	assert_int_equal(r, 0);
-	/* past CHAN_KEEP, the queue's memory went back once it was sent */
-	assert_null(a.out.data);
-	assert_int_equal(a.out.cap, 0);
+	/*
+	 * past CHAN_KEEP, the queue's memory went back once it was sent;
+	 * the small frame's locked memory is the queue's now
+	 */
+	assert_true(a.out.data != taken);
+	assert_true(a.out.cap <= CHAN_KEEP);
+	assert_int_equal(a.out.len, 0);
+	assert_int_equal(a.nmore, 0);
+	assert_null(a.more[0].data);
+	assert_int_equal(a.more[0].cap, 0);
+	assert_false(chan_pending(&a));
 	/* a small frame is copied into new memory, locked */
 	msg_begin(&w, MSG_VAULT_LOCK_REQ, 4);
 	assert_int_equal(msg_finish(&w), 0);
@@ -629,6 +685,155 @@ test_queue_buf(void **state)
 	chan_free(&c);
 }
 
+/* A frame of MSG_VAULT_UNLOCK_REQ with body filled with id's byte. */
+static void
+frame_at(struct msgbuf *b, uint32_t id, uint8_t *body, size_t len)
+{
+	struct msg_w	w;
+
+	memset(body, (int)id, len);
+	msg_begin_at(&w, b, MSG_VAULT_UNLOCK_REQ, id);
+	msg_put_bin(&w, body, len);
+	msg_put_bin(&w, "", 0);
+	msg_put_bool(&w, 0);
+	assert_int_equal(msg_end_at(&w, b), 0);
+}
+
+/*
+ * Behind a queue past CHAN_KEEP: each buffer past CHAN_KEEP is kept
+ * whole, uncopied, in order (up to CHAN_MORE); a small frame goes into
+ * the room the last one has; past CHAN_MORE buffers, frames are copied
+ * behind the last.  The peer reads every frame in order, and every
+ * buffer goes back once written.
+ */
+static void
+test_queue_more(void **state)
+{
+	static uint8_t	 body[300000];
+	struct msgbuf	 b = { 0 };
+	struct chan	 a, c;
+	struct msg	 m;
+	const uint8_t	*p, *given[CHAN_MORE + 2];
+	size_t		 len, i, last;
+	uint32_t	 id, n = 0;
+	int		 sv[2], r;
+
+	(void)state;
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+	assert_int_equal(fcntl(sv[0], F_SETFL, O_NONBLOCK), 0);
+	chan_init(&a, sv[0]);
+	chan_init(&c, sv[1]);
+	for (i = 0; i < CHAN_MORE + 1; i++) {
+		frame_at(&b, ++n, body, sizeof(body));
+		given[i] = b.data;
+		assert_int_equal(chan_queue_buf(&a, &b), 0);
+		assert_null(b.data);
+		assert_int_equal(b.len, 0);
+		if (i == 0)
+			assert_ptr_equal(a.out.data, given[0]);
+		else
+			assert_ptr_equal(a.more[i - 1].data, given[i]);
+		assert_int_equal(a.nmore, i);
+	}
+	/* a small frame: into the last one's room, not a buffer of its own */
+	last = a.more[CHAN_MORE - 1].len;
+	frame_at(&b, ++n, body, 16);
+	len = b.len;
+	assert_true(a.more[CHAN_MORE - 1].cap - last >= len);
+	assert_int_equal(chan_queue_buf(&a, &b), 0);
+	assert_int_equal(a.nmore, CHAN_MORE);
+	assert_ptr_equal(a.more[CHAN_MORE - 1].data, given[CHAN_MORE]);
+	assert_int_equal(a.more[CHAN_MORE - 1].len, last + len);
+	/* more full: a large one copied behind the last */
+	frame_at(&b, ++n, body, sizeof(body));
+	given[CHAN_MORE + 1] = b.data;
+	assert_int_equal(chan_queue_buf(&a, &b), 0);
+	assert_null(b.data);
+	assert_int_equal(a.nmore, CHAN_MORE);
+	for (i = 0; i < CHAN_MORE; i++)
+		assert_true(a.more[i].data != given[CHAN_MORE + 1]);
+	/* nothing was moved down or added to the queue being written */
+	assert_ptr_equal(a.out.data, given[0]);
+	for (id = 1; id <= n; id++) {
+		for (;;) {
+			r = chan_flush(&a);
+			assert_true(r == 0 || r == CV_ERR_AGAIN);
+			if ((r = chan_next(&c, &m)) != CV_ERR_AGAIN)
+				break;
+			assert_int_equal(chan_fill(&c), 0);
+		}
+		assert_int_equal(r, 0);
+		assert_int_equal(m.id, id);
+		assert_int_equal(msg_get_bin(&m.rd, &p, &len, sizeof(body)), 0);
+		assert_int_equal(len, id == CHAN_MORE + 2 ? 16 : sizeof(body));
+		for (i = 0; i < len; i++)
+			if (p[i] != (uint8_t)id)
+				fail_msg("frame %u: byte %zu", id, i);
+		msg_clear(&m);
+	}
+	assert_int_equal(chan_flush(&a), 0);
+	assert_false(chan_pending(&a));
+	assert_int_equal(chan_unwritten(&a), 0);
+	assert_int_equal(a.nmore, 0);
+	assert_null(a.out.data);
+	for (i = 0; i < CHAN_MORE; i++)
+		assert_null(a.more[i].data);
+	chan_free(&a);
+	chan_free(&c);
+}
+
+/*
+ * msg_begin_at packs a frame behind those a buffer holds, byte for byte
+ * as msg_begin does; a frame that fails leaves the buffer as it was, and
+ * what it had written past it wiped.
+ */
+static void
+test_begin_at(void **state)
+{
+	static uint8_t	 body[70000], big[MSG_MAX_FRAME];
+	struct msgbuf	 b = { 0 };
+	struct msg_w	 w;
+	uint8_t		*before;
+	size_t		 len, i;
+	uint32_t	 id;
+
+	(void)state;
+	for (id = 1; id <= 3; id++) {
+		len = b.len;
+		frame_at(&b, id, body, id == 2 ? 5 : sizeof(body));
+		msg_begin(&w, MSG_VAULT_UNLOCK_REQ, id);
+		msg_put_bin(&w, body, id == 2 ? 5 : sizeof(body));
+		msg_put_bin(&w, "", 0);
+		msg_put_bool(&w, 0);
+		assert_int_equal(msg_finish(&w), 0);
+		assert_int_equal(b.len - len, w.buf.len);
+		assert_memory_equal(b.data + len, w.buf.data, w.buf.len);
+		msg_w_free(&w);
+	}
+	len = b.len;
+	assert_non_null(before = malloc(len));
+	memcpy(before, b.data, len);
+	memset(big, 0x77, sizeof(big));
+	msg_begin_at(&w, &b, MSG_HELLO_REQ, 4);
+	assert_null(b.data);			/* the frame's now */
+	msg_put_u64(&w, 1);
+	msg_put_bin(&w, big, sizeof(big));
+	assert_int_equal(msg_end_at(&w, &b), CV_ERR_MSG_TOOBIG);
+	assert_null(w.buf.data);
+	assert_int_equal(b.len, len);
+	assert_memory_equal(b.data, before, len);
+	assert_true(b.cap >= len + sizeof(big));
+	for (i = len; i < len + sizeof(big); i++)
+		if (b.data[i] != 0)
+			fail_msg("byte %zu past the frames left unwiped", i);
+	msg_begin_at(&w, &b, 999, 5);
+	assert_int_equal(msg_end_at(&w, &b), CV_ERR_MSG_UNKNOWN);
+	assert_int_equal(b.len, len);
+	assert_memory_equal(b.data, before, len);
+	free(before);
+	msgbuf_free(&b);
+}
+
 static void
 test_fill_shrinks(void **state)
 {
@@ -652,7 +857,9 @@ test_fill_shrinks(void **state)
 	while ((r = chan_flush(&a)) == CV_ERR_AGAIN)
 		assert_int_equal(chan_fill(&b), 0);
 	assert_int_equal(r, 0);
-	assert_int_equal(a.out.cap, 0);		/* over CHAN_KEEP: freed */
+	/* over CHAN_KEEP: freed; the small frame behind it, kept's */
+	assert_true(a.out.cap <= CHAN_KEEP);
+	assert_int_equal(a.nmore, 0);
 	while ((r = chan_next(&b, &m)) == CV_ERR_AGAIN)
 		assert_int_equal(chan_fill(&b), 0);
 	assert_int_equal(r, 0);
@@ -1005,6 +1212,8 @@ main(int argc, char **argv)
 		cmocka_unit_test(test_frames),
 		cmocka_unit_test(test_flush_behind),
 		cmocka_unit_test(test_queue_buf),
+		cmocka_unit_test(test_queue_more),
+		cmocka_unit_test(test_begin_at),
 		cmocka_unit_test(test_fill_shrinks),
 		cmocka_unit_test(test_drop),
 		cmocka_unit_test(test_finish_toobig),

@@ -621,6 +621,7 @@ struct vaultd {
 					   syncing now */
 	struct msgbuf	 held_ckpt;	/* frames admitted while a checkpoint
 					   is signed: their records follow it */
+	size_t		 held_last;	/* bytes of the last group synced */
 	int64_t		 trim_at;	/* memory back to the kernel, or 0 */
 	struct vd_call	 call;
 	struct vd_policy policy;

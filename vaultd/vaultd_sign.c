@@ -216,8 +216,7 @@ sign_blocked(struct vaultd *vd, int *code)
 	 * channel's output queue keeps what it sent until half is sent).
 	 */
 	if (vd->held.len + vd->held_ckpt.len + vd->syncing.len +
-	    SIGNERD(vd)->chan.out.len - SIGNERD(vd)->chan.outoff >
-	    VAULTD_HELD_MAX)
+	    chan_unwritten(&SIGNERD(vd)->chan) > VAULTD_HELD_MAX)
 		return "too many signing request bytes in flight; retry";
 	if (vaultd_audit_deferring(vd) && vd->ndeferred >= VAULTD_DEFER_MAX)
 		return "the vault is busy for a moment; retry";
@@ -329,6 +328,7 @@ sign_queue(struct vaultd *vd, const struct sign_origin *o,
     const struct policy_verdict *v, const struct sign_seen *seen)
 {
 	struct sign_slot	*s;
+	struct msgbuf		*q;
 	struct msg_w		 w;
 
 	s = slot_new(vd);		/* sign_blocked saw a free one */
@@ -341,7 +341,21 @@ sign_queue(struct vaultd *vd, const struct sign_origin *o,
 	s->seen = *seen;
 	/* snprintf's cut, without printf: once for every signature */
 	memcpy(s->account, account, strnlen(account, sizeof(s->account) - 1));
-	msg_begin(&w, MSG_SIGN_REQ, slot_id(vd, s));
+	/*
+	 * Packed where it waits, behind the frames held before it (while a
+	 * checkpoint is signed, after it with its record): a body is copied
+	 * once here, not into a frame and then into the queue.
+	 */
+	q = vaultd_audit_deferring(vd) ? &vd->held_ckpt : &vd->held;
+	/*
+	 * A group begins with room for as much as the last one and a
+	 * quarter: grown by doubling, a group of large bodies was copied
+	 * (and wiped) once more as a whole on its way.  Best effort: the
+	 * frame grows its buffer itself if this fails.
+	 */
+	if (q->cap == 0 && vd->held_last > 0)
+		(void)!msgbuf_reserve(q, vd->held_last + vd->held_last / 4);
+	msg_begin_at(&w, q, MSG_SIGN_REQ, slot_id(vd, s));
 	msg_put_str(&w, account);
 	msg_put_u64(&w, a->level);
 	msg_put_str(&w, a->method);
@@ -352,17 +366,11 @@ sign_queue(struct vaultd *vd, const struct sign_origin *o,
 	msg_put_u64(&w, a->flags);
 	msg_put_str(&w, a->level == CATALOG_L2 || a->level == CATALOG_BEARER ?
 	    a->key_id : "");
-	/* while a checkpoint is signed, after it with its record */
-	if (msg_finish(&w) != 0 ||
-	    msgbuf_add(vaultd_audit_deferring(vd) ? &vd->held_ckpt :
-	    &vd->held, w.buf.data, w.buf.len) != 0) {
-		msg_w_free(&w);
+	if (msg_end_at(&w, q) != 0) {
 		slot_free(vd, s);
 		vaultd_policy_refund(vd, v);
 		o->done(vd, o, CV_ERR_NOMEM, "out of memory", NULL);
-		return;
 	}
-	msg_w_free(&w);
 }
 
 static void
@@ -615,6 +623,8 @@ sign_release(struct vaultd *vd, struct msgbuf *b)
 
 	if (b->len == 0)
 		return;
+	if (b == &vd->held)		/* alone, or relaxed: a group too */
+		vd->held_last = b->len;
 	if (SIGNERD(vd)->state != CHILD_UP) {
 		msgbuf_free(b);			/* may be the caller's own */
 		vaultd_sign_lost(vd);
@@ -632,6 +642,7 @@ sign_sync_held(struct vaultd *vd)
 	if (vd->held.len == 0 || vaultd_sync_busy(vd))
 		return;
 	vd->syncing = vd->held;		/* syncing is empty: not busy */
+	vd->held_last = vd->held.len;
 	memset(&vd->held, 0, sizeof(vd->held));
 	vaultd_audit_sync_begin(vd);
 }
