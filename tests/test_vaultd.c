@@ -372,6 +372,41 @@ test_lone_request_sync(void **state)
 }
 
 /*
+ * vaultd's end of a child's socket takes a group of large requests at
+ * once: VAULTD_CHILD_SNDBUF, or the most net.core.wmem_max allows (the
+ * kernel doubles what it grants, for its bookkeeping).
+ */
+static void
+test_child_sndbuf(void **state)
+{
+	FILE		*f;
+	long		 max = -1, want = VAULTD_CHILD_SNDBUF;
+	int		 sv[2], size, dflt;
+	socklen_t	 len = sizeof(size);
+
+	(void)state;
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+	assert_int_equal(getsockopt(sv[0], SOL_SOCKET, SO_SNDBUF, &dflt,
+	    &len), 0);
+	child_sndbuf(sv[0]);
+	assert_int_equal(getsockopt(sv[0], SOL_SOCKET, SO_SNDBUF, &size,
+	    &len), 0);
+	if ((f = fopen("/proc/sys/net/core/wmem_max", "r")) != NULL) {
+		if (fscanf(f, "%ld", &max) != 1)
+			max = -1;
+		fclose(f);
+	}
+	if (max >= 0 && max < want)
+		want = max;
+	if (max >= 0)
+		assert_int_equal(size, 2 * want);
+	if (max < 0 || 2 * want > dflt)
+		assert_true(size > dflt);
+	close(sv[0]);
+	close(sv[1]);
+}
+
+/*
  * A batch (POST /orders) refused because its orders hold more budgets
  * than one request may gives back exactly what it took.  Rule g limits
  * the client's rate and its notional, 100 a day; fifteen per-token rules
@@ -689,6 +724,7 @@ main(void)
 		cmocka_unit_test(test_control_table),
 		cmocka_unit_test(test_every_message_has_a_row),
 		cmocka_unit_test(test_lone_request_sync),
+		cmocka_unit_test(test_child_sndbuf),
 		cmocka_unit_test(test_batch_refund),
 		cmocka_unit_test(test_policy_unparsed),
 		cmocka_unit_test(test_sign_answer_body),

@@ -230,6 +230,7 @@ typedef void client_done_fn(struct vaultd *, uint64_t cookie, int code,
 						   queue half sent) stays
 						   under MSG_MAX_QUEUE */
 #define VAULTD_DEFER_MAX	4096	/* records waiting for a checkpoint */
+#define VAULTD_CHILD_SNDBUF	(4 << 20)	/* SO_SNDBUF toward a child */
 /*
  * What a signing verdict's record said of the request it admitted, as
  * formatted there: signerd's refusal of it is recorded with the same.
@@ -831,6 +832,7 @@ int	 vaultd_log_bad_st(const struct stat *st, const char *path, char *why,
 void	 child_setup(struct vaultd *, struct child *, enum child_id,
 	    const char *exedir);
 int	 child_start(struct vaultd *, struct child *) CV_WUR;
+void	 child_sndbuf(int fd);		/* room toward a child's socket */
 void	 child_kill(struct child *, const char *why);
 void	 child_reaped(struct vaultd *, pid_t, int status);
 void	 child_readable(struct vaultd *, struct child *);

@@ -184,6 +184,21 @@ child_exec(struct vaultd *vd, struct child *ch, int fd, int logfd)
 	_exit(127);
 }
 
+/*
+ * Room in the socket for a group of requests with large bodies: with the
+ * default (some 200 KiB, three 64 KiB bodies) vaultd wrote a group to
+ * signerd a few frames at a time, woken for each, and signerd waited
+ * between them.  Best effort: the kernel caps it at net.core.wmem_max,
+ * and the frames left over wait in the channel's queue as before.
+ */
+void
+child_sndbuf(int fd)
+{
+	int	size = VAULTD_CHILD_SNDBUF;
+
+	(void)setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &size, sizeof(size));
+}
+
 int
 child_start(struct vaultd *vd, struct child *ch)
 {
@@ -216,6 +231,7 @@ child_start(struct vaultd *vd, struct child *ch)
 	}
 	close(sv[1]);
 	close(lp[1]);
+	child_sndbuf(sv[0]);
 	if (fcntl(sv[0], F_SETFL, O_NONBLOCK) == -1 ||
 	    fcntl(lp[0], F_SETFL, O_NONBLOCK) == -1) {
 		log_warn("nonblocking socket for %s", ch->name);
