@@ -35,7 +35,11 @@
  * running, not one that halted, at the price of a single core for the
  * rest.  The limits are measured on that core too.
  *
- * usage: bench_path [--quick] [--cpu-latency] [--one-core]
+ * --bodies runs only the 64 KiB bodies (64 and 240 in flight), with the
+ * CPU each process spent per request: for profiling that path, and for
+ * alternating runs of two builds.
+ *
+ * usage: bench_path [--quick] [--cpu-latency] [--one-core] [--bodies]
  */
 #include <inttypes.h>
 #include <sched.h>
@@ -697,6 +701,40 @@ run_main(struct bench *b)
 	return -1;
 }
 
+/* --bodies: only the 64 KiB bodies; 0, or -1 (said). */
+static int
+run_bodies(struct bench *b)
+{
+	char	err[DMN_ERR], what[64];
+	double	per;
+	int	i, r = 0;
+
+	if (vault_setup(b, b->awake ? "--cpu-latency=0" : NULL, NULL, err,
+	    sizeof(err)) != 0) {
+		fprintf(stderr, "bench_path: %s\n", err);
+		return -1;
+	}
+	printf("pipelined on one connection, ops/s over %d windows of "
+	    "%.1f s:\n", WINDOWS, b->secs);
+	printf("  %-26s %9s %9s %9s %8s\n", "level, in flight", "min",
+	    "median", "max", "AGAIN");
+	for (i = 0; i < NBODY; i++) {
+		snprintf(what, sizeof(what), "L2 64 KiB bodies %d",
+		    body_scan[i]);
+		if (piped_windows(b, &b->body, body_scan[i], b->secs,
+		    &b->bodies[i]) != 0) {
+			printf("  %-26s failed\n", what);
+			dmn_log_show(&b->t);
+			r = -1;
+			break;
+		}
+		print_piped(what, &b->bodies[i]);
+		(void)cpu_row(&b->bodies[i], &per);
+	}
+	vault_cleanup(b);
+	return r;
+}
+
 /* L1 at WIDE in flight with one signing worker (vaultd -W 1). */
 static void
 run_one_worker(struct bench *b)
@@ -767,9 +805,11 @@ main(int argc, char **argv)
 			b.awake = 1;
 		else if (strcmp(argv[i], "--one-core") == 0)
 			b.one_core = 0;
+		else if (strcmp(argv[i], "--bodies") == 0)
+			b.bodies_only = 1;
 		else {
 			fprintf(stderr, "usage: bench_path [--quick] "
-			    "[--cpu-latency] [--one-core]\n");
+			    "[--cpu-latency] [--one-core] [--bodies]\n");
 			return 2;
 		}
 	if (b.awake && bench_cpu_latency_ok("bench_path") != 0)
@@ -817,6 +857,11 @@ main(int argc, char **argv)
 		    b.one_core);
 	printf("\n");
 	fflush(stdout);
+	if (b.bodies_only) {
+		if (run_bodies(&b) == 0)
+			r = 0;
+		goto reproduce;
+	}
 	if (run_main(&b) != 0) {
 		vault_cleanup(&b);
 		goto out;
@@ -824,13 +869,15 @@ main(int argc, char **argv)
 	run_one_worker(&b);
 	report_path(&b);
 	goals(&b);
+	r = 0;
+ reproduce:
 	printf("\n");
 	bench_machine("at the end");
 	printf("%.0f s.  reproduce: CLOBVAULT_BUILD=%s %s/tests/bench/"
-	    "bench_path%s%s%s\n", bench_now() - t0, b.t.build, b.t.build,
+	    "bench_path%s%s%s%s\n", bench_now() - t0, b.t.build, b.t.build,
 	    b.quick ? " --quick" : "", b.awake ? " --cpu-latency" : "",
-	    b.one_core >= 0 ? " --one-core" : "");
-	r = 0;
+	    b.one_core >= 0 ? " --one-core" : "",
+	    b.bodies_only ? " --bodies" : "");
  out:
 	return r;
 }

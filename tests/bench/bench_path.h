@@ -81,6 +81,7 @@ struct bench {
 	int		 quick;
 	int		 awake;		/* --cpu-latency */
 	int		 one_core;	/* --one-core: the CPU, else -1 */
+	int		 bodies_only;	/* --bodies */
 	int		 ncpu;		/* the daemons may use */
 	double		 secs;		/* a pipelined window */
 	double		 single_secs;
