@@ -137,7 +137,7 @@ msg_check_fields(uint32_t type, const msgpack_object *f, uint32_t n)
 void
 msgbuf_free(struct msgbuf *b)
 {
-	uint8_t	lock = b->lock;
+	uint8_t	lock = b->lock, frame = b->frame;
 
 	if (b->data != NULL) {
 		sodium_memzero(b->data, b->len);
@@ -148,18 +148,21 @@ msgbuf_free(struct msgbuf *b)
 	}
 	memset(b, 0, sizeof(*b));
 	b->lock = lock;
+	b->frame = frame;
 }
 
 /*
  * cap bytes (at least need) for b: pages of its own, locked, when b is a
- * channel's (lock) and need at most CHAN_KEEP; else malloc's.  cap is
- * rounded up to whole pages when mapped, and a mapped buffer that must
- * grow grows to CHAN_KEEP at once, as does one whose cap (twice the old,
- * or need and some) is past CHAN_KEEP while need is not: a pipelined
- * peer's bursts then fit where they are, not in a buffer mapped, locked
- * (every page faulted in) and unmapped again at each, nor in malloc's.
- * Past CHAN_KEEP (large bodies in bulk) a buffer is malloc's, and freed
- * once empty (chan_fill, chan_flush).
+ * channel's or a frame's (lock) and need at most CHAN_KEEP; else
+ * malloc's.  cap is rounded up to whole pages when mapped, and a mapped
+ * channel buffer that must grow grows to CHAN_KEEP at once, as does any
+ * whose cap (twice the old, or need and some) is past CHAN_KEEP while
+ * need is not: a pipelined peer's bursts then fit where they are, not in
+ * a buffer mapped, locked (every page faulted in) and unmapped again at
+ * each, nor in malloc's.  A frame's buffer, kept for the thread's next
+ * frame, grows by doubling: it is mapped again only when a frame is
+ * larger than every one before.  Past CHAN_KEEP (large bodies in bulk)
+ * a buffer is malloc's, and freed once empty (chan_fill, chan_flush).
  */
 static uint8_t *
 msgbuf_alloc(const struct msgbuf *b, size_t need, size_t *cap,
@@ -171,7 +174,7 @@ msgbuf_alloc(const struct msgbuf *b, size_t need, size_t *cap,
 	*mapped = 0;
 	if (!MSGBUF_MAPS || !b->lock || need > CHAN_KEEP)
 		return malloc(*cap);
-	if (b->mapped || *cap > CHAN_KEEP)
+	if ((b->mapped && !b->frame) || *cap > CHAN_KEEP)
 		*cap = CHAN_KEEP;
 	*cap = (*cap + page - 1) & ~(page - 1);
 	p = mmap(NULL, *cap, PROT_READ | PROT_WRITE, MAP_PRIVATE |
@@ -183,11 +186,14 @@ msgbuf_alloc(const struct msgbuf *b, size_t need, size_t *cap,
 	return p;
 }
 
+static void	frame_give(struct msgbuf *);
+
 /*
  * Grow by copying, so no stale copy of a secret is left in freed memory:
  * to twice the capacity, or at once to what is needed if that is more,
  * so a large field costs one copy, not one per doubling, and the small
- * fields after it none.
+ * fields after it none.  A frame's locked pages that it outgrows past
+ * CHAN_KEEP are kept, wiped, for the thread's next frame.
  */
 int
 msgbuf_reserve(struct msgbuf *b, size_t need)
@@ -207,7 +213,10 @@ msgbuf_reserve(struct msgbuf *b, size_t need)
 	if (b->len)
 		memcpy(n, b->data, b->len);
 	len = b->len;
-	msgbuf_free(b);
+	if (b->frame && b->mapped && !mapped)
+		frame_give(b);
+	else
+		msgbuf_free(b);
 	b->data = n;
 	b->len = len;
 	b->cap = cap;
@@ -232,6 +241,70 @@ msgbuf_add(struct msgbuf *b, const void *p, size_t len)
 
 /* Writing */
 
+/*
+ * The calling thread's frame buffer, empty and wiped, locked pages of
+ * its own: taken by msg_begin, given back by chan_queue and msg_w_free,
+ * so that a frame is built in locked memory without a mapping (mmap,
+ * mlock, munmap) for each.  A thread that ends unmaps it (frame_key's
+ * destructor).  The children start from execve, so no fork's child,
+ * whose pages are not locked, builds a frame in the parent's.
+ */
+static _Thread_local struct msgbuf	frame_kept;
+static _Thread_local int		frame_kept_set;	/* frame_key's */
+static pthread_once_t	frame_once = PTHREAD_ONCE_INIT;
+static pthread_key_t	frame_key;
+static int		frame_key_ok;
+
+static void
+frame_end(void *b)
+{
+	msgbuf_free(b);
+}
+
+static void
+frame_key_make(void)
+{
+	frame_key_ok = pthread_key_create(&frame_key, frame_end) == 0;
+}
+
+/* b, a new frame's buffer: the kept one if it is there. */
+static void
+frame_take(struct msgbuf *b)
+{
+	*b = frame_kept;
+	memset(&frame_kept, 0, sizeof(frame_kept));
+	b->lock = b->frame = 1;
+}
+
+/* Wipe and free b, or keep its pages for the next frame; b is left empty. */
+static void
+frame_give(struct msgbuf *b)
+{
+	if (!b->frame || !b->mapped || frame_kept.data != NULL)
+		goto out;
+	if (!frame_kept_set) {
+		(void)pthread_once(&frame_once, frame_key_make);
+		if (!frame_key_ok ||
+		    pthread_setspecific(frame_key, &frame_kept) != 0)
+			goto out;
+		frame_kept_set = 1;
+	}
+	sodium_memzero(b->data, b->len);
+	b->len = 0;
+	frame_kept = *b;
+	memset(b, 0, sizeof(*b));
+	b->lock = b->frame = 1;
+	return;
+ out:
+	msgbuf_free(b);
+}
+
+void
+msg_w_release(void)
+{
+	msgbuf_free(&frame_kept);
+}
+
 static int
 msg_w_write(void *data, const char *p, size_t len)
 {
@@ -251,6 +324,7 @@ void
 msg_begin(struct msg_w *w, uint32_t type, uint32_t id)
 {
 	memset(w, 0, sizeof(*w));
+	frame_take(&w->buf);
 	msg_begin_at(w, &w->buf, type, id);
 }
 
@@ -382,7 +456,7 @@ msg_end_at(struct msg_w *w, struct msgbuf *b)
 void
 msg_w_free(struct msg_w *w)
 {
-	msgbuf_free(&w->buf);
+	frame_give(&w->buf);
 }
 
 /* Reading */
@@ -866,14 +940,17 @@ chan_next(struct chan *c, struct msg *m)
  * is never added to (chan_flush writes it out and frees it), they wait
  * in more: such a buffer as one of its own, smaller frames copied behind
  * the last one while it has room or is small itself.  Other frames go
- * into the memory the queue keeps, locked.
+ * into the memory the queue keeps, locked.  *taken: 1 if b's memory
+ * went into the queue, b left empty; else b is as it was, for the
+ * caller to free or give back.
  */
-int
-chan_queue_buf(struct chan *c, struct msgbuf *b)
+static int
+chan_put(struct chan *c, struct msgbuf *b, int *taken)
 {
 	struct msgbuf	*q = &c->out;
 	int		 big = b->len > CHAN_KEEP || !MSGBUF_MAPS, r;
 
+	*taken = 0;
 	if (c->nmore > 0 || c->out.cap > CHAN_KEEP) {
 		q = c->nmore > 0 ? &c->more[c->nmore - 1] : NULL;
 		if (q == NULL || (c->nmore < CHAN_MORE &&
@@ -883,24 +960,37 @@ chan_queue_buf(struct chan *c, struct msgbuf *b)
 	if (q->len == 0 && b->len > q->cap && big) {
 		msgbuf_free(q);
 		b->lock = q->lock;
+		b->frame = 0;
 		*q = *b;
 		memset(b, 0, sizeof(*b));
+		*taken = 1;
 		return 0;
 	}
 	r = msgbuf_add(q, b->data, b->len);
-	msgbuf_free(b);
 	if (q->len == 0 && c->nmore > 0 && q == &c->more[c->nmore - 1])
 		c->nmore--;			/* nothing added */
 	return r;
 }
 
 int
+chan_queue_buf(struct chan *c, struct msgbuf *b)
+{
+	int	r, taken;
+
+	r = chan_put(c, b, &taken);
+	if (!taken)
+		msgbuf_free(b);
+	return r;
+}
+
+/* The frame's locked pages, wiped, are kept for the thread's next. */
+int
 chan_queue(struct chan *c, struct msg_w *w)
 {
-	int	r;
+	int	r, taken;
 
 	if ((r = msg_finish(w)) == 0)
-		r = chan_queue_buf(c, &w->buf);
+		r = chan_put(c, &w->buf, &taken);
 	msg_w_free(w);
 	return r;
 }

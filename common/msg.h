@@ -299,13 +299,15 @@ const char	*msg_name(uint32_t type);
  * bytes past len hold nothing: whoever makes len smaller wipes what it
  * drops, so freeing wipes len bytes, not the whole capacity.
  *
- * A buffer whose owner set lock (a channel's input and queue) is pages
- * of its own (mapped), mlock'd (secmem_lock: best effort, its failure
- * logged once), while it is at most CHAN_KEEP bytes, so the frames it
- * holds -- an unlock's passphrase, a signature's API passphrase header
- * -- do not reach swap.  Past CHAN_KEEP (large bodies in bulk) it is
- * malloc's until it is empty and freed; so is every other buffer, a
- * frame being built among them.
+ * A buffer whose owner set lock (a channel's input and queue, a frame
+ * being built) is pages of its own (mapped), mlock'd (secmem_lock: best
+ * effort, its failure logged once), while it is at most CHAN_KEEP bytes,
+ * so the frames it holds -- an unlock's passphrase, a signature's API
+ * passphrase header -- do not reach swap.  Past CHAN_KEEP (large bodies
+ * in bulk) it is malloc's until it is empty and freed; so is every
+ * buffer without lock.  A channel's grows to CHAN_KEEP at once; a
+ * frame's (frame) by doubling, as it is kept for the thread's next
+ * frame (msg_begin).
  *
  * Built with AddressSanitizer (make san, the fuzzers), every buffer is
  * malloc's and none locked (MSGBUF_MAPS 0), so that a read or write past
@@ -327,6 +329,7 @@ struct msgbuf {
 	size_t	 cap;
 	uint8_t	 mapped;	/* data is cap bytes of its own pages */
 	uint8_t	 lock;		/* kept by msgbuf_free */
+	uint8_t	 frame;		/* a frame's (struct msg_w) */
 };
 
 void	msgbuf_free(struct msgbuf *);		/* wipes; accepts empty */
@@ -334,7 +337,17 @@ int	msgbuf_add(struct msgbuf *, const void *, size_t) CV_WUR;
 /* Room for need bytes in all (len included): grown once, by copying. */
 int	msgbuf_reserve(struct msgbuf *, size_t need) CV_WUR;
 
-/* Builds one frame.  Errors are sticky and reported by msg_finish. */
+/*
+ * Builds one frame.  Errors are sticky and reported by msg_finish.
+ *
+ * The frame is packed into locked pages (buf: lock and frame), so that
+ * a passphrase it carries is not in swappable memory while a handler
+ * builds it.  Each thread keeps one such buffer, empty and wiped, for
+ * its next frame: msg_begin takes it, chan_queue (which copies the
+ * frame into the channel's locked queue) and msg_w_free wipe it and
+ * give it back.  A frame begun while another is being built gets pages
+ * of its own.  Past CHAN_KEEP a frame is malloc's, wiped when freed.
+ */
 struct msg_w {
 	struct msgbuf	 buf;
 	size_t		 start;		/* where the frame begins in buf */
@@ -364,6 +377,8 @@ void	msg_put_array(struct msg_w *, uint32_t n);	/* n elements follow */
 /* Patch the length; CV_ERR_MSG_TOOBIG past MSG_MAX_FRAME. */
 int	msg_finish(struct msg_w *) CV_WUR;
 void	msg_w_free(struct msg_w *);			/* wipes */
+/* Unmap the calling thread's kept frame buffer (it is empty and wiped). */
+void	msg_w_release(void);
 
 /* Reads fields in order from one array (top level or nested). */
 struct msg_rd {

@@ -4,6 +4,7 @@
  */
 #include <fcntl.h>
 #include <limits.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -1020,7 +1021,8 @@ queue_body(struct chan *c, uint32_t id, size_t bodylen)
 /*
  * A channel's input and queue carry passphrases (an unlock's, a signed
  * request's API passphrase): their pages are locked, their own, and
- * unlocked with them, while they are at most CHAN_KEEP.
+ * unlocked with them, while they are at most CHAN_KEEP.  So is the
+ * page the frames are built in, kept (4 kB here) until released.
  */
 static void
 test_chan_locked(void **state)
@@ -1038,6 +1040,7 @@ test_chan_locked(void **state)
 	assert_int_equal(getrlimit(RLIMIT_MEMLOCK, &rl), 0);
 	if (!MSGBUF_MAPS || (geteuid() != 0 && rl.rlim_cur < 512 * 1024))
 		skip();
+	msg_w_release();
 	base = vmlck_kb();
 	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
 	assert_int_equal(fcntl(sv[1], F_SETFL, O_NONBLOCK), 0);
@@ -1046,14 +1049,14 @@ test_chan_locked(void **state)
 	queue_unlock(&a, 1);
 	assert_true(a.out.mapped);
 	assert_int_equal(a.out.cap, 4096);
-	assert_int_equal(vmlck_kb(), base + 4);
+	assert_int_equal(vmlck_kb(), base + 4 + 4);
 	assert_int_equal(chan_flush(&a), 0);
 	assert_int_equal(chan_recv(&b, &m), 0);
 	assert_int_equal(m.type, MSG_CTL_UNLOCK_REQ);
 	msg_clear(&m);
 	assert_true(b.in.mapped);
 	assert_int_equal(b.in.cap % 4096, 0);
-	assert_int_equal(vmlck_kb(), base + 4 + (long)b.in.cap / 1024);
+	assert_int_equal(vmlck_kb(), base + 8 + (long)b.in.cap / 1024);
 
 	/*
 	 * A queue past CHAN_KEEP (a burst of large bodies) is malloc's,
@@ -1067,7 +1070,7 @@ test_chan_locked(void **state)
 	assert_ptr_equal(b.out.data, taken);
 	assert_false(b.out.mapped);
 	assert_true(b.out.lock);
-	assert_int_equal(vmlck_kb(), base + 4 + (long)b.in.cap / 1024);
+	assert_int_equal(vmlck_kb(), base + 8 + (long)b.in.cap / 1024);
 	msg_w_free(&w);
 	/* sent, it goes; a frame after it is in locked memory again */
 	while (chan_flush(&b) == CV_ERR_AGAIN)
@@ -1076,11 +1079,13 @@ test_chan_locked(void **state)
 	queue_unlock(&b, 3);
 	assert_true(b.out.mapped);
 	/* a read part of it into its input, locked while at most CHAN_KEEP */
-	assert_int_equal(vmlck_kb(), base + 4 + (long)(b.in.cap +
+	assert_int_equal(vmlck_kb(), base + 8 + (long)(b.in.cap +
 	    b.out.cap + (a.in.mapped ? a.in.cap : 0)) / 1024);
 
 	chan_free(&a);
 	chan_free(&b);
+	assert_int_equal(vmlck_kb(), base + 4);
+	msg_w_release();
 	assert_int_equal(vmlck_kb(), base);
 	/* freed, a channel's buffers are still ones to lock */
 	assert_true(a.in.lock && a.out.lock && b.in.lock && b.out.lock);
@@ -1124,7 +1129,6 @@ lock_failure_child(void)
 	struct rlimit	 rl = { 0, 0 };
 	struct secret	 sec;
 	struct chan	 a;
-	struct msg_w	 w;
 	int		 fail;
 
 	fail = setrlimit(RLIMIT_MEMLOCK, &rl) != 0 ||
@@ -1135,15 +1139,208 @@ lock_failure_child(void)
 	/* a secret first: sodium_malloc alone says nothing */
 	fail |= secret_alloc(&sec, 32) != 0;
 	fail |= secmem_lock_failures() != 1;
+	/* the frame's page and the queue's, each told once */
 	chan_init(&a, -1);
-	msg_begin(&w, MSG_CTL_UNLOCK_REQ, 1);
-	msg_put_bin(&w, "correct horse battery", 21);
-	msg_put_bool(&w, 0);
-	fail |= chan_queue(&a, &w) != 0;
-	fail |= !a.out.mapped || secmem_lock_failures() != 2;
+	queue_unlock(&a, 1);
+	fail |= !a.out.mapped || secmem_lock_failures() != 3;
 	chan_free(&a);
 	secret_free(&sec);
 	return fail;
+}
+
+/* 1 if [p, p + len) is within one mapping whose pages are locked. */
+static int
+range_locked(const void *p, size_t len)
+{
+	char		 line[512];
+	unsigned long	 lo, hi;
+	uintptr_t	 a = (uintptr_t)p;
+	FILE		*f;
+	int		 in = 0, locked = 0;
+
+	assert_non_null(f = fopen("/proc/self/smaps", "r"));
+	while (fgets(line, sizeof(line), f) != NULL) {
+		if (sscanf(line, "%lx-%lx ", &lo, &hi) == 2)
+			in = a >= lo && a < hi && a + len <= hi;
+		else if (in && strncmp(line, "VmFlags:", 8) == 0) {
+			locked = strstr(line, " lo") != NULL;
+			break;
+		}
+	}
+	fclose(f);
+	return locked;
+}
+
+/*
+ * How many copies of s are in this process's writable private memory,
+ * the one at skip (the caller's) left out.
+ */
+static int
+copies_in_memory(const char *s, size_t len, const void *skip)
+{
+	char		 line[512], perm[5];
+	unsigned long	 lo, hi;
+	const char	*p, *end;
+	FILE		*f;
+	int		 n = 0;
+
+	assert_non_null(f = fopen("/proc/self/maps", "r"));
+	while (fgets(line, sizeof(line), f) != NULL) {
+		if (sscanf(line, "%lx-%lx %4s", &lo, &hi, perm) != 3 ||
+		    strcmp(perm, "rw-p") != 0 || strstr(line, "[v") != NULL)
+			continue;
+		p = (const char *)lo;
+		end = (const char *)hi;
+		while ((p = memmem(p, (size_t)(end - p), s, len)) != NULL) {
+			n += p != skip;
+			p++;
+		}
+	}
+	fclose(f);
+	return n;
+}
+
+/* Whether the process's heap (malloc's arena, brk) holds s. */
+static int
+in_heap(const char *s, size_t len)
+{
+	char		 line[512];
+	unsigned long	 lo, hi;
+	int		 found = 0;
+	FILE		*f;
+
+	assert_non_null(f = fopen("/proc/self/maps", "r"));
+	while (fgets(line, sizeof(line), f) != NULL)
+		if (strstr(line, "[heap]") != NULL &&
+		    sscanf(line, "%lx-%lx", &lo, &hi) == 2)
+			found |= memmem((const void *)lo, hi - lo, s, len) !=
+			    NULL;
+	fclose(f);
+	return found;
+}
+
+/*
+ * A frame carrying a secret (a bot's passphrase to signerd) is built in
+ * locked pages, never in malloc's memory, and so is every copy of it on
+ * its way: the queue, the peer's input, whose decoded string points into
+ * it (msgpack-c does not copy strings into its zone).  Once sent and
+ * handled, no copy is left in the process but the caller's.  The frame's
+ * pages are kept, wiped, for the next frame; one past CHAN_KEEP is
+ * malloc's, wiped when freed, and gives them back.
+ */
+static void
+test_frame_locked(void **state)
+{
+	struct rlimit	 rl;
+	struct chan	 a, b;
+	struct msg_w	 w, w2;
+	struct msg	 m;
+	const char	*s;
+	uint8_t		*kept;
+	char		 secret[33];
+	size_t		 len, i;
+	int		 sv[2];
+
+	(void)state;
+	assert_int_equal(getrlimit(RLIMIT_MEMLOCK, &rl), 0);
+	if (!MSGBUF_MAPS || (geteuid() != 0 && rl.rlim_cur < 512 * 1024))
+		skip();
+	/* made here: no copy of it in the program's data */
+	for (i = 0; i < sizeof(secret) - 1; i++)
+		secret[i] = (char)('a' + randombytes_uniform(26));
+	secret[sizeof(secret) - 1] = '\0';
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+	chan_init(&a, sv[0]);
+	chan_init(&b, sv[1]);
+
+	msg_begin(&w, MSG_CLIENT_CHECK_REQ, 1);
+	msg_put_str(&w, "bot-key");
+	msg_put_str(&w, secret);
+	msg_put_str(&w, "1700000000");
+	msg_put_str(&w, "c2lnbmF0dXJl");
+	msg_put_str(&w, "GET");
+	msg_put_str(&w, "/orders");
+	msg_put_bin(&w, "", 0);
+	assert_int_equal(msg_finish(&w), 0);
+	assert_non_null(s = memmem(w.buf.data, w.buf.len, secret, 32));
+	assert_true(w.buf.mapped);
+	assert_true(range_locked(s, 32));
+	assert_false(in_heap(secret, 32));
+	kept = w.buf.data;
+	assert_int_equal(chan_queue(&a, &w), 0);
+	assert_true(range_locked(a.out.data, a.out.len));
+	assert_int_equal(copies_in_memory(secret, 32, secret), 1);
+	assert_int_equal(chan_flush(&a), 0);
+	assert_int_equal(copies_in_memory(secret, 32, secret), 0);
+	assert_int_equal(chan_recv(&b, &m), 0);
+	assert_int_equal(m.type, MSG_CLIENT_CHECK_REQ);
+	m.rd.pos = 1;
+	assert_int_equal(msg_get_str(&m.rd, &s, &len, 256), 0);
+	assert_int_equal(len, 32);
+	assert_memory_equal(s, secret, 32);
+	assert_true((const uint8_t *)s > b.in.data &&
+	    (const uint8_t *)s + len <= b.in.data + b.in.len);
+	assert_true(range_locked(s, len));
+	assert_false(in_heap(secret, 32));
+	msg_clear(&m);
+	assert_int_equal(chan_next(&b, &m), CV_ERR_AGAIN);
+	assert_int_equal(copies_in_memory(secret, 32, secret), 0);
+
+	/* the next frame is built in the same pages, wiped */
+	msg_begin(&w, MSG_CLIENT_CHECK_REQ, 2);
+	assert_ptr_equal(w.buf.data, kept);
+	assert_null(memmem(w.buf.data, w.buf.cap, secret, 32));
+	msg_put_str(&w, "bot-key");
+	msg_put_str(&w, secret);
+	assert_true(range_locked(w.buf.data, w.buf.len));
+	/* one begun meanwhile has locked pages of its own */
+	msg_error_begin(&w2, 2, CV_ERR_INVALID, secret);
+	assert_true(w2.buf.data != kept);
+	assert_true(range_locked(w2.buf.data, w2.buf.len));
+	msg_w_free(&w);
+	msg_w_free(&w2);
+	assert_int_equal(copies_in_memory(secret, 32, secret), 0);
+
+	/* past CHAN_KEEP: malloc's, wiped, the locked pages given back */
+	gw_ans_frame(&w, 3, 300000);
+	assert_false(w.buf.mapped);
+	assert_non_null(memmem(w.buf.data, w.buf.len, "correct horse", 13));
+	assert_int_equal(msg_finish(&w), 0);
+	msg_w_free(&w);
+	msg_begin(&w, MSG_VAULT_LOCK_REQ, 4);
+	assert_ptr_equal(w.buf.data, kept);
+	assert_null(memmem(w.buf.data, w.buf.cap, "correct horse", 13));
+	msg_w_free(&w);
+
+	chan_free(&a);
+	chan_free(&b);
+}
+
+static void *
+frame_thread(void *arg)
+{
+	struct msg_w	w;
+
+	(void)arg;
+	msg_begin(&w, MSG_VAULT_LOCK_REQ, 1);
+	msg_w_free(&w);
+	return NULL;
+}
+
+/* A thread that ends unmaps the frame pages it kept. */
+static void
+test_frame_thread_ends(void **state)
+{
+	pthread_t	t;
+	long		base;
+
+	(void)state;
+	if (!MSGBUF_MAPS)
+		skip();
+	base = vmlck_kb();
+	assert_int_equal(pthread_create(&t, NULL, frame_thread, NULL), 0);
+	assert_int_equal(pthread_join(t, NULL), 0);
+	assert_int_equal(vmlck_kb(), base);
 }
 
 /*
@@ -1222,6 +1419,8 @@ main(int argc, char **argv)
 		cmocka_unit_test(test_doc_table),
 		cmocka_unit_test(test_chan_locked),
 		cmocka_unit_test(test_chan_grow_locked),
+		cmocka_unit_test(test_frame_locked),
+		cmocka_unit_test(test_frame_thread_ends),
 		cmocka_unit_test(test_lock_failure_told),
 	};
 

@@ -208,6 +208,7 @@ vaultctl_call(struct vaultctl *vc, struct msg_w *w, uint32_t ans,
 	    vaultctl_ms() - start < again) {
 		nanosleep(&pause, NULL);
 		memset(w, 0, sizeof(*w));
+		w->buf.lock = 1;		/* locked, as msg_begin's */
 		if ((r = msgbuf_add(&w->buf, frame.data, frame.len)) != 0) {
 			msgbuf_free(&frame);
 			return r;
