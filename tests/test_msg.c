@@ -1236,6 +1236,7 @@ test_frame_locked(void **state)
 	struct msg_w	 w, w2;
 	struct msg	 m;
 	const char	*s;
+	const uint8_t	*p;
 	uint8_t		*kept;
 	char		 secret[33];
 	size_t		 len, i;
@@ -1281,6 +1282,19 @@ test_frame_locked(void **state)
 	assert_true((const uint8_t *)s > b.in.data &&
 	    (const uint8_t *)s + len <= b.in.data + b.in.len);
 	assert_true(range_locked(s, len));
+	assert_false(in_heap(secret, 32));
+	msg_clear(&m);
+	assert_int_equal(chan_next(&b, &m), CV_ERR_AGAIN);
+	assert_int_equal(copies_in_memory(secret, 32, secret), 0);
+	/* a bin (an unlock's credential) the same */
+	msg_begin(&w, MSG_CTL_UNLOCK_REQ, 2);
+	msg_put_bin(&w, secret, 32);
+	msg_put_bool(&w, 0);
+	assert_int_equal(chan_send(&a, &w), 0);
+	assert_int_equal(chan_recv(&b, &m), 0);
+	assert_int_equal(msg_get_bin(&m.rd, &p, &len, 1024), 0);
+	assert_int_equal(len, 32);
+	assert_true(p > b.in.data && p + len <= b.in.data + b.in.len);
 	assert_false(in_heap(secret, 32));
 	msg_clear(&m);
 	assert_int_equal(chan_next(&b, &m), CV_ERR_AGAIN);
