@@ -903,12 +903,34 @@ gw_owns(const struct netd *nd, uint32_t id)
 	return 0;
 }
 
+/*
+ * vaultd refused the credentials of who (CV_ERR_AUTH: signerd's check
+ * failed): credentials that passed once and are refused since -- a
+ * client removed from the vault, whose leaked credentials are still
+ * sent -- are new again, so that they take no share of
+ * NETD_GW_WAIT_CLIENT beside the NETD_GW_WAIT_NEW that made-up ones
+ * share.  A client whose bot signed one request wrongly is new until
+ * its next one passes.
+ */
+static void
+gw_unpass(struct netd_gw *gw, uint64_t who)
+{
+	size_t	i;
+
+	if (gw->passed[who % NETD_GW_PASSED_SLOTS] == who)
+		gw->passed[who % NETD_GW_PASSED_SLOTS] = 0;
+	for (i = 0; i < gw->nwait; i++)
+		if (gw->wait[i].who == who)
+			gw->wait[i].passed = 0;
+}
+
 void
 gw_vaultd_ans(struct netd *nd, struct msg *m)
 {
 	struct netd_gw	*gw = nd->gw;
 	struct gw_req	*r;
 	char		 text[MSG_ERROR_TEXT_MAX + 1];
+	uint64_t	 who;
 	size_t		 i;
 	int		 code, rc;
 
@@ -920,10 +942,13 @@ gw_vaultd_ans(struct netd *nd, struct msg *m)
 	if (i == gw->nwait)
 		fatalx("%s %u out of turn", msg_name(m->type), m->id);
 	r = gw->wait[i].r;
+	who = gw->wait[i].who;
 	gw->wait[i] = gw->wait[--gw->nwait];
 	if (m->type == MSG_ERROR_ANS) {
 		if ((rc = msg_get_error(m, &code, text, sizeof(text))) != 0)
 			fatalx("MSG_ERROR_ANS: %s", cv_strerror(rc));
+		if (code == CV_ERR_AUTH && who != 0)
+			gw_unpass(gw, who);
 		if (r == NULL)
 			return;
 		if (r->kind == GK_PROXY)

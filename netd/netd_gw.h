@@ -42,7 +42,8 @@
  * since netd started (MSG_GW_PASSED; made-up ones, anyone's to send)
  * together at most NETD_GW_WAIT_NEW.  The credentials that passed are
  * remembered by gw_who, one of NETD_GW_PASSED_SLOTS places each (one
- * that collides takes the place; the other is new again).
+ * that collides takes the place; the other is new again), until vaultd
+ * refuses them (gw_unpass).
  */
 #define NETD_GW_WAIT_CLIENT	32
 #define NETD_GW_WAIT_UNSIGNED	64

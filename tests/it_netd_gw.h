@@ -135,6 +135,8 @@ struct fv {
 	int			 replace;
 	char			 rbody[1024];
 	int			 hold_n;
+	int			 refused;	/* no MSG_GW_PASSED: every
+						   credential refused */
 	/* MSG_GW_INFO_REQ */
 	int			 ready;
 	char			 readytext[256];
@@ -315,7 +317,8 @@ fv_handle(struct fv *f, struct msg *m)
 	 * As vaultd once signerd let the credentials pass: every
 	 * passphrase is a client's here but a made-up "guess...".
 	 */
-	if (q.key[0] != '\0' && strncmp(q.pass, "guess", 5) != 0) {
+	if (q.key[0] != '\0' && strncmp(q.pass, "guess", 5) != 0 &&
+	    !f->refused) {
 		msg_begin(&w, MSG_GW_PASSED, q.id);
 		if (chan_queue(&f->n->c, &w) != 0)
 			fv_broken(f, "cannot queue");
@@ -480,6 +483,19 @@ fv_set_error(struct fv *f, int code, const char *text)
 	f->mode = FV_ERROR;
 	f->code = code;
 	snprintf(f->text, sizeof(f->text), "%s", text);
+	fv_unlock(f);
+}
+
+/*
+ * Refuse every request's credentials as vaultd does once signerd has
+ * refused them (a client removed, say): 401, and no MSG_GW_PASSED.
+ */
+static inline void
+fv_set_refused(struct fv *f)
+{
+	fv_set_error(f, CV_ERR_AUTH, "client credentials refused");
+	fv_lock(f);
+	f->refused = 1;
 	fv_unlock(f);
 }
 

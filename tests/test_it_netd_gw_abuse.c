@@ -1367,6 +1367,91 @@ test_wait_new(void **state)
 	free(r);
 }
 
+/*
+ * Credentials that passed once and are refused since (their client
+ * removed from the vault, its leaked credentials still sent) are new
+ * again: their requests share the 64 places of credentials not yet
+ * accepted, and hold no share of 32 of their own beside them.
+ */
+static void
+test_wait_refused(void **state)
+{
+	static struct gws	 s;
+	static struct nd	 n;
+	static struct fv	 f;
+	static const char *const	 mine[] = { "POLY_API_KEY: bot-0",
+	    "POLY_PASSPHRASE: pass", "POLY_TIMESTAMP: 1700000000",
+	    "POLY_SIGNATURE: c2ln", NULL };
+	static struct curl_slist	*l[65];
+	struct gwres			*r, one;
+	CURL				*c[65];
+	CURLM				*m;
+	CURLMsg				*msg;
+	char				 h[64];
+	size_t				 i, nc = 0, held;
+	int64_t				 start;
+	int				 running, left, done = 0;
+
+	assert_non_null(r = calloc(65, sizeof(*r)));
+	gw_up(&s, &n, &f, NULL, NULL);
+	gw_prime(&s, &f, 1);		/* bot-0's credentials passed */
+	fv_set_refused(&f);
+	assert_int_equal(gw_req(&s, 1, "GET", "/time", mine, NULL, 0, &one),
+	    0);
+	gw_expect(&one, 401, "{\"error\":\"client credentials refused\"}");
+	gwres_free(&one);
+	fv_set_silent(&f);
+	assert_non_null(m = curl_multi_init());
+	for (; nc < 64; nc++) {
+		l[nc] = curl_slist_append(NULL, "POLY_API_KEY: bot-9");
+		snprintf(h, sizeof(h), "POLY_PASSPHRASE: guess-%zu", nc);
+		l[nc] = curl_slist_append(l[nc], h);
+		l[nc] = curl_slist_append(l[nc], "POLY_TIMESTAMP: 1700000000");
+		l[nc] = curl_slist_append(l[nc], "POLY_SIGNATURE: c2ln");
+		assert_non_null(c[nc] = gw_easy(&s, 0, "GET", "/time", l[nc],
+		    NULL, 0, &r[nc]));
+		assert_int_equal(curl_multi_add_handle(m, c[nc]), 0);
+	}
+	drive_until(m, &f, 64);
+	/* bot-0's refused credentials: one more of those 64, not held */
+	for (i = 0; mine[i] != NULL; i++)
+		l[nc] = curl_slist_append(l[nc], mine[i]);
+	assert_non_null(c[nc] = gw_easy(&s, 0, "GET", "/time", l[nc], NULL,
+	    0, &r[nc]));
+	assert_int_equal(curl_multi_add_handle(m, c[nc]), 0);
+	start = txt_ms();
+	for (;;) {
+		assert_int_equal(curl_multi_perform(m, &running), 0);
+		while ((msg = curl_multi_info_read(m, &left)) != NULL)
+			if (msg->msg == CURLMSG_DONE &&
+			    msg->easy_handle == c[nc]) {
+				gw_easy_done(c[nc], &r[nc], msg->data.result);
+				done = 1;
+			}
+		fv_lock(&f);
+		held = f.nheld;
+		fv_unlock(&f);
+		if (done || held > 64)
+			break;
+		assert_true(txt_ms() - start < 10000);
+		assert_int_equal(curl_multi_poll(m, NULL, 0, 20, NULL), 0);
+	}
+	assert_int_equal(held, 64);
+	gw_expect(&r[nc], 503, "{\"error\":\"gateway: 64 requests of client "
+	    "credentials not yet accepted since netd started are waiting on "
+	    "vaultd; retry\"}");
+	curl_multi_remove_handle(m, c[nc]);
+	curl_easy_cleanup(c[nc]);
+	curl_slist_free_all(l[nc]);
+	gwres_free(&r[nc]);
+	fv_stop(&f);
+	assert_int_equal(nd_stop(&n), 0);
+	held_closed(m, c, r, l, nc);
+	nd_cleanup(&n);
+	gws_close(&s);
+	free(r);
+}
+
 int
 main(void)
 {
@@ -1379,6 +1464,7 @@ main(void)
 		cmocka_unit_test_teardown(test_wait_share, teardown),
 		cmocka_unit_test_teardown(test_wait_unsigned, teardown),
 		cmocka_unit_test_teardown(test_wait_new, teardown),
+		cmocka_unit_test_teardown(test_wait_refused, teardown),
 		cmocka_unit_test_teardown(test_answers_held, teardown),
 		cmocka_unit_test_teardown(test_metrics_held, teardown),
 		cmocka_unit_test_teardown(test_hop_headers, teardown),
