@@ -33,7 +33,6 @@
  * netd gives up on while vaultd has it (504, or its bot gone:
  * gw_conn_gone) is given up at vaultd too (MSG_GW_GONE, gw_wait_drop).
  */
-#include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -1131,16 +1130,22 @@ gw_conn_gone(struct gw_conn *gc)
 {
 	struct gw_req	*r = gc->r;
 	struct netd_gw	*gw = r->gw;
-	ssize_t		 n;
+	struct pollfd	 p;
 	size_t		 i;
-	char		 c;
 
-	/* the end of the bot's bytes: closed, or reset; a bot that only
+	/*
+	 * The end of the bot's bytes: closed, or reset; a bot that only
 	 * shut its sending half down while it waits is taken as gone
-	 * too (HTTP/1.1 clients keep it open until their answer) */
-	n = recv(gc->fd, &c, 1, MSG_PEEK | MSG_DONTWAIT);
-	if (n > 0 || (n == -1 && (errno == EAGAIN || errno == EWOULDBLOCK ||
-	    errno == EINTR)))
+	 * too (HTTP/1.1 clients keep it open until their answer).  The
+	 * end is seen behind bytes the bot sent since, as a peek at the
+	 * first of them would not: its next request, pipelined, which
+	 * libmicrohttpd reads only once this one is answered.
+	 */
+	p.fd = gc->fd;
+	p.events = POLLRDHUP;
+	p.revents = 0;
+	if (poll(&p, 1, 0) <= 0 ||
+	    (p.revents & (POLLRDHUP | POLLHUP | POLLERR)) == 0)
 		return;
 	for (i = 0; i < gw->nwait; i++)
 		if (gw->wait[i].r == r)

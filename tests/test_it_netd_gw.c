@@ -1354,6 +1354,72 @@ test_vaultd_late(void **state)
 	fv_ok(&f);
 }
 
+/*
+ * The same bot, sending its next request while vaultd has the first
+ * (pipelined, as HTTP/1.1 lets it) and then going away: libmicrohttpd
+ * does not read a suspended connection, so the next request's bytes
+ * wait in the socket before the end of the connection.  netd used to
+ * see those bytes, never the end behind them, and took the bot as
+ * there until vaultd answered; now the end is seen (POLLRDHUP) and
+ * vaultd is told.
+ */
+static void
+test_bot_gone_pipelined(void **state)
+{
+	static struct gws	 s;
+	static struct nd	 n;
+	static struct fv	 f;
+	static const char	 req[] = "POST /order HTTP/1.1\r\nHost: x\r\n"
+	    "Content-Type: application/json\r\nContent-Length: 2\r\n\r\n{}";
+	static const char	 next[] = "GET /time HTTP/1.1\r\nHost: x\r\n\r\n";
+	struct sockaddr_un	 sun;
+	uint32_t		 id;
+	int64_t			 start;
+	size_t			 gone;
+	int			 fd;
+
+	gw_up(&s, &n, &f, NULL, NULL);
+	fv_set_silent(&f);
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	snprintf(sun.sun_path, sizeof(sun.sun_path), "%s", s.path);
+	assert_true((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) !=
+	    -1);
+	assert_int_equal(connect(fd, (struct sockaddr *)&sun, sizeof(sun)), 0);
+	assert_int_equal(write(fd, req, sizeof(req) - 1),
+	    (ssize_t)sizeof(req) - 1);
+	for (start = txt_ms();; it_sleep_ms(20)) {
+		assert_true(txt_ms() - start < 10000);
+		fv_lock(&f);
+		id = f.nheld == 1 ? f.held[0].id : 0;
+		fv_unlock(&f);
+		if (id != 0)
+			break;
+	}
+	assert_int_equal(write(fd, next, sizeof(next) - 1),
+	    (ssize_t)sizeof(next) - 1);
+	close(fd);
+	for (start = txt_ms(); txt_ms() - start < 10000; it_sleep_ms(20)) {
+		fv_lock(&f);
+		gone = f.ngone;
+		fv_unlock(&f);
+		if (gone > 0)
+			break;
+	}
+	fv_lock(&f);
+	gone = f.ngone;
+	id = gone == 1 ? f.gone[0] : id + 1;
+	fv_unlock(&f);
+	assert_int_equal(gone, 1);
+	fv_lock(&f);
+	assert_int_equal(f.held[0].id, id);
+	assert_int_equal(msg_error_ans(&n.c, id, CV_ERR_EOF,
+	    "the bot went away"), 0);
+	assert_int_equal(f.ngw, 1);
+	fv_unlock(&f);
+	fv_ok(&f);
+}
+
 /* Run prog (in the build) with args, fds 5.. as given; its log. */
 static int
 run_child(const char *prog, const char *const *args, int fd5, char *log,
@@ -1493,6 +1559,7 @@ main(void)
 		cmocka_unit_test_teardown(test_wait_limit, teardown),
 		cmocka_unit_test_teardown(test_bot_gone, teardown),
 		cmocka_unit_test_teardown(test_vaultd_late, teardown),
+		cmocka_unit_test_teardown(test_bot_gone_pipelined, teardown),
 		cmocka_unit_test_teardown(test_sandbox, teardown),
 	};
 
