@@ -1976,6 +1976,78 @@ test_gone_keeps_place(void **state)
 }
 
 /*
+ * signerd stopping while it checks a bot's credentials says nothing of
+ * them: the bot is told to retry (503), and vaultd neither counts nor
+ * records a credential failure.  It used to do both, a "deny" record
+ * under gateway:key: for the client's key id, as for a wrong signature.
+ */
+static void
+test_check_lost(void **state)
+{
+	struct gt	*g = *state;
+	struct it_proc	 procs[3];
+	struct txr	 r;
+	const char	*refused = "clobvault_gateway_refused_total"
+			    "{reason=\"credentials\"} ";
+	char		 got[512];
+	long		 before;
+	uint64_t	 old;
+	ssize_t		 n;
+	int64_t		 start;
+	int		 p[2], status;
+	pid_t		 pid;
+
+	before = metric(g, refused);
+	assert_int_equal(it_status(&g->it, procs), 0);
+	old = procs[1].pid;
+	assert_int_equal(kill((pid_t)old, SIGSTOP), 0);
+	assert_int_equal(pipe(p), 0);
+	if ((pid = fork()) == -1)
+		fail_msg("fork");
+	if (pid == 0) {
+		close(p[0]);
+		bot(g, &g->bot, txt_now(), "GET", "/data/orders", NULL, &r);
+		snprintf(got, sizeof(got), "%ld %s", r.status,
+		    r.body != NULL ? r.body : "");
+		(void)!write(p[1], got, strlen(got));
+		_exit(0);
+	}
+	close(p[1]);
+	/* the request at vaultd, its check at the stopped signerd */
+	for (start = txt_ms();; it_sleep_ms(50)) {
+		if (txt_ms() - start >= 10000) {
+			kill((pid_t)old, SIGCONT);
+			fail_msg("the request did not reach vaultd");
+		}
+		if (metric(g, "\nclobvault_gateway_inflight ") == 2)
+			break;
+	}
+	assert_int_equal(kill((pid_t)old, SIGKILL), 0);
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	n = read(p[0], got, sizeof(got) - 1);
+	close(p[0]);
+	assert_true(n > 0);
+	got[n] = '\0';
+	assert_string_equal(got, "503 {\"error\":\"signerd stopped; "
+	    "retry\"}");
+	assert_int_equal(metric(g, refused), before);
+	/* signerd back, the vault unlocked: the bot is served */
+	for (start = txt_ms();; it_sleep_ms(100)) {
+		if (txt_ms() - start >= 10000)
+			fail_msg("signerd did not come back");
+		if (it_status(&g->it, procs) == 0 && procs[1].pid != old &&
+		    procs[1].pid != 0 &&
+		    CTL(g, NULL, "unlock --passphrase-file %s", g->pass) == 0)
+			break;
+	}
+	bot(g, &g->bot, txt_now(), "GET", "/data/orders?market=", NULL, &r);
+	if (r.status != 200)
+		fail_msg("%ld %s", r.status, r.body ? r.body : "");
+	txr_free(&r);
+	assert_int_equal(metric(g, refused), before);
+}
+
+/*
  * A bot that goes away while signerd makes its signature (held still
  * with SIGSTOP once the grant sent the request to it): the signature,
  * when it comes, is withheld -- on the audit log as such, counted apart
@@ -2522,6 +2594,7 @@ main(void)
 		cmocka_unit_test(test_wait_ends_held),
 		cmocka_unit_test(test_gone_signing),
 		cmocka_unit_test(test_gone_keeps_place),
+		cmocka_unit_test(test_check_lost),
 		cmocka_unit_test(test_builder_l2),
 		cmocka_unit_test(test_builder_l2_budget),
 		cmocka_unit_test(test_builder_budget_once),

@@ -982,6 +982,16 @@ gw_client_done(struct vaultd *vd, uint64_t cookie, int code,
 	if ((r = gw_find(vd, cookie, NULL)) == NULL)
 		return;
 	sodium_memzero(r->pass, sizeof(r->pass));
+	/*
+	 * signerd stopped (vaultd_sign_lost), or the vault was locked or
+	 * busy, before the check was made: nothing is known of the
+	 * credentials, and the bot retries.  Not a credential failure.
+	 */
+	if (code == CV_ERR_NOTRUNNING || code == CV_ERR_LOCKED ||
+	    code == CV_ERR_AGAIN) {
+		gw_fail(vd, cookie, code, text);
+		return;
+	}
 	if (code != 0) {
 		/*
 		 * signerd says whether a client has the key id, for the
