@@ -1820,6 +1820,108 @@ test_gone_held(void **state)
 	unlink(key);
 }
 
+/* Test probe kind on vaultd itself (busy, busy-all, busy-off). */
+static void
+vaultd_probe(struct gt *g, const char *kind)
+{
+	struct chan	c;
+	struct msg_w	w;
+	struct msg	m;
+
+	assert_int_equal(it_connect(&g->it, &c), 0);
+	msg_begin(&w, MSG_CTL_PROBE_REQ, 7);
+	msg_put_str(&w, "vaultd");
+	msg_put_str(&w, kind);
+	assert_int_equal(chan_send(&c, &w), 0);
+	assert_int_equal(chan_recv(&c, &m), 0);
+	assert_int_equal(m.type, MSG_CTL_PROBE_ANS);
+	msg_clear(&m);
+	chan_free(&c);
+}
+
+/*
+ * A bot's held GET /data/orders granted while the vault is busy.  As
+ * too many records wait for a checkpoint (probe busy), the granted
+ * request passes that bound and is signed: the bot gets its answer.  It
+ * used to be refused "retry", parked, and once the vault could sign,
+ * put before the policy again and held for the approvers anew.  As the
+ * vault being locked (busy-all), which no request passes, the bot is
+ * told at once, and the request is not held again.
+ */
+static void
+test_granted_busy(void **state)
+{
+	struct gt	*g = *state;
+	struct audit_rec rec;
+	struct txr	 r;
+	char		 key[160], id[17], got[512];
+	const char	*kind[] = { "busy", "busy-all" };
+	size_t		 from, i;
+	ssize_t		 n;
+	int64_t		 start;
+	int		 p[2], status;
+	pid_t		 pid;
+
+	snprintf(key, sizeof(key), "%s.alice", g->it.home);
+	held_policy(g, key);
+	for (i = 0; i < 2; i++) {
+		from = audit_size(g);
+		assert_int_equal(pipe(p), 0);
+		if ((pid = fork()) == -1)
+			fail_msg("fork");
+		if (pid == 0) {
+			close(p[0]);
+			bot(g, &g->bot, txt_now(), "GET", "/data/orders", NULL,
+			    &r);
+			snprintf(got, sizeof(got), "%ld %s", r.status,
+			    r.status == 200 ? "" : r.body != NULL ? r.body :
+			    "");
+			(void)!write(p[1], got, strlen(got));
+			_exit(0);
+		}
+		close(p[1]);
+		for (start = txt_ms(); held_count(g) != 1; it_sleep_ms(50))
+			if (txt_ms() - start >= 10000)
+				fail_msg("the request was not held");
+		if (CTL(g, NULL, "--json approve list") != 0)
+			fail_msg("approve list: %s", g->out);
+		assert_non_null(strstr(g->out, "\"id\""));
+		{
+			json_t	*j = json_loads(g->out, 0, NULL);
+
+			assert_non_null(j);
+			snprintf(id, sizeof(id), "%s", json_string_value(
+			    json_object_get(json_array_get(json_object_get(j,
+			    "pending"), 0), "id")));
+			json_decref(j);
+		}
+		vaultd_probe(g, kind[i]);
+		if (CTL(g, NULL, "approve grant %s --key-file %s", id, key) !=
+		    0) {
+			vaultd_probe(g, "busy-off");
+			fail_msg("approve grant: %s", g->out);
+		}
+		assert_int_equal(waitpid(pid, &status, 0), pid);
+		vaultd_probe(g, "busy-off");
+		n = read(p[0], got, sizeof(got) - 1);
+		close(p[0]);
+		assert_true(n > 0);
+		got[n] = '\0';
+		if (i == 0)
+			assert_string_equal(got, "200 ");
+		else
+			assert_string_equal(got, "503 {\"error\":\"the vault "
+			    "is busy for a moment; retry\"}");
+		assert_int_equal(held_count(g), 0);
+		assert_int_equal(sign_record(g, from, "client:bot", "held",
+		    &rec), 1);
+		assert_int_equal(sign_record(g, from, "client:bot", "approved",
+		    &rec), 1);
+	}
+	policy_put(g, POLICY_TEXT);
+	unlink(key);
+}
+
 /*
  * A request held for approval past netd's wait for vaultd's answer
  * (NETD_GW_VAULTD_MS, 3900 s; -V 2 here): the bot is told 504, and netd
@@ -2591,6 +2693,7 @@ main(void)
 		cmocka_unit_test(test_approval_share),
 		cmocka_unit_test(test_withheld),
 		cmocka_unit_test(test_gone_held),
+		cmocka_unit_test(test_granted_busy),
 		cmocka_unit_test(test_wait_ends_held),
 		cmocka_unit_test(test_gone_signing),
 		cmocka_unit_test(test_gone_keeps_place),

@@ -206,6 +206,9 @@ struct sign_origin {
 	uint32_t	 uid;
 	const char	*client;	/* POLICY_ACTOR_CLIENT: its name */
 	uint64_t	 tag;		/* the asker's (a call: its step) */
+	int		 approved;	/* its approvers granted it: the
+					   limits against a flood pass it,
+					   and it is not asked again */
 };
 /*
  * An account's routing facts: code 0 with signerd's JSON, or a refusal.
@@ -571,6 +574,10 @@ struct vaultd {
 	const char	*user;
 	int		 verbose;
 	int		 testmode;
+	int		 probe_busy;		/* -T probes busy (1: as too many
+						   records wait for a checkpoint)
+						   and busy-all (2: as the vault
+						   being locked); 0: busy-off */
 	char		 net_timeout[8];	/* -t, test mode: netd's */
 	char		 gw_wait[8];		/* -V, test mode: netd's wait
 						   for a gateway answer */

@@ -572,6 +572,20 @@ control_probe(struct vaultd *vd, struct client *cl, struct msg *m)
 		msg_begin(&w, MSG_CTL_PROBE_ANS, m->id);
 		return chan_queue(&cl->chan, &w);
 	}
+	/*
+	 * vaultd's own: signing requests refused "busy" (sign_blocked):
+	 * busy as too many records wait for a checkpoint, which a request
+	 * its approvers granted passes; busy-all as the vault being
+	 * locked, which none passes; busy-off ends either.
+	 */
+	if (strcmp(name, "vaultd") == 0 && (strcmp(kind, "busy") == 0 ||
+	    strcmp(kind, "busy-all") == 0 || strcmp(kind, "busy-off") == 0)) {
+		vd->probe_busy = strcmp(kind, "busy") == 0 ? 1 :
+		    strcmp(kind, "busy-all") == 0 ? 2 : 0;
+		log_info("control: test probe %s set", kind);
+		msg_begin(&w, MSG_CTL_PROBE_ANS, m->id);
+		return chan_queue(&cl->chan, &w);
+	}
 	if ((ch = child_by_name(vd, name)) == NULL)
 		return msg_error_ans(&cl->chan, m->id, CV_ERR_NOTFOUND,
 		    "no such child");

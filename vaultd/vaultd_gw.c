@@ -530,7 +530,8 @@ gw_sign_done(struct vaultd *vd, const struct sign_origin *o, int code,
 
 	if ((r = gw_find(vd, o->peer, &at)) == NULL || gw_gone_done(vd, r))
 		return 0;
-	if (code == CV_ERR_AGAIN && gw_park(vd, r, 1))
+	/* parked, a granted request would go to its approvers anew */
+	if (code == CV_ERR_AGAIN && !o->approved && gw_park(vd, r, 1))
 		return 0;
 	if (code != 0) {
 		gw_fail(vd, r->cookie, code, text);

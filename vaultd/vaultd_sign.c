@@ -192,7 +192,7 @@ sign_now(char ts[24])
 
 /* What keeps a signing request from starting now, or NULL. */
 static const char *
-sign_blocked(struct vaultd *vd, int *code)
+sign_blocked(struct vaultd *vd, int approved, int *code)
 {
 	*code = CV_ERR_AGAIN;
 	/* vaultd unlocks again by itself: not the operator's to do */
@@ -211,6 +211,17 @@ sign_blocked(struct vaultd *vd, int *code)
 		return "the vault is busy for a moment; retry";
 	if (vd->nsigns == VAULTD_SIGN_MAX)
 		return "too many signing requests in flight; retry";
+	/* test mode, probe busy-all: as the vault being locked */
+	if (vd->probe_busy == 2)
+		return "the vault is busy for a moment; retry";
+	/*
+	 * A request its approvers granted passes the bounds below, which
+	 * keep a flood from growing vaultd's buffers: there are at most
+	 * VAULTD_PENDING_MAX of them, and refused "retry" it would be
+	 * held for its approvers anew.
+	 */
+	if (approved)
+		return NULL;
 	/*
 	 * What waits for signerd stays under a buffer's bound (the
 	 * channel's output queue keeps what it sent until half is sent).
@@ -218,7 +229,9 @@ sign_blocked(struct vaultd *vd, int *code)
 	if (vd->held.len + vd->held_ckpt.len + vd->syncing.len +
 	    chan_unwritten(&SIGNERD(vd)->chan) > VAULTD_HELD_MAX)
 		return "too many signing request bytes in flight; retry";
-	if (vaultd_audit_deferring(vd) && vd->ndeferred >= VAULTD_DEFER_MAX)
+	/* test mode, probe busy: as too many records waiting for one */
+	if ((vaultd_audit_deferring(vd) && vd->ndeferred >= VAULTD_DEFER_MAX) ||
+	    vd->probe_busy == 1)
 		return "the vault is busy for a moment; retry";
 	return NULL;
 }
@@ -228,7 +241,7 @@ vaultd_sign_ready(struct vaultd *vd)
 {
 	int	code;
 
-	return sign_blocked(vd, &code) == NULL;
+	return sign_blocked(vd, 0, &code) == NULL;
 }
 
 int
@@ -386,7 +399,7 @@ sign_request(struct vaultd *vd, const struct sign_origin *o,
 	char			 l2rule[POLICY_ID_MAX + 16] = "";
 	int			 code;
 
-	if ((why = sign_blocked(vd, &code)) != NULL) {
+	if ((why = sign_blocked(vd, 0, &code)) != NULL) {
 		o->done(vd, o, code, why, NULL);
 		return;
 	}
@@ -448,20 +461,22 @@ vaultd_sign_approved(struct vaultd *vd, const struct sign_origin *o,
     const char *account, const struct sign_args *a,
     const struct policy_verdict *v)
 {
+	struct sign_origin	 ao = *o;
 	struct sign_seen	 seen;
 	const char		*why;
 	char			 ts[24], rule[POLICY_ID_MAX + 16];
 	int			 code;
 
+	ao.approved = 1;
 	sign_now(ts);
 	vaultd_sign_rule(v, rule, sizeof(rule));
 	sign_audit(vd, o->actor, account, a, ts, "approved", rule, &seen);
-	if ((why = sign_blocked(vd, &code)) != NULL) {
+	if ((why = sign_blocked(vd, 1, &code)) != NULL) {
 		vaultd_policy_refund(vd, v);
-		o->done(vd, o, code, why, NULL);
+		ao.done(vd, &ao, code, why, NULL);
 		return;
 	}
-	sign_queue(vd, o, account, a, ts, v, &seen);
+	sign_queue(vd, &ao, account, a, ts, v, &seen);
 }
 
 void
@@ -507,7 +522,7 @@ vaultd_sign_ctl(struct vaultd *vd, struct client *cl, struct msg *m)
 {
 	struct sign_origin	 o = { ctl_sign_done, cl->serial, m->id,
 				    cl->actor, POLICY_ACTOR_OPERATOR,
-				    (uint32_t)cl->uid, NULL, 0 };
+				    (uint32_t)cl->uid, NULL, 0, 0 };
 	struct sign_args	 a;
 	struct vaultd_orders	 vo;
 	char			 account[65], why[512];
@@ -560,7 +575,7 @@ vaultd_sign_account(struct vaultd *vd, const char *account,
 	const char		*why;
 	int			 code;
 
-	if ((why = sign_blocked(vd, &code)) != NULL)
+	if ((why = sign_blocked(vd, 0, &code)) != NULL)
 		return code;
 	s = slot_new(vd);
 	s->sent = MSG_VAULT_ACCOUNT_REQ;
@@ -590,7 +605,7 @@ vaultd_sign_client(struct vaultd *vd, const struct client_check *cc,
 	struct msg_w		 w;
 	int			 code;
 
-	if ((*why = sign_blocked(vd, &code)) != NULL)
+	if ((*why = sign_blocked(vd, 0, &code)) != NULL)
 		return code;
 	s = slot_new(vd);
 	s->sent = MSG_CLIENT_CHECK_REQ;
