@@ -873,6 +873,61 @@ test_log_replaced(void **state)
 }
 
 /*
+ * audit.log renamed away, and the sync of its .lost copy failing (test
+ * mode, probe lost-sync-fail, as a failing disk would): the copy is
+ * whole, and it stays, the log saying it may not be on the disk yet.
+ * Before, a copy whose fsync or directory sync failed was removed as
+ * one "failed part way": with no other name holding the file, the only
+ * copy of its records.
+ */
+static void
+test_log_lost_unsynced(void **state)
+{
+	struct at	*t = *state;
+	char		 moved[160], lost[160], want[1024];
+	char		*was, *log;
+	size_t		 waslen = 0, len = 0;
+	struct chan	 c;
+	struct msg_w	 w;
+	struct msg	 m;
+
+	snprintf(moved, sizeof(moved), "%s.moved", t->audit);
+	snprintf(lost, sizeof(lost), "%s.lost", t->audit);
+	signing_account(t);
+	assert_int_equal(it_connect(&t->it, &c), 0);
+	msg_begin(&w, MSG_CTL_PROBE_REQ, 5);
+	msg_put_str(&w, "vaultd");
+	msg_put_str(&w, "lost-sync-fail");
+	assert_int_equal(chan_send(&c, &w), 0);
+	assert_int_equal(chan_recv(&c, &m), 0);
+	assert_int_equal(m.type, MSG_CTL_PROBE_ANS);
+	msg_clear(&m);
+	chan_free(&c);
+	assert_int_equal(rename(t->audit, moved), 0);
+	assert_int_equal(CTL(t, NULL, "headers l2 --account A --method GET "
+	    "--path /auth/api-keys"), 3);
+	stopped(t);
+	snprintf(want, sizeof(want), "fatal: audit: %s was removed or renamed "
+	    "while vaultd ran: vaultd stops, as on a failed write, and "
+	    "releases no signature whose record is not in it; its records "
+	    "since are saved in %s, whole but not known to be on the disk "
+	    "(sync: Input/output error; copy it elsewhere now) (put that "
+	    "file back as %s, then start vaultd: see vaultd(8), FILES)\n",
+	    t->audit, lost, t->audit);
+	if (!it_log_has(&t->it, want))
+		fail_msg("vaultd's log lacks \"%s\"", want);
+	assert_non_null(was = it_slurp(moved, &waslen));
+	assert_non_null(log = it_slurp(lost, &len));
+	assert_int_equal(len, waslen);
+	assert_memory_equal(log, was, len);
+	free(log);
+	free(was);
+	assert_int_equal(unlink(moved), 0);
+	assert_int_equal(rename(lost, t->audit), 0);
+	restart_verifies(t, NULL, NULL);
+}
+
+/*
  * audit.log cut short in place while vaultd runs (same file, truncated):
  * the next record that becomes durable stops vaultd before the
  * signature it admits leaves, the log saying so, and what vaultd had
@@ -1888,6 +1943,8 @@ main(void)
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_log_replaced, setup,
 		    teardown),
+		cmocka_unit_test_setup_teardown(test_log_lost_unsynced, setup,
+		    teardown),
 		cmocka_unit_test_setup_teardown(test_log_cut, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_log_emptied, setup,
 		    teardown),
@@ -1915,5 +1972,8 @@ main(void)
 		    teardown),
 	};
 
+	/* AUDIT_TEST=name: that test alone */
+	if (getenv("AUDIT_TEST") != NULL)
+		cmocka_set_test_filter(getenv("AUDIT_TEST"));
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -578,6 +578,8 @@ struct vaultd {
 						   records wait for a checkpoint)
 						   and busy-all (2: as the vault
 						   being locked); 0: busy-off */
+	int		 probe_lost_sync;	/* -T probe lost-sync-fail: the
+						   .lost copy's sync fails */
 	char		 net_timeout[8];	/* -t, test mode: netd's */
 	char		 gw_wait[8];		/* -V, test mode: netd's wait
 						   for a gateway answer */

@@ -243,10 +243,18 @@ audit_lost(struct vaultd *vd, const char *what, int err)
 		while ((n = pread(vd->audit_fd, buf, sizeof(buf), off)) > 0 &&
 		    write_all(fd, buf, (size_t)n) == 0)
 			off += n;
-		if (n == 0 && fsync(fd) == 0 && home_sync(vd->home) == 0)
+		/*
+		 * Whole but not synced, the copy stays: it is the only one
+		 * (test mode, probe lost-sync-fail: as a failing disk).
+		 */
+		if (n == 0 && !vd->probe_lost_sync && fsync(fd) == 0 &&
+		    home_sync(vd->home) == 0)
 			snprintf(why, sizeof(why), "saved in %s", save);
-		else
-			n = -1;
+		else if (n == 0)
+			snprintf(why, sizeof(why), "saved in %s, whole but not "
+			    "known to be on the disk (sync: %s; copy it "
+			    "elsewhere now)", save, vd->probe_lost_sync ?
+			    strerror(EIO) : strerror(errno));
 		close(fd);
 		/* a copy cut short is not the file: it does not stay */
 		if (n != 0)

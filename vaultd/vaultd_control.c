@@ -586,6 +586,14 @@ control_probe(struct vaultd *vd, struct client *cl, struct msg *m)
 		msg_begin(&w, MSG_CTL_PROBE_ANS, m->id);
 		return chan_queue(&cl->chan, &w);
 	}
+	/* and: the sync of the next .lost copy fails (audit_lost) */
+	if (strcmp(name, "vaultd") == 0 &&
+	    strcmp(kind, "lost-sync-fail") == 0) {
+		vd->probe_lost_sync = 1;
+		log_info("control: test probe %s set", kind);
+		msg_begin(&w, MSG_CTL_PROBE_ANS, m->id);
+		return chan_queue(&cl->chan, &w);
+	}
 	if ((ch = child_by_name(vd, name)) == NULL)
 		return msg_error_ans(&cl->chan, m->id, CV_ERR_NOTFOUND,
 		    "no such child");
