@@ -843,6 +843,31 @@ test_unattended_tampered(void **state)
 }
 
 /*
+ * A daemon's start that fails says why on the terminal it was started
+ * from, as its parent hears it: a path there with a terminal's escape in
+ * it shows '?' for the escape.  It used to reach the terminal as it was.
+ */
+static void
+test_start_error_clean(void **state)
+{
+	struct vt	*v = *state;
+	char		 key[256], cmd[768], want[512];
+
+	assert_int_equal(it_stop(&v->it, 3000), 0);
+	snprintf(key, sizeof(key), "%s.key\033[2JX", v->it.home);
+	it_write(key, "short", 0600);
+	snprintf(cmd, sizeof(cmd), "%s/vaultd -T -k '%s' -l %s.daemon.log "
+	    "2>&1", v->it.build, key, v->it.home);
+	assert_int_equal(it_run(v->out, sizeof(v->out), cmd), 6);
+	snprintf(want, sizeof(want), "vaultd: cannot unlock the vault: "
+	    "%s.key?[2JX is not a keyfile: malformed encoding; vaultd stops "
+	    "(with -L it would start locked)\n", v->it.home);
+	assert_string_equal(v->out, want);
+	unlink(key);
+	assert_int_equal(it_start_args(&v->it, "-T", NULL, NULL), 0);
+}
+
+/*
  * SIGKILL vaultd at random moments during 300 writes (60 runs of five):
  * the vault always opens, with the old or the new content, and the audit
  * log resumes and verifies.
@@ -1040,6 +1065,8 @@ main(void)
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_unattended_tampered, setup,
 		    teardown),
+		cmocka_unit_test_setup_teardown(test_start_error_clean, setup,
+		    teardown),
 		cmocka_unit_test_setup_teardown(test_crash, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_stale_tmp, setup,
 		    teardown),
@@ -1049,5 +1076,8 @@ main(void)
 		    teardown),
 	};
 
+	/* VAULT_TEST=name: that test alone */
+	if (getenv("VAULT_TEST") != NULL)
+		cmocka_set_test_filter(getenv("VAULT_TEST"));
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

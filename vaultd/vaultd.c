@@ -218,7 +218,8 @@ daemon_wait(int fd, const char *logpath)
 	if (got >= 1 && buf[0] == 'R')
 		_exit(0);
 	if (got >= 2 && buf[0] == 'E') {
-		buf[got] = '\0';
+		/* the daemon's fatal text: a path, signerd's words */
+		buf[2 + utf8_clean(buf + 2, got - 2)] = '\0';
 		fprintf(stderr, "vaultd: %s\n", buf + 2);
 		_exit((unsigned char)buf[1]);
 	}
