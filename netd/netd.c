@@ -284,6 +284,9 @@ netd_loop(struct netd *nd)
 			t = g;
 		http_wait(nd->http, nd->pfd, n, t);
 		gw_events(nd, nd->pfd + 1, n - 1);
+		/* a read poll did not call readable finds nothing */
+		if ((nd->pfd[0].revents & POLLIN) == 0)
+			continue;
 		if ((r = chan_fill(&nd->chan)) == CV_ERR_EOF)
 			return;
 		if (r != 0 && r != CV_ERR_AGAIN)

@@ -202,8 +202,10 @@ void	gw_pollfd(const struct netd *, struct pollfd *);
 /* After the poll (pfd as gw_pollfd filled it): serve bots, drive the
  * exchange's transfers, give up on what vaultd left unanswered. */
 void	gw_events(struct netd *, const struct pollfd *, size_t n);
-/* Milliseconds until gw_events has something to do by the clock. */
-int	gw_timeout(const struct netd *);
+/* Milliseconds until gw_events has something to do by the clock; notes
+ * when each libmicrohttpd daemon is due, so called before each poll
+ * whose gw_events follows. */
+int	gw_timeout(struct netd *);
 /* 1 if id is one of our MSG_GW_REQ or MSG_GW_INFO_REQ waiting. */
 int	gw_owns(const struct netd *, uint32_t id);
 /* vaultd's MSG_GW_ANS, MSG_GW_INFO_ANS or MSG_ERROR_ANS to one. */

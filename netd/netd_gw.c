@@ -6,9 +6,13 @@
  * Event loop: each daemon runs with MHD_USE_EPOLL, so all its sockets
  * (listening, every connection, its resume eventfd) sit behind one
  * epoll descriptor.  That descriptor joins the loop's poll set beside
- * the channel and the gateway's libcurl sockets, and after every poll
- * each daemon gets MHD_run (which libmicrohttpd requires whenever
- * MHD_get_timeout gave a time-out, and which is cheap otherwise).  The
+ * the channel and the gateway's libcurl sockets.  After a poll a daemon
+ * gets MHD_run when its descriptor has an event, a connection of the
+ * gateway's was resumed, or the time-out MHD_get_timeout gave before
+ * the poll is due (gw_events).  libmicrohttpd asks for a run after
+ * every poll once it gave a time-out, but what a run serves is one of
+ * those three; the others were an epoll_wait that found nothing, at
+ * each turn on a socket no bot used.  The
  * alternative, MHD_get_fdset2 and select, would copy every connection
  * into fd_sets on each turn and stop at FD_SETSIZE.
  *
@@ -1210,7 +1214,9 @@ void
 gw_events(struct netd *nd, const struct pollfd *pfd, size_t n)
 {
 	struct netd_gw	*gw = nd->gw;
+	int64_t		 now;
 	size_t		 i;
+	int		 resumed;
 
 	if (gw == NULL)
 		return;
@@ -1218,15 +1224,29 @@ gw_events(struct netd *nd, const struct pollfd *pfd, size_t n)
 		fatalx("gateway: poll set too short");
 	gw_up_events(gw, pfd + gw->nd_, n - gw->nd_);
 	gw_expire(gw);
-	gw_deadlines(gw, netd_now_ms());
+	now = netd_now_ms();
+	gw_deadlines(gw, now);
+	resumed = gw->resumed;
 	gw->resumed = 0;
-	for (i = 0; i < gw->nd_; i++)
+	/*
+	 * A daemon runs when its epoll descriptor has an event, when a
+	 * connection was resumed (libmicrohttpd's timeout does not count
+	 * those), or when the timeout it gave gw_timeout is due, which
+	 * is 0 while it has work left from its last run.  Otherwise its
+	 * run would be an epoll_wait that finds nothing: with a bot on
+	 * one socket, one a loop turn on the other.
+	 */
+	for (i = 0; i < gw->nd_; i++) {
+		if (!resumed && pfd[i].revents == 0 && (gw->d[i].run_ms < 0 ||
+		    now < gw->d[i].run_ms))
+			continue;
 		if (MHD_run(gw->d[i].d) != MHD_YES)
 			fatalx("gateway: MHD_run failed");
+	}
 }
 
 int
-gw_timeout(const struct netd *nd)
+gw_timeout(struct netd *nd)
 {
 	struct netd_gw		*gw = nd->gw;
 	MHD_UNSIGNED_LONG_LONG	 t;
@@ -1243,13 +1263,19 @@ gw_timeout(const struct netd *nd)
 	 */
 	if (gw->resumed)
 		return 0;
-	for (i = 0; i < gw->nd_; i++)
-		if (MHD_get_timeout(gw->d[i].d, &t) == MHD_YES &&
-		    (int64_t)t < best)
-			best = (int64_t)t;
+	now = netd_now_ms();
+	for (i = 0; i < gw->nd_; i++) {
+		gw->d[i].run_ms = -1;
+		if (MHD_get_timeout(gw->d[i].d, &t) != MHD_YES)
+			continue;
+		d = t < 1000 ? (int64_t)t : 1000;
+		/* gw_events runs it once the poll has waited that long */
+		gw->d[i].run_ms = now + d;
+		if (d < best)
+			best = d;
+	}
 	if ((d = gw_up_timeout(gw)) >= 0 && d < best)
 		best = d;
-	now = netd_now_ms();
 	for (i = 0; i < gw->nd_; i++)
 		if (gw->d[i].nconns > 0)
 			break;

@@ -204,6 +204,9 @@ struct gw_daemon {
 	size_t			 nconns, nclosing;
 	size_t			 share;		/* of NETD_GW_CONNS */
 	uint64_t		 tick;		/* orders gw_conn.since */
+	int64_t			 run_ms;	/* MHD_run due without an
+						   event (gw_timeout); -1:
+						   none */
 };
 
 /* A socket libcurl wants watched (CURLMOPT_SOCKETFUNCTION). */
