@@ -284,8 +284,11 @@ netd_loop(struct netd *nd)
 			t = g;
 		http_wait(nd->http, nd->pfd, n, t);
 		gw_events(nd, nd->pfd + 1, n - 1);
-		/* a read poll did not call readable finds nothing */
-		if ((nd->pfd[0].revents & POLLIN) == 0)
+		/*
+		 * A read poll did not call readable finds nothing; an end
+		 * or an error is read too (chan_fill says which).
+		 */
+		if ((nd->pfd[0].revents & (POLLIN | POLLHUP | POLLERR)) == 0)
 			continue;
 		if ((r = chan_fill(&nd->chan)) == CV_ERR_EOF)
 			return;
