@@ -279,6 +279,58 @@ test_torn_half(void **state)
 	close(vd.wal.fd);
 }
 
+/*
+ * The same tear, audit.log holding every batch before the torn frame
+ * (batches 28 on lost): the first frame past its end is half 1's first,
+ * past the gap.  Nothing is written back and the start goes on, as
+ * when frames before the tear are written back first.
+ */
+static void
+test_torn_half_at_end(void **state)
+{
+	static char	 all[36 * LINE];
+	struct stat	 st;
+	char		 path[64], *back;
+	uint64_t	 at;
+	uint8_t		 b;
+	int		 i, fd;
+
+	(void)state;
+	open_home();
+	assert_int_equal(ftruncate(vd.audit_fd, 0), 0);
+	snprintf(path, sizeof(path), "%s/audit.wal", home);
+	assert_int_equal(unlink(path), 0);
+	audit_chain_init(&chain);
+	vaultd_wal_open(&vd, 0);
+	vd.wal.logsize = 0;
+	vaultd_wal_log_synced(&vd);
+	for (i = 0; i < 36; i++)
+		batch(i, all);
+	assert_int_equal(vd.wal.half, 1);
+	close(vd.audit_fd);
+	close(vd.wal.fd);
+
+	at = journal_half_start(VAULTD_WAL_MIN, 0) +
+	    28 * (JOURNAL_FRAME_HDR + LINE + JOURNAL_FRAME_TAG) +
+	    JOURNAL_FRAME_HDR;
+	assert_true((fd = open(path, O_RDWR | O_CLOEXEC)) != -1);
+	assert_int_equal(pread(fd, &b, 1, (off_t)at), 1);
+	b ^= 0x01;
+	assert_int_equal(pwrite(fd, &b, 1, (off_t)at), 1);
+	close(fd);
+	assert_int_equal(truncate(vd.auditpath, 28 * LINE), 0);
+
+	open_home();
+	vaultd_wal_open(&vd, 28 * LINE);
+	assert_int_equal(vd.wal.epoch, 2);
+	assert_non_null(back = slurp(vd.auditpath, &st));
+	assert_int_equal(st.st_size, 28 * LINE);
+	assert_memory_equal(back, all, 28 * LINE);
+	free(back);
+	close(vd.audit_fd);
+	close(vd.wal.fd);
+}
+
 int
 main(void)
 {
@@ -286,6 +338,7 @@ main(void)
 		cmocka_unit_test(test_halves),
 		cmocka_unit_test(test_many_frames),
 		cmocka_unit_test(test_torn_half),
+		cmocka_unit_test(test_torn_half_at_end),
 	};
 	char	cmd[64];
 	int	r;

@@ -269,7 +269,14 @@ replay(struct vaultd *vd, const uint8_t *buf, uint32_t epoch, uint64_t size)
 		free(f);
 		return 0;
 	}
-	frame_fits(vd, &f[first], size);
+	/*
+	 * The log lost the torn frame too, its end after the frames of the
+	 * other half: the first past it begins a half past the gap, which
+	 * the loop drops with the rest.  With no frame before it, a log
+	 * that ends before the journal's first is cut short.
+	 */
+	if (f[first].off <= size || !f[first].lead || first == 0)
+		frame_fits(vd, &f[first], size);
 	for (i = first; i < nf; i++) {
 		if (f[i].off > cur && !f[i].lead)
 			unfit(vd, "the records to write back stop at byte %llu "
