@@ -1923,6 +1923,116 @@ test_granted_busy(void **state)
 }
 
 /*
+ * A bot's held request granted while operators' requests take every
+ * signing slot (256, signerd stopped): the granted request has slots of
+ * its own and is signed once signerd goes on.  It used to be refused
+ * "too many signing requests in flight; retry", its grant spent.
+ */
+static void
+test_granted_full(void **state)
+{
+	struct gt	*g = *state;
+	struct it_proc	 procs[3];
+	struct audit_rec rec;
+	struct txr	 r;
+	struct chan	 c;
+	struct msg_w	 w;
+	struct msg	 m;
+	char		 key[160], id[17], got[512], actor[64], text[256];
+	size_t		 from;
+	ssize_t		 n;
+	int64_t		 start;
+	uint32_t	 i;
+	int		 p[2], status, code, answers = 0;
+	pid_t		 pid, signerd;
+
+	snprintf(key, sizeof(key), "%s.alice", g->it.home);
+	held_policy(g, key);
+	from = audit_size(g);
+	assert_int_equal(pipe(p), 0);
+	if ((pid = fork()) == -1)
+		fail_msg("fork");
+	if (pid == 0) {
+		close(p[0]);
+		bot(g, &g->bot, txt_now(), "GET", "/data/orders", NULL, &r);
+		snprintf(got, sizeof(got), "%ld %s", r.status, r.status == 200 ?
+		    "" : r.body != NULL ? r.body : "");
+		(void)!write(p[1], got, strlen(got));
+		_exit(0);
+	}
+	close(p[1]);
+	for (start = txt_ms(); held_count(g) != 1; it_sleep_ms(50))
+		if (txt_ms() - start >= 10000)
+			fail_msg("the request was not held");
+	if (CTL(g, NULL, "--json approve list") != 0)
+		fail_msg("approve list: %s", g->out);
+	{
+		json_t	*j = json_loads(g->out, 0, NULL);
+
+		assert_non_null(j);
+		snprintf(id, sizeof(id), "%s", json_string_value(
+		    json_object_get(json_array_get(json_object_get(j,
+		    "pending"), 0), "id")));
+		json_decref(j);
+	}
+
+	/* every slot taken: signerd stopped, 256 signatures asked */
+	assert_int_equal(it_status(&g->it, procs), 0);
+	signerd = (pid_t)procs[1].pid;
+	assert_int_equal(kill(signerd, SIGSTOP), 0);
+	assert_int_equal(it_connect(&g->it, &c), 0);
+	for (i = 1; i <= 257; i++) {
+		msg_begin(&w, MSG_CTL_HEADERS_REQ, i);
+		msg_put_str(&w, "pm");
+		msg_put_u64(&w, 2);
+		msg_put_str(&w, "GET");
+		msg_put_str(&w, "/auth/api-keys");
+		msg_put_bin(&w, "", 0);
+		msg_put_u64(&w, 0);
+		msg_put_u64(&w, 0);
+		assert_int_equal(chan_queue(&c, &w), 0);
+	}
+	while (chan_flush(&c) == CV_ERR_AGAIN)
+		it_sleep_ms(10);
+	/* the 257th is refused at once */
+	assert_int_equal(chan_recv(&c, &m), 0);
+	assert_int_equal(m.type, MSG_ERROR_ANS);
+	assert_int_equal(m.id, 257);
+	assert_int_equal(msg_get_error(&m, &code, text, sizeof(text)), 0);
+	msg_clear(&m);
+	assert_int_equal(code, CV_ERR_AGAIN);
+	assert_string_equal(text, "too many signing requests in flight; "
+	    "retry");
+	snprintf(actor, sizeof(actor), "vaultctl:%u:%d", (unsigned)getuid(),
+	    (int)getpid());
+	assert_int_equal(sign_record(g, from, actor, "allow", &rec), 256);
+
+	if (CTL(g, NULL, "approve grant %s --key-file %s", id, key) != 0) {
+		kill(signerd, SIGCONT);
+		fail_msg("approve grant: %s", g->out);
+	}
+	assert_int_equal(kill(signerd, SIGCONT), 0);
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	n = read(p[0], got, sizeof(got) - 1);
+	close(p[0]);
+	assert_true(n > 0);
+	got[n] = '\0';
+	assert_string_equal(got, "200 ");
+	while (answers < 256 && chan_recv(&c, &m) == 0) {
+		if (m.type == MSG_CTL_HEADERS_ANS)
+			answers++;
+		msg_clear(&m);
+	}
+	assert_int_equal(answers, 256);
+	chan_free(&c);
+	assert_int_equal(held_count(g), 0);
+	assert_int_equal(sign_record(g, from, "client:bot", "approved", &rec),
+	    1);
+	policy_put(g, POLICY_TEXT);
+	unlink(key);
+}
+
+/*
  * A request held for approval past netd's wait for vaultd's answer
  * (NETD_GW_VAULTD_MS, 3900 s; -V 2 here): the bot is told 504, and netd
  * tells vaultd, which cancels the request as for a bot gone -- on the
@@ -2694,6 +2804,7 @@ main(void)
 		cmocka_unit_test(test_withheld),
 		cmocka_unit_test(test_gone_held),
 		cmocka_unit_test(test_granted_busy),
+		cmocka_unit_test(test_granted_full),
 		cmocka_unit_test(test_wait_ends_held),
 		cmocka_unit_test(test_gone_signing),
 		cmocka_unit_test(test_gone_keeps_place),

@@ -227,6 +227,8 @@ typedef void client_done_fn(struct vaultd *, uint64_t cookie, int code,
  * routing facts.  Its answer goes to the callback of the one who asked.
  */
 #define VAULTD_SIGN_MAX		256
+#define VAULTD_SIGN_SLOTS	(VAULTD_SIGN_MAX + VAULTD_PENDING_MAX)
+					/* the rest: granted requests' */
 #define VAULTD_HELD_MAX		(20 << 20)	/* bytes of requests waiting
 						   for signerd: 256 of the
 						   largest; twice that (a
@@ -613,14 +615,14 @@ struct vaultd {
 	uint8_t		 box_pk[32];	/* signerd's, for netd's sealed boxes */
 
 	/* Signing: overlapping requests, verdicts group-committed. */
-	struct sign_slot signs[VAULTD_SIGN_MAX];
+	struct sign_slot signs[VAULTD_SIGN_SLOTS];
 	/*
 	 * Beside the slots, small enough to scan for every request and
 	 * every answer: which are taken, and each one's request id (to
 	 * signerd; 0 before it is asked).
 	 */
-	uint8_t		 sign_busy[VAULTD_SIGN_MAX];
-	uint32_t	 sign_ids[VAULTD_SIGN_MAX];
+	uint8_t		 sign_busy[VAULTD_SIGN_SLOTS];
+	uint32_t	 sign_ids[VAULTD_SIGN_SLOTS];
 	size_t		 nsigns;
 	size_t		 ncached;	/* slots answered at the turn's end */
 	struct acct_cache acache[VAULTD_ACACHE];

@@ -46,17 +46,17 @@
 
 /*
  * A free slot, looked for from the one the next request id falls on
- * (id % VAULTD_SIGN_MAX): slot_id mostly gives it that id, and its
+ * (id % VAULTD_SIGN_SLOTS): slot_id mostly gives it that id, and its
  * answer finds it there (vaultd_sign_answer) without a scan of up to
- * VAULTD_SIGN_MAX slots for each of 240 answers in flight.
+ * VAULTD_SIGN_SLOTS slots for each of 240 answers in flight.
  */
 static struct sign_slot *
 slot_new(struct vaultd *vd)
 {
-	size_t	i, k, start = (SIGNERD(vd)->next_id + 1) % VAULTD_SIGN_MAX;
+	size_t	i, k, start = (SIGNERD(vd)->next_id + 1) % VAULTD_SIGN_SLOTS;
 
-	for (k = 0; k < VAULTD_SIGN_MAX; k++)
-		if (!vd->sign_busy[i = (start + k) % VAULTD_SIGN_MAX]) {
+	for (k = 0; k < VAULTD_SIGN_SLOTS; k++)
+		if (!vd->sign_busy[i = (start + k) % VAULTD_SIGN_SLOTS]) {
 			memset(&vd->signs[i], 0, sizeof(vd->signs[i]));
 			vd->sign_busy[i] = 1;
 			vd->nsigns++;
@@ -157,7 +157,7 @@ sign_cached(struct vaultd *vd)
 	size_t			 i, len;
 	int			 code;
 
-	for (i = 0; i < VAULTD_SIGN_MAX && vd->ncached > 0; i++) {
+	for (i = 0; i < VAULTD_SIGN_SLOTS && vd->ncached > 0; i++) {
 		if (!vd->sign_busy[i] || !vd->signs[i].cached)
 			continue;
 		copy = vd->signs[i];
@@ -209,7 +209,8 @@ sign_blocked(struct vaultd *vd, int approved, int *code)
 	if (vd->op.active && !vd->op.committing &&
 	    vd->op.sent == MSG_VAULT_LOCK_REQ)
 		return "the vault is busy for a moment; retry";
-	if (vd->nsigns == VAULTD_SIGN_MAX)
+	/* the last VAULTD_PENDING_MAX slots are for granted requests */
+	if (vd->nsigns >= (approved ? VAULTD_SIGN_SLOTS : VAULTD_SIGN_MAX))
 		return "too many signing requests in flight; retry";
 	/* test mode, probe busy-all: as the vault being locked */
 	if (vd->probe_busy == 2)
@@ -783,11 +784,11 @@ vaultd_sign_answer(struct vaultd *vd, struct msg *m)
 	size_t			 i, len = 0;
 	int			 code, r, released;
 
-	i = m->id % VAULTD_SIGN_MAX;		/* where slot_new put it */
+	i = m->id % VAULTD_SIGN_SLOTS;		/* where slot_new put it */
 	if (vd->sign_ids[i] == m->id && vd->sign_busy[i] &&
 	    !vd->signs[i].cached)
 		s = &vd->signs[i];
-	for (i = 0; s == NULL && i < VAULTD_SIGN_MAX && vd->nsigns > 0; i++)
+	for (i = 0; s == NULL && i < VAULTD_SIGN_SLOTS && vd->nsigns > 0; i++)
 		if (vd->sign_ids[i] == m->id && vd->sign_busy[i] &&
 		    !vd->signs[i].cached)
 			s = &vd->signs[i];
@@ -870,7 +871,7 @@ vaultd_sign_for_client(const struct vaultd *vd, uint64_t serial)
 {
 	size_t	i;
 
-	for (i = 0; i < VAULTD_SIGN_MAX && vd->nsigns > 0; i++)
+	for (i = 0; i < VAULTD_SIGN_SLOTS && vd->nsigns > 0; i++)
 		if (vd->sign_busy[i] && vd->signs[i].sent == MSG_SIGN_REQ &&
 		    vd->signs[i].origin.done == ctl_sign_done &&
 		    vd->signs[i].origin.peer == serial)
@@ -895,7 +896,7 @@ vaultd_sign_lost(struct vaultd *vd)
 	msgbuf_free(&vd->syncing);
 	msgbuf_free(&vd->held_ckpt);
 	vaultd_sign_forget(vd);
-	for (i = 0; i < VAULTD_SIGN_MAX && vd->nsigns > 0; i++) {
+	for (i = 0; i < VAULTD_SIGN_SLOTS && vd->nsigns > 0; i++) {
 		struct sign_slot *s = &vd->signs[i];
 
 		if (!vd->sign_busy[i])
