@@ -948,6 +948,7 @@ static int
 chan_put(struct chan *c, struct msgbuf *b, int *taken)
 {
 	struct msgbuf	*q = &c->out;
+	uint8_t		 keep;
 	int		 big = b->len > CHAN_KEEP || !MSGBUF_MAPS, r;
 
 	*taken = 0;
@@ -958,11 +959,13 @@ chan_put(struct chan *c, struct msgbuf *b, int *taken)
 			q = &c->more[c->nmore++];	/* empty */
 	}
 	if (q->len == 0 && b->len > q->cap && big) {
+		keep = b->lock;			/* b's owner's */
 		msgbuf_free(q);
 		b->lock = q->lock;
 		b->frame = 0;
 		*q = *b;
 		memset(b, 0, sizeof(*b));
+		b->lock = keep;
 		*taken = 1;
 		return 0;
 	}

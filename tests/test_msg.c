@@ -1115,6 +1115,31 @@ test_chan_grow_locked(void **state)
 	chan_free(&c);
 }
 
+/*
+ * A buffer whose memory becomes the channel's queue is left empty with
+ * its owner's lock as it was: the next frames its owner puts there are
+ * locked as before.  The lock used to be cleared with the rest.
+ */
+static void
+test_queue_buf_keeps_lock(void **state)
+{
+	static uint8_t	big[CHAN_KEEP + 1];
+	struct msgbuf	b;
+	struct chan	c;
+
+	(void)state;
+	chan_init(&c, -1);
+	memset(&b, 0, sizeof(b));
+	b.lock = 1;
+	assert_int_equal(msgbuf_add(&b, big, sizeof(big)), 0);
+	assert_int_equal(chan_queue_buf(&c, &b), 0);
+	assert_int_equal(c.out.len, sizeof(big));
+	assert_null(b.data);
+	assert_int_equal(b.len, 0);
+	assert_int_equal(b.lock, 1);
+	chan_free(&c);
+}
+
 /* test_msg's argument to be test_lock_failure_told's process. */
 #define LOCK_CHILD	"--lock-failure-child"
 
@@ -1425,6 +1450,7 @@ main(int argc, char **argv)
 		cmocka_unit_test(test_queue_buf),
 		cmocka_unit_test(test_queue_more),
 		cmocka_unit_test(test_begin_at),
+		cmocka_unit_test(test_queue_buf_keeps_lock),
 		cmocka_unit_test(test_fill_shrinks),
 		cmocka_unit_test(test_drop),
 		cmocka_unit_test(test_finish_toobig),
