@@ -1840,6 +1840,59 @@ vaultd_probe(struct gt *g, const char *kind)
 }
 
 /*
+ * A bot's GET /data/orders in a child, held: its id, the child's pid,
+ * and in *rfd a pipe on which the child writes "STATUS BODY" (the body
+ * left out of a 200) when its answer comes.
+ */
+static pid_t
+held_bot_told(struct gt *g, char *id, size_t idlen, int *rfd)
+{
+	struct txr	 r;
+	char		 got[512];
+	json_t		*j;
+	int64_t		 start;
+	int		 p[2];
+	pid_t		 pid;
+
+	assert_int_equal(pipe(p), 0);
+	if ((pid = fork()) == -1)
+		fail_msg("fork");
+	if (pid == 0) {
+		close(p[0]);
+		bot(g, &g->bot, txt_now(), "GET", "/data/orders", NULL, &r);
+		snprintf(got, sizeof(got), "%ld %s", r.status, r.status == 200 ?
+		    "" : r.body != NULL ? r.body : "");
+		(void)!write(p[1], got, strlen(got));
+		_exit(0);
+	}
+	close(p[1]);
+	*rfd = p[0];
+	for (start = txt_ms(); held_count(g) != 1; it_sleep_ms(50))
+		if (txt_ms() - start >= 10000)
+			fail_msg("the request was not held");
+	if (CTL(g, NULL, "--json approve list") != 0)
+		fail_msg("approve list: %s", g->out);
+	assert_non_null(j = json_loads(g->out, 0, NULL));
+	snprintf(id, idlen, "%s", json_string_value(json_object_get(
+	    json_array_get(json_object_get(j, "pending"), 0), "id")));
+	json_decref(j);
+	return pid;
+}
+
+/* What the child of held_bot_told wrote, once it has ended. */
+static void
+held_bot_said(pid_t pid, int fd, char *got, size_t len)
+{
+	ssize_t	n;
+
+	assert_int_equal(waitpid(pid, NULL, 0), pid);
+	n = read(fd, got, len - 1);
+	close(fd);
+	assert_true(n > 0);
+	got[n] = '\0';
+}
+
+/*
  * A bot's held GET /data/orders granted while the vault is busy.  As
  * too many records wait for a checkpoint (probe busy), the granted
  * request passes that bound and is signed: the bot gets its answer.  It
@@ -1853,60 +1906,25 @@ test_granted_busy(void **state)
 {
 	struct gt	*g = *state;
 	struct audit_rec rec;
-	struct txr	 r;
 	char		 key[160], id[17], got[512];
 	const char	*kind[] = { "busy", "busy-all" };
 	size_t		 from, i;
-	ssize_t		 n;
-	int64_t		 start;
-	int		 p[2], status;
+	int		 fd;
 	pid_t		 pid;
 
 	snprintf(key, sizeof(key), "%s.alice", g->it.home);
 	held_policy(g, key);
 	for (i = 0; i < 2; i++) {
 		from = audit_size(g);
-		assert_int_equal(pipe(p), 0);
-		if ((pid = fork()) == -1)
-			fail_msg("fork");
-		if (pid == 0) {
-			close(p[0]);
-			bot(g, &g->bot, txt_now(), "GET", "/data/orders", NULL,
-			    &r);
-			snprintf(got, sizeof(got), "%ld %s", r.status,
-			    r.status == 200 ? "" : r.body != NULL ? r.body :
-			    "");
-			(void)!write(p[1], got, strlen(got));
-			_exit(0);
-		}
-		close(p[1]);
-		for (start = txt_ms(); held_count(g) != 1; it_sleep_ms(50))
-			if (txt_ms() - start >= 10000)
-				fail_msg("the request was not held");
-		if (CTL(g, NULL, "--json approve list") != 0)
-			fail_msg("approve list: %s", g->out);
-		assert_non_null(strstr(g->out, "\"id\""));
-		{
-			json_t	*j = json_loads(g->out, 0, NULL);
-
-			assert_non_null(j);
-			snprintf(id, sizeof(id), "%s", json_string_value(
-			    json_object_get(json_array_get(json_object_get(j,
-			    "pending"), 0), "id")));
-			json_decref(j);
-		}
+		pid = held_bot_told(g, id, sizeof(id), &fd);
 		vaultd_probe(g, kind[i]);
 		if (CTL(g, NULL, "approve grant %s --key-file %s", id, key) !=
 		    0) {
 			vaultd_probe(g, "busy-off");
 			fail_msg("approve grant: %s", g->out);
 		}
-		assert_int_equal(waitpid(pid, &status, 0), pid);
+		held_bot_said(pid, fd, got, sizeof(got));
 		vaultd_probe(g, "busy-off");
-		n = read(p[0], got, sizeof(got) - 1);
-		close(p[0]);
-		assert_true(n > 0);
-		got[n] = '\0';
 		if (i == 0)
 			assert_string_equal(got, "200 ");
 		else
@@ -1934,47 +1952,20 @@ test_granted_full(void **state)
 	struct gt	*g = *state;
 	struct it_proc	 procs[3];
 	struct audit_rec rec;
-	struct txr	 r;
 	struct chan	 c;
 	struct msg_w	 w;
 	struct msg	 m;
 	char		 key[160], id[17], got[512], actor[64], text[256];
 	size_t		 from;
-	ssize_t		 n;
 	int64_t		 start;
 	uint32_t	 i;
-	int		 p[2], status, code, answers = 0;
+	int		 fd, code, answers = 0;
 	pid_t		 pid, signerd;
 
 	snprintf(key, sizeof(key), "%s.alice", g->it.home);
 	held_policy(g, key);
 	from = audit_size(g);
-	assert_int_equal(pipe(p), 0);
-	if ((pid = fork()) == -1)
-		fail_msg("fork");
-	if (pid == 0) {
-		close(p[0]);
-		bot(g, &g->bot, txt_now(), "GET", "/data/orders", NULL, &r);
-		snprintf(got, sizeof(got), "%ld %s", r.status, r.status == 200 ?
-		    "" : r.body != NULL ? r.body : "");
-		(void)!write(p[1], got, strlen(got));
-		_exit(0);
-	}
-	close(p[1]);
-	for (start = txt_ms(); held_count(g) != 1; it_sleep_ms(50))
-		if (txt_ms() - start >= 10000)
-			fail_msg("the request was not held");
-	if (CTL(g, NULL, "--json approve list") != 0)
-		fail_msg("approve list: %s", g->out);
-	{
-		json_t	*j = json_loads(g->out, 0, NULL);
-
-		assert_non_null(j);
-		snprintf(id, sizeof(id), "%s", json_string_value(
-		    json_object_get(json_array_get(json_object_get(j,
-		    "pending"), 0), "id")));
-		json_decref(j);
-	}
+	pid = held_bot_told(g, id, sizeof(id), &fd);
 
 	/* every slot taken: signerd stopped, 256 signatures asked */
 	assert_int_equal(it_status(&g->it, procs), 0);
@@ -2005,18 +1996,20 @@ test_granted_full(void **state)
 	    "retry");
 	snprintf(actor, sizeof(actor), "vaultctl:%u:%d", (unsigned)getuid(),
 	    (int)getpid());
-	assert_int_equal(sign_record(g, from, actor, "allow", &rec), 256);
+	/* their records are written in groups, each before its group goes */
+	for (start = txt_ms(); sign_record(g, from, actor, "allow", &rec) !=
+	    256; it_sleep_ms(50))
+		if (txt_ms() - start >= 10000) {
+			kill(signerd, SIGCONT);
+			fail_msg("not 256 allow records");
+		}
 
 	if (CTL(g, NULL, "approve grant %s --key-file %s", id, key) != 0) {
 		kill(signerd, SIGCONT);
 		fail_msg("approve grant: %s", g->out);
 	}
 	assert_int_equal(kill(signerd, SIGCONT), 0);
-	assert_int_equal(waitpid(pid, &status, 0), pid);
-	n = read(p[0], got, sizeof(got) - 1);
-	close(p[0]);
-	assert_true(n > 0);
-	got[n] = '\0';
+	held_bot_said(pid, fd, got, sizeof(got));
 	assert_string_equal(got, "200 ");
 	while (answers < 256 && chan_recv(&c, &m) == 0) {
 		if (m.type == MSG_CTL_HEADERS_ANS)
