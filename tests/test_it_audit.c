@@ -872,6 +872,22 @@ test_log_replaced(void **state)
 	restart_verifies(t, NULL, NULL);
 }
 
+/* vaultd's own test probe kind, sent on the control connection c. */
+static void
+vaultd_probe(struct chan *c, const char *kind)
+{
+	struct msg_w	w;
+	struct msg	m;
+
+	msg_begin(&w, MSG_CTL_PROBE_REQ, 50);
+	msg_put_str(&w, "vaultd");
+	msg_put_str(&w, kind);
+	assert_int_equal(chan_send(c, &w), 0);
+	assert_int_equal(chan_recv(c, &m), 0);
+	assert_int_equal(m.type, MSG_CTL_PROBE_ANS);
+	msg_clear(&m);
+}
+
 /*
  * audit.log renamed away, and the sync of its .lost copy failing (test
  * mode, probe lost-sync-fail, as a failing disk would): the copy is
@@ -888,20 +904,12 @@ test_log_lost_unsynced(void **state)
 	char		*was, *log;
 	size_t		 waslen = 0, len = 0;
 	struct chan	 c;
-	struct msg_w	 w;
-	struct msg	 m;
 
 	snprintf(moved, sizeof(moved), "%s.moved", t->audit);
 	snprintf(lost, sizeof(lost), "%s.lost", t->audit);
 	signing_account(t);
 	assert_int_equal(it_connect(&t->it, &c), 0);
-	msg_begin(&w, MSG_CTL_PROBE_REQ, 5);
-	msg_put_str(&w, "vaultd");
-	msg_put_str(&w, "lost-sync-fail");
-	assert_int_equal(chan_send(&c, &w), 0);
-	assert_int_equal(chan_recv(&c, &m), 0);
-	assert_int_equal(m.type, MSG_CTL_PROBE_ANS);
-	msg_clear(&m);
+	vaultd_probe(&c, "lost-sync-fail");
 	chan_free(&c);
 	assert_int_equal(rename(t->audit, moved), 0);
 	assert_int_equal(CTL(t, NULL, "headers l2 --account A --method GET "
@@ -1712,7 +1720,6 @@ test_ctl_withheld(void **state)
 	struct audit_rec allow, withheld;
 	struct it_proc	 procs[3], again[3];
 	struct chan	 c;
-	struct msg_w	 w;
 	struct msg	 m;
 	size_t		 from, len = 0;
 	int64_t		 start;
@@ -1746,13 +1753,7 @@ test_ctl_withheld(void **state)
 
 	/* its answer not queued: the client closed, nothing answered */
 	assert_int_equal(it_connect(&t->it, &c), 0);
-	msg_begin(&w, MSG_CTL_PROBE_REQ, 50);
-	msg_put_str(&w, "vaultd");
-	msg_put_str(&w, "queue-fail");
-	assert_int_equal(chan_send(&c, &w), 0);
-	assert_int_equal(chan_recv(&c, &m), 0);
-	assert_int_equal(m.type, MSG_CTL_PROBE_ANS);
-	msg_clear(&m);
+	vaultd_probe(&c, "queue-fail");
 	headers_queue(&c, 101);
 	assert_int_equal(chan_flush(&c), 0);
 	assert_int_equal(chan_recv(&c, &m), CV_ERR_EOF);
