@@ -228,12 +228,12 @@ test_many_frames(void **state)
 /*
  * A crash tears the last frame of half 0 (batch 28, never synced) while
  * the writing had gone on at the start of half 1 (batches 29-35, not
- * synced either): audit.log lost batches 27 on.  The write-back puts
- * back batch 27, the frame before the tear, and stops there: the frames
- * past the gap are a crash's, dropped, and the start goes on.
+ * synced either), and audit.log keeps only its first kept bytes: the
+ * start writes back batch 27 when it is lost, and drops the frames past
+ * the gap, a crash's; it goes on, audit.log holding batches 0-27.
  */
 static void
-test_torn_half(void **state)
+torn_half(size_t kept)
 {
 	static char	 all[36 * LINE];
 	struct stat	 st;
@@ -242,7 +242,6 @@ test_torn_half(void **state)
 	uint8_t		 b;
 	int		 i, fd;
 
-	(void)state;
 	open_home();
 	assert_int_equal(ftruncate(vd.audit_fd, 0), 0);
 	snprintf(path, sizeof(path), "%s/audit.wal", home);
@@ -266,10 +265,10 @@ test_torn_half(void **state)
 	b ^= 0x01;
 	assert_int_equal(pwrite(fd, &b, 1, (off_t)at), 1);
 	close(fd);
-	assert_int_equal(truncate(vd.auditpath, 27 * LINE), 0);
+	assert_int_equal(truncate(vd.auditpath, (off_t)kept), 0);
 
 	open_home();
-	vaultd_wal_open(&vd, 27 * LINE);
+	vaultd_wal_open(&vd, kept);
 	assert_int_equal(vd.wal.epoch, 2);
 	assert_non_null(back = slurp(vd.auditpath, &st));
 	assert_int_equal(st.st_size, 28 * LINE);
@@ -279,56 +278,25 @@ test_torn_half(void **state)
 	close(vd.wal.fd);
 }
 
+/* Batches 27 on lost: 27 written back, the frames past the gap dropped. */
+static void
+test_torn_half(void **state)
+{
+	(void)state;
+	torn_half(27 * LINE);
+}
+
 /*
- * The same tear, audit.log holding every batch before the torn frame
- * (batches 28 on lost): the first frame past its end is half 1's first,
- * past the gap.  Nothing is written back and the start goes on, as
- * when frames before the tear are written back first.
+ * Batches 28 on lost, audit.log holding every batch before the torn
+ * frame: the first frame past its end is half 1's first, past the gap.
+ * Nothing is written back and the start goes on, as when frames before
+ * the tear are written back first.
  */
 static void
 test_torn_half_at_end(void **state)
 {
-	static char	 all[36 * LINE];
-	struct stat	 st;
-	char		 path[64], *back;
-	uint64_t	 at;
-	uint8_t		 b;
-	int		 i, fd;
-
 	(void)state;
-	open_home();
-	assert_int_equal(ftruncate(vd.audit_fd, 0), 0);
-	snprintf(path, sizeof(path), "%s/audit.wal", home);
-	assert_int_equal(unlink(path), 0);
-	audit_chain_init(&chain);
-	vaultd_wal_open(&vd, 0);
-	vd.wal.logsize = 0;
-	vaultd_wal_log_synced(&vd);
-	for (i = 0; i < 36; i++)
-		batch(i, all);
-	assert_int_equal(vd.wal.half, 1);
-	close(vd.audit_fd);
-	close(vd.wal.fd);
-
-	at = journal_half_start(VAULTD_WAL_MIN, 0) +
-	    28 * (JOURNAL_FRAME_HDR + LINE + JOURNAL_FRAME_TAG) +
-	    JOURNAL_FRAME_HDR;
-	assert_true((fd = open(path, O_RDWR | O_CLOEXEC)) != -1);
-	assert_int_equal(pread(fd, &b, 1, (off_t)at), 1);
-	b ^= 0x01;
-	assert_int_equal(pwrite(fd, &b, 1, (off_t)at), 1);
-	close(fd);
-	assert_int_equal(truncate(vd.auditpath, 28 * LINE), 0);
-
-	open_home();
-	vaultd_wal_open(&vd, 28 * LINE);
-	assert_int_equal(vd.wal.epoch, 2);
-	assert_non_null(back = slurp(vd.auditpath, &st));
-	assert_int_equal(st.st_size, 28 * LINE);
-	assert_memory_equal(back, all, 28 * LINE);
-	free(back);
-	close(vd.audit_fd);
-	close(vd.wal.fd);
+	torn_half(28 * LINE);
 }
 
 int
