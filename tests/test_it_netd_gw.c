@@ -1286,6 +1286,57 @@ test_wait_limit(void **state)
 	free(r);
 }
 
+/* A bot's connection to the gateway's socket, req written on it. */
+static int
+bot_sent(const struct gws *s, const char *req)
+{
+	struct sockaddr_un	sun;
+	int			fd;
+
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	snprintf(sun.sun_path, sizeof(sun.sun_path), "%s", s->path);
+	assert_true((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) !=
+	    -1);
+	assert_int_equal(connect(fd, (struct sockaddr *)&sun, sizeof(sun)), 0);
+	assert_int_equal(write(fd, req, strlen(req)), (ssize_t)strlen(req));
+	return fd;
+}
+
+/* The id of the one request the fake vaultd holds, once it has it. */
+static uint32_t
+held_one(struct fv *f)
+{
+	int64_t		start;
+	uint32_t	id;
+
+	for (start = txt_ms();; it_sleep_ms(20)) {
+		assert_true(txt_ms() - start < 10000);
+		fv_lock(f);
+		id = f->nheld == 1 ? f->held[0].id : 0;
+		fv_unlock(f);
+		if (id != 0)
+			return id;
+	}
+}
+
+/* How many requests netd told the fake vaultd gone, once it told one. */
+static size_t
+gone_told(struct fv *f)
+{
+	int64_t	start;
+	size_t	gone;
+
+	for (start = txt_ms();; it_sleep_ms(20)) {
+		assert_true(txt_ms() - start < 10000);
+		fv_lock(f);
+		gone = f->ngone;
+		fv_unlock(f);
+		if (gone > 0)
+			return gone;
+	}
+}
+
 /*
  * A bot that goes away while vaultd has its request: netd tells vaultd
  * (MSG_GW_GONE with the request's id), once, so that vaultd ends it too
@@ -1302,45 +1353,20 @@ test_bot_gone(void **state)
 	static struct fv	 f;
 	static const char	 req[] = "POST /order HTTP/1.1\r\nHost: x\r\n"
 	    "Content-Type: application/json\r\nContent-Length: 2\r\n\r\n{}";
-	struct sockaddr_un	 sun;
 	struct gwres		 r;
 	uint32_t		 id;
-	int64_t			 start;
-	size_t			 gone;
 	int			 fd;
 
 	gw_up(&s, &n, &f, NULL, NULL);
 	fv_set_silent(&f);
-	memset(&sun, 0, sizeof(sun));
-	sun.sun_family = AF_UNIX;
-	snprintf(sun.sun_path, sizeof(sun.sun_path), "%s", s.path);
-	assert_true((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) !=
-	    -1);
-	assert_int_equal(connect(fd, (struct sockaddr *)&sun, sizeof(sun)), 0);
-	assert_int_equal(write(fd, req, sizeof(req) - 1),
-	    (ssize_t)sizeof(req) - 1);
-	for (start = txt_ms();; it_sleep_ms(20)) {
-		assert_true(txt_ms() - start < 10000);
-		fv_lock(&f);
-		id = f.nheld == 1 ? f.held[0].id : 0;
-		fv_unlock(&f);
-		if (id != 0)
-			break;
-	}
+	fd = bot_sent(&s, req);
+	id = held_one(&f);
 	fv_lock(&f);
 	assert_int_equal(f.ngone, 0);
 	fv_unlock(&f);
 	close(fd);
-	for (start = txt_ms();; it_sleep_ms(20)) {
-		assert_true(txt_ms() - start < 10000);
-		fv_lock(&f);
-		gone = f.ngone;
-		fv_unlock(&f);
-		if (gone > 0)
-			break;
-	}
+	assert_int_equal(gone_told(&f), 1);
 	fv_lock(&f);
-	assert_int_equal(f.ngone, 1);
 	assert_int_equal(f.gone[0], id);
 	/* vaultd's answer, as it makes one: dropped */
 	assert_int_equal(msg_error_ans(&n.c, id, CV_ERR_EOF,
@@ -1373,7 +1399,6 @@ test_vaultd_late(void **state)
 	struct gwres		 r;
 	uint32_t		 id;
 	int64_t			 start;
-	size_t			 gone;
 
 	gw_up(&s, &n, &f, "-V", "1");
 	fv_set_silent(&f);
@@ -1392,16 +1417,8 @@ test_vaultd_late(void **state)
 	assert_string_equal(f.held[0].path, "/order");
 	fv_unlock(&f);
 	/* the notice follows the answer on netd's next turn */
-	for (start = mono_ms();; it_sleep_ms(20)) {
-		assert_true(mono_ms() - start < 10000);
-		fv_lock(&f);
-		gone = f.ngone;
-		fv_unlock(&f);
-		if (gone > 0)
-			break;
-	}
+	assert_int_equal(gone_told(&f), 1);
 	fv_lock(&f);
-	assert_int_equal(f.ngone, 1);
 	assert_int_equal(f.gone[0], id);
 	/* vaultd's answer, late: dropped */
 	assert_int_equal(msg_error_ans(&n.c, id, CV_ERR_EOF,
@@ -1436,47 +1453,19 @@ test_bot_gone_pipelined(void **state)
 	static const char	 req[] = "POST /order HTTP/1.1\r\nHost: x\r\n"
 	    "Content-Type: application/json\r\nContent-Length: 2\r\n\r\n{}";
 	static const char	 next[] = "GET /time HTTP/1.1\r\nHost: x\r\n\r\n";
-	struct sockaddr_un	 sun;
 	uint32_t		 id;
-	int64_t			 start;
-	size_t			 gone;
 	int			 fd;
 
 	gw_up(&s, &n, &f, NULL, NULL);
 	fv_set_silent(&f);
-	memset(&sun, 0, sizeof(sun));
-	sun.sun_family = AF_UNIX;
-	snprintf(sun.sun_path, sizeof(sun.sun_path), "%s", s.path);
-	assert_true((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) !=
-	    -1);
-	assert_int_equal(connect(fd, (struct sockaddr *)&sun, sizeof(sun)), 0);
-	assert_int_equal(write(fd, req, sizeof(req) - 1),
-	    (ssize_t)sizeof(req) - 1);
-	for (start = txt_ms();; it_sleep_ms(20)) {
-		assert_true(txt_ms() - start < 10000);
-		fv_lock(&f);
-		id = f.nheld == 1 ? f.held[0].id : 0;
-		fv_unlock(&f);
-		if (id != 0)
-			break;
-	}
+	fd = bot_sent(&s, req);
+	id = held_one(&f);
 	assert_int_equal(write(fd, next, sizeof(next) - 1),
 	    (ssize_t)sizeof(next) - 1);
 	close(fd);
-	for (start = txt_ms(); txt_ms() - start < 10000; it_sleep_ms(20)) {
-		fv_lock(&f);
-		gone = f.ngone;
-		fv_unlock(&f);
-		if (gone > 0)
-			break;
-	}
+	assert_int_equal(gone_told(&f), 1);
 	fv_lock(&f);
-	gone = f.ngone;
-	id = gone == 1 ? f.gone[0] : id + 1;
-	fv_unlock(&f);
-	assert_int_equal(gone, 1);
-	fv_lock(&f);
-	assert_int_equal(f.held[0].id, id);
+	assert_int_equal(f.gone[0], id);
 	assert_int_equal(msg_error_ans(&n.c, id, CV_ERR_EOF,
 	    "the bot went away"), 0);
 	assert_int_equal(f.ngw, 1);
