@@ -543,6 +543,35 @@ control_status(struct vaultd *vd, struct client *cl, struct msg *m)
 	return chan_queue(&cl->chan, &w);
 }
 
+/*
+ * vaultd's own test probes; 1 if kind is one, now set:
+ *   queue-fail	the next answer control_answer gives this client fails
+ *		to queue, as with the queue full (the client is closed);
+ *   busy	signing requests refused "busy" (sign_blocked) as when
+ *		too many records wait for a checkpoint, which a request
+ *		its approvers granted passes;
+ *   busy-all	the same as when the vault is being locked, which none
+ *		passes; busy-off ends either;
+ *   lost-sync-fail	the sync of the next .lost copy fails (audit_lost).
+ */
+static int
+control_probe_self(struct vaultd *vd, struct client *cl, const char *kind)
+{
+	if (strcmp(kind, "queue-fail") == 0)
+		cl->queue_fail = 1;
+	else if (strcmp(kind, "busy") == 0)
+		vd->probe_busy = 1;
+	else if (strcmp(kind, "busy-all") == 0)
+		vd->probe_busy = 2;
+	else if (strcmp(kind, "busy-off") == 0)
+		vd->probe_busy = 0;
+	else if (strcmp(kind, "lost-sync-fail") == 0)
+		vd->probe_lost_sync = 1;
+	else
+		return 0;
+	return 1;
+}
+
 static int
 control_probe(struct vaultd *vd, struct client *cl, struct msg *m)
 {
@@ -562,34 +591,7 @@ control_probe(struct vaultd *vd, struct client *cl, struct msg *m)
 	    "abcdefghijklmnopqrstuvwxyz0123456789-")] != '\0')
 		return msg_error_ans(&cl->chan, m->id, CV_ERR_INVALID,
 		    "a probe is named in lowercase letters, digits and '-'");
-	/*
-	 * vaultd's own: the next answer control_answer gives this client
-	 * fails to queue, as with the queue full (the client is closed).
-	 */
-	if (strcmp(name, "vaultd") == 0 && strcmp(kind, "queue-fail") == 0) {
-		cl->queue_fail = 1;
-		log_info("control: test probe %s set", kind);
-		msg_begin(&w, MSG_CTL_PROBE_ANS, m->id);
-		return chan_queue(&cl->chan, &w);
-	}
-	/*
-	 * vaultd's own: signing requests refused "busy" (sign_blocked):
-	 * busy as too many records wait for a checkpoint, which a request
-	 * its approvers granted passes; busy-all as the vault being
-	 * locked, which none passes; busy-off ends either.
-	 */
-	if (strcmp(name, "vaultd") == 0 && (strcmp(kind, "busy") == 0 ||
-	    strcmp(kind, "busy-all") == 0 || strcmp(kind, "busy-off") == 0)) {
-		vd->probe_busy = strcmp(kind, "busy") == 0 ? 1 :
-		    strcmp(kind, "busy-all") == 0 ? 2 : 0;
-		log_info("control: test probe %s set", kind);
-		msg_begin(&w, MSG_CTL_PROBE_ANS, m->id);
-		return chan_queue(&cl->chan, &w);
-	}
-	/* and: the sync of the next .lost copy fails (audit_lost) */
-	if (strcmp(name, "vaultd") == 0 &&
-	    strcmp(kind, "lost-sync-fail") == 0) {
-		vd->probe_lost_sync = 1;
+	if (strcmp(name, "vaultd") == 0 && control_probe_self(vd, cl, kind)) {
 		log_info("control: test probe %s set", kind);
 		msg_begin(&w, MSG_CTL_PROBE_ANS, m->id);
 		return chan_queue(&cl->chan, &w);
