@@ -181,6 +181,7 @@ struct gw_req {
 	char			 connopts[NETD_GW_CONN_OPTS + 1];
 	size_t			 connoptslen;
 	char			 errbuf[CURL_ERROR_SIZE];
+	int			 sends;		/* times libcurl began it */
 	char			*learn;		/* a token id whose answer
 						   tells its neg-risk */
 	int			 learn_book;	/* from /book, else /neg-risk */

@@ -380,6 +380,26 @@ gw_up_easy_put(struct netd_gw *gw, CURL *easy)
 	gw->spare[gw->nspare++] = easy;
 }
 
+/*
+ * libcurl is about to send r.  When a reused connection dies before any
+ * answer, libcurl sends the request again on a new one by itself; the
+ * exchange may have acted on the first (an order placed, then refused
+ * as a duplicate), so a request that changes anything goes once.
+ */
+static int
+gw_up_prereq(void *arg, char *ip, char *lip, int port, int lport)
+{
+	struct gw_req	*r = arg;
+
+	(void)ip;
+	(void)lip;
+	(void)port;
+	(void)lport;
+	if (r->sends++ > 0 && strcmp(r->method, "GET") != 0)
+		return CURL_PREREQFUNC_ABORT;
+	return CURL_PREREQFUNC_OK;
+}
+
 #define SETOPT(opt, val) do {						\
 	if (curl_easy_setopt(r->easy, (opt), (val)) != CURLE_OK) {	\
 		log_warnx("libcurl refuses option %s", #opt);		\
@@ -439,6 +459,9 @@ gw_up_go(struct gw_req *r)
 	SETOPT(CURLOPT_HEADERDATA, r);
 	SETOPT(CURLOPT_ERRORBUFFER, r->errbuf);
 	SETOPT(CURLOPT_HTTPHEADER, r->hdrs);
+	r->sends = 0;
+	SETOPT(CURLOPT_PREREQFUNCTION, gw_up_prereq);
+	SETOPT(CURLOPT_PREREQDATA, r);
 	if (nobody) {
 		if (strcmp(r->method, "GET") == 0)
 			SETOPT(CURLOPT_HTTPGET, 1L);
@@ -602,6 +625,12 @@ gw_up_finish(struct gw_req *r, CURLcode cc)
 	if (r->a_over || cc == CURLE_FILESIZE_EXCEEDED) {
 		gw_answer_error(r, 502, "gateway: the exchange's answer is "
 		    "over %d bytes", NETD_GW_ANSWER_MAX);
+		return;
+	}
+	if (cc == CURLE_ABORTED_BY_CALLBACK && r->sends > 1) {
+		gw_answer_error(r, 502, "gateway: the exchange closed the "
+		    "connection before answering; the request may have "
+		    "reached the exchange: check before sending it again");
 		return;
 	}
 	if (cc == CURLE_OPERATION_TIMEDOUT) {

@@ -362,6 +362,54 @@ test_order_life(void **state)
 	txr_free(&r);
 }
 
+/*
+ * The exchange takes an order and closes the connection, kept alive
+ * from the bot's read before it, without answering (the test exchange's
+ * lose_next).  libcurl would send the order again by itself on a new
+ * connection; the gateway sends it once and tells the bot it may have
+ * gone.
+ */
+static void
+test_order_lost_answer(void **state)
+{
+	struct gt	*g = *state;
+	struct txr	 r;
+	char		 body[4096], line[8192];
+	FILE		*f;
+	int		 mark, n = 0;
+
+	/* the connection to the exchange, warm */
+	bot(g, &g->bot, txt_now(), "GET", "/data/orders", NULL, &r);
+	assert_int_equal(r.status, 200);
+	txr_free(&r);
+	assert_int_equal(txt_admin(&g->tx, "POST", "faults",
+	    "{\"lose_next\":1}", &r), 200);
+	txr_free(&r);
+	mark = log_lines(g);
+
+	order_body(body, sizeof(body), ADDR, "1234", 5000000, 10000000,
+	    12346);
+	bot(g, &g->bot, txt_now(), "POST", "/order", body, &r);
+	if (r.status != 502)
+		fail_msg("%ld %s", r.status, r.body ? r.body : "");
+	assert_string_equal(jget(r.json, "error"), "gateway: the exchange "
+	    "closed the connection before answering; the request may have "
+	    "reached the exchange: check before sending it again");
+	txr_free(&r);
+
+	/* the exchange saw the order once, and lost its answer */
+	assert_non_null(f = fopen(g->tx.log, "r"));
+	while (fgets(line, sizeof(line), f) != NULL)
+		if (--mark < 0 && strstr(line, "\"target\":\"/order\"") !=
+		    NULL) {
+			assert_non_null(strstr(line,
+			    "\"verdict\":\"fault:lost-answer\""));
+			n++;
+		}
+	fclose(f);
+	assert_int_equal(n, 1);
+}
+
 static void
 test_refusals(void **state)
 {
@@ -2788,6 +2836,7 @@ main(void)
 		cmocka_unit_test(test_public),
 		cmocka_unit_test(test_read),
 		cmocka_unit_test(test_order_life),
+		cmocka_unit_test(test_order_lost_answer),
 		cmocka_unit_test(test_refusals),
 		cmocka_unit_test(test_sign_order),
 		cmocka_unit_test(test_clients),
