@@ -481,6 +481,60 @@ word_vals(struct pctx *cx, const char *name, const struct pcmp *c)
 	return 0;
 }
 
+/*
+ * An order's side is shown to rules as BUY or SELL, and its amounts,
+ * price, token, expiration, fee rate and signature type as decimals in
+ * their canonical form (order_view): a side in lower case ("buy") or an
+ * amount that is no decimal (".5", "1e3", "0x1f") would never match, and
+ * a deny on it never deny.  Such a value is refused, and so is an order
+ * of the side (a word, not a number).  A prefix must be one that such a
+ * value can start with.
+ */
+static int
+order_vals(struct pctx *cx, const char *name, const struct pcmp *c)
+{
+	static const char *const sides[] = { "BUY", "SELL", NULL };
+	POL_YYLTYPE	 loc;
+	const char	*s;
+	size_t		 i, k, n;
+	int		 side = strcmp(name, "side") == 0, ok;
+
+	loc.first_line = c->line;
+	loc.first_column = c->col;
+	if (side && c->op != PO_EQ && c->op != PO_NE && c->op != PO_IN &&
+	    c->op != PO_PREFIX) {
+		pol_error_at(cx, &loc, "order side takes =, !=, in or prefix");
+		return CV_ERR_INVALID;
+	}
+	for (i = 0; i < c->vals->n; i++) {
+		s = c->vals->v[i].s;
+		n = strlen(s);
+		ok = 0;
+		if (side)
+			for (k = 0; sides[k] != NULL && !ok; k++)
+				ok = c->op == PO_PREFIX ? n > 0 &&
+				    strncmp(sides[k], s, n) == 0 :
+				    strcmp(sides[k], s) == 0;
+		else if (c->op == PO_PREFIX)
+			ok = n > 0 && strspn(s, "0123456789.") == n &&
+			    s[0] != '.';
+		else
+			ok = pol_dec_valid(s, n);
+		if (ok)
+			continue;
+		loc.first_line = c->vals->v[i].line;
+		loc.first_column = c->vals->v[i].col;
+		if (side)
+			pol_error_at(cx, &loc, "order side is BUY or SELL, not "
+			    "%s", s);
+		else
+			pol_error_at(cx, &loc, "order %s is a decimal, not %s",
+			    name, s);
+		return CV_ERR_INVALID;
+	}
+	return 0;
+}
+
 int
 pol_pred_cmp(struct pctx *cx, enum pol_pred_kind kind, const POL_YYLTYPE *loc,
     char *kname, char *name, const POL_YYLTYPE *nloc, struct pcmp *c,
@@ -514,6 +568,15 @@ pol_pred_cmp(struct pctx *cx, enum pol_pred_kind kind, const POL_YYLTYPE *loc,
 		    strcmp(name, "post_only") == 0 ||
 		    strcmp(name, "defer_exec") == 0) &&
 		    word_vals(cx, name, c) != 0)
+			goto out;
+		if (strcmp(kname, "order") == 0 &&
+		    (strcmp(name, "side") == 0 || strcmp(name, "token") == 0 ||
+		    strcmp(name, "price") == 0 || strcmp(name, "size") == 0 ||
+		    strcmp(name, "notional") == 0 ||
+		    strcmp(name, "expiration") == 0 ||
+		    strcmp(name, "fee_rate") == 0 ||
+		    strcmp(name, "signature_type") == 0) &&
+		    order_vals(cx, name, c) != 0)
 			goto out;
 	}
 	if (kind == PP_QUERY && name[0] == '\0') {

@@ -255,12 +255,12 @@ test_rules(void **state)
 	one_rule(APPROVERS "approve 1 of bob operator\n",
 	    "approve 1 of bob operator", "r12b3335e");
 	/* predicates come in the order of enum pol_pred_kind */
-	one_rule("allow client c catalog order side = buy nonce > 5 "
+	one_rule("allow client c catalog order side = BUY nonce > 5 "
 	    "body /a = 1 query q = x path /p method GET level l2 "
 	    "profile omnia account main\n",
 	    "allow client c account main profile omnia level l2 method GET "
 	    "path /p query q = x body /a = 1 nonce > 5 catalog "
-	    "order side = buy", "rd37c669f");
+	    "order side = BUY", "r2c2e1a86");
 	one_rule("allow any level { bearer l1 none builder l2 l1 }\n",
 	    "allow any level { none l1 l2 builder bearer }", "r81f9618d");
 	one_rule("allow any method { POST GET DELETE GET }\n",
@@ -278,25 +278,25 @@ test_rules(void **state)
 	    "allow any key permissions in { read trade } "
 	    "order price < 0.5 order size >= 1", "re39b4c3e");
 	/* every comparison */
-	one_rule("allow any order side = buy order side != sell "
-	    "order side in buy order token prefix 0x order price < -1 "
+	one_rule("allow any order side = BUY order side != SELL "
+	    "order side in BUY order token prefix 12 order price < -1 "
 	    "order price <= 2.50 order price > 0 order price >= 0.0\n",
 	    "allow any order price < -1 order price <= 2.50 order price > 0 "
-	    "order price >= 0.0 order side != sell order side = buy "
-	    "order side in buy order token prefix 0x", "r43117ab3");
+	    "order price >= 0.0 order side != SELL order side = BUY "
+	    "order side in BUY order token prefix 12", "rc6f14bb5");
 	one_rule("allow any nonce in { 9 10 } nonce != 3\n",
 	    "allow any nonce != 3 nonce in { 10 9 }", "r6e60a665");
 	one_rule("allow any body /order/side = buy body \"/a~0b~1\" = \"\"\n",
 	    "allow any body \"/a~0b~1\" = \"\" body /order/side = buy",
 	    "r555d69a4");
 	/* budgets: after the predicates, sorted; numbers normalised */
-	one_rule("allow any order side = buy rate 010/s burst 20 per client "
+	one_rule("allow any order side = BUY rate 010/s burst 20 per client "
 	    "limit 5/min per account client limit notional 100.50/day "
 	    "limit size 0.0000001/hour per client account rate 3/day "
 	    "burst 3\n",
-	    "allow any order side = buy limit 5/min per account client "
+	    "allow any order side = BUY limit 5/min per account client "
 	    "limit notional 100.5/day limit size 0.000001/hour per account "
-	    "client rate 10/s burst 20 per client rate 3/day", "ra635dbde");
+	    "client rate 10/s burst 20 per client rate 3/day", "r9149d8d1");
 	one_rule("allow any limit 1/hour per account limit 1/hour per "
 	    "account\n", "allow any limit 1/hour per account", "r81427f9a");
 	/* labels */
@@ -411,10 +411,10 @@ test_macros(void **state)
 	policy_free(pol);
 
 	/* a value macro where one value goes: K, a field's value, budget */
-	pol = parse_ok(APPROVERS "k = 2\nn = 5/s\nside = buy\n"
+	pol = parse_ok(APPROVERS "k = 2\nn = 5/s\nside = BUY\n"
 	    "approve $k of { alice bob } any order side = $side rate $n\n");
-	rule_is(pol, 0, "approve 2 of { alice bob } any order side = buy "
-	    "rate 5/s", "r7db872c2");
+	rule_is(pol, 0, "approve 2 of { alice bob } any order side = BUY "
+	    "rate 5/s", "re72f3227");
 	policy_free(pol);
 }
 
@@ -632,10 +632,32 @@ test_errors(void **state)
 	    "defer_exec is true or false, not TRUE");
 	error_is("deny any order type prefix G\n", "1:21: order type takes "
 	    "=, != or in");
+	/*
+	 * and its side and decimals, as order_view writes them: "buy" or
+	 * ".5" would never match a BUY at 0.5, and a deny on it never deny
+	 */
+	error_is("deny any order side = buy\n", "1:23: order side is BUY or "
+	    "SELL, not buy");
+	error_is("deny any order side in { BUY sell }\n", "1:30: order side "
+	    "is BUY or SELL, not sell");
+	error_is("deny any order side prefix b\n", "1:28: order side is BUY "
+	    "or SELL, not b");
+	error_is("deny any order side < 1\n", "1:21: order side takes =, !=, "
+	    "in or prefix");
+	error_is("deny any order price = .5\n", "1:24: order price is a "
+	    "decimal, not .5");
+	error_is("deny any order notional in { 10 1e3 }\n", "1:33: order "
+	    "notional is a decimal, not 1e3");
+	error_is("deny any order token != 0x1f\n", "1:25: order token is a "
+	    "decimal, not 0x1f");
+	error_is("deny any order token prefix 0x\n", "1:29: order token is a "
+	    "decimal, not 0x");
+	error_is("deny any order signature_type = +2\n", "1:33: order "
+	    "signature_type is a decimal, not +2");
 	/* budgets */
-	error_is("allow any order side = buy limit side 5/s\n",
+	error_is("allow any order side = BUY limit side 5/s\n",
 	    "1:34: side cannot be summed (notional or size can)");
-	error_is("allow any order side = buy limit colour 5/s\n",
+	error_is("allow any order side = BUY limit colour 5/s\n",
 	    "1:34: unknown field colour");
 	error_is("allow any limit notional 5/s\n", "1:11: limit notional "
 	    "needs a predicate on order in the rule");
