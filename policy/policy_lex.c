@@ -155,8 +155,8 @@ static int
 lex_string(struct pctx *cx, POL_YYSTYPE *lval, const POL_YYLTYPE *loc)
 {
 	char	buf[VALUE_MAX];
-	size_t	n = 0;
-	int	c, err = 0;
+	size_t	n = 0, i, k;
+	int	c, err = 0, unsafe;
 
 	adv(cx);
 	for (;;) {
@@ -205,6 +205,18 @@ lex_string(struct pctx *cx, POL_YYSTYPE *lval, const POL_YYLTYPE *loc)
 	if (!utf8_valid((const uint8_t *)buf, n)) {
 		pol_error_at(cx, loc, "string is not valid UTF-8");
 		return POL_YYerror;
+	}
+	/*
+	 * Printable text only: a C1 control, a line separator or a bidi
+	 * control would show the rule (lint's errors, show, diff, the file
+	 * an approver reads before signing it) as another than it is.
+	 */
+	for (i = 0; i < n; i += k) {
+		k = utf8_char((const uint8_t *)buf + i, n - i, &unsafe);
+		if (unsafe) {
+			pol_error_at(cx, loc, "control character in string");
+			return POL_YYerror;
+		}
 	}
 	/* a value is never quoted: see lex_word */
 	snprintf(cx->tok, sizeof(cx->tok), "value");

@@ -711,6 +711,19 @@ test_errors(void **state)
 	    "string");
 	error_is("allow any account \"\xc3\x28\"\n", "1:19: string is not "
 	    "valid UTF-8");
+	/*
+	 * printable text: no C1 control (U+009B, a CSI), line separator
+	 * or bidi control (U+202E) to show a value as another, in these
+	 * errors or in the text an approver reads
+	 */
+	error_is("allow any method \"X\xc2\x9b" "31mY\"\n", "1:18: control "
+	    "character in string");
+	error_is("allow client \"bot\xe2\x80\xae" "1-tob\"\n", "1:14: control "
+	    "character in string");
+	error_is("allow any account \"a\xe2\x80\xa8" "b\"\n", "1:19: control "
+	    "character in string");
+	policy_free(parse_ok("allow any account "
+	    "\"caf\xc3\xa9 \xe2\x82\xac\"\n"));
 }
 
 /* Several errors in one file, in the order of the text. */
