@@ -551,6 +551,16 @@ test_policy_unparsed(void **state)
 	assert_int_equal(policy_change_k(vd.policy.pol), 1);
 	vaultd_policy_free(&vd);
 
+	/* its last line without a newline: kept whole, and no byte past */
+	n = (size_t)snprintf(text, sizeof(text), "policy-change approve 1 of "
+	    "{ alice }");
+	assert_int_equal(vaultd_policy_unlocked(&vd, 3, (const uint8_t *)text,
+	    n, &none), 0);
+	assert_int_equal(policy_change_k(vd.policy.pol), 1);
+	assert_int_equal(policy_napprovers(vd.policy.pol), 1);
+	assert_string_equal(policy_approver_name(vd.policy.pol, 0), "nobody");
+	vaultd_policy_free(&vd);
+
 	/* no change approvers asked for: none are needed */
 	n = (size_t)snprintf(text, sizeof(text), "allow operator frobnicate\n");
 	assert_int_equal(vaultd_policy_unlocked(&vd, 3, (const uint8_t *)text,

@@ -102,7 +102,8 @@ policy_change_only(const char *text, size_t len, struct policy **pol)
 	uint8_t			 sk[crypto_sign_SECRETKEYBYTES];
 	size_t			 n = 0;
 
-	if ((keep = malloc(len + 1)) == NULL)
+	/* the text, a newline after a last line without one, and a NUL */
+	if ((keep = malloc(len + 2)) == NULL)
 		return CV_ERR_NOMEM;
 	for (; p < end; p = nl + 1) {
 		if ((nl = memchr(p, '\n', (size_t)(end - p))) == NULL)
