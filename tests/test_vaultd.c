@@ -525,8 +525,10 @@ test_policy_unparsed(void **state)
 {
 	static struct vaultd	vd;
 	uint8_t			pk[crypto_sign_PUBLICKEYBYTES];
+	uint8_t			pk2[crypto_sign_PUBLICKEYBYTES];
 	uint8_t			sk[crypto_sign_SECRETKEYBYTES];
 	char			hex[2 * crypto_sign_PUBLICKEYBYTES + 1];
+	char			hex2[2 * crypto_sign_PUBLICKEYBYTES + 1];
 	char			text[512];
 	struct msg_rd		none;
 	size_t			n;
@@ -549,6 +551,28 @@ test_policy_unparsed(void **state)
 	assert_int_equal(vaultd_policy_unlocked(&vd, 3, (const uint8_t *)text,
 	    n, &none), 0);
 	assert_int_equal(policy_change_k(vd.policy.pol), 1);
+	vaultd_policy_free(&vd);
+
+	/*
+	 * lines continued by a backslash are kept whole (not a backslash
+	 * in a comment), and a last line without its newline too
+	 */
+	crypto_sign_keypair(pk2, sk);
+	hex_encode(pk2, sizeof(pk2), hex2);
+	n = (size_t)snprintf(text, sizeof(text), "allow operator frobnicate\n"
+	    "approver alice \\\n  \"%s\"  # alice \\\n"
+	    "allow any\n"
+	    "approver bob \"%s\"\n"
+	    "policy-change approve 2 \\\r\n    of { alice \\\n bob }", hex,
+	    hex2);
+	assert_int_equal(vaultd_policy_unlocked(&vd, 3, (const uint8_t *)text,
+	    n, &none), 0);
+	assert_non_null(strstr(vd.policy.trouble, "does not parse here"));
+	assert_int_equal(policy_change_k(vd.policy.pol), 2);
+	assert_int_equal(policy_napprovers(vd.policy.pol), 2);
+	assert_string_equal(policy_approver_name(vd.policy.pol, 0), "alice");
+	assert_int_equal(policy_approver_find(vd.policy.pol, pk2, NULL), 1);
+	assert_int_equal(policy_nrules(vd.policy.pol), 0);
 	vaultd_policy_free(&vd);
 
 	/* its last line without a newline: kept whole, and no byte past */

@@ -85,6 +85,40 @@ policy_install(struct vaultd *vd, struct policy *pol, char *text,
 }
 
 /*
+ * The end of the line of policy text that starts at p (its newline, or
+ * end): a line that ends in a backslash goes on to the next, unless the
+ * backslash is in a comment or a string, as the lexer reads it
+ * (clobvault-policy(5), policy_lex.c).
+ */
+static const char *
+line_end(const char *p, const char *end)
+{
+	int	str = 0;
+
+	for (; p < end; p++) {
+		if (*p == '\n')
+			return p;
+		if (str) {
+			if (*p == '"')
+				str = 0;
+			else if (*p == '\\' && end - p > 1 &&
+			    (p[1] == '"' || p[1] == '\\'))
+				p++;
+		} else if (*p == '"')
+			str = 1;
+		else if (*p == '#')
+			return (p = memchr(p, '\n', (size_t)(end - p))) != NULL ?
+			    p : end;
+		else if (*p == '\\' && end - p > 1 && p[1] == '\n')
+			p++;
+		else if (*p == '\\' && end - p > 2 && p[1] == '\r' &&
+		    p[2] == '\n')
+			p += 2;
+	}
+	return end;
+}
+
+/*
  * What stands of a policy that does not parse here: its approvers and
  * its policy-change line, and no rule.  Every request is denied, and a
  * change still needs the approvals the vault's policy asked for; the
@@ -106,8 +140,7 @@ policy_change_only(const char *text, size_t len, struct policy **pol)
 	if ((keep = malloc(len + 2)) == NULL)
 		return CV_ERR_NOMEM;
 	for (; p < end; p = nl + 1) {
-		if ((nl = memchr(p, '\n', (size_t)(end - p))) == NULL)
-			nl = end;
+		nl = line_end(p, end);
 		for (w = p; w < nl && (*w == ' ' || *w == '\t'); w++)
 			;
 		if (((size_t)(nl - w) > 9 && memcmp(w, "approver ", 9) ==
