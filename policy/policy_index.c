@@ -23,7 +23,6 @@
 #include "policy/policy_int.h"
 #include "policy/policy_eval.h"
 
-#define IX_MAX_ENTRIES	(1U << 20)	/* rule slots in one index */
 #define FNV64_INIT	0xcbf29ce484222325ULL
 #define FNV64_PRIME	0x100000001b3ULL
 
@@ -208,7 +207,7 @@ ix_same(const struct ix_tuple *a, const struct ix_tuple *b)
  * each pattern of its first path predicate, or in the scan list.
  */
 int
-policy_index_build(struct policy *pol)
+policy_index_build(struct policy *pol, size_t *bad)
 {
 	struct pol_index	*ix = NULL;
 	struct ix_tuple		*tu = NULL;
@@ -266,8 +265,11 @@ policy_index_build(struct policy *pol)
 					    pp->list.n;
 				else
 					nscan += (uint64_t)nlev * ncl;
-				if (nt + nscan > IX_MAX_ENTRIES)
+				if (nt + nscan > POLICY_INDEX_MAX) {
+					*bad = i;
+					rv = CV_ERR_TOOLONG;
 					goto out;
+				}
 			}
 			for (l = 0; l < POLICY_L_COUNT; l++) {
 				if (!((lv >> l) & 1))

@@ -139,9 +139,13 @@ struct policy {
 
 /*
  * The engine's part of policy_parse: build pol->index once the tree is
- * checked.  0, or CV_ERR_NOMEM.  policy_index_free accepts NULL.
+ * checked.  0, CV_ERR_TOOLONG with *bad the rule whose entries (its
+ * levels times its methods times its paths) take the rules up to it
+ * past POLICY_INDEX_MAX, or CV_ERR_NOMEM.  policy_index_free accepts
+ * NULL.
  */
-int	 policy_index_build(struct policy *) CV_WUR;
+#define POLICY_INDEX_MAX	(1U << 20)
+int	 policy_index_build(struct policy *, size_t *bad) CV_WUR;
 void	 policy_index_free(struct pol_index *);
 
 /* Names of the request kinds and their fields the language knows. */

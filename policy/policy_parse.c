@@ -656,7 +656,14 @@ policy_parse(const char *text, size_t len, struct policy **out,
 	if ((r = rules_unique(pol, errs)) != 0)
 		goto out;
 	policy_digest(text, len, pol->digest);
-	if ((r = policy_index_build(pol)) != 0)
+	if ((r = policy_index_build(pol, &i)) == CV_ERR_TOOLONG) {
+		pol_error(errs, pol->rules[i].line, pol->rules[i].col, "the "
+		    "rules up to here make more than %u index entries (a rule: "
+		    "its levels times its methods times its paths)",
+		    POLICY_INDEX_MAX);
+		r = CV_ERR_INVALID;
+	}
+	if (r != 0)
 		goto out;
 	*out = pol;
 	pol = NULL;

@@ -906,6 +906,30 @@ test_limits(void **state)
 	policy_free(pol);
 	free(t);
 
+	/*
+	 * index entries: each rule's levels times methods times paths, a
+	 * few lines of macros cannot make the engine's index unbounded
+	 * (nor fail as if memory had run out)
+	 */
+	assert_non_null(t = malloc(20 * 1024 + 100));
+	p = stpcpy(t, "m = {");
+	for (i = 0; i < 1024; i++)
+		p += sprintf(p, " %c%c%c", 'A' + (int)(i / 676),
+		    'A' + (int)(i / 26 % 26), 'A' + (int)(i % 26));
+	p = stpcpy(p, " }\np = {");
+	for (i = 0; i < 1024; i++)
+		p += sprintf(p, " /p%zu", i);
+	p = stpcpy(p, " }\nallow any level l2 method $m path $p\n");
+	pol = parse_ok(t);
+	policy_free(pol);
+	strcpy(p, "allow client c level l2\n");
+	error_is(t, "4:1: the rules up to here make more than 1048576 index "
+	    "entries (a rule: its levels times its methods times its paths)");
+	strcpy(strstr(t, "level l2 method"), "method $m path $p\n");
+	error_is(t, "3:1: the rules up to here make more than 1048576 index "
+	    "entries (a rule: its levels times its methods times its paths)");
+	free(t);
+
 	/* predicates: 64; budgets: 16 */
 	t = repeat("allow any", " account a", "", 65, "\n");
 	error_is(t, "1:769: too many predicates (more than 64)");
