@@ -308,8 +308,9 @@ pol_rule_finish(struct pctx *cx, struct pol_rule *r, char *label,
 			    "and ._-, at most %d)", label, LABEL_MAX);
 			goto out;
 		}
-		if (strcmp(label, "none") == 0) {
-			pol_error_at(cx, lloc, "label none is reserved");
+		/* the ids of verdicts no rule decides (policy_eval.c) */
+		if (strcmp(label, "none") == 0 || strcmp(label, "path") == 0) {
+			pol_error_at(cx, lloc, "label %s is reserved", label);
 			goto out;
 		}
 		for (i = 0; i < pol->nrules; i++) {

@@ -689,6 +689,9 @@ test_errors(void **state)
 	error_is("allow any label a\nallow operator label a\n",
 	    "2:22: label a is already used (line 1)");
 	error_is("allow any label none\n", "1:17: label none is reserved");
+	/* the id of a path refused before any rule: counted apart */
+	error_is("deny any path /withdraw label \"path\"\n", "1:31: label path "
+	    "is reserved");
 	error_is("allow any label a/b\n", "1:17: bad label a/b (letters, "
 	    "digits and ._-, at most 32)");
 	error_is("allow any label abcdefghijklmnopqrstuvwxyz0123456\n",
