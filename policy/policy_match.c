@@ -5,8 +5,8 @@
  *
  * A match, no match, or a denial when the rule addresses the request
  * (its who, level, method, path, account and profile match) and then
- * cannot read what it inspects: a query with bad %-encoding, a '+' or a
- * parameter it names given twice, a body that is not strict JSON
+ * cannot read what it inspects: a query with bad %-encoding, a '+', a
+ * ';' or a parameter it names given twice, a body that is not strict JSON
  * (policy_json.h), a value its comparison needs as a decimal that is
  * not one.  Such a rule denies, whatever its effect: the policy said
  * something about this request that cannot be checked.
@@ -418,8 +418,10 @@ path_match(const char *pat, const char *p, size_t len)
 
 /*
  * Every %XX in the query is two hex digits, and none is a NUL; no '+',
- * which some servers read as a space and others as a plus, so that the
- * value a rule compares could be another than the exchange reads.
+ * which some servers read as a space and others as a plus, and no ';',
+ * which some servers take for a '&' and others for a byte of the value,
+ * so that the value a rule compares could be another than the exchange
+ * reads.
  */
 static int
 q_check(struct ev_ctx *c)
@@ -430,7 +432,7 @@ q_check(struct ev_ctx *c)
 		return c->qstate;
 	c->qstate = 1;
 	for (i = 0; i < c->querylen; i++) {
-		if (c->query[i] == '+') {
+		if (c->query[i] == '+' || c->query[i] == ';') {
 			c->qstate = -1;
 			c->qoff = i;
 			break;
@@ -669,6 +671,10 @@ ev_content(struct ev_ctx *c, const struct pol_pred *pp, char *det,
 			if (c->query[c->qoff] == '+')
 				ev_fmt(det, dl, "query has a '+' at byte %zu "
 				    "(a space or a plus: send %%20 or %%2B)",
+				    c->qoff);
+			else if (c->query[c->qoff] == ';')
+				ev_fmt(det, dl, "query has a ';' at byte %zu "
+				    "(a separator or a byte: send & or %%3B)",
 				    c->qoff);
 			else
 				ev_fmt(det, dl, "query has bad %%-encoding at "
