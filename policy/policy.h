@@ -216,7 +216,7 @@ void	 policy_budget_each(const struct policy_state *, int64_t now_ms,
  * or query that any candidate rule inspects and that is not strict
  * (malformed JSON, a duplicated key or parameter) denies the request,
  * naming that rule.  A path (before its '?') that is not canonical (not
- * starting with '/', or with a '%', '#', ';', an empty, "." or ".."
+ * starting with '/', or with a '%', '#', ';', '\\', an empty, "." or ".."
  * segment, a trailing '/' other than the root's, or a byte outside
  * 0x21..0x7e) is denied before any rule, with id "path".  Returns 0
  * (the verdict is in v, whatever it is), or CV_ERR_INVALID for a malformed req (NULL account, method or path).

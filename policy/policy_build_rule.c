@@ -37,9 +37,9 @@ path_bad(const char *p)
 	for (i = 0; p[i] != '\0'; i++) {
 		if (p[i] == '?' || p[i] == '#')
 			return "no ? or # in a path";
-		if (p[i] == '%' || p[i] == ';')
-			return "no % or ; in a path (requests with them are "
-			    "refused)";
+		if (p[i] == '%' || p[i] == ';' || p[i] == '\\')
+			return "no %, ; or \\ in a path (requests with them "
+			    "are refused)";
 		if ((unsigned char)p[i] <= 0x20 || (unsigned char)p[i] >= 0x7f)
 			return "only printable ASCII in a path";
 	}

@@ -6,9 +6,10 @@
  *
  * The path comes first because rules match it byte for byte: a path in
  * another spelling than its one canonical form (%-encoded, with an
- * empty, "." or ".." segment, a trailing '/', a ';' parameter) could
- * name what a deny rule names and slip past it under a broader allow,
- * since web servers commonly take those spellings for the same path.
+ * empty, "." or ".." segment, a trailing '/', a ';' parameter, a '\\'
+ * that some servers and proxies read as a '/') could name what a deny
+ * rule names and slip past it under a broader allow, since web servers
+ * commonly take those spellings for the same path.
  * Such a request is denied.
  */
 #include <stddef.h>
@@ -22,8 +23,8 @@
 #include "policy/policy_eval.h"
 
 static const char path_why[] = "the path is not canonical "
-    "(percent-encoding, an empty, . or .. segment, a trailing /, a ;, "
-    "or a byte outside printable ASCII): refused before any rule";
+    "(percent-encoding, an empty, . or .. segment, a trailing /, a ; or "
+    "\\, or a byte outside printable ASCII): refused before any rule";
 _Static_assert(sizeof(path_why) <= POLICY_WHY_MAX, "path_why fits a why");
 
 static int	 ev_path_canonical(const char *, size_t);
@@ -47,7 +48,7 @@ static int	 ev_run(const struct policy *, const struct policy_state *,
 /*
  * 1 when p[0..len), a path without its query, is in the one form rule
  * patterns are matched against: it starts with '/', every byte is
- * printable ASCII (0x21..0x7e) other than '%', '#' and ';', and no
+ * printable ASCII (0x21..0x7e) other than '%', '#', ';' and '\\', and no
  * segment is empty, "." or ".." (so no trailing '/', except the root
  * path "/" itself).
  */
@@ -70,7 +71,7 @@ ev_path_canonical(const char *p, size_t len)
 			continue;
 		}
 		if ((uint8_t)p[i] < 0x21 || (uint8_t)p[i] > 0x7e ||
-		    p[i] == '%' || p[i] == '#' || p[i] == ';')
+		    p[i] == '%' || p[i] == '#' || p[i] == ';' || p[i] == '\\')
 			return 0;
 	}
 	return 1;

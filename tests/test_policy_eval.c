@@ -1267,14 +1267,16 @@ test_path_canonical(void **state)
 		"/auth/api-key\t", "/auth/api-key\x7f",
 		"/auth/api-k\xc3\xa9y", "/auth/./api-key?x=1",
 		"/auth/api-key/", "/auth/api-key;x", "/auth/api-key/?x=1",
+		/* a '/' to some servers and proxies */
+		"/auth\\api-key", "/auth/api-key\\", "/auth\\..\\auth/api-key",
 	};
 	static const char *const good[] = {
 		"/", "/auth/.well-known", "/auth/..x/...",
 		"/data?x=%41%2F&y=a%20b", "/data?p=/../&q=#",
 	};
 	static const char why[] = "the path is not canonical "
-	    "(percent-encoding, an empty, . or .. segment, a trailing /, a ;, "
-	    "or a byte outside printable ASCII): refused before any rule";
+	    "(percent-encoding, an empty, . or .. segment, a trailing /, a ; or "
+	    "\\, or a byte outside printable ASCII): refused before any rule";
 	struct policy		*pol;
 	struct policy_state	*st;
 	struct policy_req	 q;
@@ -1304,9 +1306,8 @@ test_path_canonical(void **state)
 		assert_int_equal(ls.n, 1);
 		assert_string_equal(ls.l[0], "verdict: deny: the path is not "
 		    "canonical (percent-encoding, an empty, . or .. segment, "
-		    "a trailing /, a ;, or a byte outside printable ASCII): "
-		    "refused before any "
-		    "rule");
+		    "a trailing /, a ; or \\, or a byte outside printable "
+		    "ASCII): refused before any rule");
 	}
 	/* a NUL inside the path's length is a byte outside 0x21..0x7e */
 	req_init(&q);

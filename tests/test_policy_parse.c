@@ -580,7 +580,9 @@ test_errors(void **state)
 	error_is("allow any path /a/../b\n", "1:16: bad path pattern /a/../b: "
 	    "no . or .. segment");
 	error_is("allow any path /a/%41\n", "1:16: bad path pattern /a/%41: "
-	    "no % or ; in a path (requests with them are refused)");
+	    "no %, ; or \\ in a path (requests with them are refused)");
+	error_is("allow any path \"/a\\\\b\"\n", "1:16: bad path pattern "
+	    "/a\\b: no %, ; or \\ in a path (requests with them are refused)");
 	error_is("allow any path /a*/b\n", "1:16: bad path pattern /a*/b: * "
 	    "must be a whole segment");
 	error_is("allow any path \"/a?b=1\"\n", "1:16: bad path pattern "
