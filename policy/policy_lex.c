@@ -393,9 +393,15 @@ pol_yylex(POL_YYSTYPE *lval, POL_YYLTYPE *loc, struct pctx *cx)
 		pol_error_at(cx, loc, "NUL byte in text");
 		return POL_YYerror;
 	}
+	/*
+	 * Not shown, as no value is (see the keywords above): one
+	 * character on each line of a secret file is a piece of it.
+	 */
 	if (c > 0x20 && c < 0x7f)
-		pol_error_at(cx, loc, "unexpected character %c", c);
+		pol_error_at(cx, loc, "unexpected character (a word holds "
+		    "letters, digits and _./*:@%%+-; quote other text)");
 	else
-		pol_error_at(cx, loc, "unexpected byte 0x%02x", (unsigned)c);
+		pol_error_at(cx, loc, "unexpected byte (a control character, "
+		    "or text that is not ASCII outside a string)");
 	return POL_YYerror;
 }
