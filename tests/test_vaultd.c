@@ -555,14 +555,15 @@ test_policy_unparsed(void **state)
 
 	/*
 	 * lines continued by a backslash are kept whole (not a backslash
-	 * in a comment), and a last line without its newline too
+	 * in a comment), and a last line without its newline too; a tab
+	 * separates words as a space does
 	 */
 	crypto_sign_keypair(pk2, sk);
 	hex_encode(pk2, sizeof(pk2), hex2);
 	n = (size_t)snprintf(text, sizeof(text), "allow operator frobnicate\n"
 	    "approver alice \\\n  \"%s\"  # alice \\\n"
 	    "allow any\n"
-	    "approver bob \"%s\"\n"
+	    "\tapprover\tbob \"%s\"\n"
 	    "policy-change approve 2 \\\r\n    of { alice \\\n bob }", hex,
 	    hex2);
 	assert_int_equal(vaultd_policy_unlocked(&vd, 3, (const uint8_t *)text,

@@ -118,6 +118,16 @@ line_end(const char *p, const char *end)
 	return end;
 }
 
+/* 1 if the line w[0..nl) is a statement that starts with keyword kw. */
+static int
+line_is(const char *w, const char *nl, const char *kw)
+{
+	size_t	n = strlen(kw);
+
+	return (size_t)(nl - w) > n && memcmp(w, kw, n) == 0 &&
+	    (w[n] == ' ' || w[n] == '\t' || w[n] == '\r' || w[n] == '\\');
+}
+
 /*
  * What stands of a policy that does not parse here: its approvers and
  * its policy-change line, and no rule.  Every request is denied, and a
@@ -143,9 +153,8 @@ policy_change_only(const char *text, size_t len, struct policy **pol)
 		nl = line_end(p, end);
 		for (w = p; w < nl && (*w == ' ' || *w == '\t'); w++)
 			;
-		if (((size_t)(nl - w) > 9 && memcmp(w, "approver ", 9) ==
-		    0) || ((size_t)(nl - w) > 14 && memcmp(w,
-		    "policy-change ", 14) == 0)) {
+		if (line_is(w, nl, "approver") ||
+		    line_is(w, nl, "policy-change")) {
 			memcpy(keep + n, p, (size_t)(nl - p));
 			n += (size_t)(nl - p);
 			keep[n++] = '\n';
