@@ -514,6 +514,37 @@ test_batch_refund(void **state)
 }
 
 /*
+ * Each order of a batch is a request to the policy: it takes one from a
+ * count limit of the rule it matches (clobvault-policy(5), Predicates),
+ * and a batch that does not fit takes nothing.
+ */
+static void
+test_batch_counts(void **state)
+{
+	static struct vaultd	vd;
+	struct policy_verdict	v;
+	struct msg_rd		none;
+	const char		*pol = "allow client bot method POST path "
+	    "{ /order /orders } order side = BUY limit 3/day label c\n";
+
+	(void)state;
+	memset(&none, 0, sizeof(none));
+	assert_int_equal(vaultd_policy_unlocked(&vd, 1, (const uint8_t *)pol,
+	    strlen(pol), &none), 0);
+	batch_set(0, "1");
+	batch_set(1, "1");
+	assert_int_equal(batch_verdict(&vd, 2, &v), POLICY_ALLOW);
+	assert_int_equal(v.resv.n, 1);
+	assert_int_equal(v.resv.r[0].amount, 2);
+	assert_int_equal(batch_verdict(&vd, 2, &v), POLICY_DENY);
+	assert_string_equal(v.why, "order 2 of the batch: denied by rule c "
+	    "(line 1): budget limit 3/day exhausted");
+	assert_int_equal(batch_verdict(&vd, 1, &v), POLICY_ALLOW);
+	assert_int_equal(batch_verdict(&vd, 1, &v), POLICY_DENY);
+	vaultd_policy_free(&vd);
+}
+
+/*
  * A vault's policy that does not parse here (another build's grammar):
  * every request is denied, and a policy change still needs the
  * approvals it asked for; the empty policy in its place let the
@@ -761,6 +792,7 @@ main(void)
 		cmocka_unit_test(test_lone_request_sync),
 		cmocka_unit_test(test_child_sndbuf),
 		cmocka_unit_test(test_batch_refund),
+		cmocka_unit_test(test_batch_counts),
 		cmocka_unit_test(test_policy_unparsed),
 		cmocka_unit_test(test_sign_answer_body),
 		cmocka_unit_test(test_metrics_too_long),
