@@ -536,6 +536,33 @@ order_vals(struct pctx *cx, const char *name, const struct pcmp *c)
 	return 0;
 }
 
+/*
+ * A key's permissions are shown to rules as the request names them,
+ * which is only ever in [a-z0-9:._-] (netcall_perms_split): a value with
+ * another byte ("Withdraw") would never match, and a deny on it never
+ * deny.  Such a value is refused.
+ */
+static int
+perm_vals(struct pctx *cx, const struct pcmp *c)
+{
+	POL_YYLTYPE	 loc;
+	const char	*s;
+	size_t		 i;
+
+	for (i = 0; i < c->vals->n; i++) {
+		s = c->vals->v[i].s;
+		if (s[0] != '\0' && strspn(s, "abcdefghijklmnopqrstuvwxyz"
+		    "0123456789:._-") == strlen(s))
+			continue;
+		loc.first_line = c->vals->v[i].line;
+		loc.first_column = c->vals->v[i].col;
+		pol_error_at(cx, &loc, "key permissions are lower-case letters, "
+		    "digits and :._-, not %s", s);
+		return CV_ERR_INVALID;
+	}
+	return 0;
+}
+
 int
 pol_pred_cmp(struct pctx *cx, enum pol_pred_kind kind, const POL_YYLTYPE *loc,
     char *kname, char *name, const POL_YYLTYPE *nloc, struct pcmp *c,
@@ -578,6 +605,9 @@ pol_pred_cmp(struct pctx *cx, enum pol_pred_kind kind, const POL_YYLTYPE *loc,
 		    strcmp(name, "fee_rate") == 0 ||
 		    strcmp(name, "signature_type") == 0) &&
 		    order_vals(cx, name, c) != 0)
+			goto out;
+		if (strcmp(kname, "key") == 0 &&
+		    strcmp(name, "permissions") == 0 && perm_vals(cx, c) != 0)
 			goto out;
 	}
 	if (kind == PP_QUERY && name[0] == '\0') {

@@ -664,6 +664,12 @@ test_errors(void **state)
 	    "decimal, not 0x");
 	error_is("deny any order signature_type = +2\n", "1:33: order "
 	    "signature_type is a decimal, not +2");
+	/* and a key's permissions, as the request names them */
+	error_is("deny operator key permissions = Withdraw\n", "1:33: key "
+	    "permissions are lower-case letters, digits and :._-, not "
+	    "Withdraw");
+	error_is("deny operator key permissions in { read \"\" }\n", "1:41: "
+	    "key permissions are lower-case letters, digits and :._-, not ");
 	/* budgets */
 	error_is("allow any order side = BUY limit side 5/s\n",
 	    "1:34: side cannot be summed (notional or size can)");
