@@ -34,6 +34,9 @@
 #define POLICY_RESV_MAX		16		/* budgets one verdict holds */
 #define POLICY_APPROVE_MAX	8		/* approve rules one verdict needs */
 #define POLICY_WHY_MAX		256
+/* Why an empty file is no policy: vaultctl's lint and vaultd's apply. */
+#define POLICY_EMPTY_WHY	"the policy file is empty (a policy that " \
+	"denies everything still needs a line: a comment will do)"
 #define POLICY_APPROVAL_TIMEOUT	300		/* seconds, unless the policy says */
 #define POLICY_SKEW_DEFAULT	30		/* seconds, unless the policy says */
 

@@ -190,6 +190,7 @@ test_apply_refused(void **state)
 {
 	struct st	*s = *state;
 	json_t		*j;
+	char		 want[600];
 
 	policy_file(s, "allow any\n");
 	assert_int_equal(CTL(s, NULL, "policy apply %s --passphrase-file %s",
@@ -199,6 +200,16 @@ test_apply_refused(void **state)
 	    s->pol, s->pass), 1);
 	assert_non_null(strstr(s->out, ":4:"));
 	assert_int_equal(CTL(s, NULL, "policy lint %s", s->pol), 1);
+	/* an empty file: lint refuses it as apply does */
+	it_write(s->pol, "", 0644);
+	assert_int_equal(CTL(s, NULL, "policy lint %s", s->pol), 1);
+	snprintf(want, sizeof(want), "%s: the policy file is empty (a policy "
+	    "that denies everything still needs a line: a comment will do)\n",
+	    s->pol);
+	assert_string_equal(s->out, want);
+	assert_int_equal(CTL(s, NULL, "policy apply %s --passphrase-file %s",
+	    s->pol, s->pass), 1);
+	assert_non_null(strstr(s->out, "the policy file is empty"));
 	it_sleep_ms(1100);	/* the wrong-passphrase delay */
 	assert_int_equal(CTL(s, NULL, "--json policy show"), 0);
 	j = json_out(s);

@@ -72,6 +72,17 @@ parse_or_report(struct vaultctl *vc, const char *name, const char *text,
 	size_t			 i;
 	int			 r;
 
+	/* vaultd applies no empty file: lint says so too */
+	if (len == 0) {
+		*pol = NULL;
+		if (vc->json)
+			vaultctl_print_json(json_pack("{s:b, s:s, s:[], s:b, "
+			    "s:i}", "ok", 0, "error", POLICY_EMPTY_WHY,
+			    "errors", "more", 0, "exit", EXIT_FAIL));
+		else
+			fprintf(stderr, "%s: %s\n", name, POLICY_EMPTY_WHY);
+		return CV_ERR_INVALID;
+	}
 	if ((r = policy_parse(text, len, pol, &errs)) == 0)
 		return 0;
 	if (vc->json) {

@@ -603,9 +603,8 @@ vaultd_policy_apply_ctl(struct vaultd *vd, struct client *cl, struct msg *m)
 	if (vault_ctl_backoff(vd, cl, m))
 		return 0;
 	if (len == 0) {
-		control_error(vd, cl->serial, m->id, CV_ERR_INVALID, "the "
-		    "policy file is empty (a policy that denies everything "
-		    "still needs a line: a comment will do)");
+		control_error(vd, cl->serial, m->id, CV_ERR_INVALID,
+		    POLICY_EMPTY_WHY);
 		return 0;
 	}
 	if (policy_parse(text, len, &pol, &errs) != 0) {
