@@ -247,16 +247,42 @@ signerd_client_info(const uint8_t *pt, size_t len, char *info,
 }
 
 /*
+ * The signature of a client whose profile is not known (no client has
+ * the key id, or the client's account cannot sign): checked in the form
+ * of each exchange (Polymarket over the path, Openfish over the query
+ * too), both always, so that the work is the same for either.
+ */
+static int
+client_verify_any(const uint8_t *secret, size_t len, const char *ts,
+    const char *method, const char *path, size_t pathlen,
+    const uint8_t *body, size_t bodylen, const char *sig)
+{
+	int	a, b;
+
+	a = sign_client_verify(profile_find("polymarket"), secret, len, ts,
+	    method, path, pathlen, body, bodylen, sig);
+	b = sign_client_verify(profile_find("openfish"), secret, len, ts,
+	    method, path, pathlen, body, bodylen, sig);
+	if (a != 0 && a != CV_ERR_AUTH)
+		return a;
+	return a == 0 || b == 0 ? 0 : CV_ERR_AUTH;
+}
+
+/*
  * Key, passphrase and signature are all checked, whichever fails, and
  * the one answer says only that the credentials were refused: neither
- * the text nor the work done tells which part was wrong.
+ * the text nor the work done tells which part was wrong.  Whether the
+ * client's account can sign is told only to a request whose credentials
+ * passed: for any other, a client whose account cannot sign is checked
+ * and refused as a key id no client has, but for the code (vaultd's
+ * records alone).
  */
 int
 signerd_client_check(struct signerd_vault *sv, struct chan *c, struct msg *m)
 {
 	static const struct client_ent	 nobody;
 	const struct client_ent		*e = &nobody, *all;
-	const struct profile		*p;
+	const struct profile		*p = NULL;
 	const char			*kp, *path, *why = NULL;
 	const uint8_t			*body;
 	struct msg_w			 w;
@@ -265,7 +291,7 @@ signerd_client_check(struct signerd_vault *sv, struct chan *c, struct msg *m)
 	char				 ts[CLOB_TIMESTAMP_MAX + 4];
 	char				 sig[CLIENT_SIG_MAX + 1], method[8];
 	size_t				 i, pathlen, bodylen, klen;
-	int				 found = 0, ok, v, r;
+	int				 found = 0, ok, v, r, ar = 0;
 
 	memset(pass, 0, sizeof(pass));
 	if ((r = msg_get_str(&m->rd, &kp, &klen, SIGN_ACCOUNT_MAX)) != 0)
@@ -289,24 +315,19 @@ signerd_client_check(struct signerd_vault *sv, struct chan *c, struct msg *m)
 			e = &all[i];
 			found = 1;
 		}
-	if (!found)
-		p = profile_find("polymarket");	/* the same work for nobody */
-	else if ((r = signerd_account_profile(sv, e->account, &p,
-	    &why)) != 0) {
-		/* the client's account cannot sign: nothing to hide */
-		if (why != NULL) {
-			if (msg_error_ans(c, m->id, r, why) != 0)
-				fatalx("cannot answer %s", msg_name(m->type));
-			r = 0;
-		}
-		goto out;
-	}
+	/* the account's refusal waits for the credentials to pass */
+	if (found)
+		ar = signerd_account_profile(sv, e->account, &p, &why);
 
 	ok = found;
 	ok &= strlen(pass) == CLIENT_PASS_LEN;
 	ok &= sodium_memcmp(pass, e->pass, CLIENT_PASS_LEN) == 0;
-	v = sign_client_verify(p, e->secret, sizeof(e->secret), ts, method,
-	    path, pathlen, body, bodylen, sig);
+	if (p != NULL)
+		v = sign_client_verify(p, e->secret, sizeof(e->secret), ts,
+		    method, path, pathlen, body, bodylen, sig);
+	else
+		v = client_verify_any(e->secret, sizeof(e->secret), ts,
+		    method, path, pathlen, body, bodylen, sig);
 	if (v != 0 && v != CV_ERR_AUTH) {
 		/* not a request at all: nothing about the client in it */
 		if (msg_error_ans(c, m->id, v, CLIENT_MALFORMED) != 0)
@@ -325,6 +346,16 @@ signerd_client_check(struct signerd_vault *sv, struct chan *c, struct msg *m)
 		    CV_ERR_NOCLIENT, CLIENT_REFUSED) != 0)
 			fatalx("cannot answer %s", msg_name(m->type));
 		r = 0;
+		goto out;
+	}
+	if (ar != 0) {
+		/* the client's own credentials: its account cannot sign */
+		r = ar;
+		if (why != NULL) {
+			if (msg_error_ans(c, m->id, ar, why) != 0)
+				fatalx("cannot answer %s", msg_name(m->type));
+			r = 0;
+		}
 		goto out;
 	}
 	msg_begin(&w, MSG_CLIENT_CHECK_ANS, m->id);

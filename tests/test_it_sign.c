@@ -1707,6 +1707,94 @@ test_clients(void **state)
 	assert_int_equal(waitpid(p.pid, NULL, 0), p.pid);
 }
 
+/*
+ * A client whose account cannot sign (its record damaged after the
+ * client was added): credentials that do not pass get the answer of
+ * any client's wrong ones, the text and the work of a key id no client
+ * has; only its own credentials learn what is wrong with the account,
+ * signed in either exchange's form, its profile unknown.
+ */
+static void
+test_client_account_broken(void **state)
+{
+	static const char ok[] = "{\"profile\":\"polymarket\"," URL "}";
+	static const char broken[] = "{\"orders\":3,\"profile\":"
+	    "\"polymarket\"," URL "}";
+	static const char why[] = "the account record's orders is not 1 or "
+	    "2 (the order version): set it again with vaultctl";
+	static const char body[] = "{\"order\":{}}";
+	struct peer	 p;
+	struct client	 c1, c2;
+	char		 info[513], text[MSG_ERROR_TEXT_MAX + 1], name[65];
+	char		 acct[65], ts[32];
+
+	(void)state;
+	client_make(&c1, CLIENT_KEY1, 1);
+	client_make(&c2, CLIENT_KEY2, 2);
+	snprintf(ts, sizeof(ts), "%lld", (long long)time(NULL));
+	peer_start(&p);
+	peer_account(&p, "cx", ok, 0);
+	assert_int_equal(peer_put_client(&p, "cx", "bot-x", c1.json, info),
+	    0);
+	assert_int_equal(peer_client(&p, CLIENT_KEY1, c1.pass, ts, c1.secret,
+	    "POST", "/order", "/order", body, text, name, acct), 0);
+	assert_string_equal(name, "bot-x");
+	assert_int_equal(peer_put_cred(&p, "", VAULT_REC_ACCOUNT, "cx", "", 1,
+	    broken, strlen(broken), info), 0);
+
+	/* a wrong secret, a wrong passphrase: refused as any */
+	assert_int_equal(peer_client(&p, CLIENT_KEY1, c1.pass, ts, c2.secret,
+	    "POST", "/order", "/order", body, text, name, acct), CV_ERR_AUTH);
+	assert_string_equal(text, REFUSED);
+	assert_int_equal(peer_client(&p, CLIENT_KEY1, c2.pass, ts, c1.secret,
+	    "POST", "/order", "/order", body, text, name, acct), CV_ERR_AUTH);
+	assert_string_equal(text, REFUSED);
+	assert_int_equal(peer_client(&p, CLIENT_KEY1, "", ts, c1.secret,
+	    "GET", "/data/orders", "/data/orders", "", text, name, acct),
+	    CV_ERR_AUTH);
+	assert_string_equal(text, REFUSED);
+	/* as a key id no client has (the code is for vaultd's records) */
+	assert_int_equal(peer_client(&p, CLIENT_KEY3, c1.pass, ts, c1.secret,
+	    "POST", "/order", "/order", body, text, name, acct),
+	    CV_ERR_NOCLIENT);
+	assert_string_equal(text, REFUSED);
+	/* a malformed request is malformed for either */
+	assert_int_equal(peer_client(&p, CLIENT_KEY1, c1.pass, "x", c2.secret,
+	    "POST", "/order", "/order", body, text, name, acct),
+	    CV_ERR_INVALID);
+	assert_int_equal(peer_client(&p, CLIENT_KEY3, c1.pass, "x", c2.secret,
+	    "POST", "/order", "/order", body, text, name, acct),
+	    CV_ERR_INVALID);
+
+	/* its own credentials, in either form: what the account lacks */
+	assert_int_equal(peer_client(&p, CLIENT_KEY1, c1.pass, ts, c1.secret,
+	    "POST", "/order", "/order", body, text, name, acct),
+	    CV_ERR_CORRUPT);
+	assert_string_equal(text, why);
+	assert_int_equal(peer_client(&p, CLIENT_KEY1, c1.pass, ts, c1.secret,
+	    "GET", "/data/orders?market=1", "/data/orders", "", text, name,
+	    acct), CV_ERR_CORRUPT);
+	assert_string_equal(text, why);
+	assert_int_equal(peer_client(&p, CLIENT_KEY1, c1.pass, ts, c1.secret,
+	    "GET", "/data/orders?market=1", "/data/orders?market=1", "", text,
+	    name, acct), CV_ERR_CORRUPT);
+	assert_string_equal(text, why);
+	assert_int_equal(peer_client(&p, CLIENT_KEY1, c1.pass, ts, c1.secret,
+	    "GET", "/data/orders?market=1", "/data/orders?market=2", "", text,
+	    name, acct), CV_ERR_AUTH);
+	assert_string_equal(text, REFUSED);
+
+	/* set right again, the client signs */
+	assert_int_equal(peer_put_cred(&p, "", VAULT_REC_ACCOUNT, "cx", "", 2,
+	    ok, strlen(ok), info), 0);
+	assert_int_equal(peer_client(&p, CLIENT_KEY1, c1.pass, ts, c1.secret,
+	    "POST", "/order", "/order", body, text, name, acct), 0);
+	assert_string_equal(name, "bot-x");
+	assert_string_equal(acct, "cx");
+	chan_free(&p.c);
+	assert_int_equal(waitpid(p.pid, NULL, 0), p.pid);
+}
+
 /* The account record of acct as signerd answers MSG_VAULT_ACCOUNT_REQ. */
 static void
 peer_account_is(struct peer *p, const char *acct, const char *want)
@@ -1902,6 +1990,7 @@ main(void)
 		cmocka_unit_test(test_store_box),
 		cmocka_unit_test(test_orders),
 		cmocka_unit_test(test_clients),
+		cmocka_unit_test(test_client_account_broken),
 		cmocka_unit_test(test_cred_gate),
 	};
 
