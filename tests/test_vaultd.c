@@ -22,6 +22,7 @@
 #include "common/catalog.h"
 #include "common/encode.h"
 #include "vaultd/vaultd.h"
+#include "tests/self_mem.h"
 
 int64_t
 vaultd_now_ms(void)
@@ -778,6 +779,69 @@ test_metrics_too_long(void **state)
 	vaultd_policy_free(&vd);
 }
 
+/*
+ * A gateway request's client passphrase, while the request waits in
+ * vaultd for signerd's check (signerd not up: parked, to be checked
+ * again), is in locked pages and never in malloc's heap; once the
+ * request ends no copy is left.  It used to be held in the request's
+ * calloc'd block, swappable, its wiped bytes left in the heap.
+ */
+static void
+test_gw_pass_locked(void **state)
+{
+	static struct vaultd	 vd;
+	struct msg_w		 w;
+	struct msg		 m;
+	const char		*at;
+	char			 pass[65];
+	size_t			 i;
+	int			 sp[2];
+
+	(void)state;
+	assert_true(sodium_init() >= 0);
+	/* made here: no copy of it in the program's data */
+	for (i = 0; i < sizeof(pass) - 1; i++)
+		pass[i] = (char)('a' + randombytes_uniform(26));
+	pass[sizeof(pass) - 1] = '\0';
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sp), 0);
+	chan_init(&NETD(&vd)->chan, sp[0]);
+	NETD(&vd)->state = CHILD_UP;
+	NETD(&vd)->have_status = 1;
+	NETD(&vd)->proc_seccomp = 2;
+	vd.unlocked = 1;
+
+	msg_begin(&w, MSG_GW_REQ, 9);
+	msg_put_str(&w, "GET");
+	msg_put_str(&w, "/data/orders");
+	msg_put_bin(&w, "", 0);
+	msg_put_str(&w, "3f2c1b0a-9e8d-4c7b-8a69-5d4e3f2a1b0c");
+	msg_put_str(&w, pass);
+	msg_put_str(&w, "1700000000");
+	msg_put_str(&w, "c2lnbmF0dXJl");
+	msg_put_u64(&w, 0);
+	msg_put_str(&w, "");
+	assert_int_equal(msg_finish(&w), 0);
+	assert_int_equal(msg_decode(&m, w.buf.data + 4, w.buf.len - 4), 0);
+	assert_int_equal(vaultd_gw_req(&vd, NETD(&vd), &m), 0);
+	msg_clear(&m);
+	msg_w_free(&w);
+	/* it waits, unanswered, its passphrase held once, locked */
+	assert_int_equal(vd.gw.nreqs, 1);
+	assert_int_equal(chan_unwritten(&NETD(&vd)->chan), 0);
+	assert_false(in_heap(pass, 64));
+	assert_non_null(at = copy_in_memory(pass, 64, pass));
+	assert_true(range_locked(at, 64));
+	assert_int_equal(copies_in_memory(pass, 64, pass), 1);
+
+	/* netd gone: the request ends, and nothing of it is left */
+	vaultd_gw_netd_lost(&vd);
+	assert_int_equal(vd.gw.nreqs, 0);
+	assert_int_equal(copies_in_memory(pass, 64, pass), 0);
+	vaultd_gw_shutdown(&vd);
+	chan_free(&NETD(&vd)->chan);
+	close(sp[1]);
+}
+
 int
 main(void)
 {
@@ -796,6 +860,7 @@ main(void)
 		cmocka_unit_test(test_policy_unparsed),
 		cmocka_unit_test(test_sign_answer_body),
 		cmocka_unit_test(test_metrics_too_long),
+		cmocka_unit_test(test_gw_pass_locked),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -14,6 +14,7 @@
 #include "common/home.h"
 #include "common/msg.h"
 #include "common/netcall.h"
+#include "common/secmem.h"
 #include "common/vault_fmt.h"
 #include "policy/policy.h"
 
@@ -357,6 +358,8 @@ struct vd_pending {
 #define GW_FDS_MAX		(1 + VAULTD_GATEWAYS)
 #define GW_FD_FIRST		(CHILD_LOG_FD + 1)	/* netd's: -G FD */
 #define GW_REQS_MAX		256	/* requests waiting in vaultd */
+#define GW_PASS_SIZE		257	/* a request's client passphrase, its
+					   NUL too (MSG_GW_REQ's bound) */
 #define GW_ACCTS_MAX		16	/* accounts' routing facts kept */
 #define GW_REPLAY_MIN		1024	/* the replay table's first size */
 #define GW_REPLAY_MAX		(1 << 20)	/* its largest size: slots, half
@@ -420,6 +423,15 @@ struct vd_gw {
 	char		 addrpath[PATH_MAX];	/* run/gateway.addr */
 	struct gw_req	*reqs[GW_REQS_MAX];
 	size_t		 nreqs;
+	/*
+	 * The client passphrases of the requests, until signerd has
+	 * checked them: a slot of GW_PASS_SIZE each in one guarded,
+	 * locked region (one request more than reqs holds, the one
+	 * refused for room), the free slots' numbers a stack.
+	 */
+	struct secret	 passes;
+	uint16_t	 pass_free[GW_REQS_MAX + 1];
+	size_t		 npass_free;
 	/* the highest MSG_GW_REQ id of the netd of top_pid: a MSG_GW_GONE
 	 * above it names a request that netd never sent */
 	uint32_t	 top;

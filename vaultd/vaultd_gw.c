@@ -59,7 +59,8 @@ struct gw_req {
 	uint8_t			*body;
 	size_t			 bodylen;
 	char			 key[65];
-	char			 pass[257];
+	char			*pass;		/* a slot of vd->gw.passes */
+	uint16_t		 passslot;
 	char			 ts[24];
 	char			 sig[129];
 	uint64_t		 negrisk;
@@ -200,20 +201,63 @@ vaultd_gw_shutdown(struct vaultd *vd)
 		free(vd->gw.accts[i].ca);
 	free(vd->gw.replay);
 	vd->gw.replay = NULL;
+	secret_free(&vd->gw.passes);
+	vd->gw.npass_free = 0;
 }
 
 /* Requests. */
 
-static void
-gw_free(struct vaultd *vd, size_t i)
+/*
+ * A slot for a request's client passphrase, in vd->gw.passes: locked
+ * memory, made once, never malloc's, where a passphrase could be
+ * swapped out or left in a freed block.  NULL if it cannot be made.
+ */
+static char *
+gw_pass_take(struct vaultd *vd, uint16_t *slot)
 {
-	struct gw_req	*r = vd->gw.reqs[i];
+	size_t	i;
 
-	sodium_memzero(r->pass, sizeof(r->pass));
+	if (vd->gw.passes.p == NULL) {
+		if (secret_alloc(&vd->gw.passes, (GW_REQS_MAX + 1) *
+		    GW_PASS_SIZE) != 0)
+			return NULL;
+		for (i = 0; i <= GW_REQS_MAX; i++)
+			vd->gw.pass_free[i] = (uint16_t)(GW_REQS_MAX - i);
+		vd->gw.npass_free = GW_REQS_MAX + 1;
+	}
+	/* one a request, and at most GW_REQS_MAX + 1 of them at once */
+	if (vd->gw.npass_free == 0)
+		fatalx("gateway passphrase slots exhausted");
+	*slot = vd->gw.pass_free[--vd->gw.npass_free];
+	return (char *)vd->gw.passes.p + (size_t)*slot * GW_PASS_SIZE;
+}
+
+/* The slot back, wiped. */
+static void
+gw_pass_give(struct vaultd *vd, struct gw_req *r)
+{
+	if (r->pass == NULL)
+		return;
+	sodium_memzero(r->pass, GW_PASS_SIZE);
+	vd->gw.pass_free[vd->gw.npass_free++] = r->passslot;
+	r->pass = NULL;
+}
+
+/* A request not (or no longer) in vd->gw.reqs, freed. */
+static void
+gw_req_free(struct vaultd *vd, struct gw_req *r)
+{
+	gw_pass_give(vd, r);
 	free(r->path);
 	free(r->body);
 	free(r->orders);
 	free(r);
+}
+
+static void
+gw_free(struct vaultd *vd, size_t i)
+{
+	gw_req_free(vd, vd->gw.reqs[i]);
 	vd->gw.reqs[i] = vd->gw.reqs[--vd->gw.nreqs];
 	vd->gw.reqs[vd->gw.nreqs] = NULL;
 }
@@ -986,7 +1030,8 @@ gw_client_done(struct vaultd *vd, uint64_t cookie, int code,
 
 	if ((r = gw_find(vd, cookie, NULL)) == NULL)
 		return;
-	sodium_memzero(r->pass, sizeof(r->pass));
+	/* checked: the passphrase is of no more use */
+	gw_pass_give(vd, r);
 	/*
 	 * signerd stopped (vaultd_sign_lost), or the vault was locked or
 	 * busy, before the check was made: nothing is known of the
@@ -1235,12 +1280,16 @@ vaultd_gw_req(struct vaultd *vd, struct child *ch, struct msg *m)
 		    "sandbox is not seen yet; retry");
 	if ((r = calloc(1, sizeof(*r))) == NULL)
 		return CV_ERR_NOMEM;
+	if ((r->pass = gw_pass_take(vd, &r->passslot)) == NULL) {
+		free(r);
+		return CV_ERR_NOMEM;
+	}
 	if ((code = msg_get_strbuf(&m->rd, r->method,
 	    sizeof(r->method))) != 0 ||
 	    (code = msg_get_str(&m->rd, &path, &pathlen, 4096)) != 0 ||
 	    (code = msg_get_bin(&m->rd, &body, &bodylen, 65536)) != 0 ||
 	    (code = msg_get_strbuf(&m->rd, r->key, sizeof(r->key))) != 0 ||
-	    (code = msg_get_strbuf(&m->rd, r->pass, sizeof(r->pass))) != 0 ||
+	    (code = msg_get_strbuf(&m->rd, r->pass, GW_PASS_SIZE)) != 0 ||
 	    (code = msg_get_strbuf(&m->rd, r->ts, sizeof(r->ts))) != 0 ||
 	    (code = msg_get_strbuf(&m->rd, r->sig, sizeof(r->sig))) != 0 ||
 	    (code = msg_get_u64(&m->rd, &r->negrisk)) != 0 ||
@@ -1249,8 +1298,7 @@ vaultd_gw_req(struct vaultd *vd, struct child *ch, struct msg *m)
 	    (r->key[0] == '\0' && (r->pass[0] != '\0' ||
 	    r->ts[0] != '\0' || r->sig[0] != '\0'))) {
 		/* netd sends what its own checks let through: broken peer */
-		sodium_memzero(r->pass, sizeof(r->pass));
-		free(r);
+		gw_req_free(vd, r);
 		return code != 0 ? code : CV_ERR_MSG_TYPE;
 	}
 	r->id = m->id;
@@ -1260,8 +1308,7 @@ vaultd_gw_req(struct vaultd *vd, struct child *ch, struct msg *m)
 	snprintf(r->actor, sizeof(r->actor), "%s", GW_ANON_ACTOR);
 	if ((r->path = malloc(pathlen + 1)) == NULL ||
 	    (r->body = malloc(bodylen + 1)) == NULL) {
-		free(r->path);
-		free(r);
+		gw_req_free(vd, r);
 		return CV_ERR_NOMEM;
 	}
 	memcpy(r->path, path, pathlen);
@@ -1273,10 +1320,7 @@ vaultd_gw_req(struct vaultd *vd, struct child *ch, struct msg *m)
 	if (vd->gw.nreqs == GW_REQS_MAX) {
 		code = msg_error_ans(&ch->chan, m->id, CV_ERR_AGAIN, "the "
 		    "gateway is busy: too many requests wait; retry");
-		sodium_memzero(r->pass, sizeof(r->pass));
-		free(r->path);
-		free(r->body);
-		free(r);
+		gw_req_free(vd, r);
 		return code;
 	}
 	vd->gw.reqs[vd->gw.nreqs++] = r;
