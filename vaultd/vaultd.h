@@ -377,13 +377,10 @@ struct vd_pending {
 #define GW_REPLAY_SWEEP_MORE	16384	/* ... before a refusal for room */
 #define GW_PARK_MS		3000	/* a request waits out a busy vault */
 #define GW_RULES_MAX		128	/* verdict counters by rule */
-#define GW_AUTHFAIL_KEYS	16	/* client key ids with their own
-					   credential-failure records ... */
-#define GW_AUTHFAIL_REAL	8	/* ... of which the first are kept
-					   for key ids that are a client's */
+#define GW_AUTHFAIL_KEYS	16	/* key ids with their own
+					   credential-failure records, any
+					   (a client's or not) */
 #define GW_AUTHFAIL_ID_MAX	40	/* bytes of a key id a record names */
-#define GW_REAL_SLOTS		256	/* key ids seen to be a client's (a
-					   hash each) */
 #define GW_AUTHFAIL_MS		1000	/* at most one record in this */
 struct gw_req;
 struct gw_acct {
@@ -470,10 +467,9 @@ struct vd_gw {
 	uint64_t	 rules_other[3];
 	/* the last: every key id the others have no room for */
 	struct gw_authfail authfail[GW_AUTHFAIL_KEYS + 1];
-	/* key ids signerd let pass: keyed hashes, one slot each */
+	/* the key of gw_real_hash (replay_clients) */
 	uint8_t		 real_key[16];
 	int		 real_keyed;
-	uint64_t	 real[GW_REAL_SLOTS];
 };
 
 /* The one exchange call in progress (vaultd_call.c). */

@@ -357,14 +357,9 @@ gw_deny(struct vaultd *vd, const struct gw_req *r, const char *account)
 }
 
 /*
- * Key ids signerd found a client of (it let them pass, or refused a
- * request naming one with CV_ERR_AUTH rather than CV_ERR_NOCLIENT), so
- * that a flood of credential failures naming key ids no client has
- * cannot take the records of those that are a client's
- * (gw_authfail_find): a keyed hash each, one slot of GW_REAL_SLOTS by
- * the hash (another key id of the same slot takes it; that one's
- * failures are then rationed as any unknown key id's).  Whoever knows
- * no client's key id can put nothing here.
+ * A keyed hash of the key id of a client signerd let pass: its place
+ * among the clients with signatures in the replay window
+ * (replay_clients).
  */
 static uint64_t
 gw_real_hash(struct vaultd *vd, const char *key)
@@ -382,24 +377,6 @@ gw_real_hash(struct vaultd *vd, const char *key)
 	for (i = 0; i < sizeof(out); i++)
 		h = h << 8 | out[i];
 	return h != 0 ? h : 1;
-}
-
-/* Note key as a client's: its gw_real_hash. */
-static uint64_t
-gw_real_add(struct vaultd *vd, const char *key)
-{
-	uint64_t	h = gw_real_hash(vd, key);
-
-	vd->gw.real[h % GW_REAL_SLOTS] = h;
-	return h;
-}
-
-static int
-gw_real(struct vaultd *vd, const char *key)
-{
-	uint64_t	h = gw_real_hash(vd, key);
-
-	return vd->gw.real[h % GW_REAL_SLOTS] == h;
 }
 
 /*
@@ -439,24 +416,29 @@ gw_authfail_actor(char *out, size_t len, const char *key)
  * (GW_AUTHFAIL_KEYS of them; the key ids past those share one more),
  * and the failures in between are counted: "+N" in the key id field of
  * its next record, or of a record of their own (method and path "-")
- * once the key id has been quiet that long (gw_authfail_flush).  The
- * first GW_AUTHFAIL_REAL allowances are for key ids signerd has found
- * a client of (gw_real): a flood of made-up key ids takes the others
- * and the shared one, never those; a real key id takes any free one.
+ * once the key id has been quiet that long (gw_authfail_flush).
+ *
+ * Whether a client has the key id changes nothing here: the records are
+ * counted in the public /metrics (clobvault_audit_records_total), so a
+ * record made for a client's key id where a made-up one's would only
+ * be counted (the allowances once kept for clients' key ids did that,
+ * made-up key ids having taken the others) told anyone who can reach
+ * the gateway whether a key id is a client's.  The cost: in a flood of
+ * made-up key ids a client's failures may be counted in the shared
+ * allowance ("gateway:key:*") as any.
  */
 static struct gw_authfail *
 gw_authfail_find(struct vaultd *vd, const char *key, int64_t now)
 {
 	struct gw_authfail	*f, *spare = NULL;
-	size_t			 i, from;
+	size_t			 i;
 
-	from = gw_real(vd, key) ? 0 : GW_AUTHFAIL_REAL;
 	for (i = 0; i < GW_AUTHFAIL_KEYS; i++) {
 		f = &vd->gw.authfail[i];
 		if (f->used && strcmp(f->key, key) == 0)
 			return f;
 		/* free, or quiet with nothing left to tell */
-		if (spare == NULL && i >= from && (!f->used ||
+		if (spare == NULL && (!f->used ||
 		    (f->suppressed == 0 && now - f->last_ms >=
 		    GW_AUTHFAIL_MS)))
 			spare = f;
@@ -1044,13 +1026,10 @@ gw_client_done(struct vaultd *vd, uint64_t cookie, int code,
 	}
 	if (code != 0) {
 		/*
-		 * signerd says whether a client has the key id, for the
-		 * records alone: netd, and so the bot, gets one refusal
-		 * either way (and vaultd does the same work for both).
+		 * signerd says whether a client has the key id: netd, and
+		 * so the bot, gets one refusal either way, and the failure
+		 * is recorded and counted alike (gw_authfail).
 		 */
-		rh = gw_real_hash(vd, r->key);
-		if (code == CV_ERR_AUTH)
-			vd->gw.real[rh % GW_REAL_SLOTS] = rh;
 		if (code == CV_ERR_NOCLIENT) {
 			code = CV_ERR_AUTH;
 			text = cv_strerror(CV_ERR_AUTH);
@@ -1060,7 +1039,7 @@ gw_client_done(struct vaultd *vd, uint64_t cookie, int code,
 		gw_fail(vd, cookie, code, text);
 		return;
 	}
-	rh = gw_real_add(vd, r->key);
+	rh = gw_real_hash(vd, r->key);
 	gw_passed(vd, r);
 	if (gw_gone_done(vd, r))
 		return;
