@@ -1868,7 +1868,10 @@ test_gone_held(void **state)
 	unlink(key);
 }
 
-/* Test probe kind on vaultd itself (busy, busy-all, busy-off). */
+/*
+ * Test probe kind on vaultd itself (busy, busy-all, busy-off,
+ * account-raw).
+ */
 static void
 vaultd_probe(struct gt *g, const char *kind)
 {
@@ -2690,6 +2693,90 @@ test_authfail_no_oracle(void **state)
 }
 
 /*
+ * A client whose account cannot sign (its record as another version of
+ * vaultd could have let it in: probe account-raw): a wrong secret under
+ * its key id is answered, recorded and counted as one under a key id
+ * no client has; only its own credentials are told what the account
+ * lacks.  Whoever named the key id used to be told, 500 and the
+ * account's reason, before the secret was checked.
+ */
+static void
+test_authfail_broken_account(void **state)
+{
+	struct gt	*g = *state;
+	struct txcreds	 cx, bad, none;
+	struct txr	 r;
+	struct msg_w	 w;
+	json_t		*j;
+	char		 json[600], text[1100], recs[4][256], want[256];
+	size_t		 from;
+	long		 refusals;
+	int		 mark;
+
+	assert_int_equal(CTL(g, NULL, "account add cx --profile polymarket "
+	    "--url %s --order-version 1", g->tx.url), 0);
+	assert_int_equal(CTL(g, NULL, "--json client add bx --account cx "
+	    "--passphrase-file %s", g->pass), 0);
+	assert_non_null(j = json_loads(g->out, 0, NULL));
+	assert_int_equal(txt_creds(j, &cx), 0);
+	json_decref(j);
+	/* an order version out of range: the account cannot sign */
+	vaultd_probe(g, "account-raw");
+	snprintf(json, sizeof(json), "{\"orders\":3,\"profile\":"
+	    "\"polymarket\",\"url\":\"%s\"}", g->tx.url);
+	msg_begin(&w, MSG_CTL_PUT_REQ, 7);
+	msg_put_u64(&w, VAULT_REC_ACCOUNT);
+	msg_put_str(&w, "cx");
+	msg_put_str(&w, "");
+	msg_put_u64(&w, 1);
+	msg_put_bin(&w, json, strlen(json));
+	msg_put_bin(&w, "", 0);		/* no credential */
+	msg_put_bool(&w, 0);
+	if (it_ctl_frame(&g->it, &w, MSG_CTL_PUT_ANS, text,
+	    sizeof(text)) != 0)
+		fail_msg("account put: %s", text);
+
+	bad = cx;
+	bad.secret[0] = bad.secret[0] == 'A' ? 'B' : 'A';
+	none = bad;
+	snprintf(none.key, sizeof(none.key), "00000000-0000-4000-8000-"
+	    "000000000201");
+	mark = log_lines(g);
+	refusals = refused_credentials(g);
+	it_sleep_ms(1100);	/* every allowance quiet */
+	from = audit_size(g);
+	bot(g, &bad, txt_now(), "GET", "/data/orders", NULL, &r);
+	refused(g, &r, 401, "", mark);
+	assert_string_equal(r.body,
+	    "{\"error\":\"client credentials refused\"}");
+	txr_free(&r);
+	bot(g, &none, txt_now(), "GET", "/data/orders", NULL, &r);
+	refused(g, &r, 401, "", mark);
+	assert_string_equal(r.body,
+	    "{\"error\":\"client credentials refused\"}");
+	txr_free(&r);
+	it_sleep_ms(200);	/* written at the end of vaultd's turn */
+	assert_int_equal(sign_records(g, from, recs, 4), 2);
+	snprintf(want, sizeof(want), "gateway:key:%s\t-\tsign\tGET\t"
+	    "/data/orders\tdeny\t-\t-", bad.key);
+	assert_string_equal(recs[0], want);
+	snprintf(want, sizeof(want), "gateway:key:%s\t-\tsign\tGET\t"
+	    "/data/orders\tdeny\t-\t-", none.key);
+	assert_string_equal(recs[1], want);
+	assert_int_equal(refused_credentials(g), refusals + 2);
+
+	/* the client's own credentials: what its account lacks */
+	bot(g, &cx, txt_now(), "GET", "/data/orders", NULL, &r);
+	refused(g, &r, 500, "", mark);
+	assert_string_equal(r.body, "{\"error\":\"the account record's "
+	    "orders is not 1 or 2 (the order version): set it again with "
+	    "vaultctl\"}");
+	txr_free(&r);
+	assert_int_equal(CTL(g, NULL, "account remove cx --force "
+	    "--passphrase-file %s", g->pass), 0);
+}
+
+/*
  * A budget on level l2 binds a request that goes out at level builder:
  * its L2 set is signed all the same.  Its record names the rule that
  * allowed each level (it used to name the builder rule alone).
@@ -2992,6 +3079,7 @@ main(void)
 		cmocka_unit_test(test_authfail_coalesced),
 		cmocka_unit_test(test_authfail_flood),
 		cmocka_unit_test(test_authfail_no_oracle),
+		cmocka_unit_test(test_authfail_broken_account),
 		cmocka_unit_test(test_key_endpoints),
 		cmocka_unit_test(test_key_endpoints_loose),
 		cmocka_unit_test(test_builder_code),

@@ -590,6 +590,9 @@ struct vaultd {
 						   being locked); 0: busy-off */
 	int		 probe_lost_sync;	/* -T probe lost-sync-fail: the
 						   .lost copy's sync fails */
+	int		 probe_account_raw;	/* -T probe account-raw: the next
+						   account update goes to signerd
+						   unchecked by vaultd */
 	char		 net_timeout[8];	/* -t, test mode: netd's */
 	char		 gw_wait[8];		/* -V, test mode: netd's wait
 						   for a gateway answer */

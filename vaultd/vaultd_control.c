@@ -567,6 +567,8 @@ control_probe_self(struct vaultd *vd, struct client *cl, const char *kind)
 		vd->probe_busy = 0;
 	else if (strcmp(kind, "lost-sync-fail") == 0)
 		vd->probe_lost_sync = 1;
+	else if (strcmp(kind, "account-raw") == 0)
+		vd->probe_account_raw = 1;
 	else
 		return 0;
 	return 1;

@@ -513,7 +513,17 @@ vault_ctl_put(struct vaultd *vd, struct client *cl, struct msg *m)
 		    "and ._:@- only, not beginning with @)");
 		return 0;
 	}
-	if (type == VAULT_REC_ACCOUNT &&
+	if (type == VAULT_REC_ACCOUNT && nonce > 0 && vd->probe_account_raw &&
+	    (old = account_profile(vd, account)) != NULL) {
+		/*
+		 * -T probe account-raw: this one update of a known account
+		 * goes to signerd unchecked here, as a record another
+		 * version of vaultd let in (tests of an account that
+		 * cannot sign); signerd still keeps its profile.
+		 */
+		vd->probe_account_raw = 0;
+		snprintf(prof, sizeof(prof), "%s", old);
+	} else if (type == VAULT_REC_ACCOUNT &&
 	    !account_valid(payload, len, why, sizeof(why), prof,
 	    sizeof(prof))) {
 		control_error(vd, cl->serial, m->id, CV_ERR_INVALID, why);
