@@ -247,10 +247,9 @@ signerd_client_info(const uint8_t *pt, size_t len, char *info,
 }
 
 /*
- * The signature of a client whose profile is not known (no client has
- * the key id, or the client's account cannot sign): checked in the form
- * of each exchange (Polymarket over the path, Openfish over the query
- * too), both always, so that the work is the same for either.
+ * The signature of a client whose account cannot sign, so that its
+ * profile is not known: checked in the form of each exchange
+ * (Polymarket over the path, Openfish over the query too), both always.
  */
 static int
 client_verify_any(const uint8_t *secret, size_t len, const char *ts,
@@ -315,9 +314,15 @@ signerd_client_check(struct signerd_vault *sv, struct chan *c, struct msg *m)
 			e = &all[i];
 			found = 1;
 		}
-	/* the account's refusal waits for the credentials to pass */
+	/*
+	 * The account's refusal waits for the credentials to pass.  A key
+	 * id no client has is checked as a client's of one profile is, one
+	 * signature's work, so that the time taken does not tell them apart.
+	 */
 	if (found)
 		ar = signerd_account_profile(sv, e->account, &p, &why);
+	else
+		p = profile_find("polymarket");
 
 	ok = found;
 	ok &= strlen(pass) == CLIENT_PASS_LEN;
