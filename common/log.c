@@ -45,6 +45,31 @@ log_limit(const char *path, unsigned long long max)
 	log_max = max;
 }
 
+/*
+ * Past twice the limit, a log no longer at its path (a rotation found
+ * the name taken, or the file was moved away and no SIGHUP followed)
+ * gets one last line; standard error then goes to /dev/null until a
+ * SIGHUP or a restart opens the path anew.  Without /dev/null the file
+ * is emptied instead: the bound holds either way.  The audit log is
+ * another file, not touched by this.
+ */
+static void
+log_stop(void)
+{
+	int	fd;
+
+	log_rotating = 1;
+	log_warnx("this log is past %llu bytes, twice log-max-size, and no "
+	    "longer at %s: no more lines until a SIGHUP or a restart opens %s "
+	    "anew", 2 * log_max, log_path, log_path);
+	log_rotating = 0;
+	if ((fd = open("/dev/null", O_WRONLY | O_CLOEXEC | O_NOCTTY)) == -1 ||
+	    dup2(fd, log_fd) == -1)
+		(void)!ftruncate(log_fd, 0);
+	if (fd != -1 && fd != log_fd)
+		close(fd);
+}
+
 /* The rename that log_limit promises, once a line took the file past it. */
 static void
 log_size_check(void)
@@ -59,8 +84,11 @@ log_size_check(void)
 		return;
 	/* the file written must be the one at the path, not a moved one */
 	if (stat(log_path, &pst) == -1 || pst.st_dev != fst.st_dev ||
-	    pst.st_ino != fst.st_ino)
+	    pst.st_ino != fst.st_ino) {
+		if ((unsigned long long)fst.st_size - log_max > log_max)
+			log_stop();
 		return;
+	}
 	snprintf(old, sizeof(old), "%s.1", log_path);
 	if (rename(log_path, old) == -1)
 		return;
@@ -69,8 +97,8 @@ log_size_check(void)
 	fd = open(log_path, O_WRONLY | O_CREAT | O_EXCL | O_APPEND |
 	    O_CLOEXEC | O_NOCTTY | O_NOFOLLOW, 0600);
 	if (fd == -1)
-		log_warn("cannot open %s anew; logging on in %s", log_path,
-		    old);
+		log_warnx("cannot open %s anew: %s; logging on in %s up to "
+		    "%llu bytes", log_path, strerror(errno), old, 2 * log_max);
 	else {
 		if (fd != log_fd) {
 			(void)dup2(fd, log_fd);

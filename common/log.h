@@ -23,7 +23,11 @@ void	log_to_fd(int fd, int bare);
  * that file past max bytes, the file is renamed path.1 (replacing an
  * older one) and path is opened anew, 0600, for the lines that follow.
  * Only the file still at path is renamed (one logrotate moved away is
- * left for SIGHUP).  max 0: no limit.
+ * left for SIGHUP); if a file took path between the rename and the
+ * open, the lines go on in path.1.  A file written that is no longer at
+ * path gets lines up to twice max, then a last one saying so, and
+ * standard error goes to /dev/null until a SIGHUP or a restart opens
+ * path anew.  max 0: no limit.
  */
 void	log_limit(const char *path, unsigned long long max);
 

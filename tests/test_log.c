@@ -197,6 +197,109 @@ test_limit_planted(void **state)
 	assert_int_equal(rmdir(dir), 0);
 }
 
+/*
+ * A file planted at the rotation leaves the log in path.1: it gets lines
+ * up to twice the limit, then one saying why no more come, then
+ * nothing; standard error is /dev/null from there on.
+ */
+static void
+test_limit_planted_bound(void **state)
+{
+	char		 dir[] = "/tmp/test_log.XXXXXX", path[64], old[80];
+	char		 buf[4096], want[512], *stop;
+	struct stat	 st;
+	size_t		 n;
+	int		 fd, saved, i;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/vaultd.log", dir);
+	snprintf(old, sizeof(old), "%s.1", path);
+	assert_true((fd = open(path, O_WRONLY | O_CREAT | O_APPEND, 0600))
+	    != -1);
+	assert_true((saved = dup(STDERR_FILENO)) != -1);
+	assert_int_equal(dup2(fd, STDERR_FILENO), STDERR_FILENO);
+	close(fd);
+	log_to_fd(STDERR_FILENO, 1);
+	log_limit(path, 400);
+	plant_at = path;
+	for (i = 0; i < 200; i++)
+		log_warnx("line %03d", i);
+	plant_at = NULL;
+	assert_int_equal(fstat(STDERR_FILENO, &st), 0);
+	assert_true(S_ISCHR(st.st_mode));
+	log_limit(path, 0);
+	assert_int_equal(dup2(saved, STDERR_FILENO), STDERR_FILENO);
+	close(saved);
+	log_to_fd(STDERR_FILENO, 0);
+
+	file_text(path, buf, sizeof(buf));
+	assert_string_equal(buf, "planted\n");
+	n = file_text(old, buf, sizeof(buf));
+	/* the rotation's line, the warning, then up to 800 bytes and a line */
+	assert_non_null(strstr(buf,
+	    "warning: line 022\nwarning: cannot open "));
+	snprintf(want, sizeof(want), " anew: File exists; logging on in %s "
+	    "up to 800 bytes\nwarning: line 023\n", old);
+	assert_non_null(strstr(buf, want));
+	snprintf(want, sizeof(want), "warning: this log is past 800 bytes, "
+	    "twice log-max-size, and no longer at %s: no more lines until "
+	    "a SIGHUP or a restart opens %s anew\n", path, path);
+	assert_non_null(stop = strstr(buf, want));
+	assert_int_equal(stop + strlen(want) - buf, n);
+	assert_true(stop - buf > 800 && stop - buf <= 800 +
+	    (ptrdiff_t)strlen("warning: line 000\n"));
+	assert_int_equal(unlink(path), 0);
+	assert_int_equal(unlink(old), 0);
+	assert_int_equal(rmdir(dir), 0);
+}
+
+/*
+ * A log moved away with no SIGHUP since, nothing at its path: it is not
+ * renamed (logrotate's file), and stops the same way past twice the
+ * limit.
+ */
+static void
+test_limit_moved(void **state)
+{
+	char		 dir[] = "/tmp/test_log.XXXXXX", path[64], moved[80];
+	char		 buf[4096], want[512], *stop;
+	struct stat	 st;
+	size_t		 n;
+	int		 fd, saved, i;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/vaultd.log", dir);
+	snprintf(moved, sizeof(moved), "%s/moved", dir);
+	assert_true((fd = open(path, O_WRONLY | O_CREAT | O_APPEND, 0600))
+	    != -1);
+	assert_true((saved = dup(STDERR_FILENO)) != -1);
+	assert_int_equal(dup2(fd, STDERR_FILENO), STDERR_FILENO);
+	close(fd);
+	log_to_fd(STDERR_FILENO, 1);
+	log_limit(path, 400);
+	assert_int_equal(rename(path, moved), 0);
+	for (i = 0; i < 200; i++)
+		log_warnx("line %03d", i);
+	assert_int_equal(fstat(STDERR_FILENO, &st), 0);
+	assert_true(S_ISCHR(st.st_mode));
+	log_limit(path, 0);
+	assert_int_equal(dup2(saved, STDERR_FILENO), STDERR_FILENO);
+	close(saved);
+	log_to_fd(STDERR_FILENO, 0);
+
+	assert_int_equal(access(path, F_OK), -1);
+	n = file_text(moved, buf, sizeof(buf));
+	snprintf(want, sizeof(want), "warning: line 044\nwarning: this log is "
+	    "past 800 bytes, twice log-max-size, and no longer at %s: no more "
+	    "lines until a SIGHUP or a restart opens %s anew\n", path, path);
+	assert_non_null(stop = strstr(buf, want));
+	assert_int_equal(stop + strlen(want) - buf, n);
+	assert_int_equal(unlink(moved), 0);
+	assert_int_equal(rmdir(dir), 0);
+}
+
 int
 main(void)
 {
@@ -205,6 +308,8 @@ main(void)
 		cmocka_unit_test(test_unicode_controls),
 		cmocka_unit_test(test_vaultctl_text),
 		cmocka_unit_test(test_limit_planted),
+		cmocka_unit_test(test_limit_planted_bound),
+		cmocka_unit_test(test_limit_moved),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
