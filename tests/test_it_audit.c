@@ -1560,6 +1560,101 @@ test_journal_unfit(void **state)
 		fail_msg("%s", t->out);
 }
 
+/* audit.log as whole's first from bytes, then zeros up to size bytes. */
+static void
+zero_tail(struct at *t, const char *whole, size_t from, size_t size)
+{
+	static const char	zero[4096];
+	size_t			n;
+	FILE			*f;
+
+	assert_non_null(f = fopen(t->audit, "w"));
+	assert_int_equal(fwrite(whole, 1, from, f), from);
+	for (; from < size; from += n) {
+		n = size - from < sizeof(zero) ? size - from : sizeof(zero);
+		assert_int_equal(fwrite(zero, 1, n, f), n);
+	}
+	assert_int_equal(fclose(f), 0);
+}
+
+/*
+ * A crash of the machine can leave the last bytes of audit.log zeros,
+ * its new size on disk but not its data (ext4 data=writeback, XFS),
+ * only past what was synced.  There the start takes them for the log's
+ * end: the frames are written back over them, the zeros past the
+ * frames cut, saying how many zero bytes went, and the log verifies.
+ * Zeros from inside a lifecycle record (fsync'd at once) or before one
+ * (its fsync covered them) stop the start as a log cut there would,
+ * both files as they were.  Such zeros used to be taken for a line torn
+ * by a crash and cut, with the synced records in them.
+ */
+static void
+test_log_zero_tail(void **state)
+{
+	struct at	*t = *state;
+	char		 want[1024], why[512], *whole, *p, *log;
+	size_t		 len = 0, len2 = 0, a, b, c;
+
+	signing_account(t);
+	assert_int_equal(CTL(t, NULL, "headers l2 --account A --method "
+	    "GET --path /auth/api-keys"), 0);
+	assert_int_equal(CTL(t, NULL, "account add B --profile openfish"), 0);
+	assert_int_equal(CTL(t, NULL, "headers l2 --account A --method "
+	    "GET --path /auth/api-keys"), 0);
+	it_kill(&t->it);
+	assert_non_null(whole = it_slurp(t->audit, &len));
+	/* the first signing record [a, b), the last [c, len) */
+	assert_int_equal(count(whole, "\tsign\t"), 2);
+	assert_non_null(p = strstr(whole, "\tsign\t"));
+	a = line_end(whole, (size_t)(p - whole));
+	b = a + (size_t)(strchr(whole + a, '\n') - (whole + a)) + 1;
+	c = line_end(whole, len - 1);
+	assert_true(c > b);
+	assert_non_null(strstr(whole + c, "\tsign\t"));
+
+	/* zeros from inside the lifecycle records [b, c), synced */
+	zero_tail(t, whole, b + 10, len);
+	snprintf(why, sizeof(why), "it ends at byte %zu, where the records to "
+	    "write back begin at byte %zu (its bytes %zu to %zu are zeros, "
+	    "taken for its end: a crash leaves zeros only past what was "
+	    "synced)", b + 10, c, b + 10, len);
+	unfit_msg(t, want, sizeof(want), why);
+	start_unfit(t, want);
+
+	/* from inside the first signing record, synced with them */
+	zero_tail(t, whole, a + 100, len);
+	snprintf(why, sizeof(why), "the records to write back stop at byte "
+	    "%zu and go on only from byte %zu (its bytes %zu to %zu are "
+	    "zeros, taken for its end: a crash leaves zeros only past what "
+	    "was synced)", b, c, a + 100, len);
+	unfit_msg(t, want, sizeof(want), why);
+	start_unfit(t, want);
+
+	/* from inside the last, only in the journal, and 300 bytes on */
+	zero_tail(t, whole, c + 100, len + 300);
+	assert_int_equal(it_start_args(&t->it, "-T", NULL, NULL), 0);
+	snprintf(want, sizeof(want), "warning: %s: its last %zu bytes, from "
+	    "byte %zu, were zeros, past what was synced (a crash of the "
+	    "machine had written its size, not its data): dropped\n",
+	    t->audit, len + 300 - (c + 100), c + 100);
+	if (!it_log_has(&t->it, want))
+		fail_msg("vaultd's log lacks \"%s\"", want);
+	snprintf(want, sizeof(want), "%s: %zu bytes written back from "
+	    "%s/audit.wal (records a crash of the machine had kept from the "
+	    "disk)", t->audit, len - c - 100, t->it.home);
+	assert_true(it_log_has(&t->it, want));
+	assert_non_null(log = it_slurp(t->audit, &len2));
+	assert_true(len2 >= len);
+	assert_memory_equal(log, whole, len);
+	assert_null(memchr(log, '\0', len2));
+	free(log);
+	free(whole);
+	assert_int_equal(CTL(t, NULL, "unlock --passphrase-file %s", t->pass),
+	    0);
+	if (CTL(t, NULL, "audit verify") != 0)
+		fail_msg("%s", t->out);
+}
+
 static int
 setup_seg1(void **state)
 {
@@ -1962,6 +2057,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_journal_refused, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_journal_unfit, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_log_zero_tail, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_journal_segment,
 		    setup_seg1, teardown),

@@ -233,8 +233,9 @@ test_many_frames(void **state)
  * the gap, a crash's; it goes on, audit.log holding batches 0-27.
  */
 static void
-torn_half(size_t kept)
+torn_half(size_t kept, int zeros)
 {
+	static const char zero[36 * LINE];
 	static char	 all[36 * LINE];
 	struct stat	 st;
 	char		 path[64], *back;
@@ -266,9 +267,17 @@ torn_half(size_t kept)
 	assert_int_equal(pwrite(fd, &b, 1, (off_t)at), 1);
 	close(fd);
 	assert_int_equal(truncate(vd.auditpath, (off_t)kept), 0);
+	if (zeros) {
+		/* the size on disk, not the data: zeros to the end */
+		assert_true((fd = open(vd.auditpath, O_WRONLY | O_CLOEXEC)) !=
+		    -1);
+		assert_int_equal(pwrite(fd, zero, 36 * LINE - kept,
+		    (off_t)kept), 36 * LINE - kept);
+		close(fd);
+	}
 
 	open_home();
-	vaultd_wal_open(&vd, kept);
+	vaultd_wal_open(&vd, zeros ? 36 * LINE : kept);
 	assert_int_equal(vd.wal.epoch, 2);
 	assert_non_null(back = slurp(vd.auditpath, &st));
 	assert_int_equal(st.st_size, 28 * LINE);
@@ -283,7 +292,7 @@ static void
 test_torn_half(void **state)
 {
 	(void)state;
-	torn_half(27 * LINE);
+	torn_half(27 * LINE, 0);
 }
 
 /*
@@ -296,7 +305,22 @@ static void
 test_torn_half_at_end(void **state)
 {
 	(void)state;
-	torn_half(28 * LINE);
+	torn_half(28 * LINE, 0);
+}
+
+/*
+ * The same crash leaving the lost bytes zeros (audit.log's size reached
+ * the disk, its data did not): the zeros are taken for its end, batch 27
+ * is written back over them and the zeros past the gap are cut, the
+ * start going on with audit.log holding batches 0-27.  It used to
+ * write nothing back, the frames all inside the file.
+ */
+static void
+test_torn_half_zeros(void **state)
+{
+	(void)state;
+	torn_half(27 * LINE, 1);
+	torn_half(28 * LINE, 1);
 }
 
 int
@@ -307,6 +331,7 @@ main(void)
 		cmocka_unit_test(test_many_frames),
 		cmocka_unit_test(test_torn_half),
 		cmocka_unit_test(test_torn_half_at_end),
+		cmocka_unit_test(test_torn_half_zeros),
 	};
 	char	cmd[64];
 	int	r;

@@ -15,9 +15,10 @@
  * start vaultd writes them back from the journal's frames, syncs
  * audit.log, and only then moves the journal to a new epoch: no frame of
  * an earlier start is read again.  A crash leaves audit.log short of its
- * end and nothing else: if the frames do not fit it so (a log cut short
- * or changed while vaultd ran, or after), vaultd stops before it writes
- * to either file, and a whole copy put back still gets them.
+ * end (or ending in zeros past what was synced, taken for its end) and
+ * nothing else: if the frames do not fit it so (a log cut short or
+ * changed while vaultd ran, or after), vaultd stops before it writes to
+ * either file, and a whole copy put back still gets them.
  *
  * Layout (common/audit_journal.h): two header slots, the valid one of
  * the higher epoch counting; then two halves of frames.  A half is
@@ -96,19 +97,31 @@ frame_cmp(const void *a, const void *b)
 	return x->off < y->off ? -1 : x->off > y->off;
 }
 
+static uint64_t	zeros_from, zeros_to;	/* audit.log's zero tail, if any */
+
 /*
  * audit.log does not fit the frames to write back: vaultd stops before
- * it has written anything, with why (printf-style) in its message.
+ * it has written anything, with why (printf-style) in its message, and
+ * the zeros that end audit.log, if any.
  */
+
 static void __attribute__((noreturn, format(printf, 2, 3)))
 unfit(const struct vaultd *vd, const char *fmt, ...)
 {
-	char	why[PATH_MAX + 256];
+	char	why[PATH_MAX + 512];
+	size_t	n;
 	va_list	ap;
 
 	va_start(ap, fmt);
 	(void)vsnprintf(why, sizeof(why), fmt, ap);
 	va_end(ap);
+	n = strlen(why);
+	if (zeros_from < zeros_to)
+		(void)snprintf(why + n, sizeof(why) - n, " (its bytes %llu to "
+		    "%llu are zeros, taken for its end: a crash leaves zeros "
+		    "only past what was synced)",
+		    (unsigned long long)zeros_from,
+		    (unsigned long long)zeros_to);
 	fatalx("audit: %s was cut short or changed since vaultd wrote it: "
 	    "%s; writing back from %s would not make it whole, so vaultd "
 	    "does not start, and has changed neither file (put back a whole "
@@ -229,6 +242,32 @@ frame_fits(const struct vaultd *vd, const struct journal_frame *f,
 }
 
 /*
+ * Where the zero bytes that end audit.log (size bytes) begin: size if
+ * its last byte is not one.  A record holds no zero byte; a crash of the
+ * machine can leave some at the end of a file whose new size reached
+ * the disk before its data (ext4 data=writeback, XFS).
+ */
+static uint64_t
+zero_tail(const struct vaultd *vd, uint64_t size)
+{
+	uint8_t		b[16384];
+	uint64_t	end = size;
+	size_t		n, i;
+
+	while (end > 0) {
+		n = end < sizeof(b) ? (size_t)end : sizeof(b);
+		if (pread(vd->audit_fd, b, n, (off_t)(end - n)) != (ssize_t)n)
+			fatal("read %s", vd->auditpath);
+		for (i = n; i > 0 && b[i - 1] == 0; i--)
+			;
+		if (i > 0)
+			return end - n + i;
+		end -= n;
+	}
+	return 0;
+}
+
+/*
  * Write back into audit.log what the frames hold past its end (size):
  * the bytes a crash of the machine lost.  First, that they fit it: the
  * first frame begins within audit.log, agrees with the bytes it has and
@@ -240,16 +279,25 @@ frame_fits(const struct vaultd *vd, const struct journal_frame *f,
  * written before it): the write-back ends there.  Between frames of one
  * half (the scan of a half stops at its first torn frame) only
  * lifecycle records lie, fsync'd at once, which a crash never loses.
- * The bytes written, 0 if none.
+ *
+ * Zeros that end audit.log are taken for its end, as a crash leaves
+ * them only where it leaves a log cut short: past what was synced.  The
+ * same checks then tell a crash's from zeros where synced bytes were (a
+ * lifecycle record, or what one's fsync covered), which stop the start;
+ * the frames are written back over the zeros and the ones left past
+ * them cut.  The bytes written, 0 if none.
  */
 static uint64_t
 replay(struct vaultd *vd, const uint8_t *buf, uint32_t epoch, uint64_t size)
 {
 	struct vd_wal	*j = &vd->wal;
 	struct journal_frame *f;
-	uint64_t	 cur = size, end;
+	uint64_t	 cur, end, had = size;
 	size_t		 nf, i, first, max;
 	int		 fd;
+
+	zeros_to = size;
+	zeros_from = size = cur = zero_tail(vd, size);
 
 	/* room for them all, found again in a larger array if need be */
 	for (max = 1024, f = NULL; ; max *= 2) {
@@ -265,17 +313,14 @@ replay(struct vaultd *vd, const uint8_t *buf, uint32_t epoch, uint64_t size)
 	for (first = 0; first < nf && f[first].off + f[first].n <= size;
 	    first++)
 		;
-	if (first == nf) {
-		free(f);
-		return 0;
-	}
 	/*
 	 * The log lost the torn frame too, its end after the frames of the
 	 * other half: the first past it begins a half past the gap, which
 	 * the loop drops with the rest.  With no frame before it, a log
 	 * that ends before the journal's first is cut short.
 	 */
-	if (f[first].off <= size || !f[first].lead || first == 0)
+	if (first < nf && (f[first].off <= size || !f[first].lead ||
+	    first == 0))
 		frame_fits(vd, &f[first], size);
 	for (i = first; i < nf; i++) {
 		if (f[i].off > cur && !f[i].lead)
@@ -297,6 +342,16 @@ replay(struct vaultd *vd, const uint8_t *buf, uint32_t epoch, uint64_t size)
 		if (f[i].off + f[i].n > cur)
 			cur = f[i].off + f[i].n;
 	}
+	if (first == nf && size == had) {
+		free(f);
+		return 0;
+	}
+	if (size < had)
+		log_warnx("%s: its last %llu bytes, from byte %llu, were zeros, "
+		    "past what was synced (a crash of the machine had written "
+		    "its size, not its data): dropped", vd->auditpath,
+		    (unsigned long long)(had - size),
+		    (unsigned long long)size);
 	/* not the appending descriptor: pwrite there would append */
 	if ((fd = open(vd->auditpath, O_WRONLY | O_CLOEXEC | O_NOFOLLOW)) ==
 	    -1)
@@ -312,9 +367,10 @@ replay(struct vaultd *vd, const uint8_t *buf, uint32_t epoch, uint64_t size)
 		cur = end;
 	}
 	free(f);
-	if (fsync(fd) == -1)
-		fatal("audit: cannot sync %s", vd->auditpath);
+	if (cur < had && ftruncate(fd, (off_t)cur) == -1)
+		fatal("audit: cannot cut %s", vd->auditpath);
 	close(fd);
+	zeros_from = zeros_to = 0;
 	return cur - size;
 }
 
@@ -379,6 +435,9 @@ vaultd_wal_open(struct vaultd *vd, uint64_t size)
 		    vd->auditpath, (unsigned long long)got, j->path);
 	if (munmap(buf, j->size) == -1)
 		fatal("munmap %s", j->path);
+	/* on disk before the frames that hold it are made stale */
+	if (fsync(vd->audit_fd) == -1)
+		fatal("audit: cannot sync %s", vd->auditpath);
 	if (j->size == want) {
 		header_write(vd, fd, epoch + 1, j->size);
 		j->fd = fd;
