@@ -69,8 +69,8 @@ journal_header_read(const uint8_t *b, uint64_t *size)
 	uint8_t	tag[JOURNAL_FRAME_TAG];
 
 	*size = 0;
-	if (memcmp(b, "CVJH", 4) != 0 || get32(b + 4) != JOURNAL_VERSION ||
-	    get32(b + 12) != 0)
+	if (memcmp(b, "CVJH", 4) != 0 || get32(b + 4) == 0 ||
+	    get32(b + 4) > JOURNAL_VERSION || get32(b + 12) != 0)
 		return 0;
 	crypto_generichash(tag, sizeof(tag), b, 24, NULL, 0);
 	if (sodium_memcmp(tag, b + 24, JOURNAL_FRAME_TAG) != 0)
@@ -81,12 +81,15 @@ journal_header_read(const uint8_t *b, uint64_t *size)
 
 void
 journal_frame_head(uint8_t *hdr, uint32_t n, uint32_t epoch, uint64_t seg,
-    uint64_t off)
+    uint64_t off, uint64_t synced)
 {
+	uint64_t	behind = synced < off ? off - synced : 0;
+
 	memcpy(hdr, "CVJF", 4);
 	put32(hdr + 4, n);
 	put32(hdr + 8, epoch);
-	put32(hdr + 12, 0);
+	put32(hdr + 12, behind < UINT32_MAX - 1 ? (uint32_t)behind + 1 :
+	    UINT32_MAX);
 	put64(hdr + 16, seg);
 	put64(hdr + 24, off);
 }
@@ -109,7 +112,7 @@ journal_frames(const uint8_t *img, uint64_t size, uint32_t epoch,
 {
 	uint8_t		 tag[JOURNAL_FRAME_TAG];
 	uint64_t	 at, end, left;
-	uint32_t	 n;
+	uint32_t	 n, synced;
 	size_t		 nf = 0;
 	int		 h;
 
@@ -124,7 +127,7 @@ journal_frames(const uint8_t *img, uint64_t size, uint32_t epoch,
 			n = get32(p + 4);
 			if (memcmp(p, "CVJF", 4) != 0 || n == 0 ||
 			    n > JOURNAL_FRAME_DATA_MAX || n > left ||
-			    get32(p + 8) != epoch || get32(p + 12) != 0)
+			    get32(p + 8) != epoch)
 				break;
 			journal_frame_tag(p, p + JOURNAL_FRAME_HDR, n, tag);
 			if (sodium_memcmp(tag, p + JOURNAL_FRAME_HDR + n,
@@ -135,6 +138,9 @@ journal_frames(const uint8_t *img, uint64_t size, uint32_t epoch,
 			f[nf].off = get64(p + 24);
 			f[nf].n = n;
 			f[nf].lead = at == journal_half_start(size, h);
+			synced = get32(p + 12);
+			f[nf].synced = synced == 0 || synced - 1 > f[nf].off ?
+			    0 : f[nf].off - (synced - 1);
 			f[nf].data = p + JOURNAL_FRAME_HDR;
 			nf++;
 		}

@@ -3,12 +3,18 @@
  * of fixed size, little-endian, made of two header slots and then two
  * halves of frames.
  *
- *	header	at 0 and at JOURNAL_HDR_SLOT: "CVJH", u32 version (1),
- *		u32 epoch, u32 0, u64 file size, BLAKE2b-128 of the 24
- *		bytes before; the valid slot of the higher epoch counts
+ *	header	at 0 and at JOURNAL_HDR_SLOT: "CVJH", u32 version (2;
+ *		1 is read too), u32 epoch, u32 0, u64 file size,
+ *		BLAKE2b-128 of the 24 bytes before; the valid slot of the
+ *		higher epoch counts
  *	frame	"CVJF", u32 n (1..JOURNAL_FRAME_DATA_MAX), u32 epoch,
- *		u32 0, u64 segment, u64 offset, n bytes of audit.log at
- *		offset, BLAKE2b-128 of everything before it in the frame
+ *		u32 synced, u64 segment, u64 offset, n bytes of audit.log
+ *		at offset, BLAKE2b-128 of everything before it in the frame
+ *
+ * synced: 0 (version 1: not known), or 1 + how many bytes before offset
+ * audit.log ended, as far as it was known on disk (fsync'd) when the
+ * frame was written; a distance past 2^32 - 2 is noted as that, which
+ * says less, never more, than what was on disk.
  *
  * The frames start at JOURNAL_DATA_START; each half is written from its
  * start, frame after frame.  segment: how many numbered segments
@@ -27,12 +33,14 @@
 #define JOURNAL_FRAME_HDR	32
 #define JOURNAL_FRAME_TAG	16
 #define JOURNAL_FRAME_DATA_MAX	16384
-#define JOURNAL_VERSION		1
+#define JOURNAL_VERSION		2
 
 struct journal_frame {
 	uint64_t	 off;		/* in audit.log */
 	uint32_t	 n;
 	int		 lead;		/* 1: the first frame of its half */
+	uint64_t	 synced;	/* audit.log on disk up to here when
+					   it was written (0: not known) */
 	const uint8_t	*data;		/* into the image read */
 };
 
@@ -44,9 +52,10 @@ void	 journal_header_make(uint8_t *b, uint32_t epoch, uint64_t size);
 /* The epoch of the header slot at b (JOURNAL_HDR_LEN bytes), 0 if it is
    not a valid one; *size its file size. */
 uint32_t journal_header_read(const uint8_t *b, uint64_t *size);
-/* A frame's head and tag, for n bytes of audit.log at off. */
+/* A frame's head and tag, for n bytes of audit.log at off, audit.log
+   then known on disk up to synced (at most off). */
 void	 journal_frame_head(uint8_t *hdr, uint32_t n, uint32_t epoch,
-	    uint64_t seg, uint64_t off);
+	    uint64_t seg, uint64_t off, uint64_t synced);
 void	 journal_frame_tag(const uint8_t *hdr, const uint8_t *data,
 	    size_t n, uint8_t *tag);
 /*

@@ -16,6 +16,7 @@
 #include <fcntl.h>
 #include <unistd.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 
 #include <cmocka.h>
 
@@ -101,10 +102,49 @@ batch(int i, char *all)
 	assert_int_equal(vaultd_wal_write(&vd, (uint8_t *)b, LINE), 0);
 }
 
+/* audit.log and the journal as they are, for a crash later on. */
+struct snap {
+	char	*log, *wal;
+	size_t	 loglen, wallen;
+};
+
+static void
+snapshot(struct snap *s)
+{
+	struct stat	st;
+	char		path[64];
+
+	assert_int_equal(fdatasync(vd.audit_fd), 0);
+	s->log = slurp(vd.auditpath, &st);
+	s->loglen = (size_t)st.st_size;
+	snprintf(path, sizeof(path), "%s/audit.wal", home);
+	s->wal = slurp(path, &st);
+	s->wallen = (size_t)st.st_size;
+}
+
+/* The files of s put back, audit.log cut to len bytes. */
+static void
+restore(const struct snap *s, size_t len)
+{
+	char	path[64];
+	int	fd;
+
+	assert_true(len <= s->loglen);
+	assert_true((fd = open(vd.auditpath, O_WRONLY | O_TRUNC | O_CLOEXEC))
+	    != -1);
+	assert_int_equal(write(fd, s->log, len), (ssize_t)len);
+	close(fd);
+	snprintf(path, sizeof(path), "%s/audit.wal", home);
+	assert_true((fd = open(path, O_WRONLY | O_TRUNC | O_CLOEXEC)) != -1);
+	assert_int_equal(write(fd, s->wal, s->wallen), (ssize_t)s->wallen);
+	close(fd);
+}
+
 static void
 test_halves(void **state)
 {
 	static char	 all[100 * LINE];
+	struct snap	 snap;
 	struct stat	 st;
 	char		*back;
 	int		 i;
@@ -143,8 +183,12 @@ test_halves(void **state)
 	assert_int_equal(vd.wal.half, 0);
 	assert_int_equal(vd.wal.durable, 29 * LINE);
 	assert_int_equal(vd.wal.need[!vd.wal.half], 58 * LINE);
+	/* a crash now would find audit.log synced to batch 29 only */
+	for (i = 59; i < 61; i++)
+		batch(i, all);
+	snapshot(&snap);
 	/* no sync this time: the switch to half 1 makes one itself */
-	for (i = 59; i < 87; i++)
+	for (i = 61; i < 87; i++)
 		batch(i, all);
 	batch(87, all);
 	assert_int_equal(vd.wal.half, 1);
@@ -154,13 +198,14 @@ test_halves(void **state)
 	close(vd.wal.fd);
 
 	/*
-	 * A crash: audit.log lost its last 7,500 bytes.  Half 1 holds
-	 * batch 87 and, after it, batches 30-57 of the lap before (stale:
-	 * on disk in audit.log); half 0 holds batches 58-86.
+	 * A crash: audit.log lost its last 500 bytes (the switch synced it
+	 * to batch 87).  Half 1 holds batch 87 and, after it, batches 30-57
+	 * of the lap before (stale: on disk in audit.log); half 0 holds
+	 * batches 58-86.
 	 */
-	assert_int_equal(truncate(vd.auditpath, 88 * LINE - 7500), 0);
+	assert_int_equal(truncate(vd.auditpath, 88 * LINE - 500), 0);
 	open_home();
-	vaultd_wal_open(&vd, 88 * LINE - 7500);
+	vaultd_wal_open(&vd, 88 * LINE - 500);
 	assert_int_equal(vd.wal.epoch, 2);
 	assert_non_null(back = slurp(vd.auditpath, &st));
 	assert_int_equal(st.st_size, 88 * LINE);
@@ -178,6 +223,25 @@ test_halves(void **state)
 	assert_int_equal(st.st_size, 80 * LINE);
 	close(vd.audit_fd);
 	close(vd.wal.fd);
+
+	/*
+	 * The crash after batch 60, audit.log synced to batch 29: it lost
+	 * its last 3,500 bytes, written back from the frames of both halves
+	 * (batch 57 in half 1, 58-60 at the start of half 0), past the
+	 * stale ones of the lap before (3-28 in half 0).
+	 */
+	restore(&snap, 57 * LINE + 500);
+	open_home();
+	vaultd_wal_open(&vd, 57 * LINE + 500);
+	assert_int_equal(vd.wal.epoch, 2);
+	assert_non_null(back = slurp(vd.auditpath, &st));
+	assert_int_equal(st.st_size, 61 * LINE);
+	assert_memory_equal(back, all, 61 * LINE);
+	free(back);
+	close(vd.audit_fd);
+	close(vd.wal.fd);
+	free(snap.log);
+	free(snap.wal);
 }
 
 /*
@@ -323,6 +387,108 @@ test_torn_half_zeros(void **state)
 	torn_half(28 * LINE, 1);
 }
 
+/*
+ * vaultd_wal_open on audit.log of size bytes stops vaultd before it
+ * writes: exit 1, want in what it logged, audit.log as it was.
+ */
+static void
+open_refused(uint64_t size, const char *want)
+{
+	char		out[4096];
+	struct stat	st;
+	size_t		len = 0;
+	ssize_t		n;
+	pid_t		pid;
+	int		p[2], status;
+
+	assert_int_equal(pipe(p), 0);
+	assert_true((pid = fork()) != -1);
+	if (pid == 0) {
+		(void)dup2(p[1], STDERR_FILENO);
+		close(p[0]);
+		open_home();
+		vaultd_wal_open(&vd, size);
+		_exit(0);
+	}
+	close(p[1]);
+	while (len < sizeof(out) - 1 &&
+	    (n = read(p[0], out + len, sizeof(out) - 1 - len)) > 0)
+		len += (size_t)n;
+	out[len] = '\0';
+	close(p[0]);
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), 1);
+	if (strstr(out, want) == NULL)
+		fail_msg("\"%s\" lacks \"%s\"", out, want);
+	assert_int_equal(stat(vd.auditpath, &st), 0);
+	assert_int_equal(st.st_size, (off_t)size);
+}
+
+/*
+ * A lifecycle record (fsync'd at once) right where the writing changed
+ * halves: batches 0-28 fill half 0, the record follows, batch 29 begins
+ * half 1.  audit.log cut at the record's start is not a crash's (the
+ * record was on disk), though it looks like one that tore batch 29's
+ * frame at the end of half 0: the start stops, saying so, where it
+ * used to drop batch 29 with a warning and go on.  A crash's cut past
+ * the record is written back.
+ */
+static void
+test_cut_at_switch(void **state)
+{
+	static char	 all[31 * LINE];
+	char		 path[64], life[LINE / 2 + 1], want[256], *back;
+	struct stat	 st;
+	int		 i;
+
+	(void)state;
+	open_home();
+	assert_int_equal(ftruncate(vd.audit_fd, 0), 0);
+	snprintf(path, sizeof(path), "%s/audit.wal", home);
+	assert_int_equal(unlink(path), 0);
+	audit_chain_init(&chain);
+	vaultd_wal_open(&vd, 0);
+	vd.wal.logsize = 0;
+	vaultd_wal_log_synced(&vd);
+	for (i = 0; i < 29; i++)
+		batch(i, all);
+	assert_int_equal(vd.wal.half, 0);
+	/* the lifecycle record, as audit_write writes it */
+	record(life, LINE / 2);
+	assert_int_equal(write(vd.audit_fd, life, LINE / 2), LINE / 2);
+	vaultd_wal_skip(&vd, LINE / 2);
+	assert_int_equal(fsync(vd.audit_fd), 0);
+	vaultd_wal_log_synced(&vd);
+	batch(29, all);
+	assert_int_equal(vd.wal.half, 1);
+	close(vd.audit_fd);
+	close(vd.wal.fd);
+
+	assert_int_equal(truncate(vd.auditpath, 29 * LINE), 0);
+	snprintf(want, sizeof(want), "was cut short or changed since vaultd "
+	    "wrote it: it ends at byte %d, where the journal notes it was on "
+	    "disk up to byte %d; ", 29 * LINE, 29 * LINE + LINE / 2);
+	open_refused(29 * LINE, want);
+
+	/* the record there: batch 29 written back after it */
+	assert_true((i = open(vd.auditpath, O_WRONLY | O_APPEND | O_CLOEXEC))
+	    != -1);
+	assert_int_equal(write(i, life, LINE / 2), LINE / 2);
+	close(i);
+	open_home();
+	vaultd_wal_open(&vd, 29 * LINE + LINE / 2);
+	assert_non_null(back = slurp(vd.auditpath, &st));
+	assert_int_equal(st.st_size, 30 * LINE + LINE / 2);
+	assert_memory_equal(back, all, 29 * LINE);
+	assert_memory_equal(back + 29 * LINE, life, LINE / 2);
+	assert_memory_equal(back + 29 * LINE + LINE / 2, all + 29 * LINE,
+	    LINE);
+	free(back);
+	close(vd.audit_fd);
+	close(vd.wal.fd);
+}
+
 int
 main(void)
 {
@@ -332,6 +498,7 @@ main(void)
 		cmocka_unit_test(test_torn_half),
 		cmocka_unit_test(test_torn_half_at_end),
 		cmocka_unit_test(test_torn_half_zeros),
+		cmocka_unit_test(test_cut_at_switch),
 	};
 	char	cmd[64];
 	int	r;

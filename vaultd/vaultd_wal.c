@@ -21,7 +21,8 @@
  * either file, and a whole copy put back still gets them.
  *
  * Layout (common/audit_journal.h): two header slots, the valid one of
- * the higher epoch counting; then two halves of frames.  A half is
+ * the higher epoch counting; then two halves of frames, each noting how
+ * far audit.log was on disk when it was written.  A half is
  * written from its start, frame after frame.  When a frame does not
  * fit, the writing goes on at the start of the other half, which may be
  * reused only once audit.log is on disk past every frame it holds: a
@@ -292,8 +293,8 @@ replay(struct vaultd *vd, const uint8_t *buf, uint32_t epoch, uint64_t size)
 {
 	struct vd_wal	*j = &vd->wal;
 	struct journal_frame *f;
-	uint64_t	 cur, end, had = size;
-	size_t		 nf, i, first, max;
+	uint64_t	 cur, end, had = size, synced;
+	size_t		 nf, i, k, first, max;
 	int		 fd;
 
 	zeros_to = size;
@@ -328,19 +329,31 @@ replay(struct vaultd *vd, const uint8_t *buf, uint32_t epoch, uint64_t size)
 			    "and go on only from byte %llu",
 			    (unsigned long long)cur,
 			    (unsigned long long)f[i].off);
-		if (f[i].off > cur) {
-			/* a crash's: the frames past it were never synced */
-			log_warnx("%s: %s goes on only from byte %llu, past "
-			    "a frame a crash tore at byte %llu: the records "
-			    "from there were not synced, and are dropped",
-			    vd->auditpath, j->path,
-			    (unsigned long long)f[i].off,
-			    (unsigned long long)cur);
-			nf = i;
-			break;
-		}
+		if (f[i].off > cur)
+			break;		/* a crash's, unless synced: below */
 		if (f[i].off + f[i].n > cur)
 			cur = f[i].off + f[i].n;
+	}
+	/*
+	 * Each frame notes how far audit.log was on disk (fsync'd) when it
+	 * was written: a crash never leaves it shorter.  So a gap before a
+	 * half's first frame that a synced lifecycle record filled is a cut,
+	 * not a torn frame.
+	 */
+	for (synced = 0, k = 0; k < nf; k++)
+		if (f[k].synced > synced)
+			synced = f[k].synced;
+	if (size < synced)
+		unfit(vd, "it ends at byte %llu, where the journal notes it was "
+		    "on disk up to byte %llu", (unsigned long long)size,
+		    (unsigned long long)synced);
+	if (i < nf) {
+		/* a crash's: the frames past it were never synced */
+		log_warnx("%s: %s goes on only from byte %llu, past a frame a "
+		    "crash tore at byte %llu: the records from there were not "
+		    "synced, and are dropped", vd->auditpath, j->path,
+		    (unsigned long long)f[i].off, (unsigned long long)cur);
+		nf = i;
 	}
 	if (first == nf && size == had) {
 		free(f);
@@ -499,7 +512,7 @@ vaultd_wal_write(struct vaultd *vd, const uint8_t *p, size_t n)
 		if (j->off + frame > journal_half_end(j->size, j->half))
 			half_switch(vd);
 		journal_frame_head(hdr, (uint32_t)len, j->epoch,
-		    vd->audit_nseg, j->logsize);
+		    vd->audit_nseg, j->logsize, j->durable);
 		journal_frame_tag(hdr, p, len, tag);
 		iov[0] = (struct iovec){ hdr, sizeof(hdr) };
 		iov[1] = (struct iovec){ (void *)(uintptr_t)p, len };

@@ -39,6 +39,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		const uint8_t *hdr = f[i].data - JOURNAL_FRAME_HDR;
 
 		if (f[i].n == 0 || f[i].n > JOURNAL_FRAME_DATA_MAX ||
+		    f[i].synced > f[i].off ||
 		    hdr < data + JOURNAL_DATA_START ||
 		    (size_t)(f[i].data - data) + f[i].n + JOURNAL_FRAME_TAG >
 		    size)
