@@ -16,6 +16,7 @@
 #include <fcntl.h>
 #include <unistd.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 
 #include <cmocka.h>
@@ -489,6 +490,88 @@ test_cut_at_switch(void **state)
 	close(vd.wal.fd);
 }
 
+/*
+ * The fsyncs of audit.log: this fsync counts them, and notes the
+ * journal's epoch (its header's) at the last one, as vaultd makes them.
+ */
+static int	 log_syncs;
+static uint32_t	 log_sync_epoch;
+
+static uint32_t
+wal_epoch(void)
+{
+	uint8_t		b[JOURNAL_HDR_SLOT + JOURNAL_HDR_LEN];
+	uint64_t	size;
+	uint32_t	e0, e1;
+	char		path[64];
+	int		fd;
+
+	snprintf(path, sizeof(path), "%s/audit.wal", home);
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
+		return 0;
+	if (pread(fd, b, sizeof(b), 0) != (ssize_t)sizeof(b)) {
+		close(fd);
+		return 0;
+	}
+	close(fd);
+	e0 = journal_header_read(b, &size);
+	e1 = journal_header_read(b + JOURNAL_HDR_SLOT, &size);
+	return e0 > e1 ? e0 : e1;
+}
+
+int
+fsync(int fd)
+{
+	struct stat	a, b;
+
+	if (fstat(fd, &a) == 0 && stat(vd.auditpath, &b) == 0 &&
+	    a.st_dev == b.st_dev && a.st_ino == b.st_ino) {
+		log_syncs++;
+		log_sync_epoch = wal_epoch();
+	}
+	return (int)syscall(SYS_fsync, fd);
+}
+
+/*
+ * A start with nothing to write back (vaultd killed, the kernel holding
+ * what it wrote, the machine up) still syncs audit.log before the
+ * journal moves to the next epoch: its frames are never read again,
+ * and a crash of the machine after would otherwise lose the bytes
+ * only they had on disk.  That start used to sync audit.log only when
+ * it wrote something back.
+ */
+static void
+test_start_syncs(void **state)
+{
+	static char	 all[3 * LINE];
+	char		 path[64];
+	int		 i;
+
+	(void)state;
+	open_home();
+	assert_int_equal(ftruncate(vd.audit_fd, 0), 0);
+	snprintf(path, sizeof(path), "%s/audit.wal", home);
+	assert_int_equal(unlink(path), 0);
+	audit_chain_init(&chain);
+	vaultd_wal_open(&vd, 0);
+	vd.wal.logsize = 0;
+	vaultd_wal_log_synced(&vd);
+	for (i = 0; i < 3; i++)
+		batch(i, all);
+	close(vd.audit_fd);
+	close(vd.wal.fd);
+	assert_int_equal(wal_epoch(), 1);
+
+	open_home();
+	log_syncs = 0;
+	vaultd_wal_open(&vd, 3 * LINE);
+	assert_int_equal(wal_epoch(), 2);
+	assert_int_equal(log_syncs, 1);
+	assert_int_equal(log_sync_epoch, 1);
+	close(vd.audit_fd);
+	close(vd.wal.fd);
+}
+
 int
 main(void)
 {
@@ -499,6 +582,7 @@ main(void)
 		cmocka_unit_test(test_torn_half_at_end),
 		cmocka_unit_test(test_torn_half_zeros),
 		cmocka_unit_test(test_cut_at_switch),
+		cmocka_unit_test(test_start_syncs),
 	};
 	char	cmd[64];
 	int	r;
