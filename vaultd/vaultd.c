@@ -54,6 +54,7 @@ usage(void)
 	    "[-S bytes]\n"
 	    "              [-I secs] [-J bytes] [-M slots] [-R n] [-Q n] "
 	    "[-V secs]\n"
+	    "              [-X secs]\n"
 	    "       vaultd --version\n"
 	    "  -c file  the configuration file (default %s, if it exists;\n"
 	    "           none in test mode)\n"
@@ -83,6 +84,8 @@ usage(void)
 	    "  -N path  test mode: run this program as netd\n"
 	    "  -D secs  test mode: the deadline of one exchange call\n"
 	    "  -I secs  test mode: a control client's idle time-out\n"
+	    "  -X secs  test mode: how long signerd may owe answers and "
+	    "give none\n"
 	    "  -S bytes test mode: the audit log's segment size\n"
 	    "  -J bytes test mode: the audit journal's size\n"
 	    "  -M slots test mode: the gateway's replay table's largest size\n"
@@ -975,7 +978,7 @@ main(int argc, char **argv)
 		return 0;
 	}
 	while ((ch = getopt_long(argc, argv,
-	    "c:dfg:I:J:k:l:LM:nN:p:Q:R:S:t:Tu:D:V:W:",
+	    "c:dfg:I:J:k:l:LM:nN:p:Q:R:S:t:Tu:D:V:W:X:",
 	    longopts, NULL)) != -1) {
 		switch (ch) {
 		case 'C':
@@ -1057,6 +1060,11 @@ main(int argc, char **argv)
 			vd.idle_ms = (int64_t)test_number(optarg, 1,
 			    VAULTD_IDLE_TEST_MAX) * 1000;
 			break;
+		case 'X':
+			/* how long signerd may owe answers and give none */
+			vd.answer_ms = (int64_t)test_number(optarg, 1,
+			    VAULTD_ANSWER_TEST_MAX) * 1000;
+			break;
 		case 'N':
 			/* absolute: vaultd execs it long after getopt */
 			if (optarg[0] != '/' || (size_t)snprintf(vd.netd_path,
@@ -1120,10 +1128,14 @@ main(int argc, char **argv)
 		fatalx("-J is for tests: it needs -T");
 	if (vd.idle_ms != 0 && !vd.testmode)
 		fatalx("-I is for tests: it needs -T");
+	if (vd.answer_ms != 0 && !vd.testmode)
+		fatalx("-X is for tests: it needs -T");
 	if (vd.gw_wait[0] != '\0' && !vd.testmode)
 		fatalx("-V is for tests: it needs -T");
 	if (vd.idle_ms == 0)
 		vd.idle_ms = VAULTD_IDLE_MS;
+	if (vd.answer_ms == 0)
+		vd.answer_ms = VAULTD_ANSWER_MS;
 	if (vd.call_deadline_ms == 0)
 		vd.call_deadline_ms = VAULTD_CALL_DEADLINE_MS;
 	if (vd.sign_workers[0] == '\0') {

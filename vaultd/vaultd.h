@@ -55,6 +55,13 @@ struct vaultd;
 #define VAULTD_CALL_DEADLINE_MS	120000	/* one exchange call, all steps */
 #define VAULTD_STATUS_EVERY_MS	5000	/* liveness query of each child */
 #define VAULTD_STATUS_DEADLINE	15000	/* no answer this long: restart */
+#define VAULTD_ANSWER_MS	10000	/* signerd owes answers to requests
+					   and gives none this long: it is
+					   killed and restarted (-X in tests) */
+#define VAULTD_ANSWER_OP_TIMES	12	/* ... a vault operation (Argon2id,
+					   twice for passwd) this many times
+					   as long: 120 s */
+#define VAULTD_ANSWER_TEST_MAX	600	/* -X: seconds, test mode */
 #define VAULTD_CHILDLOG_LINE	1024	/* a child's log line, longer: cut */
 #define VAULTD_CHILDLOG_RATE	20	/* lines a second a child may log, */
 #define VAULTD_CHILDLOG_BURST	100	/* and at once */
@@ -100,6 +107,9 @@ struct child {
 	int64_t		 restart_at_ms;
 	int64_t		 status_sent_ms;	/* 0: no query outstanding */
 	int64_t		 status_next_ms;
+	int64_t		 owed_ms;	/* owes answers to work and gave none
+					   since; 0: owes none (child_watch) */
+	int64_t		 owed_bound;	/* ... then killed past this long */
 	unsigned	 backoff_ms;
 	unsigned	 restarts;
 	uint32_t	 next_id;
@@ -601,6 +611,7 @@ struct vaultd {
 	int		 cpu_latency_fd;	/* held while open */
 	int64_t		 call_deadline_ms;	/* -D, test mode */
 	int64_t		 idle_ms;		/* -I, test mode */
+	int64_t		 answer_ms;		/* -X, test mode */
 	char		 netd_path[PATH_MAX];	/* -N, test mode: a stand-in */
 	int		 stopping;
 	int64_t		 started_ms;
@@ -645,6 +656,8 @@ struct vaultd {
 	struct msgbuf	 held_ckpt;	/* frames admitted while a checkpoint
 					   is signed: their records follow it */
 	size_t		 held_last;	/* bytes of the last group synced */
+	/* frames in held, syncing, held_ckpt: not yet signerd's to answer */
+	size_t		 held_n, syncing_n, ckpt_n;
 	int64_t		 trim_at;	/* memory back to the kernel, or 0 */
 	struct vd_call	 call;
 	struct vd_policy policy;
@@ -1025,6 +1038,11 @@ void	 vault_signerd_lost(struct vaultd *);
 const char *vault_state(struct vaultd *);
 /* 1 while a vault operation waits for signerd. */
 int	 vault_busy(const struct vaultd *);
+/*
+ * 1 while signerd may be deriving a key from a passphrase (Argon2id) for
+ * the vault operation: seconds of work, and what comes behind it waits.
+ */
+int	 vault_deriving(const struct vaultd *);
 /* The operation in flight, for the control requests (vaultd_vault_ctl.c). */
 int	 vault_exists(struct vaultd *);
 void	 vault_op_from(struct vaultd *, struct client *, struct msg *);
@@ -1268,6 +1286,13 @@ int	 vaultd_sign_busy(const struct vaultd *);
 void	 vaultd_sign_forget(struct vaultd *);
 /* 1 if a slot of ours waits for signerd. */
 int	 vaultd_sign_waiting(const struct vaultd *);
+/*
+ * How many slots' requests signerd has been handed (in its channel or
+ * read by it) and not answered: not those whose frames still wait in
+ * vaultd for their audit records' sync, nor those answered from the
+ * cache.
+ */
+size_t	 vaultd_sign_at_signerd(const struct vaultd *);
 /* 1 if a signature the control client serial asked for is in flight. */
 int	 vaultd_sign_for_client(const struct vaultd *, uint64_t serial);
 /* Put a header list ([[name, value]...]) into an answer. */

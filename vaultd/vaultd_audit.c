@@ -725,6 +725,8 @@ audit_undefer(struct vaultd *vd)
 		    vd->held_ckpt.len) != 0)
 			fatalx("out of memory");
 		msgbuf_free(&vd->held_ckpt);
+		vd->held_n += vd->ckpt_n;
+		vd->ckpt_n = 0;
 	}
 }
 

@@ -248,6 +248,7 @@ child_start(struct vaultd *vd, struct child *ch)
 	ch->state = CHILD_HELLO;
 	ch->started_ms = vaultd_now_ms();
 	ch->status_sent_ms = ch->started_ms;	/* hello deadline */
+	ch->owed_ms = 0;
 	ch->have_status = 0;
 	log_info("started %s, pid %ld", ch->name, (long)pid);
 	return 0;
@@ -748,6 +749,9 @@ child_dispatch(struct vaultd *vd, struct child *ch, struct msg *m)
 	if ((p = child_perm_find(ch->id, m->type,
 	    child_msg_bits(vd, ch, m->id))) == NULL)
 		return CV_ERR_MSG_STATE;
+	/* an answer to work: the child is not stuck (child_watch) */
+	if (p->need & PS_WORK)
+		ch->owed_ms = 0;
 	return p->handle(vd, ch, m);
 }
 
@@ -811,6 +815,67 @@ child_readable(struct vaultd *vd, struct child *ch)
 	}
 }
 
+/*
+ * How long signerd may go without an answer while it owes some, or 0
+ * when it owes none: a vault operation that derives a key (Argon2id
+ * takes seconds, twice for passwd, and what is behind it waits), any
+ * other, or requests vaultd handed it.  Not the status query's: that
+ * has its own deadline.
+ */
+static int64_t
+child_owed_bound(const struct vaultd *vd, const struct child *ch)
+{
+	if (ch->id != CHILD_SIGNERD || ch->state != CHILD_UP)
+		return 0;
+	if (vault_deriving(vd))
+		return vd->answer_ms * VAULTD_ANSWER_OP_TIMES;
+	if (vault_busy(vd) || vaultd_sign_at_signerd(vd) > 0)
+		return vd->answer_ms;
+	return 0;
+}
+
+/*
+ * The watchdog of work: a signerd that owes answers and has given none
+ * for its bound (stopped, deadlocked, spinning) is killed, and its crash
+ * takes over: restarted, what waited on it answered.  Its clock starts
+ * when it comes to owe, and again at each answer (child_dispatch).  Once
+ * a turn, with the loop's clock: nothing is timed per request.  While
+ * it owes work, its status query waits with it, not on its own
+ * deadline: a status answer comes after the work sent before it.
+ */
+static void
+child_watch(struct vaultd *vd, struct child *ch, int64_t now)
+{
+	const char	*what;
+	char		 why[96];
+	int64_t		 bound;
+
+	if ((bound = child_owed_bound(vd, ch)) == 0) {
+		ch->owed_ms = 0;
+		return;
+	}
+	if (ch->status_sent_ms != 0)
+		ch->status_sent_ms = now;
+	/* a derivation that starts gets its bound from the last answer */
+	ch->owed_bound = bound;
+	if (ch->owed_ms == 0) {
+		ch->owed_ms = now;
+		return;
+	}
+	if (now - ch->owed_ms <= bound)
+		return;
+	/* vaultd itself may have been the one held up: read what came */
+	child_readable(vd, ch);
+	if (ch->state != CHILD_UP || ch->owed_ms == 0)
+		return;
+	what = vault_busy(vd) ? "the vault operation" : "signing requests";
+	snprintf(why, sizeof(why), "no answer to %s in %lld s", what,
+	    (long long)(bound / 1000));
+	vaultd_audit(vd, ch->name, "", "peer_stalled", "killed",
+	    vault_busy(vd) ? "vault" : "signing");
+	child_kill(ch, why);
+}
+
 void
 child_timers(struct vaultd *vd, struct child *ch, int64_t now)
 {
@@ -829,6 +894,9 @@ child_timers(struct vaultd *vd, struct child *ch, int64_t now)
 		return;
 	case CHILD_HELLO:
 	case CHILD_UP:
+		child_watch(vd, ch, now);
+		if (ch->state != CHILD_HELLO && ch->state != CHILD_UP)
+			return;
 		if (ch->status_sent_ms != 0 &&
 		    now - ch->status_sent_ms > VAULTD_STATUS_DEADLINE) {
 			child_kill(ch, "no answer within the deadline");
@@ -851,6 +919,9 @@ child_next_timer(const struct child *ch)
 		return ch->restart_at_ms;
 	case CHILD_HELLO:
 	case CHILD_UP:
+		/* owing work, its status query waits with it (child_watch) */
+		if (ch->owed_ms != 0)
+			return ch->owed_ms + ch->owed_bound + 1;
 		if (ch->status_sent_ms != 0)
 			return ch->status_sent_ms + VAULTD_STATUS_DEADLINE + 1;
 		return ch->status_next_ms;

@@ -384,7 +384,12 @@ sign_queue(struct vaultd *vd, const struct sign_origin *o,
 		slot_free(vd, s);
 		vaultd_policy_refund(vd, v);
 		o->done(vd, o, CV_ERR_NOMEM, "out of memory", NULL);
+		return;
 	}
+	if (q == &vd->held_ckpt)
+		vd->ckpt_n++;
+	else
+		vd->held_n++;
 }
 
 static void
@@ -630,13 +635,17 @@ vaultd_sign_client(struct vaultd *vd, const struct client_check *cc,
 	return 0;
 }
 
-/* Frames whose records are written (and synced, unless relaxed) go. */
+/*
+ * Frames whose records are written (and synced, unless relaxed) go: the
+ * n requests in b are signerd's to answer from now on.
+ */
 static void
-sign_release(struct vaultd *vd, struct msgbuf *b)
+sign_release(struct vaultd *vd, struct msgbuf *b, size_t *n)
 {
 	struct chan	*c = &SIGNERD(vd)->chan;
 	int		 r;
 
+	*n = 0;
 	if (b->len == 0)
 		return;
 	if (b == &vd->held)		/* alone, or relaxed: a group too */
@@ -658,6 +667,8 @@ sign_sync_held(struct vaultd *vd)
 	if (vd->held.len == 0 || vaultd_sync_busy(vd))
 		return;
 	vd->syncing = vd->held;		/* syncing is empty: not busy */
+	vd->syncing_n = vd->held_n;
+	vd->held_n = 0;
 	vd->held_last = vd->held.len;
 	memset(&vd->held, 0, sizeof(vd->held));
 	vaultd_audit_sync_begin(vd);
@@ -682,7 +693,7 @@ vaultd_sign_flush(struct vaultd *vd)
 {
 	sign_cached(vd);
 	if (vd->audit_relaxed) {
-		sign_release(vd, &vd->held);
+		sign_release(vd, &vd->held, &vd->held_n);
 		vaultd_audit_write(vd);
 		return;
 	}
@@ -710,7 +721,7 @@ vaultd_sign_flush(struct vaultd *vd)
 		 * stops vaultd), so no signature leaves before its record
 		 * is on disk.
 		 */
-		sign_release(vd, &vd->held);
+		sign_release(vd, &vd->held, &vd->held_n);
 		vaultd_audit_sync(vd);
 		return;
 	}
@@ -727,18 +738,20 @@ void
 vaultd_sign_synced(struct vaultd *vd)
 {
 	struct msgbuf	synced = vd->syncing;
+	size_t		n = vd->syncing_n;
 
 	vaultd_audit_synced(vd);
 	memset(&vd->syncing, 0, sizeof(vd->syncing));
+	vd->syncing_n = 0;
 	if (vd->held.len > 0 && !vd->audit_relaxed) {
 		/* what came since: its records written first */
 		vaultd_audit_write(vd);
 		sign_sync_held(vd);		/* the next group */
 	}
-	sign_release(vd, &synced);
+	sign_release(vd, &synced, &n);
 	if (vd->held.len > 0) {			/* switched to relaxed */
 		vaultd_audit_write(vd);
-		sign_release(vd, &vd->held);
+		sign_release(vd, &vd->held, &vd->held_n);
 	}
 }
 
@@ -866,6 +879,16 @@ vaultd_sign_waiting(const struct vaultd *vd)
 	return vd->nsigns > 0;
 }
 
+size_t
+vaultd_sign_at_signerd(const struct vaultd *vd)
+{
+	size_t	not_sent = vd->ncached + vd->held_n + vd->syncing_n +
+		    vd->ckpt_n;
+
+	/* never more than there are: a miscount must not blame signerd */
+	return vd->nsigns > not_sent ? vd->nsigns - not_sent : 0;
+}
+
 int
 vaultd_sign_for_client(const struct vaultd *vd, uint64_t serial)
 {
@@ -895,6 +918,7 @@ vaultd_sign_lost(struct vaultd *vd)
 	msgbuf_free(&vd->held);
 	msgbuf_free(&vd->syncing);
 	msgbuf_free(&vd->held_ckpt);
+	vd->held_n = vd->syncing_n = vd->ckpt_n = 0;
 	vaultd_sign_forget(vd);
 	for (i = 0; i < VAULTD_SIGN_SLOTS && vd->nsigns > 0; i++) {
 		struct sign_slot *s = &vd->signs[i];

@@ -600,6 +600,23 @@ vault_busy(const struct vaultd *vd)
 }
 
 int
+vault_deriving(const struct vaultd *vd)
+{
+	if (!vd->op.active || vd->op.committing)
+		return 0;
+	switch (vd->op.sent) {
+	case MSG_VAULT_CREATE_REQ:
+	case MSG_VAULT_UNLOCK_REQ:
+	case MSG_VAULT_PASSWD_REQ:	/* two: the old and the new */
+	case MSG_VAULT_REKEY_REQ:
+	case MSG_VAULT_PUT_REQ:		/* with the vault's credential */
+	case MSG_VAULT_DEL_REQ:
+		return 1;
+	}
+	return 0;
+}
+
+int
 vault_signerd_answer(struct vaultd *vd, struct child *ch, struct msg *m)
 {
 	struct msg_w	 w;

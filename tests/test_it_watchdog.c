@@ -1,0 +1,386 @@
+/*
+ * vaultd's watchdog of signerd's work: a signerd that owes answers and
+ * gives none for the bound (-X in test mode; a vault operation, with its
+ * Argon2id, twelve times as long) is killed and restarted, and what
+ * waited on it is answered; one stopped with nothing to answer is left
+ * alone, and one that is slow within its bound is not killed.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <poll.h>
+
+#include <cmocka.h>
+
+#include "common/audit.h"
+#include "tests/it.h"
+
+#define PASSPHRASE	"correct horse battery staple"
+#define WALLET_KEY	"ac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80"
+#define APIKEY_JSON	"{\"apiKey\":\"k-1\",\"secret\":" \
+			"\"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=\"," \
+			"\"passphrase\":\"pp\"}"
+/* vaultd's answer to a signature while signerd restarts (vaultd.h) */
+#define SIGNERD_AGAIN	"signerd is (re)starting; retry in a moment"
+
+struct wt {
+	struct it	it;
+	char		pass[128], audit[128];
+	char		out[16384];
+};
+
+#define CTL(t, in, ...)	it_ctl(&(t)->it, in, (t)->out, sizeof((t)->out), \
+			    __VA_ARGS__)
+
+static int
+setup(void **state)
+{
+	static struct wt	t;
+
+	it_init(&t.it);
+	snprintf(t.pass, sizeof(t.pass), "%s.pass", t.it.home);
+	snprintf(t.audit, sizeof(t.audit), "%s/audit.log", t.it.home);
+	it_write(t.pass, PASSPHRASE "\n", 0600);
+	*state = &t;
+	return 0;
+}
+
+static int
+teardown(void **state)
+{
+	struct wt	*t = *state;
+
+	it_cleanup(&t->it);
+	unlink(t->pass);
+	return 0;
+}
+
+/*
+ * A vault (Argon2id at its least) with account A, its wallet and API
+ * keys; then vaultd again with xarg (-TXn) unlocking it by itself (-p),
+ * as it does after each restart of signerd.
+ */
+static void
+start_signing(struct wt *t, const char *xarg)
+{
+	assert_int_equal(it_start_args(&t->it, "-T", NULL, NULL), 0);
+	assert_int_equal(CTL(t, NULL, "init --passphrase-file %s --kdf min",
+	    t->pass), 0);
+	assert_int_equal(CTL(t, NULL, "account add A --profile openfish"), 0);
+	assert_int_equal(CTL(t, WALLET_KEY, "wallet import --account A"), 0);
+	assert_int_equal(CTL(t, APIKEY_JSON, "apikey import --account A"), 0);
+	assert_int_equal(it_stop(&t->it, 5000), 0);
+	assert_int_equal(it_start_args(&t->it, xarg, "-p", t->pass), 0);
+	if (CTL(t, NULL, "wait --unlocked --timeout 10") != 0)
+		fail_msg("not unlocked: %s", t->out);
+}
+
+/* An L2 headers request for GET /auth/api-keys of account A, sent on c. */
+static void
+headers_send(struct chan *c, uint32_t id)
+{
+	struct msg_w	w;
+
+	msg_begin(&w, MSG_CTL_HEADERS_REQ, id);
+	msg_put_str(&w, "A");
+	msg_put_u64(&w, 2);
+	msg_put_str(&w, "GET");
+	msg_put_str(&w, "/auth/api-keys");
+	msg_put_bin(&w, "", 0);
+	msg_put_u64(&w, 0);
+	msg_put_u64(&w, 0);
+	assert_int_equal(chan_send(c, &w), 0);
+}
+
+/* The next answer on c, if one comes within ms; else the test fails. */
+static void
+recv_within(struct chan *c, struct msg *m, int ms, pid_t cont)
+{
+	struct pollfd	pfd = { c->fd, POLLIN, 0 };
+
+	if (poll(&pfd, 1, ms) != 1) {
+		if (cont > 0)
+			kill(cont, SIGCONT);
+		fail_msg("no answer within %d ms", ms);
+	}
+	assert_int_equal(chan_recv(c, m), 0);
+}
+
+/*
+ * The audit records whose op is op: how many, the last into *rec.
+ */
+static int
+audit_ops(struct wt *t, const char *op, struct audit_rec *rec)
+{
+	struct audit_rec one;
+	char		*log, *p, *nl;
+	size_t		 len = 0;
+	int		 n = 0;
+
+	assert_non_null(log = it_slurp(t->audit, &len));
+	for (p = log; (nl = memchr(p, '\n', len - (size_t)(p - log))) !=
+	    NULL; p = nl + 1) {
+		assert_int_equal(audit_record_parse(p, (size_t)(nl - p + 1),
+		    &one), 0);
+		if (strcmp(one.op, op) == 0) {
+			*rec = one;
+			n++;
+		}
+	}
+	free(log);
+	return n;
+}
+
+/* Neither watchdog of vaultd's (work, status query) killed a child. */
+static void
+assert_none_stalled(struct wt *t)
+{
+	struct audit_rec rec;
+
+	assert_false(it_log_has(&t->it, "is broken: no answer"));
+	assert_int_equal(audit_ops(t, "peer_stalled", &rec), 0);
+}
+
+/* One signature asked on a connection of its own: signed, exit 0. */
+static void
+signs(struct wt *t)
+{
+	if (CTL(t, NULL, "headers l2 --account A --method GET "
+	    "--path /auth/api-keys") != 0)
+		fail_msg("headers: %s", t->out);
+}
+
+/*
+ * signerd stopped (SIGSTOP) with a signature to make: past the bound,
+ * 1 s here, vaultd kills it; the request is answered as any other that
+ * signerd's end left unsigned (vaultd unlocks by itself: "again"), the
+ * log, the status and the audit log say why, a new signerd comes up,
+ * and the next request is signed.  Before, nothing but the status query
+ * noticed it, 15 to 20 s later, "no answer within the deadline", and
+ * nothing was audited.
+ */
+static void
+test_stopped_signing(void **state)
+{
+	struct wt	*t = *state;
+	struct it_proc	 p[3], q[3];
+	struct audit_rec rec;
+	struct chan	 c;
+	struct msg	 m;
+	char		 text[256], line[256];
+	int		 code;
+
+	start_signing(t, "-TX1");
+	signs(t);
+	assert_int_equal(it_status(&t->it, p), 0);
+	assert_int_equal(kill((pid_t)p[1].pid, SIGSTOP), 0);
+	assert_int_equal(it_connect(&t->it, &c), 0);
+	headers_send(&c, 100);
+	recv_within(&c, &m, 12000, (pid_t)p[1].pid);
+	assert_int_equal(m.type, MSG_ERROR_ANS);
+	assert_int_equal(m.id, 100);
+	assert_int_equal(msg_get_error(&m, &code, text, sizeof(text)), 0);
+	msg_clear(&m);
+	chan_free(&c);
+	assert_int_equal(code, CV_ERR_AGAIN);
+	assert_string_equal(text, SIGNERD_AGAIN);
+
+	assert_true(it_wait_up(&t->it, q, p[1].pid, 0, 5000) >= 0);
+	assert_int_equal(q[1].restarts, 1);
+	assert_string_equal(q[1].last_exit, "killed by vaultd: no answer to "
+	    "signing requests in 1 s");
+	assert_int_equal(kill((pid_t)p[1].pid, 0), -1);
+	snprintf(line, sizeof(line), "signerd (pid %llu) is broken: no answer "
+	    "to signing requests in 1 s; killing it",
+	    (unsigned long long)p[1].pid);
+	assert_true(it_log_has(&t->it, line));
+	assert_int_equal(audit_ops(t, "peer_stalled", &rec), 1);
+	assert_string_equal(rec.actor, "signerd");
+	assert_string_equal(rec.verdict, "killed");
+	assert_string_equal(rec.key_id, "signing");
+
+	if (CTL(t, NULL, "wait --unlocked --timeout 10") != 0)
+		fail_msg("not unlocked again: %s", t->out);
+	signs(t);
+	assert_int_equal(it_status(&t->it, q), 0);
+	assert_int_equal(q[1].restarts, 1);
+	if (CTL(t, NULL, "audit verify") != 0)
+		fail_msg("%s", t->out);
+}
+
+/*
+ * signerd stopped with nothing to answer: four times the bound go by
+ * and it is the same process, never restarted, nothing audited; let go
+ * on, it signs.  (The status query's own deadline, 15 s, is not reached.)
+ */
+static void
+test_stopped_idle(void **state)
+{
+	struct wt	*t = *state;
+	struct it_proc	 p[3], q[3];
+
+	start_signing(t, "-TX1");
+	assert_int_equal(it_status(&t->it, p), 0);
+	assert_int_equal(kill((pid_t)p[1].pid, SIGSTOP), 0);
+	it_sleep_ms(4000);
+	assert_int_equal(it_status(&t->it, q), 0);
+	assert_int_equal(kill((pid_t)p[1].pid, SIGCONT), 0);
+	assert_int_equal(q[1].pid, p[1].pid);
+	assert_int_equal(q[1].restarts, 0);
+	assert_string_equal(q[1].last_exit, "");
+	signs(t);
+	assert_int_equal(it_status(&t->it, q), 0);
+	assert_int_equal(q[1].pid, p[1].pid);
+	assert_none_stalled(t);
+}
+
+/*
+ * Slow but within its bound: with a signing bound of 2 s (the vault
+ * operations' 24 s), a vault at the sensitive Argon2id cost (seconds for
+ * each derivation) is made, locked, unlocked, and its passphrase changed,
+ * while a signature waits behind the change in signerd; signerd is never
+ * killed.  On a machine that derives in less than 2 s it shows nothing
+ * and is skipped.
+ */
+static void
+test_slow_vault_op(void **state)
+{
+	struct wt	*t = *state;
+	struct it_proc	 p[3], q[3];
+	struct chan	 c;
+	struct msg	 m;
+	char		 out[160], text[256];
+	int64_t		 start;
+	pid_t		 pw;
+	int		 st, code;
+
+	assert_int_equal(it_start_args(&t->it, "-TX2", NULL, NULL), 0);
+	assert_int_equal(it_status(&t->it, p), 0);
+	start = it_ms();
+	if (CTL(t, NULL, "init --passphrase-file %s --kdf sensitive",
+	    t->pass) != 0)
+		fail_msg("init: %s", t->out);
+	if (it_ms() - start < 2500)
+		skip();
+	assert_int_equal(CTL(t, NULL, "account add A --profile openfish"), 0);
+	assert_int_equal(CTL(t, WALLET_KEY, "wallet import --account A"), 0);
+	assert_int_equal(CTL(t, APIKEY_JSON, "apikey import --account A"), 0);
+	assert_int_equal(CTL(t, NULL, "lock"), 0);
+	if (CTL(t, NULL, "unlock --passphrase-file %s", t->pass) != 0)
+		fail_msg("unlock: %s", t->out);
+
+	/* a signature sent while the change derives its key waits for it */
+	snprintf(out, sizeof(out), "%s.passwd", t->it.home);
+	pw = it_ctl_spawn(&t->it, out, "passwd --passphrase-file %s "
+	    "--new-passphrase-file %s --kdf interactive", t->pass, t->pass);
+	assert_true(pw > 0);
+	it_sleep_ms(500);
+	assert_int_equal(it_connect(&t->it, &c), 0);
+	headers_send(&c, 7);
+	recv_within(&c, &m, 60000, 0);
+	if (m.type == MSG_ERROR_ANS &&
+	    msg_get_error(&m, &code, text, sizeof(text)) == 0)
+		fail_msg("signature refused: %d %s", code, text);
+	assert_int_equal(m.type, MSG_CTL_HEADERS_ANS);
+	assert_int_equal(m.id, 7);
+	msg_clear(&m);
+	chan_free(&c);
+	assert_int_equal(waitpid(pw, &st, 0), pw);
+	assert_true(WIFEXITED(st));
+	if (WEXITSTATUS(st) != 0)
+		fail_msg("passwd exit %d", WEXITSTATUS(st));
+	unlink(out);
+
+	assert_int_equal(it_status(&t->it, q), 0);
+	assert_int_equal(q[1].pid, p[1].pid);
+	assert_int_equal(q[1].restarts, 0);
+	assert_none_stalled(t);
+}
+
+/*
+ * vaultctl cmd (lock, unlock) sent to a stopped signerd: vaultd kills it
+ * past the bound, "killed by vaultd: no answer to the vault operation
+ * in S s", audited; vaultctl is told the operation failed as when
+ * signerd dies during one; a new signerd comes up and the vault is
+ * unlocked again (-p).
+ */
+static void
+stalled_op(struct wt *t, const char *cmd, unsigned restarts, int s)
+{
+	struct it_proc	 p[3], q[3];
+	struct audit_rec rec;
+	char		 out[160], want[160], *said;
+	size_t		 len = 0;
+	pid_t		 op;
+	int		 st;
+
+	assert_int_equal(it_status(&t->it, p), 0);
+	assert_int_equal(kill((pid_t)p[1].pid, SIGSTOP), 0);
+	snprintf(out, sizeof(out), "%s.op", t->it.home);
+	op = it_ctl_spawn(&t->it, out, "%s", cmd);
+	assert_true(op > 0);
+	if (it_wait_up(&t->it, q, p[1].pid, 0, 40000) < 0) {
+		kill((pid_t)p[1].pid, SIGCONT);
+		fail_msg("signerd not restarted");
+	}
+	assert_int_equal(q[1].restarts, restarts);
+	snprintf(want, sizeof(want), "killed by vaultd: no answer to the "
+	    "vault operation in %d s", s);
+	assert_string_equal(q[1].last_exit, want);
+	assert_int_equal(audit_ops(t, "peer_stalled", &rec), (int)restarts);
+	assert_string_equal(rec.actor, "signerd");
+	assert_string_equal(rec.verdict, "killed");
+	assert_string_equal(rec.key_id, "vault");
+	assert_int_equal(waitpid(op, &st, 0), op);
+	assert_true(WIFEXITED(st));
+	assert_int_not_equal(WEXITSTATUS(st), 0);
+	assert_non_null(said = it_slurp(out, &len));
+	if (strstr(said, "signerd stopped during the operation; the vault is "
+	    "now locked") == NULL)
+		fail_msg("%s said: %s", cmd, said);
+	free(said);
+	unlink(out);
+	if (CTL(t, NULL, "wait --unlocked --timeout 10") != 0)
+		fail_msg("not unlocked again: %s", t->out);
+	signs(t);
+}
+
+/*
+ * signerd stopped with a vault operation to answer.  One that derives no
+ * key (lock) has the bound of signing requests, -X 2; one that derives a
+ * key (unlock: Argon2id) twelve times that, 24 s, and that bound decides,
+ * not the status query's 15 s deadline, which a passwd at the sensitive
+ * cost exceeds on a slow machine.  Before, the status query's deadline
+ * killed signerd, "no answer within the deadline", whatever it was doing.
+ */
+static void
+test_stopped_vault_op(void **state)
+{
+	struct wt	*t = *state;
+	char		 cmd[256];
+
+	start_signing(t, "-TX2");
+	stalled_op(t, "lock", 1, 2);
+	assert_int_equal(CTL(t, NULL, "lock"), 0);
+	snprintf(cmd, sizeof(cmd), "unlock --passphrase-file %s", t->pass);
+	stalled_op(t, cmd, 2, 24);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_stopped_signing, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_stopped_idle, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_slow_vault_op, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_stopped_vault_op, setup,
+		    teardown),
+	};
+
+	signal(SIGPIPE, SIG_IGN);
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
