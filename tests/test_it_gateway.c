@@ -2304,6 +2304,66 @@ test_check_lost(void **state)
 }
 
 /*
+ * A bot gone while its credentials wait at a signerd that does not
+ * answer (stopped): the request keeps its place at vaultd, and netd's
+ * wait slot, only until vaultd's watchdog (-X 1 here) kills signerd;
+ * then it ends, netd's slot is free, and once signerd is back and the
+ * vault unlocked the bot is served.  It used to keep them until the
+ * status query's deadline noticed the stopped signerd, 15 to 20 s later.
+ */
+static void
+test_gone_stalled(void **state)
+{
+	struct gt	*g = *state;
+	struct it_proc	 procs[3], q[3];
+	struct txr	 r;
+	int64_t		 start;
+	pid_t		 pid;
+	uint64_t	 old;
+
+	gw_restart_t(g, "-TX1", NULL);
+	assert_int_equal(it_status(&g->it, procs), 0);
+	old = procs[1].pid;
+	assert_int_equal(kill((pid_t)old, SIGSTOP), 0);
+	if ((pid = fork()) == -1)
+		fail_msg("fork");
+	if (pid == 0) {
+		bot(g, &g->bot, txt_now(), "GET", "/data/orders", NULL, &r);
+		_exit(0);
+	}
+	/* the request at vaultd, its check at the stopped signerd */
+	for (start = txt_ms();; it_sleep_ms(20)) {
+		if (txt_ms() - start >= 10000) {
+			kill((pid_t)old, SIGCONT);
+			fail_msg("the request did not reach vaultd");
+		}
+		if (metric(g, "\nclobvault_gateway_inflight ") == 2)
+			break;
+	}
+	assert_int_equal(kill(pid, SIGKILL), 0);
+	assert_int_equal(waitpid(pid, NULL, 0), pid);
+	if (it_wait_up(&g->it, q, old, 0, 10000) < 0) {
+		kill((pid_t)old, SIGCONT);
+		fail_msg("signerd not restarted");
+	}
+	assert_string_equal(q[1].last_exit, "killed by vaultd: no answer to "
+	    "signing requests in 1 s");
+	for (start = txt_ms();; it_sleep_ms(50)) {
+		if (txt_ms() - start >= 10000)
+			fail_msg("netd still has the request of the bot gone");
+		if (metric(g, "\nclobvault_gateway_inflight ") == 1)
+			break;
+	}
+	assert_int_equal(CTL(g, NULL, "unlock --passphrase-file %s", g->pass),
+	    0);
+	bot(g, &g->bot, txt_now(), "GET", "/data/orders?market=", NULL, &r);
+	if (r.status != 200)
+		fail_msg("%ld %s", r.status, r.body ? r.body : "");
+	txr_free(&r);
+	gw_restart(g, NULL);	/* the other tests' bound */
+}
+
+/*
  * A bot that goes away while signerd makes its signature (held still
  * with SIGSTOP once the grant sent the request to it): the signature,
  * when it comes, is withheld -- on the audit log as such, counted apart
@@ -3070,6 +3130,7 @@ main(void)
 		cmocka_unit_test(test_gone_signing),
 		cmocka_unit_test(test_gone_keeps_place),
 		cmocka_unit_test(test_check_lost),
+		cmocka_unit_test(test_gone_stalled),
 		cmocka_unit_test(test_builder_l2),
 		cmocka_unit_test(test_builder_l2_budget),
 		cmocka_unit_test(test_builder_budget_once),
