@@ -62,6 +62,7 @@ struct vaultd;
 					   twice for passwd) this many times
 					   as long: 120 s */
 #define VAULTD_ANSWER_TEST_MAX	600	/* -X: seconds, test mode */
+#define VAULTD_SYNC_SLOW_MS	3000	/* -T probe sync-slow: a slow disk */
 #define VAULTD_CHILDLOG_LINE	1024	/* a child's log line, longer: cut */
 #define VAULTD_CHILDLOG_RATE	20	/* lines a second a child may log, */
 #define VAULTD_CHILDLOG_BURST	100	/* and at once */
@@ -541,6 +542,9 @@ struct vd_syncer {
 	int		 logfd;		/* of audit.log, or -1 (shared) */
 	int		 err;		/* errno of the last one (shared) */
 	int		 errlog;	/* ... of audit.log's sync (shared) */
+	int		 slow;		/* -T probe sync-slow: the next one
+					   waits VAULTD_SYNC_SLOW_MS first
+					   (shared) */
 	int		 pipe[2];	/* a byte when one is done */
 	int		 on, busy, ended;
 };
@@ -1493,6 +1497,8 @@ void	 vaultd_sync_start(struct vaultd *);
 /* begin: a sync of fd, and of logfd first unless it is -1. */
 void	 vaultd_sync_begin(struct vaultd *, int fd, int logfd);
 int	 vaultd_sync_busy(const struct vaultd *);
+/* Test mode (probe sync-slow): the next sync waits, as a slow disk. */
+void	 vaultd_sync_slow(struct vaultd *);
 int	 vaultd_sync_pollfd(const struct vaultd *);
 void	 vaultd_sync_end(struct vaultd *, int block);
 int	 vaultd_sync_take(struct vaultd *);

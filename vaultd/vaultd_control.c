@@ -552,7 +552,9 @@ control_status(struct vaultd *vd, struct client *cl, struct msg *m)
  *		its approvers granted passes;
  *   busy-all	the same as when the vault is being locked, which none
  *		passes; busy-off ends either;
- *   lost-sync-fail	the sync of the next .lost copy fails (audit_lost).
+ *   lost-sync-fail	the sync of the next .lost copy fails (audit_lost);
+ *   sync-slow	the syncer's next sync waits VAULTD_SYNC_SLOW_MS first, as
+ *		on a slow disk.
  */
 static int
 control_probe_self(struct vaultd *vd, struct client *cl, const char *kind)
@@ -569,6 +571,8 @@ control_probe_self(struct vaultd *vd, struct client *cl, const char *kind)
 		vd->probe_lost_sync = 1;
 	else if (strcmp(kind, "account-raw") == 0)
 		vd->probe_account_raw = 1;
+	else if (strcmp(kind, "sync-slow") == 0)
+		vaultd_sync_slow(vd);
 	else
 		return 0;
 	return 1;

@@ -14,6 +14,7 @@
 #include <poll.h>
 #include <pthread.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "common/log.h"
@@ -23,7 +24,8 @@ static void *
 syncer(void *arg)
 {
 	struct vd_syncer	*s = arg;
-	int			 fd, logfd, err, errlog;
+	struct timespec		 ts;
+	int			 fd, logfd, err, errlog, slow;
 
 	for (;;) {
 		pthread_mutex_lock(&s->mu);
@@ -32,8 +34,16 @@ syncer(void *arg)
 		s->job = 0;
 		fd = s->fd;
 		logfd = s->logfd;
+		slow = s->slow;
+		s->slow = 0;
 		pthread_mutex_unlock(&s->mu);
 
+		if (slow) {		/* test mode: a slow disk */
+			ts.tv_sec = VAULTD_SYNC_SLOW_MS / 1000;
+			ts.tv_nsec = (VAULTD_SYNC_SLOW_MS % 1000) * 1000000L;
+			while (nanosleep(&ts, &ts) == -1 && errno == EINTR)
+				;
+		}
 		err = logfd != -1 && fdatasync(logfd) == -1 ? errno : 0;
 		errlog = err != 0;
 		if (err == 0 && fdatasync(fd) == -1)
@@ -69,6 +79,16 @@ int
 vaultd_sync_busy(const struct vaultd *vd)
 {
 	return vd->syncer.busy || vd->syncer.ended;
+}
+
+void
+vaultd_sync_slow(struct vaultd *vd)
+{
+	if (!vd->syncer.on)
+		return;
+	pthread_mutex_lock(&vd->syncer.mu);
+	vd->syncer.slow = 1;
+	pthread_mutex_unlock(&vd->syncer.mu);
 }
 
 int
