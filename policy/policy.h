@@ -212,6 +212,34 @@ void	 policy_budget_each(const struct policy_state *, int64_t now_ms,
 	    policy_budget_fn *fn, void *arg);
 
 /*
+ * Budgets kept across a restart of vaultd (vaultd/vaultd_budget.c).
+ * policy_counter_each hears every counter that holds something at
+ * now_ms: its budget's index in the state (def), its slot, whether it
+ * is a token bucket, its key's bytes, and for a count or sum the window
+ * and the amount taken, for a bucket its generation (the window a
+ * verdict's resv names), the units left and the wall-clock ms of its
+ * last refill.  policy_counter_load puts one back as heard
+ * (a window other than now_ms's is dropped: it closed); a def out of
+ * range, a key that is not one pb_key makes for that budget, or a value
+ * past the budget is refused (CV_ERR_INVALID).  policy_counter_charge
+ * charges amount to the counter of budget def that req names, as a
+ * verdict at now_ms would have: a count or sum only in the window
+ * now_ms is in (window must be it), a bucket by taking amount units
+ * from what it holds at now_ms (never below empty).
+ */
+typedef void policy_counter_fn(void *arg, uint32_t def, uint32_t slot,
+	    int rate, const char *key, size_t keylen, int64_t window,
+	    uint64_t val, int64_t last_ms);
+void	 policy_counter_each(const struct policy_state *, int64_t now_ms,
+	    policy_counter_fn *fn, void *arg);
+int	 policy_counter_load(struct policy_state *, uint32_t def,
+	    const char *key, size_t keylen, int64_t window, uint64_t val,
+	    int64_t last_ms, int64_t now_ms) CV_WUR;
+int	 policy_counter_charge(struct policy_state *, uint32_t def,
+	    const struct policy_req *req, int64_t window, uint64_t amount,
+	    int64_t now_ms) CV_WUR;
+
+/*
  * The verdict on req at now_ms (wall clock, ms since the epoch: budget
  * windows are UTC-aligned).  With st set, the budgets of every matching
  * allow or approve rule are reserved in v->resv when the verdict is

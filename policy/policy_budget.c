@@ -517,6 +517,174 @@ policy_refund(struct policy_state *st, const struct policy_resv *resv)
 	}
 }
 
+/*
+ * A counter for (def, key) found, or made as a verdict makes one (a
+ * bucket full, a count or sum empty in window): restoring only, so its
+ * arrays grow one at a time.  NULL when out of memory or past
+ * PB_MAX_KEYS.
+ */
+static struct pb_slot *
+pb_slot_get(struct policy_state *st, uint32_t def, const char *key,
+    size_t keylen, int64_t window, int64_t now_ms)
+{
+	const struct pb_def	*d = &st->defs[def];
+	struct pb_slot		*s, *ns;
+	uint32_t		*nf;
+	uint64_t		 h = pb_hash(def, key, keylen);
+	int64_t			 at;
+	size_t			 cap, k, si, mask;
+
+	if ((at = pb_find(st, def, h, key, keylen)) >= 0)
+		return &st->slots[at];
+	if (st->nkeys >= PB_MAX_KEYS)
+		return NULL;
+	if (st->nfree == 0 && st->nslots == st->slotcap) {
+		cap = st->slotcap ? st->slotcap * 2 : 16;
+		if ((ns = reallocarray(st->slots, cap, sizeof(*ns))) == NULL)
+			return NULL;
+		st->slots = ns;
+		if ((nf = reallocarray(st->freel, cap, sizeof(*nf))) == NULL)
+			return NULL;
+		st->freel = nf;
+		st->slotcap = cap;
+	}
+	if ((st->nkeys + 1) * 2 > st->tcap &&
+	    pb_table_build(st, st->tcap * 2) != 0)
+		return NULL;
+	si = st->nfree > 0 ? st->freel[st->nfree - 1] : st->nslots;
+	s = &st->slots[si];
+	memset(s, 0, sizeof(*s));
+	if ((s->key = malloc(keylen > 0 ? keylen : 1)) == NULL)
+		return NULL;
+	if (st->nfree > 0)
+		st->nfree--;
+	else
+		st->nslots++;
+	memcpy(s->key, key, keylen);
+	s->keylen = keylen;
+	s->used = 1;
+	s->def = def;
+	s->h = h;
+	s->window = window;
+	if (d->b->kind == PB_RATE) {
+		s->val = d->cap;
+		s->last_ms = now_ms;
+		s->window = ++st->gen;
+	}
+	mask = st->tcap - 1;
+	for (k = h & mask; st->table[k] != 0; k = (k + 1) & mask)
+		;
+	st->table[k] = (uint32_t)si + 1;
+	st->nkeys++;
+	return s;
+}
+
+/* Whether key is one pb_key makes for a budget kept per `per'. */
+static int
+pb_key_valid(unsigned per, const char *key, size_t keylen)
+{
+	size_t	at = 0, n;
+
+	if (keylen > PB_KEY_MAX)
+		return 0;
+	if (per & PB_PER_ACCOUNT) {
+		if (keylen - at < 2 || key[at] != 'a' ||
+		    (n = strnlen(key + at, keylen - at)) == keylen - at)
+			return 0;
+		at += n + 1;
+	}
+	if (per & PB_PER_CLIENT) {
+		if (keylen - at < 2 || (key[at] != 'o' && key[at] != 'c' &&
+		    key[at] != 'n') ||
+		    (n = strnlen(key + at, keylen - at)) == keylen - at)
+			return 0;
+		at += n + 1;
+	}
+	return at == keylen;
+}
+
+void
+policy_counter_each(const struct policy_state *st, int64_t now_ms,
+    policy_counter_fn *fn, void *arg)
+{
+	const struct pb_slot	*s;
+	const struct pb_def	*d;
+	size_t			 i;
+	int			 rate;
+
+	for (i = 0; st != NULL && i < st->nslots; i++) {
+		s = &st->slots[i];
+		if (!s->used || pb_reclaimable(st, s, now_ms))
+			continue;
+		d = &st->defs[s->def];
+		rate = d->b->kind == PB_RATE;
+		fn(arg, s->def, (uint32_t)i, rate, s->key, s->keylen,
+		    s->window, s->val, rate ? s->last_ms : 0);
+	}
+}
+
+int
+policy_counter_load(struct policy_state *st, uint32_t def, const char *key,
+    size_t keylen, int64_t window, uint64_t val, int64_t last_ms,
+    int64_t now_ms)
+{
+	const struct pb_def	*d;
+	struct pb_slot		*s;
+
+	if (def >= st->ndefs)
+		return CV_ERR_INVALID;
+	d = &st->defs[def];
+	if (!pb_key_valid(d->b->per, key, keylen) ||
+	    (d->b->kind == PB_RATE ? val > d->cap : val > d->b->amount))
+		return CV_ERR_INVALID;
+	if (d->b->kind != PB_RATE && window != pb_window(d->b, now_ms))
+		return 0;			/* closed: it starts full */
+	if ((s = pb_slot_get(st, def, key, keylen, window, now_ms)) == NULL)
+		return CV_ERR_NOMEM;
+	if (d->b->kind == PB_RATE) {
+		/* a refill from a clock ahead of now waits for it */
+		s->val = val;
+		s->last_ms = last_ms;
+	} else
+		s->val = val > s->val ? val : s->val;
+	return 0;
+}
+
+int
+policy_counter_charge(struct policy_state *st, uint32_t def,
+    const struct policy_req *req, int64_t window, uint64_t amount,
+    int64_t now_ms)
+{
+	const struct pb_def	*d;
+	struct pb_slot		*s;
+	char			 key[PB_KEY_MAX];
+	size_t			 keylen;
+	uint64_t		 t;
+
+	if (def >= st->ndefs)
+		return CV_ERR_INVALID;
+	d = &st->defs[def];
+	if (pb_key(req, d->b->per, key, sizeof(key), &keylen) != 0)
+		return CV_ERR_INVALID;
+	if (d->b->kind != PB_RATE && window != pb_window(d->b, now_ms))
+		return 0;
+	if ((s = pb_slot_get(st, def, key, keylen, window, now_ms)) == NULL)
+		return CV_ERR_NOMEM;
+	if (d->b->kind == PB_RATE) {
+		t = pb_tokens(d, s, now_ms);
+		s->val = amount < t ? t - amount : 0;
+		if (now_ms > s->last_ms)
+			s->last_ms = now_ms;
+		return 0;
+	}
+	if (s->window != window) {
+		s->window = window;
+		s->val = 0;
+	}
+	s->val = amount > UINT64_MAX - s->val ? UINT64_MAX : s->val + amount;
+	return 0;
+}
+
 static int
 pb_reclaimable(const struct policy_state *st, const struct pb_slot *s,
     int64_t now_ms)

@@ -4,8 +4,9 @@
  * exchange call's signature), apply with a wrong passphrase changing
  * nothing, a policy record edited in the vault file refused at unlock,
  * policy changes that need approvers' signatures, a request held until
- * two approvers grant it (and a wrong key, a rejection), and a budget
- * that admits exactly its count under concurrent requests.
+ * two approvers grant it (and a wrong key, a rejection), a budget that
+ * admits exactly its count under concurrent requests, and budgets that
+ * hold across a restart of vaultd, killed or stopped.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -523,6 +524,124 @@ test_budget(void **state)
 	    "--path /auth/api-keys"), 0);
 }
 
+/* Stop vaultd (SIGKILL for a crash, else SIGTERM), start it, unlock. */
+static void
+restart(struct st *s, int crash)
+{
+	if (crash)
+		it_kill(&s->it);
+	else
+		assert_int_equal(it_stop(&s->it, 5000), 0);
+	assert_int_equal(it_start(&s->it, "-T", NULL), 0);
+	assert_int_equal(CTL(s, NULL, "unlock --passphrase-file %s", s->pass),
+	    0);
+}
+
+/* The audit log has a record holding want; 1 or 0. */
+static int
+log_has(struct st *s, const char *want)
+{
+	char	 path[300], *log;
+	size_t	 len;
+	int	 has;
+
+	snprintf(path, sizeof(path), "%s/audit.log", s->it.home);
+	if ((log = it_slurp(path, &len)) == NULL)
+		return 0;
+	has = strstr(log, want) != NULL;
+	free(log);
+	return has;
+}
+
+/*
+ * Budgets hold across a restart of vaultd: a daily count spent in part
+ * (one charge in the budgets file a checkpoint wrote, one in the records
+ * after it) and a daily token bucket spent whole, then vaultd killed or
+ * stopped: the count admits only what is left and the bucket nothing,
+ * each denial naming its rule, audited.  Before, a restart refilled both.
+ */
+static void
+budget_restart(struct st *s, int crash)
+{
+	char	want[200];
+
+	policy_file(s, "allow operator catalog level l1 limit 3/day per "
+	    "account label three\nallow operator catalog level l2 rate 1/day "
+	    "per account label daily\n");
+	assert_int_equal(CTL(s, NULL, "policy apply %s --passphrase-file %s",
+	    s->pol, s->pass), 0);
+	assert_int_equal(CTL(s, NULL, "headers l1 --account pm"), 0);
+	assert_int_equal(CTL(s, NULL, "headers l2 --account pm --method GET "
+	    "--path /auth/api-keys"), 0);
+	/* an unlock is checkpointed: the file holds these two */
+	assert_int_equal(CTL(s, NULL, "lock"), 0);
+	assert_int_equal(CTL(s, NULL, "unlock --passphrase-file %s", s->pass),
+	    0);
+	assert_int_equal(CTL(s, NULL, "headers l1 --account pm"), 0);
+	restart(s, crash);
+	assert_int_equal(CTL(s, NULL, "headers l2 --account pm --method GET "
+	    "--path /auth/api-keys"), 4);
+	assert_non_null(strstr(s->out, "denied by rule daily (line 5)"));
+	assert_int_equal(CTL(s, NULL, "headers l1 --account pm"), 0);
+	assert_int_equal(CTL(s, NULL, "headers l1 --account pm"), 4);
+	assert_non_null(strstr(s->out, "denied by rule three (line 4)"));
+	assert_true(log_has(s, "\tdeny\tthree@4\t"));
+	assert_true(log_has(s, "\t/auth/api-keys\tdeny\tdaily@5\t"));
+	/* and again, with nothing checkpointed since the start */
+	restart(s, crash);
+	assert_int_equal(CTL(s, NULL, "headers l1 --account pm"), 4);
+	assert_non_null(strstr(s->out, "denied by rule three (line 4)"));
+	/* each charge is on the log, and the log still verifies */
+	snprintf(want, sizeof(want), "\tpm\tbudget\t-\t/pm/o%u/0:",
+	    (unsigned)getuid());
+	assert_true(log_has(s, want));
+	assert_int_equal(CTL(s, NULL, "audit verify"), 0);
+}
+
+static void
+test_budget_crash(void **state)
+{
+	budget_restart(*state, 1);
+}
+
+static void
+test_budget_stop(void **state)
+{
+	budget_restart(*state, 0);
+}
+
+/*
+ * A window that closed while vaultd was down starts full; one still open
+ * keeps what it spent.
+ */
+static void
+test_budget_window_closed(void **state)
+{
+	struct st	*s = *state;
+	time_t		 t;
+
+	policy_file(s, "allow operator catalog level l1 limit 2/day per "
+	    "account label two\nallow operator catalog level l2 limit 1/s "
+	    "per account label second\n");
+	assert_int_equal(CTL(s, NULL, "policy apply %s --passphrase-file %s",
+	    s->pol, s->pass), 0);
+	assert_int_equal(CTL(s, NULL, "headers l2 --account pm --method GET "
+	    "--path /auth/api-keys"), 0);
+	t = time(NULL);
+	assert_int_equal(CTL(s, NULL, "headers l1 --account pm"), 0);
+	it_kill(&s->it);
+	while (time(NULL) <= t)		/* that second's window closes */
+		it_sleep_ms(50);
+	assert_int_equal(it_start(&s->it, "-T", NULL), 0);
+	assert_int_equal(CTL(s, NULL, "unlock --passphrase-file %s", s->pass),
+	    0);
+	assert_int_equal(CTL(s, NULL, "headers l2 --account pm --method GET "
+	    "--path /auth/api-keys"), 0);
+	assert_int_equal(CTL(s, NULL, "headers l1 --account pm"), 0);
+	assert_int_equal(CTL(s, NULL, "headers l1 --account pm"), 4);
+	assert_non_null(strstr(s->out, "denied by rule two (line 4)"));
+}
+
 int
 main(void)
 {
@@ -539,6 +658,12 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_approval, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_budget, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_budget_crash, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_budget_stop, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_budget_window_closed,
+		    setup, teardown),
 	};
 
 	if (sodium_init() < 0)

@@ -913,6 +913,121 @@ test_budget_rate(void **state)
 	policy_free(pol);
 }
 
+/* What policy_counter_each heard, for policy_counter_load. */
+struct heard {
+	size_t	n;
+	struct {
+		uint32_t def;
+		int	 rate;
+		char	 key[64];
+		size_t	 keylen;
+		int64_t	 window, last_ms;
+		uint64_t val;
+	}	c[8];
+};
+
+static void
+hear(void *arg, uint32_t def, uint32_t slot, int rate, const char *key,
+    size_t keylen, int64_t window, uint64_t val, int64_t last_ms)
+{
+	struct heard	*h = arg;
+
+	assert_true(h->n < 8 && keylen <= sizeof(h->c[0].key));
+	h->c[h->n].def = def;
+	h->c[h->n].rate = rate;
+	memcpy(h->c[h->n].key, key, keylen);
+	h->c[h->n].keylen = keylen;
+	h->c[h->n].window = window;
+	h->c[h->n].val = val;
+	h->c[h->n].last_ms = last_ms;
+	h->n++;
+}
+
+/*
+ * Counters put back in a new state (a restart of vaultd): a count keeps
+ * what it spent in its window and starts full in the next; a bucket
+ * keeps its tokens; a charge from a record counts in its window only,
+ * a bucket's never below empty; what is not a counter of that budget
+ * is refused.
+ */
+static void
+test_budget_restore(void **state)
+{
+	struct policy		*pol;
+	struct policy_state	*st, *st2;
+	struct policy_req	 q, r;
+	struct heard		 h;
+	int64_t			 day = T0 / DAY_MS;
+	size_t			 i;
+
+	pol = pol_new("allow any path /c limit 3/day per account label cnt\n"
+	    "allow any path /r rate 2/day per client label rt\n");
+	assert_non_null(st = policy_state_new(pol));
+	req_init(&q);
+	req_path(&q, "/c");
+	req_init(&r);
+	req_path(&r, "/r");
+	assert_int_equal(eval(pol, st, &q, T0).effect, POLICY_ALLOW);
+	assert_int_equal(eval(pol, st, &q, T0).effect, POLICY_ALLOW);
+	assert_int_equal(eval(pol, st, &r, T0).effect, POLICY_ALLOW);
+	assert_int_equal(eval(pol, st, &r, T0).effect, POLICY_ALLOW);
+	memset(&h, 0, sizeof(h));
+	policy_counter_each(st, T0, hear, &h);
+	assert_int_equal(h.n, 2);
+	policy_state_free(st);
+
+	/* the same day: one left of the count, no token */
+	assert_non_null(st = policy_state_new(pol));
+	for (i = 0; i < h.n; i++)
+		assert_int_equal(policy_counter_load(st, h.c[i].def, h.c[i].key,
+		    h.c[i].keylen, h.c[i].window, h.c[i].val, h.c[i].last_ms,
+		    T0 + 1000), 0);
+	assert_int_equal(eval(pol, st, &q, T0 + 1000).effect, POLICY_ALLOW);
+	assert_int_equal(eval(pol, st, &q, T0 + 1000).effect, POLICY_DENY);
+	assert_int_equal(eval(pol, st, &r, T0 + 1000).effect, POLICY_DENY);
+	policy_state_free(st);
+
+	/* the next day: the count's window closed, so it starts full */
+	assert_non_null(st = policy_state_new(pol));
+	for (i = 0; i < h.n; i++)
+		if (!h.c[i].rate)
+			assert_int_equal(policy_counter_load(st, h.c[i].def,
+			    h.c[i].key, h.c[i].keylen, h.c[i].window,
+			    h.c[i].val, 0, T0 + DAY_MS), 0);
+	for (i = 0; i < 3; i++)
+		assert_int_equal(eval(pol, st, &q, T0 + DAY_MS).effect,
+		    POLICY_ALLOW);
+	assert_int_equal(eval(pol, st, &q, T0 + DAY_MS).effect, POLICY_DENY);
+	policy_state_free(st);
+
+	/* charges from records: in their window, a bucket down to empty */
+	assert_non_null(st2 = policy_state_new(pol));
+	assert_int_equal(policy_counter_charge(st2, 0, &q, day, 2, T0), 0);
+	assert_int_equal(policy_counter_charge(st2, 0, &q, day - 1, 3, T0), 0);
+	assert_int_equal(policy_counter_charge(st2, 1, &r, 0, DAY_MS / 1000 *
+	    1000, T0), 0);
+	assert_int_equal(policy_counter_charge(st2, 1, &r, 0, DAY_MS / 1000 *
+	    1000 * 5, T0), 0);
+	assert_int_equal(eval(pol, st2, &q, T0).effect, POLICY_ALLOW);
+	assert_int_equal(eval(pol, st2, &q, T0).effect, POLICY_DENY);
+	assert_int_equal(eval(pol, st2, &r, T0).effect, POLICY_DENY);
+	/* half a day later: one token back, not less */
+	assert_int_equal(eval(pol, st2, &r, T0 + DAY_MS / 2).effect,
+	    POLICY_ALLOW);
+
+	/* not a counter of that budget */
+	assert_int_equal(policy_counter_load(st2, 2, h.c[0].key,
+	    h.c[0].keylen, day, 1, 0, T0), CV_ERR_INVALID);
+	assert_int_equal(policy_counter_load(st2, 0, "cbot1", 6, day, 1, 0,
+	    T0), CV_ERR_INVALID);
+	assert_int_equal(policy_counter_load(st2, 0, "amain", 6, day, 4, 0,
+	    T0), CV_ERR_INVALID);
+	assert_int_equal(policy_counter_charge(st2, 2, &q, day, 1, T0),
+	    CV_ERR_INVALID);
+	policy_state_free(st2);
+	policy_free(pol);
+}
+
 /* limit 3/day per account: exact per account, reset at UTC midnight. */
 static void
 test_budget_count(void **state)
@@ -1930,6 +2045,7 @@ main(void)
 		cmocka_unit_test(test_req_digest),
 		cmocka_unit_test(test_approvals),
 		cmocka_unit_test(test_approve_max),
+		cmocka_unit_test(test_budget_restore),
 		cmocka_unit_test(test_known_answers),
 		cmocka_unit_test(test_json_lookup),
 		cmocka_unit_test(test_body_case),

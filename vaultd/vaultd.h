@@ -304,6 +304,7 @@ struct acct_cache {
 struct vd_policy {
 	struct policy		*pol;
 	struct policy_state	*st;
+	int			 restored;	/* budgets put back once */
 	uint64_t		 gen;		/* +1 with every new state */
 	uint64_t		 version;
 	uint8_t			 digest[POLICY_DIGEST_LEN];
@@ -1097,6 +1098,18 @@ int	 vault_ctl_backoff(struct vaultd *, struct client *, struct msg *);
 
 /* vaultd_policy.c: the policy in force, its changes, its verdicts. */
 /* At unlock: the vault's policy record (version 0: none) and profiles. */
+/*
+ * Budgets across a restart of vaultd (vaultd_budget.c): what a verdict
+ * charged, recorded before its own record; the budgets written to
+ * $CLOBVAULT_HOME/budgets with every checkpoint; and put back at the
+ * first unlock of a vaultd from that file and the records after it.
+ */
+void	 vaultd_budget_record(struct vaultd *, const struct sign_origin *,
+	    const char *account, const struct policy_resv *);
+void	 vaultd_budget_save(struct vaultd *);
+void	 vaultd_budget_restore(struct vaultd *);
+/* The file of log from which the record seq on can be read. */
+uint64_t vaultd_audit_file_of_seq(const struct audit_log *, uint64_t seq);
 int	 vaultd_policy_unlocked(struct vaultd *, uint64_t version,
 	    const uint8_t *text, size_t len, struct msg_rd *profiles) CV_WUR;
 /* vaultd stops: free the policy and what is held (nobody is told). */
@@ -1378,6 +1391,14 @@ void	 vaultd_audit_digest(struct vaultd *, const char *actor,
  */
 void	 vaultd_audit_sign_summary(struct vaultd *, const char *actor,
 	    const char *account, const char *verdict, const char *rule);
+/*
+ * What a verdict charged the budgets (vaultd_budget.c): op "budget",
+ * verdict "charge", path the counters and amounts, digest the policy's.
+ * Batched like a verdict, right before it.
+ */
+void	 vaultd_audit_budget(struct vaultd *, const char *actor,
+	    const char *account, const char *path,
+	    const uint8_t digest[32]);
 /*
  * A refusal that is not a signing verdict (a control client dropped for
  * what it sent): batched like one, never a checkpoint of its own.

@@ -813,6 +813,18 @@ vaultd_audit_sign_summary(struct vaultd *vd, const char *actor,
 }
 
 void
+vaultd_audit_budget(struct vaultd *vd, const char *actor, const char *account,
+    const char *path, const uint8_t digest[32])
+{
+	struct audit_rec	rec;
+
+	rec_start(&rec, actor, account, "budget", "charge", NULL);
+	audit_field_path(rec.path, path, strlen(path));
+	hex_encode(digest, AUDIT_HASH_LEN, rec.digest);
+	audit_verdict(vd, &rec);
+}
+
+void
 vaultd_audit_refusal(struct vaultd *vd, const char *actor,
     const char *account, const char *op, const char *verdict)
 {
@@ -866,6 +878,8 @@ vaultd_audit_checkpoint(struct vaultd *vd)
 	if (!vd->checkpoint_due || !vd->unlocked || vd->op.active ||
 	    !vd->have_audit_pk || vd->children[0].state != CHILD_UP)
 		return;
+	/* the budgets as the records up to here charged them */
+	vaultd_budget_save(vd);
 	audit_rec_init(&vd->ckpt);
 	if (audit_time_format(time(NULL), vd->ckpt.time) != 0)
 		return;
@@ -974,8 +988,8 @@ vaultd_audit_vault_read(struct vaultd *vd, const uint8_t *file, size_t len)
 }
 
 /* The file of the log from which the record seq on can be read. */
-static uint64_t
-file_of_seq(const struct audit_log *log, uint64_t seq)
+uint64_t
+vaultd_audit_file_of_seq(const struct audit_log *log, uint64_t seq)
 {
 	struct audit_iter	*it;
 	struct audit_rec	 rec;
@@ -1024,7 +1038,7 @@ vaultd_audit_rollback(struct vaultd *vd, uint64_t gen, char *text,
 	audit_gen_init(&g, a, gen, vd->audit_pk);
 	if ((r = audit_log_scan(vd->auditpath, &log)) != 0 ||
 	    (it = malloc(sizeof(*it))) == NULL ||
-	    audit_iter_open(it, &log, file_of_seq(&log, a->seq)) != 0) {
+	    audit_iter_open(it, &log, vaultd_audit_file_of_seq(&log, a->seq)) != 0) {
 		free(it);
 		snprintf(text, tlen, "cannot read the audit log to check the "
 		    "vault against it");

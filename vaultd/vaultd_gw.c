@@ -1145,6 +1145,8 @@ gw_anon(struct vaultd *vd, struct gw_req *r, const struct sign_origin *o,
 		    v.id, v.line);
 	}
 	vaultd_gw_verdict(vd, &v);
+	if (v.effect == POLICY_ALLOW)
+		vaultd_budget_record(vd, o, r->account, &v.resv);
 	vaultd_sign_verdict(vd, r->actor, r->account, a, &v,
 	    v.effect == POLICY_ALLOW ? "allow" : "deny");
 	if (v.effect != POLICY_ALLOW) {

@@ -231,8 +231,11 @@ vaultd_policy_unlocked(struct vaultd *vd, uint64_t version,
 	if ((r = policy_install(vd, pol, copy, len, version)) != 0) {
 		policy_free(pol);
 		free(copy);
+		return r;
 	}
-	return r;
+	/* the first unlock of this vaultd: the budgets as they were */
+	vaultd_budget_restore(vd);
+	return 0;
 }
 
 void

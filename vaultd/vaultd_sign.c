@@ -433,6 +433,7 @@ sign_request(struct vaultd *vd, const struct sign_origin *o,
 	}
 	switch (v.effect) {
 	case POLICY_ALLOW:
+		vaultd_budget_record(vd, o, account, &v.resv);
 		sign_audit(vd, o->actor, account, a, ts, "allow", rule,
 		    &seen);
 		sign_queue(vd, o, account, a, ts, &v, &seen);
@@ -476,6 +477,7 @@ vaultd_sign_approved(struct vaultd *vd, const struct sign_origin *o,
 	ao.approved = 1;
 	sign_now(ts);
 	vaultd_sign_rule(v, rule, sizeof(rule));
+	vaultd_budget_record(vd, o, account, &v->resv);
 	sign_audit(vd, o->actor, account, a, ts, "approved", rule, &seen);
 	if ((why = sign_blocked(vd, 1, &code)) != NULL) {
 		vaultd_policy_refund(vd, v);

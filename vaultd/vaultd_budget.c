@@ -1,0 +1,498 @@
+/*
+ * Budgets across a restart of vaultd.  The counters live in vaultd's
+ * memory (policy_state); a crash of vaultd would give them back in full.
+ * So:
+ *
+ *	every verdict that charged a budget: a record "budget charge"
+ *	    right before the verdict's own, batched with it (durable
+ *	    before its signature leaves vaultd, no sync of its own): the
+ *	    counters' budgets, windows and amounts, and whose they are
+ *	every checkpoint: the counters that hold something written to
+ *	    $CLOBVAULT_HOME/budgets (aside, fsync'd, renamed), with the
+ *	    seq of the last record they count and the policy's digest
+ *	the first unlock of a vaultd: that file put back, then the
+ *	    charges recorded after its seq (a policy.applied of another
+ *	    digest starts them over, as it does in a running vaultd)
+ *
+ * What is counted may be more than was spent, never less: a charge given
+ * back after the file was written (signerd refused, stopped) counts
+ * again after a crash, and a token bucket gets back only the refill up
+ * to the restart, never the tokens given back.  A window that closed
+ * while vaultd was down is dropped: it starts full.
+ *
+ * The record's path: /ACCOUNT/WHO/DEF:WINDOW:AMOUNT,... with WHO "o" and
+ * an operator's uid, "c" and a gateway client's name, or "n" (unsigned);
+ * DEF is the budget's index in the policy's state, WINDOW the UTC window
+ * number of a count or sum (a token bucket's is not read), AMOUNT in the
+ * budget's units.  Names are of the vault's syntax, so the path is kept
+ * as it is; a longer list goes on in a second record.
+ */
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <sodium.h>
+
+#include "common/audit.h"
+#include "common/encode.h"
+#include "common/home.h"
+#include "common/log.h"
+#include "common/vault_fmt.h"
+#include "vaultd/vaultd.h"
+
+#define BUDGET_FILE	"budgets"
+#define BUDGET_MAGIC	"clobvault budgets 1"
+#define BUDGET_PATHCUT	440		/* a record's path, then another */
+#define BUDGET_LINE	(2 * 512 + 128)	/* a key in hex and five numbers */
+
+static size_t
+put(char *buf, size_t at, const char *s, size_t n)
+{
+	memcpy(buf + at, s, n);
+	return at + n;
+}
+
+static size_t
+put_u64(char *buf, size_t at, uint64_t v)
+{
+	char	num[DEC_U64_MAX + 1];
+
+	return put(buf, at, num, dec_encode_u64(v, num));
+}
+
+void
+vaultd_budget_record(struct vaultd *vd, const struct sign_origin *o,
+    const char *account, const struct policy_resv *resv)
+{
+	char	 path[AUDIT_MAX_PATH + 1];
+	size_t	 i, at, head, al, cl;
+	int	 first = 1;
+
+	if (resv->n == 0 || resv->n > POLICY_RESV_MAX)
+		return;
+	al = strnlen(account, VAULT_MAX_NAME + 1);
+	cl = o->client != NULL ? strnlen(o->client, VAULT_MAX_NAME + 1) : 0;
+	if (al > VAULT_MAX_NAME || cl > VAULT_MAX_NAME)
+		al = cl = 0;		/* not a vault name: not restored */
+	at = put(path, 0, "/", 1);
+	at = put(path, at, account, al);
+	at = put(path, at, "/", 1);
+	if (o->who == POLICY_ACTOR_OPERATOR) {
+		at = put(path, at, "o", 1);
+		at = put_u64(path, at, o->uid);
+	} else if (o->who == POLICY_ACTOR_ANON)
+		at = put(path, at, "n", 1);
+	else {
+		at = put(path, at, "c", 1);
+		at = put(path, at, o->client != NULL ? o->client : "", cl);
+	}
+	at = head = put(path, at, "/", 1);
+	for (i = 0; i < resv->n; i++) {
+		if (at > BUDGET_PATHCUT) {
+			path[at] = '\0';
+			vaultd_audit_budget(vd, o->actor, account, path,
+			    vd->policy.digest);
+			at = head;
+			first = 1;
+		}
+		if (!first)
+			at = put(path, at, ",", 1);
+		first = 0;
+		at = put_u64(path, at, resv->r[i].budget);
+		at = put(path, at, ":", 1);
+		at = put_u64(path, at, resv->r[i].window < 0 ? 0 :
+		    (uint64_t)resv->r[i].window);
+		at = put(path, at, ":", 1);
+		at = put_u64(path, at, resv->r[i].amount);
+	}
+	path[at] = '\0';
+	vaultd_audit_budget(vd, o->actor, account, path, vd->policy.digest);
+}
+
+/* Writing the file: the counters less what held requests reserved. */
+struct save_ctx {
+	FILE			*f;
+	const struct vaultd	*vd;
+	int			 err;
+};
+
+static void
+save_one(void *arg, uint32_t def, uint32_t slot, int rate, const char *key,
+    size_t keylen, int64_t window, uint64_t val, int64_t last_ms)
+{
+	struct save_ctx			*c = arg;
+	const struct vd_pending		*p;
+	char				 hex[2 * 512 + 1];
+	size_t				 i, j;
+
+	if (keylen > 512)
+		return;
+	/* a held request was charged, but it has no record yet */
+	for (i = 0; i < VAULTD_PENDING_MAX; i++) {
+		p = &c->vd->pending[i];
+		if (!p->used)
+			continue;
+		for (j = 0; j < p->v.resv.n && j < POLICY_RESV_MAX; j++) {
+			if (p->v.resv.r[j].budget != def ||
+			    p->v.resv.r[j].slot != slot ||
+			    p->v.resv.r[j].window != window)
+				continue;
+			if (rate)
+				val += p->v.resv.r[j].amount;
+			else
+				val -= p->v.resv.r[j].amount < val ?
+				    p->v.resv.r[j].amount : val;
+		}
+	}
+	hex_encode((const uint8_t *)key, keylen, hex);
+	if (fprintf(c->f, "%u %c %lld %llu %lld %s\n", def, rate ? 'r' : 'w',
+	    rate ? 0LL : (long long)window, (unsigned long long)val,
+	    (long long)last_ms, keylen > 0 ? hex : "-") < 0)
+		c->err = 1;
+}
+
+void
+vaultd_budget_save(struct vaultd *vd)
+{
+	struct save_ctx	c;
+	char		path[PATH_MAX], tmp[PATH_MAX + 8], dig[65];
+	int		fd;
+
+	if (vd->policy.st == NULL || !vd->policy.restored ||
+	    vd->ckpt_pending || vd->ndeferred > 0)
+		return;
+	if ((size_t)snprintf(path, sizeof(path), "%s/%s", vd->home,
+	    BUDGET_FILE) >= sizeof(path) || (size_t)snprintf(tmp,
+	    sizeof(tmp), "%s.new", path) >= sizeof(tmp))
+		return;
+	(void)unlink(tmp);
+	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC |
+	    O_NOFOLLOW, 0600)) == -1) {
+		log_warn("budgets: cannot write %s", tmp);
+		return;
+	}
+	if ((c.f = fdopen(fd, "w")) == NULL) {
+		log_warn("budgets: cannot write %s", tmp);
+		close(fd);
+		(void)unlink(tmp);
+		return;
+	}
+	c.vd = vd;
+	c.err = 0;
+	hex_encode(vd->policy.digest, sizeof(vd->policy.digest), dig);
+	if (fprintf(c.f, "%s\npolicy %s\nseq %llu\n", BUDGET_MAGIC, dig,
+	    (unsigned long long)vd->chain.seq) < 0)
+		c.err = 1;
+	policy_counter_each(vd->policy.st, vaultd_wall_ms(), save_one, &c);
+	if (fprintf(c.f, "end\n") < 0 || fflush(c.f) != 0 ||
+	    fsync(fileno(c.f)) == -1)
+		c.err = 1;
+	if (fclose(c.f) != 0)
+		c.err = 1;
+	if (c.err || rename(tmp, path) == -1) {
+		log_warn("budgets: cannot write %s; the one before stays",
+		    path);
+		(void)unlink(tmp);
+		return;
+	}
+	if (home_sync(vd->home) == -1)
+		log_warn("budgets: fsync %s", vd->home);
+}
+
+/* A decimal of s[0..n), all digits, into *v; -1 if it is not one. */
+static int
+num_parse(const char *s, size_t n, uint64_t *v)
+{
+	uint64_t	x = 0;
+	size_t		i;
+
+	if (n == 0 || n > DEC_U64_MAX || (n > 1 && s[0] == '0'))
+		return -1;
+	for (i = 0; i < n; i++) {
+		if (s[i] < '0' || s[i] > '9' ||
+		    x > (UINT64_MAX - (uint64_t)(s[i] - '0')) / 10)
+			return -1;
+		x = x * 10 + (uint64_t)(s[i] - '0');
+	}
+	*v = x;
+	return 0;
+}
+
+/* The next space-separated word of *p (up to end), or NULL. */
+static const char *
+word(const char **p, const char *end, size_t *n)
+{
+	const char	*w = *p, *sp;
+
+	if (w >= end)
+		return NULL;
+	if ((sp = memchr(w, ' ', (size_t)(end - w))) == NULL)
+		sp = end;
+	*n = (size_t)(sp - w);
+	*p = sp < end ? sp + 1 : end;
+	return *n > 0 ? w : NULL;
+}
+
+/*
+ * The file, if it is of this policy: its counters into st, its seq in
+ * *seq.  0: read (or no file: *seq 0 and *have 0); -1: it does not
+ * parse or is of another policy's budgets (*have 0).
+ */
+static int
+load_file(struct vaultd *vd, struct policy_state *st, int64_t now,
+    uint64_t *seq, int *have, uint8_t digest[POLICY_DIGEST_LEN])
+{
+	FILE		*f;
+	char		 path[PATH_MAX], line[BUDGET_LINE + 2];
+	char		 key[512];
+	const char	*p, *end, *w[6];
+	size_t		 n[6], len, kl, i;
+	uint64_t	 def, win, val, last;
+	int		 fd, r = -1, ended = 0;
+
+	*seq = 0;
+	*have = 0;
+	if ((size_t)snprintf(path, sizeof(path), "%s/%s", vd->home,
+	    BUDGET_FILE) >= sizeof(path))
+		return -1;
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) == -1)
+		return errno == ENOENT ? 0 : -1;
+	if ((f = fdopen(fd, "r")) == NULL) {
+		close(fd);
+		return -1;
+	}
+	for (i = 0; fgets(line, sizeof(line), f) != NULL; i++) {
+		len = strlen(line);
+		if (len == 0 || line[len - 1] != '\n' || ended)
+			goto out;
+		line[--len] = '\0';
+		if (i == 0) {
+			if (strcmp(line, BUDGET_MAGIC) != 0)
+				goto out;
+			continue;
+		}
+		if (i == 1) {
+			if (len != 7 + 2 * POLICY_DIGEST_LEN ||
+			    strncmp(line, "policy ", 7) != 0 ||
+			    hex_decode(line + 7, len - 7, digest,
+			    POLICY_DIGEST_LEN, &kl) != 0 ||
+			    kl != POLICY_DIGEST_LEN)
+				goto out;
+			continue;
+		}
+		if (i == 2) {
+			if (strncmp(line, "seq ", 4) != 0 ||
+			    num_parse(line + 4, len - 4, seq) != 0)
+				goto out;
+			continue;
+		}
+		if (strcmp(line, "end") == 0) {
+			ended = 1;
+			continue;
+		}
+		p = line;
+		end = line + len;
+		for (kl = 0; kl < 6; kl++)
+			if ((w[kl] = word(&p, end, &n[kl])) == NULL)
+				goto out;
+		if (p != end || n[1] != 1 || (w[1][0] != 'r' &&
+		    w[1][0] != 'w') || num_parse(w[0], n[0], &def) != 0 ||
+		    def > UINT32_MAX || num_parse(w[2], n[2], &win) != 0 ||
+		    win > INT64_MAX || num_parse(w[3], n[3], &val) != 0 ||
+		    num_parse(w[4], n[4], &last) != 0 || last > INT64_MAX)
+			goto out;
+		kl = 0;
+		if ((n[5] != 1 || w[5][0] != '-') && (hex_decode(w[5], n[5],
+		    (uint8_t *)key, sizeof(key), &kl) != 0 || kl == 0))
+			goto out;
+		/* of another policy: its counters mean nothing here */
+		if (sodium_memcmp(digest, vd->policy.digest,
+		    POLICY_DIGEST_LEN) != 0)
+			continue;
+		if (policy_counter_load(st, (uint32_t)def, key, kl,
+		    (int64_t)win, val, (int64_t)last, now) != 0)
+			goto out;
+	}
+	if (ferror(f) || !ended || i < 3)
+		goto out;
+	*have = 1;
+	r = 0;
+ out:
+	fclose(f);
+	return r;
+}
+
+/* One budget record, of the policy being restored, charged to st. */
+static void
+replay_one(struct policy_state *st, const struct audit_rec *rec, int64_t now)
+{
+	struct policy_req	 req;
+	const char		*p = rec->path, *s, *acct, *who, *end;
+	char			 account[VAULT_MAX_NAME + 1];
+	char			 client[VAULT_MAX_NAME + 1];
+	uint64_t		 v[3], uid;
+	size_t			 al, wl, k;
+
+	/* /ACCOUNT/WHO/LIST */
+	if (*p++ != '/' || (s = strchr(p, '/')) == NULL)
+		return;
+	acct = p;
+	al = (size_t)(s - p);
+	who = s + 1;
+	if ((s = strchr(who, '/')) == NULL || s == who)
+		return;
+	wl = (size_t)(s - who);
+	p = s + 1;
+	if (al > VAULT_MAX_NAME || wl - 1 > VAULT_MAX_NAME)
+		return;
+	memcpy(account, acct, al);
+	account[al] = '\0';
+	memset(&req, 0, sizeof(req));
+	req.account = account;
+	switch (who[0]) {
+	case 'o':
+		if (num_parse(who + 1, wl - 1, &uid) != 0 || uid > UINT32_MAX)
+			return;
+		req.actor = POLICY_ACTOR_OPERATOR;
+		req.uid = (uint32_t)uid;
+		break;
+	case 'n':
+		if (wl != 1)
+			return;
+		req.actor = POLICY_ACTOR_ANON;
+		break;
+	case 'c':
+		memcpy(client, who + 1, wl - 1);
+		client[wl - 1] = '\0';
+		req.actor = POLICY_ACTOR_CLIENT;
+		req.client = client;
+		break;
+	default:
+		return;
+	}
+	while (*p != '\0') {
+		if ((end = strchr(p, ',')) == NULL)
+			end = p + strlen(p);
+		for (k = 0; k < 3; k++) {
+			s = k < 2 ? memchr(p, ':', (size_t)(end - p)) : end;
+			if (s == NULL || num_parse(p, (size_t)(s - p),
+			    &v[k]) != 0)
+				return;
+			p = s + (k < 2);
+		}
+		if (v[0] > UINT32_MAX || v[1] > INT64_MAX ||
+		    policy_counter_charge(st, (uint32_t)v[0], &req,
+		    (int64_t)v[1], v[2], now) != 0)
+			return;
+		p = *end == ',' ? end + 1 : end;
+	}
+}
+
+/*
+ * The records after seq, from the file that holds seq + 1 on (the last
+ * file only when there was no snapshot to start from): budget charges
+ * of this policy, started over at a policy.applied of another digest.
+ */
+static int
+replay(struct vaultd *vd, struct policy_state **stp, uint64_t seq, int have,
+    const uint8_t snap[POLICY_DIGEST_LEN], int64_t now)
+{
+	struct audit_log	 log;
+	struct audit_iter	*it;
+	struct audit_rec	 rec;
+	struct policy_state	*fresh;
+	const char		*line;
+	char			 mine[2 * POLICY_DIGEST_LEN + 1];
+	char			 cur[2 * POLICY_DIGEST_LEN + 1];
+	size_t			 len;
+	uint64_t		 first, bad = 0;
+	int			 r;
+
+	hex_encode(vd->policy.digest, POLICY_DIGEST_LEN, mine);
+	if (have)
+		hex_encode(snap, POLICY_DIGEST_LEN, cur);
+	else
+		memcpy(cur, mine, sizeof(cur));
+	vaultd_audit_sync(vd);
+	if (audit_log_scan(vd->auditpath, &log) != 0 ||
+	    (it = malloc(sizeof(*it))) == NULL)
+		return -1;
+	first = have ? vaultd_audit_file_of_seq(&log, seq + 1) : log.nseg + 1;
+	if (audit_iter_open(it, &log, first) != 0) {
+		free(it);
+		return -1;
+	}
+	while ((r = audit_iter_next(it, &line, &len)) == 1) {
+		if (audit_record_parse(line, len, &rec) != 0) {
+			bad++;
+			continue;
+		}
+		if (rec.seq <= seq)
+			continue;
+		if (strcmp(rec.op, "policy.applied") == 0 &&
+		    strcmp(rec.digest, cur) != 0) {
+			memcpy(cur, rec.digest, sizeof(cur));
+			if (strcmp(cur, mine) != 0)
+				continue;
+			if ((fresh = policy_state_new(vd->policy.pol)) ==
+			    NULL) {
+				r = -1;
+				break;
+			}
+			policy_state_free(*stp);
+			*stp = fresh;
+			continue;
+		}
+		if (strcmp(rec.op, "budget") == 0 &&
+		    strcmp(rec.verdict, "charge") == 0 &&
+		    strcmp(rec.digest, mine) == 0 && strcmp(cur, mine) == 0)
+			replay_one(*stp, &rec, now);
+	}
+	audit_iter_close(it);
+	free(it);
+	if (bad > 0)
+		log_warnx("budgets: %llu records of the audit log do not "
+		    "parse; their charges are not counted (vaultctl audit "
+		    "verify)", (unsigned long long)bad);
+	return r < 0 ? -1 : 0;
+}
+
+void
+vaultd_budget_restore(struct vaultd *vd)
+{
+	struct vd_policy	*p = &vd->policy;
+	struct policy_state	*st;
+	uint8_t			 snap[POLICY_DIGEST_LEN];
+	uint64_t		 seq;
+	int64_t			 now = vaultd_wall_ms();
+	int			 have;
+
+	if (p->restored || p->st == NULL)
+		return;
+	p->restored = 1;
+	if ((st = policy_state_new(p->pol)) == NULL)
+		fatalx("budgets: out of memory");
+	memset(snap, 0, sizeof(snap));
+	if (load_file(vd, st, now, &seq, &have, snap) != 0) {
+		log_warnx("budgets: %s/%s does not parse; the budgets are "
+		    "counted from the records of audit.log alone", vd->home,
+		    BUDGET_FILE);
+		policy_state_free(st);
+		if ((st = policy_state_new(p->pol)) == NULL)
+			fatalx("budgets: out of memory");
+		seq = 0;
+		have = 0;
+	}
+	if (replay(vd, &st, seq, have, snap, now) != 0)
+		log_warnx("budgets: cannot read the audit log; the budgets "
+		    "count only what %s/%s holds", vd->home, BUDGET_FILE);
+	policy_state_free(p->st);
+	p->st = st;
+	p->gen++;
+}
