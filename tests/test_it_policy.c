@@ -611,6 +611,44 @@ test_budget_stop(void **state)
 }
 
 /*
+ * Budgets across a restart when the log has rotated since they were
+ * charged (segments of 1500 bytes): the charges in older segments come
+ * from the budgets file, those after it from the records.
+ */
+static void
+test_budget_segments(void **state)
+{
+	struct st	*s = *state;
+	struct stat	 sb;
+	char		 seg[300];
+
+	assert_int_equal(it_stop(&s->it, 5000), 0);
+	assert_int_equal(it_start_args(&s->it, "-T", "-S", "1500"), 0);
+	assert_int_equal(CTL(s, NULL, "unlock --passphrase-file %s", s->pass),
+	    0);
+	policy_file(s, "allow operator catalog level l1 limit 4/day per "
+	    "account label four\n");
+	assert_int_equal(CTL(s, NULL, "policy apply %s --passphrase-file %s",
+	    s->pol, s->pass), 0);
+	assert_int_equal(CTL(s, NULL, "headers l1 --account pm"), 0);
+	assert_int_equal(CTL(s, NULL, "headers l1 --account pm"), 0);
+	assert_int_equal(CTL(s, NULL, "lock"), 0);
+	assert_int_equal(CTL(s, NULL, "unlock --passphrase-file %s", s->pass),
+	    0);
+	assert_int_equal(CTL(s, NULL, "headers l1 --account pm"), 0);
+	snprintf(seg, sizeof(seg), "%s/audit.log.000002", s->it.home);
+	assert_int_equal(stat(seg, &sb), 0);
+	it_kill(&s->it);
+	assert_int_equal(it_start_args(&s->it, "-T", "-S", "1500"), 0);
+	assert_int_equal(CTL(s, NULL, "unlock --passphrase-file %s", s->pass),
+	    0);
+	assert_int_equal(CTL(s, NULL, "headers l1 --account pm"), 0);
+	assert_int_equal(CTL(s, NULL, "headers l1 --account pm"), 4);
+	assert_non_null(strstr(s->out, "denied by rule four (line 4)"));
+	assert_int_equal(CTL(s, NULL, "audit verify"), 0);
+}
+
+/*
  * A window that closed while vaultd was down starts full; one still open
  * keeps what it spent.
  */
@@ -661,6 +699,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_budget_crash, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_budget_stop, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_budget_segments, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_budget_window_closed,
 		    setup, teardown),
