@@ -682,6 +682,7 @@ struct vaultd {
 	int64_t		 audit_first_ms;	/* when the first of them came */
 	struct audit_rec ckpt;		/* the checkpoint being signed */
 	int		 ckpt_pending;		/* ckpt sent, not yet appended */
+	int		 budget_new;		/* budgets.new is its budgets */
 	struct audit_rec *deferred;		/* verdict records meanwhile */
 	size_t		 ndeferred, deferred_cap;
 	uint64_t	 audit_wseq;		/* batches written so far */
@@ -1106,7 +1107,13 @@ int	 vault_ctl_backoff(struct vaultd *, struct client *, struct msg *);
  */
 void	 vaultd_budget_record(struct vaultd *, const struct sign_origin *,
 	    const char *account, const struct policy_resv *);
+/*
+ * With a checkpoint sent: the budgets as the records up to it charged
+ * them, into budgets.new; once it is appended (so that every record they
+ * count is on disk), budgets.new becomes the file.
+ */
 void	 vaultd_budget_save(struct vaultd *);
+void	 vaultd_budget_commit(struct vaultd *);
 void	 vaultd_budget_restore(struct vaultd *);
 /* The file of log from which the record seq on can be read. */
 uint64_t vaultd_audit_file_of_seq(const struct audit_log *, uint64_t seq);

@@ -966,6 +966,7 @@ vaultd_audit_signed(struct vaultd *vd, const char *sig, size_t siglen)
 	vd->audit_unsigned = 0;
 	vd->last_ckpt.seq = vd->chain.seq;
 	memcpy(vd->last_ckpt.hash, vd->chain.head, AUDIT_HASH_LEN);
+	vaultd_budget_commit(vd);
 	audit_rotate(vd);
 	audit_undefer(vd);
 	return 0;

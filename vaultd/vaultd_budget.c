@@ -8,8 +8,12 @@
  *	    before its signature leaves vaultd, no sync of its own): the
  *	    counters' budgets, windows and amounts, and whose they are
  *	every checkpoint: the counters that hold something written to
- *	    $CLOBVAULT_HOME/budgets (aside, fsync'd, renamed), with the
- *	    seq of the last record they count and the policy's digest
+ *	    $CLOBVAULT_HOME/budgets.new when it is sent to signerd, with
+ *	    the seq of the last record they count and the policy's
+ *	    digest; renamed to budgets once the checkpoint is appended,
+ *	    which syncs every record before it (a file naming records a
+ *	    crash of the machine lost would let their seqs, used again,
+ *	    go uncounted)
  *	the first unlock of a vaultd: that file put back, then the
  *	    charges recorded after its seq (a policy.applied of another
  *	    digest starts them over, as it does in a running vaultd)
@@ -157,6 +161,15 @@ save_one(void *arg, uint32_t def, uint32_t slot, int rate, const char *key,
 		c->err = 1;
 }
 
+static int
+budget_paths(const struct vaultd *vd, char *path, size_t len, char *tmp,
+    size_t tmplen)
+{
+	return (size_t)snprintf(path, len, "%s/%s", vd->home, BUDGET_FILE) <
+	    len && (size_t)snprintf(tmp, tmplen, "%s.new", path) < tmplen ?
+	    0 : -1;
+}
+
 void
 vaultd_budget_save(struct vaultd *vd)
 {
@@ -164,12 +177,10 @@ vaultd_budget_save(struct vaultd *vd)
 	char		path[PATH_MAX], tmp[PATH_MAX + 8], dig[65];
 	int		fd;
 
+	vd->budget_new = 0;
 	if (vd->policy.st == NULL || !vd->policy.restored ||
-	    vd->ckpt_pending || vd->ndeferred > 0)
-		return;
-	if ((size_t)snprintf(path, sizeof(path), "%s/%s", vd->home,
-	    BUDGET_FILE) >= sizeof(path) || (size_t)snprintf(tmp,
-	    sizeof(tmp), "%s.new", path) >= sizeof(tmp))
+	    vd->ckpt_pending || vd->ndeferred > 0 ||
+	    budget_paths(vd, path, sizeof(path), tmp, sizeof(tmp)) != 0)
 		return;
 	(void)unlink(tmp);
 	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC |
@@ -195,10 +206,28 @@ vaultd_budget_save(struct vaultd *vd)
 		c.err = 1;
 	if (fclose(c.f) != 0)
 		c.err = 1;
-	if (c.err || rename(tmp, path) == -1) {
+	if (c.err) {
 		log_warn("budgets: cannot write %s; the one before stays",
-		    path);
+		    tmp);
 		(void)unlink(tmp);
+		return;
+	}
+	vd->budget_new = 1;
+}
+
+void
+vaultd_budget_commit(struct vaultd *vd)
+{
+	char	path[PATH_MAX], tmp[PATH_MAX + 8];
+
+	if (!vd->budget_new)
+		return;
+	vd->budget_new = 0;
+	if (budget_paths(vd, path, sizeof(path), tmp, sizeof(tmp)) != 0)
+		return;
+	if (rename(tmp, path) == -1) {
+		log_warn("budgets: cannot rename %s; the one before stays",
+		    tmp);
 		return;
 	}
 	if (home_sync(vd->home) == -1)
