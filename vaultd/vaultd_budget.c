@@ -80,10 +80,18 @@ vaultd_budget_record(struct vaultd *vd, const struct sign_origin *o,
 
 	if (resv->n == 0 || resv->n > POLICY_RESV_MAX)
 		return;
+	/*
+	 * A name not of the vault's syntax (an unsigned request's) would
+	 * have the path escaped, unreadable at the restart: it is written
+	 * empty, so that a budget per account charges the empty name's
+	 * counter then, and the others their own.
+	 */
 	al = strnlen(account, VAULT_MAX_NAME + 1);
+	if (al > 0 && !vault_fmt_name_valid(account, al))
+		al = 0;
 	cl = o->client != NULL ? strnlen(o->client, VAULT_MAX_NAME + 1) : 0;
-	if (al > VAULT_MAX_NAME || cl > VAULT_MAX_NAME)
-		al = cl = 0;		/* not a vault name: not restored */
+	if (cl > 0 && !vault_fmt_name_valid(o->client, cl))
+		cl = 0;
 	at = put(path, 0, "/", 1);
 	at = put(path, at, account, al);
 	at = put(path, at, "/", 1);
