@@ -649,6 +649,38 @@ test_budget_segments(void **state)
 }
 
 /*
+ * A budgets file that does not parse: vaultd says so and counts the
+ * charges from the records of audit.log, which here hold them all.
+ */
+static void
+test_budget_file_bad(void **state)
+{
+	struct st	*s = *state;
+	char		 path[300];
+
+	policy_file(s, "allow operator catalog level l1 limit 3/day per "
+	    "account label three\n");
+	assert_int_equal(CTL(s, NULL, "policy apply %s --passphrase-file %s",
+	    s->pol, s->pass), 0);
+	assert_int_equal(CTL(s, NULL, "headers l1 --account pm"), 0);
+	assert_int_equal(CTL(s, NULL, "headers l1 --account pm"), 0);
+	assert_int_equal(CTL(s, NULL, "lock"), 0);
+	assert_int_equal(CTL(s, NULL, "unlock --passphrase-file %s", s->pass),
+	    0);
+	it_kill(&s->it);
+	snprintf(path, sizeof(path), "%s/budgets", s->it.home);
+	it_write(path, "clobvault budgets 1\npolicy 00\n", 0600);
+	assert_int_equal(it_start(&s->it, "-T", NULL), 0);
+	assert_int_equal(CTL(s, NULL, "unlock --passphrase-file %s", s->pass),
+	    0);
+	assert_true(it_log_has(&s->it, "/budgets does not parse; the "
+	    "budgets are counted from the records of audit.log alone"));
+	assert_int_equal(CTL(s, NULL, "headers l1 --account pm"), 0);
+	assert_int_equal(CTL(s, NULL, "headers l1 --account pm"), 4);
+	assert_non_null(strstr(s->out, "denied by rule three (line 4)"));
+}
+
+/*
  * A window that closed while vaultd was down starts full; one still open
  * keeps what it spent.
  */
@@ -701,6 +733,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_budget_stop, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_budget_segments, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_budget_file_bad, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_budget_window_closed,
 		    setup, teardown),
