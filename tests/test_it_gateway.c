@@ -1721,6 +1721,13 @@ test_withheld(void **state)
 		kill((pid_t)procs[1].pid, SIGCONT);
 		fail_msg("approve grant: %s", g->out);
 	}
+	/* the record is written with its batch, after the grant's answer */
+	for (start = txt_ms(); sign_record(g, from, "client:bot", "approved",
+	    &approved) == 0; it_sleep_ms(50))
+		if (txt_ms() - start > 10000) {
+			kill((pid_t)procs[1].pid, SIGCONT);
+			fail_msg("no approved record");
+		}
 	assert_int_equal(sign_record(g, from, "client:bot", "approved",
 	    &approved), 1);
 	/* netd, and with it the request, gone; a new netd up */
