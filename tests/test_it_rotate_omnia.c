@@ -249,6 +249,50 @@ test_lost_other_active(void **state)
 	snprintf(o->key, sizeof(o->key), "%s", other);
 }
 
+/*
+ * The exchange does not take the rotated secret: verify stops after its
+ * tries.  The old secret is dead by then, so neither vaultctl's message
+ * nor rotate status says the old key still signs.
+ */
+static void
+test_verify_refused(void **state)
+{
+	struct rt	*o = *state;
+	char		 id[32];
+	json_t		*j, *e;
+
+	faults(o, "{\"propagation_ms\": 600000}");
+	run(o, 10, "rotate apikey --account main");
+	has(o, "stopped at step verify: verify: the exchange does not take "
+	    "the new secret yet (HTTP 401) (the old secret is dead; the key "
+	    "signs again once the exchange takes the new one: resume to "
+	    "check)\n");
+	assert_null(strstr(o->out, "still signs"));
+	run(o, 0, "--json rotate status");
+	j = out_json(o);
+	e = json_array_get(json_object_get(j, "rotations"), 0);
+	assert_true(json_is_true(json_object_get(e, "attention")));
+	assert_string_equal(json_string_value(json_object_get(e, "step")),
+	    "verify");
+	snprintf(id, sizeof(id), "%s", json_string_value(json_object_get(e,
+	    "id")));
+	json_decref(j);
+	run(o, 0, "rotate status");
+	has(o, "NEEDS ATTENTION: verify: the exchange does not take the new "
+	    "secret yet (HTTP 401)\n    the old secret is dead; the key "
+	    "signs again once the exchange takes the new one: resume to "
+	    "check\n");
+	assert_null(strstr(o->out, "still signs"));
+	/* the exchange still refuses it: resume stops the same way */
+	run(o, 10, "rotate resume %s", id);
+	has(o, "(the old secret is dead; the key signs again once the "
+	    "exchange takes the new one: resume to check)\n");
+	run(o, 0, "rotate abort %s", id);
+	has(o, "has its new secret in the vault");
+	run(o, 0, "rotate status");
+	has(o, "no rotation in progress");
+}
+
 int
 main(void)
 {
@@ -257,6 +301,7 @@ main(void)
 		cmocka_unit_test(test_crash_table),
 		cmocka_unit_test(test_lost_answer),
 		cmocka_unit_test(test_lost_other_active),
+		cmocka_unit_test(test_verify_refused),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

@@ -732,18 +732,34 @@ final_check(struct rot_run *rr)
 	json_decref(res);
 }
 
-/* What the operator can do about a stopped step. */
+/*
+ * What the operator can do about a stopped step, and what signs
+ * meanwhile.  An Omnia key is rotated in place: once its new secret is
+ * in the vault (verify), the old one is dead, and until the exchange
+ * takes the new one nothing of that key signs.
+ */
 static const char *
-advice(const struct rot_run *rr)
+advice(const struct rotation *r)
 {
-	switch (rr->r.step) {
+	int	omnia = strcmp(r->kind, "omnia") == 0;
+
+	switch (r->step) {
 	case ROT_CREATE:
+		if (omnia && strncmp(r->note, "lost:", 5) == 0)
+			return "nothing signs with the key: make another with "
+			    "a key that holds enough permissions (or import "
+			    "one), then abort";
+		return omnia ? "resume (it first checks with a call whether "
+		    "the vault's secret still works), or abort" :
+		    "the old key still signs; resume, or abort";
 	case ROT_VERIFY:
-		return "the old key still signs; resume, or abort";
+		return omnia ? "the old secret is dead; the key signs again "
+		    "once the exchange takes the new one: resume to check" :
+		    "the old key still signs; resume, or abort";
 	case ROT_USE:
 		return "the old key still signs; resume";
 	case ROT_DELETE:
-		if (strncmp(rr->r.note, ROT_NOT_ACTIVE,
+		if (strncmp(r->note, ROT_NOT_ACTIVE,
 		    strlen(ROT_NOT_ACTIVE)) == 0)
 			return "make the new key active with apikey use and "
 			    "resume, or abort to keep the old key";
@@ -809,7 +825,7 @@ run(struct rot_run *rr)
 				textf(rr->vc->errtext, sizeof(rr->vc->errtext),
 				    "rotation %s stopped at step %s: %s (%s)",
 				    rr->id, rotation_step_name(rr->r.step),
-				    rr->r.note, advice(rr));
+				    rr->r.note, advice(&rr->r));
 			return vaultctl_fail(rr->vc, "rotate", rr->code != 0 ?
 			    rr->code : CV_ERR_EXCHANGE);
 		}
@@ -1546,6 +1562,8 @@ rotate_status(struct vaultctl *vc)
 		if (e[i].r.note[0] != '\0')
 			printf("    %s: %s\n", e[i].r.tries >= ROT_TRIES_MAX ?
 			    "NEEDS ATTENTION" : "last failure", e[i].r.note);
+		if (e[i].r.tries >= ROT_TRIES_MAX)
+			printf("    %s\n", advice(&e[i].r));
 		printf("    next: vaultctl rotate resume %s  (or rotate abort "
 		    "%s)\n", e[i].id, e[i].id);
 	}
