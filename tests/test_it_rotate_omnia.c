@@ -183,7 +183,7 @@ static void
 test_lost_answer(void **state)
 {
 	struct rt	*o = *state;
-	char		 other[64], id[32];
+	char		 other[64], id[32], cmd[256];
 	json_t		*j, *e;
 
 	seed_import(o, other, sizeof(other));
@@ -211,9 +211,18 @@ test_lost_answer(void **state)
 	    "--permission keys:read --permission trade");
 	run(o, 0, "rotate abort %s", id);
 	has(o, "was rotated and its new secret lost: it is dead");
+	/* the command it names removes the dead copy */
+	snprintf(cmd, sizeof(cmd), "remove its copy with vaultctl apikey "
+	    "delete --local --account main --key-id %s\n", o->key);
+	has(o, cmd);
+	run(o, 0, "apikey delete --local --account main --key-id %s "
+	    "--passphrase-file %s", o->key, o->pass);
+	run(o, 0, "--json apikey list --local --account main");
+	assert_null(strstr(o->out, o->key));
 	run(o, 0, "rotate status");
 	has(o, "no rotation in progress");
 	run(o, 0, "apikey list --account main");
+	snprintf(o->key, sizeof(o->key), "%s", other);
 }
 
 /*

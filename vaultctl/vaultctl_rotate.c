@@ -1222,8 +1222,9 @@ abort_omnia(struct rot_run *rr)
 		    "vault", rr->r.old_key);
 	else if (strncmp(rr->r.note, "lost:", 5) == 0)
 		textf(how, sizeof(how), "key %s was rotated and its new secret "
-		    "lost: it is dead, delete it from the vault with vaultctl "
-		    "keys list and apikey use another", rr->r.old_key);
+		    "lost: it is dead; remove its copy with vaultctl apikey "
+		    "delete --local --account %s --key-id %s", rr->r.old_key,
+		    rr->account, rr->r.old_key);
 	else
 		textf(how, sizeof(how), "key %s keeps the secret the vault "
 		    "holds", rr->r.old_key);
