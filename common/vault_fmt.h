@@ -66,6 +66,7 @@
 #define VAULT_MAX_NAME		64		/* account name, key id */
 #define VAULT_MAX_BODY		4096		/* plaintext of one record */
 #define VAULT_MAX_JOURNAL	1000		/* a rotation's journal entry */
+#define VAULT_MAX_OMNIA_SECRET	256		/* an Omnia key's secret */
 #define VAULT_MAX_INFO		1024		/* a record's public info */
 #define VAULT_MAX_INFO_LIST	512		/* ... in a listing, but for a
 						   journal entry: 1,024 records

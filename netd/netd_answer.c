@@ -438,24 +438,60 @@ seal_cred(const struct netd_call *cl, const char *key, const char *secret,
 	return r;
 }
 
-/* Seal "key NUL secret NUL permissions" (Omnia) to signerd's box key. */
+/*
+ * An Omnia answer's key, as signerd will take it: an id, a secret of
+ * 1-VAULT_MAX_OMNIA_SECRET printable bytes without a space, and
+ * permissions (if any) distinct names of a-z 0-9 : . _ - (the list
+ * "a,b" into list).  Else why, which never quotes the secret.
+ */
 static int
-seal_omnia(const struct netd_call *cl, const char *key, const char *secret,
-    json_t *perms, struct answer *a)
+omnia_key_ok(json_t *id, json_t *secret, json_t *perms, char *list,
+    size_t listlen, char *why, size_t whylen)
 {
-	char	list[NETCALL_PERMS_MAX * (NETCALL_PERM_MAX + 1) + 1];
-	json_t	*v;
-	size_t	i, o = 0;
+	char		 one[NETCALL_PERMS_MAX][NETCALL_PERM_MAX + 1];
+	const char	*s;
+	json_t		*v;
+	size_t		 i, n, o = 0;
 
+	if (!json_is_string(id) || !json_is_string(secret)) {
+		snprintf(why, whylen, "has no apiKeyId and apiKeySecret");
+		return CV_ERR_RESPONSE;
+	}
+	if (!vault_fmt_name_valid(json_string_value(id),
+	    json_string_length(id))) {
+		snprintf(why, whylen, "has an apiKeyId that is not a key id "
+		    "(1-%d of A-Z a-z 0-9 . _ : @ -)", VAULT_MAX_NAME);
+		return CV_ERR_RESPONSE;
+	}
+	s = json_string_value(secret);
+	n = json_string_length(secret);
+	for (i = 0; i < n && s[i] >= 0x21 && s[i] <= 0x7e; i++)
+		;
+	if (n == 0 || i < n || n > VAULT_MAX_OMNIA_SECRET) {
+		snprintf(why, whylen, "has an apiKeySecret that is not 1-%d "
+		    "printable characters without spaces",
+		    VAULT_MAX_OMNIA_SECRET);
+		return CV_ERR_RESPONSE;
+	}
 	list[0] = '\0';
+	if (perms != NULL && !json_is_array(perms))
+		goto badperms;
 	json_array_foreach(perms, i, v) {
 		if (!json_is_string(v) || i >= NETCALL_PERMS_MAX ||
 		    json_string_length(v) > NETCALL_PERM_MAX)
-			return CV_ERR_RESPONSE;
-		o += (size_t)snprintf(list + o, sizeof(list) - o, "%s%s",
+			goto badperms;
+		o += (size_t)snprintf(list + o, listlen - o, "%s%s",
 		    i > 0 ? "," : "", json_string_value(v));
 	}
-	return seal_cred(cl, key, secret, list, a);
+	/* one name an element: a comma would make two */
+	if (netcall_perms_split(list, one, &n) != 0 ||
+	    n != json_array_size(perms))
+		goto badperms;
+	return 0;
+ badperms:
+	snprintf(why, whylen, "has permissions that are not distinct names "
+	    "of a-z 0-9 : . _ -");
+	return CV_ERR_RESPONSE;
 }
 
 /* An Omnia 2xx: the token kept, a list, or a key sealed for the vault. */
@@ -467,6 +503,8 @@ bearer_success(struct netd *nd, long status, json_t *j)
 	json_t			*perms, *keys, *e, *out;
 	const char		*tok, *id, *secret, *label;
 	char			 why[NETD_TEXT_MAX];
+	char			 list[NETCALL_PERMS_MAX * (NETCALL_PERM_MAX +
+				     1) + 1];
 	size_t			 i;
 	int			 r;
 
@@ -527,25 +565,22 @@ bearer_success(struct netd *nd, long status, json_t *j)
 		break;
 	case ST_OCREATE:
 	case ST_OROTATE:
+		perms = json_object_get(j, "permissions");
+		if (omnia_key_ok(json_object_get(j, "apiKeyId"),
+		    json_object_get(j, "apiKeySecret"),
+		    cl->step == ST_OCREATE ? perms : NULL, list, sizeof(list),
+		    why, sizeof(why)) != 0)
+			break;
 		id = json_string_value(json_object_get(j, "apiKeyId"));
 		secret = json_string_value(json_object_get(j, "apiKeySecret"));
-		perms = json_object_get(j, "permissions");
-		if (id == NULL || !vault_fmt_name_valid(id, strlen(id)) ||
-		    secret == NULL || secret[0] == '\0' ||
-		    (perms != NULL && !json_is_array(perms))) {
-			snprintf(why, sizeof(why), "has no apiKeyId and "
-			    "apiKeySecret");
-			break;
-		}
 		if (cl->step == ST_OROTATE &&
 		    strcmp(id, call_param(cl, "key")) != 0) {
 			snprintf(why, sizeof(why), "names another key than "
 			    "the one rotated");
 			break;
 		}
-		if (cl->step == ST_OROTATE)
-			perms = NULL;	/* the vault keeps the key's own */
-		if ((r = seal_omnia(cl, id, secret, perms, &a)) != 0) {
+		/* a rotation's key keeps its own permissions in the vault */
+		if ((r = seal_cred(cl, id, secret, list, &a)) != 0) {
 			json_decref(j);
 			call_fail(nd, r, "cannot seal the new secret");
 			return;

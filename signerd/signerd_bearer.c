@@ -27,7 +27,6 @@
 #include "signerd/signerd_sign.h"
 #include "signerd/signerd_vault.h"
 
-#define OMNIA_SECRET_MAX	256
 
 int
 signerd_account_bearer(struct signerd_vault *sv, const char *account)
@@ -71,7 +70,7 @@ signerd_omnia_check(const uint8_t *p, size_t len, char fp[17],
 		return CV_ERR_INVALID;
 	slen = (size_t)(nul - p);
 	plen = len - slen - 1;
-	if (slen == 0 || slen > OMNIA_SECRET_MAX || plen >= sizeof(list))
+	if (slen == 0 || slen > VAULT_MAX_OMNIA_SECRET || plen >= sizeof(list))
 		return CV_ERR_INVALID;
 	for (i = 0; i < slen; i++)
 		if (p[i] < 0x21 || p[i] > 0x7e)

@@ -485,6 +485,105 @@ test_refusals(void **state)
 	ndans_free(&a);
 }
 
+/*
+ * Omnia: a create's or a rotation's answer is a key id, a secret and
+ * (create) permissions, which signerd stores only if each is what it
+ * should be.  One that is not is a malformed answer (vaultctl exit 11)
+ * that says what may have happened, never sealed for the vault.
+ */
+static void
+test_omnia(void **state)
+{
+	static const char *const rot[] = { "key", "okey-1", NULL };
+	static const char *const mk[] = { "label", "bot", "permissions",
+	    "trade,read", NULL };
+	struct ndvault	 o;
+	struct ndans	 a;
+	char		 tok[256], pl[64], b64[128], want[512], body[512];
+
+	ndvault_init(&o, "omnia", TXT_SK1);
+	snprintf(o.key, sizeof(o.key), "okey-1");
+	snprintf(o.secret, sizeof(o.secret), "omnia-old-secret-0123456789");
+	ndvault_secret(&o, o.secret);
+	snprintf(pl, sizeof(pl), "{\"exp\":%lld}",
+	    (long long)txt_now() + 3600);
+	sodium_bin2base64(b64, sizeof(b64), (const uint8_t *)pl, strlen(pl),
+	    sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+	snprintf(tok, sizeof(tok), "{\"token\":\"eyJhbGciOiJSUzI1NiJ9.%s."
+	    "c2ln\"}", b64);
+
+	/* the token first (then kept); a secret with a space */
+	canned(http("200 OK", tok), http("200 OK", "{\"apiKeyId\":\"okey-1\","
+	    "\"apiKeySecret\":\"omnia new secret\"}"), NULL);
+	nd_call(&n, &o, srv.url, "apikey.rotate", rot, &a);
+	snprintf(want, sizeof(want), "the answer of 127.0.0.1:%d to POST "
+	    "/v3/api-keys/*/rotate has an apiKeySecret that is not 1-256 "
+	    "printable characters without spaces: the key may have been "
+	    "rotated, its new secret unknown to the vault", srv.port);
+	nd_expect_error(&a, CV_ERR_RESPONSE, want);
+	assert_null(strstr(a.text, "omnia new secret"));
+	ndans_free(&a);
+	assert_int_equal(srv.conns, 2);
+	assert_string_equal(srv.lines[0], "POST /v3/auth/token HTTP/1.1");
+	assert_string_equal(srv.lines[1],
+	    "POST /v3/api-keys/okey-1/rotate HTTP/1.1");
+	/* longer than a secret the vault takes */
+	snprintf(body, sizeof(body), "{\"apiKeyId\":\"okey-1\","
+	    "\"apiKeySecret\":\"%0257d\"}", 7);
+	canned(http("200 OK", body), NULL);
+	nd_call(&n, &o, srv.url, "apikey.rotate", rot, &a);
+	nd_expect_error(&a, CV_ERR_RESPONSE, "has an apiKeySecret that is "
+	    "not 1-256 printable characters without spaces");
+	ndans_free(&a);
+	/* a key id that is not one */
+	canned(http("200 OK", "{\"apiKeyId\":\"okey 1\",\"apiKeySecret\":"
+	    "\"omnia-new-secret\"}"), NULL);
+	nd_call(&n, &o, srv.url, "apikey.rotate", rot, &a);
+	nd_expect_error(&a, CV_ERR_RESPONSE, "has an apiKeyId that is not a "
+	    "key id");
+	ndans_free(&a);
+	/* a create's permissions (its token is the active key's) */
+	canned(http("200 OK", tok), http("201 Created", "{\"apiKeyId\":"
+	    "\"okey-2\",\"apiKeySecret\":\"omnia-secret-two\",\"label\":"
+	    "\"bot\",\"permissions\":[\"Trade\"]}"), NULL);
+	nd_call(&n, &o, srv.url, "apikey.create", mk, &a);
+	snprintf(want, sizeof(want), "the answer of 127.0.0.1:%d to POST "
+	    "/v3/api-keys has permissions that are not distinct names of a-z "
+	    "0-9 : . _ -: the API key may have been created, its secret "
+	    "unknown to the vault", srv.port);
+	nd_expect_error(&a, CV_ERR_RESPONSE, want);
+	ndans_free(&a);
+	canned(http("201 Created", "{\"apiKeyId\":\"okey-2\","
+	    "\"apiKeySecret\":\"omnia-secret-two\",\"label\":\"bot\","
+	    "\"permissions\":[\"trade,read\"]}"), NULL);
+	nd_call(&n, &o, srv.url, "apikey.create", mk, &a);
+	nd_expect_error(&a, CV_ERR_RESPONSE, "has permissions that are not "
+	    "distinct names");
+	ndans_free(&a);
+	/* as they should be: sealed whole */
+	canned(http("201 Created", "{\"apiKeyId\":\"okey-2\","
+	    "\"apiKeySecret\":\"omnia-secret-two\",\"label\":\"bot\","
+	    "\"permissions\":[\"trade\",\"read\"]}"), NULL);
+	nd_call(&n, &o, srv.url, "apikey.create", mk, &a);
+	expect_raw(&a, 201, "{\"apiKeyId\":\"okey-2\",\"label\":\"bot\","
+	    "\"permissions\":[\"trade\",\"read\"]}");
+	assert_int_equal(a.effect, NETCALL_STORE);
+	assert_string_equal(o.secret, "omnia-secret-two");
+	assert_string_equal(o.pass, "trade,read");
+	ndans_free(&a);
+	snprintf(o.key, sizeof(o.key), "okey-1");
+	canned(http("200 OK", "{\"apiKeyId\":\"okey-1\",\"apiKeySecret\":"
+	    "\"omnia-new-secret-9876543210\",\"permissions\":[\"all\"]}"),
+	    NULL);
+	nd_call(&n, &o, srv.url, "apikey.rotate", rot, &a);
+	expect_raw(&a, 200, "{\"apiKeyId\":\"okey-1\",\"rotated\":true}");
+	assert_int_equal(a.effect, NETCALL_STORE | NETCALL_REPLACE);
+	assert_string_equal(a.keyid, "okey-1");
+	assert_string_equal(o.secret, "omnia-new-secret-9876543210");
+	assert_string_equal(o.pass, "");
+	ndans_free(&a);
+}
+
 int
 main(void)
 {
@@ -493,6 +592,7 @@ main(void)
 		cmocka_unit_test(test_large),
 		cmocka_unit_test(test_tolerant),
 		cmocka_unit_test(test_refusals),
+		cmocka_unit_test(test_omnia),
 	};
 
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
