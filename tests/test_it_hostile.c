@@ -991,6 +991,47 @@ test_escape_text(void **state)
 	assert_null(strchr(t->out, '\r'));
 }
 
+/*
+ * A call's error text as long as netd makes one (up to 511 bytes, what
+ * to do at its end): vaultctl shows it whole, never cut at 255.
+ */
+#define LONG_TEXT	\
+    "the-answer-of-api.production.omniaexchange.com:443-to-POST-/" \
+    "v3/api-keys/*/rotate " \
+    "has-an-apiKeySecret-that-is-not-1-256-printable-characters-w" \
+    "ithout-spaces: " \
+    "the-key-may-have-been-rotated,-its-new-secret-unknown-to-the" \
+    "-vault: " \
+    "check-with-a-call,-and-if-it-is-refused-make-a-replacement-w" \
+    "ith-another-key " \
+    "of-the-account-that-holds-enough-permissions,-or-make-one-at" \
+    "-the-exchange " \
+    "and-import-it:-this-is-where-the-operator-learns-what-to-do-" \
+    "END"
+
+static int
+setup_long_text(void **state)
+{
+	return setup_with(state, "fail -58 " LONG_TEXT "\n", NULL);
+}
+
+static void
+test_long_text(void **state)
+{
+	struct ht	*t = *state;
+	json_t		*j;
+
+	assert_int_equal(CTL(t, NULL, "time --account " ACCOUNT), 11);
+	assert_true(fake_log_has(t, "fail id="));
+	if (strstr(t->out, "vaultctl: time: " LONG_TEXT "\n") == NULL)
+		fail_msg("vaultctl printed: %s", t->out);
+	assert_int_equal(CTL(t, NULL, "--json time --account " ACCOUNT), 11);
+	assert_non_null(j = json_loads(t->out, 0, NULL));
+	assert_string_equal(json_string_value(json_object_get(j, "detail")),
+	    LONG_TEXT);
+	json_decref(j);
+}
+
 /* 50,000 signing requests in one call. */
 static int
 setup_flood(void **state)
@@ -2661,6 +2702,8 @@ main(void)
 		    setup_failed_remove, teardown),
 		cmocka_unit_test_setup_teardown(test_escape_text,
 		    setup_escape_text, teardown),
+		cmocka_unit_test_setup_teardown(test_long_text,
+		    setup_long_text, teardown),
 		cmocka_unit_test_setup_teardown(test_flood,
 		    setup_flood, teardown),
 		cmocka_unit_test_setup_teardown(test_deadline,

@@ -49,7 +49,8 @@ struct vaultctl {
 	uint32_t	 next_id;
 	int		 timeout_ms;	/* 0: VAULTCTL_OP_TIMEOUT_MS */
 	int		 again_ms;	/* 0: VAULTCTL_OP_AGAIN_MS */
-	char		 errtext[256];	/* vaultd's text for the last error */
+	/* vaultd's text for the last error, whole */
+	char		 errtext[MSG_ERROR_TEXT_MAX + 1];
 	int		 answered;	/* the last error was vaultd's answer */
 	/* the keyfile vaultctl_cred_get made this run, NULL: none */
 	const char	*made_keyfile;
