@@ -62,9 +62,11 @@ maybe_text(const struct netd_call *cl, char *buf, size_t len)
 		    "--account %s`", cl->account);
 		break;
 	case ST_OROTATE:
+		/* a key is rotated with its own secret: only a new key helps */
 		snprintf(buf, len, "the key may have been rotated, its new "
-		    "secret unknown to the vault: rotate it again from "
-		    "another key's session or issue a new one");
+		    "secret unknown to the vault: if its calls are refused, "
+		    "make a replacement with another key (apikey use, apikey "
+		    "create) or import one");
 		break;
 	default:
 		break;

@@ -2509,6 +2509,35 @@ test_o_rotate_perms(void **state)
 	assert_int_not_equal(CTL(t, NULL, ROTATE1), 0);
 	has(t, "vaultctl: apikey rotate: the exchange issued API key " OKEY1
 	    " but the vault could not store it (");
+	/* a key is rotated with its own secret: only a replacement helps */
+	has(t, "): its old secret is dead and the new one lost; with another "
+	    "key of " OMNIA " that holds enough permissions, apikey use it "
+	    "and apikey create a replacement, or make a key at the exchange "
+	    "and apikey import it\n");
+	assert_true(fake_log_has(t, "answer id="));
+	assert_omnia_unchanged(t);
+}
+
+/* A create's key the vault refuses: its secret is lost, the key stays. */
+static int
+setup_o_create_refused(void **state)
+{
+	return setup_omnia(state, O_TOKEN O_CREATE
+	    "seal " FORGED_KEY " " NEW_SECRET " Trade\n"
+	    "answer 201 store api " FORGED_KEY " 0\n");
+}
+
+static void
+test_o_create_refused(void **state)
+{
+	struct ht	*t = *state;
+
+	assert_int_not_equal(CTL(t, NULL, CREATE), 0);
+	has(t, "vaultctl: apikey create: the exchange issued API key");
+	has(t, " but the vault could not store it (");
+	has(t, "): its secret is lost; remove the key at the exchange (apikey "
+	    "list --account " OMNIA " shows it)\n");
+	assert_null(strstr(t->out, "rotate the key again"));
 	assert_true(fake_log_has(t, "answer id="));
 	assert_omnia_unchanged(t);
 }
@@ -2734,6 +2763,8 @@ main(void)
 		    setup_o_create_none, teardown),
 		cmocka_unit_test_setup_teardown(test_o_rotate_perms,
 		    setup_o_rotate_perms, teardown),
+		cmocka_unit_test_setup_teardown(test_o_create_refused,
+		    setup_o_create_refused, teardown),
 		cmocka_unit_test_setup_teardown(test_o_mint_body,
 		    setup_o_mint_short, teardown),
 		cmocka_unit_test_setup_teardown(test_o_mint_body,

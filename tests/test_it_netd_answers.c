@@ -519,8 +519,11 @@ test_omnia(void **state)
 	snprintf(want, sizeof(want), "the answer of 127.0.0.1:%d to POST "
 	    "/v3/api-keys/*/rotate has an apiKeySecret that is not 1-256 "
 	    "printable characters without spaces: the key may have been "
-	    "rotated, its new secret unknown to the vault", srv.port);
+	    "rotated, its new secret unknown to the vault: if its calls are "
+	    "refused, make a replacement with another key (apikey use, "
+	    "apikey create) or import one", srv.port);
 	nd_expect_error(&a, CV_ERR_RESPONSE, want);
+	assert_string_equal(a.text, want);
 	assert_null(strstr(a.text, "omnia new secret"));
 	ndans_free(&a);
 	assert_int_equal(srv.conns, 2);

@@ -902,7 +902,7 @@ call_step(struct vaultd *vd, int code, const char *text,
 	struct vd_call	*c = &vd->call;
 	const char	*kind = c->rtype == VAULT_REC_API_CRED ? "API" :
 			    "builder";
-	char		 why[600];
+	char		 why[900], todo[300];
 
 	switch (c->state) {
 	case CALL_STORE:
@@ -930,15 +930,32 @@ call_step(struct vaultd *vd, int code, const char *text,
 			call_fail(vd, code, why);
 			return;
 		} else if (code != 0) {
-			/* no id when signerd could not read the box */
+			/*
+			 * No id when signerd could not read the box.  An
+			 * Omnia secret cannot be fetched again, and a key is
+			 * rotated only with its own secret: what is left is
+			 * to replace the key.
+			 */
+			if (c->nc->bearer && (c->effect & NETCALL_REPLACE))
+				snprintf(todo, sizeof(todo), ": its old secret "
+				    "is dead and the new one lost; with another "
+				    "key of %s that holds enough permissions, "
+				    "apikey use it and apikey create a "
+				    "replacement, or make a key at the exchange "
+				    "and apikey import it", c->account);
+			else if (c->nc->bearer)
+				snprintf(todo, sizeof(todo), ": its secret is "
+				    "lost; remove the key at the exchange "
+				    "(apikey list --account %s shows it)",
+				    c->account);
+			else
+				snprintf(todo, sizeof(todo), "%s",
+				    c->rtype == VAULT_REC_API_CRED ? ": fetch "
+				    "it again with vaultctl apikey derive" : "");
 			snprintf(why, sizeof(why), "the exchange issued %s "
 			    "key%s%s but the vault could not store it (%s)%s",
 			    kind, c->key_id[0] != '\0' ? " " : "", c->key_id,
-			    text, c->nc->bearer ? ": the exchange "
-			    "holds a secret the vault does not; rotate the key "
-			    "again once the vault is writable" :
-			    c->rtype == VAULT_REC_API_CRED ?
-			    ": fetch it again with vaultctl apikey derive" : "");
+			    text, todo);
 			call_fail(vd, code, why);
 			return;
 		} else if (c->effect & NETCALL_REPLACE) {
