@@ -268,6 +268,11 @@ test_import(void **state)
 	has(o, "vaultctl: apikey import: an Omnia key (apiKeyId) for an "
 	    "Openfish or Polymarket account: expected JSON {\"apiKey\", "
 	    "\"secret\", \"passphrase\"}\n");
+	/* nothing given: the shape of the account's keys is named */
+	run(o, 2, NULL, "apikey import --account main");
+	has(o, "vaultctl: apikey import: nothing to read: expected JSON "
+	    "{\"apiKeyId\", \"apiKeySecret\", \"permissions\"?} on standard "
+	    "input\n");
 	/* malformed Omnia keys */
 	run(o, 2, "{\"apiKeyId\":\"k3\"}", "apikey import --account main");
 	has(o, "\"apiKeySecret\" is missing");

@@ -810,28 +810,28 @@ cred_import(struct vaultctl *vc, const char *what, uint8_t type,
 	char		key_id[VAULT_MAX_NAME + 1], why[128];
 	int		r, bearer;
 
+	/* the account first: what to give depends on its exchange */
+	bearer = 0;
+	if (type == VAULT_REC_API_CRED &&
+	    (bearer = account_bearer(vc, a->account)) < 0) {
+		snprintf(vc->errtext, sizeof(vc->errtext), "no account %s in "
+		    "the vault", a->account);
+		return vaultctl_fail(vc, what, bearer);
+	}
 	r = a->file ? secret_read_file(a->file, &text, SECRET_IO_MAX) :
 	    secret_read_fd(STDIN_FILENO, &text, SECRET_IO_MAX);
 	if (r == CV_ERR_TOOLONG || r == CV_ERR_INVALID) {
 		snprintf(vc->errtext, sizeof(vc->errtext), "%s: expected JSON "
-		    "{\"apiKey\", \"secret\", \"passphrase\"} %s",
-		    r == CV_ERR_INVALID ? "nothing to read" :
-		    "more than 4096 bytes", a->file ? "in the file" :
-		    "on standard input");
+		    "%s %s", r == CV_ERR_INVALID ? "nothing to read" :
+		    "more than 4096 bytes", bearer ? OMNIA_SHAPE :
+		    "{\"apiKey\", \"secret\", \"passphrase\"}", a->file ?
+		    "in the file" : "on standard input");
 		return vaultctl_fail(vc, what, CV_ERR_USAGE);
 	}
 	if (r != 0) {
 		snprintf(vc->errtext, sizeof(vc->errtext), "cannot read the "
 		    "key: %s", cv_strerror(r));
 		return vaultctl_fail(vc, what, r);
-	}
-	bearer = 0;
-	if (type == VAULT_REC_API_CRED &&
-	    (bearer = account_bearer(vc, a->account)) < 0) {
-		secret_free(&text);
-		snprintf(vc->errtext, sizeof(vc->errtext), "no account %s in "
-		    "the vault", a->account);
-		return vaultctl_fail(vc, what, bearer);
 	}
 	r = cred_payload(&text, key_id, sizeof(key_id), &payload, why,
 	    sizeof(why), bearer);
