@@ -2,10 +2,12 @@
  * What the exchange answers, read tolerantly (doc/exchanges.md:
  * "apiKey" or "key", balances as strings or numbers, empty bodies on
  * deletes) and strictly at once: every byte is the network's, so texts
- * are cut to printable ASCII and a bounded length, and a reason given
- * for a refusal never quotes the body (it may hold a credential).
+ * are cut to printable ASCII and a bounded length (key ids in a list
+ * to printable ASCII), and a reason given for a refusal never quotes
+ * the body (it may hold a credential).
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
@@ -272,6 +274,26 @@ parse_balance(json_t *j, char *why, size_t whylen)
 	return NULL;
 }
 
+/*
+ * A text of the exchange's as a JSON string, every byte outside
+ * printable ASCII a '?', not cut: a key id a rotation prints and
+ * compares with the vault's (which are all printable).
+ */
+static json_t *
+clean_string(const char *s)
+{
+	size_t	 n = strlen(s);
+	char	*b;
+	json_t	*j;
+
+	if ((b = malloc(n + 1)) == NULL)
+		return NULL;
+	parse_clean(s, n, b, n + 1, n);
+	j = json_string(b);
+	free(b);
+	return j;
+}
+
 /* The id of an element of a key list: a string, or {apiKey} / {key}. */
 static const char *
 key_of(json_t *e)
@@ -315,7 +337,7 @@ parse_key_list(json_t *j, char *why, size_t whylen)
 			json_decref(ids);
 			return NULL;
 		}
-		if (json_array_append_new(ids, json_string(id)) != 0)
+		if (json_array_append_new(ids, clean_string(id)) != 0)
 			goto nomem;
 	}
 	return json_pack("{s:o}", "apiKeys", ids);
@@ -347,12 +369,15 @@ parse_builder_list(json_t *j, char *why, size_t whylen)
 			json_decref(out);
 			return NULL;
 		}
-		if ((o = json_pack("{s:s}", "apiKey", id)) == NULL)
+		if ((o = json_pack("{s:o}", "apiKey", clean_string(id))) ==
+		    NULL)
 			goto nomem;
 		for (f = 0; fields[f] != NULL; f++) {
 			v = json_object_get(e, fields[f]);
-			if ((json_is_string(v) || json_is_number(v)) &&
-			    json_object_set(o, fields[f], v) != 0)
+			if ((json_is_string(v) && json_object_set_new(o,
+			    fields[f], clean_string(json_string_value(v))) !=
+			    0) || (json_is_number(v) && json_object_set(o,
+			    fields[f], v) != 0))
 				goto nomem;
 		}
 		if (json_array_append_new(out, o) != 0) {

@@ -402,6 +402,21 @@ test_tolerant(void **state)
 	call("apikey.list", NULL, &a);
 	expect_raw(&a, 200, "{\"apiKeys\":[\"a-1\",\"a-2\"]}");
 	ndans_free(&a);
+	/*
+	 * Key ids that would rewrite a terminal (a rotation prints the
+	 * ones the vault does not hold): printable, each other byte a '?'.
+	 */
+	canned(http("200 OK", "{\"apiKeys\":[\"a-1\",\"\\u001b[2J\\r"
+	    "a-3\\u00e9\"]}"), NULL);
+	call("apikey.list", NULL, &a);
+	expect_raw(&a, 200, "{\"apiKeys\":[\"a-1\",\"?[2J?a-3??\"]}");
+	ndans_free(&a);
+	canned(http("200 OK", "[{\"apiKey\":\"b-1\\u001b]0;x\\u0007\","
+	    "\"builderId\":\"bid\\n\",\"createdAt\":1700000000}]"), NULL);
+	call("builder.list", NULL, &a);
+	expect_raw(&a, 200, "{\"apiKeys\":[{\"apiKey\":\"b-1?]0;x?\","
+	    "\"builderId\":\"bid?\",\"createdAt\":1700000000}]}");
+	ndans_free(&a);
 }
 
 static void
