@@ -605,6 +605,27 @@ test_due(void **state)
 	rotated(c, id, "rotate.create");
 	run(c, 0, "--json audit show --rotation %s --op rotate.create", id);
 	has(c, "reason=due%3A%2031%20d%20old%2C%20max%2030%20d");
+	/*
+	 * A run killed in the middle leaves its rotation in progress: a
+	 * due key it holds back fails --due (the timer's unit) until the
+	 * rotation is resumed or aborted; a dry run only says so.
+	 */
+	snprintf(cmd, sizeof(cmd), "CLOBVAULT_TEST_ROTATE_STOP=create "
+	    "%s/vaultctl rotate apikey --account main 2>&1", c->it.build);
+	assert_int_equal(it_run(c->out, sizeof(c->out), cmd), 99);
+	snprintf(cmd, sizeof(cmd), "CLOBVAULT_TEST_DAYS_AHEAD=31 "
+	    "%s/vaultctl rotate --due --drain 0 2>&1", c->it.build);
+	assert_int_equal(it_run(c->out, sizeof(c->out), cmd), 1);
+	has(c, "31 d old, max 30 d: a rotation is in progress: resume it\n");
+	snprintf(cmd, sizeof(cmd), "CLOBVAULT_TEST_DAYS_AHEAD=31 "
+	    "%s/vaultctl rotate --due --dry-run 2>&1", c->it.build);
+	assert_int_equal(it_run(c->out, sizeof(c->out), cmd), 0);
+	run(c, 0, "--json rotate status");
+	j = out_json(c);
+	snprintf(id, sizeof(id), "%s", json_string_value(json_object_get(
+	    json_array_get(json_object_get(j, "rotations"), 0), "id")));
+	json_decref(j);
+	run(c, 0, "rotate abort %s", id);
 	run(c, 0, "account update main --no-max-key-age");
 	run(c, 0, "rotate --due");
 }

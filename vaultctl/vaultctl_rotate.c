@@ -1465,6 +1465,14 @@ rotate_due(struct vaultctl *vc, const struct start_args *a)
 			    (long long)age_days(k[i].created),
 			    k[i].created == 0 ? " (unknown)" : "",
 			    (long long)k[i].max_days, what);
+		/*
+		 * A due key a rotation in progress holds back (one that
+		 * stopped for the operator, or a run that was killed) is
+		 * a failure too: else the timer's unit would pass every
+		 * day after while the key grows older.
+		 */
+		if (k[i].due && k[i].busy && !a->dry_run && rc == EXIT_OK)
+			rc = EXIT_FAIL;
 		if (!k[i].due || k[i].busy || a->dry_run)
 			continue;
 		fflush(stdout);
