@@ -218,7 +218,8 @@ void	 policy_budget_each(const struct policy_state *, int64_t now_ms,
  * is a token bucket, its key's bytes, and for a count or sum the window
  * and the amount taken, for a bucket its generation (the window a
  * verdict's resv names), the units left and the wall-clock ms of its
- * last refill.  policy_counter_load puts one back as heard
+ * last refill; max is the most it may hold (a bucket's size, a count's
+ * or sum's limit).  policy_counter_load puts one back as heard
  * (a window other than now_ms's is dropped: it closed); a def out of
  * range, a key that is not one pb_key makes for that budget, or a value
  * past the budget is refused (CV_ERR_INVALID).  policy_counter_charge
@@ -229,7 +230,7 @@ void	 policy_budget_each(const struct policy_state *, int64_t now_ms,
  */
 typedef void policy_counter_fn(void *arg, uint32_t def, uint32_t slot,
 	    int rate, const char *key, size_t keylen, int64_t window,
-	    uint64_t val, int64_t last_ms);
+	    uint64_t val, uint64_t max, int64_t last_ms);
 void	 policy_counter_each(const struct policy_state *, int64_t now_ms,
 	    policy_counter_fn *fn, void *arg);
 int	 policy_counter_load(struct policy_state *, uint32_t def,

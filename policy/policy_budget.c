@@ -619,7 +619,8 @@ policy_counter_each(const struct policy_state *st, int64_t now_ms,
 		d = &st->defs[s->def];
 		rate = d->b->kind == PB_RATE;
 		fn(arg, s->def, (uint32_t)i, rate, s->key, s->keylen,
-		    s->window, s->val, rate ? s->last_ms : 0);
+		    s->window, s->val, rate ? d->cap : d->b->amount,
+		    rate ? s->last_ms : 0);
 	}
 }
 

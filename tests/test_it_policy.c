@@ -681,6 +681,72 @@ test_budget_file_bad(void **state)
 }
 
 /*
+ * A token bucket that held requests took from and that refilled since:
+ * the budgets file gives their tokens back up to the bucket's size, not
+ * past it, so the next start reads the file.  Before, it wrote more than
+ * the bucket holds and the start refused the whole file, counting the
+ * budgets from the current audit.log alone: the l2 count, charged in a
+ * segment the log rotated away (segments of 1500 bytes), was given back.
+ */
+static void
+test_budget_held_bucket(void **state)
+{
+	struct st	*s = *state;
+	struct stat	 sb;
+	char		 out1[200], out2[200], seg[300], id[17];
+	char		 args[] = "--json headers l1 --account pm";
+	const char	*p;
+	pid_t		 a, b;
+	int		 n;
+
+	assert_int_equal(it_stop(&s->it, 5000), 0);
+	assert_int_equal(it_start_args(&s->it, "-T", "-S", "1500"), 0);
+	assert_int_equal(CTL(s, NULL, "unlock --passphrase-file %s", s->pass),
+	    0);
+	policy_file(s, "allow operator catalog level l2 limit 1/day per "
+	    "account label one\napprove 2 of { alice bob } operator level l1 "
+	    "rate 1/s per account label held\n");
+	assert_int_equal(CTL(s, NULL, "policy apply %s --passphrase-file %s",
+	    s->pol, s->pass), 0);
+	assert_int_equal(CTL(s, NULL, "headers l2 --account pm --method GET "
+	    "--path /auth/api-keys"), 0);
+	snprintf(out1, sizeof(out1), "%s.bg1", s->it.home);
+	snprintf(out2, sizeof(out2), "%s.bg2", s->it.home);
+	a = bg_ctl(s, args, out1);
+	assert_int_equal(held_id(s, id), 0);
+	it_sleep_ms(1100);		/* the bucket refills */
+	b = bg_ctl(s, args, out2);
+	/* both held: the list names two ids */
+	do {
+		it_sleep_ms(50);
+		assert_int_equal(CTL(s, NULL, "--json approve list"), 0);
+		assert_non_null(p = strstr(s->out, "\"id\""));
+	} while (strstr(p + 1, "\"id\"") == NULL);
+	/* a grant is checkpointed, with both requests held */
+	assert_int_equal(CTL(s, NULL, "approve grant %s --key-file %s", id,
+	    s->key[0]), 0);
+	/* its checkpoint rotates the log: the l2 charge is in a segment */
+	snprintf(seg, sizeof(seg), "%s/audit.log.000001", s->it.home);
+	for (n = 0; n < 100 && (stat(seg, &sb) != 0 ||
+	    log_has(s, "\t/auth/api-keys\tallow\t")); n++)
+		it_sleep_ms(50);
+	assert_int_equal(stat(seg, &sb), 0);
+	assert_false(log_has(s, "\t/auth/api-keys\tallow\t"));
+	it_kill(&s->it);
+	assert_int_not_equal(wait_status(a), 0);
+	assert_int_not_equal(wait_status(b), 0);
+	assert_int_equal(it_start_args(&s->it, "-T", "-S", "1500"), 0);
+	assert_int_equal(CTL(s, NULL, "unlock --passphrase-file %s", s->pass),
+	    0);
+	assert_false(it_log_has(&s->it, "/budgets does not parse"));
+	assert_int_equal(CTL(s, NULL, "headers l2 --account pm --method GET "
+	    "--path /auth/api-keys"), 4);
+	assert_non_null(strstr(s->out, "denied by rule one (line 4)"));
+	unlink(out1);
+	unlink(out2);
+}
+
+/*
  * A window that closed while vaultd was down starts full; one still open
  * keeps what it spent.
  */
@@ -736,6 +802,8 @@ main(void)
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_budget_file_bad, setup,
 		    teardown),
+		cmocka_unit_test_setup_teardown(test_budget_held_bucket,
+		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_budget_window_closed,
 		    setup, teardown),
 	};

@@ -928,7 +928,8 @@ struct heard {
 
 static void
 hear(void *arg, uint32_t def, uint32_t slot, int rate, const char *key,
-    size_t keylen, int64_t window, uint64_t val, int64_t last_ms)
+    size_t keylen, int64_t window, uint64_t val, uint64_t max,
+    int64_t last_ms)
 {
 	struct heard	*h = arg;
 

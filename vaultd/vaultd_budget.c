@@ -136,7 +136,8 @@ struct save_ctx {
 
 static void
 save_one(void *arg, uint32_t def, uint32_t slot, int rate, const char *key,
-    size_t keylen, int64_t window, uint64_t val, int64_t last_ms)
+    size_t keylen, int64_t window, uint64_t val, uint64_t max,
+    int64_t last_ms)
 {
 	struct save_ctx			*c = arg;
 	const struct vd_pending		*p;
@@ -155,8 +156,15 @@ save_one(void *arg, uint32_t def, uint32_t slot, int rate, const char *key,
 			    p->v.resv.r[j].slot != slot ||
 			    p->v.resv.r[j].window != window)
 				continue;
+			/*
+			 * a bucket that refilled since holds no more than
+			 * its size: past it, the next start would refuse
+			 * the whole file
+			 */
 			if (rate)
-				val += p->v.resv.r[j].amount;
+				val = val >= max ||
+				    p->v.resv.r[j].amount > max - val ?
+				    max : val + p->v.resv.r[j].amount;
 			else
 				val -= p->v.resv.r[j].amount < val ?
 				    p->v.resv.r[j].amount : val;
