@@ -747,6 +747,58 @@ test_budget_held_bucket(void **state)
 }
 
 /*
+ * A charge given back after the budgets file was written counts again
+ * after a crash, so a count may stand past its limit: the next file
+ * says no more than the limit, and the start after it reads that file.
+ * Before, it wrote the count as it stood, the next start refused the
+ * whole file and counted from the current audit.log alone, which after
+ * a rotation (segments of 1500 bytes) no longer held the charges.
+ */
+static void
+test_budget_over_limit(void **state)
+{
+	struct st	*s = *state;
+
+	assert_int_equal(it_stop(&s->it, 5000), 0);
+	assert_int_equal(it_start_args(&s->it, "-T", "-S", "1500"), 0);
+	assert_int_equal(CTL(s, NULL, "unlock --passphrase-file %s", s->pass),
+	    0);
+	assert_int_equal(CTL(s, NULL, "account add q --profile polymarket"),
+	    0);
+	policy_file(s, "allow operator catalog level l2 limit 2/day label "
+	    "two\n");
+	assert_int_equal(CTL(s, NULL, "policy apply %s --passphrase-file %s",
+	    s->pol, s->pass), 0);
+	assert_int_equal(CTL(s, NULL, "headers l2 --account pm --method GET "
+	    "--path /auth/api-keys"), 0);
+	assert_int_equal(CTL(s, NULL, "lock"), 0);
+	assert_int_equal(CTL(s, NULL, "unlock --passphrase-file %s", s->pass),
+	    0);
+	/* q has no API key: signerd refuses, the charge is given back */
+	assert_int_not_equal(CTL(s, NULL, "headers l2 --account q --method "
+	    "GET --path /auth/api-keys"), 0);
+	assert_int_equal(CTL(s, NULL, "headers l2 --account pm --method GET "
+	    "--path /auth/api-keys"), 0);
+	/* the file counts 1, the records after it 2: 3 of 2 */
+	it_kill(&s->it);
+	assert_int_equal(it_start_args(&s->it, "-T", "-S", "1500"), 0);
+	assert_int_equal(CTL(s, NULL, "unlock --passphrase-file %s", s->pass),
+	    0);
+	assert_int_equal(CTL(s, NULL, "lock"), 0);
+	assert_int_equal(CTL(s, NULL, "unlock --passphrase-file %s", s->pass),
+	    0);
+	assert_false(log_has(s, "\t/auth/api-keys\tallow\t"));
+	it_kill(&s->it);
+	assert_int_equal(it_start_args(&s->it, "-T", "-S", "1500"), 0);
+	assert_int_equal(CTL(s, NULL, "unlock --passphrase-file %s", s->pass),
+	    0);
+	assert_false(it_log_has(&s->it, "/budgets does not parse"));
+	assert_int_equal(CTL(s, NULL, "headers l2 --account pm --method GET "
+	    "--path /auth/api-keys"), 4);
+	assert_non_null(strstr(s->out, "denied by rule two (line 4)"));
+}
+
+/*
  * A window that closed while vaultd was down starts full; one still open
  * keeps what it spent.
  */
@@ -803,6 +855,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_budget_file_bad, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_budget_held_bucket,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_budget_over_limit,
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_budget_window_closed,
 		    setup, teardown),

@@ -170,6 +170,14 @@ save_one(void *arg, uint32_t def, uint32_t slot, int rate, const char *key,
 				    p->v.resv.r[j].amount : val;
 		}
 	}
+	/*
+	 * A charge given back before a crash counts again after it: a
+	 * count may stand past its limit, and a value past the budget
+	 * makes the next start refuse the whole file.  At the limit, it
+	 * admits nothing all the same.
+	 */
+	if (val > max)
+		val = max;
 	hex_encode((const uint8_t *)key, keylen, hex);
 	if (fprintf(c->f, "%u %c %lld %llu %lld %s\n", def, rate ? 'r' : 'w',
 	    rate ? 0LL : (long long)window, (unsigned long long)val,
