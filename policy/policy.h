@@ -239,6 +239,12 @@ int	 policy_counter_load(struct policy_state *, uint32_t def,
 int	 policy_counter_charge(struct policy_state *, uint32_t def,
 	    const struct policy_req *req, int64_t window, uint64_t amount,
 	    int64_t now_ms) CV_WUR;
+/*
+ * How long a charge can still count against a budget: the longest
+ * window of a count or sum, or the time a token bucket takes to fill
+ * from empty (ms); 0 when the policy has no budget.
+ */
+int64_t	 policy_state_horizon_ms(const struct policy_state *);
 
 /*
  * The verdict on req at now_ms (wall clock, ms since the epoch: budget

@@ -686,6 +686,27 @@ policy_counter_charge(struct policy_state *st, uint32_t def,
 	return 0;
 }
 
+int64_t
+policy_state_horizon_ms(const struct policy_state *st)
+{
+	const struct pb_def	*d;
+	uint64_t		 h, most = 0;
+	size_t			 i;
+
+	for (i = 0; i < st->ndefs; i++) {
+		d = &st->defs[i];
+		if (d->b->kind != PB_RATE)
+			h = d->unit;
+		else if (d->b->amount == 0)
+			h = INT64_MAX;
+		else	/* cap is in amount-units a ms: filled at amount a ms */
+			h = d->cap / d->b->amount + 1;
+		if (h > most)
+			most = h;
+	}
+	return most > INT64_MAX ? INT64_MAX : (int64_t)most;
+}
+
 static int
 pb_reclaimable(const struct policy_state *st, const struct pb_slot *s,
     int64_t now_ms)

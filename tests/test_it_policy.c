@@ -650,7 +650,8 @@ test_budget_segments(void **state)
 
 /*
  * A budgets file that does not parse: vaultd says so and counts the
- * charges from the records of audit.log, which here hold them all.
+ * charges from the audit log's records of the longest window, which
+ * here are all in audit.log.
  */
 static void
 test_budget_file_bad(void **state)
@@ -674,10 +675,53 @@ test_budget_file_bad(void **state)
 	assert_int_equal(CTL(s, NULL, "unlock --passphrase-file %s", s->pass),
 	    0);
 	assert_true(it_log_has(&s->it, "/budgets does not parse; the "
-	    "budgets are counted from the records of audit.log alone"));
+	    "budgets are counted from the audit log's records of their "
+	    "longest window"));
 	assert_int_equal(CTL(s, NULL, "headers l1 --account pm"), 0);
 	assert_int_equal(CTL(s, NULL, "headers l1 --account pm"), 4);
 	assert_non_null(strstr(s->out, "denied by rule three (line 4)"));
+}
+
+/*
+ * The same after the log rotated: the two charges before the rotation
+ * are in a segment, and a budgets file that does not parse (or none)
+ * leaves them to the records.  Before, only audit.log was read, and the
+ * limit of 4 let 3 more through.
+ */
+static void
+test_budget_file_bad_segments(void **state)
+{
+	struct st	*s = *state;
+	struct stat	 sb;
+	char		 seg[300], path[300];
+
+	assert_int_equal(it_stop(&s->it, 5000), 0);
+	assert_int_equal(it_start_args(&s->it, "-T", "-S", "1500"), 0);
+	assert_int_equal(CTL(s, NULL, "unlock --passphrase-file %s", s->pass),
+	    0);
+	policy_file(s, "allow operator catalog level l1 limit 4/day per "
+	    "account label four\n");
+	assert_int_equal(CTL(s, NULL, "policy apply %s --passphrase-file %s",
+	    s->pol, s->pass), 0);
+	assert_int_equal(CTL(s, NULL, "headers l1 --account pm"), 0);
+	assert_int_equal(CTL(s, NULL, "headers l1 --account pm"), 0);
+	assert_int_equal(CTL(s, NULL, "lock"), 0);
+	assert_int_equal(CTL(s, NULL, "unlock --passphrase-file %s", s->pass),
+	    0);
+	assert_int_equal(CTL(s, NULL, "headers l1 --account pm"), 0);
+	snprintf(seg, sizeof(seg), "%s/audit.log.000002", s->it.home);
+	assert_int_equal(stat(seg, &sb), 0);
+	it_kill(&s->it);
+	snprintf(path, sizeof(path), "%s/budgets", s->it.home);
+	it_write(path, "clobvault budgets 1\npolicy 00\n", 0600);
+	assert_int_equal(it_start_args(&s->it, "-T", "-S", "1500"), 0);
+	assert_int_equal(CTL(s, NULL, "unlock --passphrase-file %s", s->pass),
+	    0);
+	assert_true(it_log_has(&s->it, "/budgets does not parse"));
+	assert_int_equal(CTL(s, NULL, "headers l1 --account pm"), 0);
+	assert_int_equal(CTL(s, NULL, "headers l1 --account pm"), 4);
+	assert_non_null(strstr(s->out, "denied by rule four (line 4)"));
+	assert_int_equal(CTL(s, NULL, "audit verify"), 0);
 }
 
 /*
@@ -857,6 +901,8 @@ main(void)
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_budget_file_bad, setup,
 		    teardown),
+		cmocka_unit_test_setup_teardown(test_budget_file_bad_segments,
+		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_budget_held_bucket,
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_budget_over_limit,
@@ -867,5 +913,8 @@ main(void)
 
 	if (sodium_init() < 0)
 		return 1;
+	/* POLICY_TEST=name: that test alone */
+	if (getenv("POLICY_TEST") != NULL)
+		cmocka_set_test_filter(getenv("POLICY_TEST"));
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

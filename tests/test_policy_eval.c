@@ -951,6 +951,34 @@ hear(void *arg, uint32_t def, uint32_t slot, int rate, const char *key,
  * a bucket's never below empty; what is not a counter of that budget
  * is refused.
  */
+/* How far back a restart reads charges: the longest window or fill. */
+static void
+test_budget_horizon(void **state)
+{
+	struct policy		*pol;
+	struct policy_state	*st;
+
+	(void)state;
+	pol = pol_new("allow any path /n label none-here\n");
+	assert_non_null(st = policy_state_new(pol));
+	assert_int_equal(policy_state_horizon_ms(st), 0);
+	policy_state_free(st);
+	policy_free(pol);
+	pol = pol_new("allow any path /c limit 3/hour label cnt\n"
+	    "allow any path /r rate 10/s burst 30 label rt\n");
+	assert_non_null(st = policy_state_new(pol));
+	assert_int_equal(policy_state_horizon_ms(st), 3600000);
+	policy_state_free(st);
+	policy_free(pol);
+	/* a bucket of 2 a day holding 5 fills in two and a half days */
+	pol = pol_new("allow any path /c limit 3/hour label cnt\n"
+	    "allow any path /r rate 2/day burst 5 label rt\n");
+	assert_non_null(st = policy_state_new(pol));
+	assert_int_equal(policy_state_horizon_ms(st), 5 * DAY_MS / 2 + 1);
+	policy_state_free(st);
+	policy_free(pol);
+}
+
 static void
 test_budget_restore(void **state)
 {
@@ -2046,6 +2074,7 @@ main(void)
 		cmocka_unit_test(test_req_digest),
 		cmocka_unit_test(test_approvals),
 		cmocka_unit_test(test_approve_max),
+		cmocka_unit_test(test_budget_horizon),
 		cmocka_unit_test(test_budget_restore),
 		cmocka_unit_test(test_known_answers),
 		cmocka_unit_test(test_json_lookup),

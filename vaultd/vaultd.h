@@ -1117,6 +1117,8 @@ void	 vaultd_budget_commit(struct vaultd *);
 void	 vaultd_budget_restore(struct vaultd *);
 /* The file of log from which the record seq on can be read. */
 uint64_t vaultd_audit_file_of_seq(const struct audit_log *, uint64_t seq);
+/* The file of log from which every record of time since on can be read. */
+uint64_t vaultd_audit_file_of_time(const struct audit_log *, time_t since);
 int	 vaultd_policy_unlocked(struct vaultd *, uint64_t version,
 	    const uint8_t *text, size_t len, struct msg_rd *profiles) CV_WUR;
 /* vaultd stops: free the policy and what is held (nobody is told). */

@@ -1016,6 +1016,39 @@ vaultd_audit_file_of_seq(const struct audit_log *log, uint64_t seq)
 	return at;
 }
 
+/*
+ * The last file whose first record is of since or before, going back
+ * past a file whose first record does not say; the first file if none.
+ */
+uint64_t
+vaultd_audit_file_of_time(const struct audit_log *log, time_t since)
+{
+	struct audit_iter	*it;
+	struct audit_rec	 rec;
+	const char		*line;
+	size_t			 len;
+	uint64_t		 i, at = 1;
+	time_t			 t;
+
+	if (log->nseg == 0 || (it = malloc(sizeof(*it))) == NULL)
+		return 1;
+	for (i = log->nseg + 1; i >= 1; i--) {
+		if (audit_iter_open(it, log, i) != 0)
+			break;
+		if (audit_iter_next(it, &line, &len) == 1 && it->file == i &&
+		    audit_record_parse(line, len, &rec) == 0 &&
+		    audit_time_parse(rec.time, strnlen(rec.time,
+		    sizeof(rec.time)), &t) && t <= since) {
+			audit_iter_close(it);
+			at = i;
+			break;
+		}
+		audit_iter_close(it);
+	}
+	free(it);
+	return at;
+}
+
 int
 vaultd_audit_rollback(struct vaultd *vd, uint64_t gen, char *text,
     size_t tlen)

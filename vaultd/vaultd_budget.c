@@ -39,6 +39,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <sodium.h>
@@ -448,9 +449,11 @@ replay_one(struct policy_state *st, const struct audit_rec *rec, int64_t now)
 }
 
 /*
- * The records after seq, from the file that holds seq + 1 on (the last
- * file only when there was no snapshot to start from): budget charges
- * of this policy, started over at a policy.applied of another digest.
+ * The records after seq, from the file that holds seq + 1 on (with no
+ * snapshot to start from, from the file that holds every record of the
+ * policy's horizon: the longest window, or the longest a bucket takes to
+ * fill): budget charges of this policy, started over at a
+ * policy.applied of another digest.
  */
 static int
 replay(struct vaultd *vd, struct policy_state **stp, uint64_t seq, int have,
@@ -465,6 +468,7 @@ replay(struct vaultd *vd, struct policy_state **stp, uint64_t seq, int have,
 	char			 cur[2 * POLICY_DIGEST_LEN + 1];
 	size_t			 len;
 	uint64_t		 first, bad = 0;
+	int64_t			 h;
 	int			 r;
 
 	hex_encode(vd->policy.digest, POLICY_DIGEST_LEN, mine);
@@ -476,7 +480,13 @@ replay(struct vaultd *vd, struct policy_state **stp, uint64_t seq, int have,
 	if (audit_log_scan(vd->auditpath, &log) != 0 ||
 	    (it = malloc(sizeof(*it))) == NULL)
 		return -1;
-	first = have ? vaultd_audit_file_of_seq(&log, seq + 1) : log.nseg + 1;
+	if (have)
+		first = vaultd_audit_file_of_seq(&log, seq + 1);
+	else if ((h = policy_state_horizon_ms(*stp)) == 0)
+		first = log.nseg + 1;
+	else
+		first = vaultd_audit_file_of_time(&log,
+		    (time_t)((now - h) / 1000) - 1);
 	if (audit_iter_open(it, &log, first) != 0) {
 		free(it);
 		return -1;
@@ -534,8 +544,8 @@ vaultd_budget_restore(struct vaultd *vd)
 	memset(snap, 0, sizeof(snap));
 	if (load_file(vd, st, now, &seq, &have, snap) != 0) {
 		log_warnx("budgets: %s/%s does not parse; the budgets are "
-		    "counted from the records of audit.log alone", vd->home,
-		    BUDGET_FILE);
+		    "counted from the audit log's records of their longest "
+		    "window", vd->home, BUDGET_FILE);
 		policy_state_free(st);
 		if ((st = policy_state_new(p->pol)) == NULL)
 			fatalx("budgets: out of memory");
