@@ -158,32 +158,49 @@ file_text(const char *path, char *buf, size_t len)
 	return (size_t)n;
 }
 
-static void
-test_limit_planted(void **state)
+/* Log to path as vaultd does (standard error); the old one returned. */
+static int
+log_into(const char *path)
 {
-	char	dir[] = "/tmp/test_log.XXXXXX", path[64], old[80];
-	char	buf[512];
 	int	fd, saved;
 
-	(void)state;
-	assert_non_null(mkdtemp(dir));
-	snprintf(path, sizeof(path), "%s/vaultd.log", dir);
-	snprintf(old, sizeof(old), "%s.1", path);
 	assert_true((fd = open(path, O_WRONLY | O_CREAT | O_APPEND, 0600))
 	    != -1);
 	assert_true((saved = dup(STDERR_FILENO)) != -1);
 	assert_int_equal(dup2(fd, STDERR_FILENO), STDERR_FILENO);
 	close(fd);
 	log_to_fd(STDERR_FILENO, 1);
+	return saved;
+}
+
+/* The log's limit off, and standard error back as it was. */
+static void
+log_back(const char *path, int saved)
+{
+	log_limit(path, 0);
+	assert_int_equal(dup2(saved, STDERR_FILENO), STDERR_FILENO);
+	close(saved);
+	log_to_fd(STDERR_FILENO, 0);
+}
+
+static void
+test_limit_planted(void **state)
+{
+	char	dir[] = "/tmp/test_log.XXXXXX", path[64], old[80];
+	char	buf[512];
+	int	saved;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/vaultd.log", dir);
+	snprintf(old, sizeof(old), "%s.1", path);
+	saved = log_into(path);
 	log_limit(path, 10);
 	plant_at = path;
 	log_warnx("a line past ten bytes");
 	plant_at = NULL;
 	log_warnx("the next line");
-	log_limit(path, 0);
-	assert_int_equal(dup2(saved, STDERR_FILENO), STDERR_FILENO);
-	close(saved);
-	log_to_fd(STDERR_FILENO, 0);
+	log_back(path, saved);
 
 	file_text(path, buf, sizeof(buf));
 	assert_string_equal(buf, "planted\n");
@@ -209,18 +226,13 @@ test_limit_planted_bound(void **state)
 	char		 buf[4096], want[512], *stop;
 	struct stat	 st;
 	size_t		 n;
-	int		 fd, saved, i;
+	int		 saved, i;
 
 	(void)state;
 	assert_non_null(mkdtemp(dir));
 	snprintf(path, sizeof(path), "%s/vaultd.log", dir);
 	snprintf(old, sizeof(old), "%s.1", path);
-	assert_true((fd = open(path, O_WRONLY | O_CREAT | O_APPEND, 0600))
-	    != -1);
-	assert_true((saved = dup(STDERR_FILENO)) != -1);
-	assert_int_equal(dup2(fd, STDERR_FILENO), STDERR_FILENO);
-	close(fd);
-	log_to_fd(STDERR_FILENO, 1);
+	saved = log_into(path);
 	log_limit(path, 400);
 	plant_at = path;
 	for (i = 0; i < 200; i++)
@@ -228,10 +240,7 @@ test_limit_planted_bound(void **state)
 	plant_at = NULL;
 	assert_int_equal(fstat(STDERR_FILENO, &st), 0);
 	assert_true(S_ISCHR(st.st_mode));
-	log_limit(path, 0);
-	assert_int_equal(dup2(saved, STDERR_FILENO), STDERR_FILENO);
-	close(saved);
-	log_to_fd(STDERR_FILENO, 0);
+	log_back(path, saved);
 
 	file_text(path, buf, sizeof(buf));
 	assert_string_equal(buf, "planted\n");
@@ -266,28 +275,20 @@ test_limit_moved(void **state)
 	char		 buf[4096], want[512], *stop;
 	struct stat	 st;
 	size_t		 n;
-	int		 fd, saved, i;
+	int		 saved, i;
 
 	(void)state;
 	assert_non_null(mkdtemp(dir));
 	snprintf(path, sizeof(path), "%s/vaultd.log", dir);
 	snprintf(moved, sizeof(moved), "%s/moved", dir);
-	assert_true((fd = open(path, O_WRONLY | O_CREAT | O_APPEND, 0600))
-	    != -1);
-	assert_true((saved = dup(STDERR_FILENO)) != -1);
-	assert_int_equal(dup2(fd, STDERR_FILENO), STDERR_FILENO);
-	close(fd);
-	log_to_fd(STDERR_FILENO, 1);
+	saved = log_into(path);
 	log_limit(path, 400);
 	assert_int_equal(rename(path, moved), 0);
 	for (i = 0; i < 200; i++)
 		log_warnx("line %03d", i);
 	assert_int_equal(fstat(STDERR_FILENO, &st), 0);
 	assert_true(S_ISCHR(st.st_mode));
-	log_limit(path, 0);
-	assert_int_equal(dup2(saved, STDERR_FILENO), STDERR_FILENO);
-	close(saved);
-	log_to_fd(STDERR_FILENO, 0);
+	log_back(path, saved);
 
 	assert_int_equal(access(path, F_OK), -1);
 	n = file_text(moved, buf, sizeof(buf));
