@@ -988,9 +988,13 @@ vaultd_audit_vault_read(struct vaultd *vd, const uint8_t *file, size_t len)
 	vault_free(&v);
 }
 
-/* The file of the log from which the record seq on can be read. */
-uint64_t
-vaultd_audit_file_of_seq(const struct audit_log *log, uint64_t seq)
+/*
+ * The last file of log whose first record passes first_ok, going back
+ * past one whose first record does not parse; the first file if none.
+ */
+static uint64_t
+file_back(const struct audit_log *log,
+    int (*first_ok)(const struct audit_rec *, const void *), const void *arg)
 {
 	struct audit_iter	*it;
 	struct audit_rec	 rec;
@@ -998,14 +1002,14 @@ vaultd_audit_file_of_seq(const struct audit_log *log, uint64_t seq)
 	size_t			 len;
 	uint64_t		 i, at = 1;
 
-	if (seq == 0 || log->nseg == 0 || (it = malloc(sizeof(*it))) == NULL)
+	if (log->nseg == 0 || (it = malloc(sizeof(*it))) == NULL)
 		return 1;
 	for (i = log->nseg + 1; i >= 1; i--) {
 		if (audit_iter_open(it, log, i) != 0)
 			break;
 		if (audit_iter_next(it, &line, &len) == 1 && it->file == i &&
 		    audit_record_parse(line, len, &rec) == 0 &&
-		    rec.seq <= seq) {
+		    first_ok(&rec, arg)) {
 			audit_iter_close(it);
 			at = i;
 			break;
@@ -1016,37 +1020,33 @@ vaultd_audit_file_of_seq(const struct audit_log *log, uint64_t seq)
 	return at;
 }
 
-/*
- * The last file whose first record is of since or before, going back
- * past a file whose first record does not say; the first file if none.
- */
+static int
+seq_at_most(const struct audit_rec *rec, const void *arg)
+{
+	return rec->seq <= *(const uint64_t *)arg;
+}
+
+static int
+time_at_most(const struct audit_rec *rec, const void *arg)
+{
+	time_t	t;
+
+	return audit_time_parse(rec->time, strnlen(rec->time,
+	    sizeof(rec->time)), &t) && t <= *(const time_t *)arg;
+}
+
+/* The file of the log from which the record seq on can be read. */
+uint64_t
+vaultd_audit_file_of_seq(const struct audit_log *log, uint64_t seq)
+{
+	return seq == 0 ? 1 : file_back(log, seq_at_most, &seq);
+}
+
+/* The file of the log from which every record of time since on is read. */
 uint64_t
 vaultd_audit_file_of_time(const struct audit_log *log, time_t since)
 {
-	struct audit_iter	*it;
-	struct audit_rec	 rec;
-	const char		*line;
-	size_t			 len;
-	uint64_t		 i, at = 1;
-	time_t			 t;
-
-	if (log->nseg == 0 || (it = malloc(sizeof(*it))) == NULL)
-		return 1;
-	for (i = log->nseg + 1; i >= 1; i--) {
-		if (audit_iter_open(it, log, i) != 0)
-			break;
-		if (audit_iter_next(it, &line, &len) == 1 && it->file == i &&
-		    audit_record_parse(line, len, &rec) == 0 &&
-		    audit_time_parse(rec.time, strnlen(rec.time,
-		    sizeof(rec.time)), &t) && t <= since) {
-			audit_iter_close(it);
-			at = i;
-			break;
-		}
-		audit_iter_close(it);
-	}
-	free(it);
-	return at;
+	return file_back(log, time_at_most, &since);
 }
 
 int
