@@ -611,16 +611,16 @@ test_budget_stop(void **state)
 }
 
 /*
- * Budgets across a restart when the log has rotated since they were
- * charged (segments of 1500 bytes): the charges in older segments come
- * from the budgets file, those after it from the records.
+ * Three of a limit of 4 a day charged, two of them before the log rotated
+ * (segments of 1500 bytes), then a crash; with bad, a budgets file that
+ * does not parse is found at the start.  One more passes, the next is
+ * denied by the rule.
  */
 static void
-test_budget_segments(void **state)
+budget_segments(struct st *s, int bad)
 {
-	struct st	*s = *state;
 	struct stat	 sb;
-	char		 seg[300];
+	char		 seg[300], path[300];
 
 	assert_int_equal(it_stop(&s->it, 5000), 0);
 	assert_int_equal(it_start_args(&s->it, "-T", "-S", "1500"), 0);
@@ -639,13 +639,30 @@ test_budget_segments(void **state)
 	snprintf(seg, sizeof(seg), "%s/audit.log.000002", s->it.home);
 	assert_int_equal(stat(seg, &sb), 0);
 	it_kill(&s->it);
+	if (bad) {
+		snprintf(path, sizeof(path), "%s/budgets", s->it.home);
+		it_write(path, "clobvault budgets 1\npolicy 00\n", 0600);
+	}
 	assert_int_equal(it_start_args(&s->it, "-T", "-S", "1500"), 0);
 	assert_int_equal(CTL(s, NULL, "unlock --passphrase-file %s", s->pass),
 	    0);
+	if (bad)
+		assert_true(it_log_has(&s->it, "/budgets does not parse"));
 	assert_int_equal(CTL(s, NULL, "headers l1 --account pm"), 0);
 	assert_int_equal(CTL(s, NULL, "headers l1 --account pm"), 4);
 	assert_non_null(strstr(s->out, "denied by rule four (line 4)"));
 	assert_int_equal(CTL(s, NULL, "audit verify"), 0);
+}
+
+/*
+ * Budgets across a restart when the log has rotated since they were
+ * charged: the charges in older segments come from the budgets file,
+ * those after it from the records.
+ */
+static void
+test_budget_segments(void **state)
+{
+	budget_segments(*state, 0);
 }
 
 /*
@@ -683,45 +700,15 @@ test_budget_file_bad(void **state)
 }
 
 /*
- * The same after the log rotated: the two charges before the rotation
- * are in a segment, and a budgets file that does not parse (or none)
- * leaves them to the records.  Before, only audit.log was read, and the
- * limit of 4 let 3 more through.
+ * The same with a budgets file that does not parse (or none): the two
+ * charges before the rotation are in a segment, and the records of the
+ * policy's longest window are read.  Before, only audit.log was read,
+ * and the limit of 4 let 3 more through.
  */
 static void
 test_budget_file_bad_segments(void **state)
 {
-	struct st	*s = *state;
-	struct stat	 sb;
-	char		 seg[300], path[300];
-
-	assert_int_equal(it_stop(&s->it, 5000), 0);
-	assert_int_equal(it_start_args(&s->it, "-T", "-S", "1500"), 0);
-	assert_int_equal(CTL(s, NULL, "unlock --passphrase-file %s", s->pass),
-	    0);
-	policy_file(s, "allow operator catalog level l1 limit 4/day per "
-	    "account label four\n");
-	assert_int_equal(CTL(s, NULL, "policy apply %s --passphrase-file %s",
-	    s->pol, s->pass), 0);
-	assert_int_equal(CTL(s, NULL, "headers l1 --account pm"), 0);
-	assert_int_equal(CTL(s, NULL, "headers l1 --account pm"), 0);
-	assert_int_equal(CTL(s, NULL, "lock"), 0);
-	assert_int_equal(CTL(s, NULL, "unlock --passphrase-file %s", s->pass),
-	    0);
-	assert_int_equal(CTL(s, NULL, "headers l1 --account pm"), 0);
-	snprintf(seg, sizeof(seg), "%s/audit.log.000002", s->it.home);
-	assert_int_equal(stat(seg, &sb), 0);
-	it_kill(&s->it);
-	snprintf(path, sizeof(path), "%s/budgets", s->it.home);
-	it_write(path, "clobvault budgets 1\npolicy 00\n", 0600);
-	assert_int_equal(it_start_args(&s->it, "-T", "-S", "1500"), 0);
-	assert_int_equal(CTL(s, NULL, "unlock --passphrase-file %s", s->pass),
-	    0);
-	assert_true(it_log_has(&s->it, "/budgets does not parse"));
-	assert_int_equal(CTL(s, NULL, "headers l1 --account pm"), 0);
-	assert_int_equal(CTL(s, NULL, "headers l1 --account pm"), 4);
-	assert_non_null(strstr(s->out, "denied by rule four (line 4)"));
-	assert_int_equal(CTL(s, NULL, "audit verify"), 0);
+	budget_segments(*state, 1);
 }
 
 /*
