@@ -70,6 +70,24 @@ it_init(struct it *t)
 	setenv("CLOBVAULT_HOME", t->home, 1);
 }
 
+/*
+ * A MSG_CTL_HEADERS_REQ begun in w: the headers of level (1 L1, 2 L2)
+ * for method and path of account, no body, nonce 0, no flags.
+ */
+static inline void
+it_headers_req(struct msg_w *w, uint32_t id, const char *account,
+    uint64_t level, const char *method, const char *path)
+{
+	msg_begin(w, MSG_CTL_HEADERS_REQ, id);
+	msg_put_str(w, account);
+	msg_put_u64(w, level);
+	msg_put_str(w, method);
+	msg_put_str(w, path);
+	msg_put_bin(w, "", 0);
+	msg_put_u64(w, 0);
+	msg_put_u64(w, 0);
+}
+
 /* Connect to the control socket and shake hands; -1 if nobody answers. */
 static inline int
 it_connect(struct it *t, struct chan *c)

@@ -606,14 +606,7 @@ headers_queue(struct chan *c, uint32_t id)
 {
 	struct msg_w	w;
 
-	msg_begin(&w, MSG_CTL_HEADERS_REQ, id);
-	msg_put_str(&w, "A");
-	msg_put_u64(&w, 2);
-	msg_put_str(&w, "GET");
-	msg_put_str(&w, "/auth/api-keys");
-	msg_put_bin(&w, "", 0);
-	msg_put_u64(&w, 0);
-	msg_put_u64(&w, 0);
+	it_headers_req(&w, id, "A", 2, "GET", "/auth/api-keys");
 	assert_int_equal(chan_queue(c, &w), 0);
 }
 

@@ -1683,14 +1683,8 @@ sign_many(struct ct *c, int n)
 
 	assert_int_equal(it_connect(&c->it, &ch), 0);
 	for (i = 0; i < n; i++) {
-		msg_begin(&w, MSG_CTL_HEADERS_REQ, (uint32_t)i + 2);
-		msg_put_str(&w, "A");
-		msg_put_u64(&w, 1);		/* CATALOG_L1 */
-		msg_put_str(&w, "GET");
-		msg_put_str(&w, "/auth/derive-api-key");
-		msg_put_bin(&w, "", 0);
-		msg_put_u64(&w, 0);
-		msg_put_u64(&w, 0);
+		it_headers_req(&w, (uint32_t)i + 2, "A", 1, "GET",
+		    "/auth/derive-api-key");
 		assert_int_equal(chan_send(&ch, &w), 0);
 		assert_int_equal(chan_recv(&ch, &m), 0);
 		/* busy while a checkpoint is signed: retried, as vaultctl does */

@@ -2028,14 +2028,7 @@ test_granted_full(void **state)
 	assert_int_equal(kill(signerd, SIGSTOP), 0);
 	assert_int_equal(it_connect(&g->it, &c), 0);
 	for (i = 1; i <= 257; i++) {
-		msg_begin(&w, MSG_CTL_HEADERS_REQ, i);
-		msg_put_str(&w, "pm");
-		msg_put_u64(&w, 2);
-		msg_put_str(&w, "GET");
-		msg_put_str(&w, "/auth/api-keys");
-		msg_put_bin(&w, "", 0);
-		msg_put_u64(&w, 0);
-		msg_put_u64(&w, 0);
+		it_headers_req(&w, i, "pm", 2, "GET", "/auth/api-keys");
 		assert_int_equal(chan_queue(&c, &w), 0);
 	}
 	while (chan_flush(&c) == CV_ERR_AGAIN)

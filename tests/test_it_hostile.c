@@ -1343,14 +1343,8 @@ test_control_denial_budget(void **state)
 	signal(SIGPIPE, SIG_IGN);
 	assert_int_equal(it_connect(&t->it, &c), 0);
 	for (i = 0; i < 80; i++) {
-		msg_begin(&w, MSG_CTL_HEADERS_REQ, (uint32_t)(100 + i));
-		msg_put_str(&w, ACCOUNT);
-		msg_put_u64(&w, 2);			/* L2 */
-		msg_put_str(&w, "get");
-		msg_put_str(&w, "/auth/api-keys");
-		msg_put_bin(&w, "", 0);
-		msg_put_u64(&w, 0);
-		msg_put_u64(&w, 0);		/* flags */
+		it_headers_req(&w, (uint32_t)(100 + i), ACCOUNT, 2, "get",
+		    "/auth/api-keys");
 		if (chan_send(&c, &w) != 0)
 			break;
 	}

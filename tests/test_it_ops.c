@@ -1334,14 +1334,7 @@ headers_error(struct ot *o, char *text, size_t len)
 	text[0] = '\0';
 	if (it_connect(&o->it, &c) != 0)
 		return 1;
-	msg_begin(&w, MSG_CTL_HEADERS_REQ, 9);
-	msg_put_str(&w, "main");
-	msg_put_u64(&w, 1);
-	msg_put_str(&w, "GET");
-	msg_put_str(&w, "/auth/derive-api-key");
-	msg_put_bin(&w, (const uint8_t *)"", 0);
-	msg_put_u64(&w, 0);
-	msg_put_u64(&w, 0);		/* flags */
+	it_headers_req(&w, 9, "main", 1, "GET", "/auth/derive-api-key");
 	if (chan_send(&c, &w) == 0 && chan_recv(&c, &m) == 0) {
 		if (m.type == MSG_ERROR_ANS && msg_get_i64(&m.rd, &code) == 0)
 			(void)!msg_get_strbuf(&m.rd, text, len);

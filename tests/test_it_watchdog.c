@@ -82,14 +82,7 @@ headers_send(struct chan *c, uint32_t id)
 {
 	struct msg_w	w;
 
-	msg_begin(&w, MSG_CTL_HEADERS_REQ, id);
-	msg_put_str(&w, "A");
-	msg_put_u64(&w, 2);
-	msg_put_str(&w, "GET");
-	msg_put_str(&w, "/auth/api-keys");
-	msg_put_bin(&w, "", 0);
-	msg_put_u64(&w, 0);
-	msg_put_u64(&w, 0);
+	it_headers_req(&w, id, "A", 2, "GET", "/auth/api-keys");
 	assert_int_equal(chan_send(c, &w), 0);
 }
 
@@ -404,14 +397,7 @@ test_slow_sync(void **state)
 	/* together: one group, synced by the syncer */
 	start = it_ms();
 	for (i = 0; i < 8; i++) {
-		msg_begin(&w, MSG_CTL_HEADERS_REQ, 100 + i);
-		msg_put_str(&w, "A");
-		msg_put_u64(&w, 2);
-		msg_put_str(&w, "GET");
-		msg_put_str(&w, "/auth/api-keys");
-		msg_put_bin(&w, "", 0);
-		msg_put_u64(&w, 0);
-		msg_put_u64(&w, 0);
+		it_headers_req(&w, 100 + i, "A", 2, "GET", "/auth/api-keys");
 		assert_int_equal(chan_queue(&c, &w), 0);
 	}
 	assert_int_equal(chan_flush(&c), 0);
