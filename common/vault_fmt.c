@@ -190,6 +190,20 @@ vault_fmt_name_valid(const char *s, size_t len)
 	return 1;
 }
 
+int
+vault_fmt_omnia_secret_valid(const void *s, size_t len)
+{
+	const uint8_t	*p = s;
+	size_t		 i;
+
+	if (len == 0 || len > VAULT_MAX_OMNIA_SECRET)
+		return 0;
+	for (i = 0; i < len; i++)
+		if (p[i] < 0x21 || p[i] > 0x7e)
+			return 0;
+	return 1;
+}
+
 /*
  * The header rules the parser enforces.  The KDF bounds keep a damaged or
  * hostile header from making signerd spend unbounded memory or time.

@@ -192,6 +192,9 @@ long	vault_find_record(const struct vault *v, uint8_t type,
 
 /* 1 if s[0..len) is a valid account name or key id (len 0 excluded). */
 int	vault_fmt_name_valid(const char *s, size_t len);
+/* 1 if s (len bytes) is an Omnia key's secret: 1 to VAULT_MAX_OMNIA_SECRET
+ * printable ASCII bytes, no space. */
+int	vault_fmt_omnia_secret_valid(const void *s, size_t len);
 
 /* The associated data of the wrapped master key: header bytes 0..59. */
 void	vault_fmt_wrap_ad(const struct vault_hdr *h,

@@ -451,7 +451,6 @@ omnia_key_ok(json_t *id, json_t *secret, json_t *perms, char *list,
     size_t listlen, char *why, size_t whylen)
 {
 	char		 one[NETCALL_PERMS_MAX][NETCALL_PERM_MAX + 1];
-	const char	*s;
 	json_t		*v;
 	size_t		 i, n, o = 0;
 
@@ -465,11 +464,8 @@ omnia_key_ok(json_t *id, json_t *secret, json_t *perms, char *list,
 		    "(1-%d of A-Z a-z 0-9 . _ : @ -)", VAULT_MAX_NAME);
 		return CV_ERR_RESPONSE;
 	}
-	s = json_string_value(secret);
-	n = json_string_length(secret);
-	for (i = 0; i < n && s[i] >= 0x21 && s[i] <= 0x7e; i++)
-		;
-	if (n == 0 || i < n || n > VAULT_MAX_OMNIA_SECRET) {
+	if (!vault_fmt_omnia_secret_valid(json_string_value(secret),
+	    json_string_length(secret))) {
 		snprintf(why, whylen, "has an apiKeySecret that is not 1-%d "
 		    "printable characters without spaces",
 		    VAULT_MAX_OMNIA_SECRET);

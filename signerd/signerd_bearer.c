@@ -62,7 +62,7 @@ signerd_omnia_check(const uint8_t *p, size_t len, char fp[17],
 	char		 list[NETCALL_PERMS_MAX * (NETCALL_PERM_MAX + 1) + 1];
 	char		 one[NETCALL_PERMS_MAX][NETCALL_PERM_MAX + 1];
 	const uint8_t	*nul;
-	size_t		 slen, plen, i, n;
+	size_t		 slen, plen, n;
 	uint8_t		 h[8];
 
 	len = vault_fmt_cred_len(p, len, NULL);	/* its age is not checked */
@@ -70,11 +70,8 @@ signerd_omnia_check(const uint8_t *p, size_t len, char fp[17],
 		return CV_ERR_INVALID;
 	slen = (size_t)(nul - p);
 	plen = len - slen - 1;
-	if (slen == 0 || slen > VAULT_MAX_OMNIA_SECRET || plen >= sizeof(list))
+	if (!vault_fmt_omnia_secret_valid(p, slen) || plen >= sizeof(list))
 		return CV_ERR_INVALID;
-	for (i = 0; i < slen; i++)
-		if (p[i] < 0x21 || p[i] > 0x7e)
-			return CV_ERR_INVALID;
 	memcpy(list, nul + 1, plen);
 	list[plen] = '\0';
 	if (strlen(list) != plen || netcall_perms_split(list, one, &n) != 0)
