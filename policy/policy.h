@@ -256,7 +256,9 @@ int64_t	 policy_state_horizon_ms(const struct policy_state *);
  * naming that rule.  A path (before its '?') that is not canonical (not
  * starting with '/', or with a '%', '#', ';', '\\', an empty, "." or ".."
  * segment, a trailing '/' other than the root's, or a byte outside
- * 0x21..0x7e) is denied before any rule, with id "path".  Returns 0
+ * 0x21..0x7e) is denied before any rule, with id "path"; so is one that
+ * a path pattern of a rule or a catalog row matches only when ASCII
+ * letters are compared without regard to case.  Returns 0
  * (the verdict is in v, whatever it is), or CV_ERR_INVALID for a malformed req (NULL account, method or path).
  */
 int	 policy_eval(const struct policy *, struct policy_state *st,

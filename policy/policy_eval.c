@@ -10,7 +10,10 @@
  * that some servers and proxies read as a '/') could name what a deny
  * rule names and slip past it under a broader allow, since web servers
  * commonly take those spellings for the same path.
- * Such a request is denied.
+ * Such a request is denied.  So is one whose path differs only in the
+ * case of its letters from a path a rule or the endpoint catalog names
+ * (policy_case.c): an exchange or a proxy that routes without regard to
+ * case would take it for the one named.
  */
 #include <stddef.h>
 #include <stdint.h>
@@ -318,7 +321,7 @@ ev_run(const struct policy *pol, const struct policy_state *cst,
     policy_explain_fn *fn, void *arg)
 {
 	const struct pol_rule	*r;
-	const char		*qm;
+	const char		*qm, *pat;
 	struct ev_ctx		 c;
 	struct ix_cand		 cd;
 	struct pb_plan		 plan;
@@ -326,7 +329,7 @@ ev_run(const struct policy *pol, const struct policy_state *cst,
 	enum pb_result		 pr;
 	char			 det[EV_DET_MAX], bdet[EV_DET_MAX], tdet[EV_DET_MAX];
 	char			 line[POLICY_WHY_MAX + 128];
-	char			 num[DEC_U64_MAX + 1];
+	char			 num[DEC_U64_MAX + 1], sp[128];
 	uint32_t		 brules[POLICY_RESV_MAX + 1];
 	size_t			 nb = 0, napp = 0, napp_full = 0, fb, i, n;
 	int64_t			 ri, deny = -1, allow = -1;
@@ -366,6 +369,16 @@ ev_run(const struct policy *pol, const struct policy_state *cst,
 		/* a uint32_t: 10 digits at most */
 		n = dec_encode_u64(req->uid, num);
 		memcpy(c.uid, num, n + 1);
+	}
+	if ((pat = policy_case_clash(pol, c.path, c.pathlen)) != NULL) {
+		memcpy(v->id, "path", sizeof("path"));
+		n = policy_case_spell(pat, c.path, c.pathlen, sp,
+		    sizeof(sp));
+		snprintf(v->why, sizeof(v->why), "the path differs only in "
+		    "case from a path the policy or the catalog names: "
+		    "refused before any rule%s%s", n > 0 ? "; send " : "",
+		    n > 0 ? sp : "");
+		goto verdict;
 	}
 	if (ev_ceilings(&c, v))
 		goto verdict;

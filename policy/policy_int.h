@@ -111,6 +111,7 @@ struct pol_setting {
 };
 
 struct pol_index;	/* the engine's (policy_index.c) */
+struct pol_fold;	/* the case check's (policy_case.c) */
 
 struct policy {
 	struct pol_rule		*rules;
@@ -135,6 +136,7 @@ struct policy {
 
 	uint8_t			 digest[POLICY_DIGEST_LEN];
 	struct pol_index	*index;
+	struct pol_fold		*fold;
 };
 
 /*
@@ -147,6 +149,23 @@ struct policy {
 #define POLICY_INDEX_MAX	(1U << 20)
 int	 policy_index_build(struct policy *, size_t *bad) CV_WUR;
 void	 policy_index_free(struct pol_index *);
+
+/*
+ * policy_case.c.  policy_case_build collects the path patterns of pol's
+ * rules and of the endpoint catalog into pol->fold: 0 or CV_ERR_NOMEM.
+ * policy_case_clash returns the pattern that matches the path p[0..n)
+ * (canonical, before its '?') when ASCII letters are compared without
+ * regard to case but not byte for byte, or NULL; it borrows from pol.
+ * policy_case_spell writes into buf (len bytes) the path as that
+ * pattern spells it, its '*' segments taken from p: its length, or 0
+ * when it does not fit.  policy_case_free accepts NULL.
+ */
+int	 policy_case_build(struct policy *) CV_WUR;
+const char *policy_case_clash(const struct policy *pol, const char *p,
+	    size_t n);
+size_t	 policy_case_spell(const char *pat, const char *p, size_t n,
+	    char *buf, size_t len);
+void	 policy_case_free(struct pol_fold *);
 
 /* Names of the request kinds and their fields the language knows. */
 struct pol_kind {

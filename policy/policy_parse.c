@@ -138,6 +138,7 @@ policy_free(struct policy *pol)
 	if (pol == NULL)
 		return;
 	policy_index_free(pol->index);
+	policy_case_free(pol->fold);
 	for (i = 0; i < pol->nrules; i++)
 		pol_rule_clear(&pol->rules[i]);
 	free(pol->rules);
@@ -663,7 +664,7 @@ policy_parse(const char *text, size_t len, struct policy **out,
 		    POLICY_INDEX_MAX);
 		r = CV_ERR_INVALID;
 	}
-	if (r != 0)
+	if (r != 0 || (r = policy_case_build(pol)) != 0)
 		goto out;
 	*out = pol;
 	pol = NULL;

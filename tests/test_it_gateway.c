@@ -2949,8 +2949,9 @@ test_key_endpoints(void **state)
  * The same endpoints as a lenient server routes them (case, %XX, empty,
  * "." and ".." segments, a trailing '/', ";" parameters), under a rule
  * that admits every path: nothing reaches the exchange.  The policy
- * refuses a path not in canonical form before any rule, and signerd
- * signs no path the catalog does not hold (the upper-case one).
+ * refuses a path not in canonical form, or one that differs only in case
+ * from a path the catalog holds, before any rule (and signerd signs no
+ * path the catalog does not hold).
  */
 static void
 test_key_endpoints_loose(void **state)
@@ -2980,7 +2981,9 @@ test_key_endpoints_loose(void **state)
 		if (r.status != 403)
 			fail_msg("%s %s: %ld %s", reqs[i][0], reqs[i][1],
 			    r.status, r.body ? r.body : "");
-		refused(g, &r, 403, i == 0 ? "denied by policy" :
+		refused(g, &r, 403, i == 0 ? "the path differs only in case "
+		    "from a path the policy or the catalog names: refused "
+		    "before any rule; send /auth/builder-api-key" :
 		    "the path is not canonical", mark);
 		txr_free(&r);
 	}

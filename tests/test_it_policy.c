@@ -185,6 +185,35 @@ test_deny_names_rule(void **state)
 	assert_non_null(strstr(s->out, "no-key-list"));
 }
 
+/*
+ * A path that differs only in case from a denied one is refused before
+ * any rule, with the spelling to send, though a rule allows the method;
+ * a mixed-case id in a '*' segment still passes.
+ */
+static void
+test_path_case(void **state)
+{
+	struct st	*s = *state;
+
+	policy_file(s, "allow operator label all\n"
+	    "deny any path /auth/api-key label no-key\n");
+	assert_int_equal(CTL(s, NULL, "policy apply %s --passphrase-file %s",
+	    s->pol, s->pass), 0);
+	assert_int_equal(CTL(s, NULL, "headers l2 --account pm --method DELETE "
+	    "--path /auth/api-key"), 4);
+	assert_non_null(strstr(s->out, "denied by rule no-key (line 5)"));
+	assert_int_equal(CTL(s, NULL, "headers l2 --account pm --method DELETE "
+	    "--path /AUTH/API-KEY"), 4);
+	assert_non_null(strstr(s->out, "the path differs only in case from a "
+	    "path the policy or the catalog names: refused before any rule; "
+	    "send /auth/api-key\n"));
+	assert_int_equal(CTL(s, NULL, "policy test --account pm --actor "
+	    "operator --level l2 --method DELETE --path /Auth/Api-Key"), 4);
+	assert_non_null(strstr(s->out, "send /auth/api-key"));
+	assert_int_equal(CTL(s, NULL, "headers l2 --account pm --method GET "
+	    "--path /data/order/0xAbCdEf0123"), 0);
+}
+
 /* A wrong passphrase changes nothing; nor does a text that does not parse. */
 static void
 test_apply_refused(void **state)
@@ -870,6 +899,8 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_default, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_deny_names_rule, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_path_case, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_apply_refused, setup,
 		    teardown),

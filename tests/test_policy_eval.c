@@ -1474,6 +1474,84 @@ test_path_canonical(void **state)
 	policy_free(pol);
 }
 
+/*
+ * A path that differs only in case from one a rule or the catalog names
+ * is refused before any rule, with the spelling to send: an exchange
+ * that routes without regard to case would take "/AUTH/API-KEY" for
+ * what the deny rule names.  A '*' segment takes an id as it is.
+ */
+static void
+test_path_case(void **state)
+{
+	static const char *const bad[][2] = {
+		{ "/AUTH/API-KEY", "/auth/api-key" },
+		{ "/auth/Api-key", "/auth/api-key" },
+		{ "/WITHDRAW", "/withdraw" },
+		{ "/Orders", "/orders" },
+		{ "/DATA/order/0xAbC", "/data/order/0xAbC" },
+		{ "/markets/0xAbC/Book", "/markets/0xAbC/book" },
+		{ "/mixed", "/MiXeD" },
+		{ "/V3/api-keys/Key-1/Rotate", "/v3/api-keys/Key-1/rotate" },
+	};
+	static const char *const good[] = {
+		"/data/order/0xAbCdEf0123", "/markets/0xAbC/book", "/MiXeD",
+		"/Unknown/Path", "/data/Other", "/v3/api-keys/Key-1/rotate",
+		"/auth/api-keys?X=Y",
+	};
+	static const char head[] = "the path differs only in case from a "
+	    "path the policy or the catalog names: refused before any rule; "
+	    "send ";
+	struct policy		*pol;
+	struct policy_req	 q;
+	struct policy_verdict	 v;
+	struct lines		 ls;
+	char			 why[POLICY_WHY_MAX];
+	size_t			 i;
+
+	pol = pol_new("allow any label all\n"
+	    "deny any path { /auth/api-key /withdraw } label key\n"
+	    "deny any method POST path /markets/*/book label book\n"
+	    "deny any path /MiXeD label mixed\n");
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		req_init(&q);
+		q.method = "DELETE";
+		req_path(&q, bad[i][0]);
+		v = eval(pol, NULL, &q, T0);
+		snprintf(why, sizeof(why), "%s%s", head, bad[i][1]);
+		if (v.effect != POLICY_DENY || strcmp(v.id, "path") != 0)
+			fail_msg("path \"%s\": %s", bad[i][0], v.why);
+		assert_string_equal(v.why, why);
+		assert_int_equal(v.rule, -1);
+		assert_int_equal(v.line, 0);
+		assert_int_equal(v.resv.n, 0);
+	}
+	memset(&ls, 0, sizeof(ls));
+	req_path(&q, "/AUTH/API-KEY?a=1");
+	assert_int_equal(policy_explain(pol, NULL, &q, T0, collect, &ls), 0);
+	assert_int_equal(ls.n, 1);
+	assert_string_equal(ls.l[0], "verdict: deny: the path differs only "
+	    "in case from a path the policy or the catalog names: refused "
+	    "before any rule; send /auth/api-key");
+	for (i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+		req_init(&q);
+		req_path(&q, good[i]);
+		v = eval(pol, NULL, &q, T0);
+		if (strcmp(v.id, "path") == 0)
+			fail_msg("path \"%s\": %s", good[i], v.why);
+	}
+	req_init(&q);
+	req_path(&q, "/data/order/0xAbCdEf0123");
+	v = eval(pol, NULL, &q, T0);
+	assert_verdict(&v, POLICY_ALLOW, "all", NULL);
+	req_path(&q, "/MiXeD");
+	v = eval(pol, NULL, &q, T0);
+	assert_verdict(&v, POLICY_DENY, "mixed", NULL);
+	req_path(&q, "/auth/api-key");
+	v = eval(pol, NULL, &q, T0);
+	assert_verdict(&v, POLICY_DENY, "key", NULL);
+	policy_free(pol);
+}
+
 /* The budget table is bounded; what holds nothing is forgotten first. */
 static void
 test_budget_keys_bound(void **state)
@@ -2066,6 +2144,7 @@ main(void)
 		cmocka_unit_test(test_budget_each),
 		cmocka_unit_test(test_anonymous_explain),
 		cmocka_unit_test(test_path_canonical),
+		cmocka_unit_test(test_path_case),
 		cmocka_unit_test(test_budget_keys_bound),
 		cmocka_unit_test(test_budget_key_long),
 		cmocka_unit_test(test_budget_approve),
