@@ -127,8 +127,9 @@ int	order_from_json(const json_t *obj, enum order_version,
  * shares (the taker amount of a BUY, the maker amount of a SELL) and
  * notional the collateral (the other amount), both in units of 10^-6
  * written as exact decimals ("21.04"); price notional / size, exact when
- * it has at most 18 decimal places, else rounded up in the 18th (so a
- * "price <= X" rule is never passed by rounding); builder, the builder
+ * it has at most 18 decimal places, else rounded up in the 18th (the
+ * policy compares notional / size itself, exactly: its kind table says
+ * price is that ratio); builder, the builder
  * code a version 2 order credits (and whose fee it pays), 0x and 64
  * lowercase hex digits, "" in a version 1 order.  Amounts of 0 are "0".
  * No floating point.  CV_ERR_INVALID when the size is zero (no price).

@@ -5,6 +5,7 @@
  */
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "policy/policy_int.h"
 
@@ -108,6 +109,67 @@ pol_dec_cmp(const char *a, size_t alen, const char *b, size_t blen,
 	r = 0;
  out:
 	return r;
+}
+
+/* Digit i of d's digits, integer then fraction. */
+static unsigned
+dec_digit(const struct dec *d, size_t i)
+{
+	return (unsigned)((i < d->ilen ? d->ip[i] : d->fp[i - d->ilen]) - '0');
+}
+
+/*
+ * num / den against v, as num against v * den: the product is exact, in
+ * at most POL_DEC_PROD_MAX digits, and written as a decimal to split.
+ */
+int
+pol_dec_ratio_cmp(const char *num, size_t numlen, const char *den,
+    size_t denlen, const char *v, size_t vlen, int *cmp)
+{
+	struct dec	dn, dd, dv, dp;
+	uint32_t	acc[POL_DEC_PROD_MAX];
+	char		text[POL_DEC_PROD_MAX + 2];
+	size_t		na, nb, n, scale, i, j, o = 0;
+
+	if (dec_split(num, numlen, &dn) != 0 ||
+	    dec_split(den, denlen, &dd) != 0 ||
+	    dec_split(v, vlen, &dv) != 0 || dd.neg ||
+	    (dd.ilen == 0 && dd.flen == 0))
+		return CV_ERR_INVALID;
+	na = dv.ilen + dv.flen;
+	nb = dd.ilen + dd.flen;
+	if ((n = na + nb) > POL_DEC_PROD_MAX)
+		return CV_ERR_TOOLONG;
+	scale = dv.flen + dd.flen;
+	/* digits of the product, the highest first; acc[0] the last carry */
+	memset(acc, 0, sizeof(acc));
+	for (i = 0; i < na; i++)
+		for (j = 0; j < nb; j++)
+			acc[i + j + 1] += dec_digit(&dv, i) * dec_digit(&dd, j);
+	for (i = n; i > 1; i--) {
+		acc[i - 2] += acc[i - 1] / 10;
+		acc[i - 1] %= 10;
+	}
+	if (n - scale == 0)
+		text[o++] = '0';
+	for (i = 0; i < n; i++) {
+		if (i == n - scale)
+			text[o++] = '.';
+		text[o++] = (char)('0' + acc[i]);
+	}
+	if (o == 0)
+		text[o++] = '0';
+	if (dec_split(text, o, &dp) != 0)
+		return CV_ERR_INVALID;
+	if (dp.ilen != 0 || dp.flen != 0)
+		dp.neg = dv.neg;
+	if (dn.neg != dp.neg)
+		*cmp = dn.neg ? -1 : 1;
+	else if (dn.neg)
+		*cmp = -dec_abscmp(&dn, &dp);
+	else
+		*cmp = dec_abscmp(&dn, &dp);
+	return 0;
 }
 
 int

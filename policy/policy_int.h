@@ -173,6 +173,12 @@ struct pol_kind {
 	const char	*fields[16];	/* NULL-terminated */
 	const char	*sums[4];	/* fields a PB_SUM may add up */
 	const char	*multi[4];	/* fields that may repeat */
+	/*
+	 * A field that is exactly ratio[1] / ratio[2] (the order's price,
+	 * notional / size) where its text is rounded: decimal comparisons
+	 * take the ratio when the request gives both.
+	 */
+	const char	*ratio[3];
 };
 const struct pol_kind	*pol_kind_find(const char *name);
 
@@ -189,6 +195,15 @@ int	 pol_dec_cmp(const char *a, size_t alen, const char *b, size_t blen,
 	    int *cmp) CV_WUR;
 /* 1 if s[0..len) is such a decimal. */
 int	 pol_dec_valid(const char *s, size_t len);
+/*
+ * Compare num / den with the decimal v exactly, by cross-multiplying
+ * (den above 0): 0 with *cmp <0, 0, >0; CV_ERR_INVALID if one is not a
+ * decimal or den is not above 0, CV_ERR_TOOLONG past POL_DEC_PROD_MAX
+ * digits of v times den.
+ */
+#define POL_DEC_PROD_MAX	640
+int	 pol_dec_ratio_cmp(const char *num, size_t numlen, const char *den,
+	    size_t denlen, const char *v, size_t vlen, int *cmp) CV_WUR;
 /* A non-negative decimal in PB_SCALE units, rounded up; overflow: error. */
 int	 pol_dec_units(const char *s, size_t len, uint64_t *out) CV_WUR;
 

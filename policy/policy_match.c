@@ -36,6 +36,8 @@ struct vref {
 	enum vr_enc	 enc;
 	const char	*p;
 	size_t		 len;
+	/* not NULL: p is num / den rounded, and decimals compare the ratio */
+	const char	*num, *den;
 };
 struct vr_it {
 	enum vr_enc	 enc;
@@ -59,6 +61,10 @@ static void	 vr_show(const struct vref *, char *, size_t);
 static const char *op_str(enum pol_op);
 static enum rm_result ev_cmp(enum pol_op, const struct pol_list *,
 		    const struct vref *);
+static int	 vr_dec_cmp(const struct vref *, const char *, size_t,
+		    const char *, size_t, int *);
+static void	 ev_ratio(const struct policy_req *, const struct pol_kind *,
+		    const char *, struct vref *);
 static int	 path_match(const char *, const char *, size_t);
 static int	 hexval(int);
 static int	 q_check(struct ev_ctx *);
@@ -312,6 +318,20 @@ ev_cmp(enum pol_op op, const struct pol_list *vals, const struct vref *v)
 	return m;
 }
 
+/*
+ * The value (its bytes in buf[0..len)) against the decimal d: exactly as
+ * the ratio num / den when v carries one, not as its rounded text.
+ */
+static int
+vr_dec_cmp(const struct vref *v, const char *buf, size_t len, const char *d,
+    size_t dlen, int *cmp)
+{
+	if (v->num != NULL && v->den != NULL)
+		return pol_dec_ratio_cmp(v->num, strlen(v->num), v->den,
+		    strlen(v->den), d, dlen, cmp);
+	return pol_dec_cmp(buf, len, d, dlen, cmp);
+}
+
 /* ev_cmp, with the value's bytes in buf[0..len) and whether a decimal. */
 static enum rm_result
 ev_cmp_dec(enum pol_op op, const struct pol_list *vals, const struct vref *v,
@@ -327,8 +347,8 @@ ev_cmp_dec(enum pol_op op, const struct pol_list *vals, const struct vref *v,
 		for (i = 0; i < (op == PO_IN ? vals->n : 1) && !found; i++) {
 			vl = strlen(vals->v[i]);
 			if (dec && pol_dec_valid(vals->v[i], vl))
-				found = pol_dec_cmp(buf, len, vals->v[i], vl,
-				    &c) == 0 && c == 0;
+				found = vr_dec_cmp(v, buf, len, vals->v[i],
+				    vl, &c) == 0 && c == 0;
 			else
 				found = vr_eq(v, vals->v[i], vl);
 		}
@@ -341,7 +361,7 @@ ev_cmp_dec(enum pol_op op, const struct pol_list *vals, const struct vref *v,
 	case PO_LE:
 	case PO_GT:
 	case PO_GE:
-		if (!dec || pol_dec_cmp(buf, len, vals->v[0],
+		if (!dec || vr_dec_cmp(v, buf, len, vals->v[0],
 		    strlen(vals->v[0]), &c) != 0)
 			return RM_BROKEN;
 		if (op == PO_LT)
@@ -364,6 +384,7 @@ pm_cmp(enum pol_op op, const struct pol_list *vals, const char *s,
 {
 	struct vref	v;
 
+	memset(&v, 0, sizeof(v));
 	v.enc = VR_RAW;
 	v.p = s;
 	v.len = len;
@@ -457,6 +478,7 @@ q_name_eq(const char *s, size_t len, const char *name)
 {
 	struct vref	v;
 
+	memset(&v, 0, sizeof(v));
 	v.enc = VR_PCT;
 	v.p = s;
 	v.len = len;
@@ -611,9 +633,52 @@ ev_value(struct ev_ctx *c, const struct pol_pred *pp, const char *what,
 	else if (m == RM_NOMATCH && c->explain) {
 		vr_show(v, sb, sizeof(sb));
 		pm_cmp_str(pp->op, &pp->vals, cb, sizeof(cb));
-		ev_fmt(det, dl, "%s is %s, not %s", what, sb, cb);
+		if (v->num != NULL)
+			ev_fmt(det, dl, "%s is %.*s / %.*s, not %s", what,
+			    EV_SHOW_MAX, v->num, EV_SHOW_MAX, v->den, cb);
+		else
+			ev_fmt(det, dl, "%s is %s, not %s", what, sb, cb);
 	}
 	return m;
+}
+
+/*
+ * A field that the kind says is the ratio of two others (the order's
+ * price, notional / size) is compared as that ratio, exactly, when the
+ * request gives each of them once as a decimal (the size above 0);
+ * else as its text.
+ */
+static void
+ev_ratio(const struct policy_req *q, const struct pol_kind *kd,
+    const char *name, struct vref *v)
+{
+	const char	*nd[2] = { NULL, NULL };
+	size_t		 i, k;
+	int		 sgn;
+
+	v->num = v->den = NULL;
+	if (kd == NULL || kd->ratio[0] == NULL ||
+	    strcmp(kd->ratio[0], name) != 0)
+		return;
+	for (i = 0; i < q->nfields; i++)
+		for (k = 0; k < 2; k++) {
+			if (q->fields[i].name == NULL ||
+			    q->fields[i].value == NULL ||
+			    strcmp(q->fields[i].name, kd->ratio[k + 1]) != 0)
+				continue;
+			if (nd[k] != NULL)
+				return;		/* twice: which one? */
+			nd[k] = q->fields[i].value;
+		}
+	if (nd[0] == NULL || nd[1] == NULL ||
+	    !pol_dec_valid(nd[0], strlen(nd[0])) ||
+	    !pol_dec_valid(nd[1], strlen(nd[1])))
+		return;
+	/* a size of 0 has no price: the text is compared */
+	if (pol_dec_cmp(nd[1], strlen(nd[1]), "0", 1, &sgn) != 0 || sgn <= 0)
+		return;
+	v->num = nd[0];
+	v->den = nd[1];
 }
 
 /* The predicates on what the request carries. */
@@ -630,6 +695,7 @@ ev_content(struct ev_ctx *c, const struct pol_pred *pp, char *det,
 	size_t			 i, n;
 	int			 multi = 0, anymatch = 0;
 
+	memset(&v, 0, sizeof(v));
 	switch (pp->kind) {
 	case PP_CATALOG:
 		if (q->in_catalog)
@@ -755,6 +821,7 @@ ev_content(struct ev_ctx *c, const struct pol_pred *pp, char *det,
 			v.enc = VR_RAW;
 			v.p = q->fields[i].value;
 			v.len = strlen(v.p);
+			ev_ratio(q, kd, pp->name, &v);
 			/*
 			 * A multi-valued field: an allow needs every value
 			 * to satisfy, a deny or an approval any one (one more

@@ -28,8 +28,10 @@ static const struct pol_kind kinds[] = {
 	{ "order", { "side", "token", "price", "size", "notional",
 	    "expiration", "fee_rate", "taker", "signature_type", "builder",
 	    "type", "post_only", "defer_exec", NULL },
-	    { "notional", "size", NULL }, { NULL } },
-	{ "key", { "permissions", NULL }, { NULL }, { "permissions", NULL } },
+	    { "notional", "size", NULL }, { NULL },
+	    { "price", "notional", "size" } },
+	{ "key", { "permissions", NULL }, { NULL }, { "permissions", NULL },
+	    { NULL } },
 };
 
 static const char *const level_names[POLICY_L_COUNT] = {

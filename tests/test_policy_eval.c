@@ -1475,6 +1475,88 @@ test_path_canonical(void **state)
 }
 
 /*
+ * An order's price is notional / size, compared exactly: its text is
+ * rounded up in the 18th decimal, and a floor or a ceiling must not be
+ * passed by less than 1e-18.  1.000001 / 3 is 0.333333666..., shown as
+ * 0.333333666666666667.
+ */
+static void
+test_price_exact(void **state)
+{
+	static const struct policy_field third[] = {
+		{ "side", "BUY" }, { "price", "0.333333666666666667" },
+		{ "size", "3" }, { "notional", "1.000001" },
+	};
+	static const struct policy_field half[] = {
+		{ "side", "BUY" }, { "price", "0.5" }, { "size", "2" },
+		{ "notional", "1" },
+	};
+	static const struct policy_field twice[] = {
+		{ "side", "BUY" }, { "price", "0.5" }, { "size", "2" },
+		{ "size", "2" }, { "notional", "0.9" },
+	};
+	struct policy		*pol, *le, *ge;
+	struct policy_req	 q;
+	struct policy_verdict	 v;
+	struct lines		 ls;
+
+	pol = pol_new("allow any order price >= 0.1 label buy\n"
+	    "deny any order price < 0.333333666666666667 label floor\n"
+	    "deny any order price > 0.3333336666666666666 label ceil\n");
+	req_init(&q);
+	q.kind = "order";
+	q.fields = third;
+	q.nfields = 4;
+	/* below the floor by 3.3e-19: denied by the floor */
+	v = eval(pol, NULL, &q, T0);
+	assert_verdict(&v, POLICY_DENY, "floor", "denied by rule floor "
+	    "(line 2)");
+	/* exactly at a bound: < and > do not take it, <= and >= do */
+	q.fields = half;
+	le = pol_new("allow any order price >= 0.5 label at\n"
+	    "deny any order price < 0.5 label below\n"
+	    "deny any order price > 0.5 label above\n");
+	v = eval(le, NULL, &q, T0);
+	assert_verdict(&v, POLICY_ALLOW, "at", "allowed by rule at (line 1)");
+	ge = pol_new("allow any order price > 0.1 label ok\n"
+	    "deny any order price <= 0.5 label le\n");
+	v = eval(ge, NULL, &q, T0);
+	assert_verdict(&v, POLICY_DENY, "le", "denied by rule le (line 2)");
+	/* an allow at the rounded text is not the price: no rule allows it */
+	q.fields = third;
+	v = eval(le, NULL, &q, T0);
+	assert_verdict(&v, POLICY_DENY, "below", "denied by rule below "
+	    "(line 2)");
+	policy_free(le);
+	le = pol_new("allow any order price >= 0.333333666666666667 label "
+	    "min\n");
+	v = eval(le, NULL, &q, T0);
+	assert_verdict(&v, POLICY_DENY, "none", "no rule allows it");
+	memset(&ls, 0, sizeof(ls));
+	assert_int_equal(policy_explain(le, NULL, &q, T0, collect, &ls), 0);
+	assert_int_equal(ls.n, 2);
+	assert_string_equal(ls.l[0], "rule min (line 1, allow): no match: "
+	    "order price is 1.000001 / 3, not >= 0.333333666666666667");
+	/* = compares the ratio too */
+	policy_free(le);
+	le = pol_new("deny any order price = 0.333333666666666667 label eq\n"
+	    "allow any order price in { 0.5 0.50 } label set\n");
+	v = eval(le, NULL, &q, T0);
+	assert_verdict(&v, POLICY_DENY, "none", "no rule allows it");
+	q.fields = half;
+	v = eval(le, NULL, &q, T0);
+	assert_verdict(&v, POLICY_ALLOW, "set", "allowed by rule set (line 2)");
+	/* a size given twice: the price's text is compared, as before */
+	q.fields = twice;
+	q.nfields = 5;
+	v = eval(le, NULL, &q, T0);
+	assert_verdict(&v, POLICY_ALLOW, "set", "allowed by rule set (line 2)");
+	policy_free(le);
+	policy_free(ge);
+	policy_free(pol);
+}
+
+/*
  * A path that differs only in case from one a rule or the catalog names
  * is refused before any rule, with the spelling to send: an exchange
  * that routes without regard to case would take "/AUTH/API-KEY" for
@@ -2145,6 +2227,7 @@ main(void)
 		cmocka_unit_test(test_anonymous_explain),
 		cmocka_unit_test(test_path_canonical),
 		cmocka_unit_test(test_path_case),
+		cmocka_unit_test(test_price_exact),
 		cmocka_unit_test(test_budget_keys_bound),
 		cmocka_unit_test(test_budget_key_long),
 		cmocka_unit_test(test_budget_approve),

@@ -1076,6 +1076,18 @@ dec_cmp_is(const char *a, const char *b, int want)
 }
 
 static void
+dec_ratio_is(const char *num, const char *den, const char *v, int want)
+{
+	int	c = 99;
+
+	if (pol_dec_ratio_cmp(num, strlen(num), den, strlen(den), v,
+	    strlen(v), &c) != 0)
+		fail_msg("%s / %s <> %s refused", num, den, v);
+	if ((c > 0) - (c < 0) != want)
+		fail_msg("%s / %s <> %s: %d, not %d", num, den, v, c, want);
+}
+
+static void
 dec_units_is(const char *s, int code, uint64_t want)
 {
 	uint64_t	u = 12345;
@@ -1129,6 +1141,31 @@ test_dec(void **state)
 	dec_cmp_is("0.5", "0.49999999999999999999", 1);
 	assert_int_equal(pol_dec_cmp("1", 1, "x", 1, &c), CV_ERR_INVALID);
 	assert_int_equal(pol_dec_cmp("1.", 2, "1", 1, &c), CV_ERR_INVALID);
+
+	/* a ratio against a decimal, exactly: 1.000001 / 3 is 0.333333666... */
+	dec_ratio_is("1.000001", "3", "0.333333666666666667", -1);
+	dec_ratio_is("1.000001", "3", "0.333333666666666666", 1);
+	dec_ratio_is("1.000001", "3", "0.3333336666666666666666666666667", -1);
+	dec_ratio_is("1.000001", "3", "0.3333336666666666666666666666666", 1);
+	dec_ratio_is("1", "2", "0.5", 0);
+	dec_ratio_is("1", "2", "0.50000000000000000000000000000001", -1);
+	dec_ratio_is("1", "2", "0.49999999999999999999999999999999", 1);
+	dec_ratio_is("0.5", "0.000001", "500000", 0);
+	dec_ratio_is("0", "7", "0", 0);
+	dec_ratio_is("0", "7", "-0.000001", 1);
+	dec_ratio_is("12.5", "25", "-1", 1);
+	dec_ratio_is("115792089237316195423570985008687907853269984665640564039"
+	    "457584007913.129639", "0.000001", "1157920892373161954235709850086"
+	    "87907853269984665640564039457584007913129639", 0);
+	dec_ratio_is("115792089237316195423570985008687907853269984665640564039"
+	    "457584007913.129639", "0.000001", "1157920892373161954235709850086"
+	    "87907853269984665640564039457584007913129638.999999999999", 1);
+	assert_int_equal(pol_dec_ratio_cmp("1", 1, "0", 1, "1", 1, &c),
+	    CV_ERR_INVALID);
+	assert_int_equal(pol_dec_ratio_cmp("1", 1, "-2", 2, "1", 1, &c),
+	    CV_ERR_INVALID);
+	assert_int_equal(pol_dec_ratio_cmp("1", 1, "2", 1, "1e3", 3, &c),
+	    CV_ERR_INVALID);
 
 	dec_units_is("1", 0, 1000000);
 	dec_units_is("0", 0, 0);
