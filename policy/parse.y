@@ -342,7 +342,7 @@ pol_grammar(const char *text, size_t len, struct policy *pol,
 	for (i = 0; i < cx.refs_done; i++) {
 		if (pol_approver_find(pol, cx.refs[i].name) < 0)
 			pol_error(errs, cx.refs[i].line, cx.refs[i].col,
-			    "approver %s is not declared", cx.refs[i].name);
+			    "this approver is not declared");
 	}
 	if (pr != 0 && errs->n == 0)
 		pol_error(errs, cx.line, cx.col, "syntax error");

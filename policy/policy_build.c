@@ -146,8 +146,8 @@ pol_value_macro(struct pctx *cx, size_t mac, const POL_YYLTYPE *loc, char **out)
 	int			 r;
 
 	if (m->val->is_list) {
-		pol_error_at(cx, loc, "macro $%s is a list; one value is "
-		    "needed here", m->name);
+		pol_error_at(cx, loc, "this macro is a list; one value is "
+		    "needed here");
 		return CV_ERR_INVALID;
 	}
 	if ((r = expand_charge(cx, m->val->v[0].s, loc)) != 0)
@@ -345,13 +345,13 @@ pol_macro_define(struct pctx *cx, char *name, const POL_YYLTYPE *loc,
 		;
 	if (name[at] != '\0' || at > MACRO_NAME_MAX ||
 	    (name[0] >= '0' && name[0] <= '9')) {
-		pol_error_at(cx, loc, "bad macro name %s (a letter or _, then "
-		    "letters, digits and _)", name);
+		pol_error_at(cx, loc, "bad macro name (a letter or _, then "
+		    "letters, digits and _, at most %d)", MACRO_NAME_MAX);
 		goto out;
 	}
 	if (pol_macro_find(cx, name, strlen(name), &at)) {
-		pol_error_at(cx, loc, "macro $%s is already defined (line %d)",
-		    name, cx->macros[at].line);
+		pol_error_at(cx, loc, "this macro is already defined (line %d)",
+		    cx->macros[at].line);
 		goto out;
 	}
 	if (cx->nmacros == MACROS_MAX) {
@@ -390,13 +390,13 @@ pol_approver_add(struct pctx *cx, char *name, const POL_YYLTYPE *nloc,
 	int			 r = CV_ERR_INVALID, hi, lo, dup;
 
 	if (!pol_name_ok(name)) {
-		pol_error_at(cx, nloc, "bad approver name %s (letters, digits "
-		    "and ._-, at most %d)", name, LABEL_MAX);
+		pol_error_at(cx, nloc, "bad approver name (letters, digits "
+		    "and ._-, at most %d)", LABEL_MAX);
 		goto out;
 	}
 	if ((dup = pol_approver_find(pol, name)) >= 0) {
-		pol_error_at(cx, nloc, "approver %s is already declared "
-		    "(line %d)", name, pol->approvers[dup].line);
+		pol_error_at(cx, nloc, "this approver is already declared "
+		    "(line %d)", pol->approvers[dup].line);
 		goto out;
 	}
 	if (pol->napprovers == POLICY_MAX_APPROVERS) {
@@ -405,8 +405,8 @@ pol_approver_add(struct pctx *cx, char *name, const POL_YYLTYPE *nloc,
 		goto out;
 	}
 	if (strlen(key) != 2 * POLICY_PK_LEN) {
-		pol_error_at(cx, kloc, "bad public key for approver %s: 64 hex "
-		    "digits needed", name);
+		pol_error_at(cx, kloc, "bad public key: 64 hex digits "
+		    "needed");
 		goto out;
 	}
 	for (i = 0; i < POLICY_PK_LEN; i++) {
@@ -419,21 +419,22 @@ pol_approver_add(struct pctx *cx, char *name, const POL_YYLTYPE *nloc,
 		    lo >= 'a' && lo <= 'f' ? lo - 'a' + 10 :
 		    lo >= 'A' && lo <= 'F' ? lo - 'A' + 10 : -1;
 		if (hi < 0 || lo < 0) {
-			pol_error_at(cx, kloc, "bad public key for approver "
-			    "%s: 64 hex digits needed", name);
+			pol_error_at(cx, kloc, "bad public key: 64 hex "
+			    "digits needed");
 			goto out;
 		}
 		pk[i] = (uint8_t)(hi << 4 | lo);
 	}
 	if (!crypto_core_ed25519_is_valid_point(pk)) {
-		pol_error_at(cx, kloc, "public key of approver %s is not a "
-		    "valid Ed25519 key", name);
+		pol_error_at(cx, kloc, "the public key is not a valid "
+		    "Ed25519 key");
 		goto out;
 	}
 	for (i = 0; i < pol->napprovers; i++) {
 		if (memcmp(pol->approvers[i].pk, pk, sizeof(pk)) == 0) {
-			pol_error_at(cx, kloc, "approver %s has the same key "
-			    "as %s", name, pol->approvers[i].name);
+			pol_error_at(cx, kloc, "the public key is also the "
+			    "key of the approver on line %d",
+			    pol->approvers[i].line);
 			goto out;
 		}
 	}
@@ -530,8 +531,8 @@ pol_nonce_vals(struct pctx *cx, const char *what, int ceiling,
 		if (!pol_uint_parse(c->vals->v[i].s, UINT64_MAX, &v)) {
 			loc.first_line = c->vals->v[i].line;
 			loc.first_column = c->vals->v[i].col;
-			pol_error_at(cx, &loc, "%s needs an unsigned integer, "
-			    "not %s", what, c->vals->v[i].s);
+			pol_error_at(cx, &loc, "%s needs an unsigned integer",
+			    what);
 			return CV_ERR_INVALID;
 		}
 	}
@@ -620,14 +621,15 @@ pol_approve_k(struct pctx *cx, char *k, const POL_YYLTYPE *kloc,
 			if (strcmp(l->v[i].s, l->v[j].s) == 0) {
 				loc.first_line = l->v[i].line;
 				loc.first_column = l->v[i].col;
-				pol_error_at(cx, &loc, "approver %s is listed "
-				    "twice", l->v[i].s);
+				pol_error_at(cx, &loc, "this approver is "
+				    "listed already (column %d)",
+				    l->v[j].col);
 				goto out;
 			}
 		}
 	}
 	if (!pol_uint_digits(k)) {
-		pol_error_at(cx, kloc, "k must be a whole number, not %s", k);
+		pol_error_at(cx, kloc, "k must be a whole number");
 		goto out;
 	}
 	if (!pol_uint_parse(k, POLICY_MAX_APPROVERS, &v))
@@ -637,8 +639,8 @@ pol_approve_k(struct pctx *cx, char *k, const POL_YYLTYPE *kloc,
 		goto out;
 	}
 	if (v > l->n) {
-		pol_error_at(cx, kloc, "k %s is more than the number of "
-		    "approvers listed (%zu)", k, l->n);
+		pol_error_at(cx, kloc, "k is more than the number of "
+		    "approvers listed (%zu)", l->n);
 		goto out;
 	}
 	for (i = 0; i < l->n; i++)

@@ -173,7 +173,8 @@ pol_rule_who(struct pctx *cx, struct pol_rule *r, enum pol_who who,
 		if (!pol_uint_parse(l->v[i].s, UINT32_MAX, &uid)) {
 			loc.first_line = l->v[i].line;
 			loc.first_column = l->v[i].col;
-			pol_error_at(cx, &loc, "bad uid %s", l->v[i].s);
+			pol_error_at(cx, &loc, "bad uid (a whole number "
+			    "from 0 to %u)", UINT32_MAX);
 			rv = CV_ERR_INVALID;
 			goto fail;
 		}
@@ -304,21 +305,21 @@ pol_rule_finish(struct pctx *cx, struct pol_rule *r, char *label,
 
 	if (label != NULL) {
 		if (!pol_name_ok(label)) {
-			pol_error_at(cx, lloc, "bad label %s (letters, digits "
-			    "and ._-, at most %d)", label, LABEL_MAX);
+			pol_error_at(cx, lloc, "bad label (letters, digits "
+			    "and ._-, at most %d)", LABEL_MAX);
 			goto out;
 		}
 		/* the ids of verdicts no rule decides (policy_eval.c) */
 		if (strcmp(label, "none") == 0 || strcmp(label, "path") == 0) {
-			pol_error_at(cx, lloc, "label %s is reserved", label);
+			pol_error_at(cx, lloc, "this label is reserved (none "
+			    "and path are)");
 			goto out;
 		}
 		for (i = 0; i < pol->nrules; i++) {
 			if (pol->rules[i].label != NULL &&
 			    strcmp(pol->rules[i].label, label) == 0) {
-				pol_error_at(cx, lloc, "label %s is already "
-				    "used (line %d)", label,
-				    pol->rules[i].line);
+				pol_error_at(cx, lloc, "this label is already "
+				    "used (line %d)", pol->rules[i].line);
 				goto out;
 			}
 		}
@@ -364,22 +365,22 @@ pol_pred_list(struct pctx *cx, enum pol_pred_kind kind, const POL_YYLTYPE *loc,
 		vloc.first_line = l->v[i].line;
 		vloc.first_column = l->v[i].col;
 		if (kind == PP_PROFILE && profile_find(s) == NULL) {
-			pol_error_at(cx, &vloc, "unknown profile %s", s);
+			pol_error_at(cx, &vloc, "unknown profile (openfish, "
+			    "polymarket or omnia)");
 			goto out;
 		}
 		if (kind == PP_LEVEL && level_find(s) < 0) {
-			pol_error_at(cx, &vloc, "unknown level %s (none, l1, "
-			    "l2, builder or bearer)", s);
+			pol_error_at(cx, &vloc, "unknown level (none, l1, "
+			    "l2, builder or bearer)");
 			goto out;
 		}
 		if (kind == PP_METHOD && !method_ok(s)) {
-			pol_error_at(cx, &vloc, "bad method %s (1 to 7 capital "
-			    "letters)", s);
+			pol_error_at(cx, &vloc, "bad method (1 to 7 capital "
+			    "letters)");
 			goto out;
 		}
 		if (kind == PP_PATH && (why = path_bad(s)) != NULL) {
-			pol_error_at(cx, &vloc, "bad path pattern %s: %s", s,
-			    why);
+			pol_error_at(cx, &vloc, "bad path pattern: %s", why);
 			goto out;
 		}
 	}
@@ -421,7 +422,6 @@ static int
 hex_vals(struct pctx *cx, const char *name, const struct pcmp *c)
 {
 	POL_YYLTYPE	 loc;
-	char		 low[128];
 	const char	*s;
 	size_t		 i, k;
 
@@ -432,14 +432,10 @@ hex_vals(struct pctx *cx, const char *name, const struct pcmp *c)
 				break;
 		if (s[k] == '\0')
 			continue;
-		for (k = 0; s[k] != '\0' && k + 1 < sizeof(low); k++)
-			low[k] = s[k] >= 'A' && s[k] <= 'Z' ?
-			    (char)(s[k] - 'A' + 'a') : s[k];
-		low[k] = '\0';
 		loc.first_line = c->vals->v[i].line;
 		loc.first_column = c->vals->v[i].col;
 		pol_error_at(cx, &loc, "order %s is compared in lowercase "
-		    "hex: %s, not %s", name, low, s);
+		    "hex: this value has a capital letter", name);
 		return CV_ERR_INVALID;
 	}
 	return 0;
@@ -474,9 +470,9 @@ word_vals(struct pctx *cx, const char *name, const struct pcmp *c)
 			continue;
 		loc.first_line = c->vals->v[i].line;
 		loc.first_column = c->vals->v[i].col;
-		pol_error_at(cx, &loc, "order %s is %s, not %s", name,
-		    w == order_types ? "GTC, GTD, FOK or FAK" : "true or false",
-		    c->vals->v[i].s);
+		pol_error_at(cx, &loc, "order %s is %s", name,
+		    w == order_types ? "GTC, GTD, FOK or FAK" :
+		    "true or false");
 		return CV_ERR_INVALID;
 	}
 	return 0;
@@ -526,11 +522,12 @@ order_vals(struct pctx *cx, const char *name, const struct pcmp *c)
 		loc.first_line = c->vals->v[i].line;
 		loc.first_column = c->vals->v[i].col;
 		if (side)
-			pol_error_at(cx, &loc, "order side is BUY or SELL, not "
-			    "%s", s);
+			pol_error_at(cx, &loc, "order side is BUY or SELL%s",
+			    c->op == PO_PREFIX ? " (or a start of one)" : "");
 		else
-			pol_error_at(cx, &loc, "order %s is a decimal, not %s",
-			    name, s);
+			pol_error_at(cx, &loc, "order %s is a decimal%s", name,
+			    c->op == PO_PREFIX ? " (a prefix: digits and "
+			    "points, not first a point)" : "");
 		return CV_ERR_INVALID;
 	}
 	return 0;
@@ -557,7 +554,7 @@ perm_vals(struct pctx *cx, const struct pcmp *c)
 		loc.first_line = c->vals->v[i].line;
 		loc.first_column = c->vals->v[i].col;
 		pol_error_at(cx, &loc, "key permissions are lower-case letters, "
-		    "digits and :._-, not %s", s);
+		    "digits and :._-");
 		return CV_ERR_INVALID;
 	}
 	return 0;
@@ -575,15 +572,14 @@ pol_pred_cmp(struct pctx *cx, enum pol_pred_kind kind, const POL_YYLTYPE *loc,
 
 	if (kind == PP_FIELD) {
 		if ((k = pol_kind_find(kname)) == NULL) {
-			pol_error_at(cx, loc, "unknown request kind %s (order "
-			    "or key)", kname);
+			pol_error_at(cx, loc, "unknown request kind (order "
+			    "or key)");
 			goto out;
 		}
 		for (i = 0; k->fields[i] != NULL; i++)
 			found |= strcmp(k->fields[i], name) == 0;
 		if (!found) {
-			pol_error_at(cx, nloc, "%s has no field %s", kname,
-			    name);
+			pol_error_at(cx, nloc, "%s has no such field", k->name);
 			goto out;
 		}
 		if (strcmp(kname, "order") == 0 &&
@@ -615,8 +611,8 @@ pol_pred_cmp(struct pctx *cx, enum pol_pred_kind kind, const POL_YYLTYPE *loc,
 		goto out;
 	}
 	if (kind == PP_BODY && !pointer_ok(name)) {
-		pol_error_at(cx, nloc, "bad JSON pointer %s (it starts with /; "
-		    "~ is ~0 or ~1)", name);
+		pol_error_at(cx, nloc, "bad JSON pointer (it starts with /; "
+		    "~ is ~0 or ~1)");
 		goto out;
 	}
 	if (kind == PP_NONCE && (r = pol_nonce_vals(cx, "nonce", 0, c)) != 0)
@@ -661,15 +657,16 @@ pol_budget_new(struct pctx *cx, enum pol_budget_kind kind,
 
 	if (kind == PB_SUM && sum_kind(field, &known) == NULL) {
 		if (known)
-			pol_error_at(cx, floc, "%s cannot be summed (notional "
-			    "or size can)", field);
+			pol_error_at(cx, floc, "this field cannot be summed "
+			    "(notional or size can)");
 		else
-			pol_error_at(cx, floc, "unknown field %s", field);
+			pol_error_at(cx, floc, "unknown field (notional or "
+			    "size can be summed)");
 		goto out;
 	}
 	if ((slash = strchr(n, '/')) == NULL || slash == n ||
 	    slash[1] == '\0') {
-		pol_error_at(cx, nloc, "bad budget %s: N/UNIT needed", n);
+		pol_error_at(cx, nloc, "bad budget: N/UNIT needed");
 		goto out;
 	}
 	*slash = '\0';
@@ -677,31 +674,30 @@ pol_budget_new(struct pctx *cx, enum pol_budget_kind kind,
 		if (strcmp(units[i].unit, slash + 1) == 0)
 			window = units[i].seconds;
 	if (window == 0) {
-		pol_error_at(cx, nloc, "bad budget unit %s (s, min, hour or "
-		    "day)", slash + 1);
+		pol_error_at(cx, nloc, "bad budget unit (s, min, hour or "
+		    "day)");
 		goto out;
 	}
 	if (kind == PB_SUM) {
 		if ((dr = pol_dec_units(n, strlen(n), &amount)) != 0) {
 			if (dr == CV_ERR_TOOLONG)
-				pol_error_at(cx, nloc, "budget %s/%s is too "
-				    "large", n, slash + 1);
+				pol_error_at(cx, nloc, "this budget is too "
+				    "large");
 			else
-				pol_error_at(cx, nloc, "bad budget %s/%s: a "
-				    "decimal needed", n, slash + 1);
+				pol_error_at(cx, nloc, "bad budget: a decimal "
+				    "needed before the /");
 			goto out;
 		}
 	} else if (!pol_uint_parse(n, UINT32_MAX, &amount)) {
 		if (pol_uint_digits(n))
-			pol_error_at(cx, nloc, "budget %s/%s is too large", n,
-			    slash + 1);
+			pol_error_at(cx, nloc, "this budget is too large");
 		else
-			pol_error_at(cx, nloc, "bad budget %s/%s: a whole "
-			    "number needed", n, slash + 1);
+			pol_error_at(cx, nloc, "bad budget: a whole number "
+			    "needed before the /");
 		goto out;
 	}
 	if (amount == 0) {
-		pol_error_at(cx, nloc, "budget %s/%s is zero", n, slash + 1);
+		pol_error_at(cx, nloc, "this budget is zero");
 		goto out;
 	}
 	if (burst != NULL && (!pol_uint_parse(burst, UINT32_MAX, &bv) ||

@@ -598,8 +598,8 @@ rules_unique(const struct policy *pol, struct policy_errors *errs)
 		    strcmp(a->canon, b->canon) == 0 ||
 		    (a->label != NULL && b->label != NULL))
 			continue;
-		pol_error(errs, b->line, b->col, "rule id %s is also the id "
-		    "of the rule on line %d; give one a label", b->id,
+		pol_error(errs, b->line, b->col, "this rule's id is also the "
+		    "id of the rule on line %d; give one a label of its own",
 		    a->line);
 	}
 	free(k);

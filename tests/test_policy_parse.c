@@ -506,45 +506,63 @@ test_errors(void **state)
 	/* macros */
 	error_is("allow any account $foo\n", "1:19: unknown macro");
 	error_is("allow any account $\n", "1:19: a macro name must follow $");
-	error_is("x = a\nx = b\n", "2:1: macro $x is already defined "
+	error_is("x = a\nx = b\n", "2:1: this macro is already defined "
 	    "(line 1)");
-	error_is("1x = a\n", "1:1: bad macro name 1x (a letter or _, then "
-	    "letters, digits and _)");
-	error_is("a.b = a\n", "1:1: bad macro name a.b (a letter or _, then "
-	    "letters, digits and _)");
-	error_is("l = { a b }\nallow any order side = $l\n", "2:24: macro $l "
-	    "is a list; one value is needed here");
+	error_is("1x = a\n", "1:1: bad macro name (a letter or _, then "
+	    "letters, digits and _, at most 64)");
+	error_is("a.b = a\n", "1:1: bad macro name (a letter or _, then "
+	    "letters, digits and _, at most 64)");
+	error_is("l = { a b }\nallow any order side = $l\n", "2:24: this "
+	    "macro is a list; one value is needed here");
+	/*
+	 * Nor in the errors after the syntax: a secret file that starts
+	 * with NAME = or a keyword reaches them, and no byte of it is shown.
+	 */
+	error_is("S3CR3T-word = x\n", "1:1: bad macro name (a letter or _, "
+	    "then letters, digits and _, at most 64)");
+	error_is("approve S3CR3T of alice any\n", "1:9: k must be a whole "
+	    "number");
+	error_is("allow any label S3CR3T/word\n", "1:17: bad label (letters, "
+	    "digits and ._-, at most 32)");
+	error_is("approver S3CR3T/word x\n", "1:10: bad approver name "
+	    "(letters, digits and ._-, at most 32)");
+	error_is("approver a S3CR3T\n", "1:12: bad public key: 64 hex digits "
+	    "needed");
+	error_is("allow any method S3CR3T\n", "1:18: bad method (1 to 7 "
+	    "capital letters)");
+	error_is("allow any rate S3CR3T/s\n", "1:16: bad budget: a whole "
+	    "number needed before the /");
 	/* approvers */
 	error_is(APPROVERS "approve 1 of { alice dave } any\n",
-	    "4:22: approver dave is not declared");
+	    "4:22: this approver is not declared");
 	error_is(APPROVERS "policy-change approve 1 of erin\n",
-	    "4:28: approver erin is not declared");
+	    "4:28: this approver is not declared");
 	error_is(APPROVERS "approve 3 of { alice bob } any\n",
-	    "4:9: k 3 is more than the number of approvers listed (2)");
+	    "4:9: k is more than the number of approvers listed (2)");
 	error_is(APPROVERS "approve 99999999999999999999999 of alice any\n",
-	    "4:9: k 99999999999999999999999 is more than the number of "
-	    "approvers listed (1)");
+	    "4:9: k is more than the number of approvers listed (1)");
 	error_is(APPROVERS "approve 0 of { alice bob } any\n",
 	    "4:9: k must be at least 1");
 	error_is(APPROVERS "approve two of alice any\n",
-	    "4:9: k must be a whole number, not two");
+	    "4:9: k must be a whole number");
 	error_is(APPROVERS "policy-change approve 0 of alice\n",
 	    "4:23: k must be at least 1");
 	error_is(APPROVERS "approve 1 of { alice bob alice } any\n",
-	    "4:26: approver alice is listed twice");
+	    "4:26: this approver is listed already (column 16)");
 	error_is(APPROVERS "approver alice " KEY_B "\n",
-	    "4:10: approver alice is already declared (line 1)");
+	    "4:10: this approver is already declared (line 1)");
 	error_is(APPROVERS "approver dave " KEY_A "\n",
-	    "4:15: approver dave has the same key as alice");
-	error_is("approver x 8a88e3dd\n", "1:12: bad public key for approver "
-	    "x: 64 hex digits needed");
+	    "4:15: the public key is also the key of the approver on line "
+	    "1");
+	error_is("approver x 8a88e3dd\n", "1:12: bad public key: 64 hex "
+	    "digits needed");
 	error_is("approver x \"" "8a88e3dd7409f195fd52db2d3cba5d72ca6709bf1d9"
-	    "4121bf3748801b40f6f5g\"\n", "1:12: bad public key for approver "
-	    "x: 64 hex digits needed");
+	    "4121bf3748801b40f6f5g\"\n", "1:12: bad public key: 64 hex "
+	    "digits needed");
 	error_is("approver x 0000000000000000000000000000000000000000000000000"
-	    "000000000000000\n", "1:12: public key of approver x is not a "
-	    "valid Ed25519 key");
-	error_is("approver x/y " KEY_A "\n", "1:10: bad approver name x/y "
+	    "000000000000000\n", "1:12: the public key is not a valid "
+	    "Ed25519 key");
+	error_is("approver x/y " KEY_A "\n", "1:10: bad approver name "
 	    "(letters, digits and ._-, at most 32)");
 	/* settings */
 	error_is("skew 0\n", "1:6: skew must be from 1 to 3600 seconds");
@@ -564,43 +582,45 @@ test_errors(void **state)
 	error_is("l1-nonce != 5\n", "1:10: l1-nonce cannot use !=");
 	error_is("l1-nonce prefix 5\n", "1:10: l1-nonce cannot use prefix");
 	error_is("l1-nonce in { 1 -2 }\n", "1:17: l1-nonce needs an unsigned "
-	    "integer, not -2");
+	    "integer");
 	error_is("l1-nonce = 18446744073709551616\n", "1:12: l1-nonce needs "
-	    "an unsigned integer, not 18446744073709551616");
+	    "an unsigned integer");
 	/* who */
-	error_is("allow operator uid { 0 -1 }\n", "1:24: bad uid -1");
-	error_is("allow operator uid 4294967296\n", "1:20: bad uid 4294967296");
+	error_is("allow operator uid { 0 -1 }\n", "1:24: bad uid (a whole "
+	    "number from 0 to 4294967295)");
+	error_is("allow operator uid 4294967296\n", "1:20: bad uid (a whole "
+	    "number from 0 to 4294967295)");
 	/* predicates */
-	error_is("allow any level l3\n", "1:17: unknown level l3 (none, l1, "
+	error_is("allow any level l3\n", "1:17: unknown level (none, l1, "
 	    "l2, builder or bearer)");
 	error_is("allow any profile { omnia binance }\n", "1:27: unknown "
-	    "profile binance");
-	error_is("allow any method get\n", "1:18: bad method get (1 to 7 "
+	    "profile (openfish, polymarket or omnia)");
+	error_is("allow any method get\n", "1:18: bad method (1 to 7 "
 	    "capital letters)");
-	error_is("allow any method PROPFIND\n", "1:18: bad method PROPFIND "
+	error_is("allow any method PROPFIND\n", "1:18: bad method "
 	    "(1 to 7 capital letters)");
-	error_is("allow any path order\n", "1:16: bad path pattern order: it "
+	error_is("allow any path order\n", "1:16: bad path pattern: it "
 	    "must start with /");
-	error_is("allow any path /a//b\n", "1:16: bad path pattern /a//b: "
+	error_is("allow any path /a//b\n", "1:16: bad path pattern: "
 	    "empty segment (or a trailing /)");
-	error_is("allow any path /a/b/\n", "1:16: bad path pattern /a/b/: "
+	error_is("allow any path /a/b/\n", "1:16: bad path pattern: "
 	    "empty segment (or a trailing /)");
-	error_is("allow any path /a/../b\n", "1:16: bad path pattern /a/../b: "
+	error_is("allow any path /a/../b\n", "1:16: bad path pattern: "
 	    "no . or .. segment");
-	error_is("allow any path /a/%41\n", "1:16: bad path pattern /a/%41: "
+	error_is("allow any path /a/%41\n", "1:16: bad path pattern: "
 	    "no %, ; or \\ in a path (requests with them are refused)");
-	error_is("allow any path \"/a\\\\b\"\n", "1:16: bad path pattern "
-	    "/a\\b: no %, ; or \\ in a path (requests with them are refused)");
-	error_is("allow any path /a*/b\n", "1:16: bad path pattern /a*/b: * "
+	error_is("allow any path \"/a\\\\b\"\n", "1:16: bad path pattern: "
+	    "no %, ; or \\ in a path (requests with them are refused)");
+	error_is("allow any path /a*/b\n", "1:16: bad path pattern: * "
 	    "must be a whole segment");
-	error_is("allow any path \"/a?b=1\"\n", "1:16: bad path pattern "
-	    "/a?b=1: no ? or # in a path");
-	error_is("allow any path \"/a b\"\n", "1:16: bad path pattern /a b: "
+	error_is("allow any path \"/a?b=1\"\n", "1:16: bad path pattern: "
+	    "no ? or # in a path");
+	error_is("allow any path \"/a b\"\n", "1:16: bad path pattern: "
 	    "only printable ASCII in a path");
 	error_is("allow any body order/side = x\n", "1:16: bad JSON pointer "
-	    "order/side (it starts with /; ~ is ~0 or ~1)");
+	    "(it starts with /; ~ is ~0 or ~1)");
 	error_is("allow any body \"/a~2\" = x\n", "1:16: bad JSON pointer "
-	    "/a~2 (it starts with /; ~ is ~0 or ~1)");
+	    "(it starts with /; ~ is ~0 or ~1)");
 	error_is("allow any query \"\" = x\n", "1:17: empty query parameter "
 	    "name");
 	error_is("allow any query q < abc\n", "1:21: expected a decimal after "
@@ -613,33 +633,33 @@ test_errors(void **state)
 	    "after >=");
 	error_is("allow any nonce prefix 1\n", "1:17: nonce cannot use prefix");
 	error_is("allow any nonce = x\n", "1:19: nonce needs an unsigned "
-	    "integer, not x");
+	    "integer");
 	error_is("allow any trade side = buy\n", "1:11: unknown request kind "
-	    "trade (order or key)");
-	error_is("allow any order colour = red\n", "1:17: order has no field "
-	    "colour");
-	error_is("allow any key side = buy\n", "1:15: key has no field side");
+	    "(order or key)");
+	error_is("allow any order colour = red\n", "1:17: order has no such "
+	    "field");
+	error_is("allow any key side = buy\n", "1:15: key has no such field");
 	/* a taker rules see in lowercase: mixed case would never match */
 	error_is("deny any order taker = 0x70997970C51812dc3A010C7d01b50e0d"
 	    "17dc79C8\n", "1:24: order taker is compared in lowercase hex: "
-	    "0x70997970c51812dc3a010c7d01b50e0d17dc79c8, not "
-	    "0x70997970C51812dc3A010C7d01b50e0d17dc79C8");
+	    "this value has a capital letter");
 	error_is("deny any order taker in { 0x00 0xAB }\n", "1:32: order "
-	    "taker is compared in lowercase hex: 0xab, not 0xAB");
+	    "taker is compared in lowercase hex: this value has a capital "
+	    "letter");
 	error_is("deny any order taker prefix 0X\n", "1:29: order taker is "
-	    "compared in lowercase hex: 0x, not 0X");
+	    "compared in lowercase hex: this value has a capital letter");
 	/* so is a version 2 order's builder code */
 	error_is("deny any order builder = 0xABCD\n", "1:26: order builder "
-	    "is compared in lowercase hex: 0xabcd, not 0xABCD");
+	    "is compared in lowercase hex: this value has a capital letter");
 	/* and an order's type and flags, as their few words */
 	error_is("deny any order type = gtc\n", "1:23: order type is GTC, "
-	    "GTD, FOK or FAK, not gtc");
+	    "GTD, FOK or FAK");
 	error_is("deny any order type in { FOK IOC }\n", "1:30: order type is "
-	    "GTC, GTD, FOK or FAK, not IOC");
+	    "GTC, GTD, FOK or FAK");
 	error_is("deny any order post_only = 1\n", "1:28: order post_only is "
-	    "true or false, not 1");
+	    "true or false");
 	error_is("deny any order defer_exec != TRUE\n", "1:30: order "
-	    "defer_exec is true or false, not TRUE");
+	    "defer_exec is true or false");
 	error_is("deny any order type prefix G\n", "1:21: order type takes "
 	    "=, != or in");
 	/*
@@ -647,80 +667,78 @@ test_errors(void **state)
 	 * ".5" would never match a BUY at 0.5, and a deny on it never deny
 	 */
 	error_is("deny any order side = buy\n", "1:23: order side is BUY or "
-	    "SELL, not buy");
+	    "SELL");
 	error_is("deny any order side in { BUY sell }\n", "1:30: order side "
-	    "is BUY or SELL, not sell");
+	    "is BUY or SELL");
 	error_is("deny any order side prefix b\n", "1:28: order side is BUY "
-	    "or SELL, not b");
+	    "or SELL (or a start of one)");
 	error_is("deny any order side < 1\n", "1:21: order side takes =, !=, "
 	    "in or prefix");
 	error_is("deny any order price = .5\n", "1:24: order price is a "
-	    "decimal, not .5");
+	    "decimal");
 	error_is("deny any order notional in { 10 1e3 }\n", "1:33: order "
-	    "notional is a decimal, not 1e3");
+	    "notional is a decimal");
 	error_is("deny any order token != 0x1f\n", "1:25: order token is a "
-	    "decimal, not 0x1f");
+	    "decimal");
 	error_is("deny any order token prefix 0x\n", "1:29: order token is a "
-	    "decimal, not 0x");
+	    "decimal (a prefix: digits and points, not first a point)");
 	error_is("deny any order signature_type = +2\n", "1:33: order "
-	    "signature_type is a decimal, not +2");
+	    "signature_type is a decimal");
 	/* and a key's permissions, as the request names them */
 	error_is("deny operator key permissions = Withdraw\n", "1:33: key "
-	    "permissions are lower-case letters, digits and :._-, not "
-	    "Withdraw");
+	    "permissions are lower-case letters, digits and :._-");
 	error_is("deny operator key permissions in { read \"\" }\n", "1:41: "
-	    "key permissions are lower-case letters, digits and :._-, not ");
+	    "key permissions are lower-case letters, digits and :._-");
 	/* budgets */
 	error_is("allow any order side = BUY limit side 5/s\n",
-	    "1:34: side cannot be summed (notional or size can)");
+	    "1:34: this field cannot be summed (notional or size can)");
 	error_is("allow any order side = BUY limit colour 5/s\n",
-	    "1:34: unknown field colour");
+	    "1:34: unknown field (notional or size can be summed)");
 	error_is("allow any limit notional 5/s\n", "1:11: limit notional "
 	    "needs a predicate on order in the rule");
 	error_is("allow any key permissions = x limit size 5/s\n",
 	    "1:31: limit size needs a predicate on order in the rule");
 	error_is("allow any rate 5/fortnight\n", "1:16: bad budget unit "
-	    "fortnight (s, min, hour or day)");
-	error_is("allow any rate 5/S\n", "1:16: bad budget unit S (s, min, "
+	    "(s, min, hour or day)");
+	error_is("allow any rate 5/S\n", "1:16: bad budget unit (s, min, "
 	    "hour or day)");
-	error_is("allow any rate 5\n", "1:16: bad budget 5: N/UNIT needed");
-	error_is("allow any limit /s\n", "1:17: bad budget /s: N/UNIT needed");
-	error_is("allow any rate 0/s\n", "1:16: budget 0/s is zero");
-	error_is("allow any limit 000/day\n", "1:17: budget 000/day is zero");
+	error_is("allow any rate 5\n", "1:16: bad budget: N/UNIT needed");
+	error_is("allow any limit /s\n", "1:17: bad budget: N/UNIT needed");
+	error_is("allow any rate 0/s\n", "1:16: this budget is zero");
+	error_is("allow any limit 000/day\n", "1:17: this budget is zero");
 	error_is("allow any order size < 1 limit size 0.0/day\n",
-	    "1:37: budget 0.0/day is zero");
-	error_is("allow any rate 1.5/s\n", "1:16: bad budget 1.5/s: a whole "
-	    "number needed");
-	error_is("allow any rate 4294967296/s\n", "1:16: budget 4294967296/s "
-	    "is too large");
+	    "1:37: this budget is zero");
+	error_is("allow any rate 1.5/s\n", "1:16: bad budget: a whole "
+	    "number needed before the /");
+	error_is("allow any rate 4294967296/s\n", "1:16: this budget is too "
+	    "large");
 	error_is("allow any order size < 1 limit size -1/s\n",
-	    "1:37: bad budget -1/s: a decimal needed");
+	    "1:37: bad budget: a decimal needed before the /");
 	error_is("allow any order size < 1 limit size "
-	    "18446744073709551616/s\n", "1:37: budget 18446744073709551616/s "
-	    "is too large");
+	    "18446744073709551616/s\n", "1:37: this budget is too large");
 	error_is("allow any rate 1/s burst 0\n", "1:26: burst must be a whole "
 	    "number from 1");
 	error_is("deny any rate 1/s\n", "1:10: a deny rule has no budgets");
 	/* labels */
 	error_is("allow any label a\nallow operator label a\n",
-	    "2:22: label a is already used (line 1)");
-	error_is("allow any label none\n", "1:17: label none is reserved");
+	    "2:22: this label is already used (line 1)");
+	error_is("allow any label none\n", "1:17: this label is reserved "
+	    "(none and path are)");
 	/* the id of a path refused before any rule: counted apart */
-	error_is("deny any path /withdraw label \"path\"\n", "1:31: label path "
-	    "is reserved");
-	error_is("allow any label a/b\n", "1:17: bad label a/b (letters, "
+	error_is("deny any path /withdraw label \"path\"\n", "1:31: this label "
+	    "is reserved (none and path are)");
+	error_is("allow any label a/b\n", "1:17: bad label (letters, "
 	    "digits and ._-, at most 32)");
 	error_is("allow any label abcdefghijklmnopqrstuvwxyz0123456\n",
-	    "1:17: bad label abcdefghijklmnopqrstuvwxyz0123456 (letters, "
-	    "digits and ._-, at most 32)");
+	    "1:17: bad label (letters, digits and ._-, at most 32)");
 	/* rules alike, ids alike */
 	error_is("allow any\nallow  any # again\n",
 	    "2:1: this rule repeats the rule on line 1");
 	error_is("allow client { a b }\nallow client { b a a }\n",
 	    "2:1: this rule repeats the rule on line 1");
 	error_is("allow any label r36aa3f37\nallow any\n",
-	    "2:1: rule id r36aa3f37 is also the id of the rule on line 1; "
-	    "give one a label");
+	    "2:1: this rule's id is also the id of the rule on line 1; "
+	    "give one a label of its own");
 	/* strings */
 	error_is("allow any account \"abc\n", "1:19: unterminated string");
 	error_is("allow any account \"abc", "1:19: unterminated string");
@@ -766,15 +784,15 @@ test_errors_many(void **state)
 	size_t			 i;
 
 	errors_are(text, sizeof(text) - 1, CV_ERR_INVALID,
-	    "1:14: approver nobody is not declared",
-	    "3:1: macro $x is already defined (line 2)",
+	    "1:14: this approver is not declared",
+	    "3:1: this macro is already defined (line 2)",
 	    "4:19: unknown macro",
 	    "5:15: syntax error: unexpected end of line, expecting a value",
-	    "6:18: bad method get (1 to 7 capital letters)",
+	    "6:18: bad method (1 to 7 capital letters)",
 	    "8:19: unterminated string",
 	    "9:23: bad escape in string (only \\\" and \\\\)",
 	    "9:29: bad escape in string (only \\\" and \\\\)",
-	    "10:16: budget 0/s is zero",
+	    "10:16: this budget is zero",
 	    NULL);
 
 	/* past POLICY_MAX_ERRORS: the first ones, and "more" */
@@ -787,7 +805,7 @@ test_errors_many(void **state)
 	assert_int_equal(errs.n, POLICY_MAX_ERRORS);
 	assert_int_equal(errs.more, 1);
 	assert_int_equal(errs.e[31].line, 32);
-	assert_string_equal(errs.e[31].msg, "bad method m31 (1 to 7 capital "
+	assert_string_equal(errs.e[31].msg, "bad method (1 to 7 capital "
 	    "letters)");
 	free(big);
 }
