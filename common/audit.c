@@ -290,9 +290,12 @@ rec_valid(const struct audit_rec *r)
 		return 0;		/* an intent names its generation */
 	if (!audit_rec_is_checkpoint(r))
 		return is_none(r->sig);
-	/* A checkpoint is about the chain and the vault that carries it. */
+	/*
+	 * A checkpoint is about the chain and the vault that carries it;
+	 * its digest, if any, is of the budgets file it makes current.
+	 */
 	return is_none(r->account) && is_none(r->method) &&
-	    is_none(r->path) && is_none(r->verdict) && is_none(r->digest) &&
+	    is_none(r->path) && is_none(r->verdict) &&
 	    !is_none(r->gen) && strlen(r->key_id) == AUDIT_HEX_HASH &&
 	    is_lowhex(r->key_id, AUDIT_HEX_HASH);
 }

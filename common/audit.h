@@ -18,7 +18,10 @@
  * signerd holds, of AUDIT_SIG_DOMAIN followed by the BLAKE2b-256 of the
  * line up to and including the TAB before sig: it commits to the
  * checkpoint's own seq, time and gen and, through prev, to every earlier
- * line.  No field ever holds a secret.
+ * line.  A checkpoint's digest is "-" or the BLAKE2b-256 of the budgets
+ * file vaultd wrote for it (vaultd/vaultd_budget.c), so the signature
+ * binds that file to this log and key; logs of earlier builds have "-"
+ * there and verify as before.  No field ever holds a secret.
  *
  * Fields from a peer never make a line fail to format: the audit_field_*
  * functions map names and words to their syntax and escape a method or

@@ -587,6 +587,14 @@ test_sign_refuses(void **state)
 	assert_int_equal(audit_checkpoint_verify(&r, pk), 0);
 	r.seq = 10;
 	assert_int_equal(audit_checkpoint_verify(&r, pk), CV_ERR_BADSIG);
+	/* it may carry the budgets file's hash, which it signs too */
+	r.seq = 9;
+	(void)snprintf(r.digest, sizeof(r.digest), "%s", ZEROS);
+	assert_int_equal(audit_checkpoint_verify(&r, pk), CV_ERR_BADSIG);
+	assert_int_equal(audit_checkpoint_sign(&r, &sk), 0);
+	assert_int_equal(audit_checkpoint_verify(&r, pk), 0);
+	r.digest[0] = '1';
+	assert_int_equal(audit_checkpoint_verify(&r, pk), CV_ERR_BADSIG);
 	secret_free(&sk);
 	secret_free(&sk2);
 }

@@ -39,6 +39,20 @@ struct st {
 #define CTL(s, in, ...)	it_ctl(&(s)->it, in, (s)->out, sizeof((s)->out), \
 			    __VA_ARGS__)
 
+/* vaultd started in a fresh home, a vault made, with account pm. */
+static int
+vault_new(struct st *s)
+{
+	if (it_start(&s->it, "-T", NULL) != 0 ||
+	    CTL(s, NULL, "init --passphrase-file %s --kdf min", s->pass) != 0 ||
+	    CTL(s, NULL, "account add pm --profile polymarket") != 0 ||
+	    CTL(s, WALLET_KEY, "wallet import --account pm") != 0 ||
+	    CTL(s, "{\"apiKey\":\"k-1\",\"secret\":\"" SECRET "\","
+	    "\"passphrase\":\"pp\"}", "apikey import --account pm") != 0)
+		return -1;
+	return 0;
+}
+
 static int
 setup(void **state)
 {
@@ -55,12 +69,7 @@ setup(void **state)
 	it_write(s.pass, "policy test passphrase\n", 0600);
 	it_write(s.bad, "not the passphrase\n", 0600);
 	*state = &s;
-	if (it_start(&s.it, "-T", NULL) != 0 ||
-	    CTL(&s, NULL, "init --passphrase-file %s --kdf min", s.pass) != 0 ||
-	    CTL(&s, NULL, "account add pm --profile polymarket") != 0 ||
-	    CTL(&s, WALLET_KEY, "wallet import --account pm") != 0 ||
-	    CTL(&s, "{\"apiKey\":\"k-1\",\"secret\":\"" SECRET "\","
-	    "\"passphrase\":\"pp\"}", "apikey import --account pm") != 0)
+	if (vault_new(&s) != 0)
 		return -1;
 	for (i = 0; i < 3; i++) {
 		snprintf(s.key[i], sizeof(s.key[i]), "%s.%s", s.it.home,
@@ -801,7 +810,7 @@ test_budget_held_bucket(void **state)
 	assert_int_equal(it_start_args(&s->it, "-T", "-S", "1500"), 0);
 	assert_int_equal(CTL(s, NULL, "unlock --passphrase-file %s", s->pass),
 	    0);
-	assert_false(it_log_has(&s->it, "/budgets does not parse"));
+	assert_false(it_log_has(&s->it, "budgets: "));
 	assert_int_equal(CTL(s, NULL, "headers l2 --account pm --method GET "
 	    "--path /auth/api-keys"), 4);
 	assert_non_null(strstr(s->out, "denied by rule one (line 4)"));
@@ -855,7 +864,7 @@ test_budget_over_limit(void **state)
 	assert_int_equal(it_start_args(&s->it, "-T", "-S", "1500"), 0);
 	assert_int_equal(CTL(s, NULL, "unlock --passphrase-file %s", s->pass),
 	    0);
-	assert_false(it_log_has(&s->it, "/budgets does not parse"));
+	assert_false(it_log_has(&s->it, "budgets: "));
 	assert_int_equal(CTL(s, NULL, "headers l2 --account pm --method GET "
 	    "--path /auth/api-keys"), 4);
 	assert_non_null(strstr(s->out, "denied by rule two (line 4)"));
@@ -893,6 +902,164 @@ test_budget_window_closed(void **state)
 	assert_non_null(strstr(s->out, "denied by rule two (line 4)"));
 }
 
+/* 1 if the budgets file has a counter of value val. */
+static int
+budgets_hold(struct st *s, long long val)
+{
+	char		 path[300], *text, *line, *save;
+	char		 kind, key[1100];
+	size_t		 len;
+	long long	 win, v, last;
+	unsigned	 def;
+	int		 has = 0;
+
+	snprintf(path, sizeof(path), "%s/budgets", s->it.home);
+	if ((text = it_slurp(path, &len)) == NULL)
+		return 0;
+	for (line = strtok_r(text, "\n", &save); line != NULL;
+	    line = strtok_r(NULL, "\n", &save))
+		if (sscanf(line, "%u %c %lld %lld %lld %1099s", &def, &kind,
+		    &win, &v, &last, key) == 6 && v == val)
+			has = 1;
+	free(text);
+	return has;
+}
+
+/* The checkpoint after an unlock has put the count val in the file. */
+static void
+budgets_wait(struct st *s, long long val)
+{
+	int	n;
+
+	for (n = 0; !budgets_hold(s, val); n++) {
+		assert_true(n < 100);
+		it_sleep_ms(50);
+	}
+}
+
+/*
+ * Lower the count of the budgets file's first counter to 0, as whoever
+ * can write vaultd's home could; the file has no checksum of its own.
+ */
+static void
+budgets_lower(struct st *s)
+{
+	char	 path[300], out[4096], *text, *line, *save;
+	char	 kind, key[1100];
+	size_t	 len, at = 0;
+	long long win, val, last;
+	unsigned def;
+	int	 done = 0;
+
+	snprintf(path, sizeof(path), "%s/budgets", s->it.home);
+	assert_non_null(text = it_slurp(path, &len));
+	for (line = strtok_r(text, "\n", &save); line != NULL;
+	    line = strtok_r(NULL, "\n", &save)) {
+		if (!done && sscanf(line, "%u %c %lld %lld %lld %1099s", &def,
+		    &kind, &win, &val, &last, key) == 6) {
+			assert_true(val > 0);
+			at += (size_t)snprintf(out + at, sizeof(out) - at,
+			    "%u %c %lld 0 %lld %s\n", def, kind, win, last,
+			    key);
+			done = 1;
+		} else
+			at += (size_t)snprintf(out + at, sizeof(out) - at,
+			    "%s\n", line);
+		assert_true(at < sizeof(out));
+	}
+	free(text);
+	assert_true(done);
+	it_write(path, out, 0600);
+}
+
+/*
+ * A budgets file whose count was lowered by hand is refused, said in
+ * vaultd's log, and the budgets are counted from the audit log's
+ * records: the next request past the limit is still denied.  Before,
+ * the file was loaded as it was and the count started over.
+ */
+static void
+test_budget_file_edited(void **state)
+{
+	struct st	*s = *state;
+
+	policy_file(s, "allow operator catalog level l1 limit 3/day per "
+	    "account label three\n");
+	assert_int_equal(CTL(s, NULL, "policy apply %s --passphrase-file %s",
+	    s->pol, s->pass), 0);
+	assert_int_equal(CTL(s, NULL, "headers l1 --account pm"), 0);
+	assert_int_equal(CTL(s, NULL, "headers l1 --account pm"), 0);
+	assert_int_equal(CTL(s, NULL, "headers l1 --account pm"), 0);
+	/* an unlock is checkpointed: the file holds the three */
+	assert_int_equal(CTL(s, NULL, "lock"), 0);
+	assert_int_equal(CTL(s, NULL, "unlock --passphrase-file %s", s->pass),
+	    0);
+	budgets_wait(s, 3);
+	it_kill(&s->it);
+	budgets_lower(s);
+	assert_int_equal(it_start(&s->it, "-T", NULL), 0);
+	assert_int_equal(CTL(s, NULL, "unlock --passphrase-file %s", s->pass),
+	    0);
+	assert_int_equal(CTL(s, NULL, "headers l1 --account pm"), 4);
+	assert_non_null(strstr(s->out, "denied by rule three (line 4)"));
+	assert_true(it_log_has(&s->it, "/budgets is not the one its "
+	    "checkpoint names (edited?); the budgets are counted from the "
+	    "audit log's records of their longest window"));
+	assert_int_equal(CTL(s, NULL, "audit verify"), 0);
+}
+
+/*
+ * A budgets file copied from another vault's home, of the same policy,
+ * is refused: this vault's own charges count, not the other's.  Before,
+ * it was loaded, and the other vault's spending denied this one's.
+ */
+static void
+test_budget_file_foreign(void **state)
+{
+	struct st	*s = *state;
+	char		 path[300], *other;
+	size_t		 len;
+
+	policy_file(s, "allow operator catalog level l1 limit 3/day per "
+	    "account label three\n");
+	assert_int_equal(CTL(s, NULL, "policy apply %s --passphrase-file %s",
+	    s->pol, s->pass), 0);
+	assert_int_equal(CTL(s, NULL, "headers l1 --account pm"), 0);
+	assert_int_equal(CTL(s, NULL, "headers l1 --account pm"), 0);
+	assert_int_equal(CTL(s, NULL, "headers l1 --account pm"), 0);
+	assert_int_equal(CTL(s, NULL, "lock"), 0);
+	assert_int_equal(CTL(s, NULL, "unlock --passphrase-file %s", s->pass),
+	    0);
+	budgets_wait(s, 3);
+	snprintf(path, sizeof(path), "%s/budgets", s->it.home);
+	assert_non_null(other = it_slurp(path, &len));
+	/* another vault, in another home, under the same policy */
+	it_cleanup(&s->it);
+	it_init(&s->it);
+	assert_int_equal(vault_new(s), 0);
+	assert_int_equal(CTL(s, NULL, "policy apply %s --passphrase-file %s",
+	    s->pol, s->pass), 0);
+	assert_int_equal(CTL(s, NULL, "headers l1 --account pm"), 0);
+	assert_int_equal(CTL(s, NULL, "lock"), 0);
+	assert_int_equal(CTL(s, NULL, "unlock --passphrase-file %s", s->pass),
+	    0);
+	budgets_wait(s, 1);
+	it_kill(&s->it);
+	snprintf(path, sizeof(path), "%s/budgets", s->it.home);
+	it_write(path, other, 0600);
+	free(other);
+	assert_int_equal(it_start(&s->it, "-T", NULL), 0);
+	assert_int_equal(CTL(s, NULL, "unlock --passphrase-file %s", s->pass),
+	    0);
+	assert_int_equal(CTL(s, NULL, "headers l1 --account pm"), 0);
+	assert_int_equal(CTL(s, NULL, "headers l1 --account pm"), 0);
+	assert_int_equal(CTL(s, NULL, "headers l1 --account pm"), 4);
+	assert_non_null(strstr(s->out, "denied by rule three (line 4)"));
+	assert_true(it_log_has(&s->it, "/budgets is of another vault (its "
+	    "audit key); the budgets are counted from the audit log's "
+	    "records of their longest window"));
+}
+
 int
 main(void)
 {
@@ -926,6 +1093,10 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_budget_over_limit,
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_budget_window_closed,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_budget_file_edited,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_budget_file_foreign,
 		    setup, teardown),
 	};
 

@@ -683,6 +683,7 @@ struct vaultd {
 	struct audit_rec ckpt;		/* the checkpoint being signed */
 	int		 ckpt_pending;		/* ckpt sent, not yet appended */
 	int		 budget_new;		/* budgets.new is its budgets */
+	uint8_t		 budget_hash[32];	/* budgets.new's BLAKE2b-256 */
 	struct audit_rec *deferred;		/* verdict records meanwhile */
 	size_t		 ndeferred, deferred_cap;
 	uint64_t	 audit_wseq;		/* batches written so far */

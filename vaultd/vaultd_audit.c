@@ -886,6 +886,10 @@ vaultd_audit_checkpoint(struct vaultd *vd)
 	snprintf(vd->ckpt.actor, sizeof(vd->ckpt.actor), "vaultd");
 	snprintf(vd->ckpt.op, sizeof(vd->ckpt.op), AUDIT_OP_CHECKPOINT);
 	audit_key_id(vd->audit_pk, vd->ckpt.key_id);
+	/* the budgets file it makes current, so that no other is loaded */
+	if (vd->budget_new)
+		hex_encode(vd->budget_hash, sizeof(vd->budget_hash),
+		    vd->ckpt.digest);
 	/* the generation of the vault file that will carry it */
 	audit_field_gen(&vd->ckpt, vd->generation + 1);
 	if (audit_chain_append(&tmp, &vd->ckpt, line, sizeof(line),

@@ -9,8 +9,11 @@
  *	    counters' budgets, windows and amounts, and whose they are
  *	every checkpoint: the counters that hold something written to
  *	    $CLOBVAULT_HOME/budgets.new when it is sent to signerd, with
- *	    the seq of the last record they count and the policy's
- *	    digest; renamed to budgets once the checkpoint is appended,
+ *	    the vault's audit key, the seq of the last record they count
+ *	    and the policy's digest, the checkpoint carrying the file's
+ *	    hash under signerd's signature (so a file edited, or of
+ *	    another vault, is refused at the restore); renamed to
+ *	    budgets once the checkpoint is appended,
  *	    which syncs every record before it (a file naming records a
  *	    crash of the machine lost would let their seqs, used again,
  *	    go uncounted)
@@ -52,7 +55,7 @@
 #include "vaultd/vaultd.h"
 
 #define BUDGET_FILE	"budgets"
-#define BUDGET_MAGIC	"clobvault budgets 1"
+#define BUDGET_MAGIC	"clobvault budgets 2"
 #define BUDGET_PATHCUT	440		/* a record's path, then another */
 #define BUDGET_LINE	(2 * 512 + 128)	/* a key in hex and five numbers */
 
@@ -130,10 +133,24 @@ vaultd_budget_record(struct vaultd *vd, const struct sign_origin *o,
 
 /* Writing the file: the counters less what held requests reserved. */
 struct save_ctx {
-	FILE			*f;
-	const struct vaultd	*vd;
-	int			 err;
+	FILE				*f;
+	const struct vaultd		*vd;
+	crypto_generichash_state	 h;
+	int				 err;
 };
+
+/* A line of the file, hashed as it is written. */
+static void
+save_line(struct save_ctx *c, const char *line, int n)
+{
+	if (n < 0 || (size_t)n >= BUDGET_LINE + 2) {
+		c->err = 1;
+		return;
+	}
+	crypto_generichash_update(&c->h, (const uint8_t *)line, (size_t)n);
+	if (fwrite(line, 1, (size_t)n, c->f) != (size_t)n)
+		c->err = 1;
+}
 
 static void
 save_one(void *arg, uint32_t def, uint32_t slot, int rate, const char *key,
@@ -143,6 +160,7 @@ save_one(void *arg, uint32_t def, uint32_t slot, int rate, const char *key,
 	struct save_ctx			*c = arg;
 	const struct vd_pending		*p;
 	char				 hex[2 * 512 + 1];
+	char				 line[BUDGET_LINE + 2];
 	size_t				 i, j;
 
 	if (keylen > 512)
@@ -180,10 +198,10 @@ save_one(void *arg, uint32_t def, uint32_t slot, int rate, const char *key,
 	if (val > max)
 		val = max;
 	hex_encode((const uint8_t *)key, keylen, hex);
-	if (fprintf(c->f, "%u %c %lld %llu %lld %s\n", def, rate ? 'r' : 'w',
-	    rate ? 0LL : (long long)window, (unsigned long long)val,
-	    (long long)last_ms, keylen > 0 ? hex : "-") < 0)
-		c->err = 1;
+	save_line(c, line, snprintf(line, sizeof(line), "%u %c %lld %llu "
+	    "%lld %s\n", def, rate ? 'r' : 'w', rate ? 0LL : (long long)window,
+	    (unsigned long long)val, (long long)last_ms,
+	    keylen > 0 ? hex : "-"));
 }
 
 static int
@@ -200,11 +218,12 @@ vaultd_budget_save(struct vaultd *vd)
 {
 	struct save_ctx	c;
 	char		path[PATH_MAX], tmp[PATH_MAX + 8], dig[65];
+	char		kid[AUDIT_HEX_HASH + 1], line[BUDGET_LINE + 2];
 	int		fd;
 
 	vd->budget_new = 0;
 	if (vd->policy.st == NULL || !vd->policy.restored ||
-	    vd->ckpt_pending || vd->ndeferred > 0 ||
+	    !vd->have_audit_pk || vd->ckpt_pending || vd->ndeferred > 0 ||
 	    budget_paths(vd, path, sizeof(path), tmp, sizeof(tmp)) != 0)
 		return;
 	(void)unlink(tmp);
@@ -221,13 +240,17 @@ vaultd_budget_save(struct vaultd *vd)
 	}
 	c.vd = vd;
 	c.err = 0;
+	crypto_generichash_init(&c.h, NULL, 0, sizeof(vd->budget_hash));
 	hex_encode(vd->policy.digest, sizeof(vd->policy.digest), dig);
-	if (fprintf(c.f, "%s\npolicy %s\nseq %llu\n", BUDGET_MAGIC, dig,
-	    (unsigned long long)vd->chain.seq) < 0)
-		c.err = 1;
+	audit_key_id(vd->audit_pk, kid);
+	save_line(&c, line, snprintf(line, sizeof(line), "%s\nkey %s\n"
+	    "policy %s\nseq %llu\n", BUDGET_MAGIC, kid, dig,
+	    (unsigned long long)vd->chain.seq));
 	policy_counter_each(vd->policy.st, vaultd_wall_ms(), save_one, &c);
-	if (fprintf(c.f, "end\n") < 0 || fflush(c.f) != 0 ||
-	    fsync(fileno(c.f)) == -1)
+	save_line(&c, line, snprintf(line, sizeof(line), "end\n"));
+	crypto_generichash_final(&c.h, vd->budget_hash,
+	    sizeof(vd->budget_hash));
+	if (fflush(c.f) != 0 || fsync(fileno(c.f)) == -1)
 		c.err = 1;
 	if (fclose(c.f) != 0)
 		c.err = 1;
@@ -293,22 +316,29 @@ word(const char **p, const char *end, size_t *n)
 	return *n > 0 ? w : NULL;
 }
 
+/* Why a budgets file is not loaded, for vaultd's log. */
+#define LOAD_BAD	(-1)	/* it does not parse */
+#define LOAD_FOREIGN	(-2)	/* it names another vault's audit key */
+
 /*
  * The file, if it is of this policy: its counters into st, its seq in
- * *seq.  0: read (or no file: *seq 0 and *have 0); -1: it does not
- * parse or is of another policy's budgets (*have 0).
+ * *seq, the BLAKE2b-256 of its bytes in hash (what its checkpoint must
+ * carry).  0: read (or no file: *seq 0 and *have 0); LOAD_BAD or
+ * LOAD_FOREIGN (*have 0).
  */
 static int
 load_file(struct vaultd *vd, struct policy_state *st, int64_t now,
-    uint64_t *seq, int *have, uint8_t digest[POLICY_DIGEST_LEN])
+    uint64_t *seq, int *have, uint8_t digest[POLICY_DIGEST_LEN],
+    uint8_t hash[AUDIT_HASH_LEN])
 {
-	FILE		*f;
-	char		 path[PATH_MAX], line[BUDGET_LINE + 2];
-	char		 key[512];
-	const char	*p, *end, *w[6];
-	size_t		 n[6], len, kl, i;
-	uint64_t	 def, win, val, last;
-	int		 fd, r = -1, ended = 0;
+	FILE				*f;
+	crypto_generichash_state	 h;
+	char				 path[PATH_MAX], line[BUDGET_LINE + 2];
+	char				 key[512], kid[AUDIT_HEX_HASH + 1];
+	const char			*p, *end, *w[6];
+	size_t				 n[6], len, kl, i;
+	uint64_t			 def, win, val, last;
+	int				 fd, r = LOAD_BAD, ended = 0;
 
 	*seq = 0;
 	*have = 0;
@@ -321,10 +351,13 @@ load_file(struct vaultd *vd, struct policy_state *st, int64_t now,
 		close(fd);
 		return -1;
 	}
+	crypto_generichash_init(&h, NULL, 0, AUDIT_HASH_LEN);
+	audit_key_id(vd->audit_pk, kid);
 	for (i = 0; fgets(line, sizeof(line), f) != NULL; i++) {
 		len = strlen(line);
 		if (len == 0 || line[len - 1] != '\n' || ended)
 			goto out;
+		crypto_generichash_update(&h, (const uint8_t *)line, len);
 		line[--len] = '\0';
 		if (i == 0) {
 			if (strcmp(line, BUDGET_MAGIC) != 0)
@@ -332,6 +365,18 @@ load_file(struct vaultd *vd, struct policy_state *st, int64_t now,
 			continue;
 		}
 		if (i == 1) {
+			if (len != 4 + AUDIT_HEX_HASH ||
+			    strncmp(line, "key ", 4) != 0 ||
+			    hex_decode(line + 4, len - 4, (uint8_t *)key,
+			    sizeof(key), &kl) != 0 || kl != AUDIT_PK_LEN)
+				goto out;
+			if (!vd->have_audit_pk || strcmp(line + 4, kid) != 0) {
+				r = LOAD_FOREIGN;
+				goto out;
+			}
+			continue;
+		}
+		if (i == 2) {
 			if (len != 7 + 2 * POLICY_DIGEST_LEN ||
 			    strncmp(line, "policy ", 7) != 0 ||
 			    hex_decode(line + 7, len - 7, digest,
@@ -340,7 +385,7 @@ load_file(struct vaultd *vd, struct policy_state *st, int64_t now,
 				goto out;
 			continue;
 		}
-		if (i == 2) {
+		if (i == 3) {
 			if (strncmp(line, "seq ", 4) != 0 ||
 			    num_parse(line + 4, len - 4, seq) != 0)
 				goto out;
@@ -373,8 +418,9 @@ load_file(struct vaultd *vd, struct policy_state *st, int64_t now,
 		    (int64_t)win, val, (int64_t)last, now) != 0)
 			goto out;
 	}
-	if (ferror(f) || !ended || i < 3)
+	if (ferror(f) || !ended || i < 4)
 		goto out;
+	crypto_generichash_final(&h, hash, AUDIT_HASH_LEN);
 	*have = 1;
 	r = 0;
  out:
@@ -454,10 +500,16 @@ replay_one(struct policy_state *st, const struct audit_rec *rec, int64_t now)
  * policy's horizon: the longest window, or the longest a bucket takes to
  * fill): budget charges of this policy, started over at a
  * policy.applied of another digest.
+ *
+ * A snapshot is bound to the checkpoint it was written for, the record
+ * right after its seq: signed by this vault's audit key and carrying
+ * the snapshot's hash.  One edited, or of another vault or another log,
+ * is refused: 1, and *why says so.
  */
 static int
 replay(struct vaultd *vd, struct policy_state **stp, uint64_t seq, int have,
-    const uint8_t snap[POLICY_DIGEST_LEN], int64_t now)
+    const uint8_t snap[POLICY_DIGEST_LEN], const uint8_t hash[AUDIT_HASH_LEN],
+    int64_t now, const char **why)
 {
 	struct audit_log	 log;
 	struct audit_iter	*it;
@@ -466,15 +518,17 @@ replay(struct vaultd *vd, struct policy_state **stp, uint64_t seq, int have,
 	const char		*line;
 	char			 mine[2 * POLICY_DIGEST_LEN + 1];
 	char			 cur[2 * POLICY_DIGEST_LEN + 1];
+	char			 fhash[AUDIT_HEX_HASH + 1];
 	size_t			 len;
 	uint64_t		 first, bad = 0;
 	int64_t			 h;
-	int			 r;
+	int			 r, bound = !have;
 
 	hex_encode(vd->policy.digest, POLICY_DIGEST_LEN, mine);
-	if (have)
+	if (have) {
 		hex_encode(snap, POLICY_DIGEST_LEN, cur);
-	else
+		hex_encode(hash, AUDIT_HASH_LEN, fhash);
+	} else
 		memcpy(cur, mine, sizeof(cur));
 	vaultd_audit_sync(vd);
 	if (audit_log_scan(vd->auditpath, &log) != 0 ||
@@ -498,6 +552,24 @@ replay(struct vaultd *vd, struct policy_state **stp, uint64_t seq, int have,
 		}
 		if (rec.seq <= seq)
 			continue;
+		if (!bound) {
+			if (rec.seq != seq + 1 ||
+			    !audit_rec_is_checkpoint(&rec) ||
+			    audit_checkpoint_verify(&rec, vd->audit_pk) != 0) {
+				*why = "names a checkpoint the audit log does "
+				    "not hold";
+				r = 2;
+				break;
+			}
+			if (strcmp(rec.digest, fhash) != 0) {
+				*why = "is not the one its checkpoint names "
+				    "(edited?)";
+				r = 2;
+				break;
+			}
+			bound = 1;
+			continue;
+		}
 		if (strcmp(rec.op, "policy.applied") == 0 &&
 		    strcmp(rec.digest, cur) != 0) {
 			memcpy(cur, rec.digest, sizeof(cur));
@@ -519,6 +591,12 @@ replay(struct vaultd *vd, struct policy_state **stp, uint64_t seq, int have,
 	}
 	audit_iter_close(it);
 	free(it);
+	if (r == 0 && !bound) {
+		*why = "names a checkpoint the audit log does not hold";
+		r = 2;
+	}
+	if (r == 2)
+		return 1;
 	if (bad > 0)
 		log_warnx("budgets: %llu records of the audit log do not "
 		    "parse; their charges are not counted (vaultctl audit "
@@ -532,9 +610,11 @@ vaultd_budget_restore(struct vaultd *vd)
 	struct vd_policy	*p = &vd->policy;
 	struct policy_state	*st;
 	uint8_t			 snap[POLICY_DIGEST_LEN];
+	uint8_t			 hash[AUDIT_HASH_LEN];
+	const char		*why = NULL;
 	uint64_t		 seq;
 	int64_t			 now = vaultd_wall_ms();
-	int			 have;
+	int			 have, r;
 
 	if (p->restored || p->st == NULL)
 		return;
@@ -542,19 +622,29 @@ vaultd_budget_restore(struct vaultd *vd)
 	if ((st = policy_state_new(p->pol)) == NULL)
 		fatalx("budgets: out of memory");
 	memset(snap, 0, sizeof(snap));
-	if (load_file(vd, st, now, &seq, &have, snap) != 0) {
-		log_warnx("budgets: %s/%s does not parse; the budgets are "
-		    "counted from the audit log's records of their longest "
-		    "window", vd->home, BUDGET_FILE);
+	memset(hash, 0, sizeof(hash));
+	if ((r = load_file(vd, st, now, &seq, &have, snap, hash)) != 0)
+		why = r == LOAD_FOREIGN ? "is of another vault (its audit "
+		    "key)" : "does not parse";
+	else if ((r = replay(vd, &st, seq, have, snap, hash, now, &why)) ==
+	    0)
+		goto done;
+	else if (r != 1)
+		log_warnx("budgets: cannot read the audit log; the budgets "
+		    "count only what %s/%s holds", vd->home, BUDGET_FILE);
+	if (why != NULL) {
+		/* from the records alone, as with no file */
+		log_warnx("budgets: %s/%s %s; the budgets are counted from "
+		    "the audit log's records of their longest window",
+		    vd->home, BUDGET_FILE, why);
 		policy_state_free(st);
 		if ((st = policy_state_new(p->pol)) == NULL)
 			fatalx("budgets: out of memory");
-		seq = 0;
-		have = 0;
+		if (replay(vd, &st, 0, 0, snap, hash, now, &why) != 0)
+			log_warnx("budgets: cannot read the audit log; the "
+			    "budgets are not restored");
 	}
-	if (replay(vd, &st, seq, have, snap, now) != 0)
-		log_warnx("budgets: cannot read the audit log; the budgets "
-		    "count only what %s/%s holds", vd->home, BUDGET_FILE);
+ done:
 	policy_state_free(p->st);
 	p->st = st;
 	p->gen++;
