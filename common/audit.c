@@ -755,6 +755,22 @@ audit_checkpoint_verify(const struct audit_rec *r,
 }
 
 
+int
+audit_line_op_is(const char *line, size_t len, const char *op)
+{
+	const char	*p = line, *end = line + len, *t;
+	size_t		 n = strlen(op);
+	int		 i;
+
+	for (i = 0; i < 4; i++) {
+		if ((t = memchr(p, '\t', (size_t)(end - p))) == NULL)
+			return 0;
+		p = t + 1;
+	}
+	return (size_t)(end - p) > n && memcmp(p, op, n) == 0 &&
+	    p[n] == '\t';
+}
+
 size_t
 audit_line_fields(const char *line, size_t len)
 {

@@ -214,6 +214,12 @@ int	audit_rec_gen(const struct audit_rec *rec, uint64_t *gen) CV_WUR;
 
 /* The number of TAB-separated fields of line[0..len). */
 size_t	audit_line_fields(const char *line, size_t len);
+/*
+ * 1 if the op field of line[0..len) (its fifth) is op, without parsing
+ * the line: a reader after one kind of record skips the others cheaply.
+ * The line still has to parse to be read.
+ */
+int	audit_line_op_is(const char *line, size_t len, const char *op);
 
 /* The request digest (canonical bytes above) into out. */
 void	audit_request_digest(const struct audit_req *req,

@@ -548,6 +548,26 @@ test_badsig(void **state)
 	free(l);
 }
 
+/* The op of a line, told without parsing it (the budgets' replay). */
+static void
+test_line_op(void **state)
+{
+	static const char	l[] = "7\t2026-01-01T00:00:01Z\tvaultctl:0:9\t"
+	    "pm\tbudget\t-\t/pm/o0/0:1:1\tcharge\t-\t-\t-\t-\t-\n";
+
+	assert_int_equal(audit_line_op_is(l, sizeof(l) - 1, "budget"), 1);
+	assert_int_equal(audit_line_op_is(l, sizeof(l) - 1, "budge"), 0);
+	assert_int_equal(audit_line_op_is(l, sizeof(l) - 1, "budgets"), 0);
+	assert_int_equal(audit_line_op_is(l, sizeof(l) - 1, "sign"), 0);
+	/* the account field is not the op */
+	assert_int_equal(audit_line_op_is(l, sizeof(l) - 1, "pm"), 0);
+	/* cut before the op ends, or before its TAB */
+	assert_int_equal(audit_line_op_is(l, 44, "budget"), 0);
+	assert_int_equal(audit_line_op_is(l, 45, "budget"), 0);
+	assert_int_equal(audit_line_op_is(l, 46, "budget"), 1);
+	assert_int_equal(audit_line_op_is("a\tb\tc\n", 6, "c"), 0);
+}
+
 /* signerd signs only a well-formed checkpoint naming its own key. */
 static void
 test_sign_refuses(void **state)
@@ -1191,6 +1211,7 @@ main(void)
 		cmocka_unit_test(test_hostile_fields),
 		cmocka_unit_test(test_request_digest),
 		cmocka_unit_test(test_request_digest_material),
+		cmocka_unit_test(test_line_op),
 		cmocka_unit_test(test_segments),
 		cmocka_unit_test(test_interrupted),
 		cmocka_unit_test(test_report_text),
