@@ -1060,6 +1060,83 @@ test_budget_file_foreign(void **state)
 	    "records of their longest window"));
 }
 
+/*
+ * The lines of audit.log whose op is op (and, unless NULL, whose actor
+ * is actor), as they are, into out.
+ */
+static void
+log_lines(struct st *s, const char *op, const char *actor, char *out,
+    size_t outlen)
+{
+	char		 path[300], *log, *line, *nl, *f[5];
+	size_t		 len, at = 0, k;
+
+	snprintf(path, sizeof(path), "%s/audit.log", s->it.home);
+	assert_non_null(log = it_slurp(path, &len));
+	out[0] = '\0';
+	for (line = log; (nl = strchr(line, '\n')) != NULL; line = nl + 1) {
+		f[0] = line;
+		for (k = 1; k < 5; k++)
+			assert_non_null(f[k] = strchr(f[k - 1], '\t') + 1);
+		if (strncmp(f[4], op, strlen(op)) != 0 ||
+		    f[4][strlen(op)] != '\t' || (actor != NULL &&
+		    (strncmp(f[2], actor, strlen(actor)) != 0 ||
+		    f[2][strlen(actor)] != '\t')))
+			continue;
+		assert_true(at + (size_t)(nl + 1 - line) < outlen);
+		memcpy(out + at, line, (size_t)(nl + 1 - line));
+		at += (size_t)(nl + 1 - line);
+		out[at] = '\0';
+	}
+	free(log);
+}
+
+/*
+ * What a signature charged is reachable from audit show: --op budget
+ * gives the budget records as the log has them, and --actor with a
+ * signature's actor gives its budget record right before its verdict.
+ */
+static void
+test_budget_show(void **state)
+{
+	struct st	*s = *state;
+	char		 want[4096], actor[AUDIT_MAX_NAME + 1], path[64];
+	const char	*p, *tab;
+
+	policy_file(s, "allow operator catalog level l1 limit 3/day per "
+	    "account label three\n");
+	assert_int_equal(CTL(s, NULL, "policy apply %s --passphrase-file %s",
+	    s->pol, s->pass), 0);
+	assert_int_equal(CTL(s, NULL, "headers l1 --account pm"), 0);
+	assert_int_equal(CTL(s, NULL, "headers l1 --account pm"), 0);
+	log_lines(s, "budget", NULL, want, sizeof(want));
+	assert_int_equal(CTL(s, NULL, "audit show --op budget --tail 100"), 0);
+	assert_string_equal(s->out, want);
+	/* two records, each charging 1 to pm's count, of this uid */
+	snprintf(path, sizeof(path), "\tpm\tbudget\t-\t/pm/o%u/0:",
+	    (unsigned)getuid());
+	assert_non_null(p = strstr(s->out, path));
+	assert_non_null(p = strstr(p + 1, path));
+	assert_null(strstr(p + 1, path));
+	/* --op sign does not take them: their op is budget */
+	assert_int_equal(CTL(s, NULL, "audit show --op sign --tail 100"), 0);
+	assert_null(strstr(s->out, "\tbudget\t"));
+	/* the first signature's actor: its charge, then its verdict */
+	p = strchr(strchr(want, '\t') + 1, '\t') + 1;
+	assert_non_null(tab = strchr(p, '\t'));
+	assert_true((size_t)(tab - p) < sizeof(actor));
+	memcpy(actor, p, (size_t)(tab - p));
+	actor[tab - p] = '\0';
+	log_lines(s, "budget", actor, want, sizeof(want));
+	log_lines(s, "sign", actor, want + strlen(want),
+	    sizeof(want) - strlen(want));
+	assert_int_equal(CTL(s, NULL, "audit show --actor %s --tail 100",
+	    actor), 0);
+	assert_string_equal(s->out, want);
+	assert_non_null(p = strstr(s->out, "\tbudget\t-\t/pm/o"));
+	assert_non_null(strstr(p, "\tsign\t"));
+}
+
 int
 main(void)
 {
@@ -1098,6 +1175,8 @@ main(void)
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_budget_file_foreign,
 		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_budget_show, setup,
+		    teardown),
 	};
 
 	if (sodium_init() < 0)
