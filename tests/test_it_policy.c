@@ -1002,9 +1002,10 @@ test_budget_file_edited(void **state)
 	    0);
 	assert_int_equal(CTL(s, NULL, "headers l1 --account pm"), 4);
 	assert_non_null(strstr(s->out, "denied by rule three (line 4)"));
-	assert_true(it_log_has(&s->it, "/budgets is not the one its "
-	    "checkpoint names (edited?); the budgets are counted from the "
-	    "audit log's records of their longest window"));
+	assert_true(it_log_has(&s->it, "/budgets is named by no checkpoint "
+	    "of the audit log after its seq (edited, or of another log); the "
+	    "budgets are counted from the audit log's records of their "
+	    "longest window"));
 	assert_int_equal(CTL(s, NULL, "audit verify"), 0);
 }
 
@@ -1058,6 +1059,41 @@ test_budget_file_foreign(void **state)
 	assert_true(it_log_has(&s->it, "/budgets is of another vault (its "
 	    "audit key); the budgets are counted from the audit log's "
 	    "records of their longest window"));
+}
+
+/*
+ * The budgets file written by vaultd's thread (-B 0: every file is),
+ * while its checkpoint waits: it is bound to that checkpoint, read
+ * after a crash with no warning, and the count holds.
+ */
+static void
+test_budget_thread(void **state)
+{
+	struct st	*s = *state;
+
+	assert_int_equal(it_stop(&s->it, 5000), 0);
+	assert_int_equal(it_start_args(&s->it, "-T", "-B", "0"), 0);
+	assert_int_equal(CTL(s, NULL, "unlock --passphrase-file %s", s->pass),
+	    0);
+	policy_file(s, "allow operator catalog level l1 limit 3/day per "
+	    "account label three\n");
+	assert_int_equal(CTL(s, NULL, "policy apply %s --passphrase-file %s",
+	    s->pol, s->pass), 0);
+	assert_int_equal(CTL(s, NULL, "headers l1 --account pm"), 0);
+	assert_int_equal(CTL(s, NULL, "headers l1 --account pm"), 0);
+	assert_int_equal(CTL(s, NULL, "lock"), 0);
+	assert_int_equal(CTL(s, NULL, "unlock --passphrase-file %s", s->pass),
+	    0);
+	budgets_wait(s, 2);
+	assert_int_equal(CTL(s, NULL, "headers l1 --account pm"), 0);
+	it_kill(&s->it);
+	assert_int_equal(it_start_args(&s->it, "-T", "-B", "0"), 0);
+	assert_int_equal(CTL(s, NULL, "unlock --passphrase-file %s", s->pass),
+	    0);
+	assert_int_equal(CTL(s, NULL, "headers l1 --account pm"), 4);
+	assert_non_null(strstr(s->out, "denied by rule three (line 4)"));
+	assert_false(it_log_has(&s->it, "budgets: "));
+	assert_int_equal(CTL(s, NULL, "audit verify"), 0);
 }
 
 /*
@@ -1176,6 +1212,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_budget_file_foreign,
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_budget_show, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_budget_thread, setup,
 		    teardown),
 	};
 

@@ -54,7 +54,7 @@ usage(void)
 	    "[-S bytes]\n"
 	    "              [-I secs] [-J bytes] [-M slots] [-R n] [-Q n] "
 	    "[-V secs]\n"
-	    "              [-X secs]\n"
+	    "              [-X secs] [-B n]\n"
 	    "       vaultd --version\n"
 	    "  -c file  the configuration file (default %s, if it exists;\n"
 	    "           none in test mode)\n"
@@ -978,7 +978,7 @@ main(int argc, char **argv)
 		return 0;
 	}
 	while ((ch = getopt_long(argc, argv,
-	    "c:dfg:I:J:k:l:LM:nN:p:Q:R:S:t:Tu:D:V:W:X:",
+	    "B:c:dfg:I:J:k:l:LM:nN:p:Q:R:S:t:Tu:D:V:W:X:",
 	    longopts, NULL)) != -1) {
 		switch (ch) {
 		case 'C':
@@ -1089,6 +1089,11 @@ main(int argc, char **argv)
 			vd.gw.replay_client = test_number(optarg, 1,
 			    GW_REPLAY_CLIENT);
 			break;
+		case 'B':
+			/* the budgets file's counters written on the loop */
+			vd.budget_inline = test_number(optarg, 0, 65536);
+			vd.budget_inline_set = 1;
+			break;
 		case 'S':
 			/* the audit segment size, small for tests */
 			vd.audit_seg_max = test_number(optarg, 1, UINT64_MAX);
@@ -1124,6 +1129,8 @@ main(int argc, char **argv)
 		fatalx("-M is for tests: it needs -T");
 	if (vd.audit_seg_max != 0 && !vd.testmode)
 		fatalx("-S is for tests: it needs -T");
+	if (vd.budget_inline_set && !vd.testmode)
+		fatalx("-B is for tests: it needs -T");
 	if (vd.wal.conf != 0 && !vd.testmode)
 		fatalx("-J is for tests: it needs -T");
 	if (vd.idle_ms != 0 && !vd.testmode)

@@ -684,6 +684,7 @@ struct vaultd {
 	int		 ckpt_pending;		/* ckpt sent, not yet appended */
 	int		 budget_new;		/* budgets.new is its budgets */
 	uint8_t		 budget_hash[32];	/* budgets.new's BLAKE2b-256 */
+	struct budget_job *budget_job;		/* its copy, its thread */
 	struct audit_rec *deferred;		/* verdict records meanwhile */
 	size_t		 ndeferred, deferred_cap;
 	uint64_t	 audit_wseq;		/* batches written so far */
@@ -694,6 +695,8 @@ struct vaultd {
 	int64_t		 audit_group_ms;	/* its sync period */
 	int64_t		 relaxed_due;		/* when the next group syncs */
 	uint64_t	 audit_seg_max;		/* rotate past this (-S, -T) */
+	int		 budget_inline_set;	/* -B, -T: ... */
+	uint64_t	 budget_inline;		/* counters written on the loop */
 	uint64_t	 audit_nseg;		/* segments audit.log.N so far */
 	int		 audit_intent;		/* an intent awaits its outcome */
 	uint64_t	 audit_intent_gen;
@@ -1113,7 +1116,8 @@ void	 vaultd_budget_record(struct vaultd *, const struct sign_origin *,
  * them, into budgets.new; once it is appended (so that every record they
  * count is on disk), budgets.new becomes the file.
  */
-void	 vaultd_budget_save(struct vaultd *);
+int	 vaultd_budget_save(struct vaultd *);
+int	 vaultd_budget_busy(const struct vaultd *);
 void	 vaultd_budget_commit(struct vaultd *);
 void	 vaultd_budget_restore(struct vaultd *);
 /* The file of log from which the record seq on can be read. */

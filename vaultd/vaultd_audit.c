@@ -860,9 +860,14 @@ vaultd_audit_next_ms(const struct vaultd *vd)
 
 	if (vd->audit_unsigned > 0 && !vd->checkpoint_due)
 		next = vd->audit_first_ms + AUDIT_CKPT_AGE_MS;
+
 	if (vd->relaxed_due != 0 && !vaultd_sync_busy(vd) &&
 	    (next < 0 || vd->relaxed_due < next))
 		next = vd->relaxed_due;
+	/* the budgets file's thread: the checkpoint waits for it */
+	if (vaultd_budget_busy(vd) && (next < 0 ||
+	    vaultd_now_ms() + 2 < next))
+		next = vaultd_now_ms() + 2;
 	return next;
 }
 
@@ -879,7 +884,8 @@ vaultd_audit_checkpoint(struct vaultd *vd)
 	    !vd->have_audit_pk || vd->children[0].state != CHILD_UP)
 		return;
 	/* the budgets as the records up to here charged them */
-	vaultd_budget_save(vd);
+	if (vaultd_budget_save(vd))
+		return;			/* written by a thread: then sent */
 	audit_rec_init(&vd->ckpt);
 	if (audit_time_format(time(NULL), vd->ckpt.time) != 0)
 		return;

@@ -8,7 +8,8 @@
  *	    before its signature leaves vaultd, no sync of its own): the
  *	    counters' budgets, windows and amounts, and whose they are
  *	every checkpoint: the counters that hold something written to
- *	    $CLOBVAULT_HOME/budgets.new when it is sent to signerd, with
+ *	    $CLOBVAULT_HOME/budgets.new before it is sent to signerd
+ *	    (past BUDGET_INLINE of them by a thread, from a copy), with
  *	    the vault's audit key, the seq of the last record they count
  *	    and the policy's digest, the checkpoint carrying the file's
  *	    hash under signerd's signature (so a file edited, or of
@@ -39,6 +40,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -58,6 +60,7 @@
 #define BUDGET_MAGIC	"clobvault budgets 2"
 #define BUDGET_PATHCUT	440		/* a record's path, then another */
 #define BUDGET_LINE	(2 * 512 + 128)	/* a key in hex and five numbers */
+#define BUDGET_INLINE	4096		/* counters written on the loop */
 
 static size_t
 put(char *buf, size_t at, const char *s, size_t n)
@@ -131,49 +134,72 @@ vaultd_budget_record(struct vaultd *vd, const struct sign_origin *o,
 	vaultd_audit_budget(vd, o->actor, account, path, vd->policy.digest);
 }
 
-/* Writing the file: the counters less what held requests reserved. */
-struct save_ctx {
-	FILE				*f;
-	const struct vaultd		*vd;
-	crypto_generichash_state	 h;
-	int				 err;
+/*
+ * Writing the file.  Up to PB_MAX_KEYS counters make megabytes, whose
+ * formatting and fsync cost tens of ms: the loop takes only a copy of
+ * the counters (less what held requests reserved) and, past
+ * BUDGET_INLINE of them, the file is written and synced by a thread,
+ * while signing goes on; the checkpoint that was due waits for it,
+ * carries its hash and renames it once appended.  So a file is bound to
+ * the first checkpoint after its seq that names it, not always the very
+ * next record.  A smaller file (a few hundred KB at most) is written
+ * right away, the checkpoint right after its seq, as a thread would
+ * cost about as much.
+ */
+struct bj_ctr {
+	uint32_t	def;
+	int		rate;
+	int64_t		window;
+	uint64_t	val;
+	int64_t		last_ms;
+	size_t		keyoff, keylen;
 };
 
-/* A line of the file, hashed as it is written. */
-static void
-save_line(struct save_ctx *c, const char *line, int n)
-{
-	if (n < 0 || (size_t)n >= BUDGET_LINE + 2) {
-		c->err = 1;
-		return;
-	}
-	crypto_generichash_update(&c->h, (const uint8_t *)line, (size_t)n);
-	if (fwrite(line, 1, (size_t)n, c->f) != (size_t)n)
-		c->err = 1;
-}
+struct budget_job {
+	pthread_t	 t;
+	int		 running;	/* the thread may still write */
+	int		 done;		/* tmp written and synced: hash */
+	int		 err;		/* the thread's errno, 0: none */
+	char		 path[PATH_MAX], tmp[PATH_MAX + 8];
+	char		 head[256];
+	struct bj_ctr	*c;
+	size_t		 n, cap;
+	char		*keys;
+	size_t		 klen, kcap;
+	int		 nomem;
+	uint8_t		 hash[AUDIT_HASH_LEN];
+};
 
+struct snap_ctx {
+	struct budget_job	*j;
+	const struct vaultd	*vd;
+	int			 held;	/* a request is held */
+};
+
+/* One counter into the copy, less what held requests reserved. */
 static void
-save_one(void *arg, uint32_t def, uint32_t slot, int rate, const char *key,
+snap_one(void *arg, uint32_t def, uint32_t slot, int rate, const char *key,
     size_t keylen, int64_t window, uint64_t val, uint64_t max,
     int64_t last_ms)
 {
-	struct save_ctx			*c = arg;
+	struct snap_ctx			*c = arg;
+	struct budget_job		*j = c->j;
 	const struct vd_pending		*p;
-	char				 hex[2 * 512 + 1];
-	char				 line[BUDGET_LINE + 2];
-	size_t				 i, j;
+	struct bj_ctr			*nc;
+	char				*nk;
+	size_t				 i, k, cap;
 
-	if (keylen > 512)
+	if (keylen > 512 || j->nomem)
 		return;
 	/* a held request was charged, but it has no record yet */
-	for (i = 0; i < VAULTD_PENDING_MAX; i++) {
+	for (i = 0; c->held && i < VAULTD_PENDING_MAX; i++) {
 		p = &c->vd->pending[i];
 		if (!p->used)
 			continue;
-		for (j = 0; j < p->v.resv.n && j < POLICY_RESV_MAX; j++) {
-			if (p->v.resv.r[j].budget != def ||
-			    p->v.resv.r[j].slot != slot ||
-			    p->v.resv.r[j].window != window)
+		for (k = 0; k < p->v.resv.n && k < POLICY_RESV_MAX; k++) {
+			if (p->v.resv.r[k].budget != def ||
+			    p->v.resv.r[k].slot != slot ||
+			    p->v.resv.r[k].window != window)
 				continue;
 			/*
 			 * a bucket that refilled since holds no more than
@@ -182,11 +208,11 @@ save_one(void *arg, uint32_t def, uint32_t slot, int rate, const char *key,
 			 */
 			if (rate)
 				val = val >= max ||
-				    p->v.resv.r[j].amount > max - val ?
-				    max : val + p->v.resv.r[j].amount;
+				    p->v.resv.r[k].amount > max - val ?
+				    max : val + p->v.resv.r[k].amount;
 			else
-				val -= p->v.resv.r[j].amount < val ?
-				    p->v.resv.r[j].amount : val;
+				val -= p->v.resv.r[k].amount < val ?
+				    p->v.resv.r[k].amount : val;
 		}
 	}
 	/*
@@ -197,11 +223,98 @@ save_one(void *arg, uint32_t def, uint32_t slot, int rate, const char *key,
 	 */
 	if (val > max)
 		val = max;
-	hex_encode((const uint8_t *)key, keylen, hex);
-	save_line(c, line, snprintf(line, sizeof(line), "%u %c %lld %llu "
-	    "%lld %s\n", def, rate ? 'r' : 'w', rate ? 0LL : (long long)window,
-	    (unsigned long long)val, (long long)last_ms,
-	    keylen > 0 ? hex : "-"));
+	if (j->n == j->cap) {
+		cap = j->cap ? j->cap * 2 : 256;
+		if ((nc = reallocarray(j->c, cap, sizeof(*nc))) == NULL) {
+			j->nomem = 1;
+			return;
+		}
+		j->c = nc;
+		j->cap = cap;
+	}
+	if (j->kcap - j->klen < keylen) {
+		cap = j->kcap ? j->kcap : 4096;
+		while (cap - j->klen < keylen)
+			cap *= 2;
+		if ((nk = realloc(j->keys, cap)) == NULL) {
+			j->nomem = 1;
+			return;
+		}
+		j->keys = nk;
+		j->kcap = cap;
+	}
+	memcpy(j->keys + j->klen, key, keylen);
+	nc = &j->c[j->n++];
+	nc->def = def;
+	nc->rate = rate;
+	nc->window = rate ? 0 : window;
+	nc->val = val;
+	nc->last_ms = last_ms;
+	nc->keyoff = j->klen;
+	nc->keylen = keylen;
+	j->klen += keylen;
+}
+
+/* A line of the file, hashed as it is written. */
+static int
+job_line(struct budget_job *j, FILE *f, crypto_generichash_state *h,
+    const char *line, int n)
+{
+	if (n < 0 || (size_t)n >= BUDGET_LINE + 2)
+		return -1;
+	crypto_generichash_update(h, (const uint8_t *)line, (size_t)n);
+	return fwrite(line, 1, (size_t)n, f) == (size_t)n ? 0 : -1;
+}
+
+/* The thread: the copy into tmp, synced; logs nothing. */
+static void *
+job_run(void *arg)
+{
+	struct budget_job		*j = arg;
+	crypto_generichash_state	 h;
+	const struct bj_ctr		*c;
+	FILE				*f;
+	char				 line[BUDGET_LINE + 2];
+	char				 hex[2 * 512 + 1];
+	size_t				 i;
+	int				 fd, bad = 0;
+
+	(void)unlink(j->tmp);
+	if ((fd = open(j->tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC |
+	    O_NOFOLLOW, 0600)) == -1) {
+		j->err = errno ? errno : EIO;
+		return NULL;
+	}
+	if ((f = fdopen(fd, "w")) == NULL) {
+		j->err = errno ? errno : EIO;
+		close(fd);
+		(void)unlink(j->tmp);
+		return NULL;
+	}
+	crypto_generichash_init(&h, NULL, 0, sizeof(j->hash));
+	bad |= job_line(j, f, &h, j->head, (int)strlen(j->head));
+	for (i = 0; i < j->n && !bad; i++) {
+		c = &j->c[i];
+		hex_encode((const uint8_t *)j->keys + c->keyoff, c->keylen,
+		    hex);
+		bad |= job_line(j, f, &h, line, snprintf(line, sizeof(line),
+		    "%u %c %lld %llu %lld %s\n", c->def, c->rate ? 'r' : 'w',
+		    (long long)c->window, (unsigned long long)c->val,
+		    (long long)c->last_ms, c->keylen > 0 ? hex : "-"));
+	}
+	bad |= job_line(j, f, &h, "end\n", 4);
+	crypto_generichash_final(&h, j->hash, sizeof(j->hash));
+	if (fflush(f) != 0 || fsync(fileno(f)) == -1)
+		bad = -1;
+	if (fclose(f) != 0)
+		bad = -1;
+	if (bad) {
+		j->err = errno ? errno : EIO;
+		(void)unlink(j->tmp);
+		return NULL;
+	}
+	j->done = 1;
+	return NULL;
 }
 
 static int
@@ -213,69 +326,112 @@ budget_paths(const struct vaultd *vd, char *path, size_t len, char *tmp,
 	    0 : -1;
 }
 
-void
+/*
+ * At each checkpoint, before it is sent: a copy of the counters taken
+ * and its thread started, and 1 while the thread writes (the checkpoint
+ * waits); then 0, the file going with it (vd->budget_new, its hash in
+ * the checkpoint).  0 at once with no file to write, or one that failed.
+ */
+int
 vaultd_budget_save(struct vaultd *vd)
 {
-	struct save_ctx	c;
-	char		path[PATH_MAX], tmp[PATH_MAX + 8], dig[65];
-	char		kid[AUDIT_HEX_HASH + 1], line[BUDGET_LINE + 2];
-	int		fd;
+	struct budget_job	*j = vd->budget_job;
+	struct snap_ctx		 c;
+	char			 dig[65], kid[AUDIT_HEX_HASH + 1];
+	size_t			 i;
+	int			 r;
 
 	vd->budget_new = 0;
+	if (j != NULL && j->running) {
+		if (pthread_tryjoin_np(j->t, NULL) != 0)
+			return 1;			/* still writing */
+		j->running = 0;
+		if (j->err != 0) {
+			errno = j->err;
+			log_warn("budgets: cannot write %s; the one before "
+			    "stays", j->tmp);
+			return 0;
+		}
+	}
+	if (j != NULL && j->done) {
+		/* renamed once this checkpoint is appended */
+		if (!vd->ckpt_pending) {
+			memcpy(vd->budget_hash, j->hash, sizeof(j->hash));
+			vd->budget_new = 1;
+		}
+		return 0;
+	}
 	if (vd->policy.st == NULL || !vd->policy.restored ||
-	    !vd->have_audit_pk || vd->ckpt_pending || vd->ndeferred > 0 ||
-	    budget_paths(vd, path, sizeof(path), tmp, sizeof(tmp)) != 0)
-		return;
-	(void)unlink(tmp);
-	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC |
-	    O_NOFOLLOW, 0600)) == -1) {
-		log_warn("budgets: cannot write %s", tmp);
-		return;
+	    !vd->have_audit_pk || vd->ckpt_pending || vd->ndeferred > 0)
+		return 0;
+	if (j == NULL && (j = vd->budget_job = calloc(1, sizeof(*j))) ==
+	    NULL) {
+		log_warnx("budgets: out of memory; the file before stays");
+		return 0;
 	}
-	if ((c.f = fdopen(fd, "w")) == NULL) {
-		log_warn("budgets: cannot write %s", tmp);
-		close(fd);
-		(void)unlink(tmp);
-		return;
-	}
-	c.vd = vd;
-	c.err = 0;
-	crypto_generichash_init(&c.h, NULL, 0, sizeof(vd->budget_hash));
+	if (budget_paths(vd, j->path, sizeof(j->path), j->tmp,
+	    sizeof(j->tmp)) != 0)
+		return 0;
 	hex_encode(vd->policy.digest, sizeof(vd->policy.digest), dig);
 	audit_key_id(vd->audit_pk, kid);
-	save_line(&c, line, snprintf(line, sizeof(line), "%s\nkey %s\n"
-	    "policy %s\nseq %llu\n", BUDGET_MAGIC, kid, dig,
-	    (unsigned long long)vd->chain.seq));
-	policy_counter_each(vd->policy.st, vaultd_wall_ms(), save_one, &c);
-	save_line(&c, line, snprintf(line, sizeof(line), "end\n"));
-	crypto_generichash_final(&c.h, vd->budget_hash,
-	    sizeof(vd->budget_hash));
-	if (fflush(c.f) != 0 || fsync(fileno(c.f)) == -1)
-		c.err = 1;
-	if (fclose(c.f) != 0)
-		c.err = 1;
-	if (c.err) {
-		log_warn("budgets: cannot write %s; the one before stays",
-		    tmp);
-		(void)unlink(tmp);
-		return;
+	snprintf(j->head, sizeof(j->head), "%s\nkey %s\npolicy %s\nseq %llu\n",
+	    BUDGET_MAGIC, kid, dig, (unsigned long long)vd->chain.seq);
+	j->n = j->klen = 0;
+	j->nomem = 0;
+	j->err = 0;
+	j->done = 0;
+	c.j = j;
+	c.vd = vd;
+	c.held = 0;
+	for (i = 0; i < VAULTD_PENDING_MAX; i++)
+		c.held |= vd->pending[i].used;
+	policy_counter_each(vd->policy.st, vaultd_wall_ms(), snap_one, &c);
+	if (j->nomem) {
+		log_warnx("budgets: out of memory; the file before stays");
+		return 0;
 	}
-	vd->budget_new = 1;
+	if (j->n <= (vd->budget_inline_set ? vd->budget_inline :
+	    BUDGET_INLINE)) {
+		(void)job_run(j);
+		if (j->err != 0) {
+			errno = j->err;
+			log_warn("budgets: cannot write %s; the one before "
+			    "stays", j->tmp);
+			return 0;
+		}
+		memcpy(vd->budget_hash, j->hash, sizeof(j->hash));
+		vd->budget_new = 1;
+		return 0;
+	}
+	if ((r = vaultd_thread_start(&j->t, job_run, j, "budgets")) != 0) {
+		errno = r;
+		log_warn("budgets: cannot start its thread; the file before "
+		    "stays");
+		return 0;
+	}
+	j->running = 1;
+	return 1;
 }
 
+int
+vaultd_budget_busy(const struct vaultd *vd)
+{
+	return vd->budget_job != NULL && vd->budget_job->running;
+}
+
+/* The checkpoint that names the file is on the log: it is the file. */
 void
 vaultd_budget_commit(struct vaultd *vd)
 {
-	char	path[PATH_MAX], tmp[PATH_MAX + 8];
+	struct budget_job	*j = vd->budget_job;
 
-	if (!vd->budget_new)
+	if (!vd->budget_new || j == NULL || !j->done)
 		return;
 	vd->budget_new = 0;
-	if (budget_paths(vd, path, sizeof(path), tmp, sizeof(tmp)) != 0)
-		return;
-	if (rename(tmp, path) == -1) {
+	j->done = 0;
+	if (rename(j->tmp, j->path) == -1) {
 		log_warn("budgets: cannot rename %s; the one before stays",
-		    tmp);
+		    j->tmp);
 		return;
 	}
 	if (home_sync(vd->home) == -1)
@@ -501,10 +657,11 @@ replay_one(struct policy_state *st, const struct audit_rec *rec, int64_t now)
  * fill): budget charges of this policy, started over at a
  * policy.applied of another digest.
  *
- * A snapshot is bound to the checkpoint it was written for, the record
- * right after its seq: signed by this vault's audit key and carrying
- * the snapshot's hash.  One edited, or of another vault or another log,
- * is refused: 1, and *why says so.
+ * A snapshot is bound to the checkpoint that made it current, the
+ * first after its seq to carry its hash, signed by this vault's audit
+ * key (the records between are counted, as are those after).  One
+ * edited, or of another vault or another log, is refused: 1, and *why
+ * says so.
  */
 static int
 replay(struct vaultd *vd, struct policy_state **stp, uint64_t seq, int have,
@@ -547,11 +704,13 @@ replay(struct vaultd *vd, struct policy_state **stp, uint64_t seq, int have,
 	}
 	while ((r = audit_iter_next(it, &line, &len)) == 1) {
 		/*
-		 * Past the snapshot's checkpoint only these two count: the
+		 * Only these count (and the snapshot's checkpoint): the
 		 * others are not parsed (most of a day's log is signatures).
 		 */
-		if (bound && !audit_line_op_is(line, len, "budget") &&
-		    !audit_line_op_is(line, len, "policy.applied"))
+		if (!audit_line_op_is(line, len, "budget") &&
+		    !audit_line_op_is(line, len, "policy.applied") &&
+		    (bound || !audit_line_op_is(line, len,
+		    AUDIT_OP_CHECKPOINT)))
 			continue;
 		if (audit_record_parse(line, len, &rec) != 0) {
 			bad++;
@@ -559,22 +718,10 @@ replay(struct vaultd *vd, struct policy_state **stp, uint64_t seq, int have,
 		}
 		if (rec.seq <= seq)
 			continue;
-		if (!bound) {
-			if (rec.seq != seq + 1 ||
-			    !audit_rec_is_checkpoint(&rec) ||
-			    audit_checkpoint_verify(&rec, vd->audit_pk) != 0) {
-				*why = "names a checkpoint the audit log does "
-				    "not hold";
-				r = 2;
-				break;
-			}
-			if (strcmp(rec.digest, fhash) != 0) {
-				*why = "is not the one its checkpoint names "
-				    "(edited?)";
-				r = 2;
-				break;
-			}
-			bound = 1;
+		if (audit_rec_is_checkpoint(&rec)) {
+			if (!bound && strcmp(rec.digest, fhash) == 0 &&
+			    audit_checkpoint_verify(&rec, vd->audit_pk) == 0)
+				bound = 1;
 			continue;
 		}
 		if (strcmp(rec.op, "policy.applied") == 0 &&
@@ -599,7 +746,8 @@ replay(struct vaultd *vd, struct policy_state **stp, uint64_t seq, int have,
 	audit_iter_close(it);
 	free(it);
 	if (r == 0 && !bound) {
-		*why = "names a checkpoint the audit log does not hold";
+		*why = "is named by no checkpoint of the audit log after its "
+		    "seq (edited, or of another log)";
 		r = 2;
 	}
 	if (r == 2)
