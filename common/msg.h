@@ -21,7 +21,7 @@
 #include "common/cv_err.h"
 
 /* Bump when any message changes; checked by MSG_HELLO_REQ. */
-#define MSG_VERSION		20
+#define MSG_VERSION		21
 
 #define MSG_HDR_LEN		4
 #define MSG_MAX_FRAME		(1024 * 1024)	/* payload bytes */
@@ -210,8 +210,9 @@ X(MSG_CLIENT_CHECK_REQ, "vaultd", "signerd",				\
     "s64 s256 s23 s128 s7 s4096 x65536",				\
     "client API key, passphrase, timestamp, signature, method, path, "	\
     "body")								\
-X(MSG_CLIENT_CHECK_ANS, "signerd", "vaultd", "s64 s64",		\
-    "client name, account")						\
+X(MSG_CLIENT_CHECK_ANS, "signerd", "vaultd", "s64 s64 i s1024",	\
+    "client name, account, why the account cannot sign: a code (0: it "	\
+    "can) and its text")						\
 X(MSG_GW_REQ, "netd", "vaultd",					\
     "s7 s4096 x65536 s64 s256 s23 s128 u s64",				\
     "method, path, body, client API key, passphrase, timestamp, "	\

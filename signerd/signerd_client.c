@@ -353,19 +353,19 @@ signerd_client_check(struct signerd_vault *sv, struct chan *c, struct msg *m)
 		r = 0;
 		goto out;
 	}
-	if (ar != 0) {
-		/* the client's own credentials: its account cannot sign */
-		r = ar;
-		if (why != NULL) {
-			if (msg_error_ans(c, m->id, ar, why) != 0)
-				fatalx("cannot answer %s", msg_name(m->type));
-			r = 0;
-		}
-		goto out;
-	}
+	/*
+	 * The client's own credentials: the answer names it and its
+	 * account, and says why the account cannot sign, if it cannot, so
+	 * that vaultd tells it from a credential failure or a malformed
+	 * request.
+	 */
+	if (ar != 0 && why == NULL)
+		why = cv_strerror(ar);
 	msg_begin(&w, MSG_CLIENT_CHECK_ANS, m->id);
 	msg_put_str(&w, e->name);
 	msg_put_str(&w, e->account);
+	msg_put_i64(&w, ar);
+	msg_put_str(&w, ar != 0 ? why : "");
 	r = chan_queue(c, &w);
  out:
 	sodium_memzero(pass, sizeof(pass));

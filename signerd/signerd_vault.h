@@ -143,7 +143,8 @@ int	signerd_client_info(const uint8_t *pt, size_t len, char *info,
 /*
  * MSG_CLIENT_CHECK_REQ: is this request signed by a gateway client, as
  * the exchange would check it?  Queues MSG_CLIENT_CHECK_ANS [name,
- * account], or MSG_ERROR_ANS CV_ERR_AUTH "client credentials refused"
+ * account, 0 or why the account cannot sign: its code and text], or
+ * MSG_ERROR_ANS CV_ERR_AUTH "client credentials refused"
  * whichever of key, passphrase and signature was wrong; a malformed
  * request (CV_ERR_INVALID, CV_ERR_TOOLONG) or a broken record is
  * returned.

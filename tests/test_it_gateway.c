@@ -2822,13 +2822,33 @@ test_authfail_broken_account(void **state)
 	assert_string_equal(recs[1], want);
 	assert_int_equal(refused_credentials(g), refusals + 2);
 
-	/* the client's own credentials: what its account lacks */
+	/*
+	 * the client's own credentials: what its account lacks, recorded
+	 * as the client's request for its account, refused; no credential
+	 * failure (it used to be one, recorded under the key id and taking
+	 * its allowance, as a malformed request's answer is)
+	 */
+	it_sleep_ms(1100);	/* every allowance quiet */
+	from = audit_size(g);
+	refusals = refused_credentials(g);
 	bot(g, &cx, txt_now(), "GET", "/data/orders", NULL, &r);
 	refused(g, &r, 500, "", mark);
 	assert_string_equal(r.body, "{\"error\":\"the account record's "
 	    "orders is not 1 or 2 (the order version): set it again with "
 	    "vaultctl\"}");
 	txr_free(&r);
+	/* the key id's allowance unspent: a wrong secret has its record */
+	bot(g, &bad, txt_now(), "GET", "/data/orders", NULL, &r);
+	refused(g, &r, 401, "", mark);
+	txr_free(&r);
+	it_sleep_ms(200);	/* written at the end of vaultd's turn */
+	assert_int_equal(sign_records(g, from, recs, 4), 2);
+	assert_string_equal(recs[0], "client:bx\tcx\tsign\tGET\t"
+	    "/data/orders\tdeny\t-\t-");
+	snprintf(want, sizeof(want), "gateway:key:%s\t-\tsign\tGET\t"
+	    "/data/orders\tdeny\t-\t-", bad.key);
+	assert_string_equal(recs[1], want);
+	assert_int_equal(refused_credentials(g), refusals + 1);
 	assert_int_equal(CTL(g, NULL, "account remove cx --force "
 	    "--passphrase-file %s", g->pass), 0);
 }

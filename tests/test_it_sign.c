@@ -1430,7 +1430,8 @@ client_make(struct client *cl, const char *key, uint8_t seed)
 /*
  * MSG_CLIENT_CHECK_REQ of a request path, its signature made with
  * secret over spath (what the client signed); the code, and the text
- * or [name, account].
+ * or [name, account] (and, its account unable to sign, that account's
+ * code and text).
  */
 static int
 peer_client(struct peer *p, const char *key, const char *pass,
@@ -1464,9 +1465,15 @@ peer_client(struct peer *p, const char *key, const char *pass,
 		assert_int_equal(msg_get_error(&m, &code, text,
 		    MSG_ERROR_TEXT_MAX + 1), 0);
 	else {
+		int64_t	acode;
+
 		assert_int_equal(m.type, MSG_CLIENT_CHECK_ANS);
 		assert_int_equal(msg_get_strbuf(&m.rd, name, 65), 0);
 		assert_int_equal(msg_get_strbuf(&m.rd, acct, 65), 0);
+		assert_int_equal(msg_get_i64(&m.rd, &acode), 0);
+		assert_int_equal(msg_get_strbuf(&m.rd, text,
+		    MSG_ERROR_TEXT_MAX + 1), 0);
+		code = (int)acode;
 	}
 	msg_clear(&m);
 	return code;
@@ -1766,19 +1773,28 @@ test_client_account_broken(void **state)
 	    "POST", "/order", "/order", body, text, name, acct),
 	    CV_ERR_INVALID);
 
-	/* its own credentials, in either form: what the account lacks */
+	/*
+	 * its own credentials, in either form: what the account lacks, in
+	 * the answer that names the client and its account (an error
+	 * answer, which vaultd could not tell from a malformed request's,
+	 * it used to be)
+	 */
 	assert_int_equal(peer_client(&p, CLIENT_KEY1, c1.pass, ts, c1.secret,
 	    "POST", "/order", "/order", body, text, name, acct),
 	    CV_ERR_CORRUPT);
 	assert_string_equal(text, why);
+	assert_string_equal(name, "bot-x");
+	assert_string_equal(acct, "cx");
 	assert_int_equal(peer_client(&p, CLIENT_KEY1, c1.pass, ts, c1.secret,
 	    "GET", "/data/orders?market=1", "/data/orders", "", text, name,
 	    acct), CV_ERR_CORRUPT);
 	assert_string_equal(text, why);
+	assert_string_equal(name, "bot-x");
 	assert_int_equal(peer_client(&p, CLIENT_KEY1, c1.pass, ts, c1.secret,
 	    "GET", "/data/orders?market=1", "/data/orders?market=1", "", text,
 	    name, acct), CV_ERR_CORRUPT);
 	assert_string_equal(text, why);
+	assert_string_equal(acct, "cx");
 	assert_int_equal(peer_client(&p, CLIENT_KEY1, c1.pass, ts, c1.secret,
 	    "GET", "/data/orders?market=1", "/data/orders?market=2", "", text,
 	    name, acct), CV_ERR_AUTH);

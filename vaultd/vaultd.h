@@ -228,8 +228,12 @@ struct sign_origin {
  */
 typedef void account_done_fn(struct vaultd *, uint64_t cookie, int code,
     const char *text, size_t len);
-/* A gateway client's credentials checked: code 0 with its name and
- * account, or a refusal (text). */
+/*
+ * A gateway client's credentials checked: code 0 with its name and
+ * account; its credentials passed but its account cannot sign: the
+ * account's refusal (code, text) with its name and account; or a
+ * refusal (code, text), name and account empty.
+ */
 typedef void client_done_fn(struct vaultd *, uint64_t cookie, int code,
     const char *text, const char *name, const char *account);
 

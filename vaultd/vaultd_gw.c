@@ -999,6 +999,43 @@ gw_replayed(struct vaultd *vd, const struct gw_req *r, int64_t ts,
 	return 0;
 }
 
+/* The client's name, account and actor: r's credentials passed. */
+static void
+gw_named(struct gw_req *r, const char *name, const char *account)
+{
+	snprintf(r->client, sizeof(r->client), "%s", name);
+	snprintf(r->account, sizeof(r->account), "%s", account);
+	snprintf(r->actor, sizeof(r->actor), "client:%s", name);
+}
+
+/*
+ * The client's credentials passed, but its account cannot sign: its
+ * record is damaged (another version of vaultd let it in), or the
+ * account is gone and the client left behind.  No credential failure:
+ * recorded as the client's request refused, its account named, and the
+ * bot is told why (404 for an account not in the vault, 500 for any
+ * other reason: nothing the bot can change).
+ */
+static void
+gw_unusable(struct vaultd *vd, struct gw_req *r, int code, const char *why,
+    const char *name, const char *account)
+{
+	uint64_t	cookie = r->cookie;
+
+	gw_passed(vd, r);
+	if (gw_gone_done(vd, r))
+		return;
+	gw_named(r, name, account);
+	log_debug("gateway request of %s: account %s cannot sign: %s",
+	    r->actor, r->account, why);
+	gw_deny(vd, r, r->account);
+	if (code == CV_ERR_NOTFOUND)
+		gw_fail(vd, cookie, code, "the client's account is not in "
+		    "the vault");
+	else
+		gw_fail(vd, cookie, CV_ERR_CORRUPT, why);
+}
+
 /* signerd checked the client's signature. */
 static void
 gw_client_done(struct vaultd *vd, uint64_t cookie, int code,
@@ -1024,6 +1061,10 @@ gw_client_done(struct vaultd *vd, uint64_t cookie, int code,
 		gw_fail(vd, cookie, code, text);
 		return;
 	}
+	if (code != 0 && name[0] != '\0') {
+		gw_unusable(vd, r, code, text, name, account);
+		return;
+	}
 	if (code != 0) {
 		/*
 		 * signerd says whether a client has the key id: netd, and
@@ -1043,9 +1084,7 @@ gw_client_done(struct vaultd *vd, uint64_t cookie, int code,
 	gw_passed(vd, r);
 	if (gw_gone_done(vd, r))
 		return;
-	snprintf(r->client, sizeof(r->client), "%s", name);
-	snprintf(r->account, sizeof(r->account), "%s", account);
-	snprintf(r->actor, sizeof(r->actor), "client:%s", name);
+	gw_named(r, name, account);
 	if (r->prefix[0] != '\0' && strcmp(r->prefix, account) != 0) {
 		gw_deny(vd, r, r->account);
 		gw_fail(vd, cookie, CV_ERR_DENIED, "this client trades for "

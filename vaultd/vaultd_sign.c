@@ -797,6 +797,7 @@ vaultd_sign_answer(struct vaultd *vd, struct msg *m)
 	char			 text[MSG_ERROR_TEXT_MAX + 1] = "";
 	char			 name[65] = "", account[65] = "";
 	size_t			 i, len = 0;
+	int64_t			 acode;
 	int			 code, r, released;
 
 	i = m->id % VAULTD_SIGN_SLOTS;		/* where slot_new put it */
@@ -829,9 +830,15 @@ vaultd_sign_answer(struct vaultd *vd, struct msg *m)
 	    s->sent == MSG_CLIENT_CHECK_REQ) {
 		if ((r = msg_get_strbuf(&m->rd, name, sizeof(name))) != 0 ||
 		    (r = msg_get_strbuf(&m->rd, account,
-		    sizeof(account))) != 0)
+		    sizeof(account))) != 0 ||
+		    (r = msg_get_i64(&m->rd, &acode)) != 0 ||
+		    (r = msg_get_strbuf(&m->rd, text, sizeof(text))) != 0)
 			return r;
-		code = 0;
+		/* a client is named; its account's refusal is an error's */
+		if (name[0] == '\0' || acode > 0 || acode < -1000 ||
+		    (acode != 0 && text[0] == '\0'))
+			return CV_ERR_MSG_STATE;
+		code = (int)acode;
 	} else
 		return CV_ERR_MSG_STATE;
 
