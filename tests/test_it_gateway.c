@@ -2462,6 +2462,74 @@ test_gone_signing(void **state)
 }
 
 /*
+ * A bot that goes away as its signature comes: netd gives the request
+ * up (MSG_GW_GONE) before it reads vaultd's answer, which it drops, and
+ * vaultd reads the notice after it sent the answer (-T probe gone-late
+ * holds the notice so).  The signature never reached the exchange: it
+ * is on the log as withheld, naming the request as its grant did.  It
+ * used to be taken for handed over, with no record.
+ */
+static void
+test_gone_crossing(void **state)
+{
+	struct gt	*g = *state;
+	struct it_proc	 procs[3];
+	struct audit_rec approved, withheld;
+	char		 key[160], id[17];
+	size_t		 from;
+	int64_t		 start;
+	pid_t		 pid;
+
+	snprintf(key, sizeof(key), "%s.alice", g->it.home);
+	held_policy(g, key);
+	from = audit_size(g);
+	pid = held_bot(g, id, sizeof(id));
+	vaultd_probe(g, "gone-late");
+
+	/* signerd held still: the grant's request waits in it */
+	assert_int_equal(it_status(&g->it, procs), 0);
+	assert_int_equal(kill((pid_t)procs[1].pid, SIGSTOP), 0);
+	if (CTL(g, NULL, "approve grant %s --key-file %s", id, key) != 0) {
+		kill((pid_t)procs[1].pid, SIGCONT);
+		fail_msg("approve grant: %s", g->out);
+	}
+	/* the bot gone: netd gives the request up, vaultd holds the notice */
+	assert_int_equal(kill(pid, SIGKILL), 0);
+	assert_int_equal(waitpid(pid, NULL, 0), pid);
+	for (start = txt_ms();; it_sleep_ms(50)) {
+		if (txt_ms() - start >= 10000) {
+			kill((pid_t)procs[1].pid, SIGCONT);
+			fail_msg("netd still has the request of the bot gone");
+		}
+		if (metric(g, "\nclobvault_gateway_inflight ") == 1)
+			break;
+	}
+	/* the signature comes, goes to netd, which drops it unread */
+	assert_int_equal(kill((pid_t)procs[1].pid, SIGCONT), 0);
+	for (start = txt_ms(); sign_record(g, from, "vaultd", "withheld",
+	    &withheld) == 0; it_sleep_ms(50))
+		if (txt_ms() - start >= 10000)
+			fail_msg("no withheld record: the signature netd "
+			    "dropped was taken for handed over");
+	assert_int_equal(sign_record(g, from, "vaultd", "withheld",
+	    &withheld), 1);
+	assert_int_equal(sign_record(g, from, "client:bot", "approved",
+	    &approved), 1);
+	assert_string_equal(withheld.account, "pm");
+	assert_string_equal(withheld.method, "GET");
+	assert_string_equal(withheld.path, "/data/orders");
+	assert_string_equal(withheld.path, approved.path);
+	assert_string_equal(withheld.digest, approved.digest);
+	assert_string_equal(withheld.key_id, approved.key_id);
+	assert_int_equal(strncmp(withheld.key_id, "held@", 5), 0);
+	/* no request of it is left at vaultd or netd */
+	assert_int_equal(metric(g, "\nclobvault_gateway_inflight "), 1);
+
+	policy_put(g, POLICY_TEXT);
+	unlink(key);
+}
+
+/*
  * Anyone who can reach the gateway could make vaultd write a record for
  * each request with bad credentials.  One record per client key id in a
  * second now, the failures in between counted ("+N") into the next
@@ -3148,6 +3216,7 @@ main(void)
 		cmocka_unit_test(test_granted_full),
 		cmocka_unit_test(test_wait_ends_held),
 		cmocka_unit_test(test_gone_signing),
+		cmocka_unit_test(test_gone_crossing),
 		cmocka_unit_test(test_gone_keeps_place),
 		cmocka_unit_test(test_check_lost),
 		cmocka_unit_test(test_gone_stalled),

@@ -221,6 +221,9 @@ struct sign_origin {
 	int		 approved;	/* its approvers granted it: the
 					   limits against a flood pass it,
 					   and it is not asked again */
+	/* for done: the request's verdict record, as a withheld
+	 * signature's names it (vaultd_audit_withheld) */
+	const struct sign_seen *seen;
 };
 /*
  * An account's routing facts: code 0 with signerd's JSON, or a refusal.
@@ -471,6 +474,21 @@ struct vd_gw {
 						    GW_REPLAY_MAX */
 	uint64_t	 replay_scans;		/* passes over every slot of
 						    the table, for /metrics */
+	/*
+	 * The last GW_REQS_MAX signatures sent to netd, until a
+	 * MSG_GW_GONE that crossed one's answer says netd dropped it
+	 * (gw_handed_gone): every answer netd has not read yet is among
+	 * them, netd having no more requests than that waiting on vaultd.
+	 */
+	struct gw_handed {
+		pid_t		 pid;		/* of that netd; 0: none */
+		uint32_t	 id;		/* its MSG_GW_REQ's */
+		char		 account[65];
+		struct sign_seen seen;
+	}		 handed[GW_REQS_MAX];
+	size_t		 handed_next;
+	int		 probe_gone_late;	/* -T probe gone-late */
+	uint32_t	 gone_late;		/* a MSG_GW_GONE it holds */
 	/* counters, for /metrics */
 	uint64_t	 requests, refused_auth, refused_replay;
 	uint64_t	 signatures[4];		/* L1, L2, builder, orders */

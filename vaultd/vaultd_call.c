@@ -580,7 +580,7 @@ vaultd_call_sign_req(struct vaultd *vd, struct child *ch, struct msg *m)
 	/* the call's signatures are the operator's who started it */
 	struct sign_origin	 o = { net_sign_done, (uint64_t)ch->pid, m->id,
 				    "netd", POLICY_ACTOR_OPERATOR,
-				    (uint32_t)vd->call.uid, NULL, 0, 0 };
+				    (uint32_t)vd->call.uid, NULL, 0, 0, NULL };
 	struct sign_args	 a;
 	uint64_t		 call_id;
 	size_t			 step;

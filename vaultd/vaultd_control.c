@@ -554,7 +554,9 @@ control_status(struct vaultd *vd, struct client *cl, struct msg *m)
  *		passes; busy-off ends either;
  *   lost-sync-fail	the sync of the next .lost copy fails (audit_lost);
  *   sync-slow	the syncer's next sync waits VAULTD_SYNC_SLOW_MS first, as
- *		on a slow disk.
+ *		on a slow disk;
+ *   gone-late	the next MSG_GW_GONE is read only once vaultd has sent its
+ *		next gateway answer, as when the two cross.
  */
 static int
 control_probe_self(struct vaultd *vd, struct client *cl, const char *kind)
@@ -573,6 +575,8 @@ control_probe_self(struct vaultd *vd, struct client *cl, const char *kind)
 		vd->probe_account_raw = 1;
 	else if (strcmp(kind, "sync-slow") == 0)
 		vaultd_sync_slow(vd);
+	else if (strcmp(kind, "gone-late") == 0)
+		vd->gw.probe_gone_late = 1;
 	else
 		return 0;
 	return 1;

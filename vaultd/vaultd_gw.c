@@ -545,6 +545,29 @@ gw_park(struct vaultd *vd, struct gw_req *r, int stage)
 }
 
 /*
+ * A signature went to netd for r: kept, with the record that names it,
+ * until GW_REQS_MAX more went, in case netd's notice that r's bot went
+ * away crossed it (gw_gone).
+ */
+static void
+gw_handed_put(struct vaultd *vd, const struct gw_req *r,
+    const struct sign_seen *seen)
+{
+	struct gw_handed	*e;
+
+	if (seen == NULL)
+		return;
+	e = &vd->gw.handed[vd->gw.handed_next];
+	vd->gw.handed_next = (vd->gw.handed_next + 1) % GW_REQS_MAX;
+	e->pid = r->pid;
+	e->id = r->id;
+	snprintf(e->account, sizeof(e->account), "%s", r->account);
+	e->seen = *seen;
+}
+
+static void	gw_gone(struct vaultd *, pid_t, uint32_t);
+
+/*
  * The signature is made (or refused): tell netd what to send.  1 if a
  * signature went to netd, 0 if it was withheld.
  */
@@ -556,6 +579,7 @@ gw_sign_done(struct vaultd *vd, const struct sign_origin *o, int code,
 	struct gw_acct	*ac;
 	struct msg_w	 w;
 	size_t		 at;
+	uint32_t	 id;
 	int		 sent;
 
 	if ((r = gw_find(vd, o->peer, &at)) == NULL || gw_gone_done(vd, r))
@@ -593,7 +617,15 @@ gw_sign_done(struct vaultd *vd, const struct sign_origin *o, int code,
 	sent = child_queue(NETD(vd), &w) == 0;
 	if (!sent)
 		child_kill(NETD(vd), "cannot send it a gateway answer");
+	else if (h != NULL)
+		gw_handed_put(vd, r, o->seen);
 	gw_free(vd, at);
+	/* -T probe gone-late: the notice held comes after this answer */
+	if (vd->gw.gone_late != 0) {
+		id = vd->gw.gone_late;
+		vd->gw.gone_late = 0;
+		gw_gone(vd, NETD(vd)->pid, id);
+	}
 	return sent && h != NULL;
 }
 
@@ -1452,6 +1484,9 @@ vaultd_gw_netd_lost(struct vaultd *vd)
 	/* the callbacks of their slots find nothing and say nothing */
 	while (vd->gw.nreqs > 0)
 		gw_free(vd, vd->gw.nreqs - 1);
+	/* a next netd's notices name none of this one's answers */
+	memset(vd->gw.handed, 0, sizeof(vd->gw.handed));
+	vd->gw.gone_late = 0;
 	vd->gw.top = 0;
 	vd->gw.top_pid = 0;
 }
@@ -1466,20 +1501,35 @@ vaultd_gw_netd_lost(struct vaultd *vd)
  * and only then is netd answered: signerd's work under way stays
  * within what netd lets wait.  A request vaultd no longer has was
  * answered already, the answer and the notice crossing: there is
- * nothing to end.  An id above every MSG_GW_REQ of this netd names
+ * nothing to end, but a signature in that answer, which netd drops
+ * unread, is withheld (gw_gone).  An id above every MSG_GW_REQ of this netd names
  * nothing it sent: a broken peer.
  */
 int
 vaultd_gw_gone(struct vaultd *vd, struct child *ch, struct msg *m)
 {
-	struct gw_req	*r;
-	size_t		 i;
-
 	if (m->id == 0 || vd->gw.top_pid != ch->pid || m->id > vd->gw.top)
 		return CV_ERR_MSG_STATE;
+	/* -T probe gone-late: held until vaultd's next answer is sent */
+	if (vd->gw.probe_gone_late && vd->gw.gone_late == 0) {
+		vd->gw.probe_gone_late = 0;
+		vd->gw.gone_late = m->id;
+		return 0;
+	}
+	gw_gone(vd, ch->pid, m->id);
+	return 0;
+}
+
+static void
+gw_gone(struct vaultd *vd, pid_t pid, uint32_t id)
+{
+	struct gw_handed	*e;
+	struct gw_req		*r;
+	size_t			 i;
+
 	for (i = 0; i < vd->gw.nreqs; i++) {
 		r = vd->gw.reqs[i];
-		if (r->id == m->id && r->pid == ch->pid) {
+		if (r->id == id && r->pid == pid) {
 			log_debug("gateway request %u of %s: netd gave it up, "
 			    "its bot gone", r->id, r->actor);
 			if (vaultd_approve_gw_gone(vd, r->cookie) || r->parked)
@@ -1487,10 +1537,25 @@ vaultd_gw_gone(struct vaultd *vd, struct child *ch, struct msg *m)
 				    "away");
 			else
 				r->gone = 1;
-			break;
+			return;
 		}
 	}
-	return 0;
+	/*
+	 * Answered already: netd gave the request up before it read the
+	 * answer, which it drops unread.  A signature in it never went to
+	 * the exchange: withheld, on the log as such (its budget stays
+	 * spent, as a withheld one's does).
+	 */
+	for (i = 0; i < GW_REQS_MAX; i++) {
+		e = &vd->gw.handed[i];
+		if (e->pid == pid && e->id == id) {
+			log_debug("gateway request %u: netd gave it up as its "
+			    "signature came: withheld", id);
+			vaultd_audit_withheld(vd, e->account, &e->seen);
+			e->pid = 0;
+			return;
+		}
+	}
 }
 
 /*

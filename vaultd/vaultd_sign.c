@@ -530,7 +530,7 @@ vaultd_sign_ctl(struct vaultd *vd, struct client *cl, struct msg *m)
 {
 	struct sign_origin	 o = { ctl_sign_done, cl->serial, m->id,
 				    cl->actor, POLICY_ACTOR_OPERATOR,
-				    (uint32_t)cl->uid, NULL, 0, 0 };
+				    (uint32_t)cl->uid, NULL, 0, 0, NULL };
 	struct sign_args	 a;
 	struct vaultd_orders	 vo;
 	char			 account[65], why[512];
@@ -858,6 +858,7 @@ vaultd_sign_answer(struct vaultd *vd, struct msg *m)
 		 * made, and an asker that keeps going away must not make
 		 * signerd sign without limit.
 		 */
+		copy.origin.seen = &copy.seen;
 		released = copy.origin.done(vd, &copy.origin, code, text,
 		    code == 0 ? &h : NULL);
 		if (code == 0)
