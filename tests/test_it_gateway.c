@@ -1609,6 +1609,69 @@ test_replay_full(void **state)
 	gw_restart(g, NULL);
 }
 
+/* How many of c's changes in a row (from i) get in: until a 503. */
+static int
+replay_fill(struct gt *g, struct txcreds *c, int64_t ts, int i, int most)
+{
+	char	body[4096];
+	long	st;
+	int	n;
+
+	for (n = 0; n < most; n++)
+		if ((st = replay_at(g, c, ts, i + n, body,
+		    sizeof(body))) == 503)
+			break;
+		else if (st != 200 && st != 403)
+			fail_msg("change %d: %ld %s", i + n, st, body);
+		else if (strstr(body, "replay") != NULL)
+			fail_msg("change %d: %s", i + n, body);
+	if (n < most)
+		assert_string_equal(body, "{\"error\":\"this client has too "
+		    "many signed requests in the replay window; retry\"}");
+	return n;
+}
+
+/*
+ * Clients that filled the replay table kept every other client out: once
+ * it held half its live most, each client holding 1/64 of that took no
+ * more, but enough of them (32 at the largest size) took the other half
+ * and then every client's changes got 503.  Each client now has a
+ * reserve no one else's entries take (-M 64, 4 clients: 32 live, a
+ * reserve of 4 each, 15 shared), and past it clients share the rest:
+ * two clients that take all they can leave a third its reserve.  No
+ * entry is let go for room: the first change, sent again, is a replay.
+ */
+static void
+test_replay_reserved(void **state)
+{
+	struct gt	*g = *state;
+	struct txcreds	 other, third;
+	char		 body[4096];
+	int64_t		 ts;
+
+	gw_restart_t(g, "-TM64", "-Q4");
+	ts = txt_now();
+	replay_client_add(g, "other", &other);
+	replay_client_add(g, "third", &third);
+	/* 4 of its own, and the shared part to half (7) */
+	assert_int_equal(replay_fill(g, &g->bot, ts, 1, 40), 11);
+	/* 4 of its own and 1 shared: it held none shared */
+	assert_int_equal(replay_fill(g, &other, ts, 1, 40), 5);
+	/* the third client still trades: its reserve, then 1 shared */
+	assert_int_equal(replay_fill(g, &third, ts, 1, 40), 5);
+	/* the first two are refused still, on their own count */
+	assert_int_equal(replay_fill(g, &g->bot, ts, 60, 1), 0);
+	assert_int_equal(replay_fill(g, &other, ts, 60, 1), 0);
+	/* nothing was let go: the first change is a replay */
+	assert_int_equal(replay_at(g, &g->bot, ts, 1, body, sizeof(body)),
+	    403);
+	assert_string_equal(body, "{\"error\":\"replayed request: this "
+	    "signature was used already; sign each request anew\"}");
+	replay_client_remove(g, "other");
+	replay_client_remove(g, "third");
+	gw_restart(g, NULL);
+}
+
 /*
  * A table at its largest size, half of it live, was rebuilt (a pass
  * over every slot) for nearly each signature it took: after a rebuild
@@ -3242,6 +3305,7 @@ main(void)
 		cmocka_unit_test(test_replay_expire),
 		cmocka_unit_test(test_replay_reserve),
 		cmocka_unit_test(test_replay_full),
+		cmocka_unit_test(test_replay_reserved),
 		cmocka_unit_test(test_replay_rebuilds),
 	};
 

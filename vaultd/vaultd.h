@@ -387,7 +387,7 @@ struct vd_pending {
 #define GW_REPLAY_TAGS		1024	/* clients with signatures in the
 					   window, each its own count */
 #define GW_REPLAY_LIGHT		64	/* a client holding 1/64 of the
-					   live most or more takes none
+					   shared part or more takes none
 					   past half of it */
 #define GW_REPLAY_OFF		0xffff	/* an expired entry, counted off */
 #define GW_REPLAY_STRAY		0xfffe	/* one live again (the wall clock
@@ -459,6 +459,10 @@ struct vd_gw {
 						    last rebuild */
 	size_t		 replay_held;		/* entries not counted off:
 						    the live ones and more */
+	size_t		 replay_shared;		/* of them, the clients' past
+						    their reserve (each
+						    client's count past
+						    gw_replay_reserve) */
 	int64_t		 replay_window;		/* s: the skew the table's
 						    entries last took, 0: none */
 	int64_t		 replay_floor;		/* s: a signed time at or below

@@ -763,14 +763,50 @@ gw_replay_tag(struct vaultd *vd, struct gw_rclient *t, uint64_t h)
 	return free;
 }
 
+/* The table's largest size: GW_REPLAY_MAX, or -M in tests. */
+static size_t
+gw_replay_most(struct vaultd *vd)
+{
+	return vd->gw.replay_most != 0 ? vd->gw.replay_most : GW_REPLAY_MAX;
+}
+
+/*
+ * Each client's reserve: its first entries, which no other client's
+ * can crowd out.  Every client's together take at most half of what the
+ * table holds live (half its largest size): 256 entries each at the
+ * largest size and 1024 clients.  0 (no reserve) if the table is too
+ * small for one each (-M in tests).
+ */
+static size_t
+gw_replay_reserve(struct vaultd *vd)
+{
+	return gw_replay_most(vd) / 2 / (2 * gw_replay_ntags(vd));
+}
+
+/*
+ * The shared part: what the clients may hold past their reserve, the
+ * rest of what the table holds live but one entry, so that the table
+ * never holds all it may (a rebuild's room); with no reserve, all of it.
+ */
+static size_t
+gw_replay_pool(struct vaultd *vd)
+{
+	size_t	live = gw_replay_most(vd) / 2;
+	size_t	resv = gw_replay_reserve(vd) * gw_replay_ntags(vd);
+
+	return resv == 0 ? live : live - resv - 1;
+}
+
 /* An expired entry counts no longer against its client. */
 static void
 gw_replay_off(struct vaultd *vd, struct gw_replay *e, int64_t now)
 {
 	if (e->until_ms != 0 && e->until_ms <= now &&
 	    e->tag != GW_REPLAY_OFF) {
-		if (e->tag != GW_REPLAY_STRAY)
-			vd->gw.replay_clients[e->tag].count--;
+		if (e->tag != GW_REPLAY_STRAY &&
+		    vd->gw.replay_clients[e->tag].count-- >
+		    gw_replay_reserve(vd))
+			vd->gw.replay_shared--;
 		vd->gw.replay_held--;
 		e->tag = GW_REPLAY_OFF;
 	}
@@ -791,13 +827,6 @@ gw_replay_sweep(struct vaultd *vd, int64_t now, size_t n)
 		gw_replay_off(vd, &vd->gw.replay[k++], now);
 	}
 	vd->gw.replay_sweep = k & (vd->gw.replay_cap - 1);
-}
-
-/* The table's largest size: GW_REPLAY_MAX, or -M in tests. */
-static size_t
-gw_replay_most(struct vaultd *vd)
-{
-	return vd->gw.replay_most != 0 ? vd->gw.replay_most : GW_REPLAY_MAX;
 }
 
 /* 1 if one more entry needs the table rebuilt first (or made). */
@@ -866,6 +895,11 @@ gw_replay_build(struct vaultd *vd, int64_t now)
 		nt[k] = *e;
 	}
 	memcpy(vd->gw.replay_clients, nc, sizeof(nc));
+	vd->gw.replay_shared = 0;
+	for (i = 0; i < GW_REPLAY_TAGS; i++)
+		if (nc[i].count > gw_replay_reserve(vd))
+			vd->gw.replay_shared += nc[i].count -
+			    gw_replay_reserve(vd);
 	free(vd->gw.replay);
 	vd->gw.replay = nt;
 	vd->gw.replay_cap = cap;
@@ -897,19 +931,55 @@ gw_replay_widen(struct vaultd *vd, int64_t now, int64_t skew)
 
 /*
  * 1 if client c may hold no more: it is at its share (GW_REPLAY_CLIENT,
- * -R in tests), or it holds 1/GW_REPLAY_LIGHT of the most the table
- * holds live (half its largest size) and the table holds half of that.
+ * -R in tests); or past its reserve, the shared part is full, or the
+ * client holds 1/GW_REPLAY_LIGHT of it past its reserve and the shared
+ * part is half full.  Within its reserve a client below its share
+ * takes more whatever the others hold.  With no reserve (a table of
+ * -M too small for one), the table holding half its live most and the
+ * client 1/GW_REPLAY_LIGHT of that.
  */
 static int
 gw_replay_heavy(struct vaultd *vd, const struct gw_rclient *c)
 {
-	size_t	live = gw_replay_most(vd) / 2, light, share;
+	size_t	pool = gw_replay_pool(vd), resv = gw_replay_reserve(vd);
+	size_t	light, share;
 
-	light = live / GW_REPLAY_LIGHT > 0 ? live / GW_REPLAY_LIGHT : 1;
+	light = pool / GW_REPLAY_LIGHT > 0 ? pool / GW_REPLAY_LIGHT : 1;
 	share = vd->gw.replay_client != 0 ? vd->gw.replay_client :
 	    GW_REPLAY_CLIENT;
-	return c->count >= share ||
-	    (c->count >= light && vd->gw.replay_held >= live / 2);
+	if (c->count >= share)
+		return 1;
+	if (resv == 0)		/* the whole table shared */
+		return c->count >= light && vd->gw.replay_held >= pool / 2;
+	if (c->count < resv)
+		return 0;
+	return vd->gw.replay_shared >= pool ||
+	    (c->count - resv >= light && vd->gw.replay_shared >= pool / 2);
+}
+
+/*
+ * The live entry of key, or else the free slot it goes in; NULL if there
+ * is no table yet.  Expired entries the probe passes are counted off.
+ */
+static struct gw_replay *
+gw_replay_seen(struct vaultd *vd, const uint8_t key[16], int64_t now)
+{
+	struct gw_replay	*e;
+	size_t			 k;
+
+	if (vd->gw.replay == NULL)
+		return NULL;
+	k = ((size_t)key[0] | (size_t)key[1] << 8 | (size_t)key[2] << 16) &
+	    (vd->gw.replay_cap - 1);
+	for (;; k = (k + 1) & (vd->gw.replay_cap - 1)) {
+		e = &vd->gw.replay[k];
+		if (e->until_ms == 0)
+			return e;
+		gw_replay_off(vd, e, now);
+		if (e->until_ms > now &&
+		    sodium_memcmp(e->key, key, sizeof(e->key)) == 0)
+			return e;
+	}
 }
 
 /*
@@ -922,12 +992,16 @@ gw_replay_heavy(struct vaultd *vd, const struct gw_rclient *c)
  * started, or what a larger skew found dropped) may have been seen by a
  * table that is gone, and is refused while it is inside the window.
  *
- * Room: the table holds at most half its largest size live.  A client
- * holds at most its share of it, and once half of that is held, a
- * client holding 1/GW_REPLAY_LIGHT of it or more takes no more
- * (gw_replay_heavy): heavy clients never fill the other half, and a
- * client holding less still gets its requests in until clients below
- * that mark take it all.  A client's count is its own (a tag per
+ * Room: the table holds at most half its largest size live.  Each
+ * client has a reserve of it (gw_replay_reserve), which takes half of
+ * that for every client together, and the rest is shared: a client
+ * within its reserve always gets its requests in, whatever the others
+ * hold, so that no client, nor any number of them, keeps another out.
+ * Past its reserve a client takes from the shared part while it is
+ * not full, below its share, and, once the shared part is half full,
+ * while it holds less than 1/GW_REPLAY_LIGHT of it (gw_replay_heavy).
+ * No entry goes before its time: a full share or pool refuses the
+ * request, never lets a replay through.  A client's count is its own (a tag per
  * client, taken after signerd let the request pass), and replay_held
  * counts every client's, counted down as entries are found expired: a
  * few slots each request, GW_REPLAY_SWEEP_MORE more before a request is
@@ -946,7 +1020,6 @@ gw_replayed(struct vaultd *vd, const struct gw_req *r, int64_t ts,
 	struct gw_rclient *c;
 	uint8_t		 key[16];
 	int64_t		 now = vaultd_wall_ms(), skew;
-	size_t		 k;
 	int		 tag, rc;
 
 	*why = "too many signed requests in the replay window; retry";
@@ -960,6 +1033,20 @@ gw_replayed(struct vaultd *vd, const struct gw_req *r, int64_t ts,
 	if (ts <= vd->gw.replay_floor && (ts + skew + 1) * 1000 > now) {
 		*why = "signed too close to a restart of vaultd or a larger "
 		    "skew for vaultd to rule out a replay; sign it anew";
+		return CV_ERR_DENIED;
+	}
+	crypto_generichash_init(&h, NULL, 0, sizeof(key));
+	crypto_generichash_update(&h, (const uint8_t *)r->key,
+	    strlen(r->key) + 1);
+	crypto_generichash_update(&h, (const uint8_t *)r->sig,
+	    strlen(r->sig) + 1);
+	crypto_generichash_update(&h, (const uint8_t *)r->ts,
+	    strlen(r->ts) + 1);
+	crypto_generichash_final(&h, key, sizeof(key));
+	/* a replay is one whatever room there is: not told to retry */
+	if ((e = gw_replay_seen(vd, key, now)) != NULL && e->until_ms != 0) {
+		*why = "replayed request: this signature was used already; "
+		    "sign each request anew";
 		return CV_ERR_DENIED;
 	}
 	gw_replay_sweep(vd, now, GW_REPLAY_SWEEP);
@@ -991,31 +1078,16 @@ gw_replayed(struct vaultd *vd, const struct gw_req *r, int64_t ts,
 			return CV_ERR_AGAIN;
 	}
 	c = &vd->gw.replay_clients[tag];
-	crypto_generichash_init(&h, NULL, 0, sizeof(key));
-	crypto_generichash_update(&h, (const uint8_t *)r->key,
-	    strlen(r->key) + 1);
-	crypto_generichash_update(&h, (const uint8_t *)r->sig,
-	    strlen(r->sig) + 1);
-	crypto_generichash_update(&h, (const uint8_t *)r->ts,
-	    strlen(r->ts) + 1);
-	crypto_generichash_final(&h, key, sizeof(key));
-	k = ((size_t)key[0] | (size_t)key[1] << 8 | (size_t)key[2] << 16) &
-	    (vd->gw.replay_cap - 1);
-	for (;; k = (k + 1) & (vd->gw.replay_cap - 1)) {
-		e = &vd->gw.replay[k];
-		if (e->until_ms == 0)
-			break;
-		gw_replay_off(vd, e, now);
-		if (e->until_ms > now &&
-		    sodium_memcmp(e->key, key, sizeof(e->key)) == 0) {
-			*why = "replayed request: this signature was used "
-			    "already; sign each request anew";
-			return CV_ERR_DENIED;
-		}
+	/* not seen above, and a rebuild keeps every live entry */
+	if ((e = gw_replay_seen(vd, key, now)) == NULL || e->until_ms != 0) {
+		*why = "replayed request: this signature was used already; "
+		    "sign each request anew";
+		return CV_ERR_DENIED;
 	}
 	memcpy(e->key, key, sizeof(e->key));
 	e->tag = (uint16_t)tag;
-	c->count++;
+	if (c->count++ >= gw_replay_reserve(vd))
+		vd->gw.replay_shared++;
 	e->until_ms = (ts + skew + 1) * 1000;
 	if (e->until_ms <= now)		/* stale: the policy refuses it */
 		e->until_ms = now + 1;
