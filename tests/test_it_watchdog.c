@@ -236,6 +236,49 @@ test_stopped_idle(void **state)
 }
 
 /*
+ * signerd stopped with nothing to answer is left to the status query:
+ * asked every 5 s, it gives no answer for 15 s, and vaultd kills it,
+ * "no answer to the status query in 15 s", on the audit log as
+ * peer_stalled like the watchdog of work's kills (key id "status"),
+ * counted in its restarts; a new signerd comes up and signs.  Before,
+ * the kill was in the log only.
+ */
+static void
+test_stopped_status(void **state)
+{
+	struct wt	*t = *state;
+	struct it_proc	 p[3], q[3];
+	struct audit_rec rec;
+	char		 line[256];
+
+	start_signing(t, "-TX1");
+	assert_int_equal(it_status(&t->it, p), 0);
+	assert_int_equal(kill((pid_t)p[1].pid, SIGSTOP), 0);
+	if (it_wait_up(&t->it, q, p[1].pid, 0, 40000) < 0) {
+		kill((pid_t)p[1].pid, SIGCONT);
+		fail_msg("signerd not restarted");
+	}
+	assert_int_equal(q[1].restarts, 1);
+	assert_int_equal(q[2].restarts, 0);
+	assert_string_equal(q[1].last_exit, "killed by vaultd: no answer to "
+	    "the status query in 15 s");
+	snprintf(line, sizeof(line), "signerd (pid %llu) is broken: no answer "
+	    "to the status query in 15 s; killing it",
+	    (unsigned long long)p[1].pid);
+	assert_true(it_log_has(&t->it, line));
+	assert_int_equal(audit_ops(t, "peer_stalled", &rec), 1);
+	assert_string_equal(rec.actor, "signerd");
+	assert_string_equal(rec.account, "-");
+	assert_string_equal(rec.verdict, "killed");
+	assert_string_equal(rec.key_id, "status");
+	if (CTL(t, NULL, "wait --unlocked --timeout 10") != 0)
+		fail_msg("not unlocked again: %s", t->out);
+	signs(t);
+	if (CTL(t, NULL, "audit verify") != 0)
+		fail_msg("%s", t->out);
+}
+
+/*
  * Slow but within its bound: with a signing bound of 2 s (the vault
  * operations' 24 s), a vault at the sensitive Argon2id cost (seconds for
  * each derivation) is made, locked, unlocked, and its passphrase changed,
@@ -422,6 +465,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_stopped_signing, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_stopped_idle, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_stopped_status, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_slow_vault_op, setup,
 		    teardown),

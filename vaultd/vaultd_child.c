@@ -770,6 +770,18 @@ child_refuse(struct vaultd *vd, struct child *ch, const char *why)
 	child_kill(ch, why);
 }
 
+/*
+ * A child that owes an answer past its bound: on the audit log, what it
+ * left unanswered in the key id field, then killed and restarted.
+ */
+static void
+child_stalled(struct vaultd *vd, struct child *ch, const char *what,
+    const char *why)
+{
+	vaultd_audit(vd, ch->name, "", "peer_stalled", "killed", what);
+	child_kill(ch, why);
+}
+
 void
 child_readable(struct vaultd *vd, struct child *ch)
 {
@@ -871,9 +883,32 @@ child_watch(struct vaultd *vd, struct child *ch, int64_t now)
 	what = vault_busy(vd) ? "the vault operation" : "signing requests";
 	snprintf(why, sizeof(why), "no answer to %s in %lld s", what,
 	    (long long)(bound / 1000));
-	vaultd_audit(vd, ch->name, "", "peer_stalled", "killed",
-	    vault_busy(vd) ? "vault" : "signing");
-	child_kill(ch, why);
+	child_stalled(vd, ch, vault_busy(vd) ? "vault" : "signing", why);
+}
+
+/*
+ * The status query's deadline (and the handshake's, status_sent_ms set
+ * at the start): a child that gives no answer for that long is stalled,
+ * whatever it is doing.  For netd this is the watchdog: it answers
+ * status queries during a call (its HTTP is polled with the channel),
+ * so one that does not is stopped, deadlocked or spinning.
+ */
+static void
+child_status_late(struct vaultd *vd, struct child *ch, int64_t now)
+{
+	char	why[96];
+	int	hello = ch->state == CHILD_HELLO;
+
+	/* vaultd itself may have been the one held up: read what came */
+	child_readable(vd, ch);
+	if ((ch->state != CHILD_HELLO && ch->state != CHILD_UP) ||
+	    ch->status_sent_ms == 0 ||
+	    now - ch->status_sent_ms <= VAULTD_STATUS_DEADLINE)
+		return;
+	snprintf(why, sizeof(why), "no answer to %s in %d s", hello ?
+	    "the handshake" : "the status query",
+	    VAULTD_STATUS_DEADLINE / 1000);
+	child_stalled(vd, ch, hello ? "hello" : "status", why);
 }
 
 void
@@ -899,7 +934,7 @@ child_timers(struct vaultd *vd, struct child *ch, int64_t now)
 			return;
 		if (ch->status_sent_ms != 0 &&
 		    now - ch->status_sent_ms > VAULTD_STATUS_DEADLINE) {
-			child_kill(ch, "no answer within the deadline");
+			child_status_late(vd, ch, now);
 			return;
 		}
 		if (ch->state == CHILD_UP && ch->status_sent_ms == 0 &&
