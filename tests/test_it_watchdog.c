@@ -411,6 +411,78 @@ test_stopped_vault_op(void **state)
 }
 
 /*
+ * The bound of a key derivation follows the vault's Argon2id cost: with
+ * -K 4096, a unit of 4096 (passes x bytes), the least cost (1 pass over
+ * 8 KiB) is two units, so an unlock has twice the twelve times -X 1,
+ * 24 s.  signerd stopped with an unlock to answer is not killed after
+ * 16 s, past the 12 s that bound was for every vault, and, let go on,
+ * unlocks; stopped again, it is killed past 24 s, "no answer to the
+ * vault operation in 24 s", audited, and the unlock fails as when
+ * signerd dies during one.  Before, a vault whose derivation took longer
+ * than 120 s on its machine could never be unlocked.
+ */
+static void
+test_heavy_derivation(void **state)
+{
+	struct wt	*t = *state;
+	struct it_proc	 p[3], q[3];
+	struct audit_rec rec;
+	char		 out[160], *said;
+	size_t		 len = 0;
+	pid_t		 op;
+	int		 st;
+
+	assert_int_equal(it_start_args(&t->it, "-TX1", "-K", "4096"), 0);
+	if (CTL(t, NULL, "init --passphrase-file %s --kdf min", t->pass) != 0)
+		fail_msg("init: %s", t->out);
+	assert_int_equal(CTL(t, NULL, "lock"), 0);
+	snprintf(out, sizeof(out), "%s.op", t->it.home);
+
+	assert_int_equal(it_status(&t->it, p), 0);
+	assert_int_equal(kill((pid_t)p[1].pid, SIGSTOP), 0);
+	op = it_ctl_spawn(&t->it, out, "unlock --passphrase-file %s",
+	    t->pass);
+	assert_true(op > 0);
+	it_sleep_ms(16000);
+	assert_int_equal(it_status(&t->it, q), 0);
+	assert_int_equal(kill((pid_t)p[1].pid, SIGCONT), 0);
+	assert_int_equal(q[1].pid, p[1].pid);
+	assert_int_equal(q[1].restarts, 0);
+	assert_int_equal(waitpid(op, &st, 0), op);
+	assert_true(WIFEXITED(st));
+	assert_int_equal(WEXITSTATUS(st), 0);
+	assert_none_stalled(t);
+
+	assert_int_equal(CTL(t, NULL, "lock"), 0);
+	assert_int_equal(kill((pid_t)p[1].pid, SIGSTOP), 0);
+	op = it_ctl_spawn(&t->it, out, "unlock --passphrase-file %s",
+	    t->pass);
+	assert_true(op > 0);
+	if (it_wait_up(&t->it, q, p[1].pid, 0, 40000) < 0) {
+		kill((pid_t)p[1].pid, SIGCONT);
+		fail_msg("signerd not restarted");
+	}
+	assert_int_equal(q[1].restarts, 1);
+	assert_string_equal(q[1].last_exit, "killed by vaultd: no answer to "
+	    "the vault operation in 24 s");
+	assert_int_equal(audit_ops(t, "peer_stalled", &rec), 1);
+	assert_string_equal(rec.actor, "signerd");
+	assert_string_equal(rec.verdict, "killed");
+	assert_string_equal(rec.key_id, "vault");
+	assert_int_equal(waitpid(op, &st, 0), op);
+	assert_true(WIFEXITED(st));
+	assert_int_not_equal(WEXITSTATUS(st), 0);
+	assert_non_null(said = it_slurp(out, &len));
+	if (strstr(said, "signerd stopped during the operation; the vault is "
+	    "now locked") == NULL)
+		fail_msg("unlock said: %s", said);
+	free(said);
+	unlink(out);
+	if (CTL(t, NULL, "unlock --passphrase-file %s", t->pass) != 0)
+		fail_msg("unlock: %s", t->out);
+}
+
+/*
  * Requests whose records wait for a slow sync (test probe sync-slow: the
  * syncer's next sync takes 3 s, as on a slow disk) are vaultd's, not yet
  * signerd's to answer: with a bound of 1 s, signerd is not killed, and
@@ -473,6 +545,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_stopped_vault_op, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_slow_sync, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_heavy_derivation, setup,
 		    teardown),
 	};
 

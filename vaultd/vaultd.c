@@ -54,7 +54,7 @@ usage(void)
 	    "[-S bytes]\n"
 	    "              [-I secs] [-J bytes] [-M slots] [-R n] [-Q n] "
 	    "[-V secs]\n"
-	    "              [-X secs] [-B n]\n"
+	    "              [-X secs] [-K work] [-B n]\n"
 	    "       vaultd --version\n"
 	    "  -c file  the configuration file (default %s, if it exists;\n"
 	    "           none in test mode)\n"
@@ -86,6 +86,9 @@ usage(void)
 	    "  -I secs  test mode: a control client's idle time-out\n"
 	    "  -X secs  test mode: how long signerd may owe answers and "
 	    "give none\n"
+	    "  -K work  test mode: the Argon2id work (passes x bytes) for "
+	    "which a key\n"
+	    "           derivation has twelve times that (default 4 GiB)\n"
 	    "  -S bytes test mode: the audit log's segment size\n"
 	    "  -J bytes test mode: the audit journal's size\n"
 	    "  -M slots test mode: the gateway's replay table's largest size\n"
@@ -978,7 +981,7 @@ main(int argc, char **argv)
 		return 0;
 	}
 	while ((ch = getopt_long(argc, argv,
-	    "B:c:dfg:I:J:k:l:LM:nN:p:Q:R:S:t:Tu:D:V:W:X:",
+	    "B:c:dfg:I:J:K:k:l:LM:nN:p:Q:R:S:t:Tu:D:V:W:X:",
 	    longopts, NULL)) != -1) {
 		switch (ch) {
 		case 'C':
@@ -1065,6 +1068,10 @@ main(int argc, char **argv)
 			vd.answer_ms = (int64_t)test_number(optarg, 1,
 			    VAULTD_ANSWER_TEST_MAX) * 1000;
 			break;
+		case 'K':
+			/* the Argon2id work a derivation's bound covers */
+			vd.kdf_unit = test_number(optarg, 1, VAULTD_KDF_UNIT);
+			break;
 		case 'N':
 			/* absolute: vaultd execs it long after getopt */
 			if (optarg[0] != '/' || (size_t)snprintf(vd.netd_path,
@@ -1137,12 +1144,16 @@ main(int argc, char **argv)
 		fatalx("-I is for tests: it needs -T");
 	if (vd.answer_ms != 0 && !vd.testmode)
 		fatalx("-X is for tests: it needs -T");
+	if (vd.kdf_unit != 0 && !vd.testmode)
+		fatalx("-K is for tests: it needs -T");
 	if (vd.gw_wait[0] != '\0' && !vd.testmode)
 		fatalx("-V is for tests: it needs -T");
 	if (vd.idle_ms == 0)
 		vd.idle_ms = VAULTD_IDLE_MS;
 	if (vd.answer_ms == 0)
 		vd.answer_ms = VAULTD_ANSWER_MS;
+	if (vd.kdf_unit == 0)
+		vd.kdf_unit = VAULTD_KDF_UNIT;
 	if (vd.call_deadline_ms == 0)
 		vd.call_deadline_ms = VAULTD_CALL_DEADLINE_MS;
 	if (vd.sign_workers[0] == '\0') {

@@ -58,9 +58,13 @@ struct vaultd;
 #define VAULTD_ANSWER_MS	10000	/* signerd owes answers to requests
 					   and gives none this long: it is
 					   killed and restarted (-X in tests) */
-#define VAULTD_ANSWER_OP_TIMES	12	/* ... a vault operation (Argon2id,
-					   twice for passwd) this many times
-					   as long: 120 s */
+#define VAULTD_ANSWER_OP_TIMES	12	/* ... a vault operation that
+					   derives keys this many times as
+					   long, 120 s, for each unit of its
+					   Argon2id work: */
+#define VAULTD_KDF_UNIT		(4ULL << 30)	/* passes x bytes:
+					   the sensitive level's derivation,
+					   4 passes over 1 GiB (-K in tests) */
 #define VAULTD_ANSWER_TEST_MAX	600	/* -X: seconds, test mode */
 #define VAULTD_SYNC_SLOW_MS	3000	/* -T probe sync-slow: a slow disk */
 #define VAULTD_CHILDLOG_LINE	1024	/* a child's log line, longer: cut */
@@ -160,6 +164,8 @@ struct vault_op {
 	uint64_t	 client;	/* serial; 0 for vaultd's own */
 	uint32_t	 cl_id;
 	const char	*what;		/* audit operation name */
+	uint64_t	 kdf_work;	/* Argon2id work of its derivations:
+					   passes x bytes, summed */
 	char		 account[65];
 	char		 key_id[65];
 	uint64_t	 nonce;
@@ -643,6 +649,7 @@ struct vaultd {
 	int64_t		 call_deadline_ms;	/* -D, test mode */
 	int64_t		 idle_ms;		/* -I, test mode */
 	int64_t		 answer_ms;		/* -X, test mode */
+	uint64_t	 kdf_unit;		/* -K, test mode */
 	char		 netd_path[PATH_MAX];	/* -N, test mode: a stand-in */
 	int		 stopping;
 	int64_t		 started_ms;
@@ -1079,6 +1086,18 @@ int	 vault_busy(const struct vaultd *);
  * the vault operation: seconds of work, and what comes behind it waits.
  */
 int	 vault_deriving(const struct vaultd *);
+/*
+ * The units of Argon2id work (vd->kdf_unit) of the operation's
+ * derivations, rounded up, at least 1: its watchdog bound's multiple.
+ */
+int64_t	 vault_derive_units(const struct vaultd *);
+/*
+ * The Argon2id work (passes x bytes) of one derivation with the vault
+ * file's cost; a keyfile's vault has none.  The most the file format
+ * allows when the file cannot be read: too long a bound, never one
+ * that kills a derivation under way.
+ */
+uint64_t vault_kdf_work(struct vaultd *);
 /* The operation in flight, for the control requests (vaultd_vault_ctl.c). */
 int	 vault_exists(struct vaultd *);
 void	 vault_op_from(struct vaultd *, struct client *, struct msg *);

@@ -830,9 +830,10 @@ child_readable(struct vaultd *vd, struct child *ch)
 /*
  * How long signerd may go without an answer while it owes some, or 0
  * when it owes none: a vault operation that derives a key (Argon2id
- * takes seconds, twice for passwd, and what is behind it waits), any
- * other, or requests vaultd handed it.  Not the status query's: that
- * has its own deadline.
+ * takes seconds, twice for passwd, and what is behind it waits), the
+ * longer the more work its derivations are (the vault's cost, up to 32
+ * passes over 4 GiB, 32 units); any other; or requests vaultd handed
+ * it.  Not the status query's: that has its own deadline.
  */
 static int64_t
 child_owed_bound(const struct vaultd *vd, const struct child *ch)
@@ -840,7 +841,8 @@ child_owed_bound(const struct vaultd *vd, const struct child *ch)
 	if (ch->id != CHILD_SIGNERD || ch->state != CHILD_UP)
 		return 0;
 	if (vault_deriving(vd))
-		return vd->answer_ms * VAULTD_ANSWER_OP_TIMES;
+		return vd->answer_ms * VAULTD_ANSWER_OP_TIMES *
+		    vault_derive_units(vd);
 	if (vault_busy(vd) || vaultd_sign_at_signerd(vd) > 0)
 		return vd->answer_ms;
 	return 0;

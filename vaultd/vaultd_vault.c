@@ -282,6 +282,9 @@ vault_unlock_start(struct vaultd *vd, struct client *cl, struct msg *m,
 	/* its structure needs no key: a damaged file is told here */
 	memset(&v, 0, sizeof(v));
 	r = vault_fmt_parse(file, flen, &v);
+	/* signerd derives with the cost in this header (0 for a keyfile) */
+	if (r == 0)
+		vd->op.kdf_work = v.hdr.opslimit * v.hdr.memlimit;
 	vault_free(&v);
 	if (r == CV_ERR_CORRUPT || r == CV_ERR_FORMAT_VERSION) {
 		file_fault(vd, r, file, flen, text, sizeof(text));
@@ -614,6 +617,16 @@ vault_deriving(const struct vaultd *vd)
 		return 1;
 	}
 	return 0;
+}
+
+int64_t
+vault_derive_units(const struct vaultd *vd)
+{
+	uint64_t	unit = vd->kdf_unit, n;
+
+	/* at most 2 x 32 passes over 4 GiB: no overflow */
+	n = (vd->op.kdf_work + unit - 1) / unit;
+	return n < 1 ? 1 : (int64_t)n;
 }
 
 int

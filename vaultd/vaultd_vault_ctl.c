@@ -89,6 +89,16 @@ kdf_of_file(struct vaultd *vd, uint64_t *ops, uint64_t *mem)
 	return r;
 }
 
+uint64_t
+vault_kdf_work(struct vaultd *vd)
+{
+	uint64_t	ops, mem;
+
+	if (kdf_of_file(vd, &ops, &mem) != 0)
+		return VAULT_OPSLIMIT_MAX * VAULT_MEMLIMIT_MAX;
+	return ops * mem;
+}
+
 int
 vault_ctl_init(struct vaultd *vd, struct client *cl, struct msg *m)
 {
@@ -120,6 +130,7 @@ vault_ctl_init(struct vaultd *vd, struct client *cl, struct msg *m)
 	}
 	vault_op_from(vd, cl, m);
 	vd->op.what = "init";
+	vd->op.kdf_work = ops * mem;
 	id = child_new_id(SIGNERD(vd));
 	msg_begin(&w, MSG_VAULT_CREATE_REQ, id);
 	msg_put_bin(&w, cred, len);
@@ -252,6 +263,8 @@ vault_ctl_passwd(struct vaultd *vd, struct client *cl, struct msg *m)
 	}
 	vault_op_from(vd, cl, m);
 	vd->op.what = "passwd";
+	/* the old credential checked at the file's cost, the new one's */
+	vd->op.kdf_work = hops * hmem + ops * mem;
 	/* the audit record says whether the Argon2id cost changed */
 	snprintf(vd->op.key_id, sizeof(vd->op.key_id), "%s",
 	    ops == hops && mem == hmem ? "kdf-kept" : "kdf-changed");
@@ -288,6 +301,8 @@ vault_ctl_rekey(struct vaultd *vd, struct client *cl, struct msg *m)
 		return 0;
 	vault_op_from(vd, cl, m);
 	vd->op.what = "rekey";
+	/* the credential checked, the new key wrapped: both at its cost */
+	vd->op.kdf_work = 2 * vault_kdf_work(vd);
 	id = child_new_id(SIGNERD(vd));
 	msg_begin(&w, MSG_VAULT_REKEY_REQ, id);
 	msg_put_bin(&w, cred, len);
@@ -553,6 +568,8 @@ vault_ctl_put(struct vaultd *vd, struct client *cl, struct msg *m)
 		return 0;
 	}
 	vault_op_from(vd, cl, m);
+	if (credlen > 0)		/* checked at the vault's cost */
+		vd->op.kdf_work = vault_kdf_work(vd);
 	if (type == VAULT_REC_ROTATION)
 		journal_step(vd, key_id, &rot);
 	snprintf(vd->op.profile, sizeof(vd->op.profile), "%s", prof);
@@ -620,6 +637,8 @@ vault_ctl_del(struct vaultd *vd, struct client *cl, struct msg *m)
 		return 0;
 	}
 	vault_op_from(vd, cl, m);
+	if (credlen > 0)		/* checked at the vault's cost */
+		vd->op.kdf_work = vault_kdf_work(vd);
 	if (type == VAULT_REC_ACCOUNT)
 		vaultd_audit_destroying(vd, account);
 	vd->op.what = op_what(MSG_VAULT_DEL_REQ, (uint8_t)type, 0);
