@@ -435,6 +435,55 @@ msg_finish(struct msg_w *w)
 	return 0;
 }
 
+/* A msgpack unsigned integer of at most 32 bits at *p, p moved past it. */
+static int
+frame_uint(const uint8_t **p, const uint8_t *end, uint32_t *v)
+{
+	const uint8_t	*q = *p;
+	size_t		 n, i;
+
+	if (q >= end)
+		return CV_ERR_MSG_MALFORMED;
+	if (*q < 0x80) {
+		*v = *q;
+		*p = q + 1;
+		return 0;
+	}
+	n = *q == 0xcc ? 1 : *q == 0xcd ? 2 : *q == 0xce ? 4 : 0;
+	if (n == 0 || (size_t)(end - q) < 1 + n)
+		return CV_ERR_MSG_MALFORMED;
+	for (*v = 0, i = 1; i <= n; i++)
+		*v = *v << 8 | q[i];
+	*p = q + 1 + n;
+	return 0;
+}
+
+int
+msg_frame_id(const uint8_t *p, size_t len, uint32_t *id, size_t *flen)
+{
+	const uint8_t	*q, *end;
+	uint32_t	 n, type;
+
+	if (len < MSG_HDR_LEN)
+		return CV_ERR_AGAIN;
+	memcpy(&n, p, sizeof(n));
+	n = ntohl(n);
+	if (len - MSG_HDR_LEN < n)
+		return CV_ERR_AGAIN;
+	*flen = MSG_HDR_LEN + (size_t)n;
+	q = p + MSG_HDR_LEN;
+	end = q + n;
+	/* an array of at most 0xffff fields: fixarray or array 16 */
+	if (q < end && (*q & 0xf0) == 0x90)
+		q += 1;
+	else if (end - q >= 3 && *q == 0xdc)
+		q += 3;
+	else
+		return CV_ERR_MSG_MALFORMED;
+	return frame_uint(&q, end, &type) != 0 ? CV_ERR_MSG_MALFORMED :
+	    frame_uint(&q, end, id);
+}
+
 int
 msg_end_at(struct msg_w *w, struct msgbuf *b)
 {

@@ -368,6 +368,15 @@ void	msg_begin(struct msg_w *, uint32_t type, uint32_t id);
 void	msg_begin_at(struct msg_w *, struct msgbuf *b, uint32_t type,
 	    uint32_t id);
 int	msg_end_at(struct msg_w *, struct msgbuf *b) CV_WUR;
+/*
+ * The request id of the whole frame at the start of p (len bytes), as
+ * msg_begin built it: for the builder's own frames (vaultd's queue to
+ * signerd), never a peer's, which msg_decode checks.  Its length with
+ * its header in *flen.  CV_ERR_AGAIN when p holds no whole frame,
+ * CV_ERR_MSG_MALFORMED when it does not begin as msg_begin's do.
+ */
+int	msg_frame_id(const uint8_t *p, size_t len, uint32_t *id,
+	    size_t *flen) CV_WUR;
 void	msg_put_u64(struct msg_w *, uint64_t);
 void	msg_put_i64(struct msg_w *, int64_t);
 void	msg_put_bool(struct msg_w *, int);

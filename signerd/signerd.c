@@ -111,6 +111,7 @@ struct signerd_state {
 	struct signerd_vault	vault;
 	struct signerd_pool	pool;
 	struct chan		c;
+	int			swallow;	/* test probe: drop one */
 };
 
 /* Test mode: a forbidden system call made by a signing worker. */
@@ -184,6 +185,29 @@ probe_worker(struct signerd_state *sd, struct msg *m)
 	return 1;
 }
 
+/*
+ * Test mode, probe swallow: the next signing request is dropped, never
+ * answered, while the ones after it are, as a signerd with a bug could
+ * (vaultd's watchdog of the oldest request owed).
+ */
+static int
+probe_swallow(struct signerd_state *sd, struct msg *m)
+{
+	struct msg_rd	rd = m->rd;
+	struct msg_w	w;
+	char		kind[32];
+
+	if (!sd->opts.testmode || msg_get_strbuf(&rd, kind, sizeof(kind)) ||
+	    strcmp(kind, "swallow") != 0)
+		return 0;
+	log_info("test probe: %s", kind);
+	sd->swallow = 1;
+	msg_begin(&w, MSG_PROBE_ANS, m->id);
+	if (chan_queue(&sd->c, &w) != 0)
+		fatalx("cannot answer %s", msg_name(m->type));
+	return 1;
+}
+
 /* Called with the pool's lock held. */
 static void
 signerd_dispatch(struct signerd_state *sd, struct msg *m)
@@ -191,8 +215,14 @@ signerd_dispatch(struct signerd_state *sd, struct msg *m)
 	/* only a signature may be made while the workers sign */
 	if (m->type != MSG_SIGN_REQ)
 		signerd_pool_drain(&sd->pool);
-	if (m->type == MSG_PROBE_REQ && probe_worker(sd, m))
+	if (m->type == MSG_PROBE_REQ &&
+	    (probe_worker(sd, m) || probe_swallow(sd, m)))
 		return;
+	if (m->type == MSG_SIGN_REQ && sd->swallow) {
+		sd->swallow = 0;
+		log_warnx("test probe swallow: request %u dropped", m->id);
+		return;
+	}
 	if (child_common(&sd->c, m, &sd->opts, &sd->ps))
 		return;
 	/* the rest is the vault's: its table permits or it is fatal */

@@ -236,6 +236,82 @@ test_stopped_idle(void **state)
 }
 
 /*
+ * signerd drops one signing request (test probe swallow) and goes on
+ * answering the others, one every 100 ms or so: past the bound, 1 s,
+ * the dropped one is answered as any request signerd's end left
+ * unsigned ("again": vaultd unlocks by itself), signerd is killed,
+ * "no answer to signing requests in 1 s", audited, restarted, and the
+ * next request is signed.  Before, each answer to another request
+ * restarted the watchdog's clock, and the dropped request kept its
+ * slot, and its client waiting, for as long as signerd kept answering.
+ */
+static void
+test_swallowed(void **state)
+{
+	struct wt	*t = *state;
+	struct it_proc	 p[3], q[3];
+	struct audit_rec rec;
+	struct msg_w	 w;
+	struct chan	 c;
+	struct msg	 m;
+	char		 text[256];
+	uint32_t	 i, last;
+	int		 code, seen = 0, answered = 0;
+
+	start_signing(t, "-TX1");
+	assert_int_equal(it_status(&t->it, p), 0);
+	assert_int_equal(it_connect(&t->it, &c), 0);
+	msg_begin(&w, MSG_CTL_PROBE_REQ, 50);
+	msg_put_str(&w, "signerd");
+	msg_put_str(&w, "swallow");
+	assert_int_equal(chan_send(&c, &w), 0);
+	assert_int_equal(chan_recv(&c, &m), 0);
+	assert_int_equal(m.type, MSG_CTL_PROBE_ANS);
+	msg_clear(&m);
+	headers_send(&c, 100);		/* the one dropped */
+	for (i = 0; i < 60 && !seen; i++) {
+		headers_send(&c, 200 + i);
+		do {
+			recv_within(&c, &m, 12000, 0);
+			last = m.id;
+			if (m.id == 100) {
+				assert_int_equal(m.type, MSG_ERROR_ANS);
+				assert_int_equal(msg_get_error(&m, &code, text,
+				    sizeof(text)), 0);
+				assert_int_equal(code, CV_ERR_AGAIN);
+				assert_string_equal(text, SIGNERD_AGAIN);
+				seen = 1;
+			} else {
+				assert_int_equal(m.id, 200 + i);
+				if (m.type == MSG_CTL_HEADERS_ANS)
+					answered++;
+			}
+			msg_clear(&m);
+		} while (last != 200 + i);
+		it_sleep_ms(100);
+	}
+	if (!seen)
+		fail_msg("the dropped request was never answered; %d others "
+		    "were", answered);
+	/* signerd kept answering the others, until it was killed */
+	assert_true(answered >= 2);
+	chan_free(&c);
+
+	assert_true(it_wait_up(&t->it, q, p[1].pid, 0, 5000) >= 0);
+	assert_int_equal(q[1].restarts, 1);
+	assert_string_equal(q[1].last_exit, "killed by vaultd: no answer to "
+	    "signing requests in 1 s");
+	assert_true(it_log_has(&t->it, "test probe swallow: request "));
+	assert_int_equal(audit_ops(t, "peer_stalled", &rec), 1);
+	assert_string_equal(rec.actor, "signerd");
+	assert_string_equal(rec.verdict, "killed");
+	assert_string_equal(rec.key_id, "signing");
+	if (CTL(t, NULL, "wait --unlocked --timeout 10") != 0)
+		fail_msg("not unlocked again: %s", t->out);
+	signs(t);
+}
+
+/*
  * signerd stopped with nothing to answer is left to the status query:
  * asked every 5 s, it gives no answer for 15 s, and vaultd kills it,
  * "no answer to the status query in 15 s", on the audit log as
@@ -537,6 +613,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_stopped_signing, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_stopped_idle, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_swallowed, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_stopped_status, setup,
 		    teardown),

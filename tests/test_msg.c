@@ -404,6 +404,60 @@ test_frames(void **state)
 }
 
 /*
+ * msg_frame_id reads back the ids of frames msg_begin_at packed one
+ * behind the other (vaultd's signing requests, stamped as they go to
+ * signerd): every width msgpack gives an id, each frame's length; a
+ * cut frame is not whole, and bytes msg_begin never makes are refused.
+ */
+static void
+test_frame_id(void **state)
+{
+	static const uint32_t	ids[] = { 0, 5, 127, 128, 255, 256, 65535,
+	    65536, 0x7fffffff, 0xffffffff };
+	static const uint8_t	notarray[] = { 0x00, 0x00, 0x00, 0x03, 0x01,
+	    0x02, 0x03 };
+	static const uint8_t	wide[] = { 0x00, 0x00, 0x00, 0x0b, 0x92,
+	    0x01, 0xcf, 0, 0, 0, 0, 0, 0, 0, 7 };
+	static const uint8_t	body[16];
+	struct msgbuf	 b = { 0 };
+	struct msg_w	 w;
+	size_t		 off, flen, i, n = sizeof(ids) / sizeof(ids[0]);
+	uint32_t	 id;
+
+	(void)state;
+	for (i = 0; i < n; i++) {
+		msg_begin_at(&w, &b, MSG_SIGN_REQ, ids[i]);
+		msg_put_str(&w, "A");
+		msg_put_u64(&w, 2);
+		msg_put_str(&w, "GET");
+		msg_put_str(&w, "/auth/api-keys");
+		msg_put_bin(&w, body, i);
+		msg_put_str(&w, "1700000000");
+		msg_put_u64(&w, 0);
+		msg_put_u64(&w, 0);
+		msg_put_str(&w, "");
+		assert_int_equal(msg_end_at(&w, &b), 0);
+	}
+	for (off = 0, i = 0; off < b.len; off += flen, i++) {
+		assert_int_equal(msg_frame_id(b.data + off, b.len - off, &id,
+		    &flen), 0);
+		assert_true(i < n);
+		assert_int_equal(id, ids[i]);
+	}
+	assert_int_equal(i, n);
+	assert_int_equal(off, b.len);
+	/* the last frame cut by a byte: not whole */
+	assert_int_equal(msg_frame_id(b.data + b.len - flen, flen - 1, &id,
+	    &flen), CV_ERR_AGAIN);
+	assert_int_equal(msg_frame_id(b.data, 3, &id, &flen), CV_ERR_AGAIN);
+	msgbuf_free(&b);
+	assert_int_equal(msg_frame_id(notarray, sizeof(notarray), &id, &flen),
+	    CV_ERR_MSG_MALFORMED);
+	assert_int_equal(msg_frame_id(wide, sizeof(wide), &id, &flen),
+	    CV_ERR_MSG_MALFORMED);
+}
+
+/*
  * chan_drop wipes the frames taken and keeps the one behind them, so a
  * reader that waits long for its next read keeps nothing it has read.
  */
@@ -1380,6 +1434,7 @@ main(int argc, char **argv)
 		cmocka_unit_test(test_queue_buf),
 		cmocka_unit_test(test_queue_more),
 		cmocka_unit_test(test_begin_at),
+		cmocka_unit_test(test_frame_id),
 		cmocka_unit_test(test_queue_buf_keeps_lock),
 		cmocka_unit_test(test_fill_shrinks),
 		cmocka_unit_test(test_drop),

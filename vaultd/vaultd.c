@@ -796,7 +796,7 @@ vaultd_loop(struct vaultd *vd)
 	int		 timeout, r;
 
 	for (;;) {
-		now = vaultd_now_ms();
+		now = vd->now_ms = vaultd_now_ms();
 		if (vd->stopping) {
 			if (stop_at == 0)
 				stop_at = now + VAULTD_STOP_GRACE_MS;
@@ -889,6 +889,8 @@ vaultd_loop(struct vaultd *vd)
 				continue;
 			fatal("poll");
 		}
+		/* what the handlers send goes now, not before the wait */
+		vd->now_ms = vaultd_now_ms();
 		if (pfd[0].revents & POLLIN)
 			vaultd_signal(vd);
 		if (pfd[syncat].revents & POLLIN)
@@ -1254,7 +1256,7 @@ main(int argc, char **argv)
 		fatalx("cannot serve the control socket: %s", cv_strerror(r));
 	if (vaultd_gw_listen(&vd) != 0)
 		fatalx("cannot serve the gateway");
-	vd.started_ms = vaultd_now_ms();
+	vd.started_ms = vd.now_ms = vaultd_now_ms();
 	log_info("started (home %s%s%s%s%s%s)", vd.home,
 	    conf_path != NULL ? ", configuration " : "",
 	    conf_path != NULL ? conf_path : "",

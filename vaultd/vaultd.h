@@ -115,6 +115,8 @@ struct child {
 	int64_t		 owed_ms;	/* owes answers to work and gave none
 					   since; 0: owes none (child_watch) */
 	int64_t		 owed_bound;	/* ... then killed past this long */
+	int64_t		 oldest_ms;	/* at or before the oldest request
+					   it owes went; 0: not known */
 	unsigned	 backoff_ms;
 	unsigned	 restarts;
 	uint32_t	 next_id;
@@ -164,6 +166,7 @@ struct vault_op {
 	uint64_t	 client;	/* serial; 0 for vaultd's own */
 	uint32_t	 cl_id;
 	const char	*what;		/* audit operation name */
+	int64_t		 sent_ms;	/* its request to signerd went */
 	uint64_t	 kdf_work;	/* Argon2id work of its derivations:
 					   passes x bytes, summed */
 	char		 account[65];
@@ -287,6 +290,8 @@ struct sign_slot {
 	uint64_t	 gen;		/* MSG_VAULT_ACCOUNT_REQ: the vault's */
 	int		 cached;	/* ... answered from vd->acache */
 	struct sign_seen seen;		/* MSG_SIGN_REQ: its verdict's record */
+	int64_t		 sent_ms;	/* handed to signerd (loop clock);
+					   0: waiting in vaultd */
 };
 
 /*
@@ -653,6 +658,10 @@ struct vaultd {
 	char		 netd_path[PATH_MAX];	/* -N, test mode: a stand-in */
 	int		 stopping;
 	int64_t		 started_ms;
+	int64_t		 now_ms;	/* the loop's clock: at the turn's
+					   start, again when poll returns */
+	int64_t		 op_answered_ms; /* signerd's last answer to a
+					   vault operation */
 	int		 listen_fd;
 	int		 sig_fd;
 	struct child	 children[CHILD_NUM];
@@ -1369,6 +1378,11 @@ int	 vaultd_sign_waiting(const struct vaultd *);
  * cache.
  */
 size_t	 vaultd_sign_at_signerd(const struct vaultd *);
+/*
+ * When the oldest request signerd still owes of the slots' was handed to
+ * it (vd->now_ms then), or 0 when it owes none: a scan of the slots.
+ */
+int64_t	 vaultd_sign_oldest_ms(const struct vaultd *);
 /* 1 if a signature the control client serial asked for is in flight. */
 int	 vaultd_sign_for_client(const struct vaultd *, uint64_t serial);
 /* Put a header list ([[name, value]...]) into an answer. */

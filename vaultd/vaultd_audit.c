@@ -910,6 +910,7 @@ vaultd_audit_checkpoint(struct vaultd *vd)
 	vd->op.active = 1;
 	vd->op.id = id;
 	vd->op.sent = MSG_AUDIT_SIGN_REQ;
+	vd->op.sent_ms = vd->now_ms;
 	vd->checkpoint_due = 0;
 	vd->ckpt_pending = 1;
 }

@@ -248,7 +248,7 @@ child_start(struct vaultd *vd, struct child *ch)
 	ch->state = CHILD_HELLO;
 	ch->started_ms = vaultd_now_ms();
 	ch->status_sent_ms = ch->started_ms;	/* hello deadline */
-	ch->owed_ms = 0;
+	ch->owed_ms = ch->oldest_ms = 0;
 	ch->have_status = 0;
 	log_info("started %s, pid %ld", ch->name, (long)pid);
 	return 0;
@@ -849,13 +849,45 @@ child_owed_bound(const struct vaultd *vd, const struct child *ch)
 }
 
 /*
+ * When signerd was handed the oldest request it still owes an answer,
+ * the vault operation's or a slot's, or 0 when it owes none: a request
+ * handed to it behind a vault operation could only start once that one
+ * was answered, and counts from then.
+ */
+static int64_t
+child_oldest(const struct vaultd *vd)
+{
+	int64_t	t = vaultd_sign_oldest_ms(vd);
+
+	if (t != 0 && t < vd->op_answered_ms)
+		t = vd->op_answered_ms;
+	if (vault_busy(vd) && vd->op.sent_ms != 0 &&
+	    (t == 0 || vd->op.sent_ms < t))
+		t = vd->op.sent_ms;
+	return t;
+}
+
+/* 1 if signerd has been silent, or left a request unanswered, past bound. */
+static int
+child_late(const struct child *ch, int64_t now, int64_t bound)
+{
+	return (ch->owed_ms != 0 && now - ch->owed_ms > bound) ||
+	    (ch->oldest_ms != 0 && now - ch->oldest_ms > bound);
+}
+
+/*
  * The watchdog of work: a signerd that owes answers and has given none
- * for its bound (stopped, deadlocked, spinning) is killed, and its crash
- * takes over: restarted, what waited on it answered.  Its clock starts
- * when it comes to owe, and again at each answer (child_dispatch).  Once
- * a turn, with the loop's clock: nothing is timed per request.  While
- * it owes work, its status query waits with it, not on its own
- * deadline: a status answer comes after the work sent before it.
+ * for its bound (stopped, deadlocked, spinning), or that leaves one
+ * request unanswered that long while it answers others (a request it
+ * dropped), is killed, and its crash takes over: restarted, what waited
+ * on it answered.  The silence is timed from when it comes to owe, and
+ * again from each answer (child_dispatch); a request from when it was
+ * handed over (the slot's or the operation's sent_ms, the loop's clock).
+ * Once a turn, with the loop's clock: nothing is timed per request, and
+ * the slots are looked through only when the oldest known (oldest_ms,
+ * never later than the oldest) may be past due.  While it owes work,
+ * its status query waits with it, not on its own deadline: a status
+ * answer comes after the work sent before it.
  */
 static void
 child_watch(struct vaultd *vd, struct child *ch, int64_t now)
@@ -865,22 +897,25 @@ child_watch(struct vaultd *vd, struct child *ch, int64_t now)
 	int64_t		 bound;
 
 	if ((bound = child_owed_bound(vd, ch)) == 0) {
-		ch->owed_ms = 0;
+		ch->owed_ms = ch->oldest_ms = 0;
 		return;
 	}
 	if (ch->status_sent_ms != 0)
 		ch->status_sent_ms = now;
 	/* a derivation that starts gets its bound from the last answer */
 	ch->owed_bound = bound;
-	if (ch->owed_ms == 0) {
+	if (ch->owed_ms == 0)
 		ch->owed_ms = now;
-		return;
-	}
-	if (now - ch->owed_ms <= bound)
+	if (ch->oldest_ms == 0 || now - ch->oldest_ms > bound)
+		ch->oldest_ms = child_oldest(vd);
+	if (!child_late(ch, now, bound))
 		return;
 	/* vaultd itself may have been the one held up: read what came */
 	child_readable(vd, ch);
-	if (ch->state != CHILD_UP || ch->owed_ms == 0)
+	if (ch->state != CHILD_UP)
+		return;
+	ch->oldest_ms = child_oldest(vd);
+	if (!child_late(ch, now, bound))
 		return;
 	what = vault_busy(vd) ? "the vault operation" : "signing requests";
 	snprintf(why, sizeof(why), "no answer to %s in %lld s", what,
@@ -957,6 +992,9 @@ child_next_timer(const struct child *ch)
 	case CHILD_HELLO:
 	case CHILD_UP:
 		/* owing work, its status query waits with it (child_watch) */
+		if (ch->owed_ms != 0 && ch->oldest_ms != 0 &&
+		    ch->oldest_ms < ch->owed_ms)
+			return ch->oldest_ms + ch->owed_bound + 1;
 		if (ch->owed_ms != 0)
 			return ch->owed_ms + ch->owed_bound + 1;
 		if (ch->status_sent_ms != 0)

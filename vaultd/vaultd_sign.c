@@ -602,6 +602,7 @@ vaultd_sign_account(struct vaultd *vd, const char *account,
 		slot_free(vd, s);
 		return CV_ERR_NOTRUNNING;
 	}
+	s->sent_ms = vd->now_ms;
 	return 0;
 }
 
@@ -634,17 +635,38 @@ vaultd_sign_client(struct vaultd *vd, const struct client_check *cc,
 		*why = VAULTD_SIGNERD_AGAIN;
 		return CV_ERR_AGAIN;
 	}
+	s->sent_ms = vd->now_ms;
 	return 0;
 }
 
 /*
+ * The slot of the request id signerd is handed now: its watchdog clock
+ * starts (child_watch).  Where slot_new mostly put it, else a scan.
+ */
+static void
+sign_handed(struct vaultd *vd, uint32_t id)
+{
+	size_t	i = id % VAULTD_SIGN_SLOTS, k;
+
+	for (k = 0; k < VAULTD_SIGN_SLOTS; k++, i = (i + 1) % VAULTD_SIGN_SLOTS)
+		if (vd->sign_ids[i] == id && vd->sign_busy[i]) {
+			vd->signs[i].sent_ms = vd->now_ms;
+			return;
+		}
+}
+
+/*
  * Frames whose records are written (and synced, unless relaxed) go: the
- * n requests in b are signerd's to answer from now on.
+ * n requests in b are signerd's to answer from now on.  Each one's slot
+ * notes when, from the id of its frame: the groups do not always go in
+ * the order they were made (relaxed, a sync under way).
  */
 static void
 sign_release(struct vaultd *vd, struct msgbuf *b, size_t *n)
 {
 	struct chan	*c = &SIGNERD(vd)->chan;
+	size_t		 off, flen;
+	uint32_t	 id;
 	int		 r;
 
 	*n = 0;
@@ -657,6 +679,10 @@ sign_release(struct vaultd *vd, struct msgbuf *b, size_t *n)
 		vaultd_sign_lost(vd);
 		return;
 	}
+	/* bytes not as msg_begin packs them (none are) go unstamped */
+	for (off = 0; off < b->len && msg_frame_id(b->data + off,
+	    b->len - off, &id, &flen) == 0; off += flen)
+		sign_handed(vd, id);
 	r = chan_queue_buf(c, b);
 	if (r != 0 || ((r = chan_flush(c)) != 0 && r != CV_ERR_AGAIN))
 		child_kill(SIGNERD(vd), "cannot send signing requests");
@@ -897,6 +923,21 @@ vaultd_sign_at_signerd(const struct vaultd *vd)
 
 	/* never more than there are: a miscount must not blame signerd */
 	return vd->nsigns > not_sent ? vd->nsigns - not_sent : 0;
+}
+
+int64_t
+vaultd_sign_oldest_ms(const struct vaultd *vd)
+{
+	int64_t	oldest = 0;
+	size_t	i;
+
+	if (vaultd_sign_at_signerd(vd) == 0)
+		return 0;
+	for (i = 0; i < VAULTD_SIGN_SLOTS; i++)
+		if (vd->sign_busy[i] && vd->signs[i].sent_ms != 0 &&
+		    (oldest == 0 || vd->signs[i].sent_ms < oldest))
+			oldest = vd->signs[i].sent_ms;
+	return oldest;
 }
 
 int

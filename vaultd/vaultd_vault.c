@@ -109,6 +109,7 @@ vault_op_send(struct vaultd *vd, struct msg_w *w, uint32_t id, uint32_t sent)
 	vd->op.active = 1;
 	vd->op.id = id;
 	vd->op.sent = sent;
+	vd->op.sent_ms = vd->now_ms;
 	return 0;
 }
 
@@ -360,6 +361,7 @@ commit_send(struct vaultd *vd)
 	if ((r = child_send(SIGNERD(vd), &w)) != 0)
 		return r;
 	vd->op.id = id;
+	vd->op.sent_ms = vd->now_ms;
 	return 0;
 }
 
@@ -593,6 +595,7 @@ unlock_refused(struct vaultd *vd, int code)
 	}
 	vd->op.id = id;
 	vd->op.sent = MSG_VAULT_LOCK_REQ;
+	vd->op.sent_ms = vd->now_ms;
 	return 0;
 }
 
@@ -645,6 +648,9 @@ vault_signerd_answer(struct vaultd *vd, struct child *ch, struct msg *m)
 		return r < 0 ? r : 0;
 	if (!vd->op.active || m->id != vd->op.id)
 		return CV_ERR_MSG_STATE;
+	/* what signerd was handed behind it could only start now */
+	vd->op_answered_ms = vd->now_ms;
+	vd->op.sent_ms = 0;		/* till the next step goes */
 	if (m->type == MSG_ERROR_ANS) {
 		if (vd->op.committing)
 			return CV_ERR_MSG_STATE;
