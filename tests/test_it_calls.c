@@ -1120,6 +1120,65 @@ test_timeout(void **state)
 	run(c, 0, NULL, "time --account main");
 }
 
+/*
+ * netd stopped (SIGSTOP) with a call to make: netd has no watchdog of
+ * work (a call may wait on the exchange for 20 s a request), but it
+ * answers status queries during a call, and the status query is its
+ * watchdog: asked every 5 s and unanswered for 15 s, it is killed,
+ * "no answer to the status query in 15 s", audited peer_stalled (key
+ * id "status"), and restarted; the call is answered "netd stopped
+ * during the call; whether the exchange acted is unknown" (exit 9),
+ * well before its deadline (120 s), and the next call is made.
+ */
+static void
+test_netd_stopped(void **state)
+{
+	struct ct	*c = *state;
+	struct it_proc	 p[3], q[3];
+	json_t		*doc, *rec;
+	char		 out[160], *said;
+	size_t		 len = 0;
+	pid_t		 call;
+	int		 st;
+
+	run(c, 0, NULL, "time --account main");
+	assert_int_equal(it_status(&c->it, p), 0);
+	assert_int_equal(kill((pid_t)p[2].pid, SIGSTOP), 0);
+	snprintf(out, sizeof(out), "%s.call", c->it.home);
+	call = it_ctl_spawn(&c->it, out, "time --account main");
+	assert_true(call > 0);
+	if (it_wait_up(&c->it, q, 0, p[2].pid, 40000) < 0) {
+		kill((pid_t)p[2].pid, SIGCONT);
+		fail_msg("netd not restarted");
+	}
+	assert_int_equal(q[2].restarts, 1);
+	assert_int_equal(q[1].restarts, 0);
+	assert_string_equal(q[2].last_exit, "killed by vaultd: no answer to "
+	    "the status query in 15 s");
+	assert_int_equal(waitpid(call, &st, 0), call);
+	assert_true(WIFEXITED(st));
+	assert_int_equal(WEXITSTATUS(st), 9);
+	assert_non_null(said = it_slurp(out, &len));
+	if (strstr(said, "netd stopped during the call; whether the exchange "
+	    "acted is unknown") == NULL)
+		fail_msg("time said: %s", said);
+	free(said);
+	unlink(out);
+
+	run(c, 0, NULL, "--json audit show --all --op peer_stalled");
+	assert_non_null(doc = json_loads(c->out, 0, NULL));
+	assert_true(json_is_array(doc));
+	assert_int_equal(json_array_size(doc), 1);
+	rec = json_array_get(doc, 0);
+	assert_string_equal(jstr(rec, "actor"), "netd");
+	assert_string_equal(jstr(rec, "op"), "peer_stalled");
+	assert_string_equal(jstr(rec, "verdict"), "killed");
+	assert_string_equal(jstr(rec, "key_id"), "status");
+	json_decref(doc);
+	run(c, 0, NULL, "time --account main");
+	has(c, "time: ");
+}
+
 /* Usage errors (exit 2, no vaultd needed) and vaultd not running (3). */
 static void
 test_usage(void **state)
@@ -1279,6 +1338,8 @@ main(void)
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_timeout,
 		    setup_polymarket_2s, teardown),
+		cmocka_unit_test_setup_teardown(test_netd_stopped,
+		    setup_polymarket, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);

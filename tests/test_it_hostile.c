@@ -1170,6 +1170,8 @@ test_deadline(void **state)
 	assert_vaultd_up(t, procs);
 	assert_killed(t);
 	assert_audited(t, NULL, "call.time");
+	/* netd's kill as any watchdog's: peer_stalled, key id "call" */
+	assert_audited(t, "netd", "peer_stalled");
 	assert_vault_unchanged(t);
 }
 

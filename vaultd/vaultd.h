@@ -921,6 +921,12 @@ void	 child_setup(struct vaultd *, struct child *, enum child_id,
 int	 child_start(struct vaultd *, struct child *) CV_WUR;
 void	 child_sndbuf(int fd);		/* room toward a child's socket */
 void	 child_kill(struct child *, const char *why);
+/*
+ * A child that owes an answer past its bound: audited peer_stalled,
+ * what went unanswered as the key id, then killed (child_kill).
+ */
+void	 child_stalled(struct vaultd *, struct child *, const char *what,
+	    const char *why);
 void	 child_reaped(struct vaultd *, pid_t, int status);
 void	 child_readable(struct vaultd *, struct child *);
 void	 child_timers(struct vaultd *, struct child *, int64_t now);

@@ -805,7 +805,8 @@ vaultd_call_tick(struct vaultd *vd, int64_t now)
 	    c->state == CALL_NET ? ": netd was restarted, and whether the "
 	    "exchange acted is unknown" : "");
 	if (c->state == CALL_NET)
-		child_kill(NETD(vd), "the exchange call passed its deadline");
+		child_stalled(vd, NETD(vd), "call",
+		    "the exchange call passed its deadline");
 	call_fail(vd, CV_ERR_TIMEOUT, text);
 }
 

@@ -770,11 +770,7 @@ child_refuse(struct vaultd *vd, struct child *ch, const char *why)
 	child_kill(ch, why);
 }
 
-/*
- * A child that owes an answer past its bound: on the audit log, what it
- * left unanswered in the key id field, then killed and restarted.
- */
-static void
+void
 child_stalled(struct vaultd *vd, struct child *ch, const char *what,
     const char *why)
 {
