@@ -80,6 +80,33 @@ journal_header_read(const uint8_t *b, uint64_t *size)
 }
 
 void
+journal_note_make(uint8_t *b, uint32_t epoch, uint64_t seg, uint64_t synced)
+{
+	memcpy(b, "CVJS", 4);
+	put32(b + 4, epoch);
+	put64(b + 8, seg);
+	put64(b + 16, synced);
+	crypto_generichash(b + 24, JOURNAL_FRAME_TAG, b, 24, NULL, 0);
+}
+
+int
+journal_note_read(const uint8_t *b, uint32_t epoch, uint64_t seg,
+    uint64_t *synced)
+{
+	uint8_t	tag[JOURNAL_FRAME_TAG];
+
+	*synced = 0;
+	if (memcmp(b, "CVJS", 4) != 0 || get32(b + 4) != epoch ||
+	    get64(b + 8) != seg)
+		return 0;
+	crypto_generichash(tag, sizeof(tag), b, 24, NULL, 0);
+	if (sodium_memcmp(tag, b + 24, JOURNAL_FRAME_TAG) != 0)
+		return 0;
+	*synced = get64(b + 16);
+	return 1;
+}
+
+void
 journal_frame_head(uint8_t *hdr, uint32_t n, uint32_t epoch, uint64_t seg,
     uint64_t off, uint64_t synced)
 {

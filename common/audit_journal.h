@@ -11,6 +11,13 @@
  *		u32 synced, u64 segment, u64 offset, n bytes of audit.log
  *		at offset, BLAKE2b-128 of everything before it in the frame
  *
+ *	note	at JOURNAL_NOTE_AT in the header slot of its epoch: "CVJS",
+ *		u32 epoch, u64 segment, u64 synced, BLAKE2b-128 of the 24
+ *		bytes before; audit.log (of that segment) on disk up to
+ *		synced, written after each fsync of it that is no frame's
+ *		to note (a lifecycle record's, the start's); absent (zeros)
+ *		in a journal an earlier build wrote, which reads no note
+ *
  * synced: 0 (version 1: not known), or 1 + how many bytes before offset
  * audit.log ended, as far as it was known on disk (fsync'd) when the
  * frame was written; a distance past 2^32 - 2 is noted as that, which
@@ -34,6 +41,8 @@
 #define JOURNAL_FRAME_TAG	16
 #define JOURNAL_FRAME_DATA_MAX	16384
 #define JOURNAL_VERSION		2
+#define JOURNAL_NOTE_AT		1024	/* in a header slot */
+#define JOURNAL_NOTE_LEN	40
 
 struct journal_frame {
 	uint64_t	 off;		/* in audit.log */
@@ -52,6 +61,13 @@ void	 journal_header_make(uint8_t *b, uint32_t epoch, uint64_t size);
 /* The epoch of the header slot at b (JOURNAL_HDR_LEN bytes), 0 if it is
    not a valid one; *size its file size. */
 uint32_t journal_header_read(const uint8_t *b, uint64_t *size);
+/* A note's JOURNAL_NOTE_LEN bytes. */
+void	 journal_note_make(uint8_t *b, uint32_t epoch, uint64_t seg,
+	    uint64_t synced);
+/* The note at b (JOURNAL_NOTE_LEN bytes): 1 and *synced if it is a
+   valid one of epoch and segment seg, else 0. */
+int	 journal_note_read(const uint8_t *b, uint32_t epoch, uint64_t seg,
+	    uint64_t *synced);
 /* A frame's head and tag, for n bytes of audit.log at off, audit.log
    then known on disk up to synced (at most off). */
 void	 journal_frame_head(uint8_t *hdr, uint32_t n, uint32_t epoch,

@@ -18,6 +18,7 @@
 #include <cmocka.h>
 
 #include "common/audit.h"
+#include "common/audit_journal.h"
 #include "common/vault_fmt.h"
 #include "tests/it.h"
 
@@ -1648,6 +1649,67 @@ test_log_zero_tail(void **state)
 		fail_msg("%s", t->out);
 }
 
+/* How far the journal's sync note says audit.log was on disk. */
+static size_t
+journal_noted(struct at *t)
+{
+	char		 wal[160], *j;
+	size_t		 len = 0;
+	uint64_t	 size, synced = 0;
+	uint32_t	 e0, e1, e;
+
+	snprintf(wal, sizeof(wal), "%s/audit.wal", t->it.home);
+	assert_non_null(j = it_slurp(wal, &len));
+	assert_true(len > JOURNAL_DATA_START);
+	e0 = journal_header_read((uint8_t *)j, &size);
+	e1 = journal_header_read((uint8_t *)j + JOURNAL_HDR_SLOT, &size);
+	e = e1 > e0 ? e1 : e0;
+	assert_int_equal(journal_note_read((uint8_t *)j + (e % 2) *
+	    JOURNAL_HDR_SLOT + JOURNAL_NOTE_AT, e, 0, &synced), 1);
+	free(j);
+	return (size_t)synced;
+}
+
+/*
+ * Zeros over the last record, a lifecycle record no frame follows: it
+ * was fsync'd before anything it admits, and the journal's note of that
+ * fsync says so.  The start stops, both files as they were.  Such zeros
+ * used to be dropped with the warning, as a crash's: only a frame noted
+ * what was synced, and none came after that record.
+ */
+static void
+test_log_zero_synced(void **state)
+{
+	struct at	*t = *state;
+	char		 want[1024], why[512], *whole;
+	size_t		 len = 0, c, m;
+
+	signing_account(t);
+	assert_int_equal(CTL(t, NULL, "headers l2 --account A --method "
+	    "GET --path /auth/api-keys"), 0);
+	assert_int_equal(CTL(t, NULL, "account add B --profile openfish"), 0);
+	it_kill(&t->it);
+	assert_non_null(whole = it_slurp(t->audit, &len));
+	/* the last record the note says was synced (its checkpoint may not) */
+	m = journal_noted(t);
+	assert_true(m <= len && m > 0 && whole[m - 1] == '\n');
+	c = line_end(whole, m - 1);
+	assert_null(strstr(whole + c, "\tsign\t"));
+
+	zero_tail(t, whole, c + 10, len);
+	snprintf(why, sizeof(why), "it ends at byte %zu, where the journal "
+	    "notes it was on disk up to byte %zu (its bytes %zu to %zu are "
+	    "zeros, taken for its end: a crash leaves zeros only past what "
+	    "was synced)", c + 10, m, c + 10, len);
+	unfit_msg(t, want, sizeof(want), why);
+	start_unfit(t, want);
+
+	/* put back whole, it starts */
+	zero_tail(t, whole, len, len);
+	free(whole);
+	restart_verifies(t, NULL, NULL);
+}
+
 static int
 setup_seg1(void **state)
 {
@@ -2050,6 +2112,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_journal_refused, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_journal_unfit, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_log_zero_synced, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_log_zero_tail, setup,
 		    teardown),

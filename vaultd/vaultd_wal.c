@@ -293,7 +293,7 @@ replay(struct vaultd *vd, const uint8_t *buf, uint32_t epoch, uint64_t size)
 {
 	struct vd_wal	*j = &vd->wal;
 	struct journal_frame *f;
-	uint64_t	 cur, end, had = size, synced;
+	uint64_t	 cur, end, had = size, synced, noted;
 	size_t		 nf, i, k, first, max;
 	int		 fd;
 
@@ -343,6 +343,15 @@ replay(struct vaultd *vd, const uint8_t *buf, uint32_t epoch, uint64_t size)
 	for (synced = 0, k = 0; k < nf; k++)
 		if (f[k].synced > synced)
 			synced = f[k].synced;
+	/*
+	 * And zeros over what the last fsync no frame followed synced (a
+	 * lifecycle record's, the start's): its note.  A log that is only
+	 * shorter, an older copy put back, is the unlock's to check.
+	 */
+	if (size < had && journal_note_read(buf + (epoch % 2) *
+	    JOURNAL_HDR_SLOT + JOURNAL_NOTE_AT, epoch, vd->audit_nseg,
+	    &noted) && noted > synced)
+		synced = noted;
 	if (size < synced)
 		unfit(vd, "it ends at byte %llu, where the journal notes it was "
 		    "on disk up to byte %llu", (unsigned long long)size,
@@ -535,11 +544,27 @@ vaultd_wal_skip(struct vaultd *vd, size_t n)
 	vd->wal.logsize += n;
 }
 
-/* audit.log was fsync'd: it is on disk to its end. */
+/*
+ * audit.log was fsync'd (a lifecycle record's, the start's): it is on
+ * disk to its end.  Noted in the journal, and synced there, before
+ * anything that record admits: no frame may follow to note it, and
+ * without the note zeros a start found over that record could not be
+ * told from a crash's, and would be dropped.
+ */
 void
 vaultd_wal_log_synced(struct vaultd *vd)
 {
-	vd->wal.durable = vd->wal.logsize;
+	struct vd_wal	*j = &vd->wal;
+	uint8_t		 b[JOURNAL_NOTE_LEN];
+
+	j->durable = j->logsize;
+	if (j->fd == -1 || j->epoch == 0)
+		return;
+	journal_note_make(b, j->epoch, vd->audit_nseg, j->durable);
+	if (pwrite(j->fd, b, sizeof(b), (off_t)(j->epoch % 2) *
+	    JOURNAL_HDR_SLOT + JOURNAL_NOTE_AT) != (ssize_t)sizeof(b) ||
+	    fdatasync(j->fd) == -1)
+		fatal("audit: cannot write %s", j->path);
 }
 
 /*

@@ -3,7 +3,8 @@
  * is a journal image.  Both header slots are read; the frames of the
  * higher epoch they name (or 1) are found, each inside the image,
  * inside its half, of a length the format allows, and its tag checks
- * again.
+ * again.  A sync note is read from each slot, nothing kept from one
+ * that is not valid.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -34,6 +35,12 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (size >= JOURNAL_HDR_SLOT + JOURNAL_HDR_LEN && (e =
 	    journal_header_read(data + JOURNAL_HDR_SLOT, &hsize)) > epoch)
 		epoch = e;
+	for (i = 0; i < 2; i++)
+		if (size >= i * JOURNAL_HDR_SLOT + JOURNAL_NOTE_AT +
+		    JOURNAL_NOTE_LEN && journal_note_read(data + i *
+		    JOURNAL_HDR_SLOT + JOURNAL_NOTE_AT, epoch, 0, &hsize) == 0 &&
+		    hsize != 0)
+			abort();
 	n = journal_frames(data, size, epoch, 0, f, FRAMES_MAX);
 	for (i = 0; i < n; i++) {
 		const uint8_t *hdr = f[i].data - JOURNAL_FRAME_HDR;
