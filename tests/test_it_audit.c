@@ -1710,6 +1710,83 @@ test_log_zero_synced(void **state)
 	restart_verifies(t, NULL, NULL);
 }
 
+/* audit.log as whole (len bytes), its bytes from to to zeros. */
+static void
+zero_run(struct at *t, const char *whole, size_t len, size_t from, size_t to)
+{
+	char	*b;
+	FILE	*f;
+
+	assert_non_null(b = malloc(len));
+	memcpy(b, whole, len);
+	memset(b + from, 0, to - from);
+	assert_non_null(f = fopen(t->audit, "w"));
+	assert_int_equal(fwrite(b, 1, len, f), len);
+	assert_int_equal(fclose(f), 0);
+	free(b);
+}
+
+/*
+ * Zeros followed by bytes that are not: a crash of the machine can leave
+ * a later block of a write on disk and not an earlier one (delayed
+ * allocation).  Past what was synced, the log is taken to end at the
+ * first zero: the frames are written back from there and the log is
+ * whole again.  Inside what was synced (a lifecycle record's bytes), the
+ * start stops, both files as they were.  Such zeros used to pass the
+ * start unseen, left to the unlock's check and vaultctl audit verify.
+ */
+static void
+test_log_zero_run(void **state)
+{
+	struct at	*t = *state;
+	char		 want[1024], why[512], *whole, *p, *log;
+	size_t		 len = 0, len2 = 0, a, b, c;
+
+	signing_account(t);
+	assert_int_equal(CTL(t, NULL, "headers l2 --account A --method "
+	    "GET --path /auth/api-keys"), 0);
+	assert_int_equal(CTL(t, NULL, "account add B --profile openfish"), 0);
+	assert_int_equal(CTL(t, NULL, "headers l2 --account A --method "
+	    "GET --path /auth/api-keys"), 0);
+	it_kill(&t->it);
+	assert_non_null(whole = it_slurp(t->audit, &len));
+	/* the first signing record [a, b), the last [c, len) */
+	assert_non_null(p = strstr(whole, "\tsign\t"));
+	a = line_end(whole, (size_t)(p - whole));
+	b = a + (size_t)(strchr(whole + a, '\n') - (whole + a)) + 1;
+	c = line_end(whole, len - 1);
+	assert_true(c > b + 60 && len > c + 200);
+
+	/* zeros inside the lifecycle records [b, c), synced, bytes after */
+	zero_run(t, whole, len, b + 10, b + 50);
+	snprintf(why, sizeof(why), "it ends at byte %zu, where the records to "
+	    "write back begin at byte %zu (its byte %zu is a zero, and its "
+	    "bytes from there to %zu are taken for torn: a crash leaves zeros "
+	    "only past what was synced)", b + 10, c, b + 10, len);
+	unfit_msg(t, want, sizeof(want), why);
+	start_unfit(t, want);
+
+	/* inside the last signing record, only in the journal */
+	zero_run(t, whole, len, c + 100, c + 150);
+	assert_int_equal(it_start_args(&t->it, "-T", NULL, NULL), 0);
+	snprintf(want, sizeof(want), "warning: %s: its last %zu bytes, from "
+	    "byte %zu, a zero, were past what was synced (a crash of the "
+	    "machine had written later blocks, not that one): dropped\n",
+	    t->audit, len - (c + 100), c + 100);
+	if (!it_log_has(&t->it, want))
+		fail_msg("vaultd's log lacks \"%s\"", want);
+	assert_non_null(log = it_slurp(t->audit, &len2));
+	assert_true(len2 >= len);
+	assert_memory_equal(log, whole, len);
+	assert_null(memchr(log, '\0', len2));
+	free(log);
+	free(whole);
+	assert_int_equal(CTL(t, NULL, "unlock --passphrase-file %s", t->pass),
+	    0);
+	if (CTL(t, NULL, "audit verify") != 0)
+		fail_msg("%s", t->out);
+}
+
 static int
 setup_seg1(void **state)
 {
@@ -2114,6 +2191,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_journal_unfit, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_log_zero_synced, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_log_zero_run, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_log_zero_tail, setup,
 		    teardown),

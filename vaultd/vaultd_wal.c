@@ -99,6 +99,7 @@ frame_cmp(const void *a, const void *b)
 }
 
 static uint64_t	zeros_from, zeros_to;	/* audit.log's zero tail, if any */
+static int	zeros_mixed;		/* bytes not zero follow them */
 
 /*
  * audit.log does not fit the frames to write back: vaultd stops before
@@ -117,7 +118,13 @@ unfit(const struct vaultd *vd, const char *fmt, ...)
 	(void)vsnprintf(why, sizeof(why), fmt, ap);
 	va_end(ap);
 	n = strlen(why);
-	if (zeros_from < zeros_to)
+	if (zeros_from < zeros_to && zeros_mixed)
+		(void)snprintf(why + n, sizeof(why) - n, " (its byte %llu is a "
+		    "zero, and its bytes from there to %llu are taken for "
+		    "torn: a crash leaves zeros only past what was synced)",
+		    (unsigned long long)zeros_from,
+		    (unsigned long long)zeros_to);
+	else if (zeros_from < zeros_to)
 		(void)snprintf(why + n, sizeof(why) - n, " (its bytes %llu to "
 		    "%llu are zeros, taken for its end: a crash leaves zeros "
 		    "only past what was synced)",
@@ -269,6 +276,41 @@ zero_tail(const struct vaultd *vd, uint64_t size)
 }
 
 /*
+ * Where audit.log (size bytes) is taken to end: at its first zero byte
+ * among its last win bytes before the zeros that end it, or where those
+ * begin; size if it holds none there.  A zero followed by bytes that
+ * are not: a crash of the machine can leave a later block of a write on
+ * disk and not an earlier one (delayed allocation), and what follows a
+ * block never synced was never synced either.  *mixed: 1 if bytes not
+ * zero follow the zero found.
+ */
+static uint64_t
+first_zero(const struct vaultd *vd, uint64_t size, uint64_t win,
+    int *mixed)
+{
+	uint8_t		 b[16384];
+	const uint8_t	*z;
+	uint64_t	 end, at, lo;
+	size_t		 n;
+
+	end = zero_tail(vd, size);
+	*mixed = 0;
+	lo = end > win ? end - win : 0;
+	for (at = lo; at < end; at += n) {
+		n = end - at < sizeof(b) ? (size_t)(end - at) : sizeof(b);
+		if (pread(vd->audit_fd, b, n, (off_t)at) != (ssize_t)n)
+			fatal("read %s", vd->auditpath);
+		if ((z = memchr(b, 0, n)) == NULL)
+			continue;
+		at += (uint64_t)(z - b);
+		*mixed = 1;
+		/* the run it begins may start before the bytes read */
+		return at == lo ? zero_tail(vd, at) : at;
+	}
+	return end;
+}
+
+/*
  * Write back into audit.log what the frames hold past its end (size):
  * the bytes a crash of the machine lost.  First, that they fit it: the
  * first frame begins within audit.log, agrees with the bytes it has and
@@ -282,7 +324,9 @@ zero_tail(const struct vaultd *vd, uint64_t size)
  * lifecycle records lie, fsync'd at once, which a crash never loses.
  *
  * Zeros that end audit.log are taken for its end, as a crash leaves
- * them only where it leaves a log cut short: past what was synced.  The
+ * them only where it leaves a log cut short: past what was synced; so
+ * is its first zero among its last bytes when bytes follow that are
+ * not (first_zero: a later block on disk, not that one).  The
  * same checks then tell a crash's from zeros where synced bytes were (a
  * lifecycle record, or what one's fsync covered), which stop the start;
  * the frames are written back over the zeros and the ones left past
@@ -298,7 +342,7 @@ replay(struct vaultd *vd, const uint8_t *buf, uint32_t epoch, uint64_t size)
 	int		 fd;
 
 	zeros_to = size;
-	zeros_from = size = cur = zero_tail(vd, size);
+	zeros_from = size = cur = first_zero(vd, size, j->size, &zeros_mixed);
 
 	/* room for them all, found again in a larger array if need be */
 	for (max = 1024, f = NULL; ; max *= 2) {
@@ -368,7 +412,13 @@ replay(struct vaultd *vd, const uint8_t *buf, uint32_t epoch, uint64_t size)
 		free(f);
 		return 0;
 	}
-	if (size < had)
+	if (size < had && zeros_mixed)
+		log_warnx("%s: its last %llu bytes, from byte %llu, a zero, "
+		    "were past what was synced (a crash of the machine had "
+		    "written later blocks, not that one): dropped",
+		    vd->auditpath, (unsigned long long)(had - size),
+		    (unsigned long long)size);
+	else if (size < had)
 		log_warnx("%s: its last %llu bytes, from byte %llu, were zeros, "
 		    "past what was synced (a crash of the machine had written "
 		    "its size, not its data): dropped", vd->auditpath,
@@ -393,6 +443,7 @@ replay(struct vaultd *vd, const uint8_t *buf, uint32_t epoch, uint64_t size)
 		fatal("audit: cannot cut %s", vd->auditpath);
 	close(fd);
 	zeros_from = zeros_to = 0;
+	zeros_mixed = 0;
 	return cur - size;
 }
 
