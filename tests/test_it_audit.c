@@ -1817,6 +1817,70 @@ segment_lines(struct at *t, char *seg, size_t size)
 }
 
 /*
+ * Zeros in the last segment, in the line before its last: a segment was
+ * synced whole before the log went on past it, so no crash leaves them.
+ * The start stops, saying which byte and how to recover, and changes
+ * nothing (the segment, audit.log, the journal).  Such zeros used to pass
+ * the start unread, audit.log being whole.
+ */
+static void
+test_segment_zeros(void **state)
+{
+	struct at	*t = *state;
+	char		 seg[160], want[1024], wal[160], *sw, *z, *log, *j;
+	char		*s2, *log2, *j2;
+	size_t		 slen = 0, last, len = 0, jlen = 0, n = 0;
+	FILE		*f;
+
+	snprintf(wal, sizeof(wal), "%s/audit.wal", t->it.home);
+	signing_account(t);
+	while (segment_lines(t, seg, sizeof(seg)) == 0)
+		it_sleep_ms(20);
+	assert_int_equal(it_stop(&t->it, 3000), 0);
+	(void)segment_lines(t, seg, sizeof(seg));	/* the last, stopped */
+	assert_non_null(sw = it_slurp(seg, &slen));
+	last = line_end(sw, slen - 1);
+	assert_true(last > 50);
+	assert_non_null(z = malloc(slen));
+	memcpy(z, sw, slen);
+	memset(z + last - 50, 0, 40);
+	assert_non_null(f = fopen(seg, "w"));
+	assert_int_equal(fwrite(z, 1, slen, f), slen);
+	assert_int_equal(fclose(f), 0);
+	assert_non_null(log = it_slurp(t->audit, &len));
+	assert_non_null(j = it_slurp(wal, &jlen));
+
+	snprintf(want, sizeof(want), "fatal: %s: its byte %zu is a zero: a "
+	    "segment was synced whole before the log went on past it, so no "
+	    "crash leaves one there; vaultd does not start, and has changed "
+	    "nothing (put back a whole copy of %s from a backup, then start "
+	    "vaultd: see vaultd(8), FILES)\n", seg, last - 50, seg);
+	start_refused(t, "-S", "1", want);
+	assert_non_null(s2 = it_slurp(seg, &n));
+	assert_int_equal(n, slen);
+	assert_memory_equal(s2, z, slen);
+	free(s2);
+	assert_non_null(log2 = it_slurp(t->audit, &n));
+	assert_int_equal(n, len);
+	assert_memory_equal(log2, log, len);
+	free(log2);
+	assert_non_null(j2 = it_slurp(wal, &n));
+	assert_int_equal(n, jlen);
+	assert_memory_equal(j2, j, jlen);
+	free(j2);
+	free(log);
+	free(j);
+
+	/* the segment put back whole, it starts */
+	assert_non_null(f = fopen(seg, "w"));
+	assert_int_equal(fwrite(sw, 1, slen, f), slen);
+	assert_int_equal(fclose(f), 0);
+	free(sw);
+	free(z);
+	restart_verifies(t, "-S", "1");
+}
+
+/*
  * A signing record at byte 0 of audit.log, the first after a rotation,
  * chains to the last line of the last segment.  audit.log cut inside
  * it after a crash (vaultd killed), with that segment's last line
@@ -2196,6 +2260,8 @@ main(void)
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_log_zero_tail, setup,
 		    teardown),
+		cmocka_unit_test_setup_teardown(test_segment_zeros,
+		    setup_seg1, teardown),
 		cmocka_unit_test_setup_teardown(test_journal_segment,
 		    setup_seg1, teardown),
 		cmocka_unit_test_setup_teardown(test_ctl_withheld, setup,

@@ -126,6 +126,38 @@ resume_from(struct vaultd *vd, int fd, const char *path, off_t size,
 }
 
 /*
+ * The last segment's last bytes hold no zero: a segment was synced whole
+ * (its checkpoint's fsync) before the log went on past it, so no crash
+ * leaves zeros there; damage or tampering does, and the start stops
+ * before it writes anything.  Only its end is read, as the start reads
+ * only that of the log; deeper damage is the unlock's check's to find.
+ */
+static void
+segment_tail(const char *seg)
+{
+	uint8_t		 b[16384];
+	const uint8_t	*z;
+	struct stat	 st;
+	size_t		 n;
+	int		 fd;
+
+	if ((fd = open(seg, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) == -1 ||
+	    fstat(fd, &st) == -1)
+		fatal("open %s", seg);
+	n = (uint64_t)st.st_size < sizeof(b) ? (size_t)st.st_size : sizeof(b);
+	if (pread(fd, b, n, st.st_size - (off_t)n) != (ssize_t)n)
+		fatal("read %s", seg);
+	close(fd);
+	if ((z = memchr(b, 0, n)) != NULL)
+		fatalx("%s: its byte %lld is a zero: a segment was synced whole "
+		    "before the log went on past it, so no crash leaves one "
+		    "there; vaultd does not start, and has changed nothing "
+		    "(put back a whole copy of %s from a backup, then start "
+		    "vaultd: see vaultd(8), FILES)", seg,
+		    (long long)(st.st_size - (off_t)n + (z - b)), seg);
+}
+
+/*
  * Open the log and find where it ends, reading only its last lines: the
  * current file, or after a crash mid-rotation (no current file, or an
  * empty one) the last segment.  A line torn by a crash is cut.
@@ -146,6 +178,11 @@ vaultd_audit_open(struct vaultd *vd)
 	if ((r = audit_log_scan(vd->auditpath, &log)) != 0)
 		fatalx("%s: %s", vd->auditpath, cv_strerror(r));
 	vd->audit_nseg = log.nseg;
+	if (log.nseg > 0) {
+		if (audit_log_file(&log, log.nseg, seg, sizeof(seg)) != 0)
+			fatalx("%s: path too long", vd->auditpath);
+		segment_tail(seg);
+	}
 	vd->audit_fd = open(vd->auditpath, O_RDWR | O_CREAT | O_APPEND |
 	    O_CLOEXEC | O_NOFOLLOW, 0600);
 	if (vd->audit_fd == -1)
