@@ -48,7 +48,9 @@ log_limit(const char *path, unsigned long long max)
 /*
  * Past twice the limit, a log no longer at its path (a rotation found
  * the name taken, or the file was moved away and no SIGHUP followed)
- * gets one last line; standard error then goes to /dev/null until a
+ * goes on in a new file at the path if none is there (O_EXCL: a file
+ * put there is not vaultd's log), each file saying so.  Else it gets
+ * one last line, and standard error then goes to /dev/null until a
  * SIGHUP or a restart opens the path anew.  Without /dev/null the file
  * is emptied instead: the bound holds either way.  The audit log is
  * another file, not touched by this.
@@ -59,6 +61,21 @@ log_stop(void)
 	int	fd;
 
 	log_rotating = 1;
+	fd = open(log_path, O_WRONLY | O_CREAT | O_EXCL | O_APPEND |
+	    O_CLOEXEC | O_NOCTTY | O_NOFOLLOW, 0600);
+	if (fd != -1) {
+		log_warnx("this log is past %llu bytes, twice log-max-size, "
+		    "and no longer at %s: lines go on in a new %s",
+		    2 * log_max, log_path, log_path);
+		if (fd != log_fd) {
+			(void)dup2(fd, log_fd);
+			close(fd);
+		}
+		log_info("the log before this one was moved away from %s and "
+		    "grew past twice log-max-size", log_path);
+		log_rotating = 0;
+		return;
+	}
 	log_warnx("this log is past %llu bytes, twice log-max-size, and no "
 	    "longer at %s: no more lines until a SIGHUP or a restart opens %s "
 	    "anew", 2 * log_max, log_path, log_path);

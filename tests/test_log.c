@@ -265,8 +265,9 @@ test_limit_planted_bound(void **state)
 
 /*
  * A log moved away with no SIGHUP since, nothing at its path: it is not
- * renamed (logrotate's file), and stops the same way past twice the
- * limit.
+ * renamed (logrotate's file); past twice the limit its lines go on in a
+ * new file at the path, each file saying so.  They used to stop there,
+ * standard error going to /dev/null until a SIGHUP.
  */
 static void
 test_limit_moved(void **state)
@@ -284,19 +285,26 @@ test_limit_moved(void **state)
 	saved = log_into(path);
 	log_limit(path, 400);
 	assert_int_equal(rename(path, moved), 0);
-	for (i = 0; i < 200; i++)
+	for (i = 0; i < 60; i++)
 		log_warnx("line %03d", i);
 	assert_int_equal(fstat(STDERR_FILENO, &st), 0);
-	assert_true(S_ISCHR(st.st_mode));
+	assert_true(S_ISREG(st.st_mode));
 	log_back(path, saved);
 
-	assert_int_equal(access(path, F_OK), -1);
 	n = file_text(moved, buf, sizeof(buf));
 	snprintf(want, sizeof(want), "warning: line 044\nwarning: this log is "
-	    "past 800 bytes, twice log-max-size, and no longer at %s: no more "
-	    "lines until a SIGHUP or a restart opens %s anew\n", path, path);
+	    "past 800 bytes, twice log-max-size, and no longer at %s: lines "
+	    "go on in a new %s\n", path, path);
 	assert_non_null(stop = strstr(buf, want));
 	assert_int_equal(stop + strlen(want) - buf, n);
+	file_text(path, buf, sizeof(buf));
+	snprintf(want, sizeof(want), "the log before this one was moved away "
+	    "from %s and grew past twice log-max-size\nwarning: line 045\n",
+	    path);
+	assert_int_equal(strncmp(buf, want, strlen(want)), 0);
+	assert_non_null(stop = strstr(buf, "warning: line 059\n"));
+	assert_int_equal(stop[strlen("warning: line 059\n")], '\0');
+	assert_int_equal(unlink(path), 0);
 	assert_int_equal(unlink(moved), 0);
 	assert_int_equal(rmdir(dir), 0);
 }
