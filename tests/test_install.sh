@@ -14,8 +14,9 @@
 #  - `make deb` builds clobvault_VERSION_ARCH.deb, lintian finds nothing
 #    (debian/clobvault.lintian-overrides explains what it overrides), the
 #    package's layout and modes are right, its maintainer scripts start
-#    and enable nothing on a first install, try-restart what ran on an
-#    upgrade and stop the units on removal, and the unpacked package runs.
+#    and enable nothing on a first install, stop what runs before an
+#    upgrade replaces the binaries and start it again after, and stop the
+#    units on removal, and the unpacked package runs.
 # A check whose tool is missing is skipped, with the package to install.
 # usage: BUILD=<build dir> tests/test_install.sh   (from the top directory)
 set -u
@@ -374,46 +375,85 @@ check "deb: postinst creates /var/lib/clobvault 0700" \
 check "deb: the example is a conffile" \
     grep -qx "/etc/clobvault/vaultd.conf.example" "$tmp/control/conffiles"
 # The units across a first install, an upgrade and a removal: the
-# maintainer scripts (debhelper's lines, debian/rules, and debian/prerm)
-# run with stand-ins that log each call to systemctl and its helpers,
-# and to the tools the postinst makes its user and directory with, as
-# under a running systemd.  A first install starts and enables nothing;
-# an upgrade stops nothing, then reloads systemd and try-restarts what
-# ran; a removal stops the units.
+# maintainer scripts (debhelper's lines, debian/rules, debian/preinst,
+# debian/postinst and debian/prerm) run with stand-ins that log each
+# call to systemctl and its helpers, and to the tools the postinst makes
+# its user and directory with, as under a running systemd where the
+# units in $active run.  A first install starts and enables nothing; an
+# upgrade stops vaultd and the timer before dpkg replaces the binaries
+# (vaultd would start the new signerd or netd), then reloads systemd and
+# starts again what ran, and an abandoned one starts it again from the
+# preinst; a removal stops the units.
 stub=$tmp/stub
 mkdir -p "$stub/bin" "$stub/run-systemd"
-for t in systemctl deb-systemd-invoke adduser getent install; do
+for t in deb-systemd-invoke adduser getent install; do
 	printf '#!/bin/sh\necho "%s $*" >>"$STUB_LOG"\n' "$t" >"$stub/bin/$t"
 done
+# systemctl: is-active succeeds for the units in STUB_ACTIVE
+printf '#!/bin/sh\necho "systemctl $*" >>"$STUB_LOG"\n%s\n' \
+    'case "$*" in *is-active*) case " $STUB_ACTIVE " in *" $3 "*) exit 0;; esac; exit 3;; esac' \
+    >"$stub/bin/systemctl"
 # nothing was installed or enabled before this package
 printf '#!/bin/sh\necho "deb-systemd-helper $*" >>"$STUB_LOG"\ncase $1 in\n%s\nesac\n' \
     'debian-installed|was-enabled|--quiet) exit 1;;' \
     >"$stub/bin/deb-systemd-helper"
 chmod 0755 "$stub/bin"/*
+active=
 maint() {	# script argument...: the calls it made
 	[ -f "$tmp/control/$1" ] || return 0
-	sed "s|/run/systemd/system|$stub/run-systemd|g" "$tmp/control/$1" \
-	    >"$stub/$1"
+	sed -e "s|/run/systemd/system|$stub/run-systemd|g" \
+	    -e "s|/run/clobvault-upgrade|$stub/upgrade-mark|g" \
+	    "$tmp/control/$1" >"$stub/$1"
 	: >"$stub/log"
 	ms=$1; shift
-	STUB_LOG=$stub/log PATH="$stub/bin:$PATH" sh "$stub/$ms" "$@" \
-	    >/dev/null 2>&1 || echo "$ms $*: exit $?" >>"$stub/log"
+	STUB_ACTIVE=$active STUB_LOG=$stub/log PATH="$stub/bin:$PATH" \
+	    sh "$stub/$ms" "$@" >/dev/null 2>&1 ||
+	    echo "$ms $*: exit $?" >>"$stub/log"
 	cat "$stub/log"
 }
+# an upgrade from 0.0.9 with the units in $active running
+upgrade() {	# label
+	rm -f "$stub/upgrade-mark"
+	{ maint prerm upgrade 0.1.0; maint preinst upgrade 0.0.9; } \
+	    >"$tmp/before-$1.calls"
+	maint postinst configure 0.0.9 >"$tmp/$1.calls"
+}
+# the units the calls start after the last daemon-reload, one a line
+started() {	# calls-file
+	sed -n '/^systemctl --system daemon-reload$/,$p' "$1" |
+	    sed -n 's/^deb-systemd-invoke start //p'
+}
 maint postinst configure >"$tmp/install.calls"
-maint postinst configure 0.0.9 >"$tmp/upgrade.calls"
-{ maint preinst upgrade 0.0.9; maint prerm upgrade 0.1.0; } \
-    >"$tmp/before-upgrade.calls"
-maint prerm remove >"$tmp/remove.calls"
 check "deb: a first install starts and enables no unit" sh -c "grep -q \
     'update-state vaultd.service' '$tmp/install.calls' && ! grep \
     'start\|enable\|exit ' '$tmp/install.calls'"
-check "deb: an upgrade reloads, then try-restarts vaultd.service" sh -c \
-    "grep -A1 -x 'systemctl --system daemon-reload' '$tmp/upgrade.calls' |
-    grep -qx 'deb-systemd-invoke try-restart clobvault-rotate.service \
-clobvault-rotate.timer vaultd.service'"
-check "deb: an upgrade stops nothing before it" \
-    sh -c "! grep -q 'stop\|exit ' '$tmp/before-upgrade.calls'"
+active="vaultd.service clobvault-rotate.timer"
+upgrade upgrade
+check "deb: an upgrade stops the timer, a rotation and vaultd before the unpack" \
+    sh -c "grep -qx 'deb-systemd-invoke stop clobvault-rotate.timer \
+clobvault-rotate.service vaultd.service' '$tmp/before-upgrade.calls' &&
+    ! grep -q 'exit ' '$tmp/before-upgrade.calls'"
+check "deb: an upgrade reloads, then starts vaultd and the timer again" \
+    [ "$(started "$tmp/upgrade.calls")" = "vaultd.service
+clobvault-rotate.timer" ]
+check "deb: an upgrade leaves no note in /run" [ ! -e "$stub/upgrade-mark" ]
+active=vaultd.service
+upgrade upgrade-vaultd
+check "deb: an upgrade starts vaultd again, and not the timer that was stopped" \
+    [ "$(started "$tmp/upgrade-vaultd.calls")" = vaultd.service ]
+active=
+upgrade upgrade-stopped
+check "deb: an upgrade starts nothing that was stopped" sh -c \
+    "! grep -q ' start\|exit ' '$tmp/upgrade-stopped.calls'"
+active=vaultd.service
+rm -f "$stub/upgrade-mark"
+maint preinst upgrade 0.0.9 >/dev/null
+maint preinst abort-upgrade 0.0.9 >"$tmp/abort.calls"
+check "deb: an abandoned upgrade starts vaultd again" sh -c \
+    "grep -qx 'deb-systemd-invoke start vaultd.service' '$tmp/abort.calls' &&
+    [ ! -e '$stub/upgrade-mark' ]"
+active=
+maint prerm remove >"$tmp/remove.calls"
 check "deb: a removal stops vaultd.service" grep -qx "deb-systemd-invoke \
 stop clobvault-rotate.timer clobvault-rotate.service vaultd.service" \
     "$tmp/remove.calls"
