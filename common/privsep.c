@@ -1,8 +1,10 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
+#include <limits.h>
 #include <pwd.h>
 #include <sched.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 #include <sys/personality.h>
@@ -171,14 +173,86 @@ sandbox_install(const struct sandbox_rule *rules, size_t n)
 	return sandbox_install_conds(rules, n, NULL, 0);
 }
 
+/* Whether the file real (a real path) is in the directory dir or under it. */
+static int
+path_under(const char *real, const char *dir)
+{
+	char	rdir[PATH_MAX];
+	size_t	n;
+
+	if (realpath(dir, rdir) == NULL)
+		return 0;
+	n = strlen(rdir);
+	if (n == 1)			/* "/" */
+		return 1;
+	return strncmp(real, rdir, n) == 0 && real[n] == '/';
+}
+
 int
-landlock_restrict_ro(const char *const *ro, int *abi)
+landlock_link_dir(const char *path, const char *const *ro, char *dir,
+    size_t len)
+{
+	char	 real[PATH_MAX], *slash;
+	size_t	 i;
+
+	if (realpath(path, real) == NULL) {
+		if (errno != ENOENT)
+			log_warn("landlock: %s, left unreadable", path);
+		return 0;
+	}
+	for (i = 0; ro[i] != NULL; i++)
+		if (path_under(real, ro[i]))
+			return 0;
+	/* never a rule for / */
+	if ((slash = strrchr(real, '/')) == NULL || slash == real ||
+	    (size_t)(slash - real) >= len) {
+		log_warnx("landlock: %s leads to %s, left unreadable", path,
+		    real);
+		return 0;
+	}
+	memcpy(dir, real, (size_t)(slash - real));
+	dir[slash - real] = '\0';
+	return 1;
+}
+
+/* Let the domain fd read under path: 0, ENOENT skipped, or -1. */
+static int
+landlock_add_ro(int fd, const char *path)
 {
 	struct landlock_path_beneath_attr	 pb;
+	int					 pfd;
+
+	if ((pfd = open(path, O_PATH | O_CLOEXEC)) == -1) {
+		if (errno == ENOENT) {
+			log_debug("landlock: no %s, skipped", path);
+			return 0;
+		}
+		log_warn("landlock: %s", path);
+		return -1;
+	}
+	memset(&pb, 0, sizeof(pb));
+	pb.allowed_access = LANDLOCK_ACCESS_FS_READ_FILE |
+	    LANDLOCK_ACCESS_FS_READ_DIR;
+	pb.parent_fd = pfd;
+	if (syscall(SYS_landlock_add_rule, fd, LANDLOCK_RULE_PATH_BENEATH,
+	    &pb, 0) != 0) {
+		log_warn("landlock: rule for %s", path);
+		close(pfd);
+		return -1;
+	}
+	close(pfd);
+	return 0;
+}
+
+int
+landlock_restrict_ro(const char *const *ro, const char *const *links,
+    int *abi)
+{
 	struct ll_ruleset			 rs;
+	char					 dir[PATH_MAX];
 	size_t					 rslen, i;
 	long					 v;
-	int					 fd, pfd;
+	int					 fd;
 	int					 r = CV_ERR_SANDBOX;
 
 	*abi = 0;
@@ -218,26 +292,15 @@ landlock_restrict_ro(const char *const *ro, int *abi)
 		log_warn("landlock_create_ruleset");
 		return CV_ERR_SANDBOX;
 	}
-	for (i = 0; ro[i] != NULL; i++) {
-		if ((pfd = open(ro[i], O_PATH | O_CLOEXEC)) == -1) {
-			if (errno == ENOENT) {
-				log_debug("landlock: no %s, skipped", ro[i]);
-				continue;
-			}
-			log_warn("landlock: %s", ro[i]);
+	for (i = 0; ro[i] != NULL; i++)
+		if (landlock_add_ro(fd, ro[i]) != 0)
 			goto out;
+	for (i = 0; links != NULL && links[i] != NULL; i++) {
+		if (landlock_link_dir(links[i], ro, dir, sizeof(dir)) == 1) {
+			log_debug("landlock: %s is in %s", links[i], dir);
+			if (landlock_add_ro(fd, dir) != 0)
+				goto out;
 		}
-		memset(&pb, 0, sizeof(pb));
-		pb.allowed_access = LANDLOCK_ACCESS_FS_READ_FILE |
-		    LANDLOCK_ACCESS_FS_READ_DIR;
-		pb.parent_fd = pfd;
-		if (syscall(SYS_landlock_add_rule, fd,
-		    LANDLOCK_RULE_PATH_BENEATH, &pb, 0) != 0) {
-			log_warn("landlock: rule for %s", ro[i]);
-			close(pfd);
-			goto out;
-		}
-		close(pfd);
 	}
 	if (syscall(SYS_landlock_restrict_self, fd, 0) != 0) {
 		log_warn("landlock_restrict_self");
@@ -347,7 +410,8 @@ privsep_enter_more(const struct privsep_conf *conf,
 	st->uid = getuid();
 
 	if (more != NULL && more->ro != NULL &&
-	    landlock_restrict_ro(more->ro, &st->landlock) != 0)
+	    landlock_restrict_ro(more->ro, more->ro_links,
+	    &st->landlock) != 0)
 		fatalx("cannot restrict the file system with Landlock");
 
 	/* Inherited, it would make PROT_READ mean PROT_EXEC as well. */

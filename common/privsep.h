@@ -136,6 +136,8 @@ void	privsep_enter(const struct privsep_conf *, struct privsep_state *);
  */
 struct privsep_more {
 	const char *const		*ro;	/* NULL-terminated, or NULL */
+	/* files read under ro that a link may put elsewhere, or NULL */
+	const char *const		*ro_links;
 	const struct sandbox_cond	*conds;
 	size_t				 nconds;
 	/* run last before the filter, or NULL (signerd's workers start) */
@@ -153,6 +155,8 @@ struct privsep_more {
  * outside the domain -- as far as the kernel's Landlock ABI knows those
  * rights.  A kernel without Landlock gets a warning and st->landlock 0;
  * any other Landlock failure is fatal.  more->ro NULL: no Landlock.
+ * Each file of more->ro_links that a symbolic link takes out of ro
+ * (landlock_link_dir) may be read too, with its directory's other files.
  */
 void	privsep_enter_more(const struct privsep_conf *,
 	    const struct privsep_more *more, struct privsep_state *);
@@ -171,6 +175,21 @@ int	sandbox_install_conds(const struct sandbox_rule *, size_t,
  * ABI enforced, or 0 with *abi 0 when the kernel has no Landlock;
  * CV_ERR_SANDBOX when a path or the domain cannot be set up.
  */
-int	landlock_restrict_ro(const char *const *ro, int *abi) CV_WUR;
+int	landlock_restrict_ro(const char *const *ro, const char *const *links,
+	    int *abi) CV_WUR;
+
+/*
+ * The directory of the file path names once its links are followed, in
+ * dir (len bytes), when that file is under none of the directories of
+ * ro: Landlock checks the file a link leads to, so /etc/resolv.conf
+ * linked to /run/systemd/resolve/stub-resolv.conf (systemd-resolved) or
+ * /run/resolvconf/resolv.conf (resolvconf) is outside a rule for /etc.
+ * The directory, not the file: those files are replaced by a rename.
+ * 1 with dir set; 0 when path is under ro, or does not exist, or cannot
+ * be looked at or leads to a file in / (said in the log): left
+ * unreadable then, as without this.
+ */
+int	landlock_link_dir(const char *path, const char *const *ro, char *dir,
+	    size_t len) CV_WUR;
 
 #endif

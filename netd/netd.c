@@ -194,6 +194,16 @@ static const char *const netd_ro[] = {
 	"/etc", "/usr", "/lib", "/lib64", NULL
 };
 
+/*
+ * The resolver's files and the CA bundle, which a host may link to
+ * elsewhere: /etc/resolv.conf into /run under systemd-resolved or
+ * resolvconf.  Unreadable, glibc would ask 127.0.0.1 and fail.
+ */
+static const char *const netd_ro_links[] = {
+	"/etc/resolv.conf", "/etc/hosts", "/etc/nsswitch.conf",
+	"/etc/host.conf", "/etc/gai.conf", NETD_SYSTEM_CA, NULL
+};
+
 static void
 netd_dispatch(struct netd *nd, struct msg *m)
 {
@@ -355,6 +365,7 @@ main(int argc, char **argv)
 	conf.rules = netd_rules;
 	conf.nrules = sizeof(netd_rules) / sizeof(netd_rules[0]);
 	more.ro = netd_ro;
+	more.ro_links = netd_ro_links;
 	more.conds = netd_conds;
 	more.nconds = sizeof(netd_conds) / sizeof(netd_conds[0]);
 	more.before_filter = NULL;

@@ -333,6 +333,7 @@ main(int argc, char **argv)
 	conf.rules = signerd_rules;
 	conf.nrules = sizeof(signerd_rules) / sizeof(signerd_rules[0]);
 	more.ro = NULL;			/* chroot instead of Landlock */
+	more.ro_links = NULL;
 	more.conds = signerd_conds;
 	more.nconds = sizeof(signerd_conds) / sizeof(signerd_conds[0]);
 	more.before_filter = start_workers;

@@ -2,14 +2,17 @@
  * common/privsep.c: the seccomp builder's argument rules, each tried in
  * a child of its own -- what they allow, what they refuse with an errno,
  * and what kills, at the edges of each range; a call of another
- * architecture; and what the drop to the children's user keeps and
- * leaves.
+ * architecture; what the drop to the children's user keeps and
+ * leaves; and the Landlock domain's files reached by a link.
  */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
 #include <stdint.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
 #include <pthread.h>
 #include <pwd.h>
 #include <signal.h>
@@ -19,6 +22,7 @@
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 
@@ -324,6 +328,168 @@ test_drop(void **state)
 	}
 }
 
+/*
+ * A tree like a host's under systemd-resolved: T/etc/resolv.conf a link
+ * to T/run/resolv.conf (absolute), T/etc/rel one to ../run/resolv.conf,
+ * T/etc/hosts a file, T/secret outside both.
+ */
+static char	ll_top[PATH_MAX];
+
+static void
+ll_path(char *buf, const char *rel)
+{
+	int	n = snprintf(buf, PATH_MAX, "%s/%s", ll_top, rel);
+
+	assert_true(n > 0 && n < PATH_MAX);
+}
+
+static void
+ll_file(const char *rel, const char *text)
+{
+	char	p[PATH_MAX];
+	int	fd;
+
+	ll_path(p, rel);
+	assert_true((fd = open(p, O_WRONLY | O_CREAT | O_TRUNC, 0644)) != -1);
+	assert_int_equal(write(fd, text, strlen(text)), (ssize_t)strlen(text));
+	close(fd);
+}
+
+static int
+ll_setup(void **state)
+{
+	char	p[PATH_MAX], q[PATH_MAX], t[] = "/tmp/cvll.XXXXXX";
+
+	if (mkdtemp(t) == NULL || realpath(t, ll_top) == NULL)
+		return -1;
+	ll_path(p, "etc");
+	if (mkdir(p, 0755) == -1)
+		return -1;
+	ll_path(p, "run");
+	if (mkdir(p, 0755) == -1)
+		return -1;
+	ll_file("run/resolv.conf", "nameserver 127.0.0.53\n");
+	ll_file("etc/hosts", "127.0.0.1 localhost\n");
+	ll_file("secret", "no\n");
+	ll_path(p, "run/resolv.conf");
+	ll_path(q, "etc/resolv.conf");
+	if (symlink(p, q) == -1)
+		return -1;
+	ll_path(q, "etc/rel");
+	if (symlink("../run/resolv.conf", q) == -1)
+		return -1;
+	return 0;
+}
+
+static int
+ll_teardown(void **state)
+{
+	static const char *const rm[] = { "etc/rel", "etc/resolv.conf",
+	    "etc/hosts", "run/resolv.conf", "secret", NULL };
+	char	p[PATH_MAX];
+	size_t	i;
+
+	for (i = 0; rm[i] != NULL; i++) {
+		ll_path(p, rm[i]);
+		(void)unlink(p);
+	}
+	ll_path(p, "etc");
+	(void)rmdir(p);
+	ll_path(p, "run");
+	(void)rmdir(p);
+	(void)rmdir(ll_top);
+	return 0;
+}
+
+/* The directory a link takes a file to, outside ro; never one inside. */
+static void
+test_landlock_link_dir(void **state)
+{
+	char		 etc[PATH_MAX], run[PATH_MAX], p[PATH_MAX];
+	char		 dir[PATH_MAX];
+	const char	*ro[3];
+
+	ll_path(etc, "etc");
+	ll_path(run, "run");
+	ro[0] = etc;
+	ro[1] = NULL;
+	ll_path(p, "etc/resolv.conf");
+	assert_int_equal(landlock_link_dir(p, ro, dir, sizeof(dir)), 1);
+	assert_string_equal(dir, run);
+	ll_path(p, "etc/rel");
+	assert_int_equal(landlock_link_dir(p, ro, dir, sizeof(dir)), 1);
+	assert_string_equal(dir, run);
+	/* a file, no link: under ro already */
+	ll_path(p, "etc/hosts");
+	assert_int_equal(landlock_link_dir(p, ro, dir, sizeof(dir)), 0);
+	/* none */
+	ll_path(p, "etc/gai.conf");
+	assert_int_equal(landlock_link_dir(p, ro, dir, sizeof(dir)), 0);
+	/* the link's target under ro too */
+	ro[1] = run;
+	ro[2] = NULL;
+	ll_path(p, "etc/resolv.conf");
+	assert_int_equal(landlock_link_dir(p, ro, dir, sizeof(dir)), 0);
+	/* too small a buffer: nothing */
+	ro[1] = NULL;
+	assert_int_equal(landlock_link_dir(p, ro, dir, 4), 0);
+}
+
+/* In a child: 0 if the link is read and the rest stays out. */
+static int
+ll_child(void)
+{
+	char		 etc[PATH_MAX], p[PATH_MAX], buf[64];
+	const char	*ro[2], *links[3];
+	ssize_t		 n;
+	int		 abi, fd;
+
+	ll_path(etc, "etc");
+	ro[0] = etc;
+	ro[1] = NULL;
+	ll_path(p, "etc/resolv.conf");
+	links[0] = p;
+	links[1] = "/nonexistent/resolv.conf";
+	links[2] = NULL;
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == -1)
+		return 10;
+	if (landlock_restrict_ro(ro, links, &abi) != 0)
+		return 11;
+	if (abi == 0)
+		return 77;		/* no Landlock here */
+	if ((fd = open(p, O_RDONLY)) == -1)
+		return 2;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n != 22 || memcmp(buf, "nameserver 127.0.0.53\n", 22) != 0)
+		return 3;
+	ll_path(p, "secret");
+	if (open(p, O_RDONLY) != -1 || errno != EACCES)
+		return 4;
+	return 0;
+}
+
+/*
+ * netd's Landlock domain reads /etc; on a host where /etc/resolv.conf
+ * is a link into /run (systemd-resolved, resolvconf), the file it leads
+ * to must be readable too, or glibc's resolver asks 127.0.0.1 and fails.
+ */
+static void
+test_landlock_follows_link(void **state)
+{
+	pid_t	pid;
+	int	status;
+
+	if ((pid = fork()) == 0)
+		_exit(ll_child());
+	assert_true(pid > 0);
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status));
+	if (WEXITSTATUS(status) == 77)
+		skip();
+	assert_int_equal(WEXITSTATUS(status), 0);
+}
+
 int
 main(void)
 {
@@ -333,6 +499,10 @@ main(void)
 		cmocka_unit_test(test_two_args),
 		cmocka_unit_test(test_bad_arch),
 		cmocka_unit_test(test_drop),
+		cmocka_unit_test_setup_teardown(test_landlock_link_dir,
+		    ll_setup, ll_teardown),
+		cmocka_unit_test_setup_teardown(test_landlock_follows_link,
+		    ll_setup, ll_teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
