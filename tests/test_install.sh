@@ -376,14 +376,14 @@ check "deb: the example is a conffile" \
     grep -qx "/etc/clobvault/vaultd.conf.example" "$tmp/control/conffiles"
 # The units across a first install, an upgrade and a removal: the
 # maintainer scripts (debhelper's lines, debian/rules, debian/preinst,
-# debian/postinst and debian/prerm) run with stand-ins that log each
+# debian/postinst, debian/prerm and debian/postrm) run with stand-ins that log each
 # call to systemctl and its helpers, and to the tools the postinst makes
 # its user and directory with, as under a running systemd where the
 # units in $active run.  A first install starts and enables nothing; an
 # upgrade stops vaultd and the timer before dpkg replaces the binaries
 # (vaultd would start the new signerd or netd), then reloads systemd and
 # starts again what ran, and an abandoned one starts it again from the
-# preinst; a removal stops the units.
+# postrm; a removal stops the units.
 stub=$tmp/stub
 mkdir -p "$stub/bin" "$stub/run-systemd"
 for t in deb-systemd-invoke adduser getent install; do
@@ -448,7 +448,7 @@ check "deb: an upgrade starts nothing that was stopped" sh -c \
 active=vaultd.service
 rm -f "$stub/upgrade-mark"
 maint preinst upgrade 0.0.9 >/dev/null
-maint preinst abort-upgrade 0.0.9 >"$tmp/abort.calls"
+maint postrm abort-upgrade 0.0.9 >"$tmp/abort.calls"
 check "deb: an abandoned upgrade starts vaultd again" sh -c \
     "grep -qx 'deb-systemd-invoke start vaultd.service' '$tmp/abort.calls' &&
     [ ! -e '$stub/upgrade-mark' ]"
