@@ -474,6 +474,58 @@ test_abort(void **state)
 	run(c, 2, "rotate apikey --account main --drain 9999");
 }
 
+/*
+ * A rotation stopped after create, a third key made the active one
+ * meanwhile (apikey create, apikey use), then abort: the new key is
+ * deleted, and the abort names the key that signs now, not the
+ * rotation's old key, in what it prints and in its audit record.
+ */
+static void
+test_abort_third_key(void **state)
+{
+	struct rt	*c = *state;
+	json_t		*j, *r;
+	char		 id[32], nk[80], third[80], want[1024], key[80];
+	const char	*op, *path = NULL;
+	size_t		 i;
+
+	start_stopped(c, "verify", id);
+	new_key_of(c, nk, sizeof(nk));
+	run(c, 0, "--json apikey create --account main --nonce %llu",
+	    (unsigned long long)c->nonce + 2);
+	j = out_json(c);
+	snprintf(third, sizeof(third), "%s", json_string_value(
+	    json_object_get(json_object_get(j, "result"), "apiKey")));
+	json_decref(j);
+	run(c, 0, "apikey use --account main --key-id %s", third);
+	run(c, 0, "rotate abort %s", id);
+	snprintf(want, sizeof(want), "rotation %s aborted: main signs with %s, "
+	    "not the old key %s; new key %s deleted\n", id, third, c->key,
+	    nk);
+	assert_string_equal(c->out, want);
+	/* its audit record says the same */
+	run(c, 0, "--json audit show --rotation %s", id);
+	j = out_json(c);
+	json_array_foreach(j, i, r) {
+		op = json_string_value(json_object_get(r, "op"));
+		if (op != NULL && strcmp(op, "rotate.aborted") == 0)
+			path = json_string_value(json_object_get(r, "path"));
+	}
+	assert_non_null(path);
+	snprintf(want, sizeof(want), "&note=main%%20signs%%20with%%20%s%%2C%%20"
+	    "not%%20the%%20old%%20key%%20%s%%3B%%20new%%20key%%20%s%%20"
+	    "deleted", third, c->key, nk);
+	if (strstr(path, want) == NULL)
+		fail_msg("rotate.aborted's path %s lacks %s", path, want);
+	json_decref(j);
+	/* the old key goes; the third one is the account's only key */
+	run(c, 0, "apikey delete --account main --key-id %s", c->key);
+	c->nonce += 2;
+	snprintf(c->key, sizeof(c->key), "%s", third);
+	one_key(c, c->nonce, key, sizeof(key));
+	assert_string_equal(key, third);
+}
+
 /* Put a journal entry as a raw control request: the error code. */
 static int
 raw_put(struct rt *c, const char *id, uint64_t rev, const char *body,
@@ -781,6 +833,7 @@ main(void)
 		cmocka_unit_test(test_attention),
 		cmocka_unit_test(test_abort),
 		cmocka_unit_test(test_abort_lost),
+		cmocka_unit_test(test_abort_third_key),
 		cmocka_unit_test(test_lost_answers),
 		cmocka_unit_test(test_delete_new_not_active),
 		cmocka_unit_test(test_journal_refused),

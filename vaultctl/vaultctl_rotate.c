@@ -1263,14 +1263,48 @@ abort_gone(struct rot_run *rr, uint64_t status)
 	return vaultctl_fail(rr->vc, "rotate abort", CV_ERR_EXCHANGE);
 }
 
+/*
+ * What signs for the account once an abort is over, into out: the
+ * account's active key as the vault holds it now, not the rotation's
+ * old key (another may have been made active meanwhile, or the old one
+ * deleted).  0, 1 if another key than the old one is active (the text
+ * then comes first: a note is cut at ROT_NOTE_MAX), or an error.
+ */
+static int
+abort_signer(struct rot_run *rr, char *out, size_t outlen)
+{
+	struct vaultctl_rec	*v;
+	const char		*active;
+	const char		*what = builder(rr) ? "builder" : "API";
+	size_t			 n;
+	int			 r;
+
+	if ((r = vaultctl_list(rr->vc, &v, &n)) != 0)
+		return r;
+	if (vaultctl_active_key(v, n, rtype(rr), rr->account, &active) != 0)
+		textf(out, outlen, "no %s key of %s is active: choose one "
+		    "with vaultctl %s use", what, rr->account,
+		    builder(rr) ? "builder" : "apikey");
+	else if (strcmp(active, rr->r.old_key) == 0)
+		textf(out, outlen, "%s still signs with %s", rr->account,
+		    active);
+	else {
+		textf(out, outlen, "%s signs with %s, not the old key %s",
+		    rr->account, active, rr->r.old_key);
+		r = 1;
+	}
+	free(v);
+	return r;
+}
+
 static int
 rotate_abort(struct vaultctl *vc, const char *id)
 {
 	struct rot_run	 rr;
 	uint64_t	 status, flags = 0;
 	json_t		*res;
-	char		 nonce[24], how[300];
-	int		 r;
+	char		 nonce[24], how[300], signs[200];
+	int		 r, held, other;
 
 	if ((r = load(vc, id, &rr)) != -1)
 		return r;
@@ -1301,17 +1335,20 @@ rotate_abort(struct vaultctl *vc, const char *id)
 		    rr.r.new_key, sizeof(rr.r.new_key)) != 0)
 			rr.r.new_key[0] = '\0';
 	}
-	if (rr.r.new_key[0] != '\0' && (r = key_held(vc, rtype(&rr),
+	held = 0;
+	if (rr.r.new_key[0] != '\0' && (held = key_held(vc, rtype(&rr),
 	    rr.account, rr.r.new_key, &flags)) < 0)
-		return vaultctl_fail(vc, "rotate abort", r);
-	if ((rr.r.new_key[0] == '\0' || r == 0) && builder(&rr))
-		textf(how, sizeof(how), "no new key is in the vault; %s keeps "
-		    "builder key %s (a key the exchange made whose answer was "
-		    "lost shows in vaultctl builder list: revoke it)",
-		    rr.account, rr.r.old_key);
-	else if (rr.r.new_key[0] == '\0' || r == 0)
-		textf(how, sizeof(how), "no new key was made; %s still "
-		    "signs with %s", rr.account, rr.r.old_key);
+		return vaultctl_fail(vc, "rotate abort", held);
+	if (!held && (other = abort_signer(&rr, signs, sizeof(signs))) < 0)
+		return vaultctl_fail(vc, "rotate abort", other);
+	if (!held && builder(&rr))
+		textf(how, sizeof(how), "no new key is in the vault; %s (a "
+		    "key the exchange made whose answer was lost shows in "
+		    "vaultctl builder list: revoke it)", signs);
+	else if (!held && other)
+		textf(how, sizeof(how), "%s; no new key was made", signs);
+	else if (!held)
+		textf(how, sizeof(how), "no new key was made; %s", signs);
 	else if (flags & VAULT_RECF_ACTIVE)
 		textf(how, sizeof(how), "%s signs with the new key %s; the "
 		    "old key %s is kept (delete it with vaultctl %s "
@@ -1336,9 +1373,14 @@ rotate_abort(struct vaultctl *vc, const char *id)
 		if ((status < 200 || status > 299) && (r = abort_gone(&rr,
 		    status)) != 0)
 			return r;
-		textf(how, sizeof(how), "the new key %s is deleted; %s "
-		    "still signs with %s", rr.r.new_key, rr.account,
-		    rr.r.old_key);
+		if ((other = abort_signer(&rr, signs, sizeof(signs))) < 0)
+			return vaultctl_fail(vc, "rotate abort", other);
+		if (other)
+			textf(how, sizeof(how), "%s; new key %s deleted",
+			    signs, rr.r.new_key);
+		else
+			textf(how, sizeof(how), "the new key %s is deleted; %s",
+			    rr.r.new_key, signs);
 	}
 	snprintf(rr.r.note, sizeof(rr.r.note), "%.*s", ROT_NOTE_MAX, how);
 	if ((r = journal_end(&rr, ROT_ABORTED)) != 0)
