@@ -302,6 +302,64 @@ test_verify_refused(void **state)
 	has(o, "no rotation in progress");
 }
 
+/* A key the exchange lists with escape sequences and C1 controls. */
+#define HOSTILE_ID	"k\\u001b]0;t\\u0007\\u009b2J\\r-1"
+#define HOSTILE_LABEL	"l\\u001b[31m\\u0085\\u009b\\u202e-1"
+
+/*
+ * The exchange lists a key the vault does not hold, its id and label
+ * full of escape sequences, C1 controls and a bidi override: the
+ * rotation names it, and neither its text nor its JSON report holds
+ * any of those bytes.  vaultctl cleans the ids itself, whatever netd
+ * passed.
+ */
+static void
+test_unknown_hostile(void **state)
+{
+	struct rt	*o = *state;
+	struct txr	 r;
+	char		 key[64], body[512], want[1024], id[32];
+	const char	*p;
+	json_t		*j;
+	size_t		 held;
+
+	faults(o, "{\"propagation_ms\": 0}");
+	seed_import(o, key, sizeof(key));
+	run(o, 0, "apikey use --account main --key-id %s", key);
+	snprintf(body, sizeof(body), "{\"label\":\"" HOSTILE_LABEL "\","
+	    "\"permissions\":[\"trade\"],\"with\":\"%s\",\"id\":\""
+	    HOSTILE_ID "\"}", key);
+	admin(o, "omnia/keys", body, 201, &r);
+	txr_free(&r);
+	run(o, 0, "--json apikey list --local --account main");
+	j = out_json(o);
+	held = json_array_size(json_object_get(j, "entries"));
+	json_decref(j);
+	run(o, 0, "rotate apikey --account main");
+	p = strstr(o->out, "rotation rot-");
+	assert_non_null(p);
+	snprintf(id, sizeof(id), "%.16s", p + 9);
+	snprintf(want, sizeof(want), "vaultctl: rotate %s: rotating API key "
+	    "%s of main (%zu keys held)\n"
+	    "vaultctl: rotate %s: rotating Omnia key %s at the exchange\n"
+	    "vaultctl: rotate %s: checking key %s's new secret with a call\n"
+	    "rotation %s done: main's Omnia key %s has a new secret, sealed "
+	    "in the vault; the old one is dead\n"
+	    "the exchange also lists API keys the vault does not hold: "
+	    "k?]0;t??2J?-1 (remove them at the exchange, or import them)\n",
+	    id, key, held, id, key, id, key, id, key);
+	assert_string_equal(o->out, want);
+	run(o, 0, "--json rotate apikey --account main");
+	j = out_json(o);
+	assert_string_equal(json_string_value(json_object_get(j,
+	    "unknown_keys")), "k?]0;t??2J?-1");
+	json_decref(j);
+	for (p = o->out; *p != '\0'; p++)
+		if (*p == 0x1b || *p == 0x07 || *p == '\r' ||
+		    (unsigned char)*p >= 0x80)
+			fail_msg("byte 0x%02x in %s", (unsigned char)*p, o->out);
+}
+
 int
 main(void)
 {
@@ -311,6 +369,7 @@ main(void)
 		cmocka_unit_test(test_lost_answer),
 		cmocka_unit_test(test_lost_other_active),
 		cmocka_unit_test(test_verify_refused),
+		cmocka_unit_test(test_unknown_hostile),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

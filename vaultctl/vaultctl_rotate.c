@@ -29,6 +29,7 @@
 #include <sodium.h>
 
 #include "common/rotation.h"
+#include "common/utf8.h"
 #include "vaultctl/vaultctl.h"
 
 #define ROT_USAGE	"usage: vaultctl rotate apikey --account A " \
@@ -295,8 +296,9 @@ call(struct rot_run *rr, const char *name, const char *p1, const char *v1,
 }
 
 /*
- * The key an entry of an apiKeys list names: a string (API keys), or
- * {"apiKey", ..., "revokedAt"} (builder keys; NULL once revoked).
+ * The key an entry of an apiKeys list names: a string (API keys),
+ * {"apiKeyId", ...} (Omnia keys), or {"apiKey", ..., "revokedAt"}
+ * (builder keys; NULL once revoked).
  */
 static const char *
 list_key(const json_t *v)
@@ -305,6 +307,8 @@ list_key(const json_t *v)
 
 	if (json_is_string(v))
 		return json_string_value(v);
+	if (json_is_string(json_object_get(v, "apiKeyId")))
+		return json_string_value(json_object_get(v, "apiKeyId"));
 	rev = json_object_get(v, "revokedAt");
 	if (rev != NULL && !json_is_null(rev) &&
 	    !(json_is_string(rev) && *json_string_value(rev) == '\0'))
@@ -337,7 +341,13 @@ listed(const json_t *res, const char *id)
 	return 0;
 }
 
-/* Keys the exchange lists that the vault does not hold, into unknown. */
+/*
+ * Keys the exchange lists that the vault does not hold, into unknown.
+ * They are the exchange's bytes: each that a terminal would take for
+ * more than a printed character is a '?' here (utf8_clean, the rule
+ * vaultctl_fput_text prints by), whatever netd let through, and the
+ * list is cut whole at an id.
+ */
 static void
 note_unknown(struct rot_run *rr, const json_t *res)
 {
@@ -355,9 +365,12 @@ note_unknown(struct rot_run *rr, const json_t *res)
 			continue;
 		n = snprintf(rr->unknown + o, sizeof(rr->unknown) - o, "%s%s",
 		    o ? ", " : "", list_key(v));
-		if (n < 0 || (size_t)n >= sizeof(rr->unknown) - o)
+		if (n < 0 || (size_t)n >= sizeof(rr->unknown) - o) {
+			rr->unknown[o] = '\0';
 			break;
-		o += (size_t)n;
+		}
+		o += utf8_clean(rr->unknown + o, (size_t)n);
+		rr->unknown[o] = '\0';
 	}
 	free(recs);
 }
@@ -505,6 +518,8 @@ step_verify_omnia(struct rot_run *rr)
 		json_decref(res);
 		return r;
 	}
+	/* keys made at the exchange that the vault does not hold */
+	note_unknown(rr, res);
 	json_decref(res);
 	return STEP_OK;
 }
@@ -866,10 +881,14 @@ report(struct rot_run *rr, const char *how)
 		    rr->r.old_key);
 	else
 		printf("rotation %s aborted: %s\n", rr->id, how);
-	if (rr->unknown[0] != '\0')
+	if (rr->unknown[0] != '\0') {
 		printf("the exchange also lists API keys the vault does not "
-		    "hold: %s (delete them with apikey delete --key-id, or "
-		    "import them)\n", rr->unknown);
+		    "hold: ");
+		vaultctl_fput_text(stdout, rr->unknown);
+		printf(" (%s, or import them)\n", omnia(rr) ? "remove them "
+		    "at the exchange" : "delete them with apikey delete "
+		    "--key-id");
+	}
 	return EXIT_OK;
 }
 

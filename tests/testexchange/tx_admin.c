@@ -297,10 +297,11 @@ ad_notify(struct tx *tx, const struct tx_req *req, struct tx_resp *resp)
 static void
 ad_omnia_key(struct tx *tx, const struct tx_req *req, struct tx_resp *resp)
 {
-	static const char *const known[] = { "label", "permissions", NULL };
+	static const char *const known[] = { "label", "permissions", "with",
+	    "id", NULL };
 	char		 perms[TX_PERM_MAX][TX_PERM_LEN];
-	struct tx_okey	*k;
-	json_t		*b = tx_body_json(req), *pa;
+	struct tx_okey	*k, *with = NULL;
+	json_t		*b = tx_body_json(req), *pa, *id, *w;
 	const char	*label;
 	size_t		 n, i;
 
@@ -317,12 +318,28 @@ ad_omnia_key(struct tx *tx, const struct tx_req *req, struct tx_resp *resp)
 		    "admin:bad");
 		goto out;
 	}
-	if (tx_okey_new(&tx->st, NULL, label, perms, n, req->now,
-	    req->now_ms + tx->fault.propagation_ms, &k) != 0 ||
-	    (pa = json_array()) == NULL) {
+	/* with: the account of that key; id: the key's id, any bytes */
+	w = json_object_get(b, "with");
+	id = json_object_get(b, "id");
+	if ((w != NULL && (!json_is_string(w) || (with = tx_okey_by_id(
+	    &tx->st, json_string_value(w))) == NULL)) || (id != NULL &&
+	    (!json_is_string(id) || json_string_length(id) == 0 ||
+	    json_string_length(id) >= TX_UUID_LEN ||
+	    strlen(json_string_value(id)) != json_string_length(id) ||
+	    tx_okey_by_id(&tx->st, json_string_value(id)) != NULL))) {
+		tx_resp_err(resp, 400, "expected with: a key, id: 1-36 bytes "
+		    "no key has", "admin:bad");
+		goto out;
+	}
+	if (tx_okey_new(&tx->st, with != NULL ? with->account : NULL, label,
+	    perms, n, req->now, req->now_ms + tx->fault.propagation_ms,
+	    &k) != 0 || (pa = json_array()) == NULL) {
 		tx_resp_err(resp, 500, "internal error", "internal");
 		goto out;
 	}
+	if (id != NULL)
+		memcpy(k->id, json_string_value(id), json_string_length(id) +
+		    1);
 	for (i = 0; i < k->nperms; i++)
 		json_array_append_new(pa, json_string(k->perms[i]));
 	tx_persist(tx);
