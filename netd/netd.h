@@ -232,6 +232,11 @@ int	call_timeout(const struct netd *);
 /* Copy the printable ASCII of in (at most max bytes), '?' for others. */
 void	parse_clean(const char *in, size_t inlen, char *out, size_t outlen,
 	    size_t max);
+/*
+ * s as a JSON string, each byte outside printable ASCII a '?', cut to
+ * max bytes ("..." at the end of a cut one); NULL if out of memory.
+ */
+json_t	*parse_clean_string(const char *s, size_t max);
 /* A 2xx body as JSON: NULL and a reason in why if it is not. */
 json_t	*parse_json(const uint8_t *body, size_t len, int empty_ok,
 	    char *why, size_t whylen);

@@ -6,6 +6,7 @@
  * tell a wrong clock; a transport failure becomes CV_ERR_TRANSPORT with
  * what to do when a request that changes something may have arrived.
  */
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -492,6 +493,43 @@ omnia_key_ok(json_t *id, json_t *secret, json_t *perms, char *list,
 	return CV_ERR_RESPONSE;
 }
 
+/*
+ * What an Omnia key list or a create's answer shows of a key besides
+ * its secret, as vaultctl, the audit log and vaultd's log may take it:
+ * the id, the label (cut to OMNIA_LABEL_MAX bytes) and each permission
+ * (cut to NETCALL_PERM_MAX) with every byte outside printable ASCII a
+ * '?', as the other key lists' ids are; a permission that is not a
+ * string is left out, permissions that are not a list are null.
+ */
+#define OMNIA_LABEL_MAX	64
+
+static json_t *
+omnia_perms_clean(json_t *perms)
+{
+	json_t	*out, *v;
+	size_t	 i;
+
+	if (!json_is_array(perms))
+		return json_null();
+	if ((out = json_array()) == NULL)
+		return NULL;
+	json_array_foreach(perms, i, v)
+		if (json_is_string(v) && json_array_append_new(out,
+		    parse_clean_string(json_string_value(v),
+		    NETCALL_PERM_MAX)) != 0) {
+			json_decref(out);
+			return NULL;
+		}
+	return out;
+}
+
+static json_t *
+omnia_label_clean(json_t *label)
+{
+	return parse_clean_string(json_is_string(label) ?
+	    json_string_value(label) : "", OMNIA_LABEL_MAX);
+}
+
 /* An Omnia 2xx: the token kept, a list, or a key sealed for the vault. */
 static void
 bearer_success(struct netd *nd, long status, json_t *j)
@@ -499,7 +537,7 @@ bearer_success(struct netd *nd, long status, json_t *j)
 	struct netd_call	*cl = nd->call;
 	struct answer		 a;
 	json_t			*perms, *keys, *e, *out;
-	const char		*tok, *id, *secret, *label;
+	const char		*tok, *id, *secret;
 	char			 why[NETD_TEXT_MAX];
 	char			 list[NETCALL_PERMS_MAX * (NETCALL_PERM_MAX +
 				     1) + 1];
@@ -552,12 +590,11 @@ bearer_success(struct netd *nd, long status, json_t *j)
 			id = json_string_value(json_object_get(e, "apiKeyId"));
 			if (id == NULL)
 				continue;
-			json_array_append_new(out, json_pack("{s:s, s:s, s:O}",
-			    "apiKeyId", id, "label", json_is_string(
-			    json_object_get(e, "label")) ? json_string_value(
-			    json_object_get(e, "label")) : "", "permissions",
-			    json_is_array(json_object_get(e, "permissions")) ?
-			    json_object_get(e, "permissions") : json_null()));
+			json_array_append_new(out, json_pack("{s:o, s:o, s:o}",
+			    "apiKeyId", parse_clean_string(id, SIZE_MAX),
+			    "label", omnia_label_clean(json_object_get(e,
+			    "label")), "permissions", omnia_perms_clean(
+			    json_object_get(e, "permissions"))));
 		}
 		a.result = json_pack("{s:o}", "apiKeys", out);
 		break;
@@ -593,10 +630,11 @@ bearer_success(struct netd *nd, long status, json_t *j)
 			a.result = json_pack("{s:s, s:b}", "apiKeyId", id,
 			    "rotated", 1);
 		} else {
-			label = json_string_value(json_object_get(j, "label"));
-			a.result = json_pack("{s:s, s:s, s:O}", "apiKeyId", id,
-			    "label", label != NULL ? label : "", "permissions",
-			    perms != NULL ? perms : json_null());
+			/* the id and permissions are checked above */
+			a.result = json_pack("{s:s, s:o, s:O}", "apiKeyId", id,
+			    "label", omnia_label_clean(json_object_get(j,
+			    "label")), "permissions", perms != NULL ? perms :
+			    json_null());
 		}
 		break;
 	default:

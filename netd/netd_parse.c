@@ -3,9 +3,11 @@
  * "apiKey" or "key", balances as strings or numbers, empty bodies on
  * deletes) and strictly at once: every byte is the network's, so texts
  * are cut to printable ASCII and a bounded length (key ids in a list
- * to printable ASCII), and a reason given for a refusal never quotes
+ * to printable ASCII; parse_clean_string for Omnia's ids, labels and
+ * permissions), and a reason given for a refusal never quotes
  * the body (it may hold a credential).
  */
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -274,6 +276,21 @@ parse_balance(json_t *j, char *why, size_t whylen)
 	return NULL;
 }
 
+json_t *
+parse_clean_string(const char *s, size_t max)
+{
+	size_t	 n = strlen(s), cut = n < max ? n : max;
+	char	*b;
+	json_t	*j;
+
+	if ((b = malloc(cut + 1)) == NULL)
+		return NULL;
+	parse_clean(s, n, b, cut + 1, cut);
+	j = json_string(b);
+	free(b);
+	return j;
+}
+
 /*
  * A text of the exchange's as a JSON string, every byte outside
  * printable ASCII a '?', not cut: a key id a rotation prints and
@@ -282,16 +299,7 @@ parse_balance(json_t *j, char *why, size_t whylen)
 static json_t *
 clean_string(const char *s)
 {
-	size_t	 n = strlen(s);
-	char	*b;
-	json_t	*j;
-
-	if ((b = malloc(n + 1)) == NULL)
-		return NULL;
-	parse_clean(s, n, b, n + 1, n);
-	j = json_string(b);
-	free(b);
-	return j;
+	return parse_clean_string(s, SIZE_MAX);
 }
 
 /* The id of an element of a key list: a string, or {apiKey} / {key}. */

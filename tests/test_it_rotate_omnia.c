@@ -311,7 +311,8 @@ test_verify_refused(void **state)
  * full of escape sequences, C1 controls and a bidi override: the
  * rotation names it, and neither its text nor its JSON report holds
  * any of those bytes.  vaultctl cleans the ids itself, whatever netd
- * passed.
+ * passed (netd makes each byte outside printable ASCII a '?', so the
+ * two-byte C1 CSI is two; vaultctl alone makes it one).
  */
 static void
 test_unknown_hostile(void **state)
@@ -346,18 +347,75 @@ test_unknown_hostile(void **state)
 	    "rotation %s done: main's Omnia key %s has a new secret, sealed "
 	    "in the vault; the old one is dead\n"
 	    "the exchange also lists API keys the vault does not hold: "
-	    "k?]0;t??2J?-1 (remove them at the exchange, or import them)\n",
+	    "k?]0;t???2J?-1 (remove them at the exchange, or import them)\n",
 	    id, key, held, id, key, id, key, id, key);
 	assert_string_equal(o->out, want);
 	run(o, 0, "--json rotate apikey --account main");
 	j = out_json(o);
 	assert_string_equal(json_string_value(json_object_get(j,
-	    "unknown_keys")), "k?]0;t??2J?-1");
+	    "unknown_keys")), "k?]0;t???2J?-1");
 	json_decref(j);
 	for (p = o->out; *p != '\0'; p++)
 		if (*p == 0x1b || *p == 0x07 || *p == '\r' ||
 		    (unsigned char)*p >= 0x80)
 			fail_msg("byte 0x%02x in %s", (unsigned char)*p, o->out);
+}
+
+/*
+ * netd hands on an Omnia key list's ids and labels with each byte
+ * outside printable ASCII a '?' (a label cut to 64 bytes), so that no
+ * consumer (vaultctl's text and --json, vaultd's audit log) gets the
+ * exchange's controls raw.
+ */
+static void
+test_list_hostile(void **state)
+{
+	struct rt	*o = *state;
+	struct txr	 r;
+	char		 key[64], body[512], want[2048];
+
+	seed_import(o, key, sizeof(key));
+	run(o, 0, "apikey use --account main --key-id %s", key);
+	snprintf(body, sizeof(body), "{\"label\":\"" HOSTILE_LABEL
+	    "\\u001b]8;;x\\u0007yyyyyyyyyy\",\"permissions\":[\"trade\"],"
+	    "\"with\":\"%s\",\"id\":\"" HOSTILE_ID "2\"}", key);
+	admin(o, "omnia/keys", body, 201, &r);
+	txr_free(&r);
+	run(o, 0, "--json apikey list --account main");
+	snprintf(want, sizeof(want), "{\n"
+	    "  \"account\": \"main\",\n"
+	    "  \"call\": \"apikey.list\",\n"
+	    "  \"result\": {\n"
+	    "    \"apiKeys\": [\n"
+	    "      {\n"
+	    "        \"apiKeyId\": \"%s\",\n"
+	    "        \"label\": \"seed\",\n"
+	    "        \"permissions\": [\n"
+	    "          \"keys:read\",\n"
+	    "          \"keys:write\",\n"
+	    "          \"trade\"\n"
+	    "        ]\n"
+	    "      },\n"
+	    "      {\n"
+	    "        \"apiKeyId\": \"k?]0;t???2J?-12\",\n"
+	    "        \"label\": \"l?[31m???????" "-1?]8;;x?yyyyyyyyyy\",\n"
+	    "        \"permissions\": [\n"
+	    "          \"trade\"\n"
+	    "        ]\n"
+	    "      }\n"
+	    "    ]\n"
+	    "  },\n"
+	    "  \"status\": 200,\n"
+	    "  \"vault\": \"\"\n"
+	    "}\n", key);
+	assert_string_equal(o->out, want);
+	run(o, 0, "apikey list --account main");
+	snprintf(want, sizeof(want), "apiKeys:\n"
+	    "  apiKeyId=%s  label=seed  permissions=[\"keys:read\","
+	    "\"keys:write\",\"trade\"]\n"
+	    "  apiKeyId=k?]0;t???2J?-12  label=l?[31m???????" "-1?]8;;x?"
+	    "yyyyyyyyyy  permissions=[\"trade\"]\n", key);
+	assert_string_equal(o->out, want);
 }
 
 int
@@ -370,6 +428,7 @@ main(void)
 		cmocka_unit_test(test_lost_other_active),
 		cmocka_unit_test(test_verify_refused),
 		cmocka_unit_test(test_unknown_hostile),
+		cmocka_unit_test(test_list_hostile),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
