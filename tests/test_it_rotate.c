@@ -526,6 +526,85 @@ test_abort_third_key(void **state)
 	assert_string_equal(key, third);
 }
 
+/* The step of the one rotation in progress ("" if none) and its id. */
+static void
+step_of(struct rt *c, char *step, size_t steplen, char id[32])
+{
+	json_t	*j, *e;
+
+	run(c, 0, "--json rotate status");
+	j = out_json(c);
+	e = json_array_get(json_object_get(j, "rotations"), 0);
+	snprintf(step, steplen, "%s", e != NULL ? json_string_value(
+	    json_object_get(e, "step")) : "");
+	snprintf(id, 32, "%s", e != NULL ? json_string_value(
+	    json_object_get(e, "id")) : "");
+	json_decref(j);
+}
+
+/*
+ * An abort while another vaultctl's run of the rotation waits out the
+ * drain: the abort keeps the old key and says so, and the run, waking,
+ * finds the entry ended and deletes nothing (it used to delete the old
+ * key the abort had just said was kept).
+ */
+static void
+test_abort_during_drain(void **state)
+{
+	struct rt	*c = *state;
+	char		 cmd[2048], outp[256], rcp[256], id[32], step[80];
+	char		 nk[80], want[512], *got;
+	size_t		 len = 0;
+	int		 i;
+
+	snprintf(outp, sizeof(outp), "%.200s.bg", c->it.home);
+	snprintf(rcp, sizeof(rcp), "%.200s.bgrc", c->it.home);
+	unlink(rcp);
+	snprintf(cmd, sizeof(cmd), "(%s/vaultctl rotate apikey --account main "
+	    "--drain 30 >%s 2>&1; echo $? >%s.tmp; mv %s.tmp %s) "
+	    "</dev/null >/dev/null 2>&1 &", c->it.build, outp, rcp, rcp, rcp);
+	assert_int_equal(system(cmd), 0);
+	/* the run made the new key active and waits */
+	for (i = 0; i < 600; i++) {
+		step_of(c, step, sizeof(step), id);
+		if (strcmp(step, "delete") == 0)
+			break;
+		it_sleep_ms(100);
+	}
+	if (strcmp(step, "delete") != 0)
+		fail_msg("the run never reached the delete step");
+	new_key_of(c, nk, sizeof(nk));
+	run(c, 0, "rotate abort %s", id);
+	has(c, "is kept (delete it with vaultctl apikey delete");
+	/* the run wakes, finds the rotation ended, and deletes nothing */
+	for (i = 0; i < 1200 && access(rcp, F_OK) != 0; i++)
+		it_sleep_ms(100);
+	if ((got = it_slurp(rcp, &len)) == NULL)
+		fail_msg("the run did not end");
+	assert_string_equal(got, "1\n");
+	free(got);
+	got = it_slurp(outp, &len);
+	assert_non_null(got);
+	snprintf(want, sizeof(want), "vaultctl: rotate: rotation %s was ended "
+	    "by another vaultctl while this run waited: it deletes nothing "
+	    "and stops (see vaultctl rotate status)\n", id);
+	if (len < strlen(want) || strcmp(got + len - strlen(want), want) != 0)
+		fail_msg("the run's output does not end in %s:\n%s", want, got);
+	free(got);
+	/* both keys in the vault and at the exchange */
+	run(c, 0, "--json apikey list --local --account main");
+	has(c, c->key);
+	has(c, nk);
+	run(c, 0, "--json apikey list --account main");
+	has(c, c->key);
+	has(c, nk);
+	/* the operator deletes the old one, as the abort said */
+	run(c, 0, "apikey delete --account main --key-id %s", c->key);
+	c->nonce++;
+	snprintf(c->key, sizeof(c->key), "%s", nk);
+	one_key(c, c->nonce, step, sizeof(step));
+}
+
 /* Put a journal entry as a raw control request: the error code. */
 static int
 raw_put(struct rt *c, const char *id, uint64_t rev, const char *body,
@@ -834,6 +913,7 @@ main(void)
 		cmocka_unit_test(test_abort),
 		cmocka_unit_test(test_abort_lost),
 		cmocka_unit_test(test_abort_third_key),
+		cmocka_unit_test(test_abort_during_drain),
 		cmocka_unit_test(test_lost_answers),
 		cmocka_unit_test(test_delete_new_not_active),
 		cmocka_unit_test(test_journal_refused),

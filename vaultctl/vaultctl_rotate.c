@@ -643,6 +643,33 @@ vault_keeps(struct rot_run *rr, const char *id)
 
 #define DRAIN_PING_S	60
 
+static int	entries_rev(struct vaultctl *, const char *, uint64_t *);
+
+/*
+ * 0 if the entry is still at the revision this run wrote last; else
+ * another vaultctl (an abort, a resume) wrote it or ended the rotation
+ * meanwhile -- during a drain, say -- and this run must not act on what
+ * it read before: errtext says so, and the code is in rr->code.
+ */
+static int
+journal_same(struct rot_run *rr)
+{
+	uint64_t	rev = 0;
+	int		r;
+
+	if ((r = entries_rev(rr->vc, rr->id, &rev)) != 0 &&
+	    r != CV_ERR_NOTFOUND)
+		return r;
+	if (r == 0 && rev == rr->rev)
+		return 0;
+	textf(rr->vc->errtext, sizeof(rr->vc->errtext), "rotation %s was "
+	    "%s by another vaultctl while this run waited: it deletes "
+	    "nothing and stops (see vaultctl rotate status)", rr->id,
+	    r == 0 ? "changed" : "ended");
+	rr->code = CV_ERR_EXISTS;
+	return CV_ERR_EXISTS;
+}
+
 /* A request that keeps the connection from idling: vaultd's status. */
 static int
 drain_ping(struct rot_run *rr)
@@ -682,6 +709,11 @@ step_delete(struct rot_run *rr)
 		if ((wait -= DRAIN_PING_S) > 0 && (r = drain_ping(rr)) != 0)
 			return call_failed(rr, r, "delete");
 	}
+	/* an abort meanwhile kept the old key, and said so */
+	if ((r = journal_same(rr)) == CV_ERR_EXISTS)
+		return STEP_GONE;
+	if (r != 0)
+		return call_failed(rr, r, "delete");
 	if ((r = key_held(rr->vc, rtype(rr), rr->account, rr->r.old_key,
 	    NULL)) < 0)
 		return call_failed(rr, r, "delete");
@@ -932,6 +964,26 @@ entries(struct vaultctl *vc, struct entry **out, size_t *n)
 	free(v);
 	*out = e;
 	return 0;
+}
+
+/* The next revision of rotation id's entry, CV_ERR_NOTFOUND if none. */
+static int
+entries_rev(struct vaultctl *vc, const char *id, uint64_t *rev)
+{
+	struct entry	*e;
+	size_t		 n, i;
+	int		 r;
+
+	if ((r = entries(vc, &e, &n)) != 0)
+		return r;
+	r = CV_ERR_NOTFOUND;
+	for (i = 0; i < n; i++)
+		if (strcmp(e[i].id, id) == 0) {
+			*rev = e[i].rev;
+			r = 0;
+		}
+	free(e);
+	return r;
 }
 
 /* The entry of rotation id into rr; an exit code if there is none. */
