@@ -605,6 +605,52 @@ test_abort_during_drain(void **state)
 	one_key(c, c->nonce, step, sizeof(step));
 }
 
+/*
+ * A rotation stopped for the operator before its use step, and another
+ * key made the active one meanwhile: rotate status and a resume that
+ * stops again name the key that signs, not "the old key still signs".
+ */
+static void
+test_attention_third_key(void **state)
+{
+	struct rt	*c = *state;
+	char		 id[32], step[80], third[80], want[512];
+	json_t		*j;
+
+	run(c, 0, "--json apikey create --account main --nonce %llu",
+	    (unsigned long long)c->nonce + 2);
+	j = out_json(c);
+	snprintf(third, sizeof(third), "%s", json_string_value(
+	    json_object_get(json_object_get(j, "result"), "apiKey")));
+	json_decref(j);
+	faults(c, "{\"fail_next\": 1000}");
+	run(c, 10, "rotate apikey --account main --drain 0");
+	has(c, "(the old key still signs; resume, or abort)\n");
+	step_of(c, step, sizeof(step), id);
+	assert_string_equal(step, "create");
+	run(c, 0, "apikey use --account main --key-id %s", third);
+	snprintf(want, sizeof(want), "\n    key %s signs, not the old key %s; "
+	    "resume (its use step makes the new key the active one), or "
+	    "abort\n", third, c->key);
+	run(c, 0, "rotate status");
+	has(c, want);
+	assert_null(strstr(c->out, "still signs"));
+	run(c, 10, "rotate resume %s", id);
+	snprintf(want, sizeof(want), " (key %s signs, not the old key %s; "
+	    "resume (its use step makes the new key the active one), or "
+	    "abort)\n", third, c->key);
+	has(c, want);
+	faults(c, "{\"fail_next\": 0}");
+	run(c, 0, "rotate abort %s", id);
+	snprintf(want, sizeof(want), "rotation %s aborted: main signs with %s, "
+	    "not the old key %s; no new key was made\n", id, third, c->key);
+	assert_string_equal(c->out, want);
+	run(c, 0, "apikey delete --account main --key-id %s", c->key);
+	c->nonce += 2;
+	snprintf(c->key, sizeof(c->key), "%s", third);
+	one_key(c, c->nonce, step, sizeof(step));
+}
+
 /* Put a journal entry as a raw control request: the error code. */
 static int
 raw_put(struct rt *c, const char *id, uint64_t rev, const char *body,
@@ -914,6 +960,7 @@ main(void)
 		cmocka_unit_test(test_abort_lost),
 		cmocka_unit_test(test_abort_third_key),
 		cmocka_unit_test(test_abort_during_drain),
+		cmocka_unit_test(test_attention_third_key),
 		cmocka_unit_test(test_lost_answers),
 		cmocka_unit_test(test_delete_new_not_active),
 		cmocka_unit_test(test_journal_refused),

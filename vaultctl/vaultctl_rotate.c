@@ -786,10 +786,21 @@ final_check(struct rot_run *rr)
  * takes the new one nothing of that key signs.
  */
 static const char *
-advice(const struct rotation *r)
+advice(const struct rotation *r, const char *active, char *buf, size_t len)
 {
 	int	omnia = strcmp(r->kind, "omnia") == 0;
 
+	/*
+	 * Before use, the account's active key signs: the old one unless
+	 * another was made active meanwhile (active: the vault's now).
+	 */
+	if (!omnia && r->step <= ROT_USE && active != NULL &&
+	    strcmp(active, r->old_key) != 0) {
+		textf(buf, len, "key %s signs, not the old key %s; resume "
+		    "(its use step makes the new key the active one), or "
+		    "abort", active, r->old_key);
+		return buf;
+	}
 	switch (r->step) {
 	case ROT_CREATE:
 		if (omnia && strncmp(r->note, "lost:", 5) == 0)
@@ -817,12 +828,29 @@ advice(const struct rotation *r)
 	}
 }
 
+/* The key of the rotation's kind active for the account now ("": none). */
+static void
+active_now(struct rot_run *rr, char *out, size_t outlen)
+{
+	struct vaultctl_rec	*v;
+	const char		*active;
+	size_t			 n;
+
+	out[0] = '\0';
+	if (vaultctl_list(rr->vc, &v, &n) != 0)
+		return;
+	if (vaultctl_active_key(v, n, rtype(rr), rr->account, &active) == 0)
+		snprintf(out, outlen, "%s", active);
+	free(v);
+}
+
 /* Run the rotation from its current step to the end. */
 static int
 run(struct rot_run *rr)
 {
 	enum outcome	o;
 	unsigned	backoff = 1;
+	char		active[VAULT_MAX_NAME + 1], buf[256];
 	int		r;
 
 	for (;;) {
@@ -868,11 +896,14 @@ run(struct rot_run *rr)
 			/* attention: the note says what went wrong */
 			if ((r = journal_put(rr)) != 0)
 				return vaultctl_fail(rr->vc, "rotate", r);
-			if (strncmp(rr->r.note, "lost:", 5) != 0)
+			if (strncmp(rr->r.note, "lost:", 5) != 0) {
+				active_now(rr, active, sizeof(active));
 				textf(rr->vc->errtext, sizeof(rr->vc->errtext),
 				    "rotation %s stopped at step %s: %s (%s)",
 				    rr->id, rotation_step_name(rr->r.step),
-				    rr->r.note, advice(&rr->r));
+				    rr->r.note, advice(&rr->r, active[0] !=
+				    '\0' ? active : NULL, buf, sizeof(buf)));
+			}
 			return vaultctl_fail(rr->vc, "rotate", rr->code != 0 ?
 			    rr->code : CV_ERR_EXCHANGE);
 		}
@@ -1617,12 +1648,27 @@ rotate_due(struct vaultctl *vc, const struct start_args *a)
 	return rc;
 }
 
+/* The API key active for an entry's account now (NULL: none, builder). */
+static const char *
+key_of(const struct key_age *k, size_t nk, const struct entry *e)
+{
+	size_t	i;
+
+	if (strcmp(e->r.kind, "builder") == 0)
+		return NULL;
+	for (i = 0; i < nk; i++)
+		if (strcmp(k[i].account, e->account) == 0)
+			return k[i].key_id;
+	return NULL;
+}
+
 static int
 rotate_status(struct vaultctl *vc)
 {
 	struct entry	*e;
 	struct key_age	*k;
 	json_t		*a, *ka;
+	char		 buf[256];
 	size_t		 n, i, nk;
 	time_t		 now = time(NULL);
 	int		 r;
@@ -1685,7 +1731,8 @@ rotate_status(struct vaultctl *vc)
 			printf("    %s: %s\n", e[i].r.tries >= ROT_TRIES_MAX ?
 			    "NEEDS ATTENTION" : "last failure", e[i].r.note);
 		if (e[i].r.tries >= ROT_TRIES_MAX)
-			printf("    %s\n", advice(&e[i].r));
+			printf("    %s\n", advice(&e[i].r, key_of(k, nk,
+			    &e[i]), buf, sizeof(buf)));
 		printf("    next: vaultctl rotate resume %s  (or rotate abort "
 		    "%s)\n", e[i].id, e[i].id);
 	}
