@@ -1458,6 +1458,15 @@ void	 vaultd_audit_refused(struct vaultd *, const char *account,
  */
 void	 vaultd_audit_withheld(struct vaultd *, const char *account,
 	    const struct sign_seen *seen);
+/*
+ * netd says it dropped, unread, the answer that carried a signature
+ * vaultd had sent it (its MSG_GW_GONE crossed that answer): the record
+ * vaultd_audit_withheld writes, but of actor "netd".  vaultd cannot
+ * tell this from a netd that sent the signature on and says otherwise,
+ * so the record is on netd's word, and names it.
+ */
+void	 vaultd_audit_dropped(struct vaultd *, const char *account,
+	    const struct sign_seen *seen);
 /* A lifecycle record with a digest (a policy's), fsync'd at once. */
 void	 vaultd_audit_digest(struct vaultd *, const char *actor,
 	    const char *account, const char *op, const char *verdict,

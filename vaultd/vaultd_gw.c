@@ -1615,15 +1615,17 @@ gw_gone(struct vaultd *vd, pid_t pid, uint32_t id)
 	/*
 	 * Answered already: netd gave the request up before it read the
 	 * answer, which it drops unread.  A signature in it never went to
-	 * the exchange: withheld, on the log as such (its budget stays
-	 * spent, as a withheld one's does).
+	 * the exchange, if netd tells the truth: withheld, on the log as
+	 * such but of actor netd, whose word it is (a netd that sent the
+	 * signature on could say the same; vaultd handed it over).  Its
+	 * budget stays spent, as a withheld one's does.
 	 */
 	for (i = 0; i < GW_REQS_MAX; i++) {
 		e = &vd->gw.handed[i];
 		if (e->pid == pid && e->id == id) {
 			log_debug("gateway request %u: netd gave it up as its "
 			    "signature came: withheld", id);
-			vaultd_audit_withheld(vd, e->account, &e->seen);
+			vaultd_audit_dropped(vd, e->account, &e->seen);
 			e->pid = 0;
 			return;
 		}
