@@ -896,6 +896,105 @@ test_gw_passed(void **state)
 }
 
 /*
+ * A netd that read a signature vaultd sent it (and could have sent it
+ * on to the exchange) and then says its bot went away (MSG_GW_GONE for
+ * that request, as when the notice and the answer cross): vaultd cannot
+ * tell, and the withheld record is netd's, never vaultd's, whose
+ * records say only what vaultd itself did.
+ */
+static int
+setup_gw_gone_signed(void **state)
+{
+	struct ht	*t;
+	char		 policy[160];
+
+	if (setup_with(state, "gw-client GET /data/orders ok\n"
+	    "gw-gone last\n", NULL) != 0)
+		return -1;
+	t = *state;
+	snprintf(policy, sizeof(policy), "%.60s/policy", t->dir);
+	it_write(policy, "allow operator catalog label default\n"
+	    "allow client bot method GET path /data/orders label bot\n",
+	    0600);
+	return CTL(t, NULL, "policy apply %s --passphrase-file %s", policy,
+	    t->pass);
+}
+
+/* The sign records of actor with verdict on the audit log. */
+static int
+sign_verdicts(struct ht *t, const char *actor, const char *verdict)
+{
+	char	*line, *save = NULL, *f[8], *copy;
+	int	 n = 0;
+
+	if (CTL(t, NULL, "audit show --tail 100000") != 0)
+		fail_msg("audit show failed: %s", t->out);
+	if ((copy = strdup(t->out)) == NULL)
+		abort();
+	for (line = strtok_r(copy, "\n", &save); line != NULL;
+	    line = strtok_r(NULL, "\n", &save))
+		if (tab_fields(line, f, 8) >= 8 && strcmp(f[2], actor) == 0 &&
+		    strcmp(f[4], "sign") == 0 && strcmp(f[7], verdict) == 0)
+			n++;
+	free(copy);
+	return n;
+}
+
+static void
+test_gw_gone_signed(void **state)
+{
+	struct ht	*t = *state;
+	struct it_proc	 procs[3];
+	json_t		*j;
+	char		 path[300], creds[512], *log, *p;
+	int		 i, n = 0;
+
+	assert_int_equal(CTL(t, NULL, "--json client add bot --account "
+	    ACCOUNT " --passphrase-file %s", t->pass), 0);
+	assert_non_null(j = json_loads(t->out, 0, NULL));
+	snprintf(creds, sizeof(creds), "%s\n%s\n%s\n",
+	    json_string_value(json_object_get(j, "apiKey")),
+	    json_string_value(json_object_get(j, "secret")),
+	    json_string_value(json_object_get(j, "passphrase")));
+	json_decref(j);
+	snprintf(path, sizeof(path), "%s.client", t->exe);
+	it_write(path, creds, 0644);
+	/* the fake again, to read them */
+	assert_int_equal(it_status(&t->it, procs), 0);
+	assert_int_equal(kill((pid_t)procs[2].pid, SIGKILL), 0);
+	for (i = 0; i < 200 && n < 2; i++) {
+		it_sleep_ms(50);
+		log = fake_log(t);
+		for (n = 0, p = log; (p = strstr(p, "start pid=")) != NULL; p++)
+			n++;
+		free(log);
+	}
+	assert_int_equal(n, 2);
+	assert_int_equal(it_wait_up(&t->it, procs, 0, 0, 5000) < 0, 0);
+	(void)run_time(t);
+	unlink(path);
+	log = fake_log(t);
+	/*
+	 * the answer with the signature came to the fake (it logs it as
+	 * unexpected, its wait being for an error's), which then said its
+	 * bot left
+	 */
+	if ((p = strstr(log, "gw-client id=1 method=GET path=/data/orders "
+	    "creds=ok\n")) == NULL ||
+	    (p = strstr(p, "MSG_GW_ANS id=1 ")) == NULL ||
+	    (p = strstr(p, "gw-gone id=1\n")) == NULL)
+		fail_msg("no signature read before the notice:\n%s", log);
+	free(log);
+	assert_vaultd_up(t, procs);
+	assert_int_equal(sign_verdicts(t, "client:bot", "allow"), 1);
+	/* on netd's word, and never as vaultd's own */
+	for (i = 0; i < 100 && sign_verdicts(t, "netd", "withheld") == 0; i++)
+		it_sleep_ms(50);
+	assert_int_equal(sign_verdicts(t, "netd", "withheld"), 1);
+	assert_int_equal(sign_verdicts(t, "vaultd", "withheld"), 0);
+}
+
+/*
  * `apikey derive` under a policy that denies it: netd asks for the
  * derive's signature, is refused, and answers with a key it sealed
  * itself.  A step the policy denied is no signed step: the store is
@@ -2721,6 +2820,8 @@ main(void)
 		    setup_early_gw_info, teardown),
 		cmocka_unit_test_setup_teardown(test_gw_passed,
 		    setup_gw_passed, teardown),
+		cmocka_unit_test_setup_teardown(test_gw_gone_signed,
+		    setup_gw_gone_signed, teardown),
 		cmocka_unit_test_setup_teardown(test_denied_store,
 		    setup_denied_store, teardown),
 		cmocka_unit_test_setup_teardown(test_failed_remove,

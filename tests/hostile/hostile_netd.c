@@ -50,7 +50,7 @@
  *		then wait as for gw
  *	gw-gone WHICH
  *		MSG_GW_GONE (not waiting: nothing answers it) naming the
- *		last gw request's id (WHICH last: answered, so vaultd no
+ *		last gw or gw-client request's id (WHICH last: answered, so vaultd no
  *		longer has it) or one above every id we sent (next)
  *	early-gw METHOD PATH KEY PASSPHRASE NEGRISK
  *		not for a call: at each start, right after the handshake,
@@ -841,6 +841,7 @@ hn_gw_client(struct hn *h, char **w, int n)
 	}
 	sodium_memzero(key, sizeof(key));
 	id = ++h->next_id;
+	h->last_gw = id;
 	msg_begin(&mw, MSG_GW_REQ, id);
 	msg_put_str(&mw, w[1]);
 	msg_put_str(&mw, w[2]);
