@@ -1178,6 +1178,7 @@ void	 vaultd_budget_record(struct vaultd *, const struct sign_origin *,
  */
 int	 vaultd_budget_save(struct vaultd *);
 int	 vaultd_budget_busy(const struct vaultd *);
+void	 vaultd_budget_reap(struct vaultd *);
 void	 vaultd_budget_commit(struct vaultd *);
 void	 vaultd_budget_restore(struct vaultd *);
 /* The file of log from which the record seq on can be read. */

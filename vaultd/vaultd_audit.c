@@ -888,6 +888,7 @@ vaultd_audit_tick(struct vaultd *vd, int64_t now)
 	if (vd->audit_unsigned > 0 &&
 	    now - vd->audit_first_ms >= AUDIT_CKPT_AGE_MS)
 		vd->checkpoint_due = 1;
+	vaultd_budget_reap(vd);
 	vaultd_audit_checkpoint(vd);
 	/* the relaxed mode's group sync */
 	if (vd->relaxed_due != 0 && now >= vd->relaxed_due &&

@@ -327,6 +327,25 @@ budget_paths(const struct vaultd *vd, char *path, size_t len, char *tmp,
 }
 
 /*
+ * The thread joined if it ended: 0 (its error, if any, logged), or 1
+ * while it still writes.
+ */
+static int
+job_reap(struct budget_job *j)
+{
+	if (pthread_tryjoin_np(j->t, NULL) != 0)
+		return 1;
+	j->running = 0;
+	if (j->err != 0) {
+		errno = j->err;
+		log_warn("budgets: cannot write %s; the one before stays",
+		    j->tmp);
+		j->err = 0;
+	}
+	return 0;
+}
+
+/*
  * At each checkpoint, before it is sent: a copy of the counters taken
  * and its thread started, and 1 while the thread writes (the checkpoint
  * waits); then 0, the file going with it (vd->budget_new, its hash in
@@ -343,15 +362,10 @@ vaultd_budget_save(struct vaultd *vd)
 
 	vd->budget_new = 0;
 	if (j != NULL && j->running) {
-		if (pthread_tryjoin_np(j->t, NULL) != 0)
+		if (job_reap(j) != 0)
 			return 1;			/* still writing */
-		j->running = 0;
-		if (j->err != 0) {
-			errno = j->err;
-			log_warn("budgets: cannot write %s; the one before "
-			    "stays", j->tmp);
-			return 0;
-		}
+		if (!j->done)
+			return 0;			/* it failed */
 	}
 	if (j != NULL && j->done) {
 		/* renamed once this checkpoint is appended */
@@ -411,6 +425,18 @@ vaultd_budget_save(struct vaultd *vd)
 	}
 	j->running = 1;
 	return 1;
+}
+
+/*
+ * Each loop turn: a thread that ended is joined, whether or not a
+ * checkpoint can go now (the vault may have been locked meanwhile), so
+ * that no wake-up waits for it any longer.
+ */
+void
+vaultd_budget_reap(struct vaultd *vd)
+{
+	if (vd->budget_job != NULL && vd->budget_job->running)
+		(void)job_reap(vd->budget_job);
 }
 
 int
