@@ -110,6 +110,31 @@ policy_file(struct st *s, const char *text)
 	it_write(s->pol, buf, 0644);
 }
 
+/* The vault unlocked with the test passphrase. */
+static void
+unlock(struct st *s)
+{
+	assert_int_equal(CTL(s, NULL, "unlock --passphrase-file %s", s->pass),
+	    0);
+}
+
+/* Locked and unlocked again: the unlock is checkpointed. */
+static void
+relock(struct st *s)
+{
+	assert_int_equal(CTL(s, NULL, "lock"), 0);
+	unlock(s);
+}
+
+/* The policy text applied with the vault credential. */
+static void
+apply(struct st *s, const char *text)
+{
+	policy_file(s, text);
+	assert_int_equal(CTL(s, NULL, "policy apply %s --passphrase-file %s",
+	    s->pol, s->pass), 0);
+}
+
 static json_t *
 json_out(struct st *s)
 {
@@ -204,10 +229,8 @@ test_path_case(void **state)
 {
 	struct st	*s = *state;
 
-	policy_file(s, "allow operator label all\n"
+	apply(s, "allow operator label all\n"
 	    "deny any path /auth/api-key label no-key\n");
-	assert_int_equal(CTL(s, NULL, "policy apply %s --passphrase-file %s",
-	    s->pol, s->pass), 0);
 	assert_int_equal(CTL(s, NULL, "headers l2 --account pm --method DELETE "
 	    "--path /auth/api-key"), 4);
 	assert_non_null(strstr(s->out, "denied by rule no-key (line 5)"));
@@ -306,10 +329,8 @@ test_change_approvers(void **state)
 	struct st	*s = *state;
 	char		 sig[300];
 
-	policy_file(s, "policy-change approve 2 of { alice bob }\n"
+	apply(s, "policy-change approve 2 of { alice bob }\n"
 	    "allow operator catalog\n");
-	assert_int_equal(CTL(s, NULL, "policy apply %s --passphrase-file %s",
-	    s->pol, s->pass), 0);
 	/* now version 2 needs two signatures for version 3 */
 	policy_file(s, "policy-change approve 2 of { alice bob }\n"
 	    "allow operator catalog\nallow any method GET path /time\n");
@@ -452,10 +473,8 @@ test_approval(void **state)
 	size_t		 len;
 	pid_t		 pid;
 
-	policy_file(s, "allow operator catalog\n"
+	apply(s, "allow operator catalog\n"
 	    "approve 2 of { alice bob } operator level l1 label l1-held\n");
-	assert_int_equal(CTL(s, NULL, "policy apply %s --passphrase-file %s",
-	    s->pol, s->pass), 0);
 	snprintf(outfile, sizeof(outfile), "%s.bg", s->it.home);
 	snprintf(args, sizeof(args), "--json headers l1 --account pm");
 	pid = bg_ctl(s, args, outfile);
@@ -494,19 +513,15 @@ test_approval(void **state)
 	/* a policy change refuses what is held */
 	pid = bg_ctl(s, args, outfile);
 	assert_int_equal(held_id(s, id), 0);
-	policy_file(s, "allow operator catalog\n");
-	assert_int_equal(CTL(s, NULL, "policy apply %s --passphrase-file %s",
-	    s->pol, s->pass), 0);
+	apply(s, "allow operator catalog\n");
 	assert_int_equal(wait_status(pid), 4);
 	text = it_slurp(outfile, &len);
 	assert_non_null(strstr(text, "the policy changed"));
 	free(text);
 
 	/* no approval in time: refused when the deadline passes */
-	policy_file(s, "allow operator catalog\napproval-timeout 1\n"
+	apply(s, "allow operator catalog\napproval-timeout 1\n"
 	    "approve 1 of { alice } operator level l1 label l1-held\n");
-	assert_int_equal(CTL(s, NULL, "policy apply %s --passphrase-file %s",
-	    s->pol, s->pass), 0);
 	pid = bg_ctl(s, args, outfile);
 	assert_int_equal(held_id(s, id), 0);
 	/* a key the policy does not declare is no approver at all */
@@ -533,10 +548,8 @@ test_budget(void **state)
 	pid_t		 pid[8];
 	int		 i, ok = 0, denied = 0, st;
 
-	policy_file(s, "allow operator catalog level l1 limit 3/day per "
+	apply(s, "allow operator catalog level l1 limit 3/day per "
 	    "account label three\nallow operator catalog level l2\n");
-	assert_int_equal(CTL(s, NULL, "policy apply %s --passphrase-file %s",
-	    s->pol, s->pass), 0);
 	for (i = 0; i < 8; i++) {
 		snprintf(outfile[i], sizeof(outfile[i]), "%s.bg%d",
 		    s->it.home, i);
@@ -553,9 +566,7 @@ test_budget(void **state)
 	assert_int_equal(CTL(s, NULL, "headers l1 --account pm"), 4);
 	assert_non_null(strstr(s->out, "denied by rule three (line 4)"));
 	/* a relock keeps the policy in force and what its budgets spent */
-	assert_int_equal(CTL(s, NULL, "lock"), 0);
-	assert_int_equal(CTL(s, NULL, "unlock --passphrase-file %s", s->pass),
-	    0);
+	relock(s);
 	assert_int_equal(CTL(s, NULL, "headers l1 --account pm"), 4);
 	assert_non_null(strstr(s->out, "denied by rule three (line 4)"));
 	assert_int_equal(CTL(s, NULL, "headers l2 --account pm --method GET "
@@ -571,8 +582,7 @@ restart(struct st *s, int crash)
 	else
 		assert_int_equal(it_stop(&s->it, 5000), 0);
 	assert_int_equal(it_start(&s->it, "-T", NULL), 0);
-	assert_int_equal(CTL(s, NULL, "unlock --passphrase-file %s", s->pass),
-	    0);
+	unlock(s);
 }
 
 /* The audit log has a record holding want; 1 or 0. */
@@ -603,18 +613,14 @@ budget_restart(struct st *s, int crash)
 {
 	char	want[200];
 
-	policy_file(s, "allow operator catalog level l1 limit 3/day per "
+	apply(s, "allow operator catalog level l1 limit 3/day per "
 	    "account label three\nallow operator catalog level l2 rate 1/day "
 	    "per account label daily\n");
-	assert_int_equal(CTL(s, NULL, "policy apply %s --passphrase-file %s",
-	    s->pol, s->pass), 0);
 	assert_int_equal(CTL(s, NULL, "headers l1 --account pm"), 0);
 	assert_int_equal(CTL(s, NULL, "headers l2 --account pm --method GET "
 	    "--path /auth/api-keys"), 0);
 	/* an unlock is checkpointed: the file holds these two */
-	assert_int_equal(CTL(s, NULL, "lock"), 0);
-	assert_int_equal(CTL(s, NULL, "unlock --passphrase-file %s", s->pass),
-	    0);
+	relock(s);
 	assert_int_equal(CTL(s, NULL, "headers l1 --account pm"), 0);
 	restart(s, crash);
 	assert_int_equal(CTL(s, NULL, "headers l2 --account pm --method GET "
@@ -662,17 +668,12 @@ budget_segments(struct st *s, int bad)
 
 	assert_int_equal(it_stop(&s->it, 5000), 0);
 	assert_int_equal(it_start_args(&s->it, "-T", "-S", "1500"), 0);
-	assert_int_equal(CTL(s, NULL, "unlock --passphrase-file %s", s->pass),
-	    0);
-	policy_file(s, "allow operator catalog level l1 limit 4/day per "
+	unlock(s);
+	apply(s, "allow operator catalog level l1 limit 4/day per "
 	    "account label four\n");
-	assert_int_equal(CTL(s, NULL, "policy apply %s --passphrase-file %s",
-	    s->pol, s->pass), 0);
 	assert_int_equal(CTL(s, NULL, "headers l1 --account pm"), 0);
 	assert_int_equal(CTL(s, NULL, "headers l1 --account pm"), 0);
-	assert_int_equal(CTL(s, NULL, "lock"), 0);
-	assert_int_equal(CTL(s, NULL, "unlock --passphrase-file %s", s->pass),
-	    0);
+	relock(s);
 	assert_int_equal(CTL(s, NULL, "headers l1 --account pm"), 0);
 	snprintf(seg, sizeof(seg), "%s/audit.log.000002", s->it.home);
 	assert_int_equal(stat(seg, &sb), 0);
@@ -682,8 +683,7 @@ budget_segments(struct st *s, int bad)
 		it_write(path, "clobvault budgets 1\npolicy 00\n", 0600);
 	}
 	assert_int_equal(it_start_args(&s->it, "-T", "-S", "1500"), 0);
-	assert_int_equal(CTL(s, NULL, "unlock --passphrase-file %s", s->pass),
-	    0);
+	unlock(s);
 	if (bad)
 		assert_true(it_log_has(&s->it, "/budgets does not parse"));
 	assert_int_equal(CTL(s, NULL, "headers l1 --account pm"), 0);
@@ -714,21 +714,16 @@ test_budget_file_bad(void **state)
 	struct st	*s = *state;
 	char		 path[300];
 
-	policy_file(s, "allow operator catalog level l1 limit 3/day per "
+	apply(s, "allow operator catalog level l1 limit 3/day per "
 	    "account label three\n");
-	assert_int_equal(CTL(s, NULL, "policy apply %s --passphrase-file %s",
-	    s->pol, s->pass), 0);
 	assert_int_equal(CTL(s, NULL, "headers l1 --account pm"), 0);
 	assert_int_equal(CTL(s, NULL, "headers l1 --account pm"), 0);
-	assert_int_equal(CTL(s, NULL, "lock"), 0);
-	assert_int_equal(CTL(s, NULL, "unlock --passphrase-file %s", s->pass),
-	    0);
+	relock(s);
 	it_kill(&s->it);
 	snprintf(path, sizeof(path), "%s/budgets", s->it.home);
 	it_write(path, "clobvault budgets 1\npolicy 00\n", 0600);
 	assert_int_equal(it_start(&s->it, "-T", NULL), 0);
-	assert_int_equal(CTL(s, NULL, "unlock --passphrase-file %s", s->pass),
-	    0);
+	unlock(s);
 	assert_true(it_log_has(&s->it, "/budgets does not parse; the "
 	    "budgets are counted from the audit log's records of their "
 	    "longest window"));
@@ -770,13 +765,10 @@ test_budget_held_bucket(void **state)
 
 	assert_int_equal(it_stop(&s->it, 5000), 0);
 	assert_int_equal(it_start_args(&s->it, "-T", "-S", "1500"), 0);
-	assert_int_equal(CTL(s, NULL, "unlock --passphrase-file %s", s->pass),
-	    0);
-	policy_file(s, "allow operator catalog level l2 limit 1/day per "
+	unlock(s);
+	apply(s, "allow operator catalog level l2 limit 1/day per "
 	    "account label one\napprove 2 of { alice bob } operator level l1 "
 	    "rate 1/s per account label held\n");
-	assert_int_equal(CTL(s, NULL, "policy apply %s --passphrase-file %s",
-	    s->pol, s->pass), 0);
 	assert_int_equal(CTL(s, NULL, "headers l2 --account pm --method GET "
 	    "--path /auth/api-keys"), 0);
 	snprintf(out1, sizeof(out1), "%s.bg1", s->it.home);
@@ -808,8 +800,7 @@ test_budget_held_bucket(void **state)
 	assert_int_not_equal(wait_status(a), 0);
 	assert_int_not_equal(wait_status(b), 0);
 	assert_int_equal(it_start_args(&s->it, "-T", "-S", "1500"), 0);
-	assert_int_equal(CTL(s, NULL, "unlock --passphrase-file %s", s->pass),
-	    0);
+	unlock(s);
 	assert_false(it_log_has(&s->it, "budgets: "));
 	assert_int_equal(CTL(s, NULL, "headers l2 --account pm --method GET "
 	    "--path /auth/api-keys"), 4);
@@ -833,19 +824,14 @@ test_budget_over_limit(void **state)
 
 	assert_int_equal(it_stop(&s->it, 5000), 0);
 	assert_int_equal(it_start_args(&s->it, "-T", "-S", "1500"), 0);
-	assert_int_equal(CTL(s, NULL, "unlock --passphrase-file %s", s->pass),
-	    0);
+	unlock(s);
 	assert_int_equal(CTL(s, NULL, "account add q --profile polymarket"),
 	    0);
-	policy_file(s, "allow operator catalog level l2 limit 2/day label "
+	apply(s, "allow operator catalog level l2 limit 2/day label "
 	    "two\n");
-	assert_int_equal(CTL(s, NULL, "policy apply %s --passphrase-file %s",
-	    s->pol, s->pass), 0);
 	assert_int_equal(CTL(s, NULL, "headers l2 --account pm --method GET "
 	    "--path /auth/api-keys"), 0);
-	assert_int_equal(CTL(s, NULL, "lock"), 0);
-	assert_int_equal(CTL(s, NULL, "unlock --passphrase-file %s", s->pass),
-	    0);
+	relock(s);
 	/* q has no API key: signerd refuses, the charge is given back */
 	assert_int_not_equal(CTL(s, NULL, "headers l2 --account q --method "
 	    "GET --path /auth/api-keys"), 0);
@@ -854,16 +840,12 @@ test_budget_over_limit(void **state)
 	/* the file counts 1, the records after it 2: 3 of 2 */
 	it_kill(&s->it);
 	assert_int_equal(it_start_args(&s->it, "-T", "-S", "1500"), 0);
-	assert_int_equal(CTL(s, NULL, "unlock --passphrase-file %s", s->pass),
-	    0);
-	assert_int_equal(CTL(s, NULL, "lock"), 0);
-	assert_int_equal(CTL(s, NULL, "unlock --passphrase-file %s", s->pass),
-	    0);
+	unlock(s);
+	relock(s);
 	assert_false(log_has(s, "\t/auth/api-keys\tallow\t"));
 	it_kill(&s->it);
 	assert_int_equal(it_start_args(&s->it, "-T", "-S", "1500"), 0);
-	assert_int_equal(CTL(s, NULL, "unlock --passphrase-file %s", s->pass),
-	    0);
+	unlock(s);
 	assert_false(it_log_has(&s->it, "budgets: "));
 	assert_int_equal(CTL(s, NULL, "headers l2 --account pm --method GET "
 	    "--path /auth/api-keys"), 4);
@@ -880,11 +862,9 @@ test_budget_window_closed(void **state)
 	struct st	*s = *state;
 	time_t		 t;
 
-	policy_file(s, "allow operator catalog level l1 limit 2/day per "
+	apply(s, "allow operator catalog level l1 limit 2/day per "
 	    "account label two\nallow operator catalog level l2 limit 1/s "
 	    "per account label second\n");
-	assert_int_equal(CTL(s, NULL, "policy apply %s --passphrase-file %s",
-	    s->pol, s->pass), 0);
 	assert_int_equal(CTL(s, NULL, "headers l2 --account pm --method GET "
 	    "--path /auth/api-keys"), 0);
 	t = time(NULL);
@@ -893,8 +873,7 @@ test_budget_window_closed(void **state)
 	while (time(NULL) <= t)		/* that second's window closes */
 		it_sleep_ms(50);
 	assert_int_equal(it_start(&s->it, "-T", NULL), 0);
-	assert_int_equal(CTL(s, NULL, "unlock --passphrase-file %s", s->pass),
-	    0);
+	unlock(s);
 	assert_int_equal(CTL(s, NULL, "headers l2 --account pm --method GET "
 	    "--path /auth/api-keys"), 0);
 	assert_int_equal(CTL(s, NULL, "headers l1 --account pm"), 0);
@@ -983,23 +962,18 @@ test_budget_file_edited(void **state)
 {
 	struct st	*s = *state;
 
-	policy_file(s, "allow operator catalog level l1 limit 3/day per "
+	apply(s, "allow operator catalog level l1 limit 3/day per "
 	    "account label three\n");
-	assert_int_equal(CTL(s, NULL, "policy apply %s --passphrase-file %s",
-	    s->pol, s->pass), 0);
 	assert_int_equal(CTL(s, NULL, "headers l1 --account pm"), 0);
 	assert_int_equal(CTL(s, NULL, "headers l1 --account pm"), 0);
 	assert_int_equal(CTL(s, NULL, "headers l1 --account pm"), 0);
 	/* an unlock is checkpointed: the file holds the three */
-	assert_int_equal(CTL(s, NULL, "lock"), 0);
-	assert_int_equal(CTL(s, NULL, "unlock --passphrase-file %s", s->pass),
-	    0);
+	relock(s);
 	budgets_wait(s, 3);
 	it_kill(&s->it);
 	budgets_lower(s);
 	assert_int_equal(it_start(&s->it, "-T", NULL), 0);
-	assert_int_equal(CTL(s, NULL, "unlock --passphrase-file %s", s->pass),
-	    0);
+	unlock(s);
 	assert_int_equal(CTL(s, NULL, "headers l1 --account pm"), 4);
 	assert_non_null(strstr(s->out, "denied by rule three (line 4)"));
 	assert_true(it_log_has(&s->it, "/budgets is named by no checkpoint "
@@ -1021,16 +995,12 @@ test_budget_file_foreign(void **state)
 	char		 path[300], *other;
 	size_t		 len;
 
-	policy_file(s, "allow operator catalog level l1 limit 3/day per "
+	apply(s, "allow operator catalog level l1 limit 3/day per "
 	    "account label three\n");
-	assert_int_equal(CTL(s, NULL, "policy apply %s --passphrase-file %s",
-	    s->pol, s->pass), 0);
 	assert_int_equal(CTL(s, NULL, "headers l1 --account pm"), 0);
 	assert_int_equal(CTL(s, NULL, "headers l1 --account pm"), 0);
 	assert_int_equal(CTL(s, NULL, "headers l1 --account pm"), 0);
-	assert_int_equal(CTL(s, NULL, "lock"), 0);
-	assert_int_equal(CTL(s, NULL, "unlock --passphrase-file %s", s->pass),
-	    0);
+	relock(s);
 	budgets_wait(s, 3);
 	snprintf(path, sizeof(path), "%s/budgets", s->it.home);
 	assert_non_null(other = it_slurp(path, &len));
@@ -1041,17 +1011,14 @@ test_budget_file_foreign(void **state)
 	assert_int_equal(CTL(s, NULL, "policy apply %s --passphrase-file %s",
 	    s->pol, s->pass), 0);
 	assert_int_equal(CTL(s, NULL, "headers l1 --account pm"), 0);
-	assert_int_equal(CTL(s, NULL, "lock"), 0);
-	assert_int_equal(CTL(s, NULL, "unlock --passphrase-file %s", s->pass),
-	    0);
+	relock(s);
 	budgets_wait(s, 1);
 	it_kill(&s->it);
 	snprintf(path, sizeof(path), "%s/budgets", s->it.home);
 	it_write(path, other, 0600);
 	free(other);
 	assert_int_equal(it_start(&s->it, "-T", NULL), 0);
-	assert_int_equal(CTL(s, NULL, "unlock --passphrase-file %s", s->pass),
-	    0);
+	unlock(s);
 	assert_int_equal(CTL(s, NULL, "headers l1 --account pm"), 0);
 	assert_int_equal(CTL(s, NULL, "headers l1 --account pm"), 0);
 	assert_int_equal(CTL(s, NULL, "headers l1 --account pm"), 4);
@@ -1073,23 +1040,17 @@ test_budget_thread(void **state)
 
 	assert_int_equal(it_stop(&s->it, 5000), 0);
 	assert_int_equal(it_start_args(&s->it, "-T", "-B", "0"), 0);
-	assert_int_equal(CTL(s, NULL, "unlock --passphrase-file %s", s->pass),
-	    0);
-	policy_file(s, "allow operator catalog level l1 limit 3/day per "
+	unlock(s);
+	apply(s, "allow operator catalog level l1 limit 3/day per "
 	    "account label three\n");
-	assert_int_equal(CTL(s, NULL, "policy apply %s --passphrase-file %s",
-	    s->pol, s->pass), 0);
 	assert_int_equal(CTL(s, NULL, "headers l1 --account pm"), 0);
 	assert_int_equal(CTL(s, NULL, "headers l1 --account pm"), 0);
-	assert_int_equal(CTL(s, NULL, "lock"), 0);
-	assert_int_equal(CTL(s, NULL, "unlock --passphrase-file %s", s->pass),
-	    0);
+	relock(s);
 	budgets_wait(s, 2);
 	assert_int_equal(CTL(s, NULL, "headers l1 --account pm"), 0);
 	it_kill(&s->it);
 	assert_int_equal(it_start_args(&s->it, "-T", "-B", "0"), 0);
-	assert_int_equal(CTL(s, NULL, "unlock --passphrase-file %s", s->pass),
-	    0);
+	unlock(s);
 	assert_int_equal(CTL(s, NULL, "headers l1 --account pm"), 4);
 	assert_non_null(strstr(s->out, "denied by rule three (line 4)"));
 	assert_false(it_log_has(&s->it, "budgets: "));
@@ -1139,10 +1100,8 @@ test_budget_show(void **state)
 	char		 want[4096], actor[AUDIT_MAX_NAME + 1], path[64];
 	const char	*p, *tab;
 
-	policy_file(s, "allow operator catalog level l1 limit 3/day per "
+	apply(s, "allow operator catalog level l1 limit 3/day per "
 	    "account label three\n");
-	assert_int_equal(CTL(s, NULL, "policy apply %s --passphrase-file %s",
-	    s->pol, s->pass), 0);
 	assert_int_equal(CTL(s, NULL, "headers l1 --account pm"), 0);
 	assert_int_equal(CTL(s, NULL, "headers l1 --account pm"), 0);
 	log_lines(s, "budget", NULL, want, sizeof(want));
