@@ -152,6 +152,38 @@ signs(struct wt *t)
 }
 
 /*
+ * signerd killed by vaultd, n times in all, the last "no answer to
+ * what": its last exit says so, and the audit log holds n peer_stalled
+ * records, the last of signerd, killed, with key id kid.
+ */
+static void
+stalled(struct wt *t, const struct it_proc *q, int n, const char *what,
+    const char *kid)
+{
+	struct audit_rec rec;
+	char		 want[200];
+
+	assert_int_equal(q[1].restarts, n);
+	snprintf(want, sizeof(want), "killed by vaultd: no answer to %s",
+	    what);
+	assert_string_equal(q[1].last_exit, want);
+	assert_int_equal(audit_ops(t, "peer_stalled", &rec), n);
+	assert_string_equal(rec.actor, "signerd");
+	assert_string_equal(rec.account, "-");
+	assert_string_equal(rec.verdict, "killed");
+	assert_string_equal(rec.key_id, kid);
+}
+
+/* The vault unlocked again by the new signerd, which signs. */
+static void
+signs_again(struct wt *t)
+{
+	if (CTL(t, NULL, "wait --unlocked --timeout 10") != 0)
+		fail_msg("not unlocked again: %s", t->out);
+	signs(t);
+}
+
+/*
  * signerd stopped (SIGSTOP) with a signature to make: past the bound,
  * 1 s here, vaultd kills it; the request is answered as any other that
  * signerd's end left unsigned (vaultd unlocks by itself: "again"), the
@@ -165,7 +197,6 @@ test_stopped_signing(void **state)
 {
 	struct wt	*t = *state;
 	struct it_proc	 p[3], q[3];
-	struct audit_rec rec;
 	struct chan	 c;
 	struct msg	 m;
 	char		 text[256], line[256];
@@ -187,22 +218,14 @@ test_stopped_signing(void **state)
 	assert_string_equal(text, SIGNERD_AGAIN);
 
 	assert_true(it_wait_up(&t->it, q, p[1].pid, 0, 5000) >= 0);
-	assert_int_equal(q[1].restarts, 1);
-	assert_string_equal(q[1].last_exit, "killed by vaultd: no answer to "
-	    "signing requests in 1 s");
+	stalled(t, q, 1, "signing requests in 1 s", "signing");
 	assert_int_equal(kill((pid_t)p[1].pid, 0), -1);
 	snprintf(line, sizeof(line), "signerd (pid %llu) is broken: no answer "
 	    "to signing requests in 1 s; killing it",
 	    (unsigned long long)p[1].pid);
 	assert_true(it_log_has(&t->it, line));
-	assert_int_equal(audit_ops(t, "peer_stalled", &rec), 1);
-	assert_string_equal(rec.actor, "signerd");
-	assert_string_equal(rec.verdict, "killed");
-	assert_string_equal(rec.key_id, "signing");
 
-	if (CTL(t, NULL, "wait --unlocked --timeout 10") != 0)
-		fail_msg("not unlocked again: %s", t->out);
-	signs(t);
+	signs_again(t);
 	assert_int_equal(it_status(&t->it, q), 0);
 	assert_int_equal(q[1].restarts, 1);
 	if (CTL(t, NULL, "audit verify") != 0)
@@ -250,7 +273,6 @@ test_swallowed(void **state)
 {
 	struct wt	*t = *state;
 	struct it_proc	 p[3], q[3];
-	struct audit_rec rec;
 	struct msg_w	 w;
 	struct chan	 c;
 	struct msg	 m;
@@ -298,17 +320,9 @@ test_swallowed(void **state)
 	chan_free(&c);
 
 	assert_true(it_wait_up(&t->it, q, p[1].pid, 0, 5000) >= 0);
-	assert_int_equal(q[1].restarts, 1);
-	assert_string_equal(q[1].last_exit, "killed by vaultd: no answer to "
-	    "signing requests in 1 s");
+	stalled(t, q, 1, "signing requests in 1 s", "signing");
 	assert_true(it_log_has(&t->it, "test probe swallow: request "));
-	assert_int_equal(audit_ops(t, "peer_stalled", &rec), 1);
-	assert_string_equal(rec.actor, "signerd");
-	assert_string_equal(rec.verdict, "killed");
-	assert_string_equal(rec.key_id, "signing");
-	if (CTL(t, NULL, "wait --unlocked --timeout 10") != 0)
-		fail_msg("not unlocked again: %s", t->out);
-	signs(t);
+	signs_again(t);
 }
 
 /*
@@ -324,7 +338,6 @@ test_stopped_status(void **state)
 {
 	struct wt	*t = *state;
 	struct it_proc	 p[3], q[3];
-	struct audit_rec rec;
 	char		 line[256];
 
 	start_signing(t, "-TX1");
@@ -334,22 +347,13 @@ test_stopped_status(void **state)
 		kill((pid_t)p[1].pid, SIGCONT);
 		fail_msg("signerd not restarted");
 	}
-	assert_int_equal(q[1].restarts, 1);
 	assert_int_equal(q[2].restarts, 0);
-	assert_string_equal(q[1].last_exit, "killed by vaultd: no answer to "
-	    "the status query in 15 s");
+	stalled(t, q, 1, "the status query in 15 s", "status");
 	snprintf(line, sizeof(line), "signerd (pid %llu) is broken: no answer "
 	    "to the status query in 15 s; killing it",
 	    (unsigned long long)p[1].pid);
 	assert_true(it_log_has(&t->it, line));
-	assert_int_equal(audit_ops(t, "peer_stalled", &rec), 1);
-	assert_string_equal(rec.actor, "signerd");
-	assert_string_equal(rec.account, "-");
-	assert_string_equal(rec.verdict, "killed");
-	assert_string_equal(rec.key_id, "status");
-	if (CTL(t, NULL, "wait --unlocked --timeout 10") != 0)
-		fail_msg("not unlocked again: %s", t->out);
-	signs(t);
+	signs_again(t);
 	if (CTL(t, NULL, "audit verify") != 0)
 		fail_msg("%s", t->out);
 }
@@ -428,7 +432,6 @@ static void
 stalled_op(struct wt *t, const char *cmd, unsigned restarts, int s)
 {
 	struct it_proc	 p[3], q[3];
-	struct audit_rec rec;
 	char		 out[160], want[160], *said;
 	size_t		 len = 0;
 	pid_t		 op;
@@ -443,14 +446,8 @@ stalled_op(struct wt *t, const char *cmd, unsigned restarts, int s)
 		kill((pid_t)p[1].pid, SIGCONT);
 		fail_msg("signerd not restarted");
 	}
-	assert_int_equal(q[1].restarts, restarts);
-	snprintf(want, sizeof(want), "killed by vaultd: no answer to the "
-	    "vault operation in %d s", s);
-	assert_string_equal(q[1].last_exit, want);
-	assert_int_equal(audit_ops(t, "peer_stalled", &rec), (int)restarts);
-	assert_string_equal(rec.actor, "signerd");
-	assert_string_equal(rec.verdict, "killed");
-	assert_string_equal(rec.key_id, "vault");
+	snprintf(want, sizeof(want), "the vault operation in %d s", s);
+	stalled(t, q, (int)restarts, want, "vault");
 	assert_int_equal(waitpid(op, &st, 0), op);
 	assert_true(WIFEXITED(st));
 	assert_int_not_equal(WEXITSTATUS(st), 0);
@@ -460,9 +457,7 @@ stalled_op(struct wt *t, const char *cmd, unsigned restarts, int s)
 		fail_msg("%s said: %s", cmd, said);
 	free(said);
 	unlink(out);
-	if (CTL(t, NULL, "wait --unlocked --timeout 10") != 0)
-		fail_msg("not unlocked again: %s", t->out);
-	signs(t);
+	signs_again(t);
 }
 
 /*
@@ -502,7 +497,6 @@ test_heavy_derivation(void **state)
 {
 	struct wt	*t = *state;
 	struct it_proc	 p[3], q[3];
-	struct audit_rec rec;
 	char		 out[160], *said;
 	size_t		 len = 0;
 	pid_t		 op;
@@ -538,13 +532,7 @@ test_heavy_derivation(void **state)
 		kill((pid_t)p[1].pid, SIGCONT);
 		fail_msg("signerd not restarted");
 	}
-	assert_int_equal(q[1].restarts, 1);
-	assert_string_equal(q[1].last_exit, "killed by vaultd: no answer to "
-	    "the vault operation in 24 s");
-	assert_int_equal(audit_ops(t, "peer_stalled", &rec), 1);
-	assert_string_equal(rec.actor, "signerd");
-	assert_string_equal(rec.verdict, "killed");
-	assert_string_equal(rec.key_id, "vault");
+	stalled(t, q, 1, "the vault operation in 24 s", "vault");
 	assert_int_equal(waitpid(op, &st, 0), op);
 	assert_true(WIFEXITED(st));
 	assert_int_not_equal(WEXITSTATUS(st), 0);
