@@ -77,19 +77,21 @@ static const struct catalog_entry catalog[] = {
 
 #define CATALOG_ROWS	(sizeof(catalog) / sizeof(catalog[0]))
 
-/*
- * Does the row's path match path[0..n)?  Exact bytes ("/time/", "//time"
- * and "/TIME" are unknown), but for a segment "*", which takes exactly
- * one non-empty segment.
- */
-static int
-catalog_path_is(const char *row, const char *path, size_t n)
+static unsigned char
+fold_low(unsigned char c)
+{
+	return c >= 'A' && c <= 'Z' ? (unsigned char)(c - 'A' + 'a') : c;
+}
+
+/* Without fold, "/time/", "//time" and "/TIME" are not the row /time. */
+int
+catalog_path_match(const char *pat, const char *path, size_t n, int fold)
 {
 	size_t	r = 0, p = 0;
 
-	while (row[r] != '\0') {
-		if (row[r] == '*' && r > 0 && row[r - 1] == '/' &&
-		    (row[r + 1] == '/' || row[r + 1] == '\0')) {
+	while (pat[r] != '\0') {
+		if (pat[r] == '*' && r > 0 && pat[r - 1] == '/' &&
+		    (pat[r + 1] == '/' || pat[r + 1] == '\0')) {
 			if (p >= n || path[p] == '/')
 				return 0;
 			while (p < n && path[p] != '/')
@@ -97,7 +99,9 @@ catalog_path_is(const char *row, const char *path, size_t n)
 			r++;
 			continue;
 		}
-		if (p >= n || path[p] != row[r])
+		if (p >= n || (path[p] != pat[r] && (!fold ||
+		    fold_low((unsigned char)path[p]) !=
+		    fold_low((unsigned char)pat[r]))))
 			return 0;
 		p++;
 		r++;
@@ -120,7 +124,7 @@ catalog_findn(const char *method, const char *path, size_t pathlen)
 	for (i = 0; i < CATALOG_ROWS; i++)
 		if (catalog[i].method[0] == method[0] &&
 		    strcmp(catalog[i].method, method) == 0 &&
-		    catalog_path_is(catalog[i].path, path, n))
+		    catalog_path_match(catalog[i].path, path, n, 0))
 			return &catalog[i];
 	return NULL;
 }

@@ -102,6 +102,15 @@ const struct catalog_entry	*catalog_findn(const char *method,
 				    const char *path, size_t pathlen);
 
 /*
+ * Does the path pattern pat match path[0..n)?  Its bytes compare
+ * exactly, or with ASCII letters folded when fold is set, but for a
+ * segment "*", which takes exactly one non-empty segment.  The one
+ * matcher of the catalog's rows and of the policy's path patterns.
+ */
+int	catalog_path_match(const char *pat, const char *path, size_t n,
+	    int fold);
+
+/*
  * The verdict of the catalog: 0 when method and path (as sent) name a row
  * whose level is exactly auth, CV_ERR_DENIED otherwise (unknown endpoint,
  * or a known one at another level).  A NONE row is admitted only at NONE:

@@ -38,7 +38,6 @@ struct pol_fold {
 static unsigned char	 pc_low(unsigned char);
 static uint64_t		 pc_hash(const char *, size_t);
 static int		 pc_is_star(const char *);
-static int		 pc_match(const char *, const char *, size_t, int);
 static int		 pc_add(struct pol_fold *, const char *, size_t *);
 
 static unsigned char
@@ -69,36 +68,6 @@ pc_is_star(const char *pat)
 		    (pat[i + 1] == '/' || pat[i + 1] == '\0'))
 			return 1;
 	return 0;
-}
-
-/*
- * Does pattern pat match the path p[0..n)?  A '*' segment takes one
- * non-empty segment; other bytes compare exactly, or with ASCII
- * letters folded when fold is set.
- */
-static int
-pc_match(const char *pat, const char *p, size_t n, int fold)
-{
-	size_t	r = 0, i = 0;
-
-	while (pat[r] != '\0') {
-		if (pat[r] == '*' && r > 0 && pat[r - 1] == '/' &&
-		    (pat[r + 1] == '/' || pat[r + 1] == '\0')) {
-			if (i >= n || p[i] == '/')
-				return 0;
-			while (i < n && p[i] != '/')
-				i++;
-			r++;
-			continue;
-		}
-		if (i >= n || (p[i] != pat[r] && (!fold ||
-		    pc_low((unsigned char)p[i]) !=
-		    pc_low((unsigned char)pat[r]))))
-			return 0;
-		i++;
-		r++;
-	}
-	return i == n;
 }
 
 /* Add pat unless the same bytes are there; counts in *nstar. */
@@ -189,11 +158,12 @@ policy_case_clash(const struct policy *pol, const char *p, size_t n)
 	mask = f->ecap - 1;
 	for (i = pc_hash(p, n) & mask; (e = f->exact[i]) != NULL;
 	    i = (i + 1) & mask)
-		if (pc_match(e, p, n, 1) && !pc_match(e, p, n, 0))
+		if (catalog_path_match(e, p, n, 1) &&
+		    !catalog_path_match(e, p, n, 0))
 			return e;
 	for (i = 0; i < f->nstar; i++)
-		if (pc_match(f->star[i], p, n, 1) &&
-		    !pc_match(f->star[i], p, n, 0))
+		if (catalog_path_match(f->star[i], p, n, 1) &&
+		    !catalog_path_match(f->star[i], p, n, 0))
 			return f->star[i];
 	return NULL;
 }

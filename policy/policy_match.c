@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/catalog.h"
 #include "policy/policy_int.h"
 #include "policy/policy_eval.h"
 #include "policy/policy_json.h"
@@ -65,7 +66,6 @@ static int	 vr_dec_cmp(const struct vref *, const char *, size_t,
 		    const char *, size_t, int *);
 static void	 ev_ratio(const struct policy_req *, const struct pol_kind *,
 		    const char *, struct vref *);
-static int	 path_match(const char *, const char *, size_t);
 static int	 hexval(int);
 static int	 q_check(struct ev_ctx *);
 static int	 q_name_eq(const char *, size_t, const char *);
@@ -404,40 +404,6 @@ pm_in_list(const struct pol_list *l, const char *s, size_t len)
 }
 
 /*
- * The request path p[0..len) (before its '?') against a pattern:
- * byte for byte, but a '*' segment takes exactly one non-empty segment.
- */
-static int
-path_match(const char *pat, const char *p, size_t len)
-{
-	size_t	i = 0, j = 0, s;
-
-	for (;;) {
-		if (pat[i] == '\0')
-			return j == len;
-		if (j == len || pat[i] != p[j])
-			return 0;
-		i++;
-		j++;
-		if (pat[i - 1] != '/')
-			return 0;
-		if (pat[i] == '*' && (pat[i + 1] == '/' || pat[i + 1] == '\0')) {
-			for (s = j; j < len && p[j] != '/'; j++)
-				;
-			if (j == s)
-				return 0;
-			i++;
-			continue;
-		}
-		for (; pat[i] != '\0' && pat[i] != '/'; i++, j++)
-			if (j == len || p[j] != pat[i])
-				return 0;
-		if (j < len && p[j] != '/')
-			return 0;
-	}
-}
-
-/*
  * Every %XX in the query is two hex digits, and none is a NUL; no '+',
  * which some servers read as a space and others as a plus, and no ';',
  * which some servers take for a '&' and others for a byte of the value,
@@ -588,7 +554,8 @@ ev_addr(struct ev_ctx *c, const struct pol_pred *pp, char *det, size_t dl)
 		return RM_NOMATCH;
 	case PP_PATH:
 		for (i = 0; i < pp->list.n; i++)
-			if (path_match(pp->list.v[i], c->path, c->pathlen))
+			if (catalog_path_match(pp->list.v[i], c->path,
+			    c->pathlen, 0))
 				return RM_MATCH;
 		what = "path";
 		v.p = c->path;
