@@ -547,6 +547,74 @@ test_heavy_derivation(void **state)
 }
 
 /*
+ * A vault of Argon2id at its least, locked, and vaultd whose watchdog
+ * gives signerd 12 s for its derivation: -X1 (1 s an answer, 12 s a
+ * unit of work) and -K 8192 (the least cost is one unit).
+ */
+static void
+start_heavy(struct wt *t)
+{
+	assert_int_equal(it_start_args(&t->it, "-TX1", "-K", "8192"), 0);
+	if (CTL(t, NULL, "init --passphrase-file %s --kdf min", t->pass) != 0)
+		fail_msg("init: %s", t->out);
+	assert_int_equal(CTL(t, NULL, "lock"), 0);
+}
+
+/* What the vaultctl in a child said and its exit status. */
+static int
+spawned_said(pid_t pid, const char *out, char *said, size_t len)
+{
+	char	*text;
+	size_t	 n = 0;
+	int	 st;
+
+	assert_int_equal(waitpid(pid, &st, 0), pid);
+	assert_true(WIFEXITED(st));
+	assert_non_null(text = it_slurp(out, &n));
+	snprintf(said, len, "%s", text);
+	free(text);
+	unlink(out);
+	return WEXITSTATUS(st);
+}
+
+/*
+ * policy apply checks the credential with Argon2id as an unlock does,
+ * and the watchdog allows it as long: signerd stopped 3 s in it (the
+ * bound of any other request is 1 s here, its derivation's 12 s) is
+ * not killed, and the policy is applied.  Before, it was killed after
+ * 1 s, and the apply failed.
+ */
+static void
+test_policy_apply_derives(void **state)
+{
+	struct wt	*t = *state;
+	struct it_proc	 p[3], q[3];
+	char		 out[160], pol[160], said[1024];
+	pid_t		 op;
+
+	start_heavy(t);
+	if (CTL(t, NULL, "unlock --passphrase-file %s", t->pass) != 0)
+		fail_msg("unlock: %s", t->out);
+	snprintf(out, sizeof(out), "%s.op", t->it.home);
+	snprintf(pol, sizeof(pol), "%s.policy", t->it.home);
+	it_write(pol, "allow operator catalog label default\n", 0644);
+	assert_int_equal(it_status(&t->it, p), 0);
+	assert_int_equal(kill((pid_t)p[1].pid, SIGSTOP), 0);
+	op = it_ctl_spawn(&t->it, out, "policy apply %s --passphrase-file %s",
+	    pol, t->pass);
+	assert_true(op > 0);
+	it_sleep_ms(3000);
+	assert_int_equal(kill((pid_t)p[1].pid, SIGCONT), 0);
+	if (spawned_said(op, out, said, sizeof(said)) != 0)
+		fail_msg("policy apply: %s", said);
+	assert_int_equal(it_status(&t->it, q), 0);
+	assert_int_equal(q[1].pid, p[1].pid);
+	assert_int_equal(q[1].restarts, 0);
+	assert_none_stalled(t);
+	unlink(pol);
+}
+
+/*
  * Requests whose records wait for a slow sync (test probe sync-slow: the
  * syncer's next sync takes 3 s, as on a slow disk) are vaultd's, not yet
  * signerd's to answer: with a bound of 1 s, signerd is not killed, and
@@ -614,8 +682,13 @@ main(void)
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_heavy_derivation, setup,
 		    teardown),
+		cmocka_unit_test_setup_teardown(test_policy_apply_derives, setup,
+		    teardown),
 	};
 
 	signal(SIGPIPE, SIG_IGN);
+	/* WATCHDOG_TEST=name: that test alone */
+	if (getenv("WATCHDOG_TEST") != NULL)
+		cmocka_set_test_filter(getenv("WATCHDOG_TEST"));
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

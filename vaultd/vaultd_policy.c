@@ -660,6 +660,8 @@ vaultd_policy_apply_ctl(struct vaultd *vd, struct client *cl, struct msg *m)
 	p->apply_id = m->id;
 	snprintf(p->apply_actor, sizeof(p->apply_actor), "%s", cl->actor);
 	snprintf(vd->op.actor, sizeof(vd->op.actor), "%s", cl->actor);
+	/* signerd checks the credential at the vault's cost */
+	vd->op.kdf_work = vault_kdf_work(vd);
 	return 0;
 }
 

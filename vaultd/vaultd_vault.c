@@ -617,6 +617,7 @@ vault_deriving(const struct vaultd *vd)
 	case MSG_VAULT_REKEY_REQ:
 	case MSG_VAULT_PUT_REQ:		/* with the vault's credential */
 	case MSG_VAULT_DEL_REQ:
+	case MSG_VAULT_POLICY_REQ:	/* the credential checked */
 		return 1;
 	}
 	return 0;
