@@ -21,7 +21,7 @@
 #include "common/cv_err.h"
 
 /* Bump when any message changes; checked by MSG_HELLO_REQ. */
-#define MSG_VERSION		21
+#define MSG_VERSION		22
 
 #define MSG_HDR_LEN		4
 #define MSG_MAX_FRAME		(1024 * 1024)	/* payload bytes */
@@ -62,7 +62,9 @@
  *
  * Messages come in _REQ/_ANS pairs, _ANS right after its _REQ; any
  * callee may answer a _REQ with MSG_ERROR_ANS instead.  MSG_GW_GONE is
- * a notice that nothing answers (its MSG_GW_REQ is answered, as ever).
+ * a notice that nothing answers (its MSG_GW_REQ is answered, as ever);
+ * MSG_GW_PASSED and MSG_CTL_WAIT are notices that go before their
+ * request's answer.
  */
 #define MSG_LIST(X)							\
 X(MSG_ERROR_ANS, "callee", "caller", "i s1024", "code, text")		\
@@ -255,7 +257,11 @@ X(MSG_GW_GONE, "netd", "vaultd", "",					\
     "gave up on, its bot gone or told 504; vaultd ends that request)")	\
 X(MSG_GW_PASSED, "vaultd", "netd", "",					\
     "- (its id's MSG_GW_REQ passed signerd's client check; its answer "	\
-    "follows)")
+    "follows)")							\
+X(MSG_CTL_WAIT, "vaultd", "vaultctl", "u",				\
+    "ms: the most its id's vault operation may take at signerd, the "	\
+    "watchdog's bound on its key derivations (a notice, never answered; "\
+    "the operation's answer follows)")
 
 #define MSG_ENUM(name, from, to, fields, doc)	name,
 enum msg_type {

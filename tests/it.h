@@ -118,6 +118,20 @@ it_connect(struct it *t, struct chan *c)
 }
 
 /*
+ * The answer to a control request, as chan_recv, past the MSG_CTL_WAIT
+ * vaultd sends before it when the request derives a key.
+ */
+static inline int
+it_recv_answer(struct chan *c, struct msg *m)
+{
+	int	r;
+
+	while ((r = chan_recv(c, m)) == 0 && m->type == MSG_CTL_WAIT)
+		msg_clear(m);
+	return r;
+}
+
+/*
  * Send the control request w (finished here, and freed) on a connection
  * of its own, again while vaultd answers "retry" (busy a moment with a
  * checkpoint: vaultctl retries too), for up to 5 s.  0 for an answer of
@@ -143,7 +157,7 @@ it_ctl_frame(struct it *t, struct msg_w *w, uint32_t want, char *text,
 		code = CV_ERR_IO;
 		if (msgbuf_add(&b, w->buf.data, w->buf.len) != 0 ||
 		    chan_queue_buf(&ch, &b) != 0 || chan_flush(&ch) != 0 ||
-		    chan_recv(&ch, &m) != 0)
+		    it_recv_answer(&ch, &m) != 0)
 			break;
 		code = m.type == want ? 0 : CV_ERR_MSG_TYPE;
 		if (m.type == MSG_ERROR_ANS &&

@@ -426,7 +426,8 @@ as_user(struct ot *o, uid_t uid, gid_t gid, const gid_t *groups, size_t n,
 				    strlen(PASSPHRASE));
 				msg_put_bool(&w, 0);
 			}
-			if (chan_send(&c, &w) != 0 || chan_recv(&c, &m) != 0)
+			if (chan_send(&c, &w) != 0 ||
+			    it_recv_answer(&c, &m) != 0)
 				_exit(1);
 			if (m.type != MSG_ERROR_ANS ||
 			    msg_get_i64(&m.rd, &code) != 0 ||

@@ -675,7 +675,7 @@ raw_put(struct rt *c, const char *id, uint64_t rev, const char *body,
 		msg_put_bin(&w, body, strlen(body));
 		msg_put_bin(&w, "", 0);		/* no credential */
 		msg_put_bool(&w, 0);
-		if (chan_send(&ch, &w) != 0 || chan_recv(&ch, &m) != 0)
+		if (chan_send(&ch, &w) != 0 || it_recv_answer(&ch, &m) != 0)
 			fail_msg("no answer");
 		text[0] = '\0';
 		if (m.type == MSG_ERROR_ANS &&

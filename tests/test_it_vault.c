@@ -936,7 +936,7 @@ test_unlock_frame_wiped(void **state)
 	msg_put_bin(&w, PASSPHRASE, strlen(PASSPHRASE));
 	msg_put_bool(&w, 0);
 	assert_int_equal(chan_send(&ch, &w), 0);
-	assert_int_equal(chan_recv(&ch, &m), 0);
+	assert_int_equal(it_recv_answer(&ch, &m), 0);
 	assert_int_equal(m.type, MSG_CTL_UNLOCK_ANS);
 	msg_clear(&m);
 	/* the connection stays open: the frame's buffer is still there */

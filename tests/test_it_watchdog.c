@@ -560,6 +560,20 @@ start_heavy(struct wt *t)
 	assert_int_equal(CTL(t, NULL, "lock"), 0);
 }
 
+/* vaultctl unlock in a child, waiting waitsecs when vaultd says nothing. */
+static pid_t
+unlock_spawn(struct wt *t, const char *out, const char *waitsecs)
+{
+	pid_t	pid;
+
+	assert_int_equal(setenv("CLOBVAULT_TEST_OP_WAIT", waitsecs, 1), 0);
+	pid = it_ctl_spawn(&t->it, out, "unlock --passphrase-file %s",
+	    t->pass);
+	assert_int_equal(unsetenv("CLOBVAULT_TEST_OP_WAIT"), 0);
+	assert_true(pid > 0);
+	return pid;
+}
+
 /* What the vaultctl in a child said and its exit status. */
 static int
 spawned_said(pid_t pid, const char *out, char *said, size_t len)
@@ -575,6 +589,90 @@ spawned_said(pid_t pid, const char *out, char *said, size_t len)
 	free(text);
 	unlink(out);
 	return WEXITSTATUS(st);
+}
+
+/*
+ * vaultctl waits for a key derivation as long as vaultd's watchdog
+ * allows it (MSG_CTL_WAIT), not its own fixed time: signerd stopped 5 s
+ * in an unlock, beyond the 2 s vaultctl waits here for vaultd's word
+ * (CLOBVAULT_TEST_OP_WAIT; a minute otherwise) and within the 12 s
+ * vaultd allows, and vaultctl hears the unlock succeed.  Before, it
+ * gave up ("no answer from vaultd within 2 s") while the unlock went
+ * on.
+ */
+static void
+test_wait_follows_watchdog(void **state)
+{
+	struct wt	*t = *state;
+	struct it_proc	 p[3], q[3];
+	char		 out[160], said[1024];
+	pid_t		 op;
+
+	start_heavy(t);
+	snprintf(out, sizeof(out), "%s.op", t->it.home);
+	assert_int_equal(it_status(&t->it, p), 0);
+	assert_int_equal(kill((pid_t)p[1].pid, SIGSTOP), 0);
+	op = unlock_spawn(t, out, "2");
+	it_sleep_ms(5000);
+	assert_int_equal(kill((pid_t)p[1].pid, SIGCONT), 0);
+	assert_int_equal(spawned_said(op, out, said, sizeof(said)), 0);
+	assert_string_equal(said, "vault unlocked\n");
+	assert_int_equal(it_status(&t->it, q), 0);
+	assert_int_equal(q[1].pid, p[1].pid);
+	assert_int_equal(q[1].restarts, 0);
+	assert_none_stalled(t);
+}
+
+/*
+ * A vaultd that stops answering still ends vaultctl's wait, with what
+ * happened and exit 1: stopped before it read the unlock, after the
+ * 2 s vaultctl waits here for its word; stopped after it said the
+ * derivation may take 12 s, after those and the 2 s.
+ */
+static void
+test_wait_bounded(void **state)
+{
+	struct wt	*t = *state;
+	struct it_proc	 p[3];
+	char		 out[160], said[1024];
+	pid_t		 op;
+	int		 i;
+
+	start_heavy(t);
+	snprintf(out, sizeof(out), "%s.op", t->it.home);
+	assert_int_equal(it_status(&t->it, p), 0);
+
+	assert_int_equal(kill(t->it.vaultd, SIGSTOP), 0);
+	op = unlock_spawn(t, out, "2");
+	i = spawned_said(op, out, said, sizeof(said));
+	assert_int_equal(kill(t->it.vaultd, SIGCONT), 0);
+	assert_int_equal(i, 1);
+	assert_string_equal(said, "vaultctl: unlock: no answer from vaultd "
+	    "within 2 s (an exchange call may still complete: see vaultctl "
+	    "audit show)\n");
+	if (CTL(t, NULL, "unlock --passphrase-file %s", t->pass) != 0)
+		fail_msg("unlock: %s", t->out);
+	assert_int_equal(CTL(t, NULL, "lock"), 0);
+
+	/* vaultd has the unlock at signerd, and has said so, when stopped */
+	assert_int_equal(kill((pid_t)p[1].pid, SIGSTOP), 0);
+	op = unlock_spawn(t, out, "2");
+	for (i = 0; i < 100; i++) {
+		assert_int_equal(CTL(t, NULL, "status"), 0);
+		if (strstr(t->out, "unlocking") != NULL)
+			break;
+		it_sleep_ms(100);
+	}
+	it_sleep_ms(500);
+	assert_int_equal(kill(t->it.vaultd, SIGSTOP), 0);
+	i = spawned_said(op, out, said, sizeof(said));
+	assert_int_equal(kill(t->it.vaultd, SIGCONT), 0);
+	assert_int_equal(kill((pid_t)p[1].pid, SIGCONT), 0);
+	assert_int_equal(i, 1);
+	assert_string_equal(said, "vaultctl: unlock: no answer from vaultd "
+	    "within 14 s, though it allowed the key derivation 12 s: vaultd "
+	    "is stopped or overloaded; the operation may still complete (see "
+	    "vaultctl status and vaultctl audit show)\n");
 }
 
 /*
@@ -681,6 +779,10 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_slow_sync, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_heavy_derivation, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_wait_follows_watchdog,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_wait_bounded, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_policy_apply_derives, setup,
 		    teardown),

@@ -31,12 +31,16 @@ enum vaultctl_exit {
 
 /*
  * How long vaultctl waits for vaultd.  A vault operation answers within
- * seconds (Argon2id, the wrong-passphrase delay); an exchange call may
- * take a minute (netd retries with backoff).  While vaultd is busy with
+ * seconds (Argon2id, the wrong-passphrase delay); one whose key
+ * derivation vaultd allows longer says so (MSG_CTL_WAIT), and vaultctl
+ * waits that much more, up to VAULTCTL_WAIT_MAX_MS (the most vaultd
+ * allows, 64 units of 120 s, with room).  An exchange call may take a
+ * minute (netd retries with backoff).  While vaultd is busy with
  * another operation or call it answers CV_ERR_AGAIN and vaultctl resends
  * for the "again" window.
  */
 #define VAULTCTL_OP_TIMEOUT_MS		60000
+#define VAULTCTL_WAIT_MAX_MS		(3LL * 3600 * 1000)
 #define VAULTCTL_OP_AGAIN_MS		5000
 #define VAULTCTL_CALL_TIMEOUT_MS	150000
 #define VAULTCTL_CALL_AGAIN_MS		90000
@@ -47,7 +51,8 @@ struct vaultctl {
 	int		 json;
 	struct chan	 chan;
 	uint32_t	 next_id;
-	int		 timeout_ms;	/* 0: VAULTCTL_OP_TIMEOUT_MS */
+	int		 timeout_ms;	/* 0: VAULTCTL_OP_TIMEOUT_MS, more
+					   as MSG_CTL_WAIT says */
 	int		 again_ms;	/* 0: VAULTCTL_OP_AGAIN_MS */
 	/* vaultd's text for the last error, whole */
 	char		 errtext[MSG_ERROR_TEXT_MAX + 1];

@@ -226,24 +226,61 @@ vaultctl_call(struct vaultctl *vc, struct msg_w *w, uint32_t ans,
 }
 
 /*
- * The next message from vaultd, waiting at most vc->timeout_ms: a vaultd
- * that hangs must not hang a script.  With vc->tick, the wait wakes once
- * a second to call it: no thread, no signal.
+ * How long vaultctl waits for an answer when the command set no time of
+ * its own.  For tests only: CLOBVAULT_TEST_OP_WAIT=S (1 to 600 seconds)
+ * instead of VAULTCTL_OP_TIMEOUT_MS, so that a test need not wait
+ * a minute to see an operation outlast it.
+ */
+static int64_t
+vaultctl_op_timeout(void)
+{
+	const char	*s = getenv("CLOBVAULT_TEST_OP_WAIT");
+	long		 secs;
+
+	if (s != NULL && strlen(s) >= 1 && strlen(s) <= 3 &&
+	    strspn(s, "0123456789") == strlen(s) &&
+	    (secs = strtol(s, NULL, 10)) >= 1 && secs <= 600)
+		return (int64_t)secs * 1000;
+	return VAULTCTL_OP_TIMEOUT_MS;
+}
+
+/*
+ * The next message from vaultd about request id, waiting at most
+ * vc->timeout_ms: a vaultd that hangs must not hang a script.  A vault
+ * operation that derives a key may take vaultd's watchdog far longer
+ * (a heavy Argon2id cost): vaultd says how long (MSG_CTL_WAIT, once,
+ * before the answer), and the wait becomes that plus the usual one,
+ * still bounded.  With vc->tick, the wait wakes once a second to call
+ * it: no thread, no signal.
  */
 static int
-vaultctl_next(struct vaultctl *vc, struct msg *m)
+vaultctl_next(struct vaultctl *vc, uint32_t id, struct msg *m)
 {
 	struct pollfd	 pfd;
 	int64_t		 now, deadline, left, wait, next_tick;
-	int		 timeout = vc->timeout_ms ? vc->timeout_ms :
-			    VAULTCTL_OP_TIMEOUT_MS;
-	int		 r, n;
+	int64_t		 timeout = vc->timeout_ms ? vc->timeout_ms :
+			    vaultctl_op_timeout();
+	uint64_t	 allowed = 0;
+	int		 noticed = 0, r, n;
 
 	now = vaultctl_ms();
 	deadline = now + timeout;
 	next_tick = now + 1000;
 	for (;;) {
-		if ((r = chan_next(&vc->chan, m)) != CV_ERR_AGAIN)
+		r = chan_next(&vc->chan, m);
+		if (r == 0 && m->type == MSG_CTL_WAIT && m->id == id &&
+		    !noticed) {
+			r = msg_get_u64(&m->rd, &allowed);
+			msg_clear(m);
+			if (r != 0)
+				return r;
+			if (allowed > VAULTCTL_WAIT_MAX_MS)
+				allowed = VAULTCTL_WAIT_MAX_MS;
+			noticed = 1;
+			deadline = vaultctl_ms() + (int64_t)allowed + timeout;
+			continue;
+		}
+		if (r != CV_ERR_AGAIN)
 			return r;
 		now = vaultctl_ms();
 		if (vc->tick != NULL && now >= next_tick) {
@@ -264,11 +301,21 @@ vaultctl_next(struct vaultctl *vc, struct msg *m)
 			return CV_ERR_IO;
 		if (n == 0 && wait < left)
 			continue;		/* woken for a tick */
+		if (n == 0 && noticed) {
+			snprintf(vc->errtext, sizeof(vc->errtext), "no answer "
+			    "from vaultd within %lld s, though it allowed the "
+			    "key derivation %lld s: vaultd is stopped or "
+			    "overloaded; the operation may still complete (see "
+			    "vaultctl status and vaultctl audit show)",
+			    (long long)(((int64_t)allowed + timeout) / 1000),
+			    (long long)(allowed / 1000));
+			return CV_ERR_IO;
+		}
 		if (n == 0) {
 			snprintf(vc->errtext, sizeof(vc->errtext), "no answer "
-			    "from vaultd within %d s (an exchange call may "
+			    "from vaultd within %lld s (an exchange call may "
 			    "still complete: see vaultctl audit show)",
-			    timeout / 1000);
+			    (long long)(timeout / 1000));
 			return CV_ERR_IO;
 		}
 		if ((r = chan_fill(&vc->chan)) != 0)
@@ -287,7 +334,7 @@ vaultctl_recv(struct vaultctl *vc, uint32_t id, struct msg *m)
 	int64_t		 code;
 	int		 r;
 
-	if ((r = vaultctl_next(vc, m)) != 0) {
+	if ((r = vaultctl_next(vc, id, m)) != 0) {
 		if (r == CV_ERR_EOF)
 			snprintf(vc->errtext, sizeof(vc->errtext),
 			    "vaultd closed the connection (see vaultd.log)");

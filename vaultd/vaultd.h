@@ -1107,6 +1107,11 @@ int	 vault_deriving(const struct vaultd *);
  */
 int64_t	 vault_derive_units(const struct vaultd *);
 /*
+ * How long signerd may take over the operation's derivations before the
+ * watchdog kills it: VAULTD_ANSWER_OP_TIMES answer bounds a unit.
+ */
+int64_t	 vault_derive_ms(const struct vaultd *);
+/*
  * The Argon2id work (passes x bytes) of one derivation with the vault
  * file's cost; a keyfile's vault has none.  The most the file format
  * allows when the file cannot be read: too long a bound, never one
@@ -1118,6 +1123,12 @@ int	 vault_exists(struct vaultd *);
 void	 vault_op_from(struct vaultd *, struct client *, struct msg *);
 int	 vault_op_send(struct vaultd *, struct msg_w *, uint32_t id,
 	    uint32_t sent) CV_WUR;
+/*
+ * Tell the control client called serial, waiting for request id, how
+ * long the operation just sent may take (MSG_CTL_WAIT), when it derives
+ * a key: its wait follows the watchdog's bound, not a fixed one.
+ */
+void	 vault_op_wait_notice(struct vaultd *, uint64_t serial, uint32_t id);
 void	 vault_op_fail(struct vaultd *, int code, const char *text);
 /* Unlock with cred; client NULL: vaultd unlocks itself (-p, -k). */
 void	 vault_unlock_start(struct vaultd *, struct client *, struct msg *,

@@ -837,8 +837,7 @@ child_owed_bound(const struct vaultd *vd, const struct child *ch)
 	if (ch->id != CHILD_SIGNERD || ch->state != CHILD_UP)
 		return 0;
 	if (vault_deriving(vd))
-		return vd->answer_ms * VAULTD_ANSWER_OP_TIMES *
-		    vault_derive_units(vd);
+		return vault_derive_ms(vd);
 	if (vault_busy(vd) || vaultd_sign_at_signerd(vd) > 0)
 		return vd->answer_ms;
 	return 0;

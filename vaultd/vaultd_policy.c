@@ -662,6 +662,7 @@ vaultd_policy_apply_ctl(struct vaultd *vd, struct client *cl, struct msg *m)
 	snprintf(vd->op.actor, sizeof(vd->op.actor), "%s", cl->actor);
 	/* signerd checks the credential at the vault's cost */
 	vd->op.kdf_work = vault_kdf_work(vd);
+	vault_op_wait_notice(vd, cl->serial, m->id);
 	return 0;
 }
 

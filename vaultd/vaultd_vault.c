@@ -110,7 +110,21 @@ vault_op_send(struct vaultd *vd, struct msg_w *w, uint32_t id, uint32_t sent)
 	vd->op.id = id;
 	vd->op.sent = sent;
 	vd->op.sent_ms = vd->now_ms;
+	if (vd->op.client != 0)
+		vault_op_wait_notice(vd, vd->op.client, vd->op.cl_id);
 	return 0;
+}
+
+void
+vault_op_wait_notice(struct vaultd *vd, uint64_t serial, uint32_t id)
+{
+	struct msg_w	w;
+
+	if (!vault_deriving(vd))
+		return;
+	msg_begin(&w, MSG_CTL_WAIT, id);
+	msg_put_u64(&w, (uint64_t)vault_derive_ms(vd));
+	(void)control_answer(vd, serial, &w);
 }
 
 /* What follows an operation: whoever started it hears, a checkpoint. */
@@ -631,6 +645,12 @@ vault_derive_units(const struct vaultd *vd)
 	/* at most 2 x 32 passes over 4 GiB: no overflow */
 	n = (vd->op.kdf_work + unit - 1) / unit;
 	return n < 1 ? 1 : (int64_t)n;
+}
+
+int64_t
+vault_derive_ms(const struct vaultd *vd)
+{
+	return vd->answer_ms * VAULTD_ANSWER_OP_TIMES * vault_derive_units(vd);
 }
 
 int
