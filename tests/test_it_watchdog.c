@@ -713,6 +713,40 @@ test_policy_apply_derives(void **state)
 }
 
 /*
+ * A policy apply is work in flight for its client, as any vault
+ * operation is: with the idle time-out at 2 s (-I2), the client that
+ * waits 5 s for its apply (signerd stopped in the derivation) keeps its
+ * connection and hears the policy applied.  Before, vaultd closed it as
+ * idle after 2 s ("vaultd closed the connection", exit 3), and with it
+ * its answer, while the apply went on.
+ */
+static void
+test_policy_apply_not_idle(void **state)
+{
+	struct wt	*t = *state;
+	struct it_proc	 p[3];
+	char		 out[160], pol[160], said[1024];
+	pid_t		 op;
+
+	assert_int_equal(it_start_args(&t->it, "-TI2", "-X1", "-K8192"), 0);
+	if (CTL(t, NULL, "init --passphrase-file %s --kdf min", t->pass) != 0)
+		fail_msg("init: %s", t->out);
+	snprintf(out, sizeof(out), "%s.op", t->it.home);
+	snprintf(pol, sizeof(pol), "%s.policy", t->it.home);
+	it_write(pol, "allow operator catalog label default\n", 0644);
+	assert_int_equal(it_status(&t->it, p), 0);
+	assert_int_equal(kill((pid_t)p[1].pid, SIGSTOP), 0);
+	op = it_ctl_spawn(&t->it, out, "policy apply %s --passphrase-file %s",
+	    pol, t->pass);
+	assert_true(op > 0);
+	it_sleep_ms(5000);
+	assert_int_equal(kill((pid_t)p[1].pid, SIGCONT), 0);
+	if (spawned_said(op, out, said, sizeof(said)) != 0)
+		fail_msg("policy apply: %s", said);
+	unlink(pol);
+}
+
+/*
  * Requests whose records wait for a slow sync (test probe sync-slow: the
  * syncer's next sync takes 3 s, as on a slow disk) are vaultd's, not yet
  * signerd's to answer: with a bound of 1 s, signerd is not killed, and
@@ -786,6 +820,8 @@ main(void)
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_policy_apply_derives, setup,
 		    teardown),
+		cmocka_unit_test_setup_teardown(test_policy_apply_not_idle,
+		    setup, teardown),
 	};
 
 	signal(SIGPIPE, SIG_IGN);

@@ -1209,6 +1209,8 @@ int	 vaultd_policy_show_ctl(struct vaultd *, struct client *,
 	    struct msg *) CV_WUR;
 int	 vaultd_policy_apply_ctl(struct vaultd *, struct client *,
 	    struct msg *) CV_WUR;
+/* 1 while a policy apply of the control client serial is in flight. */
+int	 vaultd_policy_applying(const struct vaultd *, uint64_t serial);
 /*
  * The verdict on a signing request: the policy's, with the request as
  * the policy sees it (catalog and profile filled in).  Budgets are

@@ -251,7 +251,8 @@ client_busy(const struct vaultd *vd, const struct client *cl)
 	return chan_pending(&cl->chan) || vd->op.client == cl->serial ||
 	    vd->call.client == cl->serial ||
 	    vaultd_sign_for_client(vd, cl->serial) ||
-	    vaultd_approve_for_client(vd, cl->serial);
+	    vaultd_approve_for_client(vd, cl->serial) ||
+	    vaultd_policy_applying(vd, cl->serial);
 }
 
 /*

@@ -666,6 +666,12 @@ vaultd_policy_apply_ctl(struct vaultd *vd, struct client *cl, struct msg *m)
 	return 0;
 }
 
+int
+vaultd_policy_applying(const struct vaultd *vd, uint64_t serial)
+{
+	return vd->policy.next != NULL && vd->policy.apply_client == serial;
+}
+
 /* The vault operation of an apply ended: the new policy, or nothing. */
 static void
 policy_written(struct vaultd *vd, int code, const char *text,
