@@ -170,6 +170,12 @@ struct policy_verdict {
 	char		 id[POLICY_ID_MAX];	/* "none", "ceiling:NAME" */
 	/* for a person: "denied by rule ID (line N): ..." */
 	char		 why[POLICY_WHY_MAX];
+	/*
+	 * The case check refused the path (id "path"): why names the
+	 * spelling a rule or the catalog uses, which is for the operator's
+	 * eyes (a bot that guessed a path would learn what it is near).
+	 */
+	int		 case_clash;
 	struct policy_resv resv;
 	/* APPROVE: the matching approve rules, each needing its K */
 	size_t		 napprove;

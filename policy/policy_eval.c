@@ -372,6 +372,7 @@ ev_run(const struct policy *pol, const struct policy_state *cst,
 	}
 	if ((pat = policy_case_clash(pol, c.path, c.pathlen)) != NULL) {
 		memcpy(v->id, "path", sizeof("path"));
+		v->case_clash = 1;
 		n = policy_case_spell(pat, c.path, c.pathlen, sp,
 		    sizeof(sp));
 		snprintf(v->why, sizeof(v->why), "the path differs only in "

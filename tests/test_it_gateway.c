@@ -3105,6 +3105,23 @@ test_key_endpoints(void **state)
 	assert_non_null(strstr(g->out, "/auth/builder-api-key"));
 }
 
+/* Denials /metrics counts under the rule id "path". */
+static long
+path_denied(struct gt *g)
+{
+	struct txr	 r;
+	const char	*series = "\nclobvault_verdicts_total{rule=\"path\","
+			    "effect=\"deny\"} ", *p;
+	long		 n = 0;
+
+	txt_req(&g->gw, "GET", "/metrics", NULL, NULL, &r);
+	assert_int_equal(r.status, 200);
+	if ((p = strstr(r.body, series)) != NULL)
+		n = strtol(p + strlen(series), NULL, 10);
+	txr_free(&r);
+	return n;
+}
+
 /*
  * The same endpoints as a lenient server routes them (case, %XX, empty,
  * "." and ".." segments, a trailing '/', ";" parameters), under a rule
@@ -3130,23 +3147,37 @@ test_key_endpoints_loose(void **state)
 	struct txr	 r;
 	char		 pol[8192];
 	size_t		 i;
+	long		 denied;
 	int		 mark;
 
 	snprintf(pol, sizeof(pol), "%sallow client bot label anything\n",
 	    POLICY_TEXT);
 	policy_put(g, pol);
 	mark = log_lines(g);
+	denied = path_denied(g);
 	for (i = 0; i < sizeof(reqs) / sizeof(reqs[0]); i++) {
 		bot(g, &g->bot, txt_now(), reqs[i][0], reqs[i][1], NULL, &r);
 		if (r.status != 403)
 			fail_msg("%s %s: %ld %s", reqs[i][0], reqs[i][1],
 			    r.status, r.body ? r.body : "");
-		refused(g, &r, 403, i == 0 ? "the path differs only in case "
-		    "from a path the policy or the catalog names: refused "
-		    "before any rule; send /auth/builder-api-key" :
+		refused(g, &r, 403, i == 0 ? "no rule allows it" :
 		    "the path is not canonical", mark);
+		/*
+		 * the bot is told what a path no rule names gets: the
+		 * spelling to send would tell it that its guess is one
+		 * letter case from a path the catalog names
+		 */
+		if (i == 0)
+			assert_string_equal(r.body,
+			    "{\"error\":\"no rule allows it\"}");
 		txr_free(&r);
 	}
+	/* the operator has it, in vaultd's log */
+	assert_true(it_log_has(&g->it, "client:bot: the path differs only in "
+	    "case from a path the policy or the catalog names: refused "
+	    "before any rule; send /auth/builder-api-key"));
+	/* /metrics, which anyone may read, counts it as no rule's */
+	assert_int_equal(path_denied(g), denied + 7);
 	/* a path like them that is none: the rule lets it by */
 	bot(g, &g->bot, txt_now(), "GET", "/auth/api-keys", NULL, &r);
 	assert_int_equal(r.status, 200);

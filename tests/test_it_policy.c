@@ -221,8 +221,10 @@ test_deny_names_rule(void **state)
 
 /*
  * A path that differs only in case from a denied one is refused before
- * any rule, with the spelling to send, though a rule allows the method;
- * a mixed-case id in a '*' segment still passes.
+ * any rule, though a rule allows the method; an operator is told the
+ * spelling to send (a gateway client is not: test_it_gateway
+ * test_key_endpoints_loose); a mixed-case id in a '*' segment still
+ * passes.
  */
 static void
 test_path_case(void **state)

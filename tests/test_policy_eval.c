@@ -1603,6 +1603,8 @@ test_path_case(void **state)
 		if (v.effect != POLICY_DENY || strcmp(v.id, "path") != 0)
 			fail_msg("path \"%s\": %s", bad[i][0], v.why);
 		assert_string_equal(v.why, why);
+		/* the spelling is the operator's: a bot is told less */
+		assert_int_equal(v.case_clash, 1);
 		assert_int_equal(v.rule, -1);
 		assert_int_equal(v.line, 0);
 		assert_int_equal(v.resv.n, 0);
@@ -1618,9 +1620,14 @@ test_path_case(void **state)
 		req_init(&q);
 		req_path(&q, good[i]);
 		v = eval(pol, NULL, &q, T0);
-		if (strcmp(v.id, "path") == 0)
+		if (strcmp(v.id, "path") == 0 || v.case_clash)
 			fail_msg("path \"%s\": %s", good[i], v.why);
 	}
+	/* a path not in canonical form is refused, but not for its case */
+	req_path(&q, "/auth//api-key");
+	v = eval(pol, NULL, &q, T0);
+	assert_string_equal(v.id, "path");
+	assert_int_equal(v.case_clash, 0);
 	req_init(&q);
 	req_path(&q, "/data/order/0xAbCdEf0123");
 	v = eval(pol, NULL, &q, T0);

@@ -1651,12 +1651,16 @@ vaultd_gw_waiting(struct vaultd *vd, uint64_t cookie)
 void
 vaultd_gw_verdict(struct vaultd *vd, const struct policy_verdict *v)
 {
-	size_t	i, e;
+	const char	*id = v->id;
+	size_t		 i, e;
 
 	e = v->effect == POLICY_ALLOW ? 0 : v->effect == POLICY_APPROVE ?
 	    2 : 1;
+	/* /metrics is anyone's: as the answer says, as no rule's */
+	if (v->case_clash)
+		id = "none";
 	for (i = 0; i < vd->gw.nrules; i++)
-		if (strcmp(vd->gw.rules[i].id, v->id) == 0) {
+		if (strcmp(vd->gw.rules[i].id, id) == 0) {
 			vd->gw.rules[i].n[e]++;
 			return;
 		}
@@ -1664,7 +1668,7 @@ vaultd_gw_verdict(struct vaultd *vd, const struct policy_verdict *v)
 		vd->gw.rules_other[e]++;
 		return;
 	}
-	snprintf(vd->gw.rules[vd->gw.nrules].id, POLICY_ID_MAX, "%s", v->id);
+	snprintf(vd->gw.rules[vd->gw.nrules].id, POLICY_ID_MAX, "%s", id);
 	vd->gw.rules[vd->gw.nrules++].n[e] = 1;
 }
 

@@ -442,13 +442,22 @@ verdict_held(struct vaultd *vd, const struct sign_origin *o,
 		return;
 	}
 	vaultd_policy_req(vd, o, account, a, &req);
-	if (a->nsets > 1) {
+	if (a->nsets > 1)
 		verdict_batch(vd, &req, a, held, v);
-		return;
-	}
-	if (policy_eval_held(vd->policy.pol, vd->policy.st, &req,
+	else if (policy_eval_held(vd->policy.pol, vd->policy.st, &req,
 	    vaultd_wall_ms(), held, v) != 0)
 		verdict_none(v, "the request is malformed");
+	/*
+	 * A bot is told no more than of a path no rule names: the spelling
+	 * to send would confirm that a case variant of its guess is one.
+	 * The operator has it in vaultd's log (and the record's rule).
+	 */
+	if (v->case_clash && o->who != POLICY_ACTOR_OPERATOR) {
+		log_info("%s: %s", o->actor, v->why);
+		/* every order of a batch has its path: the first decides */
+		snprintf(v->why, sizeof(v->why), "%sno rule allows it",
+		    a->nsets > 1 ? "order 1 of the batch: " : "");
+	}
 }
 
 void
