@@ -1821,11 +1821,16 @@ test_withheld(void **state)
 			fail_msg("/metrics lacks \"%s\":\n%s", want, after);
 	}
 	assert_non_null(strstr(before, "\n# HELP clobvault_signatures_"
-	    "withheld_total Signatures signerd made that vaultd withheld, "
-	    "their asker gone.\n# TYPE clobvault_signatures_withheld_total "
-	    "counter\nclobvault_signatures_withheld_total 0\n"));
-	assert_non_null(strstr(after, "\nclobvault_signatures_withheld_total "
-	    "1\n"));
+	    "withheld_total Signatures signerd made that went no further: by "
+	    "vaultd, their asker gone before it handed them over; by netd, "
+	    "handed over (and counted in clobvault_signatures_total) and "
+	    "dropped unread, on netd's word.\n# TYPE clobvault_signatures_"
+	    "withheld_total counter\nclobvault_signatures_withheld_total{by="
+	    "\"vaultd\"} 0\nclobvault_signatures_withheld_total{by=\"netd\"} "
+	    "0\n"));
+	assert_non_null(strstr(after, "\nclobvault_signatures_withheld_total{"
+	    "by=\"vaultd\"} 1\nclobvault_signatures_withheld_total{by="
+	    "\"netd\"} 0\n"));
 
 	policy_put(g, POLICY_TEXT);
 	unlink(key);
@@ -2452,7 +2457,8 @@ test_gone_signing(void **state)
 		    "\"%s\"} ", kinds[i]);
 		signed_before[i] = metric(g, want);
 	}
-	withheld_before = metric(g, "\nclobvault_signatures_withheld_total ");
+	withheld_before = metric(g, "\nclobvault_signatures_withheld_total{"
+	    "by=\"vaultd\"} ");
 	from = audit_size(g);
 	pid = held_bot(g, id, sizeof(id));
 
@@ -2515,8 +2521,8 @@ test_gone_signing(void **state)
 		if (strstr(after, want) == NULL)
 			fail_msg("/metrics lacks \"%s\":\n%s", want, after);
 	}
-	snprintf(want, sizeof(want), "\nclobvault_signatures_withheld_total "
-	    "%ld\n", withheld_before + 1);
+	snprintf(want, sizeof(want), "\nclobvault_signatures_withheld_total{"
+	    "by=\"vaultd\"} %ld\n", withheld_before + 1);
 	if (strstr(after, want) == NULL)
 		fail_msg("/metrics lacks \"%s\":\n%s", want, after);
 
@@ -2541,11 +2547,16 @@ test_gone_crossing(void **state)
 	char		 key[160], id[17];
 	size_t		 from;
 	int64_t		 start;
+	long		 netd_before, vaultd_before;
 	pid_t		 pid;
 
 	snprintf(key, sizeof(key), "%s.alice", g->it.home);
 	held_policy(g, key);
 	from = audit_size(g);
+	netd_before = metric(g, "\nclobvault_signatures_withheld_total{"
+	    "by=\"netd\"} ");
+	vaultd_before = metric(g, "\nclobvault_signatures_withheld_total{"
+	    "by=\"vaultd\"} ");
 	pid = held_bot(g, id, sizeof(id));
 	vaultd_probe(g, "gone-late");
 
@@ -2596,6 +2607,11 @@ test_gone_crossing(void **state)
 	assert_int_equal(strncmp(withheld.key_id, "held@", 5), 0);
 	/* no request of it is left at vaultd or netd */
 	assert_int_equal(metric(g, "\nclobvault_gateway_inflight "), 1);
+	/* counted as netd's, apart from those vaultd kept back */
+	assert_int_equal(metric(g, "\nclobvault_signatures_withheld_total{"
+	    "by=\"netd\"} "), netd_before + 1);
+	assert_int_equal(metric(g, "\nclobvault_signatures_withheld_total{"
+	    "by=\"vaultd\"} "), vaultd_before);
 
 	policy_put(g, POLICY_TEXT);
 	unlink(key);

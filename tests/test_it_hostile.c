@@ -940,10 +940,13 @@ sign_verdicts(struct ht *t, const char *actor, const char *verdict)
 	return n;
 }
 
+/*
+ * A client for the fake: its credentials in EXE.client, the fake
+ * restarted to read them, then the call whose scenario uses them.
+ */
 static void
-test_gw_gone_signed(void **state)
+gw_client_call(struct ht *t)
 {
-	struct ht	*t = *state;
 	struct it_proc	 procs[3];
 	json_t		*j;
 	char		 path[300], creds[512], *log, *p;
@@ -973,6 +976,17 @@ test_gw_gone_signed(void **state)
 	assert_int_equal(it_wait_up(&t->it, procs, 0, 0, 5000) < 0, 0);
 	(void)run_time(t);
 	unlink(path);
+}
+
+static void
+test_gw_gone_signed(void **state)
+{
+	struct ht	*t = *state;
+	struct it_proc	 procs[3];
+	char		*log, *p;
+	int		 i;
+
+	gw_client_call(t);
 	log = fake_log(t);
 	/*
 	 * the answer with the signature came to the fake (it logs it as
@@ -992,6 +1006,58 @@ test_gw_gone_signed(void **state)
 		it_sleep_ms(50);
 	assert_int_equal(sign_verdicts(t, "netd", "withheld"), 1);
 	assert_int_equal(sign_verdicts(t, "vaultd", "withheld"), 0);
+}
+
+/*
+ * netd dies as a signature comes, with no status query answered after
+ * it (the fake read it and exits, as a netd killed before reading it
+ * would; vaultd cannot tell the two apart): whether the signature went
+ * on is unknown, and the log says so (actor vaultd, verdict unknown)
+ * after the allow record, which alone would stand for a hand-over.
+ */
+static int
+setup_gw_died_unread(void **state)
+{
+	struct ht	*t;
+	char		 policy[160];
+
+	if (setup_with(state, "die-at-answer\n"
+	    "gw-client GET /data/orders ok\n",
+	    NULL) != 0)
+		return -1;
+	t = *state;
+	snprintf(policy, sizeof(policy), "%.60s/policy", t->dir);
+	it_write(policy, "allow operator catalog label default\n"
+	    "allow client bot method GET path /data/orders label bot\n",
+	    0600);
+	return CTL(t, NULL, "policy apply %s --passphrase-file %s", policy,
+	    t->pass);
+}
+
+static void
+test_gw_died_unread(void **state)
+{
+	struct ht	*t = *state;
+	struct it_proc	 procs[3];
+	char		*log, *p;
+	int		 i;
+
+	gw_client_call(t);
+	log = fake_log(t);
+	if ((p = strstr(log, "gw-client id=1 method=GET path=/data/orders "
+	    "creds=ok\n")) == NULL ||
+	    strstr(p, "die at MSG_GW_ANS id=1\n") == NULL)
+		fail_msg("the fake did not die after the signature:\n%s", log);
+	free(log);
+	assert_int_equal(it_wait_up(&t->it, procs, 0, 0, 10000) < 0, 0);
+	assert_int_equal(sign_verdicts(t, "client:bot", "allow"), 1);
+	for (i = 0; i < 100 && sign_verdicts(t, "vaultd", "unknown") == 0; i++)
+		it_sleep_ms(50);
+	assert_int_equal(sign_verdicts(t, "vaultd", "unknown"), 1);
+	assert_int_equal(sign_verdicts(t, "vaultd", "withheld"), 0);
+	assert_int_equal(sign_verdicts(t, "netd", "withheld"), 0);
+	assert_true(it_log_has(&t->it, "netd died before it was seen to read "
+	    "1 signature: whether they went on is unknown"));
 }
 
 /*
@@ -2822,6 +2888,8 @@ main(void)
 		    setup_gw_passed, teardown),
 		cmocka_unit_test_setup_teardown(test_gw_gone_signed,
 		    setup_gw_gone_signed, teardown),
+		cmocka_unit_test_setup_teardown(test_gw_died_unread,
+		    setup_gw_died_unread, teardown),
 		cmocka_unit_test_setup_teardown(test_denied_store,
 		    setup_denied_store, teardown),
 		cmocka_unit_test_setup_teardown(test_failed_remove,

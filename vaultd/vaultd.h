@@ -121,6 +121,8 @@ struct child {
 	unsigned	 restarts;
 	uint32_t	 next_id;
 	uint32_t	 status_id;	/* of the outstanding MSG_STATUS_REQ */
+	uint32_t	 status_read;	/* of the last one answered: the
+					   child read all sent before it */
 	uint32_t	 probe_id;	/* of the last MSG_PROBE_REQ */
 	char		 last_exit[160];
 	/* From the child's MSG_STATUS_ANS and from /proc. */
@@ -494,10 +496,15 @@ struct vd_gw {
 	 * MSG_GW_GONE that crossed one's answer says netd dropped it
 	 * (gw_handed_gone): every answer netd has not read yet is among
 	 * them, netd having no more requests than that waiting on vaultd.
+	 * Those a netd that died was not seen to read are put on the log
+	 * as such (gw_handed_unknown).
 	 */
 	struct gw_handed {
 		pid_t		 pid;		/* of that netd; 0: none */
 		uint32_t	 id;		/* its MSG_GW_REQ's */
+		uint32_t	 before;	/* netd's next_id when sent: a
+						   status query past it
+						   answered, netd read it */
 		char		 account[65];
 		struct sign_seen seen;
 	}		 handed[GW_REQS_MAX];
@@ -508,6 +515,11 @@ struct vd_gw {
 	uint64_t	 requests, refused_auth, refused_replay;
 	uint64_t	 signatures[4];		/* L1, L2, builder, orders */
 	uint64_t	 withheld;		/* made, not handed over */
+	uint64_t	 dropped;		/* handed over, and netd says
+						   it dropped them unread */
+	uint64_t	 unknown;		/* handed to a netd that died
+						   before it was seen to read
+						   them */
 	size_t		 nrules;
 	struct {
 		char	 id[POLICY_ID_MAX];
@@ -1480,6 +1492,14 @@ void	 vaultd_audit_withheld(struct vaultd *, const char *account,
  * so the record is on netd's word, and names it.
  */
 void	 vaultd_audit_dropped(struct vaultd *, const char *account,
+	    const struct sign_seen *seen);
+/*
+ * netd died before it was seen to read the answer that carried a
+ * signature vaultd had sent it (no status answer after it): whether the
+ * signature went on is unknown.  The record vaultd_audit_withheld
+ * writes, but of verdict "unknown".
+ */
+void	 vaultd_audit_unknown(struct vaultd *, const char *account,
 	    const struct sign_seen *seen);
 /* A lifecycle record with a digest (a policy's), fsync'd at once. */
 void	 vaultd_audit_digest(struct vaultd *, const char *actor,

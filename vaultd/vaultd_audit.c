@@ -836,6 +836,13 @@ vaultd_audit_dropped(struct vaultd *vd, const char *account,
 }
 
 void
+vaultd_audit_unknown(struct vaultd *vd, const char *account,
+    const struct sign_seen *seen)
+{
+	audit_signed_after(vd, "vaultd", account, "unknown", seen);
+}
+
+void
 vaultd_audit_light(struct vaultd *vd, const char *actor, const char *account,
     const char *op, const char *verdict, const char *key_id)
 {

@@ -592,6 +592,7 @@ vd_status_ans(struct vaultd *vd, struct child *ch, struct msg *m)
 		    ch->chrooted ? " chroot" : "", ch->netns ? " netns" : "",
 		    ch->mntns ? " mntns" : "");
 	ch->have_status = 1;
+	ch->status_read = m->id;
 	if (first)
 		child_warn_gaps(ch);
 	ch->status_sent_ms = 0;

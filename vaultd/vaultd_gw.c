@@ -196,6 +196,8 @@ vaultd_gw_shutdown(struct vaultd *vd)
 		unlink(vd->gw.sockpath);
 	if (vd->gw.addrpath[0] != '\0')
 		unlink(vd->gw.addrpath);
+	/* the audit log is closed: what netd had was told when it died */
+	memset(vd->gw.handed, 0, sizeof(vd->gw.handed));
 	vaultd_gw_netd_lost(vd);
 	for (i = 0; i < GW_ACCTS_MAX; i++)
 		free(vd->gw.accts[i].ca);
@@ -561,6 +563,7 @@ gw_handed_put(struct vaultd *vd, const struct gw_req *r,
 	vd->gw.handed_next = (vd->gw.handed_next + 1) % GW_REQS_MAX;
 	e->pid = r->pid;
 	e->id = r->id;
+	e->before = NETD(vd)->next_id;
 	snprintf(e->account, sizeof(e->account), "%s", r->account);
 	e->seen = *seen;
 }
@@ -1550,9 +1553,38 @@ vaultd_gw_next_ms(const struct vaultd *vd)
 	return next;
 }
 
+/*
+ * netd is gone: the signatures sent to it that it was not seen to read
+ * (no answer to a status query sent after them, netd reading its
+ * channel in turn) may have gone on to the exchange, or never left the
+ * socket.  The log says that it is not known, rather than let the allow
+ * record stand for a hand-over.  In the order they were sent.
+ */
+static void
+gw_handed_unknown(struct vaultd *vd)
+{
+	struct gw_handed	*e;
+	uint32_t		 read = NETD(vd)->status_read;
+	size_t			 i, n = 0;
+
+	for (i = 0; i < GW_REQS_MAX; i++) {
+		e = &vd->gw.handed[(vd->gw.handed_next + i) % GW_REQS_MAX];
+		if (e->pid == 0 || (int32_t)(read - e->before) > 0)
+			continue;
+		vaultd_audit_unknown(vd, e->account, &e->seen);
+		n++;
+	}
+	if (n > 0)
+		log_warnx("netd died before it was seen to read %zu "
+		    "signature%s: whether they went on is unknown", n,
+		    n == 1 ? "" : "s");
+	vd->gw.unknown += n;
+}
+
 void
 vaultd_gw_netd_lost(struct vaultd *vd)
 {
+	gw_handed_unknown(vd);
 	/* the callbacks of their slots find nothing and say nothing */
 	while (vd->gw.nreqs > 0)
 		gw_free(vd, vd->gw.nreqs - 1);
@@ -1626,6 +1658,7 @@ gw_gone(struct vaultd *vd, pid_t pid, uint32_t id)
 			log_debug("gateway request %u: netd gave it up as its "
 			    "signature came: withheld", id);
 			vaultd_audit_dropped(vd, e->account, &e->seen);
+			vd->gw.dropped++;
 			e->pid = 0;
 			return;
 		}
@@ -1781,11 +1814,22 @@ gw_metrics(struct vaultd *vd, struct gw_text *t)
 	for (i = 0; i < 4; i++)
 		gw_put(t, "clobvault_signatures_total{kind=\"%s\"} %llu\n",
 		    kinds[i], (unsigned long long)vd->gw.signatures[i]);
+	/* netd's: counted in signatures_total too, which never goes back */
 	gw_put(t, "# HELP clobvault_signatures_withheld_total Signatures "
-	    "signerd made that vaultd withheld, their asker gone.\n# TYPE "
-	    "clobvault_signatures_withheld_total counter\n"
-	    "clobvault_signatures_withheld_total %llu\n",
-	    (unsigned long long)vd->gw.withheld);
+	    "signerd made that went no further: by vaultd, their asker gone "
+	    "before it handed them over; by netd, handed over (and counted "
+	    "in clobvault_signatures_total) and dropped unread, on netd's "
+	    "word.\n# TYPE clobvault_signatures_withheld_total counter\n"
+	    "clobvault_signatures_withheld_total{by=\"vaultd\"} %llu\n"
+	    "clobvault_signatures_withheld_total{by=\"netd\"} %llu\n",
+	    (unsigned long long)vd->gw.withheld,
+	    (unsigned long long)vd->gw.dropped);
+	gw_put(t, "# HELP clobvault_signatures_unknown_total Signatures "
+	    "handed to a netd that died before it was seen to read them "
+	    "(counted in clobvault_signatures_total): whether they went on "
+	    "is unknown.\n# TYPE clobvault_signatures_unknown_total counter\n"
+	    "clobvault_signatures_unknown_total %llu\n",
+	    (unsigned long long)vd->gw.unknown);
 	gw_put(t, "# HELP clobvault_approvals_pending Requests held for "
 	    "approval.\n# TYPE clobvault_approvals_pending gauge\n"
 	    "clobvault_approvals_pending %zu\n", npend);

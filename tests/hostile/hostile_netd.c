@@ -52,6 +52,10 @@
  *		MSG_GW_GONE (not waiting: nothing answers it) naming the
  *		last gw or gw-client request's id (WHICH last: answered, so vaultd no
  *		longer has it) or one above every id we sent (next)
+ *	die-at-answer
+ *		for the next gw or gw-client request: exit as its answer
+ *		comes, with nothing more read or written (no status query
+ *		answered after it)
  *	early-gw METHOD PATH KEY PASSPHRASE NEGRISK
  *		not for a call: at each start, right after the handshake,
  *		the same request, with vaultd's status query held unanswered
@@ -100,6 +104,7 @@
  *	    -> MSG_GW_PASSED id=N (vaultd: the credentials passed)
  *	    -> MSG_GW_ANS, MSG_ERROR_ANS code=N text=T, or none
  *	gw-gone id=N
+ *	die at MSG_GW_ANS id=N
  *	gw-info id=N kind=K
  *	    -> MSG_GW_INFO_ANS ready=N text=T (its first line, 80 bytes),
  *	       MSG_ERROR_ANS code=N text=T, or none
@@ -146,6 +151,7 @@ struct hn {
 	char			*scenario;
 	uint32_t		 next_id;	/* of our requests */
 	uint32_t		 last_gw;	/* our last MSG_GW_REQ's id */
+	int			 die_at_answer;	/* at our next one's */
 	/* the call in progress */
 	uint32_t		 call_id;
 	int			 answered;
@@ -467,6 +473,11 @@ hn_pump(struct hn *h, int timeout_ms, uint32_t want, int *got, char *desc,
 			*got = 1;
 		break;
 	default:
+		if (m.type == MSG_GW_ANS && h->die_at_answer &&
+		    m.id == h->last_gw) {
+			hn_log(h, "die at MSG_GW_ANS id=%u", m.id);
+			_exit(3);
+		}
 		hn_log(h, "unexpected %s id=%u from vaultd", msg_name(m.type),
 		    m.id);
 		break;
@@ -976,6 +987,8 @@ hn_call_run(struct hn *h)
 			hn_gw_client(h, w, n);
 		else if (strcmp(w[0], "gw-gone") == 0)
 			hn_gw_gone(h, w, n);
+		else if (strcmp(w[0], "die-at-answer") == 0)
+			h->die_at_answer = 1;
 		else if (strcmp(w[0], "early-gw") == 0)
 			;	/* at start (hn_early_gw) */
 		else
