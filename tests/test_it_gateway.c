@@ -1432,6 +1432,25 @@ refused_credentials(struct gt *g)
 	    "\"credentials\"} ");
 }
 
+/* A child's restarts for one reason, as /metrics says. */
+static long
+restarts(struct gt *g, const char *child, const char *reason)
+{
+	char	series[128];
+
+	snprintf(series, sizeof(series), "\nclobvault_child_restarts_total{"
+	    "child=\"%s\",reason=\"%s\"} ", child, reason);
+	return metric(g, series);
+}
+
+/* Requests refused as their client's account cannot sign (/metrics). */
+static long
+refused_account(struct gt *g)
+{
+	return metric(g, "clobvault_gateway_refused_total{reason="
+	    "\"account\"} ");
+}
+
 static size_t
 audit_size(struct gt *g)
 {
@@ -2311,7 +2330,7 @@ test_check_lost(void **state)
 	const char	*refused = "clobvault_gateway_refused_total"
 			    "{reason=\"credentials\"} ";
 	char		 got[512];
-	long		 before;
+	long		 before, crashed, stalled;
 	uint64_t	 old;
 	ssize_t		 n;
 	int64_t		 start;
@@ -2319,6 +2338,8 @@ test_check_lost(void **state)
 	pid_t		 pid;
 
 	before = metric(g, refused);
+	crashed = restarts(g, "signerd", "crash");
+	stalled = restarts(g, "signerd", "stalled");
 	assert_int_equal(it_status(&g->it, procs), 0);
 	old = procs[1].pid;
 	assert_int_equal(kill((pid_t)old, SIGSTOP), 0);
@@ -2366,6 +2387,17 @@ test_check_lost(void **state)
 		fail_msg("%ld %s", r.status, r.body ? r.body : "");
 	txr_free(&r);
 	assert_int_equal(metric(g, refused), before);
+	/*
+	 * killed by another than vaultd: a crash to vaultd; unless vaultd's
+	 * watchdog, its check owed 10 s on a loaded machine, came first
+	 */
+	if (strncmp(procs[1].last_exit, "killed by vaultd: no answer",
+	    27) == 0) {
+		crashed--;
+		stalled++;
+	}
+	assert_int_equal(restarts(g, "signerd", "crash"), crashed + 1);
+	assert_int_equal(restarts(g, "signerd", "stalled"), stalled);
 }
 
 /*
@@ -2413,6 +2445,10 @@ test_gone_stalled(void **state)
 	}
 	assert_string_equal(q[1].last_exit, "killed by vaultd: no answer to "
 	    "signing requests in 1 s");
+	/* a vaultd of its own: these are its only restarts */
+	assert_int_equal(restarts(g, "signerd", "stalled"), 1);
+	assert_int_equal(restarts(g, "signerd", "crash"), 0);
+	assert_int_equal(restarts(g, "netd", "stalled"), 0);
 	for (start = txt_ms();; it_sleep_ms(50)) {
 		if (txt_ms() - start >= 10000)
 			fail_msg("netd still has the request of the bot gone");
@@ -2923,7 +2959,7 @@ test_authfail_broken_account(void **state)
 	json_t		*j;
 	char		 json[600], text[1100], recs[4][256], want[256];
 	size_t		 from;
-	long		 refusals;
+	long		 refusals, accounts;
 	int		 mark;
 
 	assert_int_equal(CTL(g, NULL, "account add cx --profile polymarket "
@@ -2987,6 +3023,7 @@ test_authfail_broken_account(void **state)
 	it_sleep_ms(1100);	/* every allowance quiet */
 	from = audit_size(g);
 	refusals = refused_credentials(g);
+	accounts = refused_account(g);
 	bot(g, &cx, txt_now(), "GET", "/data/orders", NULL, &r);
 	refused(g, &r, 500, "", mark);
 	assert_string_equal(r.body, "{\"error\":\"the account record's "
@@ -3005,6 +3042,8 @@ test_authfail_broken_account(void **state)
 	    "/data/orders\tdeny\t-\t-", bad.key);
 	assert_string_equal(recs[1], want);
 	assert_int_equal(refused_credentials(g), refusals + 1);
+	/* counted as the account's, and the wrong secret not with it */
+	assert_int_equal(refused_account(g), accounts + 1);
 	assert_int_equal(CTL(g, NULL, "account remove cx --force "
 	    "--passphrase-file %s", g->pass), 0);
 }

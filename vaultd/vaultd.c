@@ -910,7 +910,7 @@ vaultd_loop(struct vaultd *vd)
 				continue;
 			if ((pfd[1 + i].revents & POLLOUT) &&
 			    chan_flush(&ch->chan) == CV_ERR_IO)
-				child_kill(ch, "write failed");
+				child_io_failed(ch, "write failed");
 			else if (pfd[1 + i].revents & (POLLIN | POLLHUP |
 			    POLLERR))
 				child_readable(vd, ch);

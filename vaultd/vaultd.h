@@ -101,6 +101,20 @@ enum child_state {
 	CHILD_DYING,		/* killed, not yet reaped */
 };
 
+/* Why a child ended, for its restarts' counts (/metrics). */
+enum child_end {
+	CHILD_END_CRASH,	/* it died or exited by itself (its end
+				   of the channel closed) */
+	CHILD_END_STALLED,	/* a status query, handshake or work owed
+				   left unanswered (child_stalled) */
+	CHILD_END_DEADLINE,	/* an exchange call past its deadline */
+	CHILD_END_REFUSED,	/* a malformed or out-of-turn message */
+	CHILD_END_SANDBOX,	/* no seccomp filter, or traced at start */
+	CHILD_END_IO,		/* vaultd could not write to it or read
+				   from it */
+	CHILD_END_NUM
+};
+
 struct child {
 	enum child_id	 id;
 	const char	*name;		/* "signerd", "netd": for logs */
@@ -119,6 +133,9 @@ struct child {
 					   it owes went; 0: not known */
 	unsigned	 backoff_ms;
 	unsigned	 restarts;
+	unsigned	 restarts_by[CHILD_END_NUM];	/* ... by why it ended */
+	enum child_end	 end;		/* why the last one ended */
+	int		 killed;	/* by vaultd: end says why */
 	uint32_t	 next_id;
 	uint32_t	 status_id;	/* of the outstanding MSG_STATUS_REQ */
 	uint32_t	 status_read;	/* of the last one answered: the
@@ -513,6 +530,7 @@ struct vd_gw {
 	uint32_t	 gone_late;		/* a MSG_GW_GONE it holds */
 	/* counters, for /metrics */
 	uint64_t	 requests, refused_auth, refused_replay;
+	uint64_t	 refused_account;	/* its account cannot sign */
 	uint64_t	 signatures[4];		/* L1, L2, builder, orders */
 	uint64_t	 withheld;		/* made, not handed over */
 	uint64_t	 dropped;		/* handed over, and netd says
@@ -933,6 +951,10 @@ void	 child_setup(struct vaultd *, struct child *, enum child_id,
 int	 child_start(struct vaultd *, struct child *) CV_WUR;
 void	 child_sndbuf(int fd);		/* room toward a child's socket */
 void	 child_kill(struct child *, const char *why);
+/* A read or write on the child's channel failed (errno): killed; a
+ * crash if the child's end was closed (EPIPE, ECONNRESET), else counted
+ * as vaultd's failure. */
+void	 child_io_failed(struct child *, const char *why);
 /*
  * A child that owes an answer past its bound: audited peer_stalled,
  * what went unanswered as the key id, then killed (child_kill).

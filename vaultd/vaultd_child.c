@@ -205,6 +205,7 @@ child_start(struct vaultd *vd, struct child *ch)
 	int	sv[2], lp[2];
 	pid_t	pid;
 
+	ch->killed = 0;
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) == -1) {
 		log_warn("socketpair for %s", ch->name);
 		return CV_ERR_IO;
@@ -254,11 +255,31 @@ child_start(struct vaultd *vd, struct child *ch)
 	return 0;
 }
 
+static void
+child_end(struct child *ch, enum child_end end, const char *why)
+{
+	if (ch->state == CHILD_DOWN || ch->state == CHILD_DYING)
+		return;
+	ch->killed = 1;
+	ch->end = end;
+	child_kill(ch, why);
+}
+
+void
+child_io_failed(struct child *ch, const char *why)
+{
+	child_end(ch, errno == EPIPE || errno == ECONNRESET ?
+	    CHILD_END_CRASH : CHILD_END_IO, why);
+}
+
 void
 child_kill(struct child *ch, const char *why)
 {
 	if (ch->state == CHILD_DOWN || ch->state == CHILD_DYING)
 		return;
+	if (!ch->killed)
+		ch->end = CHILD_END_IO;
+	ch->killed = 1;
 	log_warnx("%s (pid %ld) is broken: %s; killing it", ch->name,
 	    (long)ch->pid, why);
 	snprintf(ch->last_exit, sizeof(ch->last_exit), "killed by vaultd: %s",
@@ -316,6 +337,8 @@ child_reaped(struct vaultd *vd, pid_t pid, int status)
 			    (long)pid, why);
 	}
 	chan_free(&ch->chan);
+	if (!ch->killed)
+		ch->end = CHILD_END_CRASH;
 	ch->state = CHILD_DOWN;
 	ch->pid = 0;
 	ch->have_status = 0;
@@ -393,7 +416,7 @@ children_flush(struct vaultd *vd)
 		    !chan_pending(&ch->chan))
 			continue;
 		if (chan_flush(&ch->chan) == CV_ERR_IO)
-			child_kill(ch, "write failed");
+			child_io_failed(ch, "write failed");
 	}
 }
 
@@ -446,6 +469,8 @@ vd_hello_req(struct vaultd *vd, struct child *ch, struct msg *m)
 }
 
 static void	child_refuse(struct vaultd *, struct child *, const char *);
+static void	child_unsandboxed(struct vaultd *, struct child *,
+		    const char *);
 
 /*
  * Whether vaultd may make namespaces (CAP_SYS_ADMIN in its effective
@@ -564,7 +589,7 @@ vd_status_ans(struct vaultd *vd, struct child *ch, struct msg *m)
 	if (ch->proc_seccomp != 2) {
 		snprintf(why, sizeof(why), "no seccomp filter in "
 		    "/proc/%ld/status", (long)ch->pid);
-		child_refuse(vd, ch, why);	/* and restarted */
+		child_unsandboxed(vd, ch, why);	/* and restarted */
 		return 0;
 	}
 	first = !ch->have_status;
@@ -582,7 +607,7 @@ vd_status_ans(struct vaultd *vd, struct child *ch, struct msg *m)
 		else
 			snprintf(why, sizeof(why), "traced by process %ld at "
 			    "start", ch->proc_tracer);
-		child_refuse(vd, ch, why);	/* and restarted */
+		child_unsandboxed(vd, ch, why);	/* and restarted */
 		return 0;
 	}
 	if (first)
@@ -768,7 +793,15 @@ static void
 child_refuse(struct vaultd *vd, struct child *ch, const char *why)
 {
 	vaultd_audit(vd, ch->name, "", "peer_refused", "killed", NULL);
-	child_kill(ch, why);
+	child_end(ch, CHILD_END_REFUSED, why);
+}
+
+/* Its sandbox is not as the kernel must show it: killed, restarted. */
+static void
+child_unsandboxed(struct vaultd *vd, struct child *ch, const char *why)
+{
+	vaultd_audit(vd, ch->name, "", "peer_refused", "killed", NULL);
+	child_end(ch, CHILD_END_SANDBOX, why);
 }
 
 void
@@ -776,7 +809,8 @@ child_stalled(struct vaultd *vd, struct child *ch, const char *what,
     const char *why)
 {
 	vaultd_audit(vd, ch->name, "", "peer_stalled", "killed", what);
-	child_kill(ch, why);
+	child_end(ch, strcmp(what, "call") == 0 ? CHILD_END_DEADLINE :
+	    CHILD_END_STALLED, why);
 }
 
 void
@@ -795,7 +829,7 @@ child_readable(struct vaultd *vd, struct child *ch)
 		return;
 	}
 	if (r != 0) {
-		child_kill(ch, cv_strerror(r));
+		child_io_failed(ch, cv_strerror(r));
 		return;
 	}
 	while ((r = chan_next(&ch->chan, &m)) == 0) {
@@ -951,8 +985,10 @@ child_timers(struct vaultd *vd, struct child *ch, int64_t now)
 	case CHILD_DOWN:
 		if (vd->stopping || now < ch->restart_at_ms)
 			return;
-		if (ch->restart_at_ms != 0)
+		if (ch->restart_at_ms != 0) {
 			ch->restarts++;
+			ch->restarts_by[ch->end]++;
+		}
 		if (child_start(vd, ch) != 0) {
 			ch->restart_at_ms = now + ch->backoff_ms;
 			ch->backoff_ms = ch->backoff_ms * 2 >
@@ -972,7 +1008,7 @@ child_timers(struct vaultd *vd, struct child *ch, int64_t now)
 		}
 		if (ch->state == CHILD_UP && ch->status_sent_ms == 0 &&
 		    now >= ch->status_next_ms && child_query_status(ch) != 0)
-			child_kill(ch, "cannot send status query");
+			child_io_failed(ch, "cannot send status query");
 		return;
 	case CHILD_DYING:
 		return;

@@ -1135,6 +1135,7 @@ gw_unusable(struct vaultd *vd, struct gw_req *r, int code, const char *why,
 	gw_named(r, name, account);
 	log_debug("gateway request of %s: account %s cannot sign: %s",
 	    r->actor, r->account, why);
+	vd->gw.refused_account++;
 	gw_deny(vd, r, r->account);
 	if (code == CV_ERR_NOTFOUND)
 		gw_fail(vd, cookie, code, "the client's account is not in "
@@ -1774,6 +1775,8 @@ gw_metrics(struct vaultd *vd, struct gw_text *t)
 	static const char *const effects[3] = { "allow", "deny", "approve" };
 	static const char *const kinds[4] = { "l1", "l2", "builder",
 	    "order" };
+	static const char *const ends[CHILD_END_NUM] = { "crash",
+	    "stalled", "deadline", "refused", "sandbox", "io" };
 	size_t	i, e, npend = 0;
 
 	for (i = 0; i < VAULTD_PENDING_MAX; i++)
@@ -1787,11 +1790,18 @@ gw_metrics(struct vaultd *vd, struct gw_text *t)
 		gw_put(t, "clobvault_child_up{child=\"%s\"} %d\n",
 		    vd->children[i].name, child_ready(&vd->children[i]));
 	gw_put(t, "# HELP clobvault_child_restarts_total Restarts of each "
-	    "child since vaultd started.\n# TYPE clobvault_child_restarts_"
-	    "total counter\n");
+	    "child since vaultd started, by why it ended: crash (it died or "
+	    "exited by itself), stalled (a status query, its handshake or "
+	    "its work left unanswered), deadline (an exchange call past "
+	    "its deadline), refused (a malformed or out-of-turn message), "
+	    "sandbox (no seccomp filter, or traced at start), io (vaultd "
+	    "could not write to it or read from it).\n# TYPE "
+	    "clobvault_child_restarts_total counter\n");
 	for (i = 0; i < CHILD_NUM; i++)
-		gw_put(t, "clobvault_child_restarts_total{child=\"%s\"} %u\n",
-		    vd->children[i].name, vd->children[i].restarts);
+		for (e = 0; e < CHILD_END_NUM; e++)
+			gw_put(t, "clobvault_child_restarts_total{child=\"%s\","
+			    "reason=\"%s\"} %u\n", vd->children[i].name,
+			    ends[e], vd->children[i].restarts_by[e]);
 	gw_put(t, "# HELP clobvault_verdicts_total Policy verdicts by "
 	    "deciding rule and effect.\n# TYPE clobvault_verdicts_total "
 	    "counter\n");
@@ -1840,11 +1850,15 @@ gw_metrics(struct vaultd *vd, struct gw_text *t)
 		policy_budget_each(vd->policy.st, vaultd_wall_ms(),
 		    gw_budget, t);
 	gw_put(t, "# HELP clobvault_gateway_refused_total Gateway requests "
-	    "refused before the policy.\n# TYPE clobvault_gateway_refused_"
-	    "total counter\nclobvault_gateway_refused_total{reason="
-	    "\"credentials\"} %llu\nclobvault_gateway_refused_total{reason="
-	    "\"replay\"} %llu\n", (unsigned long long)vd->gw.refused_auth,
-	    (unsigned long long)vd->gw.refused_replay);
+	    "refused before the policy: credentials, replay, account (the "
+	    "client's credentials passed, its account cannot sign).\n"
+	    "# TYPE clobvault_gateway_refused_total counter\n"
+	    "clobvault_gateway_refused_total{reason=\"credentials\"} %llu\n"
+	    "clobvault_gateway_refused_total{reason=\"replay\"} %llu\n"
+	    "clobvault_gateway_refused_total{reason=\"account\"} %llu\n",
+	    (unsigned long long)vd->gw.refused_auth,
+	    (unsigned long long)vd->gw.refused_replay,
+	    (unsigned long long)vd->gw.refused_account);
 	gw_put(t, "# HELP clobvault_gateway_replay_scans_total Passes vaultd "
 	    "made over every slot of the replay table (rebuilds, a larger "
 	    "skew).\n# TYPE clobvault_gateway_replay_scans_total counter\n"
