@@ -1050,8 +1050,8 @@ test_replay_wider(void **state)
 	curl_slist_free_all(h);
 	refused(g, &r, 403, "", mark);
 	assert_string_equal(r.body, "{\"error\":\"signed too close to a "
-	    "restart of vaultd or a larger skew for vaultd to rule out a "
-	    "replay; sign it anew\"}");
+	    "restart of vaultd, a larger skew or a step back of the system "
+	    "clock for vaultd to rule out a replay; sign it anew\"}");
 	txr_free(&r);
 	assert_int_equal(CTL(g, NULL, "audit show --tail 1"), 0);
 	assert_non_null(strstr(g->out, "Z\tclient:bot\tpm\tsign\tDELETE\t"
@@ -1100,8 +1100,8 @@ test_replay_restart(void **state)
 	curl_slist_free_all(h);
 	refused(g, &r, 403, "", mark);
 	assert_string_equal(r.body, "{\"error\":\"signed too close to a "
-	    "restart of vaultd or a larger skew for vaultd to rule out a "
-	    "replay; sign it anew\"}");
+	    "restart of vaultd, a larger skew or a step back of the system "
+	    "clock for vaultd to rule out a replay; sign it anew\"}");
 	txr_free(&r);
 	assert_int_equal(CTL(g, NULL, "audit show --tail 1"), 0);
 	assert_non_null(strstr(g->out, "Z\tclient:bot\tpm\tsign\tDELETE\t"
@@ -3353,6 +3353,53 @@ test_order_flags(void **state)
 	policy_put(g, POLICY_TEXT);
 }
 
+/*
+ * The system clock stepping back re-opens the window of what was signed
+ * in the time it steps over.  A signature the table had let go of at a
+ * rebuild, its window over, is fresh again then: it was taken a second
+ * time.  A rebuild now raises the replay floor to the signed time of
+ * each signature it lets go of, so that one is refused as long as the
+ * clock leaves it in the window, and a request signed after it goes on
+ * (-M 16: a rebuild every 13 slots filled; the probes step the clock
+ * vaultd reads 120 s forward, then back).
+ */
+static void
+test_replay_clock_back(void **state)
+{
+	struct gt	*g = *state;
+	char		 body[4096];
+	int64_t		 ts;
+	long		 scans;
+	int		 i;
+
+	gw_restart_t(g, "-TM16", NULL);
+	ts = txt_now();
+	assert_int_equal(replay_at(g, &g->bot, ts, 1, body, sizeof(body)),
+	    200);
+	/* its window over: the next rebuild lets it go */
+	vaultd_probe(g, "clock-ahead");
+	scans = replay_scans(g);
+	for (i = 0; i < 20 && replay_scans(g) == scans; i++) {
+		it_sleep_ms(2);		/* the last one expired */
+		assert_int_equal(replay_at(g, &g->bot, txt_now() - 100, 2 + i,
+		    body, sizeof(body)), 403);
+	}
+	assert_int_equal(replay_scans(g), scans + 1);
+	/* back 120 s: its window open again, it is refused */
+	vaultd_probe(g, "clock-back");
+	assert_int_equal(replay_at(g, &g->bot, ts, 1, body, sizeof(body)),
+	    403);
+	assert_string_equal(body, "{\"error\":\"signed too close to a "
+	    "restart of vaultd, a larger skew or a step back of the system "
+	    "clock for vaultd to rule out a replay; sign it anew\"}");
+	/* what is signed after it is no one's replay */
+	while (txt_now() <= ts)
+		it_sleep_ms(100);
+	assert_int_equal(replay_one(g, &g->bot, 40, body, sizeof(body)),
+	    200);
+	gw_restart(g, NULL);
+}
+
 int
 main(void)
 {
@@ -3402,6 +3449,7 @@ main(void)
 		cmocka_unit_test(test_replay_full),
 		cmocka_unit_test(test_replay_reserved),
 		cmocka_unit_test(test_replay_rebuilds),
+		cmocka_unit_test(test_replay_clock_back),
 	};
 
 	/* GW_TEST=name: that test alone */

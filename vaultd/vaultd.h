@@ -797,6 +797,8 @@ struct vaultd {
 int64_t	 vaultd_now_ms(void);
 /* Wall-clock milliseconds (vaultd_policy.c): budget windows are UTC. */
 int64_t	 vaultd_wall_ms(void);
+/* -T probes clock-ahead and clock-back: vaultd_wall_ms reads ms later. */
+void	 vaultd_wall_step(int64_t ms);
 
 /* vaultd.c: what the features hear of the children. */
 void	 vaultd_child_up(struct vaultd *, enum child_id);

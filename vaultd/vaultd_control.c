@@ -557,7 +557,10 @@ control_status(struct vaultd *vd, struct client *cl, struct msg *m)
  *   sync-slow	the syncer's next sync waits VAULTD_SYNC_SLOW_MS first, as
  *		on a slow disk;
  *   gone-late	the next MSG_GW_GONE is read only once vaultd has sent its
- *		next gateway answer, as when the two cross.
+ *		next gateway answer, as when the two cross;
+ *   clock-ahead, clock-back	the wall clock vaultd reads for the
+ *		gateway's replay window and the policy steps 120 s forward
+ *		or back, as the system clock can.
  */
 static int
 control_probe_self(struct vaultd *vd, struct client *cl, const char *kind)
@@ -578,6 +581,10 @@ control_probe_self(struct vaultd *vd, struct client *cl, const char *kind)
 		vaultd_sync_slow(vd);
 	else if (strcmp(kind, "gone-late") == 0)
 		vd->gw.probe_gone_late = 1;
+	else if (strcmp(kind, "clock-ahead") == 0)
+		vaultd_wall_step(120 * 1000);
+	else if (strcmp(kind, "clock-back") == 0)
+		vaultd_wall_step(-120 * 1000);
 	else
 		return 0;
 	return 1;

@@ -855,6 +855,17 @@ gw_replay_build(struct vaultd *vd, int64_t now)
 	vd->gw.replay_scans++;
 	for (i = 0; i < vd->gw.replay_cap; i++) {
 		e = &vd->gw.replay[i];
+		/*
+		 * Let go of: its signed time is fresh again should the wall
+		 * clock step back, so it goes below the floor.  A whole
+		 * second is (ts + window + 1) s, of a time the window
+		 * admitted; the others (stale, or ahead) were refused.
+		 */
+		if (e->until_ms != 0 && e->until_ms <= now &&
+		    e->until_ms % 1000 == 0 && e->until_ms / 1000 -
+		    vd->gw.replay_window - 1 > vd->gw.replay_floor)
+			vd->gw.replay_floor = e->until_ms / 1000 -
+			    vd->gw.replay_window - 1;
 		if (e->until_ms <= now)
 			continue;
 		live++;
@@ -992,8 +1003,10 @@ gw_replay_seen(struct vaultd *vd, const uint8_t key[16], int64_t now)
  * past it the timestamp itself is refused.  A skew made larger keeps
  * the live entries for the new window (gw_replay_widen); a signed time
  * at or below the floor (the last audit record before this vaultd
- * started, or what a larger skew found dropped) may have been seen by a
- * table that is gone, and is refused while it is inside the window.
+ * started, what a larger skew found dropped, or the latest a rebuild
+ * let go of) may have been seen by a table that is gone, and is refused
+ * while it is inside the window (the last's only after the wall clock
+ * stepped back).
  *
  * Room: the table holds at most half its largest size live.  Each
  * client has a reserve of it (gw_replay_reserve), which takes half of
@@ -1034,8 +1047,9 @@ gw_replayed(struct vaultd *vd, const struct gw_req *r, int64_t ts,
 		gw_replay_widen(vd, now, skew);
 	vd->gw.replay_window = skew;
 	if (ts <= vd->gw.replay_floor && (ts + skew + 1) * 1000 > now) {
-		*why = "signed too close to a restart of vaultd or a larger "
-		    "skew for vaultd to rule out a replay; sign it anew";
+		*why = "signed too close to a restart of vaultd, a larger "
+		    "skew or a step back of the system clock for vaultd to "
+		    "rule out a replay; sign it anew";
 		return CV_ERR_DENIED;
 	}
 	crypto_generichash_init(&h, NULL, 0, sizeof(key));
@@ -1101,6 +1115,9 @@ gw_replayed(struct vaultd *vd, const struct gw_req *r, int64_t ts,
 	 */
 	if (e->until_ms > now + (2 * skew + 2) * 1000 + GW_PARK_MS)
 		e->until_ms = now + (2 * skew + 2) * 1000 + GW_PARK_MS;
+	/* a whole second only for a time the window admits (gw_replay_build) */
+	if (e->until_ms != (ts + skew + 1) * 1000 && e->until_ms % 1000 == 0)
+		e->until_ms++;
 	vd->gw.replay_used++;
 	vd->gw.replay_held++;
 	return 0;

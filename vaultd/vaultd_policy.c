@@ -29,13 +29,23 @@
 static void	policy_written(struct vaultd *, int, const char *,
 		    const char *);
 
+/* a step of the system clock, made by a test probe (-T) */
+static int64_t	wall_step_ms;
+
 int64_t
 vaultd_wall_ms(void)
 {
 	struct timespec	ts;
 
 	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000 +
+	    wall_step_ms;
+}
+
+void
+vaultd_wall_step(int64_t ms)
+{
+	wall_step_ms += ms;
 }
 
 static void
