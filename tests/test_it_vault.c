@@ -13,6 +13,7 @@
 
 #include <cmocka.h>
 #include <jansson.h>
+#include <sodium.h>
 
 #include "common/vault_crypto.h"
 #include "common/vault_fmt.h"
@@ -572,6 +573,80 @@ test_passwd_kdf(void **state)
 }
 
 /*
+ * The settled vault's Argon2id cost fields set to ops and mem on disk,
+ * its checksum made again (it is unkeyed); the bytes written.
+ */
+static char *
+tamper_cost(struct vt *v, size_t *len, uint64_t ops, uint64_t mem)
+{
+	char	*orig;
+	uint8_t	*b;
+	int	 i;
+	FILE	*f;
+
+	orig = settled(v, len);
+	b = (uint8_t *)orig;
+	for (i = 0; i < 8; i++) {
+		b[28 + i] = (uint8_t)(ops >> (56 - 8 * i));
+		b[36 + i] = (uint8_t)(mem >> (56 - 8 * i));
+	}
+	crypto_generichash(b + 184, 16, b, 184, NULL, 0);
+	f = fopen(v->vault, "w");
+	fwrite(orig, 1, *len, f);
+	fclose(f);
+	return orig;
+}
+
+/*
+ * passwd and rekey keep the cost of the vault signerd unlocked, not one
+ * written into the file on disk since: a header edited to the lowest
+ * cost (its checksum is unkeyed) would have had the new passphrase
+ * wrapped at it, cheap to guess once the file is copied, and the edit
+ * overwritten; rekey refused the change and took signerd down.
+ */
+static void
+test_passwd_cost_tampered(void **state)
+{
+	struct vt	*v = *state;
+	char		 newp[160], *orig;
+	uint64_t	 ops, mem, o, m, lo, lm;
+	size_t		 len = 0;
+
+	snprintf(newp, sizeof(newp), "%s.new", v->pass);
+	it_write(newp, "a new and longer passphrase\n", 0600);
+	assert_int_equal(CTL(v, NULL, "passwd --passphrase-file %s "
+	    "--new-passphrase-file %s --kdf interactive", v->pass, v->pass),
+	    0);
+	assert_int_equal(vault_kdf_params(VAULT_KDF_INTERACTIVE, &o, &m), 0);
+	assert_int_equal(vault_kdf_params(VAULT_KDF_MIN, &lo, &lm), 0);
+	hdr_cost(v, &ops, &mem);
+	assert_true(ops == o && mem == m);
+
+	orig = tamper_cost(v, &len, lo, lm);
+	hdr_cost(v, &ops, &mem);
+	assert_true(ops == lo && mem == lm);
+
+	assert_int_equal(CTL(v, NULL, "passwd --passphrase-file %s "
+	    "--new-passphrase-file %s", v->pass, newp), 0);
+	assert_string_equal(v->out, "passphrase changed; records untouched\n");
+	hdr_cost(v, &ops, &mem);
+	assert_true(ops == o && mem == m);
+	assert_int_equal(CTL(v, NULL, "audit show --op passwd"), 0);
+	assert_out(v, "kdf-kept");
+	free(orig);
+
+	/* rekey keeps that cost too, and is not refused for the edit */
+	orig = tamper_cost(v, &len, lo, lm);
+	assert_int_equal(CTL(v, NULL, "rekey --passphrase-file %s", newp), 0);
+	hdr_cost(v, &ops, &mem);
+	assert_true(ops == o && mem == m);
+	assert_int_equal(CTL(v, NULL, "lock"), 0);
+	assert_int_equal(CTL(v, NULL, "unlock --passphrase-file %s", newp), 0);
+	free(orig);
+	unlink(newp);
+}
+
+/*
  * A keyfile vaultctl makes for a change vaultd refuses opens nothing: it
  * is removed, with no advice to keep it.  A keyfile the user had stays.
  */
@@ -1060,6 +1135,8 @@ main(void)
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_passwd_kdf, setup,
 		    teardown),
+		cmocka_unit_test_setup_teardown(test_passwd_cost_tampered,
+		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_audit, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_unattended, setup,
 		    teardown),

@@ -197,6 +197,8 @@ struct vault_op {
 	void		(*done)(struct vaultd *, int code, const char *text,
 			    const char *key_id);
 	uint64_t	 generation;
+	uint64_t	 ops, mem;	/* the Argon2id cost of the file it
+					   unlocks or writes */
 	int		 write_err;
 	int		 rollback;	/* unlock refused: locking signerd */
 	int		 deny;		/* its outcome is audited "deny" */
@@ -706,6 +708,13 @@ struct vaultd {
 	int		 unlock_keyfile;
 	int		 unlocked;
 	uint64_t	 generation;
+	/*
+	 * The Argon2id cost of the vault signerd holds, from the file it
+	 * unlocked (the wrapped key's associated data covers it) or the
+	 * one last written: never from the file on disk, which may have
+	 * been edited since.
+	 */
+	uint64_t	 kdf_ops, kdf_mem;
 	uint8_t		 audit_pk[32];
 	int		 have_audit_pk;
 	unsigned	 bad_unlocks;
@@ -1148,10 +1157,8 @@ int64_t	 vault_derive_units(const struct vaultd *);
  */
 int64_t	 vault_derive_ms(const struct vaultd *);
 /*
- * The Argon2id work (passes x bytes) of one derivation with the vault
- * file's cost; a keyfile's vault has none.  The most the file format
- * allows when the file cannot be read: too long a bound, never one
- * that kills a derivation under way.
+ * The Argon2id work (passes x bytes) of one derivation at the unlocked
+ * vault's cost (vd->kdf_ops, vd->kdf_mem); a keyfile's vault has none.
  */
 uint64_t vault_kdf_work(struct vaultd *);
 /* The operation in flight, for the control requests (vaultd_vault_ctl.c). */

@@ -298,8 +298,11 @@ vault_unlock_start(struct vaultd *vd, struct client *cl, struct msg *m,
 	memset(&v, 0, sizeof(v));
 	r = vault_fmt_parse(file, flen, &v);
 	/* signerd derives with the cost in this header (0 for a keyfile) */
-	if (r == 0)
+	if (r == 0) {
 		vd->op.kdf_work = v.hdr.opslimit * v.hdr.memlimit;
+		vd->op.ops = v.hdr.opslimit;
+		vd->op.mem = v.hdr.memlimit;
+	}
 	vault_free(&v);
 	if (r == CV_ERR_CORRUPT || r == CV_ERR_FORMAT_VERSION) {
 		file_fault(vd, r, file, flen, text, sizeof(text));
@@ -335,6 +338,8 @@ write_and_commit(struct vaultd *vd, const uint8_t *file, size_t len)
 	if ((r = vault_fmt_parse(file, len, &v)) != 0)
 		return r;
 	vd->op.generation = v.hdr.generation;
+	vd->op.ops = v.hdr.opslimit;
+	vd->op.mem = v.hdr.memlimit;
 	vault_free(&v);
 	if (vd->op.generation <= vd->generation && vd->op.sent !=
 	    MSG_VAULT_CREATE_REQ)
@@ -401,6 +406,8 @@ commit_ans(struct vaultd *vd)
 		return 0;
 	}
 	vd->generation = vd->op.generation;
+	vd->kdf_ops = vd->op.ops;
+	vd->kdf_mem = vd->op.mem;
 	if (vd->op.sent == MSG_VAULT_CREATE_REQ) {
 		vd->unlocked = 1;
 		if ((r = vaultd_policy_created(vd)) != 0)
@@ -470,11 +477,12 @@ rekey_ans(struct vaultd *vd, const uint8_t *file, size_t len)
 		goto out;
 	}
 	r = CV_ERR_MSG_STATE;
+	/* the cost as unlocked: the one on disk may have been edited */
 	if (nv.nrecs != ov.nrecs ||
 	    memcmp(nv.hdr.vault_id, ov.hdr.vault_id, VAULT_ID_LEN) != 0 ||
 	    nv.hdr.flags != ov.hdr.flags ||
-	    nv.hdr.opslimit != ov.hdr.opslimit ||
-	    nv.hdr.memlimit != ov.hdr.memlimit)
+	    nv.hdr.opslimit != vd->kdf_ops ||
+	    nv.hdr.memlimit != vd->kdf_mem)
 		goto out;
 	for (i = 0; i < nv.nrecs; i++)
 		if (nv.recs[i].type != ov.recs[i].type ||
@@ -784,6 +792,8 @@ vault_signerd_answer(struct vaultd *vd, struct child *ch, struct msg *m)
 		    &profiles)) != 0)
 			return r;
 		vd->generation = gen;
+		vd->kdf_ops = vd->op.ops;
+		vd->kdf_mem = vd->op.mem;
 		vd->unlocked = 1;
 		vd->bad_unlocks = 0;
 		vd->unlock_after_ms = 0;

@@ -69,34 +69,10 @@ kdf_from_name(struct vaultd *vd, const char *name, uint64_t *ops,
 	return vault_kdf_params(l, ops, mem);
 }
 
-/* The Argon2id cost in the vault file's header: 0, 0 for a keyfile's. */
-static int
-kdf_of_file(struct vaultd *vd, uint64_t *ops, uint64_t *mem)
-{
-	struct vault	 v;
-	uint8_t		*buf = NULL;
-	size_t		 len;
-	int		 r;
-
-	memset(&v, 0, sizeof(v));
-	if ((r = vault_fmt_read(vd->vaultpath, &buf, &len)) == 0 &&
-	    (r = vault_fmt_parse(buf, len, &v)) == 0) {
-		*ops = v.hdr.opslimit;
-		*mem = v.hdr.memlimit;
-	}
-	vault_free(&v);
-	free(buf);
-	return r;
-}
-
 uint64_t
 vault_kdf_work(struct vaultd *vd)
 {
-	uint64_t	ops, mem;
-
-	if (kdf_of_file(vd, &ops, &mem) != 0)
-		return VAULT_OPSLIMIT_MAX * VAULT_MEMLIMIT_MAX;
-	return ops * mem;
+	return vd->kdf_ops * vd->kdf_mem;
 }
 
 int
@@ -220,7 +196,7 @@ vault_ctl_passwd(struct vaultd *vd, struct client *cl, struct msg *m)
 	size_t		 olen, nlen;
 	uint64_t	 ops, mem, hops, hmem;
 	uint32_t	 id;
-	char		 kdf[16], text[200];
+	char		 kdf[16];
 	int		 keyfile, r;
 
 	if ((r = msg_get_bin(&m->rd, &oldc, &olen, VAULT_MAX_PASS)) != 0 ||
@@ -231,12 +207,13 @@ vault_ctl_passwd(struct vaultd *vd, struct client *cl, struct msg *m)
 	/* a wrong old credential is slowed down as an unlock's is */
 	if (vault_ctl_refuse(vd, cl, m, 2) || vault_ctl_backoff(vd, cl, m))
 		return 0;
-	if ((r = kdf_of_file(vd, &hops, &hmem)) != 0) {
-		snprintf(text, sizeof(text), "cannot read %.100s: %s",
-		    vd->vaultpath, cv_strerror(r));
-		control_error(vd, cl->serial, m->id, r, text);
-		return 0;
-	}
+	/*
+	 * The cost of the vault signerd unlocked, not of the file on disk:
+	 * a header edited there (its checksum is unkeyed) would choose the
+	 * cost the new passphrase is wrapped at.
+	 */
+	hops = vd->kdf_ops;
+	hmem = vd->kdf_mem;
 	/*
 	 * A keyfile's vault (no Argon2id cost) is opened by the key vaultctl
 	 * reads from the keyfile, always VAULT_KEYFILE_LEN bytes: anything
