@@ -647,6 +647,38 @@ test_passwd_cost_tampered(void **state)
 }
 
 /*
+ * The vault file gone while the vault is unlocked: signerd holds the
+ * vault, and init is refused rather than sent to a signerd that holds
+ * one (which stopped it, and with it the only copy).  A change writes
+ * the file back.
+ */
+static void
+test_init_file_gone(void **state)
+{
+	struct vt	*v = *state;
+	struct stat	 st;
+
+	assert_int_equal(CTL(v, NULL, "account add main --profile openfish"),
+	    0);
+	free(settled(v, &(size_t){ 0 }));
+	assert_int_equal(unlink(v->vault), 0);
+	assert_int_equal(CTL(v, NULL, "init --passphrase-file %s --kdf min",
+	    v->pass), 1);
+	assert_string_equal(v->out, "vaultctl: init: the vault is unlocked, "
+	    "and its file is gone from CLOBVAULT_HOME: vaultctl rekey writes "
+	    "it back; nothing changed\n");
+	assert_int_equal(stat(v->vault, &st), -1);
+	assert_int_equal(CTL(v, NULL, "rekey --passphrase-file %s", v->pass),
+	    0);
+	assert_int_equal(stat(v->vault, &st), 0);
+	assert_int_equal(CTL(v, NULL, "lock"), 0);
+	assert_int_equal(CTL(v, NULL, "unlock --passphrase-file %s", v->pass),
+	    0);
+	assert_int_equal(CTL(v, NULL, "account list"), 0);
+	assert_out(v, "\nmain ");
+}
+
+/*
  * A keyfile vaultctl makes for a change vaultd refuses opens nothing: it
  * is removed, with no advice to keep it.  A keyfile the user had stays.
  */
@@ -1137,6 +1169,8 @@ main(void)
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_passwd_cost_tampered,
 		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_init_file_gone, setup,
+		    teardown),
 		cmocka_unit_test_setup_teardown(test_audit, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_unattended, setup,
 		    teardown),

@@ -97,6 +97,17 @@ vault_ctl_init(struct vaultd *vd, struct client *cl, struct msg *m)
 		    "a vault already exists in CLOBVAULT_HOME");
 		return 0;
 	}
+	/*
+	 * Its file removed under it: signerd holds the vault, which the
+	 * next write puts back; a new one would be made over the only copy.
+	 */
+	if (vd->unlocked) {
+		control_error(vd, cl->serial, m->id, CV_ERR_EXISTS,
+		    "the vault is unlocked, and its file is gone from "
+		    "CLOBVAULT_HOME: vaultctl rekey writes it back; nothing "
+		    "changed");
+		return 0;
+	}
 	if (keyfile)
 		ops = mem = 0;
 	else if (kdf_from_name(vd, kdf, &ops, &mem) != 0) {
