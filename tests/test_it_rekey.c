@@ -476,6 +476,57 @@ test_rekey_interrupted(void **state)
 	vault_free(&o);
 }
 
+/*
+ * An older copy of the vault file put back while the vault is unlocked:
+ * rekey reseals the vault signerd holds, every record of it, and writes
+ * it over the copy.  It used to compare signerd's file with the one on
+ * disk, call signerd broken and stop it, locking the vault.
+ */
+static void
+test_rekey_older_file(void **state)
+{
+	struct rk	*v = *state;
+	struct it_proc	 p[3], q[3];
+	struct vault	 o, n;
+	uint8_t		*obytes, *nbytes;
+	size_t		 olen, nlen;
+	char		 want[128];
+	FILE		*f;
+
+	vault_settled(v, &o, &obytes, &olen);
+	assert_int_equal(CTL(v, NULL, "account add later --profile openfish"),
+	    0);
+	vault_settled(v, &n, &nbytes, &nlen);
+	assert_int_equal(n.nrecs, o.nrecs + 1);
+	vault_free(&n);
+	free(nbytes);
+	assert_non_null(f = fopen(v->vault, "w"));
+	assert_int_equal(fwrite(obytes, 1, olen, f), olen);
+	assert_int_equal(fclose(f), 0);
+	assert_int_equal(it_status(&v->it, p), 0);
+
+	assert_int_equal(CTL(v, NULL, "rekey --passphrase-file %s", v->pass),
+	    0);
+	snprintf(want, sizeof(want), "rekey: every record resealed under a "
+	    "new master key (%zu records)\n", o.nrecs + 1);
+	assert_string_equal(v->out, want);
+	assert_int_equal(it_status(&v->it, q), 0);
+	assert_int_equal(q[1].pid, p[1].pid);		/* signerd lives */
+	vault_load(v, &n, NULL, NULL);
+	assert_int_equal(n.nrecs, o.nrecs + 1);
+	assert_true(vault_find_record(&n, VAULT_REC_ACCOUNT, "later", "") >=
+	    0);
+	vault_free(&n);
+	assert_int_equal(CTL(v, NULL, "lock"), 0);
+	assert_int_equal(CTL(v, NULL, "unlock --passphrase-file %s", v->pass),
+	    0);
+	assert_int_equal(CTL(v, NULL, "account list"), 0);
+	assert_out(v, "\nlater ");
+	assert_int_equal(CTL(v, NULL, "audit verify"), 0);
+	vault_free(&o);
+	free(obytes);
+}
+
 int
 main(void)
 {
@@ -487,7 +538,12 @@ main(void)
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_rekey_interrupted, setup,
 		    teardown),
+		cmocka_unit_test_setup_teardown(test_rekey_older_file, setup,
+		    teardown),
 	};
 
+	/* REKEY_TEST=name: that test alone */
+	if (getenv("REKEY_TEST") != NULL)
+		cmocka_set_test_filter(getenv("REKEY_TEST"));
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

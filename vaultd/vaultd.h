@@ -199,6 +199,7 @@ struct vault_op {
 	uint64_t	 generation;
 	uint64_t	 ops, mem;	/* the Argon2id cost of the file it
 					   unlocks or writes */
+	uint8_t		 recs_sum[32];	/* ... and vault_recs_sum of it */
 	int		 write_err;
 	int		 rollback;	/* unlock refused: locking signerd */
 	int		 deny;		/* its outcome is audited "deny" */
@@ -715,6 +716,7 @@ struct vaultd {
 	 * been edited since.
 	 */
 	uint64_t	 kdf_ops, kdf_mem;
+	uint8_t		 recs_sum[32];	/* its records, vault_recs_sum */
 	uint8_t		 audit_pk[32];
 	int		 have_audit_pk;
 	unsigned	 bad_unlocks;

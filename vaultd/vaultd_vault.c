@@ -268,6 +268,45 @@ file_fault(struct vaultd *vd, int code, const uint8_t *file, size_t len,
 		    ", " : "", file != NULL ? len : (size_t)0);
 }
 
+/*
+ * A digest of what a rekey keeps: the vault id and flags, and each
+ * record's clear header (type, flags, account, key id, nonce), in order.
+ */
+static void
+vault_recs_sum(const struct vault *v, uint8_t out[32])
+{
+	crypto_generichash_state	 st;
+	const struct vault_rec		*rec;
+	uint8_t				 b[1 + 1 + 1 + VAULT_MAX_NAME + 1 +
+					     VAULT_MAX_NAME + 8];
+	size_t				 i, n, an, kn;
+	int				 k;
+
+	crypto_generichash_init(&st, NULL, 0, 32);
+	crypto_generichash_update(&st, v->hdr.vault_id, VAULT_ID_LEN);
+	b[0] = v->hdr.flags >> 8;
+	b[1] = v->hdr.flags & 0xff;
+	crypto_generichash_update(&st, b, 2);
+	for (i = 0; i < v->nrecs; i++) {
+		rec = &v->recs[i];
+		an = strlen(rec->account);
+		kn = strlen(rec->key_id);
+		n = 0;
+		b[n++] = rec->type;
+		b[n++] = rec->flags;
+		b[n++] = (uint8_t)an;
+		memcpy(b + n, rec->account, an);
+		n += an;
+		b[n++] = (uint8_t)kn;
+		memcpy(b + n, rec->key_id, kn);
+		n += kn;
+		for (k = 7; k >= 0; k--)
+			b[n++] = (uint8_t)(rec->nonce >> (8 * k));
+		crypto_generichash_update(&st, b, n);
+	}
+	crypto_generichash_final(&st, out, 32);
+}
+
 /* Start an unlock with cred; client 0 means vaultd unlocks itself. */
 void
 vault_unlock_start(struct vaultd *vd, struct client *cl, struct msg *m,
@@ -302,6 +341,7 @@ vault_unlock_start(struct vaultd *vd, struct client *cl, struct msg *m,
 		vd->op.kdf_work = v.hdr.opslimit * v.hdr.memlimit;
 		vd->op.ops = v.hdr.opslimit;
 		vd->op.mem = v.hdr.memlimit;
+		vault_recs_sum(&v, vd->op.recs_sum);
 	}
 	vault_free(&v);
 	if (r == CV_ERR_CORRUPT || r == CV_ERR_FORMAT_VERSION) {
@@ -340,6 +380,7 @@ write_and_commit(struct vaultd *vd, const uint8_t *file, size_t len)
 	vd->op.generation = v.hdr.generation;
 	vd->op.ops = v.hdr.opslimit;
 	vd->op.mem = v.hdr.memlimit;
+	vault_recs_sum(&v, vd->op.recs_sum);
 	vault_free(&v);
 	if (vd->op.generation <= vd->generation && vd->op.sent !=
 	    MSG_VAULT_CREATE_REQ)
@@ -408,6 +449,7 @@ commit_ans(struct vaultd *vd)
 	vd->generation = vd->op.generation;
 	vd->kdf_ops = vd->op.ops;
 	vd->kdf_mem = vd->op.mem;
+	memcpy(vd->recs_sum, vd->op.recs_sum, sizeof(vd->recs_sum));
 	if (vd->op.sent == MSG_VAULT_CREATE_REQ) {
 		vd->unlocked = 1;
 		if ((r = vaultd_policy_created(vd)) != 0)
@@ -453,49 +495,31 @@ commit_ans(struct vaultd *vd)
 }
 
 /*
- * A rekeyed file must hold the records of the one on disk, their clear
- * headers unchanged (signerd reseals bodies, it adds or drops nothing);
- * their count is the answer.
+ * A rekeyed file must hold the records of the vault signerd holds (the
+ * file it unlocked or vaultd last wrote, not the one on disk, which may
+ * have been put back or edited since), their clear headers unchanged
+ * (signerd reseals bodies, it adds or drops nothing), at the cost it
+ * had; their count is the answer.
  */
 static int
 rekey_ans(struct vaultd *vd, const uint8_t *file, size_t len)
 {
-	struct vault	 nv, ov;
-	uint8_t		*buf = NULL;
-	size_t		 blen, i;
+	struct vault	 nv;
+	uint8_t		 sum[32];
 	int		 r;
 
 	memset(&nv, 0, sizeof(nv));
-	memset(&ov, 0, sizeof(ov));
 	if ((r = vault_fmt_parse(file, len, &nv)) != 0)
 		goto out;
 	vd->op.nonce = nv.nrecs;
-	if (vault_fmt_read(vd->vaultpath, &buf, &blen) != 0 ||
-	    vault_fmt_parse(buf, blen, &ov) != 0) {
-		/* ours unreadable: the write says what is wrong with it */
-		r = write_and_commit(vd, file, len);
-		goto out;
-	}
+	vault_recs_sum(&nv, sum);
 	r = CV_ERR_MSG_STATE;
-	/* the cost as unlocked: the one on disk may have been edited */
-	if (nv.nrecs != ov.nrecs ||
-	    memcmp(nv.hdr.vault_id, ov.hdr.vault_id, VAULT_ID_LEN) != 0 ||
-	    nv.hdr.flags != ov.hdr.flags ||
-	    nv.hdr.opslimit != vd->kdf_ops ||
-	    nv.hdr.memlimit != vd->kdf_mem)
+	if (memcmp(sum, vd->recs_sum, sizeof(sum)) != 0 ||
+	    nv.hdr.opslimit != vd->kdf_ops || nv.hdr.memlimit != vd->kdf_mem)
 		goto out;
-	for (i = 0; i < nv.nrecs; i++)
-		if (nv.recs[i].type != ov.recs[i].type ||
-		    nv.recs[i].flags != ov.recs[i].flags ||
-		    nv.recs[i].nonce != ov.recs[i].nonce ||
-		    strcmp(nv.recs[i].account, ov.recs[i].account) != 0 ||
-		    strcmp(nv.recs[i].key_id, ov.recs[i].key_id) != 0)
-			goto out;
 	r = write_and_commit(vd, file, len);
  out:
 	vault_free(&nv);
-	vault_free(&ov);
-	free(buf);
 	return r;
 }
 
@@ -794,6 +818,7 @@ vault_signerd_answer(struct vaultd *vd, struct child *ch, struct msg *m)
 		vd->generation = gen;
 		vd->kdf_ops = vd->op.ops;
 		vd->kdf_mem = vd->op.mem;
+		memcpy(vd->recs_sum, vd->op.recs_sum, sizeof(vd->recs_sum));
 		vd->unlocked = 1;
 		vd->bad_unlocks = 0;
 		vd->unlock_after_ms = 0;
