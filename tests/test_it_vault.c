@@ -679,6 +679,40 @@ test_init_file_gone(void **state)
 }
 
 /*
+ * A credential of the other kind than the vault's: refused saying which
+ * kind it takes, before anything is derived, and not counted as a wrong
+ * guess.  It was a bare "invalid argument" from signerd.
+ */
+static void
+test_unlock_wrong_kind(void **state)
+{
+	struct vt	*v = *state;
+	char		 key[160];
+
+	snprintf(key, sizeof(key), "%s.key", v->pass);
+	unlink(key);
+	assert_int_equal(CTL(v, NULL, "passwd --passphrase-file %s "
+	    "--new-keyfile %s", v->pass, key), 0);
+	assert_int_equal(CTL(v, NULL, "lock"), 0);
+	assert_int_equal(CTL(v, NULL, "unlock --passphrase-file %s", v->pass),
+	    6);
+	assert_string_equal(v->out, "vaultctl: unlock: the vault is unlocked "
+	    "by a keyfile, not a passphrase: give it with --keyfile FILE\n");
+	assert_int_equal(CTL(v, NULL, "unlock --keyfile %s", key), 0);
+	assert_int_equal(CTL(v, NULL, "passwd --keyfile %s "
+	    "--new-passphrase-file %s --kdf min", key, v->pass), 0);
+	assert_int_equal(CTL(v, NULL, "lock"), 0);
+	assert_int_equal(CTL(v, NULL, "unlock --keyfile %s", key), 6);
+	assert_string_equal(v->out, "vaultctl: unlock: the vault is unlocked "
+	    "by a passphrase, not a keyfile: give it with --passphrase-file "
+	    "FILE or at the prompt\n");
+	/* no wait: nothing was guessed */
+	assert_int_equal(CTL(v, NULL, "unlock --passphrase-file %s", v->pass),
+	    0);
+	unlink(key);
+}
+
+/*
  * A keyfile vaultctl makes for a change vaultd refuses opens nothing: it
  * is removed, with no advice to keep it.  A keyfile the user had stays.
  */
@@ -1170,6 +1204,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_passwd_cost_tampered,
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_init_file_gone, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_unlock_wrong_kind, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_audit, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_unattended, setup,

@@ -318,7 +318,7 @@ vault_unlock_start(struct vaultd *vd, struct client *cl, struct msg *m,
 	size_t		 flen;
 	uint32_t	 id;
 	char		 text[400];
-	int		 r;
+	int		 r, kf = 0;
 
 	vault_op_from(vd, cl, m);
 	vd->op.what = "unlock";
@@ -342,12 +342,25 @@ vault_unlock_start(struct vaultd *vd, struct client *cl, struct msg *m,
 		vd->op.ops = v.hdr.opslimit;
 		vd->op.mem = v.hdr.memlimit;
 		vault_recs_sum(&v, vd->op.recs_sum);
+		kf = (v.hdr.flags & VAULT_FLAG_KEYFILE) != 0;
 	}
 	vault_free(&v);
 	if (r == CV_ERR_CORRUPT || r == CV_ERR_FORMAT_VERSION) {
 		file_fault(vd, r, file, flen, text, sizeof(text));
 		free(file);
 		vault_op_fail(vd, r, text);
+		return;
+	}
+	/* told before any derivation; no guess, so no wait after it */
+	if (r == 0 && !kf != !keyfile) {
+		free(file);
+		snprintf(text, sizeof(text), "the vault is unlocked by a %s, "
+		    "not a %s: give it with %s", kf ? "keyfile" : "passphrase",
+		    kf ? "passphrase" : "keyfile", kf ? (cl != NULL ?
+		    "--keyfile FILE" : "vaultd -k FILE") : (cl != NULL ?
+		    "--passphrase-file FILE or at the prompt" :
+		    "vaultd -p FILE"));
+		vault_op_fail(vd, CV_ERR_BADPASS, text);
 		return;
 	}
 	vaultd_audit_vault_read(vd, file, flen);	/* its anchor */
