@@ -697,6 +697,104 @@ test_sign_answer_body(void **state)
 	assert_int_equal(body_calls, 4);
 }
 
+/* A two-record vault of made-up crypto fields (vaultd never opens one). */
+static void
+rekey_vault(struct vault *v)
+{
+	struct vault_rec	r;
+	uint8_t			body[48];
+	int			i;
+
+	memset(v, 0, sizeof(*v));
+	v->hdr.version = VAULT_VERSION;
+	memset(v->hdr.vault_id, 0x11, VAULT_ID_LEN);
+	v->hdr.opslimit = crypto_pwhash_argon2id_OPSLIMIT_MIN;
+	v->hdr.memlimit = crypto_pwhash_argon2id_MEMLIMIT_MIN;
+	v->hdr.generation = 5;
+	memset(body, 0x66, sizeof(body));
+	for (i = 0; i < 2; i++) {
+		memset(&r, 0, sizeof(r));
+		r.type = VAULT_REC_WALLET_KEY;
+		snprintf(r.account, sizeof(r.account), "acct%d", i);
+		r.body = body;
+		r.body_len = sizeof(body);
+		assert_int_equal(vault_add_record(v, &r), 0);
+	}
+}
+
+/* signerd's MSG_VAULT_REKEY_ANS with v's file, to a vaultd holding o. */
+static int
+rekey_answer(const struct vault *o, const struct vault *v)
+{
+	static struct vaultd	 vd;
+	struct msg_w		 w;
+	struct msg		 m;
+	uint8_t			*buf;
+	size_t			 len;
+	int			 r;
+
+	memset(&vd, 0, sizeof(vd));
+	vault_recs_sum(o, vd.recs_sum);
+	vd.kdf_ops = o->hdr.opslimit;
+	vd.kdf_mem = o->hdr.memlimit;
+	vd.op.active = 1;
+	vd.op.id = 5;
+	vd.op.sent = MSG_VAULT_REKEY_REQ;
+	assert_int_equal(vault_fmt_encode(v, &buf, &len), 0);
+	msg_begin(&w, MSG_VAULT_REKEY_ANS, 5);
+	msg_put_bin(&w, buf, len);
+	assert_int_equal(msg_finish(&w), 0);
+	assert_int_equal(msg_decode(&m, w.buf.data + 4, w.buf.len - 4), 0);
+	r = vault_signerd_answer(&vd, NULL, &m);
+	msg_clear(&m);
+	msg_w_free(&w);
+	free(buf);
+	return r;
+}
+
+/*
+ * A rekeyed file with a record added, dropped or its clear header
+ * changed, or another cost, vault id or flag, than the vault signerd
+ * holds: a broken signerd (CV_ERR_MSG_STATE), nothing written.  The
+ * vault it holds is what vaultd last unlocked or wrote, not the file
+ * on disk (there is none here).
+ */
+static void
+test_rekey_answer_checked(void **state)
+{
+	struct vault		o, v;
+	struct vault_rec	r;
+
+	(void)state;
+	rekey_vault(&o);
+	rekey_vault(&v);
+	r = v.recs[1];
+	snprintf(r.account, sizeof(r.account), "more");
+	assert_int_equal(vault_add_record(&v, &r), 0);
+	assert_int_equal(rekey_answer(&o, &v), CV_ERR_MSG_STATE);
+	assert_int_equal(vault_del_record(&v, 2), 0);
+	assert_int_equal(vault_del_record(&v, 1), 0);
+	assert_int_equal(rekey_answer(&o, &v), CV_ERR_MSG_STATE);
+	vault_free(&v);
+	rekey_vault(&v);
+	v.recs[0].flags = VAULT_RECF_REVOKED;
+	assert_int_equal(rekey_answer(&o, &v), CV_ERR_MSG_STATE);
+	v.recs[0].flags = 0;
+	v.recs[1].nonce = 1;
+	assert_int_equal(rekey_answer(&o, &v), CV_ERR_MSG_STATE);
+	v.recs[1].nonce = 0;
+	snprintf(v.recs[1].key_id, sizeof(v.recs[1].key_id), "k");
+	assert_int_equal(rekey_answer(&o, &v), CV_ERR_MSG_STATE);
+	v.recs[1].key_id[0] = '\0';
+	v.hdr.vault_id[3] ^= 1;
+	assert_int_equal(rekey_answer(&o, &v), CV_ERR_MSG_STATE);
+	v.hdr.vault_id[3] ^= 1;
+	v.hdr.opslimit++;
+	assert_int_equal(rekey_answer(&o, &v), CV_ERR_MSG_STATE);
+	vault_free(&v);
+	vault_free(&o);
+}
+
 /*
  * /metrics with more budget counters than fit in a frame: vaultd answers
  * netd with an error it can take (503 to the scraper), where the frame
@@ -859,6 +957,7 @@ main(void)
 		cmocka_unit_test(test_batch_counts),
 		cmocka_unit_test(test_policy_unparsed),
 		cmocka_unit_test(test_sign_answer_body),
+		cmocka_unit_test(test_rekey_answer_checked),
 		cmocka_unit_test(test_metrics_too_long),
 		cmocka_unit_test(test_gw_pass_locked),
 	};

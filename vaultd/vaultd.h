@@ -1163,6 +1163,11 @@ int64_t	 vault_derive_ms(const struct vaultd *);
  * vault's cost (vd->kdf_ops, vd->kdf_mem); a keyfile's vault has none.
  */
 uint64_t vault_kdf_work(struct vaultd *);
+/*
+ * A digest of what a rekey keeps: the vault id and flags, and each
+ * record's clear header (type, flags, account, key id, nonce), in order.
+ */
+void	 vault_recs_sum(const struct vault *, uint8_t out[32]);
 /* The operation in flight, for the control requests (vaultd_vault_ctl.c). */
 int	 vault_exists(struct vaultd *);
 void	 vault_op_from(struct vaultd *, struct client *, struct msg *);

@@ -268,11 +268,7 @@ file_fault(struct vaultd *vd, int code, const uint8_t *file, size_t len,
 		    ", " : "", file != NULL ? len : (size_t)0);
 }
 
-/*
- * A digest of what a rekey keeps: the vault id and flags, and each
- * record's clear header (type, flags, account, key id, nonce), in order.
- */
-static void
+void
 vault_recs_sum(const struct vault *v, uint8_t out[32])
 {
 	crypto_generichash_state	 st;
