@@ -681,7 +681,8 @@ test_init_file_gone(void **state)
 /*
  * A credential of the other kind than the vault's: refused saying which
  * kind it takes, before anything is derived, and not counted as a wrong
- * guess.  It was a bare "invalid argument" from signerd.
+ * guess.  It was a bare "invalid argument" from signerd for unlock, and
+ * "wrong passphrase or keyfile", with a wait after it, for rekey.
  */
 static void
 test_unlock_wrong_kind(void **state)
@@ -699,8 +700,20 @@ test_unlock_wrong_kind(void **state)
 	assert_string_equal(v->out, "vaultctl: unlock: the vault is unlocked "
 	    "by a keyfile, not a passphrase: give it with --keyfile FILE\n");
 	assert_int_equal(CTL(v, NULL, "unlock --keyfile %s", key), 0);
+	/* rekey the same, and the right one at once after */
+	assert_int_equal(CTL(v, NULL, "rekey --passphrase-file %s", v->pass),
+	    6);
+	assert_string_equal(v->out, "vaultctl: rekey: the vault is unlocked "
+	    "by a keyfile, not a passphrase: give it with --keyfile FILE\n");
+	assert_int_equal(CTL(v, NULL, "rekey --keyfile %s", key), 0);
 	assert_int_equal(CTL(v, NULL, "passwd --keyfile %s "
 	    "--new-passphrase-file %s --kdf min", key, v->pass), 0);
+	assert_int_equal(CTL(v, NULL, "rekey --keyfile %s", key), 6);
+	assert_string_equal(v->out, "vaultctl: rekey: the vault is unlocked "
+	    "by a passphrase, not a keyfile: give it with --passphrase-file "
+	    "FILE or at the prompt\n");
+	assert_int_equal(CTL(v, NULL, "rekey --passphrase-file %s", v->pass),
+	    0);
 	assert_int_equal(CTL(v, NULL, "lock"), 0);
 	assert_int_equal(CTL(v, NULL, "unlock --keyfile %s", key), 6);
 	assert_string_equal(v->out, "vaultctl: unlock: the vault is unlocked "

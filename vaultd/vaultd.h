@@ -1164,6 +1164,14 @@ int64_t	 vault_derive_ms(const struct vaultd *);
  */
 uint64_t vault_kdf_work(struct vaultd *);
 /*
+ * 1, and what to say into text, when a credential of kind keyfile is not
+ * of the kind the vault takes (kf: its header's keyfile flag): told before
+ * anything is derived, no guess, so no wait after it.  own: for vaultd's
+ * own unlock, whose options are its own.
+ */
+int	 vault_cred_kind_wrong(int kf, int keyfile, int own, char *text,
+	    size_t len);
+/*
  * A digest of what a rekey keeps: the vault id and flags, and each
  * record's clear header (type, flags, account, key id, nonce), in order.
  */

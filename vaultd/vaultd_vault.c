@@ -303,6 +303,19 @@ vault_recs_sum(const struct vault *v, uint8_t out[32])
 	crypto_generichash_final(&st, out, 32);
 }
 
+int
+vault_cred_kind_wrong(int kf, int keyfile, int own, char *text, size_t len)
+{
+	if (!kf == !keyfile)
+		return 0;
+	snprintf(text, len, "the vault is unlocked by a %s, not a %s: give "
+	    "it with %s", kf ? "keyfile" : "passphrase", kf ? "passphrase" :
+	    "keyfile", kf ? (own ? "vaultd -k FILE" : "--keyfile FILE") :
+	    (own ? "vaultd -p FILE" : "--passphrase-file FILE or at the "
+	    "prompt"));
+	return 1;
+}
+
 /* Start an unlock with cred; client 0 means vaultd unlocks itself. */
 void
 vault_unlock_start(struct vaultd *vd, struct client *cl, struct msg *m,
@@ -347,15 +360,9 @@ vault_unlock_start(struct vaultd *vd, struct client *cl, struct msg *m,
 		vault_op_fail(vd, r, text);
 		return;
 	}
-	/* told before any derivation; no guess, so no wait after it */
-	if (r == 0 && !kf != !keyfile) {
+	if (r == 0 && vault_cred_kind_wrong(kf, keyfile, cl == NULL, text,
+	    sizeof(text))) {
 		free(file);
-		snprintf(text, sizeof(text), "the vault is unlocked by a %s, "
-		    "not a %s: give it with %s", kf ? "keyfile" : "passphrase",
-		    kf ? "passphrase" : "keyfile", kf ? (cl != NULL ?
-		    "--keyfile FILE" : "vaultd -k FILE") : (cl != NULL ?
-		    "--passphrase-file FILE or at the prompt" :
-		    "vaultd -p FILE"));
 		vault_op_fail(vd, CV_ERR_BADPASS, text);
 		return;
 	}

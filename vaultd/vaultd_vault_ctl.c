@@ -280,6 +280,7 @@ vault_ctl_rekey(struct vaultd *vd, struct client *cl, struct msg *m)
 	const uint8_t	*cred;
 	size_t		 len;
 	uint32_t	 id;
+	char		 text[160];
 	int		 keyfile, r;
 
 	if ((r = msg_get_bin(&m->rd, &cred, &len, VAULT_MAX_PASS)) != 0 ||
@@ -287,6 +288,12 @@ vault_ctl_rekey(struct vaultd *vd, struct client *cl, struct msg *m)
 		return r;
 	if (vault_ctl_refuse(vd, cl, m, 2) || vault_ctl_backoff(vd, cl, m))
 		return 0;
+	/* the vault signerd holds has no Argon2id cost if a keyfile's */
+	if (vault_cred_kind_wrong(vd->kdf_ops == 0, keyfile, 0, text,
+	    sizeof(text))) {
+		control_error(vd, cl->serial, m->id, CV_ERR_BADPASS, text);
+		return 0;
+	}
 	vault_op_from(vd, cl, m);
 	vd->op.what = "rekey";
 	/* the credential checked, the new key wrapped: both at its cost */
