@@ -287,6 +287,9 @@ bench: deps
 # Installation (README.md, "Deploying"): vaultd in SBINDIR, vaultctl in
 # BINDIR, the children in LIBEXECDIR/clobvault, where vaultd runs them,
 # vaultctl's bash completion where bash-completion looks under DATADIR.
+# The children are 0711: a vaultd that is not root runs them but cannot
+# read them, so the kernel makes them not dumpable from their execve
+# (ARCHITECTURE.md, "Supervision").
 # Man pages and the configuration example are installed when present.
 MAN1	= $(wildcard doc/vaultctl.1)
 MAN5	= $(wildcard doc/clobvault-policy.5 doc/vaultd.conf.5)
@@ -297,7 +300,7 @@ install: $(INSTALLED)
 	    $(DESTDIR)$(LIBEXECDIR)/clobvault $(DESTDIR)$(UNITDIR)
 	$(INSTALL) -m 0755 $(BUILD)/vaultd $(DESTDIR)$(SBINDIR)/vaultd
 	$(INSTALL) -m 0755 $(BUILD)/vaultctl $(DESTDIR)$(BINDIR)/vaultctl
-	$(INSTALL) -m 0755 $(BUILD)/signerd $(BUILD)/netd \
+	$(INSTALL) -m 0711 $(BUILD)/signerd $(BUILD)/netd \
 	    $(DESTDIR)$(LIBEXECDIR)/clobvault
 	sed 's|/usr/sbin/vaultd|$(SBINDIR)/vaultd|; s|/etc/clobvault|$(SYSCONFDIR)/clobvault|' \
 	    dist/vaultd.service > $(BUILD)/vaultd.service

@@ -145,10 +145,11 @@ fi
 p=$inst/usr/local
 check "install: sbin/vaultd 0755" has_mode 755 "$(id -un)" "$p/sbin/vaultd"
 check "install: bin/vaultctl 0755" has_mode 755 "$(id -un)" "$p/bin/vaultctl"
-check "install: libexec/clobvault/signerd 0755" \
-    has_mode 755 "$(id -un)" "$p/libexec/clobvault/signerd"
-check "install: libexec/clobvault/netd 0755" \
-    has_mode 755 "$(id -un)" "$p/libexec/clobvault/netd"
+# the children run but not read by another user: not dumpable at execve
+check "install: libexec/clobvault/signerd 0711" \
+    has_mode 711 "$(id -un)" "$p/libexec/clobvault/signerd"
+check "install: libexec/clobvault/netd 0711" \
+    has_mode 711 "$(id -un)" "$p/libexec/clobvault/netd"
 check "install: nothing else beside vaultd and vaultctl" \
     [ "$(ls "$p/sbin"; ls "$p/bin")" = "vaultd
 vaultctl" ]
@@ -348,9 +349,10 @@ dpkg-deb -c "$deb" >"$tmp/contents"
 entry() { grep -q "^$1 $2 .* \./$3\$" "$tmp/contents"; }
 check "deb: usr/sbin/vaultd" entry -rwxr-xr-x root/root usr/sbin/vaultd
 check "deb: usr/bin/vaultctl" entry -rwxr-xr-x root/root usr/bin/vaultctl
-check "deb: usr/lib/clobvault/signerd" \
-    entry -rwxr-xr-x root/root usr/lib/clobvault/signerd
-check "deb: usr/lib/clobvault/netd" entry -rwxr-xr-x root/root usr/lib/clobvault/netd
+check "deb: usr/lib/clobvault/signerd 0711" \
+    entry -rwx--x--x root/root usr/lib/clobvault/signerd
+check "deb: usr/lib/clobvault/netd 0711" \
+    entry -rwx--x--x root/root usr/lib/clobvault/netd
 check "deb: the unit" entry -rw-r--r-- root/root lib/systemd/system/vaultd.service
 check "deb: the rotation timer" \
     entry -rw-r--r-- root/root lib/systemd/system/clobvault-rotate.timer

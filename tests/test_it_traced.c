@@ -6,7 +6,9 @@
  * exact line; untraced, they shake hands.  As root (the test's user
  * when it can) the children run as nobody, as under a vaultd that is
  * not root; a traced child that is root runs (only a process privileged
- * over it could have attached).
+ * over it could have attached).  And the kernel's part of that: a child
+ * installed as make install and the package install it (root's, mode
+ * 0711) is not dumpable from its execve, when its user cannot read it.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -23,6 +25,7 @@
 #include <unistd.h>
 #include <sys/ptrace.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 
 #include <cmocka.h>
@@ -37,18 +40,17 @@ struct started {
 };
 
 /*
- * Start build/NAME (fds 3 and 4 as vaultd gives them) as nobody when we
- * are root and drop is set, under our ptrace when traced is set.
+ * Start the program at path as name (fds 3 and 4 as vaultd gives them)
+ * as nobody when we are root and drop is set, under our ptrace when
+ * traced is set; stopped at its execve when stop is set too.
  */
 static void
-start(struct started *s, const char *name, int traced, int drop)
+start_at(struct started *s, const char *path, const char *name, int traced,
+    int drop, int stop)
 {
-	const char	*b = getenv("CLOBVAULT_BUILD");
 	struct passwd	*pw = NULL;
-	char		 path[256];
 	int		 sv[2], lp[2], status;
 
-	snprintf(path, sizeof(path), "%s/%s", b != NULL ? b : "build", name);
 	if (drop && geteuid() == 0 && (pw = getpwnam("nobody")) == NULL)
 		fail_msg("no user nobody");
 	/* ours close at its execve: its ends alone stay (dup2 keeps them) */
@@ -81,8 +83,21 @@ start(struct started *s, const char *name, int traced, int drop)
 		if (!WIFSTOPPED(status) || WSTOPSIG(status) != SIGTRAP)
 			fail_msg("%s did not stop at its execve: status %#x",
 			    name, status);
-		assert_int_equal(ptrace(PTRACE_CONT, s->pid, NULL, NULL), 0);
+		if (!stop)
+			assert_int_equal(ptrace(PTRACE_CONT, s->pid, NULL,
+			    NULL), 0);
 	}
+}
+
+/* Start build/NAME, as start_at. */
+static void
+start(struct started *s, const char *name, int traced, int drop)
+{
+	const char	*b = getenv("CLOBVAULT_BUILD");
+	char		 path[256];
+
+	snprintf(path, sizeof(path), "%s/%s", b != NULL ? b : "build", name);
+	start_at(s, path, name, traced, drop, 0);
 }
 
 /* Wait for s to end, resuming it at each stop; its exit status. */
@@ -206,6 +221,79 @@ test_root_traced(void **state)
 	runs("netd", 1, 0);
 }
 
+/*
+ * The owner of /proc/PID/status of the program at path run as nobody,
+ * stopped at its execve before any of its instructions: root's when the
+ * kernel made it not dumpable there, nobody's when any process of nobody
+ * could attach to it.  (The directory /proc/PID is always its user's.)
+ */
+static uid_t
+owner_at_execve(const char *path)
+{
+	struct started	s;
+	struct stat	st;
+	char		proc[64];
+	int		status;
+
+	start_at(&s, path, "signerd", 1, 1, 1);
+	snprintf(proc, sizeof(proc), "/proc/%ld/status", (long)s.pid);
+	assert_int_equal(stat(proc, &st), 0);
+	assert_int_equal(kill(s.pid, SIGKILL), 0);
+	assert_int_equal(waitpid(s.pid, &status, 0), s.pid);
+	close(s.chan);
+	close(s.log);
+	return st.st_uid;
+}
+
+/* Copy the file at from to a new file at to of the given mode. */
+static void
+copy_file(const char *from, const char *to, mode_t mode)
+{
+	char	buf[65536];
+	ssize_t	n;
+	int	in, out;
+
+	assert_int_not_equal(in = open(from, O_RDONLY | O_CLOEXEC), -1);
+	assert_int_not_equal(out = open(to, O_WRONLY | O_CREAT | O_EXCL |
+	    O_CLOEXEC, mode), -1);
+	while ((n = read(in, buf, sizeof(buf))) > 0)
+		assert_int_equal(write(out, buf, (size_t)n), n);
+	assert_int_equal(n, 0);
+	assert_int_equal(fchmod(out, mode), 0);	/* whatever the umask */
+	close(in);
+	close(out);
+}
+
+/*
+ * make install and the package install signerd and netd root's, mode
+ * 0711: vaultd's user runs them but cannot read them, and the kernel
+ * makes a process whose program its user cannot read not dumpable from
+ * its execve on, so that no process of that user can attach in the
+ * moment before the child makes itself not dumpable.  Readable (0755,
+ * as in the build tree), the moment is there.
+ */
+static void
+test_unreadable_not_dumpable(void **state)
+{
+	const char	*b = getenv("CLOBVAULT_BUILD");
+	struct passwd	*pw;
+	char		 dir[] = "/tmp/cvtraced.XXXXXX", from[256], to[256];
+
+	if (geteuid() != 0)
+		skip();
+	assert_non_null(pw = getpwnam("nobody"));
+	snprintf(from, sizeof(from), "%s/signerd", b != NULL ? b : "build");
+	assert_non_null(mkdtemp(dir));
+	assert_int_equal(chmod(dir, 0711), 0);
+	snprintf(to, sizeof(to), "%s/signerd", dir);
+	copy_file(from, to, 0711);
+	assert_int_equal(owner_at_execve(to), 0);
+	assert_int_equal(chmod(to, 0755), 0);
+	assert_int_equal(owner_at_execve(to), pw->pw_uid);
+	assert_int_equal(unlink(to), 0);
+	assert_int_equal(rmdir(dir), 0);
+}
+
 int
 main(void)
 {
@@ -215,6 +303,7 @@ main(void)
 		cmocka_unit_test(test_signerd_untraced),
 		cmocka_unit_test(test_netd_untraced),
 		cmocka_unit_test(test_root_traced),
+		cmocka_unit_test(test_unreadable_not_dumpable),
 	};
 
 	signal(SIGPIPE, SIG_IGN);
