@@ -1656,15 +1656,20 @@ can_run_as(uid_t uid, const char *path)
 	    WEXITSTATUS(st) == 0;
 }
 
+/* the build tree's children are readable: dumpable from their execve */
+#define UNREADABLE							\
+	"no unreadable program (vaultd's user can read it: install it "	\
+	"root's, 0711)"
 #define NOT_ROOT_SIGNERD						\
 	"no chroot (vaultd is not root); no network namespace (vaultd is " \
 	"not root); no mount namespace (vaultd is not root); no "	\
-	"unprivileged user (vaultd is not root)"
+	"unprivileged user (vaultd is not root); " UNREADABLE
 #define NOT_ROOT_GAPS							\
 	"signerd: no chroot (vaultd is not root)\n"			\
 	"signerd: no network namespace (vaultd is not root)\n"		\
 	"signerd: no mount namespace (vaultd is not root)\n"		\
-	"signerd: no unprivileged user (vaultd is not root)\n"
+	"signerd: no unprivileged user (vaultd is not root)\n"		\
+	"signerd: " UNREADABLE "\n"
 
 /*
  * A vaultd that is not root: exact status (signerd without chroot,
@@ -1684,7 +1689,7 @@ status_not_root(struct ot *o, struct it *t, uid_t uid, const char *ll_gap)
 	snprintf(sb[1], sizeof(sb[1]), "seccomp=filter nnp=1 uid=%u%s",
 	    (unsigned)uid, ll_gap[0] == '\0' ? " landlock" : "");
 	snprintf(gaps, sizeof(gaps), NOT_ROOT_GAPS "%snetd: no unprivileged "
-	    "user (vaultd is not root)\n", ll_gap);
+	    "user (vaultd is not root)\nnetd: " UNREADABLE "\n", ll_gap);
 	status_is(o, t, sb[0], sb[1], gaps);
 
 	assert_int_equal(CTL(o, NULL, "--json status"), 0);
@@ -1695,15 +1700,17 @@ status_not_root(struct ot *o, struct it *t, uid_t uid, const char *ll_gap)
 	assert_int_equal(json_array_size(json_object_get(json_array_get(procs,
 	    0), "missing")), 0);
 	miss = json_object_get(json_array_get(procs, 1), "missing");
-	assert_int_equal(json_array_size(miss), 4);
+	assert_int_equal(json_array_size(miss), 5);
 	assert_string_equal(json_string_value(json_object_get(
 	    json_array_get(miss, 0), "layer")), "chroot");
 	assert_string_equal(json_string_value(json_object_get(
 	    json_array_get(miss, 0), "why")), "vaultd is not root");
 	assert_string_equal(json_string_value(json_object_get(
 	    json_array_get(miss, 3), "layer")), "unprivileged user");
+	assert_string_equal(json_string_value(json_object_get(
+	    json_array_get(miss, 4), "layer")), "unreadable program");
 	miss = json_object_get(json_array_get(procs, 2), "missing");
-	assert_int_equal(json_array_size(miss), ll_gap[0] == '\0' ? 1 : 2);
+	assert_int_equal(json_array_size(miss), ll_gap[0] == '\0' ? 2 : 3);
 	json_decref(j);
 
 	/* the log: one warning a start, again when signerd restarts */

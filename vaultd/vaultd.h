@@ -995,8 +995,8 @@ void	 children_flush(struct vaultd *);
 int	 child_ready(const struct child *);
 /*
  * A sandbox layer the child would have and runs without (vaultd not
- * root, no CAP_SYS_ADMIN, no Landlock in the kernel), and why: static
- * text.  Fills at most CHILD_GAPS_MAX from its last status answer (none
+ * root, no CAP_SYS_ADMIN, no Landlock in the kernel, a program its user
+ * can read), and why: static text.  Fills at most CHILD_GAPS_MAX from its last status answer (none
  * before one) and returns how many; vaultctl status shows them.
  */
 #define CHILD_GAPS_MAX	6

@@ -544,6 +544,16 @@ child_sandbox_gaps(const struct child *ch,
 	/* as root the drop is checked (privsep.c); without, vaultd's uid */
 	if (!root && ch->uid == (uint64_t)geteuid())
 		gaps[n++] = (struct child_gap){ "unprivileged user", notroot };
+	/*
+	 * A program its user can read starts dumpable, and any process of
+	 * that user may attach before the child makes itself not dumpable;
+	 * one it cannot read (installed root's, 0711) the kernel makes not
+	 * dumpable at its execve.  A child that starts as root has no such
+	 * moment.
+	 */
+	if (!root && access(ch->path, R_OK) == 0)
+		gaps[n++] = (struct child_gap){ "unreadable program",
+		    "vaultd's user can read it: install it root's, 0711" };
 	return n;
 }
 
