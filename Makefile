@@ -253,7 +253,7 @@ demo: deps
 # (--one-core: each wake-up on the core that is running), and (as root)
 # with vaultd's --cpu-latency 0: idle cores polling instead of halting;
 # and, as root, bench_gateway 20 ms late a third time with it.
-$(BUILD)/tests/bench/%: $(BUILD)/obj/tests/bench/%.o $(LIBSIGNERD) $(LIBPOLICY) $(LIBCOMMON)
+$(BUILD)/tests/bench/%: $(BUILD)/obj/tests/bench/%.o $(LIBVAULTD) $(LIBSIGNERD) $(LIBPOLICY) $(LIBCOMMON)
 	@mkdir -p $(dir $@)
 	$(LINK) -o $@ $^ $(LDLIBS) -pthread
 

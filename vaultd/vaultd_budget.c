@@ -55,11 +55,10 @@
 #include "common/log.h"
 #include "common/vault_fmt.h"
 #include "vaultd/vaultd.h"
+#include "vaultd/vaultd_budget_copy.h"
 
 #define BUDGET_FILE	"budgets"
-#define BUDGET_MAGIC	"clobvault budgets 2"
 #define BUDGET_PATHCUT	440		/* a record's path, then another */
-#define BUDGET_LINE	(2 * 512 + 128)	/* a key in hex and five numbers */
 #define BUDGET_INLINE	4096		/* counters written on the loop */
 
 static size_t
@@ -146,15 +145,6 @@ vaultd_budget_record(struct vaultd *vd, const struct sign_origin *o,
  * right away, the checkpoint right after its seq, as a thread would
  * cost about as much.
  */
-struct bj_ctr {
-	uint32_t	def;
-	int		rate;
-	int64_t		window;
-	uint64_t	val;
-	int64_t		last_ms;
-	size_t		keyoff, keylen;
-};
-
 struct budget_job {
 	pthread_t	 t;
 	int		 running;	/* the thread may still write */
@@ -162,38 +152,24 @@ struct budget_job {
 	int		 err;		/* the thread's errno, 0: none */
 	char		 path[PATH_MAX], tmp[PATH_MAX + 8];
 	char		 head[256];
-	struct bj_ctr	*c;
-	size_t		 n, cap;
-	char		*keys;
-	size_t		 klen, kcap;
-	int		 nomem;
+	struct vd_budget_copy copy;
 	uint8_t		 hash[AUDIT_HASH_LEN];
 };
 
-struct snap_ctx {
-	struct budget_job	*j;
-	const struct vaultd	*vd;
-	int			 held;	/* a request is held */
-};
-
-/* One counter into the copy, less what held requests reserved. */
-static void
-snap_one(void *arg, uint32_t def, uint32_t slot, int rate, const char *key,
-    size_t keylen, int64_t window, uint64_t val, uint64_t max,
-    int64_t last_ms)
+/*
+ * A held request was charged, but it has no record yet: what it took
+ * from the counter is given back in the copy.
+ */
+static uint64_t
+snap_held(void *arg, uint32_t def, uint32_t slot, int rate, int64_t window,
+    uint64_t val, uint64_t max)
 {
-	struct snap_ctx			*c = arg;
-	struct budget_job		*j = c->j;
+	const struct vaultd		*vd = arg;
 	const struct vd_pending		*p;
-	struct bj_ctr			*nc;
-	char				*nk;
-	size_t				 i, k, cap;
+	size_t				 i, k;
 
-	if (keylen > 512 || j->nomem)
-		return;
-	/* a held request was charged, but it has no record yet */
-	for (i = 0; c->held && i < VAULTD_PENDING_MAX; i++) {
-		p = &c->vd->pending[i];
+	for (i = 0; i < VAULTD_PENDING_MAX; i++) {
+		p = &vd->pending[i];
 		if (!p->used)
 			continue;
 		for (k = 0; k < p->v.resv.n && k < POLICY_RESV_MAX; k++) {
@@ -215,69 +191,16 @@ snap_one(void *arg, uint32_t def, uint32_t slot, int rate, const char *key,
 				    p->v.resv.r[k].amount : val;
 		}
 	}
-	/*
-	 * A charge given back before a crash counts again after it: a
-	 * count may stand past its limit, and a value past the budget
-	 * makes the next start refuse the whole file.  At the limit, it
-	 * admits nothing all the same.
-	 */
-	if (val > max)
-		val = max;
-	if (j->n == j->cap) {
-		cap = j->cap ? j->cap * 2 : 256;
-		if ((nc = reallocarray(j->c, cap, sizeof(*nc))) == NULL) {
-			j->nomem = 1;
-			return;
-		}
-		j->c = nc;
-		j->cap = cap;
-	}
-	if (j->kcap - j->klen < keylen) {
-		cap = j->kcap ? j->kcap : 4096;
-		while (cap - j->klen < keylen)
-			cap *= 2;
-		if ((nk = realloc(j->keys, cap)) == NULL) {
-			j->nomem = 1;
-			return;
-		}
-		j->keys = nk;
-		j->kcap = cap;
-	}
-	memcpy(j->keys + j->klen, key, keylen);
-	nc = &j->c[j->n++];
-	nc->def = def;
-	nc->rate = rate;
-	nc->window = rate ? 0 : window;
-	nc->val = val;
-	nc->last_ms = last_ms;
-	nc->keyoff = j->klen;
-	nc->keylen = keylen;
-	j->klen += keylen;
-}
-
-/* A line of the file, hashed as it is written. */
-static int
-job_line(struct budget_job *j, FILE *f, crypto_generichash_state *h,
-    const char *line, int n)
-{
-	if (n < 0 || (size_t)n >= BUDGET_LINE + 2)
-		return -1;
-	crypto_generichash_update(h, (const uint8_t *)line, (size_t)n);
-	return fwrite(line, 1, (size_t)n, f) == (size_t)n ? 0 : -1;
+	return val;
 }
 
 /* The thread: the copy into tmp, synced; logs nothing. */
 static void *
 job_run(void *arg)
 {
-	struct budget_job		*j = arg;
-	crypto_generichash_state	 h;
-	const struct bj_ctr		*c;
-	FILE				*f;
-	char				 line[BUDGET_LINE + 2];
-	char				 hex[2 * 512 + 1];
-	size_t				 i;
-	int				 fd, bad = 0;
+	struct budget_job	*j = arg;
+	FILE			*f;
+	int			 fd, bad;
 
 	(void)unlink(j->tmp);
 	if ((fd = open(j->tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC |
@@ -291,19 +214,7 @@ job_run(void *arg)
 		(void)unlink(j->tmp);
 		return NULL;
 	}
-	crypto_generichash_init(&h, NULL, 0, sizeof(j->hash));
-	bad |= job_line(j, f, &h, j->head, (int)strlen(j->head));
-	for (i = 0; i < j->n && !bad; i++) {
-		c = &j->c[i];
-		hex_encode((const uint8_t *)j->keys + c->keyoff, c->keylen,
-		    hex);
-		bad |= job_line(j, f, &h, line, snprintf(line, sizeof(line),
-		    "%u %c %lld %llu %lld %s\n", c->def, c->rate ? 'r' : 'w',
-		    (long long)c->window, (unsigned long long)c->val,
-		    (long long)c->last_ms, c->keylen > 0 ? hex : "-"));
-	}
-	bad |= job_line(j, f, &h, "end\n", 4);
-	crypto_generichash_final(&h, j->hash, sizeof(j->hash));
+	bad = vaultd_budget_copy_write(&j->copy, j->head, f, j->hash);
 	if (fflush(f) != 0 || fsync(fileno(f)) == -1)
 		bad = -1;
 	if (fclose(f) != 0)
@@ -355,7 +266,6 @@ int
 vaultd_budget_save(struct vaultd *vd)
 {
 	struct budget_job	*j = vd->budget_job;
-	struct snap_ctx		 c;
 	char			 dig[65], kid[AUDIT_HEX_HASH + 1];
 	size_t			 i;
 	int			 r;
@@ -390,21 +300,21 @@ vaultd_budget_save(struct vaultd *vd)
 	audit_key_id(vd->audit_pk, kid);
 	snprintf(j->head, sizeof(j->head), "%s\nkey %s\npolicy %s\nseq %llu\n",
 	    BUDGET_MAGIC, kid, dig, (unsigned long long)vd->chain.seq);
-	j->n = j->klen = 0;
-	j->nomem = 0;
+	vaultd_budget_copy_reset(&j->copy);
 	j->err = 0;
 	j->done = 0;
-	c.j = j;
-	c.vd = vd;
-	c.held = 0;
+	j->copy.held = NULL;
+	j->copy.held_arg = vd;
 	for (i = 0; i < VAULTD_PENDING_MAX; i++)
-		c.held |= vd->pending[i].used;
-	policy_counter_each(vd->policy.st, vaultd_wall_ms(), snap_one, &c);
-	if (j->nomem) {
+		if (vd->pending[i].used)
+			j->copy.held = snap_held;
+	policy_counter_each(vd->policy.st, vaultd_wall_ms(),
+	    vaultd_budget_copy_one, &j->copy);
+	if (j->copy.nomem) {
 		log_warnx("budgets: out of memory; the file before stays");
 		return 0;
 	}
-	if (j->n <= (vd->budget_inline_set ? vd->budget_inline :
+	if (j->copy.n <= (vd->budget_inline_set ? vd->budget_inline :
 	    BUDGET_INLINE)) {
 		(void)job_run(j);
 		if (j->err != 0) {
@@ -516,7 +426,8 @@ load_file(struct vaultd *vd, struct policy_state *st, int64_t now,
 	FILE				*f;
 	crypto_generichash_state	 h;
 	char				 path[PATH_MAX], line[BUDGET_LINE + 2];
-	char				 key[512], kid[AUDIT_HEX_HASH + 1];
+	char				 key[BUDGET_KEY_MAX];
+	char				 kid[AUDIT_HEX_HASH + 1];
 	const char			*p, *end, *w[6];
 	size_t				 n[6], len, kl, i;
 	uint64_t			 def, win, val, last;

@@ -11,12 +11,17 @@
  *	    told by their op (audit_line_op_is).  The file was just written,
  *	    so the page cache holds it: the figures are the CPU's, a cold
  *	    disk adds its own read time.
+ *	inline: a budgets file of 1, 64, 1024 and 4096 counters (up to
+ *	    BUDGET_INLINE, what vaultd's loop writes itself, holding
+ *	    signing): the copy, the writing and the fsync, timed together,
+ *	    31 times each (5 with --quick).
  *	write: the budgets file a checkpoint writes, at the most counters
  *	    a policy's state holds (PB_MAX_KEYS), with account names of 16
  *	    and of 64 bytes: formatted, hashed and written as vaultd does,
  *	    then fsync'd, in a directory under TMPDIR (default /tmp); and
  *	    what vaultd's loop does of it, the copy of the counters its
- *	    thread writes from (vaultd_budget.c snap_one, no request held).
+ *	    thread writes from.  Both run vaultd's own code for it
+ *	    (vaultd/vaultd_budget_copy.c, no request held).
  *
  * usage: bench_budget [--quick | MB]
  */
@@ -37,6 +42,7 @@
 #include "common/encode.h"
 #include "policy/policy.h"
 #include "policy/policy_budget.h"
+#include "vaultd/vaultd_budget_copy.h"
 
 #define READ_MB		512
 #define QUICK_MB	64
@@ -140,115 +146,35 @@ read_log(const char *dir, int skip, double *secs)
 	return r == 0 ? n : -1;
 }
 
-struct copy {
-	uint32_t	def;
-	int		rate;
-	int64_t		window;
-	uint64_t	val;
-	int64_t		last_ms;
-	size_t		keyoff, keylen;
-};
-
-struct cctx {
-	struct copy	*c;
-	size_t		 n, cap;
-	char		*keys;
-	size_t		 klen, kcap;
-	int		 err;
-};
-
-/* One counter into the copy, as the loop takes it. */
-static void
-copy_one(void *arg, uint32_t def, uint32_t slot, int rate, const char *key,
-    size_t keylen, int64_t window, uint64_t val, uint64_t max,
-    int64_t last_ms)
-{
-	struct cctx	*c = arg;
-	struct copy	*nc;
-	char		*nk;
-	size_t		 cap;
-
-	if (c->n == c->cap) {
-		cap = c->cap ? c->cap * 2 : 256;
-		if ((nc = reallocarray(c->c, cap, sizeof(*nc))) == NULL) {
-			c->err = 1;
-			return;
-		}
-		c->c = nc;
-		c->cap = cap;
-	}
-	if (c->kcap - c->klen < keylen) {
-		cap = c->kcap ? c->kcap : 4096;
-		while (cap - c->klen < keylen)
-			cap *= 2;
-		if ((nk = realloc(c->keys, cap)) == NULL) {
-			c->err = 1;
-			return;
-		}
-		c->keys = nk;
-		c->kcap = cap;
-	}
-	memcpy(c->keys + c->klen, key, keylen);
-	nc = &c->c[c->n++];
-	nc->def = def;
-	nc->rate = rate;
-	nc->window = window;
-	nc->val = val > max ? max : val;
-	nc->last_ms = last_ms;
-	nc->keyoff = c->klen;
-	nc->keylen = keylen;
-	c->klen += keylen;
-}
-
-struct wctx {
-	FILE				*f;
-	crypto_generichash_state	 h;
-	long long			 bytes;
-	int				 err;
-};
-
-/* One counter's line, as vaultd_budget.c's save_one writes it. */
-static void
-write_one(void *arg, uint32_t def, uint32_t slot, int rate, const char *key,
-    size_t keylen, int64_t window, uint64_t val, uint64_t max,
-    int64_t last_ms)
-{
-	struct wctx	*c = arg;
-	char		 hex[2 * PB_KEY_MAX + 1], line[2 * PB_KEY_MAX + 128];
-	int		 n;
-
-	hex_encode((const uint8_t *)key, keylen, hex);
-	n = snprintf(line, sizeof(line), "%u %c %lld %llu %lld %s\n", def,
-	    rate ? 'r' : 'w', rate ? 0LL : (long long)window,
-	    (unsigned long long)val, (long long)last_ms, hex);
-	crypto_generichash_update(&c->h, (const uint8_t *)line, (size_t)n);
-	if (fwrite(line, 1, (size_t)n, c->f) != (size_t)n)
-		c->err = 1;
-	c->bytes += n;
-}
-
-/* PB_MAX_KEYS counters with names of namelen bytes, written and synced. */
+/*
+ * n counters (PB_MAX_KEYS at most) with names of namelen bytes, copied
+ * as vaultd's loop copies them, then written and synced as vaultd writes
+ * the budgets file (vaultd_budget_copy.c).  With quiet, the times in
+ * *copy, *write and *sync (seconds), nothing printed.
+ */
 static int
-write_file(const char *dir, size_t namelen)
+write_file(const char *dir, size_t n, size_t namelen, int quiet,
+    double *copy, double *write, double *sync)
 {
 	static const char	 text[] = "allow operator level l1 limit "
 	    "1000000/day per account\n";
 	struct policy_errors	 errs;
 	struct policy		*pol;
 	struct policy_state	*st;
-	struct wctx		 c;
-	struct cctx		 cc;
+	struct vd_budget_copy	 cc;
+	FILE			*f;
 	char			 path[300], key[PB_KEY_MAX];
-	uint8_t			 hash[32];
+	uint8_t			 hash[AUDIT_HASH_LEN];
 	int64_t			 now = (int64_t)time(NULL) * 1000;
 	double			 t0, t1, t2, tc;
+	long			 bytes;
 	size_t			 i;
 	int			 fd;
 
 	if (policy_parse(text, sizeof(text) - 1, &pol, &errs) != 0 ||
 	    (st = policy_state_new(pol)) == NULL)
 		return -1;
-	for (i = 0; i < PB_MAX_KEYS; i++) {
+	for (i = 0; i < n; i++) {
 		key[0] = 'a';
 		memset(key + 1, 'x', namelen);
 		snprintf(key + 1, namelen + 1, "%0*zu", (int)namelen, i);
@@ -259,39 +185,76 @@ write_file(const char *dir, size_t namelen)
 	}
 	/* the second copy: vaultd keeps the arrays from one to the next */
 	memset(&cc, 0, sizeof(cc));
-	policy_counter_each(st, now, copy_one, &cc);
-	cc.n = cc.klen = 0;
+	policy_counter_each(st, now, vaultd_budget_copy_one, &cc);
+	vaultd_budget_copy_reset(&cc);
 	t0 = now_s();
-	policy_counter_each(st, now, copy_one, &cc);
+	policy_counter_each(st, now, vaultd_budget_copy_one, &cc);
 	tc = now_s() - t0;
-	if (cc.err || cc.n != PB_MAX_KEYS)
+	if (cc.nomem || cc.n != n)
 		return -1;
-	free(cc.c);
-	free(cc.keys);
 	snprintf(path, sizeof(path), "%s/budgets.new", dir);
 	if ((fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600)) == -1 ||
-	    (c.f = fdopen(fd, "w")) == NULL)
+	    (f = fdopen(fd, "w")) == NULL)
 		return -1;
-	c.err = 0;
-	c.bytes = 0;
 	t0 = now_s();
-	crypto_generichash_init(&c.h, NULL, 0, sizeof(hash));
-	policy_counter_each(st, now, write_one, &c);
-	crypto_generichash_final(&c.h, hash, sizeof(hash));
-	if (fflush(c.f) != 0)
+	if (vaultd_budget_copy_write(&cc, BUDGET_MAGIC "\nkey 00\npolicy "
+	    "00\nseq 1\n", f, hash) != 0 || fflush(f) != 0)
 		return -1;
 	t1 = now_s();
-	if (fsync(fd) != 0 || fclose(c.f) != 0 || c.err)
+	if (fsync(fd) != 0 || (bytes = ftell(f)) < 0 || fclose(f) != 0)
 		return -1;
 	t2 = now_s();
-	printf("write: %d counters, names of %zu bytes: %.1f MB; formatted "
-	    "and written %.1f ms, fsync %.1f ms, in all %.1f ms; the loop's "
-	    "copy of them %.1f ms\n", PB_MAX_KEYS, namelen,
-	    (double)c.bytes / (1 << 20), (t1 - t0) * 1e3, (t2 - t1) * 1e3,
-	    (t2 - t0) * 1e3, tc * 1e3);
+	if (quiet) {
+		*copy = tc;
+		*write = t1 - t0;
+		*sync = t2 - t1;
+	} else
+		printf("write: %zu counters, names of %zu bytes: %.1f MB; "
+		    "formatted and written %.1f ms, fsync %.1f ms, in all "
+		    "%.1f ms; the loop's copy of them %.1f ms\n", n, namelen,
+		    (double)bytes / (1 << 20), (t1 - t0) * 1e3,
+		    (t2 - t1) * 1e3, (t2 - t0) * 1e3, tc * 1e3);
 	unlink(path);
+	vaultd_budget_copy_free(&cc);
 	policy_state_free(st);
 	policy_free(pol);
+	return 0;
+}
+
+static int
+cmp_double(const void *a, const void *b)
+{
+	double	x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/*
+ * What the loop holds signing for at a checkpoint with a file of up to
+ * BUDGET_INLINE counters (vaultd -B): the copy, the writing and the
+ * fsync, runs times each; the medians, and the most of the three
+ * together.
+ */
+static int
+write_inline(const char *dir, size_t n, int runs)
+{
+	double	 c[64], w[64], y[64], t[64];
+	int	 i;
+
+	for (i = 0; i < runs; i++) {
+		if (write_file(dir, n, 16, 1, &c[i], &w[i], &y[i]) != 0)
+			return -1;
+		t[i] = c[i] + w[i] + y[i];
+	}
+	qsort(c, (size_t)runs, sizeof(c[0]), cmp_double);
+	qsort(w, (size_t)runs, sizeof(w[0]), cmp_double);
+	qsort(y, (size_t)runs, sizeof(y[0]), cmp_double);
+	qsort(t, (size_t)runs, sizeof(t[0]), cmp_double);
+	printf("inline: %zu counters, names of 16 bytes, medians of %d: "
+	    "copy %.3f ms, formatted and written %.3f ms, fsync %.2f ms; "
+	    "in all %.2f ms, %.2f ms at most\n", n, runs, c[runs / 2] * 1e3,
+	    w[runs / 2] * 1e3, y[runs / 2] * 1e3, t[runs / 2] * 1e3,
+	    t[runs - 1] * 1e3);
 	return 0;
 }
 
@@ -302,11 +265,13 @@ main(int argc, char **argv)
 	char		 dir[256], path[300];
 	long long	 size, nfull, nskip;
 	double		 full, skip;
-	int		 mb = READ_MB;
+	int		 mb = READ_MB, runs = 31;
 
 	if (argc > 1)
 		mb = strcmp(argv[1], "--quick") == 0 ? QUICK_MB :
 		    atoi(argv[1]);
+	if (argc > 1 && strcmp(argv[1], "--quick") == 0)
+		runs = 5;
 	if (mb < 1 || mb > 65536 || sodium_init() < 0) {
 		fprintf(stderr, "usage: bench_budget [--quick | MB]\n");
 		return 2;
@@ -332,7 +297,12 @@ main(int argc, char **argv)
 	    nfull, full, (double)size / (1 << 20) / full, skip,
 	    (double)size / (1 << 20) / skip);
 	unlink(path);
-	if (write_file(dir, 16) != 0 || write_file(dir, 64) != 0) {
+	if (write_inline(dir, 1, runs) != 0 ||
+	    write_inline(dir, 64, runs) != 0 ||
+	    write_inline(dir, 1024, runs) != 0 ||
+	    write_inline(dir, 4096, runs) != 0 ||
+	    write_file(dir, PB_MAX_KEYS, 16, 0, NULL, NULL, NULL) != 0 ||
+	    write_file(dir, PB_MAX_KEYS, 64, 0, NULL, NULL, NULL) != 0) {
 		fprintf(stderr, "bench_budget: the budgets file could not be "
 		    "written\n");
 		rmdir(dir);
