@@ -79,11 +79,12 @@ X(MSG_PROBE_ANS, "child", "vaultd", "", "-")				\
 X(MSG_CTL_HELLO_REQ, "vaultctl", "vaultd", "u", "version")		\
 X(MSG_CTL_HELLO_ANS, "vaultd", "vaultctl", "u", "version")		\
 X(MSG_CTL_STATUS_REQ, "vaultctl", "vaultd", "", "-")			\
-X(MSG_CTL_STATUS_ANS, "vaultd", "vaultctl", "s4096 b s16 a8 s32 a8 i",	\
+X(MSG_CTL_STATUS_ANS, "vaultd", "vaultctl", "s4096 b s16 a8 s32 a8 i s512",\
     "home, testmode, vault state, [[name, pid, uptime, restarts, state,"\
     " seccomp, nnp, uid, chroot, netns, mntns, last exit]...], vaultd's "\
     "version, [[process, sandbox layer it runs without, why]...], "	\
-    "the idle cores' wake-up latency held (us; -1: none)")		\
+    "the idle cores' wake-up latency held (us; -1: none), why the "	\
+    "budgets admit nothing (empty: they are checked)")			\
 X(MSG_CTL_PROBE_REQ, "vaultctl", "vaultd", "s15 s31",			\
     "child, kind (test mode only)")					\
 X(MSG_CTL_PROBE_ANS, "vaultd", "vaultctl", "", "-")			\

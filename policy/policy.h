@@ -246,6 +246,22 @@ int	 policy_counter_charge(struct policy_state *, uint32_t def,
 	    const struct policy_req *req, int64_t window, uint64_t amount,
 	    int64_t now_ms) CV_WUR;
 /*
+ * Budgets whose charges could not all be read back (vaultd_budget.c:
+ * audit records missing or unreadable at a restart) admit nothing
+ * while such a charge could still count.  policy_state_hold holds every
+ * budget of st until a charge made at at_ms no longer counts (the end
+ * of its count's or sum's window, the time its bucket takes to fill;
+ * INT64_MAX: for good).  policy_hold_each hears each budget held at
+ * now_ms and until when; policy_hold_load puts one back (CV_ERR_INVALID
+ * for a def out of range).
+ */
+void	 policy_state_hold(struct policy_state *, int64_t at_ms);
+typedef void policy_hold_fn(void *arg, uint32_t def, int64_t until_ms);
+void	 policy_hold_each(const struct policy_state *, int64_t now_ms,
+	    policy_hold_fn *fn, void *arg);
+int	 policy_hold_load(struct policy_state *, uint32_t def,
+	    int64_t until_ms) CV_WUR;
+/*
  * How long a charge can still count against a budget: the longest
  * window of a count or sum, or the time a token bucket takes to fill
  * from empty (ms); 0 when the policy has no budget.

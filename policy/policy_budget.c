@@ -35,6 +35,7 @@ struct pb_def {
 	uint32_t		 rule;
 	uint64_t		 unit;	/* RATE: units of one token */
 	uint64_t		 cap;	/* RATE: units of a full bucket */
+	int64_t			 held_ms; /* admits nothing before (ms) */
 };
 
 struct pb_slot {
@@ -365,6 +366,8 @@ pb_plan_rule(const struct policy_state *st, const struct policy *pol,
 		step->h = pb_hash(def, key, keylen);
 		step->slot = pb_find(st, def, step->h, key, keylen);
 		s = step->slot >= 0 ? &st->slots[step->slot] : NULL;
+		if (now_ms < d->held_ms)
+			return PB_UNCHECKED;
 		/* taken for this request already (a rate's window: its own) */
 		if (s != NULL && pb_held(held, def, step->slot,
 		    b->kind == PB_RATE ? s->window : step->window)) {
@@ -705,6 +708,60 @@ policy_state_horizon_ms(const struct policy_state *st)
 			most = h;
 	}
 	return most > INT64_MAX ? INT64_MAX : (int64_t)most;
+}
+
+/* The first ms at which a charge made at at_ms no longer counts. */
+static int64_t
+pb_counts_until(const struct pb_def *d, int64_t at_ms)
+{
+	int64_t	w;
+
+	if (at_ms == INT64_MAX)
+		return INT64_MAX;
+	if (d->b->kind == PB_RATE) {
+		if (d->b->amount == 0 ||
+		    d->cap / d->b->amount >= (uint64_t)(INT64_MAX - at_ms))
+			return INT64_MAX;
+		return at_ms + (int64_t)(d->cap / d->b->amount) + 1;
+	}
+	w = d->b->window_s > 0 && d->b->window_s < INT64_MAX / 1000 ?
+	    (int64_t)d->b->window_s : 1;
+	if (pb_window(d->b, at_ms) >= INT64_MAX / 1000 / w)
+		return INT64_MAX;
+	return (pb_window(d->b, at_ms) + 1) * w * 1000;
+}
+
+void
+policy_state_hold(struct policy_state *st, int64_t at_ms)
+{
+	int64_t	until;
+	size_t	i;
+
+	for (i = 0; i < st->ndefs; i++)
+		if ((until = pb_counts_until(&st->defs[i], at_ms)) >
+		    st->defs[i].held_ms)
+			st->defs[i].held_ms = until;
+}
+
+void
+policy_hold_each(const struct policy_state *st, int64_t now_ms,
+    policy_hold_fn *fn, void *arg)
+{
+	size_t	i;
+
+	for (i = 0; st != NULL && i < st->ndefs; i++)
+		if (now_ms < st->defs[i].held_ms)
+			fn(arg, (uint32_t)i, st->defs[i].held_ms);
+}
+
+int
+policy_hold_load(struct policy_state *st, uint32_t def, int64_t until_ms)
+{
+	if (def >= st->ndefs)
+		return CV_ERR_INVALID;
+	if (until_ms > st->defs[def].held_ms)
+		st->defs[def].held_ms = until_ms;
+	return 0;
 }
 
 static int

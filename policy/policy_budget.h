@@ -24,6 +24,7 @@ enum pb_result {
 	PB_OVER,	/* more than POLICY_RESV_MAX budgets */
 	PB_FULL,	/* the state holds PB_MAX_KEYS counters */
 	PB_KEYLONG,	/* an account or client name past PB_KEY_MAX */
+	PB_UNCHECKED,	/* its charges could not all be read back */
 };
 
 /* What one request would take: filled by pb_plan_rule, used by pb_take. */

@@ -272,6 +272,10 @@ ev_budget_why(const struct policy *pol, uint32_t ri, size_t bi,
 		snprintf(buf, len, "budget %s: the account or client name is "
 		    "too long for a budget key", desc);
 		break;
+	case PB_UNCHECKED:
+		snprintf(buf, len, "budget %s held: charges not on the "
+		    "audit log (vaultctl status)", desc);
+		break;
 	}
 }
 

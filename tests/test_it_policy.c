@@ -8,6 +8,8 @@
  * admits exactly its count under concurrent requests, and budgets that
  * hold across a restart of vaultd, killed or stopped.
  */
+#include <sys/stat.h>
+
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -1059,6 +1061,185 @@ test_budget_thread(void **state)
 	assert_int_equal(CTL(s, NULL, "audit verify"), 0);
 }
 
+/* 1 if segment n of the log has a budget charge of pm after seq. */
+static int
+seg_charged(struct st *s, int n, unsigned long long seq)
+{
+	char		 path[300], *log, *line, *nl;
+	size_t		 len;
+	int		 has = 0;
+
+	if (n == 0)
+		snprintf(path, sizeof(path), "%s/audit.log", s->it.home);
+	else
+		snprintf(path, sizeof(path), "%s/audit.log.%06d", s->it.home,
+		    n);
+	if ((log = it_slurp(path, &len)) == NULL)
+		return 0;
+	for (line = log; (nl = strchr(line, '\n')) != NULL; line = nl + 1) {
+		*nl = '\0';
+		if (strtoull(line, NULL, 10) > seq &&
+		    strstr(line, "\tbudget\t-\t/pm/") != NULL)
+			has = 1;
+	}
+	free(log);
+	return has;
+}
+
+/* The number of the log's last segment. */
+static int
+seg_last(struct st *s)
+{
+	struct stat	sb;
+	char		path[300];
+	int		n;
+
+	for (n = 0; ; n++) {
+		snprintf(path, sizeof(path), "%s/audit.log.%06d", s->it.home,
+		    n + 1);
+		if (stat(path, &sb) != 0)
+			return n;
+	}
+}
+
+/*
+ * One of a limit of 4 a day charged and a copy of the budgets file that
+ * holds it kept, then two more, which the log rotates (segments of 1500
+ * bytes) into segments before the last; vaultd killed and the copy put
+ * back.  The segments holding the later charges are then removed
+ * (unreadable: each made a directory, itself kept aside in *away).
+ */
+static void
+budget_old_file(struct st *s, int unreadable, char away[4][320], int *naway)
+{
+	char			 path[300], seg[300], *old;
+	const char		*p;
+	size_t			 len;
+	unsigned long long	 seq;
+	int			 n, last;
+
+	assert_int_equal(it_stop(&s->it, 5000), 0);
+	assert_int_equal(it_start_args(&s->it, "-T", "-S", "1500"), 0);
+	unlock(s);
+	apply(s, "allow operator catalog level l1 limit 4/day per "
+	    "account label four\nallow operator catalog level l2\n");
+	assert_int_equal(CTL(s, NULL, "headers l1 --account pm"), 0);
+	relock(s);
+	budgets_wait(s, 1);
+	snprintf(path, sizeof(path), "%s/budgets", s->it.home);
+	assert_non_null(old = it_slurp(path, &len));
+	assert_non_null(p = strstr(old, "\nseq "));
+	seq = strtoull(p + 5, NULL, 10);
+	assert_int_equal(CTL(s, NULL, "headers l1 --account pm"), 0);
+	assert_int_equal(CTL(s, NULL, "headers l1 --account pm"), 0);
+	for (n = 0; seg_charged(s, 0, seq) || seg_last(s) == 0 ||
+	    seg_charged(s, seg_last(s), seq); n++) {
+		assert_true(n < 30);
+		relock(s);
+	}
+	it_kill(&s->it);
+	it_write(path, old, 0600);
+	free(old);
+	last = seg_last(s);
+	*naway = 0;
+	for (n = 1; n < last; n++) {
+		if (!seg_charged(s, n, seq))
+			continue;
+		snprintf(seg, sizeof(seg), "%s/audit.log.%06d", s->it.home, n);
+		if (unreadable) {
+			assert_true(*naway < 4);
+			snprintf(away[*naway], sizeof(away[0]), "%s.away", seg);
+			assert_int_equal(rename(seg, away[*naway]), 0);
+			assert_int_equal(mkdir(seg, 0700), 0);
+			(*naway)++;
+		} else
+			assert_int_equal(unlink(seg), 0);
+	}
+	assert_int_equal(it_start_args(&s->it, "-T", "-S", "1500"), 0);
+	unlock(s);
+}
+
+/* Budgeted requests refused, others not, and vaultctl status says why. */
+static void
+budget_held(struct st *s)
+{
+	assert_int_equal(CTL(s, NULL, "headers l1 --account pm"), 4);
+	assert_non_null(strstr(s->out, "denied by rule four (line 4): budget "
+	    "limit 4/day per account held: charges not on the audit log "
+	    "(vaultctl status)"));
+	assert_int_equal(CTL(s, NULL, "headers l2 --account pm --method GET "
+	    "--path /auth/api-keys"), 0);
+	assert_int_equal(CTL(s, NULL, "status"), 0);
+	assert_non_null(strstr(s->out, "\nbudgets admit nothing"));
+}
+
+/*
+ * An older budgets file of this vault, with the segments after it that
+ * hold charges removed: the records left do not run on from its seq,
+ * and every budget admits nothing while a charge among those missing
+ * could count (for a daily limit, to the end of the day), across a
+ * restart too; vaultd's log and vaultctl status say why, and requests
+ * under no budget go on.  Before, the file and the records left were
+ * counted and the limit of 4 let two more through.
+ */
+static void
+test_budget_segments_gone(void **state)
+{
+	struct st	*s = *state;
+	char		 away[4][320];
+	int		 naway;
+
+	budget_old_file(s, 0, away, &naway);
+	budget_held(s);
+	assert_true(it_log_has(&s->it, "budgets: the audit log has no "
+	    "records "));
+	assert_non_null(strstr(s->out, "(a segment removed?), whose charges "
+	    "cannot be counted"));
+	/* the next file says so: a restart keeps them held */
+	relock(s);
+	it_kill(&s->it);
+	assert_int_equal(it_start_args(&s->it, "-T", "-S", "1500"), 0);
+	unlock(s);
+	budget_held(s);
+}
+
+/*
+ * The audit log unreadable at the restore (a segment after the budgets
+ * file that cannot be read): no budget admits anything, said in vaultd's
+ * log and vaultctl status, until an unlock can read it; then the count
+ * is exact.  Before, the budgets file's counters were kept unchecked and
+ * the limit of 4 let three more through.
+ */
+static void
+test_budget_log_unreadable(void **state)
+{
+	struct st	*s = *state;
+	char		 away[4][320], seg[320];
+	int		 naway, i;
+
+	budget_old_file(s, 1, away, &naway);
+	assert_true(naway > 0);
+	budget_held(s);
+	assert_true(it_log_has(&s->it, "budgets: the audit log could not be "
+	    "read to count their charges"));
+	assert_non_null(strstr(s->out, "budgets admit nothing: the audit log "
+	    "could not be read"));
+	for (i = 0; i < naway; i++) {
+		snprintf(seg, sizeof(seg), "%.*s", (int)strlen(away[i]) - 5,
+		    away[i]);
+		assert_int_equal(rmdir(seg), 0);
+		assert_int_equal(rename(away[i], seg), 0);
+	}
+	relock(s);
+	assert_int_equal(CTL(s, NULL, "headers l1 --account pm"), 0);
+	assert_int_equal(CTL(s, NULL, "headers l1 --account pm"), 4);
+	assert_non_null(strstr(s->out, "denied by rule four (line 4): budget "
+	    "limit 4/day per account exhausted"));
+	assert_int_equal(CTL(s, NULL, "status"), 0);
+	assert_null(strstr(s->out, "budgets admit nothing"));
+	assert_int_equal(CTL(s, NULL, "audit verify"), 0);
+}
+
 /*
  * The lines of audit.log whose op is op (and, unless NULL, whose actor
  * is actor), as they are, into out.
@@ -1176,6 +1357,10 @@ main(void)
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_budget_thread, setup,
 		    teardown),
+		cmocka_unit_test_setup_teardown(test_budget_segments_gone,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_budget_log_unreadable,
+		    setup, teardown),
 	};
 
 	if (sodium_init() < 0)

@@ -145,6 +145,7 @@ cmd_status(struct vaultctl *vc, int argc, char **argv)
 	struct gap	 gaps[STATUS_GAPS_MAX];
 	json_t		*jprocs = NULL;
 	char		 home[4096], sb[128], vault[16], version[33];
+	char		 budgets[513];
 	int64_t		 cpulat;
 	int		 testmode, r;
 	size_t		 ngaps = 0, i;
@@ -170,6 +171,7 @@ cmd_status(struct vaultctl *vc, int argc, char **argv)
 	    (r = msg_get_strbuf(&m.rd, version, sizeof(version))) != 0 ||
 	    (r = gaps_get(&m.rd, gaps, &ngaps)) != 0 ||
 	    (r = msg_get_i64(&m.rd, &cpulat)) != 0 ||
+	    (r = msg_get_strbuf(&m.rd, budgets, sizeof(budgets))) != 0 ||
 	    (r = msg_rd_done(&m.rd)) != 0)
 		goto bad;
 	msg_clear(&m);
@@ -196,10 +198,12 @@ cmd_status(struct vaultctl *vc, int argc, char **argv)
 			    gaps_json(&procs[i], gaps, ngaps), "last_exit",
 			    procs[i].last_exit));
 		vaultctl_print_json(json_pack("{s:s, s:s, s:s, s:b, s:s, s:o, "
-		    "s:o}", "version", version, "vaultctl_version",
+		    "s:o, s:o}", "version", version, "vaultctl_version",
 		    CLOBVAULT_VERSION, "home", home, "testmode", testmode,
 		    "vault", vault, "processes", jprocs, "cpu_latency_us",
-		    cpulat >= 0 ? json_integer(cpulat) : json_null()));
+		    cpulat >= 0 ? json_integer(cpulat) : json_null(),
+		    "budgets", budgets[0] != '\0' ? json_string(budgets) :
+		    json_null()));
 		return EXIT_OK;
 	}
 	printf("version vaultd %s, vaultctl %s\nhome %s%s\nvault %s\n",
@@ -223,6 +227,8 @@ cmd_status(struct vaultctl *vc, int argc, char **argv)
 	if (cpulat >= 0)
 		printf("cpu-latency: idle cores kept within %lld us of "
 		    "waking\n", (long long)cpulat);
+	if (budgets[0] != '\0')
+		printf("%s\n", budgets);
 	return EXIT_OK;
  bad:
 	msg_clear(&m);

@@ -345,6 +345,7 @@ struct vd_policy {
 	struct policy		*pol;
 	struct policy_state	*st;
 	int			 restored;	/* budgets put back once */
+	char			 budget_why[300];	/* why they are held */
 	uint64_t		 gen;		/* +1 with every new state */
 	uint64_t		 version;
 	uint8_t			 digest[POLICY_DIGEST_LEN];
@@ -1250,6 +1251,11 @@ int	 vaultd_budget_busy(const struct vaultd *);
 void	 vaultd_budget_reap(struct vaultd *);
 void	 vaultd_budget_commit(struct vaultd *);
 void	 vaultd_budget_restore(struct vaultd *);
+/*
+ * Why every budget admits nothing now (their charges could not all be
+ * read back at the restore), for vaultctl status; "" if none is held.
+ */
+void	 vaultd_budget_trouble(const struct vaultd *, char *buf, size_t len);
 /* The file of log from which the record seq on can be read. */
 uint64_t vaultd_audit_file_of_seq(const struct audit_log *, uint64_t seq);
 /* The file of log from which every record of time since on can be read. */

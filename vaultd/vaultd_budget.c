@@ -26,7 +26,10 @@
  * back after the file was written (signerd refused, stopped) counts
  * again after a crash, and a token bucket gets back only the refill up
  * to the restart, never the tokens given back.  A window that closed
- * while vaultd was down is dropped: it starts full.
+ * while vaultd was down is dropped: it starts full.  Charges that cannot
+ * be read back (records missing between those read, a log that cannot
+ * be read) count as spent: every budget is held (policy_state_hold)
+ * while one of them could count, the file carrying the holds on.
  *
  * The record's path: /ACCOUNT/WHO/DEF:WINDOW:AMOUNT,... with WHO "o" and
  * an operator's uid, "c" and a gateway client's name, or "n" (unsigned);
@@ -310,6 +313,8 @@ vaultd_budget_save(struct vaultd *vd)
 			j->copy.held = snap_held;
 	policy_counter_each(vd->policy.st, vaultd_wall_ms(),
 	    vaultd_budget_copy_one, &j->copy);
+	policy_hold_each(vd->policy.st, vaultd_wall_ms(),
+	    vaultd_budget_copy_hold, &j->copy);
 	if (j->copy.nomem) {
 		log_warnx("budgets: out of memory; the file before stays");
 		return 0;
@@ -494,7 +499,8 @@ load_file(struct vaultd *vd, struct policy_state *st, int64_t now,
 			if ((w[kl] = word(&p, end, &n[kl])) == NULL)
 				goto out;
 		if (p != end || n[1] != 1 || (w[1][0] != 'r' &&
-		    w[1][0] != 'w') || num_parse(w[0], n[0], &def) != 0 ||
+		    w[1][0] != 'w' && w[1][0] != 'h') ||
+		    num_parse(w[0], n[0], &def) != 0 ||
 		    def > UINT32_MAX || num_parse(w[2], n[2], &win) != 0 ||
 		    win > INT64_MAX || num_parse(w[3], n[3], &val) != 0 ||
 		    num_parse(w[4], n[4], &last) != 0 || last > INT64_MAX)
@@ -507,6 +513,13 @@ load_file(struct vaultd *vd, struct policy_state *st, int64_t now,
 		if (sodium_memcmp(digest, vd->policy.digest,
 		    POLICY_DIGEST_LEN) != 0)
 			continue;
+		if (w[1][0] == 'h') {
+			if (val != 0 || last != 0 || kl != 0 ||
+			    policy_hold_load(st, (uint32_t)def,
+			    (int64_t)win) != 0)
+				goto out;
+			continue;
+		}
 		if (policy_counter_load(st, (uint32_t)def, key, kl,
 		    (int64_t)win, val, (int64_t)last, now) != 0)
 			goto out;
@@ -587,6 +600,48 @@ replay_one(struct policy_state *st, const struct audit_rec *rec, int64_t now)
 	}
 }
 
+/* Records missing from the log between those read: none while from is 0. */
+struct gap {
+	uint64_t	from, to;	/* the first span missing, in seqs */
+	int64_t		at_ms;		/* the latest any missing one was made */
+};
+
+/* The seq of line[0..len), its first field, or 0. */
+static uint64_t
+line_seq(const char *line, size_t len)
+{
+	const char	*tab = memchr(line, '\t', len);
+	uint64_t	 v;
+
+	if (tab == NULL || num_parse(line, (size_t)(tab - line), &v) != 0)
+		return 0;
+	return v;
+}
+
+/*
+ * Records from seq from to the one of line are missing: they were made
+ * by the end of that record's second (or by now, if it does not parse).
+ */
+static void
+gap_add(struct gap *g, uint64_t from, const char *line, size_t len,
+    int64_t now)
+{
+	struct audit_rec	rec;
+	time_t			t;
+	int64_t			at = now;
+
+	if (audit_record_parse(line, len, &rec) == 0 &&
+	    audit_time_parse(rec.time, strnlen(rec.time, sizeof(rec.time)),
+	    &t) && (int64_t)t < INT64_MAX / 1000 - 1)
+		at = (int64_t)t * 1000 + 999;
+	if (g->from == 0) {
+		g->from = from;
+		g->to = line_seq(line, len) - 1;
+	}
+	if (at > g->at_ms)
+		g->at_ms = at;
+}
+
 /*
  * The records after seq, from the file that holds seq + 1 on (with no
  * snapshot to start from, from the file that holds every record of the
@@ -599,11 +654,17 @@ replay_one(struct policy_state *st, const struct audit_rec *rec, int64_t now)
  * key (the records between are counted, as are those after).  One
  * edited, or of another vault or another log, is refused: 1, and *why
  * says so.
+ *
+ * Records missing from what is read (a segment deleted, a line that
+ * does not say its seq) may have charged anything: their span goes in
+ * *g, the seqs running on from seq + 1 (with no snapshot: from 1, or
+ * from a record older than the horizon) to the end.  -1: the log could
+ * not be read.
  */
 static int
 replay(struct vaultd *vd, struct policy_state **stp, uint64_t seq, int have,
     const uint8_t snap[POLICY_DIGEST_LEN], const uint8_t hash[AUDIT_HASH_LEN],
-    int64_t now, const char **why)
+    int64_t now, const char **why, struct gap *g)
 {
 	struct audit_log	 log;
 	struct audit_iter	*it;
@@ -614,10 +675,11 @@ replay(struct vaultd *vd, struct policy_state **stp, uint64_t seq, int have,
 	char			 cur[2 * POLICY_DIGEST_LEN + 1];
 	char			 fhash[AUDIT_HEX_HASH + 1];
 	size_t			 len;
-	uint64_t		 first, bad = 0;
-	int64_t			 h;
+	uint64_t		 first, bad = 0, next = 0, ls;
+	int64_t			 h = 0, since = 0;
 	int			 r, bound = !have;
 
+	memset(g, 0, sizeof(*g));
 	hex_encode(vd->policy.digest, POLICY_DIGEST_LEN, mine);
 	if (have) {
 		hex_encode(snap, POLICY_DIGEST_LEN, cur);
@@ -632,14 +694,33 @@ replay(struct vaultd *vd, struct policy_state **stp, uint64_t seq, int have,
 		first = vaultd_audit_file_of_seq(&log, seq + 1);
 	else if ((h = policy_state_horizon_ms(*stp)) == 0)
 		first = log.nseg + 1;
-	else
-		first = vaultd_audit_file_of_time(&log,
-		    (time_t)((now - h) / 1000) - 1);
+	else {
+		since = (now - h) / 1000 - 1;
+		first = vaultd_audit_file_of_time(&log, (time_t)since);
+	}
 	if (audit_iter_open(it, &log, first) != 0) {
 		free(it);
 		return -1;
 	}
 	while ((r = audit_iter_next(it, &line, &len)) == 1) {
+		/*
+		 * The seqs run on, or records are missing: the first one
+		 * read must be seq + 1 or before it (with no snapshot: the
+		 * log's first, or one older than the horizon).
+		 */
+		if ((ls = line_seq(line, len)) != 0) {
+			if (next != 0 && ls != next)
+				gap_add(g, next, line, len, now);
+			else if (next == 0 && have && ls > seq + 1)
+				gap_add(g, seq + 1, line, len, now);
+			else if (next == 0 && !have && h != 0 && ls > 1) {
+				gap_add(g, 1, line, len, now);
+				/* older than the horizon: it does not count */
+				if (g->at_ms < (since + 1) * 1000)
+					memset(g, 0, sizeof(*g));
+			}
+			next = ls + 1;
+		}
 		/*
 		 * Only these count (and the snapshot's checkpoint): the
 		 * others are not parsed (most of a day's log is signatures).
@@ -673,6 +754,8 @@ replay(struct vaultd *vd, struct policy_state **stp, uint64_t seq, int have,
 			}
 			policy_state_free(*stp);
 			*stp = fresh;
+			/* what went missing before counts no more */
+			memset(g, 0, sizeof(*g));
 			continue;
 		}
 		if (strcmp(rec.op, "budget") == 0 &&
@@ -701,6 +784,7 @@ vaultd_budget_restore(struct vaultd *vd)
 {
 	struct vd_policy	*p = &vd->policy;
 	struct policy_state	*st;
+	struct gap		 g;
 	uint8_t			 snap[POLICY_DIGEST_LEN];
 	uint8_t			 hash[AUDIT_HASH_LEN];
 	const char		*why = NULL;
@@ -710,20 +794,16 @@ vaultd_budget_restore(struct vaultd *vd)
 
 	if (p->restored || p->st == NULL)
 		return;
-	p->restored = 1;
 	if ((st = policy_state_new(p->pol)) == NULL)
 		fatalx("budgets: out of memory");
 	memset(snap, 0, sizeof(snap));
 	memset(hash, 0, sizeof(hash));
+	memset(&g, 0, sizeof(g));
 	if ((r = load_file(vd, st, now, &seq, &have, snap, hash)) != 0)
 		why = r == LOAD_FOREIGN ? "is of another vault (its audit "
 		    "key)" : "does not parse";
-	else if ((r = replay(vd, &st, seq, have, snap, hash, now, &why)) ==
-	    0)
-		goto done;
-	else if (r != 1)
-		log_warnx("budgets: cannot read the audit log; the budgets "
-		    "count only what %s/%s holds", vd->home, BUDGET_FILE);
+	else
+		r = replay(vd, &st, seq, have, snap, hash, now, &why, &g);
 	if (why != NULL) {
 		/* from the records alone, as with no file */
 		log_warnx("budgets: %s/%s %s; the budgets are counted from "
@@ -732,12 +812,73 @@ vaultd_budget_restore(struct vaultd *vd)
 		policy_state_free(st);
 		if ((st = policy_state_new(p->pol)) == NULL)
 			fatalx("budgets: out of memory");
-		if (replay(vd, &st, 0, 0, snap, hash, now, &why) != 0)
-			log_warnx("budgets: cannot read the audit log; the "
-			    "budgets are not restored");
+		r = replay(vd, &st, 0, 0, snap, hash, now, &why, &g);
 	}
- done:
+	if (r < 0) {
+		/*
+		 * Counters that cannot be checked against the charges
+		 * recorded are not trusted: no budget admits anything until
+		 * an unlock reads the log (restored stays 0 till then, and
+		 * no budgets file is written).
+		 */
+		policy_state_free(st);
+		if ((st = policy_state_new(p->pol)) == NULL)
+			fatalx("budgets: out of memory");
+		policy_state_hold(st, INT64_MAX);
+		snprintf(p->budget_why, sizeof(p->budget_why), "the audit log "
+		    "could not be read to count their charges (make audit.log "
+		    "and its segments readable, then lock and unlock the "
+		    "vault)");
+		log_warnx("budgets: %s; every budget admits nothing until "
+		    "then", p->budget_why);
+		goto out;
+	}
+	if (g.from != 0) {
+		policy_state_hold(st, g.at_ms);
+		snprintf(p->budget_why, sizeof(p->budget_why), "the audit log "
+		    "has no records %llu to %llu (a segment removed?), whose "
+		    "charges cannot be counted", (unsigned long long)g.from,
+		    (unsigned long long)g.to);
+		log_warnx("budgets: %s; every budget admits nothing while a "
+		    "charge among them could still count (vaultctl status)",
+		    p->budget_why);
+	} else
+		snprintf(p->budget_why, sizeof(p->budget_why), "an earlier "
+		    "start found records missing from the audit log, whose "
+		    "charges cannot be counted (vaultd's log said which)");
+	p->restored = 1;
+ out:
 	policy_state_free(p->st);
 	p->st = st;
 	p->gen++;
+}
+
+/* The latest a budget is held until (policy_hold_each). */
+static void
+trouble_until(void *arg, uint32_t def, int64_t until_ms)
+{
+	int64_t	*most = arg;
+
+	if (until_ms > *most)
+		*most = until_ms;
+}
+
+void
+vaultd_budget_trouble(const struct vaultd *vd, char *buf, size_t len)
+{
+	char	until[AUDIT_TIME_LEN + 1];
+	int64_t	most = 0;
+
+	buf[0] = '\0';
+	policy_hold_each(vd->policy.st, vaultd_wall_ms(), trouble_until,
+	    &most);
+	if (most == 0)
+		return;
+	if (most == INT64_MAX ||
+	    audit_time_format((time_t)(most / 1000), until) != 0)
+		snprintf(buf, len, "budgets admit nothing: %s",
+		    vd->policy.budget_why);
+	else
+		snprintf(buf, len, "budgets admit nothing until %s: %s", until,
+		    vd->policy.budget_why);
 }

@@ -9,7 +9,13 @@
  *
  *	DEF w|r WINDOW VALUE LAST_MS KEYHEX
  *
- * (KEYHEX "-" for an empty key; WINDOW 0 for a bucket), then "end".
+ * (KEYHEX "-" for an empty key; WINDOW 0 for a bucket), then one a
+ * budget held (policy_state_hold: its charges could not all be read
+ * back), until the ms UNTIL,
+ *
+ *	DEF h UNTIL 0 0 -
+ *
+ * then "end".
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -51,7 +57,7 @@ vaultd_budget_copy_one(void *arg, uint32_t def, uint32_t slot, int rate,
 
 	if (keylen > BUDGET_KEY_MAX || c->nomem)
 		return;
-	if (c->held != NULL)
+	if (c->held != NULL && rate >= 0)
 		val = c->held(c->held_arg, def, slot, rate, window, val, max);
 	/*
 	 * A charge given back before a crash counts again after it: a
@@ -85,12 +91,19 @@ vaultd_budget_copy_one(void *arg, uint32_t def, uint32_t slot, int rate,
 	nc = &c->c[c->n++];
 	nc->def = def;
 	nc->rate = rate;
-	nc->window = rate ? 0 : window;
+	nc->window = rate > 0 ? 0 : window;
 	nc->val = val;
 	nc->last_ms = last_ms;
 	nc->keyoff = c->klen;
 	nc->keylen = keylen;
 	c->klen += keylen;
+}
+
+void
+vaultd_budget_copy_hold(void *arg, uint32_t def, int64_t until_ms)
+{
+	vaultd_budget_copy_one(arg, def, UINT32_MAX, -1, "", 0, until_ms, 0,
+	    0, 0);
 }
 
 /* A line of the file, hashed as it is written. */
@@ -121,7 +134,8 @@ vaultd_budget_copy_write(const struct vd_budget_copy *c, const char *head,
 		hex_encode((const uint8_t *)c->keys + k->keyoff, k->keylen,
 		    hex);
 		bad |= copy_line(f, &h, line, snprintf(line, sizeof(line),
-		    "%u %c %lld %llu %lld %s\n", k->def, k->rate ? 'r' : 'w',
+		    "%u %c %lld %llu %lld %s\n", k->def, k->rate < 0 ? 'h' :
+		    k->rate ? 'r' : 'w',
 		    (long long)k->window, (unsigned long long)k->val,
 		    (long long)k->last_ms, k->keylen > 0 ? hex : "-"));
 	}

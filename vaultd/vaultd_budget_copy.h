@@ -19,7 +19,7 @@
 
 struct vd_budget_ctr {
 	uint32_t	def;
-	int		rate;
+	int		rate;		/* -1: a budget held, window its end */
 	int64_t		window;
 	uint64_t	val;
 	int64_t		last_ms;
@@ -57,6 +57,12 @@ void	vaultd_budget_copy_free(struct vd_budget_copy *);
 void	vaultd_budget_copy_one(void *arg, uint32_t def, uint32_t slot,
 	    int rate, const char *key, size_t keylen, int64_t window,
 	    uint64_t val, uint64_t max, int64_t last_ms);
+
+/*
+ * policy_hold_each's callback, arg the copy: a budget held until
+ * until_ms into it (out of memory: nomem set).
+ */
+void	vaultd_budget_copy_hold(void *arg, uint32_t def, int64_t until_ms);
 
 /*
  * The file to f: head (its first lines, as they are), a line a counter,

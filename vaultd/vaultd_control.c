@@ -501,6 +501,7 @@ control_status(struct vaultd *vd, struct client *cl, struct msg *m)
 	static const char *states[] = { "down", "starting", "up", "down" };
 	struct child_gap gaps[CHILD_NUM][CHILD_GAPS_MAX];
 	struct msg_w	 w;
+	char		 budgets[512];
 	int64_t		 now = vaultd_now_ms();
 	size_t		 i, k, all, ngaps[CHILD_NUM];
 
@@ -541,6 +542,8 @@ control_status(struct vaultd *vd, struct client *cl, struct msg *m)
 		}
 	/* the idle cores' wake-up latency vaultd holds; -1: none */
 	msg_put_i64(&w, vd->cpu_latency_fd != -1 ? vd->cpu_latency : -1);
+	vaultd_budget_trouble(vd, budgets, sizeof(budgets));
+	msg_put_str(&w, budgets);
 	return chan_queue(&cl->chan, &w);
 }
 
