@@ -17,6 +17,8 @@
 #define ROT_NOTE_MAX	160
 /* A note that begins so: an abort was deleting the new key (vaultctl). */
 #define ROT_ABORTING	"aborting:"
+/* A note that begins so: a run was deleting the old key (vaultctl). */
+#define ROT_DELETING	"deleting:"
 #define ROT_TRIES_MAX	5		/* failures of one step, then attention */
 #define ROT_DRAIN_MAX	3600
 

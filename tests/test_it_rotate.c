@@ -15,6 +15,8 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <time.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
 
 #include <cmocka.h>
 
@@ -606,6 +608,193 @@ test_abort_during_drain(void **state)
 }
 
 /*
+ * vaultctl with args in a child, its output into outp, told to wait at
+ * point (CLOBVAULT_TEST_ROTATE_PAUSE) until the test writes to fifo.
+ */
+static pid_t
+spawn_paused(struct rt *c, const char *point, const char *fifo,
+    const char *outp, const char *args)
+{
+	char	cmd[2048];
+	pid_t	pid;
+
+	unlink(fifo);
+	if (mkfifo(fifo, 0600) != 0)
+		fail_msg("mkfifo %s: %s", fifo, strerror(errno));
+	snprintf(cmd, sizeof(cmd), "exec env CLOBVAULT_TEST_ROTATE_PAUSE=%s:%s "
+	    "%s/vaultctl %s </dev/null >%s 2>&1", point, fifo, c->it.build,
+	    args, outp);
+	if ((pid = fork()) == 0) {
+		execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);
+		_exit(127);
+	}
+	return pid;
+}
+
+/*
+ * The run waits at its point once the FIFO has a reader: the end to
+ * write to.  The bound only keeps a run that never gets there from
+ * hanging the test.
+ */
+static int
+paused(pid_t pid, const char *fifo, const char *outp)
+{
+	size_t	len;
+	int	fd, i;
+
+	for (i = 0; i < 2400; i++) {
+		if ((fd = open(fifo, O_WRONLY | O_NONBLOCK)) != -1)
+			return fd;
+		if (errno != ENXIO)
+			fail_msg("open %s: %s", fifo, strerror(errno));
+		if (waitpid(pid, NULL, WNOHANG) == pid)
+			fail_msg("the run ended before its pause:\n%s",
+			    it_slurp(outp, &len));
+		it_sleep_ms(50);
+	}
+	fail_msg("the run never reached its pause");
+	return -1;
+}
+
+/* Let a paused run go on: its exit status. */
+static int
+go_on(pid_t pid, int fd)
+{
+	int	st;
+
+	if (write(fd, "c", 1) != 1)
+		fail_msg("write: %s", strerror(errno));
+	close(fd);
+	if (waitpid(pid, &st, 0) != pid)
+		fail_msg("waitpid: %s", strerror(errno));
+	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+/*
+ * An abort that lands after the run has checked the entry after its
+ * drain and before it deletes the old key: the abort says the old key
+ * is kept, and it is; the run, claiming the delete in the entry at the
+ * revision the abort made stale, deletes nothing.  The run waits there
+ * for the test (CLOBVAULT_TEST_ROTATE_PAUSE), not for a clock.
+ */
+static void
+test_abort_before_delete(void **state)
+{
+	struct rt	*c = *state;
+	char		 fifo[256], outp[256], id[32], step[80], nk[80];
+	char		 want[1024], *got;
+	size_t		 len = 0;
+	pid_t		 pid;
+	int		 fd;
+
+	snprintf(fifo, sizeof(fifo), "%.200s.fifo", c->it.home);
+	snprintf(outp, sizeof(outp), "%.200s.bg", c->it.home);
+	pid = spawn_paused(c, "delete", fifo, outp,
+	    "rotate apikey --account main --drain 0");
+	fd = paused(pid, fifo, outp);
+	step_of(c, step, sizeof(step), id);
+	assert_string_equal(step, "delete");
+	new_key_of(c, nk, sizeof(nk));
+	run(c, 0, "rotate abort %s", id);
+	snprintf(want, sizeof(want), "rotation %s aborted: main signs with the "
+	    "new key %s; the old key %s is kept (delete it with vaultctl "
+	    "apikey delete --account main --key-id %s)\n", id, nk, c->key,
+	    c->key);
+	assert_string_equal(c->out, want);
+	assert_int_equal(go_on(pid, fd), 1);
+	unlink(fifo);
+	got = it_slurp(outp, &len);
+	assert_non_null(got);
+	snprintf(want, sizeof(want), "vaultctl: rotate: rotation %s was ended "
+	    "by another vaultctl while this run waited: it deletes nothing "
+	    "and stops (see vaultctl rotate status)\n", id);
+	if (len < strlen(want) || strcmp(got + len - strlen(want), want) != 0)
+		fail_msg("the run's output does not end in %s:\n%s", want, got);
+	free(got);
+	/* both keys in the vault and at the exchange, as the abort said */
+	run(c, 0, "--json apikey list --local --account main");
+	has(c, c->key);
+	has(c, nk);
+	run(c, 0, "--json apikey list --account main");
+	has(c, c->key);
+	has(c, nk);
+	run(c, 0, "apikey delete --account main --key-id %s", c->key);
+	c->nonce++;
+	snprintf(c->key, sizeof(c->key), "%s", nk);
+	one_key(c, c->nonce, step, sizeof(step));
+}
+
+/*
+ * A run stopped right after the old key's delete was sent: its claim
+ * is in the entry.  The exchange refused (5xx): the key is still
+ * listed, and abort will not say it is kept (a run may be deleting it
+ * now), but says to finish with resume.
+ */
+static void
+test_abort_delete_claimed(void **state)
+{
+	struct rt	*c = *state;
+	char		 cmd[1024], id[32], nk[80], want[1024];
+	int		 r;
+
+	start_stopped(c, "delete", id);
+	new_key_of(c, nk, sizeof(nk));
+	faults(c, "{\"fail_next\": 1000}");
+	snprintf(cmd, sizeof(cmd), "CLOBVAULT_TEST_ROTATE_STOP=delete-sent "
+	    "%s/vaultctl rotate resume %s 2>&1", c->it.build, id);
+	if ((r = it_run(c->out, sizeof(c->out), cmd)) != 99)
+		fail_msg("resume stopped after the delete: exit %d:\n%s", r,
+		    c->out);
+	faults(c, "{\"fail_next\": 0}");
+	run(c, 1, "rotate abort %s", id);
+	snprintf(want, sizeof(want), "vaultctl: rotate abort: rotation %s was "
+	    "deleting the old key %s when it stopped, or another vaultctl is "
+	    "deleting it now: finish it with vaultctl rotate resume %s\n", id,
+	    c->key, id);
+	assert_string_equal(c->out, want);
+	run(c, 0, "rotate resume %s", id);
+	has(c, "done: main now signs with API key");
+	rotated(c, id, "rotate.create");
+}
+
+/*
+ * The answer to the old key's delete lost after the exchange deleted
+ * it, and the run stopped: abort finds the key gone from the list and
+ * names the local removal of its dead copy, not an exchange delete
+ * that a dead key cannot sign.
+ */
+static void
+test_abort_lost_delete(void **state)
+{
+	struct rt	*c = *state;
+	char		 cmd[1024], id[32], nk[80], want[1024], key[80];
+	int		 r;
+
+	start_stopped(c, "delete", id);
+	new_key_of(c, nk, sizeof(nk));
+	faults(c, "{\"lose_next\": 1}");
+	snprintf(cmd, sizeof(cmd), "CLOBVAULT_TEST_ROTATE_STOP=delete-sent "
+	    "%s/vaultctl rotate resume %s 2>&1", c->it.build, id);
+	if ((r = it_run(c->out, sizeof(c->out), cmd)) != 99)
+		fail_msg("resume stopped after the delete: exit %d:\n%s", r,
+		    c->out);
+	run(c, 0, "rotate abort %s", id);
+	snprintf(want, sizeof(want), "rotation %s aborted: main signs with the "
+	    "new key %s; the old key %s is gone at the exchange (remove its "
+	    "dead copy with vaultctl apikey delete --local --account main "
+	    "--key-id %s)\n", id, nk, c->key, c->key);
+	assert_string_equal(c->out, want);
+	run(c, 0, "apikey delete --local --account main --key-id %s "
+	    "--passphrase-file %s", c->key, c->pass);
+	c->nonce++;
+	snprintf(c->key, sizeof(c->key), "%s", nk);
+	one_key(c, c->nonce, key, sizeof(key));
+	assert_string_equal(key, nk);
+	run(c, 0, "--json rotate status");
+	has(c, "\"rotations\": []");
+}
+
+/*
  * A rotation stopped for the operator before its use step, and another
  * key made the active one meanwhile: rotate status and a resume that
  * stops again name the key that signs, not "the old key still signs".
@@ -960,6 +1149,9 @@ main(void)
 		cmocka_unit_test(test_abort_lost),
 		cmocka_unit_test(test_abort_third_key),
 		cmocka_unit_test(test_abort_during_drain),
+		cmocka_unit_test(test_abort_before_delete),
+		cmocka_unit_test(test_abort_delete_claimed),
+		cmocka_unit_test(test_abort_lost_delete),
 		cmocka_unit_test(test_attention_third_key),
 		cmocka_unit_test(test_lost_answers),
 		cmocka_unit_test(test_delete_new_not_active),
@@ -970,5 +1162,8 @@ main(void)
 
 	if (getenv("ROTATE_SOAK") != NULL)
 		return cmocka_run_group_tests(soak, setup, teardown);
+	/* ROTATE_TEST=name: that test alone */
+	if (getenv("ROTATE_TEST") != NULL)
+		cmocka_set_test_filter(getenv("ROTATE_TEST"));
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -11,6 +11,7 @@
 #include <stddef.h>
 #include <setjmp.h>
 #include <stdint.h>
+#include <stdlib.h>
 
 #include <cmocka.h>
 
@@ -431,5 +432,8 @@ main(void)
 		cmocka_unit_test(test_list_hostile),
 	};
 
+	/* ROTATE_TEST=name: that test alone */
+	if (getenv("ROTATE_TEST") != NULL)
+		cmocka_set_test_filter(getenv("ROTATE_TEST"));
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

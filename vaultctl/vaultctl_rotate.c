@@ -18,6 +18,7 @@
  * id (audit show --rotation ID).
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -147,16 +148,46 @@ say(const struct rot_run *rr, const char *fmt, ...)
 }
 
 /*
- * For the crash tests: stop (as a kill would) right after the entry
- * naming step is durable, before its effect.
+ * For the crash tests: stop (as a kill would) at point: right after the
+ * entry naming a step is durable, before its effect (the step's name),
+ * or right after the exchange answered the old key's delete, or did not
+ * ("delete-sent").
  */
 static void
-test_stop(const struct rot_run *rr)
+test_stop_at(const char *point)
 {
 	const char	*s = getenv("CLOBVAULT_TEST_ROTATE_STOP");
 
-	if (s != NULL && strcmp(s, rotation_step_name(rr->r.step)) == 0)
+	if (s != NULL && strcmp(s, point) == 0)
 		_exit(99);
+}
+
+static void
+test_stop(const struct rot_run *rr)
+{
+	test_stop_at(rotation_step_name(rr->r.step));
+}
+
+/*
+ * For the race tests: CLOBVAULT_TEST_ROTATE_PAUSE=POINT:FIFO waits at
+ * point until a byte comes from the FIFO: 'c' goes on, anything else
+ * (or none) stops as a kill would.  The test, whose open of the FIFO
+ * returns once this one's has, acts while the run waits there.
+ */
+static void
+test_pause(const char *point)
+{
+	const char	*s = getenv("CLOBVAULT_TEST_ROTATE_PAUSE");
+	size_t		 len = strlen(point);
+	char		 c = 0;
+	int		 fd;
+
+	if (s == NULL || strncmp(s, point, len) != 0 || s[len] != ':')
+		return;
+	if ((fd = open(s + len + 1, O_RDONLY)) == -1 ||
+	    read(fd, &c, 1) != 1 || c != 'c')
+		_exit(99);
+	close(fd);
 }
 
 /* Put the entry at its next revision: durable before anything else. */
@@ -709,11 +740,6 @@ step_delete(struct rot_run *rr)
 		if ((wait -= DRAIN_PING_S) > 0 && (r = drain_ping(rr)) != 0)
 			return call_failed(rr, r, "delete");
 	}
-	/* an abort meanwhile kept the old key, and said so */
-	if ((r = journal_same(rr)) == CV_ERR_EXISTS)
-		return STEP_GONE;
-	if (r != 0)
-		return call_failed(rr, r, "delete");
 	if ((r = key_held(rr->vc, rtype(rr), rr->account, rr->r.old_key,
 	    NULL)) < 0)
 		return call_failed(rr, r, "delete");
@@ -735,9 +761,26 @@ step_delete(struct rot_run *rr)
 		rr->code = CV_ERR_NOTFOUND;
 		return STEP_STOP;
 	}
+	/*
+	 * The delete is claimed in the entry, at the revision this run
+	 * wrote last: an abort or resume by another vaultctl meanwhile
+	 * (during the drain, say) made that revision stale and the put
+	 * fails, so nothing is deleted; one after it finds the claim
+	 * (rotate_abort) and does not say the old key is kept.
+	 */
+	test_pause("delete");
+	textf(rr->r.note, sizeof(rr->r.note), "%s the old key",
+	    ROT_DELETING);
+	if ((r = journal_put(rr)) != 0) {
+		if (journal_same(rr) == CV_ERR_EXISTS)
+			return STEP_GONE;
+		return call_failed(rr, r, "delete");
+	}
 	say(rr, "deleting old key %s at the exchange", rr->r.old_key);
-	if ((r = call(rr, builder(rr) ? "builder.revoke" : "apikey.delete",
-	    "key", rr->r.old_key, &status, &res)) != 0)
+	r = call(rr, builder(rr) ? "builder.revoke" : "apikey.delete", "key",
+	    rr->r.old_key, &status, &res);
+	test_stop_at("delete-sent");
+	if (r != 0)
 		return call_failed(rr, r, "delete");
 	json_decref(res);
 	if (status >= 200 && status <= 299)
@@ -1399,6 +1442,51 @@ abort_signer(struct rot_run *rr, char *out, size_t outlen)
 	return r;
 }
 
+/*
+ * What became of the old key of a rotation whose new key signs, into
+ * how: deleted (0), gone at the exchange, its delete's answer lost (0,
+ * and the command that removes its dead copy said), or kept: listed
+ * (1), or the exchange could not tell (2).  Or an error.
+ */
+static int
+abort_old_key(struct rot_run *rr, char *how, size_t len)
+{
+	uint64_t	 status;
+	json_t		*res;
+	const char	*del = builder(rr) ? "builder revoke" : "apikey delete";
+	const char	*kid = builder(rr) ? "" : "--key-id ";
+	int		 r;
+
+	if ((r = key_held(rr->vc, rtype(rr), rr->account, rr->r.old_key,
+	    NULL)) < 0)
+		return r;
+	if (r == 0) {
+		textf(how, len, "%s signs with the new key %s; the old key %s "
+		    "is deleted", rr->account, rr->r.new_key, rr->r.old_key);
+		return 0;
+	}
+	r = 2;
+	if (list_call(rr, &status, &res) == 0) {
+		if (status >= 200 && status <= 299)
+			r = listed(res, rr->r.old_key);
+		json_decref(res);
+	}
+	if (r == 0) {
+		snprintf(rr->dead, sizeof(rr->dead), "%s", rr->r.old_key);
+		textf(how, len, "%s signs with the new key %s; the old key %s "
+		    "is gone at the exchange (remove its dead copy with "
+		    "vaultctl %s --local --account %s --key-id %s)",
+		    rr->account, rr->r.new_key, rr->r.old_key, del,
+		    rr->account, rr->r.old_key);
+		return 0;
+	}
+	textf(how, len, "%s signs with the new key %s; the old key %s is "
+	    "kept (delete it with vaultctl %s --account %s %s%s)",
+	    rr->account, rr->r.new_key, rr->r.old_key, del, rr->account, kid,
+	    rr->r.old_key);
+	return r;
+}
+
 static int
 rotate_abort(struct vaultctl *vc, const char *id)
 {
@@ -1406,13 +1494,25 @@ rotate_abort(struct vaultctl *vc, const char *id)
 	uint64_t	 status, flags = 0;
 	json_t		*res;
 	char		 nonce[24], how[300], signs[200];
-	int		 r, held, other;
+	int		 r, held, other, deleting;
 
 	if ((r = load(vc, id, &rr)) != -1)
 		return r;
-	rr.r.resumes++;
-	if ((r = journal_put(&rr)) != 0)
-		return vaultctl_fail(vc, "rotate abort", r);
+	/*
+	 * A run claimed the old key's delete (step_delete): it may be
+	 * deleting it now, or have stopped after, the answer lost.  The
+	 * abort ends the rotation only once the key is found gone; it
+	 * writes nothing before, so as not to stop such a run half done.
+	 * Without the claim, its own write (at the revision it read)
+	 * makes a run's later claim fail.
+	 */
+	deleting = !omnia(&rr) && rr.r.step == ROT_DELETE &&
+	    strncmp(rr.r.note, ROT_DELETING, strlen(ROT_DELETING)) == 0;
+	if (!deleting) {
+		rr.r.resumes++;
+		if ((r = journal_put(&rr)) != 0)
+			return vaultctl_fail(vc, "rotate abort", r);
+	}
 	if (omnia(&rr))
 		return abort_omnia(&rr);
 	if (rr.r.new_key[0] == '\0' && rr.r.step == ROT_CREATE &&
@@ -1441,6 +1541,17 @@ rotate_abort(struct vaultctl *vc, const char *id)
 	if (rr.r.new_key[0] != '\0' && (held = key_held(vc, rtype(&rr),
 	    rr.account, rr.r.new_key, &flags)) < 0)
 		return vaultctl_fail(vc, "rotate abort", held);
+	r = 0;
+	if (held && (flags & VAULT_RECF_ACTIVE) &&
+	    (r = abort_old_key(&rr, how, sizeof(how))) < 0)
+		return vaultctl_fail(vc, "rotate abort", r);
+	if (deleting && (!held || !(flags & VAULT_RECF_ACTIVE) || r != 0)) {
+		textf(vc->errtext, sizeof(vc->errtext), "rotation %s was "
+		    "deleting the old key %s when it stopped, or another "
+		    "vaultctl is deleting it now: finish it with vaultctl "
+		    "rotate resume %s", id, rr.r.old_key, id);
+		return vaultctl_fail(vc, "rotate abort", CV_ERR_EXISTS);
+	}
 	if (!held && (other = abort_signer(&rr, signs, sizeof(signs))) < 0)
 		return vaultctl_fail(vc, "rotate abort", other);
 	if (!held && builder(&rr))
@@ -1451,14 +1562,7 @@ rotate_abort(struct vaultctl *vc, const char *id)
 		textf(how, sizeof(how), "%s; no new key was made", signs);
 	else if (!held)
 		textf(how, sizeof(how), "no new key was made; %s", signs);
-	else if (flags & VAULT_RECF_ACTIVE)
-		textf(how, sizeof(how), "%s signs with the new key %s; the "
-		    "old key %s is kept (delete it with vaultctl %s "
-		    "--account %s %s%s)", rr.account, rr.r.new_key,
-		    rr.r.old_key, builder(&rr) ? "builder revoke" :
-		    "apikey delete", rr.account, builder(&rr) ? "" :
-		    "--key-id ", rr.r.old_key);
-	else {
+	else if (!(flags & VAULT_RECF_ACTIVE)) {
 		/*
 		 * Durably first: a resume must not make it active now.  The
 		 * note is short (the key is the entry's "new"), so that an
@@ -1648,6 +1752,14 @@ rotate_due(struct vaultctl *vc, const struct start_args *a)
 	return rc;
 }
 
+/* 1 if a note is a mark of what a run was doing, not a failure. */
+static int
+marked(const char *note)
+{
+	return strncmp(note, ROT_DELETING, strlen(ROT_DELETING)) == 0 ||
+	    strncmp(note, ROT_ABORTING, strlen(ROT_ABORTING)) == 0;
+}
+
 /* The API key active for an entry's account now (NULL: none, builder). */
 static const char *
 key_of(const struct key_age *k, size_t nk, const struct entry *e)
@@ -1729,7 +1841,8 @@ rotate_status(struct vaultctl *vc)
 		    e[i].r.reason[0] ? "  reason: " : "", e[i].r.reason);
 		if (e[i].r.note[0] != '\0')
 			printf("    %s: %s\n", e[i].r.tries >= ROT_TRIES_MAX ?
-			    "NEEDS ATTENTION" : "last failure", e[i].r.note);
+			    "NEEDS ATTENTION" : marked(e[i].r.note) ? "note" :
+			    "last failure", e[i].r.note);
 		if (e[i].r.tries >= ROT_TRIES_MAX)
 			printf("    %s\n", advice(&e[i].r, key_of(k, nk,
 			    &e[i]), buf, sizeof(buf)));
