@@ -803,7 +803,7 @@ static void
 test_attention_third_key(void **state)
 {
 	struct rt	*c = *state;
-	char		 id[32], step[80], third[80], want[512];
+	char		 id[32], step[80], third[80], want[1024];
 	json_t		*j;
 
 	run(c, 0, "--json apikey create --account main --nonce %llu",
@@ -818,16 +818,20 @@ test_attention_third_key(void **state)
 	step_of(c, step, sizeof(step), id);
 	assert_string_equal(step, "create");
 	run(c, 0, "apikey use --account main --key-id %s", third);
-	snprintf(want, sizeof(want), "\n    key %s signs, not the old key %s; "
-	    "resume (its use step makes the new key the active one), or "
-	    "abort\n", third, c->key);
+	snprintf(want, sizeof(want), "\n    key %s signs, not the old key %s: "
+	    "abort to keep it, or make %s active again with vaultctl apikey "
+	    "use --account main --key-id %s and resume\n", third, c->key,
+	    c->key, c->key);
 	run(c, 0, "rotate status");
 	has(c, want);
 	assert_null(strstr(c->out, "still signs"));
-	run(c, 10, "rotate resume %s", id);
-	snprintf(want, sizeof(want), " (key %s signs, not the old key %s; "
-	    "resume (its use step makes the new key the active one), or "
-	    "abort)\n", third, c->key);
+	/* resume does not take the third key's place: it stops first */
+	run(c, 1, "rotate resume %s", id);
+	snprintf(want, sizeof(want), "vaultctl: rotate: rotation %s stopped at "
+	    "step create: another key was made active during the rotation "
+	    "(key %s signs, not the old key %s: abort to keep it, or make %s "
+	    "active again with vaultctl apikey use --account main --key-id "
+	    "%s and resume)\n", id, third, c->key, c->key, c->key);
 	has(c, want);
 	faults(c, "{\"fail_next\": 0}");
 	run(c, 0, "rotate abort %s", id);
@@ -838,6 +842,52 @@ test_attention_third_key(void **state)
 	c->nonce += 2;
 	snprintf(c->key, sizeof(c->key), "%s", third);
 	one_key(c, c->nonce, step, sizeof(step));
+}
+
+/*
+ * A rotation stopped before its use step, and the operator made a third
+ * key the active one by hand: resume stops and says how to go either
+ * way, rather than make the new key active over it and delete the old
+ * one.  Abort then keeps the third key signing.
+ */
+static void
+test_resume_third_key(void **state)
+{
+	struct rt	*c = *state;
+	char		 id[32], nk[80], third[80], want[1024], key[80];
+	json_t		*j;
+
+	start_stopped(c, "use", id);
+	new_key_of(c, nk, sizeof(nk));
+	run(c, 0, "--json apikey create --account main --nonce %llu",
+	    (unsigned long long)c->nonce + 2);
+	j = out_json(c);
+	snprintf(third, sizeof(third), "%s", json_string_value(
+	    json_object_get(json_object_get(j, "result"), "apiKey")));
+	json_decref(j);
+	run(c, 0, "apikey use --account main --key-id %s", third);
+	run(c, 1, "rotate resume %s", id);
+	snprintf(want, sizeof(want), "vaultctl: rotate %s: resuming at step "
+	    "use\nvaultctl: rotate: rotation %s stopped at step use: another "
+	    "key was made active during the rotation (key %s signs, not the "
+	    "old key %s: abort to keep it, or make %s active again with "
+	    "vaultctl apikey use --account main --key-id %s and resume)\n",
+	    id, id, third, c->key, c->key, c->key);
+	assert_string_equal(c->out, want);
+	/* the third key still signs; the old and new keys are kept */
+	run(c, 0, "--json apikey list --local --account main");
+	has(c, c->key);
+	has(c, nk);
+	run(c, 0, "rotate abort %s", id);
+	snprintf(want, sizeof(want), "rotation %s aborted: main signs with %s, "
+	    "not the old key %s; new key %s deleted\n", id, third, c->key,
+	    nk);
+	assert_string_equal(c->out, want);
+	run(c, 0, "apikey delete --account main --key-id %s", c->key);
+	c->nonce += 2;
+	snprintf(c->key, sizeof(c->key), "%s", third);
+	one_key(c, c->nonce, key, sizeof(key));
+	assert_string_equal(key, third);
 }
 
 /* Put a journal entry as a raw control request: the error code. */
@@ -1153,6 +1203,7 @@ main(void)
 		cmocka_unit_test(test_abort_delete_claimed),
 		cmocka_unit_test(test_abort_lost_delete),
 		cmocka_unit_test(test_attention_third_key),
+		cmocka_unit_test(test_resume_third_key),
 		cmocka_unit_test(test_lost_answers),
 		cmocka_unit_test(test_delete_new_not_active),
 		cmocka_unit_test(test_journal_refused),

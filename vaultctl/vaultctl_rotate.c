@@ -555,14 +555,54 @@ step_verify_omnia(struct rot_run *rr)
 	return STEP_OK;
 }
 
+/* The key of the rotation's kind active for the account now ("": none). */
+static void
+active_now(struct rot_run *rr, char *out, size_t outlen)
+{
+	struct vaultctl_rec	*v;
+	const char		*active;
+	size_t			 n;
+
+	out[0] = '\0';
+	if (vaultctl_list(rr->vc, &v, &n) != 0)
+		return;
+	if (vaultctl_active_key(v, n, rtype(rr), rr->account, &active) == 0)
+		snprintf(out, outlen, "%s", active);
+	free(v);
+}
+
+/*
+ * Before the use step, a key other than the old and the new one made
+ * active by hand (apikey use) is the operator's choice: the use step
+ * would replace it, and the delete step delete the old key, so the run
+ * stops and advice says how to go either way.
+ */
+static enum outcome
+check_active(struct rot_run *rr)
+{
+	char	active[VAULT_MAX_NAME + 1];
+
+	active_now(rr, active, sizeof(active));
+	if (active[0] == '\0' || strcmp(active, rr->r.old_key) == 0 ||
+	    strcmp(active, rr->r.new_key) == 0)
+		return STEP_OK;
+	textf(rr->r.note, sizeof(rr->r.note), "another key was made active "
+	    "during the rotation");
+	rr->code = CV_ERR_EXISTS;
+	return STEP_STOP;
+}
+
 static enum outcome
 step_create(struct rot_run *rr)
 {
 	char		 nonce[24];
 	uint64_t	 status;
 	json_t		*res;
+	enum outcome	 o;
 	int		 r;
 
+	if ((o = check_active(rr)) != STEP_OK)
+		return o;
 	/* done before a crash: the key at the nonce is in the vault */
 	if (key_at_nonce(rr->vc, rtype(rr), rr->account, rr->r.nonce,
 	    rr->r.new_key, sizeof(rr->r.new_key)) == 0)
@@ -603,8 +643,11 @@ step_verify(struct rot_run *rr)
 {
 	uint64_t	 status;
 	json_t		*res;
+	enum outcome	 o;
 	int		 r;
 
+	if ((o = check_active(rr)) != STEP_OK)
+		return o;
 	say(rr, "checking new key %s with the exchange's list",
 	    rr->r.new_key);
 	if ((r = list_call(rr, &status, &res)) != 0)
@@ -638,8 +681,11 @@ step_use(struct rot_run *rr)
 {
 	struct msg_w	w;
 	struct msg	m;
+	enum outcome	o;
 	int		r;
 
+	if ((o = check_active(rr)) != STEP_OK)
+		return o;
 	msg_begin(&w, MSG_CTL_USE_REQ, ++rr->vc->next_id);
 	msg_put_u64(&w, rtype(rr));
 	msg_put_str(&w, rr->account);
@@ -829,19 +875,32 @@ final_check(struct rot_run *rr)
  * takes the new one nothing of that key signs.
  */
 static const char *
-advice(const struct rotation *r, const char *active, char *buf, size_t len)
+advice(const struct rotation *r, const char *account, const char *active,
+    char *buf, size_t len)
 {
 	int	omnia = strcmp(r->kind, "omnia") == 0;
 
 	/*
 	 * Before use, the account's active key signs: the old one unless
 	 * another was made active meanwhile (active: the vault's now).
+	 * The new one goes on with resume; a third, made so by hand, is
+	 * the operator's to keep (check_active).
 	 */
 	if (!omnia && r->step <= ROT_USE && active != NULL &&
-	    strcmp(active, r->old_key) != 0) {
+	    strcmp(active, r->old_key) != 0 && strcmp(active,
+	    r->new_key) == 0) {
 		textf(buf, len, "key %s signs, not the old key %s; resume "
 		    "(its use step makes the new key the active one), or "
 		    "abort", active, r->old_key);
+		return buf;
+	}
+	if (!omnia && r->step <= ROT_USE && active != NULL &&
+	    strcmp(active, r->old_key) != 0) {
+		textf(buf, len, "key %s signs, not the old key %s: abort to "
+		    "keep it, or make %s active again with vaultctl %s use "
+		    "--account %s --key-id %s and resume", active, r->old_key,
+		    r->old_key, strcmp(r->kind, "builder") == 0 ? "builder" :
+		    "apikey", account, r->old_key);
 		return buf;
 	}
 	switch (r->step) {
@@ -871,29 +930,13 @@ advice(const struct rotation *r, const char *active, char *buf, size_t len)
 	}
 }
 
-/* The key of the rotation's kind active for the account now ("": none). */
-static void
-active_now(struct rot_run *rr, char *out, size_t outlen)
-{
-	struct vaultctl_rec	*v;
-	const char		*active;
-	size_t			 n;
-
-	out[0] = '\0';
-	if (vaultctl_list(rr->vc, &v, &n) != 0)
-		return;
-	if (vaultctl_active_key(v, n, rtype(rr), rr->account, &active) == 0)
-		snprintf(out, outlen, "%s", active);
-	free(v);
-}
-
 /* Run the rotation from its current step to the end. */
 static int
 run(struct rot_run *rr)
 {
 	enum outcome	o;
 	unsigned	backoff = 1;
-	char		active[VAULT_MAX_NAME + 1], buf[256];
+	char		active[VAULT_MAX_NAME + 1], buf[512];
 	int		r;
 
 	for (;;) {
@@ -944,8 +987,9 @@ run(struct rot_run *rr)
 				textf(rr->vc->errtext, sizeof(rr->vc->errtext),
 				    "rotation %s stopped at step %s: %s (%s)",
 				    rr->id, rotation_step_name(rr->r.step),
-				    rr->r.note, advice(&rr->r, active[0] !=
-				    '\0' ? active : NULL, buf, sizeof(buf)));
+				    rr->r.note, advice(&rr->r, rr->account,
+				    active[0] != '\0' ? active : NULL, buf,
+				    sizeof(buf)));
 			}
 			return vaultctl_fail(rr->vc, "rotate", rr->code != 0 ?
 			    rr->code : CV_ERR_EXCHANGE);
@@ -1780,7 +1824,7 @@ rotate_status(struct vaultctl *vc)
 	struct entry	*e;
 	struct key_age	*k;
 	json_t		*a, *ka;
-	char		 buf[256];
+	char		 buf[512];
 	size_t		 n, i, nk;
 	time_t		 now = time(NULL);
 	int		 r;
@@ -1844,8 +1888,8 @@ rotate_status(struct vaultctl *vc)
 			    "NEEDS ATTENTION" : marked(e[i].r.note) ? "note" :
 			    "last failure", e[i].r.note);
 		if (e[i].r.tries >= ROT_TRIES_MAX)
-			printf("    %s\n", advice(&e[i].r, key_of(k, nk,
-			    &e[i]), buf, sizeof(buf)));
+			printf("    %s\n", advice(&e[i].r, e[i].account,
+			    key_of(k, nk, &e[i]), buf, sizeof(buf)));
 		printf("    next: vaultctl rotate resume %s  (or rotate abort "
 		    "%s)\n", e[i].id, e[i].id);
 	}
