@@ -419,6 +419,55 @@ test_list_hostile(void **state)
 	assert_string_equal(o->out, want);
 }
 
+/*
+ * rotate --due names the keys the exchange lists that the vault does
+ * not hold, as a rotation's own report does, cleaned the same way, in
+ * its text and its JSON.
+ */
+static void
+test_due_unknown(void **state)
+{
+	struct rt	*o = *state;
+	struct txr	 r;
+	char		 body[512], cmd[1024];
+	const char	*p;
+	json_t		*j, *e;
+
+	faults(o, "{\"propagation_ms\": 0}");
+	/* a key of its own: the exchange lists the keys made with it */
+	seed_import(o, o->key, sizeof(o->key));
+	run(o, 0, "apikey use --account main --key-id %s", o->key);
+	snprintf(body, sizeof(body), "{\"label\":\"due\",\"permissions\":"
+	    "[\"trade\"],\"with\":\"%s\",\"id\":\"d\\u001b[2J\\u009bx-1\"}",
+	    o->key);
+	admin(o, "omnia/keys", body, 201, &r);
+	txr_free(&r);
+	run(o, 0, "account update main --max-key-age 30");
+	snprintf(cmd, sizeof(cmd), "CLOBVAULT_TEST_DAYS_AHEAD=31 "
+	    "%s/vaultctl rotate --due --drain 0 2>/dev/null", o->it.build);
+	assert_int_equal(it_run(o->out, sizeof(o->out), cmd), 0);
+	p = strstr(o->out, "main: rotated\n");
+	assert_non_null(p);
+	assert_string_equal(p, "main: rotated\nmain: the exchange also lists "
+	    "API keys the vault does not hold: d?[2J??x-1 (remove them at the "
+	    "exchange, or import them)\n");
+	snprintf(cmd, sizeof(cmd), "CLOBVAULT_TEST_DAYS_AHEAD=31 "
+	    "%s/vaultctl --json rotate --due --drain 0 2>/dev/null",
+	    o->it.build);
+	assert_int_equal(it_run(o->out, sizeof(o->out), cmd), 0);
+	j = out_json(o);
+	e = json_array_get(json_object_get(j, "due"), 0);
+	assert_string_equal(json_string_value(json_object_get(e, "result")),
+	    "rotated");
+	assert_string_equal(json_string_value(json_object_get(e,
+	    "unknown_keys")), "d?[2J??x-1");
+	json_decref(j);
+	for (p = o->out; *p != '\0'; p++)
+		if (*p == 0x1b || (unsigned char)*p >= 0x80)
+			fail_msg("byte 0x%02x in %s", (unsigned char)*p, o->out);
+	run(o, 0, "account update main --no-max-key-age");
+}
+
 int
 main(void)
 {
@@ -430,6 +479,7 @@ main(void)
 		cmocka_unit_test(test_verify_refused),
 		cmocka_unit_test(test_unknown_hostile),
 		cmocka_unit_test(test_list_hostile),
+		cmocka_unit_test(test_due_unknown),
 	};
 
 	/* ROTATE_TEST=name: that test alone */

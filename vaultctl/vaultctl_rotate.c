@@ -1003,6 +1003,19 @@ run(struct rot_run *rr)
 	}
 }
 
+/* The keys the exchange lists that the vault does not, after what. */
+static void
+print_unknown(const struct rot_run *rr, const char *what)
+{
+	if (rr->unknown[0] == '\0')
+		return;
+	printf("%sthe exchange also lists API keys the vault does not hold: ",
+	    what);
+	vaultctl_fput_text(stdout, rr->unknown);
+	printf(" (%s, or import them)\n", omnia(rr) ? "remove them at the "
+	    "exchange" : "delete them with apikey delete --key-id");
+}
+
 /* Print the end of a rotation that ran to its end. */
 static int
 report(struct rot_run *rr, const char *how)
@@ -1031,14 +1044,7 @@ report(struct rot_run *rr, const char *how)
 		    rr->r.old_key);
 	else
 		printf("rotation %s aborted: %s\n", rr->id, how);
-	if (rr->unknown[0] != '\0') {
-		printf("the exchange also lists API keys the vault does not "
-		    "hold: ");
-		vaultctl_fput_text(stdout, rr->unknown);
-		printf(" (%s, or import them)\n", omnia(rr) ? "remove them "
-		    "at the exchange" : "delete them with apikey delete "
-		    "--key-id");
-	}
+	print_unknown(rr, "");
 	return EXIT_OK;
 }
 
@@ -1221,7 +1227,7 @@ start_args(struct vaultctl *vc, int argc, char **argv, struct start_args *a)
 }
 
 static int	rotate_account(struct vaultctl *, const char *, const char *,
-		    uint64_t, const char *, int);
+		    uint64_t, const char *, struct rot_run *);
 
 static int
 rotate_start(struct vaultctl *vc, int argc, char **argv, int builder_kind)
@@ -1242,13 +1248,17 @@ rotate_start(struct vaultctl *vc, int argc, char **argv, int builder_kind)
 	if (!builder_kind && a.builder_id != NULL)
 		return usage(vc, "--builder-id goes with rotate builder");
 	return rotate_account(vc, a.account, a.reason, a.drain, a.builder_id,
-	    0);
+	    NULL);
 }
 
-/* Rotate account's active API key: a new rotation, run to its end. */
+/*
+ * Rotate account's active API key: a new rotation, run to its end, and
+ * reported; or, with done, the run is left there for the caller's own
+ * report (rotate --due).
+ */
 static int
 rotate_account(struct vaultctl *vc, const char *account, const char *reason,
-    uint64_t drain, const char *builder_id, int quiet)
+    uint64_t drain, const char *builder_id, struct rot_run *done)
 {
 	struct vaultctl_rec	*v;
 	struct entry		*e;
@@ -1344,7 +1354,10 @@ rotate_account(struct vaultctl *vc, const char *account, const char *reason,
 		return vaultctl_fail(vc, "rotate", r);
 	if ((r = run(&rr)) != 0)
 		return r;
-	return quiet ? EXIT_OK : report(&rr, "done");
+	if (done == NULL)
+		return report(&rr, "done");
+	*done = rr;
+	return EXIT_OK;
 }
 
 static int
@@ -1727,9 +1740,11 @@ static int
 rotate_due(struct vaultctl *vc, const struct start_args *a)
 {
 	struct key_age	*k;
+	struct rot_run	 done;
 	json_t		*arr = NULL;
 	const char	*what;
 	char		 reason[ROT_REASON_MAX + 1];
+	char		 what_acct[VAULT_MAX_NAME + 3];
 	size_t		 n, i;
 	int		 r, rc = EXIT_OK;
 
@@ -1774,18 +1789,27 @@ rotate_due(struct vaultctl *vc, const struct start_args *a)
 		/* one report for all: the rotation's own is not printed */
 		vc->mute = 1;
 		vc->errtext[0] = '\0';
+		memset(&done, 0, sizeof(done));
 		r = rotate_account(vc, k[i].account, reason, a->drain, NULL,
-		    1);
+		    &done);
 		vc->mute = 0;
 		if (r != EXIT_OK && rc == EXIT_OK)
 			rc = r;
-		if (arr != NULL)
+		/* as a rotation's own report, keys the vault does not hold */
+		if (arr != NULL) {
 			json_object_set_new(json_array_get(arr,
 			    json_array_size(arr) - 1), "result", json_string(
 			    r == EXIT_OK ? "rotated" : vc->errtext));
-		else if (r == EXIT_OK)
+			if (r == EXIT_OK)
+				json_object_set_new(json_array_get(arr,
+				    json_array_size(arr) - 1), "unknown_keys",
+				    json_string(done.unknown));
+		} else if (r == EXIT_OK) {
 			printf("%s: rotated\n", k[i].account);
-		else
+			snprintf(what_acct, sizeof(what_acct), "%s: ",
+			    k[i].account);
+			print_unknown(&done, what_acct);
+		} else
 			printf("%s: rotation failed: %s\n", k[i].account,
 			    vc->errtext);
 	}
