@@ -176,6 +176,47 @@ test_crash_table(void **state)
 }
 
 /*
+ * The answer to the rotate lost, and the run stopped before it could
+ * look (CLOBVAULT_TEST_ROTATE_STOP=rotate-sent, as a kill there): the
+ * entry has no "lost:" note, yet the vault's secret is dead.  abort
+ * asks the exchange with it rather than say the key keeps its secret,
+ * and, the dead key being the active one, names the key to make active.
+ */
+static void
+test_abort_lost_unseen(void **state)
+{
+	struct rt	*o = *state;
+	char		 other[64], id[32], cmd[1024], want[1024];
+	json_t		*j;
+
+	seed_import(o, other, sizeof(other));
+	faults(o, "{\"lose_rotate_next\": 1}");
+	snprintf(cmd, sizeof(cmd), "CLOBVAULT_TEST_ROTATE_STOP=rotate-sent "
+	    "%s/vaultctl rotate apikey --account main 2>&1", o->it.build);
+	if (it_run(o->out, sizeof(o->out), cmd) != 99)
+		fail_msg("stop after the rotate: %s", o->out);
+	run(o, 0, "--json rotate status");
+	j = out_json(o);
+	snprintf(id, sizeof(id), "%s", json_string_value(json_object_get(
+	    json_array_get(json_object_get(j, "rotations"), 0), "id")));
+	json_decref(j);
+	run(o, 0, "rotate abort %s", id);
+	snprintf(want, sizeof(want), "rotation %s aborted: key %s was rotated "
+	    "and its new secret lost: it is dead; remove its copy with "
+	    "vaultctl apikey delete --local --account main --key-id %s; make "
+	    "another key active: vaultctl apikey use --account main --key-id "
+	    "%s\n", id, o->key, o->key, other);
+	assert_string_equal(o->out, want);
+	run(o, 0, "apikey use --account main --key-id %s", other);
+	run(o, 0, "apikey delete --local --account main --key-id %s "
+	    "--passphrase-file %s", o->key, o->pass);
+	run(o, 0, "rotate status");
+	has(o, "no rotation in progress");
+	run(o, 0, "apikey list --account main");
+	snprintf(o->key, sizeof(o->key), "%s", other);
+}
+
+/*
  * The exchange rotates the key and the answer never arrives: the
  * vault's secret is dead and the new one unknown.  vaultctl finds out,
  * stops, and names the way out; the operator takes it.
@@ -474,6 +515,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_rotate),
 		cmocka_unit_test(test_crash_table),
+		cmocka_unit_test(test_abort_lost_unseen),
 		cmocka_unit_test(test_lost_answer),
 		cmocka_unit_test(test_lost_other_active),
 		cmocka_unit_test(test_verify_refused),

@@ -502,8 +502,9 @@ step_rotate(struct rot_run *rr)
 			return http_failed(rr, status, NULL, "rotate");
 	}
 	say(rr, "rotating Omnia key %s at the exchange", rr->r.old_key);
-	if ((r = call(rr, "apikey.rotate", "key", rr->r.old_key, &status,
-	    &res)) != 0)
+	r = call(rr, "apikey.rotate", "key", rr->r.old_key, &status, &res);
+	test_stop_at("rotate-sent");
+	if (r != 0)
 		return call_failed(rr, r, "rotate");
 	if (status < 200 || status > 299) {
 		r = http_failed(rr, status, res, "rotate");
@@ -1411,23 +1412,59 @@ rotate_resume(struct vaultctl *vc, const char *id)
 static int
 abort_omnia(struct rot_run *rr)
 {
-	char	fp[17], how[300];
-	int	r;
+	char		 fp[17], how[512], tail[256];
+	char		 other[VAULT_MAX_NAME + 1], active[VAULT_MAX_NAME + 1];
+	uint64_t	 status = 0;
+	json_t		*res;
+	int		 r, lost;
 
 	if ((r = key_fp(rr->vc, rr->account, rr->r.old_key, fp)) != 0)
 		return vaultctl_fail(rr->vc, "rotate abort", r);
+	lost = strncmp(rr->r.note, "lost:", 5) == 0;
+	/*
+	 * The vault's secret unchanged: a rotate whose answer was lost (a
+	 * run stopped or killed before it could look) killed it all the
+	 * same.  A call with it tells, as step_rotate's does.
+	 */
+	if (fp[0] != '\0' && strcmp(fp, rr->r.fp) == 0 && !lost) {
+		if ((r = call(rr, "apikey.list", "key", rr->r.old_key,
+		    &status, &res)) != 0)
+			return vaultctl_fail(rr->vc, "rotate abort", r);
+		json_decref(res);
+		lost = status == 401;
+		if (!lost && (status < 200 || status > 299)) {
+			textf(rr->vc->errtext, sizeof(rr->vc->errtext),
+			    "cannot tell whether key %s was rotated (HTTP "
+			    "%llu): abort again later", rr->r.old_key,
+			    (unsigned long long)status);
+			return vaultctl_fail(rr->vc, "rotate abort",
+			    CV_ERR_EXCHANGE);
+		}
+	}
 	if (fp[0] == '\0')
 		textf(how, sizeof(how), "key %s is no longer in the vault",
 		    rr->r.old_key);
 	else if (strcmp(fp, rr->r.fp) != 0)
 		textf(how, sizeof(how), "key %s has its new secret in the "
 		    "vault", rr->r.old_key);
-	else if (strncmp(rr->r.note, "lost:", 5) == 0)
+	else if (lost) {
+		/* the dead key still the active one: nothing signs */
+		active_now(rr, active, sizeof(active));
+		other_key(rr, other, sizeof(other));
+		tail[0] = '\0';
+		if (strcmp(active, rr->r.old_key) == 0 && other[0] != '\0')
+			textf(tail, sizeof(tail), "; make another key active: "
+			    "vaultctl apikey use --account %s --key-id %s",
+			    rr->account, other);
+		else if (strcmp(active, rr->r.old_key) == 0)
+			textf(tail, sizeof(tail), "; the vault holds no other "
+			    "key of %s: make one at the exchange and vaultctl "
+			    "apikey import it", rr->account);
 		textf(how, sizeof(how), "key %s was rotated and its new secret "
 		    "lost: it is dead; remove its copy with vaultctl apikey "
-		    "delete --local --account %s --key-id %s", rr->r.old_key,
-		    rr->account, rr->r.old_key);
-	else
+		    "delete --local --account %s --key-id %s%s", rr->r.old_key,
+		    rr->account, rr->r.old_key, tail);
+	} else
 		textf(how, sizeof(how), "key %s keeps the secret the vault "
 		    "holds", rr->r.old_key);
 	textf(rr->r.note, sizeof(rr->r.note), "%.*s", ROT_NOTE_MAX, how);
