@@ -150,8 +150,8 @@ say(const struct rot_run *rr, const char *fmt, ...)
 /*
  * For the crash tests: stop (as a kill would) at point: right after the
  * entry naming a step is durable, before its effect (the step's name),
- * or right after the exchange answered the old key's delete, or did not
- * ("delete-sent").
+ * or right after the exchange answered the old key's delete or an Omnia
+ * key's rotate, or did not ("delete-sent", "rotate-sent").
  */
 static void
 test_stop_at(const char *point)
@@ -787,6 +787,11 @@ step_delete(struct rot_run *rr)
 		if ((wait -= DRAIN_PING_S) > 0 && (r = drain_ping(rr)) != 0)
 			return call_failed(rr, r, "delete");
 	}
+	/* an abort during the drain kept the old key, and said so */
+	if ((r = journal_same(rr)) == CV_ERR_EXISTS)
+		return STEP_GONE;
+	if (r != 0)
+		return call_failed(rr, r, "delete");
 	if ((r = key_held(rr->vc, rtype(rr), rr->account, rr->r.old_key,
 	    NULL)) < 0)
 		return call_failed(rr, r, "delete");
