@@ -41,6 +41,8 @@
 #define NETD_TIMEOUT		20		/* seconds for one request */
 #define NETD_BODY_MAX		(256 * 1024)	/* answer bytes accepted */
 #define NETD_BODY_START		(16 * 1024)	/* answer buffer at first */
+#define NETD_HDRS_MAX		(64 * 1024)	/* header bytes of an answer,
+						   interim answers included */
 #define NETD_CA_MAX		(1024 * 1024)	/* CA PEM bytes */
 #define NETD_URL_MAX		512		/* base URL */
 #define NETD_PIN_MAX		1024
@@ -141,6 +143,7 @@ struct http_res {
 	char		 statusline[96];	/* "404 Not Found", printable */
 	int		 retry_after;	/* seconds, -1 if none */
 	int		 too_big;	/* body over NETD_BODY_MAX */
+	int		 hdrs_too_big;	/* headers over NETD_HDRS_MAX */
 	int		 connected;	/* a connection was made */
 	int		 sent;		/* the request may have gone out */
 	long		 os_errno;

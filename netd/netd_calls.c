@@ -745,12 +745,17 @@ call_done(struct netd *nd, const struct http_res *res)
 	char			 why[64];
 
 	cl->wait = W_NONE;
-	if (res->too_big) {
+	if (res->too_big || res->hdrs_too_big) {
 		if (cl->step == ST_CLOCK) {
 			answer_clock(nd, 0);
 			return;
 		}
-		snprintf(why, sizeof(why), "is over %d bytes", NETD_BODY_MAX);
+		if (res->hdrs_too_big)
+			snprintf(why, sizeof(why), "has over %d bytes of "
+			    "headers", NETD_HDRS_MAX);
+		else
+			snprintf(why, sizeof(why), "is over %d bytes",
+			    NETD_BODY_MAX);
 		answer_malformed(nd, why);
 		return;
 	}

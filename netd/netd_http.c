@@ -10,7 +10,8 @@
  * the system bundle, see http_tls), each record's plaintext wiped once
  * read, an optional public key pin, http and https only, no redirect,
  * no proxy, a connect and a total time-out, and an answer of at most
- * NETD_BODY_MAX bytes, kept in guarded memory and wiped after use.
+ * NETD_HDRS_MAX bytes of headers and NETD_BODY_MAX of body, the body
+ * kept in guarded memory and wiped after use.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -33,6 +34,7 @@ struct netd_http {
 	uint8_t			*buf;		/* guarded, cap bytes */
 	size_t			 cap;		/* > len: room for a NUL */
 	size_t			 len;
+	size_t			 hdrbytes;	/* of every answer so far */
 	char			 errbuf[CURL_ERROR_SIZE];
 	struct http_res		 res;
 };
@@ -92,7 +94,13 @@ line_len(const char *p, size_t len)
 	return i;
 }
 
-/* A header line, as libcurl hands it: len bytes, not NUL-terminated. */
+/*
+ * A header line, as libcurl hands it: len bytes, not NUL-terminated.
+ * libcurl's own bound on the headers is 300 KiB, past which it fails
+ * the transfer as a receive error: one we would retry, taken for a
+ * dropped connection.  Ours is lower and ends the transfer as an answer
+ * too large.
+ */
 static size_t
 http_header_cb(char *p, size_t size, size_t n, void *arg)
 {
@@ -100,6 +108,11 @@ http_header_cb(char *p, size_t size, size_t n, void *arg)
 	size_t			 len = size * n;
 	const char		*sp;
 
+	if ((n != 0 && len / n != size) || len > NETD_HDRS_MAX - h->hdrbytes) {
+		h->res.hdrs_too_big = 1;
+		return 0;		/* aborts the transfer */
+	}
+	h->hdrbytes += len;
 	if (len > 5 && memcmp(p, "HTTP/", 5) == 0) {
 		/* A new status line: what came before was interim. */
 		h->res.retry_after = -1;
@@ -226,6 +239,7 @@ http_start(struct netd_http *h, const struct http_req *rq)
 	h->res.retry_after = -1;
 	h->errbuf[0] = '\0';
 	h->len = 0;
+	h->hdrbytes = 0;
 	h->done = 0;
 
 	for (i = 0; rq->hdrs != NULL && rq->hdrs[i] != NULL; i++) {

@@ -334,6 +334,66 @@ test_large(void **state)
 	}
 }
 
+/*
+ * An answer's headers are bounded as its body is: 64 KiB of them, the
+ * interim answers' included, and no more.  One past that is refused
+ * as too large, once: not taken for a dropped connection and asked
+ * again (libcurl's own bound, 300 KiB, fails as a receive error).
+ */
+static void
+test_large_headers(void **state)
+{
+	static const char *const email[] = { "email", "a@b.example", NULL };
+	struct ndans	 a;
+	char		*b, want[512];
+	size_t		 o, i;
+
+	assert_non_null(b = malloc(256 * 1024));
+	/* 63 KiB of headers in all: taken */
+	o = (size_t)snprintf(b, 64, "HTTP/1.1 200 OK\r\n");
+	for (i = 0; i < 630; i++)
+		o += (size_t)snprintf(b + o, 128, "X-Pad-%03zu: %090d\r\n", i,
+		    0);
+	o += (size_t)snprintf(b + o, 128, "Content-Length: 12\r\n"
+	    "Connection: close\r\n\r\n\"1700000003\"");
+	canned(b, NULL);
+	call("time", NULL, &a);
+	expect_raw(&a, 200, "{\"time\":1700000003}");
+	ndans_free(&a);
+	/* 100 KiB of them: refused once, not asked again */
+	o = (size_t)snprintf(b, 64, "HTTP/1.1 200 OK\r\n");
+	for (i = 0; i < 1000; i++)
+		o += (size_t)snprintf(b + o, 128, "X-Pad-%03zu: %090d\r\n", i,
+		    0);
+	o += (size_t)snprintf(b + o, 128, "Content-Length: 12\r\n"
+	    "Connection: close\r\n\r\n\"1700000004\"");
+	canned(b, b, b, b, NULL);
+	call("time", NULL, &a);
+	snprintf(want, sizeof(want), "the answer of 127.0.0.1:%d to GET "
+	    "/time has over 65536 bytes of headers", srv.port);
+	nd_expect_error(&a, CV_ERR_RESPONSE, want);
+	assert_string_equal(a.text, want);
+	ndans_free(&a);
+	assert_int_equal(srv.conns, 1);
+	/* as many in 1xx interim answers; a POST says what may be done */
+	o = 0;
+	for (i = 0; i < 4000; i++)
+		o += (size_t)snprintf(b + o, 64, "HTTP/1.1 100 Continue\r\n"
+		    "\r\n");
+	o += (size_t)snprintf(b + o, 128, "HTTP/1.1 200 OK\r\n"
+	    "Content-Length: 2\r\nConnection: close\r\n\r\n{}");
+	canned(b, NULL);
+	call("waitlist.join", email, &a);
+	snprintf(want, sizeof(want), "the answer of 127.0.0.1:%d to POST "
+	    "/waitlist has over 65536 bytes of headers: the exchange may "
+	    "have taken the address on its waitlist", srv.port);
+	nd_expect_error(&a, CV_ERR_RESPONSE, want);
+	assert_string_equal(a.text, want);
+	ndans_free(&a);
+	assert_int_equal(srv.conns, 1);
+	free(b);
+}
+
 static void
 test_tolerant(void **state)
 {
@@ -608,6 +668,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_malformed),
 		cmocka_unit_test(test_large),
+		cmocka_unit_test(test_large_headers),
 		cmocka_unit_test(test_tolerant),
 		cmocka_unit_test(test_refusals),
 		cmocka_unit_test(test_omnia),
