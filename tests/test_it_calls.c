@@ -1281,6 +1281,45 @@ test_read_only_calls(void **state)
 }
 
 /*
+ * A notification whose payload holds what a terminal would obey: an
+ * escape sequence, a bell, DEL, a C1 CSI, a line separator, a bidi
+ * override.  The text output shows each as '?' (a C0 control in a
+ * JSON value it prints as its escape); --json keeps the text whole but
+ * only in ASCII, as \u escapes, so no byte of it reaches a terminal
+ * raw.
+ */
+#define HOSTILE_PAYLOAD	"x\\u001b]0;t\\u0007\\u007f\\u009b2J\\u2028\\u202ey"
+
+static void
+test_hostile_text(void **state)
+{
+	struct ct	*c = *state;
+	char		 body[512];
+	const char	*p;
+	json_t		*doc, *res;
+
+	run(c, 0, NULL, "apikey create --account main");
+	snprintf(body, sizeof(body), "{\"address\":\"%s\",\"type\":1,"
+	    "\"payload\":{\"tag\":\"" HOSTILE_PAYLOAD "\"}}", c->addr);
+	admin(c, "notifications", body);
+	run(c, 0, NULL, "--json notifications list --account main");
+	has(c, "\"tag\": \"x\\u001B]0;t\\u0007\\u007F\\u009B2J\\u2028"
+	    "\\u202Ey\"");
+	for (p = c->out; *p != '\0'; p++)
+		if ((unsigned char)*p < 0x20 ? *p != '\n' :
+		    (unsigned char)*p >= 0x7f)
+			fail_msg("byte 0x%02x in %s", (unsigned char)*p, c->out);
+	res = answer(c, &doc, "notifications.list", "main", 200);
+	assert_string_equal(json_string_value(json_object_get(json_object_get(
+	    json_array_get(json_object_get(res, "notifications"), 0),
+	    "payload"), "tag")), "x\x1b]0;t\x07\x7f\xc2\x9b" "2J"
+	    "\xe2\x80\xa8\xe2\x80\xaey");
+	json_decref(doc);
+	run(c, 0, NULL, "notifications list --account main");
+	has(c, "payload={\"tag\":\"x\\u001B]0;t\\u0007??2J??y\"}");
+}
+
+/*
  * Openfish: the API key rotated over HTTPS with the invitation code
  * spent; the invitation code is not sent again, the new key signs and
  * the old one is gone at the exchange.
@@ -1333,6 +1372,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_faults, setup_polymarket,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_read_only_calls,
+		    setup_polymarket, teardown),
+		cmocka_unit_test_setup_teardown(test_hostile_text,
 		    setup_polymarket, teardown),
 		cmocka_unit_test_setup_teardown(test_transport, setup_openfish,
 		    teardown),

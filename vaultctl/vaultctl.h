@@ -90,7 +90,8 @@ int	vaultctl_call(struct vaultctl *, struct msg_w *w, uint32_t ans,
 void	*vaultctl_json_malloc(size_t);
 void	 vaultctl_json_free(void *);
 
-/* Print j as the one JSON document of this run, and free it. */
+/* Print j as the one JSON document of this run, in ASCII (any other
+ * character and DEL as \u escapes), and free it. */
 void	vaultctl_print_json(json_t *j);
 /* Text a daemon or the exchange gave, to f, each unsafe character
  * (utf8_char: controls, bidi controls, bytes not UTF-8) shown as '?'. */

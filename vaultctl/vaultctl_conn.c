@@ -386,10 +386,26 @@ vaultctl_json_free(void *v)
 void
 vaultctl_print_json(json_t *j)
 {
-	char	*s;
+	char	*s, *p;
+	size_t	 n;
 
-	if ((s = json_dumps(j, JSON_INDENT(2) | JSON_SORT_KEYS)) != NULL) {
-		printf("%s\n", s);
+	/*
+	 * ASCII, DEL escaped too: a text of the exchange's (a notification,
+	 * a balance's fields) or of a daemon reaches a terminal as its \u
+	 * escapes, never as a C1 control, a bidi override or a line
+	 * separator, and reads back as the same text.
+	 */
+	if ((s = json_dumps(j, JSON_INDENT(2) | JSON_SORT_KEYS |
+	    JSON_ENSURE_ASCII)) != NULL) {
+		for (p = s; *p != '\0'; p += n) {
+			n = strcspn(p, "\x7f");
+			fwrite(p, 1, n, stdout);
+			if (p[n] == 0x7f) {
+				fputs("\\u007F", stdout);
+				n++;
+			}
+		}
+		putchar('\n');
 		vaultctl_json_free(s);
 	}
 	json_decref(j);
