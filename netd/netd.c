@@ -332,6 +332,15 @@ main(int argc, char **argv)
 	/* not dumpable now: no tracer of our user may have come in */
 	harden_untraced(-1);
 	log_init("netd", nd.opts.verbose);
+	/*
+	 * vaultd gives netd no environment.  Started another way it could
+	 * carry what libcurl, OpenSSL and the resolver obey: SSLKEYLOGFILE
+	 * (each connection's TLS secrets written out, and with them the
+	 * passphrase headers and new credentials of a capture),
+	 * OPENSSL_CONF, HOSTALIASES.  netd reads nothing from it.
+	 */
+	if (clearenv() != 0)
+		fatalx("cannot clear the environment");
 	if (nd.opts.timeout != 0 && !nd.opts.testmode)
 		fatalx("-t is for tests: it needs -T");
 	if (nd.opts.gw_deadline != 0 && !nd.opts.testmode)

@@ -101,6 +101,8 @@ ndvault_secret(struct ndvault *v, const char *s)
 }
 
 static int	nd_starts;
+/* The environment netd starts with; NULL: none, as vaultd gives it. */
+static char	**nd_envp;
 
 /*
  * Start netd with the extra arguments (NULL-terminated, at most 8) and
@@ -183,7 +185,7 @@ nd_start_fds(struct nd *n, const char *const *extra, const int *fds,
 				_exit(126);
 		close(CHILD_LOG_FD);
 		close_range(CHILD_GW_FD_MIN + (unsigned int)nfds, ~0U, 0);
-		execve(exe, argv, envp);
+		execve(exe, argv, nd_envp != NULL ? nd_envp : envp);
 		_exit(127);
 	}
 	close(sv[1]);

@@ -762,6 +762,20 @@ test_tls(void **state)
 	nd_call_ca(&n, &v, want, ca, calen, NULL, "time", NULL, &a);
 	nd_expect_error(&a, CV_ERR_TRANSPORT, "TLS with localhost:");
 	ndans_free(&a);
+	nd_cleanup(&n);
+	/*
+	 * A netd started with SSLKEYLOGFILE (by hand, not by vaultd) writes
+	 * no TLS secret there: libcurl never sees the variable.
+	 */
+	snprintf(f[0], sizeof(f[0]), "SSLKEYLOGFILE=%s/keylog", dir);
+	nd_envp = (char *[]){ f[0], NULL };
+	assert_int_equal(nd_start(&n, NULL, NULL), 0);
+	nd_envp = NULL;
+	nd_call_ca(&n, &v, t.url, ca, calen, NULL, "apikey.list", NULL, &a);
+	expect_ok(&a, NULL);
+	ndans_free(&a);
+	snprintf(want, sizeof(want), "%s/keylog", dir);
+	assert_int_equal(access(want, F_OK), -1);
 	free(ca);
 	nd_cleanup(&n);
 	txt_cleanup(&t);
