@@ -145,8 +145,9 @@ vaultd_budget_record(struct vaultd *vd, const struct sign_origin *o,
  * carries its hash and renames it once appended.  So a file is bound to
  * the first checkpoint after its seq that names it, not always the very
  * next record.  A smaller file (a few hundred KB at most) is written
- * right away, the checkpoint right after its seq, as a thread would
- * cost about as much.
+ * right away, the checkpoint right after its seq: it costs the loop an
+ * fsync (bench_budget), as the checkpoint's own line and the rename do,
+ * and keeps a lifecycle event's checkpoint before the next signature.
  */
 struct budget_job {
 	pthread_t	 t;
