@@ -8,6 +8,7 @@
 #include <unistd.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/ptrace.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -73,6 +74,12 @@ child_parse_args(const char *procname, int argc, char **argv,
 	long	 n;
 	int	 ch, i;
 
+	/*
+	 * vaultd runs us from the file it holds (fexecve): older kernels
+	 * then name the process after the descriptor's number, which ps
+	 * and top would show.
+	 */
+	(void)prctl(PR_SET_NAME, procname);
 	child_log_setup(procname);
 	memset(o, 0, sizeof(*o));
 	o->user = "nobody";

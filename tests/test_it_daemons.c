@@ -3,7 +3,7 @@
  * restarts after kill -9, children stopped and continued without harm,
  * forbidden system calls killing signerd with SIGSYS, hostile messages
  * from children and control clients, clean shutdown, and vaultctl
- * status.
+ * status; children run from the programs vaultd started with.
  */
 #include <dirent.h>
 #include <sched.h>
@@ -167,6 +167,122 @@ test_kill9_restart(void **state)
 	assert_int_equal(kill(t->vaultd, 0), 0);
 	assert_int_equal(it_proc_field(q[1].pid, "Seccomp"), 2);
 	assert_int_equal(it_proc_field(q[2].pid, "Seccomp"), 2);
+}
+
+/* Wait until vaultd's log has s; 0, or -1 after ms. */
+static int
+log_wait(struct it *t, const char *s, int ms)
+{
+	int64_t	start = it_ms();
+
+	while (!it_log_has(t, s))
+		if (it_ms() - start >= ms)
+			return -1;
+		else
+			it_sleep_ms(20);
+	return 0;
+}
+
+/* vaultd, signerd and netd copied to a directory of their own. */
+static struct {
+	struct it	t;
+	char		dir[32];
+} held;
+
+static int
+setup_held(void **state)
+{
+	char	cmd[1024];
+
+	it_init(&held.t);
+	snprintf(held.dir, sizeof(held.dir), "/tmp/cvexe.XXXXXX");
+	if (mkdtemp(held.dir) == NULL)
+		return -1;
+	snprintf(cmd, sizeof(cmd), "cp %s/vaultd %s/signerd %s/netd %s/",
+	    held.t.build, held.t.build, held.t.build, held.dir);
+	if (system(cmd) != 0)
+		return -1;
+	snprintf(held.t.build, sizeof(held.t.build), "%s", held.dir);
+	*state = &held.t;
+	return it_start(&held.t, "-T", NULL);
+}
+
+static int
+teardown_held(void **state)
+{
+	char	cmd[64];
+
+	it_cleanup(&held.t);
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", held.dir);
+	return system(cmd) == 0 ? 0 : -1;
+}
+
+/*
+ * A vaultd run by hand through an upgrade that puts new programs in
+ * place (dpkg and make install rename a new file over the old): the
+ * next start of signerd runs the program vaultd started with, not the
+ * new one, and says so; a program changed in place (netd's time here)
+ * is not started until it is as it was.
+ */
+static void
+test_held_programs(void **state)
+{
+	struct it	*t = *state;
+	struct it_proc	 p[3], q[3];
+	struct stat	 st;
+	struct timespec	 ts[2];
+	char		 cmd[400], path[300], mark[300], line[600];
+	ssize_t		 n;
+
+	assert_int_equal(it_status(t, p), 0);
+	/* the new version: a program that leaves a mark if it runs */
+	snprintf(mark, sizeof(mark), "%s/ran", held.dir);
+	snprintf(path, sizeof(path), "%s/signerd.new", held.dir);
+	snprintf(line, sizeof(line), "#!/bin/sh\n: >%s\n", mark);
+	it_write(path, line, 0755);
+	snprintf(cmd, sizeof(cmd), "%s/signerd", held.dir);
+	assert_int_equal(rename(path, cmd), 0);
+	assert_int_equal(kill((pid_t)p[1].pid, SIGKILL), 0);
+	assert_true(it_wait_up(t, q, p[1].pid, 0, 5000) >= 0);
+	assert_int_equal(q[1].restarts, 1);
+	assert_int_equal(access(mark, F_OK), -1);
+	snprintf(line, sizeof(line), "%s/signerd was replaced since vaultd "
+	    "started (an upgrade?): starting the signerd vaultd started "
+	    "with; restart vaultd to run the new one", held.dir);
+	assert_true(it_log_has(t, line));
+	snprintf(path, sizeof(path), "/proc/%llu/exe",
+	    (unsigned long long)q[1].pid);
+	assert_true((n = readlink(path, line, sizeof(line) - 1)) > 0);
+	line[n] = '\0';
+	snprintf(path, sizeof(path), "%s/signerd (deleted)", held.dir);
+	assert_string_equal(line, path);
+	snprintf(cmd, sizeof(cmd), "cat /proc/%llu/comm",
+	    (unsigned long long)q[1].pid);
+	assert_int_equal(it_run(line, sizeof(line), cmd), 0);
+	assert_string_equal(line, "signerd\n");
+
+	/* netd's time changed while it ran: not started again */
+	snprintf(path, sizeof(path), "%s/netd", held.dir);
+	assert_int_equal(stat(path, &st), 0);
+	ts[0] = st.st_atim;
+	ts[1] = st.st_mtim;
+	ts[1].tv_sec -= 60;
+	assert_int_equal(utimensat(AT_FDCWD, path, ts, 0), 0);
+	assert_int_equal(kill((pid_t)p[2].pid, SIGKILL), 0);
+	snprintf(line, sizeof(line), "not starting netd: %s was changed in "
+	    "place since vaultd started (its size or modification time) and "
+	    "may no longer be the program vaultd started with: restart "
+	    "vaultd", path);
+	assert_int_equal(log_wait(t, line, 5000), 0);
+	assert_int_equal(it_status(t, q), 0);
+	assert_string_equal(q[2].state, "down");
+	assert_int_equal(q[2].pid, 0);
+	assert_string_equal(q[2].last_exit, "not started: its program "
+	    "changed since vaultd started; restart vaultd");
+	/* as it was: started again */
+	ts[1].tv_sec += 60;
+	assert_int_equal(utimensat(AT_FDCWD, path, ts, 0), 0);
+	assert_true(it_wait_up(t, q, 0, p[2].pid, 35000) >= 0);
 }
 
 /*
@@ -897,6 +1013,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_sandboxed, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_kill9_restart, setup,
 		    teardown),
+		cmocka_unit_test_setup_teardown(test_held_programs, setup_held,
+		    teardown_held),
 		cmocka_unit_test_setup_teardown(test_forbidden_syscalls, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_probe_proxies, setup,

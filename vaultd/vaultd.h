@@ -119,6 +119,14 @@ struct child {
 	enum child_id	 id;
 	const char	*name;		/* "signerd", "netd": for logs */
 	char		 path[PATH_MAX];
+	/*
+	 * Its program, opened at vaultd's start and run at each start of
+	 * the child, whatever path names by then (child_start): its size
+	 * and modification time then.
+	 */
+	int		 exe_fd;
+	off_t		 exe_size;
+	struct timespec	 exe_mtime;
 	enum child_state state;
 	pid_t		 pid;
 	struct chan	 chan;

@@ -14,6 +14,7 @@
 #include <unistd.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 
@@ -61,6 +62,26 @@ child_dir(const char *exedir, char *buf, size_t len)
 		fatalx("path of the children's directory too long");
 }
 
+/*
+ * Hold on to the child's program: every start of the child runs this
+ * file (child_exec), so that an upgrade that puts another version at
+ * its path while vaultd runs (dpkg, make install: a new file renamed
+ * over the old) cannot have this vaultd run a child of that version.
+ */
+static void
+child_program_open(struct child *ch)
+{
+	struct stat	st;
+
+	if ((ch->exe_fd = open(ch->path, O_PATH | O_CLOEXEC)) == -1 ||
+	    fstat(ch->exe_fd, &st) == -1)
+		fatal("cannot open %s", ch->path);
+	if (!S_ISREG(st.st_mode))
+		fatalx("%s is not a file", ch->path);
+	ch->exe_size = st.st_size;
+	ch->exe_mtime = st.st_mtim;
+}
+
 void
 child_setup(struct vaultd *vd, struct child *ch, enum child_id id,
     const char *exedir)
@@ -73,6 +94,7 @@ child_setup(struct vaultd *vd, struct child *ch, enum child_id id,
 	ch->name = name;
 	ch->chan.fd = -1;
 	ch->log_fd = -1;
+	ch->exe_fd = -1;
 	ch->state = CHILD_DOWN;
 	ch->backoff_ms = VAULTD_BACKOFF_MIN_MS;
 	/* test mode (-N): a stand-in netd, e.g. tests/hostile/ */
@@ -80,6 +102,7 @@ child_setup(struct vaultd *vd, struct child *ch, enum child_id id,
 	    vd->netd_path[0] != '\0') {
 		snprintf(ch->path, sizeof(ch->path), "%s", vd->netd_path);
 		log_warnx("test mode: running %s as netd", ch->path);
+		child_program_open(ch);
 		return;
 	}
 	child_dir(exedir, dir, sizeof(dir));
@@ -90,6 +113,43 @@ child_setup(struct vaultd *vd, struct child *ch, enum child_id id,
 	if (access(ch->path, X_OK) == -1)
 		fatal("cannot run %s (vaultd runs its children from %s)",
 		    ch->path, dir);
+	child_program_open(ch);
+}
+
+/*
+ * Whether the program held since vaultd's start may run now: not when
+ * it was written over in place (its size or time changed), since what
+ * would run is then no longer the version vaultd started with.  A
+ * program replaced at its path runs as it was, and the operator is told
+ * to restart vaultd for the new one.
+ */
+static int
+child_program_check(struct child *ch)
+{
+	struct stat	held, now;
+
+	if (fstat(ch->exe_fd, &held) == -1) {
+		log_warn("fstat %s", ch->path);
+		return CV_ERR_IO;
+	}
+	if (held.st_size != ch->exe_size ||
+	    held.st_mtim.tv_sec != ch->exe_mtime.tv_sec ||
+	    held.st_mtim.tv_nsec != ch->exe_mtime.tv_nsec) {
+		snprintf(ch->last_exit, sizeof(ch->last_exit),
+		    "not started: its program changed since vaultd started; "
+		    "restart vaultd");
+		log_warnx("not starting %s: %s was changed in place since "
+		    "vaultd started (its size or modification time) and may "
+		    "no longer be the program vaultd started with: restart "
+		    "vaultd", ch->name, ch->path);
+		return CV_ERR_PERM;
+	}
+	if (stat(ch->path, &now) == -1 || now.st_dev != held.st_dev ||
+	    now.st_ino != held.st_ino)
+		log_warnx("%s was replaced since vaultd started (an upgrade?): "
+		    "starting the %s vaultd started with; restart vaultd to "
+		    "run the new one", ch->path, ch->name);
+	return 0;
 }
 
 struct child *
@@ -115,7 +175,7 @@ child_exec(struct vaultd *vd, struct child *ch, int fd, int logfd)
 	char		*envp[] = { NULL };	/* nothing inherited */
 	char		 gwarg[GW_FDS_MAX][8];
 	sigset_t	 none;
-	int		 n = 0, cfd, lfd, null, gfd[GW_FDS_MAX];
+	int		 n = 0, cfd, lfd, efd, exe, null, gfd[GW_FDS_MAX];
 	size_t		 i, ngw = 0;
 	int		 top = GW_FD_FIRST + GW_FDS_MAX;
 
@@ -136,6 +196,7 @@ child_exec(struct vaultd *vd, struct child *ch, int fd, int logfd)
 			_exit(127);
 	if ((cfd = fcntl(fd, F_DUPFD_CLOEXEC, top)) == -1 ||
 	    (lfd = fcntl(logfd, F_DUPFD_CLOEXEC, top)) == -1 ||
+	    (efd = fcntl(ch->exe_fd, F_DUPFD_CLOEXEC, top)) == -1 ||
 	    (null = open("/dev/null", O_RDWR)) == -1)
 		_exit(127);
 	if (dup2(null, STDIN_FILENO) == -1 ||
@@ -146,8 +207,13 @@ child_exec(struct vaultd *vd, struct child *ch, int fd, int logfd)
 	for (i = 0; i < ngw; i++)
 		if (dup2(gfd[i], GW_FD_FIRST + (int)i) == -1)
 			_exit(127);
-	/* GW_FD_FIRST is CHILD_LOG_FD + 1: nothing else stays open */
-	if (close_range(GW_FD_FIRST + (unsigned)ngw, ~0U, 0) == -1)
+	/*
+	 * GW_FD_FIRST is CHILD_LOG_FD + 1: nothing else stays open but the
+	 * program, which the exec closes.
+	 */
+	exe = GW_FD_FIRST + (int)ngw;
+	if (dup3(efd, exe, O_CLOEXEC) == -1 ||
+	    close_range((unsigned)exe + 1, ~0U, 0) == -1)
 		_exit(127);
 
 	argv[n++] = (char *)ch->name;
@@ -177,7 +243,7 @@ child_exec(struct vaultd *vd, struct child *ch, int fd, int logfd)
 		argv[n++] = gwarg[i];
 	}
 	argv[n] = NULL;
-	execve(ch->path, argv, envp);
+	fexecve(exe, argv, envp);
 	/* a bare line on the log pipe, as the child would have written */
 	dprintf(CHILD_LOG_FD, "fatal: vaultd cannot execute %s: %s\n",
 	    ch->path, strerror(errno));
@@ -202,10 +268,12 @@ child_sndbuf(int fd)
 int
 child_start(struct vaultd *vd, struct child *ch)
 {
-	int	sv[2], lp[2];
+	int	sv[2], lp[2], r;
 	pid_t	pid;
 
 	ch->killed = 0;
+	if ((r = child_program_check(ch)) != 0)
+		return r;
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) == -1) {
 		log_warn("socketpair for %s", ch->name);
 		return CV_ERR_IO;
