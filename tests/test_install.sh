@@ -15,8 +15,8 @@
 #    (debian/clobvault.lintian-overrides explains what it overrides), the
 #    package's layout and modes are right, its maintainer scripts start
 #    and enable nothing on a first install, stop what runs before an
-#    upgrade replaces the binaries and start it again after, and stop the
-#    units on removal, and the unpacked package runs.
+#    upgrade or a downgrade replaces the binaries and start it again
+#    after, and stop the units on removal, and the unpacked package runs.
 # A check whose tool is missing is skipped, with the package to install.
 # usage: BUILD=<build dir> tests/test_install.sh   (from the top directory)
 set -u
@@ -376,88 +376,168 @@ check "deb: postinst creates /var/lib/clobvault 0700" \
     grep -q "install -d -m 0700 .*/var/lib/clobvault" "$tmp/control/postinst"
 check "deb: the example is a conffile" \
     grep -qx "/etc/clobvault/vaultd.conf.example" "$tmp/control/conffiles"
-# The units across a first install, an upgrade and a removal: the
-# maintainer scripts (debhelper's lines, debian/rules, debian/preinst,
-# debian/postinst, debian/prerm and debian/postrm) run with stand-ins that log each
-# call to systemctl and its helpers, and to the tools the postinst makes
-# its user and directory with, as under a running systemd where the
-# units in $active run.  A first install starts and enables nothing; an
-# upgrade stops vaultd and the timer before dpkg replaces the binaries
-# (vaultd would start the new signerd or netd), then reloads systemd and
-# starts again what ran, and an abandoned one starts it again from the
-# postrm; a removal stops the units.
+# The units across a first install, an upgrade, a downgrade and a
+# removal: the maintainer scripts (debhelper's lines, debian/rules,
+# debian/preinst, debian/postinst, debian/prerm and debian/postrm) run
+# with stand-ins that log each call to systemctl and its helpers, and to
+# the tools the postinst makes its user and directory with, as under a
+# running systemd where the units listed in $stub/state run (a stop
+# takes them out, a start puts them in but for those in $deny, which
+# policy-rc.d refuses or which are not enabled).  A first install starts
+# and enables nothing; an upgrade or a downgrade stops vaultd and the
+# timer before dpkg replaces the binaries (vaultd would start the new
+# signerd or netd), whichever side's scripts do it, then reloads systemd
+# and starts again what ran, and an abandoned one starts it again from
+# the postrm or the old version's postinst; a removal stops the units.
 stub=$tmp/stub
 mkdir -p "$stub/bin" "$stub/run-systemd"
-for t in deb-systemd-invoke adduser getent install; do
+for t in adduser getent install; do
 	printf '#!/bin/sh\necho "%s $*" >>"$STUB_LOG"\n' "$t" >"$stub/bin/$t"
 done
-# systemctl: is-active succeeds for the units in STUB_ACTIVE
-printf '#!/bin/sh\necho "systemctl $*" >>"$STUB_LOG"\n%s\n' \
-    'case "$*" in *is-active*) case " $STUB_ACTIVE " in *" $3 "*) exit 0;; esac; exit 3;; esac' \
-    >"$stub/bin/systemctl"
+cat >"$stub/bin/deb-systemd-invoke" <<'EOS'
+#!/bin/sh
+echo "deb-systemd-invoke $*" >>"$STUB_LOG"
+a=$1; shift
+for u; do
+	case $a in
+	stop)	grep -vx "$u" "$STUB_STATE" >"$STUB_STATE.new"
+		mv "$STUB_STATE.new" "$STUB_STATE";;
+	start)	case " $STUB_DENY " in *" $u "*) ;; *) echo "$u" >>"$STUB_STATE";;
+		esac;;
+	esac
+done
+EOS
+# systemctl: is-active succeeds for the units in $STUB_STATE
+cat >"$stub/bin/systemctl" <<'EOS'
+#!/bin/sh
+echo "systemctl $*" >>"$STUB_LOG"
+case "$*" in *is-active*) grep -qx "$3" "$STUB_STATE" && exit 0; exit 3;; esac
+EOS
 # nothing was installed or enabled before this package
 printf '#!/bin/sh\necho "deb-systemd-helper $*" >>"$STUB_LOG"\ncase $1 in\n%s\nesac\n' \
     'debian-installed|was-enabled|--quiet) exit 1;;' \
     >"$stub/bin/deb-systemd-helper"
 chmod 0755 "$stub/bin"/*
-active=
-maint() {	# script argument...: the calls it made
+deny=
+running() {	# unit...: what runs now
+	: >"$stub/state"
+	for u; do echo "$u" >>"$stub/state"; done
+}
+maint() {	# script argument...: the calls it made; its stderr in $stub/err
 	[ -f "$tmp/control/$1" ] || return 0
 	sed -e "s|/run/systemd/system|$stub/run-systemd|g" \
 	    -e "s|/run/clobvault-upgrade|$stub/upgrade-mark|g" \
 	    "$tmp/control/$1" >"$stub/$1"
 	: >"$stub/log"
 	ms=$1; shift
-	STUB_ACTIVE=$active STUB_LOG=$stub/log PATH="$stub/bin:$PATH" \
-	    sh "$stub/$ms" "$@" >/dev/null 2>&1 ||
-	    echo "$ms $*: exit $?" >>"$stub/log"
+	STUB_STATE=$stub/state STUB_DENY=$deny STUB_LOG=$stub/log \
+	    PATH="$stub/bin:$PATH" sh "$stub/$ms" "$@" >/dev/null \
+	    2>"$stub/err" || echo "$ms $*: exit $?" >>"$stub/log"
 	cat "$stub/log"
 }
-# an upgrade from 0.0.9 with the units in $active running
-upgrade() {	# label
+# an upgrade from 0.0.9 with the units given running
+upgrade() {	# label unit...
+	l=$1; shift
 	rm -f "$stub/upgrade-mark"
+	running "$@"
 	{ maint prerm upgrade 0.1.0; maint preinst upgrade 0.0.9; } \
-	    >"$tmp/before-$1.calls"
-	maint postinst configure 0.0.9 >"$tmp/$1.calls"
+	    >"$tmp/before-$l.calls"
+	cp "$stub/state" "$tmp/unpack-$l.state"
+	maint postinst configure 0.0.9 >"$tmp/$l.calls"
 }
 # the units the calls start after the last daemon-reload, one a line
 started() {	# calls-file
 	sed -n '/^systemctl --system daemon-reload$/,$p' "$1" |
 	    sed -n 's/^deb-systemd-invoke start //p'
 }
+stops_all="deb-systemd-invoke stop clobvault-rotate.timer \
+clobvault-rotate.service vaultd.service"
+running
 maint postinst configure >"$tmp/install.calls"
 check "deb: a first install starts and enables no unit" sh -c "grep -q \
     'update-state vaultd.service' '$tmp/install.calls' && ! grep \
     'start\|enable\|exit ' '$tmp/install.calls'"
-active="vaultd.service clobvault-rotate.timer"
-upgrade upgrade
+upgrade upgrade vaultd.service clobvault-rotate.timer
 check "deb: an upgrade stops the timer, a rotation and vaultd before the unpack" \
-    sh -c "grep -qx 'deb-systemd-invoke stop clobvault-rotate.timer \
-clobvault-rotate.service vaultd.service' '$tmp/before-upgrade.calls' &&
+    sh -c "grep -qx '$stops_all' '$tmp/before-upgrade.calls' &&
     ! grep -q 'exit ' '$tmp/before-upgrade.calls'"
+check "deb: nothing runs while an upgrade unpacks" [ ! -s "$tmp/unpack-upgrade.state" ]
 check "deb: an upgrade reloads, then starts vaultd and the timer again" \
     [ "$(started "$tmp/upgrade.calls")" = "vaultd.service
 clobvault-rotate.timer" ]
 check "deb: an upgrade leaves no note in /run" [ ! -e "$stub/upgrade-mark" ]
-active=vaultd.service
-upgrade upgrade-vaultd
+upgrade upgrade-vaultd vaultd.service
 check "deb: an upgrade starts vaultd again, and not the timer that was stopped" \
     [ "$(started "$tmp/upgrade-vaultd.calls")" = vaultd.service ]
-active=
 upgrade upgrade-stopped
 check "deb: an upgrade starts nothing that was stopped" sh -c \
     "! grep -q ' start\|exit ' '$tmp/upgrade-stopped.calls'"
-active=vaultd.service
+# from a version whose prerm stops nothing: this preinst stops them
 rm -f "$stub/upgrade-mark"
+running vaultd.service clobvault-rotate.timer
+maint preinst upgrade 0.0.9 >"$tmp/before-old-prerm.calls"
+cp "$stub/state" "$tmp/unpack-old-prerm.state"
+maint postinst configure 0.0.9 >"$tmp/old-prerm.calls"
+check "deb: an upgrade from a prerm that stops nothing stops vaultd and the timer" \
+    sh -c "grep -qx '$stops_all' '$tmp/before-old-prerm.calls' &&
+    [ ! -s '$tmp/unpack-old-prerm.state' ]"
+check "deb: ... and starts them again" \
+    [ "$(started "$tmp/old-prerm.calls")" = "vaultd.service
+clobvault-rotate.timer" ]
+# a note left by an earlier run that did not finish, nothing running
+echo " vaultd.service clobvault-rotate.timer" >"$stub/upgrade-mark"
+running
+maint prerm upgrade 0.1.0 >/dev/null
+maint preinst upgrade 0.0.9 >/dev/null
+maint postinst configure 0.0.9 >"$tmp/stale.calls"
+check "deb: an upgrade drops a note it did not make, and starts nothing" \
+    sh -c "! grep -q ' start\|exit ' '$tmp/stale.calls' &&
+    [ ! -e '$stub/upgrade-mark' ]"
+# a downgrade to a version whose preinst stops nothing: only this
+# version's prerm runs before the older files are unpacked
+rm -f "$stub/upgrade-mark"
+running vaultd.service clobvault-rotate.timer
+maint prerm upgrade 0.0.9 >"$tmp/downgrade.calls"
+check "deb: a downgrade stops the timer, a rotation and vaultd before the unpack" \
+    sh -c "grep -qx '$stops_all' '$tmp/downgrade.calls' &&
+    ! grep -q 'exit ' '$tmp/downgrade.calls' && [ ! -s '$stub/state' ]"
+check "deb: a downgrade notes what ran, for the older postinst" \
+    [ "$(cat "$stub/upgrade-mark" 2>/dev/null)" = \
+    " vaultd.service clobvault-rotate.timer" ]
+# abandoned (the older preinst or the unpack failed): this version's
+# postinst abort-upgrade, its files back, after the older postrm's
+maint postinst abort-upgrade 0.0.9 >"$tmp/downgrade-abort.calls"
+check "deb: an abandoned downgrade starts vaultd and the timer again" sh -c \
+    "[ \"\$(sed -n 's/^deb-systemd-invoke start //p' \
+    '$tmp/downgrade-abort.calls')\" = 'vaultd.service
+clobvault-rotate.timer' ] && [ ! -e '$stub/upgrade-mark' ]"
+rm -f "$stub/upgrade-mark"
+running vaultd.service
 maint preinst upgrade 0.0.9 >/dev/null
 maint postrm abort-upgrade 0.0.9 >"$tmp/abort.calls"
 check "deb: an abandoned upgrade starts vaultd again" sh -c \
     "grep -qx 'deb-systemd-invoke start vaultd.service' '$tmp/abort.calls' &&
     [ ! -e '$stub/upgrade-mark' ]"
-active=
+# policy-rc.d refuses the start, or vaultd is not enabled: the
+# postinst names what no longer runs
+deny=vaultd.service
+upgrade upgrade-denied vaultd.service clobvault-rotate.timer
+deny=
+check "deb: an upgrade names a unit it could not start again" sh -c \
+    "[ \"\$(cat '$stub/err')\" = 'clobvault: vaultd.service ran before the \
+upgrade and does not now: systemctl start vaultd.service' ] &&
+    ! grep -q 'exit ' '$tmp/upgrade-denied.calls'"
+# no systemd running (a chroot, a container, an image being built)
+mv "$stub/run-systemd" "$stub/no-systemd"
+upgrade upgrade-nosystemd vaultd.service
+mv "$stub/no-systemd" "$stub/run-systemd"
+check "deb: without systemd an upgrade asks nothing of it" sh -c \
+    "! grep -q '^systemctl\|^deb-systemd-invoke\|exit ' \
+    '$tmp/before-upgrade-nosystemd.calls' '$tmp/upgrade-nosystemd.calls' &&
+    [ ! -e '$stub/upgrade-mark' ]"
+running
 maint prerm remove >"$tmp/remove.calls"
-check "deb: a removal stops vaultd.service" grep -qx "deb-systemd-invoke \
-stop clobvault-rotate.timer clobvault-rotate.service vaultd.service" \
+check "deb: a removal stops vaultd.service" grep -qx "$stops_all" \
     "$tmp/remove.calls"
 pkg=$tmp/pkg
 dpkg-deb -x "$deb" "$pkg"
