@@ -847,13 +847,16 @@ setup_gw_passed(void **state)
 	    "gw-client GET /time wrong\n", NULL);
 }
 
+/*
+ * A client for the fake: its credentials in EXE.client, the fake
+ * restarted to read them, then the call whose scenario uses them.
+ */
 static void
-test_gw_passed(void **state)
+gw_client_call(struct ht *t)
 {
-	struct ht	*t = *state;
 	struct it_proc	 procs[3];
 	json_t		*j;
-	char		 path[300], creds[512], want[256], *log, *p;
+	char		 path[300], creds[512], *log, *p;
 	int		 i, n = 0;
 
 	assert_int_equal(CTL(t, NULL, "--json client add bot --account "
@@ -879,6 +882,17 @@ test_gw_passed(void **state)
 	assert_int_equal(n, 2);
 	assert_int_equal(it_wait_up(&t->it, procs, 0, 0, 5000) < 0, 0);
 	(void)run_time(t);
+	unlink(path);
+}
+
+static void
+test_gw_passed(void **state)
+{
+	struct ht	*t = *state;
+	struct it_proc	 procs[3];
+	char		 want[256], *log, *p;
+
+	gw_client_call(t);
 	log = fake_log(t);
 	if ((p = strstr(log, "gw-client id=1 method=GET path=/time "
 	    "creds=ok\n")) == NULL ||
@@ -891,7 +905,6 @@ test_gw_passed(void **state)
 	if (strstr(log, want) == NULL)
 		fail_msg("a wrong passphrase's refusal not alone:\n%s", log);
 	free(log);
-	unlink(path);
 	assert_vaultd_up(t, procs);
 }
 
@@ -938,44 +951,6 @@ sign_verdicts(struct ht *t, const char *actor, const char *verdict)
 			n++;
 	free(copy);
 	return n;
-}
-
-/*
- * A client for the fake: its credentials in EXE.client, the fake
- * restarted to read them, then the call whose scenario uses them.
- */
-static void
-gw_client_call(struct ht *t)
-{
-	struct it_proc	 procs[3];
-	json_t		*j;
-	char		 path[300], creds[512], *log, *p;
-	int		 i, n = 0;
-
-	assert_int_equal(CTL(t, NULL, "--json client add bot --account "
-	    ACCOUNT " --passphrase-file %s", t->pass), 0);
-	assert_non_null(j = json_loads(t->out, 0, NULL));
-	snprintf(creds, sizeof(creds), "%s\n%s\n%s\n",
-	    json_string_value(json_object_get(j, "apiKey")),
-	    json_string_value(json_object_get(j, "secret")),
-	    json_string_value(json_object_get(j, "passphrase")));
-	json_decref(j);
-	snprintf(path, sizeof(path), "%s.client", t->exe);
-	it_write(path, creds, 0644);
-	/* the fake again, to read them */
-	assert_int_equal(it_status(&t->it, procs), 0);
-	assert_int_equal(kill((pid_t)procs[2].pid, SIGKILL), 0);
-	for (i = 0; i < 200 && n < 2; i++) {
-		it_sleep_ms(50);
-		log = fake_log(t);
-		for (n = 0, p = log; (p = strstr(p, "start pid=")) != NULL; p++)
-			n++;
-		free(log);
-	}
-	assert_int_equal(n, 2);
-	assert_int_equal(it_wait_up(&t->it, procs, 0, 0, 5000) < 0, 0);
-	(void)run_time(t);
-	unlink(path);
 }
 
 static void

@@ -545,6 +545,37 @@ step_of(struct rt *c, char *step, size_t steplen, char id[32])
 }
 
 /*
+ * A run that found its rotation ended by another vaultctl's abort: its
+ * output ends saying so, both keys stay in the vault and at the
+ * exchange, as the abort said, and the operator deletes the old one.
+ */
+static void
+ended_kept(struct rt *c, const char *id, const char *nk, const char *outp)
+{
+	char	want[1024], step[80], *got;
+	size_t	len = 0;
+
+	got = it_slurp(outp, &len);
+	assert_non_null(got);
+	snprintf(want, sizeof(want), "vaultctl: rotate: rotation %s was ended "
+	    "by another vaultctl while this run waited: it deletes nothing "
+	    "and stops (see vaultctl rotate status)\n", id);
+	if (len < strlen(want) || strcmp(got + len - strlen(want), want) != 0)
+		fail_msg("the run's output does not end in %s:\n%s", want, got);
+	free(got);
+	run(c, 0, "--json apikey list --local --account main");
+	has(c, c->key);
+	has(c, nk);
+	run(c, 0, "--json apikey list --account main");
+	has(c, c->key);
+	has(c, nk);
+	run(c, 0, "apikey delete --account main --key-id %s", c->key);
+	c->nonce++;
+	snprintf(c->key, sizeof(c->key), "%s", nk);
+	one_key(c, c->nonce, step, sizeof(step));
+}
+
+/*
  * An abort while another vaultctl's run of the rotation waits out the
  * drain: the abort keeps the old key and says so, and the run, waking,
  * finds the entry ended and deletes nothing (it used to delete the old
@@ -555,7 +586,7 @@ test_abort_during_drain(void **state)
 {
 	struct rt	*c = *state;
 	char		 cmd[2048], outp[256], rcp[256], id[32], step[80];
-	char		 nk[80], want[512], *got;
+	char		 nk[80], *got;
 	size_t		 len = 0;
 	int		 i;
 
@@ -585,26 +616,7 @@ test_abort_during_drain(void **state)
 		fail_msg("the run did not end");
 	assert_string_equal(got, "1\n");
 	free(got);
-	got = it_slurp(outp, &len);
-	assert_non_null(got);
-	snprintf(want, sizeof(want), "vaultctl: rotate: rotation %s was ended "
-	    "by another vaultctl while this run waited: it deletes nothing "
-	    "and stops (see vaultctl rotate status)\n", id);
-	if (len < strlen(want) || strcmp(got + len - strlen(want), want) != 0)
-		fail_msg("the run's output does not end in %s:\n%s", want, got);
-	free(got);
-	/* both keys in the vault and at the exchange */
-	run(c, 0, "--json apikey list --local --account main");
-	has(c, c->key);
-	has(c, nk);
-	run(c, 0, "--json apikey list --account main");
-	has(c, c->key);
-	has(c, nk);
-	/* the operator deletes the old one, as the abort said */
-	run(c, 0, "apikey delete --account main --key-id %s", c->key);
-	c->nonce++;
-	snprintf(c->key, sizeof(c->key), "%s", nk);
-	one_key(c, c->nonce, step, sizeof(step));
+	ended_kept(c, id, nk, outp);
 }
 
 /*
@@ -682,8 +694,7 @@ test_abort_before_delete(void **state)
 {
 	struct rt	*c = *state;
 	char		 fifo[256], outp[256], id[32], step[80], nk[80];
-	char		 want[1024], *got;
-	size_t		 len = 0;
+	char		 want[1024];
 	pid_t		 pid;
 	int		 fd;
 
@@ -703,25 +714,7 @@ test_abort_before_delete(void **state)
 	assert_string_equal(c->out, want);
 	assert_int_equal(go_on(pid, fd), 1);
 	unlink(fifo);
-	got = it_slurp(outp, &len);
-	assert_non_null(got);
-	snprintf(want, sizeof(want), "vaultctl: rotate: rotation %s was ended "
-	    "by another vaultctl while this run waited: it deletes nothing "
-	    "and stops (see vaultctl rotate status)\n", id);
-	if (len < strlen(want) || strcmp(got + len - strlen(want), want) != 0)
-		fail_msg("the run's output does not end in %s:\n%s", want, got);
-	free(got);
-	/* both keys in the vault and at the exchange, as the abort said */
-	run(c, 0, "--json apikey list --local --account main");
-	has(c, c->key);
-	has(c, nk);
-	run(c, 0, "--json apikey list --account main");
-	has(c, c->key);
-	has(c, nk);
-	run(c, 0, "apikey delete --account main --key-id %s", c->key);
-	c->nonce++;
-	snprintf(c->key, sizeof(c->key), "%s", nk);
-	one_key(c, c->nonce, step, sizeof(step));
+	ended_kept(c, id, nk, outp);
 }
 
 /*

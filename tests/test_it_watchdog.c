@@ -676,6 +676,31 @@ test_wait_bounded(void **state)
 }
 
 /*
+ * policy apply of a one-line policy with signerd stopped (SIGSTOP) for
+ * ms of its derivation: it must end applied.  p: the processes before.
+ */
+static void
+apply_stopped(struct wt *t, struct it_proc *p, int ms)
+{
+	char	out[160], pol[160], said[1024];
+	pid_t	op;
+
+	snprintf(out, sizeof(out), "%s.op", t->it.home);
+	snprintf(pol, sizeof(pol), "%s.policy", t->it.home);
+	it_write(pol, "allow operator catalog label default\n", 0644);
+	assert_int_equal(it_status(&t->it, p), 0);
+	assert_int_equal(kill((pid_t)p[1].pid, SIGSTOP), 0);
+	op = it_ctl_spawn(&t->it, out, "policy apply %s --passphrase-file %s",
+	    pol, t->pass);
+	assert_true(op > 0);
+	it_sleep_ms(ms);
+	assert_int_equal(kill((pid_t)p[1].pid, SIGCONT), 0);
+	if (spawned_said(op, out, said, sizeof(said)) != 0)
+		fail_msg("policy apply: %s", said);
+	unlink(pol);
+}
+
+/*
  * policy apply checks the credential with Argon2id as an unlock does,
  * and the watchdog allows it as long: signerd stopped 3 s in it (the
  * bound of any other request is 1 s here, its derivation's 12 s) is
@@ -687,29 +712,15 @@ test_policy_apply_derives(void **state)
 {
 	struct wt	*t = *state;
 	struct it_proc	 p[3], q[3];
-	char		 out[160], pol[160], said[1024];
-	pid_t		 op;
 
 	start_heavy(t);
 	if (CTL(t, NULL, "unlock --passphrase-file %s", t->pass) != 0)
 		fail_msg("unlock: %s", t->out);
-	snprintf(out, sizeof(out), "%s.op", t->it.home);
-	snprintf(pol, sizeof(pol), "%s.policy", t->it.home);
-	it_write(pol, "allow operator catalog label default\n", 0644);
-	assert_int_equal(it_status(&t->it, p), 0);
-	assert_int_equal(kill((pid_t)p[1].pid, SIGSTOP), 0);
-	op = it_ctl_spawn(&t->it, out, "policy apply %s --passphrase-file %s",
-	    pol, t->pass);
-	assert_true(op > 0);
-	it_sleep_ms(3000);
-	assert_int_equal(kill((pid_t)p[1].pid, SIGCONT), 0);
-	if (spawned_said(op, out, said, sizeof(said)) != 0)
-		fail_msg("policy apply: %s", said);
+	apply_stopped(t, p, 3000);
 	assert_int_equal(it_status(&t->it, q), 0);
 	assert_int_equal(q[1].pid, p[1].pid);
 	assert_int_equal(q[1].restarts, 0);
 	assert_none_stalled(t);
-	unlink(pol);
 }
 
 /*
@@ -725,25 +736,11 @@ test_policy_apply_not_idle(void **state)
 {
 	struct wt	*t = *state;
 	struct it_proc	 p[3];
-	char		 out[160], pol[160], said[1024];
-	pid_t		 op;
 
 	assert_int_equal(it_start_args(&t->it, "-TI2", "-X1", "-K8192"), 0);
 	if (CTL(t, NULL, "init --passphrase-file %s --kdf min", t->pass) != 0)
 		fail_msg("init: %s", t->out);
-	snprintf(out, sizeof(out), "%s.op", t->it.home);
-	snprintf(pol, sizeof(pol), "%s.policy", t->it.home);
-	it_write(pol, "allow operator catalog label default\n", 0644);
-	assert_int_equal(it_status(&t->it, p), 0);
-	assert_int_equal(kill((pid_t)p[1].pid, SIGSTOP), 0);
-	op = it_ctl_spawn(&t->it, out, "policy apply %s --passphrase-file %s",
-	    pol, t->pass);
-	assert_true(op > 0);
-	it_sleep_ms(5000);
-	assert_int_equal(kill((pid_t)p[1].pid, SIGCONT), 0);
-	if (spawned_said(op, out, said, sizeof(said)) != 0)
-		fail_msg("policy apply: %s", said);
-	unlink(pol);
+	apply_stopped(t, p, 5000);
 }
 
 /*
